@@ -1,0 +1,128 @@
+# nettool - one binary, many network applets.
+#
+#   make              build ./nettool (installs missing Debian build packages when root)
+#   make check        unit + integration (real servers on loopback) + docs tests
+#   make asan-check   the same under AddressSanitizer and UBSan
+#   make demo         start the timestamp servers on loopback and talk to them
+#   make bench        side-by-side benchmarks against the peers (bench/)
+#   make fuzz         build and run the libFuzzer harnesses for a bounded time
+#   make install PREFIX=/usr/local DESTDIR=
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+CC       ?= cc
+PKGS      = libcurl openssl zlib
+SAN      ?=
+FUZZ_SECS ?= 60
+
+# Packages first: pkg-config must exist before we ask it anything.
+DEPS_OK := $(shell scripts/deps.sh build >&2 && echo yes)
+ifneq ($(DEPS_OK),yes)
+$(error missing build packages (see the message above, or run 'make deps' as root))
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CHECK_LIBS := $(shell pkg-config --libs check)
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation
+CFLAGS ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DNETTOOL_VERSION='"$(VERSION)"' -Iinclude $(WARN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LIBS    = $(PKG_LIBS) -lpthread -lm
+
+SRCS      := $(wildcard core/*.c) $(wildcard applets/*.c) $(wildcard applets/*/*.c)
+OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS  := $(filter-out $(BUILD)/core/main.o,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/check_*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRCS := $(wildcard bench/*.c)
+
+.PHONY: all deps check unit integration docs-check asan-check demo bench fuzz install clean
+.DEFAULT_GOAL := all
+
+all: nettool
+
+nettool: $(BUILD)/nettool
+	@ln -sf $(BUILD)/nettool nettool
+
+$(BUILD)/nettool: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The unit-test runner: every check_*.c defines `Suite *suite_NAME(void)`; the list is generated.
+$(BUILD)/tests/unit/suites.h: $(UNIT_SRCS)
+	@mkdir -p $(dir $@)
+	@sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SUITE(\1)/p' $(UNIT_SRCS) | sort > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/tests/unit/runner.o: tests/unit/runner.c $(BUILD)/tests/unit/suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests/unit -c -o $@ $<
+
+$(BUILD)/check_all: $(BUILD)/tests/unit/runner.o $(UNIT_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $< -lpthread -lm
+
+deps:
+	scripts/deps.sh all
+
+unit: $(BUILD)/check_all
+	CK_VERBOSITY=$${CK_VERBOSITY:-normal} $(BUILD)/check_all
+
+integration: $(BUILD)/nettool
+	@scripts/deps.sh test
+	NETTOOL=$(CURDIR)/$(BUILD)/nettool tests/run.sh
+
+docs-check: $(BUILD)/nettool
+	NETTOOL=$(CURDIR)/$(BUILD)/nettool tests/docs/consistency.sh
+
+# One summary line at the end: "N passed, N failed, N skipped".
+check: $(BUILD)/nettool $(BUILD)/check_all $(BENCH_SRCS:%.c=$(BUILD)/%)
+	@scripts/deps.sh test
+	@NETTOOL=$(CURDIR)/$(BUILD)/nettool UNIT=$(CURDIR)/$(BUILD)/check_all BENCHBIN=$(CURDIR)/$(BUILD)/bench \
+		tests/run.sh --all
+
+asan-check:
+	$(MAKE) BUILD=build-asan SAN=1 check
+
+demo: nettool
+	@scripts/demo.sh ./nettool
+
+bench: nettool $(BENCH_SRCS:%.c=$(BUILD)/%)
+	@scripts/deps.sh bench
+	NETTOOL=$(CURDIR)/$(BUILD)/nettool BENCHBIN=$(CURDIR)/$(BUILD)/bench bench/run.sh
+
+fuzz:
+	@scripts/deps.sh bench
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=address,fuzzer-no-link" build-fuzz/.objs
+	FUZZ_SECS=$(FUZZ_SECS) tests/fuzz/run.sh build-fuzz
+
+$(BUILD)/.objs: $(LIB_OBJS)
+	@touch $@
+
+install: nettool
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(BUILD)/nettool $(DESTDIR)$(PREFIX)/bin/nettool
+	for a in $$($(BUILD)/nettool --list); do ln -sf nettool $(DESTDIR)$(PREFIX)/bin/$$a; \
+		ln -sf nettool $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$a; done
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completions/nettool.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nettool
+
+clean:
+	rm -rf build build-asan build-fuzz nettool
+
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

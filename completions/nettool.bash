@@ -1,0 +1,49 @@
+# bash completion for nettool and its applet names (symlinks).
+# The words come from the binary itself (`nettool --complete-words`, `nettool APPLET
+# --complete-words`), rendered from the same option tables as --help: nothing to regenerate.
+
+_nettool()
+{
+	local cur prev cmd bin applet words i
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]:-}
+	cmd=${COMP_WORDS[0]##*/}
+	bin=${NETTOOL_BIN:-nettool}
+	COMPREPLY=()
+
+	if [ "$cmd" = nettool ]; then
+		if [ "$COMP_CWORD" -eq 1 ]; then
+			COMPREPLY=($(compgen -W "$("$bin" --complete-words 2>/dev/null)" -- "$cur"))
+			return
+		fi
+		applet=${COMP_WORDS[1]}
+		case $applet in --install) COMPREPLY=($(compgen -d -- "$cur")); return ;; -*) return ;; esac
+	else
+		applet=$cmd
+		command -v "$applet" >/dev/null 2>&1 && [ -z "${NETTOOL_BIN:-}" ] && bin=$applet
+	fi
+
+	words=$("$bin" "$applet" --complete-words 2>/dev/null)
+	# An option that takes a file completes file names; another argument, nothing.
+	for i in $(printf '%s\n' "$words" | awk '$2 == "file" {print $1}'); do
+		if [ "$prev" = "$i" ]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
+	done
+	for i in $(printf '%s\n' "$words" | awk '$2 == "arg" {print $1}'); do
+		[ "$prev" = "$i" ] && return
+	done
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$(printf '%s\n' "$words" | awk '{print $1}')" -- "$cur"))
+		return
+	fi
+	# Commands of applets that have them (ftp get, nntp over...), then files.
+	local cmds
+	cmds=$(printf '%s\n' "$words" | awk '$2 == "command" {print $1}')
+	if [ -n "$cmds" ]; then
+		local n=0
+		for ((i = 1; i < COMP_CWORD; i++)); do [[ ${COMP_WORDS[i]} != -* ]] && [ "${COMP_WORDS[i]}" != "$applet" ] && n=$((n + 1)); done
+		if [ $n -eq 0 ]; then COMPREPLY=($(compgen -W "$cmds" -- "$cur")); return; fi
+	fi
+	COMPREPLY=($(compgen -f -- "$cur"))
+}
+
+complete -F _nettool nettool ftp mail-fetch mail-send nntp sendmail tcp-send tcp-serve udp-send udp-serve

@@ -1,0 +1,121 @@
+/* json.c - one JSON object per line, strings escaped exactly.
+ *
+ * Header: include/json.h    Tests: tests/unit/check_json.c
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+static int first;
+
+/* Length of a valid UTF-8 sequence at s (n bytes available), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		len = 2, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	unsigned cp = c & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void json_str(FILE *f, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	fputc('"', f);
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i];
+		if (c == '"' || c == '\\') {
+			fputc('\\', f);
+			fputc((int)c, f);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			switch (c) {
+			case '\n': fputs("\\n", f); break;
+			case '\r': fputs("\\r", f); break;
+			case '\t': fputs("\\t", f); break;
+			default: fprintf(f, "\\u%04x", c);
+			}
+			i++;
+		} else if (c < 0x80) {
+			fputc((int)c, f);
+			i++;
+		} else {
+			size_t l = utf8_len(p + i, n - i);
+			if (!l) {
+				fputs("\\ufffd", f);
+				i++;
+			} else {
+				fwrite(p + i, 1, l, f);
+				i += l;
+			}
+		}
+	}
+	fputc('"', f);
+}
+
+void json_begin(FILE *f)
+{
+	fputc('{', f);
+	first = 1;
+}
+
+static void key(FILE *f, const char *k)
+{
+	if (!first)
+		fputc(',', f);
+	first = 0;
+	json_str(f, k, strlen(k));
+	fputc(':', f);
+}
+
+void json_kv_str(FILE *f, const char *k, const char *val)
+{
+	key(f, k);
+	if (val)
+		json_str(f, val, strlen(val));
+	else
+		fputs("null", f);
+}
+
+void json_kv_strn(FILE *f, const char *k, const char *val, size_t n)
+{
+	key(f, k);
+	json_str(f, val, n);
+}
+
+void json_kv_int(FILE *f, const char *k, long long val)
+{
+	key(f, k);
+	fprintf(f, "%lld", val);
+}
+
+void json_kv_bool(FILE *f, const char *k, int val)
+{
+	key(f, k);
+	fputs(val ? "true" : "false", f);
+}
+
+void json_end(FILE *f)
+{
+	fputs("}\n", f);
+}

@@ -1,0 +1,163 @@
+/* xfer.c - libcurl glue: common options (TLS policy, CA, timeouts, credentials, -v
+ * trace with secrets masked), CURLcode to our exit codes, error texts.
+ *
+ * Header: include/xfer.h    Tests: tests/unit/check_xfer.c
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cred.h"
+#include "log.h"
+#include "nt_err.h"
+#include "xfer.h"
+
+void xfer_global_init(void)
+{
+	static int done;
+	if (!done) {
+		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+			die(NT_EXIT_IO, "libcurl initialisation failed");
+		done = 1;
+	}
+}
+
+const char *xfer_version(void)
+{
+	return curl_version();
+}
+
+int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
+{
+	(void)h;
+	(void)userp;
+	char dir;
+	switch (type) {
+	case CURLINFO_HEADER_OUT: dir = '>'; break;
+	case CURLINFO_HEADER_IN: dir = '<'; break;
+	case CURLINFO_TEXT: dir = '*'; break;
+	default: return 0;
+	}
+	/* One callback may carry several lines. */
+	while (size) {
+		char *nl = memchr(data, '\n', size);
+		size_t n = nl ? (size_t)(nl - data) + 1 : size;
+		if (dir == '*') {
+			char buf[512];
+			nt_clean_text(buf, sizeof buf, data, n);
+			fprintf(stderr, "* %s\n", buf);
+		} else {
+			log_proto(dir, data, n);
+		}
+		data += n;
+		size -= n;
+	}
+	return 0;
+}
+
+int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen)
+{
+	if (errbuf) {
+		errbuf[0] = 0;
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	}
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (o->timeout_ms > 0) {
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
+		/* A stalled transfer: less than 1 byte/s for the timeout. */
+		long secs = (o->timeout_ms + 999) / 1000;
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, secs);
+		curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, secs);
+	}
+	if (o->ipv == 4)
+		curl_easy_setopt(h, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+	else if (o->ipv == 6)
+		curl_easy_setopt(h, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V6);
+	switch (o->tls) {
+	case XFER_TLS_TRY: curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY); break;
+	case XFER_TLS_REQUIRE: curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL); break;
+	case XFER_TLS_NEVER: curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE); break;
+	}
+	if (o->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
+	if (o->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->user)
+		curl_easy_setopt(h, CURLOPT_USERNAME, o->user);
+	if (o->password) {
+		curl_easy_setopt(h, CURLOPT_PASSWORD, o->password);
+		/* Clear text to a remote host: only with TLS required, or when allowed. */
+		if (host && !cred_host_is_loopback(host) && !o->allow_plaintext_auth) {
+			if (o->tls == XFER_TLS_NEVER) {
+				snprintf(err, errlen, "refusing to send a password in clear text to %s (--no-tls); "
+						      "use TLS or --allow-plaintext-auth", host);
+				return -1;
+			}
+			curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		}
+	}
+	if (o->verbose) {
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, xfer_debug_cb);
+	}
+	return 0;
+}
+
+int xfer_exit_code(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return NT_EXIT_OK;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_BAD_FUNCTION_ARGUMENT:
+		return NT_EXIT_USAGE;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_FTP_ACCEPT_TIMEOUT:
+	case CURLE_FTP_CANT_GET_HOST:
+	case CURLE_FTP_ACCEPT_FAILED:
+		return NT_EXIT_NET;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_AUTH_ERROR:
+		return NT_EXIT_TLS;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_FTP_WEIRD_PASV_REPLY:
+	case CURLE_FTP_WEIRD_227_FORMAT:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return NT_EXIT_PROTO;
+	case CURLE_WRITE_ERROR:
+	case CURLE_READ_ERROR:
+	case CURLE_FILE_COULDNT_READ_FILE:
+	case CURLE_OUT_OF_MEMORY:
+		return NT_EXIT_IO;
+	default:
+		return NT_EXIT_FAIL;
+	}
+}
+
+const char *xfer_strerror(CURLcode rc, const char *errbuf)
+{
+	if (errbuf && errbuf[0])
+		return errbuf;
+	return curl_easy_strerror(rc);
+}

@@ -1,0 +1,37 @@
+/* loop.h - a small epoll event loop with timers (after redis ae).
+ *
+ * File events are indexed by descriptor; one callback type per event. Timers
+ * fire once (re-arm from the callback for periodic work). Single-threaded.
+ */
+#ifndef NT_LOOP_H
+#define NT_LOOP_H
+
+#define LOOP_READ 1
+#define LOOP_WRITE 2
+#define LOOP_ERROR 4 /* passed to callbacks on EPOLLERR/EPOLLHUP (with READ) */
+
+struct loop;
+typedef void loop_fd_cb(struct loop *l, int fd, int mask, void *data);
+typedef void loop_timer_cb(struct loop *l, long long id, void *data);
+
+/* A loop for descriptors below setsize (grows as needed). NULL on failure. */
+struct loop *loop_new(int setsize);
+void loop_free(struct loop *l);
+/* Watch fd for mask (LOOP_READ|LOOP_WRITE); replaces an earlier registration. 0 or -1. */
+int loop_add(struct loop *l, int fd, int mask, loop_fd_cb *cb, void *data);
+/* Change the mask of a watched fd (0 stops watching but keeps the registration). */
+int loop_mod(struct loop *l, int fd, int mask);
+void loop_del(struct loop *l, int fd);
+int loop_mask(struct loop *l, int fd);
+/* Call cb after ms milliseconds. Returns a timer id (> 0) or -1. */
+long long loop_timer_add(struct loop *l, long long ms, loop_timer_cb *cb, void *data);
+void loop_timer_del(struct loop *l, long long id);
+/* Run until loop_stop() is called. Returns 0, or -1 if epoll failed. */
+int loop_run(struct loop *l);
+/* One pass: wait at most timeout_ms (-1 forever) and dispatch. Returns events handled or -1. */
+int loop_once(struct loop *l, int timeout_ms);
+void loop_stop(struct loop *l);
+/* Monotonic milliseconds. */
+long long loop_now_ms(void);
+
+#endif

@@ -1,0 +1,88 @@
+/* opt.h - one option table per applet: parsing on getopt_long, --help, completion words.
+ *
+ *	static const struct opt opts[] = {
+ *		{'p', "port", OPT_PORT, "PORT", "listen on PORT (default 8888)"},
+ *		{O_IDLE, "idle-timeout", OPT_SECS, "SEC", "close idle clients"},
+ *		{0},
+ *	};
+ *	static const struct opt_spec spec = {"[OPTIONS] [ADDR]", opts, NULL};
+ *	struct opt_state os;
+ *	opt_init(&os, &spec, argc, argv);
+ *	for (int k; (k = opt_next(&os)) != -1;)
+ *		switch (k) { case 'p': port = os.num; break; ... }
+ *	args = argv + os.ind;
+ *
+ * opt_next() checks every argument against its type once (messages and exit 2 alike
+ * for all applets), answers --help (stdout, exit 0) and the undocumented
+ * --complete-words (option names for the completion script).
+ */
+#ifndef NT_OPT_H
+#define NT_OPT_H
+
+#include <stdio.h>
+
+enum opt_type {
+	OPT_FLAG,   /* no argument */
+	OPT_STR,    /* a string (checked for control characters) */
+	OPT_RAW,    /* a string taken as it is (message text, format strings) */
+	OPT_FILE,   /* a path */
+	OPT_UINT,   /* unsigned number in [min, max] (max 0: no limit); os.num */
+	OPT_PORT,   /* 1-65535; os.num */
+	OPT_SECS,   /* seconds, decimals allowed (0.5); os.secs and os.num (ms) */
+	OPT_SIZE,   /* bytes with optional k/M/G suffix (powers of 1024); os.num */
+	OPT_OPTSTR, /* an optional argument, given as --name=VALUE; os.str may be NULL */
+};
+
+/* Long-only options use keys from here up. */
+#define OPT_LONG 256
+
+struct opt {
+	int key;          /* short letter, or OPT_LONG + n for long-only options */
+	const char *name; /* long name without "--", or NULL for short-only */
+	enum opt_type type;
+	const char *arg;  /* argument name shown in --help ("PORT") */
+	const char *help; /* one line */
+	long long min, max; /* OPT_UINT range; both 0: any value >= 0 */
+};
+
+struct opt_spec {
+	const char *usage;  /* after the applet name: "[OPTIONS] HOST[:PORT]" */
+	const struct opt *opts; /* terminated by a zero entry */
+	const char *footer; /* extra help text (commands, defaults), or NULL */
+	const char *commands; /* "get put ls ..." for completion (applets with commands), or NULL */
+};
+
+struct opt_state {
+	const struct opt_spec *spec;
+	int argc;
+	char **argv;
+	int ind;            /* index of the first operand after parsing */
+	const char *str;    /* the argument of the option just returned (or NULL) */
+	long long num;      /* numeric value for UINT, PORT, SIZE; milliseconds for SECS */
+	double secs;        /* OPT_SECS value */
+	/* private */
+	void *longopts;
+	char shortopts[128];
+	int stop_at_operand; /* stop at the first operand (for COMMAND ARGS applets) */
+};
+
+/* Prepare to parse argv[1..]. With stop_at_operand, parsing stops at the first
+ * operand so that a command word can take its own options (ftp get -o F). */
+void opt_init(struct opt_state *os, const struct opt_spec *spec, int argc, char **argv);
+void opt_init_cmd(struct opt_state *os, const struct opt_spec *spec, int argc, char **argv);
+/* The next option key, or -1 when options end (os->ind is then the first operand). */
+int opt_next(struct opt_state *os);
+/* Free what opt_init allocated (called by opt_next when it returns -1). */
+void opt_done(struct opt_state *os);
+
+/* Print the --help text of this applet. */
+void opt_help(FILE *f, const struct opt_spec *spec);
+/* "nettool APPLET: MSG" then "Try 'APPLET --help'." on stderr, exit 2. */
+void opt_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Parsers shared with other code; return 0 or -1 (with a message in err). */
+int opt_parse_uint(const char *s, long long min, long long max, long long *out);
+int opt_parse_secs(const char *s, double *out);
+int opt_parse_size(const char *s, long long *out);
+
+#endif

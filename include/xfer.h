@@ -1,0 +1,45 @@
+/* xfer.h - libcurl glue shared by ftp, mail-send and mail-fetch: the common options
+ * (TLS policy, CA, timeouts, credentials, trace with secrets masked) in one place,
+ * CURLcode to exit code, and an error text for messages. */
+#ifndef NT_XFER_H
+#define NT_XFER_H
+
+#include <curl/curl.h>
+
+enum xfer_tls {
+	XFER_TLS_TRY = 0,   /* use STARTTLS / AUTH TLS when offered (default) */
+	XFER_TLS_REQUIRE,   /* --tls: fail unless the session is encrypted */
+	XFER_TLS_NEVER,     /* --no-tls */
+};
+
+struct xfer_opts {
+	enum xfer_tls tls;
+	const char *cacert;       /* --cacert FILE */
+	int insecure;             /* --insecure: no certificate or host name check */
+	long timeout_ms;          /* connect timeout (and low-speed limit) */
+	const char *user;
+	const char *password;
+	int allow_plaintext_auth; /* send a password in clear text to a non-loopback host */
+	int verbose;              /* protocol trace on stderr, secrets masked */
+	int ipv;                  /* 0, 4 or 6 */
+};
+
+/* Once per process (curl_global_init); safe to call twice. */
+void xfer_global_init(void);
+/* The libcurl version text for --version. */
+const char *xfer_version(void);
+
+/* Apply the common options to an easy handle. errbuf (CURL_ERROR_SIZE) is set as
+ * CURLOPT_ERRORBUFFER when not NULL. The URL's host decides the plaintext check:
+ * returns 0, or -1 with a message in err when the policy forbids the transfer. */
+int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen);
+
+/* Our exit code (nt_err.h) for a libcurl result. */
+int xfer_exit_code(CURLcode rc);
+/* A message: the error buffer when filled, else curl_easy_strerror. */
+const char *xfer_strerror(CURLcode rc, const char *errbuf);
+
+/* The trace callback used for -v (CURLOPT_DEBUGFUNCTION): "> line" / "< line" with secrets masked. */
+int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *userp);
+
+#endif

@@ -1,0 +1,70 @@
+#!/bin/bash
+# consistency.sh - --help, man pages and completion agree on applets and options;
+# nettool.1 documents every applet and the exit codes of include/nt_err.h; mandoc -Tlint is clean.
+set -u
+here=$(cd "$(dirname "$0")/../.." && pwd)
+: "${NETTOOL:?set NETTOOL}"
+NT=$NETTOOL
+fails=0
+pass() { echo "PASS: docs $1"; }
+fail() { echo "FAIL: docs $1${2:+: $2}"; fails=$((fails + 1)); }
+cd "$here" || exit 1
+
+applets=$("$NT" --list)
+[ -n "$applets" ] && pass "applet list" || fail "applet list" "nettool --list printed nothing"
+
+# Aliases (sendmail) are documented in their applet's page.
+page_of() {
+	case $1 in
+	sendmail) echo man/nettool-mail-send.1 ;;
+	*) echo "man/nettool-$1.1" ;;
+	esac
+}
+
+for a in $applets; do
+	page=$(page_of "$a")
+	if [ ! -f "$page" ]; then
+		fail "$a man page" "missing $page"
+		continue
+	fi
+	grep -q -- "$a" man/nettool.1 && pass "$a in nettool.1" || fail "$a in nettool.1" "not mentioned"
+	grep -qw -- "$a" completions/nettool.bash && pass "$a in completion" || fail "$a in completion" "not in completions/nettool.bash"
+	if "$NT" "$a" --help >/dev/null 2>&1; then pass "$a --help"; else fail "$a --help" "exit $?"; fi
+	[ "$a" = sendmail ] && continue
+	# Every option of the table is in the page, and every option the page names is in the table.
+	opts=$("$NT" "$a" --complete-words | awk '{print $1}' | grep -v '^--help$')
+	missing=
+	for o in $opts; do
+		case $o in
+		--*) pat="Fl \\\\-${o#--}" ;;
+		-*) pat="Fl ${o#-}" ;;
+		esac
+		grep -Eq -- "$pat([^a-zA-Z0-9-]|\$)" "$page" || missing="$missing $o"
+	done
+	[ -z "$missing" ] && pass "$a options documented" || fail "$a options documented" "not in $page:$missing"
+	extra=
+	for o in $(grep -o 'Fl \\-[a-z0-9-]*' "$page" | sed 's/Fl \\-/--/' | sort -u); do
+		echo "$opts" | grep -qx -- "$o" || [ "$o" = --help ] || extra="$extra $o"
+	done
+	[ -z "$extra" ] && pass "$a page options exist" || fail "$a page options exist" "in $page but not in the option table:$extra"
+done
+
+# Exit codes: the table in nettool.1 matches include/nt_err.h.
+codes_h=$(sed -n 's/.*NT_EXIT_[A-Z]* = \([0-9]\),.*/\1/p' include/nt_err.h | sort -n | tr '\n' ' ')
+codes_m=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' man/nettool.1 | sed -n 's/^\.It \([0-9]\)$/\1/p' | sort -n | tr '\n' ' ')
+[ "$codes_h" = "$codes_m" ] && pass "exit codes" || fail "exit codes" "nt_err.h: $codes_h nettool.1: $codes_m"
+
+if command -v mandoc >/dev/null; then
+	lint=$(mandoc -Tlint -W warning man/*.1 2>&1)
+	[ -z "$lint" ] && pass "mandoc -Tlint" || { fail "mandoc -Tlint"; echo "$lint" | head -20; }
+else
+	echo "SKIP: docs mandoc -Tlint: mandoc not installed"
+fi
+
+# The completion script loads and completes applet names and options.
+comp=$(bash -c ". completions/nettool.bash; COMP_WORDS=(nettool tcp-se); COMP_CWORD=1; NETTOOL_BIN=$NT _nettool; printf '%s\n' \"\${COMPREPLY[@]}\"" 2>&1)
+echo "$comp" | grep -qx tcp-serve && pass "completion of applet names" || fail "completion of applet names" "$comp"
+comp=$(bash -c ". completions/nettool.bash; COMP_WORDS=(tcp-serve --idle); COMP_CWORD=1; NETTOOL_BIN=$NT _nettool; printf '%s\n' \"\${COMPREPLY[@]}\"" 2>&1)
+echo "$comp" | grep -qx -- --idle-timeout && pass "completion of options" || fail "completion of options" "$comp"
+
+[ $fails -eq 0 ]

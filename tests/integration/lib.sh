@@ -1,0 +1,120 @@
+#!/bin/bash
+# lib.sh - the integration-test harness (after toybox/BusyBox's testing.sh).
+#
+#   . "$(dirname "$0")/lib.sh"
+#   testing "name" "command" "expected stdout" "input file content" "stdin"
+#   check "name" COMMAND...          passes when COMMAND exits 0
+#   pass NAME / fail NAME [why] / skip NAME why
+#   cleanup 'shell code'             run at exit, even on failure (last in, first out)
+#   free_port                        an unused TCP port on 127.0.0.1
+#   wait_port PORT [HOST] [SECS]     until something listens there
+#   make_certs DIR                   DIR/ca.crt, DIR/server.{crt,key} for localhost,
+#                                    127.0.0.1 and ::1; DIR/other.{crt,key} for another name
+#   $NT                              the binary under test; $T a private temp folder
+#   finish                           prints the script's own total, exits 1 on failures
+set -u
+: "${NETTOOL:?set NETTOOL}"
+NT=$NETTOOL
+T=$(mktemp -d "${TMPDIR:-/tmp}/nettool-test.XXXXXX")
+FAILCOUNT=0
+_cleanups=()
+
+cleanup() { _cleanups=("$1" "${_cleanups[@]}"); }
+_run_cleanups() {
+	local c
+	for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1; done
+	rm -rf "$T"
+}
+trap _run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1${2:+: $2}"; FAILCOUNT=$((FAILCOUNT + 1)); }
+skip() { echo "SKIP: $1: $2"; }
+
+# testing NAME COMMAND EXPECTED INFILE STDIN: run COMMAND (sh -c) in $T with file "input"
+# holding INFILE and STDIN on standard input; compare its stdout with EXPECTED (printf %b
+# escapes; trailing newlines do not count).
+testing() {
+	local name=$1 cmd=$2 want got
+	want=$(printf '%b' "$3")
+	printf '%b' "$4" >"$T/input"
+	got=$(cd "$T" && printf '%b' "$5" | NT=$NT sh -c "$cmd" 2>"$T/stderr")
+	if [ "$got" == "$want" ]; then
+		pass "$name"
+	else
+		fail "$name"
+		echo "  command: $cmd"
+		echo "  expected: $(printf '%q' "$want")"
+		echo "  got:      $(printf '%q' "$got")"
+		sed 's/^/  stderr: /' "$T/stderr" | head -5
+	fi
+}
+
+check() {
+	local name=$1
+	shift
+	if "$@" >"$T/check.out" 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "exit $?"
+		sed 's/^/  | /' "$T/check.out" | head -10
+	fi
+}
+
+# expect_exit NAME CODE COMMAND...: passes when COMMAND exits CODE.
+expect_exit() {
+	local name=$1 want=$2 rc
+	shift 2
+	"$@" >"$T/check.out" 2>&1
+	rc=$?
+	if [ $rc -eq "$want" ]; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc, expected $want"
+		sed 's/^/  | /' "$T/check.out" | head -10
+	fi
+}
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+	local port=$1 host=${2:-127.0.0.1} secs=${3:-10} i
+	for ((i = 0; i < secs * 20; i++)); do
+		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return 0; fi
+		sleep 0.05
+	done
+	return 1
+}
+
+make_certs() {
+	local d=$1
+	mkdir -p "$d"
+	(
+		cd "$d" || exit 1
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=nettool test CA" \
+			-keyout ca.key -out ca.crt >/dev/null 2>&1 || exit 1
+		for n in server other; do
+			if [ $n = server ]; then
+				san="subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1"
+			else
+				san="subjectAltName=DNS:wrong.example"
+			fi
+			openssl req -newkey rsa:2048 -nodes -subj "/CN=$n" -keyout $n.key -out $n.csr >/dev/null 2>&1 &&
+				printf '%s\nbasicConstraints=CA:FALSE\n' "$san" >$n.ext &&
+				openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+					-extfile $n.ext -out $n.crt >/dev/null 2>&1 || exit 1
+		done
+		chmod 644 ./*.crt ./*.key
+	)
+}
+
+finish() {
+	if [ $FAILCOUNT -gt 0 ]; then
+		echo "${0##*/}: $FAILCOUNT failed"
+		exit 1
+	fi
+	exit 0
+}
