@@ -15,6 +15,8 @@ BUILD    ?= build
 CC       ?= cc
 PKGS      = libcurl openssl zlib
 SAN      ?=
+V        ?=
+Q         = $(if $(V),,@)
 FUZZ_SECS ?= 60
 
 # Packages first: pkg-config must exist before we ask it anything.
@@ -53,11 +55,13 @@ nettool: $(BUILD)/nettool
 	@ln -sf $(BUILD)/nettool nettool
 
 $(BUILD)/nettool: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+	@echo "  LD  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC  $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The unit-test runner: every check_*.c defines `Suite *suite_NAME(void)`; the list is generated.
 $(BUILD)/tests/unit/suites.h: $(UNIT_SRCS)

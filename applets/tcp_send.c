@@ -1,14 +1,261 @@
-/* PLACEHOLDER - tcp-send is being written (issue tracker); this file is replaced by the real applet. */
+/* tcp_send.c - the textbook's TCP client: send lines, print the replies
+ *
+ * Interactive with a prompt on a terminal (an empty line ends), line by line when
+ * piped, one-shot with MESSAGE arguments; --per-line opens a connection per line (the
+ * socketserver client); --stream copies both ways like nc.
+ *
+ * Man page: man/nettool-tcp-send.1    Tests: tests/integration/tcp_send.sh
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "file.h"
+#include "log.h"
+#include "loop.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "sock.h"
+
+/* A reply without a newline ends when the connection has been quiet this long. */
+#define QUIET_MS 200
+
+enum { O_PERLINE = OPT_LONG, O_STREAM, O_NONL, O_TIMEOUT, O_UNIX };
+
+static const struct opt opts[] = {
+	{O_PERLINE, "per-line", OPT_FLAG, NULL, "open a new connection for every line"},
+	{O_STREAM, "stream", OPT_FLAG, NULL, "copy stdin to the socket and the socket to stdout, like nc"},
+	{O_NONL, "no-newline", OPT_FLAG, NULL, "send each message without a newline (as the textbook client)"},
+	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "connect and reply timeout (default 5)"},
+	{O_UNIX, "unix", OPT_FILE, "PATH", "connect to a unix socket"},
+	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"},
+	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"},
+	{'q', "quiet", OPT_FLAG, NULL, "no prompt, no messages but errors"},
+	{'v', "verbose", OPT_FLAG, NULL, "trace what is sent and received"},
+	{0},
+};
+
+static const struct opt_spec spec = {
+	.usage = "[OPTIONS] [HOST[:PORT]] [MESSAGE...]",
+	.opts = opts,
+	.footer = "HOST defaults to 127.0.0.1, PORT to 8888. A reply is what arrives up to a newline,\n"
+		  "or, without one, until the connection is quiet for 200 ms.\n",
+};
+
+static struct {
+	struct addr a;
+	int family;
+	int timeout_ms;
+	int nonl;
+	struct buf in; /* bytes received after the last reply */
+} G;
+
+static int do_connect(void)
+{
+	char err[SOCK_ERRLEN];
+	int why = 0, fd;
+	if (G.a.is_unix)
+		fd = sock_connect_unix(G.a.path, G.timeout_ms, err);
+	else
+		fd = sock_connect(G.a.host, G.a.port, G.family, G.timeout_ms, 0, err, &why);
+	if (fd < 0)
+		die(NT_EXIT_NET, "%s", err);
+	return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			die(NT_EXIT_NET, "send: %s", errno == EPIPE ? "connection closed by the server" : strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Read one reply into *out (n bytes, without a trailing newline) and print it. */
+static void read_reply(int fd)
+{
+	long long deadline = loop_now_ms() + G.timeout_ms;
+	int got_any = buf_pending(&G.in) > 0;
+	for (;;) {
+		size_t len;
+		if (line_find(buf_head(&G.in), buf_pending(&G.in), 0, &len) == LINE_OK) {
+			fwrite(buf_head(&G.in), 1, len, stdout);
+			buf_consume(&G.in, len);
+			break;
+		}
+		long long now = loop_now_ms();
+		int wait_ms = got_any ? QUIET_MS : (int)(deadline - now);
+		if (!got_any && wait_ms <= 0)
+			die(NT_EXIT_NET, "no reply within %d ms", G.timeout_ms);
+		int r = sock_wait(fd, POLLIN, wait_ms);
+		if (r < 0)
+			die_sys(NT_EXIT_NET, "poll");
+		if (r == 0) {
+			if (!got_any)
+				continue; /* deadline reached: reported above */
+			/* Quiet: the reply is what came. */
+			fwrite(buf_head(&G.in), 1, buf_pending(&G.in), stdout);
+			fputc('\n', stdout);
+			buf_reset(&G.in);
+			break;
+		}
+		ssize_t n = buf_read_fd(&G.in, fd, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
+		if (n == 0) {
+			if (!buf_pending(&G.in))
+				die(NT_EXIT_NET, "connection closed by the server before a reply");
+			fwrite(buf_head(&G.in), 1, buf_pending(&G.in), stdout);
+			fputc('\n', stdout);
+			buf_reset(&G.in);
+			break;
+		}
+		log_proto('<', buf_head(&G.in), buf_pending(&G.in));
+		got_any = 1;
+	}
+	fflush(stdout);
+}
+
+static void exchange(int fd, const char *msg, size_t n)
+{
+	char *line = xmalloc(n + 1);
+	memcpy(line, msg, n);
+	size_t len = n;
+	if (!G.nonl)
+		line[len++] = '\n';
+	log_proto('>', line, len);
+	send_all(fd, line, len);
+	free(line);
+	read_reply(fd);
+}
+
+/* nc-like: stdin to the socket (half-close at EOF), the socket to stdout, until the
+ * server closes. */
+static int stream_mode(int fd)
+{
+	char b[65536];
+	struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+	int in_open = 1;
+	for (;;) {
+		int r = poll(p, 2, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die_sys(NT_EXIT_NET, "poll");
+		if (in_open && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t n = read(0, b, sizeof b);
+			if (n > 0) {
+				send_all(fd, b, (size_t)n);
+			} else if (n == 0 || errno != EINTR) {
+				in_open = 0;
+				p[0].fd = -1;
+				shutdown(fd, SHUT_WR);
+			}
+		}
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(fd, b, sizeof b);
+			if (n > 0) {
+				if (file_write_all(1, b, (size_t)n) < 0)
+					return NT_EXIT_IO;
+			} else if (n == 0) {
+				return 0;
+			} else if (errno != EINTR) {
+				die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
+			}
+		}
+	}
+}
 
 int tcp_send_main(int argc, char **argv)
 {
-	static const struct opt opts[] = {{0}};
-	static const struct opt_spec spec = {"(not yet implemented)", opts, NULL};
 	struct opt_state os;
+	int per_line = 0, stream = 0;
+	const char *unix_path = NULL;
+	G.family = AF_UNSPEC;
+	G.timeout_ms = 5000;
 	opt_init(&os, &spec, argc, argv);
-	while (opt_next(&os) != -1)
-		;
-	die(NT_EXIT_FAIL, "not implemented yet");
+	for (int k; (k = opt_next(&os)) != -1;) {
+		switch (k) {
+		case O_PERLINE: per_line = 1; break;
+		case O_STREAM: stream = 1; break;
+		case O_NONL: G.nonl = 1; break;
+		case O_TIMEOUT: G.timeout_ms = os.num > 0 ? (int)os.num : 1; break;
+		case O_UNIX: unix_path = os.str; break;
+		case '4': G.family = AF_INET; break;
+		case '6': G.family = AF_INET6; break;
+		case 'q': log_level = LOG_QUIET; break;
+		case 'v': log_level = LOG_VERBOSE; break;
+		}
+	}
+	char **args = argv + os.ind;
+	int nargs = argc - os.ind;
+	char err[ADDR_ERRLEN];
+	if (unix_path) {
+		if (strlen(unix_path) >= sizeof G.a.path)
+			opt_usage_error("--unix: path too long");
+		G.a.is_unix = 1;
+		strcpy(G.a.path, unix_path);
+	} else if (nargs > 0) {
+		if (addr_parse(args[0], 8888, &G.a, err) < 0)
+			opt_usage_error("%s", err);
+		args++, nargs--;
+	} else {
+		addr_parse("127.0.0.1", 8888, &G.a, err);
+	}
+	if (stream && (per_line || nargs))
+		opt_usage_error("--stream takes no messages and no --per-line");
+	buf_init(&G.in, 0);
+
+	if (stream)
+		return stream_mode(do_connect());
+
+	int tty = isatty(0) && !nargs;
+	int fd = per_line ? -1 : do_connect();
+	if (nargs) {
+		for (int i = 0; i < nargs; i++) {
+			if (per_line)
+				fd = do_connect();
+			exchange(fd, args[i], strlen(args[i]));
+			if (per_line)
+				close(fd), buf_reset(&G.in);
+		}
+	} else {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		for (;;) {
+			if (tty && log_level > LOG_QUIET) {
+				fputs("> ", stdout);
+				fflush(stdout);
+			}
+			if ((n = getline(&line, &cap, stdin)) < 0)
+				break;
+			size_t len = line_strip(line, (size_t)n);
+			if (tty && len == 0)
+				break; /* the textbook loop: an empty line ends */
+			if (per_line)
+				fd = do_connect();
+			exchange(fd, line, len);
+			if (per_line)
+				close(fd), buf_reset(&G.in);
+		}
+		free(line);
+	}
+	if (fd >= 0)
+		close(fd);
+	buf_free(&G.in);
+	return 0;
 }

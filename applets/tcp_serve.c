@@ -1,14 +1,686 @@
-/* PLACEHOLDER - tcp-serve is being written (issue tracker); this file is replaced by the real applet. */
+/* tcp_serve.c - timestamp / echo (RFC 862) / daytime (RFC 867) server over TCP
+ *
+ * The textbook's server answers each message with '%s %s' % (ctime(), data). Ours does
+ * the same for every client at once: one epoll loop per worker process, non-blocking
+ * sockets, bounded memory per client, backpressure on clients that do not read.
+ *
+ * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_serve.sh
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "log.h"
+#include "loop.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "sock.h"
+#include "stamp.h"
+
+enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME };
+
+enum {
+	O_LINE = OPT_LONG, O_ECHO, O_DAYTIME, O_UNIX, O_MAXCLIENTS, O_IDLE, O_MAXLINE,
+	O_WORKERS, O_TIMEFMT, O_UTC,
+};
+
+static const struct opt opts[] = {
+	{'l', "listen", OPT_STR, "ADDR", "listen on ADDR only (default: every address, IPv4 and IPv6)"},
+	{'p', "port", OPT_PORT, "PORT", "listen on PORT (default 8888)"},
+	{O_UNIX, "unix", OPT_FILE, "PATH", "listen on a unix socket instead"},
+	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"},
+	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"},
+	{O_LINE, "line", OPT_FLAG, NULL, "answer one line, then close (socketserver style)"},
+	{O_ECHO, "echo", OPT_FLAG, NULL, "echo what arrives (RFC 862)"},
+	{O_DAYTIME, "daytime", OPT_FLAG, NULL, "send the time and close (RFC 867)"},
+	{O_MAXCLIENTS, "max-clients", OPT_UINT, "N", "serve at most N clients at once (others wait)", 1, 10000000},
+	{O_IDLE, "idle-timeout", OPT_SECS, "SEC", "close a client idle for SEC seconds"},
+	{O_MAXLINE, "max-line", OPT_SIZE, "BYTES", "answer longer lines in pieces of BYTES (default 64k)", 1, 1 << 24},
+	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the port (SO_REUSEPORT)", 1, 256},
+	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
+	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
+	{'q', "quiet", OPT_FLAG, NULL, "no connection log"},
+	{'v', "verbose", OPT_FLAG, NULL, "trace every client event"},
+	{0},
+};
+
+static const struct opt_spec spec = {
+	.usage = "[OPTIONS]",
+	.opts = opts,
+	.footer = "Each line a client sends is answered 'STAMP line' (STAMP as ctime(3) prints it).\n"
+		  "A message without a newline is answered once nothing more is there to read.\n",
+};
+
+/* Output above this stops reading from the client until it drains (backpressure). */
+#define OUT_HIGH (256 * 1024)
+#define SCRATCH (64 * 1024)
+
+struct client {
+	int fd;
+	unsigned closing : 1;   /* close once the output is flushed */
+	unsigned paused : 1;    /* not reading: output above OUT_HIGH */
+	unsigned answered : 1;  /* --line: the one line was answered */
+	long long last;         /* last activity, loop_now_ms() */
+	struct buf in;          /* an incomplete line */
+	struct buf out;         /* replies the client has not taken yet */
+	char addr[48];
+};
+
+static struct {
+	enum mode mode;
+	const char *host;
+	int port;
+	const char *unix_path;
+	int family;
+	long long max_clients;
+	long long idle_ms;
+	size_t max_line;
+	int workers;
+	struct stamp stamp;
+
+	struct loop *loop;
+	int lfd[SOCK_LISTEN_MAX];
+	int nlfd;
+	int accepting;          /* listeners are watched */
+	long long retry_timer;  /* re-enable accept after EMFILE */
+	struct client **clients; /* by descriptor */
+	int nclients_cap;
+	long long nclients;
+	int stopping;
+	char scratch[SCRATCH];  /* read buffer shared by all clients */
+	struct buf reply;       /* replies built for one read, written at once */
+} G;
+
+static void client_close(struct client *c, const char *why);
+static void client_event(struct loop *l, int fd, int mask, void *data);
+
+static void set_accepting(int on)
+{
+	if (G.accepting == on)
+		return;
+	for (int i = 0; i < G.nlfd; i++)
+		loop_mod(G.loop, G.lfd[i], on ? LOOP_READ : 0);
+	G.accepting = on;
+}
+
+static void update_accepting(void)
+{
+	if (G.stopping)
+		return;
+	int room = !G.max_clients || G.nclients < G.max_clients;
+	if (room && !G.retry_timer)
+		set_accepting(1);
+	else if (!room)
+		set_accepting(0);
+}
+
+static void want(struct client *c)
+{
+	int mask = 0;
+	if (!c->paused && !c->closing)
+		mask |= LOOP_READ;
+	if (buf_pending(&c->out))
+		mask |= LOOP_WRITE;
+	loop_mod(G.loop, c->fd, mask);
+}
+
+/* Send what is queued; 0 ok, -1 the client is gone. Empty buffers are freed so that an
+ * idle client costs only its struct. */
+static int flush_out(struct client *c)
+{
+	while (buf_pending(&c->out)) {
+		ssize_t w = send(c->fd, buf_head(&c->out), buf_pending(&c->out), MSG_NOSIGNAL);
+		if (w > 0) {
+			buf_consume(&c->out, (size_t)w);
+			c->last = loop_now_ms();
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		return -1;
+	}
+	if (!buf_pending(&c->out))
+		buf_free(&c->out);
+	if (c->paused && buf_pending(&c->out) < OUT_HIGH / 2)
+		c->paused = 0;
+	return 0;
+}
+
+/* Write the replies built in G.reply: straight to the socket when it takes them, the
+ * rest into the client's output buffer. */
+static int send_reply(struct client *c)
+{
+	const char *p = buf_head(&G.reply);
+	size_t n = buf_pending(&G.reply);
+	if (!buf_pending(&c->out)) {
+		while (n) {
+			ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+			if (w > 0) {
+				p += w;
+				n -= (size_t)w;
+				continue;
+			}
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			buf_reset(&G.reply);
+			return -1;
+		}
+	}
+	if (n && buf_append(&c->out, p, n) < 0) {
+		buf_reset(&G.reply);
+		return -1;
+	}
+	buf_reset(&G.reply);
+	if (buf_pending(&c->out) >= OUT_HIGH)
+		c->paused = 1;
+	return 0;
+}
+
+static int add_stamped(const char *p, size_t n)
+{
+	size_t sl;
+	const char *s = stamp_now(&G.stamp, &sl);
+	char *t = buf_reserve(&G.reply, sl + 1 + n);
+	if (!t)
+		return -1;
+	memcpy(t, s, sl);
+	t[sl] = ' ';
+	memcpy(t + sl + 1, p, n);
+	buf_commit(&G.reply, sl + 1 + n);
+	return 0;
+}
+
+/* Answer every complete line (or max_line piece) of p[0..n); return how many bytes were
+ * consumed. With drained, a trailing partial message is answered too. */
+static size_t answer_lines(struct client *c, const char *p, size_t n, int drained)
+{
+	size_t used = 0;
+	while (used < n && !(G.mode == MODE_LINE && c->answered)) {
+		size_t len;
+		enum line_result r = line_find(p + used, n - used, G.max_line, &len);
+		if (r == LINE_NONE) {
+			if (!drained || G.mode == MODE_LINE)
+				break;
+			len = n - used;
+		}
+		add_stamped(p + used, len);
+		used += len;
+		if (G.mode == MODE_LINE)
+			c->answered = 1;
+	}
+	return used;
+}
+
+/* Handle bytes that arrived (p, n). drained: the socket had nothing more to read. */
+static void process(struct client *c, const char *p, size_t n, int drained)
+{
+	if (G.mode == MODE_ECHO) {
+		buf_append(&G.reply, p, n);
+		return;
+	}
+	if (G.mode == MODE_DAYTIME)
+		return; /* RFC 867: what the client sends is ignored */
+	if (buf_pending(&c->in)) {
+		/* Complete the saved partial line first. */
+		buf_append(&c->in, p, n);
+		size_t used = answer_lines(c, buf_head(&c->in), buf_pending(&c->in), drained);
+		buf_consume(&c->in, used);
+		if (!buf_pending(&c->in) || c->answered)
+			buf_free(&c->in);
+		return;
+	}
+	size_t used = answer_lines(c, p, n, drained);
+	if (used < n && !c->answered)
+		buf_append(&c->in, p + used, n - used);
+}
+
+static void client_read(struct client *c)
+{
+	/* Bounded work per wake-up so that one fast client cannot starve the others. */
+	for (int rounds = 0; rounds < 8 && !c->paused && !c->closing; rounds++) {
+		ssize_t r = read(c->fd, G.scratch, sizeof G.scratch);
+		if (r > 0) {
+			c->last = loop_now_ms();
+			/* A short read means the socket is drained for now. */
+			int drained = (size_t)r < sizeof G.scratch;
+			process(c, G.scratch, (size_t)r, drained);
+			if (send_reply(c) < 0) {
+				client_close(c, "write failed");
+				return;
+			}
+			if (G.mode == MODE_LINE && c->answered) {
+				c->closing = 1;
+				break;
+			}
+			if (drained)
+				break;
+			continue;
+		}
+		if (r == 0) {
+			/* End of input: answer a last partial message, then close after flushing. */
+			if (buf_pending(&c->in) && G.mode != MODE_ECHO && G.mode != MODE_DAYTIME) {
+				add_stamped(buf_head(&c->in), buf_pending(&c->in));
+				buf_free(&c->in);
+				send_reply(c);
+			}
+			c->closing = 1;
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Drained after a full read: answer a pending partial message now. */
+			if (buf_pending(&c->in) && G.mode == MODE_STAMP) {
+				size_t used = answer_lines(c, buf_head(&c->in), buf_pending(&c->in), 1);
+				buf_consume(&c->in, used);
+				buf_free(&c->in);
+				if (send_reply(c) < 0) {
+					client_close(c, "write failed");
+					return;
+				}
+			}
+			break;
+		}
+		client_close(c, errno == ECONNRESET ? "reset by peer" : strerror(errno));
+		return;
+	}
+	if (c->closing && !buf_pending(&c->out)) {
+		client_close(c, "done");
+		return;
+	}
+	want(c);
+}
+
+static void client_event(struct loop *l, int fd, int mask, void *data)
+{
+	struct client *c = data;
+	(void)l;
+	(void)fd;
+	if (mask & LOOP_WRITE) {
+		if (flush_out(c) < 0) {
+			client_close(c, "write failed");
+			return;
+		}
+		if (c->closing && !buf_pending(&c->out)) {
+			client_close(c, "done");
+			return;
+		}
+	}
+	if ((mask & LOOP_READ) && !c->paused && !c->closing) {
+		client_read(c);
+		return;
+	}
+	if ((mask & LOOP_ERROR) && !(mask & LOOP_READ)) {
+		client_close(c, "error");
+		return;
+	}
+	want(c);
+}
+
+static void client_close(struct client *c, const char *why)
+{
+	log_info("disconnected %s (%s)", c->addr, why);
+	loop_del(G.loop, c->fd);
+	close(c->fd);
+	G.clients[c->fd] = NULL;
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+	G.nclients--;
+	if (G.retry_timer) {
+		/* A descriptor came free: accept again now rather than after the pause. */
+		loop_timer_del(G.loop, G.retry_timer);
+		G.retry_timer = 0;
+	}
+	update_accepting();
+	if (G.stopping && !G.nclients)
+		loop_stop(G.loop);
+}
+
+static void retry_accept(struct loop *l, long long id, void *data)
+{
+	(void)l;
+	(void)id;
+	(void)data;
+	G.retry_timer = 0;
+	update_accepting();
+}
+
+static void accept_ready(struct loop *l, int lfd, int mask, void *data)
+{
+	(void)mask;
+	(void)data;
+	for (int n = 0; n < 64; n++) {
+		if (G.max_clients && G.nclients >= G.max_clients) {
+			update_accepting();
+			return;
+		}
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: keep serving the connected clients; try again
+				 * shortly or as soon as one of them leaves. Never spin. */
+				if (!G.retry_timer) {
+					log_info("accept: %s: pausing new connections", strerror(errno));
+					set_accepting(0);
+					G.retry_timer = loop_timer_add(l, 100, retry_accept, NULL);
+				}
+			}
+			return;
+		}
+		if (fd >= G.nclients_cap) {
+			int cap = G.nclients_cap ? G.nclients_cap : 1024;
+			while (cap <= fd)
+				cap *= 2;
+			struct client **nc = realloc(G.clients, (size_t)cap * sizeof *nc);
+			if (!nc) {
+				close(fd);
+				continue;
+			}
+			memset(nc + G.nclients_cap, 0, (size_t)(cap - G.nclients_cap) * sizeof *nc);
+			G.clients = nc;
+			G.nclients_cap = cap;
+		}
+		struct client *c = calloc(1, sizeof *c);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->last = loop_now_ms();
+		/* At rest c->in holds less than max_line bytes (answer_lines takes every
+		 * complete line and every max_line piece); during one read it holds at most
+		 * that plus one read. */
+		buf_init(&c->in, 0);
+		buf_init(&c->out, 0);
+		sock_addr_str((struct sockaddr *)&ss, sl, c->addr, sizeof c->addr);
+		if (loop_add(l, fd, LOOP_READ, client_event, c) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		G.clients[fd] = c;
+		G.nclients++;
+		log_info("connected from %s", c->addr);
+		if (G.mode == MODE_DAYTIME) {
+			size_t sl2;
+			const char *s = stamp_now(&G.stamp, &sl2);
+			buf_append(&G.reply, s, sl2);
+			buf_append(&G.reply, "\r\n", 2);
+			c->closing = 1;
+			if (send_reply(c) < 0 || !buf_pending(&c->out)) {
+				client_close(c, "done");
+				continue;
+			}
+			want(c);
+		}
+	}
+}
+
+static void sweep(struct loop *l, long long id, void *data)
+{
+	(void)id;
+	(void)data;
+	long long now = loop_now_ms();
+	for (int fd = 0; fd < G.nclients_cap; fd++) {
+		struct client *c = G.clients[fd];
+		if (c && now - c->last >= G.idle_ms)
+			client_close(c, "idle timeout");
+	}
+	long long every = G.idle_ms / 4;
+	loop_timer_add(l, every < 50 ? 50 : every > 1000 ? 1000 : every, sweep, NULL);
+}
+
+static void stop_grace(struct loop *l, long long id, void *data)
+{
+	(void)id;
+	(void)data;
+	loop_stop(l);
+}
+
+/* SIGINT/SIGTERM: stop accepting, let queued replies drain (2 s at most), close, exit 0. */
+static void on_signal(struct loop *l, int fd, int mask, void *data)
+{
+	(void)mask;
+	(void)data;
+	struct signalfd_siginfo si;
+	if (read(fd, &si, sizeof si) != sizeof si)
+		return;
+	if (G.stopping)
+		return;
+	G.stopping = 1;
+	log_info("signal %d: stopping", (int)si.ssi_signo);
+	for (int i = 0; i < G.nlfd; i++) {
+		loop_del(l, G.lfd[i]);
+		close(G.lfd[i]);
+	}
+	G.nlfd = 0;
+	if (G.unix_path)
+		unlink(G.unix_path);
+	for (int cfd = 0; cfd < G.nclients_cap; cfd++) {
+		struct client *c = G.clients[cfd];
+		if (!c)
+			continue;
+		c->closing = 1;
+		if (flush_out(c) < 0 || !buf_pending(&c->out))
+			client_close(c, "server stopping");
+		else
+			want(c);
+	}
+	if (!G.nclients)
+		loop_stop(l);
+	else
+		loop_timer_add(l, 2000, stop_grace, NULL);
+}
+
+static int open_listeners(int reuseport)
+{
+	char err[SOCK_ERRLEN];
+	if (G.unix_path) {
+		int fd = sock_listen_unix(G.unix_path, SOCK_STREAM, err);
+		if (fd < 0)
+			die(NT_EXIT_NET, "%s", err);
+		G.lfd[0] = fd;
+		G.nlfd = 1;
+		return 0;
+	}
+	struct sock_listen_opts lo = {.type = SOCK_STREAM, .family = G.family, .reuseport = reuseport};
+	int n = sock_listen(G.host, G.port, &lo, G.lfd, err);
+	if (n < 0)
+		die(NT_EXIT_NET, "%s", err);
+	G.nlfd = n;
+	return 0;
+}
+
+static int worker(void)
+{
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	int sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	G.loop = loop_new(1024);
+	if (!G.loop || sfd < 0)
+		die(NT_EXIT_IO, "cannot create the event loop: %s", strerror(errno));
+	buf_init(&G.reply, 0);
+	loop_add(G.loop, sfd, LOOP_READ, on_signal, NULL);
+	for (int i = 0; i < G.nlfd; i++)
+		loop_add(G.loop, G.lfd[i], LOOP_READ, accept_ready, NULL);
+	G.accepting = 1;
+	if (G.idle_ms > 0)
+		loop_timer_add(G.loop, G.idle_ms / 4 < 50 ? 50 : G.idle_ms / 4 > 1000 ? 1000 : G.idle_ms / 4, sweep, NULL);
+	if (loop_run(G.loop) < 0)
+		die_sys(NT_EXIT_IO, "epoll");
+	for (int fd = 0; fd < G.nclients_cap; fd++)
+		if (G.clients[fd])
+			client_close(G.clients[fd], "server stopped");
+	free(G.clients);
+	buf_free(&G.reply);
+	loop_free(G.loop);
+	close(sfd);
+	return 0;
+}
+
+/* --workers N: N processes, each with its own SO_REUSEPORT listeners and loop. The
+ * parent forwards SIGINT/SIGTERM and restarts a worker that dies. */
+static int supervise(void)
+{
+	pid_t *pids = xcalloc((size_t)G.workers, sizeof *pids);
+	sigset_t ss, old;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ss, &old);
+	int stopping = 0, alive = 0;
+	for (;;) {
+		for (int i = 0; i < G.workers && !stopping; i++) {
+			if (pids[i])
+				continue;
+			pid_t p = fork();
+			if (p < 0) {
+				warn_sys("fork");
+				continue;
+			}
+			if (p == 0) {
+				sigprocmask(SIG_SETMASK, &old, NULL);
+				if (!G.unix_path)
+					open_listeners(1);
+				exit(worker());
+			}
+			pids[i] = p;
+			alive++;
+		}
+		if (!alive)
+			break;
+		int sig;
+		sigwait(&ss, &sig);
+		if (sig == SIGINT || sig == SIGTERM) {
+			stopping = 1;
+			for (int i = 0; i < G.workers; i++)
+				if (pids[i])
+					kill(pids[i], SIGTERM);
+		}
+		pid_t p;
+		int st;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			for (int i = 0; i < G.workers; i++) {
+				if (pids[i] != p)
+					continue;
+				pids[i] = 0;
+				alive--;
+				if (!stopping) {
+					warn("worker %d ended (status %d): restarting", (int)p, st);
+					sleep(1);
+				}
+			}
+		}
+	}
+	free(pids);
+	if (G.unix_path)
+		unlink(G.unix_path);
+	return 0;
+}
 
 int tcp_serve_main(int argc, char **argv)
 {
-	static const struct opt opts[] = {{0}};
-	static const struct opt_spec spec = {"(not yet implemented)", opts, NULL};
 	struct opt_state os;
+	const char *listen = NULL, *tfmt = NULL;
+	int utc = 0, modes = 0;
+	G.port = 8888;
+	G.family = AF_UNSPEC;
+	G.max_line = 64 * 1024;
+	G.workers = 1;
 	opt_init(&os, &spec, argc, argv);
-	while (opt_next(&os) != -1)
-		;
-	die(NT_EXIT_FAIL, "not implemented yet");
+	for (int k; (k = opt_next(&os)) != -1;) {
+		switch (k) {
+		case 'l': listen = os.str; break;
+		case 'p': G.port = (int)os.num; break;
+		case O_UNIX: G.unix_path = os.str; break;
+		case '4': G.family = AF_INET; break;
+		case '6': G.family = AF_INET6; break;
+		case O_LINE: G.mode = MODE_LINE, modes++; break;
+		case O_ECHO: G.mode = MODE_ECHO, modes++; break;
+		case O_DAYTIME: G.mode = MODE_DAYTIME, modes++; break;
+		case O_MAXCLIENTS: G.max_clients = os.num; break;
+		case O_IDLE: G.idle_ms = os.num; break;
+		case O_MAXLINE: G.max_line = (size_t)os.num; break;
+		case O_WORKERS: G.workers = (int)os.num; break;
+		case O_TIMEFMT: tfmt = os.str; break;
+		case O_UTC: utc = 1; break;
+		case 'q': log_level = LOG_QUIET; break;
+		case 'v': log_level = LOG_VERBOSE; break;
+		}
+	}
+	if (os.ind < argc)
+		opt_usage_error("unexpected argument '%s'", argv[os.ind]);
+	if (modes > 1)
+		opt_usage_error("--line, --echo and --daytime exclude each other");
+	if (G.unix_path && listen)
+		opt_usage_error("--unix and -l exclude each other");
+	if (tfmt && stamp_check_format(tfmt) < 0)
+		opt_usage_error("--time-format '%s' gives an empty or over-long stamp", tfmt);
+	if (listen) {
+		struct addr a;
+		char err[ADDR_ERRLEN];
+		if (addr_parse(listen, G.port, &a, err) < 0)
+			opt_usage_error("-l: %s", err);
+		if (a.is_unix)
+			G.unix_path = xstrdup(a.path);
+		else
+			G.host = xstrdup(a.host), G.port = a.port;
+	}
+	stamp_init(&G.stamp, tfmt, utc);
+
+	/* Descriptors: raise the soft limit to the hard one (10,000 clients need it). */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	if (G.workers > 1 && !G.unix_path) {
+		/* Bind once in the parent to report errors (port in use) before forking; the
+		 * workers bind their own SO_REUSEPORT sockets. */
+		open_listeners(1);
+		for (int i = 0; i < G.nlfd; i++)
+			close(G.lfd[i]);
+		G.nlfd = 0;
+	} else {
+		open_listeners(0);
+	}
+	if (G.unix_path)
+		log_info("listening on unix:%s", G.unix_path);
+	else {
+		char a[300];
+		addr_format(a, sizeof a, G.host ? G.host : "*", G.port);
+		log_info("listening on %s%s", a, G.family == AF_INET ? " (IPv4)" : G.family == AF_INET6 ? " (IPv6)" : "");
+	}
+	fflush(stderr);
+	if (G.workers > 1)
+		return supervise();
+	int rc = worker();
+	if (G.unix_path)
+		unlink(G.unix_path);
+	return rc;
 }

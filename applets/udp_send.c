@@ -1,14 +1,139 @@
-/* PLACEHOLDER - udp-send is being written (issue tracker); this file is replaced by the real applet. */
+/* udp_send.c - the textbook's UDP client: one datagram per message, print each reply
+ *
+ * Interactive with a prompt on a terminal (an empty line ends), line by line when
+ * piped, one-shot with MESSAGE arguments. A message is sent without its newline (a
+ * datagram is the message); a lost datagram is sent again (--retries).
+ *
+ * Man page: man/nettool-udp-send.1    Tests: tests/integration/udp_serve.sh
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "log.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "sock.h"
+
+enum { O_TIMEOUT = OPT_LONG, O_RETRIES };
+
+static const struct opt opts[] = {
+	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "wait SEC for each reply (default 1)"},
+	{O_RETRIES, "retries", OPT_UINT, "N", "send a datagram again N times when no reply comes (default 2)", 0, 1000},
+	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"},
+	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"},
+	{'q', "quiet", OPT_FLAG, NULL, "no prompt"},
+	{'v', "verbose", OPT_FLAG, NULL, "trace what is sent and received"},
+	{0},
+};
+
+static const struct opt_spec spec = {
+	.usage = "[OPTIONS] [HOST[:PORT]] [MESSAGE...]",
+	.opts = opts,
+	.footer = "HOST defaults to 127.0.0.1, PORT to 8888. Exit 3 when a message got no reply.\n",
+};
+
+static struct {
+	int timeout_ms;
+	int retries;
+	int lost;
+	char reply[65536];
+} G;
+
+/* Send one message and print its reply; a reply to an earlier (retried) datagram that
+ * arrives late is taken as this one's, as the textbook client would. */
+static void exchange(int fd, const char *msg, size_t n)
+{
+	for (int attempt = 0; attempt <= G.retries; attempt++) {
+		log_proto('>', msg, n);
+		if (send(fd, msg, n, 0) < 0) {
+			if (errno == ECONNREFUSED)
+				continue; /* an ICMP error from an earlier datagram: try again */
+			die_sys(NT_EXIT_NET, "send");
+		}
+		int r = sock_wait(fd, POLLIN, G.timeout_ms);
+		if (r < 0)
+			die_sys(NT_EXIT_NET, "poll");
+		if (r == 0)
+			continue;
+		ssize_t got = recv(fd, G.reply, sizeof G.reply, 0);
+		if (got < 0) {
+			if (errno == ECONNREFUSED)
+				continue; /* nobody listens (yet): the retry decides */
+			die_sys(NT_EXIT_NET, "receive");
+		}
+		log_proto('<', G.reply, (size_t)got);
+		fwrite(G.reply, 1, (size_t)got, stdout);
+		if (!got || G.reply[got - 1] != '\n')
+			fputc('\n', stdout);
+		fflush(stdout);
+		return;
+	}
+	warn("no reply after %d attempt%s", G.retries + 1, G.retries ? "s" : "");
+	G.lost++;
+}
 
 int udp_send_main(int argc, char **argv)
 {
-	static const struct opt opts[] = {{0}};
-	static const struct opt_spec spec = {"(not yet implemented)", opts, NULL};
 	struct opt_state os;
+	int family = AF_UNSPEC;
+	G.timeout_ms = 1000;
+	G.retries = 2;
 	opt_init(&os, &spec, argc, argv);
-	while (opt_next(&os) != -1)
-		;
-	die(NT_EXIT_FAIL, "not implemented yet");
+	for (int k; (k = opt_next(&os)) != -1;) {
+		switch (k) {
+		case O_TIMEOUT: G.timeout_ms = os.num > 0 ? (int)os.num : 1; break;
+		case O_RETRIES: G.retries = (int)os.num; break;
+		case '4': family = AF_INET; break;
+		case '6': family = AF_INET6; break;
+		case 'q': log_level = LOG_QUIET; break;
+		case 'v': log_level = LOG_VERBOSE; break;
+		}
+	}
+	char **args = argv + os.ind;
+	int nargs = argc - os.ind;
+	struct addr a;
+	char err[SOCK_ERRLEN];
+	if (addr_parse(nargs ? args[0] : "127.0.0.1", 8888, &a, err) < 0)
+		opt_usage_error("%s", err);
+	if (a.is_unix)
+		opt_usage_error("udp-send talks to IP addresses only");
+	if (nargs)
+		args++, nargs--;
+	int fd = sock_udp_connect(a.host, a.port, family, err);
+	if (fd < 0)
+		die(NT_EXIT_NET, "%s", err);
+
+	if (nargs) {
+		for (int i = 0; i < nargs; i++)
+			exchange(fd, args[i], strlen(args[i]));
+	} else {
+		int tty = isatty(0);
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		for (;;) {
+			if (tty && log_level > LOG_QUIET) {
+				fputs("> ", stdout);
+				fflush(stdout);
+			}
+			if ((n = getline(&line, &cap, stdin)) < 0)
+				break;
+			size_t len = line_strip(line, (size_t)n);
+			if (tty && !len)
+				break;
+			if (len > 65507)
+				die(NT_EXIT_USAGE, "a line of %zu bytes does not fit in a datagram", len);
+			exchange(fd, line, len);
+		}
+		free(line);
+	}
+	close(fd);
+	return G.lost ? NT_EXIT_NET : 0;
 }
