@@ -1,14 +1,691 @@
-/* PLACEHOLDER - nntp is being written (issue tracker); this file is replaced by the real applet. */
+/* nntp - a scriptable NNTP client (RFC 3977) over our own sockets and OpenSSL:
+ * caps, list, group, over, hdr, article/head/body/stat, post, pipelined fetch, read, shell.
+ *
+ * Man page: man/nettool-nntp.1    Tests: tests/integration/nntp*.sh, tests/unit/check_nntp.c
+ * Files: conn.c (session), proto.c/over.c (parsers), zstream.c (COMPRESS DEFLATE),
+ * fetch.c (pipelined download), interactive.c (read, shell).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "log.h"
+#include "nntp.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "over.h"
+#include "proto.h"
+
+struct nntp_cli G;
+struct afile *nntp_partial;
+
+enum {
+	O_TIMEOUT = OPT_LONG,
+	O_JSON,
+	O_TLS,
+	O_NOTLS,
+	O_CACERT,
+	O_INSECURE,
+	O_PWFILE,
+	O_PLAIN,
+	O_COMPRESS,
+	O_LAST,
+	O_MBOX,
+	O_STATE,
+	O_WINDOW,
+	O_PROGRESS,
+};
+
+static const struct opt opts[] = {
+	{'s', "server", OPT_STR, "SERVER", "host[:port], nntp://host[:port] or nntps://host[:port]"},
+	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"},
+	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"},
+	{'v', "verbose", OPT_FLAG, NULL, "show every protocol line (passwords masked)"},
+	{'q', "quiet", OPT_FLAG, NULL, "no progress or informational messages"},
+	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "network timeout (default 30)"},
+	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per line (caps, list, group, over, hdr, stat, fetch)"},
+	{O_TLS, "tls", OPT_FLAG, NULL, "require TLS (STARTTLS) before anything else"},
+	{O_NOTLS, "no-tls", OPT_FLAG, NULL, "do not use STARTTLS even when offered"},
+	{O_CACERT, "cacert", OPT_FILE, "FILE", "verify the server against the CA certificates in FILE"},
+	{O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server's certificate (warns)"},
+	{'u', "user", OPT_STR, "USER", "AUTHINFO USER/PASS as USER (password from file, netrc, env or tty)"},
+	{O_PWFILE, "password-file", OPT_FILE, "FILE", "read the password from FILE"},
+	{O_PLAIN, "allow-plaintext-auth", OPT_FLAG, NULL, "allow a password in clear text to a non-loopback host"},
+	{O_COMPRESS, "compress", OPT_FLAG, NULL, "COMPRESS DEFLATE (RFC 8054) when the server offers it"},
+	{O_LAST, "last", OPT_UINT, "N", "over, hdr: the last N articles; read: show N subjects (default 10)", 1, 1000000000},
+	{'O', "output-dir", OPT_FILE, "DIR", "fetch: one file per article in DIR, named by number"},
+	{O_MBOX, "mbox", OPT_FILE, "FILE", "fetch: append the articles to the mbox FILE"},
+	{'o', "output", OPT_FILE, "FILE", "article, head, body: write to FILE (whole or not at all)"},
+	{O_STATE, "state", OPT_FILE, "FILE", "fetch: high-water mark file (default DIR/.nntp-state)"},
+	{O_WINDOW, "window", OPT_UINT, "N", "fetch: commands in flight (default 64)", 1, 1000},
+	{O_PROGRESS, "progress", OPT_STR, "MODE", "fetch: bar, plain, none or auto (default: bar on a tty)"},
+	{0},
+};
+
+static const struct opt_spec spec = {
+	"[OPTIONS] COMMAND [ARGS]",
+	opts,
+	"Commands:\n"
+	"  caps                                  the server's capabilities\n"
+	"  list [active|newsgroups|overview.fmt] [WILDMAT]\n"
+	"  group NAME                            print NAME COUNT FIRST LAST\n"
+	"  over GROUP [RANGE] [--last N]         overview lines (tab-separated)\n"
+	"  hdr HEADER GROUP [RANGE] [--last N]   one header of many articles (HDR, else XHDR)\n"
+	"  article|head|body|stat GROUP NUMBER   or  article|head|body|stat <message-id>\n"
+	"  post [FILE]                           post an article (stdin by default)\n"
+	"  fetch GROUP [RANGE] -O DIR | --mbox FILE   download new articles, pipelined\n"
+	"  read GROUP                            list subjects, ask which article to read\n"
+	"  shell                                 an interactive session with nntplib's verbs\n"
+	"RANGE: N, N- or N-M. SERVER: -s, else $NNTPSERVER, else localhost:119.\n",
+	"caps list group over hdr article head body stat post fetch read shell",
+};
+
+static void usage(const char *fmt, const char *a)
+{
+	opt_usage_error(fmt, a);
+}
+
+void nntp_range(const char *arg, long long first, long long last, long long *lo, long long *hi)
+{
+	if (arg) {
+		if (nntp_parse_range(arg, lo, hi) < 0)
+			opt_usage_error("bad range '%s' (N, N- or N-M)", arg);
+		if (*hi < 0)
+			*hi = last;
+		return;
+	}
+	*hi = last;
+	*lo = first;
+	if (G.last && last - G.last + 1 > first)
+		*lo = last - G.last + 1;
+}
+
+void nntp_print_block(struct nntp *c, FILE *f)
+{
+	const char *p;
+	size_t n;
+	while (nntp_line(c, &p, &n)) {
+		fwrite(p, 1, n, f);
+		putc('\n', f);
+	}
+}
+
+/* --- caps, list, group --- */
+static int cmd_caps(struct nntp *c, int argc, char **argv)
+{
+	if (argc != 1)
+		usage("caps takes no arguments%s", "");
+	if (nntp_cmd(c, "CAPABILITIES") != 101)
+		nntp_fail(c, "CAPABILITIES");
+	const char *p;
+	size_t n;
+	while (nntp_line(c, &p, &n)) {
+		if (!G.json) {
+			fwrite(p, 1, n, stdout);
+			putc('\n', stdout);
+			continue;
+		}
+		size_t w = 0;
+		while (w < n && p[w] != ' ')
+			w++;
+		size_t a = w;
+		while (a < n && p[a] == ' ')
+			a++;
+		json_begin(stdout);
+		json_kv_strn(stdout, "capability", p, w);
+		json_kv_strn(stdout, "args", p + a, n - a);
+		json_end(stdout);
+	}
+	return 0;
+}
+
+static int cmd_list(struct nntp *c, int argc, char **argv)
+{
+	const char *kw = argc > 1 ? argv[1] : "active";
+	const char *wild = argc > 2 ? argv[2] : NULL;
+	if (argc > 3)
+		usage("list: too many arguments%s", "");
+	int kind;
+	if (!strcasecmp(kw, "active"))
+		kind = 'a';
+	else if (!strcasecmp(kw, "newsgroups"))
+		kind = 'n';
+	else if (!strcasecmp(kw, "overview.fmt"))
+		kind = 'o';
+	else
+		usage("list: unknown list '%s' (active, newsgroups, overview.fmt)", kw);
+	if (wild)
+		nntp_need_arg('a', wild);
+	int r = kind == 'o' ? nntp_cmd(c, "LIST OVERVIEW.FMT")
+	      : wild ? nntp_cmd(c, "LIST %s %s", kind == 'a' ? "ACTIVE" : "NEWSGROUPS", wild)
+		     : nntp_cmd(c, "LIST %s", kind == 'a' ? "ACTIVE" : "NEWSGROUPS");
+	if (r != 215)
+		nntp_fail(c, "LIST");
+	const char *p;
+	size_t n;
+	while (nntp_line(c, &p, &n)) {
+		if (!G.json) {
+			fwrite(p, 1, n, stdout);
+			putc('\n', stdout);
+			continue;
+		}
+		json_begin(stdout);
+		if (kind == 'o') {
+			json_kv_strn(stdout, "field", p, n);
+		} else if (kind == 'n') {
+			size_t w = strcspn(p, " \t");
+			if (w > n)
+				w = n;
+			size_t a = w;
+			while (a < n && (p[a] == ' ' || p[a] == '\t'))
+				a++;
+			json_kv_strn(stdout, "group", p, w);
+			json_kv_strn(stdout, "description", p + a, n - a);
+		} else {
+			/* "group last first status" */
+			const char *f[4];
+			size_t fl[4];
+			int k = 0;
+			size_t i = 0;
+			while (k < 4 && i < n) {
+				while (i < n && p[i] == ' ')
+					i++;
+				if (i >= n)
+					break;
+				f[k] = p + i;
+				while (i < n && p[i] != ' ')
+					i++;
+				fl[k] = (size_t)(p + i - f[k]);
+				k++;
+			}
+			long long hi = 0, lo = 0;
+			if (k < 4 || nntp_parse_number(f[1], fl[1], &hi) < 0 || nntp_parse_number(f[2], fl[2], &lo) < 0)
+				die(NT_EXIT_PROTO, "malformed LIST ACTIVE line from %s", c->host);
+			json_kv_strn(stdout, "group", f[0], fl[0]);
+			json_kv_int(stdout, "last", hi);
+			json_kv_int(stdout, "first", lo);
+			json_kv_strn(stdout, "status", f[3], fl[3]);
+		}
+		json_end(stdout);
+	}
+	return 0;
+}
+
+static int cmd_group(struct nntp *c, int argc, char **argv)
+{
+	if (argc != 2)
+		usage("group takes one group name%s", "");
+	long long count, first, last;
+	nntp_group(c, argv[1], &count, &first, &last);
+	if (G.json) {
+		json_begin(stdout);
+		json_kv_str(stdout, "group", argv[1]);
+		json_kv_int(stdout, "count", count);
+		json_kv_int(stdout, "first", first);
+		json_kv_int(stdout, "last", last);
+		json_end(stdout);
+	} else {
+		printf("%s %lld %lld %lld\n", argv[1], count, first, last);
+	}
+	return 0;
+}
+
+/* --- over, hdr --- */
+static int cmd_over(struct nntp *c, int argc, char **argv)
+{
+	if (argc < 2 || argc > 3)
+		usage("over takes GROUP [RANGE]%s", "");
+	nntp_need_arg('g', argv[1]);
+	if (argc > 2)
+		nntp_need_arg('a', argv[2]);
+	struct over_fmt fmt;
+	if (G.json) {
+		over_fmt_default(&fmt);
+		if (nntp_cmd(c, "LIST OVERVIEW.FMT") == 215) {
+			fmt.n = 0;
+			const char *p;
+			size_t n;
+			while (nntp_line(c, &p, &n))
+				over_fmt_add(&fmt, p, n);
+		}
+	}
+	long long count, first, last, lo, hi;
+	nntp_group(c, argv[1], &count, &first, &last);
+	nntp_range(argc > 2 ? argv[2] : NULL, first, last, &lo, &hi);
+	if (count == 0 || hi < lo)
+		return 0;
+	const char *verb = (c->caps & CAP_OVER) || !c->caps ? "OVER" : "XOVER";
+	int r = nntp_cmd(c, "%s %lld-%lld", verb, lo, hi);
+	if (r == 500 && !strcmp(verb, "OVER"))
+		r = nntp_cmd(c, "XOVER %lld-%lld", lo, hi);
+	if (r == 423)
+		return 0; /* no articles in that range */
+	if (r != 224)
+		nntp_fail(c, "OVER");
+	const char *p;
+	size_t n;
+	struct over_field f[OVER_MAX_FIELDS + 1];
+	while (nntp_line(c, &p, &n)) {
+		if (!G.json) {
+			fwrite(p, 1, n, stdout);
+			putc('\n', stdout);
+			continue;
+		}
+		long long num;
+		int k = over_split(p, n, f, OVER_MAX_FIELDS + 1, &num);
+		if (k < 0)
+			die(NT_EXIT_PROTO, "malformed overview line from %s", c->host);
+		json_begin(stdout);
+		json_kv_int(stdout, "number", num);
+		for (int i = 1; i < k && i <= fmt.n; i++) {
+			struct over_field v = over_value(&fmt, i, f[i]);
+			char key[OVER_MAX_NAME];
+			size_t j = 0;
+			for (; fmt.name[i - 1][j]; j++)
+				key[j] = (char)tolower((unsigned char)fmt.name[i - 1][j]);
+			key[j] = 0;
+			long long num2;
+			if ((!strcmp(key, "bytes") || !strcmp(key, "lines")) && nntp_parse_number(v.p, v.n, &num2) == 0)
+				json_kv_int(stdout, key, num2);
+			else
+				json_kv_strn(stdout, key, v.p, v.n);
+		}
+		json_end(stdout);
+	}
+	return 0;
+}
+
+int nntp_send_hdr(struct nntp *c, const char *header, long long lo, long long hi)
+{
+	int r = 500;
+	if ((c->caps & CAP_HDR) || !c->caps)
+		r = nntp_cmd(c, "HDR %s %lld-%lld", header, lo, hi);
+	if (r == 500)
+		r = nntp_cmd(c, "XHDR %s %lld-%lld", header, lo, hi);
+	if (r == 423)
+		return 0;
+	if (r != 225 && r != 221)
+		nntp_fail(c, "HDR");
+	return 1;
+}
+
+static int cmd_hdr(struct nntp *c, int argc, char **argv)
+{
+	if (argc < 3 || argc > 4)
+		usage("hdr takes HEADER GROUP [RANGE]%s", "");
+	nntp_need_arg('h', argv[1]);
+	nntp_need_arg('g', argv[2]);
+	if (argc > 3)
+		nntp_need_arg('a', argv[3]);
+	long long count, first, last, lo, hi;
+	nntp_group(c, argv[2], &count, &first, &last);
+	nntp_range(argc > 3 ? argv[3] : NULL, first, last, &lo, &hi);
+	if (count == 0 || hi < lo || !nntp_send_hdr(c, argv[1], lo, hi))
+		return 0;
+	const char *p;
+	size_t n;
+	while (nntp_line(c, &p, &n)) {
+		if (!G.json) {
+			fwrite(p, 1, n, stdout);
+			putc('\n', stdout);
+			continue;
+		}
+		size_t w = 0;
+		while (w < n && p[w] != ' ')
+			w++;
+		long long num;
+		if (nntp_parse_number(p, w, &num) < 0)
+			die(NT_EXIT_PROTO, "malformed HDR line from %s", c->host);
+		size_t a = w < n ? w + 1 : n;
+		json_begin(stdout);
+		json_kv_int(stdout, "number", num);
+		json_kv_strn(stdout, "value", p + a, n - a);
+		json_end(stdout);
+	}
+	return 0;
+}
+
+/* --- article, head, body, stat --- */
+static void at_exit_partial(void)
+{
+	if (nntp_partial) {
+		afile_abort(nntp_partial);
+		nntp_partial = NULL;
+	}
+}
+
+static int cmd_article(struct nntp *c, int argc, char **argv)
+{
+	const char *verb = !strcmp(argv[0], "article") ? "ARTICLE"
+			 : !strcmp(argv[0], "head") ? "HEAD"
+			 : !strcmp(argv[0], "body") ? "BODY" : "STAT";
+	int want = !strcmp(verb, "ARTICLE") ? 220 : !strcmp(verb, "HEAD") ? 221 : !strcmp(verb, "BODY") ? 222 : 223;
+	const char *ref;
+	if (argc == 2 && argv[1][0] == '<') {
+		nntp_need_arg('m', argv[1]);
+		ref = argv[1];
+	} else if (argc == 3) {
+		nntp_need_arg('g', argv[1]);
+		long long num;
+		if (nntp_parse_number(argv[2], strlen(argv[2]), &num) < 0)
+			usage("bad article number '%s'", argv[2]);
+		ref = argv[2];
+	} else {
+		usage("%s takes GROUP NUMBER or <message-id>", argv[0]);
+	}
+	struct afile af;
+	FILE *out = stdout;
+	if (G.output && want != 223) {
+		char err[512];
+		if (afile_open(&af, NULL, G.output, 0644, err, sizeof err) < 0)
+			die(NT_EXIT_IO, "%s", err);
+		nntp_partial = &af;
+		out = fdopen(dup(af.fd), "w");
+		if (!out)
+			die_sys(NT_EXIT_IO, "%s", G.output);
+	}
+	if (argc == 3)
+		nntp_group(c, argv[1], NULL, NULL, NULL);
+	int r = nntp_cmd(c, "%s %s", verb, ref);
+	if (r != want) {
+		char w[600];
+		snprintf(w, sizeof w, "%s %s", verb, ref);
+		nntp_fail(c, w);
+	}
+	if (want == 223) {
+		/* "223 n <message-id>" */
+		if (G.json) {
+			long long num = 0;
+			size_t w = strcspn(c->text, " ");
+			nntp_parse_number(c->text, w, &num);
+			const char *id = c->text[w] ? c->text + w + 1 : "";
+			json_begin(stdout);
+			json_kv_int(stdout, "number", num);
+			json_kv_strn(stdout, "message_id", id, strcspn(id, " "));
+			json_end(stdout);
+		} else {
+			size_t w = strcspn(c->text, " ");
+			const char *id = c->text[w] ? c->text + w + 1 : "";
+			printf("%.*s %.*s\n", (int)w, c->text, (int)strcspn(id, " "), id);
+		}
+		return 0;
+	}
+	nntp_print_block(c, out);
+	if (out != stdout) {
+		char err[512];
+		if (fclose(out) != 0)
+			die_sys(NT_EXIT_IO, "%s", G.output);
+		if (afile_commit(&af, err, sizeof err) < 0)
+			die(NT_EXIT_IO, "%s", err);
+		nntp_partial = NULL;
+	}
+	return 0;
+}
+
+/* --- post --- */
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = path && strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		die_sys(NT_EXIT_IO, "%s", path);
+	size_t cap = 65536, n = 0;
+	char *b = xmalloc(cap);
+	for (;;) {
+		if (n == cap) {
+			if ((long long)cap >= NNTP_MAX_ARTICLE)
+				die(NT_EXIT_USAGE, "article over %lld bytes: refused", NNTP_MAX_ARTICLE);
+			cap *= 2;
+			b = xrealloc(b, cap);
+		}
+		size_t r = fread(b + n, 1, cap - n, f);
+		if (r == 0)
+			break;
+		n += r;
+	}
+	if (ferror(f))
+		die_sys(NT_EXIT_IO, "%s", path ? path : "stdin");
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return b;
+}
+
+/* The domain of the From address, for a Message-ID. */
+static void from_domain(const char *art, size_t len, char *out, size_t n)
+{
+	snprintf(out, n, "nettool.invalid");
+	size_t i = 0;
+	while (i < len) {
+		const char *e = memchr(art + i, '\n', len - i);
+		size_t l = e ? (size_t)(e - (art + i)) : len - i;
+		if (l == 0 || (l == 1 && art[i] == '\r'))
+			return;
+		if (l > 5 && !strncasecmp(art + i, "From:", 5)) {
+			const char *at = memchr(art + i, '@', l);
+			if (!at)
+				return;
+			size_t k = 0;
+			at++;
+			while (at + k < art + i + l && (isalnum((unsigned char)at[k]) || at[k] == '.' || at[k] == '-') &&
+			       k + 1 < n)
+				k++;
+			if (k > 0)
+				snprintf(out, n, "%.*s", (int)k, at);
+			return;
+		}
+		if (!e)
+			return;
+		i += l + 1;
+	}
+}
+
+static int cmd_post(struct nntp *c, int argc, char **argv)
+{
+	if (argc > 2)
+		usage("post takes at most one FILE%s", "");
+	size_t len;
+	char *art = read_all(argc > 1 ? argv[1] : NULL, &len);
+	if (memchr(art, 0, len))
+		die(NT_EXIT_USAGE, "the article contains a NUL byte: refused");
+	static const char *need[] = {"Newsgroups", "From", "Subject"};
+	for (int i = 0; i < 3; i++)
+		if (!nntp_has_header(art, len, need[i]))
+			die(NT_EXIT_USAGE, "the article has no %s header", need[i]);
+	char extra[512] = "";
+	char msgid[300] = "";
+	if (!nntp_has_header(art, len, "Date")) {
+		char d[64];
+		time_t t = time(NULL);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		static const char *wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+		static const char *mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+		snprintf(d, sizeof d, "%s, %02d %s %04d %02d:%02d:%02d +0000", wd[tm.tm_wday], tm.tm_mday, mo[tm.tm_mon],
+			 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		snprintf(extra, sizeof extra, "Date: %s\r\n", d);
+	}
+	if (!nntp_has_header(art, len, "Message-ID")) {
+		char dom[256];
+		from_domain(art, len, dom, sizeof dom);
+		unsigned rnd = 0;
+		FILE *u = fopen("/dev/urandom", "rb");
+		if (u) {
+			if (fread(&rnd, sizeof rnd, 1, u) != 1)
+				rnd = (unsigned)getpid();
+			fclose(u);
+		}
+		snprintf(msgid, sizeof msgid, "<nettool.%lld.%d.%08x@%s>", (long long)time(NULL), (int)getpid(), rnd, dom);
+		size_t el = strlen(extra);
+		snprintf(extra + el, sizeof extra - el, "Message-ID: %s\r\n", msgid);
+	}
+	int r = nntp_cmd(c, "POST");
+	if (r != 340)
+		nntp_fail(c, "POST");
+	/* Our headers first, then the article: CRLF line ends and dot-stuffing done here. */
+	struct stream *s = c->s;
+	int ok = stream_queue(s, extra, strlen(extra));
+	size_t i = 0;
+	while (ok == 0 && i < len) {
+		const char *e = memchr(art + i, '\n', len - i);
+		size_t l = e ? (size_t)(e - (art + i)) : len - i;
+		size_t t = l && art[i + l - 1] == '\r' ? l - 1 : l;
+		if (t && art[i] == '.')
+			ok = stream_queue(s, ".", 1);
+		if (ok == 0)
+			ok = stream_queue(s, art + i, t);
+		if (ok == 0)
+			ok = stream_queue(s, "\r\n", 2);
+		i += l + (e ? 1 : 0);
+		if (ok == 0 && buf_pending(&s->out) > 65536)
+			ok = stream_flush(s);
+	}
+	if (ok == 0)
+		ok = stream_queue(s, ".\r\n", 3);
+	if (ok == 0)
+		ok = stream_flush(s);
+	if (ok < 0)
+		die(NT_EXIT_NET, "sending the article to %s: %s", c->host, s->err);
+	if (s->trace)
+		s->trace('>', "(article sent)", 14);
+	free(art);
+	r = nntp_status(c);
+	if (r != 240)
+		die(NT_EXIT_FAIL, "%s refused the article: %d %s", c->host, r, c->text);
+	if (msgid[0])
+		printf("%s\n", msgid);
+	else {
+		/* INN says "240 Article received <id>": print what the server names, if any. */
+		const char *lt = strchr(c->text, '<');
+		if (lt && strchr(lt, '>'))
+			printf("%.*s\n", (int)(strchr(lt, '>') - lt + 1), lt);
+	}
+	log_info("posted: %d %s", r, c->text);
+	return 0;
+}
+
+/* Operands checked before anything is sent (CR, LF, spaces, bad ranges: exit 2). */
+static void precheck(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	char err[200];
+	int kinds[4] = {0};
+	if (!strcmp(cmd, "group") || !strcmp(cmd, "read"))
+		kinds[1] = 'g';
+	else if (!strcmp(cmd, "over") || !strcmp(cmd, "fetch"))
+		kinds[1] = 'g', kinds[2] = 'r';
+	else if (!strcmp(cmd, "hdr"))
+		kinds[1] = 'h', kinds[2] = 'g', kinds[3] = 'r';
+	else if (!strcmp(cmd, "article") || !strcmp(cmd, "head") || !strcmp(cmd, "body") || !strcmp(cmd, "stat"))
+		kinds[1] = argc == 2 ? 'm' : 'g', kinds[2] = 'n';
+	else if (!strcmp(cmd, "list"))
+		kinds[2] = 'a';
+	for (int i = 1; i < argc && i < 4; i++) {
+		long long a, b;
+		if (!kinds[i])
+			continue;
+		if (kinds[i] == 'r' || kinds[i] == 'n') {
+			int bad = kinds[i] == 'r' ? nntp_parse_range(argv[i], &a, &b) < 0
+						  : nntp_parse_number(argv[i], strlen(argv[i]), &a) < 0;
+			if (bad)
+				die(NT_EXIT_USAGE, "bad %s '%s'", kinds[i] == 'r' ? "range (N, N- or N-M)" : "article number",
+				    argv[i]);
+		} else if (nntp_check_arg(kinds[i], argv[i], err, sizeof err) < 0) {
+			die(NT_EXIT_USAGE, "%s", err);
+		}
+	}
+}
 
 int nntp_main(int argc, char **argv)
 {
-	static const struct opt opts[] = {{0}};
-	static const struct opt_spec spec = {"(not yet implemented)", opts, NULL};
+	memset(&G, 0, sizeof G);
+	G.o.timeout_ms = 30000;
+	G.o.family = AF_UNSPEC;
+	G.window = 64;
+	G.progress = PROGRESS_AUTO;
 	struct opt_state os;
 	opt_init(&os, &spec, argc, argv);
-	while (opt_next(&os) != -1)
-		;
-	die(NT_EXIT_FAIL, "not implemented yet");
+	int v4 = 0, v6 = 0, tls = 0, notls = 0;
+	for (int k; (k = opt_next(&os)) != -1;) {
+		switch (k) {
+		case 's': G.o.server = os.str; break;
+		case '4': v4 = 1; break;
+		case '6': v6 = 1; break;
+		case 'v': log_level = LOG_VERBOSE; break;
+		case 'q': log_level = LOG_QUIET; break;
+		case O_TIMEOUT: G.o.timeout_ms = (int)os.num; break;
+		case O_JSON: G.json = 1; break;
+		case O_TLS: tls = 1; break;
+		case O_NOTLS: notls = 1; break;
+		case O_CACERT: G.o.tlso.cacert = os.str; break;
+		case O_INSECURE: G.o.tlso.insecure = 1; break;
+		case 'u': G.o.user = os.str; break;
+		case O_PWFILE: G.o.password_file = os.str; break;
+		case O_PLAIN: G.o.allow_plaintext_auth = 1; break;
+		case O_COMPRESS: G.o.compress = 1; break;
+		case O_LAST: G.last = os.num; break;
+		case 'O': G.outdir = os.str; break;
+		case O_MBOX: G.mbox = os.str; break;
+		case 'o': G.output = os.str; break;
+		case O_STATE: G.state = os.str; break;
+		case O_WINDOW: G.window = (int)os.num; break;
+		case O_PROGRESS:
+			if (progress_parse_mode(os.str, &G.progress) < 0)
+				opt_usage_error("--progress: bar, plain, none or auto, not '%s'", os.str);
+			break;
+		}
+	}
+	if (v4 && v6)
+		opt_usage_error("-4 and -6 conflict");
+	if (tls && notls)
+		opt_usage_error("--tls and --no-tls conflict");
+	G.o.family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
+	G.o.tls = tls ? NNTP_TLS_REQUIRE : notls ? NNTP_TLS_NEVER : NNTP_TLS_TRY;
+	argc -= os.ind;
+	argv += os.ind;
+	if (argc < 1)
+		opt_usage_error("a command is needed (caps, list, group, over, hdr, article, post, fetch, read, shell)");
+	static const struct {
+		const char *name;
+		int (*fn)(struct nntp *, int, char **);
+	} cmds[] = {
+		{"caps", cmd_caps},       {"list", cmd_list},       {"group", cmd_group},  {"over", cmd_over},
+		{"hdr", cmd_hdr},         {"article", cmd_article}, {"head", cmd_article}, {"body", cmd_article},
+		{"stat", cmd_article},    {"post", cmd_post},       {"fetch", nntp_cmd_fetch},
+		{"read", nntp_cmd_read},  {"shell", nntp_cmd_shell},
+	};
+	int (*fn)(struct nntp *, int, char **) = NULL;
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		if (!strcmp(argv[0], cmds[i].name))
+			fn = cmds[i].fn;
+	if (!fn)
+		opt_usage_error("unknown command '%s'", argv[0]);
+	/* Per-command option checks, before anything is sent. */
+	int is_fetch = fn == nntp_cmd_fetch;
+	if ((G.outdir || G.mbox || G.state) && !is_fetch)
+		opt_usage_error("-O, --mbox and --state go with fetch");
+	if (is_fetch && !!G.outdir == !!G.mbox)
+		opt_usage_error("fetch needs exactly one of -O DIR and --mbox FILE");
+	if (G.output && fn != cmd_article)
+		opt_usage_error("-o goes with article, head and body");
+	if (G.last && fn != cmd_over && fn != cmd_hdr && fn != nntp_cmd_read)
+		opt_usage_error("--last goes with over, hdr and read");
+	static char outbuf[1 << 16];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+	if (fn == nntp_cmd_read || fn == nntp_cmd_shell)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	precheck(argc, argv);
+	atexit(at_exit_partial);
+	struct nntp c;
+	nntp_open(&c, &G.o);
+	int rc = fn(&c, argc, argv);
+	nntp_quit(&c);
+	nt_exit(rc);
 }

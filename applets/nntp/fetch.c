@@ -1,0 +1,277 @@
+/* fetch.c - nntp fetch: download a group's new articles, pipelined (RFC 3977 3.5: a
+ * client may send several commands before reading the replies), into one file per
+ * article (written whole or not at all) or an mbox, and keep a high-water mark per
+ * server and group so the next run fetches only what is new.
+ *
+ * Header: applets/nntp/nntp.h    Tests: tests/integration/nntp.sh (fetch)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "json.h"
+#include "log.h"
+#include "loop.h"
+#include "nntp.h"
+#include "nt_err.h"
+#include "opt.h"
+#include "proto.h"
+
+/* --- the high-water mark: lines "SERVER GROUP NUMBER" --- */
+static long long state_get(const char *path, const char *server, const char *group)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno != ENOENT)
+			die_sys(NT_EXIT_IO, "%s", path);
+		return 0;
+	}
+	char line[1024];
+	long long hwm = 0;
+	while (fgets(line, sizeof line, f)) {
+		char s[300], g[600];
+		long long n;
+		if (sscanf(line, "%299s %599s %lld", s, g, &n) == 3 && !strcmp(s, server) && !strcmp(g, group))
+			hwm = n;
+	}
+	fclose(f);
+	return hwm;
+}
+
+static void state_put(const char *path, const char *server, const char *group, long long hwm)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		char line[1024];
+		while (fgets(line, sizeof line, f)) {
+			char s[300], g[600];
+			long long n;
+			if (sscanf(line, "%299s %599s %lld", s, g, &n) == 3 && !strcmp(s, server) && !strcmp(g, group))
+				continue;
+			buf_append(&b, line, strlen(line));
+		}
+		fclose(f);
+	}
+	buf_appendf(&b, "%s %s %lld\n", server, group, hwm);
+	struct afile af;
+	char err[512];
+	if (afile_open(&af, NULL, path, 0644, err, sizeof err) < 0)
+		die(NT_EXIT_IO, "%s", err);
+	if (file_write_all(af.fd, buf_head(&b), buf_pending(&b)) < 0) {
+		afile_abort(&af);
+		die_sys(NT_EXIT_IO, "%s", path);
+	}
+	if (afile_commit(&af, err, sizeof err) < 0)
+		die(NT_EXIT_IO, "%s", err);
+	buf_free(&b);
+}
+
+/* --- output --- */
+struct out {
+	struct buf b;      /* the article being received (mbox), or a write-behind buffer (dir) */
+	struct afile af;
+	int mbox_fd;
+	long long bytes;
+};
+
+static void out_flush_dir(struct out *o)
+{
+	if (buf_pending(&o->b) && file_write_all(o->af.fd, buf_head(&o->b), buf_pending(&o->b)) < 0)
+		die_sys(NT_EXIT_IO, "%s", o->af.tmp);
+	buf_reset(&o->b);
+}
+
+/* mboxrd: "From " and ">From " (any number of '>') at the start of a line get one more '>'. */
+static int needs_quote(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && p[i] == '>')
+		i++;
+	return n - i >= 5 && !memcmp(p + i, "From ", 5);
+}
+
+static long long receive(struct nntp *c, struct out *o, long long num)
+{
+	const char *p;
+	size_t n;
+	long long total = 0;
+	int in_head = 1;
+	if (G.mbox) {
+		time_t t = time(NULL);
+		char d[64];
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(d, sizeof d, "%a %b %e %H:%M:%S %Y", &tm);
+		buf_appendf(&o->b, "From nntp@%s %s\n", c->host, d);
+	}
+	while (nntp_line(c, &p, &n)) {
+		total += (long long)n + 1;
+		if (total > NNTP_MAX_ARTICLE)
+			die(NT_EXIT_PROTO, "article %lld is over %lld bytes", num, NNTP_MAX_ARTICLE);
+		if (n == 0)
+			in_head = 0;
+		if (G.mbox && needs_quote(p, n))
+			buf_append(&o->b, ">", 1);
+		if (buf_append(&o->b, p, n) < 0 || buf_append(&o->b, "\n", 1) < 0)
+			die(NT_EXIT_IO, "out of memory");
+		if (!G.mbox && buf_pending(&o->b) >= 1 << 16)
+			out_flush_dir(o);
+	}
+	(void)in_head;
+	if (G.mbox)
+		buf_append(&o->b, "\n", 1);
+	return total;
+}
+
+int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
+{
+	if (argc < 2 || argc > 3)
+		opt_usage_error("fetch takes GROUP [RANGE]");
+	const char *group = argv[1];
+	nntp_need_arg('g', group);
+	char server[300];
+	nntp_server_name(c, server, sizeof server);
+	char *state = G.state ? xstrdup(G.state)
+		    : G.outdir ? xasprintf("%s/.nntp-state", G.outdir) : xasprintf("%s.nntp-state", G.mbox);
+	if (G.outdir && file_mkdirs(G.outdir, 0755) < 0)
+		die_sys(NT_EXIT_IO, "%s", G.outdir);
+	long long hwm = state_get(state, server, group);
+
+	long long count, first, last, lo, hi;
+	nntp_group(c, group, &count, &first, &last);
+	if (argc > 2) {
+		nntp_range(argv[2], first, last, &lo, &hi);
+	} else {
+		lo = hwm + 1 > first ? hwm + 1 : first;
+		hi = last;
+	}
+	if (count == 0 || hi < lo) {
+		log_info("%s: nothing new (high-water mark %lld, last %lld)", group, hwm, last);
+		free(state);
+		return 0;
+	}
+	/* The numbers that exist (LISTGROUP with a range, RFC 3977 6.1.2), else every number. */
+	long long *nums = NULL;
+	size_t nn = 0, cap = 0;
+	int r = nntp_cmd(c, "LISTGROUP %s %lld-%lld", group, lo, hi);
+	if (r == 211) {
+		const char *p;
+		size_t n;
+		while (nntp_line(c, &p, &n)) {
+			long long v;
+			if (nntp_parse_number(p, n, &v) < 0)
+				die(NT_EXIT_PROTO, "malformed LISTGROUP line from %s", c->host);
+			if (v < lo || v > hi)
+				continue;
+			if (nn == cap) {
+				cap = cap ? cap * 2 : 1024;
+				nums = xrealloc(nums, cap * sizeof *nums);
+			}
+			nums[nn++] = v;
+		}
+	} else {
+		if (hi - lo > 10000000)
+			die(NT_EXIT_FAIL, "range %lld-%lld too large without LISTGROUP", lo, hi);
+		nums = xmalloc((size_t)(hi - lo + 1) * sizeof *nums);
+		for (long long v = lo; v <= hi; v++)
+			nums[nn++] = v;
+	}
+
+	struct out o = {.mbox_fd = -1};
+	buf_init(&o.b, (size_t)NNTP_MAX_ARTICLE + 4096);
+	if (G.mbox) {
+		o.mbox_fd = open(G.mbox, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (o.mbox_fd < 0)
+			die_sys(NT_EXIT_IO, "%s", G.mbox);
+	}
+	struct progress pr;
+	progress_init(&pr, log_level == LOG_QUIET ? PROGRESS_NONE : G.progress, "fetch");
+	pr.items_total = nn;
+	long long t0 = loop_now_ms();
+	size_t sent = 0, done = 0, missing = 0;
+	size_t w = (size_t)G.window;
+	while (done < nn) {
+		if (sent < nn && sent - done <= w / 2) {
+			while (sent < nn && sent - done < w)
+				nntp_queue(c, "ARTICLE %lld", nums[sent++]);
+			nntp_flush(c);
+		}
+		long long num = nums[done];
+		r = nntp_status(c);
+		if (r == 423 || r == 430) {
+			missing++;
+			done++;
+			continue;
+		}
+		if (r != 220) {
+			char what[64];
+			snprintf(what, sizeof what, "ARTICLE %lld", num);
+			nntp_fail(c, what);
+		}
+		char name[32];
+		snprintf(name, sizeof name, "%lld", num);
+		char err[512];
+		if (G.outdir) {
+			if (afile_open(&o.af, G.outdir, name, 0644, err, sizeof err) < 0)
+				die(NT_EXIT_IO, "%s", err);
+			nntp_partial = &o.af;
+		}
+		long long bytes = receive(c, &o, num);
+		if (G.outdir) {
+			out_flush_dir(&o);
+			if (afile_commit_nosync(&o.af, err, sizeof err) < 0)
+				die(NT_EXIT_IO, "%s", err);
+			nntp_partial = NULL;
+		} else {
+			if (file_write_all(o.mbox_fd, buf_head(&o.b), buf_pending(&o.b)) < 0)
+				die_sys(NT_EXIT_IO, "%s", G.mbox);
+			buf_reset(&o.b);
+		}
+		o.bytes += bytes;
+		done++;
+		pr.items_done = done;
+		pr.bytes_done = (uint64_t)o.bytes;
+		progress_update(&pr);
+		if (G.json) {
+			json_begin(stdout);
+			json_kv_int(stdout, "number", num);
+			if (G.outdir) {
+				char *path = xasprintf("%s/%s", G.outdir, name);
+				json_kv_str(stdout, "file", path);
+				free(path);
+			}
+			json_kv_int(stdout, "bytes", bytes);
+			json_end(stdout);
+		}
+	}
+	progress_done(&pr);
+	/* Everything on disk before the mark moves. */
+	if (G.outdir) {
+		int dfd = open(G.outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || syncfs(dfd) < 0)
+			die_sys(NT_EXIT_IO, "sync %s", G.outdir);
+		close(dfd);
+	} else {
+		if (fsync(o.mbox_fd) < 0 || close(o.mbox_fd) < 0)
+			die_sys(NT_EXIT_IO, "%s", G.mbox);
+	}
+	/* An explicit range moves the mark only when it joins what was fetched before. */
+	int move = hi > hwm && (argc <= 2 || lo <= hwm + 1);
+	if (move)
+		state_put(state, server, group, hi);
+	long long ms = loop_now_ms() - t0;
+	log_info("%s: %zu articles (%lld bytes) in %.2f s%s%zu missing; high-water mark %lld", group, done - missing,
+		 o.bytes, ms / 1000.0, ", ", missing, move ? hi : hwm);
+	buf_free(&o.b);
+	free(nums);
+	free(state);
+	return 0;
+}

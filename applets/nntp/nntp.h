@@ -1,0 +1,38 @@
+/* nntp.h - shared state of the nntp applet's command files (main.c, fetch.c, interactive.c). */
+#ifndef NT_NNTP_H
+#define NT_NNTP_H
+
+#include <stdio.h>
+#include "conn.h"
+#include "file.h"
+#include "progress.h"
+
+struct nntp_cli {
+	struct nntp_opts o;
+	int json;
+	long long last;         /* --last N (0: not given) */
+	const char *outdir;     /* fetch -O DIR */
+	const char *mbox;       /* fetch --mbox FILE */
+	const char *output;     /* article/head/body -o FILE */
+	const char *state;      /* fetch --state FILE */
+	int window;             /* commands in flight for fetch */
+	enum progress_mode progress;
+};
+
+extern struct nntp_cli G;
+/* The file being written, removed at exit when the run dies before committing it. */
+extern struct afile *nntp_partial;
+
+/* The range of a group to work on: an explicit RANGE, --last N, or first..last. */
+void nntp_range(const char *arg, long long first, long long last, long long *lo, long long *hi);
+
+int nntp_cmd_fetch(struct nntp *c, int argc, char **argv);
+int nntp_cmd_read(struct nntp *c, int argc, char **argv);
+int nntp_cmd_shell(struct nntp *c, int argc, char **argv);
+
+/* Print a multi-line block's lines to f, LF-terminated (exact bytes otherwise). */
+void nntp_print_block(struct nntp *c, FILE *f);
+/* HDR (or XHDR) header lo-hi: sends it and reads the status; 1 when a block follows. */
+int nntp_send_hdr(struct nntp *c, const char *header, long long lo, long long hi);
+
+#endif
