@@ -22,7 +22,7 @@ _cleanups=()
 cleanup() { _cleanups=("$1" "${_cleanups[@]}"); }
 _run_cleanups() {
 	local c
-	for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1; done
+	for c in "${_cleanups[@]}"; do { eval "$c"; } >/dev/null 2>&1; done
 	rm -rf "$T"
 }
 trap _run_cleanups EXIT

@@ -1,0 +1,34 @@
+#!/bin/bash
+# dispatch.sh - the multi-call binary: --list, --install, --help, --version, symlinked names.
+. "$(dirname "$0")/lib.sh"
+
+list=$("$NT" --list)
+for a in ftp mail-fetch mail-send nntp sendmail tcp-send tcp-serve udp-send udp-serve; do
+	echo "$list" | grep -qx "$a" || fail "--list names $a"
+done
+pass "--list names every applet"
+testing "--version names libcurl and OpenSSL" "\$NT --version | grep -c -e libcurl -e OpenSSL" "2" "" ""
+"$NT" --help | grep -q 'tcp-serve' && pass "--help lists the applets" || fail "--help"
+expect_exit "an unknown applet is exit 2" 2 "$NT" frobnicate
+grep -q "unknown applet 'frobnicate'" "$T/check.out" && pass "the unknown applet is named" || fail "unknown applet message" "$(cat "$T/check.out")"
+expect_exit "an unknown option is exit 2" 2 "$NT" --frob
+expect_exit "an unknown applet option is exit 2" 2 "$NT" tcp-send --frob
+grep -q -- "--frob" "$T/check.out" && pass "the unknown option is named" || fail "unknown option message"
+for a in $list; do
+	"$NT" "$a" --help >"$T/help" 2>&1 && grep -q '^Usage:' "$T/help" || fail "$a --help" "$(head -2 "$T/help")"
+done
+pass "every applet answers --help with exit 0"
+
+mkdir -p "$T/bin"
+cp "$NT" "$T/bin/nettool"
+check "--install makes the links" "$T/bin/nettool" --install "$T/bin"
+[ "$(readlink "$T/bin/tcp-serve")" = nettool ] && pass "links point at the binary by name" || fail "link target" "$(readlink "$T/bin/tcp-serve")"
+"$T/bin/tcp-send" --help | grep -q '^Usage: tcp-send' && pass "a symlinked name runs its applet" || fail "symlinked applet"
+"$T/bin/sendmail" --help >/dev/null 2>&1 && pass "the sendmail alias runs" || fail "sendmail alias"
+check "--install again leaves correct links alone" "$T/bin/nettool" --install "$T/bin"
+rm "$T/bin/ftp"
+echo "precious" >"$T/bin/ftp"
+expect_exit "--install refuses to clobber a file that is not our link" 1 "$T/bin/nettool" --install "$T/bin"
+grep -q "$T/bin/ftp" "$T/check.out" && [ "$(cat "$T/bin/ftp")" = precious ] && pass "the file is named and left alone" || fail "clobber message" "$(cat "$T/check.out")"
+"$NT" "$T/bin/tcp-serve" --help | grep -q '^Usage: nettool tcp-serve' && pass "a path as first argument (#! wrappers)" || fail "path dispatch"
+finish

@@ -1,0 +1,149 @@
+#!/bin/bash
+# tcp_serve.sh - tcp-serve against real clients on loopback: the textbook's programs,
+# our tcp-send, and stamp_probe.py for concurrency, backpressure, resets, EMFILE, signals.
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+PROBE="/usr/bin/python3 $here/stamp_probe.py"
+TB=$here/../textbook
+STAMP_RE='^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4} '
+
+# serve VAR ARGS...: start tcp-serve on a free port; VAR gets the port, SRV_PID the pid.
+serve() {
+	local var=$1 p
+	shift
+	p=$(free_port)
+	"$NT" tcp-serve -q -p "$p" "$@" 2>>"$T/serve.log" &
+	SRV_PID=$!
+	cleanup "kill -9 $SRV_PID; wait $SRV_PID"
+	printf -v "$var" '%s' "$p"
+	wait_port "$p" 127.0.0.1 5 || wait_port "$p" ::1 1 || { fail "tcp-serve $* did not start"; cat "$T/serve.log"; }
+}
+
+serve P
+# The textbook's client sends "hello" with no newline and prints one recv().
+out=$(printf 'hello\nworld\n\n' | /usr/bin/python3 "$TB/tsTclnt.py" 127.0.0.1 "$P")
+echo "$out" | grep -Eq "^> ${STAMP_RE#^}hello$" && echo "$out" | grep -Eq "${STAMP_RE#^}world$" \
+	&& pass "textbook client gets 'STAMP hello' without a newline sent" || fail "textbook client" "$out"
+
+# Complete lines are each answered; bytes after the last newline are answered when drained.
+got=$(/usr/bin/python3 - "$P" <<'PY'
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b'a\nb\nc')
+time.sleep(0.3)
+print(s.recv(4096).decode().replace('\n', '|'))
+PY
+)
+echo "$got" | grep -Eq "^${STAMP_RE#^}a\|[A-Z].{23} b\|[A-Z].{23} c$" && pass "lines and a trailing partial message" || fail "lines and partial" "$got"
+
+testing "tcp-send: one-shot messages" "\$NT tcp-send 127.0.0.1:$P hello world | sed -E 's/^.{24} //'" "hello\nworld" "" ""
+testing "tcp-send: piped lines, empty line sent too" "\$NT tcp-send 127.0.0.1:$P | sed -E 's/^.{24} //'" "one\n\ntwo" "" "one\n\ntwo\n"
+testing "tcp-send: IPv6 [::1]" "\$NT tcp-send '[::1]:$P' v6 | sed -E 's/^.{24} //'" "v6" "" ""
+testing "tcp-send: --no-newline gets the reply after the quiet time" "\$NT tcp-send --no-newline 127.0.0.1:$P bare | sed -E 's/^.{24} //'" "bare" "" ""
+out=$(printf 'typed\n\nnot sent\n' | script -qec "$NT tcp-send 127.0.0.1:$P" /dev/null | tr -d '\r')
+echo "$out" | grep -Eq "^> (typed\$|${STAMP_RE#^}typed)" && ! echo "$out" | grep -q 'not sent.*2' \
+	&& echo "$out" | grep -Eq "${STAMP_RE#^}typed" && ! echo "$out" | grep -Eq "${STAMP_RE#^}not sent" \
+	&& pass "tcp-send on a terminal: prompt, empty line ends" || fail "tcp-send on a terminal" "$out"
+check "1,000 concurrent clients all answered" $PROBE many 127.0.0.1 "$P" 1000
+check "a client that never reads does not block others" $PROBE noread 127.0.0.1 "$P"
+check "server survives 50 clients that reset" $PROBE reset 127.0.0.1 "$P" 50
+RSS=$(awk '/VmRSS/ {print $2}' "/proc/$SRV_PID/status")
+[ "${RSS:-99999}" -lt 16384 ] && pass "memory stays bounded after the hog (RSS ${RSS} KiB)" || fail "memory after the hog" "RSS ${RSS} KiB"
+kill -0 "$SRV_PID" 2>/dev/null && pass "server still running" || fail "server died"
+
+# 1 MiB without a newline: answered in --max-line pieces; memory stays bounded.
+serve P2 --max-line 4096
+check "1 MiB without a newline, answered in 4 KiB pieces" $PROBE bigline 127.0.0.1 "$P2" 1048576 4096
+
+# Signals: SIGTERM with clients connected closes them and exits 0.
+serve P3
+$PROBE holdlines 127.0.0.1 "$P3" 5 >"$T/hold.out" 2>&1 &
+HP=$!
+for _ in $(seq 50); do grep -q ready "$T/hold.out" && break; sleep 0.1; done
+kill -TERM "$SRV_PID"
+wait "$SRV_PID"
+rc=$?
+wait "$HP" && grep -q 'ok all closed' "$T/hold.out" && [ $rc -eq 0 ] \
+	&& pass "SIGTERM with 5 clients: they are closed, exit 0" || fail "SIGTERM with clients" "rc=$rc $(cat "$T/hold.out")"
+
+# --line: one line per connection (socketserver), with the textbook's socketserver client.
+serve P4 --line
+check "--line answers one line then closes" $PROBE line 127.0.0.1 "$P4"
+out=$(printf 'application\nflash\n\n' | /usr/bin/python3 "$TB/tsTclntSS.py" 127.0.0.1 "$P4")
+echo "$out" | grep -Eq "${STAMP_RE#^}application$" && echo "$out" | grep -Eq "${STAMP_RE#^}flash$" \
+	&& pass "textbook socketserver client against --line" || fail "textbook socketserver client" "$out"
+testing "tcp-send --per-line against --line" "\$NT tcp-send --per-line 127.0.0.1:$P4 x y z | sed -E 's/^.{24} //'" "x\ny\nz" "" ""
+
+serve P5 --echo
+check "--echo returns binary bytes (NUL, invalid UTF-8) exactly" $PROBE binary 127.0.0.1 "$P5"
+testing "tcp-send --stream copies both ways and half-closes" "\$NT tcp-send --stream 127.0.0.1:$P5" "a\nb" "" "a\nb\n"
+
+serve P6 --daytime
+check "--daytime sends the time and CR LF, then closes" $PROBE daytime 127.0.0.1 "$P6"
+
+serve P7 --time-format '%Y-%m-%d %H' --utc
+want="$(date -u '+%Y-%m-%d %H') fmt"
+got=$("$NT" tcp-send 127.0.0.1:"$P7" fmt)
+[ "$got" = "$want" ] && pass "--time-format with --utc" || fail "--time-format with --utc" "got '$got', want '$want'"
+
+serve P8 --idle-timeout 0.4
+check "--idle-timeout closes an idle client" $PROBE idle 127.0.0.1 "$P8" 0.4
+
+serve P9 --max-clients 2
+check "--max-clients 2: a third client waits until one leaves" $PROBE maxclients 127.0.0.1 "$P9"
+
+# -4 and -6.
+serve P10 -6
+expect_exit "-6 does not answer on IPv4" 3 "$NT" tcp-send --timeout 1 127.0.0.1:"$P10" x
+testing "-6 answers on ::1" "\$NT tcp-send '[::1]:$P10' six | sed -E 's/^.{24} //'" "six" "" ""
+serve P11 -4
+expect_exit "-4 does not answer on IPv6" 3 "$NT" tcp-send --timeout 1 "[::1]:$P11" x
+serve P12 -l '[::1]'
+testing "-l [::1] listens there" "\$NT tcp-send '[::1]:$P12' l6 | sed -E 's/^.{24} //'" "l6" "" ""
+expect_exit "-l [::1] does not listen on 127.0.0.1" 3 "$NT" tcp-send --timeout 1 127.0.0.1:"$P12" x
+
+# Unix sockets.
+"$NT" tcp-serve -q --unix "$T/s.sock" &
+UP=$!
+cleanup "kill -9 $UP; wait $UP"
+for _ in $(seq 50); do [ -S "$T/s.sock" ] && break; sleep 0.05; done
+check "--unix serves a unix socket" $PROBE unix "$T/s.sock"
+testing "tcp-send --unix" "\$NT tcp-send --unix '$T/s.sock' u | sed -E 's/^.{24} //'" "u" "" ""
+expect_exit "a second server on the same live unix socket is refused" 3 "$NT" tcp-serve -q --unix "$T/s.sock"
+kill "$UP"; wait "$UP"
+[ ! -e "$T/s.sock" ] && pass "the unix socket file is removed at exit" || fail "unix socket file left behind"
+
+# --workers: N processes share the port.
+serve P13 --workers 2
+sleep 0.3
+n=$(pgrep -P "$SRV_PID" | wc -l)
+[ "$n" -eq 2 ] && pass "--workers 2 runs two workers" || fail "--workers 2" "$n children"
+check "--workers 2 serves 300 clients" $PROBE many 127.0.0.1 "$P13" 300
+kill -TERM "$SRV_PID"; wait "$SRV_PID"; rc=$?
+[ $rc -eq 0 ] && [ -z "$(pgrep -P "$SRV_PID")" ] && pass "--workers: SIGTERM stops every worker, exit 0" || fail "--workers SIGTERM" "rc=$rc"
+
+# EMFILE: far more clients than descriptors; the server must not spin and must recover.
+P14=$(free_port)
+(ulimit -n 32; exec "$NT" tcp-serve -p "$P14" -l 127.0.0.1) 2>"$T/emfile.log" &
+EP=$!
+cleanup "kill -9 $EP; wait $EP"
+wait_port "$P14"
+$PROBE emfile 127.0.0.1 "$P14" 80 1.5 >"$T/emfile.out" 2>&1 &
+PP=$!
+sleep 0.7
+t1=$(awk '{print $14 + $15}' "/proc/$EP/stat")
+sleep 0.6
+t2=$(awk '{print $14 + $15}' "/proc/$EP/stat")
+wait "$PP" && pass "EMFILE: 80 clients with 32 descriptors all answered" || fail "EMFILE recovery" "$(cat "$T/emfile.out")"
+[ $((t2 - t1)) -le 15 ] && pass "EMFILE: no busy loop while out of descriptors ($((t2 - t1)) ticks in 0.6 s)" \
+	|| fail "EMFILE busy loop" "$((t2 - t1)) clock ticks in 0.6 s"
+grep -q 'pausing new connections' "$T/emfile.log" && pass "EMFILE is logged" || fail "EMFILE not logged" "$(head -3 "$T/emfile.log")"
+
+# Bad command lines.
+expect_exit "unknown option is exit 2" 2 "$NT" tcp-serve --bogus
+expect_exit "port 0 is refused" 2 "$NT" tcp-serve -p 0
+expect_exit "port 65536 is refused" 2 "$NT" tcp-serve -p 65536
+expect_exit "--line with --echo is refused" 2 "$NT" tcp-serve --line --echo
+expect_exit "-l '[::1' is refused" 2 "$NT" tcp-serve -l '[::1'
+expect_exit "a port in use is exit 3" 3 "$NT" tcp-serve -q -l 127.0.0.1 -p "$P"
+finish

@@ -1,0 +1,149 @@
+/* check_net.c - the event loop (fd events, timers) and the stream reader over a socketpair. */
+#include <check.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "sock.h"
+#include "stream.h"
+
+static int fired_fd, fired_timer;
+
+static void on_fd(struct loop *l, int fd, int mask, void *data)
+{
+	char b[16];
+	(void)mask;
+	(void)data;
+	if (read(fd, b, sizeof b) > 0)
+		fired_fd++;
+	loop_stop(l);
+}
+
+static void on_timer(struct loop *l, long long id, void *data)
+{
+	(void)id;
+	(*(int *)data)++;
+	fired_timer++;
+	loop_stop(l);
+}
+
+START_TEST(loop_events_and_timers)
+{
+	struct loop *l = loop_new(16);
+	int sp[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(loop_add(l, sp[0], LOOP_READ, on_fd, NULL), 0);
+	ck_assert_int_eq(write(sp[1], "x", 1), 1);
+	loop_run(l);
+	ck_assert_int_eq(fired_fd, 1);
+	int count = 0;
+	long long t0 = loop_now_ms();
+	long long late = loop_timer_add(l, 500, on_timer, &count);
+	loop_timer_add(l, 30, on_timer, &count);
+	loop_run(l);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_ge(loop_now_ms() - t0, 25);
+	loop_timer_del(l, late);
+	ck_assert_int_eq(loop_once(l, 50), 0); /* the deleted timer never fires */
+	ck_assert_int_eq(count, 1);
+	loop_del(l, sp[0]);
+	close(sp[0]);
+	close(sp[1]);
+	loop_free(l);
+}
+END_TEST
+
+static int sink(void *arg, const char *p, size_t n)
+{
+	strncat(arg, p, n);
+	return 0;
+}
+
+START_TEST(stream_lines_literals)
+{
+	int sp[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	struct stream *s = stream_socket(sp[0], 16, 1000);
+	const char *data = "200 hello\r\n* 1 FETCH {5}\r\nabcde)\r\nthis line is far too long for us\r\nok\n";
+	ck_assert_int_eq(write(sp[1], data, strlen(data)), (int)strlen(data));
+	char *line;
+	size_t len;
+	ck_assert_int_eq(stream_read_line(s, &line, &len), 0);
+	ck_assert_int_eq(len, 9);
+	ck_assert_int_eq(memcmp(line, "200 hello", 9), 0);
+	ck_assert_int_eq(stream_read_line(s, &line, &len), 0);
+	ck_assert_int_eq(memcmp(line, "* 1 FETCH {5}", 13), 0);
+	char lit[16] = "";
+	ck_assert_int_eq(stream_read_n(s, 5, sink, lit), 0);
+	ck_assert_str_eq(lit, "abcde");
+	ck_assert_int_eq(stream_read_line(s, &line, &len), 0);
+	ck_assert_int_eq(len, 1);
+	ck_assert_int_eq(stream_read_line(s, &line, &len), STREAM_LONG);
+	ck_assert_int_eq(stream_read_line(s, &line, &len), 0);
+	ck_assert_int_eq(memcmp(line, "ok", 2), 0);
+	/* Commands with CR or LF inside are refused before anything is sent. */
+	ck_assert_int_eq(stream_cmdf(s, "GROUP %s", "a\r\nPOST"), STREAM_ERR);
+	ck_assert_int_eq(stream_cmdf(s, "GROUP %s", "comp.lang.python"), 0);
+	char b[64];
+	ssize_t n = read(sp[1], b, sizeof b);
+	ck_assert_int_eq(n, 24);
+	ck_assert_int_eq(memcmp(b, "GROUP comp.lang.python\r\n", 24), 0);
+	close(sp[1]);
+	ck_assert_int_eq(stream_read_line(s, &line, &len), STREAM_EOF);
+	stream_close(s);
+}
+END_TEST
+
+START_TEST(stream_timeout)
+{
+	int sp[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	struct stream *s = stream_socket(sp[0], 64, 50);
+	char *line;
+	size_t len;
+	ck_assert_int_eq(stream_read_line(s, &line, &len), STREAM_TIMEOUT);
+	ck_assert_int_eq(write(sp[1], "partial", 7), 7);
+	close(sp[1]);
+	ck_assert_int_eq(stream_read_line(s, &line, &len), STREAM_ERR); /* closed mid-line */
+	stream_close(s);
+}
+END_TEST
+
+START_TEST(listen_connect)
+{
+	int fds[SOCK_LISTEN_MAX];
+	char err[SOCK_ERRLEN];
+	struct sock_listen_opts o = {.type = SOCK_STREAM, .family = AF_UNSPEC};
+	int n = sock_listen("127.0.0.1", 0, &o, fds, err);
+	ck_assert_int_eq(n, 1);
+	int port = sock_local_port(fds[0]);
+	ck_assert_int_gt(port, 0);
+	int c = sock_connect("127.0.0.1", port, AF_UNSPEC, 1000, 0, err, NULL);
+	ck_assert_int_ge(c, 0);
+	close(c);
+	close(fds[0]);
+	int why = 0;
+	c = sock_connect("127.0.0.1", port, AF_UNSPEC, 1000, 0, err, &why);
+	ck_assert_int_eq(c, -1);
+	ck_assert_int_eq(why, SOCK_ERR_CONNECT);
+	ck_assert_ptr_nonnull(strstr(err, "refused"));
+	c = sock_connect("no-such-host.invalid", 80, AF_UNSPEC, 1000, 0, err, &why);
+	ck_assert_int_eq(c, -1);
+	ck_assert_int_eq(why, SOCK_ERR_RESOLVE);
+}
+END_TEST
+
+Suite *suite_net(void)
+{
+	Suite *s = suite_create("net");
+	TCase *t = tcase_create("net");
+	tcase_set_timeout(t, 10);
+	tcase_add_test(t, loop_events_and_timers);
+	tcase_add_test(t, stream_lines_literals);
+	tcase_add_test(t, stream_timeout);
+	tcase_add_test(t, listen_connect);
+	suite_add_tcase(s, t);
+	return s;
+}
