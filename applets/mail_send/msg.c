@@ -1,0 +1,971 @@
+/* msg.c - building mail-send's messages; every parser here is bounded by its input length.
+ *
+ * Header: applets/mail_send/msg.h    Tests: tests/unit/check_mail_send.c,
+ * tests/fuzz/fuzz_mail_send_headers.c    References: RFC 5322 (fields, address lists),
+ * RFC 2045 (quoted-printable, base64), RFC 2046 (multipart), RFC 2047 (encoded words),
+ * RFC 2231 (non-ASCII file names).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "msg.h"
+#include "nt_err.h"
+
+/* ---- string lists ---- */
+
+void strv_pushn(struct strv *s, const char *str, size_t n)
+{
+	if (s->n + 1 >= s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 8;
+		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+	}
+	s->v[s->n++] = xstrndup(str, n);
+	s->v[s->n] = NULL;
+}
+
+void strv_push(struct strv *s, const char *str)
+{
+	strv_pushn(s, str, strlen(str));
+}
+
+void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+long strv_find(const struct strv *s, const char *str)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcasecmp(s->v[i], str))
+			return (long)i;
+	return -1;
+}
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+	if (buf_append(b, p, n) < 0)
+		die(NT_EXIT_IO, "out of memory building the message");
+}
+
+static void puts_(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+/* ---- header block ---- */
+
+void hblock_free(struct hblock *hb)
+{
+	free(hb->f);
+	memset(hb, 0, sizeof *hb);
+}
+
+const struct hfield *hblock_get(const struct hblock *hb, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < hb->n; i++)
+		if (hb->f[i].name_len == nl && !strncasecmp(hb->f[i].name, name, nl))
+			return &hb->f[i];
+	return NULL;
+}
+
+static int name_is(const struct hfield *f, const char *name)
+{
+	size_t nl = strlen(name);
+	return f->name_len == nl && !strncasecmp(f->name, name, nl);
+}
+
+static const char *const known_fields[] = {
+	"from", "to", "cc", "bcc", "subject", "date", "message-id", "reply-to", "sender",
+	"mime-version", "content-type", "content-transfer-encoding", "in-reply-to", "references",
+	"received", "return-path", "resent-from", "resent-to", "resent-date", "list-id",
+	"user-agent", "precedence", "auto-submitted", "keywords", "comments", "organization", NULL,
+};
+
+static int known_name(const char *p, size_t n)
+{
+	if (n > 2 && (p[0] == 'x' || p[0] == 'X') && p[1] == '-')
+		return 1;
+	for (const char *const *k = known_fields; *k; k++)
+		if (strlen(*k) == n && !strncasecmp(*k, p, n))
+			return 1;
+	return 0;
+}
+
+/* Length of the line at p (up to and including LF), or to the end. */
+static size_t line_len(const char *p, size_t n)
+{
+	const char *nl = memchr(p, '\n', n);
+	return nl ? (size_t)(nl - p) + 1 : n;
+}
+
+/* Line content length without LF or CRLF. */
+static size_t line_body(const char *p, size_t len)
+{
+	if (len && p[len - 1] == '\n')
+		len--;
+	if (len && p[len - 1] == '\r')
+		len--;
+	return len;
+}
+
+int msg_parse_headers(const char *p, size_t n, struct hblock *hb, size_t *body_off)
+{
+	memset(hb, 0, sizeof *hb);
+	size_t off = 0, known = 0;
+	/* An mbox "From " separator line (sendmail skips it too). */
+	if (n >= 5 && !memcmp(p, "From ", 5))
+		off = line_len(p, n);
+	size_t start = off;
+	while (off < n) {
+		size_t ll = line_len(p + off, n - off);
+		size_t lb = line_body(p + off, ll);
+		const char *l = p + off;
+		if (lb == 0) { /* the empty line ends the block */
+			off += ll;
+			break;
+		}
+		if (l[0] == ' ' || l[0] == '\t') {
+			if (!hb->n)
+				goto not_block;
+			struct hfield *f = &hb->f[hb->n - 1];
+			f->value_len = (size_t)(l + lb - f->value);
+		} else {
+			size_t k = 0;
+			while (k < lb && l[k] != ':' && l[k] > 32 && l[k] < 127)
+				k++;
+			if (k == 0 || k >= lb || l[k] != ':')
+				goto not_block;
+			if (hb->n >= MSG_MAX_FIELDS)
+				goto not_block;
+			if (hb->n == hb->cap) {
+				hb->cap = hb->cap ? hb->cap * 2 : 16;
+				hb->f = xrealloc(hb->f, hb->cap * sizeof *hb->f);
+			}
+			struct hfield *f = &hb->f[hb->n++];
+			f->name = l;
+			f->name_len = k;
+			f->value = l + k + 1;
+			f->value_len = lb - k - 1;
+			known += known_name(l, k);
+		}
+		off += ll;
+	}
+	if (!hb->n || !known || start == n)
+		goto not_block;
+	*body_off = off;
+	return 1;
+not_block:
+	hblock_free(hb);
+	*body_off = 0;
+	return 0;
+}
+
+char *msg_unfold(const char *v, size_t n)
+{
+	char *s = xmalloc(n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] != '\r' && v[i] != '\n')
+			s[o++] = v[i];
+	s[o] = 0;
+	size_t a = 0;
+	while (a < o && (s[a] == ' ' || s[a] == '\t'))
+		a++;
+	while (o > a && (s[o - 1] == ' ' || s[o - 1] == '\t'))
+		o--;
+	memmove(s, s + a, o - a);
+	s[o - a] = 0;
+	return s;
+}
+
+/* ---- addresses ---- */
+
+static int special(unsigned char c)
+{
+	return strchr("()<>[]:;@\\,\"", c) != NULL;
+}
+
+int msg_check_addr(const char *a, char *err, size_t errlen)
+{
+	char shown[80];
+	size_t n = strlen(a);
+	nt_clean_text(shown, sizeof shown, a, n);
+	if (!n) {
+		snprintf(err, errlen, "empty address");
+		return -1;
+	}
+	if (n > MSG_MAX_ADDR) {
+		snprintf(err, errlen, "address '%s...' is longer than %d bytes", shown, MSG_MAX_ADDR);
+		return -1;
+	}
+	const char *at = strrchr(a, '@');
+	if (!at) {
+		snprintf(err, errlen, "address '%s' has no '@'", shown);
+		return -1;
+	}
+	for (const char *s = a; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= 32 || c >= 127) {
+			snprintf(err, errlen, "address '%s' contains a space, a control or a non-ASCII character", shown);
+			return -1;
+		}
+		if (s != at && special(c) && !(c == '[' || c == ']' || c == ':'))
+			goto bad;
+	}
+	if (at == a || !at[1] || at - a > 64)
+		goto bad;
+	const char *d = at + 1;
+	if (d[0] == '[') { /* domain literal [192.0.2.1] or [IPv6:...] */
+		if (a[n - 1] != ']' || n - (size_t)(d - a) < 3)
+			goto bad;
+		for (const char *s = d + 1; s < a + n - 1; s++)
+			if (*s == '[' || *s == ']')
+				goto bad;
+	} else {
+		if (d[0] == '.' || d[0] == '-' || a[n - 1] == '.')
+			goto bad;
+		for (const char *s = d; *s; s++)
+			if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-')
+				goto bad;
+		if (strstr(d, ".."))
+			goto bad;
+	}
+	for (const char *s = a; s < at; s++)
+		if (*s == '[' || *s == ']' || *s == ':')
+			goto bad;
+	return 0;
+bad:
+	snprintf(err, errlen, "'%s' is not a valid address (local@domain)", shown);
+	return -1;
+}
+
+/* Finish one element of an address list: the angle address if there was one, else the
+ * bare text; comments are gone already. */
+static int addr_done(struct buf *text, struct buf *angle, int had_angle, struct strv *out, char *err, size_t errlen)
+{
+	struct buf *src = had_angle ? angle : text;
+	char *s = msg_unfold(buf_head(src), buf_pending(src));
+	int r = 0;
+	/* An obsolete source route "@a,@b:user@host" inside the angle brackets. */
+	char *a = s;
+	if (had_angle && a[0] == '@') {
+		char *c = strchr(a, ':');
+		a = c ? c + 1 : a;
+	}
+	if (*a) {
+		if (msg_check_addr(a, err, errlen) < 0)
+			r = -1;
+		else if (strv_find(out, a) < 0)
+			strv_push(out, a), r = 1;
+	} else if (had_angle) {
+		snprintf(err, errlen, "empty address '<>'");
+		r = -1;
+	}
+	free(s);
+	buf_reset(text);
+	buf_reset(angle);
+	return r;
+}
+
+int msg_addr_list(const char *v, size_t n, struct strv *out, char *err, size_t errlen)
+{
+	struct buf text, angle;
+	buf_init(&text, 0);
+	buf_init(&angle, 0);
+	int count = 0, in_angle = 0, had_angle = 0, r = 0;
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = (unsigned char)v[i];
+		struct buf *dst = in_angle ? &angle : &text;
+		if (c == '"') { /* quoted string: kept (it may be a local part), escapes removed */
+			put(dst, "\"", 1);
+			for (i++; i < n && v[i] != '"'; i++) {
+				if (v[i] == '\\' && i + 1 < n)
+					i++;
+				put(dst, &v[i], 1);
+			}
+			put(dst, "\"", 1);
+			i++;
+			continue;
+		}
+		if (c == '(') { /* comment, nested, dropped */
+			int depth = 0;
+			for (; i < n; i++) {
+				if (v[i] == '\\' && i + 1 < n) {
+					i++;
+					continue;
+				}
+				if (v[i] == '(')
+					depth++;
+				else if (v[i] == ')' && --depth == 0)
+					break;
+			}
+			i++;
+			put(dst, " ", 1);
+			continue;
+		}
+		if (!in_angle && c == '<') {
+			in_angle = had_angle = 1;
+			buf_reset(&angle);
+			i++;
+			continue;
+		}
+		if (in_angle && c == '>') {
+			in_angle = 0;
+			i++;
+			continue;
+		}
+		if (!in_angle && c == ':') { /* group "name: a, b;": the name is a display name */
+			buf_reset(&text);
+			i++;
+			continue;
+		}
+		if (!in_angle && (c == ',' || c == ';')) {
+			if ((r = addr_done(&text, &angle, had_angle, out, err, errlen)) < 0)
+				goto out;
+			count += r;
+			had_angle = 0;
+			i++;
+			continue;
+		}
+		if (had_angle && !in_angle) { /* text after <addr>: ignored like a comment */
+			i++;
+			continue;
+		}
+		put(dst, &v[i], 1);
+		i++;
+	}
+	if (in_angle) {
+		snprintf(err, errlen, "unbalanced '<' in an address list");
+		r = -1;
+		goto out;
+	}
+	if ((r = addr_done(&text, &angle, had_angle, out, err, errlen)) < 0)
+		goto out;
+	count += r;
+	r = count;
+out:
+	buf_free(&text);
+	buf_free(&angle);
+	return r;
+}
+
+/* ---- encoded words, text, phrases ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void b64_chunk(struct buf *out, const unsigned char *p, size_t n)
+{
+	char q[4];
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		q[0] = b64[(v >> 18) & 63];
+		q[1] = b64[(v >> 12) & 63];
+		q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < n ? b64[v & 63] : '=';
+		put(out, q, 4);
+	}
+}
+
+void msg_put_base64(struct buf *out, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 57) {
+		b64_chunk(out, p + i, n - i < 57 ? n - i : 57);
+		put(out, "\r\n", 2);
+	}
+}
+
+/* RFC 2047 B-words of at most 75 characters, never splitting a UTF-8 sequence. */
+static void put_words(struct buf *out, const char *s, size_t col)
+{
+	size_t n = strlen(s), i = 0;
+	int first = 1;
+	while (i < n || first) {
+		size_t room = col > 30 ? 30 : 42; /* bytes per word: 42 -> 56 base64 chars */
+		size_t k = n - i < room ? n - i : room;
+		if (i + k < n)
+			while (k > 1 && ((unsigned char)s[i + k] & 0xC0) == 0x80)
+				k--;
+		if (!first)
+			puts_(out, "\r\n ");
+		puts_(out, "=?UTF-8?B?");
+		b64_chunk(out, (const unsigned char *)s + i, k);
+		puts_(out, "?=");
+		i += k;
+		first = 0;
+		col = 1;
+	}
+}
+
+static int plain_text(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 32 || (unsigned char)*s >= 127)
+			return 0;
+	return 1;
+}
+
+void msg_put_text(struct buf *out, const char *s, size_t col)
+{
+	size_t n = strlen(s);
+	/* "=?" in plain text would read as an encoded word: encode such text too. */
+	if (!plain_text(s) || col + n > 998 || strstr(s, "=?")) {
+		put_words(out, s, col);
+		return;
+	}
+	/* Fold at spaces so that lines stay near 78 characters. */
+	size_t line = col, i = 0;
+	while (i < n) {
+		size_t w = i;
+		while (w < n && s[w] == ' ')
+			w++;
+		while (w < n && s[w] != ' ')
+			w++;
+		if (line + (w - i) > 78 && i > 0 && s[i] == ' ') {
+			puts_(out, "\r\n");
+			line = 0;
+		}
+		put(out, s + i, w - i);
+		line += w - i;
+		i = w;
+	}
+}
+
+void msg_put_phrase(struct buf *out, const char *s, size_t col)
+{
+	if (!plain_text(s) || strstr(s, "=?")) {
+		put_words(out, s, col);
+		return;
+	}
+	int need_quote = 0;
+	for (const char *p = s; *p; p++)
+		if (special((unsigned char)*p) || *p == '.')
+			need_quote = 1;
+	if (!need_quote && *s) {
+		puts_(out, s);
+		return;
+	}
+	put(out, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			put(out, "\\", 1);
+		put(out, p, 1);
+	}
+	put(out, "\"", 1);
+}
+
+/* ---- bodies ---- */
+
+int msg_needs_qp(const char *p, size_t n)
+{
+	size_t line = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '\n') {
+			line = 0;
+			continue;
+		}
+		if (c >= 0x80 || c == 0)
+			return 1;
+		if (c == '\r' && !(i + 1 < n && p[i + 1] == '\n'))
+			return 1;
+		if (c != '\r' && ++line > 998)
+			return 1;
+	}
+	return 0;
+}
+
+void msg_put_crlf(struct buf *out, const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t k = i;
+		while (k < n && p[k] != '\n' && p[k] != '\r')
+			k++;
+		put(out, p + i, k - i);
+		if (k < n) {
+			put(out, "\r\n", 2);
+			if (p[k] == '\r' && k + 1 < n && p[k + 1] == '\n')
+				k++;
+			k++;
+		} else {
+			put(out, "\r\n", 2);
+		}
+		i = k;
+	}
+}
+
+void msg_put_qp(struct buf *out, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i = 0;
+	while (i < n) {
+		size_t e = i;
+		while (e < n && p[e] != '\n')
+			e++;
+		size_t le = e; /* line content end, without CR before LF */
+		if (le > i && e < n && p[le - 1] == '\r')
+			le--;
+		size_t col = 0;
+		for (size_t k = i; k < le; k++) {
+			unsigned char c = (unsigned char)p[k];
+			char tok[3];
+			size_t tl;
+			int lit = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && k + 1 < le);
+			if (lit) {
+				tok[0] = (char)c;
+				tl = 1;
+			} else {
+				tok[0] = '=';
+				tok[1] = hex[c >> 4];
+				tok[2] = hex[c & 15];
+				tl = 3;
+			}
+			/* Soft break: lines of at most 76 characters including the "=". */
+			if (col + tl > 75) {
+				puts_(out, "=\r\n");
+				col = 0;
+			}
+			put(out, tok, tl);
+			col += tl;
+		}
+		put(out, "\r\n", 2);
+		i = e < n ? e + 1 : n;
+	}
+}
+
+const char *msg_mime_type(const char *name)
+{
+	static const char *const map[][2] = {
+		{"txt", "text/plain"}, {"text", "text/plain"}, {"log", "text/plain"}, {"md", "text/markdown"},
+		{"csv", "text/csv"}, {"htm", "text/html"}, {"html", "text/html"}, {"css", "text/css"},
+		{"xml", "application/xml"}, {"json", "application/json"}, {"js", "text/javascript"},
+		{"c", "text/x-c"}, {"h", "text/x-c"}, {"sh", "application/x-sh"}, {"py", "text/x-python"},
+		{"diff", "text/x-diff"}, {"patch", "text/x-diff"}, {"ics", "text/calendar"},
+		{"pdf", "application/pdf"}, {"zip", "application/zip"}, {"gz", "application/gzip"},
+		{"tgz", "application/gzip"}, {"bz2", "application/x-bzip2"}, {"xz", "application/x-xz"},
+		{"zst", "application/zstd"}, {"tar", "application/x-tar"}, {"7z", "application/x-7z-compressed"},
+		{"png", "image/png"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"},
+		{"svg", "image/svg+xml"}, {"webp", "image/webp"}, {"bmp", "image/bmp"}, {"ico", "image/vnd.microsoft.icon"},
+		{"mp3", "audio/mpeg"}, {"ogg", "audio/ogg"}, {"wav", "audio/wav"}, {"mp4", "video/mp4"},
+		{"webm", "video/webm"}, {"odt", "application/vnd.oasis.opendocument.text"},
+		{"ods", "application/vnd.oasis.opendocument.spreadsheet"},
+		{"doc", "application/msword"}, {"xls", "application/vnd.ms-excel"},
+		{"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+		{"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+		{"eml", "message/rfc822"}, {"asc", "application/pgp-signature"}, {"sig", "application/pgp-signature"},
+	};
+	const char *dot = strrchr(name, '.');
+	if (dot && dot[1])
+		for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+			if (!strcasecmp(dot + 1, map[i][0]))
+				return map[i][1];
+	return "application/octet-stream";
+}
+
+/* filename="x" or, for non-ASCII and specials, RFC 2231 filename*=UTF-8''%xx. */
+static void put_param(struct buf *out, const char *key, const char *v)
+{
+	int simple = 1;
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 32 || (unsigned char)*p >= 127 || *p == '"' || *p == '\\' || *p == '%' ||
+		    *p == '\'' || *p == '*')
+			simple = 0;
+	if (simple) {
+		buf_appendf(out, "%s=\"%s\"", key, v);
+		return;
+	}
+	buf_appendf(out, "%s*=UTF-8''", key);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (isalnum(*p) || strchr("!#$&+-.^_`|~", *p))
+			put(out, p, 1);
+		else
+			buf_appendf(out, "%%%02X", *p);
+	}
+}
+
+/* ---- the message ---- */
+
+/* Fields that may appear once: --header cannot add a second one. */
+static int single_field(const char *name, size_t n)
+{
+	static const char *const one[] = {"from", "sender", "reply-to", "to", "cc", "bcc", "message-id",
+					   "in-reply-to", "references", "subject", "date", "mime-version",
+					   "content-type", "content-transfer-encoding", NULL};
+	for (const char *const *k = one; *k; k++)
+		if (strlen(*k) == n && !strncasecmp(*k, name, n))
+			return 1;
+	return 0;
+}
+
+static int is_content_field(const struct hfield *f)
+{
+	return f->name_len > 8 && !strncasecmp(f->name, "content-", 8);
+}
+
+/* "Name: a, b, c" folded before an address that would pass column 78. */
+static void put_addr_field(struct buf *out, const char *name, const struct strv *list)
+{
+	size_t col = strlen(name) + 2;
+	buf_appendf(out, "%s: ", name);
+	for (size_t i = 0; i < list->n; i++) {
+		size_t l = strlen(list->v[i]);
+		if (i) {
+			if (col + 2 + l > 78) {
+				puts_(out, ",\r\n ");
+				col = 1;
+			} else {
+				puts_(out, ", ");
+				col += 2;
+			}
+		}
+		puts_(out, list->v[i]);
+		col += l;
+	}
+	puts_(out, "\r\n");
+}
+
+/* Copy a field with CRLF line ends (a Subject with raw 8-bit text is encoded instead). */
+static void put_field(struct buf *out, const struct hfield *f)
+{
+	put(out, f->name, f->name_len);
+	put(out, ":", 1);
+	int eight = 0;
+	for (size_t i = 0; i < f->value_len; i++)
+		if ((unsigned char)f->value[i] >= 0x80)
+			eight = 1;
+	if (eight && name_is(f, "subject")) {
+		char *s = msg_unfold(f->value, f->value_len);
+		put(out, " ", 1);
+		msg_put_text(out, s, 9);
+		free(s);
+		puts_(out, "\r\n");
+		return;
+	}
+	if (f->value_len)
+		msg_put_crlf(out, f->value, f->value_len);
+	else
+		puts_(out, "\r\n");
+}
+
+static void put_from(struct buf *out, const struct msg_in *in)
+{
+	puts_(out, "From: ");
+	if (in->from_name && *in->from_name) {
+		msg_put_phrase(out, in->from_name, 6);
+		buf_appendf(out, " <%s>\r\n", in->from);
+	} else {
+		buf_appendf(out, "%s\r\n", in->from);
+	}
+}
+
+/* The fields of a message: those of the input's header block, then those of --header. */
+struct fields {
+	struct hblock in;   /* from the input */
+	struct hblock opt;  /* from --header */
+};
+
+static const struct hfield *fields_get(const struct fields *fs, const char *name)
+{
+	const struct hfield *f = hblock_get(&fs->in, name);
+	return f ? f : hblock_get(&fs->opt, name);
+}
+
+static int ct_is_multipart(const struct hfield *ct)
+{
+	if (!ct)
+		return 0;
+	char *v = msg_unfold(ct->value, ct->value_len);
+	int r = !strncasecmp(v, "multipart/", 10);
+	free(v);
+	return r;
+}
+
+/* The content fields and the body. built: the message's fields were made here (a text
+ * part always says its type and encoding); else a 7-bit body of a kept block gets nothing. */
+static void put_content(struct buf *out, const struct fields *fs, int built, const char *body, size_t blen)
+{
+	const struct hblock *bl[2] = {&fs->in, &fs->opt};
+	for (int b = 0; b < 2; b++)
+		for (size_t i = 0; i < bl[b]->n; i++)
+			if (is_content_field(&bl[b]->f[i]))
+				put_field(out, &bl[b]->f[i]);
+	const struct hfield *cte = fields_get(fs, "content-transfer-encoding");
+	const struct hfield *ct = fields_get(fs, "content-type");
+	if (cte || ct_is_multipart(ct)) { /* the writer chose the encoding: the body is theirs */
+		puts_(out, "\r\n");
+		msg_put_crlf(out, body, blen);
+		return;
+	}
+	int qp = msg_needs_qp(body, blen);
+	if (!ct && (qp || built))
+		buf_appendf(out, "Content-Type: text/plain; charset=%s\r\n", qp ? "UTF-8" : "us-ascii");
+	if (qp || built)
+		buf_appendf(out, "Content-Transfer-Encoding: %s\r\n", qp ? "quoted-printable" : "7bit");
+	puts_(out, "\r\n");
+	if (qp)
+		msg_put_qp(out, body, blen);
+	else
+		msg_put_crlf(out, body, blen);
+}
+
+static int add_rcpts(struct strv *rcpts, const struct strv *list, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		if (msg_check_addr(list->v[i], err, errlen) < 0)
+			return -1;
+		if (strv_find(rcpts, list->v[i]) < 0)
+			strv_push(rcpts, list->v[i]);
+	}
+	return 0;
+}
+
+/* --header "Name: value" into fs->opt; the strings stay in in->headers. */
+static int add_header_opts(const struct msg_in *in, struct fields *fs, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < in->headers.n; i++) {
+		const char *h = in->headers.v[i];
+		size_t k = 0;
+		while (h[k] && h[k] != ':' && (unsigned char)h[k] > 32 && (unsigned char)h[k] < 127)
+			k++;
+		if (!k || h[k] != ':') {
+			snprintf(err, errlen, "--header '%.100s': not of the form 'Name: value'", h);
+			return -1;
+		}
+		if (k == 3 && !strncasecmp(h, "bcc", 3)) {
+			snprintf(err, errlen, "--header Bcc: use -b (Bcc never goes into the message)");
+			return -1;
+		}
+		if (single_field(h, k)) {
+			char name[64];
+			snprintf(name, sizeof name, "%.*s", (int)(k < 63 ? k : 63), h);
+			if (fields_get(fs, name)) {
+				snprintf(err, errlen, "--header %s: the message already has a %s field", name, name);
+				return -1;
+			}
+		}
+		if (fs->opt.n == fs->opt.cap) {
+			fs->opt.cap = fs->opt.cap ? fs->opt.cap * 2 : 8;
+			fs->opt.f = xrealloc(fs->opt.f, fs->opt.cap * sizeof *fs->opt.f);
+		}
+		struct hfield *f = &fs->opt.f[fs->opt.n++];
+		f->name = h;
+		f->name_len = k;
+		f->value = h + k + 1;
+		f->value_len = strlen(h + k + 1);
+	}
+	return 0;
+}
+
+int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct buf *out, struct strv *rcpts,
+	      char *err, size_t errlen)
+{
+	struct fields fs;
+	memset(&fs, 0, sizeof fs);
+	size_t boff = 0;
+	int block = in->keep_block && msg_parse_headers(input, inlen, &fs.in, &boff);
+	const char *body = input + boff;
+	size_t blen = inlen - boff;
+	int r = -1;
+
+	if (msg_check_addr(in->from, err, errlen) < 0)
+		goto out;
+	if (add_header_opts(in, &fs, err, errlen) < 0)
+		goto out;
+	/* Envelope recipients. */
+	if (add_rcpts(rcpts, &in->to, err, errlen) < 0 || add_rcpts(rcpts, &in->cc, err, errlen) < 0 ||
+	    add_rcpts(rcpts, &in->bcc, err, errlen) < 0)
+		goto out;
+	if (in->extract) {
+		if (!block && !fs.opt.n) {
+			snprintf(err, errlen, "-t: the message has no header block to read recipients from");
+			goto out;
+		}
+		const struct hblock *bl[2] = {&fs.in, &fs.opt};
+		for (int b = 0; b < 2; b++)
+			for (size_t i = 0; i < bl[b]->n; i++) {
+				const struct hfield *f = &bl[b]->f[i];
+				if (!name_is(f, "to") && !name_is(f, "cc") && !name_is(f, "bcc"))
+					continue;
+				char e2[200];
+				if (msg_addr_list(f->value, f->value_len, rcpts, e2, sizeof e2) < 0) {
+					snprintf(err, errlen, "-t: %.*s: %s", (int)f->name_len, f->name, e2);
+					goto out;
+				}
+			}
+	}
+	if (!rcpts->n) {
+		snprintf(err, errlen, "no recipients (give RECIPIENT operands%s)",
+			 in->extract ? ", or To, Cc or Bcc fields" : ", or -t");
+		goto out;
+	}
+	if (in->subject && fields_get(&fs, "subject")) {
+		snprintf(err, errlen, "-s: the message already has a Subject field");
+		goto out;
+	}
+	if (in->cc.n && fields_get(&fs, "cc")) {
+		snprintf(err, errlen, "-c: the message already has a Cc field");
+		goto out;
+	}
+
+	/* Top-level fields: the input's, then the missing ones, then --header's. */
+	for (size_t i = 0; i < fs.in.n; i++) {
+		const struct hfield *f = &fs.in.f[i];
+		if (name_is(f, "bcc") || (is_content_field(f) && (in->natt || !block)) || name_is(f, "mime-version"))
+			continue;
+		put_field(out, f);
+	}
+	if (!fields_get(&fs, "from"))
+		put_from(out, in);
+	if (!fields_get(&fs, "to") && !fields_get(&fs, "cc")) {
+		if (in->to.n)
+			put_addr_field(out, "To", &in->to);
+		else if (!in->cc.n)
+			puts_(out, "To: undisclosed-recipients:;\r\n");
+	}
+	if (in->cc.n)
+		put_addr_field(out, "Cc", &in->cc);
+	if (in->subject) {
+		puts_(out, "Subject: ");
+		msg_put_text(out, in->subject, 9);
+		puts_(out, "\r\n");
+	}
+	if (!fields_get(&fs, "date"))
+		buf_appendf(out, "Date: %s\r\n", in->date);
+	if (!fields_get(&fs, "message-id"))
+		buf_appendf(out, "Message-ID: %s\r\n", in->msgid);
+	for (size_t i = 0; i < fs.opt.n; i++) {
+		const struct hfield *f = &fs.opt.f[i];
+		if (is_content_field(f) || name_is(f, "mime-version"))
+			continue;
+		put(out, f->name, f->name_len);
+		puts_(out, ":");
+		if (f->value_len && f->value[0] != ' ')
+			puts_(out, " ");
+		put(out, f->value, f->value_len);
+		puts_(out, "\r\n");
+	}
+	const struct hfield *mv = fields_get(&fs, "mime-version");
+	if (mv && !in->natt)
+		put_field(out, mv);
+	else
+		puts_(out, "MIME-Version: 1.0\r\n");
+
+	if (!in->natt) {
+		if (block) {
+			/* The input's content fields were copied in place; add --header's and the body. */
+			const struct hfield *cte = fields_get(&fs, "content-transfer-encoding");
+			const struct hfield *ct = fields_get(&fs, "content-type");
+			int keep = cte || ct_is_multipart(ct) || !msg_needs_qp(body, blen);
+			for (size_t i = 0; i < fs.opt.n; i++)
+				if (is_content_field(&fs.opt.f[i]))
+					put_field(out, &fs.opt.f[i]);
+			if (keep) {
+				puts_(out, "\r\n");
+				msg_put_crlf(out, body, blen);
+			} else {
+				if (!ct)
+					puts_(out, "Content-Type: text/plain; charset=UTF-8\r\n");
+				puts_(out, "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+				msg_put_qp(out, body, blen);
+			}
+		} else {
+			put_content(out, &fs, 1, body, blen);
+		}
+	} else {
+		buf_appendf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", in->boundary);
+		puts_(out, "This is a message in MIME format.\r\n");
+		if (blen) {
+			buf_appendf(out, "\r\n--%s\r\n", in->boundary);
+			put_content(out, &fs, 1, body, blen);
+		}
+		for (size_t i = 0; i < in->natt; i++) {
+			const struct attach *a = &in->att[i];
+			buf_appendf(out, "\r\n--%s\r\nContent-Type: %s; ", in->boundary, msg_mime_type(a->name));
+			put_param(out, "name", a->name);
+			puts_(out, "\r\nContent-Disposition: attachment; ");
+			put_param(out, "filename", a->name);
+			puts_(out, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+			msg_put_base64(out, a->data, a->len);
+		}
+		buf_appendf(out, "\r\n--%s--\r\n", in->boundary);
+	}
+	r = 0;
+out:
+	hblock_free(&fs.in);
+	free(fs.opt.f);
+	return r;
+}
+
+/* ---- the queue's envelope ---- */
+
+void msg_put_envelope(struct buf *out, const char *from, const struct strv *rcpts)
+{
+	buf_appendf(out, "X-Nettool-Envelope: <%s>\r\n", from);
+	for (size_t i = 0; i < rcpts->n; i++)
+		buf_appendf(out, " <%s>\r\n", rcpts->v[i]);
+}
+
+int msg_parse_envelope(const char *p, size_t n, char **from, struct strv *rcpts, size_t *msg_off, char *err,
+		       size_t errlen)
+{
+	static const char tag[] = "X-Nettool-Envelope: ";
+	*from = NULL;
+	if (n < sizeof tag - 1 || memcmp(p, tag, sizeof tag - 1)) {
+		snprintf(err, errlen, "no X-Nettool-Envelope field at the start");
+		return -1;
+	}
+	size_t off = sizeof tag - 1;
+	int first = 1;
+	for (;;) {
+		size_t ll = line_len(p + off, n - off);
+		size_t lb = line_body(p + off, ll);
+		const char *l = p + off;
+		if (!first) {
+			if (!lb || l[0] != ' ')
+				break;
+			l++, lb--;
+		}
+		if (lb < 2 || l[0] != '<' || l[lb - 1] != '>' || ll == lb) {
+			snprintf(err, errlen, "malformed X-Nettool-Envelope line");
+			goto bad;
+		}
+		char *a = xstrndup(l + 1, lb - 2);
+		if (msg_check_addr(a, err, errlen) < 0) {
+			free(a);
+			goto bad;
+		}
+		if (first)
+			*from = a;
+		else {
+			strv_push(rcpts, a);
+			free(a);
+		}
+		first = 0;
+		off += ll;
+		if (off >= n)
+			break;
+	}
+	if (!rcpts->n) {
+		snprintf(err, errlen, "X-Nettool-Envelope without recipients");
+		goto bad;
+	}
+	*msg_off = off;
+	return 0;
+bad:
+	free(*from);
+	*from = NULL;
+	strv_free(rcpts);
+	return -1;
+}
