@@ -1,14 +1,549 @@
-/* PLACEHOLDER - ftp is being written (issue tracker); this file is replaced by the real applet. */
+/* main.c - ftp: an FTP/FTPS client over libcurl (ls, get, put, mkdir, rmdir, rm, mv,
+ * pwd, size, mtime, mirror, copy) with a batch engine for millions of files.
+ *
+ * Man page: man/nettool-ftp.1    Tests: tests/integration/ftp*.sh, tests/unit/check_ftp.c
+ * Files: main.c (CLI), sess.c (sites, single operations), engine.c (batch engine),
+ * tree.c (glob, mirror, copy -r, --from-file), parse.c (reply, FEAT, MLSD, LIST parsers).
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "ftp.h"
+#include "json.h"
+#include "log.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "tree.h"
+
+struct ftp_conf C;
+
+enum {
+	O_PASSFILE = OPT_LONG, O_PLAIN, O_TLS, O_NOTLS, O_CACERT, O_INSECURE, O_TIMEOUT, O_JSON, O_RESUME,
+	O_CREATEDIRS, O_ATOMIC, O_MOVE, O_REVERSE, O_ONLYNEWER, O_DELETE, O_EXCLUDE, O_FROMFILE, O_PARALLEL,
+	O_JOURNAL, O_SHARD, O_RETRY, O_DEADLINE, O_PASSIVE, O_ACTIVE, O_ASCII, O_LIMIT, O_PROGRESS,
+};
+
+static const struct opt opts[] = {
+	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"},
+	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"},
+	{'v', "verbose", OPT_FLAG, NULL, "protocol trace on stderr (password masked)"},
+	{'q', "quiet", OPT_FLAG, NULL, "no progress, no summary, errors only"},
+	{'u', "user", OPT_STR, "USER", "log in as USER (default: from the target, ~/.netrc, else anonymous)"},
+	{'P', "port", OPT_PORT, "PORT", "server port for host:path targets (default 21)"},
+	{O_PASSFILE, "password-file", OPT_FILE, "FILE", "read the password from the first line of FILE"},
+	{O_PLAIN, "allow-plaintext-auth", OPT_FLAG, NULL, "allow a password in clear text to a non-loopback host"},
+	{O_TLS, "tls", OPT_FLAG, NULL, "require TLS (AUTH TLS) for control and data"},
+	{O_NOTLS, "no-tls", OPT_FLAG, NULL, "never use TLS"},
+	{O_CACERT, "cacert", OPT_FILE, "FILE", "verify the server against the CA certificates in FILE"},
+	{O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server certificate (warns)"},
+	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "connect timeout and stall limit (default 30)"},
+	{O_JSON, "json", OPT_FLAG, NULL, "ls, size, mtime: one JSON object per line"},
+	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
+	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
+	{'O', "output-dir", OPT_FILE, "DIR", "get: save into DIR (default: the current folder)"},
+	{O_RESUME, "resume", OPT_FLAG, NULL, "get, put: continue a partial file (REST/APPE)"},
+	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy: create missing remote folders"},
+	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put: upload to a temporary name, rename when complete"},
+	{'p', "parents", OPT_FLAG, NULL, "mkdir: create parents, no error if it exists"},
+	{'r', "recursive", OPT_FLAG, NULL, "copy: whole trees"},
+	{O_MOVE, "move", OPT_FLAG, NULL, "copy: delete each source file once the destination has its size"},
+	{O_REVERSE, "reverse", OPT_FLAG, NULL, "mirror: upload a local tree (SRC local, DST remote)"},
+	{O_ONLYNEWER, "only-newer", OPT_FLAG, NULL, "mirror: skip files whose copy has the same size and is not older"},
+	{O_DELETE, "delete", OPT_FLAG, NULL, "mirror: delete what the source no longer has"},
+	{O_EXCLUDE, "exclude", OPT_STR, "GLOB", "mirror: skip names or relative paths matching GLOB (repeatable)"},
+	{O_FROMFILE, "from-file", OPT_FILE, "LIST", "get, put, rm, copy: paths from LIST, one a line ('-': stdin)"},
+	{O_PARALLEL, "parallel", OPT_UINT, "N", "N logged-in connections for batches (default 4)", 1, 64},
+	{O_JOURNAL, "journal", OPT_FILE, "FILE", "record finished items in FILE; a rerun skips them"},
+	{O_SHARD, "shard", OPT_STR, "K/N", "take items K, K+N, K+2N... of the list (K from 1 to N)"},
+	{O_RETRY, "retry", OPT_UINT, "N", "retry transient failures N times with backoff (default 0)", 0, 100},
+	{O_DEADLINE, "deadline", OPT_SECS, "SEC", "stop a batch after SEC seconds (rerun with --journal)"},
+	{O_PASSIVE, "passive", OPT_FLAG, NULL, "passive data connections, EPSV then PASV (default)"},
+	{O_ACTIVE, "active", OPT_OPTSTR, "ADDR", "active data connections (PORT/EPRT), from ADDR"},
+	{O_ASCII, "ascii", OPT_FLAG, NULL, "ASCII transfers (TYPE A)"},
+	{O_LIMIT, "limit-rate", OPT_SIZE, "BYTES", "at most BYTES per second per transfer (k, M, G)"},
+	{O_PROGRESS, "progress", OPT_STR, "MODE", "bar, plain or none (default: bar on a terminal)"},
+	{0},
+};
+
+static const struct opt_spec spec = {
+	"[OPTIONS] COMMAND ARGS",
+	opts,
+	"Commands:\n"
+	"  ls [-l] [--json] TARGET         list a folder\n"
+	"  get TARGET... [-o FILE|-O DIR]  download (a glob in the last part: host:logs/*.gz)\n"
+	"  put FILE... TARGET              upload (TARGET may be a folder)\n"
+	"  mkdir [-p] TARGET, rmdir TARGET, rm TARGET..., mv TARGET NEWPATH\n"
+	"  pwd HOST:, size TARGET, mtime TARGET\n"
+	"  mirror SRC DST                  download a tree (--reverse: upload one)\n"
+	"  copy SRC DST                    server to server, through memory (-r, --move)\n"
+	"TARGET: host:path (relative to the login folder), host:/abs, user@host:path,\n"
+	"ftp://[user@]host[:port]/path or ftps:// (implicit TLS).\n"
+	"Batches (get, put, rm, copy): --from-file LIST with TARGET as the base folder.\n",
+	"ls get put mkdir rmdir rm mv pwd size mtime mirror copy",
+};
+
+static int nargs;
+static char **args;
+
+static void need_args(const char *cmd, int min, int max)
+{
+	if (nargs < min || (max >= 0 && nargs > max))
+		opt_usage_error("%s: wrong number of arguments", cmd);
+}
+
+static struct ftp_site *remote(const char *arg, char **path)
+{
+	if (!ftp_is_remote(arg))
+		opt_usage_error("'%s' is not a remote target (host:path or ftp://host/path)", arg);
+	return ftp_target(arg, path);
+}
+
+static void print_time(int64_t t)
+{
+	char b[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fputs(b, stdout);
+}
+
+static int cmd_ls(void)
+{
+	need_args("ls", 1, 1);
+	char *path;
+	struct ftp_site *s = remote(args[0], &path);
+	if (C.json) {
+		struct ftp_entry *v;
+		int n = ftp_list_entries(s, path, &v);
+		if (n < 0)
+			return -n;
+		for (int i = 0; i < n; i++) {
+			json_begin(stdout);
+			json_kv_strn(stdout, "name", v[i].name, v[i].namelen);
+			json_kv_str(stdout, "type", ftp_etype_name(v[i].type));
+			if (v[i].size >= 0)
+				json_kv_int(stdout, "size", v[i].size);
+			else
+				json_kv_str(stdout, "size", NULL);
+			if (v[i].mtime >= 0)
+				json_kv_int(stdout, "mtime", v[i].mtime);
+			else
+				json_kv_str(stdout, "mtime", NULL);
+			json_kv_str(stdout, "perm", v[i].perm[0] ? v[i].perm : NULL);
+			json_end(stdout);
+		}
+		free(v);
+		free(path);
+		return 0;
+	}
+	struct buf b;
+	buf_init(&b, 256u << 20);
+	CURLcode rc = ftp_listing(s, path, C.longfmt ? 'l' : 'n', &b);
+	if (rc != CURLE_OK)
+		ftp_die_curl(rc, args[0], s);
+	const char *p = buf_head(&b);
+	size_t left = buf_pending(&b), adv;
+	while (left) {
+		size_t l = ftp_next_line(p, left, &adv);
+		char line[FTP_LINE_MAX + 1];
+		nt_clean_text(line, sizeof line, p, l);
+		if (l)
+			puts(line);
+		p += adv, left -= adv;
+	}
+	buf_free(&b);
+	free(path);
+	return 0;
+}
+
+static int cmd_simple(const char *cmd)
+{
+	char *path;
+	struct ftp_site *s;
+	CURLcode rc;
+	if (!strcmp(cmd, "pwd")) {
+		need_args(cmd, 1, 1);
+		s = remote(args[0], &path);
+		char *ep;
+		if ((rc = ftp_entry_path(s, &ep)) != CURLE_OK)
+			ftp_die_curl(rc, args[0], s);
+		char shown[4096];
+		nt_clean_text(shown, sizeof shown, ep, strlen(ep));
+		puts(shown);
+		free(ep);
+	} else if (!strcmp(cmd, "size") || !strcmp(cmd, "mtime")) {
+		need_args(cmd, 1, -1);
+		for (int i = 0; i < nargs; i++) {
+			s = remote(args[i], &path);
+			int64_t size = -1, mt = -1;
+			rc = ftp_stat(s, path, cmd[0] == 's' ? &size : NULL, cmd[0] == 'm' ? &mt : NULL);
+			if (rc == CURLE_OK && cmd[0] == 's' && size < 0)
+				die(NT_EXIT_FAIL, "%s: the server did not report a size (a folder?)", args[i]);
+			if (rc == CURLE_OK && cmd[0] == 'm' && mt < 0)
+				die(NT_EXIT_FAIL, "%s: the server did not report a time (a folder?)", args[i]);
+			if (rc != CURLE_OK)
+				ftp_die_curl(rc, args[i], s);
+			if (C.json) {
+				json_begin(stdout);
+				json_kv_str(stdout, "path", path);
+				if (cmd[0] == 's')
+					json_kv_int(stdout, "size", size);
+				else
+					json_kv_int(stdout, "mtime", mt);
+				json_end(stdout);
+			} else if (cmd[0] == 's') {
+				printf("%lld\n", (long long)size);
+			} else {
+				print_time(mt);
+				putchar('\n');
+			}
+			free(path);
+		}
+	} else if (!strcmp(cmd, "mkdir") || !strcmp(cmd, "rmdir")) {
+		need_args(cmd, 1, -1);
+		for (int i = 0; i < nargs; i++) {
+			s = remote(args[i], &path);
+			if (!path[0] || !strcmp(path, "/"))
+				opt_usage_error("%s: no folder name in '%s'", cmd, args[i]);
+			if (cmd[0] == 'm' && C.parents) {
+				/* MKD each prefix, ignoring failures, then check that the folder is there. */
+				const char *cmds[256];
+				char *own[256];
+				int n = 0;
+				for (char *q = path + 1; *q && n < 255; q++)
+					if (*q == '/' && q[-1] != '/') {
+						own[n] = xasprintf("*MKD %.*s", (int)(q - path), path);
+						cmds[n] = own[n], n++;
+					}
+				own[n] = xasprintf("*MKD %s", path);
+				cmds[n] = own[n], n++;
+				rc = ftp_quote(s, cmds, n);
+				for (int k = 0; k < n; k++)
+					free(own[k]);
+				if (rc != CURLE_OK)
+					ftp_die_curl(rc, args[i], s);
+				if (ftp_isdir(s, path) != 1)
+					die(NT_EXIT_FAIL, "mkdir %s: could not create the folder (server: %s)", args[i], s->hdr.last);
+			} else {
+				char *c = xasprintf("%s %s", cmd[0] == 'm' ? "MKD" : "RMD", path);
+				const char *cmds[] = {c};
+				rc = ftp_quote(s, cmds, 1);
+				free(c);
+				if (rc != CURLE_OK)
+					ftp_die_curl(rc, args[i], s);
+			}
+			free(path);
+		}
+	} else if (!strcmp(cmd, "mv")) {
+		need_args(cmd, 2, 2);
+		s = remote(args[0], &path);
+		char *to;
+		if (ftp_is_remote(args[1])) {
+			if (remote(args[1], &to) != s)
+				opt_usage_error("mv: both paths must be on the same server (use copy --move)");
+		} else {
+			if (nt_has_ctl(args[1]))
+				die(NT_EXIT_USAGE, "control character (CR, LF...) in '%s': refused", args[1]);
+			to = xstrdup(args[1]);
+		}
+		char *c1 = xasprintf("RNFR %s", path), *c2 = xasprintf("RNTO %s", to);
+		const char *cmds[] = {c1, c2};
+		rc = ftp_quote(s, cmds, 2);
+		free(c1), free(c2), free(to);
+		if (rc != CURLE_OK)
+			ftp_die_curl(rc, args[0], s);
+		free(path);
+	}
+	return 0;
+}
+
+static int has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Growable job array. */
+struct jobs {
+	struct job *v;
+	size_t n, cap;
+};
+
+static void jobs_add(struct jobs *js, enum job_kind k, char *src, char *dst, int64_t size, int64_t mtime)
+{
+	if (js->n == js->cap) {
+		js->cap = js->cap ? js->cap * 2 : 16;
+		js->v = xrealloc(js->v, js->cap * sizeof *js->v);
+	}
+	js->v[js->n++] = (struct job){.kind = k, .src = src, .dst = dst, .size = size, .mtime = mtime};
+}
+
+static int cmd_get(void)
+{
+	need_args("get", 1, -1);
+	if (C.out_file && C.out_dir)
+		opt_usage_error("get: -o and -O exclude each other");
+	const char *dir = C.out_dir ? C.out_dir : ".";
+	if (C.from_file) {
+		need_args("get --from-file", 1, 1);
+		char *base;
+		struct ftp_site *s = remote(args[0], &base);
+		struct jobsrc *src = jobsrc_lines(C.from_file, JOB_GET, base, dir);
+		return engine_run(s, NULL, src, 1);
+	}
+	struct jobs js = {0};
+	struct ftp_site *site = NULL;
+	int batch = nargs > 1;
+	for (int i = 0; i < nargs; i++) {
+		char *path;
+		struct ftp_site *s = remote(args[i], &path);
+		if (site && s != site)
+			opt_usage_error("get: one server per command");
+		site = s;
+		const char *bn = ftp_basename(path);
+		char err[256];
+		if (has_glob(bn)) {
+			batch = 1;
+			char *d = xstrndup(path, (size_t)(bn - path));
+			struct ftp_entry *v;
+			int n = ftp_list_entries(s, d, &v);
+			if (n < 0)
+				return -n;
+			int matched = 0;
+			for (int k = 0; k < n; k++) {
+				if (v[k].type != FTP_T_FILE || strlen(v[k].name) != v[k].namelen ||
+				    fnmatch(bn, v[k].name, FNM_PERIOD) != 0)
+					continue;
+				if (file_safe_name(v[k].name, v[k].namelen, err, sizeof err) < 0) {
+					warn("%s", err);
+					continue;
+				}
+				matched++;
+				jobs_add(&js, JOB_GET, ftp_join(d, v[k].name), ftp_join(dir, v[k].name), v[k].size, -1);
+			}
+			if (!matched)
+				warn("%s: no file matches", args[i]);
+			free(v);
+			free(d);
+			free(path);
+			continue;
+		}
+		if (file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
+			opt_usage_error("get %s: no file name to save as (%s)", args[i], err);
+		char *dst = C.out_file ? xstrdup(C.out_file) : ftp_join(dir, bn);
+		jobs_add(&js, JOB_GET, path, dst, -1, -1);
+	}
+	if (C.out_file && js.n != 1)
+		opt_usage_error("get: -o takes one file (use -O DIR)");
+	if (!js.n)
+		return NT_EXIT_FAIL;
+	return engine_run(site, NULL, jobsrc_array(js.v, js.n), batch);
+}
+
+static int cmd_put(void)
+{
+	char *path;
+	if (C.from_file) {
+		need_args("put --from-file", 1, 1);
+		struct ftp_site *s = remote(args[0], &path);
+		return engine_run(s, NULL, jobsrc_lines(C.from_file, JOB_PUT, path, NULL), 1);
+	}
+	need_args("put", 2, -1);
+	struct ftp_site *s = remote(args[nargs - 1], &path);
+	int todir = nargs > 2 || !path[0] || path[strlen(path) - 1] == '/' || ftp_isdir(s, path) == 1;
+	struct jobs js = {0};
+	for (int i = 0; i < nargs - 1; i++) {
+		if (ftp_is_remote(args[i]) && !strchr(args[i], '/'))
+			warn("put: '%s' looks like a remote target; taken as a local file", args[i]);
+		char *dst = todir ? ftp_join(path, ftp_basename(args[i])) : xstrdup(path);
+		jobs_add(&js, JOB_PUT, xstrdup(args[i]), dst, -1, -1);
+	}
+	free(path);
+	return engine_run(s, NULL, jobsrc_array(js.v, js.n), nargs > 2);
+}
+
+static int cmd_rm(void)
+{
+	char *path;
+	if (C.from_file) {
+		need_args("rm --from-file", 1, 1);
+		struct ftp_site *s = remote(args[0], &path);
+		return engine_run(s, NULL, jobsrc_lines(C.from_file, JOB_RM, path, NULL), 1);
+	}
+	need_args("rm", 1, -1);
+	struct jobs js = {0};
+	struct ftp_site *site = NULL;
+	for (int i = 0; i < nargs; i++) {
+		struct ftp_site *s = remote(args[i], &path);
+		if (site && s != site)
+			opt_usage_error("rm: one server per command");
+		site = s;
+		jobs_add(&js, JOB_RM, path, NULL, -1, -1);
+	}
+	return engine_run(site, NULL, jobsrc_array(js.v, js.n), nargs > 1);
+}
+
+static int cmd_copy(void)
+{
+	need_args("copy", 2, 2);
+	char *sp, *dp;
+	struct ftp_site *a = remote(args[0], &sp);
+	struct ftp_site *b = remote(args[1], &dp);
+	if (C.from_file)
+		return engine_run(a, b, jobsrc_lines(C.from_file, JOB_COPY, sp, dp), 1);
+	if (C.recursive)
+		return tree_copy(a, sp, b, dp);
+	int64_t size = -1;
+	CURLcode rc = ftp_stat(a, sp, &size, NULL);
+	if (rc != CURLE_OK)
+		ftp_die_curl(rc, args[0], a);
+	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
+										       : xstrdup(dp);
+	free(dp);
+	struct job *j = xcalloc(1, sizeof *j);
+	*j = (struct job){.kind = JOB_COPY, .src = sp, .dst = dst, .size = size, .mtime = -1};
+	return engine_run(a, b, jobsrc_array(j, 1), 0);
+}
+
+static int cmd_mirror(void)
+{
+	need_args("mirror", 2, 2);
+	char *rp;
+	if (C.reverse) {
+		struct ftp_site *s = remote(args[1], &rp);
+		return tree_mirror_up(args[0], s, rp);
+	}
+	struct ftp_site *s = remote(args[0], &rp);
+	return tree_mirror_down(s, rp, args[1]);
+}
+
+static void parse_shard(const char *s)
+{
+	char *end;
+	long k = strtol(s, &end, 10);
+	if (end == s || *end != '/')
+		opt_usage_error("--shard: '%s' is not K/N", s);
+	long n = strtol(end + 1, &end, 10);
+	if (*end || n < 1 || k < 1 || k > n || n > 1000000)
+		opt_usage_error("--shard: '%s' is not K/N with 1 <= K <= N", s);
+	C.shard_k = (int)k;
+	C.shard_n = (int)n;
+}
 
 int ftp_main(int argc, char **argv)
 {
-	static const struct opt opts[] = {{0}};
-	static const struct opt_spec spec = {"(not yet implemented)", opts, NULL};
 	struct opt_state os;
+	int ipv = 0;
+	C.parallel = 4;
+	C.progress = PROGRESS_AUTO;
+	C.x.timeout_ms = 30000;
+	int tls = 0, notls = 0;
 	opt_init(&os, &spec, argc, argv);
-	while (opt_next(&os) != -1)
-		;
-	die(NT_EXIT_FAIL, "not implemented yet");
+	for (int k; (k = opt_next(&os)) != -1;) {
+		switch (k) {
+		case '4': ipv = 4; break;
+		case '6': ipv = 6; break;
+		case 'v': log_level = LOG_VERBOSE; C.x.verbose = 1; break;
+		case 'q': log_level = LOG_QUIET; break;
+		case 'u': C.user_opt = os.str; break;
+		case 'P': C.port_opt = (int)os.num; break;
+		case O_PASSFILE: C.password_file = os.str; break;
+		case O_PLAIN: C.x.allow_plaintext_auth = 1; break;
+		case O_TLS: tls = 1; break;
+		case O_NOTLS: notls = 1; break;
+		case O_CACERT: C.x.cacert = os.str; break;
+		case O_INSECURE: C.x.insecure = 1; break;
+		case O_TIMEOUT: C.x.timeout_ms = os.num > 0 ? (long)os.num : 1; break;
+		case O_JSON: C.json = 1; break;
+		case 'l': C.longfmt = 1; break;
+		case 'o': C.out_file = os.str; break;
+		case 'O': C.out_dir = os.str; break;
+		case O_RESUME: C.resume = 1; break;
+		case O_CREATEDIRS: C.create_dirs = 1; break;
+		case O_ATOMIC: C.atomic = 1; break;
+		case 'p': C.parents = 1; break;
+		case 'r': C.recursive = 1; break;
+		case O_MOVE: C.move = 1; break;
+		case O_REVERSE: C.reverse = 1; break;
+		case O_ONLYNEWER: C.only_newer = 1; break;
+		case O_DELETE: C.del = 1; break;
+		case O_EXCLUDE:
+			C.excludes = xrealloc(C.excludes, (size_t)(C.nexcl + 1) * sizeof *C.excludes);
+			C.excludes[C.nexcl++] = (char *)os.str;
+			break;
+		case O_FROMFILE: C.from_file = os.str; break;
+		case O_PARALLEL: C.parallel = (int)os.num; break;
+		case O_JOURNAL: C.journal = os.str; break;
+		case O_SHARD: parse_shard(os.str); break;
+		case O_RETRY: C.retry = (int)os.num; break;
+		case O_DEADLINE: C.deadline_ms = os.num > 0 ? os.num : 1; break;
+		case O_PASSIVE: C.active = 0; break;
+		case O_ACTIVE: C.active = 1; C.active_addr = os.str; break;
+		case O_ASCII: C.ascii = 1; break;
+		case O_LIMIT: C.limit_rate = os.num; break;
+		case O_PROGRESS:
+			if (progress_parse_mode(os.str, &C.progress) < 0)
+				opt_usage_error("--progress: '%s' is not bar, plain or none", os.str);
+			break;
+		}
+	}
+	args = argv + os.ind;
+	nargs = argc - os.ind;
+	if (nargs < 1)
+		opt_usage_error("a command is needed (ls, get, put, ...)");
+	const char *cmd = args[0];
+	args++, nargs--;
+	if (tls && notls)
+		opt_usage_error("--tls and --no-tls exclude each other");
+	C.x.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
+	C.x.ipv = ipv;
+	for (int i = 0; i < nargs; i++)
+		if (nt_has_ctl(args[i]))
+			die(NT_EXIT_USAGE, "control character (CR, LF...) in argument %d: refused", i + 1);
+	if (C.active && C.x.tls != XFER_TLS_NEVER)
+		opt_usage_error("--active needs --no-tls: libcurl 7.88.1 hangs on active-mode FTPS data "
+				"connections (use the default --passive for FTPS)");
+	if (C.active)
+		for (int i = 0; i < nargs; i++)
+			if (!strncasecmp(args[i], "ftps://", 7))
+				opt_usage_error("--active with ftps:// is not supported (libcurl 7.88.1 hangs on it)");
+	if (C.x.insecure)
+		warn("--insecure: the server certificate is not verified");
+	if (log_level == LOG_QUIET || C.x.verbose)
+		C.progress = PROGRESS_NONE;
+	if (C.progress == PROGRESS_AUTO)
+		C.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
+	int batchcmd = !strcmp(cmd, "get") || !strcmp(cmd, "put") || !strcmp(cmd, "rm") || !strcmp(cmd, "copy");
+	if (C.from_file && !batchcmd)
+		opt_usage_error("--from-file is for get, put, rm and copy");
+	if ((C.journal || C.shard_n) && !batchcmd && strcmp(cmd, "mirror"))
+		opt_usage_error("--journal and --shard are for get, put, rm, copy and mirror");
+	xfer_global_init();
+	int rc;
+	if (!strcmp(cmd, "ls"))
+		rc = cmd_ls();
+	else if (!strcmp(cmd, "get"))
+		rc = cmd_get();
+	else if (!strcmp(cmd, "put"))
+		rc = cmd_put();
+	else if (!strcmp(cmd, "rm"))
+		rc = cmd_rm();
+	else if (!strcmp(cmd, "copy"))
+		rc = cmd_copy();
+	else if (!strcmp(cmd, "mirror"))
+		rc = cmd_mirror();
+	else if (!strcmp(cmd, "pwd") || !strcmp(cmd, "size") || !strcmp(cmd, "mtime") || !strcmp(cmd, "mkdir") ||
+		 !strcmp(cmd, "rmdir") || !strcmp(cmd, "mv"))
+		rc = cmd_simple(cmd);
+	else
+		opt_usage_error("unknown command '%s'", cmd);
+	ftp_sites_free();
+	free(C.excludes);
+	nt_exit(rc);
 }

@@ -1,0 +1,903 @@
+/* engine.c - the batch engine: N logged-in connections (libcurl multi; connections
+ * are reused by every transfer, no login per file), jobs streamed from a source,
+ * a durable journal so that a rerun skips what is done, shards, retries with backoff
+ * for transient errors, a deadline, and group commit of downloaded files (data
+ * synced, then renamed, then journaled).
+ *
+ * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "ftp.h"
+#include "log.h"
+#include "nt_err.h"
+
+#define PIPE_CAP (2u << 20)
+#define COMMIT_MAX 64
+#define COMMIT_MS 200
+
+/* A set of 64-bit hashes of journaled items (open addressing; 0 means empty). */
+struct hset {
+	uint64_t *v;
+	size_t cap, n;
+};
+
+static uint64_t hash_key(const char *k)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *k; k++) {
+		h ^= (unsigned char)*k;
+		h *= 1099511628211ULL;
+	}
+	return h ? h : 1;
+}
+
+static int hset_has(const struct hset *s, uint64_t h)
+{
+	if (!s->cap)
+		return 0;
+	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->v[i])
+			return 0;
+		if (s->v[i] == h)
+			return 1;
+	}
+}
+
+static void hset_add(struct hset *s, uint64_t h)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 1024;
+		uint64_t *nv = xcalloc(nc, sizeof *nv);
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->v[i])
+				for (size_t j = s->v[i] & (nc - 1);; j = (j + 1) & (nc - 1))
+					if (!nv[j]) {
+						nv[j] = s->v[i];
+						break;
+					}
+		free(s->v);
+		s->v = nv;
+		s->cap = nc;
+	}
+	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (s->v[i] == h)
+			return;
+		if (!s->v[i]) {
+			s->v[i] = h;
+			s->n++;
+			return;
+		}
+	}
+}
+
+static const char *kind_name(enum job_kind k)
+{
+	static const char *const n[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
+	return n[k];
+}
+
+/* The journal line of a job (without "done\t" and LF). Caller frees. */
+static char *job_key(const struct job *j)
+{
+	return xasprintf("%s\t%s\t%s", kind_name(j->kind), j->src ? j->src : "", j->dst ? j->dst : "");
+}
+
+enum sink { SINK_FILE, SINK_STDOUT, SINK_APPEND };
+
+struct slot {
+	int busy, phase;
+	struct job job;
+	CURL *h, *h2;
+	struct ftp_hdr hdr, hdr2;
+	char err[CURL_ERROR_SIZE], err2[CURL_ERROR_SIZE];
+	int run1, run2;          /* handles in the multi */
+	CURLcode rc1, rc2;
+	struct curl_slist *q, *q2;
+	char *url, *url2;
+	/* get */
+	enum sink sink;
+	struct afile af;
+	int fd, opened, werr;
+	char *dst_dir, *dst_name;
+	/* put */
+	int infd;
+	/* copy */
+	char *pipe;
+	size_t ph, pl;
+	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst;
+	uint64_t bytes;
+	struct engine *e;
+};
+
+struct pending {
+	struct afile af;
+	char *key;
+};
+
+struct engine {
+	struct ftp_site *a, *b;
+	CURLM *m;
+	struct slot *slots;
+	int n;
+	struct jobsrc *src;
+	int src_end;
+	struct job *retry;
+	uint64_t index;
+	int jfd;
+	struct hset done;
+	struct buf jbuf;
+	int jlines;
+	struct pending pend[COMMIT_MAX];
+	int npend;
+	long long first_ms;
+	struct engine_result r;
+	struct progress prog;
+	long long deadline;
+	int stopped;
+};
+
+static void job_free(struct job *j)
+{
+	free(j->src);
+	free(j->dst);
+	j->src = j->dst = NULL;
+}
+
+/* ---- the journal ---- */
+
+static void journal_open(struct engine *e, const char *path)
+{
+	e->jfd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (e->jfd < 0)
+		die_sys(NT_EXIT_IO, "--journal %s", path);
+	FILE *f = fdopen(dup(e->jfd), "r");
+	if (!f)
+		die_sys(NT_EXIT_IO, "--journal %s", path);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int last_nl = 1;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		last_nl = line[n - 1] == '\n';
+		if (!last_nl)
+			break; /* cut by a crash: not done */
+		line[n - 1] = 0;
+		if (!strncmp(line, "done\t", 5))
+			hset_add(&e->done, hash_key(line + 5));
+	}
+	free(line);
+	fclose(f);
+	if (!last_nl && write(e->jfd, "\n", 1) != 1)
+		die_sys(NT_EXIT_IO, "--journal %s", path);
+	if (e->done.n)
+		log_info("journal %s: %zu items done before", path, e->done.n);
+}
+
+static void flush(struct engine *e)
+{
+	if (e->npend == 1) {
+		char err[512];
+		if (afile_commit(&e->pend[0].af, err, sizeof err) < 0)
+			die(NT_EXIT_IO, "%s", err);
+	} else if (e->npend > 1) {
+		char err[512];
+		/* One sync for the data of every pending file, rename them, one sync for the names. */
+		if (syncfs(e->pend[0].af.fd) < 0)
+			die_sys(NT_EXIT_IO, "sync %s", e->pend[0].af.dir);
+		int dfd = open(e->pend[0].af.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		for (int i = 0; i < e->npend; i++)
+			if (afile_commit_nosync(&e->pend[i].af, err, sizeof err) < 0)
+				die(NT_EXIT_IO, "%s", err);
+		if (dfd >= 0) {
+			if (syncfs(dfd) < 0)
+				die_sys(NT_EXIT_IO, "sync");
+			close(dfd);
+		}
+	}
+	for (int i = 0; i < e->npend; i++) {
+		if (e->jfd >= 0 && e->pend[i].key)
+			buf_appendf(&e->jbuf, "done\t%s\n", e->pend[i].key);
+		free(e->pend[i].key);
+	}
+	e->npend = 0;
+	if (e->jfd >= 0 && buf_pending(&e->jbuf)) {
+		if (file_write_all(e->jfd, buf_head(&e->jbuf), buf_pending(&e->jbuf)) < 0 || fdatasync(e->jfd) < 0)
+			die_sys(NT_EXIT_IO, "--journal");
+		buf_reset(&e->jbuf);
+	}
+	e->jlines = 0;
+	e->first_ms = 0;
+}
+
+static void mark_done(struct engine *e, struct slot *s, struct afile *af)
+{
+	if (!e->npend && !e->jlines)
+		e->first_ms = ftp_now_ms();
+	if (af) {
+		e->pend[e->npend].af = *af;
+		e->pend[e->npend].key = e->jfd >= 0 ? job_key(&s->job) : NULL;
+		e->npend++;
+		memset(af, 0, sizeof *af);
+		af->fd = -1;
+	} else if (e->jfd >= 0) {
+		char *k = job_key(&s->job);
+		buf_appendf(&e->jbuf, "done\t%s\n", k);
+		free(k);
+		e->jlines++;
+	}
+	e->r.done++;
+	e->prog.items_done++;
+	if (e->npend >= COMMIT_MAX || e->jlines >= COMMIT_MAX)
+		flush(e);
+}
+
+/* ---- callbacks ---- */
+
+static int sink_open(struct slot *s)
+{
+	char err[512];
+	if (s->opened)
+		return 0;
+	if (afile_open(&s->af, s->dst_dir, s->dst_name, 0644, err, sizeof err) < 0) {
+		warn("%s", err);
+		s->werr = 1;
+		return -1;
+	}
+	s->fd = s->af.fd;
+	s->opened = 1;
+	return 0;
+}
+
+static size_t get_write(char *d, size_t sz, size_t nm, void *u)
+{
+	struct slot *s = u;
+	size_t n = sz * nm;
+	if (s->sink == SINK_FILE && !s->opened && sink_open(s) < 0)
+		return 0;
+	if (file_write_all(s->fd, d, n) < 0) {
+		if (!s->werr)
+			warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
+		s->werr = 1;
+		return 0;
+	}
+	s->bytes += n;
+	s->e->prog.bytes_done += n;
+	return n;
+}
+
+static size_t put_read(char *d, size_t sz, size_t nm, void *u)
+{
+	struct slot *s = u;
+	ssize_t r;
+	do
+		r = read(s->infd, d, sz * nm);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		warn_sys("read %s", s->job.src);
+		return CURL_READFUNC_ABORT;
+	}
+	s->bytes += (size_t)r;
+	s->e->prog.bytes_done += (size_t)r;
+	return (size_t)r;
+}
+
+static int put_seek(void *u, curl_off_t off, int origin)
+{
+	struct slot *s = u;
+	return lseek(s->infd, (off_t)off, origin) < 0 ? CURL_SEEKFUNC_CANTSEEK : CURL_SEEKFUNC_OK;
+}
+
+static size_t copy_write(char *d, size_t sz, size_t nm, void *u)
+{
+	struct slot *s = u;
+	size_t n = sz * nm;
+	if (s->src_failed)
+		return 0;
+	if (PIPE_CAP - s->pl < n) {
+		s->src_paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (s->ph + s->pl + n > PIPE_CAP) {
+		memmove(s->pipe, s->pipe + s->ph, s->pl);
+		s->ph = 0;
+	}
+	memcpy(s->pipe + s->ph + s->pl, d, n);
+	s->pl += n;
+	s->e->prog.bytes_done += n;
+	if (s->dst_paused)
+		s->unpause_dst = 1;
+	return n;
+}
+
+static size_t copy_read(char *d, size_t sz, size_t nm, void *u)
+{
+	struct slot *s = u;
+	size_t n = sz * nm;
+	if (s->src_failed)
+		return CURL_READFUNC_ABORT;
+	if (!s->pl) {
+		if (s->src_done)
+			return 0;
+		s->dst_paused = 1;
+		return CURL_READFUNC_PAUSE;
+	}
+	if (n > s->pl)
+		n = s->pl;
+	memcpy(d, s->pipe + s->ph, n);
+	s->ph += n;
+	s->pl -= n;
+	if (!s->pl)
+		s->ph = 0;
+	s->bytes += n;
+	if (s->src_paused)
+		s->unpause_src = 1;
+	return n;
+}
+
+/* ---- starting jobs ---- */
+
+static int next_job(struct engine *e, struct job *j)
+{
+	long long now = ftp_now_ms();
+	for (struct job **pp = &e->retry; *pp; pp = &(*pp)->next) {
+		if ((*pp)->ready_ms <= now) {
+			struct job *r = *pp;
+			*pp = r->next;
+			*j = *r;
+			j->next = NULL;
+			free(r);
+			return 1;
+		}
+	}
+	while (!e->src_end) {
+		memset(j, 0, sizeof *j);
+		j->mtime = -1;
+		j->size = -1;
+		if (!e->src->next(e->src, j)) {
+			e->src_end = 1;
+			break;
+		}
+		uint64_t i = e->index++;
+		if (C.shard_n && i % (uint64_t)C.shard_n != (uint64_t)(C.shard_k - 1)) {
+			job_free(j);
+			continue;
+		}
+		if (e->done.n) {
+			char *k = job_key(j);
+			int had = hset_has(&e->done, hash_key(k));
+			free(k);
+			if (had) {
+				e->r.skipped++;
+				log_trace("%s %s: done before (journal)", kind_name(j->kind), j->src ? j->src : j->dst);
+				job_free(j);
+				continue;
+			}
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void fail_job(struct engine *e, struct slot *s, int code, const char *msg)
+{
+	warn("%s %s: %s", kind_name(s->job.kind), s->job.src ? s->job.src : s->job.dst, msg);
+	e->r.failed++;
+	if (code > e->r.worst)
+		e->r.worst = code;
+}
+
+static void add(struct engine *e, CURL *h, struct slot *s)
+{
+	curl_easy_setopt(h, CURLOPT_PRIVATE, s);
+	curl_multi_add_handle(e->m, h);
+}
+
+static void quote_job(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr,
+		      char *err, const char *verb, const char *path)
+{
+	ftp_prep(site, h, hdr, err);
+	s->url = ftp_url(site, "", 1);
+	char *c = xasprintf("%s %s", verb, path);
+	s->q = curl_slist_append(NULL, c);
+	free(c);
+	curl_easy_setopt(h, CURLOPT_URL, s->url);
+	curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(h, CURLOPT_QUOTE, s->q);
+	s->run1 = 1;
+	add(e, h, s);
+}
+
+/* Start s->job; 0 when running, -1 when it failed before anything was sent. */
+static int start(struct engine *e, struct slot *s)
+{
+	struct job *j = &s->job;
+	s->phase = 0;
+	s->bytes = 0;
+	s->werr = s->opened = 0;
+	s->fd = s->infd = -1;
+	s->run1 = s->run2 = 0;
+	s->rc1 = s->rc2 = CURLE_OK;
+	if (j->reject) {
+		fail_job(e, s, NT_EXIT_USAGE, j->reject);
+		return -1;
+	}
+	if ((j->src && nt_has_ctl(j->src)) || (j->dst && nt_has_ctl(j->dst))) {
+		fail_job(e, s, NT_EXIT_USAGE, "control character (CR, LF...) in the path: refused");
+		return -1;
+	}
+	switch (j->kind) {
+	case JOB_GET: {
+		ftp_prep(e->a, s->h, &s->hdr, s->err);
+		s->url = ftp_url(e->a, j->src, 0);
+		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
+		curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, get_write);
+		curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+		if (!strcmp(j->dst, "-")) {
+			s->sink = SINK_STDOUT;
+			s->fd = 1;
+		} else {
+			char *c1 = xstrdup(j->dst), *c2 = xstrdup(j->dst);
+			s->dst_dir = xstrdup(dirname(c1));
+			s->dst_name = xstrdup(basename(c2));
+			free(c1), free(c2);
+			if (file_mkdirs(s->dst_dir, 0755) < 0) {
+				char m[600];
+				snprintf(m, sizeof m, "mkdir %s: %s", s->dst_dir, strerror(errno));
+				fail_job(e, s, NT_EXIT_IO, m);
+				return -1;
+			}
+			struct stat st;
+			s->sink = SINK_FILE;
+			if (C.resume && stat(j->dst, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+				s->fd = open(j->dst, O_WRONLY | O_APPEND | O_CLOEXEC);
+				if (s->fd < 0) {
+					char m[600];
+					snprintf(m, sizeof m, "%s: %s", j->dst, strerror(errno));
+					fail_job(e, s, NT_EXIT_IO, m);
+					return -1;
+				}
+				s->sink = SINK_APPEND;
+				curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)st.st_size);
+			}
+		}
+		if (j->mtime < 0 && C.keep_mtime)
+			curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
+		s->run1 = 1;
+		add(e, s->h, s);
+		return 0;
+	}
+	case JOB_PUT: {
+		s->infd = open(j->src, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (s->infd < 0 || fstat(s->infd, &st) < 0) {
+			char m[600];
+			snprintf(m, sizeof m, "%s", strerror(errno));
+			fail_job(e, s, NT_EXIT_IO, m);
+			return -1;
+		}
+		ftp_prep(e->a, s->h, &s->hdr, s->err);
+		const char *dst = j->dst;
+		char *tmp = NULL;
+		if (C.atomic) {
+			/* Upload to a hidden name in the same folder; RNFR/RNTO when complete
+			 * (libcurl is in that folder then: paths relative to it). */
+			const char *bn = ftp_basename(dst);
+			char *dir = xstrndup(dst, (size_t)(bn - dst));
+			char *tn = xasprintf(".%s.part-%ld", bn, (long)getpid());
+			tmp = ftp_join(dir, tn);
+			char *c1 = xasprintf("RNFR %s", tn), *c2 = xasprintf("RNTO %s", bn);
+			s->q = curl_slist_append(NULL, c1);
+			s->q = curl_slist_append(s->q, c2);
+			free(c1), free(c2), free(tn), free(dir);
+			curl_easy_setopt(s->h, CURLOPT_POSTQUOTE, s->q);
+			dst = tmp;
+		}
+		s->url = ftp_url(e->a, dst, 0);
+		free(tmp);
+		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
+		curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+		curl_easy_setopt(s->h, CURLOPT_READFUNCTION, put_read);
+		curl_easy_setopt(s->h, CURLOPT_READDATA, s);
+		curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, put_seek);
+		curl_easy_setopt(s->h, CURLOPT_SEEKDATA, s);
+		if (C.create_dirs)
+			curl_easy_setopt(s->h, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
+		if (C.resume)
+			curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)-1);
+		s->run1 = 1;
+		add(e, s->h, s);
+		return 0;
+	}
+	case JOB_RM:
+		quote_job(e, s, e->a, s->h, &s->hdr, s->err, "DELE", j->src);
+		return 0;
+	case JOB_RMDIR:
+		quote_job(e, s, e->a, s->h, &s->hdr, s->err, "RMD", j->src);
+		return 0;
+	case JOB_MKDIR:
+		quote_job(e, s, e->a, s->h, &s->hdr, s->err, "*MKD", j->dst);
+		return 0;
+	case JOB_COPY: {
+		if (!s->pipe)
+			s->pipe = xmalloc(PIPE_CAP);
+		s->ph = s->pl = 0;
+		s->src_done = s->src_failed = s->src_paused = s->dst_paused = 0;
+		s->unpause_src = s->unpause_dst = 0;
+		ftp_prep(e->a, s->h, &s->hdr, s->err);
+		s->url = ftp_url(e->a, j->src, 0);
+		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
+		curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, copy_write);
+		curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+		ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+		s->url2 = ftp_url(e->b, j->dst, 0);
+		curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+		curl_easy_setopt(s->h2, CURLOPT_UPLOAD, 1L);
+		if (j->size >= 0)
+			curl_easy_setopt(s->h2, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->size);
+		curl_easy_setopt(s->h2, CURLOPT_READFUNCTION, copy_read);
+		curl_easy_setopt(s->h2, CURLOPT_READDATA, s);
+		if (C.create_dirs)
+			curl_easy_setopt(s->h2, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
+		s->run1 = s->run2 = 1;
+		add(e, s->h, s);
+		add(e, s->h2, s);
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static void slot_clear(struct slot *s)
+{
+	curl_slist_free_all(s->q);
+	curl_slist_free_all(s->q2);
+	s->q = s->q2 = NULL;
+	free(s->url), free(s->url2);
+	s->url = s->url2 = NULL;
+	free(s->dst_dir), free(s->dst_name);
+	s->dst_dir = s->dst_name = NULL;
+	if (s->infd >= 0)
+		close(s->infd);
+	s->infd = -1;
+	if (s->sink == SINK_APPEND && s->fd >= 0)
+		close(s->fd);
+	if (s->opened && s->af.tmp)
+		afile_abort(&s->af);
+	s->opened = 0;
+	s->fd = -1;
+	job_free(&s->job);
+	s->busy = 0;
+}
+
+static int transient(CURLcode rc, const struct ftp_hdr *h)
+{
+	if (rc == CURLE_LOGIN_DENIED)
+		return 0;
+	return xfer_exit_code(rc) == NT_EXIT_NET || (h->code >= 400 && h->code < 500);
+}
+
+/* A job failed: retry it later when the error is transient and attempts are left. */
+static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code)
+{
+	char m[600];
+	if (rc != CURLE_OK)
+		ftp_errmsg(rc, errbuf, hdr, m, sizeof m);
+	else
+		snprintf(m, sizeof m, "local write failed");
+	if (rc != CURLE_OK && s->job.attempts < C.retry && transient(rc, hdr) && !e->stopped) {
+		struct job *r = xmalloc(sizeof *r);
+		*r = s->job;
+		r->attempts++;
+		long long back = 500LL << (r->attempts - 1 < 6 ? r->attempts - 1 : 6);
+		if (back > 30000)
+			back = 30000;
+		r->ready_ms = ftp_now_ms() + back;
+		r->next = e->retry;
+		e->retry = r;
+		log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), s->job.src, m, r->attempts,
+			 C.retry, back / 1000.0);
+		s->job.src = s->job.dst = NULL;
+		return;
+	}
+	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
+}
+
+static void finish_get(struct engine *e, struct slot *s)
+{
+	if (s->rc1 != CURLE_OK || s->werr) {
+		failed(e, s, s->werr ? CURLE_OK : s->rc1, s->err, &s->hdr, s->werr ? NT_EXIT_IO : 0);
+		return;
+	}
+	if (s->sink == SINK_STDOUT) {
+		mark_done(e, s, NULL);
+		return;
+	}
+	curl_off_t ft = -1;
+	if (s->job.mtime < 0)
+		curl_easy_getinfo(s->h, CURLINFO_FILETIME_T, &ft);
+	else
+		ft = s->job.mtime;
+	if (s->sink == SINK_APPEND) {
+		if (fsync(s->fd) < 0)
+			warn_sys("fsync %s", s->job.dst);
+		if (ft >= 0) {
+			struct timespec ts[2] = {{ft, 0}, {ft, 0}};
+			futimens(s->fd, ts);
+		}
+		mark_done(e, s, NULL);
+		return;
+	}
+	if (!s->opened && sink_open(s) < 0) {
+		fail_job(e, s, NT_EXIT_IO, "cannot create the file");
+		return;
+	}
+	if (ft >= 0) {
+		struct timespec ts[2] = {{ft, 0}, {ft, 0}};
+		futimens(s->fd, ts);
+	}
+	s->opened = 0;
+	mark_done(e, s, &s->af);
+}
+
+/* A handle of slot s finished. */
+static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
+{
+	curl_multi_remove_handle(e->m, h);
+	if (h == s->h)
+		s->run1 = 0, s->rc1 = rc;
+	else
+		s->run2 = 0, s->rc2 = rc;
+	struct job *j = &s->job;
+	if (j->kind == JOB_COPY && s->phase == 0) {
+		if (h == s->h) {
+			s->src_done = 1;
+			if (rc != CURLE_OK)
+				s->src_failed = 1;
+			if (s->run2)
+				s->unpause_dst = 1;
+		} else if (s->run1) {
+			/* The upload ended first (failed): stop the download. */
+			curl_multi_remove_handle(e->m, s->h);
+			s->run1 = 0;
+			s->rc1 = CURLE_ABORTED_BY_CALLBACK;
+		}
+		if (s->run1 || s->run2)
+			return;
+		if (s->rc1 != CURLE_OK && s->rc1 != CURLE_ABORTED_BY_CALLBACK) {
+			failed(e, s, s->rc1, s->err, &s->hdr, 0);
+		} else if (s->rc2 != CURLE_OK) {
+			failed(e, s, s->rc2, s->err2, &s->hdr2, 0);
+		} else if (C.move) {
+			/* Delete the source only when the destination reports the size we sent. */
+			s->phase = 1;
+			free(s->url2);
+			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+			s->url2 = ftp_url(e->b, j->dst, 0);
+			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
+			s->run2 = 1;
+			add(e, s->h2, s);
+			return;
+		} else {
+			mark_done(e, s, NULL);
+		}
+	} else if (j->kind == JOB_COPY && s->phase == 1) {
+		curl_off_t sz = -1;
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(s->h2, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &sz);
+		if (rc != CURLE_OK) {
+			failed(e, s, rc, s->err2, &s->hdr2, 0);
+		} else if (sz != (curl_off_t)s->bytes) {
+			char m[200];
+			snprintf(m, sizeof m, "destination reports %lld bytes, %llu sent: source kept",
+				 (long long)sz, (unsigned long long)s->bytes);
+			fail_job(e, s, NT_EXIT_FAIL, m);
+		} else {
+			s->phase = 2;
+			curl_slist_free_all(s->q);
+			free(s->url);
+			s->q = NULL;
+			s->url = NULL;
+			quote_job(e, s, e->a, s->h, &s->hdr, s->err, "DELE", j->src);
+			return;
+		}
+	} else if (j->kind == JOB_COPY) {
+		if (rc != CURLE_OK)
+			failed(e, s, rc, s->err, &s->hdr, 0);
+		else
+			mark_done(e, s, NULL);
+	} else if (j->kind == JOB_GET) {
+		finish_get(e, s);
+	} else if (rc != CURLE_OK) {
+		failed(e, s, rc, s->err, &s->hdr, 0);
+	} else {
+		mark_done(e, s, NULL);
+	}
+	slot_clear(s);
+}
+
+static void stop_all(struct engine *e, const char *why)
+{
+	e->stopped = 1;
+	for (int i = 0; i < e->n; i++) {
+		struct slot *s = &e->slots[i];
+		if (!s->busy)
+			continue;
+		if (s->run1)
+			curl_multi_remove_handle(e->m, s->h);
+		if (s->run2)
+			curl_multi_remove_handle(e->m, s->h2);
+		s->run1 = s->run2 = 0;
+		fail_job(e, s, NT_EXIT_FAIL, why);
+		slot_clear(s);
+	}
+	while (e->retry) {
+		struct job *r = e->retry;
+		e->retry = r->next;
+		e->r.failed++;
+		job_free(r);
+		free(r);
+	}
+}
+
+int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int summary)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	e->a = a;
+	e->b = b;
+	e->src = src;
+	e->jfd = -1;
+	buf_init(&e->jbuf, 0);
+	if (C.journal)
+		journal_open(e, C.journal);
+	e->n = C.parallel > 0 ? C.parallel : 1;
+	if (src->total && src->total < (uint64_t)e->n)
+		e->n = (int)src->total;
+	e->slots = xcalloc((size_t)e->n, sizeof *e->slots);
+	e->m = curl_multi_init();
+	if (!e->m)
+		die(NT_EXIT_IO, "libcurl: out of memory");
+	curl_multi_setopt(e->m, CURLMOPT_MAXCONNECTS, (long)(2 * e->n + 2));
+	for (int i = 0; i < e->n; i++) {
+		struct slot *s = &e->slots[i];
+		s->e = e;
+		s->fd = s->infd = -1;
+		s->h = curl_easy_init();
+		s->h2 = curl_easy_init();
+		if (!s->h || !s->h2)
+			die(NT_EXIT_IO, "libcurl: out of memory");
+	}
+	progress_init(&e->prog, C.progress, "ftp");
+	e->prog.items_total = src->total;
+	long long t0 = ftp_now_ms();
+	e->deadline = C.deadline_ms ? t0 + C.deadline_ms : 0;
+	for (;;) {
+		int busy = 0;
+		for (int i = 0; i < e->n; i++) {
+			struct slot *s = &e->slots[i];
+			while (!s->busy && !e->stopped) {
+				if (!next_job(e, &s->job))
+					break;
+				s->busy = 1;
+				if (start(e, s) < 0)
+					slot_clear(s);
+			}
+			busy += s->busy;
+		}
+		if (!busy) {
+			if (!e->retry || e->stopped)
+				break;
+			long long wait = e->retry->ready_ms - ftp_now_ms();
+			for (struct job *r = e->retry; r; r = r->next)
+				if (r->ready_ms - ftp_now_ms() < wait)
+					wait = r->ready_ms - ftp_now_ms();
+			if (e->deadline && ftp_now_ms() + wait > e->deadline) {
+				stop_all(e, "deadline reached");
+				break;
+			}
+			flush(e);
+			if (wait > 0)
+				usleep((useconds_t)(wait * 1000));
+			continue;
+		}
+		int running;
+		curl_multi_perform(e->m, &running);
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(e->m, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			struct slot *s = NULL;
+			CURL *h = msg->easy_handle;
+			CURLcode rc = msg->data.result;
+			curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&s);
+			if (s && s->busy)
+				finished(e, s, h, rc);
+		}
+		for (int i = 0; i < e->n; i++) {
+			struct slot *s = &e->slots[i];
+			if (s->busy && s->unpause_src && s->run1) {
+				s->unpause_src = s->src_paused = 0;
+				curl_easy_pause(s->h, CURLPAUSE_CONT);
+			}
+			if (s->busy && s->unpause_dst && s->run2) {
+				s->unpause_dst = s->dst_paused = 0;
+				curl_easy_pause(s->h2, CURLPAUSE_CONT);
+			}
+		}
+		long long now = ftp_now_ms();
+		if (e->first_ms && now - e->first_ms >= COMMIT_MS)
+			flush(e);
+		if (e->deadline && now >= e->deadline) {
+			stop_all(e, "deadline reached");
+			break;
+		}
+		progress_update(&e->prog);
+		curl_multi_poll(e->m, NULL, 0, 100, NULL);
+	}
+	flush(e);
+	progress_done(&e->prog);
+	e->r.skipped += src->skipped;
+	e->r.failed += (uint64_t)src->failed;
+	for (int i = 0; i < e->n; i++) {
+		curl_easy_cleanup(e->slots[i].h);
+		curl_easy_cleanup(e->slots[i].h2);
+		free(e->slots[i].pipe);
+	}
+	curl_multi_cleanup(e->m);
+	if (summary && log_level > LOG_QUIET)
+		fprintf(stderr, "%s: %llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
+			(unsigned long long)e->r.done, (unsigned long long)e->r.failed, (unsigned long long)e->r.skipped,
+			e->stopped ? "; deadline reached" : "", (ftp_now_ms() - t0) / 1000.0);
+	/* Any failure: 1; nothing done at all: the class of the failures (4 for a refused login). */
+	int rcode = e->r.failed ? (e->r.worst > NT_EXIT_FAIL && (!summary || !e->r.done) ? e->r.worst : NT_EXIT_FAIL) : 0;
+	if (e->stopped && !rcode)
+		rcode = NT_EXIT_FAIL;
+	if (e->jfd >= 0)
+		close(e->jfd);
+	free(e->done.v);
+	buf_free(&e->jbuf);
+	free(e->slots);
+	free(e);
+	return rcode;
+}
+
+/* ---- job sources ---- */
+
+struct arrsrc {
+	struct jobsrc js;
+	struct job *v;
+	size_t n, i;
+};
+
+static int arr_next(struct jobsrc *js, struct job *j)
+{
+	struct arrsrc *a = (struct arrsrc *)js;
+	if (a->i >= a->n) {
+		free(a->v);
+		a->v = NULL;
+		return 0;
+	}
+	*j = a->v[a->i++];
+	return 1;
+}
+
+struct jobsrc *jobsrc_array(struct job *jobs, size_t n)
+{
+	struct arrsrc *a = xcalloc(1, sizeof *a);
+	a->js.next = arr_next;
+	a->js.total = n;
+	a->v = jobs;
+	a->n = n;
+	return &a->js;
+}

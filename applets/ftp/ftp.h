@@ -1,0 +1,129 @@
+/* ftp.h - what the files of the ftp applet share (main.c: CLI and commands;
+ * sess.c: sites, URLs, single operations over one easy handle; engine.c: the batch
+ * engine over the libcurl multi interface; tree.c: listings, glob, mirror, copy -r).
+ * Nothing here is visible outside applets/ftp/. */
+#ifndef FTP_FTP_H
+#define FTP_FTP_H
+
+#include <stdint.h>
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "parse.h"
+#include "progress.h"
+#include "nt_err.h"
+#include "xfer.h"
+
+struct ftp_conf {
+	struct xfer_opts x;        /* TLS policy, CA, timeout, trace, -4/-6 */
+	const char *user_opt;      /* -u */
+	const char *password_file;
+	int port_opt;              /* -P */
+	int active;                /* --active[=ADDR] */
+	const char *active_addr;
+	int ascii;
+	long long limit_rate;
+	int json, longfmt, parents;
+	enum progress_mode progress;
+	/* batch */
+	int parallel, retry;
+	long long deadline_ms;
+	const char *journal, *from_file;
+	int shard_k, shard_n;
+	/* get / put */
+	const char *out_file, *out_dir;
+	int resume, create_dirs, atomic;
+	/* mirror / copy */
+	int reverse, only_newer, del, recursive, move;
+	int keep_mtime;            /* get: set the server's time on local files (mirror) */
+	char **excludes;
+	int nexcl;
+};
+extern struct ftp_conf C;
+
+/* What the header callback keeps of the server's replies. */
+struct ftp_hdr {
+	char last[256];    /* text of the last reply line, cleaned */
+	int code;          /* its code */
+	struct buf *cap;   /* when set, every line is appended (FEAT) */
+};
+
+struct ftp_site {
+	char host[256];
+	int port;
+	int implicit_tls;          /* ftps:// */
+	char *user, *password;
+	char prefix[320];          /* "ftp://host:port" */
+	struct xfer_opts x;
+	CURL *h;                   /* for single operations: connection reused between them */
+	struct ftp_hdr hdr;
+	char errbuf[CURL_ERROR_SIZE];
+	int feat_known, has_mlsd;
+};
+
+/* 1 when arg names a remote place (URL or host:path), 0 for a local path. */
+int ftp_is_remote(const char *arg);
+/* Parse TARGET into a site (shared when host, port and user match one opened before)
+ * and a path ("dir/f" relative to the login folder, "/abs" absolute). Dies on errors. */
+struct ftp_site *ftp_target(const char *arg, char **path);
+void ftp_sites_free(void);
+
+/* A percent-encoded URL for path on site; dir: end with '/'. Caller frees. */
+char *ftp_url(const struct ftp_site *s, const char *path, int dir);
+/* Reset h and set every option common to our transfers. */
+void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf);
+/* The message for a failed transfer: libcurl's text and the server's last reply. */
+const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n);
+
+/* Single operations on s->h; each returns CURLE_OK or the failure (message in *msg). */
+CURLcode ftp_quote(struct ftp_site *s, const char *const *cmds, int n);
+CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *mtime);
+/* 1 when path is a folder, 0 when not (or missing), -1 on a network/login failure. */
+int ftp_isdir(struct ftp_site *s, const char *path);
+CURLcode ftp_entry_path(struct ftp_site *s, char **out);
+/* Fetch a listing of dir: kind 'n' NLST, 'l' LIST, 'm' MLSD. Into b (bounded). */
+CURLcode ftp_listing(struct ftp_site *s, const char *dir, int kind, struct buf *b);
+/* 1 when the server announces MLST in FEAT. */
+int ftp_has_mlsd(struct ftp_site *s);
+/* Parsed listing of dir (MLSD when offered, else LIST); "." and ".." dropped.
+ * Returns the count (array in *out, caller frees) or -1 (message printed). */
+int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out);
+void ftp_die_curl(CURLcode rc, const char *what, const struct ftp_site *s) NT_NORETURN;
+
+/* Join a remote folder and a name ("" + n = n, "/" + n = "/n"). Caller frees. */
+char *ftp_join(const char *dir, const char *name);
+const char *ftp_basename(const char *path);
+
+/* Batch engine. */
+enum job_kind { JOB_GET, JOB_PUT, JOB_RM, JOB_COPY, JOB_RMDIR, JOB_MKDIR };
+struct job {
+	enum job_kind kind;
+	char *src;       /* GET, RM, COPY, RMDIR: remote; PUT: local */
+	char *dst;       /* GET: local ("-" stdout); PUT, COPY, MKDIR: remote */
+	int64_t mtime;   /* GET: set on the local file when >= 0 */
+	int64_t size;    /* known source size or -1 */
+	const char *reject;  /* refused before anything is sent: the reason */
+	int attempts;
+	long long ready_ms;
+	struct job *next;
+};
+/* A source of jobs: next() fills j (strings malloc'd) and returns 1, or 0 at the end. */
+struct jobsrc {
+	int (*next)(struct jobsrc *src, struct job *j);
+	void *ctx;
+	uint64_t total; /* 0: unknown */
+	uint64_t skipped; /* items the source decided to skip (mirror --only-newer) */
+	int failed;       /* items the source refused (unsafe names) */
+};
+struct engine_result {
+	uint64_t done, failed, skipped;
+	int worst;      /* highest exit class among failures */
+};
+/* Run every job of src between site a (remote side of get/put/rm, source of copy) and
+ * b (destination of copy, else NULL). Returns the exit code for the batch. */
+int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int summary);
+/* A job source over an array (taken over) and over a list file (streamed). */
+struct jobsrc *jobsrc_array(struct job *jobs, size_t n);
+long long ftp_now_ms(void);
+
+#endif

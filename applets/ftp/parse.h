@@ -1,0 +1,59 @@
+/* parse.h - bounded parsers for what an FTP server sends: reply lines (RFC 959
+ * multi-line replies), FEAT lists, MLSD facts (RFC 3659) and LIST lines (Unix ls -l
+ * and DOS/IIS formats). Pure functions: unit-tested (tests/unit/check_ftp.c) and
+ * fuzzed (tests/fuzz/fuzz_ftp_*.c). Names are returned raw: checking them is the
+ * caller's job (file_safe_name). */
+#ifndef FTP_PARSE_H
+#define FTP_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define FTP_NAME_MAX 1024
+#define FTP_LINE_MAX 8192
+
+enum ftp_etype { FTP_T_UNKNOWN = 0, FTP_T_FILE, FTP_T_DIR, FTP_T_LINK, FTP_T_CDIR, FTP_T_PDIR };
+
+struct ftp_entry {
+	enum ftp_etype type;
+	int64_t size;          /* -1: unknown */
+	int64_t mtime;         /* seconds since the epoch, UTC; -1: unknown */
+	int mtime_prec;        /* 1 (MLSD), 60 (LIST with a time), 86400 (LIST with a year) */
+	char perm[16];         /* "rwxr-xr-x" (LIST) or MLSD perm fact; may be empty */
+	char name[FTP_NAME_MAX + 1];
+	size_t namelen;        /* may hold NUL bytes: use namelen */
+};
+
+/* One line of an MLSD reply ("fact=val;fact=val; name"), without CRLF.
+ * 0 on success, -1 when malformed. */
+int ftp_parse_mlsd(const char *line, size_t len, struct ftp_entry *e);
+
+/* One line of a LIST reply (Unix or DOS form), without CRLF. now: for Unix dates
+ * without a year. 0 on success, 1 for a line to skip ("total 12"), -1 unparsable. */
+int ftp_parse_list(const char *line, size_t len, time_t now, struct ftp_entry *e);
+
+/* The type name used in --json ("file", "dir", "link", "unknown"). */
+const char *ftp_etype_name(enum ftp_etype t);
+
+/* Reply assembly: feed lines (without CRLF) one by one. */
+struct ftp_reply {
+	int code;          /* code of the completed (or current) reply */
+	int multi;         /* inside a multi-line reply */
+	int lines;
+	char text[512];    /* the text of the last line, cut at control characters */
+};
+/* 1 when the line completes a reply (r->code set), 0 when more lines follow,
+ * -1 when the line is not a valid reply line. */
+int ftp_reply_feed(struct ftp_reply *r, const char *line, size_t len);
+
+/* 1 when a FEAT reply body (all lines of it, separated by LF or CRLF) lists the
+ * feature word (e.g. "MLST"), else 0. Bounded by len. */
+int ftp_feat_has(const char *text, size_t len, const char *feature);
+
+/* Split the next line of a listing buffer: returns the line length without CR/LF
+ * and sets *adv to the bytes consumed; 0 with *adv 0 at the end. Lines longer than
+ * FTP_LINE_MAX are returned cut (the rest is consumed). */
+size_t ftp_next_line(const char *p, size_t n, size_t *adv);
+
+#endif

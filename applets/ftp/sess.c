@@ -1,0 +1,395 @@
+/* sess.c - ftp sites (host, port, credentials), URLs, the options every transfer
+ * gets, and the single operations (quote commands, SIZE/MDTM, listings).
+ *
+ * Man page: man/nettool-ftp.1    Tests: tests/integration/ftp.sh
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "cred.h"
+#include "ftp.h"
+#include "log.h"
+#include "nt_err.h"
+
+#define LISTING_MAX (256u << 20)
+
+static struct ftp_site *sites[8];
+static int nsites;
+
+long long ftp_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ftp_is_remote(const char *arg)
+{
+	if (url_is(arg))
+		return 1;
+	const char *colon = strchr(arg, ':');
+	if (!colon || colon == arg)
+		return 0;
+	/* "./a:b" and "dir/a:b" are local paths; "[::1]:x" is remote. */
+	const char *slash = strchr(arg, '/');
+	if (arg[0] == '[')
+		return strstr(arg, "]:") != NULL;
+	return !slash || slash > colon;
+}
+
+struct ftp_site *ftp_target(const char *arg, char **path)
+{
+	struct url u;
+	char err[ADDR_ERRLEN];
+	int implicit = 0;
+	const char *p;
+	if (url_is(arg)) {
+		if (url_parse(arg, &u, err) < 0)
+			die(NT_EXIT_USAGE, "%s", err);
+		if (!strcmp(u.scheme, "ftps"))
+			implicit = 1;
+		else if (strcmp(u.scheme, "ftp"))
+			die(NT_EXIT_USAGE, "'%s': only ftp:// and ftps:// URLs", u.scheme);
+		if (!u.port)
+			u.port = implicit ? 990 : 21;
+		p = u.path; /* "x" relative, "/x" absolute (ftp://host//x) */
+	} else {
+		if (addr_parse_hostpath(arg, &u, err) < 0)
+			die(NT_EXIT_USAGE, "%s", err);
+		u.port = C.port_opt ? C.port_opt : 21;
+		p = u.path;
+	}
+	if (nt_has_ctl(p) || nt_has_ctl(u.host))
+		die(NT_EXIT_USAGE, "control character (CR, LF...) in '%s': refused", arg);
+	const char *user = u.has_user ? u.user : C.user_opt;
+	*path = xstrdup(p);
+	for (int i = 0; i < nsites; i++) {
+		struct ftp_site *s = sites[i];
+		if (!strcmp(s->host, u.host) && s->port == u.port && s->implicit_tls == implicit &&
+		    ((!user && !s->user) || (user && s->user && !strcmp(user, s->user)) || (!user && s->x.password)))
+			return s;
+	}
+	if (nsites == (int)(sizeof sites / sizeof sites[0]))
+		die(NT_EXIT_USAGE, "too many servers on one command line");
+	struct ftp_site *s = xcalloc(1, sizeof *s);
+	snprintf(s->host, sizeof s->host, "%s", u.host);
+	s->port = u.port;
+	s->implicit_tls = implicit;
+	struct cred c = {.user = user ? xstrdup(user) : NULL};
+	char cerr[512];
+	if (cred_get(&c, u.host, C.password_file, c.user != NULL, cerr, sizeof cerr) < 0)
+		die(NT_EXIT_TLS, "%s", cerr);
+	if (!c.user && c.password) {
+		/* NETTOOL_PASSWORD alone does not make a login: anonymous. */
+		explicit_bzero(c.password, strlen(c.password));
+		free(c.password);
+		c.password = NULL;
+	}
+	s->user = c.user;
+	s->password = c.password;
+	if (c.source)
+		log_trace("password for %s@%s from %s", c.user ? c.user : "", u.host, c.source);
+	s->x = C.x;
+	s->x.user = s->user;
+	s->x.password = s->password;
+	char hp[300];
+	addr_format(hp, sizeof hp, u.host, u.port);
+	snprintf(s->prefix, sizeof s->prefix, "%s://%s", implicit ? "ftps" : "ftp", hp);
+	s->h = curl_easy_init();
+	if (!s->h)
+		die(NT_EXIT_IO, "libcurl: out of memory");
+	sites[nsites++] = s;
+	return s;
+}
+
+void ftp_sites_free(void)
+{
+	for (int i = 0; i < nsites; i++) {
+		struct ftp_site *s = sites[i];
+		curl_easy_cleanup(s->h);
+		if (s->password) {
+			explicit_bzero(s->password, strlen(s->password));
+			free(s->password);
+		}
+		free(s->user);
+		free(s);
+	}
+	nsites = 0;
+}
+
+static void pct(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/", c))
+			buf_append(b, s, 1);
+		else
+			buf_appendf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+	}
+}
+
+char *ftp_url(const struct ftp_site *s, const char *path, int dir)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_appendf(&b, "%s/", s->prefix);
+	if (path[0] == '/') {
+		/* Absolute: libcurl sends "CWD /" for a leading %2F. */
+		buf_appendf(&b, "%%2F");
+		path++;
+	}
+	pct(&b, path);
+	if (dir && b.len && b.data[b.len - 1] != '/')
+		buf_append(&b, "/", 1);
+	buf_append(&b, "", 1);
+	return b.data;
+}
+
+static size_t discard_cb(char *data, size_t size, size_t n, void *userp)
+{
+	(void)data;
+	(void)userp;
+	return size * n;
+}
+
+static size_t hdr_cb(char *data, size_t size, size_t n, void *userp)
+{
+	struct ftp_hdr *h = userp;
+	size_t len = size * n;
+	size_t l = len;
+	while (l && (data[l - 1] == '\n' || data[l - 1] == '\r'))
+		l--;
+	if (h->cap)
+		buf_append(h->cap, data, len); /* bounded by the buffer's max */
+	if (l >= 3 && data[0] >= '1' && data[0] <= '5') {
+		h->code = (data[0] - '0') * 100 + (data[1] - '0') * 10 + (data[2] - '0');
+		nt_clean_text(h->last, sizeof h->last, data, l);
+	}
+	return len;
+}
+
+void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
+{
+	char err[512];
+	curl_easy_reset(h);
+	if (xfer_setup(h, &s->x, s->host, errbuf, err, sizeof err) < 0)
+		die(NT_EXIT_TLS, "%s", err);
+	if (s->implicit_tls)
+		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "ftp,ftps");
+	if (C.active)
+		curl_easy_setopt(h, CURLOPT_FTPPORT, C.active_addr ? C.active_addr : "-");
+	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	/* NOBODY requests deliver "Content-Length:" text to the write callback: drop it. */
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
+	if (C.ascii)
+		curl_easy_setopt(h, CURLOPT_TRANSFERTEXT, 1L);
+	if (C.limit_rate > 0) {
+		curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)C.limit_rate);
+		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)C.limit_rate);
+	}
+	if (hdr) {
+		hdr->last[0] = 0;
+		hdr->code = 0;
+		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, hdr_cb);
+		curl_easy_setopt(h, CURLOPT_HEADERDATA, hdr);
+	}
+}
+
+const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n)
+{
+	const char *t = xfer_strerror(rc, errbuf);
+	if (hdr && hdr->code >= 400 && hdr->last[0] && !strstr(t, hdr->last))
+		snprintf(out, n, "%s (server: %s)", t, hdr->last);
+	else
+		snprintf(out, n, "%s", t);
+	return out;
+}
+
+void ftp_die_curl(CURLcode rc, const char *what, const struct ftp_site *s)
+{
+	char m[600];
+	ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m);
+	die(xfer_exit_code(rc), "%s: %s", what, m);
+}
+
+CURLcode ftp_quote(struct ftp_site *s, const char *const *cmds, int n)
+{
+	struct curl_slist *l = NULL;
+	for (int i = 0; i < n; i++)
+		l = curl_slist_append(l, cmds[i]);
+	char *url = ftp_url(s, "", 1);
+	ftp_prep(s, s->h, &s->hdr, s->errbuf);
+	curl_easy_setopt(s->h, CURLOPT_URL, url);
+	curl_easy_setopt(s->h, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(s->h, CURLOPT_QUOTE, l);
+	CURLcode rc = curl_easy_perform(s->h);
+	curl_easy_setopt(s->h, CURLOPT_QUOTE, NULL);
+	curl_slist_free_all(l);
+	free(url);
+	return rc;
+}
+
+CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *mtime)
+{
+	char *url = ftp_url(s, path, 0);
+	ftp_prep(s, s->h, &s->hdr, s->errbuf);
+	curl_easy_setopt(s->h, CURLOPT_URL, url);
+	curl_easy_setopt(s->h, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(s->h, CURLOPT_FILETIME, mtime ? 1L : 0L);
+	CURLcode rc = curl_easy_perform(s->h);
+	free(url);
+	if (rc == CURLE_OK) {
+		curl_off_t v = -1;
+		if (size) {
+			curl_easy_getinfo(s->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &v);
+			*size = v;
+		}
+		if (mtime) {
+			v = -1;
+			curl_easy_getinfo(s->h, CURLINFO_FILETIME_T, &v);
+			*mtime = v;
+		}
+	}
+	return rc;
+}
+
+int ftp_isdir(struct ftp_site *s, const char *path)
+{
+	if (!path[0] || !strcmp(path, "/"))
+		return 1;
+	char *url = ftp_url(s, path, 1);
+	ftp_prep(s, s->h, &s->hdr, s->errbuf);
+	curl_easy_setopt(s->h, CURLOPT_URL, url);
+	curl_easy_setopt(s->h, CURLOPT_NOBODY, 1L);
+	CURLcode rc = curl_easy_perform(s->h);
+	free(url);
+	if (rc == CURLE_OK)
+		return 1;
+	if (rc == CURLE_REMOTE_ACCESS_DENIED || rc == CURLE_REMOTE_FILE_NOT_FOUND)
+		return 0;
+	ftp_die_curl(rc, s->host, s);
+}
+
+CURLcode ftp_entry_path(struct ftp_site *s, char **out)
+{
+	CURLcode rc = ftp_quote(s, NULL, 0);
+	if (rc == CURLE_OK) {
+		char *p = NULL;
+		curl_easy_getinfo(s->h, CURLINFO_FTP_ENTRY_PATH, &p);
+		*out = xstrdup(p ? p : "");
+	}
+	return rc;
+}
+
+static size_t buf_cb(char *data, size_t size, size_t n, void *userp)
+{
+	struct buf *b = userp;
+	if (buf_append(b, data, size * n) < 0)
+		return 0; /* too large: CURLE_WRITE_ERROR */
+	return size * n;
+}
+
+CURLcode ftp_listing(struct ftp_site *s, const char *dir, int kind, struct buf *b)
+{
+	char *url = ftp_url(s, dir, 1);
+	ftp_prep(s, s->h, &s->hdr, s->errbuf);
+	curl_easy_setopt(s->h, CURLOPT_URL, url);
+	if (kind == 'n')
+		curl_easy_setopt(s->h, CURLOPT_DIRLISTONLY, 1L);
+	else if (kind == 'm')
+		curl_easy_setopt(s->h, CURLOPT_CUSTOMREQUEST, "MLSD");
+	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, buf_cb);
+	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, b);
+	CURLcode rc = curl_easy_perform(s->h);
+	free(url);
+	return rc;
+}
+
+int ftp_has_mlsd(struct ftp_site *s)
+{
+	if (s->feat_known)
+		return s->has_mlsd;
+	struct buf cap;
+	buf_init(&cap, 1 << 20);
+	const char *cmd[] = {"FEAT"};
+	s->hdr.cap = &cap;
+	CURLcode rc = ftp_quote(s, cmd, 1);
+	s->hdr.cap = NULL;
+	/* The captured lines start with the greeting and login replies; feature lines
+	 * are the ones indented by one space. */
+	s->has_mlsd = rc == CURLE_OK && ftp_feat_has(buf_head(&cap), buf_pending(&cap), "MLST");
+	s->feat_known = 1;
+	buf_free(&cap);
+	if (rc != CURLE_OK && rc != CURLE_QUOTE_ERROR)
+		ftp_die_curl(rc, s->host, s);
+	return s->has_mlsd;
+}
+
+int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out)
+{
+	int mlsd = ftp_has_mlsd(s);
+	struct buf b;
+	buf_init(&b, LISTING_MAX);
+	CURLcode rc = ftp_listing(s, dir, mlsd ? 'm' : 'l', &b);
+	if (rc != CURLE_OK) {
+		char m[600];
+		warn("list %s: %s", dir[0] ? dir : "(login folder)", ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m));
+		buf_free(&b);
+		return -(xfer_exit_code(rc) ? xfer_exit_code(rc) : 1);
+	}
+	size_t cap = 16, n = 0;
+	struct ftp_entry *v = xmalloc(cap * sizeof *v);
+	const char *p = buf_head(&b);
+	size_t left = buf_pending(&b), adv;
+	time_t now = time(NULL);
+	while (left) {
+		size_t l = ftp_next_line(p, left, &adv);
+		const char *line = p;
+		p += adv, left -= adv;
+		if (n == cap) {
+			cap *= 2;
+			v = xrealloc(v, cap * sizeof *v);
+		}
+		int r = mlsd ? ftp_parse_mlsd(line, l, &v[n]) : ftp_parse_list(line, l, now, &v[n]);
+		if (r == 1)
+			continue;
+		if (r < 0) {
+			char shown[120];
+			nt_clean_text(shown, sizeof shown, line, l);
+			warn("list %s: cannot parse '%s': skipped", dir, shown);
+			continue;
+		}
+		if (v[n].type == FTP_T_CDIR || v[n].type == FTP_T_PDIR)
+			continue;
+		if ((v[n].namelen == 1 && v[n].name[0] == '.') ||
+		    (v[n].namelen == 2 && v[n].name[0] == '.' && v[n].name[1] == '.' && v[n].type == FTP_T_DIR))
+			continue;
+		n++;
+	}
+	buf_free(&b);
+	*out = v;
+	return (int)n;
+}
+
+char *ftp_join(const char *dir, const char *name)
+{
+	size_t l = strlen(dir);
+	if (!l)
+		return xstrdup(name);
+	if (dir[l - 1] == '/')
+		return xasprintf("%s%s", dir, name);
+	return xasprintf("%s/%s", dir, name);
+}
+
+const char *ftp_basename(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}

@@ -1,0 +1,452 @@
+/* tree.c - where batches come from: list files (streamed, constant memory), remote
+ * and local tree walks for mirror and copy -r. Every name a server sends is checked
+ * (file_safe_name) before it becomes a local path.
+ *
+ * Header: applets/ftp/tree.h    Tests: tests/integration/ftp_tree.sh
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "log.h"
+#include "nt_err.h"
+#include "tree.h"
+
+/* ---- --from-file ---- */
+
+struct linesrc {
+	struct jobsrc js;
+	FILE *f;
+	enum job_kind kind;
+	char *base, *other;
+	char *line;
+	size_t cap;
+};
+
+static const char *strip_slashes(const char *p)
+{
+	while (*p == '/')
+		p++;
+	return p;
+}
+
+static int lines_next(struct jobsrc *js, struct job *j)
+{
+	struct linesrc *l = (struct linesrc *)js;
+	ssize_t n;
+	char err[256];
+	for (;;) {
+		if (!l->f || (n = getline(&l->line, &l->cap, l->f)) < 0) {
+			if (l->f && l->f != stdin)
+				fclose(l->f);
+			l->f = NULL;
+			free(l->line);
+			l->line = NULL;
+			return 0;
+		}
+		while (n && (l->line[n - 1] == '\n' || l->line[n - 1] == '\r'))
+			l->line[--n] = 0;
+		if (n)
+			break;
+	}
+	const char *line = l->line;
+	const char *rel = strip_slashes(line);
+	j->kind = l->kind;
+	switch (l->kind) {
+	case JOB_GET:
+		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
+		j->dst = ftp_join(l->other, rel);
+		if (file_safe_relpath(rel, err, sizeof err) < 0)
+			j->reject = "unsafe local path (empty, '..' or control characters): refused";
+		break;
+	case JOB_PUT:
+		j->src = xstrdup(line);
+		if (line[0] != '/' && file_safe_relpath(line, err, sizeof err) == 0)
+			j->dst = ftp_join(l->base, line);
+		else
+			j->dst = ftp_join(l->base, ftp_basename(line));
+		break;
+	case JOB_RM:
+		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
+		break;
+	case JOB_COPY:
+		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
+		j->dst = ftp_join(l->other, rel);
+		if (file_safe_relpath(rel, err, sizeof err) < 0)
+			j->reject = "unsafe path (empty, '..' or control characters): refused";
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *base, const char *other)
+{
+	struct linesrc *l = xcalloc(1, sizeof *l);
+	l->f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	if (!l->f)
+		die_sys(NT_EXIT_IO, "--from-file %s", path);
+	l->js.next = lines_next;
+	l->kind = kind;
+	l->base = xstrdup(base);
+	l->other = xstrdup(other ? other : "");
+	return &l->js;
+}
+
+/* ---- tree walks ---- */
+
+struct node {
+	char *rel;
+	int isdir;
+	int64_t size, mtime;
+	int prec;
+};
+
+struct nodes {
+	struct node *v;
+	size_t n, cap;
+	int failed;
+};
+
+static void nodes_add(struct nodes *ns, char *rel, int isdir, int64_t size, int64_t mtime, int prec)
+{
+	if (ns->n == ns->cap) {
+		ns->cap = ns->cap ? ns->cap * 2 : 64;
+		ns->v = xrealloc(ns->v, ns->cap * sizeof *ns->v);
+	}
+	ns->v[ns->n++] = (struct node){rel, isdir, size, mtime, prec};
+}
+
+static void nodes_free(struct nodes *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i].rel);
+	free(ns->v);
+	memset(ns, 0, sizeof *ns);
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	return strcmp(((const struct node *)a)->rel, ((const struct node *)b)->rel);
+}
+
+static struct node *nodes_find(struct nodes *ns, const char *rel)
+{
+	struct node key = {.rel = (char *)rel};
+	return bsearch(&key, ns->v, ns->n, sizeof *ns->v, cmp_node);
+}
+
+static int excluded(const char *name, const char *rel)
+{
+	for (int i = 0; i < C.nexcl; i++)
+		if (!fnmatch(C.excludes[i], name, 0) || !fnmatch(C.excludes[i], rel, FNM_PATHNAME))
+			return 1;
+	return 0;
+}
+
+/* Every file and folder under rroot on s (relative paths), breadth first. */
+static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
+{
+	size_t next = 0;
+	char *cur = xstrdup("");
+	for (;;) {
+		char *dir = cur[0] ? ftp_join(rroot, cur) : xstrdup(rroot);
+		struct ftp_entry *v;
+		int n = ftp_list_entries(s, dir, &v);
+		free(dir);
+		if (n < 0) {
+			free(cur);
+			return -n;
+		}
+		for (int i = 0; i < n; i++) {
+			char err[256];
+			if (file_safe_name(v[i].name, v[i].namelen, err, sizeof err) < 0) {
+				warn("%s%s%s", cur, cur[0] ? ": " : "", err);
+				out->failed++;
+				continue;
+			}
+			char *rel = cur[0] ? ftp_join(cur, v[i].name) : xstrdup(v[i].name);
+			if (excluded(v[i].name, rel)) {
+				log_trace("excluded: %s", rel);
+				free(rel);
+				continue;
+			}
+			if (v[i].type == FTP_T_DIR)
+				nodes_add(out, rel, 1, -1, v[i].mtime, v[i].mtime_prec);
+			else if (v[i].type == FTP_T_FILE)
+				nodes_add(out, rel, 0, v[i].size, v[i].mtime, v[i].mtime_prec);
+			else {
+				log_info("%s: not a plain file or folder: skipped", rel);
+				free(rel);
+			}
+		}
+		free(v);
+		free(cur);
+		/* The next folder found so far. */
+		while (next < out->n && !out->v[next].isdir)
+			next++;
+		if (next >= out->n)
+			return 0;
+		cur = xstrdup(out->v[next++].rel);
+	}
+}
+
+static int walk_local(const char *root, const char *rel, struct nodes *out)
+{
+	char *path = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(path);
+	if (!d) {
+		warn_sys("%s", path);
+		free(path);
+		return NT_EXIT_IO;
+	}
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *r = rel[0] ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		char *full = xasprintf("%s/%s", root, r);
+		struct stat st;
+		if (excluded(de->d_name, r) || lstat(full, &st) < 0 || nt_has_ctl(de->d_name)) {
+			free(r), free(full);
+			continue;
+		}
+		free(full);
+		if (S_ISDIR(st.st_mode)) {
+			nodes_add(out, r, 1, -1, st.st_mtime, 1);
+			int x = walk_local(root, r, out);
+			if (x)
+				rc = x;
+		} else if (S_ISREG(st.st_mode)) {
+			nodes_add(out, r, 0, st.st_size, st.st_mtime, 1);
+		} else {
+			free(r);
+		}
+	}
+	closedir(d);
+	free(path);
+	return rc;
+}
+
+/* copy (remote a) is up to date with respect to src: same size and not older (at the
+ * precision of the listing that gave the times). */
+static int up_to_date(const struct node *src, int64_t dsize, int64_t dmtime, int prec)
+{
+	if (src->size != dsize || src->mtime < 0 || dmtime < 0)
+		return 0;
+	int64_t p = prec > src->prec ? prec : src->prec;
+	if (p < 1)
+		p = 1;
+	return dmtime / p * p >= src->mtime / p * p;
+}
+
+static int rm_rf(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return -1;
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		if (d) {
+			struct dirent *de;
+			while ((de = readdir(d))) {
+				if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+					continue;
+				char *c = xasprintf("%s/%s", path, de->d_name);
+				rm_rf(c);
+				free(c);
+			}
+			closedir(d);
+		}
+		return rmdir(path);
+	}
+	return unlink(path);
+}
+
+int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
+{
+	struct nodes rn = {0};
+	int rc = walk_remote(s, rroot, &rn);
+	if (rc)
+		return rc;
+	qsort(rn.v, rn.n, sizeof *rn.v, cmp_node);
+	if (file_mkdirs(ldir, 0755) < 0)
+		die_sys(NT_EXIT_IO, "mkdir %s", ldir);
+	struct job *jobs = xcalloc(rn.n ? rn.n : 1, sizeof *jobs);
+	size_t nj = 0;
+	uint64_t skipped = 0;
+	for (size_t i = 0; i < rn.n; i++) {
+		struct node *n = &rn.v[i];
+		char *lp = ftp_join(ldir, n->rel);
+		struct stat st;
+		if (n->isdir) {
+			if (file_mkdirs(lp, 0755) < 0)
+				die_sys(NT_EXIT_IO, "mkdir %s", lp);
+			free(lp);
+			continue;
+		}
+		if (C.only_newer && stat(lp, &st) == 0 && S_ISREG(st.st_mode) &&
+		    up_to_date(n, st.st_size, st.st_mtime, 1)) {
+			skipped++;
+			free(lp);
+			continue;
+		}
+		jobs[nj++] = (struct job){.kind = JOB_GET, .src = ftp_join(rroot, n->rel), .dst = lp,
+					  .size = n->size, .mtime = -1};
+	}
+	C.keep_mtime = 1;
+	struct jobsrc *src = jobsrc_array(jobs, nj);
+	src->skipped = skipped;
+	src->failed = rn.failed;
+	rc = engine_run(s, NULL, src, 1);
+	free(src);
+	if (C.del) {
+		/* What the remote side does not have (and is not excluded) goes. */
+		struct nodes ln = {0};
+		walk_local(ldir, "", &ln);
+		for (size_t i = 0; i < ln.n; i++) {
+			if (nodes_find(&rn, ln.v[i].rel))
+				continue;
+			/* Inside a folder already removed? */
+			char *lp = ftp_join(ldir, ln.v[i].rel);
+			if (rm_rf(lp) == 0)
+				log_info("deleted %s", lp);
+			else if (errno != ENOENT)
+				warn_sys("delete %s", lp);
+			free(lp);
+		}
+		nodes_free(&ln);
+	}
+	nodes_free(&rn);
+	return rc;
+}
+
+/* Create remote folders, parents first (rel paths sorted), ignoring "exists". */
+static CURLcode make_remote_dirs(struct ftp_site *s, const char *root, struct nodes *ns)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ns->n; i++)
+		n += ns->v[i].isdir;
+	const char **cmds = xcalloc(n + 1, sizeof *cmds);
+	size_t k = 0;
+	if (root[0])
+		cmds[k++] = xasprintf("*MKD %s", root);
+	for (size_t i = 0; i < ns->n; i++)
+		if (ns->v[i].isdir) {
+			char *p = ftp_join(root, ns->v[i].rel);
+			cmds[k++] = xasprintf("*MKD %s", p);
+			free(p);
+		}
+	CURLcode rc = k ? ftp_quote(s, cmds, (int)k) : CURLE_OK;
+	for (size_t i = 0; i < k; i++)
+		free((char *)cmds[i]);
+	free(cmds);
+	return rc;
+}
+
+int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
+{
+	struct nodes ln = {0}, rn = {0};
+	int rc = walk_local(ldir, "", &ln);
+	if (rc)
+		return rc;
+	qsort(ln.v, ln.n, sizeof *ln.v, cmp_node);
+	if (ftp_isdir(s, rroot) == 1) {
+		rc = walk_remote(s, rroot, &rn);
+		if (rc)
+			return rc;
+		qsort(rn.v, rn.n, sizeof *rn.v, cmp_node);
+	}
+	CURLcode cr = make_remote_dirs(s, rroot, &ln);
+	if (cr != CURLE_OK)
+		ftp_die_curl(cr, "mkdir", s);
+	struct job *jobs = xcalloc(ln.n ? ln.n : 1, sizeof *jobs);
+	size_t nj = 0;
+	uint64_t skipped = 0;
+	for (size_t i = 0; i < ln.n; i++) {
+		struct node *n = &ln.v[i];
+		if (n->isdir)
+			continue;
+		struct node *r = nodes_find(&rn, n->rel);
+		if (C.only_newer && r && !r->isdir && up_to_date(n, r->size, r->mtime, r->prec)) {
+			skipped++;
+			continue;
+		}
+		jobs[nj++] = (struct job){.kind = JOB_PUT, .src = ftp_join(ldir, n->rel), .dst = ftp_join(rroot, n->rel),
+					  .size = n->size, .mtime = -1};
+	}
+	struct jobsrc *src = jobsrc_array(jobs, nj);
+	src->skipped = skipped;
+	rc = engine_run(s, NULL, src, 1);
+	free(src);
+	if (C.del && rn.n) {
+		/* Remote files the local tree does not have, then their folders, deepest first. */
+		struct job *rm = xcalloc(rn.n, sizeof *rm);
+		size_t nr = 0;
+		for (size_t i = 0; i < rn.n; i++)
+			if (!rn.v[i].isdir && !nodes_find(&ln, rn.v[i].rel))
+				rm[nr++] = (struct job){.kind = JOB_RM, .src = ftp_join(rroot, rn.v[i].rel), .mtime = -1, .size = -1};
+		if (nr) {
+			int journal_was = C.journal != NULL;
+			const char *jp = C.journal;
+			C.journal = NULL;
+			struct jobsrc *rs = jobsrc_array(rm, nr);
+			int r2 = engine_run(s, NULL, rs, 1);
+			free(rs);
+			if (r2 && !rc)
+				rc = r2;
+			if (journal_was)
+				C.journal = jp;
+		} else {
+			free(rm);
+		}
+		for (size_t i = rn.n; i-- > 0;) {
+			if (!rn.v[i].isdir || nodes_find(&ln, rn.v[i].rel))
+				continue;
+			char *p = ftp_join(rroot, rn.v[i].rel);
+			char *c = xasprintf("RMD %s", p);
+			const char *cmds[] = {c};
+			CURLcode x = ftp_quote(s, cmds, 1);
+			if (x != CURLE_OK) {
+				char m[600];
+				warn("rmdir %s: %s", p, ftp_errmsg(x, s->errbuf, &s->hdr, m, sizeof m));
+			}
+			free(c), free(p);
+		}
+	}
+	nodes_free(&ln);
+	nodes_free(&rn);
+	return rc;
+}
+
+int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp)
+{
+	struct nodes rn = {0};
+	int rc = walk_remote(a, sp, &rn);
+	if (rc)
+		return rc;
+	qsort(rn.v, rn.n, sizeof *rn.v, cmp_node);
+	CURLcode cr = make_remote_dirs(b, dp, &rn);
+	if (cr != CURLE_OK)
+		ftp_die_curl(cr, "mkdir", b);
+	struct job *jobs = xcalloc(rn.n ? rn.n : 1, sizeof *jobs);
+	size_t nj = 0;
+	for (size_t i = 0; i < rn.n; i++)
+		if (!rn.v[i].isdir)
+			jobs[nj++] = (struct job){.kind = JOB_COPY, .src = ftp_join(sp, rn.v[i].rel),
+						  .dst = ftp_join(dp, rn.v[i].rel), .size = rn.v[i].size, .mtime = -1};
+	struct jobsrc *src = jobsrc_array(jobs, nj);
+	src->failed = rn.failed;
+	rc = engine_run(a, b, src, 1);
+	free(src);
+	nodes_free(&rn);
+	return rc;
+}

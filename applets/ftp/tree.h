@@ -1,0 +1,14 @@
+/* tree.h - job sources of the ftp applet: list files (--from-file), mirror, copy -r. */
+#ifndef FTP_TREE_H
+#define FTP_TREE_H
+
+#include "ftp.h"
+
+/* Jobs from a list file (streamed; "-" is stdin). base: the remote base folder;
+ * other: the local folder (get) or the destination base (copy). */
+struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *base, const char *other);
+int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir);
+int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot);
+int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp);
+
+#endif
