@@ -1,14 +1,454 @@
-/* PLACEHOLDER - mail-fetch is being written (issue tracker); this file is replaced by the real applet. */
+/* mail-fetch - POP3 and IMAP into a Maildir, an mbox, standard output or a command,
+ * safely (nothing lost, nothing fetched twice) and fast (one connection, pipelined).
+ *
+ * Man page: man/nettool-mail-fetch.1    Tests: tests/integration/mail_fetch*.sh,
+ * tests/unit/check_mail_fetch.c, tests/fuzz/fuzz_mail_fetch_*.c    Bench: bench/mail.sh
+ *
+ * Files: main.c (command line, session set-up), imap.c and pop3.c (the engines over a
+ * libcurl CONNECT_ONLY session), parse.c (bounded response parsers), deliver.c (Maildir,
+ * mbox, stdout, --mda in durable batches), state.c (what was fetched).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cred.h"
+#include "file.h"
+#include "log.h"
+#include "mail_fetch.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "parse.h"
+
+volatile sig_atomic_t mf_stop;
+
+enum {
+	O_MBOX = OPT_LONG,
+	O_STDOUT,
+	O_MDA,
+	O_STATE,
+	O_ALL,
+	O_SEARCH,
+	O_SINCE,
+	O_LIMIT,
+	O_MAXSIZE,
+	O_REBUILD,
+	O_MARKSEEN,
+	O_DELETE,
+	O_JSON,
+	O_MAILBOX,
+	O_EXEC,
+	O_TIMEOUT,
+	O_TLS,
+	O_NOTLS,
+	O_CACERT,
+	O_INSECURE,
+	O_PWFILE,
+	O_PLAIN,
+};
+
+static const struct opt opts[] = {
+	{'o', "maildir", OPT_FILE, "DIR", "deliver into the Maildir DIR (tmp/ new/ cur/ made when missing)"},
+	{O_MBOX, "mbox", OPT_FILE, "FILE", "append to the mbox FILE (mboxrd, fcntl lock and dotlock)"},
+	{O_STDOUT, "stdout", OPT_FLAG, NULL, "write the messages to standard output in mbox format"},
+	{O_MDA, "mda", OPT_RAW, "CMD", "pipe each message to CMD (sh -c); delivered when it exits 0"},
+	{O_STATE, "state", OPT_FILE, "FILE", "the state file (default: next to the destination)"},
+	{O_ALL, "all", OPT_FLAG, NULL, "fetch every message, also those fetched before"},
+	{O_SEARCH, "search", OPT_RAW, "KEYS", "IMAP: only messages matching these SEARCH keys"},
+	{O_SINCE, "since", OPT_STR, "DATE", "IMAP: only messages since DATE (YYYY-MM-DD)"},
+	{O_LIMIT, "limit", OPT_UINT, "N", "fetch at most N messages", 1, 0},
+	{O_MAXSIZE, "max-size", OPT_SIZE, "BYTES", "skip (and report) messages larger than BYTES", 1, 0},
+	{O_REBUILD, "rebuild-state", OPT_FLAG, NULL, "mark everything on the server as fetched, download nothing"},
+	{O_MARKSEEN, "mark-seen", OPT_FLAG, NULL, "IMAP: flag fetched messages \\Seen"},
+	{O_DELETE, "delete", OPT_FLAG, NULL, "delete fetched messages on the server once delivered and synced"},
+	{O_JSON, "json", OPT_FLAG, NULL, "list, folders: one JSON object per line"},
+	{O_MAILBOX, "mailbox", OPT_STR, "NAME", "IMAP mailbox (instead of the URL's; repeatable for watch)"},
+	{O_EXEC, "exec", OPT_RAW, "CMD", "watch: run CMD (sh -c) after each delivered message"},
+	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"},
+	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"},
+	{'v', "verbose", OPT_FLAG, NULL, "trace the protocol on stderr (passwords masked)"},
+	{'q', "quiet", OPT_FLAG, NULL, "no progress meter and no summary"},
+	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "network timeout (default 60)"},
+	{O_TLS, "tls", OPT_FLAG, NULL, "require TLS (STARTTLS on imap:// and pop3://)"},
+	{O_NOTLS, "no-tls", OPT_FLAG, NULL, "never use TLS on imap:// and pop3://"},
+	{O_CACERT, "cacert", OPT_FILE, "FILE", "trust the CA certificates in FILE"},
+	{O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server certificate"},
+	{'u', "user", OPT_STR, "USER", "user name (or user@ in the URL)"},
+	{O_PWFILE, "password-file", OPT_FILE, "FILE", "read the password from FILE"},
+	{O_PLAIN, "allow-plaintext-auth", OPT_FLAG, NULL, "allow a clear-text password to a remote host"},
+	{0},
+};
+
+static const struct opt_spec spec = {
+	"[fetch|list|folders|watch] [OPTIONS] URL",
+	opts,
+	"Commands:\n"
+	"  fetch     fetch new messages into the destination (default)\n"
+	"  list      one line per message: UID, size, date, from, subject\n"
+	"  folders   the IMAP mailboxes (LIST)\n"
+	"  watch     IMAP IDLE: deliver new mail as it arrives, until SIGINT or SIGTERM\n"
+	"URL: imap://[user@]host[:port]/MAILBOX (default INBOX), imaps://, pop3://[user@]host[:port], pop3s://\n"
+	"Password: --password-file, ~/.netrc, NETTOOL_PASSWORD or a prompt; never on the command line.\n",
+	"fetch list folders watch",
+};
+
+static struct mf *cur; /* for the exit-time cleanup of an unfinished batch */
+
+static void at_exit(void)
+{
+	if (cur && cur->have_dest) {
+		dest_close(&cur->d);
+		cur->have_dest = 0;
+	}
+}
+
+void mf_stream_die(struct mf *m, int r, const char *what)
+{
+	if (m->have_dest && m->d.writing)
+		dest_msg_abort(&m->d);
+	switch (r) {
+	case STREAM_LONG:
+		die(NT_EXIT_PROTO, "%s: a line over %u bytes from the server", what, MF_MAX_LINE);
+	case STREAM_TIMEOUT:
+		die(NT_EXIT_NET, "%s: timed out", what);
+	case STREAM_EOF:
+		die(NT_EXIT_NET, "%s: the server closed the connection", what);
+	default:
+		if (m->have_dest && m->d.w.err)
+			die(NT_EXIT_IO, "%s: %s", what, strerror(m->d.w.err));
+		die(NT_EXIT_NET, "%s: %s", what, m->s ? m->s->err : "no connection");
+	}
+}
+
+static const char *default_port(const char *scheme)
+{
+	return !strcmp(scheme, "imap") ? "143" : !strcmp(scheme, "imaps") ? "993" : !strcmp(scheme, "pop3") ? "110" : "995";
+}
+
+void mf_connect(struct mf *m)
+{
+	char err[512], url[600];
+	xfer_global_init();
+	m->h = curl_easy_init();
+	if (!m->h)
+		die(NT_EXIT_IO, "libcurl initialisation failed");
+	int v6 = strchr(m->url.host, ':') != NULL;
+	snprintf(url, sizeof url, "%s://%s%s%s:%s/", m->url.scheme, v6 ? "[" : "", m->url.host, v6 ? "]" : "",
+		 m->url.port ? (snprintf(err, sizeof err, "%d", m->url.port), err) : default_port(m->url.scheme));
+	if (xfer_setup(m->h, &m->x, m->url.host, m->errbuf, err, sizeof err) < 0)
+		die(NT_EXIT_USAGE, "%s", err);
+	curl_easy_setopt(m->h, CURLOPT_URL, url);
+	curl_easy_setopt(m->h, CURLOPT_CONNECT_ONLY, 1L);
+	CURLcode rc = curl_easy_perform(m->h);
+	if (rc != CURLE_OK)
+		die(xfer_exit_code(rc), "%s: %s", url, xfer_strerror(rc, m->errbuf));
+	/* libcurl's own trace ends here; ours (stream trace) takes over. */
+	curl_easy_setopt(m->h, CURLOPT_VERBOSE, 0L);
+	m->s = stream_curl(m->h, MF_MAX_LINE, m->timeout_ms);
+	if (!m->s)
+		die(NT_EXIT_IO, "out of memory");
+	if (m->x.verbose)
+		m->s->trace = log_proto;
+}
+
+void mf_disconnect(struct mf *m)
+{
+	stream_close(m->s);
+	m->s = NULL;
+	if (m->h)
+		curl_easy_cleanup(m->h);
+	m->h = NULL;
+}
+
+/* A file-name-safe key for one account and mailbox. */
+static char *account_key(struct mf *m, const char *mailbox)
+{
+	char *raw = xasprintf("%s_%s@%s_%d%s%s", m->url.scheme, m->x.user ? m->x.user : "", m->url.host, m->url.port,
+			      mailbox && *mailbox ? "_" : "", mailbox ? mailbox : "");
+	for (char *c = raw; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+		      *c == '_' || *c == '-' || *c == '@'))
+			*c = '_';
+	if (strlen(raw) > 150) {
+		uint64_t h = state_fnv(STATE_FNV_INIT, raw, strlen(raw));
+		snprintf(raw + 130, 20, "%016llx", (unsigned long long)h);
+	}
+	return raw;
+}
+
+void mf_open_state(struct mf *m, const char *mailbox)
+{
+	char err[600];
+	int have_dest = m->dest_path || m->kind == DEST_STDOUT || m->kind == DEST_MDA;
+	if (m->cmd == CMD_LIST && !have_dest && !m->state_path)
+		return;
+	char *key = account_key(m, mailbox);
+	char *account = xasprintf("%s://%s@%s:%d/%s", m->url.scheme, m->x.user ? m->x.user : "", m->url.host,
+				  m->url.port, mailbox ? mailbox : "");
+	char *path;
+	if (m->state_path) {
+		path = xstrdup(m->state_path);
+	} else if (m->kind == DEST_MAILDIR) {
+		path = xasprintf("%s/.nettool-fetch-state.%s", m->dest_path, key);
+	} else if (m->kind == DEST_MBOX) {
+		const char *sl = strrchr(m->dest_path, '/');
+		path = sl ? xasprintf("%.*s/.%s.nettool-fetch-state.%s", (int)(sl - m->dest_path), m->dest_path, sl + 1, key)
+			  : xasprintf(".%s.nettool-fetch-state.%s", m->dest_path, key);
+	} else {
+		const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+		char *dir = xdg && *xdg ? xasprintf("%s/nettool", xdg) : xasprintf("%s/.local/state/nettool", home ? home : "/tmp");
+		if (file_mkdirs(dir, 0700) < 0)
+			die(NT_EXIT_IO, "%s: %s", dir, strerror(errno));
+		path = xasprintf("%s/mail-fetch.%s", dir, key);
+		free(dir);
+	}
+	if (m->cmd != CMD_LIST && !m->have_dest) {
+		if (dest_open(&m->d, m->kind, m->dest_path, m->mda, err, sizeof err) < 0)
+			die(NT_EXIT_IO, "%s", err);
+		m->have_dest = 1;
+		m->d.exec = m->exec;
+		m->d.mailbox = m->mailbox;
+	}
+	if (state_load(&m->st, path, account, err, sizeof err) < 0) {
+		if (!m->rebuild)
+			die(NT_EXIT_IO, "%s", err);
+		state_free(&m->st);
+		memset(&m->st, 0, sizeof m->st);
+		m->st.path = xstrdup(path);
+		m->st.account = xstrdup(account);
+		m->st.sorted = 1;
+	}
+	if (m->cmd != CMD_LIST && dest_recover(&m->d, &m->st, err, sizeof err) < 0)
+		die(NT_EXIT_IO, "%s", err);
+	free(key), free(account), free(path);
+}
+
+void mf_summary(struct mf *m)
+{
+	progress_done(&m->prog);
+	char b[16];
+	if (m->n_fetched || m->n_skipped || m->n_deleted || m->n_failed || m->cmd == CMD_FETCH)
+		log_info("%lu message%s fetched (%s)%s%.0lu%s%s%.0lu%s%s%.0lu%s", m->n_fetched, m->n_fetched == 1 ? "" : "s",
+			 progress_fmt_bytes(b, sizeof b, m->b_fetched), m->n_skipped ? ", " : "", m->n_skipped,
+			 m->n_skipped ? " skipped over --max-size" : "", m->n_deleted ? ", " : "", m->n_deleted,
+			 m->n_deleted ? " deleted on the server" : "", m->n_failed ? ", " : "", m->n_failed,
+			 m->n_failed ? " not delivered" : "");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	mf_stop = 1;
+}
+
+static int watch_all(struct mf *m, char **boxes, int nboxes)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (nboxes == 1) {
+		m->mailbox = boxes[0];
+		imap_watch(m);
+		return m->rc;
+	}
+	pid_t *pids = xcalloc((size_t)nboxes, sizeof *pids);
+	for (int i = 0; i < nboxes; i++) {
+		pid_t p = fork();
+		if (p < 0)
+			die(NT_EXIT_IO, "fork: %s", strerror(errno));
+		if (p == 0) {
+			m->mailbox = boxes[i];
+			imap_watch(m);
+			at_exit();
+			nt_exit(m->rc);
+		}
+		pids[i] = p;
+	}
+	int rc = 0, left = nboxes;
+	while (left) {
+		int st;
+		pid_t p = waitpid(-1, &st, 0);
+		if (p < 0) {
+			if (errno == EINTR) {
+				if (mf_stop)
+					for (int i = 0; i < nboxes; i++)
+						if (pids[i])
+							kill(pids[i], SIGTERM);
+				continue;
+			}
+			break;
+		}
+		for (int i = 0; i < nboxes; i++)
+			if (pids[i] == p)
+				pids[i] = 0;
+		left--;
+		int c = WIFEXITED(st) ? WEXITSTATUS(st) : NT_EXIT_FAIL;
+		if (c > rc)
+			rc = c;
+	}
+	free(pids);
+	return rc;
+}
 
 int mail_fetch_main(int argc, char **argv)
 {
-	static const struct opt opts[] = {{0}};
-	static const struct opt_spec spec = {"(not yet implemented)", opts, NULL};
+	static struct mf M;
+	struct mf *m = &M;
 	struct opt_state os;
+	const char *pwfile = NULL, *user = NULL, *since = NULL;
+	int ndest = 0, tls = 0, notls = 0;
+	char **boxes = NULL;
+	int nboxes = 0;
+	m->timeout_ms = 60000;
+	m->x.timeout_ms = 60000;
 	opt_init(&os, &spec, argc, argv);
-	while (opt_next(&os) != -1)
-		;
-	die(NT_EXIT_FAIL, "not implemented yet");
+	for (int k; (k = opt_next(&os)) != -1;) {
+		switch (k) {
+		case 'o': m->kind = DEST_MAILDIR, m->dest_path = os.str, ndest++; break;
+		case O_MBOX: m->kind = DEST_MBOX, m->dest_path = os.str, ndest++; break;
+		case O_STDOUT: m->kind = DEST_STDOUT, ndest++; break;
+		case O_MDA: m->kind = DEST_MDA, m->mda = os.str, ndest++; break;
+		case O_STATE: m->state_path = os.str; break;
+		case O_ALL: m->all = 1; break;
+		case O_SEARCH:
+			nt_check_line_arg("--search", os.str);
+			m->search = os.str;
+			break;
+		case O_SINCE: since = os.str; break;
+		case O_LIMIT: m->limit = os.num; break;
+		case O_MAXSIZE: m->max_size = os.num; break;
+		case O_REBUILD: m->rebuild = 1; break;
+		case O_MARKSEEN: m->mark_seen = 1; break;
+		case O_DELETE: m->del = 1; break;
+		case O_JSON: m->json = 1; break;
+		case O_MAILBOX:
+			boxes = xrealloc(boxes, (size_t)(nboxes + 1) * sizeof *boxes);
+			boxes[nboxes++] = (char *)os.str;
+			break;
+		case O_EXEC: m->exec = os.str; break;
+		case '4': m->x.ipv = 4; break;
+		case '6': m->x.ipv = 6; break;
+		case 'v': m->x.verbose = 1, log_level = LOG_VERBOSE; break;
+		case 'q': log_level = LOG_QUIET; break;
+		case O_TIMEOUT: m->timeout_ms = (int)os.num, m->x.timeout_ms = os.num; break;
+		case O_TLS: tls = 1; break;
+		case O_NOTLS: notls = 1; break;
+		case O_CACERT: m->x.cacert = os.str; break;
+		case O_INSECURE: m->x.insecure = 1; break;
+		case 'u': user = os.str; break;
+		case O_PWFILE: pwfile = os.str; break;
+		case O_PLAIN: m->x.allow_plaintext_auth = 1; break;
+		}
+	}
+	char **args = argv + os.ind;
+	int nargs = argc - os.ind;
+	m->cmd = CMD_FETCH;
+	if (nargs > 0 && !url_is(args[0])) {
+		if (!strcmp(args[0], "fetch"))
+			m->cmd = CMD_FETCH;
+		else if (!strcmp(args[0], "list"))
+			m->cmd = CMD_LIST;
+		else if (!strcmp(args[0], "folders"))
+			m->cmd = CMD_FOLDERS;
+		else if (!strcmp(args[0], "watch"))
+			m->cmd = CMD_WATCH;
+		else
+			opt_usage_error("unknown command '%s' (fetch, list, folders, watch)", args[0]);
+		args++, nargs--;
+	}
+	if (nargs != 1)
+		opt_usage_error(nargs ? "one URL only" : "a URL is needed (imap://, imaps://, pop3://, pop3s://)");
+	char err[ADDR_ERRLEN];
+	if (url_parse(args[0], &m->url, err) < 0)
+		opt_usage_error("%s", err);
+	const char *sc = m->url.scheme;
+	if (!strcmp(sc, "imap") || !strcmp(sc, "imaps"))
+		m->imap = 1;
+	else if (strcmp(sc, "pop3") && strcmp(sc, "pop3s"))
+		opt_usage_error("unsupported URL scheme '%s' (imap, imaps, pop3, pop3s)", sc);
+	if (m->url.has_user && user && strcmp(user, m->url.user))
+		opt_usage_error("-u %s and the URL's user %s differ", user, m->url.user);
+	if (!user && m->url.has_user)
+		user = m->url.user;
+	if (!user)
+		opt_usage_error("a user name is needed (-u USER or USER@ in the URL)");
+	if (m->imap) {
+		m->mailbox = m->url.path[0] ? m->url.path : "INBOX";
+		if (nboxes > 1 && m->cmd != CMD_WATCH)
+			opt_usage_error("--mailbox is repeatable only for watch");
+		if (nboxes == 1)
+			m->mailbox = boxes[0];
+	} else {
+		if (m->url.path[0])
+			opt_usage_error("a pop3 URL has no mailbox path");
+		if (nboxes || m->search || since || m->mark_seen)
+			opt_usage_error("--mailbox, --search, --since and --mark-seen need IMAP");
+	}
+	if (since && imap_date(since, m->since, sizeof m->since) < 0)
+		opt_usage_error("--since: '%s' is not a date (YYYY-MM-DD)", since);
+	if (ndest > 1)
+		opt_usage_error("choose one destination: -o DIR, --mbox FILE, --stdout or --mda CMD");
+	if ((m->cmd == CMD_FETCH || m->cmd == CMD_WATCH) && !ndest)
+		opt_usage_error("a destination is needed: -o DIR, --mbox FILE, --stdout or --mda CMD");
+	if (m->cmd != CMD_WATCH && m->exec)
+		opt_usage_error("--exec is for watch");
+	if (m->cmd == CMD_WATCH && !m->imap)
+		opt_usage_error("watch needs IMAP (IDLE)");
+	if (m->cmd == CMD_WATCH && nboxes > 1 && m->state_path)
+		opt_usage_error("--state names one file: not with several --mailbox");
+	if (m->rebuild && (m->all || m->del || m->mark_seen))
+		opt_usage_error("--rebuild-state downloads nothing: not with --all, --delete or --mark-seen");
+	if ((m->cmd == CMD_LIST || m->cmd == CMD_FOLDERS) && (m->del || m->mark_seen || m->rebuild || m->all))
+		opt_usage_error("list and folders change nothing: no --delete, --mark-seen, --all, --rebuild-state");
+	if (m->json && m->cmd != CMD_LIST && m->cmd != CMD_FOLDERS)
+		opt_usage_error("--json is for list and folders");
+	if (tls && notls)
+		opt_usage_error("--tls and --no-tls conflict");
+	if (m->x.cacert && m->x.insecure)
+		opt_usage_error("--cacert and --insecure conflict");
+	m->x.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
+	if (notls && (!strcmp(sc, "imaps") || !strcmp(sc, "pop3s")))
+		opt_usage_error("--no-tls with a %s:// URL", sc);
+	if (m->x.insecure)
+		warn("--insecure: the server certificate is not verified");
+
+	/* The password: never from the command line. */
+	struct cred c = {xstrdup(user), NULL, NULL};
+	char cerr[512];
+	if (cred_get(&c, m->url.host, pwfile, 1, cerr, sizeof cerr) < 0)
+		die(NT_EXIT_TLS, "%s", cerr);
+	m->x.user = c.user;
+	m->x.password = c.password;
+
+	signal(SIGPIPE, SIG_IGN);
+	cur = m;
+	atexit(at_exit);
+	progress_init(&m->prog, log_level == LOG_QUIET || m->cmd == CMD_LIST || m->cmd == CMD_FOLDERS ? PROGRESS_NONE
+												      : PROGRESS_AUTO,
+		      "fetch");
+	int rc;
+	if (m->cmd == CMD_WATCH) {
+		char *one[1] = {(char *)m->mailbox};
+		rc = watch_all(m, nboxes ? boxes : one, nboxes ? nboxes : 1);
+	} else {
+		if (m->imap)
+			imap_run(m);
+		else
+			pop3_run(m);
+		if (m->cmd == CMD_FETCH)
+			mf_summary(m);
+		rc = m->rc;
+	}
+	at_exit();
+	state_free(&m->st);
+	cred_free(&c);
+	free(boxes);
+	nt_exit(rc);
 }

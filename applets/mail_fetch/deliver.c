@@ -1,0 +1,790 @@
+/* deliver.c - Maildir, mbox, standard output and --mda delivery, in durable batches, and
+ * the recovery of a batch that a crash interrupted.
+ *
+ * Header: deliver.h    Tests: tests/unit/check_mail_fetch.c, tests/integration/mail_fetch*.sh
+ *
+ * Maildir: each message goes to tmp/NAME; at the end of a batch one syncfs() makes the files
+ * durable (one journal commit instead of one fsync per message), the state records the
+ * batch with "pending NAME" lines, then tmp/NAME is renamed to new/NAME and new/ is
+ * fsynced. A crash after the state save is finished by dest_recover (rename what is
+ * still in tmp/); a crash before it leaves only tmp/ files and the messages are fetched
+ * again. mbox: the batch is formatted into a spool file; under the locks the state
+ * records "append of LEN bytes at OFFSET with hash H", then the spool is appended and the
+ * mbox fsynced. dest_recover verifies such an append by its hash, or cuts a partial one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "file.h"
+#include "log.h"
+#include "nt_err.h"
+#include "parse.h"
+
+#define OBUF 65536
+
+/* --- the writer --- */
+
+static void mw_flush(struct mwriter *w)
+{
+	if (w->olen && !w->err && file_write_all(w->fd, w->obuf, w->olen) < 0)
+		w->err = errno ? errno : EIO;
+	w->olen = 0;
+}
+
+static inline void emit(struct mwriter *w, char c)
+{
+	if (w->olen == OBUF)
+		mw_flush(w);
+	w->obuf[w->olen++] = c;
+	w->bytes++;
+	w->hash = (w->hash ^ (unsigned char)c) * 0x100000001b3ULL;
+	w->last_nl = c == '\n';
+}
+
+void mw_init(struct mwriter *w, int fd, int mbox)
+{
+	uint64_t h = w->hash ? w->hash : STATE_FNV_INIT;
+	memset(w, 0, sizeof *w);
+	w->hash = h;
+	w->fd = fd;
+	w->mbox = mbox;
+	w->obuf = xmalloc(OBUF);
+	w->hdr = xmalloc(DEST_HDR_MAX);
+	w->bol = 1;
+	w->last_nl = 1;
+	if (mbox) {
+		time_t now = time(NULL);
+		struct tm tm;
+		char date[64];
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm);
+		char line[128];
+		int n = snprintf(line, sizeof line, "From MAILER-DAEMON %s\n", date);
+		for (int i = 0; i < n; i++)
+			emit(w, line[i]);
+	}
+}
+
+void mw_free(struct mwriter *w)
+{
+	free(w->obuf);
+	free(w->hdr);
+	w->obuf = w->hdr = NULL;
+}
+
+/* One byte after CR handling. */
+static void mw_byte(struct mwriter *w, char c)
+{
+	static const char from[] = "From ";
+	if (!w->hdr_done) {
+		if (w->hlen < DEST_HDR_MAX)
+			w->hdr[w->hlen++] = c;
+		if (c == '\n' && (w->hlen == 1 || (w->hlen >= 2 && w->hdr[w->hlen - 2] == '\n')))
+			w->hdr_done = 1;
+		if (w->hlen >= DEST_HDR_MAX)
+			w->hdr_done = 1;
+	}
+	if (!w->mbox) {
+		emit(w, c);
+		return;
+	}
+	if (w->bol) {
+		if (w->npre == 0 && c == '>') {
+			emit(w, c);
+			return;
+		}
+		w->pre[w->npre++] = c;
+		if (c == from[w->npre - 1]) {
+			if (w->npre == 5) {
+				emit(w, '>');
+				for (int i = 0; i < 5; i++)
+					emit(w, w->pre[i]);
+				w->npre = 0;
+				w->bol = 0;
+			}
+			return;
+		}
+		for (int i = 0; i < w->npre; i++)
+			emit(w, w->pre[i]);
+		w->npre = 0;
+		w->bol = c == '\n';
+		return;
+	}
+	emit(w, c);
+	if (c == '\n')
+		w->bol = 1;
+}
+
+int mw_write(struct mwriter *w, const char *p, size_t n)
+{
+	w->in_bytes += n;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (w->cr) {
+			w->cr = 0;
+			if (c != '\n')
+				mw_byte(w, '\r');
+		}
+		if (c == '\r') {
+			w->cr = 1;
+			continue;
+		}
+		mw_byte(w, c);
+	}
+	return w->err ? -1 : 0;
+}
+
+int mw_finish(struct mwriter *w)
+{
+	if (w->cr) {
+		w->cr = 0;
+		mw_byte(w, '\r');
+	}
+	for (int i = 0; i < w->npre; i++)
+		emit(w, w->pre[i]);
+	w->npre = 0;
+	if (w->mbox) {
+		if (!w->last_nl)
+			emit(w, '\n');
+		emit(w, '\n');
+	}
+	mw_flush(w);
+	return w->err ? -1 : 0;
+}
+
+/* --- destinations --- */
+
+int dest_open(struct dest *d, enum dest_kind kind, const char *path, const char *mda, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof *d);
+	d->kind = kind;
+	d->spool_fd = d->cur_fd = -1;
+	d->mda = mda;
+	d->hash = STATE_FNV_INIT;
+	d->no_sync = getenv("NETTOOL_MAIL_NOSYNC") != NULL;
+	if (gethostname(d->host, sizeof d->host - 1) < 0 || !d->host[0])
+		snprintf(d->host, sizeof d->host, "localhost");
+	for (char *c = d->host; *c; c++)
+		if (*c == '/' || *c == ':' || *c == '\\' || (unsigned char)*c < 0x21)
+			*c = '_';
+	if (kind == DEST_MAILDIR) {
+		d->path = xstrdup(path);
+		const char *sub[] = {"tmp", "new", "cur"};
+		if (file_mkdirs(path, 0700) < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		for (int i = 0; i < 3; i++) {
+			char *p = xasprintf("%s/%s", path, sub[i]);
+			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+				snprintf(err, errlen, "%s: %s", p, strerror(errno));
+				free(p);
+				return -1;
+			}
+			free(p);
+		}
+		return 0;
+	}
+	if (kind == DEST_MBOX)
+		d->path = xstrdup(path);
+	/* The spool lives next to the mbox (same file system), else in $TMPDIR. */
+	const char *tmpdir = getenv("TMPDIR");
+	char *dir;
+	if (kind == DEST_MBOX) {
+		char *c = xstrdup(path);
+		char *sl = strrchr(c, '/');
+		if (sl)
+			*sl = 0;
+		dir = sl ? c : (free(c), xstrdup("."));
+		if (!*dir) {
+			free(dir);
+			dir = xstrdup("/");
+		}
+	} else {
+		dir = xstrdup(tmpdir && *tmpdir ? tmpdir : "/tmp");
+	}
+	d->spool = xasprintf("%s/.nettool-mail-spool.XXXXXX", dir);
+	free(dir);
+	d->spool_fd = mkostemp(d->spool, O_CLOEXEC);
+	if (d->spool_fd < 0) {
+		snprintf(err, errlen, "%s: %s", d->spool, strerror(errno));
+		return -1;
+	}
+	unlink(d->spool); /* nobody else needs to see it; the fd keeps it */
+	return 0;
+}
+
+static void batch_clear(struct dest *d, int remove_files)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (remove_files && d->kind == DEST_MAILDIR && d->m[i].name) {
+			char *p = xasprintf("%s/tmp/%s", d->path, d->m[i].name);
+			unlink(p);
+			free(p);
+		}
+		free(d->m[i].key);
+		free(d->m[i].name);
+	}
+	d->n = 0;
+	if (d->spool_fd >= 0) {
+		if (ftruncate(d->spool_fd, 0) < 0) {
+			/* the next batch overwrites from 0 anyway */
+		}
+		lseek(d->spool_fd, 0, SEEK_SET);
+	}
+	d->spool_len = 0;
+	d->hash = STATE_FNV_INIT;
+}
+
+void dest_close(struct dest *d)
+{
+	if (d->writing)
+		dest_msg_abort(d);
+	batch_clear(d, 1);
+	free(d->m);
+	if (d->spool_fd >= 0)
+		close(d->spool_fd);
+	free(d->spool);
+	free(d->path);
+	memset(d, 0, sizeof *d);
+	d->spool_fd = d->cur_fd = -1;
+}
+
+size_t dest_batch_count(const struct dest *d)
+{
+	return d->n;
+}
+
+uint64_t dest_batch_bytes(const struct dest *d)
+{
+	uint64_t b = 0;
+	for (size_t i = 0; i < d->n; i++)
+		b += d->m[i].in_size;
+	return b;
+}
+
+int dest_msg_begin(struct dest *d, char *err, size_t errlen)
+{
+	int fd;
+	if (d->kind == DEST_MAILDIR) {
+		struct timeval tv;
+		gettimeofday(&tv, NULL);
+		d->cur_name = xasprintf("%lld.M%ldP%dQ%lu.%s", (long long)tv.tv_sec, (long)tv.tv_usec, (int)getpid(),
+					++d->seq, d->host);
+		char *p = xasprintf("%s/tmp/%s", d->path, d->cur_name);
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: %s", p, strerror(errno));
+			free(p);
+			free(d->cur_name);
+			d->cur_name = NULL;
+			return -1;
+		}
+		free(p);
+		d->cur_fd = fd;
+		d->w.hash = 0;
+	} else {
+		fd = d->spool_fd;
+		d->w.hash = d->hash;
+	}
+	mw_init(&d->w, fd, d->kind == DEST_MBOX || d->kind == DEST_STDOUT);
+	d->writing = 1;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->m = xrealloc(d->m, d->cap * sizeof *d->m);
+	}
+	memset(&d->m[d->n], 0, sizeof d->m[d->n]);
+	d->m[d->n].off = d->spool_len;
+	return 0;
+}
+
+int dest_msg_write(void *arg, const char *p, size_t n)
+{
+	struct dest *d = arg;
+	return mw_write(&d->w, p, n);
+}
+
+const char *dest_msg_header(struct dest *d, size_t *len)
+{
+	*len = d->w.hlen;
+	return d->w.hdr;
+}
+
+void dest_msg_abort(struct dest *d)
+{
+	if (!d->writing)
+		return;
+	d->writing = 0;
+	if (d->kind == DEST_MAILDIR) {
+		if (d->cur_fd >= 0)
+			close(d->cur_fd);
+		char *p = xasprintf("%s/tmp/%s", d->path, d->cur_name);
+		unlink(p);
+		free(p);
+		free(d->cur_name);
+		d->cur_name = NULL;
+		d->cur_fd = -1;
+	} else {
+		if (ftruncate(d->spool_fd, (off_t)d->spool_len) < 0) {
+			/* the batch then carries garbage: make the commit fail */
+			d->spool_len = UINT64_MAX;
+		}
+		lseek(d->spool_fd, (off_t)d->spool_len, SEEK_SET);
+	}
+	mw_free(&d->w);
+}
+
+int dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
+{
+	struct dmsg *m = &d->m[d->n];
+	int r = mw_finish(&d->w);
+	if (r < 0) {
+		snprintf(err, errlen, "writing %s: %s", d->kind == DEST_MAILDIR ? d->cur_name : "the spool",
+			 strerror(d->w.err));
+		dest_msg_abort(d);
+		return -1;
+	}
+	char mid[1024];
+	if (mail_header(d->w.hdr, d->w.hlen, "Message-ID", mid, sizeof mid))
+		state_clean_msgid(m->msgid, sizeof m->msgid, mid);
+	m->in_size = d->w.in_bytes;
+	m->key = xstrdup(key);
+	if (d->kind == DEST_MAILDIR) {
+		if (close(d->cur_fd) < 0) {
+			snprintf(err, errlen, "close %s: %s", d->cur_name, strerror(errno));
+			d->cur_fd = -1;
+			free(m->key);
+			dest_msg_abort(d);
+			return -1;
+		}
+		d->cur_fd = -1;
+		m->name = d->cur_name;
+		d->cur_name = NULL;
+	} else {
+		m->len = d->w.bytes;
+		d->spool_len += m->len;
+		d->hash = d->w.hash;
+	}
+	mw_free(&d->w);
+	d->writing = 0;
+	d->n++;
+	return 0;
+}
+
+/* --- mbox locking: a dotlock (FILE.lock) and an fcntl write lock --- */
+static int mbox_lock(const char *path, int fd, char *err, size_t errlen)
+{
+	char *lock = xasprintf("%s.lock", path);
+	for (int tries = 0;; tries++) {
+		int lf = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (lf >= 0) {
+			char pid[32];
+			int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+			if (write(lf, pid, (size_t)n) < 0) {
+				/* the content is a courtesy */
+			}
+			close(lf);
+			break;
+		}
+		if (errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+			free(lock);
+			return -1;
+		}
+		struct stat st;
+		if (stat(lock, &st) == 0 && time(NULL) - st.st_mtime > 300) {
+			warn("removing a stale lock %s", lock);
+			unlink(lock);
+			continue;
+		}
+		if (tries > 300) {
+			snprintf(err, errlen, "%s: locked by another program for 30 s", path);
+			free(lock);
+			return -1;
+		}
+		usleep(100000);
+	}
+	free(lock);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	while (fcntl(fd, F_SETLKW, &fl) < 0) {
+		if (errno == EINTR)
+			continue;
+		snprintf(err, errlen, "lock %s: %s", path, strerror(errno));
+		char *l = xasprintf("%s.lock", path);
+		unlink(l);
+		free(l);
+		return -1;
+	}
+	return 0;
+}
+
+static void mbox_unlock(const char *path, int fd)
+{
+	struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+	fcntl(fd, F_SETLK, &fl);
+	char *l = xasprintf("%s.lock", path);
+	unlink(l);
+	free(l);
+}
+
+static int copy_range(int from, uint64_t off, uint64_t len, int to, char *err, size_t errlen)
+{
+	char *buf = xmalloc(1 << 16);
+	int rc = 0;
+	while (len) {
+		size_t k = len < (1 << 16) ? (size_t)len : (1 << 16);
+		ssize_t r = pread(from, buf, k, (off_t)off);
+		if (r <= 0) {
+			snprintf(err, errlen, "reading the spool: %s", r < 0 ? strerror(errno) : "short file");
+			rc = -1;
+			break;
+		}
+		if (file_write_all(to, buf, (size_t)r) < 0) {
+			rc = -2;
+			snprintf(err, errlen, "%s", strerror(errno));
+			break;
+		}
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	free(buf);
+	return rc;
+}
+
+static int run_with_input(const char *cmd, int spool, uint64_t off, uint64_t len, char *const envp_add[])
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]), close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(p[0], 0);
+		close(p[0]), close(p[1]);
+		for (int i = 0; envp_add && envp_add[i]; i++)
+			putenv(envp_add[i]);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	char e[64];
+	if (spool >= 0)
+		copy_range(spool, off, len, p[1], e, sizeof e); /* a command that stops reading is its business */
+	close(p[1]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+static int sync_batch(struct dest *d, char *err, size_t errlen)
+{
+	if (d->no_sync)
+		return 0;
+	char *p = xasprintf("%s/tmp", d->path);
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = fd >= 0 ? syncfs(fd) : -1;
+	if (r < 0) {
+		/* Fall back to one fsync per file. */
+		for (size_t i = 0; i < d->n; i++) {
+			char *f = xasprintf("%s/%s", p, d->m[i].name);
+			int ff = open(f, O_RDONLY | O_CLOEXEC);
+			if (ff < 0 || fsync(ff) < 0) {
+				snprintf(err, errlen, "fsync %s: %s", f, strerror(errno));
+				if (ff >= 0)
+					close(ff);
+				free(f);
+				free(p);
+				if (fd >= 0)
+					close(fd);
+				return -1;
+			}
+			close(ff);
+			free(f);
+		}
+		if (fd >= 0 && fsync(fd) < 0) {
+			snprintf(err, errlen, "fsync %s: %s", p, strerror(errno));
+			close(fd);
+			free(p);
+			return -1;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	return 0;
+}
+
+static void run_exec(struct dest *d, struct dmsg *m)
+{
+	char *env[4] = {NULL};
+	env[0] = xasprintf("NETTOOL_MAILBOX=%s", d->mailbox ? d->mailbox : "");
+	env[1] = xasprintf("NETTOOL_MESSAGE_ID=%s", m->msgid);
+	env[2] = d->kind == DEST_MAILDIR ? xasprintf("NETTOOL_FILE=%s/new/%s", d->path, m->name)
+					 : xasprintf("NETTOOL_FILE=%s", d->path ? d->path : "");
+	int rc = run_with_input(d->exec, -1, 0, 0, env);
+	if (rc != 0)
+		warn("--exec command exited %d", rc);
+	/* putenv in the child only: the parent keeps ownership */
+	free(env[0]), free(env[1]), free(env[2]);
+}
+
+int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *err, size_t errlen)
+{
+	static char **keys;
+	static size_t kcap;
+	size_t nk = 0;
+	if (kcap < d->n + 1) {
+		kcap = d->n + 1;
+		keys = xrealloc(keys, kcap * sizeof *keys);
+	}
+	if (delivered)
+		*delivered = keys;
+	if (!d->n)
+		return 0;
+	if (d->spool_len == UINT64_MAX) {
+		snprintf(err, errlen, "the spool file could not be cut back after a failed message");
+		return -1;
+	}
+	switch (d->kind) {
+	case DEST_MAILDIR: {
+		if (sync_batch(d, err, errlen) < 0)
+			return -1;
+		for (size_t i = 0; i < d->n; i++) {
+			if (st->npend == st->pcap)
+				st->pcap = st->pcap ? st->pcap * 2 : 64, st->pend = xrealloc(st->pend, st->pcap * sizeof *st->pend);
+			st->pend[st->npend++] = xstrdup(d->m[i].name);
+			state_add(st, d->m[i].key, d->m[i].msgid);
+		}
+		if (state_save(st, err, errlen) < 0)
+			return -1;
+		for (size_t i = 0; i < d->n; i++) {
+			char *a = xasprintf("%s/tmp/%s", d->path, d->m[i].name);
+			char *b = xasprintf("%s/new/%s", d->path, d->m[i].name);
+			int r = rename(a, b);
+			int e = errno;
+			free(a), free(b);
+			if (r < 0) {
+				snprintf(err, errlen, "rename into %s/new: %s", d->path, strerror(e));
+				return -1;
+			}
+		}
+		char *nd = xasprintf("%s/new", d->path);
+		int r = d->no_sync ? 0 : file_sync_dir(nd);
+		int e = errno;
+		free(nd);
+		if (r < 0) {
+			snprintf(err, errlen, "fsync %s/new: %s", d->path, strerror(e));
+			return -1;
+		}
+		/* The renames are durable: the next save drops the pending lines. */
+		for (size_t i = 0; i < st->npend; i++)
+			free(st->pend[i]);
+		st->npend = 0;
+		for (size_t i = 0; i < d->n; i++)
+			keys[nk++] = d->m[i].key;
+		break;
+	}
+	case DEST_MBOX: {
+		int fd = open(d->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: %s", d->path, strerror(errno));
+			return -1;
+		}
+		if (mbox_lock(d->path, fd, err, errlen) < 0) {
+			close(fd);
+			return -1;
+		}
+		off_t end = lseek(fd, 0, SEEK_END);
+		st->mbox_pending = 1;
+		st->mbox_off = (uint64_t)end;
+		st->mbox_len = d->spool_len;
+		st->mbox_hash = d->hash;
+		for (size_t i = 0; i < st->mn; i++)
+			free(st->me[i].key), free(st->me[i].msgid);
+		st->mn = 0;
+		for (size_t i = 0; i < d->n; i++) {
+			if (st->mn == st->mcap)
+				st->mcap = st->mcap ? st->mcap * 2 : 64, st->me = xrealloc(st->me, st->mcap * sizeof *st->me);
+			st->me[st->mn].key = xstrdup(d->m[i].key);
+			st->me[st->mn].msgid = d->m[i].msgid[0] ? xstrdup(d->m[i].msgid) : NULL;
+			st->mn++;
+		}
+		int rc = state_save(st, err, errlen);
+		if (rc == 0) {
+			int c = copy_range(d->spool_fd, 0, d->spool_len, fd, err, errlen);
+			if (c < 0 || (!d->no_sync && fsync(fd) < 0)) {
+				if (c == -2 || c == 0)
+					snprintf(err, errlen, "writing %s: %s", d->path, strerror(errno));
+				/* Undo the partial append while we still hold the lock. */
+				if (ftruncate(fd, end) == 0) {
+					st->mbox_pending = 0;
+					if (fsync(fd) == 0) {
+						char e2[256];
+						state_save(st, e2, sizeof e2);
+					}
+				}
+				rc = -1;
+			}
+		}
+		mbox_unlock(d->path, fd);
+		close(fd);
+		if (rc < 0)
+			return -1;
+		/* Verified by construction: the messages count as fetched. */
+		st->mbox_pending = 0;
+		for (size_t i = 0; i < st->mn; i++) {
+			state_add(st, st->me[i].key, st->me[i].msgid);
+			free(st->me[i].key), free(st->me[i].msgid);
+		}
+		st->mn = 0;
+		for (size_t i = 0; i < d->n; i++)
+			keys[nk++] = d->m[i].key;
+		break;
+	}
+	case DEST_STDOUT: {
+		fflush(stdout);
+		if (copy_range(d->spool_fd, 0, d->spool_len, 1, err, errlen) < 0) {
+			snprintf(err, errlen, "writing to standard output: %s", strerror(errno));
+			return -1;
+		}
+		for (size_t i = 0; i < d->n; i++) {
+			state_add(st, d->m[i].key, d->m[i].msgid);
+			keys[nk++] = d->m[i].key;
+		}
+		if (state_save(st, err, errlen) < 0)
+			return -1;
+		break;
+	}
+	case DEST_MDA: {
+		for (size_t i = 0; i < d->n; i++) {
+			int rc = run_with_input(d->mda, d->spool_fd, d->m[i].off, d->m[i].len, NULL);
+			if (rc != 0) {
+				warn("--mda command exited %d for message %s: not delivered", rc, d->m[i].key);
+				continue;
+			}
+			state_add(st, d->m[i].key, d->m[i].msgid);
+			keys[nk++] = d->m[i].key;
+		}
+		if (nk && state_save(st, err, errlen) < 0)
+			return -1;
+		break;
+	}
+	}
+	for (size_t i = 0; i < d->n; i++)
+		d->delivered_bytes += d->m[i].in_size;
+	if (d->exec)
+		for (size_t i = 0; i < d->n; i++)
+			run_exec(d, &d->m[i]);
+	/* keys point into the batch: keep them until the next begin by moving the batch out */
+	static struct dmsg *held;
+	static size_t nheld;
+	for (size_t i = 0; i < nheld; i++)
+		free(held[i].key), free(held[i].name);
+	free(held);
+	held = d->m;
+	nheld = d->n;
+	d->m = NULL;
+	d->n = d->cap = 0;
+	batch_clear(d, 0);
+	return (int)nk;
+}
+
+int dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen)
+{
+	int changed = 0;
+	if (st->npend && d->kind == DEST_MAILDIR) {
+		for (size_t i = 0; i < st->npend; i++) {
+			char *a = xasprintf("%s/tmp/%s", d->path, st->pend[i]);
+			char *b = xasprintf("%s/new/%s", d->path, st->pend[i]);
+			if (access(a, F_OK) == 0) {
+				if (rename(a, b) < 0) {
+					snprintf(err, errlen, "rename %s: %s", a, strerror(errno));
+					free(a), free(b);
+					return -1;
+				}
+				log_trace("recovered %s into new/", st->pend[i]);
+			}
+			free(a), free(b);
+			free(st->pend[i]);
+		}
+		st->npend = 0;
+		char *nd = xasprintf("%s/new", d->path);
+		int r = file_sync_dir(nd);
+		free(nd);
+		if (r < 0) {
+			snprintf(err, errlen, "fsync %s/new: %s", d->path, strerror(errno));
+			return -1;
+		}
+		changed = 1;
+	}
+	if (st->mbox_pending && d->kind == DEST_MBOX) {
+		int fd = open(d->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: %s", d->path, strerror(errno));
+			return -1;
+		}
+		if (mbox_lock(d->path, fd, err, errlen) < 0) {
+			close(fd);
+			return -1;
+		}
+		struct stat sb;
+		fstat(fd, &sb);
+		uint64_t size = (uint64_t)sb.st_size, off = st->mbox_off, len = st->mbox_len;
+		int ok = 0;
+		if (size >= off + len) {
+			uint64_t h = STATE_FNV_INIT, k = 0;
+			char *buf = xmalloc(1 << 16);
+			while (k < len) {
+				size_t want = len - k < (1 << 16) ? (size_t)(len - k) : (1 << 16);
+				ssize_t r = pread(fd, buf, want, (off_t)(off + k));
+				if (r <= 0)
+					break;
+				h = state_fnv(h, buf, (size_t)r);
+				k += (uint64_t)r;
+			}
+			free(buf);
+			ok = k == len && h == st->mbox_hash;
+			if (!ok)
+				warn("%s: an interrupted append could not be verified; its %zu messages will be fetched again",
+				     d->path, st->mn);
+		} else if (size > off) {
+			/* A partial append: cut it. */
+			if (ftruncate(fd, (off_t)off) < 0 || fsync(fd) < 0) {
+				snprintf(err, errlen, "truncate %s: %s", d->path, strerror(errno));
+				mbox_unlock(d->path, fd);
+				close(fd);
+				return -1;
+			}
+			log_trace("cut a partial append of %llu bytes from %s", (unsigned long long)(size - off), d->path);
+		}
+		mbox_unlock(d->path, fd);
+		close(fd);
+		for (size_t i = 0; i < st->mn; i++) {
+			if (ok)
+				state_add(st, st->me[i].key, st->me[i].msgid);
+			free(st->me[i].key), free(st->me[i].msgid);
+		}
+		st->mn = 0;
+		st->mbox_pending = 0;
+		changed = 1;
+	}
+	if (changed)
+		return state_save(st, err, errlen);
+	return 0;
+}

@@ -1,0 +1,233 @@
+/* state.c - the fetch state file: UIDVALIDITY, fetched UIDs/UIDLs with Message-IDs, and
+ * the deliveries in flight that crash recovery completes or undoes.
+ *
+ * Header: state.h    Tests: tests/unit/check_mail_fetch.c, tests/integration/mail_fetch*.sh
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "nt_err.h"
+#include "state.h"
+
+#define STATE_LINE_MAX 2048
+
+uint64_t state_fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void state_clean_msgid(char *out, size_t outlen, const char *in)
+{
+	size_t o = 0;
+	for (; in && *in && o + 1 < outlen && o < 250; in++)
+		if ((unsigned char)*in > 0x20 && (unsigned char)*in < 0x7f)
+			out[o++] = *in;
+	out[o] = 0;
+}
+
+static void push(struct st_ent **v, size_t *n, size_t *cap, const char *key, const char *msgid)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*v = xrealloc(*v, *cap * sizeof **v);
+	}
+	(*v)[*n].key = xstrdup(key);
+	(*v)[*n].msgid = msgid && *msgid ? xstrdup(msgid) : NULL;
+	(*n)++;
+}
+
+void state_add(struct mf_state *s, const char *key, const char *msgid)
+{
+	char m[256];
+	state_clean_msgid(m, sizeof m, msgid);
+	push(&s->e, &s->n, &s->cap, key, m);
+	s->sorted = 0;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	return strcmp(((const struct st_ent *)a)->key, ((const struct st_ent *)b)->key);
+}
+
+static void sort_unique(struct mf_state *s)
+{
+	if (s->sorted)
+		return;
+	qsort(s->e, s->n, sizeof *s->e, cmp_ent);
+	size_t o = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (o && !strcmp(s->e[o - 1].key, s->e[i].key)) {
+			free(s->e[i].key);
+			free(s->e[i].msgid);
+			continue;
+		}
+		s->e[o++] = s->e[i];
+	}
+	s->n = o;
+	s->sorted = 1;
+}
+
+int state_has(struct mf_state *s, const char *key)
+{
+	sort_unique(s);
+	struct st_ent k = {(char *)key, NULL};
+	return bsearch(&k, s->e, s->n, sizeof *s->e, cmp_ent) != NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void state_reset_keys(struct mf_state *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->e[i].msgid) {
+			s->mid = xrealloc(s->mid, (s->nmid + 1) * sizeof *s->mid);
+			s->mid[s->nmid++] = s->e[i].msgid;
+		}
+		free(s->e[i].key);
+	}
+	s->n = 0;
+	s->sorted = 0;
+	qsort(s->mid, s->nmid, sizeof *s->mid, cmp_str);
+}
+
+int state_had_msgid(struct mf_state *s, const char *msgid)
+{
+	char m[256];
+	state_clean_msgid(m, sizeof m, msgid);
+	if (!m[0])
+		return 0;
+	const char *k = m;
+	return s->nmid && bsearch(&k, s->mid, s->nmid, sizeof *s->mid, cmp_str) != NULL;
+}
+
+void state_free(struct mf_state *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->e[i].key), free(s->e[i].msgid);
+	for (size_t i = 0; i < s->mn; i++)
+		free(s->me[i].key), free(s->me[i].msgid);
+	for (size_t i = 0; i < s->npend; i++)
+		free(s->pend[i]);
+	for (size_t i = 0; i < s->nmid; i++)
+		free(s->mid[i]);
+	free(s->e), free(s->me), free(s->pend), free(s->mid);
+	free(s->path), free(s->account);
+	memset(s, 0, sizeof *s);
+}
+
+int state_load(struct mf_state *s, const char *path, const char *account, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->path = xstrdup(path);
+	s->account = xstrdup(account);
+	s->sorted = 1;
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "state %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, bad = 0, version = 0;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (len > STATE_LINE_MAX) {
+			bad = 1;
+			break;
+		}
+		line[strcspn(line, "\n")] = 0;
+		char a[STATE_LINE_MAX + 1], b[STATE_LINE_MAX + 1], c[STATE_LINE_MAX + 1];
+		unsigned long long x, y, z;
+		if (!line[0] || line[0] == '#')
+			continue;
+		if (sscanf(line, "version %llu", &x) == 1) {
+			version = (int)x;
+		} else if (!strncmp(line, "account ", 8)) {
+			/* informational */
+		} else if (sscanf(line, "uidvalidity %llu", &x) == 1) {
+			s->uidvalidity = x;
+		} else if (sscanf(line, "u %2048s %2048s", a, b) == 2) {
+			push(&s->e, &s->n, &s->cap, a, strcmp(b, "-") ? b : NULL);
+			s->sorted = 0;
+		} else if (sscanf(line, "pending %2048s", a) == 1) {
+			if (s->npend == s->pcap)
+				s->pcap = s->pcap ? s->pcap * 2 : 64, s->pend = xrealloc(s->pend, s->pcap * sizeof *s->pend);
+			s->pend[s->npend++] = xstrdup(a);
+		} else if (sscanf(line, "mbox %llu %llu %llx", &x, &y, &z) == 3) {
+			s->mbox_pending = 1;
+			s->mbox_off = x, s->mbox_len = y, s->mbox_hash = z;
+		} else if (sscanf(line, "m %2048s %2048s", a, b) == 2) {
+			push(&s->me, &s->mn, &s->mcap, a, strcmp(b, "-") ? b : NULL);
+		} else {
+			(void)c;
+			bad = 1;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	if (bad || version != 1) {
+		snprintf(err, errlen, "state %s: line %d is not understood (remove the file or use --rebuild-state)", path,
+			 lineno);
+		return -1;
+	}
+	return 0;
+}
+
+static int put_ent(FILE *f, const char *tag, const struct st_ent *e)
+{
+	return fprintf(f, "%s %s %s\n", tag, e->key, e->msgid ? e->msgid : "-") < 0 ? -1 : 0;
+}
+
+int state_save(struct mf_state *s, char *err, size_t errlen)
+{
+	struct afile af;
+	sort_unique(s);
+	if (afile_open(&af, NULL, s->path, 0600, err, errlen) < 0)
+		return -1;
+	int fd2 = dup(af.fd);
+	FILE *f = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
+	if (!f) {
+		snprintf(err, errlen, "state %s: %s", s->path, strerror(errno));
+		afile_abort(&af);
+		return -1;
+	}
+	int bad = 0;
+	bad |= fprintf(f, "# nettool mail-fetch state: do not edit while a fetch runs\nversion 1\naccount %s\n",
+		       s->account) < 0;
+	if (s->uidvalidity)
+		bad |= fprintf(f, "uidvalidity %llu\n", (unsigned long long)s->uidvalidity) < 0;
+	for (size_t i = 0; i < s->npend; i++)
+		bad |= fprintf(f, "pending %s\n", s->pend[i]) < 0;
+	if (s->mbox_pending) {
+		bad |= fprintf(f, "mbox %llu %llu %llx\n", (unsigned long long)s->mbox_off,
+			       (unsigned long long)s->mbox_len, (unsigned long long)s->mbox_hash) < 0;
+		for (size_t i = 0; i < s->mn; i++)
+			bad |= put_ent(f, "m", &s->me[i]);
+	}
+	for (size_t i = 0; i < s->n; i++)
+		bad |= put_ent(f, "u", &s->e[i]);
+	bad |= fflush(f) != 0;
+	bad |= fclose(f) != 0;
+	if (bad) {
+		snprintf(err, errlen, "state %s: write failed: %s", s->path, strerror(errno));
+		afile_abort(&af);
+		return -1;
+	}
+	return afile_commit(&af, err, errlen);
+}

@@ -1,0 +1,54 @@
+/* state.h - what was fetched already, per account and mailbox: IMAP UIDVALIDITY and UIDs,
+ * POP3 UIDLs, each with its Message-ID; plus the deliveries a crash may have interrupted.
+ * Written atomically (temporary file, fsync, rename, fsync the folder).
+ */
+#ifndef MF_STATE_H
+#define MF_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct st_ent {
+	char *key;    /* IMAP: the UID in decimal; POP3: the UIDL */
+	char *msgid;  /* Message-ID without spaces, or NULL */
+};
+
+struct mf_state {
+	char *path;
+	char *account;
+	uint64_t uidvalidity;
+	struct st_ent *e;
+	size_t n, cap;
+	int sorted;
+	/* Maildir: renames tmp/NAME -> new/NAME that may not have happened yet. */
+	char **pend;
+	size_t npend, pcap;
+	/* mbox: an append of mbox_len bytes at mbox_off with FNV-1a hash mbox_hash; its
+	 * messages (me) count as fetched once the bytes are verified in the file. */
+	int mbox_pending;
+	uint64_t mbox_off, mbox_len, mbox_hash;
+	struct st_ent *me;
+	size_t mn, mcap;
+	/* Message-IDs of the entries before a UIDVALIDITY change, sorted */
+	char **mid;
+	size_t nmid;
+};
+
+/* Load (a missing file is an empty state). 0 or -1 (err). */
+int state_load(struct mf_state *s, const char *path, const char *account, char *err, size_t errlen);
+int state_save(struct mf_state *s, char *err, size_t errlen);
+void state_free(struct mf_state *s);
+int state_has(struct mf_state *s, const char *key);
+void state_add(struct mf_state *s, const char *key, const char *msgid);
+/* Forget every entry (a new UIDVALIDITY), keeping their Message-IDs for state_had_msgid. */
+void state_reset_keys(struct mf_state *s);
+/* 1 when an entry forgotten by state_reset_keys (or a current one) had this Message-ID. */
+int state_had_msgid(struct mf_state *s, const char *msgid);
+/* Message-ID cleaned for storage (no spaces or controls, at most 250 bytes); "" when none. */
+void state_clean_msgid(char *out, size_t outlen, const char *in);
+
+/* FNV-1a 64 over n bytes, continuing from h (start with STATE_FNV_INIT). */
+#define STATE_FNV_INIT 0xcbf29ce484222325ULL
+uint64_t state_fnv(uint64_t h, const void *p, size_t n);
+
+#endif
