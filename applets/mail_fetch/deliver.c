@@ -210,6 +210,11 @@ int dest_open(struct dest *d, enum dest_kind kind, const char *path, const char 
 			free(dir);
 			dir = xstrdup("/");
 		}
+		if (file_mkdirs(dir, 0700) < 0) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
 	} else {
 		dir = xstrdup(tmpdir && *tmpdir ? tmpdir : "/tmp");
 	}
