@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "addr.h"
@@ -69,6 +71,22 @@ void nntp_skip_block(struct nntp *c)
 		;
 }
 
+/* INN writes a status line and the data after it in two writes; with Nagle on its side
+ * and a delayed ACK on ours, the data then waits ~40 ms for our ACK. Asking for quick
+ * ACKs each time a command leaves (the kernel drops the mode on its own) removes the
+ * stall: a one-shot ARTICLE went from ~90 ms to a few ms against INN here. */
+static void quickack(struct nntp *c)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+	int fd = c->s->ops->fd(c->s->ctx);
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+	(void)c;
+#endif
+}
+
 static int vcmd_send(struct nntp *c, int flush, const char *fmt, va_list ap)
 {
 	char *p;
@@ -81,8 +99,10 @@ static int vcmd_send(struct nntp *c, int flush, const char *fmt, va_list ap)
 	int r = stream_queue(c->s, p, strlen(p));
 	if (r == 0)
 		r = stream_queue(c->s, "\r\n", 2);
-	if (r == 0 && flush)
+	if (r == 0 && flush) {
 		r = stream_flush(c->s);
+		quickack(c);
+	}
 	explicit_bzero(p, strlen(p));
 	free(p);
 	if (r < 0)
@@ -110,6 +130,7 @@ void nntp_queue(struct nntp *c, const char *fmt, ...)
 void nntp_flush(struct nntp *c)
 {
 	int r = stream_flush(c->s);
+	quickack(c);
 	if (r < 0)
 		die_stream(c, r, "sending");
 }
