@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cred.h"
 #include "log.h"
@@ -30,6 +31,9 @@ int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *us
 {
 	(void)h;
 	(void)userp;
+	/* SASL continuations ("AUTH PLAIN", 334, then the base64 credentials on a line of
+	 * their own) are masked whole until the server stops asking (no 334 / "+"). */
+	static int sasl_cont;
 	char dir;
 	switch (type) {
 	case CURLINFO_HEADER_OUT: dir = '>'; break;
@@ -45,7 +49,13 @@ int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *us
 			char buf[512];
 			nt_clean_text(buf, sizeof buf, data, n);
 			fprintf(stderr, "* %s\n", buf);
+		} else if (dir == '>' && sasl_cont) {
+			log_proto(dir, "****", 4);
 		} else {
+			if (dir == '>' && (!strncasecmp(data, "AUTH ", 5) || memmem(data, n, "AUTHENTICATE ", 13)))
+				sasl_cont = 1;
+			else if (dir == '<' && strncmp(data, "334", 3) && strncmp(data, "+ ", 2))
+				sasl_cont = 0;
 			log_proto(dir, data, n);
 		}
 		data += n;

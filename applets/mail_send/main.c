@@ -469,7 +469,7 @@ static int name_filter(const struct dirent *d)
 }
 
 struct flush_count {
-	size_t sent, deferred, failed;
+	size_t sent, deferred, failed, done; /* done: files gone from new/ */
 };
 
 /* Move a message (or the part of its envelope that failed) to DIR/failed, with the
@@ -517,8 +517,8 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	if (msg_parse_envelope(p, n, &from, &rcpts, &off, err, sizeof err) < 0) {
 		char *why = xasprintf("malformed queue file: %s\n", err);
 		warn("--flush: %s: %s", path, err);
-		if (queue_fail(dir, name, NULL, NULL, p, n, why) == 0)
-			unlink(path);
+		if (queue_fail(dir, name, NULL, NULL, p, n, why) == 0 && unlink(path) == 0)
+			fc->done++;
 		free(why);
 		fc->failed++;
 		*fail = 1;
@@ -569,6 +569,8 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	} else if (unlink(path) < 0 && errno != ENOENT) {
 		warn_sys("--flush: %s", path);
 		stop = NT_EXIT_IO;
+	} else {
+		fc->done++;
 	}
 	if (ok)
 		fc->sent++;
@@ -622,10 +624,9 @@ static int do_flush(const char *dir)
 		free(ents[i]);
 	free(ents);
 	file_sync_dir(newdir);
-	size_t left = (size_t)n - fc.sent - fc.failed;
 	if (n > 0)
 		log_info("flush %s: %zu sent, %zu deferred, %zu failed, %zu left in the queue", dir, fc.sent, fc.deferred,
-			 fc.failed, left > (size_t)n ? 0 : left);
+			 fc.failed, (size_t)n - fc.done);
 	free(newdir);
 	free(lockp);
 	close(lk);
