@@ -186,7 +186,12 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
 	/* NOBODY requests deliver "Content-Length:" text to the write callback: drop it. */
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
-	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+	/* Big reads for speed; small ones under --limit-rate, which libcurl enforces
+	 * between reads (a 512 KiB read would swallow a small file at once). */
+	long bufsz = 512L * 1024;
+	if (C.limit_rate > 0 && C.limit_rate / 8 < bufsz)
+		bufsz = C.limit_rate / 8 < 1024 ? 1024 : (long)(C.limit_rate / 8);
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, bufsz);
 	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
 	if (C.ascii)
 		curl_easy_setopt(h, CURLOPT_TRANSFERTEXT, 1L);

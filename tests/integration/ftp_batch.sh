@@ -1,0 +1,112 @@
+#!/bin/bash
+# ftp_batch.sh - the batch engine against vsftpd: --from-file, --parallel with
+# connection reuse (logins counted in the server log), --journal across a kill -9,
+# --shard, failures in the summary, --deadline, put/rm batches.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
+	skip "ftp batch" "vsftpd or unshare not installed (make deps)"
+	finish
+fi
+ftpd_start A || { fail "ftp fixture" "vsftpd did not start"; finish; }
+P=$FTPD_PORT_A H=$FTPD_HOME_A LOG=$FTPD_LOG_A
+CA=$T/certs/ca.crt
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+O=(--cacert "$CA" -u "$FTP_USER" -P "$P" -q)
+S=127.0.0.1
+logins() { grep -c 'OK LOGIN' "$LOG"; }
+cd "$T" || exit 1
+
+# 300 small files in two folders, and the list of them.
+mkdir -p "$H/data/a" "$H/data/b"
+for i in $(seq 1 150); do
+	printf 'file a%03d\n' "$i" >"$H/data/a/f$i.txt"
+	printf 'file b%03d %s\n' "$i" "$(head -c $((i * 7)) /dev/zero | tr '\0' x)" >"$H/data/b/f$i.txt"
+done
+(cd "$H/data" && ls a/* b/*) >list.txt
+
+same_tree() { # local_dir: every listed file present with the server's content
+	local d=$1 f bad=0
+	while read -r f; do cmp -s "$d/$f" "$H/data/$f" || bad=$((bad + 1)); done <list.txt
+	[ $bad = 0 ]
+}
+
+n0=$(logins)
+timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" --parallel 4 get --from-file list.txt $S:data -O out1 2>sum1
+rc=$?
+[ $rc = 0 ] && same_tree out1 && pass "get --from-file --parallel 4: 300 files, right content" || fail "get --from-file" "rc $rc"
+grep -q '300 done, 0 failed, 0 skipped' sum1 && pass "summary line" || fail "summary line" "$(cat sum1)"
+nl=$(($(logins) - n0))
+[ "$nl" -ge 1 ] && [ "$nl" -le 4 ] && pass "300 files over $nl logins (connections reused)" || fail "logins per batch" "$nl logins"
+[ -z "$(find out1 -name '.*')" ] && pass "no temporary files left" || fail "temporary files left" "$(find out1 -name '.*' | head -3)"
+
+# Items from standard input, and a failure among them.
+{ echo a/f1.txt; echo a/missing.txt; echo b/f2.txt; } | timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" \
+	get --from-file - $S:data -O out2 2>sum2
+rc=$?
+[ $rc = 1 ] && grep -q '2 done, 1 failed, 0 skipped' sum2 && grep -q 'get data/a/missing.txt: .*550' sum2 &&
+	cmp -s out2/b/f2.txt "$H/data/b/f2.txt" && pass "a failed item: listed with its reason, exit 1, the others done" ||
+	fail "failure in a batch" "rc $rc: $(cat sum2)"
+printf 'a/f1.txt\n../escape.txt\n' | timeout 60 "$NT" ftp "${O[@]}" get --from-file - $S:data -O out3 2>sum3
+[ $? = 1 ] && [ ! -e escape.txt ] && grep -q "refused" sum3 && pass "a list line with '..' is refused, nothing outside -O" ||
+	fail "list line with .." "$(cat sum3)"
+
+# --shard K/N: three shards make the whole list, each item once.
+for k in 1 2 3; do
+	timeout 60 "$NT" ftp "${O[@]}" --shard $k/3 get --from-file list.txt $S:data -O "shard$k" || fail "shard $k/3" "exit $?"
+done
+c1=$(find shard1 -type f | wc -l) c2=$(find shard2 -type f | wc -l) c3=$(find shard3 -type f | wc -l)
+dup=$( (cd shard1 && find . -type f; cd ../shard2 && find . -type f; cd ../shard3 && find . -type f) | sort | uniq -d | wc -l)
+[ "$c1" = 100 ] && [ "$c2" = 100 ] && [ "$c3" = 100 ] && [ "$dup" = 0 ] && pass "--shard 1/3 2/3 3/3: 100 items each, disjoint" ||
+	fail "--shard" "$c1 $c2 $c3 dup $dup"
+[ "$(cd shard2 && find . -type f | sort | head -1)" = ./a/f10.txt ] && pass "--shard 2/3 starts at item 2" || fail "--shard start" "$(cd shard2 && find . -type f | sort | head -1)"
+expect_exit "--shard 0/3: exit 2" 2 "$NT" ftp --shard 0/3 get --from-file list.txt $S:data
+
+# --journal across kill -9: slow transfers (a second vsftpd that sends 50 kB/s per
+# session), kill mid-run, rerun against the fast one (same files).
+ftpd_start SL "local_max_rate=50000" || fail "slow vsftpd" "did not start"
+ln -s "$H/slow" "$FTPD_HOME_SL/slow" 2>/dev/null
+mkdir -p "$H/slow"
+for i in $(seq 1 40); do head -c 100000 /dev/urandom >"$H/slow/s$i.bin"; done
+(cd "$H/slow" && ls) >slow.txt
+rm -f "$FTPD_HOME_SL/slow"; mkdir -p "$FTPD_HOME_SL/slow"; cp "$H"/slow/* "$FTPD_HOME_SL/slow/"
+"$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_SL" -q --parallel 4 --journal j.txt get --from-file slow.txt $S:slow -O jout &
+pid=$!
+sleep 3
+kill -9 $pid
+wait $pid 2>/dev/null
+done1=$(grep -c '^done' j.txt)
+got1=$(ls jout 2>/dev/null | wc -l)
+[ "$done1" -ge 4 ] && [ "$done1" -lt 40 ] && pass "killed mid-run: $done1 of 40 journaled" || fail "kill mid-run" "$done1 journaled"
+retr0=$(grep -c '"RETR' "$LOG")
+timeout 90 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" --parallel 4 --journal j.txt get --from-file slow.txt $S:slow -O jout 2>sum4
+rc=$?
+retr=$(($(grep -c '"RETR' "$LOG") - retr0))
+bad=0
+for i in $(seq 1 40); do cmp -s "jout/s$i.bin" "$H/slow/s$i.bin" || bad=$((bad + 1)); done
+[ $rc = 0 ] && [ $bad = 0 ] && [ "$(ls jout | wc -l)" = 40 ] && pass "rerun with the journal: all 40 files, right content, once each" ||
+	fail "journal rerun" "rc $rc bad $bad $(cat sum4)"
+grep -q "$((40 - done1)) done, 0 failed, $done1 skipped" sum4 && [ "$retr" = $((40 - done1)) ] &&
+	pass "rerun skipped the $done1 journaled files (fetched only $retr)" || fail "journal skip" "retr $retr: $(cat sum4)"
+[ "$(grep -c '^done' j.txt)" = 40 ] && pass "journal complete" || fail "journal complete" "$(grep -c '^done' j.txt)"
+
+# --deadline stops a slow batch in time.
+t0=$(date +%s)
+timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_SL" --parallel 2 --deadline 1.5 get --from-file slow.txt $S:slow -O dout 2>sum5
+rc=$?
+t=$(($(date +%s) - t0))
+[ $rc = 1 ] && [ $t -le 5 ] && grep -q 'deadline reached' sum5 && pass "--deadline 1.5 stopped the batch (${t}s, exit 1)" ||
+	fail "--deadline" "rc $rc ${t}s $(tail -2 sum5)"
+
+# put and rm batches.
+mkdir -p up/x
+for i in $(seq 1 30); do printf 'up %d\n' "$i" >"up/x/u$i.txt"; done
+(cd up && ls x/*) >uplist.txt
+(cd up && timeout 60 "$NT" ftp "${O[@]}" --parallel 3 --create-dirs put --from-file ../uplist.txt $S:incoming)
+bad=0
+while read -r f; do cmp -s "up/$f" "$H/incoming/$f" || bad=$((bad + 1)); done <uplist.txt
+[ $bad = 0 ] && pass "put --from-file --create-dirs: 30 files" || fail "put --from-file" "$bad differ"
+timeout 60 "$NT" ftp "${O[@]}" --parallel 3 rm --from-file uplist.txt $S:incoming
+[ -z "$(ls -A "$H/incoming/x")" ] && pass "rm --from-file deleted all 30" || fail "rm --from-file" "$(ls "$H/incoming/x" | wc -l) left"
+finish
