@@ -1,0 +1,118 @@
+#!/bin/bash
+# mail_send_queue.sh - mail-send --queue and --flush against aiosmtpd (fixtures/smtpd.py):
+# one connection for the whole flush, 250 / 4xx / 5xx dispositions, a server that goes
+# away mid-flush (nothing lost, nothing accepted sent twice), the flush lock.
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+SMTPD=$here/fixtures/smtpd.py
+PY=/usr/bin/python3
+export TZ=UTC
+
+if ! $PY -c 'import aiosmtpd' 2>/dev/null; then
+	skip "mail-send queue" "python3-aiosmtpd is not installed (scripts/deps.sh test)"
+	finish
+fi
+
+start_smtpd() { # VAR DIR ARGS...
+	local var=$1 dir=$2 port pid
+	shift 2
+	port=$(free_port)
+	$PY "$SMTPD" --port "$port" --dir "$dir" "$@" >"$dir.log" 2>&1 &
+	pid=$!
+	cleanup "kill -9 $pid; wait $pid"
+	wait_port "$port" 127.0.0.1 10 || { fail "start smtpd $*" "$(tail -3 "$dir.log")"; return 1; }
+	printf -v "$var" '%s' "$port"
+	printf -v "${var}_PID" '%s' "$pid"
+}
+count() { ls "$1" 2>/dev/null | grep -c '\.eml$'; }
+subjects() { cat "$1"/*.eml 2>/dev/null | tr -d '\r' | sed -n 's/^Subject: //p' | sort; }
+
+start_smtpd P "$T/srv" || finish
+Q=$T/queue
+
+# --- --queue stores, sends nothing ---
+for i in $(seq 1 20); do
+	echo "message $i" | $NT mail-send --queue "$Q" -f me@example.com -s "q$i" "to$i@example.org" || fail "queue $i"
+done
+printf 'mixed\n' | $NT mail-send --queue "$Q" -f me@example.com -s mixed ok@example.org reject-x@example.org later-x@example.org
+f=$(ls "$Q/new" | head -1)
+[ "$(ls "$Q/new" | wc -l)" = 21 ] && [ -z "$(ls -A "$Q/tmp")" ] && [ "$(count "$T/srv")" = 0 ] &&
+	pass "--queue: 21 files in new/, tmp/ empty, nothing sent" || fail "--queue files"
+[ "$(stat -c %a "$Q/new/$f")" = 600 ] && head -c 60 "$Q/new/$f" | grep -q '^X-Nettool-Envelope: <me@example.com>' &&
+	pass "queue file: mode 600, envelope field first" || fail "queue file format" "$(head -2 "$Q/new/$f")"
+mixed=$(grep -l 'later-x' "$Q"/new/*)
+mixed=${mixed##*/}
+
+# --- flush over one connection ---
+$NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P --json >"$T/json" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(count "$T/srv")" = 21 ] && pass "--flush: 21 messages delivered, exit 1 (one refusal, one deferral)" ||
+	fail "--flush" "rc=$rc $(cat "$T/err")"
+conns=$(cat "$T/srv"/*.json | $PY -c 'import sys,json; print(len({json.loads(l)["conn"] for l in sys.stdin.read().replace("}{","}\n{").splitlines()}))')
+[ "$conns" = 1 ] && pass "--flush: one connection for all messages" || fail "one connection" "$conns connections"
+[ "$(subjects "$T/srv" | tr '\n' ' ')" = "$(printf '%s\n' mixed $(seq -f 'q%g' 1 20) | sort | tr '\n' ' ')" ] &&
+	pass "--flush: every message once" || fail "every message once"
+[ "$(ls "$Q/new")" = "$mixed" ] && [ "$(sed -n '1,2p' "$Q/new/$mixed" | tr -d '\r')" = $'X-Nettool-Envelope: <me@example.com>\n <later-x@example.org>' ] &&
+	pass "4xx recipient: the message stays queued for it alone" || fail "deferred rewrite" "$(ls "$Q/new")"
+[ -f "$Q/failed/$mixed" ] && grep -q '^reject-x@example.org: 550 5.1.1' "$Q/failed/$mixed.reply" &&
+	[ "$(sed -n '2p' "$Q/failed/$mixed" | tr -d '\r')" = ' <reject-x@example.org>' ] &&
+	pass "5xx recipient: moved to failed/ with the server's reply" || fail "failed/"
+[ "$(grep -c '"status":"accepted"' "$T/json")" = 21 ] && grep -q "\"file\":\"$mixed\",\"rcpt\":\"later-x@example.org\",\"status\":\"deferred\",\"code\":451" "$T/json" &&
+	pass "--flush --json: one object per recipient with its file" || fail "--flush --json" "$(head -3 "$T/json")"
+
+# --- a second flush: still deferred, nothing sent again ---
+cp "$Q/new/$mixed" "$T/before"
+$NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P -q
+rc=$?
+[ $rc -eq 1 ] && [ "$(count "$T/srv")" = 21 ] && cmp -s "$T/before" "$Q/new/$mixed" &&
+	pass "second flush: 451 again, file unchanged, nothing resent" || fail "second flush" "rc=$rc"
+rm -f "$Q/new/$mixed"
+expect_exit "flush of an empty queue: exit 0" 0 $NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P
+
+# --- a malformed queue file goes to failed/ ---
+printf 'Subject: no envelope\r\n\r\nx\r\n' >"$Q/new/123.bad"
+$NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && [ ! -e "$Q/new/123.bad" ] && grep -q malformed "$Q/failed/123.bad.reply" && pass "malformed queue file: moved to failed/" ||
+	fail "malformed queue file" "rc=$rc"
+
+# --- the flush lock ---
+echo x | $NT mail-send --queue "$Q" -f me@example.com -s locked to@example.org
+flock -o "$Q/.flush.lock" sleep 3 &
+lpid=$!
+cleanup "kill $lpid"
+sleep 0.3
+$NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q 'another flush' "$T/err" && [ "$(ls "$Q/new" | wc -l)" = 1 ] && pass "a second flush at once is refused" ||
+	fail "flush lock" "rc=$rc $(cat "$T/err")"
+kill $lpid 2>/dev/null
+wait $lpid 2>/dev/null
+$NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P && [ -z "$(ls "$Q/new")" ] && pass "after the lock: flushed" || fail "flush after lock"
+
+# --- the server goes away mid-flush ---
+Q2=$T/queue2
+for i in $(seq 1 10); do
+	echo "m $i" | $NT mail-send --queue "$Q2" -f me@example.com -s "away$i" "to$i@example.org"
+done
+start_smtpd PD "$T/dying" --die-after 4 || finish
+$NT mail-send --flush "$Q2" -S smtp://127.0.0.1:$PD --timeout 5 2>"$T/err"
+rc=$?
+[ $rc -eq 3 ] && [ "$(count "$T/dying")" = 4 ] && [ "$(ls "$Q2/new" | wc -l)" = 6 ] &&
+	pass "server gone after 4 accepted: exit 3, 4 delivered, 6 still queued" || fail "mid-flush" "rc=$rc $(count "$T/dying") $(cat "$T/err")"
+start_smtpd PN "$T/again" || finish
+$NT mail-send --flush "$Q2" -S smtp://127.0.0.1:$PN
+rc=$?
+all=$( (subjects "$T/dying"; subjects "$T/again") | sort)
+[ $rc -eq 0 ] && [ "$(count "$T/again")" = 6 ] && [ "$all" = "$(seq -f 'away%g' 1 10 | sort)" ] && [ -z "$(ls "$Q2/new")" ] &&
+	pass "next flush: the 6 left, none of the 4 accepted again, nothing lost" || fail "after mid-flush" "rc=$rc $(echo $all)"
+
+# --- a refused sender: the whole message goes to failed/ ---
+echo x | $NT mail-send --queue "$Q2" -f me@example.com -s refused reject-a@example.org reject-b@example.org
+$NT mail-send --flush "$Q2" -S smtp://127.0.0.1:$PN 2>/dev/null
+rc=$?
+[ $rc -eq 1 ] && [ -z "$(ls "$Q2/new")" ] && [ "$(grep -c 550 "$Q2"/failed/*.reply)" = 2 ] && [ "$(count "$T/again")" = 6 ] &&
+	pass "all recipients 5xx: message in failed/ with both replies" || fail "all 5xx" "rc=$rc"
+expect_exit "--flush with a recipient operand: exit 2" 2 $NT mail-send --flush "$Q2" to@example.org
+
+finish
