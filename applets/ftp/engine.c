@@ -406,9 +406,11 @@ static void quote_job(struct engine *e, struct slot *s, struct ftp_site *site, C
 {
 	ftp_prep(site, h, hdr, err);
 	s->url = ftp_url(site, "", 1);
-	char *c = xasprintf("%s %s", verb, path);
+	char *ap = ftp_qpath(site, path);
+	char *c = xasprintf("%s %s", verb, ap);
 	s->q = curl_slist_append(NULL, c);
 	free(c);
+	free(ap);
 	curl_easy_setopt(h, CURLOPT_URL, s->url);
 	curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(h, CURLOPT_QUOTE, s->q);

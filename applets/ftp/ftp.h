@@ -59,6 +59,7 @@ struct ftp_site {
 	struct ftp_hdr hdr;
 	char errbuf[CURL_ERROR_SIZE];
 	int feat_known, has_mlsd;
+	char *entry;               /* the login folder (PWD), once known */
 };
 
 /* 1 when arg names a remote place (URL or host:path), 0 for a local path. */
@@ -88,6 +89,9 @@ int ftp_has_mlsd(struct ftp_site *s);
 /* Parsed listing of dir (MLSD when offered, else LIST); "." and ".." dropped.
  * Returns the count (array in *out, caller frees) or -1 (message printed). */
 int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out);
+/* path made absolute against the login folder, for QUOTE commands: libcurl sends
+ * those before its own CWD, so a reused connection may stand anywhere. Caller frees. */
+char *ftp_qpath(struct ftp_site *s, const char *path);
 void ftp_die_curl(CURLcode rc, const char *what, const struct ftp_site *s) NT_NORETURN;
 
 /* Join a remote folder and a name ("" + n = n, "/" + n = "/n"). Caller frees. */

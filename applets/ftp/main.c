@@ -212,6 +212,9 @@ static int cmd_simple(const char *cmd)
 			s = remote(args[i], &path);
 			if (!path[0] || !strcmp(path, "/"))
 				opt_usage_error("%s: no folder name in '%s'", cmd, args[i]);
+			char *rel = path;
+			path = ftp_qpath(s, rel);
+			free(rel);
 			if (cmd[0] == 'm' && C.parents) {
 				/* MKD each prefix, ignoring failures, then check that the folder is there. */
 				const char *cmds[256];
@@ -253,6 +256,9 @@ static int cmd_simple(const char *cmd)
 				die(NT_EXIT_USAGE, "control character (CR, LF...) in '%s': refused", args[1]);
 			to = xstrdup(args[1]);
 		}
+		char *ap = ftp_qpath(s, path), *at = ftp_qpath(s, to);
+		free(path), free(to);
+		path = ap, to = at;
 		char *c1 = xasprintf("RNFR %s", path), *c2 = xasprintf("RNTO %s", to);
 		const char *cmds[] = {c1, c2};
 		rc = ftp_quote(s, cmds, 2);

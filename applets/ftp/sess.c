@@ -115,6 +115,7 @@ void ftp_sites_free(void)
 			free(s->password);
 		}
 		free(s->user);
+		free(s->entry);
 		free(s);
 	}
 	nsites = 0;
@@ -381,6 +382,22 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out
 	buf_free(&b);
 	*out = v;
 	return (int)n;
+}
+
+char *ftp_qpath(struct ftp_site *s, const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (!s->entry) {
+		char *ep;
+		CURLcode rc = ftp_entry_path(s, &ep);
+		if (rc != CURLE_OK)
+			ftp_die_curl(rc, s->host, s);
+		if (ep[0] != '/')
+			die(NT_EXIT_PROTO, "%s: the login folder '%.80s' is not an absolute path", s->host, ep);
+		s->entry = ep;
+	}
+	return ftp_join(s->entry, path);
 }
 
 char *ftp_join(const char *dir, const char *name)

@@ -337,14 +337,16 @@ static CURLcode make_remote_dirs(struct ftp_site *s, const char *root, struct no
 		n += ns->v[i].isdir;
 	const char **cmds = xcalloc(n + 1, sizeof *cmds);
 	size_t k = 0;
+	char *aroot = ftp_qpath(s, root);
 	if (root[0])
-		cmds[k++] = xasprintf("*MKD %s", root);
+		cmds[k++] = xasprintf("*MKD %s", aroot);
 	for (size_t i = 0; i < ns->n; i++)
 		if (ns->v[i].isdir) {
-			char *p = ftp_join(root, ns->v[i].rel);
+			char *p = ftp_join(aroot, ns->v[i].rel);
 			cmds[k++] = xasprintf("*MKD %s", p);
 			free(p);
 		}
+	free(aroot);
 	CURLcode rc = k ? ftp_quote(s, cmds, (int)k) : CURLE_OK;
 	for (size_t i = 0; i < k; i++)
 		free((char *)cmds[i]);
@@ -411,7 +413,9 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 		for (size_t i = rn.n; i-- > 0;) {
 			if (!rn.v[i].isdir || nodes_find(&ln, rn.v[i].rel))
 				continue;
-			char *p = ftp_join(rroot, rn.v[i].rel);
+			char *rp = ftp_join(rroot, rn.v[i].rel);
+			char *p = ftp_qpath(s, rp);
+			free(rp);
 			char *c = xasprintf("RMD %s", p);
 			const char *cmds[] = {c};
 			CURLcode x = ftp_quote(s, cmds, 1);
