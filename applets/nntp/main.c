@@ -87,6 +87,7 @@ static const struct opt_spec spec = {
 	"caps list group over hdr article head body stat post fetch read shell",
 };
 
+static void usage(const char *fmt, const char *a) __attribute__((noreturn));
 static void usage(const char *fmt, const char *a)
 {
 	opt_usage_error(fmt, a);
