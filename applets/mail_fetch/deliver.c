@@ -12,6 +12,7 @@
  * records "append of LEN bytes at OFFSET with hash H", then the spool is appended and the
  * mbox fsynced. dest_recover verifies such an append by its hash, or cuts a partial one.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -386,6 +387,22 @@ int dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
 	return 0;
 }
 
+/* A dotlock whose writer (pid inside) is gone: a crash left it. */
+static int lock_is_dead(const char *lock)
+{
+	char b[32] = "";
+	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t r = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (r <= 0)
+		return 0;
+	b[r] = 0;
+	long pid = strtol(b, NULL, 10);
+	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
 /* --- mbox locking: a dotlock (FILE.lock) and an fcntl write lock --- */
 static int mbox_lock(const char *path, int fd, char *err, size_t errlen)
 {
@@ -407,7 +424,7 @@ static int mbox_lock(const char *path, int fd, char *err, size_t errlen)
 			return -1;
 		}
 		struct stat st;
-		if (stat(lock, &st) == 0 && time(NULL) - st.st_mtime > 300) {
+		if (stat(lock, &st) == 0 && (time(NULL) - st.st_mtime > 300 || lock_is_dead(lock))) {
 			warn("removing a stale lock %s", lock);
 			unlink(lock);
 			continue;
@@ -710,6 +727,33 @@ int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *er
 	return (int)nk;
 }
 
+/* tmp/ files that a killed mail-fetch of this host left: their writer is gone. */
+static void clean_tmp(struct dest *d)
+{
+	char *p = xasprintf("%s/tmp", d->path);
+	DIR *dir = opendir(p);
+	if (!dir) {
+		free(p);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(dir))) {
+		long long sec;
+		long usec, pid;
+		unsigned long q;
+		int n = 0;
+		if (sscanf(e->d_name, "%lld.M%ldP%ldQ%lu.%n", &sec, &usec, &pid, &q, &n) != 4 || !n)
+			continue;
+		if (strcmp(e->d_name + n, d->host) || pid <= 0 || pid == getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		unlinkat(dirfd(dir), e->d_name, 0);
+	}
+	closedir(dir);
+	free(p);
+}
+
 int dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen)
 {
 	int changed = 0;
@@ -738,6 +782,8 @@ int dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen)
 		}
 		changed = 1;
 	}
+	if (d->kind == DEST_MAILDIR)
+		clean_tmp(d);
 	if (st->mbox_pending && d->kind == DEST_MBOX) {
 		int fd = open(d->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0) {

@@ -478,7 +478,7 @@ static void send_body_batch(struct mf *m)
 		return;
 	size_t b0 = next_cand, b1 = b0;
 	uint64_t bytes = 0;
-	while (b1 < ncand && b1 - b0 < MF_BATCH_MSGS && (b1 == b0 || bytes + cand_size[b1] <= MF_BATCH_BYTES))
+	while (b1 < ncand && b1 - b0 < m->batch_msgs && (b1 == b0 || bytes + cand_size[b1] <= MF_BATCH_BYTES))
 		bytes += cand_size[b1++];
 	char *set = xmalloc(SET_MAX);
 	size_t k = imap_uid_set(set, SET_MAX, cand + b0, b1 - b0);

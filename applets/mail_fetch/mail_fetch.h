@@ -39,6 +39,7 @@ struct mf {
 	long long limit, max_size;
 	const char *exec;
 	int timeout_ms;
+	size_t batch_msgs;        /* MF_BATCH_MSGS; NETTOOL_MAIL_BATCH (tests) makes it smaller */
 	struct xfer_opts x;
 	/* session */
 	CURL *h;

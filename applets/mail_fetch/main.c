@@ -307,6 +307,11 @@ int mail_fetch_main(int argc, char **argv)
 	char **boxes = NULL;
 	int nboxes = 0;
 	m->timeout_ms = 60000;
+	m->batch_msgs = MF_BATCH_MSGS;
+	if (getenv("NETTOOL_MAIL_BATCH"))
+		m->batch_msgs = (size_t)strtoul(getenv("NETTOOL_MAIL_BATCH"), NULL, 10);
+	if (!m->batch_msgs)
+		m->batch_msgs = MF_BATCH_MSGS;
 	m->x.timeout_ms = 60000;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {

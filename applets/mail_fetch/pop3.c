@@ -333,7 +333,7 @@ static void fetch(struct mf *m)
 	while (b0 < nc) {
 		size_t b1 = b0;
 		uint64_t bytes = 0;
-		while (b1 < nc && b1 - b0 < MF_BATCH_MSGS && (b1 == b0 || bytes + P.size[cand[b1]] <= MF_BATCH_BYTES))
+		while (b1 < nc && b1 - b0 < m->batch_msgs && (b1 == b0 || bytes + P.size[cand[b1]] <= MF_BATCH_BYTES))
 			bytes += P.size[cand[b1++]];
 		if (m->cap_pipelining) {
 			if (sent_to < b1) {
@@ -347,7 +347,7 @@ static void fetch(struct mf *m)
 			/* Keep the server busy while we sync: the next batch's requests. */
 			size_t n1 = b1, nb = b1;
 			uint64_t nbytes = 0;
-			while (nb < nc && nb - n1 < MF_BATCH_MSGS && (nb == n1 || nbytes + P.size[cand[nb]] <= MF_BATCH_BYTES))
+			while (nb < nc && nb - n1 < m->batch_msgs && (nb == n1 || nbytes + P.size[cand[nb]] <= MF_BATCH_BYTES))
 				nbytes += P.size[cand[nb++]];
 			if (!m->del && nb > sent_to) {
 				for (size_t i = sent_to; i < nb; i++)
