@@ -1,0 +1,25 @@
+/* fuzz_ftp_reply.c - libFuzzer harness for the ftp reply assembler and the FEAT scan. */
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "ftp/parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data;
+	size_t left = size, adv;
+	struct ftp_reply r;
+	memset(&r, 0, sizeof r);
+	while (left) {
+		size_t l = ftp_next_line(p, left, &adv);
+		if (ftp_reply_feed(&r, p, l) == 1 && (r.code < 100 || r.code > 599))
+			__builtin_trap();
+		if (strnlen(r.text, sizeof r.text) >= sizeof r.text)
+			__builtin_trap();
+		p += adv;
+		left -= adv;
+	}
+	ftp_feat_has(p - size + left, size, "MLST");
+	return 0;
+}

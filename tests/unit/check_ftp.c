@@ -1,0 +1,172 @@
+/* check_ftp.c - the ftp applet's parsers: MLSD facts, LIST lines (Unix, DOS),
+ * multi-line replies, FEAT; malformed input and hostile names. */
+#include <check.h>
+#include <string.h>
+
+#include "../../applets/ftp/parse.h"
+#include "file.h"
+
+static const time_t NOW = 1795700000; /* 2026-11-26 */
+
+START_TEST(mlsd_file)
+{
+	struct ftp_entry e;
+	const char *l = "type=file;size=1234;modify=20220304050607;perm=adfrw; p.txt";
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_FILE);
+	ck_assert_int_eq(e.size, 1234);
+	ck_assert_int_eq(e.mtime, 1646370367);
+	ck_assert_str_eq(e.perm, "adfrw");
+	ck_assert_str_eq(e.name, "p.txt");
+	l = "Type=dir;Modify=20220304050607.123;UNIX.mode=0755; with space";
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_DIR);
+	ck_assert_int_eq(e.size, -1);
+	ck_assert_str_eq(e.name, "with space");
+	l = "type=cdir; .";
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_CDIR);
+	l = "type=OS.unix=symlink;size=3; link";
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_LINK);
+}
+END_TEST
+
+START_TEST(mlsd_bad)
+{
+	struct ftp_entry e;
+	const char *bad[] = {"", "type=file", "type=file;size=12x; n", "type=file;modify=2022; n",
+			     "type=file;modify=20221304050607; n", "nofacts; n", "type=file;size=99999999999999999999; n",
+			     "type=file; "};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(ftp_parse_mlsd(bad[i], strlen(bad[i]), &e) == -1, "accepted '%s'", bad[i]);
+}
+END_TEST
+
+START_TEST(list_unix)
+{
+	struct ftp_entry e;
+	const char *l = "-rw-r--r--    1 0        0               4 Jan 02  2020 old.txt";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_FILE);
+	ck_assert_int_eq(e.size, 4);
+	ck_assert_int_eq(e.mtime, 1577923200);
+	ck_assert_int_eq(e.mtime_prec, 86400);
+	ck_assert_str_eq(e.perm, "rw-r--r--");
+	ck_assert_str_eq(e.name, "old.txt");
+	l = "drwxr-xr-x    2 ftp      ftp          4096 Nov 26 13:33 my dir ";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_DIR);
+	ck_assert_str_eq(e.name, "my dir ");
+	ck_assert_int_eq(e.mtime_prec, 60);
+	ck_assert_int_eq(e.mtime, 1795700000 - 1795700000 % 86400 + 13 * 3600 + 33 * 60);
+	/* A date ahead of now is last year's. */
+	l = "-rw-r--r--    1 0        0               4 Dec 30 10:00 f";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_int_lt(e.mtime, NOW);
+	l = "lrwxrwxrwx    1 0        0               9 Nov 26 13:33 link -> ../target";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_LINK);
+	ck_assert_str_eq(e.name, "link");
+	/* No group column. */
+	l = "-rw-r--r--   1 user      1234 Nov 26  2025 nogroup";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_int_eq(e.size, 1234);
+	ck_assert_str_eq(e.name, "nogroup");
+	l = "total 12";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 1);
+}
+END_TEST
+
+START_TEST(list_dos)
+{
+	struct ftp_entry e;
+	const char *l = "11-26-26  01:33PM       <DIR>          Program Files";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_DIR);
+	ck_assert_str_eq(e.name, "Program Files");
+	ck_assert_int_eq(e.mtime, 1795700000 - 1795700000 % 86400 + 13 * 3600 + 33 * 60);
+	l = "01-02-2020  12:05AM                 1234 a.txt";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_FILE);
+	ck_assert_int_eq(e.size, 1234);
+	ck_assert_int_eq(e.mtime, 1577923200 + 5 * 60);
+}
+END_TEST
+
+START_TEST(list_bad_and_hostile)
+{
+	struct ftp_entry e;
+	const char *bad[] = {"garbage", "-rw-r--r-- 1 0 0 4 Foo 02 2020 x", "-rw-r--r-- 1 0 0 4 Jan 32 2020 x",
+			     "-rw-r--r-- 1 0 0 4 Jan 02 25:00 x", "-rw-r--r-- 1 0 0 4 Jan 02 2020", "13-45-26  01:33PM  <DIR> x",
+			     "11-26-26  13:33PM   1 x", "?rw-r--r-- 1 0 0 x Jan 02 2020 n"};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(ftp_parse_list(bad[i], strlen(bad[i]), NOW, &e) == -1, "accepted '%s'", bad[i]);
+	/* Names a server may send are returned as they are; the safe-name check refuses them. */
+	char err[256];
+	const char *l = "-rw-r--r--    1 0        0               5 Nov 26 13:39 ../escape";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_str_eq(e.name, "../escape");
+	ck_assert_int_eq(file_safe_name(e.name, e.namelen, err, sizeof err), -1);
+	const char nul[] = "type=file;size=1; a\0b";
+	ck_assert_int_eq(ftp_parse_mlsd(nul, sizeof nul - 1, &e), 0);
+	ck_assert_uint_eq(e.namelen, 3);
+	ck_assert_int_eq(file_safe_name(e.name, e.namelen, err, sizeof err), -1);
+	/* A name longer than FTP_NAME_MAX is refused, not cut. */
+	char big[FTP_NAME_MAX + 64];
+	memset(big, 'a', sizeof big);
+	memcpy(big, "type=file; ", 11);
+	ck_assert_int_eq(ftp_parse_mlsd(big, sizeof big, &e), -1);
+}
+END_TEST
+
+START_TEST(replies)
+{
+	struct ftp_reply r = {0};
+	ck_assert_int_eq(ftp_reply_feed(&r, "220 hello", 9), 1);
+	ck_assert_int_eq(r.code, 220);
+	ck_assert_str_eq(r.text, "hello");
+	ck_assert_int_eq(ftp_reply_feed(&r, "211-Features:", 13), 0);
+	ck_assert_int_eq(ftp_reply_feed(&r, " MDTM", 5), 0);
+	ck_assert_int_eq(ftp_reply_feed(&r, "220 not the end", 15), 0);
+	ck_assert_int_eq(ftp_reply_feed(&r, "211 End", 7), 1);
+	ck_assert_int_eq(r.code, 211);
+	ck_assert_int_eq(r.lines, 4);
+	ck_assert_int_eq(ftp_reply_feed(&r, "hello", 5), -1);
+	ck_assert_int_eq(ftp_reply_feed(&r, "600 x", 5), -1);
+	ck_assert_int_eq(ftp_reply_feed(&r, "55", 2), -1);
+	ck_assert_int_eq(ftp_reply_feed(&r, "550 bad\x1b[31m", 12), 1);
+	ck_assert_str_eq(r.text, "bad");
+}
+END_TEST
+
+START_TEST(feat)
+{
+	const char *t = "220 (vsFTPd 3.0.3)\r\n211-Features:\r\n EPRT\r\n MDTM\r\n MLST type*;size*;\r\n211 End\r\n";
+	ck_assert_int_eq(ftp_feat_has(t, strlen(t), "MLST"), 1);
+	ck_assert_int_eq(ftp_feat_has(t, strlen(t), "MDTM"), 1);
+	ck_assert_int_eq(ftp_feat_has(t, strlen(t), "MLS"), 0);
+	ck_assert_int_eq(ftp_feat_has(t, strlen(t), "UTF8"), 0);
+	ck_assert_int_eq(ftp_feat_has(t, 30, "MLST"), 0);
+	size_t adv;
+	ck_assert_uint_eq(ftp_next_line("ab\r\ncd", 6, &adv), 2);
+	ck_assert_uint_eq(adv, 4);
+	ck_assert_uint_eq(ftp_next_line("cd", 2, &adv), 2);
+	ck_assert_uint_eq(adv, 2);
+}
+END_TEST
+
+Suite *suite_ftp(void)
+{
+	Suite *s = suite_create("ftp");
+	TCase *t = tcase_create("parsers");
+	tcase_add_test(t, mlsd_file);
+	tcase_add_test(t, mlsd_bad);
+	tcase_add_test(t, list_unix);
+	tcase_add_test(t, list_dos);
+	tcase_add_test(t, list_bad_and_hostile);
+	tcase_add_test(t, replies);
+	tcase_add_test(t, feat);
+	suite_add_tcase(s, t);
+	return s;
+}
