@@ -1,0 +1,104 @@
+#!/bin/bash
+# stamp.sh - tcp-serve and udp-serve side by side with the servers a user would pick
+# instead: Python's socketserver (ThreadingTCPServer / ThreadingUDPServer versions of
+# the textbook's servers), socat TCP-LISTEN,fork and ncat -k driving a small stamp
+# program. Load from bench/stampload.c on loopback, interleaved: nettool, then the peer.
+# Prints "bench NAME nettool=X peer=Y ratio=Z" (ratio > 1: nettool is better).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${NETTOOL:?}" "${BENCHBIN:?set BENCHBIN to the built bench programs}"
+LOAD=$BENCHBIN/stampload
+FILTER=$BENCHBIN/stampfilter
+SECS=${STAMP_SECS:-3}
+PY=/usr/bin/python3
+T=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+start() { # command...; sets SP (port must be $P)
+	"$@" >/dev/null 2>&1 &
+	SP=$!
+	pids+=("$SP")
+}
+stop() { kill "$1" 2>/dev/null; sleep 0.1; kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+val() { sed -n "s/.*\\b$1=\\([-0-9.]*\\).*/\\1/p"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 <= 0) print "inf"; else printf "%.2f", a / b }'; }
+line() { echo "bench $1 nettool=$2 peer=$3 ratio=$(ratio "$2" "$3")${4:+ $4}"; }
+
+persist() { # name conns server-cmd...
+	local name=$1 n=$2 out
+	shift 2
+	P=$(port)
+	start "${@//@P@/$P}"
+	waitport "$P" || { echo "$name: server did not start" >&2; echo "rps=0"; return; }
+	out=$("$LOAD" persist 127.0.0.1 "$P" "$n" "$SECS")
+	stop "$SP"
+	echo "$out"
+}
+
+for n in 100 1000; do
+	a=$(persist nettool "$n" "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p @P@)
+	b=$(persist python "$n" $PY "$here/peers/py_threading_stamp.py" @P@)
+	echo "# persistent $n: nettool $a" >&2
+	echo "# persistent $n: python  $b" >&2
+	line "persist${n}_vs_python_threading_rps" "$(echo "$a" | val rps)" "$(echo "$b" | val rps)" \
+		"nettool_p99_us=$(echo "$a" | val p99_us) nettool_unanswered=$(echo "$a" | val unanswered) peer_unanswered=$(echo "$b" | val unanswered)"
+done
+
+if command -v socat >/dev/null; then
+	a=$(persist nettool 100 "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p @P@)
+	b=$(persist socat 100 socat TCP-LISTEN:@P@,bind=127.0.0.1,fork,reuseaddr,backlog=1024 EXEC:"$FILTER")
+	echo "# socat fork 100: $b" >&2
+	line persist100_vs_socat_fork_rps "$(echo "$a" | val rps)" "$(echo "$b" | val rps)" \
+		"peer_unanswered=$(echo "$b" | val unanswered)"
+else
+	echo "bench persist100_vs_socat_fork: socat not installed"
+fi
+if command -v ncat >/dev/null; then
+	a=$(persist nettool 100 "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p @P@)
+	b=$(persist ncat 100 ncat -k -l 127.0.0.1 @P@ -e "$FILTER")
+	echo "# ncat -k 100: $b" >&2
+	line persist100_vs_ncat_k_rps "$(echo "$a" | val rps)" "$(echo "$b" | val rps)" \
+		"peer_unanswered=$(echo "$b" | val unanswered)"
+else
+	echo "bench persist100_vs_ncat: ncat not installed"
+fi
+
+# Connect per request, 50 concurrent clients: --line against socketserver's StreamRequestHandler.
+conn() {
+	P=$(port)
+	start "${@//@P@/$P}"
+	waitport "$P"
+	"$LOAD" connect 127.0.0.1 "$P" 50 "$SECS"
+	stop "$SP"
+}
+a=$(conn "$NETTOOL" tcp-serve -q --line -l 127.0.0.1 -p @P@)
+b=$(conn $PY "$here/peers/py_threading_line.py" @P@)
+echo "# connect-per-request: nettool $a / python $b" >&2
+line connect50_line_vs_python_threading_rps "$(echo "$a" | val rps)" "$(echo "$b" | val rps)"
+
+# UDP with 64 datagrams in flight.
+udp() {
+	P=$(port)
+	start "${@//@P@/$P}"
+	sleep 0.3
+	"$LOAD" udp 127.0.0.1 "$P" 64 "$SECS"
+	stop "$SP"
+}
+a=$(udp "$NETTOOL" udp-serve -q -l 127.0.0.1 -p @P@)
+b=$(udp $PY "$here/peers/py_threading_udp.py" @P@)
+echo "# udp: nettool $a / python $b" >&2
+line udp64_vs_python_threading_rps "$(echo "$a" | val rps)" "$(echo "$b" | val rps)" \
+	"nettool_lost=$(echo "$a" | val lost) peer_lost=$(echo "$b" | val lost)"
+
+# 10,000 idle connections: RSS, every one answered afterwards, a fresh client's latency.
+P=$(port)
+start "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p "$P"
+waitport "$P"
+a=$("$LOAD" idle 127.0.0.1 "$P" 10000 "$SP")
+stop "$SP"
+echo "# idle 10000: $a" >&2
+echo "bench idle10000 nettool_rss_kib=$(echo "$a" | val rss_kib) anon_kib=$(echo "$a" | val anon_kib) answered=$(echo "$a" | val answered)/10000 fresh_ms=$(echo "$a" | val fresh_ms) (targets: RSS < 8192 KiB, all answered, fresh < 100 ms; RSS counts the shared-library pages mapped at start, anon is the server's own memory)"

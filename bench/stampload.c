@@ -1,0 +1,365 @@
+/* stampload.c - load generator for bench/stamp.sh: drives any timestamp server.
+ *
+ *   stampload persist HOST PORT CONNS SECS   CONNS connections, each sending a 32-byte
+ *                                            line and waiting for its reply, again and again
+ *   stampload connect HOST PORT CONC SECS    CONC clients, a new connection per request
+ *   stampload udp HOST PORT OUTSTANDING SECS datagrams kept in flight
+ *   stampload idle HOST PORT N PID           hold N idle connections, print the server's
+ *                                            RSS, then every one sends a line; a fresh
+ *                                            client's latency
+ *
+ * Output: one line of key=value pairs (rps, p50_us, p99_us, unanswered, lost, ...).
+ * Single-threaded, epoll, bounded by SECS. Not part of nettool: a measuring tool.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct sockaddr_in6 dst;
+static socklen_t dstlen;
+
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void resolve(const char *host, int port)
+{
+	memset(&dst, 0, sizeof dst);
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&dst;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((unsigned short)port);
+		dstlen = sizeof *s4;
+	} else if (inet_pton(AF_INET6, host, &dst.sin6_addr) == 1) {
+		dst.sin6_family = AF_INET6;
+		dst.sin6_port = htons((unsigned short)port);
+		dstlen = sizeof dst;
+	} else {
+		fprintf(stderr, "stampload: numeric address expected: %s\n", host);
+		exit(2);
+	}
+}
+
+static int tcp_connect(int nonblock)
+{
+	int fd = socket(dst.sin6_family, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0) {
+		perror("socket");
+		exit(1);
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(fd, (struct sockaddr *)&dst, dstlen) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Latency samples: a reservoir, enough for percentiles. */
+#define SAMPLES 200000
+static long long samples[SAMPLES];
+static long long nsamples;
+static void sample(long long us)
+{
+	if (nsamples < SAMPLES)
+		samples[nsamples] = us;
+	else {
+		long long j = rand() % (nsamples + 1);
+		if (j < SAMPLES)
+			samples[j] = us;
+	}
+	nsamples++;
+}
+
+static void percentiles(long long *p50, long long *p99)
+{
+	long long n = nsamples < SAMPLES ? nsamples : SAMPLES;
+	if (!n) {
+		*p50 = *p99 = -1;
+		return;
+	}
+	qsort(samples, (size_t)n, sizeof samples[0], cmp_ll);
+	*p50 = samples[n / 2];
+	*p99 = samples[n * 99 / 100];
+}
+
+static const char LINE[] = "0123456789abcdef0123456789abcde\n"; /* 32 bytes */
+
+struct conn {
+	int fd;
+	long long sent_at;
+	long long replies;
+	size_t got;     /* bytes of the current reply */
+	int connected;
+};
+
+/* persist: CONNS connections, one line in flight on each. */
+static int persist(int nconn, double secs)
+{
+	struct conn *c = calloc((size_t)nconn, sizeof *c);
+	int ep = epoll_create1(0);
+	for (int i = 0; i < nconn; i++) {
+		c[i].fd = tcp_connect(0);
+		if (c[i].fd < 0) {
+			fprintf(stderr, "stampload: connect %d: %s\n", i, strerror(errno));
+			return 1;
+		}
+		fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (unsigned)i};
+		epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
+	}
+	long long start = now_us(), end = start + (long long)(secs * 1e6), total = 0;
+	for (int i = 0; i < nconn; i++) {
+		c[i].sent_at = now_us();
+		if (write(c[i].fd, LINE, 32) != 32)
+			return 1;
+	}
+	struct epoll_event evs[512];
+	char buf[4096];
+	while (now_us() < end) {
+		int n = epoll_wait(ep, evs, 512, 100);
+		for (int k = 0; k < n; k++) {
+			struct conn *x = &c[evs[k].data.u32];
+			ssize_t r = read(x->fd, buf, sizeof buf);
+			if (r <= 0)
+				continue;
+			if (!memchr(buf, '\n', (size_t)r))
+				continue; /* the reply is not complete yet */
+			long long t = now_us();
+			sample(t - x->sent_at);
+			x->replies++;
+			total++;
+			x->sent_at = t;
+			if (write(x->fd, LINE, 32) != 32)
+				continue;
+		}
+	}
+	double el = (double)(now_us() - start) / 1e6;
+	int unanswered = 0;
+	for (int i = 0; i < nconn; i++) {
+		if (!c[i].replies)
+			unanswered++;
+		close(c[i].fd);
+	}
+	long long p50, p99;
+	percentiles(&p50, &p99);
+	printf("rps=%.0f p50_us=%lld p99_us=%lld unanswered=%d conns=%d\n", (double)total / el, p50, p99, unanswered,
+	       nconn);
+	return 0;
+}
+
+/* connect: CONC clients, each doing connect, send a line, read to the newline/EOF, close. */
+static int connect_mode(int conc, double secs)
+{
+	struct conn *c = calloc((size_t)conc, sizeof *c);
+	int ep = epoll_create1(0);
+	long long start = now_us(), end = start + (long long)(secs * 1e6), total = 0, failed = 0;
+	for (int i = 0; i < conc; i++) {
+		c[i].fd = tcp_connect(1);
+		c[i].sent_at = now_us();
+		struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.u32 = (unsigned)i};
+		epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
+	}
+	struct epoll_event evs[512];
+	char buf[4096];
+	while (now_us() < end) {
+		int n = epoll_wait(ep, evs, 512, 100);
+		for (int k = 0; k < n; k++) {
+			unsigned i = evs[k].data.u32;
+			struct conn *x = &c[i];
+			int done = 0;
+			if (!x->connected && (evs[k].events & EPOLLOUT)) {
+				if (write(x->fd, LINE, 32) != 32) {
+					failed++;
+					done = 1;
+				} else {
+					x->connected = 1;
+					struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+					epoll_ctl(ep, EPOLL_CTL_MOD, x->fd, &ev);
+				}
+			} else if (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+				ssize_t r = read(x->fd, buf, sizeof buf);
+				if (r > 0 && memchr(buf, '\n', (size_t)r)) {
+					sample(now_us() - x->sent_at);
+					total++;
+					done = 1;
+				} else if (r <= 0 && !(r < 0 && errno == EAGAIN)) {
+					failed++;
+					done = 1;
+				}
+			}
+			if (done) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, x->fd, NULL);
+				close(x->fd);
+				x->fd = tcp_connect(1);
+				x->connected = 0;
+				x->sent_at = now_us();
+				struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.u32 = i};
+				epoll_ctl(ep, EPOLL_CTL_ADD, x->fd, &ev);
+			}
+		}
+	}
+	double el = (double)(now_us() - start) / 1e6;
+	long long p50, p99;
+	percentiles(&p50, &p99);
+	printf("rps=%.0f p50_us=%lld p99_us=%lld failed=%lld\n", (double)total / el, p50, p99, failed);
+	return 0;
+}
+
+/* udp: keep OUTSTANDING datagrams in flight; a datagram not answered within 200 ms is lost. */
+static int udp_mode(int outstanding, double secs)
+{
+	int fd = socket(dst.sin6_family, SOCK_DGRAM, 0);
+	if (connect(fd, (struct sockaddr *)&dst, dstlen) < 0) {
+		perror("connect");
+		return 1;
+	}
+	int big = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	long long start = now_us(), end = start + (long long)(secs * 1e6), sent = 0, got = 0;
+	char buf[2048];
+	for (int i = 0; i < outstanding; i++)
+		if (send(fd, LINE, 31, 0) == 31)
+			sent++;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (now_us() < end) {
+		if (poll(&p, 1, 200) <= 0) {
+			/* Nothing for 200 ms: the in-flight ones are lost; refill the window. */
+			long long inflight = sent - got;
+			for (long long i = inflight; i < outstanding; i++)
+				if (send(fd, LINE, 31, 0) == 31)
+					sent++;
+			continue;
+		}
+		while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+			got++;
+			if (send(fd, LINE, 31, 0) == 31)
+				sent++;
+		}
+	}
+	/* Drain the last replies. */
+	long long drain_end = now_us() + 300000;
+	while (now_us() < drain_end) {
+		if (poll(&p, 1, 50) > 0)
+			while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+				got++;
+	}
+	double el = (double)(now_us() - start) / 1e6;
+	printf("rps=%.0f sent=%lld lost=%lld\n", (double)got / el, sent, sent - got);
+	return 0;
+}
+
+/* A field of /proc/PID/status in KiB ("VmRSS", "RssAnon"). */
+static long status_kib(int pid, const char *field)
+{
+	char path[64], line[256], fmt[64];
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	snprintf(fmt, sizeof fmt, "%s: %%ld", field);
+	FILE *f = fopen(path, "r");
+	long kib = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, fmt, &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* idle: N connections held, then each sends a line; plus a fresh client. */
+static int idle_mode(int n, int pid)
+{
+	int *fds = calloc((size_t)n, sizeof *fds);
+	for (int i = 0; i < n; i++) {
+		fds[i] = tcp_connect(0);
+		if (fds[i] < 0) {
+			fprintf(stderr, "stampload: connect %d: %s\n", i, strerror(errno));
+			return 1;
+		}
+	}
+	usleep(500000);
+	long rss = status_kib(pid, "VmRSS"), anon = status_kib(pid, "RssAnon");
+	/* A fresh client while N are held. */
+	long long t0 = now_us();
+	int f = tcp_connect(0);
+	char buf[256];
+	long long fresh = -1;
+	if (f >= 0 && write(f, LINE, 32) == 32) {
+		struct pollfd p = {.fd = f, .events = POLLIN};
+		if (poll(&p, 1, 5000) > 0 && read(f, buf, sizeof buf) > 0)
+			fresh = now_us() - t0;
+		close(f);
+	}
+	int ep = epoll_create1(0);
+	for (int i = 0; i < n; i++) {
+		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (unsigned)i};
+		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+		if (write(fds[i], LINE, 32) != 32)
+			fprintf(stderr, "stampload: write %d failed\n", i);
+	}
+	int answered = 0;
+	char *seen = calloc((size_t)n, 1);
+	long long end = now_us() + 10000000;
+	struct epoll_event evs[512];
+	while (answered < n && now_us() < end) {
+		int k = epoll_wait(ep, evs, 512, 100);
+		for (int j = 0; j < k; j++) {
+			unsigned i = evs[j].data.u32;
+			if (read(fds[i], buf, sizeof buf) > 0 && !seen[i]) {
+				seen[i] = 1;
+				answered++;
+			}
+		}
+	}
+	printf("rss_kib=%ld anon_kib=%ld answered=%d of=%d fresh_ms=%.1f\n", rss, anon, answered, n, fresh < 0 ? -1.0 : fresh / 1000.0);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 6) {
+		fprintf(stderr, "usage: stampload persist|connect|udp|idle HOST PORT N SECS|PID\n");
+		return 2;
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	resolve(argv[2], atoi(argv[3]));
+	int n = atoi(argv[4]);
+	if (!strcmp(argv[1], "persist"))
+		return persist(n, atof(argv[5]));
+	if (!strcmp(argv[1], "connect"))
+		return connect_mode(n, atof(argv[5]));
+	if (!strcmp(argv[1], "udp"))
+		return udp_mode(n, atof(argv[5]));
+	if (!strcmp(argv[1], "idle"))
+		return idle_mode(n, atoi(argv[5]));
+	fprintf(stderr, "stampload: unknown mode %s\n", argv[1]);
+	return 2;
+}
