@@ -101,6 +101,12 @@ $NT nntp -s "127.0.0.1:$INN_READ" --cacert "$CA" --compress -q fetch test.tls -O
 	pass "--compress over TLS: pipelined fetch of 32, byte-exact" || fail "compress fetch" "$(ls "$T/zf" | wc -l)"
 
 # --- IPv6 ---
-testing "-6 to ::1 refused cleanly when nothing listens (exit 3)" \
+if [ -n "$INN_READ6" ]; then
+	testing "-6 to [::1]: group" "\$NT nntp -6 -s '[::1]:$INN_READ6' --no-tls group test.tls" "test.tls 32 1 32\n" "" ""
+	testing "nntp://[::1]: hdr" "\$NT nntp -s 'nntp://[::1]:$INN_READ6' --cacert $CA hdr subject test.tls 3" "3 tls article 3\n" "" ""
+else
+	skip "IPv6" "this machine has no ::1"
+fi
+testing "-6 to a port where nothing listens on ::1: exit 3" \
 	"\$NT nntp -6 -s '[::1]:$INN_READ' --no-tls group test.tls; echo \$?" "3\n" "" ""
 finish
