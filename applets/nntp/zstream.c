@@ -23,7 +23,7 @@ struct zctx {
 	int timeout_ms;
 	z_stream in, out;
 	unsigned char ibuf[65536];
-	size_t ilen;          /* bytes in ibuf not yet given to inflate (from in.next_in) */
+	int more_out;         /* the last inflate filled the caller's buffer */
 	int ieof;
 };
 
@@ -31,11 +31,13 @@ static ssize_t z_read(void *ctx, void *p, size_t n)
 {
 	struct zctx *z = ctx;
 	for (;;) {
-		if (z->in.avail_in) {
+		if (z->in.avail_in || z->more_out) {
 			z->in.next_out = p;
 			z->in.avail_out = (uInt)(n > 0x10000000 ? 0x10000000 : n);
 			int r = inflate(&z->in, Z_SYNC_FLUSH);
 			size_t got = (size_t)((unsigned char *)z->in.next_out - (unsigned char *)p);
+			/* A full output buffer may leave more inside zlib for the next call. */
+			z->more_out = z->in.avail_out == 0;
 			if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) {
 				errno = EPROTO;
 				return -1;
@@ -44,20 +46,11 @@ static ssize_t z_read(void *ctx, void *p, size_t n)
 				return (ssize_t)got;
 			if (r == Z_STREAM_END)
 				return 0;
-			if (z->in.avail_in && r != Z_BUF_ERROR)
-				continue;
-		} else if (z->in.avail_out == 0 && z->in.total_in) {
-			/* The last call filled the caller's buffer: inflate may hold more. */
-			z->in.next_out = p;
-			z->in.avail_out = (uInt)(n > 0x10000000 ? 0x10000000 : n);
-			int r = inflate(&z->in, Z_SYNC_FLUSH);
-			size_t got = (size_t)((unsigned char *)z->in.next_out - (unsigned char *)p);
-			if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) {
+			if (z->in.avail_in) {
+				/* Input left but no progress: a corrupt stream. */
 				errno = EPROTO;
 				return -1;
 			}
-			if (got)
-				return (ssize_t)got;
 		}
 		if (z->ieof)
 			return 0;

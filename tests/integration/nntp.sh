@@ -89,7 +89,9 @@ grep -qx 'Subject: subject 3' "$T/head" && ! grep -q 'body of' "$T/head" &&
 	pass "head: headers only" || fail "head" "$(cat "$T/head")"
 $NN article '<big@nettool.test>' >"$T/big" && sed '1,/^$/d' "$T/big" | cmp -s - <(sed '1,/^$/d' "$A/a000007") &&
 	pass "article over 1 MiB: body byte-exact" || fail "big article" "$(wc -c <"$T/big")"
-$NN -o "$T/out/one.txt" body test.read 2 2>"$T/err"; mkdir -p "$T/out"
+$NN --compress article '<big@nettool.test>' | cmp -s - "$T/big" && pass "article over 1 MiB with --compress: same bytes" ||
+	fail "big article compressed"
+mkdir -p "$T/out"
 $NN -o "$T/out/one.txt" body test.read 2 && [ "$(cat "$T/out/one.txt")" = "body of article 2" ] &&
 	pass "body -o FILE" || fail "body -o" "$(cat "$T/err")"
 expect_exit "article number that does not exist: exit 1" 1 $NN article test.read 99

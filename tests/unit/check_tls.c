@@ -47,7 +47,7 @@ START_TEST(timeout)
 {
 	int sv[2];
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	struct tls_opts o = {.insecure = 1};
+	struct tls_opts o = {0};
 	char err[256] = "";
 	struct stream *s = tls_client(sv[0], "127.0.0.1", &o, 1024, 200, err, sizeof err);
 	ck_assert_ptr_null(s);
