@@ -94,9 +94,9 @@ docs-check: $(BUILD)/nettool
 	NETTOOL=$(CURDIR)/$(BUILD)/nettool tests/docs/consistency.sh
 
 # One summary line at the end: "N passed, N failed, N skipped".
-check: $(BUILD)/nettool $(BUILD)/check_all $(BENCH_SRCS:%.c=$(BUILD)/%)
+check: $(BUILD)/nettool $(BUILD)/check_all
 	@scripts/deps.sh test
-	@NETTOOL=$(CURDIR)/$(BUILD)/nettool UNIT=$(CURDIR)/$(BUILD)/check_all BENCHBIN=$(CURDIR)/$(BUILD)/bench \
+	@NETTOOL=$(CURDIR)/$(BUILD)/nettool UNIT=$(CURDIR)/$(BUILD)/check_all SANITIZED=$(SAN) \
 		tests/run.sh --all
 
 asan-check:

@@ -141,7 +141,7 @@ ssize_t buf_write_fd(struct buf *b, int fd)
 enum line_result line_find(const char *p, size_t n, size_t max, size_t *len)
 {
 	size_t lim = max && n > max ? max : n;
-	const char *nl = memchr(p, '\n', lim);
+	const char *nl = lim ? memchr(p, '\n', lim) : NULL;
 	if (nl) {
 		*len = (size_t)(nl - p) + 1;
 		return LINE_OK;
