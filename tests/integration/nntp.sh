@@ -172,6 +172,9 @@ $NN -q fetch test.read --mbox "$T/box" && [ "$(grep -c '^From ' "$T/box")" = 3 ]
 	grep -qx 'body of article 3' "$T/box" && pass "fetch --mbox: 3 messages" || fail "mbox" "$(head -5 "$T/box")"
 $NN -q fetch test.data 6 --mbox "$T/box2" && grep -qx '.x leading dot' "$T/box2" && pass "fetch RANGE --mbox" ||
 	fail "mbox range"
+$NN -q --state "$T/st" fetch test.read -O "$T/sf" && grep -qx "127.0.0.1:$INN_READ test.read 3" "$T/st" &&
+	[ ! -e "$T/sf/.nntp-state" ] && [ "$(ls "$T/sf" | tr '\n' ' ')" = "1 2 3 " ] &&
+	pass "fetch --state FILE keeps the mark there" || fail "--state" "$(cat "$T/st")"
 expect_exit "fetch without -O or --mbox: exit 2" 2 $NN fetch test.data
 
 # --- post round trip (authenticated; anonymous readers may not post) ---
@@ -201,6 +204,11 @@ testing "read --last 1" "\$NT nntp $S read --last 1 test.read | head -2" \
 testing "shell: nntplib verbs" "\$NT nntp $S shell | tail -n +2" \
 	"211 3 1 3 test.read\n223 1 <read.1@nettool.test> status\n222 2 <read.2@nettool.test> body\nbody of article 2\n223 3 <read.3@nettool.test> Article retrieved; request text separately\n225 Header or metadata information for Subject follows (from overview)\n3 subject 3\nunknown verb or wrong arguments: bogus (try help)" \
 	"" "group test.read\nstat 1\nbody 2\nnext\nxhdr Subject 3\nbogus\nquit\n"
+printf 'post\nFrom: S <s@example.com>\nNewsgroups: test.post\nSubject: from the shell\n\n..dotted\n.\nquit\n' |
+	$NN -u test --password-file "$PW" shell >"$T/sh.out" 2>&1
+grep -q '^340 ' "$T/sh.out" && grep -q '^240 ' "$T/sh.out" &&
+	[ "$($NN hdr subject test.post --last 1 | cut -d' ' -f2-)" = "from the shell" ] &&
+	pass "shell: post, then the article is in the group" || fail "shell post" "$(cat "$T/sh.out")"
 $NT nntp $S -v shell 2>"$T/trace" <<<'group test.read' >/dev/null
 grep -qx '> GROUP test.read' "$T/trace" && grep -qx '< 211 3 1 3 test.read' "$T/trace" &&
 	pass "shell -v shows every line exchanged" || fail "shell -v" "$(head -5 "$T/trace")"
