@@ -1,0 +1,156 @@
+#!/bin/bash
+# ftp.sh - nettool ftp side by side with curl and lftp against vsftpd on loopback
+# (plain FTP on every side: the peers are run without TLS too). One run, interleaved:
+#   5,000 x 1 KiB get, --parallel 8: nettool (glob get) vs curl --parallel-max 8 and lftp mirror --parallel=8
+#     (files/s, and CPU seconds of the client per 1,000 files);
+#   the same files server to server: nettool copy -r vs lftp mirror down then mirror -R up;
+#   1 GiB get to stdout, put, and get to a file (vs curl followed by an fsync of that file);
+#   a 100,000-line --from-file batch: peak RSS, and a rerun with the journal skipping all.
+# Prints "bench NAME nettool=X peer=Y ratio=Z" (ratio > 1: nettool is better).
+# FILES, BIG_MB and LIST (defaults 5000, 1024, 100000) make it smaller for a quick look.
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+: "${NETTOOL:?set NETTOOL}"
+FILES=${FILES:-5000}
+BIG_MB=${BIG_MB:-1024}
+LIST=${LIST:-100000}
+. "$here/tests/integration/lib.sh"
+. "$here/tests/integration/fixtures/ftp_server.sh"
+
+if ! ftpd_start A || ! ftpd_start B; then
+	echo "bench ftp: vsftpd could not start"
+	exit 0
+fi
+U=$FTP_USER PW=$FTP_PASS
+export NETTOOL_PASSWORD=$PW
+PA=$FTPD_PORT_A PB=$FTPD_PORT_B HA=$FTPD_HOME_A
+NTF=("$NETTOOL" ftp --no-tls -q -u "$U")
+have_curl=0 have_lftp=0
+command -v curl >/dev/null && have_curl=1
+command -v lftp >/dev/null && have_lftp=1
+calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
+# timed OUT CMD...: "wall cpu maxrss_kb" of CMD into OUT; returns CMD's status
+timed() {
+	local out=$1 rc
+	shift
+	/usr/bin/time -f '%e %U %S %M' -o "$T/time.raw" "$@" >/dev/null 2>"$T/bench.err"
+	rc=$?
+	awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }' "$T/time.raw" | tail -1 >"$out"
+	return $rc
+}
+line() { # name nettool peer ratio unit
+	echo "bench $1 nettool=$2$5 peer=$3$5 ratio=$4"
+}
+
+echo "making $FILES files of 1 KiB..."
+mkdir -p "$HA/small"
+/usr/bin/python3 -c '
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+b = os.urandom(1024)
+for i in range(n):
+    with open(f"{d}/f{i}.dat", "wb") as f: f.write(b)
+' "$HA/small" "$FILES"
+
+best_ours= best_curl= best_lftp=
+for round in 1 2; do
+	rm -rf "$T/o1" "$T/o2" "$T/o3"
+	mkdir -p "$T/o1" "$T/o2" "$T/o3"
+	timed "$T/r.ours" "${NTF[@]}" -P "$PA" --parallel 8 get "127.0.0.1:small/*" -O "$T/o1" ||
+		{ echo "bench ftp: nettool get failed: $(head -3 "$T/bench.err")"; }
+	[ "$(ls "$T/o1" | wc -l)" = "$FILES" ] || echo "bench ftp: nettool fetched $(ls "$T/o1" | wc -l) of $FILES"
+	if [ $have_curl = 1 ]; then
+		timed "$T/r.curl" curl -s --parallel --parallel-max 8 -u "$U:$PW" \
+			"ftp://127.0.0.1:$PA/small/f[0-$((FILES - 1))].dat" -o "$T/o2/f#1.dat" ||
+			echo "bench ftp: curl failed"
+	fi
+	if [ $have_lftp = 1 ]; then
+		timed "$T/r.lftp" lftp -u "$U,$PW" -p "$PA" -e "set ftp:ssl-allow no; set net:max-retries 1; mirror --parallel=8 small $T/o3; quit" 127.0.0.1 ||
+			echo "bench ftp: lftp failed"
+	fi
+	read -r w c m <"$T/r.ours"
+	[ -z "$best_ours" ] || [ "$(calc "$w < ${best_ours%% *}")" = 1.000 ] && best_ours="$w $c"
+	if [ $have_curl = 1 ]; then read -r w c m <"$T/r.curl"; [ -z "$best_curl" ] || [ "$(calc "$w < ${best_curl%% *}")" = 1.000 ] && best_curl="$w $c"; fi
+	if [ $have_lftp = 1 ]; then read -r w c m <"$T/r.lftp"; [ -z "$best_lftp" ] || [ "$(calc "$w < ${best_lftp%% *}")" = 1.000 ] && best_lftp="$w $c"; fi
+done
+fps() { calc "$FILES / $1"; }
+cpk() { calc "$1 * 1000 / $FILES"; }
+read -r ow oc <<<"$best_ours"
+if [ $have_curl = 1 ]; then
+	read -r pw pc <<<"$best_curl"
+	line ftp-get-5000x1k-par8-vs-curl "$(fps "$ow")" "$(fps "$pw")" "$(calc "$pw / $ow")" "files/s"
+	line ftp-get-5000x1k-cpu-vs-curl "$(cpk "$oc")" "$(cpk "$pc")" "$(calc "$pc / ($oc + 0.0001)")" "cpu-s/1000files"
+else
+	echo "bench ftp: curl not installed"
+fi
+if [ $have_lftp = 1 ]; then
+	read -r pw pc <<<"$best_lftp"
+	line ftp-get-5000x1k-par8-vs-lftp "$(fps "$ow")" "$(fps "$pw")" "$(calc "$pw / $ow")" "files/s"
+	line ftp-get-5000x1k-cpu-vs-lftp "$(cpk "$oc")" "$(cpk "$pc")" "$(calc "$pc / ($oc + 0.0001)")" "cpu-s/1000files"
+	# Server to server: copy -r vs lftp mirror down, then up.
+	timed "$T/c.ours" "${NTF[@]}" --parallel 8 copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/small1" ||
+		echo "bench ftp: nettool copy failed: $(head -3 "$T/bench.err")"
+	rm -rf "$T/l4"
+	t0=$EPOCHREALTIME
+	lftp -u "$U,$PW" -p "$PA" -e "set ftp:ssl-allow no; mirror --parallel=8 small $T/l4; quit" 127.0.0.1 >/dev/null 2>&1
+	lftp -u "$U,$PW" -p "$PB" -e "set ftp:ssl-allow no; mirror -R --parallel=8 $T/l4 small2; quit" 127.0.0.1 >/dev/null 2>&1
+	lw=$(calc "$EPOCHREALTIME - $t0")
+	read -r w c m <"$T/c.ours"
+	n1=$(ls "$FTPD_HOME_B/small1" 2>/dev/null | wc -l)
+	[ "$n1" = "$FILES" ] || echo "bench ftp: copy made $n1 of $FILES files"
+	line ftp-copy-5000x1k-vs-lftp-down-up "$(fps "$w")" "$(fps "$lw")" "$(calc "$lw / $w")" "files/s"
+else
+	echo "bench ftp: lftp not installed"
+fi
+rm -rf "$T/o1" "$T/o2" "$T/o3" "$T/l4" "$FTPD_HOME_B/small1" "$FTPD_HOME_B/small2"
+
+# One big file.
+if [ $have_curl = 1 ]; then
+	echo "making a $BIG_MB MiB file..."
+	head -c $((BIG_MB << 20)) /dev/urandom >"$HA/big.bin"
+	sync
+	mbs() { calc "$BIG_MB * 1.048576 / $1"; } # MB/s
+	timed "$T/g.ours" "${NTF[@]}" -P "$PA" get 127.0.0.1:big.bin -o -
+	timed "$T/g.curl" curl -s -u "$U:$PW" "ftp://127.0.0.1:$PA/big.bin"
+	read -r ow _ _ <"$T/g.ours"
+	read -r pw _ _ <"$T/g.curl"
+	line ftp-get-1g-stdout-vs-curl "$(mbs "$ow")" "$(mbs "$pw")" "$(calc "$pw / $ow")" "MB/s"
+	timed "$T/p.curl" curl -s -u "$U:$PW" -T "$HA/big.bin" "ftp://127.0.0.1:$PA/up-curl.bin"
+	rm -f "$HA/up-curl.bin"
+	timed "$T/p.ours" "${NTF[@]}" -P "$PA" put "$HA/big.bin" 127.0.0.1:up-ours.bin
+	rm -f "$HA/up-ours.bin"
+	read -r ow _ _ <"$T/p.ours"
+	read -r pw _ _ <"$T/p.curl"
+	line ftp-put-1g-vs-curl "$(mbs "$ow")" "$(mbs "$pw")" "$(calc "$pw / $ow")" "MB/s"
+	timed "$T/f.ours" "${NTF[@]}" -P "$PA" get 127.0.0.1:big.bin -o "$T/big-ours.bin"
+	rm -f "$T/big-ours.bin"
+	timed "$T/f.curl" sh -c "curl -s -u '$U:$PW' 'ftp://127.0.0.1:$PA/big.bin' -o '$T/big-curl.bin' && sync '$T/big-curl.bin'"
+	rm -f "$T/big-curl.bin"
+	read -r ow _ _ <"$T/f.ours"
+	read -r pw _ _ <"$T/f.curl"
+	line ftp-get-1g-file-synced-vs-curl+fsync "$(mbs "$ow")" "$(mbs "$pw")" "$(calc "$pw / $ow")" "MB/s"
+	rm -f "$HA/big.bin"
+fi
+
+# A long list: constant memory, and a resumed run that skips everything.
+echo "making a $LIST-line list (files of 16 bytes, in 100 folders)..."
+/usr/bin/python3 -c '
+import os, sys
+d, n, lst = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(lst, "w") as out:
+    for i in range(n):
+        sub = f"{d}/d{i % 100}"
+        if i < 100: os.makedirs(sub, exist_ok=True)
+        with open(f"{sub}/f{i}", "wb") as f: f.write(b"0123456789abcdef")
+        out.write(f"d{i % 100}/f{i}\n")
+' "$HA/many" "$LIST" "$T/list.txt"
+timed "$T/m.run" "${NTF[@]}" -P "$PA" --parallel 8 --journal "$T/j" get --from-file "$T/list.txt" 127.0.0.1:many -O "$T/many"
+rc=$?
+read -r w c rss <"$T/m.run"
+got=$(find "$T/many" -type f | wc -l)
+echo "bench ftp: $LIST-file batch: exit $rc, $got files, $(calc "$LIST / $w") files/s, peak RSS $((rss / 1024)) MiB"
+line ftp-from-file-${LIST}-rss "$(calc "$rss / 1024")" 32 "$(calc "32 * 1024 / $rss")" "MiB"
+timed "$T/m.rerun" "$NETTOOL" ftp --no-tls -u "$U" -P "$PA" --parallel 8 --journal "$T/j" get --from-file "$T/list.txt" 127.0.0.1:many -O "$T/many"
+read -r w c rss <"$T/m.rerun"
+echo "bench ftp: rerun with the journal: $(grep -o '[0-9]* done, [0-9]* failed, [0-9]* skipped' "$T/bench.err") in ${w}s, peak RSS $((rss / 1024)) MiB"
+rm -rf "$T/many" "$HA/many"
