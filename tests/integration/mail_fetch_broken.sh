@@ -1,0 +1,59 @@
+#!/bin/bash
+# mail_fetch_broken.sh - servers that fail on purpose (fixtures/dovecot_broken.py): a
+# connection dropped in the middle of a message leaves nothing delivered and nothing in the
+# state (exit 3); malformed or oversized responses are exit 5, never a crash or a
+# half-written message; a good run afterwards delivers everything.
+. "$(dirname "$0")/lib.sh"
+export NETTOOL_PASSWORD=secret
+
+start() { # proto mode -> PORT
+	rm -f "$T/port"
+	/usr/bin/python3 "$(dirname "$0")/fixtures/dovecot_broken.py" "$1" "$2" "$T/port" &
+	SPID=$!
+	cleanup "kill $SPID"
+	for i in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	PORT=$(cat "$T/port" 2>/dev/null)
+	[ -n "$PORT" ] || { skip "broken $1 $2" "fake server did not start"; return 1; }
+}
+stop() { kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; }
+nothing_delivered() { # name dir
+	local n
+	n=$(find "$2/new" "$2/cur" "$2/tmp" -type f 2>/dev/null | wc -l)
+	[ "$n" = 0 ] && ! grep -qs '^u ' "$2"/.nettool-fetch-state.* && pass "$1: nothing delivered, nothing in the state" ||
+		fail "$1: $n files left" "$(ls -R "$2")"
+}
+
+for proto in imap pop3; do
+	start $proto drop || continue
+	expect_exit "$proto drop mid-message: exit 3" 3 $NT mail-fetch -q --timeout 10 -o "$T/$proto-drop" "$proto://u@127.0.0.1:$PORT/"
+	nothing_delivered "$proto drop mid-message" "$T/$proto-drop"
+	stop
+done
+
+start imap malformed && {
+	expect_exit "imap malformed FETCH: exit 5" 5 $NT mail-fetch -q -o "$T/mal" "imap://u@127.0.0.1:$PORT/"
+	nothing_delivered "imap malformed FETCH" "$T/mal"
+	stop
+}
+start imap huge && {
+	expect_exit "imap 100 GB literal over --max-size: exit 5" 5 $NT mail-fetch -q --max-size 1M -o "$T/huge" "imap://u@127.0.0.1:$PORT/"
+	nothing_delivered "imap huge literal" "$T/huge"
+	stop
+}
+start imap longline && {
+	expect_exit "imap 20 MiB line: exit 5" 5 $NT mail-fetch -q -o "$T/long" "imap://u@127.0.0.1:$PORT/"
+	stop
+}
+start pop3 badlist && {
+	expect_exit "pop3 malformed UIDL line: exit 5" 5 $NT mail-fetch -q -o "$T/bad" "pop3://u@127.0.0.1:$PORT/"
+	nothing_delivered "pop3 malformed UIDL" "$T/bad"
+	stop
+}
+for proto in imap pop3; do
+	start $proto good || continue
+	expect_exit "$proto good server: exit 0" 0 $NT mail-fetch -q -o "$T/$proto-drop" "$proto://u@127.0.0.1:$PORT/"
+	[ "$(ls "$T/$proto-drop/new" | wc -l)" = 2 ] && grep -qs '<two@broken>' "$T/$proto-drop"/new/* &&
+		pass "$proto after the drop: both messages delivered" || fail "$proto after the drop"
+	stop
+done
+finish
