@@ -6,11 +6,11 @@
  * Maildir: each message goes to tmp/NAME; at the end of a batch one syncfs() makes the files
  * durable (one journal commit instead of one fsync per message), the state records the
  * batch with "pending NAME" lines, then tmp/NAME is renamed to new/NAME and new/ is
- * fsynced. A crash after the state save is finished by dest_recover (rename what is
+ * fsynced. A crash after the state save is finished by mf_dest_recover (rename what is
  * still in tmp/); a crash before it leaves only tmp/ files and the messages are fetched
  * again. mbox: the batch is formatted into a spool file; under the locks the state
  * records "append of LEN bytes at OFFSET with hash H", then the spool is appended and the
- * mbox fsynced. dest_recover verifies such an append by its hash, or cuts a partial one.
+ * mbox fsynced. mf_dest_recover verifies such an append by its hash, or cuts a partial one.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,7 +35,7 @@
 
 /* --- the writer --- */
 
-static void mw_flush(struct mwriter *w)
+static void mf_mw_flush(struct mwriter *w)
 {
 	if (w->olen && !w->err && file_write_all(w->fd, w->obuf, w->olen) < 0)
 		w->err = errno ? errno : EIO;
@@ -45,14 +45,14 @@ static void mw_flush(struct mwriter *w)
 static inline void emit(struct mwriter *w, char c)
 {
 	if (w->olen == OBUF)
-		mw_flush(w);
+		mf_mw_flush(w);
 	w->obuf[w->olen++] = c;
 	w->bytes++;
 	w->hash = (w->hash ^ (unsigned char)c) * 0x100000001b3ULL;
 	w->last_nl = c == '\n';
 }
 
-void mw_init(struct mwriter *w, int fd, int mbox)
+void mf_mw_init(struct mwriter *w, int fd, int mbox)
 {
 	uint64_t h = w->hash ? w->hash : STATE_FNV_INIT;
 	memset(w, 0, sizeof *w);
@@ -76,7 +76,7 @@ void mw_init(struct mwriter *w, int fd, int mbox)
 	}
 }
 
-void mw_free(struct mwriter *w)
+void mf_mw_free(struct mwriter *w)
 {
 	free(w->obuf);
 	free(w->hdr);
@@ -84,7 +84,7 @@ void mw_free(struct mwriter *w)
 }
 
 /* One byte after CR handling. */
-static void mw_byte(struct mwriter *w, char c)
+static void mf_mw_byte(struct mwriter *w, char c)
 {
 	static const char from[] = "From ";
 	if (!w->hdr_done) {
@@ -126,7 +126,7 @@ static void mw_byte(struct mwriter *w, char c)
 		w->bol = 1;
 }
 
-int mw_write(struct mwriter *w, const char *p, size_t n)
+int mf_mw_write(struct mwriter *w, const char *p, size_t n)
 {
 	w->in_bytes += n;
 	for (size_t i = 0; i < n; i++) {
@@ -134,22 +134,22 @@ int mw_write(struct mwriter *w, const char *p, size_t n)
 		if (w->cr) {
 			w->cr = 0;
 			if (c != '\n')
-				mw_byte(w, '\r');
+				mf_mw_byte(w, '\r');
 		}
 		if (c == '\r') {
 			w->cr = 1;
 			continue;
 		}
-		mw_byte(w, c);
+		mf_mw_byte(w, c);
 	}
 	return w->err ? -1 : 0;
 }
 
-int mw_finish(struct mwriter *w)
+int mf_mw_finish(struct mwriter *w)
 {
 	if (w->cr) {
 		w->cr = 0;
-		mw_byte(w, '\r');
+		mf_mw_byte(w, '\r');
 	}
 	for (int i = 0; i < w->npre; i++)
 		emit(w, w->pre[i]);
@@ -159,13 +159,13 @@ int mw_finish(struct mwriter *w)
 			emit(w, '\n');
 		emit(w, '\n');
 	}
-	mw_flush(w);
+	mf_mw_flush(w);
 	return w->err ? -1 : 0;
 }
 
 /* --- destinations --- */
 
-int dest_open(struct dest *d, enum dest_kind kind, const char *path, const char *mda, char *err, size_t errlen)
+int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const char *mda, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof *d);
 	d->kind = kind;
@@ -252,10 +252,10 @@ static void batch_clear(struct dest *d, int remove_files)
 	d->hash = STATE_FNV_INIT;
 }
 
-void dest_close(struct dest *d)
+void mf_dest_close(struct dest *d)
 {
 	if (d->writing)
-		dest_msg_abort(d);
+		mf_dest_msg_abort(d);
 	batch_clear(d, 1);
 	free(d->m);
 	if (d->spool_fd >= 0)
@@ -266,12 +266,12 @@ void dest_close(struct dest *d)
 	d->spool_fd = d->cur_fd = -1;
 }
 
-size_t dest_batch_count(const struct dest *d)
+size_t mf_dest_batch_count(const struct dest *d)
 {
 	return d->n;
 }
 
-uint64_t dest_batch_bytes(const struct dest *d)
+uint64_t mf_dest_batch_bytes(const struct dest *d)
 {
 	uint64_t b = 0;
 	for (size_t i = 0; i < d->n; i++)
@@ -279,7 +279,7 @@ uint64_t dest_batch_bytes(const struct dest *d)
 	return b;
 }
 
-int dest_msg_begin(struct dest *d, char *err, size_t errlen)
+int mf_dest_msg_begin(struct dest *d, char *err, size_t errlen)
 {
 	int fd;
 	if (d->kind == DEST_MAILDIR) {
@@ -303,7 +303,7 @@ int dest_msg_begin(struct dest *d, char *err, size_t errlen)
 		fd = d->spool_fd;
 		d->w.hash = d->hash;
 	}
-	mw_init(&d->w, fd, d->kind == DEST_MBOX || d->kind == DEST_STDOUT);
+	mf_mw_init(&d->w, fd, d->kind == DEST_MBOX || d->kind == DEST_STDOUT);
 	d->writing = 1;
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 64;
@@ -314,19 +314,19 @@ int dest_msg_begin(struct dest *d, char *err, size_t errlen)
 	return 0;
 }
 
-int dest_msg_write(void *arg, const char *p, size_t n)
+int mf_dest_msg_write(void *arg, const char *p, size_t n)
 {
 	struct dest *d = arg;
-	return mw_write(&d->w, p, n);
+	return mf_mw_write(&d->w, p, n);
 }
 
-const char *dest_msg_header(struct dest *d, size_t *len)
+const char *mf_dest_msg_header(struct dest *d, size_t *len)
 {
 	*len = d->w.hlen;
 	return d->w.hdr;
 }
 
-void dest_msg_abort(struct dest *d)
+void mf_dest_msg_abort(struct dest *d)
 {
 	if (!d->writing)
 		return;
@@ -347,22 +347,22 @@ void dest_msg_abort(struct dest *d)
 		}
 		lseek(d->spool_fd, (off_t)d->spool_len, SEEK_SET);
 	}
-	mw_free(&d->w);
+	mf_mw_free(&d->w);
 }
 
-int dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
+int mf_dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
 {
 	struct dmsg *m = &d->m[d->n];
-	int r = mw_finish(&d->w);
+	int r = mf_mw_finish(&d->w);
 	if (r < 0) {
 		snprintf(err, errlen, "writing %s: %s", d->kind == DEST_MAILDIR ? d->cur_name : "the spool",
 			 strerror(d->w.err));
-		dest_msg_abort(d);
+		mf_dest_msg_abort(d);
 		return -1;
 	}
 	char mid[1024];
-	if (mail_header(d->w.hdr, d->w.hlen, "Message-ID", mid, sizeof mid))
-		state_clean_msgid(m->msgid, sizeof m->msgid, mid);
+	if (mf_mail_header(d->w.hdr, d->w.hlen, "Message-ID", mid, sizeof mid))
+		mf_state_clean_msgid(m->msgid, sizeof m->msgid, mid);
 	m->in_size = d->w.in_bytes;
 	m->key = xstrdup(key);
 	if (d->kind == DEST_MAILDIR) {
@@ -370,7 +370,7 @@ int dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
 			snprintf(err, errlen, "close %s: %s", d->cur_name, strerror(errno));
 			d->cur_fd = -1;
 			free(m->key);
-			dest_msg_abort(d);
+			mf_dest_msg_abort(d);
 			return -1;
 		}
 		d->cur_fd = -1;
@@ -381,7 +381,7 @@ int dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
 		d->spool_len += m->len;
 		d->hash = d->w.hash;
 	}
-	mw_free(&d->w);
+	mf_mw_free(&d->w);
 	d->writing = 0;
 	d->n++;
 	return 0;
@@ -566,7 +566,7 @@ static void run_exec(struct dest *d, struct dmsg *m)
 	free(env[0]), free(env[1]), free(env[2]);
 }
 
-int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *err, size_t errlen)
+int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *err, size_t errlen)
 {
 	static char **keys;
 	static size_t kcap;
@@ -591,9 +591,9 @@ int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *er
 			if (st->npend == st->pcap)
 				st->pcap = st->pcap ? st->pcap * 2 : 64, st->pend = xrealloc(st->pend, st->pcap * sizeof *st->pend);
 			st->pend[st->npend++] = xstrdup(d->m[i].name);
-			state_add(st, d->m[i].key, d->m[i].msgid);
+			mf_state_add(st, d->m[i].key, d->m[i].msgid);
 		}
-		if (state_save(st, err, errlen) < 0)
+		if (mf_state_save(st, err, errlen) < 0)
 			return -1;
 		for (size_t i = 0; i < d->n; i++) {
 			char *a = xasprintf("%s/tmp/%s", d->path, d->m[i].name);
@@ -647,7 +647,7 @@ int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *er
 			st->me[st->mn].msgid = d->m[i].msgid[0] ? xstrdup(d->m[i].msgid) : NULL;
 			st->mn++;
 		}
-		int rc = state_save(st, err, errlen);
+		int rc = mf_state_save(st, err, errlen);
 		if (rc == 0) {
 			int c = copy_range(d->spool_fd, 0, d->spool_len, fd, err, errlen);
 			if (c < 0 || (!d->no_sync && fsync(fd) < 0)) {
@@ -658,7 +658,7 @@ int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *er
 					st->mbox_pending = 0;
 					if (fsync(fd) == 0) {
 						char e2[256];
-						state_save(st, e2, sizeof e2);
+						mf_state_save(st, e2, sizeof e2);
 					}
 				}
 				rc = -1;
@@ -671,7 +671,7 @@ int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *er
 		/* Verified by construction: the messages count as fetched. */
 		st->mbox_pending = 0;
 		for (size_t i = 0; i < st->mn; i++) {
-			state_add(st, st->me[i].key, st->me[i].msgid);
+			mf_state_add(st, st->me[i].key, st->me[i].msgid);
 			free(st->me[i].key), free(st->me[i].msgid);
 		}
 		st->mn = 0;
@@ -686,10 +686,10 @@ int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *er
 			return -1;
 		}
 		for (size_t i = 0; i < d->n; i++) {
-			state_add(st, d->m[i].key, d->m[i].msgid);
+			mf_state_add(st, d->m[i].key, d->m[i].msgid);
 			keys[nk++] = d->m[i].key;
 		}
-		if (state_save(st, err, errlen) < 0)
+		if (mf_state_save(st, err, errlen) < 0)
 			return -1;
 		break;
 	}
@@ -700,10 +700,10 @@ int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *er
 				warn("--mda command exited %d for message %s: not delivered", rc, d->m[i].key);
 				continue;
 			}
-			state_add(st, d->m[i].key, d->m[i].msgid);
+			mf_state_add(st, d->m[i].key, d->m[i].msgid);
 			keys[nk++] = d->m[i].key;
 		}
-		if (nk && state_save(st, err, errlen) < 0)
+		if (nk && mf_state_save(st, err, errlen) < 0)
 			return -1;
 		break;
 	}
@@ -754,7 +754,7 @@ static void clean_tmp(struct dest *d)
 	free(p);
 }
 
-int dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen)
+int mf_dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen)
 {
 	int changed = 0;
 	if (st->npend && d->kind == DEST_MAILDIR) {
@@ -806,7 +806,7 @@ int dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen)
 				ssize_t r = pread(fd, buf, want, (off_t)(off + k));
 				if (r <= 0)
 					break;
-				h = state_fnv(h, buf, (size_t)r);
+				h = mf_state_fnv(h, buf, (size_t)r);
 				k += (uint64_t)r;
 			}
 			free(buf);
@@ -828,7 +828,7 @@ int dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen)
 		close(fd);
 		for (size_t i = 0; i < st->mn; i++) {
 			if (ok)
-				state_add(st, st->me[i].key, st->me[i].msgid);
+				mf_state_add(st, st->me[i].key, st->me[i].msgid);
 			free(st->me[i].key), free(st->me[i].msgid);
 		}
 		st->mn = 0;
@@ -836,6 +836,6 @@ int dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen)
 		changed = 1;
 	}
 	if (changed)
-		return state_save(st, err, errlen);
+		return mf_state_save(st, err, errlen);
 	return 0;
 }

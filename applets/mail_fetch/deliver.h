@@ -2,7 +2,7 @@
  * fsync the folder), an mbox (mboxrd quoting, fcntl lock plus dotlock, fsync), standard
  * output (mbox format) or a command per message (--mda). Messages are delivered in
  * batches; a batch is durable and recorded in the state before anything is deleted on
- * the server, and an interrupted batch is completed or undone by dest_recover().
+ * the server, and an interrupted batch is completed or undone by mf_dest_recover().
  */
 #ifndef MF_DELIVER_H
 #define MF_DELIVER_H
@@ -65,32 +65,32 @@ struct dest {
 };
 
 /* Prepare a destination (creates the Maildir's tmp/ new/ cur/ when missing). 0 or -1 (err). */
-int dest_open(struct dest *d, enum dest_kind kind, const char *path, const char *mda, char *err, size_t errlen);
-void dest_close(struct dest *d); /* removes what an uncommitted batch left */
+int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const char *mda, char *err, size_t errlen);
+void mf_dest_close(struct dest *d); /* removes what an uncommitted batch left */
 
 /* One message of the current batch: begin, write pieces (a stream_read_n sink), end or abort. */
-int dest_msg_begin(struct dest *d, char *err, size_t errlen);
-int dest_msg_write(void *d, const char *p, size_t n);
-int dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen);
-void dest_msg_abort(struct dest *d);
+int mf_dest_msg_begin(struct dest *d, char *err, size_t errlen);
+int mf_dest_msg_write(void *d, const char *p, size_t n);
+int mf_dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen);
+void mf_dest_msg_abort(struct dest *d);
 /* The header of the message being written (valid until end/abort). */
-const char *dest_msg_header(struct dest *d, size_t *len);
+const char *mf_dest_msg_header(struct dest *d, size_t *len);
 
 /* Make the batch durable, record it in st (saved), and empty the batch. Returns the number
  * of messages delivered (an --mda that fails leaves its message out), or -1 (err):
  * nothing of the batch may be deleted on the server then. delivered[] gets their keys
  * (pointers valid until the next batch) when not NULL. */
-int dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *err, size_t errlen);
-size_t dest_batch_count(const struct dest *d);
-uint64_t dest_batch_bytes(const struct dest *d);
+int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *err, size_t errlen);
+size_t mf_dest_batch_count(const struct dest *d);
+uint64_t mf_dest_batch_bytes(const struct dest *d);
 
 /* Finish or undo what a crash interrupted (pending renames, an unverified mbox append). */
-int dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen);
+int mf_dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen);
 
 /* The writer on its own (unit tests, fuzzing): */
-void mw_init(struct mwriter *w, int fd, int mbox);
-int mw_write(struct mwriter *w, const char *p, size_t n);
-int mw_finish(struct mwriter *w);
-void mw_free(struct mwriter *w);
+void mf_mw_init(struct mwriter *w, int fd, int mbox);
+int mf_mw_write(struct mwriter *w, const char *p, size_t n);
+int mf_mw_finish(struct mwriter *w);
+void mf_mw_free(struct mwriter *w);
 
 #endif

@@ -132,7 +132,7 @@ static void fetch_response(struct mf *m, char *line, size_t len, int res)
 	for (;;) {
 		if (res == IMAP_F_BAD) {
 			if (body_open)
-				dest_msg_abort(&m->d);
+				mf_dest_msg_abort(&m->d);
 			char shown[120];
 			nt_clean_text(shown, sizeof shown, line, len);
 			die(NT_EXIT_PROTO, "malformed FETCH response: %s", shown);
@@ -143,18 +143,18 @@ static void fetch_response(struct mf *m, char *line, size_t len, int res)
 		uint64_t bound = m->max_size > 0 ? (uint64_t)m->max_size + 65536 : MF_MAX_MSG;
 		if (f.lit > bound) {
 			if (body_open)
-				dest_msg_abort(&m->d);
+				mf_dest_msg_abort(&m->d);
 			die(NT_EXIT_PROTO, "the server announced a literal of %llu bytes (limit %llu)",
 			    (unsigned long long)f.lit, (unsigned long long)bound);
 		}
 		int r;
 		if (f.lit_kind == IMAP_LIT_BODY && G.fh == FH_BODY && !body_open) {
-			if (dest_msg_begin(&m->d, err, sizeof err) < 0)
+			if (mf_dest_msg_begin(&m->d, err, sizeof err) < 0)
 				die(NT_EXIT_IO, "%s", err);
 			body_open = 1;
-			r = stream_read_n(m->s, (size_t)f.lit, dest_msg_write, &m->d);
+			r = stream_read_n(m->s, (size_t)f.lit, mf_dest_msg_write, &m->d);
 			if (r == STREAM_ERR && m->d.w.err) {
-				dest_msg_abort(&m->d);
+				mf_dest_msg_abort(&m->d);
 				die(NT_EXIT_IO, "writing a message: %s", strerror(m->d.w.err));
 			}
 		} else if (f.lit_kind == IMAP_LIT_HEADER && G.fh == FH_HDR) {
@@ -165,17 +165,17 @@ static void fetch_response(struct mf *m, char *line, size_t len, int res)
 		}
 		if (r < 0) {
 			if (body_open)
-				dest_msg_abort(&m->d);
+				mf_dest_msg_abort(&m->d);
 			mf_stream_die(m, r, "reading a message");
 		}
 		read_line(m, &line, &len);
 		res = imap_fetch_feed(&f, line, len);
 	}
 	if (f.inl_len && f.inl_kind == IMAP_LIT_BODY && G.fh == FH_BODY && !body_open) {
-		if (dest_msg_begin(&m->d, err, sizeof err) < 0)
+		if (mf_dest_msg_begin(&m->d, err, sizeof err) < 0)
 			die(NT_EXIT_IO, "%s", err);
 		body_open = 1;
-		dest_msg_write(&m->d, f.inl, f.inl_len);
+		mf_dest_msg_write(&m->d, f.inl, f.inl_len);
 	}
 	if (f.inl_len && f.inl_kind == IMAP_LIT_HEADER && G.fh == FH_HDR) {
 		G.hlen = 0;
@@ -184,13 +184,13 @@ static void fetch_response(struct mf *m, char *line, size_t len, int res)
 	size_t idx;
 	if (body_open) {
 		if (!f.have_uid || !wanted(f.uid, NULL)) {
-			dest_msg_abort(&m->d);
+			mf_dest_msg_abort(&m->d);
 			warn("ignoring a message the server sent unasked (UID %u)", f.uid);
 			return;
 		}
 		char key[16];
 		snprintf(key, sizeof key, "%u", f.uid);
-		if (dest_msg_end(&m->d, key, err, sizeof err) < 0)
+		if (mf_dest_msg_end(&m->d, key, err, sizeof err) < 0)
 			die(NT_EXIT_IO, "%s", err);
 		m->prog.items_done++;
 		m->prog.bytes_done += m->d.m[m->d.n - 1].in_size;
@@ -497,10 +497,10 @@ static void body_done(struct mf *m, struct out_cmd *c, int st, const char *text)
 		warn("UID FETCH failed: %s", text);
 		m->rc = NT_EXIT_FAIL;
 	}
-	size_t got = dest_batch_count(&m->d);
-	uint64_t bytes = dest_batch_bytes(&m->d);
+	size_t got = mf_dest_batch_count(&m->d);
+	uint64_t bytes = mf_dest_batch_bytes(&m->d);
 	char **keys;
-	int n = dest_commit(&m->d, &m->st, &keys, err, sizeof err);
+	int n = mf_dest_commit(&m->d, &m->st, &keys, err, sizeof err);
 	if (n < 0)
 		die(NT_EXIT_IO, "%s", err);
 	m->n_fetched += (unsigned long)n;
@@ -527,11 +527,11 @@ static void body_done(struct mf *m, struct out_cmd *c, int st, const char *text)
 static void msgid_collect(struct mf *m, struct imap_fetch *f, const char *hdr, size_t hlen)
 {
 	char mid[1024] = "";
-	mail_header(hdr, hlen, "Message-ID", mid, sizeof mid);
+	mf_mail_header(hdr, hlen, "Message-ID", mid, sizeof mid);
 	char key[16];
 	snprintf(key, sizeof key, "%u", f->uid);
-	if (m->rebuild || state_had_msgid(&m->st, mid))
-		state_add(&m->st, key, mid);
+	if (m->rebuild || mf_state_had_msgid(&m->st, mid))
+		mf_state_add(&m->st, key, mid);
 }
 
 static void fetch_selected(struct mf *m)
@@ -542,7 +542,7 @@ static void fetch_selected(struct mf *m)
 		if (!m->rebuild)
 			warn("UIDVALIDITY of %s changed (%llu to %llu): matching fetched messages by Message-ID", m->mailbox,
 			     (unsigned long long)m->st.uidvalidity, (unsigned long long)G.uidvalidity);
-		state_reset_keys(&m->st);
+		mf_state_reset_keys(&m->st);
 		do_search(m);
 		G.fh = FH_HDR;
 		G.on_hdr = msgid_collect;
@@ -550,7 +550,7 @@ static void fetch_selected(struct mf *m)
 		fetch_items(m, G.search, G.nsearch, "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])");
 		G.fh = FH_NONE;
 		m->st.uidvalidity = G.uidvalidity;
-		if (state_save(&m->st, err, sizeof err) < 0)
+		if (mf_state_save(&m->st, err, sizeof err) < 0)
 			die(NT_EXIT_IO, "%s", err);
 		if (m->rebuild) {
 			log_info("state rebuilt: %zu messages on the server marked as fetched", m->st.n);
@@ -572,7 +572,7 @@ static void fetch_selected(struct mf *m)
 	for (size_t i = 0; i < G.nsearch; i++) {
 		char key[16];
 		snprintf(key, sizeof key, "%u", G.search[i]);
-		if (state_has(&m->st, key)) {
+		if (mf_state_has(&m->st, key)) {
 			known[nknown++] = G.search[i];
 			if (!m->all)
 				continue;
@@ -585,7 +585,7 @@ static void fetch_selected(struct mf *m)
 	}
 	free(known);
 	if (!ncand) {
-		if (state_save(&m->st, err, sizeof err) < 0)
+		if (mf_state_save(&m->st, err, sizeof err) < 0)
 			die(NT_EXIT_IO, "%s", err);
 		return;
 	}
@@ -627,7 +627,7 @@ static void fetch_selected(struct mf *m)
 	}
 	G.fh = FH_NONE;
 	G.want = NULL;
-	if (state_save(&m->st, err, sizeof err) < 0)
+	if (mf_state_save(&m->st, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
 }
 
@@ -635,13 +635,13 @@ static void fetch_selected(struct mf *m)
 static void list_one(struct mf *m, struct imap_fetch *f, const char *hdr, size_t hlen)
 {
 	char date[256] = "", from[512] = "", subj[1024] = "", mid[512] = "";
-	mail_header(hdr, hlen, "Date", date, sizeof date);
-	mail_header(hdr, hlen, "From", from, sizeof from);
-	mail_header(hdr, hlen, "Subject", subj, sizeof subj);
-	mail_header(hdr, hlen, "Message-ID", mid, sizeof mid);
+	mf_mail_header(hdr, hlen, "Date", date, sizeof date);
+	mf_mail_header(hdr, hlen, "From", from, sizeof from);
+	mf_mail_header(hdr, hlen, "Subject", subj, sizeof subj);
+	mf_mail_header(hdr, hlen, "Message-ID", mid, sizeof mid);
 	char key[16];
 	snprintf(key, sizeof key, "%u", f->uid);
-	int fetched = m->st.path && state_has(&m->st, key);
+	int fetched = m->st.path && mf_state_has(&m->st, key);
 	if (m->json) {
 		json_begin(stdout);
 		json_kv_int(stdout, "uid", f->uid);

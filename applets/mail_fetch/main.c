@@ -102,7 +102,7 @@ static struct mf *cur; /* for the exit-time cleanup of an unfinished batch */
 static void at_exit(void)
 {
 	if (cur && cur->have_dest) {
-		dest_close(&cur->d);
+		mf_dest_close(&cur->d);
 		cur->have_dest = 0;
 	}
 }
@@ -110,7 +110,7 @@ static void at_exit(void)
 void mf_stream_die(struct mf *m, int r, const char *what)
 {
 	if (m->have_dest && m->d.writing)
-		dest_msg_abort(&m->d);
+		mf_dest_msg_abort(&m->d);
 	switch (r) {
 	case STREAM_LONG:
 		die(NT_EXIT_PROTO, "%s: a line over %u bytes from the server", what, MF_MAX_LINE);
@@ -175,7 +175,7 @@ static char *account_key(struct mf *m, const char *mailbox)
 		      *c == '_' || *c == '-' || *c == '@'))
 			*c = '_';
 	if (strlen(raw) > 150) {
-		uint64_t h = state_fnv(STATE_FNV_INIT, raw, strlen(raw));
+		uint64_t h = mf_state_fnv(STATE_FNV_INIT, raw, strlen(raw));
 		snprintf(raw + 130, 20, "%016llx", (unsigned long long)h);
 	}
 	return raw;
@@ -208,22 +208,22 @@ void mf_open_state(struct mf *m, const char *mailbox)
 		free(dir);
 	}
 	if (m->cmd != CMD_LIST && !m->have_dest) {
-		if (dest_open(&m->d, m->kind, m->dest_path, m->mda, err, sizeof err) < 0)
+		if (mf_dest_open(&m->d, m->kind, m->dest_path, m->mda, err, sizeof err) < 0)
 			die(NT_EXIT_IO, "%s", err);
 		m->have_dest = 1;
 		m->d.exec = m->exec;
 		m->d.mailbox = m->mailbox;
 	}
-	if (state_load(&m->st, path, account, err, sizeof err) < 0) {
+	if (mf_state_load(&m->st, path, account, err, sizeof err) < 0) {
 		if (!m->rebuild)
 			die(NT_EXIT_IO, "%s", err);
-		state_free(&m->st);
+		mf_state_free(&m->st);
 		memset(&m->st, 0, sizeof m->st);
 		m->st.path = xstrdup(path);
 		m->st.account = xstrdup(account);
 		m->st.sorted = 1;
 	}
-	if (m->cmd != CMD_LIST && dest_recover(&m->d, &m->st, err, sizeof err) < 0)
+	if (m->cmd != CMD_LIST && mf_dest_recover(&m->d, &m->st, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
 	free(key), free(account), free(path);
 }
@@ -452,7 +452,7 @@ int mail_fetch_main(int argc, char **argv)
 		rc = m->rc;
 	}
 	at_exit();
-	state_free(&m->st);
+	mf_state_free(&m->st);
 	cred_free(&c);
 	free(boxes);
 	nt_exit(rc);

@@ -537,7 +537,7 @@ int pop3_capa_is(const char *line, size_t n, const char *cap)
 
 /* --- messages --- */
 
-int mail_header(const char *hdr, size_t n, const char *name, char *out, size_t outlen)
+int mf_mail_header(const char *hdr, size_t n, const char *name, char *out, size_t outlen)
 {
 	size_t nl = strlen(name), i = 0;
 	while (i < n) {

@@ -83,7 +83,7 @@ int pop3_capa_is(const char *line, size_t n, const char *cap);
 /* --- messages --- */
 /* Value of header `name` in a header block (unfolded, trimmed, at most outlen-1 bytes);
  * 1 found, 0 not. */
-int mail_header(const char *hdr, size_t n, const char *name, char *out, size_t outlen);
+int mf_mail_header(const char *hdr, size_t n, const char *name, char *out, size_t outlen);
 /* A date "YYYY-MM-DD" or "D-Mon-YYYY" as IMAP's "D-Mon-YYYY"; 0 or -1. */
 int imap_date(const char *in, char *out, size_t outlen);
 

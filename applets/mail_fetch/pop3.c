@@ -205,13 +205,13 @@ static void retr_read(struct mf *m, uint32_t num)
 		m->rc = NT_EXIT_FAIL;
 		return;
 	}
-	if (dest_msg_begin(&m->d, err, sizeof err) < 0)
+	if (mf_dest_msg_begin(&m->d, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
 	uint64_t bound = P.size[num] + P.size[num] / 8 + 65536;
 	if (m->max_size > 0 && bound > (uint64_t)m->max_size + 65536)
 		bound = (uint64_t)m->max_size + 65536;
-	read_body(m, dest_msg_write, &m->d, bound);
-	if (dest_msg_end(&m->d, P.uidl[num], err, sizeof err) < 0)
+	read_body(m, mf_dest_msg_write, &m->d, bound);
+	if (mf_dest_msg_end(&m->d, P.uidl[num], err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
 	m->prog.items_done++;
 	m->prog.bytes_done += P.size[num];
@@ -268,9 +268,9 @@ static void quit(struct mf *m)
 static void commit_batch(struct mf *m)
 {
 	char err[512], **keys;
-	size_t got = dest_batch_count(&m->d);
-	uint64_t bytes = dest_batch_bytes(&m->d);
-	int n = dest_commit(&m->d, &m->st, &keys, err, sizeof err);
+	size_t got = mf_dest_batch_count(&m->d);
+	uint64_t bytes = mf_dest_batch_bytes(&m->d);
+	int n = mf_dest_commit(&m->d, &m->st, &keys, err, sizeof err);
 	if (n < 0)
 		die(NT_EXIT_IO, "%s", err);
 	m->n_fetched += (unsigned long)n;
@@ -293,11 +293,11 @@ static void fetch(struct mf *m)
 	size_t nc = 0, nk = 0;
 	uint64_t total = 0;
 	if (m->rebuild) {
-		state_reset_keys(&m->st);
+		mf_state_reset_keys(&m->st);
 		for (uint32_t i = 1; i <= P.count; i++)
 			if (P.uidl[i])
-				state_add(&m->st, P.uidl[i], NULL);
-		if (state_save(&m->st, err, sizeof err) < 0)
+				mf_state_add(&m->st, P.uidl[i], NULL);
+		if (mf_state_save(&m->st, err, sizeof err) < 0)
 			die(NT_EXIT_IO, "%s", err);
 		log_info("state rebuilt: %zu messages on the server marked as fetched", m->st.n);
 		free(cand), free(known);
@@ -306,7 +306,7 @@ static void fetch(struct mf *m)
 	for (uint32_t i = 1; i <= P.count; i++) {
 		if (!P.uidl[i])
 			continue;
-		if (state_has(&m->st, P.uidl[i])) {
+		if (mf_state_has(&m->st, P.uidl[i])) {
 			known[nk++] = P.uidl[i];
 			if (!m->all)
 				continue;
@@ -366,7 +366,7 @@ static void fetch(struct mf *m)
 		b0 = b1;
 	}
 	free(cand);
-	if (state_save(&m->st, err, sizeof err) < 0)
+	if (mf_state_save(&m->st, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
 }
 
@@ -400,10 +400,10 @@ static void list(struct mf *m)
 			}
 		}
 		char date[256] = "", from[512] = "", subj[1024] = "", mid[512] = "";
-		mail_header(hdr, hl, "Date", date, sizeof date);
-		mail_header(hdr, hl, "From", from, sizeof from);
-		mail_header(hdr, hl, "Subject", subj, sizeof subj);
-		mail_header(hdr, hl, "Message-ID", mid, sizeof mid);
+		mf_mail_header(hdr, hl, "Date", date, sizeof date);
+		mf_mail_header(hdr, hl, "From", from, sizeof from);
+		mf_mail_header(hdr, hl, "Subject", subj, sizeof subj);
+		mf_mail_header(hdr, hl, "Message-ID", mid, sizeof mid);
 		const char *u = P.uidl[i] ? P.uidl[i] : "";
 		if (m->json) {
 			json_begin(stdout);
@@ -414,7 +414,7 @@ static void list(struct mf *m)
 			json_kv_str(stdout, "from", from);
 			json_kv_str(stdout, "subject", subj);
 			json_kv_str(stdout, "message_id", mid);
-			json_kv_bool(stdout, "fetched", m->st.path && state_has(&m->st, u));
+			json_kv_bool(stdout, "fetched", m->st.path && mf_state_has(&m->st, u));
 			json_end(stdout);
 		} else {
 			printf("%s\t%llu\t%s\t%s\t%s\n", u, (unsigned long long)P.size[i], date, from, subj);

@@ -15,7 +15,7 @@
 
 #define STATE_LINE_MAX 2048
 
-uint64_t state_fnv(uint64_t h, const void *p, size_t n)
+uint64_t mf_state_fnv(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *c = p;
 	for (size_t i = 0; i < n; i++) {
@@ -25,7 +25,7 @@ uint64_t state_fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-void state_clean_msgid(char *out, size_t outlen, const char *in)
+void mf_state_clean_msgid(char *out, size_t outlen, const char *in)
 {
 	size_t o = 0;
 	for (; in && *in && o + 1 < outlen && o < 250; in++)
@@ -45,10 +45,10 @@ static void push(struct st_ent **v, size_t *n, size_t *cap, const char *key, con
 	(*n)++;
 }
 
-void state_add(struct mf_state *s, const char *key, const char *msgid)
+void mf_state_add(struct mf_state *s, const char *key, const char *msgid)
 {
 	char m[256];
-	state_clean_msgid(m, sizeof m, msgid);
+	mf_state_clean_msgid(m, sizeof m, msgid);
 	push(&s->e, &s->n, &s->cap, key, m);
 	s->sorted = 0;
 }
@@ -76,7 +76,7 @@ static void sort_unique(struct mf_state *s)
 	s->sorted = 1;
 }
 
-int state_has(struct mf_state *s, const char *key)
+int mf_state_has(struct mf_state *s, const char *key)
 {
 	sort_unique(s);
 	struct st_ent k = {(char *)key, NULL};
@@ -88,7 +88,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void state_reset_keys(struct mf_state *s)
+void mf_state_reset_keys(struct mf_state *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->e[i].msgid) {
@@ -102,17 +102,17 @@ void state_reset_keys(struct mf_state *s)
 	qsort(s->mid, s->nmid, sizeof *s->mid, cmp_str);
 }
 
-int state_had_msgid(struct mf_state *s, const char *msgid)
+int mf_state_had_msgid(struct mf_state *s, const char *msgid)
 {
 	char m[256];
-	state_clean_msgid(m, sizeof m, msgid);
+	mf_state_clean_msgid(m, sizeof m, msgid);
 	if (!m[0])
 		return 0;
 	const char *k = m;
 	return s->nmid && bsearch(&k, s->mid, s->nmid, sizeof *s->mid, cmp_str) != NULL;
 }
 
-void state_free(struct mf_state *s)
+void mf_state_free(struct mf_state *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->e[i].key), free(s->e[i].msgid);
@@ -127,7 +127,7 @@ void state_free(struct mf_state *s)
 	memset(s, 0, sizeof *s);
 }
 
-int state_load(struct mf_state *s, const char *path, const char *account, char *err, size_t errlen)
+int mf_state_load(struct mf_state *s, const char *path, const char *account, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof *s);
 	s->path = xstrdup(path);
@@ -194,7 +194,7 @@ static int put_ent(FILE *f, const char *tag, const struct st_ent *e)
 	return fprintf(f, "%s %s %s\n", tag, e->key, e->msgid ? e->msgid : "-") < 0 ? -1 : 0;
 }
 
-int state_save(struct mf_state *s, char *err, size_t errlen)
+int mf_state_save(struct mf_state *s, char *err, size_t errlen)
 {
 	struct afile af;
 	sort_unique(s);

@@ -35,20 +35,20 @@ struct mf_state {
 };
 
 /* Load (a missing file is an empty state). 0 or -1 (err). */
-int state_load(struct mf_state *s, const char *path, const char *account, char *err, size_t errlen);
-int state_save(struct mf_state *s, char *err, size_t errlen);
-void state_free(struct mf_state *s);
-int state_has(struct mf_state *s, const char *key);
-void state_add(struct mf_state *s, const char *key, const char *msgid);
-/* Forget every entry (a new UIDVALIDITY), keeping their Message-IDs for state_had_msgid. */
-void state_reset_keys(struct mf_state *s);
-/* 1 when an entry forgotten by state_reset_keys (or a current one) had this Message-ID. */
-int state_had_msgid(struct mf_state *s, const char *msgid);
+int mf_state_load(struct mf_state *s, const char *path, const char *account, char *err, size_t errlen);
+int mf_state_save(struct mf_state *s, char *err, size_t errlen);
+void mf_state_free(struct mf_state *s);
+int mf_state_has(struct mf_state *s, const char *key);
+void mf_state_add(struct mf_state *s, const char *key, const char *msgid);
+/* Forget every entry (a new UIDVALIDITY), keeping their Message-IDs for mf_state_had_msgid. */
+void mf_state_reset_keys(struct mf_state *s);
+/* 1 when an entry forgotten by mf_state_reset_keys (or a current one) had this Message-ID. */
+int mf_state_had_msgid(struct mf_state *s, const char *msgid);
 /* Message-ID cleaned for storage (no spaces or controls, at most 250 bytes); "" when none. */
-void state_clean_msgid(char *out, size_t outlen, const char *in);
+void mf_state_clean_msgid(char *out, size_t outlen, const char *in);
 
 /* FNV-1a 64 over n bytes, continuing from h (start with STATE_FNV_INIT). */
 #define STATE_FNV_INIT 0xcbf29ce484222325ULL
-uint64_t state_fnv(uint64_t h, const void *p, size_t n);
+uint64_t mf_state_fnv(uint64_t h, const void *p, size_t n);
 
 #endif
