@@ -1,0 +1,318 @@
+/* check_mail_fetch.c - mail-fetch's parsers (IMAP FETCH pieces and literals, tagged replies,
+ * SEARCH, LIST, UID sets; POP3 listings), the message writer (CRLF, mboxrd quoting) and the
+ * state file. The engines are tested against Dovecot in tests/integration/mail_fetch*.sh. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../applets/mail_fetch/deliver.h"
+#include "../../applets/mail_fetch/parse.h"
+#include "../../applets/mail_fetch/state.h"
+
+#define S(x) x, strlen(x)
+
+START_TEST(fetch_simple)
+{
+	struct imap_fetch f;
+	int res;
+	const char *l = "* 12 FETCH (UID 345 RFC822.SIZE 4096 FLAGS (\\Seen \\Answered))";
+	ck_assert_int_eq(imap_fetch_begin(&f, S(l), &res), 1);
+	ck_assert_int_eq(res, IMAP_F_DONE);
+	ck_assert_uint_eq(f.seq, 12);
+	ck_assert_uint_eq(f.uid, 345);
+	ck_assert_uint_eq(f.size, 4096);
+	ck_assert_int_eq(f.seen, 1);
+	ck_assert_int_eq(imap_fetch_begin(&f, S("* 3 EXISTS"), &res), 0);
+	ck_assert_int_eq(imap_fetch_begin(&f, S("* OK [UIDVALIDITY 5] x"), &res), 0);
+}
+END_TEST
+
+START_TEST(fetch_literals)
+{
+	struct imap_fetch f;
+	int res;
+	ck_assert_int_eq(imap_fetch_begin(&f, S("* 1 FETCH (UID 7 BODY[] {4138}"), &res), 1);
+	ck_assert_int_eq(res, IMAP_F_LITERAL);
+	ck_assert_uint_eq(f.lit, 4138);
+	ck_assert_int_eq(f.lit_kind, IMAP_LIT_BODY);
+	ck_assert_int_eq(imap_fetch_feed(&f, S(")")), IMAP_F_DONE);
+	ck_assert_uint_eq(f.uid, 7);
+	/* the body first, UID after it; a header-fields section with spaces and parens */
+	ck_assert_int_eq(imap_fetch_begin(&f, S("* 2 FETCH (BODY[HEADER.FIELDS (MESSAGE-ID DATE)] {20}"), &res), 1);
+	ck_assert_int_eq(res, IMAP_F_LITERAL);
+	ck_assert_int_eq(f.lit_kind, IMAP_LIT_HEADER);
+	ck_assert_int_eq(imap_fetch_feed(&f, S(" UID 9 FLAGS ())")), IMAP_F_DONE);
+	ck_assert_uint_eq(f.uid, 9);
+	/* a literal inside a list (ENVELOPE) is not the message */
+	ck_assert_int_eq(imap_fetch_begin(&f, S("* 3 FETCH (ENVELOPE (NIL {5}"), &res), 1);
+	ck_assert_int_eq(res, IMAP_F_LITERAL);
+	ck_assert_int_eq(f.lit_kind, IMAP_LIT_OTHER);
+	ck_assert_int_eq(imap_fetch_feed(&f, S(" NIL \"x\\\"y\") UID 4)")), IMAP_F_DONE);
+	ck_assert_uint_eq(f.uid, 4);
+	/* quoted body */
+	ck_assert_int_eq(imap_fetch_begin(&f, S("* 4 FETCH (UID 5 BODY[] \"a\\\\b\")"), &res), 1);
+	ck_assert_int_eq(res, IMAP_F_DONE);
+	ck_assert_uint_eq(f.inl_len, 3);
+	ck_assert_int_eq(memcmp(f.inl, "a\\b", 3), 0);
+}
+END_TEST
+
+START_TEST(fetch_malformed)
+{
+	struct imap_fetch f;
+	int res;
+	const char *bad[] = {
+		"* 1 FETCH (UID",                 /* ends inside */
+		"* 1 FETCH (UID x)",              /* not a number */
+		"* 1 FETCH (UID 0)",              /* UID 0 */
+		"* 1 FETCH (UID 99999999999)",    /* over 32 bits */
+		"* 1 FETCH (UID 1)) junk",        /* text after the end */
+		"* 1 FETCH (FLAGS (\\Seen)",      /* unclosed */
+		"* 1 FETCH (BODY[HEADER {5}",     /* unclosed section */
+		"* 1 FETCH (X \"unterminated)",
+		"* 1 FETCH (RFC822.SIZE 123456789012345678901234)",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert_int_eq(imap_fetch_begin(&f, S(bad[i]), &res), 1);
+		ck_assert_msg(res == IMAP_F_BAD, "accepted: %s", bad[i]);
+	}
+	/* nesting is bounded */
+	char deep[200] = "* 1 FETCH (X ";
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "(");
+	ck_assert_int_eq(imap_fetch_begin(&f, S(deep), &res), 1);
+	ck_assert_int_eq(res, IMAP_F_BAD);
+	/* after the end, nothing more is accepted */
+	imap_fetch_begin(&f, S("* 1 FETCH (UID 1)"), &res);
+	ck_assert_int_eq(imap_fetch_feed(&f, S(")")), IMAP_F_BAD);
+}
+END_TEST
+
+START_TEST(literal_end)
+{
+	uint64_t n;
+	ck_assert_int_eq(imap_literal_at_end(S("* LIST () \"/\" {12}"), &n), 1);
+	ck_assert_uint_eq(n, 12);
+	ck_assert_int_eq(imap_literal_at_end(S("x {3+}"), &n), 1);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(imap_literal_at_end(S("x {}"), &n), 0);
+	ck_assert_int_eq(imap_literal_at_end(S("x 12}"), &n), 0);
+	ck_assert_int_eq(imap_literal_at_end(S("{99999999999999999999999}"), &n), 0);
+}
+END_TEST
+
+START_TEST(tagged_untagged)
+{
+	ck_assert_int_eq(imap_tagged(S("A5 OK done"), "A5"), IMAP_ST_OK);
+	ck_assert_int_eq(imap_tagged(S("A5 NO [TRYCREATE] no"), "A5"), IMAP_ST_NO);
+	ck_assert_int_eq(imap_tagged(S("A5 BAD what"), "A5"), IMAP_ST_BAD);
+	ck_assert_int_eq(imap_tagged(S("A55 OK done"), "A5"), IMAP_ST_NONE);
+	ck_assert_int_eq(imap_tagged(S("A5 WEIRD x"), "A5"), IMAP_ST_BAD);
+	uint32_t num;
+	char w[16];
+	ck_assert_int_eq(imap_untagged_num(S("* 23 EXISTS"), &num, w, sizeof w), 1);
+	ck_assert_uint_eq(num, 23);
+	ck_assert_str_eq(w, "EXISTS");
+	uint64_t v;
+	ck_assert_int_eq(imap_resp_code_num(S("* OK [UIDVALIDITY 1795700406] UIDs valid"), "UIDVALIDITY", &v), 1);
+	ck_assert_uint_eq(v, 1795700406u);
+	ck_assert_int_eq(imap_resp_code_num(S("* OK [UIDVALIDITY x] UIDs valid"), "UIDVALIDITY", &v), 0);
+	ck_assert_int_eq(imap_has_cap(S("* CAPABILITY IMAP4rev1 UIDPLUS IDLE"), "IDLE"), 1);
+	ck_assert_int_eq(imap_has_cap(S("* OK [CAPABILITY IMAP4rev1 IDLE] hi UIDPLUS"), "UIDPLUS"), 0);
+}
+END_TEST
+
+START_TEST(search_list)
+{
+	uint32_t *v = NULL;
+	size_t n = 0, cap = 0;
+	ck_assert_int_eq(imap_search(S("* SEARCH 1 5 9"), &v, &n, &cap, 100), 1);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(v[2], 9);
+	ck_assert_int_eq(imap_search(S("* SEARCH"), &v, &n, &cap, 100), 1);
+	ck_assert_int_eq(imap_search(S("* SEARCH 1 x"), &v, &n, &cap, 100), -1);
+	ck_assert_int_eq(imap_search(S("* SEARCH 1 2 3"), &v, &n, &cap, 4), -1);
+	ck_assert_int_eq(imap_search(S("* LIST () \"/\" x"), &v, &n, &cap, 100), 0);
+	free(v);
+	char flags[64], d, name[64];
+	ck_assert_int_eq(imap_list(S("* LIST (\\HasNoChildren) \".\" INBOX"), flags, sizeof flags, &d, name, sizeof name), 1);
+	ck_assert_str_eq(name, "INBOX");
+	ck_assert_int_eq(d, '.');
+	ck_assert_int_eq(imap_list(S("* LIST () NIL \"Odd \\\"name\\\"\""), flags, sizeof flags, &d, name, sizeof name), 1);
+	ck_assert_str_eq(name, "Odd \"name\"");
+	ck_assert_int_eq(d, 0);
+	ck_assert_int_eq(imap_list(S("* LIST () \"/\" {3}\r\na b"), flags, sizeof flags, &d, name, sizeof name), 1);
+	ck_assert_str_eq(name, "a b");
+	ck_assert_int_eq(imap_list(S("* LIST () \"/\" {9}\r\na b"), flags, sizeof flags, &d, name, sizeof name), -1);
+	ck_assert_int_eq(imap_list(S("* LIST (\\x \"/\" a"), flags, sizeof flags, &d, name, sizeof name), -1);
+}
+END_TEST
+
+START_TEST(uid_sets_quote_date)
+{
+	uint32_t v[] = {1, 2, 3, 5, 7, 8, 100};
+	char out[64];
+	ck_assert_uint_eq(imap_uid_set(out, sizeof out, v, 7), 7);
+	ck_assert_str_eq(out, "1:3,5,7:8,100");
+	ck_assert_uint_eq(imap_uid_set(out, 8, v, 7), 4); /* "1:3,5" (4 UIDs) fits, "1:3,5,7:8" does not */
+	ck_assert_str_eq(out, "1:3,5");
+	ck_assert_int_eq(imap_quote(out, sizeof out, "a\"b\\c"), 0);
+	ck_assert_str_eq(out, "\"a\\\"b\\\\c\"");
+	ck_assert_int_eq(imap_quote(out, sizeof out, "a\r\nb"), -1);
+	ck_assert_int_eq(imap_date("2024-03-05", out, sizeof out), 0);
+	ck_assert_str_eq(out, "5-Mar-2024");
+	ck_assert_int_eq(imap_date("5-mar-2024", out, sizeof out), 0);
+	ck_assert_str_eq(out, "5-Mar-2024");
+	ck_assert_int_eq(imap_date("2024-13-05", out, sizeof out), -1);
+	ck_assert_int_eq(imap_date("yesterday", out, sizeof out), -1);
+}
+END_TEST
+
+START_TEST(pop3_lines)
+{
+	uint32_t num;
+	uint64_t size;
+	char u[80];
+	ck_assert_int_eq(pop3_status(S("+OK 2 200")), 1);
+	ck_assert_int_eq(pop3_status(S("-ERR no")), 0);
+	ck_assert_int_eq(pop3_status(S("+OKAY")), -1);
+	ck_assert_int_eq(pop3_uidl_line(S("1 000000016b0836b6"), &num, u, sizeof u), 1);
+	ck_assert_uint_eq(num, 1);
+	ck_assert_str_eq(u, "000000016b0836b6");
+	ck_assert_int_eq(pop3_uidl_line(S("."), &num, u, sizeof u), 0);
+	ck_assert_int_eq(pop3_uidl_line(S("2 has space"), &num, u, sizeof u), -1);
+	ck_assert_int_eq(pop3_uidl_line(S("0 x"), &num, u, sizeof u), -1);
+	ck_assert_int_eq(pop3_uidl_line(S("x y"), &num, u, sizeof u), -1);
+	ck_assert_int_eq(pop3_uidl_line(S("3 "), &num, u, sizeof u), -1);
+	char long71[80];
+	memset(long71, 'a', 71);
+	strcpy(long71 + 71, "");
+	char line[90] = "4 ";
+	strcat(line, long71);
+	ck_assert_int_eq(pop3_uidl_line(S(line), &num, u, sizeof u), -1);
+	ck_assert_int_eq(pop3_list_line(S("7 4138"), &num, &size), 1);
+	ck_assert_uint_eq(size, 4138);
+	ck_assert_int_eq(pop3_list_line(S("7 x"), &num, &size), -1);
+	ck_assert_int_eq(pop3_list_line(S("7 12x"), &num, &size), -1);
+	ck_assert_int_eq(pop3_capa_is(S("PIPELINING"), "PIPELINING"), 1);
+	ck_assert_int_eq(pop3_capa_is(S("SASL PLAIN"), "SASL"), 1);
+	ck_assert_int_eq(pop3_capa_is(S("PIPELININGX"), "PIPELINING"), 0);
+}
+END_TEST
+
+START_TEST(headers)
+{
+	const char *h = "From: A <a@b>\nSubject: one\n two\nMessage-ID:\n <x@y>\n\nMessage-ID: <body@z>\n";
+	char out[64];
+	ck_assert_int_eq(mf_mail_header(S(h), "subject", out, sizeof out), 1);
+	ck_assert_str_eq(out, "one two");
+	ck_assert_int_eq(mf_mail_header(S(h), "Message-ID", out, sizeof out), 1);
+	ck_assert_str_eq(out, "<x@y>");
+	ck_assert_int_eq(mf_mail_header(S(h), "Date", out, sizeof out), 0);
+	ck_assert_int_eq(mf_mail_header(S("Subject: a\r\n\r\n"), "Subject", out, sizeof out), 1);
+	ck_assert_str_eq(out, "a");
+}
+END_TEST
+
+/* The writer into a temporary file; returns what it wrote. */
+static char *write_msg(int mbox, const char *const *pieces, char *hdr, size_t hlen)
+{
+	char path[] = "/tmp/check_mail_fetch.XXXXXX";
+	int fd = mkstemp(path);
+	unlink(path);
+	struct mwriter w;
+	memset(&w, 0, sizeof w);
+	mf_mw_init(&w, fd, mbox);
+	for (size_t i = 0; pieces[i]; i++)
+		ck_assert_int_eq(mf_mw_write(&w, pieces[i], strlen(pieces[i])), 0);
+	ck_assert_int_eq(mf_mw_finish(&w), 0);
+	if (hdr) {
+		size_t k = w.hlen < hlen - 1 ? w.hlen : hlen - 1;
+		memcpy(hdr, w.hdr, k);
+		hdr[k] = 0;
+	}
+	mf_mw_free(&w);
+	off_t n = lseek(fd, 0, SEEK_END);
+	char *out = calloc(1, (size_t)n + 1);
+	ck_assert_int_eq(pread(fd, out, (size_t)n, 0), n);
+	close(fd);
+	return out;
+}
+
+START_TEST(writer_crlf_and_quoting)
+{
+	/* pieces split inside CRLF and inside "From " */
+	const char *p[] = {"Subject: x\r", "\nA: b\r\n\r\nFr", "om here\r\n>From there\r\n>>Fro", "m x\r\nFrom\r\nbare\rcr\r\nend", NULL};
+	char hdr[128];
+	char *raw = write_msg(0, p, hdr, sizeof hdr);
+	ck_assert_str_eq(raw, "Subject: x\nA: b\n\nFrom here\n>From there\n>>From x\nFrom\nbare\rcr\nend");
+	ck_assert_str_eq(hdr, "Subject: x\nA: b\n\n");
+	free(raw);
+	char *mb = write_msg(1, p, NULL, 0);
+	const char *body = strchr(mb, '\n') + 1;
+	ck_assert_int_eq(strncmp(mb, "From MAILER-DAEMON ", 19), 0);
+	ck_assert_str_eq(body, "Subject: x\nA: b\n\n>From here\n>>From there\n>>>From x\nFrom\nbare\rcr\nend\n\n");
+	free(mb);
+}
+END_TEST
+
+START_TEST(state_roundtrip)
+{
+	char dir[] = "/tmp/check_mf_state.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[256], err[512];
+	snprintf(path, sizeof path, "%s/st", dir);
+	struct mf_state s;
+	ck_assert_int_eq(mf_state_load(&s, path, "imap://u@h:1/INBOX", err, sizeof err), 0);
+	ck_assert_uint_eq(s.n, 0);
+	s.uidvalidity = 77;
+	mf_state_add(&s, "10", "<a@b>");
+	mf_state_add(&s, "2", "bad id with spaces\n");
+	mf_state_add(&s, "10", "<a@b>");
+	ck_assert_int_eq(mf_state_save(&s, err, sizeof err), 0);
+	mf_state_free(&s);
+	ck_assert_int_eq(mf_state_load(&s, path, "imap://u@h:1/INBOX", err, sizeof err), 0);
+	ck_assert_uint_eq(s.uidvalidity, 77);
+	ck_assert_int_eq(mf_state_has(&s, "10"), 1);
+	ck_assert_int_eq(mf_state_has(&s, "2"), 1);
+	ck_assert_int_eq(mf_state_has(&s, "3"), 0);
+	ck_assert_uint_eq(s.n, 2);
+	mf_state_reset_keys(&s);
+	ck_assert_int_eq(mf_state_has(&s, "10"), 0);
+	ck_assert_int_eq(mf_state_had_msgid(&s, "<a@b>"), 1);
+	ck_assert_int_eq(mf_state_had_msgid(&s, "<c@d>"), 0);
+	mf_state_free(&s);
+	/* a file we do not understand is an error, not an empty state */
+	FILE *f = fopen(path, "w");
+	fputs("version 1\ngarbage here\n", f);
+	fclose(f);
+	ck_assert_int_eq(mf_state_load(&s, path, "x", err, sizeof err), -1);
+	mf_state_free(&s);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+Suite *suite_mail_fetch(void)
+{
+	Suite *s = suite_create("mail_fetch");
+	TCase *t = tcase_create("parse");
+	tcase_add_test(t, fetch_simple);
+	tcase_add_test(t, fetch_literals);
+	tcase_add_test(t, fetch_malformed);
+	tcase_add_test(t, literal_end);
+	tcase_add_test(t, tagged_untagged);
+	tcase_add_test(t, search_list);
+	tcase_add_test(t, uid_sets_quote_date);
+	tcase_add_test(t, pop3_lines);
+	tcase_add_test(t, headers);
+	suite_add_tcase(s, t);
+	t = tcase_create("deliver");
+	tcase_add_test(t, writer_crlf_and_quoting);
+	tcase_add_test(t, state_roundtrip);
+	suite_add_tcase(s, t);
+	return s;
+}
