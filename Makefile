@@ -29,7 +29,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CHECK_LIBS := $(shell pkg-config --libs check)
 
-WARN    = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wno-missing-field-initializers
+WARN    = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
+ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
+WARN   += -Wno-format-truncation
+endif
 CFLAGS ?= -O2 -g
 ifeq ($(SAN),1)
 CFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

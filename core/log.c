@@ -93,9 +93,18 @@ void log_proto(char dir, const char *line, size_t len)
 	if (log_level < LOG_VERBOSE)
 		return;
 	char buf[1024];
-	if (dir == '>')
+	if (dir == '>') {
 		log_mask(buf, sizeof buf, line, len);
-	else
-		log_mask(buf, sizeof buf, line, 0), nt_clean_text(buf, sizeof buf, line, len);
+	} else {
+		/* A server's line: whole (tabs as spaces), other control characters as '.'. */
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		size_t o = 0;
+		for (size_t i = 0; i < len && o + 1 < sizeof buf; i++) {
+			unsigned char c = (unsigned char)line[i];
+			buf[o++] = c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '.' : (char)c;
+		}
+		buf[o] = 0;
+	}
 	fprintf(stderr, "%c %s\n", dir, buf);
 }
