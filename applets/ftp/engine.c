@@ -143,6 +143,7 @@ struct engine {
 	struct progress prog;
 	long long deadline;
 	int stopped;
+	char *made_dir;          /* the last local folder made (most jobs share it) */
 };
 
 static void job_free(struct job *j)
@@ -451,12 +452,14 @@ static int start(struct engine *e, struct slot *s)
 			s->dst_dir = xstrdup(dirname(c1));
 			s->dst_name = xstrdup(basename(c2));
 			free(c1), free(c2);
-			if (file_mkdirs(s->dst_dir, 0755) < 0) {
+			if ((!e->made_dir || strcmp(e->made_dir, s->dst_dir)) && file_mkdirs(s->dst_dir, 0755) < 0) {
 				char m[600];
 				snprintf(m, sizeof m, "mkdir %s: %s", s->dst_dir, strerror(errno));
 				fail_job(e, s, NT_EXIT_IO, m);
 				return -1;
 			}
+			free(e->made_dir);
+			e->made_dir = xstrdup(s->dst_dir);
 			struct stat st;
 			s->sink = SINK_FILE;
 			if (C.resume && stat(j->dst, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -471,6 +474,9 @@ static int start(struct engine *e, struct slot *s)
 				curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)st.st_size);
 			}
 		}
+		/* No SIZE before RETR (one round trip less per file) unless resuming. */
+		if (s->sink != SINK_APPEND)
+			curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
 		if (j->mtime < 0 && C.keep_mtime)
 			curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
 		s->run1 = 1;
@@ -868,6 +874,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	if (e->jfd >= 0)
 		close(e->jfd);
 	free(e->done.v);
+	free(e->made_dir);
 	buf_free(&e->jbuf);
 	free(e->slots);
 	free(e);
