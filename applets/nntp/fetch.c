@@ -98,6 +98,19 @@ static int needs_quote(const char *p, size_t n)
 	return n - i >= 5 && !memcmp(p + i, "From ", 5);
 }
 
+/* Make what was written durable: the folder's file system, or the mbox. */
+static void sync_out(struct out *o)
+{
+	if (G.outdir) {
+		int dfd = open(G.outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || syncfs(dfd) < 0)
+			die_sys(NT_EXIT_IO, "sync %s", G.outdir);
+		close(dfd);
+	} else if (fsync(o->mbox_fd) < 0) {
+		die_sys(NT_EXIT_IO, "%s", G.mbox);
+	}
+}
+
 static long long receive(struct nntp *c, struct out *o, long long num)
 {
 	const char *p;
@@ -192,6 +205,13 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 		if (o.mbox_fd < 0)
 			die_sys(NT_EXIT_IO, "%s", G.mbox);
 	}
+	/* An explicit range moves the mark only when it joins what was fetched before. */
+	int can_move = argc <= 2 || lo <= hwm + 1;
+	long long ck_ms = loop_now_ms();
+	size_t ck_done = 0, ck_every = 1000;
+	const char *ck_env = getenv("NETTOOL_NNTP_CHECKPOINT"); /* a test knob: articles per checkpoint */
+	if (ck_env && atoi(ck_env) > 0)
+		ck_every = (size_t)atoi(ck_env);
 	struct progress pr;
 	progress_init(&pr, log_level == LOG_QUIET ? PROGRESS_NONE : G.progress, "fetch");
 	pr.items_total = nn;
@@ -237,6 +257,14 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 		}
 		o.bytes += bytes;
 		done++;
+		/* Checkpoint: what is written is synced, then the mark moves, so an interrupted
+		 * fetch repeats at most the articles since the last checkpoint. */
+		if (can_move && nums[done - 1] > hwm && (done - ck_done >= ck_every || loop_now_ms() - ck_ms >= 5000)) {
+			sync_out(&o);
+			state_put(state, server, group, nums[done - 1]);
+			ck_done = done;
+			ck_ms = loop_now_ms();
+		}
 		pr.items_done = done;
 		pr.bytes_done = (uint64_t)o.bytes;
 		progress_update(&pr);
@@ -254,17 +282,10 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	}
 	progress_done(&pr);
 	/* Everything on disk before the mark moves. */
-	if (G.outdir) {
-		int dfd = open(G.outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || syncfs(dfd) < 0)
-			die_sys(NT_EXIT_IO, "sync %s", G.outdir);
-		close(dfd);
-	} else {
-		if (fsync(o.mbox_fd) < 0 || close(o.mbox_fd) < 0)
-			die_sys(NT_EXIT_IO, "%s", G.mbox);
-	}
-	/* An explicit range moves the mark only when it joins what was fetched before. */
-	int move = hi > hwm && (argc <= 2 || lo <= hwm + 1);
+	sync_out(&o);
+	if (!G.outdir && close(o.mbox_fd) < 0)
+		die_sys(NT_EXIT_IO, "%s", G.mbox);
+	int move = hi > hwm && can_move;
 	if (move)
 		state_put(state, server, group, hi);
 	long long ms = loop_now_ms() - t0;

@@ -125,6 +125,15 @@ expect_exit "connection lost mid-article: exit 3" 3 $NT nntp -s 127.0.0.1:$FP2 -
 [ -z "$(ls -A "$T/cut")" ] && pass "article -o: no file left behind" || fail "partial file" "$(ls -A "$T/cut")"
 expect_exit "fetch: connection lost mid-article: exit 3" 3 $NT nntp -s 127.0.0.1:$FP2 fetch x.y -O "$T/cut/f"
 [ -z "$(ls -A "$T/cut/f")" ] && pass "fetch: no file left behind, no high-water mark" || fail "fetch partial" "$(ls -A "$T/cut/f")"
+# Checkpoints: a fetch cut at the fourth of five articles keeps the first three, once, and
+# its high-water mark says so (NETTOOL_NNTP_CHECKPOINT: articles per checkpoint).
+FP4=$(free_port)
+/usr/bin/python3 "$FIX/fake.py" 127.0.0.1 "$FP4" cutlater "$T/fake4.log" &
+p=$!; cleanup "kill $p"
+wait_port "$FP4" || fail "fake server" "did not start"
+NETTOOL_NNTP_CHECKPOINT=1 expect_exit "fetch --mbox cut at article 4: exit 3" 3 $NT nntp -s 127.0.0.1:$FP4 fetch x.y --mbox "$T/cut.mbox"
+[ "$(grep -c '^From ' "$T/cut.mbox")" = 3 ] && pass "the three whole articles are in the mbox" || fail "mbox after cut" "$(grep -c '^From ' "$T/cut.mbox")"
+grep -Eq ' x\.y 3$' "$T/cut.mbox.nntp-state" && pass "the high-water mark moved to 3 at the checkpoint" || fail "checkpoint mark" "$(cat "$T/cut.mbox.nntp-state" 2>&1)"
 FP3=$(free_port)
 /usr/bin/python3 "$FIX/fake.py" 127.0.0.1 "$FP3" longline "$T/fake3.log" &
 p=$!; cleanup "kill $p"
