@@ -871,6 +871,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	int rcode = e->r.failed ? (e->r.worst > NT_EXIT_FAIL && (!summary || !e->r.done) ? e->r.worst : NT_EXIT_FAIL) : 0;
 	if (e->stopped && !rcode)
 		rcode = NT_EXIT_FAIL;
+	if (src->release)
+		src->release(src);
+	else
+		free(src);
 	if (e->jfd >= 0)
 		close(e->jfd);
 	free(e->done.v);

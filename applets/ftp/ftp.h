@@ -114,6 +114,7 @@ struct job {
 /* A source of jobs: next() fills j (strings malloc'd) and returns 1, or 0 at the end. */
 struct jobsrc {
 	int (*next)(struct jobsrc *src, struct job *j);
+	void (*release)(struct jobsrc *src); /* NULL: free(src) */
 	void *ctx;
 	uint64_t total; /* 0: unknown */
 	uint64_t skipped; /* items the source decided to skip (mirror --only-newer) */
@@ -123,7 +124,7 @@ struct engine_result {
 	uint64_t done, failed, skipped;
 	int worst;      /* highest exit class among failures */
 };
-/* Run every job of src between site a (remote side of get/put/rm, source of copy) and
+/* Run every job of src (released at the end) between site a (remote side of get/put/rm, source of copy) and
  * b (destination of copy, else NULL). Returns the exit code for the batch. */
 int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int summary);
 /* A job source over an array (taken over) and over a list file (streamed). */

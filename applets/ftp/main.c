@@ -178,6 +178,7 @@ static int cmd_simple(const char *cmd)
 		nt_clean_text(shown, sizeof shown, ep, strlen(ep));
 		puts(shown);
 		free(ep);
+		free(path);
 	} else if (!strcmp(cmd, "size") || !strcmp(cmd, "mtime")) {
 		need_args(cmd, 1, -1);
 		for (int i = 0; i < nargs; i++) {
@@ -301,6 +302,7 @@ static int cmd_get(void)
 		char *base;
 		struct ftp_site *s = remote(args[0], &base);
 		struct jobsrc *src = jobsrc_lines(C.from_file, JOB_GET, base, dir);
+		free(base);
 		return engine_run(s, NULL, src, 1);
 	}
 	struct jobs js = {0};
@@ -358,7 +360,9 @@ static int cmd_put(void)
 	if (C.from_file) {
 		need_args("put --from-file", 1, 1);
 		struct ftp_site *s = remote(args[0], &path);
-		return engine_run(s, NULL, jobsrc_lines(C.from_file, JOB_PUT, path, NULL), 1);
+		struct jobsrc *src = jobsrc_lines(C.from_file, JOB_PUT, path, NULL);
+		free(path);
+		return engine_run(s, NULL, src, 1);
 	}
 	need_args("put", 2, -1);
 	struct ftp_site *s = remote(args[nargs - 1], &path);
@@ -380,7 +384,9 @@ static int cmd_rm(void)
 	if (C.from_file) {
 		need_args("rm --from-file", 1, 1);
 		struct ftp_site *s = remote(args[0], &path);
-		return engine_run(s, NULL, jobsrc_lines(C.from_file, JOB_RM, path, NULL), 1);
+		struct jobsrc *src = jobsrc_lines(C.from_file, JOB_RM, path, NULL);
+		free(path);
+		return engine_run(s, NULL, src, 1);
 	}
 	need_args("rm", 1, -1);
 	struct jobs js = {0};
@@ -401,10 +407,13 @@ static int cmd_copy(void)
 	char *sp, *dp;
 	struct ftp_site *a = remote(args[0], &sp);
 	struct ftp_site *b = remote(args[1], &dp);
-	if (C.from_file)
-		return engine_run(a, b, jobsrc_lines(C.from_file, JOB_COPY, sp, dp), 1);
-	if (C.recursive)
-		return tree_copy(a, sp, b, dp);
+	if (C.from_file || C.recursive) {
+		int rc = C.from_file ? engine_run(a, b, jobsrc_lines(C.from_file, JOB_COPY, sp, dp), 1)
+				     : tree_copy(a, sp, b, dp);
+		free(sp);
+		free(dp);
+		return rc;
+	}
 	int64_t size = -1;
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc != CURLE_OK)
@@ -421,12 +430,16 @@ static int cmd_mirror(void)
 {
 	need_args("mirror", 2, 2);
 	char *rp;
+	int rc;
 	if (C.reverse) {
 		struct ftp_site *s = remote(args[1], &rp);
-		return tree_mirror_up(args[0], s, rp);
+		rc = tree_mirror_up(args[0], s, rp);
+	} else {
+		struct ftp_site *s = remote(args[0], &rp);
+		rc = tree_mirror_down(s, rp, args[1]);
 	}
-	struct ftp_site *s = remote(args[0], &rp);
-	return tree_mirror_down(s, rp, args[1]);
+	free(rp);
+	return rc;
 }
 
 static void parse_shard(const char *s)

@@ -87,6 +87,17 @@ static int lines_next(struct jobsrc *js, struct job *j)
 	return 1;
 }
 
+static void lines_release(struct jobsrc *js)
+{
+	struct linesrc *l = (struct linesrc *)js;
+	if (l->f && l->f != stdin)
+		fclose(l->f);
+	free(l->line);
+	free(l->base);
+	free(l->other);
+	free(l);
+}
+
 struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *base, const char *other)
 {
 	struct linesrc *l = xcalloc(1, sizeof *l);
@@ -94,6 +105,7 @@ struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *ba
 	if (!l->f)
 		die_sys(NT_EXIT_IO, "--from-file %s", path);
 	l->js.next = lines_next;
+	l->js.release = lines_release;
 	l->kind = kind;
 	l->base = xstrdup(base);
 	l->other = xstrdup(other ? other : "");
@@ -140,6 +152,8 @@ static int cmp_node(const void *a, const void *b)
 static struct node *nodes_find(struct nodes *ns, const char *rel)
 {
 	struct node key = {.rel = (char *)rel};
+	if (!ns->n)
+		return NULL;
 	return bsearch(&key, ns->v, ns->n, sizeof *ns->v, cmp_node);
 }
 
@@ -307,7 +321,6 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 	src->skipped = skipped;
 	src->failed = rn.failed;
 	rc = engine_run(s, NULL, src, 1);
-	free(src);
 	if (C.del) {
 		/* What the remote side does not have (and is not excluded) goes. */
 		struct nodes ln = {0};
@@ -388,7 +401,6 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 	struct jobsrc *src = jobsrc_array(jobs, nj);
 	src->skipped = skipped;
 	rc = engine_run(s, NULL, src, 1);
-	free(src);
 	if (C.del && rn.n) {
 		/* Remote files the local tree does not have, then their folders, deepest first. */
 		struct job *rm = xcalloc(rn.n, sizeof *rm);
@@ -402,7 +414,6 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 			C.journal = NULL;
 			struct jobsrc *rs = jobsrc_array(rm, nr);
 			int r2 = engine_run(s, NULL, rs, 1);
-			free(rs);
 			if (r2 && !rc)
 				rc = r2;
 			if (journal_was)
@@ -450,7 +461,6 @@ int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char
 	struct jobsrc *src = jobsrc_array(jobs, nj);
 	src->failed = rn.failed;
 	rc = engine_run(a, b, src, 1);
-	free(src);
 	nodes_free(&rn);
 	return rc;
 }
