@@ -141,6 +141,33 @@ wait "$PP" && pass "EMFILE: 80 clients with 32 descriptors all answered" || fail
 	|| fail "EMFILE busy loop" "$((t2 - t1)) clock ticks in 0.6 s"
 grep -q 'pausing new connections' "$T/emfile.log" && pass "EMFILE is logged" || fail "EMFILE not logged" "$(head -3 "$T/emfile.log")"
 
+# tcp-send's errors: no reply within --timeout, a reset, a refused connection (exit 3, named).
+SP=$(free_port)
+/usr/bin/python3 - "$SP" >"$T/silent.log" 2>&1 <<'PY' &
+import socket, struct, sys, time
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('127.0.0.1', int(sys.argv[1]))); ls.listen(5)
+def client():                # the next connection that sends something (wait_port's probe sends nothing)
+    while True:
+        c, _ = ls.accept()
+        if c.recv(100):
+            return c
+a = client()                 # first client: never answered
+b = client()                 # second client: reset after its line arrives
+b.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); b.close()
+time.sleep(3)
+PY
+SILENT=$!
+cleanup "kill -9 $SILENT; wait $SILENT"
+wait_port "$SP"
+expect_exit "tcp-send: no reply within --timeout is exit 3" 3 "$NT" tcp-send --timeout 0.5 127.0.0.1:"$SP" anyone
+grep -q 'no reply' "$T/check.out" && pass "no reply is named" || fail "no reply message" "$(cat "$T/check.out")"
+expect_exit "tcp-send: a reset is exit 3" 3 "$NT" tcp-send --timeout 2 127.0.0.1:"$SP" reset-me
+grep -Eq 'reset|closed' "$T/check.out" && pass "the reset is named" || fail "reset message" "$(cat "$T/check.out")"
+kill -9 $SILENT 2>/dev/null; wait $SILENT 2>/dev/null
+expect_exit "tcp-send: a refused connection is exit 3" 3 "$NT" tcp-send 127.0.0.1:"$SP" x
+grep -q 'refused' "$T/check.out" && pass "the refusal is named" || fail "refusal message" "$(cat "$T/check.out")"
+
 # Bad command lines.
 expect_exit "unknown option is exit 2" 2 "$NT" tcp-serve --bogus
 expect_exit "port 0 is refused" 2 "$NT" tcp-serve -p 0
