@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "file.h"
+#include "input.h"
 #include "log.h"
 #include "loop.h"
 #include "nt_err.h"
@@ -222,38 +223,19 @@ int tcp_send_main(int argc, char **argv)
 	if (stream)
 		return stream_mode(do_connect());
 
-	int tty = isatty(0) && !nargs;
 	int fd = per_line ? -1 : do_connect();
-	if (nargs) {
-		for (int i = 0; i < nargs; i++) {
-			if (per_line)
-				fd = do_connect();
-			exchange(fd, args[i], strlen(args[i]));
-			if (per_line)
-				close(fd), buf_reset(&G.in);
-		}
-	} else {
-		char *line = NULL;
-		size_t cap = 0;
-		ssize_t n;
-		for (;;) {
-			if (tty && log_level > LOG_QUIET) {
-				fputs("> ", stdout);
-				fflush(stdout);
-			}
-			if ((n = getline(&line, &cap, stdin)) < 0)
-				break;
-			size_t len = line_strip(line, (size_t)n);
-			if (tty && len == 0)
-				break; /* the textbook loop: an empty line ends */
-			if (per_line)
-				fd = do_connect();
-			exchange(fd, line, len);
-			if (per_line)
-				close(fd), buf_reset(&G.in);
-		}
-		free(line);
+	struct input in;
+	const char *msg;
+	size_t len;
+	input_init(&in, args, nargs);
+	while (input_next(&in, &msg, &len)) {
+		if (per_line)
+			fd = do_connect();
+		exchange(fd, msg, len);
+		if (per_line)
+			close(fd), fd = -1, buf_reset(&G.in);
 	}
+	input_free(&in);
 	if (fd >= 0)
 		close(fd);
 	buf_free(&G.in);

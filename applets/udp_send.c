@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "buf.h"
+#include "input.h"
 #include "log.h"
 #include "nt_err.h"
 #include "opt.h"
@@ -110,30 +110,16 @@ int udp_send_main(int argc, char **argv)
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
 
-	if (nargs) {
-		for (int i = 0; i < nargs; i++)
-			exchange(fd, args[i], strlen(args[i]));
-	} else {
-		int tty = isatty(0);
-		char *line = NULL;
-		size_t cap = 0;
-		ssize_t n;
-		for (;;) {
-			if (tty && log_level > LOG_QUIET) {
-				fputs("> ", stdout);
-				fflush(stdout);
-			}
-			if ((n = getline(&line, &cap, stdin)) < 0)
-				break;
-			size_t len = line_strip(line, (size_t)n);
-			if (tty && !len)
-				break;
-			if (len > 65507)
-				die(NT_EXIT_USAGE, "a line of %zu bytes does not fit in a datagram", len);
-			exchange(fd, line, len);
-		}
-		free(line);
+	struct input in;
+	const char *msg;
+	size_t len;
+	input_init(&in, args, nargs);
+	while (input_next(&in, &msg, &len)) {
+		if (len > 65507)
+			die(NT_EXIT_USAGE, "a message of %zu bytes does not fit in a datagram", len);
+		exchange(fd, msg, len);
 	}
+	input_free(&in);
 	close(fd);
 	return G.lost ? NT_EXIT_NET : 0;
 }
