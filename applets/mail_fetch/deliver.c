@@ -14,6 +14,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@
 #include "parse.h"
 
 #define OBUF 65536
+
+static int sync_submit(int fd);
 
 /* --- the writer --- */
 
@@ -366,14 +369,14 @@ int mf_dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
 	m->in_size = d->w.in_bytes;
 	m->key = xstrdup(key);
 	if (d->kind == DEST_MAILDIR) {
-		if (close(d->cur_fd) < 0) {
+		int fd = d->cur_fd;
+		d->cur_fd = -1;
+		if ((d->no_sync ? close(fd) : sync_submit(fd)) < 0) {
 			snprintf(err, errlen, "close %s: %s", d->cur_name, strerror(errno));
-			d->cur_fd = -1;
 			free(m->key);
 			mf_dest_msg_abort(d);
 			return -1;
 		}
-		d->cur_fd = -1;
 		m->name = d->cur_name;
 		d->cur_name = NULL;
 	} else {
@@ -395,9 +398,11 @@ static int lock_is_dead(const char *lock)
 	if (fd < 0)
 		return 0;
 	ssize_t r = read(fd, b, sizeof b - 1);
+	struct stat st;
+	int old = fstat(fd, &st) == 0 && time(NULL) - st.st_mtime > 2;
 	close(fd);
 	if (r <= 0)
-		return 0;
+		return old; /* killed between creating the lock and writing its pid into it */
 	b[r] = 0;
 	long pid = strtol(b, NULL, 10);
 	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
@@ -514,42 +519,115 @@ static int run_with_input(const char *cmd, int spool, uint64_t off, uint64_t len
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
+/* --- the fsync pool: each Maildir file is fsynced (and closed) by a worker thread as soon
+ * as it is written, so the syncs of a batch overlap each other (the file system commits
+ * them together) and the download of the next messages. The batch commit waits for them. */
+#define SYNC_THREADS 16
+#define SYNC_QUEUE 1024
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t more, done;
+	int q[SYNC_QUEUE];
+	unsigned head, tail;      /* queue of fds */
+	unsigned long submitted, finished;
+	int err;                  /* first fsync/close errno */
+	int started;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void *sync_worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.mu);
+	for (;;) {
+		while (pool.head == pool.tail)
+			pthread_cond_wait(&pool.more, &pool.mu);
+		int fd = pool.q[pool.head++ % SYNC_QUEUE];
+		pthread_cond_broadcast(&pool.done); /* room in the queue */
+		pthread_mutex_unlock(&pool.mu);
+		int e = 0;
+		if (fsync(fd) < 0)
+			e = errno;
+		if (close(fd) < 0 && !e)
+			e = errno;
+		pthread_mutex_lock(&pool.mu);
+		if (e && !pool.err)
+			pool.err = e;
+		pool.finished++;
+		pthread_cond_broadcast(&pool.done);
+	}
+	return NULL;
+}
+
+/* Hand fd to the pool (which closes it). Falls back to fsync here if threads fail. */
+static int sync_submit(int fd)
+{
+	pthread_mutex_lock(&pool.mu);
+	if (!pool.started) {
+		pool.started = 1;
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old); /* workers take no signals */
+		for (int i = 0; i < SYNC_THREADS; i++) {
+			pthread_t t;
+			if (pthread_create(&t, NULL, sync_worker, NULL) == 0)
+				pthread_detach(t);
+			else if (i == 0)
+				pool.started = -1;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (pool.started < 0) {
+		pthread_mutex_unlock(&pool.mu);
+		int e = fsync(fd) < 0 ? errno : 0;
+		if (close(fd) < 0 && !e)
+			e = errno;
+		if (e) {
+			errno = e;
+			return -1;
+		}
+		return 0;
+	}
+	while (pool.tail - pool.head >= SYNC_QUEUE)
+		pthread_cond_wait(&pool.done, &pool.mu);
+	pool.q[pool.tail++ % SYNC_QUEUE] = fd;
+	pool.submitted++;
+	pthread_cond_signal(&pool.more);
+	pthread_mutex_unlock(&pool.mu);
+	return 0;
+}
+
+/* Wait until every submitted file is synced; 0, or -1 with the first error in errno. */
+static int sync_wait(void)
+{
+	pthread_mutex_lock(&pool.mu);
+	while (pool.finished < pool.submitted)
+		pthread_cond_wait(&pool.done, &pool.mu);
+	int e = pool.err;
+	pool.err = 0;
+	pthread_mutex_unlock(&pool.mu);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 static int sync_batch(struct dest *d, char *err, size_t errlen)
 {
 	if (d->no_sync)
 		return 0;
-	char *p = xasprintf("%s/tmp", d->path);
-	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = fd >= 0 ? syncfs(fd) : -1;
-	if (r < 0) {
-		/* Fall back to one fsync per file. */
-		for (size_t i = 0; i < d->n; i++) {
-			char *f = xasprintf("%s/%s", p, d->m[i].name);
-			int ff = open(f, O_RDONLY | O_CLOEXEC);
-			if (ff < 0 || fsync(ff) < 0) {
-				snprintf(err, errlen, "fsync %s: %s", f, strerror(errno));
-				if (ff >= 0)
-					close(ff);
-				free(f);
-				free(p);
-				if (fd >= 0)
-					close(fd);
-				return -1;
-			}
-			close(ff);
-			free(f);
-		}
-		if (fd >= 0 && fsync(fd) < 0) {
-			snprintf(err, errlen, "fsync %s: %s", p, strerror(errno));
-			close(fd);
-			free(p);
-			return -1;
-		}
+	if (sync_wait() < 0) {
+		snprintf(err, errlen, "fsync in %s/tmp: %s", d->path, strerror(errno));
+		return -1;
 	}
-	if (fd >= 0)
-		close(fd);
+	/* The names in tmp/ must survive too: recovery renames them from there. */
+	char *p = xasprintf("%s/tmp", d->path);
+	int r = file_sync_dir(p);
+	if (r < 0)
+		snprintf(err, errlen, "fsync %s: %s", p, strerror(errno));
 	free(p);
-	return 0;
+	return r;
 }
 
 static void run_exec(struct dest *d, struct dmsg *m)
