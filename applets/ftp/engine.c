@@ -15,14 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "file.h"
 #include "ftp.h"
 #include "log.h"
 #include "nt_err.h"
 
 #define PIPE_CAP (2u << 20)
-#define COMMIT_MAX 64
-#define COMMIT_MS 200
 
 /* A set of 64-bit hashes of journaled items (open addressing; 0 means empty). */
 struct hset {
@@ -118,11 +117,6 @@ struct slot {
 	struct engine *e;
 };
 
-struct pending {
-	struct afile af;
-	char *key;
-};
-
 struct engine {
 	struct ftp_site *a, *b;
 	CURLM *m;
@@ -134,11 +128,7 @@ struct engine {
 	uint64_t index;
 	int jfd;
 	struct hset done;
-	struct buf jbuf;
-	int jlines;
-	struct pending pend[COMMIT_MAX];
-	int npend;
-	long long first_ms;
+	struct committer *com;
 	struct engine_result r;
 	struct progress prog;
 	long long deadline;
@@ -183,62 +173,11 @@ static void journal_open(struct engine *e, const char *path)
 		log_info("journal %s: %zu items done before", path, e->done.n);
 }
 
-static void flush(struct engine *e)
-{
-	if (e->npend == 1) {
-		char err[512];
-		if (afile_commit(&e->pend[0].af, err, sizeof err) < 0)
-			die(NT_EXIT_IO, "%s", err);
-	} else if (e->npend > 1) {
-		char err[512];
-		/* One sync for the data of every pending file, rename them, one sync for the names. */
-		if (syncfs(e->pend[0].af.fd) < 0)
-			die_sys(NT_EXIT_IO, "sync %s", e->pend[0].af.dir);
-		int dfd = open(e->pend[0].af.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		for (int i = 0; i < e->npend; i++)
-			if (afile_commit_nosync(&e->pend[i].af, err, sizeof err) < 0)
-				die(NT_EXIT_IO, "%s", err);
-		if (dfd >= 0) {
-			if (syncfs(dfd) < 0)
-				die_sys(NT_EXIT_IO, "sync");
-			close(dfd);
-		}
-	}
-	for (int i = 0; i < e->npend; i++) {
-		if (e->jfd >= 0 && e->pend[i].key)
-			buf_appendf(&e->jbuf, "done\t%s\n", e->pend[i].key);
-		free(e->pend[i].key);
-	}
-	e->npend = 0;
-	if (e->jfd >= 0 && buf_pending(&e->jbuf)) {
-		if (file_write_all(e->jfd, buf_head(&e->jbuf), buf_pending(&e->jbuf)) < 0 || fdatasync(e->jfd) < 0)
-			die_sys(NT_EXIT_IO, "--journal");
-		buf_reset(&e->jbuf);
-	}
-	e->jlines = 0;
-	e->first_ms = 0;
-}
-
 static void mark_done(struct engine *e, struct slot *s, struct afile *af)
 {
-	if (!e->npend && !e->jlines)
-		e->first_ms = ftp_now_ms();
-	if (af) {
-		e->pend[e->npend].af = *af;
-		e->pend[e->npend].key = e->jfd >= 0 ? job_key(&s->job) : NULL;
-		e->npend++;
-		memset(af, 0, sizeof *af);
-		af->fd = -1;
-	} else if (e->jfd >= 0) {
-		char *k = job_key(&s->job);
-		buf_appendf(&e->jbuf, "done\t%s\n", k);
-		free(k);
-		e->jlines++;
-	}
+	committer_push(e->com, af, e->jfd >= 0 ? job_key(&s->job) : NULL);
 	e->r.done++;
 	e->prog.items_done++;
-	if (e->npend >= COMMIT_MAX || e->jlines >= COMMIT_MAX)
-		flush(e);
 }
 
 /* ---- callbacks ---- */
@@ -765,9 +704,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->b = b;
 	e->src = src;
 	e->jfd = -1;
-	buf_init(&e->jbuf, 0);
 	if (C.journal)
 		journal_open(e, C.journal);
+	e->com = committer_start(e->jfd);
 	e->n = C.parallel > 0 ? C.parallel : 1;
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;
@@ -813,7 +752,6 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 				stop_all(e, "deadline reached");
 				break;
 			}
-			flush(e);
 			if (wait > 0)
 				usleep((useconds_t)(wait * 1000));
 			continue;
@@ -844,8 +782,6 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			}
 		}
 		long long now = ftp_now_ms();
-		if (e->first_ms && now - e->first_ms >= COMMIT_MS)
-			flush(e);
 		if (e->deadline && now >= e->deadline) {
 			stop_all(e, "deadline reached");
 			break;
@@ -853,7 +789,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		progress_update(&e->prog);
 		curl_multi_poll(e->m, NULL, 0, 100, NULL);
 	}
-	flush(e);
+	committer_finish(e->com);
 	progress_done(&e->prog);
 	e->r.skipped += src->skipped;
 	e->r.failed += (uint64_t)src->failed;
@@ -879,7 +815,6 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		close(e->jfd);
 	free(e->done.v);
 	free(e->made_dir);
-	buf_free(&e->jbuf);
 	free(e->slots);
 	free(e);
 	return rcode;

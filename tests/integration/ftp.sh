@@ -163,6 +163,27 @@ expect_exit "--active with TLS refused at once (libcurl hangs there)" 2 ftp --ac
 testing "--passive (EPSV)" "timeout 30 \$NT ftp --passive ${O[*]} get $S:f.txt -o -" "hello" "" ""
 testing "--ascii sends TYPE A" "timeout 30 \$NT ftp --ascii ${O[*]} get $S:f.txt -o - && grep -c '\"TYPE A\"' $LOG | sed 's/[1-9][0-9]*/some/'" "hello\nsome" "" ""
 
+# --- implicit TLS (ftps://) and IPv6
+if ftpd_start I "implicit_ssl=YES"; then
+	printf 'implicit\n' >"$FTPD_HOME_I/i.txt"
+	testing "ftps:// get" "timeout 30 \$NT ftp --cacert $CA get ftps://$FTP_USER@$S:$FTPD_PORT_I/i.txt -o -" "implicit" "" ""
+	expect_exit "ftps:// without the CA: exit 4" 4 ftp get "ftps://$FTP_USER@$S:$FTPD_PORT_I/i.txt" -o -
+else
+	fail "implicit-TLS vsftpd" "did not start"
+fi
+if (exec 3<>/dev/tcp/::1/1) 2>/dev/null || ip -6 addr show lo 2>/dev/null | grep -q '::1'; then
+	if FTPD_WAIT_HOST=::1 ftpd_start V6 listen=NO listen_ipv6=YES listen_address6=::1; then
+		printf 'six\n' >"$FTPD_HOME_V6/six.txt"
+		testing "IPv6: [::1]:path" "timeout 30 \$NT ftp --cacert $CA -u $FTP_USER -P $FTPD_PORT_V6 get '[::1]:six.txt' -o -" "six" "" ""
+		testing "IPv6: ftp://[::1]:port/ URL, -6" "timeout 30 \$NT ftp -6 --cacert $CA get 'ftp://$FTP_USER@[::1]:$FTPD_PORT_V6/six.txt' -o -" "six" "" ""
+		grep -q 'CONNECT: Client "::1"' "$FTPD_LOG_V6" && pass "IPv6 client address in the server log" || fail "IPv6 log"
+	else
+		fail "IPv6 vsftpd" "did not start on ::1"
+	fi
+else
+	skip "IPv6" "no ::1 on this machine"
+fi
+
 # --- refusals and the trace
 n0=$(grep -c CONNECT "$LOG")
 expect_exit "CR/LF in a path: exit 2" 2 "$NT" ftp "${O[@]}" get "$S:f.txt

@@ -99,6 +99,25 @@ t=$(($(date +%s) - t0))
 [ $rc = 1 ] && [ $t -le 5 ] && grep -q 'deadline reached' sum5 && pass "--deadline 1.5 stopped the batch (${t}s, exit 1)" ||
 	fail "--deadline" "rc $rc ${t}s $(tail -2 sum5)"
 
+# --retry: a server that takes one client at a time answers the second connection
+# with 421 (transient); retried with backoff, the items complete over the first one.
+if ftpd_start ONE "max_clients=1"; then
+	mkdir -p "$FTPD_HOME_ONE/r"
+	for i in 1 2 3 4; do printf 'r%d\n' "$i" >"$FTPD_HOME_ONE/r/r$i.txt"; done
+	printf 'r1.txt\nr2.txt\nr3.txt\nr4.txt\n' >rlist.txt
+	timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_ONE" --parallel 2 get --from-file rlist.txt $S:r -O rno 2>sum6
+	rc=$?
+	[ $rc = 1 ] && grep -q '421' sum6 && pass "without --retry a 421 fails the item (exit 1)" || fail "421 without retry" "rc $rc $(cat sum6)"
+	timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_ONE" --parallel 2 --retry 4 get --from-file rlist.txt $S:r -O ryes 2>sum7
+	rc=$?
+	bad=0
+	for i in 1 2 3 4; do cmp -s "ryes/r$i.txt" "$FTPD_HOME_ONE/r/r$i.txt" || bad=$((bad + 1)); done
+	[ $rc = 0 ] && [ $bad = 0 ] && grep -q 'retry 1 of 4' sum7 && grep -q '4 done, 0 failed' sum7 &&
+		pass "--retry 4: the 421 was retried with backoff, all 4 done" || fail "--retry" "rc $rc bad $bad $(cat sum7)"
+else
+	fail "vsftpd max_clients=1" "did not start"
+fi
+
 # put and rm batches.
 mkdir -p up/x
 for i in $(seq 1 30); do printf 'up %d\n' "$i" >"up/x/u$i.txt"; done
