@@ -1,0 +1,184 @@
+#!/bin/bash
+# mail.sh - mail-fetch against its peers on one private Dovecot (tests/integration/fixtures/
+# dovecot.sh), 5,000 messages of about 4 KiB, plain IMAP/POP3 on loopback, interleaved
+# rounds, median wall time of each tool. Our time includes durable delivery (every file
+# fsynced, renamed into new/, new/ fsynced, state saved); the python peers do not sync.
+#   IMAP into a Maildir: mbsync (isync), python imaplib with one UID FETCH 1:*
+#   POP3 into a Maildir: mpop; fetchmail into one file (--bsmtp); python poplib
+#   an incremental run with nothing new (target: under 0.2 s)
+# Prints "bench mail-... nettool=Xs peer=Ys ratio=Z" (ratio > 1: nettool is faster).
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+: "${NETTOOL:?set NETTOOL}"
+. "$here/tests/integration/lib.sh"
+. "$here/tests/integration/fixtures/dovecot.sh"
+ROUNDS=${MAIL_BENCH_ROUNDS:-3}
+N=${MAIL_BENCH_N:-5000}
+
+command -v dovecot >/dev/null || { echo "bench mail: dovecot is not installed (scripts/deps.sh bench)"; exit 0; }
+dove_start || { echo "bench mail: dovecot did not start"; exit 0; }
+dove_fill "$N" 4096 b
+doveadm -c "$DOVE_CONF" search -u test mailbox INBOX all >/dev/null # build the index once
+export NETTOOL_PASSWORD=$DOVE_PASS
+IMAP="imap://test@127.0.0.1:$DOVE_IMAP/INBOX"
+POP3="pop3://test@127.0.0.1:$DOVE_POP3"
+
+now() { date +%s.%N; }
+# timed NAME COMMAND...: run once, append the wall time to $T/times.NAME; failures noted.
+timed() {
+	local name=$1 t0 t1
+	shift
+	t0=$(now)
+	if ! "$@" >"$T/out.$name" 2>&1; then
+		echo "bench mail: $name failed: $(tail -2 "$T/out.$name")" >&2
+		echo fail >>"$T/times.$name"
+		return
+	fi
+	t1=$(now)
+	echo "$t1 - $t0" | bc -l >>"$T/times.$name"
+}
+median() { grep -v fail "$T/times.$1" 2>/dev/null | sort -g | awk '{a[NR]=$1} END {if (NR) printf "%.3f", a[int((NR+1)/2)]}'; }
+line() { # label ours peer-name
+	local a b
+	a=$(median "$2")
+	b=$(median "$3")
+	if [ -z "$b" ]; then
+		echo "bench $1 nettool=${a:-n/a}s peer=n/a ratio=n/a ($3 did not run)"
+	elif [ -z "$a" ]; then
+		echo "bench $1 nettool=n/a peer=${b}s ratio=n/a"
+	else
+		echo "bench $1 nettool=${a}s peer=${b}s ratio=$(echo "$b / $a" | bc -l | xargs printf '%.2f')"
+	fi
+}
+
+have() { command -v "$1" >/dev/null; }
+
+# --- peer configurations
+cat >"$T/mbsyncrc" <<EOF
+IMAPAccount bench
+Host 127.0.0.1
+Port $DOVE_IMAP
+User test
+Pass $DOVE_PASS
+SSLType None
+AuthMechs LOGIN PLAIN
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path $T/mbsync/
+Inbox $T/mbsync/INBOX
+
+Channel bench
+Far :remote:
+Near :local:
+Patterns INBOX
+Sync Pull
+Create Near
+SyncState *
+EOF
+cat >"$T/mpoprc" <<EOF
+account bench
+host 127.0.0.1
+port $DOVE_POP3
+user test
+password $DOVE_PASS
+tls off
+auth user
+keep on
+only_new off
+delivery maildir $T/mpop
+uidls_file $T/mpop.uidls
+EOF
+cat >"$T/fetchmailrc" <<EOF
+set no syslog
+poll 127.0.0.1 protocol pop3 port $DOVE_POP3 user test password $DOVE_PASS sslproto ''
+EOF
+chmod 600 "$T/fetchmailrc" "$T/mpoprc" "$T/mbsyncrc"
+cat >"$T/bench_imap.py" <<'EOF'
+import imaplib, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+M = imaplib.IMAP4("127.0.0.1", port)
+M.login("test", "secret")
+M.select("INBOX", readonly=True)
+typ, data = M.uid("FETCH", "1:*", "(BODY.PEEK[])")
+n = 0
+for item in data:
+    if isinstance(item, tuple):
+        with open("%s/%d" % (out, n), "wb") as f:
+            f.write(item[1])
+        n += 1
+M.logout()
+assert n > 0
+EOF
+cat >"$T/bench_pop.py" <<'EOF'
+import poplib, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+P = poplib.POP3("127.0.0.1", port)
+P.user("test")
+P.pass_("secret")
+count, _ = P.stat()
+for i in range(1, count + 1):
+    resp, lines, octets = P.retr(i)
+    with open("%s/%d" % (out, i), "wb") as f:
+        f.write(b"\n".join(lines) + b"\n")
+P.quit()
+EOF
+
+fresh() { rm -rf "$T/$1"; mkdir -p "$T/$1"; }
+for ((r = 1; r <= ROUNDS; r++)); do
+	# IMAP
+	fresh nt-imap
+	timed nt-imap $NETTOOL mail-fetch -q --no-tls -o "$T/nt-imap" "$IMAP"
+	if have mbsync; then
+		fresh mbsync
+		timed mbsync mbsync -c "$T/mbsyncrc" -q bench
+	fi
+	fresh imaplib
+	timed imaplib /usr/bin/python3 "$T/bench_imap.py" "$DOVE_IMAP" "$T/imaplib"
+	# incremental: nothing new
+	timed nt-incr $NETTOOL mail-fetch -q --no-tls -o "$T/nt-imap" "$IMAP"
+	have mbsync && timed mbsync-incr mbsync -c "$T/mbsyncrc" -q bench
+	# POP3
+	fresh nt-pop3
+	timed nt-pop3 $NETTOOL mail-fetch -q --no-tls -o "$T/nt-pop3" "$POP3"
+	if have mpop; then
+		fresh mpop
+		mkdir -p "$T/mpop/tmp" "$T/mpop/new" "$T/mpop/cur"
+		rm -f "$T/mpop.uidls"
+		timed mpop mpop -C "$T/mpoprc" -q bench
+	fi
+	if have fetchmail; then
+		rm -f "$T/fetchmail.bsmtp" "$T/fetchids"
+		timed fetchmail env HOME="$T" fetchmail -f "$T/fetchmailrc" -i "$T/fetchids" -k -a -s --bsmtp "$T/fetchmail.bsmtp"
+	fi
+	fresh poplib
+	timed poplib /usr/bin/python3 "$T/bench_pop.py" "$DOVE_POP3" "$T/poplib"
+	timed nt-pop3-incr $NETTOOL mail-fetch -q --no-tls -o "$T/nt-pop3" "$POP3"
+done
+
+# Sanity: every tool got every message.
+if [ -f "$T/fetchmail.bsmtp" ]; then
+	n=$(grep -c '^MAIL FROM' "$T/fetchmail.bsmtp")
+	[ "$n" -ge "$N" ] || echo "bench mail: fetchmail wrote $n of $N messages" >&2
+fi
+for d in nt-imap mbsync/INBOX imaplib nt-pop3 mpop poplib; do
+	[ -d "$T/$d" ] || continue
+	n=$(find "$T/$d" -type f ! -name '.*' | wc -l)
+	[ "$n" -ge "$N" ] || echo "bench mail: $d has $n of $N messages" >&2
+done
+
+echo "bench mail: $N messages of 4 KiB, $ROUNDS rounds, medians (IMAP and POP3 without TLS on loopback)"
+line mail-imap-vs-mbsync nt-imap mbsync
+line mail-imap-vs-imaplib nt-imap imaplib
+f=$( (median mbsync; echo; median imaplib) | grep . | sort -g | head -1)
+[ -n "$f" ] && echo "bench mail-imap-vs-fastest nettool=$(median nt-imap)s peer=${f}s ratio=$(echo "$f / $(median nt-imap)" | bc -l | xargs printf '%.2f') (target 1.5)"
+line mail-pop3-vs-mpop nt-pop3 mpop
+line mail-pop3-vs-fetchmail-onefile nt-pop3 fetchmail
+line mail-pop3-vs-poplib nt-pop3 poplib
+line mail-imap-incremental-vs-mbsync nt-incr mbsync-incr
+i=$(median nt-incr)
+echo "bench mail-imap-incremental nettool=${i}s peer=0.200s ratio=$(echo "0.2 / $i" | bc -l | xargs printf '%.2f') (target: under 0.2 s)"
+line mail-pop3-incremental nt-pop3-incr nt-pop3-incr >/dev/null
+echo "bench mail-pop3-incremental nettool=$(median nt-pop3-incr)s peer=0.200s ratio=$(echo "0.2 / $(median nt-pop3-incr)" | bc -l | xargs printf '%.2f') (target: under 0.2 s)"
