@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,10 +117,10 @@ static const char *base_name(const char *p)
 
 /* ---- local input ---- */
 
-/* Read fd to the end (bounded); with dot_ends, a line holding a single dot ends it. */
-static void read_input(int fd, const char *what, struct buf *b, int dot_ends)
+/* Read fd to the end (bounded) into b, which is initialised; with dot_ends, a line
+ * holding a single dot ends it. */
+static void read_more(int fd, const char *what, struct buf *b, int dot_ends)
 {
-	buf_init(b, 0);
 	for (;;) {
 		char *t = buf_reserve(b, 65536);
 		if (!t)
@@ -152,6 +153,12 @@ static void read_input(int fd, const char *what, struct buf *b, int dot_ends)
 			off += ll;
 		}
 	}
+}
+
+static void read_input(int fd, const char *what, struct buf *b, int dot_ends)
+{
+	buf_init(b, 0);
+	read_more(fd, what, b, dot_ends);
 }
 
 static void read_file(const char *path, const char *what, struct buf *b)
@@ -468,6 +475,64 @@ static int name_filter(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
+/* Sent files are deleted by a second thread while the flush goes on: on this kind of
+ * file system an unlink of a synced file costs a few hundred microseconds, as much as
+ * sending a message. */
+static struct {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct strv paths;
+	size_t next;
+	int done, running;
+} U = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *unlinker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&U.mu);
+	for (;;) {
+		while (U.next == U.paths.n && !U.done)
+			pthread_cond_wait(&U.cv, &U.mu);
+		if (U.next == U.paths.n)
+			break;
+		char *p = U.paths.v[U.next++];
+		pthread_mutex_unlock(&U.mu);
+		unlink(p); /* a failure is seen by purge_sent() at the end */
+		pthread_mutex_lock(&U.mu);
+	}
+	pthread_mutex_unlock(&U.mu);
+	return NULL;
+}
+
+static void unlink_later(const char *path)
+{
+	if (!U.running)
+		return; /* purge_sent() does it at the end */
+	pthread_mutex_lock(&U.mu);
+	strv_push(&U.paths, path);
+	pthread_cond_signal(&U.cv);
+	pthread_mutex_unlock(&U.mu);
+}
+
+static void unlinker_start(void)
+{
+	U.running = pthread_create(&U.th, NULL, unlinker, NULL) == 0;
+}
+
+static void unlinker_stop(void)
+{
+	if (!U.running)
+		return;
+	pthread_mutex_lock(&U.mu);
+	U.done = 1;
+	pthread_cond_signal(&U.cv);
+	pthread_mutex_unlock(&U.mu);
+	pthread_join(U.th, NULL);
+	U.running = 0;
+	strv_free(&U.paths);
+}
+
 struct flush_count {
 	size_t sent, deferred, failed, done; /* done: files gone from new/ */
 };
@@ -499,7 +564,7 @@ static int queue_fail(const char *dir, const char *name, const char *from, const
 static int flush_one(struct smtp_sess *s, const char *dir, const char *name, struct flush_count *fc, int *fail)
 {
 	char *path = xasprintf("%s/new/%s", dir, name);
-	struct buf b;
+	static struct buf b; /* reused from file to file */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
@@ -507,7 +572,8 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		free(path);
 		return 0;
 	}
-	read_input(fd, path, &b, 0);
+	buf_reset(&b);
+	read_more(fd, path, &b, 0);
 	close(fd);
 	const char *p = buf_head(&b);
 	size_t n = buf_pending(&b), off;
@@ -566,11 +632,18 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 			stop = NT_EXIT_IO;
 		}
 		buf_free(&nb);
-	} else if (unlink(path) < 0 && errno != ENOENT) {
-		warn_sys("--flush: %s", path);
-		stop = NT_EXIT_IO;
 	} else {
-		fc->done++;
+		/* Sent: out of new/ at once (a rename is cheap and atomic); cur/ is emptied
+		 * when the flush ends, or by the next one if this process dies first. */
+		char *sent = xasprintf("%s/cur/%s", dir, name);
+		if (rename(path, sent) < 0 && errno != ENOENT) {
+			warn_sys("--flush: %s", path);
+			stop = NT_EXIT_IO;
+		} else {
+			fc->done++;
+			unlink_later(sent);
+		}
+		free(sent);
 	}
 	if (ok)
 		fc->sent++;
@@ -587,9 +660,28 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 out:
 	free(from);
 	strv_free(&rcpts);
-	buf_free(&b);
 	free(path);
 	return stop;
+}
+
+/* Delete what an earlier flush sent (DIR/cur). */
+static void purge_sent(const char *dir)
+{
+	char *cur = xasprintf("%s/cur", dir);
+	struct dirent **ents;
+	int n = scandir(cur, &ents, name_filter, NULL);
+	for (int i = 0; i < n; i++) {
+		char *p = xasprintf("%s/%s", cur, ents[i]->d_name);
+		if (unlink(p) < 0 && errno != ENOENT)
+			warn_sys("--flush: %s", p);
+		free(p);
+		free(ents[i]);
+	}
+	if (n > 0) {
+		free(ents);
+		file_sync_dir(cur);
+	}
+	free(cur);
 }
 
 static int do_flush(const char *dir)
@@ -601,6 +693,7 @@ static int do_flush(const char *dir)
 		die_sys(NT_EXIT_IO, "--flush: %s", lockp);
 	if (flock(lk, LOCK_EX | LOCK_NB) < 0)
 		die(NT_EXIT_FAIL, "--flush: another flush of %s is running", dir);
+	purge_sent(dir);
 	char *newdir = xasprintf("%s/new", dir);
 	struct dirent **ents;
 	int n = scandir(newdir, &ents, name_filter, alphasort);
@@ -613,8 +706,10 @@ static int do_flush(const char *dir)
 		struct server sv;
 		struct cred c;
 		open_session(&s, &sv, &c);
+		unlinker_start();
 		for (int i = 0; i < n && !rc; i++)
 			rc = flush_one(&s, dir, ents[i]->d_name, &fc, &fail);
+		unlinker_stop();
 		log_trace("%ld connection%s", s.connects, s.connects == 1 ? "" : "s");
 		smtp_close(&s);
 		cred_free(&c);
@@ -624,6 +719,7 @@ static int do_flush(const char *dir)
 		free(ents[i]);
 	free(ents);
 	file_sync_dir(newdir);
+	purge_sent(dir);
 	if (n > 0)
 		log_info("flush %s: %zu sent, %zu deferred, %zu failed, %zu left in the queue", dir, fc.sent, fc.deferred,
 			 fc.failed, (size_t)n - fc.done);
