@@ -107,6 +107,8 @@ struct slot {
 	struct afile af;
 	int fd, opened, werr;
 	char *dst_dir, *dst_name;
+	char *wb;                /* write coalescing: libcurl hands over 16 KiB at a time */
+	size_t wl;
 	/* put */
 	int infd;
 	/* copy */
@@ -197,17 +199,39 @@ static int sink_open(struct slot *s)
 	return 0;
 }
 
+#define WBUF (256u << 10)
+
+/* Write what the slot holds; 0 or -1 (s->werr set, message printed). */
+static int wflush(struct slot *s)
+{
+	if (s->wl && file_write_all(s->fd, s->wb, s->wl) < 0) {
+		if (!s->werr)
+			warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
+		s->werr = 1;
+	}
+	s->wl = 0;
+	return s->werr ? -1 : 0;
+}
+
 static size_t get_write(char *d, size_t sz, size_t nm, void *u)
 {
 	struct slot *s = u;
 	size_t n = sz * nm;
 	if (s->sink == SINK_FILE && !s->opened && sink_open(s) < 0)
 		return 0;
-	if (file_write_all(s->fd, d, n) < 0) {
-		if (!s->werr)
-			warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
-		s->werr = 1;
+	if (!s->wb)
+		s->wb = xmalloc(WBUF);
+	if (s->wl + n > WBUF && wflush(s) < 0)
 		return 0;
+	if (n >= WBUF) {
+		if (file_write_all(s->fd, d, n) < 0) {
+			warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
+			s->werr = 1;
+			return 0;
+		}
+	} else {
+		memcpy(s->wb + s->wl, d, n);
+		s->wl += n;
 	}
 	s->bytes += n;
 	s->e->prog.bytes_done += n;
@@ -365,6 +389,7 @@ static int start(struct engine *e, struct slot *s)
 	s->phase = 0;
 	s->bytes = 0;
 	s->werr = s->opened = 0;
+	s->wl = 0;
 	s->fd = s->infd = -1;
 	s->run1 = s->run2 = 0;
 	s->rc1 = s->rc2 = CURLE_OK;
@@ -561,6 +586,9 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 
 static void finish_get(struct engine *e, struct slot *s)
 {
+	if (s->rc1 == CURLE_OK && s->fd >= 0)
+		wflush(s);
+	s->wl = 0;
 	if (s->rc1 != CURLE_OK || s->werr) {
 		failed(e, s, s->werr ? CURLE_OK : s->rc1, s->err, &s->hdr, s->werr ? NT_EXIT_IO : 0);
 		return;
@@ -797,6 +825,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		curl_easy_cleanup(e->slots[i].h);
 		curl_easy_cleanup(e->slots[i].h2);
 		free(e->slots[i].pipe);
+		free(e->slots[i].wb);
 	}
 	curl_multi_cleanup(e->m);
 	if (summary && log_level > LOG_QUIET)
