@@ -328,7 +328,7 @@ int imap_search(const char *line, size_t n, uint32_t **v, size_t *count, size_t 
 		uint64_t x;
 		if (num_at(line, n, &i, &x) < 0 || x == 0 || x > UINT32_MAX) {
 			/* "(MODSEQ n)" from CONDSTORE: ignore the rest */
-			if (line[i] == '(')
+			if (i < n && line[i] == '(')
 				return 1;
 			return -1;
 		}

@@ -134,6 +134,7 @@ START_TEST(search_list)
 	ck_assert_uint_eq(v[2], 9);
 	ck_assert_int_eq(imap_search(S("* SEARCH"), &v, &n, &cap, 100), 1);
 	ck_assert_int_eq(imap_search(S("* SEARCH 1 x"), &v, &n, &cap, 100), -1);
+	ck_assert_int_eq(imap_search(S("* SEARCH 0"), &v, &n, &cap, 100), -1); /* found by fuzzing: read past the end */
 	ck_assert_int_eq(imap_search(S("* SEARCH 1 2 3"), &v, &n, &cap, 4), -1);
 	ck_assert_int_eq(imap_search(S("* LIST () \"/\" x"), &v, &n, &cap, 100), 0);
 	free(v);

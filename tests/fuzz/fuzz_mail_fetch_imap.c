@@ -1,0 +1,80 @@
+/* fuzz_mail_fetch_imap.c - libFuzzer harness for mail-fetch's IMAP response parsers: the
+ * input is read as a server would send it (lines, and literals announced by "{N}") and
+ * every line goes through the FETCH, tagged, untagged, SEARCH and LIST parsers; the
+ * literals go through the message writer (CRLF, mboxrd quoting) and the header reader.
+ * Each line is copied into a buffer of its exact size so that ASan sees any overread. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mail_fetch/deliver.h"
+#include "mail_fetch/parse.h"
+
+static int devnull = -1;
+
+static void literal(const uint8_t *p, size_t n)
+{
+	struct mwriter w;
+	memset(&w, 0, sizeof w);
+	mf_mw_init(&w, devnull, (int)(n & 1));
+	mf_mw_write(&w, (const char *)p, n / 2);
+	mf_mw_write(&w, (const char *)p + n / 2, n - n / 2);
+	mf_mw_finish(&w);
+	char out[256];
+	mf_mail_header(w.hdr, w.hlen, "Message-ID", out, sizeof out);
+	mf_mw_free(&w);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (devnull < 0)
+		devnull = open("/dev/null", O_WRONLY);
+	size_t i = 0;
+	struct imap_fetch f;
+	int in_fetch = 0;
+	uint32_t *v = NULL;
+	size_t nv = 0, cv = 0;
+	while (i < size) {
+		const uint8_t *nl = memchr(data + i, '\n', size - i);
+		size_t len = nl ? (size_t)(nl - (data + i)) : size - i;
+		size_t l = len && data[i + len - 1] == '\r' ? len - 1 : len;
+		char *line = malloc(l ? l : 1);
+		memcpy(line, data + i, l);
+		i += len + (nl ? 1 : 0);
+		int res = IMAP_F_DONE;
+		if (in_fetch)
+			res = imap_fetch_feed(&f, line, l);
+		else if (imap_fetch_begin(&f, line, l, &res))
+			in_fetch = 1;
+		if (in_fetch) {
+			if (res == IMAP_F_LITERAL) {
+				size_t k = f.lit < size - i ? (size_t)f.lit : size - i;
+				literal(data + i, k);
+				i += k;
+			} else {
+				in_fetch = 0;
+			}
+		} else {
+			uint32_t num;
+			uint64_t val;
+			char word[16], flags[64], delim, name[128];
+			imap_tagged(line, l, "A12");
+			imap_untagged_num(line, l, &num, word, sizeof word);
+			imap_resp_code_num(line, l, "UIDVALIDITY", &val);
+			imap_has_cap(line, l, "IDLE");
+			if (imap_search(line, l, &v, &nv, &cv, 4096) < 0)
+				nv = 0;
+			imap_list(line, l, flags, sizeof flags, &delim, name, sizeof name);
+			imap_literal_at_end(line, l, &val);
+		}
+		free(line);
+	}
+	if (nv) {
+		char set[512];
+		imap_uid_set(set, sizeof set, v, nv);
+	}
+	free(v);
+	return 0;
+}
