@@ -116,7 +116,7 @@ static void read_line(struct mf *m, char **line, size_t *len)
 
 static int wanted(uint32_t uid, size_t *idx)
 {
-	const uint32_t *p = G.want ? bsearch(&uid, G.want, G.nwant, sizeof uid, cmp_u32) : NULL;
+	const uint32_t *p = G.want && G.nwant ? bsearch(&uid, G.want, G.nwant, sizeof uid, cmp_u32) : NULL;
 	if (p && idx)
 		*idx = (size_t)(p - G.want);
 	return p != NULL;
@@ -410,7 +410,8 @@ static void do_search(struct mf *m)
 	if (st == IMAP_ST_BAD && m->search)
 		die(NT_EXIT_USAGE, "the server refused --search '%s': %s", m->search, text);
 	imap_must(m, "UID SEARCH", st, text);
-	qsort(G.search, G.nsearch, sizeof *G.search, cmp_u32);
+	if (G.nsearch)
+		qsort(G.search, G.nsearch, sizeof *G.search, cmp_u32);
 }
 
 /* STORE +FLAGS then (for \Deleted) UID EXPUNGE, queued; completions counted in G.out. */

@@ -62,7 +62,8 @@ static void sort_unique(struct mf_state *s)
 {
 	if (s->sorted)
 		return;
-	qsort(s->e, s->n, sizeof *s->e, cmp_ent);
+	if (s->n)
+		qsort(s->e, s->n, sizeof *s->e, cmp_ent);
 	size_t o = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		if (o && !strcmp(s->e[o - 1].key, s->e[i].key)) {
@@ -80,7 +81,7 @@ int mf_state_has(struct mf_state *s, const char *key)
 {
 	sort_unique(s);
 	struct st_ent k = {(char *)key, NULL};
-	return bsearch(&k, s->e, s->n, sizeof *s->e, cmp_ent) != NULL;
+	return s->n && bsearch(&k, s->e, s->n, sizeof *s->e, cmp_ent) != NULL;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -99,7 +100,8 @@ void mf_state_reset_keys(struct mf_state *s)
 	}
 	s->n = 0;
 	s->sorted = 0;
-	qsort(s->mid, s->nmid, sizeof *s->mid, cmp_str);
+	if (s->nmid)
+		qsort(s->mid, s->nmid, sizeof *s->mid, cmp_str);
 }
 
 int mf_state_had_msgid(struct mf_state *s, const char *msgid)
