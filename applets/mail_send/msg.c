@@ -653,10 +653,21 @@ static void put_field(struct buf *out, const struct hfield *f)
 		puts_(out, "\r\n");
 		return;
 	}
-	if (f->value_len)
-		msg_put_crlf(out, f->value, f->value_len);
-	else
-		puts_(out, "\r\n");
+	/* Line ends become CRLF (the parser made sure a continuation follows each); a bare
+	 * CR or a NUL becomes a space, so that it cannot start a field of its own. */
+	const char *v = f->value;
+	size_t n = f->value_len;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\r' && i + 1 < n && v[i + 1] == '\n')
+			continue;
+		if (v[i] == '\n')
+			puts_(out, "\r\n");
+		else if (v[i] == '\r' || v[i] == 0)
+			puts_(out, " ");
+		else
+			put(out, &v[i], 1);
+	}
+	puts_(out, "\r\n");
 }
 
 static void put_from(struct buf *out, const struct msg_in *in)

@@ -251,6 +251,18 @@ START_TEST(build_kept)
 	ck_assert_int_eq(msg_build(&in, m, strlen(m), &b, &r, err, sizeof err), -1);
 	strv_free(&r);
 	strv_free(&in.headers);
+	/* A bare CR in a kept field cannot start a field of its own (found by the fuzzer). */
+	const char *cr = "Subject: a\rBcc: x@y.z\nX-A: 1\r\n\tz\n\nb\n";
+	buf_reset(&b);
+	in.extract = 0;
+	strv_push(&in.to, "t@x.org");
+	ck_assert_int_eq(msg_build(&in, cr, strlen(cr), &b, &r, err, sizeof err), 0);
+	s = out_str(&b);
+	ck_assert_ptr_nonnull(strstr(s, "Subject: a Bcc: x@y.z\r\nX-A: 1\r\n\tz\r\n"));
+	free(s);
+	strv_free(&r);
+	strv_free(&in.to);
+	in.extract = 1;
 	/* -t without a block. */
 	ck_assert_int_eq(msg_build(&in, "just text\n", 10, &b, &r, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "-t"));
