@@ -242,6 +242,12 @@ printf 'Dry\n.\n' | $NT mail-send $S -f me@example.com -s 'dry run' --header 'Me
 tail -c +$((${#want} + 1)) "$T/dry" | cmp -s - "$(last "$T/main")" && pass "--dry-run message is byte for byte what the server got" ||
 	fail "--dry-run bytes"
 
+# --- IPv6 ---
+if start_smtpd P6 "$T/v6" --host ::1; then
+	echo hi | $NT mail-send -6 -S "smtp://[::1]:$P6" -f me@example.com to@example.org && [ "$(count "$T/v6")" = 1 ] &&
+		pass "IPv6: smtp://[::1]:port with -6" || fail "IPv6 [::1]"
+fi
+
 # --- SMTP_SERVER and the default sender ---
 echo hi | SMTP_SERVER=127.0.0.1:$PP $NT mail-send to@example.org && f=$(meta "$(last "$T/plain")" 'd["from"]') &&
 	[ "${f%@*}" = "$(id -un)" ] && pass "SMTP_SERVER host:port; default sender user@host ($f)" || fail "SMTP_SERVER default"

@@ -76,6 +76,15 @@ rc=$?
 [ $rc -eq 1 ] && [ ! -e "$Q/new/123.bad" ] && grep -q malformed "$Q/failed/123.bad.reply" && pass "malformed queue file: moved to failed/" ||
 	fail "malformed queue file" "rc=$rc"
 
+# --- what a killed flush left in cur/ (sent, not yet deleted) is deleted, never resent ---
+n0=$(count "$T/srv")
+printf 'X-Nettool-Envelope: <me@example.com>\r\n <sent@example.org>\r\nSubject: already sent\r\n\r\nx\r\n' >"$Q/cur/111.sent"
+echo x | $NT mail-send --queue "$Q" -f me@example.com -s fresh to@example.org
+$NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P
+rc=$?
+[ $rc -eq 0 ] && [ ! -e "$Q/cur/111.sent" ] && [ "$(count "$T/srv")" = $((n0 + 1)) ] && ! grep -q 'already sent' "$T"/srv/*.eml &&
+	pass "cur/ left by a killed flush: deleted, not sent again" || fail "cur/ purge" "rc=$rc"
+
 # --- the flush lock ---
 echo x | $NT mail-send --queue "$Q" -f me@example.com -s locked to@example.org
 flock -o "$Q/.flush.lock" sleep 3 &
