@@ -48,6 +48,7 @@ static struct {
 	char *hdr;              /* FH_HDR: the header literal */
 	size_t hlen;
 	void (*on_hdr)(struct mf *m, struct imap_fetch *f, const char *hdr, size_t hlen);
+	unsigned char *got;     /* FH_BODY: want[i] arrived already */
 	struct out_cmd out[MAX_OUT];
 	int nout;
 } G;
@@ -129,6 +130,7 @@ static void fetch_response(struct mf *m, char *line, size_t len, int res)
 	int body_open = 0;
 	/* imap_fetch_begin already ran on line: redo it on a private copy of the state */
 	imap_fetch_begin(&f, line, len, &res);
+	G.hlen = 0;
 	for (;;) {
 		if (res == IMAP_F_BAD) {
 			if (body_open)
@@ -183,10 +185,18 @@ static void fetch_response(struct mf *m, char *line, size_t len, int res)
 	}
 	size_t idx;
 	if (body_open) {
-		if (!f.have_uid || !wanted(f.uid, NULL)) {
+		if (!f.have_uid || !wanted(f.uid, &idx)) {
 			mf_dest_msg_abort(&m->d);
 			warn("ignoring a message the server sent unasked (UID %u)", f.uid);
 			return;
+		}
+		if (G.got) {
+			if (G.got[idx]) {
+				mf_dest_msg_abort(&m->d);
+				warn("ignoring UID %u: the server sent it twice", f.uid);
+				return;
+			}
+			G.got[idx] = 1;
 		}
 		char key[16];
 		snprintf(key, sizeof key, "%u", f.uid);
@@ -618,6 +628,8 @@ static void fetch_selected(struct mf *m)
 	G.want = cand;
 	G.nwant = ncand;
 	bodies_got = 0;
+	free(G.got);
+	G.got = xcalloc(ncand + 1, 1);
 	send_body_batch(m);
 	send_body_batch(m);
 	while (G.nout) {
@@ -627,6 +639,8 @@ static void fetch_selected(struct mf *m)
 	}
 	G.fh = FH_NONE;
 	G.want = NULL;
+	free(G.got);
+	G.got = NULL;
 	if (bodies_got < next_cand)
 		warn("%zu of %zu messages were not sent by the server (expunged meanwhile?)", next_cand - bodies_got,
 		     next_cand);

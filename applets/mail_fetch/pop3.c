@@ -107,6 +107,11 @@ static void capa(struct mf *m)
 	}
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void listings(struct mf *m)
 {
 	char text[512];
@@ -149,6 +154,18 @@ static void listings(struct mf *m)
 		}
 		P.uidl[num] = xstrdup(uid);
 	}
+	/* UIDLs are unique (RFC 1939); a server that repeats one would make us deliver twice. */
+	char **sorted = xmalloc((P.count + 1) * sizeof *sorted);
+	size_t ns = 0;
+	for (uint32_t i = 1; i <= P.count; i++)
+		if (P.uidl[i])
+			sorted[ns++] = P.uidl[i];
+	if (ns)
+		qsort(sorted, ns, sizeof *sorted, cmp_str);
+	for (size_t i = 1; i < ns; i++)
+		if (!strcmp(sorted[i - 1], sorted[i]))
+			die(NT_EXIT_PROTO, "the server gave two messages the same UIDL %s", sorted[i]);
+	free(sorted);
 	if (!m->cap_pipelining)
 		cmd(m, "LIST");
 	if (status(m, text, sizeof text) != 1)
@@ -218,10 +235,6 @@ static void retr_read(struct mf *m, uint32_t num)
 	progress_update(&m->prog);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* DELE every message whose UIDL is in keys[0..n) (sorted here). */
 static void dele_keys(struct mf *m, char **keys, size_t n, uint32_t *num_of)

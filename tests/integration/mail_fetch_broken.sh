@@ -49,6 +49,17 @@ start pop3 badlist && {
 	nothing_delivered "pop3 malformed UIDL" "$T/bad"
 	stop
 }
+start pop3 dupuidl && {
+	expect_exit "pop3 repeated UIDL: exit 5" 5 $NT mail-fetch -q -o "$T/dup" "pop3://u@127.0.0.1:$PORT/"
+	nothing_delivered "pop3 repeated UIDL" "$T/dup"
+	stop
+}
+start imap twice && {
+	$NT mail-fetch -o "$T/twice" "imap://u@127.0.0.1:$PORT/" 2>"$T/twice.err"
+	[ "$(ls "$T/twice/new" | wc -l)" = 2 ] && grep -q 'sent it twice' "$T/twice.err" &&
+		pass "imap message sent twice: delivered once" || fail "imap message sent twice" "$(ls "$T/twice/new" | wc -l) $(cat "$T/twice.err")"
+	stop
+}
 for proto in imap pop3; do
 	start $proto good || continue
 	expect_exit "$proto good server: exit 0" 0 $NT mail-fetch -q -o "$T/$proto-drop" "$proto://u@127.0.0.1:$PORT/"
