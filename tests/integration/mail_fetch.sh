@@ -232,6 +232,25 @@ wait $wpid
 rc=$?
 [ $rc = 0 ] && pass "watch: SIGTERM stops cleanly (exit 0)" || fail "watch: exit $rc" "$(cat "$T/watch.err")"
 
+# two mailboxes, one connection each
+$NT mail-fetch $CA -q watch --mailbox INBOX --mailbox Archive -o "$T/watch2" "imap://test@127.0.0.1:$DOVE_IMAP/" 2>"$T/watch2.err" &
+wpid=$!
+cleanup "kill $wpid"
+narch=$(doveadm -c "$DOVE_CONF" search -u test mailbox Archive all | wc -l)
+ninbox=$(dove_count)
+for i in $(seq 100); do [ "$(count "$T/watch2")" = $((narch + ninbox)) ] && break; sleep 0.05; done
+printf 'From: x@y\nSubject: to archive\nMessage-ID: <arch-idle@nettool.test>\n\nhi\n' |
+	doveadm -c "$DOVE_CONF" save -u test -m Archive
+for i in $(seq 100); do msgids "$T/watch2" | grep -qx '<arch-idle@nettool.test>' && break; sleep 0.05; done
+[ "$(ls "$T"/watch2/.nettool-fetch-state.* | wc -l)" = 2 ] && msgids "$T/watch2" | grep -qx '<arch-idle@nettool.test>' &&
+	pass "watch --mailbox x2: a state per mailbox, new mail in the second one delivered" ||
+	fail "watch two mailboxes" "$(ls -a "$T/watch2") $(cat "$T/watch2.err")"
+kill -INT $wpid
+for i in $(seq 100); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
+wait $wpid
+rc=$?
+[ $rc = 0 ] && pass "watch x2: SIGINT stops both (exit 0)" || fail "watch x2: exit $rc" "$(cat "$T/watch2.err")"
+
 # --- usage errors
 expect_exit "no destination: exit 2" 2 $NT mail-fetch "$IMAP"
 expect_exit "two destinations: exit 2" 2 $NT mail-fetch -o "$T/a" --stdout "$IMAP"
