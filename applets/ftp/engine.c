@@ -307,6 +307,15 @@ static size_t copy_read(char *d, size_t sz, size_t nm, void *u)
 	return n;
 }
 
+/* The meter's total for a single download (SIZE reply). */
+static int xferinfo(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct slot *s = u;
+	if (dltotal > 0)
+		s->e->prog.bytes_total = (uint64_t)dltotal;
+	return 0;
+}
+
 /* ---- starting jobs ---- */
 
 static int next_job(struct engine *e, struct job *j)
@@ -438,9 +447,15 @@ static int start(struct engine *e, struct slot *s)
 				curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)st.st_size);
 			}
 		}
-		/* No SIZE before RETR (one round trip less per file) unless resuming. */
-		if (s->sink != SINK_APPEND)
+		/* No SIZE before RETR in batches (one round trip less per file); a single
+		 * download asks for it so that the meter knows the total. */
+		if (s->sink != SINK_APPEND && e->src->total != 1)
 			curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+		if (e->src->total == 1 && e->prog.mode != PROGRESS_NONE) {
+			curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, xferinfo);
+			curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
+			curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
+		}
 		if (j->mtime < 0 && C.keep_mtime)
 			curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
 		s->run1 = 1;
@@ -478,6 +493,8 @@ static int start(struct engine *e, struct slot *s)
 		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
 		curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+		if (e->src->total == 1)
+			e->prog.bytes_total = (uint64_t)st.st_size;
 		curl_easy_setopt(s->h, CURLOPT_READFUNCTION, put_read);
 		curl_easy_setopt(s->h, CURLOPT_READDATA, s);
 		curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, put_seek);
@@ -641,10 +658,13 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			if (s->run2)
 				s->unpause_dst = 1;
 		} else if (s->run1) {
-			/* The upload ended first (failed): stop the download. */
+			/* The upload ended first: stop the download. When the upload says it
+			 * succeeded the source was longer than announced: a failure all the same. */
 			curl_multi_remove_handle(e->m, s->h);
 			s->run1 = 0;
 			s->rc1 = CURLE_ABORTED_BY_CALLBACK;
+			if (rc == CURLE_OK)
+				s->rc2 = CURLE_PARTIAL_FILE;
 		}
 		if (s->run1 || s->run2)
 			return;
@@ -788,9 +808,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		curl_multi_perform(e->m, &running);
 		CURLMsg *msg;
 		int left;
+		int ended = 0;
 		while ((msg = curl_multi_info_read(e->m, &left))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
+			ended++;
 			struct slot *s = NULL;
 			CURL *h = msg->easy_handle;
 			CURLcode rc = msg->data.result;
@@ -815,7 +837,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			break;
 		}
 		progress_update(&e->prog);
-		curl_multi_poll(e->m, NULL, 0, 100, NULL);
+		/* A slot came free: fill it at once rather than after the next wake-up. */
+		if (!ended)
+			curl_multi_poll(e->m, NULL, 0, 100, NULL);
 	}
 	committer_finish(e->com);
 	progress_done(&e->prog);
