@@ -4,7 +4,8 @@
 # rounds, median wall time of each tool. Our time includes durable delivery (every file
 # fsynced, renamed into new/, new/ fsynced, state saved); the python peers do not sync.
 #   IMAP into a Maildir: mbsync (isync), python imaplib with one UID FETCH 1:*
-#   POP3 into a Maildir: mpop; fetchmail into one file (--bsmtp); python poplib
+#   POP3 into a Maildir: mpop; fetchmail into one file (--bsmtp); python poplib; and
+#   our POP3 into one mbox file (synced) against fetchmail's one file
 #   an incremental run with nothing new (target: under 0.2 s)
 # Prints "bench mail-... nettool=Xs peer=Ys ratio=Z" (ratio > 1: nettool is faster).
 set -u
@@ -143,6 +144,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	# POP3
 	fresh nt-pop3
 	timed nt-pop3 $NETTOOL mail-fetch -q --no-tls -o "$T/nt-pop3" "$POP3"
+	rm -f "$T/nt.mbox" "$T"/.nt.mbox.nettool-fetch-state.*
+	timed nt-pop3-mbox $NETTOOL mail-fetch -q --no-tls --mbox "$T/nt.mbox" "$POP3"
 	if have mpop; then
 		fresh mpop
 		mkdir -p "$T/mpop/tmp" "$T/mpop/new" "$T/mpop/cur"
@@ -159,6 +162,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 # Sanity: every tool got every message.
+if [ -f "$T/nt.mbox" ]; then
+	n=$(grep -c '^From ' "$T/nt.mbox")
+	[ "$n" -ge "$N" ] || echo "bench mail: the nettool mbox has $n of $N messages" >&2
+fi
 if [ -f "$T/fetchmail.bsmtp" ]; then
 	n=$(grep -c '^MAIL FROM' "$T/fetchmail.bsmtp")
 	[ "$n" -ge "$N" ] || echo "bench mail: fetchmail wrote $n of $N messages" >&2
@@ -177,6 +184,7 @@ f=$( (median mbsync; echo; median imaplib) | grep . | sort -g | head -1)
 line mail-pop3-vs-mpop nt-pop3 mpop
 line mail-pop3-vs-fetchmail-onefile nt-pop3 fetchmail
 line mail-pop3-vs-poplib nt-pop3 poplib
+line mail-pop3-mbox-vs-fetchmail-onefile nt-pop3-mbox fetchmail
 line mail-imap-incremental-vs-mbsync nt-incr mbsync-incr
 i=$(median nt-incr)
 echo "bench mail-imap-incremental nettool=${i}s peer=0.200s ratio=$(echo "0.2 / $i" | bc -l | xargs printf '%.2f') (target: under 0.2 s)"
