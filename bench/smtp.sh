@@ -39,7 +39,7 @@ cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime in ticks
 TCK=$(getconf CLK_TCK)
 
 # --- one process per message ---
-declare -A tot cnt
+declare -A tot cnt pcpu
 have() { command -v "$1" >/dev/null 2>&1; }
 tools="nettool curl"
 have msmtp && tools="$tools msmtp"
@@ -56,9 +56,12 @@ for ((r = 0; r < ROUNDS; r++)); do
 	for t in $tools; do
 		n=$PER
 		[ "$t" = swaks ] || [ "$t" = msmtp ] && n=$((PER / 4 > 0 ? PER / 4 : 1))
+		c0=$(cpu_of $spid)
 		t0=$(now)
 		for ((i = 0; i < n; i++)); do run1 "$t" >/dev/null 2>&1 || echo "bench smtp: $t failed" >&2; done
 		t1=$(now)
+		c1=$(cpu_of $spid)
+		pcpu[$t]=$(echo "${pcpu[$t]:-0} + ($c1 - $c0) / $TCK" | bc -l)
 		tot[$t]=$(echo "${tot[$t]:-0} + $t1 - $t0" | bc -l)
 		cnt[$t]=$((${cnt[$t]:-0} + n))
 	done
@@ -73,6 +76,8 @@ for t in curl msmtp swaks; do
 	p=$(rate "$t")
 	echo "bench smtp-per-message-vs-$t nettool=${nt}msg/s peer=${p}msg/s ratio=$(echo "scale=2; $nt / $p" | bc -l)"
 done
+pshare() { echo "scale=2; ${pcpu[$1]} / ${tot[$1]}" | bc -l; }
+echo "smtp: aiosmtpd CPU share during the per-message runs: nettool $(pshare nettool), curl $(pshare curl)"
 
 # --- 1,000 messages over one connection ---
 cfg=$T/curl.cfg

@@ -360,6 +360,17 @@ static int transfer_error(const struct smtp_result *r, const char *what)
 	return code;
 }
 
+/* 530 to MAIL: the server wants authentication (or STARTTLS) first. That is our
+ * configuration, not the message's fault: exit 4, and a flush keeps the queue as it is. */
+static int auth_wanted(const struct smtp_result *r)
+{
+	if (r->mail.code != 530)
+		return 0;
+	warn("the server wants authentication first (-u USER%s): %s", G.xo.tls == XFER_TLS_NEVER ? ", without --no-tls" : "",
+	     r->mail.text);
+	return 1;
+}
+
 /* ---- sending one message ---- */
 
 static int send_one(const char *from, const struct strv *rcpts, const char *msg, size_t len)
@@ -373,6 +384,8 @@ static int send_one(const char *from, const struct strv *rcpts, const char *msg,
 	int rc = 0;
 	if (r.rc != CURLE_OK && !server_decided(&r) && r.final.code != 250) {
 		rc = transfer_error(&r, sv.host);
+	} else if (auth_wanted(&r)) {
+		rc = NT_EXIT_TLS;
 	} else {
 		for (size_t i = 0; i < rcpts->n; i++) {
 			const struct smtp_reply *why;
@@ -594,6 +607,11 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	smtp_send(s, from, &rcpts, p + off, n - off, &r);
 	if (r.rc != CURLE_OK && !server_decided(&r) && r.final.code != 250) {
 		stop = transfer_error(&r, name);
+		smtp_result_free(&r);
+		goto out;
+	}
+	if (auth_wanted(&r)) {
+		stop = NT_EXIT_TLS;
 		smtp_result_free(&r);
 		goto out;
 	}

@@ -194,7 +194,7 @@ rc=$?
 [ $rc -eq 4 ] && grep -q 535 "$T/err" && pass "wrong password: exit 4 with the server's 535" || fail "wrong password" "rc=$rc $(cat "$T/err")"
 echo hi | $NT mail-send -S smtp://127.0.0.1:$PA $C -f me@example.com to@example.org 2>"$T/err"
 rc=$?
-[ $rc -eq 1 ] && grep -q 530 "$T/err" && [ "$(count "$T/authreq")" = 0 ] && pass "server requires AUTH, none given: exit 1 with its 530" ||
+[ $rc -eq 4 ] && grep -q 530 "$T/err" && [ "$(count "$T/authreq")" = 0 ] && pass "server requires AUTH, none given: exit 4 with its 530" ||
 	fail "auth required" "rc=$rc $(cat "$T/err")"
 echo hi | NETTOOL_PASSWORD=s3cret $NT mail-send -S smtp://alice@127.0.0.1:$PA $C -f me@example.com to@example.org &&
 	[ "$(count "$T/authreq")" = 1 ] && pass "user in the URL, password from \$NETTOOL_PASSWORD" || fail "URL user"

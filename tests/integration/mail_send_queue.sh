@@ -124,4 +124,16 @@ rc=$?
 	pass "all recipients 5xx: message in failed/ with both replies" || fail "all 5xx" "rc=$rc"
 expect_exit "--flush with a recipient operand: exit 2" 2 $NT mail-send --flush "$Q2" to@example.org
 
+# --- a server that wants AUTH first: the queue stays as it is ---
+start_smtpd PA "$T/authreq" --user alice --password s3cret --auth-required --auth-plain-ok || finish
+echo x | $NT mail-send --queue "$Q2" -f me@example.com -s needs-auth to@example.org
+before=$(ls "$Q2/new")
+$NT mail-send --flush "$Q2" -S smtp://127.0.0.1:$PA 2>"$T/err"
+rc=$?
+[ $rc -eq 4 ] && grep -q 530 "$T/err" && [ "$(ls "$Q2/new")" = "$before" ] && [ "$(ls "$Q2/failed" | grep -c needs)" = 0 ] &&
+	pass "530 to MAIL (no -u): exit 4, the message stays queued" || fail "530 flush" "rc=$rc"
+printf 's3cret\n' >"$T/pw"
+$NT mail-send --flush "$Q2" -S smtp://127.0.0.1:$PA -u alice --password-file "$T/pw" && [ -z "$(ls "$Q2/new")" ] &&
+	[ "$(count "$T/authreq")" = 1 ] && pass "then with -u: flushed" || fail "flush with -u"
+
 finish
