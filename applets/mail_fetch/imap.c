@@ -424,6 +424,8 @@ static void do_search(struct mf *m)
 		qsort(G.search, G.nsearch, sizeof *G.search, cmp_u32);
 }
 
+static void drain(struct mf *m, int one);
+
 /* STORE +FLAGS then (for \Deleted) UID EXPUNGE, queued; completions counted in G.out. */
 static void queue_flags(struct mf *m, const uint32_t *uids, size_t n, const char *flag)
 {
@@ -431,8 +433,13 @@ static void queue_flags(struct mf *m, const uint32_t *uids, size_t n, const char
 	size_t i = 0;
 	while (i < n) {
 		size_t k = imap_uid_set(set, SET_MAX, uids + i, n - i);
-		if (G.nout + 2 > MAX_OUT)
-			die(NT_EXIT_FAIL, "too many commands in flight");
+		if (G.nout + 2 > MAX_OUT) {
+			/* Many UID sets (a fragmented mailbox): let the earlier ones complete first. */
+			for (int j = 0; j < G.nout; j++)
+				if (G.out[j].kind == K_FETCH_BODY)
+					die(NT_EXIT_FAIL, "internal: too many commands in flight");
+			drain(m, 0);
+		}
 		unsigned t = imap_send(m, "UID STORE %s +FLAGS.SILENT (%s)", set, flag);
 		G.out[G.nout++] = (struct out_cmd){t, K_STORE, 0, 0};
 		if (!strcmp(flag, "\\Deleted")) {
