@@ -637,6 +637,82 @@ static void put_addr_field(struct buf *out, const char *name, const struct strv 
 }
 
 /* Copy a field with CRLF line ends (a Subject with raw 8-bit text is encoded instead). */
+/* One display phrase of an address list, as it appeared (quotes and escapes in it). */
+static void put_phrase_seg(struct buf *out, const char *p, size_t n)
+{
+	int eight = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			eight = 1;
+	if (!eight) {
+		put(out, p, n);
+		return;
+	}
+	size_t a = 0, b = n;
+	while (a < b && (p[a] == ' ' || p[a] == '\t'))
+		a++;
+	while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t'))
+		b--;
+	put(out, p, a);
+	char *d = xmalloc(b - a + 1);
+	size_t o = 0;
+	for (size_t i = a; i < b; i++) {
+		if (p[i] == '"')
+			continue;
+		if (p[i] == '\\' && i + 1 < b)
+			i++;
+		d[o++] = p[i];
+	}
+	d[o] = 0;
+	msg_put_phrase(out, d, 1);
+	free(d);
+	put(out, p + b, n - b);
+}
+
+void msg_put_addr_phrases(struct buf *out, const char *s)
+{
+	size_t n = strlen(s), i = 0, seg = 0;
+	while (i <= n) {
+		char c = i < n ? s[i] : 0;
+		if (c == '"') { /* quoted string */
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\' && i + 1 < n)
+					i++;
+			i++;
+			continue;
+		}
+		if (c == '(') { /* comment, nested */
+			int depth = 0;
+			for (; i < n; i++) {
+				if (s[i] == '\\' && i + 1 < n)
+					i++;
+				else if (s[i] == '(')
+					depth++;
+				else if (s[i] == ')' && --depth == 0)
+					break;
+			}
+			i++;
+			continue;
+		}
+		if (c == '<' || c == ':') { /* what came before is a display name */
+			put_phrase_seg(out, s + seg, i - seg);
+			size_t e = i + 1;
+			if (c == '<')
+				while (e < n && s[e - 1] != '>')
+					e++;
+			put(out, s + i, e - i);
+			i = seg = e;
+			continue;
+		}
+		if (c == ',' || c == ';' || c == 0) { /* a bare address: as it is */
+			put(out, s + seg, (i < n ? i + 1 : n) - seg);
+			seg = ++i;
+			continue;
+		}
+		i++;
+	}
+}
+
 static void put_field(struct buf *out, const struct hfield *f)
 {
 	put(out, f->name, f->name_len);
@@ -649,6 +725,16 @@ static void put_field(struct buf *out, const struct hfield *f)
 		char *s = msg_unfold(f->value, f->value_len);
 		put(out, " ", 1);
 		msg_put_text(out, s, 9);
+		free(s);
+		puts_(out, "\r\n");
+		return;
+	}
+	if (eight && (name_is(f, "from") || name_is(f, "to") || name_is(f, "cc") || name_is(f, "reply-to") ||
+		      name_is(f, "sender"))) {
+		/* Display names in UTF-8 become RFC 2047 words (on one line). */
+		char *s = msg_unfold(f->value, f->value_len);
+		put(out, " ", 1);
+		msg_put_addr_phrases(out, s);
 		free(s);
 		puts_(out, "\r\n");
 		return;

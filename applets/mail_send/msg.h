@@ -70,6 +70,10 @@ void msg_put_text(struct buf *out, const char *s, size_t col);
 /* A display name for From: atom text kept, specials quoted, non-ASCII as RFC 2047 words. */
 void msg_put_phrase(struct buf *out, const char *s, size_t col);
 
+/* An address list (unfolded) with each display name that holds non-ASCII text turned
+ * into RFC 2047 words; addresses, comments and ASCII names are kept as they are. */
+void msg_put_addr_phrases(struct buf *out, const char *s);
+
 /* 1 when a body cannot go as 7bit: a byte >= 0x80, NUL, a bare CR, or a line over 998 bytes. */
 int msg_needs_qp(const char *p, size_t n);
 /* Quoted-printable (RFC 2045 6.7) with CRLF hard breaks; ends with CRLF. */

@@ -98,6 +98,20 @@ have=$(sed 's/^Message-ID: <.*>\r$/Message-ID: <ID>\r/' "$got"; echo x)
 [ "${have%x}" == "$want" ] && pass "kept header block: only Date, Message-ID, MIME-Version added, Bcc gone" ||
 	{ fail "kept header block"; diff <(printf '%s' "$want") <(printf '%s' "${have%x}") | head; }
 
+# --- UTF-8 display names in a kept block become RFC 2047 words ---
+printf 'From: Jörg Müller <boss@example.com>\nTo: "Zoë, the intern" <z@example.org>, plain@example.org\nSubject: Grüße\n\nbody\n' |
+	$NT mail-send $S -t -f boss@example.com
+$PY - "$(last "$T/main")" <<'EOF' && pass "kept block: UTF-8 display names and Subject encoded, decodable, all ASCII" || fail "kept UTF-8 names"
+import sys, email, email.policy
+raw = open(sys.argv[1], "rb").read()
+m = email.message_from_bytes(raw, policy=email.policy.default)
+ok = all(b < 128 for b in raw) and str(m["Subject"]) == "Grüße"
+ok &= m["From"].addresses[0].display_name == "Jörg Müller" and m["From"].addresses[0].addr_spec == "boss@example.com"
+to = m["To"].addresses
+ok &= [(a.display_name, a.addr_spec) for a in to] == [("Zoë, the intern", "z@example.org"), ("", "plain@example.org")]
+sys.exit(0 if ok else 1)
+EOF
+
 # --- sendmail personality (symlink and 'nettool sendmail') ---
 mkdir -p "$T/bin" && ln -s "$NT" "$T/bin/sendmail"
 n0=$(count "$T/plain")

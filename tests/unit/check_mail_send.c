@@ -127,6 +127,18 @@ START_TEST(encoded_words)
 	ck_assert_int_gt(words, 1);
 	free(s);
 	buf_reset(&b);
+	msg_put_addr_phrases(&b, "J\xc3\xb6rg M\xc3\xbcller <j@x.org>, \"Doe, Jane\" <d@x.org>, plain@x.org (c),"
+				 " Team \xc3\x84: a@x.org;");
+	s = out_str(&b);
+	ck_assert_str_eq(s, "=?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= <j@x.org>, \"Doe, Jane\" <d@x.org>, plain@x.org (c),"
+			    " =?UTF-8?B?VGVhbSDDhA==?=: a@x.org;");
+	free(s);
+	buf_reset(&b);
+	msg_put_addr_phrases(&b, "\"R\xc3\xa9my \\\"R\\\"\" <r@x.org>");
+	s = out_str(&b);
+	ck_assert_str_eq(s, "=?UTF-8?B?UsOpbXkgIlIi?= <r@x.org>");
+	free(s);
+	buf_reset(&b);
 	msg_put_phrase(&b, "Doe, John", 6);
 	s = out_str(&b);
 	ck_assert_str_eq(s, "\"Doe, John\"");
