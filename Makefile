@@ -19,10 +19,12 @@ V        ?=
 Q         = $(if $(V),,@)
 FUZZ_SECS ?= 60
 
-# Packages first: pkg-config must exist before we ask it anything.
+# Packages first: pkg-config must exist before we ask it anything (not for clean or deps).
+ifneq ($(if $(MAKECMDGOALS),$(filter-out clean deps,$(MAKECMDGOALS)),all),)
 DEPS_OK := $(shell scripts/deps.sh build >&2 && echo yes)
 ifneq ($(DEPS_OK),yes)
-$(error missing build packages (see the message above, or run 'make deps' as root))
+$(error missing build packages: see the message above (as root, 'make deps' installs them))
+endif
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
@@ -54,8 +56,13 @@ BENCH_SRCS := $(wildcard bench/*.c)
 
 all: nettool
 
+# ./nettool points at the default build only: other BUILD folders (asan, fuzz) leave it alone.
+ifeq ($(BUILD),build)
 nettool: $(BUILD)/nettool
 	@ln -sf $(BUILD)/nettool nettool
+else
+nettool: $(BUILD)/nettool
+endif
 
 $(BUILD)/nettool: $(OBJS)
 	@echo "  LD  $@"
@@ -105,8 +112,8 @@ check: $(BUILD)/nettool $(BUILD)/check_all
 asan-check:
 	$(MAKE) BUILD=build-asan SAN=1 check
 
-demo: nettool
-	@scripts/demo.sh ./nettool
+demo: $(BUILD)/nettool
+	@scripts/demo.sh $(BUILD)/nettool
 
 bench: nettool $(BENCH_SRCS:%.c=$(BUILD)/%)
 	@scripts/deps.sh bench

@@ -7,6 +7,7 @@
  * Man page: man/nettool-tcp-send.1    Tests: tests/integration/tcp_send.sh
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,7 @@ static void read_reply(int fd)
 			buf_reset(&G.in);
 			break;
 		}
+		size_t before = buf_pending(&G.in);
 		ssize_t n = buf_read_fd(&G.in, fd, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -124,7 +126,7 @@ static void read_reply(int fd)
 			buf_reset(&G.in);
 			break;
 		}
-		log_proto('<', buf_head(&G.in), buf_pending(&G.in));
+		log_proto('<', buf_head(&G.in) + before, (size_t)n);
 		got_any = 1;
 	}
 	fflush(stdout);
@@ -144,36 +146,53 @@ static void exchange(int fd, const char *msg, size_t n)
 }
 
 /* nc-like: stdin to the socket (half-close at EOF), the socket to stdout, until the
- * server closes. */
+ * server closes. The socket is non-blocking and always read, so a server that sends more
+ * than it receives never deadlocks against us; stdin is read only when the last chunk
+ * has gone out. */
 static int stream_mode(int fd)
 {
-	char b[65536];
-	struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+	char in[65536], b[65536];
+	size_t in_len = 0, in_off = 0;
 	int in_open = 1;
+	sock_set_nonblock(fd, 1);
 	for (;;) {
+		struct pollfd p[2] = {
+			{.fd = in_open && in_len == in_off ? 0 : -1, .events = POLLIN},
+			{.fd = fd, .events = POLLIN | (in_len > in_off ? POLLOUT : 0)},
+		};
 		int r = poll(p, 2, -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			die_sys(NT_EXIT_NET, "poll");
-		if (in_open && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(0, b, sizeof b);
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(0, in, sizeof in);
 			if (n > 0) {
-				send_all(fd, b, (size_t)n);
+				in_len = (size_t)n;
+				in_off = 0;
 			} else if (n == 0 || errno != EINTR) {
 				in_open = 0;
-				p[0].fd = -1;
 				shutdown(fd, SHUT_WR);
+			}
+		}
+		if ((p[1].revents & POLLOUT) && in_len > in_off) {
+			ssize_t w = send(fd, in + in_off, in_len - in_off, MSG_NOSIGNAL);
+			if (w > 0) {
+				in_off += (size_t)w;
+				if (in_off == in_len)
+					in_off = in_len = 0;
+			} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				die(NT_EXIT_NET, "send: %s", errno == EPIPE ? "connection closed by the server" : strerror(errno));
 			}
 		}
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = read(fd, b, sizeof b);
 			if (n > 0) {
 				if (file_write_all(1, b, (size_t)n) < 0)
-					return NT_EXIT_IO;
+					die_sys(NT_EXIT_IO, "write to standard output");
 			} else if (n == 0) {
 				return 0;
-			} else if (errno != EINTR) {
+			} else if (errno != EINTR && errno != EAGAIN) {
 				die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
 			}
 		}
@@ -193,7 +212,7 @@ int tcp_send_main(int argc, char **argv)
 		case O_PERLINE: per_line = 1; break;
 		case O_STREAM: stream = 1; break;
 		case O_NONL: G.nonl = 1; break;
-		case O_TIMEOUT: G.timeout_ms = os.num > 0 ? (int)os.num : 1; break;
+		case O_TIMEOUT: G.timeout_ms = os.num > INT_MAX ? INT_MAX : os.num > 0 ? (int)os.num : 1; break;
 		case O_UNIX: unix_path = os.str; break;
 		case '4': G.family = AF_INET; break;
 		case '6': G.family = AF_INET6; break;

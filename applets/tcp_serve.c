@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -50,7 +51,7 @@ static const struct opt opts[] = {
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
 	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
 	{'q', "quiet", OPT_FLAG, NULL, "no connection log"},
-	{'v', "verbose", OPT_FLAG, NULL, "trace every client event"},
+	{'v', "verbose", OPT_FLAG, NULL, "also trace backpressure (paused and resumed clients)"},
 	{0},
 };
 
@@ -62,7 +63,7 @@ static const struct opt_spec spec = {
 };
 
 /* Output above this stops reading from the client until it drains (backpressure). */
-#define OUT_HIGH (256 * 1024)
+#define OUT_HIGH (64 * 1024)
 #define SCRATCH (64 * 1024)
 
 struct client {
@@ -93,6 +94,7 @@ static struct {
 	int nlfd;
 	int accepting;          /* listeners are watched */
 	long long retry_timer;  /* re-enable accept after EMFILE */
+	int emfile_logged;      /* said once per episode, not every retry */
 	struct client **clients; /* by descriptor */
 	int nclients_cap;
 	long long nclients;
@@ -153,8 +155,10 @@ static int flush_out(struct client *c)
 	}
 	if (!buf_pending(&c->out))
 		buf_free(&c->out);
-	if (c->paused && buf_pending(&c->out) < OUT_HIGH / 2)
+	if (c->paused && buf_pending(&c->out) < OUT_HIGH / 2) {
 		c->paused = 0;
+		log_trace("%s reads again: resumed", c->addr);
+	}
 	return 0;
 }
 
@@ -185,8 +189,10 @@ static int send_reply(struct client *c)
 		return -1;
 	}
 	buf_reset(&G.reply);
-	if (buf_pending(&c->out) >= OUT_HIGH)
+	if (buf_pending(&c->out) >= OUT_HIGH && !c->paused) {
 		c->paused = 1;
+		log_trace("%s does not read its replies: paused with %zu bytes queued", c->addr, buf_pending(&c->out));
+	}
 	return 0;
 }
 
@@ -248,15 +254,31 @@ static void process(struct client *c, const char *p, size_t n, int drained)
 		buf_append(&c->in, p + used, n - used);
 }
 
+/* How much to read now so that the replies to it, at worst, still fit under OUT_HIGH:
+ * in stamp modes every byte can be a line of its own (an empty line costs a stamp). */
+static size_t read_budget(const struct client *c)
+{
+	if (G.mode == MODE_ECHO)
+		return SCRATCH;
+	size_t out = buf_pending(&c->out);
+	size_t room = out < OUT_HIGH ? OUT_HIGH - out : 0;
+	size_t per_byte = G.stamp.cached_len ? G.stamp.cached_len + 2 : 130;
+	size_t want = room / per_byte;
+	if (want < 512)
+		want = 512;
+	return want > SCRATCH ? SCRATCH : want;
+}
+
 static void client_read(struct client *c)
 {
 	/* Bounded work per wake-up so that one fast client cannot starve the others. */
 	for (int rounds = 0; rounds < 8 && !c->paused && !c->closing; rounds++) {
-		ssize_t r = read(c->fd, G.scratch, sizeof G.scratch);
+		size_t want = read_budget(c);
+		ssize_t r = read(c->fd, G.scratch, want);
 		if (r > 0) {
 			c->last = loop_now_ms();
 			/* A short read means the socket is drained for now. */
-			int drained = (size_t)r < sizeof G.scratch;
+			int drained = (size_t)r < want;
 			process(c, G.scratch, (size_t)r, drained);
 			if (send_reply(c) < 0) {
 				client_close(c, "write failed");
@@ -379,12 +401,19 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 				/* Out of descriptors: keep serving the connected clients; try again
 				 * shortly or as soon as one of them leaves. Never spin. */
 				if (!G.retry_timer) {
-					log_info("accept: %s: pausing new connections", strerror(errno));
+					if (!G.emfile_logged)
+						log_info("accept: %s: pausing new connections until a descriptor is free",
+							 strerror(errno));
+					G.emfile_logged = 1;
 					set_accepting(0);
 					G.retry_timer = loop_timer_add(l, 100, retry_accept, NULL);
 				}
 			}
 			return;
+		}
+		if (G.emfile_logged) {
+			log_info("accepting new connections again");
+			G.emfile_logged = 0;
 		}
 		if (fd >= G.nclients_cap) {
 			int cap = G.nclients_cap ? G.nclients_cap : 1024;
@@ -444,6 +473,7 @@ static void sweep(struct loop *l, long long id, void *data)
 		struct client *c = G.clients[fd];
 		if (c && now - c->last >= G.idle_ms)
 			client_close(c, "idle timeout");
+	/* (each close is logged by client_close) */
 	}
 	long long every = G.idle_ms / 4;
 	loop_timer_add(l, every < 50 ? 50 : every > 1000 ? 1000 : every, sweep, NULL);
@@ -557,12 +587,17 @@ static int supervise(void)
 		for (int i = 0; i < G.workers && !stopping; i++) {
 			if (pids[i])
 				continue;
+			pid_t parent = getpid();
 			pid_t p = fork();
 			if (p < 0) {
 				warn_sys("fork");
 				continue;
 			}
 			if (p == 0) {
+				/* A worker does not outlive its supervisor, even one killed by SIGKILL. */
+				prctl(PR_SET_PDEATHSIG, SIGTERM);
+				if (getppid() != parent)
+					exit(0);
 				sigprocmask(SIG_SETMASK, &old, NULL);
 				if (!G.unix_path)
 					open_listeners(1);

@@ -7,6 +7,7 @@
  * Man page: man/nettool-udp-send.1    Tests: tests/integration/udp_serve.sh
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,16 +41,23 @@ static const struct opt_spec spec = {
 };
 
 static struct {
+	struct addr a;
+	int family;
 	int timeout_ms;
 	int retries;
 	int lost;
 	char reply[65536];
 } G;
 
-/* Send one message and print its reply; a reply to an earlier (retried) datagram that
- * arrives late is taken as this one's, as the textbook client would. */
-static void exchange(int fd, const char *msg, size_t n)
+/* Send one message and print its reply. Each message gets a socket (a source port) of its
+ * own, so a late reply to an earlier message can never pass for this one's; a late reply
+ * to an earlier attempt of the same message counts. */
+static void exchange(const char *msg, size_t n)
 {
+	char err[SOCK_ERRLEN];
+	int fd = sock_udp_connect(G.a.host, G.a.port, G.family, err);
+	if (fd < 0)
+		die(NT_EXIT_NET, "%s", err);
 	for (int attempt = 0; attempt <= G.retries; attempt++) {
 		log_proto('>', msg, n);
 		if (send(fd, msg, n, 0) < 0) {
@@ -73,42 +81,45 @@ static void exchange(int fd, const char *msg, size_t n)
 		if (!got || G.reply[got - 1] != '\n')
 			fputc('\n', stdout);
 		fflush(stdout);
+		close(fd);
 		return;
 	}
 	warn("no reply after %d attempt%s", G.retries + 1, G.retries ? "s" : "");
 	G.lost++;
+	close(fd);
 }
 
 int udp_send_main(int argc, char **argv)
 {
 	struct opt_state os;
-	int family = AF_UNSPEC;
+	G.family = AF_UNSPEC;
 	G.timeout_ms = 1000;
 	G.retries = 2;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
 		switch (k) {
-		case O_TIMEOUT: G.timeout_ms = os.num > 0 ? (int)os.num : 1; break;
+		case O_TIMEOUT: G.timeout_ms = os.num > INT_MAX ? INT_MAX : os.num > 0 ? (int)os.num : 1; break;
 		case O_RETRIES: G.retries = (int)os.num; break;
-		case '4': family = AF_INET; break;
-		case '6': family = AF_INET6; break;
+		case '4': G.family = AF_INET; break;
+		case '6': G.family = AF_INET6; break;
 		case 'q': log_level = LOG_QUIET; break;
 		case 'v': log_level = LOG_VERBOSE; break;
 		}
 	}
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
-	struct addr a;
 	char err[SOCK_ERRLEN];
-	if (addr_parse(nargs ? args[0] : "127.0.0.1", 8888, &a, err) < 0)
+	if (addr_parse(nargs ? args[0] : "127.0.0.1", 8888, &G.a, err) < 0)
 		opt_usage_error("%s", err);
-	if (a.is_unix)
+	if (G.a.is_unix)
 		opt_usage_error("udp-send talks to IP addresses only");
 	if (nargs)
 		args++, nargs--;
-	int fd = sock_udp_connect(a.host, a.port, family, err);
+	/* Resolve once now, so that a bad name fails before any input is read. */
+	int fd = sock_udp_connect(G.a.host, G.a.port, G.family, err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
+	close(fd);
 
 	struct input in;
 	const char *msg;
@@ -117,9 +128,8 @@ int udp_send_main(int argc, char **argv)
 	while (input_next(&in, &msg, &len)) {
 		if (len > 65507)
 			die(NT_EXIT_USAGE, "a message of %zu bytes does not fit in a datagram", len);
-		exchange(fd, msg, len);
+		exchange(msg, len);
 	}
 	input_free(&in);
-	close(fd);
 	return G.lost ? NT_EXIT_NET : 0;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -225,8 +226,12 @@ int udp_serve_main(int argc, char **argv)
 	sigaddset(&ss, SIGTERM);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	for (int i = 0; i < G.workers; i++) {
+		pid_t parent = getpid();
 		pid_t p = fork();
 		if (p == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the supervisor */
+			if (getppid() != parent)
+				exit(0);
 			int m = sock_listen(host, port, &lo, fds, err);
 			if (m < 0)
 				die(NT_EXIT_NET, "%s", err);

@@ -170,6 +170,10 @@ static char *prompt_tty(const char *user, const char *host, char *err, size_t er
 	int have = tcgetattr(fd, &old) == 0;
 	char msg[600];
 	int n = snprintf(msg, sizeof msg, "Password for %s@%s: ", user ? user : "", host);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof msg)
+		n = (int)sizeof msg - 1;
 	if (write(fd, msg, (size_t)n) < 0) {
 		/* the prompt is a courtesy */
 	}

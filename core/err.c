@@ -64,11 +64,13 @@ void die_sys(int code, const char *fmt, ...)
 
 void nt_exit(int code)
 {
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno != EPIPE && code == 0) {
-			fprintf(stderr, "%s: write to standard output: %s\n", nt_applet, strerror(errno));
-			code = NT_EXIT_IO;
-		}
+	errno = 0;
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+	/* Quiet in a pipeline that closed early (EPIPE), as toybox does; an error flag left by
+	 * an earlier write whose errno is gone is taken as that case too. */
+	if (bad && errno && errno != EPIPE && code == 0) {
+		fprintf(stderr, "%s: write to standard output: %s\n", nt_applet, strerror(errno));
+		code = NT_EXIT_IO;
 	}
 	exit(code);
 }

@@ -92,6 +92,10 @@ int file_sync_dir(const char *dir)
 
 int file_mkdirs(const char *path, mode_t mode)
 {
+	if (!*path) {
+		errno = ENOENT;
+		return -1;
+	}
 	char *p = xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')

@@ -194,13 +194,15 @@ long long loop_timer_add(struct loop *l, long long ms, loop_timer_cb *cb, void *
 		l->heap = h;
 		l->captimers = n;
 	}
+	/* heap_up may move this timer: remember its id before. */
+	long long id = l->next_id++;
 	struct timer *t = &l->heap[l->ntimers];
 	t->when = loop_now_ms() + (ms > 0 ? ms : 0);
-	t->id = l->next_id++;
+	t->id = id;
 	t->cb = cb;
 	t->data = data;
 	heap_up(l->heap, l->ntimers++);
-	return t->id;
+	return id;
 }
 
 void loop_timer_del(struct loop *l, long long id)

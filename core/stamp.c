@@ -55,5 +55,8 @@ int stamp_check_format(const char *fmt)
 		if ((unsigned char)*p < 0x20)
 			return -1;
 	size_t n = strftime(out, sizeof out, fmt, &tm);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			return -1; /* %n, %t: a stamp is one line */
 	return n ? 0 : -1;
 }

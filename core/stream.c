@@ -306,8 +306,12 @@ int stream_queuef(struct stream *s, const char *fmt, ...)
 	return r;
 }
 
+/* Read-ahead kept while a pipelined flush is blocked: beyond this we only wait to write. */
+#define READAHEAD_MAX (64u << 20)
+
 int stream_flush(struct stream *s)
 {
+	long long deadline = s->timeout_ms > 0 ? loop_now_ms() + s->timeout_ms : 0;
 	while (buf_pending(&s->out)) {
 		ssize_t w = s->ops->write(s->ctx, buf_head(&s->out), buf_pending(&s->out));
 		if (w > 0) {
@@ -320,10 +324,17 @@ int stream_flush(struct stream *s)
 			snprintf(s->err, sizeof s->err, "write: %s", strerror(errno));
 			return STREAM_ERR;
 		}
-		/* Blocked: read replies ahead meanwhile so the server is never stuck writing to us. */
+		/* Blocked: read replies ahead meanwhile so the server is never stuck writing to us
+		 * (not after the end of its stream, and not beyond READAHEAD_MAX). */
 		int fd = s->ops->fd(s->ctx);
-		struct pollfd pf = {.fd = fd, .events = (short)(s->ops->wants(s->ctx, POLLOUT) | POLLIN)};
-		int r = poll(&pf, 1, s->timeout_ms > 0 ? s->timeout_ms : -1);
+		int readahead = !s->eof && buf_pending(&s->in) < READAHEAD_MAX;
+		struct pollfd pf = {.fd = fd, .events = (short)(s->ops->wants(s->ctx, POLLOUT) | (readahead ? POLLIN : 0))};
+		int wait = -1;
+		if (deadline) {
+			long long left = deadline - loop_now_ms();
+			wait = left > 0 ? (int)left : 0;
+		}
+		int r = poll(&pf, 1, wait);
 		if (r == 0) {
 			snprintf(s->err, sizeof s->err, "timed out sending");
 			return STREAM_TIMEOUT;
@@ -332,10 +343,14 @@ int stream_flush(struct stream *s)
 			snprintf(s->err, sizeof s->err, "poll: %s", strerror(errno));
 			return STREAM_ERR;
 		}
-		if (r > 0 && (pf.revents & POLLIN)) {
+		if (r > 0 && readahead && (pf.revents & POLLIN)) {
 			int f = fill(s, 0);
 			if (f < 0 && f != STREAM_EOF)
 				return f;
+		}
+		if (r > 0 && (pf.revents & (POLLERR | POLLHUP)) && !(pf.revents & POLLOUT)) {
+			snprintf(s->err, sizeof s->err, "connection closed while sending");
+			return STREAM_ERR;
 		}
 	}
 	return 0;

@@ -52,9 +52,9 @@ int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *us
 		} else if (dir == '>' && sasl_cont) {
 			log_proto(dir, "****", 4);
 		} else {
-			if (dir == '>' && (!strncasecmp(data, "AUTH ", 5) || memmem(data, n, "AUTHENTICATE ", 13)))
+			if (dir == '>' && ((n >= 5 && !strncasecmp(data, "AUTH ", 5)) || memmem(data, n, "AUTHENTICATE ", 13)))
 				sasl_cont = 1;
-			else if (dir == '<' && strncmp(data, "334", 3) && strncmp(data, "+ ", 2))
+			else if (dir == '<' && !(n >= 3 && !strncmp(data, "334", 3)) && !(n >= 2 && !strncmp(data, "+ ", 2)))
 				sasl_cont = 0;
 			log_proto(dir, data, n);
 		}

@@ -34,15 +34,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# inn2's configure step fails when the host name has no domain; give inn.conf one first.
-case " $missing " in
-*" inn2 "*)
-	if [ ! -f /etc/news/inn.conf ] || ! grep -q '^domain:' /etc/news/inn.conf; then
-		mkdir -p /etc/news
-		[ -f /etc/news/inn.conf ] || : >/etc/news/inn.conf.nettool-seed
-	fi ;;
-esac
-
 # Services the packages would start on standard ports: note which were absent so we can stop them.
 fresh_daemons=
 for d in vsftpd dovecot inn2; do
@@ -52,20 +43,22 @@ done
 apt-get update -qq || true
 policy_rc=/usr/sbin/policy-rc.d
 made_policy=
+trap '[ -z "$made_policy" ] || rm -f "$policy_rc"' EXIT
 if [ ! -e $policy_rc ]; then
 	# Keep package scripts from starting system daemons on the standard ports.
 	printf '#!/bin/sh\nexit 101\n' >$policy_rc && chmod 755 $policy_rc && made_policy=1
 fi
 apt-get install -y -qq --no-install-recommends $missing || {
-	# inn2's postinst needs a domain; set one and finish configuring.
+	# inn2's configure step fails when the host name has no domain ("hostname does not
+	# resolve or domain not set in inn.conf"): give inn.conf one and finish configuring.
 	if [ -f /etc/news/inn.conf ] && ! grep -q '^domain:' /etc/news/inn.conf; then
 		echo 'domain: localdomain' >>/etc/news/inn.conf
 	fi
 	dpkg --configure -a
 	apt-get install -y -qq --no-install-recommends $missing
 }
-[ -n "$made_policy" ] && rm -f $policy_rc
-rm -f /etc/news/inn.conf.nettool-seed
+[ -z "$made_policy" ] || rm -f $policy_rc
+made_policy=
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	for d in $fresh_daemons; do
 		systemctl disable --now "$d" >/dev/null 2>&1 || true

@@ -12,11 +12,11 @@ else
 fi
 r=$T/root/usr/local
 [ -x "$r/bin/nettool" ] && pass "binary installed" || fail "binary installed"
+bad=
 for a in $("$NT" --list); do
-	[ "$(readlink "$r/bin/$a")" = nettool ] || fail "link $a" "$(readlink "$r/bin/$a")"
-	[ -e "$r/share/bash-completion/completions/$a" ] || fail "completion for $a"
+	[ "$(readlink "$r/bin/$a")" = nettool ] && [ -e "$r/share/bash-completion/completions/$a" ] || bad="$bad $a"
 done
-pass "a link and a completion per applet"
+[ -z "$bad" ] && pass "a link and a completion per applet" || fail "links and completions" "missing for:$bad"
 "$r/bin/tcp-serve" --help | grep -q '^Usage: tcp-serve' && pass "an installed link runs its applet" || fail "installed link"
 n=$(ls "$r/share/man/man1" | wc -l)
 [ "$n" -eq "$(ls "$top"/man/*.1 | wc -l)" ] && pass "every man page installed ($n)" || fail "man pages" "$n installed"

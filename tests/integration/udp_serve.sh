@@ -5,15 +5,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 TB=$here/../textbook
 STAMP_RE='[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4} '
 
-userve() { # VAR ARGS...
-	local var=$1 p
+# userve VAR ARGS...: start udp-serve on a free port and wait until it answers.
+userve() {
+	local var=$1 p i host=127.0.0.1
 	shift
+	case " $* " in *" -6 "*) host='[::1]' ;; esac
 	p=$(free_port)
 	"$NT" udp-serve -q -p "$p" "$@" &
 	SRV_PID=$!
-	cleanup "kill -9 $SRV_PID; wait $SRV_PID"
+	cleanup "kill -TERM $SRV_PID; sleep 0.1; kill -9 $SRV_PID; wait $SRV_PID"
 	printf -v "$var" '%s' "$p"
-	sleep 0.2
+	for i in $(seq 100); do
+		"$NT" udp-send -q --timeout 0.1 --retries 0 "$host:$p" ping >/dev/null 2>&1 && return 0
+	done
+	fail "udp-serve $* did not answer"
 }
 
 userve P
@@ -70,7 +75,7 @@ TP=$(free_port)
 /usr/bin/python3 "$TB/tsUserv.py" "$TP" >"$T/tsu.log" &
 TPID=$!
 cleanup "kill -9 $TPID; wait $TPID"
-sleep 0.3
+for _ in $(seq 100); do grep -q waiting "$T/tsu.log" && break; sleep 0.05; done
 testing "udp-send against the textbook UDP server" "\$NT udp-send 127.0.0.1:$TP hi | sed -E 's/^.{24} //'" "hi" "" ""
 grep -q 'received from and returned to' "$T/tsu.log" && pass "textbook server saw our datagram" || fail "textbook server log"
 
@@ -79,23 +84,40 @@ SP=$(free_port)
 /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(3)
+print("ready", file=sys.stderr, flush=True)
 n = 0
 try:
     while True:
         s.recvfrom(100); n += 1
 except socket.timeout:
     pass
-print(n)' "$SP" >"$T/sink.out" &
+print(n)' "$SP" >"$T/sink.out" 2>"$T/sink.err" &
 SINK=$!
-sleep 0.2
+for _ in $(seq 100); do grep -q ready "$T/sink.err" 2>/dev/null && break; sleep 0.05; done
 expect_exit "udp-send: no reply is exit 3" 3 "$NT" udp-send --timeout 0.2 --retries 2 127.0.0.1:"$SP" lost
 wait $SINK
 [ "$(cat "$T/sink.out")" = 3 ] && pass "--retries 2 sends the datagram 3 times" || fail "--retries count" "$(cat "$T/sink.out")"
 
+# A slow server: replies come 0.7 s late, after udp-send has already retried. Each reply
+# must still be paired with its own message.
+LP=$(free_port)
+/usr/bin/python3 -c '
+import socket, sys, threading, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+print("ready", file=sys.stderr, flush=True)
+def later(d, a):
+    time.sleep(0.7); s.sendto(b"reply to " + d, a)
+while True:
+    d, a = s.recvfrom(100)
+    threading.Thread(target=later, args=(d, a), daemon=True).start()' "$LP" 2>"$T/slow.err" &
+SLOW=$!
+cleanup "kill -9 $SLOW; wait $SLOW"
+for _ in $(seq 100); do grep -q ready "$T/slow.err" 2>/dev/null && break; sleep 0.05; done
+testing "udp-send: late replies are paired with their own messages" "\$NT udp-send --timeout 0.5 --retries 1 127.0.0.1:$LP one two three" "reply to one\nreply to two\nreply to three" "" ""
+
 kill -TERM "$SRV_PID"; wait "$SRV_PID"; rc=$?
 [ $rc -eq 0 ] && pass "SIGTERM: udp-serve exits 0" || fail "udp-serve SIGTERM" "rc=$rc"
 userve P5 --workers 2
-sleep 0.2
 [ "$(pgrep -P "$SRV_PID" | wc -l)" -eq 2 ] && pass "--workers 2" || fail "--workers 2"
 testing "--workers 2 answers" "\$NT udp-send 127.0.0.1:$P5 w | sed -E 's/^.{24} //'" "w" "" ""
 expect_exit "udp-serve --echo --daytime is refused" 2 "$NT" udp-serve --echo --daytime

@@ -29,6 +29,8 @@ START_TEST(stamps)
 	ck_assert_int_eq(stamp_check_format(""), -1);
 	ck_assert_int_eq(stamp_check_format("%p"), 0);
 	ck_assert_int_eq(stamp_check_format("a\nb"), -1);
+	ck_assert_int_eq(stamp_check_format("%H%n"), -1);
+	ck_assert_int_eq(stamp_check_format("%t"), -1);
 }
 END_TEST
 

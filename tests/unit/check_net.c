@@ -48,6 +48,16 @@ START_TEST(loop_events_and_timers)
 	loop_timer_del(l, late);
 	ck_assert_int_eq(loop_once(l, 50), 0); /* the deleted timer never fires */
 	ck_assert_int_eq(count, 1);
+	/* Ids survive heap moves: a later, earlier-due timer is swapped above the first;
+	 * deleting it by its id must leave the first one alone. */
+	long long slow = loop_timer_add(l, 60, on_timer, &count);
+	long long fast = loop_timer_add(l, 5, on_timer, &count);
+	ck_assert_int_ne(slow, fast);
+	loop_timer_del(l, fast);
+	loop_run(l);
+	ck_assert_int_eq(count, 2); /* the slow one fired */
+	ck_assert_int_eq(loop_once(l, 80), 0);
+	ck_assert_int_eq(count, 2);
 	loop_del(l, sp[0]);
 	close(sp[0]);
 	close(sp[1]);
@@ -111,6 +121,28 @@ START_TEST(stream_timeout)
 }
 END_TEST
 
+/* A peer that has closed its sending side and reads nothing: flushing must time out,
+ * not spin on the readable end of stream. */
+START_TEST(flush_times_out_after_peer_eof)
+{
+	int sp[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	shutdown(sp[1], SHUT_WR);
+	struct stream *s = stream_socket(sp[0], 64, 200);
+	char *line;
+	size_t len;
+	ck_assert_int_eq(stream_read_line(s, &line, &len), STREAM_EOF);
+	static char big[8 << 20];
+	long long t0 = loop_now_ms();
+	ck_assert_int_eq(stream_write(s, big, sizeof big), STREAM_TIMEOUT);
+	long long el = loop_now_ms() - t0;
+	ck_assert_int_ge(el, 150);
+	ck_assert_int_lt(el, 2000);
+	stream_close(s);
+	close(sp[1]);
+}
+END_TEST
+
 START_TEST(listen_connect)
 {
 	int fds[SOCK_LISTEN_MAX];
@@ -143,6 +175,7 @@ Suite *suite_net(void)
 	tcase_add_test(t, loop_events_and_timers);
 	tcase_add_test(t, stream_lines_literals);
 	tcase_add_test(t, stream_timeout);
+	tcase_add_test(t, flush_times_out_after_peer_eof);
 	tcase_add_test(t, listen_connect);
 	suite_add_tcase(s, t);
 	return s;
