@@ -114,7 +114,7 @@ struct slot {
 	/* copy */
 	char *pipe;
 	size_t ph, pl;
-	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst;
+	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst, dst_done;
 	uint64_t bytes;
 	struct engine *e;
 };
@@ -264,8 +264,8 @@ static size_t copy_write(char *d, size_t sz, size_t nm, void *u)
 {
 	struct slot *s = u;
 	size_t n = sz * nm;
-	if (s->src_failed)
-		return 0;
+	if (s->src_failed || s->dst_done)
+		return 0; /* nobody reads any more */
 	if (PIPE_CAP - s->pl < n) {
 		s->src_paused = 1;
 		return CURL_WRITEFUNC_PAUSE;
@@ -520,7 +520,7 @@ static int start(struct engine *e, struct slot *s)
 		if (!s->pipe)
 			s->pipe = xmalloc(PIPE_CAP);
 		s->ph = s->pl = 0;
-		s->src_done = s->src_failed = s->src_paused = s->dst_paused = 0;
+		s->src_done = s->src_failed = s->src_paused = s->dst_paused = s->dst_done = 0;
 		s->unpause_src = s->unpause_dst = 0;
 		ftp_prep(e->a, s->h, &s->hdr, s->err);
 		s->url = ftp_url(e->a, j->src, 0);
@@ -657,18 +657,23 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 				s->src_failed = 1;
 			if (s->run2)
 				s->unpause_dst = 1;
-		} else if (s->run1) {
-			/* The upload ended first: stop the download. When the upload says it
-			 * succeeded the source was longer than announced: a failure all the same. */
-			curl_multi_remove_handle(e->m, s->h);
-			s->run1 = 0;
-			s->rc1 = CURLE_ABORTED_BY_CALLBACK;
-			if (rc == CURLE_OK)
-				s->rc2 = CURLE_PARTIAL_FILE;
+		} else {
+			/* The upload ended first: normal when it knew the size (the download's
+			 * 226 comes later). A failed upload stops the download. */
+			s->dst_done = 1;
+			if (s->src_paused)
+				s->unpause_src = 1; /* let it find out that nobody reads */
+			if (rc != CURLE_OK && s->run1) {
+				curl_multi_remove_handle(e->m, s->h);
+				s->run1 = 0;
+				s->rc1 = CURLE_ABORTED_BY_CALLBACK;
+			}
 		}
 		if (s->run1 || s->run2)
 			return;
-		if (s->rc1 != CURLE_OK && s->rc1 != CURLE_ABORTED_BY_CALLBACK) {
+		if (s->rc1 == CURLE_WRITE_ERROR && s->dst_done && s->rc2 == CURLE_OK) {
+			fail_job(e, s, NT_EXIT_FAIL, "the source is longer than the size it announced: the copy is short");
+		} else if (s->rc1 != CURLE_OK && s->rc1 != CURLE_ABORTED_BY_CALLBACK) {
 			failed(e, s, s->rc1, s->err, &s->hdr, 0);
 		} else if (s->rc2 != CURLE_OK) {
 			failed(e, s, s->rc2, s->err2, &s->hdr2, 0);
