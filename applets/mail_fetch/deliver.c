@@ -36,6 +36,15 @@
 
 static int sync_submit(int fd);
 
+/* Tests only: NETTOOL_MAIL_CRASH=POINT kills the process there (the crash test's worst
+ * moments, made deterministic): after-state, mid-append, after-append. */
+static void crash_point(const char *name)
+{
+	const char *e = getenv("NETTOOL_MAIL_CRASH");
+	if (e && !strcmp(e, name))
+		raise(SIGKILL);
+}
+
 /* --- the writer --- */
 
 static void mf_mw_flush(struct mwriter *w)
@@ -673,6 +682,7 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 		}
 		if (mf_state_save(st, err, errlen) < 0)
 			return -1;
+		crash_point("after-state");
 		for (size_t i = 0; i < d->n; i++) {
 			char *a = xasprintf("%s/tmp/%s", d->path, d->m[i].name);
 			char *b = xasprintf("%s/new/%s", d->path, d->m[i].name);
@@ -727,7 +737,14 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 		}
 		int rc = mf_state_save(st, err, errlen);
 		if (rc == 0) {
+			crash_point("after-state");
+			if (getenv("NETTOOL_MAIL_CRASH") && !strcmp(getenv("NETTOOL_MAIL_CRASH"), "mid-append")) {
+				copy_range(d->spool_fd, 0, d->spool_len / 2, fd, err, errlen);
+				crash_point("mid-append");
+			}
 			int c = copy_range(d->spool_fd, 0, d->spool_len, fd, err, errlen);
+			if (c == 0)
+				crash_point("after-append");
 			if (c < 0 || (!d->no_sync && fsync(fd) < 0)) {
 				if (c == -2 || c == 0)
 					snprintf(err, errlen, "writing %s: %s", d->path, strerror(errno));
