@@ -108,7 +108,7 @@ det() { # name point prefix dest-option... ; then checks
 	dove_reset
 	dove_fill $M 1500 "$prefix"
 	NETTOOL_MAIL_BATCH=10 NETTOOL_MAIL_CRASH=$point $NT mail-fetch $CA -q --delete --state "$T/det.$prefix" "$@" "$IMAP" 2>/dev/null &
-	wait $!
+	{ wait $!; } 2>/dev/null
 	rc=$?
 	[ $rc = 137 ] && [ "$(dove_count)" = $M ] && grep -q -e '^pending ' -e '^mbox ' "$T/det.$prefix" &&
 		pass "$name: killed at $point, nothing deleted, the state shows the batch in flight" ||
