@@ -605,13 +605,16 @@ static void fetch_selected(struct mf *m)
 			die(NT_EXIT_IO, "%s", err);
 		return;
 	}
-	/* Sizes (for --max-size and the progress meter), in one pipelined pass. */
-	G.fh = FH_SIZES;
-	G.want = cand;
-	G.nwant = ncand;
-	G.sizes = cand_size;
-	fetch_items(m, cand, ncand, "(UID RFC822.SIZE)");
-	G.fh = FH_NONE;
+	/* Sizes for --max-size (and then the progress meter's byte total), in one pipelined
+	 * pass; without --max-size that round trip (and the server's work) is saved. */
+	if (m->max_size > 0) {
+		G.fh = FH_SIZES;
+		G.want = cand;
+		G.nwant = ncand;
+		G.sizes = cand_size;
+		fetch_items(m, cand, ncand, "(UID RFC822.SIZE)");
+		G.fh = FH_NONE;
+	}
 	size_t o = 0;
 	uint64_t total = 0;
 	for (size_t i = 0; i < ncand; i++) {
