@@ -316,7 +316,7 @@ static int cmd_get(void)
 		site = s;
 		const char *bn = ftp_basename(path);
 		char err[256];
-		if (has_glob(bn)) {
+		if (has_glob(bn) && !C.out_file) { /* with -o the name is taken as it is */
 			batch = 1;
 			char *d = xstrndup(path, (size_t)(bn - path));
 			struct ftp_entry *v;

@@ -95,6 +95,12 @@ cmp -s full.bin "$H/partial.bin" && grep -q '"APPE partial.bin"' "$LOG" && pass 
 check "put several into a folder" ftp "${O[@]}" put up.txt full.bin $S:empty
 cmp -s full.bin "$H/empty/full.bin" && cmp -s up.txt "$H/empty/up.txt" && pass "put several content" || fail "put several"
 
+# Names with spaces, '%', '#', '?' and UTF-8 travel as they are.
+printf 'odd\n' >odd.txt
+check "put a name with space, %, #, ? and UTF-8" ftp "${O[@]}" put odd.txt "$S:dir with space/é 100%#?.txt" --create-dirs
+[ "$(cat "$H/dir with space/é 100%#?.txt" 2>/dev/null)" = odd ] && pass "odd name stored as given" || fail "odd name" "$(ls "$H")"
+testing "get it back" "timeout 30 \$NT ftp ${O[*]} get '$S:dir with space/é 100%#?.txt' -o -" "odd" "" ""
+
 # --- the other verbs
 check "mkdir" ftp "${O[@]}" mkdir $S:made
 [ -d "$H/made" ] && pass "mkdir made it" || fail "mkdir made it"
