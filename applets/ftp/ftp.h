@@ -68,6 +68,8 @@ int ftp_is_remote(const char *arg);
  * and a path ("dir/f" relative to the login folder, "/abs" absolute). Dies on errors. */
 struct ftp_site *ftp_target(const char *arg, char **path);
 void ftp_sites_free(void);
+/* The shared connection cache, after every handle is gone. */
+void ftp_share_free(void);
 
 /* A percent-encoded URL for path on site; dir: end with '/'. Caller frees. */
 char *ftp_url(const struct ftp_site *s, const char *path, int dir);

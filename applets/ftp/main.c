@@ -563,6 +563,7 @@ int ftp_main(int argc, char **argv)
 	else
 		opt_usage_error("unknown command '%s'", cmd);
 	ftp_sites_free();
+	ftp_share_free();
 	free(C.excludes);
 	nt_exit(rc);
 }

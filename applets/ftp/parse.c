@@ -413,3 +413,25 @@ size_t ftp_next_line(const char *p, size_t n, size_t *adv)
 		l = FTP_LINE_MAX;
 	return l;
 }
+
+int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n)
+{
+	if (len < 6 || memcmp(line, "257 ", 4) || line[4] != '"' || n == 0)
+		return -1;
+	size_t o = 0;
+	for (size_t i = 5; i < len; i++) {
+		char c = line[i];
+		if (c == '"') {
+			if (i + 1 < len && line[i + 1] == '"') {
+				i++;
+			} else {
+				out[o] = 0;
+				return o ? 0 : -1;
+			}
+		}
+		if ((unsigned char)c < 0x20 || c == 0x7f || o + 1 >= n)
+			return -1;
+		out[o++] = c;
+	}
+	return -1; /* no closing quote */
+}

@@ -51,6 +51,10 @@ int ftp_reply_feed(struct ftp_reply *r, const char *line, size_t len);
  * feature word (e.g. "MLST"), else 0. Bounded by len. */
 int ftp_feat_has(const char *text, size_t len, const char *feature);
 
+/* The folder of a 257 reply ('257 "/a ""b"" c" is the current directory' gives
+ * /a "b" c). 0, or -1 when the line is not such a reply or the name does not fit. */
+int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n);
+
 /* Split the next line of a listing buffer: returns the line length without CR/LF
  * and sets *adv to the bytes consumed; 0 with *adv 0 at the end. Lines longer than
  * FTP_LINE_MAX are returned cut (the rest is consumed). */

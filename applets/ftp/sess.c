@@ -102,6 +102,12 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	if (!s->h)
 		die(NT_EXIT_IO, "libcurl: out of memory");
 	sites[nsites++] = s;
+	/* Log in now: the login folder is known only to the first connection's handle,
+	 * and QUOTE paths are made absolute against it (ftp_qpath). The connection
+	 * goes to the shared cache for what follows. */
+	CURLcode rc = ftp_entry_path(s, &s->entry);
+	if (rc != CURLE_OK)
+		ftp_die_curl(rc, s->host, s);
 	return s;
 }
 
@@ -173,10 +179,28 @@ static size_t hdr_cb(char *data, size_t size, size_t n, void *userp)
 	return len;
 }
 
+/* One connection cache for the single operations and the batch engine, so that a
+ * probe (is the target a folder?) and the transfers that follow share logins. */
+static CURLSH *share;
+
+void ftp_share_free(void)
+{
+	if (share)
+		curl_share_cleanup(share);
+	share = NULL;
+}
+
 void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 {
 	char err[512];
 	curl_easy_reset(h);
+	if (!share) {
+		share = curl_share_init();
+		if (share)
+			curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	}
+	if (share)
+		curl_easy_setopt(h, CURLOPT_SHARE, share);
 	if (xfer_setup(h, &s->x, s->host, errbuf, err, sizeof err) < 0)
 		die(NT_EXIT_TLS, "%s", err);
 	if (s->implicit_tls)
@@ -285,12 +309,40 @@ int ftp_isdir(struct ftp_site *s, const char *path)
 
 CURLcode ftp_entry_path(struct ftp_site *s, char **out)
 {
-	CURLcode rc = ftp_quote(s, NULL, 0);
-	if (rc == CURLE_OK) {
-		char *p = NULL;
-		curl_easy_getinfo(s->h, CURLINFO_FTP_ENTRY_PATH, &p);
-		*out = xstrdup(p ? p : "");
+	if (s->entry) {
+		*out = xstrdup(s->entry);
+		return CURLE_OK;
 	}
+	/* libcurl records the folder on the handle that logged in (PWD after login). */
+	CURLcode rc = ftp_quote(s, NULL, 0);
+	if (rc != CURLE_OK)
+		return rc;
+	char *p = NULL;
+	curl_easy_getinfo(s->h, CURLINFO_FTP_ENTRY_PATH, &p);
+	if (p && *p) {
+		*out = xstrdup(p);
+		return CURLE_OK;
+	}
+	/* A connection from the shared cache: ask PWD (right after the site's first
+	 * login nothing has changed folder yet). */
+	struct buf cap;
+	buf_init(&cap, 1 << 16);
+	const char *cmd[] = {"PWD"};
+	s->hdr.cap = &cap;
+	rc = ftp_quote(s, cmd, 1);
+	s->hdr.cap = NULL;
+	if (rc == CURLE_OK) {
+		char dir[4096] = "";
+		const char *q = buf_head(&cap);
+		size_t left = buf_pending(&cap), adv;
+		while (left) {
+			size_t l = ftp_next_line(q, left, &adv);
+			ftp_parse_pwd(q, l, dir, sizeof dir); /* the last 257 wins */
+			q += adv, left -= adv;
+		}
+		*out = xstrdup(dir);
+	}
+	buf_free(&cap);
 	return rc;
 }
 
@@ -393,10 +445,10 @@ char *ftp_qpath(struct ftp_site *s, const char *path)
 		CURLcode rc = ftp_entry_path(s, &ep);
 		if (rc != CURLE_OK)
 			ftp_die_curl(rc, s->host, s);
-		if (ep[0] != '/')
-			die(NT_EXIT_PROTO, "%s: the login folder '%.80s' is not an absolute path", s->host, ep);
 		s->entry = ep;
 	}
+	if (s->entry[0] != '/')
+		die(NT_EXIT_PROTO, "%s: the login folder '%.80s' is not an absolute path", s->host, s->entry);
 	return ftp_join(s->entry, path);
 }
 

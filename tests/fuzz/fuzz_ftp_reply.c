@@ -1,4 +1,5 @@
-/* fuzz_ftp_reply.c - libFuzzer harness for the ftp reply assembler and the FEAT scan. */
+/* fuzz_ftp_reply.c - libFuzzer harness for the ftp reply assembler, the 257 (PWD)
+ * parser and the FEAT scan. */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -16,6 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ftp_reply_feed(&r, p, l) == 1 && (r.code < 100 || r.code > 599))
 			__builtin_trap();
 		if (strnlen(r.text, sizeof r.text) >= sizeof r.text)
+			__builtin_trap();
+		char dir[64];
+		if (ftp_parse_pwd(p, l, dir, sizeof dir) == 0 && strnlen(dir, sizeof dir) >= sizeof dir)
 			__builtin_trap();
 		p += adv;
 		left -= adv;

@@ -156,6 +156,23 @@ START_TEST(feat)
 }
 END_TEST
 
+START_TEST(pwd)
+{
+	char d[64];
+	const char *l = "257 \"/home/a \"\"q\"\" b\" is the current directory";
+	ck_assert_int_eq(ftp_parse_pwd(l, strlen(l), d, sizeof d), 0);
+	ck_assert_str_eq(d, "/home/a \"q\" b");
+	l = "257 \"/\"";
+	ck_assert_int_eq(ftp_parse_pwd(l, strlen(l), d, sizeof d), 0);
+	ck_assert_str_eq(d, "/");
+	const char *bad[] = {"257 /x", "250 \"/x\"", "257 \"/x", "257 \"\"", "257 \"/a\rb\""};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(ftp_parse_pwd(bad[i], strlen(bad[i]), d, sizeof d) == -1, "accepted '%s'", bad[i]);
+	l = "257 \"/a/very/long/path/that/does/not/fit\"";
+	ck_assert_int_eq(ftp_parse_pwd(l, strlen(l), d, 8), -1);
+}
+END_TEST
+
 Suite *suite_ftp(void)
 {
 	Suite *s = suite_create("ftp");
@@ -167,6 +184,7 @@ Suite *suite_ftp(void)
 	tcase_add_test(t, list_bad_and_hostile);
 	tcase_add_test(t, replies);
 	tcase_add_test(t, feat);
+	tcase_add_test(t, pwd);
 	suite_add_tcase(s, t);
 	return s;
 }
