@@ -68,8 +68,8 @@ IMAPStore remote
 Account bench
 
 MaildirStore local
-Path $T/mbsync/
-Inbox $T/mbsync/INBOX
+Path $T/cur/mbsync/
+Inbox $T/cur/mbsync/INBOX
 
 Channel bench
 Far :remote:
@@ -89,8 +89,8 @@ tls off
 auth user
 keep on
 only_new off
-delivery maildir $T/mpop
-uidls_file $T/mpop.uidls
+delivery maildir $T/cur/mpop
+uidls_file $T/cur/mpop.uidls
 EOF
 cat >"$T/fetchmailrc" <<EOF
 set no syslog
@@ -127,52 +127,56 @@ for i in range(1, count + 1):
 P.quit()
 EOF
 
-fresh() { rm -rf "$T/$1"; mkdir -p "$T/$1"; }
+# Each round writes into new folders (nothing is deleted while timing: ext4 is slow to
+# create files right after thousands were deleted, which no real fetch ever meets).
+fresh() { mkdir -p "$T/cur/$1"; }
 for ((r = 1; r <= ROUNDS; r++)); do
+	mkdir -p "$T/r$r"
+	ln -sfn "$T/r$r" "$T/cur"
 	# IMAP
 	fresh nt-imap
-	timed nt-imap $NETTOOL mail-fetch -q --no-tls -o "$T/nt-imap" "$IMAP"
+	timed nt-imap $NETTOOL mail-fetch -q --no-tls -o "$T/cur/nt-imap" "$IMAP"
 	if have mbsync; then
 		fresh mbsync
 		timed mbsync mbsync -c "$T/mbsyncrc" -q bench
 	fi
 	fresh imaplib
-	timed imaplib /usr/bin/python3 "$T/bench_imap.py" "$DOVE_IMAP" "$T/imaplib"
+	timed imaplib /usr/bin/python3 "$T/bench_imap.py" "$DOVE_IMAP" "$T/cur/imaplib"
 	# incremental: nothing new
-	timed nt-incr $NETTOOL mail-fetch -q --no-tls -o "$T/nt-imap" "$IMAP"
+	timed nt-incr $NETTOOL mail-fetch -q --no-tls -o "$T/cur/nt-imap" "$IMAP"
 	have mbsync && timed mbsync-incr mbsync -c "$T/mbsyncrc" -q bench
 	# POP3
 	fresh nt-pop3
-	timed nt-pop3 $NETTOOL mail-fetch -q --no-tls -o "$T/nt-pop3" "$POP3"
-	rm -f "$T/nt.mbox" "$T"/.nt.mbox.nettool-fetch-state.*
-	timed nt-pop3-mbox $NETTOOL mail-fetch -q --no-tls --mbox "$T/nt.mbox" "$POP3"
+	timed nt-pop3 $NETTOOL mail-fetch -q --no-tls -o "$T/cur/nt-pop3" "$POP3"
+	rm -f "$T/cur/nt.mbox" "$T"/.nt.mbox.nettool-fetch-state.*
+	timed nt-pop3-mbox $NETTOOL mail-fetch -q --no-tls --mbox "$T/cur/nt.mbox" "$POP3"
 	if have mpop; then
 		fresh mpop
-		mkdir -p "$T/mpop/tmp" "$T/mpop/new" "$T/mpop/cur"
-		rm -f "$T/mpop.uidls"
+		mkdir -p "$T/cur/mpop/tmp" "$T/cur/mpop/new" "$T/cur/mpop/cur"
+		rm -f "$T/cur/mpop.uidls"
 		timed mpop mpop -C "$T/mpoprc" -q bench
 	fi
 	if have fetchmail; then
-		rm -f "$T/fetchmail.bsmtp" "$T/fetchids"
-		timed fetchmail env HOME="$T" fetchmail -f "$T/fetchmailrc" -i "$T/fetchids" -k -a -s --bsmtp "$T/fetchmail.bsmtp"
+		rm -f "$T/cur/fetchmail.bsmtp" "$T/cur/fetchids"
+		timed fetchmail env HOME="$T" fetchmail -f "$T/fetchmailrc" -i "$T/cur/fetchids" -k -a -s --bsmtp "$T/cur/fetchmail.bsmtp"
 	fi
 	fresh poplib
-	timed poplib /usr/bin/python3 "$T/bench_pop.py" "$DOVE_POP3" "$T/poplib"
-	timed nt-pop3-incr $NETTOOL mail-fetch -q --no-tls -o "$T/nt-pop3" "$POP3"
+	timed poplib /usr/bin/python3 "$T/bench_pop.py" "$DOVE_POP3" "$T/cur/poplib"
+	timed nt-pop3-incr $NETTOOL mail-fetch -q --no-tls -o "$T/cur/nt-pop3" "$POP3"
 done
 
 # Sanity: every tool got every message.
-if [ -f "$T/nt.mbox" ]; then
-	n=$(grep -c '^From ' "$T/nt.mbox")
+if [ -f "$T/cur/nt.mbox" ]; then
+	n=$(grep -c '^From ' "$T/cur/nt.mbox")
 	[ "$n" -ge "$N" ] || echo "bench mail: the nettool mbox has $n of $N messages" >&2
 fi
-if [ -f "$T/fetchmail.bsmtp" ]; then
-	n=$(grep -c '^MAIL FROM' "$T/fetchmail.bsmtp")
+if [ -f "$T/cur/fetchmail.bsmtp" ]; then
+	n=$(grep -c '^MAIL FROM' "$T/cur/fetchmail.bsmtp")
 	[ "$n" -ge "$N" ] || echo "bench mail: fetchmail wrote $n of $N messages" >&2
 fi
 for d in nt-imap mbsync/INBOX imaplib nt-pop3 mpop poplib; do
-	[ -d "$T/$d" ] || continue
-	n=$(find "$T/$d" -type f ! -name '.*' | wc -l)
+	[ -d "$T/cur/$d" ] || continue
+	n=$(find "$T/cur/$d" -type f ! -name '.*' | wc -l)
 	[ "$n" -ge "$N" ] || echo "bench mail: $d has $n of $N messages" >&2
 done
 

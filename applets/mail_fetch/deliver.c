@@ -35,6 +35,9 @@
 #define OBUF 65536
 
 static int sync_submit(int fd);
+static int write_submit(char *path, char *buf, size_t len, int sync);
+static int sync_wait(void);
+#define MEM_SWITCH (1u << 20) /* a Maildir message larger than this is written as it arrives */
 
 /* Tests only: NETTOOL_MAIL_CRASH=POINT kills the process there (the crash test's worst
  * moments, made deterministic): after-state, mid-append, after-append. */
@@ -49,6 +52,8 @@ static void crash_point(const char *name)
 
 static void mf_mw_flush(struct mwriter *w)
 {
+	if (w->mem)
+		return;
 	if (w->olen && !w->err && file_write_all(w->fd, w->obuf, w->olen) < 0)
 		w->err = errno ? errno : EIO;
 	w->olen = 0;
@@ -56,8 +61,14 @@ static void mf_mw_flush(struct mwriter *w)
 
 static inline void emit(struct mwriter *w, char c)
 {
-	if (w->olen == OBUF)
-		mf_mw_flush(w);
+	if (w->olen == w->ocap) {
+		if (w->mem) {
+			w->ocap *= 2;
+			w->obuf = xrealloc(w->obuf, w->ocap);
+		} else {
+			mf_mw_flush(w);
+		}
+	}
 	w->obuf[w->olen++] = c;
 	w->bytes++;
 	w->hash = (w->hash ^ (unsigned char)c) * 0x100000001b3ULL;
@@ -72,6 +83,8 @@ void mf_mw_init(struct mwriter *w, int fd, int mbox)
 	w->fd = fd;
 	w->mbox = mbox;
 	w->obuf = xmalloc(OBUF);
+	w->ocap = OBUF;
+	w->mem = fd < 0;
 	w->hdr = xmalloc(DEST_HDR_MAX);
 	w->bol = 1;
 	w->last_nl = 1;
@@ -244,6 +257,8 @@ int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const ch
 
 static void batch_clear(struct dest *d, int remove_files)
 {
+	if (remove_files && d->kind == DEST_MAILDIR)
+		sync_wait(); /* no worker may create a file after we removed it */
 	for (size_t i = 0; i < d->n; i++) {
 		if (remove_files && d->kind == DEST_MAILDIR && d->m[i].name) {
 			char *p = xasprintf("%s/tmp/%s", d->path, d->m[i].name);
@@ -299,17 +314,10 @@ int mf_dest_msg_begin(struct dest *d, char *err, size_t errlen)
 		gettimeofday(&tv, NULL);
 		d->cur_name = xasprintf("%lld.M%ldP%dQ%lu.%s", (long long)tv.tv_sec, (long)tv.tv_usec, (int)getpid(),
 					++d->seq, d->host);
-		char *p = xasprintf("%s/tmp/%s", d->path, d->cur_name);
-		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			snprintf(err, errlen, "%s: %s", p, strerror(errno));
-			free(p);
-			free(d->cur_name);
-			d->cur_name = NULL;
-			return -1;
-		}
-		free(p);
-		d->cur_fd = fd;
+		/* Kept in memory and written by the pool at the end (or, when large, as it comes). */
+		(void)err, (void)errlen;
+		fd = -1;
+		d->cur_fd = -1;
 		d->w.hash = 0;
 	} else {
 		fd = d->spool_fd;
@@ -329,7 +337,24 @@ int mf_dest_msg_begin(struct dest *d, char *err, size_t errlen)
 int mf_dest_msg_write(void *arg, const char *p, size_t n)
 {
 	struct dest *d = arg;
-	return mf_mw_write(&d->w, p, n);
+	if (mf_mw_write(&d->w, p, n) < 0)
+		return -1;
+	if (d->w.mem && d->w.olen > MEM_SWITCH) {
+		/* A large message: create its file now and stream the rest. */
+		char *path = xasprintf("%s/tmp/%s", d->path, d->cur_name);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		free(path);
+		if (fd < 0) {
+			d->w.err = errno;
+			return -1;
+		}
+		d->cur_fd = d->w.fd = fd;
+		d->w.mem = 0;
+		mf_mw_flush(&d->w);
+		if (d->w.err)
+			return -1;
+	}
+	return 0;
 }
 
 const char *mf_dest_msg_header(struct dest *d, size_t *len)
@@ -377,7 +402,13 @@ int mf_dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
 		mf_state_clean_msgid(m->msgid, sizeof m->msgid, mid);
 	m->in_size = d->w.in_bytes;
 	m->key = xstrdup(key);
-	if (d->kind == DEST_MAILDIR) {
+	if (d->kind == DEST_MAILDIR && d->w.mem) {
+		char *path = xasprintf("%s/tmp/%s", d->path, d->cur_name);
+		write_submit(path, d->w.obuf, d->w.olen, !d->no_sync); /* the pool owns path and obuf */
+		d->w.obuf = NULL;
+		m->name = d->cur_name;
+		d->cur_name = NULL;
+	} else if (d->kind == DEST_MAILDIR) {
 		int fd = d->cur_fd;
 		d->cur_fd = -1;
 		if ((d->no_sync ? close(fd) : sync_submit(fd)) < 0) {
@@ -537,7 +568,13 @@ static int run_with_input(const char *cmd, int spool, uint64_t off, uint64_t len
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t more, done;
-	int q[SYNC_QUEUE];
+	struct job {
+		int fd;
+		char *path, *buf; /* path set: create it and write buf */
+		size_t len;
+		int sync;
+	} q[SYNC_QUEUE];
+	size_t inflight;          /* bytes of queued buffers */
 	unsigned head, tail;      /* queue of fds */
 	unsigned long submitted, finished;
 	int err;                  /* first fsync/close errno */
@@ -551,15 +588,25 @@ static void *sync_worker(void *arg)
 	for (;;) {
 		while (pool.head == pool.tail)
 			pthread_cond_wait(&pool.more, &pool.mu);
-		int fd = pool.q[pool.head++ % SYNC_QUEUE];
+		struct job j = pool.q[pool.head++ % SYNC_QUEUE];
 		pthread_cond_broadcast(&pool.done); /* room in the queue */
 		pthread_mutex_unlock(&pool.mu);
-		int e = 0;
-		if (fsync(fd) < 0)
-			e = errno;
-		if (close(fd) < 0 && !e)
-			e = errno;
+		int e = 0, fd = j.fd;
+		if (j.path) {
+			fd = open(j.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			if (fd < 0 || file_write_all(fd, j.buf, j.len) < 0)
+				e = errno ? errno : EIO;
+		}
+		if (fd >= 0) {
+			if (!e && j.sync && fsync(fd) < 0)
+				e = errno;
+			if (close(fd) < 0 && !e)
+				e = errno;
+		}
+		free(j.path);
+		free(j.buf);
 		pthread_mutex_lock(&pool.mu);
+		pool.inflight -= j.len;
 		if (e && !pool.err)
 			pool.err = e;
 		pool.finished++;
@@ -568,24 +615,39 @@ static void *sync_worker(void *arg)
 	return NULL;
 }
 
-/* Hand fd to the pool (which closes it). Falls back to fsync here if threads fail. */
+static void pool_start(void)
+{
+	pool.started = 1;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old); /* workers take no signals */
+	for (int i = 0; i < SYNC_THREADS; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, sync_worker, NULL) == 0)
+			pthread_detach(t);
+		else if (i == 0)
+			pool.started = -1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Queue a job (called with pool.mu held); bounded in count and in bytes. */
+static void pool_put(struct job j)
+{
+	while (pool.tail - pool.head >= SYNC_QUEUE || (pool.inflight > (64u << 20) && pool.tail != pool.head))
+		pthread_cond_wait(&pool.done, &pool.mu);
+	pool.q[pool.tail++ % SYNC_QUEUE] = j;
+	pool.inflight += j.len;
+	pool.submitted++;
+	pthread_cond_signal(&pool.more);
+}
+
+/* Hand fd to the pool, which fsyncs and closes it. Without threads: here. */
 static int sync_submit(int fd)
 {
 	pthread_mutex_lock(&pool.mu);
-	if (!pool.started) {
-		pool.started = 1;
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old); /* workers take no signals */
-		for (int i = 0; i < SYNC_THREADS; i++) {
-			pthread_t t;
-			if (pthread_create(&t, NULL, sync_worker, NULL) == 0)
-				pthread_detach(t);
-			else if (i == 0)
-				pool.started = -1;
-		}
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	if (!pool.started)
+		pool_start();
 	if (pool.started < 0) {
 		pthread_mutex_unlock(&pool.mu);
 		int e = fsync(fd) < 0 ? errno : 0;
@@ -597,11 +659,36 @@ static int sync_submit(int fd)
 		}
 		return 0;
 	}
-	while (pool.tail - pool.head >= SYNC_QUEUE)
-		pthread_cond_wait(&pool.done, &pool.mu);
-	pool.q[pool.tail++ % SYNC_QUEUE] = fd;
-	pool.submitted++;
-	pthread_cond_signal(&pool.more);
+	pool_put((struct job){fd, NULL, NULL, 0, 1});
+	pthread_mutex_unlock(&pool.mu);
+	return 0;
+}
+
+/* Hand a whole message to the pool: it creates path, writes buf, fsyncs (sync), closes;
+ * it frees path and buf. Errors show in sync_wait. */
+static int write_submit(char *path, char *buf, size_t len, int sync)
+{
+	pthread_mutex_lock(&pool.mu);
+	if (!pool.started)
+		pool_start();
+	if (pool.started < 0) {
+		pthread_mutex_unlock(&pool.mu);
+		int e = 0, fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || file_write_all(fd, buf, len) < 0 || (sync && fsync(fd) < 0))
+			e = errno ? errno : EIO;
+		if (fd >= 0 && close(fd) < 0 && !e)
+			e = errno;
+		free(path);
+		free(buf);
+		if (e) {
+			pthread_mutex_lock(&pool.mu);
+			if (!pool.err)
+				pool.err = e;
+			pthread_mutex_unlock(&pool.mu);
+		}
+		return e ? -1 : 0;
+	}
+	pool_put((struct job){-1, path, buf, len, sync});
 	pthread_mutex_unlock(&pool.mu);
 	return 0;
 }
@@ -624,12 +711,12 @@ static int sync_wait(void)
 
 static int sync_batch(struct dest *d, char *err, size_t errlen)
 {
-	if (d->no_sync)
-		return 0;
 	if (sync_wait() < 0) {
-		snprintf(err, errlen, "fsync in %s/tmp: %s", d->path, strerror(errno));
+		snprintf(err, errlen, "writing in %s/tmp: %s", d->path, strerror(errno));
 		return -1;
 	}
+	if (d->no_sync)
+		return 0;
 	/* The names in tmp/ must survive too: recovery renames them from there. */
 	char *p = xasprintf("%s/tmp", d->path);
 	int r = file_sync_dir(p);

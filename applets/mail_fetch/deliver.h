@@ -21,7 +21,8 @@ struct mwriter {
 	int fd;
 	int mbox;          /* mboxrd format */
 	char *obuf;
-	size_t olen;
+	size_t olen, ocap;
+	int mem;           /* fd < 0: the message stays in obuf (grown as needed) */
 	uint64_t bytes;    /* written so far (output bytes) */
 	uint64_t in_bytes; /* input bytes seen */
 	uint64_t hash;     /* FNV-1a over the output */
