@@ -185,6 +185,7 @@ static int fill(struct stream *s, int wait)
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			s->errnum = errno;
 			snprintf(s->err, sizeof s->err, "read: %s", strerror(errno));
 			return STREAM_ERR;
 		}
@@ -321,6 +322,7 @@ int stream_flush(struct stream *s)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			s->errnum = errno;
 			snprintf(s->err, sizeof s->err, "write: %s", strerror(errno));
 			return STREAM_ERR;
 		}

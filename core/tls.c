@@ -286,11 +286,13 @@ struct stream *tls_upgrade(struct stream *plain, const char *host, const struct 
 {
 	if (buf_pending(&plain->in) || buf_pending(&plain->out)) {
 		snprintf(err, errlen, "STARTTLS: unexpected data before the TLS handshake");
+		stream_close(plain);
 		return NULL;
 	}
 	int fd = dup(plain->ops->fd(plain->ctx));
 	if (fd < 0) {
 		snprintf(err, errlen, "STARTTLS: %s", strerror(errno));
+		stream_close(plain);
 		return NULL;
 	}
 	size_t max_line = plain->max_line;

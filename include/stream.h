@@ -36,6 +36,7 @@ struct stream {
 	size_t max_line;
 	int eof;
 	char err[256];
+	int errnum;              /* errno of the last read/write failure (EPROTO: TLS, EBADMSG: corrupt data) */
 	void (*trace)(char dir, const char *p, size_t n); /* optional: called per line in and out */
 };
 

@@ -18,7 +18,8 @@ struct tls_opts {
 struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, size_t max_line,
 			  int timeout_ms, char *err, size_t errlen);
 /* Upgrade an existing plain socket stream (STARTTLS): the read-ahead buffer must be
- * empty. Returns the new stream (the old one is freed, its fd taken over) or NULL. */
+ * empty. Returns the new stream or NULL; the plain stream is closed either way (its
+ * descriptor lives on in the new stream). */
 struct stream *tls_upgrade(struct stream *plain, const char *host, const struct tls_opts *o,
 			   char *err, size_t errlen);
 /* The OpenSSL version text for --version. */

@@ -34,6 +34,10 @@ static void die_stream(struct nntp *c, int r, const char *what)
 		die(NT_EXIT_NET, "%s: connection to %s lost", what, c->host);
 	if (r == STREAM_TIMEOUT)
 		die(NT_EXIT_NET, "%s: %s: %s", what, c->host, c->s->err);
+	if (r == STREAM_ERR && c->s->errnum == EBADMSG)
+		die(NT_EXIT_PROTO, "%s: corrupt compressed data from %s", what, c->host);
+	if (r == STREAM_ERR && c->s->errnum == EPROTO && c->encrypted)
+		die(NT_EXIT_TLS, "%s: TLS error on the connection to %s: %s", what, c->host, c->s->err);
 	die(NT_EXIT_NET, "%s: %s: %s", what, c->host, c->s->err[0] ? c->s->err : "connection lost");
 }
 
@@ -281,6 +285,8 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 			capabilities(c); /* RFC 4642: the list may change after TLS */
 		} else if (o->tls == NNTP_TLS_REQUIRE) {
 			die(NT_EXIT_TLS, "%s does not offer STARTTLS (--tls requires TLS)", c->host);
+		} else if (o->tlso.cacert || !cred_host_is_loopback(c->host)) {
+			log_info("%s does not offer STARTTLS: going on without TLS (--tls requires it)", c->host);
 		}
 	}
 	if (user)

@@ -98,6 +98,12 @@ static int needs_quote(const char *p, size_t n)
 	return n - i >= 5 && !memcmp(p + i, "From ", 5);
 }
 
+static int cmp_num(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* Make what was written durable: the folder's file system, or the mbox. */
 static void sync_out(struct out *o)
 {
@@ -131,8 +137,8 @@ static long long receive(struct nntp *c, struct out *o, long long num)
 			die(NT_EXIT_PROTO, "article %lld is over %lld bytes", num, NNTP_MAX_ARTICLE);
 		if (n == 0)
 			in_head = 0;
-		if (G.mbox && needs_quote(p, n))
-			buf_append(&o->b, ">", 1);
+		if (G.mbox && needs_quote(p, n) && buf_append(&o->b, ">", 1) < 0)
+			die(NT_EXIT_IO, "out of memory");
 		if (buf_append(&o->b, p, n) < 0 || buf_append(&o->b, "\n", 1) < 0)
 			die(NT_EXIT_IO, "out of memory");
 		if (!G.mbox && buf_pending(&o->b) >= 1 << 16)
@@ -162,6 +168,8 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	nntp_group(c, group, &count, &first, &last);
 	if (argc > 2) {
 		nntp_range(argv[2], first, last, &lo, &hi);
+		if (hi > last)
+			hi = last; /* the mark must never pass what the group has */
 	} else {
 		lo = hwm + 1 > first ? hwm + 1 : first;
 		hi = last;
@@ -184,12 +192,22 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 				die(NT_EXIT_PROTO, "malformed LISTGROUP line from %s", c->host);
 			if (v < lo || v > hi)
 				continue;
+			/* Repeats are dropped below; a listing far longer than the range is malformed. */
+			if (nn > 2 * (size_t)(hi - lo + 1) + 16)
+				die(NT_EXIT_PROTO, "LISTGROUP from %s lists more numbers than %lld-%lld holds", c->host, lo, hi);
 			if (nn == cap) {
 				cap = cap ? cap * 2 : 1024;
 				nums = xrealloc(nums, cap * sizeof *nums);
 			}
 			nums[nn++] = v;
 		}
+		/* In ascending order, once each: the mark moves over numbers in order. */
+		qsort(nums, nn, sizeof *nums, cmp_num);
+		size_t u = 0;
+		for (size_t i = 0; i < nn; i++)
+			if (!u || nums[i] != nums[u - 1])
+				nums[u++] = nums[i];
+		nn = u;
 	} else {
 		if (hi - lo > 10000000)
 			die(NT_EXIT_FAIL, "range %lld-%lld too large without LISTGROUP", lo, hi);
@@ -199,7 +217,9 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	}
 
 	struct out o = {.mbox_fd = -1};
-	buf_init(&o.b, (size_t)NNTP_MAX_ARTICLE + 4096);
+	/* An article of NNTP_MAX_ARTICLE bytes, plus mboxrd quoting (at most one '>' per six
+	 * bytes: a line "From \n"), plus the From_ line. */
+	buf_init(&o.b, (size_t)NNTP_MAX_ARTICLE * 2 + 4096);
 	if (G.mbox) {
 		o.mbox_fd = open(G.mbox, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (o.mbox_fd < 0)
@@ -209,6 +229,7 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	int can_move = argc <= 2 || lo <= hwm + 1;
 	long long ck_ms = loop_now_ms();
 	size_t ck_done = 0, ck_every = 1000;
+	long long marked = hwm; /* the mark on disk */
 	const char *ck_env = getenv("NETTOOL_NNTP_CHECKPOINT"); /* a test knob: articles per checkpoint */
 	if (ck_env && atoi(ck_env) > 0)
 		ck_every = (size_t)atoi(ck_env);
@@ -259,9 +280,10 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 		done++;
 		/* Checkpoint: what is written is synced, then the mark moves, so an interrupted
 		 * fetch repeats at most the articles since the last checkpoint. */
-		if (can_move && nums[done - 1] > hwm && (done - ck_done >= ck_every || loop_now_ms() - ck_ms >= 5000)) {
+		if (can_move && nums[done - 1] > marked && (done - ck_done >= ck_every || loop_now_ms() - ck_ms >= 5000)) {
 			sync_out(&o);
 			state_put(state, server, group, nums[done - 1]);
+			marked = nums[done - 1];
 			ck_done = done;
 			ck_ms = loop_now_ms();
 		}

@@ -121,13 +121,20 @@ static void post_from_stdin(struct nntp *c)
 		return;
 	printf("(type the article; a line with a single '.' ends it)\n");
 	fflush(stdout);
-	char line[4096];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
 	struct stream *s = c->s;
 	int ok = 0;
-	while (ok == 0 && fgets(line, sizeof line, stdin)) {
-		size_t l = strlen(line);
+	long long total = 0;
+	/* Whole lines of any length (a long line split in two could end the article early). */
+	while (ok == 0 && (got = getline(&line, &cap, stdin)) >= 0) {
+		size_t l = (size_t)got;
 		while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
 			line[--l] = 0;
+		total += (long long)l + 2;
+		if (total > NNTP_MAX_ARTICLE)
+			die(NT_EXIT_USAGE, "the article is over %lld bytes", NNTP_MAX_ARTICLE);
 		if (!strcmp(line, "."))
 			break;
 		if (line[0] == '.')
@@ -137,6 +144,7 @@ static void post_from_stdin(struct nntp *c)
 		if (ok == 0)
 			ok = stream_queue(s, "\r\n", 2);
 	}
+	free(line);
 	if (ok == 0)
 		ok = stream_queue(s, ".\r\n", 3);
 	if (ok == 0)

@@ -108,11 +108,16 @@ void nntp_range(const char *arg, long long first, long long last, long long *lo,
 		*lo = last - G.last + 1;
 }
 
+/* Print an article (or its head or body) with the same bound as fetch. */
 void nntp_print_block(struct nntp *c, FILE *f)
 {
 	const char *p;
 	size_t n;
+	long long total = 0;
 	while (nntp_line(c, &p, &n)) {
+		total += (long long)n + 1;
+		if (total > NNTP_MAX_ARTICLE)
+			die(NT_EXIT_PROTO, "article from %s over %lld bytes: refused", c->host, NNTP_MAX_ARTICLE);
 		fwrite(p, 1, n, f);
 		putc('\n', f);
 	}
@@ -181,9 +186,10 @@ static int cmd_list(struct nntp *c, int argc, char **argv)
 		if (kind == 'o') {
 			json_kv_strn(stdout, "field", p, n);
 		} else if (kind == 'n') {
-			size_t w = strcspn(p, " \t");
-			if (w > n)
-				w = n;
+			/* The line is not NUL-terminated: scan within its n bytes. */
+			size_t w = 0;
+			while (w < n && p[w] != ' ' && p[w] != '\t')
+				w++;
 			size_t a = w;
 			while (a < n && (p[a] == ' ' || p[a] == '\t'))
 				a++;
@@ -674,7 +680,7 @@ int nntp_main(int argc, char **argv)
 		opt_usage_error("-O, --mbox and --state go with fetch");
 	if (is_fetch && !!G.outdir == !!G.mbox)
 		opt_usage_error("fetch needs exactly one of -O DIR and --mbox FILE");
-	if (G.output && fn != cmd_article)
+	if (G.output && (fn != cmd_article || !strcmp(argv[0], "stat")))
 		opt_usage_error("-o goes with article, head and body");
 	if (G.last && fn != cmd_over && fn != cmd_hdr && fn != nntp_cmd_read)
 		opt_usage_error("--last goes with over, hdr and read");

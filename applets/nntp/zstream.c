@@ -39,7 +39,7 @@ static ssize_t z_read(void *ctx, void *p, size_t n)
 			/* A full output buffer may leave more inside zlib for the next call. */
 			z->more_out = z->in.avail_out == 0;
 			if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END) {
-				errno = EPROTO;
+				errno = EBADMSG; /* corrupt compressed data: a protocol error, exit 5 */
 				return -1;
 			}
 			if (got)
@@ -48,7 +48,7 @@ static ssize_t z_read(void *ctx, void *p, size_t n)
 				return 0;
 			if (z->in.avail_in) {
 				/* Input left but no progress: a corrupt stream. */
-				errno = EPROTO;
+				errno = EBADMSG;
 				return -1;
 			}
 		}

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data;
 	struct over_fmt f;
 	over_fmt_default(&f);
-	int in_fmt = 1;
+	int in_fmt = 1, replaced = 0;
 	size_t i = 0;
 	while (i < size) {
 		const char *e = memchr(p + i, '\n', size - i);
@@ -21,8 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (in_fmt && n == 0) {
 			in_fmt = 0;
 		} else if (in_fmt) {
-			if (f.n == 7)
-				f.n = 0; /* the server's format replaces the default */
+			if (!replaced)
+				f.n = 0; /* the server's format replaces the default, once */
+			replaced = 1;
 			over_fmt_add(&f, l, n);
 			if (f.n > OVER_MAX_FIELDS)
 				abort();

@@ -89,8 +89,8 @@ grep -qx 'Subject: subject 3' "$T/head" && ! grep -q 'body of' "$T/head" &&
 	pass "head: headers only" || fail "head" "$(cat "$T/head")"
 $NN article '<big@nettool.test>' >"$T/big" && sed '1,/^$/d' "$T/big" | cmp -s - <(sed '1,/^$/d' "$A/a000007") &&
 	pass "article over 1 MiB: body byte-exact" || fail "big article" "$(wc -c <"$T/big")"
-$NN --compress article '<big@nettool.test>' | cmp -s - "$T/big" && pass "article over 1 MiB with --compress: same bytes" ||
-	fail "big article compressed"
+$NN -v --compress article '<big@nettool.test>' 2>"$T/bigz.trace" | cmp -s - "$T/big" && grep -q '^< 206 ' "$T/bigz.trace" &&
+	pass "article over 1 MiB with --compress (206): same bytes" || fail "big article compressed" "$(grep -i compress "$T/bigz.trace" | head -3)"
 mkdir -p "$T/out"
 $NN -o "$T/out/one.txt" body test.read 2 && [ "$(cat "$T/out/one.txt")" = "body of article 2" ] &&
 	pass "body -o FILE" || fail "body -o" "$(cat "$T/err")"
@@ -134,6 +134,17 @@ wait_port "$FP4" || fail "fake server" "did not start"
 NETTOOL_NNTP_CHECKPOINT=1 expect_exit "fetch --mbox cut at article 4: exit 3" 3 $NT nntp -s 127.0.0.1:$FP4 fetch x.y --mbox "$T/cut.mbox"
 [ "$(grep -c '^From ' "$T/cut.mbox")" = 3 ] && pass "the three whole articles are in the mbox" || fail "mbox after cut" "$(grep -c '^From ' "$T/cut.mbox")"
 grep -Eq ' x\.y 3$' "$T/cut.mbox.nntp-state" && pass "the high-water mark moved to 3 at the checkpoint" || fail "checkpoint mark" "$(cat "$T/cut.mbox.nntp-state" 2>&1)"
+# A range past the group's end, LISTGROUP out of order with a repeat: every article once,
+# and the mark at the group's last article, not at the end of the range asked for.
+FP5=$(free_port)
+/usr/bin/python3 "$FIX/fake.py" 127.0.0.1 "$FP5" five "$T/fake5.log" &
+p=$!; cleanup "kill $p"
+wait_port "$FP5" || fail "fake server" "did not start"
+check "fetch 1-100000 from a group of five" $NT nntp -q -s 127.0.0.1:$FP5 fetch x.y 1-100000 --mbox "$T/five.mbox"
+[ "$(grep '^Subject:' "$T/five.mbox" | tr '\n' ' ')" = "Subject: n1 Subject: n2 Subject: n3 Subject: n4 Subject: n5 " ] &&
+	pass "five articles once each, in order" || fail "fetch order" "$(grep '^Subject:' "$T/five.mbox" | tr '\n' ' ')"
+grep -Eq ' x\.y 5$' "$T/five.mbox.nntp-state" && pass "the mark stops at the group's last article" || fail "mark past the end" "$(cat "$T/five.mbox.nntp-state")"
+testing "list newsgroups --json: a line without a description" "\$NT nntp -s 127.0.0.1:$FP5 --json list newsgroups" '{"group":"nospacegroup","description":""}' "" ""
 FP3=$(free_port)
 /usr/bin/python3 "$FIX/fake.py" 127.0.0.1 "$FP3" longline "$T/fake3.log" &
 p=$!; cleanup "kill $p"

@@ -91,12 +91,27 @@ else
 	skip "clear-text refusal" "this machine has no non-loopback IPv4 address"
 fi
 
+# STARTTLS to a server whose certificate names another host: refused too.
+SP=$(free_port)
+FAKE_CERT="$INN_DIR/certs/other.crt" FAKE_KEY="$INN_DIR/certs/other.key" \
+	/usr/bin/python3 "$FIX/fake.py" 127.0.0.1 "$SP" starttls "$T/fake-st.log" &
+p=$!; cleanup "kill $p"
+if wait_port "$SP"; then
+	expect_exit "STARTTLS with a certificate for another name: exit 4" 4 $NT nntp -s "127.0.0.1:$SP" --cacert "$CA" --timeout 5 group test.tls
+	grep -q "mismatch" "$T/check.out" && pass "STARTTLS: host name mismatch named" ||
+		fail "STARTTLS mismatch message" "$(cat "$T/check.out")"
+	! grep -q '^GROUP' "$T/fake-st.log" && pass "nothing sent after the refused handshake" || fail "sent after refusal"
+else
+	fail "fake STARTTLS server" "did not start"
+fi
+
 # --- COMPRESS DEFLATE ---
 $NT nntp -s "127.0.0.1:$INN_READ" --no-tls over test.tls >"$T/plain.over"
 $NT nntp -v -s "127.0.0.1:$INN_READ" --no-tls --compress over test.tls >"$T/z.over" 2>"$T/trace"
 grep -q '^< 206 ' "$T/trace" && cmp -s "$T/plain.over" "$T/z.over" && [ -s "$T/z.over" ] &&
 	pass "--compress: COMPRESS DEFLATE, same overview" || fail "compress" "$(grep -i compress "$T/trace")"
-$NT nntp -s "127.0.0.1:$INN_READ" --cacert "$CA" --compress -q fetch test.tls -O "$T/zf"
+$NT nntp -v -s "127.0.0.1:$INN_READ" --cacert "$CA" --compress fetch test.tls -O "$T/zf" 2>"$T/ztrace"
+grep -q '^< 206 ' "$T/ztrace" && pass "--compress over TLS: the server agreed (206)" || fail "compress over TLS not used" "$(grep -i compress "$T/ztrace" | head -3)"
 [ "$(ls "$T/zf" | wc -l)" = 32 ] && sed '1,/^$/d' "$T/zf/7" | cmp -s - <(sed '1,/^$/d' "$T/arts/a000007") &&
 	pass "--compress over TLS: pipelined fetch of 32, byte-exact" || fail "compress fetch" "$(ls "$T/zf" | wc -l)"
 
