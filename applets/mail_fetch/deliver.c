@@ -3,10 +3,10 @@
  *
  * Header: deliver.h    Tests: tests/unit/check_mail_fetch.c, tests/integration/mail_fetch*.sh
  *
- * Maildir: each message goes to tmp/NAME; at the end of a batch one syncfs() makes the files
- * durable (one journal commit instead of one fsync per message), the state records the
- * batch with "pending NAME" lines, then tmp/NAME is renamed to new/NAME and new/ is
- * fsynced. A crash after the state save is finished by mf_dest_recover (rename what is
+ * Maildir: each message is created as tmp/NAME, written and fsynced by a pool of threads
+ * (the syncs overlap each other and the download); at the end of a batch the pool is
+ * drained, tmp/ is fsynced, the state records the batch with "pending NAME" lines, then
+ * tmp/NAME is renamed to new/NAME and new/ is fsynced. A crash after the state save is finished by mf_dest_recover (rename what is
  * still in tmp/); a crash before it leaves only tmp/ files and the messages are fetched
  * again. mbox: the batch is formatted into a spool file; under the locks the state
  * records "append of LEN bytes at OFFSET with hash H", then the spool is appended and the
