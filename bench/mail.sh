@@ -25,6 +25,7 @@ IMAP="imap://test@127.0.0.1:$DOVE_IMAP/INBOX"
 POP3="pop3://test@127.0.0.1:$DOVE_POP3"
 
 now() { date +%s.%N; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; } # a / b
 # timed NAME COMMAND...: run once, append the wall time to $T/times.NAME; failures noted.
 timed() {
 	local name=$1 t0 t1
@@ -36,7 +37,7 @@ timed() {
 		return
 	fi
 	t1=$(now)
-	echo "$t1 - $t0" | bc -l >>"$T/times.$name"
+	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}' >>"$T/times.$name"
 }
 median() { grep -v fail "$T/times.$1" 2>/dev/null | sort -g | awk '{a[NR]=$1} END {if (NR) printf "%.3f", a[int((NR+1)/2)]}'; }
 line() { # label ours peer-name
@@ -48,7 +49,7 @@ line() { # label ours peer-name
 	elif [ -z "$a" ]; then
 		echo "bench $1 nettool=n/a peer=${b}s ratio=n/a"
 	else
-		echo "bench $1 nettool=${a}s peer=${b}s ratio=$(echo "$b / $a" | bc -l | xargs printf '%.2f')"
+		echo "bench $1 nettool=${a}s peer=${b}s ratio=$(ratio "$b" "$a")"
 	fi
 }
 
@@ -184,13 +185,12 @@ echo "bench mail: $N messages of 4 KiB, $ROUNDS rounds, medians (IMAP and POP3 w
 line mail-imap-vs-mbsync nt-imap mbsync
 line mail-imap-vs-imaplib nt-imap imaplib
 f=$( (median mbsync; echo; median imaplib) | grep . | sort -g | head -1)
-[ -n "$f" ] && echo "bench mail-imap-vs-fastest nettool=$(median nt-imap)s peer=${f}s ratio=$(echo "$f / $(median nt-imap)" | bc -l | xargs printf '%.2f') (target 1.5)"
+[ -n "$f" ] && echo "bench mail-imap-vs-fastest nettool=$(median nt-imap)s peer=${f}s ratio=$(ratio "$f" "$(median nt-imap)") (target 1.5)"
 line mail-pop3-vs-mpop nt-pop3 mpop
 line mail-pop3-vs-fetchmail-onefile nt-pop3 fetchmail
 line mail-pop3-vs-poplib nt-pop3 poplib
 line mail-pop3-mbox-vs-fetchmail-onefile nt-pop3-mbox fetchmail
 line mail-imap-incremental-vs-mbsync nt-incr mbsync-incr
 i=$(median nt-incr)
-echo "bench mail-imap-incremental nettool=${i}s peer=0.200s ratio=$(echo "0.2 / $i" | bc -l | xargs printf '%.2f') (target: under 0.2 s)"
-line mail-pop3-incremental nt-pop3-incr nt-pop3-incr >/dev/null
-echo "bench mail-pop3-incremental nettool=$(median nt-pop3-incr)s peer=0.200s ratio=$(echo "0.2 / $(median nt-pop3-incr)" | bc -l | xargs printf '%.2f') (target: under 0.2 s)"
+echo "bench mail-imap-incremental nettool=${i}s peer=0.200s ratio=$(ratio 0.2 "$i") (target: under 0.2 s)"
+echo "bench mail-pop3-incremental nettool=$(median nt-pop3-incr)s peer=0.200s ratio=$(ratio 0.2 "$(median nt-pop3-incr)") (target: under 0.2 s)"
