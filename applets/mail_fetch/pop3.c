@@ -22,6 +22,7 @@ static struct {
 	uint32_t count;
 	char **uidl;       /* by message number, 1..count */
 	uint64_t *size;
+	unsigned char *deleted; /* DELE answered +OK (committed by QUIT) */
 	int cap_top, cap_uidl;
 } P;
 
@@ -125,6 +126,7 @@ static void listings(struct mf *m)
 	P.count = (uint32_t)cnt;
 	P.uidl = xcalloc(cnt + 1, sizeof *P.uidl);
 	P.size = xcalloc(cnt + 1, sizeof *P.size);
+	P.deleted = xcalloc(cnt + 1, 1);
 	if (!cnt)
 		return;
 	/* UIDL and LIST back to back. */
@@ -260,6 +262,7 @@ static void dele_keys(struct mf *m, char **keys, size_t n, uint32_t *num_of)
 				m->rc = NT_EXIT_FAIL;
 			} else {
 				m->n_deleted++;
+				P.deleted[todo[j]] = 1;
 			}
 		}
 		k = e;
@@ -275,7 +278,23 @@ static void quit(struct mf *m)
 		warn("QUIT: %s (deletions are not committed)", text);
 		m->rc = NT_EXIT_FAIL;
 		m->n_deleted = 0;
+		return;
 	}
+	/* Committed: those UIDLs are free for the server to give again (RFC 1939), so they
+	 * leave the state; a new message under one of them is new to us. */
+	char **gone = xmalloc((P.count + 1) * sizeof *gone);
+	size_t ng = 0;
+	for (uint32_t i = 1; i <= P.count; i++)
+		if (P.deleted[i] && P.uidl[i])
+			gone[ng++] = P.uidl[i];
+	if (ng && m->st.path && mf_state_filter(&m->st, gone, ng, 0)) {
+		char err[512];
+		if (mf_state_save(&m->st, err, sizeof err) < 0) {
+			warn("%s (the next run drops the deleted UIDLs)", err);
+			m->rc = NT_EXIT_FAIL;
+		}
+	}
+	free(gone);
 }
 
 static void commit_batch(struct mf *m)
@@ -305,6 +324,19 @@ static void fetch(struct mf *m)
 	char **known = xmalloc((P.count + 1) * sizeof *known);
 	size_t nc = 0, nk = 0;
 	uint64_t total = 0;
+	/* UIDLs the server no longer lists are gone (fetched and deleted, or deleted by another
+	 * client): forget them first, so that a message given such a UIDL again is new. */
+	{
+		char **listed = xmalloc((P.count + 1) * sizeof *listed);
+		size_t nl = 0;
+		for (uint32_t i = 1; i <= P.count; i++)
+			if (P.uidl[i])
+				listed[nl++] = P.uidl[i];
+		size_t dropped = mf_state_filter(&m->st, listed, nl, 1);
+		if (dropped)
+			log_trace("%zu UIDLs in the state are no longer on the server: forgotten", dropped);
+		free(listed);
+	}
 	if (m->rebuild) {
 		mf_state_reset_keys(&m->st);
 		for (uint32_t i = 1; i <= P.count; i++)

@@ -89,6 +89,29 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+size_t mf_state_filter(struct mf_state *s, char *const *keys, size_t n, int keep)
+{
+	char **k = xmalloc((n + 1) * sizeof *k);
+	memcpy(k, keys, n * sizeof *k);
+	if (n)
+		qsort(k, n, sizeof *k, cmp_str);
+	size_t o = 0, dropped = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const char *key = s->e[i].key;
+		int listed = n && bsearch(&key, k, n, sizeof *k, cmp_str) != NULL;
+		if (listed != keep) {
+			free(s->e[i].key);
+			free(s->e[i].msgid);
+			dropped++;
+			continue;
+		}
+		s->e[o++] = s->e[i];
+	}
+	s->n = o;
+	free(k);
+	return dropped;
+}
+
 void mf_state_reset_keys(struct mf_state *s)
 {
 	for (size_t i = 0; i < s->n; i++) {

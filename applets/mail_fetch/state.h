@@ -40,6 +40,11 @@ int mf_state_save(struct mf_state *s, char *err, size_t errlen);
 void mf_state_free(struct mf_state *s);
 int mf_state_has(struct mf_state *s, const char *key);
 void mf_state_add(struct mf_state *s, const char *key, const char *msgid);
+/* Drop the entries whose key is (keep 0) or is not (keep 1) among keys[0..n) (any order).
+ * POP3 may give a UIDL again once its message is gone (RFC 1939): the UIDLs deleted and
+ * committed, and those the server no longer lists, must leave the state. Returns the number
+ * of entries dropped. */
+size_t mf_state_filter(struct mf_state *s, char *const *keys, size_t n, int keep);
 /* Forget every entry (a new UIDVALIDITY), keeping their Message-IDs for mf_state_had_msgid. */
 void mf_state_reset_keys(struct mf_state *s);
 /* 1 when an entry forgotten by mf_state_reset_keys (or a current one) had this Message-ID. */

@@ -60,6 +60,32 @@ start imap twice && {
 		pass "imap message sent twice: delivered once" || fail "imap message sent twice" "$(ls "$T/twice/new" | wc -l) $(cat "$T/twice.err")"
 	stop
 }
+# POP3 UIDL reuse (RFC 1939 allows it once a message is gone): a new message under the
+# UIDL of one we fetched and deleted, or of one another client deleted, is fetched, never
+# deleted unread.
+start pop3 reuse && {
+	expect_exit "pop3 reuse: run 1 --delete exit 0" 0 $NT mail-fetch -q --delete -o "$T/reuse" "pop3://u@127.0.0.1:$PORT/"
+	grep -qs '^u aaa ' "$T/reuse"/.nettool-fetch-state.* && fail "pop3 reuse: a deleted UIDL stays in the state" ||
+		pass "pop3 reuse: the UIDL deleted and committed by QUIT left the state"
+	: >"$T/port.log"
+	expect_exit "pop3 reuse: run 2 --delete exit 0" 0 $NT mail-fetch -q --delete -o "$T/reuse" "pop3://u@127.0.0.1:$PORT/"
+	grep -qs '<two@broken>' "$T/reuse"/new/* && grep -qx RETR "$T/port.log" &&
+		pass "pop3 reuse: the new message under the old UIDL was fetched before its DELE" ||
+		fail "pop3 reuse: new message lost" "$(tr '\n' ' ' <"$T/port.log"); $(ls "$T/reuse/new")"
+	stop
+}
+start pop3 gone && {
+	expect_exit "pop3 gone: run 1 exit 0" 0 $NT mail-fetch -q -o "$T/gone" "pop3://u@127.0.0.1:$PORT/"
+	expect_exit "pop3 gone: run 2 (empty mailbox) exit 0" 0 $NT mail-fetch -q -o "$T/gone" "pop3://u@127.0.0.1:$PORT/"
+	grep -qs '^u aaa ' "$T/gone"/.nettool-fetch-state.* && fail "pop3 gone: an unlisted UIDL stays in the state" ||
+		pass "pop3 gone: a UIDL the server no longer lists left the state"
+	: >"$T/port.log"
+	expect_exit "pop3 gone: run 3 --delete exit 0" 0 $NT mail-fetch -q --delete -o "$T/gone" "pop3://u@127.0.0.1:$PORT/"
+	grep -qs '<two@broken>' "$T/gone"/new/* && grep -qx RETR "$T/port.log" &&
+		pass "pop3 gone: a different message under a once-seen UIDL was fetched" ||
+		fail "pop3 gone: message lost" "$(tr '\n' ' ' <"$T/port.log")"
+	stop
+}
 for proto in imap pop3; do
 	start $proto good || continue
 	expect_exit "$proto good server: exit 0" 0 $NT mail-fetch -q -o "$T/$proto-drop" "$proto://u@127.0.0.1:$PORT/"

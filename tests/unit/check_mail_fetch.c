@@ -297,6 +297,27 @@ START_TEST(state_roundtrip)
 }
 END_TEST
 
+START_TEST(state_filter)
+{
+	struct mf_state st;
+	char err[256];
+	ck_assert_int_eq(mf_state_load(&st, "/nonexistent/x", "acct", err, sizeof err), 0);
+	mf_state_add(&st, "aaa", "<a@x>");
+	mf_state_add(&st, "bbb", NULL);
+	mf_state_add(&st, "ccc", NULL);
+	char *listed[] = {"ccc", "zzz", "aaa"};
+	ck_assert_uint_eq(mf_state_filter(&st, listed, 3, 1), 1); /* bbb is not listed */
+	ck_assert(mf_state_has(&st, "aaa") && mf_state_has(&st, "ccc") && !mf_state_has(&st, "bbb"));
+	char *deleted[] = {"aaa"};
+	ck_assert_uint_eq(mf_state_filter(&st, deleted, 1, 0), 1);
+	ck_assert(!mf_state_has(&st, "aaa") && mf_state_has(&st, "ccc"));
+	ck_assert_uint_eq(mf_state_filter(&st, NULL, 0, 0), 0);
+	ck_assert_uint_eq(mf_state_filter(&st, NULL, 0, 1), 1);
+	ck_assert_uint_eq(st.n, 0);
+	mf_state_free(&st);
+}
+END_TEST
+
 Suite *suite_mail_fetch(void)
 {
 	Suite *s = suite_create("mail_fetch");
@@ -314,6 +335,7 @@ Suite *suite_mail_fetch(void)
 	t = tcase_create("deliver");
 	tcase_add_test(t, writer_crlf_and_quoting);
 	tcase_add_test(t, state_roundtrip);
+	tcase_add_test(t, state_filter);
 	suite_add_tcase(s, t);
 	return s;
 }
