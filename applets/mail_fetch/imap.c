@@ -546,8 +546,10 @@ static void msgid_collect(struct mf *m, struct imap_fetch *f, const char *hdr, s
 	mf_mail_header(hdr, hlen, "Message-ID", mid, sizeof mid);
 	char key[16];
 	snprintf(key, sizeof key, "%u", f->uid);
-	if (m->rebuild || mf_state_had_msgid(&m->st, mid))
+	if (m->rebuild)
 		mf_state_add(&m->st, key, mid);
+	else if (mf_state_had_msgid(&m->st, mid))
+		mf_state_add_bymid(&m->st, key, mid); /* not fetched again, but never deleted */
 }
 
 static void fetch_selected(struct mf *m)
@@ -589,7 +591,9 @@ static void fetch_selected(struct mf *m)
 		char key[16];
 		snprintf(key, sizeof key, "%u", G.search[i]);
 		if (mf_state_has(&m->st, key)) {
-			known[nknown++] = G.search[i];
+			/* only what was downloaded here may be deleted unseen */
+			if (mf_state_downloaded(&m->st, key))
+				known[nknown++] = G.search[i];
 			if (!m->all)
 				continue;
 		}

@@ -42,6 +42,7 @@ static void push(struct st_ent **v, size_t *n, size_t *cap, const char *key, con
 	}
 	(*v)[*n].key = xstrdup(key);
 	(*v)[*n].msgid = msgid && *msgid ? xstrdup(msgid) : NULL;
+	(*v)[*n].bymid = 0;
 	(*n)++;
 }
 
@@ -51,6 +52,12 @@ void mf_state_add(struct mf_state *s, const char *key, const char *msgid)
 	mf_state_clean_msgid(m, sizeof m, msgid);
 	push(&s->e, &s->n, &s->cap, key, m);
 	s->sorted = 0;
+}
+
+void mf_state_add_bymid(struct mf_state *s, const char *key, const char *msgid)
+{
+	mf_state_add(s, key, msgid);
+	s->e[s->n - 1].bymid = 1;
 }
 
 static int cmp_ent(const void *a, const void *b)
@@ -67,6 +74,12 @@ static void sort_unique(struct mf_state *s)
 	size_t o = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		if (o && !strcmp(s->e[o - 1].key, s->e[i].key)) {
+			/* a download wins over a Message-ID match */
+			if (s->e[o - 1].bymid && !s->e[i].bymid) {
+				struct st_ent t = s->e[o - 1];
+				s->e[o - 1] = s->e[i];
+				s->e[i] = t;
+			}
 			free(s->e[i].key);
 			free(s->e[i].msgid);
 			continue;
@@ -80,8 +93,16 @@ static void sort_unique(struct mf_state *s)
 int mf_state_has(struct mf_state *s, const char *key)
 {
 	sort_unique(s);
-	struct st_ent k = {(char *)key, NULL};
+	struct st_ent k = {(char *)key, NULL, 0};
 	return s->n && bsearch(&k, s->e, s->n, sizeof *s->e, cmp_ent) != NULL;
+}
+
+int mf_state_downloaded(struct mf_state *s, const char *key)
+{
+	sort_unique(s);
+	struct st_ent k = {(char *)key, NULL, 0};
+	struct st_ent *e = s->n ? bsearch(&k, s->e, s->n, sizeof *s->e, cmp_ent) : NULL;
+	return e && !e->bymid;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -178,6 +199,7 @@ int mf_state_load(struct mf_state *s, const char *path, const char *account, cha
 		line[strcspn(line, "\n")] = 0;
 		char a[STATE_LINE_MAX + 1], b[STATE_LINE_MAX + 1], c[STATE_LINE_MAX + 1];
 		unsigned long long x, y, z;
+		int k;
 		if (!line[0] || line[0] == '#')
 			continue;
 		if (sscanf(line, "version %llu", &x) == 1) {
@@ -186,8 +208,13 @@ int mf_state_load(struct mf_state *s, const char *path, const char *account, cha
 			/* informational */
 		} else if (sscanf(line, "uidvalidity %llu", &x) == 1) {
 			s->uidvalidity = x;
-		} else if (sscanf(line, "u %2048s %2048s", a, b) == 2) {
+		} else if ((k = sscanf(line, "u %2048s %2048s %2048s", a, b, c)) >= 2) {
+			if (k == 3 && strcmp(c, "mid")) {
+				bad = 1;
+				break;
+			}
 			push(&s->e, &s->n, &s->cap, a, strcmp(b, "-") ? b : NULL);
+			s->e[s->n - 1].bymid = k == 3;
 			s->sorted = 0;
 		} else if (sscanf(line, "pending %2048s", a) == 1) {
 			if (s->npend == s->pcap)
@@ -199,7 +226,6 @@ int mf_state_load(struct mf_state *s, const char *path, const char *account, cha
 		} else if (sscanf(line, "m %2048s %2048s", a, b) == 2) {
 			push(&s->me, &s->mn, &s->mcap, a, strcmp(b, "-") ? b : NULL);
 		} else {
-			(void)c;
 			bad = 1;
 			break;
 		}
@@ -216,7 +242,7 @@ int mf_state_load(struct mf_state *s, const char *path, const char *account, cha
 
 static int put_ent(FILE *f, const char *tag, const struct st_ent *e)
 {
-	return fprintf(f, "%s %s %s\n", tag, e->key, e->msgid ? e->msgid : "-") < 0 ? -1 : 0;
+	return fprintf(f, "%s %s %s%s\n", tag, e->key, e->msgid ? e->msgid : "-", e->bymid ? " mid" : "") < 0 ? -1 : 0;
 }
 
 int mf_state_save(struct mf_state *s, char *err, size_t errlen)

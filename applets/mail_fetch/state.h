@@ -11,6 +11,8 @@
 struct st_ent {
 	char *key;    /* IMAP: the UID in decimal; POP3: the UIDL */
 	char *msgid;  /* Message-ID without spaces, or NULL */
+	int bymid;    /* IMAP: matched by Message-ID after a UIDVALIDITY change, never downloaded
+		       * under this key: not fetched again, and never deleted ("mid" in the file) */
 };
 
 struct mf_state {
@@ -39,7 +41,12 @@ int mf_state_load(struct mf_state *s, const char *path, const char *account, cha
 int mf_state_save(struct mf_state *s, char *err, size_t errlen);
 void mf_state_free(struct mf_state *s);
 int mf_state_has(struct mf_state *s, const char *key);
+/* 1 when the entry exists and its message was downloaded into this destination (not only
+ * matched by Message-ID): what --delete may remove. */
+int mf_state_downloaded(struct mf_state *s, const char *key);
 void mf_state_add(struct mf_state *s, const char *key, const char *msgid);
+/* An entry for a message matched only by its Message-ID (see st_ent.bymid). */
+void mf_state_add_bymid(struct mf_state *s, const char *key, const char *msgid);
 /* Drop the entries whose key is (keep 0) or is not (keep 1) among keys[0..n) (any order).
  * POP3 may give a UIDL again once its message is gone (RFC 1939): the UIDLs deleted and
  * committed, and those the server no longer lists, must leave the state. Returns the number

@@ -60,6 +60,33 @@ start imap twice && {
 		pass "imap message sent twice: delivered once" || fail "imap message sent twice" "$(ls "$T/twice/new" | wc -l) $(cat "$T/twice.err")"
 	stop
 }
+# IMAP UIDVALIDITY change: UID 1 is now a different message carrying a Message-ID we
+# have; it is not fetched again, and --delete must not remove it (never downloaded here).
+start imap uvchange && {
+	expect_exit "imap uvchange: run 1 exit 0" 0 $NT mail-fetch -q -o "$T/uv" "imap://u@127.0.0.1:$PORT/"
+	: >"$T/port.log"
+	$NT mail-fetch -q --delete -o "$T/uv" "imap://u@127.0.0.1:$PORT/" 2>"$T/uv.err"
+	grep -q 'UID STORE 2 +FLAGS.SILENT (\\Deleted)' "$T/port.log" && ! grep -q 'STORE 1[ :,]' "$T/port.log" &&
+		pass "imap uvchange --delete: only the downloaded UID 2 flagged \\Deleted, not the Message-ID match" ||
+		fail "imap uvchange --delete" "$(grep -i store "$T/port.log")"
+	st=$(ls "$T"/uv/.nettool-fetch-state.*)
+	grep -q '^u 1 <one@broken> mid$' "$st" && pass "imap uvchange: the Message-ID match is marked in the state" ||
+		fail "imap uvchange: state" "$(cat "$st")"
+	: >"$T/port.log"
+	$NT mail-fetch -q --delete -o "$T/uv" "imap://u@127.0.0.1:$PORT/" 2>/dev/null
+	grep -q 'STORE 2 ' "$T/port.log" && ! grep -q 'STORE 1[ :,]' "$T/port.log" &&
+		pass "imap uvchange: a later --delete run leaves the match alone too" ||
+		fail "imap uvchange: later run" "$(grep -i store "$T/port.log")"
+	[ "$(cat "$T"/uv/new/* | grep -c 'Message-ID: <one@broken>')" = 1 ] && pass "imap uvchange: the match was not fetched again" ||
+		fail "imap uvchange: fetched again"
+	stop
+}
+# A message the server does not send: exit 1, not 0.
+start imap missing && {
+	expect_exit "imap message not sent by the server: exit 1" 1 $NT mail-fetch -q -o "$T/miss" "imap://u@127.0.0.1:$PORT/"
+	[ "$(ls "$T/miss/new" | wc -l)" = 1 ] && pass "imap missing: the message sent was delivered" || fail "imap missing: count"
+	stop
+}
 # POP3 UIDL reuse (RFC 1939 allows it once a message is gone): a new message under the
 # UIDL of one we fetched and deleted, or of one another client deleted, is fetched, never
 # deleted unread.

@@ -273,9 +273,19 @@ START_TEST(state_roundtrip)
 	mf_state_add(&s, "10", "<a@b>");
 	mf_state_add(&s, "2", "bad id with spaces\n");
 	mf_state_add(&s, "10", "<a@b>");
+	mf_state_add_bymid(&s, "5", "<m@b>");   /* matched by Message-ID only */
+	mf_state_add_bymid(&s, "7", "<n@b>");
+	mf_state_add(&s, "7", "<n@b>");         /* then downloaded (--all): the download wins */
 	ck_assert_int_eq(mf_state_save(&s, err, sizeof err), 0);
 	mf_state_free(&s);
 	ck_assert_int_eq(mf_state_load(&s, path, "imap://u@h:1/INBOX", err, sizeof err), 0);
+	ck_assert_int_eq(mf_state_has(&s, "5"), 1);
+	ck_assert_int_eq(mf_state_downloaded(&s, "5"), 0);
+	ck_assert_int_eq(mf_state_downloaded(&s, "7"), 1);
+	ck_assert_int_eq(mf_state_downloaded(&s, "10"), 1);
+	ck_assert_int_eq(mf_state_downloaded(&s, "11"), 0);
+	char *drop[] = {"5", "7"};
+	ck_assert_uint_eq(mf_state_filter(&s, drop, 2, 0), 2);
 	ck_assert_uint_eq(s.uidvalidity, 77);
 	ck_assert_int_eq(mf_state_has(&s, "10"), 1);
 	ck_assert_int_eq(mf_state_has(&s, "2"), 1);
