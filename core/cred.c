@@ -198,7 +198,7 @@ static char *prompt_tty(const char *user, const char *host, char *err, size_t er
 	return r;
 }
 
-int cred_get(struct cred *c, const char *host, const char *password_file, int need, char *err, size_t errlen)
+static int cred_find(struct cred *c, const char *host, const char *password_file, int need, char *err, size_t errlen)
 {
 	if (c->password)
 		return 0;
@@ -230,6 +230,21 @@ int cred_get(struct cred *c, const char *host, const char *password_file, int ne
 	if (!(c->password = prompt_tty(c->user, host, err, errlen)))
 		return -1;
 	c->source = "tty";
+	return 0;
+}
+
+/* A secret goes onto a protocol line (PASS, AUTHINFO PASS, AUTH PLAIN): a CR or LF in it
+ * would run commands of its own. Refused wherever it comes from. */
+int cred_get(struct cred *c, const char *host, const char *password_file, int need, char *err, size_t errlen)
+{
+	if (cred_find(c, host, password_file, need, err, errlen) < 0)
+		return -1;
+	const char *bad = c->password && nt_has_ctl(c->password) ? "password" : c->user && nt_has_ctl(c->user) ? "user name" : NULL;
+	if (bad) {
+		snprintf(err, errlen, "the %s from %s holds a control character (CR, LF...): refused", bad,
+			 c->source ? c->source : "the command line");
+		return -1;
+	}
 	return 0;
 }
 

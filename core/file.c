@@ -128,7 +128,8 @@ int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode,
 	char *copy2 = xstrdup(af->final);
 	af->dir = xstrdup(dirname(copy));
 	const char *b = basename(copy2);
-	af->tmp = xasprintf("%s/.%s.XXXXXX", af->dir, b);
+	/* At most 200 bytes of the name, so that the temporary name fits NAME_MAX too. */
+	af->tmp = xasprintf("%s/.%.200s.XXXXXX", af->dir, b);
 	free(copy);
 	free(copy2);
 	af->fd = mkostemp(af->tmp, O_CLOEXEC);

@@ -168,6 +168,44 @@ START_TEST(netrc)
 }
 END_TEST
 
+START_TEST(secrets_with_crlf_refused)
+{
+	char err[256];
+	setenv("NETRC", "/nonexistent/netrc", 1);
+	setenv("NETTOOL_PASSWORD", "ntpass\r\nDELE keep.txt", 1);
+	struct cred c = {.user = strdup("bob")};
+	ck_assert_int_eq(cred_get(&c, "ftp.example", NULL, 1, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "control character"));
+	cred_free(&c);
+	setenv("NETTOOL_PASSWORD", "fine", 1);
+	struct cred d = {.user = strdup("bob")};
+	ck_assert_int_eq(cred_get(&d, "ftp.example", NULL, 1, err, sizeof err), 0);
+	ck_assert_str_eq(d.password, "fine");
+	cred_free(&d);
+	unsetenv("NETTOOL_PASSWORD");
+	unsetenv("NETRC");
+}
+END_TEST
+
+START_TEST(long_names_fit)
+{
+	char dir[] = "/tmp/nt-long-XXXXXX", err[256];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char name[251];
+	memset(name, 'n', 250);
+	name[250] = 0;
+	struct afile af;
+	ck_assert_int_eq(afile_open(&af, dir, name, 0644, err, sizeof err), 0);
+	ck_assert_int_eq(afile_commit(&af, err, sizeof err), 0);
+	char *path = NULL;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		ck_abort();
+	ck_assert_int_eq(unlink(path), 0);
+	rmdir(dir);
+	free(path);
+}
+END_TEST
+
 START_TEST(loopback)
 {
 	ck_assert_int_eq(cred_host_is_loopback("localhost"), 1);
@@ -192,6 +230,8 @@ Suite *suite_misc(void)
 	tcase_add_test(t, atomic_files);
 	tcase_add_test(t, netrc);
 	tcase_add_test(t, loopback);
+	tcase_add_test(t, secrets_with_crlf_refused);
+	tcase_add_test(t, long_names_fit);
 	suite_add_tcase(s, t);
 	return s;
 }
