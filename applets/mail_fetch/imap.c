@@ -599,7 +599,8 @@ static void fetch_selected(struct mf *m)
 		}
 		cand[ncand++] = G.search[i];
 	}
-	if (m->del && nknown) {
+	/* Delete what we have already (with --all it is fetched again, then deleted). */
+	if (m->del && nknown && !m->all) {
 		queue_flags(m, known, nknown, "\\Deleted");
 		drain(m, 0);
 	}

@@ -367,7 +367,8 @@ static void fetch(struct mf *m)
 		cand[nc++] = i;
 		total += P.size[i];
 	}
-	if (m->del && nk)
+	/* Delete what we have already (with --all it is fetched again and deleted after). */
+	if (m->del && nk && !m->all)
 		dele_keys(m, known, nk, NULL);
 	free(known);
 	m->prog.items_total += nc;

@@ -216,6 +216,18 @@ expect_exit "pop3 --delete" 0 $NT mail-fetch $CA -q --delete -o "$T/pdel" "$POP3
 [ "$(dove_count)" = 0 ] && [ "$(count "$T/pdel")" = 30 ] && pass "pop3 --delete: server empty, all delivered" ||
 	fail "pop3 --delete" "server $(dove_count), here $(count "$T/pdel")"
 
+# --all --delete: the messages fetched before are fetched again, then deleted (not
+# deleted first and then missed)
+for proto in imap pop3; do
+	url=$IMAP; [ $proto = pop3 ] && url=$POP3
+	dove_fill 3 2000 ad$proto
+	$NT mail-fetch $CA -q -o "$T/ad$proto" "$url"
+	expect_exit "$proto --all --delete: exit 0" 0 $NT mail-fetch $CA -q --all --delete -o "$T/ad$proto" "$url"
+	[ "$(dove_count)" = 0 ] && [ "$(count "$T/ad$proto")" = 6 ] &&
+		pass "$proto --all --delete: fetched again, then deleted" ||
+		fail "$proto --all --delete" "server $(dove_count), here $(count "$T/ad$proto")"
+done
+
 # --- watch (IDLE) with --exec, stopped by SIGTERM
 dove_fill 2 1000 w
 $NT mail-fetch $CA -q watch --exec "echo \"\$NETTOOL_MESSAGE_ID \$NETTOOL_MAILBOX\" >>$T/exec.log" -o "$T/watch" "$IMAP" 2>"$T/watch.err" &
