@@ -514,6 +514,16 @@ int pop3_uidl_line(const char *line, size_t n, uint32_t *num, char *uidl, size_t
 	return 1;
 }
 
+uint64_t pop3_retr_bound(uint64_t announced, long long max_size, uint64_t cap)
+{
+	uint64_t bound = announced + announced / 8 + 65536;
+	if (bound < announced) /* wrapped */
+		bound = UINT64_MAX;
+	if (max_size > 0 && bound > (uint64_t)max_size + 65536)
+		bound = (uint64_t)max_size + 65536;
+	return bound > cap ? cap : bound;
+}
+
 int pop3_list_line(const char *line, size_t n, uint32_t *num, uint64_t *size)
 {
 	if (n == 1 && line[0] == '.')

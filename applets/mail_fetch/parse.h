@@ -78,6 +78,10 @@ int pop3_status(const char *line, size_t n);
 int pop3_uidl_line(const char *line, size_t n, uint32_t *num, char *uidl, size_t uidlen);
 int pop3_list_line(const char *line, size_t n, uint32_t *num, uint64_t *size);
 /* A CAPA line names cap (case-insensitive, first word). */
+/* How many bytes a RETR of a message LIST announced as `announced` may bring: an eighth
+ * more plus 64 KiB (line ends, dot-stuffing), at most max_size + 64 KiB with --max-size
+ * (max_size > 0), and never more than cap, whatever the server announced. */
+uint64_t pop3_retr_bound(uint64_t announced, long long max_size, uint64_t cap);
 int pop3_capa_is(const char *line, size_t n, const char *cap);
 
 /* --- messages --- */

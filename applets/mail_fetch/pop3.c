@@ -226,9 +226,7 @@ static void retr_read(struct mf *m, uint32_t num)
 	}
 	if (mf_dest_msg_begin(&m->d, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
-	uint64_t bound = P.size[num] + P.size[num] / 8 + 65536;
-	if (m->max_size > 0 && bound > (uint64_t)m->max_size + 65536)
-		bound = (uint64_t)m->max_size + 65536;
+	uint64_t bound = pop3_retr_bound(P.size[num], m->max_size, MF_MAX_MSG);
 	read_body(m, mf_dest_msg_write, &m->d, bound);
 	if (mf_dest_msg_end(&m->d, P.uidl[num], err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);

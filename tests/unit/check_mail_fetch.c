@@ -307,6 +307,18 @@ START_TEST(state_roundtrip)
 }
 END_TEST
 
+START_TEST(pop3_bound)
+{
+	const uint64_t cap = 1ull << 31;
+	ck_assert_uint_eq(pop3_retr_bound(4096, 0, cap), 4096 + 512 + 65536);
+	ck_assert_uint_eq(pop3_retr_bound(4096, 1000, cap), 1000 + 65536);
+	/* a hostile LIST: 2^62 bytes announced, or a sum that wraps */
+	ck_assert_uint_eq(pop3_retr_bound(1ull << 62, 0, cap), cap);
+	ck_assert_uint_eq(pop3_retr_bound(UINT64_MAX - 10, 0, cap), cap);
+	ck_assert_uint_eq(pop3_retr_bound(UINT64_MAX - 10, 1000, cap), 1000 + 65536);
+}
+END_TEST
+
 START_TEST(state_filter)
 {
 	struct mf_state st;
@@ -346,6 +358,7 @@ Suite *suite_mail_fetch(void)
 	tcase_add_test(t, writer_crlf_and_quoting);
 	tcase_add_test(t, state_roundtrip);
 	tcase_add_test(t, state_filter);
+	tcase_add_test(t, pop3_bound);
 	suite_add_tcase(s, t);
 	return s;
 }
