@@ -4,15 +4,16 @@
 #   1. one process per message: nettool mail-send vs curl, msmtp and swaks;
 #   2. 1,000 messages over one connection: nettool mail-send --flush of a queue vs one
 #      curl process (-K config with 'next') and python smtplib (one SMTP session).
-# Prints "bench NAME nettool=X peer=Y ratio=Z" (messages per second; ratio > 1: nettool faster)
+# Prints "bench NAME nettool=X peer=Y ratio=Z" (messages per second, the median of the rounds;
+# ratio > 1: nettool faster)
 # and the sink's CPU share during each one-connection run (1.0 = the server is the bound).
 set -u
 : "${NETTOOL:?set NETTOOL}"
 here=$(cd "$(dirname "$0")" && pwd)
 SMTPD=$here/../tests/integration/fixtures/smtpd.py
 PY=/usr/bin/python3
-ROUNDS=${SMTP_BENCH_ROUNDS:-3}
-PER=${SMTP_BENCH_PER:-40}     # messages per tool per round, one process each
+ROUNDS=${SMTP_BENCH_ROUNDS:-5}
+PER=${SMTP_BENCH_PER:-30}     # messages per tool per round, one process each
 FLUSH=${SMTP_BENCH_FLUSH:-1000}
 
 if ! $PY -c 'import aiosmtpd' 2>/dev/null; then
@@ -39,7 +40,7 @@ cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime in ticks
 TCK=$(getconf CLK_TCK)
 
 # --- one process per message ---
-declare -A tot cnt pcpu
+declare -A tot cnt pcpu rates
 have() { command -v "$1" >/dev/null 2>&1; }
 tools="nettool curl"
 have msmtp && tools="$tools msmtp"
@@ -64,9 +65,12 @@ for ((r = 0; r < ROUNDS; r++)); do
 		pcpu[$t]=$(echo "${pcpu[$t]:-0} + ($c1 - $c0) / $TCK" | bc -l)
 		tot[$t]=$(echo "${tot[$t]:-0} + $t1 - $t0" | bc -l)
 		cnt[$t]=$((${cnt[$t]:-0} + n))
+		rates[$t]="${rates[$t]:-} $(echo "scale=1; $n / ($t1 - $t0)" | bc -l)"
 	done
 done
-rate() { echo "scale=1; ${cnt[$1]} / ${tot[$1]}" | bc -l; }
+# The median of the rounds' rates: the machine is shared, a round can be disturbed.
+median() { printf '%s\n' $1 | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+rate() { median "${rates[$1]}"; }
 nt=$(rate nettool)
 for t in curl msmtp swaks; do
 	if [ -z "${cnt[$t]:-}" ]; then
@@ -93,7 +97,7 @@ for _ in range(int(sys.argv[3])):
     s.sendmail("bench@example.com", ["rcpt@example.org"], data)
 s.quit()
 EOF
-declare -A ftot fcpu
+declare -A ftot fcpu frates
 for ((r = 0; r < ROUNDS; r++)); do
 	for t in nettool curl smtplib; do
 		if [ $t = nettool ]; then
@@ -112,10 +116,11 @@ for ((r = 0; r < ROUNDS; r++)); do
 		c1=$(cpu_of $spid)
 		[ $t = nettool ] && [ -n "$(ls -A "$T/q/new")" ] && echo "bench smtp: flush left messages queued" >&2
 		ftot[$t]=$(echo "${ftot[$t]:-0} + $t1 - $t0" | bc -l)
+		frates[$t]="${frates[$t]:-} $(echo "scale=1; $FLUSH / ($t1 - $t0)" | bc -l)"
 		fcpu[$t]=$(echo "${fcpu[$t]:-0} + ($c1 - $c0) / $TCK" | bc -l)
 	done
 done
-frate() { echo "scale=1; $FLUSH * $ROUNDS / ${ftot[$1]}" | bc -l; }
+frate() { median "${frates[$1]}"; }
 share() { echo "scale=2; ${fcpu[$1]} / ${ftot[$1]}" | bc -l; }
 nt=$(frate nettool)
 for t in curl smtplib; do
