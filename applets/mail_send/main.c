@@ -585,6 +585,31 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		free(path);
 		return 0;
 	}
+	struct stat fst;
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
+		warn("--flush: %s: not a regular file: left alone", path);
+		close(fd);
+		free(path);
+		*fail = 1;
+		return 0;
+	}
+	if (fst.st_size > (off_t)MSG_MAX + (1 << 20)) {
+		char *why = xasprintf("queue file larger than %u MiB\n", MSG_MAX >> 20);
+		warn("--flush: %s: larger than %u MiB: moved to failed/", path, MSG_MAX >> 20);
+		close(fd);
+		char *dst = xasprintf("%s/failed/%s", dir, name);
+		char *rname = xasprintf("%s.reply", name);
+		char e2[300];
+		if (queue_write(dir, "failed", rname, why, strlen(why), e2, sizeof e2) == 0 && rename(path, dst) == 0)
+			fc->done++;
+		fc->failed++;
+		*fail = 1;
+		free(dst);
+		free(rname);
+		free(why);
+		free(path);
+		return 0;
+	}
 	buf_reset(&b);
 	read_more(fd, path, &b, 0);
 	close(fd);

@@ -76,6 +76,15 @@ rc=$?
 [ $rc -eq 1 ] && [ ! -e "$Q/new/123.bad" ] && grep -q malformed "$Q/failed/123.bad.reply" && pass "malformed queue file: moved to failed/" ||
 	fail "malformed queue file" "rc=$rc"
 
+# --- an oversized file goes to failed/ unread; a folder in new/ is left alone ---
+truncate -s 102M "$Q/new/222.huge"
+mkdir "$Q/new/333.dir"
+$NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && [ -e "$Q/failed/222.huge" ] && grep -q 'larger than' "$Q/failed/222.huge.reply" && [ -d "$Q/new/333.dir" ] &&
+	pass "oversized queue file: failed/; a folder: left alone (exit 1)" || fail "oversized / folder" "rc=$rc $(cat "$T/err")"
+rm -rf "$Q/new/333.dir" "$Q/failed/222.huge"
+
 # --- what a killed flush left in cur/ (sent, not yet deleted) is deleted, never resent ---
 n0=$(count "$T/srv")
 printf 'X-Nettool-Envelope: <me@example.com>\r\n <sent@example.org>\r\nSubject: already sent\r\n\r\nx\r\n' >"$Q/cur/111.sent"
