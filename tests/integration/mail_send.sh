@@ -87,6 +87,17 @@ if not ok: print(repr(m["Subject"]), repr(body[:60]), file=sys.stderr)
 sys.exit(0 if ok else 1)
 EOF
 
+# --- --header Content-Type applies to the text; --body-file ---
+printf '<p>Grüße</p>\n' >"$T/body.html"
+$NT mail-send $S -f me@example.com -s html --header 'Content-Type: text/html; charset=utf-8' --body-file "$T/body.html" to@example.org </dev/null
+$PY - "$(last "$T/main")" <<'EOF' && pass "--header Content-Type and --body-file: an HTML body, quoted-printable" || fail "--header Content-Type"
+import sys, email, email.policy
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+ok = m.get_content_type() == "text/html" and m["Content-Transfer-Encoding"] == "quoted-printable"
+ok &= len(m.get_all("Content-Type")) == 1 and m.get_content() == "<p>Grüße</p>\r\n"
+sys.exit(0 if ok else 1)
+EOF
+
 # --- a header block on stdin is kept; -t takes To/Cc/Bcc; Bcc is removed ---
 printf 'From: Boss <boss@example.com>\nTo: a@example.org, "Last, First" <b@example.org>\nCc: team: c@example.org, d@example.org;\nBcc: secret@example.org\nSubject: kept\nX-Custom: yes\n\nbody\n' |
 	$NT mail-send $S -t -f boss@example.com
