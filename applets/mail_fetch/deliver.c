@@ -540,7 +540,9 @@ static int run_with_input(const char *cmd, int spool, uint64_t off, uint64_t len
 	}
 	if (pid == 0) {
 		dup2(p[0], 0);
-		close(p[0]), close(p[1]);
+		/* Only 0-2: not the server connection (libcurl's sockets are not close-on-exec),
+		 * the pipe's other end, or anything our caller left open. */
+		close_range(3, ~0U, 0);
 		for (int i = 0; envp_add && envp_add[i]; i++)
 			putenv(envp_add[i]);
 		signal(SIGPIPE, SIG_DFL);

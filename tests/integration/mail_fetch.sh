@@ -142,6 +142,9 @@ $NT mail-fetch $CA -q --mda "cat >\"$T/mda/\$\$.eml\"" --state "$T/st.mda" "$IMA
 [ "$(ls "$T/mda" | wc -l)" = $N ] && pass "--mda: failed deliveries retried, one command per message" ||
 	fail "--mda" "$(ls "$T/mda" | wc -l)"
 cat "$T"/mda/*.eml | grep -c '^Message-ID:' | grep -qx $N && pass "--mda: messages on stdin" || fail "--mda content"
+$NT mail-fetch $CA -q --limit 1 --mda 'cat >/dev/null; ls -l /proc/$$/fd' --state "$T/st.mdafd" "$IMAP" >"$T/mda.fds"
+grep -q ' 2 -> ' "$T/mda.fds" && ! grep -q -e socket: -e ' [3-9] -> ' -e ' [1-9][0-9] -> ' "$T/mda.fds" &&
+	pass "--mda: the command inherits only fds 0-2 (not the server connection)" || fail "--mda fds" "$(cat "$T/mda.fds")"
 
 # --- list and folders
 $NT mail-fetch $CA list "$IMAP" >"$T/list"
@@ -230,7 +233,7 @@ done
 
 # --- watch (IDLE) with --exec, stopped by SIGTERM
 dove_fill 2 1000 w
-$NT mail-fetch $CA -q watch --exec "echo \"\$NETTOOL_MESSAGE_ID \$NETTOOL_MAILBOX\" >>$T/exec.log" -o "$T/watch" "$IMAP" 2>"$T/watch.err" &
+$NT mail-fetch $CA -q watch --exec "echo \"\$NETTOOL_MESSAGE_ID \$NETTOOL_MAILBOX\" >>$T/exec.log; ls -l /proc/\$\$/fd" -o "$T/watch" "$IMAP" 2>"$T/watch.err" >"$T/exec.fds" &
 wpid=$!
 cleanup "kill $wpid"
 for i in $(seq 100); do [ "$(count "$T/watch")" = 2 ] && break; sleep 0.05; done
@@ -238,6 +241,8 @@ dove_fill 1 1000 idle
 for i in $(seq 100); do [ "$(count "$T/watch")" = 3 ] && break; sleep 0.05; done
 [ "$(count "$T/watch")" = 3 ] && grep -q '^<idle-0@nettool.test> INBOX$' "$T/exec.log" &&
 	pass "watch: new mail delivered while idling, --exec run" || fail "watch" "$(count "$T/watch") $(cat "$T/watch.err")"
+grep -q ' 2 -> ' "$T/exec.fds" && ! grep -q -e socket: -e ' [3-9] -> ' -e ' [1-9][0-9] -> ' "$T/exec.fds" &&
+	pass "watch --exec: the command inherits only fds 0-2" || fail "--exec fds" "$(cat "$T/exec.fds")"
 kill -TERM $wpid
 for i in $(seq 100); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
 wait $wpid
