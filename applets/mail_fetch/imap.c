@@ -656,9 +656,11 @@ static void fetch_selected(struct mf *m)
 	G.want = NULL;
 	free(G.got);
 	G.got = NULL;
-	if (bodies_got < next_cand)
+	if (bodies_got < next_cand) {
 		warn("%zu of %zu messages were not sent by the server (expunged meanwhile?)", next_cand - bodies_got,
 		     next_cand);
+		m->rc = NT_EXIT_FAIL;
+	}
 	if (mf_state_save(&m->st, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
 }
