@@ -89,8 +89,9 @@ CURLcode ftp_listing(struct ftp_site *s, const char *dir, int kind, struct buf *
 /* 1 when the server announces MLST in FEAT. */
 int ftp_has_mlsd(struct ftp_site *s);
 /* Parsed listing of dir (MLSD when offered, else LIST); "." and ".." dropped.
- * Returns the count (array in *out, caller frees) or -1 (message printed). */
-int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out);
+ * Returns the count (array in *out, caller frees) or -exitcode (message printed).
+ * *bad (when not NULL): how many lines could not be parsed (each warned about). */
+int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out, int *bad);
 /* path made absolute against the login folder, for QUOTE commands: libcurl sends
  * those before its own CWD, so a reused connection may stand anywhere. Caller frees. */
 char *ftp_qpath(struct ftp_site *s, const char *path);

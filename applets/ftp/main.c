@@ -121,7 +121,7 @@ static int cmd_ls(void)
 	struct ftp_site *s = remote(args[0], &path);
 	if (C.json) {
 		struct ftp_entry *v;
-		int n = ftp_list_entries(s, path, &v);
+		int n = ftp_list_entries(s, path, &v, NULL);
 		if (n < 0)
 			return -n;
 		for (int i = 0; i < n; i++) {
@@ -320,7 +320,7 @@ static int cmd_get(void)
 			batch = 1;
 			char *d = xstrndup(path, (size_t)(bn - path));
 			struct ftp_entry *v;
-			int n = ftp_list_entries(s, d, &v);
+			int n = ftp_list_entries(s, d, &v, NULL);
 			if (n < 0)
 				return -n;
 			int matched = 0;

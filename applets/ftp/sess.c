@@ -390,8 +390,9 @@ int ftp_has_mlsd(struct ftp_site *s)
 	return s->has_mlsd;
 }
 
-int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out)
+int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out, int *bad)
 {
+	int nbad = 0;
 	int mlsd = ftp_has_mlsd(s);
 	struct buf b;
 	buf_init(&b, LISTING_MAX);
@@ -422,6 +423,7 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out
 			char shown[120];
 			nt_clean_text(shown, sizeof shown, line, l);
 			warn("list %s: cannot parse '%s': skipped", dir, shown);
+			nbad++;
 			continue;
 		}
 		if (v[n].type == FTP_T_CDIR || v[n].type == FTP_T_PDIR)
@@ -433,6 +435,8 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out
 	}
 	buf_free(&b);
 	*out = v;
+	if (bad)
+		*bad = nbad;
 	return (int)n;
 }
 

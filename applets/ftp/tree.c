@@ -119,12 +119,15 @@ struct node {
 	int isdir;
 	int64_t size, mtime;
 	int prec;
+	int keep;  /* on the server but not transferred (link, other type, refused name):
+		    * mirror --delete spares it and everything below its name */
 };
 
 struct nodes {
 	struct node *v;
 	size_t n, cap;
 	int failed;
+	int unsure;  /* the walk saw lines it could not parse: the tree is not known whole */
 };
 
 static void nodes_add(struct nodes *ns, char *rel, int isdir, int64_t size, int64_t mtime, int prec)
@@ -133,7 +136,14 @@ static void nodes_add(struct nodes *ns, char *rel, int isdir, int64_t size, int6
 		ns->cap = ns->cap ? ns->cap * 2 : 64;
 		ns->v = xrealloc(ns->v, ns->cap * sizeof *ns->v);
 	}
-	ns->v[ns->n++] = (struct node){rel, isdir, size, mtime, prec};
+	ns->v[ns->n++] = (struct node){rel, isdir, size, mtime, prec, 0};
+}
+
+/* A name the walk saw but does not transfer. */
+static void nodes_keep(struct nodes *ns, char *rel)
+{
+	nodes_add(ns, rel, 0, -1, -1, 1);
+	ns->v[ns->n - 1].keep = 1;
 }
 
 static void nodes_free(struct nodes *ns)
@@ -157,6 +167,27 @@ static struct node *nodes_find(struct nodes *ns, const char *rel)
 	return bsearch(&key, ns->v, ns->n, sizeof *ns->v, cmp_node);
 }
 
+/* 1 when rel, or a folder above it, is a kept name of the (sorted) remote walk. */
+static int under_kept(struct nodes *ns, const char *rel)
+{
+	char *p = xstrdup(rel);
+	int r = 0;
+	for (char *sl = p + strlen(p);; ) {
+		struct node *n = nodes_find(ns, p);
+		if (n && n->keep) {
+			r = 1;
+			break;
+		}
+		while (sl > p && *sl != '/')
+			sl--;
+		if (sl == p)
+			break;
+		*sl = 0;
+	}
+	free(p);
+	return r;
+}
+
 static int excluded(const char *name, const char *rel)
 {
 	for (int i = 0; i < C.nexcl; i++)
@@ -173,17 +204,23 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 	for (;;) {
 		char *dir = cur[0] ? ftp_join(rroot, cur) : xstrdup(rroot);
 		struct ftp_entry *v;
-		int n = ftp_list_entries(s, dir, &v);
+		int bad = 0;
+		int n = ftp_list_entries(s, dir, &v, &bad);
 		free(dir);
 		if (n < 0) {
 			free(cur);
 			return -n;
 		}
+		if (bad)
+			out->unsure++;
 		for (int i = 0; i < n; i++) {
 			char err[256];
 			if (file_safe_name(v[i].name, v[i].namelen, err, sizeof err) < 0) {
 				warn("%s%s%s", cur, cur[0] ? ": " : "", err);
 				out->failed++;
+				/* Spare a local file of that name (a/b names a/b here). */
+				if (strlen(v[i].name) == v[i].namelen)
+					nodes_keep(out, cur[0] ? ftp_join(cur, v[i].name) : xstrdup(v[i].name));
 				continue;
 			}
 			char *rel = cur[0] ? ftp_join(cur, v[i].name) : xstrdup(v[i].name);
@@ -198,7 +235,7 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 				nodes_add(out, rel, 0, v[i].size, v[i].mtime, v[i].mtime_prec);
 			else {
 				log_info("%s: not a plain file or folder: skipped", rel);
-				free(rel);
+				nodes_keep(out, rel);
 			}
 		}
 		free(v);
@@ -301,6 +338,10 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 		struct node *n = &rn.v[i];
 		char *lp = ftp_join(ldir, n->rel);
 		struct stat st;
+		if (n->keep) {
+			free(lp);
+			continue;
+		}
 		if (n->isdir) {
 			if (file_mkdirs(lp, 0755) < 0)
 				die_sys(NT_EXIT_IO, "mkdir %s", lp);
@@ -321,12 +362,18 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 	src->skipped = skipped;
 	src->failed = rn.failed;
 	rc = engine_run(s, NULL, src, 1);
-	if (C.del) {
-		/* What the remote side does not have (and is not excluded) goes. */
+	if (C.del && rn.unsure) {
+		warn("--delete not done: the listing had lines that could not be parsed "
+		     "(what they name would have been deleted here)");
+		if (!rc)
+			rc = NT_EXIT_FAIL;
+	} else if (C.del) {
+		/* What the remote side does not have (and is not excluded) goes; names the
+		 * walk saw but did not fetch (links, other types, refused names) stay. */
 		struct nodes ln = {0};
 		walk_local(ldir, "", &ln);
 		for (size_t i = 0; i < ln.n; i++) {
-			if (nodes_find(&rn, ln.v[i].rel))
+			if (nodes_find(&rn, ln.v[i].rel) || under_kept(&rn, ln.v[i].rel))
 				continue;
 			/* Inside a folder already removed? */
 			char *lp = ftp_join(ldir, ln.v[i].rel);
@@ -391,6 +438,8 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 		if (n->isdir)
 			continue;
 		struct node *r = nodes_find(&rn, n->rel);
+		if (r && r->keep)
+			r = NULL;
 		if (C.only_newer && r && !r->isdir && up_to_date(n, r->size, r->mtime, r->prec)) {
 			skipped++;
 			continue;
@@ -406,7 +455,7 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 		struct job *rm = xcalloc(rn.n, sizeof *rm);
 		size_t nr = 0;
 		for (size_t i = 0; i < rn.n; i++)
-			if (!rn.v[i].isdir && !nodes_find(&ln, rn.v[i].rel))
+			if (!rn.v[i].isdir && !rn.v[i].keep && !nodes_find(&ln, rn.v[i].rel))
 				rm[nr++] = (struct job){.kind = JOB_RM, .src = ftp_join(rroot, rn.v[i].rel), .mtime = -1, .size = -1};
 		if (nr) {
 			int journal_was = C.journal != NULL;
@@ -422,7 +471,7 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 			free(rm);
 		}
 		for (size_t i = rn.n; i-- > 0;) {
-			if (!rn.v[i].isdir || nodes_find(&ln, rn.v[i].rel))
+			if (!rn.v[i].isdir || nodes_find(&ln, rn.v[i].rel) || under_kept(&rn, rn.v[i].rel))
 				continue;
 			char *rp = ftp_join(rroot, rn.v[i].rel);
 			char *p = ftp_qpath(s, rp);
@@ -455,7 +504,7 @@ int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char
 	struct job *jobs = xcalloc(rn.n ? rn.n : 1, sizeof *jobs);
 	size_t nj = 0;
 	for (size_t i = 0; i < rn.n; i++)
-		if (!rn.v[i].isdir)
+		if (!rn.v[i].isdir && !rn.v[i].keep)
 			jobs[nj++] = (struct job){.kind = JOB_COPY, .src = ftp_join(sp, rn.v[i].rel),
 						  .dst = ftp_join(dp, rn.v[i].rel), .size = rn.v[i].size, .mtime = -1};
 	struct jobsrc *src = jobsrc_array(jobs, nj);

@@ -43,6 +43,22 @@ rm "$H/tree/one.txt"
 ftp "${O[@]}" mirror --only-newer --delete --exclude '*.tmp' $S:tree m1 2>sum2
 [ $? = 0 ] && cmp -s m1/sub/two.txt "$H/tree/sub/two.txt" && [ ! -e m1/one.txt ] && grep -q '1 done' sum2 &&
 	pass "mirror --only-newer --delete: changed file fetched, deleted file removed" || fail "mirror --delete" "$(cat sum2)"
+# A symlink on the server is not fetched, but --delete must not take it for gone
+# (review finding 3: the local link.txt and what is under a linked folder were deleted).
+mkdir -p "$H/lt/realdir" ml/dirlink
+printf 'real\n' >"$H/lt/real.txt"
+printf 'in\n' >"$H/lt/realdir/in.txt"
+ln -s real.txt "$H/lt/link.txt"
+ln -s realdir "$H/lt/dirlink"
+printf 'mine\n' >ml/link.txt
+printf 'mine too\n' >ml/dirlink/x.txt
+printf 'stale\n' >ml/stale.txt
+ftp "${O[@]}" mirror --delete $S:lt ml 2>sum2b
+rc=$?
+[ $rc = 0 ] && [ "$(cat ml/link.txt)" = mine ] && [ "$(cat ml/dirlink/x.txt)" = "mine too" ] && [ ! -e ml/stale.txt ] &&
+	cmp -s ml/real.txt "$H/lt/real.txt" && ! grep -q 'deleted ml/link.txt$\|deleted ml/dirlink' sum2b &&
+	pass "mirror --delete spares local files named like server symlinks, deletes the rest" ||
+	fail "mirror --delete vs symlinks" "rc $rc: $(cat sum2b; ls -R ml)"
 
 # --- names from the server that must not become paths: a file whose name holds a
 # newline and a forged LIST line naming "..", and one with an escape character.
