@@ -810,6 +810,19 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 			return -1;
 		}
 		off_t end = lseek(fd, 0, SEEK_END);
+		/* A file that does not end in a line end (written by something else) would glue our
+		 * "From " line to its last line: end that line first (durably, before the state
+		 * records the append; a crash after it leaves only a harmless line end). */
+		char last = '\n';
+		if (end > 0 && pread(fd, &last, 1, end - 1) == 1 && last != '\n') {
+			if (file_write_all(fd, "\n", 1) < 0 || (!d->no_sync && fsync(fd) < 0)) {
+				snprintf(err, errlen, "writing %s: %s", d->path, strerror(errno));
+				mbox_unlock(d->path, fd);
+				close(fd);
+				return -1;
+			}
+			end++;
+		}
 		st->mbox_pending = 1;
 		st->mbox_off = (uint64_t)end;
 		st->mbox_len = d->spool_len;

@@ -134,6 +134,20 @@ grep -qx '>From the start of a line.' "$T/mbox/inbox" && grep -qx '>>From an alr
 $NT mail-fetch $CA -q --mbox "$T/mbox/inbox" "$IMAP"
 [ "$(grep -c '^From ' "$T/mbox/inbox")" = $N ] && pass "mbox: second run appends nothing" || fail "mbox: second run"
 
+# an mbox whose last line has no line end (another program wrote it): the boundary holds
+mkdir -p "$T/mbox2"
+printf 'From old@nettool.test Thu Jan  1 00:00:00 2026\nSubject: old\n\nold body without a line end' >"$T/mbox2/inbox"
+expect_exit "mbox not ending in a line end: exit 0" 0 $NT mail-fetch $CA -q --limit 2 --mbox "$T/mbox2/inbox" "$IMAP"
+/usr/bin/python3 -c '
+import mailbox, sys
+m = list(mailbox.mbox(sys.argv[1]))
+assert len(m) == 3, len(m)
+assert m[0].get_payload() == "old body without a line end\n", repr(m[0].get_payload())
+assert all(x["Message-ID"] for x in m[1:]), [x["Message-ID"] for x in m]
+' "$T/mbox2/inbox" 2>"$T/mbox2.err" && [ "$(grep -c '^From ' "$T/mbox2/inbox")" = 3 ] &&
+	pass "mbox without a final line end: the old message intact, the new ones separate" ||
+	fail "mbox without a final line end" "$(cat "$T/mbox2.err"; head -c 300 "$T/mbox2/inbox")"
+
 $NT mail-fetch $CA -q --stdout --state "$T/st.stdout" "$IMAP" >"$T/stdout.mbox"
 [ "$(grep -c '^From ' "$T/stdout.mbox")" = $N ] && pass "--stdout: mbox on standard output" || fail "--stdout"
 mkdir -p "$T/mda"
