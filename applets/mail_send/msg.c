@@ -925,8 +925,10 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 	}
 	if (!fields_get(&fs, "from"))
 		put_from(out, in);
+	/* To from the operands only when the fields are built: a kept block (or --header)
+	 * without To or Cc must not show the envelope recipients to one another. */
 	if (!fields_get(&fs, "to") && !fields_get(&fs, "cc")) {
-		if (in->to.n)
+		if (in->to.n && !block)
 			put_addr_field(out, "To", &in->to);
 		else if (!in->cc.n)
 			puts_(out, "To: undisclosed-recipients:;\r\n");

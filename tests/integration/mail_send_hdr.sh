@@ -1,0 +1,52 @@
+#!/bin/bash
+# mail_send_hdr.sh - mail-send against aiosmtpd (fixtures/smtpd.py): what the server records
+# for kept header blocks (no envelope recipients leak into To), non-ASCII header text (always
+# RFC 2047, lines <= 998), kept 8bit bodies (sent quoted-printable), oversized messages, a
+# certificate for another host name, and error messages that never echo a password.
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+SMTPD=$here/fixtures/smtpd.py
+PY=/usr/bin/python3
+export SOURCE_DATE_EPOCH=1700000000 TZ=UTC
+
+if ! $PY -c 'import aiosmtpd' 2>/dev/null; then
+	skip "mail-send headers" "python3-aiosmtpd is not installed (scripts/deps.sh test)"
+	finish
+fi
+
+start_smtpd() { # VAR DIR ARGS...
+	local var=$1 dir=$2 port pid
+	shift 2
+	port=$(free_port)
+	$PY "$SMTPD" --port "$port" --dir "$dir" "$@" >"$dir.log" 2>&1 &
+	pid=$!
+	cleanup "kill -9 $pid; wait $pid"
+	wait_port "$port" 127.0.0.1 10 || { fail "start smtpd $*" "$(tail -3 "$dir.log")"; return 1; }
+	printf -v "$var" '%s' "$port"
+}
+count() { ls "$1" 2>/dev/null | grep -c '\.eml$'; }
+last() { ls "$1"/*.eml 2>/dev/null | tail -1; }
+# The recorded message with its Message-ID replaced by <ID>, then "x" (keeps trailing newlines).
+norm() { sed 's/^Message-ID: <[0-9]\{14\}\.[0-9a-f]\{16\}@[a-z.]*>\r$/Message-ID: <ID>\r/' "$1"; echo x; }
+
+start_smtpd P "$T/srv" || finish
+S="-S smtp://127.0.0.1:$P"
+
+# --- 1. a kept header block without To or Cc: the envelope recipients stay private ---
+printf 'From: news@example.com\nSubject: newsletter\n\nhello\n' |
+	$NT sendmail -i $S alice@example.org bob@example.org carol@example.org
+rc=$?
+got=$(last "$T/srv")
+want=$'From: news@example.com\r\nSubject: newsletter\r\nTo: undisclosed-recipients:;\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\nMessage-ID: <ID>\r\nMIME-Version: 1.0\r\n\r\nhello\r\n'
+have=$(norm "$got")
+[ $rc -eq 0 ] && [ "${have%x}" == "$want" ] &&
+	pass "kept block without To/Cc: 'To: undisclosed-recipients:;', no recipient in the message (exact bytes)" ||
+	{ fail "kept block without To/Cc" "rc=$rc"; diff <(printf '%s' "$want") <(printf '%s' "${have%x}") | head; }
+printf 'From: news@example.com\nCc: list@example.org\nSubject: cc only\n\nhello\n' |
+	$NT mail-send $S -f news@example.com alice@example.org bob@example.org
+got=$(last "$T/srv")
+! grep -q -e alice -e bob -e '^To:' "$got" && grep -q $'^Cc: list@example.org\r$' "$got" &&
+	pass "kept block with Cc only: no To added, operands not shown" || fail "kept block with Cc only" "$(head -3 "$got")"
+printf 'just a body\n' | $NT mail-send $S -f me@example.com alice@example.org bob@example.org
+grep -q $'^To: alice@example.org, bob@example.org\r$' "$(last "$T/srv")" &&
+	pass "no header block: To built from the operands (unchanged)" || fail "built To"
