@@ -405,18 +405,17 @@ static void do_select(struct mf *m)
 /* UID SEARCH with the user's criteria; result sorted in G.search. */
 static void do_search(struct mf *m)
 {
-	char crit[2048], text[512];
-	size_t o = 0;
-	crit[0] = 0;
-	if (m->since[0])
-		o += (size_t)snprintf(crit + o, sizeof crit - o, "SINCE %s ", m->since);
-	if (m->search)
-		o += (size_t)snprintf(crit + o, sizeof crit - o, "%s ", m->search);
-	if (!o)
-		snprintf(crit, sizeof crit, "ALL ");
-	crit[strlen(crit) - 1] = 0;
+	char text[512];
+	/* no fixed buffer: a long --search goes out whole */
+	char *crit = xasprintf("%s%s%s%s", m->since[0] ? "SINCE " : "", m->since, m->since[0] && m->search ? " " : "",
+			       m->search ? m->search : "");
+	if (!crit[0]) {
+		free(crit);
+		crit = xstrdup("ALL");
+	}
 	G.nsearch = 0;
 	int st = imap_simple(m, text, sizeof text, "UID SEARCH %s", crit);
+	free(crit);
 	if (st == IMAP_ST_BAD && m->search)
 		die(NT_EXIT_USAGE, "the server refused --search '%s': %s", m->search, text);
 	imap_must(m, "UID SEARCH", st, text);
