@@ -88,10 +88,24 @@ CURLcode ftp_entry_path(struct ftp_site *s, char **out);
 CURLcode ftp_listing(struct ftp_site *s, const char *dir, int kind, struct buf *b);
 /* 1 when the server announces MLST in FEAT. */
 int ftp_has_mlsd(struct ftp_site *s);
+/* One entry of a parsed listing: compact (the name is allocated to its length), so a
+ * long listing costs about its own size again, not 1 KiB per line. */
+struct ftp_item {
+	char *name;            /* NUL-terminated; may hold NUL bytes: use namelen */
+	size_t namelen;
+	int64_t size, mtime;   /* -1: unknown */
+	int mtime_prec;
+	enum ftp_etype type;
+	char perm[16];
+};
+/* A listing of more entries than this is refused (exit 5): a hostile server must not
+ * make us use up memory (the listing itself is bounded by LISTING_MAX bytes). */
+#define FTP_LIST_MAX_ITEMS 1000000
 /* Parsed listing of dir (MLSD when offered, else LIST); "." and ".." dropped.
- * Returns the count (array in *out, caller frees) or -exitcode (message printed).
- * *bad (when not NULL): how many lines could not be parsed (each warned about). */
-int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out, int *bad);
+ * Returns the count (array in *out, free with ftp_items_free) or -exitcode (message
+ * printed). *bad (when not NULL): how many lines could not be parsed (each warned about). */
+int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out, int *bad);
+void ftp_items_free(struct ftp_item *v, int n);
 /* path made absolute against the login folder, for QUOTE commands: libcurl sends
  * those before its own CWD, so a reused connection may stand anywhere. Caller frees. */
 char *ftp_qpath(struct ftp_site *s, const char *path);

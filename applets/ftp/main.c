@@ -120,7 +120,7 @@ static int cmd_ls(void)
 	char *path;
 	struct ftp_site *s = remote(args[0], &path);
 	if (C.json) {
-		struct ftp_entry *v;
+		struct ftp_item *v;
 		int n = ftp_list_entries(s, path, &v, NULL);
 		if (n < 0)
 			return -n;
@@ -139,7 +139,7 @@ static int cmd_ls(void)
 			json_kv_str(stdout, "perm", v[i].perm[0] ? v[i].perm : NULL);
 			json_end(stdout);
 		}
-		free(v);
+		ftp_items_free(v, n);
 		free(path);
 		return 0;
 	}
@@ -319,7 +319,7 @@ static int cmd_get(void)
 		if (has_glob(bn) && !C.out_file) { /* with -o the name is taken as it is */
 			batch = 1;
 			char *d = xstrndup(path, (size_t)(bn - path));
-			struct ftp_entry *v;
+			struct ftp_item *v;
 			int n = ftp_list_entries(s, d, &v, NULL);
 			if (n < 0)
 				return -n;
@@ -337,7 +337,7 @@ static int cmd_get(void)
 			}
 			if (!matched)
 				warn("%s: no file matches", args[i]);
-			free(v);
+			ftp_items_free(v, n);
 			free(d);
 			free(path);
 			continue;

@@ -390,7 +390,7 @@ int ftp_has_mlsd(struct ftp_site *s)
 	return s->has_mlsd;
 }
 
-int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out, int *bad)
+int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out, int *bad)
 {
 	int nbad = 0;
 	int mlsd = ftp_has_mlsd(s);
@@ -404,7 +404,8 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out
 		return -(xfer_exit_code(rc) ? xfer_exit_code(rc) : 1);
 	}
 	size_t cap = 16, n = 0;
-	struct ftp_entry *v = xmalloc(cap * sizeof *v);
+	struct ftp_item *v = xmalloc(cap * sizeof *v);
+	struct ftp_entry e;
 	const char *p = buf_head(&b);
 	size_t left = buf_pending(&b), adv;
 	time_t now = time(NULL);
@@ -412,11 +413,7 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out
 		size_t l = ftp_next_line(p, left, &adv);
 		const char *line = p;
 		p += adv, left -= adv;
-		if (n == cap) {
-			cap *= 2;
-			v = xrealloc(v, cap * sizeof *v);
-		}
-		int r = mlsd ? ftp_parse_mlsd(line, l, &v[n]) : ftp_parse_list(line, l, now, &v[n]);
+		int r = mlsd ? ftp_parse_mlsd(line, l, &e) : ftp_parse_list(line, l, now, &e);
 		if (r == 1)
 			continue;
 		if (r < 0) {
@@ -426,18 +423,44 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_entry **out
 			nbad++;
 			continue;
 		}
-		if (v[n].type == FTP_T_CDIR || v[n].type == FTP_T_PDIR)
+		if (e.type == FTP_T_CDIR || e.type == FTP_T_PDIR)
 			continue;
-		if ((v[n].namelen == 1 && v[n].name[0] == '.') ||
-		    (v[n].namelen == 2 && v[n].name[0] == '.' && v[n].name[1] == '.' && v[n].type == FTP_T_DIR))
+		if ((e.namelen == 1 && e.name[0] == '.') ||
+		    (e.namelen == 2 && e.name[0] == '.' && e.name[1] == '.' && e.type == FTP_T_DIR))
 			continue;
-		n++;
+		if (n == FTP_LIST_MAX_ITEMS) {
+			warn("list %s: more than %d entries: refused", dir[0] ? dir : "(login folder)", FTP_LIST_MAX_ITEMS);
+			ftp_items_free(v, (int)n);
+			buf_free(&b);
+			return -NT_EXIT_PROTO;
+		}
+		if (n == cap) {
+			cap *= 2;
+			v = xrealloc(v, cap * sizeof *v);
+		}
+		struct ftp_item *it = &v[n++];
+		it->name = xmalloc(e.namelen + 1);
+		memcpy(it->name, e.name, e.namelen);
+		it->name[e.namelen] = 0;
+		it->namelen = e.namelen;
+		it->size = e.size;
+		it->mtime = e.mtime;
+		it->mtime_prec = e.mtime_prec;
+		it->type = e.type;
+		memcpy(it->perm, e.perm, sizeof it->perm);
 	}
 	buf_free(&b);
 	*out = v;
 	if (bad)
 		*bad = nbad;
 	return (int)n;
+}
+
+void ftp_items_free(struct ftp_item *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
 }
 
 char *ftp_qpath(struct ftp_site *s, const char *path)

@@ -203,7 +203,7 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 	char *cur = xstrdup("");
 	for (;;) {
 		char *dir = cur[0] ? ftp_join(rroot, cur) : xstrdup(rroot);
-		struct ftp_entry *v;
+		struct ftp_item *v;
 		int bad = 0;
 		int n = ftp_list_entries(s, dir, &v, &bad);
 		free(dir);
@@ -238,7 +238,7 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 				nodes_keep(out, rel);
 			}
 		}
-		free(v);
+		ftp_items_free(v, n);
 		free(cur);
 		/* The next folder found so far. */
 		while (next < out->n && !out->v[next].isdir)

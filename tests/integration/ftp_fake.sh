@@ -8,7 +8,23 @@
 
 if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	skip "ftp fake server" "python3-pyftpdlib not installed (make deps)"
-	finish
+	
+# --- a listing of 1,000,001 entries (~24 MB): refused at the entry cap with exit 5,
+# and the million entries held until then cost little (review finding 2: 1 KiB each).
+mkdir -p big
+if fakeftpd_start BIG "$T/big" big:1000001; then
+	P=$FAKEFTPD_PORT_BIG
+	/usr/bin/time -f %M -o big.rss timeout 120 "$NT" ftp --no-tls -P "$P" ls --json $S: >big.out 2>big.err
+	rc=$?
+	kb=$(tail -1 big.rss)
+	[ $rc = 5 ] && grep -q 'more than 1000000 entries' big.err && [ ! -s big.out ] &&
+		pass "ls --json of 1,000,001 entries: refused, exit 5" || fail "listing entry cap" "rc $rc: $(head -3 big.err)"
+	[ $rc = 5 ] && [ "${kb:-999999999}" -lt 400000 ] && pass "a million listing entries in ${kb} kB (< 400 MB)" ||
+		fail "listing memory" "peak RSS ${kb} kB"
+else
+	fail "fake ftp server (big)" "did not start: $(cat "$T/fakeftpd-BIG.log")"
+fi
+finish
 fi
 ftp() { timeout 60 "$NT" ftp --no-tls "$@"; }
 S=127.0.0.1
@@ -28,5 +44,21 @@ if fakeftpd_start J "$T/junk" junk; then
 		fail "mirror --delete unparsable" "rc $rc: $(cat junk.err)"
 else
 	fail "fake ftp server (junk)" "did not start: $(cat "$T/fakeftpd-J.log")"
+fi
+
+# --- a listing of 1,000,001 entries (~24 MB): refused at the entry cap with exit 5,
+# and the million entries held until then cost little (review finding 2: 1 KiB each).
+mkdir -p big
+if fakeftpd_start BIG "$T/big" big:1000001; then
+	P=$FAKEFTPD_PORT_BIG
+	/usr/bin/time -f %M -o big.rss timeout 120 "$NT" ftp --no-tls -P "$P" ls --json $S: >big.out 2>big.err
+	rc=$?
+	kb=$(tail -1 big.rss)
+	[ $rc = 5 ] && grep -q 'more than 1000000 entries' big.err && [ ! -s big.out ] &&
+		pass "ls --json of 1,000,001 entries: refused, exit 5" || fail "listing entry cap" "rc $rc: $(head -3 big.err)"
+	[ $rc = 5 ] && [ "${kb:-999999999}" -lt 400000 ] && pass "a million listing entries in ${kb} kB (< 400 MB)" ||
+		fail "listing memory" "peak RSS ${kb} kB"
+else
+	fail "fake ftp server (big)" "did not start: $(cat "$T/fakeftpd-BIG.log")"
 fi
 finish
