@@ -109,6 +109,9 @@ static struct {
 	const char *user;
 } G;
 
+/* The largest queue file a flush reads: a message (at most MSG_MAX) and its envelope. */
+#define QFILE_MAX (MSG_MAX + (1u << 20))
+
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -117,26 +120,38 @@ static const char *base_name(const char *p)
 
 /* ---- local input ---- */
 
-/* Read fd to the end (bounded) into b, which is initialised; with dot_ends, a line
- * holding a single dot ends it. */
-static void read_more(int fd, const char *what, struct buf *b, int dot_ends)
+/* Append fd's contents to b up to max bytes: 0, -1 (errno) or -2 (more than max). */
+static int read_bounded(int fd, struct buf *b, size_t max)
 {
 	for (;;) {
 		char *t = buf_reserve(b, 65536);
-		if (!t)
-			die(NT_EXIT_IO, "out of memory reading %s", what);
+		if (!t) {
+			errno = ENOMEM;
+			return -1;
+		}
 		ssize_t r = read(fd, t, 65536);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			die_sys(NT_EXIT_IO, "reading %s", what);
+			return -1;
 		}
 		if (r == 0)
-			break;
+			return 0;
 		buf_commit(b, (size_t)r);
-		if (buf_pending(b) > MSG_MAX)
-			die(NT_EXIT_USAGE, "%s is larger than %u MiB: refused", what, MSG_MAX >> 20);
+		if (buf_pending(b) > max)
+			return -2;
 	}
+}
+
+/* Read fd to the end (bounded) into b, which is initialised; with dot_ends, a line
+ * holding a single dot ends it. */
+static void read_more(int fd, const char *what, struct buf *b, int dot_ends)
+{
+	int r = read_bounded(fd, b, MSG_MAX);
+	if (r == -1)
+		die_sys(NT_EXIT_IO, "reading %s", what);
+	if (r == -2)
+		die(NT_EXIT_USAGE, "%s is larger than %u MiB: refused", what, MSG_MAX >> 20);
 	if (dot_ends) {
 		const char *p = buf_head(b);
 		size_t n = buf_pending(b), off = 0;
@@ -573,46 +588,75 @@ static int queue_fail(const char *dir, const char *name, const char *from, const
 	return r;
 }
 
+/* Move a queue file that cannot be sent to DIR/failed as it is, with the reason in
+ * NAME.reply. 0 or -1 (warned). */
+static int queue_fail_file(const char *dir, const char *name, const char *path, const char *why)
+{
+	char err[512];
+	char *rname = xasprintf("%s.reply", name);
+	char *dst = xasprintf("%s/failed/%s", dir, name);
+	char *fdir = xasprintf("%s/failed", dir);
+	int r = queue_write(dir, "failed", rname, why, strlen(why), err, sizeof err);
+	if (r < 0)
+		warn("--flush: %s", err);
+	else if (rename(path, dst) < 0 || file_sync_dir(fdir) < 0) {
+		warn_sys("--flush: %s", dst);
+		r = -1;
+	}
+	free(rname);
+	free(dst);
+	free(fdir);
+	return r;
+}
+
 /* Send one queued file; 0 when the flush goes on, else the exit code that stops it. */
 static int flush_one(struct smtp_sess *s, const char *dir, const char *name, struct flush_count *fc, int *fail)
 {
 	char *path = xasprintf("%s/new/%s", dir, name);
 	static struct buf b; /* reused from file to file */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			warn_sys("--flush: %s", path);
+	/* O_NONBLOCK: a FIFO must not hang the flush. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT) {
 		free(path);
 		return 0;
 	}
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
+		warn_sys("--flush: %s", path); /* ours, not the file's: stop, keep it queued */
+		free(path);
+		return NT_EXIT_IO;
+	}
+	/* A file that cannot be sent (unreadable, not a regular file, too large) goes to
+	 * failed/ with the reason, and the flush goes on: it must not block the queue. */
+	char *reason = NULL;
 	struct stat fst;
-	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
-		warn("--flush: %s: not a regular file: left alone", path);
-		close(fd);
-		free(path);
-		*fail = 1;
-		return 0;
+	if (fd < 0)
+		reason = xasprintf("cannot open the queue file: %s\n", strerror(errno));
+	else if (fstat(fd, &fst) < 0)
+		reason = xasprintf("cannot stat the queue file: %s\n", strerror(errno));
+	else if (!S_ISREG(fst.st_mode))
+		reason = xasprintf("not a regular file\n");
+	else if (fst.st_size > (off_t)QFILE_MAX)
+		reason = xasprintf("queue file larger than %u MiB\n", QFILE_MAX >> 20);
+	if (!reason) {
+		buf_reset(&b);
+		int rr = read_bounded(fd, &b, QFILE_MAX);
+		if (rr == -1)
+			reason = xasprintf("cannot read the queue file: %s\n", strerror(errno));
+		else if (rr == -2)
+			reason = xasprintf("queue file larger than %u MiB\n", QFILE_MAX >> 20);
 	}
-	if (fst.st_size > (off_t)MSG_MAX + (1 << 20)) {
-		char *why = xasprintf("queue file larger than %u MiB\n", MSG_MAX >> 20);
-		warn("--flush: %s: larger than %u MiB: moved to failed/", path, MSG_MAX >> 20);
+	if (fd >= 0)
 		close(fd);
-		char *dst = xasprintf("%s/failed/%s", dir, name);
-		char *rname = xasprintf("%s.reply", name);
-		char e2[300];
-		if (queue_write(dir, "failed", rname, why, strlen(why), e2, sizeof e2) == 0 && rename(path, dst) == 0)
+	if (reason) {
+		warn("--flush: %s: %.*s: moved to failed/", path, (int)strlen(reason) - 1, reason);
+		if (queue_fail_file(dir, name, path, reason) == 0)
 			fc->done++;
 		fc->failed++;
 		*fail = 1;
-		free(dst);
-		free(rname);
-		free(why);
+		free(reason);
 		free(path);
 		return 0;
 	}
-	buf_reset(&b);
-	read_more(fd, path, &b, 0);
-	close(fd);
 	const char *p = buf_head(&b);
 	size_t n = buf_pending(&b), off;
 	char *from = NULL, err[300];
@@ -885,6 +929,11 @@ int mail_send_main(int argc, char **argv)
 	buf_init(&msg, 0);
 	if (msg_build(&in, buf_head(&input), buf_pending(&input), &msg, &rcpts, err, sizeof err) < 0)
 		die(NT_EXIT_USAGE, "%s; nothing sent", err);
+	/* Attachments grow by a third in base64: a message over the limit would be refused
+	 * by every flush, so it is refused here, before it is queued or sent. */
+	if (buf_pending(&msg) > MSG_MAX)
+		die(NT_EXIT_USAGE, "the message would be %zu MiB, more than %u MiB: refused; nothing sent",
+		    buf_pending(&msg) >> 20, MSG_MAX >> 20);
 
 	int rc;
 	if (G.dry) {

@@ -50,3 +50,15 @@ got=$(last "$T/srv")
 printf 'just a body\n' | $NT mail-send $S -f me@example.com alice@example.org bob@example.org
 grep -q $'^To: alice@example.org, bob@example.org\r$' "$(last "$T/srv")" &&
 	pass "no header block: To built from the operands (unchanged)" || fail "built To"
+
+# --- 2. a message that base64 makes larger than 100 MiB is refused before it is queued or sent ---
+head -c $((76 * 1048576)) /dev/zero >"$T/big.bin"
+n0=$(count "$T/srv")
+echo body | $NT mail-send --queue "$T/q" -f me@example.com -s big -a "$T/big.bin" to@example.org 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q 'more than 100 MiB' "$T/err" && [ -z "$(ls "$T/q/new" 2>/dev/null)" ] &&
+	pass "--queue of a message over 100 MiB after base64: exit 2, nothing queued" || fail "oversize --queue" "rc=$rc $(cat "$T/err")"
+echo body | $NT mail-send $S -f me@example.com -s big -a "$T/big.bin" to@example.org 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(count "$T/srv")" = "$n0" ] && pass "sending it: exit 2, nothing sent" || fail "oversize send" "rc=$rc"
+rm -f "$T/big.bin"

@@ -76,15 +76,24 @@ rc=$?
 [ $rc -eq 1 ] && [ ! -e "$Q/new/123.bad" ] && grep -q malformed "$Q/failed/123.bad.reply" && pass "malformed queue file: moved to failed/" ||
 	fail "malformed queue file" "rc=$rc"
 
-# --- an oversized file goes to failed/ unread; a folder in new/ is left alone ---
+# --- files that cannot be sent go to failed/ with the reason; the queue goes on ---
 truncate -s 102M "$Q/new/222.huge"
-mkdir "$Q/new/333.dir"
+truncate -s $((100 * 1048576 + 512 * 1024)) "$Q/new/223.big"
+ln -s /proc/self/mem "$Q/new/224.unreadable"
+mkdir "$Q/new/225.dir"
+echo x | $NT mail-send --queue "$Q" -f me@example.com -s after-bad to@example.org
+n0=$(count "$T/srv")
 $NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P 2>"$T/err"
 rc=$?
-[ $rc -eq 1 ] && [ -e "$Q/failed/222.huge" ] && grep -q 'larger than' "$Q/failed/222.huge.reply" && [ -d "$Q/new/333.dir" ] &&
-	pass "oversized queue file: failed/; a folder: left alone (exit 1)" || fail "oversized / folder" "rc=$rc $(cat "$T/err")"
-rm -rf "$Q/new/333.dir" "$Q/failed/222.huge"
-
+[ $rc -eq 1 ] && [ "$(count "$T/srv")" = $((n0 + 1)) ] && grep -q '^Subject: after-bad' "$(ls "$T"/srv/*.eml | tail -1)" && [ -z "$(ls "$Q/new")" ] &&
+	pass "bad files in new/ (huge, 100.5 MiB, unreadable, a folder): the message after them is sent, exit 1" ||
+	fail "bad files block the queue" "rc=$rc $(ls "$Q/new") $(cat "$T/err")"
+grep -q 'larger than' "$Q/failed/222.huge.reply" && [ -e "$Q/failed/222.huge" ] &&
+	grep -q 'malformed' "$Q/failed/223.big.reply" && [ "$(stat -c %s "$Q/failed/223.big")" = $((100 * 1048576 + 512 * 1024)) ] &&
+	grep -q 'cannot read the queue file' "$Q/failed/224.unreadable.reply" && [ -L "$Q/failed/224.unreadable" ] &&
+	grep -q 'not a regular file' "$Q/failed/225.dir.reply" && [ -d "$Q/failed/225.dir" ] &&
+	pass "each bad file is in failed/ with its reason" || fail "bad files in failed/" "$(head -n 1 "$Q"/failed/22*.reply)"
+rm -rf "$Q"/failed/22*
 # --- what a killed flush left in cur/ (sent, not yet deleted) is deleted, never resent ---
 n0=$(count "$T/srv")
 printf 'X-Nettool-Envelope: <me@example.com>\r\n <sent@example.org>\r\nSubject: already sent\r\n\r\nx\r\n' >"$Q/cur/111.sent"
