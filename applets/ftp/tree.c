@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,18 @@ static int excluded(const char *name, const char *rel)
 	return 0;
 }
 
+/* A server may list folders without end (a loop through a link reported as a folder,
+ * or a hostile server): the walk goes no deeper than this, nor past PATH_MAX. */
+#define WALK_DEPTH_MAX 256
+
+static int depth_of(const char *rel)
+{
+	int d = 1;
+	for (; *rel; rel++)
+		d += *rel == '/';
+	return d;
+}
+
 /* Every file and folder under rroot on s (relative paths), breadth first. */
 static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 {
@@ -229,7 +242,15 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 				free(rel);
 				continue;
 			}
-			if (v[i].type == FTP_T_DIR)
+			if (v[i].type == FTP_T_DIR && (depth_of(rel) > WALK_DEPTH_MAX || strlen(rel) >= PATH_MAX)) {
+				char shown[120];
+				nt_clean_text(shown, sizeof shown, rel, strlen(rel));
+				warn("%s: more than %d folders deep or a path over %d bytes (a loop?): not walked",
+				     shown, WALK_DEPTH_MAX, PATH_MAX);
+				out->failed++;
+				out->unsure++;
+				nodes_keep(out, rel);
+			} else if (v[i].type == FTP_T_DIR)
 				nodes_add(out, rel, 1, -1, v[i].mtime, v[i].mtime_prec);
 			else if (v[i].type == FTP_T_FILE)
 				nodes_add(out, rel, 0, v[i].size, v[i].mtime, v[i].mtime_prec);
@@ -363,8 +384,8 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 	src->failed = rn.failed;
 	rc = engine_run(s, NULL, src, 1);
 	if (C.del && rn.unsure) {
-		warn("--delete not done: the listing had lines that could not be parsed "
-		     "(what they name would have been deleted here)");
+		warn("--delete not done: the remote tree is not known whole (listing lines that could "
+		     "not be parsed, or a walk cut short): what is unseen would have been deleted here");
 		if (!rc)
 			rc = NT_EXIT_FAIL;
 	} else if (C.del) {

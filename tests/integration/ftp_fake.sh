@@ -9,6 +9,23 @@
 if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	skip "ftp fake server" "python3-pyftpdlib not installed (make deps)"
 	
+# --- a folder in every folder, without end: the walk stops at 256 levels, says so,
+# counts a failure, does no --delete (review finding 11: it ran until a timeout).
+mkdir -p deep md
+printf 'keep\n' >md/mine.txt
+if fakeftpd_start DEEP "$T/deep" deep; then
+	P=$FAKEFTPD_PORT_DEEP
+	ftp -P "$P" --timeout 20 mirror --delete $S: md 2>deep.err
+	rc=$?
+	lvl=$(find md -type d | awk -F/ 'NF > m { m = NF } END { print m - 1 }')
+	[ $rc = 1 ] && grep -q 'more than 256 folders deep' deep.err && [ "$lvl" = 256 ] && [ -f md/mine.txt ] &&
+		grep -q -- '--delete not done' deep.err && grep -q '1 failed' deep.err &&
+		pass "mirror of an endless tree: stops at 256 levels, exit 1, no --delete" ||
+		fail "walk depth" "rc $rc, $lvl levels: $(tail -3 deep.err)"
+else
+	fail "fake ftp server (deep)" "did not start: $(cat "$T/fakeftpd-DEEP.log")"
+fi
+
 # --- a listing of 1,000,001 entries (~24 MB): refused at the entry cap with exit 5,
 # and the million entries held until then cost little (review finding 2: 1 KiB each).
 mkdir -p big
@@ -44,6 +61,23 @@ if fakeftpd_start J "$T/junk" junk; then
 		fail "mirror --delete unparsable" "rc $rc: $(cat junk.err)"
 else
 	fail "fake ftp server (junk)" "did not start: $(cat "$T/fakeftpd-J.log")"
+fi
+
+# --- a folder in every folder, without end: the walk stops at 256 levels, says so,
+# counts a failure, does no --delete (review finding 11: it ran until a timeout).
+mkdir -p deep md
+printf 'keep\n' >md/mine.txt
+if fakeftpd_start DEEP "$T/deep" deep; then
+	P=$FAKEFTPD_PORT_DEEP
+	ftp -P "$P" --timeout 20 mirror --delete $S: md 2>deep.err
+	rc=$?
+	lvl=$(find md -type d | awk -F/ 'NF > m { m = NF } END { print m - 1 }')
+	[ $rc = 1 ] && grep -q 'more than 256 folders deep' deep.err && [ "$lvl" = 256 ] && [ -f md/mine.txt ] &&
+		grep -q -- '--delete not done' deep.err && grep -q '1 failed' deep.err &&
+		pass "mirror of an endless tree: stops at 256 levels, exit 1, no --delete" ||
+		fail "walk depth" "rc $rc, $lvl levels: $(tail -3 deep.err)"
+else
+	fail "fake ftp server (deep)" "did not start: $(cat "$T/fakeftpd-DEEP.log")"
 fi
 
 # --- a listing of 1,000,001 entries (~24 MB): refused at the entry cap with exit 5,
