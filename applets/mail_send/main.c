@@ -565,6 +565,88 @@ struct flush_count {
 	size_t sent, deferred, failed, done; /* done: files gone from new/ */
 };
 
+/* rename() that never replaces: 0, or -1 with errno (EEXIST when to exists). */
+static int rename_noreplace(const char *from, const char *to)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* A file system without RENAME_NOREPLACE: link() never replaces either (a folder
+	 * cannot be linked: checked, then renamed; only one flush runs at a time). */
+	if (link(from, to) == 0)
+		return unlink(from);
+	if (errno != EPERM)
+		return -1;
+	struct stat st;
+	if (lstat(to, &st) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(from, to);
+}
+
+/* Write data whole into DIR/tmp under a new name (synced); returns that path, or NULL. */
+static char *stage(const char *dir, const char *data, size_t len, char *err, size_t errlen)
+{
+	char *tname = xasprintf("failed.%ld.%016llx", (long)getpid(), rnd64());
+	char *tmpdir = xasprintf("%s/tmp", dir);
+	char *path = NULL;
+	struct afile af;
+	if (afile_open(&af, tmpdir, tname, 0600, err, errlen) == 0) {
+		if (file_write_all(af.fd, data, len) < 0) {
+			snprintf(err, errlen, "%s: %s", af.tmp, strerror(errno));
+			afile_abort(&af);
+		} else if (afile_commit(&af, err, errlen) == 0) {
+			path = xasprintf("%s/%s", tmpdir, tname);
+		}
+	}
+	free(tname);
+	free(tmpdir);
+	return path;
+}
+
+/* Put a message (msg_src, moved) and its reply record (reply_src, moved) into DIR/failed
+ * as NAME and NAME.reply, or NAME.2 and NAME.2.reply, ...: an earlier failure of the same
+ * queue file (a recipient deferred first, refused later) is never overwritten. */
+static int place_failed(const char *dir, const char *name, const char *msg_src, const char *reply_src, char *err,
+			size_t errlen)
+{
+	char *fdir = xasprintf("%s/failed", dir);
+	int r = -1;
+	for (unsigned k = 1; k < 100000 && r < 0; k++) {
+		char *base = k == 1 ? xasprintf("%s/%s", fdir, name) : xasprintf("%s/%s.%u", fdir, name, k);
+		char *rpath = xasprintf("%s.reply", base);
+		struct stat st;
+		int e = 0;
+		if (lstat(base, &st) == 0 || lstat(rpath, &st) == 0) {
+			e = EEXIST;
+		} else if (rename_noreplace(reply_src, rpath) < 0) {
+			e = errno;
+		} else if (rename_noreplace(msg_src, base) < 0) {
+			e = errno;
+			if (rename(rpath, reply_src) < 0) /* put the record back for the next try */
+				e = errno;
+		} else {
+			r = 0;
+		}
+		if (r < 0 && e != EEXIST) {
+			snprintf(err, errlen, "%s: %s", base, strerror(e));
+			free(base);
+			free(rpath);
+			break;
+		}
+		free(base);
+		free(rpath);
+	}
+	if (r == 0 && file_sync_dir(fdir) < 0) {
+		snprintf(err, errlen, "%s: %s", fdir, strerror(errno));
+		r = -1;
+	}
+	free(fdir);
+	return r;
+}
+
 /* Move a message (or the part of its envelope that failed) to DIR/failed, with the
  * server's replies in NAME.reply. */
 static int queue_fail(const char *dir, const char *name, const char *from, const struct strv *rcpts, const char *msg,
@@ -573,17 +655,24 @@ static int queue_fail(const char *dir, const char *name, const char *from, const
 	char err[512];
 	struct buf b;
 	buf_init(&b, 0);
-	char *rname = xasprintf("%s.reply", name);
-	int r = queue_write(dir, "failed", rname, replies, strlen(replies), err, sizeof err);
-	if (r == 0) {
-		if (rcpts)
-			msg_put_envelope(&b, from, rcpts);
-		buf_append(&b, msg, len);
-		r = queue_write(dir, "failed", name, buf_head(&b), buf_pending(&b), err, sizeof err);
-	}
-	if (r < 0)
+	if (rcpts)
+		msg_put_envelope(&b, from, rcpts);
+	if (buf_append(&b, msg, len) < 0)
+		die(NT_EXIT_IO, "out of memory");
+	int r = -1;
+	char *rs = stage(dir, replies, strlen(replies), err, sizeof err);
+	char *ms = rs ? stage(dir, buf_head(&b), buf_pending(&b), err, sizeof err) : NULL;
+	if (ms)
+		r = place_failed(dir, name, ms, rs, err, sizeof err);
+	if (r < 0) {
 		warn("--flush: %s", err);
-	free(rname);
+		if (rs)
+			unlink(rs);
+		if (ms)
+			unlink(ms);
+	}
+	free(rs);
+	free(ms);
 	buf_free(&b);
 	return r;
 }
@@ -593,19 +682,16 @@ static int queue_fail(const char *dir, const char *name, const char *from, const
 static int queue_fail_file(const char *dir, const char *name, const char *path, const char *why)
 {
 	char err[512];
-	char *rname = xasprintf("%s.reply", name);
-	char *dst = xasprintf("%s/failed/%s", dir, name);
-	char *fdir = xasprintf("%s/failed", dir);
-	int r = queue_write(dir, "failed", rname, why, strlen(why), err, sizeof err);
-	if (r < 0)
+	int r = -1;
+	char *rs = stage(dir, why, strlen(why), err, sizeof err);
+	if (rs)
+		r = place_failed(dir, name, path, rs, err, sizeof err);
+	if (r < 0) {
 		warn("--flush: %s", err);
-	else if (rename(path, dst) < 0 || file_sync_dir(fdir) < 0) {
-		warn_sys("--flush: %s", dst);
-		r = -1;
+		if (rs)
+			unlink(rs);
 	}
-	free(rname);
-	free(dst);
-	free(fdir);
+	free(rs);
 	return r;
 }
 

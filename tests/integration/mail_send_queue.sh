@@ -66,7 +66,18 @@ $NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P -q
 rc=$?
 [ $rc -eq 1 ] && [ "$(count "$T/srv")" = 21 ] && cmp -s "$T/before" "$Q/new/$mixed" &&
 	pass "second flush: 451 again, file unchanged, nothing resent" || fail "second flush" "rc=$rc"
-rm -f "$Q/new/$mixed"
+
+# --- the deferred recipient is refused on a later flush: the first failure record stays ---
+cp "$Q/failed/$mixed" "$T/fail1" && cp "$Q/failed/$mixed.reply" "$T/fail1.reply"
+start_smtpd PR "$T/refuse-later" --also-reject later || finish
+$NT mail-send --flush "$Q" -S smtp://127.0.0.1:$PR 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && [ -z "$(ls "$Q/new")" ] && cmp -s "$T/fail1" "$Q/failed/$mixed" && cmp -s "$T/fail1.reply" "$Q/failed/$mixed.reply" &&
+	grep -q '^later-x@example.org: 550 5.1.1' "$Q/failed/$mixed.2.reply" &&
+	[ "$(sed -n '2p' "$Q/failed/$mixed.2" | tr -d '\r')" = ' <later-x@example.org>' ] && [ "$(count "$T/refuse-later")" = 0 ] &&
+	[ -z "$(ls -A "$Q/tmp")" ] &&
+	pass "second 5xx for the same queue file: failed/NAME kept, the new one is failed/NAME.2 with its reply" ||
+	fail "failed/ overwritten" "rc=$rc $(ls "$Q/failed") $(cat "$Q/failed/$mixed.reply")"
 expect_exit "flush of an empty queue: exit 0" 0 $NT mail-send --flush "$Q" -S smtp://127.0.0.1:$P
 
 # --- a malformed queue file goes to failed/ ---
