@@ -620,8 +620,13 @@ static void finish_get(struct engine *e, struct slot *s)
 	else
 		ft = s->job.mtime;
 	if (s->sink == SINK_APPEND) {
-		if (fsync(s->fd) < 0)
-			warn_sys("fsync %s", s->job.dst);
+		if (fsync(s->fd) < 0) {
+			/* Not durable: never journaled as done (review 5). */
+			char m[300];
+			snprintf(m, sizeof m, "fsync %s: %s", s->job.dst, strerror(errno));
+			fail_job(e, s, NT_EXIT_IO, m);
+			return;
+		}
 		if (ft >= 0) {
 			struct timespec ts[2] = {{ft, 0}, {ft, 0}};
 			futimens(s->fd, ts);

@@ -63,6 +63,19 @@ n0=$(cmds "REST 30000")
 check "get --resume" ftp "${O[@]}" get --resume $S:big.bin
 cmp -s big.bin "$H/big.bin" && [ "$(cmds "REST 30000")" -gt "$n0" ] && pass "get --resume sent REST 30000 and completed the file" ||
 	fail "get --resume" "$(cmds "REST 30000")"
+# A failed fsync at the end of --resume is a failure (exit 6), never journaled as done
+# (review finding 5). The shim makes fsync fail on files named *FAILSYNC*.
+if cc -shared -fPIC -o "$T/failsync.so" "$FTP_FIXTURES/failsync.c" -ldl 2>/dev/null; then
+	head -c 30000 "$H/big.bin" >FAILSYNC.bin
+	LD_PRELOAD=$T/failsync.so ASAN_OPTIONS=verify_asan_link_order=0 timeout 30 "$NT" ftp "${O[@]}" \
+		--journal fs.journal get --resume $S:big.bin -o FAILSYNC.bin 2>fs.err
+	rc=$?
+	[ $rc = 6 ] && grep -q 'fsync.*Input/output error' fs.err && ! grep -q '^done' fs.journal &&
+		pass "get --resume: failed fsync is exit 6, not journaled" || fail "get --resume fsync failure" "rc $rc: $(cat fs.err; cat fs.journal)"
+	rm -f FAILSYNC.bin fs.journal
+else
+	fail "fsync shim" "cc could not build fixtures/failsync.c"
+fi
 
 # --- target forms
 check "URL form ftp://user@host:port/path" ftp --cacert "$CA" get "ftp://$FTP_USER@$S:$P/d/z.txt" -o url1
