@@ -636,7 +636,6 @@ static void put_addr_field(struct buf *out, const char *name, const struct strv 
 	puts_(out, "\r\n");
 }
 
-/* Copy a field with CRLF line ends (a Subject with raw 8-bit text is encoded instead). */
 /* One display phrase of an address list, as it appeared (quotes and escapes in it). */
 static void put_phrase_seg(struct buf *out, const char *p, size_t n)
 {
@@ -713,28 +712,78 @@ void msg_put_addr_phrases(struct buf *out, const char *s)
 	}
 }
 
-static void put_field(struct buf *out, const struct hfield *f)
+static int name_in(const struct hfield *f, const char *const *list)
+{
+	for (; *list; list++)
+		if (name_is(f, *list))
+			return 1;
+	return 0;
+}
+
+/* Fields whose value is an address list. */
+static int is_addr_field(const struct hfield *f)
+{
+	static const char *const a[] = {"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender",
+					"resent-to", "resent-cc", "resent-bcc", NULL};
+	return name_in(f, a);
+}
+
+/* Structured fields (RFC 5322 3.6, RFC 2045, ...): RFC 2047 words cannot replace their
+ * whole value. Every other field (Subject, Comments, X-..., ...) is unstructured text. */
+static int is_structured(const struct hfield *f)
+{
+	static const char *const st[] = {"message-id", "in-reply-to", "references", "date", "resent-date",
+					 "resent-message-id", "received", "return-path", "mime-version",
+					 "dkim-signature", "authentication-results", NULL};
+	return is_addr_field(f) || is_content_field(f) || name_in(f, st) ||
+	       (f->name_len > 5 && !strncasecmp(f->name, "list-", 5)) ||
+	       (f->name_len > 4 && !strncasecmp(f->name, "arc-", 4));
+}
+
+/* A structured value with 8-bit text: each white-space separated token holding a byte
+ * >= 0x80 becomes RFC 2047 words (the header stays ASCII); the rest is kept. */
+static void put_tokens_8bit(struct buf *out, const char *s)
+{
+	size_t n = strlen(s), i = 0;
+	while (i < n) {
+		size_t w = i;
+		int eight = 0;
+		while (w < n && s[w] != ' ' && s[w] != '\t')
+			eight |= (unsigned char)s[w++] >= 0x80;
+		if (eight) {
+			char *t = xstrndup(s + i, w - i);
+			put_words(out, t, 1);
+			free(t);
+		} else {
+			put(out, s + i, w - i);
+		}
+		while (w < n && (s[w] == ' ' || s[w] == '\t'))
+			put(out, &s[w++], 1);
+		i = w;
+	}
+}
+
+/* Copy a field with CRLF line ends; a value with 8-bit text is encoded instead (display
+ * names and unstructured text as RFC 2047 words). add_space: a value that does not start
+ * with white space gets one after the colon (--header "Name:value"). */
+static void put_field(struct buf *out, const struct hfield *f, int add_space)
 {
 	put(out, f->name, f->name_len);
 	put(out, ":", 1);
+	size_t col = f->name_len + 2;
 	int eight = 0;
 	for (size_t i = 0; i < f->value_len; i++)
 		if ((unsigned char)f->value[i] >= 0x80)
 			eight = 1;
-	if (eight && name_is(f, "subject")) {
+	if (eight) {
 		char *s = msg_unfold(f->value, f->value_len);
 		put(out, " ", 1);
-		msg_put_text(out, s, 9);
-		free(s);
-		puts_(out, "\r\n");
-		return;
-	}
-	if (eight && (name_is(f, "from") || name_is(f, "to") || name_is(f, "cc") || name_is(f, "reply-to") ||
-		      name_is(f, "sender"))) {
-		/* Display names in UTF-8 become RFC 2047 words (on one line). */
-		char *s = msg_unfold(f->value, f->value_len);
-		put(out, " ", 1);
-		msg_put_addr_phrases(out, s);
+		if (is_addr_field(f))
+			msg_put_addr_phrases(out, s); /* display names in UTF-8 become RFC 2047 words */
+		else if (!is_structured(f))
+			msg_put_text(out, s, col);
+		else
+			put_tokens_8bit(out, s);
 		free(s);
 		puts_(out, "\r\n");
 		return;
@@ -743,6 +792,8 @@ static void put_field(struct buf *out, const struct hfield *f)
 	 * CR or a NUL becomes a space, so that it cannot start a field of its own. */
 	const char *v = f->value;
 	size_t n = f->value_len;
+	if (add_space && n && v[0] != ' ' && v[0] != '\t')
+		put(out, " ", 1);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i] == '\r' && i + 1 < n && v[i + 1] == '\n')
 			continue;
@@ -797,7 +848,7 @@ static void put_content(struct buf *out, const struct fields *fs, int built, con
 	for (int b = 0; b < 2; b++)
 		for (size_t i = 0; i < bl[b]->n; i++)
 			if (is_content_field(&bl[b]->f[i]))
-				put_field(out, &bl[b]->f[i]);
+				put_field(out, &bl[b]->f[i], 1);
 	const struct hfield *cte = fields_get(fs, "content-transfer-encoding");
 	const struct hfield *ct = fields_get(fs, "content-type");
 	if (cte || ct_is_multipart(ct)) { /* the writer chose the encoding: the body is theirs */
@@ -921,7 +972,7 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 		const struct hfield *f = &fs.in.f[i];
 		if (name_is(f, "bcc") || (is_content_field(f) && (in->natt || !block)) || name_is(f, "mime-version"))
 			continue;
-		put_field(out, f);
+		put_field(out, f, 0);
 	}
 	if (!fields_get(&fs, "from"))
 		put_from(out, in);
@@ -948,16 +999,11 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 		const struct hfield *f = &fs.opt.f[i];
 		if (is_content_field(f) || name_is(f, "mime-version"))
 			continue;
-		put(out, f->name, f->name_len);
-		puts_(out, ":");
-		if (f->value_len && f->value[0] != ' ')
-			puts_(out, " ");
-		put(out, f->value, f->value_len);
-		puts_(out, "\r\n");
+		put_field(out, f, 1); /* 8-bit text encoded like the input's */
 	}
 	const struct hfield *mv = fields_get(&fs, "mime-version");
 	if (mv && !in->natt)
-		put_field(out, mv);
+		put_field(out, mv, 0);
 	else
 		puts_(out, "MIME-Version: 1.0\r\n");
 
@@ -969,7 +1015,7 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 			int keep = cte || ct_is_multipart(ct) || !msg_needs_qp(body, blen);
 			for (size_t i = 0; i < fs.opt.n; i++)
 				if (is_content_field(&fs.opt.f[i]))
-					put_field(out, &fs.opt.f[i]);
+					put_field(out, &fs.opt.f[i], 1);
 			if (keep) {
 				puts_(out, "\r\n");
 				msg_put_crlf(out, body, blen);

@@ -62,3 +62,21 @@ echo body | $NT mail-send $S -f me@example.com -s big -a "$T/big.bin" to@example
 rc=$?
 [ $rc -eq 2 ] && [ "$(count "$T/srv")" = "$n0" ] && pass "sending it: exit 2, nothing sent" || fail "oversize send" "rc=$rc"
 rm -f "$T/big.bin"
+
+# --- 5. non-ASCII in --header values and in kept unstructured fields: RFC 2047, never raw 8-bit ---
+printf 'body\n' | $NT mail-send $S -f me@example.com --header 'Subject: Grüße' --header 'X-Note: Köln ist schön' to@example.org
+printf 'From: me@example.com\nTo: to@example.org\nSubject: kept\nKeywords: Käse, Brot\nX-Mailer: Schreibmaschine 3000 – “deluxe”\nComments: naïve\n\nbody\n' |
+	$NT mail-send $S -f me@example.com to@example.org
+$PY - "$T/srv" <<'PYEOF' && pass "--header and kept X-/Keywords/Comments fields: all ASCII on the wire, decode to the UTF-8 text" ||
+import sys, os, email, email.policy
+d = sys.argv[1]
+files = sorted(f for f in os.listdir(d) if f.endswith(".eml"))[-2:]
+raws = [open(os.path.join(d, f), "rb").read() for f in files]
+ok = all(b < 128 for raw in raws for b in raw.split(b"\r\n\r\n", 1)[0])
+m1, m2 = [email.message_from_bytes(r, policy=email.policy.default) for r in raws]
+ok &= str(m1["Subject"]) == "Grüße" and str(m1["X-Note"]) == "Köln ist schön"
+ok &= str(m2["Keywords"]) == "Käse, Brot" and str(m2["X-Mailer"]) == "Schreibmaschine 3000 – “deluxe”" and str(m2["Comments"]) == "naïve"
+if not ok: print([r.split(b"\r\n\r\n", 1)[0] for r in raws], file=sys.stderr)
+sys.exit(0 if ok else 1)
+PYEOF
+	fail "8-bit header text"
