@@ -568,12 +568,6 @@ static void slot_clear(struct slot *s)
 	s->busy = 0;
 }
 
-static int transient(CURLcode rc, const struct ftp_hdr *h)
-{
-	if (rc == CURLE_LOGIN_DENIED)
-		return 0;
-	return xfer_exit_code(rc) == NT_EXIT_NET || (h->code >= 400 && h->code < 500);
-}
 
 /* A job failed: retry it later when the error is transient and attempts are left. */
 static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code)
@@ -583,13 +577,11 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 		ftp_errmsg(rc, errbuf, hdr, m, sizeof m);
 	else
 		snprintf(m, sizeof m, "local write failed");
-	if (rc != CURLE_OK && s->job.attempts < C.retry && transient(rc, hdr) && !e->stopped) {
+	if (rc != CURLE_OK && s->job.attempts < C.retry && ftp_transient(rc, hdr) && !e->stopped) {
 		struct job *r = xmalloc(sizeof *r);
 		*r = s->job;
 		r->attempts++;
-		long long back = 500LL << (r->attempts - 1 < 6 ? r->attempts - 1 : 6);
-		if (back > 30000)
-			back = 30000;
+		long long back = ftp_backoff_ms(r->attempts);
 		r->ready_ms = ftp_now_ms() + back;
 		r->next = e->retry;
 		e->retry = r;

@@ -110,6 +110,10 @@ void ftp_items_free(struct ftp_item *v, int n);
  * those before its own CWD, so a reused connection may stand anywhere. Caller frees. */
 char *ftp_qpath(struct ftp_site *s, const char *path);
 void ftp_die_curl(CURLcode rc, const char *what, const struct ftp_site *s) NT_NORETURN;
+/* 1 when a failure is worth a retry (network, 4xx reply; not a refused login). */
+int ftp_transient(CURLcode rc, const struct ftp_hdr *h);
+/* The wait before retry number attempt (1, 2, ...): 0.5 s doubling, at most 30 s. */
+long long ftp_backoff_ms(int attempt);
 
 /* Join a remote folder and a name ("" + n = n, "/" + n = "/n"). Caller frees. */
 char *ftp_join(const char *dir, const char *name);

@@ -3,6 +3,7 @@
  *
  * Man page: man/nettool-ftp.1    Tests: tests/integration/ftp.sh
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,11 +105,37 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	sites[nsites++] = s;
 	/* Log in now: the login folder is known only to the first connection's handle,
 	 * and QUOTE paths are made absolute against it (ftp_qpath). The connection
-	 * goes to the shared cache for what follows. */
-	CURLcode rc = ftp_entry_path(s, &s->entry);
+	 * goes to the shared cache for what follows. --retry covers this login too
+	 * (a 421 "too many users" is transient). */
+	CURLcode rc;
+	for (int attempt = 1;; attempt++) {
+		rc = ftp_entry_path(s, &s->entry);
+		if (rc == CURLE_OK || attempt > C.retry || !ftp_transient(rc, &s->hdr))
+			break;
+		long long back = ftp_backoff_ms(attempt);
+		char m[600];
+		log_info("login %s: %s: retry %d of %d in %.1f s", s->host, ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m),
+			 attempt, C.retry, back / 1000.0);
+		struct timespec ts = {back / 1000, back % 1000 * 1000000};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 	if (rc != CURLE_OK)
 		ftp_die_curl(rc, s->host, s);
 	return s;
+}
+
+int ftp_transient(CURLcode rc, const struct ftp_hdr *h)
+{
+	if (rc == CURLE_LOGIN_DENIED)
+		return 0;
+	return xfer_exit_code(rc) == NT_EXIT_NET || (h->code >= 400 && h->code < 500);
+}
+
+long long ftp_backoff_ms(int attempt)
+{
+	long long back = 500LL << (attempt - 1 < 6 ? attempt - 1 : 6);
+	return back > 30000 ? 30000 : back;
 }
 
 void ftp_sites_free(void)
