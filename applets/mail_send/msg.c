@@ -668,12 +668,41 @@ static void put_phrase_seg(struct buf *out, const char *p, size_t n)
 	put(out, p + b, n - b);
 }
 
-void msg_put_addr_phrases(struct buf *out, const char *s)
+/* Append one element of an address list (its comma included) to out, folding before it
+ * when it would pass column 78; *col is the column, start the column where the list began. */
+static void put_elem(struct buf *out, struct buf *el, size_t *col, size_t start)
 {
-	size_t n = strlen(s), i = 0, seg = 0;
+	const char *e = buf_head(el);
+	size_t len = buf_pending(el);
+	if (!len)
+		return;
+	const char *crlf = memmem(e, len, "\r\n", 2);
+	size_t first = crlf ? (size_t)(crlf - e) : len;
+	if (*col > start && *col + first > 78) {
+		puts_(out, "\r\n");
+		*col = 0;
+		if (e[0] != ' ' && e[0] != '\t') {
+			put(out, " ", 1);
+			*col = 1;
+		}
+	}
+	put(out, e, len);
+	const char *last = NULL;
+	for (const char *q = e; (q = memmem(q, len - (size_t)(q - e), "\r\n", 2)); q += 2)
+		last = q + 2;
+	*col = last ? len - (size_t)(last - e) : *col + len;
+	buf_reset(el);
+}
+
+void msg_put_addr_phrases(struct buf *out, const char *s, size_t col)
+{
+	size_t n = strlen(s), i = 0, seg = 0, start = col, open = 0;
+	struct buf el; /* the element being built */
+	buf_init(&el, 0);
 	while (i <= n) {
 		char c = i < n ? s[i] : 0;
 		if (c == '"') { /* quoted string */
+			open = i;
 			for (i++; i < n && s[i] != '"'; i++)
 				if (s[i] == '\\' && i + 1 < n)
 					i++;
@@ -682,6 +711,7 @@ void msg_put_addr_phrases(struct buf *out, const char *s)
 		}
 		if (c == '(') { /* comment, nested */
 			int depth = 0;
+			open = i;
 			for (; i < n; i++) {
 				if (s[i] == '\\' && i + 1 < n)
 					i++;
@@ -694,22 +724,33 @@ void msg_put_addr_phrases(struct buf *out, const char *s)
 			continue;
 		}
 		if (c == '<' || c == ':') { /* what came before is a display name */
-			put_phrase_seg(out, s + seg, i - seg);
+			put_phrase_seg(&el, s + seg, i - seg);
 			size_t e = i + 1;
 			if (c == '<')
 				while (e < n && s[e - 1] != '>')
 					e++;
-			put(out, s + i, e - i);
+			put(&el, s + i, e - i);
 			i = seg = e;
 			continue;
 		}
 		if (c == ',' || c == ';' || c == 0) { /* a bare address: as it is */
-			put(out, s + seg, (i < n ? i + 1 : n) - seg);
+			put(&el, s + seg, (i < n ? i + 1 : n) - seg);
+			put_elem(out, &el, &col, start);
 			seg = ++i;
 			continue;
 		}
 		i++;
 	}
+	/* An unterminated quoted string or comment ran to the end: its text is kept
+	 * (encoded when it holds 8-bit text), never dropped. */
+	if (seg < n) {
+		if (open < seg)
+			open = seg;
+		put_phrase_seg(&el, s + seg, open - seg);
+		put_phrase_seg(&el, s + open, n - open);
+	}
+	put_elem(out, &el, &col, start);
+	buf_free(&el);
 }
 
 static int name_in(const struct hfield *f, const char *const *list)
@@ -779,7 +820,7 @@ static void put_field(struct buf *out, const struct hfield *f, int add_space)
 		char *s = msg_unfold(f->value, f->value_len);
 		put(out, " ", 1);
 		if (is_addr_field(f))
-			msg_put_addr_phrases(out, s); /* display names in UTF-8 become RFC 2047 words */
+			msg_put_addr_phrases(out, s, col); /* display names in UTF-8 become RFC 2047 words */
 		else if (!is_structured(f))
 			msg_put_text(out, s, col);
 		else
@@ -916,9 +957,74 @@ static int add_header_opts(const struct msg_in *in, struct fields *fs, char *err
 	return 0;
 }
 
+/* Last line of defence for the top-level header section (out from start up to the empty
+ * line): a line over 998 bytes is folded before white space (or, when a token is longer
+ * than that, split with CRLF SP); a byte >= 0x80 left in an address or another structured
+ * token becomes '?', a NUL a space. Every earlier step aims to make this a no-op. */
+static void fix_header_lines(struct buf *out, size_t start)
+{
+	const char *p = buf_head(out) + start;
+	size_t n = buf_pending(out) - start;
+	const char *end = memmem(p, n, "\r\n\r\n", 4);
+	size_t hend = end ? (size_t)(end - p) + 2 : n;
+	int need = 0;
+	for (size_t i = 0, line = 0; i < hend && !need; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c >= 0x80 || c == 0)
+			need = 1;
+		else if (c == '\n')
+			line = 0;
+		else if (c != '\r' && ++line > 998)
+			need = 1;
+	}
+	if (!need)
+		return;
+	struct buf nb;
+	buf_init(&nb, 0);
+	put(&nb, buf_head(out), start);
+	size_t i = 0;
+	while (i < hend) {
+		const char *nl = memmem(p + i, hend - i, "\r\n", 2);
+		size_t e = nl ? (size_t)(nl - p) : hend; /* line content [i, e) */
+		size_t used = 0; /* bytes already on the physical line */
+		while (i < e) {
+			size_t k = e - i, room = 998 - used;
+			if (k > room) {
+				k = room;
+				while (k > 1 && p[i + k] != ' ' && p[i + k] != '\t')
+					k--;
+				if (k <= 1)
+					k = room - 1;
+			}
+			for (size_t j = i; j < i + k; j++) {
+				unsigned char c = (unsigned char)p[j];
+				char o = c >= 0x80 ? '?' : c == 0 ? ' ' : (char)c;
+				put(&nb, &o, 1);
+			}
+			i += k;
+			used = 0;
+			if (i < e) {
+				puts_(&nb, "\r\n");
+				if (p[i] != ' ' && p[i] != '\t') {
+					put(&nb, " ", 1); /* a token split: the continuation needs its WSP */
+					used = 1;
+				}
+			}
+		}
+		if (nl)
+			puts_(&nb, "\r\n");
+		i = e + (nl ? 2 : 0);
+	}
+	put(&nb, p + hend, n - hend);
+	buf_reset(out);
+	put(out, buf_head(&nb), buf_pending(&nb));
+	buf_free(&nb);
+}
+
 int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct buf *out, struct strv *rcpts,
 	      char *err, size_t errlen)
 {
+	size_t start = buf_pending(out);
 	struct fields fs;
 	memset(&fs, 0, sizeof fs);
 	size_t boff = 0;
@@ -1046,6 +1152,7 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 		}
 		buf_appendf(out, "\r\n--%s--\r\n", in->boundary);
 	}
+	fix_header_lines(out, start);
 	r = 0;
 out:
 	hblock_free(&fs.in);

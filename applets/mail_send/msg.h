@@ -71,8 +71,10 @@ void msg_put_text(struct buf *out, const char *s, size_t col);
 void msg_put_phrase(struct buf *out, const char *s, size_t col);
 
 /* An address list (unfolded) with each display name that holds non-ASCII text turned
- * into RFC 2047 words; addresses, comments and ASCII names are kept as they are. */
-void msg_put_addr_phrases(struct buf *out, const char *s);
+ * into RFC 2047 words; addresses, comments and ASCII names are kept as they are. Folded
+ * (",\r\n ") before an element that would pass column 78; col is where the list starts.
+ * Text after an unterminated quote or comment is kept (encoded when it is 8-bit). */
+void msg_put_addr_phrases(struct buf *out, const char *s, size_t col);
 
 /* 1 when a body cannot go as 7bit: a byte >= 0x80, NUL, a bare CR, or a line over 998 bytes. */
 int msg_needs_qp(const char *p, size_t n);

@@ -80,3 +80,44 @@ if not ok: print([r.split(b"\r\n\r\n", 1)[0] for r in raws], file=sys.stderr)
 sys.exit(0 if ok else 1)
 PYEOF
 	fail "8-bit header text"
+
+# --- 6. long non-ASCII address lists are folded; text after an unterminated quote or comment is kept ---
+to=$(for i in $(seq 1 60); do printf '%sJörg Müller %d <j%d@example.org>' "${i#1}" "$i" "$i"; done | sed 's/>[0-9]*J/>, J/g')
+printf 'From: me@example.com\nTo: %s\nSubject: many\n\nbody\n' "$to" | $NT mail-send $S -f me@example.com to@example.org
+$PY - "$(last "$T/srv")" <<'PYEOF' && pass "To with 60 UTF-8 display names: folded (lines <= 78), ASCII, all 60 decode back" ||
+import sys, email, email.policy
+raw = open(sys.argv[1], "rb").read()
+head = raw.split(b"\r\n\r\n", 1)[0]
+m = email.message_from_bytes(raw, policy=email.policy.default)
+to = m["To"].addresses
+ok = all(b < 128 for b in head) and all(len(l) <= 78 for l in head.split(b"\r\n"))
+ok &= [(a.display_name, a.addr_spec) for a in to] == [("Jörg Müller %d" % i, "j%d@example.org" % i) for i in range(1, 61)]
+if not ok: print(max(len(l) for l in head.split(b"\r\n")), len(to), file=sys.stderr)
+sys.exit(0 if ok else 1)
+PYEOF
+	fail "long UTF-8 To"
+printf 'From: me@example.com\nTo: "Jörg <a@b.c>\nCc: x@y.z (Jörg\nSubject: unterminated\n\nbody\n' | $NT mail-send $S -f me@example.com to@example.org
+$PY - "$(last "$T/srv")" <<'PYEOF' && pass "unterminated quote / comment in To and Cc: the text is kept (RFC 2047), not an empty field" ||
+import sys, email.header
+raw = open(sys.argv[1], "rb").read()
+head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+f = {l.split(":", 1)[0]: l.split(":", 1)[1].strip() for l in head.split("\r\n")}
+dec = lambda v: str(email.header.make_header(email.header.decode_header(v)))
+ok = dec(f["To"]) == "Jörg <a@b.c>" and f["Cc"].startswith("x@y.z ") and dec(f["Cc"]) == "x@y.z (Jörg"
+if not ok: print(f, file=sys.stderr)
+sys.exit(0 if ok else 1)
+PYEOF
+	fail "unterminated quote / comment"
+long=$(head -c 2500 /dev/zero | tr '\0' 'a')
+printf 'From: me@example.com\nTo: to@example.org\nSubject: a %s\nReferences: <%s@x> <b@x>\n\nbody\n' "$long" "$long" |
+	$NT mail-send $S -f me@example.com to@example.org
+$PY - "$(last "$T/srv")" <<'PYEOF' && pass "kept fields with a 2500-byte token: every header line <= 998, nothing lost" ||
+import sys, re
+raw = open(sys.argv[1], "rb").read()
+head = raw.split(b"\r\n\r\n", 1)[0]
+ok = all(len(l) <= 998 for l in head.split(b"\r\n")) and all(b < 128 for b in head)
+ok &= head.count(b"a") >= 5000 and b"<b@x>" in head
+if not ok: print([len(l) for l in head.split(b"\r\n")], file=sys.stderr)
+sys.exit(0 if ok else 1)
+PYEOF
+	fail "over-long header lines"

@@ -128,15 +128,26 @@ START_TEST(encoded_words)
 	free(s);
 	buf_reset(&b);
 	msg_put_addr_phrases(&b, "J\xc3\xb6rg M\xc3\xbcller <j@x.org>, \"Doe, Jane\" <d@x.org>, plain@x.org (c),"
-				 " Team \xc3\x84: a@x.org;");
+				 " Team \xc3\x84: a@x.org;", 4);
 	s = out_str(&b);
-	ck_assert_str_eq(s, "=?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= <j@x.org>, \"Doe, Jane\" <d@x.org>, plain@x.org (c),"
+	ck_assert_str_eq(s, "=?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= <j@x.org>, \"Doe, Jane\" <d@x.org>,\r\n plain@x.org (c),"
 			    " =?UTF-8?B?VGVhbSDDhA==?=: a@x.org;");
 	free(s);
 	buf_reset(&b);
-	msg_put_addr_phrases(&b, "\"R\xc3\xa9my \\\"R\\\"\" <r@x.org>");
+	msg_put_addr_phrases(&b, "\"R\xc3\xa9my \\\"R\\\"\" <r@x.org>", 4);
 	s = out_str(&b);
 	ck_assert_str_eq(s, "=?UTF-8?B?UsOpbXkgIlIi?= <r@x.org>");
+	free(s);
+	/* An unterminated quote or comment: the text is kept, encoded (it was dropped). */
+	buf_reset(&b);
+	msg_put_addr_phrases(&b, "\"J\xc3\xb6rg <a@b.c>", 4);
+	s = out_str(&b);
+	ck_assert_str_eq(s, "=?UTF-8?B?SsO2cmcgPGFAYi5jPg==?=");
+	free(s);
+	buf_reset(&b);
+	msg_put_addr_phrases(&b, "x@y.z (J\xc3\xb6rg", 4);
+	s = out_str(&b);
+	ck_assert_str_eq(s, "x@y.z =?UTF-8?B?KErDtnJn?=");
 	free(s);
 	buf_reset(&b);
 	msg_put_phrase(&b, "Doe, John", 6);
