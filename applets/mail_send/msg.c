@@ -881,18 +881,44 @@ static int ct_is_multipart(const struct hfield *ct)
 	return r;
 }
 
+/* Is the type message/... (its encoding can only be 7bit, 8bit or binary)? */
+static int ct_is_message(const struct hfield *ct)
+{
+	if (!ct)
+		return 0;
+	char *v = msg_unfold(ct->value, ct->value_len);
+	int r = !strncasecmp(v, "message/", 8);
+	free(v);
+	return r;
+}
+
+/* A body declared 7bit, 8bit or binary that cannot go as 7bit (libcurl does not announce
+ * 8BITMIME): it is re-encoded as quoted-printable and its encoding field replaced. */
+static int recode_qp(const struct hfield *cte, const struct hfield *ct, const char *body, size_t blen)
+{
+	if (!cte || ct_is_multipart(ct) || ct_is_message(ct))
+		return 0;
+	char *v = msg_unfold(cte->value, cte->value_len);
+	size_t k = strcspn(v, " \t(;");
+	int id = (k == 4 && !strncasecmp(v, "7bit", 4)) || (k == 4 && !strncasecmp(v, "8bit", 4)) ||
+		 (k == 6 && !strncasecmp(v, "binary", 6));
+	free(v);
+	return id && msg_needs_qp(body, blen);
+}
+
 /* The content fields and the body. built: the message's fields were made here (a text
  * part always says its type and encoding); else a 7-bit body of a kept block gets nothing. */
 static void put_content(struct buf *out, const struct fields *fs, int built, const char *body, size_t blen)
 {
+	const struct hfield *cte = fields_get(fs, "content-transfer-encoding");
+	const struct hfield *ct = fields_get(fs, "content-type");
+	int recode = recode_qp(cte, ct, body, blen);
 	const struct hblock *bl[2] = {&fs->in, &fs->opt};
 	for (int b = 0; b < 2; b++)
 		for (size_t i = 0; i < bl[b]->n; i++)
-			if (is_content_field(&bl[b]->f[i]))
+			if (is_content_field(&bl[b]->f[i]) && !(recode && name_is(&bl[b]->f[i], "content-transfer-encoding")))
 				put_field(out, &bl[b]->f[i], 1);
-	const struct hfield *cte = fields_get(fs, "content-transfer-encoding");
-	const struct hfield *ct = fields_get(fs, "content-type");
-	if (cte || ct_is_multipart(ct)) { /* the writer chose the encoding: the body is theirs */
+	if (!recode && (cte || ct_is_multipart(ct))) { /* the writer chose the encoding: the body is theirs */
 		puts_(out, "\r\n");
 		msg_put_crlf(out, body, blen);
 		return;
@@ -1073,10 +1099,15 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 		goto out;
 	}
 
+	/* A kept 7bit/8bit/binary body that is not 7-bit goes as quoted-printable. */
+	int recode = block && !in->natt &&
+		     recode_qp(fields_get(&fs, "content-transfer-encoding"), fields_get(&fs, "content-type"), body, blen);
 	/* Top-level fields: the input's, then the missing ones, then --header's. */
 	for (size_t i = 0; i < fs.in.n; i++) {
 		const struct hfield *f = &fs.in.f[i];
 		if (name_is(f, "bcc") || (is_content_field(f) && (in->natt || !block)) || name_is(f, "mime-version"))
+			continue;
+		if (recode && name_is(f, "content-transfer-encoding"))
 			continue;
 		put_field(out, f, 0);
 	}
@@ -1118,9 +1149,10 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 			/* The input's content fields were copied in place; add --header's and the body. */
 			const struct hfield *cte = fields_get(&fs, "content-transfer-encoding");
 			const struct hfield *ct = fields_get(&fs, "content-type");
-			int keep = cte || ct_is_multipart(ct) || !msg_needs_qp(body, blen);
+			int keep = !recode && (cte || ct_is_multipart(ct) || !msg_needs_qp(body, blen));
 			for (size_t i = 0; i < fs.opt.n; i++)
-				if (is_content_field(&fs.opt.f[i]))
+				if (is_content_field(&fs.opt.f[i]) &&
+				    !(recode && name_is(&fs.opt.f[i], "content-transfer-encoding")))
 					put_field(out, &fs.opt.f[i], 1);
 			if (keep) {
 				puts_(out, "\r\n");

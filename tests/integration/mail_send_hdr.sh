@@ -121,3 +121,23 @@ if not ok: print([len(l) for l in head.split(b"\r\n")], file=sys.stderr)
 sys.exit(0 if ok else 1)
 PYEOF
 	fail "over-long header lines"
+
+# --- 7. a kept body declared 8bit that is not 7-bit goes quoted-printable (no 8BITMIME) ---
+printf 'From: Dev <dev@example.com>\nTo: list@example.org\nSubject: [PATCH] fix\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\nGrüße, Jörg\n.\n+ a line\n' |
+	$NT sendmail -i $S -f dev@example.com list@example.org
+got=$(last "$T/srv")
+$PY - "$got" <<'PYEOF' && pass "kept CTE 8bit with UTF-8 text: sent quoted-printable, one CTE field, ASCII, body decodes" ||
+import sys, email, email.policy
+raw = open(sys.argv[1], "rb").read()
+m = email.message_from_bytes(raw, policy=email.policy.default)
+ok = all(b < 128 for b in raw) and m.get_all("Content-Transfer-Encoding") == ["quoted-printable"]
+ok &= m.get_content_type() == "text/plain" and len(m.get_all("Content-Type")) == 1
+ok &= m.get_payload(decode=True).decode("utf-8") == "Grüße, Jörg\r\n.\r\n+ a line\r\n"
+if not ok: print(raw[:600], file=sys.stderr)
+sys.exit(0 if ok else 1)
+PYEOF
+	fail "kept 8bit body"
+printf 'From: dev@example.com\nTo: list@example.org\nSubject: ascii\nContent-Transfer-Encoding: 8bit\n\nplain\n' |
+	$NT sendmail -i $S -f dev@example.com list@example.org
+grep -q $'^Content-Transfer-Encoding: 8bit\r$' "$(last "$T/srv")" && tail -c 9 "$(last "$T/srv")" | cmp -s - <(printf '\r\nplain\r\n') &&
+	pass "kept CTE 8bit with a 7-bit body: kept as it is" || fail "kept 8bit, 7-bit body"
