@@ -103,6 +103,8 @@ static int fact_is(const char *p, size_t n, const char *name)
 int ftp_parse_mlsd(const char *line, size_t len, struct ftp_entry *e)
 {
 	entry_init(e);
+	if (len > FTP_LINE_MAX)
+		return -1; /* cut by ftp_next_line: not the whole entry */
 	/* Facts end at the first space; the name is everything after it. */
 	const char *sp = memchr(line, ' ', len);
 	if (!sp)
@@ -340,6 +342,8 @@ static int parse_dos(const char *line, size_t len, struct ftp_entry *e)
 int ftp_parse_list(const char *line, size_t len, time_t now, struct ftp_entry *e)
 {
 	entry_init(e);
+	if (len > FTP_LINE_MAX)
+		return -1; /* cut by ftp_next_line: not the whole entry */
 	if (len >= 5 && !strncasecmp(line, "total", 5) && (len == 5 || line[5] == ' '))
 		return 1;
 	if (len == 0)
@@ -410,7 +414,7 @@ size_t ftp_next_line(const char *p, size_t n, size_t *adv)
 	if (l && p[l - 1] == '\r')
 		l--;
 	if (l > FTP_LINE_MAX)
-		l = FTP_LINE_MAX;
+		l = FTP_LINE_MAX + 1; /* visibly cut: the parsers refuse it */
 	return l;
 }
 

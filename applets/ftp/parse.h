@@ -26,11 +26,12 @@ struct ftp_entry {
 };
 
 /* One line of an MLSD reply ("fact=val;fact=val; name"), without CRLF.
- * 0 on success, -1 when malformed. */
+ * 0 on success, -1 when malformed or longer than FTP_LINE_MAX (a cut line). */
 int ftp_parse_mlsd(const char *line, size_t len, struct ftp_entry *e);
 
 /* One line of a LIST reply (Unix or DOS form), without CRLF. now: for Unix dates
- * without a year. 0 on success, 1 for a line to skip ("total 12"), -1 unparsable. */
+ * without a year. 0 on success, 1 for a line to skip ("total 12"), -1 unparsable
+ * or longer than FTP_LINE_MAX (a cut line). */
 int ftp_parse_list(const char *line, size_t len, time_t now, struct ftp_entry *e);
 
 /* The type name used in --json ("file", "dir", "link", "unknown"). */
@@ -56,8 +57,9 @@ int ftp_feat_has(const char *text, size_t len, const char *feature);
 int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n);
 
 /* Split the next line of a listing buffer: returns the line length without CR/LF
- * and sets *adv to the bytes consumed; 0 with *adv 0 at the end. Lines longer than
- * FTP_LINE_MAX are returned cut (the rest is consumed). */
+ * and sets *adv to the bytes consumed; 0 with *adv 0 at the end. A line longer than
+ * FTP_LINE_MAX is returned as FTP_LINE_MAX + 1 bytes (the rest is consumed): the cut
+ * shows, and the entry parsers refuse such a line as malformed. */
 size_t ftp_next_line(const char *p, size_t n, size_t *adv);
 
 #endif

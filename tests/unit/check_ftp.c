@@ -153,6 +153,19 @@ START_TEST(feat)
 	ck_assert_uint_eq(adv, 4);
 	ck_assert_uint_eq(ftp_next_line("cd", 2, &adv), 2);
 	ck_assert_uint_eq(adv, 2);
+	/* A line over FTP_LINE_MAX is visibly cut and refused, not parsed as whole. */
+	static char big[FTP_LINE_MAX + 600];
+	memset(big, 'p', sizeof big);
+	memcpy(big, "type=file;size=3;x=", 19);
+	big[FTP_LINE_MAX - 200] = ' ';
+	big[sizeof big - 1] = '\n';
+	ck_assert_uint_eq(ftp_next_line(big, sizeof big, &adv), FTP_LINE_MAX + 1);
+	ck_assert_uint_eq(adv, sizeof big);
+	struct ftp_entry e;
+	ck_assert_int_eq(ftp_parse_mlsd(big, FTP_LINE_MAX + 1, &e), -1);
+	ck_assert_int_eq(ftp_parse_list(big, FTP_LINE_MAX + 1, 0, &e), -1);
+	ck_assert_int_eq(ftp_parse_mlsd(big, FTP_LINE_MAX, &e), 0); /* 8192 bytes still parse */
+	ck_assert_uint_eq(e.namelen, 199);
 }
 END_TEST
 
