@@ -149,7 +149,21 @@ static void job_free(struct job *j)
 
 static void journal_open(struct engine *e, const char *path)
 {
-	e->jfd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	e->jfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+	if (e->jfd >= 0) {
+		/* A new journal: its name in the folder must be durable too (review 14). */
+		char *dir = xstrdup(path);
+		char *sl = strrchr(dir, '/');
+		if (!sl)
+			strcpy(dir, ".");
+		else
+			sl[sl == dir] = 0;
+		if (file_sync_dir(dir) < 0)
+			die_sys(NT_EXIT_IO, "--journal %s: sync folder %s", path, dir);
+		free(dir);
+	} else if (errno == EEXIST) {
+		e->jfd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	}
 	if (e->jfd < 0)
 		die_sys(NT_EXIT_IO, "--journal %s", path);
 	FILE *f = fdopen(dup(e->jfd), "r");

@@ -73,6 +73,13 @@ if cc -shared -fPIC -o "$T/failsync.so" "$FTP_FIXTURES/failsync.c" -ldl 2>/dev/n
 	[ $rc = 6 ] && grep -q 'fsync.*Input/output error' fs.err && ! grep -q '^done' fs.journal &&
 		pass "get --resume: failed fsync is exit 6, not journaled" || fail "get --resume fsync failure" "rc $rc: $(cat fs.err; cat fs.journal)"
 	rm -f FAILSYNC.bin fs.journal
+	# A journal the run creates has its folder synced (review finding 14).
+	mkdir -p jdir
+	LD_PRELOAD=$T/failsync.so ASAN_OPTIONS=verify_asan_link_order=0 FSYNC_LOG=$T/fsync.log timeout 30 "$NT" ftp "${O[@]}" \
+		-q --journal jdir/new.journal get $S:f.txt -o jf.txt
+	rc=$?
+	[ $rc = 0 ] && grep -qx "$(cd jdir && pwd -P)" "$T/fsync.log" && pass "a new --journal file: its folder was fsynced" ||
+		fail "journal folder fsync" "rc $rc: $(cat "$T/fsync.log")"
 else
 	fail "fsync shim" "cc could not build fixtures/failsync.c"
 fi
