@@ -806,16 +806,24 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		}
 		buf_free(&nb);
 	} else {
-		/* Sent: out of new/ at once (a rename is cheap and atomic); cur/ is emptied
-		 * when the flush ends, or by the next one if this process dies first. */
+		/* Sent: out of new/ at once (a rename is atomic), and new/ synced before the
+		 * next message, so that a power loss cannot bring an accepted message back
+		 * into new/ to be sent again; cur/ is emptied when the flush ends, or by the
+		 * next one if this process dies first. */
 		char *sent = xasprintf("%s/cur/%s", dir, name);
+		char *newdir = xasprintf("%s/new", dir);
 		if (rename(path, sent) < 0 && errno != ENOENT) {
 			warn_sys("--flush: %s", path);
+			stop = NT_EXIT_IO;
+		} else if (file_sync_dir(newdir) < 0) {
+			warn_sys("--flush: syncing %s", newdir);
+			fc->done++;
 			stop = NT_EXIT_IO;
 		} else {
 			fc->done++;
 			unlink_later(sent);
 		}
+		free(newdir);
 		free(sent);
 	}
 	if (ok)

@@ -114,6 +114,20 @@ rc=$?
 [ $rc -eq 0 ] && [ ! -e "$Q/cur/111.sent" ] && [ "$(count "$T/srv")" = $((n0 + 1)) ] && ! grep -q 'already sent' "$T"/srv/*.eml &&
 	pass "cur/ left by a killed flush: deleted, not sent again" || fail "cur/ purge" "rc=$rc"
 
+# --- each "sent" mark is durable before the next message: new/ is synced after every rename ---
+if command -v strace >/dev/null; then
+	Q3=$T/queue3
+	for i in 1 2 3; do echo "d $i" | $NT mail-send --queue "$Q3" -f me@example.com -s "durable$i" to@example.org; done
+	strace -f -y -qq -o "$T/strace" -e trace=rename,renameat,renameat2,fsync $NT mail-send --flush "$Q3" -S smtp://127.0.0.1:$P
+	rc=$?
+	seq=$(grep -E 'rename.*/new/[^"]*", .*/cur/|fsync\(.*/new>\)' "$T/strace" | sed -E 's/.*(rename|fsync).*/\1/' | tr '\n' ' ')
+	[ $rc -eq 0 ] && [ "$seq" = "rename fsync rename fsync rename fsync fsync " ] &&
+		pass "--flush: new/ fsynced after each rename into cur/ (a power loss resends nothing accepted)" ||
+		fail "durable sent marks" "rc=$rc seq=$seq"
+else
+	skip "durable sent marks" "strace is not installed (scripts/deps.sh test)"
+fi
+
 # --- the flush lock ---
 echo x | $NT mail-send --queue "$Q" -f me@example.com -s locked to@example.org
 flock -o "$Q/.flush.lock" sleep 3 &
