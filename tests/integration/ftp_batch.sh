@@ -73,7 +73,13 @@ for i in $(seq 1 40); do head -c 100000 /dev/urandom >"$H/slow/s$i.bin"; done
 rm -f "$FTPD_HOME_SL/slow"; mkdir -p "$FTPD_HOME_SL/slow"; cp "$H"/slow/* "$FTPD_HOME_SL/slow/"
 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_SL" -q --parallel 4 --journal j.txt get --from-file slow.txt $S:slow -O jout &
 pid=$!
-sleep 3
+# Kill once 4 items are journaled (at most 10 s): no fixed sleep that a loaded
+# machine or an ASan build can outrun (review finding 7).
+for i in $(seq 1 200); do
+	nd=$(grep -c '^done' j.txt 2>/dev/null)
+	[ "${nd:-0}" -ge 4 ] && break
+	sleep 0.05
+done
 kill -9 $pid
 wait $pid 2>/dev/null
 done1=$(grep -c '^done' j.txt)
