@@ -18,65 +18,11 @@
 #include "commit.h"
 #include "file.h"
 #include "ftp.h"
+#include "jset.h"
 #include "log.h"
 #include "nt_err.h"
 
 #define PIPE_CAP (2u << 20)
-
-/* A set of 64-bit hashes of journaled items (open addressing; 0 means empty). */
-struct hset {
-	uint64_t *v;
-	size_t cap, n;
-};
-
-static uint64_t hash_key(const char *k)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *k; k++) {
-		h ^= (unsigned char)*k;
-		h *= 1099511628211ULL;
-	}
-	return h ? h : 1;
-}
-
-static int hset_has(const struct hset *s, uint64_t h)
-{
-	if (!s->cap)
-		return 0;
-	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		if (!s->v[i])
-			return 0;
-		if (s->v[i] == h)
-			return 1;
-	}
-}
-
-static void hset_add(struct hset *s, uint64_t h)
-{
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 1024;
-		uint64_t *nv = xcalloc(nc, sizeof *nv);
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->v[i])
-				for (size_t j = s->v[i] & (nc - 1);; j = (j + 1) & (nc - 1))
-					if (!nv[j]) {
-						nv[j] = s->v[i];
-						break;
-					}
-		free(s->v);
-		s->v = nv;
-		s->cap = nc;
-	}
-	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		if (s->v[i] == h)
-			return;
-		if (!s->v[i]) {
-			s->v[i] = h;
-			s->n++;
-			return;
-		}
-	}
-}
 
 static const char *kind_name(enum job_kind k)
 {
@@ -129,7 +75,7 @@ struct engine {
 	struct job *retry;
 	uint64_t index;
 	int jfd;
-	struct hset done;
+	struct jset done;
 	struct committer *com;
 	struct engine_result r;
 	struct progress prog;
@@ -179,7 +125,7 @@ static void journal_open(struct engine *e, const char *path)
 			break; /* cut by a crash: not done */
 		line[n - 1] = 0;
 		if (!strncmp(line, "done\t", 5))
-			hset_add(&e->done, hash_key(line + 5));
+			jset_add(&e->done, jset_key(line + 5));
 	}
 	free(line);
 	fclose(f);
@@ -360,7 +306,7 @@ static int next_job(struct engine *e, struct job *j)
 		}
 		if (e->done.n) {
 			char *k = job_key(j);
-			int had = hset_has(&e->done, hash_key(k));
+			int had = jset_has(&e->done, jset_key(k));
 			free(k);
 			if (had) {
 				e->r.skipped++;
@@ -882,7 +828,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		free(src);
 	if (e->jfd >= 0)
 		close(e->jfd);
-	free(e->done.v);
+	jset_free(&e->done);
 	free(e->made_dir);
 	free(e->slots);
 	free(e);

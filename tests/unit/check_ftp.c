@@ -1,8 +1,10 @@
 /* check_ftp.c - the ftp applet's parsers: MLSD facts, LIST lines (Unix, DOS),
  * multi-line replies, FEAT; malformed input and hostile names. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "../../applets/ftp/jset.h"
 #include "../../applets/ftp/parse.h"
 #include "file.h"
 
@@ -186,6 +188,37 @@ START_TEST(pwd)
 }
 END_TEST
 
+/* The journal's done-set: a key matches only when both hashes do (review 13: one
+ * 64-bit hash alone let a collision skip an undone item). */
+START_TEST(journal_set)
+{
+	struct jset s = {0};
+	jset_add(&s, (struct jkey){5, 1});
+	ck_assert_int_eq(jset_has(&s, (struct jkey){5, 1}), 1);
+	ck_assert_int_eq(jset_has(&s, (struct jkey){5, 2}), 0); /* first hash collides */
+	ck_assert_int_eq(jset_has(&s, (struct jkey){6, 1}), 0);
+	jset_add(&s, (struct jkey){5, 2});
+	jset_add(&s, (struct jkey){5, 2});
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_int_eq(jset_has(&s, (struct jkey){5, 2}), 1);
+	char k[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(k, sizeof k, "get\tf%d\tout/f%d", i, i);
+		jset_add(&s, jset_key(k));
+	}
+	ck_assert_uint_eq(s.n, 5002);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(k, sizeof k, "get\tf%d\tout/f%d", i, i);
+		ck_assert_int_eq(jset_has(&s, jset_key(k)), 1);
+		snprintf(k, sizeof k, "get\tf%d\tout/g%d", i, i);
+		ck_assert_int_eq(jset_has(&s, jset_key(k)), 0);
+	}
+	struct jkey x = jset_key("get\ta\tb"), y = jset_key("get\ta\tc");
+	ck_assert(x.a != y.a && x.b != y.b && x.a != x.b);
+	jset_free(&s);
+}
+END_TEST
+
 Suite *suite_ftp(void)
 {
 	Suite *s = suite_create("ftp");
@@ -198,6 +231,7 @@ Suite *suite_ftp(void)
 	tcase_add_test(t, replies);
 	tcase_add_test(t, feat);
 	tcase_add_test(t, pwd);
+	tcase_add_test(t, journal_set);
 	suite_add_tcase(s, t);
 	return s;
 }
