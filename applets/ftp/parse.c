@@ -353,6 +353,19 @@ int ftp_parse_list(const char *line, size_t len, time_t now, struct ftp_entry *e
 	return parse_unix(line, len, now, e);
 }
 
+int ftp_reply_line(const char *data, size_t len, int *code, char *last, size_t lastn)
+{
+	size_t l = len;
+	while (l && (data[l - 1] == '\n' || data[l - 1] == '\r'))
+		l--;
+	if (l < 3 || data[0] < '1' || data[0] > '5' || !isdigit((unsigned char)data[1]) ||
+	    !isdigit((unsigned char)data[2]) || (l > 3 && data[3] != ' ' && data[3] != '-'))
+		return 0;
+	*code = (data[0] - '0') * 100 + (data[1] - '0') * 10 + (data[2] - '0');
+	nt_clean_text(last, lastn, data, l);
+	return 1;
+}
+
 int ftp_reply_feed(struct ftp_reply *r, const char *line, size_t len)
 {
 	int code = -1;

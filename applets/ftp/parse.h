@@ -48,6 +48,12 @@ struct ftp_reply {
  * -1 when the line is not a valid reply line. */
 int ftp_reply_feed(struct ftp_reply *r, const char *line, size_t len);
 
+/* One server line as libcurl's header callback passes it (CR/LF included): when it is
+ * a reply line ("DDD text", "DDD-text" or "DDD"; three digits, the first 1-5), set
+ * *code and last (the whole line cleaned of control characters, cut to lastn) and
+ * return 1; else 0 and nothing is changed. What the applet keeps of every reply. */
+int ftp_reply_line(const char *data, size_t len, int *code, char *last, size_t lastn);
+
 /* 1 when a FEAT reply body (all lines of it, separated by LF or CRLF) lists the
  * feature word (e.g. "MLST"), else 0. Bounded by len. */
 int ftp_feat_has(const char *text, size_t len, const char *feature);

@@ -194,15 +194,9 @@ static size_t hdr_cb(char *data, size_t size, size_t n, void *userp)
 {
 	struct ftp_hdr *h = userp;
 	size_t len = size * n;
-	size_t l = len;
-	while (l && (data[l - 1] == '\n' || data[l - 1] == '\r'))
-		l--;
 	if (h->cap)
 		buf_append(h->cap, data, len); /* bounded by the buffer's max */
-	if (l >= 3 && data[0] >= '1' && data[0] <= '5') {
-		h->code = (data[0] - '0') * 100 + (data[1] - '0') * 10 + (data[2] - '0');
-		nt_clean_text(h->last, sizeof h->last, data, l);
-	}
+	ftp_reply_line(data, len, &h->code, h->last, sizeof h->last);
 	return len;
 }
 

@@ -1,5 +1,5 @@
-/* fuzz_ftp_reply.c - libFuzzer harness for the ftp reply assembler, the 257 (PWD)
- * parser and the FEAT scan. */
+/* fuzz_ftp_reply.c - libFuzzer harness for the ftp reply assembler, the line check
+ * the header callback uses (ftp_reply_line), the 257 (PWD) parser and the FEAT scan. */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -17,6 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ftp_reply_feed(&r, p, l) == 1 && (r.code < 100 || r.code > 599))
 			__builtin_trap();
 		if (strnlen(r.text, sizeof r.text) >= sizeof r.text)
+			__builtin_trap();
+		int code = 0;
+		char last[32];
+		if (ftp_reply_line(p, adv, &code, last, sizeof last) == 1 &&
+		    (code < 100 || code > 599 || strnlen(last, sizeof last) >= sizeof last))
 			__builtin_trap();
 		char dir[64];
 		if (ftp_parse_pwd(p, l, dir, sizeof dir) == 0 && strnlen(dir, sizeof dir) >= sizeof dir)

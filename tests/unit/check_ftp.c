@@ -138,6 +138,20 @@ START_TEST(replies)
 	ck_assert_int_eq(ftp_reply_feed(&r, "600 x", 5), -1);
 	ck_assert_int_eq(ftp_reply_feed(&r, "55", 2), -1);
 	ck_assert_int_eq(ftp_reply_feed(&r, "550 bad\x1b[31m", 12), 1);
+	/* What the header callback keeps (review 12): reply lines only, digits checked. */
+	int code = 0;
+	char last[16];
+	ck_assert_int_eq(ftp_reply_line("421 Too many users, try later.\r\n", 32, &code, last, sizeof last), 1);
+	ck_assert_int_eq(code, 421);
+	ck_assert_str_eq(last, "421 Too many us");
+	ck_assert_int_eq(ftp_reply_line("4ab oops\r\n", 10, &code, last, sizeof last), 0);
+	ck_assert_int_eq(ftp_reply_line(" MDTM\r\n", 7, &code, last, sizeof last), 0);
+	ck_assert_int_eq(ftp_reply_line("2201 x\r\n", 8, &code, last, sizeof last), 0);
+	ck_assert_int_eq(ftp_reply_line("\r\n", 2, &code, last, sizeof last), 0);
+	ck_assert_int_eq(code, 421);
+	ck_assert_int_eq(ftp_reply_line("226-\x1b[2Jx\n", 10, &code, last, sizeof last), 1);
+	ck_assert_int_eq(code, 226);
+	ck_assert_ptr_null(strchr(last, 0x1b));
 	ck_assert_str_eq(r.text, "bad");
 }
 END_TEST
