@@ -1,7 +1,8 @@
 /* fuzz_mail_send_headers.c - libFuzzer harness for mail-send's message builder: the input
  * is a message on stdin (header-block detection, address lists for -t, Subject encoding,
  * quoted-printable, CRLF) and a queue file (the X-Nettool-Envelope parser). Checks that
- * what would be sent has CRLF line ends only and no Bcc field.
+ * what would be sent has CRLF line ends only, no Bcc field, and a header section that
+ * is ASCII without NUL with lines of at most 998 bytes.
  * Seeds: tests/fuzz/corpus/fuzz_mail_send_headers/. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ static void check_output(const char *p, size_t n)
 	if (n < 2 || p[n - 2] != '\r' || p[n - 1] != '\n')
 		abort();
 	int bol = 1;
+	size_t line = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
 			abort(); /* bare LF */
@@ -23,6 +25,14 @@ static void check_output(const char *p, size_t n)
 		if (bol && n - i >= 2 && p[i] == '\r')
 			break; /* end of the header section */
 		if (bol && n - i >= 4 && !strncasecmp(p + i, "bcc:", 4))
+			abort();
+		/* The header section is ASCII without NUL (no 8BITMIME, no SMTPUTF8), and its
+		 * lines are at most 998 bytes (RFC 5322 2.1.1). */
+		if ((unsigned char)p[i] >= 0x80 || p[i] == 0)
+			abort();
+		if (p[i] == '\n')
+			line = 0;
+		else if (p[i] != '\r' && ++line > 998)
 			abort();
 		bol = p[i] == '\n';
 	}

@@ -190,6 +190,11 @@ echo hi | $NT mail-send -S smtp://127.0.0.1:$P -f me@example.com to@example.org 
 rc=$?
 [ $rc -eq 4 ] && [ "$(count "$T/main")" = "$n0" ] && pass "STARTTLS with an unknown CA: exit 4, nothing sent" ||
 	fail "unverified STARTTLS" "rc=$rc $(cat "$T/err")"
+start_smtpd PW "$T/wrongname" --cert "$T/certs/other.crt" --key "$T/certs/other.key" || finish
+echo hi | $NT mail-send -S smtp://127.0.0.1:$PW $C -f me@example.com to@example.org 2>"$T/err"
+rc=$?
+[ $rc -eq 4 ] && [ "$(count "$T/wrongname")" = 0 ] && [ -s "$T/err" ] &&
+	pass "STARTTLS, trusted CA but a certificate for wrong.example: exit 4, nothing sent" || fail "host name mismatch" "rc=$rc $(cat "$T/err")"
 echo hi | $NT mail-send -S smtp://localhost:$P $C -f me@example.com to@example.org && pass "--cacert verifies the name localhost" ||
 	fail "--cacert localhost"
 echo hi | $NT mail-send -S smtp://127.0.0.1:$P --insecure -f me@example.com to@example.org 2>"$T/err"
