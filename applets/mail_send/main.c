@@ -250,6 +250,21 @@ struct server {
 	char user[256];
 };
 
+/* The URL as it may be shown: without its userinfo (it may hold a password). */
+static char *url_shown(const char *s)
+{
+	const char *a = strstr(s, "://");
+	a = a ? a + 3 : s;
+	size_t alen = strcspn(a, "/?#");
+	const char *at = NULL;
+	for (const char *p = a; p < a + alen; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return xstrdup(s);
+	return xasprintf("%.*s%s", (int)(a - s), s, at + 1);
+}
+
 static void parse_server(const char *s, struct server *sv)
 {
 	char err[ADDR_ERRLEN];
@@ -257,16 +272,17 @@ static void parse_server(const char *s, struct server *sv)
 	char *tmp = NULL;
 	if (!url_is(s))
 		s = tmp = xasprintf("smtp://%s", s);
+	char *shown = url_shown(s);
 	if (url_parse(s, &u, err) < 0)
-		die(NT_EXIT_USAGE, "server '%s': %s", s, err);
+		die(NT_EXIT_USAGE, "server '%s': %s", shown, err);
 	if (strcmp(u.scheme, "smtp") && strcmp(u.scheme, "smtps"))
-		die(NT_EXIT_USAGE, "server '%s': the scheme must be smtp:// or smtps://", s);
+		die(NT_EXIT_USAGE, "server '%s': the scheme must be smtp:// or smtps://", shown);
 	snprintf(sv->host, sizeof sv->host, "%s", u.host);
 	snprintf(sv->user, sizeof sv->user, "%s", u.has_user ? u.user : "");
 	char ehlo[256];
 	if (u.path[0]) {
 		if (strchr(u.path, '/') || nt_has_ctl(u.path) || strchr(u.path, ' '))
-			die(NT_EXIT_USAGE, "server '%s': the path (the EHLO name) must be a plain name", s);
+			die(NT_EXIT_USAGE, "server '%s': the path (the EHLO name) must be a plain name", shown);
 		snprintf(ehlo, sizeof ehlo, "%s", u.path);
 	} else {
 		host_name(ehlo, sizeof ehlo);
@@ -276,6 +292,7 @@ static void parse_server(const char *s, struct server *sv)
 		sv->url = xasprintf("%s://%s%s%s:%d/%s", u.scheme, v6 ? "[" : "", u.host, v6 ? "]" : "", u.port, ehlo);
 	else
 		sv->url = xasprintf("%s://%s%s%s/%s", u.scheme, v6 ? "[" : "", u.host, v6 ? "]" : "", ehlo);
+	free(shown);
 	free(tmp);
 }
 

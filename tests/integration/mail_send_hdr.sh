@@ -141,3 +141,14 @@ printf 'From: dev@example.com\nTo: list@example.org\nSubject: ascii\nContent-Tra
 	$NT sendmail -i $S -f dev@example.com list@example.org
 grep -q $'^Content-Transfer-Encoding: 8bit\r$' "$(last "$T/srv")" && tail -c 9 "$(last "$T/srv")" | cmp -s - <(printf '\r\nplain\r\n') &&
 	pass "kept CTE 8bit with a 7-bit body: kept as it is" || fail "kept 8bit, 7-bit body"
+
+# --- 9. a password in -S is never printed back ---
+for u in 'smtp://u:s3cretpw@127.0.0.1:1' 'imap://u:s3cretpw@127.0.0.1' 'smtp://u:s3cretpw@127.0.0.1/a/b' 'u:s3cretpw@127.0.0.1:99999'; do
+	echo hi | $NT mail-send -S "$u" -f me@example.com to@example.org 2>"$T/err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ -s "$T/err" ] && ! grep -q s3cretpw "$T/err" && grep -q '127.0.0.1' "$T/err"; then
+		pass "-S $(echo "$u" | sed 's/s3cretpw/PW/'): exit 2, the password not in the message"
+	else
+		fail "-S with a password echoed" "rc=$rc $(cat "$T/err")"
+	fi
+done
