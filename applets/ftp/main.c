@@ -122,8 +122,10 @@ static int cmd_ls(void)
 	if (C.json) {
 		struct ftp_item *v;
 		int n = ftp_list_entries(s, path, &v, NULL);
-		if (n < 0)
+		if (n < 0) {
+			free(path);
 			return -n;
+		}
 		for (int i = 0; i < n; i++) {
 			json_begin(stdout);
 			json_kv_strn(stdout, "name", v[i].name, v[i].namelen);
@@ -291,6 +293,15 @@ static void jobs_add(struct jobs *js, enum job_kind k, char *src, char *dst, int
 	js->v[js->n++] = (struct job){.kind = k, .src = src, .dst = dst, .size = size, .mtime = mtime};
 }
 
+static void jobs_free(struct jobs *js)
+{
+	for (size_t i = 0; i < js->n; i++) {
+		free(js->v[i].src);
+		free(js->v[i].dst);
+	}
+	free(js->v);
+}
+
 static int cmd_get(void)
 {
 	need_args("get", 1, -1);
@@ -321,8 +332,12 @@ static int cmd_get(void)
 			char *d = xstrndup(path, (size_t)(bn - path));
 			struct ftp_item *v;
 			int n = ftp_list_entries(s, d, &v, NULL);
-			if (n < 0)
+			if (n < 0) {
+				free(d);
+				free(path);
+				jobs_free(&js);
 				return -n;
+			}
 			int matched = 0;
 			for (int k = 0; k < n; k++) {
 				if (v[k].type != FTP_T_FILE || strlen(v[k].name) != v[k].namelen ||
