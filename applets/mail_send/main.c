@@ -578,6 +578,88 @@ static void unlinker_stop(void)
 	strv_free(&U.paths);
 }
 
+/* Durable "sent" marks without a stall per message: after a sent file's rename from
+ * new/ into cur/, a second thread fsyncs new/ while the next message goes out, and the
+ * next message's last bytes wait for that fsync (smtp.c's before_end hook). So, as with
+ * an fsync after each rename, at most one message at a time is accepted by the server
+ * and not yet durably out of new/; only the fsync overlaps the network. */
+static struct {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done_cv;
+	const char *newdir;
+	unsigned long want, done;
+	int err, stop, running;
+} SY = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .done_cv = PTHREAD_COND_INITIALIZER};
+
+static void *syncer(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&SY.mu);
+	for (;;) {
+		while (SY.done == SY.want && !SY.stop)
+			pthread_cond_wait(&SY.work, &SY.mu);
+		if (SY.done == SY.want)
+			break;
+		unsigned long g = SY.want;
+		pthread_mutex_unlock(&SY.mu);
+		int e = file_sync_dir(SY.newdir) < 0 ? errno : 0;
+		pthread_mutex_lock(&SY.mu);
+		if (e && !SY.err)
+			SY.err = e;
+		SY.done = g;
+		pthread_cond_broadcast(&SY.done_cv);
+	}
+	pthread_mutex_unlock(&SY.mu);
+	return NULL;
+}
+
+static void syncer_start(const char *newdir)
+{
+	SY.newdir = newdir;
+	SY.want = SY.done = 0;
+	SY.err = SY.stop = 0;
+	SY.running = pthread_create(&SY.th, NULL, syncer, NULL) == 0;
+}
+
+/* A sent file left new/: have new/ synced (at once when there is no thread). */
+static void mark_sent(void)
+{
+	if (!SY.running) {
+		if (file_sync_dir(SY.newdir) < 0 && !SY.err)
+			SY.err = errno;
+		return;
+	}
+	pthread_mutex_lock(&SY.mu);
+	SY.want++;
+	pthread_cond_signal(&SY.work);
+	pthread_mutex_unlock(&SY.mu);
+}
+
+/* Wait until every mark so far is durable: 0, or -1 when an fsync failed. */
+static int marks_durable(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&SY.mu);
+	while (SY.running && SY.done != SY.want)
+		pthread_cond_wait(&SY.done_cv, &SY.mu);
+	int r = SY.err ? -1 : 0;
+	pthread_mutex_unlock(&SY.mu);
+	return r;
+}
+
+static void syncer_stop(void)
+{
+	if (!SY.running)
+		return;
+	pthread_mutex_lock(&SY.mu);
+	SY.stop = 1;
+	pthread_cond_signal(&SY.work);
+	pthread_mutex_unlock(&SY.mu);
+	pthread_join(SY.th, NULL);
+	SY.running = 0;
+}
+
 struct flush_count {
 	size_t sent, deferred, failed, done; /* done: files gone from new/ */
 };
@@ -777,6 +859,13 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	}
 	struct smtp_result r;
 	smtp_send(s, from, &rcpts, p + off, n - off, &r);
+	if (SY.err) { /* the previous message's mark could not be made durable: stop */
+		errno = SY.err;
+		warn_sys("--flush: syncing %s/new", dir);
+		stop = NT_EXIT_IO;
+		smtp_result_free(&r);
+		goto out;
+	}
 	if (r.rc != CURLE_OK && !server_decided(&r) && r.final.code != 250) {
 		stop = transfer_error(&r, name);
 		smtp_result_free(&r);
@@ -824,23 +913,19 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		buf_free(&nb);
 	} else {
 		/* Sent: out of new/ at once (a rename is atomic), and new/ synced before the
-		 * next message, so that a power loss cannot bring an accepted message back
-		 * into new/ to be sent again; cur/ is emptied when the flush ends, or by the
-		 * next one if this process dies first. */
+		 * server can accept the next message (mark_sent, marks_durable), so that a
+		 * power loss cannot bring an accepted message back into new/ to be sent
+		 * again; cur/ is emptied when the flush ends, or by the next one if this
+		 * process dies first. */
 		char *sent = xasprintf("%s/cur/%s", dir, name);
-		char *newdir = xasprintf("%s/new", dir);
 		if (rename(path, sent) < 0 && errno != ENOENT) {
 			warn_sys("--flush: %s", path);
 			stop = NT_EXIT_IO;
-		} else if (file_sync_dir(newdir) < 0) {
-			warn_sys("--flush: syncing %s", newdir);
-			fc->done++;
-			stop = NT_EXIT_IO;
 		} else {
 			fc->done++;
+			mark_sent();
 			unlink_later(sent);
 		}
-		free(newdir);
 		free(sent);
 	}
 	if (ok)
@@ -905,8 +990,16 @@ static int do_flush(const char *dir)
 		struct cred c;
 		open_session(&s, &sv, &c);
 		unlinker_start();
+		syncer_start(newdir);
+		s.before_end = marks_durable;
 		for (int i = 0; i < n && !rc; i++)
 			rc = flush_one(&s, dir, ents[i]->d_name, &fc, &fail);
+		syncer_stop();
+		if (SY.err && !rc) {
+			errno = SY.err;
+			warn_sys("--flush: syncing %s", newdir);
+			rc = NT_EXIT_IO;
+		}
 		unlinker_stop();
 		log_trace("%ld connection%s", s.connects, s.connects == 1 ? "" : "s");
 		smtp_close(&s);

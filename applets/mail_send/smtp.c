@@ -92,6 +92,11 @@ static size_t upload(char *buf, size_t size, size_t nitems, void *userp)
 	size_t want = size * nitems, left = s->len - s->off;
 	if (want > left)
 		want = left;
+	if (want == left && s->before_end && !s->end_called) {
+		s->end_called = 1;
+		if (s->before_end(s->before_end_arg) < 0)
+			return CURL_READFUNC_ABORT;
+	}
 	memcpy(buf, s->data + s->off, want);
 	s->off += want;
 	return want;
@@ -140,6 +145,7 @@ static CURLcode perform(struct smtp_sess *s, struct smtp_result *res, size_t nrc
 	s->stage = ST_OTHER;
 	s->rcpt_i = 0;
 	s->off = 0;
+	s->end_called = 0;
 	curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, res->errbuf);
 	res->rc = curl_easy_perform(s->h);
 	curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, NULL);

@@ -37,6 +37,11 @@ struct smtp_sess {
 	size_t len, off;
 	int verbose;
 	long connects;              /* connections opened so far */
+	/* Called once per message before its last bytes go out (so before the server can
+	 * accept it); -1 aborts the transfer. NULL: none. */
+	int (*before_end)(void *arg);
+	void *before_end_arg;
+	int end_called;
 };
 
 /* Prepare a session for url ("smtp://host:port/ehlo-name" or smtps://). host is the URL's

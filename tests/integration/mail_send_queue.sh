@@ -120,9 +120,29 @@ if command -v strace >/dev/null; then
 	for i in 1 2 3; do echo "d $i" | $NT mail-send --queue "$Q3" -f me@example.com -s "durable$i" to@example.org; done
 	strace -f -y -qq -o "$T/strace" -e trace=rename,renameat,renameat2,fsync $NT mail-send --flush "$Q3" -S smtp://127.0.0.1:$P
 	rc=$?
-	seq=$(grep -E 'rename.*/new/[^"]*", .*/cur/|fsync\(.*/new>\)' "$T/strace" | sed -E 's/.*(rename|fsync).*/\1/' | tr '\n' ' ')
-	[ $rc -eq 0 ] && [ "$seq" = "rename fsync rename fsync rename fsync fsync " ] &&
-		pass "--flush: new/ fsynced after each rename into cur/ (a power loss resends nothing accepted)" ||
+	# R: a sent file renamed new/ -> cur/; S, E: an fsync of new/ starts, ends (any thread).
+	seq=$($PY - "$T/strace" <<'PYEOF'
+import re, sys
+out, pending = "", set()
+for l in open(sys.argv[1]):
+    pid = l.split()[0]
+    if re.search(r'rename\w*\(.*/new/[^"]*", .*/cur/', l):
+        out += "R"
+    elif re.search(r'fsync\(\d+</[^>]*/new>', l):
+        out += "S"
+        if "unfinished" in l:
+            pending.add(pid)
+        else:
+            out += "E"
+    elif "<... fsync resumed>" in l and pid in pending:
+        pending.discard(pid)
+        out += "E"
+print(out)
+PYEOF
+)
+	# Each mark is durable (S E) before the next message is accepted and renamed (R).
+	[ $rc -eq 0 ] && [ "$seq" = RSERSERSESE ] &&
+		pass "--flush: new/ fsynced after each rename into cur/, before the next message is accepted" ||
 		fail "durable sent marks" "rc=$rc seq=$seq"
 else
 	skip "durable sent marks" "strace is not installed (scripts/deps.sh test)"
