@@ -781,15 +781,18 @@ static int is_structured(const struct hfield *f)
 	       (f->name_len > 4 && !strncasecmp(f->name, "arc-", 4));
 }
 
-/* A structured value with 8-bit text: each white-space separated token holding a byte
- * >= 0x80 becomes RFC 2047 words (the header stays ASCII); the rest is kept. */
+/* A structured value with 8-bit text: each run between white space and the delimiters
+ * " ( ) ; < > , = that holds a byte >= 0x80 becomes RFC 2047 words (the header stays
+ * ASCII, quotes stay balanced: filename="Bericht =?UTF-8?B?...?=", as mail readers
+ * decode it); the rest is kept. */
 static void put_tokens_8bit(struct buf *out, const char *s)
 {
+	static const char delim[] = " \t\"();<>,=";
 	size_t n = strlen(s), i = 0;
 	while (i < n) {
 		size_t w = i;
 		int eight = 0;
-		while (w < n && s[w] != ' ' && s[w] != '\t')
+		while (w < n && !strchr(delim, s[w]))
 			eight |= (unsigned char)s[w++] >= 0x80;
 		if (eight) {
 			char *t = xstrndup(s + i, w - i);
@@ -798,7 +801,7 @@ static void put_tokens_8bit(struct buf *out, const char *s)
 		} else {
 			put(out, s + i, w - i);
 		}
-		while (w < n && (s[w] == ' ' || s[w] == '\t'))
+		while (w < n && strchr(delim, s[w]))
 			put(out, &s[w++], 1);
 		i = w;
 	}
