@@ -430,7 +430,8 @@ int mf_dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
 	return 0;
 }
 
-/* A dotlock whose writer (pid inside) is gone: a crash left it. */
+/* A dotlock whose writer (pid inside) is gone: a crash left it. A lock without a pid is
+ * never judged here: mbox_lock removes it only when it is over 300 s old. */
 static int lock_is_dead(const char *lock)
 {
 	char b[32] = "";
@@ -438,11 +439,9 @@ static int lock_is_dead(const char *lock)
 	if (fd < 0)
 		return 0;
 	ssize_t r = read(fd, b, sizeof b - 1);
-	struct stat st;
-	int old = fstat(fd, &st) == 0 && time(NULL) - st.st_mtime > 2;
 	close(fd);
 	if (r <= 0)
-		return old; /* killed between creating the lock and writing its pid into it */
+		return 0; /* no pid (another program's lock, or one being written): only the age rule */
 	b[r] = 0;
 	long pid = strtol(b, NULL, 10);
 	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;

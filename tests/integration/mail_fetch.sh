@@ -148,6 +148,25 @@ assert all(x["Message-ID"] for x in m[1:]), [x["Message-ID"] for x in m]
 	pass "mbox without a final line end: the old message intact, the new ones separate" ||
 	fail "mbox without a final line end" "$(cat "$T/mbox2.err"; head -c 300 "$T/mbox2/inbox")"
 
+# a dotlock without a pid (another program's) is respected until it goes (or is 300 s old)
+: >"$T/mbox2/inbox.lock"
+touch -d '-10 seconds' "$T/mbox2/inbox.lock"
+(sleep 2; rm -f "$T/mbox2/inbox.lock") &
+rmpid=$!
+t0=$(date +%s%N)
+$NT mail-fetch $CA -q --limit 1 --mbox "$T/mbox2/inbox" "$IMAP" 2>"$T/lock.err"
+rc=$? t1=$(date +%s%N)
+wait $rmpid
+[ $rc = 0 ] && [ $(((t1 - t0) / 1000000)) -ge 1500 ] && ! grep -q stale "$T/lock.err" &&
+	pass "mbox: a 10 s old dotlock without a pid is waited for, not removed" ||
+	fail "mbox dotlock without pid: exit $rc after $(((t1 - t0) / 1000000)) ms" "$(cat "$T/lock.err")"
+: >"$T/mbox2/inbox.lock"
+touch -d '-400 seconds' "$T/mbox2/inbox.lock"
+$NT mail-fetch $CA -q --limit 1 --mbox "$T/mbox2/inbox" "$IMAP" 2>"$T/lock2.err"
+rc=$?
+[ $rc = 0 ] && grep -q 'removing a stale lock' "$T/lock2.err" && [ ! -e "$T/mbox2/inbox.lock" ] &&
+	pass "mbox: a dotlock over 300 s old is removed as stale" || fail "mbox old dotlock: exit $rc" "$(cat "$T/lock2.err")"
+
 $NT mail-fetch $CA -q --stdout --state "$T/st.stdout" "$IMAP" >"$T/stdout.mbox"
 [ "$(grep -c '^From ' "$T/stdout.mbox")" = $N ] && pass "--stdout: mbox on standard output" || fail "--stdout"
 mkdir -p "$T/mda"
