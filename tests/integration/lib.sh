@@ -111,6 +111,15 @@ make_certs() {
 	)
 }
 
+# netns_run SNIPPET: run a bash snippet in a private network namespace whose only
+# interface is lo, carrying 127.0.0.1 and NETNS_ADDR, a documentation (TEST-NET-2)
+# address: a host that is "not loopback" for the clear-text password rules, while the
+# traffic never leaves the namespace. Exported variables are visible, functions are not.
+NETNS_ADDR=198.51.100.7
+netns_run() {
+	unshare --net bash -c "ip link set lo up && ip addr add $NETNS_ADDR/32 dev lo && $1"
+}
+
 finish() {
 	if [ $FAILCOUNT -gt 0 ]; then
 		echo "${0##*/}: $FAILCOUNT failed"

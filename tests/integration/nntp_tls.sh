@@ -72,23 +72,24 @@ NETTOOL_PASSWORD=secret $NT nntp -v -s "127.0.0.1:$INN_READ" --no-tls -u test gr
 grep -q '^> AUTHINFO PASS \*\*\*\*' "$T/trace" && ! grep -q secret "$T/trace" && grep -q '^< 281' "$T/trace" &&
 	pass "-v masks the password (clear text allowed to loopback)" || fail "mask" "$(grep AUTHINFO "$T/trace")"
 
-# clear text to a host that is not loopback: refused before the password leaves
-EXT=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+\.' | grep -v '^127\.' | head -1)
-if [ -n "$EXT" ]; then
-	XP=$(free_port)
-	/usr/bin/python3 "$FIX/fake.py" "$EXT" "$XP" auth "$T/fake-ext.log" &
-	p=$!; cleanup "kill $p"
-	if wait_port "$XP" "$EXT"; then
-		expect_exit "AUTHINFO in clear text to $EXT: refused, exit 4" 4 env NETTOOL_PASSWORD=secret $NT nntp -s "$EXT:$XP" -u test group test.tls
-		! grep -q AUTHINFO "$T/fake-ext.log" && pass "no AUTHINFO reached the server" || fail "leak" "$(cat "$T/fake-ext.log")"
-		NETTOOL_PASSWORD=secret $NT nntp -s "$EXT:$XP" -u test --allow-plaintext-auth group test.tls >/dev/null 2>&1
-		grep -q '^AUTHINFO PASS secret' "$T/fake-ext.log" && pass "--allow-plaintext-auth sends it" ||
-			fail "allow plaintext" "$(cat "$T/fake-ext.log")"
-	else
-		fail "fake server on $EXT" "did not start"
-	fi
+# clear text to a host that is not loopback: refused before the password leaves. The
+# "remote" host is NETNS_ADDR inside a private network namespace (nothing leaves it).
+export NT T FIX
+if netns_run '
+	/usr/bin/python3 "$FIX/fake.py" '"$NETNS_ADDR"' 1119 auth "$T/fake-ext.log" & p=$!
+	for i in $(seq 100); do (exec 3<>/dev/tcp/'"$NETNS_ADDR"'/1119) 2>/dev/null && break; sleep 0.05; done
+	NETTOOL_PASSWORD=secret "$NT" nntp -s '"$NETNS_ADDR"':1119 -u test group test.tls >"$T/ext1.out" 2>&1
+	echo $? >"$T/ext1.rc"
+	cp "$T/fake-ext.log" "$T/fake-ext1.log" 2>/dev/null || : >"$T/fake-ext1.log"
+	NETTOOL_PASSWORD=secret "$NT" nntp -s '"$NETNS_ADDR"':1119 -u test --allow-plaintext-auth group test.tls >/dev/null 2>&1
+	kill $p' 2>"$T/netns.err"; then
+	[ "$(cat "$T/ext1.rc")" = 4 ] && pass "AUTHINFO in clear text to $NETNS_ADDR: refused, exit 4" || fail "clear text refusal" "rc $(cat "$T/ext1.rc"): $(cat "$T/ext1.out")"
+	grep -q CAPABILITIES "$T/fake-ext1.log" && ! grep -q AUTHINFO "$T/fake-ext1.log" &&
+		pass "no AUTHINFO reached the server" || fail "leak" "$(cat "$T/fake-ext1.log")"
+	grep -q '^AUTHINFO PASS secret' "$T/fake-ext.log" && pass "--allow-plaintext-auth sends it" ||
+		fail "allow plaintext" "$(cat "$T/fake-ext.log")"
 else
-	skip "clear-text refusal" "this machine has no non-loopback IPv4 address"
+	skip "clear-text refusal" "no private network namespace: $(head -2 "$T/netns.err")"
 fi
 
 # STARTTLS to a server whose certificate names another host: refused too.
