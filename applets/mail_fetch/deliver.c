@@ -198,6 +198,10 @@ int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const ch
 	d->mda = mda;
 	d->hash = STATE_FNV_INIT;
 	d->no_sync = getenv("NETTOOL_MAIL_NOSYNC") != NULL;
+	static int warned;
+	if (d->no_sync && !warned++)
+		warn("WARNING: NETTOOL_MAIL_NOSYNC is set: nothing is fsynced, a crash can lose messages "
+		     "(--delete included); it is for tests only");
 	if (gethostname(d->host, sizeof d->host - 1) < 0 || !d->host[0])
 		snprintf(d->host, sizeof d->host, "localhost");
 	for (char *c = d->host; *c; c++)

@@ -179,6 +179,10 @@ $NT mail-fetch $CA -q --limit 1 --mda 'cat >/dev/null; ls -l /proc/$$/fd' --stat
 grep -q ' 2 -> ' "$T/mda.fds" && ! grep -q -e socket: -e ' [3-9] -> ' -e ' [1-9][0-9] -> ' "$T/mda.fds" &&
 	pass "--mda: the command inherits only fds 0-2 (not the server connection)" || fail "--mda fds" "$(cat "$T/mda.fds")"
 
+NETTOOL_MAIL_NOSYNC=1 $NT mail-fetch $CA -q --limit 1 --state "$T/st.nosync" -o "$T/nosync" "$IMAP" 2>"$T/nosync.err"
+grep -q 'WARNING: NETTOOL_MAIL_NOSYNC is set' "$T/nosync.err" && pass "NETTOOL_MAIL_NOSYNC warns even with -q" ||
+	fail "NETTOOL_MAIL_NOSYNC: no warning" "$(cat "$T/nosync.err")"
+
 # --- list and folders
 $NT mail-fetch $CA list "$IMAP" >"$T/list"
 [ "$(wc -l <"$T/list")" = $N ] && grep -q "^[0-9]*	[0-9]*		Mbox Quoting <q@nettool.test>	from lines$" "$T/list" &&
