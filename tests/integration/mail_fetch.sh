@@ -272,20 +272,26 @@ for proto in imap pop3; do
 done
 
 # --- watch (IDLE) with --exec, stopped by SIGTERM
+# stopped PID: its exit status once it exits (up to 20 s); still running then: killed, 99
+stopped() {
+	local i
+	for i in $(seq 400); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$1" 2>/dev/null && { kill -9 "$1"; wait "$1" 2>/dev/null; return 99; }
+	wait "$1"
+}
 dove_fill 2 1000 w
 $NT mail-fetch $CA -q watch --exec "echo \"\$NETTOOL_MESSAGE_ID \$NETTOOL_MAILBOX\" >>$T/exec.log; ls -l /proc/\$\$/fd" -o "$T/watch" "$IMAP" 2>"$T/watch.err" >"$T/exec.fds" &
 wpid=$!
 cleanup "kill $wpid"
-for i in $(seq 100); do [ "$(count "$T/watch")" = 2 ] && break; sleep 0.05; done
+for i in $(seq 400); do [ "$(count "$T/watch")" = 2 ] && break; sleep 0.05; done
 dove_fill 1 1000 idle
-for i in $(seq 100); do [ "$(count "$T/watch")" = 3 ] && break; sleep 0.05; done
+for i in $(seq 400); do [ "$(count "$T/watch")" = 3 ] && break; sleep 0.05; done
 [ "$(count "$T/watch")" = 3 ] && grep -q '^<idle-0@nettool.test> INBOX$' "$T/exec.log" &&
 	pass "watch: new mail delivered while idling, --exec run" || fail "watch" "$(count "$T/watch") $(cat "$T/watch.err")"
 grep -q ' 2 -> ' "$T/exec.fds" && ! grep -q -e socket: -e ' [3-9] -> ' -e ' [1-9][0-9] -> ' "$T/exec.fds" &&
 	pass "watch --exec: the command inherits only fds 0-2" || fail "--exec fds" "$(cat "$T/exec.fds")"
 kill -TERM $wpid
-for i in $(seq 100); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
-wait $wpid
+stopped $wpid
 rc=$?
 [ $rc = 0 ] && pass "watch: SIGTERM stops cleanly (exit 0)" || fail "watch: exit $rc" "$(cat "$T/watch.err")"
 
@@ -295,16 +301,15 @@ wpid=$!
 cleanup "kill $wpid"
 narch=$(doveadm -c "$DOVE_CONF" search -u test mailbox Archive all | wc -l)
 ninbox=$(dove_count)
-for i in $(seq 100); do [ "$(count "$T/watch2")" = $((narch + ninbox)) ] && break; sleep 0.05; done
+for i in $(seq 400); do [ "$(count "$T/watch2")" = $((narch + ninbox)) ] && break; sleep 0.05; done
 printf 'From: x@y\nSubject: to archive\nMessage-ID: <arch-idle@nettool.test>\n\nhi\n' |
 	doveadm -c "$DOVE_CONF" save -u test -m Archive
-for i in $(seq 100); do msgids "$T/watch2" | grep -qx '<arch-idle@nettool.test>' && break; sleep 0.05; done
+for i in $(seq 400); do msgids "$T/watch2" | grep -qx '<arch-idle@nettool.test>' && break; sleep 0.05; done
 [ "$(ls "$T"/watch2/.nettool-fetch-state.* | wc -l)" = 2 ] && msgids "$T/watch2" | grep -qx '<arch-idle@nettool.test>' &&
 	pass "watch --mailbox x2: a state per mailbox, new mail in the second one delivered" ||
 	fail "watch two mailboxes" "$(ls -a "$T/watch2") $(cat "$T/watch2.err")"
 kill -INT $wpid
-for i in $(seq 100); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
-wait $wpid
+stopped $wpid
 rc=$?
 [ $rc = 0 ] && pass "watch x2: SIGINT stops both (exit 0)" || fail "watch x2: exit $rc" "$(cat "$T/watch2.err")"
 

@@ -1,6 +1,8 @@
 #!/bin/bash
-# mail_fetch_crash.sh - kill -9 mail-fetch --delete at random moments (at least 20 times
-# while a 500-message mailbox drains), then run it to completion: every message must be in
+# mail_fetch_crash.sh - kill -9 mail-fetch --delete at random moments (at least 20 kills
+# that land in a run that had changed the server or the state, at least one leaving a
+# delivery in flight, while a 500-message mailbox drains; refilled if it drains first),
+# then run it to completion: every message must be in
 # the destination exactly once (by Message-ID) and the server must be empty. For a Maildir
 # over IMAP, an mbox over IMAP and a Maildir over POP3. Small batches (NETTOOL_MAIL_BATCH)
 # put many batch boundaries, and so many different crash points, inside one run.
@@ -21,46 +23,70 @@ M=500
 
 # The Message-IDs the fixture generated, sorted.
 want() { for ((i = 0; i < M; i++)); do echo "<$1-$i@nettool.test>"; done | sort; }
+# Every Message-ID put on the server for case PREFIX (refills included), sorted.
+wanted() { sort "$T/want.$1"; }
+fill() { # prefix n
+	dove_fill "$2" 1500 "$1"
+	for ((i = 0; i < $2; i++)); do echo "<$1-$i@nettool.test>"; done >>"$T/want.${1%%r[0-9]*}"
+}
+sum_state() { cksum "$1" 2>/dev/null || echo none; }
 
-# crash_run NAME URL DEST-OPTION...: kill -9 until 20 kills landed mid-run, then finish.
-# The delay before each kill is random below maxd ms; maxd shrinks when a run ended before
-# its kill or drained too much of the mailbox, so that 20 kills fit in one 500-message run.
+# crash_run NAME PREFIX URL --state FILE DEST-OPTION...: kill -9 until 20 kills landed in
+# runs that did something (the server count or the state changed), then finish. The delay
+# before each kill is random below maxd ms; maxd grows when a kill landed before the run
+# did anything (a slow start, ASan), shrinks when a run ended before its kill or drained
+# much of the mailbox. A mailbox drained before 20 kills is filled again (new Message-IDs).
 crash_run() {
-	local name=$1 url=$2 kills=0 runs=0 pid maxd=$CRASH_MAXD c0 c1 inflight=0
-	shift 2
+	local name=$1 prefix=$2 url=$3 state=$5 kills=0 runs=0 pid maxd=$CRASH_MAXD c0 c1 s0 s1 inflight=0 refill=0 killed d
+	shift 3
 	c0=$(dove_count)
-	while [ $kills -lt 20 ] && [ $runs -lt 300 ]; do
+	while [ $kills -lt 20 ] && [ $runs -lt 400 ]; do
 		runs=$((runs + 1))
+		s0=$(sum_state "$state")
 		$NT mail-fetch $CA -q --delete "$@" "$url" 2>>"$T/$name.err" &
 		pid=$!
-		sleep "$(printf '0.%03d' $((RANDOM % maxd + 2)))"
+		d=$((RANDOM % maxd + 2))
+		sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
+		killed=0
 		if kill -0 $pid 2>/dev/null; then
-			kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+			kill -9 $pid 2>/dev/null && killed=1
 		else
 			maxd=$((maxd / 2 > 2 ? maxd / 2 : 2))
 		fi
 		wait $pid 2>/dev/null
-		# A crash between the state save and the rename/append leaves work for recovery.
-		grep -qs -e '^pending ' -e '^mbox ' "$T"/crash-state.* && inflight=$((inflight + 1))
 		c1=$(dove_count)
+		s1=$(sum_state "$state")
+		if [ $killed = 1 ]; then
+			if [ "$c1" != "$c0" ] || [ "$s1" != "$s0" ]; then
+				kills=$((kills + 1))
+				# A crash between the state save and the rename/append leaves work for recovery.
+				grep -qs -e '^pending ' -e '^mbox ' "$state" && inflight=$((inflight + 1))
+			else
+				maxd=$((maxd + maxd / 2 + 5 < 3000 ? maxd + maxd / 2 + 5 : 3000))
+			fi
+		fi
 		[ $((c0 - c1)) -gt 15 ] && maxd=$((maxd * 2 / 3 > 2 ? maxd * 2 / 3 : 2))
 		c0=$c1
 		if [ "$c1" = 0 ] && [ $kills -lt 20 ]; then
-			echo "drained after $kills kills in $runs runs" >>"$T/$name.err"
-			return 2
+			[ $refill -lt 3 ] || break
+			refill=$((refill + 1))
+			echo "drained after $kills kills in $runs runs: filling again" >>"$T/$name.err"
+			fill "${prefix}r$refill" $M
+			c0=$(dove_count)
 		fi
 	done
 	echo "$kills kills in $runs runs, $inflight left a delivery in flight" >>"$T/$name.err"
+	KILLS=$kills INFLIGHT=$inflight
 	$NT mail-fetch $CA -q --delete "$@" "$url" 2>>"$T/$name.err"
 }
 
 check_maildir() { # name dir prefix
 	local got
 	got=$(for f in "$2"/new/* "$2"/cur/*; do [ -f "$f" ] && sed -n 's/^Message-ID: //p;/^$/q' "$f"; done | sort)
-	if [ "$got" = "$(want "$3")" ]; then
-		pass "$1: all $M messages exactly once"
+	if [ "$got" = "$(wanted "$3")" ]; then
+		pass "$1: all $(wc -l <"$T/want.$3") messages exactly once"
 	else
-		fail "$1: messages" "$(echo "$got" | uniq -d | wc -l) duplicated, $(comm -13 <(echo "$got" | sort -u) <(want "$3") | wc -l) missing"
+		fail "$1: messages" "$(echo "$got" | uniq -d | wc -l) duplicated, $(comm -13 <(echo "$got" | sort -u) <(wanted "$3") | wc -l) missing"
 	fi
 	[ -z "$(ls -A "$2/tmp")" ] || echo "  (note: $(ls "$2/tmp" | wc -l) crash leftovers in tmp/, never delivered)"
 }
@@ -69,13 +95,14 @@ run_case() { # name url prefix dest-option...
 	local name=$1 url=$2 prefix=$3 rc
 	shift 3
 	dove_reset
-	dove_fill $M 1500 "$prefix"
-	crash_run "$name" "$url" --state "$T/crash-state.$prefix" "$@"
+	: >"$T/want.$prefix"
+	fill "$prefix" $M
+	crash_run "$name" "$prefix" "$url" --state "$T/crash-state.$prefix" "$@"
 	rc=$?
-	if [ $rc = 2 ]; then
-		fail "$name: the mailbox drained before 20 kills" "$(tail -3 "$T/$name.err")"
-		return 1
-	fi
+	[ "$KILLS" -ge 20 ] && pass "$name: 20 kills in runs that had done something" ||
+		fail "$name: only $KILLS kills landed in a run that had done something" "$(tail -3 "$T/$name.err")"
+	[ "$INFLIGHT" -ge 1 ] && pass "$name: $INFLIGHT kills left a delivery in flight for recovery" ||
+		fail "$name: no kill left a delivery in flight (recovery not exercised)" "$(tail -3 "$T/$name.err")"
 	[ $rc = 0 ] && pass "$name: final run exit 0 ($(grep -o '[0-9]* kills in [0-9]* runs, [0-9]* left a delivery in flight' "$T/$name.err"))" ||
 		fail "$name: final run exit $rc" "$(tail -8 "$T/$name.err")"
 	[ "$(dove_count)" = 0 ] && pass "$name: server empty" || fail "$name: server still has $(dove_count)"
@@ -89,10 +116,10 @@ run_case "crash imap maildir" "$IMAP" ca -o "$T/md" && check_maildir "crash imap
 
 run_case "crash imap mbox" "$IMAP" cb --mbox "$T/mbox" && {
 	got=$(grep '^Message-ID: ' "$T/mbox" | sed 's/^Message-ID: //' | sort)
-	[ "$got" = "$(want cb)" ] && pass "crash imap mbox: all $M messages exactly once" ||
-		fail "crash imap mbox: messages" "$(echo "$got" | uniq -d | wc -l) duplicated, $(comm -13 <(echo "$got" | sort -u) <(want cb) | wc -l) missing"
+	[ "$got" = "$(wanted cb)" ] && pass "crash imap mbox: all $(wc -l <"$T/want.cb") messages exactly once" ||
+		fail "crash imap mbox: messages" "$(echo "$got" | uniq -d | wc -l) duplicated, $(comm -13 <(echo "$got" | sort -u) <(wanted cb) | wc -l) missing"
 	n=$(/usr/bin/python3 -c 'import mailbox,sys; print(len(mailbox.mbox(sys.argv[1])))' "$T/mbox")
-	[ "$n" = $M ] && pass "crash imap mbox: the mbox parses into $M messages (no torn append)" || fail "crash imap mbox: parse" "$n"
+	[ "$n" = "$(wc -l <"$T/want.cb")" ] && pass "crash imap mbox: the mbox parses into $n messages (no torn append)" || fail "crash imap mbox: parse" "$n"
 }
 
 CRASH_MAXD=15
@@ -106,7 +133,8 @@ det() { # name point prefix dest-option... ; then checks
 	local name=$1 point=$2 prefix=$3 rc
 	shift 3
 	dove_reset
-	dove_fill $M 1500 "$prefix"
+	: >"$T/want.$prefix"
+	fill "$prefix" $M
 	NETTOOL_MAIL_BATCH=10 NETTOOL_MAIL_CRASH=$point $NT mail-fetch $CA -q --delete --state "$T/det.$prefix" "$@" "$IMAP" 2>/dev/null &
 	{ wait $!; } 2>/dev/null
 	rc=$?
