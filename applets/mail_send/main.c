@@ -305,6 +305,10 @@ static void open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 	memset(c, 0, sizeof *c);
 	const char *user = G.user ? G.user : sv->user[0] ? sv->user : NULL;
 	if (user) {
+		/* A password file that cannot be read is a usage error (exit 2), not an
+		 * authentication failure. */
+		if (G.pwfile && access(G.pwfile, R_OK) < 0)
+			die(NT_EXIT_USAGE, "--password-file %s: %s", G.pwfile, strerror(errno));
 		c->user = xstrdup(user);
 		if (cred_get(c, sv->host, G.pwfile, 1, err, sizeof err) < 0)
 			die(NT_EXIT_TLS, "%s", err);
@@ -1037,7 +1041,16 @@ int mail_send_main(int argc, char **argv)
 		case 'F': G.from_name = os.str; break;
 		case 's': G.subject = os.str; break;
 		case 'c': strv_push(&G.cc, os.str); break;
-		case 'b': strv_push(&G.bcc, os.str); break;
+		case 'b':
+			/* sendmail's -bm (deliver as usual) is the default; other -bX modes
+			 * (-bs, -bd, -bp, ...) are not supported. An address has an '@'. */
+			if (G.sendmail && !strchr(os.str, '@') && strlen(os.str) == 1) {
+				if (strcmp(os.str, "m"))
+					opt_usage_error("sendmail -b%s is not supported (only -bm)", os.str);
+				break;
+			}
+			strv_push(&G.bcc, os.str);
+			break;
 		case 'a': strv_push(&G.attach, os.str); break;
 		case O_HEADER: strv_push(&G.headers, os.str); break;
 		case 't': G.extract = 1; break;

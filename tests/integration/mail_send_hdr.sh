@@ -152,3 +152,15 @@ for u in 'smtp://u:s3cretpw@127.0.0.1:1' 'imap://u:s3cretpw@127.0.0.1' 'smtp://u
 		fail "-S with a password echoed" "rc=$rc $(cat "$T/err")"
 	fi
 done
+
+# --- minor: sendmail -bm is the default mode; a missing --password-file is exit 2 ---
+n0=$(count "$T/srv")
+printf 'To: bm@example.org\nSubject: bm\n\nx\n' | $NT sendmail -bm -t -i $S -f me@example.com
+rc=$?
+[ $rc -eq 0 ] && [ "$(count "$T/srv")" = $((n0 + 1)) ] && grep -q '"bm@example.org"' "$T/srv/$(ls "$T/srv" | grep json | tail -1)" &&
+	pass "sendmail -bm -t: sent" || fail "sendmail -bm" "rc=$rc"
+expect_exit "sendmail -bs: not supported, exit 2" 2 sh -c "echo x | $NT sendmail -bs $S -f me@example.com to@example.org"
+expect_exit "mail-send -b still takes a Bcc address" 0 sh -c "echo x | $NT mail-send $S -f me@example.com -b b@example.org to@example.org"
+echo hi | $NT mail-send $S -u alice --password-file "$T/no-such-file" -f me@example.com to@example.org 2>"$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q 'no-such-file' "$T/err" && pass "--password-file missing: exit 2 naming it" || fail "--password-file missing" "rc=$rc $(cat "$T/err")"
