@@ -24,9 +24,21 @@ start() { # command...; sets SP (port must be $P)
 	pids+=("$SP")
 }
 stop() { kill "$1" 2>/dev/null; sleep 0.1; kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# CPU time (clock ticks) used so far by a server and its children (workers, forked handlers).
+cpu_ticks() {
+	local t=0 p
+	for p in $1 $(pgrep -P "$1" 2>/dev/null); do
+		t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo $t
+}
+# Server CPU microseconds per answered request: robust to a machine shared with other work.
+us_per_req() { awk -v t="$1" -v r="$2" -v s="$SECS" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (r + 0 <= 0) print "inf"; else printf "%.1f", t * 1e6 / hz / (r * s) }'; }
 val() { sed -n "s/.*\\b$1=\\([-0-9.]*\\).*/\\1/p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 <= 0) print "inf"; else printf "%.2f", a / b }'; }
 line() { echo "bench $1 nettool=$2 peer=$3 ratio=$(ratio "$2" "$3")${4:+ $4}"; }
+# For costs (lower is better): ratio = peer / nettool, so > 1 still means nettool is better.
+line_cost() { echo "bench $1 nettool=$2 peer=$3 ratio=$(ratio "$3" "$2")${4:+ $4}"; }
 
 persist() { # name conns server-cmd...
 	local name=$1 n=$2 out
@@ -34,9 +46,12 @@ persist() { # name conns server-cmd...
 	P=$(port)
 	start "${@//@P@/$P}"
 	waitport "$P" || { echo "$name: server did not start" >&2; echo "rps=0"; return; }
+	local t0 t1
+	t0=$(cpu_ticks "$SP")
 	out=$("$LOAD" persist 127.0.0.1 "$P" "$n" "$SECS")
+	t1=$(cpu_ticks "$SP")
 	stop "$SP"
-	echo "$out"
+	echo "$out cpu_us_per_req=$(us_per_req $((t1 - t0)) "$(echo "$out" | val rps)")"
 }
 
 for n in 100 1000; do
@@ -46,6 +61,8 @@ for n in 100 1000; do
 	echo "# persistent $n: python  $b" >&2
 	line "persist${n}_vs_python_threading_rps" "$(echo "$a" | val rps)" "$(echo "$b" | val rps)" \
 		"nettool_p99_us=$(echo "$a" | val p99_us) nettool_unanswered=$(echo "$a" | val unanswered) peer_unanswered=$(echo "$b" | val unanswered)"
+	# Efficiency: the peer's server CPU per request over ours (> 1: we spend less).
+	line_cost "persist${n}_vs_python_threading_server_cpu_us_per_req" "$(echo "$a" | val cpu_us_per_req)" "$(echo "$b" | val cpu_us_per_req)"
 done
 
 if command -v socat >/dev/null; then
