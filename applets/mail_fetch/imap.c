@@ -93,21 +93,6 @@ static int to_hdr(void *a, const char *p, size_t n)
 	return 0;
 }
 
-struct gbuf {
-	char *b;
-	size_t len, cap;
-};
-
-static int to_gbuf(void *a, const char *p, size_t n)
-{
-	struct gbuf *g = a;
-	if (n > g->cap - g->len)
-		return -1;
-	memcpy(g->b + g->len, p, n);
-	g->len += n;
-	return 0;
-}
-
 static void read_line(struct mf *m, char **line, size_t *len)
 {
 	int r = stream_read_line(m->s, line, len);
@@ -277,23 +262,16 @@ static long read_resp(struct mf *m, int *st, char *text, size_t textlen)
 		uint64_t lit;
 		if (imap_literal_at_end(line, len, &lit)) {
 			/* Another response with literals (a LIST with an odd name): gather it, bounded. */
-			struct gbuf g = {xmalloc(1 << 20), 0, 1 << 20};
-			for (;;) {
-				if (g.len + len + 2 > g.cap)
-					die(NT_EXIT_PROTO, "a response with literals over 1 MiB");
-				memcpy(g.b + g.len, line, len);
-				g.len += len;
-				if (!imap_literal_at_end(line, len, &lit))
-					break;
-				memcpy(g.b + g.len, "\r\n", 2);
-				g.len += 2;
-				if (lit > g.cap - g.len)
-					die(NT_EXIT_PROTO, "a response with literals over 1 MiB");
-				int r = stream_read_n(m->s, (size_t)lit, to_gbuf, &g);
+			struct imap_gather g = {xmalloc(1 << 20), 0, 1 << 20};
+			int gr;
+			while ((gr = imap_gather_line(&g, line, len, &lit)) > 0) {
+				int r = stream_read_n(m->s, (size_t)lit, imap_gather_bytes, &g);
 				if (r < 0)
 					mf_stream_die(m, r, "reading a response");
 				read_line(m, &line, &len);
 			}
+			if (gr < 0)
+				die(NT_EXIT_PROTO, "a response with literals over 1 MiB");
 			untagged(m, g.b, g.len);
 			free(g.b);
 			return 0;

@@ -398,6 +398,29 @@ static int astring(const char *p, size_t n, size_t *i, char *out, size_t outlen)
 	return 0;
 }
 
+int imap_gather_line(struct imap_gather *g, const char *line, size_t n, uint64_t *lit)
+{
+	if (n + 2 > g->cap - g->len)
+		return -1;
+	memcpy(g->b + g->len, line, n);
+	g->len += n;
+	if (!imap_literal_at_end(line, n, lit))
+		return 0;
+	memcpy(g->b + g->len, "\r\n", 2);
+	g->len += 2;
+	return *lit > g->cap - g->len ? -1 : 1;
+}
+
+int imap_gather_bytes(void *a, const char *p, size_t n)
+{
+	struct imap_gather *g = a;
+	if (n > g->cap - g->len)
+		return -1;
+	memcpy(g->b + g->len, p, n);
+	g->len += n;
+	return 0;
+}
+
 int imap_list(const char *resp, size_t n, char *flags, size_t flagslen, char *delim, char *name, size_t namelen)
 {
 	if (n < 7 || strncasecmp(resp, "* LIST ", 7))

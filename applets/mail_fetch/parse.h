@@ -60,6 +60,16 @@ int imap_search(const char *line, size_t n, uint32_t **v, size_t *count, size_t 
 
 /* "* LIST (\flags) "/" name" with the name quoted, atom or inline literal ({n}\r\n...).
  * 1 and the fields (name decoded, at most namelen-1 bytes), 0 not a LIST, -1 malformed. */
+/* A response with literals (a LIST with an odd name) gathered into one bounded buffer:
+ * each line goes through imap_gather_line, which returns 1 with *lit set when the line
+ * ends with {lit} (then exactly lit bytes go through imap_gather_bytes, and the next line
+ * follows), 0 when the response is complete, -1 when it would pass the cap. */
+struct imap_gather {
+	char *b;
+	size_t len, cap;
+};
+int imap_gather_line(struct imap_gather *g, const char *line, size_t n, uint64_t *lit);
+int imap_gather_bytes(void *g, const char *p, size_t n);
 int imap_list(const char *resp, size_t n, char *flags, size_t flagslen, char *delim, char *name, size_t namelen);
 
 /* Quote a string for an IMAP command (mailbox names): "..." with \ and " escaped.

@@ -2,6 +2,10 @@
  * input is read as a server would send it (lines, and literals announced by "{N}") and
  * every line goes through the FETCH, tagged, untagged, SEARCH and LIST parsers; the
  * literals go through the message writer (CRLF, mboxrd quoting) and the header reader.
+ * A line that ends with a literal and is no FETCH is gathered with what follows, as the
+ * engine's read_resp does (imap_gather_line/imap_gather_bytes), and the whole response goes
+ * through the LIST and untagged parsers; the raw input also goes to imap_list unsplit, so
+ * that its literal branches ({n}CRLF names) are reached.
  * Each line is copied into a buffer of its exact size so that ASan sees any overread. */
 #include <fcntl.h>
 #include <stdint.h>
@@ -56,6 +60,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				in_fetch = 0;
 			}
+		} else if (imap_literal_at_end(line, l, &(uint64_t){0})) {
+			/* gathered like read_resp: lines and literals into one bounded buffer */
+			struct imap_gather g = {malloc(4096), 0, 4096};
+			const char *cur = line;
+			size_t cl = l;
+			char *own = NULL;
+			uint64_t lit;
+			int gr;
+			while ((gr = imap_gather_line(&g, cur, cl, &lit)) > 0) {
+				size_t k = lit < size - i ? (size_t)lit : size - i;
+				imap_gather_bytes(&g, (const char *)data + i, k);
+				i += k;
+				const uint8_t *nl2 = memchr(data + i, '\n', size - i);
+				size_t len2 = nl2 ? (size_t)(nl2 - (data + i)) : size - i;
+				cl = len2 && data[i + len2 - 1] == '\r' ? len2 - 1 : len2;
+				free(own);
+				own = malloc(cl ? cl : 1);
+				memcpy(own, data + i, cl);
+				cur = own;
+				i += len2 + (nl2 ? 1 : 0);
+			}
+			free(own);
+			if (gr == 0) {
+				char *resp = malloc(g.len ? g.len : 1); /* exact size for ASan */
+				memcpy(resp, g.b, g.len);
+				char flags[64], delim, name[128];
+				uint32_t num;
+				char word[16];
+				imap_list(resp, g.len, flags, sizeof flags, &delim, name, sizeof name);
+				imap_untagged_num(resp, g.len, &num, word, sizeof word);
+				free(resp);
+			}
+			free(g.b);
 		} else {
 			uint32_t num;
 			uint64_t val;
@@ -70,6 +107,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			imap_literal_at_end(line, l, &val);
 		}
 		free(line);
+	}
+	/* the whole input as one response: literal names in LIST ({n}CRLF inside) */
+	{
+		char *raw = malloc(size ? size : 1);
+		memcpy(raw, data, size);
+		char flags[64], delim, name[128];
+		imap_list(raw, size, flags, sizeof flags, &delim, name, sizeof name);
+		free(raw);
 	}
 	if (nv) {
 		char set[512];

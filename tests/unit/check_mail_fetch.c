@@ -307,6 +307,26 @@ START_TEST(state_roundtrip)
 }
 END_TEST
 
+START_TEST(gather_list_literal)
+{
+	char buf[64], flags[64], name[64], delim = 0;
+	struct imap_gather g = {buf, 0, sizeof buf};
+	uint64_t lit = 0;
+	ck_assert_int_eq(imap_gather_line(&g, S("* LIST (\\HasNoChildren) \"/\" {8}"), &lit), 1);
+	ck_assert_uint_eq(lit, 8);
+	ck_assert_int_eq(imap_gather_bytes(&g, "Odd \"x\"\\", 8), 0);
+	ck_assert_int_eq(imap_gather_line(&g, "", 0, &lit), 0);
+	ck_assert_int_eq(imap_list(g.b, g.len, flags, sizeof flags, &delim, name, sizeof name), 1);
+	ck_assert_str_eq(name, "Odd \"x\"\\");
+	ck_assert_int_eq(delim, '/');
+	/* over the cap: a line, or an announced literal */
+	struct imap_gather h = {buf, 0, 16};
+	ck_assert_int_eq(imap_gather_line(&h, S("* LIST () \"/\" {100}"), &lit), -1);
+	h.len = 0;
+	ck_assert_int_eq(imap_gather_line(&h, S("* LIST () {99}"), &lit), -1);
+}
+END_TEST
+
 START_TEST(pop3_bound)
 {
 	const uint64_t cap = 1ull << 31;
@@ -359,6 +379,7 @@ Suite *suite_mail_fetch(void)
 	tcase_add_test(t, state_roundtrip);
 	tcase_add_test(t, state_filter);
 	tcase_add_test(t, pop3_bound);
+	tcase_add_test(t, gather_list_literal);
 	suite_add_tcase(s, t);
 	return s;
 }
