@@ -49,6 +49,8 @@ static struct {
 	size_t hlen;
 	void (*on_hdr)(struct mf *m, struct imap_fetch *f, const char *hdr, size_t hlen);
 	unsigned char *got;     /* FH_BODY: want[i] arrived already */
+	uint32_t *mydel;        /* without UIDPLUS: the UIDs we flagged \Deleted, to EXPUNGE at the end */
+	size_t nmydel, cmydel;
 	struct out_cmd out[MAX_OUT];
 	int nout;
 } G;
@@ -419,10 +421,18 @@ static void queue_flags(struct mf *m, const uint32_t *uids, size_t n, const char
 		}
 		unsigned t = imap_send(m, "UID STORE %s +FLAGS.SILENT (%s)", set, flag);
 		G.out[G.nout++] = (struct out_cmd){t, K_STORE, 0, 0};
-		if (!strcmp(flag, "\\Deleted")) {
-			t = m->cap_uidplus ? imap_send(m, "UID EXPUNGE %s", set) : imap_send(m, "EXPUNGE");
+		if (!strcmp(flag, "\\Deleted") && m->cap_uidplus) {
+			t = imap_send(m, "UID EXPUNGE %s", set);
 			G.out[G.nout++] = (struct out_cmd){t, K_EXPUNGE, 0, 0};
 			m->n_deleted += k;
+		} else if (!strcmp(flag, "\\Deleted")) {
+			/* a plain EXPUNGE removes every \Deleted message: checked at the end */
+			if (G.nmydel + k > G.cmydel) {
+				G.cmydel = (G.nmydel + k) * 2;
+				G.mydel = xrealloc(G.mydel, G.cmydel * sizeof *G.mydel);
+			}
+			memcpy(G.mydel + G.nmydel, uids + i, k * sizeof *uids);
+			G.nmydel += k;
 		}
 		i += k;
 	}
@@ -460,6 +470,39 @@ static void drain(struct mf *m, int one)
 				return;
 		}
 	}
+}
+
+/* Without UIDPLUS: one plain EXPUNGE for what we flagged \Deleted, only when UID SEARCH
+ * DELETED finds no other message flagged \Deleted (by another client, for later); else
+ * our messages stay flagged and a warning says why. Called with nothing in flight. */
+static void expunge_mine(struct mf *m)
+{
+	char text[512];
+	if (!G.nmydel)
+		return;
+	qsort(G.mydel, G.nmydel, sizeof *G.mydel, cmp_u32);
+	G.nsearch = 0;
+	int st = imap_simple(m, text, sizeof text, "UID SEARCH DELETED");
+	imap_must(m, "UID SEARCH DELETED", st, text);
+	size_t foreign = 0;
+	for (size_t i = 0; i < G.nsearch; i++)
+		if (!bsearch(&G.search[i], G.mydel, G.nmydel, sizeof *G.mydel, cmp_u32))
+			foreign++;
+	if (foreign) {
+		warn("not expunging: the server has no UIDPLUS and %zu other message%s flagged \\Deleted, which a "
+		     "plain EXPUNGE would remove too; our %zu stay flagged \\Deleted", foreign, foreign == 1 ? " is" : "s are",
+		     G.nmydel);
+		m->rc = NT_EXIT_FAIL;
+	} else {
+		st = imap_simple(m, text, sizeof text, "EXPUNGE");
+		if (st != IMAP_ST_OK) {
+			warn("EXPUNGE failed: %s", text);
+			m->rc = NT_EXIT_FAIL;
+		} else {
+			m->n_deleted += G.nmydel;
+		}
+	}
+	G.nmydel = 0;
 }
 
 /* --- fetch --- */
@@ -585,6 +628,7 @@ static void fetch_selected(struct mf *m)
 	if (!ncand) {
 		if (mf_state_save(&m->st, err, sizeof err) < 0)
 			die(NT_EXIT_IO, "%s", err);
+		expunge_mine(m);
 		return;
 	}
 	/* Sizes for --max-size (and then the progress meter's byte total), in one pipelined
@@ -640,6 +684,7 @@ static void fetch_selected(struct mf *m)
 	}
 	if (mf_state_save(&m->st, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
+	expunge_mine(m);
 }
 
 /* --- list --- */

@@ -87,6 +87,25 @@ start imap missing && {
 	[ "$(ls "$T/miss/new" | wc -l)" = 1 ] && pass "imap missing: the message sent was delivered" || fail "imap missing: count"
 	stop
 }
+# Without UIDPLUS a plain EXPUNGE removes every \Deleted message: not done when another
+# client's message is flagged \Deleted (exit 1, ours stay flagged); done otherwise.
+start imap nouidplus && {
+	: >"$T/port.log"
+	$NT mail-fetch -q --delete --limit 1 -o "$T/nouid" "imap://u@127.0.0.1:$PORT/" 2>"$T/nouid.err"
+	rc=$?
+	[ $rc = 1 ] && grep -q 'UID SEARCH DELETED' "$T/port.log" && ! grep -q ' EXPUNGE' "$T/port.log" &&
+		grep -q 'not expunging' "$T/nouid.err" && [ "$(ls "$T/nouid/new" | wc -l)" = 1 ] &&
+		pass "imap without UIDPLUS: no EXPUNGE while another client's message is \\Deleted (exit 1)" ||
+		fail "imap without UIDPLUS, foreign \\Deleted: exit $rc" "$(cat "$T/nouid.err"; grep -v LOGIN "$T/port.log")"
+	stop
+}
+start imap nouidplus-clean && {
+	: >"$T/port.log"
+	expect_exit "imap without UIDPLUS, nothing else \\Deleted: exit 0" 0 $NT mail-fetch -q --delete -o "$T/nouid2" "imap://u@127.0.0.1:$PORT/"
+	grep -A1 'UID SEARCH DELETED' "$T/port.log" | grep -q '^A[0-9]* EXPUNGE$' && ! grep -q 'UID EXPUNGE' "$T/port.log" &&
+		pass "imap without UIDPLUS: UID SEARCH DELETED, then one EXPUNGE" || fail "imap without UIDPLUS: commands" "$(cat "$T/port.log")"
+	stop
+}
 # POP3 UIDL reuse (RFC 1939 allows it once a message is gone): a new message under the
 # UIDL of one we fetched and deleted, or of one another client deleted, is fetched, never
 # deleted unread.
