@@ -230,20 +230,29 @@ echo hi | NETTOOL_PASSWORD=s3cret $NT mail-send -S smtp://alice@127.0.0.1:$PA $C
 	[ "$(count "$T/authreq")" = 1 ] && pass "user in the URL, password from \$NETTOOL_PASSWORD" || fail "URL user"
 
 # --- plain-text AUTH to a host that is not loopback ---
-ext=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+\.' | grep -v '^127\.' | head -1)
-if [ -n "$ext" ]; then
-	start_smtpd PX "$T/ext" --host "$ext" --user alice --password s3cret --auth-plain-ok || finish
-	echo hi | $NT mail-send -S smtp://$ext:$PX -u alice --password-file "$T/pw" -f me@example.com to@example.org 2>"$T/err"
-	rc=$?
-	[ $rc -eq 4 ] && [ "$(count "$T/ext")" = 0 ] && pass "no TLS offered by $ext: the password is not sent (exit 4)" ||
-		fail "plaintext refused" "rc=$rc $(cat "$T/err")"
-	expect_exit "--no-tls with -u to $ext: refused before connecting (exit 2)" 2 \
-		sh -c "echo hi | $NT mail-send -S smtp://$ext:$PX --no-tls -u alice --password-file $T/pw -f me@example.com to@example.org"
-	echo hi | $NT mail-send -S smtp://$ext:$PX -u alice --password-file "$T/pw" --allow-plaintext-auth -f me@example.com to@example.org &&
-		[ "$(meta "$(last "$T/ext")" 'd["auth"]')" = alice ] && pass "--allow-plaintext-auth: AUTH in clear text to $ext" ||
-		fail "--allow-plaintext-auth"
+# The "remote" host is NETNS_ADDR inside a private network namespace (lib.sh netns_run):
+# the server and the client both run there, and nothing can leave it.
+mkdir -p "$T/ext"
+export NT T PY SMTPD
+if netns_run '
+	$PY "$SMTPD" --host '"$NETNS_ADDR"' --port 2525 --dir "$T/ext" --user alice --password s3cret --auth-plain-ok >"$T/ext.log" 2>&1 & p=$!
+	for i in $(seq 200); do (exec 3<>/dev/tcp/'"$NETNS_ADDR"'/2525) 2>/dev/null && break; sleep 0.05; done
+	echo hi | "$NT" mail-send -S smtp://'"$NETNS_ADDR"':2525 -u alice --password-file "$T/pw" -f me@example.com to@example.org 2>"$T/err1"
+	echo $? >"$T/rc1"
+	ls "$T/ext" | grep -c "\.eml$" >"$T/n1"
+	echo hi | "$NT" mail-send -S smtp://'"$NETNS_ADDR"':2525 --no-tls -u alice --password-file "$T/pw" -f me@example.com to@example.org 2>"$T/err2"
+	echo $? >"$T/rc2"
+	echo hi | "$NT" mail-send -S smtp://'"$NETNS_ADDR"':2525 -u alice --password-file "$T/pw" --allow-plaintext-auth -f me@example.com to@example.org 2>"$T/err3"
+	echo $? >"$T/rc3"
+	kill $p' 2>"$T/netns.err"; then
+	[ "$(cat "$T/rc1")" = 4 ] && [ "$(cat "$T/n1")" = 0 ] && pass "no TLS offered by $NETNS_ADDR: the password is not sent (exit 4)" ||
+		fail "plaintext refused" "rc=$(cat "$T/rc1") $(cat "$T/err1")"
+	[ "$(cat "$T/rc2")" = 2 ] && pass "--no-tls with -u to $NETNS_ADDR: refused before connecting (exit 2)" ||
+		fail "--no-tls refusal" "rc=$(cat "$T/rc2") $(cat "$T/err2")"
+	[ "$(cat "$T/rc3")" = 0 ] && [ "$(meta "$(last "$T/ext")" 'd["auth"]')" = alice ] && pass "--allow-plaintext-auth: AUTH in clear text to $NETNS_ADDR" ||
+		fail "--allow-plaintext-auth" "rc=$(cat "$T/rc3") $(cat "$T/err3")"
 else
-	skip "plain-text AUTH policy" "this machine has no non-loopback IPv4 address to bind a server to"
+	skip "plain-text AUTH policy" "no private network namespace: $(head -2 "$T/netns.err")"
 fi
 
 # --- bad input: exit 2, nothing sent ---
