@@ -15,6 +15,9 @@ struct committer *committer_start(int jfd);
  * (the journal line without "done\t"; may be NULL; taken over). Blocks while the
  * queue is full; dies (exit 6) if an earlier group failed. */
 void committer_push(struct committer *c, struct afile *af, char *key);
+/* Around creating a file in a folder the committer renames in (see commit.c). */
+void committer_names_lock(struct committer *c);
+void committer_names_unlock(struct committer *c);
 /* Everything queued made durable; the thread stopped. Dies (exit 6) on failure. */
 void committer_finish(struct committer *c);
 

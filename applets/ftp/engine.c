@@ -149,7 +149,10 @@ static int sink_open(struct slot *s)
 	char err[512];
 	if (s->opened)
 		return 0;
-	if (afile_open(&s->af, s->dst_dir, s->dst_name, 0644, err, sizeof err) < 0) {
+	committer_names_lock(s->e->com);
+	int r = afile_open(&s->af, s->dst_dir, s->dst_name, 0644, err, sizeof err);
+	committer_names_unlock(s->e->com);
+	if (r < 0) {
 		warn("%s", err);
 		s->werr = 1;
 		return -1;
