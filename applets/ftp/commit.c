@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -21,6 +22,10 @@
 #include "nt_err.h"
 
 #define QUEUE_MAX 256
+/* A woken committer waits for this many items, or GATHER_MS after the first, so that
+ * a group's folder fsync, journal write and wake-ups serve many files, not one or two. */
+#define GATHER 64
+#define GATHER_MS 20
 #define DIRS_MAX 16
 
 struct item {
@@ -140,6 +145,16 @@ static void *run(void *arg)
 		pthread_mutex_lock(&c->mu);
 		while (!c->n && !c->stop)
 			pthread_cond_wait(&c->work, &c->mu);
+		if (c->n < GATHER && !c->stop) {
+			struct timespec dl;
+			clock_gettime(CLOCK_MONOTONIC, &dl);
+			dl.tv_nsec += GATHER_MS * 1000000L;
+			if (dl.tv_nsec >= 1000000000L)
+				dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+			while (c->n < GATHER && !c->stop)
+				if (pthread_cond_timedwait(&c->work, &c->mu, &dl) == ETIMEDOUT)
+					break;
+		}
 		if (!c->n && c->stop) {
 			pthread_mutex_unlock(&c->mu);
 			break;
@@ -167,7 +182,11 @@ struct committer *committer_start(int jfd)
 	c->q = xcalloc(QUEUE_MAX, sizeof *c->q);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->names, NULL);
-	pthread_cond_init(&c->work, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->work, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&c->space, NULL);
 	if (pthread_create(&c->th, NULL, run, c) != 0)
 		die(NT_EXIT_IO, "cannot start the commit thread");
@@ -194,7 +213,9 @@ void committer_push(struct committer *c, struct afile *af, char *key)
 		af->fd = -1;
 	}
 	it->key = key;
-	pthread_cond_signal(&c->work);
+	/* The committer waits for the first item, then for GATHER of them. */
+	if (c->n == 1 || c->n == GATHER)
+		pthread_cond_signal(&c->work);
 	pthread_mutex_unlock(&c->mu);
 }
 
