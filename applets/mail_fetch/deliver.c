@@ -567,7 +567,9 @@ static int run_with_input(const char *cmd, int spool, uint64_t off, uint64_t len
 /* --- the fsync pool: each Maildir file is fsynced (and closed) by a worker thread as soon
  * as it is written, so the syncs of a batch overlap each other (the file system commits
  * them together) and the download of the next messages. The batch commit waits for them. */
-#define SYNC_THREADS 16
+#ifndef SYNC_THREADS
+#define SYNC_THREADS 16 /* -DSYNC_THREADS=n to experiment */
+#endif
 #define SYNC_QUEUE 1024
 
 static struct {
