@@ -8,53 +8,7 @@
 
 if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	skip "ftp fake server" "python3-pyftpdlib not installed (make deps)"
-	
-# --- a folder in every folder, without end: the walk stops at 256 levels, says so,
-# counts a failure, does no --delete (review finding 11: it ran until a timeout).
-mkdir -p deep md
-printf 'keep\n' >md/mine.txt
-if fakeftpd_start DEEP "$T/deep" deep; then
-	P=$FAKEFTPD_PORT_DEEP
-	ftp -P "$P" --timeout 20 mirror --delete $S: md 2>deep.err
-	rc=$?
-	lvl=$(find md -type d | awk -F/ 'NF > m { m = NF } END { print m - 1 }')
-	[ $rc = 1 ] && grep -q 'more than 256 folders deep' deep.err && [ "$lvl" = 256 ] && [ -f md/mine.txt ] &&
-		grep -q -- '--delete not done' deep.err && grep -q '1 failed' deep.err &&
-		pass "mirror of an endless tree: stops at 256 levels, exit 1, no --delete" ||
-		fail "walk depth" "rc $rc, $lvl levels: $(tail -3 deep.err)"
-else
-	fail "fake ftp server (deep)" "did not start: $(cat "$T/fakeftpd-DEEP.log")"
-fi
-
-# --- an entry line over 8192 bytes is refused as a whole, not parsed cut
-# (review finding 9: a 500-byte name after 7,900 bytes of facts became a shorter name).
-mkdir -p long
-if fakeftpd_start LONG "$T/long" long; then
-	P=$FAKEFTPD_PORT_LONG
-	ftp -P "$P" ls --json $S: >long.out 2>long.err
-	rc=$?
-	[ $rc = 0 ] && [ "$(grep -c . long.out)" = 1 ] && grep -q '"name":"short.txt"' long.out && grep -q 'cannot parse' long.err &&
-		pass "a listing line over 8192 bytes: refused (warned), the rest listed" || fail "long listing line" "rc $rc: $(cut -c1-200 long.out long.err)"
-else
-	fail "fake ftp server (long)" "did not start: $(cat "$T/fakeftpd-LONG.log")"
-fi
-
-# --- a listing of 1,000,001 entries (~24 MB): refused at the entry cap with exit 5,
-# and the million entries held until then cost little (review finding 2: 1 KiB each).
-mkdir -p big
-if fakeftpd_start BIG "$T/big" big:1000001; then
-	P=$FAKEFTPD_PORT_BIG
-	/usr/bin/time -f %M -o big.rss timeout 120 "$NT" ftp --no-tls -P "$P" ls --json $S: >big.out 2>big.err
-	rc=$?
-	kb=$(tail -1 big.rss)
-	[ $rc = 5 ] && grep -q 'more than 1000000 entries' big.err && [ ! -s big.out ] &&
-		pass "ls --json of 1,000,001 entries: refused, exit 5" || fail "listing entry cap" "rc $rc: $(head -3 big.err)"
-	[ $rc = 5 ] && [ "${kb:-999999999}" -lt 400000 ] && pass "a million listing entries in ${kb} kB (< 400 MB)" ||
-		fail "listing memory" "peak RSS ${kb} kB"
-else
-	fail "fake ftp server (big)" "did not start: $(cat "$T/fakeftpd-BIG.log")"
-fi
-finish
+	finish
 fi
 ftp() { timeout 60 "$NT" ftp --no-tls "$@"; }
 S=127.0.0.1
@@ -120,5 +74,21 @@ if fakeftpd_start BIG "$T/big" big:1000001; then
 		fail "listing memory" "peak RSS ${kb} kB"
 else
 	fail "fake ftp server (big)" "did not start: $(cat "$T/fakeftpd-BIG.log")"
+fi
+# --- copy -r trusts the listing's sizes instead of asking SIZE before each RETR: a source
+# longer or shorter than its listed size must still fail (the upload of the listed size
+# comes out unaligned), never count as copied.
+mkdir -p lie
+printf 'hello' >lie/f0
+: >lie/f1
+if fakeftpd_start LIE "$T/lie" big:2 && ftpd_start B; then
+	NETTOOL_PASSWORD=$FTP_PASS ftp -u "$FTP_USER" copy -r "ftp://anonymous@$S:$FAKEFTPD_PORT_LIE/" \
+		"ftp://$FTP_USER@$S:$FTPD_PORT_B/dst" 2>lie.err
+	rc=$?
+	[ $rc != 0 ] && grep -q 'copy f0: .*5 out of 1' lie.err && grep -q 'copy f1: .*0 out of 1' lie.err &&
+		grep -q '0 done, 2 failed' lie.err && pass "copy -r of sources whose size differs from the listing: both fail" ||
+		fail "copy -r size check" "rc $rc: $(head -3 lie.err)"
+else
+	fail "fake ftp server (lie) or vsftpd" "did not start: $(cat "$T/fakeftpd-LIE.log")"
 fi
 finish
