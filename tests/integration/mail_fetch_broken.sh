@@ -132,6 +132,31 @@ start pop3 gone && {
 		fail "pop3 gone: message lost" "$(tr '\n' ' ' <"$T/port.log")"
 	stop
 }
+# A clear-text password to a host that is not loopback: refused before it leaves (exit 2);
+# --allow-plaintext-auth sends it. The "remote" host is NETNS_ADDR in a private network
+# namespace (lib.sh netns_run): nothing leaves it.
+export NT T NETNS_ADDR
+FIXPY=$(cd "$(dirname "$0")" && pwd)/fixtures/dovecot_broken.py
+export FIXPY
+if netns_run '
+	BROKEN_ADDR=$NETNS_ADDR /usr/bin/python3 "$FIXPY" pop3 good "$T/ns.port" & p=$!
+	for i in $(seq 100); do [ -s "$T/ns.port" ] && break; sleep 0.05; done
+	P=$(cat "$T/ns.port")
+	"$NT" mail-fetch -q --no-tls -o "$T/ns1" "pop3://u@$NETNS_ADDR:$P/" >"$T/ns1.out" 2>&1
+	echo $? >"$T/ns1.rc"
+	cp "$T/ns.port.log" "$T/ns1.log" 2>/dev/null || : >"$T/ns1.log"
+	"$NT" mail-fetch -q --no-tls --allow-plaintext-auth -o "$T/ns2" "pop3://u@$NETNS_ADDR:$P/" >"$T/ns2.out" 2>&1
+	echo $? >"$T/ns2.rc"
+	kill $p' 2>"$T/netns.err"; then
+	[ "$(cat "$T/ns1.rc")" = 2 ] && grep -q 'clear text' "$T/ns1.out" && ! grep -q PASS "$T/ns1.log" &&
+		pass "clear-text password to $NETNS_ADDR: refused before it is sent (exit 2)" ||
+		fail "clear-text refusal: exit $(cat "$T/ns1.rc")" "$(cat "$T/ns1.out" "$T/ns1.log")"
+	[ "$(cat "$T/ns2.rc")" = 0 ] && grep -qx PASS "$T/ns.port.log" && [ "$(ls "$T/ns2/new" | wc -l)" = 2 ] &&
+		pass "--allow-plaintext-auth: the password is sent, messages fetched" ||
+		fail "--allow-plaintext-auth: exit $(cat "$T/ns2.rc")" "$(cat "$T/ns2.out")"
+else
+	skip "clear-text refusal" "no private network namespace: $(head -2 "$T/netns.err")"
+fi
 for proto in imap pop3; do
 	start $proto good || continue
 	expect_exit "$proto good server: exit 0" 0 $NT mail-fetch -q -o "$T/$proto-drop" "$proto://u@127.0.0.1:$PORT/"
