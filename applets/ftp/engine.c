@@ -137,7 +137,9 @@ static void journal_open(struct engine *e, const char *path)
 
 static void mark_done(struct engine *e, struct slot *s, struct afile *af)
 {
-	committer_push(e->com, af, e->jfd >= 0 ? job_key(&s->job) : NULL);
+	/* Nothing to make durable (a copy, rm, stdout without --journal): no wake-up. */
+	if (af || e->jfd >= 0)
+		committer_push(e->com, af, e->jfd >= 0 ? job_key(&s->job) : NULL);
 	e->r.done++;
 	e->prog.items_done++;
 }
