@@ -492,9 +492,12 @@ static int start(struct engine *e, struct slot *s)
 		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
 		curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, copy_write);
 		curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
-		/* No SIZE before RETR (one round trip less per file): the size the listing
-		 * gave goes to the upload, and libcurl fails an upload that falls short of it. */
-		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+		/* A size known from the listing (or one SIZE up front): no SIZE before each
+		 * RETR (one round trip less per file); the size goes to the upload, and
+		 * libcurl fails an upload that is not that size. Unknown (--from-file): libcurl
+		 * asks SIZE and fails a short download itself. */
+		if (j->size >= 0)
+			curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
 		ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
 		s->url2 = ftp_url(e->b, j->dst, 0);
 		curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
