@@ -524,23 +524,76 @@ static int name_filter(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
+/* Sent files are deleted by a second thread while the flush goes on: on this kind of
+ * file system an unlink of a synced file costs a few hundred microseconds, as much as
+ * sending a message. */
+static struct {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct strv paths;
+	size_t next;
+	int done, running;
+} U = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *unlinker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&U.mu);
+	for (;;) {
+		while (U.next == U.paths.n && !U.done)
+			pthread_cond_wait(&U.cv, &U.mu);
+		if (U.next == U.paths.n)
+			break;
+		char *p = U.paths.v[U.next++];
+		pthread_mutex_unlock(&U.mu);
+		unlink(p); /* a failure is seen by purge_sent() at the end */
+		pthread_mutex_lock(&U.mu);
+	}
+	pthread_mutex_unlock(&U.mu);
+	return NULL;
+}
+
+static void unlink_later(const char *path)
+{
+	if (!U.running)
+		return; /* purge_sent() does it at the end */
+	pthread_mutex_lock(&U.mu);
+	strv_push(&U.paths, path);
+	pthread_cond_signal(&U.cv);
+	pthread_mutex_unlock(&U.mu);
+}
+
+static void unlinker_start(void)
+{
+	U.running = pthread_create(&U.th, NULL, unlinker, NULL) == 0;
+}
+
+static void unlinker_stop(void)
+{
+	if (!U.running)
+		return;
+	pthread_mutex_lock(&U.mu);
+	U.done = 1;
+	pthread_cond_signal(&U.cv);
+	pthread_mutex_unlock(&U.mu);
+	pthread_join(U.th, NULL);
+	U.running = 0;
+	strv_free(&U.paths);
+}
+
 /* Durable "sent" marks without a stall per message: after a sent file's rename from
- * new/ into cur/, a second thread fsyncs new/ while the next message goes out, and the
- * next message's last bytes wait for that fsync (smtp.c's before_end hook). So, as with
- * an fsync after each rename, at most one message at a time is accepted by the server
- * and not yet durably out of new/; only the fsync overlaps the network.
- * The same thread deletes the sent files from cur/ when it has no fsync to do: on this
- * kind of file system an unlink of a synced file costs a few hundred microseconds (a
- * discard), and done by a third thread it ran at the same time as the fsync that the
- * next message waits for, slowing it down. */
+ * new/ into cur/, a second thread fsyncs new/ (through a descriptor kept open for the
+ * flush) while the next message goes out, and the next message's last bytes wait for
+ * that fsync (smtp.c's before_end hook). So, as with an fsync after each rename, at most
+ * one message at a time is accepted by the server and not yet durably out of new/; only
+ * the fsync overlaps the network. */
 static struct {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t work, done_cv;
-	int dirfd;                  /* new/, open for the whole flush */
+	int dirfd;
 	unsigned long want, done;
-	struct strv paths;          /* sent files in cur/ to delete */
-	size_t next;
 	int err, stop, running, waiting;
 } SY = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .done_cv = PTHREAD_COND_INITIALIZER,
 	.dirfd = -1};
@@ -550,26 +603,19 @@ static void *syncer(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&SY.mu);
 	for (;;) {
-		while (SY.done == SY.want && SY.next == SY.paths.n && !SY.stop)
+		while (SY.done == SY.want && !SY.stop)
 			pthread_cond_wait(&SY.work, &SY.mu);
-		if (SY.done != SY.want) {
-			unsigned long g = SY.want;
-			pthread_mutex_unlock(&SY.mu);
-			int e = fsync(SY.dirfd) < 0 ? errno : 0;
-			pthread_mutex_lock(&SY.mu);
-			if (e && !SY.err)
-				SY.err = e;
-			SY.done = g;
-			if (SY.waiting)
-				pthread_cond_signal(&SY.done_cv);
-		} else if (SY.next != SY.paths.n) {
-			char *p = SY.paths.v[SY.next++];
-			pthread_mutex_unlock(&SY.mu);
-			unlink(p); /* a failure is seen by purge_sent() at the end */
-			pthread_mutex_lock(&SY.mu);
-		} else {
+		if (SY.done == SY.want)
 			break;
-		}
+		unsigned long g = SY.want;
+		pthread_mutex_unlock(&SY.mu);
+		int e = fsync(SY.dirfd) < 0 ? errno : 0;
+		pthread_mutex_lock(&SY.mu);
+		if (e && !SY.err)
+			SY.err = e;
+		SY.done = g;
+		if (SY.waiting) /* no wake-up for nobody */
+			pthread_cond_signal(&SY.done_cv);
 	}
 	pthread_mutex_unlock(&SY.mu);
 	return NULL;
@@ -579,27 +625,22 @@ static void syncer_start(const char *newdir)
 {
 	SY.want = SY.done = 0;
 	SY.err = SY.stop = SY.waiting = 0;
-	SY.next = 0;
 	SY.dirfd = open(newdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (SY.dirfd < 0)
-		SY.err = errno;
+		SY.err = errno; /* the first message is not sent: its mark could not be made durable */
 	SY.running = SY.dirfd >= 0 && pthread_create(&SY.th, NULL, syncer, NULL) == 0;
 }
 
-/* A sent file left new/ for cur/sent: have new/ synced (at once when there is no
- * thread), then sent deleted. */
-static void mark_sent(const char *sent)
+/* A sent file left new/: have new/ synced (at once when there is no thread). */
+static void mark_sent(void)
 {
 	if (!SY.running) {
 		if (SY.dirfd >= 0 && fsync(SY.dirfd) < 0 && !SY.err)
 			SY.err = errno;
-		else if (SY.dirfd < 0 && !SY.err)
-			SY.err = EBADF;
-		return; /* purge_sent() deletes sent at the end */
+		return;
 	}
 	pthread_mutex_lock(&SY.mu);
 	SY.want++;
-	strv_push(&SY.paths, sent);
 	pthread_cond_signal(&SY.work);
 	pthread_mutex_unlock(&SY.mu);
 }
@@ -618,7 +659,6 @@ static int marks_durable(void *arg)
 	return r;
 }
 
-/* Let the thread do what is left (the last fsync, the deletions), and end it. */
 static void syncer_stop(void)
 {
 	if (SY.running) {
@@ -629,7 +669,6 @@ static void syncer_stop(void)
 		pthread_join(SY.th, NULL);
 		SY.running = 0;
 	}
-	strv_free(&SY.paths);
 	if (SY.dirfd >= 0)
 		close(SY.dirfd);
 	SY.dirfd = -1;
@@ -898,7 +937,8 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 			stop = NT_EXIT_IO;
 		} else {
 			fc->done++;
-			mark_sent(sent);
+			mark_sent();
+			unlink_later(sent);
 		}
 		free(sent);
 	}
@@ -963,6 +1003,7 @@ static int do_flush(const char *dir)
 		struct server sv;
 		struct cred c;
 		open_session(&s, &sv, &c);
+		unlinker_start();
 		syncer_start(newdir);
 		s.before_end = marks_durable;
 		for (int i = 0; i < n && !rc; i++)
@@ -973,6 +1014,7 @@ static int do_flush(const char *dir)
 			warn_sys("--flush: syncing %s", newdir);
 			rc = NT_EXIT_IO;
 		}
+		unlinker_stop();
 		log_trace("%ld connection%s", s.connects, s.connects == 1 ? "" : "s");
 		smtp_close(&s);
 		cred_free(&c);
