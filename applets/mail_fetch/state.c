@@ -113,9 +113,10 @@ static int cmp_str(const void *a, const void *b)
 size_t mf_state_filter(struct mf_state *s, char *const *keys, size_t n, int keep)
 {
 	char **k = xmalloc((n + 1) * sizeof *k);
-	memcpy(k, keys, n * sizeof *k);
-	if (n)
+	if (n) {
+		memcpy(k, keys, n * sizeof *k); /* keys may be NULL when n is 0 (UBSan) */
 		qsort(k, n, sizeof *k, cmp_str);
+	}
 	size_t o = 0, dropped = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		const char *key = s->e[i].key;
