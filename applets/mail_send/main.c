@@ -526,14 +526,16 @@ static int name_filter(const struct dirent *d)
 
 /* Sent files are deleted by a second thread while the flush goes on: on this kind of
  * file system an unlink of a synced file costs a few hundred microseconds, as much as
- * sending a message. */
+ * sending a message. The thread is woken for a batch of UNLINK_BATCH files (and at the
+ * end), not for each: a wake-up per message was a context switch per message. */
+#define UNLINK_BATCH 32
 static struct {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct strv paths;
 	size_t next;
-	int done, running;
+	int done, running, idle;
 } U = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void *unlinker(void *arg)
@@ -541,8 +543,11 @@ static void *unlinker(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&U.mu);
 	for (;;) {
-		while (U.next == U.paths.n && !U.done)
+		while (U.next == U.paths.n && !U.done) {
+			U.idle = 1;
 			pthread_cond_wait(&U.cv, &U.mu);
+			U.idle = 0;
+		}
 		if (U.next == U.paths.n)
 			break;
 		char *p = U.paths.v[U.next++];
@@ -560,7 +565,8 @@ static void unlink_later(const char *path)
 		return; /* purge_sent() does it at the end */
 	pthread_mutex_lock(&U.mu);
 	strv_push(&U.paths, path);
-	pthread_cond_signal(&U.cv);
+	if (U.idle && U.paths.n - U.next >= UNLINK_BATCH)
+		pthread_cond_signal(&U.cv);
 	pthread_mutex_unlock(&U.mu);
 }
 
