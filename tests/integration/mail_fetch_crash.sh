@@ -68,7 +68,7 @@ crash_run() {
 		[ $((c0 - c1)) -gt 15 ] && maxd=$((maxd * 2 / 3 > 2 ? maxd * 2 / 3 : 2))
 		c0=$c1
 		if [ "$c1" = 0 ] && [ $kills -lt 20 ]; then
-			[ $refill -lt 3 ] || break
+			[ $refill -lt 12 ] || break # ASan runs drain more per kill
 			refill=$((refill + 1))
 			echo "drained after $kills kills in $runs runs: filling again" >>"$T/$name.err"
 			fill "${prefix}r$refill" $M
