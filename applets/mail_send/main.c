@@ -665,6 +665,15 @@ static int marks_durable(void *arg)
 	return r;
 }
 
+/* The first fsync error so far (0: none), read under the lock (the thread writes it). */
+static int sync_err(void)
+{
+	pthread_mutex_lock(&SY.mu);
+	int e = SY.err;
+	pthread_mutex_unlock(&SY.mu);
+	return e;
+}
+
 static void syncer_stop(void)
 {
 	if (SY.running) {
@@ -879,8 +888,8 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	}
 	struct smtp_result r;
 	smtp_send(s, from, &rcpts, p + off, n - off, &r);
-	if (SY.err) { /* the previous message's mark could not be made durable: stop */
-		errno = SY.err;
+	if (sync_err()) { /* the previous message's mark could not be made durable: stop */
+		errno = sync_err();
 		warn_sys("--flush: syncing %s/new", dir);
 		stop = NT_EXIT_IO;
 		smtp_result_free(&r);
