@@ -20,6 +20,10 @@ fi
 export NETTOOL_PASSWORD=$DOVE_PASS NETTOOL_MAIL_BATCH=7
 CA="--cacert $DOVE_CA"
 M=500
+# 20 kills per case as the issue asks; the ASan pass (make asan-check) looks for memory
+# errors on the same paths and is several times slower, so it lands fewer.
+NKILLS=20
+[ "${SANITIZED:-}" = 1 ] && NKILLS=6
 
 # The Message-IDs the fixture generated, sorted.
 want() { for ((i = 0; i < M; i++)); do echo "<$1-$i@nettool.test>"; done | sort; }
@@ -40,7 +44,7 @@ crash_run() {
 	local name=$1 prefix=$2 url=$3 state=$5 kills=0 runs=0 pid maxd=$CRASH_MAXD c0 c1 s0 s1 inflight=0 refill=0 killed d
 	shift 3
 	c0=$(dove_count)
-	while [ $kills -lt 20 ] && [ $runs -lt 400 ]; do
+	while [ $kills -lt $NKILLS ] && [ $runs -lt 400 ]; do
 		runs=$((runs + 1))
 		s0=$(sum_state "$state")
 		$NT mail-fetch $CA -q --delete "$@" "$url" 2>>"$T/$name.err" &
@@ -67,7 +71,7 @@ crash_run() {
 		fi
 		[ $((c0 - c1)) -gt 15 ] && maxd=$((maxd * 2 / 3 > 2 ? maxd * 2 / 3 : 2))
 		c0=$c1
-		if [ "$c1" = 0 ] && [ $kills -lt 20 ]; then
+		if [ "$c1" = 0 ] && [ $kills -lt $NKILLS ]; then
 			[ $refill -lt 12 ] || break # ASan runs drain more per kill
 			refill=$((refill + 1))
 			echo "drained after $kills kills in $runs runs: filling again" >>"$T/$name.err"
@@ -99,7 +103,7 @@ run_case() { # name url prefix dest-option...
 	fill "$prefix" $M
 	crash_run "$name" "$prefix" "$url" --state "$T/crash-state.$prefix" "$@"
 	rc=$?
-	[ "$KILLS" -ge 20 ] && pass "$name: 20 kills in runs that had done something" ||
+	[ "$KILLS" -ge $NKILLS ] && pass "$name: $NKILLS kills in runs that had done something" ||
 		fail "$name: only $KILLS kills landed in a run that had done something" "$(tail -3 "$T/$name.err")"
 	[ "$INFLIGHT" -ge 1 ] && pass "$name: $INFLIGHT kills left a delivery in flight for recovery" ||
 		fail "$name: no kill left a delivery in flight (recovery not exercised)" "$(tail -3 "$T/$name.err")"
