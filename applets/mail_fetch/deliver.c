@@ -3,12 +3,13 @@
  *
  * Header: deliver.h    Tests: tests/unit/check_mail_fetch.c, tests/integration/mail_fetch*.sh
  *
- * Maildir: each message is created as tmp/NAME, written and fsynced by a pool of threads
- * (the syncs overlap each other and the download); at the end of a batch the pool is
- * drained, tmp/ is fsynced, the state records the batch with "pending NAME" lines, then
- * tmp/NAME is renamed to new/NAME and new/ is fsynced. A crash after the state save is finished by mf_dest_recover (rename what is
- * still in tmp/); a crash before it leaves only tmp/ files and the messages are fetched
- * again. mbox: the batch is formatted into a spool file; under the locks the state
+ * Maildir: each message is created as tmp/NAME and written by a helper thread (overlapping
+ * the download); at the end of a batch the helper is drained, one syncfs makes the batch's
+ * files and their names in tmp/ durable (with -DSYNC_SYNCFS=0: each file is fsynced by a
+ * pool of threads and tmp/ is fsynced), the state records the batch with "pending NAME"
+ * lines, then tmp/NAME is renamed to new/NAME and new/ is fsynced. A crash after the state
+ * save is finished by mf_dest_recover (rename what is still in tmp/); a crash before it
+ * leaves only tmp/ files and the messages are fetched again. mbox: the batch is formatted into a spool file; under the locks the state
  * records "append of LEN bytes at OFFSET with hash H", then the spool is appended and the
  * mbox fsynced. mf_dest_recover verifies such an append by its hash, or cuts a partial one.
  */
@@ -194,7 +195,7 @@ int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const ch
 {
 	memset(d, 0, sizeof *d);
 	d->kind = kind;
-	d->spool_fd = d->cur_fd = -1;
+	d->spool_fd = d->cur_fd = d->tmp_fd = -1;
 	d->mda = mda;
 	d->hash = STATE_FNV_INIT;
 	d->no_sync = getenv("NETTOOL_MAIL_NOSYNC") != NULL;
@@ -223,6 +224,14 @@ int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const ch
 			}
 			free(p);
 		}
+		char *p = xasprintf("%s/tmp", path);
+		d->tmp_fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d->tmp_fd < 0) {
+			snprintf(err, errlen, "%s: %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		free(p);
 		return 0;
 	}
 	if (kind == DEST_MBOX)
@@ -291,10 +300,12 @@ void mf_dest_close(struct dest *d)
 	free(d->m);
 	if (d->spool_fd >= 0)
 		close(d->spool_fd);
+	if (d->tmp_fd >= 0)
+		close(d->tmp_fd);
 	free(d->spool);
 	free(d->path);
 	memset(d, 0, sizeof *d);
-	d->spool_fd = d->cur_fd = -1;
+	d->spool_fd = d->cur_fd = d->tmp_fd = -1;
 }
 
 size_t mf_dest_batch_count(const struct dest *d)
@@ -564,60 +575,118 @@ static int run_with_input(const char *cmd, int spool, uint64_t off, uint64_t len
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
-/* --- the fsync pool: each Maildir file is fsynced (and closed) by a worker thread as soon
- * as it is written, so the syncs of a batch overlap each other (the file system commits
- * them together) and the download of the next messages. The batch commit waits for them. */
+/* --- the write pool: Maildir files are created and written by CREATE_THREADS threads (one
+ * by default: creating files in one folder from many threads mostly spins on the folder's
+ * lock) and, with per-file syncs, fsynced and closed by SYNC_THREADS others, so that the
+ * syncs of a batch overlap each other (the file system commits them together) and the
+ * download of the next messages. With SYNC_SYNCFS the files are only created and written,
+ * and the batch commit makes them durable with one syncfs (see sync_batch). The batch
+ * commit waits for every job. */
 #ifndef SYNC_THREADS
 #define SYNC_THREADS 16 /* -DSYNC_THREADS=n to experiment */
 #endif
+#ifndef CREATE_THREADS
+#define CREATE_THREADS 1
+#endif
+#ifndef SYNC_SYNCFS
+#define SYNC_SYNCFS 1 /* -DSYNC_SYNCFS=0: fsync each file in the pool instead */
+#endif
 #define SYNC_QUEUE 1024
 
+struct job {
+	int fd;
+	char *path, *buf; /* path set: create it and write buf */
+	size_t len;
+	int sync;
+};
+struct ring {
+	struct job q[SYNC_QUEUE];
+	unsigned head, tail;
+	pthread_cond_t more;
+};
 static struct {
 	pthread_mutex_t mu;
-	pthread_cond_t more, done;
-	struct job {
-		int fd;
-		char *path, *buf; /* path set: create it and write buf */
-		size_t len;
-		int sync;
-	} q[SYNC_QUEUE];
+	pthread_cond_t done;
+	struct ring cq, sq;       /* files to create; fds to fsync */
 	size_t inflight;          /* bytes of queued buffers */
-	unsigned head, tail;      /* queue of fds */
 	unsigned long submitted, finished;
-	int err;                  /* first fsync/close errno */
+	int err;                  /* first error (errno) */
 	int started;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER,
+	  .done = PTHREAD_COND_INITIALIZER,
+	  .cq = {.more = PTHREAD_COND_INITIALIZER},
+	  .sq = {.more = PTHREAD_COND_INITIALIZER}};
+
+/* Called with pool.mu held. */
+static void ring_put(struct ring *r, struct job j)
+{
+	while (r->tail - r->head >= SYNC_QUEUE)
+		pthread_cond_wait(&pool.done, &pool.mu);
+	r->q[r->tail++ % SYNC_QUEUE] = j;
+	pthread_cond_signal(&r->more);
+}
+
+static struct job ring_get(struct ring *r)
+{
+	while (r->head == r->tail)
+		pthread_cond_wait(&r->more, &pool.mu);
+	struct job j = r->q[r->head++ % SYNC_QUEUE];
+	pthread_cond_broadcast(&pool.done); /* room in the queue */
+	return j;
+}
+
+/* A job is over (called with pool.mu held). */
+static void job_finish(struct job *j, int e)
+{
+	pool.inflight -= j->len;
+	if (e && !pool.err)
+		pool.err = e;
+	pool.finished++;
+	pthread_cond_broadcast(&pool.done);
+}
+
+static void *create_worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.mu);
+	for (;;) {
+		struct job j = ring_get(&pool.cq);
+		pthread_mutex_unlock(&pool.mu);
+		int e = 0;
+		int fd = open(j.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || file_write_all(fd, j.buf, j.len) < 0)
+			e = errno ? errno : EIO;
+		free(j.path);
+		free(j.buf);
+		j.path = j.buf = NULL;
+		if (!e && j.sync && !SYNC_SYNCFS) {
+			pthread_mutex_lock(&pool.mu);
+			j.fd = fd;
+			ring_put(&pool.sq, j); /* the sync worker finishes the job */
+			continue;
+		}
+		if (fd >= 0 && close(fd) < 0 && !e)
+			e = errno;
+		pthread_mutex_lock(&pool.mu);
+		job_finish(&j, e);
+	}
+	return NULL;
+}
 
 static void *sync_worker(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&pool.mu);
 	for (;;) {
-		while (pool.head == pool.tail)
-			pthread_cond_wait(&pool.more, &pool.mu);
-		struct job j = pool.q[pool.head++ % SYNC_QUEUE];
-		pthread_cond_broadcast(&pool.done); /* room in the queue */
+		struct job j = ring_get(&pool.sq);
 		pthread_mutex_unlock(&pool.mu);
-		int e = 0, fd = j.fd;
-		if (j.path) {
-			fd = open(j.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-			if (fd < 0 || file_write_all(fd, j.buf, j.len) < 0)
-				e = errno ? errno : EIO;
-		}
-		if (fd >= 0) {
-			if (!e && j.sync && fsync(fd) < 0)
-				e = errno;
-			if (close(fd) < 0 && !e)
-				e = errno;
-		}
-		free(j.path);
-		free(j.buf);
+		int e = 0;
+		if (j.sync && fsync(j.fd) < 0)
+			e = errno;
+		if (close(j.fd) < 0 && !e)
+			e = errno;
 		pthread_mutex_lock(&pool.mu);
-		pool.inflight -= j.len;
-		if (e && !pool.err)
-			pool.err = e;
-		pool.finished++;
-		pthread_cond_broadcast(&pool.done);
+		job_finish(&j, e);
 	}
 	return NULL;
 }
@@ -628,36 +697,43 @@ static void pool_start(void)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old); /* workers take no signals */
-	for (int i = 0; i < SYNC_THREADS; i++) {
+	int nc = 0, ns = 0;
+	for (int i = 0; i < CREATE_THREADS; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, create_worker, NULL) == 0)
+			pthread_detach(t), nc++;
+	}
+	for (int i = 0; i < (SYNC_SYNCFS ? 0 : SYNC_THREADS); i++) {
 		pthread_t t;
 		if (pthread_create(&t, NULL, sync_worker, NULL) == 0)
-			pthread_detach(t);
-		else if (i == 0)
-			pool.started = -1;
+			pthread_detach(t), ns++;
 	}
+	/* Without threads of either kind the jobs are done here, in the caller. */
+	if (!nc || (!SYNC_SYNCFS && !ns))
+		pool.started = -1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Queue a job (called with pool.mu held); bounded in count and in bytes. */
-static void pool_put(struct job j)
+static void pool_put(struct ring *r, struct job j)
 {
-	while (pool.tail - pool.head >= SYNC_QUEUE || (pool.inflight > (64u << 20) && pool.tail != pool.head))
+	while (pool.inflight > (64u << 20) && pool.submitted != pool.finished)
 		pthread_cond_wait(&pool.done, &pool.mu);
-	pool.q[pool.tail++ % SYNC_QUEUE] = j;
 	pool.inflight += j.len;
 	pool.submitted++;
-	pthread_cond_signal(&pool.more);
+	ring_put(r, j);
 }
 
-/* Hand fd to the pool, which fsyncs and closes it. Without threads: here. */
+/* Hand fd to the pool, which fsyncs (unless a syncfs per batch does) and closes it.
+ * Without threads: here. */
 static int sync_submit(int fd)
 {
 	pthread_mutex_lock(&pool.mu);
 	if (!pool.started)
 		pool_start();
-	if (pool.started < 0) {
+	if (pool.started < 0 || SYNC_SYNCFS) {
 		pthread_mutex_unlock(&pool.mu);
-		int e = fsync(fd) < 0 ? errno : 0;
+		int e = !SYNC_SYNCFS && fsync(fd) < 0 ? errno : 0;
 		if (close(fd) < 0 && !e)
 			e = errno;
 		if (e) {
@@ -666,7 +742,7 @@ static int sync_submit(int fd)
 		}
 		return 0;
 	}
-	pool_put((struct job){fd, NULL, NULL, 0, 1});
+	pool_put(&pool.sq, (struct job){fd, NULL, NULL, 0, 1});
 	pthread_mutex_unlock(&pool.mu);
 	return 0;
 }
@@ -681,7 +757,7 @@ static int write_submit(char *path, char *buf, size_t len, int sync)
 	if (pool.started < 0) {
 		pthread_mutex_unlock(&pool.mu);
 		int e = 0, fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 || file_write_all(fd, buf, len) < 0 || (sync && fsync(fd) < 0))
+		if (fd < 0 || file_write_all(fd, buf, len) < 0 || (sync && !SYNC_SYNCFS && fsync(fd) < 0))
 			e = errno ? errno : EIO;
 		if (fd >= 0 && close(fd) < 0 && !e)
 			e = errno;
@@ -695,12 +771,12 @@ static int write_submit(char *path, char *buf, size_t len, int sync)
 		}
 		return e ? -1 : 0;
 	}
-	pool_put((struct job){-1, path, buf, len, sync});
+	pool_put(&pool.cq, (struct job){-1, path, buf, len, sync});
 	pthread_mutex_unlock(&pool.mu);
 	return 0;
 }
 
-/* Wait until every submitted file is synced; 0, or -1 with the first error in errno. */
+/* Wait until every submitted job is over; 0, or -1 with the first error in errno. */
 static int sync_wait(void)
 {
 	pthread_mutex_lock(&pool.mu);
@@ -724,11 +800,20 @@ static int sync_batch(struct dest *d, char *err, size_t errlen)
 	}
 	if (d->no_sync)
 		return 0;
-	/* The names in tmp/ must survive too: recovery renames them from there. */
 	char *p = xasprintf("%s/tmp", d->path);
-	int r = file_sync_dir(p);
-	if (r < 0)
-		snprintf(err, errlen, "fsync %s: %s", p, strerror(errno));
+	int r;
+	if (SYNC_SYNCFS) {
+		/* The batch's files and their names in tmp/, with one sync of the file system;
+		 * its writeback errors since d->tmp_fd was opened are reported here. */
+		r = syncfs(d->tmp_fd);
+		if (r < 0)
+			snprintf(err, errlen, "syncfs %s: %s", p, strerror(errno));
+	} else {
+		/* The names in tmp/ must survive too: recovery renames them from there. */
+		r = file_sync_dir(p);
+		if (r < 0)
+			snprintf(err, errlen, "fsync %s: %s", p, strerror(errno));
+	}
 	free(p);
 	return r;
 }

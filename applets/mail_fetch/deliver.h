@@ -51,6 +51,7 @@ struct dest {
 	char *spool;       /* spool file for mbox, stdout and mda */
 	int spool_fd;
 	int cur_fd;        /* Maildir: the file being written */
+	int tmp_fd;        /* Maildir: tmp/, open for syncfs */
 	char *cur_name;
 	uint64_t spool_len, hash;
 	struct dmsg *m;
