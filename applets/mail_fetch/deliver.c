@@ -199,6 +199,7 @@ int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const ch
 	d->mda = mda;
 	d->hash = STATE_FNV_INIT;
 	d->no_sync = getenv("NETTOOL_MAIL_NOSYNC") != NULL;
+	d->pid = getpid(); /* one getpid per run, not per message name */
 	static int warned;
 	if (d->no_sync && !warned++)
 		warn("WARNING: NETTOOL_MAIL_NOSYNC is set: nothing is fsynced, a crash can lose messages "
@@ -327,7 +328,7 @@ int mf_dest_msg_begin(struct dest *d, char *err, size_t errlen)
 	if (d->kind == DEST_MAILDIR) {
 		struct timeval tv;
 		gettimeofday(&tv, NULL);
-		d->cur_name = xasprintf("%lld.M%ldP%dQ%lu.%s", (long long)tv.tv_sec, (long)tv.tv_usec, (int)getpid(),
+		d->cur_name = xasprintf("%lld.M%ldP%dQ%lu.%s", (long long)tv.tv_sec, (long)tv.tv_usec, (int)d->pid,
 					++d->seq, d->host);
 		/* Kept in memory and written by the pool at the end (or, when large, as it comes). */
 		(void)err, (void)errlen;
@@ -595,9 +596,10 @@ static int run_with_input(const char *cmd, int spool, uint64_t off, uint64_t len
 
 struct job {
 	int fd;
-	char *path, *buf; /* path set: create it and write buf */
+	char *path, *buf; /* path set: create it and write buf (rename: rename path to buf) */
 	size_t len;
 	int sync;
+	int rename;
 };
 struct ring {
 	struct job q[SYNC_QUEUE];
@@ -653,6 +655,15 @@ static void *create_worker(void *arg)
 		struct job j = ring_get(&pool.cq);
 		pthread_mutex_unlock(&pool.mu);
 		int e = 0;
+		if (j.rename) {
+			if (rename(j.path, j.buf) < 0)
+				e = errno;
+			free(j.path);
+			free(j.buf);
+			pthread_mutex_lock(&pool.mu);
+			job_finish(&j, e);
+			continue;
+		}
 		int fd = open(j.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 || file_write_all(fd, j.buf, j.len) < 0)
 			e = errno ? errno : EIO;
@@ -742,7 +753,7 @@ static int sync_submit(int fd)
 		}
 		return 0;
 	}
-	pool_put(&pool.sq, (struct job){fd, NULL, NULL, 0, 1});
+	pool_put(&pool.sq, (struct job){fd, NULL, NULL, 0, 1, 0});
 	pthread_mutex_unlock(&pool.mu);
 	return 0;
 }
@@ -771,7 +782,23 @@ static int write_submit(char *path, char *buf, size_t len, int sync)
 		}
 		return e ? -1 : 0;
 	}
-	pool_put(&pool.cq, (struct job){-1, path, buf, len, sync});
+	pool_put(&pool.cq, (struct job){-1, path, buf, len, sync, 0});
+	pthread_mutex_unlock(&pool.mu);
+	return 0;
+}
+
+/* Queue the rename of from to to (after the jobs queued before it); the pool frees both.
+ * Returns -1 when there is no pool: the caller renames. */
+static int rename_submit(char *from, char *to)
+{
+	pthread_mutex_lock(&pool.mu);
+	if (!pool.started)
+		pool_start();
+	if (pool.started < 0) {
+		pthread_mutex_unlock(&pool.mu);
+		return -1;
+	}
+	pool_put(&pool.cq, (struct job){-1, from, to, 0, 0, 1});
 	pthread_mutex_unlock(&pool.mu);
 	return 0;
 }
@@ -853,6 +880,14 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 	case DEST_MAILDIR: {
 		if (sync_batch(d, err, errlen) < 0)
 			return -1;
+		if (d->renames_queued) {
+			/* The previous batch's renames are done (sync_batch waited) and durable (the
+			 * syncfs covered new/): its pending lines go. */
+			for (size_t i = 0; i < st->npend; i++)
+				free(st->pend[i]);
+			st->npend = 0;
+			d->renames_queued = 0;
+		}
 		for (size_t i = 0; i < d->n; i++) {
 			if (st->npend == st->pcap)
 				st->pcap = st->pcap ? st->pcap * 2 : 64, st->pend = xrealloc(st->pend, st->pcap * sizeof *st->pend);
@@ -862,7 +897,28 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 		if (mf_state_save(st, err, errlen) < 0)
 			return -1;
 		crash_point("after-state");
-		for (size_t i = 0; i < d->n; i++) {
+		/* The batch is safe from here (synced in tmp/, pending in the state: recovery
+		 * renames it). With syncfs the renames go to the helper thread, overlapping the
+		 * next batch's download; the next commit's syncfs (or mf_dest_settle) makes them
+		 * durable and drops the pending lines. --exec wants the files in new/ now. */
+		size_t i0 = 0;
+		if (SYNC_SYNCFS && !d->exec) {
+			for (; i0 < d->n; i0++) {
+				char *a = xasprintf("%s/tmp/%s", d->path, d->m[i0].name);
+				char *b = xasprintf("%s/new/%s", d->path, d->m[i0].name);
+				if (rename_submit(a, b) < 0) { /* no threads: renamed below */
+					free(a), free(b);
+					break;
+				}
+			}
+			if (i0 == d->n) {
+				d->renames_queued = 1;
+				for (size_t i = 0; i < d->n; i++)
+					keys[nk++] = d->m[i].key;
+				break;
+			}
+		}
+		for (size_t i = i0; i < d->n; i++) {
 			char *a = xasprintf("%s/tmp/%s", d->path, d->m[i].name);
 			char *b = xasprintf("%s/new/%s", d->path, d->m[i].name);
 			int r = rename(a, b);
@@ -872,6 +928,10 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 				snprintf(err, errlen, "rename into %s/new: %s", d->path, strerror(e));
 				return -1;
 			}
+		}
+		if (i0 && sync_wait() < 0) {
+			snprintf(err, errlen, "rename into %s/new: %s", d->path, strerror(errno));
+			return -1;
 		}
 		char *nd = xasprintf("%s/new", d->path);
 		int r = d->no_sync ? 0 : file_sync_dir(nd);
@@ -1012,6 +1072,29 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 	d->n = d->cap = 0;
 	batch_clear(d, 0);
 	return (int)nk;
+}
+
+int mf_dest_settle(struct dest *d, struct mf_state *st, char *err, size_t errlen)
+{
+	if (!d->renames_queued)
+		return 0;
+	d->renames_queued = 0;
+	if (sync_wait() < 0) {
+		snprintf(err, errlen, "rename into %s/new: %s", d->path, strerror(errno));
+		return -1;
+	}
+	char *nd = xasprintf("%s/new", d->path);
+	int r = d->no_sync ? 0 : file_sync_dir(nd);
+	int e = errno;
+	free(nd);
+	if (r < 0) {
+		snprintf(err, errlen, "fsync %s/new: %s", d->path, strerror(e));
+		return -1;
+	}
+	for (size_t i = 0; i < st->npend; i++)
+		free(st->pend[i]);
+	st->npend = 0;
+	return 0;
 }
 
 /* tmp/ files that a killed mail-fetch of this host left: their writer is gone. */

@@ -52,6 +52,7 @@ struct dest {
 	int spool_fd;
 	int cur_fd;        /* Maildir: the file being written */
 	int tmp_fd;        /* Maildir: tmp/, open for syncfs */
+	int renames_queued; /* Maildir: the last batch's renames are left to the helper thread */
 	char *cur_name;
 	uint64_t spool_len, hash;
 	struct dmsg *m;
@@ -59,6 +60,7 @@ struct dest {
 	struct mwriter w;
 	int writing;
 	unsigned long seq;
+	int pid;           /* ours, for the Maildir names */
 	char host[128];
 	uint64_t delivered_bytes;
 	int no_sync;       /* tests only (NETTOOL_MAIL_NOSYNC): skip fsync */
@@ -83,6 +85,10 @@ const char *mf_dest_msg_header(struct dest *d, size_t *len);
  * nothing of the batch may be deleted on the server then. delivered[] gets their keys
  * (pointers valid until the next batch) when not NULL. */
 int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *err, size_t errlen);
+/* Wait for the renames a commit left to the helper thread, fsync new/ and drop the pending
+ * lines from st (the caller saves it). 0 or -1 (err). Until then a crash is recovered from
+ * the pending lines; mf_dest_close also waits for the renames. */
+int mf_dest_settle(struct dest *d, struct mf_state *st, char *err, size_t errlen);
 size_t mf_dest_batch_count(const struct dest *d);
 uint64_t mf_dest_batch_bytes(const struct dest *d);
 

@@ -682,6 +682,8 @@ static void fetch_selected(struct mf *m)
 		     next_cand);
 		m->rc = NT_EXIT_FAIL;
 	}
+	if (mf_dest_settle(&m->d, &m->st, err, sizeof err) < 0)
+		die(NT_EXIT_IO, "%s", err);
 	if (mf_state_save(&m->st, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
 	expunge_mine(m);

@@ -410,6 +410,8 @@ static void fetch(struct mf *m)
 		b0 = b1;
 	}
 	free(cand);
+	if (mf_dest_settle(&m->d, &m->st, err, sizeof err) < 0)
+		die(NT_EXIT_IO, "%s", err);
 	if (mf_state_save(&m->st, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
 }
