@@ -3,8 +3,8 @@
  *
  * Header: deliver.h    Tests: tests/unit/check_mail_fetch.c, tests/integration/mail_fetch*.sh
  *
- * Maildir: each message is created as tmp/NAME and written by a helper thread (overlapping
- * the download); at the end of a batch the helper is drained, one syncfs makes the batch's
+ * Maildir: each message is created as tmp/NAME and written by helper threads (overlapping
+ * the download); at the end of a batch the helpers are drained, one syncfs makes the batch's
  * files and their names in tmp/ durable (with -DSYNC_SYNCFS=0: each file is fsynced by a
  * pool of threads and tmp/ is fsynced), the state records the batch with "pending NAME"
  * lines, then tmp/NAME is renamed to new/NAME and new/ is fsynced. A crash after the state
@@ -576,7 +576,7 @@ static int run_with_input(const char *cmd, int spool, uint64_t off, uint64_t len
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
-/* --- the write pool: Maildir files are created and written by CREATE_THREADS threads (one
+/* --- the write pool: Maildir files are created and written by CREATE_THREADS threads (two
  * by default: creating files in one folder from many threads mostly spins on the folder's
  * lock) and, with per-file syncs, fsynced and closed by SYNC_THREADS others, so that the
  * syncs of a batch overlap each other (the file system commits them together) and the
@@ -587,7 +587,7 @@ static int run_with_input(const char *cmd, int spool, uint64_t off, uint64_t len
 #define SYNC_THREADS 16 /* -DSYNC_THREADS=n to experiment */
 #endif
 #ifndef CREATE_THREADS
-#define CREATE_THREADS 1
+#define CREATE_THREADS 2 /* two overlap one's syscall entry, write and close with the other's create under the tmp/ lock */
 #endif
 #ifndef SYNC_SYNCFS
 #define SYNC_SYNCFS 1 /* -DSYNC_SYNCFS=0: fsync each file in the pool instead */
@@ -898,7 +898,7 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 			return -1;
 		crash_point("after-state");
 		/* The batch is safe from here (synced in tmp/, pending in the state: recovery
-		 * renames it). With syncfs the renames go to the helper thread, overlapping the
+		 * renames it). With syncfs the renames go to the helper threads, overlapping the
 		 * next batch's download; the next commit's syncfs (or mf_dest_settle) makes them
 		 * durable and drops the pending lines. --exec wants the files in new/ now. */
 		size_t i0 = 0;
