@@ -42,6 +42,7 @@ timed() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}' >>"$T/times.$name"
 }
 median() { grep -v fail "$T/times.$1" 2>/dev/null | sort -g | awk '{a[NR]=$1} END {if (NR) printf "%.3f", a[int((NR+1)/2)]}'; }
+range() { grep -v fail "$T/times.$1" 2>/dev/null | sort -g | awk '{a[NR]=$1} END {if (NR) printf "%.3f-%.3f", a[1], a[NR]}'; }
 line() { # label ours peer-name
 	local a b
 	a=$(median "$2")
@@ -51,7 +52,7 @@ line() { # label ours peer-name
 	elif [ -z "$a" ]; then
 		echo "bench $1 nettool=n/a peer=${b}s ratio=n/a"
 	else
-		echo "bench $1 nettool=${a}s peer=${b}s ratio=$(ratio "$b" "$a")"
+		echo "bench $1 nettool=${a}s peer=${b}s ratio=$(ratio "$b" "$a") (ranges: nettool $(range "$2") s, $3 $(range "$3") s)"
 	fi
 }
 
