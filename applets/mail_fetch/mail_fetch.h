@@ -20,7 +20,7 @@ enum mf_cmd { CMD_FETCH, CMD_LIST, CMD_FOLDERS, CMD_WATCH };
 /* Hard bounds on what a server may send. */
 #define MF_MAX_LINE (16u << 20)      /* a response line (a SEARCH of 1M UIDs fits) */
 #define MF_MAX_MSG (1ull << 31)       /* a message without --max-size */
-#define MF_BATCH_MSGS 2000            /* messages per durable batch */
+#define MF_BATCH_MSGS 5000            /* messages per durable batch (one syncfs each) */
 #define MF_BATCH_BYTES (64ull << 20)  /* bytes per durable batch */
 
 struct mf {
