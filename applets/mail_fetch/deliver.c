@@ -467,19 +467,38 @@ static int lock_is_dead(const char *lock)
 static int mbox_lock(const char *path, int fd, char *err, size_t errlen)
 {
 	char *lock = xasprintf("%s.lock", path);
+	/* The lock is made by linking a file that already holds our pid, so that a kill can
+	 * never leave an empty lock (which only the 300 s rule removes); where link() is not
+	 * supported, it is created in place. */
+	char *mine = xasprintf("%s.lock.%d", path, (int)getpid());
+	char pid[32];
+	int npid = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+	int mf = open(mine, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int use_link = mf >= 0 && write(mf, pid, (size_t)npid) == npid;
+	if (mf >= 0)
+		close(mf);
 	for (int tries = 0;; tries++) {
+		if (use_link) {
+			if (link(mine, lock) == 0)
+				break;
+			if (errno != EEXIST)
+				use_link = 0, errno = EEXIST; /* try in place (below, at once) */
+			else
+				goto held;
+		}
 		int lf = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (lf >= 0) {
-			char pid[32];
-			int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-			if (write(lf, pid, (size_t)n) < 0) {
+			if (write(lf, pid, (size_t)npid) < 0) {
 				/* the content is a courtesy */
 			}
 			close(lf);
 			break;
 		}
+	held:
 		if (errno != EEXIST) {
 			snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+			unlink(mine);
+			free(mine);
 			free(lock);
 			return -1;
 		}
@@ -491,11 +510,15 @@ static int mbox_lock(const char *path, int fd, char *err, size_t errlen)
 		}
 		if (tries > 300) {
 			snprintf(err, errlen, "%s: locked by another program for 30 s", path);
+			unlink(mine);
+			free(mine);
 			free(lock);
 			return -1;
 		}
 		usleep(100000);
 	}
+	unlink(mine);
+	free(mine);
 	free(lock);
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	while (fcntl(fd, F_SETLKW, &fl) < 0) {
