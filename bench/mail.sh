@@ -10,6 +10,10 @@
 #   our POP3 into one mbox file (synced) against fetchmail's one file
 #   an incremental run with nothing new (target: under 0.2 s)
 # Prints "bench mail-... nettool=Xs peer=Ys ratio=Z" (ratio > 1: nettool is faster).
+# On a shared journal-less ext4 every tool that creates files in a block group where many
+# files were deleted minutes ago (this script's own cleanup deletes ~40,000) pays a scan
+# per file; for figures about the tools rather than that, run with TMPDIR set to a fresh
+# top-level folder (mkdir /x && chmod 755 /x): ext4 spreads those over other groups.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${NETTOOL:?set NETTOOL}"
