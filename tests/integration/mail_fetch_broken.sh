@@ -138,7 +138,9 @@ start pop3 gone && {
 export NT T NETNS_ADDR
 FIXPY=$(cd "$(dirname "$0")" && pwd)/fixtures/dovecot_broken.py
 export FIXPY
-if netns_run '
+# (netns_run joins its set-up to our first line with &&: "true" ends that list, so that
+# the & below puts only the server in the background and $p is its pid, which kill stops.)
+if netns_run 'true
 	BROKEN_ADDR=$NETNS_ADDR /usr/bin/python3 "$FIXPY" pop3 good "$T/ns.port" & p=$!
 	for i in $(seq 100); do [ -s "$T/ns.port" ] && break; sleep 0.05; done
 	P=$(cat "$T/ns.port")
