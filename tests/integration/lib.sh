@@ -117,7 +117,10 @@ make_certs() {
 # traffic never leaves the namespace. Exported variables are visible, functions are not.
 NETNS_ADDR=198.51.100.7
 netns_run() {
-	unshare --net bash -c "ip link set lo up && ip addr add $NETNS_ADDR/32 dev lo && $1"
+	# The snippet starts on a line of its own: joined with && its first command, if sent to
+	# the background with &, would take the set-up with it into a subshell.
+	unshare --net bash -c "ip link set lo up && ip addr add $NETNS_ADDR/32 dev lo || exit 1
+$1"
 }
 
 finish() {
