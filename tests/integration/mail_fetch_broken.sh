@@ -138,9 +138,7 @@ start pop3 gone && {
 export NT T NETNS_ADDR
 FIXPY=$(cd "$(dirname "$0")" && pwd)/fixtures/dovecot_broken.py
 export FIXPY
-# (netns_run joins its set-up to our first line with &&: "true" ends that list, so that
-# the & below puts only the server in the background and $p is its pid, which kill stops.)
-if netns_run 'true
+if netns_run '
 	BROKEN_ADDR=$NETNS_ADDR /usr/bin/python3 "$FIXPY" pop3 good "$T/ns.port" & p=$!
 	for i in $(seq 100); do [ -s "$T/ns.port" ] && break; sleep 0.05; done
 	P=$(cat "$T/ns.port")
