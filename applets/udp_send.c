@@ -27,8 +27,7 @@ enum { O_TIMEOUT = OPT_LONG, O_RETRIES };
 static const struct opt opts[] = {
 	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "wait SEC for each reply (default 1)"},
 	{O_RETRIES, "retries", OPT_UINT, "N", "send a datagram again N times when no reply comes (default 2)", 0, 1000},
-	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"},
-	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"},
+	OPT_ROWS_IP,
 	{'q', "quiet", OPT_FLAG, NULL, "no prompt"},
 	{'v', "verbose", OPT_FLAG, NULL, "trace what is sent and received"},
 	{0},

@@ -30,8 +30,7 @@ enum { O_ECHO = OPT_LONG, O_DAYTIME, O_WORKERS, O_TIMEFMT, O_UTC };
 static const struct opt opts[] = {
 	{'l', "listen", OPT_STR, "ADDR", "listen on ADDR only (default: every address, IPv4 and IPv6)"},
 	{'p', "port", OPT_PORT, "PORT", "listen on PORT (default 8888)"},
-	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"},
-	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"},
+	OPT_ROWS_IP,
 	{O_ECHO, "echo", OPT_FLAG, NULL, "send each datagram back (RFC 862)"},
 	{O_DAYTIME, "daytime", OPT_FLAG, NULL, "answer each datagram with the time (RFC 867)"},
 	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the port (SO_REUSEPORT)", 1, 256},

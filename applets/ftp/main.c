@@ -30,18 +30,12 @@ enum {
 };
 
 static const struct opt opts[] = {
-	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"},
-	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"},
+	OPT_ROWS_IP,
 	{'v', "verbose", OPT_FLAG, NULL, "protocol trace on stderr (password masked)"},
 	{'q', "quiet", OPT_FLAG, NULL, "no progress, no summary, errors only"},
-	{'u', "user", OPT_STR, "USER", "log in as USER (default: from the target, ~/.netrc, else anonymous)"},
 	{'P', "port", OPT_PORT, "PORT", "server port for host:path targets (default 21)"},
-	{O_PASSFILE, "password-file", OPT_FILE, "FILE", "read the password from the first line of FILE"},
-	{O_PLAIN, "allow-plaintext-auth", OPT_FLAG, NULL, "allow a password in clear text to a non-loopback host"},
-	{O_TLS, "tls", OPT_FLAG, NULL, "require TLS (AUTH TLS) for control and data"},
-	{O_NOTLS, "no-tls", OPT_FLAG, NULL, "never use TLS"},
-	{O_CACERT, "cacert", OPT_FILE, "FILE", "verify the server against the CA certificates in FILE"},
-	{O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server certificate (warns)"},
+	OPT_ROWS_AUTH("log in as USER (default: from the target, ~/.netrc, else anonymous)", O_PASSFILE, O_PLAIN),
+	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
 	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "connect timeout and stall limit (default 30)"},
 	{O_JSON, "json", OPT_FLAG, NULL, "ls, size, mtime: one JSON object per line"},
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
