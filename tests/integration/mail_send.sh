@@ -4,32 +4,15 @@
 # The queue and --flush are in mail_send_queue.sh.
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-SMTPD=$here/fixtures/smtpd.py
-PY=/usr/bin/python3
+. "$here/fixtures/smtpd.sh"
 export SOURCE_DATE_EPOCH=1700000000 TZ=UTC
 
-if ! $PY -c 'import aiosmtpd' 2>/dev/null; then
+if ! smtpd_available; then
 	skip "mail-send" "python3-aiosmtpd is not installed (scripts/deps.sh test)"
 	finish
 fi
 make_certs "$T/certs" || { fail "make_certs"; finish; }
 
-# start_smtpd VAR DIR ARGS...: start a server, set VAR to its port.
-start_smtpd() {
-	local var=$1 dir=$2 port pid host=127.0.0.1
-	shift 2
-	for a in "$@"; do [ "$prev" = --host ] && host=$a; prev=$a; done
-	port=$(free_port)
-	$PY "$SMTPD" --port "$port" --dir "$dir" "$@" >"$dir.log" 2>&1 &
-	pid=$!
-	cleanup "kill -9 $pid; wait $pid"
-	if ! wait_port "$port" "$host" 10; then
-		fail "start smtpd $*" "$(tail -3 "$dir.log")"
-		return 1
-	fi
-	printf -v "$var" '%s' "$port"
-}
-prev=
 C="--cacert $T/certs/ca.crt"
 start_smtpd P "$T/main" --cert "$T/certs/server.crt" --key "$T/certs/server.key" --user alice --password s3cret || finish
 start_smtpd PP "$T/plain" || finish
@@ -38,8 +21,6 @@ start_smtpd PA "$T/authreq" --cert "$T/certs/server.crt" --key "$T/certs/server.
 S="-S smtp://127.0.0.1:$P $C"
 printf 's3cret\n' >"$T/pw"
 
-count() { ls "$1" 2>/dev/null | grep -c '\.eml$'; }
-last() { ls "$1"/*.eml 2>/dev/null | tail -1; }
 meta() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "${1%.eml}.json" "$2"; }
 
 # --- headers built from the options, exact bytes ---

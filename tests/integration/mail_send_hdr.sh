@@ -5,27 +5,14 @@
 # certificate for another host name, and error messages that never echo a password.
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-SMTPD=$here/fixtures/smtpd.py
-PY=/usr/bin/python3
+. "$here/fixtures/smtpd.sh"
 export SOURCE_DATE_EPOCH=1700000000 TZ=UTC
 
-if ! $PY -c 'import aiosmtpd' 2>/dev/null; then
+if ! smtpd_available; then
 	skip "mail-send headers" "python3-aiosmtpd is not installed (scripts/deps.sh test)"
 	finish
 fi
 
-start_smtpd() { # VAR DIR ARGS...
-	local var=$1 dir=$2 port pid
-	shift 2
-	port=$(free_port)
-	$PY "$SMTPD" --port "$port" --dir "$dir" "$@" >"$dir.log" 2>&1 &
-	pid=$!
-	cleanup "kill -9 $pid; wait $pid"
-	wait_port "$port" 127.0.0.1 10 || { fail "start smtpd $*" "$(tail -3 "$dir.log")"; return 1; }
-	printf -v "$var" '%s' "$port"
-}
-count() { ls "$1" 2>/dev/null | grep -c '\.eml$'; }
-last() { ls "$1"/*.eml 2>/dev/null | tail -1; }
 # The recorded message with its Message-ID replaced by <ID>, then "x" (keeps trailing newlines).
 norm() { sed 's/^Message-ID: <[0-9]\{14\}\.[0-9a-f]\{16\}@[a-z.]*>\r$/Message-ID: <ID>\r/' "$1"; echo x; }
 

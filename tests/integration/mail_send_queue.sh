@@ -4,27 +4,14 @@
 # away mid-flush (nothing lost, nothing accepted sent twice), the flush lock.
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-SMTPD=$here/fixtures/smtpd.py
-PY=/usr/bin/python3
+. "$here/fixtures/smtpd.sh"
 export TZ=UTC
 
-if ! $PY -c 'import aiosmtpd' 2>/dev/null; then
+if ! smtpd_available; then
 	skip "mail-send queue" "python3-aiosmtpd is not installed (scripts/deps.sh test)"
 	finish
 fi
 
-start_smtpd() { # VAR DIR ARGS...
-	local var=$1 dir=$2 port pid
-	shift 2
-	port=$(free_port)
-	$PY "$SMTPD" --port "$port" --dir "$dir" "$@" >"$dir.log" 2>&1 &
-	pid=$!
-	cleanup "kill -9 $pid; wait $pid"
-	wait_port "$port" 127.0.0.1 10 || { fail "start smtpd $*" "$(tail -3 "$dir.log")"; return 1; }
-	printf -v "$var" '%s' "$port"
-	printf -v "${var}_PID" '%s' "$pid"
-}
-count() { ls "$1" 2>/dev/null | grep -c '\.eml$'; }
 subjects() { cat "$1"/*.eml 2>/dev/null | tr -d '\r' | sed -n 's/^Subject: //p' | sort; }
 
 start_smtpd P "$T/srv" || finish
