@@ -882,6 +882,24 @@ static void run_exec(struct dest *d, struct dmsg *m)
 	free(env[0]), free(env[1]), free(env[2]);
 }
 
+/* Make the renames into new/ durable (sync new/); the state's pending lines are then done
+ * with, and the next save drops them. */
+static int new_durable(struct dest *d, struct mf_state *st, char *err, size_t errlen)
+{
+	char *nd = xasprintf("%s/new", d->path);
+	int r = d->no_sync ? 0 : file_sync_dir(nd);
+	int e = errno;
+	free(nd);
+	if (r < 0) {
+		snprintf(err, errlen, "fsync %s/new: %s", d->path, strerror(e));
+		return -1;
+	}
+	for (size_t i = 0; i < st->npend; i++)
+		free(st->pend[i]);
+	st->npend = 0;
+	return 0;
+}
+
 int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *err, size_t errlen)
 {
 	static char **keys;
@@ -956,18 +974,8 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 			snprintf(err, errlen, "rename into %s/new: %s", d->path, strerror(errno));
 			return -1;
 		}
-		char *nd = xasprintf("%s/new", d->path);
-		int r = d->no_sync ? 0 : file_sync_dir(nd);
-		int e = errno;
-		free(nd);
-		if (r < 0) {
-			snprintf(err, errlen, "fsync %s/new: %s", d->path, strerror(e));
+		if (new_durable(d, st, err, errlen) < 0)
 			return -1;
-		}
-		/* The renames are durable: the next save drops the pending lines. */
-		for (size_t i = 0; i < st->npend; i++)
-			free(st->pend[i]);
-		st->npend = 0;
 		for (size_t i = 0; i < d->n; i++)
 			keys[nk++] = d->m[i].key;
 		break;
@@ -1106,18 +1114,7 @@ int mf_dest_settle(struct dest *d, struct mf_state *st, char *err, size_t errlen
 		snprintf(err, errlen, "rename into %s/new: %s", d->path, strerror(errno));
 		return -1;
 	}
-	char *nd = xasprintf("%s/new", d->path);
-	int r = d->no_sync ? 0 : file_sync_dir(nd);
-	int e = errno;
-	free(nd);
-	if (r < 0) {
-		snprintf(err, errlen, "fsync %s/new: %s", d->path, strerror(e));
-		return -1;
-	}
-	for (size_t i = 0; i < st->npend; i++)
-		free(st->pend[i]);
-	st->npend = 0;
-	return 0;
+	return new_durable(d, st, err, errlen);
 }
 
 /* tmp/ files that a killed mail-fetch of this host left: their writer is gone. */
