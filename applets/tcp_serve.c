@@ -595,7 +595,7 @@ static int supervise(void)
 			pid_t parent = getpid();
 			pid_t p = fork();
 			if (p < 0) {
-				warn_sys("fork");
+				nt_warn_sys("fork");
 				continue;
 			}
 			if (p == 0) {
@@ -630,7 +630,7 @@ static int supervise(void)
 				pids[i] = 0;
 				alive--;
 				if (!stopping) {
-					warn("worker %d ended (status %d): restarting", (int)p, st);
+					nt_warn("worker %d ended (status %d): restarting", (int)p, st);
 					sleep(1);
 				}
 			}

@@ -83,7 +83,7 @@ static void exchange(const char *msg, size_t n)
 		close(fd);
 		return;
 	}
-	warn("no reply after %d attempt%s", G.retries + 1, G.retries ? "s" : "");
+	nt_warn("no reply after %d attempt%s", G.retries + 1, G.retries ? "s" : "");
 	G.lost++;
 	close(fd);
 }

@@ -11,7 +11,7 @@
 
 const char *nt_applet = "nettool";
 
-void vwarn(const char *fmt, va_list ap)
+void nt_vwarn(const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fprintf(stderr, "%s: ", nt_applet);
@@ -19,11 +19,11 @@ void vwarn(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-void warn(const char *fmt, ...)
+void nt_warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	nt_vwarn(fmt, ap);
 	va_end(ap);
 }
 
@@ -36,7 +36,7 @@ static void vwarn_sys(const char *fmt, va_list ap)
 	fprintf(stderr, ": %s\n", strerror(e));
 }
 
-void warn_sys(const char *fmt, ...)
+void nt_warn_sys(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -48,7 +48,7 @@ void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	nt_vwarn(fmt, ap);
 	va_end(ap);
 	nt_exit(code);
 }

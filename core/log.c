@@ -17,7 +17,7 @@ void log_info(const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	nt_vwarn(fmt, ap);
 	va_end(ap);
 }
 
@@ -27,7 +27,7 @@ void log_trace(const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	nt_vwarn(fmt, ap);
 	va_end(ap);
 }
 

@@ -83,13 +83,13 @@ static int install(const char *argv0, const char *dir)
 				free(link);
 				continue;
 			}
-			warn("--install: %s is a link to '%s', not to nettool: left alone", link, cur);
+			nt_warn("--install: %s is a link to '%s', not to nettool: left alone", link, cur);
 			rc = 1;
 		} else if (lstat(link, &st) == 0) {
-			warn("--install: %s exists and is not a link to nettool: left alone", link);
+			nt_warn("--install: %s exists and is not a link to nettool: left alone", link);
 			rc = 1;
 		} else if (symlink(target, link) < 0) {
-			warn_sys("--install: %s", link);
+			nt_warn_sys("--install: %s", link);
 			rc = NT_EXIT_IO;
 		}
 		free(link);
@@ -146,14 +146,14 @@ int main(int argc, char **argv)
 		nt_exit(0);
 	}
 	if (arg[0] == '-') {
-		warn("unknown option '%s'", arg);
+		nt_warn("unknown option '%s'", arg);
 		fprintf(stderr, "Try 'nettool --help'.\n");
 		return NT_EXIT_USAGE;
 	}
 	/* A path is accepted here too, for #! wrappers (as BusyBox and toybox do). */
 	a = applet_find(base(arg));
 	if (!a) {
-		warn("unknown applet '%s' (see nettool --list)", arg);
+		nt_warn("unknown applet '%s' (see nettool --list)", arg);
 		return NT_EXIT_USAGE;
 	}
 	char prefix[64];

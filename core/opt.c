@@ -74,7 +74,7 @@ void opt_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	nt_vwarn(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help'.\n", nt_applet);
 	nt_exit(NT_EXIT_USAGE);

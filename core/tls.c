@@ -171,7 +171,7 @@ static struct tls_ctx *ctx_new(int fd, const char *host, const struct tls_opts *
 	if (o && o->insecure) {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
 		if (!warned_insecure++)
-			warn("warning: --insecure: the server's certificate and name are not verified");
+			nt_warn("warning: --insecure: the server's certificate and name are not verified");
 	} else {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 		int ok = o && o->cacert ? SSL_CTX_load_verify_locations(c->ctx, o->cacert, NULL)

@@ -27,10 +27,10 @@ enum nt_exit {
 /* The name used as message prefix ("nettool tcp-serve"); set by dispatch. */
 extern const char *nt_applet;
 
-void warn(const char *fmt, ...) NT_PRINTF(1, 2);
-void vwarn(const char *fmt, va_list ap);
-/* warn() with ": strerror(errno)" appended. */
-void warn_sys(const char *fmt, ...) NT_PRINTF(1, 2);
+void nt_warn(const char *fmt, ...) NT_PRINTF(1, 2);
+void nt_vwarn(const char *fmt, va_list ap);
+/* nt_warn() with ": strerror(errno)" appended. */
+void nt_warn_sys(const char *fmt, ...) NT_PRINTF(1, 2);
 void die(int code, const char *fmt, ...) NT_PRINTF(2, 3) NT_NORETURN;
 void die_sys(int code, const char *fmt, ...) NT_PRINTF(2, 3) NT_NORETURN;
 /* Flush stdout and exit; a failed write to stdout becomes exit 6 (quiet on EPIPE). */

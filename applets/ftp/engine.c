@@ -155,7 +155,7 @@ static int sink_open(struct slot *s)
 	int r = afile_open(&s->af, s->dst_dir, s->dst_name, 0644, err, sizeof err);
 	committer_names_unlock(s->e->com);
 	if (r < 0) {
-		warn("%s", err);
+		nt_warn("%s", err);
 		s->werr = 1;
 		return -1;
 	}
@@ -171,7 +171,7 @@ static int wflush(struct slot *s)
 {
 	if (s->wl && file_write_all(s->fd, s->wb, s->wl) < 0) {
 		if (!s->werr)
-			warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
+			nt_warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
 		s->werr = 1;
 	}
 	s->wl = 0;
@@ -190,7 +190,7 @@ static size_t get_write(char *d, size_t sz, size_t nm, void *u)
 		return 0;
 	if (n >= WBUF) {
 		if (file_write_all(s->fd, d, n) < 0) {
-			warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
+			nt_warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
 			s->werr = 1;
 			return 0;
 		}
@@ -211,7 +211,7 @@ static size_t put_read(char *d, size_t sz, size_t nm, void *u)
 		r = read(s->infd, d, sz * nm);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
-		warn_sys("read %s", s->job.src);
+		nt_warn_sys("read %s", s->job.src);
 		return CURL_READFUNC_ABORT;
 	}
 	s->bytes += (size_t)r;
@@ -305,7 +305,7 @@ static int next_job(struct engine *e, struct job *j)
 			break;
 		}
 		uint64_t i = e->index++;
-		if (C.shard_n && i % (uint64_t)C.shard_n != (uint64_t)(C.shard_k - 1)) {
+		if (ftp_cf.shard_n && i % (uint64_t)ftp_cf.shard_n != (uint64_t)(ftp_cf.shard_k - 1)) {
 			job_free(j);
 			continue;
 		}
@@ -327,7 +327,7 @@ static int next_job(struct engine *e, struct job *j)
 
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg)
 {
-	warn("%s %s: %s", kind_name(s->job.kind), s->job.src ? s->job.src : s->job.dst, msg);
+	nt_warn("%s %s: %s", kind_name(s->job.kind), s->job.src ? s->job.src : s->job.dst, msg);
 	e->r.failed++;
 	if (code > e->r.worst)
 		e->r.worst = code;
@@ -400,7 +400,7 @@ static int start(struct engine *e, struct slot *s)
 			e->made_dir = xstrdup(s->dst_dir);
 			struct stat st;
 			s->sink = SINK_FILE;
-			if (C.resume && stat(j->dst, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+			if (ftp_cf.resume && stat(j->dst, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 				s->fd = open(j->dst, O_WRONLY | O_APPEND | O_CLOEXEC);
 				if (s->fd < 0) {
 					char m[600];
@@ -421,7 +421,7 @@ static int start(struct engine *e, struct slot *s)
 			curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
 			curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
 		}
-		if (j->mtime < 0 && C.keep_mtime)
+		if (j->mtime < 0 && ftp_cf.keep_mtime)
 			curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
 		s->run1 = 1;
 		add(e, s->h, s);
@@ -439,7 +439,7 @@ static int start(struct engine *e, struct slot *s)
 		ftp_prep(e->a, s->h, &s->hdr, s->err);
 		const char *dst = j->dst;
 		char *tmp = NULL;
-		if (C.atomic) {
+		if (ftp_cf.atomic) {
 			/* Upload to a hidden name in the same folder; RNFR/RNTO when complete
 			 * (libcurl is in that folder then: paths relative to it). */
 			const char *bn = ftp_basename(dst);
@@ -464,9 +464,9 @@ static int start(struct engine *e, struct slot *s)
 		curl_easy_setopt(s->h, CURLOPT_READDATA, s);
 		curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, put_seek);
 		curl_easy_setopt(s->h, CURLOPT_SEEKDATA, s);
-		if (C.create_dirs)
+		if (ftp_cf.create_dirs)
 			curl_easy_setopt(s->h, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
-		if (C.resume)
+		if (ftp_cf.resume)
 			curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)-1);
 		s->run1 = 1;
 		add(e, s->h, s);
@@ -506,7 +506,7 @@ static int start(struct engine *e, struct slot *s)
 			curl_easy_setopt(s->h2, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->size);
 		curl_easy_setopt(s->h2, CURLOPT_READFUNCTION, copy_read);
 		curl_easy_setopt(s->h2, CURLOPT_READDATA, s);
-		if (C.create_dirs)
+		if (ftp_cf.create_dirs)
 			curl_easy_setopt(s->h2, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
 		s->run1 = s->run2 = 1;
 		add(e, s->h, s);
@@ -548,7 +548,7 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 		ftp_errmsg(rc, errbuf, hdr, m, sizeof m);
 	else
 		snprintf(m, sizeof m, "local write failed");
-	if (rc != CURLE_OK && s->job.attempts < C.retry && ftp_transient(rc, hdr) && !e->stopped) {
+	if (rc != CURLE_OK && s->job.attempts < ftp_cf.retry && ftp_transient(rc, hdr) && !e->stopped) {
 		struct job *r = xmalloc(sizeof *r);
 		*r = s->job;
 		r->attempts++;
@@ -557,7 +557,7 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 		r->next = e->retry;
 		e->retry = r;
 		log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), s->job.src, m, r->attempts,
-			 C.retry, back / 1000.0);
+			 ftp_cf.retry, back / 1000.0);
 		s->job.src = s->job.dst = NULL;
 		return;
 	}
@@ -645,7 +645,7 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			failed(e, s, s->rc1, s->err, &s->hdr, 0);
 		} else if (s->rc2 != CURLE_OK) {
 			failed(e, s, s->rc2, s->err2, &s->hdr2, 0);
-		} else if (C.move) {
+		} else if (ftp_cf.move) {
 			/* Delete the source only when the destination reports the size we sent. */
 			s->phase = 1;
 			free(s->url2);
@@ -725,10 +725,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->b = b;
 	e->src = src;
 	e->jfd = -1;
-	if (C.journal)
-		journal_open(e, C.journal);
+	if (ftp_cf.journal)
+		journal_open(e, ftp_cf.journal);
 	e->com = committer_start(e->jfd);
-	e->n = C.parallel > 0 ? C.parallel : 1;
+	e->n = ftp_cf.parallel > 0 ? ftp_cf.parallel : 1;
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;
 	e->slots = xcalloc((size_t)e->n, sizeof *e->slots);
@@ -745,10 +745,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		if (!s->h || !s->h2)
 			die(NT_EXIT_IO, "libcurl: out of memory");
 	}
-	progress_init(&e->prog, C.progress, "ftp");
+	progress_init(&e->prog, ftp_cf.progress, "ftp");
 	e->prog.items_total = src->total;
 	long long t0 = ftp_now_ms();
-	e->deadline = C.deadline_ms ? t0 + C.deadline_ms : 0;
+	e->deadline = ftp_cf.deadline_ms ? t0 + ftp_cf.deadline_ms : 0;
 	for (;;) {
 		int busy = 0;
 		for (int i = 0; i < e->n; i++) {

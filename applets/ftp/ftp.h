@@ -39,7 +39,7 @@ struct ftp_conf {
 	char **excludes;
 	int nexcl;
 };
-extern struct ftp_conf C;
+extern struct ftp_conf ftp_cf;
 
 /* What the header callback keeps of the server's replies. */
 struct ftp_hdr {

@@ -21,7 +21,7 @@
 #include "opt.h"
 #include "tree.h"
 
-struct ftp_conf C;
+struct ftp_conf ftp_cf;
 
 enum {
 	O_PASSFILE = OPT_LONG, O_PLAIN, O_TLS, O_NOTLS, O_CACERT, O_INSECURE, O_TIMEOUT, O_JSON, O_RESUME,
@@ -113,7 +113,7 @@ static int cmd_ls(void)
 	need_args("ls", 1, 1);
 	char *path;
 	struct ftp_site *s = remote(args[0], &path);
-	if (C.json) {
+	if (ftp_cf.json) {
 		struct ftp_item *v;
 		int n = ftp_list_entries(s, path, &v, NULL);
 		if (n < 0) {
@@ -141,7 +141,7 @@ static int cmd_ls(void)
 	}
 	struct buf b;
 	buf_init(&b, 256u << 20);
-	CURLcode rc = ftp_listing(s, path, C.longfmt ? 'l' : 'n', &b);
+	CURLcode rc = ftp_listing(s, path, ftp_cf.longfmt ? 'l' : 'n', &b);
 	if (rc != CURLE_OK)
 		ftp_die_curl(rc, args[0], s);
 	const char *p = buf_head(&b);
@@ -187,7 +187,7 @@ static int cmd_simple(const char *cmd)
 				die(NT_EXIT_FAIL, "%s: the server did not report a time (a folder?)", args[i]);
 			if (rc != CURLE_OK)
 				ftp_die_curl(rc, args[i], s);
-			if (C.json) {
+			if (ftp_cf.json) {
 				json_begin(stdout);
 				json_kv_str(stdout, "path", path);
 				if (cmd[0] == 's')
@@ -212,7 +212,7 @@ static int cmd_simple(const char *cmd)
 			char *rel = path;
 			path = ftp_qpath(s, rel);
 			free(rel);
-			if (cmd[0] == 'm' && C.parents) {
+			if (cmd[0] == 'm' && ftp_cf.parents) {
 				/* MKD each prefix, ignoring failures, then check that the folder is there. */
 				const char *cmds[256];
 				char *own[256];
@@ -299,14 +299,14 @@ static void jobs_free(struct jobs *js)
 static int cmd_get(void)
 {
 	need_args("get", 1, -1);
-	if (C.out_file && C.out_dir)
+	if (ftp_cf.out_file && ftp_cf.out_dir)
 		opt_usage_error("get: -o and -O exclude each other");
-	const char *dir = C.out_dir ? C.out_dir : ".";
-	if (C.from_file) {
+	const char *dir = ftp_cf.out_dir ? ftp_cf.out_dir : ".";
+	if (ftp_cf.from_file) {
 		need_args("get --from-file", 1, 1);
 		char *base;
 		struct ftp_site *s = remote(args[0], &base);
-		struct jobsrc *src = jobsrc_lines(C.from_file, JOB_GET, base, dir);
+		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_GET, base, dir);
 		free(base);
 		return engine_run(s, NULL, src, 1);
 	}
@@ -321,7 +321,7 @@ static int cmd_get(void)
 		site = s;
 		const char *bn = ftp_basename(path);
 		char err[256];
-		if (has_glob(bn) && !C.out_file) { /* with -o the name is taken as it is */
+		if (has_glob(bn) && !ftp_cf.out_file) { /* with -o the name is taken as it is */
 			batch = 1;
 			char *d = xstrndup(path, (size_t)(bn - path));
 			struct ftp_item *v;
@@ -338,14 +338,14 @@ static int cmd_get(void)
 				    fnmatch(bn, v[k].name, FNM_PERIOD) != 0)
 					continue;
 				if (file_safe_name(v[k].name, v[k].namelen, err, sizeof err) < 0) {
-					warn("%s", err);
+					nt_warn("%s", err);
 					continue;
 				}
 				matched++;
 				jobs_add(&js, JOB_GET, ftp_join(d, v[k].name), ftp_join(dir, v[k].name), v[k].size, -1);
 			}
 			if (!matched)
-				warn("%s: no file matches", args[i]);
+				nt_warn("%s: no file matches", args[i]);
 			ftp_items_free(v, n);
 			free(d);
 			free(path);
@@ -353,10 +353,10 @@ static int cmd_get(void)
 		}
 		if (file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
 			opt_usage_error("get %s: no file name to save as (%s)", args[i], err);
-		char *dst = C.out_file ? xstrdup(C.out_file) : ftp_join(dir, bn);
+		char *dst = ftp_cf.out_file ? xstrdup(ftp_cf.out_file) : ftp_join(dir, bn);
 		jobs_add(&js, JOB_GET, path, dst, -1, -1);
 	}
-	if (C.out_file && js.n != 1)
+	if (ftp_cf.out_file && js.n != 1)
 		opt_usage_error("get: -o takes one file (use -O DIR)");
 	if (!js.n)
 		return NT_EXIT_FAIL;
@@ -366,10 +366,10 @@ static int cmd_get(void)
 static int cmd_put(void)
 {
 	char *path;
-	if (C.from_file) {
+	if (ftp_cf.from_file) {
 		need_args("put --from-file", 1, 1);
 		struct ftp_site *s = remote(args[0], &path);
-		struct jobsrc *src = jobsrc_lines(C.from_file, JOB_PUT, path, NULL);
+		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_PUT, path, NULL);
 		free(path);
 		return engine_run(s, NULL, src, 1);
 	}
@@ -379,7 +379,7 @@ static int cmd_put(void)
 	struct jobs js = {0};
 	for (int i = 0; i < nargs - 1; i++) {
 		if (ftp_is_remote(args[i]) && !strchr(args[i], '/'))
-			warn("put: '%s' looks like a remote target; taken as a local file", args[i]);
+			nt_warn("put: '%s' looks like a remote target; taken as a local file", args[i]);
 		char *dst = todir ? ftp_join(path, ftp_basename(args[i])) : xstrdup(path);
 		jobs_add(&js, JOB_PUT, xstrdup(args[i]), dst, -1, -1);
 	}
@@ -390,10 +390,10 @@ static int cmd_put(void)
 static int cmd_rm(void)
 {
 	char *path;
-	if (C.from_file) {
+	if (ftp_cf.from_file) {
 		need_args("rm --from-file", 1, 1);
 		struct ftp_site *s = remote(args[0], &path);
-		struct jobsrc *src = jobsrc_lines(C.from_file, JOB_RM, path, NULL);
+		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_RM, path, NULL);
 		free(path);
 		return engine_run(s, NULL, src, 1);
 	}
@@ -416,8 +416,8 @@ static int cmd_copy(void)
 	char *sp, *dp;
 	struct ftp_site *a = remote(args[0], &sp);
 	struct ftp_site *b = remote(args[1], &dp);
-	if (C.from_file || C.recursive) {
-		int rc = C.from_file ? engine_run(a, b, jobsrc_lines(C.from_file, JOB_COPY, sp, dp), 1)
+	if (ftp_cf.from_file || ftp_cf.recursive) {
+		int rc = ftp_cf.from_file ? engine_run(a, b, jobsrc_lines(ftp_cf.from_file, JOB_COPY, sp, dp), 1)
 				     : tree_copy(a, sp, b, dp);
 		free(sp);
 		free(dp);
@@ -440,7 +440,7 @@ static int cmd_mirror(void)
 	need_args("mirror", 2, 2);
 	char *rp;
 	int rc;
-	if (C.reverse) {
+	if (ftp_cf.reverse) {
 		struct ftp_site *s = remote(args[1], &rp);
 		rc = tree_mirror_up(args[0], s, rp);
 	} else {
@@ -460,63 +460,63 @@ static void parse_shard(const char *s)
 	long n = strtol(end + 1, &end, 10);
 	if (*end || n < 1 || k < 1 || k > n || n > 1000000)
 		opt_usage_error("--shard: '%s' is not K/N with 1 <= K <= N", s);
-	C.shard_k = (int)k;
-	C.shard_n = (int)n;
+	ftp_cf.shard_k = (int)k;
+	ftp_cf.shard_n = (int)n;
 }
 
 int ftp_main(int argc, char **argv)
 {
 	struct opt_state os;
 	int ipv = 0;
-	C.parallel = 4;
-	C.progress = PROGRESS_AUTO;
-	C.x.timeout_ms = 30000;
+	ftp_cf.parallel = 4;
+	ftp_cf.progress = PROGRESS_AUTO;
+	ftp_cf.x.timeout_ms = 30000;
 	int tls = 0, notls = 0;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
 		switch (k) {
 		case '4': ipv = 4; break;
 		case '6': ipv = 6; break;
-		case 'v': log_level = LOG_VERBOSE; C.x.verbose = 1; break;
+		case 'v': log_level = LOG_VERBOSE; ftp_cf.x.verbose = 1; break;
 		case 'q': log_level = LOG_QUIET; break;
-		case 'u': C.user_opt = os.str; break;
-		case 'P': C.port_opt = (int)os.num; break;
-		case O_PASSFILE: C.password_file = os.str; break;
-		case O_PLAIN: C.x.allow_plaintext_auth = 1; break;
+		case 'u': ftp_cf.user_opt = os.str; break;
+		case 'P': ftp_cf.port_opt = (int)os.num; break;
+		case O_PASSFILE: ftp_cf.password_file = os.str; break;
+		case O_PLAIN: ftp_cf.x.allow_plaintext_auth = 1; break;
 		case O_TLS: tls = 1; break;
 		case O_NOTLS: notls = 1; break;
-		case O_CACERT: C.x.cacert = os.str; break;
-		case O_INSECURE: C.x.insecure = 1; break;
-		case O_TIMEOUT: C.x.timeout_ms = os.num > 0 ? (long)os.num : 1; break;
-		case O_JSON: C.json = 1; break;
-		case 'l': C.longfmt = 1; break;
-		case 'o': C.out_file = os.str; break;
-		case 'O': C.out_dir = os.str; break;
-		case O_RESUME: C.resume = 1; break;
-		case O_CREATEDIRS: C.create_dirs = 1; break;
-		case O_ATOMIC: C.atomic = 1; break;
-		case 'p': C.parents = 1; break;
-		case 'r': C.recursive = 1; break;
-		case O_MOVE: C.move = 1; break;
-		case O_REVERSE: C.reverse = 1; break;
-		case O_ONLYNEWER: C.only_newer = 1; break;
-		case O_DELETE: C.del = 1; break;
+		case O_CACERT: ftp_cf.x.cacert = os.str; break;
+		case O_INSECURE: ftp_cf.x.insecure = 1; break;
+		case O_TIMEOUT: ftp_cf.x.timeout_ms = os.num > 0 ? (long)os.num : 1; break;
+		case O_JSON: ftp_cf.json = 1; break;
+		case 'l': ftp_cf.longfmt = 1; break;
+		case 'o': ftp_cf.out_file = os.str; break;
+		case 'O': ftp_cf.out_dir = os.str; break;
+		case O_RESUME: ftp_cf.resume = 1; break;
+		case O_CREATEDIRS: ftp_cf.create_dirs = 1; break;
+		case O_ATOMIC: ftp_cf.atomic = 1; break;
+		case 'p': ftp_cf.parents = 1; break;
+		case 'r': ftp_cf.recursive = 1; break;
+		case O_MOVE: ftp_cf.move = 1; break;
+		case O_REVERSE: ftp_cf.reverse = 1; break;
+		case O_ONLYNEWER: ftp_cf.only_newer = 1; break;
+		case O_DELETE: ftp_cf.del = 1; break;
 		case O_EXCLUDE:
-			C.excludes = xrealloc(C.excludes, (size_t)(C.nexcl + 1) * sizeof *C.excludes);
-			C.excludes[C.nexcl++] = (char *)os.str;
+			ftp_cf.excludes = xrealloc(ftp_cf.excludes, (size_t)(ftp_cf.nexcl + 1) * sizeof *ftp_cf.excludes);
+			ftp_cf.excludes[ftp_cf.nexcl++] = (char *)os.str;
 			break;
-		case O_FROMFILE: C.from_file = os.str; break;
-		case O_PARALLEL: C.parallel = (int)os.num; break;
-		case O_JOURNAL: C.journal = os.str; break;
+		case O_FROMFILE: ftp_cf.from_file = os.str; break;
+		case O_PARALLEL: ftp_cf.parallel = (int)os.num; break;
+		case O_JOURNAL: ftp_cf.journal = os.str; break;
 		case O_SHARD: parse_shard(os.str); break;
-		case O_RETRY: C.retry = (int)os.num; break;
-		case O_DEADLINE: C.deadline_ms = os.num > 0 ? os.num : 1; break;
-		case O_PASSIVE: C.active = 0; break;
-		case O_ACTIVE: C.active = 1; C.active_addr = os.str; break;
-		case O_ASCII: C.ascii = 1; break;
-		case O_LIMIT: C.limit_rate = os.num; break;
+		case O_RETRY: ftp_cf.retry = (int)os.num; break;
+		case O_DEADLINE: ftp_cf.deadline_ms = os.num > 0 ? os.num : 1; break;
+		case O_PASSIVE: ftp_cf.active = 0; break;
+		case O_ACTIVE: ftp_cf.active = 1; ftp_cf.active_addr = os.str; break;
+		case O_ASCII: ftp_cf.ascii = 1; break;
+		case O_LIMIT: ftp_cf.limit_rate = os.num; break;
 		case O_PROGRESS:
-			if (progress_parse_mode(os.str, &C.progress) < 0)
+			if (progress_parse_mode(os.str, &ftp_cf.progress) < 0)
 				opt_usage_error("--progress: '%s' is not bar, plain or none", os.str);
 			break;
 		}
@@ -529,28 +529,28 @@ int ftp_main(int argc, char **argv)
 	args++, nargs--;
 	if (tls && notls)
 		opt_usage_error("--tls and --no-tls exclude each other");
-	C.x.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
-	C.x.ipv = ipv;
+	ftp_cf.x.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
+	ftp_cf.x.ipv = ipv;
 	for (int i = 0; i < nargs; i++)
 		if (nt_has_ctl(args[i]))
 			die(NT_EXIT_USAGE, "control character (CR, LF...) in argument %d: refused", i + 1);
-	if (C.active && C.x.tls != XFER_TLS_NEVER)
+	if (ftp_cf.active && ftp_cf.x.tls != XFER_TLS_NEVER)
 		opt_usage_error("--active needs --no-tls: libcurl 7.88.1 hangs on active-mode FTPS data "
 				"connections (use the default --passive for FTPS)");
-	if (C.active)
+	if (ftp_cf.active)
 		for (int i = 0; i < nargs; i++)
 			if (!strncasecmp(args[i], "ftps://", 7))
 				opt_usage_error("--active with ftps:// is not supported (libcurl 7.88.1 hangs on it)");
-	if (C.x.insecure)
-		warn("--insecure: the server certificate is not verified");
-	if (log_level == LOG_QUIET || C.x.verbose)
-		C.progress = PROGRESS_NONE;
-	if (C.progress == PROGRESS_AUTO)
-		C.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
+	if (ftp_cf.x.insecure)
+		nt_warn("--insecure: the server certificate is not verified");
+	if (log_level == LOG_QUIET || ftp_cf.x.verbose)
+		ftp_cf.progress = PROGRESS_NONE;
+	if (ftp_cf.progress == PROGRESS_AUTO)
+		ftp_cf.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
 	int batchcmd = !strcmp(cmd, "get") || !strcmp(cmd, "put") || !strcmp(cmd, "rm") || !strcmp(cmd, "copy");
-	if (C.from_file && !batchcmd)
+	if (ftp_cf.from_file && !batchcmd)
 		opt_usage_error("--from-file is for get, put, rm and copy");
-	if ((C.journal || C.shard_n) && !batchcmd && strcmp(cmd, "mirror"))
+	if ((ftp_cf.journal || ftp_cf.shard_n) && !batchcmd && strcmp(cmd, "mirror"))
 		opt_usage_error("--journal and --shard are for get, put, rm, copy and mirror");
 	xfer_global_init();
 	int rc;
@@ -573,6 +573,6 @@ int ftp_main(int argc, char **argv)
 		opt_usage_error("unknown command '%s'", cmd);
 	ftp_sites_free();
 	ftp_share_free();
-	free(C.excludes);
+	free(ftp_cf.excludes);
 	nt_exit(rc);
 }

@@ -60,12 +60,12 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	} else {
 		if (addr_parse_hostpath(arg, &u, err) < 0)
 			die(NT_EXIT_USAGE, "%s", err);
-		u.port = C.port_opt ? C.port_opt : 21;
+		u.port = ftp_cf.port_opt ? ftp_cf.port_opt : 21;
 		p = u.path;
 	}
 	if (nt_has_ctl(p) || nt_has_ctl(u.host))
 		die(NT_EXIT_USAGE, "control character (CR, LF...) in '%s': refused", arg);
-	const char *user = u.has_user ? u.user : C.user_opt;
+	const char *user = u.has_user ? u.user : ftp_cf.user_opt;
 	*path = xstrdup(p);
 	for (int i = 0; i < nsites; i++) {
 		struct ftp_site *s = sites[i];
@@ -81,7 +81,7 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	s->implicit_tls = implicit;
 	struct cred c = {.user = user ? xstrdup(user) : NULL};
 	char cerr[512];
-	if (cred_get(&c, u.host, C.password_file, c.user != NULL, cerr, sizeof cerr) < 0)
+	if (cred_get(&c, u.host, ftp_cf.password_file, c.user != NULL, cerr, sizeof cerr) < 0)
 		die(NT_EXIT_TLS, "%s", cerr);
 	if (!c.user && c.password) {
 		/* NETTOOL_PASSWORD alone does not make a login: anonymous. */
@@ -93,7 +93,7 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	s->password = c.password;
 	if (c.source)
 		log_trace("password for %s@%s from %s", c.user ? c.user : "", u.host, c.source);
-	s->x = C.x;
+	s->x = ftp_cf.x;
 	s->x.user = s->user;
 	s->x.password = s->password;
 	char hp[300];
@@ -110,12 +110,12 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	CURLcode rc;
 	for (int attempt = 1;; attempt++) {
 		rc = ftp_entry_path(s, &s->entry);
-		if (rc == CURLE_OK || attempt > C.retry || !ftp_transient(rc, &s->hdr))
+		if (rc == CURLE_OK || attempt > ftp_cf.retry || !ftp_transient(rc, &s->hdr))
 			break;
 		long long back = ftp_backoff_ms(attempt);
 		char m[600];
 		log_info("login %s: %s: retry %d of %d in %.1f s", s->host, ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m),
-			 attempt, C.retry, back / 1000.0);
+			 attempt, ftp_cf.retry, back / 1000.0);
 		struct timespec ts = {back / 1000, back % 1000 * 1000000};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
@@ -227,23 +227,23 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	if (s->implicit_tls)
 		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "ftp,ftps");
-	if (C.active)
-		curl_easy_setopt(h, CURLOPT_FTPPORT, C.active_addr ? C.active_addr : "-");
+	if (ftp_cf.active)
+		curl_easy_setopt(h, CURLOPT_FTPPORT, ftp_cf.active_addr ? ftp_cf.active_addr : "-");
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
 	/* NOBODY requests deliver "Content-Length:" text to the write callback: drop it. */
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
 	/* Big reads for speed; small ones under --limit-rate, which libcurl enforces
 	 * between reads (a 512 KiB read would swallow a small file at once). */
 	long bufsz = 512L * 1024;
-	if (C.limit_rate > 0 && C.limit_rate / 8 < bufsz)
-		bufsz = C.limit_rate / 8 < 1024 ? 1024 : (long)(C.limit_rate / 8);
+	if (ftp_cf.limit_rate > 0 && ftp_cf.limit_rate / 8 < bufsz)
+		bufsz = ftp_cf.limit_rate / 8 < 1024 ? 1024 : (long)(ftp_cf.limit_rate / 8);
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, bufsz);
 	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
-	if (C.ascii)
+	if (ftp_cf.ascii)
 		curl_easy_setopt(h, CURLOPT_TRANSFERTEXT, 1L);
-	if (C.limit_rate > 0) {
-		curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)C.limit_rate);
-		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)C.limit_rate);
+	if (ftp_cf.limit_rate > 0) {
+		curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)ftp_cf.limit_rate);
+		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)ftp_cf.limit_rate);
 	}
 	if (hdr) {
 		hdr->last[0] = 0;
@@ -420,7 +420,7 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out,
 	CURLcode rc = ftp_listing(s, dir, mlsd ? 'm' : 'l', &b);
 	if (rc != CURLE_OK) {
 		char m[600];
-		warn("list %s: %s", dir[0] ? dir : "(login folder)", ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m));
+		nt_warn("list %s: %s", dir[0] ? dir : "(login folder)", ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m));
 		buf_free(&b);
 		return -(xfer_exit_code(rc) ? xfer_exit_code(rc) : 1);
 	}
@@ -440,7 +440,7 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out,
 		if (r < 0) {
 			char shown[120];
 			nt_clean_text(shown, sizeof shown, line, l);
-			warn("list %s: cannot parse '%s': skipped", dir, shown);
+			nt_warn("list %s: cannot parse '%s': skipped", dir, shown);
 			nbad++;
 			continue;
 		}
@@ -450,7 +450,7 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out,
 		    (e.namelen == 2 && e.name[0] == '.' && e.name[1] == '.' && e.type == FTP_T_DIR))
 			continue;
 		if (n == FTP_LIST_MAX_ITEMS) {
-			warn("list %s: more than %d entries: refused", dir[0] ? dir : "(login folder)", FTP_LIST_MAX_ITEMS);
+			nt_warn("list %s: more than %d entries: refused", dir[0] ? dir : "(login folder)", FTP_LIST_MAX_ITEMS);
 			ftp_items_free(v, (int)n);
 			buf_free(&b);
 			return -NT_EXIT_PROTO;

@@ -191,8 +191,8 @@ static int under_kept(struct nodes *ns, const char *rel)
 
 static int excluded(const char *name, const char *rel)
 {
-	for (int i = 0; i < C.nexcl; i++)
-		if (!fnmatch(C.excludes[i], name, 0) || !fnmatch(C.excludes[i], rel, FNM_PATHNAME))
+	for (int i = 0; i < ftp_cf.nexcl; i++)
+		if (!fnmatch(ftp_cf.excludes[i], name, 0) || !fnmatch(ftp_cf.excludes[i], rel, FNM_PATHNAME))
 			return 1;
 	return 0;
 }
@@ -229,7 +229,7 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 		for (int i = 0; i < n; i++) {
 			char err[256];
 			if (file_safe_name(v[i].name, v[i].namelen, err, sizeof err) < 0) {
-				warn("%s%s%s", cur, cur[0] ? ": " : "", err);
+				nt_warn("%s%s%s", cur, cur[0] ? ": " : "", err);
 				out->failed++;
 				/* Spare a local file of that name (a/b names a/b here). */
 				if (strlen(v[i].name) == v[i].namelen)
@@ -245,7 +245,7 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 			if (v[i].type == FTP_T_DIR && (depth_of(rel) > WALK_DEPTH_MAX || strlen(rel) >= PATH_MAX)) {
 				char shown[120];
 				nt_clean_text(shown, sizeof shown, rel, strlen(rel));
-				warn("%s: more than %d folders deep or a path over %d bytes (a loop?): not walked",
+				nt_warn("%s: more than %d folders deep or a path over %d bytes (a loop?): not walked",
 				     shown, WALK_DEPTH_MAX, PATH_MAX);
 				out->failed++;
 				out->unsure++;
@@ -275,7 +275,7 @@ static int walk_local(const char *root, const char *rel, struct nodes *out)
 	char *path = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
 	DIR *d = opendir(path);
 	if (!d) {
-		warn_sys("%s", path);
+		nt_warn_sys("%s", path);
 		free(path);
 		return NT_EXIT_IO;
 	}
@@ -369,7 +369,7 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 			free(lp);
 			continue;
 		}
-		if (C.only_newer && stat(lp, &st) == 0 && S_ISREG(st.st_mode) &&
+		if (ftp_cf.only_newer && stat(lp, &st) == 0 && S_ISREG(st.st_mode) &&
 		    up_to_date(n, st.st_size, st.st_mtime, 1)) {
 			skipped++;
 			free(lp);
@@ -378,17 +378,17 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 		jobs[nj++] = (struct job){.kind = JOB_GET, .src = ftp_join(rroot, n->rel), .dst = lp,
 					  .size = n->size, .mtime = -1};
 	}
-	C.keep_mtime = 1;
+	ftp_cf.keep_mtime = 1;
 	struct jobsrc *src = jobsrc_array(jobs, nj);
 	src->skipped = skipped;
 	src->failed = rn.failed;
 	rc = engine_run(s, NULL, src, 1);
-	if (C.del && rn.unsure) {
-		warn("--delete not done: the remote tree is not known whole (listing lines that could "
+	if (ftp_cf.del && rn.unsure) {
+		nt_warn("--delete not done: the remote tree is not known whole (listing lines that could "
 		     "not be parsed, or a walk cut short): what is unseen would have been deleted here");
 		if (!rc)
 			rc = NT_EXIT_FAIL;
-	} else if (C.del) {
+	} else if (ftp_cf.del) {
 		/* What the remote side does not have (and is not excluded) goes; names the
 		 * walk saw but did not fetch (links, other types, refused names) stay. */
 		struct nodes ln = {0};
@@ -401,7 +401,7 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 			if (rm_rf(lp) == 0)
 				log_info("deleted %s", lp);
 			else if (errno != ENOENT)
-				warn_sys("delete %s", lp);
+				nt_warn_sys("delete %s", lp);
 			free(lp);
 		}
 		nodes_free(&ln);
@@ -461,7 +461,7 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 		struct node *r = nodes_find(&rn, n->rel);
 		if (r && r->keep)
 			r = NULL;
-		if (C.only_newer && r && !r->isdir && up_to_date(n, r->size, r->mtime, r->prec)) {
+		if (ftp_cf.only_newer && r && !r->isdir && up_to_date(n, r->size, r->mtime, r->prec)) {
 			skipped++;
 			continue;
 		}
@@ -471,7 +471,7 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 	struct jobsrc *src = jobsrc_array(jobs, nj);
 	src->skipped = skipped;
 	rc = engine_run(s, NULL, src, 1);
-	if (C.del && rn.n) {
+	if (ftp_cf.del && rn.n) {
 		/* Remote files the local tree does not have, then their folders, deepest first. */
 		struct job *rm = xcalloc(rn.n, sizeof *rm);
 		size_t nr = 0;
@@ -479,15 +479,15 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 			if (!rn.v[i].isdir && !rn.v[i].keep && !nodes_find(&ln, rn.v[i].rel))
 				rm[nr++] = (struct job){.kind = JOB_RM, .src = ftp_join(rroot, rn.v[i].rel), .mtime = -1, .size = -1};
 		if (nr) {
-			int journal_was = C.journal != NULL;
-			const char *jp = C.journal;
-			C.journal = NULL;
+			int journal_was = ftp_cf.journal != NULL;
+			const char *jp = ftp_cf.journal;
+			ftp_cf.journal = NULL;
 			struct jobsrc *rs = jobsrc_array(rm, nr);
 			int r2 = engine_run(s, NULL, rs, 1);
 			if (r2 && !rc)
 				rc = r2;
 			if (journal_was)
-				C.journal = jp;
+				ftp_cf.journal = jp;
 		} else {
 			free(rm);
 		}
@@ -502,7 +502,7 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 			CURLcode x = ftp_quote(s, cmds, 1);
 			if (x != CURLE_OK) {
 				char m[600];
-				warn("rmdir %s: %s", p, ftp_errmsg(x, s->errbuf, &s->hdr, m, sizeof m));
+				nt_warn("rmdir %s: %s", p, ftp_errmsg(x, s->errbuf, &s->hdr, m, sizeof m));
 			}
 			free(c), free(p);
 		}

@@ -202,7 +202,7 @@ int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const ch
 	d->pid = getpid(); /* one getpid per run, not per message name */
 	static int warned;
 	if (d->no_sync && !warned++)
-		warn("WARNING: NETTOOL_MAIL_NOSYNC is set: nothing is fsynced, a crash can lose messages "
+		nt_warn("WARNING: NETTOOL_MAIL_NOSYNC is set: nothing is fsynced, a crash can lose messages "
 		     "(--delete included); it is for tests only");
 	if (gethostname(d->host, sizeof d->host - 1) < 0 || !d->host[0])
 		snprintf(d->host, sizeof d->host, "localhost");
@@ -504,7 +504,7 @@ static int mbox_lock(const char *path, int fd, char *err, size_t errlen)
 		}
 		struct stat st;
 		if (stat(lock, &st) == 0 && (time(NULL) - st.st_mtime > 300 || lock_is_dead(lock))) {
-			warn("removing a stale lock %s", lock);
+			nt_warn("removing a stale lock %s", lock);
 			unlink(lock);
 			continue;
 		}
@@ -877,7 +877,7 @@ static void run_exec(struct dest *d, struct dmsg *m)
 					 : xasprintf("NETTOOL_FILE=%s", d->path ? d->path : "");
 	int rc = run_with_input(d->exec, -1, 0, 0, env);
 	if (rc != 0)
-		warn("--exec command exited %d", rc);
+		nt_warn("--exec command exited %d", rc);
 	/* putenv in the child only: the parent keeps ownership */
 	free(env[0]), free(env[1]), free(env[2]);
 }
@@ -1075,7 +1075,7 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 		for (size_t i = 0; i < d->n; i++) {
 			int rc = run_with_input(d->mda, d->spool_fd, d->m[i].off, d->m[i].len, NULL);
 			if (rc != 0) {
-				warn("--mda command exited %d for message %s: not delivered", rc, d->m[i].key);
+				nt_warn("--mda command exited %d for message %s: not delivered", rc, d->m[i].key);
 				continue;
 			}
 			mf_state_add(st, d->m[i].key, d->m[i].msgid);
@@ -1202,7 +1202,7 @@ int mf_dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errle
 			free(buf);
 			ok = k == len && h == st->mbox_hash;
 			if (!ok)
-				warn("%s: an interrupted append could not be verified; its %zu messages will be fetched again",
+				nt_warn("%s: an interrupted append could not be verified; its %zu messages will be fetched again",
 				     d->path, st->mn);
 		} else if (size > off) {
 			/* A partial append: cut it. */

@@ -174,13 +174,13 @@ static void fetch_response(struct mf *m, char *line, size_t len, int res)
 	if (body_open) {
 		if (!f.have_uid || !wanted(f.uid, &idx)) {
 			mf_dest_msg_abort(&m->d);
-			warn("ignoring a message the server sent unasked (UID %u)", f.uid);
+			nt_warn("ignoring a message the server sent unasked (UID %u)", f.uid);
 			return;
 		}
 		if (G.got) {
 			if (G.got[idx]) {
 				mf_dest_msg_abort(&m->d);
-				warn("ignoring UID %u: the server sent it twice", f.uid);
+				nt_warn("ignoring UID %u: the server sent it twice", f.uid);
 				return;
 			}
 			G.got[idx] = 1;
@@ -461,7 +461,7 @@ static void drain(struct mf *m, int one)
 		G.nout--;
 		if (c.kind == K_STORE || c.kind == K_EXPUNGE) {
 			if (st != IMAP_ST_OK) {
-				warn("%s failed: %s", c.kind == K_STORE ? "UID STORE" : "EXPUNGE", text);
+				nt_warn("%s failed: %s", c.kind == K_STORE ? "UID STORE" : "EXPUNGE", text);
 				m->rc = NT_EXIT_FAIL;
 			}
 		} else if (c.kind == K_FETCH_BODY) {
@@ -489,14 +489,14 @@ static void expunge_mine(struct mf *m)
 		if (!bsearch(&G.search[i], G.mydel, G.nmydel, sizeof *G.mydel, cmp_u32))
 			foreign++;
 	if (foreign) {
-		warn("not expunging: the server has no UIDPLUS and %zu other message%s flagged \\Deleted, which a "
+		nt_warn("not expunging: the server has no UIDPLUS and %zu other message%s flagged \\Deleted, which a "
 		     "plain EXPUNGE would remove too; our %zu stay flagged \\Deleted", foreign, foreign == 1 ? " is" : "s are",
 		     G.nmydel);
 		m->rc = NT_EXIT_FAIL;
 	} else {
 		st = imap_simple(m, text, sizeof text, "EXPUNGE");
 		if (st != IMAP_ST_OK) {
-			warn("EXPUNGE failed: %s", text);
+			nt_warn("EXPUNGE failed: %s", text);
 			m->rc = NT_EXIT_FAIL;
 		} else {
 			m->n_deleted += G.nmydel;
@@ -532,7 +532,7 @@ static void body_done(struct mf *m, struct out_cmd *c, int st, const char *text)
 	char err[512];
 	if (st != IMAP_ST_OK) {
 		/* Keep what arrived; report the rest. */
-		warn("UID FETCH failed: %s", text);
+		nt_warn("UID FETCH failed: %s", text);
 		m->rc = NT_EXIT_FAIL;
 	}
 	size_t got = mf_dest_batch_count(&m->d);
@@ -578,7 +578,7 @@ static void fetch_selected(struct mf *m)
 	/* UIDVALIDITY: a change keeps what we have by Message-ID. */
 	if (m->rebuild || (m->st.uidvalidity && m->st.uidvalidity != G.uidvalidity)) {
 		if (!m->rebuild)
-			warn("UIDVALIDITY of %s changed (%llu to %llu): matching fetched messages by Message-ID", m->mailbox,
+			nt_warn("UIDVALIDITY of %s changed (%llu to %llu): matching fetched messages by Message-ID", m->mailbox,
 			     (unsigned long long)m->st.uidvalidity, (unsigned long long)G.uidvalidity);
 		mf_state_reset_keys(&m->st);
 		do_search(m);
@@ -645,7 +645,7 @@ static void fetch_selected(struct mf *m)
 	uint64_t total = 0;
 	for (size_t i = 0; i < ncand; i++) {
 		if (m->max_size > 0 && cand_size[i] > (uint64_t)m->max_size) {
-			warn("skipping UID %u: %llu bytes is over --max-size", cand[i], (unsigned long long)cand_size[i]);
+			nt_warn("skipping UID %u: %llu bytes is over --max-size", cand[i], (unsigned long long)cand_size[i]);
 			m->n_skipped++;
 			continue;
 		}
@@ -678,7 +678,7 @@ static void fetch_selected(struct mf *m)
 	free(G.got);
 	G.got = NULL;
 	if (bodies_got < next_cand) {
-		warn("%zu of %zu messages were not sent by the server (expunged meanwhile?)", next_cand - bodies_got,
+		nt_warn("%zu of %zu messages were not sent by the server (expunged meanwhile?)", next_cand - bodies_got,
 		     next_cand);
 		m->rc = NT_EXIT_FAIL;
 	}

@@ -416,7 +416,7 @@ int mail_fetch_main(int argc, char **argv)
 	if (notls && (!strcmp(sc, "imaps") || !strcmp(sc, "pop3s")))
 		opt_usage_error("--no-tls with a %s:// URL", sc);
 	if (m->x.insecure)
-		warn("--insecure: the server certificate is not verified");
+		nt_warn("--insecure: the server certificate is not verified");
 
 	/* The password: never from the command line. */
 	struct cred c = {xstrdup(user), NULL, NULL};

@@ -220,7 +220,7 @@ static void retr_read(struct mf *m, uint32_t num)
 {
 	char text[512], err[512];
 	if (status(m, text, sizeof text) != 1) {
-		warn("RETR %u: %s", num, text);
+		nt_warn("RETR %u: %s", num, text);
 		m->rc = NT_EXIT_FAIL;
 		return;
 	}
@@ -256,7 +256,7 @@ static void dele_keys(struct mf *m, char **keys, size_t n, uint32_t *num_of)
 		flush(m);
 		for (size_t j = k; j < e; j++) {
 			if (status(m, text, sizeof text) != 1) {
-				warn("DELE %u: %s", todo[j], text);
+				nt_warn("DELE %u: %s", todo[j], text);
 				m->rc = NT_EXIT_FAIL;
 			} else {
 				m->n_deleted++;
@@ -273,7 +273,7 @@ static void quit(struct mf *m)
 	char text[512];
 	cmd(m, "QUIT");
 	if (status(m, text, sizeof text) != 1) {
-		warn("QUIT: %s (deletions are not committed)", text);
+		nt_warn("QUIT: %s (deletions are not committed)", text);
 		m->rc = NT_EXIT_FAIL;
 		m->n_deleted = 0;
 		return;
@@ -288,7 +288,7 @@ static void quit(struct mf *m)
 	if (ng && m->st.path && mf_state_filter(&m->st, gone, ng, 0)) {
 		char err[512];
 		if (mf_state_save(&m->st, err, sizeof err) < 0) {
-			warn("%s (the next run drops the deleted UIDLs)", err);
+			nt_warn("%s (the next run drops the deleted UIDLs)", err);
 			m->rc = NT_EXIT_FAIL;
 		}
 	}
@@ -355,7 +355,7 @@ static void fetch(struct mf *m)
 				continue;
 		}
 		if (m->max_size > 0 && P.size[i] > (uint64_t)m->max_size) {
-			warn("skipping message %u (%s): %llu bytes is over --max-size", i, P.uidl[i],
+			nt_warn("skipping message %u (%s): %llu bytes is over --max-size", i, P.uidl[i],
 			     (unsigned long long)P.size[i]);
 			m->n_skipped++;
 			continue;

@@ -384,9 +384,9 @@ static int transfer_error(const struct smtp_result *r, const char *what)
 	if (code == NT_EXIT_FAIL || code == NT_EXIT_OK)
 		code = NT_EXIT_NET;
 	if (r->other.code >= 400)
-		warn("%s: %s (server: %s)", what, xfer_strerror(r->rc, r->errbuf), r->other.text);
+		nt_warn("%s: %s (server: %s)", what, xfer_strerror(r->rc, r->errbuf), r->other.text);
 	else
-		warn("%s: %s", what, xfer_strerror(r->rc, r->errbuf));
+		nt_warn("%s: %s", what, xfer_strerror(r->rc, r->errbuf));
 	return code;
 }
 
@@ -396,7 +396,7 @@ static int auth_wanted(const struct smtp_result *r)
 {
 	if (r->mail.code != 530)
 		return 0;
-	warn("the server wants authentication first (-u USER%s): %s", G.xo.tls == XFER_TLS_NEVER ? ", without --no-tls" : "",
+	nt_warn("the server wants authentication first (-u USER%s): %s", G.xo.tls == XFER_TLS_NEVER ? ", without --no-tls" : "",
 	     r->mail.text);
 	return 1;
 }
@@ -423,7 +423,7 @@ static int send_one(const char *from, const struct strv *rcpts, const char *msg,
 			if (st != R_ACCEPTED) {
 				rc = NT_EXIT_FAIL;
 				if (!G.json)
-					warn("%s %s: %s", rcpts->v[i], rstat_name[st], why->code ? why->text : "no reply");
+					nt_warn("%s %s: %s", rcpts->v[i], rstat_name[st], why->code ? why->text : "no reply");
 			}
 			if (G.json)
 				json_rcpt(rcpts->v[i], st, why, NULL);
@@ -787,7 +787,7 @@ static int queue_fail(const char *dir, const char *name, const char *from, const
 	if (ms)
 		r = place_failed(dir, name, ms, rs, err, sizeof err);
 	if (r < 0) {
-		warn("--flush: %s", err);
+		nt_warn("--flush: %s", err);
 		if (rs)
 			unlink(rs);
 		if (ms)
@@ -809,7 +809,7 @@ static int queue_fail_file(const char *dir, const char *name, const char *path, 
 	if (rs)
 		r = place_failed(dir, name, path, rs, err, sizeof err);
 	if (r < 0) {
-		warn("--flush: %s", err);
+		nt_warn("--flush: %s", err);
 		if (rs)
 			unlink(rs);
 	}
@@ -829,7 +829,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		return 0;
 	}
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
-		warn_sys("--flush: %s", path); /* ours, not the file's: stop, keep it queued */
+		nt_warn_sys("--flush: %s", path); /* ours, not the file's: stop, keep it queued */
 		free(path);
 		return NT_EXIT_IO;
 	}
@@ -856,7 +856,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	if (fd >= 0)
 		close(fd);
 	if (reason) {
-		warn("--flush: %s: %.*s: moved to failed/", path, (int)strlen(reason) - 1, reason);
+		nt_warn("--flush: %s: %.*s: moved to failed/", path, (int)strlen(reason) - 1, reason);
 		if (queue_fail_file(dir, name, path, reason) == 0)
 			fc->done++;
 		fc->failed++;
@@ -872,7 +872,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	int stop = 0;
 	if (msg_parse_envelope(p, n, &from, &rcpts, &off, err, sizeof err) < 0) {
 		char *why = xasprintf("malformed queue file: %s\n", err);
-		warn("--flush: %s: %s", path, err);
+		nt_warn("--flush: %s: %s", path, err);
 		if (queue_fail(dir, name, NULL, NULL, p, n, why) == 0 && unlink(path) == 0)
 			fc->done++;
 		free(why);
@@ -884,7 +884,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	smtp_send(s, from, &rcpts, p + off, n - off, &r);
 	if (sync_err()) { /* the previous message's mark could not be made durable: stop */
 		errno = sync_err();
-		warn_sys("--flush: syncing %s/new", dir);
+		nt_warn_sys("--flush: syncing %s/new", dir);
 		stop = NT_EXIT_IO;
 		smtp_result_free(&r);
 		goto out;
@@ -917,7 +917,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 			buf_appendf(&replies, "%s: %s\n", rcpts.v[i], why->code ? why->text : "no reply");
 		}
 		if (st != R_ACCEPTED && !G.json)
-			warn("%s: %s %s: %s", name, rcpts.v[i], rstat_name[st], why->code ? why->text : "no reply");
+			nt_warn("%s: %s %s: %s", name, rcpts.v[i], rstat_name[st], why->code ? why->text : "no reply");
 	}
 	/* Failed recipients first (so a crash here loses nothing), then the queue file. */
 	if (bad.n && queue_fail(dir, name, from, &bad, p + off, n - off, buf_head(&replies)) < 0) {
@@ -930,7 +930,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		msg_put_envelope(&nb, from, &keep);
 		buf_append(&nb, p + off, n - off);
 		if (queue_write(dir, "new", name, buf_head(&nb), buf_pending(&nb), err, sizeof err) < 0) {
-			warn("--flush: %s", err);
+			nt_warn("--flush: %s", err);
 			stop = NT_EXIT_IO;
 		}
 		buf_free(&nb);
@@ -942,7 +942,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		 * process dies first. */
 		char *sent = xasprintf("%s/cur/%s", dir, name);
 		if (rename(path, sent) < 0 && errno != ENOENT) {
-			warn_sys("--flush: %s", path);
+			nt_warn_sys("--flush: %s", path);
 			stop = NT_EXIT_IO;
 		} else {
 			fc->done++;
@@ -979,7 +979,7 @@ static void purge_sent(const char *dir)
 	for (int i = 0; i < n; i++) {
 		char *p = xasprintf("%s/%s", cur, ents[i]->d_name);
 		if (unlink(p) < 0 && errno != ENOENT)
-			warn_sys("--flush: %s", p);
+			nt_warn_sys("--flush: %s", p);
 		free(p);
 		free(ents[i]);
 	}
@@ -1020,7 +1020,7 @@ static int do_flush(const char *dir)
 		syncer_stop();
 		if (SY.err && !rc) {
 			errno = SY.err;
-			warn_sys("--flush: syncing %s", newdir);
+			nt_warn_sys("--flush: syncing %s", newdir);
 			rc = NT_EXIT_IO;
 		}
 		unlinker_stop();
@@ -1104,7 +1104,7 @@ int mail_send_main(int argc, char **argv)
 		opt_usage_error("--tls and --no-tls conflict");
 	G.xo.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
 	if (G.xo.insecure)
-		warn("--insecure: the server's certificate is not verified");
+		nt_warn("--insecure: the server's certificate is not verified");
 	if (G.flush) {
 		if (nargs || G.queue || G.dry || G.extract || G.body_file || G.subject || G.cc.n || G.bcc.n || G.attach.n ||
 		    G.headers.n)

@@ -293,11 +293,11 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 		authenticate(c, o, user);
 	if (o->compress) {
 		if (!(c->caps & CAP_COMPRESS_DEFLATE))
-			warn("%s does not offer COMPRESS DEFLATE: going on without compression", c->host);
+			nt_warn("%s does not offer COMPRESS DEFLATE: going on without compression", c->host);
 		else {
 			int r = nntp_cmd(c, "COMPRESS DEFLATE");
 			if (r != 206)
-				warn("COMPRESS DEFLATE refused by %s: %d %s", c->host, r, c->text);
+				nt_warn("COMPRESS DEFLATE refused by %s: %d %s", c->host, r, c->text);
 			else {
 				c->s = zstream_wrap(c->s);
 				c->compressed = 1;

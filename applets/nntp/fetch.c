@@ -107,13 +107,13 @@ static int cmp_num(const void *a, const void *b)
 /* Make what was written durable: the folder's file system, or the mbox. */
 static void sync_out(struct out *o)
 {
-	if (G.outdir) {
-		int dfd = open(G.outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (nntp_cf.outdir) {
+		int dfd = open(nntp_cf.outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0 || syncfs(dfd) < 0)
-			die_sys(NT_EXIT_IO, "sync %s", G.outdir);
+			die_sys(NT_EXIT_IO, "sync %s", nntp_cf.outdir);
 		close(dfd);
 	} else if (fsync(o->mbox_fd) < 0) {
-		die_sys(NT_EXIT_IO, "%s", G.mbox);
+		die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
 	}
 }
 
@@ -123,7 +123,7 @@ static long long receive(struct nntp *c, struct out *o, long long num)
 	size_t n;
 	long long total = 0;
 	int in_head = 1;
-	if (G.mbox) {
+	if (nntp_cf.mbox) {
 		time_t t = time(NULL);
 		char d[64];
 		struct tm tm;
@@ -137,15 +137,15 @@ static long long receive(struct nntp *c, struct out *o, long long num)
 			die(NT_EXIT_PROTO, "article %lld is over %lld bytes", num, NNTP_MAX_ARTICLE);
 		if (n == 0)
 			in_head = 0;
-		if (G.mbox && needs_quote(p, n) && buf_append(&o->b, ">", 1) < 0)
+		if (nntp_cf.mbox && needs_quote(p, n) && buf_append(&o->b, ">", 1) < 0)
 			die(NT_EXIT_IO, "out of memory");
 		if (buf_append(&o->b, p, n) < 0 || buf_append(&o->b, "\n", 1) < 0)
 			die(NT_EXIT_IO, "out of memory");
-		if (!G.mbox && buf_pending(&o->b) >= 1 << 16)
+		if (!nntp_cf.mbox && buf_pending(&o->b) >= 1 << 16)
 			out_flush_dir(o);
 	}
 	(void)in_head;
-	if (G.mbox)
+	if (nntp_cf.mbox)
 		buf_append(&o->b, "\n", 1);
 	return total;
 }
@@ -158,10 +158,10 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	nntp_need_arg('g', group);
 	char server[300];
 	nntp_server_name(c, server, sizeof server);
-	char *state = G.state ? xstrdup(G.state)
-		    : G.outdir ? xasprintf("%s/.nntp-state", G.outdir) : xasprintf("%s.nntp-state", G.mbox);
-	if (G.outdir && file_mkdirs(G.outdir, 0755) < 0)
-		die_sys(NT_EXIT_IO, "%s", G.outdir);
+	char *state = nntp_cf.state ? xstrdup(nntp_cf.state)
+		    : nntp_cf.outdir ? xasprintf("%s/.nntp-state", nntp_cf.outdir) : xasprintf("%s.nntp-state", nntp_cf.mbox);
+	if (nntp_cf.outdir && file_mkdirs(nntp_cf.outdir, 0755) < 0)
+		die_sys(NT_EXIT_IO, "%s", nntp_cf.outdir);
 	long long hwm = state_get(state, server, group);
 
 	long long count, first, last, lo, hi;
@@ -220,10 +220,10 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	/* An article of NNTP_MAX_ARTICLE bytes, plus mboxrd quoting (at most one '>' per six
 	 * bytes: a line "From \n"), plus the From_ line. */
 	buf_init(&o.b, (size_t)NNTP_MAX_ARTICLE * 2 + 4096);
-	if (G.mbox) {
-		o.mbox_fd = open(G.mbox, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (nntp_cf.mbox) {
+		o.mbox_fd = open(nntp_cf.mbox, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (o.mbox_fd < 0)
-			die_sys(NT_EXIT_IO, "%s", G.mbox);
+			die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
 	}
 	/* An explicit range moves the mark only when it joins what was fetched before. */
 	int can_move = argc <= 2 || lo <= hwm + 1;
@@ -234,11 +234,11 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	if (ck_env && atoi(ck_env) > 0)
 		ck_every = (size_t)atoi(ck_env);
 	struct progress pr;
-	progress_init(&pr, log_level == LOG_QUIET ? PROGRESS_NONE : G.progress, "fetch");
+	progress_init(&pr, log_level == LOG_QUIET ? PROGRESS_NONE : nntp_cf.progress, "fetch");
 	pr.items_total = nn;
 	long long t0 = loop_now_ms();
 	size_t sent = 0, done = 0, missing = 0;
-	size_t w = (size_t)G.window;
+	size_t w = (size_t)nntp_cf.window;
 	while (done < nn) {
 		if (sent < nn && sent - done <= w / 2) {
 			while (sent < nn && sent - done < w)
@@ -260,20 +260,20 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 		char name[32];
 		snprintf(name, sizeof name, "%lld", num);
 		char err[512];
-		if (G.outdir) {
-			if (afile_open(&o.af, G.outdir, name, 0644, err, sizeof err) < 0)
+		if (nntp_cf.outdir) {
+			if (afile_open(&o.af, nntp_cf.outdir, name, 0644, err, sizeof err) < 0)
 				die(NT_EXIT_IO, "%s", err);
 			nntp_partial = &o.af;
 		}
 		long long bytes = receive(c, &o, num);
-		if (G.outdir) {
+		if (nntp_cf.outdir) {
 			out_flush_dir(&o);
 			if (afile_commit_nosync(&o.af, err, sizeof err) < 0)
 				die(NT_EXIT_IO, "%s", err);
 			nntp_partial = NULL;
 		} else {
 			if (file_write_all(o.mbox_fd, buf_head(&o.b), buf_pending(&o.b)) < 0)
-				die_sys(NT_EXIT_IO, "%s", G.mbox);
+				die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
 			buf_reset(&o.b);
 		}
 		o.bytes += bytes;
@@ -290,11 +290,11 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 		pr.items_done = done;
 		pr.bytes_done = (uint64_t)o.bytes;
 		progress_update(&pr);
-		if (G.json) {
+		if (nntp_cf.json) {
 			json_begin(stdout);
 			json_kv_int(stdout, "number", num);
-			if (G.outdir) {
-				char *path = xasprintf("%s/%s", G.outdir, name);
+			if (nntp_cf.outdir) {
+				char *path = xasprintf("%s/%s", nntp_cf.outdir, name);
 				json_kv_str(stdout, "file", path);
 				free(path);
 			}
@@ -305,8 +305,8 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	progress_done(&pr);
 	/* Everything on disk before the mark moves. */
 	sync_out(&o);
-	if (!G.outdir && close(o.mbox_fd) < 0)
-		die_sys(NT_EXIT_IO, "%s", G.mbox);
+	if (!nntp_cf.outdir && close(o.mbox_fd) < 0)
+		die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
 	int move = hi > hwm && can_move;
 	if (move)
 		state_put(state, server, group, hi);

@@ -66,7 +66,7 @@ int nntp_cmd_read(struct nntp *c, int argc, char **argv)
 	printf("Group %s has %lld articles, range %lld to %lld\n", group, count, first, last);
 	if (count == 0)
 		return 0;
-	long long n = G.last ? G.last : 10;
+	long long n = nntp_cf.last ? nntp_cf.last : 10;
 	long long lo = last - n + 1 > first ? last - n + 1 : first;
 	if (nntp_send_hdr(c, "Subject", lo, last))
 		nntp_print_block(c, stdout);

@@ -23,7 +23,7 @@
 #include "over.h"
 #include "proto.h"
 
-struct nntp_cli G;
+struct nntp_cli nntp_cf;
 struct afile *nntp_partial;
 
 enum {
@@ -98,8 +98,8 @@ void nntp_range(const char *arg, long long first, long long last, long long *lo,
 	}
 	*hi = last;
 	*lo = first;
-	if (G.last && last - G.last + 1 > first)
-		*lo = last - G.last + 1;
+	if (nntp_cf.last && last - nntp_cf.last + 1 > first)
+		*lo = last - nntp_cf.last + 1;
 }
 
 /* Print an article (or its head or body) with the same bound as fetch. */
@@ -127,7 +127,7 @@ static int cmd_caps(struct nntp *c, int argc, char **argv)
 	const char *p;
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
-		if (!G.json) {
+		if (!nntp_cf.json) {
 			fwrite(p, 1, n, stdout);
 			putc('\n', stdout);
 			continue;
@@ -171,7 +171,7 @@ static int cmd_list(struct nntp *c, int argc, char **argv)
 	const char *p;
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
-		if (!G.json) {
+		if (!nntp_cf.json) {
 			fwrite(p, 1, n, stdout);
 			putc('\n', stdout);
 			continue;
@@ -225,7 +225,7 @@ static int cmd_group(struct nntp *c, int argc, char **argv)
 		usage("group takes one group name%s", "");
 	long long count, first, last;
 	nntp_group(c, argv[1], &count, &first, &last);
-	if (G.json) {
+	if (nntp_cf.json) {
 		json_begin(stdout);
 		json_kv_str(stdout, "group", argv[1]);
 		json_kv_int(stdout, "count", count);
@@ -247,7 +247,7 @@ static int cmd_over(struct nntp *c, int argc, char **argv)
 	if (argc > 2)
 		nntp_need_arg('a', argv[2]);
 	struct over_fmt fmt;
-	if (G.json) {
+	if (nntp_cf.json) {
 		over_fmt_default(&fmt);
 		if (nntp_cmd(c, "LIST OVERVIEW.FMT") == 215) {
 			fmt.n = 0;
@@ -274,7 +274,7 @@ static int cmd_over(struct nntp *c, int argc, char **argv)
 	size_t n;
 	struct over_field f[OVER_MAX_FIELDS + 1];
 	while (nntp_line(c, &p, &n)) {
-		if (!G.json) {
+		if (!nntp_cf.json) {
 			fwrite(p, 1, n, stdout);
 			putc('\n', stdout);
 			continue;
@@ -333,7 +333,7 @@ static int cmd_hdr(struct nntp *c, int argc, char **argv)
 	const char *p;
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
-		if (!G.json) {
+		if (!nntp_cf.json) {
 			fwrite(p, 1, n, stdout);
 			putc('\n', stdout);
 			continue;
@@ -383,14 +383,14 @@ static int cmd_article(struct nntp *c, int argc, char **argv)
 	}
 	struct afile af;
 	FILE *out = stdout;
-	if (G.output && want != 223) {
+	if (nntp_cf.output && want != 223) {
 		char err[512];
-		if (afile_open(&af, NULL, G.output, 0644, err, sizeof err) < 0)
+		if (afile_open(&af, NULL, nntp_cf.output, 0644, err, sizeof err) < 0)
 			die(NT_EXIT_IO, "%s", err);
 		nntp_partial = &af;
 		out = fdopen(dup(af.fd), "w");
 		if (!out)
-			die_sys(NT_EXIT_IO, "%s", G.output);
+			die_sys(NT_EXIT_IO, "%s", nntp_cf.output);
 	}
 	if (argc == 3)
 		nntp_group(c, argv[1], NULL, NULL, NULL);
@@ -402,7 +402,7 @@ static int cmd_article(struct nntp *c, int argc, char **argv)
 	}
 	if (want == 223) {
 		/* "223 n <message-id>" */
-		if (G.json) {
+		if (nntp_cf.json) {
 			long long num = 0;
 			size_t w = strcspn(c->text, " ");
 			nntp_parse_number(c->text, w, &num);
@@ -422,7 +422,7 @@ static int cmd_article(struct nntp *c, int argc, char **argv)
 	if (out != stdout) {
 		char err[512];
 		if (fclose(out) != 0)
-			die_sys(NT_EXIT_IO, "%s", G.output);
+			die_sys(NT_EXIT_IO, "%s", nntp_cf.output);
 		if (afile_commit(&af, err, sizeof err) < 0)
 			die(NT_EXIT_IO, "%s", err);
 		nntp_partial = NULL;
@@ -606,39 +606,39 @@ static void precheck(int argc, char **argv)
 
 int nntp_main(int argc, char **argv)
 {
-	memset(&G, 0, sizeof G);
-	G.o.timeout_ms = 30000;
-	G.o.family = AF_UNSPEC;
-	G.window = 64;
-	G.progress = PROGRESS_AUTO;
+	memset(&nntp_cf, 0, sizeof nntp_cf);
+	nntp_cf.o.timeout_ms = 30000;
+	nntp_cf.o.family = AF_UNSPEC;
+	nntp_cf.window = 64;
+	nntp_cf.progress = PROGRESS_AUTO;
 	struct opt_state os;
 	opt_init(&os, &spec, argc, argv);
 	int v4 = 0, v6 = 0, tls = 0, notls = 0;
 	for (int k; (k = opt_next(&os)) != -1;) {
 		switch (k) {
-		case 's': G.o.server = os.str; break;
+		case 's': nntp_cf.o.server = os.str; break;
 		case '4': v4 = 1; break;
 		case '6': v6 = 1; break;
 		case 'v': log_level = LOG_VERBOSE; break;
 		case 'q': log_level = LOG_QUIET; break;
-		case O_TIMEOUT: G.o.timeout_ms = (int)os.num; break;
-		case O_JSON: G.json = 1; break;
+		case O_TIMEOUT: nntp_cf.o.timeout_ms = (int)os.num; break;
+		case O_JSON: nntp_cf.json = 1; break;
 		case O_TLS: tls = 1; break;
 		case O_NOTLS: notls = 1; break;
-		case O_CACERT: G.o.tlso.cacert = os.str; break;
-		case O_INSECURE: G.o.tlso.insecure = 1; break;
-		case 'u': G.o.user = os.str; break;
-		case O_PWFILE: G.o.password_file = os.str; break;
-		case O_PLAIN: G.o.allow_plaintext_auth = 1; break;
-		case O_COMPRESS: G.o.compress = 1; break;
-		case O_LAST: G.last = os.num; break;
-		case 'O': G.outdir = os.str; break;
-		case O_MBOX: G.mbox = os.str; break;
-		case 'o': G.output = os.str; break;
-		case O_STATE: G.state = os.str; break;
-		case O_WINDOW: G.window = (int)os.num; break;
+		case O_CACERT: nntp_cf.o.tlso.cacert = os.str; break;
+		case O_INSECURE: nntp_cf.o.tlso.insecure = 1; break;
+		case 'u': nntp_cf.o.user = os.str; break;
+		case O_PWFILE: nntp_cf.o.password_file = os.str; break;
+		case O_PLAIN: nntp_cf.o.allow_plaintext_auth = 1; break;
+		case O_COMPRESS: nntp_cf.o.compress = 1; break;
+		case O_LAST: nntp_cf.last = os.num; break;
+		case 'O': nntp_cf.outdir = os.str; break;
+		case O_MBOX: nntp_cf.mbox = os.str; break;
+		case 'o': nntp_cf.output = os.str; break;
+		case O_STATE: nntp_cf.state = os.str; break;
+		case O_WINDOW: nntp_cf.window = (int)os.num; break;
 		case O_PROGRESS:
-			if (progress_parse_mode(os.str, &G.progress) < 0)
+			if (progress_parse_mode(os.str, &nntp_cf.progress) < 0)
 				opt_usage_error("--progress: bar, plain, none or auto, not '%s'", os.str);
 			break;
 		}
@@ -647,8 +647,8 @@ int nntp_main(int argc, char **argv)
 		opt_usage_error("-4 and -6 conflict");
 	if (tls && notls)
 		opt_usage_error("--tls and --no-tls conflict");
-	G.o.family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
-	G.o.tls = tls ? NNTP_TLS_REQUIRE : notls ? NNTP_TLS_NEVER : NNTP_TLS_TRY;
+	nntp_cf.o.family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
+	nntp_cf.o.tls = tls ? NNTP_TLS_REQUIRE : notls ? NNTP_TLS_NEVER : NNTP_TLS_TRY;
 	argc -= os.ind;
 	argv += os.ind;
 	if (argc < 1)
@@ -670,13 +670,13 @@ int nntp_main(int argc, char **argv)
 		opt_usage_error("unknown command '%s'", argv[0]);
 	/* Per-command option checks, before anything is sent. */
 	int is_fetch = fn == nntp_cmd_fetch;
-	if ((G.outdir || G.mbox || G.state) && !is_fetch)
+	if ((nntp_cf.outdir || nntp_cf.mbox || nntp_cf.state) && !is_fetch)
 		opt_usage_error("-O, --mbox and --state go with fetch");
-	if (is_fetch && !!G.outdir == !!G.mbox)
+	if (is_fetch && !!nntp_cf.outdir == !!nntp_cf.mbox)
 		opt_usage_error("fetch needs exactly one of -O DIR and --mbox FILE");
-	if (G.output && (fn != cmd_article || !strcmp(argv[0], "stat")))
+	if (nntp_cf.output && (fn != cmd_article || !strcmp(argv[0], "stat")))
 		opt_usage_error("-o goes with article, head and body");
-	if (G.last && fn != cmd_over && fn != cmd_hdr && fn != nntp_cmd_read)
+	if (nntp_cf.last && fn != cmd_over && fn != cmd_hdr && fn != nntp_cmd_read)
 		opt_usage_error("--last goes with over, hdr and read");
 	static char outbuf[1 << 16];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
@@ -685,7 +685,7 @@ int nntp_main(int argc, char **argv)
 	precheck(argc, argv);
 	atexit(at_exit_partial);
 	struct nntp c;
-	nntp_open(&c, &G.o);
+	nntp_open(&c, &nntp_cf.o);
 	int rc = fn(&c, argc, argv);
 	nntp_quit(&c);
 	nt_exit(rc);

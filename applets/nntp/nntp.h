@@ -19,7 +19,7 @@ struct nntp_cli {
 	enum progress_mode progress;
 };
 
-extern struct nntp_cli G;
+extern struct nntp_cli nntp_cf;
 /* The file being written, removed at exit when the run dies before committing it. */
 extern struct afile *nntp_partial;
 
