@@ -4,7 +4,7 @@
  * piped, one-shot with MESSAGE arguments; --per-line opens a connection per line (the
  * socketserver client); --stream copies both ways like nc.
  *
- * Man page: man/nettool-tcp-send.1    Tests: tests/integration/tcp_send.sh
+ * Man page: man/nettool-tcp-send.1    Tests: tests/integration/tcp_serve.sh
  */
 #include <errno.h>
 #include <limits.h>

@@ -1,7 +1,7 @@
 /* cred.c - passwords from --password-file, ~/.netrc, $NETTOOL_PASSWORD or a no-echo
  * prompt on the terminal; never from the command line.
  *
- * Header: include/cred.h    Tests: tests/unit/check_cred.c
+ * Header: include/cred.h    Tests: tests/unit/check_misc.c, tests/fuzz/fuzz_core_addr.c
  */
 #include <arpa/inet.h>
 #include <ctype.h>

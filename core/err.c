@@ -1,6 +1,6 @@
 /* err.c - messages prefixed with the applet name, exit codes, x-functions.
  *
- * Header: include/nt_err.h    Tests: tests/unit/check_err.c
+ * Header: include/nt_err.h    Tests: tests/unit/check_opt.c, tests/integration/dispatch.sh
  */
 #include <errno.h>
 #include <stdio.h>

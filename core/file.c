@@ -1,7 +1,7 @@
 /* file.c - whole-or-nothing files (temporary name, fsync, rename, fsync the folder)
  * and the check that keeps server-supplied names inside the target folder.
  *
- * Header: include/file.h    Tests: tests/unit/check_file.c
+ * Header: include/file.h    Tests: tests/unit/check_misc.c, tests/unit/check_ftp.c
  */
 #include <errno.h>
 #include <fcntl.h>

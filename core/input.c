@@ -1,6 +1,6 @@
 /* input.c - messages from arguments or from standard input, with the textbook's prompt.
  *
- * Header: include/input.h    Tests: tests/integration/tcp_serve.sh, udp_serve.sh
+ * Header: include/input.h    Tests: tests/integration/tcp_serve.sh, tests/integration/udp_serve.sh
  */
 #include <stdio.h>
 #include <stdlib.h>

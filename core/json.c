@@ -1,6 +1,6 @@
 /* json.c - one JSON object per line, strings escaped exactly.
  *
- * Header: include/json.h    Tests: tests/unit/check_json.c
+ * Header: include/json.h    Tests: tests/unit/check_misc.c
  */
 #include <stdio.h>
 #include <string.h>

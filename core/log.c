@@ -1,6 +1,6 @@
 /* log.c - -v trace and -q quiet; protocol trace lines with secrets masked.
  *
- * Header: include/log.h    Tests: tests/unit/check_log.c
+ * Header: include/log.h    Tests: tests/unit/check_misc.c
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * keyed by deadline; there are few of them (servers sweep idle clients from one
  * periodic timer rather than arming one per client).
  *
- * Header: include/loop.h    Tests: tests/unit/check_loop.c
+ * Header: include/loop.h    Tests: tests/unit/check_net.c
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* progress.c - progress meter on stderr: numbers are recorded by callers, drawing
  * happens at most every 500 ms (bar) or 5 s (plain lines); pure formatters.
  *
- * Header: include/progress.h    Tests: tests/unit/check_progress.c
+ * Header: include/progress.h    Tests: tests/unit/check_misc.c
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,8 @@
 /* sock.c - connect with a timeout over every resolved address, dual-stack listen.
  * Returns errors with a message (anet style); never dies: servers call it.
  *
- * Header: include/sock.h    Tests: tests/unit/check_sock.c, tests/integration/
+ * Header: include/sock.h    Tests: tests/unit/check_net.c, tests/integration/tcp_serve.sh,
+ * tests/integration/udp_serve.sh
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* stamp.c - ctime()-style or strftime timestamps, local or UTC, cached per second.
  *
- * Header: include/stamp.h    Tests: tests/unit/check_stamp.c
+ * Header: include/stamp.h    Tests: tests/unit/check_misc.c
  */
 #include <string.h>
 #include <time.h>

@@ -1,7 +1,7 @@
 /* stream.c - one byte-stream interface (socket, TLS, libcurl CONNECT_ONLY) with a
  * bounded line-and-literal reader and a pipelining output queue on top.
  *
- * Header: include/stream.h    Tests: tests/unit/check_stream.c
+ * Header: include/stream.h    Tests: tests/unit/check_net.c, tests/fuzz/fuzz_core_stream.c
  */
 #include <curl/curl.h>
 #include <errno.h>

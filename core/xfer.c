@@ -1,7 +1,8 @@
 /* xfer.c - libcurl glue: common options (TLS policy, CA, timeouts, credentials, -v
  * trace with secrets masked), CURLcode to our exit codes, error texts.
  *
- * Header: include/xfer.h    Tests: tests/unit/check_xfer.c
+ * Header: include/xfer.h    Tests: tests/integration/ftp.sh, tests/integration/mail_send.sh,
+ * tests/integration/mail_fetch.sh
  */
 #include <stdio.h>
 #include <string.h>
