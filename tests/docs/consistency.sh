@@ -67,4 +67,58 @@ echo "$comp" | grep -qx tcp-serve && pass "completion of applet names" || fail "
 comp=$(bash -c ". completions/nettool.bash; COMP_WORDS=(tcp-serve --idle); COMP_CWORD=1; NETTOOL_BIN=$NT _nettool; printf '%s\n' \"\${COMPREPLY[@]}\"" 2>&1)
 echo "$comp" | grep -qx -- --idle-timeout && pass "completion of options" || fail "completion of options" "$comp"
 
+# --- Tests: pointers (HACKING.md) -------------------------------------------------------
+# The header comment of every file under core/, applets/ and include/ names the tests that
+# exercise it. Every path in its "Tests:" field (up to the next "Label:", a blank comment
+# line or the end of the comment; remarks in parentheses skipped; shell globs allowed), and
+# every tests/... path the header mentions elsewhere, must exist relative to the repo root;
+# a "Tests:" field that names no path fails too.
+header_test_paths() { # prints "FILE<TAB>PATH" per path, "FILE<TAB>" for an empty Tests: field
+	find core applets include -type f \( -name '*.c' -o -name '*.h' -o -name '*.def' \) | sort |
+		xargs awk '
+		FNR == 1 { inhdr = ($0 ~ /^\/\*/); intests = 0 }
+		!inhdr { next }
+		{
+			line = $0
+			last = index(line, "*/") > 0
+			sub(/\*\/.*/, "", line); sub(/^\/\*/, "", line); sub(/^[ \t]*\*/, "", line)
+			rest = line
+			while (match(rest, /tests\/[A-Za-z0-9_.*\/-]*/)) {
+				p = substr(rest, RSTART, RLENGTH); sub(/\.+$/, "", p)
+				print FILENAME "\t" p
+				rest = substr(rest, RSTART + RLENGTH)
+			}
+			if (line ~ /^[ \t]*$/) intests = 0
+			if (k = index(line, "Tests:")) { line = substr(line, k + 6); intests = 1; named[FILENAME] = 0 }
+			if (intests) {
+				if (match(line, /(^|[ \t])[A-Z][a-z]+( [a-z]+)?:/)) { line = substr(line, 1, RSTART - 1); intests = 0 }
+				gsub(/\([^)]*\)/, "", line)
+				n = split(line, w, /[ \t,;]+/)
+				for (i = 1; i <= n; i++)
+					if (w[i] ~ /\// || w[i] ~ /\.(c|h|sh|py)$/) { print FILENAME "\t" w[i]; named[FILENAME]++ }
+			}
+			if (last) { inhdr = 0; if (FILENAME in named && named[FILENAME] == 0) print FILENAME "\t" }
+		}'
+}
+check_tests_pointers() {
+	local file path bad=0 n=0
+	while IFS=$'\t' read -r file path; do
+		n=$((n + 1))
+		if [ -z "$path" ]; then
+			fail "Tests: pointer in $file" "names no test file"
+		elif [ "${path#/}" != "$path" ] || [ "${path#*..}" != "$path" ]; then
+			fail "Tests: pointer in $file" "$path is not relative to the repo root"
+		elif ! compgen -G "$path" >/dev/null; then
+			fail "Tests: pointer in $file" "$path does not exist"
+		else
+			continue
+		fi
+		bad=$((bad + 1))
+	done < <(header_test_paths | sort -u)
+	[ "$n" -gt 0 ] || fail "Tests: pointers" "none found in core/, applets/, include/"
+	[ "$bad" -eq 0 ] && [ "$n" -gt 0 ] && pass "Tests: pointers in file headers exist ($n)"
+}
+check_tests_pointers
+# --- end of Tests: pointers -------------------------------------------------------------
+
 [ $fails -eq 0 ]
