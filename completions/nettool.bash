@@ -46,4 +46,5 @@ _nettool()
 	COMPREPLY=($(compgen -f -- "$cur"))
 }
 
-complete -F _nettool nettool ftp mail-fetch mail-send nntp sendmail tcp-send tcp-serve udp-send udp-serve
+# Every applet name and alias, from the binary's own table (include/applets.def).
+complete -F _nettool nettool $("${NETTOOL_BIN:-nettool}" --list 2>/dev/null)
