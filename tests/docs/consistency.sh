@@ -1,6 +1,7 @@
 #!/bin/bash
 # consistency.sh - --help, man pages and completion agree on applets and options;
 # nettool.1 documents every applet and the exit codes of include/nt_err.h; mandoc -Tlint is clean.
+# The Tests: pointers in file headers exist; HACKING.md's exit codes match include/nt_err.h.
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 : "${NETTOOL:?set NETTOOL}"
@@ -70,7 +71,7 @@ echo "$comp" | grep -qx tcp-serve && pass "completion of applet names" || fail "
 comp=$(bash -c ". completions/nettool.bash; COMP_WORDS=(tcp-serve --idle); COMP_CWORD=1; NETTOOL_BIN=$NT _nettool; printf '%s\n' \"\${COMPREPLY[@]}\"" 2>&1)
 echo "$comp" | grep -qx -- --idle-timeout && pass "completion of options" || fail "completion of options" "$comp"
 
-# --- Tests: pointers (HACKING.md) -------------------------------------------------------
+# --- HACKING.md: Tests: pointers, exit codes -------------------------------------------
 # The header comment of every file under core/, applets/ and include/ names the tests that
 # exercise it. Every path in its "Tests:" field (up to the next "Label:", a blank comment
 # line or the end of the comment; remarks in parentheses skipped; shell globs allowed), and
@@ -122,6 +123,13 @@ check_tests_pointers() {
 	[ "$bad" -eq 0 ] && [ "$n" -gt 0 ] && pass "Tests: pointers in file headers exist ($n)"
 }
 check_tests_pointers
-# --- end of Tests: pointers -------------------------------------------------------------
+check_hacking_exit_codes() { # the table in HACKING.md matches include/nt_err.h
+	local h k
+	h=$(sed -n 's/.*NT_EXIT_[A-Z]* = \([0-9]\),.*/\1/p' include/nt_err.h | sort -n | tr '\n' ' ')
+	k=$(sed -n 's/^| \([0-9]\) |.*/\1/p' HACKING.md | sort -n | tr '\n' ' ')
+	[ -n "$h" ] && [ "$h" = "$k" ] && pass "exit codes in HACKING.md" || fail "exit codes in HACKING.md" "nt_err.h: $h HACKING.md: $k"
+}
+check_hacking_exit_codes
+# --- end of HACKING.md checks -----------------------------------------------------------
 
 [ $fails -eq 0 ]
