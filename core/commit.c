@@ -113,6 +113,29 @@ static int create_files(struct commit *c, struct item *v, size_t n)
 	return 0;
 }
 
+/* What fd is open on, for a message. */
+static const char *fd_name(int fd, char *b, size_t bl)
+{
+	char l[64];
+	snprintf(l, sizeof l, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(l, b, bl - 1);
+	if (n < 0)
+		snprintf(b, bl, "descriptor %d", fd);
+	else
+		b[n] = 0;
+	return b;
+}
+
+static int sync_fs(struct commit *c, int fd)
+{
+	if (syncfs(fd) == 0)
+		return 0;
+	int e = errno;
+	char b[512];
+	fail(c, "sync of the file system holding", fd_name(fd, b, sizeof b), e);
+	return -1;
+}
+
 /* 2. One syncfs per file system that holds data of the group. */
 static int sync_data(struct commit *c, struct item *v, size_t n)
 {
@@ -125,7 +148,9 @@ static int sync_data(struct commit *c, struct item *v, size_t n)
 			continue;
 		struct stat st;
 		if (fstat(fd, &st) < 0) {
-			fail(c, "stat", has_file(&v[i]) ? v[i].af.tmp : "(descriptor)", errno);
+			int e = errno;
+			char b[512];
+			fail(c, "stat", fd_name(fd, b, sizeof b), e);
 			return -1;
 		}
 		size_t k = 0;
@@ -135,20 +160,16 @@ static int sync_data(struct commit *c, struct item *v, size_t n)
 			continue;
 		if (nd == DEVS_MAX) { /* many file systems in one group: sync these now */
 			for (size_t j = 0; j < nd; j++)
-				if (syncfs(fds[j]) < 0) {
-					fail(c, "syncfs", NULL, errno);
+				if (sync_fs(c, fds[j]) < 0)
 					return -1;
-				}
 			nd = 0;
 		}
 		devs[nd] = st.st_dev;
 		fds[nd++] = fd;
 	}
 	for (size_t j = 0; j < nd; j++)
-		if (syncfs(fds[j]) < 0) {
-			fail(c, "syncfs", NULL, errno);
+		if (sync_fs(c, fds[j]) < 0)
 			return -1;
-		}
 	return 0;
 }
 
