@@ -1,7 +1,8 @@
 # nettool - one binary, many network applets.
 #
 #   make              build ./nettool (installs missing Debian build packages when root)
-#   make check        unit + integration (real servers on loopback) + docs tests
+#   make check        unit + integration (real servers on loopback) + docs tests; it also
+#                     builds build/nettool-test, the binary that reads the test knobs
 #   make asan-check   the same under AddressSanitizer and UBSan
 #   make demo         start the timestamp servers on loopback and talk to them
 #   make bench        side-by-side benchmarks against the peers (bench/)
@@ -50,6 +51,9 @@ UNIT_SRCS := $(wildcard tests/unit/check_*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
+# The test build: the same objects, but core/knobs.c compiled with -DNETTOOL_TEST_KNOBS so
+# that the test switches (include/knobs.h) are read; only that one file compiles twice.
+TEST_OBJS := $(filter-out $(BUILD)/core/knobs.o,$(OBJS)) $(BUILD)/test/core/knobs.o
 
 .PHONY: all deps check unit integration docs-check asan-check demo bench fuzz install clean
 .DEFAULT_GOAL := all
@@ -67,6 +71,15 @@ endif
 $(BUILD)/nettool: $(OBJS)
 	@echo "  LD  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/nettool-test: $(TEST_OBJS)
+	@echo "  LD  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIBS)
+
+$(BUILD)/test/core/knobs.o: core/knobs.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (test build)"
+	$(Q)$(CC) $(ALL_CFLAGS) -DNETTOOL_TEST_KNOBS -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -96,17 +109,17 @@ deps:
 unit: $(BUILD)/check_all
 	CK_VERBOSITY=$${CK_VERBOSITY:-normal} $(BUILD)/check_all
 
-integration: $(BUILD)/nettool
+integration: $(BUILD)/nettool $(BUILD)/nettool-test
 	@scripts/deps.sh test
-	NETTOOL=$(CURDIR)/$(BUILD)/nettool tests/run.sh
+	NETTOOL=$(CURDIR)/$(BUILD)/nettool NETTOOL_TEST=$(CURDIR)/$(BUILD)/nettool-test tests/run.sh
 
 docs-check: $(BUILD)/nettool
 	NETTOOL=$(CURDIR)/$(BUILD)/nettool tests/docs/consistency.sh
 
 # One summary line at the end: "N passed, N failed, N skipped".
-check: $(BUILD)/nettool $(BUILD)/check_all
+check: $(BUILD)/nettool $(BUILD)/nettool-test $(BUILD)/check_all
 	@scripts/deps.sh test
-	@NETTOOL=$(CURDIR)/$(BUILD)/nettool UNIT=$(CURDIR)/$(BUILD)/check_all SANITIZED=$(SAN) \
+	@NETTOOL=$(CURDIR)/$(BUILD)/nettool NETTOOL_TEST=$(CURDIR)/$(BUILD)/nettool-test UNIT=$(CURDIR)/$(BUILD)/check_all SANITIZED=$(SAN) \
 		tests/run.sh --all
 
 asan-check:
@@ -139,4 +152,4 @@ install: nettool
 clean:
 	rm -rf build build-asan build-fuzz nettool
 
--include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/test/core/knobs.d

@@ -4,7 +4,8 @@
 #   tests/run.sh --all            unit + every integration script + docs
 #   tests/run.sh [SCRIPT...]      the named integration scripts (paths or names: ftp, tcp_serve)
 #
-# Environment: NETTOOL (binary under test), UNIT (the check runner, for --all).
+# Environment: NETTOOL (binary under test), NETTOOL_TEST (its test build, which reads the
+# test knobs; default: nettool-test next to NETTOOL), UNIT (the check runner, for --all).
 # Each integration script prints "PASS: name", "FAIL: name" or "SKIP: name: reason" lines.
 # The last line is the total, "N passed, N failed, N skipped". Under CI (CI=true) a skip
 # counts as a failure: a missing fixture must not pass silently.

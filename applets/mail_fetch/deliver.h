@@ -1,8 +1,12 @@
-/* deliver.h - destinations for fetched mail: a Maildir (tmp/, fsync, rename into new/,
- * fsync the folder), an mbox (mboxrd quoting, fcntl lock plus dotlock, fsync), standard
- * output (mbox format) or a command per message (--mda). Messages are delivered in
- * batches; a batch is durable and recorded in the state before anything is deleted on
- * the server, and an interrupted batch is completed or undone by mf_dest_recover().
+/* deliver.h - destinations for fetched mail: a Maildir (dest_maildir.c), an mbox
+ * (dest_mbox.c), standard output in mbox format (dest_stdout.c) or a command per message
+ * (dest_mda.c), each behind the operations table struct dest_ops; deliver.c holds what
+ * they share (the batch, the commit's frame, --exec) and spool.c the spool file of the
+ * last three. Messages are delivered in batches; a batch is durable and recorded in the
+ * state before anything is deleted on the server, and an interrupted batch is completed
+ * or undone by mf_dest_recover().
+ *
+ * Tests: tests/unit/check_mail_fetch.c, tests/integration/mail_fetch*.sh
  */
 #ifndef MF_DELIVER_H
 #define MF_DELIVER_H
@@ -10,31 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mbox.h"
 #include "state.h"
 
 enum dest_kind { DEST_MAILDIR, DEST_MBOX, DEST_STDOUT, DEST_MDA };
 
-#define DEST_HDR_MAX 65536
-
-/* The message writer: CRLF to LF, mboxrd "From " quoting (mbox formats), header capture. */
-struct mwriter {
-	int fd;
-	int mbox;          /* mboxrd format */
-	char *obuf;
-	size_t olen, ocap;
-	int mem;           /* fd < 0: the message stays in obuf (grown as needed) */
-	uint64_t bytes;    /* written so far (output bytes) */
-	uint64_t in_bytes; /* input bytes seen */
-	uint64_t hash;     /* FNV-1a over the output */
-	int bol, cr, ngt;  /* at the beginning of a line; a CR is held; '>' seen at bol */
-	char pre[5];
-	int npre;
-	int last_nl;       /* last output byte was LF */
-	char *hdr;         /* the header section, LF line ends */
-	size_t hlen;
-	int hdr_done;
-	int err;           /* a write failed (errno) */
-};
+#define DEST_HDR_MAX MBOX_HDR_MAX
 
 struct dmsg {
 	char *key;
@@ -44,26 +29,66 @@ struct dmsg {
 	uint64_t in_size;  /* bytes received */
 };
 
+struct dest;
+struct md_pool;
+
+/* What a destination kind does; deliver.c calls these. NULL entries are no-ops. */
+struct dest_ops {
+	/* After the common set-up (d->path, d->mda set): folders, spool. 0 or -1 (err). */
+	int (*open)(struct dest *d, char *err, size_t errlen);
+	void (*close)(struct dest *d);
+	/* A message: begin sets up d->w; wrote runs after each piece (0 or -1, d->w.err);
+	 * end records where the message went in m; abort undoes the message. */
+	void (*msg_begin)(struct dest *d);
+	int (*msg_wrote)(struct dest *d);
+	int (*msg_end)(struct dest *d, struct dmsg *m, char *err, size_t errlen);
+	void (*msg_abort)(struct dest *d);
+	/* Make the batch durable and record it in st (saved); the keys of the delivered
+	 * messages go to d->keys[*nk...]. 0 or -1 (err). */
+	int (*commit)(struct dest *d, struct mf_state *st, size_t *nk, char *err, size_t errlen);
+	/* Finish what a commit left running (see mf_dest_settle). 0 or -1. */
+	int (*settle)(struct dest *d, struct mf_state *st, char *err, size_t errlen);
+	/* Forget the batch's storage; remove_files: an uncommitted batch's files too. */
+	void (*clear)(struct dest *d, int remove_files);
+	/* Finish or undo what a crash interrupted; *changed when st must be saved. */
+	int (*recover)(struct dest *d, struct mf_state *st, int *changed, char *err, size_t errlen);
+	/* The file a delivered message is in, for --exec's NETTOOL_FILE (allocated). */
+	char *(*file)(struct dest *d, const struct dmsg *m);
+};
+
+extern const struct dest_ops mf_maildir_ops, mf_mbox_ops, mf_stdout_ops, mf_mda_ops;
+
 struct dest {
+	const struct dest_ops *ops;
 	enum dest_kind kind;
 	char *path;        /* Maildir folder or mbox file */
 	const char *mda;
-	char *spool;       /* spool file for mbox, stdout and mda */
+	/* the spool (mbox, stdout, mda): the batch, formatted */
+	char *spool;
 	int spool_fd;
-	int cur_fd;        /* Maildir: the file being written */
-	int tmp_fd;        /* Maildir: tmp/, open for syncfs */
-	int renames_queued; /* Maildir: the last batch's renames are left to the helper thread */
-	char *cur_name;
 	uint64_t spool_len, hash;
-	struct dmsg *m;
-	size_t n, cap;
-	struct mwriter w;
-	int writing;
+	int out_regular;   /* stdout: standard output is a regular file (synced per batch) */
+	/* Maildir */
+	int cur_fd;        /* the file being written (a large message) */
+	int tmp_fd;        /* tmp/, open for syncfs */
+	int renames_queued; /* the last batch's renames are left to the helper threads */
+	char *cur_name;
 	unsigned long seq;
 	int pid;           /* ours, for the Maildir names */
 	char host[128];
+	struct md_pool *pool;
+	/* the batch */
+	struct dmsg *m;
+	size_t n, cap;
+	struct mbox_writer w;
+	int writing;
+	/* the last commit's keys, valid until the next commit (they point into held) */
+	char **keys;
+	size_t kcap;
+	struct dmsg *held;
+	size_t nheld;
 	uint64_t delivered_bytes;
-	int no_sync;       /* tests only (NETTOOL_MAIL_NOSYNC): skip fsync */
+	int no_sync;       /* test build only (NETTOOL_MAIL_NOSYNC): skip the syncs */
 	const char *exec;  /* watch --exec: run per delivered message */
 	const char *mailbox;
 };
@@ -83,11 +108,11 @@ const char *mf_dest_msg_header(struct dest *d, size_t *len);
 /* Make the batch durable, record it in st (saved), and empty the batch. Returns the number
  * of messages delivered (an --mda that fails leaves its message out), or -1 (err):
  * nothing of the batch may be deleted on the server then. delivered[] gets their keys
- * (pointers valid until the next batch) when not NULL. */
+ * (pointers valid until the next commit) when not NULL. */
 int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *err, size_t errlen);
-/* Wait for the renames a commit left to the helper thread, fsync new/ and drop the pending
- * lines from st (the caller saves it). 0 or -1 (err). Until then a crash is recovered from
- * the pending lines; mf_dest_close also waits for the renames. */
+/* Wait for what a commit left to the helper threads (Maildir renames), make it durable and
+ * drop the pending lines from st (the caller saves it). 0 or -1 (err). Until then a crash
+ * is recovered from the pending lines; mf_dest_close also waits. */
 int mf_dest_settle(struct dest *d, struct mf_state *st, char *err, size_t errlen);
 size_t mf_dest_batch_count(const struct dest *d);
 uint64_t mf_dest_batch_bytes(const struct dest *d);
@@ -95,10 +120,26 @@ uint64_t mf_dest_batch_bytes(const struct dest *d);
 /* Finish or undo what a crash interrupted (pending renames, an unverified mbox append). */
 int mf_dest_recover(struct dest *d, struct mf_state *st, char *err, size_t errlen);
 
-/* The writer on its own (unit tests, fuzzing): */
-void mf_mw_init(struct mwriter *w, int fd, int mbox);
-int mf_mw_write(struct mwriter *w, const char *p, size_t n);
-int mf_mw_finish(struct mwriter *w);
-void mf_mw_free(struct mwriter *w);
+/* For the kinds: */
+/* The test build's crash points (NETTOOL_MAIL_CRASH=POINT kills the process there). */
+void mf_crash_point(const char *name);
+int mf_crash_at(const char *name);
+/* Run cmd (sh -c) with spool[off, off+len) on its standard input (spool < 0: none), with
+ * the extra environment env_add (NULL-terminated) and no secret of ours; its exit status,
+ * 128+signal, or -1. */
+int mf_run_cmd(const char *cmd, int spool, uint64_t off, uint64_t len, char *const env_add[]);
+/* Room for one more key in d->keys. */
+void mf_dest_key_room(struct dest *d, size_t n);
+
+/* spool.c: the spool of the mbox, stdout and mda kinds. */
+int mf_spool_open(struct dest *d, const char *dir, char *err, size_t errlen);
+void mf_spool_close(struct dest *d);
+/* mboxrd: a From_ line and mboxrd quoting (mbox, stdout); else the message as it is, LF ends (mda). */
+void mf_spool_msg_begin(struct dest *d, int mboxrd);
+int mf_spool_msg_end(struct dest *d, struct dmsg *m, char *err, size_t errlen);
+void mf_spool_msg_abort(struct dest *d);
+void mf_spool_clear(struct dest *d, int remove_files);
+/* Copy from[off, off+len) to fd to: 0, -1 (reading; err) or -2 (writing; errno, err). */
+int mf_copy_range(int from, uint64_t off, uint64_t len, int to, char *err, size_t errlen);
 
 #endif

@@ -19,6 +19,7 @@
 #include "mail_fetch.h"
 #include "nt_err.h"
 #include "parse.h"
+#include "session.h"
 
 #define MAX_OUT 16     /* commands in flight */
 #define SET_MAX 60000  /* bytes of one UID set in a command */

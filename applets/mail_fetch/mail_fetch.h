@@ -1,5 +1,6 @@
-/* mail_fetch.h - what main.c, imap.c and pop3.c share: the options of one run, the live
- * session (a libcurl CONNECT_ONLY handle under a core stream) and the counters.
+/* mail_fetch.h - what main.c, session.c, imap.c and pop3.c share: the options of one run,
+ * the live session (a libcurl CONNECT_ONLY handle under a core stream) and the counters;
+ * the engines' entry points. The session helpers are in session.h.
  */
 #ifndef MF_MAIL_FETCH_H
 #define MF_MAIL_FETCH_H
@@ -57,14 +58,7 @@ struct mf {
 	int rc;                   /* exit code so far (0 or 1) */
 };
 
-extern volatile sig_atomic_t mf_stop;
-
-/* main.c */
-void mf_connect(struct mf *m);
-void mf_disconnect(struct mf *m);
-void mf_stream_die(struct mf *m, int r, const char *what) __attribute__((noreturn));
-void mf_open_state(struct mf *m, const char *mailbox);
-void mf_summary(struct mf *m);
+extern volatile sig_atomic_t mf_stop; /* session.c; set by SIGINT/SIGTERM in watch */
 
 /* imap.c */
 void imap_run(struct mf *m);

@@ -15,6 +15,7 @@
 #include "mail_fetch.h"
 #include "nt_err.h"
 #include "parse.h"
+#include "session.h"
 
 #define POP3_MAX_MSGS (10u << 20)
 

@@ -1,8 +1,9 @@
 /* fetch.c - nntp fetch: download a group's new articles, pipelined (RFC 3977 3.5: a
  * client may send several commands before reading the replies), into one file per
- * article (written whole or not at all) or an mbox, and keep a high-water mark per
- * server and group so the next run fetches only what is new. What is written is made
- * durable by core/commit (in groups, on its thread) before the mark records it.
+ * article (written whole or not at all) or an mbox (core/mbox.c: the mboxrd writer, and
+ * its lock held for the whole fetch), and keep a high-water mark per server and group so
+ * the next run fetches only what is new. What is written is made durable by core/commit
+ * (in groups, on its thread) before the mark records it.
  *
  * Header: applets/nntp/nntp.h    Tests: tests/integration/nntp.sh (fetch)
  */
@@ -18,8 +19,10 @@
 #include "buf.h"
 #include "commit.h"
 #include "json.h"
+#include "knobs.h"
 #include "log.h"
 #include "loop.h"
+#include "mbox.h"
 #include "nntp.h"
 #include "nt_err.h"
 #include "opt.h"
@@ -111,26 +114,43 @@ static void commit_failed(void)
 
 /* --- output --- */
 struct out {
-	struct buf b;      /* the article being received (mbox), or a write-behind buffer (dir) */
+	struct buf b;      /* a write-behind buffer (dir) */
+	struct mbox_writer w; /* the article being received (mbox) */
 	struct afile af;
 	int mbox_fd;
 	long long bytes;
 };
+
+/* The mbox lock (core/mbox.c), held from the first article to the end of the fetch and
+ * released at exit when the run dies. */
+static struct mbox_lock mbox_held;
+static int mbox_unlock_registered;
+
+static void at_exit_unlock(void)
+{
+	mbox_unlock(&mbox_held);
+}
+
+static void mbox_begin(struct out *o)
+{
+	char err[512];
+	o->mbox_fd = mbox_open(nntp_cf.mbox);
+	if (o->mbox_fd < 0)
+		die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
+	if (mbox_lock(&mbox_held, nntp_cf.mbox, o->mbox_fd, MBOX_LOCK_WAIT, err, sizeof err) < 0)
+		die(NT_EXIT_IO, "%s", err);
+	if (!mbox_unlock_registered++)
+		atexit(at_exit_unlock);
+	off_t end;
+	if (mbox_prepare_append(o->mbox_fd, &end) < 0)
+		die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
+}
 
 static void out_flush_dir(struct out *o)
 {
 	if (buf_pending(&o->b) && file_write_all(o->af.fd, buf_head(&o->b), buf_pending(&o->b)) < 0)
 		die_sys(NT_EXIT_IO, "%s", o->af.tmp);
 	buf_reset(&o->b);
-}
-
-/* mboxrd: "From " and ">From " (any number of '>') at the start of a line get one more '>'. */
-static int needs_quote(const char *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n && p[i] == '>')
-		i++;
-	return n - i >= 5 && !memcmp(p + i, "From ", 5);
 }
 
 static int cmp_num(const void *a, const void *b)
@@ -146,12 +166,10 @@ static long long receive(struct nntp *c, struct out *o, long long num)
 	long long total = 0;
 	int in_head = 1;
 	if (nntp_cf.mbox) {
-		time_t t = time(NULL);
-		char d[64];
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(d, sizeof d, "%a %b %e %H:%M:%S %Y", &tm);
-		buf_appendf(&o->b, "From nntp@%s %s\n", c->host, d);
+		char from[300];
+		snprintf(from, sizeof from, "nntp@%s", c->host);
+		mbox_writer_init(&o->w, -1, MBOX_W_MBOXRD, MBOX_FNV_INIT);
+		mbox_writer_from(&o->w, from, time(NULL));
 	}
 	while (nntp_line(c, &p, &n)) {
 		total += (long long)n + 1;
@@ -159,8 +177,11 @@ static long long receive(struct nntp *c, struct out *o, long long num)
 			die(NT_EXIT_PROTO, "article %lld is over %lld bytes", num, NNTP_MAX_ARTICLE);
 		if (n == 0)
 			in_head = 0;
-		if (nntp_cf.mbox && needs_quote(p, n) && buf_append(&o->b, ">", 1) < 0)
-			die(NT_EXIT_IO, "out of memory");
+		if (nntp_cf.mbox) {
+			mbox_write(&o->w, p, n); /* in memory: can not fail */
+			mbox_write(&o->w, "\n", 1);
+			continue;
+		}
 		if (buf_append(&o->b, p, n) < 0 || buf_append(&o->b, "\n", 1) < 0)
 			die(NT_EXIT_IO, "out of memory");
 		if (!nntp_cf.mbox && buf_pending(&o->b) >= 1 << 16)
@@ -168,7 +189,7 @@ static long long receive(struct nntp *c, struct out *o, long long num)
 	}
 	(void)in_head;
 	if (nntp_cf.mbox)
-		buf_append(&o->b, "\n", 1);
+		mbox_writer_finish(&o->w);
 	return total;
 }
 
@@ -239,20 +260,15 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	}
 
 	struct out o = {.mbox_fd = -1};
-	/* An article of NNTP_MAX_ARTICLE bytes, plus mboxrd quoting (at most one '>' per six
-	 * bytes: a line "From \n"), plus the From_ line. */
 	buf_init(&o.b, (size_t)NNTP_MAX_ARTICLE * 2 + 4096);
-	if (nntp_cf.mbox) {
-		o.mbox_fd = open(nntp_cf.mbox, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (o.mbox_fd < 0)
-			die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
-	}
+	if (nntp_cf.mbox)
+		mbox_begin(&o);
 	/* An explicit range moves the mark only when it joins what was fetched before. */
 	int can_move = argc <= 2 || lo <= hwm + 1;
 	long long ck_ms = loop_now_ms();
 	size_t ck_done = 0, ck_every = 1000;
 	long long marked = hwm; /* the mark on disk */
-	const char *ck_env = getenv("NETTOOL_NNTP_CHECKPOINT"); /* a test knob: articles per checkpoint */
+	const char *ck_env = nt_test_knob("NETTOOL_NNTP_CHECKPOINT"); /* the test build: articles per checkpoint */
 	if (ck_env && atoi(ck_env) > 0)
 		ck_every = (size_t)atoi(ck_env);
 	struct mark mk = {state, server, group};
@@ -314,9 +330,9 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 			nntp_partial = NULL;
 			cr = commit_file(fetch_commit, &o.af, rec);
 		} else {
-			if (file_write_all(o.mbox_fd, buf_head(&o.b), buf_pending(&o.b)) < 0)
+			if (file_write_all(o.mbox_fd, o.w.obuf, o.w.olen) < 0)
 				die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
-			buf_reset(&o.b);
+			mbox_writer_free(&o.w);
 			cr = rec ? commit_fd(fetch_commit, o.mbox_fd, rec) : 0;
 		}
 		if (cr < 0)
@@ -346,8 +362,11 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	fetch_commit = NULL;
 	if (commit_finish(fc, cerr, sizeof cerr) < 0)
 		die(NT_EXIT_IO, "%s", cerr);
-	if (!nntp_cf.outdir && close(o.mbox_fd) < 0)
-		die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
+	if (!nntp_cf.outdir) {
+		mbox_unlock(&mbox_held); /* after the articles are durable */
+		if (close(o.mbox_fd) < 0)
+			die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
+	}
 	long long ms = loop_now_ms() - t0;
 	log_info("%s: %zu articles (%lld bytes) in %.2f s%s%zu missing; high-water mark %lld", group, done - missing,
 		 o.bytes, ms / 1000.0, ", ", missing, move ? hi : hwm);

@@ -14,21 +14,21 @@
 #include <unistd.h>
 
 #include "mail_fetch/deliver.h"
+#include "mbox.h"
 #include "mail_fetch/parse.h"
 
 static int devnull = -1;
 
 static void literal(const uint8_t *p, size_t n)
 {
-	struct mwriter w;
-	memset(&w, 0, sizeof w);
-	mf_mw_init(&w, devnull, (int)(n & 1));
-	mf_mw_write(&w, (const char *)p, n / 2);
-	mf_mw_write(&w, (const char *)p + n / 2, n - n / 2);
-	mf_mw_finish(&w);
+	struct mbox_writer w;
+	mbox_writer_init(&w, devnull, (n & 1 ? MBOX_W_MBOXRD : 0) | MBOX_W_CRLF | MBOX_W_HEADER, MBOX_FNV_INIT);
+	mbox_write(&w, (const char *)p, n / 2);
+	mbox_write(&w, (const char *)p + n / 2, n - n / 2);
+	mbox_writer_finish(&w);
 	char out[256];
 	mf_mail_header(w.hdr, w.hlen, "Message-ID", out, sizeof out);
-	mf_mw_free(&w);
+	mbox_writer_free(&w);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

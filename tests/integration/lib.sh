@@ -11,10 +11,19 @@
 #   make_certs DIR                   DIR/ca.crt, DIR/server.{crt,key} for localhost,
 #                                    127.0.0.1 and ::1; DIR/other.{crt,key} for another name
 #   $NT                              the binary under test; $T a private temp folder
+#   $NT_TEST                         the test build of it (reads the test knobs, include/knobs.h):
+#                                    $NETTOOL_TEST, else nettool-test next to $NETTOOL;
+#   have_test_build NAME             0 when it exists, else prints SKIP: NAME and returns 1
 #   finish                           prints the script's own total, exits 1 on failures
 set -u
 : "${NETTOOL:?set NETTOOL}"
 NT=$NETTOOL
+NT_TEST=${NETTOOL_TEST:-$(dirname "$NETTOOL")/nettool-test}
+have_test_build() {
+	[ -x "$NT_TEST" ] && return 0
+	echo "SKIP: $1: no test build at $NT_TEST (make build/nettool-test, or set NETTOOL_TEST)"
+	return 1
+}
 T=$(mktemp -d "${TMPDIR:-/tmp}/nettool-test.XXXXXX")
 FAILCOUNT=0
 _cleanups=()

@@ -5,7 +5,9 @@
 # then run it to completion: every message must be in
 # the destination exactly once (by Message-ID) and the server must be empty. For a Maildir
 # over IMAP, an mbox over IMAP and a Maildir over POP3. Small batches (NETTOOL_MAIL_BATCH)
-# put many batch boundaries, and so many different crash points, inside one run.
+# put many batch boundaries, and so many different crash points, inside one run: the runs
+# that use a test knob run the test build ($NT_TEST, see lib.sh); the shipped binary must
+# ignore the knobs (checked at the end).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/dovecot.sh"
 
@@ -13,6 +15,7 @@ if ! command -v dovecot >/dev/null; then
 	skip "mail-fetch crash" "dovecot is not installed (scripts/deps.sh test)"
 	finish
 fi
+have_test_build "mail-fetch crash" || finish
 if ! dove_start; then
 	skip "mail-fetch crash" "dovecot did not start"
 	finish
@@ -47,7 +50,7 @@ crash_run() {
 	while [ $kills -lt $NKILLS ] && [ $runs -lt 400 ]; do
 		runs=$((runs + 1))
 		s0=$(sum_state "$state")
-		$NT mail-fetch $CA -q --delete "$@" "$url" 2>>"$T/$name.err" &
+		$NT_TEST mail-fetch $CA -q --delete "$@" "$url" 2>>"$T/$name.err" &
 		pid=$!
 		d=$((RANDOM % maxd + 2))
 		sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
@@ -139,7 +142,7 @@ det() { # name point prefix dest-option... ; then checks
 	dove_reset
 	: >"$T/want.$prefix"
 	fill "$prefix" $M
-	NETTOOL_MAIL_BATCH=10 NETTOOL_MAIL_CRASH=$point $NT mail-fetch $CA -q --delete --state "$T/det.$prefix" "$@" "$IMAP" 2>/dev/null &
+	NETTOOL_MAIL_BATCH=10 NETTOOL_MAIL_CRASH=$point $NT_TEST mail-fetch $CA -q --delete --state "$T/det.$prefix" "$@" "$IMAP" 2>/dev/null &
 	{ wait $!; } 2>/dev/null
 	rc=$?
 	[ $rc = 137 ] && [ "$(dove_count)" = $M ] && grep -q -e '^pending ' -e '^mbox ' "$T/det.$prefix" &&
@@ -161,4 +164,14 @@ for point in after-state mid-append after-append; do
 	n=$(/usr/bin/python3 -c 'import mailbox,sys; print(len(mailbox.mbox(sys.argv[1])))' "$T/d$point.mbox")
 	[ "$n" = $M ] && pass "recover mbox $point: parses into $M messages" || fail "recover mbox $point: parse" "$n"
 done
+
+# The shipped binary has no crash switch: NETTOOL_MAIL_CRASH (and the small batches of
+# NETTOOL_MAIL_BATCH) are ignored, the run completes.
+dove_reset
+fill dk $M
+NETTOOL_MAIL_BATCH=10 NETTOOL_MAIL_CRASH=after-state $NT mail-fetch $CA -q --delete --state "$T/det.dk" -o "$T/dk" "$IMAP" 2>"$T/dk.err"
+rc=$?
+[ $rc = 0 ] && [ "$(dove_count)" = 0 ] && [ "$(ls "$T/dk/new" | wc -l)" = $M ] &&
+	pass "the shipped binary ignores NETTOOL_MAIL_CRASH: exit 0, all $M delivered, server empty" ||
+	fail "the shipped binary obeyed NETTOOL_MAIL_CRASH" "exit $rc, server $(dove_count), $(cat "$T/dk.err")"
 finish

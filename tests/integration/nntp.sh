@@ -131,9 +131,12 @@ FP4=$(free_port)
 /usr/bin/python3 "$FIX/fake.py" 127.0.0.1 "$FP4" cutlater "$T/fake4.log" &
 p=$!; cleanup "kill $p"
 wait_port "$FP4" || fail "fake server" "did not start"
-NETTOOL_NNTP_CHECKPOINT=1 expect_exit "fetch --mbox cut at article 4: exit 3" 3 $NT nntp -s 127.0.0.1:$FP4 fetch x.y --mbox "$T/cut.mbox"
-[ "$(grep -c '^From ' "$T/cut.mbox")" = 3 ] && pass "the three whole articles are in the mbox" || fail "mbox after cut" "$(grep -c '^From ' "$T/cut.mbox")"
-grep -Eq ' x\.y 3$' "$T/cut.mbox.nntp-state" && pass "the high-water mark moved to 3 at the checkpoint" || fail "checkpoint mark" "$(cat "$T/cut.mbox.nntp-state" 2>&1)"
+if have_test_build "fetch --mbox checkpoints"; then
+	NETTOOL_NNTP_CHECKPOINT=1 expect_exit "fetch --mbox cut at article 4: exit 3" 3 $NT_TEST nntp -s 127.0.0.1:$FP4 fetch x.y --mbox "$T/cut.mbox"
+	[ "$(grep -c '^From ' "$T/cut.mbox")" = 3 ] && pass "the three whole articles are in the mbox" || fail "mbox after cut" "$(grep -c '^From ' "$T/cut.mbox")"
+	grep -Eq ' x\.y 3$' "$T/cut.mbox.nntp-state" && pass "the high-water mark moved to 3 at the checkpoint" || fail "checkpoint mark" "$(cat "$T/cut.mbox.nntp-state" 2>&1)"
+	[ -z "$(ls "$T" | grep '^cut\.mbox\.lock')" ] && pass "fetch --mbox cut: the mbox lock released at exit" || fail "lock left after a cut" "$(ls "$T" | grep lock)"
+fi
 # A range past the group's end, LISTGROUP out of order with a repeat: every article once,
 # and the mark at the group's last article, not at the end of the range asked for.
 FP5=$(free_port)
@@ -192,6 +195,57 @@ $NN -q fetch test.read --mbox "$T/box" && [ "$(grep -c '^From ' "$T/box")" = 3 ]
 	grep -qx 'body of article 3' "$T/box" && pass "fetch --mbox: 3 messages" || fail "mbox" "$(head -5 "$T/box")"
 $NN -q fetch test.data 6 --mbox "$T/box2" && grep -qx '.x leading dot' "$T/box2" && pass "fetch RANGE --mbox" ||
 	fail "mbox range"
+# fetch --mbox takes the mbox lock (core/mbox.c): another program holding the dot-lock or
+# the fcntl lock writes its message whole, and the articles come after it, not inside it.
+cat >"$T/holder.py" <<'PY'
+import fcntl, os, sys, time
+mbox, mode, ready, hold = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+f = open(mbox, "a")
+if mode == "dot":
+    fd = os.open(mbox + ".lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.write(fd, b"%d\n" % os.getpid())
+    os.close(fd)
+else:
+    fcntl.lockf(f, fcntl.LOCK_EX)
+f.write("From holder@nettool.test Thu Jan  1 00:00:00 2026\nSubject: holder\n\nholder part one\n")
+f.flush()
+open(ready, "w").close()
+time.sleep(hold)
+f.write("holder part two\n\n")
+f.flush()
+if mode == "dot":
+    os.unlink(mbox + ".lock")
+f.close()
+PY
+for mode in dot fcntl; do
+	/usr/bin/python3 "$T/holder.py" "$T/held.$mode" $mode "$T/ready.$mode" 1.5 &
+	hp=$!
+	for i in $(seq 200); do [ -e "$T/ready.$mode" ] && break; sleep 0.05; done
+	$NN -q fetch test.read --mbox "$T/held.$mode" 2>"$T/held.$mode.err"
+	rc=$?
+	wait $hp
+	[ $rc = 0 ] && [ "$(grep -A1 -x 'holder part one' "$T/held.$mode" | tail -1)" = "holder part two" ] &&
+		[ "$(grep -c '^From ' "$T/held.$mode")" = 4 ] && [ "$(grep '^From ' "$T/held.$mode" | head -1 | cut -d' ' -f2)" = holder@nettool.test ] &&
+		pass "fetch --mbox waits for a $mode lock holder: no interleaving" ||
+		fail "fetch --mbox with a $mode lock holder: exit $rc" "$(cat "$T/held.$mode.err"; grep -n -e '^From ' -e holder "$T/held.$mode")"
+done
+# Symlinks planted at the lock's names (<mbox>.lock.<pid> for the small pids of a private
+# PID namespace, and a stale <mbox>.lock) are never written through.
+if unshare --pid --fork true 2>/dev/null; then
+	mkdir -p "$T/sy"
+	echo "victim: must stay as it is" >"$T/victim"
+	vs=$(sha256sum <"$T/victim")
+	for i in $(seq 1 300); do ln -s "$T/victim" "$T/sy/box.lock.$i"; done
+	ln -s "$T/victim" "$T/sy/box.lock"
+	touch -h -d '-400 seconds' "$T/sy/box.lock"
+	timeout 60 unshare --pid --fork $NN -q fetch test.read --mbox "$T/sy/box" 2>"$T/sy.err"
+	rc=$?
+	[ "$(sha256sum <"$T/victim")" = "$vs" ] && [ $rc = 0 ] && [ "$(grep -c '^From ' "$T/sy/box")" = 3 ] && [ ! -e "$T/sy/box.lock" ] &&
+		pass "fetch --mbox: planted lock symlinks left alone, the victim unchanged" ||
+		fail "fetch --mbox with planted lock symlinks: exit $rc" "$(cat "$T/sy.err"; head -c 80 "$T/victim")"
+else
+	skip "fetch --mbox lock symlinks" "unshare --pid is not allowed here"
+fi
 $NN -q --state "$T/st" fetch test.read -O "$T/sf" && grep -qx "127.0.0.1:$INN_READ test.read 3" "$T/st" &&
 	[ ! -e "$T/sf/.nntp-state" ] && [ "$(ls "$T/sf" | tr '\n' ' ')" = "1 2 3 " ] &&
 	pass "fetch --state FILE keeps the mark there" || fail "--state" "$(cat "$T/st")"

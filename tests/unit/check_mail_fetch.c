@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../applets/mail_fetch/deliver.h"
 #include "../../applets/mail_fetch/parse.h"
 #include "../../applets/mail_fetch/state.h"
+#include "mbox.h"
 
 #define S(x) x, strlen(x)
 
@@ -224,18 +226,19 @@ static char *write_msg(int mbox, const char *const *pieces, char *hdr, size_t hl
 	char path[] = "/tmp/check_mail_fetch.XXXXXX";
 	int fd = mkstemp(path);
 	unlink(path);
-	struct mwriter w;
-	memset(&w, 0, sizeof w);
-	mf_mw_init(&w, fd, mbox);
+	struct mbox_writer w;
+	mbox_writer_init(&w, fd, (mbox ? MBOX_W_MBOXRD : 0) | MBOX_W_CRLF | MBOX_W_HEADER, MBOX_FNV_INIT);
+	if (mbox)
+		mbox_writer_from(&w, "MAILER-DAEMON", time(NULL));
 	for (size_t i = 0; pieces[i]; i++)
-		ck_assert_int_eq(mf_mw_write(&w, pieces[i], strlen(pieces[i])), 0);
-	ck_assert_int_eq(mf_mw_finish(&w), 0);
+		ck_assert_int_eq(mbox_write(&w, pieces[i], strlen(pieces[i])), 0);
+	ck_assert_int_eq(mbox_writer_finish(&w), 0);
 	if (hdr) {
 		size_t k = w.hlen < hlen - 1 ? w.hlen : hlen - 1;
 		memcpy(hdr, w.hdr, k);
 		hdr[k] = 0;
 	}
-	mf_mw_free(&w);
+	mbox_writer_free(&w);
 	off_t n = lseek(fd, 0, SEEK_END);
 	char *out = calloc(1, (size_t)n + 1);
 	ck_assert_int_eq(pread(fd, out, (size_t)n, 0), n);
