@@ -33,7 +33,7 @@ enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME };
 
 enum {
 	O_LINE = OPT_LONG, O_ECHO, O_DAYTIME, O_UNIX, O_MAXCLIENTS, O_IDLE, O_MAXLINE,
-	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC,
+	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL,
 };
 
 static const struct opt opts[] = {
@@ -47,6 +47,8 @@ static const struct opt opts[] = {
 	{O_MAXCLIENTS, "max-clients", OPT_UINT, "N", "serve at most N clients at once (others wait)", 1, 10000000},
 	{O_IDLE, "idle-timeout", OPT_SECS, "SEC", "close a client idle for SEC seconds"},
 	{O_MAXLINE, "max-line", OPT_SIZE, "BYTES", "answer longer lines in pieces of BYTES (default 64k)", 1, 1 << 24},
+	{O_MAXPARTIAL, "max-partial", OPT_SIZE, "BYTES",
+	 "cap on partial lines held for all clients of a worker (default 32M)", 1, (long long)1 << 40},
 	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the listening socket", 1, 256},
 	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "one SO_REUSEPORT socket per worker (others may bind the port too)"},
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
@@ -73,6 +75,7 @@ struct client {
 	unsigned paused : 1;    /* not reading: output above OUT_HIGH */
 	unsigned answered : 1;  /* --line: the one line was answered */
 	long long last;         /* last activity, loop_now_ms() */
+	size_t held;            /* bytes of G.held that are this client's c->in */
 	struct buf in;          /* an incomplete line */
 	struct buf out;         /* replies the client has not taken yet */
 	char addr[48];
@@ -87,6 +90,8 @@ static struct {
 	long long max_clients;
 	long long idle_ms;
 	size_t max_line;
+	size_t max_partial;     /* cap on G.held */
+	size_t held;            /* memory of every client's partial line (c->in) */
 	int workers;
 	int reuseport;
 	struct listeners listeners; /* bound once by the supervisor */
@@ -272,6 +277,39 @@ static size_t read_budget(const struct client *c)
 	return want > SCRATCH ? SCRATCH : want;
 }
 
+/* The whole-process cap on partial lines: c->in is bounded per client (max_line plus
+ * one read), but not the sum over 10,000 clients. The memory each c->in holds is
+ * counted in G.held; over --max-partial, the client holding the most is closed. */
+static void held_account(struct client *c)
+{
+	G.held = G.held - c->held + c->in.cap;
+	c->held = c->in.cap;
+}
+
+/* Close the biggest holders until G.held fits; 1 if c was one of them. */
+static int held_enforce(struct client *c)
+{
+	int closed_c = 0;
+	while (G.held > G.max_partial) {
+		struct client *big = NULL;
+		for (int fd = 0; fd < G.nclients_cap; fd++) {
+			struct client *x = G.clients[fd];
+			if (x && (!big || x->held > big->held))
+				big = x;
+		}
+		if (!big || !big->held)
+			break;
+		char why[160];
+		snprintf(why, sizeof why, "it held the most partial-line bytes, %zu, when all clients held %zu (--max-partial %zu)",
+			 big->held, G.held, G.max_partial);
+		if (log_level < LOG_NORMAL)
+			nt_warn("closed %s: %s", big->addr, why);
+		closed_c |= big == c;
+		client_close(big, why);
+	}
+	return closed_c;
+}
+
 static void client_read(struct client *c)
 {
 	/* Bounded work per wake-up so that one fast client cannot starve the others. */
@@ -323,6 +361,9 @@ static void client_read(struct client *c)
 		client_close(c, errno == ECONNRESET ? "reset by peer" : strerror(errno));
 		return;
 	}
+	held_account(c);
+	if (G.held > G.max_partial && held_enforce(c))
+		return;
 	if (c->closing && !buf_pending(&c->out)) {
 		client_close(c, "done");
 		return;
@@ -362,6 +403,7 @@ static void client_close(struct client *c, const char *why)
 	loop_del(G.loop, c->fd);
 	close(c->fd);
 	G.clients[c->fd] = NULL;
+	G.held -= c->held;
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
@@ -593,6 +635,7 @@ int tcp_serve_main(int argc, char **argv)
 	G.port = 8888;
 	G.family = AF_UNSPEC;
 	G.max_line = 64 * 1024;
+	G.max_partial = 32 << 20;
 	G.workers = 1;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
@@ -608,6 +651,7 @@ int tcp_serve_main(int argc, char **argv)
 		case O_MAXCLIENTS: G.max_clients = os.num; break;
 		case O_IDLE: G.idle_ms = os.num; break;
 		case O_MAXLINE: G.max_line = (size_t)os.num; break;
+		case O_MAXPARTIAL: G.max_partial = (size_t)os.num; break;
 		case O_WORKERS: G.workers = (int)os.num; break;
 		case O_REUSEPORT: G.reuseport = 1; break;
 		case O_TIMEFMT: tfmt = os.str; break;

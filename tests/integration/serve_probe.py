@@ -6,7 +6,10 @@
   restart-cap PID             kill PID's workers with SIGKILL one after the other; prints
                               "restarted N" for every replacement seen and "gave up" when PID
                               ends (exits 1 when it restarts more than 10 or never ends)
-  partial HOST PORT N BYTES   N clients each send BYTES without a newline, then hold
+  partial PORT PID N BYTES [BIG]
+                              (BIG bytes on one client, then) N clients with BYTES each, no
+                              newline; prints the server's VmHWM once it has read them, then
+                              sends a newline on each and prints how many were answered
   sink-halfclose PORT         accept one connection, shut down our sending side at once,
                               count what arrives until EOF, print the count
   noeol PORT BYTES            accept one connection, read the request, send BYTES without a
@@ -65,14 +68,57 @@ def restart_cap(pid):
     return 1
 
 
-def partial(host, port, n, size):
+def rx_pending(port):
+    """Bytes not yet read by the server on its established connections at port."""
+    total = 0
+    for name in ('/proc/net/tcp', '/proc/net/tcp6'):
+        with open(name) as f:
+            for line in f.readlines()[1:]:
+                x = line.split()
+                if int(x[1].rsplit(':', 1)[1], 16) == port and x[3] == '01':
+                    total += int(x[4].split(':')[1], 16)
+    return total
+
+
+def vm_hwm(pid):
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1])
+    return -1
+
+
+def answered(s):
+    """After the newline: 'answered' (a stamped line came), or 'closed'."""
+    try:
+        s.sendall(b'\n')
+        s.settimeout(10)
+        d = s.recv(100)
+        return 'answered' if d[:3].isalpha() and len(d) > 25 else 'closed'
+    except OSError:
+        return 'closed'
+
+
+def partial(port, pid, n, size, big):
+    """big (if > 0) bytes on a first client, then n clients with size bytes each, all
+    without a newline; once the server has read everything: its VmHWM; then a newline
+    on each, and who got an answer."""
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n + 100, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
     socks = []
-    for _ in range(n):
-        s = socket.create_connection((host, port))
-        s.sendall(b'p' * size)
+    for i in range(n + (1 if big else 0)):
+        s = socket.create_connection(('127.0.0.1', port))
+        s.sendall(b'p' * (big if big and i == 0 else size))
         socks.append(s)
-    print('ready', flush=True)
-    time.sleep(60)
+    if not wait_for(lambda: rx_pending(port) == 0, 20):
+        print('the server did not read everything: %d bytes left' % rx_pending(port))
+        return 1
+    print('hwm_kb=%d' % vm_hwm(pid))
+    res = [answered(s) for s in socks]
+    if big:
+        print('big=%s' % res.pop(0))
+    print('answered=%d closed=%d' % (res.count('answered'), res.count('closed')))
+    return 0
 
 
 def sink_halfclose(port):
@@ -119,7 +165,7 @@ def main():
     elif a[0] == 'restart-cap':
         sys.exit(restart_cap(int(a[1])))
     elif a[0] == 'partial':
-        partial(a[1], int(a[2]), int(a[3]), int(a[4]))
+        sys.exit(partial(int(a[1]), int(a[2]), int(a[3]), int(a[4]), int(a[5]) if len(a) > 5 else 0))
     elif a[0] == 'sink-halfclose':
         sink_halfclose(int(a[1]))
     elif a[0] == 'noeol':
