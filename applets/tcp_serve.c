@@ -11,18 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "buf.h"
+#include "listen.h"
 #include "log.h"
 #include "loop.h"
 #include "nt_err.h"
@@ -34,7 +33,7 @@ enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME };
 
 enum {
 	O_LINE = OPT_LONG, O_ECHO, O_DAYTIME, O_UNIX, O_MAXCLIENTS, O_IDLE, O_MAXLINE,
-	O_WORKERS, O_TIMEFMT, O_UTC,
+	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL,
 };
 
 static const struct opt opts[] = {
@@ -48,7 +47,10 @@ static const struct opt opts[] = {
 	{O_MAXCLIENTS, "max-clients", OPT_UINT, "N", "serve at most N clients at once (others wait)", 1, 10000000},
 	{O_IDLE, "idle-timeout", OPT_SECS, "SEC", "close a client idle for SEC seconds"},
 	{O_MAXLINE, "max-line", OPT_SIZE, "BYTES", "answer longer lines in pieces of BYTES (default 64k)", 1, 1 << 24},
-	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the port (SO_REUSEPORT)", 1, 256},
+	{O_MAXPARTIAL, "max-partial", OPT_SIZE, "BYTES",
+	 "cap on partial lines held for all clients of a worker (default 32M)", 1, (long long)1 << 40},
+	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the listening socket", 1, 256},
+	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "one SO_REUSEPORT socket per worker (others may bind the port too)"},
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
 	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
 	{'q', "quiet", OPT_FLAG, NULL, "no connection log"},
@@ -73,6 +75,7 @@ struct client {
 	unsigned paused : 1;    /* not reading: output above OUT_HIGH */
 	unsigned answered : 1;  /* --line: the one line was answered */
 	long long last;         /* last activity, loop_now_ms() */
+	size_t held;            /* bytes of G.held that are this client's c->in */
 	struct buf in;          /* an incomplete line */
 	struct buf out;         /* replies the client has not taken yet */
 	char addr[48];
@@ -87,7 +90,11 @@ static struct {
 	long long max_clients;
 	long long idle_ms;
 	size_t max_line;
+	size_t max_partial;     /* cap on G.held */
+	size_t held;            /* memory of every client's partial line (c->in) */
 	int workers;
+	int reuseport;
+	struct listeners listeners; /* bound once by the supervisor */
 	struct stamp stamp;
 
 	struct loop *loop;
@@ -270,6 +277,39 @@ static size_t read_budget(const struct client *c)
 	return want > SCRATCH ? SCRATCH : want;
 }
 
+/* The whole-process cap on partial lines: c->in is bounded per client (max_line plus
+ * one read), but not the sum over 10,000 clients. The memory each c->in holds is
+ * counted in G.held; over --max-partial, the client holding the most is closed. */
+static void held_account(struct client *c)
+{
+	G.held = G.held - c->held + c->in.cap;
+	c->held = c->in.cap;
+}
+
+/* Close the biggest holders until G.held fits; 1 if c was one of them. */
+static int held_enforce(struct client *c)
+{
+	int closed_c = 0;
+	while (G.held > G.max_partial) {
+		struct client *big = NULL;
+		for (int fd = 0; fd < G.nclients_cap; fd++) {
+			struct client *x = G.clients[fd];
+			if (x && (!big || x->held > big->held))
+				big = x;
+		}
+		if (!big || !big->held)
+			break;
+		char why[160];
+		snprintf(why, sizeof why, "it held the most partial-line bytes, %zu, when all clients held %zu (--max-partial %zu)",
+			 big->held, G.held, G.max_partial);
+		if (log_level < LOG_NORMAL)
+			nt_warn("closed %s: %s", big->addr, why);
+		closed_c |= big == c;
+		client_close(big, why);
+	}
+	return closed_c;
+}
+
 static void client_read(struct client *c)
 {
 	/* Bounded work per wake-up so that one fast client cannot starve the others. */
@@ -321,6 +361,9 @@ static void client_read(struct client *c)
 		client_close(c, errno == ECONNRESET ? "reset by peer" : strerror(errno));
 		return;
 	}
+	held_account(c);
+	if (G.held > G.max_partial && held_enforce(c))
+		return;
 	if (c->closing && !buf_pending(&c->out)) {
 		client_close(c, "done");
 		return;
@@ -360,6 +403,7 @@ static void client_close(struct client *c, const char *why)
 	loop_del(G.loop, c->fd);
 	close(c->fd);
 	G.clients[c->fd] = NULL;
+	G.held -= c->held;
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
@@ -526,7 +570,7 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 		loop_timer_add(l, 2000, stop_grace, NULL);
 }
 
-static int open_listeners(int reuseport)
+static void open_listeners(void)
 {
 	char err[SOCK_ERRLEN];
 	if (G.unix_path) {
@@ -535,14 +579,12 @@ static int open_listeners(int reuseport)
 			die(NT_EXIT_NET, "%s", err);
 		G.lfd[0] = fd;
 		G.nlfd = 1;
-		return 0;
+		return;
 	}
-	struct sock_listen_opts lo = {.type = SOCK_STREAM, .family = G.family, .reuseport = reuseport};
-	int n = sock_listen(G.host, G.port, &lo, G.lfd, err);
-	if (n < 0)
+	struct listen_conf lc = {.type = SOCK_STREAM, .host = G.host, .port = G.port, .family = G.family,
+				 .workers = G.workers, .reuseport = G.reuseport};
+	if (listen_open(&lc, &G.listeners, err) < 0)
 		die(NT_EXIT_NET, "%s", err);
-	G.nlfd = n;
-	return 0;
 }
 
 static int worker(void)
@@ -576,70 +618,13 @@ static int worker(void)
 	return 0;
 }
 
-/* --workers N: N processes, each with its own SO_REUSEPORT listeners and loop. The
- * parent forwards SIGINT/SIGTERM and restarts a worker that dies. */
-static int supervise(void)
+/* Worker idx of --workers (or the only one): its listeners, then the loop. */
+static int worker_main(int idx, void *arg)
 {
-	pid_t *pids = xcalloc((size_t)G.workers, sizeof *pids);
-	sigset_t ss, old;
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &ss, &old);
-	int stopping = 0, alive = 0;
-	for (;;) {
-		for (int i = 0; i < G.workers && !stopping; i++) {
-			if (pids[i])
-				continue;
-			pid_t parent = getpid();
-			pid_t p = fork();
-			if (p < 0) {
-				nt_warn_sys("fork");
-				continue;
-			}
-			if (p == 0) {
-				/* A worker does not outlive its supervisor, even one killed by SIGKILL. */
-				prctl(PR_SET_PDEATHSIG, SIGTERM);
-				if (getppid() != parent)
-					exit(0);
-				sigprocmask(SIG_SETMASK, &old, NULL);
-				if (!G.unix_path)
-					open_listeners(1);
-				exit(worker());
-			}
-			pids[i] = p;
-			alive++;
-		}
-		if (!alive)
-			break;
-		int sig;
-		sigwait(&ss, &sig);
-		if (sig == SIGINT || sig == SIGTERM) {
-			stopping = 1;
-			for (int i = 0; i < G.workers; i++)
-				if (pids[i])
-					kill(pids[i], SIGTERM);
-		}
-		pid_t p;
-		int st;
-		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-			for (int i = 0; i < G.workers; i++) {
-				if (pids[i] != p)
-					continue;
-				pids[i] = 0;
-				alive--;
-				if (!stopping) {
-					nt_warn("worker %d ended (status %d): restarting", (int)p, st);
-					sleep(1);
-				}
-			}
-		}
-	}
-	free(pids);
-	if (G.unix_path)
-		unlink(G.unix_path);
-	return 0;
+	(void)arg;
+	if (!G.unix_path)
+		G.nlfd = listen_take(&G.listeners, idx, G.lfd);
+	return worker();
 }
 
 int tcp_serve_main(int argc, char **argv)
@@ -650,6 +635,7 @@ int tcp_serve_main(int argc, char **argv)
 	G.port = 8888;
 	G.family = AF_UNSPEC;
 	G.max_line = 64 * 1024;
+	G.max_partial = 32 << 20;
 	G.workers = 1;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
@@ -665,7 +651,9 @@ int tcp_serve_main(int argc, char **argv)
 		case O_MAXCLIENTS: G.max_clients = os.num; break;
 		case O_IDLE: G.idle_ms = os.num; break;
 		case O_MAXLINE: G.max_line = (size_t)os.num; break;
+		case O_MAXPARTIAL: G.max_partial = (size_t)os.num; break;
 		case O_WORKERS: G.workers = (int)os.num; break;
+		case O_REUSEPORT: G.reuseport = 1; break;
 		case O_TIMEFMT: tfmt = os.str; break;
 		case O_UTC: utc = 1; break;
 		case 'q': log_level = LOG_QUIET; break;
@@ -699,16 +687,10 @@ int tcp_serve_main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
-	if (G.workers > 1 && !G.unix_path) {
-		/* Bind once in the parent to report errors (port in use) before forking; the
-		 * workers bind their own SO_REUSEPORT sockets. */
-		open_listeners(1);
-		for (int i = 0; i < G.nlfd; i++)
-			close(G.lfd[i]);
-		G.nlfd = 0;
-	} else {
-		open_listeners(0);
-	}
+	if (G.reuseport && G.unix_path)
+		opt_usage_error("--reuseport applies to TCP ports, not to --unix");
+	/* Bound here, once, before any worker exists: a busy port fails now (exit 3). */
+	open_listeners();
 	if (G.unix_path)
 		log_info("listening on unix:%s", G.unix_path);
 	else {
@@ -717,9 +699,7 @@ int tcp_serve_main(int argc, char **argv)
 		log_info("listening on %s%s", a, G.family == AF_INET ? " (IPv4)" : G.family == AF_INET6 ? " (IPv6)" : "");
 	}
 	fflush(stderr);
-	if (G.workers > 1)
-		return supervise();
-	int rc = worker();
+	int rc = G.workers > 1 ? workers_run(G.workers, worker_main, NULL) : worker_main(0, NULL);
 	if (G.unix_path)
 		unlink(G.unix_path);
 	return rc;

@@ -4,28 +4,37 @@
  * itself (--echo) or the time (--daytime). Datagrams are taken and answered in batches
  * (recvmmsg/sendmmsg). A reply is never larger than the request plus the stamp.
  *
+ * Loop guard: a server that answers whatever arrives can be made to answer itself or
+ * another answering service forever by one datagram with a forged source. Never
+ * answered: a datagram from our own port (our own address, or a server on the same
+ * port elsewhere), from a port below 1024 (echo 7, daytime 13, chargen 19, time 37 and
+ * the other well-known services live there; --answer-low-ports), and, in the stamp and
+ * daytime modes, one that begins with a stamp, i.e. another stamp server's reply
+ * (--answer-stamps). The checks are a few compares per datagram; no rate limit.
+ *
  * Man page: man/nettool-udp-serve.1    Tests: tests/integration/udp_serve.sh
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "listen.h"
 #include "log.h"
 #include "nt_err.h"
 #include "opt.h"
 #include "sock.h"
 #include "stamp.h"
 
-enum { O_ECHO = OPT_LONG, O_DAYTIME, O_WORKERS, O_TIMEFMT, O_UTC };
+enum { O_ECHO = OPT_LONG, O_DAYTIME, O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_LOWPORTS, O_STAMPS };
 
 static const struct opt opts[] = {
 	{'l', "listen", OPT_STR, "ADDR", "listen on ADDR only (default: every address, IPv4 and IPv6)"},
@@ -33,7 +42,10 @@ static const struct opt opts[] = {
 	OPT_ROWS_IP,
 	{O_ECHO, "echo", OPT_FLAG, NULL, "send each datagram back (RFC 862)"},
 	{O_DAYTIME, "daytime", OPT_FLAG, NULL, "answer each datagram with the time (RFC 867)"},
-	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the port (SO_REUSEPORT)", 1, 256},
+	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the socket", 1, 256},
+	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "one SO_REUSEPORT socket per worker (others may bind the port too)"},
+	{O_LOWPORTS, "answer-low-ports", OPT_FLAG, NULL, "also answer source ports below 1024"},
+	{O_STAMPS, "answer-stamps", OPT_FLAG, NULL, "also answer datagrams that begin with a stamp"},
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
 	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
 	{'q', "quiet", OPT_FLAG, NULL, "no start-up message"},
@@ -57,6 +69,9 @@ static struct {
 	enum mode mode;
 	struct stamp stamp;
 	int workers;
+	int port;
+	int answer_low, answer_stamps;
+	struct listeners listeners; /* bound once by the supervisor */
 } G;
 
 struct slot {
@@ -64,6 +79,63 @@ struct slot {
 	struct iovec iov_in, iov_out[3];
 	char *data;
 };
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+/* "Thu Sep  1 15:35:45 2016" followed by a space or CR: ctime's shape, by position. */
+static int ctime_stamp(const char *p, size_t n)
+{
+	static const char shape[] = "AAA AAA _D DD:DD:DD DDDD";
+	if (n < sizeof shape)
+		return 0;
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		char c = shape[i], d = p[i];
+		if (c == 'A' ? !is_alpha(d) : c == 'D' ? !is_digit(d) : c == '_' ? d != ' ' && !is_digit(d) : d != c)
+			return 0;
+	}
+	return p[sizeof shape - 1] == ' ' || p[sizeof shape - 1] == '\r';
+}
+
+/* A reply of a stamp server: ctime's shape, or --time-format's as strptime(3) reads it,
+ * then a space (stamp mode) or CR (daytime). */
+static int is_stamp_reply(const char *p, size_t n)
+{
+	if (ctime_stamp(p, n))
+		return 1;
+	if (!G.stamp.fmt || n < 2)
+		return 0;
+	char head[sizeof G.stamp.cached + 1];
+	size_t k = n < sizeof head - 1 ? n : sizeof head - 1;
+	memcpy(head, p, k);
+	head[k] = 0;
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *end = strptime(head, G.stamp.fmt, &tm);
+	return end && end > head && (*end == ' ' || *end == '\r');
+}
+
+static int addr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return -1;
+}
+
+/* Why a datagram is not answered (the loop guard), or NULL. */
+static const char *not_answered(const struct sockaddr_storage *from, const char *p, size_t n)
+{
+	int port = addr_port(from);
+	if (port == G.port)
+		return "from our own port";
+	if (port < 1024 && !G.answer_low)
+		return "from a port below 1024";
+	if (G.mode != MODE_ECHO && !G.answer_stamps && is_stamp_reply(p, n))
+		return "it begins with a stamp (a stamp server's reply)";
+	return NULL;
+}
 
 /* Serve the sockets until SIGINT/SIGTERM. */
 static int serve(int *fds, int nfds)
@@ -114,9 +186,21 @@ static int serve(int *fds, int nfds)
 			size_t sl;
 			const char *st = stamp_now(&G.stamp, &sl);
 			memset(out, 0, sizeof out);
+			int m = 0; /* replies */
 			for (int i = 0; i < n; i++) {
 				struct slot *sl_ = &slots[i];
 				size_t len = in[i].msg_len;
+				const char *why = not_answered(&sl_->from, sl_->data, len);
+				if (why || log_level >= LOG_VERBOSE) {
+					char a[64];
+					sock_addr_str((struct sockaddr *)&sl_->from, in[i].msg_hdr.msg_namelen, a, sizeof a);
+					if (why)
+						log_trace("not answered: %s (%zu bytes): %s", a, len, why);
+					else
+						log_trace("received from and returned to %s (%zu bytes)", a, len);
+				}
+				if (why)
+					continue;
 				struct iovec *v = sl_->iov_out;
 				size_t nv = 0;
 				if (G.mode == MODE_ECHO) {
@@ -131,20 +215,16 @@ static int serve(int *fds, int nfds)
 					v[nv++] = (struct iovec){(void *)&sp, 1};
 					v[nv++] = (struct iovec){sl_->data, len < room ? len : room};
 				}
-				out[i].msg_hdr.msg_name = &sl_->from;
-				out[i].msg_hdr.msg_namelen = in[i].msg_hdr.msg_namelen;
-				out[i].msg_hdr.msg_iov = v;
-				out[i].msg_hdr.msg_iovlen = nv;
-				if (log_level >= LOG_VERBOSE) {
-					char a[64];
-					sock_addr_str((struct sockaddr *)&sl_->from, in[i].msg_hdr.msg_namelen, a, sizeof a);
-					log_trace("received from and returned to %s (%zu bytes)", a, len);
-				}
+				out[m].msg_hdr.msg_name = &sl_->from;
+				out[m].msg_hdr.msg_namelen = in[i].msg_hdr.msg_namelen;
+				out[m].msg_hdr.msg_iov = v;
+				out[m].msg_hdr.msg_iovlen = nv;
+				m++;
 			}
 			/* A reply that cannot go now (buffer full, unreachable peer) is dropped, as
 			 * UDP allows; the server never blocks on one client. */
-			for (int done = 0; done < n;) {
-				int w = sendmmsg(fds[s], out + done, (unsigned)(n - done), MSG_DONTWAIT);
+			for (int done = 0; done < m;) {
+				int w = sendmmsg(fds[s], out + done, (unsigned)(m - done), MSG_DONTWAIT);
 				if (w < 0 && errno == EINTR)
 					continue;
 				if (w <= 0) {
@@ -161,11 +241,20 @@ static int serve(int *fds, int nfds)
 	return 0;
 }
 
+/* Worker idx of --workers (or the only one). */
+static int worker_main(int idx, void *arg)
+{
+	(void)arg;
+	int fds[SOCK_LISTEN_MAX];
+	int n = listen_take(&G.listeners, idx, fds);
+	return serve(fds, n);
+}
+
 int udp_serve_main(int argc, char **argv)
 {
 	struct opt_state os;
 	const char *listen = NULL, *tfmt = NULL;
-	int utc = 0, modes = 0, port = 8888, family = AF_UNSPEC;
+	int utc = 0, modes = 0, port = 8888, family = AF_UNSPEC, reuseport = 0;
 	G.workers = 1;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
@@ -177,6 +266,9 @@ int udp_serve_main(int argc, char **argv)
 		case O_ECHO: G.mode = MODE_ECHO, modes++; break;
 		case O_DAYTIME: G.mode = MODE_DAYTIME, modes++; break;
 		case O_WORKERS: G.workers = (int)os.num; break;
+		case O_REUSEPORT: reuseport = 1; break;
+		case O_LOWPORTS: G.answer_low = 1; break;
+		case O_STAMPS: G.answer_stamps = 1; break;
 		case O_TIMEFMT: tfmt = os.str; break;
 		case O_UTC: utc = 1; break;
 		case 'q': log_level = LOG_QUIET; break;
@@ -202,49 +294,19 @@ int udp_serve_main(int argc, char **argv)
 	}
 	stamp_init(&G.stamp, tfmt, utc);
 
-	int fds[SOCK_LISTEN_MAX];
+	G.port = port;
+
+	/* Bound here, once, before any worker exists: a busy port fails now (exit 3). */
 	char err[SOCK_ERRLEN];
-	struct sock_listen_opts lo = {.type = SOCK_DGRAM, .family = family, .reuseport = G.workers > 1};
-	int n = sock_listen(host, port, &lo, fds, err);
-	if (n < 0)
+	struct listen_conf lc = {.type = SOCK_DGRAM, .host = host, .port = port, .family = family,
+				 .workers = G.workers, .reuseport = reuseport};
+	if (listen_open(&lc, &G.listeners, err) < 0)
 		die(NT_EXIT_NET, "%s", err);
 	char a[300];
 	addr_format(a, sizeof a, host[0] ? host : "*", port);
 	log_info("listening on %s (udp)", a);
 	fflush(stderr);
 	if (G.workers == 1)
-		return serve(fds, n);
-
-	/* Workers: each binds its own SO_REUSEPORT socket so the kernel spreads datagrams. */
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
-	pid_t *pids = xcalloc((size_t)G.workers, sizeof *pids);
-	sigset_t ss;
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGTERM);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
-	for (int i = 0; i < G.workers; i++) {
-		pid_t parent = getpid();
-		pid_t p = fork();
-		if (p == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the supervisor */
-			if (getppid() != parent)
-				exit(0);
-			int m = sock_listen(host, port, &lo, fds, err);
-			if (m < 0)
-				die(NT_EXIT_NET, "%s", err);
-			exit(serve(fds, m));
-		}
-		pids[i] = p;
-	}
-	int sig;
-	sigwait(&ss, &sig);
-	for (int i = 0; i < G.workers; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
-	while (wait(NULL) > 0)
-		;
-	free(pids);
-	return 0;
+		return worker_main(0, NULL);
+	return workers_run(G.workers, worker_main, NULL);
 }

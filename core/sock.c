@@ -189,7 +189,10 @@ static int listen_ai(const struct addrinfo *ai, const struct sock_listen_opts *o
 		return -1;
 	}
 	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* TCP: restart over TIME_WAIT (a LISTENING socket on the port still refuses us).
+	 * Never on UDP, where SO_REUSEADDR lets a second server share a bound port. */
+	if (o->type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (o->reuseport)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 	if (ai->ai_family == AF_INET6) {

@@ -25,10 +25,10 @@ int sock_udp_connect(const char *host, int port, int family, char *err);
 struct sock_listen_opts {
 	int type;        /* SOCK_STREAM or SOCK_DGRAM */
 	int family;      /* AF_UNSPEC: dual stack */
-	int reuseport;   /* SO_REUSEPORT, for several workers on one port */
+	int reuseport;   /* SO_REUSEPORT: only when the user asks (--reuseport); else a busy port fails */
 	int backlog;     /* 0: SOMAXCONN */
 };
-/* Bind (and listen, for streams) on host:port; host NULL or "" means every
+/* Bind (and listen, for streams) on host:port (SO_REUSEADDR on streams only); host NULL or "" means every
  * address (one IPv6 socket that also takes IPv4, or IPv4 alone when the machine
  * has no IPv6). Returns how many descriptors were put in fds (non-blocking). */
 int sock_listen(const char *host, int port, const struct sock_listen_opts *o, int fds[SOCK_LISTEN_MAX], char *err);

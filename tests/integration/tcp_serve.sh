@@ -4,6 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 PROBE="/usr/bin/python3 $here/stamp_probe.py"
+SPROBE="/usr/bin/python3 $here/serve_probe.py"
 TB=$here/../textbook
 STAMP_RE='^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4} '
 
@@ -20,7 +21,8 @@ serve() {
 	wait_port "$p" "${SERVE_HOST:-127.0.0.1}" 10 || { fail "tcp-serve $* did not start"; cat "$T/serve.log"; }
 }
 # Memory limits for the RSS checks (KiB); ASan's shadow memory and quarantine need more.
-if [ "${SANITIZED:-}" = 1 ]; then HOG_LIMIT=400000 FLOOD_LIMIT=2000000; else HOG_LIMIT=16384 FLOOD_LIMIT=24576; fi
+if [ "${SANITIZED:-}" = 1 ]; then HOG_LIMIT=400000 FLOOD_LIMIT=2000000 PARTIAL_LIMIT=4000000
+else HOG_LIMIT=16384 FLOOD_LIMIT=24576 PARTIAL_LIMIT=57344; fi
 
 serve P
 # The textbook's client sends "hello" with no newline and prints one recv().
@@ -183,4 +185,51 @@ expect_exit "port 65536 is refused" 2 "$NT" tcp-serve -p 65536
 expect_exit "--line with --echo is refused" 2 "$NT" tcp-serve --line --echo
 expect_exit "-l '[::1' is refused" 2 "$NT" tcp-serve -l '[::1'
 expect_exit "a port in use is exit 3" 3 "$NT" tcp-serve -q -l 127.0.0.1 -p "$P"
+
+# A port is bound once, by the supervisor: a second server fails on a busy port with and
+# without --workers, on either side (SO_REUSEPORT only with --reuseport).
+for w in "" "--workers 2"; do
+	# shellcheck disable=SC2086
+	serve PB1 $w
+	for w2 in "" "--workers 2"; do
+		# shellcheck disable=SC2086
+		expect_exit "busy port: tcp-serve ${w2:-alone} beside tcp-serve ${w:-alone} is exit 3" 3 timeout 5 "$NT" tcp-serve -q -p "$PB1" $w2
+		grep -q 'Address already in use' "$T/check.out" && pass "busy port: the message says 'Address already in use'" \
+			|| fail "busy port message" "$(cat "$T/check.out")"
+	done
+done
+serve PB2 --workers 2 --reuseport
+check "--workers 2 --reuseport serves 100 clients" $PROBE many 127.0.0.1 "$PB2" 100
+expect_exit "--reuseport: a server without it still can not bind the port" 3 timeout 5 "$NT" tcp-serve -q -p "$PB2"
+
+# Capped restarts: a killed worker is replaced; the 6th death within 30 s ends the server.
+: >"$T/serve.log"
+serve PC --workers 2
+if $SPROBE restart-cap "$SRV_PID" >"$T/cap.out" 2>&1; then
+	grep -q 'restarted 1' "$T/cap.out" && pass "--workers: a killed worker is restarted" || fail "worker restart" "$(cat "$T/cap.out")"
+	wait "$SRV_PID"; rc=$?
+	[ $rc -eq 1 ] && grep -q 'giving up' "$T/serve.log" && pass "--workers: gives up after 5 restarts in 30 s (exit 1, said)" \
+		|| fail "restart cap" "rc=$rc $(tail -2 "$T/serve.log")"
+else
+	fail "--workers restart policy" "$(cat "$T/cap.out")"
+fi
+
+# --line: partial lines are capped for the whole process. One client holds 60,000 bytes,
+# 20 hold 3,000: over --max-partial 100k the biggest is closed (and logged), the others
+# are answered once their lines end.
+: >"$T/serve.log"
+serve PP --line --max-partial 100k
+$SPROBE partial "$PP" "$SRV_PID" 20 3000 60000 >"$T/partial.out" 2>&1
+grep -q '^big=closed' "$T/partial.out" && grep -q '^answered=20 closed=0' "$T/partial.out" \
+	&& pass "--max-partial: the client holding the most is closed, the 20 others answered" \
+	|| fail "--max-partial" "$(cat "$T/partial.out")"
+grep -q 'closed 127.0.0.1:[0-9]*: it held the most partial-line bytes' "$T/serve.log" \
+	&& pass "--max-partial: the closing is logged" || fail "--max-partial log" "$(tail -3 "$T/serve.log")"
+# The default cap (32 MiB): 1,000 clients x 60,000 bytes without a newline.
+serve PQ --line
+$SPROBE partial "$PQ" "$SRV_PID" 1000 60000 >"$T/partial.out" 2>&1
+hwm=$(sed -n 's/^hwm_kb=//p' "$T/partial.out")
+[ -n "$hwm" ] && [ "$hwm" -lt "$PARTIAL_LIMIT" ] && grep -Eq '^answered=[1-9]' "$T/partial.out" \
+	&& pass "--line, 1,000 clients x 60 KB of partial lines: peak RSS $hwm KiB (< $PARTIAL_LIMIT), the rest answered" \
+	|| fail "partial lines memory" "$(cat "$T/partial.out")"
 finish

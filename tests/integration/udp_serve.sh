@@ -5,13 +5,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 TB=$here/../textbook
 STAMP_RE='[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4} '
 
-# userve VAR ARGS...: start udp-serve on a free port and wait until it answers.
+PROBE="/usr/bin/python3 $here/serve_probe.py"
+
+# userve VAR ARGS...: start udp-serve on a free port and wait until it answers; its
+# standard error goes to $USERVE_LOG when set.
 userve() {
 	local var=$1 p i host=127.0.0.1
 	shift
 	case " $* " in *" -6 "*) host='[::1]' ;; esac
 	p=$(free_port)
-	"$NT" udp-serve -q -p "$p" "$@" &
+	"$NT" udp-serve -q -p "$p" "$@" 2>>"${USERVE_LOG:-/dev/stderr}" &
 	SRV_PID=$!
 	cleanup "kill -TERM $SRV_PID; sleep 0.1; kill -9 $SRV_PID; wait $SRV_PID"
 	printf -v "$var" '%s' "$p"
@@ -122,4 +125,71 @@ userve P5 --workers 2
 testing "--workers 2 answers" "\$NT udp-send 127.0.0.1:$P5 w | sed -E 's/^.{24} //'" "w" "" ""
 expect_exit "udp-serve --echo --daytime is refused" 2 "$NT" udp-serve --echo --daytime
 expect_exit "udp-send to a bad address is exit 2" 2 "$NT" udp-send 'host:99999' x
+
+# A port is bound once: a second server on it fails, with and without --workers, on
+# either side (no SO_REUSEADDR on UDP, no SO_REUSEPORT unless --reuseport).
+for w in "" "--workers 2"; do
+	# shellcheck disable=SC2086
+	userve PB1 $w
+	for w2 in "" "--workers 2"; do
+		# shellcheck disable=SC2086
+		expect_exit "busy port: udp-serve ${w2:-alone} beside udp-serve ${w:-alone} is exit 3" 3 timeout 5 "$NT" udp-serve -q -p "$PB1" $w2
+		grep -q 'Address already in use' "$T/check.out" && pass "busy port: the message says 'Address already in use'" \
+			|| fail "busy port message" "$(cat "$T/check.out")"
+	done
+	expect_exit "busy port: -l 127.0.0.1 beside the wildcard server is exit 3" 3 timeout 5 "$NT" udp-serve -q -l 127.0.0.1 -p "$PB1"
+done
+userve PB2 --workers 2 --reuseport
+testing "--workers 2 --reuseport answers" "\$NT udp-send 127.0.0.1:$PB2 r | sed -E 's/^.{24} //'" "r" "" ""
+expect_exit "--reuseport: a server without it still can not bind the port" 3 timeout 5 "$NT" udp-serve -q -p "$PB2"
+
+# Capped restarts: a killed worker is replaced; the 6th death within 30 s ends the server.
+USERVE_LOG=$T/cap.log userve PC --workers 2
+if $PROBE restart-cap "$SRV_PID" >"$T/cap.out" 2>&1; then
+	grep -q 'restarted 1' "$T/cap.out" && pass "--workers: a killed worker is restarted" || fail "worker restart" "$(cat "$T/cap.out")"
+	wait "$SRV_PID"; rc=$?
+	[ $rc -eq 1 ] && grep -q 'giving up' "$T/cap.log" && pass "--workers: gives up after 5 restarts in 30 s (exit 1, said)" \
+		|| fail "restart cap" "rc=$rc $(tail -2 "$T/cap.log")"
+else
+	fail "--workers restart policy" "$(cat "$T/cap.out")"
+fi
+
+# Loop guard. The server takes datagrams in order: once a datagram sent after the forged
+# one is answered, the forged one has been handled, and so has anything it caused.
+replies() { grep -c "returned to 127.0.0.1:$2 " "$1"; }
+USERVE_LOG=$T/own.log userve PO -v
+$PROBE spoof "$PO" "$PO" hello
+"$NT" udp-send -q 127.0.0.1:"$PO" after >/dev/null
+n=$(replies "$T/own.log" "$PO")
+[ "$n" -eq 0 ] && grep -q "not answered: 127.0.0.1:$PO .*our own port" "$T/own.log" \
+	&& pass "loop guard: a forged datagram from the server's own port is not answered" || fail "own-port loop" "$n replies to itself"
+
+USERVE_LOG=$T/a.log userve PA -v
+USERVE_LOG=$T/b.log userve PB -v
+$PROBE spoof "$PB" "$PA" hello
+"$NT" udp-send -q 127.0.0.1:"$PA" after >/dev/null
+"$NT" udp-send -q 127.0.0.1:"$PB" after >/dev/null
+n1=$(($(replies "$T/a.log" "$PB") + $(replies "$T/b.log" "$PA")))
+sleep 0.5
+n2=$(($(replies "$T/a.log" "$PB") + $(replies "$T/b.log" "$PA")))
+[ "$n1" -le 2 ] && [ "$n1" -eq "$n2" ] && pass "loop guard: two stamp servers and one forged datagram: $n1 datagram(s), then silence" \
+	|| fail "loop between two servers" "$n1 then $n2 datagrams between them"
+
+$PROBE spoof 7 "$PA" hello
+"$NT" udp-send -q 127.0.0.1:"$PA" after >/dev/null
+[ "$(replies "$T/a.log" 7)" -eq 0 ] && grep -q 'not answered: 127.0.0.1:7 .*below 1024' "$T/a.log" \
+	&& pass "loop guard: source port 7 (echo) is not answered" || fail "low port answered"
+USERVE_LOG=$T/low.log userve PL -v --answer-low-ports
+$PROBE spoof 7 "$PL" hello
+"$NT" udp-send -q 127.0.0.1:"$PL" after >/dev/null
+[ "$(replies "$T/low.log" 7)" -eq 1 ] && pass "--answer-low-ports answers port 7" || fail "--answer-low-ports"
+
+expect_exit "loop guard: a datagram that begins with a stamp gets no answer" 3 \
+	"$NT" udp-send --timeout 0.3 --retries 0 127.0.0.1:"$PA" "Thu Sep  1 15:35:45 2016 hello"
+userve PS --answer-stamps
+testing "--answer-stamps answers it" "\$NT udp-send 127.0.0.1:$PS 'Thu Sep  1 15:35:45 2016 hello' | sed -E 's/^.{24} //'" \
+	"Thu Sep  1 15:35:45 2016 hello" "" ""
+userve PF --time-format '%Y-%m-%d %H:%M'
+expect_exit "loop guard: a stamp in --time-format's shape gets no answer" 3 \
+	"$NT" udp-send --timeout 0.3 --retries 0 127.0.0.1:"$PF" "2016-09-01 15:35 hello"
 finish

@@ -1,0 +1,53 @@
+/* listen.h - listeners and workers, in nginx's shape: the supervisor binds a port once
+ * (so a busy port fails before anything forks), pre-forks the workers, which inherit
+ * the listening sockets, and restarts a worker that dies under a capped policy.
+ *
+ * SO_REUSEPORT is set only when asked for (--reuseport): then each worker gets its own
+ * socket set on the port and the kernel spreads connections or datagrams over them.
+ * Without it one socket set is shared by every worker and no other socket can bind
+ * the port (UDP sockets carry no SO_REUSEADDR either; see sock.h).
+ */
+#ifndef NT_LISTEN_H
+#define NT_LISTEN_H
+
+#include "sock.h"
+
+struct listen_conf {
+	int type;          /* SOCK_STREAM or SOCK_DGRAM */
+	const char *host;  /* NULL or "": every address */
+	int port;
+	int family;        /* AF_UNSPEC, AF_INET, AF_INET6 */
+	int workers;       /* worker processes (1: the process serves itself) */
+	int reuseport;     /* one SO_REUSEPORT socket set per worker */
+};
+
+struct listeners {
+	int nsets;                     /* 1 (shared), or one per worker with reuseport */
+	int n;                         /* sockets in each set */
+	int (*fd)[SOCK_LISTEN_MAX];    /* fd[set][i] */
+};
+
+/* Bind (and listen) every set; 0, or -1 with a message in err (errno kept: EADDRINUSE
+ * for a busy port). Nothing stays open on failure. */
+int listen_open(const struct listen_conf *c, struct listeners *l, char *err);
+/* In worker idx: copy its set into fds and close every other set of this process.
+ * Returns the number of sockets. */
+int listen_take(struct listeners *l, int idx, int fds[SOCK_LISTEN_MAX]);
+/* Close every socket and free the sets. */
+void listen_close(struct listeners *l);
+
+/* The restart policy: a worker that dies is restarted at once, but when a worker
+ * dies for the (WORKERS_RESTARTS + 1)th time within WORKERS_WINDOW_S seconds the
+ * supervisor stops the others and gives up. */
+#define WORKERS_RESTARTS 5
+#define WORKERS_WINDOW_S 30
+
+/* Body of worker idx (0..n-1); its return value is the worker's exit status. Runs in
+ * a child with the caller's signal mask; it must stop on SIGTERM. */
+typedef int worker_fn(int idx, void *arg);
+/* Fork n workers and supervise them until SIGINT or SIGTERM (sent on to the workers,
+ * then waited for: returns 0) or until the restart cap is hit (every worker stopped,
+ * message given: returns NT_EXIT_FAIL). A worker never outlives the supervisor. */
+int workers_run(int n, worker_fn *fn, void *arg);
+
+#endif
