@@ -19,6 +19,7 @@
 #include "log.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "out.h"
 #include "tree.h"
 
 struct ftp_conf ftp_cf;
@@ -27,6 +28,7 @@ enum {
 	O_PASSFILE = OPT_LONG, O_PLAIN, O_TLS, O_NOTLS, O_CACERT, O_INSECURE, O_TIMEOUT, O_JSON, O_RESUME,
 	O_CREATEDIRS, O_ATOMIC, O_MOVE, O_REVERSE, O_ONLYNEWER, O_DELETE, O_EXCLUDE, O_FROMFILE, O_PARALLEL,
 	O_JOURNAL, O_SHARD, O_RETRY, O_DEADLINE, O_PASSIVE, O_ACTIVE, O_ASCII, O_LIMIT, O_PROGRESS,
+	O_MAXENTRIES, O_MAXFOLDERS,
 };
 
 static const struct opt opts[] = {
@@ -37,7 +39,7 @@ static const struct opt opts[] = {
 	OPT_ROWS_AUTH("log in as USER (default: from the target, ~/.netrc, else anonymous)", O_PASSFILE, O_PLAIN),
 	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
 	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "connect timeout and stall limit (default 30)"},
-	{O_JSON, "json", OPT_FLAG, NULL, "ls, size, mtime: one JSON object per line"},
+	{O_JSON, "json", OPT_FLAG, NULL, "ls, pwd, size, mtime: one JSON object per line"},
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
 	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
 	{'O', "output-dir", OPT_FILE, "DIR", "get: save into DIR (default: the current folder)"},
@@ -51,6 +53,10 @@ static const struct opt opts[] = {
 	{O_ONLYNEWER, "only-newer", OPT_FLAG, NULL, "mirror: skip files whose copy has the same size and is not older"},
 	{O_DELETE, "delete", OPT_FLAG, NULL, "mirror: delete what the source no longer has"},
 	{O_EXCLUDE, "exclude", OPT_STR, "GLOB", "mirror: skip names or relative paths matching GLOB (repeatable)"},
+	{O_MAXENTRIES, "max-entries", OPT_UINT, "N", "mirror, copy -r: at most N names in the remote tree (default 10000000)",
+	 1, 1000000000000LL},
+	{O_MAXFOLDERS, "max-folders", OPT_UINT, "N", "mirror, copy -r: at most N remote folders (default 1000000)",
+	 1, 1000000000000LL},
 	{O_FROMFILE, "from-file", OPT_FILE, "LIST", "get, put, rm, copy: paths from LIST, one a line ('-': stdin)"},
 	{O_PARALLEL, "parallel", OPT_UINT, "N", "N logged-in connections for batches (default 4)", 1, 64},
 	{O_JOURNAL, "journal", OPT_FILE, "FILE", "record finished items in FILE; a rerun skips them"},
@@ -148,10 +154,8 @@ static int cmd_ls(void)
 	size_t left = buf_pending(&b), adv;
 	while (left) {
 		size_t l = ftp_next_line(p, left, &adv);
-		char line[FTP_LINE_MAX + 1];
-		nt_clean_text(line, sizeof line, p, l);
 		if (l)
-			puts(line);
+			out_line(stdout, p, l, 0); /* made safe for a terminal */
 		p += adv, left -= adv;
 	}
 	buf_free(&b);
@@ -170,9 +174,13 @@ static int cmd_simple(const char *cmd)
 		char *ep;
 		if ((rc = ftp_entry_path(s, &ep)) != CURLE_OK)
 			ftp_die_curl(rc, args[0], s);
-		char shown[4096];
-		nt_clean_text(shown, sizeof shown, ep, strlen(ep));
-		puts(shown);
+		if (ftp_cf.json) {
+			json_begin(stdout);
+			json_kv_str(stdout, "path", ep);
+			json_end(stdout);
+		} else {
+			out_line(stdout, ep, strlen(ep), 0);
+		}
 		free(ep);
 		free(path);
 	} else if (!strcmp(cmd, "size") || !strcmp(cmd, "mtime")) {
@@ -505,6 +513,8 @@ int ftp_main(int argc, char **argv)
 			ftp_cf.excludes = xrealloc(ftp_cf.excludes, (size_t)(ftp_cf.nexcl + 1) * sizeof *ftp_cf.excludes);
 			ftp_cf.excludes[ftp_cf.nexcl++] = (char *)os.str;
 			break;
+		case O_MAXENTRIES: ftp_cf.max_entries = os.num; break;
+		case O_MAXFOLDERS: ftp_cf.max_folders = os.num; break;
 		case O_FROMFILE: ftp_cf.from_file = os.str; break;
 		case O_PARALLEL: ftp_cf.parallel = (int)os.num; break;
 		case O_JOURNAL: ftp_cf.journal = os.str; break;
@@ -547,6 +557,11 @@ int ftp_main(int argc, char **argv)
 		ftp_cf.progress = PROGRESS_NONE;
 	if (ftp_cf.progress == PROGRESS_AUTO)
 		ftp_cf.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
+	/* --json is refused where it has no meaning, never ignored (nettool(1), CONVENTIONS). */
+	char word[16];
+	snprintf(word, sizeof word, " %s ", cmd);
+	if (ftp_cf.json && strstr(" get put mkdir rmdir rm mv mirror copy ", word))
+		opt_usage_error("--json goes with ls, pwd, size and mtime (%s reports on standard error)", cmd);
 	int batchcmd = !strcmp(cmd, "get") || !strcmp(cmd, "put") || !strcmp(cmd, "rm") || !strcmp(cmd, "copy");
 	if (ftp_cf.from_file && !batchcmd)
 		opt_usage_error("--from-file is for get, put, rm and copy");

@@ -20,6 +20,7 @@
 #include "nntp.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "out.h"
 #include "over.h"
 #include "proto.h"
 
@@ -102,8 +103,9 @@ void nntp_range(const char *arg, long long first, long long last, long long *lo,
 		*lo = last - nntp_cf.last + 1;
 }
 
-/* Print an article (or its head or body) with the same bound as fetch. */
-void nntp_print_block(struct nntp *c, FILE *f)
+/* Print a multi-line reply with the same bound as fetch: as it came (an article to a file
+ * or a pipe), or made safe for a terminal (out.h) when safe is set. */
+void nntp_print_block(struct nntp *c, FILE *f, int safe)
 {
 	const char *p;
 	size_t n;
@@ -112,6 +114,10 @@ void nntp_print_block(struct nntp *c, FILE *f)
 		total += (long long)n + 1;
 		if (total > NNTP_MAX_ARTICLE)
 			die(NT_EXIT_PROTO, "article from %s over %lld bytes: refused", c->host, NNTP_MAX_ARTICLE);
+		if (safe) {
+			out_line(f, p, n, OUT_KEEP_TAB);
+			continue;
+		}
 		fwrite(p, 1, n, f);
 		putc('\n', f);
 	}
@@ -128,8 +134,7 @@ static int cmd_caps(struct nntp *c, int argc, char **argv)
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
 		if (!nntp_cf.json) {
-			fwrite(p, 1, n, stdout);
-			putc('\n', stdout);
+			out_line(stdout, p, n, OUT_KEEP_TAB);
 			continue;
 		}
 		size_t w = 0;
@@ -172,8 +177,7 @@ static int cmd_list(struct nntp *c, int argc, char **argv)
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
 		if (!nntp_cf.json) {
-			fwrite(p, 1, n, stdout);
-			putc('\n', stdout);
+			out_line(stdout, p, n, OUT_KEEP_TAB);
 			continue;
 		}
 		json_begin(stdout);
@@ -275,8 +279,7 @@ static int cmd_over(struct nntp *c, int argc, char **argv)
 	struct over_field f[OVER_MAX_FIELDS + 1];
 	while (nntp_line(c, &p, &n)) {
 		if (!nntp_cf.json) {
-			fwrite(p, 1, n, stdout);
-			putc('\n', stdout);
+			out_line(stdout, p, n, OUT_KEEP_TAB);
 			continue;
 		}
 		long long num;
@@ -287,10 +290,13 @@ static int cmd_over(struct nntp *c, int argc, char **argv)
 		json_kv_int(stdout, "number", num);
 		for (int i = 1; i < k && i <= fmt.n; i++) {
 			struct over_field v = over_value(&fmt, i, f[i]);
+			/* JSON keys are snake_case in every applet (nettool(1)): Message-ID is message_id. */
 			char key[OVER_MAX_NAME];
 			size_t j = 0;
-			for (; fmt.name[i - 1][j]; j++)
-				key[j] = (char)tolower((unsigned char)fmt.name[i - 1][j]);
+			for (; fmt.name[i - 1][j]; j++) {
+				unsigned char ch = (unsigned char)fmt.name[i - 1][j];
+				key[j] = isalnum(ch) ? (char)tolower(ch) : '_';
+			}
 			key[j] = 0;
 			long long num2;
 			if ((!strcmp(key, "bytes") || !strcmp(key, "lines")) && nntp_parse_number(v.p, v.n, &num2) == 0)
@@ -334,8 +340,7 @@ static int cmd_hdr(struct nntp *c, int argc, char **argv)
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
 		if (!nntp_cf.json) {
-			fwrite(p, 1, n, stdout);
-			putc('\n', stdout);
+			out_line(stdout, p, n, OUT_KEEP_TAB);
 			continue;
 		}
 		size_t w = 0;
@@ -418,7 +423,8 @@ static int cmd_article(struct nntp *c, int argc, char **argv)
 		}
 		return 0;
 	}
-	nntp_print_block(c, out);
+	/* The article's bytes as they came, except to a terminal (out.h). */
+	nntp_print_block(c, out, out == stdout && isatty(1));
 	if (out != stdout) {
 		char err[512];
 		if (fclose(out) != 0)
