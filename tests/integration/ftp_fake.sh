@@ -2,7 +2,8 @@
 # ftp_fake.sh - listings vsftpd cannot produce, from a scripted server
 # (fixtures/ftp_fake.py over pyftpdlib): a line that is not MLSD (mirror --delete must
 # not delete), a million-entry listing (memory, entry cap), a folder tree without end
-# (walk depth), a line over 8192 bytes (cut, not parsed as whole).
+# (walk depth), a line over 8192 bytes (cut, not parsed as whole), 200 subfolders in every
+# folder (walk caps), a CR in the PWD reply (never sent back in a command).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -75,6 +76,45 @@ if fakeftpd_start BIG "$T/big" big:1000001; then
 else
 	fail "fake ftp server (big)" "did not start: $(cat "$T/fakeftpd-BIG.log")"
 fi
+# --- 200 subfolders in every folder: the whole-process caps of the tree walk stop it
+# quickly with exit 5 and say which cap (it grew without limit: 91k entries, 16.8 MB in 20 s).
+mkdir -p wide
+if fakeftpd_start WIDE "$T/wide" wide; then
+	P=$FAKEFTPD_PORT_WIDE
+	t0=$(date +%s)
+	ftp -P "$P" --max-folders 300 mirror $S: mw 2>wide.err
+	rc=$?
+	t1=$(date +%s)
+	[ $rc = 5 ] && grep -q 'more than 300 folders' wide.err && grep -q -- '--max-folders' wide.err && [ ! -e mw ] &&
+		pass "mirror of 200 subfolders in every folder: stops at --max-folders 300, exit 5, in $((t1 - t0)) s" ||
+		fail "walk folder cap" "rc $rc: $(tail -3 wide.err)"
+	ftp -P "$P" --max-entries 5000 copy -r "$S:" "$S:/copy" 2>wide2.err
+	rc=$?
+	[ $rc = 5 ] && grep -q 'more than 5000 entries' wide2.err && grep -q -- '--max-entries' wide2.err &&
+		pass "copy -r of 200 subfolders in every folder: stops at --max-entries 5000, exit 5" ||
+		fail "walk entry cap" "rc $rc: $(tail -3 wide2.err)"
+else
+	fail "fake ftp server (wide)" "did not start: $(cat "$T/fakeftpd-WIDE.log")"
+fi
+
+# --- a CR in the PWD reply never reaches a command we send (MKD /x<CR>DELE ... reached
+# the server): the login folder is refused, exit 5, naming the character.
+mkdir -p pwdcr
+if fakeftpd_start PWDCR "$T/pwdcr" pwdcr; then
+	P=$FAKEFTPD_PORT_PWDCR
+	ftp -P "$P" mkdir $S:newdir 2>pwdcr.err
+	rc=$?
+	if grep -q '\\r' pwdcr/commands.log; then
+		fail "a CR from the PWD reply" "reached the server: $(grep '\\r' pwdcr/commands.log | head -2)"
+	elif [ $rc = 5 ] && grep -q 'PWD reply .* control character (CR' pwdcr.err; then
+		pass "a CR in the PWD reply: refused with exit 5, no command with a CR sent"
+	else
+		fail "a CR in the PWD reply" "rc $rc: $(cat pwdcr.err)"
+	fi
+else
+	fail "fake ftp server (pwdcr)" "did not start: $(cat "$T/fakeftpd-PWDCR.log")"
+fi
+
 # --- copy -r trusts the listing's sizes instead of asking SIZE before each RETR: a source
 # longer or shorter than its listed size must still fail (the upload of the listed size
 # comes out unaligned), never count as copied.
