@@ -97,6 +97,15 @@ static void need_args(const char *cmd, int min, int max)
 		opt_usage_error("%s: wrong number of arguments", cmd);
 }
 
+/* A failed operation, named as the user typed it ("mkdir host:x: ... (server: 550 ...)"). */
+static void die_cmd(CURLcode rc, const char *cmd, const char *arg, const struct ftp_site *s) NT_NORETURN;
+static void die_cmd(CURLcode rc, const char *cmd, const char *arg, const struct ftp_site *s)
+{
+	char what[600];
+	snprintf(what, sizeof what, "%s %s", cmd, arg);
+	ftp_die_curl(rc, what, s);
+}
+
 static struct ftp_site *remote(const char *arg, char **path)
 {
 	if (!ftp_is_remote(arg))
@@ -149,7 +158,7 @@ static int cmd_ls(void)
 	buf_init(&b, 256u << 20);
 	CURLcode rc = ftp_listing(s, path, ftp_cf.longfmt ? 'l' : 'n', &b);
 	if (rc != CURLE_OK)
-		ftp_die_curl(rc, args[0], s);
+		die_cmd(rc, "ls", args[0], s);
 	const char *p = buf_head(&b);
 	size_t left = buf_pending(&b), adv;
 	while (left) {
@@ -173,7 +182,7 @@ static int cmd_simple(const char *cmd)
 		s = remote(args[0], &path);
 		char *ep;
 		if ((rc = ftp_entry_path(s, &ep)) != CURLE_OK)
-			ftp_die_curl(rc, args[0], s);
+			die_cmd(rc, cmd, args[0], s);
 		if (ftp_cf.json) {
 			json_begin(stdout);
 			json_kv_str(stdout, "path", ep);
@@ -194,7 +203,7 @@ static int cmd_simple(const char *cmd)
 			if (rc == CURLE_OK && cmd[0] == 'm' && mt < 0)
 				die(NT_EXIT_FAIL, "%s: the server did not report a time (a folder?)", args[i]);
 			if (rc != CURLE_OK)
-				ftp_die_curl(rc, args[i], s);
+				die_cmd(rc, cmd, args[i], s);
 			if (ftp_cf.json) {
 				json_begin(stdout);
 				json_kv_str(stdout, "path", path);
@@ -236,7 +245,7 @@ static int cmd_simple(const char *cmd)
 				for (int k = 0; k < n; k++)
 					free(own[k]);
 				if (rc != CURLE_OK)
-					ftp_die_curl(rc, args[i], s);
+					die_cmd(rc, cmd, args[i], s);
 				if (ftp_isdir(s, path) != 1)
 					die(NT_EXIT_FAIL, "mkdir %s: could not create the folder (server: %s)", args[i], s->hdr.last);
 			} else {
@@ -245,7 +254,7 @@ static int cmd_simple(const char *cmd)
 				rc = ftp_quote(s, cmds, 1);
 				free(c);
 				if (rc != CURLE_OK)
-					ftp_die_curl(rc, args[i], s);
+					die_cmd(rc, cmd, args[i], s);
 			}
 			free(path);
 		}
@@ -269,7 +278,7 @@ static int cmd_simple(const char *cmd)
 		rc = ftp_quote(s, cmds, 2);
 		free(c1), free(c2), free(to);
 		if (rc != CURLE_OK)
-			ftp_die_curl(rc, args[0], s);
+			die_cmd(rc, cmd, args[0], s);
 		free(path);
 	}
 	return 0;
@@ -434,7 +443,7 @@ static int cmd_copy(void)
 	int64_t size = -1;
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc != CURLE_OK)
-		ftp_die_curl(rc, args[0], a);
+		die_cmd(rc, "copy", args[0], a);
 	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
 										       : xstrdup(dp);
 	free(dp);

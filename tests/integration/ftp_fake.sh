@@ -3,7 +3,8 @@
 # (fixtures/ftp_fake.py over pyftpdlib): a line that is not MLSD (mirror --delete must
 # not delete), a million-entry listing (memory, entry cap), a folder tree without end
 # (walk depth), a line over 8192 bytes (cut, not parsed as whole), 200 subfolders in every
-# folder (walk caps), a CR in the PWD reply (never sent back in a command).
+# folder (walk caps), a CR in the PWD reply (never sent back in a command), refusals and a
+# hang-up (errors in our words).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -113,6 +114,27 @@ if fakeftpd_start PWDCR "$T/pwdcr" pwdcr; then
 	fi
 else
 	fail "fake ftp server (pwdcr)" "did not start: $(cat "$T/fakeftpd-PWDCR.log")"
+fi
+
+# --- errors in our own words, naming the command and the server's reply: never libcurl's
+# "QUOT command failed with 550" or "response reading failed (errno: 0)".
+mkdir -p words
+if fakeftpd_start WORDS "$T/words" words; then
+	P=$FAKEFTPD_PORT_WORDS
+	ftp -P "$P" mkdir $S:newdir 2>words1.err
+	rc1=$?
+	ftp -P "$P" rmdir $S:old 2>words2.err
+	rc2=$?
+	if grep -Eqi 'QUOT|errno|response reading' words1.err words2.err; then
+		fail "errors in our words" "libcurl's words: $(cat words1.err words2.err)"
+	elif [ $rc1 = 1 ] && grep -q 'mkdir 127.0.0.1:newdir: the server refused the command (server: 550 Create directory' words1.err &&
+		[ $rc2 = 3 ] && grep -q "rmdir 127.0.0.1:old: the connection broke while waiting for the server's reply" words2.err; then
+		pass "ftp errors in our words, with the command and the server's reply"
+	else
+		fail "errors in our words" "rc $rc1/$rc2: $(cat words1.err words2.err)"
+	fi
+else
+	fail "fake ftp server (words)" "did not start: $(cat "$T/fakeftpd-WORDS.log")"
 fi
 
 # --- copy -r trusts the listing's sizes instead of asking SIZE before each RETR: a source
