@@ -1113,6 +1113,8 @@ int mail_send_main(int argc, char **argv)
 	}
 	if (G.queue && G.dry)
 		opt_usage_error("--queue and --dry-run conflict");
+	if (G.json && (G.queue || G.dry)) /* refused, never ignored (nettool(1), CONVENTIONS) */
+		opt_usage_error("--json reports recipients of a sending or of --flush, not of %s", G.dry ? "--dry-run" : "--queue");
 
 	/* Everything local is read and checked before any connection. */
 	struct msg_in in;

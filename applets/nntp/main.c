@@ -50,7 +50,7 @@ static const struct opt opts[] = {
 	{'v', "verbose", OPT_FLAG, NULL, "show every protocol line (passwords masked)"},
 	{'q', "quiet", OPT_FLAG, NULL, "no progress or informational messages"},
 	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "network timeout (default 30)"},
-	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per line (caps, list, group, over, hdr, stat, fetch)"},
+	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per line (caps, list, group, over, hdr, stat, post, fetch)"},
 	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
 	OPT_ROWS_AUTH("AUTHINFO USER/PASS as USER (password from file, netrc, env or tty)", O_PWFILE, O_PLAIN),
 	{O_COMPRESS, "compress", OPT_FLAG, NULL, "COMPRESS DEFLATE (RFC 8054) when the server offers it"},
@@ -566,13 +566,22 @@ static int cmd_post(struct nntp *c, int argc, char **argv)
 	r = nntp_status(c);
 	if (r != 240)
 		die(NT_EXIT_FAIL, "%s refused the article: %d %s", c->host, r, c->text);
-	if (msgid[0])
-		printf("%s\n", msgid);
-	else {
-		/* INN says "240 Article received <id>": print what the server names, if any. */
-		const char *lt = strchr(c->text, '<');
-		if (lt && strchr(lt, '>'))
-			printf("%.*s\n", (int)(strchr(lt, '>') - lt + 1), lt);
+	/* Ours, else what the server names ("240 Article received <id>"), if anything. */
+	const char *id = msgid;
+	size_t idlen = strlen(msgid);
+	const char *lt = strchr(c->text, '<');
+	if (!idlen && lt && strchr(lt, '>'))
+		id = lt, idlen = (size_t)(strchr(lt, '>') - lt + 1);
+	if (nntp_cf.json) {
+		json_begin(stdout);
+		json_kv_int(stdout, "code", r);
+		if (idlen)
+			json_kv_strn(stdout, "message_id", id, idlen);
+		else
+			json_kv_str(stdout, "message_id", NULL);
+		json_end(stdout);
+	} else if (idlen) {
+		printf("%.*s\n", (int)idlen, id);
 	}
 	log_info("posted: %d %s", r, c->text);
 	return 0;
@@ -682,6 +691,10 @@ int nntp_main(int argc, char **argv)
 		opt_usage_error("fetch needs exactly one of -O DIR and --mbox FILE");
 	if (nntp_cf.output && (fn != cmd_article || !strcmp(argv[0], "stat")))
 		opt_usage_error("-o goes with article, head and body");
+	/* --json where a command has results to report, refused (never ignored) elsewhere:
+	 * an article is printed as it is, read and shell are for a person. */
+	if (nntp_cf.json && ((fn == cmd_article && strcmp(argv[0], "stat")) || fn == nntp_cmd_read || fn == nntp_cmd_shell))
+		opt_usage_error("--json goes with caps, list, group, over, hdr, stat, post and fetch, not %s", argv[0]);
 	if (nntp_cf.last && fn != cmd_over && fn != cmd_hdr && fn != nntp_cmd_read)
 		opt_usage_error("--last goes with over, hdr and read");
 	static char outbuf[1 << 16];
