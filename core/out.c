@@ -1,7 +1,7 @@
 /* out.c - the one function that makes server text safe for a terminal (ftp ls, nntp
  * caps/list/over/hdr/read/shell, mail-fetch list, and nt_clean_text for messages).
  *
- * Header: include/out.h    Tests: tests/unit/check_misc.c, tests/integration/nntp_hostile.sh
+ * Header: include/out.h    Tests: tests/unit/check_out.c, tests/integration/nntp_hostile.sh
  */
 #include <string.h>
 
