@@ -4,7 +4,7 @@
 # not delete), a million-entry listing (memory, entry cap), a folder tree without end
 # (walk depth), a line over 8192 bytes (cut, not parsed as whole), 200 subfolders in every
 # folder (walk caps), a CR in the PWD reply (never sent back in a command), refusals and a
-# hang-up (errors in our words).
+# hang-up (errors in our words), names with escape sequences (ls made safe, --json escaped).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -135,6 +135,25 @@ if fakeftpd_start WORDS "$T/words" words; then
 	fi
 else
 	fail "fake ftp server (words)" "did not start: $(cat "$T/fakeftpd-WORDS.log")"
+fi
+
+# --- names with terminal escape sequences: ls shows them made safe ('?' for each control
+# character, the rest kept: it used to cut the name at the first one), --json escapes.
+mkdir -p escnames
+: >"escnames/a$(printf '\033')[2Jb$(printf '\302\233')c.txt"
+if pyftpd_start ESC "$T/escnames"; then
+	P=$PYFTPD_PORT_ESC
+	ftp -P "$P" ls $S: >esc.out 2>esc.err
+	rc=$?
+	[ $rc = 0 ] && [ "$(cat esc.out)" = 'a?[2Jb?c.txt' ] && pass "ls: a name's escape sequence shown as '?', the name whole" ||
+		fail "ls of a name with escapes" "rc $rc: $(od -c esc.out | head -3)"
+	ftp -P "$P" ls --json $S: >esc.json 2>esc.err
+	grep -q '"name":"a\\u001b\[2Jb\\u009bc.txt"' esc.json && pass "ls --json: the escape sequence escaped" ||
+		fail "ls --json of a name with escapes" "$(cat esc.json esc.err)"
+	ftp -P "$P" --json pwd $S: >pwd.json 2>pwd.err
+	[ "$(cat pwd.json)" = '{"path":"/"}' ] && pass "pwd --json: one object with the path" || fail "pwd --json" "$(cat pwd.json pwd.err)"
+else
+	fail "pyftpdlib server (escapes)" "did not start: $(cat "$T/pyftpd-ESC.log")"
 fi
 
 # --- copy -r trusts the listing's sizes instead of asking SIZE before each RETR: a source
