@@ -6,7 +6,8 @@
 #   make asan-check   the same under AddressSanitizer and UBSan
 #   make demo         start the timestamp servers on loopback and talk to them
 #   make bench        side-by-side benchmarks against the peers (bench/)
-#   make fuzz         build and run the libFuzzer harnesses for a bounded time
+#   make fuzz         build and run the libFuzzer harnesses for a bounded time; fails when one
+#                     crashes (crash files: build-fuzz/artifacts/NAME/)
 #   make install PREFIX=/usr/local DESTDIR=
 
 VERSION   = 0.1.0

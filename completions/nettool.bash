@@ -2,6 +2,20 @@
 # The words come from the binary itself (`nettool --complete-words`, `nettool APPLET
 # --complete-words`), rendered from the same option tables as --help: nothing to regenerate.
 
+# The path of the program NAME runs when it resolves (symlinks followed) to the same file
+# as `nettool` on PATH, or to a file named nettool; fails, running nothing, when NAME is
+# another program. A name not on PATH falls back to nettool itself (the completion is
+# registered for every applet name). Nothing is run to decide.
+_nettool_resolve()
+{
+	local p real ours
+	p=$(type -P -- "$1") || { type -P nettool; return; }
+	real=$(readlink -f -- "$p") || return 1
+	ours=$(type -P nettool) && ours=$(readlink -f -- "$ours")
+	[ "$real" = "${ours:-}" ] || [ "${real##*/}" = nettool ] || return 1
+	printf '%s\n' "$real"
+}
+
 _nettool()
 {
 	local cur prev cmd bin applet words i
@@ -20,7 +34,11 @@ _nettool()
 		case $applet in --install) COMPREPLY=($(compgen -d -- "$cur")); return ;; -*) return ;; esac
 	else
 		applet=$cmd
-		command -v "$applet" >/dev/null 2>&1 && [ -z "${NETTOOL_BIN:-}" ] && bin=$applet
+		if [ -z "${NETTOOL_BIN:-}" ]; then
+			# Ask only a program that is nettool: `ftp` or `sendmail` first on PATH may be
+			# another program, which must not be run (nor asked anything) on TAB.
+			bin=$(_nettool_resolve "$applet") || return
+		fi
 	fi
 
 	words=$("$bin" "$applet" --complete-words 2>/dev/null)

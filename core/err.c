@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nt_err.h"
+#include "out.h"
 
 const char *nt_applet = "nettool";
 
@@ -122,16 +123,16 @@ char *xasprintf(const char *fmt, ...)
 
 void nt_clean_text(char *dst, size_t n, const char *src, size_t len)
 {
+	/* The rule of out.h; a message is one line, so it ends at the first unsafe character. */
 	size_t i = 0;
-	if (!n)
-		return;
-	for (; i < len && i + 1 < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-		if (c < 0x20 || c == 0x7f)
+	int bad = 0;
+	while (i < len) {
+		size_t l = out_char(src + i, len - i, 0, &bad);
+		if (bad)
 			break;
-		dst[i] = (char)c;
+		i += l;
 	}
-	dst[i] = 0;
+	out_clean(dst, n, src, i, 0);
 }
 
 int nt_has_ctl(const char *s)

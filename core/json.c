@@ -64,6 +64,9 @@ void json_str(FILE *f, const char *s, size_t n)
 			if (!l) {
 				fputs("\\ufffd", f);
 				i++;
+			} else if (l == 2 && c == 0xc2 && p[i + 1] <= 0x9f) {
+				fprintf(f, "\\u%04x", p[i + 1]); /* C1 controls escaped, as C0 (out.h) */
+				i += 2;
 			} else {
 				fwrite(p + i, 1, l, f);
 				i += l;

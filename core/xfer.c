@@ -166,9 +166,72 @@ int xfer_exit_code(CURLcode rc)
 	}
 }
 
+/* Our words for a libcurl result (never libcurl's: "QUOT command failed with 550" or
+ * "response reading failed (errno: 0)" named nothing a user typed); the caller adds what
+ * it was doing and the server's last reply. From errbuf only the certificate problem that
+ * OpenSSL names ("self-signed certificate") and the byte counts of a short transfer are kept. */
 const char *xfer_strerror(CURLcode rc, const char *errbuf)
 {
-	if (errbuf && errbuf[0])
-		return errbuf;
-	return curl_easy_strerror(rc);
+	static char buf[300];
+	const char *t;
+	switch (rc) {
+	case CURLE_OK: return "done";
+	case CURLE_UNSUPPORTED_PROTOCOL: return "this URL scheme is not supported here";
+	case CURLE_URL_MALFORMAT: return "malformed URL or path (a control character?)";
+	case CURLE_COULDNT_RESOLVE_PROXY: return "the proxy's name could not be resolved";
+	case CURLE_COULDNT_RESOLVE_HOST: return "the host name could not be resolved";
+	case CURLE_COULDNT_CONNECT: return "could not connect (refused, unreachable or filtered)";
+	case CURLE_OPERATION_TIMEDOUT: return "timed out (--timeout)";
+	case CURLE_SEND_ERROR: return "the connection broke while sending";
+	case CURLE_RECV_ERROR: return "the connection broke while waiting for the server's reply";
+	case CURLE_GOT_NOTHING: return "the server closed the connection without a reply";
+	case CURLE_PARTIAL_FILE:
+		/* The sizes libcurl counted are worth keeping: "(5 out of 1 bytes)". */
+		t = errbuf ? strstr(errbuf, " out of ") : NULL;
+		while (t && t > errbuf && t[-1] != '(')
+			t--;
+		if (t && t > errbuf && strchr(t, ')')) {
+			snprintf(buf, sizeof buf, "the size differs from the announced one (%.*s)", (int)(strchr(t, ')') - t), t);
+			return buf;
+		}
+		return "the transfer ended before the announced size";
+	case CURLE_WEIRD_SERVER_REPLY: return "malformed reply from the server";
+	case CURLE_FTP_WEIRD_PASV_REPLY:
+	case CURLE_FTP_WEIRD_227_FORMAT: return "malformed reply to EPSV/PASV (passive mode)";
+	case CURLE_FTP_CANT_GET_HOST: return "could not open the passive data connection";
+	case CURLE_FTP_PORT_FAILED: return "the server refused PORT/EPRT (active mode)";
+	case CURLE_FTP_ACCEPT_FAILED:
+	case CURLE_FTP_ACCEPT_TIMEOUT: return "the server did not open the active data connection";
+	case CURLE_FTP_COULDNT_SET_TYPE: return "the server refused TYPE";
+	case CURLE_FTP_COULDNT_RETR_FILE: return "the server refused RETR (download)";
+	case CURLE_FTP_COULDNT_USE_REST: return "the server refused REST (resume)";
+	case CURLE_UPLOAD_FAILED: return "the server refused STOR/APPE (upload)";
+	case CURLE_QUOTE_ERROR: return "the server refused the command";
+	case CURLE_REMOTE_ACCESS_DENIED: return "access denied by the server";
+	case CURLE_REMOTE_FILE_NOT_FOUND: return "no such file or folder on the server";
+	case CURLE_REMOTE_DISK_FULL: return "the server's disk is full";
+	case CURLE_REMOTE_FILE_EXISTS: return "the file exists on the server";
+	case CURLE_LOGIN_DENIED: return "login refused (user or password)";
+	case CURLE_AUTH_ERROR: return "authentication failed";
+	case CURLE_USE_SSL_FAILED: return "the server does not offer TLS (--no-tls goes without)";
+	case CURLE_SSL_CONNECT_ERROR: return "the TLS handshake failed";
+	case CURLE_SSL_CACERT_BADFILE: return "the CA file could not be used (--cacert)";
+	case CURLE_SSL_CERTPROBLEM: return "the local certificate could not be used";
+	case CURLE_PEER_FAILED_VERIFICATION:
+		t = errbuf ? strstr(errbuf, "certificate problem: ") : NULL;
+		if (t) {
+			snprintf(buf, sizeof buf, "the server's certificate is not trusted (%.200s)", t + 21);
+			return buf;
+		}
+		return "the server's certificate is not trusted (or names another host)";
+	case CURLE_WRITE_ERROR: return "could not write the local file (or a limit of ours was hit)";
+	case CURLE_READ_ERROR: return "could not read the local file";
+	case CURLE_FILE_COULDNT_READ_FILE: return "could not read the file";
+	case CURLE_OUT_OF_MEMORY: return "out of memory";
+	case CURLE_ABORTED_BY_CALLBACK: return "stopped";
+	case CURLE_FILESIZE_EXCEEDED: return "the file is larger than allowed";
+	default:
+		snprintf(buf, sizeof buf, "transfer failed (libcurl code %d)", (int)rc);
+		return buf;
+	}
 }

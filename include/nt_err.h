@@ -43,7 +43,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) NT_PRINTF(1, 2);
 
-/* Copy a server's text for a message: cut at the first control character, at most n-1 bytes. */
+/* Copy a server's text for a message: cut at the first character out.h calls unsafe (a
+ * control character), at most n-1 bytes. */
 void nt_clean_text(char *dst, size_t n, const char *src, size_t len);
 
 /* 1 if s holds CR, LF or NUL-free control characters that would break a protocol line. */

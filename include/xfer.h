@@ -36,7 +36,8 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 
 /* Our exit code (nt_err.h) for a libcurl result. */
 int xfer_exit_code(CURLcode rc);
-/* A message: the error buffer when filled, else curl_easy_strerror. */
+/* Our words for a libcurl result, never libcurl's own text (the caller names the command
+ * and the server's reply); errbuf: the handle's CURLOPT_ERRORBUFFER, or NULL. */
 const char *xfer_strerror(CURLcode rc, const char *errbuf);
 
 /* The trace callback used for -v (CURLOPT_DEBUGFUNCTION): "> line" / "< line" with secrets masked. */

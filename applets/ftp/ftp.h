@@ -38,6 +38,7 @@ struct ftp_conf {
 	int keep_mtime;            /* get: set the server's time on local files (mirror) */
 	char **excludes;
 	int nexcl;
+	long long max_entries, max_folders; /* remote tree walks, whole process (tree.c) */
 };
 extern struct ftp_conf ftp_cf;
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "out.h"
 #include "tree.h"
 
 struct ftp_conf ftp_cf;
@@ -27,6 +28,7 @@ enum {
 	O_PASSFILE = OPT_LONG, O_PLAIN, O_TLS, O_NOTLS, O_CACERT, O_INSECURE, O_TIMEOUT, O_JSON, O_RESUME,
 	O_CREATEDIRS, O_ATOMIC, O_MOVE, O_REVERSE, O_ONLYNEWER, O_DELETE, O_EXCLUDE, O_FROMFILE, O_PARALLEL,
 	O_JOURNAL, O_SHARD, O_RETRY, O_DEADLINE, O_PASSIVE, O_ACTIVE, O_ASCII, O_LIMIT, O_PROGRESS,
+	O_MAXENTRIES, O_MAXFOLDERS,
 };
 
 static const struct opt opts[] = {
@@ -37,7 +39,7 @@ static const struct opt opts[] = {
 	OPT_ROWS_AUTH("log in as USER (default: from the target, ~/.netrc, else anonymous)", O_PASSFILE, O_PLAIN),
 	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
 	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "connect timeout and stall limit (default 30)"},
-	{O_JSON, "json", OPT_FLAG, NULL, "ls, size, mtime: one JSON object per line"},
+	{O_JSON, "json", OPT_FLAG, NULL, "ls, pwd, size, mtime: one JSON object per line"},
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
 	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
 	{'O', "output-dir", OPT_FILE, "DIR", "get: save into DIR (default: the current folder)"},
@@ -51,6 +53,10 @@ static const struct opt opts[] = {
 	{O_ONLYNEWER, "only-newer", OPT_FLAG, NULL, "mirror: skip files whose copy has the same size and is not older"},
 	{O_DELETE, "delete", OPT_FLAG, NULL, "mirror: delete what the source no longer has"},
 	{O_EXCLUDE, "exclude", OPT_STR, "GLOB", "mirror: skip names or relative paths matching GLOB (repeatable)"},
+	{O_MAXENTRIES, "max-entries", OPT_UINT, "N", "mirror, copy -r: at most N names in the remote tree (default 10000000)",
+	 1, 1000000000000LL},
+	{O_MAXFOLDERS, "max-folders", OPT_UINT, "N", "mirror, copy -r: at most N remote folders (default 1000000)",
+	 1, 1000000000000LL},
 	{O_FROMFILE, "from-file", OPT_FILE, "LIST", "get, put, rm, copy: paths from LIST, one a line ('-': stdin)"},
 	{O_PARALLEL, "parallel", OPT_UINT, "N", "N logged-in connections for batches (default 4)", 1, 64},
 	{O_JOURNAL, "journal", OPT_FILE, "FILE", "record finished items in FILE; a rerun skips them"},
@@ -89,6 +95,15 @@ static void need_args(const char *cmd, int min, int max)
 {
 	if (nargs < min || (max >= 0 && nargs > max))
 		opt_usage_error("%s: wrong number of arguments", cmd);
+}
+
+/* A failed operation, named as the user typed it ("mkdir host:x: ... (server: 550 ...)"). */
+static void die_cmd(CURLcode rc, const char *cmd, const char *arg, const struct ftp_site *s) NT_NORETURN;
+static void die_cmd(CURLcode rc, const char *cmd, const char *arg, const struct ftp_site *s)
+{
+	char what[600];
+	snprintf(what, sizeof what, "%s %s", cmd, arg);
+	ftp_die_curl(rc, what, s);
 }
 
 static struct ftp_site *remote(const char *arg, char **path)
@@ -143,15 +158,13 @@ static int cmd_ls(void)
 	buf_init(&b, 256u << 20);
 	CURLcode rc = ftp_listing(s, path, ftp_cf.longfmt ? 'l' : 'n', &b);
 	if (rc != CURLE_OK)
-		ftp_die_curl(rc, args[0], s);
+		die_cmd(rc, "ls", args[0], s);
 	const char *p = buf_head(&b);
 	size_t left = buf_pending(&b), adv;
 	while (left) {
 		size_t l = ftp_next_line(p, left, &adv);
-		char line[FTP_LINE_MAX + 1];
-		nt_clean_text(line, sizeof line, p, l);
 		if (l)
-			puts(line);
+			out_line(stdout, p, l, 0); /* made safe for a terminal */
 		p += adv, left -= adv;
 	}
 	buf_free(&b);
@@ -169,10 +182,14 @@ static int cmd_simple(const char *cmd)
 		s = remote(args[0], &path);
 		char *ep;
 		if ((rc = ftp_entry_path(s, &ep)) != CURLE_OK)
-			ftp_die_curl(rc, args[0], s);
-		char shown[4096];
-		nt_clean_text(shown, sizeof shown, ep, strlen(ep));
-		puts(shown);
+			die_cmd(rc, cmd, args[0], s);
+		if (ftp_cf.json) {
+			json_begin(stdout);
+			json_kv_str(stdout, "path", ep);
+			json_end(stdout);
+		} else {
+			out_line(stdout, ep, strlen(ep), 0);
+		}
 		free(ep);
 		free(path);
 	} else if (!strcmp(cmd, "size") || !strcmp(cmd, "mtime")) {
@@ -186,7 +203,7 @@ static int cmd_simple(const char *cmd)
 			if (rc == CURLE_OK && cmd[0] == 'm' && mt < 0)
 				die(NT_EXIT_FAIL, "%s: the server did not report a time (a folder?)", args[i]);
 			if (rc != CURLE_OK)
-				ftp_die_curl(rc, args[i], s);
+				die_cmd(rc, cmd, args[i], s);
 			if (ftp_cf.json) {
 				json_begin(stdout);
 				json_kv_str(stdout, "path", path);
@@ -228,7 +245,7 @@ static int cmd_simple(const char *cmd)
 				for (int k = 0; k < n; k++)
 					free(own[k]);
 				if (rc != CURLE_OK)
-					ftp_die_curl(rc, args[i], s);
+					die_cmd(rc, cmd, args[i], s);
 				if (ftp_isdir(s, path) != 1)
 					die(NT_EXIT_FAIL, "mkdir %s: could not create the folder (server: %s)", args[i], s->hdr.last);
 			} else {
@@ -237,7 +254,7 @@ static int cmd_simple(const char *cmd)
 				rc = ftp_quote(s, cmds, 1);
 				free(c);
 				if (rc != CURLE_OK)
-					ftp_die_curl(rc, args[i], s);
+					die_cmd(rc, cmd, args[i], s);
 			}
 			free(path);
 		}
@@ -261,7 +278,7 @@ static int cmd_simple(const char *cmd)
 		rc = ftp_quote(s, cmds, 2);
 		free(c1), free(c2), free(to);
 		if (rc != CURLE_OK)
-			ftp_die_curl(rc, args[0], s);
+			die_cmd(rc, cmd, args[0], s);
 		free(path);
 	}
 	return 0;
@@ -426,7 +443,7 @@ static int cmd_copy(void)
 	int64_t size = -1;
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc != CURLE_OK)
-		ftp_die_curl(rc, args[0], a);
+		die_cmd(rc, "copy", args[0], a);
 	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
 										       : xstrdup(dp);
 	free(dp);
@@ -505,6 +522,8 @@ int ftp_main(int argc, char **argv)
 			ftp_cf.excludes = xrealloc(ftp_cf.excludes, (size_t)(ftp_cf.nexcl + 1) * sizeof *ftp_cf.excludes);
 			ftp_cf.excludes[ftp_cf.nexcl++] = (char *)os.str;
 			break;
+		case O_MAXENTRIES: ftp_cf.max_entries = os.num; break;
+		case O_MAXFOLDERS: ftp_cf.max_folders = os.num; break;
 		case O_FROMFILE: ftp_cf.from_file = os.str; break;
 		case O_PARALLEL: ftp_cf.parallel = (int)os.num; break;
 		case O_JOURNAL: ftp_cf.journal = os.str; break;
@@ -547,6 +566,11 @@ int ftp_main(int argc, char **argv)
 		ftp_cf.progress = PROGRESS_NONE;
 	if (ftp_cf.progress == PROGRESS_AUTO)
 		ftp_cf.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
+	/* --json is refused where it has no meaning, never ignored (nettool(1), CONVENTIONS). */
+	char word[16];
+	snprintf(word, sizeof word, " %s ", cmd);
+	if (ftp_cf.json && strstr(" get put mkdir rmdir rm mv mirror copy ", word))
+		opt_usage_error("--json goes with ls, pwd, size and mtime (%s reports on standard error)", cmd);
 	int batchcmd = !strcmp(cmd, "get") || !strcmp(cmd, "put") || !strcmp(cmd, "rm") || !strcmp(cmd, "copy");
 	if (ftp_cf.from_file && !batchcmd)
 		opt_usage_error("--from-file is for get, put, rm and copy");

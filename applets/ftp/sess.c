@@ -328,6 +328,22 @@ int ftp_isdir(struct ftp_site *s, const char *path)
 	ftp_die_curl(rc, s->host, s);
 }
 
+/* The login folder goes into later commands (MKD, RNFR... made absolute by ftp_qpath):
+ * a control character in it (a CR joins a second command to ours) is refused, exit 5. */
+static char *entry_checked(const struct ftp_site *s, const char *p)
+{
+	for (const char *q = p; *q; q++) {
+		unsigned char c = (unsigned char)*q;
+		if (c < 0x20 || c == 0x7f) {
+			char shown[120];
+			nt_clean_text(shown, sizeof shown, p, strlen(p));
+			die(NT_EXIT_PROTO, "%s: the PWD reply names a folder with a control character (%s after '%s'): refused",
+			    s->host, c == '\r' ? "CR" : c == '\n' ? "LF" : c == 0x7f ? "DEL" : "a byte below 0x20", shown);
+		}
+	}
+	return xstrdup(p);
+}
+
 CURLcode ftp_entry_path(struct ftp_site *s, char **out)
 {
 	if (s->entry) {
@@ -341,7 +357,7 @@ CURLcode ftp_entry_path(struct ftp_site *s, char **out)
 	char *p = NULL;
 	curl_easy_getinfo(s->h, CURLINFO_FTP_ENTRY_PATH, &p);
 	if (p && *p) {
-		*out = xstrdup(p);
+		*out = entry_checked(s, p);
 		return CURLE_OK;
 	}
 	/* A connection from the shared cache: ask PWD (right after the site's first

@@ -209,12 +209,32 @@ static int depth_of(const char *rel)
 	return d;
 }
 
+/* What the remote walks of this process have listed so far (tree.h: the caps). */
+static long long walked_entries, walked_folders;
+
+static void walk_count(const char *rroot, long long folders, long long entries)
+{
+	long long me = ftp_cf.max_entries ? ftp_cf.max_entries : TREE_MAX_ENTRIES;
+	long long mf = ftp_cf.max_folders ? ftp_cf.max_folders : TREE_MAX_FOLDERS;
+	char shown[120];
+	nt_clean_text(shown, sizeof shown, rroot, strlen(rroot));
+	walked_folders += folders;
+	walked_entries += entries;
+	if (walked_folders > mf)
+		die(NT_EXIT_PROTO, "the remote tree under '%s' has more than %lld folders: stopped before "
+		    "transferring anything (--max-folders raises the cap)", shown, mf);
+	if (walked_entries > me)
+		die(NT_EXIT_PROTO, "the remote tree under '%s' has more than %lld entries: stopped before "
+		    "transferring anything (--max-entries raises the cap)", shown, me);
+}
+
 /* Every file and folder under rroot on s (relative paths), breadth first. */
 static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 {
 	size_t next = 0;
 	char *cur = xstrdup("");
 	for (;;) {
+		walk_count(rroot, 1, 0); /* before the folder is listed */
 		char *dir = cur[0] ? ftp_join(rroot, cur) : xstrdup(rroot);
 		struct ftp_item *v;
 		int bad = 0;
@@ -226,6 +246,7 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 		}
 		if (bad)
 			out->unsure++;
+		walk_count(rroot, 0, n);
 		for (int i = 0; i < n; i++) {
 			char err[256];
 			if (file_safe_name(v[i].name, v[i].namelen, err, sizeof err) < 0) {

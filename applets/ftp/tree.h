@@ -7,6 +7,11 @@
 /* Jobs from a list file (streamed; "-" is stdin). base: the remote base folder;
  * other: the local folder (get) or the destination base (copy). */
 struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *base, const char *other);
+/* Whole-process caps of the remote tree walks (mirror, mirror --reverse --delete, copy -r):
+ * names listed and folders listed; past either, exit 5 (--max-entries, --max-folders). */
+#define TREE_MAX_ENTRIES 10000000LL
+#define TREE_MAX_FOLDERS 1000000LL
+
 int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir);
 int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot);
 int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "out.h"
 #include "parse.h"
 
 static int is_atom_char(unsigned char c)
@@ -599,14 +600,15 @@ int mf_mail_header(const char *hdr, size_t n, const char *name, char *out, size_
 					k++;
 					continue;
 				}
-				if ((unsigned char)c < 0x20 || c == 0x7f)
-					c = '?';
 				if (sp && o && o + 1 < outlen)
 					out[o++] = ' ';
 				sp = 0;
-				if (o + 1 < outlen)
-					out[o++] = c;
-				k++;
+				/* One character, made safe for a terminal by the rule of out.h. */
+				int bad;
+				size_t l = out_char(hdr + k, n - k, 0, &bad);
+				if (o < outlen)
+					o += out_clean(out + o, outlen - o, hdr + k, l, 0);
+				k += l;
 			}
 			if (outlen)
 				out[o < outlen ? o : outlen - 1] = 0;

@@ -174,10 +174,10 @@ static void read_file(const char *path, const char *what, struct buf *b)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die(NT_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
+		die(NT_EXIT_IO, "%s %s: %s", what, path, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-		die(NT_EXIT_USAGE, "%s %s: is a folder", what, path);
+		die(NT_EXIT_IO, "%s %s: is a folder", what, path);
 	char *w = xasprintf("%s %s", what, path);
 	read_input(fd, w, b, 0);
 	free(w);
@@ -1113,6 +1113,8 @@ int mail_send_main(int argc, char **argv)
 	}
 	if (G.queue && G.dry)
 		opt_usage_error("--queue and --dry-run conflict");
+	if (G.json && (G.queue || G.dry)) /* refused, never ignored (nettool(1), CONVENTIONS) */
+		opt_usage_error("--json reports recipients of a sending or of --flush, not of %s", G.dry ? "--dry-run" : "--queue");
 
 	/* Everything local is read and checked before any connection. */
 	struct msg_in in;

@@ -236,6 +236,9 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 			if (v < lo || v > hi)
 				continue;
 			/* Repeats are dropped below; a listing far longer than the range is malformed. */
+			if (nn >= (size_t)NNTP_MAX_NUMBERS)
+				die(NT_EXIT_PROTO, "LISTGROUP from %s lists more than %lld numbers: refused (fetch a smaller RANGE)",
+				    c->host, NNTP_MAX_NUMBERS);
 			if (nn > 2 * (size_t)(hi - lo + 1) + 16)
 				die(NT_EXIT_PROTO, "LISTGROUP from %s lists more numbers than %lld-%lld holds", c->host, lo, hi);
 			if (nn == cap) {
@@ -252,7 +255,7 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 				nums[u++] = nums[i];
 		nn = u;
 	} else {
-		if (hi - lo > 10000000)
+		if (hi - lo >= NNTP_MAX_NUMBERS)
 			die(NT_EXIT_FAIL, "range %lld-%lld too large without LISTGROUP", lo, hi);
 		nums = xmalloc((size_t)(hi - lo + 1) * sizeof *nums);
 		for (long long v = lo; v <= hi; v++)

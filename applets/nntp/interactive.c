@@ -45,7 +45,7 @@ static int show_body(struct nntp *c, const char *ref)
 {
 	int r = ref ? nntp_cmd(c, "BODY %s", ref) : nntp_cmd(c, "BODY");
 	if (r == 222) {
-		nntp_print_block(c, stdout);
+		nntp_print_block(c, stdout, 1);
 		fflush(stdout);
 		return 1;
 	}
@@ -69,7 +69,7 @@ int nntp_cmd_read(struct nntp *c, int argc, char **argv)
 	long long n = nntp_cf.last ? nntp_cf.last : 10;
 	long long lo = last - n + 1 > first ? last - n + 1 : first;
 	if (nntp_send_hdr(c, "Subject", lo, last))
-		nntp_print_block(c, stdout);
+		nntp_print_block(c, stdout, 1);
 	char buf[256];
 	char *l = input("Which article do you want to read? ", buf, sizeof buf);
 	if (!l) {
@@ -235,7 +235,7 @@ int nntp_cmd_shell(struct nntp *c, int argc, char **argv)
 		}
 		print_status(c);
 		if (multi)
-			nntp_print_block(c, stdout);
+			nntp_print_block(c, stdout, 1);
 		fflush(stdout);
 	}
 	return 0;

@@ -20,6 +20,7 @@
 #include "nntp.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "out.h"
 #include "over.h"
 #include "proto.h"
 
@@ -49,7 +50,7 @@ static const struct opt opts[] = {
 	{'v', "verbose", OPT_FLAG, NULL, "show every protocol line (passwords masked)"},
 	{'q', "quiet", OPT_FLAG, NULL, "no progress or informational messages"},
 	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "network timeout (default 30)"},
-	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per line (caps, list, group, over, hdr, stat, fetch)"},
+	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per line (caps, list, group, over, hdr, stat, post, fetch)"},
 	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
 	OPT_ROWS_AUTH("AUTHINFO USER/PASS as USER (password from file, netrc, env or tty)", O_PWFILE, O_PLAIN),
 	{O_COMPRESS, "compress", OPT_FLAG, NULL, "COMPRESS DEFLATE (RFC 8054) when the server offers it"},
@@ -102,8 +103,9 @@ void nntp_range(const char *arg, long long first, long long last, long long *lo,
 		*lo = last - nntp_cf.last + 1;
 }
 
-/* Print an article (or its head or body) with the same bound as fetch. */
-void nntp_print_block(struct nntp *c, FILE *f)
+/* Print a multi-line reply with the same bound as fetch: as it came (an article to a file
+ * or a pipe), or made safe for a terminal (out.h) when safe is set. */
+void nntp_print_block(struct nntp *c, FILE *f, int safe)
 {
 	const char *p;
 	size_t n;
@@ -112,6 +114,10 @@ void nntp_print_block(struct nntp *c, FILE *f)
 		total += (long long)n + 1;
 		if (total > NNTP_MAX_ARTICLE)
 			die(NT_EXIT_PROTO, "article from %s over %lld bytes: refused", c->host, NNTP_MAX_ARTICLE);
+		if (safe) {
+			out_line(f, p, n, OUT_KEEP_TAB);
+			continue;
+		}
 		fwrite(p, 1, n, f);
 		putc('\n', f);
 	}
@@ -128,8 +134,7 @@ static int cmd_caps(struct nntp *c, int argc, char **argv)
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
 		if (!nntp_cf.json) {
-			fwrite(p, 1, n, stdout);
-			putc('\n', stdout);
+			out_line(stdout, p, n, OUT_KEEP_TAB);
 			continue;
 		}
 		size_t w = 0;
@@ -172,8 +177,7 @@ static int cmd_list(struct nntp *c, int argc, char **argv)
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
 		if (!nntp_cf.json) {
-			fwrite(p, 1, n, stdout);
-			putc('\n', stdout);
+			out_line(stdout, p, n, OUT_KEEP_TAB);
 			continue;
 		}
 		json_begin(stdout);
@@ -275,8 +279,7 @@ static int cmd_over(struct nntp *c, int argc, char **argv)
 	struct over_field f[OVER_MAX_FIELDS + 1];
 	while (nntp_line(c, &p, &n)) {
 		if (!nntp_cf.json) {
-			fwrite(p, 1, n, stdout);
-			putc('\n', stdout);
+			out_line(stdout, p, n, OUT_KEEP_TAB);
 			continue;
 		}
 		long long num;
@@ -287,10 +290,13 @@ static int cmd_over(struct nntp *c, int argc, char **argv)
 		json_kv_int(stdout, "number", num);
 		for (int i = 1; i < k && i <= fmt.n; i++) {
 			struct over_field v = over_value(&fmt, i, f[i]);
+			/* JSON keys are snake_case in every applet (nettool(1)): Message-ID is message_id. */
 			char key[OVER_MAX_NAME];
 			size_t j = 0;
-			for (; fmt.name[i - 1][j]; j++)
-				key[j] = (char)tolower((unsigned char)fmt.name[i - 1][j]);
+			for (; fmt.name[i - 1][j]; j++) {
+				unsigned char ch = (unsigned char)fmt.name[i - 1][j];
+				key[j] = isalnum(ch) ? (char)tolower(ch) : '_';
+			}
 			key[j] = 0;
 			long long num2;
 			if ((!strcmp(key, "bytes") || !strcmp(key, "lines")) && nntp_parse_number(v.p, v.n, &num2) == 0)
@@ -334,8 +340,7 @@ static int cmd_hdr(struct nntp *c, int argc, char **argv)
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
 		if (!nntp_cf.json) {
-			fwrite(p, 1, n, stdout);
-			putc('\n', stdout);
+			out_line(stdout, p, n, OUT_KEEP_TAB);
 			continue;
 		}
 		size_t w = 0;
@@ -418,7 +423,8 @@ static int cmd_article(struct nntp *c, int argc, char **argv)
 		}
 		return 0;
 	}
-	nntp_print_block(c, out);
+	/* The article's bytes as they came, except to a terminal (out.h). */
+	nntp_print_block(c, out, out == stdout && isatty(1));
 	if (out != stdout) {
 		char err[512];
 		if (fclose(out) != 0)
@@ -560,13 +566,22 @@ static int cmd_post(struct nntp *c, int argc, char **argv)
 	r = nntp_status(c);
 	if (r != 240)
 		die(NT_EXIT_FAIL, "%s refused the article: %d %s", c->host, r, c->text);
-	if (msgid[0])
-		printf("%s\n", msgid);
-	else {
-		/* INN says "240 Article received <id>": print what the server names, if any. */
-		const char *lt = strchr(c->text, '<');
-		if (lt && strchr(lt, '>'))
-			printf("%.*s\n", (int)(strchr(lt, '>') - lt + 1), lt);
+	/* Ours, else what the server names ("240 Article received <id>"), if anything. */
+	const char *id = msgid;
+	size_t idlen = strlen(msgid);
+	const char *lt = strchr(c->text, '<');
+	if (!idlen && lt && strchr(lt, '>'))
+		id = lt, idlen = (size_t)(strchr(lt, '>') - lt + 1);
+	if (nntp_cf.json) {
+		json_begin(stdout);
+		json_kv_int(stdout, "code", r);
+		if (idlen)
+			json_kv_strn(stdout, "message_id", id, idlen);
+		else
+			json_kv_str(stdout, "message_id", NULL);
+		json_end(stdout);
+	} else if (idlen) {
+		printf("%.*s\n", (int)idlen, id);
 	}
 	log_info("posted: %d %s", r, c->text);
 	return 0;
@@ -676,6 +691,10 @@ int nntp_main(int argc, char **argv)
 		opt_usage_error("fetch needs exactly one of -O DIR and --mbox FILE");
 	if (nntp_cf.output && (fn != cmd_article || !strcmp(argv[0], "stat")))
 		opt_usage_error("-o goes with article, head and body");
+	/* --json where a command has results to report, refused (never ignored) elsewhere:
+	 * an article is printed as it is, read and shell are for a person. */
+	if (nntp_cf.json && ((fn == cmd_article && strcmp(argv[0], "stat")) || fn == nntp_cmd_read || fn == nntp_cmd_shell))
+		opt_usage_error("--json goes with caps, list, group, over, hdr, stat, post and fetch, not %s", argv[0]);
 	if (nntp_cf.last && fn != cmd_over && fn != cmd_hdr && fn != nntp_cmd_read)
 		opt_usage_error("--last goes with over, hdr and read");
 	static char outbuf[1 << 16];

@@ -30,8 +30,9 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv);
 int nntp_cmd_read(struct nntp *c, int argc, char **argv);
 int nntp_cmd_shell(struct nntp *c, int argc, char **argv);
 
-/* Print a multi-line block's lines to f, LF-terminated (exact bytes otherwise). */
-void nntp_print_block(struct nntp *c, FILE *f);
+/* Print a multi-line block's lines to f, LF-terminated: exact bytes, or with safe set made
+ * safe for a terminal (out.h: control characters shown as '?', TAB kept). */
+void nntp_print_block(struct nntp *c, FILE *f, int safe);
 /* HDR (or XHDR) header lo-hi: sends it and reads the status; 1 when a block follows. */
 int nntp_send_hdr(struct nntp *c, const char *header, long long lo, long long hi);
 

@@ -4,7 +4,9 @@
  *
  * Limits (documented in nettool-nntp(1)): a reply or article line is at most
  * NNTP_MAX_LINE bytes, an article at most NNTP_MAX_ARTICLE bytes, a command argument at
- * most NNTP_MAX_ARG bytes (RFC 3977 3.1: a command line is at most 512 octets).
+ * most NNTP_MAX_ARG bytes (RFC 3977 3.1: a command line is at most 512 octets), and one
+ * fetch works on at most NNTP_MAX_NUMBERS article numbers (LISTGROUP's list, or the range
+ * when there is none: 32 MB), whatever numbers the server's GROUP reply claims.
  */
 #ifndef NT_NNTP_PROTO_H
 #define NT_NNTP_PROTO_H
@@ -15,6 +17,7 @@
 #define NNTP_MAX_ARTICLE (64LL * 1024 * 1024)
 #define NNTP_MAX_ARG 497
 #define NNTP_MAX_MSGID 250
+#define NNTP_MAX_NUMBERS 4000000LL
 
 /* A status line: three digits, the first 1-5, then the end or a space. *code gets the
  * number, *text the offset of the text after the space (len when none). 0 or -1. */

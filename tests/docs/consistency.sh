@@ -1,6 +1,7 @@
 #!/bin/bash
 # consistency.sh - --help, man pages and completion agree on applets and options;
-# nettool.1 documents every applet and the exit codes of include/nt_err.h; mandoc -Tlint is clean.
+# nettool.1 documents every applet and the exit codes of include/nt_err.h; --json and JSON
+# keys follow nettool.1's CONVENTIONS; mandoc -Tlint is clean.
 # The Tests: pointers in file headers exist; HACKING.md's exit codes match include/nt_err.h.
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -10,6 +11,8 @@ fails=0
 pass() { echo "PASS: docs $1"; }
 fail() { echo "FAIL: docs $1${2:+: $2}"; fails=$((fails + 1)); }
 cd "$here" || exit 1
+T_DOCS=$(mktemp)
+trap 'rm -f "$T_DOCS"' EXIT
 
 applets=$("$NT" --list)
 [ -n "$applets" ] && pass "applet list" || fail "applet list" "nettool --list printed nothing"
@@ -57,6 +60,52 @@ done
 codes_h=$(sed -n 's/.*NT_EXIT_[A-Z]* = \([0-9]\),.*/\1/p' include/nt_err.h | sort -n | tr '\n' ' ')
 codes_m=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' man/nettool.1 | sed -n 's/^\.It \([0-9]\)$/\1/p' | sort -n | tr '\n' ' ')
 [ "$codes_h" = "$codes_m" ] && pass "exit codes" || fail "exit codes" "nt_err.h: $codes_h nettool.1: $codes_m"
+
+# Conventions (nettool(1) CONVENTIONS): --json is accepted where the help says, and the
+# same commands are listed in nettool.1; every other command refuses it with exit 2 (never
+# ignores it); JSON keys are snake_case in the code and in the pages.
+conv=$(sed -n '/^\.Sh CONVENTIONS/,/^\.Sh /p' man/nettool.1)
+echo "$conv" | grep -q 'snake_case' && echo "$conv" | grep -q 'NDJSON' && pass "nettool.1 CONVENTIONS: NDJSON and key spelling" ||
+	fail "nettool.1 CONVENTIONS" "no CONVENTIONS section naming NDJSON and snake_case"
+for a in $applets; do
+	words=$("$NT" "$a" --complete-words)
+	if ! echo "$words" | grep -q '^--json '; then
+		"$NT" "$a" --json </dev/null >/dev/null 2>&1
+		rc=$?
+		[ $rc = 2 ] && pass "$a refuses --json (exit 2)" || fail "$a --json" "exit $rc, expected 2 (not ignored)"
+		continue
+	fi
+	cmds=$(echo "$words" | awk '$2 == "command" {print $1}')
+	[ -z "$cmds" ] && continue
+	help=$("$NT" "$a" --help | grep -E '^ +--json ' | tr ',:;()' '     ')
+	takes= refuses=
+	for c in $cmds; do
+		if echo " $help " | grep -q " $c "; then takes="$takes $c"; else refuses="$refuses $c"; fi
+	done
+	inman=$(echo "$conv" | sed -n "s/^\.Cm $a \(.*\)/\1/p" | tr -d ',;' | tr -s ' ' '\n' | grep -v '^$' | sort | tr '\n' ' ')
+	want=$(printf '%s\n' $takes | sort | tr '\n' ' ')
+	[ "$inman" = "$want" ] && pass "$a --json commands: help and nettool.1 agree ($want)" ||
+		fail "$a --json commands" "help: $want nettool.1: $inman"
+	case $a in
+	ftp) dummy="-P 9 CMD 127.0.0.1:x 127.0.0.1:y" ;;
+	nntp) dummy="-s 127.0.0.1:9 CMD g 1" ;;
+	mail-fetch) dummy="CMD imap://u@127.0.0.1:9/ --stdout" ;;
+	*) dummy="CMD" ;;
+	esac
+	bad=
+	for c in $refuses; do
+		# shellcheck disable=SC2086
+		timeout 10 "$NT" "$a" --json ${dummy/CMD/$c} </dev/null >/dev/null 2>"$T_DOCS"
+		rc=$?
+		{ [ $rc = 2 ] && grep -q -- '--json' "$T_DOCS"; } || bad="$bad $c(exit $rc)"
+	done
+	[ -z "$bad" ] && pass "$a refuses --json where it has no results:$refuses" || fail "$a --json ignored" "$bad"
+done
+keys=$(grep -rhoE 'json_kv_[a-z]+\([a-z]+, "[^"]*"' core applets | sed 's/.*"\(.*\)"/\1/' | sort -u)
+badkeys=$(echo "$keys" | grep -v '^[a-z0-9_]*$')
+[ -n "$keys" ] && [ -z "$badkeys" ] && pass "JSON keys in the code are snake_case" || fail "JSON keys in the code" "not snake_case: $badkeys"
+badkeys=$(grep -hoE '"[A-Za-z0-9_-]+":' man/*.1 | tr -d '":' | grep -v '^[a-z0-9_]*$' | sort -u)
+[ -z "$badkeys" ] && pass "JSON keys in the man pages are snake_case" || fail "JSON keys in the man pages" "$badkeys"
 
 if command -v mandoc >/dev/null; then
 	lint=$(mandoc -Tlint -W warning man/*.1 2>&1)

@@ -2,7 +2,9 @@
 # ftp_fake.sh - listings vsftpd cannot produce, from a scripted server
 # (fixtures/ftp_fake.py over pyftpdlib): a line that is not MLSD (mirror --delete must
 # not delete), a million-entry listing (memory, entry cap), a folder tree without end
-# (walk depth), a line over 8192 bytes (cut, not parsed as whole).
+# (walk depth), a line over 8192 bytes (cut, not parsed as whole), 200 subfolders in every
+# folder (walk caps), a CR in the PWD reply (never sent back in a command), refusals and a
+# hang-up (errors in our words), names with escape sequences (ls made safe, --json escaped).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -75,6 +77,85 @@ if fakeftpd_start BIG "$T/big" big:1000001; then
 else
 	fail "fake ftp server (big)" "did not start: $(cat "$T/fakeftpd-BIG.log")"
 fi
+# --- 200 subfolders in every folder: the whole-process caps of the tree walk stop it
+# quickly with exit 5 and say which cap (it grew without limit: 91k entries, 16.8 MB in 20 s).
+mkdir -p wide
+if fakeftpd_start WIDE "$T/wide" wide; then
+	P=$FAKEFTPD_PORT_WIDE
+	t0=$(date +%s)
+	ftp -P "$P" --max-folders 300 mirror $S: mw 2>wide.err
+	rc=$?
+	t1=$(date +%s)
+	[ $rc = 5 ] && grep -q 'more than 300 folders' wide.err && grep -q -- '--max-folders' wide.err && [ ! -e mw ] &&
+		pass "mirror of 200 subfolders in every folder: stops at --max-folders 300, exit 5, in $((t1 - t0)) s" ||
+		fail "walk folder cap" "rc $rc: $(tail -3 wide.err)"
+	ftp -P "$P" --max-entries 5000 copy -r "$S:" "$S:/copy" 2>wide2.err
+	rc=$?
+	[ $rc = 5 ] && grep -q 'more than 5000 entries' wide2.err && grep -q -- '--max-entries' wide2.err &&
+		pass "copy -r of 200 subfolders in every folder: stops at --max-entries 5000, exit 5" ||
+		fail "walk entry cap" "rc $rc: $(tail -3 wide2.err)"
+else
+	fail "fake ftp server (wide)" "did not start: $(cat "$T/fakeftpd-WIDE.log")"
+fi
+
+# --- a CR in the PWD reply never reaches a command we send (MKD /x<CR>DELE ... reached
+# the server): the login folder is refused, exit 5, naming the character.
+mkdir -p pwdcr
+if fakeftpd_start PWDCR "$T/pwdcr" pwdcr; then
+	P=$FAKEFTPD_PORT_PWDCR
+	ftp -P "$P" mkdir $S:newdir 2>pwdcr.err
+	rc=$?
+	if grep -q '\\r' pwdcr/commands.log; then
+		fail "a CR from the PWD reply" "reached the server: $(grep '\\r' pwdcr/commands.log | head -2)"
+	elif [ $rc = 5 ] && grep -q 'PWD reply .* control character (CR' pwdcr.err; then
+		pass "a CR in the PWD reply: refused with exit 5, no command with a CR sent"
+	else
+		fail "a CR in the PWD reply" "rc $rc: $(cat pwdcr.err)"
+	fi
+else
+	fail "fake ftp server (pwdcr)" "did not start: $(cat "$T/fakeftpd-PWDCR.log")"
+fi
+
+# --- errors in our own words, naming the command and the server's reply: never libcurl's
+# "QUOT command failed with 550" or "response reading failed (errno: 0)".
+mkdir -p words
+if fakeftpd_start WORDS "$T/words" words; then
+	P=$FAKEFTPD_PORT_WORDS
+	ftp -P "$P" mkdir $S:newdir 2>words1.err
+	rc1=$?
+	ftp -P "$P" rmdir $S:old 2>words2.err
+	rc2=$?
+	if grep -Eqi 'QUOT|errno|response reading' words1.err words2.err; then
+		fail "errors in our words" "libcurl's words: $(cat words1.err words2.err)"
+	elif [ $rc1 = 1 ] && grep -q 'mkdir 127.0.0.1:newdir: the server refused the command (server: 550 Create directory' words1.err &&
+		[ $rc2 = 3 ] && grep -q "rmdir 127.0.0.1:old: the connection broke while waiting for the server's reply" words2.err; then
+		pass "ftp errors in our words, with the command and the server's reply"
+	else
+		fail "errors in our words" "rc $rc1/$rc2: $(cat words1.err words2.err)"
+	fi
+else
+	fail "fake ftp server (words)" "did not start: $(cat "$T/fakeftpd-WORDS.log")"
+fi
+
+# --- names with terminal escape sequences: ls shows them made safe ('?' for each control
+# character, the rest kept: it used to cut the name at the first one), --json escapes.
+mkdir -p escnames
+: >"escnames/a$(printf '\033')[2Jb$(printf '\302\233')c.txt"
+if pyftpd_start ESC "$T/escnames"; then
+	P=$PYFTPD_PORT_ESC
+	ftp -P "$P" ls $S: >esc.out 2>esc.err
+	rc=$?
+	[ $rc = 0 ] && [ "$(cat esc.out)" = 'a?[2Jb?c.txt' ] && pass "ls: a name's escape sequence shown as '?', the name whole" ||
+		fail "ls of a name with escapes" "rc $rc: $(od -c esc.out | head -3)"
+	ftp -P "$P" ls --json $S: >esc.json 2>esc.err
+	grep -q '"name":"a\\u001b\[2Jb\\u009bc.txt"' esc.json && pass "ls --json: the escape sequence escaped" ||
+		fail "ls --json of a name with escapes" "$(cat esc.json esc.err)"
+	ftp -P "$P" --json pwd $S: >pwd.json 2>pwd.err
+	[ "$(cat pwd.json)" = '{"path":"/"}' ] && pass "pwd --json: one object with the path" || fail "pwd --json" "$(cat pwd.json pwd.err)"
+else
+	fail "pyftpdlib server (escapes)" "did not start: $(cat "$T/pyftpd-ESC.log")"
+fi
+
 # --- copy -r trusts the listing's sizes instead of asking SIZE before each RETR: a source
 # longer or shorter than its listed size must still fail (the upload of the listed size
 # comes out unaligned), never count as copied.

@@ -71,7 +71,7 @@ l=$(sed -n 6p "$T/over")
 testing "over --last 2 (numbers)" "\$NT nntp $S over test.data --last 2 | cut -f1,2" "7\tbig\n8\tGrüße aus Köln\n" "" ""
 testing "over RANGE" "\$NT nntp $S over test.read 2-3 | cut -f1,2" "2\tsubject 2\n3\tsubject 3\n" "" ""
 $NN --json over test.read 1 >"$T/oj"
-grep -q '^{"number":1,"subject":"subject 1","from":"Reader <r@example.com>",.*"message-id":"<read.1@nettool.test>".*"bytes":[0-9]*,"lines":1' "$T/oj" &&
+grep -q '^{"number":1,"subject":"subject 1","from":"Reader <r@example.com>",.*"message_id":"<read.1@nettool.test>".*"bytes":[0-9]*,"lines":1' "$T/oj" &&
 	pass "over --json names fields after OVERVIEW.FMT" || fail "over --json" "$(cat "$T/oj")"
 testing "hdr subject --last 3 (the textbook's XHDR)" "\$NT nntp $S hdr subject test.data --last 3" \
 	"6 dots\n7 big\n8 Grüße aus Köln\n" "" ""

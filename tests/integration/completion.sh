@@ -1,0 +1,54 @@
+#!/bin/bash
+# completion.sh - the bash completion asks only nettool: TAB after an applet name whose
+# program on PATH is another one (an `ftp` client, exim's `sendmail`) runs nothing and
+# offers nothing; through a symlink to nettool it completes as usual.
+. "$(dirname "$0")/lib.sh"
+comp=$(cd "$(dirname "$0")/../../completions" && pwd)/nettool.bash
+
+# Fake programs that record being run.
+mkdir -p "$T/foreign" "$T/ours"
+for p in ftp sendmail nntp; do
+	printf '#!/bin/sh\necho "$0 $*" >>%s/ran\necho --json\n' "$T" >"$T/foreign/$p"
+	chmod +x "$T/foreign/$p"
+done
+ln -s "$NT" "$T/ours/nettool"
+
+# complete WORD... : what _nettool offers for the last word (through bash's own
+# `complete -p` machinery: the function registered for the command name).
+complete_words() {
+	local path=$1
+	shift
+	env -u NETTOOL_BIN PATH="$path:/usr/bin:/bin" bash -c '
+		. "$1"; shift
+		f=$(complete -p "$1" | sed -n "s/.*-F \([^ ]*\) .*/\1/p")
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		"$f" "$1" "${@: -1}" "${@: -2:1}"
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@" 2>&1
+}
+
+for p in ftp sendmail; do
+	rm -f "$T/ran"
+	got=$(complete_words "$T/foreign:$T/ours" "$p" --)
+	if [ -e "$T/ran" ]; then
+		fail "completion after a foreign $p" "it ran: $(cat "$T/ran")"
+	elif [ -n "$got" ]; then
+		fail "completion after a foreign $p" "offered: $got"
+	else
+		pass "completion after a foreign $p runs nothing, offers nothing"
+	fi
+done
+
+# A symlink to nettool (the one on PATH) named like the applet completes its options.
+mkdir -p "$T/links"
+ln -s "$NT" "$T/links/ftp"
+rm -f "$T/ran"
+got=$(complete_words "$T/links:$T/ours:$T/foreign" ftp --jso)
+[ "$got" = --json ] && [ ! -e "$T/ran" ] && pass "completion through a symlink to nettool" ||
+	fail "completion through a symlink to nettool" "got: $got"
+
+# An applet name not on PATH at all: nettool (on PATH) answers.
+got=$(complete_words "$T/ours" udp-serve --ech)
+[ "$got" = --echo ] && pass "completion of an applet name not on PATH asks nettool" ||
+	fail "completion of an applet name not on PATH" "got: $got"
+
+finish
