@@ -17,7 +17,7 @@
 
 #include "addr.h"
 #include "buf.h"
-#include "conn.h"
+#include "connpol.h"
 #include "file.h"
 #include "input.h"
 #include "log.h"

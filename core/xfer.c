@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "conn.h"
+#include "connpol.h"
 #include "cred.h"
 #include "log.h"
 #include "nt_err.h"
@@ -93,6 +93,9 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 	if (o->cacert)
 		curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
 	if (o->insecure) {
+		static int warned; /* the words of tls.c, which says it for our own sockets */
+		if (!warned++)
+			nt_warn("warning: --insecure: the server's certificate and name are not verified");
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}

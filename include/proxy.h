@@ -1,5 +1,5 @@
 /* proxy.h - the client side of HTTP CONNECT (RFC 9110 9.3.6) and SOCKS5 (RFC 1928) on
- * our own sockets, used by conn_connect() (conn.h). Replies are read with bounds of our
+ * our own sockets, used by conn_connect() (connpol.h). Replies are read with bounds of our
  * own (a CONNECT header of at most PROXY_HDR_MAX bytes, SOCKS fields by their sizes),
  * and within the timeout. */
 #ifndef NT_PROXY_H
@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "conn.h"
+#include "connpol.h"
 
 #define PROXY_HDR_MAX 16384
 

@@ -28,7 +28,7 @@ struct xfer_opts {
 };
 
 struct conn_opts;
-/* The shared client options (conn.h) into o: TLS, CA, timeout, -4/-6, -v, proxy. */
+/* The shared client options (connpol.h) into o: TLS, CA, timeout, -4/-6, -v, proxy. */
 void xfer_opts_from(struct xfer_opts *o, const struct conn_opts *c);
 
 /* Once per process (curl_global_init); safe to call twice. */
@@ -37,7 +37,7 @@ void xfer_global_init(void);
 const char *xfer_version(void);
 
 /* Apply the common options to an easy handle. errbuf (CURL_ERROR_SIZE) is set as
- * CURLOPT_ERRORBUFFER when not NULL. The connection policy (conn_decide in conn.h)
+ * CURLOPT_ERRORBUFFER when not NULL. The connection policy (conn_decide in connpol.h)
  * decides the proxy (libcurl never reads the environment itself; an HTTP proxy is
  * always a CONNECT tunnel, never a translation of ftp:// into HTTP) and the plaintext
  * check (a proxy hop is not loopback). Returns 0, or -(exit code) with a message in err

@@ -1,7 +1,7 @@
-/* conn.c - the connection policy (proxy, TLS, credentials) decided in one function for
+/* connpol.c - the connection policy (proxy, TLS, credentials) decided in one function for
  * every connection, and the one handler of the client options every client applet has.
  *
- * Header: include/conn.h    Tests: tests/unit/check_conn.c, tests/integration/proxy.sh
+ * Header: include/connpol.h    Tests: tests/unit/check_connpol.c, tests/integration/proxy.sh
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "connpol.h"
 #include "cred.h"
 #include "log.h"
 #include "nt_err.h"
@@ -85,8 +85,7 @@ void conn_opts_finish(struct conn_opts *o, unsigned schemes)
 			opt_usage_error("--proxy: a password in the URL is refused (never on the command line); "
 					"set it in ALL_PROXY or <scheme>_proxy");
 	}
-	if (o->insecure)
-		nt_warn("--insecure: the server certificate is not verified");
+	/* --insecure is said once, where it is applied: tls.c for our sockets, xfer.c for libcurl. */
 }
 
 int conn_proxy_parse(const char *url, struct conn_proxy *px, char *err, size_t errlen)

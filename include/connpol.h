@@ -1,4 +1,4 @@
-/* conn.h - connection policy at one choke point, and the client options every
+/* connpol.h - connection policy at one choke point, and the client options every
  * client applet shares.
  *
  * Every connection an applet makes, through libcurl (xfer.c) or on our own sockets
@@ -12,8 +12,8 @@
  * The shared option rows (CONN_ROWS_*) and their one handler, conn_opt(), fill
  * struct conn_opts; conn_opts_finish() checks them once, with one wording.
  */
-#ifndef NT_CONN_H
-#define NT_CONN_H
+#ifndef NT_CONNPOL_H
+#define NT_CONNPOL_H
 
 #include <stddef.h>
 
