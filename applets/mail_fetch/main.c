@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "connpol.h"
 #include "cred.h"
 #include "file.h"
 #include "log.h"
@@ -43,13 +44,6 @@ enum {
 	O_JSON,
 	O_MAILBOX,
 	O_EXEC,
-	O_TIMEOUT,
-	O_TLS,
-	O_NOTLS,
-	O_CACERT,
-	O_INSECURE,
-	O_PWFILE,
-	O_PLAIN,
 };
 
 static const struct opt opts[] = {
@@ -69,12 +63,12 @@ static const struct opt opts[] = {
 	{O_JSON, "json", OPT_FLAG, NULL, "list, folders: one JSON object per line"},
 	{O_MAILBOX, "mailbox", OPT_STR, "NAME", "IMAP mailbox (instead of the URL's; repeatable for watch)"},
 	{O_EXEC, "exec", OPT_RAW, "CMD", "watch: run CMD (sh -c) after each delivered message"},
-	OPT_ROWS_IP,
-	{'v', "verbose", OPT_FLAG, NULL, "trace the protocol on stderr (passwords masked)"},
-	{'q', "quiet", OPT_FLAG, NULL, "no progress meter and no summary"},
-	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "network timeout (default 60)"},
-	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
-	OPT_ROWS_AUTH("user name (or user@ in the URL)", O_PWFILE, O_PLAIN),
+	CONN_ROWS_IP,
+	CONN_ROWS_VQ("trace the protocol on stderr (passwords masked)", "no progress meter and no summary"),
+	CONN_ROW_TIMEOUT("network timeout (default 60)"),
+	CONN_ROWS_TLS,
+	CONN_ROWS_AUTH("user name (or user@ in the URL)"),
+	CONN_ROWS_PROXY,
 	{0},
 };
 
@@ -87,7 +81,8 @@ static const struct opt_spec spec = {
 	"  folders   the IMAP mailboxes (LIST)\n"
 	"  watch     IMAP IDLE: deliver new mail as it arrives, until SIGINT or SIGTERM\n"
 	"URL: imap://[user@]host[:port]/MAILBOX (default INBOX), imaps://, pop3://[user@]host[:port], pop3s://\n"
-	"Password: --password-file, ~/.netrc, NETTOOL_PASSWORD or a prompt; never on the command line.\n",
+	"Password: --password-file, ~/.netrc, NETTOOL_PASSWORD or a prompt; never on the command line.\n"
+	"Proxy: --proxy, else imap_proxy (imaps_, pop3_, pop3s_proxy) or ALL_PROXY; a CONNECT tunnel.\n",
 	"fetch list folders watch",
 };
 
@@ -105,17 +100,18 @@ void mf_stream_die(struct mf *m, int r, const char *what)
 {
 	if (m->have_dest && m->d.writing)
 		mf_dest_msg_abort(&m->d);
+	int code = conn_stream_exit(r, m->s ? m->s->errnum : 0, 0);
 	switch (r) {
 	case STREAM_LONG:
-		die(NT_EXIT_PROTO, "%s: a line over %u bytes from the server", what, MF_MAX_LINE);
+		die(code, "%s: a line over %u bytes from the server", what, MF_MAX_LINE);
 	case STREAM_TIMEOUT:
-		die(NT_EXIT_NET, "%s: timed out", what);
+		die(code, "%s: timed out", what);
 	case STREAM_EOF:
-		die(NT_EXIT_NET, "%s: the server closed the connection", what);
+		die(code, "%s: the server closed the connection", what);
 	default:
 		if (m->have_dest && m->d.w.err)
 			die(NT_EXIT_IO, "%s: %s", what, strerror(m->d.w.err));
-		die(NT_EXIT_NET, "%s: %s", what, m->s ? m->s->err : "no connection");
+		die(code, "%s: %s", what, m->s ? m->s->err : "no connection");
 	}
 }
 
@@ -134,8 +130,10 @@ void mf_connect(struct mf *m)
 	int v6 = strchr(m->url.host, ':') != NULL;
 	snprintf(url, sizeof url, "%s://%s%s%s:%s/", m->url.scheme, v6 ? "[" : "", m->url.host, v6 ? "]" : "",
 		 m->url.port ? (snprintf(err, sizeof err, "%d", m->url.port), err) : default_port(m->url.scheme));
-	if (xfer_setup(m->h, &m->x, m->url.host, m->errbuf, err, sizeof err) < 0)
-		die(NT_EXIT_USAGE, "%s", err);
+	m->x.scheme = m->url.scheme; /* imap_proxy, pop3s_proxy... */
+	int r = xfer_setup(m->h, &m->x, m->url.host, m->errbuf, err, sizeof err);
+	if (r < 0)
+		die(-r, "%s", err);
 	curl_easy_setopt(m->h, CURLOPT_URL, url);
 	curl_easy_setopt(m->h, CURLOPT_CONNECT_ONLY, 1L);
 	CURLcode rc = curl_easy_perform(m->h);
@@ -297,7 +295,7 @@ int mail_fetch_main(int argc, char **argv)
 	struct mf *m = &M;
 	struct opt_state os;
 	const char *pwfile = NULL, *user = NULL, *since = NULL;
-	int ndest = 0, tls = 0, notls = 0;
+	int ndest = 0;
 	char **boxes = NULL;
 	int nboxes = 0;
 	m->timeout_ms = 60000;
@@ -306,9 +304,11 @@ int mail_fetch_main(int argc, char **argv)
 		m->batch_msgs = (size_t)strtoul(getenv("NETTOOL_MAIL_BATCH"), NULL, 10);
 	if (!m->batch_msgs)
 		m->batch_msgs = MF_BATCH_MSGS;
-	m->x.timeout_ms = 60000;
+	struct conn_opts co = {.timeout_ms = 60000};
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		if (conn_opt(&co, k, &os))
+			continue;
 		switch (k) {
 		case 'o': m->kind = DEST_MAILDIR, m->dest_path = os.str, ndest++; break;
 		case O_MBOX: m->kind = DEST_MBOX, m->dest_path = os.str, ndest++; break;
@@ -332,20 +332,13 @@ int mail_fetch_main(int argc, char **argv)
 			boxes[nboxes++] = (char *)os.str;
 			break;
 		case O_EXEC: m->exec = os.str; break;
-		case '4': m->x.ipv = 4; break;
-		case '6': m->x.ipv = 6; break;
-		case 'v': m->x.verbose = 1, log_level = LOG_VERBOSE; break;
-		case 'q': log_level = LOG_QUIET; break;
-		case O_TIMEOUT: m->timeout_ms = (int)os.num, m->x.timeout_ms = os.num; break;
-		case O_TLS: tls = 1; break;
-		case O_NOTLS: notls = 1; break;
-		case O_CACERT: m->x.cacert = os.str; break;
-		case O_INSECURE: m->x.insecure = 1; break;
-		case 'u': user = os.str; break;
-		case O_PWFILE: pwfile = os.str; break;
-		case O_PLAIN: m->x.allow_plaintext_auth = 1; break;
 		}
 	}
+	conn_opts_finish(&co, CONN_PROXY_CURL);
+	xfer_opts_from(&m->x, &co);
+	m->timeout_ms = co.timeout_ms;
+	user = co.user;
+	pwfile = co.password_file;
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
 	m->cmd = CMD_FETCH;
@@ -408,15 +401,8 @@ int mail_fetch_main(int argc, char **argv)
 		opt_usage_error("list and folders change nothing: no --delete, --mark-seen, --all, --rebuild-state");
 	if (m->json && m->cmd != CMD_LIST && m->cmd != CMD_FOLDERS)
 		opt_usage_error("--json is for list and folders");
-	if (tls && notls)
-		opt_usage_error("--tls and --no-tls conflict");
-	if (m->x.cacert && m->x.insecure)
-		opt_usage_error("--cacert and --insecure conflict");
-	m->x.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
-	if (notls && (!strcmp(sc, "imaps") || !strcmp(sc, "pop3s")))
+	if (co.tls == CONN_TLS_NEVER && (!strcmp(sc, "imaps") || !strcmp(sc, "pop3s")))
 		opt_usage_error("--no-tls with a %s:// URL", sc);
-	if (m->x.insecure)
-		nt_warn("--insecure: the server certificate is not verified");
 
 	/* The password: never from the command line. */
 	struct cred c = {xstrdup(user), NULL, NULL};
