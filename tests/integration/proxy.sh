@@ -170,6 +170,24 @@ else
 	skip "nntp through proxies" "$INN_WHY"
 fi
 
+# ftp against vsftpd through the CONNECT proxy: the login and the files go, the
+# password only inside TLS (AUTH TLS in the tunnel, data connections tunnelled too).
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+if ftpd_start px; then
+	echo "$FTP_PASS" >"$T/ftppw"
+	printf 'through the tunnel\n' >"$FTPD_HOME_px/t.txt"
+	: >"$T/h.log"
+	got=$(ftp_proxy="http://127.0.0.1:$h_PORT" $NT ftp -q --timeout 20 --cacert "$T/certs/ca.crt" -u "$FTP_USER" \
+		--password-file "$T/ftppw" get "ftp://127.0.0.1:$FTPD_PORT_px/t.txt" -o - 2>"$T/e")
+	rc=$?
+	[ $rc = 0 ] && [ "$got" = "through the tunnel" ] && grep -aq "^CONNECT 127.0.0.1:$FTPD_PORT_px " "$T/h.log" &&
+		! grep -aq -e "$FTP_PASS" -e "USER $FTP_USER" "$T/h.log" &&
+		pass "ftp get through ftp_proxy to vsftpd: tunnelled, password only under TLS" ||
+		fail "ftp through the proxy to vsftpd" "rc=$rc '$got' $(cat "$T/e")"
+else
+	skip "ftp through a proxy to vsftpd" "vsftpd did not start"
+fi
+
 # (f) udp-send: datagrams never go through a proxy.
 $NT udp-send --proxy "http://127.0.0.1:$h_PORT" 127.0.0.1:9 x >/dev/null 2>"$T/e"
 rc=$?
