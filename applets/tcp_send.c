@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "connpol.h"
 #include "file.h"
 #include "input.h"
 #include "log.h"
@@ -28,17 +29,17 @@
 /* A reply without a newline ends when the connection has been quiet this long. */
 #define QUIET_MS 200
 
-enum { O_PERLINE = OPT_LONG, O_STREAM, O_NONL, O_TIMEOUT, O_UNIX };
+enum { O_PERLINE = OPT_LONG, O_STREAM, O_NONL, O_UNIX };
 
 static const struct opt opts[] = {
 	{O_PERLINE, "per-line", OPT_FLAG, NULL, "open a new connection for every line"},
 	{O_STREAM, "stream", OPT_FLAG, NULL, "copy stdin to the socket and the socket to stdout, like nc"},
 	{O_NONL, "no-newline", OPT_FLAG, NULL, "send each message without a newline (as the textbook client)"},
-	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "connect and reply timeout (default 5)"},
+	CONN_ROW_TIMEOUT("connect and reply timeout (default 5)"),
 	{O_UNIX, "unix", OPT_FILE, "PATH", "connect to a unix socket"},
-	OPT_ROWS_IP,
-	{'q', "quiet", OPT_FLAG, NULL, "no prompt, no messages but errors"},
-	{'v', "verbose", OPT_FLAG, NULL, "trace what is sent and received"},
+	CONN_ROWS_IP,
+	CONN_ROWS_PROXY,
+	CONN_ROWS_VQ("trace what is sent and received", "no prompt, no messages but errors"),
 	{0},
 };
 
@@ -46,11 +47,14 @@ static const struct opt_spec spec = {
 	.usage = "[OPTIONS] [HOST[:PORT]] [MESSAGE...]",
 	.opts = opts,
 	.footer = "HOST defaults to 127.0.0.1, PORT to 8888. A reply is what arrives up to a newline,\n"
-		  "or, without one, until the connection is quiet for 200 ms.\n",
+		  "or, without one, until the connection is quiet for 200 ms.\n"
+		  "Proxy: --proxy, else tcp_proxy or ALL_PROXY (http:// CONNECT, socks5://, socks5h://).\n",
 };
 
 static struct {
 	struct addr a;
+	struct conn_opts co;
+	struct conn_plan plan;
 	int family;
 	int timeout_ms;
 	int nonl;
@@ -59,12 +63,12 @@ static struct {
 
 static int do_connect(void)
 {
-	char err[SOCK_ERRLEN];
-	int why = 0, fd;
+	char err[600];
+	int fd;
 	if (G.a.is_unix)
 		fd = sock_connect_unix(G.a.path, G.timeout_ms, err);
 	else
-		fd = sock_connect(G.a.host, G.a.port, G.family, G.timeout_ms, 0, err, &why);
+		fd = conn_connect(&G.plan, G.a.host, G.a.port, G.family, G.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
 	return fd;
@@ -203,22 +207,21 @@ int tcp_send_main(int argc, char **argv)
 	struct opt_state os;
 	int per_line = 0, stream = 0;
 	const char *unix_path = NULL;
-	G.family = AF_UNSPEC;
-	G.timeout_ms = 5000;
+	G.co.timeout_ms = 5000;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		if (conn_opt(&G.co, k, &os))
+			continue;
 		switch (k) {
 		case O_PERLINE: per_line = 1; break;
 		case O_STREAM: stream = 1; break;
 		case O_NONL: G.nonl = 1; break;
-		case O_TIMEOUT: G.timeout_ms = os.num > INT_MAX ? INT_MAX : os.num > 0 ? (int)os.num : 1; break;
 		case O_UNIX: unix_path = os.str; break;
-		case '4': G.family = AF_INET; break;
-		case '6': G.family = AF_INET6; break;
-		case 'q': log_level = LOG_QUIET; break;
-		case 'v': log_level = LOG_VERBOSE; break;
 		}
 	}
+	conn_opts_finish(&G.co, CONN_PROXY_OWN);
+	G.family = G.co.family;
+	G.timeout_ms = G.co.timeout_ms;
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
 	char err[ADDR_ERRLEN];
@@ -237,6 +240,13 @@ int tcp_send_main(int argc, char **argv)
 	if (stream && (per_line || nargs))
 		opt_usage_error("--stream takes no messages and no --per-line");
 	buf_init(&G.in, 0);
+	if (!G.a.is_unix) {
+		int code = conn_decide(&G.co, "tcp", G.a.host, CONN_PROXY_OWN, &G.plan, err, sizeof err);
+		if (code)
+			die(code, "%s", err);
+	} else if (G.co.proxy && *G.co.proxy) {
+		opt_usage_error("--proxy and --unix exclude each other");
+	}
 
 	if (stream)
 		return stream_mode(do_connect());

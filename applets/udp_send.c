@@ -16,20 +16,21 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "connpol.h"
 #include "input.h"
 #include "log.h"
 #include "nt_err.h"
 #include "opt.h"
 #include "sock.h"
 
-enum { O_TIMEOUT = OPT_LONG, O_RETRIES };
+enum { O_RETRIES = OPT_LONG };
 
 static const struct opt opts[] = {
-	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "wait SEC for each reply (default 1)"},
+	CONN_ROW_TIMEOUT("wait SEC for each reply (default 1)"),
 	{O_RETRIES, "retries", OPT_UINT, "N", "send a datagram again N times when no reply comes (default 2)", 0, 1000},
-	OPT_ROWS_IP,
-	{'q', "quiet", OPT_FLAG, NULL, "no prompt"},
-	{'v', "verbose", OPT_FLAG, NULL, "trace what is sent and received"},
+	CONN_ROWS_IP,
+	CONN_ROWS_VQ("trace what is sent and received", "no prompt"),
+	{CONN_O_PROXY, "proxy", OPT_STR, "URL", "refused (exit 2): proxies carry TCP connections, not datagrams"},
 	{0},
 };
 
@@ -91,20 +92,20 @@ static void exchange(const char *msg, size_t n)
 int udp_send_main(int argc, char **argv)
 {
 	struct opt_state os;
-	G.family = AF_UNSPEC;
-	G.timeout_ms = 1000;
+	struct conn_opts co = {.timeout_ms = 1000};
 	G.retries = 2;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
-		switch (k) {
-		case O_TIMEOUT: G.timeout_ms = os.num > INT_MAX ? INT_MAX : os.num > 0 ? (int)os.num : 1; break;
-		case O_RETRIES: G.retries = (int)os.num; break;
-		case '4': G.family = AF_INET; break;
-		case '6': G.family = AF_INET6; break;
-		case 'q': log_level = LOG_QUIET; break;
-		case 'v': log_level = LOG_VERBOSE; break;
-		}
+		if (k == CONN_O_PROXY)
+			opt_usage_error("--proxy: udp-send sends datagrams, and a proxy carries TCP connections only");
+		if (conn_opt(&co, k, &os))
+			continue;
+		if (k == O_RETRIES)
+			G.retries = (int)os.num;
 	}
+	conn_opts_finish(&co, 0);
+	G.family = co.family;
+	G.timeout_ms = co.timeout_ms;
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
 	char err[SOCK_ERRLEN];

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
+#include "connpol.h"
 #include "cred.h"
 #include "log.h"
 #include "nt_err.h"
@@ -92,19 +94,46 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 	if (o->cacert)
 		curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
 	if (o->insecure) {
+		static int warned; /* the words of tls.c, which says it for our own sockets */
+		if (!warned++)
+			nt_warn("warning: --insecure: the server's certificate and name are not verified");
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (o->user)
 		curl_easy_setopt(h, CURLOPT_USERNAME, o->user);
+	struct conn_opts co = {.proxy = o->proxy, .noproxy = o->noproxy, .allow_plaintext_auth = o->allow_plaintext_auth};
+	struct conn_plan plan;
+	int code = conn_decide(&co, o->scheme, host, CONN_PROXY_CURL, &plan, err, errlen);
+	if (code)
+		return -code;
+	/* Our decision, not libcurl's reading of the environment: "" means no proxy. */
+	curl_easy_setopt(h, CURLOPT_PROXY, plan.proxy.kind ? plan.proxy.url : "");
+	if (plan.proxy.kind) {
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+		if (plan.proxy.kind == CONN_PROXY_HTTP || plan.proxy.kind == CONN_PROXY_HTTPS)
+			curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+		if (o->cacert)
+			curl_easy_setopt(h, CURLOPT_PROXY_CAINFO, o->cacert);
+		if (o->insecure) {
+			curl_easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYHOST, 0L);
+		}
+	}
 	if (o->password) {
 		curl_easy_setopt(h, CURLOPT_PASSWORD, o->password);
-		/* Clear text to a remote host: only with TLS required, or when allowed. */
-		if (host && !cred_host_is_loopback(host) && !o->allow_plaintext_auth) {
+		/* Clear text beyond this machine (a remote host, or any proxy hop): only with
+		 * TLS required, or when allowed. */
+		if (!plan.plain_ok) {
 			if (o->tls == XFER_TLS_NEVER) {
-				snprintf(err, errlen, "refusing to send a password in clear text to %s (--no-tls); "
-						      "use TLS or --allow-plaintext-auth", host);
-				return -1;
+				if (plan.proxy.kind)
+					snprintf(err, errlen, "refusing to send a password in clear text to %s through the proxy %s "
+							      "(%s, --no-tls); use TLS or --allow-plaintext-auth",
+						 host ? host : "the server", plan.proxy.host, plan.proxy.from);
+				else
+					snprintf(err, errlen, "refusing to send a password in clear text to %s (--no-tls); "
+							      "use TLS or --allow-plaintext-auth", host ? host : "the server");
+				return -NT_EXIT_TLS;
 			}
 			curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 		}
@@ -114,6 +143,19 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, xfer_debug_cb);
 	}
 	return 0;
+}
+
+void xfer_opts_from(struct xfer_opts *o, const struct conn_opts *c)
+{
+	o->tls = c->tls == CONN_TLS_REQUIRE ? XFER_TLS_REQUIRE : c->tls == CONN_TLS_NEVER ? XFER_TLS_NEVER : XFER_TLS_TRY;
+	o->cacert = c->cacert;
+	o->insecure = c->insecure;
+	o->timeout_ms = c->timeout_ms;
+	o->allow_plaintext_auth = c->allow_plaintext_auth;
+	o->verbose = c->verbose;
+	o->ipv = c->family == AF_INET ? 4 : c->family == AF_INET6 ? 6 : 0;
+	o->proxy = c->proxy;
+	o->noproxy = c->noproxy;
 }
 
 int xfer_exit_code(CURLcode rc)
@@ -126,6 +168,7 @@ int xfer_exit_code(CURLcode rc)
 	case CURLE_BAD_FUNCTION_ARGUMENT:
 		return NT_EXIT_USAGE;
 	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_PROXY: /* a proxy that failed or refused: a network error, never success */
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_OPERATION_TIMEDOUT:

@@ -22,7 +22,14 @@ struct xfer_opts {
 	int allow_plaintext_auth; /* send a password in clear text to a non-loopback host */
 	int verbose;              /* protocol trace on stderr, secrets masked */
 	int ipv;                  /* 0, 4 or 6 */
+	const char *scheme;       /* "ftp", "imaps"...: names the <scheme>_proxy variable */
+	const char *proxy;        /* --proxy (NULL: the environment decides, "": none) */
+	const char *noproxy;      /* --noproxy (NULL: no_proxy / NO_PROXY) */
 };
+
+struct conn_opts;
+/* The shared client options (connpol.h) into o: TLS, CA, timeout, -4/-6, -v, proxy. */
+void xfer_opts_from(struct xfer_opts *o, const struct conn_opts *c);
 
 /* Once per process (curl_global_init); safe to call twice. */
 void xfer_global_init(void);
@@ -30,8 +37,11 @@ void xfer_global_init(void);
 const char *xfer_version(void);
 
 /* Apply the common options to an easy handle. errbuf (CURL_ERROR_SIZE) is set as
- * CURLOPT_ERRORBUFFER when not NULL. The URL's host decides the plaintext check:
- * returns 0, or -1 with a message in err when the policy forbids the transfer. */
+ * CURLOPT_ERRORBUFFER when not NULL. The connection policy (conn_decide in connpol.h)
+ * decides the proxy (libcurl never reads the environment itself; an HTTP proxy is
+ * always a CONNECT tunnel, never a translation of ftp:// into HTTP) and the plaintext
+ * check (a proxy hop is not loopback). Returns 0, or -(exit code) with a message in err
+ * when the policy forbids the transfer (-4) or the proxy setting is bad (-2). */
 int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen);
 
 /* Our exit code (nt_err.h) for a libcurl result. */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "connpol.h"
 #include "file.h"
 #include "ftp.h"
 #include "json.h"
@@ -25,20 +26,20 @@
 struct ftp_conf ftp_cf;
 
 enum {
-	O_PASSFILE = OPT_LONG, O_PLAIN, O_TLS, O_NOTLS, O_CACERT, O_INSECURE, O_TIMEOUT, O_JSON, O_RESUME,
+	O_JSON = OPT_LONG, O_RESUME,
 	O_CREATEDIRS, O_ATOMIC, O_MOVE, O_REVERSE, O_ONLYNEWER, O_DELETE, O_EXCLUDE, O_FROMFILE, O_PARALLEL,
 	O_JOURNAL, O_SHARD, O_RETRY, O_DEADLINE, O_PASSIVE, O_ACTIVE, O_ASCII, O_LIMIT, O_PROGRESS,
 	O_MAXENTRIES, O_MAXFOLDERS,
 };
 
 static const struct opt opts[] = {
-	OPT_ROWS_IP,
-	{'v', "verbose", OPT_FLAG, NULL, "protocol trace on stderr (password masked)"},
-	{'q', "quiet", OPT_FLAG, NULL, "no progress, no summary, errors only"},
+	CONN_ROWS_IP,
+	CONN_ROWS_VQ("protocol trace on stderr (password masked)", "no progress, no summary, errors only"),
 	{'P', "port", OPT_PORT, "PORT", "server port for host:path targets (default 21)"},
-	OPT_ROWS_AUTH("log in as USER (default: from the target, ~/.netrc, else anonymous)", O_PASSFILE, O_PLAIN),
-	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
-	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "connect timeout and stall limit (default 30)"},
+	CONN_ROWS_AUTH("log in as USER (default: from the target, ~/.netrc, else anonymous)"),
+	CONN_ROWS_TLS,
+	CONN_ROWS_PROXY,
+	CONN_ROW_TIMEOUT("connect timeout and stall limit (default 30)"),
 	{O_JSON, "json", OPT_FLAG, NULL, "ls, pwd, size, mtime: one JSON object per line"},
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
 	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
@@ -71,22 +72,14 @@ static const struct opt opts[] = {
 	{0},
 };
 
-static const struct opt_spec spec = {
-	"[OPTIONS] COMMAND ARGS",
-	opts,
-	"Commands:\n"
-	"  ls [-l] [--json] TARGET         list a folder\n"
-	"  get TARGET... [-o FILE|-O DIR]  download (a glob in the last part: host:logs/*.gz)\n"
-	"  put FILE... TARGET              upload (TARGET may be a folder)\n"
-	"  mkdir [-p] TARGET, rmdir TARGET, rm TARGET..., mv TARGET NEWPATH\n"
-	"  pwd HOST:, size TARGET, mtime TARGET\n"
-	"  mirror SRC DST                  download a tree (--reverse: upload one)\n"
-	"  copy SRC DST                    server to server, through memory (-r, --move)\n"
-	"TARGET: host:path (relative to the login folder), host:/abs, user@host:path,\n"
-	"ftp://[user@]host[:port]/path or ftps:// (implicit TLS).\n"
-	"Batches (get, put, rm, copy): --from-file LIST with TARGET as the base folder.\n",
-	"ls get put mkdir rmdir rm mv pwd size mtime mirror copy",
-};
+/* The footer of --help after the command lines (made from cmds[] in ftp_main). */
+#define FTP_FOOTER \
+	"TARGET: host:path (relative to the login folder), host:/abs, user@host:path,\n" \
+	"ftp://[user@]host[:port]/path or ftps:// (implicit TLS).\n" \
+	"Batches (get, put, rm, copy): --from-file LIST with TARGET as the base folder.\n" \
+	"Proxy: --proxy, else ftp_proxy (ftps_proxy) or ALL_PROXY; always a CONNECT tunnel.\n"
+
+static struct opt_spec spec = {"[OPTIONS] COMMAND ARGS", opts, NULL, NULL};
 
 static int nargs;
 static char **args;
@@ -123,9 +116,9 @@ static void print_time(int64_t t)
 	fputs(b, stdout);
 }
 
-static int cmd_ls(void)
+static int cmd_ls(const char *cmd)
 {
-	need_args("ls", 1, 1);
+	need_args(cmd, 1, 1);
 	char *path;
 	struct ftp_site *s = remote(args[0], &path);
 	if (ftp_cf.json) {
@@ -313,8 +306,9 @@ static void jobs_free(struct jobs *js)
 	free(js->v);
 }
 
-static int cmd_get(void)
+static int cmd_get(const char *cmd)
 {
+	(void)cmd;
 	need_args("get", 1, -1);
 	if (ftp_cf.out_file && ftp_cf.out_dir)
 		opt_usage_error("get: -o and -O exclude each other");
@@ -380,8 +374,9 @@ static int cmd_get(void)
 	return engine_run(site, NULL, jobsrc_array(js.v, js.n), batch);
 }
 
-static int cmd_put(void)
+static int cmd_put(const char *cmd)
 {
+	(void)cmd;
 	char *path;
 	if (ftp_cf.from_file) {
 		need_args("put --from-file", 1, 1);
@@ -404,8 +399,9 @@ static int cmd_put(void)
 	return engine_run(s, NULL, jobsrc_array(js.v, js.n), nargs > 2);
 }
 
-static int cmd_rm(void)
+static int cmd_rm(const char *cmd)
 {
+	(void)cmd;
 	char *path;
 	if (ftp_cf.from_file) {
 		need_args("rm --from-file", 1, 1);
@@ -427,8 +423,9 @@ static int cmd_rm(void)
 	return engine_run(site, NULL, jobsrc_array(js.v, js.n), nargs > 1);
 }
 
-static int cmd_copy(void)
+static int cmd_copy(const char *cmd)
 {
+	(void)cmd;
 	need_args("copy", 2, 2);
 	char *sp, *dp;
 	struct ftp_site *a = remote(args[0], &sp);
@@ -452,8 +449,9 @@ static int cmd_copy(void)
 	return engine_run(a, b, jobsrc_array(j, 1), 0);
 }
 
-static int cmd_mirror(void)
+static int cmd_mirror(const char *cmd)
 {
+	(void)cmd;
 	need_args("mirror", 2, 2);
 	char *rp;
 	int rc;
@@ -466,6 +464,49 @@ static int cmd_mirror(void)
 	}
 	free(rp);
 	return rc;
+}
+
+/* One table: --help's command lines, the completion words and the dispatch. */
+enum { C_BATCH = 1, C_JOURNAL = 2 }; /* --from-file; --journal and --shard */
+static const struct ftp_cmd {
+	const char *name, *args, *help;
+	int (*fn)(const char *cmd);
+	int flags;
+} cmds[] = {
+	{"ls", "[-l] [--json] TARGET", "list a folder", cmd_ls, 0},
+	{"get", "TARGET... [-o FILE|-O DIR]", "download (a glob in the last part: host:logs/*.gz)", cmd_get,
+	 C_BATCH | C_JOURNAL},
+	{"put", "FILE... TARGET", "upload (TARGET may be a folder)", cmd_put, C_BATCH | C_JOURNAL},
+	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, 0},
+	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, 0},
+	{"rm", "TARGET...", "delete files", cmd_rm, C_BATCH | C_JOURNAL},
+	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, 0},
+	{"pwd", "HOST:", "the login folder", cmd_simple, 0},
+	{"size", "TARGET...", "sizes in bytes", cmd_simple, 0},
+	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, 0},
+	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror, C_JOURNAL},
+	{"copy", "SRC DST", "server to server, through memory (-r, --move)", cmd_copy, C_BATCH | C_JOURNAL},
+};
+#define NCMDS (sizeof cmds / sizeof *cmds)
+
+/* --help's footer and the completion words, from cmds[]. */
+static void spec_from_table(void)
+{
+	static char footer[2048], words[256];
+	size_t f = 0, w = 0;
+	f += (size_t)snprintf(footer, sizeof footer, "Commands:\n");
+	for (size_t i = 0; i < NCMDS; i++) {
+		char left[64];
+		snprintf(left, sizeof left, "%s %s", cmds[i].name, cmds[i].args);
+		if (f < sizeof footer)
+			f += (size_t)snprintf(footer + f, sizeof footer - f, "  %-32s %s\n", left, cmds[i].help);
+		if (w < sizeof words)
+			w += (size_t)snprintf(words + w, sizeof words - w, "%s%s", w ? " " : "", cmds[i].name);
+	}
+	if (f < sizeof footer)
+		snprintf(footer + f, sizeof footer - f, "%s", FTP_FOOTER);
+	spec.footer = footer;
+	spec.commands = words;
 }
 
 static void parse_shard(const char *s)
@@ -484,27 +525,16 @@ static void parse_shard(const char *s)
 int ftp_main(int argc, char **argv)
 {
 	struct opt_state os;
-	int ipv = 0;
+	struct conn_opts co = {.timeout_ms = 30000};
 	ftp_cf.parallel = 4;
 	ftp_cf.progress = PROGRESS_AUTO;
-	ftp_cf.x.timeout_ms = 30000;
-	int tls = 0, notls = 0;
+	spec_from_table();
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		if (conn_opt(&co, k, &os))
+			continue;
 		switch (k) {
-		case '4': ipv = 4; break;
-		case '6': ipv = 6; break;
-		case 'v': log_level = LOG_VERBOSE; ftp_cf.x.verbose = 1; break;
-		case 'q': log_level = LOG_QUIET; break;
-		case 'u': ftp_cf.user_opt = os.str; break;
 		case 'P': ftp_cf.port_opt = (int)os.num; break;
-		case O_PASSFILE: ftp_cf.password_file = os.str; break;
-		case O_PLAIN: ftp_cf.x.allow_plaintext_auth = 1; break;
-		case O_TLS: tls = 1; break;
-		case O_NOTLS: notls = 1; break;
-		case O_CACERT: ftp_cf.x.cacert = os.str; break;
-		case O_INSECURE: ftp_cf.x.insecure = 1; break;
-		case O_TIMEOUT: ftp_cf.x.timeout_ms = os.num > 0 ? (long)os.num : 1; break;
 		case O_JSON: ftp_cf.json = 1; break;
 		case 'l': ftp_cf.longfmt = 1; break;
 		case 'o': ftp_cf.out_file = os.str; break;
@@ -546,10 +576,16 @@ int ftp_main(int argc, char **argv)
 		opt_usage_error("a command is needed (ls, get, put, ...)");
 	const char *cmd = args[0];
 	args++, nargs--;
-	if (tls && notls)
-		opt_usage_error("--tls and --no-tls exclude each other");
-	ftp_cf.x.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
-	ftp_cf.x.ipv = ipv;
+	const struct ftp_cmd *c = NULL;
+	for (size_t i = 0; i < NCMDS && !c; i++)
+		if (!strcmp(cmd, cmds[i].name))
+			c = &cmds[i];
+	if (!c)
+		opt_usage_error("unknown command '%s'", cmd);
+	conn_opts_finish(&co, CONN_PROXY_CURL);
+	xfer_opts_from(&ftp_cf.x, &co);
+	ftp_cf.user_opt = co.user;
+	ftp_cf.password_file = co.password_file;
 	for (int i = 0; i < nargs; i++)
 		if (nt_has_ctl(args[i]))
 			die(NT_EXIT_USAGE, "control character (CR, LF...) in argument %d: refused", i + 1);
@@ -560,9 +596,7 @@ int ftp_main(int argc, char **argv)
 		for (int i = 0; i < nargs; i++)
 			if (!strncasecmp(args[i], "ftps://", 7))
 				opt_usage_error("--active with ftps:// is not supported (libcurl 7.88.1 hangs on it)");
-	if (ftp_cf.x.insecure)
-		nt_warn("--insecure: the server certificate is not verified");
-	if (log_level == LOG_QUIET || ftp_cf.x.verbose)
+	if (co.quiet || co.verbose)
 		ftp_cf.progress = PROGRESS_NONE;
 	if (ftp_cf.progress == PROGRESS_AUTO)
 		ftp_cf.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
@@ -571,30 +605,12 @@ int ftp_main(int argc, char **argv)
 	snprintf(word, sizeof word, " %s ", cmd);
 	if (ftp_cf.json && strstr(" get put mkdir rmdir rm mv mirror copy ", word))
 		opt_usage_error("--json goes with ls, pwd, size and mtime (%s reports on standard error)", cmd);
-	int batchcmd = !strcmp(cmd, "get") || !strcmp(cmd, "put") || !strcmp(cmd, "rm") || !strcmp(cmd, "copy");
-	if (ftp_cf.from_file && !batchcmd)
+	if (ftp_cf.from_file && !(c->flags & C_BATCH))
 		opt_usage_error("--from-file is for get, put, rm and copy");
-	if ((ftp_cf.journal || ftp_cf.shard_n) && !batchcmd && strcmp(cmd, "mirror"))
+	if ((ftp_cf.journal || ftp_cf.shard_n) && !(c->flags & C_JOURNAL))
 		opt_usage_error("--journal and --shard are for get, put, rm, copy and mirror");
 	xfer_global_init();
-	int rc;
-	if (!strcmp(cmd, "ls"))
-		rc = cmd_ls();
-	else if (!strcmp(cmd, "get"))
-		rc = cmd_get();
-	else if (!strcmp(cmd, "put"))
-		rc = cmd_put();
-	else if (!strcmp(cmd, "rm"))
-		rc = cmd_rm();
-	else if (!strcmp(cmd, "copy"))
-		rc = cmd_copy();
-	else if (!strcmp(cmd, "mirror"))
-		rc = cmd_mirror();
-	else if (!strcmp(cmd, "pwd") || !strcmp(cmd, "size") || !strcmp(cmd, "mtime") || !strcmp(cmd, "mkdir") ||
-		 !strcmp(cmd, "rmdir") || !strcmp(cmd, "mv"))
-		rc = cmd_simple(cmd);
-	else
-		opt_usage_error("unknown command '%s'", cmd);
+	int rc = c->fn(c->name);
 	ftp_sites_free();
 	ftp_share_free();
 	free(ftp_cf.excludes);

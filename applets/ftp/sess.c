@@ -94,6 +94,7 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	if (c.source)
 		log_trace("password for %s@%s from %s", c.user ? c.user : "", u.host, c.source);
 	s->x = ftp_cf.x;
+	s->x.scheme = implicit ? "ftps" : "ftp"; /* ftps_proxy / ftp_proxy */
 	s->x.user = s->user;
 	s->x.password = s->password;
 	char hp[300];
@@ -222,8 +223,9 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	}
 	if (share)
 		curl_easy_setopt(h, CURLOPT_SHARE, share);
-	if (xfer_setup(h, &s->x, s->host, errbuf, err, sizeof err) < 0)
-		die(NT_EXIT_TLS, "%s", err);
+	int r = xfer_setup(h, &s->x, s->host, errbuf, err, sizeof err);
+	if (r < 0)
+		die(-r, "%s", err);
 	if (s->implicit_tls)
 		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "ftp,ftps");

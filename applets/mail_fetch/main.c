@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "connpol.h"
 #include "cred.h"
 #include "file.h"
 #include "knobs.h"
@@ -46,13 +47,6 @@ enum {
 	O_JSON,
 	O_MAILBOX,
 	O_EXEC,
-	O_TIMEOUT,
-	O_TLS,
-	O_NOTLS,
-	O_CACERT,
-	O_INSECURE,
-	O_PWFILE,
-	O_PLAIN,
 };
 
 static const struct opt opts[] = {
@@ -72,12 +66,12 @@ static const struct opt opts[] = {
 	{O_JSON, "json", OPT_FLAG, NULL, "list, folders: one JSON object per line"},
 	{O_MAILBOX, "mailbox", OPT_STR, "NAME", "IMAP mailbox (instead of the URL's; repeatable for watch)"},
 	{O_EXEC, "exec", OPT_RAW, "CMD", "watch: run CMD (sh -c) after each delivered message"},
-	OPT_ROWS_IP,
-	{'v', "verbose", OPT_FLAG, NULL, "trace the protocol on stderr (passwords masked)"},
-	{'q', "quiet", OPT_FLAG, NULL, "no progress meter and no summary"},
-	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "network timeout (default 60)"},
-	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
-	OPT_ROWS_AUTH("user name (or user@ in the URL)", O_PWFILE, O_PLAIN),
+	CONN_ROWS_IP,
+	CONN_ROWS_VQ("trace the protocol on stderr (passwords masked)", "no progress meter and no summary"),
+	CONN_ROW_TIMEOUT("network timeout (default 60)"),
+	CONN_ROWS_TLS,
+	CONN_ROWS_AUTH("user name (or user@ in the URL)"),
+	CONN_ROWS_PROXY,
 	{0},
 };
 
@@ -90,7 +84,8 @@ static const struct opt_spec spec = {
 	"  folders   the IMAP mailboxes (LIST)\n"
 	"  watch     IMAP IDLE: deliver new mail as it arrives, until SIGINT or SIGTERM\n"
 	"URL: imap://[user@]host[:port]/MAILBOX (default INBOX), imaps://, pop3://[user@]host[:port], pop3s://\n"
-	"Password: --password-file, ~/.netrc, NETTOOL_PASSWORD or a prompt; never on the command line.\n",
+	"Password: --password-file, ~/.netrc, NETTOOL_PASSWORD or a prompt; never on the command line.\n"
+	"Proxy: --proxy, else imap_proxy (imaps_, pop3_, pop3s_proxy) or ALL_PROXY; a CONNECT tunnel.\n",
 	"fetch list folders watch",
 };
 
@@ -167,7 +162,7 @@ int mail_fetch_main(int argc, char **argv)
 	struct mf *m = &M;
 	struct opt_state os;
 	const char *pwfile = NULL, *user = NULL, *since = NULL;
-	int ndest = 0, tls = 0, notls = 0;
+	int ndest = 0;
 	char **boxes = NULL;
 	int nboxes = 0;
 	m->timeout_ms = 60000;
@@ -177,9 +172,11 @@ int mail_fetch_main(int argc, char **argv)
 		m->batch_msgs = (size_t)strtoul(knob, NULL, 10);
 	if (!m->batch_msgs)
 		m->batch_msgs = MF_BATCH_MSGS;
-	m->x.timeout_ms = 60000;
+	struct conn_opts co = {.timeout_ms = 60000};
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		if (conn_opt(&co, k, &os))
+			continue;
 		switch (k) {
 		case 'o': m->kind = DEST_MAILDIR, m->dest_path = os.str, ndest++; break;
 		case O_MBOX: m->kind = DEST_MBOX, m->dest_path = os.str, ndest++; break;
@@ -203,20 +200,13 @@ int mail_fetch_main(int argc, char **argv)
 			boxes[nboxes++] = (char *)os.str;
 			break;
 		case O_EXEC: m->exec = os.str; break;
-		case '4': m->x.ipv = 4; break;
-		case '6': m->x.ipv = 6; break;
-		case 'v': m->x.verbose = 1, log_level = LOG_VERBOSE; break;
-		case 'q': log_level = LOG_QUIET; break;
-		case O_TIMEOUT: m->timeout_ms = (int)os.num, m->x.timeout_ms = os.num; break;
-		case O_TLS: tls = 1; break;
-		case O_NOTLS: notls = 1; break;
-		case O_CACERT: m->x.cacert = os.str; break;
-		case O_INSECURE: m->x.insecure = 1; break;
-		case 'u': user = os.str; break;
-		case O_PWFILE: pwfile = os.str; break;
-		case O_PLAIN: m->x.allow_plaintext_auth = 1; break;
 		}
 	}
+	conn_opts_finish(&co, CONN_PROXY_CURL);
+	xfer_opts_from(&m->x, &co);
+	m->timeout_ms = co.timeout_ms;
+	user = co.user;
+	pwfile = co.password_file;
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
 	m->cmd = CMD_FETCH;
@@ -285,15 +275,8 @@ int mail_fetch_main(int argc, char **argv)
 				"before anything is deleted); not a pipe or a terminal");
 	if (m->json && m->cmd != CMD_LIST && m->cmd != CMD_FOLDERS)
 		opt_usage_error("--json is for list and folders");
-	if (tls && notls)
-		opt_usage_error("--tls and --no-tls conflict");
-	if (m->x.cacert && m->x.insecure)
-		opt_usage_error("--cacert and --insecure conflict");
-	m->x.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
-	if (notls && (!strcmp(sc, "imaps") || !strcmp(sc, "pop3s")))
+	if (co.tls == CONN_TLS_NEVER && (!strcmp(sc, "imaps") || !strcmp(sc, "pop3s")))
 		opt_usage_error("--no-tls with a %s:// URL", sc);
-	if (m->x.insecure)
-		nt_warn("--insecure: the server certificate is not verified");
 
 	/* The password: never from the command line. */
 	struct cred c = {xstrdup(user), NULL, NULL};

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connpol.h"
 #include "file.h"
 #include "log.h"
 #include "nt_err.h"
@@ -22,17 +23,18 @@ void mf_stream_die(struct mf *m, int r, const char *what)
 {
 	if (m->have_dest && m->d.writing)
 		mf_dest_msg_abort(&m->d);
+	int code = conn_stream_exit(r, m->s ? m->s->errnum : 0, 0);
 	switch (r) {
 	case STREAM_LONG:
-		die(NT_EXIT_PROTO, "%s: a line over %u bytes from the server", what, MF_MAX_LINE);
+		die(code, "%s: a line over %u bytes from the server", what, MF_MAX_LINE);
 	case STREAM_TIMEOUT:
-		die(NT_EXIT_NET, "%s: timed out", what);
+		die(code, "%s: timed out", what);
 	case STREAM_EOF:
-		die(NT_EXIT_NET, "%s: the server closed the connection", what);
+		die(code, "%s: the server closed the connection", what);
 	default:
 		if (m->have_dest && m->d.w.err)
 			die(NT_EXIT_IO, "%s: %s", what, strerror(m->d.w.err));
-		die(NT_EXIT_NET, "%s: %s", what, m->s ? m->s->err : "no connection");
+		die(code, "%s: %s", what, m->s ? m->s->err : "no connection");
 	}
 }
 
@@ -51,8 +53,10 @@ void mf_connect(struct mf *m)
 	int v6 = strchr(m->url.host, ':') != NULL;
 	snprintf(url, sizeof url, "%s://%s%s%s:%s/", m->url.scheme, v6 ? "[" : "", m->url.host, v6 ? "]" : "",
 		 m->url.port ? (snprintf(err, sizeof err, "%d", m->url.port), err) : default_port(m->url.scheme));
-	if (xfer_setup(m->h, &m->x, m->url.host, m->errbuf, err, sizeof err) < 0)
-		die(NT_EXIT_USAGE, "%s", err);
+	m->x.scheme = m->url.scheme; /* imap_proxy, pop3s_proxy... */
+	int r = xfer_setup(m->h, &m->x, m->url.host, m->errbuf, err, sizeof err);
+	if (r < 0)
+		die(-r, "%s", err);
 	curl_easy_setopt(m->h, CURLOPT_URL, url);
 	curl_easy_setopt(m->h, CURLOPT_CONNECT_ONLY, 1L);
 	CURLcode rc = curl_easy_perform(m->h);

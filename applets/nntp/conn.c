@@ -26,19 +26,19 @@ static void trace(char dir, const char *p, size_t n)
 	log_proto(dir, p, n);
 }
 
+/* The messages are ours; the exit code is the one mapping of conn_stream_exit(). */
 static void die_stream(struct nntp *c, int r, const char *what)
 {
+	int code = conn_stream_exit(r, c->s->errnum, c->encrypted);
 	if (r == STREAM_LONG)
-		die(NT_EXIT_PROTO, "%s: a line from %s is longer than %d bytes", what, c->host, NNTP_MAX_LINE);
+		die(code, "%s: a line from %s is longer than %d bytes", what, c->host, NNTP_MAX_LINE);
 	if (r == STREAM_EOF)
-		die(NT_EXIT_NET, "%s: connection to %s lost", what, c->host);
-	if (r == STREAM_TIMEOUT)
-		die(NT_EXIT_NET, "%s: %s: %s", what, c->host, c->s->err);
+		die(code, "%s: connection to %s lost", what, c->host);
 	if (r == STREAM_ERR && c->s->errnum == EBADMSG)
-		die(NT_EXIT_PROTO, "%s: corrupt compressed data from %s", what, c->host);
-	if (r == STREAM_ERR && c->s->errnum == EPROTO && c->encrypted)
-		die(NT_EXIT_TLS, "%s: TLS error on the connection to %s: %s", what, c->host, c->s->err);
-	die(NT_EXIT_NET, "%s: %s: %s", what, c->host, c->s->err[0] ? c->s->err : "connection lost");
+		die(code, "%s: corrupt compressed data from %s", what, c->host);
+	if (code == NT_EXIT_TLS)
+		die(code, "%s: TLS error on the connection to %s: %s", what, c->host, c->s->err);
+	die(code, "%s: %s: %s", what, c->host, c->s->err[0] ? c->s->err : "connection lost");
 }
 
 int nntp_status(struct nntp *c)
@@ -210,15 +210,16 @@ static void parse_server(struct nntp *c, const struct nntp_opts *o, const char *
 
 static void authenticate(struct nntp *c, const struct nntp_opts *o, const char *user)
 {
-	if (!c->encrypted && !o->allow_plaintext_auth && !cred_host_is_loopback(c->host))
-		die(NT_EXIT_TLS, "refusing to send a password in clear text to %s (no TLS); use --tls, nntps://, "
-				 "or --allow-plaintext-auth", c->host);
+	if (!c->encrypted && !c->plan.plain_ok)
+		die(NT_EXIT_TLS, "refusing to send a password in clear text to %s%s%s (no TLS); use --tls, nntps://, "
+				 "or --allow-plaintext-auth", c->host, c->plan.proxy.kind ? " through the proxy " : "",
+		    c->plan.proxy.kind ? c->plan.proxy.host : "");
 	if ((c->caps & CAP_AUTHINFO) && !(c->caps & CAP_AUTHINFO_USER))
 		die(NT_EXIT_TLS, "%s does not offer AUTHINFO USER%s", c->host,
 		    c->encrypted ? "" : " without TLS");
 	struct cred cr = {.user = xstrdup(user)};
 	char err[512];
-	if (cred_get(&cr, c->host, o->password_file, 1, err, sizeof err) < 0)
+	if (cred_get(&cr, c->host, o->c.password_file, 1, err, sizeof err) < 0)
 		die(NT_EXIT_TLS, "%s", err);
 	nntp_need_arg('a', cr.user);
 	if (nt_has_ctl(cr.password))
@@ -234,26 +235,29 @@ static void authenticate(struct nntp *c, const struct nntp_opts *o, const char *
 void nntp_open(struct nntp *c, const struct nntp_opts *o)
 {
 	memset(c, 0, sizeof *c);
-	const char *user = o->user;
+	const char *user = o->c.user;
 	const char *url_user = NULL;
 	parse_server(c, o, &url_user);
 	if (!user)
 		user = url_user;
-	if (c->implicit_tls && o->tls == NNTP_TLS_NEVER)
+	if (c->implicit_tls && o->c.tls == CONN_TLS_NEVER)
 		die(NT_EXIT_USAGE, "--no-tls contradicts an nntps:// server");
-	char err[SOCK_ERRLEN];
-	int why = 0;
-	int fd = sock_connect(c->host, c->port, o->family, o->timeout_ms, 0, err, &why);
+	char err[600];
+	int code = conn_decide(&o->c, c->implicit_tls ? "nntps" : "nntp", c->host, CONN_PROXY_OWN, &c->plan, err, sizeof err);
+	if (code)
+		die(code, "%s", err);
+	int fd = conn_connect(&c->plan, c->host, c->port, o->c.family, o->c.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
+	struct tls_opts tlso = {.cacert = o->c.cacert, .insecure = o->c.insecure};
 	if (c->implicit_tls) {
 		char e[512];
-		c->s = tls_client(fd, c->host, &o->tlso, NNTP_MAX_LINE, o->timeout_ms, e, sizeof e);
+		c->s = tls_client(fd, c->host, &tlso, NNTP_MAX_LINE, o->c.timeout_ms, e, sizeof e);
 		if (!c->s)
 			die(NT_EXIT_TLS, "%s", e);
 		c->encrypted = 1;
 	} else {
-		c->s = stream_socket(fd, NNTP_MAX_LINE, o->timeout_ms);
+		c->s = stream_socket(fd, NNTP_MAX_LINE, o->c.timeout_ms);
 		if (!c->s)
 			die(NT_EXIT_IO, "out of memory");
 	}
@@ -272,20 +276,20 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 		c->posting_ok = r == 200;
 		capabilities(c);
 	}
-	if (!c->encrypted && o->tls != NNTP_TLS_NEVER) {
+	if (!c->encrypted && o->c.tls != CONN_TLS_NEVER) {
 		if (c->caps & CAP_STARTTLS) {
 			int r = nntp_cmd(c, "STARTTLS");
 			if (r != 382)
 				die(NT_EXIT_TLS, "STARTTLS refused by %s: %d %s", c->host, r, c->text);
 			char e[512];
-			c->s = tls_upgrade(c->s, c->host, &o->tlso, e, sizeof e);
+			c->s = tls_upgrade(c->s, c->host, &tlso, e, sizeof e);
 			if (!c->s)
 				die(NT_EXIT_TLS, "%s", e);
 			c->encrypted = 1;
 			capabilities(c); /* RFC 4642: the list may change after TLS */
-		} else if (o->tls == NNTP_TLS_REQUIRE) {
+		} else if (o->c.tls == CONN_TLS_REQUIRE) {
 			die(NT_EXIT_TLS, "%s does not offer STARTTLS (--tls requires TLS)", c->host);
-		} else if (o->tlso.cacert || !cred_host_is_loopback(c->host)) {
+		} else if (o->c.cacert || !c->plan.local) {
 			log_info("%s does not offer STARTTLS: going on without TLS (--tls requires it)", c->host);
 		}
 	}

@@ -6,20 +6,13 @@
 #define NT_NNTP_CONN_H
 
 #include <stddef.h>
+#include "connpol.h"
 #include "stream.h"
 #include "tls.h"
 
-enum nntp_tls { NNTP_TLS_TRY = 0, NNTP_TLS_REQUIRE, NNTP_TLS_NEVER };
-
 struct nntp_opts {
 	const char *server;        /* -s, else $NNTPSERVER, else localhost:119 */
-	int family;                /* AF_UNSPEC, AF_INET, AF_INET6 */
-	int timeout_ms;
-	enum nntp_tls tls;
-	struct tls_opts tlso;
-	const char *user;          /* -u (or the URL's user) */
-	const char *password_file;
-	int allow_plaintext_auth;
+	struct conn_opts c;        /* -4/-6, TLS, -u, --password-file, proxy, timeout */
 	int compress;              /* --compress: COMPRESS DEFLATE when offered */
 };
 
@@ -30,6 +23,7 @@ struct nntp {
 	int implicit_tls;
 	int encrypted;
 	int compressed;
+	struct conn_plan plan;     /* proxy and clear-text decision (connpol.h) */
 	unsigned caps;
 	int posting_ok;            /* greeting 200 */
 	int code;                  /* last status */

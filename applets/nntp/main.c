@@ -28,14 +28,7 @@ struct nntp_cli nntp_cf;
 struct afile *nntp_partial;
 
 enum {
-	O_TIMEOUT = OPT_LONG,
-	O_JSON,
-	O_TLS,
-	O_NOTLS,
-	O_CACERT,
-	O_INSECURE,
-	O_PWFILE,
-	O_PLAIN,
+	O_JSON = OPT_LONG,
 	O_COMPRESS,
 	O_LAST,
 	O_MBOX,
@@ -46,13 +39,13 @@ enum {
 
 static const struct opt opts[] = {
 	{'s', "server", OPT_STR, "SERVER", "host[:port], nntp://host[:port] or nntps://host[:port]"},
-	OPT_ROWS_IP,
-	{'v', "verbose", OPT_FLAG, NULL, "show every protocol line (passwords masked)"},
-	{'q', "quiet", OPT_FLAG, NULL, "no progress or informational messages"},
-	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "network timeout (default 30)"},
+	CONN_ROWS_IP,
+	CONN_ROWS_VQ("show every protocol line (passwords masked)", "no progress or informational messages"),
+	CONN_ROW_TIMEOUT("network timeout (default 30)"),
 	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per line (caps, list, group, over, hdr, stat, post, fetch)"},
-	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
-	OPT_ROWS_AUTH("AUTHINFO USER/PASS as USER (password from file, netrc, env or tty)", O_PWFILE, O_PLAIN),
+	CONN_ROWS_TLS,
+	CONN_ROWS_AUTH("AUTHINFO USER/PASS as USER (password from file, netrc, env or tty)"),
+	CONN_ROWS_PROXY,
 	{O_COMPRESS, "compress", OPT_FLAG, NULL, "COMPRESS DEFLATE (RFC 8054) when the server offers it"},
 	{O_LAST, "last", OPT_UINT, "N", "over, hdr: the last N articles; read: show N subjects (default 10)", 1, 1000000000},
 	{'O', "output-dir", OPT_FILE, "DIR", "fetch: one file per article in DIR, named by number"},
@@ -622,29 +615,17 @@ static void precheck(int argc, char **argv)
 int nntp_main(int argc, char **argv)
 {
 	memset(&nntp_cf, 0, sizeof nntp_cf);
-	nntp_cf.o.timeout_ms = 30000;
-	nntp_cf.o.family = AF_UNSPEC;
+	nntp_cf.o.c.timeout_ms = 30000;
 	nntp_cf.window = 64;
 	nntp_cf.progress = PROGRESS_AUTO;
 	struct opt_state os;
 	opt_init(&os, &spec, argc, argv);
-	int v4 = 0, v6 = 0, tls = 0, notls = 0;
 	for (int k; (k = opt_next(&os)) != -1;) {
+		if (conn_opt(&nntp_cf.o.c, k, &os))
+			continue;
 		switch (k) {
 		case 's': nntp_cf.o.server = os.str; break;
-		case '4': v4 = 1; break;
-		case '6': v6 = 1; break;
-		case 'v': log_level = LOG_VERBOSE; break;
-		case 'q': log_level = LOG_QUIET; break;
-		case O_TIMEOUT: nntp_cf.o.timeout_ms = (int)os.num; break;
 		case O_JSON: nntp_cf.json = 1; break;
-		case O_TLS: tls = 1; break;
-		case O_NOTLS: notls = 1; break;
-		case O_CACERT: nntp_cf.o.tlso.cacert = os.str; break;
-		case O_INSECURE: nntp_cf.o.tlso.insecure = 1; break;
-		case 'u': nntp_cf.o.user = os.str; break;
-		case O_PWFILE: nntp_cf.o.password_file = os.str; break;
-		case O_PLAIN: nntp_cf.o.allow_plaintext_auth = 1; break;
 		case O_COMPRESS: nntp_cf.o.compress = 1; break;
 		case O_LAST: nntp_cf.last = os.num; break;
 		case 'O': nntp_cf.outdir = os.str; break;
@@ -658,12 +639,7 @@ int nntp_main(int argc, char **argv)
 			break;
 		}
 	}
-	if (v4 && v6)
-		opt_usage_error("-4 and -6 conflict");
-	if (tls && notls)
-		opt_usage_error("--tls and --no-tls conflict");
-	nntp_cf.o.family = v4 ? AF_INET : v6 ? AF_INET6 : AF_UNSPEC;
-	nntp_cf.o.tls = tls ? NNTP_TLS_REQUIRE : notls ? NNTP_TLS_NEVER : NNTP_TLS_TRY;
+	conn_opts_finish(&nntp_cf.o.c, CONN_PROXY_OWN);
 	argc -= os.ind;
 	argv += os.ind;
 	if (argc < 1)

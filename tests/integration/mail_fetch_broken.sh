@@ -148,8 +148,8 @@ if netns_run '
 	"$NT" mail-fetch -q --no-tls --allow-plaintext-auth -o "$T/ns2" "pop3://u@$NETNS_ADDR:$P/" >"$T/ns2.out" 2>&1
 	echo $? >"$T/ns2.rc"
 	kill $p' 2>"$T/netns.err"; then
-	[ "$(cat "$T/ns1.rc")" = 2 ] && grep -q 'clear text' "$T/ns1.out" && ! grep -q PASS "$T/ns1.log" &&
-		pass "clear-text password to $NETNS_ADDR: refused before it is sent (exit 2)" ||
+	[ "$(cat "$T/ns1.rc")" = 4 ] && grep -q 'clear text' "$T/ns1.out" && ! grep -q PASS "$T/ns1.log" &&
+		pass "clear-text password to $NETNS_ADDR: refused before it is sent (exit 4, as in every applet)" ||
 		fail "clear-text refusal: exit $(cat "$T/ns1.rc")" "$(cat "$T/ns1.out" "$T/ns1.log")"
 	[ "$(cat "$T/ns2.rc")" = 0 ] && grep -qx PASS "$T/ns.port.log" && [ "$(ls "$T/ns2/new" | wc -l)" = 2 ] &&
 		pass "--allow-plaintext-auth: the password is sent, messages fetched" ||

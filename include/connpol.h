@@ -1,0 +1,135 @@
+/* connpol.h - connection policy at one choke point, and the client options every
+ * client applet shares.
+ *
+ * Every connection an applet makes, through libcurl (xfer.c) or on our own sockets
+ * (nntp, tcp-send), gets its proxy, TLS and credential decision from conn_decide():
+ *   proxy:  --proxy URL, else the variables curl reads: <scheme>_proxy (lower case
+ *           first, then upper case; http_proxy is lower case only), then all_proxy /
+ *           ALL_PROXY; a host on --noproxy LIST (else no_proxy / NO_PROXY) goes direct.
+ *   local:  the path is loopback end to end only when the target is loopback AND no
+ *           proxy is used: a proxy hop counts as a remote host.
+ *   clear-text passwords: only on a local path, or with --allow-plaintext-auth.
+ * The shared option rows (CONN_ROWS_*) and their one handler, conn_opt(), fill
+ * struct conn_opts; conn_opts_finish() checks them once, with one wording.
+ */
+#ifndef NT_CONNPOL_H
+#define NT_CONNPOL_H
+
+#include <stddef.h>
+
+#include "opt.h"
+
+/* Keys of the long-only shared options; applets number their own from OPT_LONG. */
+enum {
+	CONN_O_TLS = OPT_LONG + 512,
+	CONN_O_NOTLS,
+	CONN_O_CACERT,
+	CONN_O_INSECURE,
+	CONN_O_PWFILE,
+	CONN_O_PLAIN,
+	CONN_O_PROXY,
+	CONN_O_NOPROXY,
+	CONN_O_TIMEOUT,
+};
+
+#define CONN_ROWS_IP \
+	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"}, \
+	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"}
+#define CONN_ROWS_TLS \
+	{CONN_O_TLS, "tls", OPT_FLAG, NULL, "require TLS (STARTTLS or AUTH TLS unless the URL is TLS already)"}, \
+	{CONN_O_NOTLS, "no-tls", OPT_FLAG, NULL, "never use TLS, even when the server offers it"}, \
+	{CONN_O_CACERT, "cacert", OPT_FILE, "FILE", "verify the server against the CA certificates in FILE"}, \
+	{CONN_O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server's certificate (says so)"}
+#define CONN_ROWS_AUTH(user_help) \
+	{'u', "user", OPT_STR, "USER", user_help}, \
+	{CONN_O_PWFILE, "password-file", OPT_FILE, "FILE", "read the password from the first line of FILE"}, \
+	{CONN_O_PLAIN, "allow-plaintext-auth", OPT_FLAG, NULL, \
+	 "allow a password in clear text to a non-loopback host or through a proxy"}
+#define CONN_ROWS_PROXY \
+	{CONN_O_PROXY, "proxy", OPT_STR, "URL", "connect through URL (http://, socks5h://...; '' for none)"}, \
+	{CONN_O_NOPROXY, "noproxy", OPT_STR, "LIST", "hosts reached directly (comma-separated, '*' for all)"}
+#define CONN_ROW_TIMEOUT(help) \
+	{CONN_O_TIMEOUT, "timeout", OPT_SECS, "SEC", help}
+#define CONN_ROWS_VQ(vhelp, qhelp) \
+	{'v', "verbose", OPT_FLAG, NULL, vhelp}, \
+	{'q', "quiet", OPT_FLAG, NULL, qhelp}
+
+enum conn_tls { CONN_TLS_TRY = 0, CONN_TLS_REQUIRE, CONN_TLS_NEVER };
+
+/* The shared client options. Zero is the default of every field but timeout_ms. */
+struct conn_opts {
+	int family;               /* 0 (AF_UNSPEC), AF_INET (-4), AF_INET6 (-6) */
+	enum conn_tls tls;
+	const char *cacert;
+	int insecure;
+	const char *user;         /* -u */
+	const char *password_file;
+	int allow_plaintext_auth;
+	const char *proxy;        /* --proxy (NULL: not given; "": no proxy) */
+	const char *noproxy;      /* --noproxy (NULL: not given) */
+	int timeout_ms;           /* set by the applet to its default first */
+	int verbose, quiet;
+	/* private: what conn_opt saw, for conn_opts_finish */
+	int seen_tls, seen_notls, seen_4, seen_6;
+};
+
+/* Handle key if it is a shared row: 1 (o updated, log level set for -v/-q), else 0. */
+int conn_opt(struct conn_opts *o, int key, const struct opt_state *os);
+/* After parsing: conflicts (exit 2), the --insecure warning, a --proxy URL that is not
+ * one of schemes (exit 2). schemes: the proxy kinds this applet can use, e.g.
+ * CONN_PROXY_OWN or CONN_PROXY_CURL. */
+void conn_opts_finish(struct conn_opts *o, unsigned schemes);
+
+enum conn_proxy_kind {
+	CONN_PROXY_NONE = 0,
+	CONN_PROXY_HTTP = 1,     /* http:// (CONNECT) */
+	CONN_PROXY_HTTPS = 2,    /* https:// (CONNECT over TLS to the proxy; libcurl only) */
+	CONN_PROXY_SOCKS4 = 4,   /* libcurl only */
+	CONN_PROXY_SOCKS4A = 8,  /* libcurl only */
+	CONN_PROXY_SOCKS5 = 16,  /* names resolved here */
+	CONN_PROXY_SOCKS5H = 32, /* names resolved by the proxy */
+};
+#define CONN_PROXY_OWN (CONN_PROXY_HTTP | CONN_PROXY_SOCKS5 | CONN_PROXY_SOCKS5H)
+#define CONN_PROXY_CURL (CONN_PROXY_OWN | CONN_PROXY_HTTPS | CONN_PROXY_SOCKS4 | CONN_PROXY_SOCKS4A)
+
+struct conn_proxy {
+	enum conn_proxy_kind kind;
+	char host[256];
+	int port;
+	int has_password;        /* user:password@ in the proxy URL */
+	char url[600];           /* as given (for libcurl) */
+	const char *from;        /* "--proxy", "ftp_proxy", "ALL_PROXY"... for messages */
+};
+
+/* The decision for one connection. */
+struct conn_plan {
+	struct conn_proxy proxy; /* kind NONE: direct */
+	int local;               /* target loopback and no proxy: nothing leaves this machine */
+	int plain_ok;            /* a password may go in clear text (local, or allowed) */
+};
+
+/* Decide for a connection to host (scheme: "ftp", "imap", "nntp", "tcp"... for the
+ * <scheme>_proxy variable; NULL: only all_proxy). schemes: the proxy kinds the caller
+ * can use. Returns 0, or an exit code (2: bad proxy URL, 4: policy) with a message. */
+int conn_decide(const struct conn_opts *o, const char *scheme, const char *host, unsigned schemes,
+		struct conn_plan *p, char *err, size_t errlen);
+
+/* Parse a proxy URL ([scheme://][user[:password]@]host[:port]; no scheme: http, no
+ * port: 1080, as curl). Returns 0 or -1 with a message. */
+int conn_proxy_parse(const char *url, struct conn_proxy *px, char *err, size_t errlen);
+/* 1 when host matches the no-proxy LIST as curl matches it: '*', a name or a domain
+ * suffix (".example.com" or "example.com"), an IP address, or an address/prefix. */
+int conn_noproxy_match(const char *list, const char *host);
+
+/* Open a TCP connection on our own socket as the plan says: direct, or through the
+ * proxy (HTTP CONNECT, SOCKS5, SOCKS5 with remote names). Returns a blocking descriptor,
+ * or -1 with a message in err: every failure here is a network error (exit 3). */
+int conn_connect(const struct conn_plan *p, const char *host, int port, int family, int timeout_ms, char *err,
+		 size_t errlen);
+
+/* The one mapping of a stream result (stream.h: STREAM_*) to our exit code: a line over
+ * the limit or corrupt data (EBADMSG) 5, a TLS failure (EPROTO on an encrypted stream) 4,
+ * everything else (end of stream, timeout, reset) 3. */
+int conn_stream_exit(int r, int errnum, int encrypted);
+
+#endif

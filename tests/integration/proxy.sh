@@ -1,0 +1,196 @@
+#!/bin/bash
+# proxy.sh - the connection policy (README "Proxies", nettool(1) PROXIES): curl's proxy
+# variables and --proxy/--noproxy on every TCP applet; a proxy hop is never loopback, so
+# no password crosses one in clear text; ftp always tunnels (CONNECT) and never lets an
+# HTTP proxy translate ftp:// (which put ftp://user:PASSWORD@host on the wire); a proxy
+# error is exit 3; udp-send refuses --proxy (exit 2).
+# The policy cases run a recording proxy (fixtures/proxy.py: every byte it is sent is
+# logged) on a TEST-NET address inside the private network namespace (netns_run), with
+# small fake FTP and IMAP targets there that offer no TLS; the working cases run nntp
+# against INN and tcp-send against tcp-serve on loopback through python proxies.
+. "$(dirname "$0")/lib.sh"
+FIX=$(cd "$(dirname "$0")/fixtures" && pwd)
+unset all_proxy ALL_PROXY ftp_proxy FTP_PROXY ftps_proxy FTPS_PROXY imap_proxy IMAP_PROXY nntp_proxy NNTP_PROXY \
+	tcp_proxy TCP_PROXY no_proxy NO_PROXY NETTOOL_PASSWORD
+export HOME=$T NT FIX T NETNS_ADDR
+echo 'SeCrEt-77' >"$T/pw"
+SECRET=SeCrEt-77
+# base64 of "\0u\0SeCrEt-77" and "\0alice\0SeCrEt-77" (AUTHENTICATE PLAIN), to look for them too
+B64U=$(printf '\0u\0%s' $SECRET | base64)
+
+# px MODE NAME [ADDR]: start fixtures/proxy.py; sets NAME_PORT, logs to $T/NAME.log
+cat >"$T/px.sh" <<'EOF'
+px() {
+	/usr/bin/python3 "$FIX/proxy.py" "$1" "$T/$2.port" "$T/$2.log" "${3:-127.0.0.1}" &
+	echo $! >>"$T/pids"
+	for _ in $(seq 100); do [ -s "$T/$2.port" ] && break; sleep 0.05; done
+	eval "${2}_PORT=$(cat "$T/$2.port")"
+}
+EOF
+. "$T/px.sh"
+cleanup 'for p in $(cat "$T/pids" 2>/dev/null); do kill $p; done'
+if ! netns_run 'exit 0' 2>/dev/null; then
+	skip "proxy policy cases" "no private network namespace (unshare --net needs root)"
+	NONS=1
+fi
+
+# nsrun NAME SNIPPET: run SNIPPET in the namespace with a recording proxy (rec, http),
+# a 500 proxy (bad), fake ftp and imap servers, on NETNS_ADDR; "rc=N" on stdout.
+nsrun() {
+	rm -f "$T"/*.port "$T"/*.log
+	netns_run ". \"$T/px.sh\"
+px http rec $NETNS_ADDR; px http500 bad $NETNS_ADDR; px ftp ftp 0.0.0.0; px imap imap 0.0.0.0
+$2
+echo rc=\$?
+for p in \$(cat \"$T/pids\"); do kill \$p; done; rm -f \"$T/pids\"" 2>"$T/$1.err"
+}
+leaked() { # file: 0 when the password (plain or AUTHENTICATE PLAIN) is in it
+	grep -aqe "$SECRET" -e "$B64U" "$1" 2>/dev/null
+}
+
+if [ -z "${NONS:-}" ]; then
+	# (the proxies log both directions: a server's capability list names AUTHINFO USER too,
+	# so the client's command is looked for with its argument)
+	# (a) ftp_proxy / ALL_PROXY at a remote HTTP proxy: a CONNECT tunnel, and the password
+	# only under TLS; the fake server offers no AUTH TLS, so the login is refused (exit 4).
+	for v in ftp_proxy ALL_PROXY; do
+		for tgt in '$NETNS_ADDR' 127.0.0.1; do
+			out=$(nsrun ftp "$v=http://\$NETNS_ADDR:\$rec_PORT \$NT ftp -q --timeout 10 -u alice --password-file \"\$T/pw\" ls ftp://$tgt:\$ftp_PORT/")
+			name="ftp $v=remote proxy, target ${tgt//\$/}"
+			if leaked "$T/rec.log" || leaked "$T/ftp.log"; then
+				fail "$name: the password went through the proxy in clear text" "$(head -c 300 "$T/rec.log")"
+			elif [ "$out" != rc=4 ]; then
+				fail "$name: exit 4 expected" "$out $(cat "$T/ftp.err")"
+			elif ! grep -aq '^CONNECT ' "$T/rec.log"; then
+				fail "$name: no CONNECT tunnel" "$(head -c 300 "$T/rec.log")"
+			else
+				pass "$name: CONNECT tunnel, no password in clear text, exit 4"
+			fi
+		done
+	done
+	out=$(nsrun ftp "ftp_proxy=http://\$NETNS_ADDR:\$rec_PORT \$NT ftp -q --tls --timeout 10 -u alice --password-file \"\$T/pw\" ls ftp://\$NETNS_ADDR:\$ftp_PORT/")
+	! leaked "$T/rec.log" && ! grep -aq '^GET ftp:' "$T/rec.log" && [ "$out" = rc=4 ] &&
+		pass "ftp --tls with ftp_proxy: never translated into HTTP, exit 4 without TLS" ||
+		fail "ftp --tls with ftp_proxy" "$out $(head -c 300 "$T/rec.log")"
+	out=$(nsrun ftp "\$NT ftp -q --no-tls --timeout 10 --proxy http://\$NETNS_ADDR:\$rec_PORT -u alice --password-file \"\$T/pw\" ls ftp://127.0.0.1:\$ftp_PORT/")
+	! leaked "$T/rec.log" && [ "$out" = rc=4 ] && [ ! -s "$T/rec.log" ] && grep -q 'through the proxy' "$T/ftp.err" &&
+		pass "ftp --no-tls --proxy to a loopback target: refused before connecting (exit 4)" ||
+		fail "ftp --no-tls --proxy" "$out $(cat "$T/ftp.err")"
+
+	# (b) mail-fetch to a loopback IMAP server through a remote CONNECT proxy: no LOGIN or
+	# AUTHENTICATE without TLS (the fake offers no STARTTLS): exit 4.
+	out=$(nsrun mf "ALL_PROXY=http://\$NETNS_ADDR:\$rec_PORT \$NT mail-fetch -q --timeout 10 --password-file \"\$T/pw\" -o \"\$T/md\" imap://u@127.0.0.1:\$imap_PORT/")
+	if grep -aqiE 'AUTHENTICATE|LOGIN ' "$T/rec.log" || leaked "$T/rec.log"; then
+		fail "mail-fetch ALL_PROXY to loopback IMAP: credentials went through the proxy without TLS" "$(head -c 300 "$T/rec.log")"
+	elif [ "$out" != rc=4 ] || ! grep -aq '^CONNECT 127.0.0.1:' "$T/rec.log"; then
+		fail "mail-fetch ALL_PROXY to loopback IMAP: exit 4 through the tunnel expected" "$out $(cat "$T/mf.err")"
+	else
+		pass "mail-fetch ALL_PROXY to loopback IMAP: tunnel, no LOGIN without TLS, exit 4"
+	fi
+	out=$(nsrun mf "\$NT mail-fetch -q --timeout 10 --allow-plaintext-auth --proxy http://\$NETNS_ADDR:\$rec_PORT --password-file \"\$T/pw\" -o \"\$T/md\" imap://u@127.0.0.1:\$imap_PORT/")
+	grep -aqiE 'AUTHENTICATE|LOGIN ' "$T/rec.log" && [ "$out" = rc=4 ] &&
+		pass "mail-fetch --proxy --allow-plaintext-auth: the login goes through (and is refused by the server)" ||
+		fail "mail-fetch --proxy --allow-plaintext-auth" "$out $(cat "$T/mf.err")"
+
+	# (c) a proxy that answers 500: a network error (exit 3), never 0. The targets listen
+	# (the fake IMAP server), so a client that ignored the proxy would not exit 3.
+	for a in "ftp -q --timeout 10 ls ftp://\$NETNS_ADDR:\$ftp_PORT/" "mail-fetch -q --timeout 10 --no-tls --allow-plaintext-auth --password-file \$T/pw -o \$T/md imap://u@\$NETNS_ADDR:\$imap_PORT/" \
+		"nntp --timeout 10 -s \$NETNS_ADDR:\$imap_PORT caps" "tcp-send --timeout 10 \$NETNS_ADDR:\$imap_PORT hello"; do
+		out=$(nsrun bad "ALL_PROXY=http://\$NETNS_ADDR:\$bad_PORT \$NT $a")
+		[ "$out" = rc=3 ] && pass "${a%% *} through a proxy answering 500: exit 3" ||
+			fail "${a%% *} through a proxy answering 500: exit 3 expected" "$out $(cat "$T/bad.err")"
+	done
+fi
+
+# (d) --proxy http:// and socks5h:// (and ALL_PROXY) for tcp-send and nntp on loopback.
+rm -f "$T"/*.port "$T"/*.log
+px http h
+px socks5 s
+TP=$(free_port)
+$NT tcp-serve -q --echo -l 127.0.0.1 -p "$TP" &
+echo $! >>"$T/pids"
+wait_port "$TP"
+for p in "http://127.0.0.1:$h_PORT" "socks5h://127.0.0.1:$s_PORT" "socks5://127.0.0.1:$s_PORT"; do
+	: >"$T/h.log"
+	: >"$T/s.log"
+	got=$($NT tcp-send --timeout 10 --proxy "$p" "localhost:$TP" hello there 2>"$T/e")
+	[ "$got" = "$(printf 'hello\nthere')" ] && grep -aq "localhost:$TP\|CONNECT localhost $TP\|CONNECT 127.0.0.1 $TP" "$T/h.log" "$T/s.log" &&
+		pass "tcp-send --proxy ${p%%:*}://: replies through the proxy" ||
+		fail "tcp-send --proxy $p" "$got $(cat "$T/e")"
+done
+: >"$T/h.log"
+got=$(printf 'stream data\n' | ALL_PROXY="127.0.0.1:$h_PORT" $NT tcp-send --stream --timeout 10 "127.0.0.1:$TP" 2>"$T/e")
+[ "$got" = "stream data" ] && grep -aq "^CONNECT 127.0.0.1:$TP " "$T/h.log" &&
+	pass "tcp-send --stream with ALL_PROXY (no scheme: http): through the proxy" || fail "tcp-send --stream ALL_PROXY" "$got $(cat "$T/e")"
+
+# (e) NO_PROXY and --noproxy bypass the proxy; --noproxy replaces NO_PROXY.
+dead="http://127.0.0.1:$(free_port)"
+got=$(ALL_PROXY=$dead NO_PROXY=example.org,127.0.0.0/8 $NT tcp-send --timeout 10 "127.0.0.1:$TP" direct 2>"$T/e")
+[ "$got" = direct ] && pass "NO_PROXY (a CIDR entry) bypasses ALL_PROXY" || fail "NO_PROXY bypass" "$got $(cat "$T/e")"
+got=$(ALL_PROXY=$dead $NT tcp-send --timeout 10 --noproxy localhost "localhost:$TP" direct 2>"$T/e")
+[ "$got" = direct ] && pass "--noproxy NAME bypasses ALL_PROXY" || fail "--noproxy bypass" "$got $(cat "$T/e")"
+: >"$T/h.log"
+got=$(NO_PROXY='*' $NT tcp-send --timeout 10 --noproxy '' --proxy "127.0.0.1:$h_PORT" "127.0.0.1:$TP" via 2>"$T/e")
+[ "$got" = via ] && grep -aq "^CONNECT 127.0.0.1:$TP " "$T/h.log" && pass "--noproxy '' replaces NO_PROXY='*'" ||
+	fail "--noproxy '' over NO_PROXY" "$got $(cat "$T/e")"
+got=$(ALL_PROXY=$dead $NT tcp-send --timeout 10 "127.0.0.1:$TP" x 2>"$T/e")
+rc=$?
+[ $rc = 3 ] && grep -q 'proxy 127.0.0.1 (ALL_PROXY)' "$T/e" && pass "tcp-send honours ALL_PROXY (a dead proxy: exit 3)" ||
+	fail "tcp-send ALL_PROXY" "rc=$rc $got $(cat "$T/e")"
+$NT tcp-send --proxy ftp://127.0.0.1:1 "127.0.0.1:$TP" x >/dev/null 2>"$T/e"
+rc=$?
+[ $rc = 2 ] && grep -q 'not a proxy scheme' "$T/e" && pass "--proxy ftp:// is not a proxy: exit 2" || fail "--proxy ftp://" "rc=$rc $(cat "$T/e")"
+
+# nntp against INN through the proxies.
+. "$(dirname "$0")/fixtures/inn/inn.sh"
+if inn_start test.proxy; then
+	S="-s 127.0.0.1:$INN_READ --timeout 10"
+	want=$($NT nntp $S --no-tls group test.proxy 2>&1)
+	for p in "http://127.0.0.1:$h_PORT" "socks5h://127.0.0.1:$s_PORT"; do
+		: >"$T/h.log"
+		: >"$T/s.log"
+		got=$($NT nntp $S --no-tls --proxy "$p" group test.proxy 2>"$T/e")
+		[ -n "$want" ] && [ "$got" = "$want" ] && grep -aq "GROUP test.proxy" "$T/h.log" "$T/s.log" &&
+			pass "nntp --proxy ${p%%:*}:// against INN" || fail "nntp --proxy $p" "want '$want' got '$got' $(cat "$T/e")"
+	done
+	: >"$T/h.log"
+	echo secret >"$T/pwinn"
+	nntp_proxy="http://127.0.0.1:$h_PORT" $NT nntp $S -u test --password-file "$T/pwinn" --no-tls group test.proxy >/dev/null 2>"$T/e"
+	rc=$?
+	[ $rc = 4 ] && grep -aq "^CONNECT 127.0.0.1:$INN_READ " "$T/h.log" && ! grep -aq -e secret -e 'AUTHINFO USER test' "$T/h.log" &&
+		pass "nntp_proxy to loopback INN: no AUTHINFO PASS through the proxy without TLS (exit 4)" ||
+		fail "nntp_proxy clear-text password" "rc=$rc $(cat "$T/e")"
+	: >"$T/s.log"
+	got=$(nntp_proxy="socks5h://127.0.0.1:$s_PORT" $NT nntp $S --tls --cacert "$INN_DIR/certs/ca.crt" -u test --password-file "$T/pwinn" group test.proxy 2>"$T/e")
+	rc=$?
+	[ $rc = 0 ] && [ "$got" = "$want" ] && ! grep -aq -e secret -e 'AUTHINFO USER test' "$T/s.log" && grep -aq "SOCKS5 CONNECT 127.0.0.1 $INN_READ" "$T/s.log" &&
+		pass "nntp --tls -u through nntp_proxy (socks5h): STARTTLS in the tunnel, logged in" ||
+		fail "nntp --tls through socks5h" "rc=$rc $got $(cat "$T/e")"
+else
+	skip "nntp through proxies" "$INN_WHY"
+fi
+
+# ftp against vsftpd through the CONNECT proxy: the login and the files go, the
+# password only inside TLS (AUTH TLS in the tunnel, data connections tunnelled too).
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+if ftpd_start px; then
+	echo "$FTP_PASS" >"$T/ftppw"
+	printf 'through the tunnel\n' >"$FTPD_HOME_px/t.txt"
+	: >"$T/h.log"
+	got=$(ftp_proxy="http://127.0.0.1:$h_PORT" $NT ftp -q --timeout 20 --cacert "$T/certs/ca.crt" -u "$FTP_USER" \
+		--password-file "$T/ftppw" get "ftp://127.0.0.1:$FTPD_PORT_px/t.txt" -o - 2>"$T/e")
+	rc=$?
+	[ $rc = 0 ] && [ "$got" = "through the tunnel" ] && grep -aq "^CONNECT 127.0.0.1:$FTPD_PORT_px " "$T/h.log" &&
+		! grep -aq -e "$FTP_PASS" -e "USER $FTP_USER" "$T/h.log" &&
+		pass "ftp get through ftp_proxy to vsftpd: tunnelled, password only under TLS" ||
+		fail "ftp through the proxy to vsftpd" "rc=$rc '$got' $(cat "$T/e")"
+else
+	skip "ftp through a proxy to vsftpd" "vsftpd did not start"
+fi
+
+# (f) udp-send: datagrams never go through a proxy.
+$NT udp-send --proxy "http://127.0.0.1:$h_PORT" 127.0.0.1:9 x >/dev/null 2>"$T/e"
+rc=$?
+[ $rc = 2 ] && grep -q 'datagrams' "$T/e" && pass "udp-send --proxy: exit 2, said why" || fail "udp-send --proxy" "rc=$rc $(cat "$T/e")"
+
+finish
