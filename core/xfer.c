@@ -1,7 +1,7 @@
 /* xfer.c - libcurl glue: common options (TLS policy, CA, timeouts, credentials, -v
  * trace with secrets masked), CURLcode to our exit codes, error texts.
  *
- * Header: include/xfer.h    Tests: tests/unit/check_out.c (error words), tests/integration/ftp_fake.sh
+ * Header: include/xfer.h    Tests: tests/unit/check_xfer.c
  */
 #include <stdio.h>
 #include <string.h>
