@@ -204,7 +204,7 @@ static int cred_find(struct cred *c, const char *host, const char *password_file
 		return 0;
 	if (password_file) {
 		if (!(c->password = read_secret_file(password_file, err, errlen)))
-			return -1;
+			return -NT_EXIT_IO; /* a local file that can not be read: 6, as everywhere */
 		c->source = "password-file";
 		return 0;
 	}
@@ -213,7 +213,7 @@ static int cred_find(struct cred *c, const char *host, const char *password_file
 		int r = cred_netrc_lookup(path, host, &c->user, &c->password, err, errlen);
 		free(path);
 		if (r < 0)
-			return -1;
+			return -NT_EXIT_IO;
 		if (r > 0) {
 			c->source = "netrc";
 			return 0;
@@ -228,7 +228,7 @@ static int cred_find(struct cred *c, const char *host, const char *password_file
 	if (!need)
 		return 0;
 	if (!(c->password = prompt_tty(c->user, host, err, errlen)))
-		return -1;
+		return -NT_EXIT_TLS;
 	c->source = "tty";
 	return 0;
 }
@@ -237,13 +237,14 @@ static int cred_find(struct cred *c, const char *host, const char *password_file
  * would run commands of its own. Refused wherever it comes from. */
 int cred_get(struct cred *c, const char *host, const char *password_file, int need, char *err, size_t errlen)
 {
-	if (cred_find(c, host, password_file, need, err, errlen) < 0)
-		return -1;
+	int r = cred_find(c, host, password_file, need, err, errlen);
+	if (r < 0)
+		return r;
 	const char *bad = c->password && nt_has_ctl(c->password) ? "password" : c->user && nt_has_ctl(c->user) ? "user name" : NULL;
 	if (bad) {
 		snprintf(err, errlen, "the %s from %s holds a control character (CR, LF...): refused", bad,
 			 c->source ? c->source : "the command line");
-		return -1;
+		return -NT_EXIT_USAGE; /* bad local input: nothing was sent */
 	}
 	return 0;
 }

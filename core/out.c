@@ -52,6 +52,11 @@ void out_text(FILE *f, const char *s, size_t n, unsigned flags)
 {
 	size_t i = 0, from = 0;
 	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) { /* the common case, without a call */
+			i++;
+			continue;
+		}
 		int bad;
 		size_t l = out_char(s + i, n - i, flags, &bad);
 		if (bad) {

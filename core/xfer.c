@@ -226,7 +226,14 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 	case CURLE_COULDNT_CONNECT: return "could not connect (refused, unreachable or filtered)";
 	case CURLE_OPERATION_TIMEDOUT: return "timed out (--timeout)";
 	case CURLE_SEND_ERROR: return "the connection broke while sending";
-	case CURLE_RECV_ERROR: return "the connection broke while waiting for the server's reply";
+	case CURLE_RECV_ERROR:
+		t = errbuf ? strstr(errbuf, "CONNECT tunnel failed, response ") : NULL;
+		if (t) {
+			snprintf(buf, sizeof buf, "the proxy refused the tunnel (CONNECT answered %.8s)", t + 32);
+			return buf;
+		}
+		return "the connection broke while waiting for the server's reply";
+	case CURLE_PROXY: return "the proxy failed or refused the connection";
 	case CURLE_GOT_NOTHING: return "the server closed the connection without a reply";
 	case CURLE_PARTIAL_FILE:
 		/* The sizes libcurl counted are worth keeping: "(5 out of 1 bytes)". */

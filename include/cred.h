@@ -24,7 +24,9 @@ char *cred_netrc_path(void);
 
 /* Fill c->password for c->user@host from the sources above (password_file may be NULL).
  * need: 1 when a password is required (prompt if nothing else has one).
- * Returns 0, or -1 with a message in err. */
+ * Returns 0, or minus the exit code (nt_err.h) with a message in err: -NT_EXIT_IO when the
+ * password file or netrc can not be read, -NT_EXIT_USAGE for a control character in the
+ * user or password, -NT_EXIT_TLS when no password can be had. Callers: die(-r, ...). */
 int cred_get(struct cred *c, const char *host, const char *password_file, int need, char *err, size_t errlen);
 void cred_free(struct cred *c);
 

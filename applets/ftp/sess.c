@@ -81,8 +81,9 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	s->implicit_tls = implicit;
 	struct cred c = {.user = user ? xstrdup(user) : NULL};
 	char cerr[512];
-	if (cred_get(&c, u.host, ftp_cf.password_file, c.user != NULL, cerr, sizeof cerr) < 0)
-		die(NT_EXIT_TLS, "%s", cerr);
+	int cr = cred_get(&c, u.host, ftp_cf.password_file, c.user != NULL, cerr, sizeof cerr);
+	if (cr < 0)
+		die(-cr, "%s", cerr);
 	if (!c.user && c.password) {
 		/* NETTOOL_PASSWORD alone does not make a login: anonymous. */
 		explicit_bzero(c.password, strlen(c.password));

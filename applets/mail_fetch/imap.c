@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mail_fetch.h"
 #include "nt_err.h"
+#include "out.h"
 #include "parse.h"
 #include "session.h"
 
@@ -241,9 +242,7 @@ static void untagged(struct mf *m, const char *p, size_t n)
 			json_kv_str(stdout, "flags", flags);
 			json_end(stdout);
 		} else {
-			char shown[4096];
-			nt_clean_text(shown, sizeof shown, name, strlen(name));
-			printf("%s\n", shown);
+			out_line(stdout, name, strlen(name), 0); /* made safe for a terminal (out.h) */
 		}
 	}
 }

@@ -281,8 +281,9 @@ int mail_fetch_main(int argc, char **argv)
 	/* The password: never from the command line. */
 	struct cred c = {xstrdup(user), NULL, NULL};
 	char cerr[512];
-	if (cred_get(&c, m->url.host, pwfile, 1, cerr, sizeof cerr) < 0)
-		die(NT_EXIT_TLS, "%s", cerr);
+	int cr = cred_get(&c, m->url.host, pwfile, 1, cerr, sizeof cerr);
+	if (cr < 0)
+		die(-cr, "%s", cerr);
 	m->x.user = c.user;
 	m->x.password = c.password;
 

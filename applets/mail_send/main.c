@@ -299,13 +299,10 @@ static void open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 	memset(c, 0, sizeof *c);
 	const char *user = G.user ? G.user : sv->user[0] ? sv->user : NULL;
 	if (user) {
-		/* A password file that cannot be read is a usage error (exit 2), not an
-		 * authentication failure. */
-		if (G.pwfile && access(G.pwfile, R_OK) < 0)
-			die(NT_EXIT_USAGE, "--password-file %s: %s", G.pwfile, strerror(errno));
 		c->user = xstrdup(user);
-		if (cred_get(c, sv->host, G.pwfile, 1, err, sizeof err) < 0)
-			die(NT_EXIT_TLS, "%s", err);
+		int cr = cred_get(c, sv->host, G.pwfile, 1, err, sizeof err);
+		if (cr < 0)
+			die(-cr, "%s", err); /* an unreadable --password-file: 6, as everywhere */
 		G.xo.user = c->user;
 		G.xo.password = c->password;
 	}

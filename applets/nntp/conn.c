@@ -219,8 +219,9 @@ static void authenticate(struct nntp *c, const struct nntp_opts *o, const char *
 		    c->encrypted ? "" : " without TLS");
 	struct cred cr = {.user = xstrdup(user)};
 	char err[512];
-	if (cred_get(&cr, c->host, o->c.password_file, 1, err, sizeof err) < 0)
-		die(NT_EXIT_TLS, "%s", err);
+	int got = cred_get(&cr, c->host, o->c.password_file, 1, err, sizeof err);
+	if (got < 0)
+		die(-got, "%s", err);
 	nntp_need_arg('a', cr.user);
 	if (nt_has_ctl(cr.password))
 		die(NT_EXIT_USAGE, "the password contains a control character: refused");

@@ -11,8 +11,6 @@ fails=0
 pass() { echo "PASS: docs $1"; }
 fail() { echo "FAIL: docs $1${2:+: $2}"; fails=$((fails + 1)); }
 cd "$here" || exit 1
-T_DOCS=$(mktemp)
-trap 'rm -f "$T_DOCS"' EXIT
 
 applets=$("$NT" --list)
 [ -n "$applets" ] && pass "applet list" || fail "applet list" "nettool --list printed nothing"
@@ -64,6 +62,8 @@ codes_m=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' man/nettool.1 | sed -n 's/^\.It
 # Conventions (nettool(1) CONVENTIONS): --json is accepted where the help says, and the
 # same commands are listed in nettool.1; every other command refuses it with exit 2 (never
 # ignores it); JSON keys are snake_case in the code and in the pages.
+T_DOCS=$(mktemp)
+trap 'rm -f "$T_DOCS"' EXIT
 conv=$(sed -n '/^\.Sh CONVENTIONS/,/^\.Sh /p' man/nettool.1)
 echo "$conv" | grep -q 'snake_case' && echo "$conv" | grep -q 'NDJSON' && pass "nettool.1 CONVENTIONS: NDJSON and key spelling" ||
 	fail "nettool.1 CONVENTIONS" "no CONVENTIONS section naming NDJSON and snake_case"

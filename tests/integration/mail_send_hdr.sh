@@ -140,7 +140,8 @@ for u in 'smtp://u:s3cretpw@127.0.0.1:1' 'imap://u:s3cretpw@127.0.0.1' 'smtp://u
 	fi
 done
 
-# --- minor: sendmail -bm is the default mode; a missing --password-file is exit 2 ---
+# --- minor: sendmail -bm is the default mode; a missing --password-file is exit 6 (a local
+# file that can not be read, as in every applet: nettool(1)) ---
 n0=$(count "$T/srv")
 printf 'To: bm@example.org\nSubject: bm\n\nx\n' | $NT sendmail -bm -t -i $S -f me@example.com
 rc=$?
@@ -150,4 +151,4 @@ expect_exit "sendmail -bs: not supported, exit 2" 2 sh -c "echo x | $NT sendmail
 expect_exit "mail-send -b still takes a Bcc address" 0 sh -c "echo x | $NT mail-send $S -f me@example.com -b b@example.org to@example.org"
 echo hi | $NT mail-send $S -u alice --password-file "$T/no-such-file" -f me@example.com to@example.org 2>"$T/err"
 rc=$?
-[ $rc -eq 2 ] && grep -q 'no-such-file' "$T/err" && pass "--password-file missing: exit 2 naming it" || fail "--password-file missing" "rc=$rc $(cat "$T/err")"
+[ $rc -eq 6 ] && grep -q 'no-such-file' "$T/err" && pass "--password-file missing: exit 6 naming it" || fail "--password-file missing" "rc=$rc $(cat "$T/err")"

@@ -258,6 +258,9 @@ case $id in "<nettool."*"@example.com>") pass "post: Message-ID added and printe
 testing "post: read back the body through its message-id" "\$NT nntp $S body '$id'" \
 	"first\n.starts with a dot\n.\nlast\n" "" ""
 $NN head "$id" | grep -q '^Date: ' && pass "post: Date added" || fail "post Date"
+j=$($NN --json -u test --password-file "$PW" post "$T/post.txt" 2>"$T/err")
+case $j in '{"code":240,"message_id":"<nettool.'*'@example.com>"}') pass "post --json: code and message_id" ;;
+*) fail "post --json" "$j $(cat "$T/err")" ;; esac
 printf 'From: x@example.com\nNewsgroups: test.post\n\nno subject\n' | $NN -u test --password-file "$PW" post 2>"$T/err"
 [ $? = 2 ] && grep -q Subject "$T/err" && pass "post without Subject: exit 2" || fail "post no subject" "$(cat "$T/err")"
 $NN post "$T/post.txt" 2>"$T/err"

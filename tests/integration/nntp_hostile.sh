@@ -34,6 +34,16 @@ nn --json hdr Subject evil.group 1 >out 2>err
 grep -q '"value":"\\u001b\]0;pwned\\u0007' out && ! raw_ctl out && pass "nntp --json hdr: escape sequences escaped, not replaced" ||
 	fail "nntp --json hdr escaping" "$(cat out)"
 
+# An article is the user's data: byte for byte to a pipe, made safe to a terminal.
+nn body evil.group 1 >out 2>err
+[ "$(cat out)" = "$(printf 'body \033]0;pwned\007\033[2Jcleared\302\23331mred\177')" ] &&
+	pass "nntp body to a pipe: the article's bytes as they came" || fail "nntp body to a pipe" "$(od -c out | head -3)"
+script -qec "timeout 30 $NT nntp -q --no-tls -s 127.0.0.1:$port body evil.group 1" /dev/null >out 2>err
+tr -d '\r' <out >out.lf
+! raw_ctl out.lf && grep -q 'body ?\]0;pwned??\[2Jcleared?31mred?' out.lf &&
+	pass "nntp body to a terminal: escape sequences shown as '?'" || fail "nntp body to a terminal" "$(od -c out | head -3)"
+expect_exit "nntp --json body: refused, exit 2 (never ignored)" 2 nn --json body evil.group 1
+
 # JSON keys are snake_case in every applet (nettool(1)): over's Message-ID is message_id.
 nn --json over evil.group 1 >out 2>err
 grep -q '"message_id":"<id@x>"' out && ! grep -q '"message-id"' out && pass "nntp --json over: the key is message_id" ||

@@ -12,6 +12,7 @@
 #include "file.h"
 #include "json.h"
 #include "log.h"
+#include "nt_err.h"
 #include "progress.h"
 #include "stamp.h"
 
@@ -174,7 +175,7 @@ START_TEST(secrets_with_crlf_refused)
 	setenv("NETRC", "/nonexistent/netrc", 1);
 	setenv("NETTOOL_PASSWORD", "ntpass\r\nDELE keep.txt", 1);
 	struct cred c = {.user = strdup("bob")};
-	ck_assert_int_eq(cred_get(&c, "ftp.example", NULL, 1, err, sizeof err), -1);
+	ck_assert_int_eq(cred_get(&c, "ftp.example", NULL, 1, err, sizeof err), -NT_EXIT_USAGE);
 	ck_assert_ptr_nonnull(strstr(err, "control character"));
 	cred_free(&c);
 	setenv("NETTOOL_PASSWORD", "fine", 1);

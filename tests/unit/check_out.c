@@ -1,6 +1,7 @@
-/* check_out.c - server text made safe for a terminal (core/out.c): C0 but TAB on request,
- * DEL, C1 raw and UTF-8 encoded become '?', valid UTF-8 passes whole; nt_clean_text cuts
- * at the first such character; JSON escapes C1 as it does C0. */
+/* check_out.c - what we print: server text made safe for a terminal (core/out.c: C0 but
+ * TAB on request, DEL, C1 raw and UTF-8 encoded become '?', valid UTF-8 passes whole;
+ * nt_clean_text cuts at the first such character; JSON escapes C1 as it does C0), and
+ * errors in our words (xfer_strerror never passes libcurl's text on). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "json.h"
 #include "nt_err.h"
 #include "out.h"
+#include "xfer.h"
 
 static char *through_text(const char *s, size_t n, unsigned flags)
 {
@@ -81,6 +83,22 @@ START_TEST(json_escapes_c1)
 }
 END_TEST
 
+START_TEST(errors_in_our_words)
+{
+	const char *theirs = "QUOT command failed with 550";
+	for (int rc = 1; rc < CURL_LAST; rc++) {
+		const char *w = xfer_strerror((CURLcode)rc, theirs);
+		ck_assert_ptr_null(strstr(w, "QUOT"));
+		ck_assert_str_ne(w, curl_easy_strerror((CURLcode)rc));
+		ck_assert_ptr_null(strstr(w, "errno"));
+	}
+	ck_assert_str_eq(xfer_strerror(CURLE_PEER_FAILED_VERIFICATION, "SSL certificate problem: self-signed certificate"),
+			 "the server's certificate is not trusted (self-signed certificate)");
+	ck_assert_str_eq(xfer_strerror(CURLE_PARTIAL_FILE, "Uploaded unaligned file size (5 out of 1 bytes)"),
+			 "the size differs from the announced one (5 out of 1 bytes)");
+}
+END_TEST
+
 Suite *suite_out(void)
 {
 	Suite *s = suite_create("out");
@@ -90,6 +108,7 @@ Suite *suite_out(void)
 	tcase_add_test(t, utf8_passes_whole);
 	tcase_add_test(t, messages_cut_at_the_first);
 	tcase_add_test(t, json_escapes_c1);
+	tcase_add_test(t, errors_in_our_words);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1,0 +1,38 @@
+#!/bin/bash
+# conventions.sh - one exit code per kind of failure in every applet (nettool(1)): a local
+# file that can not be read is 6 whichever applet reads it (--password-file, put, post,
+# an attachment). Servers: pyftpdlib (ftp put) and fixtures/nntp_fake.py (nntp); the mail
+# applets refuse before they connect (nothing listens on their port).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$T" || exit 1
+missing=$T/no-such-file
+dead=$(free_port)
+
+nport=$(free_port)
+/usr/bin/python3 "$here/fixtures/nntp_fake.py" "$nport" >nntp.log 2>&1 &
+npid=$!
+cleanup "kill $npid; wait $npid 2>/dev/null"
+wait_port "$nport" 127.0.0.1 10 || fail "fake nntp server" "did not start: $(cat nntp.log)"
+
+six() { # NAME COMMAND...: exit 6 and the file named on stderr
+	local name=$1 rc
+	shift
+	timeout 30 "$@" </dev/null >out 2>err
+	rc=$?
+	[ $rc = 6 ] && grep -q 'no-such-file' err && pass "$name: exit 6 naming the file" || fail "$name" "exit $rc: $(head -2 err)"
+}
+six "ftp --password-file unreadable" env -u NETTOOL_PASSWORD "$NT" ftp --no-tls -P "$dead" -u u --password-file "$missing" ls 127.0.0.1:
+six "nntp --password-file unreadable" env -u NETTOOL_PASSWORD "$NT" nntp --no-tls -s "127.0.0.1:$nport" -u u --password-file "$missing" caps
+six "mail-fetch --password-file unreadable" env -u NETTOOL_PASSWORD "$NT" mail-fetch --no-tls --password-file "$missing" list "imap://u@127.0.0.1:$dead/"
+six "mail-send --password-file unreadable" env -u NETTOOL_PASSWORD "$NT" mail-send -S "smtp://127.0.0.1:$dead" -u u --password-file "$missing" -f a@example.org b@example.org
+six "mail-send -a unreadable" "$NT" mail-send -S "smtp://127.0.0.1:$dead" -a "$missing" -f a@example.org b@example.org
+six "nntp post of an unreadable file" "$NT" nntp --no-tls -s "127.0.0.1:$nport" post "$missing"
+mkdir -p pub
+if pyftpd_start P "$T/pub"; then
+	six "ftp put of an unreadable file" "$NT" ftp --no-tls -P "$PYFTPD_PORT_P" put "$missing" 127.0.0.1:x
+else
+	fail "pyftpdlib server" "did not start: $(cat "$T/pyftpd-P.log")"
+fi
+finish
