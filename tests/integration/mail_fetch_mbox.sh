@@ -83,14 +83,15 @@ rc=$?
 	pass "mbox lock: a dead holder's dot-lock is stale" || fail "mbox lock: dead holder: exit $rc" "$(cat "$T/sy3b.err")"
 
 # --- --stdout --delete
-# Into a regular file: standard output is synced (fsync(1)) before anything is deleted on
-# the server. Plain IMAP on loopback so that the trace shows the commands.
+# Into a regular file: standard output is synced (a sync call on a descriptor of that file:
+# fsync, fdatasync, or syncfs on a duplicate) before anything is deleted on the server.
+# Plain IMAP on loopback so that the trace shows the commands; strace -y names the files.
 dove_fill 4 2000 so
 n0=$(dove_count)
-strace -f -qq -s 120 -e trace=fsync,fdatasync,sendto,write -o "$T/so.trace" \
+strace -f -y -qq -s 120 -e trace=fsync,fdatasync,syncfs,sendto -o "$T/so.trace" \
 	$NT mail-fetch --no-tls -q --delete --state "$T/st.so" --stdout "$IMAP" >"$T/so.mbox" 2>"$T/so.err"
 rc=$?
-sync_at=$(grep -n -E '(fsync|fdatasync)\(1\)' "$T/so.trace" | head -1 | cut -d: -f1)
+sync_at=$(grep -n -E '(fsync|fdatasync|syncfs)\([0-9]+<[^>]*/so\.mbox>\)' "$T/so.trace" | head -1 | cut -d: -f1)
 del_at=$(grep -n -E 'Deleted|EXPUNGE' "$T/so.trace" | head -1 | cut -d: -f1)
 [ $rc = 0 ] && [ "$(dove_count)" = 0 ] && [ "$(grep -c '^From ' "$T/so.mbox")" = "$n0" ] &&
 	pass "--stdout --delete into a file: every message written, the server empty" ||
