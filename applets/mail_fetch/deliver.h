@@ -32,7 +32,8 @@ struct dmsg {
 struct dest;
 struct commit;
 
-/* What a destination kind does; deliver.c calls these. NULL entries are no-ops. */
+/* What a destination kind does; deliver.c calls these. close, msg_wrote, settle, clear and
+ * recover may be NULL (nothing to do). */
 struct dest_ops {
 	/* After the common set-up (d->path, d->mda set): folders, spool. 0 or -1 (err). */
 	int (*open)(struct dest *d, char *err, size_t errlen);

@@ -32,8 +32,6 @@
 
 #define MEM_SWITCH (1u << 20) /* a message larger than this is written as it arrives */
 
-/* --- the destination --- */
-
 static int maildir_open(struct dest *d, char *err, size_t errlen)
 {
 	d->pid = getpid(); /* one getpid per run, not per message name */
