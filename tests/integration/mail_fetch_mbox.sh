@@ -113,6 +113,15 @@ $NT mail-fetch $CA -q --delete --state "$T/st.sp" --stdout "$IMAP" >/dev/null 2>
 rc=$?
 [ $rc = 2 ] && [ "$(dove_count)" = "$n0" ] && pass "--stdout --delete into /dev/null (a character device): refused (exit 2), nothing deleted" ||
 	fail "--stdout --delete into /dev/null: exit $rc, server $(dove_count) of $n0" "$(cat "$T/sn.err")"
+if command -v script >/dev/null; then
+	# a terminal (script(1) gives it a pseudo-terminal)
+	script -qec "$NT mail-fetch $CA -q --delete --state $T/st.sp --stdout $IMAP 2>$T/st.err" /dev/null >/dev/null
+	rc=$?
+	[ $rc = 2 ] && [ "$(dove_count)" = "$n0" ] && pass "--stdout --delete to a terminal: refused (exit 2), nothing deleted" ||
+		fail "--stdout --delete to a terminal: exit $rc, server $(dove_count) of $n0" "$(cat "$T/st.err")"
+else
+	skip "--stdout --delete to a terminal" "no script(1)"
+fi
 $NT mail-fetch $CA -q --state "$T/st.sp2" --stdout "$IMAP" 2>"$T/sp2.err" | cat >"$T/sp2.out"
 [ "${PIPESTATUS[0]}" = 0 ] && [ "$(grep -c '^From ' "$T/sp2.out")" = "$n0" ] &&
 	pass "--stdout into a pipe without --delete still works" || fail "--stdout into a pipe" "$(cat "$T/sp2.err")"
