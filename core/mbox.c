@@ -176,24 +176,21 @@ int mbox_open(const char *path)
 	return open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
-int mbox_prepare_append(int fd, off_t *end)
+int mbox_prepare_append(int fd, off_t *end, int *added)
 {
+	*added = 0;
 	off_t e = lseek(fd, 0, SEEK_END);
 	if (e < 0)
 		return -1;
 	char last = '\n';
 	if (e > 0 && pread(fd, &last, 1, e - 1) == 1 && last != '\n') {
-		if (file_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0)
+		if (file_write_all(fd, "\n", 1) < 0)
 			return -1;
+		*added = 1;
 		e++;
 	}
 	*end = e;
 	return 0;
-}
-
-int mbox_sync(int fd)
-{
-	return fsync(fd);
 }
 
 /* --- the lock --- */

@@ -21,6 +21,8 @@
  * the real guard against every program that honours either. Both are waited for up to
  * the caller's timeout, then refused with a message naming the lock.
  *
+ * Making an append durable is core/commit.c's work (commit_fd): nothing here syncs.
+ *
  * Tests: tests/integration/mail_fetch_mbox.sh, tests/integration/nntp.sh (fetch --mbox),
  * tests/unit/check_mail_fetch.c (the writer)
  */
@@ -87,11 +89,9 @@ void mbox_unlock(struct mbox_lock *l);
 /* Open path for appending (created 0600 when missing). The fd, or -1 (errno). */
 int mbox_open(const char *path);
 /* Called under the lock before an append: a file that does not end in a line end (written
- * by something else) gets one, durably, so our From_ line can not join its last line.
+ * by something else) gets one, so our From_ line can not join its last line; *added says
+ * so (the caller makes it durable, with core/commit, before it records the offset).
  * *end is the offset the append starts at. 0 or -1 (errno). */
-int mbox_prepare_append(int fd, off_t *end);
-/* Make what was appended durable (and an fd of regular file, such as a redirected
- * standard output). 0 or -1 (errno). */
-int mbox_sync(int fd);
+int mbox_prepare_append(int fd, off_t *end, int *added);
 
 #endif

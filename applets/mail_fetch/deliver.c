@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "deliver.h"
 #include "knobs.h"
 #include "nt_err.h"
@@ -57,6 +58,11 @@ int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const ch
 		nt_warn("WARNING: NETTOOL_MAIL_NOSYNC is set: nothing is fsynced, a crash can lose messages "
 			"(--delete included); it is for tests only");
 	d->path = path ? xstrdup(path) : NULL;
+	if (kind != DEST_MDA) {
+		d->commit = commit_start(&(struct commit_conf){.journal_fd = -1}, err, errlen);
+		if (!d->commit)
+			return -1;
+	}
 	return d->ops->open(d, err, errlen);
 }
 
@@ -89,6 +95,9 @@ void mf_dest_close(struct dest *d)
 	batch_clear(d, 1);
 	if (d->ops->close)
 		d->ops->close(d);
+	char err[600];
+	if (d->commit && commit_finish(d->commit, err, sizeof err) < 0)
+		nt_warn("%s", err); /* nothing recorded depends on what failed */
 	free(d->m);
 	held_free(d);
 	free(d->keys);
@@ -171,14 +180,46 @@ int mf_dest_msg_end(struct dest *d, const char *key, char *err, size_t errlen)
 	return 0;
 }
 
+/* Our environment without the secrets, plus add (NULL-terminated): built before the fork,
+ * so the child (of a process with a committer thread) only calls execve. The strings are
+ * borrowed; free the array. */
+static char **child_env(char *const add[])
+{
+	extern char **environ;
+	size_t n = 0, k = 0;
+	while (environ[n])
+		n++;
+	for (size_t i = 0; add && add[i]; i++)
+		n++;
+	char **env = xcalloc(n + 1, sizeof *env);
+	for (size_t i = 0; environ[i]; i++) {
+		size_t l = strcspn(environ[i], "=");
+		int drop = 0; /* a secret, or a name add[] sets */
+		for (size_t j = 0; j < sizeof secret_env / sizeof *secret_env; j++)
+			if (strlen(secret_env[j]) == l && !strncmp(environ[i], secret_env[j], l))
+				drop = 1;
+		for (size_t j = 0; add && add[j]; j++)
+			if (!strncmp(environ[i], add[j], l + 1))
+				drop = 1;
+		if (!drop)
+			env[k++] = environ[i];
+	}
+	for (size_t i = 0; add && add[i]; i++)
+		env[k++] = add[i];
+	return env;
+}
+
 int mf_run_cmd(const char *cmd, int spool, uint64_t off, uint64_t len, char *const env_add[])
 {
 	int p[2];
 	if (pipe(p) < 0)
 		return -1;
+	char **env = child_env(env_add);
+	char *const argv[] = {"sh", "-c", (char *)cmd, NULL};
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]), close(p[1]);
+		free(env);
 		return -1;
 	}
 	if (pid == 0) {
@@ -186,14 +227,11 @@ int mf_run_cmd(const char *cmd, int spool, uint64_t off, uint64_t len, char *con
 		/* Only 0-2: not the server connection (libcurl's sockets are not close-on-exec),
 		 * the pipe's other end, or anything our caller left open. */
 		close_range(3, ~0U, 0);
-		for (size_t i = 0; i < sizeof secret_env / sizeof *secret_env; i++)
-			unsetenv(secret_env[i]);
-		for (int i = 0; env_add && env_add[i]; i++)
-			putenv(env_add[i]);
 		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		execve("/bin/sh", argv, env);
 		_exit(127);
 	}
+	free(env);
 	close(p[0]);
 	char e[64];
 	if (spool >= 0)
@@ -217,7 +255,6 @@ static void run_exec(struct dest *d, const struct dmsg *m)
 	int rc = mf_run_cmd(d->exec, -1, 0, 0, env);
 	if (rc != 0)
 		nt_warn("--exec command exited %d", rc);
-	/* putenv in the child only: the parent keeps ownership */
 	free(env[0]), free(env[1]), free(env[2]);
 }
 

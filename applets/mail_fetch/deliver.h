@@ -30,9 +30,10 @@ struct dmsg {
 };
 
 struct dest;
-struct md_pool;
+struct commit;
 
-/* What a destination kind does; deliver.c calls these. NULL entries are no-ops. */
+/* What a destination kind does; deliver.c calls these. close, msg_wrote, settle, clear and
+ * recover may be NULL (nothing to do). */
 struct dest_ops {
 	/* After the common set-up (d->path, d->mda set): folders, spool. 0 or -1 (err). */
 	int (*open)(struct dest *d, char *err, size_t errlen);
@@ -67,16 +68,16 @@ struct dest {
 	char *spool;
 	int spool_fd;
 	uint64_t spool_len, hash;
+	struct commit *commit; /* core/commit.c: every sync of Maildir, mbox and stdout (not mda) */
 	int out_regular;   /* stdout: standard output is a regular file (synced per batch) */
 	/* Maildir */
 	int cur_fd;        /* the file being written (a large message) */
-	int tmp_fd;        /* tmp/, open for syncfs */
-	int renames_queued; /* the last batch's renames are left to the helper threads */
+	int tmp_fd;        /* tmp/, open: the batch's sync is asked for on it */
+	int renames_queued; /* the last batch's sync of new/ is left to the committer */
 	char *cur_name;
 	unsigned long seq;
 	int pid;           /* ours, for the Maildir names */
 	char host[128];
-	struct md_pool *pool;
 	/* the batch */
 	struct dmsg *m;
 	size_t n, cap;
@@ -110,8 +111,8 @@ const char *mf_dest_msg_header(struct dest *d, size_t *len);
  * nothing of the batch may be deleted on the server then. delivered[] gets their keys
  * (pointers valid until the next commit) when not NULL. */
 int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char *err, size_t errlen);
-/* Wait for what a commit left to the helper threads (Maildir renames), make it durable and
- * drop the pending lines from st (the caller saves it). 0 or -1 (err). Until then a crash
+/* Wait for what a commit left to the committer (the sync of new/ after the Maildir
+ * renames) and drop the pending lines from st (the caller saves it). 0 or -1 (err). Until then a crash
  * is recovered from the pending lines; mf_dest_close also waits. */
 int mf_dest_settle(struct dest *d, struct mf_state *st, char *err, size_t errlen);
 size_t mf_dest_batch_count(const struct dest *d);

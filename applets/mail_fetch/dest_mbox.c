@@ -1,7 +1,8 @@
 /* dest_mbox.c - --mbox FILE: the batch is formatted (mboxrd) into the spool; under the
  * mbox lock (core/mbox.c: dot-lock and fcntl) the state records "append of LEN bytes at
- * OFFSET with hash H", then the spool is appended and the mbox synced. A crash in between
- * is settled by the recovery: the append is verified by its hash, or a partial one cut.
+ * OFFSET with hash H", then the spool is appended and the mbox made durable by the
+ * destination's committer (core/commit.c). A crash in between is settled by the recovery:
+ * the append is verified by its hash, or a partial one cut.
  *
  * Header: deliver.h    Tests: tests/integration/mail_fetch.sh, tests/integration/mail_fetch_mbox.sh,
  * tests/integration/mail_fetch_crash.sh
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "deliver.h"
 #include "file.h"
 #include "log.h"
@@ -61,6 +63,19 @@ static int open_locked(struct dest *d, struct mbox_lock *l, char *err, size_t er
 	return fd;
 }
 
+/* What was written to fd made durable by the committer. 0 or -1 (err). */
+static int make_durable(struct dest *d, int fd, char *err, size_t errlen)
+{
+	char e[600];
+	if (d->no_sync)
+		return 0;
+	commit_fd(d->commit, fd, NULL); /* a failure shows in commit_wait */
+	if (commit_wait(d->commit, e, sizeof e) == 0)
+		return 0;
+	snprintf(err, errlen, "syncing %s: %s", d->path, e);
+	return -1;
+}
+
 static void forget_append(struct mf_state *st, int fetched)
 {
 	for (size_t i = 0; i < st->mn; i++) {
@@ -76,10 +91,14 @@ static void forget_append(struct mf_state *st, int fetched)
 static int append(struct dest *d, struct mf_state *st, int fd, char *err, size_t errlen)
 {
 	off_t end;
-	if (mbox_prepare_append(fd, &end) < 0) {
+	int added;
+	if (mbox_prepare_append(fd, &end, &added) < 0) {
 		snprintf(err, errlen, "writing %s: %s", d->path, strerror(errno));
 		return -1;
 	}
+	/* The line end added is durable before the state records the offset after it. */
+	if (added && make_durable(d, fd, err, errlen) < 0)
+		return -1;
 	forget_append(st, 0);
 	st->mbox_pending = 1;
 	st->mbox_off = (uint64_t)end;
@@ -102,17 +121,14 @@ static int append(struct dest *d, struct mf_state *st, int fd, char *err, size_t
 	int c = mf_copy_range(d->spool_fd, 0, d->spool_len, fd, err, errlen);
 	if (c == 0)
 		mf_crash_point("after-append");
-	if (c == 0 && (d->no_sync || mbox_sync(fd) == 0))
-		return 0;
-	if (c == -2 || c == 0)
+	if (c == -2)
 		snprintf(err, errlen, "writing %s: %s", d->path, strerror(errno));
-	/* Undo the partial append while we still hold the lock. */
-	if (ftruncate(fd, end) == 0) {
-		st->mbox_pending = 0;
-		if (mbox_sync(fd) == 0) {
-			char e2[256];
-			mf_state_save(st, e2, sizeof e2);
-		}
+	if (c == 0 && make_durable(d, fd, err, errlen) == 0)
+		return 0;
+	/* Undo the partial append while we still hold the lock. The state keeps calling it
+	 * pending: should the cut not reach the disk, the next run's recovery cuts again. */
+	if (ftruncate(fd, end) < 0) {
+		/* the recovery cuts it */
 	}
 	return -1;
 }
@@ -173,8 +189,10 @@ static int mbox_recover(struct dest *d, struct mf_state *st, int *changed, char 
 				d->path, st->mn);
 	} else if ((uint64_t)sb.st_size > off) {
 		/* A partial append: cut it. */
-		if (ftruncate(fd, (off_t)off) < 0 || mbox_sync(fd) < 0) {
+		if (ftruncate(fd, (off_t)off) < 0) {
 			snprintf(err, errlen, "truncate %s: %s", d->path, strerror(errno));
+			rc = -1;
+		} else if (make_durable(d, fd, err, errlen) < 0) {
 			rc = -1;
 		} else {
 			log_trace("cut a partial append of %llu bytes from %s", (unsigned long long)(sb.st_size - off),

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "commit.h"
 #include "deliver.h"
 #include "nt_err.h"
 
@@ -34,9 +35,13 @@ static int stdout_commit(struct dest *d, struct mf_state *st, size_t *nk, char *
 		snprintf(err, errlen, "writing to standard output: %s", strerror(errno));
 		return -1;
 	}
-	if (d->out_regular && !d->no_sync && mbox_sync(1) < 0) {
-		snprintf(err, errlen, "syncing standard output: %s", strerror(errno));
-		return -1;
+	if (d->out_regular && !d->no_sync) {
+		char e[600];
+		commit_fd(d->commit, 1, NULL); /* a failure shows in commit_wait */
+		if (commit_wait(d->commit, e, sizeof e) < 0) {
+			snprintf(err, errlen, "syncing standard output: %s", e);
+			return -1;
+		}
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		mf_state_add(st, d->m[i].key, d->m[i].msgid);

@@ -158,7 +158,7 @@ static int watch_all(struct mf *m, char **boxes, int nboxes)
 
 int mail_fetch_main(int argc, char **argv)
 {
-	static struct mf M;
+	struct mf M = {0}; /* lives until nt_exit: every exit (die included) happens inside this call */
 	struct mf *m = &M;
 	struct opt_state os;
 	const char *pwfile = NULL, *user = NULL, *since = NULL;

@@ -1,5 +1,7 @@
 /* session.h - the session helpers that main.c, imap.c and pop3.c share (session.c), so
  * that the engines do not depend on the command line's file.
+ *
+ * Tests: tests/integration/mail_fetch.sh
  */
 #ifndef MF_SESSION_H
 #define MF_SESSION_H

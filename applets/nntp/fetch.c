@@ -142,7 +142,8 @@ static void mbox_begin(struct out *o)
 	if (!mbox_unlock_registered++)
 		atexit(at_exit_unlock);
 	off_t end;
-	if (mbox_prepare_append(o->mbox_fd, &end) < 0)
+	int added; /* made durable with the first articles */
+	if (mbox_prepare_append(o->mbox_fd, &end, &added) < 0)
 		die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
 }
 

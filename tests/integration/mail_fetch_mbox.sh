@@ -83,14 +83,17 @@ rc=$?
 	pass "mbox lock: a dead holder's dot-lock is stale" || fail "mbox lock: dead holder: exit $rc" "$(cat "$T/sy3b.err")"
 
 # --- --stdout --delete
-# Into a regular file: standard output is synced (fsync(1)) before anything is deleted on
-# the server. Plain IMAP on loopback so that the trace shows the commands.
+# Into a regular file: standard output is synced (a sync call on a descriptor of that file:
+# fsync, fdatasync, or syncfs on a duplicate) before anything is deleted on the server.
+# Plain IMAP on loopback so that the trace shows the commands; strace -y names the files.
 dove_fill 4 2000 so
 n0=$(dove_count)
-strace -f -qq -s 120 -e trace=fsync,fdatasync,sendto,write -o "$T/so.trace" \
+# (LeakSanitizer can not run under strace: off for this one run of a sanitized binary.)
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	strace -f -y -qq -s 120 -e trace=fsync,fdatasync,syncfs,sendto -o "$T/so.trace" \
 	$NT mail-fetch --no-tls -q --delete --state "$T/st.so" --stdout "$IMAP" >"$T/so.mbox" 2>"$T/so.err"
 rc=$?
-sync_at=$(grep -n -E '(fsync|fdatasync)\(1\)' "$T/so.trace" | head -1 | cut -d: -f1)
+sync_at=$(grep -n -E '(fsync|fdatasync|syncfs)\([0-9]+<[^>]*/so\.mbox>\)' "$T/so.trace" | head -1 | cut -d: -f1)
 del_at=$(grep -n -E 'Deleted|EXPUNGE' "$T/so.trace" | head -1 | cut -d: -f1)
 [ $rc = 0 ] && [ "$(dove_count)" = 0 ] && [ "$(grep -c '^From ' "$T/so.mbox")" = "$n0" ] &&
 	pass "--stdout --delete into a file: every message written, the server empty" ||
@@ -110,6 +113,15 @@ $NT mail-fetch $CA -q --delete --state "$T/st.sp" --stdout "$IMAP" >/dev/null 2>
 rc=$?
 [ $rc = 2 ] && [ "$(dove_count)" = "$n0" ] && pass "--stdout --delete into /dev/null (a character device): refused (exit 2), nothing deleted" ||
 	fail "--stdout --delete into /dev/null: exit $rc, server $(dove_count) of $n0" "$(cat "$T/sn.err")"
+if command -v script >/dev/null; then
+	# a terminal (script(1) gives it a pseudo-terminal)
+	script -qec "$NT mail-fetch $CA -q --delete --state $T/st.sp --stdout $IMAP 2>$T/st.err" /dev/null >/dev/null
+	rc=$?
+	[ $rc = 2 ] && [ "$(dove_count)" = "$n0" ] && pass "--stdout --delete to a terminal: refused (exit 2), nothing deleted" ||
+		fail "--stdout --delete to a terminal: exit $rc, server $(dove_count) of $n0" "$(cat "$T/st.err")"
+else
+	skip "--stdout --delete to a terminal" "no script(1)"
+fi
 $NT mail-fetch $CA -q --state "$T/st.sp2" --stdout "$IMAP" 2>"$T/sp2.err" | cat >"$T/sp2.out"
 [ "${PIPESTATUS[0]}" = 0 ] && [ "$(grep -c '^From ' "$T/sp2.out")" = "$n0" ] &&
 	pass "--stdout into a pipe without --delete still works" || fail "--stdout into a pipe" "$(cat "$T/sp2.err")"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../applets/mail_fetch/deliver.h"
@@ -363,6 +364,64 @@ START_TEST(state_filter)
 }
 END_TEST
 
+/* The writer as nntp fetch uses it: LF lines in, mboxrd out, kept in memory. */
+START_TEST(writer_lines_in_memory)
+{
+	struct mbox_writer w;
+	mbox_writer_init(&w, -1, MBOX_W_MBOXRD, MBOX_FNV_INIT);
+	mbox_writer_from(&w, "nntp@host", 0);
+	const char *lines[] = {"Subject: s", "", "From a", ">From b", "x From c", NULL};
+	for (size_t i = 0; lines[i]; i++) {
+		ck_assert_int_eq(mbox_write(&w, lines[i], strlen(lines[i])), 0);
+		ck_assert_int_eq(mbox_write(&w, "\n", 1), 0);
+	}
+	ck_assert_int_eq(mbox_writer_finish(&w), 0);
+	const char *want = "From nntp@host Thu Jan  1 00:00:00 1970\nSubject: s\n\n>From a\n>>From b\nx From c\n\n";
+	ck_assert_uint_eq(w.olen, strlen(want));
+	ck_assert_int_eq(memcmp(w.obuf, want, w.olen), 0);
+	ck_assert_uint_eq(w.bytes, strlen(want));
+	ck_assert(w.hash == mf_state_fnv(MBOX_FNV_INIT, want, strlen(want)));
+	mbox_writer_free(&w);
+}
+END_TEST
+
+/* The lock never writes through a symlink planted at PATH.lock: a fresh one is a held
+ * lock (refused after the wait), an old one is stale by its own age and removed as a
+ * link; the victim stays as it was. */
+START_TEST(lock_symlink)
+{
+	char dir[] = "/tmp/check_mbox_lock.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char mbox[256], lock[300], victim[256], err[512], got[64] = "";
+	snprintf(mbox, sizeof mbox, "%s/inbox", dir);
+	snprintf(lock, sizeof lock, "%s/inbox.lock", dir);
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	FILE *f = fopen(victim, "w");
+	fputs("victim\n", f);
+	fclose(f);
+	ck_assert_int_eq(symlink(victim, lock), 0);
+	int fd = mbox_open(mbox);
+	ck_assert_int_ge(fd, 0);
+	struct mbox_lock l;
+	ck_assert_int_eq(mbox_lock(&l, mbox, fd, 0, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "locked by another program"));
+	struct timespec old[2] = {{.tv_sec = time(NULL) - 1000}, {.tv_sec = time(NULL) - 1000}};
+	ck_assert_int_eq(utimensat(AT_FDCWD, lock, old, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert_int_eq(mbox_lock(&l, mbox, fd, 0, err, sizeof err), 0);
+	struct stat st;
+	ck_assert_int_eq(lstat(lock, &st), 0);
+	ck_assert(S_ISREG(st.st_mode)); /* ours now */
+	mbox_unlock(&l);
+	ck_assert_int_eq(lstat(lock, &st), -1);
+	f = fopen(victim, "r");
+	ck_assert_ptr_nonnull(fgets(got, sizeof got, f));
+	fclose(f);
+	ck_assert_str_eq(got, "victim\n");
+	close(fd);
+	unlink(mbox), unlink(victim), rmdir(dir);
+}
+END_TEST
+
 Suite *suite_mail_fetch(void)
 {
 	Suite *s = suite_create("mail_fetch");
@@ -379,6 +438,8 @@ Suite *suite_mail_fetch(void)
 	suite_add_tcase(s, t);
 	t = tcase_create("deliver");
 	tcase_add_test(t, writer_crlf_and_quoting);
+	tcase_add_test(t, writer_lines_in_memory);
+	tcase_add_test(t, lock_symlink);
 	tcase_add_test(t, state_roundtrip);
 	tcase_add_test(t, state_filter);
 	tcase_add_test(t, pop3_bound);
