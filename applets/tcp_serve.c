@@ -302,10 +302,9 @@ static int held_enforce(struct client *c)
 		char why[160];
 		snprintf(why, sizeof why, "it held the most partial-line bytes, %zu, when all clients held %zu (--max-partial %zu)",
 			 big->held, G.held, G.max_partial);
-		if (log_level < LOG_NORMAL)
-			nt_warn("closed %s: %s", big->addr, why);
+		nt_warn("closed %s: %s", big->addr, why); /* said even with -q: a client was refused service */
 		closed_c |= big == c;
-		client_close(big, why);
+		client_close(big, "over --max-partial");
 	}
 	return closed_c;
 }
