@@ -2,7 +2,9 @@
  *
  * The textbook's server answers each message with '%s %s' % (ctime(), data). Ours does
  * the same for every client at once: one epoll loop per worker process, non-blocking
- * sockets, bounded memory per client, backpressure on clients that do not read.
+ * sockets, bounded memory per client, backpressure on clients that do not read, and a
+ * cap on the partial lines of all clients together (--max-partial). The port is bound
+ * once and --workers are supervised by core/listen.c.
  *
  * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_serve.sh
  */
