@@ -28,6 +28,8 @@
 
 /* A reply without a newline ends when the connection has been quiet this long. */
 #define QUIET_MS 200
+/* The longest reply we hold: a peer can not choose it. Longer is exit 5. */
+#define REPLY_MAX (1 << 20)
 
 enum { O_PERLINE = OPT_LONG, O_STREAM, O_NONL, O_UNIX };
 
@@ -58,7 +60,7 @@ static struct {
 	int family;
 	int timeout_ms;
 	int nonl;
-	struct buf in; /* bytes received after the last reply */
+	struct buf in; /* bytes received after the last reply, at most REPLY_MAX */
 } G;
 
 static int do_connect(void)
@@ -87,18 +89,23 @@ static void send_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* Read one reply into *out (n bytes, without a trailing newline) and print it. */
+/* Read one reply (up to a newline, or what came before a quiet time) and print it.
+ * The bytes are looked at once each (scanned marks how far): linear, not quadratic. */
 static void read_reply(int fd)
 {
 	long long deadline = loop_now_ms() + G.timeout_ms;
 	int got_any = buf_pending(&G.in) > 0;
+	size_t scanned = 0;
 	for (;;) {
 		size_t len;
-		if (line_find(buf_head(&G.in), buf_pending(&G.in), 0, &len) == LINE_OK) {
-			fwrite(buf_head(&G.in), 1, len, stdout);
-			buf_consume(&G.in, len);
+		if (line_find(buf_head(&G.in) + scanned, buf_pending(&G.in) - scanned, 0, &len) == LINE_OK) {
+			fwrite(buf_head(&G.in), 1, scanned + len, stdout);
+			buf_consume(&G.in, scanned + len);
 			break;
 		}
+		scanned = buf_pending(&G.in);
+		if (scanned >= REPLY_MAX)
+			die(NT_EXIT_PROTO, "reply longer than %d bytes without a newline: not read further", REPLY_MAX);
 		long long now = loop_now_ms();
 		int wait_ms = got_any ? QUIET_MS : (int)(deadline - now);
 		if (!got_any && wait_ms <= 0)
@@ -148,20 +155,23 @@ static void exchange(int fd, const char *msg, size_t n)
 	read_reply(fd);
 }
 
-/* nc-like: stdin to the socket (half-close at EOF), the socket to stdout, until the
- * server closes. The socket is non-blocking and always read, so a server that sends more
- * than it receives never deadlocks against us; stdin is read only when the last chunk
- * has gone out. */
+/* nc-like: stdin to the socket (half-close at EOF), the socket to stdout. The socket is
+ * non-blocking and always read, so a server that sends more than it receives never
+ * deadlocks against us; stdin is read only when the last chunk has gone out. A server
+ * that half-closes (shutdown(SHUT_WR), ncat --recv-only) still gets every byte: we
+ * stop when both sides are done, and exit 0 only when all of stdin was written. */
 static int stream_mode(int fd)
 {
 	char in[65536], b[65536];
 	size_t in_len = 0, in_off = 0;
-	int in_open = 1;
+	unsigned long long sent = 0;
+	int in_open = 1, net_open = 1;
 	sock_set_nonblock(fd, 1);
-	for (;;) {
+	while (in_open || in_len > in_off || net_open) {
+		int sending = in_len > in_off;
 		struct pollfd p[2] = {
-			{.fd = in_open && in_len == in_off ? 0 : -1, .events = POLLIN},
-			{.fd = fd, .events = POLLIN | (in_len > in_off ? POLLOUT : 0)},
+			{.fd = in_open && !sending ? 0 : -1, .events = POLLIN},
+			{.fd = net_open || sending ? fd : -1, .events = (net_open ? POLLIN : 0) | (sending ? POLLOUT : 0)},
 		};
 		int r = poll(p, 2, -1);
 		if (r < 0 && errno == EINTR)
@@ -178,28 +188,34 @@ static int stream_mode(int fd)
 				shutdown(fd, SHUT_WR);
 			}
 		}
-		if ((p[1].revents & POLLOUT) && in_len > in_off) {
+		if ((p[1].revents & (POLLOUT | POLLERR | POLLHUP)) && in_len > in_off) {
 			ssize_t w = send(fd, in + in_off, in_len - in_off, MSG_NOSIGNAL);
 			if (w > 0) {
+				sent += (unsigned long long)w;
 				in_off += (size_t)w;
 				if (in_off == in_len)
 					in_off = in_len = 0;
 			} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-				die(NT_EXIT_NET, "send: %s", errno == EPIPE ? "connection closed by the server" : strerror(errno));
+				die(NT_EXIT_NET, "send: %s: %llu bytes of standard input were sent, %zu more were read but not sent%s",
+				    errno == EPIPE || errno == ECONNRESET ? "connection closed by the server" : strerror(errno),
+				    sent, in_len - in_off, in_open ? ", and the rest was not read" : "");
 			}
 		}
-		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (net_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t n = read(fd, b, sizeof b);
 			if (n > 0) {
 				if (file_write_all(1, b, (size_t)n) < 0)
 					die_sys(NT_EXIT_IO, "write to standard output");
 			} else if (n == 0) {
-				return 0;
+				net_open = 0; /* the server sends no more; it may still read */
 			} else if (errno != EINTR && errno != EAGAIN) {
-				die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
+				die(NT_EXIT_NET, "receive: %s (%llu bytes of standard input were sent%s)",
+				    errno == ECONNRESET ? "connection reset by the server" : strerror(errno), sent,
+				    in_open || in_len > in_off ? ", not all of it" : ", all of it");
 			}
 		}
 	}
+	return 0;
 }
 
 int tcp_send_main(int argc, char **argv)
@@ -239,7 +255,7 @@ int tcp_send_main(int argc, char **argv)
 	}
 	if (stream && (per_line || nargs))
 		opt_usage_error("--stream takes no messages and no --per-line");
-	buf_init(&G.in, 0);
+	buf_init(&G.in, REPLY_MAX);
 	if (!G.a.is_unix) {
 		int code = conn_decide(&G.co, "tcp", G.a.host, CONN_PROXY_OWN, &G.plan, err, sizeof err);
 		if (code)

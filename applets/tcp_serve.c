@@ -2,7 +2,9 @@
  *
  * The textbook's server answers each message with '%s %s' % (ctime(), data). Ours does
  * the same for every client at once: one epoll loop per worker process, non-blocking
- * sockets, bounded memory per client, backpressure on clients that do not read.
+ * sockets, bounded memory per client, backpressure on clients that do not read, and a
+ * cap on the partial lines of all clients together (--max-partial). The port is bound
+ * once and --workers are supervised by core/listen.c.
  *
  * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_serve.sh
  */
@@ -302,10 +304,9 @@ static int held_enforce(struct client *c)
 		char why[160];
 		snprintf(why, sizeof why, "it held the most partial-line bytes, %zu, when all clients held %zu (--max-partial %zu)",
 			 big->held, G.held, G.max_partial);
-		if (log_level < LOG_NORMAL)
-			nt_warn("closed %s: %s", big->addr, why);
+		nt_warn("closed %s: %s", big->addr, why); /* said even with -q: a client was refused service */
 		closed_c |= big == c;
-		client_close(big, why);
+		client_close(big, "over --max-partial");
 	}
 	return closed_c;
 }

@@ -12,6 +12,8 @@
  * daytime modes, one that begins with a stamp, i.e. another stamp server's reply
  * (--answer-stamps). The checks are a few compares per datagram; no rate limit.
  *
+ * The port is bound once and --workers are supervised by core/listen.c.
+ *
  * Man page: man/nettool-udp-serve.1    Tests: tests/integration/udp_serve.sh
  */
 #include <errno.h>

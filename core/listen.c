@@ -1,7 +1,8 @@
 /* listen.c - listeners bound once by the supervisor and shared by pre-forked workers;
  * one supervisor with a capped restart policy, for tcp-serve and udp-serve.
  *
- * Header: include/listen.h    Tests: tests/integration/tcp_serve.sh, tests/integration/udp_serve.sh
+ * Header: include/listen.h
+ * Tests: tests/unit/check_listen.c, tests/integration/tcp_serve.sh, tests/integration/udp_serve.sh
  */
 #include <errno.h>
 #include <signal.h>

@@ -1,0 +1,75 @@
+#!/bin/bash
+# tcp_send.sh - tcp-send against hostile or unusual peers (serve_probe.py): a receiver
+# that half-closes at once, one that closes early, one that sends 64 MiB without a newline.
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+SPROBE="/usr/bin/python3 $here/serve_probe.py"
+if [ "${SANITIZED:-}" = 1 ]; then RSS_LIMIT=400000; else RSS_LIMIT=24576; fi
+
+# peer VAR MODE ARGS...: start serve_probe.py MODE PORT ARGS... and wait until it listens;
+# its standard output goes to $T/peer.out.
+peer() {
+	local var=$1 mode=$2 p i
+	shift 2
+	p=$(free_port)
+	: >"$T/peer.err"
+	$SPROBE "$mode" "$p" "$@" >"$T/peer.out" 2>"$T/peer.err" &
+	PEER_PID=$!
+	cleanup "kill -9 $PEER_PID; wait $PEER_PID"
+	for i in $(seq 200); do grep -q ready "$T/peer.err" && break; sleep 0.05; done
+	printf -v "$var" '%s' "$p"
+}
+
+# --stream to a receiver that shuts down its sending side at once (ncat -l --recv-only).
+peer P sink-halfclose
+head -c 3000000 /dev/urandom >"$T/data"
+"$NT" tcp-send --stream 127.0.0.1:"$P" <"$T/data" >"$T/stream.out" 2>"$T/stream.err"
+rc=$?
+wait "$PEER_PID"
+[ $rc -eq 0 ] && [ "$(cat "$T/peer.out")" = 3000000 ] \
+	&& pass "--stream to a half-closing receiver: all 3,000,000 bytes arrive, exit 0" \
+	|| fail "--stream half-close" "rc=$rc, $(cat "$T/peer.out") bytes arrived; $(cat "$T/stream.err")"
+
+# The README's example, tar cf - dir | tcp-send --stream host:9000, into the same receiver.
+mkdir -p "$T/dir"
+for i in $(seq 7); do head -c 10240 /dev/urandom >"$T/dir/f$i"; done
+want=$(tar cf - -C "$T" dir | wc -c)
+peer P2 sink-halfclose
+tar cf - -C "$T" dir | "$NT" tcp-send --stream 127.0.0.1:"$P2" 2>"$T/stream.err"
+rc=$?
+wait "$PEER_PID"
+[ $rc -eq 0 ] && [ "$(cat "$T/peer.out")" = "$want" ] \
+	&& pass "README example: tar | tcp-send --stream delivers all $want bytes" \
+	|| fail "tar | tcp-send --stream" "rc=$rc, $(cat "$T/peer.out") of $want bytes; $(cat "$T/stream.err")"
+
+# A receiver that closes after the first bytes: not everything can be written, so exit 3,
+# and the message says how much was sent.
+P3=$(free_port)
+/usr/bin/python3 - "$P3" 2>"$T/peer.err" <<'PY' &
+import socket, sys
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('127.0.0.1', int(sys.argv[1]))); ls.listen(1)
+print('ready', file=sys.stderr, flush=True)
+c, _ = ls.accept()
+c.recv(1000)
+c.close()
+PY
+CP=$!
+cleanup "kill -9 $CP; wait $CP"
+for _ in $(seq 200); do grep -q ready "$T/peer.err" && break; sleep 0.05; done
+head -c 50000000 /dev/zero | "$NT" tcp-send --stream 127.0.0.1:"$P3" >/dev/null 2>"$T/stream.err"
+rc=$?
+[ $rc -eq 3 ] && grep -q 'bytes of standard input were sent' "$T/stream.err" \
+	&& pass "--stream: a receiver that closes early is exit 3, and what was sent is said" \
+	|| fail "--stream early close" "rc=$rc $(cat "$T/stream.err")"
+
+# A reply line is at most 1 MiB: 64 MiB without a newline is exit 5 with bounded memory.
+peer P4 noeol 67108864
+/usr/bin/time -f 'maxrss_kb=%M' -o "$T/time.out" timeout 60 "$NT" tcp-send 127.0.0.1:"$P4" x >"$T/reply.out" 2>"$T/reply.err"
+rc=$?
+rss=$(sed -n 's/^maxrss_kb=//p' "$T/time.out")
+[ $rc -eq 5 ] && grep -q 'reply longer than 1048576 bytes' "$T/reply.err" \
+	&& pass "a 64 MiB reply without a newline is exit 5, named" || fail "endless reply" "rc=$rc $(cat "$T/reply.err")"
+[ -n "$rss" ] && [ "$rss" -lt "$RSS_LIMIT" ] && pass "... and memory stays bounded (max RSS $rss KiB < $RSS_LIMIT)" \
+	|| fail "endless reply memory" "max RSS ${rss:-?} KiB"
+finish
