@@ -123,6 +123,20 @@ got=$(printf 'stream data\n' | ALL_PROXY="127.0.0.1:$h_PORT" $NT tcp-send --stre
 [ "$got" = "stream data" ] && grep -aq "^CONNECT 127.0.0.1:$TP " "$T/h.log" &&
 	pass "tcp-send --stream with ALL_PROXY (no scheme: http): through the proxy" || fail "tcp-send --stream ALL_PROXY" "$got $(cat "$T/e")"
 
+# A hostile proxy: a CONNECT reply header that never ends, a SOCKS reply that is not
+# SOCKS5: our bounds (16 KiB of header), exit 3, nothing of it passed on as a reply.
+px flood f
+px socksbad sb
+for p in "http://127.0.0.1:$f_PORT" "socks5h://127.0.0.1:$sb_PORT"; do
+	for a in "tcp-send --timeout 10 --proxy $p 127.0.0.1:$TP x" "nntp --timeout 10 --proxy $p -s 127.0.0.1:$TP caps"; do
+		got=$($NT $a 2>"$T/e")
+		rc=$?
+		[ $rc = 3 ] && [ -z "$got" ] && grep -q -e 'longer than 16384' -e 'not a SOCKS5 proxy' "$T/e" &&
+			pass "${a%% *} through a hostile ${p%%:*}:// proxy: bounded, exit 3" ||
+			fail "${a%% *} through a hostile $p" "rc=$rc '$got' $(cat "$T/e")"
+	done
+done
+
 # (e) NO_PROXY and --noproxy bypass the proxy; --noproxy replaces NO_PROXY.
 dead="http://127.0.0.1:$(free_port)"
 got=$(ALL_PROXY=$dead NO_PROXY=example.org,127.0.0.0/8 $NT tcp-send --timeout 10 "127.0.0.1:$TP" direct 2>"$T/e")
