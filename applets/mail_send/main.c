@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "commit.h"
 #include "cred.h"
 #include "file.h"
 #include "json.h"
@@ -60,7 +60,7 @@ static const struct opt opts[] = {
 	{'b', "bcc", OPT_STR, "ADDR", "a Bcc recipient: envelope only (repeatable)"},
 	{'a', "attach", OPT_FILE, "FILE", "attach FILE, its type from its name (repeatable)"},
 	{O_HEADER, "header", OPT_STR, "'NAME: VALUE'", "add a header field (repeatable)"},
-	{'t', NULL, OPT_FLAG, NULL, "read recipients from the message's To, Cc and Bcc; Bcc is removed"},
+	{'t', NULL, OPT_FLAG, NULL, "recipients from the message's To, Cc, Bcc (Resent-* when resent); Bcc removed"},
 	{O_BODY, "body-file", OPT_FILE, "FILE", "read the message (or its body) from FILE, not stdin"},
 	{O_DRY, "dry-run", OPT_FLAG, NULL, "print the envelope and the exact message; send nothing"},
 	{O_QUEUE, "queue", OPT_FILE, "DIR", "store the message in the queue DIR instead of sending it"},
@@ -461,38 +461,46 @@ static char *queue_name(void)
 			 rnd64() & 0xffffffffULL, host);
 }
 
-/* Write data whole into DIR/SUB/NAME: tmp/ first, synced, then renamed into place. */
+/* The flush's (or --queue's) committer: every sync of the queue goes through it. */
+static struct commit *QC;
+
+static struct commit *queue_commit(void)
+{
+	if (!QC) {
+		char err[600];
+		/* Eager: the mark of a sent message is synced at once, while the next one goes out. */
+		QC = commit_start(&(struct commit_conf){.journal_fd = -1, .flags = COMMIT_EAGER}, err, sizeof err);
+		if (!QC)
+			die(NT_EXIT_IO, "%s", err);
+	}
+	return QC;
+}
+
+/* Everything queued to the committer durable: 0, or -1 with err. */
+static int queue_durable(char *err, size_t errlen)
+{
+	return commit_wait(queue_commit(), err, errlen);
+}
+
+static void queue_commit_end(void)
+{
+	char err[600];
+	if (QC && commit_finish(QC, err, sizeof err) < 0)
+		nt_warn("--flush: %s", err);
+	QC = NULL;
+}
+
+/* Write data whole into DIR/SUB/NAME: created in tmp/ under a name of its own, synced,
+ * renamed into place, the folder synced (core/commit); 0, or -1 with err. */
 static int queue_write(const char *dir, const char *sub, const char *name, const char *data, size_t len, char *err,
 		       size_t errlen)
 {
-	struct afile af;
-	char *tmpdir = xasprintf("%s/tmp", dir);
+	char *tmp = xasprintf("%s/tmp/%s.%016llx", dir, name, rnd64());
 	char *final = xasprintf("%s/%s/%s", dir, sub, name);
-	char *subdir = xasprintf("%s/%s", dir, sub);
-	int r = -1;
-	if (afile_open(&af, tmpdir, name, 0600, err, errlen) < 0)
-		goto out;
-	if (file_write_all(af.fd, data, len) < 0) {
-		snprintf(err, errlen, "%s: %s", af.tmp, strerror(errno));
-		afile_abort(&af);
-		goto out;
-	}
-	if (afile_commit(&af, err, errlen) < 0)
-		goto out;
-	char *staged = xasprintf("%s/%s", tmpdir, name);
-	if (rename(staged, final) < 0 || file_sync_dir(subdir) < 0) {
-		snprintf(err, errlen, "%s: %s", final, strerror(errno));
-		unlink(staged);
-		free(staged);
-		goto out;
-	}
-	free(staged);
-	r = 0;
-out:
-	free(tmpdir);
-	free(final);
-	free(subdir);
-	return r;
+	char *copy = xmalloc(len ? len : 1);
+	memcpy(copy, data, len);
+	commit_write(queue_commit(), tmp, final, copy, len, NULL); /* a failure is told by the wait */
+	return queue_durable(err, errlen);
 }
 
 static int do_queue(const char *from, const struct strv *rcpts, const char *msg, size_t len)
@@ -507,6 +515,7 @@ static int do_queue(const char *from, const struct strv *rcpts, const char *msg,
 	char err[512];
 	if (queue_write(G.queue, "new", name, buf_head(&b), buf_pending(&b), err, sizeof err) < 0)
 		die(NT_EXIT_IO, "--queue: %s", err);
+	queue_commit_end();
 	log_trace("queued %s/new/%s", G.queue, name);
 	free(name);
 	buf_free(&b);
@@ -518,169 +527,38 @@ static int name_filter(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-/* Sent files are deleted by a second thread while the flush goes on: on this kind of
- * file system an unlink of a synced file costs a few hundred microseconds, as much as
- * sending a message. The thread is woken for a batch of UNLINK_BATCH files (and at the
- * end), not for each: a wake-up per message was a context switch per message. */
-#define UNLINK_BATCH 32
-static struct {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct strv paths;
-	size_t next;
-	int done, running, idle;
-} U = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-
-static void *unlinker(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&U.mu);
-	for (;;) {
-		while (U.next == U.paths.n && !U.done) {
-			U.idle = 1;
-			pthread_cond_wait(&U.cv, &U.mu);
-			U.idle = 0;
-		}
-		if (U.next == U.paths.n)
-			break;
-		char *p = U.paths.v[U.next++];
-		pthread_mutex_unlock(&U.mu);
-		unlink(p); /* a failure is seen by purge_sent() at the end */
-		pthread_mutex_lock(&U.mu);
-	}
-	pthread_mutex_unlock(&U.mu);
-	return NULL;
-}
-
-static void unlink_later(const char *path)
-{
-	if (!U.running)
-		return; /* purge_sent() does it at the end */
-	pthread_mutex_lock(&U.mu);
-	strv_push(&U.paths, path);
-	if (U.idle && U.paths.n - U.next >= UNLINK_BATCH)
-		pthread_cond_signal(&U.cv);
-	pthread_mutex_unlock(&U.mu);
-}
-
-static void unlinker_start(void)
-{
-	U.running = pthread_create(&U.th, NULL, unlinker, NULL) == 0;
-}
-
-static void unlinker_stop(void)
-{
-	if (!U.running)
-		return;
-	pthread_mutex_lock(&U.mu);
-	U.done = 1;
-	pthread_cond_signal(&U.cv);
-	pthread_mutex_unlock(&U.mu);
-	pthread_join(U.th, NULL);
-	U.running = 0;
-	strv_free(&U.paths);
-}
-
 /* Durable "sent" marks without a stall per message: after a sent file's rename from
- * new/ into cur/, a second thread fsyncs new/ (through a descriptor kept open for the
- * flush) while the next message goes out, and the next message's last bytes wait for
- * that fsync (smtp.c's before_end hook). So, as with an fsync after each rename, at most
- * one message at a time is accepted by the server and not yet durably out of new/; only
- * the fsync overlaps the network. */
-static struct {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t work, done_cv;
-	int dirfd;
-	unsigned long want, done;
-	int err, stop, running, waiting;
-} SY = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .done_cv = PTHREAD_COND_INITIALIZER,
-	.dirfd = -1};
+ * new/ into cur/, the committer (core/commit, eager) syncs new/ while the next message
+ * goes out, and the next message's last bytes wait for that sync (smtp.c's before_end
+ * hook). So, as with a sync after each rename, at most one message at a time is accepted
+ * by the server and not yet durably out of new/; only the sync overlaps the network.
+ * Marks are never grouped across messages: each waits for the one before. The sent files
+ * in cur/ are removed while the flush waits for a mark (a removal costs a few hundred
+ * microseconds on this kind of file system, as much as sending a message), and the
+ * rest when the flush ends. */
+static struct strv sent_files;
 
-static void *syncer(void *arg)
+static void mark_sent(const char *dir, char *sent)
 {
-	(void)arg;
-	pthread_mutex_lock(&SY.mu);
-	for (;;) {
-		while (SY.done == SY.want && !SY.stop)
-			pthread_cond_wait(&SY.work, &SY.mu);
-		if (SY.done == SY.want)
-			break;
-		unsigned long g = SY.want;
-		pthread_mutex_unlock(&SY.mu);
-		int e = fsync(SY.dirfd) < 0 ? errno : 0;
-		pthread_mutex_lock(&SY.mu);
-		if (e && !SY.err)
-			SY.err = e;
-		SY.done = g;
-		if (SY.waiting) /* no wake-up for nobody */
-			pthread_cond_signal(&SY.done_cv);
-	}
-	pthread_mutex_unlock(&SY.mu);
-	return NULL;
+	commit_dir(queue_commit(), xasprintf("%s/new", dir), NULL);
+	strv_push(&sent_files, sent);
+	free(sent);
 }
 
-static void syncer_start(const char *newdir)
+static void remove_sent(void)
 {
-	SY.want = SY.done = 0;
-	SY.err = SY.stop = SY.waiting = 0;
-	SY.dirfd = open(newdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (SY.dirfd < 0)
-		SY.err = errno; /* the first message is not sent: its mark could not be made durable */
-	SY.running = SY.dirfd >= 0 && pthread_create(&SY.th, NULL, syncer, NULL) == 0;
+	for (size_t i = 0; i < sent_files.n; i++)
+		unlink(sent_files.v[i]); /* a failure is seen by purge_sent() at the end */
+	strv_free(&sent_files);
 }
 
-/* A sent file left new/: have new/ synced (at once when there is no thread). */
-static void mark_sent(void)
-{
-	if (!SY.running) {
-		if (SY.dirfd >= 0 && fsync(SY.dirfd) < 0 && !SY.err)
-			SY.err = errno;
-		return;
-	}
-	pthread_mutex_lock(&SY.mu);
-	SY.want++;
-	pthread_cond_signal(&SY.work);
-	pthread_mutex_unlock(&SY.mu);
-}
-
-/* Wait until every mark so far is durable: 0, or -1 when an fsync failed. */
+/* Wait until every mark so far is durable: 0, or -1 when a sync failed. */
 static int marks_durable(void *arg)
 {
+	char err[600];
 	(void)arg;
-	pthread_mutex_lock(&SY.mu);
-	SY.waiting = 1;
-	while (SY.running && SY.done != SY.want)
-		pthread_cond_wait(&SY.done_cv, &SY.mu);
-	SY.waiting = 0;
-	int r = SY.err ? -1 : 0;
-	pthread_mutex_unlock(&SY.mu);
-	return r;
-}
-
-/* The first fsync error so far (0: none), read under the lock (the thread writes it). */
-static int sync_err(void)
-{
-	pthread_mutex_lock(&SY.mu);
-	int e = SY.err;
-	pthread_mutex_unlock(&SY.mu);
-	return e;
-}
-
-static void syncer_stop(void)
-{
-	if (SY.running) {
-		pthread_mutex_lock(&SY.mu);
-		SY.stop = 1;
-		pthread_cond_signal(&SY.work);
-		pthread_mutex_unlock(&SY.mu);
-		pthread_join(SY.th, NULL);
-		SY.running = 0;
-	}
-	if (SY.dirfd >= 0)
-		close(SY.dirfd);
-	SY.dirfd = -1;
+	remove_sent();
+	return queue_durable(err, sizeof err);
 }
 
 struct flush_count {
@@ -712,19 +590,10 @@ static int rename_noreplace(const char *from, const char *to)
 static char *stage(const char *dir, const char *data, size_t len, char *err, size_t errlen)
 {
 	char *tname = xasprintf("failed.%ld.%016llx", (long)getpid(), rnd64());
-	char *tmpdir = xasprintf("%s/tmp", dir);
 	char *path = NULL;
-	struct afile af;
-	if (afile_open(&af, tmpdir, tname, 0600, err, errlen) == 0) {
-		if (file_write_all(af.fd, data, len) < 0) {
-			snprintf(err, errlen, "%s: %s", af.tmp, strerror(errno));
-			afile_abort(&af);
-		} else if (afile_commit(&af, err, errlen) == 0) {
-			path = xasprintf("%s/%s", tmpdir, tname);
-		}
-	}
+	if (queue_write(dir, "tmp", tname, data, len, err, errlen) == 0)
+		path = xasprintf("%s/tmp/%s", dir, tname);
 	free(tname);
-	free(tmpdir);
 	return path;
 }
 
@@ -761,11 +630,12 @@ static int place_failed(const char *dir, const char *name, const char *msg_src, 
 		free(base);
 		free(rpath);
 	}
-	if (r == 0 && file_sync_dir(fdir) < 0) {
-		snprintf(err, errlen, "%s: %s", fdir, strerror(errno));
-		r = -1;
+	if (r == 0) {
+		commit_dir(queue_commit(), fdir, NULL);
+		r = queue_durable(err, errlen);
+	} else {
+		free(fdir);
 	}
-	free(fdir);
 	return r;
 }
 
@@ -882,9 +752,8 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	}
 	struct smtp_result r;
 	smtp_send(s, from, &rcpts, p + off, n - off, &r);
-	if (sync_err()) { /* the previous message's mark could not be made durable: stop */
-		errno = sync_err();
-		nt_warn_sys("--flush: syncing %s/new", dir);
+	if (queue_durable(err, sizeof err) < 0) { /* the previous message's mark is not durable: stop */
+		nt_warn("--flush: %s", err);
 		stop = NT_EXIT_IO;
 		smtp_result_free(&r);
 		goto out;
@@ -944,12 +813,11 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		if (rename(path, sent) < 0 && errno != ENOENT) {
 			nt_warn_sys("--flush: %s", path);
 			stop = NT_EXIT_IO;
+			free(sent);
 		} else {
 			fc->done++;
-			mark_sent();
-			unlink_later(sent);
+			mark_sent(dir, sent);
 		}
-		free(sent);
 	}
 	if (ok)
 		fc->sent++;
@@ -985,9 +853,10 @@ static void purge_sent(const char *dir)
 	}
 	if (n > 0) {
 		free(ents);
-		file_sync_dir(cur);
+		commit_dir(queue_commit(), cur, NULL); /* tidying only: not waited for */
+	} else {
+		free(cur);
 	}
-	free(cur);
 }
 
 static int do_flush(const char *dir)
@@ -1012,18 +881,14 @@ static int do_flush(const char *dir)
 		struct server sv;
 		struct cred c;
 		open_session(&s, &sv, &c);
-		unlinker_start();
-		syncer_start(newdir);
 		s.before_end = marks_durable;
 		for (int i = 0; i < n && !rc; i++)
 			rc = flush_one(&s, dir, ents[i]->d_name, &fc, &fail);
-		syncer_stop();
-		if (SY.err && !rc) {
-			errno = SY.err;
-			nt_warn_sys("--flush: syncing %s", newdir);
+		char err[600];
+		if (queue_durable(err, sizeof err) < 0 && !rc) {
+			nt_warn("--flush: %s", err);
 			rc = NT_EXIT_IO;
 		}
-		unlinker_stop();
 		log_trace("%ld connection%s", s.connects, s.connects == 1 ? "" : "s");
 		smtp_close(&s);
 		cred_free(&c);
@@ -1032,8 +897,9 @@ static int do_flush(const char *dir)
 	for (int i = 0; i < n; i++)
 		free(ents[i]);
 	free(ents);
-	file_sync_dir(newdir);
+	remove_sent();
 	purge_sent(dir);
+	queue_commit_end();
 	if (n > 0)
 		log_info("flush %s: %zu sent, %zu deferred, %zu failed, %zu left in the queue", dir, fc.sent, fc.deferred,
 			 fc.failed, (size_t)n - fc.done);
