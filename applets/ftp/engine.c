@@ -1,8 +1,8 @@
 /* engine.c - the batch engine: N logged-in connections (libcurl multi; connections
  * are reused by every transfer, no login per file), jobs streamed from a source,
  * a durable journal so that a rerun skips what is done, shards, retries with backoff
- * for transient errors, a deadline, and group commit of downloaded files (data
- * synced, then renamed, then journaled).
+ * for transient errors, a deadline, and the durable commit of downloaded files and
+ * journal lines through core/commit (data synced, then renamed, then journaled).
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
  */
@@ -76,7 +76,7 @@ struct engine {
 	uint64_t index;
 	int jfd;
 	struct jset done;
-	struct committer *com;
+	struct commit *com;
 	struct engine_result r;
 	struct progress prog;
 	long long deadline;
@@ -135,11 +135,34 @@ static void journal_open(struct engine *e, const char *path)
 		log_info("journal %s: %zu items done before", path, e->done.n);
 }
 
-static void mark_done(struct engine *e, struct slot *s, struct afile *af)
+/* A commit failed (a sync, a rename, the journal): nothing after it can be recorded. */
+static void commit_died(struct engine *e)
 {
+	char err[600];
+	commit_wait(e->com, err, sizeof err);
+	die(NT_EXIT_IO, "%s", err);
+}
+
+/* Done: the download af (renamed into place) or the data appended on fd made durable,
+ * then the journal line. */
+static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd)
+{
+	char *rec = NULL;
+	if (e->jfd >= 0) {
+		char *k = job_key(&s->job);
+		rec = xasprintf("done\t%s\n", k);
+		free(k);
+	}
+	int r = 0;
 	/* Nothing to make durable (a copy, rm, stdout without --journal): no wake-up. */
-	if (af || e->jfd >= 0)
-		committer_push(e->com, af, e->jfd >= 0 ? job_key(&s->job) : NULL);
+	if (af)
+		r = commit_file(e->com, af, rec);
+	else if (fd >= 0)
+		r = commit_fd(e->com, fd, rec);
+	else if (rec)
+		r = commit_record(e->com, rec);
+	if (r < 0)
+		commit_died(e);
 	e->r.done++;
 	e->prog.items_done++;
 }
@@ -151,9 +174,9 @@ static int sink_open(struct slot *s)
 	char err[512];
 	if (s->opened)
 		return 0;
-	committer_names_lock(s->e->com);
+	commit_names_lock(s->e->com);
 	int r = afile_open(&s->af, s->dst_dir, s->dst_name, 0644, err, sizeof err);
-	committer_names_unlock(s->e->com);
+	commit_names_unlock(s->e->com);
 	if (r < 0) {
 		nt_warn("%s", err);
 		s->werr = 1;
@@ -574,7 +597,7 @@ static void finish_get(struct engine *e, struct slot *s)
 		return;
 	}
 	if (s->sink == SINK_STDOUT) {
-		mark_done(e, s, NULL);
+		mark_done(e, s, NULL, -1);
 		return;
 	}
 	curl_off_t ft = -1;
@@ -583,18 +606,12 @@ static void finish_get(struct engine *e, struct slot *s)
 	else
 		ft = s->job.mtime;
 	if (s->sink == SINK_APPEND) {
-		if (fsync(s->fd) < 0) {
-			/* Not durable: never journaled as done (review 5). */
-			char m[300];
-			snprintf(m, sizeof m, "fsync %s: %s", s->job.dst, strerror(errno));
-			fail_job(e, s, NT_EXIT_IO, m);
-			return;
-		}
 		if (ft >= 0) {
 			struct timespec ts[2] = {{ft, 0}, {ft, 0}};
 			futimens(s->fd, ts);
 		}
-		mark_done(e, s, NULL);
+		/* Journaled only once durable (review 5): the committer syncs it first. */
+		mark_done(e, s, NULL, s->fd);
 		return;
 	}
 	if (!s->opened && sink_open(s) < 0) {
@@ -606,7 +623,7 @@ static void finish_get(struct engine *e, struct slot *s)
 		futimens(s->fd, ts);
 	}
 	s->opened = 0;
-	mark_done(e, s, &s->af);
+	mark_done(e, s, &s->af, -1);
 }
 
 /* A handle of slot s finished. */
@@ -657,7 +674,7 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			add(e, s->h2, s);
 			return;
 		} else {
-			mark_done(e, s, NULL);
+			mark_done(e, s, NULL, -1);
 		}
 	} else if (j->kind == JOB_COPY && s->phase == 1) {
 		curl_off_t sz = -1;
@@ -683,13 +700,13 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 		if (rc != CURLE_OK)
 			failed(e, s, rc, s->err, &s->hdr, 0);
 		else
-			mark_done(e, s, NULL);
+			mark_done(e, s, NULL, -1);
 	} else if (j->kind == JOB_GET) {
 		finish_get(e, s);
 	} else if (rc != CURLE_OK) {
 		failed(e, s, rc, s->err, &s->hdr, 0);
 	} else {
-		mark_done(e, s, NULL);
+		mark_done(e, s, NULL, -1);
 	}
 	slot_clear(s);
 }
@@ -727,7 +744,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->jfd = -1;
 	if (ftp_cf.journal)
 		journal_open(e, ftp_cf.journal);
-	e->com = committer_start(e->jfd);
+	char cerr[600];
+	e->com = commit_start(&(struct commit_conf){.journal_fd = e->jfd}, cerr, sizeof cerr);
+	if (!e->com)
+		die(NT_EXIT_IO, "%s", cerr);
 	e->n = ftp_cf.parallel > 0 ? ftp_cf.parallel : 1;
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;
@@ -814,7 +834,8 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		if (!ended)
 			curl_multi_poll(e->m, NULL, 0, 100, NULL);
 	}
-	committer_finish(e->com);
+	if (commit_finish(e->com, cerr, sizeof cerr) < 0)
+		die(NT_EXIT_IO, "%s", cerr);
 	progress_done(&e->prog);
 	e->r.skipped += src->skipped;
 	e->r.failed += (uint64_t)src->failed;

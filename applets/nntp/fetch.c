@@ -1,7 +1,8 @@
 /* fetch.c - nntp fetch: download a group's new articles, pipelined (RFC 3977 3.5: a
  * client may send several commands before reading the replies), into one file per
  * article (written whole or not at all) or an mbox, and keep a high-water mark per
- * server and group so the next run fetches only what is new.
+ * server and group so the next run fetches only what is new. What is written is made
+ * durable by core/commit (in groups, on its thread) before the mark records it.
  *
  * Header: applets/nntp/nntp.h    Tests: tests/integration/nntp.sh (fetch)
  */
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "commit.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
@@ -44,7 +46,8 @@ static long long state_get(const char *path, const char *server, const char *gro
 	return hwm;
 }
 
-static void state_put(const char *path, const char *server, const char *group, long long hwm)
+static int state_put(const char *path, const char *server, const char *group, long long hwm, char *err,
+		     size_t errlen)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -62,16 +65,48 @@ static void state_put(const char *path, const char *server, const char *group, l
 	}
 	buf_appendf(&b, "%s %s %lld\n", server, group, hwm);
 	struct afile af;
-	char err[512];
-	if (afile_open(&af, NULL, path, 0644, err, sizeof err) < 0)
-		die(NT_EXIT_IO, "%s", err);
+	int r = -1;
+	if (afile_open(&af, NULL, path, 0644, err, errlen) < 0)
+		goto out;
 	if (file_write_all(af.fd, buf_head(&b), buf_pending(&b)) < 0) {
+		snprintf(err, errlen, "%s: %s", af.tmp, strerror(errno));
 		afile_abort(&af);
-		die_sys(NT_EXIT_IO, "%s", path);
+		goto out;
 	}
-	if (afile_commit(&af, err, sizeof err) < 0)
-		die(NT_EXIT_IO, "%s", err);
+	r = afile_commit(&af, err, errlen);
+out:
 	buf_free(&b);
+	return r;
+}
+
+/* The committer's record: the mark, once the articles up to it are durable. Each record
+ * is a number; a group's last is its highest (the numbers go up). */
+struct mark {
+	const char *path, *server, *group;
+};
+
+static int save_mark(void *arg, char *const *recs, size_t n, char *err, size_t errlen)
+{
+	const struct mark *m = arg;
+	return state_put(m->path, m->server, m->group, strtoll(recs[n - 1], NULL, 10), err, errlen);
+}
+
+/* A fetch that dies (a lost connection) still records what was made whole before. */
+static struct commit *fetch_commit;
+
+static void at_exit_commit(void)
+{
+	char err[600];
+	if (fetch_commit)
+		commit_finish(fetch_commit, err, sizeof err);
+	fetch_commit = NULL;
+}
+
+static void commit_failed(void)
+{
+	char err[600];
+	commit_wait(fetch_commit, err, sizeof err);
+	die(NT_EXIT_IO, "%s", err);
 }
 
 /* --- output --- */
@@ -102,19 +137,6 @@ static int cmp_num(const void *a, const void *b)
 {
 	long long x = *(const long long *)a, y = *(const long long *)b;
 	return x < y ? -1 : x > y;
-}
-
-/* Make what was written durable: the folder's file system, or the mbox. */
-static void sync_out(struct out *o)
-{
-	if (nntp_cf.outdir) {
-		int dfd = open(nntp_cf.outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0 || syncfs(dfd) < 0)
-			die_sys(NT_EXIT_IO, "sync %s", nntp_cf.outdir);
-		close(dfd);
-	} else if (fsync(o->mbox_fd) < 0) {
-		die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
-	}
 }
 
 static long long receive(struct nntp *c, struct out *o, long long num)
@@ -233,6 +255,15 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	const char *ck_env = getenv("NETTOOL_NNTP_CHECKPOINT"); /* a test knob: articles per checkpoint */
 	if (ck_env && atoi(ck_env) > 0)
 		ck_every = (size_t)atoi(ck_env);
+	struct mark mk = {state, server, group};
+	char cerr[600];
+	fetch_commit = commit_start(&(struct commit_conf){.journal_fd = -1, .record = save_mark, .arg = &mk}, cerr,
+				    sizeof cerr);
+	if (!fetch_commit)
+		die(NT_EXIT_IO, "%s", cerr);
+	static int registered;
+	if (!registered++)
+		atexit(at_exit_commit);
 	struct progress pr;
 	progress_init(&pr, log_level == LOG_QUIET ? PROGRESS_NONE : nntp_cf.progress, "fetch");
 	pr.items_total = nn;
@@ -266,27 +297,30 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 			nntp_partial = &o.af;
 		}
 		long long bytes = receive(c, &o, num);
+		o.bytes += bytes;
+		done++;
+		/* Checkpoint: the mark moves once what is written is durable, so an interrupted
+		 * fetch repeats at most the articles since the last checkpoint. */
+		char *rec = NULL;
+		if (can_move && num > marked && (done - ck_done >= ck_every || loop_now_ms() - ck_ms >= 5000)) {
+			rec = xasprintf("%lld", num);
+			marked = num;
+			ck_done = done;
+			ck_ms = loop_now_ms();
+		}
+		int cr;
 		if (nntp_cf.outdir) {
 			out_flush_dir(&o);
-			if (afile_commit_nosync(&o.af, err, sizeof err) < 0)
-				die(NT_EXIT_IO, "%s", err);
 			nntp_partial = NULL;
+			cr = commit_file(fetch_commit, &o.af, rec);
 		} else {
 			if (file_write_all(o.mbox_fd, buf_head(&o.b), buf_pending(&o.b)) < 0)
 				die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
 			buf_reset(&o.b);
+			cr = rec ? commit_fd(fetch_commit, o.mbox_fd, rec) : 0;
 		}
-		o.bytes += bytes;
-		done++;
-		/* Checkpoint: what is written is synced, then the mark moves, so an interrupted
-		 * fetch repeats at most the articles since the last checkpoint. */
-		if (can_move && nums[done - 1] > marked && (done - ck_done >= ck_every || loop_now_ms() - ck_ms >= 5000)) {
-			sync_out(&o);
-			state_put(state, server, group, nums[done - 1]);
-			marked = nums[done - 1];
-			ck_done = done;
-			ck_ms = loop_now_ms();
-		}
+		if (cr < 0)
+			commit_failed();
 		pr.items_done = done;
 		pr.bytes_done = (uint64_t)o.bytes;
 		progress_update(&pr);
@@ -303,13 +337,17 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 		}
 	}
 	progress_done(&pr);
-	/* Everything on disk before the mark moves. */
-	sync_out(&o);
+	/* Everything durable, then the mark. */
+	int move = hi > hwm && can_move;
+	char *rec = move ? xasprintf("%lld", hi) : NULL;
+	if ((nntp_cf.outdir ? commit_record(fetch_commit, rec) : commit_fd(fetch_commit, o.mbox_fd, rec)) < 0)
+		commit_failed();
+	struct commit *fc = fetch_commit;
+	fetch_commit = NULL;
+	if (commit_finish(fc, cerr, sizeof cerr) < 0)
+		die(NT_EXIT_IO, "%s", cerr);
 	if (!nntp_cf.outdir && close(o.mbox_fd) < 0)
 		die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
-	int move = hi > hwm && can_move;
-	if (move)
-		state_put(state, server, group, hi);
 	long long ms = loop_now_ms() - t0;
 	log_info("%s: %zu articles (%lld bytes) in %.2f s%s%zu missing; high-water mark %lld", group, done - missing,
 		 o.bytes, ms / 1000.0, ", ", missing, move ? hi : hwm);

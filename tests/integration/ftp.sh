@@ -70,7 +70,7 @@ if cc -shared -fPIC -o "$T/failsync.so" "$FTP_FIXTURES/failsync.c" -ldl 2>/dev/n
 	LD_PRELOAD=$T/failsync.so ASAN_OPTIONS=verify_asan_link_order=0 timeout 30 "$NT" ftp "${O[@]}" \
 		--journal fs.journal get --resume $S:big.bin -o FAILSYNC.bin 2>fs.err
 	rc=$?
-	[ $rc = 6 ] && grep -q 'fsync.*Input/output error' fs.err && ! grep -q '^done' fs.journal &&
+	[ $rc = 6 ] && grep -q 'sync.*FAILSYNC.*Input/output error' fs.err && ! grep -q '^done' fs.journal &&
 		pass "get --resume: failed fsync is exit 6, not journaled" || fail "get --resume fsync failure" "rc $rc: $(cat fs.err; cat fs.journal)"
 	rm -f FAILSYNC.bin fs.journal
 	# A journal the run creates has its folder synced (review finding 14).

@@ -1,0 +1,456 @@
+/* commit.c - durable commit in groups, on a thread of its own: temporary file -> data
+ * durable (one syncfs per file system and group) -> rename into place -> folders
+ * fsynced -> records made durable -> waiters woken. The policy, its figures
+ * and the API are in the header.
+ *
+ * Header: include/commit.h    Tests: tests/unit/check_commit.c, tests/integration/ftp_batch.sh
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "commit.h"
+#include "nt_err.h"
+
+#define QUEUE_MAX 256
+#define DIRS_MAX 16
+#define DEVS_MAX 8
+
+enum kind { K_FILE, K_WRITE, K_FD, K_DIR, K_RECORD };
+
+struct item {
+	enum kind kind;
+	struct afile af;     /* K_FILE, K_WRITE (af.fd -1 until created) */
+	int fd;              /* K_FD: our dup */
+	char *path;          /* K_DIR */
+	char *data;          /* K_WRITE */
+	size_t len;
+	char *rec;
+};
+
+struct commit {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t work, space, done_cv;
+	pthread_mutex_t names;
+	struct item *q;
+	size_t n;
+	unsigned long pushed, done; /* items pushed, items finished (in push order) */
+	int stop, hurry, eager;
+	int jfd;
+	commit_record_fn *record;
+	void *arg;
+	int failed;
+	char err[600];
+};
+
+static void fail(struct commit *c, const char *what, const char *path, int e)
+{
+	pthread_mutex_lock(&c->mu);
+	if (!c->failed)
+		snprintf(c->err, sizeof c->err, "%s %s: %s", what, path ? path : "", strerror(e));
+	c->failed = 1;
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void fail_msg(struct commit *c, const char *msg)
+{
+	pthread_mutex_lock(&c->mu);
+	if (!c->failed)
+		snprintf(c->err, sizeof c->err, "%s", msg);
+	c->failed = 1;
+	pthread_mutex_unlock(&c->mu);
+}
+
+static int has_file(const struct item *it)
+{
+	return it->kind == K_FILE || it->kind == K_WRITE;
+}
+
+/* Drop an item that will not be committed: its temporary file goes. */
+static void item_drop(struct item *it)
+{
+	if (has_file(it))
+		afile_abort(&it->af);
+	if (it->kind == K_FD && it->fd >= 0)
+		close(it->fd);
+	free(it->path);
+	free(it->data);
+	free(it->rec);
+	memset(it, 0, sizeof *it);
+	it->fd = it->af.fd = -1;
+}
+
+/* 1. commit_write items: create and write. */
+static int create_files(struct commit *c, struct item *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &v[i];
+		if (it->kind != K_WRITE)
+			continue;
+		it->af.fd = open(it->af.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (it->af.fd < 0) {
+			fail(c, "create", it->af.tmp, errno);
+			free(it->af.tmp);
+			it->af.tmp = NULL; /* not ours: never removed */
+			return -1;
+		}
+		if (file_write_all(it->af.fd, it->data, it->len) < 0) {
+			fail(c, "write", it->af.tmp, errno);
+			return -1;
+		}
+		free(it->data);
+		it->data = NULL;
+	}
+	return 0;
+}
+
+/* What fd is open on, for a message. */
+static const char *fd_name(int fd, char *b, size_t bl)
+{
+	char l[64];
+	snprintf(l, sizeof l, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(l, b, bl - 1);
+	if (n < 0)
+		snprintf(b, bl, "descriptor %d", fd);
+	else
+		b[n] = 0;
+	return b;
+}
+
+static int sync_fs(struct commit *c, int fd)
+{
+	if (syncfs(fd) == 0)
+		return 0;
+	int e = errno;
+	char b[512];
+	fail(c, "sync of the file system holding", fd_name(fd, b, sizeof b), e);
+	return -1;
+}
+
+/* 2. One syncfs per file system that holds data of the group. */
+static int sync_data(struct commit *c, struct item *v, size_t n)
+{
+	dev_t devs[DEVS_MAX];
+	int fds[DEVS_MAX];
+	size_t nd = 0;
+	for (size_t i = 0; i < n; i++) {
+		int fd = has_file(&v[i]) ? v[i].af.fd : v[i].kind == K_FD ? v[i].fd : -1;
+		if (fd < 0)
+			continue;
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			int e = errno;
+			char b[512];
+			fail(c, "stat", fd_name(fd, b, sizeof b), e);
+			return -1;
+		}
+		size_t k = 0;
+		while (k < nd && devs[k] != st.st_dev)
+			k++;
+		if (k < nd)
+			continue;
+		if (nd == DEVS_MAX) { /* many file systems in one group: sync these now */
+			for (size_t j = 0; j < nd; j++)
+				if (sync_fs(c, fds[j]) < 0)
+					return -1;
+			nd = 0;
+		}
+		devs[nd] = st.st_dev;
+		fds[nd++] = fd;
+	}
+	for (size_t j = 0; j < nd; j++)
+		if (sync_fs(c, fds[j]) < 0)
+			return -1;
+	return 0;
+}
+
+static int sync_dirs(struct commit *c, const char **dirs, size_t nd)
+{
+	for (size_t j = 0; j < nd; j++)
+		if (file_sync_dir(dirs[j]) < 0) {
+			fail(c, "fsync", dirs[j], errno);
+			return -1;
+		}
+	return 0;
+}
+
+/* 3 and 4. Rename the files into place, then fsync each folder once. */
+static int place(struct commit *c, struct item *v, size_t n)
+{
+	const char *dirs[DIRS_MAX];
+	size_t nd = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &v[i];
+		const char *d;
+		if (has_file(it)) {
+			int r = close(it->af.fd);
+			it->af.fd = -1;
+			if (r < 0) {
+				fail(c, "close", it->af.tmp, errno);
+				return -1;
+			}
+			pthread_mutex_lock(&c->names);
+			r = rename(it->af.tmp, it->af.final);
+			int e = errno;
+			pthread_mutex_unlock(&c->names);
+			if (r < 0) {
+				fail(c, "rename to", it->af.final, e);
+				return -1;
+			}
+			free(it->af.tmp);
+			it->af.tmp = NULL; /* renamed: nothing to remove any more */
+			d = it->af.dir;
+		} else if (it->kind == K_DIR) {
+			d = it->path;
+		} else {
+			continue;
+		}
+		size_t k = 0;
+		while (k < nd && strcmp(dirs[k], d))
+			k++;
+		if (k < nd)
+			continue;
+		if (nd == DIRS_MAX) { /* many folders in one group: sync the ones seen so far */
+			if (sync_dirs(c, dirs, nd) < 0)
+				return -1;
+			nd = 0;
+		}
+		dirs[nd++] = d;
+	}
+	return sync_dirs(c, dirs, nd);
+}
+
+/* 5. The records, durable. */
+static int record(struct commit *c, struct item *v, size_t n)
+{
+	char *recs[COMMIT_GROUP_MAX];
+	size_t nr = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].rec)
+			recs[nr++] = v[i].rec;
+	if (!nr)
+		return 0;
+	if (c->jfd >= 0) {
+		struct buf b;
+		buf_init(&b, 0);
+		for (size_t i = 0; i < nr; i++)
+			buf_append(&b, recs[i], strlen(recs[i]));
+		int r = file_write_all(c->jfd, buf_head(&b), buf_pending(&b)) < 0 || fdatasync(c->jfd) < 0 ? -1 : 0;
+		int e = errno;
+		buf_free(&b);
+		if (r < 0)
+			fail(c, "write", "journal", e);
+		return r;
+	}
+	if (c->record) {
+		char err[512] = "";
+		if (c->record(c->arg, recs, nr, err, sizeof err) < 0) {
+			fail_msg(c, err[0] ? err : "saving the record failed");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void group(struct commit *c, struct item *v, size_t n)
+{
+	pthread_mutex_lock(&c->mu);
+	int ok = !c->failed;
+	pthread_mutex_unlock(&c->mu);
+	if (ok)
+		ok = create_files(c, v, n) == 0 && sync_data(c, v, n) == 0 && place(c, v, n) == 0 && record(c, v, n) == 0;
+	pthread_mutex_lock(&c->mu);
+	c->done += n;
+	pthread_cond_broadcast(&c->done_cv);
+	pthread_mutex_unlock(&c->mu);
+	for (size_t i = 0; i < n; i++)
+		item_drop(&v[i]);
+}
+
+static void *run(void *arg)
+{
+	struct commit *c = arg;
+	struct item mine[COMMIT_GROUP_MAX];
+	for (;;) {
+		pthread_mutex_lock(&c->mu);
+		while (!c->n && !c->stop)
+			pthread_cond_wait(&c->work, &c->mu);
+		if (c->n < COMMIT_GROUP_MAX && !c->stop && !c->hurry && !c->eager) {
+			struct timespec dl;
+			clock_gettime(CLOCK_MONOTONIC, &dl);
+			dl.tv_nsec += COMMIT_GATHER_MS * 1000000L;
+			if (dl.tv_nsec >= 1000000000L)
+				dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+			while (c->n < COMMIT_GROUP_MAX && !c->stop && !c->hurry)
+				if (pthread_cond_timedwait(&c->work, &c->mu, &dl) == ETIMEDOUT)
+					break;
+		}
+		if (!c->n && c->stop) {
+			pthread_mutex_unlock(&c->mu);
+			break;
+		}
+		size_t n = c->n < COMMIT_GROUP_MAX ? c->n : COMMIT_GROUP_MAX;
+		memcpy(mine, c->q, n * sizeof *mine);
+		memmove(c->q, c->q + n, (c->n - n) * sizeof *c->q);
+		c->n -= n;
+		pthread_cond_broadcast(&c->space);
+		pthread_mutex_unlock(&c->mu);
+		group(c, mine, n);
+	}
+	return NULL;
+}
+
+struct commit *commit_start(const struct commit_conf *conf, char *err, size_t errlen)
+{
+	struct commit *c = xcalloc(1, sizeof *c);
+	c->jfd = conf->journal_fd;
+	c->record = conf->record;
+	c->arg = conf->arg;
+	c->eager = !!(conf->flags & COMMIT_EAGER);
+	c->q = xcalloc(QUEUE_MAX, sizeof *c->q);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->names, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->work, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&c->space, NULL);
+	pthread_cond_init(&c->done_cv, NULL);
+	int e = pthread_create(&c->th, NULL, run, c);
+	if (e) {
+		snprintf(err, errlen, "cannot start the commit thread: %s", strerror(e));
+		pthread_mutex_destroy(&c->mu);
+		pthread_mutex_destroy(&c->names);
+		pthread_cond_destroy(&c->work);
+		pthread_cond_destroy(&c->space);
+		pthread_cond_destroy(&c->done_cv);
+		free(c->q);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Queue *it (taken over): 0, or -1 (dropped) after a failure. */
+static int push(struct commit *c, struct item *it)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->n == QUEUE_MAX && !c->failed)
+		pthread_cond_wait(&c->space, &c->mu);
+	if (c->failed) {
+		pthread_mutex_unlock(&c->mu);
+		item_drop(it);
+		return -1;
+	}
+	c->q[c->n++] = *it;
+	c->pushed++;
+	/* The thread waits for the first item, then for a full group (or at once). */
+	if (c->n == 1 || c->n == COMMIT_GROUP_MAX || c->eager)
+		pthread_cond_signal(&c->work);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+int commit_file(struct commit *c, struct afile *af, char *rec)
+{
+	struct item it = {.kind = K_FILE, .af = *af, .fd = -1, .rec = rec};
+	memset(af, 0, sizeof *af);
+	af->fd = -1;
+	return push(c, &it);
+}
+
+int commit_write(struct commit *c, char *tmp, char *final, char *data, size_t len, char *rec)
+{
+	char *copy = xstrdup(final);
+	struct item it = {.kind = K_WRITE, .fd = -1, .data = data, .len = len, .rec = rec};
+	it.af.fd = -1;
+	it.af.tmp = tmp;
+	it.af.final = final;
+	it.af.dir = xstrdup(dirname(copy));
+	free(copy);
+	return push(c, &it);
+}
+
+int commit_fd(struct commit *c, int fd, char *rec)
+{
+	struct item it = {.kind = K_FD, .fd = fcntl(fd, F_DUPFD_CLOEXEC, 0), .rec = rec};
+	it.af.fd = -1;
+	if (it.fd < 0) {
+		fail(c, "dup", "(descriptor)", errno);
+		item_drop(&it);
+		return -1;
+	}
+	return push(c, &it);
+}
+
+int commit_dir(struct commit *c, char *dir, char *rec)
+{
+	struct item it = {.kind = K_DIR, .fd = -1, .path = dir, .rec = rec};
+	it.af.fd = -1;
+	return push(c, &it);
+}
+
+int commit_record(struct commit *c, char *rec)
+{
+	struct item it = {.kind = K_RECORD, .fd = -1, .rec = rec};
+	it.af.fd = -1;
+	return push(c, &it);
+}
+
+int commit_wait(struct commit *c, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&c->mu);
+	unsigned long want = c->pushed;
+	if (c->done < want && !c->failed) {
+		c->hurry++;
+		pthread_cond_signal(&c->work);
+		while (c->done < want && !c->failed)
+			pthread_cond_wait(&c->done_cv, &c->mu);
+		c->hurry--;
+	}
+	int r = c->failed ? -1 : 0;
+	if (r < 0)
+		snprintf(err, errlen, "%s", c->err);
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+int commit_finish(struct commit *c, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_signal(&c->work);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->th, NULL);
+	int r = c->failed ? -1 : 0;
+	if (r < 0)
+		snprintf(err, errlen, "%s", c->err);
+	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->names);
+	pthread_cond_destroy(&c->work);
+	pthread_cond_destroy(&c->space);
+	pthread_cond_destroy(&c->done_cv);
+	free(c->q);
+	free(c);
+	return r;
+}
+
+void commit_names_lock(struct commit *c)
+{
+	pthread_mutex_lock(&c->names);
+}
+
+void commit_names_unlock(struct commit *c)
+{
+	pthread_mutex_unlock(&c->names);
+}
