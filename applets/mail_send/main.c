@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "connpol.h"
 #include "mail_send.h"
 #include "nt_err.h"
 #include "opt.h"
@@ -32,14 +33,7 @@ enum {
 	O_DRY,
 	O_QUEUE,
 	O_FLUSH,
-	O_TIMEOUT,
 	O_JSON,
-	O_TLS,
-	O_NOTLS,
-	O_CACERT,
-	O_INSECURE,
-	O_PWFILE,
-	O_PLAIN,
 };
 
 static const struct opt opts[] = {
@@ -60,13 +54,13 @@ static const struct opt opts[] = {
 	{'i', NULL, OPT_FLAG, NULL, "a line with a single dot does not end the message (sendmail)"},
 	{'o', NULL, OPT_RAW, "OPT", "sendmail -oi is -i; other -o options are ignored"},
 	{'B', NULL, OPT_RAW, "TYPE", "sendmail's body type: ignored"},
-	OPT_ROWS_IP,
-	{'v', "verbose", OPT_FLAG, NULL, "trace the SMTP dialogue on stderr (passwords masked)"},
-	{'q', "quiet", OPT_FLAG, NULL, "no informational messages"},
-	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "connect and reply timeout (default 60)"},
+	CONN_ROWS_IP,
+	CONN_ROWS_VQ("trace the SMTP dialogue on stderr (passwords masked)", "no informational messages"),
+	CONN_ROW_TIMEOUT("connect and reply timeout (default 60)"),
 	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per recipient on stdout"},
-	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
-	OPT_ROWS_AUTH("authenticate as USER (AUTH PLAIN/LOGIN)", O_PWFILE, O_PLAIN),
+	CONN_ROWS_TLS,
+	CONN_ROWS_AUTH("authenticate as USER (AUTH PLAIN/LOGIN)"),
+	CONN_ROWS_PROXY,
 	{0},
 };
 
@@ -220,11 +214,12 @@ int mail_send_main(int argc, char **argv)
 {
 	memset(&mail_send_cf, 0, sizeof mail_send_cf);
 	mail_send_cf.sendmail = !strcmp(base_name(argv[0]), "sendmail");
-	mail_send_cf.xo.timeout_ms = 60000;
-	int tls = 0, notls = 0;
+	struct conn_opts co = {.timeout_ms = 60000};
 	struct opt_state os;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		if (conn_opt(&co, k, &os))
+			continue;
 		switch (k) {
 		case 'S': mail_send_cf.server = os.str; break;
 		case 'f': case 'r': mail_send_cf.from = os.str; break;
@@ -254,28 +249,15 @@ int mail_send_main(int argc, char **argv)
 				mail_send_cf.dot_ends = -1;
 			break;
 		case 'B': break;
-		case '4': mail_send_cf.xo.ipv = 4; break;
-		case '6': mail_send_cf.xo.ipv = 6; break;
-		case 'v': log_level = LOG_VERBOSE; mail_send_cf.xo.verbose = 1; break;
-		case 'q': log_level = LOG_QUIET; break;
-		case O_TIMEOUT: mail_send_cf.xo.timeout_ms = (long)os.num; break;
 		case O_JSON: mail_send_cf.json = 1; break;
-		case O_TLS: tls = 1; break;
-		case O_NOTLS: notls = 1; break;
-		case O_CACERT: mail_send_cf.xo.cacert = os.str; break;
-		case O_INSECURE: mail_send_cf.xo.insecure = 1; break;
-		case 'u': mail_send_cf.user = os.str; break;
-		case O_PWFILE: mail_send_cf.pwfile = os.str; break;
-		case O_PLAIN: mail_send_cf.xo.allow_plaintext_auth = 1; break;
 		}
 	}
+	conn_opts_finish(&co, CONN_PROXY_CURL);
+	xfer_opts_from(&mail_send_cf.xo, &co);
+	mail_send_cf.user = co.user;
+	mail_send_cf.pwfile = co.password_file;
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
-	if (tls && notls)
-		opt_usage_error("--tls and --no-tls conflict");
-	mail_send_cf.xo.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
-	if (mail_send_cf.xo.insecure)
-		nt_warn("--insecure: the server's certificate is not verified");
 	if (mail_send_cf.flush) {
 		if (nargs || mail_send_cf.queue || mail_send_cf.dry || mail_send_cf.extract || mail_send_cf.body_file || mail_send_cf.subject || mail_send_cf.cc.n || mail_send_cf.bcc.n || mail_send_cf.attach.n ||
 		    mail_send_cf.headers.n)

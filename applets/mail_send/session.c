@@ -83,8 +83,10 @@ void ms_open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 		mail_send_cf.xo.user = c->user;
 		mail_send_cf.xo.password = c->password;
 	}
-	if (smtp_open(s, sv->url, sv->host, &mail_send_cf.xo, err, sizeof err) < 0)
-		die(NT_EXIT_USAGE, "%s", err);
+	mail_send_cf.xo.scheme = strncmp(sv->url, "smtps:", 6) ? "smtp" : "smtps"; /* smtp_proxy, smtps_proxy */
+	int r = smtp_open(s, sv->url, sv->host, &mail_send_cf.xo, err, sizeof err);
+	if (r < 0)
+		die(r == -1 ? NT_EXIT_USAGE : -r, "%s", err); /* -(exit code) from the connection policy */
 }
 
 /* ---- dispositions ---- */

@@ -247,7 +247,7 @@ if netns_run '
 	kill $p' 2>"$T/netns.err"; then
 	[ "$(cat "$T/rc1")" = 4 ] && [ "$(cat "$T/n1")" = 0 ] && pass "no TLS offered by $NETNS_ADDR: the password is not sent (exit 4)" ||
 		fail "plaintext refused" "rc=$(cat "$T/rc1") $(cat "$T/err1")"
-	[ "$(cat "$T/rc2")" = 2 ] && pass "--no-tls with -u to $NETNS_ADDR: refused before connecting (exit 2)" ||
+	[ "$(cat "$T/rc2")" = 4 ] && pass "--no-tls with -u to $NETNS_ADDR: refused before connecting (exit 4, as in every applet)" ||
 		fail "--no-tls refusal" "rc=$(cat "$T/rc2") $(cat "$T/err2")"
 	[ "$(cat "$T/rc3")" = 0 ] && [ "$(meta "$(last "$T/ext")" 'd["auth"]')" = alice ] && pass "--allow-plaintext-auth: AUTH in clear text to $NETNS_ADDR" ||
 		fail "--allow-plaintext-auth" "rc=$(cat "$T/rc3") $(cat "$T/err3")"
