@@ -237,9 +237,6 @@ int tcp_send_main(int argc, char **argv)
 	} else {
 		addr_parse("127.0.0.1", 8888, &G.a, err);
 	}
-	if (stream && (per_line || nargs))
-		opt_usage_error("--stream takes no messages and no --per-line");
-	buf_init(&G.in, 0);
 	if (!G.a.is_unix) {
 		int code = conn_decide(&G.co, "tcp", G.a.host, CONN_PROXY_OWN, &G.plan, err, sizeof err);
 		if (code)
@@ -247,6 +244,9 @@ int tcp_send_main(int argc, char **argv)
 	} else if (G.co.proxy && *G.co.proxy) {
 		opt_usage_error("--proxy and --unix exclude each other");
 	}
+	if (stream && (per_line || nargs))
+		opt_usage_error("--stream takes no messages and no --per-line");
+	buf_init(&G.in, 0);
 
 	if (stream)
 		return stream_mode(do_connect());
