@@ -1,6 +1,6 @@
 /* commit.c - durable commit in groups, on a thread of its own: temporary file -> data
  * durable (one syncfs per file system and group) -> rename into place -> folders
- * fsynced -> records made durable -> waiters woken -> removals. The policy, its figures
+ * fsynced -> records made durable -> waiters woken. The policy, its figures
  * and the API are in the header.
  *
  * Header: include/commit.h    Tests: tests/unit/check_commit.c, tests/integration/ftp_batch.sh
@@ -24,13 +24,13 @@
 #define DIRS_MAX 16
 #define DEVS_MAX 8
 
-enum kind { K_FILE, K_WRITE, K_FD, K_DIR, K_RECORD, K_UNLINK };
+enum kind { K_FILE, K_WRITE, K_FD, K_DIR, K_RECORD };
 
 struct item {
 	enum kind kind;
 	struct afile af;     /* K_FILE, K_WRITE (af.fd -1 until created) */
 	int fd;              /* K_FD: our dup */
-	char *path;          /* K_DIR, K_UNLINK */
+	char *path;          /* K_DIR */
 	char *data;          /* K_WRITE */
 	size_t len;
 	char *rec;
@@ -272,11 +272,8 @@ static void group(struct commit *c, struct item *v, size_t n)
 	c->done += n;
 	pthread_cond_broadcast(&c->done_cv);
 	pthread_mutex_unlock(&c->mu);
-	for (size_t i = 0; i < n; i++) {
-		if (ok && v[i].kind == K_UNLINK)
-			unlink(v[i].path); /* not a promise: whoever needs it checks the folder later */
+	for (size_t i = 0; i < n; i++)
 		item_drop(&v[i]);
-	}
 }
 
 static void *run(void *arg)
@@ -406,13 +403,6 @@ int commit_dir(struct commit *c, char *dir, char *rec)
 int commit_record(struct commit *c, char *rec)
 {
 	struct item it = {.kind = K_RECORD, .fd = -1, .rec = rec};
-	it.af.fd = -1;
-	return push(c, &it);
-}
-
-int commit_unlink(struct commit *c, char *path)
-{
-	struct item it = {.kind = K_UNLINK, .fd = -1, .path = path};
 	it.af.fd = -1;
 	return push(c, &it);
 }

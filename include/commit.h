@@ -20,7 +20,7 @@
  *	4. each folder renamed into (and each commit_dir folder) fsynced once
  *	5. records: appended to the journal and fdatasynced, or handed to the record callback
  *	   (which makes them durable itself, e.g. with afile_commit from file.h)
- *	6. waiters woken; then commit_unlink paths removed (not synced)
+ *	6. waiters woken
  * After a failure every later item is dropped (temporary files removed, no record
  * written): nothing is ever recorded that is not durable.
  *
@@ -102,9 +102,6 @@ int commit_fd(struct commit *c, int fd, char *rec);
 int commit_dir(struct commit *c, char *dir, char *rec);
 /* A record only, written after everything queued before it is durable. */
 int commit_record(struct commit *c, char *rec);
-/* Remove path once everything queued before it is durable (the removal itself is not
- * synced). path taken. */
-int commit_unlink(struct commit *c, char *path);
 
 /* Wait until everything queued so far is durable and recorded: 0, or -1 (err) when a
  * group failed. */

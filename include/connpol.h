@@ -32,9 +32,7 @@ enum {
 	CONN_O_TIMEOUT,
 };
 
-#define CONN_ROWS_IP \
-	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"}, \
-	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"}
+#define CONN_ROWS_IP OPT_ROWS_IP
 #define CONN_ROWS_TLS \
 	{CONN_O_TLS, "tls", OPT_FLAG, NULL, "require TLS (STARTTLS or AUTH TLS unless the URL is TLS already)"}, \
 	{CONN_O_NOTLS, "no-tls", OPT_FLAG, NULL, "never use TLS, even when the server offers it"}, \

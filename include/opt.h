@@ -66,20 +66,11 @@ struct opt_state {
 	int stop_at_operand; /* stop at the first operand (for COMMAND ARGS applets) */
 };
 
-/* Rows of the common options (nettool(1), "Common options"), worded once for every applet;
- * each applet passes its own keys for the long-only ones. */
+/* -4/-6, worded once: servers use it as it is; the client applets' shared rows (TLS,
+ * credentials, proxy, timeout, -v/-q) and their one handler are in connpol.h. */
 #define OPT_ROWS_IP \
 	{'4', NULL, OPT_FLAG, NULL, "IPv4 only"}, \
 	{'6', NULL, OPT_FLAG, NULL, "IPv6 only"}
-#define OPT_ROWS_TLS(k_tls, k_notls, k_cacert, k_insecure) \
-	{k_tls, "tls", OPT_FLAG, NULL, "require TLS (STARTTLS or AUTH TLS unless the URL is TLS already)"}, \
-	{k_notls, "no-tls", OPT_FLAG, NULL, "never use TLS, even when the server offers it"}, \
-	{k_cacert, "cacert", OPT_FILE, "FILE", "verify the server against the CA certificates in FILE"}, \
-	{k_insecure, "insecure", OPT_FLAG, NULL, "do not verify the server's certificate (says so)"}
-#define OPT_ROWS_AUTH(user_help, k_pwfile, k_plain) \
-	{'u', "user", OPT_STR, "USER", user_help}, \
-	{k_pwfile, "password-file", OPT_FILE, "FILE", "read the password from the first line of FILE"}, \
-	{k_plain, "allow-plaintext-auth", OPT_FLAG, NULL, "allow a password in clear text to a non-loopback host"}
 
 /* Prepare to parse argv[1..]. With stop_at_operand, parsing stops at the first
  * operand so that a command word can take its own options (ftp get -o F). */

@@ -5,7 +5,8 @@
  *
  * All calls block up to s->timeout_ms waiting on the descriptor (the backends are
  * non-blocking underneath). Results: >= 0 success, STREAM_EOF, STREAM_ERR (message in
- * s->err), STREAM_TIMEOUT, STREAM_LONG (a line over the limit).
+ * s->err), STREAM_TIMEOUT, STREAM_LONG (a line over the limit). The exit code for a
+ * result is decided in one place: conn_stream_exit() (connpol.h).
  */
 #ifndef NT_STREAM_H
 #define NT_STREAM_H

@@ -1,38 +1,31 @@
 /* main.c - mail-send: send mail over SMTP (libcurl), build correct messages, work as
- * sendmail, and keep a Maildir-style queue that --flush sends over one connection.
+ * sendmail, and keep a Maildir-style queue that --flush sends over one connection. This
+ * file is the command line: options, local input, the message built and handed over.
  *
  * Man page: man/nettool-mail-send.1    Tests: tests/integration/mail_send*.sh,
  * tests/unit/check_mail_send.c    Bench: bench/smtp.sh
- * Message building: msg.c; the SMTP session: smtp.c.
+ * Shared: mail_send.h. Message building: msg.c (address.c, encode.c); the session and the
+ * dispositions: session.c; the SMTP dialogue: smtp.c; the queue and --flush: queue.c.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "buf.h"
-#include "cred.h"
-#include "file.h"
-#include "json.h"
 #include "log.h"
-#include "msg.h"
+#include "connpol.h"
+#include "mail_send.h"
 #include "nt_err.h"
 #include "opt.h"
-#include "smtp.h"
-#include "xfer.h"
 
 enum {
 	O_HEADER = OPT_LONG,
@@ -40,14 +33,7 @@ enum {
 	O_DRY,
 	O_QUEUE,
 	O_FLUSH,
-	O_TIMEOUT,
 	O_JSON,
-	O_TLS,
-	O_NOTLS,
-	O_CACERT,
-	O_INSECURE,
-	O_PWFILE,
-	O_PLAIN,
 };
 
 static const struct opt opts[] = {
@@ -60,7 +46,7 @@ static const struct opt opts[] = {
 	{'b', "bcc", OPT_STR, "ADDR", "a Bcc recipient: envelope only (repeatable)"},
 	{'a', "attach", OPT_FILE, "FILE", "attach FILE, its type from its name (repeatable)"},
 	{O_HEADER, "header", OPT_STR, "'NAME: VALUE'", "add a header field (repeatable)"},
-	{'t', NULL, OPT_FLAG, NULL, "read recipients from the message's To, Cc and Bcc; Bcc is removed"},
+	{'t', NULL, OPT_FLAG, NULL, "recipients from the message's To, Cc, Bcc (Resent-* when resent); Bcc removed"},
 	{O_BODY, "body-file", OPT_FILE, "FILE", "read the message (or its body) from FILE, not stdin"},
 	{O_DRY, "dry-run", OPT_FLAG, NULL, "print the envelope and the exact message; send nothing"},
 	{O_QUEUE, "queue", OPT_FILE, "DIR", "store the message in the queue DIR instead of sending it"},
@@ -68,13 +54,13 @@ static const struct opt opts[] = {
 	{'i', NULL, OPT_FLAG, NULL, "a line with a single dot does not end the message (sendmail)"},
 	{'o', NULL, OPT_RAW, "OPT", "sendmail -oi is -i; other -o options are ignored"},
 	{'B', NULL, OPT_RAW, "TYPE", "sendmail's body type: ignored"},
-	OPT_ROWS_IP,
-	{'v', "verbose", OPT_FLAG, NULL, "trace the SMTP dialogue on stderr (passwords masked)"},
-	{'q', "quiet", OPT_FLAG, NULL, "no informational messages"},
-	{O_TIMEOUT, "timeout", OPT_SECS, "SEC", "connect and reply timeout (default 60)"},
+	CONN_ROWS_IP,
+	CONN_ROWS_VQ("trace the SMTP dialogue on stderr (passwords masked)", "no informational messages"),
+	CONN_ROW_TIMEOUT("connect and reply timeout (default 60)"),
 	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per recipient on stdout"},
-	OPT_ROWS_TLS(O_TLS, O_NOTLS, O_CACERT, O_INSECURE),
-	OPT_ROWS_AUTH("authenticate as USER (AUTH PLAIN/LOGIN)", O_PWFILE, O_PLAIN),
+	CONN_ROWS_TLS,
+	CONN_ROWS_AUTH("authenticate as USER (AUTH PLAIN/LOGIN)"),
+	CONN_ROWS_PROXY,
 	{0},
 };
 
@@ -90,21 +76,7 @@ static const struct opt_spec spec = {
 	NULL,
 };
 
-static struct {
-	const char *server;
-	const char *from;
-	const char *from_name;
-	const char *subject;
-	struct strv cc, bcc, headers, attach;
-	int extract, dry, json, dot_ends, sendmail;
-	const char *body_file, *queue, *flush;
-	struct xfer_opts xo;
-	const char *pwfile;
-	const char *user;
-} G;
-
-/* The largest queue file a flush reads: a message (at most MSG_MAX) and its envelope. */
-#define QFILE_MAX (MSG_MAX + (1u << 20))
+struct mail_send_conf mail_send_cf;
 
 static const char *base_name(const char *p)
 {
@@ -115,7 +87,7 @@ static const char *base_name(const char *p)
 /* ---- local input ---- */
 
 /* Append fd's contents to b up to max bytes: 0, -1 (errno) or -2 (more than max). */
-static int read_bounded(int fd, struct buf *b, size_t max)
+int ms_read_bounded(int fd, struct buf *b, size_t max)
 {
 	for (;;) {
 		char *t = buf_reserve(b, 65536);
@@ -141,7 +113,7 @@ static int read_bounded(int fd, struct buf *b, size_t max)
  * holding a single dot ends it. */
 static void read_more(int fd, const char *what, struct buf *b, int dot_ends)
 {
-	int r = read_bounded(fd, b, MSG_MAX);
+	int r = ms_read_bounded(fd, b, MSG_MAX);
 	if (r == -1)
 		die_sys(NT_EXIT_IO, "reading %s", what);
 	if (r == -2)
@@ -186,7 +158,7 @@ static void read_file(const char *path, const char *what, struct buf *b)
 
 /* ---- names, dates, random ---- */
 
-static unsigned long long rnd64(void)
+unsigned long long ms_random64(void)
 {
 	unsigned long long v;
 	if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
@@ -197,7 +169,7 @@ static unsigned long long rnd64(void)
 	return v;
 }
 
-static void host_name(char *out, size_t n)
+void ms_host_name(char *out, size_t n)
 {
 	if (gethostname(out, n) < 0 || !out[0])
 		snprintf(out, n, "localhost");
@@ -213,7 +185,7 @@ static void host_name(char *out, size_t n)
 static char *default_from(void)
 {
 	char host[256];
-	host_name(host, sizeof host);
+	ms_host_name(host, sizeof host);
 	if (!strchr(host, '.')) {
 		struct addrinfo hints = {.ai_flags = AI_CANONNAME, .ai_family = AF_UNSPEC}, *ai;
 		if (getaddrinfo(host, NULL, &hints, &ai) == 0) {
@@ -236,882 +208,66 @@ static time_t now_for_date(void)
 	return time(NULL);
 }
 
-/* ---- server URL ---- */
-
-struct server {
-	char *url;     /* for libcurl, with the EHLO name as path */
-	char host[ADDR_HOSTMAX + 1];
-	char user[256];
-};
-
-/* The URL as it may be shown: without its userinfo (it may hold a password). */
-static char *url_shown(const char *s)
-{
-	const char *a = strstr(s, "://");
-	a = a ? a + 3 : s;
-	size_t alen = strcspn(a, "/?#");
-	const char *at = NULL;
-	for (const char *p = a; p < a + alen; p++)
-		if (*p == '@')
-			at = p;
-	if (!at)
-		return xstrdup(s);
-	return xasprintf("%.*s%s", (int)(a - s), s, at + 1);
-}
-
-static void parse_server(const char *s, struct server *sv)
-{
-	char err[ADDR_ERRLEN];
-	struct url u;
-	char *tmp = NULL;
-	if (!url_is(s))
-		s = tmp = xasprintf("smtp://%s", s);
-	char *shown = url_shown(s);
-	if (url_parse(s, &u, err) < 0)
-		die(NT_EXIT_USAGE, "server '%s': %s", shown, err);
-	if (strcmp(u.scheme, "smtp") && strcmp(u.scheme, "smtps"))
-		die(NT_EXIT_USAGE, "server '%s': the scheme must be smtp:// or smtps://", shown);
-	snprintf(sv->host, sizeof sv->host, "%s", u.host);
-	snprintf(sv->user, sizeof sv->user, "%s", u.has_user ? u.user : "");
-	char ehlo[256];
-	if (u.path[0]) {
-		if (strchr(u.path, '/') || nt_has_ctl(u.path) || strchr(u.path, ' '))
-			die(NT_EXIT_USAGE, "server '%s': the path (the EHLO name) must be a plain name", shown);
-		snprintf(ehlo, sizeof ehlo, "%s", u.path);
-	} else {
-		host_name(ehlo, sizeof ehlo);
-	}
-	int v6 = strchr(u.host, ':') != NULL;
-	if (u.port)
-		sv->url = xasprintf("%s://%s%s%s:%d/%s", u.scheme, v6 ? "[" : "", u.host, v6 ? "]" : "", u.port, ehlo);
-	else
-		sv->url = xasprintf("%s://%s%s%s/%s", u.scheme, v6 ? "[" : "", u.host, v6 ? "]" : "", ehlo);
-	free(shown);
-	free(tmp);
-}
-
-/* Open the SMTP session with credentials; dies on failure. */
-static void open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
-{
-	char err[512];
-	const char *env = getenv("SMTP_SERVER");
-	parse_server(G.server ? G.server : env && *env ? env : "smtp://localhost:25", sv);
-	memset(c, 0, sizeof *c);
-	const char *user = G.user ? G.user : sv->user[0] ? sv->user : NULL;
-	if (user) {
-		c->user = xstrdup(user);
-		int cr = cred_get(c, sv->host, G.pwfile, 1, err, sizeof err);
-		if (cr < 0)
-			die(-cr, "%s", err); /* an unreadable --password-file: 6, as everywhere */
-		G.xo.user = c->user;
-		G.xo.password = c->password;
-	}
-	if (smtp_open(s, sv->url, sv->host, &G.xo, err, sizeof err) < 0)
-		die(NT_EXIT_USAGE, "%s", err);
-}
-
-/* ---- dispositions ---- */
-
-enum rstat { R_ACCEPTED, R_DEFERRED, R_REFUSED };
-static const char *const rstat_name[] = {"accepted", "deferred", "refused"};
-
-static enum rstat of_code(int code)
-{
-	return code >= 200 && code < 400 ? R_ACCEPTED : code >= 500 ? R_REFUSED : R_DEFERRED;
-}
-
-/* Did the server answer with a refusal (as opposed to a network or TLS failure)? */
-static int server_decided(const struct smtp_result *r)
-{
-	if (r->final.code || r->mail.code >= 400 || r->data.code >= 400)
-		return 1;
-	if (!r->nrcpt)
-		return 0;
-	for (size_t i = 0; i < r->nrcpt; i++)
-		if (r->rcpt[i].code < 400)
-			return 0;
-	return 1;
-}
-
-/* The outcome of recipient i, and the reply that decided it. */
-static enum rstat rcpt_status(const struct smtp_result *r, size_t i, const struct smtp_reply **why)
-{
-	const struct smtp_reply *rc = &r->rcpt[i];
-	*why = rc;
-	if (r->mail.code >= 400) {
-		*why = &r->mail;
-		return of_code(r->mail.code);
-	}
-	if (!rc->code) {
-		*why = &r->other;
-		return R_DEFERRED;
-	}
-	if (rc->code >= 400)
-		return of_code(rc->code);
-	if (r->final.code == 250)
-		return R_ACCEPTED;
-	if (r->data.code >= 400) {
-		*why = &r->data;
-		return of_code(r->data.code);
-	}
-	if (r->final.code) {
-		*why = &r->final;
-		return of_code(r->final.code);
-	}
-	*why = &r->other;
-	return R_DEFERRED;
-}
-
-static void json_rcpt(const char *rcpt, enum rstat st, const struct smtp_reply *why, const char *file)
-{
-	json_begin(stdout);
-	if (file)
-		json_kv_str(stdout, "file", file);
-	json_kv_str(stdout, "rcpt", rcpt);
-	json_kv_str(stdout, "status", rstat_name[st]);
-	json_kv_int(stdout, "code", why->code);
-	json_kv_str(stdout, "reply", why->code ? why->text : NULL);
-	json_end(stdout);
-}
-
-/* A failure that is not the server's answer: the exit code and a message. */
-static int transfer_error(const struct smtp_result *r, const char *what)
-{
-	int code = xfer_exit_code(r->rc);
-	if (code == NT_EXIT_FAIL || code == NT_EXIT_OK)
-		code = NT_EXIT_NET;
-	if (r->other.code >= 400)
-		nt_warn("%s: %s (server: %s)", what, xfer_strerror(r->rc, r->errbuf), r->other.text);
-	else
-		nt_warn("%s: %s", what, xfer_strerror(r->rc, r->errbuf));
-	return code;
-}
-
-/* 530 to MAIL: the server wants authentication (or STARTTLS) first. That is our
- * configuration, not the message's fault: exit 4, and a flush keeps the queue as it is. */
-static int auth_wanted(const struct smtp_result *r)
-{
-	if (r->mail.code != 530)
-		return 0;
-	nt_warn("the server wants authentication first (-u USER%s): %s", G.xo.tls == XFER_TLS_NEVER ? ", without --no-tls" : "",
-	     r->mail.text);
-	return 1;
-}
-
-/* ---- sending one message ---- */
-
-static int send_one(const char *from, const struct strv *rcpts, const char *msg, size_t len)
-{
-	struct smtp_sess s;
-	struct server sv;
-	struct cred c;
-	open_session(&s, &sv, &c);
-	struct smtp_result r;
-	smtp_send(&s, from, rcpts, msg, len, &r);
-	int rc = 0;
-	if (r.rc != CURLE_OK && !server_decided(&r) && r.final.code != 250) {
-		rc = transfer_error(&r, sv.host);
-	} else if (auth_wanted(&r)) {
-		rc = NT_EXIT_TLS;
-	} else {
-		for (size_t i = 0; i < rcpts->n; i++) {
-			const struct smtp_reply *why;
-			enum rstat st = rcpt_status(&r, i, &why);
-			if (st != R_ACCEPTED) {
-				rc = NT_EXIT_FAIL;
-				if (!G.json)
-					nt_warn("%s %s: %s", rcpts->v[i], rstat_name[st], why->code ? why->text : "no reply");
-			}
-			if (G.json)
-				json_rcpt(rcpts->v[i], st, why, NULL);
-		}
-		if (!rc)
-			log_trace("sent to %zu recipient%s", rcpts->n, rcpts->n == 1 ? "" : "s");
-	}
-	smtp_result_free(&r);
-	smtp_close(&s);
-	cred_free(&c);
-	free(sv.url);
-	return rc;
-}
-
-/* ---- the queue ---- */
-
-static void queue_dirs(const char *dir)
-{
-	static const char *const sub[] = {"tmp", "new", "cur", "failed"};
-	for (size_t i = 0; i < 4; i++) {
-		char *p = xasprintf("%s/%s", dir, sub[i]);
-		if (file_mkdirs(p, 0700) < 0)
-			die_sys(NT_EXIT_IO, "%s", p);
-		free(p);
-	}
-}
-
-static char *queue_name(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	char host[256];
-	host_name(host, sizeof host);
-	return xasprintf("%lld.M%06ldP%ldR%08llx.%s", (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
-			 rnd64() & 0xffffffffULL, host);
-}
-
-/* Write data whole into DIR/SUB/NAME: tmp/ first, synced, then renamed into place. */
-static int queue_write(const char *dir, const char *sub, const char *name, const char *data, size_t len, char *err,
-		       size_t errlen)
-{
-	struct afile af;
-	char *tmpdir = xasprintf("%s/tmp", dir);
-	char *final = xasprintf("%s/%s/%s", dir, sub, name);
-	char *subdir = xasprintf("%s/%s", dir, sub);
-	int r = -1;
-	if (afile_open(&af, tmpdir, name, 0600, err, errlen) < 0)
-		goto out;
-	if (file_write_all(af.fd, data, len) < 0) {
-		snprintf(err, errlen, "%s: %s", af.tmp, strerror(errno));
-		afile_abort(&af);
-		goto out;
-	}
-	if (afile_commit(&af, err, errlen) < 0)
-		goto out;
-	char *staged = xasprintf("%s/%s", tmpdir, name);
-	if (rename(staged, final) < 0 || file_sync_dir(subdir) < 0) {
-		snprintf(err, errlen, "%s: %s", final, strerror(errno));
-		unlink(staged);
-		free(staged);
-		goto out;
-	}
-	free(staged);
-	r = 0;
-out:
-	free(tmpdir);
-	free(final);
-	free(subdir);
-	return r;
-}
-
-static int do_queue(const char *from, const struct strv *rcpts, const char *msg, size_t len)
-{
-	queue_dirs(G.queue);
-	struct buf b;
-	buf_init(&b, 0);
-	msg_put_envelope(&b, from, rcpts);
-	if (buf_append(&b, msg, len) < 0)
-		die(NT_EXIT_IO, "out of memory");
-	char *name = queue_name();
-	char err[512];
-	if (queue_write(G.queue, "new", name, buf_head(&b), buf_pending(&b), err, sizeof err) < 0)
-		die(NT_EXIT_IO, "--queue: %s", err);
-	log_trace("queued %s/new/%s", G.queue, name);
-	free(name);
-	buf_free(&b);
-	return 0;
-}
-
-static int name_filter(const struct dirent *d)
-{
-	return d->d_name[0] != '.';
-}
-
-/* Sent files are deleted by a second thread while the flush goes on: on this kind of
- * file system an unlink of a synced file costs a few hundred microseconds, as much as
- * sending a message. The thread is woken for a batch of UNLINK_BATCH files (and at the
- * end), not for each: a wake-up per message was a context switch per message. */
-#define UNLINK_BATCH 32
-static struct {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct strv paths;
-	size_t next;
-	int done, running, idle;
-} U = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-
-static void *unlinker(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&U.mu);
-	for (;;) {
-		while (U.next == U.paths.n && !U.done) {
-			U.idle = 1;
-			pthread_cond_wait(&U.cv, &U.mu);
-			U.idle = 0;
-		}
-		if (U.next == U.paths.n)
-			break;
-		char *p = U.paths.v[U.next++];
-		pthread_mutex_unlock(&U.mu);
-		unlink(p); /* a failure is seen by purge_sent() at the end */
-		pthread_mutex_lock(&U.mu);
-	}
-	pthread_mutex_unlock(&U.mu);
-	return NULL;
-}
-
-static void unlink_later(const char *path)
-{
-	if (!U.running)
-		return; /* purge_sent() does it at the end */
-	pthread_mutex_lock(&U.mu);
-	strv_push(&U.paths, path);
-	if (U.idle && U.paths.n - U.next >= UNLINK_BATCH)
-		pthread_cond_signal(&U.cv);
-	pthread_mutex_unlock(&U.mu);
-}
-
-static void unlinker_start(void)
-{
-	U.running = pthread_create(&U.th, NULL, unlinker, NULL) == 0;
-}
-
-static void unlinker_stop(void)
-{
-	if (!U.running)
-		return;
-	pthread_mutex_lock(&U.mu);
-	U.done = 1;
-	pthread_cond_signal(&U.cv);
-	pthread_mutex_unlock(&U.mu);
-	pthread_join(U.th, NULL);
-	U.running = 0;
-	strv_free(&U.paths);
-}
-
-/* Durable "sent" marks without a stall per message: after a sent file's rename from
- * new/ into cur/, a second thread fsyncs new/ (through a descriptor kept open for the
- * flush) while the next message goes out, and the next message's last bytes wait for
- * that fsync (smtp.c's before_end hook). So, as with an fsync after each rename, at most
- * one message at a time is accepted by the server and not yet durably out of new/; only
- * the fsync overlaps the network. */
-static struct {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t work, done_cv;
-	int dirfd;
-	unsigned long want, done;
-	int err, stop, running, waiting;
-} SY = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .done_cv = PTHREAD_COND_INITIALIZER,
-	.dirfd = -1};
-
-static void *syncer(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&SY.mu);
-	for (;;) {
-		while (SY.done == SY.want && !SY.stop)
-			pthread_cond_wait(&SY.work, &SY.mu);
-		if (SY.done == SY.want)
-			break;
-		unsigned long g = SY.want;
-		pthread_mutex_unlock(&SY.mu);
-		int e = fsync(SY.dirfd) < 0 ? errno : 0;
-		pthread_mutex_lock(&SY.mu);
-		if (e && !SY.err)
-			SY.err = e;
-		SY.done = g;
-		if (SY.waiting) /* no wake-up for nobody */
-			pthread_cond_signal(&SY.done_cv);
-	}
-	pthread_mutex_unlock(&SY.mu);
-	return NULL;
-}
-
-static void syncer_start(const char *newdir)
-{
-	SY.want = SY.done = 0;
-	SY.err = SY.stop = SY.waiting = 0;
-	SY.dirfd = open(newdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (SY.dirfd < 0)
-		SY.err = errno; /* the first message is not sent: its mark could not be made durable */
-	SY.running = SY.dirfd >= 0 && pthread_create(&SY.th, NULL, syncer, NULL) == 0;
-}
-
-/* A sent file left new/: have new/ synced (at once when there is no thread). */
-static void mark_sent(void)
-{
-	if (!SY.running) {
-		if (SY.dirfd >= 0 && fsync(SY.dirfd) < 0 && !SY.err)
-			SY.err = errno;
-		return;
-	}
-	pthread_mutex_lock(&SY.mu);
-	SY.want++;
-	pthread_cond_signal(&SY.work);
-	pthread_mutex_unlock(&SY.mu);
-}
-
-/* Wait until every mark so far is durable: 0, or -1 when an fsync failed. */
-static int marks_durable(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&SY.mu);
-	SY.waiting = 1;
-	while (SY.running && SY.done != SY.want)
-		pthread_cond_wait(&SY.done_cv, &SY.mu);
-	SY.waiting = 0;
-	int r = SY.err ? -1 : 0;
-	pthread_mutex_unlock(&SY.mu);
-	return r;
-}
-
-/* The first fsync error so far (0: none), read under the lock (the thread writes it). */
-static int sync_err(void)
-{
-	pthread_mutex_lock(&SY.mu);
-	int e = SY.err;
-	pthread_mutex_unlock(&SY.mu);
-	return e;
-}
-
-static void syncer_stop(void)
-{
-	if (SY.running) {
-		pthread_mutex_lock(&SY.mu);
-		SY.stop = 1;
-		pthread_cond_signal(&SY.work);
-		pthread_mutex_unlock(&SY.mu);
-		pthread_join(SY.th, NULL);
-		SY.running = 0;
-	}
-	if (SY.dirfd >= 0)
-		close(SY.dirfd);
-	SY.dirfd = -1;
-}
-
-struct flush_count {
-	size_t sent, deferred, failed, done; /* done: files gone from new/ */
-};
-
-/* rename() that never replaces: 0, or -1 with errno (EEXIST when to exists). */
-static int rename_noreplace(const char *from, const char *to)
-{
-	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	/* A file system without RENAME_NOREPLACE: link() never replaces either (a folder
-	 * cannot be linked: checked, then renamed; only one flush runs at a time). */
-	if (link(from, to) == 0)
-		return unlink(from);
-	if (errno != EPERM)
-		return -1;
-	struct stat st;
-	if (lstat(to, &st) == 0) {
-		errno = EEXIST;
-		return -1;
-	}
-	return rename(from, to);
-}
-
-/* Write data whole into DIR/tmp under a new name (synced); returns that path, or NULL. */
-static char *stage(const char *dir, const char *data, size_t len, char *err, size_t errlen)
-{
-	char *tname = xasprintf("failed.%ld.%016llx", (long)getpid(), rnd64());
-	char *tmpdir = xasprintf("%s/tmp", dir);
-	char *path = NULL;
-	struct afile af;
-	if (afile_open(&af, tmpdir, tname, 0600, err, errlen) == 0) {
-		if (file_write_all(af.fd, data, len) < 0) {
-			snprintf(err, errlen, "%s: %s", af.tmp, strerror(errno));
-			afile_abort(&af);
-		} else if (afile_commit(&af, err, errlen) == 0) {
-			path = xasprintf("%s/%s", tmpdir, tname);
-		}
-	}
-	free(tname);
-	free(tmpdir);
-	return path;
-}
-
-/* Put a message (msg_src, moved) and its reply record (reply_src, moved) into DIR/failed
- * as NAME and NAME.reply, or NAME.2 and NAME.2.reply, ...: an earlier failure of the same
- * queue file (a recipient deferred first, refused later) is never overwritten. */
-static int place_failed(const char *dir, const char *name, const char *msg_src, const char *reply_src, char *err,
-			size_t errlen)
-{
-	char *fdir = xasprintf("%s/failed", dir);
-	int r = -1;
-	for (unsigned k = 1; k < 100000 && r < 0; k++) {
-		char *base = k == 1 ? xasprintf("%s/%s", fdir, name) : xasprintf("%s/%s.%u", fdir, name, k);
-		char *rpath = xasprintf("%s.reply", base);
-		struct stat st;
-		int e = 0;
-		if (lstat(base, &st) == 0 || lstat(rpath, &st) == 0) {
-			e = EEXIST;
-		} else if (rename_noreplace(reply_src, rpath) < 0) {
-			e = errno;
-		} else if (rename_noreplace(msg_src, base) < 0) {
-			e = errno;
-			if (rename(rpath, reply_src) < 0) /* put the record back for the next try */
-				e = errno;
-		} else {
-			r = 0;
-		}
-		if (r < 0 && e != EEXIST) {
-			snprintf(err, errlen, "%s: %s", base, strerror(e));
-			free(base);
-			free(rpath);
-			break;
-		}
-		free(base);
-		free(rpath);
-	}
-	if (r == 0 && file_sync_dir(fdir) < 0) {
-		snprintf(err, errlen, "%s: %s", fdir, strerror(errno));
-		r = -1;
-	}
-	free(fdir);
-	return r;
-}
-
-/* Move a message (or the part of its envelope that failed) to DIR/failed, with the
- * server's replies in NAME.reply. */
-static int queue_fail(const char *dir, const char *name, const char *from, const struct strv *rcpts, const char *msg,
-		      size_t len, const char *replies)
-{
-	char err[512];
-	struct buf b;
-	buf_init(&b, 0);
-	if (rcpts)
-		msg_put_envelope(&b, from, rcpts);
-	if (buf_append(&b, msg, len) < 0)
-		die(NT_EXIT_IO, "out of memory");
-	int r = -1;
-	char *rs = stage(dir, replies, strlen(replies), err, sizeof err);
-	char *ms = rs ? stage(dir, buf_head(&b), buf_pending(&b), err, sizeof err) : NULL;
-	if (ms)
-		r = place_failed(dir, name, ms, rs, err, sizeof err);
-	if (r < 0) {
-		nt_warn("--flush: %s", err);
-		if (rs)
-			unlink(rs);
-		if (ms)
-			unlink(ms);
-	}
-	free(rs);
-	free(ms);
-	buf_free(&b);
-	return r;
-}
-
-/* Move a queue file that cannot be sent to DIR/failed as it is, with the reason in
- * NAME.reply. 0 or -1 (warned). */
-static int queue_fail_file(const char *dir, const char *name, const char *path, const char *why)
-{
-	char err[512];
-	int r = -1;
-	char *rs = stage(dir, why, strlen(why), err, sizeof err);
-	if (rs)
-		r = place_failed(dir, name, path, rs, err, sizeof err);
-	if (r < 0) {
-		nt_warn("--flush: %s", err);
-		if (rs)
-			unlink(rs);
-	}
-	free(rs);
-	return r;
-}
-
-/* Send one queued file; 0 when the flush goes on, else the exit code that stops it. */
-static int flush_one(struct smtp_sess *s, const char *dir, const char *name, struct flush_count *fc, int *fail)
-{
-	char *path = xasprintf("%s/new/%s", dir, name);
-	static struct buf b; /* reused from file to file */
-	/* O_NONBLOCK: a FIFO must not hang the flush. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 && errno == ENOENT) {
-		free(path);
-		return 0;
-	}
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
-		nt_warn_sys("--flush: %s", path); /* ours, not the file's: stop, keep it queued */
-		free(path);
-		return NT_EXIT_IO;
-	}
-	/* A file that cannot be sent (unreadable, not a regular file, too large) goes to
-	 * failed/ with the reason, and the flush goes on: it must not block the queue. */
-	char *reason = NULL;
-	struct stat fst;
-	if (fd < 0)
-		reason = xasprintf("cannot open the queue file: %s\n", strerror(errno));
-	else if (fstat(fd, &fst) < 0)
-		reason = xasprintf("cannot stat the queue file: %s\n", strerror(errno));
-	else if (!S_ISREG(fst.st_mode))
-		reason = xasprintf("not a regular file\n");
-	else if (fst.st_size > (off_t)QFILE_MAX)
-		reason = xasprintf("queue file larger than %u MiB\n", QFILE_MAX >> 20);
-	if (!reason) {
-		buf_reset(&b);
-		int rr = read_bounded(fd, &b, QFILE_MAX);
-		if (rr == -1)
-			reason = xasprintf("cannot read the queue file: %s\n", strerror(errno));
-		else if (rr == -2)
-			reason = xasprintf("queue file larger than %u MiB\n", QFILE_MAX >> 20);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (reason) {
-		nt_warn("--flush: %s: %.*s: moved to failed/", path, (int)strlen(reason) - 1, reason);
-		if (queue_fail_file(dir, name, path, reason) == 0)
-			fc->done++;
-		fc->failed++;
-		*fail = 1;
-		free(reason);
-		free(path);
-		return 0;
-	}
-	const char *p = buf_head(&b);
-	size_t n = buf_pending(&b), off;
-	char *from = NULL, err[300];
-	struct strv rcpts = {0};
-	int stop = 0;
-	if (msg_parse_envelope(p, n, &from, &rcpts, &off, err, sizeof err) < 0) {
-		char *why = xasprintf("malformed queue file: %s\n", err);
-		nt_warn("--flush: %s: %s", path, err);
-		if (queue_fail(dir, name, NULL, NULL, p, n, why) == 0 && unlink(path) == 0)
-			fc->done++;
-		free(why);
-		fc->failed++;
-		*fail = 1;
-		goto out;
-	}
-	struct smtp_result r;
-	smtp_send(s, from, &rcpts, p + off, n - off, &r);
-	if (sync_err()) { /* the previous message's mark could not be made durable: stop */
-		errno = sync_err();
-		nt_warn_sys("--flush: syncing %s/new", dir);
-		stop = NT_EXIT_IO;
-		smtp_result_free(&r);
-		goto out;
-	}
-	if (r.rc != CURLE_OK && !server_decided(&r) && r.final.code != 250) {
-		stop = transfer_error(&r, name);
-		smtp_result_free(&r);
-		goto out;
-	}
-	if (auth_wanted(&r)) {
-		stop = NT_EXIT_TLS;
-		smtp_result_free(&r);
-		goto out;
-	}
-	struct strv keep = {0}, bad = {0};
-	struct buf replies;
-	buf_init(&replies, 0);
-	size_t ok = 0;
-	for (size_t i = 0; i < rcpts.n; i++) {
-		const struct smtp_reply *why;
-		enum rstat st = rcpt_status(&r, i, &why);
-		if (G.json)
-			json_rcpt(rcpts.v[i], st, why, name);
-		if (st == R_ACCEPTED)
-			ok++;
-		else if (st == R_DEFERRED)
-			strv_push(&keep, rcpts.v[i]);
-		else {
-			strv_push(&bad, rcpts.v[i]);
-			buf_appendf(&replies, "%s: %s\n", rcpts.v[i], why->code ? why->text : "no reply");
-		}
-		if (st != R_ACCEPTED && !G.json)
-			nt_warn("%s: %s %s: %s", name, rcpts.v[i], rstat_name[st], why->code ? why->text : "no reply");
-	}
-	/* Failed recipients first (so a crash here loses nothing), then the queue file. */
-	if (bad.n && queue_fail(dir, name, from, &bad, p + off, n - off, buf_head(&replies)) < 0) {
-		stop = NT_EXIT_IO;
-	} else if (keep.n == rcpts.n) {
-		/* all deferred: the file stays as it is */
-	} else if (keep.n) {
-		struct buf nb;
-		buf_init(&nb, 0);
-		msg_put_envelope(&nb, from, &keep);
-		buf_append(&nb, p + off, n - off);
-		if (queue_write(dir, "new", name, buf_head(&nb), buf_pending(&nb), err, sizeof err) < 0) {
-			nt_warn("--flush: %s", err);
-			stop = NT_EXIT_IO;
-		}
-		buf_free(&nb);
-	} else {
-		/* Sent: out of new/ at once (a rename is atomic), and new/ synced before the
-		 * server can accept the next message (mark_sent, marks_durable), so that a
-		 * power loss cannot bring an accepted message back into new/ to be sent
-		 * again; cur/ is emptied when the flush ends, or by the next one if this
-		 * process dies first. */
-		char *sent = xasprintf("%s/cur/%s", dir, name);
-		if (rename(path, sent) < 0 && errno != ENOENT) {
-			nt_warn_sys("--flush: %s", path);
-			stop = NT_EXIT_IO;
-		} else {
-			fc->done++;
-			mark_sent();
-			unlink_later(sent);
-		}
-		free(sent);
-	}
-	if (ok)
-		fc->sent++;
-	if (keep.n)
-		fc->deferred++;
-	if (bad.n)
-		fc->failed++;
-	if (keep.n || bad.n)
-		*fail = 1;
-	strv_free(&keep);
-	strv_free(&bad);
-	buf_free(&replies);
-	smtp_result_free(&r);
-out:
-	free(from);
-	strv_free(&rcpts);
-	free(path);
-	return stop;
-}
-
-/* Delete what an earlier flush sent (DIR/cur). */
-static void purge_sent(const char *dir)
-{
-	char *cur = xasprintf("%s/cur", dir);
-	struct dirent **ents;
-	int n = scandir(cur, &ents, name_filter, NULL);
-	for (int i = 0; i < n; i++) {
-		char *p = xasprintf("%s/%s", cur, ents[i]->d_name);
-		if (unlink(p) < 0 && errno != ENOENT)
-			nt_warn_sys("--flush: %s", p);
-		free(p);
-		free(ents[i]);
-	}
-	if (n > 0) {
-		free(ents);
-		file_sync_dir(cur);
-	}
-	free(cur);
-}
-
-static int do_flush(const char *dir)
-{
-	queue_dirs(dir);
-	char *lockp = xasprintf("%s/.flush.lock", dir);
-	int lk = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lk < 0)
-		die_sys(NT_EXIT_IO, "--flush: %s", lockp);
-	if (flock(lk, LOCK_EX | LOCK_NB) < 0)
-		die(NT_EXIT_FAIL, "--flush: another flush of %s is running", dir);
-	purge_sent(dir);
-	char *newdir = xasprintf("%s/new", dir);
-	struct dirent **ents;
-	int n = scandir(newdir, &ents, name_filter, alphasort);
-	if (n < 0)
-		die_sys(NT_EXIT_IO, "--flush: %s", newdir);
-	struct flush_count fc = {0};
-	int rc = 0, fail = 0;
-	if (n > 0) {
-		struct smtp_sess s;
-		struct server sv;
-		struct cred c;
-		open_session(&s, &sv, &c);
-		unlinker_start();
-		syncer_start(newdir);
-		s.before_end = marks_durable;
-		for (int i = 0; i < n && !rc; i++)
-			rc = flush_one(&s, dir, ents[i]->d_name, &fc, &fail);
-		syncer_stop();
-		if (SY.err && !rc) {
-			errno = SY.err;
-			nt_warn_sys("--flush: syncing %s", newdir);
-			rc = NT_EXIT_IO;
-		}
-		unlinker_stop();
-		log_trace("%ld connection%s", s.connects, s.connects == 1 ? "" : "s");
-		smtp_close(&s);
-		cred_free(&c);
-		free(sv.url);
-	}
-	for (int i = 0; i < n; i++)
-		free(ents[i]);
-	free(ents);
-	file_sync_dir(newdir);
-	purge_sent(dir);
-	if (n > 0)
-		log_info("flush %s: %zu sent, %zu deferred, %zu failed, %zu left in the queue", dir, fc.sent, fc.deferred,
-			 fc.failed, (size_t)n - fc.done);
-	free(newdir);
-	free(lockp);
-	close(lk);
-	return rc ? rc : fail ? NT_EXIT_FAIL : 0;
-}
-
 /* ---- main ---- */
 
 int mail_send_main(int argc, char **argv)
 {
-	memset(&G, 0, sizeof G);
-	G.sendmail = !strcmp(base_name(argv[0]), "sendmail");
-	G.xo.timeout_ms = 60000;
-	int tls = 0, notls = 0;
+	memset(&mail_send_cf, 0, sizeof mail_send_cf);
+	mail_send_cf.sendmail = !strcmp(base_name(argv[0]), "sendmail");
+	struct conn_opts co = {.timeout_ms = 60000};
 	struct opt_state os;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		if (conn_opt(&co, k, &os))
+			continue;
 		switch (k) {
-		case 'S': G.server = os.str; break;
-		case 'f': case 'r': G.from = os.str; break;
-		case 'F': G.from_name = os.str; break;
-		case 's': G.subject = os.str; break;
-		case 'c': strv_push(&G.cc, os.str); break;
+		case 'S': mail_send_cf.server = os.str; break;
+		case 'f': case 'r': mail_send_cf.from = os.str; break;
+		case 'F': mail_send_cf.from_name = os.str; break;
+		case 's': mail_send_cf.subject = os.str; break;
+		case 'c': strv_push(&mail_send_cf.cc, os.str); break;
 		case 'b':
 			/* sendmail's -bm (deliver as usual) is the default; other -bX modes
 			 * (-bs, -bd, -bp, ...) are not supported. An address has an '@'. */
-			if (G.sendmail && !strchr(os.str, '@') && strlen(os.str) == 1) {
+			if (mail_send_cf.sendmail && !strchr(os.str, '@') && strlen(os.str) == 1) {
 				if (strcmp(os.str, "m"))
 					opt_usage_error("sendmail -b%s is not supported (only -bm)", os.str);
 				break;
 			}
-			strv_push(&G.bcc, os.str);
+			strv_push(&mail_send_cf.bcc, os.str);
 			break;
-		case 'a': strv_push(&G.attach, os.str); break;
-		case O_HEADER: strv_push(&G.headers, os.str); break;
-		case 't': G.extract = 1; break;
-		case O_BODY: G.body_file = os.str; break;
-		case O_DRY: G.dry = 1; break;
-		case O_QUEUE: G.queue = os.str; break;
-		case O_FLUSH: G.flush = os.str; break;
-		case 'i': G.dot_ends = -1; break;
+		case 'a': strv_push(&mail_send_cf.attach, os.str); break;
+		case O_HEADER: strv_push(&mail_send_cf.headers, os.str); break;
+		case 't': mail_send_cf.extract = 1; break;
+		case O_BODY: mail_send_cf.body_file = os.str; break;
+		case O_DRY: mail_send_cf.dry = 1; break;
+		case O_QUEUE: mail_send_cf.queue = os.str; break;
+		case O_FLUSH: mail_send_cf.flush = os.str; break;
+		case 'i': mail_send_cf.dot_ends = -1; break;
 		case 'o':
 			if (!strcmp(os.str, "i"))
-				G.dot_ends = -1;
+				mail_send_cf.dot_ends = -1;
 			break;
 		case 'B': break;
-		case '4': G.xo.ipv = 4; break;
-		case '6': G.xo.ipv = 6; break;
-		case 'v': log_level = LOG_VERBOSE; G.xo.verbose = 1; break;
-		case 'q': log_level = LOG_QUIET; break;
-		case O_TIMEOUT: G.xo.timeout_ms = (long)os.num; break;
-		case O_JSON: G.json = 1; break;
-		case O_TLS: tls = 1; break;
-		case O_NOTLS: notls = 1; break;
-		case O_CACERT: G.xo.cacert = os.str; break;
-		case O_INSECURE: G.xo.insecure = 1; break;
-		case 'u': G.user = os.str; break;
-		case O_PWFILE: G.pwfile = os.str; break;
-		case O_PLAIN: G.xo.allow_plaintext_auth = 1; break;
+		case O_JSON: mail_send_cf.json = 1; break;
 		}
 	}
+	conn_opts_finish(&co, CONN_PROXY_CURL);
+	xfer_opts_from(&mail_send_cf.xo, &co);
+	mail_send_cf.user = co.user;
+	mail_send_cf.pwfile = co.password_file;
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
-	if (tls && notls)
-		opt_usage_error("--tls and --no-tls conflict");
-	G.xo.tls = tls ? XFER_TLS_REQUIRE : notls ? XFER_TLS_NEVER : XFER_TLS_TRY;
-	if (G.xo.insecure)
-		nt_warn("--insecure: the server's certificate is not verified");
-	if (G.flush) {
-		if (nargs || G.queue || G.dry || G.extract || G.body_file || G.subject || G.cc.n || G.bcc.n || G.attach.n ||
-		    G.headers.n)
+	if (mail_send_cf.flush) {
+		if (nargs || mail_send_cf.queue || mail_send_cf.dry || mail_send_cf.extract || mail_send_cf.body_file || mail_send_cf.subject || mail_send_cf.cc.n || mail_send_cf.bcc.n || mail_send_cf.attach.n ||
+		    mail_send_cf.headers.n)
 			opt_usage_error("--flush DIR sends what is queued: it takes no message options or recipients");
-		return do_flush(G.flush);
+		return ms_flush(mail_send_cf.flush);
 	}
-	if (G.queue && G.dry)
+	if (mail_send_cf.queue && mail_send_cf.dry)
 		opt_usage_error("--queue and --dry-run conflict");
-	if (G.json && (G.queue || G.dry)) /* refused, never ignored (nettool(1), CONVENTIONS) */
-		opt_usage_error("--json reports recipients of a sending or of --flush, not of %s", G.dry ? "--dry-run" : "--queue");
+	if (mail_send_cf.json && (mail_send_cf.queue || mail_send_cf.dry)) /* refused, never ignored (nettool(1), CONVENTIONS) */
+		opt_usage_error("--json reports recipients of a sending or of --flush, not of %s", mail_send_cf.dry ? "--dry-run" : "--queue");
 
 	/* Everything local is read and checked before any connection. */
 	struct msg_in in;
@@ -1122,30 +278,30 @@ int mail_send_main(int argc, char **argv)
 		strv_push(&in.to, args[i]);
 	}
 	struct buf input;
-	if (G.body_file)
-		read_file(G.body_file, "--body-file", &input);
+	if (mail_send_cf.body_file)
+		read_file(mail_send_cf.body_file, "--body-file", &input);
 	else
-		read_input(0, "stdin", &input, G.sendmail && G.dot_ends == 0);
-	struct attach *att = xcalloc(G.attach.n ? G.attach.n : 1, sizeof *att);
-	struct buf *attb = xcalloc(G.attach.n ? G.attach.n : 1, sizeof *attb);
-	for (size_t i = 0; i < G.attach.n; i++) {
-		read_file(G.attach.v[i], "attachment", &attb[i]);
-		att[i].name = base_name(G.attach.v[i]);
+		read_input(0, "stdin", &input, mail_send_cf.sendmail && mail_send_cf.dot_ends == 0);
+	struct attach *att = xcalloc(mail_send_cf.attach.n ? mail_send_cf.attach.n : 1, sizeof *att);
+	struct buf *attb = xcalloc(mail_send_cf.attach.n ? mail_send_cf.attach.n : 1, sizeof *attb);
+	for (size_t i = 0; i < mail_send_cf.attach.n; i++) {
+		read_file(mail_send_cf.attach.v[i], "attachment", &attb[i]);
+		att[i].name = base_name(mail_send_cf.attach.v[i]);
 		att[i].data = (const unsigned char *)buf_head(&attb[i]);
 		att[i].len = buf_pending(&attb[i]);
 	}
-	char *from = G.from ? xstrdup(G.from) : default_from();
+	char *from = mail_send_cf.from ? xstrdup(mail_send_cf.from) : default_from();
 	if (msg_check_addr(from, err, sizeof err) < 0)
-		die(NT_EXIT_USAGE, "%s %s", G.from ? "-f:" : "sender:", err);
+		die(NT_EXIT_USAGE, "%s %s", mail_send_cf.from ? "-f:" : "sender:", err);
 	in.from = from;
-	in.from_name = G.from_name;
-	in.subject = G.subject;
-	in.cc = G.cc;
-	in.bcc = G.bcc;
-	in.headers = G.headers;
+	in.from_name = mail_send_cf.from_name;
+	in.subject = mail_send_cf.subject;
+	in.cc = mail_send_cf.cc;
+	in.bcc = mail_send_cf.bcc;
+	in.headers = mail_send_cf.headers;
 	in.att = att;
-	in.natt = G.attach.n;
-	in.extract = G.extract;
+	in.natt = mail_send_cf.attach.n;
+	in.extract = mail_send_cf.extract;
 	in.keep_block = 1;
 	time_t t = now_for_date();
 	struct tm tm;
@@ -1153,8 +309,8 @@ int mail_send_main(int argc, char **argv)
 	char date[64], stamp[32];
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
-	char *msgid = xasprintf("<%s.%016llx@%s>", stamp, rnd64(), strrchr(from, '@') + 1);
-	char *boundary = xasprintf("=_nettool_%016llx%016llx", rnd64(), rnd64());
+	char *msgid = xasprintf("<%s.%016llx@%s>", stamp, ms_random64(), strrchr(from, '@') + 1);
+	char *boundary = xasprintf("=_nettool_%016llx%016llx", ms_random64(), ms_random64());
 	in.date = date;
 	in.msgid = msgid;
 	in.boundary = boundary;
@@ -1171,20 +327,20 @@ int mail_send_main(int argc, char **argv)
 		    buf_pending(&msg) >> 20, MSG_MAX >> 20);
 
 	int rc;
-	if (G.dry) {
+	if (mail_send_cf.dry) {
 		printf("MAIL FROM:<%s>\r\n", from);
 		for (size_t i = 0; i < rcpts.n; i++)
 			printf("RCPT TO:<%s>\r\n", rcpts.v[i]);
 		printf("DATA\r\n");
 		fwrite(buf_head(&msg), 1, buf_pending(&msg), stdout);
 		rc = 0;
-	} else if (G.queue) {
-		rc = do_queue(from, &rcpts, buf_head(&msg), buf_pending(&msg));
+	} else if (mail_send_cf.queue) {
+		rc = ms_queue(from, &rcpts, buf_head(&msg), buf_pending(&msg));
 	} else {
-		rc = send_one(from, &rcpts, buf_head(&msg), buf_pending(&msg));
+		rc = ms_send_one(from, &rcpts, buf_head(&msg), buf_pending(&msg));
 	}
 
-	for (size_t i = 0; i < G.attach.n; i++)
+	for (size_t i = 0; i < mail_send_cf.attach.n; i++)
 		buf_free(&attb[i]);
 	free(attb);
 	free(att);
@@ -1192,10 +348,10 @@ int mail_send_main(int argc, char **argv)
 	buf_free(&input);
 	strv_free(&rcpts);
 	strv_free(&in.to);
-	strv_free(&G.cc);
-	strv_free(&G.bcc);
-	strv_free(&G.headers);
-	strv_free(&G.attach);
+	strv_free(&mail_send_cf.cc);
+	strv_free(&mail_send_cf.bcc);
+	strv_free(&mail_send_cf.headers);
+	strv_free(&mail_send_cf.attach);
 	free(from);
 	free(msgid);
 	free(boundary);

@@ -961,8 +961,8 @@ static int add_header_opts(const struct msg_in *in, struct fields *fs, char *err
 			snprintf(err, errlen, "--header '%.100s': not of the form 'Name: value'", h);
 			return -1;
 		}
-		if (k == 3 && !strncasecmp(h, "bcc", 3)) {
-			snprintf(err, errlen, "--header Bcc: use -b (Bcc never goes into the message)");
+		if ((k == 3 && !strncasecmp(h, "bcc", 3)) || (k == 10 && !strncasecmp(h, "resent-bcc", 10))) {
+			snprintf(err, errlen, "--header %.*s: use -b (Bcc never goes into the message)", (int)k, h);
 			return -1;
 		}
 		if (single_field(h, k)) {
@@ -1075,11 +1075,19 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 			snprintf(err, errlen, "-t: the message has no header block to read recipients from");
 			goto out;
 		}
+		/* As sendmail does: when the message has Resent- fields (it is being resent),
+		 * the recipients are those of Resent-To, Resent-Cc and Resent-Bcc only. */
 		const struct hblock *bl[2] = {&fs.in, &fs.opt};
+		int resent = 0;
+		for (int b = 0; b < 2; b++)
+			for (size_t i = 0; i < bl[b]->n; i++)
+				if (bl[b]->f[i].name_len > 7 && !strncasecmp(bl[b]->f[i].name, "resent-", 7))
+					resent = 1;
 		for (int b = 0; b < 2; b++)
 			for (size_t i = 0; i < bl[b]->n; i++) {
 				const struct hfield *f = &bl[b]->f[i];
-				if (!name_is(f, "to") && !name_is(f, "cc") && !name_is(f, "bcc"))
+				if (resent ? !name_is(f, "resent-to") && !name_is(f, "resent-cc") && !name_is(f, "resent-bcc")
+					   : !name_is(f, "to") && !name_is(f, "cc") && !name_is(f, "bcc"))
 					continue;
 				char e2[200];
 				if (msg_addr_list(f->value, f->value_len, rcpts, e2, sizeof e2) < 0) {
@@ -1090,7 +1098,7 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 	}
 	if (!rcpts->n) {
 		snprintf(err, errlen, "no recipients (give RECIPIENT operands%s)",
-			 in->extract ? ", or To, Cc or Bcc fields" : ", or -t");
+			 in->extract ? ", or To, Cc or Bcc fields (Resent-To, -Cc, -Bcc when resent)" : ", or -t");
 		goto out;
 	}
 	if (in->subject && fields_get(&fs, "subject")) {
@@ -1108,7 +1116,8 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 	/* Top-level fields: the input's, then the missing ones, then --header's. */
 	for (size_t i = 0; i < fs.in.n; i++) {
 		const struct hfield *f = &fs.in.f[i];
-		if (name_is(f, "bcc") || (is_content_field(f) && (in->natt || !block)) || name_is(f, "mime-version"))
+		if (name_is(f, "bcc") || name_is(f, "resent-bcc") || (is_content_field(f) && (in->natt || !block)) ||
+		    name_is(f, "mime-version"))
 			continue;
 		if (recode && name_is(f, "content-transfer-encoding"))
 			continue;

@@ -111,10 +111,11 @@ int smtp_open(struct smtp_sess *s, const char *url, const char *host, const stru
 		snprintf(err, errlen, "libcurl: cannot make a handle");
 		return -1;
 	}
-	if (xfer_setup(s->h, xo, host, NULL, err, errlen) < 0) {
+	int r = xfer_setup(s->h, xo, host, NULL, err, errlen);
+	if (r < 0) {
 		curl_easy_cleanup(s->h);
 		s->h = NULL;
-		return -1;
+		return r;
 	}
 	s->verbose = xo->verbose;
 	curl_easy_setopt(s->h, CURLOPT_URL, url);

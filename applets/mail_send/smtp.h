@@ -45,7 +45,8 @@ struct smtp_sess {
 };
 
 /* Prepare a session for url ("smtp://host:port/ehlo-name" or smtps://). host is the URL's
- * host (for the plain-text password policy). 0, or -1 with err. */
+ * host (for the connection policy: proxy, plain-text password). 0, or -1 with err, or
+ * -(exit code) with err when the connection policy refuses (xfer_setup). */
 int smtp_open(struct smtp_sess *s, const char *url, const char *host, const struct xfer_opts *xo, char *err,
 	      size_t errlen);
 /* Send one message (CRLF text, not dot-stuffed) to rcpts; every recipient is tried. res is

@@ -1,7 +1,7 @@
 /* fuzz_mail_send_headers.c - libFuzzer harness for mail-send's message builder: the input
  * is a message on stdin (header-block detection, address lists for -t, Subject encoding,
  * quoted-printable, CRLF) and a queue file (the X-Nettool-Envelope parser). Checks that
- * what would be sent has CRLF line ends only, no Bcc field, and a header section that
+ * what would be sent has CRLF line ends only, no Bcc or Resent-Bcc field, and a header section that
  * is ASCII without NUL with lines of at most 998 bytes.
  * Seeds: tests/fuzz/corpus/fuzz_mail_send_headers/. */
 #include <stdint.h>
@@ -25,6 +25,8 @@ static void check_output(const char *p, size_t n)
 		if (bol && n - i >= 2 && p[i] == '\r')
 			break; /* end of the header section */
 		if (bol && n - i >= 4 && !strncasecmp(p + i, "bcc:", 4))
+			abort();
+		if (bol && n - i >= 11 && !strncasecmp(p + i, "resent-bcc:", 11))
 			abort();
 		/* The header section is ASCII without NUL (no 8BITMIME, no SMTPUTF8), and its
 		 * lines are at most 998 bytes (RFC 5322 2.1.1). */

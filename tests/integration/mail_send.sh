@@ -118,6 +118,25 @@ grep -q 'not sent' "$got" && fail "sendmail without -i: a lone dot ends the mess
 	pass "sendmail without -i: a lone dot ends the message"
 grep -q '^From: CronDaemon <cron@example.com>' "$got" && ! grep -qi '^bcc' "$got" &&
 	pass "sendmail: From built from -F and -f; Bcc removed" || fail "sendmail From/Bcc" "$(head -3 "$got")"
+# sendmail -t on a resent message (issue 10): with Resent- fields the recipients are
+# Resent-To/Cc/Bcc only (as sendmail does), and neither Bcc nor Resent-Bcc is sent.
+n0=$(count "$T/plain")
+printf 'From: a@example.com\nTo: orig@example.org\nBcc: origbcc@example.org\nSubject: fwd\nResent-From: me@example.com\nResent-To: Friend <rt@example.org>\nResent-Cc: rc@example.org\nResent-Bcc: secret@example.org\n\nbody\n' |
+	SMTP_SERVER=smtp://127.0.0.1:$PP "$T/bin/sendmail" -t -oi -f me@example.com
+rc=$?
+got=$(last "$T/plain")
+[ $rc -eq 0 ] && [ "$(count "$T/plain")" = $((n0 + 1)) ] &&
+	[ "$(meta "$got" '" ".join(d["rcpt"])')" = "rt@example.org rc@example.org secret@example.org" ] &&
+	pass "sendmail -t with Resent- fields: recipients from Resent-To/Cc/Bcc only" ||
+	fail "sendmail -t Resent- recipients" "rc=$rc $(meta "$got" '" ".join(d["rcpt"])' 2>&1)"
+! grep -qi -e '^bcc:' -e '^resent-bcc:' -e secret@ -e origbcc@ "$got" && grep -q $'^Resent-To: Friend <rt@example.org>\r$' "$got" &&
+	pass "sendmail -t: Bcc and Resent-Bcc removed from the message, Resent-To kept" ||
+	fail "Resent-Bcc removed" "$(grep -i bcc "$got")"
+printf 'To: x@example.org\nResent-Bcc: hidden@example.org\nSubject: s\n\nbody\n' |
+	$NT mail-send -S smtp://127.0.0.1:$PP -f me@example.com y@example.org
+got=$(last "$T/plain")
+[ "$(meta "$got" '" ".join(d["rcpt"])')" = y@example.org ] && ! grep -qi -e '^resent-bcc:' -e hidden@ "$got" &&
+	pass "without -t: a Resent-Bcc field is removed too, and is no recipient" || fail "Resent-Bcc without -t" "$(grep -i bcc "$got")"
 printf 'Subject: git\n\nA\n.\nB\n' | SMTP_SERVER=smtp://127.0.0.1:$PP $NT sendmail -oi -f dev@example.com list@example.org
 got=$(last "$T/plain")
 grep -q '^B' "$got" && grep -q '^\.' "$got" && [ "$(meta "$got" '" ".join(d["rcpt"])')" = list@example.org ] &&
@@ -228,7 +247,7 @@ if netns_run '
 	kill $p' 2>"$T/netns.err"; then
 	[ "$(cat "$T/rc1")" = 4 ] && [ "$(cat "$T/n1")" = 0 ] && pass "no TLS offered by $NETNS_ADDR: the password is not sent (exit 4)" ||
 		fail "plaintext refused" "rc=$(cat "$T/rc1") $(cat "$T/err1")"
-	[ "$(cat "$T/rc2")" = 2 ] && pass "--no-tls with -u to $NETNS_ADDR: refused before connecting (exit 2)" ||
+	[ "$(cat "$T/rc2")" = 4 ] && pass "--no-tls with -u to $NETNS_ADDR: refused before connecting (exit 4, as in every applet)" ||
 		fail "--no-tls refusal" "rc=$(cat "$T/rc2") $(cat "$T/err2")"
 	[ "$(cat "$T/rc3")" = 0 ] && [ "$(meta "$(last "$T/ext")" 'd["auth"]')" = alice ] && pass "--allow-plaintext-auth: AUTH in clear text to $NETNS_ADDR" ||
 		fail "--allow-plaintext-auth" "rc=$(cat "$T/rc3") $(cat "$T/err3")"

@@ -129,8 +129,9 @@ for l in open(sys.argv[1]):
 print(out)
 PYEOF
 )
-	# Each mark is durable (S E) before the next message is accepted and renamed (R).
-	[ $rc -eq 0 ] && [ "$seq" = RSERSERSESE ] &&
+	# Each mark is durable (S E) before the next message is accepted and renamed (R);
+	# no sync of new/ is left over at the end (the committer has none to do).
+	[ $rc -eq 0 ] && [ "$seq" = RSERSERSE ] &&
 		pass "--flush: new/ fsynced after each rename into cur/, before the next message is accepted" ||
 		fail "durable sent marks" "rc=$rc seq=$seq"
 else

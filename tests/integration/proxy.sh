@@ -92,10 +92,35 @@ if [ -z "${NONS:-}" ]; then
 		pass "mail-fetch --proxy --allow-plaintext-auth: the login goes through (and is refused by the server)" ||
 		fail "mail-fetch --proxy --allow-plaintext-auth" "$out $(cat "$T/mf.err")"
 
+	# mail-send to a loopback aiosmtpd that offers AUTH without TLS, through smtp_proxy:
+	# no AUTH through the proxy without --allow-plaintext-auth (exit 4); with it, sent.
+	SMTPD="$FIX/smtpd.py"
+	export SMTPD
+	mkdir -p "$T/sm"
+	ms() { # extra options; sets out
+		out=$(nsrun ms "/usr/bin/python3 \"\$SMTPD\" --port 2525 --dir \"\$T/sm\" --user alice --password \"$SECRET\" --auth-plain-ok >/dev/null 2>&1 & sp=\$!
+for i in \$(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/2525) 2>/dev/null && break; sleep 0.05; done
+echo hi | smtp_proxy=http://\$NETNS_ADDR:\$rec_PORT \$NT mail-send --timeout 10 -S smtp://127.0.0.1:2525 -u alice --password-file \"\$T/pw\" -f me@example.com to@example.org $1
+r=\$?; kill \$sp; (exit \$r)")
+	}
+	ms ""
+	if grep -aq '^AUTH ' "$T/rec.log" || leaked "$T/rec.log"; then
+		fail "mail-send smtp_proxy to loopback SMTP: AUTH went through the proxy without TLS" "$(head -c 300 "$T/rec.log")"
+	elif [ "$out" != rc=4 ] || ! grep -aq '^CONNECT 127.0.0.1:2525 ' "$T/rec.log"; then
+		fail "mail-send smtp_proxy to loopback SMTP: exit 4 through the tunnel expected" "$out $(cat "$T/ms.err")"
+	else
+		pass "mail-send smtp_proxy to loopback SMTP: tunnel, no AUTH without TLS, exit 4"
+	fi
+	ms --allow-plaintext-auth
+	[ "$out" = rc=0 ] && grep -aq '^AUTH ' "$T/rec.log" && [ "$(ls "$T/sm" | grep -c '\.eml$')" = 1 ] &&
+		pass "mail-send smtp_proxy --allow-plaintext-auth: AUTH through the tunnel, sent" ||
+		fail "mail-send smtp_proxy --allow-plaintext-auth" "$out $(cat "$T/ms.err")"
+
 	# (c) a proxy that answers 500: a network error (exit 3), never 0. The targets listen
 	# (the fake IMAP server), so a client that ignored the proxy would not exit 3.
 	for a in "ftp -q --timeout 10 ls ftp://\$NETNS_ADDR:\$ftp_PORT/" "mail-fetch -q --timeout 10 --no-tls --allow-plaintext-auth --password-file \$T/pw -o \$T/md imap://u@\$NETNS_ADDR:\$imap_PORT/" \
-		"nntp --timeout 10 -s \$NETNS_ADDR:\$imap_PORT caps" "tcp-send --timeout 10 \$NETNS_ADDR:\$imap_PORT hello"; do
+		"nntp --timeout 10 -s \$NETNS_ADDR:\$imap_PORT caps" "tcp-send --timeout 10 \$NETNS_ADDR:\$imap_PORT hello" \
+		"mail-send --timeout 10 -S smtp://\$NETNS_ADDR:\$imap_PORT -f me@example.com to@example.org </dev/null"; do
 		out=$(nsrun bad "ALL_PROXY=http://\$NETNS_ADDR:\$bad_PORT \$NT $a")
 		[ "$out" = rc=3 ] && pass "${a%% *} through a proxy answering 500: exit 3" ||
 			fail "${a%% *} through a proxy answering 500: exit 3 expected" "$out $(cat "$T/bad.err")"
@@ -122,6 +147,20 @@ done
 got=$(printf 'stream data\n' | ALL_PROXY="127.0.0.1:$h_PORT" $NT tcp-send --stream --timeout 10 "127.0.0.1:$TP" 2>"$T/e")
 [ "$got" = "stream data" ] && grep -aq "^CONNECT 127.0.0.1:$TP " "$T/h.log" &&
 	pass "tcp-send --stream with ALL_PROXY (no scheme: http): through the proxy" || fail "tcp-send --stream ALL_PROXY" "$got $(cat "$T/e")"
+
+# A hostile proxy: a CONNECT reply header that never ends, a SOCKS reply that is not
+# SOCKS5: our bounds (16 KiB of header), exit 3, nothing of it passed on as a reply.
+px flood f
+px socksbad sb
+for p in "http://127.0.0.1:$f_PORT" "socks5h://127.0.0.1:$sb_PORT"; do
+	for a in "tcp-send --timeout 10 --proxy $p 127.0.0.1:$TP x" "nntp --timeout 10 --proxy $p -s 127.0.0.1:$TP caps"; do
+		got=$($NT $a 2>"$T/e")
+		rc=$?
+		[ $rc = 3 ] && [ -z "$got" ] && grep -q -e 'longer than 16384' -e 'not a SOCKS5 proxy' "$T/e" &&
+			pass "${a%% *} through a hostile ${p%%:*}:// proxy: bounded, exit 3" ||
+			fail "${a%% *} through a hostile $p" "rc=$rc '$got' $(cat "$T/e")"
+	done
+done
 
 # (e) NO_PROXY and --noproxy bypass the proxy; --noproxy replaces NO_PROXY.
 dead="http://127.0.0.1:$(free_port)"
