@@ -1,6 +1,7 @@
 /* commit.c - durable commit in groups, on a thread of its own: temporary file -> data
  * durable (one syncfs per file system and group) -> rename into place -> folders
- * fsynced -> records made durable -> waiters woken. The policy, its figures
+ * fsynced -> records made durable -> waiters woken -> removals handed to a second
+ * thread. The policy, its figures
  * and the API are in the header.
  *
  * Header: include/commit.h    Tests: tests/unit/check_commit.c, tests/integration/ftp_batch.sh
@@ -24,15 +25,16 @@
 #define DIRS_MAX 16
 #define DEVS_MAX 8
 
-enum kind { K_FILE, K_WRITE, K_FD, K_DIR, K_RECORD };
+enum kind { K_FILE, K_WRITE, K_FD, K_DIR, K_RECORD, K_UNLINK };
 
 struct item {
 	enum kind kind;
 	struct afile af;     /* K_FILE, K_WRITE (af.fd -1 until created) */
 	int fd;              /* K_FD: our dup */
-	char *path;          /* K_DIR */
+	char *path;          /* K_DIR, K_UNLINK */
 	char *data;          /* K_WRITE */
 	size_t len;
+	int created;         /* K_WRITE: the committer created af.tmp (only then is it removed) */
 	char *rec;
 };
 
@@ -50,7 +52,15 @@ struct commit {
 	void *arg;
 	int failed;
 	char err[600];
+	/* Removals (commit_unlink), done by a second thread in batches, after their group. */
+	pthread_t rm_th;
+	pthread_cond_t rm_cv;
+	char **rm;
+	size_t rm_n, rm_cap;
+	int rm_started, rm_idle;
 };
+
+#define RM_BATCH 32
 
 static void fail(struct commit *c, const char *what, const char *path, int e)
 {
@@ -78,6 +88,10 @@ static int has_file(const struct item *it)
 /* Drop an item that will not be committed: its temporary file goes. */
 static void item_drop(struct item *it)
 {
+	if (it->kind == K_WRITE && !it->created) {
+		free(it->af.tmp); /* never created by us: not ours to remove */
+		it->af.tmp = NULL;
+	}
 	if (has_file(it))
 		afile_abort(&it->af);
 	if (it->kind == K_FD && it->fd >= 0)
@@ -99,10 +113,9 @@ static int create_files(struct commit *c, struct item *v, size_t n)
 		it->af.fd = open(it->af.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (it->af.fd < 0) {
 			fail(c, "create", it->af.tmp, errno);
-			free(it->af.tmp);
-			it->af.tmp = NULL; /* not ours: never removed */
 			return -1;
 		}
+		it->created = 1;
 		if (file_write_all(it->af.fd, it->data, it->len) < 0) {
 			fail(c, "write", it->af.tmp, errno);
 			return -1;
@@ -261,6 +274,65 @@ static int record(struct commit *c, struct item *v, size_t n)
 	return 0;
 }
 
+static void *remover(void *arg)
+{
+	struct commit *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->rm_n && !c->stop) {
+			c->rm_idle = 1;
+			pthread_cond_wait(&c->rm_cv, &c->mu);
+			c->rm_idle = 0;
+		}
+		if (!c->rm_n)
+			break;
+		char **v = c->rm;
+		size_t n = c->rm_n;
+		c->rm = NULL;
+		c->rm_n = c->rm_cap = 0;
+		pthread_mutex_unlock(&c->mu);
+		for (size_t i = 0; i < n; i++) {
+			unlink(v[i]); /* not a promise: whoever needs it checks the folder later */
+			free(v[i]);
+		}
+		free(v);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Hand a group's removals to the remover (started on first use; without it, done here). */
+static void hand_removals(struct commit *c, struct item *v, size_t n)
+{
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].kind != K_UNLINK)
+			continue;
+		if (c->rm_n == c->rm_cap) {
+			c->rm_cap = c->rm_cap ? c->rm_cap * 2 : 64;
+			c->rm = xrealloc(c->rm, c->rm_cap * sizeof *c->rm);
+		}
+		c->rm[c->rm_n++] = v[i].path;
+		v[i].path = NULL;
+	}
+	if (c->rm_n && !c->rm_started)
+		c->rm_started = pthread_create(&c->rm_th, NULL, remover, c) == 0 ? 1 : -1;
+	/* A wake-up per batch, not per file: a wake-up per message was a context switch per message. */
+	if (c->rm_started == 1 && c->rm_idle && (c->rm_n >= RM_BATCH || c->stop))
+		pthread_cond_signal(&c->rm_cv);
+	char **left = NULL;
+	size_t nl = 0;
+	if (c->rm_started < 0) {
+		left = c->rm, nl = c->rm_n;
+		c->rm = NULL, c->rm_n = c->rm_cap = 0;
+	}
+	pthread_mutex_unlock(&c->mu);
+	for (size_t i = 0; i < nl; i++)
+		unlink(left[i]), free(left[i]);
+	free(left);
+}
+
 static void group(struct commit *c, struct item *v, size_t n)
 {
 	pthread_mutex_lock(&c->mu);
@@ -272,6 +344,8 @@ static void group(struct commit *c, struct item *v, size_t n)
 	c->done += n;
 	pthread_cond_broadcast(&c->done_cv);
 	pthread_mutex_unlock(&c->mu);
+	if (ok)
+		hand_removals(c, v, n);
 	for (size_t i = 0; i < n; i++)
 		item_drop(&v[i]);
 }
@@ -326,6 +400,7 @@ struct commit *commit_start(const struct commit_conf *conf, char *err, size_t er
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&c->space, NULL);
 	pthread_cond_init(&c->done_cv, NULL);
+	pthread_cond_init(&c->rm_cv, NULL);
 	int e = pthread_create(&c->th, NULL, run, c);
 	if (e) {
 		snprintf(err, errlen, "cannot start the commit thread: %s", strerror(e));
@@ -334,6 +409,7 @@ struct commit *commit_start(const struct commit_conf *conf, char *err, size_t er
 		pthread_cond_destroy(&c->work);
 		pthread_cond_destroy(&c->space);
 		pthread_cond_destroy(&c->done_cv);
+		pthread_cond_destroy(&c->rm_cv);
 		free(c->q);
 		free(c);
 		return NULL;
@@ -407,6 +483,13 @@ int commit_record(struct commit *c, char *rec)
 	return push(c, &it);
 }
 
+int commit_unlink(struct commit *c, char *path)
+{
+	struct item it = {.kind = K_UNLINK, .fd = -1, .path = path};
+	it.af.fd = -1;
+	return push(c, &it);
+}
+
 int commit_wait(struct commit *c, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&c->mu);
@@ -432,6 +515,15 @@ int commit_finish(struct commit *c, char *err, size_t errlen)
 	pthread_cond_signal(&c->work);
 	pthread_mutex_unlock(&c->mu);
 	pthread_join(c->th, NULL);
+	if (c->rm_started == 1) {
+		pthread_mutex_lock(&c->mu);
+		pthread_cond_signal(&c->rm_cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->rm_th, NULL);
+	}
+	for (size_t i = 0; i < c->rm_n; i++) /* left by a failure, or never started */
+		unlink(c->rm[i]), free(c->rm[i]);
+	free(c->rm);
 	int r = c->failed ? -1 : 0;
 	if (r < 0)
 		snprintf(err, errlen, "%s", c->err);
@@ -440,6 +532,7 @@ int commit_finish(struct commit *c, char *err, size_t errlen)
 	pthread_cond_destroy(&c->work);
 	pthread_cond_destroy(&c->space);
 	pthread_cond_destroy(&c->done_cv);
+	pthread_cond_destroy(&c->rm_cv);
 	free(c->q);
 	free(c);
 	return r;

@@ -135,34 +135,20 @@ static void journal_open(struct engine *e, const char *path)
 		log_info("journal %s: %zu items done before", path, e->done.n);
 }
 
-/* A commit failed (a sync, a rename, the journal): nothing after it can be recorded. */
-static void commit_died(struct engine *e)
-{
-	char err[600];
-	commit_wait(e->com, err, sizeof err);
-	die(NT_EXIT_IO, "%s", err);
-}
-
 /* Done: the download af (renamed into place) or the data appended on fd made durable,
- * then the journal line. */
+ * then the journal line (core/commit). */
 static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd)
 {
-	char *rec = NULL;
-	if (e->jfd >= 0) {
-		char *k = job_key(&s->job);
-		rec = xasprintf("done\t%s\n", k);
-		free(k);
-	}
-	int r = 0;
+	char *k = e->jfd >= 0 ? job_key(&s->job) : NULL;
+	char *rec = k ? xasprintf("done\t%s\n", k) : NULL;
+	free(k);
 	/* Nothing to make durable (a copy, rm, stdout without --journal): no wake-up. */
-	if (af)
-		r = commit_file(e->com, af, rec);
-	else if (fd >= 0)
-		r = commit_fd(e->com, fd, rec);
-	else if (rec)
-		r = commit_record(e->com, rec);
-	if (r < 0)
-		commit_died(e);
+	int r = af ? commit_file(e->com, af, rec) : fd >= 0 ? commit_fd(e->com, fd, rec) : rec ? commit_record(e->com, rec) : 0;
+	if (r < 0) { /* a sync, a rename or the journal failed: nothing after it is recorded */
+		char err[600];
+		commit_wait(e->com, err, sizeof err);
+		die(NT_EXIT_IO, "%s", err);
+	}
 	e->r.done++;
 	e->prog.items_done++;
 }

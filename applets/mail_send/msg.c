@@ -1,11 +1,12 @@
-/* msg.c - building mail-send's messages; every parser here is bounded by its input length.
+/* msg.c - assembling mail-send's messages: the header block of the input, the fields the
+ * options add, the body and attachments, and the queue's envelope line. Addresses are
+ * address.c's, encoders encode.c's; every parser here is bounded by its input length.
  *
  * Header: applets/mail_send/msg.h    Tests: tests/unit/check_mail_send.c,
  * tests/fuzz/fuzz_mail_send_headers.c    References: RFC 5322 (fields, address lists),
  * RFC 2045 (quoted-printable, base64), RFC 2046 (multipart), RFC 2047 (encoded words),
  * RFC 2231 (non-ASCII file names).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,50 +14,6 @@
 
 #include "msg.h"
 #include "nt_err.h"
-
-/* ---- string lists ---- */
-
-void strv_pushn(struct strv *s, const char *str, size_t n)
-{
-	if (s->n + 1 >= s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 8;
-		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
-	}
-	s->v[s->n++] = xstrndup(str, n);
-	s->v[s->n] = NULL;
-}
-
-void strv_push(struct strv *s, const char *str)
-{
-	strv_pushn(s, str, strlen(str));
-}
-
-void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof *s);
-}
-
-long strv_find(const struct strv *s, const char *str)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcasecmp(s->v[i], str))
-			return (long)i;
-	return -1;
-}
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-	if (buf_append(b, p, n) < 0)
-		die(NT_EXIT_IO, "out of memory building the message");
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
 
 /* ---- header block ---- */
 
@@ -75,7 +32,7 @@ const struct hfield *hblock_get(const struct hblock *hb, const char *name)
 	return NULL;
 }
 
-static int name_is(const struct hfield *f, const char *name)
+int msg_name_is(const struct hfield *f, const char *name)
 {
 	size_t nl = strlen(name);
 	return f->name_len == nl && !strncasecmp(f->name, name, nl);
@@ -185,416 +142,6 @@ char *msg_unfold(const char *v, size_t n)
 	return s;
 }
 
-/* ---- addresses ---- */
-
-static int special(unsigned char c)
-{
-	return strchr("()<>[]:;@\\,\"", c) != NULL;
-}
-
-int msg_check_addr(const char *a, char *err, size_t errlen)
-{
-	char shown[80];
-	size_t n = strlen(a);
-	nt_clean_text(shown, sizeof shown, a, n);
-	if (!n) {
-		snprintf(err, errlen, "empty address");
-		return -1;
-	}
-	if (n > MSG_MAX_ADDR) {
-		snprintf(err, errlen, "address '%s...' is longer than %d bytes", shown, MSG_MAX_ADDR);
-		return -1;
-	}
-	const char *at = strrchr(a, '@');
-	if (!at) {
-		snprintf(err, errlen, "address '%s' has no '@'", shown);
-		return -1;
-	}
-	for (const char *s = a; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c <= 32 || c >= 127) {
-			snprintf(err, errlen, "address '%s' contains a space, a control or a non-ASCII character", shown);
-			return -1;
-		}
-		if (s != at && special(c) && !(c == '[' || c == ']' || c == ':'))
-			goto bad;
-	}
-	if (at == a || !at[1] || at - a > 64)
-		goto bad;
-	const char *d = at + 1;
-	if (d[0] == '[') { /* domain literal [192.0.2.1] or [IPv6:...] */
-		if (a[n - 1] != ']' || n - (size_t)(d - a) < 3)
-			goto bad;
-		for (const char *s = d + 1; s < a + n - 1; s++)
-			if (*s == '[' || *s == ']')
-				goto bad;
-	} else {
-		if (d[0] == '.' || d[0] == '-' || a[n - 1] == '.')
-			goto bad;
-		for (const char *s = d; *s; s++)
-			if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-')
-				goto bad;
-		if (strstr(d, ".."))
-			goto bad;
-	}
-	for (const char *s = a; s < at; s++)
-		if (*s == '[' || *s == ']' || *s == ':')
-			goto bad;
-	return 0;
-bad:
-	snprintf(err, errlen, "'%s' is not a valid address (local@domain)", shown);
-	return -1;
-}
-
-/* Finish one element of an address list: the angle address if there was one, else the
- * bare text; comments are gone already. */
-static int addr_done(struct buf *text, struct buf *angle, int had_angle, struct strv *out, char *err, size_t errlen)
-{
-	struct buf *src = had_angle ? angle : text;
-	char *s = msg_unfold(buf_head(src), buf_pending(src));
-	int r = 0;
-	/* An obsolete source route "@a,@b:user@host" inside the angle brackets. */
-	char *a = s;
-	if (had_angle && a[0] == '@') {
-		char *c = strchr(a, ':');
-		a = c ? c + 1 : a;
-	}
-	if (*a) {
-		if (msg_check_addr(a, err, errlen) < 0)
-			r = -1;
-		else if (strv_find(out, a) < 0)
-			strv_push(out, a), r = 1;
-	} else if (had_angle) {
-		snprintf(err, errlen, "empty address '<>'");
-		r = -1;
-	}
-	free(s);
-	buf_reset(text);
-	buf_reset(angle);
-	return r;
-}
-
-int msg_addr_list(const char *v, size_t n, struct strv *out, char *err, size_t errlen)
-{
-	struct buf text, angle;
-	buf_init(&text, 0);
-	buf_init(&angle, 0);
-	int count = 0, in_angle = 0, had_angle = 0, r = 0;
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = (unsigned char)v[i];
-		struct buf *dst = in_angle ? &angle : &text;
-		if (c == '"') { /* quoted string: kept (it may be a local part), escapes removed */
-			put(dst, "\"", 1);
-			for (i++; i < n && v[i] != '"'; i++) {
-				if (v[i] == '\\' && i + 1 < n)
-					i++;
-				put(dst, &v[i], 1);
-			}
-			put(dst, "\"", 1);
-			i++;
-			continue;
-		}
-		if (c == '(') { /* comment, nested, dropped */
-			int depth = 0;
-			for (; i < n; i++) {
-				if (v[i] == '\\' && i + 1 < n) {
-					i++;
-					continue;
-				}
-				if (v[i] == '(')
-					depth++;
-				else if (v[i] == ')' && --depth == 0)
-					break;
-			}
-			i++;
-			put(dst, " ", 1);
-			continue;
-		}
-		if (!in_angle && c == '<') {
-			in_angle = had_angle = 1;
-			buf_reset(&angle);
-			i++;
-			continue;
-		}
-		if (in_angle && c == '>') {
-			in_angle = 0;
-			i++;
-			continue;
-		}
-		if (!in_angle && c == ':') { /* group "name: a, b;": the name is a display name */
-			buf_reset(&text);
-			i++;
-			continue;
-		}
-		if (!in_angle && (c == ',' || c == ';')) {
-			if ((r = addr_done(&text, &angle, had_angle, out, err, errlen)) < 0)
-				goto out;
-			count += r;
-			had_angle = 0;
-			i++;
-			continue;
-		}
-		if (had_angle && !in_angle) { /* text after <addr>: ignored like a comment */
-			i++;
-			continue;
-		}
-		put(dst, &v[i], 1);
-		i++;
-	}
-	if (in_angle) {
-		snprintf(err, errlen, "unbalanced '<' in an address list");
-		r = -1;
-		goto out;
-	}
-	if ((r = addr_done(&text, &angle, had_angle, out, err, errlen)) < 0)
-		goto out;
-	count += r;
-	r = count;
-out:
-	buf_free(&text);
-	buf_free(&angle);
-	return r;
-}
-
-/* ---- encoded words, text, phrases ---- */
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void b64_chunk(struct buf *out, const unsigned char *p, size_t n)
-{
-	char q[4];
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = b64[(v >> 18) & 63];
-		q[1] = b64[(v >> 12) & 63];
-		q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? b64[v & 63] : '=';
-		put(out, q, 4);
-	}
-}
-
-void msg_put_base64(struct buf *out, const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i += 57) {
-		b64_chunk(out, p + i, n - i < 57 ? n - i : 57);
-		put(out, "\r\n", 2);
-	}
-}
-
-/* RFC 2047 B-words of at most 75 characters, never splitting a UTF-8 sequence. */
-static void put_words(struct buf *out, const char *s, size_t col)
-{
-	size_t n = strlen(s), i = 0;
-	int first = 1;
-	while (i < n || first) {
-		size_t room = col > 30 ? 30 : 42; /* bytes per word: 42 -> 56 base64 chars */
-		size_t k = n - i < room ? n - i : room;
-		if (i + k < n)
-			while (k > 1 && ((unsigned char)s[i + k] & 0xC0) == 0x80)
-				k--;
-		if (!first)
-			puts_(out, "\r\n ");
-		puts_(out, "=?UTF-8?B?");
-		b64_chunk(out, (const unsigned char *)s + i, k);
-		puts_(out, "?=");
-		i += k;
-		first = 0;
-		col = 1;
-	}
-}
-
-static int plain_text(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 32 || (unsigned char)*s >= 127)
-			return 0;
-	return 1;
-}
-
-void msg_put_text(struct buf *out, const char *s, size_t col)
-{
-	size_t n = strlen(s);
-	/* "=?" in plain text would read as an encoded word: encode such text too. */
-	if (!plain_text(s) || col + n > 998 || strstr(s, "=?")) {
-		put_words(out, s, col);
-		return;
-	}
-	/* Fold at spaces so that lines stay near 78 characters. */
-	size_t line = col, i = 0;
-	while (i < n) {
-		size_t w = i;
-		while (w < n && s[w] == ' ')
-			w++;
-		while (w < n && s[w] != ' ')
-			w++;
-		if (line + (w - i) > 78 && i > 0 && s[i] == ' ') {
-			puts_(out, "\r\n");
-			line = 0;
-		}
-		put(out, s + i, w - i);
-		line += w - i;
-		i = w;
-	}
-}
-
-void msg_put_phrase(struct buf *out, const char *s, size_t col)
-{
-	if (!plain_text(s) || strstr(s, "=?")) {
-		put_words(out, s, col);
-		return;
-	}
-	int need_quote = 0;
-	for (const char *p = s; *p; p++)
-		if (special((unsigned char)*p) || *p == '.')
-			need_quote = 1;
-	if (!need_quote && *s) {
-		puts_(out, s);
-		return;
-	}
-	put(out, "\"", 1);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			put(out, "\\", 1);
-		put(out, p, 1);
-	}
-	put(out, "\"", 1);
-}
-
-/* ---- bodies ---- */
-
-int msg_needs_qp(const char *p, size_t n)
-{
-	size_t line = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c == '\n') {
-			line = 0;
-			continue;
-		}
-		if (c >= 0x80 || c == 0)
-			return 1;
-		if (c == '\r' && !(i + 1 < n && p[i + 1] == '\n'))
-			return 1;
-		if (c != '\r' && ++line > 998)
-			return 1;
-	}
-	return 0;
-}
-
-void msg_put_crlf(struct buf *out, const char *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		size_t k = i;
-		while (k < n && p[k] != '\n' && p[k] != '\r')
-			k++;
-		put(out, p + i, k - i);
-		if (k < n) {
-			put(out, "\r\n", 2);
-			if (p[k] == '\r' && k + 1 < n && p[k + 1] == '\n')
-				k++;
-			k++;
-		} else {
-			put(out, "\r\n", 2);
-		}
-		i = k;
-	}
-}
-
-void msg_put_qp(struct buf *out, const char *p, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i = 0;
-	while (i < n) {
-		size_t e = i;
-		while (e < n && p[e] != '\n')
-			e++;
-		size_t le = e; /* line content end, without CR before LF */
-		if (le > i && e < n && p[le - 1] == '\r')
-			le--;
-		size_t col = 0;
-		for (size_t k = i; k < le; k++) {
-			unsigned char c = (unsigned char)p[k];
-			char tok[3];
-			size_t tl;
-			int lit = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && k + 1 < le);
-			if (lit) {
-				tok[0] = (char)c;
-				tl = 1;
-			} else {
-				tok[0] = '=';
-				tok[1] = hex[c >> 4];
-				tok[2] = hex[c & 15];
-				tl = 3;
-			}
-			/* Soft break: lines of at most 76 characters including the "=". */
-			if (col + tl > 75) {
-				puts_(out, "=\r\n");
-				col = 0;
-			}
-			put(out, tok, tl);
-			col += tl;
-		}
-		put(out, "\r\n", 2);
-		i = e < n ? e + 1 : n;
-	}
-}
-
-const char *msg_mime_type(const char *name)
-{
-	static const char *const map[][2] = {
-		{"txt", "text/plain"}, {"text", "text/plain"}, {"log", "text/plain"}, {"md", "text/markdown"},
-		{"csv", "text/csv"}, {"htm", "text/html"}, {"html", "text/html"}, {"css", "text/css"},
-		{"xml", "application/xml"}, {"json", "application/json"}, {"js", "text/javascript"},
-		{"c", "text/x-c"}, {"h", "text/x-c"}, {"sh", "application/x-sh"}, {"py", "text/x-python"},
-		{"diff", "text/x-diff"}, {"patch", "text/x-diff"}, {"ics", "text/calendar"},
-		{"pdf", "application/pdf"}, {"zip", "application/zip"}, {"gz", "application/gzip"},
-		{"tgz", "application/gzip"}, {"bz2", "application/x-bzip2"}, {"xz", "application/x-xz"},
-		{"zst", "application/zstd"}, {"tar", "application/x-tar"}, {"7z", "application/x-7z-compressed"},
-		{"png", "image/png"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"},
-		{"svg", "image/svg+xml"}, {"webp", "image/webp"}, {"bmp", "image/bmp"}, {"ico", "image/vnd.microsoft.icon"},
-		{"mp3", "audio/mpeg"}, {"ogg", "audio/ogg"}, {"wav", "audio/wav"}, {"mp4", "video/mp4"},
-		{"webm", "video/webm"}, {"odt", "application/vnd.oasis.opendocument.text"},
-		{"ods", "application/vnd.oasis.opendocument.spreadsheet"},
-		{"doc", "application/msword"}, {"xls", "application/vnd.ms-excel"},
-		{"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
-		{"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
-		{"eml", "message/rfc822"}, {"asc", "application/pgp-signature"}, {"sig", "application/pgp-signature"},
-	};
-	const char *dot = strrchr(name, '.');
-	if (dot && dot[1])
-		for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-			if (!strcasecmp(dot + 1, map[i][0]))
-				return map[i][1];
-	return "application/octet-stream";
-}
-
-/* filename="x" or, for non-ASCII and specials, RFC 2231 filename*=UTF-8''%xx. */
-static void put_param(struct buf *out, const char *key, const char *v)
-{
-	int simple = 1;
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 32 || (unsigned char)*p >= 127 || *p == '"' || *p == '\\' || *p == '%' ||
-		    *p == '\'' || *p == '*')
-			simple = 0;
-	if (simple) {
-		buf_appendf(out, "%s=\"%s\"", key, v);
-		return;
-	}
-	buf_appendf(out, "%s*=UTF-8''", key);
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		if (isalnum(*p) || strchr("!#$&+-.^_`|~", *p))
-			put(out, p, 1);
-		else
-			buf_appendf(out, "%%%02X", *p);
-	}
-}
-
 /* ---- the message ---- */
 
 /* Fields that may appear once: --header cannot add a second one. */
@@ -614,149 +161,10 @@ static int is_content_field(const struct hfield *f)
 	return f->name_len > 8 && !strncasecmp(f->name, "content-", 8);
 }
 
-/* "Name: a, b, c" folded before an address that would pass column 78. */
-static void put_addr_field(struct buf *out, const char *name, const struct strv *list)
-{
-	size_t col = strlen(name) + 2;
-	buf_appendf(out, "%s: ", name);
-	for (size_t i = 0; i < list->n; i++) {
-		size_t l = strlen(list->v[i]);
-		if (i) {
-			if (col + 2 + l > 78) {
-				puts_(out, ",\r\n ");
-				col = 1;
-			} else {
-				puts_(out, ", ");
-				col += 2;
-			}
-		}
-		puts_(out, list->v[i]);
-		col += l;
-	}
-	puts_(out, "\r\n");
-}
-
-/* One display phrase of an address list, as it appeared (quotes and escapes in it). */
-static void put_phrase_seg(struct buf *out, const char *p, size_t n)
-{
-	int eight = 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			eight = 1;
-	if (!eight) {
-		put(out, p, n);
-		return;
-	}
-	size_t a = 0, b = n;
-	while (a < b && (p[a] == ' ' || p[a] == '\t'))
-		a++;
-	while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t'))
-		b--;
-	put(out, p, a);
-	char *d = xmalloc(b - a + 1);
-	size_t o = 0;
-	for (size_t i = a; i < b; i++) {
-		if (p[i] == '"')
-			continue;
-		if (p[i] == '\\' && i + 1 < b)
-			i++;
-		d[o++] = p[i];
-	}
-	d[o] = 0;
-	msg_put_phrase(out, d, 1);
-	free(d);
-	put(out, p + b, n - b);
-}
-
-/* Append one element of an address list (its comma included) to out, folding before it
- * when it would pass column 78; *col is the column, start the column where the list began. */
-static void put_elem(struct buf *out, struct buf *el, size_t *col, size_t start)
-{
-	const char *e = buf_head(el);
-	size_t len = buf_pending(el);
-	if (!len)
-		return;
-	const char *crlf = memmem(e, len, "\r\n", 2);
-	size_t first = crlf ? (size_t)(crlf - e) : len;
-	if (*col > start && *col + first > 78) {
-		puts_(out, "\r\n");
-		*col = 0;
-		if (e[0] != ' ' && e[0] != '\t') {
-			put(out, " ", 1);
-			*col = 1;
-		}
-	}
-	put(out, e, len);
-	const char *last = NULL;
-	for (const char *q = e; (q = memmem(q, len - (size_t)(q - e), "\r\n", 2)); q += 2)
-		last = q + 2;
-	*col = last ? len - (size_t)(last - e) : *col + len;
-	buf_reset(el);
-}
-
-void msg_put_addr_phrases(struct buf *out, const char *s, size_t col)
-{
-	size_t n = strlen(s), i = 0, seg = 0, start = col, open = 0;
-	struct buf el; /* the element being built */
-	buf_init(&el, 0);
-	while (i <= n) {
-		char c = i < n ? s[i] : 0;
-		if (c == '"') { /* quoted string */
-			open = i;
-			for (i++; i < n && s[i] != '"'; i++)
-				if (s[i] == '\\' && i + 1 < n)
-					i++;
-			i++;
-			continue;
-		}
-		if (c == '(') { /* comment, nested */
-			int depth = 0;
-			open = i;
-			for (; i < n; i++) {
-				if (s[i] == '\\' && i + 1 < n)
-					i++;
-				else if (s[i] == '(')
-					depth++;
-				else if (s[i] == ')' && --depth == 0)
-					break;
-			}
-			i++;
-			continue;
-		}
-		if (c == '<' || c == ':') { /* what came before is a display name */
-			put_phrase_seg(&el, s + seg, i - seg);
-			size_t e = i + 1;
-			if (c == '<')
-				while (e < n && s[e - 1] != '>')
-					e++;
-			put(&el, s + i, e - i);
-			i = seg = e;
-			continue;
-		}
-		if (c == ',' || c == ';' || c == 0) { /* a bare address: as it is */
-			put(&el, s + seg, (i < n ? i + 1 : n) - seg);
-			put_elem(out, &el, &col, start);
-			seg = ++i;
-			continue;
-		}
-		i++;
-	}
-	/* An unterminated quoted string or comment ran to the end: its text is kept
-	 * (encoded when it holds 8-bit text), never dropped. */
-	if (seg < n) {
-		if (open < seg)
-			open = seg;
-		put_phrase_seg(&el, s + seg, open - seg);
-		put_phrase_seg(&el, s + open, n - open);
-	}
-	put_elem(out, &el, &col, start);
-	buf_free(&el);
-}
-
 static int name_in(const struct hfield *f, const char *const *list)
 {
 	for (; *list; list++)
-		if (name_is(f, *list))
+		if (msg_name_is(f, *list))
 			return 1;
 	return 0;
 }
@@ -796,13 +204,13 @@ static void put_tokens_8bit(struct buf *out, const char *s)
 			eight |= (unsigned char)s[w++] >= 0x80;
 		if (eight) {
 			char *t = xstrndup(s + i, w - i);
-			put_words(out, t, 1);
+			msg_put_words(out, t, 1);
 			free(t);
 		} else {
-			put(out, s + i, w - i);
+			msg_put(out, s + i, w - i);
 		}
 		while (w < n && strchr(delim, s[w]))
-			put(out, &s[w++], 1);
+			msg_put(out, &s[w++], 1);
 		i = w;
 	}
 }
@@ -812,8 +220,8 @@ static void put_tokens_8bit(struct buf *out, const char *s)
  * with white space gets one after the colon (--header "Name:value"). */
 static void put_field(struct buf *out, const struct hfield *f, int add_space)
 {
-	put(out, f->name, f->name_len);
-	put(out, ":", 1);
+	msg_put(out, f->name, f->name_len);
+	msg_put(out, ":", 1);
 	size_t col = f->name_len + 2;
 	int eight = 0;
 	for (size_t i = 0; i < f->value_len; i++)
@@ -821,7 +229,7 @@ static void put_field(struct buf *out, const struct hfield *f, int add_space)
 			eight = 1;
 	if (eight) {
 		char *s = msg_unfold(f->value, f->value_len);
-		put(out, " ", 1);
+		msg_put(out, " ", 1);
 		if (is_addr_field(f))
 			msg_put_addr_phrases(out, s, col); /* display names in UTF-8 become RFC 2047 words */
 		else if (!is_structured(f))
@@ -829,7 +237,7 @@ static void put_field(struct buf *out, const struct hfield *f, int add_space)
 		else
 			put_tokens_8bit(out, s);
 		free(s);
-		puts_(out, "\r\n");
+		msg_puts(out, "\r\n");
 		return;
 	}
 	/* Line ends become CRLF (the parser made sure a continuation follows each); a bare
@@ -837,23 +245,23 @@ static void put_field(struct buf *out, const struct hfield *f, int add_space)
 	const char *v = f->value;
 	size_t n = f->value_len;
 	if (add_space && n && v[0] != ' ' && v[0] != '\t')
-		put(out, " ", 1);
+		msg_put(out, " ", 1);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i] == '\r' && i + 1 < n && v[i + 1] == '\n')
 			continue;
 		if (v[i] == '\n')
-			puts_(out, "\r\n");
+			msg_puts(out, "\r\n");
 		else if (v[i] == '\r' || v[i] == 0)
-			puts_(out, " ");
+			msg_puts(out, " ");
 		else
-			put(out, &v[i], 1);
+			msg_put(out, &v[i], 1);
 	}
-	puts_(out, "\r\n");
+	msg_puts(out, "\r\n");
 }
 
 static void put_from(struct buf *out, const struct msg_in *in)
 {
-	puts_(out, "From: ");
+	msg_puts(out, "From: ");
 	if (in->from_name && *in->from_name) {
 		msg_put_phrase(out, in->from_name, 6);
 		buf_appendf(out, " <%s>\r\n", in->from);
@@ -919,10 +327,10 @@ static void put_content(struct buf *out, const struct fields *fs, int built, con
 	const struct hblock *bl[2] = {&fs->in, &fs->opt};
 	for (int b = 0; b < 2; b++)
 		for (size_t i = 0; i < bl[b]->n; i++)
-			if (is_content_field(&bl[b]->f[i]) && !(recode && name_is(&bl[b]->f[i], "content-transfer-encoding")))
+			if (is_content_field(&bl[b]->f[i]) && !(recode && msg_name_is(&bl[b]->f[i], "content-transfer-encoding")))
 				put_field(out, &bl[b]->f[i], 1);
 	if (!recode && (cte || ct_is_multipart(ct))) { /* the writer chose the encoding: the body is theirs */
-		puts_(out, "\r\n");
+		msg_puts(out, "\r\n");
 		msg_put_crlf(out, body, blen);
 		return;
 	}
@@ -931,7 +339,7 @@ static void put_content(struct buf *out, const struct fields *fs, int built, con
 		buf_appendf(out, "Content-Type: text/plain; charset=%s\r\n", qp ? "UTF-8" : "us-ascii");
 	if (qp || built)
 		buf_appendf(out, "Content-Transfer-Encoding: %s\r\n", qp ? "quoted-printable" : "7bit");
-	puts_(out, "\r\n");
+	msg_puts(out, "\r\n");
 	if (qp)
 		msg_put_qp(out, body, blen);
 	else
@@ -1010,7 +418,7 @@ static void fix_header_lines(struct buf *out, size_t start)
 		return;
 	struct buf nb;
 	buf_init(&nb, 0);
-	put(&nb, buf_head(out), start);
+	msg_put(&nb, buf_head(out), start);
 	size_t i = 0;
 	while (i < hend) {
 		const char *nl = memmem(p + i, hend - i, "\r\n", 2);
@@ -1028,25 +436,25 @@ static void fix_header_lines(struct buf *out, size_t start)
 			for (size_t j = i; j < i + k; j++) {
 				unsigned char c = (unsigned char)p[j];
 				char o = c >= 0x80 ? '?' : c == 0 ? ' ' : (char)c;
-				put(&nb, &o, 1);
+				msg_put(&nb, &o, 1);
 			}
 			i += k;
 			used = 0;
 			if (i < e) {
-				puts_(&nb, "\r\n");
+				msg_puts(&nb, "\r\n");
 				if (p[i] != ' ' && p[i] != '\t') {
-					put(&nb, " ", 1); /* a token split: the continuation needs its WSP */
+					msg_put(&nb, " ", 1); /* a token split: the continuation needs its WSP */
 					used = 1;
 				}
 			}
 		}
 		if (nl)
-			puts_(&nb, "\r\n");
+			msg_puts(&nb, "\r\n");
 		i = e + (nl ? 2 : 0);
 	}
-	put(&nb, p + hend, n - hend);
+	msg_put(&nb, p + hend, n - hend);
 	buf_reset(out);
-	put(out, buf_head(&nb), buf_pending(&nb));
+	msg_put(out, buf_head(&nb), buf_pending(&nb));
 	buf_free(&nb);
 }
 
@@ -1086,8 +494,8 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 		for (int b = 0; b < 2; b++)
 			for (size_t i = 0; i < bl[b]->n; i++) {
 				const struct hfield *f = &bl[b]->f[i];
-				if (resent ? !name_is(f, "resent-to") && !name_is(f, "resent-cc") && !name_is(f, "resent-bcc")
-					   : !name_is(f, "to") && !name_is(f, "cc") && !name_is(f, "bcc"))
+				if (resent ? !msg_name_is(f, "resent-to") && !msg_name_is(f, "resent-cc") && !msg_name_is(f, "resent-bcc")
+					   : !msg_name_is(f, "to") && !msg_name_is(f, "cc") && !msg_name_is(f, "bcc"))
 					continue;
 				char e2[200];
 				if (msg_addr_list(f->value, f->value_len, rcpts, e2, sizeof e2) < 0) {
@@ -1116,10 +524,10 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 	/* Top-level fields: the input's, then the missing ones, then --header's. */
 	for (size_t i = 0; i < fs.in.n; i++) {
 		const struct hfield *f = &fs.in.f[i];
-		if (name_is(f, "bcc") || name_is(f, "resent-bcc") || (is_content_field(f) && (in->natt || !block)) ||
-		    name_is(f, "mime-version"))
+		if (msg_name_is(f, "bcc") || msg_name_is(f, "resent-bcc") || (is_content_field(f) && (in->natt || !block)) ||
+		    msg_name_is(f, "mime-version"))
 			continue;
-		if (recode && name_is(f, "content-transfer-encoding"))
+		if (recode && msg_name_is(f, "content-transfer-encoding"))
 			continue;
 		put_field(out, f, 0);
 	}
@@ -1129,16 +537,16 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 	 * without To or Cc must not show the envelope recipients to one another. */
 	if (!fields_get(&fs, "to") && !fields_get(&fs, "cc")) {
 		if (in->to.n && !block)
-			put_addr_field(out, "To", &in->to);
+			msg_put_addr_field(out, "To", &in->to);
 		else if (!in->cc.n)
-			puts_(out, "To: undisclosed-recipients:;\r\n");
+			msg_puts(out, "To: undisclosed-recipients:;\r\n");
 	}
 	if (in->cc.n)
-		put_addr_field(out, "Cc", &in->cc);
+		msg_put_addr_field(out, "Cc", &in->cc);
 	if (in->subject) {
-		puts_(out, "Subject: ");
+		msg_puts(out, "Subject: ");
 		msg_put_text(out, in->subject, 9);
-		puts_(out, "\r\n");
+		msg_puts(out, "\r\n");
 	}
 	if (!fields_get(&fs, "date"))
 		buf_appendf(out, "Date: %s\r\n", in->date);
@@ -1146,7 +554,7 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 		buf_appendf(out, "Message-ID: %s\r\n", in->msgid);
 	for (size_t i = 0; i < fs.opt.n; i++) {
 		const struct hfield *f = &fs.opt.f[i];
-		if (is_content_field(f) || name_is(f, "mime-version"))
+		if (is_content_field(f) || msg_name_is(f, "mime-version"))
 			continue;
 		put_field(out, f, 1); /* 8-bit text encoded like the input's */
 	}
@@ -1154,7 +562,7 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 	if (mv && !in->natt)
 		put_field(out, mv, 0);
 	else
-		puts_(out, "MIME-Version: 1.0\r\n");
+		msg_puts(out, "MIME-Version: 1.0\r\n");
 
 	if (!in->natt) {
 		if (block) {
@@ -1164,15 +572,15 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 			int keep = !recode && (cte || ct_is_multipart(ct) || !msg_needs_qp(body, blen));
 			for (size_t i = 0; i < fs.opt.n; i++)
 				if (is_content_field(&fs.opt.f[i]) &&
-				    !(recode && name_is(&fs.opt.f[i], "content-transfer-encoding")))
+				    !(recode && msg_name_is(&fs.opt.f[i], "content-transfer-encoding")))
 					put_field(out, &fs.opt.f[i], 1);
 			if (keep) {
-				puts_(out, "\r\n");
+				msg_puts(out, "\r\n");
 				msg_put_crlf(out, body, blen);
 			} else {
 				if (!ct)
-					puts_(out, "Content-Type: text/plain; charset=UTF-8\r\n");
-				puts_(out, "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+					msg_puts(out, "Content-Type: text/plain; charset=UTF-8\r\n");
+				msg_puts(out, "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
 				msg_put_qp(out, body, blen);
 			}
 		} else {
@@ -1180,7 +588,7 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 		}
 	} else {
 		buf_appendf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", in->boundary);
-		puts_(out, "This is a message in MIME format.\r\n");
+		msg_puts(out, "This is a message in MIME format.\r\n");
 		if (blen) {
 			buf_appendf(out, "\r\n--%s\r\n", in->boundary);
 			put_content(out, &fs, 1, body, blen);
@@ -1188,10 +596,10 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 		for (size_t i = 0; i < in->natt; i++) {
 			const struct attach *a = &in->att[i];
 			buf_appendf(out, "\r\n--%s\r\nContent-Type: %s; ", in->boundary, msg_mime_type(a->name));
-			put_param(out, "name", a->name);
-			puts_(out, "\r\nContent-Disposition: attachment; ");
-			put_param(out, "filename", a->name);
-			puts_(out, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+			msg_put_param(out, "name", a->name);
+			msg_puts(out, "\r\nContent-Disposition: attachment; ");
+			msg_put_param(out, "filename", a->name);
+			msg_puts(out, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
 			msg_put_base64(out, a->data, a->len);
 		}
 		buf_appendf(out, "\r\n--%s--\r\n", in->boundary);

@@ -1,7 +1,8 @@
 /* msg.h - building the mail that mail-send sends: header-block parsing, address lists,
  * RFC 2047 words, quoted-printable, CRLF, multipart attachments, the queue's envelope line.
  * Pure functions (no I/O, no clock, no randomness): tests/unit/check_mail_send.c and
- * tests/fuzz/fuzz_mail_send_headers.c call them directly.
+ * tests/fuzz/fuzz_mail_send_headers.c call them directly. Implemented in address.c
+ * (string lists, addresses), encode.c (encoders) and msg.c (assembly).
  */
 #ifndef MAIL_SEND_MSG_H
 #define MAIL_SEND_MSG_H
@@ -41,6 +42,8 @@ struct hblock {
 void hblock_free(struct hblock *hb);
 /* The first field called name (case-insensitive), or NULL. */
 const struct hfield *hblock_get(const struct hblock *hb, const char *name);
+/* Is f called name (case-insensitive)? */
+int msg_name_is(const struct hfield *f, const char *name);
 
 /* Does the input start with a header block? A leading mbox "From " line is skipped.
  * Every line up to the first empty line (or the end) must be a field ("Name: value", the
@@ -84,6 +87,19 @@ void msg_put_qp(struct buf *out, const char *p, size_t n);
 void msg_put_crlf(struct buf *out, const char *p, size_t n);
 /* Base64 in lines of 76 characters, each ending in CRLF. */
 void msg_put_base64(struct buf *out, const unsigned char *p, size_t n);
+
+/* Shared by address.c, encode.c and msg.c. */
+/* Append to out; dies (exit 6) when memory is short. */
+void msg_put(struct buf *out, const void *p, size_t n);
+void msg_puts(struct buf *out, const char *s);
+/* RFC 2047 B-words (UTF-8) for s, folded with CRLF SP; col: where they start. */
+void msg_put_words(struct buf *out, const char *s, size_t col);
+/* 1 when s is printable ASCII only. */
+int msg_plain_text(const char *s);
+/* key="v", or RFC 2231 key*=UTF-8''%xx when v is not plain ASCII. */
+void msg_put_param(struct buf *out, const char *key, const char *v);
+/* "Name: a, b, c" folded before an address that would pass column 78. */
+void msg_put_addr_field(struct buf *out, const char *name, const struct strv *list);
 
 /* The MIME type for a file name (by extension), application/octet-stream when unknown. */
 const char *msg_mime_type(const char *name);

@@ -116,24 +116,14 @@ static int name_filter(const struct dirent *d)
  * goes out, and the next message's last bytes wait for that sync (smtp.c's before_end
  * hook). So, as with a sync after each rename, at most one message at a time is accepted
  * by the server and not yet durably out of new/; only the sync overlaps the network.
- * Marks are never grouped across messages: each waits for the one before. The sent files
- * in cur/ are removed while the flush waits for a mark (a removal costs a few hundred
- * microseconds on this kind of file system, as much as sending a message), and the
- * rest when the flush ends. */
-static struct strv sent_files;
-
+ * Marks are never grouped across messages: each waits for the one before. The sent file
+ * in cur/ is removed by the committer's remover, off the flush's path; what a killed
+ * flush leaves there is removed by the next one (purge_sent). */
 static void mark_sent(const char *dir, char *sent)
 {
-	commit_dir(queue_commit(), xasprintf("%s/new", dir), NULL);
-	strv_push(&sent_files, sent);
-	free(sent);
-}
-
-static void remove_sent(void)
-{
-	for (size_t i = 0; i < sent_files.n; i++)
-		unlink(sent_files.v[i]); /* a failure is seen by purge_sent() at the end */
-	strv_free(&sent_files);
+	struct commit *c = queue_commit();
+	commit_dir(c, xasprintf("%s/new", dir), NULL);
+	commit_unlink(c, sent);
 }
 
 /* Wait until every mark so far is durable: 0, or -1 when a sync failed. */
@@ -141,7 +131,6 @@ static int marks_durable(void *arg)
 {
 	char err[600];
 	(void)arg;
-	remove_sent();
 	return queue_durable(err, sizeof err);
 }
 
@@ -481,7 +470,7 @@ int ms_flush(const char *dir)
 	for (int i = 0; i < n; i++)
 		free(ents[i]);
 	free(ents);
-	remove_sent();
+	queue_commit_end(); /* the removals of cur/ done */
 	purge_sent(dir);
 	queue_commit_end();
 	if (n > 0)

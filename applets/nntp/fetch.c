@@ -96,6 +96,7 @@ static int save_mark(void *arg, char *const *recs, size_t n, char *err, size_t e
 
 /* A fetch that dies (a lost connection) still records what was made whole before. */
 static struct commit *fetch_commit;
+static int exit_hook_set;
 
 static void at_exit_commit(void)
 {
@@ -281,8 +282,7 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 				    sizeof cerr);
 	if (!fetch_commit)
 		die(NT_EXIT_IO, "%s", cerr);
-	static int registered;
-	if (!registered++)
+	if (!exit_hook_set++)
 		atexit(at_exit_commit);
 	struct progress pr;
 	progress_init(&pr, log_level == LOG_QUIET ? PROGRESS_NONE : nntp_cf.progress, "fetch");

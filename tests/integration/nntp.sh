@@ -250,6 +250,40 @@ $NN -q --state "$T/st" fetch test.read -O "$T/sf" && grep -qx "127.0.0.1:$INN_RE
 	[ ! -e "$T/sf/.nntp-state" ] && [ "$(ls "$T/sf" | tr '\n' ' ')" = "1 2 3 " ] &&
 	pass "fetch --state FILE keeps the mark there" || fail "--state" "$(cat "$T/st")"
 expect_exit "fetch without -O or --mbox: exit 2" 2 $NN fetch test.data
+# Whole or not at all after a power loss too: an article gets its name only once its data
+# is durable, and the mark is saved only after the renames are durable (folder synced).
+if command -v strace >/dev/null; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -y -qq -o "$T/fetch.strace" -e trace=rename,renameat,renameat2,fsync,fdatasync,syncfs \
+		$NN -q fetch test.data -O "$T/sync"
+	rc=$?
+	# D: a sync of the file system; R: an article renamed into place; F: the folder synced;
+	# S: the mark's temporary file synced; M: the mark renamed into place.
+	seq=$(/usr/bin/python3 - "$T/fetch.strace" "$T/sync" <<'PYEOF'
+import re, sys
+d, out = sys.argv[2], ""
+for l in open(sys.argv[1]):
+    if "resumed>" in l:
+        continue
+    if re.search(r"\bsyncfs\(", l):
+        out += "D"
+    elif re.search(r"\bf(data)?sync\(\d+<" + re.escape(d) + r">", l):
+        out += "F"
+    elif re.search(r"\bf(data)?sync\(", l):
+        out += "S"
+    elif re.search(r'rename\w*\(.*, "' + re.escape(d) + r'/\.nntp-state"', l):
+        out += "M"
+    elif re.search(r'rename\w*\(.*, "' + re.escape(d) + r'/[0-9]+"', l):
+        out += "R"
+print(out)
+PYEOF
+)
+	[ $rc = 0 ] && echo "$seq" | grep -Eq '^(DR+F)+SMF$' &&
+		pass "fetch -O: data synced before the renames, the folder before the mark" ||
+		fail "fetch sync order" "rc=$rc seq=$seq"
+else
+	skip "fetch sync order" "strace is not installed (scripts/deps.sh test)"
+fi
 
 # --- post round trip (authenticated; anonymous readers may not post) ---
 printf 'From: Poster <poster@example.com>\nNewsgroups: test.post\nSubject: round trip\n\nfirst\n.starts with a dot\n.\nlast\n' >"$T/post.txt"

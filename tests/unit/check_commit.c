@@ -105,7 +105,7 @@ static int on_record(void *arg, char *const *recs, size_t n, char *err, size_t e
 	return 0;
 }
 
-START_TEST(record_callback_dir_fd)
+START_TEST(record_callback_dir_fd_unlink)
 {
 	char *d = tmpdir();
 	char *a = xasprintf("%s/a", d);
@@ -119,10 +119,12 @@ START_TEST(record_callback_dir_fd)
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(commit_fd(c, fd, xstrdup("1")), 0);
 	ck_assert_int_eq(commit_dir(c, xstrdup(d), xstrdup("2")), 0);
+	ck_assert_int_eq(commit_unlink(c, xstrdup(a)), 0);
 	ck_assert_int_eq(commit_wait(c, err, sizeof err), 0);
 	ck_assert_int_eq(s.recs, 2);
 	ck_assert_str_eq(s.last, "2");
 	ck_assert_int_eq(commit_finish(c, err, sizeof err), 0);
+	ck_assert_int_eq(access(a, F_OK), -1); /* removed by the remover, at the latest when finished */
 	close(fd);
 	free(a);
 	rm_rf(d);
@@ -148,6 +150,9 @@ START_TEST(failure_drops_the_rest)
 	char *tmp = xstrdup(af.tmp);
 	ck_assert_int_eq(commit_file(c, &af, xstrdup("done later\n")), -1);
 	ck_assert_int_eq(access(tmp, F_OK), -1); /* the dropped item's temporary file went */
+	/* A commit_write dropped before its file was made: a file at its name is not ours. */
+	ck_assert_int_eq(commit_write(c, xstrdup(taken), xasprintf("%s/never2", d), xstrdup("y"), 1, NULL), -1);
+	ck_assert_int_eq(access(taken, F_OK), 0);
 	ck_assert_int_eq(commit_finish(c, err, sizeof err), -1);
 	ck_assert_int_eq(access(taken, F_OK), 0);
 	struct stat st;
@@ -167,7 +172,7 @@ Suite *suite_commit(void)
 	TCase *t = tcase_create("commit");
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, files_and_journal);
-	tcase_add_test(t, record_callback_dir_fd);
+	tcase_add_test(t, record_callback_dir_fd_unlink);
 	tcase_add_test(t, failure_drops_the_rest);
 	suite_add_tcase(s, t);
 	return s;
