@@ -15,8 +15,9 @@
  * Each stamp reply is longer than its request, so an exchange between stamp servers
  * whose formats differ (which the shape check cannot see) grows by a stamp per round
  * and ends after at most 65507 / (stamp + 1) rounds. The checks are a few compares
- * per datagram; no rate limit. --echo has no content to check: two echo servers on
- * ports >= 1024 can still be set on each other (the man page says so).
+ * per datagram; no rate limit. --echo has no content to check, and a daytime reply has
+ * a fixed length: two echo servers on ports >= 1024, or two daytime servers of
+ * different formats, can still be set on each other (the man page says so).
  *
  * The port is bound once and --workers are supervised by core/listen.c.
  *
