@@ -105,6 +105,9 @@ static struct {
 	int accepting;          /* listeners are watched */
 	long long retry_timer;  /* re-enable accept after EMFILE */
 	int emfile_logged;      /* said once per episode, not every retry */
+	long long partial_timer; /* --max-partial closings: the episode's summary timer */
+	long long partial_since; /* start of the summary's window */
+	unsigned long partial_more; /* closings not logged one by one in that window */
 	struct client **clients; /* by descriptor */
 	int nclients_cap;
 	long long nclients;
@@ -288,6 +291,45 @@ static void held_account(struct client *c)
 	c->held = c->in.cap;
 }
 
+/* --max-partial closings are logged once per episode, -q or not: the first one in a
+ * line of its own, the next ones counted and summed up at most once per
+ * PARTIAL_LOG_MS, so that clients cannot flood the log. The episode ends when a
+ * window passes without a closing. */
+#define PARTIAL_LOG_MS 5000
+
+static void partial_summary(void)
+{
+	long long now = loop_now_ms();
+	if (G.partial_more)
+		nt_warn("%lu more client%s closed for --max-partial in the last %lld s", G.partial_more,
+			G.partial_more == 1 ? "" : "s", (now - G.partial_since + 999) / 1000);
+	G.partial_more = 0;
+	G.partial_since = now;
+}
+
+static void partial_window_end(struct loop *l, long long id, void *data)
+{
+	(void)id;
+	(void)data;
+	G.partial_timer = 0;
+	if (!G.partial_more)
+		return; /* a quiet window: the episode is over */
+	partial_summary();
+	G.partial_timer = loop_timer_add(l, PARTIAL_LOG_MS, partial_window_end, NULL);
+}
+
+static void partial_closed_log(const struct client *big)
+{
+	if (G.partial_timer) {
+		G.partial_more++;
+		return;
+	}
+	nt_warn("closed %s: it held the most partial-line bytes, %zu, when all clients held %zu (--max-partial %zu)",
+		big->addr, big->held, G.held, G.max_partial);
+	G.partial_since = loop_now_ms();
+	G.partial_timer = loop_timer_add(G.loop, PARTIAL_LOG_MS, partial_window_end, NULL);
+}
+
 /* Close the biggest holders until G.held fits; 1 if c was one of them. */
 static int held_enforce(struct client *c)
 {
@@ -301,10 +343,7 @@ static int held_enforce(struct client *c)
 		}
 		if (!big || !big->held)
 			break;
-		char why[160];
-		snprintf(why, sizeof why, "it held the most partial-line bytes, %zu, when all clients held %zu (--max-partial %zu)",
-			 big->held, G.held, G.max_partial);
-		nt_warn("closed %s: %s", big->addr, why); /* said even with -q: a client was refused service */
+		partial_closed_log(big); /* said even with -q: a client was refused service */
 		closed_c |= big == c;
 		client_close(big, "over --max-partial");
 	}
@@ -609,6 +648,7 @@ static int worker(void)
 		loop_timer_add(G.loop, G.idle_ms / 4 < 50 ? 50 : G.idle_ms / 4 > 1000 ? 1000 : G.idle_ms / 4, sweep, NULL);
 	if (loop_run(G.loop) < 0)
 		die_sys(NT_EXIT_IO, "epoll");
+	partial_summary(); /* closings still counted when the loop stopped */
 	for (int fd = 0; fd < G.nclients_cap; fd++)
 		if (G.clients[fd])
 			client_close(G.clients[fd], "server stopped");

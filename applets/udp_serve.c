@@ -10,7 +10,14 @@
  * port elsewhere), from a port below 1024 (echo 7, daytime 13, chargen 19, time 37 and
  * the other well-known services live there; --answer-low-ports), and, in the stamp and
  * daytime modes, one that begins with a stamp, i.e. another stamp server's reply
- * (--answer-stamps). The checks are a few compares per datagram; no rate limit.
+ * (--answer-stamps). In the stamp mode, also never answered: a datagram whose stamped
+ * reply would not fit whole in one datagram (request + space + stamp > 65507 bytes).
+ * Each stamp reply is longer than its request, so an exchange between stamp servers
+ * whose formats differ (which the shape check cannot see) grows by a stamp per round
+ * and ends after at most 65507 / (stamp + 1) rounds. The checks are a few compares
+ * per datagram; no rate limit. --echo has no content to check, and a daytime reply has
+ * a fixed length: two echo servers on ports >= 1024, or two daytime servers of
+ * different formats, can still be set on each other (the man page says so).
  *
  * The port is bound once and --workers are supervised by core/listen.c.
  *
@@ -63,7 +70,7 @@ static const struct opt_spec spec = {
 
 #define BATCH 64
 #define DGRAM_MAX 65535
-#define UDP_PAYLOAD_MAX 65507 /* IPv4's limit; a reply never exceeds it */
+#define UDP_PAYLOAD_MAX 65507 /* IPv4's limit; a reply never exceeds it (the loop guard) */
 
 enum mode { MODE_STAMP, MODE_ECHO, MODE_DAYTIME };
 
@@ -126,8 +133,9 @@ static int addr_port(const struct sockaddr_storage *ss)
 	return -1;
 }
 
-/* Why a datagram is not answered (the loop guard), or NULL. */
-static const char *not_answered(const struct sockaddr_storage *from, const char *p, size_t n)
+/* Why a datagram is not answered (the loop guard), or NULL; stamp_len is the length of
+ * the stamp the reply would carry. */
+static const char *not_answered(const struct sockaddr_storage *from, const char *p, size_t n, size_t stamp_len)
 {
 	int port = addr_port(from);
 	if (port == G.port)
@@ -136,6 +144,8 @@ static const char *not_answered(const struct sockaddr_storage *from, const char 
 		return "from a port below 1024";
 	if (G.mode != MODE_ECHO && !G.answer_stamps && is_stamp_reply(p, n))
 		return "it begins with a stamp (a stamp server's reply)";
+	if (G.mode == MODE_STAMP && n + 1 + stamp_len > UDP_PAYLOAD_MAX)
+		return "the stamped reply would not fit in one datagram";
 	return NULL;
 }
 
@@ -192,7 +202,7 @@ static int serve(int *fds, int nfds)
 			for (int i = 0; i < n; i++) {
 				struct slot *sl_ = &slots[i];
 				size_t len = in[i].msg_len;
-				const char *why = not_answered(&sl_->from, sl_->data, len);
+				const char *why = not_answered(&sl_->from, sl_->data, len, sl);
 				if (why || log_level >= LOG_VERBOSE) {
 					char a[64];
 					sock_addr_str((struct sockaddr *)&sl_->from, in[i].msg_hdr.msg_namelen, a, sizeof a);
@@ -211,11 +221,11 @@ static int serve(int *fds, int nfds)
 					v[nv++] = (struct iovec){(void *)st, sl};
 					v[nv++] = (struct iovec){(void *)crlf, 2};
 				} else {
-					/* The stamp and a space, then as much of the data as fits in one datagram. */
-					size_t room = UDP_PAYLOAD_MAX - sl - 1;
+					/* The stamp, a space and the whole data: not_answered() has
+					 * refused a datagram whose reply would not fit. */
 					v[nv++] = (struct iovec){(void *)st, sl};
 					v[nv++] = (struct iovec){(void *)&sp, 1};
-					v[nv++] = (struct iovec){sl_->data, len < room ? len : room};
+					v[nv++] = (struct iovec){sl_->data, len};
 				}
 				out[m].msg_hdr.msg_name = &sl_->from;
 				out[m].msg_hdr.msg_namelen = in[i].msg_hdr.msg_namelen;

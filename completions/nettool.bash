@@ -2,18 +2,19 @@
 # The words come from the binary itself (`nettool --complete-words`, `nettool APPLET
 # --complete-words`), rendered from the same option tables as --help: nothing to regenerate.
 
-# The path of the program NAME runs when it resolves (symlinks followed) to the same file
-# as `nettool` on PATH, or to a file named nettool; fails, running nothing, when NAME is
-# another program. A name not on PATH falls back to nettool itself (the completion is
-# registered for every applet name). Nothing is run to decide.
+# The path of the nettool to ask for NAME: the program NAME runs must be the same file
+# (device and inode, `-ef`, symlinks followed) as the nettool the completion serves,
+# NETTOOL_BIN or else `nettool` on PATH; fails, running nothing, when NAME is another
+# program, whatever its file is called (an `ftp` linking to some other file named
+# nettool is not ours). A name not on PATH falls back to nettool itself (the
+# completion is registered for every applet name). Nothing is run to decide.
 _nettool_resolve()
 {
-	local p real ours
-	p=$(type -P -- "$1") || { type -P nettool; return; }
-	real=$(readlink -f -- "$p") || return 1
-	ours=$(type -P nettool) && ours=$(readlink -f -- "$ours")
-	[ "$real" = "${ours:-}" ] || [ "${real##*/}" = nettool ] || return 1
-	printf '%s\n' "$real"
+	local p ours
+	ours=$(type -P -- "${NETTOOL_BIN:-nettool}") || return 1
+	p=$(type -P -- "$1") || { printf '%s\n' "$ours"; return; }
+	[ "$p" -ef "$ours" ] || return 1
+	printf '%s\n' "$ours"
 }
 
 _nettool()

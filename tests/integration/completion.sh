@@ -1,7 +1,8 @@
 #!/bin/bash
 # completion.sh - the bash completion asks only nettool: TAB after an applet name whose
-# program on PATH is another one (an `ftp` client, exim's `sendmail`) runs nothing and
-# offers nothing; through a symlink to nettool it completes as usual.
+# program on PATH is another one (an `ftp` client, exim's `sendmail`, or a link to some
+# other file named nettool) runs nothing and offers nothing; through a symlink or a hard
+# link to the nettool on PATH it completes as usual.
 . "$(dirname "$0")/lib.sh"
 comp=$(cd "$(dirname "$0")/../../completions" && pwd)/nettool.bash
 
@@ -50,5 +51,30 @@ got=$(complete_words "$T/links:$T/ours:$T/foreign" ftp --jso)
 got=$(complete_words "$T/ours" udp-serve --ech)
 [ "$got" = --echo ] && pass "completion of an applet name not on PATH asks nettool" ||
 	fail "completion of an applet name not on PATH" "got: $got"
+
+# A foreign `ftp` that links to another file named nettool (not the nettool on PATH):
+# the name is no proof, so it is not run; nor is anything else.
+mkdir -p "$T/evil" "$T/evilpath"
+printf '#!/bin/sh\necho "$0 $*" >>%s/ran\necho --json\n' "$T" >"$T/evil/nettool"
+chmod +x "$T/evil/nettool"
+ln -s "$T/evil/nettool" "$T/evilpath/ftp"
+rm -f "$T/ran"
+got=$(complete_words "$T/evilpath:$T/ours" ftp --jso)
+if [ -e "$T/ran" ]; then
+	fail "completion after an ftp linking to another nettool" "it ran: $(cat "$T/ran")"
+elif [ -n "$got" ]; then
+	fail "completion after an ftp linking to another nettool" "offered: $got"
+else
+	pass "completion after an ftp linking to another file named nettool runs nothing"
+fi
+# A hard link to our nettool (the same file under another name) is ours.
+if ln "$(readlink -f "$NT")" "$T/links/nntp" 2>/dev/null; then
+	rm -f "$T/ran"
+	got=$(complete_words "$T/links:$T/ours:$T/foreign" nntp --jso)
+	[ "$got" = --json ] && [ ! -e "$T/ran" ] && pass "completion through a hard link to nettool" ||
+		fail "completion through a hard link to nettool" "got: $got"
+else
+	skip "completion through a hard link to nettool" "cannot hard-link the binary into $T"
+fi
 
 finish

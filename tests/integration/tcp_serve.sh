@@ -225,6 +225,24 @@ grep -q '^big=closed' "$T/partial.out" && grep -q '^answered=20 closed=0' "$T/pa
 	|| fail "--max-partial" "$(cat "$T/partial.out")"
 grep -q 'closed 127.0.0.1:[0-9]*: it held the most partial-line bytes' "$T/serve.log" \
 	&& pass "--max-partial: the closing is logged" || fail "--max-partial log" "$(tail -3 "$T/serve.log")"
+# A flood of closings is logged once per episode, -q or not: 300 clients x 60,000
+# bytes over --max-partial 100k close nearly all of them; the log says the first one,
+# then sums up the others ("N more clients closed ...", at most once per 5 s, and once
+# more when the server stops), and the sums add up to every closed client.
+: >"$T/serve.log"
+serve PF --line --max-partial 100k
+$SPROBE partial "$PF" "$SRV_PID" 300 60000 >"$T/flood.out" 2>&1
+kill -TERM "$SRV_PID"; wait "$SRV_PID"
+closed=$(sed -n 's/^answered=[0-9]* closed=//p' "$T/flood.out")
+lines=$(grep -c 'max-partial' "$T/serve.log")
+summed=$(awk '/closed 127\.0\.0\.1:[0-9]+: it held the most/ { n++ }
+	/more clients? closed for --max-partial in the last/ { for (i = 1; i < NF; i++) if ($(i + 1) == "more") n += $i }
+	END { print n + 0 }' "$T/serve.log")
+if [ -n "$closed" ] && [ "$closed" -ge 100 ] && [ "$lines" -le 4 ] && [ "$summed" -eq "$closed" ]; then
+	pass "--max-partial: $closed clients closed in a flood, $lines log lines that count them all"
+else
+	fail "--max-partial log flood" "closed=$closed, $lines lines counting $summed: $(head -3 "$T/serve.log")"
+fi
 # The default cap (32 MiB): 1,000 clients x 60,000 bytes without a newline.
 serve PQ --line
 $SPROBE partial "$PQ" "$SRV_PID" 1000 60000 >"$T/partial.out" 2>&1

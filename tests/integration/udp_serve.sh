@@ -192,4 +192,36 @@ testing "--answer-stamps answers it" "\$NT udp-send 127.0.0.1:$PS 'Thu Sep  1 15
 userve PF --time-format '%Y-%m-%d %H:%M'
 expect_exit "loop guard: a stamp in --time-format's shape gets no answer" 3 \
 	"$NT" udp-send --timeout 0.3 --retries 0 127.0.0.1:"$PF" "2016-09-01 15:35 hello"
+# Two stamp servers with different formats: neither sees the other's reply as a stamp,
+# but each reply is longer than its request, and a datagram whose stamped reply would
+# not fit whole is not answered; so one forged datagram ends after a bounded exchange.
+USERVE_LOG=$T/fa.log userve PFA -v --time-format '%s'
+USERVE_LOG=$T/fb.log userve PFB -v --time-format '%Y-%m-%dT%H:%M:%S'
+$PROBE spoof "$PFA" "$PFB" hello
+for _ in $(seq 200); do
+	grep -q 'would not fit' "$T/fa.log" "$T/fb.log" && break
+	sleep 0.05
+done
+"$NT" udp-send -q 127.0.0.1:"$PFA" after >/dev/null
+"$NT" udp-send -q 127.0.0.1:"$PFB" after >/dev/null
+n1=$(($(replies "$T/fa.log" "$PFB") + $(replies "$T/fb.log" "$PFA")))
+"$NT" udp-send -q 127.0.0.1:"$PFA" after >/dev/null
+"$NT" udp-send -q 127.0.0.1:"$PFB" after >/dev/null
+n2=$(($(replies "$T/fa.log" "$PFB") + $(replies "$T/fb.log" "$PFA")))
+if grep -Eq "not answered: 127.0.0.1:($PFA|$PFB) .*would not fit" "$T/fa.log" "$T/fb.log" &&
+	[ "$n1" -eq "$n2" ] && [ "$n1" -le $((65507 / 11)) ]; then
+	pass "loop guard: two stamp servers with different formats: $n1 datagrams, then silence"
+else
+	fail "loop between stamp servers of different formats" "$n1 then $n2 datagrams between them"
+fi
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
+s.sendto(b"z" * 65500, ("127.0.0.1", int(sys.argv[1])))
+try:
+    d, _ = s.recvfrom(70000); print("answered with", len(d), "bytes"); sys.exit(1)
+except socket.timeout:
+    pass' "$PFA" >"$T/nofit.out" 2>&1 && grep -q 'not answered: .*(65500 bytes): the stamped reply would not fit' "$T/fa.log" \
+	&& pass "loop guard: a datagram whose stamped reply would not fit whole is not answered" \
+	|| fail "over-long request" "$(cat "$T/nofit.out")"
 finish
