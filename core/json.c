@@ -6,37 +6,9 @@
 #include <string.h>
 
 #include "json.h"
+#include "out.h"
 
 static int first;
-
-/* Length of a valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0)
-		len = 2, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		len = 3, min = 0x800;
-	else if ((c & 0xf8) == 0xf0)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	unsigned cp = c & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 void json_str(FILE *f, const char *s, size_t n)
 {
@@ -60,7 +32,7 @@ void json_str(FILE *f, const char *s, size_t n)
 			fputc((int)c, f);
 			i++;
 		} else {
-			size_t l = utf8_len(p + i, n - i);
+			size_t l = out_utf8_len(p + i, n - i);
 			if (!l) {
 				fputs("\\ufffd", f);
 				i++;

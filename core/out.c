@@ -7,8 +7,7 @@
 
 #include "out.h"
 
-/* Length of a valid UTF-8 sequence of 2 to 4 bytes at s, or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t out_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0], cp, min;
 	size_t len;
@@ -39,7 +38,7 @@ size_t out_char(const char *s, size_t n, unsigned flags, int *unsafe)
 		*unsafe = (c < 0x20 && !(c == '\t' && (flags & OUT_KEEP_TAB))) || c == 0x7f;
 		return 1;
 	}
-	size_t l = utf8_len(p, n);
+	size_t l = out_utf8_len(p, n);
 	if (l) {
 		*unsafe = c == 0xc2 && p[1] <= 0x9f; /* U+0080..U+009F: C1 controls */
 		return l;

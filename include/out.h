@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The length of a valid UTF-8 sequence of 2 to 4 bytes at s (n available), else 0
+ * (ASCII, a stray byte, an overlong form, a surrogate): json.c uses it too. */
+size_t out_utf8_len(const unsigned char *s, size_t n);
+
 #define OUT_KEEP_TAB 1u /* a TAB stays a TAB (tab-separated overview lines) */
 
 /* The length of the character at s (n > 0 bytes available: a valid UTF-8 sequence, else
