@@ -210,6 +210,8 @@ static int fill(struct stream *s, int wait, long long deadline)
 			return STREAM_TIMEOUT;
 		}
 		int w = wait_fd(s, POLLIN, budget);
+		if (w == STREAM_TIMEOUT && budget < s->timeout_ms)
+			snprintf(s->err, sizeof s->err, "no complete line within %d ms", s->timeout_ms);
 		if (w < 0)
 			return w;
 	}

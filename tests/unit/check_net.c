@@ -195,6 +195,7 @@ START_TEST(stream_line_deadline)
 	long long el = loop_now_ms() - t0;
 	ck_assert_int_ge(el, 150);
 	ck_assert_int_lt(el, 1000);
+	ck_assert_ptr_nonnull(strstr(s->err, "no complete line within 200 ms"));
 	stream_close(s);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
