@@ -161,9 +161,22 @@ static int wait_fd(struct stream *s, short ev, int timeout_ms)
 	return 0;
 }
 
+/* How long the next wait may take: the per-wait timeout, cut to what is left before the
+ * deadline (0: none). Returns 0 when the deadline has passed. */
+static int wait_budget(const struct stream *s, long long deadline)
+{
+	if (!deadline)
+		return s->timeout_ms;
+	long long left = deadline - loop_now_ms();
+	if (left <= 0)
+		return 0;
+	return left < s->timeout_ms ? (int)left : s->timeout_ms;
+}
+
 /* One read into the read-ahead buffer: > 0 bytes, STREAM_EOF, or an error.
- * With wait 0 it returns 0 at once when nothing is there. */
-static int fill(struct stream *s, int wait)
+ * With wait 0 it returns 0 at once when nothing is there; deadline (loop_now_ms()
+ * time, 0: none) bounds all the waits of this call together. */
+static int fill(struct stream *s, int wait, long long deadline)
 {
 	if (s->eof)
 		return STREAM_EOF;
@@ -191,7 +204,14 @@ static int fill(struct stream *s, int wait)
 		}
 		if (!wait)
 			return 0;
-		int w = wait_fd(s, POLLIN, s->timeout_ms);
+		int budget = wait_budget(s, deadline);
+		if (deadline && budget == 0) {
+			snprintf(s->err, sizeof s->err, "no complete line within %d ms", s->timeout_ms);
+			return STREAM_TIMEOUT;
+		}
+		int w = wait_fd(s, POLLIN, budget);
+		if (w == STREAM_TIMEOUT && budget < s->timeout_ms)
+			snprintf(s->err, sizeof s->err, "no complete line within %d ms", s->timeout_ms);
 		if (w < 0)
 			return w;
 	}
@@ -201,7 +221,7 @@ int stream_wait_input(struct stream *s, int timeout_ms)
 {
 	if (buf_pending(&s->in))
 		return 1;
-	int r = fill(s, 0);
+	int r = fill(s, 0, 0);
 	if (r > 0)
 		return 1;
 	if (r < 0)
@@ -211,12 +231,43 @@ int stream_wait_input(struct stream *s, int timeout_ms)
 		return 0;
 	if (w < 0)
 		return w;
-	r = fill(s, 0);
+	r = fill(s, 0, 0);
 	return r > 0 ? 1 : r;
+}
+
+/* An over-long line: skip to its LF, but only up to max_line more bytes (a line without
+ * an end must not keep us reading forever). Past that the stream is out of step for
+ * good: this and every later read_line return STREAM_LONG. */
+static int skip_long_line(struct stream *s, long long deadline)
+{
+	size_t skipped = buf_pending(&s->in);
+	buf_reset(&s->in);
+	while (skipped <= 2 * s->max_line) {
+		int r = fill(s, 1, deadline);
+		if (r == STREAM_EOF)
+			break;
+		if (r < 0)
+			return r;
+		char *e = memchr(buf_head(&s->in), '\n', buf_pending(&s->in));
+		if (e) {
+			buf_consume(&s->in, (size_t)(e - buf_head(&s->in)) + 1);
+			return STREAM_LONG;
+		}
+		skipped += buf_pending(&s->in);
+		buf_reset(&s->in);
+	}
+	s->desync = 1;
+	return STREAM_LONG;
 }
 
 int stream_read_line(struct stream *s, char **line, size_t *len)
 {
+	if (s->desync) {
+		snprintf(s->err, sizeof s->err, "a line over %zu bytes without an end", s->max_line);
+		return STREAM_LONG;
+	}
+	/* The whole line must arrive within one timeout, not just each piece of it. */
+	long long deadline = s->timeout_ms > 0 ? loop_now_ms() + s->timeout_ms : 0;
 	size_t scanned = 0;
 	for (;;) {
 		char *h = buf_head(&s->in);
@@ -226,6 +277,7 @@ int stream_read_line(struct stream *s, char **line, size_t *len)
 			size_t l = (size_t)(nl - h) + 1;
 			if (l - 1 > s->max_line) {
 				buf_consume(&s->in, l);
+				snprintf(s->err, sizeof s->err, "a line over %zu bytes", s->max_line);
 				return STREAM_LONG;
 			}
 			*line = h;
@@ -239,21 +291,10 @@ int stream_read_line(struct stream *s, char **line, size_t *len)
 		}
 		scanned = n;
 		if (n > s->max_line + 1) {
-			/* Too long: drop what we have and skip to the end of this line. */
-			buf_reset(&s->in);
-			for (;;) {
-				int r = fill(s, 1);
-				if (r < 0)
-					return r == STREAM_EOF ? STREAM_LONG : r;
-				char *e = memchr(buf_head(&s->in), '\n', buf_pending(&s->in));
-				if (e) {
-					buf_consume(&s->in, (size_t)(e - buf_head(&s->in)) + 1);
-					return STREAM_LONG;
-				}
-				buf_reset(&s->in);
-			}
+			snprintf(s->err, sizeof s->err, "a line over %zu bytes", s->max_line);
+			return skip_long_line(s, deadline);
 		}
-		int r = fill(s, 1);
+		int r = fill(s, 1, deadline);
 		if (r == STREAM_EOF && buf_pending(&s->in)) {
 			snprintf(s->err, sizeof s->err, "connection closed in the middle of a line");
 			return STREAM_ERR;
@@ -277,7 +318,7 @@ int stream_read_n(struct stream *s, size_t n, int (*sink)(void *arg, const char 
 			n -= k;
 			continue;
 		}
-		int r = fill(s, 1);
+		int r = fill(s, 1, 0);
 		if (r < 0)
 			return r;
 	}
@@ -346,7 +387,7 @@ int stream_flush(struct stream *s)
 			return STREAM_ERR;
 		}
 		if (r > 0 && readahead && (pf.revents & POLLIN)) {
-			int f = fill(s, 0);
+			int f = fill(s, 0, 0);
 			if (f < 0 && f != STREAM_EOF)
 				return f;
 		}

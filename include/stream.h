@@ -4,7 +4,8 @@
  * POP3 share this reader instead of writing four.
  *
  * All calls block up to s->timeout_ms waiting on the descriptor (the backends are
- * non-blocking underneath). Results: >= 0 success, STREAM_EOF, STREAM_ERR (message in
+ * non-blocking underneath); stream_read_line also gives the whole line no more than
+ * s->timeout_ms, so a peer sending a byte now and then cannot hold a reply open. Results: >= 0 success, STREAM_EOF, STREAM_ERR (message in
  * s->err), STREAM_TIMEOUT, STREAM_LONG (a line over the limit). The exit code for a
  * result is decided in one place: conn_stream_exit() (connpol.h).
  */
@@ -36,6 +37,7 @@ struct stream {
 	struct buf out;          /* queued output (pipelining) */
 	size_t max_line;
 	int eof;
+	int desync;              /* an over-long line had no end in sight: every read_line fails */
 	char err[256];
 	int errnum;              /* errno of the last read/write failure (EPROTO: TLS, EBADMSG: corrupt data) */
 	void (*trace)(char dir, const char *p, size_t n); /* optional: called per line in and out */
@@ -51,7 +53,10 @@ void stream_close(struct stream *s);
 
 /* One line: *line points into the read-ahead buffer (valid until the next call),
  * *len without the CRLF/LF. Returns 0, STREAM_EOF (nothing more), STREAM_LONG (the
- * line is over max_line; it is consumed up to and including its LF), or an error. */
+ * line is over max_line; it is consumed up to and including its LF if that comes
+ * within max_line more bytes, else the stream is out of step and every later call
+ * returns STREAM_LONG at once), STREAM_TIMEOUT (no whole line within timeout_ms),
+ * or an error. */
 int stream_read_line(struct stream *s, char **line, size_t *len);
 /* Exactly n bytes, delivered to sink in pieces (sink returns 0, or -1 to fail).
  * Returns 0, STREAM_EOF if the stream ends first, or an error. */

@@ -431,24 +431,38 @@ size_t ftp_next_line(const char *p, size_t n, size_t *adv)
 	return l;
 }
 
-int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n)
+/* The quoted name of a 257 reply, from line[5]: its length once unquoted, or -1 when
+ * it has no closing quote, is empty, holds a control character or needs n bytes or
+ * more. Writes to out (when not NULL) only what it has checked. */
+static long pwd_name(const char *line, size_t len, char *out, size_t n)
 {
-	if (len < 6 || memcmp(line, "257 ", 4) || line[4] != '"' || n == 0)
-		return -1;
 	size_t o = 0;
 	for (size_t i = 5; i < len; i++) {
 		char c = line[i];
 		if (c == '"') {
-			if (i + 1 < len && line[i + 1] == '"') {
+			if (i + 1 < len && line[i + 1] == '"')
 				i++;
-			} else {
-				out[o] = 0;
-				return o ? 0 : -1;
-			}
+			else
+				return o ? (long)o : -1;
 		}
 		if ((unsigned char)c < 0x20 || c == 0x7f || o + 1 >= n)
 			return -1;
-		out[o++] = c;
+		if (out)
+			out[o] = c;
+		o++;
 	}
 	return -1; /* no closing quote */
+}
+
+int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n)
+{
+	if (len < 6 || memcmp(line, "257 ", 4) || line[4] != '"' || n == 0)
+		return -1;
+	/* Check first, then write: a refused line leaves out as it was. */
+	long o = pwd_name(line, len, NULL, n);
+	if (o < 0)
+		return -1;
+	pwd_name(line, len, out, n);
+	out[o] = 0;
+	return 0;
 }

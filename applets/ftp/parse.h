@@ -59,7 +59,8 @@ int ftp_reply_line(const char *data, size_t len, int *code, char *last, size_t l
 int ftp_feat_has(const char *text, size_t len, const char *feature);
 
 /* The folder of a 257 reply ('257 "/a ""b"" c" is the current directory' gives
- * /a "b" c). 0, or -1 when the line is not such a reply or the name does not fit. */
+ * /a "b" c). 0, or -1 when the line is not such a reply or the name does not fit;
+ * out is written only on success, so a refused line never leaves part of itself. */
 int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n);
 
 /* Split the next line of a listing buffer: returns the line length without CR/LF

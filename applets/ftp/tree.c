@@ -2,7 +2,7 @@
  * and local tree walks for mirror and copy -r. Every name a server sends is checked
  * (file_safe_name) before it becomes a local path.
  *
- * Header: applets/ftp/tree.h    Tests: tests/integration/ftp_tree.sh
+ * Header: applets/ftp/tree.h    Tests: tests/integration/ftp_tree.sh, tests/integration/ftp_fake.sh
  */
 #include <dirent.h>
 #include <errno.h>
@@ -209,23 +209,37 @@ static int depth_of(const char *rel)
 	return d;
 }
 
-/* What the remote walks of this process have listed so far (tree.h: the caps). */
-static long long walked_entries, walked_folders;
+/* What the remote walks of this process have listed and stored so far (tree.h: the caps). */
+static long long walked_entries, walked_folders, walked_bytes;
 
-static void walk_count(const char *rroot, long long folders, long long entries)
+static void walk_count(const char *rroot, long long folders, long long entries, long long bytes)
 {
 	long long me = ftp_cf.max_entries ? ftp_cf.max_entries : TREE_MAX_ENTRIES;
 	long long mf = ftp_cf.max_folders ? ftp_cf.max_folders : TREE_MAX_FOLDERS;
+	long long mb = me > LLONG_MAX / TREE_PATH_BYTES_PER_ENTRY ? LLONG_MAX : me * TREE_PATH_BYTES_PER_ENTRY;
 	char shown[120];
 	nt_clean_text(shown, sizeof shown, rroot, strlen(rroot));
 	walked_folders += folders;
 	walked_entries += entries;
+	walked_bytes += bytes;
 	if (walked_folders > mf)
 		die(NT_EXIT_PROTO, "the remote tree under '%s' has more than %lld folders: stopped before "
 		    "transferring anything (--max-folders raises the cap)", shown, mf);
 	if (walked_entries > me)
 		die(NT_EXIT_PROTO, "the remote tree under '%s' has more than %lld entries: stopped before "
 		    "transferring anything (--max-entries raises the cap)", shown, me);
+	if (walked_bytes > mb)
+		die(NT_EXIT_PROTO, "the remote tree under '%s' has paths of more than %lld bytes in all (%d for "
+		    "each name --max-entries allows): stopped before transferring anything (--max-entries raises the cap)",
+		    shown, mb, TREE_PATH_BYTES_PER_ENTRY);
+}
+
+/* A path the walk keeps: counted against the byte cap first (a deep tree of long names
+ * costs far more than its names, each node holding its whole relative path). */
+static char *walk_keep_path(const char *rroot, char *rel)
+{
+	walk_count(rroot, 0, 0, (long long)strlen(rel) + 1);
+	return rel;
 }
 
 /* Every file and folder under rroot on s (relative paths), breadth first. */
@@ -234,7 +248,7 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 	size_t next = 0;
 	char *cur = xstrdup("");
 	for (;;) {
-		walk_count(rroot, 1, 0); /* before the folder is listed */
+		walk_count(rroot, 1, 0, 0); /* before the folder is listed */
 		char *dir = cur[0] ? ftp_join(rroot, cur) : xstrdup(rroot);
 		struct ftp_item *v;
 		int bad = 0;
@@ -246,7 +260,7 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 		}
 		if (bad)
 			out->unsure++;
-		walk_count(rroot, 0, n);
+		walk_count(rroot, 0, n, 0);
 		for (int i = 0; i < n; i++) {
 			char err[256];
 			if (file_safe_name(v[i].name, v[i].namelen, err, sizeof err) < 0) {
@@ -254,7 +268,8 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 				out->failed++;
 				/* Spare a local file of that name (a/b names a/b here). */
 				if (strlen(v[i].name) == v[i].namelen)
-					nodes_keep(out, cur[0] ? ftp_join(cur, v[i].name) : xstrdup(v[i].name));
+					nodes_keep(out, walk_keep_path(rroot, cur[0] ? ftp_join(cur, v[i].name)
+										   : xstrdup(v[i].name)));
 				continue;
 			}
 			char *rel = cur[0] ? ftp_join(cur, v[i].name) : xstrdup(v[i].name);
@@ -263,6 +278,7 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 				free(rel);
 				continue;
 			}
+			walk_keep_path(rroot, rel);
 			if (v[i].type == FTP_T_DIR && (depth_of(rel) > WALK_DEPTH_MAX || strlen(rel) >= PATH_MAX)) {
 				char shown[120];
 				nt_clean_text(shown, sizeof shown, rel, strlen(rel));

@@ -8,9 +8,13 @@
  * other: the local folder (get) or the destination base (copy). */
 struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *base, const char *other);
 /* Whole-process caps of the remote tree walks (mirror, mirror --reverse --delete, copy -r):
- * names listed and folders listed; past either, exit 5 (--max-entries, --max-folders). */
+ * names listed, folders listed, and the bytes of the relative paths kept (each node holds
+ * its whole path: deep trees of long names cost more than their names), at most
+ * TREE_PATH_BYTES_PER_ENTRY a name of the entry cap (1 GB at the default); past any,
+ * exit 5 (--max-entries, --max-folders). */
 #define TREE_MAX_ENTRIES 10000000LL
 #define TREE_MAX_FOLDERS 1000000LL
+#define TREE_PATH_BYTES_PER_ENTRY 100
 
 int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir);
 int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot);

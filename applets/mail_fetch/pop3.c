@@ -201,9 +201,7 @@ static void read_body(struct mf *m, int (*sink)(void *, const char *, size_t), v
 		char *line;
 		size_t len;
 		int r = stream_read_line(m->s, &line, &len);
-		if (r == STREAM_LONG)
-			die(NT_EXIT_PROTO, "a message line over %u bytes", MF_MAX_LINE);
-		if (r < 0)
+		if (r < 0) /* STREAM_LONG too: exit 5, the partial message removed */
 			mf_stream_die(m, r, "reading a message");
 		if (len == 1 && line[0] == '.')
 			return;

@@ -231,16 +231,19 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 	if (r == 211) {
 		const char *p;
 		size_t n;
+		long long seen = 0;
 		while (nntp_line(c, &p, &n)) {
 			long long v;
 			if (nntp_parse_number(p, n, &v) < 0)
 				die(NT_EXIT_PROTO, "malformed LISTGROUP line from %s", c->host);
+			/* Every line counts against the cap, kept or not: else numbers outside the
+			 * range would keep us reading forever. */
+			if (++seen > NNTP_MAX_NUMBERS)
+				die(NT_EXIT_PROTO, "LISTGROUP from %s lists more than %lld numbers: refused (fetch a smaller RANGE)",
+				    c->host, NNTP_MAX_NUMBERS);
 			if (v < lo || v > hi)
 				continue;
 			/* Repeats are dropped below; a listing far longer than the range is malformed. */
-			if (nn >= (size_t)NNTP_MAX_NUMBERS)
-				die(NT_EXIT_PROTO, "LISTGROUP from %s lists more than %lld numbers: refused (fetch a smaller RANGE)",
-				    c->host, NNTP_MAX_NUMBERS);
 			if (nn > 2 * (size_t)(hi - lo + 1) + 16)
 				die(NT_EXIT_PROTO, "LISTGROUP from %s lists more numbers than %lld-%lld holds", c->host, lo, hi);
 			if (nn == cap) {

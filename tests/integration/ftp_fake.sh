@@ -3,7 +3,7 @@
 # (fixtures/ftp_fake.py over pyftpdlib): a line that is not MLSD (mirror --delete must
 # not delete), a million-entry listing (memory, entry cap), a folder tree without end
 # (walk depth), a line over 8192 bytes (cut, not parsed as whole), 200 subfolders in every
-# folder (walk caps), a CR in the PWD reply (never sent back in a command), refusals and a
+# folder (walk caps), long paths inside the entry cap (path-byte cap), a CR in the PWD reply (never sent back in a command), refusals and a
 # hang-up (errors in our words), names with escape sequences (ls made safe, --json escaped).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
@@ -96,6 +96,29 @@ if fakeftpd_start WIDE "$T/wide" wide; then
 		fail "walk entry cap" "rc $rc: $(tail -3 wide2.err)"
 else
 	fail "fake ftp server (wide)" "did not start: $(cat "$T/fakeftpd-WIDE.log")"
+fi
+
+# --- in every folder one subfolder with a 250-byte name and 20,000 files: inside the
+# entry cap, the stored paths (251 bytes more a level) grew to gigabytes; the walk now
+# stops at 100 bytes of path for each name --max-entries allows (here 20 MB), exit 5.
+mkdir -p lp
+if fakeftpd_start LP "$T/lp" longpaths:20000; then
+	P=$FAKEFTPD_PORT_LP
+	lim=
+	[ -z "${SANITIZED:-}" ] && lim="prlimit --as=2000000000"
+	/usr/bin/time -f %M -o lp.rss timeout 120 $lim "$NT" ftp --no-tls -P "$P" --max-entries 200000 mirror $S: mlp 2>lp.err
+	rc=$?
+	kb=$(tail -1 lp.rss)
+	[ $rc = 5 ] && grep -q 'paths of more than 20000000 bytes' lp.err && grep -q -- '--max-entries' lp.err && [ ! -e mlp ] &&
+		pass "mirror of long paths inside the entry cap: stops at 20 MB of paths, exit 5" ||
+		fail "walk path-byte cap" "rc $rc: $(tail -3 lp.err)"
+	# ASan's quarantine and shadow memory add to the peak: a looser figure there.
+	maxkb=100000
+	[ -n "${SANITIZED:-}" ] && maxkb=300000
+	[ "${kb:-999999999}" -lt $maxkb ] && pass "mirror of long paths: peak RSS ${kb} kB (< $((maxkb / 1000)) MB)" ||
+		fail "walk memory with long paths" "peak RSS ${kb} kB"
+else
+	fail "fake ftp server (longpaths)" "did not start: $(cat "$T/fakeftpd-LP.log")"
 fi
 
 # --- a CR in the PWD reply never reaches a command we send (MKD /x<CR>DELE ... reached

@@ -44,6 +44,26 @@ start imap longline && {
 	expect_exit "imap 20 MiB line: exit 5" 5 $NT mail-fetch -q -o "$T/long" "imap://u@127.0.0.1:$PORT/"
 	stop
 }
+# A message line without end: the line bound stops it at once (exit 5), and a line that
+# drips in a byte at a time must still arrive whole within --timeout (exit 3).
+start pop3 endless && {
+	t0=$(date +%s)
+	expect_exit "pop3 RETR of bytes without a line end: exit 5" 5 timeout 30 $NT mail-fetch -q --timeout 5 -o "$T/endless" "pop3://u@127.0.0.1:$PORT/"
+	el=$(($(date +%s) - t0))
+	[ "$el" -lt 5 ] && grep -q 'line over' "$T/check.out" && pass "pop3 RETR without a line end: stopped after ${el} s, before --timeout" ||
+		fail "pop3 RETR without a line end: ${el} s" "$(head -3 "$T/check.out")"
+	nothing_delivered "pop3 RETR without a line end" "$T/endless"
+	stop
+}
+start pop3 drip && {
+	t0=$(date +%s)
+	expect_exit "pop3 RETR dripping a byte every 0.2 s: exit 3" 3 timeout 30 $NT mail-fetch -q --timeout 2 -o "$T/drip" "pop3://u@127.0.0.1:$PORT/"
+	el=$(($(date +%s) - t0))
+	[ "$el" -lt 10 ] && grep -q 'timed out\|within' "$T/check.out" && pass "pop3 RETR dripping: --timeout 2 bounds the line (${el} s)" ||
+		fail "pop3 RETR dripping: ${el} s" "$(head -3 "$T/check.out")"
+	nothing_delivered "pop3 RETR dripping" "$T/drip"
+	stop
+}
 start pop3 badlist && {
 	expect_exit "pop3 malformed UIDL line: exit 5" 5 $NT mail-fetch -q -o "$T/bad" "pop3://u@127.0.0.1:$PORT/"
 	nothing_delivered "pop3 malformed UIDL" "$T/bad"

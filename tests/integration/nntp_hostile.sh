@@ -2,7 +2,9 @@
 # nntp_hostile.sh - a hostile NNTP server (fixtures/nntp_fake.py): its terminal escape
 # sequences never reach our standard output raw (caps, list, over, hdr: shown as '?';
 # --json escapes them), and a LISTGROUP without end, after a GROUP that claims 1..10^18-1,
-# stops at NNTP_MAX_NUMBERS with exit 5 instead of growing without limit.
+# stops at NNTP_MAX_NUMBERS with exit 5 instead of growing without limit; so does one that
+# lists only numbers outside the group's range; an ARTICLE reply of bytes without end and
+# without a line end stops at the line bound, exit 5, well within --timeout.
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$T" || exit 1
@@ -12,7 +14,25 @@ pid=$!
 cleanup "kill $pid; wait $pid 2>/dev/null"
 if ! wait_port "$port" 127.0.0.1 10; then
 	fail "fake nntp server" "did not start: $(cat fake.log)"
-	finish
+	
+# LISTGROUP without end whose numbers are all outside the range: every line counts.
+mkdir -p spool2
+timeout 60 $lim "$NT" nntp -q --no-tls --timeout 5 -s "127.0.0.1:$port" fetch outside.group -O spool2 >out 2>err
+rc=$?
+[ $rc = 5 ] && grep -q 'LISTGROUP .* more than 4000000 numbers' err &&
+	pass "LISTGROUP without end, all outside the range: refused at 4,000,000 lines, exit 5" ||
+	fail "LISTGROUP outside the range" "rc $rc: $(head -3 err)"
+
+# ARTICLE answered by bytes without end and without LF: the line bound stops it, at once.
+mkdir -p spool3
+t0=$(date +%s)
+timeout 20 "$NT" nntp -q --no-tls --timeout 5 -s "127.0.0.1:$port" fetch endless.group -O spool3 >out 2>err
+rc=$?
+el=$(($(date +%s) - t0))
+[ $rc = 5 ] && grep -q 'longer than' err && [ "$el" -lt 5 ] &&
+	pass "ARTICLE of endless bytes without a line end: exit 5 after ${el} s ($(head -1 err))" ||
+	fail "ARTICLE without end" "rc $rc after ${el} s: $(head -3 err)"
+finish
 fi
 nn() { timeout 60 "$NT" nntp -q --no-tls -s "127.0.0.1:$port" "$@"; }
 
@@ -63,4 +83,22 @@ kb=$(tail -1 rss)
 	fail "LISTGROUP bound" "rc $rc: $(head -3 err)"
 [ "${kb:-999999999}" -lt 100000 ] && pass "LISTGROUP without end: peak RSS ${kb} kB (< 100 MB)" ||
 	fail "LISTGROUP memory" "peak RSS ${kb} kB"
+
+# LISTGROUP without end whose numbers are all outside the range: every line counts.
+mkdir -p spool2
+timeout 60 $lim "$NT" nntp -q --no-tls --timeout 5 -s "127.0.0.1:$port" fetch outside.group -O spool2 >out 2>err
+rc=$?
+[ $rc = 5 ] && grep -q 'LISTGROUP .* more than 4000000 numbers' err &&
+	pass "LISTGROUP without end, all outside the range: refused at 4,000,000 lines, exit 5" ||
+	fail "LISTGROUP outside the range" "rc $rc: $(head -3 err)"
+
+# ARTICLE answered by bytes without end and without LF: the line bound stops it, at once.
+mkdir -p spool3
+t0=$(date +%s)
+timeout 20 "$NT" nntp -q --no-tls --timeout 5 -s "127.0.0.1:$port" fetch endless.group -O spool3 >out 2>err
+rc=$?
+el=$(($(date +%s) - t0))
+[ $rc = 5 ] && grep -q 'longer than' err && [ "$el" -lt 5 ] &&
+	pass "ARTICLE of endless bytes without a line end: exit 5 after ${el} s ($(head -1 err))" ||
+	fail "ARTICLE without end" "rc $rc after ${el} s: $(head -3 err)"
 finish

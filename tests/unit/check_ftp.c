@@ -199,6 +199,16 @@ START_TEST(pwd)
 		ck_assert_msg(ftp_parse_pwd(bad[i], strlen(bad[i]), d, sizeof d) == -1, "accepted '%s'", bad[i]);
 	l = "257 \"/a/very/long/path/that/does/not/fit\"";
 	ck_assert_int_eq(ftp_parse_pwd(l, strlen(l), d, 8), -1);
+	/* A refused 257 line leaves the last good folder untouched (several 257 lines: the
+	 * last good one wins, never a mix). */
+	l = "257 \"/good\"";
+	ck_assert_int_eq(ftp_parse_pwd(l, strlen(l), d, sizeof d), 0);
+	const char *half[] = {"257 \"/evil/no/closing/quote", "257 \"/evil/then\x01ctl\"",
+			      "257 \"/evil/longer/than/the/buffer/of/eight\""};
+	for (unsigned i = 0; i < sizeof half / sizeof half[0]; i++) {
+		ck_assert_int_eq(ftp_parse_pwd(half[i], strlen(half[i]), d, i == 2 ? 8 : sizeof d), -1);
+		ck_assert_str_eq(d, "/good");
+	}
 }
 END_TEST
 

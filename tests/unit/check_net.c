@@ -1,8 +1,10 @@
 /* check_net.c - the event loop (fd events, timers) and the stream reader over a socketpair. */
 #include <check.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -143,6 +145,63 @@ START_TEST(flush_times_out_after_peer_eof)
 }
 END_TEST
 
+/* A line with no end: the reader skips at most max_line more bytes, then gives up for
+ * good instead of reading (and spinning) as long as the peer sends. */
+START_TEST(stream_endless_line_is_bounded)
+{
+	int sp[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	struct stream *s = stream_socket(sp[0], 16, 1000);
+	char x[200];
+	memset(x, 'x', sizeof x);
+	ck_assert_int_eq(write(sp[1], x, sizeof x), (int)sizeof x);
+	char *line;
+	size_t len;
+	long long t0 = loop_now_ms();
+	ck_assert_int_eq(stream_read_line(s, &line, &len), STREAM_LONG);
+	ck_assert_int_lt(loop_now_ms() - t0, 500); /* at once, not after the timeout */
+	/* Out of step: whatever follows is not taken for a line. */
+	ck_assert_int_eq(write(sp[1], "\nok\n", 4), 4);
+	ck_assert_int_eq(stream_read_line(s, &line, &len), STREAM_LONG);
+	stream_close(s);
+	close(sp[1]);
+}
+END_TEST
+
+/* A peer dripping one byte at a time, each well within the per-wait timeout, must not
+ * hold one line open longer than the timeout. */
+START_TEST(stream_line_deadline)
+{
+	int sp[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(sp[0]);
+		for (int i = 0; i < 100; i++) {
+			if (write(sp[1], "x", 1) != 1)
+				_exit(0);
+			usleep(20000);
+		}
+		(void)!write(sp[1], "\n", 1);
+		_exit(0);
+	}
+	close(sp[1]);
+	struct stream *s = stream_socket(sp[0], 1024, 200);
+	char *line;
+	size_t len;
+	long long t0 = loop_now_ms();
+	ck_assert_int_eq(stream_read_line(s, &line, &len), STREAM_TIMEOUT);
+	long long el = loop_now_ms() - t0;
+	ck_assert_int_ge(el, 150);
+	ck_assert_int_lt(el, 1000);
+	ck_assert_ptr_nonnull(strstr(s->err, "no complete line within 200 ms"));
+	stream_close(s);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+END_TEST
+
 START_TEST(listen_connect)
 {
 	int fds[SOCK_LISTEN_MAX];
@@ -175,6 +234,8 @@ Suite *suite_net(void)
 	tcase_add_test(t, loop_events_and_timers);
 	tcase_add_test(t, stream_lines_literals);
 	tcase_add_test(t, stream_timeout);
+	tcase_add_test(t, stream_endless_line_is_bounded);
+	tcase_add_test(t, stream_line_deadline);
 	tcase_add_test(t, flush_times_out_after_peer_eof);
 	tcase_add_test(t, listen_connect);
 	suite_add_tcase(s, t);
