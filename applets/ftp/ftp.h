@@ -126,6 +126,11 @@ struct job {
 	enum job_kind kind;
 	char *src;       /* GET, RM, COPY, RMDIR: remote; PUT: local */
 	char *dst;       /* GET: local ("-" stdout); PUT, COPY, MKDIR: remote */
+	/* GET: when has_root, dst's first droot bytes are the user's target folder (taken as
+	 * given); the folders below it come from the server and are never followed through a
+	 * symlink (file.h, the folder rule). Else the whole folder of dst is the user's. */
+	int has_root;
+	size_t droot;
 	int64_t mtime;   /* GET: set on the local file when >= 0 */
 	int64_t size;    /* known source size or -1 */
 	const char *reject;  /* refused before anything is sent: the reason */
