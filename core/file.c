@@ -309,6 +309,11 @@ int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode,
 	return 0;
 }
 
+int afile_place(struct afile *af)
+{
+	return af->has_dfd ? renameat(af->dfd, af->tname, af->dfd, af->fname) : rename(af->tmp, af->final);
+}
+
 static int commit(struct afile *af, int sync, char *err, size_t errlen)
 {
 	if (sync && fsync(af->fd) < 0) {
@@ -323,7 +328,7 @@ static int commit(struct afile *af, int sync, char *err, size_t errlen)
 		return -1;
 	}
 	af->fd = -1;
-	int r = af->has_dfd ? renameat(af->dfd, af->tname, af->dfd, af->fname) : rename(af->tmp, af->final);
+	int r = afile_place(af);
 	if (r < 0) {
 		snprintf(err, errlen, "rename to %s: %s", af->final, strerror(errno));
 		afile_abort(af);

@@ -59,6 +59,10 @@ int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode,
 int afile_commit(struct afile *af, char *err, size_t errlen);
 int afile_commit_nosync(struct afile *af, char *err, size_t errlen);
 void afile_abort(struct afile *af);
+/* Only the rename of a closed afile to its final name, relative to its folder's
+ * descriptor (by path for a hand-made afile); for a committer that syncs itself.
+ * 0 or -1 (errno). */
+int afile_place(struct afile *af);
 
 /* write() all of n bytes, retrying on EINTR; 0 or -1 (errno). */
 int file_write_all(int fd, const void *p, size_t n);

@@ -180,8 +180,7 @@ static int local_target(struct engine *e, struct slot *s, struct job *j)
 	char *c1 = xstrdup(j->dst);
 	s->dst_dir = xstrdup(dirname(c1));
 	free(c1);
-	size_t dl = strlen(s->dst_dir);
-	if (j->has_root && j->droot <= strlen(j->dst) && j->droot <= dl + 1) {
+	if (j->has_root && j->droot < strlen(j->dst)) {
 		const char *rel = j->dst + j->droot;
 		while (*rel == '/')
 			rel++;
@@ -215,7 +214,7 @@ static int resume_open(struct slot *s)
 {
 	int fd = file_openat_below(s->dst_base, s->dst_rel, O_WRONLY | O_APPEND | O_NONBLOCK, 0, s->err, sizeof s->err);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT || errno == ENXIO ? 0 : -1; /* ENXIO: a FIFO, replaced */
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
 		close(fd);
