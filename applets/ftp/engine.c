@@ -171,61 +171,6 @@ static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd
 
 /* ---- callbacks ---- */
 
-static void fail_job(struct engine *e, struct slot *s, int code, const char *msg);
-
-/* The local file of a GET: the user's folder (made as given) and the folders below it
- * (made and walked without following a symlink: file.h). 0, or -1 (the job failed). */
-static int local_target(struct engine *e, struct slot *s, struct job *j)
-{
-	char *c1 = xstrdup(j->dst);
-	s->dst_dir = xstrdup(dirname(c1));
-	free(c1);
-	if (j->has_root && j->droot < strlen(j->dst)) {
-		const char *rel = j->dst + j->droot;
-		while (*rel == '/')
-			rel++;
-		s->dst_base = j->droot ? xasprintf("%.*s", (int)j->droot, j->dst) : xstrdup(".");
-		s->dst_rel = xstrdup(rel);
-	} else {
-		c1 = xstrdup(j->dst);
-		s->dst_base = xstrdup(s->dst_dir);
-		s->dst_rel = xstrdup(basename(c1));
-		free(c1);
-	}
-	if (e->made_dir && !strcmp(e->made_dir, s->dst_dir))
-		return 0;
-	char m[600];
-	const char *sl = strrchr(s->dst_rel, '/');
-	char *below = sl ? xasprintf("%.*s", (int)(sl - s->dst_rel), s->dst_rel) : NULL;
-	int r = file_mkdirs_below(s->dst_base, below, 0755, m, sizeof m);
-	free(below);
-	if (r < 0) {
-		fail_job(e, s, NT_EXIT_IO, m);
-		return -1;
-	}
-	free(e->made_dir);
-	e->made_dir = xstrdup(s->dst_dir);
-	return 0;
-}
-
-/* --resume: the local file opened for appending, never through a symlink. 1 (s->fd,
- * s->resume_at set), 0 (nothing to resume: download afresh), -1 (s->err). */
-static int resume_open(struct slot *s)
-{
-	int fd = file_openat_below(s->dst_base, s->dst_rel, O_WRONLY | O_APPEND | O_NONBLOCK, 0, s->err, sizeof s->err);
-	if (fd < 0)
-		return errno == ENOENT || errno == ENXIO ? 0 : -1; /* ENXIO: a FIFO, replaced */
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
-		close(fd);
-		return 0;
-	}
-	fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
-	s->fd = fd;
-	s->resume_at = st.st_size;
-	return 1;
-}
-
 static int sink_open(struct slot *s)
 {
 	char err[512];
@@ -466,11 +411,14 @@ static int start(struct engine *e, struct slot *s)
 			s->sink = SINK_STDOUT;
 			s->fd = 1;
 		} else {
-			if (local_target(e, s, j) < 0)
+			char m[600];
+			if (ftp_local_prepare(j, &e->made_dir, &s->dst_dir, &s->dst_base, &s->dst_rel, m, sizeof m) < 0) {
+				fail_job(e, s, NT_EXIT_IO, m);
 				return -1;
+			}
 			s->sink = SINK_FILE;
 			if (ftp_cf.resume) {
-				int r = resume_open(s);
+				int r = ftp_local_resume(s->dst_base, s->dst_rel, &s->fd, &s->resume_at, s->err, sizeof s->err);
 				if (r < 0) {
 					fail_job(e, s, NT_EXIT_IO, s->err);
 					return -1;

@@ -6,6 +6,7 @@
 #define FTP_FTP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <curl/curl.h>
 
 #include "buf.h"
@@ -154,6 +155,15 @@ struct engine_result {
 /* Run every job of src (released at the end) between site a (remote side of get/put/rm, source of copy) and
  * b (destination of copy, else NULL). Returns the exit code for the batch. */
 int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int summary);
+
+/* local.c: a GET's local file as *dir (its folder), *base (the user's folder) and *rel
+ * (the path below it), all malloc'd; the folders of rel made below base without
+ * following a symlink, unless *dir is *made_dir (updated). 0 or -1 (err). --resume's
+ * file opened for appending the same way: 1 (*fd, *size), 0 (none: download afresh) or
+ * -1 (err). */
+int ftp_local_prepare(const struct job *j, char **made_dir, char **dir, char **base, char **rel, char *err,
+		      size_t errlen);
+int ftp_local_resume(const char *base, const char *rel, int *fd, off_t *size, char *err, size_t errlen);
 /* A job source over an array (taken over) and over a list file (streamed). */
 struct jobsrc *jobsrc_array(struct job *jobs, size_t n);
 long long ftp_now_ms(void);
