@@ -1,6 +1,7 @@
 #!/bin/bash
 # ftp_tree.sh - mirror (down, --reverse, --only-newer, --delete, --exclude), names from
-# the server that must not become local paths, copy between two vsftpd instances
+# the server that must not become local paths, symlinks planted below the target (never
+# written through), copy between two vsftpd instances
 # (-r, --move), and the MLSD path against pyftpdlib.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
