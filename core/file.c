@@ -1,15 +1,19 @@
-/* file.c - whole-or-nothing files (temporary name, fsync, rename, fsync the folder)
- * and the check that keeps server-supplied names inside the target folder.
+/* file.c - whole-or-nothing files (temporary name, fsync, rename, fsync the folder),
+ * the check that keeps server-supplied names inside the target folder, and the folder
+ * rule (file.h): below the user's folder no symlink is followed.
  *
- * Header: include/file.h    Tests: tests/unit/check_misc.c, tests/unit/check_ftp.c
+ * Header: include/file.h    Tests: tests/unit/check_misc.c, tests/unit/check_ftp.c,
+ * tests/integration/ftp_tree.sh
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -119,30 +123,195 @@ int file_mkdirs(const char *path, mode_t mode)
 	return 0;
 }
 
+int file_plain_name(const char *name)
+{
+	char e[160];
+	return name[0] && name[0] != '.' && file_safe_name(name, strlen(name), e, sizeof e) == 0;
+}
+
+/* One level down from dfd: name opened as a folder, never through a symlink. */
+static int open_level(int dfd, const char *name, mode_t mkmode)
+{
+	if (mkmode && mkdirat(dfd, name, mkmode) < 0 && errno != EEXIST)
+		return -1;
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static void below_err(char *err, size_t errlen, const char *base, const char *rel, size_t upto, int e)
+{
+	if (e == ELOOP || e == ENOTDIR)
+		snprintf(err, errlen, "%s/%.*s is a symbolic link or not a folder: refused (not followed below %s)",
+			 base, (int)upto, rel, base);
+	else
+		snprintf(err, errlen, "%s/%.*s: %s", base, (int)upto, rel, strerror(e));
+}
+
+int file_open_below(const char *base, const char *rel, mode_t mkmode, char *err, size_t errlen)
+{
+	if (!base)
+		base = ".";
+	int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", base, strerror(errno));
+		return -1;
+	}
+	if (!rel)
+		return fd;
+	const char *p = rel;
+	while (*p) {
+		const char *s = strchr(p, '/');
+		size_t n = s ? (size_t)(s - p) : strlen(p);
+		if (n && !(n == 1 && p[0] == '.')) {
+			char comp[NAME_MAX + 1];
+			if (n > NAME_MAX || (n == 2 && p[0] == '.' && p[1] == '.')) {
+				close(fd);
+				below_err(err, errlen, base, rel, (size_t)(p - rel) + n, n > NAME_MAX ? ENAMETOOLONG : EACCES);
+				return -1;
+			}
+			memcpy(comp, p, n);
+			comp[n] = 0;
+			int nfd = open_level(fd, comp, mkmode);
+			int e = errno;
+			close(fd);
+			if (nfd < 0) {
+				below_err(err, errlen, base, rel, (size_t)(p - rel) + n, e);
+				errno = e;
+				return -1;
+			}
+			fd = nfd;
+		}
+		if (!s)
+			break;
+		p = s + 1;
+	}
+	return fd;
+}
+
+int file_mkdirs_below(const char *base, const char *rel, mode_t mode, char *err, size_t errlen)
+{
+	if (base && file_mkdirs(base, mode) < 0) {
+		snprintf(err, errlen, "mkdir %s: %s", base, strerror(errno));
+		return -1;
+	}
+	int fd = file_open_below(base, rel, mode, err, errlen);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Split rel into its folder part (a copy, or NULL) and its last component. */
+static const char *split_rel(const char *rel, char **folder)
+{
+	const char *sl = strrchr(rel, '/');
+	*folder = sl ? xasprintf("%.*s", (int)(sl - rel), rel) : NULL;
+	return sl ? sl + 1 : rel;
+}
+
+int file_openat_below(const char *base, const char *rel, int flags, mode_t mode, char *err, size_t errlen)
+{
+	char *folder;
+	const char *last = split_rel(rel, &folder);
+	int dfd = file_open_below(base, folder, 0, err, errlen);
+	free(folder);
+	if (dfd < 0)
+		return -1;
+	int fd = openat(dfd, last, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	int e = errno;
+	close(dfd);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s/%s: %s", base ? base : ".", rel, e == ELOOP ? "a symbolic link: refused" : strerror(e));
+		errno = e;
+	}
+	return fd;
+}
+
+/* mkostemp relative to a folder descriptor: .NAME.XXXXXX created O_EXCL|O_NOFOLLOW. */
+static int temp_at(int dfd, const char *name, char **tname)
+{
+	static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	for (int i = 0; i < 100; i++) {
+		unsigned char r[6];
+		if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			for (int k = 0; k < 6; k++)
+				r[k] = (unsigned char)((unsigned long)ts.tv_nsec >> (k * 5)) ^ (unsigned char)(i * 37 + k);
+		}
+		char sfx[7];
+		for (int k = 0; k < 6; k++)
+			sfx[k] = al[r[k] % (sizeof al - 1)];
+		sfx[6] = 0;
+		/* At most 200 bytes of the name, so that the temporary name fits NAME_MAX too. */
+		char *t = xasprintf(".%.200s.%s", name, sfx);
+		int fd = openat(dfd, t, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			*tname = t;
+			return fd;
+		}
+		int e = errno;
+		free(t);
+		if (e != EEXIST) {
+			errno = e;
+			return -1;
+		}
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static void afile_free(struct afile *af)
+{
+	if (af->has_dfd)
+		close(af->dfd);
+	free(af->tmp), free(af->final), free(af->dir), free(af->tname), free(af->fname);
+	af->tmp = af->final = af->dir = af->tname = af->fname = NULL;
+	af->has_dfd = 0;
+	af->dfd = -1;
+}
+
 int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode, char *err, size_t errlen)
 {
 	memset(af, 0, sizeof *af);
-	af->fd = -1;
+	af->fd = af->dfd = -1;
+	char *base, *folder;
+	const char *last;
+	if (dir) {
+		base = xstrdup(dir);
+		last = split_rel(name, &folder);
+	} else {
+		/* A full path from the user: its folder is the user's choice. */
+		const char *sl = strrchr(name, '/');
+		base = !sl ? xstrdup(".") : sl == name ? xstrdup("/") : xasprintf("%.*s", (int)(sl - name), name);
+		folder = NULL;
+		last = sl ? sl + 1 : name;
+	}
 	af->final = dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
-	char *copy = xstrdup(af->final);
-	char *copy2 = xstrdup(af->final);
-	af->dir = xstrdup(dirname(copy));
-	const char *b = basename(copy2);
-	/* At most 200 bytes of the name, so that the temporary name fits NAME_MAX too. */
-	af->tmp = xasprintf("%s/.%.200s.XXXXXX", af->dir, b);
-	free(copy);
-	free(copy2);
-	af->fd = mkostemp(af->tmp, O_CLOEXEC);
-	if (af->fd < 0) {
-		snprintf(err, errlen, "%s: %s", af->tmp, strerror(errno));
-		free(af->tmp), free(af->final), free(af->dir);
-		af->tmp = af->final = af->dir = NULL;
+	af->fname = xstrdup(last);
+	af->dir = folder ? xasprintf("%s/%s", base, folder) : xstrdup(base);
+	af->dfd = file_open_below(base, folder, 0, err, errlen);
+	free(base), free(folder);
+	if (af->dfd < 0) {
+		afile_free(af);
 		return -1;
 	}
+	af->has_dfd = 1;
+	af->fd = temp_at(af->dfd, af->fname, &af->tname);
+	if (af->fd < 0) {
+		snprintf(err, errlen, "%s/.%.200s.XXXXXX: %s", af->dir, af->fname, strerror(errno));
+		afile_free(af);
+		return -1;
+	}
+	af->tmp = xasprintf("%s/%s", af->dir, af->tname);
 	mode_t um = umask(0);
 	umask(um);
 	fchmod(af->fd, mode & ~um);
 	return 0;
+}
+
+int afile_place(struct afile *af)
+{
+	return af->has_dfd ? renameat(af->dfd, af->tname, af->dfd, af->fname) : rename(af->tmp, af->final);
 }
 
 static int commit(struct afile *af, int sync, char *err, size_t errlen)
@@ -159,20 +328,17 @@ static int commit(struct afile *af, int sync, char *err, size_t errlen)
 		return -1;
 	}
 	af->fd = -1;
-	if (rename(af->tmp, af->final) < 0) {
+	int r = afile_place(af);
+	if (r < 0) {
 		snprintf(err, errlen, "rename to %s: %s", af->final, strerror(errno));
 		afile_abort(af);
 		return -1;
 	}
-	if (sync && file_sync_dir(af->dir) < 0) {
+	r = !sync ? 0 : af->has_dfd ? fsync(af->dfd) : file_sync_dir(af->dir);
+	if (r < 0)
 		snprintf(err, errlen, "fsync %s: %s", af->dir, strerror(errno));
-		free(af->tmp), free(af->final), free(af->dir);
-		af->tmp = af->final = af->dir = NULL;
-		return -1;
-	}
-	free(af->tmp), free(af->final), free(af->dir);
-	af->tmp = af->final = af->dir = NULL;
-	return 0;
+	afile_free(af);
+	return r;
 }
 
 int afile_commit(struct afile *af, char *err, size_t errlen)
@@ -189,9 +355,11 @@ void afile_abort(struct afile *af)
 {
 	if (af->fd >= 0)
 		close(af->fd);
-	if (af->tmp)
+	/* tmp NULL: renamed already, or not ours (core/commit.c says so this way). */
+	if (af->tmp && af->has_dfd && af->tname)
+		unlinkat(af->dfd, af->tname, 0);
+	else if (af->tmp)
 		unlink(af->tmp);
-	free(af->tmp), free(af->final), free(af->dir);
-	af->tmp = af->final = af->dir = NULL;
+	afile_free(af);
 	af->fd = -1;
 }

@@ -171,9 +171,36 @@ int mbox_writer_finish(struct mbox_writer *w)
 
 /* --- the file --- */
 
-int mbox_open(const char *path)
+int mbox_open(const char *path, char *err, size_t errlen)
 {
-	return open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* O_NOFOLLOW: a planted symlink (even a dangling one) is never written through;
+	 * O_NONBLOCK: a planted FIFO does not hang the open (cleared below). */
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			snprintf(err, errlen, "%s is a symbolic link: refused (an mbox is never written through one)", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	const char *why = NULL;
+	if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file: refused";
+	else if (st.st_uid != geteuid())
+		why = "not owned by us: refused";
+	else if (st.st_nlink != 1)
+		why = "has other hard links: refused";
+	if (!why && fcntl(fd, F_SETFL, O_RDWR | O_APPEND) < 0)
+		why = strerror(errno);
+	if (why) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int mbox_prepare_append(int fd, off_t *end, int *added)
@@ -300,8 +327,10 @@ static int dot_lock(struct mbox_lock *l, const char *path, long long deadline, i
 			}
 			int e = errno;
 			struct stat now;
-			/* NFS: the link may have been made although the reply was lost. */
-			if (lstat(mine, &now) == 0 && now.st_nlink == 2) {
+			/* NFS: the link may have been made although the reply was lost. Only the
+			 * lock path itself being our file says so: a link count of 2 on our file
+			 * could be anyone's hard link to it. */
+			if (lstat(l->lock, &now) == 0 && now.st_dev == ms.st_dev && now.st_ino == ms.st_ino) {
 				l->dev = now.st_dev, l->ino = now.st_ino;
 				rc = 0;
 				break;

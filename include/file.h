@@ -1,6 +1,12 @@
 /* file.h - files appear whole or not at all, and server-supplied names stay inside
  * the target folder.
  *
+ * The folder rule (one mechanism for every local writer): the folder the user names is
+ * taken as given (a symlink there was chosen by the user and is followed); every folder
+ * BELOW it is opened level by level with openat(O_NOFOLLOW|O_DIRECTORY), and files are
+ * created, renamed and removed relative to that descriptor. A symbolic link below the
+ * target folder (planted by someone who can write there) is refused, never followed.
+ *
  *	struct afile af;
  *	if (afile_open(&af, dir, name, 0644, err, sizeof err) < 0) ...;
  *	write(af.fd, ...);
@@ -20,24 +26,49 @@ int file_safe_name(const char *name, size_t len, char *err, size_t errlen);
  * file_safe_name; no leading '/'. */
 int file_safe_relpath(const char *path, char *err, size_t errlen);
 
+/* Open the folder base/rel for use with openat and friends: base as given (followed; NULL
+ * means "."), each component of rel (may be NULL or "") with O_NOFOLLOW|O_DIRECTORY. With
+ * mkmode != 0 missing components of rel are created (mkdirat, mode mkmode). The folder's
+ * descriptor, or -1 with the reason in err (a symlink below base: "... is a symbolic link
+ * or not a folder: refused"). */
+int file_open_below(const char *base, const char *rel, mode_t mkmode, char *err, size_t errlen);
+/* The file base/rel (rel: components joined by '/') opened with flags | O_NOFOLLOW, its
+ * folders walked as in file_open_below (never created). The fd, or -1 (err). */
+int file_openat_below(const char *base, const char *rel, int flags, mode_t mode, char *err, size_t errlen);
+/* mkdir -p of base/rel by the folder rule: base made as given (file_mkdirs), rel's
+ * components made and opened without following symlinks. 0 or -1 (err). */
+int file_mkdirs_below(const char *base, const char *rel, mode_t mode, char *err, size_t errlen);
+
 struct afile {
 	int fd;
-	char *tmp;    /* temporary path (dir/.name.XXXXXX.part) */
+	char *tmp;    /* temporary path (dir/.name.XXXXXX) */
 	char *final;  /* final path */
 	char *dir;
+	/* Set by afile_open: the folder's descriptor and the two names in it; afile_commit
+	 * and afile_abort work relative to it (has_dfd 0: by path, for hand-made afiles). */
+	int dfd, has_dfd;
+	char *tname, *fname;
 };
 
-/* Create a temporary file in dir for the final name (name is a path relative to dir, or
- * dir NULL and name a full path). 0 or -1 (err). */
+/* Create a temporary file for the final name: name is a path relative to dir (its
+ * folders below dir must exist and are never followed through a symlink), or dir NULL
+ * and name a full path chosen by the user (its folder taken as given). 0 or -1 (err). */
 int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode, char *err, size_t errlen);
 /* fsync the file, rename it to its final name, fsync the folder. 0 or -1 (err). With
  * nosync, skip the fsyncs (for callers that sync in batches). */
 int afile_commit(struct afile *af, char *err, size_t errlen);
 int afile_commit_nosync(struct afile *af, char *err, size_t errlen);
 void afile_abort(struct afile *af);
+/* Only the rename of a closed afile to its final name, relative to its folder's
+ * descriptor (by path for a hand-made afile); for a committer that syncs itself.
+ * 0 or -1 (errno). */
+int afile_place(struct afile *af);
 
 /* write() all of n bytes, retrying on EINTR; 0 or -1 (errno). */
 int file_write_all(int fd, const void *p, size_t n);
+/* 1 when name is a single safe component that does not start with '.' (names we make
+ * ourselves and read back from our own records). */
+int file_plain_name(const char *name);
 /* fsync a folder by path; 0 or -1. */
 int file_sync_dir(const char *dir);
 /* mkdir -p; 0 or -1 (errno). */

@@ -86,8 +86,10 @@ struct mbox_lock {
 int mbox_lock(struct mbox_lock *l, const char *path, int fd, int wait_s, char *err, size_t errlen);
 void mbox_unlock(struct mbox_lock *l);
 
-/* Open path for appending (created 0600 when missing). The fd, or -1 (errno). */
-int mbox_open(const char *path);
+/* Open path for appending (created 0600 when missing), never through a symlink: it must
+ * be a regular file owned by the effective uid with one link, else it is refused. The fd,
+ * or -1 with the reason (naming path) in err. */
+int mbox_open(const char *path, char *err, size_t errlen);
 /* Called under the lock before an append: a file that does not end in a line end (written
  * by something else) gets one, so our From_ line can not join its last line; *added says
  * so (the caller makes it durable, with core/commit, before it records the offset).

@@ -52,7 +52,9 @@ struct slot {
 	enum sink sink;
 	struct afile af;
 	int fd, opened, werr;
-	char *dst_dir, *dst_name;
+	off_t resume_at;         /* --resume: the size of the local file appended to */
+	char *dst_dir;           /* the local folder (for messages and the made_dir cache) */
+	char *dst_base, *dst_rel; /* the user's folder and the path below it (file.h) */
 	char *wb;                /* write coalescing: libcurl hands over 16 KiB at a time */
 	size_t wl;
 	/* put */
@@ -161,7 +163,7 @@ static int sink_open(struct slot *s)
 	if (s->opened)
 		return 0;
 	commit_names_lock(s->e->com);
-	int r = afile_open(&s->af, s->dst_dir, s->dst_name, 0644, err, sizeof err);
+	int r = afile_open(&s->af, s->dst_base, s->dst_rel, 0644, err, sizeof err);
 	commit_names_unlock(s->e->com);
 	if (r < 0) {
 		nt_warn("%s", err);
@@ -395,30 +397,22 @@ static int start(struct engine *e, struct slot *s)
 			s->sink = SINK_STDOUT;
 			s->fd = 1;
 		} else {
-			char *c1 = xstrdup(j->dst), *c2 = xstrdup(j->dst);
-			s->dst_dir = xstrdup(dirname(c1));
-			s->dst_name = xstrdup(basename(c2));
-			free(c1), free(c2);
-			if ((!e->made_dir || strcmp(e->made_dir, s->dst_dir)) && file_mkdirs(s->dst_dir, 0755) < 0) {
-				char m[600];
-				snprintf(m, sizeof m, "mkdir %s: %s", s->dst_dir, strerror(errno));
+			char m[600];
+			if (ftp_local_prepare(j, &e->made_dir, &s->dst_dir, &s->dst_base, &s->dst_rel, m, sizeof m) < 0) {
 				fail_job(e, s, NT_EXIT_IO, m);
 				return -1;
 			}
-			free(e->made_dir);
-			e->made_dir = xstrdup(s->dst_dir);
-			struct stat st;
 			s->sink = SINK_FILE;
-			if (ftp_cf.resume && stat(j->dst, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-				s->fd = open(j->dst, O_WRONLY | O_APPEND | O_CLOEXEC);
-				if (s->fd < 0) {
-					char m[600];
-					snprintf(m, sizeof m, "%s: %s", j->dst, strerror(errno));
-					fail_job(e, s, NT_EXIT_IO, m);
+			if (ftp_cf.resume) {
+				int r = ftp_local_resume(s->dst_base, s->dst_rel, &s->fd, &s->resume_at, s->err, sizeof s->err);
+				if (r < 0) {
+					fail_job(e, s, NT_EXIT_IO, s->err);
 					return -1;
 				}
-				s->sink = SINK_APPEND;
-				curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)st.st_size);
+				if (r) {
+					s->sink = SINK_APPEND;
+					curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)s->resume_at);
+				}
 			}
 		}
 		/* No SIZE before RETR in batches (one round trip less per file); a single
@@ -533,8 +527,8 @@ static void slot_clear(struct slot *s)
 	s->q = s->q2 = NULL;
 	free(s->url), free(s->url2);
 	s->url = s->url2 = NULL;
-	free(s->dst_dir), free(s->dst_name);
-	s->dst_dir = s->dst_name = NULL;
+	free(s->dst_dir), free(s->dst_base), free(s->dst_rel);
+	s->dst_dir = s->dst_base = s->dst_rel = NULL;
 	if (s->infd >= 0)
 		close(s->infd);
 	s->infd = -1;

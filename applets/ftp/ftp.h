@@ -6,6 +6,7 @@
 #define FTP_FTP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <curl/curl.h>
 
 #include "buf.h"
@@ -126,6 +127,11 @@ struct job {
 	enum job_kind kind;
 	char *src;       /* GET, RM, COPY, RMDIR: remote; PUT: local */
 	char *dst;       /* GET: local ("-" stdout); PUT, COPY, MKDIR: remote */
+	/* GET: when has_root, dst's first droot bytes are the user's target folder (taken as
+	 * given); the folders below it come from the server and are never followed through a
+	 * symlink (file.h, the folder rule). Else the whole folder of dst is the user's. */
+	int has_root;
+	size_t droot;
 	int64_t mtime;   /* GET: set on the local file when >= 0 */
 	int64_t size;    /* known source size or -1 */
 	const char *reject;  /* refused before anything is sent: the reason */
@@ -149,6 +155,15 @@ struct engine_result {
 /* Run every job of src (released at the end) between site a (remote side of get/put/rm, source of copy) and
  * b (destination of copy, else NULL). Returns the exit code for the batch. */
 int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int summary);
+
+/* local.c: a GET's local file as *dir (its folder), *base (the user's folder) and *rel
+ * (the path below it), all malloc'd; the folders of rel made below base without
+ * following a symlink, unless *dir is *made_dir (updated). 0 or -1 (err). --resume's
+ * file opened for appending the same way: 1 (*fd, *size), 0 (none: download afresh) or
+ * -1 (err). */
+int ftp_local_prepare(const struct job *j, char **made_dir, char **dir, char **base, char **rel, char *err,
+		      size_t errlen);
+int ftp_local_resume(const char *base, const char *rel, int *fd, off_t *size, char *err, size_t errlen);
 /* A job source over an array (taken over) and over a list file (streamed). */
 struct jobsrc *jobsrc_array(struct job *jobs, size_t n);
 long long ftp_now_ms(void);

@@ -63,6 +63,7 @@ static int lines_next(struct jobsrc *js, struct job *j)
 	case JOB_GET:
 		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
 		j->dst = ftp_join(l->other, rel);
+		j->has_root = 1, j->droot = strlen(l->other);
 		if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe local path (empty, '..' or control characters): refused";
 		break;
@@ -401,8 +402,13 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 			continue;
 		}
 		if (n->isdir) {
-			if (file_mkdirs(lp, 0755) < 0)
-				die_sys(NT_EXIT_IO, "mkdir %s", lp);
+			/* A symlink planted below the target is refused, not followed (file.h);
+			 * the files below it fail each with the same reason. */
+			char m[600];
+			if (file_mkdirs_below(ldir, n->rel, 0755, m, sizeof m) < 0) {
+				nt_warn("%s", m);
+				rn.failed++;
+			}
 			free(lp);
 			continue;
 		}
@@ -413,7 +419,7 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 			continue;
 		}
 		jobs[nj++] = (struct job){.kind = JOB_GET, .src = ftp_join(rroot, n->rel), .dst = lp,
-					  .size = n->size, .mtime = -1};
+					  .has_root = 1, .droot = strlen(ldir), .size = n->size, .mtime = -1};
 	}
 	ftp_cf.keep_mtime = 1;
 	struct jobsrc *src = jobsrc_array(jobs, nj);

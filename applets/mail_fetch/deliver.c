@@ -50,7 +50,7 @@ int mf_dest_open(struct dest *d, enum dest_kind kind, const char *path, const ch
 	memset(d, 0, sizeof *d);
 	d->ops = ops[kind];
 	d->kind = kind;
-	d->spool_fd = d->cur_fd = d->tmp_fd = -1;
+	d->spool_fd = d->cur_fd = d->tmp_fd = d->new_fd = -1;
 	d->mda = mda;
 	d->hash = MBOX_FNV_INIT;
 	d->no_sync = nt_test_knob("NETTOOL_MAIL_NOSYNC") != NULL;
@@ -103,7 +103,7 @@ void mf_dest_close(struct dest *d)
 	free(d->keys);
 	free(d->path);
 	memset(d, 0, sizeof *d);
-	d->spool_fd = d->cur_fd = d->tmp_fd = -1;
+	d->spool_fd = d->cur_fd = d->tmp_fd = d->new_fd = -1;
 }
 
 size_t mf_dest_batch_count(const struct dest *d)

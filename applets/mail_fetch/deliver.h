@@ -73,6 +73,7 @@ struct dest {
 	/* Maildir */
 	int cur_fd;        /* the file being written (a large message) */
 	int tmp_fd;        /* tmp/, open: the batch's sync is asked for on it */
+	int new_fd;        /* new/, open: renames go tmp_fd -> new_fd (never through a symlink) */
 	int renames_queued; /* the last batch's sync of new/ is left to the committer */
 	char *cur_name;
 	unsigned long seq;

@@ -11,7 +11,9 @@
  * batch downloads; the next batch's sync (or mf_dest_settle) waits for it and drops the
  * pending lines. A crash after the state save is finished by the recovery (rename what is
  * still in tmp/); a crash before it leaves only tmp/ files and the messages are fetched
- * again. Nothing here syncs or starts a thread itself.
+ * again. Nothing here syncs or starts a thread itself. tmp/ new/ cur/ are opened once,
+ * never through a symlink (file.h), and every create, rename and removal goes through
+ * those descriptors; the recovery renames only names of our own shape.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -40,28 +42,23 @@ static int maildir_open(struct dest *d, char *err, size_t errlen)
 	for (char *c = d->host; *c; c++)
 		if (*c == '/' || *c == ':' || *c == '\\' || (unsigned char)*c < 0x21)
 			*c = '_';
-	const char *sub[] = {"tmp", "new", "cur"};
 	if (file_mkdirs(d->path, 0700) < 0) {
 		snprintf(err, errlen, "%s: %s", d->path, strerror(errno));
 		return -1;
 	}
-	for (int i = 0; i < 3; i++) {
-		char *p = xasprintf("%s/%s", d->path, sub[i]);
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			snprintf(err, errlen, "%s: %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		free(p);
-	}
-	char *p = xasprintf("%s/tmp", d->path);
-	d->tmp_fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d->tmp_fd < 0) {
-		snprintf(err, errlen, "%s: %s", p, strerror(errno));
-		free(p);
+	/* d->path is the user's; tmp/ new/ cur/ must be real folders (file.h, the folder
+	 * rule): a symlink planted there is refused, and every file operation below goes
+	 * through these descriptors. */
+	d->tmp_fd = file_open_below(d->path, "tmp", 0700, err, errlen);
+	if (d->tmp_fd < 0)
 		return -1;
-	}
-	free(p);
+	d->new_fd = file_open_below(d->path, "new", 0700, err, errlen);
+	if (d->new_fd < 0)
+		return -1;
+	int cur = file_open_below(d->path, "cur", 0700, err, errlen);
+	if (cur < 0)
+		return -1;
+	close(cur);
 	return 0;
 }
 
@@ -69,7 +66,9 @@ static void maildir_close(struct dest *d)
 {
 	if (d->tmp_fd >= 0)
 		close(d->tmp_fd);
-	d->tmp_fd = -1;
+	if (d->new_fd >= 0)
+		close(d->new_fd);
+	d->tmp_fd = d->new_fd = -1;
 }
 
 static void maildir_clear(struct dest *d, int remove_files)
@@ -77,11 +76,8 @@ static void maildir_clear(struct dest *d, int remove_files)
 	if (!remove_files)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
-		if (d->m[i].name) {
-			char *p = xasprintf("%s/tmp/%s", d->path, d->m[i].name);
-			unlink(p);
-			free(p);
-		}
+		if (d->m[i].name)
+			unlinkat(d->tmp_fd, d->m[i].name, 0);
 	}
 }
 
@@ -99,12 +95,7 @@ static void maildir_msg_begin(struct dest *d)
 /* tmp/NAME, created exclusively (never through a symlink). The fd, or -1 (errno). */
 static int create_tmp(struct dest *d, const char *name)
 {
-	char *path = xasprintf("%s/tmp/%s", d->path, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int e = errno;
-	free(path);
-	errno = e;
-	return fd;
+	return openat(d->tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
 static int maildir_msg_wrote(struct dest *d)
@@ -131,9 +122,7 @@ static void maildir_msg_abort(struct dest *d)
 {
 	if (d->cur_fd >= 0)
 		close(d->cur_fd);
-	char *p = xasprintf("%s/tmp/%s", d->path, d->cur_name);
-	unlink(p);
-	free(p);
+	unlinkat(d->tmp_fd, d->cur_name, 0);
 	free(d->cur_name);
 	d->cur_name = NULL;
 	d->cur_fd = -1;
@@ -231,13 +220,8 @@ static int maildir_commit(struct dest *d, struct mf_state *st, size_t *nk, char 
 	 * mf_dest_settle) waits for it and drops the pending lines. --exec wants the files in
 	 * new/ and durable now. */
 	for (size_t i = 0; i < d->n; i++) {
-		char *a = xasprintf("%s/tmp/%s", d->path, d->m[i].name);
-		char *b = xasprintf("%s/new/%s", d->path, d->m[i].name);
-		int r = rename(a, b);
-		int e = errno;
-		free(a), free(b);
-		if (r < 0) {
-			snprintf(err, errlen, "rename into %s/new: %s", d->path, strerror(e));
+		if (renameat(d->tmp_fd, d->m[i].name, d->new_fd, d->m[i].name) < 0) {
+			snprintf(err, errlen, "rename into %s/new: %s", d->path, strerror(errno));
 			return -1;
 		}
 	}
@@ -261,12 +245,14 @@ static int maildir_settle(struct dest *d, struct mf_state *st, char *err, size_t
 /* tmp/ files that a killed mail-fetch of this host left: their writer is gone. */
 static void clean_tmp(struct dest *d)
 {
-	char *p = xasprintf("%s/tmp", d->path);
-	DIR *dir = opendir(p);
+	int fd = fcntl(d->tmp_fd, F_DUPFD_CLOEXEC, 0);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir) {
-		free(p);
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
+	rewinddir(dir);
 	struct dirent *e;
 	while ((e = readdir(dir))) {
 		long long sec;
@@ -282,24 +268,41 @@ static void clean_tmp(struct dest *d)
 		unlinkat(dirfd(dir), e->d_name, 0);
 	}
 	closedir(dir);
-	free(p);
+}
+
+/* A name maildir_msg_begin makes: SEC.MUSECpPIDqSEQ.HOST, one plain component. */
+static int our_name(const char *n)
+{
+	long long sec;
+	long usec, pid;
+	unsigned long q;
+	int k = 0;
+	return file_plain_name(n) && sscanf(n, "%lld.M%ldP%ldQ%lu.%n", &sec, &usec, &pid, &q, &k) == 4 && k > 0 &&
+	       n[k] && sec >= 0 && usec >= 0 && pid > 0;
 }
 
 static int maildir_recover(struct dest *d, struct mf_state *st, int *changed, char *err, size_t errlen)
 {
 	if (st->npend) {
 		for (size_t i = 0; i < st->npend; i++) {
-			char *a = xasprintf("%s/tmp/%s", d->path, st->pend[i]);
-			char *b = xasprintf("%s/new/%s", d->path, st->pend[i]);
-			if (access(a, F_OK) == 0) {
-				if (rename(a, b) < 0) {
-					snprintf(err, errlen, "rename %s: %s", a, strerror(errno));
-					free(a), free(b);
-					return -1;
-				}
-				log_trace("recovered %s into new/", st->pend[i]);
+			const char *n = st->pend[i];
+			struct stat sb;
+			if (!our_name(n)) {
+				snprintf(err, errlen, "state %s: 'pending %.80s' is not a message name of ours: refused "
+					 "(remove the state file or use --rebuild-state)", st->path, n);
+				return -1;
 			}
-			free(a), free(b);
+			if (fstatat(d->tmp_fd, n, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (!S_ISREG(sb.st_mode)) {
+				snprintf(err, errlen, "%s/tmp/%s: not a regular file: refused", d->path, n);
+				return -1;
+			}
+			if (renameat(d->tmp_fd, n, d->new_fd, n) < 0) {
+				snprintf(err, errlen, "rename %s/tmp/%s: %s", d->path, n, strerror(errno));
+				return -1;
+			}
+			log_trace("recovered %s into new/", n);
 		}
 		if (queue_new_sync(d, err, errlen) < 0 || new_durable(d, st, err, errlen) < 0)
 			return -1;

@@ -2,12 +2,15 @@
  * mbox lock (core/mbox.c: dot-lock and fcntl) the state records "append of LEN bytes at
  * OFFSET with hash H", then the spool is appended and the mbox made durable by the
  * destination's committer (core/commit.c). A crash in between is settled by the recovery:
- * the append is verified by its hash, or a partial one cut.
+ * the append is verified by its hash, or a partial one cut. The mbox is opened by
+ * mbox_open (never through a symlink, a plain file of ours), and a recorded append that
+ * does not fit the file is refused, never cut.
  *
  * Header: deliver.h    Tests: tests/integration/mail_fetch.sh, tests/integration/mail_fetch_mbox.sh,
  * tests/integration/mail_fetch_crash.sh
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +54,9 @@ static void mbox_msg_begin(struct dest *d)
 /* Open and lock the mbox; the fd, or -1 (err). */
 static int open_locked(struct dest *d, struct mbox_lock *l, char *err, size_t errlen)
 {
-	int fd = mbox_open(d->path);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", d->path, strerror(errno));
+	int fd = mbox_open(d->path, err, errlen);
+	if (fd < 0)
 		return -1;
-	}
 	if (mbox_lock(l, d->path, fd, MBOX_LOCK_WAIT, err, errlen) < 0) {
 		close(fd);
 		return -1;
@@ -168,6 +169,24 @@ static int append_is_whole(int fd, uint64_t off, uint64_t len, uint64_t want)
 	return k == len && h == want;
 }
 
+/* An append this program could have recorded: it starts within the file, is not empty,
+ * is not absurdly long (MBOX_APPEND_MAX; no overflow of off + len), and, for a partial
+ * one (the only case that cuts), what stands at off is the start of our append: "From "
+ * at the start of a line (mbox_prepare_append saw to the line end before it). */
+#define MBOX_APPEND_MAX (1ULL << 40)
+static int append_plausible(int fd, uint64_t off, uint64_t len, uint64_t size)
+{
+	if (off > size || !len || len > MBOX_APPEND_MAX || off > INT64_MAX - len)
+		return 0;
+	if (size == off || size >= off + len)
+		return 1; /* nothing of it to cut (a whole one is verified by its hash) */
+	char b[6];
+	size_t want = size - off < 5 ? (size_t)(size - off) : 5;
+	if (off && (pread(fd, b, 1, (off_t)off - 1) != 1 || b[0] != '\n'))
+		return 0;
+	return pread(fd, b, want, (off_t)off) == (ssize_t)want && !memcmp(b, "From ", want);
+}
+
 static int mbox_recover(struct dest *d, struct mf_state *st, int *changed, char *err, size_t errlen)
 {
 	if (!st->mbox_pending)
@@ -181,6 +200,13 @@ static int mbox_recover(struct dest *d, struct mf_state *st, int *changed, char 
 	uint64_t off = st->mbox_off, len = st->mbox_len;
 	if (fstat(fd, &sb) < 0) {
 		snprintf(err, errlen, "%s: %s", d->path, strerror(errno));
+		rc = -1;
+	} else if (!append_plausible(fd, off, len, (uint64_t)sb.st_size)) {
+		/* Not an append of ours: nothing is cut on the word of such a record. */
+		snprintf(err, errlen,
+			 "state %s: its interrupted append (%llu bytes at offset %llu) does not fit %s (%llu bytes): "
+			 "refused, nothing cut (check the mbox, then remove the state file or use --rebuild-state)",
+			 st->path, (unsigned long long)len, (unsigned long long)off, d->path, (unsigned long long)sb.st_size);
 		rc = -1;
 	} else if ((uint64_t)sb.st_size >= off + len) {
 		ok = append_is_whole(fd, off, len, st->mbox_hash);

@@ -4,9 +4,11 @@
  * Header: state.h    Tests: tests/unit/check_mail_fetch.c, tests/integration/mail_fetch*.sh
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -174,19 +176,45 @@ void mf_state_free(struct mf_state *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* The state drives the recovery (cuts and renames): only a plain file of ours that no
+ * one else may write is believed. NULL with errno ENOENT (none), or NULL (err). */
+static FILE *open_own(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "state %s: %s", path, e == ELOOP ? "a symbolic link: refused" : strerror(e));
+		errno = e;
+		return NULL;
+	}
+	struct stat st;
+	const char *why = NULL;
+	if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file: refused";
+	else if (st.st_uid != geteuid())
+		why = "not owned by us: refused (remove it or use --rebuild-state)";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		why = "writable by others: refused (chmod go-w it, or remove it)";
+	FILE *f = why ? NULL : fdopen(fd, "r");
+	if (!f) {
+		snprintf(err, errlen, "state %s: %s", path, why ? why : strerror(errno));
+		close(fd);
+		errno = EPERM;
+	}
+	return f;
+}
+
 int mf_state_load(struct mf_state *s, const char *path, const char *account, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof *s);
 	s->path = xstrdup(path);
 	s->account = xstrdup(account);
 	s->sorted = 1;
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "state %s: %s", path, strerror(errno));
-		return -1;
-	}
+	FILE *f = open_own(path, err, errlen);
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -218,6 +246,10 @@ int mf_state_load(struct mf_state *s, const char *path, const char *account, cha
 			s->e[s->n - 1].bymid = k == 3;
 			s->sorted = 0;
 		} else if (sscanf(line, "pending %2048s", a) == 1) {
+			if (!file_plain_name(a)) { /* a name in tmp/ of ours: no '/', no leading '.' */
+				bad = 1;
+				break;
+			}
 			if (s->npend == s->pcap)
 				s->pcap = s->pcap ? s->pcap * 2 : 64, s->pend = xrealloc(s->pend, s->pcap * sizeof *s->pend);
 			s->pend[s->npend++] = xstrdup(a);

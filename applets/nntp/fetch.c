@@ -135,9 +135,9 @@ static void at_exit_unlock(void)
 static void mbox_begin(struct out *o)
 {
 	char err[512];
-	o->mbox_fd = mbox_open(nntp_cf.mbox);
+	o->mbox_fd = mbox_open(nntp_cf.mbox, err, sizeof err);
 	if (o->mbox_fd < 0)
-		die_sys(NT_EXIT_IO, "%s", nntp_cf.mbox);
+		die(NT_EXIT_IO, "%s", err);
 	if (mbox_lock(&mbox_held, nntp_cf.mbox, o->mbox_fd, MBOX_LOCK_WAIT, err, sizeof err) < 0)
 		die(NT_EXIT_IO, "%s", err);
 	if (!mbox_unlock_registered++)

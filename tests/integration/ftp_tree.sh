@@ -1,6 +1,7 @@
 #!/bin/bash
 # ftp_tree.sh - mirror (down, --reverse, --only-newer, --delete, --exclude), names from
-# the server that must not become local paths, copy between two vsftpd instances
+# the server that must not become local paths, symlinks planted below the target (never
+# written through), copy between two vsftpd instances
 # (-r, --move), and the MLSD path against pyftpdlib.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
@@ -75,6 +76,38 @@ rc=$?
 ftp "${O[@]}" get "$S:evil/*" -O outside/g 2>evil2.err
 [ "$(find outside/g -type f 2>/dev/null | wc -l)" = 1 ] && grep -q refused evil2.err &&
 	pass "glob get refuses them too" || fail "glob get unsafe" "$(cat evil2.err)"
+
+# --- a symlink planted BELOW the target folder is never followed by the writer
+# (security review 1: mirror overwrote outside/victim.txt through mir2/sub -> outside),
+# while a target folder that is itself a symlink (the user's choice) still is.
+mkdir -p "$H/ftpreal/sub" lnout mir2 realtarget
+printf 'EVIL\n' >"$H/ftpreal/sub/victim.txt"
+printf 'fine\n' >"$H/ftpreal/top.txt"
+printf 'ORIGINAL\n' >lnout/victim.txt
+ln -s "$T/lnout" mir2/sub
+ftp "${O[@]}" -q mirror $S:ftpreal mir2 2>lnk.err
+rc=$?
+[ $rc = 1 ] && [ "$(cat lnout/victim.txt)" = ORIGINAL ] && [ "$(ls -A lnout)" = victim.txt ] &&
+	grep -q 'mir2/sub is a symbolic link or not a folder: refused' lnk.err && cmp -s mir2/top.txt "$H/ftpreal/top.txt" &&
+	pass "mirror refuses a symlinked subfolder in the target, writes nothing outside, exit 1" ||
+	fail "mirror through a planted symlink" "rc $rc: $(cat lnk.err; cat lnout/victim.txt; ls -A lnout)"
+printf 'sub/victim.txt\n' >lnlist.txt
+printf 'ORIGINAL\n' >lnout/victim.txt
+ftp "${O[@]}" -q get --from-file lnlist.txt $S:ftpreal -O mir2 2>lnk2.err
+rc=$?
+[ $rc != 0 ] && [ "$(cat lnout/victim.txt)" = ORIGINAL ] && grep -q 'symbolic link' lnk2.err &&
+	pass "get --from-file -O: a symlinked subfolder below -O is refused" ||
+	fail "get --from-file through a planted symlink" "rc $rc: $(cat lnk2.err; cat lnout/victim.txt)"
+printf 'EV' >lnout/victim.txt # a prefix of the server's file: --resume would append to it
+ftp "${O[@]}" -q --resume get --from-file lnlist.txt $S:ftpreal -O mir2 2>lnk3.err
+rc=$?
+[ $rc != 0 ] && [ "$(cat lnout/victim.txt)" = EV ] &&
+	pass "get --resume: no append through a symlinked subfolder" ||
+	fail "get --resume through a planted symlink" "rc $rc: $(cat lnk3.err; cat lnout/victim.txt)"
+ln -s realtarget linktarget
+check "mirror into a target that is itself a symlink (the user's choice)" ftp "${O[@]}" -q mirror $S:ftpreal linktarget
+[ "$(cat realtarget/sub/victim.txt 2>/dev/null)" = EVIL ] && pass "the user's symlinked target is followed" ||
+	fail "symlinked target" "$(ls -R realtarget)"
 
 # --- mirror --reverse (upload a tree)
 mkdir -p up/a/b up/e

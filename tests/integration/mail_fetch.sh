@@ -337,4 +337,38 @@ expect_exit "unknown command: exit 2" 2 $NT mail-fetch frobnicate "$IMAP"
 expect_exit "password in URL refused: exit 2" 2 $NT mail-fetch -o "$T/a" "imap://test:secret@127.0.0.1:$DOVE_IMAP/"
 expect_exit "connection refused: exit 3" 3 $NT mail-fetch -q -o "$T/a" "imap://test@127.0.0.1:$(free_port)/"
 testing "--help" "\$NT mail-fetch --help | head -1" "Usage: nettool mail-fetch [fetch|list|folders|watch] [OPTIONS] URL" "" ""
+# --- Maildir: tmp/ new/ cur/ must be real folders (security review 3). A symlinked new/
+# or tmp/ is refused (nothing delivered elsewhere), and a planted "pending NAME" with a
+# '/' in it can not make the recovery move a file into another folder.
+mkdir -p "$T/mdl/tmp" "$T/mdl/cur" "$T/elsewhere"
+ln -s "$T/elsewhere" "$T/mdl/new"
+timeout 30 $NT mail-fetch $CA -q --state "$T/st.mdl" -o "$T/mdl" "$IMAP" 2>"$T/mdl.err"
+rc=$?
+[ $rc = 6 ] && [ -z "$(ls -A "$T/elsewhere")" ] && grep -q 'mdl/new is a symbolic link or not a folder: refused' "$T/mdl.err" &&
+	pass "Maildir with a symlinked new/: refused (exit 6, named), nothing delivered elsewhere" ||
+	fail "Maildir symlinked new/: exit $rc" "$(cat "$T/mdl.err"; ls "$T/elsewhere" | head -3)"
+mkdir -p "$T/mdtl/new" "$T/mdtl/cur" "$T/elsewhere2"
+ln -s "$T/elsewhere2" "$T/mdtl/tmp"
+timeout 30 $NT mail-fetch $CA -q --state "$T/st.mdtl" -o "$T/mdtl" "$IMAP" 2>"$T/mdtl.err"
+rc=$?
+[ $rc = 6 ] && [ -z "$(ls -A "$T/elsewhere2")" ] && [ -z "$(ls -A "$T/mdtl/new")" ] &&
+	pass "Maildir with a symlinked tmp/: refused, nothing written through it" ||
+	fail "Maildir symlinked tmp/: exit $rc" "$(cat "$T/mdtl.err"; ls "$T/elsewhere2" | head -3)"
+mkdir -p "$T/mdr/tmp/sub" "$T/mdr/new" "$T/mdr/cur" "$T/victimdir"
+echo "planted" >"$T/mdr/tmp/sub/evil"
+ln -s "$T/victimdir" "$T/mdr/new/sub"
+printf 'version 1\npending sub/evil\n' >"$T/st.mdr"
+chmod 600 "$T/st.mdr"
+timeout 30 $NT mail-fetch $CA -q --state "$T/st.mdr" -o "$T/mdr" "$IMAP" 2>"$T/mdr.err"
+rc=$?
+[ $rc = 6 ] && [ ! -e "$T/victimdir/evil" ] && [ -f "$T/mdr/tmp/sub/evil" ] &&
+	pass "Maildir recovery: a pending name with '/' is refused, nothing moved into another folder" ||
+	fail "Maildir recovery with a planted name: exit $rc" "$(cat "$T/mdr.err"; ls "$T/victimdir")"
+printf 'version 1\npending .hidden\n' >"$T/st.mdr2"
+chmod 600 "$T/st.mdr2"
+echo "planted" >"$T/mdr/tmp/.hidden"
+timeout 30 $NT mail-fetch $CA -q --state "$T/st.mdr2" -o "$T/mdr" "$IMAP" 2>"$T/mdr2.err"
+rc=$?
+[ $rc = 6 ] && [ ! -e "$T/mdr/new/.hidden" ] && pass "Maildir recovery: a pending name with a leading '.' is refused" ||
+	fail "Maildir recovery with a dot name: exit $rc" "$(cat "$T/mdr2.err")"
 finish

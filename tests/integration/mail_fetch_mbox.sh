@@ -3,7 +3,8 @@
 # local side is hostile or fragile: symlinks planted at the mbox lock's names (the victim
 # files must stay unchanged), --stdout --delete into a file (synced before the deletion)
 # and into a pipe or a character device (refused, nothing deleted), and the environment of
-# an --mda command (no password in it).
+# an --mda command (no password in it); the mbox itself and the state behind the recovery
+# planted or linked by someone else (refused, nothing appended or cut).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/dovecot.sh"
 
@@ -135,4 +136,72 @@ f=$(ls "$T/env" | head -1)
 [ $rc = 0 ] && [ -n "$f" ] && grep -q '^PATH=' "$T/env/$f" && ! grep -q -e '^NETTOOL_PASSWORD=' -e "=$DOVE_PASS\$" "$T/env/$f" &&
 	pass "--mda: the command's environment holds no password" ||
 	fail "--mda environment: exit $rc" "$(grep -e NETTOOL_PASSWORD -e "=$DOVE_PASS\$" "$T/env/${f:-none}" 2>&1 | head -3)"
+# --- the mbox itself is never opened through a symlink (security review 2a): a link to a
+# victim (appended to before), and a dangling one (its target was created before).
+mkdir -p "$T/mb"
+echo "victim three: must stay as it is" >"$T/victim3"
+v3=$(sha "$T/victim3")
+ln -s "$T/victim3" "$T/mb/box"
+timeout 20 $NT mail-fetch $CA -q --state "$T/st.mb1" --mbox "$T/mb/box" "$IMAP" 2>"$T/mb1.err"
+rc=$?
+[ $rc = 6 ] && [ "$(sha "$T/victim3")" = "$v3" ] && grep -q 'mb/box is a symbolic link: refused' "$T/mb1.err" &&
+	pass "--mbox through a symlink: refused (exit 6, named), the victim unchanged" ||
+	fail "--mbox through a symlink: exit $rc" "$(cat "$T/mb1.err"; head -c 100 "$T/victim3")"
+ln -s "$T/mb/created" "$T/mb/dangling"
+timeout 20 $NT mail-fetch $CA -q --state "$T/st.mb2" --mbox "$T/mb/dangling" "$IMAP" 2>"$T/mb2.err"
+rc=$?
+[ $rc = 6 ] && [ ! -e "$T/mb/created" ] && pass "--mbox through a dangling symlink: refused, nothing created" ||
+	fail "--mbox dangling symlink: exit $rc" "$(cat "$T/mb2.err"; ls "$T/mb")"
+echo "victim four: must stay as it is" >"$T/victim4"
+v4=$(sha "$T/victim4")
+ln "$T/victim4" "$T/mb/hard"
+timeout 20 $NT mail-fetch $CA -q --state "$T/st.mb3" --mbox "$T/mb/hard" "$IMAP" 2>"$T/mb3.err"
+rc=$?
+[ $rc = 6 ] && [ "$(sha "$T/victim4")" = "$v4" ] && grep -q 'hard links' "$T/mb3.err" &&
+	pass "--mbox with a second hard link: refused, the other file unchanged" ||
+	fail "--mbox hard link: exit $rc" "$(cat "$T/mb3.err")"
+
+# --- the recovery never cuts on the word of a planted or implausible state (review 2b):
+# "mbox 10 999999999 0" made the recovery cut the file behind the mbox to 10 bytes.
+mkdir -p "$T/mb5"
+head -c 5000 /dev/urandom >"$T/important.db"
+vi=$(sha "$T/important.db")
+ln -s "$T/important.db" "$T/mb5/box"
+printf 'version 1\nmbox 10 999999999 0\n' >"$T/st.mb5"
+chmod 600 "$T/st.mb5"
+timeout 20 $NT mail-fetch $CA -q --state "$T/st.mb5" --mbox "$T/mb5/box" "$IMAP" 2>"$T/mb5.err"
+rc=$?
+[ $rc = 6 ] && [ "$(sha "$T/important.db")" = "$vi" ] &&
+	pass "recovery: a planted state and an mbox symlinked to another file: refused, nothing cut" ||
+	fail "recovery through a symlink: exit $rc, $(stat -c %s "$T/important.db") bytes left" "$(cat "$T/mb5.err")"
+mkdir -p "$T/mb6"
+head -c 5000 /dev/urandom >"$T/mb6/box"
+chmod 600 "$T/mb6/box"
+vb=$(sha "$T/mb6/box")
+printf 'version 1\nmbox 10 999999999 0\n' >"$T/st.mb6"
+chmod 600 "$T/st.mb6"
+timeout 20 $NT mail-fetch $CA -q --state "$T/st.mb6" --mbox "$T/mb6/box" "$IMAP" 2>"$T/mb6.err"
+rc=$?
+[ $rc = 6 ] && [ "$(sha "$T/mb6/box")" = "$vb" ] && grep -q 'does not fit' "$T/mb6.err" &&
+	pass "recovery: an implausible append (999999999 bytes) is refused, never cut" ||
+	fail "recovery with an implausible append: exit $rc, $(stat -c %s "$T/mb6/box") bytes left" "$(cat "$T/mb6.err")"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	printf 'version 1\nmbox 10 4000 0\n' >"$T/st.mb7"
+	chmod 600 "$T/st.mb7"
+	chown nobody "$T/st.mb7"
+	timeout 20 $NT mail-fetch $CA -q --state "$T/st.mb7" --mbox "$T/mb6/box" "$IMAP" 2>"$T/mb7.err"
+	rc=$?
+	[ $rc = 6 ] && [ "$(sha "$T/mb6/box")" = "$vb" ] && grep -q 'not owned by us' "$T/mb7.err" &&
+		pass "a state file owned by someone else is refused, nothing cut" ||
+		fail "foreign state file: exit $rc, $(stat -c %s "$T/mb6/box") bytes left" "$(cat "$T/mb7.err")"
+else
+	skip "foreign state file" "needs root to make a file owned by nobody"
+fi
+printf 'version 1\nmbox 10 4000 0\n' >"$T/st.mb8"
+chmod 622 "$T/st.mb8"
+timeout 20 $NT mail-fetch $CA -q --state "$T/st.mb8" --mbox "$T/mb6/box" "$IMAP" 2>"$T/mb8.err"
+rc=$?
+[ $rc = 6 ] && [ "$(sha "$T/mb6/box")" = "$vb" ] && grep -q 'writable by others' "$T/mb8.err" &&
+	pass "a state file writable by others is refused, nothing cut" ||
+	fail "writable state file: exit $rc, $(stat -c %s "$T/mb6/box") bytes left" "$(cat "$T/mb8.err")"
 finish

@@ -195,6 +195,16 @@ $NN -q fetch test.read --mbox "$T/box" && [ "$(grep -c '^From ' "$T/box")" = 3 ]
 	grep -qx 'body of article 3' "$T/box" && pass "fetch --mbox: 3 messages" || fail "mbox" "$(head -5 "$T/box")"
 $NN -q fetch test.data 6 --mbox "$T/box2" && grep -qx '.x leading dot' "$T/box2" && pass "fetch RANGE --mbox" ||
 	fail "mbox range"
+# The mbox itself is never opened through a symlink (security review 2a): refused with
+# exit 6, naming it; the file behind it unchanged.
+mkdir -p "$T/mbl"
+echo "victim: must stay as it is" >"$T/mbl.victim"
+ln -s "$T/mbl.victim" "$T/mbl/box"
+$NN -q fetch test.read --mbox "$T/mbl/box" 2>"$T/mbl.err"
+rc=$?
+[ $rc = 6 ] && [ "$(cat "$T/mbl.victim")" = "victim: must stay as it is" ] && grep -q 'symbolic link: refused' "$T/mbl.err" &&
+	pass "fetch --mbox through a symlink: refused (exit 6), the file behind it unchanged" ||
+	fail "fetch --mbox through a symlink: exit $rc" "$(cat "$T/mbl.err"; head -3 "$T/mbl.victim")"
 # fetch --mbox takes the mbox lock (core/mbox.c): another program holding the dot-lock or
 # the fcntl lock writes its message whole, and the articles come after it, not inside it.
 cat >"$T/holder.py" <<'PY'

@@ -2,6 +2,8 @@
  * SEARCH, LIST, UID sets; POP3 listings), the message writer (CRLF, mboxrd quoting) and the
  * state file. The engines are tested against Dovecot in tests/integration/mail_fetch*.sh. */
 #include <check.h>
+#include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,7 +402,7 @@ START_TEST(lock_symlink)
 	fputs("victim\n", f);
 	fclose(f);
 	ck_assert_int_eq(symlink(victim, lock), 0);
-	int fd = mbox_open(mbox);
+	int fd = mbox_open(mbox, err, sizeof err);
 	ck_assert_int_ge(fd, 0);
 	struct mbox_lock l;
 	ck_assert_int_eq(mbox_lock(&l, mbox, fd, 0, err, sizeof err), -1);
@@ -422,6 +424,104 @@ START_TEST(lock_symlink)
 }
 END_TEST
 
+/* mbox_open never writes through a symlink (dangling or not), and refuses what is not a
+ * plain file of ours with one link (security review 2a). */
+START_TEST(mbox_open_refuses)
+{
+	char dir[] = "/tmp/check_mbox_open.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char p[300], q[300], v[300], err[512];
+	snprintf(v, sizeof v, "%s/victim", dir);
+	FILE *f = fopen(v, "w");
+	fputs("victim\n", f);
+	fclose(f);
+	snprintf(p, sizeof p, "%s/box", dir);
+	ck_assert_int_eq(symlink(v, p), 0);
+	ck_assert_int_eq(mbox_open(p, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "symbolic link"));
+	unlink(p);
+	snprintf(q, sizeof q, "%s/nothere", dir);
+	ck_assert_int_eq(symlink(q, p), 0); /* dangling: must not create nothere */
+	ck_assert_int_eq(mbox_open(p, err, sizeof err), -1);
+	ck_assert_int_eq(access(q, F_OK), -1);
+	unlink(p);
+	ck_assert_int_eq(link(v, p), 0); /* a hard link to someone's file */
+	ck_assert_int_eq(mbox_open(p, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "hard links"));
+	unlink(p);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	ck_assert_int_eq(mbox_open(p, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+	unlink(p);
+	int fd = mbox_open(p, err, sizeof err);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	struct stat st;
+	ck_assert_int_eq(stat(v, &st), 0);
+	ck_assert_int_eq(st.st_size, 7);
+	unlink(p), unlink(v), rmdir(dir);
+}
+END_TEST
+
+/* Someone who hard-links our unique file (PATH.lock.PID.RANDOM) while another holds the
+ * dot-lock must not make us believe we hold it (security review 4). */
+struct lock_arg {
+	const char *mbox;
+	int fd, rc;
+	char err[512];
+};
+
+static void *lock_thread(void *a)
+{
+	struct lock_arg *la = a;
+	struct mbox_lock l;
+	la->rc = mbox_lock(&l, la->mbox, la->fd, 2, la->err, sizeof la->err);
+	if (la->rc == 0)
+		mbox_unlock(&l);
+	return NULL;
+}
+
+START_TEST(lock_hardlink_trick)
+{
+	char dir[] = "/tmp/check_mbox_hl.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char mbox[256], lock[300], err[512], pid[32];
+	snprintf(mbox, sizeof mbox, "%s/inbox", dir);
+	snprintf(lock, sizeof lock, "%s/inbox.lock", dir);
+	FILE *f = fopen(lock, "w"); /* held by a live process: pid 1 */
+	fputs("1\n", f);
+	fclose(f);
+	int fd = mbox_open(mbox, err, sizeof err);
+	ck_assert_int_ge(fd, 0);
+	struct lock_arg la = {.mbox = mbox, .fd = fd, .rc = 9};
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, lock_thread, &la), 0);
+	snprintf(pid, sizeof pid, "inbox.lock.%d.", (int)getpid());
+	int linked = 0;
+	for (int i = 0; i < 400 && !linked; i++) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		while (d && (e = readdir(d)))
+			if (!strncmp(e->d_name, pid, strlen(pid))) {
+				char a[600], b[300];
+				snprintf(a, sizeof a, "%s/%s", dir, e->d_name);
+				snprintf(b, sizeof b, "%s/stolen", dir);
+				linked = link(a, b) == 0;
+			}
+		if (d)
+			closedir(d);
+		usleep(2000);
+	}
+	pthread_join(t, NULL);
+	ck_assert_int_eq(linked, 1);
+	ck_assert_int_eq(la.rc, -1); /* still held by the other: we waited and gave up */
+	ck_assert_ptr_nonnull(strstr(la.err, "locked by another program"));
+	char s2[300];
+	snprintf(s2, sizeof s2, "%s/stolen", dir);
+	unlink(s2), unlink(lock), close(fd), unlink(mbox), rmdir(dir);
+}
+END_TEST
+
 Suite *suite_mail_fetch(void)
 {
 	Suite *s = suite_create("mail_fetch");
@@ -440,6 +540,8 @@ Suite *suite_mail_fetch(void)
 	tcase_add_test(t, writer_crlf_and_quoting);
 	tcase_add_test(t, writer_lines_in_memory);
 	tcase_add_test(t, lock_symlink);
+	tcase_add_test(t, mbox_open_refuses);
+	tcase_add_test(t, lock_hardlink_trick);
 	tcase_add_test(t, state_roundtrip);
 	tcase_add_test(t, state_filter);
 	tcase_add_test(t, pop3_bound);

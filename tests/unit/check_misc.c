@@ -113,6 +113,49 @@ START_TEST(safe_names)
 }
 END_TEST
 
+START_TEST(folder_rule)
+{
+	/* The user's folder may be a symlink; a symlink below it is refused by every entry
+	 * point, and nothing is created through it. */
+	char dir[] = "/tmp/nt-check-XXXXXX", err[512], p[300], q[300], r[300];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(p, sizeof p, "%s/real", dir);
+	snprintf(q, sizeof q, "%s/out", dir);
+	snprintf(r, sizeof r, "%s/top", dir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_int_eq(mkdir(q, 0700), 0);
+	char ps[320];
+	snprintf(ps, sizeof ps, "%s/sub", p);
+	ck_assert_int_eq(symlink(q, ps), 0); /* planted below the target */
+	ck_assert_int_eq(symlink(p, r), 0);
+	struct afile af;
+	ck_assert_int_eq(afile_open(&af, r, "sub/x", 0644, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "symbolic link"));
+	ck_assert_int_eq(file_mkdirs_below(r, "sub/deeper", 0700, err, sizeof err), -1);
+	ck_assert_int_eq(file_openat_below(r, "sub/x", O_WRONLY | O_CREAT, 0600, err, sizeof err), -1);
+	char probe[400];
+	snprintf(probe, sizeof probe, "%s/deeper", q);
+	ck_assert_int_eq(access(probe, F_OK), -1);
+	snprintf(probe, sizeof probe, "%s/x", q);
+	ck_assert_int_eq(access(probe, F_OK), -1);
+	/* Through the user's own symlink (top -> real): allowed, and made relative to it. */
+	ck_assert_int_eq(file_mkdirs_below(r, "a/b", 0700, err, sizeof err), 0);
+	ck_assert_int_eq(afile_open(&af, r, "a/b/f", 0644, err, sizeof err), 0);
+	ck_assert_int_eq(file_write_all(af.fd, "ok", 2), 0);
+	ck_assert_int_eq(afile_commit(&af, err, sizeof err), 0);
+	snprintf(probe, sizeof probe, "%s/a/b/f", p);
+	ck_assert_int_eq(access(probe, F_OK), 0);
+	ck_assert_int_eq(file_plain_name("1.M2P3Q4.host"), 1);
+	ck_assert_int_eq(file_plain_name(".hidden"), 0);
+	ck_assert_int_eq(file_plain_name("a/b"), 0);
+	unlink(probe);
+	snprintf(probe, sizeof probe, "%s/a/b", p), rmdir(probe);
+	snprintf(probe, sizeof probe, "%s/a", p), rmdir(probe);
+	unlink(ps);
+	unlink(r), rmdir(p), rmdir(q), rmdir(dir);
+}
+END_TEST
+
 START_TEST(atomic_files)
 {
 	char dir[] = "/tmp/nt-check-XXXXXX";
@@ -228,6 +271,7 @@ Suite *suite_misc(void)
 	tcase_add_test(t, json);
 	tcase_add_test(t, masking);
 	tcase_add_test(t, safe_names);
+	tcase_add_test(t, folder_rule);
 	tcase_add_test(t, atomic_files);
 	tcase_add_test(t, netrc);
 	tcase_add_test(t, loopback);
