@@ -212,7 +212,7 @@ static int place(struct commit *c, struct item *v, size_t n)
 				return -1;
 			}
 			pthread_mutex_lock(&c->names);
-			r = rename(it->af.tmp, it->af.final);
+			r = afile_place(&it->af); /* relative to its folder's descriptor when it has one */
 			int e = errno;
 			pthread_mutex_unlock(&c->names);
 			if (r < 0) {

@@ -123,6 +123,7 @@ static int watch_all(struct mf *m, char **boxes, int nboxes)
 		if (p < 0)
 			die(NT_EXIT_IO, "fork: %s", strerror(errno));
 		if (p == 0) {
+			free(pids); /* the parent's bookkeeping */
 			m->mailbox = boxes[i];
 			imap_watch(m);
 			at_exit();
