@@ -125,16 +125,8 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 		/* Clear text beyond this machine (a remote host, or any proxy hop): only with
 		 * TLS required, or when allowed. */
 		if (!plan.plain_ok) {
-			if (o->tls == XFER_TLS_NEVER) {
-				if (plan.proxy.kind)
-					snprintf(err, errlen, "refusing to send a password in clear text to %s through the proxy %s "
-							      "(%s, --no-tls); use TLS or --allow-plaintext-auth",
-						 host ? host : "the server", plan.proxy.host, plan.proxy.from);
-				else
-					snprintf(err, errlen, "refusing to send a password in clear text to %s (--no-tls); "
-							      "use TLS or --allow-plaintext-auth", host ? host : "the server");
-				return -NT_EXIT_TLS;
-			}
+			if (o->tls == XFER_TLS_NEVER)
+				return -conn_refuse_clear(&plan, host, "--no-tls", err, errlen);
 			curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 		}
 	}
