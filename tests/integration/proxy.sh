@@ -208,8 +208,43 @@ rc=$?
 [ $rc = 3 ] && grep -q 'not an HTTP reply to CONNECT: ?\]0;owned??\[2J junk' "$T/e" && ! grep -q "$(printf '\033')" "$T/e" &&
 	pass "a garbage CONNECT reply: shown with '?' for control characters, exit 3" || fail "garbage CONNECT reply" "rc=$rc $(cat -v "$T/e")"
 
-# (e) NO_PROXY and --noproxy bypass the proxy; --noproxy replaces NO_PROXY.
 dead="http://127.0.0.1:$(free_port)"
+# The libcurl applets through a loopback proxy. A server without TLS, when a password
+# made TLS a requirement: the message points at --allow-plaintext-auth (--no-tls would
+# be refused), names the proxy, exit 4. A proxy that is down or silent: named with its
+# port and the setting it came from, exit 3.
+px imap im
+px ftp fp
+px silent sil
+SP=$(free_port)
+mkdir -p "$T/sm2"
+/usr/bin/python3 "$FIX/smtpd.py" --port "$SP" --dir "$T/sm2" --user alice --password "$SECRET" >/dev/null 2>&1 &
+echo $! >>"$T/pids"
+wait_port "$SP"
+lc() { # NAME PROXYURL: run the libcurl applet NAME through the proxy; sets rc
+	case $1 in
+	ftp) ALL_PROXY=$2 $NT ftp -q --timeout 3 -u alice --password-file "$T/pw" ls "ftp://127.0.0.1:$fp_PORT/" ;;
+	mail-fetch) ALL_PROXY=$2 $NT mail-fetch -q --timeout 3 --password-file "$T/pw" -o "$T/md" "imap://u@127.0.0.1:$im_PORT/" ;;
+	mail-send) echo hi | ALL_PROXY=$2 $NT mail-send -q --timeout 3 -S "smtp://127.0.0.1:$SP" -u alice \
+		--password-file "$T/pw" -f me@example.com to@example.org ;;
+	esac >/dev/null 2>"$T/e"
+	rc=$?
+}
+for a in ftp mail-fetch mail-send; do
+	lc $a "http://127.0.0.1:$h_PORT"
+	[ $rc = 4 ] && grep -q "through the proxy 127.0.0.1:$h_PORT (ALL_PROXY).*--allow-plaintext-auth" "$T/e" &&
+		! grep -q 'no-tls goes without' "$T/e" &&
+		pass "$a through a proxy to a server without TLS: points at --allow-plaintext-auth, exit 4" ||
+		fail "$a through a proxy to a server without TLS" "rc=$rc $(cat "$T/e")"
+	lc $a "$dead"
+	[ $rc = 3 ] && grep -q "proxy ${dead#http://} (ALL_PROXY)" "$T/e" && pass "$a through a dead proxy: named, exit 3" ||
+		fail "$a through a dead proxy" "rc=$rc $(cat "$T/e")"
+	lc $a "socks5h://127.0.0.1:$sil_PORT"
+	[ $rc = 3 ] && grep -q "proxy 127.0.0.1:$sil_PORT (ALL_PROXY)" "$T/e" && pass "$a through a silent proxy: named, exit 3" ||
+		fail "$a through a silent proxy" "rc=$rc $(cat "$T/e")"
+done
+
+# (e) NO_PROXY and --noproxy bypass the proxy; --noproxy replaces NO_PROXY.
 got=$(ALL_PROXY=$dead NO_PROXY=example.org,127.0.0.0/8 $NT tcp-send --timeout 10 "127.0.0.1:$TP" direct 2>"$T/e")
 [ "$got" = direct ] && pass "NO_PROXY (a CIDR entry) bypasses ALL_PROXY" || fail "NO_PROXY bypass" "$got $(cat "$T/e")"
 got=$(ALL_PROXY=$dead $NT tcp-send --timeout 10 --noproxy localhost "localhost:$TP" direct 2>"$T/e")
