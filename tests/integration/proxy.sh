@@ -179,6 +179,13 @@ for p in "http://pu:pa%40ss%20w@127.0.0.1:$ha_PORT" "socks5h://pu:pa%40ss%20w@12
 	[ $rc = 3 ] && [ -z "$got" ] && pass "tcp-send ${p%%:*}:// proxy with a wrong password: exit 3" ||
 		fail "tcp-send ${p%%:*}:// wrong password" "rc=$rc '$got' $(cat "$T/e")"
 done
+# libcurl sends them too (ftp to a fake server without TLS: exit 4 after the tunnel);
+# its -v trace shows the header masked.
+px ftp fq
+ALL_PROXY="http://pu:pa%40ss%20w@127.0.0.1:$ha_PORT" $NT ftp -v --timeout 5 ls "ftp://127.0.0.1:$fq_PORT/" >/dev/null 2>"$T/e"
+grep -aq 'AUTH OK pu' "$T/ha.log" && grep -q 'Proxy-Authorization: Basic \*\*\*\*' "$T/e" && ! grep -q -e 'pa@ss' -e "$PB64" "$T/e" &&
+	pass "ftp -v through an HTTP proxy with user:password@: sent, masked in the trace" ||
+	fail "ftp -v proxy credentials" "$(grep -i -e proxy-auth -e 'AUTH ' "$T/e" "$T/ha.log" | head -5)"
 . "$(dirname "$0")/fixtures/inn/inn.sh"
 if inn_start test.proxy; then
 	INN_OK=1
