@@ -4,7 +4,11 @@
  * piped, one-shot with MESSAGE arguments; --per-line opens a connection per line (the
  * socketserver client); --stream copies both ways like nc.
  *
- * Man page: man/nettool-tcp-send.1    Tests: tests/integration/tcp_serve.sh
+ * Replies go to a terminal made safe (out.h), to a file or pipe byte for byte; --stream
+ * is always byte for byte.
+ *
+ * Man page: man/nettool-tcp-send.1    Tests: tests/integration/tcp_serve.sh,
+ * tests/integration/tcp_send.sh, tests/integration/proxy.sh
  */
 #include <errno.h>
 #include <limits.h>
@@ -24,6 +28,7 @@
 #include "loop.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "out.h"
 #include "sock.h"
 
 /* A reply without a newline ends when the connection has been quiet this long. */
@@ -60,6 +65,7 @@ static struct {
 	int family;
 	int timeout_ms;
 	int nonl;
+	int tty; /* standard output is a terminal: replies made safe (never in --stream) */
 	struct buf in; /* bytes received after the last reply, at most REPLY_MAX */
 } G;
 
@@ -89,6 +95,25 @@ static void send_all(int fd, const char *p, size_t n)
 	}
 }
 
+/* Print a reply: byte for byte to a file or a pipe; to a terminal made safe (out.h: a
+ * control character from the server as '?'), the line's own end kept as a newline. */
+static void print_reply(const char *p, size_t n, int add_nl)
+{
+	if (!G.tty) {
+		fwrite(p, 1, n, stdout);
+		if (add_nl)
+			fputc('\n', stdout);
+		return;
+	}
+	if (n && p[n - 1] == '\n')
+		n--, add_nl = 1;
+	if (n && p[n - 1] == '\r' && add_nl)
+		n--;
+	out_text(stdout, p, n, 0);
+	if (add_nl)
+		fputc('\n', stdout);
+}
+
 /* Read one reply (up to a newline, or what came before a quiet time) and print it.
  * The bytes are looked at once each (scanned marks how far): linear, not quadratic. */
 static void read_reply(int fd)
@@ -99,7 +124,7 @@ static void read_reply(int fd)
 	for (;;) {
 		size_t len;
 		if (line_find(buf_head(&G.in) + scanned, buf_pending(&G.in) - scanned, 0, &len) == LINE_OK) {
-			fwrite(buf_head(&G.in), 1, scanned + len, stdout);
+			print_reply(buf_head(&G.in), scanned + len, 0);
 			buf_consume(&G.in, scanned + len);
 			break;
 		}
@@ -117,8 +142,7 @@ static void read_reply(int fd)
 			if (!got_any)
 				continue; /* deadline reached: reported above */
 			/* Quiet: the reply is what came. */
-			fwrite(buf_head(&G.in), 1, buf_pending(&G.in), stdout);
-			fputc('\n', stdout);
+			print_reply(buf_head(&G.in), buf_pending(&G.in), 1);
 			buf_reset(&G.in);
 			break;
 		}
@@ -131,8 +155,7 @@ static void read_reply(int fd)
 		if (n == 0) {
 			if (!buf_pending(&G.in))
 				die(NT_EXIT_NET, "connection closed by the server before a reply");
-			fwrite(buf_head(&G.in), 1, buf_pending(&G.in), stdout);
-			fputc('\n', stdout);
+			print_reply(buf_head(&G.in), buf_pending(&G.in), 1);
 			buf_reset(&G.in);
 			break;
 		}
@@ -265,7 +288,8 @@ int tcp_send_main(int argc, char **argv)
 	}
 
 	if (stream)
-		return stream_mode(do_connect());
+		return stream_mode(do_connect()); /* nc-like: byte for byte, terminal or not */
+	G.tty = isatty(1);
 
 	int fd = per_line ? -1 : do_connect();
 	struct input in;

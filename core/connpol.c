@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "connpol.h"
 #include "cred.h"
 #include "log.h"
@@ -88,6 +89,29 @@ void conn_opts_finish(struct conn_opts *o, unsigned schemes)
 	/* --insecure is said once, where it is applied: tls.c for our sockets, xfer.c for libcurl. */
 }
 
+/* n bytes of s, %XX decoded, into out (at most outn-1 bytes, NUL-terminated): -1 when too
+ * long, a bad escape, or a control character (which no proxy user or password holds). */
+static int pct_decode(char *out, size_t outn, const char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = (unsigned char)s[i];
+		if (c == '%') {
+			unsigned v;
+			if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2]) ||
+			    sscanf(s + i + 1, "%2x", &v) != 1)
+				return -1;
+			c = v;
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f || o + 1 >= outn)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = 0;
+	return 0;
+}
+
 int conn_proxy_parse(const char *url, struct conn_proxy *px, char *err, size_t errlen)
 {
 	memset(px, 0, sizeof *px);
@@ -113,7 +137,16 @@ int conn_proxy_parse(const char *url, struct conn_proxy *px, char *err, size_t e
 	}
 	size_t auth = strcspn(p, "@/");
 	if (p[auth] == '@') {
-		px->has_password = memchr(p, ':', auth) != NULL;
+		const char *colon = memchr(p, ':', auth);
+		size_t ul = colon ? (size_t)(colon - p) : auth;
+		px->has_user = 1;
+		px->has_password = colon != NULL;
+		if (pct_decode(px->user, sizeof px->user, p, ul) < 0 ||
+		    (colon && pct_decode(px->password, sizeof px->password, colon + 1, auth - ul - 1) < 0)) {
+			snprintf(err, errlen, "the user or password in the proxy URL is longer than 255 bytes, "
+					      "or holds a control character or a bad %%-escape");
+			return -1;
+		}
 		p += auth + 1;
 	}
 	const char *end;
@@ -279,6 +312,31 @@ int conn_decide(const struct conn_opts *o, const char *scheme, const char *host,
 	return 0;
 }
 
+const char *conn_proxy_name(const struct conn_plan *p, char *out, size_t n)
+{
+	char hp[300];
+	if (!p->proxy.kind) {
+		snprintf(out, n, "%s", "");
+		return out;
+	}
+	addr_format(hp, sizeof hp, p->proxy.host, p->proxy.port);
+	snprintf(out, n, "proxy %s (%s)", hp, p->proxy.from ? p->proxy.from : "--proxy");
+	return out;
+}
+
+int conn_refuse_clear(const struct conn_plan *p, const char *host, const char *why, char *err, size_t errlen)
+{
+	char name[300];
+	if (p->proxy.kind)
+		snprintf(err, errlen, "refusing to send a password in clear text (%s) to %s through the %s: "
+				      "through a proxy it goes only inside TLS; use TLS or --allow-plaintext-auth",
+			 why, host ? host : "the server", conn_proxy_name(p, name, sizeof name));
+	else
+		snprintf(err, errlen, "refusing to send a password in clear text (%s) to %s; "
+				      "use TLS or --allow-plaintext-auth", why, host ? host : "the server");
+	return NT_EXIT_TLS;
+}
+
 int conn_connect(const struct conn_plan *p, const char *host, int port, int family, int timeout_ms, char *err,
 		 size_t errlen)
 {
@@ -293,7 +351,8 @@ int conn_connect(const struct conn_plan *p, const char *host, int port, int fami
 	/* The proxy is reached over whatever family works; -4/-6 is for the target. */
 	int fd = sock_connect(p->proxy.host, p->proxy.port, 0, timeout_ms, 0, e, &why);
 	if (fd < 0) {
-		snprintf(err, errlen, "proxy %s (%s): %s", p->proxy.host, p->proxy.from, e);
+		char name[300];
+		snprintf(err, errlen, "%s: %s", conn_proxy_name(p, name, sizeof name), e);
 		return -1;
 	}
 	if (proxy_handshake(fd, &p->proxy, host, port, family, timeout_ms, err, errlen) < 0) {

@@ -55,6 +55,11 @@ void log_mask(char *out, size_t outlen, const char *line, size_t len)
 		tag++;
 	if ((k = word_at(p, n, "PASS")))
 		keep = k;
+	else if ((k = word_at(p, n, "Proxy-Authorization:")) || (k = word_at(p, n, "Authorization:"))) {
+		/* an HTTP header (libcurl's CONNECT, ours): keep the scheme ("Basic ") */
+		const char *sp = memchr(p + k, ' ', n - k);
+		keep = sp ? (size_t)(sp - p) + 1 : k;
+	}
 	else if ((k = word_at(p, n, "AUTHINFO")) && word_at(p + k, n - k, "PASS"))
 		keep = k + 5;
 	else if ((k = word_at(p, n, "AUTH")) || (k = word_at(p, n, "AUTHENTICATE"))) {

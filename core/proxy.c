@@ -1,5 +1,6 @@
-/* proxy.c - HTTP CONNECT and SOCKS5 tunnels on our own sockets, replies read with
- * bounds of our own.
+/* proxy.c - HTTP CONNECT (with Basic Proxy-Authorization) and SOCKS5 (with RFC 1929
+ * user name and password) tunnels on our own sockets, replies read with bounds of our
+ * own; credentials come from the proxy URL and never appear in a -v trace.
  *
  * Header: include/proxy.h    Tests: tests/integration/proxy.sh
  */
@@ -12,8 +13,10 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "log.h"
 #include "loop.h"
 #include "nt_err.h"
+#include "out.h"
 #include "proxy.h"
 #include "sock.h"
 
@@ -86,14 +89,44 @@ static int recv_n(struct hs *h, void *p, size_t n, const char *what)
 	return 0;
 }
 
+/* RFC 4648 base64 of n bytes of s into out (4 * ceil(n / 3) + 1 bytes). */
+static void base64(char *out, const unsigned char *s, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < n ? s[i + 2] : 0);
+		*out++ = t[v >> 18 & 63];
+		*out++ = t[v >> 12 & 63];
+		*out++ = i + 1 < n ? t[v >> 6 & 63] : '=';
+		*out++ = i + 2 < n ? t[v & 63] : '=';
+	}
+	*out = 0;
+}
+
 static int http_connect(struct hs *h, const char *host, int port)
 {
-	char target[300], req[800], hdr[PROXY_HDR_MAX + 1];
+	/* user:password of at most 255 + 1 + 255 bytes: 684 bytes of base64 */
+	char target[300], cred[512], b64[700], auth[760], req[1500], hdr[PROXY_HDR_MAX + 1];
 	addr_format(target, sizeof target, host, port);
-	int n = snprintf(req, sizeof req, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: nettool\r\n\r\n", target, target);
+	auth[0] = 0;
+	if (h->px->has_user) {
+		int c = snprintf(cred, sizeof cred, "%s:%s", h->px->user, h->px->password);
+		base64(b64, (const unsigned char *)cred, (size_t)c);
+		snprintf(auth, sizeof auth, "Proxy-Authorization: Basic %s\r\n", b64);
+		explicit_bzero(cred, sizeof cred);
+		explicit_bzero(b64, sizeof b64);
+	}
+	int n = snprintf(req, sizeof req, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%sUser-Agent: nettool\r\n\r\n", target,
+			 target, auth);
+	explicit_bzero(auth, sizeof auth);
 	if (n < 0 || (size_t)n >= sizeof req)
 		return fail(h, "CONNECT", "target name too long");
-	if (send_all(h, req, (size_t)n) < 0)
+	log_proto('>', req, strcspn(req, "\r"));
+	if (h->px->has_user)
+		log_proto('>', "Proxy-Authorization: Basic ****", 31); /* never the credentials */
+	int sent = send_all(h, req, (size_t)n);
+	explicit_bzero(req, sizeof req);
+	if (sent < 0)
 		return -1;
 	/* The header ends at an empty line; a byte at a time, so the tunnel's first bytes
 	 * stay in the socket. */
@@ -111,7 +144,10 @@ static int http_connect(struct hs *h, const char *host, int port)
 	hdr[len] = 0;
 	size_t l1 = strcspn(hdr, "\r\n");
 	char first[200];
-	nt_clean_text(first, sizeof first, hdr, l1);
+	/* A peer's bytes, every one shown ('?' for a control character): a reply that is
+	 * all garbage is not shown as nothing. */
+	out_clean(first, sizeof first, hdr, l1, 0);
+	log_proto('<', hdr, l1);
 	int code = 0;
 	if (strncmp(hdr, "HTTP/1.", 7) || sscanf(hdr + 8, " %3d", &code) != 1)
 		return fail(h, "not an HTTP reply to CONNECT", first);
@@ -131,15 +167,42 @@ static const char *socks_reply(int rep)
 	return rep >= 0 && rep < 9 ? t[rep] : "unknown error";
 }
 
+/* RFC 1929: VER 1, ULEN, UNAME, PLEN, PASSWD; the reply is VER, STATUS (0: success). */
+static int socks5_login(struct hs *h)
+{
+	unsigned char b[2 + 255 + 1 + 255];
+	size_t ul = strlen(h->px->user), pl = strlen(h->px->password), n = 0;
+	b[n++] = 1;
+	b[n++] = (unsigned char)ul, memcpy(b + n, h->px->user, ul), n += ul;
+	b[n++] = (unsigned char)pl, memcpy(b + n, h->px->password, pl), n += pl;
+	log_trace("SOCKS5: user name and password (RFC 1929) as %s, password not shown", h->px->user);
+	int r = send_all(h, b, n);
+	explicit_bzero(b, sizeof b);
+	if (r < 0 || recv_n(h, b, 2, "reading the SOCKS5 authentication reply") < 0)
+		return -1;
+	if (b[0] != 1)
+		return fail(h, "SOCKS5", "malformed authentication reply");
+	if (b[1] != 0)
+		return fail(h, "SOCKS5", "the proxy refused the user name and password");
+	return 0;
+}
+
 static int socks5(struct hs *h, const char *host, int port, int family, int remote_names)
 {
-	unsigned char b[300];
-	if (send_all(h, "\x05\x01\x00", 3) < 0 || recv_n(h, b, 2, "reading the SOCKS5 greeting") < 0)
+	unsigned char b[520];
+	/* With user@ in the URL, username/password (RFC 1929) is offered beside "none". */
+	if (send_all(h, h->px->has_user ? "\x05\x02\x00\x02" : "\x05\x01\x00", h->px->has_user ? 4 : 3) < 0 ||
+	    recv_n(h, b, 2, "reading the SOCKS5 greeting") < 0)
 		return -1;
 	if (b[0] != 5)
 		return fail(h, "not a SOCKS5 proxy", NULL);
-	if (b[1] != 0)
-		return fail(h, "SOCKS5", "the proxy wants authentication, which nettool does not offer");
+	if (b[1] == 2 && h->px->has_user) {
+		if (socks5_login(h) < 0)
+			return -1;
+	} else if (b[1] != 0) {
+		return fail(h, "SOCKS5", h->px->has_user ? "the proxy accepts neither no authentication nor a user name and password"
+				   : "the proxy wants authentication (user:password@ in the proxy URL)");
+	}
 	size_t n = 0;
 	b[n++] = 5, b[n++] = 1, b[n++] = 0;
 	struct in_addr a4;

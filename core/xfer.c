@@ -67,6 +67,34 @@ int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *us
 	return 0;
 }
 
+/* What xfer_setup decided for this process's handles, for the words of xfer_strerror
+ * (whose callers pass no handle): the proxy, when every handle used the same one, and
+ * whether a password made TLS a requirement (then --no-tls is refused too). */
+static struct {
+	int n, mixed;
+	struct conn_plan plan;
+	int pw_tls;
+} seen;
+
+static void remember(const struct conn_plan *p, int pw_tls)
+{
+	if (!seen.n++)
+		seen.plan = *p;
+	else if (p->proxy.kind != seen.plan.proxy.kind || p->proxy.port != seen.plan.proxy.port ||
+		 strcmp(p->proxy.host, seen.plan.proxy.host))
+		seen.mixed = 1;
+	seen.pw_tls |= pw_tls;
+}
+
+/* "proxy HOST:PORT (FROM)", or NULL when no proxy (or not one proxy) was used. */
+static const char *the_proxy(void)
+{
+	static char b[300];
+	if (!seen.n || seen.mixed || !seen.plan.proxy.kind)
+		return NULL;
+	return conn_proxy_name(&seen.plan, b, sizeof b);
+}
+
 int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen)
 {
 	if (errbuf) {
@@ -120,21 +148,14 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 			curl_easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYHOST, 0L);
 		}
 	}
+	remember(&plan, o->password && !plan.plain_ok);
 	if (o->password) {
 		curl_easy_setopt(h, CURLOPT_PASSWORD, o->password);
 		/* Clear text beyond this machine (a remote host, or any proxy hop): only with
 		 * TLS required, or when allowed. */
 		if (!plan.plain_ok) {
-			if (o->tls == XFER_TLS_NEVER) {
-				if (plan.proxy.kind)
-					snprintf(err, errlen, "refusing to send a password in clear text to %s through the proxy %s "
-							      "(%s, --no-tls); use TLS or --allow-plaintext-auth",
-						 host ? host : "the server", plan.proxy.host, plan.proxy.from);
-				else
-					snprintf(err, errlen, "refusing to send a password in clear text to %s (--no-tls); "
-							      "use TLS or --allow-plaintext-auth", host ? host : "the server");
-				return -NT_EXIT_TLS;
-			}
+			if (o->tls == XFER_TLS_NEVER)
+				return -conn_refuse_clear(&plan, host, "--no-tls", err, errlen);
 			curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 		}
 	}
@@ -221,19 +242,36 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 	case CURLE_OK: return "done";
 	case CURLE_UNSUPPORTED_PROTOCOL: return "this URL scheme is not supported here";
 	case CURLE_URL_MALFORMAT: return "malformed URL or path (a control character?)";
-	case CURLE_COULDNT_RESOLVE_PROXY: return "the proxy's name could not be resolved";
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		if (!the_proxy())
+			return "the proxy's name could not be resolved";
+		snprintf(buf, sizeof buf, "the name of the %s could not be resolved", the_proxy());
+		return buf;
 	case CURLE_COULDNT_RESOLVE_HOST: return "the host name could not be resolved";
-	case CURLE_COULDNT_CONNECT: return "could not connect (refused, unreachable or filtered)";
-	case CURLE_OPERATION_TIMEDOUT: return "timed out (--timeout)";
+	case CURLE_COULDNT_CONNECT:
+		/* Through a proxy (a CONNECT tunnel or SOCKS), the connection that failed is
+		 * the one to the proxy: the proxy's refusal to reach the server is CURLE_PROXY
+		 * or a CONNECT reply. */
+		if (!the_proxy())
+			return "could not connect (refused, unreachable or filtered)";
+		snprintf(buf, sizeof buf, "could not connect to the %s (refused, unreachable or filtered)", the_proxy());
+		return buf;
+	case CURLE_OPERATION_TIMEDOUT:
+		snprintf(buf, sizeof buf, "timed out (--timeout)%s%s", the_proxy() ? " through the " : "",
+			 the_proxy() ? the_proxy() : "");
+		return buf;
 	case CURLE_SEND_ERROR: return "the connection broke while sending";
 	case CURLE_RECV_ERROR:
 		t = errbuf ? strstr(errbuf, "CONNECT tunnel failed, response ") : NULL;
 		if (t) {
-			snprintf(buf, sizeof buf, "the proxy refused the tunnel (CONNECT answered %.8s)", t + 32);
+			snprintf(buf, sizeof buf, "the %s refused the tunnel (CONNECT answered %.8s)",
+				 the_proxy() ? the_proxy() : "proxy", t + 32);
 			return buf;
 		}
 		return "the connection broke while waiting for the server's reply";
-	case CURLE_PROXY: return "the proxy failed or refused the connection";
+	case CURLE_PROXY:
+		snprintf(buf, sizeof buf, "the %s failed or refused the connection", the_proxy() ? the_proxy() : "proxy");
+		return buf;
 	case CURLE_GOT_NOTHING: return "the server closed the connection without a reply";
 	case CURLE_PARTIAL_FILE:
 		/* The sizes libcurl counted are worth keeping: "(5 out of 1 bytes)". */
@@ -263,7 +301,20 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 	case CURLE_REMOTE_FILE_EXISTS: return "the file exists on the server";
 	case CURLE_LOGIN_DENIED: return "login refused (user or password)";
 	case CURLE_AUTH_ERROR: return "authentication failed";
-	case CURLE_USE_SSL_FAILED: return "the server does not offer TLS (--no-tls goes without)";
+	case CURLE_USE_SSL_FAILED:
+		/* --no-tls is no way out when a password made TLS a requirement: it is refused. */
+		if (!seen.pw_tls)
+			return "the server does not offer TLS (--no-tls goes without)";
+		if (the_proxy())
+			snprintf(buf, sizeof buf, "the server does not offer TLS, and through the %s a password goes "
+						  "only inside TLS (--allow-plaintext-auth sends it in clear text)", the_proxy());
+		else if (seen.plan.proxy.kind || seen.mixed)
+			return "the server does not offer TLS, and a password goes through a proxy or to a host that is "
+			       "not loopback only inside TLS (--allow-plaintext-auth sends it in clear text)";
+		else
+			return "the server does not offer TLS, and a password goes to a host that is not loopback only "
+			       "inside TLS (--allow-plaintext-auth sends it in clear text)";
+		return buf;
 	case CURLE_SSL_CONNECT_ERROR: return "the TLS handshake failed";
 	case CURLE_SSL_CACERT_BADFILE: return "the CA file could not be used (--cacert)";
 	case CURLE_SSL_CERTPROBLEM: return "the local certificate could not be used";

@@ -95,6 +95,9 @@ struct conn_proxy {
 	char host[256];
 	int port;
 	int has_password;        /* user:password@ in the proxy URL */
+	int has_user;            /* user[:password]@ in the proxy URL */
+	char user[256];          /* percent-decoded (RFC 1929: at most 255 bytes each) */
+	char password[256];
 	char url[600];           /* as given (for libcurl) */
 	const char *from;        /* "--proxy", "ftp_proxy", "ALL_PROXY"... for messages */
 };
@@ -113,11 +116,19 @@ int conn_decide(const struct conn_opts *o, const char *scheme, const char *host,
 		struct conn_plan *p, char *err, size_t errlen);
 
 /* Parse a proxy URL ([scheme://][user[:password]@]host[:port]; no scheme: http, no
- * port: 1080, as curl). Returns 0 or -1 with a message. */
+ * port: 1080, as curl; user and password percent-decoded, no control character).
+ * Returns 0 or -1 with a message. */
 int conn_proxy_parse(const char *url, struct conn_proxy *px, char *err, size_t errlen);
 /* 1 when host matches the no-proxy LIST as curl matches it: '*', a name or a domain
  * suffix (".example.com" or "example.com"), an IP address, or an address/prefix. */
 int conn_noproxy_match(const char *list, const char *host);
+
+/* The one refusal of a password in clear text (the caller has found the password would
+ * go without TLS and p->plain_ok is 0): the message, naming the proxy when there is one,
+ * into err; returns NT_EXIT_TLS. why: what keeps TLS off ("--no-tls"). */
+int conn_refuse_clear(const struct conn_plan *p, const char *host, const char *why, char *err, size_t errlen);
+/* "proxy HOST:PORT (FROM)" for messages; "" when the plan is direct. */
+const char *conn_proxy_name(const struct conn_plan *p, char *out, size_t n);
 
 /* Open a TCP connection on our own socket as the plan says: direct, or through the
  * proxy (HTTP CONNECT, SOCKS5, SOCKS5 with remote names). Returns a blocking descriptor,

@@ -13,7 +13,8 @@ void log_info(const char *fmt, ...) NT_PRINTF(1, 2);
 /* Trace message (only with -v). */
 void log_trace(const char *fmt, ...) NT_PRINTF(1, 2);
 /* Protocol trace: "> LINE" (dir '>') or "< LINE" (dir '<'), only with -v.
- * Secrets are masked: PASS, AUTHINFO PASS, AUTH PLAIN/LOGIN data, LOGIN's password. */
+ * Secrets are masked: PASS, AUTHINFO PASS, AUTH PLAIN/LOGIN data, LOGIN's password,
+ * the credentials of an (Proxy-)Authorization header. */
 void log_proto(char dir, const char *line, size_t len);
 /* The masked form of a protocol line, written to out (always NUL-terminated). */
 void log_mask(char *out, size_t outlen, const char *line, size_t len);

@@ -1,7 +1,8 @@
-/* proxy.h - the client side of HTTP CONNECT (RFC 9110 9.3.6) and SOCKS5 (RFC 1928) on
- * our own sockets, used by conn_connect() (connpol.h). Replies are read with bounds of our
- * own (a CONNECT header of at most PROXY_HDR_MAX bytes, SOCKS fields by their sizes),
- * and within the timeout. */
+/* proxy.h - the client side of HTTP CONNECT (RFC 9110 9.3.6, Basic Proxy-Authorization
+ * when the proxy URL holds user[:password]@) and SOCKS5 (RFC 1928, RFC 1929 user name and
+ * password likewise) on our own sockets, used by conn_connect() (connpol.h). Replies
+ * are read with bounds of our own (a CONNECT header of at most PROXY_HDR_MAX bytes,
+ * SOCKS fields by their sizes), and within the timeout. */
 #ifndef NT_PROXY_H
 #define NT_PROXY_H
 

@@ -47,7 +47,10 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 /* Our exit code (nt_err.h) for a libcurl result. */
 int xfer_exit_code(CURLcode rc);
 /* Our words for a libcurl result, never libcurl's own text (the caller names the command
- * and the server's reply); errbuf: the handle's CURLOPT_ERRORBUFFER, or NULL. */
+ * and the server's reply); errbuf: the handle's CURLOPT_ERRORBUFFER, or NULL. A proxy
+ * failure names the proxy (host:port and the setting it came from) when the process's
+ * handles used one proxy; a server without TLS, when a password made TLS a requirement,
+ * points at --allow-plaintext-auth, not at --no-tls (which would then be refused). */
 const char *xfer_strerror(CURLcode rc, const char *errbuf);
 
 /* The trace callback used for -v (CURLOPT_DEBUGFUNCTION): "> line" / "< line" with secrets masked. */

@@ -693,10 +693,11 @@ static void fetch_selected(struct mf *m)
 static void list_one(struct mf *m, struct imap_fetch *f, const char *hdr, size_t hlen)
 {
 	char date[256] = "", from[512] = "", subj[1024] = "", mid[512] = "";
-	mf_mail_header(hdr, hlen, "Date", date, sizeof date);
-	mf_mail_header(hdr, hlen, "From", from, sizeof from);
-	mf_mail_header(hdr, hlen, "Subject", subj, sizeof subj);
-	mf_mail_header(hdr, hlen, "Message-ID", mid, sizeof mid);
+	/* A header the message lacks is unknown: null in --json (CONVENTIONS), "" in text. */
+	int has_date = mf_mail_header(hdr, hlen, "Date", date, sizeof date);
+	int has_from = mf_mail_header(hdr, hlen, "From", from, sizeof from);
+	int has_subj = mf_mail_header(hdr, hlen, "Subject", subj, sizeof subj);
+	int has_mid = mf_mail_header(hdr, hlen, "Message-ID", mid, sizeof mid);
 	char key[16];
 	snprintf(key, sizeof key, "%u", f->uid);
 	int fetched = m->st.path && mf_state_has(&m->st, key);
@@ -704,10 +705,10 @@ static void list_one(struct mf *m, struct imap_fetch *f, const char *hdr, size_t
 		json_begin(stdout);
 		json_kv_int(stdout, "uid", f->uid);
 		json_kv_int(stdout, "size", (long long)f->size);
-		json_kv_str(stdout, "date", date);
-		json_kv_str(stdout, "from", from);
-		json_kv_str(stdout, "subject", subj);
-		json_kv_str(stdout, "message_id", mid);
+		json_kv_str(stdout, "date", has_date ? date : NULL);
+		json_kv_str(stdout, "from", has_from ? from : NULL);
+		json_kv_str(stdout, "subject", has_subj ? subj : NULL);
+		json_kv_str(stdout, "message_id", has_mid ? mid : NULL);
 		json_kv_bool(stdout, "seen", f->seen);
 		json_kv_bool(stdout, "fetched", fetched);
 		json_end(stdout);

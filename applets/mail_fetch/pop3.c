@@ -445,21 +445,23 @@ static void list(struct mf *m)
 			}
 		}
 		char date[256] = "", from[512] = "", subj[1024] = "", mid[512] = "";
-		mf_mail_header(hdr, hl, "Date", date, sizeof date);
-		mf_mail_header(hdr, hl, "From", from, sizeof from);
-		mf_mail_header(hdr, hl, "Subject", subj, sizeof subj);
-		mf_mail_header(hdr, hl, "Message-ID", mid, sizeof mid);
+		/* A header the message lacks, or a server without UIDL, is unknown: null in
+		 * --json (CONVENTIONS), "" in text. */
+		int has_date = mf_mail_header(hdr, hl, "Date", date, sizeof date);
+		int has_from = mf_mail_header(hdr, hl, "From", from, sizeof from);
+		int has_subj = mf_mail_header(hdr, hl, "Subject", subj, sizeof subj);
+		int has_mid = mf_mail_header(hdr, hl, "Message-ID", mid, sizeof mid);
 		const char *u = P.uidl[i] ? P.uidl[i] : "";
 		if (m->json) {
 			json_begin(stdout);
 			json_kv_int(stdout, "number", i);
-			json_kv_str(stdout, "uid", u);
+			json_kv_str(stdout, "uid", P.uidl[i]);
 			json_kv_int(stdout, "size", (long long)P.size[i]);
-			json_kv_str(stdout, "date", date);
-			json_kv_str(stdout, "from", from);
-			json_kv_str(stdout, "subject", subj);
-			json_kv_str(stdout, "message_id", mid);
-			json_kv_bool(stdout, "fetched", m->st.path && mf_state_has(&m->st, u));
+			json_kv_str(stdout, "date", has_date ? date : NULL);
+			json_kv_str(stdout, "from", has_from ? from : NULL);
+			json_kv_str(stdout, "subject", has_subj ? subj : NULL);
+			json_kv_str(stdout, "message_id", has_mid ? mid : NULL);
+			json_kv_bool(stdout, "fetched", m->st.path && P.uidl[i] && mf_state_has(&m->st, u));
 			json_end(stdout);
 		} else {
 			printf("%s\t%llu\t%s\t%s\t%s\n", u, (unsigned long long)P.size[i], date, from, subj);

@@ -210,10 +210,10 @@ static void parse_server(struct nntp *c, const struct nntp_opts *o, const char *
 
 static void authenticate(struct nntp *c, const struct nntp_opts *o, const char *user)
 {
-	if (!c->encrypted && !c->plan.plain_ok)
-		die(NT_EXIT_TLS, "refusing to send a password in clear text to %s%s%s (no TLS); use --tls, nntps://, "
-				 "or --allow-plaintext-auth", c->host, c->plan.proxy.kind ? " through the proxy " : "",
-		    c->plan.proxy.kind ? c->plan.proxy.host : "");
+	if (!c->encrypted && !c->plan.plain_ok) {
+		char err[600];
+		die(conn_refuse_clear(&c->plan, c->host, "the server offers no STARTTLS", err, sizeof err), "%s", err);
+	}
 	if ((c->caps & CAP_AUTHINFO) && !(c->caps & CAP_AUTHINFO_USER))
 		die(NT_EXIT_TLS, "%s does not offer AUTHINFO USER%s", c->host,
 		    c->encrypted ? "" : " without TLS");
@@ -247,6 +247,10 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 	int code = conn_decide(&o->c, c->implicit_tls ? "nntps" : "nntp", c->host, CONN_PROXY_OWN, &c->plan, err, sizeof err);
 	if (code)
 		die(code, "%s", err);
+	/* A password that could only go in clear text is refused before anything is sent
+	 * (as ftp and the libcurl applets do), not after CONNECT and CAPABILITIES. */
+	if (user && !c->implicit_tls && o->c.tls == CONN_TLS_NEVER && !c->plan.plain_ok)
+		die(conn_refuse_clear(&c->plan, c->host, "--no-tls", err, sizeof err), "%s", err);
 	int fd = conn_connect(&c->plan, c->host, c->port, o->c.family, o->c.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);

@@ -204,6 +204,19 @@ assert [x for x in rows if x["uid"] == 6][0]["seen"] is True
 ' "$T/list.json" $N && pass "list --json: fields, sizes, seen and fetched" || fail "list --json"
 $NT mail-fetch $CA list "$POP3" >"$T/plist"
 [ "$(wc -l <"$T/plist")" = $N ] && grep -q "	from lines$" "$T/plist" && pass "list over pop3" || fail "list pop3"
+# A header the message lacks is unknown: null, never "" (nettool(1) CONVENTIONS); the
+# "from lines" message has no Date header, every message has a From.
+$NT mail-fetch $CA list --json "$POP3" >"$T/plist.json"
+for f in list.json plist.json; do
+	/usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+r = [x for x in rows if x["subject"] == "from lines"][0]
+assert r["date"] is None and r["from"] == "Mbox Quoting <q@nettool.test>", r
+assert all(x["date"] is None or x["date"] != "" for x in rows), rows
+assert all(x["uid"] not in (None, "") for x in rows), rows
+' "$T/$f" && pass "list --json (${f%%.*}): a missing Date is null, not \"\"" || fail "list --json ($f): missing Date" "$(head -c 600 "$T/$f")"
+done
 doveadm -c "$DOVE_CONF" mailbox create -u test 'Archive' 'Odd "name"' >/dev/null 2>&1
 $NT mail-fetch $CA folders "imap://test@127.0.0.1:$DOVE_IMAP" | sort >"$T/folders"
 printf 'Archive\nINBOX\nOdd "name"\n' | cmp -s - "$T/folders" && pass "folders" || fail "folders" "$(cat "$T/folders")"

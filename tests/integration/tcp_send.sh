@@ -1,6 +1,7 @@
 #!/bin/bash
 # tcp_send.sh - tcp-send against hostile or unusual peers (serve_probe.py): a receiver
-# that half-closes at once, one that closes early, one that sends 64 MiB without a newline.
+# that half-closes at once, one that closes early, one that sends 64 MiB without a newline;
+# a server's escape sequences on a terminal (made safe) and in a pipe (byte for byte).
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 SPROBE="/usr/bin/python3 $here/serve_probe.py"
@@ -72,4 +73,29 @@ rss=$(sed -n 's/^maxrss_kb=//p' "$T/time.out")
 	&& pass "a 64 MiB reply without a newline is exit 5, named" || fail "endless reply" "rc=$rc $(cat "$T/reply.err")"
 [ -n "$rss" ] && [ "$rss" -lt "$RSS_LIMIT" ] && pass "... and memory stays bounded (max RSS $rss KiB < $RSS_LIMIT)" \
 	|| fail "endless reply memory" "max RSS ${rss:-?} KiB"
+
+# A server's escape sequences (here echoed back by tcp-serve --echo) reach a terminal made
+# safe ('?' for each control character, nettool(1) CONVENTIONS); a pipe gets every byte,
+# and --stream is byte for byte even on a terminal. The terminal is script(1)'s pty.
+if command -v script >/dev/null; then
+	EP=$(free_port)
+	"$NT" tcp-serve -q --echo -l 127.0.0.1 -p "$EP" &
+	cleanup "kill $!"
+	wait_port "$EP"
+	ESC=$(printf '\033')
+	msg=$(printf 'a\033]0;owned\007b\033[2Jc')
+	export NT EP msg
+	script -qec '"$NT" tcp-send --timeout 10 127.0.0.1:"$EP" "$msg"' /dev/null >"$T/tty.out" 2>&1
+	grep -aq 'a?]0;owned?b?\[2Jc' "$T/tty.out" && ! grep -aq "$ESC" "$T/tty.out" &&
+		pass "tcp-send to a terminal: the server's escape sequences shown as '?'" ||
+		fail "tcp-send to a terminal" "$(cat -v "$T/tty.out")"
+	"$NT" tcp-send --timeout 10 127.0.0.1:"$EP" "$msg" >"$T/pipe.out"
+	[ "$(cat "$T/pipe.out")" = "$msg" ] && pass "tcp-send to a pipe: the reply byte for byte" ||
+		fail "tcp-send to a pipe" "$(cat -v "$T/pipe.out")"
+	script -qec 'printf "%s\n" "$msg" | "$NT" tcp-send --stream --timeout 10 127.0.0.1:"$EP"' /dev/null >"$T/tty.out" 2>&1
+	grep -aqF "$msg" "$T/tty.out" && pass "tcp-send --stream to a terminal: byte for byte" ||
+		fail "tcp-send --stream to a terminal" "$(cat -v "$T/tty.out")"
+else
+	skip "tcp-send to a terminal" "script(1) is not installed"
+fi
 finish

@@ -34,6 +34,17 @@ START_TEST(proxy_urls)
 	ck_assert_int_eq(conn_proxy_parse("HTTP://u:pw@h:8080/", &p, err, sizeof err), 0);
 	ck_assert_int_eq(p.has_password, 1);
 	ck_assert_str_eq(p.host, "h");
+	/* The credentials, percent-decoded, for Proxy-Authorization and RFC 1929. */
+	ck_assert_int_eq(conn_proxy_parse("socks5://us%65r:p%40ss%3Aw@h:1", &p, err, sizeof err), 0);
+	ck_assert_int_eq(p.has_user, 1);
+	ck_assert_str_eq(p.user, "user");
+	ck_assert_str_eq(p.password, "p@ss:w");
+	ck_assert_str_eq(p.host, "h");
+	ck_assert_int_eq(conn_proxy_parse("http://only@h:1", &p, err, sizeof err), 0);
+	ck_assert_int_eq(p.has_user, 1);
+	ck_assert_int_eq(p.has_password, 0);
+	ck_assert_int_eq(conn_proxy_parse("http://u:a%0d%0aX@h:1", &p, err, sizeof err), -1); /* CR LF */
+	ck_assert_int_eq(conn_proxy_parse("http://u:%4@h:1", &p, err, sizeof err), -1);
 	ck_assert_int_eq(conn_proxy_parse("ftp://h", &p, err, sizeof err), -1);
 	ck_assert_int_eq(conn_proxy_parse("http://h:0", &p, err, sizeof err), -1);
 	ck_assert_int_eq(conn_proxy_parse("http://h:99999", &p, err, sizeof err), -1);
@@ -137,6 +148,17 @@ START_TEST(proxy_hop_is_remote)
 	ck_assert_int_eq(conn_decide(&o, "imap", "mail.example", CONN_PROXY_CURL, &p, err, sizeof err), NT_EXIT_TLS);
 	setenv("ALL_PROXY", "https://u:pw@proxy.example:3128", 1);
 	ck_assert_int_eq(conn_decide(&o, "imap", "mail.example", CONN_PROXY_CURL, &p, err, sizeof err), 0);
+	/* The same rule for our own sockets (nntp, tcp-send): a loopback proxy gets it. */
+	setenv("ALL_PROXY", "socks5h://u:pw@proxy.example:1080", 1);
+	ck_assert_int_eq(conn_decide(&o, "nntp", "news.example", CONN_PROXY_OWN, &p, err, sizeof err), NT_EXIT_TLS);
+	ck_assert_ptr_nonnull(strstr(err, "proxy.example"));
+	ck_assert_ptr_null(strstr(err, "pw"));
+	setenv("ALL_PROXY", "socks5h://u:pw@127.0.0.1:1080", 1);
+	ck_assert_int_eq(conn_decide(&o, "nntp", "news.example", CONN_PROXY_OWN, &p, err, sizeof err), 0);
+	ck_assert_str_eq(p.proxy.password, "pw");
+	/* The one refusal wording names the proxy with its port and where it came from. */
+	ck_assert_int_eq(conn_refuse_clear(&p, "news.example", "--no-tls", err, sizeof err), NT_EXIT_TLS);
+	ck_assert_ptr_nonnull(strstr(err, "proxy 127.0.0.1:1080 (ALL_PROXY)"));
 	clear_env();
 }
 END_TEST

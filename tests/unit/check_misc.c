@@ -91,6 +91,10 @@ START_TEST(masking)
 	ck_assert_str_eq(out, "USER bob");
 	log_mask(out, sizeof out, "AUTHINFO USER bob", 17);
 	ck_assert_str_eq(out, "AUTHINFO USER bob");
+	log_mask(out, sizeof out, "Proxy-Authorization: Basic dTpwdw==\r\n", 37);
+	ck_assert_str_eq(out, "Proxy-Authorization: Basic ****");
+	log_mask(out, sizeof out, "proxy-authorization: Basic dTpwdw==", 35);
+	ck_assert_str_eq(out, "proxy-authorization: Basic ****");
 }
 END_TEST
 
