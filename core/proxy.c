@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,20 +90,6 @@ static int recv_n(struct hs *h, void *p, size_t n, const char *what)
 	return 0;
 }
 
-/* RFC 4648 base64 of n bytes of s into out (4 * ceil(n / 3) + 1 bytes). */
-static void base64(char *out, const unsigned char *s, size_t n)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < n ? s[i + 2] : 0);
-		*out++ = t[v >> 18 & 63];
-		*out++ = t[v >> 12 & 63];
-		*out++ = i + 1 < n ? t[v >> 6 & 63] : '=';
-		*out++ = i + 2 < n ? t[v & 63] : '=';
-	}
-	*out = 0;
-}
-
 static int http_connect(struct hs *h, const char *host, int port)
 {
 	/* user:password of at most 255 + 1 + 255 bytes: 684 bytes of base64 */
@@ -111,7 +98,7 @@ static int http_connect(struct hs *h, const char *host, int port)
 	auth[0] = 0;
 	if (h->px->has_user) {
 		int c = snprintf(cred, sizeof cred, "%s:%s", h->px->user, h->px->password);
-		base64(b64, (const unsigned char *)cred, (size_t)c);
+		EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)cred, c); /* base64 from OpenSSL, as mail-send's */
 		snprintf(auth, sizeof auth, "Proxy-Authorization: Basic %s\r\n", b64);
 		explicit_bzero(cred, sizeof cred);
 		explicit_bzero(b64, sizeof b64);
