@@ -50,10 +50,10 @@ static const struct opt opts[] = {
 	{O_IDLE, "idle-timeout", OPT_SECS, "SEC", "close a client idle for SEC seconds"},
 	{O_MAXLINE, "max-line", OPT_SIZE, "BYTES", "answer longer lines in pieces of BYTES (default 64k)", 1, 1 << 24},
 	{O_MAXPARTIAL, "max-partial", OPT_SIZE, "BYTES",
-	 "cap on the buffers of partial lines of all clients of a worker, in the stamp modes "
-	 "(default and --line; default 32M, at least 64k and --max-line)", 1, (long long)1 << 40},
+	 "cap on partial-line buffer memory per worker; not with --echo/--daytime (default 32M, min 64k)",
+	 1, (long long)1 << 40},
 	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the listening socket", 1, 256},
-	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "one SO_REUSEPORT socket per worker (others may bind the port too)"},
+	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "SO_REUSEPORT: every server of this user on the port with it shares the traffic"},
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
 	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
 	{'q', "quiet", OPT_FLAG, NULL, "no connection log"},
