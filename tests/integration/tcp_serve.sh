@@ -268,6 +268,29 @@ if [ -n "$closed" ] && [ "$closed" -ge 100 ] && [ "$lines" -le 4 ] && [ "$summed
 else
 	fail "--max-partial log flood" "closed=$closed, $lines lines counting $summed: $(head -3 "$T/serve.log")"
 fi
+# --max-partial matters without --line too: in the default mode a client that does not
+# read its replies is paused with its partial line held. 6 such clients, each with
+# 80,000 short lines then 50,000 bytes without a newline, over --max-partial 64k.
+: >"$T/serve.log"
+serve PD --max-partial 64k
+/usr/bin/python3 - "$PD" <<'PY' >"$T/paused.out" 2>&1 &
+import socket, sys, time
+held = []
+for _ in range(6):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(('127.0.0.1', int(sys.argv[1])))
+    s.sendall(b'x\n' * 40000 + b'y' * 50000)
+    held.append(s)
+time.sleep(30)
+PY
+PYP=$!
+cleanup "kill $PYP"
+for _ in $(seq 200); do grep -q 'it held the most partial-line buffer' "$T/serve.log" && break; sleep 0.05; done
+grep -q 'it held the most partial-line buffer' "$T/serve.log" \
+	&& pass "--max-partial caps partial lines of paused clients in the default mode too" \
+	|| fail "--max-partial without --line" "$(cat "$T/paused.out") $(tail -3 "$T/serve.log")"
+kill "$PYP" 2>/dev/null; wait "$PYP" 2>/dev/null
 # The default cap (32 MiB): 1,000 clients x 60,000 bytes without a newline.
 serve PQ --line
 $SPROBE partial "$PQ" "$SRV_PID" 1000 60000 >"$T/partial.out" 2>&1
