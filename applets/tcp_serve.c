@@ -50,9 +50,10 @@ static const struct opt opts[] = {
 	{O_IDLE, "idle-timeout", OPT_SECS, "SEC", "close a client idle for SEC seconds"},
 	{O_MAXLINE, "max-line", OPT_SIZE, "BYTES", "answer longer lines in pieces of BYTES (default 64k)", 1, 1 << 24},
 	{O_MAXPARTIAL, "max-partial", OPT_SIZE, "BYTES",
-	 "cap on partial lines held for all clients of a worker (default 32M)", 1, (long long)1 << 40},
+	 "cap on partial-line buffer memory per worker; not with --echo/--daytime (default 32M, min 64k)",
+	 1, (long long)1 << 40},
 	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the listening socket", 1, 256},
-	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "one SO_REUSEPORT socket per worker (others may bind the port too)"},
+	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "SO_REUSEPORT: every server of this user on the port with it shares the traffic"},
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
 	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
 	{'q', "quiet", OPT_FLAG, NULL, "no connection log"},
@@ -296,6 +297,8 @@ static void held_account(struct client *c)
  * PARTIAL_LOG_MS, so that clients cannot flood the log. The episode ends when a
  * window passes without a closing. */
 #define PARTIAL_LOG_MS 5000
+/* The smallest --max-partial taken (or --max-line, when larger). */
+#define PARTIAL_MIN (64 * 1024)
 
 static void partial_summary(void)
 {
@@ -324,8 +327,8 @@ static void partial_closed_log(const struct client *big)
 		G.partial_more++;
 		return;
 	}
-	nt_warn("closed %s: it held the most partial-line bytes, %zu, when all clients held %zu (--max-partial %zu)",
-		big->addr, big->held, G.held, G.max_partial);
+	nt_warn("closed %s: it held the most partial-line buffer, %zu bytes, when all clients held %zu bytes of "
+		"buffer (--max-partial %zu)", big->addr, big->held, G.held, G.max_partial);
 	G.partial_since = loop_now_ms();
 	G.partial_timer = loop_timer_add(G.loop, PARTIAL_LOG_MS, partial_window_end, NULL);
 }
@@ -586,7 +589,9 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 	if (G.stopping)
 		return;
 	G.stopping = 1;
-	log_info("signal %d: stopping", (int)si.ssi_signo);
+	/* The supervisor that gave up has said why: its stop is not a signal from outside. */
+	if (!workers_gave_up(si.ssi_code, (long)si.ssi_pid, si.ssi_int))
+		log_info("signal %d: stopping", (int)si.ssi_signo);
 	for (int i = 0; i < G.nlfd; i++) {
 		loop_del(l, G.lfd[i]);
 		close(G.lfd[i]);
@@ -614,9 +619,9 @@ static void open_listeners(void)
 {
 	char err[SOCK_ERRLEN];
 	if (G.unix_path) {
-		int fd = sock_listen_unix(G.unix_path, SOCK_STREAM, err);
+		int fd = listen_unix(G.unix_path, SOCK_STREAM, err);
 		if (fd < 0)
-			die(NT_EXIT_NET, "%s", err);
+			die(errno == ENOTSOCK ? NT_EXIT_IO : NT_EXIT_NET, "%s", err);
 		G.lfd[0] = fd;
 		G.nlfd = 1;
 		return;
@@ -672,7 +677,7 @@ int tcp_serve_main(int argc, char **argv)
 {
 	struct opt_state os;
 	const char *listen = NULL, *tfmt = NULL;
-	int utc = 0, modes = 0;
+	int utc = 0, modes = 0, max_partial_set = 0;
 	G.port = 8888;
 	G.family = AF_UNSPEC;
 	G.max_line = 64 * 1024;
@@ -692,7 +697,7 @@ int tcp_serve_main(int argc, char **argv)
 		case O_MAXCLIENTS: G.max_clients = os.num; break;
 		case O_IDLE: G.idle_ms = os.num; break;
 		case O_MAXLINE: G.max_line = (size_t)os.num; break;
-		case O_MAXPARTIAL: G.max_partial = (size_t)os.num; break;
+		case O_MAXPARTIAL: G.max_partial = (size_t)os.num, max_partial_set = 1; break;
 		case O_WORKERS: G.workers = (int)os.num; break;
 		case O_REUSEPORT: G.reuseport = 1; break;
 		case O_TIMEFMT: tfmt = os.str; break;
@@ -707,6 +712,15 @@ int tcp_serve_main(int argc, char **argv)
 		opt_usage_error("--line, --echo and --daytime exclude each other");
 	if (G.unix_path && listen)
 		opt_usage_error("--unix and -l exclude each other");
+	if (max_partial_set && (G.mode == MODE_ECHO || G.mode == MODE_DAYTIME))
+		opt_usage_error("--max-partial applies to the stamp modes (default and --line): --%s holds no partial lines",
+				G.mode == MODE_ECHO ? "echo" : "daytime");
+	/* The cap counts buffer capacity (the memory), which one client's line already
+	 * grows to --max-line plus a read: a smaller cap would close honest clients. */
+	size_t partial_min = G.max_line > PARTIAL_MIN ? G.max_line : PARTIAL_MIN;
+	if (G.max_partial < partial_min)
+		opt_usage_error("--max-partial %zu is below %zu bytes (64k or --max-line, the larger)", G.max_partial,
+				partial_min);
 	if (tfmt && stamp_check_format(tfmt) < 0)
 		opt_usage_error("--time-format '%s' gives an empty or over-long stamp", tfmt);
 	if (listen) {

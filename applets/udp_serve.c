@@ -52,7 +52,7 @@ static const struct opt opts[] = {
 	{O_ECHO, "echo", OPT_FLAG, NULL, "send each datagram back (RFC 862)"},
 	{O_DAYTIME, "daytime", OPT_FLAG, NULL, "answer each datagram with the time (RFC 867)"},
 	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the socket", 1, 256},
-	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "one SO_REUSEPORT socket per worker (others may bind the port too)"},
+	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "SO_REUSEPORT: every server of this user on the port with it shares the traffic"},
 	{O_LOWPORTS, "answer-low-ports", OPT_FLAG, NULL, "also answer source ports below 1024"},
 	{O_STAMPS, "answer-stamps", OPT_FLAG, NULL, "also answer datagrams that begin with a stamp"},
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},

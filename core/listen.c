@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +47,18 @@ int listen_open(const struct listen_conf *c, struct listeners *l, char *err)
 		l->nsets = s + 1;
 	}
 	return 0;
+}
+
+int listen_unix(const char *path, int type, char *err)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		/* Never replaced, and bind would blame the address ("already in use"). */
+		snprintf(err, SOCK_ERRLEN, "unix:%s exists and is not a socket", path);
+		errno = ENOTSOCK;
+		return -1;
+	}
+	return sock_listen_unix(path, type, err);
 }
 
 int listen_take(struct listeners *l, int idx, int fds[SOCK_LISTEN_MAX])
@@ -121,11 +134,21 @@ static int may_restart(struct restarts *r, long long now)
 	return 1;
 }
 
-static void kill_all(const pid_t *pids, int n)
+/* Stop every worker with SIGTERM; with gave_up, the signal carries WORKERS_GAVE_UP so
+ * that the workers know it is the supervisor's stop, not one from outside. */
+static void kill_all(const pid_t *pids, int n, int gave_up)
 {
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
+	for (int i = 0; i < n; i++) {
+		if (pids[i] <= 0)
+			continue;
+		if (!gave_up || sigqueue(pids[i], SIGTERM, (union sigval){.sival_int = WORKERS_GAVE_UP}) < 0)
 			kill(pids[i], SIGTERM);
+	}
+}
+
+int workers_gave_up(int code, long pid, int value)
+{
+	return code == SI_QUEUE && pid == (long)getppid() && value == WORKERS_GAVE_UP;
 }
 
 int workers_run(int n, worker_fn *fn, void *arg)
@@ -148,7 +171,7 @@ int workers_run(int n, worker_fn *fn, void *arg)
 		if (pids[i] < 0) {
 			nt_warn_sys("fork");
 			stopping = 1, rc = NT_EXIT_FAIL;
-			kill_all(pids, i);
+			kill_all(pids, i, 1);
 			break;
 		}
 		alive++;
@@ -159,7 +182,7 @@ int workers_run(int n, worker_fn *fn, void *arg)
 			continue;
 		if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
 			stopping = 1;
-			kill_all(pids, n);
+			kill_all(pids, n, 0);
 		}
 		pid_t p;
 		int st;
@@ -176,10 +199,11 @@ int workers_run(int n, worker_fn *fn, void *arg)
 			char how[64];
 			describe(how, sizeof how, st);
 			if (!may_restart(&r, mono_s())) {
-				nt_warn("worker %d %s: %d restarts within %d s already, giving up", (int)p, how,
-					WORKERS_RESTARTS, WORKERS_WINDOW_S);
+				/* The restart policy, named: this death is number RESTARTS+1 in the window. */
+				nt_warn("worker %d %s: workers died %d times within %d s: giving up, stopping the "
+					"other workers (exit 1)", (int)p, how, WORKERS_RESTARTS + 1, WORKERS_WINDOW_S);
 				stopping = 1, rc = NT_EXIT_FAIL;
-				kill_all(pids, n);
+				kill_all(pids, n, 1);
 				continue;
 			}
 			pids[i] = start_worker(i, fn, arg, &old);
@@ -187,7 +211,7 @@ int workers_run(int n, worker_fn *fn, void *arg)
 				nt_warn_sys("worker %d %s; cannot restart it: fork", (int)p, how);
 				pids[i] = 0;
 				stopping = 1, rc = NT_EXIT_FAIL;
-				kill_all(pids, n);
+				kill_all(pids, n, 1);
 				continue;
 			}
 			alive++;

@@ -3,7 +3,8 @@
  * the listening sockets, and restarts a worker that dies under a capped policy.
  *
  * SO_REUSEPORT is set only when asked for (--reuseport): then each worker gets its own
- * socket set on the port and the kernel spreads connections or datagrams over them.
+ * socket set on the port and the kernel spreads connections or datagrams over them,
+ * also to any other process of the same user that binds the port with SO_REUSEPORT.
  * Without it one socket set is shared by every worker and no other socket can bind
  * the port (UDP sockets carry no SO_REUSEADDR either; see sock.h).
  */
@@ -30,6 +31,10 @@ struct listeners {
 /* Bind (and listen) every set; 0, or -1 with a message in err (errno kept: EADDRINUSE
  * for a busy port). Nothing stays open on failure. */
 int listen_open(const struct listen_conf *c, struct listeners *l, char *err);
+/* Listen on the unix socket path: like sock_listen_unix, but a path that exists and is
+ * not a socket is refused first (errno ENOTSOCK, "... exists and is not a socket"): a
+ * local file problem, exit 6 for the applets, where bind would say "in use". */
+int listen_unix(const char *path, int type, char *err);
 /* In worker idx: copy its set into fds and close every other set of this process.
  * Returns the number of sockets. */
 int listen_take(struct listeners *l, int idx, int fds[SOCK_LISTEN_MAX]);
@@ -49,5 +54,11 @@ typedef int worker_fn(int idx, void *arg);
  * then waited for: returns 0) or until the restart cap is hit (every worker stopped,
  * message given: returns NT_EXIT_FAIL). A worker never outlives the supervisor. */
 int workers_run(int n, worker_fn *fn, void *arg);
+/* The value the supervisor's giving-up SIGTERM carries (sigqueue). */
+#define WORKERS_GAVE_UP 0x6e74
+/* In a worker, from the signalfd_siginfo of a SIGTERM (ssi_code, ssi_pid, ssi_int):
+ * 1 if it is the supervisor stopping the workers because it gave up (it said why; the
+ * worker stays quiet), 0 for a stop from outside. */
+int workers_gave_up(int code, long pid, int value);
 
 #endif

@@ -120,6 +120,12 @@ testing "tcp-send --unix" "\$NT tcp-send --unix '$T/s.sock' u | sed -E 's/^.{24}
 expect_exit "a second server on the same live unix socket is refused" 3 "$NT" tcp-serve -q --unix "$T/s.sock"
 kill "$UP"; wait "$UP"
 [ ! -e "$T/s.sock" ] && pass "the unix socket file is removed at exit" || fail "unix socket file left behind"
+# A regular file at the path is a local file problem (exit 6), said as such, and kept.
+echo keep >"$T/plain"
+expect_exit "--unix on a regular file is exit 6" 6 timeout 3 "$NT" tcp-serve -q --unix "$T/plain"
+grep -q "unix:$T/plain exists and is not a socket" "$T/check.out" && [ "$(cat "$T/plain")" = keep ] \
+	&& pass "--unix on a regular file: 'exists and is not a socket', the file untouched" \
+	|| fail "--unix on a regular file" "$(cat "$T/check.out")"
 
 # --workers: N processes share the port.
 serve P13 --workers 2
@@ -185,6 +191,15 @@ expect_exit "port 65536 is refused" 2 "$NT" tcp-serve -p 65536
 expect_exit "--line with --echo is refused" 2 "$NT" tcp-serve --line --echo
 expect_exit "-l '[::1' is refused" 2 "$NT" tcp-serve -l '[::1'
 expect_exit "a port in use is exit 3" 3 "$NT" tcp-serve -q -l 127.0.0.1 -p "$P"
+# --max-partial counts buffer memory, which one client's line alone grows to --max-line:
+# a cap below 64k (or --max-line) is refused, and so is the option where no partial
+# line is ever held (--echo, --daytime). timeout: a server that starts is a failure too.
+expect_exit "--line --max-partial 10 is refused (below 64k)" 2 timeout 3 "$NT" tcp-serve -q -p "$(free_port)" --line --max-partial 10
+grep -q 'below 65536 bytes' "$T/check.out" && pass "--max-partial: the refusal names the minimum" \
+	|| fail "--max-partial minimum message" "$(cat "$T/check.out")"
+expect_exit "--max-partial below --max-line is refused" 2 timeout 3 "$NT" tcp-serve -q -p "$(free_port)" --max-line 1M --max-partial 100k
+expect_exit "--echo --max-partial is refused" 2 timeout 3 "$NT" tcp-serve -q -p "$(free_port)" --echo --max-partial 1M
+expect_exit "--daytime --max-partial is refused" 2 timeout 3 "$NT" tcp-serve -q -p "$(free_port)" --daytime --max-partial 1M
 
 # A port is bound once, by the supervisor: a second server fails on a busy port with and
 # without --workers, on either side (SO_REUSEPORT only with --reuseport).
@@ -202,14 +217,24 @@ serve PB2 --workers 2 --reuseport
 check "--workers 2 --reuseport serves 100 clients" $PROBE many 127.0.0.1 "$PB2" 100
 expect_exit "--reuseport: a server without it still can not bind the port" 3 timeout 5 "$NT" tcp-serve -q -p "$PB2"
 
-# Capped restarts: a killed worker is replaced; the 6th death within 30 s ends the server.
-: >"$T/serve.log"
-serve PC --workers 2
+# Capped restarts: a killed worker is replaced; the 6th death within 30 s ends the server
+# with exit 1 and a message that names the policy. Not quiet (-q hides "signal N:
+# stopping"): the workers the supervisor stops say nothing, so nothing looks like a
+# SIGTERM from outside.
+PC=$(free_port)
+"$NT" tcp-serve -p "$PC" --workers 2 2>"$T/cap.log" &
+SRV_PID=$!
+cleanup "kill -9 $SRV_PID; wait $SRV_PID"
+wait_port "$PC" 127.0.0.1 10 || fail "tcp-serve --workers 2 did not start"
 if $SPROBE restart-cap "$SRV_PID" >"$T/cap.out" 2>&1; then
 	grep -q 'restarted 1' "$T/cap.out" && pass "--workers: a killed worker is restarted" || fail "worker restart" "$(cat "$T/cap.out")"
 	wait "$SRV_PID"; rc=$?
-	[ $rc -eq 1 ] && grep -q 'giving up' "$T/serve.log" && pass "--workers: gives up after 5 restarts in 30 s (exit 1, said)" \
-		|| fail "restart cap" "rc=$rc $(tail -2 "$T/serve.log")"
+	[ $rc -eq 1 ] && grep -q 'workers died 6 times within 30 s: giving up' "$T/cap.log" \
+		&& pass "--workers: gives up on the 6th death in 30 s (exit 1), naming the policy" \
+		|| fail "restart cap" "rc=$rc $(tail -2 "$T/cap.log")"
+	! sed -n '/giving up/,$p' "$T/cap.log" | grep -q 'signal 15: stopping' \
+		&& pass "--workers: the workers stopped by the giving-up supervisor say nothing" \
+		|| fail "restart cap: workers look stopped from outside" "$(tail -3 "$T/cap.log")"
 else
 	fail "--workers restart policy" "$(cat "$T/cap.out")"
 fi
@@ -223,8 +248,8 @@ $SPROBE partial "$PP" "$SRV_PID" 20 3000 60000 >"$T/partial.out" 2>&1
 grep -q '^big=closed' "$T/partial.out" && grep -q '^answered=20 closed=0' "$T/partial.out" \
 	&& pass "--max-partial: the client holding the most is closed, the 20 others answered" \
 	|| fail "--max-partial" "$(cat "$T/partial.out")"
-grep -q 'closed 127.0.0.1:[0-9]*: it held the most partial-line bytes' "$T/serve.log" \
-	&& pass "--max-partial: the closing is logged" || fail "--max-partial log" "$(tail -3 "$T/serve.log")"
+grep -Eq 'closed 127.0.0.1:[0-9]+: it held the most partial-line buffer, [0-9]+ bytes, when all clients held [0-9]+ bytes of buffer' "$T/serve.log" \
+	&& pass "--max-partial: the closing is logged, in bytes of buffer" || fail "--max-partial log" "$(tail -3 "$T/serve.log")"
 # A flood of closings is logged once per episode, -q or not: 300 clients x 60,000
 # bytes over --max-partial 100k close nearly all of them; the log says the first one,
 # then sums up the others ("N more clients closed ...", at most once per 5 s, and once
@@ -243,6 +268,29 @@ if [ -n "$closed" ] && [ "$closed" -ge 100 ] && [ "$lines" -le 4 ] && [ "$summed
 else
 	fail "--max-partial log flood" "closed=$closed, $lines lines counting $summed: $(head -3 "$T/serve.log")"
 fi
+# --max-partial matters without --line too: in the default mode a client that does not
+# read its replies is paused with its partial line held. 6 such clients, each with
+# 80,000 short lines then 50,000 bytes without a newline, over --max-partial 64k.
+: >"$T/serve.log"
+serve PD --max-partial 64k
+/usr/bin/python3 - "$PD" <<'PY' >"$T/paused.out" 2>&1 &
+import socket, sys, time
+held = []
+for _ in range(6):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(('127.0.0.1', int(sys.argv[1])))
+    s.sendall(b'x\n' * 40000 + b'y' * 50000)
+    held.append(s)
+time.sleep(30)
+PY
+PYP=$!
+cleanup "kill $PYP"
+for _ in $(seq 200); do grep -q 'it held the most partial-line buffer' "$T/serve.log" && break; sleep 0.05; done
+grep -q 'it held the most partial-line buffer' "$T/serve.log" \
+	&& pass "--max-partial caps partial lines of paused clients in the default mode too" \
+	|| fail "--max-partial without --line" "$(cat "$T/paused.out") $(tail -3 "$T/serve.log")"
+kill "$PYP" 2>/dev/null; wait "$PYP" 2>/dev/null
 # The default cap (32 MiB): 1,000 clients x 60,000 bytes without a newline.
 serve PQ --line
 $SPROBE partial "$PQ" "$SRV_PID" 1000 60000 >"$T/partial.out" 2>&1

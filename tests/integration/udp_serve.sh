@@ -148,7 +148,8 @@ USERVE_LOG=$T/cap.log userve PC --workers 2
 if $PROBE restart-cap "$SRV_PID" >"$T/cap.out" 2>&1; then
 	grep -q 'restarted 1' "$T/cap.out" && pass "--workers: a killed worker is restarted" || fail "worker restart" "$(cat "$T/cap.out")"
 	wait "$SRV_PID"; rc=$?
-	[ $rc -eq 1 ] && grep -q 'giving up' "$T/cap.log" && pass "--workers: gives up after 5 restarts in 30 s (exit 1, said)" \
+	[ $rc -eq 1 ] && grep -q 'workers died 6 times within 30 s: giving up' "$T/cap.log" \
+		&& pass "--workers: gives up on the 6th death in 30 s (exit 1), naming the policy" \
 		|| fail "restart cap" "rc=$rc $(tail -2 "$T/cap.log")"
 else
 	fail "--workers restart policy" "$(cat "$T/cap.out")"

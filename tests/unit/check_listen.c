@@ -1,8 +1,13 @@
-/* check_listen.c - listeners bound once (a busy port fails, SO_REUSEPORT only when asked)
- * and the supervisor's restart cap. */
+/* check_listen.c - listeners bound once (a busy port fails, SO_REUSEPORT only when asked),
+ * a unix path that is not a socket refused, and the supervisor's restart cap (its stop
+ * of the other workers recognisable as its own). */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -66,6 +71,67 @@ START_TEST(restart_cap)
 }
 END_TEST
 
+/* Worker 0 dies at once, again and again; worker 1 waits for its SIGTERM (blocked by
+ * the caller, so none is lost) and writes 'G' to the pipe if workers_gave_up() says it
+ * is the supervisor's giving-up stop, 'O' if it looks like one from outside. */
+static int gave_up_probe(int idx, void *arg)
+{
+	if (idx == 0)
+		return 7;
+	int wfd = *(int *)arg;
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	siginfo_t si;
+	if (sigwaitinfo(&ss, &si) != SIGTERM)
+		return 1;
+	char c = workers_gave_up(si.si_code, (long)si.si_pid, si.si_value.sival_int) ? 'G' : 'O';
+	return write(wfd, &c, 1) == 1 ? 0 : 1;
+}
+
+START_TEST(gave_up_stop_is_attributed)
+{
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	sigset_t ss, old;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigprocmask(SIG_BLOCK, &ss, &old);
+	ck_assert_int_eq(workers_run(2, gave_up_probe, &p[1]), NT_EXIT_FAIL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
+	char c = 0;
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'G');
+	close(p[0]);
+	/* A SIGTERM from anyone else (here: ourselves, not the parent) is not the supervisor's. */
+	ck_assert_int_eq(workers_gave_up(SI_USER, (long)getpid(), 0), 0);
+	ck_assert_int_eq(workers_gave_up(SI_QUEUE, (long)getppid(), 0), 0);
+}
+END_TEST
+
+START_TEST(unix_path_not_a_socket)
+{
+	char dir[] = "/tmp/check_listen.XXXXXX", path[64], err[SOCK_ERRLEN];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/plain", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "keep", 4), 4);
+	close(fd);
+	ck_assert_int_eq(listen_unix(path, SOCK_STREAM, err), -1);
+	ck_assert_int_eq(errno, ENOTSOCK);
+	ck_assert_ptr_nonnull(strstr(err, "exists and is not a socket"));
+	ck_assert_int_eq(unlink(path), 0); /* still there, a regular file */
+	/* A free path gives a listening socket. */
+	int s = listen_unix(path, SOCK_STREAM, err);
+	ck_assert_int_ge(s, 0);
+	close(s);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *suite_listen(void)
 {
 	Suite *s = suite_create("listen");
@@ -74,6 +140,8 @@ Suite *suite_listen(void)
 	tcase_add_test(t, udp_busy_port);
 	tcase_add_test(t, tcp_busy_port);
 	tcase_add_test(t, restart_cap);
+	tcase_add_test(t, gave_up_stop_is_attributed);
+	tcase_add_test(t, unix_path_not_a_socket);
 	suite_add_tcase(s, t);
 	return s;
 }
