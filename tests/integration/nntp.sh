@@ -281,9 +281,10 @@ for l in open(sys.argv[1]):
         out += "F"
     elif re.search(r"\bf(data)?sync\(", l):
         out += "S"
-    elif re.search(r'rename\w*\(.*, "' + re.escape(d) + r'/\.nntp-state"', l):
+    # by path (rename) or relative to the folder's descriptor (renameat: "N</folder>, name")
+    elif re.search(r'rename\w*\(.*(, "' + re.escape(d) + r'/|<' + re.escape(d) + r'>, ")\.nntp-state"', l):
         out += "M"
-    elif re.search(r'rename\w*\(.*, "' + re.escape(d) + r'/[0-9]+"', l):
+    elif re.search(r'rename\w*\(.*(, "' + re.escape(d) + r'/|<' + re.escape(d) + r'>, ")[0-9]+"', l):
         out += "R"
 print(out)
 PYEOF
