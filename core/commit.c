@@ -383,6 +383,19 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* The committer's locks and memory, once its threads are gone (or never started). */
+static void commit_free(struct commit *c)
+{
+	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->names);
+	pthread_cond_destroy(&c->work);
+	pthread_cond_destroy(&c->space);
+	pthread_cond_destroy(&c->done_cv);
+	pthread_cond_destroy(&c->rm_cv);
+	free(c->q);
+	free(c);
+}
+
 struct commit *commit_start(const struct commit_conf *conf, char *err, size_t errlen)
 {
 	struct commit *c = xcalloc(1, sizeof *c);
@@ -404,14 +417,7 @@ struct commit *commit_start(const struct commit_conf *conf, char *err, size_t er
 	int e = pthread_create(&c->th, NULL, run, c);
 	if (e) {
 		snprintf(err, errlen, "cannot start the commit thread: %s", strerror(e));
-		pthread_mutex_destroy(&c->mu);
-		pthread_mutex_destroy(&c->names);
-		pthread_cond_destroy(&c->work);
-		pthread_cond_destroy(&c->space);
-		pthread_cond_destroy(&c->done_cv);
-		pthread_cond_destroy(&c->rm_cv);
-		free(c->q);
-		free(c);
+		commit_free(c);
 		return NULL;
 	}
 	return c;
@@ -527,14 +533,7 @@ int commit_finish(struct commit *c, char *err, size_t errlen)
 	int r = c->failed ? -1 : 0;
 	if (r < 0)
 		snprintf(err, errlen, "%s", c->err);
-	pthread_mutex_destroy(&c->mu);
-	pthread_mutex_destroy(&c->names);
-	pthread_cond_destroy(&c->work);
-	pthread_cond_destroy(&c->space);
-	pthread_cond_destroy(&c->done_cv);
-	pthread_cond_destroy(&c->rm_cv);
-	free(c->q);
-	free(c);
+	commit_free(c);
 	return r;
 }
 

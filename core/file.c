@@ -309,6 +309,22 @@ int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode,
 	return 0;
 }
 
+const char *file_own_why(int fd, unsigned flags)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file: refused";
+	if (st.st_uid != geteuid())
+		return "not owned by us: refused";
+	if ((flags & FILE_OWN_ONE_LINK) && st.st_nlink != 1)
+		return "has other hard links: refused";
+	if ((flags & FILE_OWN_NOT_SHARED) && (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return "writable by others: refused";
+	return NULL;
+}
+
 int afile_place(struct afile *af)
 {
 	return af->has_dfd ? renameat(af->dfd, af->tname, af->dfd, af->fname) : rename(af->tmp, af->final);

@@ -183,16 +183,7 @@ int mbox_open(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	struct stat st;
-	const char *why = NULL;
-	if (fstat(fd, &st) < 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file: refused";
-	else if (st.st_uid != geteuid())
-		why = "not owned by us: refused";
-	else if (st.st_nlink != 1)
-		why = "has other hard links: refused";
+	const char *why = file_own_why(fd, FILE_OWN_ONE_LINK);
 	if (!why && fcntl(fd, F_SETFL, O_RDWR | O_APPEND) < 0)
 		why = strerror(errno);
 	if (why) {

@@ -64,6 +64,13 @@ void afile_abort(struct afile *af);
  * 0 or -1 (errno). */
 int afile_place(struct afile *af);
 
+/* Why the file open as fd may not be trusted as ours, or NULL when it is a regular file
+ * owned by the effective uid and, with FILE_OWN_ONE_LINK, has no other hard link, with
+ * FILE_OWN_NOT_SHARED, is not writable by group or others (the mbox, mail-fetch's state). */
+#define FILE_OWN_ONE_LINK 1u
+#define FILE_OWN_NOT_SHARED 2u
+const char *file_own_why(int fd, unsigned flags);
+
 /* write() all of n bytes, retrying on EINTR; 0 or -1 (errno). */
 int file_write_all(int fd, const void *p, size_t n);
 /* 1 when name is a single safe component that does not start with '.' (names we make

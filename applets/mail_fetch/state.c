@@ -187,19 +187,11 @@ static FILE *open_own(const char *path, char *err, size_t errlen)
 		errno = e;
 		return NULL;
 	}
-	struct stat st;
-	const char *why = NULL;
-	if (fstat(fd, &st) < 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file: refused";
-	else if (st.st_uid != geteuid())
-		why = "not owned by us: refused (remove it or use --rebuild-state)";
-	else if (st.st_mode & (S_IWGRP | S_IWOTH))
-		why = "writable by others: refused (chmod go-w it, or remove it)";
+	const char *why = file_own_why(fd, FILE_OWN_NOT_SHARED);
 	FILE *f = why ? NULL : fdopen(fd, "r");
 	if (!f) {
-		snprintf(err, errlen, "state %s: %s", path, why ? why : strerror(errno));
+		snprintf(err, errlen, "state %s: %s%s", path, why ? why : strerror(errno),
+			 why ? " (remove it, or use --rebuild-state)" : "");
 		close(fd);
 		errno = EPERM;
 	}
