@@ -154,7 +154,8 @@ static int sync_data(struct commit *c, struct item *v, size_t n)
 {
 	dev_t devs[DEVS_MAX];
 	int fds[DEVS_MAX];
-	size_t nd = 0;
+	size_t nd = 0, nfiles = 0;
+	int one = -1, one_reg = 0;
 	for (size_t i = 0; i < n; i++) {
 		int fd = has_file(&v[i]) ? v[i].af.fd : v[i].kind == K_FD ? v[i].fd : -1;
 		if (fd < 0)
@@ -166,6 +167,8 @@ static int sync_data(struct commit *c, struct item *v, size_t n)
 			fail(c, "stat", fd_name(fd, b, sizeof b), e);
 			return -1;
 		}
+		if (nfiles++ == 0)
+			one = fd, one_reg = S_ISREG(st.st_mode);
 		size_t k = 0;
 		while (k < nd && devs[k] != st.st_dev)
 			k++;
@@ -179,6 +182,18 @@ static int sync_data(struct commit *c, struct item *v, size_t n)
 		}
 		devs[nd] = st.st_dev;
 		fds[nd++] = fd;
+	}
+	if (nfiles == 1 && one_reg) {
+		/* A group whose only data is one regular file (an mbox, an appended download, a
+		 * lone message): its fdatasync is the exact sync, and cheaper than syncfs, which
+		 * would also write every other program's dirty data on that file system. A folder
+		 * given to commit_fd (mail-fetch's tmp/ barrier) always gets the syncfs. */
+		if (fdatasync(one) == 0)
+			return 0;
+		int e = errno;
+		char b[512];
+		fail(c, "fdatasync", fd_name(one, b, sizeof b), e);
+		return -1;
 	}
 	for (size_t j = 0; j < nd; j++)
 		if (sync_fs(c, fds[j]) < 0)

@@ -16,7 +16,8 @@
  *
  * One group, on the thread:
  *	1. commit_write items: the file is created (O_EXCL, never through a symlink) and written
- *	2. data durable: ONE syncfs(2) per file system for the whole group (files, fds)
+ *	2. data durable: ONE syncfs(2) per file system for the whole group (files, fds);
+ *	   fdatasync(2) when the group's only data is one regular file (see below)
  *	3. commit_file / commit_write items: closed and renamed into place
  *	4. each folder renamed into (and each commit_dir folder) fsynced once
  *	5. records: appended to the journal and fdatasynced, or handed to the record callback
@@ -40,9 +41,12 @@
  * separate waits; one syncfs writes the group's blocks in one pass, sorted by the
  * block layer. It also flushes other processes' dirty data on the same file system:
  * on a disk that others keep busy that is the cost, and it was still the fastest.
- * A group of one file (mail-send --queue) pays for that: syncfs 3-6 ms against 2-3 ms
- * for fdatasync (5 rounds); one policy was kept all the same, so that there is one path
- * to trust and to test.
+ * A group whose only data is ONE regular file (an mbox append, a lone message, an
+ * appended download) is the exception: nothing to batch there, and syncfs cost 3-6 ms
+ * against 2-3 ms for that file's fdatasync (5 rounds), while also writing other programs'
+ * dirty data (a POP3 fetch into an mbox waited on the server's own index writes), so it
+ * gets fdatasync. A folder given to commit_fd (mail-fetch's tmp/ barrier for a batch of
+ * files it wrote itself) always gets the syncfs.
  * syncfs reports the file system's writeback errors since the descriptor it is given
  * was opened (Linux >= 5.8); the committer gives it one of the group's own descriptors,
  * opened before the group's data was written back, so an error in any file of the
