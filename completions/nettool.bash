@@ -65,5 +65,6 @@ _nettool()
 	COMPREPLY=($(compgen -f -- "$cur"))
 }
 
-# Every applet name and alias, from the binary's own table (include/applets.def).
-complete -F _nettool nettool $("${NETTOOL_BIN:-nettool}" --list 2>/dev/null)
+# Every applet name and alias, written out so that sourcing this file runs nothing and
+# works before nettool is on PATH; tests/docs/consistency.sh checks it against --list.
+complete -F _nettool nettool ftp mail-fetch mail-send nntp sendmail tcp-send tcp-serve udp-send udp-serve

@@ -467,13 +467,13 @@ static int cmd_mirror(const char *cmd)
 }
 
 /* One table: --help's command lines, the completion words and the dispatch. */
-enum { C_BATCH = 1, C_JOURNAL = 2 }; /* --from-file; --journal and --shard */
+enum { C_BATCH = 1, C_JOURNAL = 2, C_JSON = 4 }; /* --from-file; --journal and --shard; --json */
 static const struct ftp_cmd {
 	const char *name, *args, *help;
 	int (*fn)(const char *cmd);
 	int flags;
 } cmds[] = {
-	{"ls", "[-l] [--json] TARGET", "list a folder", cmd_ls, 0},
+	{"ls", "[-l] [--json] TARGET", "list a folder", cmd_ls, C_JSON},
 	{"get", "TARGET... [-o FILE|-O DIR]", "download (a glob in the last part: host:logs/*.gz)", cmd_get,
 	 C_BATCH | C_JOURNAL},
 	{"put", "FILE... TARGET", "upload (TARGET may be a folder)", cmd_put, C_BATCH | C_JOURNAL},
@@ -481,9 +481,9 @@ static const struct ftp_cmd {
 	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, 0},
 	{"rm", "TARGET...", "delete files", cmd_rm, C_BATCH | C_JOURNAL},
 	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, 0},
-	{"pwd", "HOST:", "the login folder", cmd_simple, 0},
-	{"size", "TARGET...", "sizes in bytes", cmd_simple, 0},
-	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, 0},
+	{"pwd", "HOST:", "the login folder", cmd_simple, C_JSON},
+	{"size", "TARGET...", "sizes in bytes", cmd_simple, C_JSON},
+	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
 	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror, C_JOURNAL},
 	{"copy", "SRC DST", "server to server, through memory (-r, --move)", cmd_copy, C_BATCH | C_JOURNAL},
 };
@@ -601,9 +601,7 @@ int ftp_main(int argc, char **argv)
 	if (ftp_cf.progress == PROGRESS_AUTO)
 		ftp_cf.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
 	/* --json is refused where it has no meaning, never ignored (nettool(1), CONVENTIONS). */
-	char word[16];
-	snprintf(word, sizeof word, " %s ", cmd);
-	if (ftp_cf.json && strstr(" get put mkdir rmdir rm mv mirror copy ", word))
+	if (ftp_cf.json && !(c->flags & C_JSON))
 		opt_usage_error("--json goes with ls, pwd, size and mtime (%s reports on standard error)", cmd);
 	if (ftp_cf.from_file && !(c->flags & C_BATCH))
 		opt_usage_error("--from-file is for get, put, rm and copy");

@@ -22,8 +22,12 @@ alias_of() { # the applet NAME stands for, or nothing
 	[ -n "$c" ] && sed -n "s/^APPLET(\"\([^\"]*\)\", *$c,.*/\1/p" include/applets.def
 }
 page_of() { echo "man/nettool-${2:-$1}.1"; }
-# Names the completion script registers, with the binary's list (as an installed shell has it).
-completed=$(NETTOOL_BIN=$NT bash -c '. completions/nettool.bash && complete -p' 2>&1 | awk '$1 == "complete" {print $NF}')
+# Names the completion script registers in a shell where no nettool is on PATH yet (as
+# bash-completion loads it): sourcing must run nothing and still register every name.
+completed=$(env -u NETTOOL_BIN PATH=/usr/bin:/bin bash -c '. completions/nettool.bash && complete -p' 2>&1 | awk '$1 == "complete" {print $NF}')
+extra=$(for c in $completed; do [ "$c" = nettool ] || echo "$applets" | tr ' ' '\n' | grep -qx -- "$c" || echo "$c"; done)
+[ -z "$extra" ] && pass "completion registers no name that is not an applet" ||
+	fail "completion registers no name that is not an applet" "$extra"
 
 for a in $applets; do
 	target=$(alias_of "$a")
