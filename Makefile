@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # nettool - one binary, many network applets.
 #
 #   make              build ./nettool (installs missing Debian build packages when root)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tcp_send.c - the textbook's TCP client: send lines, print the replies
  *
  * Interactive with a prompt on a terminal (an empty line ends), line by line when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tcp_serve.c - timestamp / echo (RFC 862) / daytime (RFC 867) server over TCP
  *
  * The textbook's server answers each message with '%s %s' % (ctime(), data). Ours does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* udp_send.c - the textbook's UDP client: one datagram per message, print each reply
  *
  * Interactive with a prompt on a terminal (an empty line ends), line by line when

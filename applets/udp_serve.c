@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* udp_serve.c - timestamp / echo (RFC 862) / daytime (RFC 867) server over UDP
  *
  * One datagram in, one datagram out: 'STAMP data' (the textbook's UDP server), the data

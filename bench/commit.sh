@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # commit.sh - the measurement behind core/commit's one sync policy (include/commit.h):
 # 2,000 files of 4 KiB made durable in groups of 64 with one syncfs per group (nettool)
 # against one fdatasync per file, interleaved, ROUNDS rounds (default 5), each in a fresh

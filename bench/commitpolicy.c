@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* commitpolicy.c - the measurement behind core/commit's one sync policy (bench/commit.sh):
  * N files of SIZE bytes created in DIR/tmp in groups of 64, made durable, renamed into
  * DIR/new, DIR/new fsynced once per group; the data made durable by

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ftp.sh - nettool ftp side by side with curl and lftp against vsftpd on loopback
 # (plain FTP on every side: the peers are run without TLS too). One run, interleaved:
 #   5,000 x 1 KiB get, --parallel 8: nettool (glob get) vs curl --parallel-max 8 and lftp mirror --parallel=8

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mail.sh - mail-fetch against its peers on one private Dovecot (tests/integration/fixtures/
 # dovecot.sh), 5,000 messages of about 4 KiB, plain IMAP/POP3 on loopback, interleaved
 # rounds (the order of the tools rotates), median wall time of each tool. Our time includes

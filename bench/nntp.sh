@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # nntp.sh - nettool nntp side by side with its peers against a private INN on loopback,
 # a group of 10,000 articles of about 2.3 KiB (fed by MODE STREAM + TAKETHIS):
 #   OVER of all 10,000: nettool vs python nntplib, and vs the same OVER sent raw on a socket;

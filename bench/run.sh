@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run.sh - `make bench`: every bench/*.sh in turn (or those named), each printing
 # "bench NAME nettool=X peer=Y ratio=Z" lines; a summary of those lines at the end.
 # Environment: NETTOOL (binary), BENCHBIN (folder of the C load generators built from bench/*.c).

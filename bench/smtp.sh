@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # smtp.sh - mail-send against its peers, side by side, on one aiosmtpd sink on loopback
 # (tests/integration/fixtures/smtpd.py --sink), interleaved rounds:
 #   1. one process per message: nettool mail-send vs curl, msmtp and swaks;

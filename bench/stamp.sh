@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # stamp.sh - tcp-serve and udp-serve side by side with the servers a user would pick
 # instead: Python's socketserver (ThreadingTCPServer / ThreadingUDPServer versions of
 # the textbook's servers), socat TCP-LISTEN,fork and ncat -k driving a small stamp

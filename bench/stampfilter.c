@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stampfilter.c - a small stamp program for the fork servers in bench/stamp.sh
  * (socat ... EXEC:, ncat -k -e): each line of stdin is written to stdout as
  * "STAMP line", STAMP as ctime(3) prints it. Not part of nettool. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stampload.c - load generator for bench/stamp.sh: drives any timestamp server.
  *
  *   stampload persist HOST PORT CONNS SECS   CONNS connections, each sending a 32-byte

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash completion for nettool and its applet names (symlinks).
 # The words come from the binary itself (`nettool --complete-words`, `nettool APPLET
 # --complete-words`), rendered from the same option tables as --help: nothing to regenerate.

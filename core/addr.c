@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* addr.c - host, host:port, [v6]:port, unix:/path, URLs and scp-style host:path.
  * Pure functions: no I/O, no name lookups (except services for a port name).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* applets.c - the applet table (from include/applets.def) and lookup.
  *
  * Header: include/applets.h    Tests: tests/unit/check_applets.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buf.c - bounded growable buffers and the line splitter.
  *
  * Header: include/buf.h    Tests: tests/unit/check_buf.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* commit.c - durable commit in groups, on a thread of its own: temporary file -> data
  * durable (one syncfs per file system and group) -> rename into place -> folders
  * fsynced -> records made durable -> waiters woken -> removals handed to a second

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* connpol.c - the connection policy (proxy, TLS, credentials) decided in one function for
  * every connection, and the one handler of the client options every client applet has.
  *

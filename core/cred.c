@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cred.c - passwords from --password-file, ~/.netrc, $NETTOOL_PASSWORD or a no-echo
  * prompt on the terminal; never from the command line.
  *

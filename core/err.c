@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* err.c - messages prefixed with the applet name, exit codes, x-functions.
  *
  * Header: include/nt_err.h    Tests: tests/unit/check_opt.c, tests/integration/dispatch.sh

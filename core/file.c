@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* file.c - whole-or-nothing files (temporary name, fsync, rename, fsync the folder),
  * the check that keeps server-supplied names inside the target folder, and the folder
  * rule (file.h): below the user's folder no symlink is followed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* input.c - messages from arguments or from standard input, with the textbook's prompt.
  *
  * Header: include/input.h    Tests: tests/integration/tcp_serve.sh, tests/integration/udp_serve.sh

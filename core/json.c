@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json.c - one JSON object per line, strings escaped exactly.
  *
  * Header: include/json.h    Tests: tests/unit/check_misc.c

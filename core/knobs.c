@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* knobs.c - the test knobs (see knobs.h). Compiled twice: without NETTOOL_TEST_KNOBS for
  * the shipped binary (every knob off), with it for build/nettool-test.
  *

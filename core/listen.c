@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listen.c - listeners bound once by the supervisor and shared by pre-forked workers;
  * one supervisor with a capped restart policy, for tcp-serve and udp-serve.
  *

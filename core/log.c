@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c - -v trace and -q quiet; protocol trace lines with secrets masked.
  *
  * Header: include/log.h    Tests: tests/unit/check_misc.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop.c - epoll event loop with timers (after redis ae / ae_epoll).
  *
  * File events live in an array indexed by descriptor. Timers sit in a binary heap

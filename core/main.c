@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - the nettool multi-call binary: dispatch on basename(argv[0]), else on the
  * first argument; --list, --install [DIR], --help, --version.
  *

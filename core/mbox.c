@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mbox.c - the mboxrd writer and the mbox lock (dot-lock by link() plus fcntl).
  *
  * Header: include/mbox.h    Tests: tests/integration/mail_fetch_mbox.sh,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opt.c - option tables parsed on getopt_long; --help rendered from the same table.
  *
  * Header: include/opt.h    Tests: tests/unit/check_opt.c, tests/docs/consistency.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* out.c - the one function that makes server text safe for a terminal (ftp ls, nntp
  * caps/list/over/hdr/read/shell, mail-fetch list, and nt_clean_text for messages).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* progress.c - progress meter on stderr: numbers are recorded by callers, drawing
  * happens at most every 500 ms (bar) or 5 s (plain lines); pure formatters.
  *

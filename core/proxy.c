@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy.c - HTTP CONNECT (with Basic Proxy-Authorization) and SOCKS5 (with RFC 1929
  * user name and password) tunnels on our own sockets, replies read with bounds of our
  * own; credentials come from the proxy URL and never appear in a -v trace.

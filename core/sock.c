@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sock.c - connect with a timeout over every resolved address, dual-stack listen.
  * Returns errors with a message (anet style); never dies: servers call it.
  *

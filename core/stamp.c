@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stamp.c - ctime()-style or strftime timestamps, local or UTC, cached per second.
  *
  * Header: include/stamp.h    Tests: tests/unit/check_misc.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.c - one byte-stream interface (socket, TLS, libcurl CONNECT_ONLY) with a
  * bounded line-and-literal reader and a pipelining output queue on top.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tls.c - OpenSSL client sessions on our own sockets, as a stream backend (stream.h).
  *
  * The peer's certificate chain and host name (or IP address) are verified by default

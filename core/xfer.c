@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xfer.c - libcurl glue: common options (TLS policy, CA, timeouts, credentials, -v
  * trace with secrets masked), CURLcode to our exit codes, error texts.
  *

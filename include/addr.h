@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* addr.h - parsing of addresses and URLs; pure, no I/O.
  *
  * Forms: host, host:port, [v6], [v6]:port, bare IPv6 (no port), unix:/path;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* applets.h - the applet table, expanded from applets.def. */
 #ifndef NT_APPLETS_H
 #define NT_APPLETS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* buf.h - bounded growable byte buffers and a line splitter with a hard maximum. */
 #ifndef NT_BUF_H
 #define NT_BUF_H

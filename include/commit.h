@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* commit.h - durable commit: the one place where nettool makes files, folders and
  * records durable, and the only one that starts threads for it (the committer, and a
  * remover started on the first commit_unlink).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* connpol.h - connection policy at one choke point, and the client options every
  * client applet shares.
  *

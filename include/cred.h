@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cred.h - user names and passwords without the command line.
  *
  * Order (curl and lftp users expect netrc first): --password-file FILE, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* file.h - files appear whole or not at all, and server-supplied names stay inside
  * the target folder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* input.h - where the textbook clients' messages come from: MESSAGE arguments, else the
  * lines of standard input; on a terminal with a "> " prompt, where an empty line ends
  * (the textbook's loop). Used by tcp-send and udp-send. */

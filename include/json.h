@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json.h - writing JSON objects one per line (--json), with exact string escaping. */
 #ifndef NT_JSON_H
 #define NT_JSON_H

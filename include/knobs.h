@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* knobs.h - switches for the test suite only: a crash point, a smaller batch, no syncs, a
  * checkpoint interval. They are read from the environment only in the test build
  * (core/knobs.c compiled with -DNETTOOL_TEST_KNOBS and linked into build/nettool-test);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listen.h - listeners and workers, in nginx's shape: the supervisor binds a port once
  * (so a busy port fails before anything forks), pre-forks the workers, which inherit
  * the listening sockets, and restarts a worker that dies under a capped policy.

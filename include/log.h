@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.h - verbosity (-v trace, -q quiet) and protocol trace lines on stderr. */
 #ifndef NT_LOG_H
 #define NT_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop.h - a small epoll event loop with timers (after redis ae).
  *
  * File events are indexed by descriptor; one callback type per event. Timers

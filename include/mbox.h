@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mbox.h - the one mboxrd writer and the one mbox lock, for every applet that appends to
  * an mbox (mail-fetch --mbox and --stdout, nntp fetch --mbox).
  *

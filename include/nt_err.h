@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nt_err.h - messages, exit codes and the x-functions that die on failure.
  *
  * Two tiers (STYLE 3.4): core functions return errors; applets and start-up code

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* opt.h - one option table per applet: parsing on getopt_long, --help, completion words.
  *
  *	static const struct opt opts[] = {

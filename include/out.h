@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* out.h - text a server sent, made safe for a terminal before we print it.
  *
  * One rule for every applet (nettool(1), CONVENTIONS): a control character from a peer

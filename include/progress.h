@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* progress.h - a tty-aware progress meter on stderr (after curl's tool_progress):
  * callbacks record numbers, drawing happens at most every 500 ms; pure formatters
  * are unit-tested. Not a tty: plain lines every 5 s (PROGRESS_PLAIN) or nothing. */

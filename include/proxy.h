@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy.h - the client side of HTTP CONNECT (RFC 9110 9.3.6, Basic Proxy-Authorization
  * when the proxy URL holds user[:password]@) and SOCKS5 (RFC 1928, RFC 1929 user name and
  * password likewise) on our own sockets, used by conn_connect() (connpol.h). Replies

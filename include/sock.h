@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sock.h - sockets: connect over every resolved address with a timeout, dual-stack
  * listen, non-blocking and close-on-exec descriptors. Functions return a descriptor
  * or 0, or -1 with a message in err (SOCK_ERRLEN bytes) and errno set; they never die.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stamp.h - the timestamp of the textbook's servers: ctime() text by default,
  * or a strftime format (--time-format), local time or UTC (--utc). */
 #ifndef NT_STAMP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.h - one byte-stream interface with three backends (a plain socket, an OpenSSL
  * session from tls.h, a libcurl CONNECT_ONLY session), and on top of it a buffered,
  * bounded line-and-literal reader and an output queue for pipelining. NNTP, IMAP and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tls.h - OpenSSL on our own sockets: a client that verifies the peer's certificate
  * and host name by default (--cacert, --insecure), and a server context (--cert, --key).
  * The session is a stream (stream.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xfer.h - libcurl glue shared by ftp, mail-send and mail-fetch: the common options
  * (TLS policy, CA, timeouts, credentials, trace with secrets masked) in one place,
  * CURLcode to exit code, and an error text for messages. */

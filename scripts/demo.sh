@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # demo.sh - `make demo`: the textbook's exchange, for real. Starts tcp-serve and
 # udp-serve on loopback, talks to them with tcp-send and udp-send, shows both sides,
 # and stops the servers.

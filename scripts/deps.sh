@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # deps.sh - install the Debian packages that nettool's build, tests and benchmarks use.
 #
 # Called by `make deps` (and by `make`/`make check` when something is missing).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run.sh - the test driver behind `make check`.
 #
 #   tests/run.sh --all            unit + every integration script + docs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* engine.c - the batch engine: N logged-in connections (libcurl multi; connections
  * are reused by every transfer, no login per file), jobs streamed from a source,
  * a durable journal so that a rerun skips what is done, shards, retries with backoff

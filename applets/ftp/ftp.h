@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ftp.h - what the files of the ftp applet share (main.c: CLI and commands;
  * sess.c: sites, URLs, single operations over one easy handle; engine.c: the batch
  * engine over the libcurl multi interface; tree.c: listings, glob, mirror, copy -r).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jset.c - open-addressing set of journal keys (two 64-bit hashes per item).
  *
  * Header: applets/ftp/jset.h    Tests: tests/unit/check_ftp.c, tests/integration/ftp_batch.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jset.h - the set of items a --journal records as done: each key is two
  * independent 64-bit hashes of the item, so a collision of one hash alone does not
  * make an undone item look done. Unit-tested in tests/unit/check_ftp.c. */

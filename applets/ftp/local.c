@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* local.c - the local side of a download: the user's folder, taken as given, and the
  * path below it from the server, walked without following a symlink (file.h, the
  * folder rule).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - ftp: an FTP/FTPS client over libcurl (ls, get, put, mkdir, rmdir, rm, mv,
  * pwd, size, mtime, mirror, copy) with a batch engine for millions of files.
  *

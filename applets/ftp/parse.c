@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse.c - FTP reply, FEAT, MLSD and LIST parsers; every loop is bounded by the
  * length it is given and no input can write past a fixed buffer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse.h - bounded parsers for what an FTP server sends: reply lines (RFC 959
  * multi-line replies), FEAT lists, MLSD facts (RFC 3659) and LIST lines (Unix ls -l
  * and DOS/IIS formats). Pure functions: unit-tested (tests/unit/check_ftp.c) and

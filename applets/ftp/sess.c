@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sess.c - ftp sites (host, port, credentials), URLs, the options every transfer
  * gets, and the single operations (quote commands, SIZE/MDTM, listings).
  *

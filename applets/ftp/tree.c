@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tree.c - where batches come from: list files (streamed, constant memory), remote
  * and local tree walks for mirror and copy -r. Every name a server sends is checked
  * (file_safe_name) before it becomes a local path.

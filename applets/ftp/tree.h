@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tree.h - job sources of the ftp applet: list files (--from-file), mirror, copy -r. */
 #ifndef FTP_TREE_H
 #define FTP_TREE_H

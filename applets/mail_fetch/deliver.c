@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deliver.c - what the destination kinds share: opening one (its operations table), the
  * batch of messages being written, the frame of a batch commit (the kind makes the batch
  * durable and records it; here the keys are handed back and --exec is run), the recovery

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deliver.h - destinations for fetched mail: a Maildir (dest_maildir.c), an mbox
  * (dest_mbox.c), standard output in mbox format (dest_stdout.c) or a command per message
  * (dest_mda.c), each behind the operations table struct dest_ops; deliver.c holds what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dest_maildir.c - -o DIR: Maildir delivery in durable batches.
  *
  * Header: deliver.h    Tests: tests/integration/mail_fetch.sh, tests/integration/mail_fetch_crash.sh

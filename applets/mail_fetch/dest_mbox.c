@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dest_mbox.c - --mbox FILE: the batch is formatted (mboxrd) into the spool; under the
  * mbox lock (core/mbox.c: dot-lock and fcntl) the state records "append of LEN bytes at
  * OFFSET with hash H", then the spool is appended and the mbox made durable by the

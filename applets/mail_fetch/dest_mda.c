@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dest_mda.c - --mda CMD: each message of the batch is piped to CMD (sh -c, see
  * mf_run_cmd: only fds 0-2, no password in its environment); a message counts as
  * delivered when CMD exits 0, and only those are recorded (and deleted with --delete).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dest_stdout.c - --stdout: the batch, in mbox format, written to standard output. When
  * standard output is a regular file it is synced before the state records the batch, so
  * --delete is allowed there; into a pipe, a terminal or anything else nothing can be made

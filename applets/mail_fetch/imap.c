@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* imap.c - the IMAP engine of mail-fetch: on a session that libcurl connected, secured and
  * logged in, EXAMINE (or SELECT), UID SEARCH, pipelined UID FETCH ... BODY.PEEK[] over UID
  * ranges with literals streamed into the destination, STORE/UID EXPUNGE after durable

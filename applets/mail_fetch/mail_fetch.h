@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mail_fetch.h - what main.c, session.c, imap.c and pop3.c share: the options of one run,
  * the live session (a libcurl CONNECT_ONLY handle under a core stream) and the counters;
  * the engines' entry points. The session helpers are in session.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mail-fetch - POP3 and IMAP into a Maildir, an mbox, standard output or a command,
  * safely (nothing lost, nothing fetched twice) and fast (one connection, pipelined).
  *

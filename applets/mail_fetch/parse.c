@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse.c - bounded IMAP and POP3 response parsers and small mail helpers (no I/O).
  *
  * Header: parse.h    Tests: tests/unit/check_mail_fetch.c,

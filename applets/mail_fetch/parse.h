@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse.h - bounded parsers for what IMAP and POP3 servers send (pure, no I/O), shared by
  * the engines, tests/unit/check_mail_fetch.c and the libFuzzer harnesses in tests/fuzz/.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pop3.c - the POP3 engine of mail-fetch: on a session that libcurl connected, secured and
  * logged in, CAPA, STAT, UIDL and LIST, then RETR (pipelined when the server announces
  * PIPELINING) into the destination in durable batches, DELE after each batch is synced

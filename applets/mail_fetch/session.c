@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* session.c - what the engines (imap.c, pop3.c) and the command line (main.c) share:
  * connecting the libcurl CONNECT_ONLY session, dying on a stream error, opening the state
  * and the destination of one account and mailbox (with the recovery of an interrupted

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* session.h - the session helpers that main.c, imap.c and pop3.c share (session.c), so
  * that the engines do not depend on the command line's file.
  *

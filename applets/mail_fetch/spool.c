@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spool.c - the spool file of the mbox, stdout and --mda destinations: the batch's
  * messages, already in mboxrd form, one after the other, with their ranges in the batch;
  * the commit copies it into the mbox, to standard output, or range by range into each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* state.c - the fetch state file: UIDVALIDITY, fetched UIDs/UIDLs with Message-IDs, and
  * the deliveries in flight that crash recovery completes or undoes.
  *

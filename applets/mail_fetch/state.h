@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* state.h - what was fetched already, per account and mailbox: IMAP UIDVALIDITY and UIDs,
  * POP3 UIDLs, each with its Message-ID; plus the deliveries a crash may have interrupted.
  * Written atomically (temporary file, fsync, rename, fsync the folder).

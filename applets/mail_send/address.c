@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* address.c - mail-send's lists of strings and addresses: checking one address, parsing
  * an RFC 5322 address list (display names, quoted strings, comments, groups), and
  * writing address fields and their display names (non-ASCII as RFC 2047 words).

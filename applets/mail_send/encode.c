@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* encode.c - mail-send's encoders: base64 (OpenSSL's), RFC 2047 encoded words and
  * unstructured text, quoted-printable, CRLF line ends, RFC 2231 parameters, and the MIME
  * type of a file name; plus the two output helpers every message part uses.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mail_send.h - what mail-send's files share: the options (main.c), the SMTP session and
  * the recipients' dispositions (session.c), the queue and its flush (queue.c).
  * Message building is msg.h's, the SMTP dialogue smtp.h's. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - mail-send: send mail over SMTP (libcurl), build correct messages, work as
  * sendmail, and keep a Maildir-style queue that --flush sends over one connection. This
  * file is the command line: options, local input, the message built and handed over.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* msg.c - assembling mail-send's messages: the header block of the input, the fields the
  * options add, the body and attachments, and the queue's envelope line. Addresses are
  * address.c's, encoders encode.c's; every parser here is bounded by its input length.

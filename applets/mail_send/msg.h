@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* msg.h - building the mail that mail-send sends: header-block parsing, address lists,
  * RFC 2047 words, quoted-printable, CRLF, multipart attachments, the queue's envelope line.
  * Pure functions (no I/O, no clock, no randomness): tests/unit/check_mail_send.c and

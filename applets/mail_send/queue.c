@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue.c - mail-send's queue (a Maildir-like folder: tmp/, new/, cur/, failed/) and
  * --flush, which sends it over one connection. Every sync goes through core/commit; the
  * promise: after a power loss at most one message is sent twice (see mark_sent).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* session.c - mail-send's SMTP session: the server URL (-S, $SMTP_SERVER), credentials,
  * what each recipient's replies mean (accepted, deferred, refused), and sending one
  * message now.

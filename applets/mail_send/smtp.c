@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* smtp.c - mail-send's SMTP session over libcurl: one easy handle (so one connection,
  * reused between messages), every recipient tried (MAIL_RCPT_ALLOWFAILS), and the replies
  * to MAIL, RCPT and the end of DATA read off libcurl's protocol trace, because libcurl

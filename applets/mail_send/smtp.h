@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* smtp.h - one libcurl SMTP session that sends message after message over one connection
  * and records the server's reply to MAIL, to each RCPT and to the end of DATA. */
 #ifndef MAIL_SEND_SMTP_H

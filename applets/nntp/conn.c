@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn.c - an NNTP session: connect, TLS policy, capabilities, authentication, commands.
  *
  * Header: applets/nntp/conn.h    Tests: tests/integration/nntp*.sh

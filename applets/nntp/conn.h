@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn.h - one NNTP session over core's sockets, streams and TLS: greeting, CAPABILITIES,
  * MODE READER, STARTTLS (RFC 4642), AUTHINFO USER/PASS (RFC 4643), commands and
  * multi-line blocks. CLI-side code: these functions die (nt_err.h) on network errors

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fetch.c - nntp fetch: download a group's new articles, pipelined (RFC 3977 3.5: a
  * client may send several commands before reading the replies), into one file per
  * article (written whole or not at all) or an mbox (core/mbox.c: the mboxrd writer, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interactive.c - nntp read (the textbook's program: the last N subjects, "Which article
  * do you want to read?", the body, then n/p/NUMBER/q) and nntp shell (nntplib's verbs
  * typed one per line, replies printed as they come). Both read their input line by line

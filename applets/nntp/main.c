@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nntp - a scriptable NNTP client (RFC 3977) over our own sockets and OpenSSL:
  * caps, list, group, over, hdr, article/head/body/stat, post, pipelined fetch, read, shell.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nntp.h - shared state of the nntp applet's command files (main.c, fetch.c, interactive.c). */
 #ifndef NT_NNTP_H
 #define NT_NNTP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* over.c - overview format and OVER lines (RFC 3977 8.3, 8.4), bounded.
  *
  * Header: applets/nntp/over.h    Tests: tests/unit/check_nntp.c, tests/fuzz/fuzz_nntp_over.c

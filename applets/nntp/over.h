@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* over.h - the overview format (LIST OVERVIEW.FMT, RFC 3977 8.4) and OVER lines, parsed
  * with bounds: at most OVER_MAX_FIELDS fields, names at most OVER_MAX_NAME bytes.
  * Used by the nntp applet, tests/unit/check_nntp.c and tests/fuzz/fuzz_nntp_over.c. */

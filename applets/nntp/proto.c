@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proto.c - NNTP reply and argument parsers: pure, bounded, no I/O.
  *
  * Header: applets/nntp/proto.h    Tests: tests/unit/check_nntp.c, tests/fuzz/fuzz_nntp_reply.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proto.h - NNTP (RFC 3977) reply and argument parsers, pure and bounded, shared by the
  * nntp applet, its unit tests (tests/unit/check_nntp.c) and its fuzz harnesses
  * (tests/fuzz/fuzz_nntp_reply.c, fuzz_nntp_over.c).

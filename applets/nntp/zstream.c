@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zstream.c - COMPRESS DEFLATE (RFC 8054) as a stream backend over another backend.
  *
  * Reading inflates what the inner backend gives; writing deflates each chunk with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* zstream.h - COMPRESS DEFLATE (RFC 8054): a stream backend that runs zlib's raw deflate
  * over another stream's backend, both ways. */
 #ifndef NT_NNTP_ZSTREAM_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # The textbook's socketserver server (one line per connection), threaded.
 import socketserver
 import sys

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # The textbook's TCP timestamp server made concurrent the usual Python way:
 # socketserver.ThreadingTCPServer, one thread per client, recv(1024) / send(ctime + data).
 import socketserver

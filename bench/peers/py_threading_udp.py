@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # The textbook's UDP timestamp server on socketserver.ThreadingUDPServer.
 import socketserver
 import sys

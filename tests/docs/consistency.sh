@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # consistency.sh - --help, man pages and completion agree on applets and options;
 # nettool.1 documents every applet and the exit codes of include/nt_err.h; --json and JSON
 # keys follow nettool.1's CONVENTIONS; mandoc -Tlint is clean.
@@ -133,7 +134,8 @@ echo "$comp" | grep -qx -- --idle-timeout && pass "completion of options" || fai
 header_test_paths() { # prints "FILE<TAB>PATH" per path, "FILE<TAB>" for an empty Tests: field
 	find core applets include -type f \( -name '*.c' -o -name '*.h' -o -name '*.def' \) | sort |
 		xargs awk '
-		FNR == 1 { inhdr = ($0 ~ /^\/\*/); intests = 0 }
+		FNR == 1 && /SPDX-License-Identifier/ { spdx = 1; next }
+		FNR == 1 || (FNR == 2 && spdx) { inhdr = ($0 ~ /^\/\*/); intests = 0; spdx = 0 }
 		!inhdr { next }
 		{
 			line = $0
@@ -184,5 +186,16 @@ check_hacking_exit_codes() { # the table in HACKING.md matches include/nt_err.h
 }
 check_hacking_exit_codes
 # --- end of HACKING.md checks -----------------------------------------------------------
+
+check_spdx() { # every file we wrote says its licence (the corpus and LICENSE itself excepted)
+	local f missing=""
+	for f in $(git -C "$here" ls-files 2>/dev/null || (cd "$here" && find . -type f ! -path './.git/*' ! -path './build*' | sed 's|^\./||')); do
+		case $f in LICENSE|.gitignore|tests/fuzz/corpus/*|tests/textbook/README|debian/changelog|debian/compat|debian/*.links|debian/*.install|debian/*.manpages|debian/*.docs|debian/source/format|debian/*.lintian-overrides|debian/*.alternatives) continue ;; esac
+		[ -f "$here/$f" ] || continue
+		head -n 3 "$here/$f" | grep -q 'SPDX-License-Identifier: MIT' || missing="$missing $f"
+	done
+	if [ -z "$missing" ]; then pass "every source file has an SPDX line"; else fail "no SPDX line in:$missing"; fi
+}
+check_spdx
 
 [ $fails -eq 0 ]

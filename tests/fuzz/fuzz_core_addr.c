@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_core_addr.c - libFuzzer harness for the address, URL and host:path parsers and
  * the netrc reader: any input must be refused or parsed, never crash or overrun. */
 #include <stdint.h>

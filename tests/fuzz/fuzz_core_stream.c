@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_core_stream.c - libFuzzer harness for the stream reader shared by NNTP, IMAP
  * and POP3: lines (bounded), literals ({N} style, sizes from the input), arriving in
  * pieces of sizes the input chooses. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_ftp_list.c - libFuzzer harness for the ftp listing parsers: the input is a
  * listing body; every line goes through the MLSD and the LIST parser, and each parsed
  * name through the safe-name check (as mirror does). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_ftp_reply.c - libFuzzer harness for the ftp reply assembler, the line check
  * the header callback uses (ftp_reply_line), the 257 (PWD) parser and the FEAT scan. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_mail_fetch_imap.c - libFuzzer harness for mail-fetch's IMAP response parsers: the
  * input is read as a server would send it (lines, and literals announced by "{N}") and
  * every line goes through the FETCH, tagged, untagged, SEARCH and LIST parsers; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_mail_fetch_pop3.c - libFuzzer harness for mail-fetch's POP3 parsers: every line of
  * the input as a status line, a UIDL listing line, a LIST listing line and a CAPA line,
  * each copied into a buffer of its exact size so that ASan sees any overread; and the

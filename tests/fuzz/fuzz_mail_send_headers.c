@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_mail_send_headers.c - libFuzzer harness for mail-send's message builder: the input
  * is a message on stdin (header-block detection, address lists for -t, Subject encoding,
  * quoted-printable, CRLF) and a queue file (the X-Nettool-Envelope parser). Checks that

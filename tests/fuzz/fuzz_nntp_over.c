@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_nntp_over.c - libFuzzer harness for the overview parsers: the input up to the
  * first empty line is a LIST OVERVIEW.FMT, the rest OVER lines, each split and its
  * fields mapped through the format. Seeds: tests/fuzz/corpus/fuzz_nntp_over/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_nntp_reply.c - libFuzzer harness for the nntp applet's reply parsers: each input
  * line goes through the status parser, the GROUP reply parser, dot-unstuffing, the
  * capability parser, the range and argument checks, and the whole input through the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run.sh - `make fuzz`: link each tests/fuzz/fuzz_*.c with the objects in BUILD (compiled
 # with clang -fsanitize=address,fuzzer-no-link) and run it for FUZZ_SECS seconds on its
 # seed corpus (tests/fuzz/corpus/NAME/, copied to a scratch folder).

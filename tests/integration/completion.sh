@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # completion.sh - the bash completion asks only nettool: TAB after an applet name whose
 # program on PATH is another one (an `ftp` client, exim's `sendmail`, or a link to some
 # other file named nettool) runs nothing and offers nothing; through a symlink or a hard

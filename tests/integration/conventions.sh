@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # conventions.sh - one exit code per kind of failure in every applet (nettool(1)): a local
 # file that can not be read is 6 whichever applet reads it (--password-file, put, post,
 # an attachment). Servers: pyftpdlib (ftp put) and fixtures/nntp_fake.py (nntp); the mail

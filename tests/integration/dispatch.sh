@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # dispatch.sh - the multi-call binary: --list, --install, --help, --version, symlinked names.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ftp.sh - nettool ftp against vsftpd on loopback: every single-file verb, target forms,
 # password sources, TLS policy, active mode, refusals. What the server received is
 # read from vsftpd's protocol log.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ftp_batch.sh - the batch engine against vsftpd: --from-file, --parallel with
 # connection reuse (logins counted in the server log), --journal across a kill -9,
 # --shard, failures in the summary, --deadline, put/rm batches.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ftp_fake.sh - listings vsftpd cannot produce, from a scripted server
 # (fixtures/ftp_fake.py over pyftpdlib): a line that is not MLSD (mirror --delete must
 # not delete), a million-entry listing (memory, entry cap), a folder tree without end

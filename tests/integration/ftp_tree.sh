@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ftp_tree.sh - mirror (down, --reverse, --only-newer, --delete, --exclude), names from
 # the server that must not become local paths, symlinks planted below the target (never
 # written through), copy between two vsftpd instances

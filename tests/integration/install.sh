@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # install.sh - `make install PREFIX DESTDIR`: the binary, a link per applet, man pages,
 # bash completion for nettool and every applet name.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # lib.sh - the integration-test harness (after toybox/BusyBox's testing.sh).
 #
 #   . "$(dirname "$0")/lib.sh"

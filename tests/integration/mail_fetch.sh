@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mail_fetch.sh - nettool mail-fetch against a private Dovecot (IMAP, IMAPS, STARTTLS, POP3,
 # POP3S; fixture in fixtures/dovecot.sh): every command and option, exact bytes, flags left
 # alone, state, TLS verification, special messages (8-bit, 10 MiB, "From " lines, bare LF).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mail_fetch_broken.sh - servers that fail on purpose (fixtures/dovecot_broken.py): a
 # connection dropped in the middle of a message leaves nothing delivered and nothing in the
 # state (exit 3); malformed or oversized responses are exit 5, never a crash or a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mail_fetch_crash.sh - kill -9 mail-fetch --delete at random moments (at least 20 kills
 # that land in a run that had changed the server or the state, at least one leaving a
 # delivery in flight, while a 500-message mailbox drains; refilled if it drains first),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mail_fetch_mbox.sh - mail-fetch against a private Dovecot (fixtures/dovecot.sh) where the
 # local side is hostile or fragile: symlinks planted at the mbox lock's names (the victim
 # files must stay unchanged), --stdout --delete into a file (synced before the deletion)

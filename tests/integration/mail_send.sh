@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mail_send.sh - mail-send and sendmail against aiosmtpd on loopback (fixtures/smtpd.py):
 # exact bytes received, envelopes, TLS, AUTH, refusals, partial failures, --dry-run.
 # The queue and --flush are in mail_send_queue.sh.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mail_send_hdr.sh - mail-send against aiosmtpd (fixtures/smtpd.py): what the server records
 # for kept header blocks (no envelope recipients leak into To), non-ASCII header text (always
 # RFC 2047, lines <= 998), kept 8bit bodies (sent quoted-printable), oversized messages, a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mail_send_queue.sh - mail-send --queue and --flush against aiosmtpd (fixtures/smtpd.py):
 # one connection for the whole flush, 250 / 4xx / 5xx dispositions, a server that goes
 # away mid-flush (nothing lost, nothing accepted sent twice), the flush lock.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # nntp.sh - nettool nntp against a private INN on loopback: caps, list, group, over, hdr,
 # article/head/body/stat, pipelined fetch (byte-exact) and the high-water mark, post round
 # trip, read and shell driven by a script, and the refusals (exit 2 before anything is

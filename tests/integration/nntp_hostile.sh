@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # nntp_hostile.sh - a hostile NNTP server (fixtures/nntp_fake.py): its terminal escape
 # sequences never reach our standard output raw (caps, list, over, hdr: shown as '?';
 # --json escapes them), and a LISTGROUP without end, after a GROUP that claims 1..10^18-1,

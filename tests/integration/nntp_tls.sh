@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # nntp_tls.sh - nettool nntp's TLS (nntps:// and STARTTLS, verified with --cacert, refused
 # without), AUTHINFO USER/PASS (and the clear-text refusal to a non-loopback host),
 # COMPRESS DEFLATE, and the masked -v trace, against a private INN on loopback.

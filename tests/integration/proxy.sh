@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # proxy.sh - the connection policy (README "Proxies", nettool(1) PROXIES): curl's proxy
 # variables and --proxy/--noproxy on every TCP applet; a proxy hop is never loopback, so
 # no password crosses one in clear text; ftp always tunnels (CONNECT) and never lets an

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """serve_probe.py - hostile peers for tcp_serve.sh, udp_serve.sh and tcp_send.sh.
 
   spoof SPORT DPORT DATA      one UDP datagram 127.0.0.1:SPORT -> 127.0.0.1:DPORT through a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """stamp_probe.py - client-side checks against a timestamp server, for tcp_serve.sh.
 
 Each mode prints "ok ..." and exits 0, or prints what went wrong and exits 1.

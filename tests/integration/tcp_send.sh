@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tcp_send.sh - tcp-send against hostile or unusual peers (serve_probe.py): a receiver
 # that half-closes at once, one that closes early, one that sends 64 MiB without a newline;
 # a server's escape sequences on a terminal (made safe) and in a pipe (byte for byte).

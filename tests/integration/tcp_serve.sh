@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tcp_serve.sh - tcp-serve against real clients on loopback: the textbook's programs,
 # our tcp-send, and stamp_probe.py for concurrency, backpressure, resets, EMFILE, signals.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # tsTclnt.py - the textbook's TCP client (Python 3 port): sends each line as typed,
 # without a newline, and prints what one recv() returns.
 import sys

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # tsTclntSS.py - the textbook's socketserver client (Python 3 port): a new connection per
 # line, the line sent with CR LF, the reply printed stripped.
 import sys

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # tsTservSS.py - the textbook's socketserver TCP server (Python 3 port): one line per connection.
 import sys
 from socketserver import TCPServer as TCP, StreamRequestHandler as SRH

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # tsUclnt.py - the textbook's UDP client (Python 3 port).
 import sys
 from socket import socket, AF_INET, SOCK_DGRAM

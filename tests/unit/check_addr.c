@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_addr.c - address, URL and host:path parsing, including malformed input. */
 #include <check.h>
 #include <string.h>

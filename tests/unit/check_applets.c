@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_applets.c - the applet table: sorted, unique, every alias names an applet. */
 #include <check.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_buf.c - bounded buffers and the line splitter. */
 #include <check.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_commit.c - the durable committer (core/commit.c): files in place and records
  * written in push order, the record callback, waits, a failure that drops everything
  * after it and never records it. */

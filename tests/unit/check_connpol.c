@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_connpol.c - the connection policy: proxy URLs, no-proxy matching as curl does it,
  * which variable wins, a proxy hop is never loopback, the shared option handler and the
  * one STREAM_* to exit code mapping. */

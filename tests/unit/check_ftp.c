@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_ftp.c - the ftp applet's parsers: MLSD facts, LIST lines (Unix, DOS),
  * multi-line replies, FEAT; malformed input and hostile names. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_listen.c - listeners bound once (a busy port fails, SO_REUSEPORT only when asked),
  * a unix path that is not a socket refused, and the supervisor's restart cap (its stop
  * of the other workers recognisable as its own). */

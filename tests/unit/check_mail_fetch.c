@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_mail_fetch.c - mail-fetch's parsers (IMAP FETCH pieces and literals, tagged replies,
  * SEARCH, LIST, UID sets; POP3 listings), the message writer (CRLF, mboxrd quoting) and the
  * state file. The engines are tested against Dovecot in tests/integration/mail_fetch*.sh. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_mail_send.c - mail-send's message builder (applets/mail_send/msg.c) and its
  * SMTP reply-line parser (applets/mail_send/smtp.c). */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_misc.c - stamps, progress formatters, JSON strings, log masking, safe names,
  * atomic files, netrc, loopback detection. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_net.c - the event loop (fd events, timers) and the stream reader over a socketpair. */
 #include <check.h>
 #include <poll.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_nntp.c - the nntp applet's parsers: status lines, GROUP replies, dot-unstuffing,
  * argument refusals, ranges, capabilities, post headers, OVERVIEW.FMT and OVER lines. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_opt.c - the option parser: types, ranges, --help, unknown options (exit 2). */
 #include <check.h>
 #include <stdio.h>

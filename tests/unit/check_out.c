@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_out.c - what we print: server text made safe for a terminal (core/out.c: C0 but
  * TAB on request, DEL, C1 raw and UTF-8 encoded become '?', valid UTF-8 passes whole;
  * nt_clean_text cuts at the first such character; JSON escapes C1 as it does C0), and

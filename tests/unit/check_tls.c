@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_tls.c - core/tls.c without a network: a missing CA file and a peer that is not
  * TLS both fail with a message and no leak; the version text is there. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runner.c - runs every check suite (the list is generated from tests/unit/check_*.c).
  * CK_VERBOSITY is honoured; the last line is check's summary. */
 #include <check.h>
