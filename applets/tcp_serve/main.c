@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tcp_serve.c - timestamp / echo (RFC 862) / daytime (RFC 867) server over TCP
+/* tcp_serve/main.c - timestamp / echo (RFC 862) / daytime (RFC 867) server over TCP
  *
  * The textbook's server answers each message with '%s %s' % (ctime(), data). Ours does
  * the same for every client at once: one epoll loop per worker process, non-blocking
