@@ -172,6 +172,7 @@ static void capabilities(struct nntp *c)
 {
 	c->caps = 0;
 	int r = nntp_cmd(c, "CAPABILITIES");
+	c->caps_refused = r != 101;
 	if (r != 101)
 		return; /* an RFC 977 server: no capabilities, try what it has */
 	const char *p;
@@ -275,7 +276,7 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 		    g, c->text);
 	c->posting_ok = g == 200;
 	capabilities(c);
-	if ((c->caps & CAP_MODE_READER) && !(c->caps & CAP_READER)) {
+	if ((c->caps & CAP_MODE_READER) && !(c->caps & CAP_READER) && !o->transit) {
 		int r = nntp_cmd(c, "MODE READER");
 		if (r != 200 && r != 201)
 			nntp_fail(c, "MODE READER");
