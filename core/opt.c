@@ -140,6 +140,8 @@ static void setup(struct opt_state *os, const struct opt_spec *spec, int argc, c
 	size_t n = 0;
 	for (const struct opt *o = spec->opts; o->key; o++)
 		n++;
+	for (const struct opt *o = spec->refused; o && o->key; o++)
+		n++;
 	struct option *lo = xcalloc(n + 3, sizeof *lo);
 	char *s = os->shortopts;
 	size_t si = 0, li = 0;
@@ -162,6 +164,13 @@ static void setup(struct opt_state *os, const struct opt_spec *spec, int argc, c
 			li++;
 		}
 	}
+	for (const struct opt *o = spec->refused; o && o->key; o++)
+		if (o->name) {
+			lo[li].name = o->name;
+			lo[li].has_arg = o->type == OPT_FLAG ? no_argument : o->type == OPT_OPTSTR ? optional_argument : required_argument;
+			lo[li].val = o->key;
+			li++;
+		}
 	if (si + 2 < sizeof os->shortopts)
 		s[si++] = 'h';
 	s[si] = 0;
@@ -191,6 +200,14 @@ void opt_done(struct opt_state *os)
 static const struct opt *find(const struct opt_spec *spec, int key)
 {
 	for (const struct opt *o = spec->opts; o->key; o++)
+		if (o->key == key)
+			return o;
+	return NULL;
+}
+
+static const struct opt *find_refused(const struct opt_spec *spec, int key)
+{
+	for (const struct opt *o = spec->refused; o && o->key; o++)
 		if (o->key == key)
 			return o;
 	return NULL;
@@ -235,10 +252,14 @@ int opt_next(struct opt_state *os)
 	}
 	if (k == ':') {
 		const struct opt *o = find(os->spec, optopt);
+		if (!o)
+			o = find_refused(os->spec, optopt);
 		opt_usage_error("option '%s' needs an argument%s%s", o ? optname(o, nm, sizeof nm) : os->argv[optind - 1],
 				o && o->arg ? ": " : "", o && o->arg ? o->arg : "");
 	}
 	const struct opt *o = find(os->spec, k);
+	if (!o && (o = find_refused(os->spec, k)))
+		opt_usage_error("%s: %s", optname(o, nm, sizeof nm), o->help);
 	if (!o)
 		opt_usage_error("unknown option '%s'", os->argv[optind - 1]);
 	os->str = optarg;

@@ -51,6 +51,10 @@ struct opt_spec {
 	const struct opt *opts; /* terminated by a zero entry */
 	const char *footer; /* extra help text (commands, defaults), or NULL */
 	const char *commands; /* "get put ls ..." for completion (applets with commands), or NULL */
+	/* Options this applet knows of and refuses (exit 2, the row's help as the reason),
+	 * e.g. the shared OAuth2 rows where no server has a bearer login; not in --help or
+	 * the completion words. Terminated by a zero entry; NULL: none. */
+	const struct opt *refused;
 };
 
 struct opt_state {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* check_opt.c - the option parser: types, ranges, --help, unknown options (exit 2). */
+/* check_opt.c - the option parser: types, ranges, --help, unknown and refused options
+ * (exit 2). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +22,20 @@ static const struct opt opts[] = {
 };
 static const struct opt_spec spec = {.usage = "[OPTIONS] ARGS", .opts = opts, .commands = "get put"};
 
+/* An applet that knows of an option and refuses it (the OAuth2 rows in ftp and nntp). */
+enum { O_TOKEN = OPT_LONG + 10 };
+static const struct opt refused[] = {
+	{O_TOKEN, "token-cmd", OPT_RAW, "CMD", "no bearer login here"},
+	{0},
+};
+static const struct opt_spec spec_refusing = {.usage = "[OPTIONS]", .opts = opts, .refused = refused};
+static const struct opt_spec *cur_spec = &spec;
+
 static int run(int argc, char **argv, long long *num, const char **str)
 {
 	struct opt_state os;
 	int last = 0;
-	opt_init(&os, &spec, argc, argv);
+	opt_init(&os, cur_spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
 		last = k;
 		*num = os.num;
@@ -127,6 +137,35 @@ START_TEST(crlf_in_string_exits_2)
 }
 END_TEST
 
+START_TEST(refused_option_exits_2)
+{
+	char *a[] = {"x", "-p", "21", "--token-cmd", "echo t", NULL};
+	cur_spec = &spec_refusing;
+	parse_exit(a, 5);
+}
+END_TEST
+
+START_TEST(refused_rows_hidden_from_help)
+{
+	/* a refusing spec still parses its own options, and --help does not offer the
+	 * refused ones */
+	char *a[] = {"x", "-p", "21", NULL};
+	long long num = 0;
+	const char *str;
+	cur_spec = &spec_refusing;
+	ck_assert_int_eq(run(3, a, &num, &str), 3);
+	ck_assert_int_eq(num, 21);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	opt_help(f, &spec_refusing);
+	fclose(f);
+	ck_assert_ptr_null(strstr(text, "token-cmd")); /* not offered in --help */
+	free(text);
+	cur_spec = &spec;
+}
+END_TEST
+
 START_TEST(help_exits_0)
 {
 	char *a[] = {"x", "--help", NULL};
@@ -158,6 +197,8 @@ Suite *suite_opt(void)
 	tcase_add_test(t, numbers);
 	tcase_add_test(t, help_text);
 	tcase_add_exit_test(t, unknown_option_exits_2, 2);
+	tcase_add_exit_test(t, refused_option_exits_2, 2);
+	tcase_add_test(t, refused_rows_hidden_from_help);
 	tcase_add_exit_test(t, bad_port_exits_2, 2);
 	tcase_add_exit_test(t, missing_arg_exits_2, 2);
 	tcase_add_exit_test(t, crlf_in_string_exits_2, 2);
