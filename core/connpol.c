@@ -38,6 +38,9 @@ int conn_opt(struct conn_opts *o, int key, const struct opt_state *os)
 	case CONN_O_PROXY: o->proxy = os->str; break;
 	case CONN_O_NOPROXY: o->noproxy = os->str; break;
 	case CONN_O_TIMEOUT: o->timeout_ms = os->num <= 0 ? 1 : os->num > 1000000000 ? 1000000000 : (int)os->num; break;
+	case CONN_O_OA2CMD: o->oauth2_token_cmd = os->str; break;
+	case CONN_O_OA2FILE: o->oauth2_token_file = os->str; break;
+	case CONN_O_OA2MECH: o->oauth2_mech = os->str; break;
 	case 'v': o->verbose = 1, o->quiet = 0, log_level = LOG_VERBOSE; break;
 	case 'q': o->quiet = 1, o->verbose = 0, log_level = LOG_QUIET; break;
 	default: return 0;
@@ -75,6 +78,21 @@ void conn_opts_finish(struct conn_opts *o, unsigned schemes)
 		opt_usage_error("--tls and --no-tls exclude each other");
 	if (o->cacert && o->insecure)
 		opt_usage_error("--cacert and --insecure exclude each other");
+	if (o->oauth2_token_cmd && o->oauth2_token_file)
+		opt_usage_error("--oauth2-token-cmd and --oauth2-token-file exclude each other");
+	if ((o->oauth2_token_cmd || o->oauth2_token_file) && o->password_file)
+		opt_usage_error("--%s and --password-file exclude each other (a token is the password of an OAuth2 login)",
+				o->oauth2_token_cmd ? "oauth2-token-cmd" : "oauth2-token-file");
+	if (o->oauth2_mech) {
+		if (!o->oauth2_token_cmd && !o->oauth2_token_file)
+			opt_usage_error("--oauth2-mech needs --oauth2-token-cmd or --oauth2-token-file");
+		if (!strcasecmp(o->oauth2_mech, "XOAUTH2"))
+			o->oauth2_mech = "XOAUTH2";
+		else if (!strcasecmp(o->oauth2_mech, "OAUTHBEARER"))
+			o->oauth2_mech = "OAUTHBEARER";
+		else
+			opt_usage_error("--oauth2-mech %s: XOAUTH2 or OAUTHBEARER", o->oauth2_mech);
+	}
 	if (o->proxy && *o->proxy) {
 		struct conn_proxy px;
 		char err[300], names[200];

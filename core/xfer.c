@@ -14,6 +14,7 @@
 #include "cred.h"
 #include "log.h"
 #include "nt_err.h"
+#include "sasl.h"
 #include "xfer.h"
 
 void xfer_global_init(void)
@@ -34,7 +35,8 @@ const char *xfer_version(void)
 int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
 {
 	(void)h;
-	(void)userp;
+	struct sasl_watch *watch = userp;
+	int print = log_level >= LOG_VERBOSE;
 	/* SASL continuations ("AUTH PLAIN", 334, then the base64 credentials on a line of
 	 * their own) are masked whole until the server stops asking (no 334 / "+"). */
 	static int sasl_cont;
@@ -49,7 +51,11 @@ int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *us
 	while (size) {
 		char *nl = memchr(data, '\n', size);
 		size_t n = nl ? (size_t)(nl - data) + 1 : size;
-		if (dir == '*') {
+		if (watch && dir != '*')
+			sasl_watch_line(watch, dir, data, n);
+		if (!print) {
+			/* only the watch wants it */
+		} else if (dir == '*') {
 			char buf[512];
 			nt_clean_text(buf, sizeof buf, data, n);
 			fprintf(stderr, "* %s\n", buf);
@@ -58,8 +64,9 @@ int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *us
 		} else {
 			if (dir == '>' && ((n >= 5 && !strncasecmp(data, "AUTH ", 5)) || memmem(data, n, "AUTHENTICATE ", 13)))
 				sasl_cont = 1;
-			else if (dir == '<' && !(n >= 3 && !strncmp(data, "334", 3)) && !(n >= 2 && !strncmp(data, "+ ", 2)))
-				sasl_cont = 0;
+			else if (dir == '<' && !(n >= 3 && !strncmp(data, "334", 3)) &&
+				 !(data[0] == '+' && (n == 1 || data[1] == ' ' || data[1] == '\r' || data[1] == '\n')))
+				sasl_cont = 0; /* a bare "+" asks for more too: the next line stays masked */
 			log_proto(dir, data, n);
 		}
 		data += n;
@@ -149,9 +156,16 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 			curl_easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYHOST, 0L);
 		}
 	}
-	remember(&plan, o->password && !plan.plain_ok);
-	if (o->password) {
-		curl_easy_setopt(h, CURLOPT_PASSWORD, o->password);
+	remember(&plan, (o->password || o->bearer) && !plan.plain_ok);
+	if (o->bearer) {
+		/* SASL XOAUTH2/OAUTHBEARER only: libcurl would otherwise pick CRAM-MD5 or PLAIN
+		 * with an empty password when the server lists them first. */
+		curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, o->bearer);
+		curl_easy_setopt(h, CURLOPT_LOGIN_OPTIONS, o->login_options);
+	}
+	if (o->password || o->bearer) {
+		if (o->password)
+			curl_easy_setopt(h, CURLOPT_PASSWORD, o->password);
 		/* Clear text beyond this machine (a remote host, or any proxy hop): only with
 		 * TLS required, or when allowed. */
 		if (!plan.plain_ok) {
@@ -160,9 +174,10 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 			curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 		}
 	}
-	if (o->verbose) {
+	if (o->verbose || o->watch) {
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, xfer_debug_cb);
+		curl_easy_setopt(h, CURLOPT_DEBUGDATA, o->watch);
 	}
 	return 0;
 }

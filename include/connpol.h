@@ -31,6 +31,9 @@ enum {
 	CONN_O_PROXY,
 	CONN_O_NOPROXY,
 	CONN_O_TIMEOUT,
+	CONN_O_OA2CMD,
+	CONN_O_OA2FILE,
+	CONN_O_OA2MECH,
 };
 
 #define CONN_ROWS_IP OPT_ROWS_IP
@@ -44,6 +47,18 @@ enum {
 	{CONN_O_PWFILE, "password-file", OPT_FILE, "FILE", "read the password from the first line of FILE"}, \
 	{CONN_O_PLAIN, "allow-plaintext-auth", OPT_FLAG, NULL, \
 	 "allow a password in clear text to a non-loopback host or through a proxy"}
+/* OAuth2 bearer tokens (oauth2.h): the mail applets' SASL XOAUTH2 and OAUTHBEARER. */
+#define CONN_ROWS_OAUTH2 \
+	{CONN_O_OA2CMD, "oauth2-token-cmd", OPT_RAW, "CMD", \
+	 "log in with the OAuth2 token CMD prints (sh -c; run again once if it is refused)"}, \
+	{CONN_O_OA2FILE, "oauth2-token-file", OPT_FILE, "FILE", "log in with the OAuth2 token on the first line of FILE"}, \
+	{CONN_O_OA2MECH, "oauth2-mech", OPT_STR, "MECH", "XOAUTH2 or OAUTHBEARER (default: what the server offers)"}
+/* The same rows for an applet whose servers have no bearer login: refused (exit 2). Put
+ * CONN_REFUSED_OAUTH2(why) in its opt_spec's refused rows (opt.h). */
+#define CONN_REFUSED_OAUTH2(why) \
+	{CONN_O_OA2CMD, "oauth2-token-cmd", OPT_RAW, "CMD", why}, \
+	{CONN_O_OA2FILE, "oauth2-token-file", OPT_FILE, "FILE", why}, \
+	{CONN_O_OA2MECH, "oauth2-mech", OPT_STR, "MECH", why}
 #define CONN_ROWS_PROXY \
 	{CONN_O_PROXY, "proxy", OPT_STR, "URL", "connect through URL (http://, socks5h://...; '' for none)"}, \
 	{CONN_O_NOPROXY, "noproxy", OPT_STR, "LIST", "hosts reached directly (comma-separated, '*' for all)"}
@@ -68,13 +83,18 @@ struct conn_opts {
 	const char *noproxy;      /* --noproxy (NULL: not given) */
 	int timeout_ms;           /* set by the applet to its default first */
 	int verbose, quiet;
+	const char *oauth2_token_cmd;  /* --oauth2-token-cmd (oauth2.h) */
+	const char *oauth2_token_file; /* --oauth2-token-file */
+	const char *oauth2_mech;       /* --oauth2-mech, upper case after conn_opts_finish */
 	/* private: what conn_opt saw, for conn_opts_finish */
 	int seen_tls, seen_notls, seen_4, seen_6;
 };
 
 /* Handle key if it is a shared row: 1 (o updated, log level set for -v/-q), else 0. */
 int conn_opt(struct conn_opts *o, int key, const struct opt_state *os);
-/* After parsing: conflicts (exit 2), the --insecure warning, a --proxy URL that is not
+/* After parsing: conflicts (exit 2: -4/-6, --tls/--no-tls, --cacert/--insecure, the two
+ * OAuth2 sources, an OAuth2 source and --password-file, --oauth2-mech without a source or
+ * naming another mechanism), the --insecure warning, a --proxy URL that is not
  * one of schemes (exit 2). schemes: the proxy kinds this applet can use, e.g.
  * CONN_PROXY_OWN or CONN_PROXY_CURL. */
 void conn_opts_finish(struct conn_opts *o, unsigned schemes);

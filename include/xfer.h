@@ -26,9 +26,13 @@ struct xfer_opts {
 	const char *scheme;       /* "ftp", "imaps"...: names the <scheme>_proxy variable */
 	const char *proxy;        /* --proxy (NULL: the environment decides, "": none) */
 	const char *noproxy;      /* --noproxy (NULL: no_proxy / NO_PROXY) */
+	const char *bearer;       /* an OAuth2 token (oauth2.h): SASL XOAUTH2/OAUTHBEARER, never a password */
+	const char *login_options; /* with bearer: "AUTH=OAUTHBEARER;AUTH=XOAUTH2" (oauth2_login_options) */
+	struct sasl_watch *watch; /* not NULL: the login is read off the trace into it (sasl.h) */
 };
 
 struct conn_opts;
+struct sasl_watch;
 /* The shared client options (connpol.h) into o: TLS, CA, timeout, -4/-6, -v, proxy. */
 void xfer_opts_from(struct xfer_opts *o, const struct conn_opts *c);
 
@@ -54,7 +58,10 @@ int xfer_exit_code(CURLcode rc);
  * points at --allow-plaintext-auth, not at --no-tls (which would then be refused). */
 const char *xfer_strerror(CURLcode rc, const char *errbuf);
 
-/* The trace callback used for -v (CURLOPT_DEBUGFUNCTION): "> line" / "< line" with secrets masked. */
+/* The trace callback (CURLOPT_DEBUGFUNCTION): with -v, "> line" / "< line" on stderr with
+ * secrets masked; userp, when not NULL, a struct sasl_watch fed every protocol line (so
+ * that a refused login can be told in the server's words). xfer_setup installs it when
+ * -v is given or o->watch is set. */
 int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *userp);
 
 #endif
