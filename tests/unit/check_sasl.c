@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* check_sasl.c - the SASL login read off a trace (core/sasl.c): mechanism lists of IMAP,
  * POP3 and SMTP, base64, RFC 7628's error JSON, whole dialogues with their final words;
- * the OAuth2 options (connpol.c) and the token file's rules (core/oauth2.c). */
+ * the OAuth2 options (connpol.c), the token file's rules (core/oauth2.c), and the -v
+ * trace's masking after a continuation (core/xfer.c). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,10 @@
 #include <unistd.h>
 
 #include "connpol.h"
+#include "log.h"
 #include "oauth2.h"
 #include "sasl.h"
+#include "xfer.h"
 
 #define L(s) (s), strlen(s)
 
@@ -231,6 +234,41 @@ START_TEST(options)
 }
 END_TEST
 
+/* The -v trace (xfer_debug_cb): the credentials after a bare "+" continuation stay
+ * masked, and the watch is fed whether or not -v prints. */
+START_TEST(trace_masks_after_bare_plus)
+{
+	char path[] = "/tmp/check_sasl_trace.XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	int saved = dup(2);
+	dup2(fd, 2);
+	int level = log_level;
+	log_level = LOG_VERBOSE;
+	struct sasl_watch w = {0};
+	char l1[] = "A1 AUTHENTICATE XOAUTH2\r\n", l2[] = "+\r\n", l3[] = "c2VjcmV0LXRva2Vu\r\n", l4[] = "A1 OK done\r\n";
+	xfer_debug_cb(NULL, CURLINFO_HEADER_OUT, l1, strlen(l1), &w);
+	xfer_debug_cb(NULL, CURLINFO_HEADER_IN, l2, strlen(l2), &w);
+	xfer_debug_cb(NULL, CURLINFO_HEADER_OUT, l3, strlen(l3), &w);
+	xfer_debug_cb(NULL, CURLINFO_HEADER_IN, l4, strlen(l4), &w);
+	log_level = level;
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	char buf[512] = "";
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	close(fd);
+	unlink(path);
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_null(strstr(buf, "c2VjcmV0"));
+	ck_assert_ptr_nonnull(strstr(buf, "> ****"));
+	ck_assert_int_eq(w.tried, 1);
+	ck_assert_int_eq(w.ok, 1);
+	ck_assert_str_eq(w.mech, "XOAUTH2");
+}
+END_TEST
+
 Suite *suite_sasl(void)
 {
 	Suite *s = suite_create("sasl");
@@ -242,6 +280,7 @@ Suite *suite_sasl(void)
 	tcase_add_test(t, refusals);
 	tcase_add_test(t, token_file);
 	tcase_add_test(t, options);
+	tcase_add_test(t, trace_masks_after_bare_plus);
 	suite_add_tcase(s, t);
 	return s;
 }
