@@ -80,7 +80,13 @@ static const struct opt opts[] = {
 	"Batches (get, put, rm, copy): --from-file LIST with TARGET as the base folder.\n" \
 	"Proxy: --proxy, else ftp_proxy (ftps_proxy) or ALL_PROXY; always a CONNECT tunnel.\n"
 
-static struct opt_spec spec = {"[OPTIONS] COMMAND ARGS", opts, NULL, NULL};
+/* FTP has no bearer login (no SASL): the OAuth2 options are refused, not unknown. */
+static const struct opt refused[] = {
+	CONN_REFUSED_OAUTH2("FTP servers have no OAuth2 login; it is for mail-send and mail-fetch"),
+	{0},
+};
+
+static struct opt_spec spec = {"[OPTIONS] COMMAND ARGS", opts, NULL, NULL, refused};
 
 static int nargs;
 static char **args;

@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "deliver.h"
+#include "oauth2.h"
 #include "progress.h"
 #include "state.h"
 #include "stream.h"
@@ -43,6 +44,8 @@ struct mf {
 	int timeout_ms;
 	size_t batch_msgs;        /* MF_BATCH_MSGS; NETTOOL_MAIL_BATCH (tests) makes it smaller */
 	struct xfer_opts x;
+	struct oauth2 oauth;      /* --oauth2-token-cmd/-file (oauth.token NULL: a password login) */
+	struct sasl_watch watch;  /* the login as the trace showed it, for a refused token */
 	/* session */
 	CURL *h;
 	struct stream *s;

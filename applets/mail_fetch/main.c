@@ -72,6 +72,7 @@ static const struct opt opts[] = {
 	CONN_ROW_TIMEOUT("network timeout (default 60)"),
 	CONN_ROWS_TLS,
 	CONN_ROWS_AUTH("user name (or user@ in the URL)"),
+	CONN_ROWS_OAUTH2,
 	CONN_ROWS_PROXY,
 	{0},
 };
@@ -86,6 +87,7 @@ static const struct opt_spec spec = {
 	"  watch     IMAP IDLE: deliver new mail as it arrives, until SIGINT or SIGTERM\n"
 	"URL: imap://[user@]host[:port]/MAILBOX (default INBOX), imaps://, pop3://[user@]host[:port], pop3s://\n"
 	"Password: --password-file, ~/.netrc, NETTOOL_PASSWORD or a prompt; never on the command line.\n"
+	"OAuth2 (Gmail, Microsoft 365): --oauth2-token-cmd CMD or --oauth2-token-file FILE, with -u.\n"
 	"Proxy: --proxy, else imap_proxy (imaps_, pop3_, pop3s_proxy) or ALL_PROXY; a CONNECT tunnel.\n",
 	"fetch list folders watch",
 };
@@ -280,14 +282,21 @@ int mail_fetch_main(int argc, char **argv)
 	if (co.tls == CONN_TLS_NEVER && (!strcmp(sc, "imaps") || !strcmp(sc, "pop3s")))
 		opt_usage_error("--no-tls with a %s:// URL", sc);
 
-	/* The password: never from the command line. */
+	/* The password (never from the command line), or an OAuth2 token instead. */
 	struct cred c = {xstrdup(user), NULL, NULL};
 	char cerr[512];
-	int cr = cred_get(&c, m->url.host, pwfile, 1, cerr, sizeof cerr);
-	if (cr < 0)
-		die(-cr, "%s", cerr);
+	if (oauth2_from(&m->oauth, &co)) {
+		nt_check_line_arg("the user name", user);
+		int r = oauth2_get(&m->oauth, cerr, sizeof cerr);
+		if (r < 0)
+			die(-r, "%s", cerr);
+	} else {
+		int cr = cred_get(&c, m->url.host, pwfile, 1, cerr, sizeof cerr);
+		if (cr < 0)
+			die(-cr, "%s", cerr);
+		m->x.password = c.password;
+	}
 	m->x.user = c.user;
-	m->x.password = c.password;
 
 	signal(SIGPIPE, SIG_IGN);
 	cur = m;
@@ -310,6 +319,7 @@ int mail_fetch_main(int argc, char **argv)
 	}
 	at_exit();
 	mf_state_free(&m->st);
+	oauth2_free(&m->oauth);
 	cred_free(&c);
 	free(boxes);
 	nt_exit(rc);

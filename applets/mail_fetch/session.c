@@ -55,16 +55,44 @@ void mf_connect(struct mf *m)
 	snprintf(url, sizeof url, "%s://%s%s%s:%s/", m->url.scheme, v6 ? "[" : "", m->url.host, v6 ? "]" : "",
 		 m->url.port ? (snprintf(err, sizeof err, "%d", m->url.port), err) : default_port(m->url.scheme));
 	m->x.scheme = m->url.scheme; /* imap_proxy, pop3s_proxy... */
-	int r = xfer_setup(m->h, &m->x, m->url.host, m->errbuf, err, sizeof err);
-	if (r < 0)
-		die(-r, "%s", err);
-	curl_easy_setopt(m->h, CURLOPT_URL, url);
-	curl_easy_setopt(m->h, CURLOPT_CONNECT_ONLY, 1L);
-	CURLcode rc = curl_easy_perform(m->h);
+	/* libcurl logs in (CONNECT_ONLY runs CAPABILITY/CAPA, STARTTLS and AUTHENTICATE/AUTH);
+	 * with an OAuth2 token the trace is watched, and a token the server refuses is
+	 * replaced once by a new run of --oauth2-token-cmd (an expired one, as a rule). */
+	int refreshed = 0;
+	CURLcode rc;
+	for (;;) {
+		if (m->oauth.token) {
+			m->x.bearer = m->oauth.token;
+			m->x.login_options = oauth2_login_options(&m->oauth);
+			m->x.watch = &m->watch;
+			memset(&m->watch, 0, sizeof m->watch);
+		}
+		int r = xfer_setup(m->h, &m->x, m->url.host, m->errbuf, err, sizeof err);
+		if (r < 0)
+			die(-r, "%s", err);
+		curl_easy_setopt(m->h, CURLOPT_URL, url);
+		curl_easy_setopt(m->h, CURLOPT_CONNECT_ONLY, 1L);
+		rc = curl_easy_perform(m->h);
+		if (rc != CURLE_LOGIN_DENIED || !m->oauth.token)
+			break;
+		if (refreshed || !oauth2_token_refused(&m->watch)) /* refused twice, or no OAuth2 login offered */
+			die(oauth2_refused(&m->oauth, &m->watch, m->url.host, err, sizeof err), "%s", err);
+		int fr = oauth2_refresh(&m->oauth, err, sizeof err);
+		if (fr < 0)
+			die(-fr, "%s", err);
+		if (fr == 0)
+			die(oauth2_refused(&m->oauth, &m->watch, m->url.host, err, sizeof err), "%s", err);
+		refreshed = 1;
+		log_trace("the server refused the OAuth2 token; --oauth2-token-cmd ran again for a new one");
+		curl_easy_cleanup(m->h);
+		if (!(m->h = curl_easy_init()))
+			die(NT_EXIT_IO, "libcurl initialisation failed");
+	}
 	if (rc != CURLE_OK)
 		die(xfer_exit_code(rc), "%s: %s", url, xfer_strerror(rc, m->errbuf));
 	/* libcurl's own trace ends here; ours (stream trace) takes over. */
 	curl_easy_setopt(m->h, CURLOPT_VERBOSE, 0L);
+	curl_easy_setopt(m->h, CURLOPT_DEBUGDATA, NULL);
 	m->s = stream_curl(m->h, MF_MAX_LINE, m->timeout_ms);
 	if (!m->s)
 		die(NT_EXIT_IO, "out of memory");

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "cred.h"
 #include "msg.h"
+#include "oauth2.h"
 #include "smtp.h"
 #include "xfer.h"
 
@@ -26,6 +27,9 @@ struct mail_send_conf {
 	struct xfer_opts xo;
 	const char *pwfile;
 	const char *user;
+	struct oauth2 oauth;      /* --oauth2-token-cmd/-file (oauth.cmd/file NULL: none) */
+	struct sasl_watch watch;  /* the login as the trace showed it */
+	const char *host;         /* the server's host, for messages (set by ms_open_session) */
 };
 extern struct mail_send_conf mail_send_cf;
 

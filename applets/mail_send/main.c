@@ -61,6 +61,7 @@ static const struct opt opts[] = {
 	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per recipient on stdout"},
 	CONN_ROWS_TLS,
 	CONN_ROWS_AUTH("authenticate as USER (AUTH PLAIN/LOGIN)"),
+	CONN_ROWS_OAUTH2,
 	CONN_ROWS_PROXY,
 	{0},
 };
@@ -257,6 +258,7 @@ int mail_send_main(int argc, char **argv)
 	xfer_opts_from(&mail_send_cf.xo, &co);
 	mail_send_cf.user = co.user;
 	mail_send_cf.pwfile = co.password_file;
+	oauth2_from(&mail_send_cf.oauth, &co);
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
 	if (mail_send_cf.flush) {
@@ -356,5 +358,6 @@ int mail_send_main(int argc, char **argv)
 	free(from);
 	free(msgid);
 	free(boundary);
+	oauth2_free(&mail_send_cf.oauth);
 	return rc;
 }

@@ -73,7 +73,23 @@ void ms_open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 	parse_server(mail_send_cf.server ? mail_send_cf.server : env && *env ? env : "smtp://localhost:25", sv);
 	memset(c, 0, sizeof *c);
 	const char *user = mail_send_cf.user ? mail_send_cf.user : sv->user[0] ? sv->user : NULL;
-	if (user) {
+	mail_send_cf.host = sv->host;
+	if (mail_send_cf.oauth.cmd || mail_send_cf.oauth.file) {
+		/* An OAuth2 login (SASL OAUTHBEARER or XOAUTH2) names the account: no token
+		 * without a user, no password asked for. */
+		if (!user)
+			die(NT_EXIT_USAGE, "an OAuth2 login needs the account's user name (-u USER, or USER@ in the server URL); "
+					   "nothing sent");
+		nt_check_line_arg("the user name", user);
+		c->user = xstrdup(user);
+		int r = oauth2_get(&mail_send_cf.oauth, err, sizeof err);
+		if (r < 0)
+			die(-r, "%s; nothing sent", err);
+		mail_send_cf.xo.user = c->user;
+		mail_send_cf.xo.bearer = mail_send_cf.oauth.token;
+		mail_send_cf.xo.login_options = oauth2_login_options(&mail_send_cf.oauth);
+		mail_send_cf.xo.watch = &mail_send_cf.watch;
+	} else if (user) {
 		c->user = xstrdup(user);
 		int cr = cred_get(c, sv->host, mail_send_cf.pwfile, 1, err, sizeof err);
 		if (cr < 0)
@@ -85,6 +101,8 @@ void ms_open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 	int r = smtp_open(s, sv->url, sv->host, &mail_send_cf.xo, err, sizeof err);
 	if (r < 0)
 		die(r == -1 ? NT_EXIT_USAGE : -r, "%s", err); /* -(exit code) from the connection policy */
+	if (mail_send_cf.xo.bearer)
+		s->oauth = &mail_send_cf.oauth;
 }
 
 /* ---- dispositions ---- */
@@ -156,6 +174,13 @@ int ms_transfer_error(const struct smtp_result *r, const char *what)
 	int code = xfer_exit_code(r->rc);
 	if (code == NT_EXIT_FAIL || code == NT_EXIT_OK)
 		code = NT_EXIT_NET;
+	if (r->rc == CURLE_LOGIN_DENIED && mail_send_cf.xo.bearer) {
+		/* the token refused (in the server's words), or no OAuth2 mechanism offered */
+		char err[800];
+		code = oauth2_refused(&mail_send_cf.oauth, &mail_send_cf.watch, mail_send_cf.host, err, sizeof err);
+		nt_warn("%s", err);
+		return code;
+	}
 	if (r->other.code >= 400)
 		nt_warn("%s: %s (server: %s)", what, xfer_strerror(r->rc, r->errbuf), r->other.text);
 	else

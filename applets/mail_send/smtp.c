@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "nt_err.h"
 #include "smtp.h"
 
@@ -62,8 +63,8 @@ static void record(struct smtp_sess *s, const char *line, size_t n)
 static int trace(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
 {
 	struct smtp_sess *s = userp;
-	if (s->verbose)
-		xfer_debug_cb(h, type, data, size, NULL);
+	if (s->verbose || s->watch)
+		xfer_debug_cb(h, type, data, size, s->watch); /* prints with -v only */
 	if (!s->res || (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN))
 		return 0;
 	while (size) {
@@ -119,6 +120,7 @@ int smtp_open(struct smtp_sess *s, const char *url, const char *host, const stru
 		return r;
 	}
 	s->verbose = xo->verbose;
+	s->watch = xo->watch;
 	curl_easy_setopt(s->h, CURLOPT_URL, url);
 	curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(s->h, CURLOPT_READFUNCTION, upload);
@@ -148,6 +150,8 @@ static CURLcode perform(struct smtp_sess *s, struct smtp_result *res, size_t nrc
 	s->rcpt_i = 0;
 	s->off = 0;
 	s->end_called = 0;
+	if (s->watch)
+		memset(s->watch, 0, sizeof *s->watch);
 	curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, res->errbuf);
 	res->rc = curl_easy_perform(s->h);
 	curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, NULL);
@@ -183,6 +187,19 @@ CURLcode smtp_send(struct smtp_sess *s, const char *from, const struct strv *rcp
 		curl_easy_setopt(s->h, CURLOPT_FRESH_CONNECT, 1L);
 		perform(s, res, rcpts->n, &fresh);
 		curl_easy_setopt(s->h, CURLOPT_FRESH_CONNECT, 0L);
+	}
+	/* The OAuth2 token refused (expired, as a rule): one new run of the command, one new
+	 * login. Nothing was sent before the login. */
+	if (res->rc == CURLE_LOGIN_DENIED && s->oauth && oauth2_token_refused(s->watch)) {
+		char err[512];
+		int fr = oauth2_refresh(s->oauth, err, sizeof err);
+		if (fr < 0)
+			die(-fr, "%s", err);
+		if (fr == 1) {
+			log_trace("the server refused the OAuth2 token; --oauth2-token-cmd ran again for a new one");
+			curl_easy_setopt(s->h, CURLOPT_XOAUTH2_BEARER, s->oauth->token);
+			perform(s, res, rcpts->n, &fresh);
+		}
 	}
 	free(mf);
 	return res->rc;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "msg.h"
+#include "oauth2.h"
 #include "xfer.h"
 
 #define SMTP_REPLY_MAX 512
@@ -43,6 +44,11 @@ struct smtp_sess {
 	int (*before_end)(void *arg);
 	void *before_end_arg;
 	int end_called;
+	/* An OAuth2 login (NULL: none): a token the server refuses is replaced once per
+	 * message by a new run of the token command; the login is read off the trace into
+	 * watch (xo->watch). */
+	struct oauth2 *oauth;
+	struct sasl_watch *watch;
 };
 
 /* Prepare a session for url ("smtp://host:port/ehlo-name" or smtps://). host is the URL's

@@ -58,6 +58,13 @@ static const struct opt opts[] = {
 	{0},
 };
 
+/* NNTP has no bearer login (AUTHINFO USER/PASS, no SASL here): the OAuth2 options are
+ * refused, not unknown. */
+static const struct opt refused[] = {
+	CONN_REFUSED_OAUTH2("NNTP servers have no OAuth2 login; it is for mail-send and mail-fetch"),
+	{0},
+};
+
 static const struct opt_spec spec = {
 	"[OPTIONS] COMMAND [ARGS]",
 	opts,
@@ -81,6 +88,7 @@ static const struct opt_spec spec = {
 	"RANGE: N, N- or N-M. SINCE (UTC): YYYY-MM-DD[THH:MM[:SS]], YYYYMMDD[HHMMSS], or an age: 12h, 3d, 2w.\n"
 	"SERVER: -s, else $NNTPSERVER, else localhost:119.\n",
 	"caps list group over hdr article head body stat post fetch read shell date newgroups newnews descriptions xpat ihave",
+	refused,
 };
 
 static void usage(const char *fmt, const char *a) __attribute__((noreturn));
