@@ -29,15 +29,22 @@ int oauth2_from(struct oauth2 *o, const struct conn_opts *c)
 	o->file = c->oauth2_token_file;
 	o->mech = c->oauth2_mech;
 	o->timeout_ms = c->timeout_ms;
+	o->what = c->oauth2_what;
 	return 1;
 }
 
+/* The source's name for messages: the option, or what the caller set (an account). */
+static const char *what(const struct oauth2 *o)
+{
+	return o->what ? o->what : o->cmd ? "--oauth2-token-cmd" : "--oauth2-token-file";
+}
+
 /* The first line of a credential file: ours, regular, nobody else may read or write it. */
-static int read_token_file(const char *path, char **out, char *err, size_t errlen)
+static int read_token_file(const char *what, const char *path, char **out, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		snprintf(err, errlen, "--oauth2-token-file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 		return -NT_EXIT_IO;
 	}
 	struct stat st;
@@ -45,7 +52,7 @@ static int read_token_file(const char *path, char **out, char *err, size_t errle
 	if (!why && fstat(fd, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)))
 		why = "others can read or write it: refused (chmod 600 it)";
 	if (why) {
-		snprintf(err, errlen, "--oauth2-token-file %s: %s", path, why);
+		snprintf(err, errlen, "%s %s: %s", what, path, why);
 		close(fd);
 		return -NT_EXIT_TLS; /* a credential we may not trust: as an unsafe accounts file */
 	}
@@ -56,7 +63,7 @@ static int read_token_file(const char *path, char **out, char *err, size_t errle
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(err, errlen, "--oauth2-token-file %s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 			close(fd);
 			explicit_bzero(buf, sizeof buf);
 			return -NT_EXIT_IO;
@@ -72,14 +79,14 @@ static int read_token_file(const char *path, char **out, char *err, size_t errle
 		*nl = 0;
 	else if (len > SECRET_MAX) {
 		explicit_bzero(buf, sizeof buf);
-		snprintf(err, errlen, "--oauth2-token-file %s: the first line is longer than %d bytes: refused", path,
+		snprintf(err, errlen, "%s %s: the first line is longer than %d bytes: refused", what, path,
 			 SECRET_MAX);
 		return -NT_EXIT_TLS;
 	}
 	if (secret_check(buf) < 0) {
 		int empty = !buf[0];
 		explicit_bzero(buf, sizeof buf);
-		snprintf(err, errlen, "--oauth2-token-file %s: the first line %s: refused", path,
+		snprintf(err, errlen, "%s %s: the first line %s: refused", what, path,
 			 empty ? "is empty" : "holds a control character (CR...)");
 		return -NT_EXIT_TLS;
 	}
@@ -91,7 +98,7 @@ static int read_token_file(const char *path, char **out, char *err, size_t errle
 static int run_cmd(struct oauth2 *o, char *err, size_t errlen)
 {
 	char *t = NULL;
-	int r = secret_cmd(o->cmd, "--oauth2-token-cmd", o->timeout_ms, &t, err, errlen);
+	int r = secret_cmd(o->cmd, what(o), o->timeout_ms, &t, err, errlen);
 	o->runs++;
 	if (r < 0)
 		return r;
@@ -106,7 +113,7 @@ int oauth2_get(struct oauth2 *o, char *err, size_t errlen)
 		return 0;
 	if (o->cmd)
 		return run_cmd(o, err, errlen);
-	return read_token_file(o->file, &o->token, err, errlen);
+	return read_token_file(what(o), o->file, &o->token, err, errlen);
 }
 
 int oauth2_refresh(struct oauth2 *o, char *err, size_t errlen)
@@ -136,7 +143,7 @@ int oauth2_token_refused(const struct sasl_watch *w)
 int oauth2_refused(const struct oauth2 *o, const struct sasl_watch *w, const char *host, char *err, size_t errlen)
 {
 	unsigned want = o->mech ? sasl_mech_bit(o->mech, strlen(o->mech)) : SASL_XOAUTH2 | SASL_OAUTHBEARER;
-	const char *from = o->cmd ? "--oauth2-token-cmd" : "--oauth2-token-file";
+	const char *from = what(o);
 	if (!w->tried && w->offer_seen && !(w->offered & want)) {
 		snprintf(err, errlen, "%s offers no %s login%s (it offers: %s)", host,
 			 o->mech ? o->mech : "OAuth2 (SASL XOAUTH2 or OAUTHBEARER)", o->mech ? " (--oauth2-mech)" : "",

@@ -170,7 +170,8 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 		 * TLS required, or when allowed. */
 		if (!plan.plain_ok) {
 			if (o->tls == XFER_TLS_NEVER)
-				return -conn_refuse_clear(&plan, host, "--no-tls", err, errlen);
+				return -conn_refuse_clear(&plan, host, o->password ? "--no-tls" : "--no-tls; an OAuth2 token counts as one",
+							  err, errlen);
 			curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 		}
 	}

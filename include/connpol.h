@@ -86,6 +86,8 @@ struct conn_opts {
 	const char *oauth2_token_cmd;  /* --oauth2-token-cmd (oauth2.h) */
 	const char *oauth2_token_file; /* --oauth2-token-file */
 	const char *oauth2_mech;       /* --oauth2-mech, upper case after conn_opts_finish */
+	const char *oauth2_what;       /* names the token source in messages when it is not the
+					* option (an account: "account work: oauth2-token-cmd") */
 	/* private: what conn_opt saw, for conn_opts_finish */
 	int seen_tls, seen_notls, seen_4, seen_6;
 };

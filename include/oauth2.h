@@ -28,6 +28,7 @@ struct oauth2 {
 	const char *file;  /* --oauth2-token-file */
 	const char *mech;  /* --oauth2-mech (canonical upper case), NULL: the server's offer */
 	int timeout_ms;    /* the applet's --timeout, for cmd */
+	const char *what;  /* the source in messages (NULL: "--oauth2-token-cmd" or "-file") */
 	char *token;       /* the current token (wiped on free) */
 	int runs;          /* how many times cmd ran (the message of a refusal says so) */
 };

@@ -34,6 +34,14 @@ expect_exit "an OAuth2 login needs a user name (exit 2)" 2 $NT mail-send --oauth
 # A token is a credential: to a remote host only inside TLS (refused before connecting).
 expect_exit "a token is not sent in clear text to a remote host (--no-tls: exit 4)" 4 $NT mail-send --no-tls --timeout 2 \
 	--oauth2-token-file "$T/tokf" -u me -S smtp://192.0.2.1 -f a@b.example -s x c@d.example </dev/null
+grep -q 'an OAuth2 token counts as one' "$T/check.out" && pass "... saying the token counts as a password" ||
+	fail "... the token counts as a password" "$(head -2 "$T/check.out")"
+# The token command runs under the applet's --timeout.
+t0=$(date +%s%N)
+expect_exit "a token command past --timeout is killed (exit 4)" 4 $NT mail-fetch --timeout 1 --oauth2-token-cmd 'sleep 30' -u test \
+	--stdout imap://127.0.0.1:1/
+[ $((($(date +%s%N) - t0) / 1000000)) -lt 10000 ] && grep -q 'oauth2-token-cmd: .*timeout' "$T/check.out" &&
+	pass "... within the timeout, naming the option" || fail "... within the timeout" "$(head -2 "$T/check.out")"
 cp "$T/tokf" "$T/tokf-shared" && chmod 640 "$T/tokf-shared"
 expect_exit "a token file others can read is refused (exit 4)" 4 $NT mail-fetch --oauth2-token-file "$T/tokf-shared" -u test \
 	--stdout imap://127.0.0.1:1/
@@ -78,7 +86,14 @@ EOF
   mechanisms = xoauth2 oauthbearer
   args = $T/dovecot-oauth2.conf.ext
 }"
-	DOVE_CONF_EXTRA="auth_failure_delay = 0"
+	# Failed logins are the point here: no delay, and no growing penalty (up to 15 s a
+	# login) for the repeated failures of one address: its anvil socket is closed.
+	DOVE_CONF_EXTRA="auth_failure_delay = 0
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}"
 	dove_start || { skip "mail-fetch OAuth2" "dovecot did not start: $(tail -3 "$T/dove/dovecot.log" 2>/dev/null)"; have_dove=0; }
 fi
 
