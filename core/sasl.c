@@ -304,8 +304,10 @@ void sasl_watch_line(struct sasl_watch *w, char dir, const char *line, size_t n)
 		if (d) {
 			unsigned char js[600];
 			int l = sasl_b64_decode(d, dn, js, sizeof js - 1);
-			if (l > 0)
-				sasl_oauth_error((const char *)js, (size_t)l, w->detail, sizeof w->detail);
+			/* An error challenge is the refusal itself: libcurl answers OAUTHBEARER's
+			 * (then the final reply follows) but gives up on XOAUTH2's at once. */
+			if (l > 0 && sasl_oauth_error((const char *)js, (size_t)l, w->detail, sizeof w->detail) == 0)
+				w->tried = 1, w->ok = 0;
 			return;
 		}
 		size_t tl = strlen(w->tag);
@@ -336,8 +338,10 @@ const char *sasl_watch_why(const struct sasl_watch *w, char *buf, size_t n)
 {
 	if (!w->tried)
 		snprintf(buf, n, "%s", "");
-	else if (w->detail[0])
+	else if (w->detail[0] && w->reply[0])
 		snprintf(buf, n, "%s (%s)", w->reply, w->detail);
+	else if (w->detail[0])
+		snprintf(buf, n, "its error challenge: %s", w->detail);
 	else
 		snprintf(buf, n, "%s", w->reply);
 	return buf;

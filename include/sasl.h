@@ -40,7 +40,9 @@ struct sasl_watch {
 /* One trace line (dir '>' ours, '<' the server's; the CRLF may be included). */
 void sasl_watch_line(struct sasl_watch *w, char dir, const char *line, size_t n);
 /* The server's words about the last login: its reply and, in parentheses, the detail of
- * its error challenge; "" when no login ended. Returns buf. */
+ * its error challenge (alone when no reply followed it: libcurl leaves at an XOAUTH2
+ * error challenge); "" when no login ended. Returns buf. An error challenge counts as
+ * the end of a login, refused. */
 const char *sasl_watch_why(const struct sasl_watch *w, char *buf, size_t n);
 
 /* The bit of a mechanism name (n bytes, case-insensitive); SASL_OTHER for another name. */

@@ -131,6 +131,16 @@ START_TEST(dialogues)
 	ck_assert_str_eq(sasl_watch_why(&w, why, sizeof why),
 			 "NO [AUTHENTICATIONFAILED] Authentication failed. (status invalid_token)");
 	ck_assert_int_eq(oauth2_token_refused(&w), 1);
+	/* XOAUTH2 with SASL-IR: libcurl leaves at the error challenge, no final reply */
+	memset(&w, 0, sizeof w);
+	feed(&w, "> A2 AUTHENTICATE XOAUTH2 dXNlcj10ZXN0AWF1dGg9QmVhcmVyIHgBAQ==\n"
+		 "< + eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJtYWlsIn0=\n");
+	ck_assert_int_eq(oauth2_token_refused(&w), 1);
+	ck_assert_str_eq(sasl_watch_why(&w, why, sizeof why), "its error challenge: status 401, scope mail");
+	/* a continuation that is not an error (the empty "+ " before the credentials) is not */
+	memset(&w, 0, sizeof w);
+	feed(&w, "> AUTH XOAUTH2\n< + \n");
+	ck_assert_int_eq(oauth2_token_refused(&w), 0);
 	/* POP3: "+ " then the token line (ours, never parsed), +OK */
 	memset(&w, 0, sizeof w);
 	feed(&w, "> CAPA\n< +OK\n< SASL PLAIN OAUTHBEARER\n< .\n> AUTH OAUTHBEARER\n< + \n> +OK-looking-token\n< +OK Logged in.\n");
