@@ -455,6 +455,12 @@ static int use_client_cert(SSL_CTX *ctx, const char *cert, const char *key, char
 		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key ? key : cert, SSL_FILETYPE_PEM) != 1) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+			snprintf(err, errlen, "the key in %s does not belong to the certificate in %s", key ? key : cert,
+				 cert);
+			ERR_clear_error();
+			return -1;
+		}
 		snprintf(what, sizeof what, "cannot use the private key in %s", key ? key : cert);
 		ssl_err(err, errlen, what);
 		return -1;
@@ -573,8 +579,23 @@ static void info_cb(const SSL *ssl, int where, int ret)
 	if (!(where & SSL_CB_READ_ALERT) || strcmp(SSL_alert_type_string(ret), "F"))
 		return;
 	struct tls_peer *p = peer_of(ssl);
-	if (p && !p->alert[0])
-		snprintf(p->alert, sizeof p->alert, "%s", SSL_alert_desc_string_long(ret));
+	if (!p || p->alert[0])
+		return;
+	int d = ret & 0xff;
+	/* OpenSSL 3.0 names no TLS 1.3 alert: certificate_required is 116 (RFC 8446). */
+	snprintf(p->alert, sizeof p->alert, "%s", d == 116 ? "certificate required" : SSL_alert_desc_string_long(ret));
+	p->alert_cert = d == 116 || d == SSL3_AD_HANDSHAKE_FAILURE || (d >= SSL3_AD_BAD_CERTIFICATE &&
+		d <= SSL3_AD_CERTIFICATE_UNKNOWN) || d == TLS1_AD_UNKNOWN_CA || d == TLS1_AD_ACCESS_DENIED;
+}
+
+/* The server asks for a client certificate and none is set: say so if it then hangs up. */
+static int client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+	(void)x509, (void)pkey;
+	struct tls_peer *p = peer_of(ssl);
+	if (p)
+		p->cert_requested = 1;
+	return 0; /* no certificate */
 }
 
 int tls_peer_watch(void *ssl_ctx, struct tls_peer *p)
@@ -586,12 +607,18 @@ int tls_peer_watch(void *ssl_ctx, struct tls_peer *p)
 		return -1;
 	SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), verify_cb);
 	SSL_CTX_set_info_callback(ctx, info_cb);
+	SSL_CTX_set_client_cert_cb(ctx, client_cert_cb);
 	return 0;
+}
+
+int tls_peer_refused_session(const struct tls_peer *p)
+{
+	return p->alert[0] || p->cert_requested;
 }
 
 void tls_peer_reset(struct tls_peer *p)
 {
-	p->seen = p->verify_err = p->name_bad = p->pin_bad = 0;
+	p->seen = p->verify_err = p->name_bad = p->pin_bad = p->alert_cert = p->cert_requested = 0;
 	p->subject[0] = p->issuer[0] = p->names[0] = p->pin[0] = p->alert[0] = 0;
 }
 
@@ -606,6 +633,16 @@ const char *tls_peer_explain(const struct tls_peer *p, enum tls_refusal why, con
 	else
 		snprintf(who, sizeof who, "no certificate was seen");
 	switch (why) {
+	case TLS_REFUSED_SESSION:
+		if (p->alert[0])
+			snprintf(out, n, "the server refused the TLS session (alert: %s)%s", p->alert,
+				 p->cert_requested ? "; it asked for a client certificate and none was given (--cert FILE)"
+				 : p->have_cert && p->alert_cert ? "; it did not accept the client certificate (--cert)"
+								 : "");
+		else
+			snprintf(out, n, "the server closed the connection after the TLS handshake; it had asked for a "
+					 "client certificate and none was given (--cert FILE)");
+		break;
 	case TLS_REFUSED_PIN:
 		snprintf(out, n, "the server's public key is not one of --pinnedpubkey: %s; to accept it: add %s to "
 				 "--pinnedpubkey", who, p->seen ? p->pin : "its pin");
@@ -676,6 +713,7 @@ static struct tls_ctx *ctx_new(int fd, const char *host, const struct tls_opts *
 	}
 	if (o->cert && use_client_cert(c->ctx, o->cert, o->key, err, errlen) < 0)
 		goto fail;
+	c->peer.have_cert = o->cert != NULL;
 	if (tls_peer_watch(c->ctx, &c->peer) < 0) {
 		ssl_err(err, errlen, "TLS context");
 		goto fail;
@@ -717,9 +755,9 @@ static void handshake_failed(struct tls_ctx *c, const char *host, char *err, siz
 		snprintf(err, errlen, "%s: %s", what,
 			 tls_peer_explain(&c->peer, name ? TLS_REFUSED_NAME : TLS_REFUSED_CHAIN, &c->ca, line, sizeof line));
 		ERR_clear_error();
-	} else if (c->peer.alert[0]) {
-		snprintf(err, errlen, "%s: the server refused the session (alert: %s)%s", what, c->peer.alert,
-			 SSL_get_certificate(c->ssl) ? "" : "; does it want a client certificate (--cert)?");
+	} else if (tls_peer_refused_session(&c->peer)) {
+		snprintf(err, errlen, "%s: %s", what,
+			 tls_peer_explain(&c->peer, TLS_REFUSED_SESSION, &c->ca, line, sizeof line));
 		ERR_clear_error();
 	} else {
 		ssl_err(err, errlen, what);

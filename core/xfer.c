@@ -147,7 +147,7 @@ static const struct watch *refused(int kind)
 	for (size_t i = 0; i < nwatches; i++) {
 		const struct tls_peer *p = &watches[i]->peer;
 		int hit = kind == 1 ? p->seen && (p->verify_err || p->name_bad) : kind == 2 ? p->seen && p->pin_bad
-										    : p->alert[0] != 0;
+										    : tls_peer_refused_session(p);
 		if (hit && (!best || watches[i]->seq > best->seq))
 			best = watches[i];
 	}
@@ -176,6 +176,7 @@ static int tls_setup(CURL *h, const struct xfer_opts *o, const char *host, char 
 		return -NT_EXIT_IO;
 	}
 	snprintf(w->peer.host, sizeof w->peer.host, "%s", host ? host : "");
+	w->peer.have_cert = o->cert != NULL;
 	tls_ca_pick(o->cacert, &w->ca);
 	if (!o->insecure && (w->ca.file || w->ca.dir)) {
 		/* Exactly this source: NULL clears libcurl's built-in file or folder. */
@@ -365,12 +366,8 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 	const char *t;
 	const struct watch *w;
 	if ((rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
-	     rc == CURLE_SSL_CONNECT_ERROR) && (w = refused(3))) {
-		snprintf(buf, sizeof buf, "the server refused the TLS session (alert: %s)%s", w->peer.alert,
-			 rc == CURLE_SSL_CONNECT_ERROR || !strstr(w->peer.alert, "certificate") ? ""
-			 : "; does it want a client certificate (--cert)?");
-		return buf;
-	}
+	     rc == CURLE_SSL_CONNECT_ERROR) && (w = refused(3)))
+		return tls_peer_explain(&w->peer, TLS_REFUSED_SESSION, &w->ca, buf, sizeof buf);
 	switch (rc) {
 	case CURLE_OK: return "done";
 	case CURLE_UNSUPPORTED_PROTOCOL: return "this URL scheme is not supported here";

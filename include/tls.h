@@ -94,6 +94,7 @@ struct tls_peer {
 	/* set by the caller */
 	char host[256];                /* the name or address asked for */
 	const struct tls_pins *pins;   /* NULL: no pinning */
+	int have_cert;                 /* a client certificate is configured */
 	/* filled by the callback */
 	int seen;                      /* a certificate was recorded */
 	char subject[256], issuer[256];
@@ -103,12 +104,22 @@ struct tls_peer {
 	int name_bad;                  /* the certificate does not carry host */
 	int pin_bad;                   /* its key is not one of pins */
 	char alert[80];                /* a fatal alert the server sent ("certificate required") */
+	int alert_cert;                /* ... and it is about a (client) certificate */
+	int cert_requested;            /* the server asked for a client certificate; none was set */
 };
 /* ssl_ctx: an SSL_CTX *. Keeps the verify mode, adds the callback. 0 or -1. */
 int tls_peer_watch(void *ssl_ctx, struct tls_peer *p);
 /* Forget the last handshake (before a new one on the same context). */
 void tls_peer_reset(struct tls_peer *p);
-enum tls_refusal { TLS_REFUSED_CHAIN, TLS_REFUSED_NAME, TLS_REFUSED_PIN };
+enum tls_refusal {
+	TLS_REFUSED_CHAIN,   /* the chain is not trusted */
+	TLS_REFUSED_NAME,    /* the certificate does not carry the host name */
+	TLS_REFUSED_PIN,     /* the key is not pinned */
+	TLS_REFUSED_SESSION, /* the server ended the session: a fatal alert, or it closed after
+			      * asking for a client certificate that was not given */
+};
+/* 1 when a broken connection is the server refusing the TLS session (TLS_REFUSED_SESSION). */
+int tls_peer_refused_session(const struct tls_peer *p);
 /* The one line for a refused certificate: what is wrong, subject, issuer, pin, and the
  * options that would accept it. */
 const char *tls_peer_explain(const struct tls_peer *p, enum tls_refusal why, const struct tls_ca *ca,
