@@ -140,14 +140,15 @@ static CURLcode ssl_ctx_cb(CURL *h, void *ssl_ctx, void *userp)
 }
 
 /* The handle whose latest handshake shows this kind of refusal (1 chain or name, 2 pin,
- * 3 a fatal alert), the most recent first. */
+ * 3 the session refused: a fatal alert, or a client certificate asked for and none set;
+ * 4 that request alone), the most recent first. */
 static const struct watch *refused(int kind)
 {
 	const struct watch *best = NULL;
 	for (size_t i = 0; i < nwatches; i++) {
 		const struct tls_peer *p = &watches[i]->peer;
 		int hit = kind == 1 ? p->seen && (p->verify_err || p->name_bad) : kind == 2 ? p->seen && p->pin_bad
-										    : tls_peer_refused_session(p);
+		    : kind == 3 ? tls_peer_refused_session(p) : p->cert_requested;
 		if (hit && (!best || watches[i]->seq > best->seq))
 			best = watches[i];
 	}
@@ -429,7 +430,12 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 	case CURLE_REMOTE_FILE_NOT_FOUND: return "no such file or folder on the server";
 	case CURLE_REMOTE_DISK_FULL: return "the server's disk is full";
 	case CURLE_REMOTE_FILE_EXISTS: return "the file exists on the server";
-	case CURLE_LOGIN_DENIED: return "login refused (user or password)";
+	case CURLE_LOGIN_DENIED:
+		/* Dovecot's auth_ssl_require_client_cert refuses the login, not the session. */
+		if (refused(4))
+			return "login refused (user or password; the server had asked for a client certificate and none "
+			       "was given: --cert FILE)";
+		return "login refused (user or password)";
 	case CURLE_AUTH_ERROR: return "authentication failed";
 	case CURLE_USE_SSL_FAILED:
 		/* --no-tls is no way out when a password made TLS a requirement: it is refused. */

@@ -135,6 +135,8 @@ if [ $have_dove = 1 ]; then
 	expect_exit "mail-fetch: --cert --key" 0 run_fetch --cacert "$C/ca.crt" --cert "$C/client.crt" --key "$C/client.key"
 	expect_exit "mail-fetch: no client certificate: refused (exit 4)" 4 env NETTOOL_PASSWORD=$DOVE_PASS timeout 30 \
 		"$NT" mail-fetch --cacert "$C/ca.crt" list "imaps://$DOVE_USER@127.0.0.1:$DOVE_IMAPS/INBOX"
+	grep -q "asked for a client certificate and none was given: --cert FILE" "$T/check.out" &&
+		pass "mail-fetch: the refused login points at --cert" || fail "mail-fetch: login hint" "$(cat "$T/check.out")"
 	expect_exit "mail-fetch: a certificate from another CA: refused (exit 4)" 4 env NETTOOL_PASSWORD=$DOVE_PASS \
 		timeout 30 "$NT" mail-fetch --cacert "$C/ca.crt" --cert "$C/rogue.pem" list \
 		"imaps://$DOVE_USER@127.0.0.1:$DOVE_IMAPS/INBOX"
@@ -150,6 +152,9 @@ if [ $have_smtp = 1 ]; then
 	rc=$?
 	[ $rc = 4 ] && [ "$(count "$T/smtpk")" = 1 ] && pass "mail-send: no client certificate: refused (exit 4)" ||
 		fail "mail-send without --cert" "rc=$rc $(cat "$T/o")"
+	grep -q "asked for a client certificate and none was given (--cert FILE)" "$T/o" &&
+		pass "mail-send: a server that hangs up after asking for a certificate: said" ||
+		fail "mail-send: hang-up message" "$(cat "$T/o")"
 fi
 
 # The key file: refused when others can read it (as ssh), or encrypted; --key needs --cert.
@@ -176,4 +181,87 @@ expect_exit "--key without --cert (ftp): exit 2" 2 "$NT" ftp --key "$C/client.ke
 [ $have_inn = 1 ] && expect_exit "nntp: a key of another certificate: exit 4" 4 run_nntp --cacert "$T/bundle.crt" \
 	--cert "$C/client.crt" --key "$C/rogue.key"
 grep -q "does not belong" "$T/check.out" && pass "nntp: key mismatch said" || fail "key mismatch" "$(cat "$T/check.out")"
+
+# --- pins: libcurl's CURLOPT_PINNEDPUBLICKEY (ftp, mail-send) and our own check (nntp) ---
+INN_PIN=
+[ $have_inn = 1 ] && INN_PIN=$(pin "$INN_DIR/certs/server.crt")
+for a in "${applets[@]}"; do
+	[ $a = fetch ] && continue
+	p=$PIN
+	[ $a = nntp ] && p=$INN_PIN
+	expect_exit "$a: a pin that matches" 0 run_$a --cacert "$T/bundle.crt" --pinnedpubkey "$p"
+	expect_exit "$a: a pin that does not match: exit 4" 4 run_$a --cacert "$T/bundle.crt" --pinnedpubkey "$OTHER_PIN"
+	grep -q "not one of --pinnedpubkey.*pin $p; to accept it: add $p" "$T/check.out" &&
+		pass "$a: the pin mismatch names the key seen" || fail "$a: pin mismatch message" "$(cat "$T/check.out")"
+	expect_exit "$a: several pins, one matches" 0 run_$a --cacert "$T/bundle.crt" --pinnedpubkey "$OTHER_PIN;$p"
+	expect_exit "$a: --insecure with a matching pin" 0 run_$a --insecure --pinnedpubkey "$p"
+	expect_exit "$a: --insecure still checks the pin: exit 4" 4 run_$a --insecure --pinnedpubkey "$OTHER_PIN"
+	expect_exit "$a: a pin without a trusted CA: the chain is still checked (exit 4)" 4 run_$a --pinnedpubkey "$p"
+	expect_exit "$a: a malformed pin: exit 2" 2 run_$a --insecure --pinnedpubkey "sha256//tooshort="
+done
+if [ $have_ftp = 1 ]; then
+	expect_exit "ftp: a PEM public key file as the pin" 0 run_ftp --cacert "$C/ca.crt" --pinnedpubkey "$C/server.pub"
+	openssl pkey -pubin -in "$C/server.pub" -outform DER -out "$C/server.der" 2>/dev/null
+	expect_exit "ftp: a DER public key file as the pin" 0 run_ftp --cacert "$C/ca.crt" --pinnedpubkey "$C/server.der"
+	openssl x509 -in "$C/other.crt" -pubkey -noout >"$C/other.pub"
+	expect_exit "ftp: a key file that does not match: exit 4" 4 run_ftp --cacert "$C/ca.crt" --pinnedpubkey "$C/other.pub"
+	expect_exit "ftp: a certificate is not a public key file: exit 2" 2 run_ftp --cacert "$C/ca.crt" \
+		--pinnedpubkey "$C/server.crt"
+	grep -q "openssl x509 -pubkey" "$T/check.out" && pass "ftp: the refusal says how to take the key" ||
+		fail "ftp: pin file message" "$(cat "$T/check.out")"
+fi
+if [ $have_inn = 1 ]; then
+	openssl x509 -in "$INN_DIR/certs/server.crt" -pubkey -noout >"$T/inn.pub"
+	expect_exit "nntp: a public key file as the pin" 0 run_nntp --cacert "$T/bundle.crt" --pinnedpubkey "$T/inn.pub"
+	expect_exit "nntp: STARTTLS checks the pin too: exit 4" 4 timeout 30 "$NT" nntp -s "127.0.0.1:$INN_READ" \
+		--cacert "$T/bundle.crt" --pinnedpubkey "$OTHER_PIN" group test.tls
+fi
+[ $have_dove = 1 ] && expect_exit "mail-fetch: a pin that does not match: exit 4" 4 run_fetch --cacert "$C/ca.crt" \
+	--pinnedpubkey "$OTHER_PIN"
+
+# --- the line a refused certificate gets, and the options it names ---
+# want_line APPLET PIN: the last output names subject, issuer and the pin, and the options.
+want_line() {
+	local o
+	o=$(cat "$T/check.out")
+	[ "$(grep -c . "$T/check.out")" = 1 ] && [[ $o == *"certificate verification failed"* ]] &&
+		[[ $o == *"subject CN=server, issuer CN=nettool test CA, pin $2;"* ]] && [[ $o == *"--cacert FILE"* ]] &&
+		[[ $o == *"--pinnedpubkey $2 --insecure"* ]] && [[ $o == *"or --insecure"* ]] &&
+		pass "$1: one line: subject, issuer, pin, and --cacert / --pinnedpubkey / --insecure" ||
+		fail "$1: the refusal line" "$o"
+}
+for a in "${applets[@]}"; do
+	p=$PIN
+	[ $a = nntp ] && p=$INN_PIN
+	expect_exit "$a: untrusted: exit 4" 4 run_$a
+	want_line $a "$p"
+	printed=$(sed -n 's/.*--pinnedpubkey \(sha256\/\/[A-Za-z0-9+\/=]*\) --insecure.*/\1/p' "$T/check.out")
+	expect_exit "$a: the printed pin, given back with --insecure, is accepted" 0 run_$a --insecure --pinnedpubkey "$printed"
+	expect_exit "$a: the printed pin with the CA" 0 run_$a --cacert "$T/bundle.crt" --pinnedpubkey "$printed"
+done
+
+# Host name mismatch: the names the certificate carries. openssl s_server stands in (the
+# handshake is all that is tested).
+OP=$(free_port)
+openssl s_server -quiet -cert "$C/other.crt" -key "$C/other.key" -accept "$OP" -naccept 4 </dev/null >/dev/null 2>&1 &
+op=$!
+cleanup "kill $op"
+if wait_port "$OP"; then
+	for u in "nntp -s nntps://127.0.0.1:$OP group x" "ftp ls ftps://127.0.0.1:$OP/"; do
+		expect_exit "${u%% *}: a certificate for another name: exit 4" 4 timeout 30 $NT ${u%% *} --timeout 10 \
+			--cacert "$C/ca.crt" ${u#* }
+		grep -q "host name mismatch.*it is for DNS:wrong.example, not 127.0.0.1: subject CN=other, issuer CN=nettool test CA, pin $OTHER_PIN; to accept it: connect by one of its names, --pinnedpubkey $OTHER_PIN --insecure" "$T/check.out" &&
+			pass "${u%% *}: the mismatch names the certificate's names and pin" ||
+			fail "${u%% *}: mismatch line" "$(cat "$T/check.out")"
+	done
+else
+	fail "openssl s_server" "did not start"
+fi
+
+# Session reuse on the data connection (vsftpd's default) with the verify callback installed.
+if [ $have_ftp = 1 ] && ftpd_start R "require_ssl_reuse=YES"; then
+	mkdir -p "$FTPD_HOME_R/d"
+	expect_exit "ftp: ls where the data connection must reuse the TLS session" 0 \
+		env NETTOOL_PASSWORD=$FTP_PASS timeout 30 "$NT" ftp --tls --cacert "$C/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_R" ls 127.0.0.1:d
+fi
 finish
