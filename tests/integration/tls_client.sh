@@ -178,6 +178,7 @@ grep -q "encrypted" "$T/check.out" && pass "encrypted key: said" || fail "encryp
 	--cert "$C/client.crt" --key "$T/enc.key"
 expect_exit "--key without --cert: exit 2" 2 "$NT" nntp -s "nntps://127.0.0.1:9" --key "$C/client.key" group x
 expect_exit "--key without --cert (ftp): exit 2" 2 "$NT" ftp --key "$C/client.key" ls 127.0.0.1:
+grep -q -- "--key needs --cert" "$T/check.out" && pass "--key without --cert: said" || fail "--key message" "$(cat "$T/check.out")"
 [ $have_inn = 1 ] && expect_exit "nntp: a key of another certificate: exit 4" 4 run_nntp --cacert "$T/bundle.crt" \
 	--cert "$C/client.crt" --key "$C/rogue.key"
 grep -q "does not belong" "$T/check.out" && pass "nntp: key mismatch said" || fail "key mismatch" "$(cat "$T/check.out")"
@@ -198,6 +199,8 @@ for a in "${applets[@]}"; do
 	expect_exit "$a: --insecure still checks the pin: exit 4" 4 run_$a --insecure --pinnedpubkey "$OTHER_PIN"
 	expect_exit "$a: a pin without a trusted CA: the chain is still checked (exit 4)" 4 run_$a --pinnedpubkey "$p"
 	expect_exit "$a: a malformed pin: exit 2" 2 run_$a --insecure --pinnedpubkey "sha256//tooshort="
+	grep -q "'sha256//tooshort=': a pin is sha256// and the 44 base64 characters" "$T/check.out" &&
+		pass "$a: the malformed pin is named" || fail "$a: malformed pin message" "$(cat "$T/check.out")"
 done
 if [ $have_ftp = 1 ]; then
 	expect_exit "ftp: a PEM public key file as the pin" 0 run_ftp --cacert "$C/ca.crt" --pinnedpubkey "$C/server.pub"
