@@ -416,7 +416,7 @@ int tls_key_check(const char *cert, const char *key, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	/* Enough of the file to see its PEM labels (a key file is a few KiB). */
+	/* Enough of the file to see its PEM labels (a key with its chain is a few KiB). */
 	static char b[1 << 16];
 	size_t n = 0;
 	ssize_t r;
@@ -424,7 +424,8 @@ int tls_key_check(const char *cert, const char *key, char *err, size_t errlen)
 		n += (size_t)r;
 	close(fd);
 	b[n] = 0;
-	if (memmem(b, n, "ENCRYPTED", 9)) {
+	/* PKCS#8 "BEGIN ENCRYPTED PRIVATE KEY", or the old "Proc-Type: 4,ENCRYPTED" header. */
+	if (memmem(b, n, "ENCRYPTED PRIVATE KEY-----", 26) || memmem(b, n, "Proc-Type: 4,ENCRYPTED", 22)) {
 		snprintf(err, errlen, "the private key in %s is encrypted: nettool asks for no passphrase (openssl pkey "
 				      "-in %s -out NEW writes it unencrypted; keep NEW mode 600)", f, f);
 		return -1;

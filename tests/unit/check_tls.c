@@ -215,6 +215,9 @@ START_TEST(key_file)
 	write_file(f, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n", 0600);
 	ck_assert_int_eq(tls_key_check(f, NULL, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "encrypted"));
+	write_file(f, "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n", 0600);
+	ck_assert_int_eq(tls_key_check(f, NULL, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "encrypted"));
 	write_file(f, "-----BEGIN CERTIFICATE-----\nAAAA\n", 0644);
 	ck_assert_int_eq(tls_key_check(f, NULL, err, sizeof err), -1); /* others can read: said first */
 	chmod(f, 0600);
