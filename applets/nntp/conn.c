@@ -256,9 +256,10 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 	int fd = conn_connect(&c->plan, c->host, c->port, o->c.family, o->c.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
-	struct tls_opts tlso = {.cacert = o->c.cacert, .insecure = o->c.insecure};
+	struct tls_opts tlso;
+	tls_opts_from(&tlso, &o->c);
 	if (c->implicit_tls) {
-		char e[512];
+		char e[2048];
 		c->s = tls_client(fd, c->host, &tlso, NNTP_MAX_LINE, o->c.timeout_ms, e, sizeof e);
 		if (!c->s)
 			die(NT_EXIT_TLS, "%s", e);
@@ -288,7 +289,7 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 			int r = nntp_cmd(c, "STARTTLS");
 			if (r != 382)
 				die(NT_EXIT_TLS, "STARTTLS refused by %s: %d %s", c->host, r, c->text);
-			char e[512];
+			char e[2048];
 			c->s = tls_upgrade(c->s, c->host, &tlso, e, sizeof e);
 			if (!c->s)
 				die(NT_EXIT_TLS, "%s", e);
