@@ -41,7 +41,7 @@ enum {
 
 static const struct opt opts[] = {
 	{'S', "server", OPT_STR, "URL", "smtp://host[:port] or smtps://host[:port] (default $SMTP_SERVER, else smtp://localhost:25)"},
-	{'f', "from", OPT_STR, "ADDR", "envelope sender and From address (default user@host)"},
+	{'f', "from", OPT_STR, "ADDR", "envelope sender and From address (default: the account's, $EMAIL, user@host)"},
 	{'r', NULL, OPT_STR, "ADDR", "the same as -f (sendmail)"},
 	{'F', "name", OPT_STR, "NAME", "the sender's display name in From"},
 	{'s', "subject", OPT_STR, "TEXT", "the Subject (non-ASCII is RFC 2047-encoded)"},
