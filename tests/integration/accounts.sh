@@ -65,6 +65,9 @@ chmod 666 "$ACC"
 expect_exit "a file others can write (it names commands): exit 4" 4 run mail-fetch --account a list
 chmod 600 "$ACC"
 expect_exit "--account with no such section: exit 2" 2 run mail-fetch --config "$ACC" --account nope list
+printf '[work]\n[default]\n[home.imap]\n' >"$ACC"
+comp=$(bash -c ". $here/../../completions/nettool.bash; COMP_WORDS=(mail-fetch --account ''); COMP_CWORD=2; NETTOOL_BIN=$NT _nettool; printf '%s\n' \"\${COMPREPLY[@]}\"" | sort | tr '\n' ' ')
+[ "$comp" = "default home.imap work " ] && pass "completion of --account from the file's sections" || fail "--account completion" "$comp"
 rm -f "$ACC"
 
 # --- aiosmtpd: --password-cmd, netrc, sendmail -t with an accounts file ---
@@ -117,6 +120,12 @@ ACCOUNTS
 	[ $rc = 0 ] && [ "$(meta "$got" 'd["from"]')" = alice@example.org ] && grep -q '^From: alice@example.org' "$got" &&
 		pass "sendmail -t with no From: [default], envelope sender and From: from the account" ||
 		fail "sendmail -t [default]" "rc=$rc $(cat "$T/e")"
+	# The README's cron line, as it is there.
+	echo "Backup done." | timeout 30 setsid -w "$NT" mail-send -s backup admin@example.org >/dev/null 2>"$T/e"
+	rc=$?
+	got=$(last "$T/smtp")
+	[ $rc = 0 ] && [ "$(meta "$got" 'd["from"]+" "+" ".join(d["rcpt"])')" = "alice@example.org admin@example.org" ] &&
+		pass "mail-send -s with no option but the subject: all from [default]" || fail "mail-send [default]" "rc=$rc $(cat "$T/e")"
 	rm -f "$ACC"
 	# The envelope sender when nothing gives one: $EMAIL, then the user at /etc/mailname.
 	printf 'hi\n' | EMAIL='Ann Example <ann@example.org>' run mail-send -S "smtp://127.0.0.1:$PP" b@example.org 2>"$T/e"
@@ -141,6 +150,9 @@ if command -v dovecot >/dev/null && dove_start; then
 	printf '[mail]\nurl = pop3://test@127.0.0.1:%s\npassword-cmd = echo %s\ncacert = %s\n' "$DOVE_POP3" "$DOVE_PASS" "$DOVE_CA" >"$ACC"
 	n=$(run mail-fetch --account mail list 2>"$T/e" | wc -l)
 	[ "$n" = 2 ] && pass "mail-fetch --account NAME: no URL, no option besides" || fail "mail-fetch --account" "$n $(cat "$T/e")"
+	run mail-fetch --account mail -q -o "$T/Mail" 2>"$T/e"
+	[ "$(ls "$T/Mail/new" | wc -l)" = 2 ] && pass "mail-fetch --account NAME -o DIR (the README's line)" ||
+		fail "mail-fetch --account -o" "$(cat "$T/e")"
 	cp "$ACC" "$T/elsewhere"
 	rm -f "$ACC"
 	n=$(run mail-fetch --config "$T/elsewhere" --account mail list 2>"$T/e" | wc -l)
