@@ -65,7 +65,10 @@ enum conn_tls { CONN_TLS_TRY = 0, CONN_TLS_REQUIRE, CONN_TLS_NEVER };
 struct conn_opts {
 	int family;               /* 0 (AF_UNSPEC), AF_INET (-4), AF_INET6 (-6) */
 	enum conn_tls tls;
-	const char *cacert;
+	const char *cacert;       /* the CA order: --cacert, else the account's cacert (conn_account
+	                           * fills it when still NULL), else the CA environment variables
+	                           * (to be applied after conn_account, where this is still NULL and
+	                           * insecure is 0), else the system store */
 	int insecure;
 	const char *user;         /* -u, else the account's user */
 	const char *password_file;
