@@ -245,9 +245,11 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 		user = url_user;
 	if (!user)
 		user = o->acc_user;
-	static char *netrc_user;
+	static char *netrc_user; /* one server per run: looked up once */
+	if (!user && !netrc_user)
+		netrc_user = cred_netrc_login(c->host);
 	if (!user)
-		user = netrc_user = cred_netrc_login(c->host);
+		user = netrc_user;
 	if (c->implicit_tls && o->c.tls == CONN_TLS_NEVER)
 		die(NT_EXIT_USAGE, "--no-tls contradicts an nntps:// server");
 	char err[600];
