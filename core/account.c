@@ -271,22 +271,29 @@ const struct account *accounts_by_from(const struct accounts *f, const char *add
 	return NULL;
 }
 
+/* What conn_account hands out lives until its next call (applets call it once). */
+static struct accounts cur_file;
+static char *expanded[4];
+static int nexpanded;
+
 /* ~/x -> $HOME/x for the file keys. */
 static const char *path_value(const char *v)
 {
 	const char *home = getenv("HOME");
-	if (v[0] == '~' && v[1] == '/' && home && *home)
-		return xasprintf("%s%s", home, v + 1);
+	if (v[0] == '~' && v[1] == '/' && home && *home && nexpanded < (int)(sizeof expanded / sizeof *expanded))
+		return expanded[nexpanded++] = xasprintf("%s%s", home, v + 1);
 	return v;
 }
 
 const struct account *conn_account(struct conn_opts *o, const char *schemes, const char *target_host,
 				   const char *from)
 {
-	static struct accounts f;
+	accounts_free(&cur_file);
+	while (nexpanded)
+		free(expanded[--nexpanded]);
 	char err[600];
 	char *path = o->config ? xstrdup(o->config) : accounts_default_path();
-	int r = accounts_load(&f, path, err, sizeof err);
+	int r = accounts_load(&cur_file, path, err, sizeof err);
 	if (r < 0)
 		die(-r, "%s", err);
 	if (r == 0) {
@@ -300,16 +307,16 @@ const struct account *conn_account(struct conn_opts *o, const char *schemes, con
 	free(path);
 	const struct account *a = NULL;
 	if (o->account) {
-		if (!(a = accounts_find(&f, o->account)))
-			die(NT_EXIT_USAGE, "--account %s: no [%s] in %s", o->account, o->account, f.path);
+		if (!(a = accounts_find(&cur_file, o->account)))
+			die(NT_EXIT_USAGE, "--account %s: no [%s] in %s", o->account, o->account, cur_file.path);
 		if (!scheme_fits(a, schemes))
 			die(NT_EXIT_USAGE, "--account %s: its url %s is not for this applet (%s)", o->account,
 			    a->v[ACC_URL], schemes);
 	} else {
 		if (from)
-			a = accounts_by_from(&f, from, schemes);
+			a = accounts_by_from(&cur_file, from, schemes);
 		if (!a)
-			a = accounts_find(&f, "default");
+			a = accounts_find(&cur_file, "default");
 		/* Chosen implicitly: only with a URL of this applet's, and only for the server
 		 * it names (a secret never goes to a server the account does not name). */
 		if (a && (!a->v[ACC_URL] || !scheme_fits(a, schemes)))
@@ -327,7 +334,7 @@ const struct account *conn_account(struct conn_opts *o, const char *schemes, con
 		struct url u;
 		char e[ADDR_ERRLEN];
 		if (url_parse(a->v[ACC_URL], &u, e) < 0)
-			die(NT_EXIT_USAGE, "%s: [%s] url: %s", f.path, a->name, e);
+			die(NT_EXIT_USAGE, "%s: [%s] url: %s", cur_file.path, a->name, e);
 	}
 	o->account_name = a->name;
 	if (!o->user)
@@ -357,6 +364,6 @@ const struct account *conn_account(struct conn_opts *o, const char *schemes, con
 		o->key = path_value(a->v[ACC_KEY]);
 	if (!o->pinnedpubkey && a->v[ACC_PIN])
 		o->pinnedpubkey = a->v[ACC_PIN];
-	log_trace("account [%s] from %s", a->name, f.path);
+	log_trace("account [%s] from %s", a->name, cur_file.path);
 	return a;
 }

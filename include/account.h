@@ -65,7 +65,8 @@ void accounts_free(struct accounts *f);
  * schemes: the URL schemes of this applet ("imap imaps pop3 pop3s"); an account chosen
  * implicitly (not by --account) is used only when it has a URL of one of these schemes
  * and, when the command line names a server (target_host, else NULL), that server's
- * host. Returns the account (valid until exit) or NULL. */
+ * host. Returns the account or NULL; it and the strings put in o stay valid until the
+ * next call (applets make one). */
 const struct account *conn_account(struct conn_opts *o, const char *schemes, const char *target_host,
 				   const char *from);
 
