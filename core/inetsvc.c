@@ -28,7 +28,8 @@ long long rfc868_unix(uint32_t v)
 	return (long long)v + 4294967296LL - RFC868_OFFSET;
 }
 
-/* Two cycles back to back, so that any position has a whole cycle after it. */
+/* RFC 864's sample starts its first line with '!', its second with '"'... and the
+ * space comes round as the first character of the 95th line. Two cycles back to back, so that any position has a whole cycle after it. */
 static char pattern[2 * CHARGEN_CYCLE];
 
 static void fill(void)
@@ -37,7 +38,7 @@ static void fill(void)
 	for (int rep = 0; rep < 2; rep++)
 		for (int k = 0; k < 95; k++) {
 			for (int i = 0; i < 72; i++)
-				*p++ = (char)(' ' + (k + i) % 95);
+				*p++ = (char)(' ' + (k + 1 + i) % 95);
 			*p++ = '\r';
 			*p++ = '\n';
 		}

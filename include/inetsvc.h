@@ -21,8 +21,9 @@ void rfc868_bytes(long long unix_time, unsigned char out[4]);
  * 1900-01-01 (1968-2036); clear, since 2036-02-07 06:28:16 UTC (2036-2104). */
 long long rfc868_unix(uint32_t v);
 
-/* RFC 864: line k of the pattern is the 72 characters of the 95 printable ASCII ones
- * (space to '~') starting at the k-th, then CR LF; the pattern repeats every 95
+/* RFC 864: line k (from 0) of the pattern is 72 of the 95 printable ASCII characters
+ * (space to '~', in a ring) starting at the (k+1)-th, as in the RFC's sample (which
+ * starts with '!'), then CR LF; the pattern repeats every 95
  * lines (CHARGEN_CYCLE bytes). */
 #define CHARGEN_LINE 74
 #define CHARGEN_CYCLE (95 * CHARGEN_LINE)
