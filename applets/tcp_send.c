@@ -270,6 +270,7 @@ static int listen_only(int fd)
 				die(NT_EXIT_PROTO, "more than %d bytes: not read further with --json", REPLY_MAX);
 		} else {
 			print_reply(b, (size_t)n, 0);
+			fflush(stdout); /* as it comes: the server may keep the connection open */
 		}
 	}
 	if (G.json && buf_pending(&G.in))

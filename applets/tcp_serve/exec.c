@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <arpa/inet.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -330,7 +332,7 @@ void exec_reap(void)
 		    tl >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received) {
 			/* The kernel counts sequence numbers: a FIN is one (the peer's, once
 			 * received; ours, once acknowledged). States as in the kernel's
-			 * tcp_states.h: 5 FIN_WAIT2, 6 TIME_WAIT, 8 CLOSE_WAIT, 9 LAST_ACK,
+			 * tcp_states.h: 4 FIN_WAIT1, 5 FIN_WAIT2, 6 TIME_WAIT, 8 CLOSE_WAIT, 9 LAST_ACK,
 			 * 11 CLOSING. */
 			int st_ = ti.tcpi_state;
 			in = (long long)ti.tcpi_bytes_received;
@@ -339,6 +341,10 @@ void exec_reap(void)
 				in--;
 			if (out > 0 && (st_ == 5 || st_ == 6))
 				out--;
+			/* What the program wrote and the peer has not acknowledged yet. */
+			int q;
+			if (ioctl(c->fd, SIOCOUTQ, &q) == 0 && q > 0)
+				out += q - (st_ == 4 || st_ == 9 || st_ == 11); /* a FIN not yet acked */
 		}
 		if (c->fd >= 0)
 			close(c->fd);
