@@ -107,7 +107,7 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 				wwants = net->ops->wants(net->ctx, POLLOUT);
 			} else {
 				int e = errno;
-				snprintf(err, errlen, "send: %s: %llu bytes of the input were sent, %zu more were read but not sent%s",
+				snprintf(err, errlen, "send: %s: %llu bytes of standard input were sent, %zu more were read but not sent%s",
 					 e == EPIPE || e == ECONNRESET ? "connection closed by the peer" : strerror(e), r->sent,
 					 in_len - in_off, in_open ? ", and the rest was not read" : "");
 				r->why = e == ECONNRESET || e == EPIPE ? "reset by peer" : "send failed";
@@ -134,7 +134,7 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 				rwants = net->ops->wants(net->ctx, POLLIN);
 			} else {
 				int e = errno;
-				snprintf(err, errlen, "receive: %s (%llu bytes of the input were sent%s)",
+				snprintf(err, errlen, "receive: %s (%llu bytes of standard input were sent%s)",
 					 e == ECONNRESET ? "connection reset by the peer" : strerror(e), r->sent,
 					 in_open || in_len > in_off ? ", not all of it" : ", all of it");
 				r->why = e == ECONNRESET ? "reset by peer" : "receive failed";
