@@ -122,6 +122,7 @@ static struct {
 	long long partial_since; /* start of the summary's window */
 	unsigned long partial_more; /* closings not logged one by one in that window */
 	struct client **clients; /* by descriptor */
+	struct conn_stats *stats; /* by descriptor, with --json only */
 	int nclients_cap;
 	long long nclients;
 	int stopping;
@@ -140,7 +141,8 @@ ssize_t conn_read(struct client *c, void *p, size_t n)
 {
 	ssize_t r = read(c->fd, p, n);
 	if (r > 0)
-		c->nin += (unsigned long long)r;
+		if (serve_json)
+			G.stats[c->fd].nin += (unsigned long long)r;
 	return r;
 }
 
@@ -148,7 +150,8 @@ ssize_t conn_write(struct client *c, const void *p, size_t n)
 {
 	ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
 	if (w > 0)
-		c->nout += (unsigned long long)w;
+		if (serve_json)
+			G.stats[c->fd].nout += (unsigned long long)w;
 	return w;
 }
 
@@ -509,7 +512,8 @@ static void client_close(struct client *c, const char *why)
 {
 	log_info("disconnected %s (%s)", c->addr, why);
 	if (serve_json)
-		serve_json_conn(c->addr, (long long)c->nin, (long long)c->nout, loop_now_ms() - c->start, why, -2, NULL);
+		serve_json_conn(c->addr, (long long)G.stats[c->fd].nin, (long long)G.stats[c->fd].nout,
+				loop_now_ms() - G.stats[c->fd].start, why, -2, NULL);
 	loop_del(G.loop, c->fd);
 	close(c->fd);
 	G.clients[c->fd] = NULL;
@@ -588,6 +592,15 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 			int cap = G.nclients_cap ? G.nclients_cap : 1024;
 			while (cap <= fd)
 				cap *= 2;
+			if (serve_json) {
+				/* First, so that a failure leaves both arrays as they were. */
+				struct conn_stats *ns = realloc(G.stats, (size_t)cap * sizeof *ns);
+				if (!ns) {
+					close(fd);
+					continue;
+				}
+				G.stats = ns;
+			}
 			struct client **nc = realloc(G.clients, (size_t)cap * sizeof *nc);
 			if (!nc) {
 				close(fd);
@@ -607,7 +620,9 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c->fd = fd;
-		c->last = c->start = loop_now_ms();
+		c->last = loop_now_ms();
+		if (serve_json)
+			G.stats[fd] = (struct conn_stats){.start = c->last};
 		/* At rest c->in holds less than max_line bytes (answer_lines takes every
 		 * complete line and every max_line piece); during one read it holds at most
 		 * that plus one read. */
@@ -755,6 +770,7 @@ static int worker(void)
 		if (G.clients[fd])
 			client_close(G.clients[fd], "server stopped");
 	free(G.clients);
+	free(G.stats);
 	buf_free(&G.reply);
 	loop_free(G.loop);
 	close(sfd);

@@ -32,14 +32,19 @@ struct client {
 	unsigned closing : 1;   /* close once the output is flushed */
 	unsigned paused : 1;    /* not reading: output above OUT_HIGH */
 	unsigned answered : 1;  /* --line: the one line was answered */
-	unsigned pos;           /* --chargen: where in the pattern the next byte is */
+	unsigned pos : 13;      /* --chargen: where in the pattern (CHARGEN_CYCLE) the next byte is */
 	long long last;         /* last activity, loop_now_ms() */
-	long long start;        /* --json: when it connected */
-	unsigned long long nin, nout; /* --json: bytes received and sent */
 	size_t held;            /* bytes of G.held that are this client's c->in */
 	struct buf in;          /* an incomplete line */
 	struct buf out;         /* replies the client has not taken yet */
 	char addr[48];
+};
+
+/* What --json reports of a connection, kept beside the clients (by descriptor) only
+ * with --json, so that an idle connection costs no more without it. */
+struct conn_stats {
+	long long start;        /* loop_now_ms() at accept */
+	unsigned long long nin, nout;
 };
 
 /* The one read and the one write of a connection (counted for --json): -1 with errno

@@ -15,6 +15,8 @@
 #include "loop.h"
 #include "serve.h"
 
+_Static_assert(CHARGEN_CYCLE < (1 << 13), "struct client keeps the chargen position in 13 bits");
+
 int svc_chargen_write(struct client *c)
 {
 	/* Bounded per wake-up, like a read: one fast client can not starve the others. */
