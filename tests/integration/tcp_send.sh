@@ -175,7 +175,7 @@ PY
 RP=$!
 cleanup "kill -9 $RP; wait $RP"
 for _ in $(seq 200); do grep -q ready "$T/peer.err" && break; sleep 0.05; done
-(echo one; sleep 1; echo two; echo three) | "$NT" tcp-send 127.0.0.1 "$P6" >"$T/arrived.out" 2>"$T/arrived.err"
+(echo one; sleep 1; echo two; echo three) | "$NT" tcp-send 127.0.0.1:"$P6" >"$T/arrived.out" 2>"$T/arrived.err"
 rc=$?
 [ $rc = 3 ] && [ "$(cat "$T/arrived.out")" = "$(printf 'first reply\nsecond, unasked')" ] \
 	&& pass "a reply that arrived is printed when a later send fails (exit 3, said)" \
