@@ -172,6 +172,7 @@ static void capabilities(struct nntp *c)
 {
 	c->caps = 0;
 	int r = nntp_cmd(c, "CAPABILITIES");
+	c->caps_refused = r != 101;
 	if (r != 101)
 		return; /* an RFC 977 server: no capabilities, try what it has */
 	const char *p;
@@ -220,7 +221,7 @@ static void authenticate(struct nntp *c, const struct nntp_opts *o, const char *
 		    c->encrypted ? "" : " without TLS");
 	struct cred cr = {.user = xstrdup(user)};
 	char err[512];
-	int got = cred_get(&cr, c->host, o->c.password_file, 1, err, sizeof err);
+	int got = cred_get(&cr, c->host, &o->c, 1, err, sizeof err);
 	if (got < 0)
 		die(-got, "%s", err);
 	nntp_need_arg('a', cr.user);
@@ -240,8 +241,16 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 	const char *user = o->c.user;
 	const char *url_user = NULL;
 	parse_server(c, o, &url_user);
+	/* The user: -u, the URL's user@, the account's, else a netrc login for the host. */
 	if (!user)
 		user = url_user;
+	if (!user)
+		user = o->acc_user;
+	static char *netrc_user; /* one server per run: looked up once */
+	if (!user && !netrc_user)
+		netrc_user = cred_netrc_login(c->host);
+	if (!user)
+		user = netrc_user;
 	if (c->implicit_tls && o->c.tls == CONN_TLS_NEVER)
 		die(NT_EXIT_USAGE, "--no-tls contradicts an nntps:// server");
 	char err[600];
@@ -276,7 +285,7 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 		    g, c->text);
 	c->posting_ok = g == 200;
 	capabilities(c);
-	if ((c->caps & CAP_MODE_READER) && !(c->caps & CAP_READER)) {
+	if ((c->caps & CAP_MODE_READER) && !(c->caps & CAP_READER) && !o->transit) {
 		int r = nntp_cmd(c, "MODE READER");
 		if (r != 200 && r != 201)
 			nntp_fail(c, "MODE READER");
