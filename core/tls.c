@@ -169,6 +169,19 @@ void tls_opts_from(struct tls_opts *t, const struct conn_opts *c)
 	t->pinnedpubkey = c->pinnedpubkey;
 }
 
+int tls_opts_check(const struct tls_opts *t, char *err, size_t errlen)
+{
+	struct tls_pins pins;
+	char e[600];
+	if (t->pinnedpubkey && tls_pins_parse(t->pinnedpubkey, &pins, e, sizeof e) < 0) {
+		snprintf(err, errlen, "pinnedpubkey: %s", e);
+		return NT_EXIT_USAGE;
+	}
+	if (t->cert && tls_key_check(t->cert, t->key, err, errlen) < 0)
+		return NT_EXIT_TLS;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the CA source */
 
 static const char *env_set(const char *name)

@@ -204,7 +204,7 @@ static int tls_setup(CURL *h, const struct xfer_opts *o, const char *host, char 
 		if (spec != o->pinnedpubkey) {
 			char e[600];
 			if (tls_pins_parse(o->pinnedpubkey, &pins, e, sizeof e) < 0) {
-				snprintf(err, errlen, "--pinnedpubkey: %s", e);
+				snprintf(err, errlen, "pinnedpubkey: %s", e);
 				return -NT_EXIT_USAGE;
 			}
 			free(text);
