@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "connpol.h"
 #include "cred.h"
 #include "msg.h"
 #include "oauth2.h"
@@ -25,9 +26,10 @@ struct mail_send_conf {
 	int extract, dry, json, dot_ends, sendmail;
 	const char *body_file, *queue, *flush;
 	struct xfer_opts xo;
-	const char *pwfile;
-	const char *user;
-	struct oauth2 oauth;      /* --oauth2-token-cmd/-file (oauth.cmd/file NULL: none) */
+	struct conn_opts co;       /* the shared options, the account applied (secret sources) */
+	const char *user;          /* -u */
+	const char *acc_user;      /* the account's user (below the -S URL's user@) */
+	struct oauth2 oauth;      /* --oauth2-token-cmd/-file or the account's (oauth.cmd/file NULL: none) */
 	struct sasl_watch watch;  /* the login as the trace showed it */
 	const char *host;         /* the server's host, for messages (set by ms_open_session) */
 };

@@ -72,16 +72,26 @@ void ms_open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 	const char *env = getenv("SMTP_SERVER");
 	parse_server(mail_send_cf.server ? mail_send_cf.server : env && *env ? env : "smtp://localhost:25", sv);
 	memset(c, 0, sizeof *c);
-	const char *user = mail_send_cf.user ? mail_send_cf.user : sv->user[0] ? sv->user : NULL;
+	/* The user: -u, the URL's user@, the account's, else a netrc login for the host. */
+	const char *user = mail_send_cf.user ? mail_send_cf.user : sv->user[0] ? sv->user : mail_send_cf.acc_user;
+	char *netrc_user = user ? NULL : cred_netrc_login(sv->host);
+	if (netrc_user)
+		user = netrc_user;
 	mail_send_cf.host = sv->host;
-	if (mail_send_cf.oauth.cmd || mail_send_cf.oauth.file) {
+	if (oauth2_from(&mail_send_cf.oauth, &mail_send_cf.co)) {
 		/* An OAuth2 login (SASL OAUTHBEARER or XOAUTH2) names the account: no token
 		 * without a user, no password asked for. */
 		if (!user)
-			die(NT_EXIT_USAGE, "an OAuth2 login needs the account's user name (-u USER, or USER@ in the server URL); "
-					   "nothing sent");
+			die(NT_EXIT_USAGE, "an OAuth2 login needs the account's user name (-u USER, USER@ in the server URL, "
+					   "or the account's user); nothing sent");
 		nt_check_line_arg("the user name", user);
 		c->user = xstrdup(user);
+		free(netrc_user);
+		/* The name first: an unknown host is 3, before the token command runs. */
+		int rr = conn_resolve_first(&mail_send_cf.co, strncmp(sv->url, "smtps:", 6) ? "smtp" : "smtps", sv->host,
+					    CONN_PROXY_CURL, err, sizeof err);
+		if (rr)
+			die(rr, "%s", err);
 		int r = oauth2_get(&mail_send_cf.oauth, err, sizeof err);
 		if (r < 0)
 			die(-r, "%s; nothing sent", err);
@@ -89,9 +99,17 @@ void ms_open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 		mail_send_cf.xo.bearer = mail_send_cf.oauth.token;
 		mail_send_cf.xo.login_options = oauth2_login_options(&mail_send_cf.oauth);
 		mail_send_cf.xo.watch = &mail_send_cf.watch;
+	} else if (mail_send_cf.co.oauth2_mech) {
+		die(NT_EXIT_USAGE, "--oauth2-mech needs --oauth2-token-cmd or --oauth2-token-file (or an account's)");
 	} else if (user) {
 		c->user = xstrdup(user);
-		int cr = cred_get(c, sv->host, mail_send_cf.pwfile, 1, err, sizeof err);
+		free(netrc_user);
+		/* The name first: an unknown host is 3, before any password is asked for. */
+		int rr = conn_resolve_first(&mail_send_cf.co, strncmp(sv->url, "smtps:", 6) ? "smtp" : "smtps", sv->host,
+					    CONN_PROXY_CURL, err, sizeof err);
+		if (rr)
+			die(rr, "%s", err);
+		int cr = cred_get(c, sv->host, &mail_send_cf.co, 1, err, sizeof err);
 		if (cr < 0)
 			die(-cr, "%s", err); /* an unreadable --password-file: 6, as everywhere */
 		mail_send_cf.xo.user = c->user;

@@ -274,6 +274,40 @@ else
 	done
 	[ $rc -eq 0 ] && [ -z "$leak" ] && [ "$(grep -c '^> \*\*\*\*' "$T/trace")" -ge 2 ] &&
 		pass "mail-send -v: the tokens of both logins are masked" || fail "mail-send -v: tokens masked" "rc=$rc leak:$leak"
+	# An account with an oauth2-token-cmd: sendmail -t picks it by the From: address and
+	# logs in with its token; a refusal names the account's key, not an option.
+	mkdir -p "$T/xdg/nettool"
+	cat >"$T/xdg/nettool/accounts" <<EOF
+[gmail]
+url = smtp://127.0.0.1:$SP
+user = test
+from = test@example.org
+cacert = $T/certs/ca.crt
+oauth2-token-cmd = echo tok-good-1
+
+[wrong]
+url = smtp://127.0.0.1:$SP
+user = test
+from = wrong@example.org
+cacert = $T/certs/ca.crt
+oauth2-token-cmd = echo tok-wrong
+EOF
+	mkdir -p "$T/sbin" && $NT --install "$T/sbin" >/dev/null
+	n0=$(count "$T/smtp")
+	printf 'From: test@example.org\nTo: rcpt@example.org\nSubject: cron\n\nfrom cron\n' |
+		XDG_CONFIG_HOME=$T/xdg "$T/sbin/sendmail" -t 2>"$T/err"
+	rc=$?
+	got=$(last "$T/smtp")
+	[ $rc -eq 0 ] && [ "$(count "$T/smtp")" = $((n0 + 1)) ] && [ "$(authlog "$T/smtp")" = "OAUTHBEARER test ok " ] &&
+		grep -q '"from": "test@example.org"' "${got%.eml}.json" &&
+		pass "sendmail -t through an account's oauth2-token-cmd (chosen by From:)" ||
+		fail "sendmail -t with an account's oauth2-token-cmd" "rc=$rc $(authlog "$T/smtp") $(head -2 "$T/err")"
+	printf 'From: wrong@example.org\nTo: rcpt@example.org\nSubject: cron\n\nx\n' |
+		XDG_CONFIG_HOME=$T/xdg "$T/sbin/sendmail" -t 2>"$T/err"
+	rc=$?
+	[ $rc -eq 4 ] && grep -q 'refused the OAuth2 token from account wrong: oauth2-token-cmd, also the one of its next run' "$T/err" &&
+		pass "an account's refused token: exit 4 naming the account's key" ||
+		fail "an account's refused token" "rc=$rc $(head -2 "$T/err")"
 	# --flush logs in the same way.
 	echo "queued" | $NT mail-send --queue "$T/q" -f test@example.org -s q rcpt@example.org
 	n0=$(count "$T/smtp")
