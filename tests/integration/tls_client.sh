@@ -264,8 +264,14 @@ fi
 # Session reuse on the data connection (vsftpd's default) with the verify callback installed.
 if [ $have_ftp = 1 ] && ftpd_start R "require_ssl_reuse=YES"; then
 	mkdir -p "$FTPD_HOME_R/d"
+	printf 'resumed\n' >"$FTPD_HOME_R/r.txt"
 	expect_exit "ftp: ls where the data connection must reuse the TLS session" 0 \
 		env NETTOOL_PASSWORD=$FTP_PASS timeout 30 "$NT" ftp --tls --cacert "$C/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_R" ls 127.0.0.1:d
+	expect_exit "ftp: get where the data connection must reuse the TLS session" 0 \
+		env NETTOOL_PASSWORD=$FTP_PASS timeout 30 "$NT" ftp --tls --cacert "$C/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_R" \
+		get 127.0.0.1:r.txt -o "$T/r.txt"
+	[ "$(cat "$T/r.txt" 2>/dev/null)" = resumed ] && pass "ftp: the resumed-session download is whole" ||
+		fail "ftp get with require_ssl_reuse" "$(cat "$T/check.out")"
 fi
 
 # The account's TLS settings (nettool-accounts(5)): its cacert comes after --cacert and
