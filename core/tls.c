@@ -4,8 +4,11 @@
  * The peer's certificate chain and host name (or IP address) are verified by default
  * against the system store or --cacert; --insecure turns verification off and says so.
  * tls_upgrade() is STARTTLS: a plain socket stream becomes a TLS stream on the same fd.
+ * tls_server_ctx() is the server side's context (tcp-serve --tls): the sessions and the
+ * non-blocking handshakes live in the server's event loop.
  *
- * Header: include/tls.h    Tests: tests/unit/check_tls.c, tests/integration/nntp_tls.sh
+ * Header: include/tls.h    Tests: tests/unit/check_tls.c, tests/integration/nntp_tls.sh,
+ * tests/integration/tcp_tls.sh
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -304,6 +307,72 @@ struct stream *tls_upgrade(struct stream *plain, const char *host, const struct 
 	if (s)
 		s->trace = trace;
 	return s;
+}
+
+/* Keys with a passphrase are refused: a server must not stop on a prompt (at SIGHUP). */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, size_t errlen)
+{
+	char what[600];
+	ERR_clear_error();
+	errno = 0;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		ssl_err(err, errlen, "TLS server context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+	/* Resumption by tickets (stateless) only: no per-session memory on the server. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->cert) != 1) {
+		snprintf(what, sizeof what, "cannot load the certificate from %s", c->cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
+		snprintf(what, sizeof what, "cannot load the private key from %s (PEM, no passphrase)", c->key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(what, sizeof what, "the key in %s does not match the certificate in %s", c->key, c->cert);
+		goto fail;
+	}
+	if (c->verify_client) {
+		int ok = c->cacert ? SSL_CTX_load_verify_locations(ctx, c->cacert, NULL)
+				   : SSL_CTX_set_default_verify_paths(ctx);
+		if (ok != 1) {
+			snprintf(what, sizeof what, "cannot load CA certificates%s%s", c->cacert ? " from " : "",
+				 c->cacert ? c->cacert : "");
+			goto fail;
+		}
+		if (c->cacert) {
+			/* The CAs a client may pick its certificate from (CertificateRequest). */
+			STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->cacert);
+			if (names)
+				SSL_CTX_set_client_CA_list(ctx, names);
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		static const unsigned char sid[] = "nettool tcp-serve";
+		SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
+	}
+	return ctx;
+fail:
+	ssl_err(err, errlen, what);
+	SSL_CTX_free(ctx);
+	return NULL;
 }
 
 const char *tls_version(void)

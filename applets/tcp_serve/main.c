@@ -5,9 +5,13 @@
  * the same for every client at once: one epoll loop per worker process, non-blocking
  * sockets, bounded memory per client, backpressure on clients that do not read, and a
  * cap on the partial lines of all clients together (--max-partial). The port is bound
- * once and --workers are supervised by core/listen.c.
+ * once and --workers are supervised by core/listen.c. With --tls every connection
+ * starts with a non-blocking handshake in the same loop (tlsconn.c) and then goes
+ * through the connection's read and write (conn_read, conn_write), so every mode and
+ * every bound is the same over TLS.
  *
- * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_serve.sh
+ * Man page: man/nettool-tcp-serve.1
+ * Tests: tests/integration/tcp_serve.sh, tests/integration/tcp_tls.sh
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,12 +35,14 @@
 #include "opt.h"
 #include "sock.h"
 #include "stamp.h"
+#include "tlsconn.h"
 
 enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME };
 
 enum {
 	O_LINE = OPT_LONG, O_ECHO, O_DAYTIME, O_UNIX, O_MAXCLIENTS, O_IDLE, O_MAXLINE,
-	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL,
+	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL, O_TLS, O_CERT, O_KEY, O_CACERT,
+	O_VERIFYCLIENT, O_HSTIMEOUT,
 };
 
 static const struct opt opts[] = {
@@ -55,6 +61,12 @@ static const struct opt opts[] = {
 	 1, (long long)1 << 40},
 	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the listening socket", 1, 256},
 	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "SO_REUSEPORT: every server of this user on the port with it shares the traffic"},
+	{O_TLS, "tls", OPT_FLAG, NULL, "serve over TLS (needs --cert and --key; SIGHUP reloads them)"},
+	{O_CERT, "cert", OPT_FILE, "FILE", "the server's certificate chain (PEM) for --tls"},
+	{O_KEY, "key", OPT_FILE, "FILE", "the private key of --cert (PEM, no passphrase)"},
+	{O_VERIFYCLIENT, "verify-client", OPT_FLAG, NULL, "require a client certificate that verifies against --cacert"},
+	{O_CACERT, "cacert", OPT_FILE, "FILE", "CA certificates for --verify-client (default: the system's)"},
+	{O_HSTIMEOUT, "handshake-timeout", OPT_SECS, "SEC", "close a client whose TLS handshake takes longer (default 10)"},
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
 	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
 	{'q', "quiet", OPT_FLAG, NULL, "no connection log"},
@@ -78,7 +90,11 @@ struct client {
 	unsigned closing : 1;   /* close once the output is flushed */
 	unsigned paused : 1;    /* not reading: output above OUT_HIGH */
 	unsigned answered : 1;  /* --line: the one line was answered */
-	long long last;         /* last activity, loop_now_ms() */
+	unsigned handshake : 1; /* --tls: the handshake is not done yet */
+	unsigned rd_want : 2;   /* --tls: the event a blocked read waits for (LOOP_READ/WRITE) */
+	unsigned wr_want : 2;   /* --tls: the event a blocked write waits for */
+	struct ssl_st *ssl;     /* --tls: the session; NULL on a plain connection */
+	long long last;         /* last activity, loop_now_ms(); the accept during a handshake */
 	size_t held;            /* bytes of G.held that are this client's c->in */
 	struct buf in;          /* an incomplete line */
 	struct buf out;         /* replies the client has not taken yet */
@@ -98,6 +114,8 @@ static struct {
 	size_t held;            /* memory of every client's partial line (c->in) */
 	int workers;
 	int reuseport;
+	int tls;
+	long long hs_ms;        /* --handshake-timeout */
 	struct listeners listeners; /* bound once by the supervisor */
 	struct stamp stamp;
 
@@ -120,6 +138,7 @@ static struct {
 
 static void client_close(struct client *c, const char *why);
 static void client_event(struct loop *l, int fd, int mask, void *data);
+static void tls_step(struct client *c);
 
 static void set_accepting(int on)
 {
@@ -144,11 +163,50 @@ static void update_accepting(void)
 static void want(struct client *c)
 {
 	int mask = 0;
-	if (!c->paused && !c->closing)
-		mask |= LOOP_READ;
+	if (!c->ssl) {
+		if (!c->paused && !c->closing)
+			mask |= LOOP_READ;
+		if (buf_pending(&c->out))
+			mask |= LOOP_WRITE;
+		loop_mod(G.loop, c->fd, mask);
+		return;
+	}
+	/* TLS: a read may wait for the socket to take output and a write for input. */
+	if (c->handshake) {
+		loop_mod(G.loop, c->fd, c->rd_want);
+		return;
+	}
+	int reading = !c->paused && !c->closing;
+	if (reading)
+		mask |= c->rd_want;
 	if (buf_pending(&c->out))
-		mask |= LOOP_WRITE;
+		mask |= c->wr_want;
 	loop_mod(G.loop, c->fd, mask);
+	/* Input OpenSSL has already taken off the socket: epoll will not say so. */
+	if (reading && tlsconn_pending(c->ssl))
+		loop_fire(G.loop, c->fd, LOOP_READ);
+}
+
+/* The connection's read and write, as read(2) and send(2): the socket's, or the TLS
+ * session's (EAGAIN then notes the event the session waits for). */
+static ssize_t conn_read(struct client *c, void *p, size_t n)
+{
+	if (!c->ssl)
+		return read(c->fd, p, n);
+	int w = LOOP_READ;
+	ssize_t r = tlsconn_read(c->ssl, p, n, &w);
+	c->rd_want = r < 0 && errno == EAGAIN ? (unsigned)w : LOOP_READ;
+	return r;
+}
+
+static ssize_t conn_write(struct client *c, const void *p, size_t n)
+{
+	if (!c->ssl)
+		return send(c->fd, p, n, MSG_NOSIGNAL);
+	int w = LOOP_WRITE;
+	ssize_t r = tlsconn_write(c->ssl, p, n, &w);
+	c->wr_want = r < 0 && errno == EAGAIN ? (unsigned)w : LOOP_WRITE;
+	return r;
 }
 
 /* Send what is queued; 0 ok, -1 the client is gone. Empty buffers are freed so that an
@@ -156,7 +214,7 @@ static void want(struct client *c)
 static int flush_out(struct client *c)
 {
 	while (buf_pending(&c->out)) {
-		ssize_t w = send(c->fd, buf_head(&c->out), buf_pending(&c->out), MSG_NOSIGNAL);
+		ssize_t w = conn_write(c, buf_head(&c->out), buf_pending(&c->out));
 		if (w > 0) {
 			buf_consume(&c->out, (size_t)w);
 			c->last = loop_now_ms();
@@ -185,7 +243,7 @@ static int send_reply(struct client *c)
 	size_t n = buf_pending(&G.reply);
 	if (!buf_pending(&c->out)) {
 		while (n) {
-			ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+			ssize_t w = conn_write(c, p, n);
 			if (w > 0) {
 				p += w;
 				n -= (size_t)w;
@@ -359,11 +417,12 @@ static void client_read(struct client *c)
 	/* Bounded work per wake-up so that one fast client cannot starve the others. */
 	for (int rounds = 0; rounds < 8 && !c->paused && !c->closing; rounds++) {
 		size_t want = read_budget(c);
-		ssize_t r = read(c->fd, G.scratch, want);
+		ssize_t r = conn_read(c, G.scratch, want);
 		if (r > 0) {
 			c->last = loop_now_ms();
-			/* A short read means the socket is drained for now. */
-			int drained = (size_t)r < want;
+			/* A short read means the socket is drained for now. Not over TLS, where a
+			 * read returns one record at most: there the next read says EAGAIN. */
+			int drained = (size_t)r < want && !c->ssl;
 			process(c, G.scratch, (size_t)r, drained);
 			if (send_reply(c) < 0) {
 				client_close(c, "write failed");
@@ -402,7 +461,7 @@ static void client_read(struct client *c)
 			}
 			break;
 		}
-		client_close(c, errno == ECONNRESET ? "reset by peer" : strerror(errno));
+		client_close(c, errno == ECONNRESET ? "reset by peer" : errno == EPROTO && c->ssl ? "TLS error" : strerror(errno));
 		return;
 	}
 	held_account(c);
@@ -420,6 +479,14 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 	struct client *c = data;
 	(void)l;
 	(void)fd;
+	if (c->ssl) {
+		if (c->handshake) {
+			tls_step(c);
+			return;
+		}
+		/* Either event can unblock either direction of a TLS session: try both. */
+		mask = LOOP_READ | (buf_pending(&c->out) ? LOOP_WRITE : 0);
+	}
 	if (mask & LOOP_WRITE) {
 		if (flush_out(c) < 0) {
 			client_close(c, "write failed");
@@ -445,6 +512,8 @@ static void client_close(struct client *c, const char *why)
 {
 	log_info("disconnected %s (%s)", c->addr, why);
 	loop_del(G.loop, c->fd);
+	if (c->ssl)
+		tlsconn_free(c->ssl); /* close_notify, when the handshake was done */
 	close(c->fd);
 	G.clients[c->fd] = NULL;
 	G.held -= c->held;
@@ -460,6 +529,56 @@ static void client_close(struct client *c, const char *why)
 	update_accepting();
 	if (G.stopping && !G.nclients)
 		loop_stop(G.loop);
+}
+
+/* The connection is ready to serve (at once, or after its TLS handshake): --daytime
+ * sends its line and closes. 0, or -1 when c was closed. */
+static int client_ready(struct client *c)
+{
+	if (G.mode != MODE_DAYTIME)
+		return 0;
+	size_t sl;
+	const char *s = stamp_now(&G.stamp, &sl);
+	buf_append(&G.reply, s, sl);
+	buf_append(&G.reply, "\r\n", 2);
+	c->closing = 1;
+	if (send_reply(c) < 0 || !buf_pending(&c->out)) {
+		client_close(c, "done");
+		return -1;
+	}
+	want(c);
+	return 0;
+}
+
+/* --tls: one step of the handshake; once done, serve (data may have come with it). */
+static void tls_step(struct client *c)
+{
+	char err[300];
+	int w = LOOP_READ;
+	int r = tlsconn_handshake(c->ssl, &w, err, sizeof err);
+	if (r < 0) {
+		client_close(c, err);
+		return;
+	}
+	if (r == 0) {
+		c->rd_want = (unsigned)w;
+		want(c);
+		return;
+	}
+	c->handshake = 0;
+	c->rd_want = LOOP_READ;
+	c->last = loop_now_ms();
+	if (log_level >= LOG_VERBOSE) {
+		char d[400];
+		tlsconn_describe(c->ssl, d, sizeof d);
+		log_trace("%s: %s", c->addr, d);
+	}
+	if (client_ready(c) < 0)
+		return;
+	if (c->closing)
+		want(c);
+	else
+		client_read(c);
 }
 
 static void retry_accept(struct loop *l, long long id, void *data)
@@ -542,19 +661,27 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 		G.clients[fd] = c;
 		G.nclients++;
 		log_info("connected from %s", c->addr);
-		if (G.mode == MODE_DAYTIME) {
-			size_t sl2;
-			const char *s = stamp_now(&G.stamp, &sl2);
-			buf_append(&G.reply, s, sl2);
-			buf_append(&G.reply, "\r\n", 2);
-			c->closing = 1;
-			if (send_reply(c) < 0 || !buf_pending(&c->out)) {
-				client_close(c, "done");
-				continue;
-			}
-			want(c);
+		if (G.tls) {
+			c->rd_want = LOOP_READ;
+			c->wr_want = LOOP_WRITE;
+			c->handshake = 1;
+			c->ssl = tlsconn_new(fd);
+			if (!c->ssl)
+				client_close(c, "TLS: out of memory");
+			continue; /* the ClientHello comes with the next read event */
 		}
+		client_ready(c);
 	}
+}
+
+/* The sweep's period: a quarter of the shortest timeout, within 50 ms .. 1 s. */
+static long long sweep_every(void)
+{
+	long long t = G.idle_ms > 0 ? G.idle_ms : 0;
+	if (G.tls && (!t || G.hs_ms < t))
+		t = G.hs_ms;
+	t /= 4;
+	return t < 50 ? 50 : t > 1000 ? 1000 : t;
 }
 
 static void sweep(struct loop *l, long long id, void *data)
@@ -564,12 +691,16 @@ static void sweep(struct loop *l, long long id, void *data)
 	long long now = loop_now_ms();
 	for (int fd = 0; fd < G.nclients_cap; fd++) {
 		struct client *c = G.clients[fd];
-		if (c && now - c->last >= G.idle_ms)
+		if (!c)
+			continue;
+		/* A handshake counts from the accept: a client trickling bytes can not stretch it. */
+		if (c->handshake && now - c->last >= G.hs_ms)
+			client_close(c, "TLS handshake timeout");
+		else if (G.idle_ms > 0 && now - c->last >= G.idle_ms)
 			client_close(c, "idle timeout");
 	/* (each close is logged by client_close) */
 	}
-	long long every = G.idle_ms / 4;
-	loop_timer_add(l, every < 50 ? 50 : every > 1000 ? 1000 : every, sweep, NULL);
+	loop_timer_add(l, sweep_every(), sweep, NULL);
 }
 
 static void stop_grace(struct loop *l, long long id, void *data)
@@ -587,6 +718,15 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 	struct signalfd_siginfo si;
 	if (read(fd, &si, sizeof si) != sizeof si)
 		return;
+	if (si.ssi_signo == SIGHUP) {
+		/* New connections get the new certificate; live ones keep theirs. */
+		char err[600];
+		if (tlsconn_reload(err, sizeof err) < 0)
+			nt_warn("SIGHUP: %s: still serving the certificate loaded before", err);
+		else
+			log_info("SIGHUP: certificate and key reloaded for new connections");
+		return;
+	}
 	if (G.stopping)
 		return;
 	G.stopping = 1;
@@ -639,6 +779,8 @@ static int worker(void)
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGTERM);
+	if (G.tls)
+		sigaddset(&ss, SIGHUP); /* blocked since start-up: the supervisor passes it on */
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	int sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
 
@@ -650,8 +792,8 @@ static int worker(void)
 	for (int i = 0; i < G.nlfd; i++)
 		loop_add(G.loop, G.lfd[i], LOOP_READ, accept_ready, NULL);
 	G.accepting = 1;
-	if (G.idle_ms > 0)
-		loop_timer_add(G.loop, G.idle_ms / 4 < 50 ? 50 : G.idle_ms / 4 > 1000 ? 1000 : G.idle_ms / 4, sweep, NULL);
+	if (G.idle_ms > 0 || G.tls)
+		loop_timer_add(G.loop, sweep_every(), sweep, NULL);
 	if (loop_run(G.loop) < 0)
 		die_sys(NT_EXIT_IO, "epoll");
 	partial_summary(); /* closings still counted when the loop stopped */
@@ -662,6 +804,8 @@ static int worker(void)
 	buf_free(&G.reply);
 	loop_free(G.loop);
 	close(sfd);
+	if (G.tls)
+		tlsconn_cleanup();
 	return 0;
 }
 
@@ -678,12 +822,14 @@ int tcp_serve_main(int argc, char **argv)
 {
 	struct opt_state os;
 	const char *listen = NULL, *tfmt = NULL;
-	int utc = 0, modes = 0, max_partial_set = 0;
+	int utc = 0, modes = 0, max_partial_set = 0, hs_set = 0;
+	struct tls_server_conf tc = {0};
 	G.port = 8888;
 	G.family = AF_UNSPEC;
 	G.max_line = 64 * 1024;
 	G.max_partial = 32 << 20;
 	G.workers = 1;
+	G.hs_ms = 10000;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
 		switch (k) {
@@ -703,6 +849,12 @@ int tcp_serve_main(int argc, char **argv)
 		case O_REUSEPORT: G.reuseport = 1; break;
 		case O_TIMEFMT: tfmt = os.str; break;
 		case O_UTC: utc = 1; break;
+		case O_TLS: G.tls = 1; break;
+		case O_CERT: tc.cert = os.str; break;
+		case O_KEY: tc.key = os.str; break;
+		case O_CACERT: tc.cacert = os.str; break;
+		case O_VERIFYCLIENT: tc.verify_client = 1; break;
+		case O_HSTIMEOUT: G.hs_ms = os.num, hs_set = 1; break;
 		case 'q': log_level = LOG_QUIET; break;
 		case 'v': log_level = LOG_VERBOSE; break;
 		}
@@ -722,6 +874,14 @@ int tcp_serve_main(int argc, char **argv)
 	if (G.max_partial < partial_min)
 		opt_usage_error("--max-partial %zu is below %zu bytes (64k or --max-line, the larger)", G.max_partial,
 				partial_min);
+	if (G.tls && (!tc.cert || !tc.key))
+		opt_usage_error("--tls needs --cert FILE and --key FILE");
+	if (!G.tls && (tc.cert || tc.key || tc.cacert || tc.verify_client || hs_set))
+		opt_usage_error("--cert, --key, --cacert, --verify-client and --handshake-timeout go with --tls");
+	if (tc.cacert && !tc.verify_client)
+		opt_usage_error("--cacert is the CA of --verify-client: give both");
+	if (G.tls && G.hs_ms <= 0)
+		opt_usage_error("--handshake-timeout must be more than 0");
 	if (tfmt && stamp_check_format(tfmt) < 0)
 		opt_usage_error("--time-format '%s' gives an empty or over-long stamp", tfmt);
 	if (listen) {
@@ -745,6 +905,18 @@ int tcp_serve_main(int argc, char **argv)
 
 	if (G.reuseport && G.unix_path)
 		opt_usage_error("--reuseport applies to TCP ports, not to --unix");
+	if (G.tls) {
+		/* Loaded before the port is bound: a bad file is exit 4 with nothing listening.
+		 * SIGHUP is blocked from here on; each worker reads it from its signalfd (with
+		 * --workers the supervisor passes it on). */
+		char err[600];
+		if (tlsconn_setup(&tc, err, sizeof err) < 0)
+			die(NT_EXIT_TLS, "%s", err);
+		sigset_t hup;
+		sigemptyset(&hup);
+		sigaddset(&hup, SIGHUP);
+		sigprocmask(SIG_BLOCK, &hup, NULL);
+	}
 	/* Bound here, once, before any worker exists: a busy port fails now (exit 3). */
 	open_listeners();
 	if (G.unix_path)
@@ -752,7 +924,8 @@ int tcp_serve_main(int argc, char **argv)
 	else {
 		char a[300];
 		addr_format(a, sizeof a, G.host ? G.host : "*", G.port);
-		log_info("listening on %s%s", a, G.family == AF_INET ? " (IPv4)" : G.family == AF_INET6 ? " (IPv6)" : "");
+		log_info("listening on %s%s%s", a, G.family == AF_INET ? " (IPv4)" : G.family == AF_INET6 ? " (IPv6)" : "",
+			 G.tls ? " (TLS)" : "");
 	}
 	fflush(stderr);
 	int rc = G.workers > 1 ? workers_run(G.workers, worker_main, NULL) : worker_main(0, NULL);
