@@ -6,10 +6,11 @@
  * socketserver client); --stream copies both ways like nc.
  *
  * Replies go to a terminal made safe (out.h), to a file or pipe byte for byte; --stream
- * is always byte for byte.
+ * is always byte for byte. --tls runs all of it over a verified TLS session (core/tls.c):
+ * every read and write goes through net_read/net_write.
  *
  * Man page: man/nettool-tcp-send.1    Tests: tests/integration/tcp_serve.sh,
- * tests/integration/tcp_send.sh, tests/integration/proxy.sh
+ * tests/integration/tcp_send.sh, tests/integration/proxy.sh, tests/integration/tcp_tls.sh
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,6 +32,8 @@
 #include "opt.h"
 #include "out.h"
 #include "sock.h"
+#include "stream.h"
+#include "tls.h"
 
 /* A reply without a newline ends when the connection has been quiet this long. */
 #define QUIET_MS 200
@@ -46,6 +49,9 @@ static const struct opt opts[] = {
 	CONN_ROW_TIMEOUT("connect and reply timeout (default 5)"),
 	{O_UNIX, "unix", OPT_FILE, "PATH", "connect to a unix socket"},
 	CONN_ROWS_IP,
+	{CONN_O_TLS, "tls", OPT_FLAG, NULL, "connect over TLS, verifying the server's certificate and name"},
+	{CONN_O_CACERT, "cacert", OPT_FILE, "FILE", "verify the server against the CA certificates in FILE"},
+	{CONN_O_INSECURE, "insecure", OPT_FLAG, NULL, "with --tls: do not verify the server (says so)"},
 	CONN_ROWS_PROXY,
 	CONN_ROWS_VQ("trace what is sent and received", "no prompt, no messages but errors"),
 	{0},
@@ -68,7 +74,43 @@ static struct {
 	int nonl;
 	int tty; /* standard output is a terminal: replies made safe (never in --stream) */
 	struct buf in; /* bytes received after the last reply, at most REPLY_MAX */
+	int tls;       /* --tls */
+	struct stream *s; /* the TLS session of the open connection (--tls) */
 } G;
+
+/* The connection's read and write: the socket's, or the TLS session's (non-blocking:
+ * EAGAIN, then net_wait waits for what the session needs, which may be the other
+ * direction). A TLS read is given at least TLS_READ bytes, a whole record, so that no
+ * input stays inside OpenSSL where poll can not see it. */
+#define TLS_READ 16384
+static ssize_t net_read(int fd, void *p, size_t n)
+{
+	return G.s ? G.s->ops->read(G.s->ctx, p, n) : read(fd, p, n);
+}
+
+static ssize_t net_write(int fd, const void *p, size_t n)
+{
+	return G.s ? G.s->ops->write(G.s->ctx, p, n) : send(fd, p, n, MSG_NOSIGNAL);
+}
+
+static short net_events(short ev)
+{
+	return G.s ? G.s->ops->wants(G.s->ctx, ev) : ev;
+}
+
+static int net_wait(int fd, short ev, int timeout_ms)
+{
+	return sock_wait(fd, net_events(ev), timeout_ms);
+}
+
+static void net_close(int fd)
+{
+	if (G.s)
+		stream_close(G.s); /* close_notify, and the descriptor */
+	else
+		close(fd);
+	G.s = NULL;
+}
 
 static int do_connect(void)
 {
@@ -80,15 +122,31 @@ static int do_connect(void)
 		fd = conn_connect(&G.plan, G.a.host, G.a.port, G.family, G.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
+	if (G.tls) {
+		struct tls_opts tlso = {.cacert = G.co.cacert, .insecure = G.co.insecure};
+		G.s = tls_client(fd, G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
+		if (!G.s)
+			die(NT_EXIT_TLS, "%s", err);
+	}
 	return fd;
 }
 
 static void send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t w = net_write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN) { /* TLS: the socket is non-blocking */
+			int r = net_wait(fd, POLLOUT, G.timeout_ms);
+			if (r == 0)
+				die(NT_EXIT_NET, "send: timed out after %d ms", G.timeout_ms);
+			if (r < 0)
+				die_sys(NT_EXIT_NET, "poll");
+			continue;
+		}
+		if (w < 0 && errno == EPROTO && G.s)
+			die(NT_EXIT_TLS, "send: TLS error");
 		if (w < 0)
 			die(NT_EXIT_NET, "send: %s", errno == EPIPE ? "connection closed by the server" : strerror(errno));
 		p += w;
@@ -136,7 +194,7 @@ static void read_reply(int fd)
 		int wait_ms = got_any ? QUIET_MS : (int)(deadline - now);
 		if (!got_any && wait_ms <= 0)
 			die(NT_EXIT_NET, "no reply within %d ms", G.timeout_ms);
-		int r = sock_wait(fd, POLLIN, wait_ms);
+		int r = net_wait(fd, POLLIN, wait_ms);
 		if (r < 0)
 			die_sys(NT_EXIT_NET, "poll");
 		if (r == 0) {
@@ -148,9 +206,20 @@ static void read_reply(int fd)
 			break;
 		}
 		size_t before = buf_pending(&G.in);
-		ssize_t n = buf_read_fd(&G.in, fd, 0);
-		if (n < 0 && errno == EINTR)
+		ssize_t n;
+		if (G.s) {
+			size_t room = REPLY_MAX - before < TLS_READ ? REPLY_MAX - before : TLS_READ;
+			char *t = buf_reserve(&G.in, room);
+			n = t ? net_read(fd, t, room) : (errno = ENOMEM, -1);
+			if (n > 0)
+				buf_commit(&G.in, (size_t)n);
+		} else {
+			n = buf_read_fd(&G.in, fd, 0);
+		}
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n < 0 && errno == EPROTO && G.s)
+			die(NT_EXIT_TLS, "receive: TLS error");
 		if (n < 0)
 			die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
 		if (n == 0) {
@@ -190,13 +259,16 @@ static int stream_mode(int fd)
 	size_t in_len = 0, in_off = 0;
 	unsigned long long sent = 0;
 	int in_open = 1, net_open = 1;
+	short rd_events = POLLIN; /* TLS: what a blocked read waits for */
 	sock_set_nonblock(fd, 1);
 	while (in_open || in_len > in_off || net_open) {
 		int sending = in_len > in_off;
 		struct pollfd p[2] = {
 			{.fd = in_open && !sending ? 0 : -1, .events = POLLIN},
-			{.fd = net_open || sending ? fd : -1, .events = (net_open ? POLLIN : 0) | (sending ? POLLOUT : 0)},
+			{.fd = net_open || sending ? fd : -1, .events = (net_open ? rd_events : 0) | (sending ? POLLOUT : 0)},
 		};
+		if (G.s) /* either readiness may unblock either direction of a TLS session */
+			p[1].events |= sending ? POLLIN : 0;
 		int r = poll(p, 2, -1);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -209,11 +281,14 @@ static int stream_mode(int fd)
 				in_off = 0;
 			} else if (n == 0 || errno != EINTR) {
 				in_open = 0;
-				shutdown(fd, SHUT_WR);
+				if (G.s)
+					tls_close_notify(G.s); /* TLS's half-close; the server may still send */
+				else
+					shutdown(fd, SHUT_WR);
 			}
 		}
-		if ((p[1].revents & (POLLOUT | POLLERR | POLLHUP)) && in_len > in_off) {
-			ssize_t w = send(fd, in + in_off, in_len - in_off, MSG_NOSIGNAL);
+		if ((p[1].revents & (POLLOUT | POLLERR | POLLHUP | (G.s ? POLLIN : 0))) && in_len > in_off) {
+			ssize_t w = net_write(fd, in + in_off, in_len - in_off);
 			if (w > 0) {
 				sent += (unsigned long long)w;
 				in_off += (size_t)w;
@@ -225,8 +300,9 @@ static int stream_mode(int fd)
 				    sent, in_len - in_off, in_open ? ", and the rest was not read" : "");
 			}
 		}
-		if (net_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(fd, b, sizeof b);
+		if (net_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR | (G.s ? POLLOUT : 0)))) {
+			ssize_t n = net_read(fd, b, sizeof b);
+			rd_events = n < 0 && errno == EAGAIN ? net_events(POLLIN) : POLLIN;
 			if (n > 0) {
 				if (file_write_all(1, b, (size_t)n) < 0)
 					die_sys(NT_EXIT_IO, "write to standard output");
@@ -250,6 +326,10 @@ int tcp_send_main(int argc, char **argv)
 	G.co.timeout_ms = 5000;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		if (k == CONN_O_TLS) { /* here: TLS from the first byte (no STARTTLS in a stamp) */
+			G.tls = 1;
+			continue;
+		}
 		if (conn_opt(&G.co, k, &os))
 			continue;
 		switch (k) {
@@ -279,6 +359,10 @@ int tcp_send_main(int argc, char **argv)
 	}
 	if (stream && (per_line || nargs))
 		opt_usage_error("--stream takes no messages and no --per-line");
+	if (!G.tls && (G.co.cacert || G.co.insecure))
+		opt_usage_error("--cacert and --insecure go with --tls");
+	if (G.tls && G.a.is_unix)
+		opt_usage_error("--tls verifies a host name: not over --unix");
 	buf_init(&G.in, REPLY_MAX);
 	if (!G.a.is_unix) {
 		int code = conn_decide(&G.co, "tcp", G.a.host, CONN_PROXY_OWN, &G.plan, err, sizeof err);
@@ -302,11 +386,11 @@ int tcp_send_main(int argc, char **argv)
 			fd = do_connect();
 		exchange(fd, msg, len);
 		if (per_line)
-			close(fd), fd = -1, buf_reset(&G.in);
+			net_close(fd), fd = -1, buf_reset(&G.in);
 	}
 	input_free(&in);
 	if (fd >= 0)
-		close(fd);
+		net_close(fd);
 	buf_free(&G.in);
 	return 0;
 }

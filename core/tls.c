@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -307,6 +308,25 @@ struct stream *tls_upgrade(struct stream *plain, const char *host, const struct 
 	if (s)
 		s->trace = trace;
 	return s;
+}
+
+int tls_close_notify(struct stream *s)
+{
+	if (s->ops != &tls_ops)
+		return shutdown(s->ops->fd(s->ctx), SHUT_WR);
+	struct tls_ctx *c = s->ctx;
+	for (;;) {
+		ERR_clear_error();
+		int r = SSL_shutdown(c->ssl);
+		if (r >= 0)
+			return 0; /* sent (1: theirs had come too) */
+		int e = SSL_get_error(c->ssl, r);
+		ERR_clear_error();
+		if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ)
+			return -1;
+		if (sock_wait(c->fd, e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, s->timeout_ms) <= 0)
+			return -1;
+	}
 }
 
 /* Keys with a passphrase are refused: a server must not stop on a prompt (at SIGHUP). */

@@ -41,6 +41,11 @@ struct ssl_ctx_st;
 /* The new context, or NULL with a message in err naming the file that failed. */
 struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, size_t errlen);
 
+/* Send close_notify on a TLS stream (the TLS half-close: the peer may still send, and
+ * we still read), waiting up to the stream's timeout for the socket to take it. 0 or
+ * -1; a plain socket stream is shut down for writing instead. */
+int tls_close_notify(struct stream *s);
+
 /* The OpenSSL version text for --version. */
 const char *tls_version(void);
 
