@@ -363,7 +363,10 @@ struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, si
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(what, sizeof what, "cannot load the private key from %s (PEM, no passphrase)", c->key);
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+			snprintf(what, sizeof what, "the key in %s does not match the certificate in %s", c->key, c->cert);
+		else
+			snprintf(what, sizeof what, "cannot load the private key from %s (PEM, no passphrase)", c->key);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
