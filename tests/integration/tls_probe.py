@@ -9,9 +9,10 @@ file that verifies the server (its name is checked as "localhost").
                             closed by the server within HS_SECS (+ slack)
   noread PORT CA PID MAX    a TLS client floods lines and never reads; another is served
                             and the server's RSS stays under MAX KiB meanwhile
-  pending PORT CA N         N empty lines in one TLS record, more than the server reads
-                            at once: every one answered (input left inside OpenSSL is
-                            served, not forgotten until the next packet)
+  pending PORT CA N SIZE    N lines of SIZE bytes sent at once, in 16 KiB records, more
+                            than the server reads in one turn: every one answered (input
+                            left inside OpenSSL is served, not forgotten until the next
+                            packet, which never comes)
   emfile PORT CA N HOLD    N TLS clients at once (threads) against a server with too few
                             descriptors, each holding its connection HOLD s: all served
   reload PORT CA PID LIVE_CRT LIVE_KEY NEW_CRT NEW_KEY
@@ -136,15 +137,15 @@ def noread(port, ca, pid, limit):
     hog.close()
 
 
-def pending(port, ca, n):
-    n = int(n)
+def pending(port, ca, n, size):
+    n, size = int(n), int(size)
     s = tls_conn(port, ca)
-    s.sendall(b'\n' * n)  # one record: Python writes up to 16 KiB per record
-    r = recv_lines(s, n, 15)
+    s.sendall((b'p' * (size - 1) + b'\n') * n)  # records of 16 KiB, sent at once
+    r = recv_lines(s, n, 5)
     got = r.count(b'\n')
     if got != n:
-        fail('%d empty lines in one record: %d answered' % (n, got))
-    print('ok %d empty lines in one TLS record, all answered' % n)
+        fail('%d lines of %d bytes at once: %d answered' % (n, size, got))
+    print('ok %d lines of %d bytes sent at once, all answered' % (n, size))
     s.close()
 
 
