@@ -146,9 +146,13 @@ ssize_t tlsconn_write(struct ssl_st *s, const void *p, size_t n, int *want)
 	return r;
 }
 
+/* SSL_pending, not SSL_has_pending: the latter also counts the first bytes of a record
+ * whose rest has not come, and firing on those would spin until it does. Without
+ * read-ahead (OpenSSL's default, kept) OpenSSL reads one record at a time, so input it
+ * holds that epoll can not report is always decrypted data of the current record. */
 int tlsconn_pending(struct ssl_st *s)
 {
-	return SSL_has_pending(s);
+	return SSL_pending(s) > 0;
 }
 
 void tlsconn_describe(struct ssl_st *s, char *out, size_t n)

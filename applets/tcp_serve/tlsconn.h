@@ -30,7 +30,7 @@ int tlsconn_handshake(struct ssl_st *s, int *want, char *err, size_t errlen);
  * (*want: the event to wait for), EPROTO (a TLS error), or the socket's. */
 ssize_t tlsconn_read(struct ssl_st *s, void *p, size_t n, int *want);
 ssize_t tlsconn_write(struct ssl_st *s, const void *p, size_t n, int *want);
-/* Bytes already decrypted or read that epoll will not report. */
+/* Decrypted input not yet read, which epoll will not report. */
 int tlsconn_pending(struct ssl_st *s);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" and, for a client certificate, its subject. */
 void tlsconn_describe(struct ssl_st *s, char *out, size_t n);

@@ -13,6 +13,8 @@ file that verifies the server (its name is checked as "localhost").
                             than the server reads in one turn: every one answered (input
                             left inside OpenSSL is served, not forgotten until the next
                             packet, which never comes)
+  halfrecord PORT CA PID    after the handshake, half of a TLS record, then nothing: the
+                            server waits for the rest without spinning (CPU over 1 s)
   emfile PORT CA N HOLD    N TLS clients at once (threads) against a server with too few
                             descriptors, each holding its connection HOLD s: all served
   reload PORT CA PID LIVE_CRT LIVE_KEY NEW_CRT NEW_KEY
@@ -149,6 +151,49 @@ def pending(port, ca, n, size):
     s.close()
 
 
+def cpu_ticks(pid):
+    with open('/proc/%s/stat' % pid) as f:
+        v = f.read().rsplit(')', 1)[1].split()
+    return int(v[11]) + int(v[12])
+
+
+def halfrecord(port, ca, pid):
+    ctx = ssl.create_default_context(cafile=ca)
+    raw = socket.create_connection(('127.0.0.1', int(port)), timeout=5)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname='localhost')
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            raw.sendall(out.read())
+            inc.write(raw.recv(65536))
+    raw.sendall(out.read())
+    obj.write(b'half a record\n')
+    rec = out.read()
+    raw.sendall(rec[:len(rec) // 2])
+    time.sleep(0.3)
+    t0 = cpu_ticks(pid)
+    time.sleep(1)
+    used = cpu_ticks(pid) - t0
+    if used > 20:
+        fail('the server used %d clock ticks in 1 s waiting for the rest of a record' % used)
+    raw.sendall(rec[len(rec) // 2:])
+    data = b''
+    end = time.time() + 5
+    while b'\n' not in data and time.time() < end:
+        inc.write(raw.recv(65536))
+        try:
+            data += obj.read(65536)
+        except ssl.SSLWantReadError:
+            pass
+    if not data.endswith(b' half a record\n'):
+        fail('the completed record was not answered: %r' % data)
+    print('ok half a record: %d clock ticks in 1 s of waiting, answered once complete' % used)
+    raw.close()
+
+
 def emfile(port, ca, n, hold):
     import threading
     n, hold = int(n), float(hold)
@@ -215,7 +260,7 @@ def reload(port, ca, pid, live_crt, live_key, new_crt, new_key):
     old.close()
 
 
-MODES = {'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload}
+MODES = {'halfrecord': halfrecord, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload}
 
 if __name__ == '__main__':
     if len(sys.argv) < 2 or sys.argv[1] not in MODES:
