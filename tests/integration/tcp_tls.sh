@@ -88,6 +88,9 @@ serve P2 -q --line $TLS
 out=$(printf 'application\nflash\n\n' | $WRAP "$C/ca.crt" "$TB/tsTclntSS.py" 127.0.0.1 "$P2")
 echo "$out" | grep -Eq "^> ${STAMP_RE}application$" && echo "$out" | grep -Eq "${STAMP_RE}flash$" \
 	&& pass "textbook socketserver client in Python's ssl against --line --tls" || fail "textbook SS client over TLS" "$out"
+serve PP -q --line --max-partial 100k $TLS
+check "--max-partial over TLS: the client holding the most is closed, 20 others answered" \
+	$PROBE partial "$PP" "$C/ca.crt" 20 3000 60000
 testing "tcp-send --tls --per-line against --line --tls" "\$NT tcp-send --tls --per-line --cacert $C/ca.crt localhost:$P2 x y | sed -E 's/^.{24} //'" "x\ny" "" ""
 
 serve P3 -q --echo $TLS

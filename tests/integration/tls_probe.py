@@ -15,6 +15,10 @@ file that verifies the server (its name is checked as "localhost").
                             packet, which never comes)
   halfrecord PORT CA PID    after the handshake, half of a TLS record, then nothing: the
                             server waits for the rest without spinning (CPU over 1 s)
+  partial PORT CA N SIZE BIG  a TLS client sends BIG bytes without a newline, then N
+                            more SIZE bytes each; the server (--line --max-partial under
+                            BIG + N * SIZE) closes the big one, and answers the N others
+                            once their newline comes
   emfile PORT CA N HOLD    N TLS clients at once (threads) against a server with too few
                             descriptors, each holding its connection HOLD s: all served
   reload PORT CA PID LIVE_CRT LIVE_KEY NEW_CRT NEW_KEY
@@ -194,6 +198,32 @@ def halfrecord(port, ca, pid):
     raw.close()
 
 
+def partial(port, ca, n, size, big):
+    n, size, big = int(n), int(size), int(big)
+    first = tls_conn(port, ca)
+    first.sendall(b'p' * big)
+    others = []
+    for _ in range(n):
+        s = tls_conn(port, ca)
+        s.sendall(b'p' * size)
+        others.append(s)
+    first.settimeout(5)
+    try:
+        big_closed = first.recv(100) == b''
+    except socket.timeout:  # (an OSError too: first)
+        big_closed = False
+    except (OSError, ssl.SSLError):
+        big_closed = True
+    answered = 0
+    for s in others:
+        s.sendall(b'\n')
+        answered += recv_lines(s, 1, 10).endswith(b'p\n')
+    if not big_closed or answered != n:
+        fail('over --max-partial: the big client %s, %d of %d others answered'
+             % ('closed' if big_closed else 'still open', answered, n))
+    print('ok over --max-partial the TLS client holding the most was closed, the %d others answered' % n)
+
+
 def emfile(port, ca, n, hold):
     import threading
     n, hold = int(n), float(hold)
@@ -260,7 +290,7 @@ def reload(port, ca, pid, live_crt, live_key, new_crt, new_key):
     old.close()
 
 
-MODES = {'halfrecord': halfrecord, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload}
+MODES = {'halfrecord': halfrecord, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload}
 
 if __name__ == '__main__':
     if len(sys.argv) < 2 or sys.argv[1] not in MODES:
