@@ -50,8 +50,7 @@ static const struct opt opts[] = {
 	{O_UNIX, "unix", OPT_FILE, "PATH", "connect to a unix socket"},
 	CONN_ROWS_IP,
 	{CONN_O_TLS, "tls", OPT_FLAG, NULL, "connect over TLS, verifying the server's certificate and name"},
-	{CONN_O_CACERT, "cacert", OPT_FILE, "FILE", "verify the server against the CA certificates in FILE"},
-	{CONN_O_INSECURE, "insecure", OPT_FLAG, NULL, "with --tls: do not verify the server (says so)"},
+	CONN_ROWS_TLS_CLIENT,
 	CONN_ROWS_PROXY,
 	CONN_ROWS_VQ("trace what is sent and received", "no prompt, no messages but errors"),
 	{0},
@@ -103,6 +102,14 @@ static int net_wait(int fd, short ev, int timeout_ms)
 	return sock_wait(fd, net_events(ev), timeout_ms);
 }
 
+/* A failed read or write that was the TLS server refusing the session: exit 4, said. */
+static void net_refused(void)
+{
+	char why[1500];
+	if (G.s && tls_stream_refused(G.s, why, sizeof why))
+		die(NT_EXIT_TLS, "%s", why);
+}
+
 static void net_close(int fd)
 {
 	if (G.s)
@@ -123,7 +130,8 @@ static int do_connect(void)
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
 	if (G.tls) {
-		struct tls_opts tlso = {.cacert = G.co.cacert, .insecure = G.co.insecure};
+		struct tls_opts tlso;
+		tls_opts_from(&tlso, &G.co);
 		G.s = tls_client(fd, G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
 		if (!G.s)
 			die(NT_EXIT_TLS, "%s", err);
@@ -145,6 +153,8 @@ static void send_all(int fd, const char *p, size_t n)
 				die_sys(NT_EXIT_NET, "poll");
 			continue;
 		}
+		if (w < 0)
+			net_refused();
 		if (w < 0 && errno == EPROTO && G.s)
 			die(NT_EXIT_TLS, "send: TLS error");
 		if (w < 0)
@@ -218,6 +228,8 @@ static void read_reply(int fd)
 		}
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n <= 0)
+			net_refused();
 		if (n < 0 && errno == EPROTO && G.s)
 			die(NT_EXIT_TLS, "receive: TLS error");
 		if (n < 0)
@@ -295,6 +307,7 @@ static int stream_mode(int fd)
 				if (in_off == in_len)
 					in_off = in_len = 0;
 			} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				net_refused();
 				die(NT_EXIT_NET, "send: %s: %llu bytes of standard input were sent, %zu more were read but not sent%s",
 				    errno == EPIPE || errno == ECONNRESET ? "connection closed by the server" : strerror(errno),
 				    sent, in_len - in_off, in_open ? ", and the rest was not read" : "");
@@ -309,6 +322,7 @@ static int stream_mode(int fd)
 			} else if (n == 0) {
 				net_open = 0; /* the server sends no more; it may still read */
 			} else if (errno != EINTR && errno != EAGAIN) {
+				net_refused();
 				die(NT_EXIT_NET, "receive: %s (%llu bytes of standard input were sent%s)",
 				    errno == ECONNRESET ? "connection reset by the server" : strerror(errno), sent,
 				    in_open || in_len > in_off ? ", not all of it" : ", all of it");
@@ -359,8 +373,8 @@ int tcp_send_main(int argc, char **argv)
 	}
 	if (stream && (per_line || nargs))
 		opt_usage_error("--stream takes no messages and no --per-line");
-	if (!G.tls && (G.co.cacert || G.co.insecure))
-		opt_usage_error("--cacert and --insecure go with --tls");
+	if (!G.tls && (G.co.cacert || G.co.insecure || G.co.cert || G.co.key || G.co.pinnedpubkey))
+		opt_usage_error("--cacert, --insecure, --cert, --key and --pinnedpubkey go with --tls");
 	if (G.tls && G.a.is_unix)
 		opt_usage_error("--tls verifies a host name: not over --unix");
 	buf_init(&G.in, REPLY_MAX);

@@ -22,6 +22,7 @@
 #include "proxy.h"
 #include "sock.h"
 #include "stream.h"
+#include "tls.h"
 
 int conn_opt(struct conn_opts *o, int key, const struct opt_state *os)
 {
@@ -32,6 +33,9 @@ int conn_opt(struct conn_opts *o, int key, const struct opt_state *os)
 	case CONN_O_NOTLS: o->tls = CONN_TLS_NEVER, o->seen_notls = 1; break;
 	case CONN_O_CACERT: o->cacert = os->str; break;
 	case CONN_O_INSECURE: o->insecure = 1; break;
+	case CONN_O_CERT: o->cert = os->str; break;
+	case CONN_O_KEY: o->key = os->str; break;
+	case CONN_O_PIN: o->pinnedpubkey = os->str; break;
 	case 'u': o->user = os->str; break;
 	case CONN_O_PWFILE: o->password_file = os->str; break;
 	case CONN_O_PLAIN: o->allow_plaintext_auth = 1; break;
@@ -75,6 +79,14 @@ void conn_opts_finish(struct conn_opts *o, unsigned schemes)
 		opt_usage_error("--tls and --no-tls exclude each other");
 	if (o->cacert && o->insecure)
 		opt_usage_error("--cacert and --insecure exclude each other");
+	if (o->key && !o->cert)
+		opt_usage_error("--key needs --cert (the certificate it belongs to)");
+	if (o->pinnedpubkey) {
+		struct tls_pins pins;
+		char err[600];
+		if (tls_pins_parse(o->pinnedpubkey, &pins, err, sizeof err) < 0)
+			opt_usage_error("--pinnedpubkey: %s", err);
+	}
 	if (o->proxy && *o->proxy) {
 		struct conn_proxy px;
 		char err[300], names[200];

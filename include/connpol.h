@@ -31,14 +31,25 @@ enum {
 	CONN_O_PROXY,
 	CONN_O_NOPROXY,
 	CONN_O_TIMEOUT,
+	CONN_O_CERT,
+	CONN_O_KEY,
+	CONN_O_PIN,
 };
 
 #define CONN_ROWS_IP OPT_ROWS_IP
 #define CONN_ROWS_TLS \
 	{CONN_O_TLS, "tls", OPT_FLAG, NULL, "require TLS (STARTTLS or AUTH TLS unless the URL is TLS already)"}, \
 	{CONN_O_NOTLS, "no-tls", OPT_FLAG, NULL, "never use TLS, even when the server offers it"}, \
+	CONN_ROWS_TLS_CLIENT
+/* The TLS client's verification and identity, without --tls/--no-tls (whose meaning is the
+ * applet's: tcp-send --tls is TLS from the first byte). */
+#define CONN_ROWS_TLS_CLIENT \
 	{CONN_O_CACERT, "cacert", OPT_FILE, "FILE", "verify the server against the CA certificates in FILE"}, \
-	{CONN_O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server's certificate (says so)"}
+	{CONN_O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server's certificate (says so)"}, \
+	{CONN_O_CERT, "cert", OPT_FILE, "FILE", "client certificate (PEM; the key too unless --key)"}, \
+	{CONN_O_KEY, "key", OPT_FILE, "FILE", "the client certificate's private key (PEM, unencrypted)"}, \
+	{CONN_O_PIN, "pinnedpubkey", OPT_STR, "PINS", \
+	 "accept only these server keys: sha256//BASE64[;sha256//...] or a public key file"}
 #define CONN_ROWS_AUTH(user_help) \
 	{'u', "user", OPT_STR, "USER", user_help}, \
 	{CONN_O_PWFILE, "password-file", OPT_FILE, "FILE", "read the password from the first line of FILE"}, \
@@ -59,8 +70,11 @@ enum conn_tls { CONN_TLS_TRY = 0, CONN_TLS_REQUIRE, CONN_TLS_NEVER };
 struct conn_opts {
 	int family;               /* 0 (AF_UNSPEC), AF_INET (-4), AF_INET6 (-6) */
 	enum conn_tls tls;
-	const char *cacert;
+	const char *cacert;       /* --cacert, else the account's (NULL: tls_ca_pick decides) */
 	int insecure;
+	const char *cert;         /* --cert: client certificate (PEM), or the account's */
+	const char *key;          /* --key (NULL: the key is in cert) */
+	const char *pinnedpubkey; /* --pinnedpubkey: curl's syntax (tls.h: tls_pins_parse) */
 	const char *user;         /* -u */
 	const char *password_file;
 	int allow_plaintext_auth;

@@ -172,6 +172,7 @@ static void capabilities(struct nntp *c)
 {
 	c->caps = 0;
 	int r = nntp_cmd(c, "CAPABILITIES");
+	c->caps_refused = r != 101;
 	if (r != 101)
 		return; /* an RFC 977 server: no capabilities, try what it has */
 	const char *p;
@@ -255,9 +256,10 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 	int fd = conn_connect(&c->plan, c->host, c->port, o->c.family, o->c.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
-	struct tls_opts tlso = {.cacert = o->c.cacert, .insecure = o->c.insecure};
+	struct tls_opts tlso;
+	tls_opts_from(&tlso, &o->c);
 	if (c->implicit_tls) {
-		char e[512];
+		char e[2048];
 		c->s = tls_client(fd, c->host, &tlso, NNTP_MAX_LINE, o->c.timeout_ms, e, sizeof e);
 		if (!c->s)
 			die(NT_EXIT_TLS, "%s", e);
@@ -275,7 +277,7 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 		    g, c->text);
 	c->posting_ok = g == 200;
 	capabilities(c);
-	if ((c->caps & CAP_MODE_READER) && !(c->caps & CAP_READER)) {
+	if ((c->caps & CAP_MODE_READER) && !(c->caps & CAP_READER) && !o->transit) {
 		int r = nntp_cmd(c, "MODE READER");
 		if (r != 200 && r != 201)
 			nntp_fail(c, "MODE READER");
@@ -287,7 +289,7 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 			int r = nntp_cmd(c, "STARTTLS");
 			if (r != 382)
 				die(NT_EXIT_TLS, "STARTTLS refused by %s: %d %s", c->host, r, c->text);
-			char e[512];
+			char e[2048];
 			c->s = tls_upgrade(c->s, c->host, &tlso, e, sizeof e);
 			if (!c->s)
 				die(NT_EXIT_TLS, "%s", e);

@@ -35,6 +35,7 @@ ec_cert() { # NAME SUBJECT_ALT_NAME|- [self]
 ec_cert server2 "subjectAltName=DNS:localhost,IP:127.0.0.1" && ec_cert client - &&
 	ec_cert selfsrv "subjectAltName=DNS:localhost,IP:127.0.0.1" self && ec_cert selfcli - self ||
 	{ fail "test certificates"; finish; }
+chmod 600 "$C"/*.key # a key others can read is refused, as by every applet (tls_key_check)
 
 # serve VAR ARGS...: tcp-serve on a free port; VAR gets the port, SRV_PID the pid.
 serve() {
@@ -146,6 +147,15 @@ out=$(printf 'none\n' | sclient "$P8")
 out=$(printf 'self\n' | sclient "$P8" -cert "$C/selfcli.crt" -key "$C/selfcli.key")
 [ -z "$out" ] && grep -q 'alert unknown ca' "$T/sclient.err" \
 	&& pass "--verify-client: a self-signed client certificate is refused" || fail "--verify-client self-signed" "$out $(cat "$T/sclient.err")"
+testing "tcp-send --tls --cert/--key against --verify-client" "\$NT tcp-send --tls --cacert $C/ca.crt --cert $C/client.crt --key $C/client.key localhost:$P8 mine | sed -E 's/^.{24} //'" "mine" "" ""
+expect_exit "tcp-send --tls without a client certificate against --verify-client: exit 4" 4 \
+	"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P8" none
+
+# --pinnedpubkey (the shared client option): the server's key accepted, another refused.
+pin=$(openssl pkey -in "$C/server.key" -pubout -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
+testing "tcp-send --tls --pinnedpubkey: the server's own key" "\$NT tcp-send --tls --cacert $C/ca.crt --pinnedpubkey sha256//$pin localhost:$P mine | sed -E 's/^.{24} //'" "mine" "" ""
+expect_exit "tcp-send --tls --pinnedpubkey: another key is refused (4)" 4 \
+	"$NT" tcp-send --tls --cacert "$C/ca.crt" --pinnedpubkey "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" "localhost:$P" x
 
 # --- usage and start-up errors ---
 expect_exit "--tls without --cert/--key is a usage error" 2 "$NT" tcp-serve --tls -p "$(free_port)"
@@ -153,6 +163,8 @@ expect_exit "--cert without --tls is a usage error" 2 "$NT" tcp-serve --cert "$C
 expect_exit "--cacert without --verify-client is a usage error" 2 "$NT" tcp-serve $TLS --cacert "$C/ca.crt" -p "$(free_port)"
 expect_exit "a key that does not match the certificate: exit 4" 4 "$NT" tcp-serve --tls --cert "$C/server.crt" --key "$C/other.key" -p "$(free_port)"
 grep -q 'does not match' "$T/check.out" && pass "the mismatch is named" || fail "mismatch message" "$(cat "$T/check.out")"
+cp "$C/server.key" "$T/open.key" && chmod 644 "$T/open.key"
+expect_exit "a key file others can read is refused: exit 4" 4 "$NT" tcp-serve --tls --cert "$C/server.crt" --key "$T/open.key" -p "$(free_port)"
 expect_exit "a missing certificate file: exit 4" 4 "$NT" tcp-serve --tls --cert "$T/nope.crt" --key "$C/server.key" -p "$(free_port)"
 
 # --- tcp-send --tls against other servers ---

@@ -263,6 +263,7 @@ def reload(port, ca, pid, live_crt, live_key, new_crt, new_key):
         fail('no reply before the reload')
     for src, dst in ((new_crt, live_crt), (new_key, live_key)):
         shutil.copyfile(src, dst + '.new')
+        os.chmod(dst + '.new', 0o600)  # a key others can read is refused
         os.replace(dst + '.new', dst)
     os.kill(int(pid), signal.SIGHUP)
     # A new connection sees the new certificate once the server has read the files.
