@@ -154,7 +154,30 @@ static void t_close(void *ctx)
 	ctx_free(c);
 }
 
-static const struct stream_ops tls_ops = {t_read, t_write, t_fd, t_wants, t_close, "tls"};
+/* The TLS half-close: close_notify (the peer may go on sending, and we on reading),
+ * waiting a few seconds at most for the socket to take it. */
+static int t_shutdown_wr(void *ctx)
+{
+	struct tls_ctx *c = ctx;
+	for (;;) {
+		ERR_clear_error();
+		int r = SSL_shutdown(c->ssl);
+		if (r >= 0)
+			return 0; /* sent (1: theirs had come too) */
+		int e = SSL_get_error(c->ssl, r);
+		ERR_clear_error();
+		if (e != SSL_ERROR_WANT_WRITE) {
+			errno = e == SSL_ERROR_WANT_READ ? 0 : EPROTO;
+			return e == SSL_ERROR_WANT_READ ? 0 : -1;
+		}
+		if (sock_wait(c->fd, POLLOUT, 5000) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+}
+
+static const struct stream_ops tls_ops = {t_read, t_write, t_fd, t_wants, t_close, "tls", t_shutdown_wr};
 
 static int is_ip_literal(const char *host)
 {
@@ -170,6 +193,19 @@ void tls_opts_from(struct tls_opts *t, const struct conn_opts *c)
 	t->cert = c->cert;
 	t->key = c->key;
 	t->pinnedpubkey = c->pinnedpubkey;
+}
+
+int tls_opts_check(const struct tls_opts *t, char *err, size_t errlen)
+{
+	struct tls_pins pins;
+	char e[600];
+	if (t->pinnedpubkey && tls_pins_parse(t->pinnedpubkey, &pins, e, sizeof e) < 0) {
+		snprintf(err, errlen, "pinnedpubkey: %s", e);
+		return NT_EXIT_USAGE;
+	}
+	if (t->cert && tls_key_check(t->cert, t->key, err, errlen) < 0)
+		return NT_EXIT_TLS;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- the CA source */
@@ -419,7 +455,7 @@ int tls_key_check(const char *cert, const char *key, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	/* Enough of the file to see its PEM labels (a key file is a few KiB). */
+	/* Enough of the file to see its PEM labels (a key with its chain is a few KiB). */
 	static char b[1 << 16];
 	size_t n = 0;
 	ssize_t r;
@@ -427,7 +463,8 @@ int tls_key_check(const char *cert, const char *key, char *err, size_t errlen)
 		n += (size_t)r;
 	close(fd);
 	b[n] = 0;
-	if (memmem(b, n, "ENCRYPTED", 9)) {
+	/* PKCS#8 "BEGIN ENCRYPTED PRIVATE KEY", or the old "Proc-Type: 4,ENCRYPTED" header. */
+	if (memmem(b, n, "ENCRYPTED PRIVATE KEY-----", 26) || memmem(b, n, "Proc-Type: 4,ENCRYPTED", 22)) {
 		snprintf(err, errlen, "the private key in %s is encrypted: nettool asks for no passphrase (openssl pkey "
 				      "-in %s -out NEW writes it unencrypted; keep NEW mode 600)", f, f);
 		return -1;
@@ -877,25 +914,6 @@ const char *tls_stream_refused(struct stream *s, char *out, size_t n)
 	if (!tls_peer_refused_session(&c->peer))
 		return NULL;
 	return tls_peer_explain(&c->peer, TLS_REFUSED_SESSION, &c->ca, out, n);
-}
-
-int tls_close_notify(struct stream *s)
-{
-	if (s->ops != &tls_ops)
-		return shutdown(s->ops->fd(s->ctx), SHUT_WR);
-	struct tls_ctx *c = s->ctx;
-	for (;;) {
-		ERR_clear_error();
-		int r = SSL_shutdown(c->ssl);
-		if (r >= 0)
-			return 0; /* sent (1: theirs had come too) */
-		int e = SSL_get_error(c->ssl, r);
-		ERR_clear_error();
-		if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ)
-			return -1;
-		if (sock_wait(c->fd, e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, s->timeout_ms) <= 0)
-			return -1;
-	}
 }
 
 struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, size_t errlen)

@@ -9,6 +9,7 @@
  * A plain socket client (nntp, tcp-send --tls):
  *	struct tls_opts t;
  *	tls_opts_from(&t, &conn_opts);           // after conn_opts_finish (and the account)
+ *	int code = tls_opts_check(&t, err, sizeof err); // before connecting: 2 or 4
  *	struct stream *s = tls_client(fd, host, &t, max_line, timeout_ms, err, sizeof err);
  *	if (!s) die(NT_EXIT_TLS, "%s", err);     // every failure here is exit 4
  */
@@ -29,6 +30,11 @@ struct tls_opts {
 struct conn_opts;
 /* The TLS fields of the shared client options (connpol.h) into t. */
 void tls_opts_from(struct tls_opts *t, const struct conn_opts *c);
+
+/* Before connecting (settings from an accounts file are first seen here): the pins'
+ * syntax (a bad one: 2) and the client key file (tls_key_check: 4). 0, or the exit code
+ * with a message in err. tls_client checks them again. */
+int tls_opts_check(const struct tls_opts *t, char *err, size_t errlen);
 
 /* Wrap a connected socket in a TLS client session and run the handshake, checking the
  * certificate against host (a name or an IP literal) and the pins. On failure returns
@@ -63,10 +69,6 @@ struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, si
  * given for; with TLS 1.3 the handshake ends before the server has checked it), the one
  * line that says so, in out (exit 4 for the caller); else NULL. */
 const char *tls_stream_refused(struct stream *s, char *out, size_t n);
-/* Send close_notify on a TLS stream (the TLS half-close: the peer may still send, and
- * we still read), waiting up to the stream's timeout for the socket to take it. 0 or
- * -1; a plain socket stream is shut down for writing instead. */
-int tls_close_notify(struct stream *s);
 
 /* The OpenSSL version text for --version. */
 const char *tls_version(void);

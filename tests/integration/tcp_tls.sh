@@ -105,6 +105,24 @@ out=$(sclient "$P4" </dev/null | tr -d '\r')
 echo "$out" | grep -Eq "^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$" \
 	&& pass "--daytime --tls: the time after the handshake, then close" || fail "--daytime over TLS" "$out"
 
+serve P4b -q --time $TLS
+"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P4b" </dev/null >"$T/time.out" 2>"$T/time.err"
+[ "$(wc -c <"$T/time.out")" -eq 4 ] && pass "--time --tls: the 4 bytes of RFC 868 after the handshake (tcp-send --tls, no message)" \
+	|| fail "--time over TLS" "$(od -An -tx1 "$T/time.out") $(cat "$T/time.err")"
+serve P4c -q --chargen $TLS
+got=$(timeout 10 /usr/bin/python3 -c '
+import socket, ssl, sys
+c = ssl.create_default_context(cafile=sys.argv[2])
+s = c.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
+d = b""
+while len(d) < 300000:
+    d += s.recv(65536)
+print(d[:74].decode(), len(d) >= 300000)' "$P4c" "$C/ca.crt")
+echo "$got" | grep -q '^!"#\$%&' && echo "$got" | grep -q True && pass "--chargen --tls: the pattern, 300 kB of it, over TLS" \
+	|| fail "--chargen over TLS" "$got"
+expect_exit "--tls with --exec is refused for now (2)" 2 "$NT" tcp-serve $TLS -p "$(free_port)" --exec /bin/cat
+expect_exit "--tls with --stream is refused for now (2)" 2 "$NT" tcp-serve $TLS -p "$(free_port)" --stream
+
 # --- bounds: handshakes can not hold the server; EMFILE ---
 n=1000
 [ "$(ulimit -Hn)" -ge 2200 ] || n=$(($(ulimit -Hn) / 2 - 100))
