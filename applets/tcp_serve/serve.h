@@ -25,6 +25,7 @@
 #include "buf.h"
 
 struct loop;
+struct ssl_st;
 
 /* A connection served in the loop (every mode but --exec and --stream). */
 struct client {
@@ -33,7 +34,11 @@ struct client {
 	unsigned paused : 1;    /* not reading: output above OUT_HIGH */
 	unsigned answered : 1;  /* --line: the one line was answered */
 	unsigned pos : 13;      /* --chargen: where in the pattern (CHARGEN_CYCLE) the next byte is */
-	long long last;         /* last activity, loop_now_ms() */
+	unsigned handshake : 1; /* --tls: the handshake is not done yet */
+	unsigned rd_want : 2;   /* --tls: the event a blocked read waits for (LOOP_READ/WRITE) */
+	unsigned wr_want : 2;   /* --tls: the event a blocked write waits for */
+	struct ssl_st *ssl;     /* --tls: the session (tlsconn.h); NULL on a plain connection */
+	long long last;         /* last activity, loop_now_ms(); the accept during a handshake */
 	size_t held;            /* bytes of G.held that are this client's c->in */
 	struct buf in;          /* an incomplete line */
 	struct buf out;         /* replies the client has not taken yet */
