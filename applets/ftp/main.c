@@ -30,7 +30,7 @@ enum {
 	O_JSON = OPT_LONG, O_RESUME,
 	O_CREATEDIRS, O_ATOMIC, O_MOVE, O_REVERSE, O_ONLYNEWER, O_DELETE, O_EXCLUDE, O_FROMFILE, O_PARALLEL,
 	O_JOURNAL, O_SHARD, O_RETRY, O_DEADLINE, O_PASSIVE, O_ACTIVE, O_ASCII, O_LIMIT, O_PROGRESS,
-	O_MAXENTRIES, O_MAXFOLDERS,
+	O_MAXENTRIES, O_MAXFOLDERS, O_NOATOMIC, O_FSYNC,
 };
 
 static const struct opt opts[] = {
@@ -47,7 +47,9 @@ static const struct opt opts[] = {
 	{'O', "output-dir", OPT_FILE, "DIR", "get: save into DIR (default: the current folder)"},
 	{O_RESUME, "resume", OPT_FLAG, NULL, "get, put: continue a partial file (REST/APPE)"},
 	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy: create missing remote folders"},
-	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put: upload to a temporary name, rename when complete"},
+	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put: upload to a temporary name, rename when complete (copy: the default)"},
+	{O_NOATOMIC, "no-atomic", OPT_FLAG, NULL, "copy: store in place; a failed partial file is deleted"},
+	{O_FSYNC, "fsync", OPT_FLAG, NULL, "get: sync each download (in groups) even without --journal"},
 	{'p', "parents", OPT_FLAG, NULL, "mkdir: create parents, no error if it exists"},
 	{'r', "recursive", OPT_FLAG, NULL, "copy: whole trees"},
 	{O_MOVE, "move", OPT_FLAG, NULL, "copy: delete each source file once the destination has its size"},
@@ -62,7 +64,7 @@ static const struct opt opts[] = {
 	{O_FROMFILE, "from-file", OPT_FILE, "LIST", "get, put, rm, copy: paths from LIST, one a line ('-': stdin)"},
 	{O_PARALLEL, "parallel", OPT_UINT, "N", "N logged-in connections for batches (default 4)", 1, 64},
 	{O_JOURNAL, "journal", OPT_FILE, "FILE", "record finished items in FILE; a rerun skips them"},
-	{O_SHARD, "shard", OPT_STR, "K/N", "take items K, K+N, K+2N... of the list (K from 1 to N)"},
+	{O_SHARD, "shard", OPT_STR, "K/N", "items K, K+N, K+2N... of the list; auto (Slurm array), auto/N (Kubernetes)"},
 	{O_RETRY, "retry", OPT_UINT, "N", "retry transient failures N times with backoff (default 0)", 0, 100},
 	{O_DEADLINE, "deadline", OPT_SECS, "SEC", "stop a batch after SEC seconds (rerun with --journal)"},
 	{O_PASSIVE, "passive", OPT_FLAG, NULL, "passive data connections, EPSV then PASV (default)"},
@@ -543,6 +545,8 @@ int ftp_main(int argc, char **argv)
 		case O_RESUME: ftp_cf.resume = 1; break;
 		case O_CREATEDIRS: ftp_cf.create_dirs = 1; break;
 		case O_ATOMIC: ftp_cf.atomic = 1; break;
+		case O_NOATOMIC: ftp_cf.atomic = -1; break;
+		case O_FSYNC: ftp_cf.fsync = 1; break;
 		case 'p': ftp_cf.parents = 1; break;
 		case 'r': ftp_cf.recursive = 1; break;
 		case O_MOVE: ftp_cf.move = 1; break;
@@ -558,7 +562,7 @@ int ftp_main(int argc, char **argv)
 		case O_FROMFILE: ftp_cf.from_file = os.str; break;
 		case O_PARALLEL: ftp_cf.parallel = (int)os.num; break;
 		case O_JOURNAL: ftp_cf.journal = os.str; break;
-		case O_SHARD: parse_shard(os.str); break;
+		case O_SHARD: ftp_cf.shard_spec = os.str; break;
 		case O_RETRY: ftp_cf.retry = (int)os.num; break;
 		case O_DEADLINE: ftp_cf.deadline_ms = os.num > 0 ? os.num : 1; break;
 		case O_PASSIVE: ftp_cf.active = 0; break;
@@ -570,6 +574,15 @@ int ftp_main(int argc, char **argv)
 				opt_usage_error("--progress: '%s' is not bar, plain or none", os.str);
 			break;
 		}
+	}
+	/* --deadline counts from here: the walk of mirror and copy -r spends it too. */
+	if (ftp_cf.deadline_ms)
+		ftp_cf.deadline_at = ftp_now_ms() + ftp_cf.deadline_ms;
+	if (ftp_cf.shard_spec) {
+		if (!strncmp(ftp_cf.shard_spec, "auto", 4))
+			ftp_shard_resolve(ftp_cf.shard_spec);
+		else
+			parse_shard(ftp_cf.shard_spec);
 	}
 	args = argv + os.ind;
 	nargs = argc - os.ind;

@@ -98,6 +98,7 @@ static void lines_release(struct jobsrc *js)
 	free(l->line);
 	free(l->base);
 	free(l->other);
+	free(l->js.run);
 	free(l);
 }
 
@@ -112,6 +113,8 @@ struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *ba
 	l->kind = kind;
 	l->base = xstrdup(base);
 	l->other = xstrdup(other ? other : "");
+	static const char *const kn[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
+	l->js.run = xasprintf("%s\t%s\t%s", kn[kind], l->base, l->other);
 	return &l->js;
 }
 
