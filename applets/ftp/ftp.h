@@ -31,6 +31,8 @@ struct ftp_conf {
 	int parallel, retry;
 	long long deadline_ms;
 	const char *journal, *from_file;
+	const char **journals;     /* every --journal given (status reads them all) */
+	int njournals;
 	int shard_k, shard_n;
 	/* get / put */
 	const char *out_file, *out_dir;
@@ -175,6 +177,9 @@ int ftp_dur_is_ours(const char *name, const char *tag);
 void ftp_dur_sweep(const char *base, const char *rel);
 char *ftp_dur_remote_tmp(const char *dst);
 void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *why);
+
+/* status.c: ftp status over the journals (no server); exit 0 when every item is done. */
+int ftp_status(int njournals, const char *const *journals);
 
 /* shard.c: --shard K/N, auto (Slurm job array) or auto/N (Kubernetes Indexed Job) into
  * ftp_cf.shard_k and shard_n; dies with a usage error naming what it looked for. */

@@ -452,6 +452,22 @@ static int cmd_copy(const char *cmd)
 	return engine_run(a, b, jobsrc_array(j, 1), 0);
 }
 
+/* status --from-file LIST --journal J [J...]: the journals after the first may follow
+ * as arguments (a shell glob after --journal). */
+static int cmd_status(const char *cmd)
+{
+	(void)cmd;
+	const char **v = xcalloc((size_t)(ftp_cf.njournals + nargs) + 1, sizeof *v);
+	int n = 0;
+	for (int i = 0; i < ftp_cf.njournals; i++)
+		v[n++] = ftp_cf.journals[i];
+	for (int i = 0; i < nargs; i++)
+		v[n++] = args[i];
+	int rc = ftp_status(n, v);
+	free(v);
+	return rc;
+}
+
 static int cmd_mirror(const char *cmd)
 {
 	(void)cmd;
@@ -489,6 +505,8 @@ static const struct ftp_cmd {
 	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
 	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror, C_JOURNAL},
 	{"copy", "SRC DST", "server to server, through memory (-r, --move)", cmd_copy, C_BATCH | C_JOURNAL},
+	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
+	 C_BATCH | C_JOURNAL | C_JSON},
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 
@@ -561,7 +579,11 @@ int ftp_main(int argc, char **argv)
 		case O_MAXFOLDERS: ftp_cf.max_folders = os.num; break;
 		case O_FROMFILE: ftp_cf.from_file = os.str; break;
 		case O_PARALLEL: ftp_cf.parallel = (int)os.num; break;
-		case O_JOURNAL: ftp_cf.journal = os.str; break;
+		case O_JOURNAL:
+			ftp_cf.journal = os.str;
+			ftp_cf.journals = xrealloc(ftp_cf.journals, (size_t)(ftp_cf.njournals + 1) * sizeof *ftp_cf.journals);
+			ftp_cf.journals[ftp_cf.njournals++] = os.str;
+			break;
 		case O_SHARD: ftp_cf.shard_spec = os.str; break;
 		case O_RETRY: ftp_cf.retry = (int)os.num; break;
 		case O_DEADLINE: ftp_cf.deadline_ms = os.num > 0 ? os.num : 1; break;
@@ -616,9 +638,9 @@ int ftp_main(int argc, char **argv)
 		ftp_cf.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
 	/* --json is refused where it has no meaning, never ignored (nettool(1), CONVENTIONS). */
 	if (ftp_cf.json && !(c->flags & C_JSON))
-		opt_usage_error("--json goes with ls, pwd, size and mtime (%s reports on standard error)", cmd);
+		opt_usage_error("--json goes with ls, pwd, size, mtime and status (%s reports on standard error)", cmd);
 	if (ftp_cf.from_file && !(c->flags & C_BATCH))
-		opt_usage_error("--from-file is for get, put, rm and copy");
+		opt_usage_error("--from-file is for get, put, rm, copy and status");
 	if ((ftp_cf.journal || ftp_cf.shard_n) && !(c->flags & C_JOURNAL))
 		opt_usage_error("--journal and --shard are for get, put, rm, copy and mirror");
 	xfer_global_init();
@@ -626,5 +648,6 @@ int ftp_main(int argc, char **argv)
 	ftp_sites_free();
 	ftp_share_free();
 	free(ftp_cf.excludes);
+	free(ftp_cf.journals);
 	nt_exit(rc);
 }
