@@ -69,6 +69,7 @@ struct ftp_site {
 	char errbuf[CURL_ERROR_SIZE];
 	int feat_known, has_mlsd;
 	char *entry;               /* the login folder (PWD), once known */
+	uint64_t cdir_uniq;        /* the unique fact of the last MLSD's cdir entry (0: none) */
 };
 
 /* 1 when arg names a remote place (URL or host:path), 0 for a local path. */
