@@ -41,7 +41,7 @@ static const struct opt opts[] = {
 	CONN_ROWS_TLS,
 	CONN_ROWS_PROXY,
 	CONN_ROW_TIMEOUT("connect timeout and stall limit (default 30)"),
-	{O_JSON, "json", OPT_FLAG, NULL, "ls, pwd, size, mtime: one JSON object per line"},
+	{O_JSON, "json", OPT_FLAG, NULL, "ls, pwd, size, mtime, status: one JSON object per line"},
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
 	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
 	{'O', "output-dir", OPT_FILE, "DIR", "get: save into DIR (default: the current folder)"},
