@@ -3,7 +3,9 @@
  * are reused by every transfer, no login per file), jobs streamed from a source,
  * a durable journal so that a rerun skips what is done, shards, retries with backoff
  * for transient errors, a deadline, and the durable commit of downloaded files and
- * journal lines through core/commit (data synced, then renamed, then journaled).
+ * journal lines through core/commit (data synced, then renamed, then journaled; at most
+ * one group not yet journaled). Without --journal or --fsync a download is renamed whole
+ * and not synced. A copy stores to a temporary name and renames it (durable.c names it).
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
  */

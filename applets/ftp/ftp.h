@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* ftp.h - what the files of the ftp applet share (main.c: CLI and commands;
  * sess.c: sites, URLs, single operations over one easy handle; engine.c: the batch
- * engine over the libcurl multi interface; tree.c: listings, glob, mirror, copy -r).
+ * engine over the libcurl multi interface; tree.c: listings, glob, mirror, copy -r;
+ * durable.c: temporaries and the journal's failed lines; shard.c: --shard auto;
+ * status.c and jread.c: ftp status over journals).
  * Nothing here is visible outside applets/ftp/. */
 #ifndef FTP_FTP_H
 #define FTP_FTP_H

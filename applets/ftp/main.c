@@ -4,7 +4,8 @@
  *
  * Man page: man/nettool-ftp.1    Tests: tests/integration/ftp*.sh, tests/unit/check_ftp.c
  * Files: main.c (CLI), sess.c (sites, single operations), engine.c (batch engine),
- * tree.c (glob, mirror, copy -r, --from-file), parse.c (reply, FEAT, MLSD, LIST parsers).
+ * tree.c (glob, mirror, copy -r, --from-file), parse.c (reply, FEAT, MLSD, LIST parsers),
+ * durable.c (temporaries), shard.c (--shard auto), status.c + jread.c (ftp status).
  */
 #include <fnmatch.h>
 #include <stdio.h>
