@@ -97,7 +97,17 @@ struct engine {
 	long long deadline;
 	int stopped;
 	char *made_dir;          /* the last local folder made (most jobs share it) */
+	char *run_line;          /* the journal's run line, until the first item is recorded */
 };
+
+/* Before a done or failed line of the journal: the run line, once. */
+static void journal_item(struct engine *e)
+{
+	if (e->run_line) {
+		commit_record(e->com, e->run_line);
+		e->run_line = NULL;
+	}
+}
 
 static void job_free(struct job *j)
 {
@@ -176,6 +186,8 @@ static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd
 		e->prog.items_done++;
 		return;
 	}
+	if (e->jfd >= 0)
+		journal_item(e);
 	char *k = e->jfd >= 0 ? ftp_job_key(&s->job) : NULL;
 	char *rec = k ? xasprintf("done\t%s\n", k) : NULL;
 	free(k);
@@ -377,8 +389,10 @@ static void fail_job(struct engine *e, struct slot *s, int code, const char *msg
 	e->r.failed++;
 	if (code > e->r.worst)
 		e->r.worst = code;
-	if (e->jfd >= 0)
+	if (e->jfd >= 0) {
+		journal_item(e);
 		ftp_dur_journal_failed(e->com, &s->job, msg);
+	}
 }
 
 static void add(struct engine *e, CURL *h, struct slot *s)
@@ -822,8 +836,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			      cerr, sizeof cerr);
 	if (!e->com)
 		die(NT_EXIT_IO, "%s", cerr);
-	if (e->jfd >= 0 && src->run)
-		commit_record(e->com, xasprintf("run\t%s\n", src->run));
+	/* The run line goes in before the first item this run records (journal_item): a
+	 * rerun that only skips writes nothing, and syncs nothing. */
+	e->run_line = e->jfd >= 0 && src->run ? xasprintf("run\t%s\n", src->run) : NULL;
 	e->n = ftp_cf.parallel > 0 ? ftp_cf.parallel : 1;
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;
@@ -938,6 +953,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		close(e->jfd);
 	jset_free(&e->done);
 	free(e->made_dir);
+	free(e->run_line);
 	free(e->slots);
 	free(e);
 	return rcode;
