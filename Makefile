@@ -103,7 +103,7 @@ $(BUILD)/check_all: $(BUILD)/tests/unit/runner.o $(UNIT_OBJS) $(LIB_OBJS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $< -lpthread -lm
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $< -lpthread -lm -lssl -lcrypto
 
 deps:
 	scripts/deps.sh all
@@ -143,12 +143,13 @@ $(BUILD)/.objs: $(LIB_OBJS)
 	@touch $@
 
 install: nettool
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/nettool $(DESTDIR)$(PREFIX)/bin/nettool
 	for a in $$($(BUILD)/nettool --list); do ln -sf nettool $(DESTDIR)$(PREFIX)/bin/$$a; \
 		ln -sf nettool $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$a; done
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 completions/nettool.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nettool
 
 clean:
