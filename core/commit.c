@@ -48,6 +48,7 @@ struct commit {
 	size_t n;
 	unsigned long pushed, done; /* items pushed, items finished (in push order) */
 	int stop, hurry, eager;
+	size_t max_pending;         /* pushed - done at most this (0: QUEUE_MAX queued) */
 	int jfd;
 	commit_record_fn *record;
 	void *arg;
@@ -359,6 +360,8 @@ static void group(struct commit *c, struct item *v, size_t n)
 	pthread_mutex_lock(&c->mu);
 	c->done += n;
 	pthread_cond_broadcast(&c->done_cv);
+	if (c->max_pending)
+		pthread_cond_broadcast(&c->space);
 	pthread_mutex_unlock(&c->mu);
 	if (ok)
 		hand_removals(c, v, n);
@@ -419,6 +422,7 @@ struct commit *commit_start(const struct commit_conf *conf, char *err, size_t er
 	c->record = conf->record;
 	c->arg = conf->arg;
 	c->eager = !!(conf->flags & COMMIT_EAGER);
+	c->max_pending = conf->max_pending > QUEUE_MAX ? QUEUE_MAX : conf->max_pending;
 	c->q = xcalloc(QUEUE_MAX, sizeof *c->q);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->names, NULL);
@@ -443,7 +447,7 @@ struct commit *commit_start(const struct commit_conf *conf, char *err, size_t er
 static int push(struct commit *c, struct item *it)
 {
 	pthread_mutex_lock(&c->mu);
-	while (c->n == QUEUE_MAX && !c->failed)
+	while ((c->n == QUEUE_MAX || (c->max_pending && c->pushed - c->done >= c->max_pending)) && !c->failed)
 		pthread_cond_wait(&c->space, &c->mu);
 	if (c->failed) {
 		pthread_mutex_unlock(&c->mu);

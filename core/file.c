@@ -228,7 +228,7 @@ int file_openat_below(const char *base, const char *rel, int flags, mode_t mode,
 }
 
 /* mkostemp relative to a folder descriptor: .NAME.XXXXXX created O_EXCL|O_NOFOLLOW. */
-static int temp_at(int dfd, const char *name, char **tname)
+static int temp_at(int dfd, const char *name, const char *tag, char **tname)
 {
 	static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	for (int i = 0; i < 100; i++) {
@@ -244,7 +244,7 @@ static int temp_at(int dfd, const char *name, char **tname)
 			sfx[k] = al[r[k] % (sizeof al - 1)];
 		sfx[6] = 0;
 		/* At most 200 bytes of the name, so that the temporary name fits NAME_MAX too. */
-		char *t = xasprintf(".%.200s.%s", name, sfx);
+		char *t = tag ? xasprintf(".%.200s.%.24s-%s", name, tag, sfx) : xasprintf(".%.200s.%s", name, sfx);
 		int fd = openat(dfd, t, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			*tname = t;
@@ -273,6 +273,12 @@ static void afile_free(struct afile *af)
 
 int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode, char *err, size_t errlen)
 {
+	return afile_open_tag(af, dir, name, mode, NULL, err, errlen);
+}
+
+int afile_open_tag(struct afile *af, const char *dir, const char *name, mode_t mode, const char *tag, char *err,
+		   size_t errlen)
+{
 	memset(af, 0, sizeof *af);
 	af->fd = af->dfd = -1;
 	char *base, *folder;
@@ -297,7 +303,7 @@ int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode,
 		return -1;
 	}
 	af->has_dfd = 1;
-	af->fd = temp_at(af->dfd, af->fname, &af->tname);
+	af->fd = temp_at(af->dfd, af->fname, tag, &af->tname);
 	if (af->fd < 0) {
 		snprintf(err, errlen, "%s/.%.200s.XXXXXX: %s", af->dir, af->fname, strerror(errno));
 		afile_free(af);

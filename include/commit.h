@@ -95,6 +95,11 @@ struct commit_conf {
 	commit_record_fn *record;  /* else: records go to this callback (NULL: records are dropped) */
 	void *arg;
 	unsigned flags;            /* COMMIT_EAGER */
+	/* When not 0: a push blocks while this many items are pushed and not yet done
+	 * (queued or in the group being committed), so that a crash loses at most that many
+	 * finished items (ftp's journaled batches: COMMIT_GROUP_MAX, one group). 0: the
+	 * queue alone bounds them (256 queued plus the group in progress). */
+	size_t max_pending;
 };
 
 /* Start a committer (its thread). NULL with err when the thread cannot start. Set

@@ -55,6 +55,11 @@ struct afile {
  * folders below dir must exist and are never followed through a symlink), or dir NULL
  * and name a full path chosen by the user (its folder taken as given). 0 or -1 (err). */
 int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode, char *err, size_t errlen);
+/* The same, the temporary named .NAME.TAG-XXXXXX (TAG: at most 24 bytes of [A-Za-z0-9-]),
+ * so that the program that made it can recognise its own leftovers after a crash
+ * (ftp: TAG "nettool-" and 8 hex digits of its journal). */
+int afile_open_tag(struct afile *af, const char *dir, const char *name, mode_t mode, const char *tag, char *err,
+		   size_t errlen);
 /* fsync the file, rename it to its final name, fsync the folder. 0 or -1 (err). With
  * nosync, skip the fsyncs (for callers that sync in batches). */
 int afile_commit(struct afile *af, char *err, size_t errlen);

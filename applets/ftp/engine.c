@@ -3,7 +3,9 @@
  * are reused by every transfer, no login per file), jobs streamed from a source,
  * a durable journal so that a rerun skips what is done, shards, retries with backoff
  * for transient errors, a deadline, and the durable commit of downloaded files and
- * journal lines through core/commit (data synced, then renamed, then journaled).
+ * journal lines through core/commit (data synced, then renamed, then journaled; at most
+ * one group not yet journaled). Without --journal or --fsync a download is renamed whole
+ * and not synced. A copy stores to a temporary name and renames it (durable.c names it).
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
  */
@@ -32,7 +34,7 @@ static const char *kind_name(enum job_kind k)
 }
 
 /* The journal line of a job (without "done\t" and LF). Caller frees. */
-static char *job_key(const struct job *j)
+char *ftp_job_key(const struct job *j)
 {
 	return xasprintf("%s\t%s\t%s", kind_name(j->kind), j->src ? j->src : "", j->dst ? j->dst : "");
 }
@@ -65,7 +67,17 @@ struct slot {
 	size_t ph, pl;
 	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst, dst_done;
 	uint64_t bytes;
+	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
+	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */
 	struct engine *e;
+};
+
+/* A failed copy as it was when the clean-up DELE started. */
+struct copyfail {
+	CURLcode rc1, rc2;
+	char err[CURL_ERROR_SIZE], err2[CURL_ERROR_SIZE];
+	struct ftp_hdr hdr, hdr2;
+	int dst_done;
 };
 
 struct engine {
@@ -85,7 +97,17 @@ struct engine {
 	long long deadline;
 	int stopped;
 	char *made_dir;          /* the last local folder made (most jobs share it) */
+	char *run_line;          /* the journal's run line, until the first item is recorded */
 };
+
+/* Before a done or failed line of the journal: the run line, once. */
+static void journal_item(struct engine *e)
+{
+	if (e->run_line) {
+		commit_record(e->com, e->run_line);
+		e->run_line = NULL;
+	}
+}
 
 static void job_free(struct job *j)
 {
@@ -99,6 +121,9 @@ static void job_free(struct job *j)
 static void journal_open(struct engine *e, const char *path)
 {
 	e->jfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+	int fresh = e->jfd >= 0, oerr = errno;
+	ftp_dur_init(path, !fresh); /* an existing journal: a rerun, which sweeps its leftovers */
+	errno = oerr;
 	if (e->jfd >= 0) {
 		/* A new journal: its name in the folder must be durable too (review 14). */
 		char *dir = xstrdup(path);
@@ -138,11 +163,32 @@ static void journal_open(struct engine *e, const char *path)
 		log_info("journal %s: %zu items done before", path, e->done.n);
 }
 
+static void fail_job(struct engine *e, struct slot *s, int code, const char *msg);
+
 /* Done: the download af (renamed into place) or the data appended on fd made durable,
  * then the journal line (core/commit). */
 static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd)
 {
-	char *k = e->jfd >= 0 ? job_key(&s->job) : NULL;
+	if ((af || fd >= 0) && e->jfd < 0 && !ftp_cf.fsync) {
+		/* No journal, no --fsync: renamed into place whole, not synced (like rsync). */
+		char err[600];
+		int r = 0;
+		if (af) {
+			commit_names_lock(e->com);
+			r = afile_commit_nosync(af, err, sizeof err);
+			commit_names_unlock(e->com);
+		}
+		if (r < 0) {
+			fail_job(e, s, NT_EXIT_IO, err);
+			return;
+		}
+		e->r.done++;
+		e->prog.items_done++;
+		return;
+	}
+	if (e->jfd >= 0)
+		journal_item(e);
+	char *k = e->jfd >= 0 ? ftp_job_key(&s->job) : NULL;
 	char *rec = k ? xasprintf("done\t%s\n", k) : NULL;
 	free(k);
 	/* Nothing to make durable (a copy, rm, stdout without --journal): no wake-up. */
@@ -164,7 +210,7 @@ static int sink_open(struct slot *s)
 	if (s->opened)
 		return 0;
 	commit_names_lock(s->e->com);
-	int r = afile_open(&s->af, s->dst_base, s->dst_rel, 0644, err, sizeof err);
+	int r = afile_open_tag(&s->af, s->dst_base, s->dst_rel, 0644, ftp_dur_tag(), err, sizeof err);
 	commit_names_unlock(s->e->com);
 	if (r < 0) {
 		nt_warn("%s", err);
@@ -322,7 +368,7 @@ static int next_job(struct engine *e, struct job *j)
 			continue;
 		}
 		if (e->done.n) {
-			char *k = job_key(j);
+			char *k = ftp_job_key(j);
 			int had = jset_has(&e->done, jset_key(k));
 			free(k);
 			if (had) {
@@ -343,6 +389,10 @@ static void fail_job(struct engine *e, struct slot *s, int code, const char *msg
 	e->r.failed++;
 	if (code > e->r.worst)
 		e->r.worst = code;
+	if (e->jfd >= 0) {
+		journal_item(e);
+		ftp_dur_journal_failed(e->com, &s->job, msg);
+	}
 }
 
 static void add(struct engine *e, CURL *h, struct slot *s)
@@ -404,6 +454,7 @@ static int start(struct engine *e, struct slot *s)
 				return -1;
 			}
 			s->sink = SINK_FILE;
+			ftp_dur_sweep(s->dst_base, s->dst_rel);
 			if (ftp_cf.resume) {
 				int r = ftp_local_resume(s->dst_base, s->dst_rel, &s->fd, &s->resume_at, s->err, sizeof s->err);
 				if (r < 0) {
@@ -443,7 +494,7 @@ static int start(struct engine *e, struct slot *s)
 		ftp_prep(e->a, s->h, &s->hdr, s->err);
 		const char *dst = j->dst;
 		char *tmp = NULL;
-		if (ftp_cf.atomic) {
+		if (ftp_cf.atomic > 0) {
 			/* Upload to a hidden name in the same folder; RNFR/RNTO when complete
 			 * (libcurl is in that folder then: paths relative to it). */
 			const char *bn = ftp_basename(dst);
@@ -503,7 +554,20 @@ static int start(struct engine *e, struct slot *s)
 		if (j->size >= 0)
 			curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
 		ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
-		s->url2 = ftp_url(e->b, j->dst, 0);
+		if (ftp_cf.atomic >= 0) {
+			/* Stored under a temporary name, renamed when complete (the folder is libcurl's
+			 * current one then: names relative to it): never a partial file under the
+			 * final name. */
+			s->ctmp = ftp_dur_remote_tmp(j->dst);
+			char *c1 = xasprintf("RNFR %s", ftp_basename(s->ctmp)), *c2 = xasprintf("RNTO %s", ftp_basename(j->dst));
+			s->q2 = curl_slist_append(NULL, c1);
+			s->q2 = curl_slist_append(s->q2, c2);
+			free(c1), free(c2);
+			curl_easy_setopt(s->h2, CURLOPT_POSTQUOTE, s->q2);
+		} else {
+			s->ctmp = xstrdup(j->dst);
+		}
+		s->url2 = ftp_url(e->b, s->ctmp, 0);
 		curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
 		curl_easy_setopt(s->h2, CURLOPT_UPLOAD, 1L);
 		if (j->size >= 0)
@@ -528,6 +592,10 @@ static void slot_clear(struct slot *s)
 	s->q = s->q2 = NULL;
 	free(s->url), free(s->url2);
 	s->url = s->url2 = NULL;
+	free(s->ctmp);
+	s->ctmp = NULL;
+	free(s->cf);
+	s->cf = NULL;
 	free(s->dst_dir), free(s->dst_base), free(s->dst_rel);
 	s->dst_dir = s->dst_base = s->dst_rel = NULL;
 	if (s->infd >= 0)
@@ -607,6 +675,18 @@ static void finish_get(struct engine *e, struct slot *s)
 	mark_done(e, s, &s->af, -1);
 }
 
+/* A copy failed (phase 0): report or retry it. */
+static void copy_failed(struct engine *e, struct slot *s, CURLcode rc1, const char *err1, const struct ftp_hdr *h1,
+			CURLcode rc2, const char *err2, const struct ftp_hdr *h2, int dst_done)
+{
+	if (rc1 == CURLE_WRITE_ERROR && dst_done && rc2 == CURLE_OK)
+		fail_job(e, s, NT_EXIT_FAIL, "the source is longer than the size it announced: the copy is short");
+	else if (rc1 != CURLE_OK && rc1 != CURLE_ABORTED_BY_CALLBACK)
+		failed(e, s, rc1, err1, h1, 0);
+	else
+		failed(e, s, rc2, err2, h2, 0);
+}
+
 /* A handle of slot s finished. */
 static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 {
@@ -637,12 +717,32 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 		}
 		if (s->run1 || s->run2)
 			return;
-		if (s->rc1 == CURLE_WRITE_ERROR && s->dst_done && s->rc2 == CURLE_OK) {
-			fail_job(e, s, NT_EXIT_FAIL, "the source is longer than the size it announced: the copy is short");
-		} else if (s->rc1 != CURLE_OK && s->rc1 != CURLE_ABORTED_BY_CALLBACK) {
-			failed(e, s, s->rc1, s->err, &s->hdr, 0);
-		} else if (s->rc2 != CURLE_OK) {
-			failed(e, s, s->rc2, s->err2, &s->hdr2, 0);
+		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp) {
+			/* The partial file goes (the temporary, or the file itself with --no-atomic)
+			 * before the failure is reported or retried. */
+			struct copyfail *f = s->cf = xcalloc(1, sizeof *f);
+			f->rc1 = s->rc1, f->rc2 = s->rc2, f->dst_done = s->dst_done;
+			memcpy(f->err, s->err, sizeof f->err);
+			memcpy(f->err2, s->err2, sizeof f->err2);
+			f->hdr = s->hdr, f->hdr2 = s->hdr2;
+			s->phase = 3;
+			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+			free(s->url2);
+			s->url2 = ftp_url(e->b, "", 1);
+			curl_slist_free_all(s->q2);
+			char *ap = ftp_qpath(e->b, s->ctmp);
+			char *c = xasprintf("*DELE %s", ap);
+			s->q2 = curl_slist_append(NULL, c);
+			free(c), free(ap);
+			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
+			curl_easy_setopt(s->h2, CURLOPT_QUOTE, s->q2);
+			s->run2 = 1;
+			add(e, s->h2, s);
+			return;
+		}
+		if (s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) {
+			copy_failed(e, s, s->rc1, s->err, &s->hdr, s->rc2, s->err2, &s->hdr2, s->dst_done);
 		} else if (ftp_cf.move) {
 			/* Delete the source only when the destination reports the size we sent. */
 			s->phase = 1;
@@ -677,6 +777,9 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			quote_job(e, s, e->a, s->h, &s->hdr, s->err, "DELE", j->src);
 			return;
 		}
+	} else if (j->kind == JOB_COPY && s->phase == 3) {
+		struct copyfail *f = s->cf;
+		copy_failed(e, s, f->rc1, f->err, &f->hdr, f->rc2, f->err2, &f->hdr2, f->dst_done);
 	} else if (j->kind == JOB_COPY) {
 		if (rc != CURLE_OK)
 			failed(e, s, rc, s->err, &s->hdr, 0);
@@ -726,9 +829,16 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	if (ftp_cf.journal)
 		journal_open(e, ftp_cf.journal);
 	char cerr[600];
-	e->com = commit_start(&(struct commit_conf){.journal_fd = e->jfd}, cerr, sizeof cerr);
+	/* Journaled: at most one group of finished items not yet journaled (a kill costs the
+	 * transfers in flight and that group, no more). */
+	e->com = commit_start(&(struct commit_conf){.journal_fd = e->jfd,
+						    .max_pending = e->jfd >= 0 ? COMMIT_GROUP_MAX : 0},
+			      cerr, sizeof cerr);
 	if (!e->com)
 		die(NT_EXIT_IO, "%s", cerr);
+	/* The run line goes in before the first item this run records (journal_item): a
+	 * rerun that only skips writes nothing, and syncs nothing. */
+	e->run_line = e->jfd >= 0 && src->run ? xasprintf("run\t%s\n", src->run) : NULL;
 	e->n = ftp_cf.parallel > 0 ? ftp_cf.parallel : 1;
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;
@@ -749,7 +859,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	progress_init(&e->prog, ftp_cf.progress, "ftp");
 	e->prog.items_total = src->total;
 	long long t0 = ftp_now_ms();
-	e->deadline = ftp_cf.deadline_ms ? t0 + ftp_cf.deadline_ms : 0;
+	e->deadline = ftp_cf.deadline_at ? ftp_cf.deadline_at : ftp_cf.deadline_ms ? t0 + ftp_cf.deadline_ms : 0;
 	for (;;) {
 		int busy = 0;
 		for (int i = 0; i < e->n; i++) {
@@ -843,6 +953,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		close(e->jfd);
 	jset_free(&e->done);
 	free(e->made_dir);
+	free(e->run_line);
 	free(e->slots);
 	free(e);
 	return rcode;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* ftp.h - what the files of the ftp applet share (main.c: CLI and commands;
  * sess.c: sites, URLs, single operations over one easy handle; engine.c: the batch
- * engine over the libcurl multi interface; tree.c: listings, glob, mirror, copy -r).
+ * engine over the libcurl multi interface; tree.c: listings, glob, mirror, copy -r;
+ * durable.c: temporaries and the journal's failed lines; shard.c: --shard auto;
+ * status.c and jread.c: ftp status over journals).
  * Nothing here is visible outside applets/ftp/. */
 #ifndef FTP_FTP_H
 #define FTP_FTP_H
@@ -32,10 +34,16 @@ struct ftp_conf {
 	int parallel, retry;
 	long long deadline_ms;
 	const char *journal, *from_file;
+	const char **journals;     /* every --journal given (status reads them all) */
+	int njournals;
 	int shard_k, shard_n;
 	/* get / put */
 	const char *out_file, *out_dir;
-	int resume, create_dirs, atomic;
+	int resume, create_dirs;
+	int atomic;                /* 1 --atomic, -1 --no-atomic, 0 the default (put: in place; copy: atomic) */
+	int fsync;                 /* --fsync: every download synced (groups) even without a journal */
+	long long deadline_at;     /* --deadline: ftp_now_ms() at which walks and transfers stop (0: none) */
+	const char *shard_spec;    /* --shard as given (shard.c resolves "auto", "auto/N") */
 	/* mirror / copy */
 	int reverse, only_newer, del, recursive, move;
 	int keep_mtime;            /* get: set the server's time on local files (mirror) */
@@ -64,6 +72,7 @@ struct ftp_site {
 	char errbuf[CURL_ERROR_SIZE];
 	int feat_known, has_mlsd;
 	char *entry;               /* the login folder (PWD), once known */
+	uint64_t cdir_uniq;        /* the unique fact of the last MLSD's cdir entry (0: none) */
 };
 
 /* 1 when arg names a remote place (URL or host:path), 0 for a local path. */
@@ -99,6 +108,7 @@ struct ftp_item {
 	size_t namelen;
 	int64_t size, mtime;   /* -1: unknown */
 	int mtime_prec;
+	uint64_t uniq;         /* hash of the MLSD unique fact, 0: none */
 	enum ftp_etype type;
 	char perm[16];
 };
@@ -148,6 +158,7 @@ struct jobsrc {
 	void *ctx;
 	uint64_t total; /* 0: unknown */
 	uint64_t skipped; /* items the source decided to skip (mirror --only-newer) */
+	char *run;        /* --from-file: "KIND\tBASE\tOTHER", the journal's run line (ftp status) */
 	int failed;       /* items the source refused (unsafe names) */
 };
 struct engine_result {
@@ -157,6 +168,26 @@ struct engine_result {
 /* Run every job of src (released at the end) between site a (remote side of get/put/rm, source of copy) and
  * b (destination of copy, else NULL). Returns the exit code for the batch. */
 int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int summary);
+
+/* The journal line of a job, without "done\t" and LF: "KIND\tSRC\tDST". Caller frees. */
+char *ftp_job_key(const struct job *j);
+
+/* durable.c: temporaries a rerun recognises, the sweep of a resumed run's leftovers, the
+ * journal's failed lines. */
+struct commit;
+void ftp_dur_init(const char *journal, int resumed);
+const char *ftp_dur_tag(void);
+int ftp_dur_is_ours(const char *name, const char *tag);
+void ftp_dur_sweep(const char *base, const char *rel);
+char *ftp_dur_remote_tmp(const char *dst);
+void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *why);
+
+/* status.c: ftp status over the journals (no server); exit 0 when every item is done. */
+int ftp_status(int njournals, const char *const *journals);
+
+/* shard.c: --shard K/N, auto (Slurm job array) or auto/N (Kubernetes Indexed Job) into
+ * ftp_cf.shard_k and shard_n; dies with a usage error naming what it looked for. */
+void ftp_shard_resolve(const char *spec);
 
 /* local.c: a GET's local file as *dir (its folder), *base (the user's folder) and *rel
  * (the path below it), all malloc'd; the folders of rel made below base without

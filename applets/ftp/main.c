@@ -4,7 +4,8 @@
  *
  * Man page: man/nettool-ftp.1    Tests: tests/integration/ftp*.sh, tests/unit/check_ftp.c
  * Files: main.c (CLI), sess.c (sites, single operations), engine.c (batch engine),
- * tree.c (glob, mirror, copy -r, --from-file), parse.c (reply, FEAT, MLSD, LIST parsers).
+ * tree.c (glob, mirror, copy -r, --from-file), parse.c (reply, FEAT, MLSD, LIST parsers),
+ * durable.c (temporaries), shard.c (--shard auto), status.c + jread.c (ftp status).
  */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ enum {
 	O_JSON = OPT_LONG, O_RESUME,
 	O_CREATEDIRS, O_ATOMIC, O_MOVE, O_REVERSE, O_ONLYNEWER, O_DELETE, O_EXCLUDE, O_FROMFILE, O_PARALLEL,
 	O_JOURNAL, O_SHARD, O_RETRY, O_DEADLINE, O_PASSIVE, O_ACTIVE, O_ASCII, O_LIMIT, O_PROGRESS,
-	O_MAXENTRIES, O_MAXFOLDERS,
+	O_MAXENTRIES, O_MAXFOLDERS, O_NOATOMIC, O_FSYNC,
 };
 
 static const struct opt opts[] = {
@@ -42,13 +43,15 @@ static const struct opt opts[] = {
 	CONN_ROWS_TLS,
 	CONN_ROWS_PROXY,
 	CONN_ROW_TIMEOUT("connect timeout and stall limit (default 30)"),
-	{O_JSON, "json", OPT_FLAG, NULL, "ls, pwd, size, mtime: one JSON object per line"},
+	{O_JSON, "json", OPT_FLAG, NULL, "ls, pwd, size, mtime, status: one JSON object per line"},
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
 	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
 	{'O', "output-dir", OPT_FILE, "DIR", "get: save into DIR (default: the current folder)"},
 	{O_RESUME, "resume", OPT_FLAG, NULL, "get, put: continue a partial file (REST/APPE)"},
 	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy: create missing remote folders"},
-	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put: upload to a temporary name, rename when complete"},
+	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put: upload to a temporary name, rename when complete (copy: the default)"},
+	{O_NOATOMIC, "no-atomic", OPT_FLAG, NULL, "copy: store in place; a failed partial file is deleted"},
+	{O_FSYNC, "fsync", OPT_FLAG, NULL, "get: sync each download (in groups) even without --journal"},
 	{'p', "parents", OPT_FLAG, NULL, "mkdir: create parents, no error if it exists"},
 	{'r', "recursive", OPT_FLAG, NULL, "copy: whole trees"},
 	{O_MOVE, "move", OPT_FLAG, NULL, "copy: delete each source file once the destination has its size"},
@@ -63,7 +66,7 @@ static const struct opt opts[] = {
 	{O_FROMFILE, "from-file", OPT_FILE, "LIST", "get, put, rm, copy: paths from LIST, one a line ('-': stdin)"},
 	{O_PARALLEL, "parallel", OPT_UINT, "N", "N logged-in connections for batches (default 4)", 1, 64},
 	{O_JOURNAL, "journal", OPT_FILE, "FILE", "record finished items in FILE; a rerun skips them"},
-	{O_SHARD, "shard", OPT_STR, "K/N", "take items K, K+N, K+2N... of the list (K from 1 to N)"},
+	{O_SHARD, "shard", OPT_STR, "K/N", "items K, K+N, K+2N... of the list; auto (Slurm array), auto/N (Kubernetes)"},
 	{O_RETRY, "retry", OPT_UINT, "N", "retry transient failures N times with backoff (default 0)", 0, 100},
 	{O_DEADLINE, "deadline", OPT_SECS, "SEC", "stop a batch after SEC seconds (rerun with --journal)"},
 	{O_PASSIVE, "passive", OPT_FLAG, NULL, "passive data connections, EPSV then PASV (default)"},
@@ -457,6 +460,22 @@ static int cmd_copy(const char *cmd)
 	return engine_run(a, b, jobsrc_array(j, 1), 0);
 }
 
+/* status --from-file LIST --journal J [J...]: the journals after the first may follow
+ * as arguments (a shell glob after --journal). */
+static int cmd_status(const char *cmd)
+{
+	(void)cmd;
+	const char **v = xcalloc((size_t)(ftp_cf.njournals + nargs) + 1, sizeof *v);
+	int n = 0;
+	for (int i = 0; i < ftp_cf.njournals; i++)
+		v[n++] = ftp_cf.journals[i];
+	for (int i = 0; i < nargs; i++)
+		v[n++] = args[i];
+	int rc = ftp_status(n, v);
+	free(v);
+	return rc;
+}
+
 static int cmd_mirror(const char *cmd)
 {
 	(void)cmd;
@@ -494,6 +513,8 @@ static const struct ftp_cmd {
 	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
 	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror, C_JOURNAL},
 	{"copy", "SRC DST", "server to server, through memory (-r, --move)", cmd_copy, C_BATCH | C_JOURNAL},
+	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
+	 C_BATCH | C_JOURNAL | C_JSON},
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 
@@ -550,6 +571,8 @@ int ftp_main(int argc, char **argv)
 		case O_RESUME: ftp_cf.resume = 1; break;
 		case O_CREATEDIRS: ftp_cf.create_dirs = 1; break;
 		case O_ATOMIC: ftp_cf.atomic = 1; break;
+		case O_NOATOMIC: ftp_cf.atomic = -1; break;
+		case O_FSYNC: ftp_cf.fsync = 1; break;
 		case 'p': ftp_cf.parents = 1; break;
 		case 'r': ftp_cf.recursive = 1; break;
 		case O_MOVE: ftp_cf.move = 1; break;
@@ -564,8 +587,12 @@ int ftp_main(int argc, char **argv)
 		case O_MAXFOLDERS: ftp_cf.max_folders = os.num; break;
 		case O_FROMFILE: ftp_cf.from_file = os.str; break;
 		case O_PARALLEL: ftp_cf.parallel = (int)os.num; break;
-		case O_JOURNAL: ftp_cf.journal = os.str; break;
-		case O_SHARD: parse_shard(os.str); break;
+		case O_JOURNAL:
+			ftp_cf.journal = os.str;
+			ftp_cf.journals = xrealloc(ftp_cf.journals, (size_t)(ftp_cf.njournals + 1) * sizeof *ftp_cf.journals);
+			ftp_cf.journals[ftp_cf.njournals++] = os.str;
+			break;
+		case O_SHARD: ftp_cf.shard_spec = os.str; break;
 		case O_RETRY: ftp_cf.retry = (int)os.num; break;
 		case O_DEADLINE: ftp_cf.deadline_ms = os.num > 0 ? os.num : 1; break;
 		case O_PASSIVE: ftp_cf.active = 0; break;
@@ -577,6 +604,15 @@ int ftp_main(int argc, char **argv)
 				opt_usage_error("--progress: '%s' is not bar, plain or none", os.str);
 			break;
 		}
+	}
+	/* --deadline counts from here: the walk of mirror and copy -r spends it too. */
+	if (ftp_cf.deadline_ms)
+		ftp_cf.deadline_at = ftp_now_ms() + ftp_cf.deadline_ms;
+	if (ftp_cf.shard_spec) {
+		if (!strncmp(ftp_cf.shard_spec, "auto", 4))
+			ftp_shard_resolve(ftp_cf.shard_spec);
+		else
+			parse_shard(ftp_cf.shard_spec);
 	}
 	args = argv + os.ind;
 	nargs = argc - os.ind;
@@ -613,9 +649,9 @@ int ftp_main(int argc, char **argv)
 		ftp_cf.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
 	/* --json is refused where it has no meaning, never ignored (nettool(1), CONVENTIONS). */
 	if (ftp_cf.json && !(c->flags & C_JSON))
-		opt_usage_error("--json goes with ls, pwd, size and mtime (%s reports on standard error)", cmd);
+		opt_usage_error("--json goes with ls, pwd, size, mtime and status (%s reports on standard error)", cmd);
 	if (ftp_cf.from_file && !(c->flags & C_BATCH))
-		opt_usage_error("--from-file is for get, put, rm and copy");
+		opt_usage_error("--from-file is for get, put, rm, copy and status");
 	if ((ftp_cf.journal || ftp_cf.shard_n) && !(c->flags & C_JOURNAL))
 		opt_usage_error("--journal and --shard are for get, put, rm, copy and mirror");
 	xfer_global_init();
@@ -623,5 +659,6 @@ int ftp_main(int argc, char **argv)
 	ftp_sites_free();
 	ftp_share_free();
 	free(ftp_cf.excludes);
+	free(ftp_cf.journals);
 	nt_exit(rc);
 }

@@ -148,6 +148,11 @@ int ftp_parse_mlsd(const char *line, size_t len, struct ftp_entry *e)
 		} else if (fact_is(f, kn, "modify")) {
 			if (parse_mlsd_time(v, vn, &e->mtime) < 0)
 				return -1;
+		} else if (fact_is(f, kn, "unique")) {
+			uint64_t h = 1469598103934665603ULL;
+			for (size_t k = 0; k < vn; k++)
+				h = (h ^ (unsigned char)v[k]) * 1099511628211ULL;
+			e->uniq = h ? h : 1;
 		} else if (fact_is(f, kn, "perm")) {
 			size_t c = vn < sizeof e->perm - 1 ? vn : sizeof e->perm - 1;
 			memcpy(e->perm, v, c);

@@ -24,6 +24,7 @@ struct ftp_entry {
 	char perm[16];         /* "rwxr-xr-x" (LIST) or MLSD perm fact; may be empty */
 	char name[FTP_NAME_MAX + 1];
 	size_t namelen;        /* may hold NUL bytes: use namelen */
+	uint64_t uniq;         /* FNV-1a of the MLSD unique fact (RFC 3659 7.5.2), never 0; 0: none */
 };
 
 /* One line of an MLSD reply ("fact=val;fact=val; name"), without CRLF.

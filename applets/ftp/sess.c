@@ -458,6 +458,7 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out,
 	}
 	size_t cap = 16, n = 0;
 	struct ftp_item *v = xmalloc(cap * sizeof *v);
+	s->cdir_uniq = 0;
 	struct ftp_entry e;
 	const char *p = buf_head(&b);
 	size_t left = buf_pending(&b), adv;
@@ -476,6 +477,8 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out,
 			nbad++;
 			continue;
 		}
+		if (e.type == FTP_T_CDIR)
+			s->cdir_uniq = e.uniq;
 		if (e.type == FTP_T_CDIR || e.type == FTP_T_PDIR)
 			continue;
 		if ((e.namelen == 1 && e.name[0] == '.') ||
@@ -499,6 +502,7 @@ int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out,
 		it->size = e.size;
 		it->mtime = e.mtime;
 		it->mtime_prec = e.mtime_prec;
+		it->uniq = e.uniq;
 		it->type = e.type;
 		memcpy(it->perm, e.perm, sizeof it->perm);
 	}

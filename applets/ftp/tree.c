@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "jset.h"
 #include "log.h"
 #include "nt_err.h"
 #include "tree.h"
@@ -98,6 +99,7 @@ static void lines_release(struct jobsrc *js)
 	free(l->line);
 	free(l->base);
 	free(l->other);
+	free(l->js.run);
 	free(l);
 }
 
@@ -112,6 +114,8 @@ struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *ba
 	l->kind = kind;
 	l->base = xstrdup(base);
 	l->other = xstrdup(other ? other : "");
+	static const char *const kn[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
+	l->js.run = xasprintf("%s\t%s\t%s", kn[kind], l->base, l->other);
 	return &l->js;
 }
 
@@ -244,13 +248,30 @@ static char *walk_keep_path(const char *rroot, char *rel)
 	return rel;
 }
 
-/* Every file and folder under rroot on s (relative paths), breadth first. */
-static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
+static struct jkey uniq_key(uint64_t u)
+{
+	return (struct jkey){u, u * 0x9e3779b97f4a7c15ULL ^ 0x5bd1e995ULL};
+}
+
+/* Every file and folder under rroot on s (relative paths), breadth first. A folder whose
+ * MLSD unique fact (RFC 3659 7.5.2) was seen before is the same folder reached again
+ * (a link, a loop): not walked twice. --deadline stops the walk too. */
+static int walk_remote_u(struct ftp_site *s, const char *rroot, struct nodes *out, struct jset *seen)
 {
 	size_t next = 0;
 	char *cur = xstrdup("");
+	long long listed = 0;
 	for (;;) {
+		if (ftp_cf.deadline_at && ftp_now_ms() >= ftp_cf.deadline_at) {
+			char shown[120];
+			nt_clean_text(shown, sizeof shown, rroot, strlen(rroot));
+			nt_warn("deadline reached while walking '%s' (%lld folders listed): nothing transferred", shown, listed);
+			out->unsure++;
+			free(cur);
+			return NT_EXIT_FAIL;
+		}
 		walk_count(rroot, 1, 0, 0); /* before the folder is listed */
+		listed++;
 		char *dir = cur[0] ? ftp_join(rroot, cur) : xstrdup(rroot);
 		struct ftp_item *v;
 		int bad = 0;
@@ -262,6 +283,8 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 		}
 		if (bad)
 			out->unsure++;
+		if (s->cdir_uniq && !jset_has(seen, uniq_key(s->cdir_uniq)))
+			jset_add(seen, uniq_key(s->cdir_uniq));
 		walk_count(rroot, 0, n, 0);
 		for (int i = 0; i < n; i++) {
 			char err[256];
@@ -289,8 +312,16 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 				out->failed++;
 				out->unsure++;
 				nodes_keep(out, rel);
-			} else if (v[i].type == FTP_T_DIR)
+			} else if (v[i].type == FTP_T_DIR && v[i].uniq && jset_has(seen, uniq_key(v[i].uniq))) {
+				char shown[120];
+				nt_clean_text(shown, sizeof shown, rel, strlen(rel));
+				log_info("%s: a folder walked already (same MLSD unique fact): not walked again", shown);
+				nodes_keep(out, rel);
+			} else if (v[i].type == FTP_T_DIR) {
+				if (v[i].uniq)
+					jset_add(seen, uniq_key(v[i].uniq));
 				nodes_add(out, rel, 1, -1, v[i].mtime, v[i].mtime_prec);
+			}
 			else if (v[i].type == FTP_T_FILE)
 				nodes_add(out, rel, 0, v[i].size, v[i].mtime, v[i].mtime_prec);
 			else {
@@ -307,6 +338,14 @@ static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
 			return 0;
 		cur = xstrdup(out->v[next++].rel);
 	}
+}
+
+static int walk_remote(struct ftp_site *s, const char *rroot, struct nodes *out)
+{
+	struct jset seen = {0};
+	int rc = walk_remote_u(s, rroot, out, &seen);
+	jset_free(&seen);
+	return rc;
 }
 
 static int walk_local(const char *root, const char *rel, struct nodes *out)

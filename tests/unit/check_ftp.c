@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../applets/ftp/ftp.h"
+#include "../../applets/ftp/jread.h"
 #include "../../applets/ftp/jset.h"
 #include "../../applets/ftp/parse.h"
 #include "file.h"
@@ -244,6 +246,57 @@ START_TEST(journal_set)
 }
 END_TEST
 
+START_TEST(journal_lines)
+{
+	struct jline j;
+	const char *d = "done\tget\tdata/a\tout/a";
+	ck_assert_int_eq(ftp_jline_parse(d, strlen(d), &j), JL_DONE);
+	ck_assert_uint_eq(j.keylen, strlen("get\tdata/a\tout/a"));
+	ck_assert(!memcmp(j.key, "get\tdata/a\tout/a", j.keylen));
+	const char *f = "failed\tcopy\ts\tt\tx\t550 No such file";
+	ck_assert_int_eq(ftp_jline_parse(f, strlen(f), &j), JL_FAILED);
+	ck_assert(j.keylen == strlen("copy\ts\tt\tx") && !memcmp(j.key, "copy\ts\tt\tx", j.keylen));
+	ck_assert(j.reasonlen == 16 && !memcmp(j.reason, "550 No such file", 16));
+	const char *r = "run\tget\tdata\tout";
+	ck_assert_int_eq(ftp_jline_parse(r, strlen(r), &j), JL_RUN);
+	ck_assert(j.runlen == 12 && !memcmp(j.run, "get\tdata\tout", 12));
+	/* wrong field counts, unknown kinds, cut or foreign lines */
+	const char *bad[] = {"done\tget\ta", "done\tfetch\ta\tb", "done\t\ta\tb", "failed\tget\ta\tb",
+			     "run\tget\ta", "run\tget\ta\tb\tc", "failed\tx\ta\tb\tc"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_int_eq(ftp_jline_parse(bad[i], strlen(bad[i]), &j), JL_BAD);
+	ck_assert_int_eq(ftp_jline_parse("done", 4, &j), JL_OTHER);
+	ck_assert_int_eq(ftp_jline_parse("", 0, &j), JL_OTHER);
+	ck_assert_int_eq(ftp_jline_parse("next\tget\ta\tb", 14, &j), JL_OTHER);
+	/* a whole journal: the last line without LF (cut by a crash) means nothing */
+	struct jsummary js = {0};
+	const char *text = "run\tget\td\to\ndone\tget\td/a\to/a\nfailed\tget\td/b\to/b\twhy\n"
+			   "run\tget\td\tp\nbogus\nfailed\tget\td/c\n" "done\tget\td/c\to/c";
+	ftp_journal_feed(text, strlen(text), &js);
+	ck_assert_str_eq(js.run, "get\td\to");
+	ck_assert_int_eq(js.runs_differ, 1);
+	ck_assert_uint_eq(js.lines, 6);
+	ck_assert_uint_eq(js.bad, 1);
+	ck_assert_uint_eq(js.cut, 1);
+	ck_assert_int_eq(jset_has(&js.done, jset_key("get\td/a\to/a")), 1);
+	ck_assert_int_eq(jset_has(&js.done, jset_key("get\td/c\to/c")), 0);
+	ck_assert_int_eq(jset_has(&js.failed, jset_key("get\td/b\to/b")), 1);
+	ftp_jsummary_free(&js);
+}
+END_TEST
+
+START_TEST(dur_names)
+{
+	ck_assert_int_eq(ftp_dur_is_ours(".f.txt.nettool-0badcafe-AbC123", "nettool-0badcafe"), 1);
+	ck_assert_int_eq(ftp_dur_is_ours(".f.txt.nettool-0badcafe-AbC12", "nettool-0badcafe"), 0);
+	ck_assert_int_eq(ftp_dur_is_ours(".f.txt.nettool-0badcafd-AbC123", "nettool-0badcafe"), 0);
+	ck_assert_int_eq(ftp_dur_is_ours("f.txt.nettool-0badcafe-AbC123", "nettool-0badcafe"), 0);
+	ck_assert_int_eq(ftp_dur_is_ours(".f.txt.nettool-0badcafe-AbC/23", "nettool-0badcafe"), 0);
+	ck_assert_int_eq(ftp_dur_is_ours(".f.txt.AbC123", "nettool-0badcafe"), 0);
+	ck_assert_int_eq(ftp_dur_is_ours(".nettool-0badcafe-AbC123", "nettool-0badcafe"), 0);
+}
+END_TEST
+
 Suite *suite_ftp(void)
 {
 	Suite *s = suite_create("ftp");
@@ -257,6 +310,8 @@ Suite *suite_ftp(void)
 	tcase_add_test(t, feat);
 	tcase_add_test(t, pwd);
 	tcase_add_test(t, journal_set);
+	tcase_add_test(t, journal_lines);
+	tcase_add_test(t, dur_names);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* status.c - ftp status --from-file LIST --journal J...: how far a batch is, over one or
+ * many journals (the shards of a job), without a server. Each list line becomes the item
+ * the run made of it (the journal's run line says how: tree.c's jobsrc_lines), and is
+ * done when any journal has it done, failed when its last attempt failed and no
+ * journal has it done, else remaining (failed ones included).
+ *
+ * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1 (status)
+ * Tests: tests/integration/ftp_shard.sh, tests/unit/check_ftp.c
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ftp.h"
+#include "jread.h"
+#include "json.h"
+#include "nt_err.h"
+#include "opt.h"
+#include "tree.h"
+
+static enum job_kind kind_of(const char *s, size_t n)
+{
+	static const char *const k[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
+	for (size_t i = 0; i < sizeof k / sizeof *k; i++)
+		if (strlen(k[i]) == n && !memcmp(k[i], s, n))
+			return (enum job_kind)i;
+	return JOB_GET;
+}
+
+static void jset_merge(struct jset *to, const struct jset *from)
+{
+	for (size_t i = 0; i < from->cap; i++)
+		if (from->v[i].a && !jset_has(to, from->v[i]))
+			jset_add(to, from->v[i]);
+}
+
+/* Journals with the same run line: one pass over the list for them all. */
+struct group {
+	struct jsummary js;
+};
+
+int ftp_status(int nj, const char *const *journals)
+{
+	if (!ftp_cf.from_file)
+		opt_usage_error("status: --from-file LIST is needed (the list the batch was given)");
+	if (!nj)
+		opt_usage_error("status: at least one journal is needed (--journal J...)");
+	if (!strcmp(ftp_cf.from_file, "-"))
+		opt_usage_error("status: --from-file - cannot be read more than once: give the list's file");
+	struct group *g = xcalloc((size_t)nj, sizeof *g);
+	int ng = 0;
+	unsigned long bad = 0;
+	for (int i = 0; i < nj; i++) {
+		struct jsummary js = {0};
+		if (ftp_journal_read(journals[i], &js) < 0)
+			die_sys(NT_EXIT_IO, "status: journal %s", journals[i]);
+		bad += js.bad;
+		if (js.runs_differ)
+			nt_warn("status: journal %s holds runs over different folders: counted against its first", journals[i]);
+		if (!js.run) {
+			nt_warn("status: journal %s has no run line (not a run over --from-file by this version, or not "
+				"started): not counted", journals[i]);
+			ftp_jsummary_free(&js);
+			continue;
+		}
+		int k = 0;
+		while (k < ng && strcmp(g[k].js.run, js.run))
+			k++;
+		if (k == ng) {
+			g[ng++].js = js;
+			continue;
+		}
+		jset_merge(&g[k].js.done, &js.done);
+		jset_merge(&g[k].js.failed, &js.failed);
+		ftp_jsummary_free(&js);
+	}
+	if (bad)
+		nt_warn("status: %lu journal line%s not understood (ignored)", bad, bad == 1 ? "" : "s");
+	if (!ng)
+		die(NT_EXIT_FAIL, "status: no journal has a run line: nothing tells how the list's lines became items");
+	/* Two bits an item: done in some journal, failed in some journal. */
+	unsigned char *bits = NULL;
+	size_t cap = 0;
+	unsigned long long total = 0;
+	for (int k = 0; k < ng; k++) {
+		/* KIND\tBASE\tOTHER */
+		char *run = g[k].js.run;
+		char *t1 = strchr(run, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (!t2)
+			die(NT_EXIT_FAIL, "status: bad run line");
+		*t2 = 0;
+		enum job_kind kind = kind_of(run, (size_t)(t1 - run));
+		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, kind, t1 + 1, t2 + 1);
+		size_t i = 0;
+		struct job j;
+		for (;; i++) {
+			memset(&j, 0, sizeof j);
+			if (!src->next(src, &j))
+				break;
+			if (i / 4 >= cap) {
+				size_t nc = cap ? cap * 2 : 4096;
+				bits = xrealloc(bits, nc);
+				memset(bits + cap, 0, nc - cap);
+				cap = nc;
+			}
+			char *key = ftp_job_key(&j);
+			struct jkey h = jset_key(key);
+			free(key);
+			if (jset_has(&g[k].js.done, h))
+				bits[i / 4] |= (unsigned char)(1u << (i % 4 * 2));
+			else if (jset_has(&g[k].js.failed, h))
+				bits[i / 4] |= (unsigned char)(2u << (i % 4 * 2));
+			free(j.src);
+			free(j.dst);
+		}
+		src->release(src);
+		total = i;
+		ftp_jsummary_free(&g[k].js);
+	}
+	free(g);
+	unsigned long long done = 0, failed = 0;
+	for (size_t i = 0; i < total; i++) {
+		unsigned b = bits[i / 4] >> (i % 4 * 2) & 3u;
+		done += b & 1u;
+		failed += b == 2u;
+	}
+	free(bits);
+	if (ftp_cf.json) {
+		json_begin(stdout);
+		json_kv_int(stdout, "total", (long long)total);
+		json_kv_int(stdout, "done", (long long)done);
+		json_kv_int(stdout, "remaining", (long long)(total - done));
+		json_kv_int(stdout, "failed", (long long)failed);
+		json_kv_int(stdout, "journals", nj);
+		json_end(stdout);
+	} else {
+		printf("total     %llu\ndone      %llu\nremaining %llu\nfailed    %llu (of the remaining: last attempt failed)\n",
+		       total, done, total - done, failed);
+	}
+	return total == done ? 0 : NT_EXIT_FAIL;
+}

@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_durable.sh - durability that costs what it must (issue 13): no sync per download
+# without --journal (a shim fails every sync: the download still succeeds; --fsync
+# fails), the kill -9 bound of a journaled batch (RETR commands counted in vsftpd's log:
+# at most the transfers in flight plus one group re-downloaded per kill), temporaries a
+# rerun recognises and removes (its own only), and a copy that never leaves a partial
+# file under the final name (atomic by default, --no-atomic deletes it).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
+	skip "ftp durability" "vsftpd or unshare not installed (make deps)"
+	finish
+fi
+ftpd_start A || { fail "ftp fixture" "vsftpd did not start"; finish; }
+P=$FTPD_PORT_A H=$FTPD_HOME_A LOG=$FTPD_LOG_A
+CA=$T/certs/ca.crt
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+O=(--cacert "$CA" -u "$FTP_USER" -P "$P" -q)
+S=127.0.0.1
+cd "$T" || exit 1
+
+# --- no sync per file without --journal; --fsync asks for one
+head -c 30000 /dev/urandom >"$H/FAILSYNC.bin"
+if cc -shared -fPIC -o "$T/failsync.so" "$FTP_FIXTURES/failsync.c" -ldl 2>/dev/null; then
+	mkdir -p ns
+	LD_PRELOAD=$T/failsync.so ASAN_OPTIONS=verify_asan_link_order=0 timeout 30 "$NT" ftp "${O[@]}" \
+		get $S:FAILSYNC.bin -O ns 2>ns.err
+	rc=$?
+	[ $rc = 0 ] && cmp -s ns/FAILSYNC.bin "$H/FAILSYNC.bin" && [ -z "$(find ns -name '.*')" ] &&
+		pass "get without --journal: renamed into place, no sync (a failing sync is never called)" ||
+		fail "get without sync" "rc $rc: $(cat ns.err)"
+	mkdir -p fs
+	LD_PRELOAD=$T/failsync.so ASAN_OPTIONS=verify_asan_link_order=0 timeout 30 "$NT" ftp "${O[@]}" \
+		--fsync get $S:FAILSYNC.bin -O fs 2>fs.err
+	rc=$?
+	[ $rc = 6 ] && [ ! -e fs/FAILSYNC.bin ] && grep -q 'Input/output error' fs.err &&
+		pass "get --fsync: the sync is done (a failing one is exit 6, no file)" || fail "get --fsync" "rc $rc: $(cat fs.err)"
+else
+	fail "fsync shim" "cc could not build fixtures/failsync.c"
+fi
+
+# --- kill -9 of a journaled batch of 2,000 files with 4 connections: each kill
+# re-downloads at most 4 (in flight) + 64 (one group) files. The syncs take 300 ms more
+# (the shim: a slow, shared disk), so that downloads outrun the committer as they do on
+# a loaded machine (before the bound, up to 256 queued files were lost per kill).
+SLOW=()
+[ -f "$T/failsync.so" ] && SLOW=(env LD_PRELOAD="$T/failsync.so" ASAN_OPTIONS=verify_asan_link_order=0 SYNC_DELAY_MS=300)
+mkdir -p "$H/k"
+for i in $(seq 1 2000); do printf 'k%04d\n' "$i" >"$H/k/f$i"; done
+(cd "$H/k" && ls) >klist.txt
+retr() { grep -c '"RETR' "$LOG"; }
+worst=0 total0=$(retr)
+for kill in 1 2 3; do
+	before=$(grep -c '^done' kj.txt 2>/dev/null || echo 0)
+	r0=$(retr)
+	"${SLOW[@]}" "$NT" ftp "${O[@]}" --no-tls --parallel 4 --journal kj.txt get --from-file klist.txt $S:k -O kout &
+	pid=$!
+	want=$((before + 200 + RANDOM % 200))
+	for i in $(seq 1 600); do
+		nd=$(grep -c '^done' kj.txt 2>/dev/null)
+		[ "${nd:-0}" -ge $want ] && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.02
+	done
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	sleep 0.3 # vsftpd writes its log line when the command arrives; let the last ones land
+	started=$(($(retr) - r0))
+	done_now=$(grep -c '^done' kj.txt)
+	lost=$((started - (done_now - before)))
+	[ $lost -gt $worst ] && worst=$lost
+	echo "# kill $kill: $started RETR sent, $((done_now - before)) journaled: $lost to fetch again"
+done
+timeout 120 "$NT" ftp "${O[@]}" --parallel 4 --journal kj.txt get --from-file klist.txt $S:k -O kout 2>kfin.err
+rc=$?
+total=$(($(retr) - total0))
+bad=0
+for i in 1 500 1000 1500 2000; do cmp -s "kout/f$i" "$H/k/f$i" || bad=$((bad + 1)); done
+[ $rc = 0 ] && [ "$(find kout -type f -name 'f*' | wc -l)" = 2000 ] && [ $bad = 0 ] && [ "$(grep -c '^done' kj.txt)" = 2000 ] &&
+	pass "3 kills, then the rerun: 2,000 files, journal complete" || fail "kill reruns" "rc $rc bad $bad: $(tail -2 kfin.err)"
+[ $worst -le 68 ] && [ $total -le $((2000 + 3 * 68)) ] &&
+	pass "kill -9 bound: at most $worst files fetched again per kill (<= 4 in flight + 64, one group); $total RETR for 2,000" ||
+	fail "kill -9 bound" "worst $worst per kill, $total RETR for 2000"
+[ -z "$(find kout -name '.*')" ] && pass "the rerun removed the temporaries the kills left" ||
+	fail "temporaries after kills" "$(find kout -name '.*' | head -3)"
+
+# --- temporaries: a rerun removes its own (tagged with its journal), not others'
+mkdir -p "$H/t"
+for i in 1 2 3; do printf 't%d\n' "$i" >"$H/t/t$i"; done
+printf 't1\nt2\nt3\n' >tlist.txt
+mkdir -p tout
+timeout 30 "$NT" ftp "${O[@]}" --journal tj.txt get --from-file tlist.txt $S:t -O tout || fail "tagged run" "exit $?"
+# What a killed run of this journal would leave, and what another run left.
+tag=$(printf '%s' "$T/tj.txt" | python3 -c 'import sys
+h = 2166136261
+for c in sys.stdin.buffer.read():
+    h = ((h ^ c) * 16777619) & 0xffffffff
+print("%08x" % h)')
+: >"tout/.t1.nettool-$tag-AbC123" ; : >"tout/.t1.nettool-0badcafe-XyZ789" ; : >"tout/.t2.Qw1234"
+printf 't4\n' >"$H/t/t4"
+printf 't4\n' >>tlist.txt
+timeout 30 "$NT" ftp "${O[@]}" --journal tj.txt get --from-file tlist.txt $S:t -O tout 2>t.err
+rc=$?
+[ $rc = 0 ] && [ ! -e "tout/.t1.nettool-$tag-AbC123" ] && [ -e tout/.t1.nettool-0badcafe-XyZ789 ] && [ -e tout/.t2.Qw1234 ] &&
+	cmp -s tout/t4 "$H/t/t4" && pass "a rerun removes its own temporaries (journal tag), leaves other runs' alone" ||
+	fail "temporaries sweep" "rc $rc: $(ls -a tout | tr '\n' ' ') $(cat t.err)"
+
+# --- the journal names failed items
+printf 'gone\n' >>tlist.txt
+timeout 30 "$NT" ftp "${O[@]}" --journal tj.txt get --from-file tlist.txt $S:t -O tout 2>/dev/null
+grep -q "^failed	get	t/gone	tout/gone	.*550" tj.txt && grep -q "^run	get	t	tout" tj.txt &&
+	pass "the journal records a failed item with its reason, and the run's list" || fail "journal failed line" "$(cat tj.txt)"
+
+# --- copy: never a partial file under the final name
+ftpd_start B || fail "second vsftpd" "did not start"
+HB=$FTPD_HOME_B
+A="ftp://$FTP_USER@$S:$P" B="ftp://$FTP_USER@$S:$FTPD_PORT_B"
+head -c 3000000 /dev/urandom >"$H/c.bin"
+timeout 60 "$NT" ftp --cacert "$CA" -q copy "$A/c.bin" "$B/c.bin" 2>c.err
+rc=$?
+[ $rc = 0 ] && cmp -s "$HB/c.bin" "$H/c.bin" && grep -q '"STOR .c.bin.nettool-[0-9a-f]*.part"' "$FTPD_LOG_B" &&
+	grep -q '"RNTO c.bin"' "$FTPD_LOG_B" && [ -z "$(ls -A "$HB" | grep '^\.')" ] &&
+	pass "copy: stored under a temporary name, renamed when complete" || fail "atomic copy" "rc $rc: $(cat c.err)"
+# A source that ends short: SIZE says 1,000 bytes more than RETR sends (fake server);
+# the upload of the announced size fails after STOR began.
+if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null && mkdir -p lie && head -c 200000 /dev/urandom >lie/short.bin &&
+	fakeftpd_start LIE "$T/lie" sizelie; then
+	L="ftp://$S:$FAKEFTPD_PORT_LIE"
+	for mode in atomic no-atomic; do
+		extra=()
+		[ $mode = no-atomic ] && extra=(--no-atomic)
+		s0=$(grep -c '"STOR' "$FTPD_LOG_B")
+		timeout 60 "$NT" ftp --cacert "$CA" -q --no-tls "${extra[@]}" copy "$L/short.bin" "$B/short-$mode.bin" 2>l.err
+		rc=$?
+		stor=$(($(grep -c '"STOR' "$FTPD_LOG_B") - s0))
+		[ $rc != 0 ] && [ "$stor" = 1 ] && [ ! -e "$HB/short-$mode.bin" ] && [ -z "$(ls -A "$HB" | grep '^\.')" ] &&
+			pass "copy ($mode) that ends short: no file under the final name, no temporary left" ||
+			fail "failed copy ($mode)" "rc $rc, $stor STOR: $(ls -A "$HB" | tr '\n' ' ') $(cat l.err)"
+	done
+else
+	fail "fake ftp server (sizelie)" "did not start (python3-pyftpdlib: make deps)"
+fi
+finish
