@@ -32,6 +32,20 @@ START_TEST(mlsd_file)
 	l = "type=OS.unix=symlink;size=3; link";
 	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
 	ck_assert_int_eq(e.type, FTP_T_LINK);
+	l = "type=OS.unix=slink:/etc/passwd; plink"; /* ProFTPD's form */
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_LINK);
+	/* Devices are devices, not links (issue 14). */
+	l = "type=OS.unix=chr-13/29;perm=; fb0";
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_DEV);
+	ck_assert_str_eq(ftp_etype_name(e.type), "device");
+	l = "type=OS.UNIX=blk-8/0; sda";
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_DEV);
+	l = "crw-rw-rw-    1 0        0               0 Jan 02  2020 null";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_DEV);
 }
 END_TEST
 
