@@ -363,7 +363,7 @@ static void quote_job(struct engine *e, struct slot *s, struct ftp_site *site, C
 	free(ap);
 	curl_easy_setopt(h, CURLOPT_URL, s->url);
 	curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(h, CURLOPT_QUOTE, s->q);
+	curl_easy_setopt(h, CURLOPT_PREQUOTE, s->q); /* after the CWD to the login folder (sess.c) */
 	s->run1 = 1;
 	add(e, h, s);
 }

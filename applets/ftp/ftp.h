@@ -109,8 +109,8 @@ struct ftp_item {
  * printed). *bad (when not NULL): how many lines could not be parsed (each warned about). */
 int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out, int *bad);
 void ftp_items_free(struct ftp_item *v, int n);
-/* path made absolute against the login folder, for QUOTE commands: libcurl sends
- * those before its own CWD, so a reused connection may stand anywhere. Caller frees. */
+/* path as it goes into a quote command (MKD, DELE, RNFR...): as given, relative paths
+ * relative to the login folder (quote commands run after libcurl's CWD there). Caller frees. */
 char *ftp_qpath(struct ftp_site *s, const char *path);
 void ftp_die_curl(CURLcode rc, const char *what, const struct ftp_site *s) NT_NORETURN;
 /* 1 when a failure is worth a retry (network, 4xx reply; not a refused login). */

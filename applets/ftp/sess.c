@@ -107,7 +107,7 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 		die(NT_EXIT_IO, "libcurl: out of memory");
 	sites[nsites++] = s;
 	/* Log in now: the login folder is known only to the first connection's handle,
-	 * and QUOTE paths are made absolute against it (ftp_qpath). The connection
+	 * and a reused connection is taken back to it before quote commands. The connection
 	 * goes to the shared cache for what follows. --retry covers this login too
 	 * (a 421 "too many users" is transient). */
 	CURLcode rc;
@@ -283,9 +283,12 @@ CURLcode ftp_quote(struct ftp_site *s, const char *const *cmds, int n)
 	ftp_prep(s, s->h, &s->hdr, s->errbuf);
 	curl_easy_setopt(s->h, CURLOPT_URL, url);
 	curl_easy_setopt(s->h, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(s->h, CURLOPT_QUOTE, l);
+	/* PREQUOTE: after libcurl has taken a reused connection back to the login folder
+	 * (a listing or a transfer may have left it elsewhere), so relative paths in the
+	 * commands are relative to the login folder, as the user means them. */
+	curl_easy_setopt(s->h, CURLOPT_PREQUOTE, l);
 	CURLcode rc = curl_easy_perform(s->h);
-	curl_easy_setopt(s->h, CURLOPT_QUOTE, NULL);
+	curl_easy_setopt(s->h, CURLOPT_PREQUOTE, NULL);
 	curl_slist_free_all(l);
 	free(url);
 	return rc;
@@ -506,18 +509,12 @@ void ftp_items_free(struct ftp_item *v, int n)
 
 char *ftp_qpath(struct ftp_site *s, const char *path)
 {
-	if (path[0] == '/')
-		return xstrdup(path);
-	if (!s->entry) {
-		char *ep;
-		CURLcode rc = ftp_entry_path(s, &ep);
-		if (rc != CURLE_OK)
-			ftp_die_curl(rc, s->host, s);
-		s->entry = ep;
-	}
-	if (s->entry[0] != '/')
-		die(NT_EXIT_PROTO, "%s: the login folder '%.80s' is not an absolute path", s->host, s->entry);
-	return ftp_join(s->entry, path);
+	/* Quote commands go after libcurl's CWD back to the login folder (CURLOPT_PREQUOTE,
+	 * ftp_quote), so a relative path is sent as the user gave it: "MKD newdir" needs no
+	 * prefix, and a login folder that is not a Unix path (z/OS '257 "USER1."', VMS
+	 * DISK$USER:[HOME]) is never glued to it. */
+	(void)s;
+	return xstrdup(path);
 }
 
 char *ftp_join(const char *dir, const char *name)
