@@ -65,6 +65,7 @@ struct slot {
 	size_t ph, pl;
 	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst, dst_done;
 	uint64_t bytes;
+	long long t0_ms;         /* when the job started (--json's seconds) */
 	struct engine *e;
 };
 
@@ -138,6 +139,13 @@ static void journal_open(struct engine *e, const char *path)
 		log_info("journal %s: %zu items done before", path, e->done.n);
 }
 
+/* The bytes a job moved, for --json; -1 (null) for a job that moves none (rm, mkdir). */
+static long long job_bytes(const struct slot *s)
+{
+	enum job_kind k = s->job.kind;
+	return k == JOB_GET || k == JOB_PUT || k == JOB_COPY ? (long long)s->bytes : -1;
+}
+
 /* Done: the download af (renamed into place) or the data appended on fd made durable,
  * then the journal line (core/commit). */
 static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd)
@@ -154,6 +162,8 @@ static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd
 	}
 	e->r.done++;
 	e->prog.items_done++;
+	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
+		   (ftp_now_ms() - s->t0_ms) / 1000.0, NULL);
 }
 
 /* ---- callbacks ---- */
@@ -328,6 +338,7 @@ static int next_job(struct engine *e, struct job *j)
 			if (had) {
 				e->r.skipped++;
 				log_trace("%s %s: done before (journal)", kind_name(j->kind), j->src ? j->src : j->dst);
+				ftp_result(kind_name(j->kind), j->src, j->dst, FTP_R_SKIPPED, -1, -1, "done before (journal)");
 				job_free(j);
 				continue;
 			}
@@ -340,6 +351,8 @@ static int next_job(struct engine *e, struct job *j)
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg)
 {
 	nt_warn("%s %s: %s", kind_name(s->job.kind), s->job.src ? s->job.src : s->job.dst, msg);
+	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_FAILED, job_bytes(s),
+		   (ftp_now_ms() - s->t0_ms) / 1000.0, msg);
 	e->r.failed++;
 	if (code > e->r.worst)
 		e->r.worst = code;
@@ -374,6 +387,7 @@ static int start(struct engine *e, struct slot *s)
 	struct job *j = &s->job;
 	s->phase = 0;
 	s->bytes = 0;
+	s->t0_ms = ftp_now_ms();
 	s->werr = s->opened = 0;
 	s->wl = 0;
 	s->fd = s->infd = -1;
@@ -432,7 +446,8 @@ static int start(struct engine *e, struct slot *s)
 		return 0;
 	}
 	case JOB_PUT: {
-		s->infd = open(j->src, O_RDONLY | O_CLOEXEC);
+		/* "-": standard input (put - host:path; a pipe: no size, no seek). */
+		s->infd = !strcmp(j->src, "-") ? fcntl(0, F_DUPFD_CLOEXEC, 3) : open(j->src, O_RDONLY | O_CLOEXEC);
 		struct stat st;
 		if (s->infd < 0 || fstat(s->infd, &st) < 0) {
 			char m[600];
@@ -461,8 +476,9 @@ static int start(struct engine *e, struct slot *s)
 		free(tmp);
 		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
 		curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
-		if (e->src->total == 1)
+		if (S_ISREG(st.st_mode))
+			curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+		if (e->src->total == 1 && S_ISREG(st.st_mode))
 			e->prog.bytes_total = (uint64_t)st.st_size;
 		curl_easy_setopt(s->h, CURLOPT_READFUNCTION, put_read);
 		curl_easy_setopt(s->h, CURLOPT_READDATA, s);

@@ -42,7 +42,7 @@ int ftp_is_remote(const char *arg)
 	return !slash || slash > colon;
 }
 
-struct ftp_site *ftp_target(const char *arg, char **path)
+void ftp_target_parse(const char *arg, struct ftp_where *w, char **path)
 {
 	struct url u;
 	char err[ADDR_ERRLEN];
@@ -66,25 +66,48 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	}
 	if (nt_has_ctl(p) || nt_has_ctl(u.host))
 		die(NT_EXIT_USAGE, "control character (CR, LF...) in '%s': refused", arg);
-	const char *user = u.has_user ? u.user : ftp_cf.user_opt;
+	memset(w, 0, sizeof *w);
+	snprintf(w->host, sizeof w->host, "%s", u.host);
+	w->port = u.port;
+	w->implicit_tls = implicit;
+	if (u.has_user)
+		snprintf(w->user, sizeof w->user, "%s", u.user);
+	w->has_user = u.has_user;
 	*path = xstrdup(p);
+}
+
+struct ftp_site *ftp_target(const char *arg, char **path)
+{
+	struct ftp_where w;
+	ftp_target_parse(arg, &w, path);
+	const char *user = w.has_user ? w.user : ftp_cf.user_opt;
 	for (int i = 0; i < nsites; i++) {
 		struct ftp_site *s = sites[i];
-		if (!strcmp(s->host, u.host) && s->port == u.port && s->implicit_tls == implicit &&
+		if (!strcmp(s->host, w.host) && s->port == w.port && s->implicit_tls == w.implicit_tls &&
 		    ((!user && !s->user) || (user && s->user && !strcmp(user, s->user)) || (!user && s->x.password)))
 			return s;
 	}
+	return ftp_site_open(&w, user, NULL);
+}
+
+struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, const char *password)
+{
 	if (nsites == (int)(sizeof sites / sizeof sites[0]))
 		die(NT_EXIT_USAGE, "too many servers on one command line");
 	struct ftp_site *s = xcalloc(1, sizeof *s);
-	snprintf(s->host, sizeof s->host, "%s", u.host);
-	s->port = u.port;
-	s->implicit_tls = implicit;
+	snprintf(s->host, sizeof s->host, "%s", w->host);
+	s->port = w->port;
+	s->implicit_tls = w->implicit_tls;
 	struct cred c = {.user = user ? xstrdup(user) : NULL};
-	char cerr[512];
-	int cr = cred_get(&c, u.host, ftp_cf.password_file, c.user != NULL, cerr, sizeof cerr);
-	if (cr < 0)
-		die(-cr, "%s", cerr);
+	if (password) {
+		c.password = xstrdup(password);
+		c.source = "the shell's user command";
+	} else {
+		char cerr[512];
+		int cr = cred_get(&c, w->host, ftp_cf.password_file, c.user != NULL, cerr, sizeof cerr);
+		if (cr < 0)
+			die(-cr, "%s", cerr);
+	}
 	if (!c.user && c.password) {
 		/* NETTOOL_PASSWORD alone does not make a login: anonymous. */
 		explicit_bzero(c.password, strlen(c.password));
@@ -94,14 +117,14 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	s->user = c.user;
 	s->password = c.password;
 	if (c.source)
-		log_trace("password for %s@%s from %s", c.user ? c.user : "", u.host, c.source);
+		log_trace("password for %s@%s from %s", c.user ? c.user : "", w->host, c.source);
 	s->x = ftp_cf.x;
-	s->x.scheme = implicit ? "ftps" : "ftp"; /* ftps_proxy / ftp_proxy */
+	s->x.scheme = w->implicit_tls ? "ftps" : "ftp"; /* ftps_proxy / ftp_proxy */
 	s->x.user = s->user;
 	s->x.password = s->password;
 	char hp[300];
-	addr_format(hp, sizeof hp, u.host, u.port);
-	snprintf(s->prefix, sizeof s->prefix, "%s://%s", implicit ? "ftps" : "ftp", hp);
+	addr_format(hp, sizeof hp, w->host, w->port);
+	snprintf(s->prefix, sizeof s->prefix, "%s://%s", w->implicit_tls ? "ftps" : "ftp", hp);
 	s->h = curl_easy_init();
 	if (!s->h)
 		die(NT_EXIT_IO, "libcurl: out of memory");
