@@ -51,6 +51,7 @@ struct opt_spec {
 	const struct opt *opts; /* terminated by a zero entry */
 	const char *footer; /* extra help text (commands, defaults), or NULL */
 	const char *commands; /* "get put ls ..." for completion (applets with commands), or NULL */
+	const char *verbs;    /* "open user cd ...": the verbs of an applet's shell, or NULL */
 };
 
 struct opt_state {

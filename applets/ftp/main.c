@@ -665,6 +665,7 @@ static void spec_from_table(void)
 		snprintf(footer + f, sizeof footer - f, "%s", FTP_FOOTER);
 	spec.footer = footer;
 	spec.commands = words;
+	spec.verbs = ftp_shell_words(); /* the shell's verbs, from its own table */
 }
 
 static void parse_shard(const char *s)
