@@ -338,7 +338,7 @@ static int next_job(struct engine *e, struct job *j)
 			if (had) {
 				e->r.skipped++;
 				log_trace("%s %s: done before (journal)", kind_name(j->kind), j->src ? j->src : j->dst);
-				ftp_result(kind_name(j->kind), j->src, j->dst, FTP_R_SKIPPED, -1, -1, "done before (journal)");
+				ftp_result(kind_name(j->kind), j->src, j->dst, FTP_R_SKIPPED, -1, -1, FTP_REASON_JOURNAL);
 				job_free(j);
 				continue;
 			}

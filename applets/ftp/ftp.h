@@ -151,6 +151,7 @@ void ftp_matches_free(struct ftp_match *v, int n);
  * object; every command and the engine report through it (NULL: not known/none;
  * bytes or seconds < 0: null). */
 enum ftp_rstatus { FTP_R_DONE, FTP_R_FAILED, FTP_R_SKIPPED };
+#define FTP_REASON_JOURNAL "done before (journal)"  /* a skip the journal vouches for */
 void ftp_result(const char *cmd, const char *src, const char *dst, enum ftp_rstatus st, long long bytes,
 		double seconds, const char *reason);
 /* get --move: while on, the sources of "get" items done (or done before, per the

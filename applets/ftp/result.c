@@ -24,8 +24,10 @@ static size_t nmoved, capmoved;
 void ftp_result(const char *cmd, const char *src, const char *dst, enum ftp_rstatus st, long long bytes,
 		double seconds, const char *reason)
 {
-	if (collecting && st != FTP_R_FAILED && src && !strcmp(cmd, "get")) {
-		/* done now, or done before (the journal says so: durable then) */
+	if (collecting && src && !strcmp(cmd, "get") &&
+	    (st == FTP_R_DONE || (st == FTP_R_SKIPPED && reason && !strcmp(reason, FTP_REASON_JOURNAL)))) {
+		/* done now, or done before (the journal says so: durable then); never a file
+		 * skipped for another reason (--only-newer: a local copy nobody made durable) */
 		if (nmoved == capmoved) {
 			capmoved = capmoved ? capmoved * 2 : 64;
 			moved = xrealloc(moved, capmoved * sizeof *moved);

@@ -144,6 +144,22 @@ rc=$?
 [ $rc = 2 ] && [ -f "$H/stay.txt" ] && grep -q 'standard output' mv2.err && pass "get --move -o -: refused, source kept" ||
 	fail "get --move to stdout" "rc $rc: $(cat mv2.err)"
 expect_exit "--move with ls: exit 2" 2 ftp "${O[@]}" --move ls $S:
+# A rerun after a crash between the copy and the deletion: the journal vouches for the
+# copy, so the source goes; a file skipped by --only-newer is never deleted.
+printf 'journaled\n' >"$H/mv3.txt"
+ftp "${O[@]}" --journal mv.j get $S:mv3.txt -O mvj 2>/dev/null
+ftp "${O[@]}" --journal mv.j get --move $S:mv3.txt -O mvj 2>mv3.err
+rc=$?
+[ $rc = 0 ] && [ ! -e "$H/mv3.txt" ] && [ -f mvj/mv3.txt ] && pass "get --move: a source done before (journal) is deleted on the rerun" ||
+	fail "get --move with the journal" "rc $rc: $(cat mv3.err)"
+printf 'newer\n' >"$H/tree/t1.txt"
+mkdir -p on/tree && cp "$H/tree/t1.txt" on/tree/t1.txt && touch -d '2099-01-01' on/tree/t1.txt
+ftp "${O[@]}" --json --only-newer get -r --move $S:tree -O on >on.out 2>on.err
+[ -f "$H/tree/t1.txt" ] && [ ! -e "$H/tree/sub/t2.txt" ] &&
+	python3 -c 'import json,sys; o={x["source"]: x for x in map(json.loads, open(sys.argv[1])) if x["command"] == "get"}; assert o["tree/t1.txt"]["status"] == "skipped" and o["tree/sub/t2.txt"]["status"] == "done", o' on.out &&
+	pass "get -r --move --only-newer: the skipped file stays, the fetched one goes; --json says skipped" ||
+	fail "get -r --move --only-newer" "$(cat on.out on.err)"
+mkdir -p "$H/tree/sub" && printf 't2\n' >"$H/tree/sub/t2.txt"
 
 # --- --json: one object per file, parsed by python3's json module
 ftp "${O[@]}" --json get $S:d/x.gz $S:nosuch.txt -O j >j.out 2>j.err
@@ -180,4 +196,72 @@ ftp "${O[@]}" --json mirror $S:tree jm >j4.out 2>j4.err
 [ "$(python3 -c 'import json,sys; print(sorted(json.loads(l)["source"] for l in open(sys.argv[1])))' j4.out)" = "['tree/sub/t2.txt', 'tree/t1.txt']" ] &&
 	pass "mirror --json: one object per file" || fail "mirror --json" "$(cat j4.out j4.err)"
 expect_exit "shell --json: exit 2" 2 ftp "${O[@]}" --json shell $S
+
+# --- on a terminal (a pseudo-terminal driven by python3): the prompt, then the verbs
+python3 - "$NT" --cacert "$CA" -u "$FTP_USER" -P "$P" shell $S >tty.out 2>&1 <<'PY'
+import os, pty, select, subprocess, sys
+m, s = pty.openpty()
+p = subprocess.Popen(sys.argv[1:2] + ["ftp"] + sys.argv[2:], stdin=s, stdout=s, stderr=s, close_fds=True)
+os.close(s)
+seen = b""
+def until(text):
+    global seen
+    while text not in seen:
+        r, _, _ = select.select([m], [], [], 30)
+        if not r:
+            raise SystemExit("timeout waiting for %r, got %r" % (text, seen))
+        seen += os.read(m, 4096)
+until(b"ftp> ")
+os.write(m, b"pwd\n")
+until(b"/\r\nftp> ")
+os.write(m, b"bye\n")
+sys.exit(p.wait(30))
+PY
+rc=$?
+[ $rc = 0 ] && pass "shell on a terminal: the ftp> prompt, pwd, bye" || fail "shell on a terminal" "rc $rc: $(cat -v tty.out)"
+# -n, then user NAME on a terminal: the password is asked on it and not echoed.
+env -u NETTOOL_PASSWORD FTP_PASS="$FTP_PASS" python3 - "$NT" --cacert "$CA" -n -P "$P" shell $S "$FTP_USER" >tty2.out 2>&1 <<'PY'
+import os, pty, select, signal, sys, time
+pid, m = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "ftp"] + sys.argv[2:-1])
+seen, pos = b"", 0
+def until(text):
+    """Wait for text in what came after the last match (the prompt flushes typed-ahead input)."""
+    global seen, pos
+    while text not in seen[pos:]:
+        r, _, _ = select.select([m], [], [], 30)
+        if not r:
+            os.kill(pid, signal.SIGKILL)
+            raise SystemExit("timeout waiting for %r, got %r" % (text, seen))
+        try:
+            seen += os.read(m, 4096)
+        except OSError:
+            raise SystemExit("the shell ended waiting for %r, got %r" % (text, seen))
+    pos = seen.index(text, pos) + len(text)
+until(b"ftp> ")
+os.write(m, b"user " + sys.argv[-1].encode() + b"\n")
+until(b"Password for ")
+until(b": ")
+os.write(m, os.environ["FTP_PASS"].encode() + b"\n")
+until(b"ftp> ")
+os.write(m, b"ls d\n")
+until(b"ftp> ")
+os.write(m, b"bye\n")
+for _ in range(300):
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.1)
+else:
+    os.kill(pid, signal.SIGKILL)
+    raise SystemExit("the shell did not end after bye")
+sys.stdout.write(seen.decode("utf-8", "replace"))
+if os.environ["FTP_PASS"].encode() in seen:
+    raise SystemExit("the password was echoed")
+sys.exit(os.waitstatus_to_exitcode(st))
+PY
+rc=$?
+[ $rc = 0 ] && grep -q 'x.gz' tty2.out && pass "-n then user NAME on a terminal: the password asked without echo" ||
+	fail "password prompt in the shell" "rc $rc: $(tail -4 tty2.out | cat -v | tr "\n" " ")"
 finish
