@@ -168,6 +168,12 @@ if fakeftpd_start ODD "$T/oddpwd" oddpwd; then
 	rc=$?
 	[ $rc = 0 ] && cmp -s oddm/d/k.txt oddpwd/d/k.txt && [ ! -e oddm/null ] && [ ! -e oddm/sda ] &&
 		pass "mirror skips devices, fetches the files" || fail "mirror with devices" "rc $rc: $(cat odd.err)"
+	# The shell on that server: pwd as the server names it, names sent as typed.
+	printf 'pwd\nmkdir sdir\nrmdir sdir\nget d/k.txt shell-k.txt\nbye\n' | ftp -P "$P" $S >oddsh.out 2>oddsh.err
+	rc=$?
+	[ $rc = 0 ] && [ "$(cat oddsh.out)" = USER1.DATA ] && grep -qx "'MKD sdir'" oddpwd/commands.log &&
+		grep -qx "'RMD sdir'" oddpwd/commands.log && cmp -s shell-k.txt oddpwd/d/k.txt &&
+		pass "the shell on a server whose PWD is not a Unix path" || fail "shell with a non-Unix PWD" "rc $rc: $(cat oddsh.out oddsh.err)"
 else
 	fail "fake ftp server (oddpwd)" "did not start: $(cat "$T/fakeftpd-ODD.log")"
 fi
