@@ -749,7 +749,9 @@ int ftp_main(int argc, char **argv)
 				opt_usage_error("'%s' is not a port", args[0]);
 			ftp_cf.port_opt = (int)port;
 		}
-		c = &cmds[NCMDS - 1];
+		for (size_t i = 0; i < NCMDS; i++)
+			if (cmds[i].fn == cmd_shell)
+				c = &cmds[i];
 		args--, nargs = 1;
 		args[0] = (char *)cmd;
 	}
