@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "connpol.h"
 #include "cred.h"
 #include "ftp.h"
 #include "log.h"
@@ -99,12 +100,18 @@ struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, cons
 	s->port = w->port;
 	s->implicit_tls = w->implicit_tls;
 	struct cred c = {.user = user ? xstrdup(user) : NULL};
+	char cerr[512];
 	if (password) {
 		c.password = xstrdup(password);
 		c.source = "the shell's user command";
 	} else {
-		char cerr[512];
-		int cr = cred_get(&c, w->host, ftp_cf.password_file, c.user != NULL, cerr, sizeof cerr);
+		/* The name first: an unknown host is 3, before any password is asked for. */
+		int rr = c.user ? conn_resolve_first(&ftp_cf.co, w->implicit_tls ? "ftps" : "ftp", w->host, CONN_PROXY_CURL,
+						     cerr, sizeof cerr)
+				: 0;
+		if (rr)
+			die(rr, "%s", cerr);
+		int cr = cred_get(&c, w->host, &ftp_cf.co, c.user != NULL, cerr, sizeof cerr);
 		if (cr < 0)
 			die(-cr, "%s", cerr);
 	}
@@ -243,8 +250,13 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	curl_easy_reset(h);
 	if (!share) {
 		share = curl_share_init();
-		if (share)
+		if (share) {
 			curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+			/* The TLS sessions too: a data connection opened by another handle than
+			 * the one that logged in must resume the control connection's session
+			 * (vsftpd's default require_ssl_reuse=YES answers 522 otherwise). */
+			curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+		}
 	}
 	if (share)
 		curl_easy_setopt(h, CURLOPT_SHARE, share);

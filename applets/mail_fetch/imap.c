@@ -292,6 +292,11 @@ static long read_resp(struct mf *m, int *st, char *text, size_t textlen)
 			snprintf(tag, sizeof tag, "A%lu", t);
 			*st = imap_tagged(line, len, tag);
 			size_t off = (size_t)(e - line) + 1;
+			/* the text after the status word: messages name the status once */
+			while (off < len && line[off] != ' ')
+				off++;
+			while (off < len && line[off] == ' ')
+				off++;
 			nt_clean_text(text, textlen, line + off, len - off);
 			/* keep [UIDVALIDITY] etc. of a tagged OK too */
 			untagged(m, line, len);
@@ -377,8 +382,8 @@ static void do_select(struct mf *m)
 	int rw = m->del || m->mark_seen;
 	int st = imap_simple(m, text, sizeof text, "%s %s", rw ? "SELECT" : "EXAMINE", q);
 	if (st != IMAP_ST_OK)
-		die(st == IMAP_ST_NO ? NT_EXIT_FAIL : NT_EXIT_PROTO, "%s %s: %s", rw ? "SELECT" : "EXAMINE", m->mailbox,
-		    text);
+		die(st == IMAP_ST_NO ? NT_EXIT_FAIL : NT_EXIT_PROTO, "%s %s: server said %s %s", rw ? "SELECT" : "EXAMINE",
+		    m->mailbox, st == IMAP_ST_NO ? "NO" : "BAD", text);
 	if (!G.uidvalidity)
 		die(NT_EXIT_PROTO, "the server gave no UIDVALIDITY for %s", m->mailbox);
 }
@@ -398,7 +403,7 @@ static void do_search(struct mf *m)
 	int st = imap_simple(m, text, sizeof text, "UID SEARCH %s", crit);
 	free(crit);
 	if (st == IMAP_ST_BAD && m->search)
-		die(NT_EXIT_USAGE, "the server refused --search '%s': %s", m->search, text);
+		die(NT_EXIT_USAGE, "the server refused --search '%s': server said BAD %s", m->search, text);
 	imap_must(m, "UID SEARCH", st, text);
 	if (G.nsearch)
 		qsort(G.search, G.nsearch, sizeof *G.search, cmp_u32);

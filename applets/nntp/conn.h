@@ -13,8 +13,10 @@
 
 struct nntp_opts {
 	const char *server;        /* -s, else $NNTPSERVER, else localhost:119 */
-	struct conn_opts c;        /* -4/-6, TLS, -u, --password-file, proxy, timeout */
+	struct conn_opts c;        /* -4/-6, TLS, -u, secret sources, proxy, timeout; the account applied */
+	const char *acc_user;      /* the account's user (below the URL's user@) */
 	int compress;              /* --compress: COMPRESS DEFLATE when offered */
+	int transit;               /* feeding (ihave): no MODE READER, stay with the transit server */
 };
 
 struct nntp {
@@ -26,6 +28,7 @@ struct nntp {
 	int compressed;
 	struct conn_plan plan;     /* proxy and clear-text decision (connpol.h) */
 	unsigned caps;
+	int caps_refused;          /* CAPABILITIES refused: an RFC 977 server */
 	int posting_ok;            /* greeting 200 */
 	int code;                  /* last status */
 	char text[512];            /* its text, cut at control characters */

@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nntp.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "out.h"
+#include "over.h"
 #include "proto.h"
 
 /* One line from stdin without its newline (bounded); NULL at end of input. */
@@ -57,6 +60,38 @@ static int show_body(struct nntp *c, const char *ref)
 	nntp_fail(c, "BODY");
 }
 
+/* No HDR or XHDR: the subjects from the overview (its first field after the number), as
+ * "NUMBER SUBJECT" lines, the form HDR gives. */
+static void subjects_from_over(struct nntp *c, long long lo, long long hi)
+{
+	int hdr_code = c->code;
+	char hdr_text[120];
+	snprintf(hdr_text, sizeof hdr_text, "%s", c->text);
+	int r = 500;
+	if ((c->caps & CAP_OVER) || !c->caps)
+		r = nntp_cmd(c, "OVER %lld-%lld", lo, hi);
+	if (r == 500)
+		r = nntp_cmd(c, "XOVER %lld-%lld", lo, hi);
+	if (r == 423)
+		return;
+	if (r != 224) {
+		c->code = hdr_code;
+		snprintf(c->text, sizeof c->text, "%s", hdr_text);
+		nntp_fail(c, "HDR (and OVER)");
+	}
+	const char *p;
+	size_t n;
+	struct over_field f[3];
+	while (nntp_line(c, &p, &n)) {
+		long long num;
+		int k = over_split(p, n, f, 3, &num);
+		if (k < 2)
+			die(NT_EXIT_PROTO, "malformed overview line from %s", c->host);
+		printf("%lld ", num);
+		out_line(stdout, f[1].p, f[1].n, 0);
+	}
+}
+
 int nntp_cmd_read(struct nntp *c, int argc, char **argv)
 {
 	if (argc != 2)
@@ -69,8 +104,11 @@ int nntp_cmd_read(struct nntp *c, int argc, char **argv)
 		return 0;
 	long long n = nntp_cf.last ? nntp_cf.last : 10;
 	long long lo = last - n + 1 > first ? last - n + 1 : first;
-	if (nntp_send_hdr(c, "Subject", lo, last))
+	int h = nntp_try_hdr(c, "Subject", lo, last);
+	if (h > 0)
 		nntp_print_block(c, stdout, 1);
+	else if (h < 0)
+		subjects_from_over(c, lo, last);
 	char buf[256];
 	char *l = input("Which article do you want to read? ", buf, sizeof buf);
 	if (!l) {
@@ -162,7 +200,8 @@ int nntp_cmd_shell(struct nntp *c, int argc, char **argv)
 		opt_usage_error("shell takes no arguments");
 	int tty = isatty(0);
 	char buf[1024];
-	printf("Connected to %s (%s). Verbs: group next last stat head body article over xhdr list post quit\n",
+	printf("Connected to %s (%s). Verbs: group next last stat head body article over xhdr xpat list descriptions "
+	       "newgroups newnews date post quit\n",
 	       c->host, c->encrypted ? "TLS" : "no TLS");
 	for (;;) {
 		char *l = input(tty ? "nntp> " : NULL, buf, sizeof buf);
@@ -170,9 +209,9 @@ int nntp_cmd_shell(struct nntp *c, int argc, char **argv)
 			break;
 		if (!*l || *l == '#')
 			continue;
-		char *w[4] = {0};
+		char *w[8] = {0};
 		int n = 0;
-		for (char *t = strtok(l, " \t"); t && n < 4; t = strtok(NULL, " \t"))
+		for (char *t = strtok(l, " \t"); t && n < 8; t = strtok(NULL, " \t"))
 			w[n++] = t;
 		if (strtok(NULL, " \t")) {
 			printf("too many arguments\n");
@@ -190,14 +229,43 @@ int nntp_cmd_shell(struct nntp *c, int argc, char **argv)
 		if (bad)
 			continue;
 		const char *v = w[0];
-		const char *a1 = n > 1 ? w[1] : NULL, *a2 = n > 2 ? w[2] : NULL;
+		const char *a1 = n > 1 ? w[1] : NULL, *a2 = n > 2 ? w[2] : NULL, *a3 = n > 3 ? w[3] : NULL;
+		char since[32];
 		int multi = 0, r;
 		if (!strcasecmp(v, "quit") || !strcasecmp(v, "exit")) {
 			break;
 		} else if (!strcasecmp(v, "help") || !strcmp(v, "?")) {
 			printf("group NAME | next | last | stat|head|body|article [NUMBER|<id>] | over [RANGE] |\n"
-			       "xhdr HEADER [RANGE] | list [KEYWORD [WILDMAT]] | post | quit\n");
+			       "xhdr HEADER [RANGE] | xpat HEADER RANGE|<id> PATTERN... | list [KEYWORD [WILDMAT]] |\n"
+			       "descriptions [WILDMAT] | newgroups SINCE | newnews WILDMAT SINCE | date | post | quit\n"
+			       "SINCE (UTC): YYYY-MM-DD[THH:MM[:SS]], YYYYMMDD[HHMMSS], or an age: 12h, 3d, 2w\n");
 			continue;
+		} else if (!strcasecmp(v, "date") && !a1) {
+			r = nntp_cmd(c, "DATE");
+		} else if ((!strcasecmp(v, "newgroups") && a1 && !a2) || (!strcasecmp(v, "newnews") && a2 && !a3)) {
+			long long t;
+			int groups = !strcasecmp(v, "newgroups");
+			if (nntp_parse_since(groups ? a1 : a2, (long long)time(NULL), &t) < 0) {
+				printf("bad time '%s' (YYYY-MM-DD[THH:MM[:SS]], YYYYMMDD[HHMMSS], 12h, 3d, 2w)\n", groups ? a1 : a2);
+				continue;
+			}
+			nntp_format_since(t, since, sizeof since);
+			r = groups ? nntp_cmd(c, "NEWGROUPS %s GMT", since) : nntp_cmd(c, "NEWNEWS %s %s GMT", a1, since);
+			multi = r == 231 || r == 230;
+		} else if (!strcasecmp(v, "descriptions") && !a2) {
+			r = a1 ? nntp_cmd(c, "LIST NEWSGROUPS %s", a1) : nntp_cmd(c, "LIST NEWSGROUPS");
+			multi = r == 215;
+		} else if (!strcasecmp(v, "xpat") && a3) {
+			char line[600];
+			size_t k = (size_t)snprintf(line, sizeof line, "XPAT");
+			for (int i = 1; i < n && k < sizeof line; i++)
+				k += (size_t)snprintf(line + k, sizeof line - k, " %s", w[i]);
+			if (k >= 512) {
+				printf("the command is over 512 bytes\n");
+				continue;
+			}
+			r = nntp_cmd(c, "%s", line);
+			multi = r == 221;
 		} else if (!strcasecmp(v, "group") && a1 && !a2) {
 			r = nntp_cmd(c, "GROUP %s", a1);
 		} else if ((!strcasecmp(v, "next") || !strcasecmp(v, "last")) && !a1) {

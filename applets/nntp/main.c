@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
+#include "addr.h"
 #include "json.h"
 #include "log.h"
 #include "nntp.h"
@@ -43,7 +45,7 @@ static const struct opt opts[] = {
 	CONN_ROWS_IP,
 	CONN_ROWS_VQ("show every protocol line (passwords masked)", "no progress or informational messages"),
 	CONN_ROW_TIMEOUT("network timeout (default 30)"),
-	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per line (caps, list, group, over, hdr, stat, post, fetch)"},
+	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per line (caps, list, group, over, hdr, stat, post, fetch, date, newgroups, newnews, descriptions, xpat, ihave)"},
 	CONN_ROWS_TLS,
 	CONN_ROWS_AUTH("AUTHINFO USER/PASS as USER (password from file, netrc, env or tty)"),
 	CONN_ROWS_PROXY,
@@ -71,9 +73,16 @@ static const struct opt_spec spec = {
 	"  post [FILE]                           post an article (stdin by default)\n"
 	"  fetch GROUP [RANGE] -O DIR | --mbox FILE   download new articles, pipelined\n"
 	"  read GROUP                            list subjects, ask which article to read\n"
+	"  date                                  the server's time (UTC)\n"
+	"  newgroups SINCE                       groups created since SINCE\n"
+	"  newnews GROUPS SINCE                  message-ids of articles since SINCE (GROUPS: a wildmat)\n"
+	"  descriptions [WILDMAT]                group descriptions (LIST NEWSGROUPS)\n"
+	"  xpat HEADER GROUP RANGE PATTERN...    articles whose HEADER matches (XPAT, else HDR)\n"
+	"  ihave [FILE]                          offer an article to a transit server (feeding)\n"
 	"  shell                                 an interactive session with nntplib's verbs\n"
-	"RANGE: N, N- or N-M. SERVER: -s, else $NNTPSERVER, else localhost:119.\n",
-	"caps list group over hdr article head body stat post fetch read shell",
+	"RANGE: N, N- or N-M. SINCE (UTC): YYYY-MM-DD[THH:MM[:SS]], YYYYMMDD[HHMMSS], or an age: 12h, 3d, 2w.\n"
+	"SERVER: -s, else $NNTPSERVER, else localhost:119.\n",
+	"caps list group over hdr article head body stat post fetch read shell date newgroups newnews descriptions xpat ihave",
 };
 
 static void usage(const char *fmt, const char *a) __attribute__((noreturn));
@@ -145,28 +154,8 @@ static int cmd_caps(struct nntp *c, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_list(struct nntp *c, int argc, char **argv)
+void nntp_print_list(struct nntp *c, int kind)
 {
-	const char *kw = argc > 1 ? argv[1] : "active";
-	const char *wild = argc > 2 ? argv[2] : NULL;
-	if (argc > 3)
-		usage("list: too many arguments%s", "");
-	int kind;
-	if (!strcasecmp(kw, "active"))
-		kind = 'a';
-	else if (!strcasecmp(kw, "newsgroups"))
-		kind = 'n';
-	else if (!strcasecmp(kw, "overview.fmt"))
-		kind = 'o';
-	else
-		usage("list: unknown list '%s' (active, newsgroups, overview.fmt)", kw);
-	if (wild)
-		nntp_need_arg('a', wild);
-	int r = kind == 'o' ? nntp_cmd(c, "LIST OVERVIEW.FMT")
-	      : wild ? nntp_cmd(c, "LIST %s %s", kind == 'a' ? "ACTIVE" : "NEWSGROUPS", wild)
-		     : nntp_cmd(c, "LIST %s", kind == 'a' ? "ACTIVE" : "NEWSGROUPS");
-	if (r != 215)
-		nntp_fail(c, "LIST");
 	const char *p;
 	size_t n;
 	while (nntp_line(c, &p, &n)) {
@@ -214,6 +203,44 @@ static int cmd_list(struct nntp *c, int argc, char **argv)
 		}
 		json_end(stdout);
 	}
+}
+
+static int cmd_list(struct nntp *c, int argc, char **argv)
+{
+	const char *kw = argc > 1 ? argv[1] : "active";
+	const char *wild = argc > 2 ? argv[2] : NULL;
+	if (argc > 3)
+		usage("list: too many arguments%s", "");
+	int kind;
+	if (!strcasecmp(kw, "active"))
+		kind = 'a';
+	else if (!strcasecmp(kw, "newsgroups"))
+		kind = 'n';
+	else if (!strcasecmp(kw, "overview.fmt"))
+		kind = 'o';
+	else
+		usage("list: unknown list '%s' (active, newsgroups, overview.fmt)", kw);
+	if (wild)
+		nntp_need_arg('a', wild);
+	/* An RFC 977 server (CAPABILITIES refused) knows only a bare LIST, which is LIST ACTIVE:
+	 * send that, and fall back to it when LIST ACTIVE is refused as unknown (500, 501). */
+	const char *sent = "LIST";
+	int r;
+	if (kind == 'a' && !wild && c->caps_refused)
+		r = nntp_cmd(c, "LIST");
+	else if (kind == 'o')
+		r = nntp_cmd(c, "%s", sent = "LIST OVERVIEW.FMT");
+	else if (wild)
+		r = nntp_cmd(c, "LIST %s %s", sent = kind == 'a' ? "ACTIVE" : "NEWSGROUPS", wild);
+	else
+		r = nntp_cmd(c, "%s", sent = kind == 'a' ? "LIST ACTIVE" : "LIST NEWSGROUPS");
+	if ((r == 500 || r == 501) && kind == 'a' && !wild && strcmp(sent, "LIST")) {
+		log_info("%s refused LIST ACTIVE (%d): trying LIST", c->host, r);
+		r = nntp_cmd(c, "%s", sent = "LIST");
+	}
+	if (r != 215)
+		nntp_fail(c, sent);
+	nntp_print_list(c, kind);
 	return 0;
 }
 
@@ -305,6 +332,14 @@ static int cmd_over(struct nntp *c, int argc, char **argv)
 
 int nntp_send_hdr(struct nntp *c, const char *header, long long lo, long long hi)
 {
+	int r = nntp_try_hdr(c, header, lo, hi);
+	if (r < 0)
+		nntp_fail(c, "HDR");
+	return r;
+}
+
+int nntp_try_hdr(struct nntp *c, const char *header, long long lo, long long hi)
+{
 	int r = 500;
 	if ((c->caps & CAP_HDR) || !c->caps)
 		r = nntp_cmd(c, "HDR %s %lld-%lld", header, lo, hi);
@@ -313,7 +348,7 @@ int nntp_send_hdr(struct nntp *c, const char *header, long long lo, long long hi
 	if (r == 423)
 		return 0;
 	if (r != 225 && r != 221)
-		nntp_fail(c, "HDR");
+		return -1;
 	return 1;
 }
 
@@ -431,7 +466,7 @@ static int cmd_article(struct nntp *c, int argc, char **argv)
 }
 
 /* --- post --- */
-static char *read_all(const char *path, size_t *len)
+char *nntp_read_article(const char *path, size_t *len)
 {
 	FILE *f = path && strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f)
@@ -487,12 +522,44 @@ static void from_domain(const char *art, size_t len, char *out, size_t n)
 	}
 }
 
+/* Send an article after a 340 or 335: extra (our header lines, CRLF-ended) first, then
+ * the article with CRLF line ends and dot-stuffing, then the final dot. */
+void nntp_send_article(struct nntp *c, const char *extra, const char *art, size_t len)
+{
+	/* Our headers first, then the article: CRLF line ends and dot-stuffing done here. */
+	struct stream *s = c->s;
+	int ok = stream_queue(s, extra, strlen(extra));
+	size_t i = 0;
+	while (ok == 0 && i < len) {
+		const char *e = memchr(art + i, '\n', len - i);
+		size_t l = e ? (size_t)(e - (art + i)) : len - i;
+		size_t t = l && art[i + l - 1] == '\r' ? l - 1 : l;
+		if (t && art[i] == '.')
+			ok = stream_queue(s, ".", 1);
+		if (ok == 0)
+			ok = stream_queue(s, art + i, t);
+		if (ok == 0)
+			ok = stream_queue(s, "\r\n", 2);
+		i += l + (e ? 1 : 0);
+		if (ok == 0 && buf_pending(&s->out) > 65536)
+			ok = stream_flush(s);
+	}
+	if (ok == 0)
+		ok = stream_queue(s, ".\r\n", 3);
+	if (ok == 0)
+		ok = stream_flush(s);
+	if (ok < 0)
+		die(NT_EXIT_NET, "sending the article to %s: %s", c->host, s->err);
+	if (s->trace)
+		s->trace('>', "(article sent)", 14);
+}
+
 static int cmd_post(struct nntp *c, int argc, char **argv)
 {
 	if (argc > 2)
 		usage("post takes at most one FILE%s", "");
 	size_t len;
-	char *art = read_all(argc > 1 ? argv[1] : NULL, &len);
+	char *art = nntp_read_article(argc > 1 ? argv[1] : NULL, &len);
 	if (memchr(art, 0, len))
 		die(NT_EXIT_USAGE, "the article contains a NUL byte: refused");
 	static const char *need[] = {"Newsgroups", "From", "Subject"};
@@ -530,32 +597,7 @@ static int cmd_post(struct nntp *c, int argc, char **argv)
 	int r = nntp_cmd(c, "POST");
 	if (r != 340)
 		nntp_fail(c, "POST");
-	/* Our headers first, then the article: CRLF line ends and dot-stuffing done here. */
-	struct stream *s = c->s;
-	int ok = stream_queue(s, extra, strlen(extra));
-	size_t i = 0;
-	while (ok == 0 && i < len) {
-		const char *e = memchr(art + i, '\n', len - i);
-		size_t l = e ? (size_t)(e - (art + i)) : len - i;
-		size_t t = l && art[i + l - 1] == '\r' ? l - 1 : l;
-		if (t && art[i] == '.')
-			ok = stream_queue(s, ".", 1);
-		if (ok == 0)
-			ok = stream_queue(s, art + i, t);
-		if (ok == 0)
-			ok = stream_queue(s, "\r\n", 2);
-		i += l + (e ? 1 : 0);
-		if (ok == 0 && buf_pending(&s->out) > 65536)
-			ok = stream_flush(s);
-	}
-	if (ok == 0)
-		ok = stream_queue(s, ".\r\n", 3);
-	if (ok == 0)
-		ok = stream_flush(s);
-	if (ok < 0)
-		die(NT_EXIT_NET, "sending the article to %s: %s", c->host, s->err);
-	if (s->trace)
-		s->trace('>', "(article sent)", 14);
+	nntp_send_article(c, extra, art, len);
 	free(art);
 	r = nntp_status(c);
 	if (r != 240)
@@ -597,6 +639,10 @@ static void precheck(int argc, char **argv)
 		kinds[1] = argc == 2 ? 'm' : 'g', kinds[2] = 'n';
 	else if (!strcmp(cmd, "list"))
 		kinds[2] = 'a';
+	else if (!strcmp(cmd, "newnews") || !strcmp(cmd, "descriptions"))
+		kinds[1] = 'a';
+	else if (!strcmp(cmd, "xpat"))
+		kinds[1] = 'h', kinds[2] = argc > 2 && argv[2][0] == '<' ? 'm' : 'g', kinds[3] = kinds[2] == 'm' ? 'a' : 'r';
 	for (int i = 1; i < argc && i < 4; i++) {
 		long long a, b;
 		if (!kinds[i])
@@ -611,6 +657,37 @@ static void precheck(int argc, char **argv)
 			die(NT_EXIT_USAGE, "%s", err);
 		}
 	}
+	/* xpat's patterns past the first three operands; newnews' and newgroups' SINCE. */
+	if (!strcmp(cmd, "xpat"))
+		for (int i = 4; i < argc; i++)
+			if (nntp_check_arg('a', argv[i], err, sizeof err) < 0)
+				die(NT_EXIT_USAGE, "%s", err);
+	const char *since = !strcmp(cmd, "newgroups") && argc == 2 ? argv[1]
+			  : !strcmp(cmd, "newnews") && argc == 3 ? argv[2] : NULL;
+	long long t;
+	if (since && nntp_parse_since(since, (long long)time(NULL), &t) < 0)
+		die(NT_EXIT_USAGE, "bad time '%s' (YYYY-MM-DD[THH:MM[:SS]], YYYYMMDD[HHMMSS] or an age: 12h, 3d, 2w; UTC)",
+		    since);
+}
+
+/* The account (account.h): --account, else [default] when it names this server (-s) or
+ * none was given; its url comes before $NNTPSERVER. */
+static void use_account(struct nntp_opts *o)
+{
+	const char *target = NULL, *srv = o->server;
+	struct url u;
+	struct addr a;
+	char err[ADDR_ERRLEN];
+	if (srv && *srv && url_is(srv) && url_parse(srv, &u, err) == 0)
+		target = u.host;
+	else if (srv && *srv && !url_is(srv) && addr_parse(srv, 119, &a, err) == 0)
+		target = a.host;
+	const char *cli_user = o->c.user;
+	const struct account *acc = conn_account(&o->c, "nntp nntps news snews", target, NULL);
+	if (acc && !(srv && *srv) && acc->v[ACC_URL])
+		o->server = acc->v[ACC_URL];
+	if (o->c.user != cli_user)
+		o->acc_user = o->c.user, o->c.user = cli_user;
 }
 
 int nntp_main(int argc, char **argv)
@@ -641,10 +718,12 @@ int nntp_main(int argc, char **argv)
 		}
 	}
 	conn_opts_finish(&nntp_cf.o.c, CONN_PROXY_OWN);
+	use_account(&nntp_cf.o);
 	argc -= os.ind;
 	argv += os.ind;
 	if (argc < 1)
-		opt_usage_error("a command is needed (caps, list, group, over, hdr, article, post, fetch, read, shell)");
+		opt_usage_error("a command is needed (caps, list, group, over, hdr, article, post, fetch, read, shell, date, "
+				"newgroups, newnews, descriptions, xpat, ihave)");
 	static const struct {
 		const char *name;
 		int (*fn)(struct nntp *, int, char **);
@@ -653,6 +732,8 @@ int nntp_main(int argc, char **argv)
 		{"hdr", cmd_hdr},         {"article", cmd_article}, {"head", cmd_article}, {"body", cmd_article},
 		{"stat", cmd_article},    {"post", cmd_post},       {"fetch", nntp_cmd_fetch},
 		{"read", nntp_cmd_read},  {"shell", nntp_cmd_shell},
+		{"date", nntp_cmd_date},  {"newgroups", nntp_cmd_newgroups}, {"newnews", nntp_cmd_newnews},
+		{"descriptions", nntp_cmd_descriptions}, {"ihave", nntp_cmd_ihave}, {"xpat", nntp_cmd_xpat},
 	};
 	int (*fn)(struct nntp *, int, char **) = NULL;
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
@@ -671,7 +752,7 @@ int nntp_main(int argc, char **argv)
 	/* --json where a command has results to report, refused (never ignored) elsewhere:
 	 * an article is printed as it is, read and shell are for a person. */
 	if (nntp_cf.json && ((fn == cmd_article && strcmp(argv[0], "stat")) || fn == nntp_cmd_read || fn == nntp_cmd_shell))
-		opt_usage_error("--json goes with caps, list, group, over, hdr, stat, post and fetch, not %s", argv[0]);
+		opt_usage_error("--json goes with every command but article, head, body, read and shell, not %s", argv[0]);
 	if (nntp_cf.last && fn != cmd_over && fn != cmd_hdr && fn != nntp_cmd_read)
 		opt_usage_error("--last goes with over, hdr and read");
 	static char outbuf[1 << 16];
@@ -680,6 +761,8 @@ int nntp_main(int argc, char **argv)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	precheck(argc, argv);
 	atexit(at_exit_partial);
+	if (fn == nntp_cmd_ihave)
+		nntp_cf.o.transit = 1; /* a transit server takes IHAVE; MODE READER would leave it */
 	struct nntp c;
 	nntp_open(&c, &nntp_cf.o);
 	int rc = fn(&c, argc, argv);

@@ -30,11 +30,28 @@ void nntp_range(const char *arg, long long first, long long last, long long *lo,
 int nntp_cmd_fetch(struct nntp *c, int argc, char **argv);
 int nntp_cmd_read(struct nntp *c, int argc, char **argv);
 int nntp_cmd_shell(struct nntp *c, int argc, char **argv);
+/* verbs.c */
+int nntp_cmd_date(struct nntp *c, int argc, char **argv);
+int nntp_cmd_newgroups(struct nntp *c, int argc, char **argv);
+int nntp_cmd_newnews(struct nntp *c, int argc, char **argv);
+int nntp_cmd_descriptions(struct nntp *c, int argc, char **argv);
+int nntp_cmd_ihave(struct nntp *c, int argc, char **argv);
+int nntp_cmd_xpat(struct nntp *c, int argc, char **argv);
+
+/* The lines of a LIST block as text or JSON: kind 'a' (active: group last first status),
+ * 'n' (newsgroups: group description), 'o' (overview.fmt). */
+void nntp_print_list(struct nntp *c, int kind);
+/* The whole article in FILE (stdin when NULL or "-"), bounded by NNTP_MAX_ARTICLE. */
+char *nntp_read_article(const char *path, size_t *len);
+/* After 340 (POST) or 335 (IHAVE): extra header lines, then the article, dot-stuffed. */
+void nntp_send_article(struct nntp *c, const char *extra, const char *art, size_t len);
 
 /* Print a multi-line block's lines to f, LF-terminated: exact bytes, or with safe set made
  * safe for a terminal (out.h: control characters shown as '?', TAB kept). */
 void nntp_print_block(struct nntp *c, FILE *f, int safe);
 /* HDR (or XHDR) header lo-hi: sends it and reads the status; 1 when a block follows. */
 int nntp_send_hdr(struct nntp *c, const char *header, long long lo, long long hi);
+/* The same, but -1 (nothing to read) when the server refuses both HDR and XHDR. */
+int nntp_try_hdr(struct nntp *c, const char *header, long long lo, long long hi);
 
 #endif

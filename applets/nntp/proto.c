@@ -204,3 +204,159 @@ int nntp_has_header(const char *art, size_t len, const char *name)
 	}
 	return 0;
 }
+
+int nntp_header_value(const char *art, size_t len, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+	size_t i = 0;
+	while (i < len) {
+		const char *e = memchr(art + i, '\n', len - i);
+		size_t l = e ? (size_t)(e - (art + i)) : len - i;
+		size_t t = l;
+		if (t && art[i + t - 1] == '\r')
+			t--;
+		if (t == 0)
+			return -1; /* end of headers */
+		if (t > nl && art[i + nl] == ':' && strncasecmp(art + i, name, nl) == 0) {
+			const char *v = art + i + nl + 1, *end = art + i + t;
+			while (v < end && (*v == ' ' || *v == '\t'))
+				v++;
+			while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+			size_t vl = (size_t)(end - v);
+			if (vl == 0 || vl >= n)
+				return -1;
+			memcpy(out, v, vl);
+			out[vl] = 0;
+			return 0;
+		}
+		if (!e)
+			break;
+		i += l + 1;
+	}
+	return -1;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+static int mdays(long long y, unsigned m)
+{
+	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 ? 28 + leap : dm[m - 1];
+}
+
+/* digits s[0..k) as a number; -1 when one is not a digit */
+static long long digits(const char *s, size_t k)
+{
+	long long v = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int civil(long long y, long long mo, long long d, long long h, long long mi, long long se, long long *out)
+{
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > mdays(y, (unsigned)mo) || h > 23 || mi > 59 ||
+	    se > 60)
+		return -1;
+	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+	return 0;
+}
+
+int nntp_parse_since(const char *s, long long now, long long *out)
+{
+	size_t n = strlen(s);
+	if (n >= 2 && n <= 12 && strchr("smhdw", s[n - 1])) {
+		long long v = digits(s, n - 1);
+		static const long long unit[] = {1, 60, 3600, 86400, 604800};
+		long long u = unit[strchr("smhdw", s[n - 1]) - "smhdw"];
+		if (v < 0 || v > 100LL * 366 * 86400 / u || v * u > now)
+			return -1;
+		*out = now - v * u;
+		return 0;
+	}
+	if (n == 8 || n == 14) { /* YYYYMMDD[HHMMSS] */
+		if (digits(s, n) < 0)
+			return -1;
+		return civil(digits(s, 4), digits(s + 4, 2), digits(s + 6, 2), n == 14 ? digits(s + 8, 2) : 0,
+			     n == 14 ? digits(s + 10, 2) : 0, n == 14 ? digits(s + 12, 2) : 0, out);
+	}
+	/* YYYY-MM-DD[(T| )HH:MM[:SS]][Z] */
+	if (n < 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	long long y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = 0, mi = 0, se = 0;
+	if (y < 0 || mo < 0 || d < 0)
+		return -1;
+	const char *p = s + 10;
+	if (*p == 'T' || *p == ' ') {
+		p++;
+		if (strlen(p) < 5 || p[2] != ':' || (h = digits(p, 2)) < 0 || (mi = digits(p + 3, 2)) < 0)
+			return -1;
+		p += 5;
+		if (*p == ':') {
+			if (strlen(p) < 3 || (se = digits(p + 1, 2)) < 0)
+				return -1;
+			p += 3;
+		}
+		if (*p == 'Z')
+			p++;
+	}
+	if (*p)
+		return -1;
+	return civil(y, mo, d, h, mi, se, out);
+}
+
+int nntp_parse_date(const char *text, size_t len, long long *out)
+{
+	if (len < 14 || (len > 14 && text[14] != ' ') || digits(text, 14) < 0)
+		return -1;
+	return civil(digits(text, 4), digits(text + 4, 2), digits(text + 6, 2), digits(text + 8, 2),
+		     digits(text + 10, 2), digits(text + 12, 2), out);
+}
+
+static void split_time(long long t, long long *y, unsigned *mo, unsigned *d, unsigned *h, unsigned *mi, unsigned *se)
+{
+	long long z = t / 86400, r = t % 86400;
+	if (r < 0)
+		r += 86400, z--;
+	*h = (unsigned)(r / 3600), *mi = (unsigned)(r / 60 % 60), *se = (unsigned)(r % 60);
+	/* civil_from_days */
+	z += 719468;
+	long long era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*mo = mp < 10 ? mp + 3 : mp - 9;
+	*y = (long long)yoe + era * 400 + (*mo <= 2);
+}
+
+void nntp_format_since(long long t, char *out, size_t n)
+{
+	long long y;
+	unsigned mo, d, h, mi, se;
+	split_time(t, &y, &mo, &d, &h, &mi, &se);
+	snprintf(out, n, "%04lld%02u%02u %02u%02u%02u", y, mo, d, h, mi, se);
+}
+
+void nntp_format_iso(long long t, char *out, size_t n)
+{
+	long long y;
+	unsigned mo, d, h, mi, se;
+	split_time(t, &y, &mo, &d, &h, &mi, &se);
+	snprintf(out, n, "%04lld-%02u-%02uT%02u:%02u:%02uZ", y, mo, d, h, mi, se);
+}

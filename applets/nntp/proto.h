@@ -64,5 +64,22 @@ void nntp_cap_line(const char *line, size_t len, unsigned *caps);
 /* The headers of an article being posted: find "Name:" at the start of a header line
  * (case-insensitive), in the header part (up to the first empty line). 1 found, 0 not. */
 int nntp_has_header(const char *art, size_t len, const char *name);
+/* The value of header name in the article's header part (unfolded lines are not joined:
+ * the first line's value, blanks trimmed), into out (n bytes). 0, or -1 when absent, empty
+ * or longer than n-1. */
+int nntp_header_value(const char *art, size_t len, const char *name, char *out, size_t n);
+
+/* A time for NEWNEWS / NEWGROUPS, always UTC: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS][Z]"
+ * (or a space for the T), "YYYYMMDD", "YYYYMMDDHHMMSS", or an age "N" followed by s, m, h,
+ * d or w (that long before now). 0 with *out, or -1. */
+int nntp_parse_since(const char *s, long long now, long long *out);
+/* The 111 reply to DATE: "yyyymmddhhmmss" (RFC 3977 7.1), a real date and time. 0 with
+ * *out (seconds since 1970, UTC), or -1. */
+int nntp_parse_date(const char *text, size_t len, long long *out);
+/* Seconds since 1970 (UTC) as "yyyymmdd hhmmss" (the NEWNEWS / NEWGROUPS form, with GMT
+ * added by the caller), out at least 16 bytes; and as ISO 8601 "yyyy-mm-ddThh:mm:ssZ"
+ * (at least 21 bytes). */
+void nntp_format_since(long long t, char *out, size_t n);
+void nntp_format_iso(long long t, char *out, size_t n);
 
 #endif

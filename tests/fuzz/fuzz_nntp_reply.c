@@ -2,7 +2,7 @@
 /* fuzz_nntp_reply.c - libFuzzer harness for the nntp applet's reply parsers: each input
  * line goes through the status parser, the GROUP reply parser, dot-unstuffing, the
  * capability parser, the range and argument checks, and the whole input through the
- * post-header search. Seeds: tests/fuzz/corpus/fuzz_nntp_reply/. */
+ * post-header search and header value, the DATE reply and the SINCE forms. Seeds: tests/fuzz/corpus/fuzz_nntp_reply/. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +43,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nntp_check_arg('g', z, err, sizeof err);
 		nntp_check_arg('m', z, err, sizeof err);
 		nntp_check_arg('h', z, err, sizeof err);
+		long long t;
+		char tb[32];
+		if (nntp_parse_date(l, len, &t) == 0) {
+			nntp_format_since(t, tb, sizeof tb);
+			nntp_format_iso(t, tb, sizeof tb);
+		}
+		if (nntp_parse_since(z, 2000000000LL, &t) == 0)
+			nntp_format_iso(t, tb, sizeof tb);
 		free(z);
 		i += n + (e ? 1 : 0);
 	}
 	nntp_has_header(p, size, "Subject");
+	char id[64];
+	if (nntp_header_value(p, size, "Message-ID", id, sizeof id) == 0 && strlen(id) >= sizeof id)
+		abort();
 	return 0;
 }

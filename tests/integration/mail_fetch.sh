@@ -233,6 +233,15 @@ $NT mail-fetch $CA -q --search 'SUBJECT "message m-3"' --state "$T/st.search" -o
 long=$(printf 'UNDELETED %.0s' $(seq 300))
 $NT mail-fetch $CA -q --search "${long}SUBJECT \"message m-4\"" --state "$T/st.search2" -o "$T/search2" "$IMAP"
 [ "$(msgids "$T/search2")" = "<m-4@nettool.test>" ] && pass "--search of 3 KiB sent whole" || fail "--search long" "$(msgids "$T/search2" | head -3)"
+# The server's words once, its status word once (not "server said BAD BAD ...").
+$NT mail-fetch $CA -q --search 'NOSUCHKEY x' --state "$T/st.bad" -o "$T/bad" "$IMAP" 2>"$T/err.bad"
+rc=$?
+[ $rc = 2 ] && grep -q "server said BAD " "$T/err.bad" && ! grep -Eq 'BAD BAD|said BAD [^ ]* BAD' "$T/err.bad" &&
+	pass "--search refused: 'server said BAD' once, exit 2" || fail "--search refused wording" "rc $rc: $(cat "$T/err.bad")"
+$NT mail-fetch $CA -q --state "$T/st.nobox" -o "$T/nobox" "imap://test@127.0.0.1:$DOVE_IMAP/NoSuchBox" 2>"$T/err.nobox"
+rc=$?
+[ $rc = 1 ] && grep -q "EXAMINE NoSuchBox: server said NO " "$T/err.nobox" && ! grep -q 'NO NO' "$T/err.nobox" &&
+	pass "a folder that does not exist: 'server said NO' once, exit 1" || fail "no such folder wording" "rc $rc: $(cat "$T/err.nobox")"
 $NT mail-fetch $CA -q --since 2000-01-01 --state "$T/st.since1" -o "$T/since1" "$IMAP"
 $NT mail-fetch $CA -q --since 2099-01-01 --state "$T/st.since2" -o "$T/since2" "$IMAP"
 [ "$(count "$T/since1")" = $N ] && [ "$(count "$T/since2")" = 0 ] && pass "--since" || fail "--since"

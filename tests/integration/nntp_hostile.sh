@@ -15,25 +15,7 @@ pid=$!
 cleanup "kill $pid; wait $pid 2>/dev/null"
 if ! wait_port "$port" 127.0.0.1 10; then
 	fail "fake nntp server" "did not start: $(cat fake.log)"
-	
-# LISTGROUP without end whose numbers are all outside the range: every line counts.
-mkdir -p spool2
-timeout 60 $lim "$NT" nntp -q --no-tls --timeout 5 -s "127.0.0.1:$port" fetch outside.group -O spool2 >out 2>err
-rc=$?
-[ $rc = 5 ] && grep -q 'LISTGROUP .* more than 4000000 numbers' err &&
-	pass "LISTGROUP without end, all outside the range: refused at 4,000,000 lines, exit 5" ||
-	fail "LISTGROUP outside the range" "rc $rc: $(head -3 err)"
-
-# ARTICLE answered by bytes without end and without LF: the line bound stops it, at once.
-mkdir -p spool3
-t0=$(date +%s)
-timeout 20 "$NT" nntp -q --no-tls --timeout 5 -s "127.0.0.1:$port" fetch endless.group -O spool3 >out 2>err
-rc=$?
-el=$(($(date +%s) - t0))
-[ $rc = 5 ] && grep -q 'longer than' err && [ "$el" -lt 5 ] &&
-	pass "ARTICLE of endless bytes without a line end: exit 5 after ${el} s ($(head -1 err))" ||
-	fail "ARTICLE without end" "rc $rc after ${el} s: $(head -3 err)"
-finish
+	finish
 fi
 nn() { timeout 60 "$NT" nntp -q --no-tls -s "127.0.0.1:$port" "$@"; }
 

@@ -136,6 +136,56 @@ START_TEST(post_headers)
 }
 END_TEST
 
+START_TEST(header_value)
+{
+	char v[32];
+	ck_assert_int_eq(nntp_header_value(S("From: x\r\nMessage-ID:  <a@b>  \r\n\r\n"), "message-id", v, sizeof v), 0);
+	ck_assert_str_eq(v, "<a@b>");
+	ck_assert_int_eq(nntp_header_value(S("From: x\n\nMessage-ID: <a@b>\n"), "Message-ID", v, sizeof v), -1);
+	ck_assert_int_eq(nntp_header_value(S("Message-ID: \n"), "Message-ID", v, sizeof v), -1);
+	ck_assert_int_eq(nntp_header_value(S("Message-ID: <0123456789012345678901234567890123456789>\n"), "Message-ID", v,
+					   sizeof v), -1);
+}
+END_TEST
+
+START_TEST(times)
+{
+	long long t;
+	char b[32];
+	ck_assert_int_eq(nntp_parse_since("2026-12-05", 0, &t), 0);
+	nntp_format_since(t, b, sizeof b);
+	ck_assert_str_eq(b, "20261205 000000");
+	ck_assert_int_eq(nntp_parse_since("2024-02-29T23:59:58Z", 0, &t), 0);
+	nntp_format_iso(t, b, sizeof b);
+	ck_assert_str_eq(b, "2024-02-29T23:59:58Z");
+	ck_assert_int_eq(nntp_parse_since("2024-02-29 23:59", 0, &t), 0);
+	nntp_format_since(t, b, sizeof b);
+	ck_assert_str_eq(b, "20240229 235900");
+	ck_assert_int_eq(nntp_parse_since("19991231235959", 0, &t), 0);
+	ck_assert_int_eq(t, 946684799);
+	ck_assert_int_eq(nntp_parse_since("3d", 1000000, &t), 0);
+	ck_assert_int_eq(t, 1000000 - 3 * 86400);
+	ck_assert_int_eq(nntp_parse_since("2w", 2000000, &t), 0);
+	ck_assert_int_eq(t, 2000000 - 14 * 86400);
+	/* not dates: Feb 30, 2023-02-29, hour 24, letters, an age before 1970, junk after */
+	ck_assert_int_eq(nntp_parse_since("2026-02-30", 0, &t), -1);
+	ck_assert_int_eq(nntp_parse_since("2023-02-29", 0, &t), -1);
+	ck_assert_int_eq(nntp_parse_since("2026-01-01T24:00", 0, &t), -1);
+	ck_assert_int_eq(nntp_parse_since("yesterday", 0, &t), -1);
+	ck_assert_int_eq(nntp_parse_since("5d", 1000, &t), -1);
+	ck_assert_int_eq(nntp_parse_since("2026-01-01x", 0, &t), -1);
+	ck_assert_int_eq(nntp_parse_since("d", 0, &t), -1);
+	/* DATE's reply */
+	ck_assert_int_eq(nntp_parse_date(S("20261205093000"), &t), 0);
+	nntp_format_iso(t, b, sizeof b);
+	ck_assert_str_eq(b, "2026-12-05T09:30:00Z");
+	ck_assert_int_eq(nntp_parse_date(S("20261205093000 extra"), &t), 0);
+	ck_assert_int_eq(nntp_parse_date(S("2026120509300"), &t), -1);
+	ck_assert_int_eq(nntp_parse_date(S("20261305093000"), &t), -1);
+	ck_assert_int_eq(nntp_parse_date(S("2026120509300x"), &t), -1);
+}
+END_TEST
+
 START_TEST(overview_fmt)
 {
 	struct over_fmt f;
@@ -188,6 +238,8 @@ Suite *suite_nntp(void)
 	tcase_add_test(t, ranges);
 	tcase_add_test(t, caps);
 	tcase_add_test(t, post_headers);
+	tcase_add_test(t, header_value);
+	tcase_add_test(t, times);
 	tcase_add_test(t, overview_fmt);
 	tcase_add_test(t, overview_line);
 	suite_add_tcase(s, t);
