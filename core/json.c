@@ -85,6 +85,15 @@ void json_kv_int(FILE *f, const char *k, long long val)
 	fprintf(f, "%lld", val);
 }
 
+void json_kv_num(FILE *f, const char *k, double val, int decimals)
+{
+	key(f, k);
+	if (val != val || val > 1e18 || val < -1e18)
+		fputs("null", f); /* NaN or out of range: not a JSON number */
+	else
+		fprintf(f, "%.*f", decimals < 0 ? 0 : decimals > 9 ? 9 : decimals, val);
+}
+
 void json_kv_bool(FILE *f, const char *k, int val)
 {
 	key(f, k);

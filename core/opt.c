@@ -92,12 +92,15 @@ static void opt_words(const struct opt_spec *spec)
 			printf("--%s %s\n", o->name, kind);
 	}
 	printf("--help flag\n");
-	if (spec->commands) {
-		const char *p = spec->commands;
-		while (*p) {
+	/* Commands complete on the command line; a shell's verbs are listed as "verb"
+	 * (for the docs test and for tools that complete inside the shell). */
+	const char *lists[2] = {spec->commands, spec->verbs}, *kinds[2] = {"command", "verb"};
+	for (int k = 0; k < 2; k++) {
+		const char *p = lists[k];
+		while (p && *p) {
 			size_t n = strcspn(p, " ");
 			if (n)
-				printf("%.*s command\n", (int)n, p);
+				printf("%.*s %s\n", (int)n, p, kinds[k]);
 			p += n;
 			p += strspn(p, " ");
 		}

@@ -55,6 +55,7 @@ struct opt_spec {
 	 * e.g. the shared OAuth2 rows where no server has a bearer login; not in --help or
 	 * the completion words. Terminated by a zero entry; NULL: none. */
 	const struct opt *refused;
+	const char *verbs;    /* "open user cd ...": the verbs of an applet's shell, or NULL */
 };
 
 struct opt_state {

@@ -69,6 +69,7 @@ struct slot {
 	uint64_t bytes;
 	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
 	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */
+	long long t0_ms;         /* when the job started (--json's seconds) */
 	struct engine *e;
 };
 
@@ -164,13 +165,20 @@ static void journal_open(struct engine *e, const char *path)
 }
 
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg);
+/* The bytes a job moved, for --json; -1 (null) for a job that moves none (rm, mkdir). */
+static long long job_bytes(const struct slot *s)
+{
+	enum job_kind k = s->job.kind;
+	return k == JOB_GET || k == JOB_PUT || k == JOB_COPY ? (long long)s->bytes : -1;
+}
 
 /* Done: the download af (renamed into place) or the data appended on fd made durable,
  * then the journal line (core/commit). */
 static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd)
 {
-	if ((af || fd >= 0) && e->jfd < 0 && !ftp_cf.fsync) {
-		/* No journal, no --fsync: renamed into place whole, not synced (like rsync). */
+	if ((af || fd >= 0) && e->jfd < 0 && !ftp_cf.fsync && !ftp_cf.move) {
+		/* No journal, no --fsync, no --move (which deletes the source once the copy here
+		 * is durable): renamed into place whole, not synced (like rsync). */
 		char err[600];
 		int r = 0;
 		if (af) {
@@ -184,6 +192,8 @@ static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd
 		}
 		e->r.done++;
 		e->prog.items_done++;
+		ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
+			   (ftp_now_ms() - s->t0_ms) / 1000.0, NULL);
 		return;
 	}
 	if (e->jfd >= 0)
@@ -200,6 +210,8 @@ static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd
 	}
 	e->r.done++;
 	e->prog.items_done++;
+	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
+		   (ftp_now_ms() - s->t0_ms) / 1000.0, NULL);
 }
 
 /* ---- callbacks ---- */
@@ -374,6 +386,7 @@ static int next_job(struct engine *e, struct job *j)
 			if (had) {
 				e->r.skipped++;
 				log_trace("%s %s: done before (journal)", kind_name(j->kind), j->src ? j->src : j->dst);
+				ftp_result(kind_name(j->kind), j->src, j->dst, FTP_R_SKIPPED, -1, -1, FTP_REASON_JOURNAL);
 				job_free(j);
 				continue;
 			}
@@ -386,6 +399,8 @@ static int next_job(struct engine *e, struct job *j)
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg)
 {
 	nt_warn("%s %s: %s", kind_name(s->job.kind), s->job.src ? s->job.src : s->job.dst, msg);
+	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_FAILED, job_bytes(s),
+		   (ftp_now_ms() - s->t0_ms) / 1000.0, msg);
 	e->r.failed++;
 	if (code > e->r.worst)
 		e->r.worst = code;
@@ -413,7 +428,7 @@ static void quote_job(struct engine *e, struct slot *s, struct ftp_site *site, C
 	free(ap);
 	curl_easy_setopt(h, CURLOPT_URL, s->url);
 	curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(h, CURLOPT_QUOTE, s->q);
+	curl_easy_setopt(h, CURLOPT_PREQUOTE, s->q); /* after the CWD to the login folder (sess.c) */
 	s->run1 = 1;
 	add(e, h, s);
 }
@@ -424,6 +439,7 @@ static int start(struct engine *e, struct slot *s)
 	struct job *j = &s->job;
 	s->phase = 0;
 	s->bytes = 0;
+	s->t0_ms = ftp_now_ms();
 	s->werr = s->opened = 0;
 	s->wl = 0;
 	s->fd = s->infd = -1;
@@ -483,7 +499,8 @@ static int start(struct engine *e, struct slot *s)
 		return 0;
 	}
 	case JOB_PUT: {
-		s->infd = open(j->src, O_RDONLY | O_CLOEXEC);
+		/* "-": standard input (put - host:path; a pipe: no size, no seek). */
+		s->infd = !strcmp(j->src, "-") ? fcntl(0, F_DUPFD_CLOEXEC, 3) : open(j->src, O_RDONLY | O_CLOEXEC);
 		struct stat st;
 		if (s->infd < 0 || fstat(s->infd, &st) < 0) {
 			char m[600];
@@ -512,8 +529,9 @@ static int start(struct engine *e, struct slot *s)
 		free(tmp);
 		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
 		curl_easy_setopt(s->h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
-		if (e->src->total == 1)
+		if (S_ISREG(st.st_mode))
+			curl_easy_setopt(s->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+		if (e->src->total == 1 && S_ISREG(st.st_mode))
 			e->prog.bytes_total = (uint64_t)st.st_size;
 		curl_easy_setopt(s->h, CURLOPT_READFUNCTION, put_read);
 		curl_easy_setopt(s->h, CURLOPT_READDATA, s);

@@ -29,6 +29,7 @@ struct ftp_conf {
 	int ascii;
 	long long limit_rate;
 	int json, longfmt, parents;
+	int no_login;              /* shell -n */
 	enum progress_mode progress;
 	/* batch */
 	int parallel, retry;
@@ -80,6 +81,17 @@ int ftp_is_remote(const char *arg);
 /* Parse TARGET into a site (shared when host, port and user match one opened before)
  * and a path ("dir/f" relative to the login folder, "/abs" absolute). Dies on errors. */
 struct ftp_site *ftp_target(const char *arg, char **path);
+/* The parts of a TARGET, parsed without logging in (dies on usage errors). */
+struct ftp_where {
+	char host[256];
+	int port, implicit_tls, has_user;
+	char user[256];
+};
+void ftp_target_parse(const char *arg, struct ftp_where *w, char **path);
+/* A new site for w, logged in as user (NULL: anonymous) with password (NULL: from
+ * --password-file, ~/.netrc, NETTOOL_PASSWORD or a no-echo prompt). Dies when the
+ * login fails. */
+struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, const char *password);
 void ftp_sites_free(void);
 /* The shared connection cache, after every handle is gone. */
 void ftp_share_free(void);
@@ -120,8 +132,8 @@ struct ftp_item {
  * printed). *bad (when not NULL): how many lines could not be parsed (each warned about). */
 int ftp_list_entries(struct ftp_site *s, const char *dir, struct ftp_item **out, int *bad);
 void ftp_items_free(struct ftp_item *v, int n);
-/* path made absolute against the login folder, for QUOTE commands: libcurl sends
- * those before its own CWD, so a reused connection may stand anywhere. Caller frees. */
+/* path as it goes into a quote command (MKD, DELE, RNFR...): as given, relative paths
+ * relative to the login folder (quote commands run after libcurl's CWD there). Caller frees. */
 char *ftp_qpath(struct ftp_site *s, const char *path);
 void ftp_die_curl(CURLcode rc, const char *what, const struct ftp_site *s) NT_NORETURN;
 /* 1 when a failure is worth a retry (network, 4xx reply; not a refused login). */
@@ -132,6 +144,36 @@ long long ftp_backoff_ms(int attempt);
 /* Join a remote folder and a name ("" + n = n, "/" + n = "/n"). Caller frees. */
 char *ftp_join(const char *dir, const char *name);
 const char *ftp_basename(const char *path);
+
+/* glob.c: 1 when s has a glob character (* ? [). */
+int ftp_has_glob(const char *s);
+/* The remote paths that match pattern (a glob in any part; without one, the path
+ * itself, type unknown, unchecked), sorted. Returns the count (0: no match; *out then
+ * still to be freed) or -exitcode (a listing failed; message printed). */
+struct ftp_match {
+	char *path;
+	enum ftp_etype type;
+	int64_t size, mtime;   /* -1: unknown */
+};
+int ftp_glob(struct ftp_site *s, const char *pattern, struct ftp_match **out);
+void ftp_matches_free(struct ftp_match *v, int n);
+
+/* result.c: the end of one item (a file, a folder), reported under --json as one
+ * object; every command and the engine report through it (NULL: not known/none;
+ * bytes or seconds < 0: null). */
+enum ftp_rstatus { FTP_R_DONE, FTP_R_FAILED, FTP_R_SKIPPED };
+#define FTP_REASON_JOURNAL "done before (journal)"  /* a skip the journal vouches for */
+void ftp_result(const char *cmd, const char *src, const char *dst, enum ftp_rstatus st, long long bytes,
+		double seconds, const char *reason);
+/* get --move: while on, the sources of "get" items done (or done before, per the
+ * journal) are kept; ftp_moves_take hands them over (malloc'd array of strings). */
+void ftp_moves_collect(int on);
+size_t ftp_moves_take(char ***out);
+
+/* shell.c: the session of `ftp shell [TARGET]` (TARGET NULL: not connected yet);
+ * returns the exit status. ftp_shell_words: its verbs, for completion. */
+int ftp_shell(const char *target);
+const char *ftp_shell_words(void);
 
 /* Batch engine. */
 enum job_kind { JOB_GET, JOB_PUT, JOB_RM, JOB_COPY, JOB_RMDIR, JOB_MKDIR };

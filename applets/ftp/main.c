@@ -29,7 +29,7 @@
 struct ftp_conf ftp_cf;
 
 enum {
-	O_JSON = OPT_LONG, O_RESUME,
+	O_JSON = OPT_LONG,
 	O_CREATEDIRS, O_ATOMIC, O_MOVE, O_REVERSE, O_ONLYNEWER, O_DELETE, O_EXCLUDE, O_FROMFILE, O_PARALLEL,
 	O_JOURNAL, O_SHARD, O_RETRY, O_DEADLINE, O_PASSIVE, O_ACTIVE, O_ASCII, O_LIMIT, O_PROGRESS,
 	O_MAXENTRIES, O_MAXFOLDERS, O_NOATOMIC, O_FSYNC,
@@ -43,18 +43,20 @@ static const struct opt opts[] = {
 	CONN_ROWS_TLS,
 	CONN_ROWS_PROXY,
 	CONN_ROW_TIMEOUT("connect timeout and stall limit (default 30)"),
-	{O_JSON, "json", OPT_FLAG, NULL, "ls, pwd, size, mtime, status: one JSON object per line"},
+	{O_JSON, "json", OPT_FLAG, NULL,
+	 "results as JSON lines (ls, get, put, mkdir, rmdir, rm, mv, pwd, size, mtime, mirror, copy, status)"},
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
 	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
 	{'O', "output-dir", OPT_FILE, "DIR", "get: save into DIR (default: the current folder)"},
-	{O_RESUME, "resume", OPT_FLAG, NULL, "get, put: continue a partial file (REST/APPE)"},
+	{'c', "resume", OPT_FLAG, NULL, "get, put: continue a partial file (REST/APPE)"},
 	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy: create missing remote folders"},
 	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put: upload to a temporary name, rename when complete (copy: the default)"},
 	{O_NOATOMIC, "no-atomic", OPT_FLAG, NULL, "copy: store in place; a failed partial file is deleted"},
 	{O_FSYNC, "fsync", OPT_FLAG, NULL, "get: sync each download (in groups) even without --journal"},
 	{'p', "parents", OPT_FLAG, NULL, "mkdir: create parents, no error if it exists"},
-	{'r', "recursive", OPT_FLAG, NULL, "copy: whole trees"},
-	{O_MOVE, "move", OPT_FLAG, NULL, "copy: delete each source file once the destination has its size"},
+	{'r', "recursive", OPT_FLAG, NULL, "get, copy: whole trees"},
+	{O_MOVE, "move", OPT_FLAG, NULL, "get, copy: delete each source file once its copy is safe"},
+	{'n', "no-login", OPT_FLAG, NULL, "shell: do not log in at the start (then: user NAME)"},
 	{O_REVERSE, "reverse", OPT_FLAG, NULL, "mirror: upload a local tree (SRC local, DST remote)"},
 	{O_ONLYNEWER, "only-newer", OPT_FLAG, NULL, "mirror: skip files whose copy has the same size and is not older"},
 	{O_DELETE, "delete", OPT_FLAG, NULL, "mirror: delete what the source no longer has"},
@@ -132,6 +134,37 @@ static int cmd_ls(const char *cmd)
 	need_args(cmd, 1, 1);
 	char *path;
 	struct ftp_site *s = remote(args[0], &path);
+	if (ftp_has_glob(path)) {
+		/* The matching paths, as `ls -d` would show them. */
+		struct ftp_match *m;
+		int n = ftp_glob(s, path, &m);
+		free(path);
+		if (n < 0)
+			return -n;
+		if (!n)
+			nt_warn("ls %s: no match", args[0]);
+		for (int i = 0; i < n; i++) {
+			if (!ftp_cf.json) {
+				out_line(stdout, m[i].path, strlen(m[i].path), 0);
+				continue;
+			}
+			json_begin(stdout);
+			json_kv_str(stdout, "name", m[i].path);
+			json_kv_str(stdout, "type", ftp_etype_name(m[i].type));
+			if (m[i].size >= 0)
+				json_kv_int(stdout, "size", m[i].size);
+			else
+				json_kv_str(stdout, "size", NULL);
+			if (m[i].mtime >= 0)
+				json_kv_int(stdout, "mtime", m[i].mtime);
+			else
+				json_kv_str(stdout, "mtime", NULL);
+			json_kv_str(stdout, "perm", NULL);
+			json_end(stdout);
+		}
+		ftp_matches_free(m, n);
+		return n ? 0 : NT_EXIT_FAIL;
+	}
 	if (ftp_cf.json) {
 		struct ftp_item *v;
 		int n = ftp_list_entries(s, path, &v, NULL);
@@ -181,6 +214,7 @@ static int cmd_simple(const char *cmd)
 	char *path;
 	struct ftp_site *s;
 	CURLcode rc;
+	long long t0 = ftp_now_ms();
 	if (!strcmp(cmd, "pwd")) {
 		need_args(cmd, 1, 1);
 		s = remote(args[0], &path);
@@ -252,6 +286,7 @@ static int cmd_simple(const char *cmd)
 					die_cmd(rc, cmd, args[i], s);
 				if (ftp_isdir(s, path) != 1)
 					die(NT_EXIT_FAIL, "mkdir %s: could not create the folder (server: %s)", args[i], s->hdr.last);
+				ftp_result(cmd, NULL, path, FTP_R_DONE, -1, (ftp_now_ms() - t0) / 1000.0, NULL);
 			} else {
 				char *c = xasprintf("%s %s", cmd[0] == 'm' ? "MKD" : "RMD", path);
 				const char *cmds[] = {c};
@@ -259,7 +294,10 @@ static int cmd_simple(const char *cmd)
 				free(c);
 				if (rc != CURLE_OK)
 					die_cmd(rc, cmd, args[i], s);
+				ftp_result(cmd, cmd[0] == 'r' ? path : NULL, cmd[0] == 'm' ? path : NULL, FTP_R_DONE, -1,
+					   (ftp_now_ms() - t0) / 1000.0, NULL);
 			}
+			t0 = ftp_now_ms();
 			free(path);
 		}
 	} else if (!strcmp(cmd, "mv")) {
@@ -280,17 +318,14 @@ static int cmd_simple(const char *cmd)
 		char *c1 = xasprintf("RNFR %s", path), *c2 = xasprintf("RNTO %s", to);
 		const char *cmds[] = {c1, c2};
 		rc = ftp_quote(s, cmds, 2);
-		free(c1), free(c2), free(to);
+		free(c1), free(c2);
 		if (rc != CURLE_OK)
 			die_cmd(rc, cmd, args[0], s);
+		ftp_result(cmd, path, to, FTP_R_DONE, -1, (ftp_now_ms() - t0) / 1000.0, NULL);
+		free(to);
 		free(path);
 	}
 	return 0;
-}
-
-static int has_glob(const char *s)
-{
-	return strpbrk(s, "*?[") != NULL;
 }
 
 /* Growable job array. */
@@ -317,24 +352,71 @@ static void jobs_free(struct jobs *js)
 	free(js->v);
 }
 
+/* Worse of two exit codes (0 < 1 < the classes). */
+static int worse(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* get -r of one remote folder: the mirror engine into DIR/BASENAME (DIR for the login folder). */
+static int get_tree(struct ftp_site *s, const char *path, const char *dir)
+{
+	const char *bn = ftp_basename(path);
+	char err[256];
+	if (bn[0] && file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
+		opt_usage_error("get -r %s: no folder name to save as (%s)", path, err);
+	char *ldir = bn[0] ? ftp_join(dir, bn) : xstrdup(dir);
+	int rc = tree_mirror_down(s, path, ldir);
+	free(ldir);
+	return rc;
+}
+
+/* get --move: the sources of what is now safe here, deleted in one batch. */
+static int get_move_sources(struct ftp_site *s)
+{
+	char **v;
+	size_t n = ftp_moves_take(&v);
+	ftp_moves_collect(0);
+	if (!n) {
+		free(v);
+		return 0;
+	}
+	struct job *jobs = xcalloc(n, sizeof *jobs);
+	for (size_t i = 0; i < n; i++)
+		jobs[i] = (struct job){.kind = JOB_RM, .src = v[i], .size = -1, .mtime = -1};
+	free(v);
+	const char *jp = ftp_cf.journal; /* the gets' journal keeps get lines only */
+	ftp_cf.journal = NULL;
+	int rc = engine_run(s, NULL, jobsrc_array(jobs, n), n > 1);
+	ftp_cf.journal = jp;
+	return rc;
+}
+
 static int cmd_get(const char *cmd)
 {
 	(void)cmd;
 	need_args("get", 1, -1);
 	if (ftp_cf.out_file && ftp_cf.out_dir)
 		opt_usage_error("get: -o and -O exclude each other");
+	if (ftp_cf.move && ftp_cf.out_file && !strcmp(ftp_cf.out_file, "-"))
+		opt_usage_error("get --move: standard output is not a file whose safe arrival can be known; refused "
+				"(save to a file, then delete the source)");
+	if (ftp_cf.recursive && (ftp_cf.out_file || ftp_cf.from_file))
+		opt_usage_error("get -r: goes with -O DIR, not with -o or --from-file");
 	const char *dir = ftp_cf.out_dir ? ftp_cf.out_dir : ".";
+	ftp_moves_collect(ftp_cf.move);
 	if (ftp_cf.from_file) {
 		need_args("get --from-file", 1, 1);
 		char *base;
 		struct ftp_site *s = remote(args[0], &base);
 		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_GET, base, dir);
 		free(base);
-		return engine_run(s, NULL, src, 1);
+		int rc = engine_run(s, NULL, src, 1);
+		return worse(rc, get_move_sources(s));
 	}
 	struct jobs js = {0};
 	struct ftp_site *site = NULL;
-	int batch = nargs > 1;
+	int batch = nargs > 1, rc = 0, trees = 0;
 	for (int i = 0; i < nargs; i++) {
 		char *path;
 		struct ftp_site *s = remote(args[i], &path);
@@ -343,33 +425,55 @@ static int cmd_get(const char *cmd)
 		site = s;
 		const char *bn = ftp_basename(path);
 		char err[256];
-		if (has_glob(bn) && !ftp_cf.out_file) { /* with -o the name is taken as it is */
+		if (ftp_has_glob(path) && !ftp_cf.out_file) { /* with -o the name is taken as it is */
 			batch = 1;
-			char *d = xstrndup(path, (size_t)(bn - path));
-			struct ftp_item *v;
-			int n = ftp_list_entries(s, d, &v, NULL);
+			struct ftp_match *m;
+			int n = ftp_glob(s, path, &m);
 			if (n < 0) {
-				free(d);
 				free(path);
 				jobs_free(&js);
 				return -n;
 			}
+			/* A glob in a folder part (logs/ * /app.log): each file keeps its path below
+			 * the part given literally (DIR/a/app.log, DIR/b/app.log), made below DIR
+			 * without following a symlink. */
+			const char *g = strpbrk(path, "*?[");
+			size_t pre = (size_t)(g - path);
+			while (pre && path[pre - 1] != '/')
+				pre--;
+			int deep = strchr(g, '/') != NULL;
 			int matched = 0;
 			for (int k = 0; k < n; k++) {
-				if (v[k].type != FTP_T_FILE || strlen(v[k].name) != v[k].namelen ||
-				    fnmatch(bn, v[k].name, FNM_PERIOD) != 0)
+				const char *mb = deep ? m[k].path + pre : ftp_basename(m[k].path);
+				if (m[k].type == FTP_T_DIR && ftp_cf.recursive) {
+					matched++, trees++;
+					rc = worse(rc, get_tree(s, m[k].path, dir));
 					continue;
-				if (file_safe_name(v[k].name, v[k].namelen, err, sizeof err) < 0) {
+				}
+				if (m[k].type != FTP_T_FILE)
+					continue;
+				if ((deep ? file_safe_relpath(mb, err, sizeof err) : file_safe_name(mb, strlen(mb), err, sizeof err)) < 0) {
 					nt_warn("%s", err);
 					continue;
 				}
 				matched++;
-				jobs_add(&js, JOB_GET, ftp_join(d, v[k].name), ftp_join(dir, v[k].name), v[k].size, -1);
+				jobs_add(&js, JOB_GET, xstrdup(m[k].path), ftp_join(dir, mb), m[k].size, -1);
+				if (deep) {
+					js.v[js.n - 1].has_root = 1;
+					js.v[js.n - 1].droot = strlen(dir);
+				}
 			}
-			if (!matched)
+			if (!matched) {
 				nt_warn("%s: no file matches", args[i]);
-			ftp_items_free(v, n);
-			free(d);
+				rc = worse(rc, NT_EXIT_FAIL);
+			}
+			ftp_matches_free(m, n);
+			free(path);
+			continue;
+		}
+		if (ftp_cf.recursive && ftp_isdir(s, path) == 1) {
+			trees++;
+			rc = worse(rc, get_tree(s, path, dir));
 			free(path);
 			continue;
 		}
@@ -380,9 +484,20 @@ static int cmd_get(const char *cmd)
 	}
 	if (ftp_cf.out_file && js.n != 1)
 		opt_usage_error("get: -o takes one file (use -O DIR)");
-	if (!js.n)
-		return NT_EXIT_FAIL;
-	return engine_run(site, NULL, jobsrc_array(js.v, js.n), batch);
+	if (js.n) {
+		/* A folder named without -r: say what fetches one (RETR's 550 does not). */
+		char *one = js.n == 1 && !batch ? xstrdup(js.v[0].src) : NULL;
+		int r = engine_run(site, NULL, jobsrc_array(js.v, js.n), batch);
+		if (r == NT_EXIT_FAIL && one && ftp_isdir(site, one) == 1)
+			nt_warn("%s is a folder: get -r (or mirror) fetches a whole tree", args[0]);
+		free(one);
+		rc = worse(rc, r);
+	} else if (!rc && !trees) {
+		rc = NT_EXIT_FAIL;
+	}
+	if (site && ftp_cf.move)
+		rc = worse(rc, get_move_sources(site));
+	return rc;
 }
 
 static int cmd_put(const char *cmd)
@@ -397,8 +512,13 @@ static int cmd_put(const char *cmd)
 		return engine_run(s, NULL, src, 1);
 	}
 	need_args("put", 2, -1);
+	for (int i = 0; i < nargs - 1; i++)
+		if (!strcmp(args[i], "-") && (nargs > 2 || ftp_cf.resume))
+			opt_usage_error("put -: standard input goes alone, to one named file, without --resume");
 	struct ftp_site *s = remote(args[nargs - 1], &path);
 	int todir = nargs > 2 || !path[0] || path[strlen(path) - 1] == '/' || ftp_isdir(s, path) == 1;
+	if (todir && !strcmp(args[0], "-"))
+		opt_usage_error("put - %s: name the file to write (host:folder/NAME), not a folder", args[nargs - 1]);
 	struct jobs js = {0};
 	for (int i = 0; i < nargs - 1; i++) {
 		if (ftp_is_remote(args[i]) && !strchr(args[i], '/'))
@@ -424,14 +544,43 @@ static int cmd_rm(const char *cmd)
 	need_args("rm", 1, -1);
 	struct jobs js = {0};
 	struct ftp_site *site = NULL;
+	int batch = nargs > 1, rc = 0;
 	for (int i = 0; i < nargs; i++) {
 		struct ftp_site *s = remote(args[i], &path);
 		if (site && s != site)
 			opt_usage_error("rm: one server per command");
 		site = s;
-		jobs_add(&js, JOB_RM, path, NULL, -1, -1);
+		if (!ftp_has_glob(path)) {
+			jobs_add(&js, JOB_RM, path, NULL, -1, -1);
+			continue;
+		}
+		/* A glob deletes the files that match (never a folder). */
+		batch = 1;
+		struct ftp_match *m;
+		int n = ftp_glob(s, path, &m);
+		free(path);
+		if (n < 0) {
+			jobs_free(&js);
+			return -n;
+		}
+		int matched = 0;
+		for (int k = 0; k < n; k++)
+			if (m[k].type == FTP_T_FILE) {
+				jobs_add(&js, JOB_RM, m[k].path, NULL, -1, -1);
+				m[k].path = NULL;
+				matched++;
+			}
+		if (!matched) {
+			nt_warn("rm %s: no file matches", args[i]);
+			rc = NT_EXIT_FAIL;
+		}
+		ftp_matches_free(m, n);
 	}
-	return engine_run(site, NULL, jobsrc_array(js.v, js.n), nargs > 1);
+	if (!js.n) {
+		free(js.v);
+		return rc ? rc : NT_EXIT_FAIL;
+	}
+	return worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
 }
 
 static int cmd_copy(const char *cmd)
@@ -476,6 +625,13 @@ static int cmd_status(const char *cmd)
 	return rc;
 }
 
+static int cmd_shell(const char *cmd)
+{
+	(void)cmd;
+	need_args("shell", 0, 1);
+	return ftp_shell(nargs ? args[0] : NULL);
+}
+
 static int cmd_mirror(const char *cmd)
 {
 	(void)cmd;
@@ -500,21 +656,23 @@ static const struct ftp_cmd {
 	int (*fn)(const char *cmd);
 	int flags;
 } cmds[] = {
-	{"ls", "[-l] [--json] TARGET", "list a folder", cmd_ls, C_JSON},
-	{"get", "TARGET... [-o FILE|-O DIR]", "download (a glob in the last part: host:logs/*.gz)", cmd_get,
-	 C_BATCH | C_JOURNAL},
-	{"put", "FILE... TARGET", "upload (TARGET may be a folder)", cmd_put, C_BATCH | C_JOURNAL},
-	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, 0},
-	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, 0},
-	{"rm", "TARGET...", "delete files", cmd_rm, C_BATCH | C_JOURNAL},
-	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, 0},
+	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON},
+	{"get", "TARGET... [-o FILE|-O DIR]", "download (-r: trees; globs anywhere: host:logs/*/app.log)", cmd_get,
+	 C_BATCH | C_JOURNAL | C_JSON},
+	{"put", "FILE... TARGET", "upload (TARGET may be a folder; FILE '-': standard input)", cmd_put,
+	 C_BATCH | C_JOURNAL | C_JSON},
+	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON},
+	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, C_JSON},
+	{"rm", "TARGET...", "delete files (globs: the matching files)", cmd_rm, C_BATCH | C_JOURNAL | C_JSON},
+	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, C_JSON},
 	{"pwd", "HOST:", "the login folder", cmd_simple, C_JSON},
 	{"size", "TARGET...", "sizes in bytes", cmd_simple, C_JSON},
 	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
-	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror, C_JOURNAL},
-	{"copy", "SRC DST", "server to server, through memory (-r, --move)", cmd_copy, C_BATCH | C_JOURNAL},
+	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror, C_JOURNAL | C_JSON},
+	{"copy", "SRC DST", "server to server, through memory (-r, --move)", cmd_copy, C_BATCH | C_JOURNAL | C_JSON},
 	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
 	 C_BATCH | C_JOURNAL | C_JSON},
+	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell, 0},
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 
@@ -536,6 +694,7 @@ static void spec_from_table(void)
 		snprintf(footer + f, sizeof footer - f, "%s", FTP_FOOTER);
 	spec.footer = footer;
 	spec.commands = words;
+	spec.verbs = ftp_shell_words(); /* the shell's verbs, from its own table */
 }
 
 static void parse_shard(const char *s)
@@ -568,7 +727,8 @@ int ftp_main(int argc, char **argv)
 		case 'l': ftp_cf.longfmt = 1; break;
 		case 'o': ftp_cf.out_file = os.str; break;
 		case 'O': ftp_cf.out_dir = os.str; break;
-		case O_RESUME: ftp_cf.resume = 1; break;
+		case 'c': ftp_cf.resume = 1; break;
+		case 'n': ftp_cf.no_login = 1; break;
 		case O_CREATEDIRS: ftp_cf.create_dirs = 1; break;
 		case O_ATOMIC: ftp_cf.atomic = 1; break;
 		case O_NOATOMIC: ftp_cf.atomic = -1; break;
@@ -624,8 +784,25 @@ int ftp_main(int argc, char **argv)
 	for (size_t i = 0; i < NCMDS && !c; i++)
 		if (!strcmp(cmd, cmds[i].name))
 			c = &cmds[i];
+	/* `ftp HOST [PORT]`, as the classic client: the shell, connected to HOST. */
+	if (!c && (nargs == 0 || (nargs == 1 && strspn(args[0], "0123456789") == strlen(args[0]))) &&
+	    !strchr(cmd, '/') && cmd[0] != '-') {
+		if (nargs == 1) {
+			long port = strtol(args[0], NULL, 10);
+			if (port < 1 || port > 65535)
+				opt_usage_error("'%s' is not a port", args[0]);
+			ftp_cf.port_opt = (int)port;
+		}
+		for (size_t i = 0; i < NCMDS; i++)
+			if (cmds[i].fn == cmd_shell)
+				c = &cmds[i];
+		args--, nargs = 1;
+		args[0] = (char *)cmd;
+	}
 	if (!c)
 		opt_usage_error("unknown command '%s'", cmd);
+	if (ftp_cf.no_login && c->fn != cmd_shell)
+		opt_usage_error("-n (--no-login) is for the shell");
 	conn_opts_finish(&co, CONN_PROXY_CURL);
 	/* ftp names its servers in each argument: an account is used when asked for. */
 	if (co.account)
@@ -649,7 +826,9 @@ int ftp_main(int argc, char **argv)
 		ftp_cf.progress = isatty(2) ? PROGRESS_BAR : PROGRESS_NONE;
 	/* --json is refused where it has no meaning, never ignored (nettool(1), CONVENTIONS). */
 	if (ftp_cf.json && !(c->flags & C_JSON))
-		opt_usage_error("--json goes with ls, pwd, size, mtime and status (%s reports on standard error)", cmd);
+		opt_usage_error("--json goes with every command but the shell (%s has no results to report as JSON)", cmd);
+	if (ftp_cf.move && c->fn != cmd_get && c->fn != cmd_copy)
+		opt_usage_error("--move is for get and copy");
 	if (ftp_cf.from_file && !(c->flags & C_BATCH))
 		opt_usage_error("--from-file is for get, put, rm, copy and status");
 	if ((ftp_cf.journal || ftp_cf.shard_n) && !(c->flags & C_JOURNAL))

@@ -17,6 +17,7 @@ const char *ftp_etype_name(enum ftp_etype t)
 	case FTP_T_FILE: return "file";
 	case FTP_T_DIR: case FTP_T_CDIR: case FTP_T_PDIR: return "dir";
 	case FTP_T_LINK: return "link";
+	case FTP_T_DEV: return "device";
 	default: return "unknown";
 	}
 }
@@ -137,6 +138,8 @@ int ftp_parse_mlsd(const char *line, size_t len, struct ftp_entry *e)
 				e->type = FTP_T_CDIR;
 			else if (fact_is(v, vn, "pdir"))
 				e->type = FTP_T_PDIR;
+			else if (vn >= 11 && (!strncasecmp(v, "OS.unix=chr", 11) || !strncasecmp(v, "OS.unix=blk", 11)))
+				e->type = FTP_T_DEV; /* OS.unix=chr-13/29, blk-8/0: devices, not links */
 			else if (fact_is(v, vn, "OS.unix=symlink") || fact_is(v, vn, "OS.unix=slink") ||
 				 (vn >= 8 && !strncasecmp(v, "OS.unix=", 8)))
 				e->type = FTP_T_LINK;
@@ -230,6 +233,7 @@ static int parse_unix(const char *line, size_t len, time_t now, struct ftp_entry
 	case '-': e->type = FTP_T_FILE; break;
 	case 'd': e->type = FTP_T_DIR; break;
 	case 'l': e->type = FTP_T_LINK; break;
+	case 'c': case 'b': e->type = FTP_T_DEV; break;
 	default: e->type = FTP_T_UNKNOWN; break;
 	}
 	memcpy(e->perm, t[0].p + 1, 9);

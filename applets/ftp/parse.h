@@ -14,7 +14,8 @@
 #define FTP_NAME_MAX 1024
 #define FTP_LINE_MAX 8192
 
-enum ftp_etype { FTP_T_UNKNOWN = 0, FTP_T_FILE, FTP_T_DIR, FTP_T_LINK, FTP_T_CDIR, FTP_T_PDIR };
+/* FTP_T_DEV: a character or block device (MLSD type=OS.unix=chr-M/N or blk-M/N, LIST c or b). */
+enum ftp_etype { FTP_T_UNKNOWN = 0, FTP_T_FILE, FTP_T_DIR, FTP_T_LINK, FTP_T_CDIR, FTP_T_PDIR, FTP_T_DEV };
 
 struct ftp_entry {
 	enum ftp_etype type;
@@ -36,7 +37,7 @@ int ftp_parse_mlsd(const char *line, size_t len, struct ftp_entry *e);
  * or longer than FTP_LINE_MAX (a cut line). */
 int ftp_parse_list(const char *line, size_t len, time_t now, struct ftp_entry *e);
 
-/* The type name used in --json ("file", "dir", "link", "unknown"). */
+/* The type name used in --json ("file", "dir", "link", "device", "unknown"). */
 const char *ftp_etype_name(enum ftp_etype t);
 
 /* Reply assembly: feed lines (without CRLF) one by one. */

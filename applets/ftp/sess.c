@@ -43,7 +43,7 @@ int ftp_is_remote(const char *arg)
 	return !slash || slash > colon;
 }
 
-struct ftp_site *ftp_target(const char *arg, char **path)
+void ftp_target_parse(const char *arg, struct ftp_where *w, char **path)
 {
 	struct url u;
 	char err[ADDR_ERRLEN];
@@ -67,31 +67,54 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	}
 	if (nt_has_ctl(p) || nt_has_ctl(u.host))
 		die(NT_EXIT_USAGE, "control character (CR, LF...) in '%s': refused", arg);
-	const char *user = u.has_user ? u.user : ftp_cf.user_opt;
+	memset(w, 0, sizeof *w);
+	snprintf(w->host, sizeof w->host, "%s", u.host);
+	w->port = u.port;
+	w->implicit_tls = implicit;
+	if (u.has_user)
+		snprintf(w->user, sizeof w->user, "%s", u.user);
+	w->has_user = u.has_user;
 	*path = xstrdup(p);
+}
+
+struct ftp_site *ftp_target(const char *arg, char **path)
+{
+	struct ftp_where w;
+	ftp_target_parse(arg, &w, path);
+	const char *user = w.has_user ? w.user : ftp_cf.user_opt;
 	for (int i = 0; i < nsites; i++) {
 		struct ftp_site *s = sites[i];
-		if (!strcmp(s->host, u.host) && s->port == u.port && s->implicit_tls == implicit &&
+		if (!strcmp(s->host, w.host) && s->port == w.port && s->implicit_tls == w.implicit_tls &&
 		    ((!user && !s->user) || (user && s->user && !strcmp(user, s->user)) || (!user && s->x.password)))
 			return s;
 	}
+	return ftp_site_open(&w, user, NULL);
+}
+
+struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, const char *password)
+{
 	if (nsites == (int)(sizeof sites / sizeof sites[0]))
 		die(NT_EXIT_USAGE, "too many servers on one command line");
 	struct ftp_site *s = xcalloc(1, sizeof *s);
-	snprintf(s->host, sizeof s->host, "%s", u.host);
-	s->port = u.port;
-	s->implicit_tls = implicit;
+	snprintf(s->host, sizeof s->host, "%s", w->host);
+	s->port = w->port;
+	s->implicit_tls = w->implicit_tls;
 	struct cred c = {.user = user ? xstrdup(user) : NULL};
 	char cerr[512];
-	/* The name first: an unknown host is 3, before any password is asked for. */
-	int rr = c.user ? conn_resolve_first(&ftp_cf.co, implicit ? "ftps" : "ftp", u.host, CONN_PROXY_CURL, cerr,
-					     sizeof cerr)
-			: 0;
-	if (rr)
-		die(rr, "%s", cerr);
-	int cr = cred_get(&c, u.host, &ftp_cf.co, c.user != NULL, cerr, sizeof cerr);
-	if (cr < 0)
-		die(-cr, "%s", cerr);
+	if (password) {
+		c.password = xstrdup(password);
+		c.source = "the shell's user command";
+	} else {
+		/* The name first: an unknown host is 3, before any password is asked for. */
+		int rr = c.user ? conn_resolve_first(&ftp_cf.co, w->implicit_tls ? "ftps" : "ftp", w->host, CONN_PROXY_CURL,
+						     cerr, sizeof cerr)
+				: 0;
+		if (rr)
+			die(rr, "%s", cerr);
+		int cr = cred_get(&c, w->host, &ftp_cf.co, c.user != NULL, cerr, sizeof cerr);
+		if (cr < 0)
+			die(-cr, "%s", cerr);
+	}
 	if (!c.user && c.password) {
 		/* NETTOOL_PASSWORD alone does not make a login: anonymous. */
 		explicit_bzero(c.password, strlen(c.password));
@@ -101,20 +124,20 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	s->user = c.user;
 	s->password = c.password;
 	if (c.source)
-		log_trace("password for %s@%s from %s", c.user ? c.user : "", u.host, c.source);
+		log_trace("password for %s@%s from %s", c.user ? c.user : "", w->host, c.source);
 	s->x = ftp_cf.x;
-	s->x.scheme = implicit ? "ftps" : "ftp"; /* ftps_proxy / ftp_proxy */
+	s->x.scheme = w->implicit_tls ? "ftps" : "ftp"; /* ftps_proxy / ftp_proxy */
 	s->x.user = s->user;
 	s->x.password = s->password;
 	char hp[300];
-	addr_format(hp, sizeof hp, u.host, u.port);
-	snprintf(s->prefix, sizeof s->prefix, "%s://%s", implicit ? "ftps" : "ftp", hp);
+	addr_format(hp, sizeof hp, w->host, w->port);
+	snprintf(s->prefix, sizeof s->prefix, "%s://%s", w->implicit_tls ? "ftps" : "ftp", hp);
 	s->h = curl_easy_init();
 	if (!s->h)
 		die(NT_EXIT_IO, "libcurl: out of memory");
 	sites[nsites++] = s;
 	/* Log in now: the login folder is known only to the first connection's handle,
-	 * and QUOTE paths are made absolute against it (ftp_qpath). The connection
+	 * and a reused connection is taken back to it before quote commands. The connection
 	 * goes to the shared cache for what follows. --retry covers this login too
 	 * (a 421 "too many users" is transient). */
 	CURLcode rc;
@@ -295,9 +318,12 @@ CURLcode ftp_quote(struct ftp_site *s, const char *const *cmds, int n)
 	ftp_prep(s, s->h, &s->hdr, s->errbuf);
 	curl_easy_setopt(s->h, CURLOPT_URL, url);
 	curl_easy_setopt(s->h, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(s->h, CURLOPT_QUOTE, l);
+	/* PREQUOTE: after libcurl has taken a reused connection back to the login folder
+	 * (a listing or a transfer may have left it elsewhere), so relative paths in the
+	 * commands are relative to the login folder, as the user means them. */
+	curl_easy_setopt(s->h, CURLOPT_PREQUOTE, l);
 	CURLcode rc = curl_easy_perform(s->h);
-	curl_easy_setopt(s->h, CURLOPT_QUOTE, NULL);
+	curl_easy_setopt(s->h, CURLOPT_PREQUOTE, NULL);
 	curl_slist_free_all(l);
 	free(url);
 	return rc;
@@ -522,18 +548,12 @@ void ftp_items_free(struct ftp_item *v, int n)
 
 char *ftp_qpath(struct ftp_site *s, const char *path)
 {
-	if (path[0] == '/')
-		return xstrdup(path);
-	if (!s->entry) {
-		char *ep;
-		CURLcode rc = ftp_entry_path(s, &ep);
-		if (rc != CURLE_OK)
-			ftp_die_curl(rc, s->host, s);
-		s->entry = ep;
-	}
-	if (s->entry[0] != '/')
-		die(NT_EXIT_PROTO, "%s: the login folder '%.80s' is not an absolute path", s->host, s->entry);
-	return ftp_join(s->entry, path);
+	/* Quote commands go after libcurl's CWD back to the login folder (CURLOPT_PREQUOTE,
+	 * ftp_quote), so a relative path is sent as the user gave it: "MKD newdir" needs no
+	 * prefix, and a login folder that is not a Unix path (z/OS '257 "USER1."', VMS
+	 * DISK$USER:[HOME]) is never glued to it. */
+	(void)s;
+	return xstrdup(path);
 }
 
 char *ftp_join(const char *dir, const char *name)

@@ -455,6 +455,9 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 		if (ftp_cf.only_newer && stat(lp, &st) == 0 && S_ISREG(st.st_mode) &&
 		    up_to_date(n, st.st_size, st.st_mtime, 1)) {
 			skipped++;
+			char *rp = ftp_join(rroot, n->rel);
+			ftp_result("get", rp, lp, FTP_R_SKIPPED, -1, -1, "up to date (--only-newer)");
+			free(rp);
 			free(lp);
 			continue;
 		}
@@ -546,6 +549,11 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 			r = NULL;
 		if (ftp_cf.only_newer && r && !r->isdir && up_to_date(n, r->size, r->mtime, r->prec)) {
 			skipped++;
+			if (ftp_cf.json) {
+				char *lp = ftp_join(ldir, n->rel), *rp = ftp_join(rroot, n->rel);
+				ftp_result("put", lp, rp, FTP_R_SKIPPED, -1, -1, "up to date (--only-newer)");
+				free(lp), free(rp);
+			}
 			continue;
 		}
 		jobs[nj++] = (struct job){.kind = JOB_PUT, .src = ftp_join(ldir, n->rel), .dst = ftp_join(rroot, n->rel),

@@ -106,6 +106,18 @@ for a in $applets; do
 	done
 	[ -z "$bad" ] && pass "$a refuses --json where it has no results:$refuses" || fail "$a --json ignored" "$bad"
 done
+# A shell's verbs (--complete-words "verb" lines, from the shell's own table) each have an
+# entry in the applet's man page (.It Ic VERB).
+for a in $applets; do
+	verbs=$("$NT" "$a" --complete-words | awk '$2 == "verb" {print $1}')
+	[ -z "$verbs" ] && continue
+	page=man/nettool-$a.1
+	missing=
+	for v in $verbs; do
+		grep -qE "^\.It (.* )?Ic $v( |$)" "$page" || grep -qE "^\.It .*, Ic $v( |$)" "$page" || missing="$missing $v"
+	done
+	[ -z "$missing" ] && pass "$a shell verbs documented in $page" || fail "$a shell verbs" "not in $page:$missing"
+done
 keys=$(grep -rhoE 'json_kv_[a-z]+\([a-z]+, "[^"]*"' core applets | sed 's/.*"\(.*\)"/\1/' | sort -u)
 badkeys=$(echo "$keys" | grep -v '^[a-z0-9_]*$')
 [ -n "$keys" ] && [ -z "$badkeys" ] && pass "JSON keys in the code are snake_case" || fail "JSON keys in the code" "not snake_case: $badkeys"

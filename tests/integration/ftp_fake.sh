@@ -5,7 +5,8 @@
 # not delete), a million-entry listing (memory, entry cap), a folder tree without end
 # (walk depth), a line over 8192 bytes (cut, not parsed as whole), 200 subfolders in every
 # folder (walk caps), long paths inside the entry cap (path-byte cap), a CR in the PWD reply (never sent back in a command), refusals and a
-# hang-up (errors in our words), names with escape sequences (ls made safe, --json escaped).
+# hang-up (errors in our words), names with escape sequences (ls made safe, --json escaped),
+# a login folder that is not a Unix path and devices in MLSD.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -138,6 +139,43 @@ if fakeftpd_start PWDCR "$T/pwdcr" pwdcr; then
 	fi
 else
 	fail "fake ftp server (pwdcr)" "did not start: $(cat "$T/fakeftpd-PWDCR.log")"
+fi
+
+# --- a login folder that is not a Unix path (z/OS: 257 "USER1.DATA"): relative targets are
+# sent as given (they exited 5, "not an absolute path", before sending anything), and the
+# MLSD devices (type=OS.unix=chr-../blk-..) are devices, not links.
+mkdir -p oddpwd/d
+printf 'gone\n' >oddpwd/f.txt
+printf 'keep\n' >oddpwd/d/k.txt
+if fakeftpd_start ODD "$T/oddpwd" oddpwd; then
+	P=$FAKEFTPD_PORT_ODD
+	bad=
+	ftp -P "$P" mkdir $S:newdir 2>odd.err || bad="$bad mkdir($?)"
+	ftp -P "$P" mv $S:newdir n2 2>>odd.err || bad="$bad mv($?)"
+	ftp -P "$P" rmdir $S:n2 2>>odd.err || bad="$bad rmdir($?)"
+	ftp -P "$P" rm $S:f.txt 2>>odd.err || bad="$bad rm($?)"
+	ftp -P "$P" mkdir -p $S:a/b 2>>odd.err || bad="$bad mkdir-p($?)"
+	for c in "'MKD newdir'" "'RNFR newdir'" "'RNTO n2'" "'RMD n2'" "'DELE f.txt'" "'MKD a/b'"; do
+		grep -qx "$c" oddpwd/commands.log || bad="$bad missing:$c"
+	done
+	[ -z "$bad" ] && [ ! -e oddpwd/f.txt ] && [ -d oddpwd/a/b ] &&
+		pass "a login folder that is not a Unix path: mkdir, mv, rmdir, rm of relative targets sent as given" ||
+		fail "relative targets with a non-Unix PWD" "$bad: $(cat odd.err)"
+	ftp -P "$P" ls --json $S: >odd.json 2>>odd.err
+	python3 -c 'import json,sys; t={o["name"]: o["type"] for o in map(json.loads, open(sys.argv[1]))}; sys.exit(not (t.get("null") == "device" and t.get("sda") == "device" and t.get("d") == "dir"))' odd.json &&
+		pass "MLSD OS.unix=chr-/blk- entries are listed as devices" || fail "MLSD devices" "$(cat odd.json)"
+	ftp -P "$P" mirror $S: oddm 2>odd.err
+	rc=$?
+	[ $rc = 0 ] && cmp -s oddm/d/k.txt oddpwd/d/k.txt && [ ! -e oddm/null ] && [ ! -e oddm/sda ] &&
+		pass "mirror skips devices, fetches the files" || fail "mirror with devices" "rc $rc: $(cat odd.err)"
+	# The shell on that server: pwd as the server names it, names sent as typed.
+	printf 'pwd\nmkdir sdir\nrmdir sdir\nget d/k.txt shell-k.txt\nbye\n' | ftp -P "$P" $S >oddsh.out 2>oddsh.err
+	rc=$?
+	[ $rc = 0 ] && [ "$(cat oddsh.out)" = USER1.DATA ] && grep -qx "'MKD sdir'" oddpwd/commands.log &&
+		grep -qx "'RMD sdir'" oddpwd/commands.log && cmp -s shell-k.txt oddpwd/d/k.txt &&
+		pass "the shell on a server whose PWD is not a Unix path" || fail "shell with a non-Unix PWD" "rc $rc: $(cat oddsh.out oddsh.err)"
+else
+	fail "fake ftp server (oddpwd)" "did not start: $(cat "$T/fakeftpd-ODD.log")"
 fi
 
 # --- errors in our own words, naming the command and the server's reply: never libcurl's

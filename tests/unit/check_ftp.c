@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_ftp.c - the ftp applet's parsers: MLSD facts, LIST lines (Unix, DOS),
+/* check_ftp.c - the ftp applet's parsers: MLSD facts (devices too), LIST lines (Unix, DOS), the shell's line splitter,
  * multi-line replies, FEAT; malformed input and hostile names. */
 #include <check.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include "../../applets/ftp/jread.h"
 #include "../../applets/ftp/jset.h"
 #include "../../applets/ftp/parse.h"
+#include "../../applets/ftp/shparse.h"
 #include "file.h"
 
 static const time_t NOW = 1795700000; /* 2026-11-26 */
@@ -34,6 +35,20 @@ START_TEST(mlsd_file)
 	l = "type=OS.unix=symlink;size=3; link";
 	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
 	ck_assert_int_eq(e.type, FTP_T_LINK);
+	l = "type=OS.unix=slink:/etc/passwd; plink"; /* ProFTPD's form */
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_LINK);
+	/* Devices are devices, not links (issue 14). */
+	l = "type=OS.unix=chr-13/29;perm=; fb0";
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_DEV);
+	ck_assert_str_eq(ftp_etype_name(e.type), "device");
+	l = "type=OS.UNIX=blk-8/0; sda";
+	ck_assert_int_eq(ftp_parse_mlsd(l, strlen(l), &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_DEV);
+	l = "crw-rw-rw-    1 0        0               0 Jan 02  2020 null";
+	ck_assert_int_eq(ftp_parse_list(l, strlen(l), NOW, &e), 0);
+	ck_assert_int_eq(e.type, FTP_T_DEV);
 }
 END_TEST
 
@@ -297,6 +312,58 @@ START_TEST(dur_names)
 }
 END_TEST
 
+/* The shell's line splitter: classic ftp quoting. */
+static int split(const char *line, char **argv, char *buf, size_t bufn, const char **err)
+{
+	return ftp_sh_split(line, strlen(line), buf, bufn, argv, 8, err);
+}
+
+START_TEST(shell_split)
+{
+	char buf[256], *argv[8];
+	const char *err;
+	ck_assert_int_eq(split("", argv, buf, sizeof buf, &err), 0);
+	ck_assert_int_eq(split(" \t ", argv, buf, sizeof buf, &err), 0);
+	ck_assert_int_eq(split("get  a.txt\tb.txt ", argv, buf, sizeof buf, &err), 3);
+	ck_assert_str_eq(argv[0], "get");
+	ck_assert_str_eq(argv[1], "a.txt");
+	ck_assert_str_eq(argv[2], "b.txt");
+	ck_assert_int_eq(split("put \"my file.txt\" x\\ y", argv, buf, sizeof buf, &err), 3);
+	ck_assert_str_eq(argv[1], "my file.txt");
+	ck_assert_str_eq(argv[2], "x y");
+	ck_assert_int_eq(split("a\"b c\"d \"\" \"q\\\"q\"", argv, buf, sizeof buf, &err), 3);
+	ck_assert_str_eq(argv[0], "ab cd");
+	ck_assert_str_eq(argv[1], "");
+	ck_assert_str_eq(argv[2], "q\"q");
+}
+END_TEST
+
+START_TEST(shell_split_bad)
+{
+	char buf[256], *argv[8];
+	const char *err;
+	const char *bad[] = {"get \"open", "get a\\", "quote NOOP\rDELE x", "get \x1b[2J", "a b c d e f g h i",
+			     "quote \\\r"};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err = NULL;
+		ck_assert_msg(split(bad[i], argv, buf, sizeof buf, &err) == -1 && err, "accepted '%s'", bad[i]);
+	}
+	/* A NUL inside the line is a control character too. */
+	ck_assert_int_eq(ftp_sh_split("get a\0b", 7, buf, sizeof buf, argv, 8, &err), -1);
+	/* Too long: refused whole, never cut. */
+	static char big[FTP_SH_LINE_MAX + 2], bbuf[FTP_SH_LINE_MAX + 3];
+	memset(big, 'a', sizeof big - 1);
+	ck_assert_int_eq(ftp_sh_split(big, FTP_SH_LINE_MAX + 1, bbuf, sizeof bbuf, argv, 8, &err), -1);
+	ck_assert_int_eq(ftp_sh_split(big, FTP_SH_LINE_MAX, bbuf, sizeof bbuf, argv, 8, &err), 1);
+	/* A buffer shorter than the line: refused, nothing written past it. */
+	ck_assert_int_eq(ftp_sh_split("get a", 5, buf, 5, argv, 8, &err), -1);
+	/* The worst case fits in len + 1: one-letter words. */
+	char exact[8];
+	ck_assert_int_eq(ftp_sh_split("a b c d", 7, exact, sizeof exact, argv, 8, &err), 4);
+	ck_assert_str_eq(argv[3], "d");
+}
+END_TEST
+
 Suite *suite_ftp(void)
 {
 	Suite *s = suite_create("ftp");
@@ -312,6 +379,8 @@ Suite *suite_ftp(void)
 	tcase_add_test(t, journal_set);
 	tcase_add_test(t, journal_lines);
 	tcase_add_test(t, dur_names);
+	tcase_add_test(t, shell_split);
+	tcase_add_test(t, shell_split_bad);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -70,9 +70,12 @@ START_TEST(json)
 	json_kv_strn(f, "bin", "\xff\xc3\xa9", 3);
 	json_kv_str(f, "none", NULL);
 	json_kv_bool(f, "ok", 1);
+	json_kv_num(f, "seconds", 0.1254, 3);
+	json_kv_num(f, "nan", 0.0 / 0.0, 3);
 	json_end(f);
 	fclose(f);
-	ck_assert_str_eq(text, "{\"name\":\"a\\\"b\\\\c\\n\\u0001\",\"size\":42,\"bin\":\"\\ufffd\xc3\xa9\",\"none\":null,\"ok\":true}\n");
+	ck_assert_str_eq(text, "{\"name\":\"a\\\"b\\\\c\\n\\u0001\",\"size\":42,\"bin\":\"\\ufffd\xc3\xa9\",\"none\":null,\"ok\":true,"
+			       "\"seconds\":0.125,\"nan\":null}\n");
 	free(text);
 }
 END_TEST

@@ -1,0 +1,267 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_shell.sh - what ftp users type first, against vsftpd on loopback: the shell
+# (`ftp HOST <<EOF` scripts, -n then user, a failed verb sets the exit status, quote with
+# a CR refused), put from a pipe compared byte for byte, -c, get -r, globs in folder
+# parts (get, rm, ls), get --move, and --json results parsed by python3's json module.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
+	skip "ftp shell" "vsftpd or unshare not installed (make deps)"
+	finish
+fi
+ftpd_start A || { fail "ftp fixture" "vsftpd did not start"; finish; }
+P=$FTPD_PORT_A H=$FTPD_HOME_A LOG=$FTPD_LOG_A
+CA=$T/certs/ca.crt
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+unset NETRC
+ftp() { timeout 60 "$NT" ftp "$@"; }
+O=(--cacert "$CA" -u "$FTP_USER" -P "$P")
+S=127.0.0.1
+sent() { grep -c "FTP command: Client \"127.0.0.1\", \"$1\"" "$LOG"; }
+
+mkdir -p "$H/d" "$H/logs/a" "$H/logs/b" "$H/logs/c" "$H/tree/sub"
+printf 'x\n' >"$H/d/x.gz"
+printf 'yy\n' >"$H/d/y.gz"
+printf 'app a\n' >"$H/logs/a/app.log"
+printf 'app b\n' >"$H/logs/b/app.log"
+printf 'other\n' >"$H/logs/c/other.log"
+printf 't1\n' >"$H/tree/t1.txt"
+printf 't2\n' >"$H/tree/sub/t2.txt"
+cd "$T" || exit 1
+mkdir -p w && cd w || exit 1
+printf 'uploaded\n' >up.txt
+
+# --- a here-document session: the classic verbs, in a folder, names as typed
+ftp "${O[@]}" shell $S <<EOF >s1.out 2>s1.err
+cd d
+pwd
+ls
+get x.gz
+get "y.gz" "local y.gz"
+put up.txt
+mkdir newdir
+rename up.txt newdir/up2.txt
+size x.gz
+quote SYST
+delete y.gz
+cd ..
+rmdir empty-not-there
+bye
+EOF
+rc=$?
+[ $rc = 1 ] && cmp -s x.gz "$H/d/x.gz" && cmp -s "local y.gz" <(printf 'yy\n') && cmp -s up.txt "$H/d/newdir/up2.txt" &&
+	[ ! -e "$H/d/y.gz" ] && grep -qx "/d" s1.out && grep -qx 'x.gz' s1.out && grep -qx '2' s1.out &&
+	grep -q '^215 ' s1.out && grep -q 'rmdir empty-not-there' s1.err &&
+	[ "$(sent "MKD newdir")" -ge 1 ] && [ "$(sent "DELE y.gz")" -ge 1 ] &&
+	pass "shell here-document: cd, pwd, ls, get, put, mkdir, rename, size, quote, delete; a failed rmdir is exit 1" ||
+	fail "shell here-document" "rc $rc: $(cat s1.out s1.err)"
+
+# --- ftp HOST with no command is the shell; every verb fine: exit 0
+printf 'ls d\nbye\n' | ftp --cacert "$CA" -u "$FTP_USER" $S "$P" >s2.out 2>s2.err
+rc=$?
+[ $rc = 0 ] && grep -qx 'x.gz' s2.out && pass "ftp HOST PORT with no command: the shell, exit 0" ||
+	fail "ftp HOST" "rc $rc: $(cat s2.out s2.err)"
+
+# --- -n: no login until user; user NAME PASSWORD on the line, and user NAME alone
+# (the password from NETTOOL_PASSWORD); a verb before user fails.
+printf 'ls d\nuser %s %s\nls d\n' "$FTP_USER" "$FTP_PASS" | NETTOOL_PASSWORD= ftp --cacert "$CA" -n -P "$P" shell $S >n1.out 2>n1.err
+rc=$?
+[ $rc = 2 ] && grep -q 'not logged in' n1.err && grep -qx 'x.gz' n1.out &&
+	pass "-n: verbs before user fail (exit 2), user NAME PASSWORD logs in" || fail "-n with user NAME PASS" "rc $rc: $(cat n1.out n1.err)"
+printf 'user %s\nls d\n' "$FTP_USER" | ftp --cacert "$CA" -n -P "$P" shell $S >n2.out 2>n2.err
+rc=$?
+[ $rc = 0 ] && grep -qx 'x.gz' n2.out && ! grep -q "$FTP_PASS" n2.out n2.err &&
+	pass "-n then user NAME: the password from the usual sources" || fail "-n with user NAME" "rc $rc: $(cat n2.out n2.err)"
+printf 'user %s wrong-password\nls\n' "$FTP_USER" | NETTOOL_PASSWORD= ftp --cacert "$CA" -n -P "$P" shell $S >n3.out 2>n3.err
+rc=$?
+[ $rc = 4 ] && pass "a refused login in the shell ends it with exit 4" || fail "shell bad login" "rc $rc: $(cat n3.err)"
+
+# --- quote refuses CR/LF inside a line: nothing is sent
+printf 'x\n' >"$H/keep.txt"
+n0=$(grep -c 'DELE keep' "$LOG")
+printf 'quote NOOP\rDELE keep.txt\n' | ftp "${O[@]}" shell $S >q.out 2>q.err
+rc=$?
+[ $rc = 2 ] && [ -f "$H/keep.txt" ] && [ "$(grep -c 'DELE keep' "$LOG")" = "$n0" ] && grep -q 'control character' q.err &&
+	pass "shell: a CR inside a line is refused, nothing sent" || fail "shell CR" "rc $rc: $(cat q.err)"
+
+# --- put from standard input, byte for byte; -o - back
+# 50 KB: larger FTPS uploads to vsftpd here fail now and then with 426 before this change too
+head -c 50000 /dev/urandom >piped.src
+ftp "${O[@]}" put - $S:piped.bin <piped.src 2>put.err
+rc=$?
+[ $rc = 0 ] && cmp -s piped.src "$H/piped.bin" && pass "put - host:path: a pipe uploaded byte for byte" ||
+	fail "put from stdin" "rc $rc: $(cat put.err)"
+cat piped.src | ftp "${O[@]}" put --atomic - $S:piped2.bin 2>put2.err
+cmp -s piped.src "$H/piped2.bin" && pass "put --atomic - from a pipe" || fail "put --atomic -" "$(cat put2.err)"
+expect_exit "put - into a folder: exit 2" 2 ftp "${O[@]}" put - $S:d/
+
+# --- -c is --resume
+head -c 100000 /dev/urandom >"$H/big.bin"
+head -c 30000 "$H/big.bin" >big.bin
+ftp "${O[@]}" get -c $S:big.bin 2>c.err
+rc=$?
+[ $rc = 0 ] && cmp -s big.bin "$H/big.bin" && [ "$(sent "REST 30000")" -ge 1 ] && pass "get -c continues with REST" ||
+	fail "get -c" "rc $rc: $(cat c.err)"
+
+# --- globs in folder parts: get keeps the path below the literal part; ls shows the paths
+ftp "${O[@]}" get "$S:logs/*/app.log" -O g1 2>g1.err
+rc=$?
+[ $rc = 0 ] && cmp -s g1/a/app.log "$H/logs/a/app.log" && cmp -s g1/b/app.log "$H/logs/b/app.log" && [ ! -e g1/c ] &&
+	pass "get host:logs/*/app.log: both files, in a/ and b/" || fail "glob in a folder part" "rc $rc: $(find g1) $(cat g1.err)"
+out=$(ftp "${O[@]}" ls "$S:logs/*/*.log" 2>&1 | tr '\n' ' ')
+[ "$out" = "logs/a/app.log logs/b/app.log logs/c/other.log " ] && pass "ls with globs in folder parts" || fail "ls glob" "$out"
+cp "$H/d/x.gz" "$H/logs/a/del.tmp"
+cp "$H/d/x.gz" "$H/logs/b/del.tmp"
+ftp "${O[@]}" rm "$S:logs/*/*.tmp" 2>rm.err
+rc=$?
+[ $rc = 0 ] && [ ! -e "$H/logs/a/del.tmp" ] && [ ! -e "$H/logs/b/del.tmp" ] && [ -f "$H/logs/a/app.log" ] &&
+	[ "$(sent "DELE \*.tmp")" = 0 ] && pass "rm with a glob deletes the matches (the pattern never sent as a name)" ||
+	fail "rm glob" "rc $rc: $(cat rm.err)"
+expect_exit "rm of a glob that matches nothing: exit 1" 1 ftp "${O[@]}" rm "$S:logs/*/nothing.*"
+
+# --- get -r: a tree on the mirror engine; a folder without -r says what to use
+ftp "${O[@]}" get -r $S:tree -O r1 2>r1.err
+rc=$?
+[ $rc = 0 ] && cmp -s r1/tree/t1.txt "$H/tree/t1.txt" && cmp -s r1/tree/sub/t2.txt "$H/tree/sub/t2.txt" &&
+	pass "get -r host:tree" || fail "get -r" "rc $rc: $(cat r1.err)"
+ftp "${O[@]}" get $S:tree 2>r2.err
+rc=$?
+[ $rc = 1 ] && grep -q 'is a folder: get -r' r2.err && pass "get of a folder without -r: exit 1, names get -r" ||
+	fail "get folder hint" "rc $rc: $(cat r2.err)"
+
+# --- get --move: the source goes once the local copy is safe; refused to standard output
+printf 'move me\n' >"$H/mv1.txt"
+printf 'move me too\n' >"$H/mv2.txt"
+ftp "${O[@]}" get --move $S:mv1.txt $S:mv2.txt -O mv 2>mv.err
+rc=$?
+[ $rc = 0 ] && [ "$(cat mv/mv1.txt)" = "move me" ] && [ -f mv/mv2.txt ] && [ ! -e "$H/mv1.txt" ] && [ ! -e "$H/mv2.txt" ] &&
+	pass "get --move: copied, then the sources deleted" || fail "get --move" "rc $rc: $(cat mv.err)"
+printf 'stay\n' >"$H/stay.txt"
+ftp "${O[@]}" get --move $S:stay.txt -o - >/dev/null 2>mv2.err
+rc=$?
+[ $rc = 2 ] && [ -f "$H/stay.txt" ] && grep -q 'standard output' mv2.err && pass "get --move -o -: refused, source kept" ||
+	fail "get --move to stdout" "rc $rc: $(cat mv2.err)"
+expect_exit "--move with ls: exit 2" 2 ftp "${O[@]}" --move ls $S:
+# A rerun after a crash between the copy and the deletion: the journal vouches for the
+# copy, so the source goes; a file skipped by --only-newer is never deleted.
+printf 'journaled\n' >"$H/mv3.txt"
+ftp "${O[@]}" --journal mv.j get $S:mv3.txt -O mvj 2>/dev/null
+ftp "${O[@]}" --journal mv.j get --move $S:mv3.txt -O mvj 2>mv3.err
+rc=$?
+[ $rc = 0 ] && [ ! -e "$H/mv3.txt" ] && [ -f mvj/mv3.txt ] && pass "get --move: a source done before (journal) is deleted on the rerun" ||
+	fail "get --move with the journal" "rc $rc: $(cat mv3.err)"
+printf 'newer\n' >"$H/tree/t1.txt"
+mkdir -p on/tree && cp "$H/tree/t1.txt" on/tree/t1.txt && touch -d '2099-01-01' on/tree/t1.txt
+ftp "${O[@]}" --json --only-newer get -r --move $S:tree -O on >on.out 2>on.err
+[ -f "$H/tree/t1.txt" ] && [ ! -e "$H/tree/sub/t2.txt" ] &&
+	python3 -c 'import json,sys; o={x["source"]: x for x in map(json.loads, open(sys.argv[1])) if x["command"] == "get"}; assert o["tree/t1.txt"]["status"] == "skipped" and o["tree/sub/t2.txt"]["status"] == "done", o' on.out &&
+	pass "get -r --move --only-newer: the skipped file stays, the fetched one goes; --json says skipped" ||
+	fail "get -r --move --only-newer" "$(cat on.out on.err)"
+mkdir -p "$H/tree/sub" && printf 't2\n' >"$H/tree/sub/t2.txt"
+
+# --- --json: one object per file, parsed by python3's json module
+ftp "${O[@]}" --json get $S:d/x.gz $S:nosuch.txt -O j >j.out 2>j.err
+rc=$?
+python3 - j.out <<'PY' && pass "get --json: one object per file, done and failed, snake_case" || fail "get --json" "rc $rc: $(cat j.out j.err)"
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+by = {o["source"]: o for o in objs}
+ok = by["d/x.gz"]
+bad = by["nosuch.txt"]
+assert len(objs) == 2, objs
+assert ok["status"] == "done" and ok["bytes"] == 2 and ok["reason"] is None and ok["command"] == "get", ok
+assert isinstance(ok["seconds"], float) and ok["seconds"] >= 0, ok
+assert ok["destination"] == "j/x.gz", ok
+assert bad["status"] == "failed" and "550" in bad["reason"], bad
+for o in objs:
+    assert set(o) == {"command", "source", "destination", "status", "bytes", "seconds", "reason"}, o
+PY
+[ $rc = 1 ] && pass "get --json with a failure: exit 1" || fail "get --json exit" "rc $rc"
+{ ftp "${O[@]}" --json mkdir $S:jdir; ftp "${O[@]}" --json put up.txt $S:jdir/; ftp "${O[@]}" --json mv $S:jdir/up.txt $S:jdir/up3.txt
+  ftp "${O[@]}" --json rm $S:jdir/up3.txt; ftp "${O[@]}" --json rmdir $S:jdir; } >j2.out 2>j2.err
+python3 - j2.out <<'PY' && pass "--json on mkdir, put, mv, rm, rmdir: one done object each" || fail "--json commands" "$(cat j2.out j2.err)"
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+assert [o["command"] for o in objs] == ["mkdir", "put", "mv", "rm", "rmdir"], objs
+assert all(o["status"] == "done" for o in objs), objs
+assert objs[1]["bytes"] == 9 and objs[3]["bytes"] is None, objs
+PY
+ftp "${O[@]}" --json --journal jj.journal get $S:d/x.gz -O jj >/dev/null 2>&1
+ftp "${O[@]}" --json --journal jj.journal get $S:d/x.gz -O jj >j3.out 2>j3.err
+python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).read()); assert o["status"]=="skipped" and "journal" in o["reason"], o' j3.out &&
+	pass "--json: an item done before (journal) is skipped" || fail "--json skipped" "$(cat j3.out j3.err)"
+ftp "${O[@]}" --json mirror $S:tree jm >j4.out 2>j4.err
+[ "$(python3 -c 'import json,sys; print(sorted(json.loads(l)["source"] for l in open(sys.argv[1])))' j4.out)" = "['tree/sub/t2.txt', 'tree/t1.txt']" ] &&
+	pass "mirror --json: one object per file" || fail "mirror --json" "$(cat j4.out j4.err)"
+expect_exit "shell --json: exit 2" 2 ftp "${O[@]}" --json shell $S
+
+# --- on a terminal (a pseudo-terminal driven by python3): the prompt, then the verbs
+python3 - "$NT" --cacert "$CA" -u "$FTP_USER" -P "$P" shell $S >tty.out 2>&1 <<'PY'
+import os, pty, select, subprocess, sys
+m, s = pty.openpty()
+p = subprocess.Popen(sys.argv[1:2] + ["ftp"] + sys.argv[2:], stdin=s, stdout=s, stderr=s, close_fds=True)
+os.close(s)
+seen = b""
+def until(text):
+    global seen
+    while text not in seen:
+        r, _, _ = select.select([m], [], [], 30)
+        if not r:
+            raise SystemExit("timeout waiting for %r, got %r" % (text, seen))
+        seen += os.read(m, 4096)
+until(b"ftp> ")
+os.write(m, b"pwd\n")
+until(b"/\r\nftp> ")
+os.write(m, b"bye\n")
+sys.exit(p.wait(30))
+PY
+rc=$?
+[ $rc = 0 ] && pass "shell on a terminal: the ftp> prompt, pwd, bye" || fail "shell on a terminal" "rc $rc: $(cat -v tty.out)"
+# -n, then user NAME on a terminal: the password is asked on it and not echoed.
+env -u NETTOOL_PASSWORD FTP_PASS="$FTP_PASS" python3 - "$NT" --cacert "$CA" -n -P "$P" shell $S "$FTP_USER" >tty2.out 2>&1 <<'PY'
+import os, pty, select, signal, sys, time
+pid, m = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "ftp"] + sys.argv[2:-1])
+seen, pos = b"", 0
+def until(text):
+    """Wait for text in what came after the last match (the prompt flushes typed-ahead input)."""
+    global seen, pos
+    while text not in seen[pos:]:
+        r, _, _ = select.select([m], [], [], 30)
+        if not r:
+            os.kill(pid, signal.SIGKILL)
+            raise SystemExit("timeout waiting for %r, got %r" % (text, seen))
+        try:
+            seen += os.read(m, 4096)
+        except OSError:
+            raise SystemExit("the shell ended waiting for %r, got %r" % (text, seen))
+    pos = seen.index(text, pos) + len(text)
+until(b"ftp> ")
+os.write(m, b"user " + sys.argv[-1].encode() + b"\n")
+until(b"Password for ")
+until(b": ")
+os.write(m, os.environ["FTP_PASS"].encode() + b"\n")
+until(b"ftp> ")
+os.write(m, b"ls d\n")
+until(b"ftp> ")
+os.write(m, b"bye\n")
+for _ in range(300):
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.1)
+else:
+    os.kill(pid, signal.SIGKILL)
+    raise SystemExit("the shell did not end after bye")
+sys.stdout.write(seen.decode("utf-8", "replace"))
+if os.environ["FTP_PASS"].encode() in seen:
+    raise SystemExit("the password was echoed")
+sys.exit(os.waitstatus_to_exitcode(st))
+PY
+rc=$?
+[ $rc = 0 ] && grep -q 'x.gz' tty2.out && pass "-n then user NAME on a terminal: the password asked without echo" ||
+	fail "password prompt in the shell" "rc $rc: $(tail -4 tty2.out | cat -v | tr "\n" " ")"
+finish
