@@ -9,6 +9,8 @@
 #   make bench        side-by-side benchmarks against the peers (bench/)
 #   make fuzz         build and run the libFuzzer harnesses for a bounded time; fails when one
 #                     crashes (crash files: build-fuzz/artifacts/NAME/)
+#   make torture      the fault injector over the integration scenarios (tests/torture/):
+#                     every call of ours made to fail in turn; TORTURE_FULL=1 for every site
 #   make install PREFIX=/usr/local DESTDIR=
 
 VERSION   = 0.1.0
@@ -57,7 +59,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 # that the test switches (include/knobs.h) are read; only that one file compiles twice.
 TEST_OBJS := $(filter-out $(BUILD)/core/knobs.o,$(OBJS)) $(BUILD)/test/core/knobs.o
 
-.PHONY: all deps check unit integration docs-check asan-check demo bench fuzz install clean
+.PHONY: all deps check unit integration docs-check asan-check demo bench fuzz torture install clean
 .DEFAULT_GOAL := all
 
 all: nettool
@@ -77,6 +79,15 @@ $(BUILD)/nettool: $(OBJS)
 $(BUILD)/nettool-test: $(TEST_OBJS)
 	@echo "  LD  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIBS)
+
+# The torture build: the same objects and the fault injector, our calls to these wrapped
+# (ld --wrap: only our objects' calls, never libcurl's or OpenSSL's); see tests/torture/inject.c.
+TORTURE_WRAP = malloc calloc realloc strdup strndup vasprintf open openat read write pread fsync fdatasync \
+	syncfs rename renameat renameat2 link linkat unlink unlinkat mkdir mkdirat ftruncate fopen fdopen \
+	fflush fclose fwrite connect send recv
+$(BUILD)/nettool-torture: $(OBJS) $(BUILD)/tests/torture/inject.o
+	@echo "  LD  $@"
+	$(Q)$(CC) $(LDFLAGS) $(foreach f,$(TORTURE_WRAP),-Wl,--wrap=$(f)) -o $@ $^ $(LIBS)
 
 $(BUILD)/test/core/knobs.o: core/knobs.c
 	@mkdir -p $(dir $@)
@@ -133,6 +144,11 @@ demo: $(BUILD)/nettool
 bench: nettool $(BENCH_SRCS:%.c=$(BUILD)/%)
 	@scripts/deps.sh bench
 	NETTOOL=$(CURDIR)/$(BUILD)/nettool BENCHBIN=$(CURDIR)/$(BUILD)/bench bench/run.sh
+
+torture:
+	@scripts/deps.sh test
+	$(MAKE) BUILD=build-torture SAN=1 build-torture/nettool-torture
+	NETTOOL_TORTURE=$(CURDIR)/build-torture/nettool-torture tests/torture/run.sh
 
 fuzz:
 	@scripts/deps.sh bench

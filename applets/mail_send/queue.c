@@ -357,7 +357,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 			strv_push(&keep, rcpts.v[i]);
 		else {
 			strv_push(&bad, rcpts.v[i]);
-			buf_appendf(&replies, "%s: %s\n", rcpts.v[i], why->code ? why->text : "no reply");
+			xbuf_appendf(&replies, "%s: %s\n", rcpts.v[i], why->code ? why->text : "no reply");
 		}
 		if (st != R_ACCEPTED && !mail_send_cf.json)
 			nt_warn("%s: %s %s: %s", name, rcpts.v[i], ms_rstat_name[st], why->code ? why->text : "no reply");
@@ -371,7 +371,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		struct buf nb;
 		buf_init(&nb, 0);
 		msg_put_envelope(&nb, from, &keep);
-		buf_append(&nb, p + off, n - off);
+		xbuf_append(&nb, p + off, n - off);
 		if (queue_write(dir, "new", name, buf_head(&nb), buf_pending(&nb), err, sizeof err) < 0) {
 			nt_warn("--flush: %s", err);
 			stop = NT_EXIT_IO;

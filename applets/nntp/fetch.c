@@ -63,11 +63,11 @@ static int state_put(const char *path, const char *server, const char *group, lo
 			long long n;
 			if (sscanf(line, "%299s %599s %lld", s, g, &n) == 3 && !strcmp(s, server) && !strcmp(g, group))
 				continue;
-			buf_append(&b, line, strlen(line));
+			xbuf_append(&b, line, strlen(line));
 		}
 		fclose(f);
 	}
-	buf_appendf(&b, "%s %s %lld\n", server, group, hwm);
+	xbuf_appendf(&b, "%s %s %lld\n", server, group, hwm);
 	struct afile af;
 	int r = -1;
 	if (afile_open(&af, NULL, path, 0644, err, errlen) < 0)

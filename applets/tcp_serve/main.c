@@ -250,14 +250,16 @@ static size_t answer_lines(struct client *c, const char *p, size_t n, int draine
 static void process(struct client *c, const char *p, size_t n, int drained)
 {
 	if (G.mode == MODE_ECHO) {
-		buf_append(&G.reply, p, n);
+		if (buf_append(&G.reply, p, n) < 0)
+			c->closing = 1; /* out of memory: this client only */
 		return;
 	}
 	if (G.mode == MODE_DAYTIME)
 		return; /* RFC 867: what the client sends is ignored */
 	if (buf_pending(&c->in)) {
 		/* Complete the saved partial line first. */
-		buf_append(&c->in, p, n);
+		if (buf_append(&c->in, p, n) < 0)
+			c->closing = 1; /* out of memory: this client only */
 		size_t used = answer_lines(c, buf_head(&c->in), buf_pending(&c->in), drained);
 		buf_consume(&c->in, used);
 		if (!buf_pending(&c->in) || c->answered)
@@ -266,7 +268,8 @@ static void process(struct client *c, const char *p, size_t n, int drained)
 	}
 	size_t used = answer_lines(c, p, n, drained);
 	if (used < n && !c->answered)
-		buf_append(&c->in, p + used, n - used);
+		if (buf_append(&c->in, p + used, n - used) < 0)
+			c->closing = 1; /* out of memory: this client only */
 }
 
 /* How much to read now so that the replies to it, at worst, still fit under OUT_HIGH:
@@ -545,8 +548,10 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 		if (G.mode == MODE_DAYTIME) {
 			size_t sl2;
 			const char *s = stamp_now(&G.stamp, &sl2);
-			buf_append(&G.reply, s, sl2);
-			buf_append(&G.reply, "\r\n", 2);
+			if (buf_append(&G.reply, s, sl2) < 0)
+				c->closing = 1; /* out of memory: this client only */
+			if (buf_append(&G.reply, "\r\n", 2) < 0)
+				c->closing = 1; /* out of memory: this client only */
 			c->closing = 1;
 			if (send_reply(c) < 0 || !buf_pending(&c->out)) {
 				client_close(c, "done");
