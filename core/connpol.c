@@ -367,6 +367,8 @@ int conn_connect(const struct conn_plan *p, const char *host, int port, int fami
 
 int conn_stream_exit(int r, int errnum, int encrypted)
 {
+	if (r == STREAM_ERR && errnum == ENOMEM)
+		return NT_EXIT_IO; /* out of memory is ours, not the network's */
 	if (r == STREAM_LONG || (r == STREAM_ERR && errnum == EBADMSG))
 		return NT_EXIT_PROTO;
 	if (r == STREAM_ERR && errnum == EPROTO && encrypted)

@@ -139,7 +139,7 @@ int conn_connect(const struct conn_plan *p, const char *host, int port, int fami
 
 /* The one mapping of a stream result (stream.h: STREAM_*) to our exit code: a line over
  * the limit or corrupt data (EBADMSG) 5, a TLS failure (EPROTO on an encrypted stream) 4,
- * everything else (end of stream, timeout, reset) 3. */
+ * out of memory (ENOMEM) 6, everything else (end of stream, timeout, reset) 3. */
 int conn_stream_exit(int r, int errnum, int encrypted);
 
 #endif

@@ -75,12 +75,12 @@ choose() {
 verdict() { # SCEN FAM SITE N HOW RC ERRFILE ALLOWED_CODES: prints problems, returns 1 if any
 	local scen=$1 fam=$2 site=$3 n=$4 how=$5 rc=$6 err=$7 allowed=$8 bad=0
 	if grep -q 'LeakSanitizer' "$err"; then
-		bad=1; echo "  LEAK: $(grep -m1 -A8 'Direct leak\|Indirect leak' "$err" | grep -m2 ' in ' | sed 's/^ *//' | paste -sd' ')"
+		bad=1; echo "  LEAK: $(grep -m1 -A12 'Direct leak\|Indirect leak' "$err" | grep ' in ' | grep -v 'interceptor\| xmalloc \| xcalloc \| xstrdup ' | head -2 | sed 's/^ *//;s/ (.*//' | paste -sd' ')"
 	fi
-	if grep -q 'AddressSanitizer\|runtime error' "$err" || [ "$rc" -ge 128 ] || [ "$rc" = 98 ]; then
+	if grep -q 'ERROR: AddressSanitizer\|runtime error' "$err" || [ "$rc" -ge 128 ] || [ "$rc" = 98 ]; then
 		bad=1; echo "  CRASH (rc $rc): $(grep -m1 'ERROR: AddressSanitizer\|runtime error' "$err")"
 	fi
-	if [ "$rc" != 0 ] && [ "$rc" -lt 98 ]; then
+	if [ "$rc" != 0 ] && [ "$rc" -lt 98 ]; then # 98, 99: UBSan's and ASan/LSan's own codes
 		local want
 		case $fam in alloc | file) want=6 ;; net) want=3 ;; esac
 		case " $want $allowed " in
