@@ -10,7 +10,8 @@
 #   make fuzz         build and run the libFuzzer harnesses for a bounded time; fails when one
 #                     crashes (crash files: build-fuzz/artifacts/NAME/)
 #   make torture      the fault injector over the integration scenarios (tests/torture/):
-#                     every call of ours made to fail in turn; TORTURE_FULL=1 for every site
+#                     a seeded sample of our calls made to fail in turn (ASan build);
+#                     TORTURE_FULL=1 every call site; a small spread also runs in make check
 #   make install PREFIX=/usr/local DESTDIR=
 
 VERSION   = 0.1.0
@@ -130,9 +131,10 @@ docs-check: $(BUILD)/nettool
 	NETTOOL=$(CURDIR)/$(BUILD)/nettool tests/docs/consistency.sh
 
 # One summary line at the end: "N passed, N failed, N skipped".
-check: $(BUILD)/nettool $(BUILD)/nettool-test $(BUILD)/check_all
+check: $(BUILD)/nettool $(BUILD)/nettool-test $(BUILD)/check_all $(BUILD)/nettool-torture
 	@scripts/deps.sh test
 	@NETTOOL=$(CURDIR)/$(BUILD)/nettool NETTOOL_TEST=$(CURDIR)/$(BUILD)/nettool-test UNIT=$(CURDIR)/$(BUILD)/check_all SANITIZED=$(SAN) \
+		NETTOOL_TORTURE=$(CURDIR)/$(BUILD)/nettool-torture \
 		tests/run.sh --all
 
 asan-check:
@@ -145,10 +147,11 @@ bench: nettool $(BENCH_SRCS:%.c=$(BUILD)/%)
 	@scripts/deps.sh bench
 	NETTOOL=$(CURDIR)/$(BUILD)/nettool BENCHBIN=$(CURDIR)/$(BUILD)/bench bench/run.sh
 
+# On the ASan/UBSan objects of asan-check (built once for both).
 torture:
 	@scripts/deps.sh test
-	$(MAKE) BUILD=build-torture SAN=1 build-torture/nettool-torture
-	NETTOOL_TORTURE=$(CURDIR)/build-torture/nettool-torture tests/torture/run.sh
+	$(MAKE) BUILD=build-asan SAN=1 build-asan/nettool-torture
+	NETTOOL_TORTURE=$(CURDIR)/build-asan/nettool-torture tests/torture/run.sh
 
 fuzz:
 	@scripts/deps.sh bench

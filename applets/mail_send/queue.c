@@ -262,6 +262,14 @@ static int queue_fail_file(const char *dir, const char *name, const char *path, 
 }
 
 /* Send one queued file; 0 when the flush goes on, else the exit code that stops it. */
+/* A failure that is this machine's, not the queue file's (no memory, no descriptors, the
+ * disk): the flush stops and the message stays queued; anything else sends the file to
+ * failed/ so that it cannot block the queue. */
+static int ours(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO;
+}
+
 static int flush_one(struct smtp_sess *s, const char *dir, const char *name, struct flush_count *fc, int *fail)
 {
 	char *path = xasprintf("%s/new/%s", dir, name);
@@ -272,7 +280,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		free(path);
 		return 0;
 	}
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
+	if (fd < 0 && ours(errno)) {
 		nt_warn_sys("--flush: %s", path); /* ours, not the file's: stop, keep it queued */
 		free(path);
 		return NT_EXIT_IO;
@@ -292,6 +300,12 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	if (!reason) {
 		buf_reset(&b);
 		int rr = ms_read_bounded(fd, &b, QFILE_MAX);
+		if (rr == -1 && ours(errno)) {
+			nt_warn_sys("--flush: reading %s", path); /* stop, keep it queued */
+			close(fd);
+			free(path);
+			return NT_EXIT_IO;
+		}
 		if (rr == -1)
 			reason = xasprintf("cannot read the queue file: %s\n", strerror(errno));
 		else if (rr == -2)

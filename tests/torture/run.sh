@@ -72,6 +72,26 @@ choose() {
 	fi
 }
 
+# The faults that found defects, kept as runs by name (regress.txt: "SCENARIO FAMILY
+# FUNC<-CALLER N HOW"), since a site's number changes with every build: the count file's
+# sites are named with addr2line and the lines of this scenario matched.
+regressions() { # SCEN COUNTFILE
+	local scen=$1 cnt=$2
+	grep -q "^$scen " "$here/regress.txt" 2>/dev/null || return 0
+	local addrs
+	addrs=$(while read -r _ site _; do printf '0x%x 0x%x\n' $((0x$site >> 28)) $((0x$site & 0xfffffff)); done <"$cnt")
+	# shellcheck disable=SC2086
+	addr2line -f -s -e "$TB" $addrs 2>/dev/null | awk 'NR % 2 == 1' | paste -d' ' - - |
+		paste -d' ' "$cnt" - | awk '{print $1, $2, $4 "<-" $5}' >"$T/named"
+	local s fam name n how site
+	while read -r s fam name n how; do
+		[ -n "$how" ] || continue
+		[ "$s" = "$scen" ] || continue
+		site=$(awk -v f="$fam" -v nm="$name" '$1 == f && $3 == nm {print $2; exit}' "$T/named")
+		if [ -n "$site" ]; then echo "$fam $site $n $how"; else echo "(regress.txt: no site $fam $name in $scen's clean run)" >&2; fi
+	done < <(grep -v '^#' "$here/regress.txt")
+}
+
 verdict() { # SCEN FAM SITE N HOW RC ERRFILE ALLOWED_CODES: prints problems, returns 1 if any
 	local scen=$1 fam=$2 site=$3 n=$4 how=$5 rc=$6 err=$7 allowed=$8 bad=0
 	if grep -q 'LeakSanitizer' "$err"; then
@@ -115,6 +135,7 @@ run_scenario() {
 	local sites
 	sites=$(wc -l <"$T/cnt")
 	choose "$T/cnt" >"$T/runs"
+	regressions "$scen" "$T/cnt" >>"$T/runs"
 	echo "--- torture $scen: $sites call sites ($(awk '{c[$1]++} END {for (f in c) printf "%s %d ", f, c[f]}' "$T/cnt")), $(wc -l <"$T/runs") runs"
 	local t0
 	while read -r fam site n how; do
