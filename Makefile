@@ -162,12 +162,13 @@ $(BUILD)/.objs: $(LIB_OBJS)
 	@touch $@
 
 install: nettool
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/nettool $(DESTDIR)$(PREFIX)/bin/nettool
 	for a in $$($(BUILD)/nettool --list); do ln -sf nettool $(DESTDIR)$(PREFIX)/bin/$$a; \
 		ln -sf nettool $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$a; done
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 completions/nettool.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nettool
 
 clean:

@@ -3,7 +3,10 @@
  *
  * Interactive with a prompt on a terminal (an empty line ends), line by line when
  * piped, one-shot with MESSAGE arguments; --per-line opens a connection per line (the
- * socketserver client); --stream copies both ways like nc.
+ * socketserver client); --stream copies both ways like nc (core/relay.c). The netcat
+ * habits: HOST PORT as two operands, -w (connect and idle timeout), -z (connect only);
+ * with no message and an empty, non-terminal input, what the server sends is printed
+ * until it closes (daytime, time, a banner).
  *
  * Replies go to a terminal made safe (out.h), to a file or pipe byte for byte; --stream
  * is always byte for byte.
@@ -18,11 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "buf.h"
 #include "connpol.h"
+#include "json.h"
 #include "file.h"
 #include "input.h"
 #include "log.h"
@@ -30,6 +35,7 @@
 #include "nt_err.h"
 #include "opt.h"
 #include "out.h"
+#include "relay.h"
 #include "sock.h"
 
 /* A reply without a newline ends when the connection has been quiet this long. */
@@ -37,13 +43,16 @@
 /* The longest reply we hold: a peer can not choose it. Longer is exit 5. */
 #define REPLY_MAX (1 << 20)
 
-enum { O_PERLINE = OPT_LONG, O_STREAM, O_NONL, O_UNIX };
+enum { O_PERLINE = OPT_LONG, O_STREAM, O_NONL, O_UNIX, O_JSON };
 
 static const struct opt opts[] = {
 	{O_PERLINE, "per-line", OPT_FLAG, NULL, "open a new connection for every line"},
 	{O_STREAM, "stream", OPT_FLAG, NULL, "copy stdin to the socket and the socket to stdout, like nc"},
 	{O_NONL, "no-newline", OPT_FLAG, NULL, "send each message without a newline (as the textbook client)"},
 	CONN_ROW_TIMEOUT("connect and reply timeout (default 5)"),
+	{'w', NULL, OPT_SECS, "SEC", "as nc: connect timeout, and with --stream an idle timeout"},
+	{'z', NULL, OPT_FLAG, NULL, "connect, send nothing, close: exit 0 when the port answers, else 3"},
+	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per reply (bytes sent and received, round-trip time)"},
 	{O_UNIX, "unix", OPT_FILE, "PATH", "connect to a unix socket"},
 	CONN_ROWS_IP,
 	CONN_ROWS_PROXY,
@@ -52,10 +61,12 @@ static const struct opt opts[] = {
 };
 
 static const struct opt_spec spec = {
-	.usage = "[OPTIONS] [HOST[:PORT]] [MESSAGE...]",
+	.usage = "[OPTIONS] [HOST[:PORT] | HOST PORT] [MESSAGE...]",
 	.opts = opts,
-	.footer = "HOST defaults to 127.0.0.1, PORT to 8888. A reply is what arrives up to a newline,\n"
-		  "or, without one, until the connection is quiet for 200 ms.\n"
+	.footer = "HOST defaults to 127.0.0.1, PORT to 8888. As with nc, 'HOST PORT' (a host without a port,\n"
+		  "then a number) is HOST:PORT. A reply is what arrives up to a newline,\n"
+		  "or, without one, until the connection is quiet for 200 ms. With no message and an\n"
+		  "empty input that is not a terminal, what the server sends is printed until it closes.\n"
 		  "Proxy: --proxy, else tcp_proxy or ALL_PROXY (http:// CONNECT, socks5://, socks5h://).\n",
 };
 
@@ -67,8 +78,19 @@ static struct {
 	int timeout_ms;
 	int nonl;
 	int tty; /* standard output is a terminal: replies made safe (never in --stream) */
+	int json;
+	int idle_ms; /* -w: --stream's idle timeout */
 	struct buf in; /* bytes received after the last reply, at most REPLY_MAX */
+	unsigned long long sent; /* bytes of the message being answered (--json) */
+	long long sent_at_us;
 } G;
+
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static int do_connect(void)
 {
@@ -83,14 +105,35 @@ static int do_connect(void)
 	return fd;
 }
 
+static void print_reply(const char *p, size_t n, int add_nl);
+
+/* A send failed: what the server had sent before is still printed (it is in G.in or in
+ * the socket's receive queue), then the failure is said. */
+static void flush_arrived(int fd)
+{
+	for (;;) {
+		ssize_t n = buf_read_fd(&G.in, fd, 0);
+		if (n <= 0 || buf_pending(&G.in) >= REPLY_MAX)
+			break;
+	}
+	if (buf_pending(&G.in))
+		print_reply(buf_head(&G.in), buf_pending(&G.in), 0);
+	buf_reset(&G.in);
+	fflush(stdout);
+}
+
 static void send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0)
-			die(NT_EXIT_NET, "send: %s", errno == EPIPE ? "connection closed by the server" : strerror(errno));
+		if (w < 0) {
+			int e = errno;
+			sock_set_nonblock(fd, 1);
+			flush_arrived(fd);
+			die(NT_EXIT_NET, "send: %s", e == EPIPE || e == ECONNRESET ? "connection closed by the server" : strerror(e));
+		}
 		p += w;
 		n -= (size_t)w;
 	}
@@ -100,6 +143,18 @@ static void send_all(int fd, const char *p, size_t n)
  * control character from the server as '?'), the line's own end kept as a newline. */
 static void print_reply(const char *p, size_t n, int add_nl)
 {
+	if (G.json) {
+		json_begin(stdout);
+		json_kv_int(stdout, "sent", (long long)G.sent);
+		json_kv_int(stdout, "received", (long long)n);
+		if (G.sent_at_us)
+			json_kv_int(stdout, "rtt_us", now_us() - G.sent_at_us);
+		else
+			json_kv_str(stdout, "rtt_us", NULL);
+		json_kv_strn(stdout, "reply", p, n);
+		json_end(stdout);
+		return;
+	}
 	if (!G.tty) {
 		fwrite(p, 1, n, stdout);
 		if (add_nl)
@@ -151,8 +206,11 @@ static void read_reply(int fd)
 		ssize_t n = buf_read_fd(&G.in, fd, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
+		if (n < 0) {
+			int e = errno;
+			flush_arrived(fd);
+			die(NT_EXIT_NET, "receive: %s", e == ECONNRESET ? "connection reset by the server" : strerror(e));
+		}
 		if (n == 0) {
 			if (!buf_pending(&G.in))
 				die(NT_EXIT_NET, "connection closed by the server before a reply");
@@ -174,78 +232,74 @@ static void exchange(int fd, const char *msg, size_t n)
 	if (!G.nonl)
 		line[len++] = '\n';
 	log_proto('>', line, len);
+	G.sent = len;
+	G.sent_at_us = now_us();
 	send_all(fd, line, len);
 	free(line);
 	read_reply(fd);
 }
 
-/* nc-like: stdin to the socket (half-close at EOF), the socket to stdout. The socket is
- * non-blocking and always read, so a server that sends more than it receives never
- * deadlocks against us; stdin is read only when the last chunk has gone out. A server
- * that half-closes (shutdown(SHUT_WR), ncat --recv-only) still gets every byte: we
- * stop when both sides are done, and exit 0 only when all of stdin was written. */
-static int stream_mode(int fd)
+/* No message: print what the server sends until it closes (daytime, time, a banner).
+ * Byte for byte to a file or pipe, made safe on a terminal. Nothing arriving for the
+ * reply timeout is exit 3. */
+static int listen_only(int fd)
 {
-	char in[65536], b[65536];
-	size_t in_len = 0, in_off = 0;
-	unsigned long long sent = 0;
-	int in_open = 1, net_open = 1;
-	sock_set_nonblock(fd, 1);
-	while (in_open || in_len > in_off || net_open) {
-		int sending = in_len > in_off;
-		struct pollfd p[2] = {
-			{.fd = in_open && !sending ? 0 : -1, .events = POLLIN},
-			{.fd = net_open || sending ? fd : -1, .events = (net_open ? POLLIN : 0) | (sending ? POLLOUT : 0)},
-		};
-		int r = poll(p, 2, -1);
-		if (r < 0 && errno == EINTR)
-			continue;
+	char b[65536];
+	G.sent = 0;
+	G.sent_at_us = 0;
+	for (;;) {
+		int r = sock_wait(fd, POLLIN, G.timeout_ms);
 		if (r < 0)
 			die_sys(NT_EXIT_NET, "poll");
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = read(0, in, sizeof in);
-			if (n > 0) {
-				in_len = (size_t)n;
-				in_off = 0;
-			} else if (n == 0 || errno != EINTR) {
-				in_open = 0;
-				shutdown(fd, SHUT_WR);
-			}
+		if (r == 0) {
+			flush_arrived(fd);
+			die(NT_EXIT_NET, "the server sent nothing more for %d ms and did not close", G.timeout_ms);
 		}
-		if ((p[1].revents & (POLLOUT | POLLERR | POLLHUP)) && in_len > in_off) {
-			ssize_t w = send(fd, in + in_off, in_len - in_off, MSG_NOSIGNAL);
-			if (w > 0) {
-				sent += (unsigned long long)w;
-				in_off += (size_t)w;
-				if (in_off == in_len)
-					in_off = in_len = 0;
-			} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-				die(NT_EXIT_NET, "send: %s: %llu bytes of standard input were sent, %zu more were read but not sent%s",
-				    errno == EPIPE || errno == ECONNRESET ? "connection closed by the server" : strerror(errno),
-				    sent, in_len - in_off, in_open ? ", and the rest was not read" : "");
-			}
+		ssize_t n = read(fd, b, sizeof b);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			flush_arrived(fd);
+			die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
 		}
-		if (net_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(fd, b, sizeof b);
-			if (n > 0) {
-				if (file_write_all(1, b, (size_t)n) < 0)
-					die_sys(NT_EXIT_IO, "write to standard output");
-			} else if (n == 0) {
-				net_open = 0; /* the server sends no more; it may still read */
-			} else if (errno != EINTR && errno != EAGAIN) {
-				die(NT_EXIT_NET, "receive: %s (%llu bytes of standard input were sent%s)",
-				    errno == ECONNRESET ? "connection reset by the server" : strerror(errno), sent,
-				    in_open || in_len > in_off ? ", not all of it" : ", all of it");
-			}
+		if (n == 0)
+			break;
+		log_proto('<', b, (size_t)n);
+		if (G.json) {
+			if (buf_append(&G.in, b, (size_t)n) < 0)
+				die(NT_EXIT_PROTO, "more than %d bytes: not read further with --json", REPLY_MAX);
+		} else {
+			print_reply(b, (size_t)n, 0);
+			fflush(stdout); /* as it comes: the server may keep the connection open */
 		}
 	}
+	if (G.json && buf_pending(&G.in))
+		print_reply(buf_head(&G.in), buf_pending(&G.in), 0);
+	fflush(stdout);
+	return 0;
+}
+
+/* nc-like (core/relay.c): stdin to the socket (half-close at its end), the socket to
+ * stdout; exit 0 only when all of stdin went and the server's end of stream came. */
+static int stream_mode(int fd)
+{
+	struct stream *s = stream_socket(fd, 0, 0);
+	if (!s)
+		die(NT_EXIT_IO, "out of memory");
+	struct relay_opts o = {.in_fd = 0, .out_fd = 1, .close_out = 0, .idle_ms = G.idle_ms};
+	struct relay_result r;
+	char err[512];
+	int rc = relay_run(s, &o, &r, err, sizeof err);
+	stream_close(s);
+	if (rc)
+		die(rc, "%s", err);
 	return 0;
 }
 
 int tcp_send_main(int argc, char **argv)
 {
 	struct opt_state os;
-	int per_line = 0, stream = 0;
+	int per_line = 0, stream = 0, zero = 0, w_set = 0;
 	const char *unix_path = NULL;
 	G.co.timeout_ms = 5000;
 	opt_init(&os, &spec, argc, argv);
@@ -257,11 +311,16 @@ int tcp_send_main(int argc, char **argv)
 		case O_STREAM: stream = 1; break;
 		case O_NONL: G.nonl = 1; break;
 		case O_UNIX: unix_path = os.str; break;
+		case O_JSON: G.json = 1; break;
+		case 'z': zero = 1; break;
+		case 'w': G.idle_ms = (int)os.num, w_set = 1; break;
 		}
 	}
 	conn_opts_finish(&G.co, CONN_PROXY_OWN);
 	G.family = G.co.family;
 	G.timeout_ms = G.co.timeout_ms;
+	if (w_set)
+		G.timeout_ms = G.idle_ms;
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
 	char err[ADDR_ERRLEN];
@@ -271,14 +330,28 @@ int tcp_send_main(int argc, char **argv)
 		G.a.is_unix = 1;
 		strcpy(G.a.path, unix_path);
 	} else if (nargs > 0) {
-		if (addr_parse(args[0], 8888, &G.a, err) < 0)
+		if (addr_parse(args[0], 0, &G.a, err) < 0)
 			opt_usage_error("%s", err);
 		args++, nargs--;
+		/* nc's HOST PORT: a host without a port, then a number, is the port. */
+		int port;
+		if (!G.a.is_unix && !G.a.port && nargs > 0 && args[0][0] && strspn(args[0], "0123456789") == strlen(args[0])) {
+			if (addr_parse_port(args[0], &port, err) < 0)
+				opt_usage_error("%s", err);
+			G.a.port = port;
+			args++, nargs--;
+		}
+		if (!G.a.is_unix && !G.a.port)
+			G.a.port = 8888;
 	} else {
 		addr_parse("127.0.0.1", 8888, &G.a, err);
 	}
 	if (stream && (per_line || nargs))
 		opt_usage_error("--stream takes no messages and no --per-line");
+	if (zero && (stream || per_line || nargs || G.json))
+		opt_usage_error("-z sends nothing: no messages, no --stream, --per-line or --json");
+	if (G.json && stream)
+		opt_usage_error("--json and --stream exclude each other: with --stream, standard output is the data");
 	buf_init(&G.in, REPLY_MAX);
 	if (!G.a.is_unix) {
 		int code = conn_decide(&G.co, "tcp", G.a.host, CONN_PROXY_OWN, &G.plan, err, sizeof err);
@@ -288,16 +361,28 @@ int tcp_send_main(int argc, char **argv)
 		opt_usage_error("--proxy and --unix exclude each other");
 	}
 
+	if (zero) {
+		close(do_connect());
+		log_trace("%s: connected", G.a.is_unix ? G.a.path : G.a.host);
+		return 0;
+	}
 	if (stream)
 		return stream_mode(do_connect()); /* nc-like: byte for byte, terminal or not */
-	G.tty = isatty(1);
+	G.tty = isatty(1) && !G.json;
 
 	int fd = per_line ? -1 : do_connect();
 	struct input in;
 	const char *msg;
 	size_t len;
+	int sent_any = 0;
 	input_init(&in, args, nargs);
-	while (input_next(&in, &msg, &len)) {
+	for (;; sent_any = 1) {
+		if (!input_next(&in, &msg, &len)) {
+			/* Nothing to send at all, and not a terminal: the daytime case. */
+			if (!sent_any && !in.tty && !per_line)
+				listen_only(fd);
+			break;
+		}
 		if (per_line)
 			fd = do_connect();
 		exchange(fd, msg, len);

@@ -3,7 +3,9 @@
  *
  * Interactive with a prompt on a terminal (an empty line ends), line by line when
  * piped, one-shot with MESSAGE arguments. A message is sent without its newline (a
- * datagram is the message); a lost datagram is sent again (--retries).
+ * datagram is the message); a lost datagram is sent again (--retries). --unix talks to
+ * a unix datagram socket: the client binds a socket of its own in a private temporary
+ * folder (so that the server has an address to answer) and removes both at exit.
  *
  * Man page: man/nettool-udp-send.1    Tests: tests/integration/udp_serve.sh
  */
@@ -14,22 +16,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "connpol.h"
+#include "json.h"
 #include "input.h"
 #include "log.h"
 #include "nt_err.h"
 #include "opt.h"
 #include "sock.h"
 
-enum { O_RETRIES = OPT_LONG };
+enum { O_RETRIES = OPT_LONG, O_UNIX, O_JSON };
 
 static const struct opt opts[] = {
 	CONN_ROW_TIMEOUT("wait SEC for each reply (default 1)"),
 	{O_RETRIES, "retries", OPT_UINT, "N", "send a datagram again N times when no reply comes (default 2)", 0, 1000},
 	CONN_ROWS_IP,
+	{O_UNIX, "unix", OPT_FILE, "PATH", "send to a unix datagram socket"},
+	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per reply (bytes sent and received, round-trip time)"},
 	CONN_ROWS_VQ("trace what is sent and received", "no prompt"),
 	{CONN_O_PROXY, "proxy", OPT_STR, "URL", "refused (exit 2): proxies carry TCP connections, not datagrams"},
 	{0},
@@ -47,23 +54,80 @@ static struct {
 	int timeout_ms;
 	int retries;
 	int lost;
+	int json;
+	const char *unix_path;
+	char tmpdir[256];        /* --unix: our own socket's folder */
+	char mine[300];          /* --unix: our own socket */
 	char reply[65536];
 } G;
+
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void remove_mine(void)
+{
+	if (G.mine[0])
+		unlink(G.mine);
+	if (G.tmpdir[0])
+		rmdir(G.tmpdir);
+}
+
+/* --unix: a datagram socket bound to a path of our own (the server answers there) and
+ * connected to the server's. Returns the descriptor, or -1 with a message. */
+static int unix_dgram(char *err, size_t errlen)
+{
+	if (!G.tmpdir[0]) {
+		const char *t = getenv("TMPDIR");
+		snprintf(G.tmpdir, sizeof G.tmpdir, "%s/nettool-udp-send.XXXXXX", t && *t ? t : "/tmp");
+		if (!mkdtemp(G.tmpdir)) {
+			snprintf(err, errlen, "mkdtemp %s: %s", G.tmpdir, strerror(errno));
+			G.tmpdir[0] = 0;
+			return -1;
+		}
+		snprintf(G.mine, sizeof G.mine, "%s/s", G.tmpdir);
+		atexit(remove_mine);
+	}
+	struct sockaddr_un me = {.sun_family = AF_UNIX}, srv = {.sun_family = AF_UNIX};
+	if (strlen(G.mine) >= sizeof me.sun_path || strlen(G.unix_path) >= sizeof srv.sun_path) {
+		snprintf(err, errlen, "unix socket path too long (%zu bytes at most)", sizeof me.sun_path - 1);
+		return -1;
+	}
+	strcpy(me.sun_path, G.mine);
+	strcpy(srv.sun_path, G.unix_path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	unlink(G.mine); /* the last message's socket */
+	if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0 || connect(fd, (struct sockaddr *)&srv, sizeof srv) < 0) {
+		snprintf(err, errlen, "unix:%s: %s", G.unix_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 /* Send one message and print its reply. Each message gets a socket (a source port) of its
  * own, so a late reply to an earlier message can never pass for this one's; a late reply
  * to an earlier attempt of the same message counts. */
 static void exchange(const char *msg, size_t n)
 {
-	char err[SOCK_ERRLEN];
-	int fd = sock_udp_connect(G.a.host, G.a.port, G.family, err);
+	char err[SOCK_ERRLEN + 300];
+	int fd = G.unix_path ? unix_dgram(err, sizeof err) : sock_udp_connect(G.a.host, G.a.port, G.family, err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
+	long long t0 = 0;
 	for (int attempt = 0; attempt <= G.retries; attempt++) {
+		t0 = now_us();
 		log_proto('>', msg, n);
 		if (send(fd, msg, n, 0) < 0) {
-			if (errno == ECONNREFUSED)
-				continue; /* an ICMP error from an earlier datagram: try again */
+			if (errno == ECONNREFUSED || (G.unix_path && errno == ENOENT))
+				continue; /* an ICMP error from an earlier datagram, or no server yet: try again */
 			die_sys(NT_EXIT_NET, "send");
 		}
 		int r = sock_wait(fd, POLLIN, G.timeout_ms);
@@ -78,9 +142,19 @@ static void exchange(const char *msg, size_t n)
 			die_sys(NT_EXIT_NET, "receive");
 		}
 		log_proto('<', G.reply, (size_t)got);
-		fwrite(G.reply, 1, (size_t)got, stdout);
-		if (!got || G.reply[got - 1] != '\n')
-			fputc('\n', stdout);
+		if (G.json) {
+			json_begin(stdout);
+			json_kv_int(stdout, "sent", (long long)n);
+			json_kv_int(stdout, "received", (long long)got);
+			json_kv_int(stdout, "rtt_us", now_us() - t0);
+			json_kv_int(stdout, "attempts", attempt + 1);
+			json_kv_strn(stdout, "reply", G.reply, (size_t)got);
+			json_end(stdout);
+		} else {
+			fwrite(G.reply, 1, (size_t)got, stdout);
+			if (!got || G.reply[got - 1] != '\n')
+				fputc('\n', stdout);
+		}
 		fflush(stdout);
 		close(fd);
 		return;
@@ -103,6 +177,10 @@ int udp_send_main(int argc, char **argv)
 			continue;
 		if (k == O_RETRIES)
 			G.retries = (int)os.num;
+		if (k == O_UNIX)
+			G.unix_path = os.str;
+		if (k == O_JSON)
+			G.json = 1;
 	}
 	conn_opts_finish(&co, 0);
 	G.family = co.family;
@@ -110,17 +188,19 @@ int udp_send_main(int argc, char **argv)
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
 	char err[SOCK_ERRLEN];
-	if (addr_parse(nargs ? args[0] : "127.0.0.1", 8888, &G.a, err) < 0)
-		opt_usage_error("%s", err);
-	if (G.a.is_unix)
-		opt_usage_error("udp-send talks to IP addresses only");
-	if (nargs)
-		args++, nargs--;
-	/* Resolve once now, so that a bad name fails before any input is read. */
-	int fd = sock_udp_connect(G.a.host, G.a.port, G.family, err);
-	if (fd < 0)
-		die(NT_EXIT_NET, "%s", err);
-	close(fd);
+	if (!G.unix_path) {
+		if (addr_parse(nargs ? args[0] : "127.0.0.1", 8888, &G.a, err) < 0)
+			opt_usage_error("%s", err);
+		if (G.a.is_unix)
+			opt_usage_error("udp-send: a unix socket is given with --unix PATH");
+		if (nargs)
+			args++, nargs--;
+		/* Resolve once now, so that a bad name fails before any input is read. */
+		int fd = sock_udp_connect(G.a.host, G.a.port, G.family, err);
+		if (fd < 0)
+			die(NT_EXIT_NET, "%s", err);
+		close(fd);
+	}
 
 	struct input in;
 	const char *msg;

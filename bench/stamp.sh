@@ -98,6 +98,58 @@ b=$(conn $PY "$here/peers/py_threading_line.py" @P@)
 echo "# connect-per-request: nettool $a / python $b" >&2
 line connect50_line_vs_python_threading_rps "$(echo "$a" | val rps)" "$(echo "$b" | val rps)"
 
+# A program per connection (--exec), connection per request, 50 concurrent clients: every
+# server runs the same program (stampfilter), each at most 200 children at once, no name
+# lookups (tcpsvd -l, tcpserver -H -R -l). Rounds interleaved (the machine may be shared):
+# nettool, tcpsvd, tcpserver, ncat -e, again; medians of rps and of server CPU per request
+# (the server and its reaped children: the fork or spawn is what differs).
+exec_conn() { # command...
+	P=$(port)
+	start "${@//@P@/$P}"
+	waitport "$P" || { echo "rps=0"; return; }
+	local t0 t1 out
+	t0=$(cpu_ticks "$SP")
+	out=$("$LOAD" connect 127.0.0.1 "$P" 50 "$SECS")
+	t1=$(cpu_ticks "$SP")
+	stop "$SP"
+	echo "$out cpu_us_per_req=$(us_per_req $((t1 - t0)) "$(echo "$out" | val rps)")"
+}
+median() { sort -g | awk '{a[NR] = $1} END { if (NR) print a[int((NR + 1) / 2)]; else print 0 }'; }
+declare -A xr xc
+peers_x=(nettool)
+command -v tcpsvd >/dev/null && peers_x+=(tcpsvd)
+command -v tcpserver >/dev/null && peers_x+=(tcpserver)
+command -v ncat >/dev/null && peers_x+=(ncat)
+for _ in $(seq "${EXEC_ROUNDS:-3}"); do
+	for k in "${peers_x[@]}"; do
+		case $k in
+		nettool) o=$(exec_conn "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p @P@ --max-clients 200 --exec "$FILTER") ;;
+		tcpsvd) o=$(exec_conn tcpsvd -c 200 -l localhost 127.0.0.1 @P@ "$FILTER") ;;
+		tcpserver) o=$(exec_conn tcpserver -c 200 -H -R -l localhost 127.0.0.1 @P@ "$FILTER") ;;
+		ncat) o=$(exec_conn ncat -k --max-conns 200 -l 127.0.0.1 @P@ -e "$FILTER") ;;
+		esac
+		echo "# exec connect-per-request $k: $o" >&2
+		xr[$k]="${xr[$k]:-} $(echo "$o" | val rps)"
+		xc[$k]="${xc[$k]:-} $(echo "$o" | val cpu_us_per_req)"
+	done
+done
+best=0 bestname=none
+for k in "${peers_x[@]}"; do
+	[ "$k" = nettool ] && continue
+	m=$(printf '%s\n' ${xr[$k]} | median)
+	echo "# exec $k median rps=$m cpu_us_per_req=$(printf '%s\n' ${xc[$k]} | median)" >&2
+	if awk -v a="$m" -v b="$best" 'BEGIN { exit !(a > b) }'; then best=$m bestname=$k; fi
+done
+a=$(printf '%s\n' ${xr[nettool]} | median)
+ac=$(printf '%s\n' ${xc[nettool]} | median)
+if [ "$bestname" != none ]; then
+	bc=$(printf '%s\n' ${xc[$bestname]} | median)
+	line connect50_exec_vs_best_of_tcpsvd_tcpserver_ncat_rps "$a" "$best" \
+		"best_peer=$bestname nettool_cpu_us_per_req=$ac peer_cpu_us_per_req=$bc (target >= 1.0)"
+else
+	echo "bench connect50_exec: tcpsvd, tcpserver and ncat not installed"
+fi
+
 # UDP with 64 datagrams in flight.
 udp() {
 	P=$(port)

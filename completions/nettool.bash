@@ -48,6 +48,13 @@ _nettool()
 	for i in $(printf '%s\n' "$words" | awk '$2 == "file" {print $1}'); do
 		if [ "$prev" = "$i" ]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
 	done
+	# --account NAME: the section names of the accounts file (read, nothing run).
+	if [ "$prev" = --account ] && [[ $words == *--account* ]]; then
+		local f=${XDG_CONFIG_HOME:-$HOME/.config}/nettool/accounts
+		[ -r "$f" ] || f=/etc/nettool/accounts
+		COMPREPLY=($(compgen -W "$(sed -n 's/^[[:space:]]*\[\([A-Za-z0-9._@+-]*\)\][[:space:]]*$/\1/p' "$f" 2>/dev/null)" -- "$cur"))
+		return
+	fi
 	for i in $(printf '%s\n' "$words" | awk '$2 == "arg" {print $1}'); do
 		[ "$prev" = "$i" ] && return
 	done

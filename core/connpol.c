@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "proxy.h"
 #include "sock.h"
 #include "stream.h"
+#include "tls.h"
 
 int conn_opt(struct conn_opts *o, int key, const struct opt_state *os)
 {
@@ -32,8 +34,14 @@ int conn_opt(struct conn_opts *o, int key, const struct opt_state *os)
 	case CONN_O_NOTLS: o->tls = CONN_TLS_NEVER, o->seen_notls = 1; break;
 	case CONN_O_CACERT: o->cacert = os->str; break;
 	case CONN_O_INSECURE: o->insecure = 1; break;
+	case CONN_O_CERT: o->cert = os->str; break;
+	case CONN_O_KEY: o->key = os->str; break;
+	case CONN_O_PIN: o->pinnedpubkey = os->str; break;
 	case 'u': o->user = os->str; break;
 	case CONN_O_PWFILE: o->password_file = os->str; break;
+	case CONN_O_PWCMD: o->password_cmd = os->str; break;
+	case CONN_O_ACCOUNT: o->account = os->str; break;
+	case CONN_O_CONFIG: o->config = os->str; break;
 	case CONN_O_PLAIN: o->allow_plaintext_auth = 1; break;
 	case CONN_O_PROXY: o->proxy = os->str; break;
 	case CONN_O_NOPROXY: o->noproxy = os->str; break;
@@ -75,6 +83,18 @@ void conn_opts_finish(struct conn_opts *o, unsigned schemes)
 		opt_usage_error("--tls and --no-tls exclude each other");
 	if (o->cacert && o->insecure)
 		opt_usage_error("--cacert and --insecure exclude each other");
+	if (o->key && !o->cert)
+		opt_usage_error("--key needs --cert (the certificate it belongs to)");
+	if (o->pinnedpubkey) {
+		struct tls_pins pins;
+		char err[600];
+		if (tls_pins_parse(o->pinnedpubkey, &pins, err, sizeof err) < 0)
+			opt_usage_error("--pinnedpubkey: %s", err);
+	}
+	if (o->password_file && o->password_cmd)
+		opt_usage_error("--password-file and --password-cmd exclude each other");
+	if (o->password_cmd && !*o->password_cmd)
+		opt_usage_error("--password-cmd: an empty command");
 	if (o->proxy && *o->proxy) {
 		struct conn_proxy px;
 		char err[300], names[200];
@@ -363,6 +383,27 @@ int conn_connect(const struct conn_plan *p, const char *host, int port, int fami
 	log_trace("connected to %s:%d through the proxy %s:%d (%s)", host, port, p->proxy.host, p->proxy.port,
 		    p->proxy.from);
 	return fd;
+}
+
+int conn_resolve_first(const struct conn_opts *o, const char *scheme, const char *host, unsigned schemes, char *err,
+		       size_t errlen)
+{
+	struct conn_plan p;
+	int code = conn_decide(o, scheme, host, schemes, &p, err, errlen);
+	if (code)
+		return code;
+	if (p.proxy.kind && p.proxy.kind != CONN_PROXY_SOCKS4 && p.proxy.kind != CONN_PROXY_SOCKS5)
+		return 0; /* the proxy resolves the name */
+	struct addrinfo hints = {0}, *res = NULL;
+	hints.ai_family = o->family;
+	hints.ai_socktype = SOCK_STREAM;
+	int g = getaddrinfo(host, NULL, &hints, &res);
+	if (g) {
+		snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(g));
+		return NT_EXIT_NET;
+	}
+	freeaddrinfo(res);
+	return 0;
 }
 
 int conn_stream_exit(int r, int errnum, int encrypted)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* cred.c - passwords from --password-file, ~/.netrc, $NETTOOL_PASSWORD or a no-echo
- * prompt on the terminal; never from the command line.
+/* cred.c - passwords from --password-file, --password-cmd, the account, ~/.netrc,
+ * $NETTOOL_PASSWORD or a no-echo prompt on the terminal; never from the command line.
  *
- * Header: include/cred.h    Tests: tests/unit/check_misc.c, tests/fuzz/fuzz_core_addr.c
+ * Header: include/cred.h    Tests: tests/unit/check_misc.c, tests/fuzz/fuzz_core_addr.c,
+ * tests/integration/accounts.sh
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -15,8 +16,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "connpol.h"
 #include "cred.h"
 #include "nt_err.h"
+#include "secret.h"
 
 #define NETRC_MAX (1 << 20)
 
@@ -78,7 +81,8 @@ static const char *token(const char **pp, char *out, size_t n)
 	return out;
 }
 
-int cred_netrc_lookup(const char *path, const char *host, char **user, char **password, char *err, size_t errlen)
+static int netrc_lookup(const char *path, const char *host, int use_default, char **user, char **password, char *err,
+			size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -117,7 +121,7 @@ int cred_netrc_lookup(const char *path, const char *host, char **user, char **pa
 			have_login = have_pass = 0;
 			m_login[0] = m_pass[0] = 0;
 			if (isdef)
-				matched = 1;
+				matched = use_default;
 			else
 				matched = token(&p, tok, sizeof tok) && !strcasecmp(tok, host);
 		} else if (!strcmp(tok, "login")) {
@@ -142,6 +146,28 @@ int cred_netrc_lookup(const char *path, const char *host, char **user, char **pa
 	return found;
 }
 
+int cred_netrc_lookup(const char *path, const char *host, char **user, char **password, char *err, size_t errlen)
+{
+	return netrc_lookup(path, host, 1, user, password, err, errlen);
+}
+
+char *cred_netrc_login(const char *host)
+{
+	char *path = cred_netrc_path(), *user = NULL, *pw = NULL, err[300];
+	if (!path)
+		return NULL;
+	if (netrc_lookup(path, host, 0, &user, &pw, err, sizeof err) <= 0) {
+		free(user);
+		user = NULL;
+	}
+	free(path);
+	if (pw) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	return user;
+}
+
 static char *read_secret_file(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
@@ -163,7 +189,7 @@ static char *prompt_tty(const char *user, const char *host, char *err, size_t er
 {
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		snprintf(err, errlen, "a password is needed for %s@%s: none in --password-file, ~/.netrc or NETTOOL_PASSWORD, and no terminal to ask on",
+		snprintf(err, errlen, "a password is needed for %s@%s: none from the command line, an account, ~/.netrc or NETTOOL_PASSWORD, and no terminal to ask on",
 			 user ? user : "", host);
 		return NULL;
 	}
@@ -199,14 +225,27 @@ static char *prompt_tty(const char *user, const char *host, char *err, size_t er
 	return r;
 }
 
-static int cred_find(struct cred *c, const char *host, const char *password_file, int need, char *err, size_t errlen)
+static int cred_find(struct cred *c, const char *host, const struct conn_opts *o, int need, char *err, size_t errlen)
 {
 	if (c->password)
 		return 0;
-	if (password_file) {
-		if (!(c->password = read_secret_file(password_file, err, errlen)))
+	if (c->user && o && o->password_file) {
+		if (!(c->password = read_secret_file(o->password_file, err, errlen)))
 			return -NT_EXIT_IO; /* a local file that can not be read: 6, as everywhere */
 		c->source = "password-file";
+		return 0;
+	}
+	if (c->user && o && o->password_cmd) {
+		int r = secret_cmd(o->password_cmd, o->password_cmd_what ? o->password_cmd_what : "--password-cmd",
+				   o->timeout_ms, &c->password, err, errlen);
+		if (r < 0)
+			return r;
+		c->source = "password-cmd";
+		return 0;
+	}
+	if (c->user && o && o->account_password) {
+		c->password = xstrdup(o->account_password);
+		c->source = "account";
 		return 0;
 	}
 	char *path = cred_netrc_path();
@@ -221,6 +260,8 @@ static int cred_find(struct cred *c, const char *host, const char *password_file
 		}
 	}
 	const char *env = getenv("NETTOOL_PASSWORD");
+	if (!c->user)
+		return 0; /* only netrc gives a login */
 	if (env) {
 		c->password = xstrdup(env);
 		c->source = "env";
@@ -236,9 +277,9 @@ static int cred_find(struct cred *c, const char *host, const char *password_file
 
 /* A secret goes onto a protocol line (PASS, AUTHINFO PASS, AUTH PLAIN): a CR or LF in it
  * would run commands of its own. Refused wherever it comes from. */
-int cred_get(struct cred *c, const char *host, const char *password_file, int need, char *err, size_t errlen)
+int cred_get(struct cred *c, const char *host, const struct conn_opts *o, int need, char *err, size_t errlen)
 {
-	int r = cred_find(c, host, password_file, need, err, errlen);
+	int r = cred_find(c, host, o, need, err, errlen);
 	if (r < 0)
 		return r;
 	const char *bad = c->password && nt_has_ctl(c->password) ? "password" : c->user && nt_has_ctl(c->user) ? "user name" : NULL;

@@ -2,7 +2,7 @@
 /* secret.c - the runner of every `*-cmd` secret source: /bin/sh -c with a timeout, the
  * first line of its output, the child killed and reaped when it hangs.
  *
- * Header: include/secret.h    Tests: tests/unit/check_secret.c
+ * Header: include/secret.h    Tests: tests/unit/check_secret.c, tests/integration/accounts.sh
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -51,7 +51,12 @@ static void s_close(void *ctx)
 	free(c);
 }
 
-static const struct stream_ops sock_ops = {s_read, s_write, s_fd, s_wants, s_close, "tcp"};
+static int s_shutdown_wr(void *ctx)
+{
+	return shutdown(((struct sock_ctx *)ctx)->fd, SHUT_WR);
+}
+
+static const struct stream_ops sock_ops = {s_read, s_write, s_fd, s_wants, s_close, "tcp", s_shutdown_wr};
 
 struct stream *stream_socket(int fd, size_t max_line, int timeout_ms)
 {
@@ -141,6 +146,15 @@ void stream_close(struct stream *s)
 	buf_free(&s->in);
 	buf_free(&s->out);
 	free(s);
+}
+
+int stream_shutdown_wr(struct stream *s)
+{
+	if (!s->ops->shutdown_wr) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return s->ops->shutdown_wr(s->ctx);
 }
 
 static int wait_fd(struct stream *s, short ev, int timeout_ms)

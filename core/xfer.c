@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* xfer.c - libcurl glue: common options (TLS policy, CA, timeouts, credentials, -v
- * trace with secrets masked), CURLcode to our exit codes, error texts.
+/* xfer.c - libcurl glue: common options (TLS policy, CA, client certificate, pins,
+ * timeouts, credentials, -v trace with secrets masked), CURLcode to our exit codes, error
+ * texts (a refused certificate named from the record of a verify callback, tls.h).
  *
  * Header: include/xfer.h    Tests: tests/integration/ftp.sh, tests/integration/mail_send.sh,
- * tests/integration/mail_fetch.sh
+ * tests/integration/mail_fetch.sh, tests/integration/tls_client.sh
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -14,6 +16,7 @@
 #include "cred.h"
 #include "log.h"
 #include "nt_err.h"
+#include "tls.h"
 #include "xfer.h"
 
 void xfer_global_init(void)
@@ -96,6 +99,124 @@ static const char *the_proxy(void)
 	return conn_proxy_name(&seen.plan, b, sizeof b);
 }
 
+/* Per handle: what its handshakes saw (the verify callback's record), its pins and CA
+ * source. Handles are few and live as long as the process: records are kept for the
+ * process (the callback's pointer must stay valid), found again by handle. */
+struct watch {
+	CURL *h;
+	unsigned long long seq; /* order of the last handshake begun on this handle */
+	struct tls_peer peer;
+	struct tls_pins pins;
+	struct tls_ca ca;
+};
+static struct watch **watches;
+static size_t nwatches;
+static unsigned long long handshakes;
+
+static struct watch *watch_of(CURL *h)
+{
+	for (size_t i = 0; i < nwatches; i++)
+		if (watches[i]->h == h)
+			return watches[i];
+	struct watch **w = realloc(watches, (nwatches + 1) * sizeof *w);
+	if (!w)
+		return NULL;
+	watches = w;
+	if (!(watches[nwatches] = calloc(1, sizeof **watches)))
+		return NULL;
+	watches[nwatches]->h = h;
+	return watches[nwatches++];
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: libcurl made an SSL_CTX for a new connection of this handle. */
+static CURLcode ssl_ctx_cb(CURL *h, void *ssl_ctx, void *userp)
+{
+	(void)h;
+	struct watch *w = userp;
+	tls_peer_reset(&w->peer);
+	w->seq = ++handshakes;
+	tls_peer_watch(ssl_ctx, &w->peer); /* an observer: never a reason to fail */
+	return CURLE_OK;
+}
+
+/* The handle whose latest handshake shows this kind of refusal (1 chain or name, 2 pin,
+ * 3 the session refused: a fatal alert, or a client certificate asked for and none set;
+ * 4 that request alone), the most recent first. */
+static const struct watch *refused(int kind)
+{
+	const struct watch *best = NULL;
+	for (size_t i = 0; i < nwatches; i++) {
+		const struct tls_peer *p = &watches[i]->peer;
+		int hit = kind == 1 ? p->seen && (p->verify_err || p->name_bad) : kind == 2 ? p->seen && p->pin_bad
+		    : kind == 3 ? tls_peer_refused_session(p) : p->cert_requested;
+		if (hit && (!best || watches[i]->seq > best->seq))
+			best = watches[i];
+	}
+	return best;
+}
+
+/* The client certificate's key file, checked once per process (ftp sets up a handle for
+ * each transfer). */
+static int key_ok(const char *cert, const char *key, char *err, size_t errlen)
+{
+	static const char *ok_cert, *ok_key;
+	if (ok_cert == cert && ok_key == key)
+		return 0;
+	if (tls_key_check(cert, key, err, errlen) < 0)
+		return -1;
+	ok_cert = cert, ok_key = key;
+	return 0;
+}
+
+/* The TLS part of xfer_setup: CA source, client certificate, pins, the verify callback. */
+static int tls_setup(CURL *h, const struct xfer_opts *o, const char *host, char *err, size_t errlen)
+{
+	struct watch *w = watch_of(h);
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -NT_EXIT_IO;
+	}
+	snprintf(w->peer.host, sizeof w->peer.host, "%s", host ? host : "");
+	w->peer.have_cert = o->cert != NULL;
+	tls_ca_pick(o->cacert, &w->ca);
+	if (!o->insecure && (w->ca.file || w->ca.dir)) {
+		/* Exactly this source: NULL clears libcurl's built-in file or folder. */
+		curl_easy_setopt(h, CURLOPT_CAINFO, w->ca.file);
+		curl_easy_setopt(h, CURLOPT_CAPATH, w->ca.dir);
+		curl_easy_setopt(h, CURLOPT_PROXY_CAINFO, w->ca.file);
+		curl_easy_setopt(h, CURLOPT_PROXY_CAPATH, w->ca.dir);
+	}
+	if (o->cert) {
+		if (key_ok(o->cert, o->key, err, errlen) < 0)
+			return -NT_EXIT_TLS;
+		curl_easy_setopt(h, CURLOPT_SSLCERT, o->cert);
+		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(h, CURLOPT_SSLKEY, o->key ? o->key : o->cert);
+		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	w->peer.pins = NULL;
+	if (o->pinnedpubkey) {
+		char e[600];
+		if (tls_pins_parse(o->pinnedpubkey, &w->pins, e, sizeof e) < 0) {
+			snprintf(err, errlen, "--pinnedpubkey: %s", e);
+			return -NT_EXIT_USAGE;
+		}
+		/* libcurl gets the pins as sha256// text (a key file is read here, once, with
+		 * our messages), checked after every handshake, with --insecure too. */
+		char *pins = tls_pins_curl(&w->pins);
+		if (!pins) {
+			snprintf(err, errlen, "out of memory");
+			return -NT_EXIT_IO;
+		}
+		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pins);
+		free(pins);
+		w->peer.pins = &w->pins;
+	}
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, w);
+	return 0;
+}
+
 int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen)
 {
 	if (errbuf) {
@@ -120,8 +241,9 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 	case XFER_TLS_REQUIRE: curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL); break;
 	case XFER_TLS_NEVER: curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE); break;
 	}
-	if (o->cacert)
-		curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
+	int tr = tls_setup(h, o, host, err, errlen);
+	if (tr)
+		return tr;
 	if (o->insecure) {
 		static int warned; /* the words of tls.c, which says it for our own sockets */
 		if (!warned++)
@@ -142,8 +264,6 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 		curl_easy_setopt(h, CURLOPT_NOPROXY, "");
 		if (plan.proxy.kind == CONN_PROXY_HTTP || plan.proxy.kind == CONN_PROXY_HTTPS)
 			curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
-		if (o->cacert)
-			curl_easy_setopt(h, CURLOPT_PROXY_CAINFO, o->cacert);
 		if (o->insecure) {
 			curl_easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYPEER, 0L);
 			curl_easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYHOST, 0L);
@@ -172,6 +292,9 @@ void xfer_opts_from(struct xfer_opts *o, const struct conn_opts *c)
 	o->tls = c->tls == CONN_TLS_REQUIRE ? XFER_TLS_REQUIRE : c->tls == CONN_TLS_NEVER ? XFER_TLS_NEVER : XFER_TLS_TRY;
 	o->cacert = c->cacert;
 	o->insecure = c->insecure;
+	o->cert = c->cert;
+	o->key = c->key;
+	o->pinnedpubkey = c->pinnedpubkey;
 	o->timeout_ms = c->timeout_ms;
 	o->allow_plaintext_auth = c->allow_plaintext_auth;
 	o->verbose = c->verbose;
@@ -182,6 +305,8 @@ void xfer_opts_from(struct xfer_opts *o, const struct conn_opts *c)
 
 int xfer_exit_code(CURLcode rc)
 {
+	if ((rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING) && refused(3))
+		return NT_EXIT_TLS;
 	switch (rc) {
 	case CURLE_OK:
 		return NT_EXIT_OK;
@@ -213,6 +338,7 @@ int xfer_exit_code(CURLcode rc)
 	case CURLE_SSL_CRL_BADFILE:
 	case CURLE_SSL_SHUTDOWN_FAILED:
 	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_LOGIN_DENIED:
 	case CURLE_AUTH_ERROR:
 		return NT_EXIT_TLS;
@@ -237,8 +363,12 @@ int xfer_exit_code(CURLcode rc)
  * OpenSSL names ("self-signed certificate") and the byte counts of a short transfer are kept. */
 const char *xfer_strerror(CURLcode rc, const char *errbuf)
 {
-	static char buf[300];
+	static char buf[1500];
 	const char *t;
+	const struct watch *w;
+	if ((rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
+	     rc == CURLE_SSL_CONNECT_ERROR) && (w = refused(3)))
+		return tls_peer_explain(&w->peer, TLS_REFUSED_SESSION, &w->ca, buf, sizeof buf);
 	switch (rc) {
 	case CURLE_OK: return "done";
 	case CURLE_UNSUPPORTED_PROTOCOL: return "this URL scheme is not supported here";
@@ -300,7 +430,12 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 	case CURLE_REMOTE_FILE_NOT_FOUND: return "no such file or folder on the server";
 	case CURLE_REMOTE_DISK_FULL: return "the server's disk is full";
 	case CURLE_REMOTE_FILE_EXISTS: return "the file exists on the server";
-	case CURLE_LOGIN_DENIED: return "login refused (user or password)";
+	case CURLE_LOGIN_DENIED:
+		/* Dovecot's auth_ssl_require_client_cert refuses the login, not the session. */
+		if (refused(4))
+			return "login refused (user or password; the server had asked for a client certificate and none "
+			       "was given: --cert FILE)";
+		return "login refused (user or password)";
 	case CURLE_AUTH_ERROR: return "authentication failed";
 	case CURLE_USE_SSL_FAILED:
 		/* --no-tls is no way out when a password made TLS a requirement: it is refused. */
@@ -318,8 +453,15 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 		return buf;
 	case CURLE_SSL_CONNECT_ERROR: return "the TLS handshake failed";
 	case CURLE_SSL_CACERT_BADFILE: return "the CA file could not be used (--cacert)";
-	case CURLE_SSL_CERTPROBLEM: return "the local certificate could not be used";
+	case CURLE_SSL_CERTPROBLEM: return "the client certificate (--cert) or its key (--key) could not be used";
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		if ((w = refused(2)))
+			return tls_peer_explain(&w->peer, TLS_REFUSED_PIN, &w->ca, buf, sizeof buf);
+		return "the server's public key is not one of --pinnedpubkey";
 	case CURLE_PEER_FAILED_VERIFICATION:
+		if ((w = refused(1)))
+			return tls_peer_explain(&w->peer, w->peer.verify_err ? TLS_REFUSED_CHAIN : TLS_REFUSED_NAME, &w->ca,
+						buf, sizeof buf);
 		t = errbuf ? strstr(errbuf, "certificate problem: ") : NULL;
 		if (t) {
 			snprintf(buf, sizeof buf, "the server's certificate is not trusted (%.200s)", t + 21);

@@ -31,17 +31,34 @@ enum {
 	CONN_O_PROXY,
 	CONN_O_NOPROXY,
 	CONN_O_TIMEOUT,
+	CONN_O_CERT,
+	CONN_O_KEY,
+	CONN_O_PIN,
+	CONN_O_PWCMD,
+	CONN_O_ACCOUNT,
+	CONN_O_CONFIG,
 };
 
 #define CONN_ROWS_IP OPT_ROWS_IP
 #define CONN_ROWS_TLS \
 	{CONN_O_TLS, "tls", OPT_FLAG, NULL, "require TLS (STARTTLS or AUTH TLS unless the URL is TLS already)"}, \
 	{CONN_O_NOTLS, "no-tls", OPT_FLAG, NULL, "never use TLS, even when the server offers it"}, \
+	CONN_ROWS_TLS_CLIENT
+/* The TLS client's verification and identity, without --tls/--no-tls (whose meaning is the
+ * applet's: tcp-send --tls is TLS from the first byte). */
+#define CONN_ROWS_TLS_CLIENT \
 	{CONN_O_CACERT, "cacert", OPT_FILE, "FILE", "verify the server against the CA certificates in FILE"}, \
-	{CONN_O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server's certificate (says so)"}
+	{CONN_O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server's certificate (says so)"}, \
+	{CONN_O_CERT, "cert", OPT_FILE, "FILE", "client certificate (PEM; the key too unless --key)"}, \
+	{CONN_O_KEY, "key", OPT_FILE, "FILE", "the client certificate's private key (PEM, unencrypted)"}, \
+	{CONN_O_PIN, "pinnedpubkey", OPT_STR, "PINS", \
+	 "accept only these server keys: sha256//BASE64[;sha256//...] or a public key file"}
 #define CONN_ROWS_AUTH(user_help) \
 	{'u', "user", OPT_STR, "USER", user_help}, \
 	{CONN_O_PWFILE, "password-file", OPT_FILE, "FILE", "read the password from the first line of FILE"}, \
+	{CONN_O_PWCMD, "password-cmd", OPT_RAW, "CMD", "the password is the first line CMD prints (sh -c, --timeout)"}, \
+	{CONN_O_ACCOUNT, "account", OPT_STR, "NAME", "server, user and secrets from [NAME] of the accounts file"}, \
+	{CONN_O_CONFIG, "config", OPT_FILE, "FILE", "the accounts file (default ~/.config/nettool/accounts)"}, \
 	{CONN_O_PLAIN, "allow-plaintext-auth", OPT_FLAG, NULL, \
 	 "allow a password in clear text to a non-loopback host or through a proxy"}
 #define CONN_ROWS_PROXY \
@@ -59,10 +76,25 @@ enum conn_tls { CONN_TLS_TRY = 0, CONN_TLS_REQUIRE, CONN_TLS_NEVER };
 struct conn_opts {
 	int family;               /* 0 (AF_UNSPEC), AF_INET (-4), AF_INET6 (-6) */
 	enum conn_tls tls;
-	const char *cacert;
+	const char *cacert;       /* the CA order: --cacert, else the account's cacert (conn_account
+	                           * fills it when still NULL), else tls_ca_pick: the CA environment
+	                           * variables, else the system store */
 	int insecure;
-	const char *user;         /* -u */
+	const char *cert;         /* --cert: client certificate (PEM), or the account's */
+	const char *key;          /* --key (NULL: the key is in cert), or the account's */
+	const char *pinnedpubkey; /* --pinnedpubkey: curl's syntax (tls.h: tls_pins_parse), or the account's */
+	const char *user;         /* -u, else the account's user */
 	const char *password_file;
+	/* The secret sources (cred.h says their order). The account fills them only when the
+	 * command line gave none of them. */
+	const char *password_cmd;       /* --password-cmd, else the account's password-cmd */
+	const char *password_cmd_what;  /* for messages: NULL ("--password-cmd") or "account NAME: password-cmd" */
+	const char *account_password;   /* the account's password = (discouraged) */
+	const char *oauth2_token_cmd;   /* the account's oauth2-token-cmd (the oauth2 options set it too) */
+	const char *oauth2_token_file;
+	const char *account;            /* --account NAME */
+	const char *config;             /* --config FILE */
+	const char *account_name;       /* the account applied (account.h: conn_account), or NULL */
 	int allow_plaintext_auth;
 	const char *proxy;        /* --proxy (NULL: not given; "": no proxy) */
 	const char *noproxy;      /* --noproxy (NULL: not given) */
@@ -136,6 +168,13 @@ const char *conn_proxy_name(const struct conn_plan *p, char *out, size_t n);
  * or -1 with a message in err: every failure here is a network error (exit 3). */
 int conn_connect(const struct conn_plan *p, const char *host, int port, int family, int timeout_ms, char *err,
 		 size_t errlen);
+
+/* Names are resolved before any secret is asked for (a prompt, a password command): an
+ * unknown host is a network error (3), not a missing password (4). Resolve host here
+ * unless the proxy conn_decide chooses resolves names itself (http, https, socks4a,
+ * socks5h). Returns 0, or NT_EXIT_NET / a conn_decide code with a message in err. */
+int conn_resolve_first(const struct conn_opts *o, const char *scheme, const char *host, unsigned schemes, char *err,
+		       size_t errlen);
 
 /* The one mapping of a stream result (stream.h: STREAM_*) to our exit code: a line over
  * the limit or corrupt data (EBADMSG) 5, a TLS failure (EPROTO on an encrypted stream) 4,

@@ -28,6 +28,9 @@ struct stream_ops {
 	short (*wants)(void *ctx, short dflt);
 	void (*close)(void *ctx);
 	const char *name; /* "tcp", "tls", "curl" */
+	/* Optional: end our sending side, the peer may go on sending (TCP shutdown(SHUT_WR),
+	 * a TLS close_notify). 0 or -1 with errno. NULL: not possible on this backend. */
+	int (*shutdown_wr)(void *ctx);
 };
 
 struct stream {
@@ -51,6 +54,9 @@ struct stream *stream_curl(void *curl_easy, size_t max_line, int timeout_ms);
 /* A stream from any backend (used by tls.c). */
 struct stream *stream_new(const struct stream_ops *ops, void *ctx, size_t max_line, int timeout_ms);
 void stream_close(struct stream *s);
+/* The half-close of our side (ops->shutdown_wr): 0, or -1 with errno (ENOTSUP: the
+ * backend has none). */
+int stream_shutdown_wr(struct stream *s);
 
 /* One line: *line points into the read-ahead buffer (valid until the next call),
  * *len without the CRLF/LF. Returns 0, STREAM_EOF (nothing more), STREAM_LONG (the

@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* tls.h - OpenSSL on our own sockets: a client that verifies the peer's certificate
- * and host name by default (--cacert, --insecure), and a server context (--cert, --key).
- * The session is a stream (stream.h). */
+ * and host name by default (--cacert, --insecure), with a client certificate (--cert,
+ * --key) and public-key pinning (--pinnedpubkey); and what libcurl's connections share
+ * with it (core/xfer.c): the CA source, the pin syntax, the record of the certificate
+ * seen and the one line that explains a refusal. The session is a stream (stream.h).
+ *
+ * A plain socket client (nntp, tcp-send --tls):
+ *	struct tls_opts t;
+ *	tls_opts_from(&t, &conn_opts);           // after conn_opts_finish (and the account)
+ *	struct stream *s = tls_client(fd, host, &t, max_line, timeout_ms, err, sizeof err);
+ *	if (!s) die(NT_EXIT_TLS, "%s", err);     // every failure here is exit 4
+ */
 #ifndef NT_TLS_H
 #define NT_TLS_H
 
@@ -9,13 +18,21 @@
 #include "stream.h"
 
 struct tls_opts {
-	const char *cacert;  /* NULL: the system's CA store */
-	int insecure;        /* no verification at all (said on stderr once) */
+	const char *cacert;       /* CA file (--cacert, or the account's); NULL: tls_ca_pick */
+	int insecure;             /* no chain or name check (said on stderr once); pins still checked */
+	const char *cert;         /* client certificate chain (PEM); NULL: none */
+	const char *key;          /* its private key (PEM, unencrypted); NULL: in cert */
+	const char *pinnedpubkey; /* accepted server keys, curl's syntax (tls_pins_parse); NULL: any */
 };
 
+struct conn_opts;
+/* The TLS fields of the shared client options (connpol.h) into t. */
+void tls_opts_from(struct tls_opts *t, const struct conn_opts *c);
+
 /* Wrap a connected socket in a TLS client session and run the handshake, checking the
- * certificate against host (a name or an IP literal). On failure returns NULL with a
- * message in err (fd is then closed). */
+ * certificate against host (a name or an IP literal) and the pins. On failure returns
+ * NULL with a message in err (fd is then closed); a refused certificate is said in one
+ * line: subject, issuer, pin, and the options that would accept it. */
 struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, size_t max_line,
 			  int timeout_ms, char *err, size_t errlen);
 /* Upgrade an existing plain socket stream (STARTTLS): the read-ahead buffer must be
@@ -25,5 +42,87 @@ struct stream *tls_upgrade(struct stream *plain, const char *host, const struct 
 			   char *err, size_t errlen);
 /* The OpenSSL version text for --version. */
 const char *tls_version(void);
+
+/* --- The CA source: one decision for every client connection ---
+ * In this order: cacert (--cacert, else the account's), else CURL_CA_BUNDLE (a file),
+ * else SSL_CERT_FILE and/or SSL_CERT_DIR (both used when both are set), else the system
+ * store. An empty variable counts as unset. A variable replaces the system store. */
+struct tls_ca {
+	const char *file; /* CA certificates in one PEM file, or NULL */
+	const char *dir;  /* a c_rehash'd folder, or NULL */
+	const char *from; /* "--cacert", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR",
+			   * "SSL_CERT_FILE and SSL_CERT_DIR", or "the system store" (file
+			   * and dir NULL: OpenSSL's and libcurl's built-in default) */
+};
+void tls_ca_pick(const char *cacert, struct tls_ca *ca);
+/* "/path/ca.crt (SSL_CERT_FILE)", "the system store"... for messages. */
+const char *tls_ca_name(const struct tls_ca *ca, char *out, size_t n);
+
+/* --- Public-key pins: curl's --pinnedpubkey ---
+ * "sha256//BASE64[;sha256//BASE64...]" (BASE64: the 44 characters of a SHA-256 of the
+ * server's DER SubjectPublicKeyInfo), or else the name of a file holding one public key
+ * (PEM "BEGIN PUBLIC KEY" or DER). */
+#define TLS_PINS_MAX 32
+#define TLS_PIN_TEXT 53 /* "sha256//" + 44 + NUL */
+struct tls_pins {
+	int n;
+	unsigned char sha256[TLS_PINS_MAX][32];
+};
+/* Parse spec (a file is read). 0, or -1 with a message naming the bad part in err. */
+int tls_pins_parse(const char *spec, struct tls_pins *p, char *err, size_t errlen);
+/* The list form alone (no file): 0, or -1 (also when spec is not a sha256// list). */
+int tls_pins_parse_list(const char *spec, struct tls_pins *p, char *err, size_t errlen);
+/* 1 when sha256 is one of p's. */
+int tls_pins_match(const struct tls_pins *p, const unsigned char sha256[32]);
+/* "sha256//BASE64" into out (TLS_PIN_TEXT bytes). */
+void tls_pin_text(const unsigned char sha256[32], char *out);
+/* The pins in curl's syntax (for CURLOPT_PINNEDPUBLICKEY): malloc'd, or NULL. */
+char *tls_pins_curl(const struct tls_pins *p);
+
+/* --- The client certificate's key file ---
+ * Refused (as ssh refuses a private key others can read) when the file holding the key
+ * (key, else cert) is readable by others (group-readable is allowed: Debian's ssl-cert
+ * group), is encrypted (no passphrase prompt here), or can not be read. 0 or -1 (err). */
+int tls_key_check(const char *cert, const char *key, char *err, size_t errlen);
+
+/* --- What a handshake showed of the server's certificate ---
+ * tls_peer_watch() hooks a verify callback into an SSL_CTX (ours, or libcurl's through
+ * CURLOPT_SSL_CTX_FUNCTION): it records the leaf certificate of every handshake made from
+ * that context into p, checks it against p->host and p->pins, and never changes OpenSSL's
+ * (or libcurl's) decision. */
+struct tls_peer {
+	/* set by the caller */
+	char host[256];                /* the name or address asked for */
+	const struct tls_pins *pins;   /* NULL: no pinning */
+	int have_cert;                 /* a client certificate is configured */
+	/* filled by the callback */
+	int seen;                      /* a certificate was recorded */
+	char subject[256], issuer[256];
+	char names[256];               /* its DNS: and IP: subjectAltNames, else its CN */
+	char pin[TLS_PIN_TEXT];
+	int verify_err;                /* the first X509_V_ERR_* of the chain check, 0: none */
+	int name_bad;                  /* the certificate does not carry host */
+	int pin_bad;                   /* its key is not one of pins */
+	char alert[80];                /* a fatal alert the server sent ("certificate required") */
+	int alert_cert;                /* ... and it is about a (client) certificate */
+	int cert_requested;            /* the server asked for a client certificate; none was set */
+};
+/* ssl_ctx: an SSL_CTX *. Keeps the verify mode, adds the callback. 0 or -1. */
+int tls_peer_watch(void *ssl_ctx, struct tls_peer *p);
+/* Forget the last handshake (before a new one on the same context). */
+void tls_peer_reset(struct tls_peer *p);
+enum tls_refusal {
+	TLS_REFUSED_CHAIN,   /* the chain is not trusted */
+	TLS_REFUSED_NAME,    /* the certificate does not carry the host name */
+	TLS_REFUSED_PIN,     /* the key is not pinned */
+	TLS_REFUSED_SESSION, /* the server ended the session: a fatal alert, or it closed after
+			      * asking for a client certificate that was not given */
+};
+/* 1 when a broken connection is the server refusing the TLS session (TLS_REFUSED_SESSION). */
+int tls_peer_refused_session(const struct tls_peer *p);
+/* The one line for a refused certificate: what is wrong, subject, issuer, pin, and the
+ * options that would accept it. */
+const char *tls_peer_explain(const struct tls_peer *p, enum tls_refusal why, const struct tls_ca *ca,
+			     char *out, size_t n);
 
 #endif

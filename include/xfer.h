@@ -15,8 +15,11 @@ enum xfer_tls {
 
 struct xfer_opts {
 	enum xfer_tls tls;
-	const char *cacert;       /* --cacert FILE */
+	const char *cacert;       /* --cacert FILE (or the account's); NULL: tls_ca_pick (tls.h) */
 	int insecure;             /* --insecure: no certificate or host name check */
+	const char *cert;         /* --cert: client certificate (PEM) */
+	const char *key;          /* --key (NULL: in cert) */
+	const char *pinnedpubkey; /* --pinnedpubkey, curl's syntax; checked with --insecure too */
 	long timeout_ms;          /* connect timeout (and low-speed limit) */
 	const char *user;
 	const char *password;
@@ -38,17 +41,24 @@ void xfer_global_init(void);
 const char *xfer_version(void);
 
 /* Apply the common options to an easy handle. errbuf (CURL_ERROR_SIZE) is set as
- * CURLOPT_ERRORBUFFER when not NULL. The connection policy (conn_decide in connpol.h)
+ * CURLOPT_ERRORBUFFER when not NULL. TLS: the CA source of tls_ca_pick (CURLOPT_CAINFO /
+ * CAPATH), the client certificate, the pins, and a verify callback (CURLOPT_SSL_CTX_FUNCTION)
+ * that records, per handle, the certificate each handshake saw, for xfer_strerror. A key
+ * file others can read, or a bad pin, is refused here (-4, -2). The connection policy (conn_decide in connpol.h)
  * decides the proxy (libcurl never reads the environment itself; an HTTP proxy is
  * always a CONNECT tunnel, never a translation of ftp:// into HTTP) and the plaintext
  * check (a proxy hop is not loopback). Returns 0, or -(exit code) with a message in err
  * when the policy forbids the transfer (-4) or the proxy setting is bad (-2). */
 int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen);
 
-/* Our exit code (nt_err.h) for a libcurl result. */
+/* Our exit code (nt_err.h) for a libcurl result. A connection the server broke with a
+ * fatal TLS alert (TLS 1.3 refuses a client certificate after the handshake) is 4. */
 int xfer_exit_code(CURLcode rc);
 /* Our words for a libcurl result, never libcurl's own text (the caller names the command
- * and the server's reply); errbuf: the handle's CURLOPT_ERRORBUFFER, or NULL. A proxy
+ * and the server's reply); errbuf: the handle's CURLOPT_ERRORBUFFER, or NULL. A refused
+ * certificate (chain, name or pin) is one line with the subject, issuer and pin of the
+ * certificate seen and the options that would accept it (tls_peer_explain): the record of
+ * the handle whose handshake failed that way most recently. A proxy
  * failure names the proxy (host:port and the setting it came from) when the process's
  * handles used one proxy; a server without TLS, when a password made TLS a requirement,
  * points at --allow-plaintext-auth, not at --no-tls (which would then be refused). */

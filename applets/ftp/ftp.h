@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "connpol.h"
 #include "parse.h"
 #include "progress.h"
 #include "nt_err.h"
@@ -19,7 +20,7 @@
 struct ftp_conf {
 	struct xfer_opts x;        /* TLS policy, CA, timeout, trace, -4/-6 */
 	const char *user_opt;      /* -u */
-	const char *password_file;
+	struct conn_opts co;        /* the shared options, the account applied (secret sources) */
 	int port_opt;              /* -P */
 	int active;                /* --active[=ADDR] */
 	const char *active_addr;

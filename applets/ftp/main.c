@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "connpol.h"
 #include "file.h"
 #include "ftp.h"
@@ -584,9 +585,12 @@ int ftp_main(int argc, char **argv)
 	if (!c)
 		opt_usage_error("unknown command '%s'", cmd);
 	conn_opts_finish(&co, CONN_PROXY_CURL);
+	/* ftp names its servers in each argument: an account is used when asked for. */
+	if (co.account)
+		conn_account(&co, "ftp ftps", NULL, NULL);
 	xfer_opts_from(&ftp_cf.x, &co);
 	ftp_cf.user_opt = co.user;
-	ftp_cf.password_file = co.password_file;
+	ftp_cf.co = co;
 	for (int i = 0; i < nargs; i++)
 		if (nt_has_ctl(args[i]))
 			die(NT_EXIT_USAGE, "control character (CR, LF...) in argument %d: refused", i + 1);

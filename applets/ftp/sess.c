@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "connpol.h"
 #include "cred.h"
 #include "ftp.h"
 #include "log.h"
@@ -82,7 +83,13 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	s->implicit_tls = implicit;
 	struct cred c = {.user = user ? xstrdup(user) : NULL};
 	char cerr[512];
-	int cr = cred_get(&c, u.host, ftp_cf.password_file, c.user != NULL, cerr, sizeof cerr);
+	/* The name first: an unknown host is 3, before any password is asked for. */
+	int rr = c.user ? conn_resolve_first(&ftp_cf.co, implicit ? "ftps" : "ftp", u.host, CONN_PROXY_CURL, cerr,
+					     sizeof cerr)
+			: 0;
+	if (rr)
+		die(rr, "%s", cerr);
+	int cr = cred_get(&c, u.host, &ftp_cf.co, c.user != NULL, cerr, sizeof cerr);
 	if (cr < 0)
 		die(-cr, "%s", cerr);
 	if (!c.user && c.password) {

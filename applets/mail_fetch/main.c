@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "connpol.h"
 #include "cred.h"
 #include "file.h"
@@ -84,8 +85,9 @@ static const struct opt_spec spec = {
 	"  list      one line per message: UID, size, date, from, subject\n"
 	"  folders   the IMAP mailboxes (LIST)\n"
 	"  watch     IMAP IDLE: deliver new mail as it arrives, until SIGINT or SIGTERM\n"
-	"URL: imap://[user@]host[:port]/MAILBOX (default INBOX), imaps://, pop3://[user@]host[:port], pop3s://\n"
-	"Password: --password-file, ~/.netrc, NETTOOL_PASSWORD or a prompt; never on the command line.\n"
+	"URL: imap://[user@]host[:port]/MAILBOX (default INBOX), imaps://, pop3://[user@]host[:port], pop3s://;\n"
+	"     none with --account NAME (the account's url)\n"
+	"Password: --password-file or --password-cmd, the account, ~/.netrc, NETTOOL_PASSWORD or a prompt.\n"
 	"Proxy: --proxy, else imap_proxy (imaps_, pop3_, pop3s_proxy) or ALL_PROXY; a CONNECT tunnel.\n",
 	"fetch list folders watch",
 };
@@ -163,7 +165,7 @@ int mail_fetch_main(int argc, char **argv)
 	struct mf M = {0}; /* lives until nt_exit: every exit (die included) happens inside this call */
 	struct mf *m = &M;
 	struct opt_state os;
-	const char *pwfile = NULL, *user = NULL, *since = NULL;
+	const char *user = NULL, *since = NULL;
 	int ndest = 0;
 	char **boxes = NULL;
 	int nboxes = 0;
@@ -205,10 +207,6 @@ int mail_fetch_main(int argc, char **argv)
 		}
 	}
 	conn_opts_finish(&co, CONN_PROXY_CURL);
-	xfer_opts_from(&m->x, &co);
-	m->timeout_ms = co.timeout_ms;
-	user = co.user;
-	pwfile = co.password_file;
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
 	m->cmd = CMD_FETCH;
@@ -225,11 +223,23 @@ int mail_fetch_main(int argc, char **argv)
 			opt_usage_error("unknown command '%s' (fetch, list, folders, watch)", args[0]);
 		args++, nargs--;
 	}
-	if (nargs != 1)
-		opt_usage_error(nargs ? "one URL only" : "a URL is needed (imap://, imaps://, pop3://, pop3s://)");
+	if (nargs > 1)
+		opt_usage_error("one URL only");
 	char err[ADDR_ERRLEN];
-	if (url_parse(args[0], &m->url, err) < 0)
+	if (nargs && url_parse(args[0], &m->url, err) < 0)
 		opt_usage_error("%s", err);
+	/* The account fills what the command line left unset, the URL included. */
+	const char *cli_user = co.user;
+	const struct account *acc = conn_account(&co, "imap imaps pop3 pop3s", nargs ? m->url.host : NULL, NULL);
+	if (!nargs && !(acc && acc->v[ACC_URL]))
+		opt_usage_error("a URL is needed (imap://, imaps://, pop3://, pop3s://), or --account NAME");
+	if (!nargs && url_parse(acc->v[ACC_URL], &m->url, err) < 0)
+		opt_usage_error("%s", err);
+	xfer_opts_from(&m->x, &co);
+	m->timeout_ms = co.timeout_ms;
+	user = co.user;
+	if (!cli_user && m->url.has_user)
+		user = m->url.user; /* the URL's user@ is the command line's */
 	const char *sc = m->url.scheme;
 	if (!strcmp(sc, "imap") || !strcmp(sc, "imaps"))
 		m->imap = 1;
@@ -239,8 +249,12 @@ int mail_fetch_main(int argc, char **argv)
 		opt_usage_error("-u %s and the URL's user %s differ", user, m->url.user);
 	if (!user && m->url.has_user)
 		user = m->url.user;
+	char *netrc_user = NULL;
 	if (!user)
-		opt_usage_error("a user name is needed (-u USER or USER@ in the URL)");
+		user = netrc_user = cred_netrc_login(m->url.host);
+	if (!user)
+		opt_usage_error("a user name is needed (-u USER, USER@ in the URL, an account's user or a "
+				"~/.netrc login)");
 	if (m->imap) {
 		m->mailbox = m->url.path[0] ? m->url.path : "INBOX";
 		if (nboxes > 1 && m->cmd != CMD_WATCH)
@@ -280,10 +294,15 @@ int mail_fetch_main(int argc, char **argv)
 	if (co.tls == CONN_TLS_NEVER && (!strcmp(sc, "imaps") || !strcmp(sc, "pop3s")))
 		opt_usage_error("--no-tls with a %s:// URL", sc);
 
+	/* The name first: an unknown host is 3, before any password is asked for. */
+	char cerr[512];
+	int rr = conn_resolve_first(&co, m->url.scheme, m->url.host, CONN_PROXY_CURL, cerr, sizeof cerr);
+	if (rr)
+		die(rr, "%s", cerr);
 	/* The password: never from the command line. */
 	struct cred c = {xstrdup(user), NULL, NULL};
-	char cerr[512];
-	int cr = cred_get(&c, m->url.host, pwfile, 1, cerr, sizeof cerr);
+	free(netrc_user);
+	int cr = cred_get(&c, m->url.host, &co, 1, cerr, sizeof cerr);
 	if (cr < 0)
 		die(-cr, "%s", cerr);
 	m->x.user = c.user;

@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "connpol.h"
 #include "cred.h"
 #include "msg.h"
 #include "smtp.h"
@@ -24,8 +25,9 @@ struct mail_send_conf {
 	int extract, dry, json, dot_ends, sendmail;
 	const char *body_file, *queue, *flush;
 	struct xfer_opts xo;
-	const char *pwfile;
-	const char *user;
+	struct conn_opts co;       /* the shared options, the account applied (secret sources) */
+	const char *user;          /* -u */
+	const char *acc_user;      /* the account's user (below the -S URL's user@) */
 };
 extern struct mail_send_conf mail_send_cf;
 

@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "log.h"
+#include "account.h"
 #include "connpol.h"
+#include "knobs.h"
+#include "log.h"
 #include "mail_send.h"
 #include "nt_err.h"
 #include "opt.h"
@@ -39,7 +41,7 @@ enum {
 
 static const struct opt opts[] = {
 	{'S', "server", OPT_STR, "URL", "smtp://host[:port] or smtps://host[:port] (default $SMTP_SERVER, else smtp://localhost:25)"},
-	{'f', "from", OPT_STR, "ADDR", "envelope sender and From address (default user@host)"},
+	{'f', "from", OPT_STR, "ADDR", "envelope sender and From address (default: the account's, $EMAIL, user@host)"},
 	{'r', NULL, OPT_STR, "ADDR", "the same as -f (sendmail)"},
 	{'F', "name", OPT_STR, "NAME", "the sender's display name in From"},
 	{'s', "subject", OPT_STR, "TEXT", "the Subject (non-ASCII is RFC 2047-encoded)"},
@@ -183,9 +185,86 @@ void ms_host_name(char *out, size_t n)
 		}
 }
 
-static char *default_from(void)
+/* The first address of the input's From field (for -t), or NULL. */
+static char *header_from(const struct buf *input)
 {
+	struct hblock hb = {0};
+	size_t boff;
+	char *r = NULL;
+	if (msg_parse_headers(buf_head(input), buf_pending(input), &hb, &boff)) {
+		const struct hfield *f = hblock_get(&hb, "from");
+		struct strv v = {0};
+		char err[200];
+		if (f && msg_addr_list(f->value, f->value_len, &v, err, sizeof err) > 0)
+			r = xstrdup(v.v[0]);
+		strv_free(&v);
+	}
+	hblock_free(&hb);
+	return r;
+}
+
+/* The account (account.h) for this sending, applied to co and the configuration: the
+ * server (-S, else the account's url, else $SMTP_SERVER), the user, the secret sources. */
+static const struct account *use_account(struct conn_opts *co, const char *sender)
+{
+	const char *target = NULL;
+	struct url u;
+	struct addr a;
+	char err[ADDR_ERRLEN];
+	const char *srv = mail_send_cf.server;
+	if (srv && url_is(srv) && url_parse(srv, &u, err) == 0)
+		target = u.host;
+	else if (srv && !url_is(srv) && addr_parse(srv, 25, &a, err) == 0)
+		target = a.host;
+	const char *cli_user = co->user;
+	const struct account *acc = conn_account(co, "smtp smtps", target, sender);
+	if (acc && !srv && acc->v[ACC_URL])
+		mail_send_cf.server = acc->v[ACC_URL];
+	if (co->user != cli_user)
+		mail_send_cf.acc_user = co->user;
+	xfer_opts_from(&mail_send_cf.xo, co);
+	mail_send_cf.co = *co;
+	return acc;
+}
+
+/* The envelope sender when -f gave none: the account's from, $EMAIL (its address), the
+ * user at the name in /etc/mailname, the user at this host's name. */
+static char *default_from(const struct account *acc)
+{
+	char err[200];
+	if (acc && acc->v[ACC_FROM]) {
+		if (msg_check_addr(acc->v[ACC_FROM], err, sizeof err) < 0)
+			die(NT_EXIT_USAGE, "account %s: from: %s", acc->name, err);
+		return xstrdup(acc->v[ACC_FROM]);
+	}
+	const char *email = getenv("EMAIL");
+	if (email && *email) {
+		struct strv v = {0};
+		if (msg_addr_list(email, strlen(email), &v, err, sizeof err) == 1) {
+			char *r = xstrdup(v.v[0]);
+			strv_free(&v);
+			return r;
+		}
+		strv_free(&v);
+		nt_warn("EMAIL='%s' is not one address: not used", email);
+	}
+	struct passwd *pw = getpwuid(geteuid());
+	const char *user = pw && pw->pw_name ? pw->pw_name : "root";
 	char host[256];
+	const char *mailname = nt_test_knob("NETTOOL_MAILNAME"); /* tests: another /etc/mailname */
+	FILE *mf = fopen(mailname ? mailname : "/etc/mailname", "re");
+	if (mf) {
+		int ok = fgets(host, sizeof host, mf) != NULL;
+		fclose(mf);
+		host[strcspn(host, " \t\r\n")] = 0;
+		if (ok && host[0]) {
+			char *r = xasprintf("%s@%s", user, host);
+			if (msg_check_addr(r, err, sizeof err) == 0)
+				return r;
+			free(r);
+		}
+	}
+	ms_host_name(host, sizeof host);
 	ms_host_name(host, sizeof host);
 	if (!strchr(host, '.')) {
 		struct addrinfo hints = {.ai_flags = AI_CANONNAME, .ai_family = AF_UNSPEC}, *ai;
@@ -195,8 +274,6 @@ static char *default_from(void)
 			freeaddrinfo(ai);
 		}
 	}
-	struct passwd *pw = getpwuid(geteuid());
-	const char *user = pw && pw->pw_name ? pw->pw_name : "root";
 	return xasprintf("%s@%s", user, host);
 }
 
@@ -254,12 +331,11 @@ int mail_send_main(int argc, char **argv)
 		}
 	}
 	conn_opts_finish(&co, CONN_PROXY_CURL);
-	xfer_opts_from(&mail_send_cf.xo, &co);
 	mail_send_cf.user = co.user;
-	mail_send_cf.pwfile = co.password_file;
 	char **args = argv + os.ind;
 	int nargs = argc - os.ind;
 	if (mail_send_cf.flush) {
+		use_account(&co, NULL);
 		if (nargs || mail_send_cf.queue || mail_send_cf.dry || mail_send_cf.extract || mail_send_cf.body_file || mail_send_cf.subject || mail_send_cf.cc.n || mail_send_cf.bcc.n || mail_send_cf.attach.n ||
 		    mail_send_cf.headers.n)
 			opt_usage_error("--flush DIR sends what is queued: it takes no message options or recipients");
@@ -291,7 +367,12 @@ int mail_send_main(int argc, char **argv)
 		att[i].data = (const unsigned char *)buf_head(&attb[i]);
 		att[i].len = buf_pending(&attb[i]);
 	}
-	char *from = mail_send_cf.from ? xstrdup(mail_send_cf.from) : default_from();
+	/* The account: --account, else the one whose from is the sender (-f, or From: with
+	 * -t), else [default]. Then the envelope sender when nothing gave one. */
+	char *hfrom = mail_send_cf.from || !mail_send_cf.extract ? NULL : header_from(&input);
+	const struct account *acc = use_account(&co, mail_send_cf.from ? mail_send_cf.from : hfrom);
+	free(hfrom);
+	char *from = mail_send_cf.from ? xstrdup(mail_send_cf.from) : default_from(acc);
 	if (msg_check_addr(from, err, sizeof err) < 0)
 		die(NT_EXIT_USAGE, "%s %s", mail_send_cf.from ? "-f:" : "sender:", err);
 	in.from = from;

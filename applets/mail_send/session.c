@@ -72,10 +72,20 @@ void ms_open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 	const char *env = getenv("SMTP_SERVER");
 	parse_server(mail_send_cf.server ? mail_send_cf.server : env && *env ? env : "smtp://localhost:25", sv);
 	memset(c, 0, sizeof *c);
-	const char *user = mail_send_cf.user ? mail_send_cf.user : sv->user[0] ? sv->user : NULL;
+	/* The user: -u, the URL's user@, the account's, else a netrc login for the host. */
+	const char *user = mail_send_cf.user ? mail_send_cf.user : sv->user[0] ? sv->user : mail_send_cf.acc_user;
+	char *netrc_user = user ? NULL : cred_netrc_login(sv->host);
+	if (netrc_user)
+		user = netrc_user;
 	if (user) {
 		c->user = xstrdup(user);
-		int cr = cred_get(c, sv->host, mail_send_cf.pwfile, 1, err, sizeof err);
+		free(netrc_user);
+		/* The name first: an unknown host is 3, before any password is asked for. */
+		int rr = conn_resolve_first(&mail_send_cf.co, strncmp(sv->url, "smtps:", 6) ? "smtp" : "smtps", sv->host,
+					    CONN_PROXY_CURL, err, sizeof err);
+		if (rr)
+			die(rr, "%s", err);
+		int cr = cred_get(c, sv->host, &mail_send_cf.co, 1, err, sizeof err);
 		if (cr < 0)
 			die(-cr, "%s", err); /* an unreadable --password-file: 6, as everywhere */
 		mail_send_cf.xo.user = c->user;

@@ -221,7 +221,7 @@ static void authenticate(struct nntp *c, const struct nntp_opts *o, const char *
 		    c->encrypted ? "" : " without TLS");
 	struct cred cr = {.user = xstrdup(user)};
 	char err[512];
-	int got = cred_get(&cr, c->host, o->c.password_file, 1, err, sizeof err);
+	int got = cred_get(&cr, c->host, &o->c, 1, err, sizeof err);
 	if (got < 0)
 		die(-got, "%s", err);
 	nntp_need_arg('a', cr.user);
@@ -241,8 +241,16 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 	const char *user = o->c.user;
 	const char *url_user = NULL;
 	parse_server(c, o, &url_user);
+	/* The user: -u, the URL's user@, the account's, else a netrc login for the host. */
 	if (!user)
 		user = url_user;
+	if (!user)
+		user = o->acc_user;
+	static char *netrc_user; /* one server per run: looked up once */
+	if (!user && !netrc_user)
+		netrc_user = cred_netrc_login(c->host);
+	if (!user)
+		user = netrc_user;
 	if (c->implicit_tls && o->c.tls == CONN_TLS_NEVER)
 		die(NT_EXIT_USAGE, "--no-tls contradicts an nntps:// server");
 	char err[600];
@@ -256,9 +264,10 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 	int fd = conn_connect(&c->plan, c->host, c->port, o->c.family, o->c.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
-	struct tls_opts tlso = {.cacert = o->c.cacert, .insecure = o->c.insecure};
+	struct tls_opts tlso;
+	tls_opts_from(&tlso, &o->c);
 	if (c->implicit_tls) {
-		char e[512];
+		char e[2048];
 		c->s = tls_client(fd, c->host, &tlso, NNTP_MAX_LINE, o->c.timeout_ms, e, sizeof e);
 		if (!c->s)
 			die(NT_EXIT_TLS, "%s", e);
@@ -288,7 +297,7 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 			int r = nntp_cmd(c, "STARTTLS");
 			if (r != 382)
 				die(NT_EXIT_TLS, "STARTTLS refused by %s: %d %s", c->host, r, c->text);
-			char e[512];
+			char e[2048];
 			c->s = tls_upgrade(c->s, c->host, &tlso, e, sizeof e);
 			if (!c->s)
 				die(NT_EXIT_TLS, "%s", e);

@@ -13,7 +13,8 @@
 
 struct nntp_opts {
 	const char *server;        /* -s, else $NNTPSERVER, else localhost:119 */
-	struct conn_opts c;        /* -4/-6, TLS, -u, --password-file, proxy, timeout */
+	struct conn_opts c;        /* -4/-6, TLS, -u, secret sources, proxy, timeout; the account applied */
+	const char *acc_user;      /* the account's user (below the URL's user@) */
 	int compress;              /* --compress: COMPRESS DEFLATE when offered */
 	int transit;               /* feeding (ihave): no MODE READER, stay with the transit server */
 };

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
+#include "addr.h"
 #include "json.h"
 #include "log.h"
 #include "nntp.h"
@@ -668,6 +670,26 @@ static void precheck(int argc, char **argv)
 		    since);
 }
 
+/* The account (account.h): --account, else [default] when it names this server (-s) or
+ * none was given; its url comes before $NNTPSERVER. */
+static void use_account(struct nntp_opts *o)
+{
+	const char *target = NULL, *srv = o->server;
+	struct url u;
+	struct addr a;
+	char err[ADDR_ERRLEN];
+	if (srv && *srv && url_is(srv) && url_parse(srv, &u, err) == 0)
+		target = u.host;
+	else if (srv && *srv && !url_is(srv) && addr_parse(srv, 119, &a, err) == 0)
+		target = a.host;
+	const char *cli_user = o->c.user;
+	const struct account *acc = conn_account(&o->c, "nntp nntps news snews", target, NULL);
+	if (acc && !(srv && *srv) && acc->v[ACC_URL])
+		o->server = acc->v[ACC_URL];
+	if (o->c.user != cli_user)
+		o->acc_user = o->c.user, o->c.user = cli_user;
+}
+
 int nntp_main(int argc, char **argv)
 {
 	memset(&nntp_cf, 0, sizeof nntp_cf);
@@ -696,6 +718,7 @@ int nntp_main(int argc, char **argv)
 		}
 	}
 	conn_opts_finish(&nntp_cf.o.c, CONN_PROXY_OWN);
+	use_account(&nntp_cf.o);
 	argc -= os.ind;
 	argv += os.ind;
 	if (argc < 1)

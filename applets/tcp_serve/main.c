@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tcp_serve/main.c - timestamp / echo (RFC 862) / daytime (RFC 867) server over TCP
+/* tcp_serve/main.c - timestamp / echo (RFC 862) / daytime (RFC 867) server over TCP, and
+ * the options, listeners, loop and accept of every other mode (serve.h)
  *
  * The textbook's server answers each message with '%s %s' % (ctime(), data). Ours does
  * the same for every client at once: one epoll loop per worker process, non-blocking
@@ -7,7 +8,11 @@
  * cap on the partial lines of all clients together (--max-partial). The port is bound
  * once and --workers are supervised by core/listen.c.
  *
- * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_serve.sh
+ * The other modes live beside this file: exec.c (--exec, --sh-exec), recv.c (--stream)
+ * and services.c (--discard, --chargen, --time).
+ *
+ * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_serve.sh,
+ * tests/integration/tcp_exec.sh, tests/integration/tcp_services.sh
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,19 +29,25 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "json.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "serve.h"
 #include "sock.h"
 #include "stamp.h"
 
-enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME };
+enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME, MODE_DISCARD, MODE_CHARGEN, MODE_TIME, MODE_EXEC,
+	    MODE_STREAM };
+static const char *const mode_opt[] = {"", "--line", "--echo", "--daytime", "--discard", "--chargen", "--time",
+				       "--exec", "--stream"};
 
 enum {
 	O_LINE = OPT_LONG, O_ECHO, O_DAYTIME, O_UNIX, O_MAXCLIENTS, O_IDLE, O_MAXLINE,
-	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL,
+	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL, O_DISCARD, O_CHARGEN, O_TIME, O_EXEC, O_SHEXEC,
+	O_MAXPERIP, O_STREAM, O_KEEP, O_JSON,
 };
 
 static const struct opt opts[] = {
@@ -47,6 +58,15 @@ static const struct opt opts[] = {
 	{O_LINE, "line", OPT_FLAG, NULL, "answer one line, then close (socketserver style)"},
 	{O_ECHO, "echo", OPT_FLAG, NULL, "echo what arrives (RFC 862)"},
 	{O_DAYTIME, "daytime", OPT_FLAG, NULL, "send the time and close (RFC 867)"},
+	{O_DISCARD, "discard", OPT_FLAG, NULL, "read and throw away what arrives (RFC 863)"},
+	{O_CHARGEN, "chargen", OPT_FLAG, NULL, "send the RFC 864 character pattern until the client closes"},
+	{O_TIME, "time", OPT_FLAG, NULL, "send the time as 32-bit seconds since 1900 and close (RFC 868)"},
+	{O_EXEC, "exec", OPT_STR, "PROG", "run PROG per connection, on its stdin/stdout; the rest of the line are its arguments"},
+	{O_SHEXEC, "sh-exec", OPT_RAW, "STRING", "run /bin/sh -c STRING per connection (as ncat's)"},
+	{O_MAXPERIP, "max-per-ip", OPT_UINT, "N", "--exec: at most N connections from one address (more are closed)", 1, 10000000},
+	{O_STREAM, "stream", OPT_FLAG, NULL, "nc -l: one connection to stdin/stdout, full duplex, then exit"},
+	{O_KEEP, "keep", OPT_FLAG, NULL, "--stream: serve connections one after another, never exit"},
+	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per connection on stdout (peer, bytes, duration, why it ended)"},
 	{O_MAXCLIENTS, "max-clients", OPT_UINT, "N", "serve at most N clients at once (others wait)", 1, 10000000},
 	{O_IDLE, "idle-timeout", OPT_SECS, "SEC", "close a client idle for SEC seconds"},
 	{O_MAXLINE, "max-line", OPT_SIZE, "BYTES", "answer longer lines in pieces of BYTES (default 64k)", 1, 1 << 24},
@@ -63,27 +83,18 @@ static const struct opt opts[] = {
 };
 
 static const struct opt_spec spec = {
-	.usage = "[OPTIONS]",
+	.usage = "[OPTIONS] [--exec PROG [ARGS...]]",
 	.opts = opts,
 	.footer = "Each line a client sends is answered 'STAMP line' (STAMP as ctime(3) prints it).\n"
-		  "A message without a newline is answered once nothing more is there to read.\n",
+		  "A message without a newline is answered once nothing more is there to read.\n"
+		  "--exec takes the rest of the command line: PROG and its arguments, no shell. The program\n"
+		  "gets PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP and TCPLOCALPORT (UCSPI-TCP).\n",
 };
 
 /* Output above this stops reading from the client until it drains (backpressure). */
 #define OUT_HIGH (64 * 1024)
 #define SCRATCH (64 * 1024)
 
-struct client {
-	int fd;
-	unsigned closing : 1;   /* close once the output is flushed */
-	unsigned paused : 1;    /* not reading: output above OUT_HIGH */
-	unsigned answered : 1;  /* --line: the one line was answered */
-	long long last;         /* last activity, loop_now_ms() */
-	size_t held;            /* bytes of G.held that are this client's c->in */
-	struct buf in;          /* an incomplete line */
-	struct buf out;         /* replies the client has not taken yet */
-	char addr[48];
-};
 
 static struct {
 	enum mode mode;
@@ -111,12 +122,61 @@ static struct {
 	long long partial_since; /* start of the summary's window */
 	unsigned long partial_more; /* closings not logged one by one in that window */
 	struct client **clients; /* by descriptor */
+	struct conn_stats *stats; /* by descriptor, with --json only */
 	int nclients_cap;
 	long long nclients;
 	int stopping;
 	char scratch[SCRATCH];  /* read buffer shared by all clients */
 	struct buf reply;       /* replies built for one read, written at once */
+	int keep;               /* --stream --keep */
+	struct exec_conf exec;
 } G;
+
+struct loop *serve_loop;
+int serve_json;
+
+/* Every read and write of a connection in the loop: one place each, where a TLS session
+ * takes over (see serve.h). */
+ssize_t conn_read(struct client *c, void *p, size_t n)
+{
+	ssize_t r = read(c->fd, p, n);
+	if (r > 0)
+		if (serve_json)
+			G.stats[c->fd].nin += (unsigned long long)r;
+	return r;
+}
+
+ssize_t conn_write(struct client *c, const void *p, size_t n)
+{
+	ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+	if (w > 0)
+		if (serve_json)
+			G.stats[c->fd].nout += (unsigned long long)w;
+	return w;
+}
+
+void serve_json_conn(const char *peer, long long in, long long out, long long ms, const char *why, int status,
+		     const char *signal_name)
+{
+	json_begin(stdout);
+	json_kv_str(stdout, "peer", peer);
+	if (in >= 0)
+		json_kv_int(stdout, "bytes_in", in);
+	else
+		json_kv_str(stdout, "bytes_in", NULL);
+	if (out >= 0)
+		json_kv_int(stdout, "bytes_out", out);
+	else
+		json_kv_str(stdout, "bytes_out", NULL);
+	json_kv_int(stdout, "duration_ms", ms);
+	json_kv_str(stdout, "reason", why);
+	if (status >= -1) {
+		json_kv_int(stdout, "exit_status", status);
+		json_kv_str(stdout, "signal", signal_name);
+	}
+	json_end(stdout);
+	fflush(stdout);
+}
 
 static void client_close(struct client *c, const char *why);
 static void client_event(struct loop *l, int fd, int mask, void *data);
@@ -146,7 +206,7 @@ static void want(struct client *c)
 	int mask = 0;
 	if (!c->paused && !c->closing)
 		mask |= LOOP_READ;
-	if (buf_pending(&c->out))
+	if (buf_pending(&c->out) || (G.mode == MODE_CHARGEN && !c->closing))
 		mask |= LOOP_WRITE;
 	loop_mod(G.loop, c->fd, mask);
 }
@@ -156,7 +216,7 @@ static void want(struct client *c)
 static int flush_out(struct client *c)
 {
 	while (buf_pending(&c->out)) {
-		ssize_t w = send(c->fd, buf_head(&c->out), buf_pending(&c->out), MSG_NOSIGNAL);
+		ssize_t w = conn_write(c, buf_head(&c->out), buf_pending(&c->out));
 		if (w > 0) {
 			buf_consume(&c->out, (size_t)w);
 			c->last = loop_now_ms();
@@ -185,7 +245,7 @@ static int send_reply(struct client *c)
 	size_t n = buf_pending(&G.reply);
 	if (!buf_pending(&c->out)) {
 		while (n) {
-			ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+			ssize_t w = conn_write(c, p, n);
 			if (w > 0) {
 				p += w;
 				n -= (size_t)w;
@@ -254,8 +314,8 @@ static void process(struct client *c, const char *p, size_t n, int drained)
 			c->closing = 1; /* out of memory: this client only */
 		return;
 	}
-	if (G.mode == MODE_DAYTIME)
-		return; /* RFC 867: what the client sends is ignored */
+	if (G.mode == MODE_DAYTIME || G.mode == MODE_DISCARD || G.mode == MODE_CHARGEN || G.mode == MODE_TIME)
+		return; /* RFC 867, 863, 864, 868: what the client sends is thrown away */
 	if (buf_pending(&c->in)) {
 		/* Complete the saved partial line first. */
 		if (buf_append(&c->in, p, n) < 0)
@@ -276,7 +336,7 @@ static void process(struct client *c, const char *p, size_t n, int drained)
  * in stamp modes every byte can be a line of its own (an empty line costs a stamp). */
 static size_t read_budget(const struct client *c)
 {
-	if (G.mode == MODE_ECHO)
+	if (G.mode == MODE_ECHO || G.mode == MODE_DISCARD || G.mode == MODE_CHARGEN)
 		return SCRATCH;
 	size_t out = buf_pending(&c->out);
 	size_t room = out < OUT_HIGH ? OUT_HIGH - out : 0;
@@ -362,7 +422,7 @@ static void client_read(struct client *c)
 	/* Bounded work per wake-up so that one fast client cannot starve the others. */
 	for (int rounds = 0; rounds < 8 && !c->paused && !c->closing; rounds++) {
 		size_t want = read_budget(c);
-		ssize_t r = read(c->fd, G.scratch, want);
+		ssize_t r = conn_read(c, G.scratch, want);
 		if (r > 0) {
 			c->last = loop_now_ms();
 			/* A short read means the socket is drained for now. */
@@ -382,7 +442,7 @@ static void client_read(struct client *c)
 		}
 		if (r == 0) {
 			/* End of input: answer a last partial message, then close after flushing. */
-			if (buf_pending(&c->in) && G.mode != MODE_ECHO && G.mode != MODE_DAYTIME) {
+			if (buf_pending(&c->in) && (G.mode == MODE_STAMP || G.mode == MODE_LINE)) {
 				add_stamped(buf_head(&c->in), buf_pending(&c->in));
 				buf_free(&c->in);
 				send_reply(c);
@@ -423,6 +483,13 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 	struct client *c = data;
 	(void)l;
 	(void)fd;
+	if ((mask & LOOP_WRITE) && G.mode == MODE_CHARGEN && !c->closing) {
+		if (svc_chargen_write(c) < 0) {
+			client_close(c, errno == ECONNRESET || errno == EPIPE ? "reset by peer" : "write failed");
+			return;
+		}
+		c->last = loop_now_ms();
+	}
 	if (mask & LOOP_WRITE) {
 		if (flush_out(c) < 0) {
 			client_close(c, "write failed");
@@ -447,6 +514,9 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 static void client_close(struct client *c, const char *why)
 {
 	log_info("disconnected %s (%s)", c->addr, why);
+	if (serve_json)
+		serve_json_conn(c->addr, (long long)G.stats[c->fd].nin, (long long)G.stats[c->fd].nout,
+				loop_now_ms() - G.stats[c->fd].start, why, -2, NULL);
 	loop_del(G.loop, c->fd);
 	close(c->fd);
 	G.clients[c->fd] = NULL;
@@ -454,6 +524,11 @@ static void client_close(struct client *c, const char *why)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
+	serve_conn_gone();
+}
+
+void serve_conn_gone(void)
+{
 	G.nclients--;
 	if (G.retry_timer) {
 		/* A descriptor came free: accept again now rather than after the pause. */
@@ -485,7 +560,8 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 		}
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
-		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		/* --exec: the program gets the socket as it is, blocking. */
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, G.mode == MODE_EXEC ? SOCK_CLOEXEC : SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -507,10 +583,27 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 			log_info("accepting new connections again");
 			G.emfile_logged = 0;
 		}
+		if (G.mode == MODE_EXEC) {
+			char a[48];
+			sock_addr_str((struct sockaddr *)&ss, sl, a, sizeof a);
+			log_info("connected from %s", a);
+			if (exec_conn(fd, (struct sockaddr *)&ss, sl, a) == 0)
+				G.nclients++;
+			continue;
+		}
 		if (fd >= G.nclients_cap) {
 			int cap = G.nclients_cap ? G.nclients_cap : 1024;
 			while (cap <= fd)
 				cap *= 2;
+			if (serve_json) {
+				/* First, so that a failure leaves both arrays as they were. */
+				struct conn_stats *ns = realloc(G.stats, (size_t)cap * sizeof *ns);
+				if (!ns) {
+					close(fd);
+					continue;
+				}
+				G.stats = ns;
+			}
 			struct client **nc = realloc(G.clients, (size_t)cap * sizeof *nc);
 			if (!nc) {
 				close(fd);
@@ -531,6 +624,8 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c->fd = fd;
 		c->last = loop_now_ms();
+		if (serve_json)
+			G.stats[fd] = (struct conn_stats){.start = c->last};
 		/* At rest c->in holds less than max_line bytes (answer_lines takes every
 		 * complete line and every max_line piece); during one read it holds at most
 		 * that plus one read. */
@@ -557,6 +652,16 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 				client_close(c, "done");
 				continue;
 			}
+			want(c);
+		} else if (G.mode == MODE_TIME) {
+			svc_time_reply(&G.reply);
+			c->closing = 1;
+			if (send_reply(c) < 0 || !buf_pending(&c->out)) {
+				client_close(c, "done");
+				continue;
+			}
+			want(c);
+		} else if (G.mode == MODE_CHARGEN) {
 			want(c);
 		}
 	}
@@ -592,6 +697,10 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 	struct signalfd_siginfo si;
 	if (read(fd, &si, sizeof si) != sizeof si)
 		return;
+	if (si.ssi_signo == SIGCHLD) {
+		exec_reap();
+		return;
+	}
 	if (G.stopping)
 		return;
 	G.stopping = 1;
@@ -644,10 +753,12 @@ static int worker(void)
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGTERM);
+	if (G.mode == MODE_EXEC)
+		sigaddset(&ss, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	int sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
 
-	G.loop = loop_new(1024);
+	G.loop = serve_loop = loop_new(1024);
 	if (!G.loop || sfd < 0)
 		die(NT_EXIT_IO, "cannot create the event loop: %s", strerror(errno));
 	buf_init(&G.reply, 0);
@@ -664,6 +775,7 @@ static int worker(void)
 		if (G.clients[fd])
 			client_close(G.clients[fd], "server stopped");
 	free(G.clients);
+	free(G.stats);
 	buf_free(&G.reply);
 	loop_free(G.loop);
 	close(sfd);
@@ -679,16 +791,61 @@ static int worker_main(int idx, void *arg)
 	return worker();
 }
 
+/* --exec PROG [ARGS...]: everything after PROG belongs to it, so option parsing stops
+ * at --exec. Found by walking the options as getopt will (an option's argument is
+ * skipped: "-l --exec" is an address). Returns the index of "--exec", or argc. */
+static int find_exec(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			return argc;
+		if (!strcmp(a, "--exec") || !strncmp(a, "--exec=", 7))
+			return i;
+		if (a[0] != '-' || !a[1])
+			continue;
+		const struct opt *o = NULL;
+		if (a[1] == '-') {
+			if (strchr(a, '='))
+				continue;
+			for (const struct opt *x = opts; x->key; x++)
+				if (x->name && !strcmp(x->name, a + 2))
+					o = x;
+		} else if (!a[2]) {
+			for (const struct opt *x = opts; x->key; x++)
+				if (x->key == a[1])
+					o = x;
+		}
+		if (o && o->type != OPT_FLAG && o->type != OPT_OPTSTR)
+			i++;
+	}
+	return argc;
+}
+
 int tcp_serve_main(int argc, char **argv)
 {
 	struct opt_state os;
-	const char *listen = NULL, *tfmt = NULL;
-	int utc = 0, modes = 0, max_partial_set = 0;
+	const char *listen = NULL, *tfmt = NULL, *shexec = NULL;
+	int utc = 0, modes = 0, max_partial_set = 0, idle_set = 0, maxline_set = 0;
+	char **prog = NULL;
 	G.port = 8888;
 	G.family = AF_UNSPEC;
 	G.max_line = 64 * 1024;
 	G.max_partial = 32 << 20;
 	G.workers = 1;
+	int xi = find_exec(argc, argv);
+	if (xi < argc) {
+		if (argv[xi][6] == '=') {
+			argv[xi] += 7; /* --exec=PROG */
+			prog = argv + xi;
+		} else {
+			prog = argv + xi + 1;
+		}
+		if (!*prog || !**prog)
+			opt_usage_error("--exec needs a program");
+		G.mode = MODE_EXEC, modes++;
+		argc = xi;
+	}
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
 		switch (k) {
@@ -700,9 +857,17 @@ int tcp_serve_main(int argc, char **argv)
 		case O_LINE: G.mode = MODE_LINE, modes++; break;
 		case O_ECHO: G.mode = MODE_ECHO, modes++; break;
 		case O_DAYTIME: G.mode = MODE_DAYTIME, modes++; break;
+		case O_DISCARD: G.mode = MODE_DISCARD, modes++; break;
+		case O_CHARGEN: G.mode = MODE_CHARGEN, modes++; break;
+		case O_TIME: G.mode = MODE_TIME, modes++; break;
+		case O_SHEXEC: G.mode = MODE_EXEC, modes++, shexec = os.str; break;
+		case O_STREAM: G.mode = MODE_STREAM, modes++; break;
+		case O_KEEP: G.keep = 1; break;
+		case O_MAXPERIP: G.exec.per_ip = (int)os.num; break;
+		case O_JSON: serve_json = 1; break;
 		case O_MAXCLIENTS: G.max_clients = os.num; break;
-		case O_IDLE: G.idle_ms = os.num; break;
-		case O_MAXLINE: G.max_line = (size_t)os.num; break;
+		case O_IDLE: G.idle_ms = os.num, idle_set = 1; break;
+		case O_MAXLINE: G.max_line = (size_t)os.num, maxline_set = 1; break;
 		case O_MAXPARTIAL: G.max_partial = (size_t)os.num, max_partial_set = 1; break;
 		case O_WORKERS: G.workers = (int)os.num; break;
 		case O_REUSEPORT: G.reuseport = 1; break;
@@ -715,12 +880,30 @@ int tcp_serve_main(int argc, char **argv)
 	if (os.ind < argc)
 		opt_usage_error("unexpected argument '%s'", argv[os.ind]);
 	if (modes > 1)
-		opt_usage_error("--line, --echo and --daytime exclude each other");
+		opt_usage_error("--line, --echo, --daytime, --discard, --chargen, --time, --exec, --sh-exec and --stream "
+				"exclude each other");
+	const char *m = mode_opt[G.mode];
 	if (G.unix_path && listen)
 		opt_usage_error("--unix and -l exclude each other");
-	if (max_partial_set && (G.mode == MODE_ECHO || G.mode == MODE_DAYTIME))
-		opt_usage_error("--max-partial applies to the stamp modes (default and --line): --%s holds no partial lines",
-				G.mode == MODE_ECHO ? "echo" : "daytime");
+	if (max_partial_set && G.mode != MODE_STAMP && G.mode != MODE_LINE)
+		opt_usage_error("--max-partial applies to the stamp modes (default and --line): %s holds no partial lines",
+				m);
+	if (maxline_set && G.mode != MODE_STAMP && G.mode != MODE_LINE)
+		opt_usage_error("--max-line applies to the stamp modes (default and --line), not to %s", m);
+	if ((tfmt || utc) && G.mode != MODE_STAMP && G.mode != MODE_LINE && G.mode != MODE_DAYTIME)
+		opt_usage_error("--time-format and --utc apply to the stamp modes and --daytime, not to %s", m);
+	if (G.exec.per_ip && G.mode != MODE_EXEC)
+		opt_usage_error("--max-per-ip applies to --exec and --sh-exec");
+	if (G.keep && G.mode != MODE_STREAM)
+		opt_usage_error("--keep applies to --stream");
+	if (idle_set && (G.mode == MODE_EXEC))
+		opt_usage_error("--idle-timeout does not apply to --exec: the program owns the connection");
+	if (G.mode == MODE_STREAM) {
+		if (serve_json)
+			opt_usage_error("--json and --stream exclude each other: with --stream, standard output is the data");
+		if (G.workers > 1 || G.max_clients)
+			opt_usage_error("--stream serves one connection at a time: no --workers, no --max-clients");
+	}
 	/* The cap counts buffer capacity (the memory), which one client's line already
 	 * grows to --max-line plus a read: a smaller cap would close honest clients. */
 	size_t partial_min = G.max_line > PARTIAL_MIN ? G.max_line : PARTIAL_MIN;
@@ -740,7 +923,15 @@ int tcp_serve_main(int argc, char **argv)
 			G.host = xstrdup(a.host), G.port = a.port;
 	}
 	stamp_init(&G.stamp, tfmt, utc);
-
+	if (G.mode == MODE_EXEC) {
+		static char *sh[4] = {"/bin/sh", "-c", NULL, NULL};
+		if (shexec)
+			sh[2] = (char *)shexec, prog = sh;
+		G.exec.argv = prog;
+		char err[600];
+		if (exec_init(&G.exec, err, sizeof err) < 0)
+			opt_usage_error("--exec: %s", err);
+	}
 	/* Descriptors: raise the soft limit to the hard one (10,000 clients need it). */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -760,6 +951,13 @@ int tcp_serve_main(int argc, char **argv)
 		log_info("listening on %s%s", a, G.family == AF_INET ? " (IPv4)" : G.family == AF_INET6 ? " (IPv6)" : "");
 	}
 	fflush(stderr);
+	if (G.mode == MODE_STREAM) {
+		int rc = recv_run(G.unix_path ? G.lfd : G.listeners.fd[0], G.unix_path ? G.nlfd : G.listeners.n, G.keep,
+				  (int)G.idle_ms);
+		if (G.unix_path)
+			unlink(G.unix_path);
+		return rc;
+	}
 	int rc = G.workers > 1 ? workers_run(G.workers, worker_main, NULL) : worker_main(0, NULL);
 	if (G.unix_path)
 		unlink(G.unix_path);

@@ -109,11 +109,11 @@ done
 keys=$(grep -rhoE 'json_kv_[a-z]+\([a-z]+, "[^"]*"' core applets | sed 's/.*"\(.*\)"/\1/' | sort -u)
 badkeys=$(echo "$keys" | grep -v '^[a-z0-9_]*$')
 [ -n "$keys" ] && [ -z "$badkeys" ] && pass "JSON keys in the code are snake_case" || fail "JSON keys in the code" "not snake_case: $badkeys"
-badkeys=$(grep -hoE '"[A-Za-z0-9_-]+":' man/*.1 | tr -d '":' | grep -v '^[a-z0-9_]*$' | sort -u)
+badkeys=$(grep -hoE '"[A-Za-z0-9_-]+":' man/*.[1-8] | tr -d '":' | grep -v '^[a-z0-9_]*$' | sort -u)
 [ -z "$badkeys" ] && pass "JSON keys in the man pages are snake_case" || fail "JSON keys in the man pages" "$badkeys"
 
 if command -v mandoc >/dev/null; then
-	lint=$(mandoc -Tlint -W warning man/*.1 2>&1)
+	lint=$(mandoc -Tlint -W warning man/*.[1-8] 2>&1) # the file formats (section 5) too
 	[ -z "$lint" ] && pass "mandoc -Tlint" || { fail "mandoc -Tlint"; echo "$lint" | head -20; }
 else
 	echo "SKIP: docs mandoc -Tlint: mandoc not installed"
@@ -197,5 +197,12 @@ check_spdx() { # every file we wrote says its licence (the corpus and LICENSE it
 	if [ -z "$missing" ]; then pass "every source file has an SPDX line"; else fail "no SPDX line in:$missing"; fi
 }
 check_spdx
+
+# Every page a man page refers to as nettool-NAME(N) exists as man/nettool-NAME.N (the file
+# formats of section 5 are installed beside the applet pages).
+xrefs=$(grep -ho '^\.Xr nettool[a-z-]* [1-8]' man/*.[1-8] | sort -u | awk '{print "man/" $2 "." $3}')
+missing=
+for x in $xrefs; do [ -f "$x" ] || missing="$missing $x"; done
+[ -n "$xrefs" ] && [ -z "$missing" ] && pass "every nettool page named in .Xr exists" || fail "man page cross references" "missing:$missing"
 
 [ $fails -eq 0 ]

@@ -99,4 +99,85 @@ if command -v script >/dev/null; then
 else
 	skip "tcp-send to a terminal" "script(1) is not installed"
 fi
+# The netcat habits. HOST PORT (a host without a port, then a number) is HOST:PORT.
+SP=$(free_port)
+"$NT" tcp-serve -q -l 127.0.0.1 -p "$SP" &
+cleanup "kill $!"
+wait_port "$SP"
+testing "nc style: tcp-send HOST PORT MESSAGE" "\$NT tcp-send 127.0.0.1 $SP hello | sed -E 's/^.{24} //'" "hello" "" ""
+testing "HOST:PORT then a number: the number is a message" "\$NT tcp-send 127.0.0.1:$SP 7007 x | sed -E 's/^.{24} //'" "7007\nx" "" ""
+SP6=$(free_port)
+"$NT" tcp-serve -q -l '[::1]' -p "$SP6" &
+cleanup "kill $!"
+wait_port "$SP6" ::1
+testing "nc style with a bare IPv6 address: tcp-send ::1 PORT MESSAGE" "\$NT tcp-send ::1 $SP6 six | sed -E 's/^.{24} //'" "six" "" ""
+"$NT" tcp-send --help | grep -q 'HOST PORT' && pass "--help tells the HOST PORT form" || fail "--help HOST PORT"
+expect_exit "-z on a listening port: exit 0" 0 "$NT" tcp-send -z 127.0.0.1 "$SP"
+[ ! -s "$T/check.out" ] && pass "-z prints nothing" || fail "-z output" "$(cat "$T/check.out")"
+CLOSED=$(free_port)
+expect_exit "-z on a closed port: exit 3" 3 "$NT" tcp-send -z -w 1 127.0.0.1 "$CLOSED"
+expect_exit "-z with a message is exit 2" 2 "$NT" tcp-send -z 127.0.0.1 "$SP" hello
+"$NT" tcp-send --json 127.0.0.1 "$SP" one two >"$T/json.out"
+/usr/bin/python3 -c '
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(objs) == 2, objs
+for o, m in zip(objs, ("one", "two")):
+    assert set(o) == {"sent", "received", "rtt_us", "reply"}, o
+    assert o["sent"] == len(m) + 1 and o["received"] == len(o["reply"]) and o["reply"].endswith(" %s\n" % m), o
+    assert isinstance(o["rtt_us"], int) and o["rtt_us"] >= 0, o' "$T/json.out" \
+	&& pass "--json: one object per reply (sent, received, rtt_us, reply)" || fail "tcp-send --json" "$(cat "$T/json.out")"
+
+# -w SEC: with --stream, a connection where nothing moves for SEC ends (exit 3).
+P5=$(free_port)
+/usr/bin/python3 - "$P5" 2>"$T/peer.err" <<'PY' &
+import socket, sys, time
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('127.0.0.1', int(sys.argv[1]))); ls.listen(5)
+print('ready', file=sys.stderr, flush=True)
+c, _ = ls.accept()
+time.sleep(10)
+PY
+WP=$!
+cleanup "kill -9 $WP; wait $WP"
+for _ in $(seq 200); do grep -q ready "$T/peer.err" && break; sleep 0.05; done
+t0=$(date +%s%N)
+"$NT" tcp-send --stream -w 0.5 127.0.0.1 "$P5" < <(sleep 5) 2>"$T/w.err"
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $rc = 3 ] && [ $ms -lt 3000 ] && grep -q 'nothing moved for 500 ms' "$T/w.err" \
+	&& pass "-w 0.5 with --stream: a silent peer ends it after 0.5 s, exit 3 ($ms ms)" || fail "-w idle" "rc=$rc after $ms ms $(cat "$T/w.err")"
+
+# No message, an empty input that is not a terminal: what the server sends, until it
+# closes (before: nothing was read at all).
+"$NT" tcp-serve -q --daytime --unix "$T/day.sock" &
+cleanup "kill $!"
+for _ in $(seq 50); do [ -S "$T/day.sock" ] && break; sleep 0.05; done
+got=$("$NT" tcp-send --unix "$T/day.sock" </dev/null | tr -d '\r')
+echo "$got" | grep -Eq '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$' \
+	&& pass "tcp-send --unix PATH with no message prints the daytime server's line" || fail "--unix daytime" "'$got'"
+
+# A reply that arrived is printed even when a later send or read fails: the server
+# answers the first line with two lines, then resets the connection.
+P6=$(free_port)
+/usr/bin/python3 - "$P6" 2>"$T/peer.err" <<'PY' &
+import socket, struct, sys, time
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('127.0.0.1', int(sys.argv[1]))); ls.listen(5)
+print('ready', file=sys.stderr, flush=True)
+c, _ = ls.accept()
+c.recv(100)
+c.sendall(b'first reply\nsecond, unasked\n')
+time.sleep(0.3)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+c.close()
+PY
+RP=$!
+cleanup "kill -9 $RP; wait $RP"
+for _ in $(seq 200); do grep -q ready "$T/peer.err" && break; sleep 0.05; done
+(echo one; sleep 1; echo two; echo three) | "$NT" tcp-send 127.0.0.1:"$P6" >"$T/arrived.out" 2>"$T/arrived.err"
+rc=$?
+[ $rc = 3 ] && [ "$(cat "$T/arrived.out")" = "$(printf 'first reply\nsecond, unasked')" ] \
+	&& pass "a reply that arrived is printed when a later send fails (exit 3, said)" \
+	|| fail "reply lost on a failed send" "rc=$rc out='$(cat "$T/arrived.out")' $(cat "$T/arrived.err")"
 finish

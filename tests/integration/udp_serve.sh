@@ -226,4 +226,30 @@ except socket.timeout:
     pass' "$PFA" >"$T/nofit.out" 2>&1 && grep -q 'not answered: .*(65500 bytes): the stamped reply would not fit' "$T/fa.log" \
 	&& pass "loop guard: a datagram whose stamped reply would not fit whole is not answered" \
 	|| fail "over-long request" "$(cat "$T/nofit.out")"
+# Unix datagram sockets: udp-send --unix binds a socket of its own (so the server can
+# answer) in a private temporary folder, and removes it; udp-serve removes its own.
+mkdir -p "$T/utmp"
+"$NT" udp-serve -q --unix "$T/u.sock" &
+UP=$!
+cleanup "kill -9 $UP; wait $UP"
+for _ in $(seq 50); do [ -S "$T/u.sock" ] && break; sleep 0.05; done
+got=$(TMPDIR=$T/utmp "$NT" udp-send --unix "$T/u.sock" hello there | sed -E 's/^.{24} //')
+[ "$got" = "$(printf 'hello\nthere')" ] && pass "udp-send --unix to udp-serve --unix: each datagram answered" || fail "unix datagrams" "'$got'"
+[ -z "$(ls -A "$T/utmp")" ] && pass "udp-send --unix removes its own socket and folder" || fail "udp-send --unix left" "$(ls -A "$T/utmp")"
+TMPDIR=$T/utmp "$NT" udp-send --json --unix "$T/u.sock" x y >"$T/ujson.out"
+/usr/bin/python3 -c '
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(objs) == 2 and all(set(o) == {"sent", "received", "rtt_us", "attempts", "reply"} for o in objs), objs
+assert objs[0]["sent"] == 1 and objs[0]["attempts"] == 1 and objs[0]["reply"].endswith(" x"), objs' "$T/ujson.out" \
+	&& pass "udp-send --json: one object per reply" || fail "udp-send --json" "$(cat "$T/ujson.out")"
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.settimeout(0.5)
+s.sendto(b"from nowhere", sys.argv[1])
+print("sent")' "$T/u.sock" >/dev/null
+kill -0 "$UP" && pass "udp-serve --unix: a datagram from an unbound socket (no address) is skipped" || fail "unbound unix sender"
+expect_exit "udp-send --unix to a path nobody serves: exit 3" 3 env TMPDIR="$T/utmp" "$NT" udp-send --timeout 0.2 --retries 1 --unix "$T/none.sock" x
+kill "$UP"; wait "$UP"
+[ ! -e "$T/u.sock" ] && pass "udp-serve --unix removes its socket at exit" || fail "udp-serve --unix socket left"
 finish

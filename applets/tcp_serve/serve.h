@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* serve.h - what the files of tcp-serve share (internal to applets/tcp_serve/).
+ *
+ * main.c owns the options, the listeners, the event loop, accept and the built-in
+ * line modes; exec.c runs a program per connection (--exec, --sh-exec); recv.c is the
+ * nc -l receiver (--stream); services.c the RFC 863/864/868 services (--discard,
+ * --chargen, --time).
+ *
+ * Connection I/O for a TLS layer: every read and write of a connection in the loop
+ * goes through conn_read()/conn_write() (main.c) with the connection's descriptor;
+ * --exec hands a connection to its program through exec_spawn(child_fd, ...), where
+ * child_fd is the accepted socket itself in plain mode, or one end of a socketpair
+ * whose other end the loop relays (through the TLS session) when the bytes can not go
+ * straight.
+ *
+ * Tests: tests/integration/tcp_serve.sh, tests/integration/tcp_exec.sh
+ */
+#ifndef NT_TCP_SERVE_H
+#define NT_TCP_SERVE_H
+
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+struct loop;
+
+/* A connection served in the loop (every mode but --exec and --stream). */
+struct client {
+	int fd;
+	unsigned closing : 1;   /* close once the output is flushed */
+	unsigned paused : 1;    /* not reading: output above OUT_HIGH */
+	unsigned answered : 1;  /* --line: the one line was answered */
+	unsigned pos : 13;      /* --chargen: where in the pattern (CHARGEN_CYCLE) the next byte is */
+	long long last;         /* last activity, loop_now_ms() */
+	size_t held;            /* bytes of G.held that are this client's c->in */
+	struct buf in;          /* an incomplete line */
+	struct buf out;         /* replies the client has not taken yet */
+	char addr[48];
+};
+
+/* What --json reports of a connection, kept beside the clients (by descriptor) only
+ * with --json, so that an idle connection costs no more without it. */
+struct conn_stats {
+	long long start;        /* loop_now_ms() at accept */
+	unsigned long long nin, nout;
+};
+
+/* The one read and the one write of a connection (counted for --json): -1 with errno
+ * EAGAIN when it would block, as read(2) and send(2). */
+ssize_t conn_read(struct client *c, void *p, size_t n);
+ssize_t conn_write(struct client *c, const void *p, size_t n);
+
+/* --- main.c, for the mode files --- */
+extern struct loop *serve_loop;
+extern int serve_json;  /* --json: one object per connection on standard output */
+/* A connection a mode file owned has ended: counted out, accepting resumes. */
+void serve_conn_gone(void);
+/* The --json object of one connection. in/out < 0: not known (null). status < -1:
+ * no program; else the exit status (signal: 128 + n, as a shell says). */
+void serve_json_conn(const char *peer, long long in, long long out, long long ms, const char *why,
+		     int status, const char *signal_name);
+
+/* --- services.c --- */
+/* --chargen: send what the socket takes of the pattern; 0, or -1 with errno. */
+int svc_chargen_write(struct client *c);
+/* --time: the 4 bytes of RFC 868 appended to reply. */
+void svc_time_reply(struct buf *reply);
+
+/* --- recv.c --- */
+/* --stream: accept on the listeners (nfd of them), relay one connection with standard
+ * input and output, and return the exit code; with keep, the next connection after
+ * it, forever. idle_ms > 0: a connection where nothing moves that long ends (exit 3). */
+int recv_run(const int *lfd, int nfd, int keep, int idle_ms);
+
+/* --- exec.c --- */
+struct exec_conf {
+	char **argv;            /* the program and its arguments (argv[0] as given) */
+	int per_ip;             /* --max-per-ip (0: no limit) */
+};
+/* Check and prepare once, before the loop: the program resolved on PATH, the spawn
+ * attributes, the environment template. Returns 0 or -1 with a message in err. */
+int exec_init(const struct exec_conf *c, char *err, size_t errlen);
+/* A connection was accepted on fd (blocking, close-on-exec): start the program on it
+ * (plain mode: the socket is its stdin and stdout). Returns 0 when a child runs (the
+ * connection counts until it is reaped), -1 when it was refused or failed (fd closed,
+ * said in the log). */
+int exec_conn(int fd, const struct sockaddr *peer, socklen_t plen, const char *addr);
+/* Start the program with child_fd as its stdin and stdout and the UCSPI environment of
+ * the connection sock (peer and local address); child_fd may be sock itself or a
+ * socketpair end (a relay, e.g. over TLS). Returns the pid, or -1 with errno. */
+pid_t exec_spawn(int child_fd, int sock, const struct sockaddr *peer, socklen_t plen);
+/* SIGCHLD (from the loop's signalfd): reap every child that ended, log it, count the
+ * connections out. Never blocks. */
+void exec_reap(void);
+/* Children still running. */
+long exec_running(void);
+/* The per-address count: 1 if ip may open another connection (and counts it), 0 not. */
+int exec_ip_take(const char *ip);
+void exec_ip_give(const char *ip);
+
+#endif

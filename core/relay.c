@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* relay.c - the full-duplex copy of nc (tcp-send --stream, tcp-serve --stream).
+ *
+ * The connection is always read while the peer sends, so a peer that sends more than
+ * it receives can not deadlock us; the input is read only when its last chunk has gone
+ * out (memory bounded: one 64 KiB chunk each way). Every read and write of the
+ * connection goes through its stream's backend (plain socket or TLS).
+ *
+ * Header: include/relay.h    Tests: tests/integration/tcp_send.sh,
+ * tests/integration/tcp_stream.sh
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "loop.h"
+#include "nt_err.h"
+#include "relay.h"
+#include "sock.h"
+
+#define CHUNK 65536
+
+int relay_run(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen)
+{
+	static char in[CHUNK], b[CHUNK];
+	size_t in_len = 0, in_off = 0;
+	int in_open = o->in_fd >= 0, net_open = 1, shut = 0;
+	short rwants = POLLIN, wwants = POLLOUT;
+	long long last = loop_now_ms();
+	int fd = net->ops->fd(net->ctx);
+	r->sent = r->received = 0;
+	r->why = "done";
+	/* Bytes a reader took ahead of us (e.g. during a handshake) go out first. */
+	if (buf_pending(&net->in)) {
+		if (file_write_all(o->out_fd, buf_head(&net->in), buf_pending(&net->in)) < 0) {
+			snprintf(err, errlen, "write to the output: %s", strerror(errno));
+			r->why = "output failed";
+			return NT_EXIT_IO;
+		}
+		r->received += buf_pending(&net->in);
+		buf_reset(&net->in);
+	}
+	sock_set_nonblock(fd, 1);
+	for (;;) {
+		int sending = in_len > in_off;
+		if (!in_open && !sending && !shut) {
+			/* Our side is done: the peer reads its end of stream and may still send. */
+			if (stream_shutdown_wr(net) < 0 && errno != ENOTCONN) {
+				snprintf(err, errlen, "shutdown: %s", strerror(errno));
+				r->why = "shutdown failed";
+				return NT_EXIT_NET;
+			}
+			shut = 1;
+		}
+		if (shut && !net_open)
+			return 0;
+		struct pollfd p[2] = {
+			{.fd = in_open && !sending ? o->in_fd : -1, .events = POLLIN},
+			{.fd = fd, .events = (short)((net_open ? rwants : 0) | (sending ? wwants : 0))},
+		};
+		if (!p[1].events)
+			p[1].fd = -1; /* nothing asked of it: a dead peer must not wake us in a loop */
+		int wait = -1;
+		if (o->idle_ms > 0) {
+			long long left = last + o->idle_ms - loop_now_ms();
+			if (left <= 0) {
+				snprintf(err, errlen, "nothing moved for %d ms: %llu bytes sent, %llu received", o->idle_ms,
+					 r->sent, r->received);
+				r->why = "idle timeout";
+				return NT_EXIT_NET;
+			}
+			wait = (int)left;
+		}
+		int n = poll(p, 2, wait);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			r->why = "poll failed";
+			return NT_EXIT_IO;
+		}
+		if (n == 0)
+			continue; /* the idle check above decides */
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t k = read(o->in_fd, in, sizeof in);
+			if (k > 0) {
+				in_len = (size_t)k;
+				in_off = 0;
+				last = loop_now_ms();
+			} else if (k == 0 || (errno != EINTR && errno != EAGAIN)) {
+				in_open = 0;
+			}
+		}
+		if ((p[1].revents & (POLLOUT | POLLIN | POLLERR | POLLHUP)) && in_len > in_off) {
+			ssize_t w = net->ops->write(net->ctx, in + in_off, in_len - in_off);
+			if (w > 0) {
+				r->sent += (unsigned long long)w;
+				in_off += (size_t)w;
+				if (in_off == in_len)
+					in_off = in_len = 0;
+				last = loop_now_ms();
+				wwants = POLLOUT;
+			} else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+				wwants = net->ops->wants(net->ctx, POLLOUT);
+			} else {
+				int e = errno;
+				snprintf(err, errlen, "send: %s: %llu bytes of standard input were sent, %zu more were read but not sent%s",
+					 e == EPIPE || e == ECONNRESET ? "connection closed by the peer" : strerror(e), r->sent,
+					 in_len - in_off, in_open ? ", and the rest was not read" : "");
+				r->why = e == ECONNRESET || e == EPIPE ? "reset by peer" : "send failed";
+				return NT_EXIT_NET;
+			}
+		}
+		if (net_open && (p[1].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))) {
+			ssize_t k = net->ops->read(net->ctx, b, sizeof b);
+			if (k > 0) {
+				if (file_write_all(o->out_fd, b, (size_t)k) < 0) {
+					snprintf(err, errlen, "write to the output: %s (%llu bytes were written)",
+						 strerror(errno), r->received);
+					r->why = "output failed";
+					return NT_EXIT_IO;
+				}
+				r->received += (unsigned long long)k;
+				last = loop_now_ms();
+				rwants = POLLIN;
+			} else if (k == 0) {
+				net_open = 0; /* the peer sends no more; it may still read */
+				if (o->close_out)
+					close(o->out_fd);
+			} else if (errno == EAGAIN || errno == EINTR) {
+				rwants = net->ops->wants(net->ctx, POLLIN);
+			} else {
+				int e = errno;
+				snprintf(err, errlen, "receive: %s (%llu bytes of standard input were sent%s)",
+					 e == ECONNRESET ? "connection reset by the peer" : strerror(e), r->sent,
+					 in_open || in_len > in_off ? ", not all of it" : ", all of it");
+				r->why = e == ECONNRESET ? "reset by peer" : "receive failed";
+				return NT_EXIT_NET;
+			}
+		}
+	}
+}

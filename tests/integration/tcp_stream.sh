@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tcp_stream.sh - tcp-serve --stream (nc -l) with tcp-send --stream (nc): a tree through
+# tar byte for byte, a large transfer through a half-close both ways compared byte for
+# byte (STREAM_MB, default 64; the closing note quotes 1 GiB by hand), full duplex at
+# once, exit codes, one connection (a second is refused) or --keep for many in turn.
+. "$(dirname "$0")/lib.sh"
+MB=${STREAM_MB:-64}
+
+# recv VAR ARGS...: start tcp-serve --stream on a free port with the given redirections
+# done by the caller through RECV_IN and RECV_OUT; RECV_PID its pid.
+recv() {
+	local var=$1 p
+	shift
+	p=$(free_port)
+	"$NT" tcp-serve -q --stream -l 127.0.0.1 -p "$p" "$@" <"${RECV_IN:-/dev/null}" >"${RECV_OUT:-/dev/null}" 2>"$T/recv.err" &
+	RECV_PID=$!
+	cleanup "kill -9 $RECV_PID; wait $RECV_PID"
+	printf -v "$var" '%s' "$p"
+	# Wait with ss, not a connection: the receiver takes one connection only.
+	for _ in $(seq 100); do ss -ltn "sport = :$p" | grep -q LISTEN && return 0; sleep 0.05; done
+	fail "tcp-serve --stream did not start"
+}
+
+# The README's example: tar cf - dir | tcp-send --stream, tcp-serve --stream | tar xf -.
+mkdir -p "$T/src/dir/sub" "$T/dst"
+for i in $(seq 20); do head -c $((i * 3000)) /dev/urandom >"$T/src/dir/f$i"; done
+printf 'x' >"$T/src/dir/sub/one"; ln -s f1 "$T/src/dir/link"; : >"$T/src/dir/empty"
+p=$(free_port)
+( cd "$T/dst" && "$NT" tcp-serve -q --stream -l 127.0.0.1 -p "$p" </dev/null | tar xf - ) 2>"$T/recv.err" &
+RP=$!
+for _ in $(seq 100); do ss -ltn "sport = :$p" | grep -q LISTEN && break; sleep 0.05; done
+tar cf - -C "$T/src" dir | "$NT" tcp-send --stream 127.0.0.1:"$p"
+src=$?
+wait "$RP"
+dst=$?
+[ $src = 0 ] && [ $dst = 0 ] && diff -r "$T/src/dir" "$T/dst/dir" >/dev/null && [ -L "$T/dst/dir/link" ] \
+	&& pass "tar cf - dir | tcp-send --stream, tcp-serve --stream | tar xf -: the tree byte for byte, both exit 0" \
+	|| fail "tar through --stream" "send $src, receive $dst $(diff -r "$T/src/dir" "$T/dst/dir" 2>&1 | head -3)"
+
+# $MB MiB one way through a half-close: the receiver has nothing to send (its stdin is
+# empty) and shuts its side at once; the sender's data still all arrives, both exit 0.
+head -c $((MB << 20)) /dev/urandom >"$T/big"
+RECV_OUT=$T/big.got recv P
+"$NT" tcp-send --stream 127.0.0.1:"$P" <"$T/big" >"$T/back"; s=$?
+wait "$RECV_PID"; r=$?
+cmp -s "$T/big" "$T/big.got" && [ ! -s "$T/back" ] && [ $s = 0 ] && [ $r = 0 ] \
+	&& pass "$MB MiB to a receiver that half-closed first: byte for byte, both exit 0" \
+	|| fail "$MB MiB after the receiver's half-close" "send $s receive $r $(cat "$T/recv.err")"
+
+# And the other way: the sender has nothing (half-closes first), the receiver sends $MB MiB.
+RECV_IN=$T/big recv P
+"$NT" tcp-send --stream 127.0.0.1:"$P" </dev/null >"$T/big.got"; s=$?
+wait "$RECV_PID"; r=$?
+cmp -s "$T/big" "$T/big.got" && [ $s = 0 ] && [ $r = 0 ] \
+	&& pass "$MB MiB from the receiver after the sender's half-close: byte for byte, both exit 0" \
+	|| fail "$MB MiB after the sender's half-close" "send $s receive $r $(cat "$T/recv.err")"
+
+# Both ways at once (full duplex): neither side waits for the other.
+head -c $((8 << 20)) /dev/urandom >"$T/other"
+RECV_IN=$T/other RECV_OUT=$T/a.got recv P
+"$NT" tcp-send --stream 127.0.0.1:"$P" <"$T/big" >"$T/b.got"; s=$?
+wait "$RECV_PID"; r=$?
+cmp -s "$T/big" "$T/a.got" && cmp -s "$T/other" "$T/b.got" && [ $s = 0 ] && [ $r = 0 ] \
+	&& pass "full duplex: $MB MiB one way and 8 MiB the other at once, byte for byte" \
+	|| fail "full duplex" "send $s receive $r"
+
+# The receiver's output is finished when the peer half-closes, while it still sends:
+# a reader of its standard output sees the end before the connection ends.
+p=$(free_port)
+( "$NT" tcp-serve -q --stream -l 127.0.0.1 -p "$p" < <(sleep 2; echo late) | { cat >"$T/early"; date +%s%N >"$T/early.t"; } ) 2>/dev/null &
+RP=$!
+for _ in $(seq 100); do ss -ltn "sport = :$p" | grep -q LISTEN && break; sleep 0.05; done
+t0=$(date +%s%N)
+got=$(echo early | "$NT" tcp-send --stream 127.0.0.1:"$p")
+wait "$RP"
+t1=$(cat "$T/early.t")
+[ "$(cat "$T/early")" = early ] && [ "$got" = late ] && [ $(((t1 - t0) / 1000000)) -lt 1500 ] \
+	&& pass "the peer's half-close ends the receiver's output at once ($(((t1 - t0) / 1000000)) ms), its input still goes out" \
+	|| fail "stdout finished at the peer's half-close" "got '$got', output '$(cat "$T/early")' after $(((t1 - t0) / 1000000)) ms"
+
+# One connection only: the listener is closed once it is taken (nc -l).
+RECV_IN=<(sleep 1) recv P
+exec 5<>"/dev/tcp/127.0.0.1/$P"
+sleep 0.2
+expect_exit "without --keep a second connection is refused (exit 3)" 3 "$NT" tcp-send -z -w 1 127.0.0.1 "$P"
+exec 5<&-
+wait "$RECV_PID"
+
+# A peer that resets: exit 3, said.
+RECV_IN=<(sleep 3) recv P
+/usr/bin/python3 -c '
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"partial")
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()' "$P"
+wait "$RECV_PID"; r=$?
+[ $r = 3 ] && grep -q reset "$T/recv.err" && pass "a peer that resets: exit 3, 'reset' said" || fail "reset peer" "exit $r $(cat "$T/recv.err")"
+
+# --keep: connections one after another, standard output kept open between them.
+RECV_OUT=$T/keep.out recv P --keep
+for i in 1 2 3; do echo "client $i" | "$NT" tcp-send --stream 127.0.0.1:"$P" >/dev/null; done
+sleep 0.2
+kill -0 "$RECV_PID" && [ "$(cat "$T/keep.out")" = "$(printf 'client 1\nclient 2\nclient 3')" ] \
+	&& pass "--keep: three connections in turn, all on standard output, still listening" || fail "--keep" "$(cat "$T/keep.out")"
+kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null
+
+expect_exit "--stream with --json is exit 2 (standard output is the data)" 2 "$NT" tcp-serve --stream --json
+expect_exit "--keep without --stream is exit 2" 2 "$NT" tcp-serve --keep
+expect_exit "--stream with --workers is exit 2" 2 "$NT" tcp-serve --stream --workers 2
+finish
