@@ -654,9 +654,8 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 			}
 			want(c);
 		} else if (G.mode == MODE_TIME) {
-			svc_time_reply(&G.reply);
 			c->closing = 1;
-			if (send_reply(c) < 0 || !buf_pending(&c->out)) {
+			if (svc_time_reply(&G.reply) < 0 || send_reply(c) < 0 || !buf_pending(&c->out)) {
 				client_close(c, "done");
 				continue;
 			}
