@@ -85,7 +85,7 @@ $(BUILD)/nettool-test: $(TEST_OBJS)
 # (ld --wrap: only our objects' calls, never libcurl's or OpenSSL's); see tests/torture/inject.c.
 TORTURE_WRAP = malloc calloc realloc strdup strndup vasprintf open openat read write pread fsync fdatasync \
 	syncfs rename renameat renameat2 link linkat unlink unlinkat mkdir mkdirat ftruncate fopen fdopen \
-	fflush fclose fwrite connect send recv
+	fflush fclose fwrite connect send recv clock_gettime time gettimeofday
 $(BUILD)/nettool-torture: $(OBJS) $(BUILD)/tests/torture/inject.o
 	@echo "  LD  $@"
 	$(Q)$(CC) $(LDFLAGS) $(foreach f,$(TORTURE_WRAP),-Wl,--wrap=$(f)) -o $@ $^ $(LIBS)

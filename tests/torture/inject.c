@@ -19,7 +19,8 @@
  * Families: alloc (malloc calloc realloc strdup strndup vasprintf), file (open openat read
  * write pread fsync fdatasync syncfs rename renameat renameat2 link linkat unlink unlinkat
  * mkdir mkdirat ftruncate fopen fdopen fflush fclose fwrite, on files), net (connect send
- * recv, read and write on sockets).
+ * recv, read and write on sockets), clock (clock_gettime time gettimeofday: HOW "jump", from
+ * the Nth call on every clock reads an hour later, as after a suspend or a stalled peer).
  *
  * ASan: the torture binary is an ASan/UBSan build; the wrappers call __real_NAME, which for
  * the allocation family is ASan's own interceptor, so nothing here is preloaded and ASan
@@ -38,14 +39,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char __executable_start[];
 extern char etext[];
 
-enum fam { F_ALLOC, F_FILE, F_NET, F_N };
-static const char *fam_name[F_N] = {"alloc", "file", "net"};
+enum fam { F_ALLOC, F_FILE, F_NET, F_CLOCK, F_N };
+static const char *fam_name[F_N] = {"alloc", "file", "net", "clock"};
 
 #define SITES 16384
 struct site {
@@ -151,7 +154,9 @@ __attribute__((constructor)) static void inject_init(void)
 	fail_site = site;
 	fail_n = n;
 	fail_errno = 0;
-	if (strcmp(fail_how, "short"))
+	if (!strcmp(fail_how, "jump"))
+		fail_errno = -1;
+	else if (strcmp(fail_how, "short"))
 		for (size_t i = 0; i < sizeof errnos / sizeof *errnos; i++)
 			if (!strcmp(fail_how, errnos[i].name))
 				fail_errno = errnos[i].e;
@@ -382,4 +387,43 @@ ssize_t __wrap_recv(int fd, void *b, size_t n, int fl)
 	if (n > 0 && decide(F_NET, &shrt))
 		return shrt ? __real_recv(fd, b, n > 1 ? n / 2 : 1, fl) : -1;
 	return __real_recv(fd, b, n, fl);
+}
+
+/* --- clocks: an hour later from the chosen call on --- */
+int __real_clock_gettime(clockid_t id, struct timespec *ts);
+time_t __real_time(time_t *t);
+int __real_gettimeofday(struct timeval *tv, void *tz);
+static atomic_int jumped;
+
+static long long skew(void)
+{
+	int e = errno;
+	if (!jumped && decide(F_CLOCK, NULL))
+		jumped = 1;
+	errno = e;
+	return jumped ? 3600 : 0;
+}
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
+{
+	long long k = skew();
+	int r = __real_clock_gettime(id, ts);
+	if (r == 0)
+		ts->tv_sec += k;
+	return r;
+}
+time_t __wrap_time(time_t *t)
+{
+	long long k = skew();
+	time_t v = __real_time(NULL) + (time_t)k;
+	if (t)
+		*t = v;
+	return v;
+}
+int __wrap_gettimeofday(struct timeval *tv, void *tz)
+{
+	long long k = skew();
+	int r = __real_gettimeofday(tv, tz);
+	if (r == 0 && tv)
+		tv->tv_sec += k;
+	return r;
 }

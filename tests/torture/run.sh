@@ -41,6 +41,7 @@ how_for() { # FAMILY SITE
 	alloc) echo ENOMEM ;;
 	file) set -- EIO ENOSPC EDQUOT EACCES short; shift $((r % 5)); echo "$1" ;;
 	net) set -- ECONNRESET EPIPE ETIMEDOUT short; shift $((r % 4)); echo "$1" ;;
+	clock) echo jump ;;
 	esac
 }
 
@@ -102,7 +103,7 @@ verdict() { # SCEN FAM SITE N HOW RC ERRFILE ALLOWED_CODES: prints problems, ret
 	fi
 	if [ "$rc" != 0 ] && [ "$rc" -lt 98 ]; then # 98, 99: UBSan's and ASan/LSan's own codes
 		local want
-		case $fam in alloc | file) want=6 ;; net) want=3 ;; esac
+		case $fam in alloc | file) want=6 ;; net | clock) want=3 ;; esac # clock: a timeout
 		case " $want $allowed " in
 		*" $rc "*) ;;
 		*) bad=1; echo "  EXIT $rc (want $want${allowed:+ or $allowed}): $(grep -v '^ *$' "$err" | head -2 | paste -sd'|')" ;;
