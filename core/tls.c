@@ -169,6 +169,19 @@ void tls_opts_from(struct tls_opts *t, const struct conn_opts *c)
 	t->pinnedpubkey = c->pinnedpubkey;
 }
 
+int tls_opts_check(const struct tls_opts *t, char *err, size_t errlen)
+{
+	struct tls_pins pins;
+	char e[600];
+	if (t->pinnedpubkey && tls_pins_parse(t->pinnedpubkey, &pins, e, sizeof e) < 0) {
+		snprintf(err, errlen, "pinnedpubkey: %s", e);
+		return NT_EXIT_USAGE;
+	}
+	if (t->cert && tls_key_check(t->cert, t->key, err, errlen) < 0)
+		return NT_EXIT_TLS;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the CA source */
 
 static const char *env_set(const char *name)
@@ -416,7 +429,7 @@ int tls_key_check(const char *cert, const char *key, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	/* Enough of the file to see its PEM labels (a key file is a few KiB). */
+	/* Enough of the file to see its PEM labels (a key with its chain is a few KiB). */
 	static char b[1 << 16];
 	size_t n = 0;
 	ssize_t r;
@@ -424,7 +437,8 @@ int tls_key_check(const char *cert, const char *key, char *err, size_t errlen)
 		n += (size_t)r;
 	close(fd);
 	b[n] = 0;
-	if (memmem(b, n, "ENCRYPTED", 9)) {
+	/* PKCS#8 "BEGIN ENCRYPTED PRIVATE KEY", or the old "Proc-Type: 4,ENCRYPTED" header. */
+	if (memmem(b, n, "ENCRYPTED PRIVATE KEY-----", 26) || memmem(b, n, "Proc-Type: 4,ENCRYPTED", 22)) {
 		snprintf(err, errlen, "the private key in %s is encrypted: nettool asks for no passphrase (openssl pkey "
 				      "-in %s -out NEW writes it unencrypted; keep NEW mode 600)", f, f);
 		return -1;

@@ -196,20 +196,27 @@ static int tls_setup(CURL *h, const struct xfer_opts *o, const char *host, char 
 	}
 	w->peer.pins = NULL;
 	if (o->pinnedpubkey) {
-		char e[600];
-		if (tls_pins_parse(o->pinnedpubkey, &w->pins, e, sizeof e) < 0) {
-			snprintf(err, errlen, "--pinnedpubkey: %s", e);
-			return -NT_EXIT_USAGE;
+		/* libcurl gets the pins as sha256// text (a key file is read here, once per
+		 * process, with our messages), checked after every handshake, --insecure too. */
+		static const char *spec;
+		static struct tls_pins pins;
+		static char *text;
+		if (spec != o->pinnedpubkey) {
+			char e[600];
+			if (tls_pins_parse(o->pinnedpubkey, &pins, e, sizeof e) < 0) {
+				snprintf(err, errlen, "pinnedpubkey: %s", e);
+				return -NT_EXIT_USAGE;
+			}
+			free(text);
+			if (!(text = tls_pins_curl(&pins))) {
+				spec = NULL;
+				snprintf(err, errlen, "out of memory");
+				return -NT_EXIT_IO;
+			}
+			spec = o->pinnedpubkey;
 		}
-		/* libcurl gets the pins as sha256// text (a key file is read here, once, with
-		 * our messages), checked after every handshake, with --insecure too. */
-		char *pins = tls_pins_curl(&w->pins);
-		if (!pins) {
-			snprintf(err, errlen, "out of memory");
-			return -NT_EXIT_IO;
-		}
-		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, pins);
-		free(pins);
+		w->pins = pins;
+		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, text);
 		w->peer.pins = &w->pins;
 	}
 	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);

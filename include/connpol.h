@@ -51,7 +51,7 @@ enum {
 	{CONN_O_INSECURE, "insecure", OPT_FLAG, NULL, "do not verify the server's certificate (says so)"}, \
 	{CONN_O_CERT, "cert", OPT_FILE, "FILE", "client certificate (PEM; the key too unless --key)"}, \
 	{CONN_O_KEY, "key", OPT_FILE, "FILE", "the client certificate's private key (PEM, unencrypted)"}, \
-	{CONN_O_PIN, "pinnedpubkey", OPT_STR, "PINS", \
+	{CONN_O_PIN, "pinnedpubkey", OPT_FILE, "PINS", \
 	 "accept only these server keys: sha256//BASE64[;sha256//...] or a public key file"}
 #define CONN_ROWS_AUTH(user_help) \
 	{'u', "user", OPT_STR, "USER", user_help}, \

@@ -8,6 +8,7 @@
  * A plain socket client (nntp, tcp-send --tls):
  *	struct tls_opts t;
  *	tls_opts_from(&t, &conn_opts);           // after conn_opts_finish (and the account)
+ *	int code = tls_opts_check(&t, err, sizeof err); // before connecting: 2 or 4
  *	struct stream *s = tls_client(fd, host, &t, max_line, timeout_ms, err, sizeof err);
  *	if (!s) die(NT_EXIT_TLS, "%s", err);     // every failure here is exit 4
  */
@@ -28,6 +29,11 @@ struct tls_opts {
 struct conn_opts;
 /* The TLS fields of the shared client options (connpol.h) into t. */
 void tls_opts_from(struct tls_opts *t, const struct conn_opts *c);
+
+/* Before connecting (settings from an accounts file are first seen here): the pins'
+ * syntax (a bad one: 2) and the client key file (tls_key_check: 4). 0, or the exit code
+ * with a message in err. tls_client checks them again. */
+int tls_opts_check(const struct tls_opts *t, char *err, size_t errlen);
 
 /* Wrap a connected socket in a TLS client session and run the handshake, checking the
  * certificate against host (a name or an IP literal) and the pins. On failure returns

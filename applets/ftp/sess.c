@@ -228,8 +228,13 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	curl_easy_reset(h);
 	if (!share) {
 		share = curl_share_init();
-		if (share)
+		if (share) {
 			curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+			/* The TLS sessions too: a data connection opened by another handle than
+			 * the one that logged in must resume the control connection's session
+			 * (vsftpd's default require_ssl_reuse=YES answers 522 otherwise). */
+			curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+		}
 	}
 	if (share)
 		curl_easy_setopt(h, CURLOPT_SHARE, share);

@@ -261,11 +261,13 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 	 * (as ftp and the libcurl applets do), not after CONNECT and CAPABILITIES. */
 	if (user && !c->implicit_tls && o->c.tls == CONN_TLS_NEVER && !c->plan.plain_ok)
 		die(conn_refuse_clear(&c->plan, c->host, "--no-tls", err, sizeof err), "%s", err);
+	struct tls_opts tlso;
+	tls_opts_from(&tlso, &o->c);
+	if (o->c.tls != CONN_TLS_NEVER && (code = tls_opts_check(&tlso, err, sizeof err)))
+		die(code, "%s", err);
 	int fd = conn_connect(&c->plan, c->host, c->port, o->c.family, o->c.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
-	struct tls_opts tlso;
-	tls_opts_from(&tlso, &o->c);
 	if (c->implicit_tls) {
 		char e[2048];
 		c->s = tls_client(fd, c->host, &tlso, NNTP_MAX_LINE, o->c.timeout_ms, e, sizeof e);

@@ -78,4 +78,13 @@ else
 	skip "completion through a hard link to nettool" "cannot hard-link the binary into $T"
 fi
 
+# The TLS client's files: --cert, --key and --pinnedpubkey complete file names.
+mkdir -p "$T/pki"
+touch "$T/pki/client.pem" "$T/pki/client.key"
+for o in --cert --key --pinnedpubkey; do
+	got=$(complete_words "$T/ours" nettool mail-fetch "$o" "$T/pki/client.p" | tr '\n' ' ')
+	[ "$got" = "$T/pki/client.pem " ] && pass "completion: $o completes file names" ||
+		fail "completion: $o" "got: $got"
+done
+
 finish

@@ -178,6 +178,7 @@ grep -q "encrypted" "$T/check.out" && pass "encrypted key: said" || fail "encryp
 	--cert "$C/client.crt" --key "$T/enc.key"
 expect_exit "--key without --cert: exit 2" 2 "$NT" nntp -s "nntps://127.0.0.1:9" --key "$C/client.key" group x
 expect_exit "--key without --cert (ftp): exit 2" 2 "$NT" ftp --key "$C/client.key" ls 127.0.0.1:
+grep -q -- "--key needs --cert" "$T/check.out" && pass "--key without --cert: said" || fail "--key message" "$(cat "$T/check.out")"
 [ $have_inn = 1 ] && expect_exit "nntp: a key of another certificate: exit 4" 4 run_nntp --cacert "$T/bundle.crt" \
 	--cert "$C/client.crt" --key "$C/rogue.key"
 grep -q "does not belong" "$T/check.out" && pass "nntp: key mismatch said" || fail "key mismatch" "$(cat "$T/check.out")"
@@ -198,6 +199,8 @@ for a in "${applets[@]}"; do
 	expect_exit "$a: --insecure still checks the pin: exit 4" 4 run_$a --insecure --pinnedpubkey "$OTHER_PIN"
 	expect_exit "$a: a pin without a trusted CA: the chain is still checked (exit 4)" 4 run_$a --pinnedpubkey "$p"
 	expect_exit "$a: a malformed pin: exit 2" 2 run_$a --insecure --pinnedpubkey "sha256//tooshort="
+	grep -q "'sha256//tooshort=': a pin is sha256// and the 44 base64 characters" "$T/check.out" &&
+		pass "$a: the malformed pin is named" || fail "$a: malformed pin message" "$(cat "$T/check.out")"
 done
 if [ $have_ftp = 1 ]; then
 	expect_exit "ftp: a PEM public key file as the pin" 0 run_ftp --cacert "$C/ca.crt" --pinnedpubkey "$C/server.pub"
@@ -261,7 +264,40 @@ fi
 # Session reuse on the data connection (vsftpd's default) with the verify callback installed.
 if [ $have_ftp = 1 ] && ftpd_start R "require_ssl_reuse=YES"; then
 	mkdir -p "$FTPD_HOME_R/d"
+	printf 'resumed\n' >"$FTPD_HOME_R/r.txt"
 	expect_exit "ftp: ls where the data connection must reuse the TLS session" 0 \
 		env NETTOOL_PASSWORD=$FTP_PASS timeout 30 "$NT" ftp --tls --cacert "$C/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_R" ls 127.0.0.1:d
+	expect_exit "ftp: get where the data connection must reuse the TLS session" 0 \
+		env NETTOOL_PASSWORD=$FTP_PASS timeout 30 "$NT" ftp --tls --cacert "$C/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_R" \
+		get 127.0.0.1:r.txt -o "$T/r.txt"
+	[ "$(cat "$T/r.txt" 2>/dev/null)" = resumed ] && pass "ftp: the resumed-session download is whole" ||
+		fail "ftp get with require_ssl_reuse" "$(cat "$T/check.out")"
+fi
+
+# The account's TLS settings (nettool-accounts(5)): its cacert comes after --cacert and
+# before the variables; its cert, key and pin are used as the options are.
+if [ $have_dove = 1 ]; then
+	acc() {
+		printf '[tls]\nurl = imaps://127.0.0.1:%s/INBOX\nuser = %s\npassword-cmd = echo %s\n' \
+			"$DOVE_IMAPS" "$DOVE_USER" "$DOVE_PASS"
+		printf '%s\n' "$@"
+	}
+	acc "cacert = $C/ca.crt" "cert = $C/client.pem" "pin = $PIN" >"$T/acc-ok"
+	acc "cacert = $C/ca.crt" "cert = $C/client.pem" "pin = $OTHER_PIN" >"$T/acc-pin"
+	acc "cacert = $C/ca.crt" >"$T/acc-nocert"
+	acc "cacert = $C/ca.crt" "cert = $T/open.pem" >"$T/acc-open"
+	chmod 644 "$T/open.pem"
+	chmod 600 "$T"/acc-*
+	fa() { timeout 30 "$NT" mail-fetch --config "$T/$1" --account tls "${@:2}" list; }
+	expect_exit "account: cacert, cert and pin" 0 in_env SSL_CERT_FILE="$T/rogue-bundle.crt" fa acc-ok
+	expect_exit "account: --cacert comes first" 4 fa acc-ok --cacert "$T/rogue-bundle.crt"
+	expect_exit "account: its pin is checked: exit 4" 4 fa acc-pin
+	grep -q "not one of --pinnedpubkey" "$T/check.out" && pass "account: the pin refusal said" ||
+		fail "account pin" "$(cat "$T/check.out")"
+	expect_exit "account: --pinnedpubkey comes first" 0 fa acc-pin --pinnedpubkey "$PIN"
+	expect_exit "account: --cert on the command line" 0 fa acc-nocert --cert "$C/client.pem"
+	expect_exit "account: its key file others can read: exit 4" 4 fa acc-open
+	grep -q "others can read it" "$T/check.out" && pass "account: the key file refusal said" ||
+		fail "account key file" "$(cat "$T/check.out")"
 fi
 finish
