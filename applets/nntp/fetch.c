@@ -312,6 +312,14 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 			snprintf(what, sizeof what, "ARTICLE %lld", num);
 			nntp_fail(c, what);
 		}
+		/* "220 n <message-id>": the number must be the one asked for, or the replies
+		 * are out of step with our commands (a bad line end upstream) and every file
+		 * from here on would hold another article under this name. */
+		long long got;
+		size_t nw = strcspn(c->text, " ");
+		if (nntp_parse_number(c->text, nw, &got) < 0 || got != num)
+			die(NT_EXIT_PROTO, "ARTICLE %lld: the reply is for article '%.*s' (the server's replies are out of step)",
+			    num, (int)(nw < 20 ? nw : 20), c->text);
 		char name[32];
 		snprintf(name, sizeof name, "%lld", num);
 		char err[512];

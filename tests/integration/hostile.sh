@@ -31,12 +31,14 @@ unspoil() { # let it finish (its log is written at the end), then make sure
 	wait "$CUT_PID" 2>/dev/null
 }
 
-# The specs for a dialogue of L server lines: every line end for the first 24 lines, then
-# a spread; the other spoilings on a rotation; "long" a few times.
+# The specs for a dialogue of L server lines: the first 12 lines (the greeting, login and
+# first commands), then a spread of 6; HOSTILE_FULL=1: every line. The kinds of spoiling
+# on a rotation; "long" twice.
 specs() {
-	local L=$1 k i=0
+	local L=$1 k i=0 head=12 spread=$((L / 6 + 1))
+	[ -n "${HOSTILE_FULL:-}" ] && head=$L
 	for k in $(seq 0 $((L - 1))); do
-		if [ "$k" -lt 24 ] || [ $((k % (L / 12 + 1))) = 0 ]; then
+		if [ "$k" -lt $head ] || [ $((k % spread)) = 0 ]; then
 			case $((i % 4)) in 0) echo "line:$k" ;; 1) echo "mid:$k" ;; 2) echo "nul:$k" ;; 3) echo "code:$k" ;; esac
 			i=$((i + 1))
 		fi
@@ -86,7 +88,11 @@ if inn_start host.news; then
 		unspoil
 		inv=
 		for f in "$T/n"/[0-9]*; do
-			[ -f "$f" ] && ! cmp -s "$f" "$T/nref/${f##*/}" && inv="$inv article ${f##*/} not whole;"
+			[ -f "$f" ] || continue
+			# the right article under each name, always; the server's bytes, unless this
+			# run put a NUL or a status into them on the way
+			grep -aq "^Message-ID: <host.${f##*/}@nettool.test>" "$f" || inv="$inv file ${f##*/} holds another article;"
+			case $spec in nul:* | code:*) ;; *) cmp -s "$f" "$T/nref/${f##*/}" || inv="$inv article ${f##*/} not whole;" ;; esac
 		done
 		h=$(awk '$2 == "host.news" {h = $3} END {print h}' "$T/n/.nntp-state" 2>/dev/null)
 		[ -n "$h" ] && for a in $(seq 1 "$h"); do [ -f "$T/n/$a" ] || inv="$inv high-water mark $h but no article $a;"; done
@@ -147,7 +153,7 @@ if command -v dovecot >/dev/null && dove_start; then
 	unspoil
 	B=$(cut -d' ' -f2 "$T/cut.log")
 	n0=$RUNS
-	for b in $(seq 1 $((B / 16 + 1)) "$B"); do
+	for b in $(seq 1 $((B / 10 + 1)) "$B"); do
 		rm -rf "$DOVE_MAILDIR" "$T/m" "$T/m.st"
 		cp -a "$T/hm.template" "$DOVE_MAILDIR"
 		spoil "byte:$b"
