@@ -115,7 +115,7 @@ $(BUILD)/check_all: $(BUILD)/tests/unit/runner.o $(UNIT_OBJS) $(LIB_OBJS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $< -lpthread -lm
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $< -lpthread -lm -lssl -lcrypto
 
 deps:
 	scripts/deps.sh all

@@ -9,10 +9,11 @@
  * until it closes (daytime, time, a banner).
  *
  * Replies go to a terminal made safe (out.h), to a file or pipe byte for byte; --stream
- * is always byte for byte.
+ * is always byte for byte. --tls runs all of it over a verified TLS session (core/tls.c):
+ * every read and write goes through net_read/net_write.
  *
  * Man page: man/nettool-tcp-send.1    Tests: tests/integration/tcp_serve.sh,
- * tests/integration/tcp_send.sh, tests/integration/proxy.sh
+ * tests/integration/tcp_send.sh, tests/integration/proxy.sh, tests/integration/tcp_tls.sh
  */
 #include <errno.h>
 #include <limits.h>
@@ -37,6 +38,8 @@
 #include "out.h"
 #include "relay.h"
 #include "sock.h"
+#include "stream.h"
+#include "tls.h"
 
 /* A reply without a newline ends when the connection has been quiet this long. */
 #define QUIET_MS 200
@@ -55,6 +58,8 @@ static const struct opt opts[] = {
 	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per reply (bytes sent and received, round-trip time)"},
 	{O_UNIX, "unix", OPT_FILE, "PATH", "connect to a unix socket"},
 	CONN_ROWS_IP,
+	{CONN_O_TLS, "tls", OPT_FLAG, NULL, "connect over TLS, verifying the server's certificate and name"},
+	CONN_ROWS_TLS_CLIENT,
 	CONN_ROWS_PROXY,
 	CONN_ROWS_VQ("trace what is sent and received", "no prompt, no messages but errors"),
 	{0},
@@ -83,6 +88,8 @@ static struct {
 	struct buf in; /* bytes received after the last reply, at most REPLY_MAX */
 	unsigned long long sent; /* bytes of the message being answered (--json) */
 	long long sent_at_us;
+	int tls;       /* --tls */
+	struct stream *s; /* the TLS session of the open connection (--tls) */
 } G;
 
 static long long now_us(void)
@@ -90,6 +97,48 @@ static long long now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The connection's read and write: the socket's, or the TLS session's (non-blocking:
+ * EAGAIN, then net_wait waits for what the session needs, which may be the other
+ * direction). A TLS read is given at least TLS_READ bytes, a whole record, so that no
+ * input stays inside OpenSSL where poll can not see it. */
+#define TLS_READ 16384
+static ssize_t net_read(int fd, void *p, size_t n)
+{
+	return G.s ? G.s->ops->read(G.s->ctx, p, n) : read(fd, p, n);
+}
+
+static ssize_t net_write(int fd, const void *p, size_t n)
+{
+	return G.s ? G.s->ops->write(G.s->ctx, p, n) : send(fd, p, n, MSG_NOSIGNAL);
+}
+
+static short net_events(short ev)
+{
+	return G.s ? G.s->ops->wants(G.s->ctx, ev) : ev;
+}
+
+static int net_wait(int fd, short ev, int timeout_ms)
+{
+	return sock_wait(fd, net_events(ev), timeout_ms);
+}
+
+/* A failed read or write that was the TLS server refusing the session: exit 4, said. */
+static void net_refused(void)
+{
+	char why[1500];
+	if (G.s && tls_stream_refused(G.s, why, sizeof why))
+		die(NT_EXIT_TLS, "%s", why);
+}
+
+static void net_close(int fd)
+{
+	if (G.s)
+		stream_close(G.s); /* close_notify, and the descriptor */
+	else
+		close(fd);
+	G.s = NULL;
 }
 
 static int do_connect(void)
@@ -102,17 +151,43 @@ static int do_connect(void)
 		fd = conn_connect(&G.plan, G.a.host, G.a.port, G.family, G.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
+	if (G.tls) {
+		struct tls_opts tlso;
+		tls_opts_from(&tlso, &G.co);
+		G.s = tls_client(fd, G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
+		if (!G.s)
+			die(NT_EXIT_TLS, "%s", err);
+	}
 	return fd;
 }
 
 static void print_reply(const char *p, size_t n, int add_nl);
+
+/* One read into G.in (at most REPLY_MAX pending): as buf_read_fd, through the TLS
+ * session when there is one. */
+static ssize_t net_read_in(int fd)
+{
+	if (!G.s)
+		return buf_read_fd(&G.in, fd, 0);
+	size_t have = buf_pending(&G.in);
+	size_t room = REPLY_MAX - have < TLS_READ ? REPLY_MAX - have : TLS_READ;
+	char *t = room ? buf_reserve(&G.in, room) : NULL;
+	if (!t) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	ssize_t n = net_read(fd, t, room);
+	if (n > 0)
+		buf_commit(&G.in, (size_t)n);
+	return n;
+}
 
 /* A send failed: what the server had sent before is still printed (it is in G.in or in
  * the socket's receive queue), then the failure is said. */
 static void flush_arrived(int fd)
 {
 	for (;;) {
-		ssize_t n = buf_read_fd(&G.in, fd, 0);
+		ssize_t n = net_read_in(fd);
 		if (n <= 0 || buf_pending(&G.in) >= REPLY_MAX)
 			break;
 	}
@@ -125,11 +200,22 @@ static void flush_arrived(int fd)
 static void send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t w = net_write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN) { /* TLS: the socket is non-blocking */
+			int r = net_wait(fd, POLLOUT, G.timeout_ms);
+			if (r == 0)
+				die(NT_EXIT_NET, "send: timed out after %d ms", G.timeout_ms);
+			if (r < 0)
+				die_sys(NT_EXIT_NET, "poll");
+			continue;
+		}
 		if (w < 0) {
 			int e = errno;
+			net_refused();
+			if (e == EPROTO && G.s)
+				die(NT_EXIT_TLS, "send: TLS error");
 			sock_set_nonblock(fd, 1);
 			flush_arrived(fd);
 			die(NT_EXIT_NET, "send: %s", e == EPIPE || e == ECONNRESET ? "connection closed by the server" : strerror(e));
@@ -191,7 +277,7 @@ static void read_reply(int fd)
 		int wait_ms = got_any ? QUIET_MS : (int)(deadline - now);
 		if (!got_any && wait_ms <= 0)
 			die(NT_EXIT_NET, "no reply within %d ms", G.timeout_ms);
-		int r = sock_wait(fd, POLLIN, wait_ms);
+		int r = net_wait(fd, POLLIN, wait_ms);
 		if (r < 0)
 			die_sys(NT_EXIT_NET, "poll");
 		if (r == 0) {
@@ -203,9 +289,22 @@ static void read_reply(int fd)
 			break;
 		}
 		size_t before = buf_pending(&G.in);
-		ssize_t n = buf_read_fd(&G.in, fd, 0);
-		if (n < 0 && errno == EINTR)
+		ssize_t n;
+		if (G.s) {
+			size_t room = REPLY_MAX - before < TLS_READ ? REPLY_MAX - before : TLS_READ;
+			char *t = buf_reserve(&G.in, room);
+			n = t ? net_read(fd, t, room) : (errno = ENOMEM, -1);
+			if (n > 0)
+				buf_commit(&G.in, (size_t)n);
+		} else {
+			n = buf_read_fd(&G.in, fd, 0);
+		}
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n <= 0)
+			net_refused();
+		if (n < 0 && errno == EPROTO && G.s)
+			die(NT_EXIT_TLS, "receive: TLS error");
 		if (n < 0) {
 			int e = errno;
 			flush_arrived(fd);
@@ -248,16 +347,18 @@ static int listen_only(int fd)
 	G.sent = 0;
 	G.sent_at_us = 0;
 	for (;;) {
-		int r = sock_wait(fd, POLLIN, G.timeout_ms);
+		int r = net_wait(fd, POLLIN, G.timeout_ms);
 		if (r < 0)
 			die_sys(NT_EXIT_NET, "poll");
 		if (r == 0) {
 			flush_arrived(fd);
 			die(NT_EXIT_NET, "the server sent nothing more for %d ms and did not close", G.timeout_ms);
 		}
-		ssize_t n = read(fd, b, sizeof b);
-		if (n < 0 && errno == EINTR)
+		ssize_t n = net_read(fd, b, sizeof b);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n <= 0)
+			net_refused();
 		if (n < 0) {
 			flush_arrived(fd);
 			die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
@@ -283,9 +384,10 @@ static int listen_only(int fd)
  * stdout; exit 0 only when all of stdin went and the server's end of stream came. */
 static int stream_mode(int fd)
 {
-	struct stream *s = stream_socket(fd, 0, 0);
+	struct stream *s = G.s ? G.s : stream_socket(fd, 0, 0); /* --tls: end of input = close_notify */
 	if (!s)
 		die(NT_EXIT_IO, "out of memory");
+	G.s = NULL;
 	struct relay_opts o = {.in_fd = 0, .out_fd = 1, .close_out = 0, .idle_ms = G.idle_ms};
 	struct relay_result r;
 	char err[512];
@@ -304,6 +406,10 @@ int tcp_send_main(int argc, char **argv)
 	G.co.timeout_ms = 5000;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		if (k == CONN_O_TLS) { /* here: TLS from the first byte (no STARTTLS in a stamp) */
+			G.tls = 1;
+			continue;
+		}
 		if (conn_opt(&G.co, k, &os))
 			continue;
 		switch (k) {
@@ -348,6 +454,10 @@ int tcp_send_main(int argc, char **argv)
 	}
 	if (stream && (per_line || nargs))
 		opt_usage_error("--stream takes no messages and no --per-line");
+	if (!G.tls && (G.co.cacert || G.co.insecure || G.co.cert || G.co.key || G.co.pinnedpubkey))
+		opt_usage_error("--cacert, --insecure, --cert, --key and --pinnedpubkey go with --tls");
+	if (G.tls && G.a.is_unix)
+		opt_usage_error("--tls verifies a host name: not over --unix");
 	if (zero && (stream || per_line || nargs || G.json))
 		opt_usage_error("-z sends nothing: no messages, no --stream, --per-line or --json");
 	if (G.json && stream)
@@ -387,11 +497,11 @@ int tcp_send_main(int argc, char **argv)
 			fd = do_connect();
 		exchange(fd, msg, len);
 		if (per_line)
-			close(fd), fd = -1, buf_reset(&G.in);
+			net_close(fd), fd = -1, buf_reset(&G.in);
 	}
 	input_free(&in);
 	if (fd >= 0)
-		close(fd);
+		net_close(fd);
 	buf_free(&G.in);
 	return 0;
 }

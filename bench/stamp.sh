@@ -5,6 +5,14 @@
 # the textbook's servers), socat TCP-LISTEN,fork and ncat -k driving a small stamp
 # program. Load from bench/stampload.c on loopback, interleaved: nettool, then the peer.
 # Prints "bench NAME nettool=X peer=Y ratio=Z" (ratio > 1: nettool is better).
+#
+# TLS (the tls part): tcp-serve --tls against socat OPENSSL-LISTEN,fork and ncat --ssl -k
+# running bench/stampfilter.c, and stunnel4 in front of a plain tcp-serve; an ECDSA P-256
+# certificate, TLS 1.3, stampload's tls-* modes. The machine may be shared: TLS_ROUNDS
+# rounds (default 3) with every server in turn in each round, medians printed, and the
+# server CPU per request (all of a server's processes; stunnel4 plus its tcp-serve).
+# STAMP_PARTS picks "plain", "tls" or both (default); NETTOOL_BASE, a binary from before a
+# change, adds plain rows of the new binary against it, interleaved in the same rounds.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${NETTOOL:?}" "${BENCHBIN:?set BENCHBIN to the built bench programs}"
@@ -55,6 +63,9 @@ persist() { # name conns server-cmd...
 	echo "$out cpu_us_per_req=$(us_per_req $((t1 - t0)) "$(echo "$out" | val rps)")"
 }
 
+PARTS=${STAMP_PARTS:-plain tls}
+case " $PARTS " in *" plain "*) ;; *) SKIP_PLAIN=1 ;; esac
+if [ -z "${SKIP_PLAIN:-}" ]; then
 for n in 100 1000; do
 	a=$(persist nettool "$n" "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p @P@)
 	b=$(persist python "$n" $PY "$here/peers/py_threading_stamp.py" @P@)
@@ -172,3 +183,127 @@ a=$("$LOAD" idle 127.0.0.1 "$P" 10000 "$SP")
 stop "$SP"
 echo "# idle 10000: $a" >&2
 echo "bench idle10000 nettool_rss_kib=$(echo "$a" | val rss_kib) anon_kib=$(echo "$a" | val anon_kib) answered=$(echo "$a" | val answered)/10000 fresh_ms=$(echo "$a" | val fresh_ms) (targets: RSS < 8192 KiB, all answered, fresh < 100 ms; RSS counts the shared-library pages mapped at start, anon is the server's own memory)"
+fi
+
+# --- TLS ---
+median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A R # R[name]="v1 v2 ..." per round
+add() { R[$1]="${R[$1]:-} $2"; }
+med() { tr ' ' '\n' <<<"${R[$1]:-}" | grep -v '^$' | median; }
+# CPU ticks of several servers (and their children) together.
+cpu_sum() { local t=0 p; for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done; echo $t; }
+# tls_run NAME MODE CONNS CMD...: start CMD (@P@ its port; @B@ a second port for a backend
+# started by the caller as BACKEND), run stampload MODE, record rps and CPU per request.
+tls_run() {
+	local name=$1 mode=$2 n=$3 out t0 t1 pids
+	shift 3
+	P=$(port)
+	start "${@//@P@/$P}"
+	pids="$SP ${BACKEND_PID:-}"
+	waitport "$P" || { echo "$name: server did not start" >&2; add "$name.rps" 0; return; }
+	t0=$(cpu_sum $pids)
+	out=$("$LOAD" "$mode" 127.0.0.1 "$P" "$n" "$SECS")
+	t1=$(cpu_sum $pids)
+	stop "$SP"
+	echo "# $name $mode $n: $out" >&2
+	add "$name.rps" "$(echo "$out" | val rps)"
+	add "$name.cpu" "$(us_per_req $((t1 - t0)) "$(echo "$out" | val rps)")"
+	add "$name.bad" "$(echo "$out" | val unanswered)$(echo "$out" | val failed)"
+}
+# stunnel4 in front of a plain tcp-serve on BACKEND_PORT; prints the config file name.
+stunnel_conf() {
+	cat >"$T/stunnel-$1.conf" <<EOC
+foreground = yes
+pid =
+debug = 0
+[stamp]
+accept = 127.0.0.1:@P@
+connect = 127.0.0.1:$2
+cert = $T/tls.crt
+key = $T/tls.key
+EOC
+}
+case " $PARTS " in *" tls "*) ;; *) exit 0 ;; esac
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$T/tls.key" -out "$T/tls.crt" >/dev/null 2>&1 \
+	|| { echo "bench tls: no certificate"; exit 0; }
+TLSARGS="--tls --cert $T/tls.crt --key $T/tls.key"
+ROUNDS=${TLS_ROUNDS:-3}
+STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
+peers_tls() { # MODE CONNS: every TLS server once, in turn
+	local mode=$1 n=$2 sfx=$1$2
+	BACKEND_PID=
+	tls_run "nettool.$sfx" "$mode" "$n" "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p @P@ $TLSARGS
+	command -v socat >/dev/null && tls_run "socat.$sfx" "$mode" "$n" socat \
+		"OPENSSL-LISTEN:@P@,bind=127.0.0.1,fork,reuseaddr,backlog=1024,cert=$T/tls.crt,key=$T/tls.key,verify=0" EXEC:"$FILTER"
+	command -v ncat >/dev/null && tls_run "ncat.$sfx" "$mode" "$n" ncat --ssl --ssl-cert "$T/tls.crt" \
+		--ssl-key "$T/tls.key" -k -l 127.0.0.1 @P@ -e "$FILTER"
+	if [ -n "$STUNNEL" ]; then
+		local bp
+		bp=$(port)
+		"$NETTOOL" tcp-serve -q -l 127.0.0.1 -p "$bp" >/dev/null 2>&1 &
+		BACKEND_PID=$!
+		pids+=("$BACKEND_PID")
+		waitport "$bp"
+		stunnel_conf "$sfx" "$bp"
+		tls_run "stunnel.$sfx" "$mode" "$n" "$STUNNEL" "$T/stunnel-$sfx.conf.run"
+		stop "$BACKEND_PID"
+		BACKEND_PID=
+	fi
+}
+# stunnel reads its port from the file: tls_run substitutes @P@ in arguments only.
+start() {
+	local a
+	for a in "$@"; do
+		case $a in *.conf.run) sed "s/@P@/$P/" "${a%.run}" >"$a" ;; esac
+	done
+	"$@" >/dev/null 2>&1 &
+	SP=$!
+	pids+=("$SP")
+}
+for r in $(seq "$ROUNDS"); do
+	peers_tls tls-persist 100
+	peers_tls tls-connect 50
+done
+for p in socat ncat stunnel; do
+	[ -n "${R[$p.tls-persist100.rps]:-}" ] || continue
+	line "tls_persist100_vs_${p}_rps" "$(med nettool.tls-persist100.rps)" "$(med "$p.tls-persist100.rps")" \
+		"rounds=$ROUNDS nettool_unanswered=$(med nettool.tls-persist100.bad) peer_unanswered=$(med "$p.tls-persist100.bad") target=$(case $p in socat) echo 5 ;; ncat) echo 2 ;; *) echo 1.0 ;; esac)"
+	line_cost "tls_persist100_vs_${p}_server_cpu_us_per_req" "$(med nettool.tls-persist100.cpu)" "$(med "$p.tls-persist100.cpu")"
+done
+best=0 bestname=none
+for p in socat ncat stunnel; do
+	v=$(med "$p.tls-connect50.rps")
+	[ -n "${R[$p.tls-connect50.rps]:-}" ] || continue
+	line "tls_connect50_vs_${p}_rps" "$(med nettool.tls-connect50.rps)" "$v" "rounds=$ROUNDS nettool_failed=$(med nettool.tls-connect50.bad) peer_failed=$(med "$p.tls-connect50.bad")"
+	line_cost "tls_connect50_vs_${p}_server_cpu_us_per_req" "$(med nettool.tls-connect50.cpu)" "$(med "$p.tls-connect50.cpu")"
+	if awk -v a="$v" -v b="$best" 'BEGIN { exit !(a > b) }'; then best=$v bestname=$p; fi
+done
+line "tls_connect50_vs_best_rps" "$(med nettool.tls-connect50.rps)" "$best" "best=$bestname target=1.5"
+
+# 10,000 idle TLS connections: private memory of the server, every one answered afterwards.
+P=$(port)
+start "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p "$P" $TLSARGS
+waitport "$P"
+a=$("$LOAD" tls-idle 127.0.0.1 "$P" 10000 "$SP")
+stop "$SP"
+echo "# tls idle 10000: $a" >&2
+priv=$(echo "$a" | val private_kib)
+echo "bench tls_idle10000 nettool_private_kib=$priv per_conn_bytes=$(awk -v p="$priv" 'BEGIN { printf "%.0f", p * 1024 / 10000 }') answered=$(echo "$a" | val answered)/10000 fresh_ms=$(echo "$a" | val fresh_ms) (targets: private < 204800 KiB, all answered; Private_* of smaps_rollup)"
+
+# The plain figures before and after a change, interleaved in the same run.
+if [ -n "${NETTOOL_BASE:-}" ]; then
+	for r in $(seq "$ROUNDS"); do
+		for b in new base; do
+			bin=$NETTOOL
+			[ $b = base ] && bin=$NETTOOL_BASE
+			BACKEND_PID=
+			tls_run "$b.persist100" persist 100 "$bin" tcp-serve -q -l 127.0.0.1 -p @P@
+			tls_run "$b.connect50" connect 50 "$bin" tcp-serve -q --line -l 127.0.0.1 -p @P@
+		done
+	done
+	for k in persist100 connect50; do
+		line "plain_${k}_vs_base_rps" "$(med "new.$k.rps")" "$(med "base.$k.rps")" "rounds=$ROUNDS (1.00: no change)"
+		line_cost "plain_${k}_vs_base_server_cpu_us_per_req" "$(med "new.$k.cpu")" "$(med "base.$k.cpu")"
+	done
+fi

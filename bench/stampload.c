@@ -8,6 +8,11 @@
  *   stampload idle HOST PORT N PID           hold N idle connections, print the server's
  *                                            RSS, then every one sends a line; a fresh
  *                                            client's latency
+ *   stampload tls-persist|tls-connect|tls-idle ...   the same over TLS 1.3 (no certificate
+ *                                            check: a measuring tool; a full handshake for
+ *                                            every connection, no resumption); tls-idle
+ *                                            also prints the server's private memory
+ *                                            (Private_* of /proc/PID/smaps_rollup)
  *
  * Output: one line of key=value pairs (rps, p50_us, p99_us, unanswered, lost, ...).
  * Single-threaded, epoll, bounded by SECS. Not part of nettool: a measuring tool.
@@ -27,7 +32,38 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 static struct sockaddr_in6 dst;
+static SSL_CTX *tls; /* NULL: plain TCP */
+
+static void tls_init(void)
+{
+	tls = SSL_CTX_new(TLS_client_method());
+	if (!tls) {
+		fprintf(stderr, "stampload: SSL_CTX_new failed\n");
+		exit(1);
+	}
+	SSL_CTX_set_min_proto_version(tls, TLS1_3_VERSION);
+	SSL_CTX_set_verify(tls, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_session_cache_mode(tls, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_mode(tls, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
+	SSL_CTX_set_read_ahead(tls, 1); /* a record in one read(2), not a header and a body */
+}
+
+/* A blocking handshake on a blocking socket; the SSL, or NULL. */
+static SSL *tls_blocking(int fd)
+{
+	SSL *s = SSL_new(tls);
+	SSL_set_fd(s, fd);
+	if (SSL_connect(s) != 1) {
+		ERR_clear_error();
+		SSL_free(s);
+		return NULL;
+	}
+	return s;
+}
 static socklen_t dstlen;
 
 static long long now_us(void)
@@ -109,6 +145,8 @@ static const char LINE[] = "0123456789abcdef0123456789abcde\n"; /* 32 bytes */
 
 struct conn {
 	int fd;
+	SSL *ssl;       /* TLS modes */
+	int hs;         /* tls-connect: the handshake is not done */
 	long long sent_at;
 	long long replies;
 	size_t got;     /* bytes of the current reply */
@@ -126,6 +164,10 @@ static int persist(int nconn, double secs)
 			fprintf(stderr, "stampload: connect %d: %s\n", i, strerror(errno));
 			return 1;
 		}
+		if (tls && !(c[i].ssl = tls_blocking(c[i].fd))) {
+			fprintf(stderr, "stampload: TLS handshake %d failed\n", i);
+			return 1;
+		}
 		fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (unsigned)i};
 		epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
@@ -133,7 +175,7 @@ static int persist(int nconn, double secs)
 	long long start = now_us(), end = start + (long long)(secs * 1e6), total = 0;
 	for (int i = 0; i < nconn; i++) {
 		c[i].sent_at = now_us();
-		if (write(c[i].fd, LINE, 32) != 32)
+		if ((tls ? SSL_write(c[i].ssl, LINE, 32) : write(c[i].fd, LINE, 32)) != 32)
 			return 1;
 	}
 	struct epoll_event evs[512];
@@ -142,17 +184,30 @@ static int persist(int nconn, double secs)
 		int n = epoll_wait(ep, evs, 512, 100);
 		for (int k = 0; k < n; k++) {
 			struct conn *x = &c[evs[k].data.u32];
-			ssize_t r = read(x->fd, buf, sizeof buf);
-			if (r <= 0)
-				continue;
-			if (!memchr(buf, '\n', (size_t)r))
-				continue; /* the reply is not complete yet */
+			if (tls) {
+				/* Everything OpenSSL can give now: nothing may stay inside it. */
+				int nl = 0, r;
+				while (!nl && (r = SSL_read(x->ssl, buf, sizeof buf)) > 0)
+					nl = memchr(buf, '\n', (size_t)r) != NULL;
+				ERR_clear_error();
+				if (nl && SSL_has_pending(x->ssl)) /* more than one reply: not expected */
+					while (SSL_read(x->ssl, buf, sizeof buf) > 0)
+						;
+				if (!nl)
+					continue;
+			} else {
+				ssize_t r = read(x->fd, buf, sizeof buf);
+				if (r <= 0)
+					continue;
+				if (!memchr(buf, '\n', (size_t)r))
+					continue; /* the reply is not complete yet */
+			}
 			long long t = now_us();
 			sample(t - x->sent_at);
 			x->replies++;
 			total++;
 			x->sent_at = t;
-			if (write(x->fd, LINE, 32) != 32)
+			if ((tls ? SSL_write(x->ssl, LINE, 32) : write(x->fd, LINE, 32)) != 32)
 				continue;
 		}
 	}
@@ -161,6 +216,8 @@ static int persist(int nconn, double secs)
 	for (int i = 0; i < nconn; i++) {
 		if (!c[i].replies)
 			unanswered++;
+		if (c[i].ssl)
+			SSL_free(c[i].ssl);
 		close(c[i].fd);
 	}
 	long long p50, p99;
@@ -219,6 +276,87 @@ static int connect_mode(int conc, double secs)
 				struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.u32 = i};
 				epoll_ctl(ep, EPOLL_CTL_ADD, x->fd, &ev);
 			}
+		}
+	}
+	double el = (double)(now_us() - start) / 1e6;
+	long long p50, p99;
+	percentiles(&p50, &p99);
+	printf("rps=%.0f p50_us=%lld p99_us=%lld failed=%lld\n", (double)total / el, p50, p99, failed);
+	return 0;
+}
+
+/* tls-connect: CONC clients, each: connect, a full TLS 1.3 handshake, a line, the reply,
+ * close; all non-blocking. */
+static void tls_restart(int ep, struct conn *x, unsigned i)
+{
+	if (x->ssl)
+		SSL_free(x->ssl);
+	if (x->fd >= 0) {
+		epoll_ctl(ep, EPOLL_CTL_DEL, x->fd, NULL);
+		close(x->fd);
+	}
+	x->fd = tcp_connect(1);
+	x->ssl = SSL_new(tls);
+	SSL_set_fd(x->ssl, x->fd);
+	x->hs = 1;
+	x->connected = 0;
+	x->sent_at = now_us();
+	struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.u32 = i};
+	epoll_ctl(ep, EPOLL_CTL_ADD, x->fd, &ev);
+}
+
+static int tls_connect_mode(int conc, double secs)
+{
+	struct conn *c = calloc((size_t)conc, sizeof *c);
+	int ep = epoll_create1(0);
+	long long start = now_us(), end = start + (long long)(secs * 1e6), total = 0, failed = 0;
+	for (int i = 0; i < conc; i++) {
+		c[i].fd = -1;
+		tls_restart(ep, &c[i], (unsigned)i);
+	}
+	struct epoll_event evs[512];
+	char buf[4096];
+	while (now_us() < end) {
+		int n = epoll_wait(ep, evs, 512, 100);
+		for (int k = 0; k < n; k++) {
+			unsigned i = evs[k].data.u32;
+			struct conn *x = &c[i];
+			int done = 0, bad = 0, want = EPOLLIN;
+			if (x->hs) {
+				int r = SSL_connect(x->ssl);
+				if (r == 1) {
+					x->hs = 0;
+					if (SSL_write(x->ssl, LINE, 32) != 32)
+						bad = 1;
+				} else {
+					int e = SSL_get_error(x->ssl, r);
+					if (e == SSL_ERROR_WANT_WRITE)
+						want = EPOLLOUT;
+					else if (e != SSL_ERROR_WANT_READ)
+						bad = 1;
+				}
+			}
+			if (!x->hs && !bad) {
+				int r;
+				while ((r = SSL_read(x->ssl, buf, sizeof buf)) > 0)
+					if (memchr(buf, '\n', (size_t)r))
+						done = 1;
+				if (!done && SSL_get_error(x->ssl, r) != SSL_ERROR_WANT_READ)
+					bad = 1;
+			}
+			ERR_clear_error();
+			if (done) {
+				sample(now_us() - x->sent_at);
+				total++;
+			}
+			if (bad)
+				failed++;
+			if (done || bad) {
+				tls_restart(ep, x, i);
+				continue;
+			}
+			struct epoll_event ev = {.events = (unsigned)want, .data.u32 = i};
+			epoll_ctl(ep, EPOLL_CTL_MOD, x->fd, &ev);
 		}
 	}
 	double el = (double)(now_us() - start) / 1e6;
@@ -288,36 +426,87 @@ static long status_kib(int pid, const char *field)
 	return kib;
 }
 
+/* Private_Clean + Private_Dirty of /proc/PID/smaps_rollup in KiB: the memory that is
+ * the process's own (not shared library pages). */
+static long private_kib(int pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+	FILE *f = fopen(path, "r");
+	long sum = 0, v;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Private_Clean: %ld", &v) == 1 || sscanf(line, "Private_Dirty: %ld", &v) == 1)
+			sum += v;
+	fclose(f);
+	return sum;
+}
+
+static ssize_t c_write(int fd, SSL *s, const void *p, size_t n)
+{
+	return s ? SSL_write(s, p, (int)n) : write(fd, p, n);
+}
+
+static ssize_t c_read(int fd, SSL *s, void *p, size_t n)
+{
+	if (!s)
+		return read(fd, p, n);
+	ssize_t got = 0;
+	int r;
+	while ((r = SSL_read(s, (char *)p + got, (int)(n - (size_t)got))) > 0 && (size_t)(got += r) < n)
+		;
+	ERR_clear_error();
+	return got > 0 ? got : -1;
+}
+
 /* idle: N connections held, then each sends a line; plus a fresh client. */
 static int idle_mode(int n, int pid)
 {
 	int *fds = calloc((size_t)n, sizeof *fds);
+	SSL **ssl = calloc((size_t)n, sizeof *ssl);
 	for (int i = 0; i < n; i++) {
 		fds[i] = tcp_connect(0);
 		if (fds[i] < 0) {
 			fprintf(stderr, "stampload: connect %d: %s\n", i, strerror(errno));
 			return 1;
 		}
+		if (tls && !(ssl[i] = tls_blocking(fds[i]))) {
+			fprintf(stderr, "stampload: TLS handshake %d failed\n", i);
+			return 1;
+		}
 	}
 	usleep(500000);
-	long rss = status_kib(pid, "VmRSS"), anon = status_kib(pid, "RssAnon");
+	long rss = status_kib(pid, "VmRSS"), anon = status_kib(pid, "RssAnon"), priv = private_kib(pid);
 	/* A fresh client while N are held. */
 	long long t0 = now_us();
 	int f = tcp_connect(0);
+	SSL *fs = f >= 0 && tls ? tls_blocking(f) : NULL;
+	if (fs)
+		fcntl(f, F_SETFL, O_NONBLOCK);
 	char buf[256];
 	long long fresh = -1;
-	if (f >= 0 && write(f, LINE, 32) == 32) {
+	if (f >= 0 && (!tls || fs) && c_write(f, fs, LINE, 32) == 32) {
 		struct pollfd p = {.fd = f, .events = POLLIN};
-		if (poll(&p, 1, 5000) > 0 && read(f, buf, sizeof buf) > 0)
-			fresh = now_us() - t0;
-		close(f);
+		/* (over TLS the first records may be session tickets, not the reply) */
+		while (fresh < 0 && now_us() - t0 < 5000000 && poll(&p, 1, 5000) > 0) {
+			ssize_t r = c_read(f, fs, buf, sizeof buf);
+			if (r > 0 && memchr(buf, '\n', (size_t)r))
+				fresh = now_us() - t0;
+			else if (r == 0 || (r < 0 && !tls))
+				break;
+		}
 	}
+	if (fs)
+		SSL_free(fs);
+	if (f >= 0)
+		close(f);
 	int ep = epoll_create1(0);
 	for (int i = 0; i < n; i++) {
 		fcntl(fds[i], F_SETFL, O_NONBLOCK);
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (unsigned)i};
 		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
-		if (write(fds[i], LINE, 32) != 32)
+		if (c_write(fds[i], ssl[i], LINE, 32) != 32)
 			fprintf(stderr, "stampload: write %d failed\n", i);
 	}
 	int answered = 0;
@@ -328,22 +517,27 @@ static int idle_mode(int n, int pid)
 		int k = epoll_wait(ep, evs, 512, 100);
 		for (int j = 0; j < k; j++) {
 			unsigned i = evs[j].data.u32;
-			if (read(fds[i], buf, sizeof buf) > 0 && !seen[i]) {
+			ssize_t r = c_read(fds[i], ssl[i], buf, sizeof buf);
+			if (r > 0 && memchr(buf, '\n', (size_t)r) && !seen[i]) {
 				seen[i] = 1;
 				answered++;
 			}
 		}
 	}
-	printf("rss_kib=%ld anon_kib=%ld answered=%d of=%d fresh_ms=%.1f\n", rss, anon, answered, n, fresh < 0 ? -1.0 : fresh / 1000.0);
-	for (int i = 0; i < n; i++)
+	printf("rss_kib=%ld anon_kib=%ld private_kib=%ld answered=%d of=%d fresh_ms=%.1f\n", rss, anon, priv, answered, n,
+	       fresh < 0 ? -1.0 : fresh / 1000.0);
+	for (int i = 0; i < n; i++) {
+		if (ssl[i])
+			SSL_free(ssl[i]);
 		close(fds[i]);
+	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 6) {
-		fprintf(stderr, "usage: stampload persist|connect|udp|idle HOST PORT N SECS|PID\n");
+		fprintf(stderr, "usage: stampload [tls-]persist|[tls-]connect|udp|[tls-]idle HOST PORT N SECS|PID\n");
 		return 2;
 	}
 	struct rlimit rl;
@@ -353,6 +547,12 @@ int main(int argc, char **argv)
 	}
 	resolve(argv[2], atoi(argv[3]));
 	int n = atoi(argv[4]);
+	if (!strncmp(argv[1], "tls-", 4)) {
+		tls_init();
+		argv[1] += 4;
+		if (!strcmp(argv[1], "connect"))
+			return tls_connect_mode(n, atof(argv[5]));
+	}
 	if (!strcmp(argv[1], "persist"))
 		return persist(n, atof(argv[5]));
 	if (!strcmp(argv[1], "connect"))

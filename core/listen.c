@@ -165,6 +165,10 @@ int workers_run(int n, worker_fn *fn, void *arg)
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &ss, &old);
+	/* A caller that blocks SIGHUP reads it itself (tcp-serve --tls: reload): pass it on. */
+	int pass_hup = sigismember(&old, SIGHUP) == 1;
+	if (pass_hup)
+		sigaddset(&ss, SIGHUP);
 	struct restarts r = {.n = 0};
 	int alive = 0, stopping = 0, rc = 0;
 	for (int i = 0; i < n; i++) {
@@ -181,6 +185,12 @@ int workers_run(int n, worker_fn *fn, void *arg)
 		int sig;
 		if (sigwait(&ss, &sig) != 0)
 			continue;
+		if (sig == SIGHUP) {
+			for (int i = 0; i < n; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGHUP);
+			continue;
+		}
 		if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
 			stopping = 1;
 			kill_all(pids, n, 0);

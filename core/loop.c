@@ -3,7 +3,9 @@
  *
  * File events live in an array indexed by descriptor. Timers sit in a binary heap
  * keyed by deadline; there are few of them (servers sweep idle clients from one
- * periodic timer rather than arming one per client).
+ * periodic timer rather than arming one per client). loop_fire() queues an event that
+ * epoll can not see (bytes already read into a TLS library's buffer): the next pass
+ * dispatches it without waiting.
  *
  * Header: include/loop.h    Tests: tests/unit/check_net.c
  */
@@ -19,6 +21,7 @@
 struct fev {
 	int mask;       /* what we want */
 	int registered; /* known to epoll */
+	int pend;       /* loop_fire: events to dispatch at the next pass */
 	loop_fd_cb *cb;
 	void *data;
 };
@@ -39,6 +42,8 @@ struct loop {
 	int ntimers, captimers;
 	long long next_id;
 	int stop;
+	int *fire;      /* descriptors with a loop_fire pending (each once) */
+	int nfire, capfire;
 };
 
 long long loop_now_ms(void)
@@ -77,6 +82,7 @@ void loop_free(struct loop *l)
 	free(l->ev);
 	free(l->fired);
 	free(l->heap);
+	free(l->fire);
 	free(l);
 }
 
@@ -144,11 +150,61 @@ void loop_del(struct loop *l, int fd)
 	if (fd < 0 || fd >= l->setsize || !l->ev[fd].registered)
 		return;
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-	memset(&l->ev[fd], 0, sizeof l->ev[fd]);
+	memset(&l->ev[fd], 0, sizeof l->ev[fd]); /* a pending loop_fire is dropped with it */
 	/* Events for fd already fetched in this pass are dropped by the dispatcher. */
 	for (int i = 0; i < l->nfired; i++)
 		if (l->fired[i].data.fd == fd)
 			l->fired[i].events = 0;
+}
+
+int loop_fire(struct loop *l, int fd, int mask)
+{
+	if (fd < 0 || fd >= l->setsize || !l->ev[fd].registered || !mask)
+		return -1;
+	struct fev *e = &l->ev[fd];
+	if (!e->pend) {
+		if (l->nfire == l->capfire) {
+			int n = l->capfire ? l->capfire * 2 : 64;
+			int *f = realloc(l->fire, (size_t)n * sizeof *f);
+			if (!f)
+				return -1;
+			l->fire = f;
+			l->capfire = n;
+		}
+		l->fire[l->nfire++] = fd;
+	}
+	e->pend |= mask;
+	return 0;
+}
+
+/* Dispatch the loop_fire events queued before this pass (those queued by the callbacks
+ * wait for the next pass, so that a callback that fires itself can not starve epoll). */
+static int run_fired(struct loop *l)
+{
+	int n = l->nfire, handled = 0;
+	if (!n)
+		return 0;
+	int batch[64];
+	while (n > 0) {
+		int k = n < 64 ? n : 64;
+		memcpy(batch, l->fire, (size_t)k * sizeof *batch);
+		memmove(l->fire, l->fire + k, (size_t)(l->nfire - k) * sizeof *l->fire);
+		l->nfire -= k;
+		n -= k;
+		for (int i = 0; i < k; i++) {
+			int fd = batch[i];
+			if (fd >= l->setsize)
+				continue;
+			struct fev *e = &l->ev[fd];
+			int mask = e->pend;
+			e->pend = 0;
+			if (!e->registered || !mask)
+				continue;
+			e->cb(l, fd, mask, e->data);
+			handled++;
+		}
+	}
+	return handled;
 }
 
 /* Heap helpers. */
@@ -236,7 +292,7 @@ static int run_timers(struct loop *l)
 
 int loop_once(struct loop *l, int timeout_ms)
 {
-	int t = timeout_ms;
+	int t = l->nfire ? 0 : timeout_ms;
 	if (l->ntimers) {
 		long long left = l->heap[0].when - loop_now_ms();
 		if (left < 0)
@@ -264,12 +320,15 @@ int loop_once(struct loop *l, int timeout_ms)
 		if (e->events & (EPOLLERR | EPOLLHUP))
 			mask |= LOOP_ERROR | LOOP_READ | (l->ev[fd].mask & LOOP_WRITE);
 		struct fev *fe = &l->ev[fd];
+		if (fe->pend) /* epoll's event carries it: one call, not two */
+			mask |= fe->pend, fe->pend = 0;
 		fe->cb(l, fd, mask, fe->data);
 		handled++;
 	}
 	/* Clear the fired list so a loop_del after this pass has nothing to scan. */
 	for (int i = 0; i < n; i++)
 		l->fired[i].events = 0;
+	handled += run_fired(l);
 	handled += run_timers(l);
 	return handled;
 }

@@ -9,9 +9,11 @@
  * client certificate. A verify callback records the certificate seen (tls_peer), so that
  * a refusal names its subject, issuer and pin and the options that would accept it.
  * tls_upgrade() is STARTTLS: a plain socket stream becomes a TLS stream on the same fd.
+ * tls_server_ctx() is the server side's context (tcp-serve --tls): the sessions and the
+ * non-blocking handshakes live in the server's event loop.
  *
  * Header: include/tls.h    Tests: tests/unit/check_tls.c, tests/integration/nntp_tls.sh,
- * tests/integration/tls_client.sh, tests/fuzz/fuzz_core_pins.c
+ * tests/integration/tls_client.sh, tests/integration/tcp_tls.sh, tests/fuzz/fuzz_core_pins.c
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,7 +154,30 @@ static void t_close(void *ctx)
 	ctx_free(c);
 }
 
-static const struct stream_ops tls_ops = {t_read, t_write, t_fd, t_wants, t_close, "tls"};
+/* The TLS half-close: close_notify (the peer may go on sending, and we on reading),
+ * waiting a few seconds at most for the socket to take it. */
+static int t_shutdown_wr(void *ctx)
+{
+	struct tls_ctx *c = ctx;
+	for (;;) {
+		ERR_clear_error();
+		int r = SSL_shutdown(c->ssl);
+		if (r >= 0)
+			return 0; /* sent (1: theirs had come too) */
+		int e = SSL_get_error(c->ssl, r);
+		ERR_clear_error();
+		if (e != SSL_ERROR_WANT_WRITE) {
+			errno = e == SSL_ERROR_WANT_READ ? 0 : EPROTO;
+			return e == SSL_ERROR_WANT_READ ? 0 : -1;
+		}
+		if (sock_wait(c->fd, POLLOUT, 5000) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+}
+
+static const struct stream_ops tls_ops = {t_read, t_write, t_fd, t_wants, t_close, "tls", t_shutdown_wr};
 
 static int is_ip_literal(const char *host)
 {
@@ -878,6 +904,79 @@ struct stream *tls_upgrade(struct stream *plain, const char *host, const struct 
 	if (s)
 		s->trace = trace;
 	return s;
+}
+
+const char *tls_stream_refused(struct stream *s, char *out, size_t n)
+{
+	if (!s || s->ops != &tls_ops)
+		return NULL;
+	struct tls_ctx *c = s->ctx;
+	if (!tls_peer_refused_session(&c->peer))
+		return NULL;
+	return tls_peer_explain(&c->peer, TLS_REFUSED_SESSION, &c->ca, out, n);
+}
+
+struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, size_t errlen)
+{
+	char what[600];
+	/* The key file as a client's: not readable by others, not encrypted (a server must
+	 * not stop at a passphrase prompt, least of all at SIGHUP). */
+	if (tls_key_check(c->cert, c->key, err, errlen) < 0)
+		return NULL;
+	ERR_clear_error();
+	errno = 0;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		ssl_err(err, errlen, "TLS server context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+	/* Resumption by tickets (stateless) only: no per-session memory on the server. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->cert) != 1) {
+		snprintf(what, sizeof what, "cannot load the certificate from %s", c->cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+			snprintf(what, sizeof what, "the key in %s does not match the certificate in %s", c->key, c->cert);
+		else
+			snprintf(what, sizeof what, "cannot load the private key from %s (PEM, no passphrase)", c->key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(what, sizeof what, "the key in %s does not match the certificate in %s", c->key, c->cert);
+		goto fail;
+	}
+	if (c->verify_client) {
+		int ok = c->cacert ? SSL_CTX_load_verify_locations(ctx, c->cacert, NULL)
+				   : SSL_CTX_set_default_verify_paths(ctx);
+		if (ok != 1) {
+			snprintf(what, sizeof what, "cannot load CA certificates%s%s", c->cacert ? " from " : "",
+				 c->cacert ? c->cacert : "");
+			goto fail;
+		}
+		if (c->cacert) {
+			/* The CAs a client may pick its certificate from (CertificateRequest). */
+			STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(c->cacert);
+			if (names)
+				SSL_CTX_set_client_CA_list(ctx, names);
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		static const unsigned char sid[] = "nettool tcp-serve";
+		SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
+	}
+	return ctx;
+fail:
+	ssl_err(err, errlen, what);
+	SSL_CTX_free(ctx);
+	return NULL;
 }
 
 const char *tls_version(void)

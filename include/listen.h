@@ -53,7 +53,9 @@ void listen_close(struct listeners *l);
 typedef int worker_fn(int idx, void *arg);
 /* Fork n workers and supervise them until SIGINT or SIGTERM (sent on to the workers,
  * then waited for: returns 0) or until the restart cap is hit (every worker stopped,
- * message given: returns NT_EXIT_FAIL). A worker never outlives the supervisor. */
+ * message given: returns NT_EXIT_FAIL). A worker never outlives the supervisor. When
+ * the caller has SIGHUP blocked (its workers read it, e.g. from a signalfd), a SIGHUP
+ * to the supervisor is sent on to every worker; otherwise SIGHUP is left alone. */
 int workers_run(int n, worker_fn *fn, void *arg);
 /* The value the supervisor's giving-up SIGTERM carries (sigqueue). */
 #define WORKERS_GAVE_UP 0x6e74

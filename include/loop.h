@@ -24,6 +24,10 @@ int loop_add(struct loop *l, int fd, int mask, loop_fd_cb *cb, void *data);
 int loop_mod(struct loop *l, int fd, int mask);
 void loop_del(struct loop *l, int fd);
 int loop_mask(struct loop *l, int fd);
+/* Dispatch fd's callback with mask at the next pass, without waiting for epoll: for
+ * input already taken off the socket (SSL_pending), which epoll never reports. Each
+ * descriptor is queued once (masks merge); loop_del drops it. 0 or -1. */
+int loop_fire(struct loop *l, int fd, int mask);
 /* Call cb after ms milliseconds. Returns a timer id (> 0) or -1. */
 long long loop_timer_add(struct loop *l, long long ms, loop_timer_cb *cb, void *data);
 void loop_timer_del(struct loop *l, long long id);

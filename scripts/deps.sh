@@ -9,8 +9,8 @@ set -eu
 
 BUILD="gcc libc6-dev make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev check"
 TEST="python3 procps netbase iproute2 openssl ca-certificates mandoc curl util-linux \
-vsftpd python3-pyftpdlib dovecot-imapd dovecot-pop3d inn2 python3-aiosmtpd valgrind strace"
-BENCH="socat ncat ipsvd ucspi-tcp lftp fetchmail mpop isync suck msmtp swaks busybox clang libclang-rt-14-dev"
+vsftpd python3-pyftpdlib dovecot-imapd dovecot-pop3d inn2 python3-aiosmtpd valgrind strace socat"
+BENCH="stunnel4 ncat ipsvd ucspi-tcp lftp fetchmail mpop isync suck msmtp swaks busybox clang libclang-rt-14-dev"
 
 what=${1:-all}
 case $what in

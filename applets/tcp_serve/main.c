@@ -6,13 +6,17 @@
  * the same for every client at once: one epoll loop per worker process, non-blocking
  * sockets, bounded memory per client, backpressure on clients that do not read, and a
  * cap on the partial lines of all clients together (--max-partial). The port is bound
- * once and --workers are supervised by core/listen.c.
+ * once and --workers are supervised by core/listen.c. With --tls every connection
+ * starts with a non-blocking handshake in the same loop (tlsconn.c) and then goes
+ * through the connection's read and write (conn_read, conn_write), so every mode and
+ * every bound is the same over TLS.
  *
  * The other modes live beside this file: exec.c (--exec, --sh-exec), recv.c (--stream)
  * and services.c (--discard, --chargen, --time).
  *
  * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_serve.sh,
- * tests/integration/tcp_exec.sh, tests/integration/tcp_services.sh
+ * tests/integration/tcp_exec.sh, tests/integration/tcp_services.sh,
+ * tests/integration/tcp_tls.sh
  */
 #include <errno.h>
 #include <signal.h>
@@ -38,6 +42,7 @@
 #include "serve.h"
 #include "sock.h"
 #include "stamp.h"
+#include "tlsconn.h"
 
 enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME, MODE_DISCARD, MODE_CHARGEN, MODE_TIME, MODE_EXEC,
 	    MODE_STREAM };
@@ -47,7 +52,7 @@ static const char *const mode_opt[] = {"", "--line", "--echo", "--daytime", "--d
 enum {
 	O_LINE = OPT_LONG, O_ECHO, O_DAYTIME, O_UNIX, O_MAXCLIENTS, O_IDLE, O_MAXLINE,
 	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL, O_DISCARD, O_CHARGEN, O_TIME, O_EXEC, O_SHEXEC,
-	O_MAXPERIP, O_STREAM, O_KEEP, O_JSON,
+	O_MAXPERIP, O_STREAM, O_KEEP, O_JSON, O_TLS, O_CERT, O_KEY, O_CACERT, O_VERIFYCLIENT, O_HSTIMEOUT,
 };
 
 static const struct opt opts[] = {
@@ -75,6 +80,12 @@ static const struct opt opts[] = {
 	 1, (long long)1 << 40},
 	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the listening socket", 1, 256},
 	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "SO_REUSEPORT: every server of this user on the port with it shares the traffic"},
+	{O_TLS, "tls", OPT_FLAG, NULL, "serve over TLS (needs --cert and --key; SIGHUP reloads them)"},
+	{O_CERT, "cert", OPT_FILE, "FILE", "the server's certificate chain (PEM) for --tls"},
+	{O_KEY, "key", OPT_FILE, "FILE", "the private key of --cert (PEM, no passphrase)"},
+	{O_VERIFYCLIENT, "verify-client", OPT_FLAG, NULL, "require a client certificate that verifies against --cacert"},
+	{O_CACERT, "cacert", OPT_FILE, "FILE", "CA certificates for --verify-client (default: the system's)"},
+	{O_HSTIMEOUT, "handshake-timeout", OPT_SECS, "SEC", "close a client whose TLS handshake takes longer (default 10)"},
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
 	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
 	{'q', "quiet", OPT_FLAG, NULL, "no connection log"},
@@ -109,6 +120,8 @@ static struct {
 	size_t held;            /* memory of every client's partial line (c->in) */
 	int workers;
 	int reuseport;
+	int tls;
+	long long hs_ms;        /* --handshake-timeout */
 	struct listeners listeners; /* bound once by the supervisor */
 	struct stamp stamp;
 
@@ -137,9 +150,19 @@ int serve_json;
 
 /* Every read and write of a connection in the loop: one place each, where a TLS session
  * takes over (see serve.h). */
+/* On a TLS connection (c->ssl) the session's read and write: EAGAIN then notes in
+ * c->rd_want / c->wr_want the event the session waits for, which want() watches. The
+ * byte counts are the application's (after decryption). */
 ssize_t conn_read(struct client *c, void *p, size_t n)
 {
-	ssize_t r = read(c->fd, p, n);
+	ssize_t r;
+	if (c->ssl) {
+		int w = LOOP_READ;
+		r = tlsconn_read(c->ssl, p, n, &w);
+		c->rd_want = r < 0 && errno == EAGAIN ? (unsigned)w : LOOP_READ;
+	} else {
+		r = read(c->fd, p, n);
+	}
 	if (r > 0)
 		if (serve_json)
 			G.stats[c->fd].nin += (unsigned long long)r;
@@ -148,7 +171,14 @@ ssize_t conn_read(struct client *c, void *p, size_t n)
 
 ssize_t conn_write(struct client *c, const void *p, size_t n)
 {
-	ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+	ssize_t w;
+	if (c->ssl) {
+		int wt = LOOP_WRITE;
+		w = tlsconn_write(c->ssl, p, n, &wt);
+		c->wr_want = w < 0 && errno == EAGAIN ? (unsigned)wt : LOOP_WRITE;
+	} else {
+		w = send(c->fd, p, n, MSG_NOSIGNAL);
+	}
 	if (w > 0)
 		if (serve_json)
 			G.stats[c->fd].nout += (unsigned long long)w;
@@ -180,6 +210,7 @@ void serve_json_conn(const char *peer, long long in, long long out, long long ms
 
 static void client_close(struct client *c, const char *why);
 static void client_event(struct loop *l, int fd, int mask, void *data);
+static void tls_step(struct client *c);
 
 static void set_accepting(int on)
 {
@@ -204,11 +235,28 @@ static void update_accepting(void)
 static void want(struct client *c)
 {
 	int mask = 0;
-	if (!c->paused && !c->closing)
-		mask |= LOOP_READ;
+	if (!c->ssl) {
+		if (!c->paused && !c->closing)
+			mask |= LOOP_READ;
+		if (buf_pending(&c->out) || (G.mode == MODE_CHARGEN && !c->closing))
+			mask |= LOOP_WRITE;
+		loop_mod(G.loop, c->fd, mask);
+		return;
+	}
+	/* TLS: a read may wait for the socket to take output and a write for input. */
+	if (c->handshake) {
+		loop_mod(G.loop, c->fd, c->rd_want);
+		return;
+	}
+	int reading = !c->paused && !c->closing;
+	if (reading)
+		mask |= c->rd_want;
 	if (buf_pending(&c->out) || (G.mode == MODE_CHARGEN && !c->closing))
-		mask |= LOOP_WRITE;
+		mask |= c->wr_want;
 	loop_mod(G.loop, c->fd, mask);
+	/* Input OpenSSL has already taken off the socket: epoll will not say so. */
+	if (reading && tlsconn_pending(c->ssl))
+		loop_fire(G.loop, c->fd, LOOP_READ);
 }
 
 /* Send what is queued; 0 ok, -1 the client is gone. Empty buffers are freed so that an
@@ -425,8 +473,9 @@ static void client_read(struct client *c)
 		ssize_t r = conn_read(c, G.scratch, want);
 		if (r > 0) {
 			c->last = loop_now_ms();
-			/* A short read means the socket is drained for now. */
-			int drained = (size_t)r < want;
+			/* A short read means the socket is drained for now. Not over TLS, where a
+			 * read returns one record at most: there the next read says EAGAIN. */
+			int drained = (size_t)r < want && !c->ssl;
 			process(c, G.scratch, (size_t)r, drained);
 			if (send_reply(c) < 0) {
 				client_close(c, "write failed");
@@ -465,7 +514,7 @@ static void client_read(struct client *c)
 			}
 			break;
 		}
-		client_close(c, errno == ECONNRESET ? "reset by peer" : strerror(errno));
+		client_close(c, errno == ECONNRESET ? "reset by peer" : errno == EPROTO && c->ssl ? "TLS error" : strerror(errno));
 		return;
 	}
 	held_account(c);
@@ -483,6 +532,14 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 	struct client *c = data;
 	(void)l;
 	(void)fd;
+	if (c->ssl) {
+		if (c->handshake) {
+			tls_step(c);
+			return;
+		}
+		/* Either event can unblock either direction of a TLS session: try both. */
+		mask = LOOP_READ | (buf_pending(&c->out) || (G.mode == MODE_CHARGEN && !c->closing) ? LOOP_WRITE : 0);
+	}
 	if ((mask & LOOP_WRITE) && G.mode == MODE_CHARGEN && !c->closing) {
 		if (svc_chargen_write(c) < 0) {
 			client_close(c, errno == ECONNRESET || errno == EPIPE ? "reset by peer" : "write failed");
@@ -518,6 +575,8 @@ static void client_close(struct client *c, const char *why)
 		serve_json_conn(c->addr, (long long)G.stats[c->fd].nin, (long long)G.stats[c->fd].nout,
 				loop_now_ms() - G.stats[c->fd].start, why, -2, NULL);
 	loop_del(G.loop, c->fd);
+	if (c->ssl)
+		tlsconn_free(c->ssl); /* close_notify, when the handshake was done */
 	close(c->fd);
 	G.clients[c->fd] = NULL;
 	G.held -= c->held;
@@ -538,6 +597,64 @@ void serve_conn_gone(void)
 	update_accepting();
 	if (G.stopping && !G.nclients)
 		loop_stop(G.loop);
+}
+
+/* The connection is ready to serve (at once, or after its TLS handshake): --daytime
+ * and --time send theirs and close, --chargen starts. 0, or -1 when c was closed. */
+static int client_ready(struct client *c)
+{
+	if (G.mode == MODE_CHARGEN) {
+		want(c); /* the pattern goes out as the socket takes it */
+		return 0;
+	}
+	if (G.mode != MODE_DAYTIME && G.mode != MODE_TIME)
+		return 0;
+	int r;
+	if (G.mode == MODE_TIME) {
+		r = svc_time_reply(&G.reply);
+	} else {
+		size_t sl;
+		const char *s = stamp_now(&G.stamp, &sl);
+		r = buf_append(&G.reply, s, sl) < 0 || buf_append(&G.reply, "\r\n", 2) < 0 ? -1 : 0;
+	}
+	c->closing = 1;
+	if (r < 0 || send_reply(c) < 0 || !buf_pending(&c->out)) { /* r < 0: out of memory, this client only */
+		client_close(c, "done");
+		return -1;
+	}
+	want(c);
+	return 0;
+}
+
+/* --tls: one step of the handshake; once done, serve (data may have come with it). */
+static void tls_step(struct client *c)
+{
+	char err[300];
+	int w = LOOP_READ;
+	int r = tlsconn_handshake(c->ssl, &w, err, sizeof err);
+	if (r < 0) {
+		client_close(c, err);
+		return;
+	}
+	if (r == 0) {
+		c->rd_want = (unsigned)w;
+		want(c);
+		return;
+	}
+	c->handshake = 0;
+	c->rd_want = LOOP_READ;
+	c->last = loop_now_ms();
+	if (log_level >= LOG_VERBOSE) {
+		char d[400];
+		tlsconn_describe(c->ssl, d, sizeof d);
+		log_trace("%s: %s", c->addr, d);
+	}
+	if (client_ready(c) < 0)
+		return;
+	if (c->closing)
+		want(c);
+	else
+		client_read(c);
 }
 
 static void retry_accept(struct loop *l, long long id, void *data)
@@ -640,30 +757,27 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 		G.clients[fd] = c;
 		G.nclients++;
 		log_info("connected from %s", c->addr);
-		if (G.mode == MODE_DAYTIME) {
-			size_t sl2;
-			const char *s = stamp_now(&G.stamp, &sl2);
-			if (buf_append(&G.reply, s, sl2) < 0)
-				c->closing = 1; /* out of memory: this client only */
-			if (buf_append(&G.reply, "\r\n", 2) < 0)
-				c->closing = 1; /* out of memory: this client only */
-			c->closing = 1;
-			if (send_reply(c) < 0 || !buf_pending(&c->out)) {
-				client_close(c, "done");
-				continue;
-			}
-			want(c);
-		} else if (G.mode == MODE_TIME) {
-			c->closing = 1;
-			if (svc_time_reply(&G.reply) < 0 || send_reply(c) < 0 || !buf_pending(&c->out)) {
-				client_close(c, "done");
-				continue;
-			}
-			want(c);
-		} else if (G.mode == MODE_CHARGEN) {
-			want(c);
+		if (G.tls) {
+			c->rd_want = LOOP_READ;
+			c->wr_want = LOOP_WRITE;
+			c->handshake = 1;
+			c->ssl = tlsconn_new(fd);
+			if (!c->ssl)
+				client_close(c, "TLS: out of memory");
+			continue; /* the ClientHello comes with the next read event */
 		}
+		client_ready(c);
 	}
+}
+
+/* The sweep's period: a quarter of the shortest timeout, within 50 ms .. 1 s. */
+static long long sweep_every(void)
+{
+	long long t = G.idle_ms > 0 ? G.idle_ms : 0;
+	if (G.tls && (!t || G.hs_ms < t))
+		t = G.hs_ms;
+	t /= 4;
+	return t < 50 ? 50 : t > 1000 ? 1000 : t;
 }
 
 static void sweep(struct loop *l, long long id, void *data)
@@ -673,12 +787,16 @@ static void sweep(struct loop *l, long long id, void *data)
 	long long now = loop_now_ms();
 	for (int fd = 0; fd < G.nclients_cap; fd++) {
 		struct client *c = G.clients[fd];
-		if (c && now - c->last >= G.idle_ms)
+		if (!c)
+			continue;
+		/* A handshake counts from the accept: a client trickling bytes can not stretch it. */
+		if (c->handshake && now - c->last >= G.hs_ms)
+			client_close(c, "TLS handshake timeout");
+		else if (G.idle_ms > 0 && now - c->last >= G.idle_ms)
 			client_close(c, "idle timeout");
 	/* (each close is logged by client_close) */
 	}
-	long long every = G.idle_ms / 4;
-	loop_timer_add(l, every < 50 ? 50 : every > 1000 ? 1000 : every, sweep, NULL);
+	loop_timer_add(l, sweep_every(), sweep, NULL);
 }
 
 static void stop_grace(struct loop *l, long long id, void *data)
@@ -696,6 +814,15 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 	struct signalfd_siginfo si;
 	if (read(fd, &si, sizeof si) != sizeof si)
 		return;
+	if (si.ssi_signo == SIGHUP) {
+		/* New connections get the new certificate; live ones keep theirs. */
+		char err[600];
+		if (tlsconn_reload(err, sizeof err) < 0)
+			nt_warn("SIGHUP: %s: still serving the certificate loaded before", err);
+		else
+			log_info("SIGHUP: certificate and key reloaded for new connections");
+		return;
+	}
 	if (si.ssi_signo == SIGCHLD) {
 		exec_reap();
 		return;
@@ -752,6 +879,8 @@ static int worker(void)
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGTERM);
+	if (G.tls)
+		sigaddset(&ss, SIGHUP); /* blocked since start-up: the supervisor passes it on */
 	if (G.mode == MODE_EXEC)
 		sigaddset(&ss, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
@@ -765,8 +894,8 @@ static int worker(void)
 	for (int i = 0; i < G.nlfd; i++)
 		loop_add(G.loop, G.lfd[i], LOOP_READ, accept_ready, NULL);
 	G.accepting = 1;
-	if (G.idle_ms > 0)
-		loop_timer_add(G.loop, G.idle_ms / 4 < 50 ? 50 : G.idle_ms / 4 > 1000 ? 1000 : G.idle_ms / 4, sweep, NULL);
+	if (G.idle_ms > 0 || G.tls)
+		loop_timer_add(G.loop, sweep_every(), sweep, NULL);
 	if (loop_run(G.loop) < 0)
 		die_sys(NT_EXIT_IO, "epoll");
 	partial_summary(); /* closings still counted when the loop stopped */
@@ -778,6 +907,8 @@ static int worker(void)
 	buf_free(&G.reply);
 	loop_free(G.loop);
 	close(sfd);
+	if (G.tls)
+		tlsconn_cleanup();
 	return 0;
 }
 
@@ -825,13 +956,15 @@ int tcp_serve_main(int argc, char **argv)
 {
 	struct opt_state os;
 	const char *listen = NULL, *tfmt = NULL, *shexec = NULL;
-	int utc = 0, modes = 0, max_partial_set = 0, idle_set = 0, maxline_set = 0;
+	int utc = 0, modes = 0, max_partial_set = 0, idle_set = 0, maxline_set = 0, hs_set = 0;
 	char **prog = NULL;
+	struct tls_server_conf tc = {0};
 	G.port = 8888;
 	G.family = AF_UNSPEC;
 	G.max_line = 64 * 1024;
 	G.max_partial = 32 << 20;
 	G.workers = 1;
+	G.hs_ms = 10000;
 	int xi = find_exec(argc, argv);
 	if (xi < argc) {
 		if (argv[xi][6] == '=') {
@@ -872,6 +1005,12 @@ int tcp_serve_main(int argc, char **argv)
 		case O_REUSEPORT: G.reuseport = 1; break;
 		case O_TIMEFMT: tfmt = os.str; break;
 		case O_UTC: utc = 1; break;
+		case O_TLS: G.tls = 1; break;
+		case O_CERT: tc.cert = os.str; break;
+		case O_KEY: tc.key = os.str; break;
+		case O_CACERT: tc.cacert = os.str; break;
+		case O_VERIFYCLIENT: tc.verify_client = 1; break;
+		case O_HSTIMEOUT: G.hs_ms = os.num, hs_set = 1; break;
 		case 'q': log_level = LOG_QUIET; break;
 		case 'v': log_level = LOG_VERBOSE; break;
 		}
@@ -909,6 +1048,16 @@ int tcp_serve_main(int argc, char **argv)
 	if (G.max_partial < partial_min)
 		opt_usage_error("--max-partial %zu is below %zu bytes (64k or --max-line, the larger)", G.max_partial,
 				partial_min);
+	if (G.tls && (G.mode == MODE_EXEC || G.mode == MODE_STREAM))
+		opt_usage_error("--tls does not go with %s yet", G.mode == MODE_STREAM ? "--stream" : "--exec or --sh-exec");
+	if (G.tls && (!tc.cert || !tc.key))
+		opt_usage_error("--tls needs --cert FILE and --key FILE");
+	if (!G.tls && (tc.cert || tc.key || tc.cacert || tc.verify_client || hs_set))
+		opt_usage_error("--cert, --key, --cacert, --verify-client and --handshake-timeout go with --tls");
+	if (tc.cacert && !tc.verify_client)
+		opt_usage_error("--cacert is the CA of --verify-client: give both");
+	if (G.tls && G.hs_ms <= 0)
+		opt_usage_error("--handshake-timeout must be more than 0");
 	if (tfmt && stamp_check_format(tfmt) < 0)
 		opt_usage_error("--time-format '%s' gives an empty or over-long stamp", tfmt);
 	if (listen) {
@@ -940,6 +1089,18 @@ int tcp_serve_main(int argc, char **argv)
 
 	if (G.reuseport && G.unix_path)
 		opt_usage_error("--reuseport applies to TCP ports, not to --unix");
+	if (G.tls) {
+		/* Loaded before the port is bound: a bad file is exit 4 with nothing listening.
+		 * SIGHUP is blocked from here on; each worker reads it from its signalfd (with
+		 * --workers the supervisor passes it on). */
+		char err[600];
+		if (tlsconn_setup(&tc, err, sizeof err) < 0)
+			die(NT_EXIT_TLS, "%s", err);
+		sigset_t hup;
+		sigemptyset(&hup);
+		sigaddset(&hup, SIGHUP);
+		sigprocmask(SIG_BLOCK, &hup, NULL);
+	}
 	/* Bound here, once, before any worker exists: a busy port fails now (exit 3). */
 	open_listeners();
 	if (G.unix_path)
@@ -947,7 +1108,8 @@ int tcp_serve_main(int argc, char **argv)
 	else {
 		char a[300];
 		addr_format(a, sizeof a, G.host ? G.host : "*", G.port);
-		log_info("listening on %s%s", a, G.family == AF_INET ? " (IPv4)" : G.family == AF_INET6 ? " (IPv6)" : "");
+		log_info("listening on %s%s%s", a, G.family == AF_INET ? " (IPv4)" : G.family == AF_INET6 ? " (IPv6)" : "",
+			 G.tls ? " (TLS)" : "");
 	}
 	fflush(stderr);
 	if (G.mode == MODE_STREAM) {

@@ -25,6 +25,7 @@
 #include "buf.h"
 
 struct loop;
+struct ssl_st;
 
 /* A connection served in the loop (every mode but --exec and --stream). */
 struct client {
@@ -33,7 +34,11 @@ struct client {
 	unsigned paused : 1;    /* not reading: output above OUT_HIGH */
 	unsigned answered : 1;  /* --line: the one line was answered */
 	unsigned pos : 13;      /* --chargen: where in the pattern (CHARGEN_CYCLE) the next byte is */
-	long long last;         /* last activity, loop_now_ms() */
+	unsigned handshake : 1; /* --tls: the handshake is not done yet */
+	unsigned rd_want : 2;   /* --tls: the event a blocked read waits for (LOOP_READ/WRITE) */
+	unsigned wr_want : 2;   /* --tls: the event a blocked write waits for */
+	struct ssl_st *ssl;     /* --tls: the session (tlsconn.h); NULL on a plain connection */
+	long long last;         /* last activity, loop_now_ms(); the accept during a handshake */
 	size_t held;            /* bytes of G.held that are this client's c->in */
 	struct buf in;          /* an incomplete line */
 	struct buf out;         /* replies the client has not taken yet */
@@ -66,7 +71,7 @@ void serve_json_conn(const char *peer, long long in, long long out, long long ms
 /* --chargen: send what the socket takes of the pattern; 0, or -1 with errno. */
 int svc_chargen_write(struct client *c);
 /* --time: the 4 bytes of RFC 868 appended to reply. */
-int svc_time_reply(struct buf *reply); /* 0, or -1: out of memory */
+int svc_time_reply(struct buf *reply) __attribute__((warn_unused_result)); /* 0, or -1: out of memory */
 
 /* --- recv.c --- */
 /* --stream: accept on the listeners (nfd of them), relay one connection with standard

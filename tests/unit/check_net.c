@@ -68,6 +68,45 @@ START_TEST(loop_events_and_timers)
 }
 END_TEST
 
+static int fire_calls, fire_mask;
+
+static void on_fire(struct loop *l, int fd, int mask, void *data)
+{
+	(void)l;
+	(void)fd;
+	(void)data;
+	fire_calls++;
+	fire_mask |= mask;
+}
+
+/* loop_fire: an event epoll can not see is dispatched at the next pass, once per
+ * descriptor (masks merged), not after the timeout, and never after loop_del. */
+START_TEST(loop_fire_dispatches_without_epoll)
+{
+	struct loop *l = loop_new(16);
+	int sp[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(loop_add(l, sp[0], LOOP_READ, on_fire, NULL), 0);
+	ck_assert_int_eq(loop_once(l, 0), 0); /* nothing to read, nothing fired */
+	ck_assert_int_eq(loop_fire(l, sp[0], LOOP_READ), 0);
+	ck_assert_int_eq(loop_fire(l, sp[0], LOOP_WRITE), 0);
+	long long t0 = loop_now_ms();
+	ck_assert_int_eq(loop_once(l, 2000), 1);
+	ck_assert_int_lt(loop_now_ms() - t0, 1000);
+	ck_assert_int_eq(fire_calls, 1);
+	ck_assert_int_eq(fire_mask, LOOP_READ | LOOP_WRITE);
+	ck_assert_int_eq(loop_once(l, 0), 0); /* fired once only */
+	ck_assert_int_eq(loop_fire(l, sp[0], LOOP_READ), 0);
+	loop_del(l, sp[0]);
+	ck_assert_int_eq(loop_once(l, 0), 0);
+	ck_assert_int_eq(fire_calls, 1);
+	ck_assert_int_eq(loop_fire(l, sp[0], LOOP_READ), -1); /* not watched */
+	close(sp[0]);
+	close(sp[1]);
+	loop_free(l);
+}
+END_TEST
+
 static int sink(void *arg, const char *p, size_t n)
 {
 	strncat(arg, p, n);
@@ -233,6 +272,7 @@ Suite *suite_net(void)
 	TCase *t = tcase_create("net");
 	tcase_set_timeout(t, 10);
 	tcase_add_test(t, loop_events_and_timers);
+	tcase_add_test(t, loop_fire_dispatches_without_epoll);
 	tcase_add_test(t, stream_lines_literals);
 	tcase_add_test(t, stream_timeout);
 	tcase_add_test(t, stream_endless_line_is_bounded);

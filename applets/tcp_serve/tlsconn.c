@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* tcp_serve/tlsconn.c - TLS for tcp-serve: the current server context and the sessions
+ * of the event loop.
+ *
+ * The context comes from core/tls.c (tls_server_ctx: TLS 1.2+, OpenSSL's defaults,
+ * released buffers, optional client certificates). Each session holds a reference to
+ * the context it was made from (SSL_new), so SIGHUP makes a new context for new
+ * connections and drops ours on the old one, which lives until its last connection
+ * ends. Reads and writes map OpenSSL's WANT_READ/WANT_WRITE onto the loop's events:
+ * a read can wait for the socket to be writable and a write for it to be readable.
+ *
+ * Header: tlsconn.h    Man page: man/nettool-tcp-serve.1
+ * Tests: tests/integration/tcp_tls.sh
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "loop.h"
+#include "tlsconn.h"
+
+static struct {
+	struct tls_server_conf conf;
+	SSL_CTX *ctx; /* for new connections */
+} T;
+
+int tlsconn_setup(const struct tls_server_conf *c, char *err, size_t errlen)
+{
+	T.conf = *c;
+	T.ctx = tls_server_ctx(c, err, errlen);
+	return T.ctx ? 0 : -1;
+}
+
+int tlsconn_reload(char *err, size_t errlen)
+{
+	SSL_CTX *n = tls_server_ctx(&T.conf, err, errlen);
+	if (!n)
+		return -1;
+	SSL_CTX_free(T.ctx); /* our reference only: sessions made from it keep theirs */
+	T.ctx = n;
+	return 0;
+}
+
+void tlsconn_cleanup(void)
+{
+	SSL_CTX_free(T.ctx);
+	T.ctx = NULL;
+}
+
+struct ssl_st *tlsconn_new(int fd)
+{
+	SSL *s = SSL_new(T.ctx);
+	if (!s)
+		return NULL;
+	if (SSL_set_fd(s, fd) != 1) {
+		SSL_free(s);
+		return NULL;
+	}
+	SSL_set_accept_state(s);
+	return s;
+}
+
+/* OpenSSL's error for a session, as the loop sees it: the event to wait for (errno
+ * EAGAIN), the end of the stream (0), or a failure (-1, errno set). */
+static int result(SSL *s, int r, int *want)
+{
+	switch (SSL_get_error(s, r)) {
+	case SSL_ERROR_WANT_READ:
+		*want = LOOP_READ;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		*want = LOOP_WRITE;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		ERR_clear_error();
+		if (errno == 0)
+			return 0; /* EOF without close_notify (SSL_OP_IGNORE_UNEXPECTED_EOF off) */
+		return -1;
+	default:
+		ERR_clear_error();
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+int tlsconn_handshake(struct ssl_st *s, int *want, char *err, size_t errlen)
+{
+	ERR_clear_error();
+	errno = 0;
+	int r = SSL_do_handshake(s);
+	if (r == 1)
+		return 1;
+	int e = SSL_get_error(s, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		*want = e == SSL_ERROR_WANT_READ ? LOOP_READ : LOOP_WRITE;
+		return 0;
+	}
+	unsigned long code = ERR_get_error();
+	if (code) {
+		char b[200];
+		ERR_error_string_n(code, b, sizeof b);
+		long v = SSL_get_verify_result(s);
+		if (v != X509_V_OK)
+			snprintf(err, errlen, "TLS handshake: client certificate: %s", X509_verify_cert_error_string(v));
+		else
+			snprintf(err, errlen, "TLS handshake: %s", b);
+	} else if (errno && errno != EAGAIN) {
+		snprintf(err, errlen, "TLS handshake: %s", strerror(errno));
+	} else {
+		snprintf(err, errlen, "TLS handshake: the client closed the connection");
+	}
+	ERR_clear_error();
+	return -1;
+}
+
+ssize_t tlsconn_read(struct ssl_st *s, void *p, size_t n, int *want)
+{
+	ERR_clear_error();
+	errno = 0;
+	int r = SSL_read(s, p, n > 0x40000000 ? 0x40000000 : (int)n);
+	return r > 0 ? r : result(s, r, want);
+}
+
+ssize_t tlsconn_write(struct ssl_st *s, const void *p, size_t n, int *want)
+{
+	if (!n)
+		return 0;
+	ERR_clear_error();
+	errno = 0;
+	int r = SSL_write(s, p, n > 0x40000000 ? 0x40000000 : (int)n);
+	if (r > 0)
+		return r;
+	r = result(s, r, want);
+	if (r == 0) { /* the client's close_notify: nothing more can be sent */
+		errno = EPIPE;
+		return -1;
+	}
+	return r;
+}
+
+/* SSL_pending, not SSL_has_pending: the latter also counts the first bytes of a record
+ * whose rest has not come, and firing on those would spin until it does. Without
+ * read-ahead (OpenSSL's default, kept) OpenSSL reads one record at a time, so input it
+ * holds that epoll can not report is always decrypted data of the current record. */
+int tlsconn_pending(struct ssl_st *s)
+{
+	return SSL_pending(s) > 0;
+}
+
+void tlsconn_describe(struct ssl_st *s, char *out, size_t n)
+{
+	const char *cipher = SSL_get_cipher_name(s);
+	int w = snprintf(out, n, "%s %s", SSL_get_version(s), cipher ? cipher : "?");
+	X509 *peer = SSL_get_peer_certificate(s);
+	if (peer && w > 0 && (size_t)w < n) {
+		char subj[256];
+		X509_NAME_oneline(X509_get_subject_name(peer), subj, sizeof subj);
+		/* A client chose this text: only printable ASCII goes to the log. */
+		for (char *q = subj; *q; q++)
+			if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+				*q = '?';
+		snprintf(out + w, n - (size_t)w, ", client certificate %s", subj);
+	}
+	X509_free(peer);
+}
+
+void tlsconn_free(struct ssl_st *s)
+{
+	if (!s)
+		return;
+	if (SSL_is_init_finished(s)) {
+		ERR_clear_error();
+		SSL_shutdown(s);
+	}
+	ERR_clear_error();
+	SSL_free(s);
+}

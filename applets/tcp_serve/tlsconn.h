@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* tlsconn.h - tcp-serve --tls: the server context (made by core/tls.c, swapped on
+ * SIGHUP) and one TLS session per connection, driven by the event loop: every call
+ * returns at once; when it would block, *want says which loop event (LOOP_READ or
+ * LOOP_WRITE) to wait for, which for TLS is not always the obvious one. Nothing here
+ * is visible outside applets/tcp_serve/. */
+#ifndef TCP_SERVE_TLSCONN_H
+#define TCP_SERVE_TLSCONN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "tls.h"
+
+struct ssl_st;
+
+/* The first context (start-up: the caller dies on -1, message in err). */
+int tlsconn_setup(const struct tls_server_conf *c, char *err, size_t errlen);
+/* SIGHUP: a new context from the same files for the connections accepted from now on;
+ * live ones keep the context they started with (each session holds a reference). On
+ * failure the old context stays and err says why. 0 or -1. */
+int tlsconn_reload(char *err, size_t errlen);
+void tlsconn_cleanup(void);
+
+/* A server session on the connected, non-blocking fd; NULL when out of memory. */
+struct ssl_st *tlsconn_new(int fd);
+/* One step of the handshake: 1 done, 0 not yet (*want), -1 failed (why in err). */
+int tlsconn_handshake(struct ssl_st *s, int *want, char *err, size_t errlen);
+/* As read(2) and send(2): > 0 bytes, 0 end of stream (read), -1 with errno: EAGAIN
+ * (*want: the event to wait for), EPROTO (a TLS error), or the socket's. */
+ssize_t tlsconn_read(struct ssl_st *s, void *p, size_t n, int *want);
+ssize_t tlsconn_write(struct ssl_st *s, const void *p, size_t n, int *want);
+/* Decrypted input not yet read, which epoll will not report. */
+int tlsconn_pending(struct ssl_st *s);
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384" and, for a client certificate, its subject. */
+void tlsconn_describe(struct ssl_st *s, char *out, size_t n);
+/* Send close_notify when the handshake was done (best effort, never waits), free. */
+void tlsconn_free(struct ssl_st *s);
+
+#endif

@@ -1,0 +1,218 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tcp_tls.sh - TLS in the socket services: tcp-serve --tls against openssl s_client, the
+# textbook's clients wrapped in Python's ssl module (tls_wrap.py) and tls_probe.py
+# (stalled handshakes, slow readers, SSL_pending, EMFILE, SIGHUP reload); client
+# certificates; tcp-send --tls against openssl s_server and socat OPENSSL-LISTEN, and
+# refusing a wrong host name or a self-signed server (exit 4).
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+TB=$here/../textbook
+PROBE="/usr/bin/python3 $here/tls_probe.py"
+WRAP="/usr/bin/python3 $here/tls_wrap.py"
+STAMP_RE='[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4} '
+if [ "${SANITIZED:-}" = 1 ]; then HOG_LIMIT=400000; else HOG_LIMIT=24576; fi
+
+C=$T/certs
+make_certs "$C" || { fail "make_certs"; finish; }
+# ECDSA P-256 leaf certificates from the same CA: a second server (the reload), a client;
+# and a self-signed server and client that no CA here vouches for.
+ec_cert() { # NAME SUBJECT_ALT_NAME|- [self]
+	local n=$1 san=$2
+	(
+		cd "$C" || exit 1
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$n" -keyout "$n.key" \
+			-out "$n.csr" >/dev/null 2>&1 || exit 1
+		if [ "$san" = - ]; then printf 'basicConstraints=CA:FALSE\n'; else printf '%s\nbasicConstraints=CA:FALSE\n' "$san"; fi >"$n.ext"
+		if [ "${3:-}" = self ]; then
+			openssl x509 -req -in "$n.csr" -signkey "$n.key" -days 2 -extfile "$n.ext" -out "$n.crt" >/dev/null 2>&1
+		else
+			openssl x509 -req -in "$n.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile "$n.ext" \
+				-out "$n.crt" >/dev/null 2>&1
+		fi
+	)
+}
+ec_cert server2 "subjectAltName=DNS:localhost,IP:127.0.0.1" && ec_cert client - &&
+	ec_cert selfsrv "subjectAltName=DNS:localhost,IP:127.0.0.1" self && ec_cert selfcli - self ||
+	{ fail "test certificates"; finish; }
+chmod 600 "$C"/*.key # a key others can read is refused, as by every applet (tls_key_check)
+
+# serve VAR ARGS...: tcp-serve on a free port; VAR gets the port, SRV_PID the pid.
+serve() {
+	local var=$1 p
+	shift
+	p=$(free_port)
+	"$NT" tcp-serve -p "$p" -l 127.0.0.1 "$@" 2>>"$T/serve.log" &
+	SRV_PID=$!
+	cleanup "kill -TERM $SRV_PID; sleep 0.1; kill -9 $SRV_PID; wait $SRV_PID"
+	printf -v "$var" '%s' "$p"
+	wait_port "$p" 127.0.0.1 10 || { fail "tcp-serve $* did not start"; tail -5 "$T/serve.log"; }
+}
+TLS="--tls --cert $C/server.crt --key $C/server.key"
+# sclient PORT [s_client options...]: verified against the CA, the name localhost. It
+# reads until the server closes (its servers have --idle-timeout 1, or close by mode):
+# with -no_ign_eof it would quit at the end of its input, before the replies.
+sclient() {
+	local p=$1
+	shift
+	timeout 10 openssl s_client -quiet -ign_eof -verify_return_error -CAfile "$C/ca.crt" \
+		-verify_hostname localhost -connect "127.0.0.1:$p" "$@" 2>"$T/sclient.err"
+}
+
+# --- tcp-serve --tls: every mode, real clients ---
+serve PS -q $TLS --idle-timeout 1
+out=$(printf 'hello\nworld\n' | sclient "$PS")
+echo "$out" | grep -Eq "^${STAMP_RE}hello$" && echo "$out" | grep -Eq "^${STAMP_RE}world$" \
+	&& pass "openssl s_client: each line stamped over TLS" || fail "openssl s_client" "$out $(cat "$T/sclient.err")"
+out=$(printf 'hi\n' | sclient "$PS" -tls1_2)
+echo "$out" | grep -Eq "^${STAMP_RE}hi$" && pass "TLS 1.2 clients are served" || fail "TLS 1.2" "$out"
+out=$(printf 'hi\n' | sclient "$PS" -tls1_1 -cipher DEFAULT@SECLEVEL=0)
+[ -z "$out" ] && grep -q 'alert protocol version' "$T/sclient.err" && pass "TLS 1.1 is refused by the server" \
+	|| fail "TLS 1.1" "$out $(cat "$T/sclient.err")"
+
+serve P -q $TLS
+out=$(printf 'hello\nworld\n\n' | $WRAP "$C/ca.crt" "$TB/tsTclnt.py" 127.0.0.1 "$P")
+echo "$out" | grep -Eq "^> ${STAMP_RE}hello$" && echo "$out" | grep -Eq "${STAMP_RE}world$" \
+	&& pass "textbook client in Python's ssl: 'STAMP hello' without a newline sent" || fail "textbook client over TLS" "$out"
+testing "tcp-send --tls: one-shot messages" "\$NT tcp-send --tls --cacert $C/ca.crt localhost:$P a b | sed -E 's/^.{24} //'" "a\nb" "" ""
+testing "tcp-send --tls: piped lines" "\$NT tcp-send --tls --cacert $C/ca.crt 127.0.0.1:$P | sed -E 's/^.{24} //'" "one\n\ntwo" "" "one\n\ntwo\n"
+check "16,000 empty lines in one TLS record: all answered (the replies pause the reader)" $PROBE pending "$P" "$C/ca.crt" 16000 1
+check "SSL_pending: 400 lines of 100 bytes at once, more than one turn reads: all answered" $PROBE pending "$P" "$C/ca.crt" 400 100
+check "half a TLS record, then nothing: no busy loop, answered once complete" $PROBE halfrecord "$P" "$C/ca.crt" "$SRV_PID"
+check "a TLS client that never reads: another served, memory bounded" $PROBE noread "$P" "$C/ca.crt" "$SRV_PID" "$HOG_LIMIT"
+# A plain-text client on the TLS port fails its handshake; the server goes on.
+printf 'not tls\n' | timeout 5 /usr/bin/python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s.sendall(b"hello\r\n"*20); s.settimeout(5); print(len(s.recv(100)))' "$P" >/dev/null 2>&1
+"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P" still >"$T/still.out" 2>&1
+grep -Eq "^${STAMP_RE}still$" "$T/still.out" && pass "a plain-text client on the TLS port is closed, the server goes on" || fail "after a plain client" "$out"
+
+serve P2 -q --line $TLS
+out=$(printf 'application\nflash\n\n' | $WRAP "$C/ca.crt" "$TB/tsTclntSS.py" 127.0.0.1 "$P2")
+echo "$out" | grep -Eq "^> ${STAMP_RE}application$" && echo "$out" | grep -Eq "${STAMP_RE}flash$" \
+	&& pass "textbook socketserver client in Python's ssl against --line --tls" || fail "textbook SS client over TLS" "$out"
+serve PP -q --line --max-partial 100k $TLS
+check "--max-partial over TLS: the client holding the most is closed, 20 others answered" \
+	$PROBE partial "$PP" "$C/ca.crt" 20 3000 60000
+testing "tcp-send --tls --per-line against --line --tls" "\$NT tcp-send --tls --per-line --cacert $C/ca.crt localhost:$P2 x y | sed -E 's/^.{24} //'" "x\ny" "" ""
+
+serve P3 -q --echo $TLS
+head -c 1048576 /dev/urandom >"$T/rand"
+"$NT" tcp-send --tls --cacert "$C/ca.crt" --stream "localhost:$P3" <"$T/rand" >"$T/rand.back" 2>"$T/echo.err"
+cmp -s "$T/rand" "$T/rand.back" && pass "--echo --tls: 1 MiB of binary through tcp-send --tls --stream, byte for byte" \
+	|| fail "--echo over TLS" "$(wc -c <"$T/rand.back") bytes back; $(cat "$T/echo.err")"
+
+serve P4 -q --daytime $TLS
+out=$(sclient "$P4" </dev/null | tr -d '\r')
+echo "$out" | grep -Eq "^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$" \
+	&& pass "--daytime --tls: the time after the handshake, then close" || fail "--daytime over TLS" "$out"
+
+serve P4b -q --time $TLS
+"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P4b" </dev/null >"$T/time.out" 2>"$T/time.err"
+[ "$(wc -c <"$T/time.out")" -eq 4 ] && pass "--time --tls: the 4 bytes of RFC 868 after the handshake (tcp-send --tls, no message)" \
+	|| fail "--time over TLS" "$(od -An -tx1 "$T/time.out") $(cat "$T/time.err")"
+serve P4c -q --chargen $TLS
+got=$(timeout 10 /usr/bin/python3 -c '
+import socket, ssl, sys
+c = ssl.create_default_context(cafile=sys.argv[2])
+s = c.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
+d = b""
+while len(d) < 300000:
+    d += s.recv(65536)
+print(d[:74].decode(), len(d) >= 300000)' "$P4c" "$C/ca.crt")
+echo "$got" | grep -q '^!"#\$%&' && echo "$got" | grep -q True && pass "--chargen --tls: the pattern, 300 kB of it, over TLS" \
+	|| fail "--chargen over TLS" "$got"
+expect_exit "--tls with --exec is refused for now (2)" 2 "$NT" tcp-serve $TLS -p "$(free_port)" --exec /bin/cat
+expect_exit "--tls with --stream is refused for now (2)" 2 "$NT" tcp-serve $TLS -p "$(free_port)" --stream
+
+# --- bounds: handshakes can not hold the server; EMFILE ---
+n=1000
+[ "$(ulimit -Hn)" -ge 2200 ] || n=$(($(ulimit -Hn) / 2 - 100))
+ulimit -n "$(ulimit -Hn)"
+serve P5 -q $TLS --handshake-timeout 5
+check "$n clients stall in the handshake: another served before they time out, all $n closed after 5 s" \
+	$PROBE stall "$P5" "$C/ca.crt" "$n" 5
+kill -0 "$SRV_PID" 2>/dev/null && pass "the server survived $n stalled handshakes" || fail "server died after stalled handshakes"
+
+P6=$(free_port)
+(ulimit -n 32; exec "$NT" tcp-serve -p "$P6" -l 127.0.0.1 $TLS) 2>"$T/emfile.log" &
+EP=$!
+cleanup "kill -9 $EP; wait $EP"
+wait_port "$P6"
+check "EMFILE over TLS: 60 clients with 32 descriptors all served" $PROBE emfile "$P6" "$C/ca.crt" 60 0.3
+grep -q 'pausing new connections' "$T/emfile.log" && pass "EMFILE over TLS: the pause was logged" \
+	|| fail "EMFILE over TLS: never out of descriptors" "$(tail -3 "$T/emfile.log")"
+
+# --- SIGHUP: new certificate for new connections; live ones kept (with --workers 2) ---
+cp "$C/server.crt" "$C/live.crt" && cp "$C/server.key" "$C/live.key"
+serve P7 -q --workers 2 --tls --cert "$C/live.crt" --key "$C/live.key"
+check "SIGHUP: a connection kept across the reload; a new one sees the new certificate" \
+	$PROBE reload "$P7" "$C/ca.crt" "$SRV_PID" "$C/live.crt" "$C/live.key" "$C/server2.crt" "$C/server2.key"
+echo "not a key" >"$C/live.key"
+kill -HUP "$SRV_PID"
+for _ in $(seq 50); do grep -q 'still serving' "$T/serve.log" && break; sleep 0.1; done
+out=$("$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P7" kept 2>&1)
+grep -q 'still serving the certificate loaded before' "$T/serve.log" && echo "$out" | grep -Eq "^${STAMP_RE}kept$" \
+	&& pass "SIGHUP with a broken key: said, and the old certificate is still served" \
+	|| fail "SIGHUP with a broken key" "$out / $(tail -3 "$T/serve.log")"
+
+# --- client certificates ---
+serve P8 -q $TLS --verify-client --cacert "$C/ca.crt" --idle-timeout 1
+out=$(printf 'mine\n' | sclient "$P8" -cert "$C/client.crt" -key "$C/client.key")
+echo "$out" | grep -Eq "^${STAMP_RE}mine$" && pass "--verify-client: a client certificate from the CA is accepted" \
+	|| fail "--verify-client accepted" "$out $(cat "$T/sclient.err")"
+out=$(printf 'none\n' | sclient "$P8")
+[ -z "$out" ] && grep -q 'alert certificate required' "$T/sclient.err" \
+	&& pass "--verify-client: a client without a certificate is refused" || fail "--verify-client without cert" "$out $(cat "$T/sclient.err")"
+out=$(printf 'self\n' | sclient "$P8" -cert "$C/selfcli.crt" -key "$C/selfcli.key")
+[ -z "$out" ] && grep -q 'alert unknown ca' "$T/sclient.err" \
+	&& pass "--verify-client: a self-signed client certificate is refused" || fail "--verify-client self-signed" "$out $(cat "$T/sclient.err")"
+testing "tcp-send --tls --cert/--key against --verify-client" "\$NT tcp-send --tls --cacert $C/ca.crt --cert $C/client.crt --key $C/client.key localhost:$P8 mine | sed -E 's/^.{24} //'" "mine" "" ""
+expect_exit "tcp-send --tls without a client certificate against --verify-client: exit 4" 4 \
+	"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P8" none
+
+# --pinnedpubkey (the shared client option): the server's key accepted, another refused.
+pin=$(openssl pkey -in "$C/server.key" -pubout -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
+testing "tcp-send --tls --pinnedpubkey: the server's own key" "\$NT tcp-send --tls --cacert $C/ca.crt --pinnedpubkey sha256//$pin localhost:$P mine | sed -E 's/^.{24} //'" "mine" "" ""
+expect_exit "tcp-send --tls --pinnedpubkey: another key is refused (4)" 4 \
+	"$NT" tcp-send --tls --cacert "$C/ca.crt" --pinnedpubkey "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" "localhost:$P" x
+
+# --- usage and start-up errors ---
+expect_exit "--tls without --cert/--key is a usage error" 2 "$NT" tcp-serve --tls -p "$(free_port)"
+expect_exit "--cert without --tls is a usage error" 2 "$NT" tcp-serve --cert "$C/server.crt" -p "$(free_port)"
+expect_exit "--cacert without --verify-client is a usage error" 2 "$NT" tcp-serve $TLS --cacert "$C/ca.crt" -p "$(free_port)"
+expect_exit "a key that does not match the certificate: exit 4" 4 "$NT" tcp-serve --tls --cert "$C/server.crt" --key "$C/other.key" -p "$(free_port)"
+grep -q 'does not match' "$T/check.out" && pass "the mismatch is named" || fail "mismatch message" "$(cat "$T/check.out")"
+cp "$C/server.key" "$T/open.key" && chmod 644 "$T/open.key"
+expect_exit "a key file others can read is refused: exit 4" 4 "$NT" tcp-serve --tls --cert "$C/server.crt" --key "$T/open.key" -p "$(free_port)"
+expect_exit "a missing certificate file: exit 4" 4 "$NT" tcp-serve --tls --cert "$T/nope.crt" --key "$C/server.key" -p "$(free_port)"
+
+# --- tcp-send --tls against other servers ---
+P9=$(free_port)
+openssl s_server -quiet -rev -cert "$C/server.crt" -key "$C/server.key" -accept "127.0.0.1:$P9" >/dev/null 2>&1 </dev/null &
+SS=$!
+cleanup "kill $SS; wait $SS"
+wait_port "$P9"
+testing "tcp-send --tls against openssl s_server (-rev)" "\$NT tcp-send --tls --cacert $C/ca.crt localhost:$P9 hello" "olleh" "" ""
+if command -v socat >/dev/null; then
+	P10=$(free_port)
+	socat "OPENSSL-LISTEN:$P10,bind=127.0.0.1,reuseaddr,fork,cert=$C/server.crt,key=$C/server.key,verify=0" EXEC:cat 2>/dev/null &
+	SO=$!
+	cleanup "kill $SO; wait $SO"
+	wait_port "$P10"
+	testing "tcp-send --tls against socat OPENSSL-LISTEN" "\$NT tcp-send --tls --cacert $C/ca.crt localhost:$P10 one two" "one\ntwo" "" ""
+else
+	skip "tcp-send --tls against socat" "socat not installed"
+fi
+serve P11 -q --tls --cert "$C/other.crt" --key "$C/other.key"
+expect_exit "tcp-send --tls: a wrong host name is refused (4)" 4 "$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P11" x
+grep -q 'verification failed' "$T/check.out" && pass "the wrong name is said to fail verification" || fail "wrong-name message" "$(cat "$T/check.out")"
+serve P12 -q --tls --cert "$C/selfsrv.crt" --key "$C/selfsrv.key"
+expect_exit "tcp-send --tls: a self-signed server is refused (4)" 4 "$NT" tcp-send --tls "localhost:$P12" x
+expect_exit "tcp-send --tls: a self-signed server is refused with another --cacert (4)" 4 "$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P12" x
+"$NT" tcp-send --tls --insecure "localhost:$P12" x >"$T/insecure.out" 2>"$T/insecure.err"
+rc=$?
+[ $rc -eq 0 ] && grep -Eq "${STAMP_RE}x" "$T/insecure.out" && grep -q 'not verified' "$T/insecure.err" \
+	&& pass "tcp-send --tls --insecure: served, and it says so" || fail "--insecure" "rc=$rc $(cat "$T/insecure.err")"
+expect_exit "tcp-send --insecure without --tls is a usage error" 2 "$NT" tcp-send --insecure "localhost:$P12" x
+serve P13 -q
+expect_exit "tcp-send --tls to a plain server: exit 4" 4 timeout 10 "$NT" tcp-send --tls --timeout 2 --cacert "$C/ca.crt" "localhost:$P13" x
+finish
