@@ -262,12 +262,12 @@ static int queue_fail_file(const char *dir, const char *name, const char *path, 
 }
 
 /* Send one queued file; 0 when the flush goes on, else the exit code that stops it. */
-/* A failure that is this machine's, not the queue file's (no memory, no descriptors, the
- * disk): the flush stops and the message stays queued; anything else sends the file to
- * failed/ so that it cannot block the queue. */
+/* A failure that is this machine's, not the queue file's (no memory, no descriptors):
+ * the flush stops and the message stays queued; anything else (EIO included: that file's
+ * blocks) sends the file to failed/ so that it cannot block the queue. */
 static int ours(int e)
 {
-	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO;
+	return e == EMFILE || e == ENFILE || e == ENOMEM;
 }
 
 static int flush_one(struct smtp_sess *s, const char *dir, const char *name, struct flush_count *fc, int *fail)
