@@ -9,6 +9,9 @@
 #   make bench        side-by-side benchmarks against the peers (bench/)
 #   make fuzz         build and run the libFuzzer harnesses for a bounded time; fails when one
 #                     crashes (crash files: build-fuzz/artifacts/NAME/)
+#   make torture      the fault injector over the integration scenarios (tests/torture/):
+#                     a seeded sample of our calls made to fail in turn (ASan build);
+#                     TORTURE_FULL=1 every call site; a small spread also runs in make check
 #   make install PREFIX=/usr/local DESTDIR=
 
 VERSION   = 0.1.0
@@ -57,7 +60,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 # that the test switches (include/knobs.h) are read; only that one file compiles twice.
 TEST_OBJS := $(filter-out $(BUILD)/core/knobs.o,$(OBJS)) $(BUILD)/test/core/knobs.o
 
-.PHONY: all deps check unit integration docs-check asan-check demo bench fuzz install clean
+.PHONY: all deps check unit integration docs-check asan-check demo bench fuzz torture install clean
 .DEFAULT_GOAL := all
 
 all: nettool
@@ -77,6 +80,15 @@ $(BUILD)/nettool: $(OBJS)
 $(BUILD)/nettool-test: $(TEST_OBJS)
 	@echo "  LD  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIBS)
+
+# The torture build: the same objects and the fault injector, our calls to these wrapped
+# (ld --wrap: only our objects' calls, never libcurl's or OpenSSL's); see tests/torture/inject.c.
+TORTURE_WRAP = malloc calloc realloc strdup strndup vasprintf open openat read write pread fsync fdatasync \
+	syncfs rename renameat renameat2 link linkat unlink unlinkat mkdir mkdirat ftruncate fopen fdopen \
+	fflush fclose fwrite connect send recv clock_gettime time gettimeofday
+$(BUILD)/nettool-torture: $(OBJS) $(BUILD)/tests/torture/inject.o
+	@echo "  LD  $@"
+	$(Q)$(CC) $(LDFLAGS) $(foreach f,$(TORTURE_WRAP),-Wl,--wrap=$(f)) -o $@ $^ $(LIBS)
 
 $(BUILD)/test/core/knobs.o: core/knobs.c
 	@mkdir -p $(dir $@)
@@ -119,9 +131,10 @@ docs-check: $(BUILD)/nettool
 	NETTOOL=$(CURDIR)/$(BUILD)/nettool tests/docs/consistency.sh
 
 # One summary line at the end: "N passed, N failed, N skipped".
-check: $(BUILD)/nettool $(BUILD)/nettool-test $(BUILD)/check_all
+check: $(BUILD)/nettool $(BUILD)/nettool-test $(BUILD)/check_all $(BUILD)/nettool-torture
 	@scripts/deps.sh test
 	@NETTOOL=$(CURDIR)/$(BUILD)/nettool NETTOOL_TEST=$(CURDIR)/$(BUILD)/nettool-test UNIT=$(CURDIR)/$(BUILD)/check_all SANITIZED=$(SAN) \
+		NETTOOL_TORTURE=$(CURDIR)/$(BUILD)/nettool-torture \
 		tests/run.sh --all
 
 asan-check:
@@ -133,6 +146,12 @@ demo: $(BUILD)/nettool
 bench: nettool $(BENCH_SRCS:%.c=$(BUILD)/%)
 	@scripts/deps.sh bench
 	NETTOOL=$(CURDIR)/$(BUILD)/nettool BENCHBIN=$(CURDIR)/$(BUILD)/bench bench/run.sh
+
+# On the ASan/UBSan objects of asan-check (built once for both).
+torture:
+	@scripts/deps.sh test
+	$(MAKE) BUILD=build-asan SAN=1 build-asan/nettool-torture
+	NETTOOL_TORTURE=$(CURDIR)/build-asan/nettool-torture tests/torture/run.sh
 
 fuzz:
 	@scripts/deps.sh bench

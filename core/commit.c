@@ -272,10 +272,14 @@ static int record(struct commit *c, struct item *v, size_t n)
 	if (c->jfd >= 0) {
 		struct buf b;
 		buf_init(&b, 0);
-		for (size_t i = 0; i < nr; i++)
-			buf_append(&b, recs[i], strlen(recs[i]));
-		int r = file_write_all(c->jfd, buf_head(&b), buf_pending(&b)) < 0 || fdatasync(c->jfd) < 0 ? -1 : 0;
-		int e = errno;
+		int r = 0, e = 0;
+		for (size_t i = 0; i < nr && r == 0; i++)
+			if (buf_append(&b, recs[i], strlen(recs[i])) < 0)
+				r = -1, e = ENOMEM;
+		if (r == 0) {
+			r = file_write_all(c->jfd, buf_head(&b), buf_pending(&b)) < 0 || fdatasync(c->jfd) < 0 ? -1 : 0;
+			e = errno;
+		}
 		buf_free(&b);
 		if (r < 0)
 			fail(c, "write", "journal", e);

@@ -427,6 +427,8 @@ int conn_resolve_first(const struct conn_opts *o, const char *scheme, const char
 
 int conn_stream_exit(int r, int errnum, int encrypted)
 {
+	if (r == STREAM_ERR && errnum == ENOMEM)
+		return NT_EXIT_IO; /* out of memory is ours, not the network's */
 	if (r == STREAM_LONG || (r == STREAM_ERR && errnum == EBADMSG))
 		return NT_EXIT_PROTO;
 	if (r == STREAM_ERR && errnum == EPROTO && encrypted)

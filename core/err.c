@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "nt_err.h"
 #include "out.h"
 
@@ -150,4 +151,22 @@ void nt_check_line_arg(const char *what, const char *s)
 {
 	if (nt_has_ctl(s))
 		die(NT_EXIT_USAGE, "%s contains a control character (CR, LF or other): refused", what);
+}
+
+void xbuf_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_append(b, p, n) < 0)
+		die(NT_EXIT_IO, "out of memory");
+}
+
+void xbuf_appendf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_append(b, s, (size_t)n) < 0)
+		die(NT_EXIT_IO, "out of memory");
+	free(s);
 }

@@ -199,6 +199,7 @@ static int fill(struct stream *s, int wait, long long deadline)
 		char *t = buf_reserve(&s->in, 65536);
 		if (!t) {
 			snprintf(s->err, sizeof s->err, "out of memory");
+			s->errnum = ENOMEM;
 			return STREAM_ERR;
 		}
 		ssize_t r = s->ops->read(s->ctx, t, 65536);
@@ -344,6 +345,7 @@ int stream_queue(struct stream *s, const void *p, size_t n)
 {
 	if (buf_append(&s->out, p, n) < 0) {
 		snprintf(s->err, sizeof s->err, "out of memory");
+		s->errnum = ENOMEM;
 		return STREAM_ERR;
 	}
 	return 0;
@@ -356,8 +358,11 @@ int stream_queuef(struct stream *s, const char *fmt, ...)
 	char *p;
 	int n = vasprintf(&p, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		snprintf(s->err, sizeof s->err, "out of memory");
+		s->errnum = ENOMEM;
 		return STREAM_ERR;
+	}
 	int r = stream_queue(s, p, (size_t)n);
 	free(p);
 	return r;
@@ -427,8 +432,11 @@ int stream_cmdf(struct stream *s, const char *fmt, ...)
 	char *p;
 	int n = vasprintf(&p, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		snprintf(s->err, sizeof s->err, "out of memory");
+		s->errnum = ENOMEM;
 		return STREAM_ERR;
+	}
 	for (int i = 0; i < n; i++) {
 		if (p[i] == '\r' || p[i] == '\n' || p[i] == 0) {
 			snprintf(s->err, sizeof s->err, "refusing to send a command with CR or LF inside");

@@ -21,12 +21,15 @@ static inline size_t buf_pending(const struct buf *b) { return b->len - b->off; 
 static inline char *buf_head(const struct buf *b) { return b->data + b->off; }
 /* Room at least n bytes at the tail (compacting or growing, never past max).
  * Returns the tail pointer, or NULL when max would be exceeded or memory is short. */
-char *buf_reserve(struct buf *b, size_t n);
+char *buf_reserve(struct buf *b, size_t n) __attribute__((warn_unused_result));
 /* Space at the tail without growing (after buf_reserve). */
 static inline size_t buf_room(const struct buf *b) { return b->cap - b->len; }
 /* Append n bytes; 0, or -1 when the buffer would exceed max. */
-int buf_append(struct buf *b, const void *p, size_t n);
-int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_append(struct buf *b, const void *p, size_t n) __attribute__((warn_unused_result));
+int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3), warn_unused_result));
+/* The same for applets, which may die: exit 6 "out of memory" instead of -1. */
+void xbuf_append(struct buf *b, const void *p, size_t n);
+void xbuf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Mark n bytes at the tail as written (after writing into buf_reserve's pointer). */
 void buf_commit(struct buf *b, size_t n);
 /* Drop n bytes from the head. */

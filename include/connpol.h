@@ -198,7 +198,7 @@ int conn_resolve_first(const struct conn_opts *o, const char *scheme, const char
 
 /* The one mapping of a stream result (stream.h: STREAM_*) to our exit code: a line over
  * the limit or corrupt data (EBADMSG) 5, a TLS failure (EPROTO on an encrypted stream) 4,
- * everything else (end of stream, timeout, reset) 3. */
+ * out of memory (ENOMEM) 6, everything else (end of stream, timeout, reset) 3. */
 int conn_stream_exit(int r, int errnum, int encrypted);
 
 #endif

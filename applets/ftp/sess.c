@@ -193,9 +193,9 @@ static void pct(struct buf *b, const char *s)
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/", c))
-			buf_append(b, s, 1);
+			xbuf_append(b, s, 1);
 		else
-			buf_appendf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+			xbuf_appendf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
 	}
 }
 
@@ -203,16 +203,16 @@ char *ftp_url(const struct ftp_site *s, const char *path, int dir)
 {
 	struct buf b;
 	buf_init(&b, 0);
-	buf_appendf(&b, "%s/", s->prefix);
+	xbuf_appendf(&b, "%s/", s->prefix);
 	if (path[0] == '/') {
 		/* Absolute: libcurl sends "CWD /" for a leading %2F. */
-		buf_appendf(&b, "%%2F");
+		xbuf_appendf(&b, "%%2F");
 		path++;
 	}
 	pct(&b, path);
 	if (dir && b.len && b.data[b.len - 1] != '/')
-		buf_append(&b, "/", 1);
-	buf_append(&b, "", 1);
+		xbuf_append(&b, "/", 1);
+	xbuf_append(&b, "", 1);
 	return b.data;
 }
 
@@ -227,8 +227,9 @@ static size_t hdr_cb(char *data, size_t size, size_t n, void *userp)
 {
 	struct ftp_hdr *h = userp;
 	size_t len = size * n;
-	if (h->cap)
-		buf_append(h->cap, data, len); /* bounded by the buffer's max */
+	/* Bounded by the buffer's max: what would pass it is dropped; short memory is not. */
+	if (h->cap && buf_append(h->cap, data, len) < 0 && buf_pending(h->cap) + len <= h->cap->max)
+		die(NT_EXIT_IO, "out of memory");
 	ftp_reply_line(data, len, &h->code, h->last, sizeof h->last);
 	return len;
 }

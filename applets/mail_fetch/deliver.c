@@ -123,8 +123,8 @@ uint64_t mf_dest_batch_bytes(const struct dest *d)
 int mf_dest_msg_begin(struct dest *d, char *err, size_t errlen)
 {
 	(void)err, (void)errlen;
+	d->writing = 1; /* first: a begin that dies half-way is aborted (and freed) at exit */
 	d->ops->msg_begin(d);
-	d->writing = 1;
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 64;
 		d->m = xrealloc(d->m, d->cap * sizeof *d->m);

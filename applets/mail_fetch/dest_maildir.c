@@ -123,7 +123,8 @@ static void maildir_msg_abort(struct dest *d)
 {
 	if (d->cur_fd >= 0)
 		close(d->cur_fd);
-	unlinkat(d->tmp_fd, d->cur_name, 0);
+	if (d->cur_name)
+		unlinkat(d->tmp_fd, d->cur_name, 0);
 	free(d->cur_name);
 	d->cur_name = NULL;
 	d->cur_fd = -1;

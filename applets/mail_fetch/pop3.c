@@ -289,7 +289,7 @@ static void quit(struct mf *m)
 		char err[512];
 		if (mf_state_save(&m->st, err, sizeof err) < 0) {
 			nt_warn("%s (the next run drops the deleted UIDLs)", err);
-			m->rc = NT_EXIT_FAIL;
+			m->rc = NT_EXIT_IO;
 		}
 	}
 	free(gone);

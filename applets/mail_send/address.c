@@ -247,7 +247,7 @@ void msg_put_phrase(struct buf *out, const char *s, size_t col)
 void msg_put_addr_field(struct buf *out, const char *name, const struct strv *list)
 {
 	size_t col = strlen(name) + 2;
-	buf_appendf(out, "%s: ", name);
+	xbuf_appendf(out, "%s: ", name);
 	for (size_t i = 0; i < list->n; i++) {
 		size_t l = strlen(list->v[i]);
 		if (i) {

@@ -221,14 +221,14 @@ void msg_put_param(struct buf *out, const char *key, const char *v)
 		    *p == '\'' || *p == '*')
 			simple = 0;
 	if (simple) {
-		buf_appendf(out, "%s=\"%s\"", key, v);
+		xbuf_appendf(out, "%s=\"%s\"", key, v);
 		return;
 	}
-	buf_appendf(out, "%s*=UTF-8''", key);
+	xbuf_appendf(out, "%s*=UTF-8''", key);
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
 		if (isalnum(*p) || strchr("!#$&+-.^_`|~", *p))
 			msg_put(out, p, 1);
 		else
-			buf_appendf(out, "%%%02X", *p);
+			xbuf_appendf(out, "%%%02X", *p);
 	}
 }

@@ -265,9 +265,9 @@ static void put_from(struct buf *out, const struct msg_in *in)
 	msg_puts(out, "From: ");
 	if (in->from_name && *in->from_name) {
 		msg_put_phrase(out, in->from_name, 6);
-		buf_appendf(out, " <%s>\r\n", in->from);
+		xbuf_appendf(out, " <%s>\r\n", in->from);
 	} else {
-		buf_appendf(out, "%s\r\n", in->from);
+		xbuf_appendf(out, "%s\r\n", in->from);
 	}
 }
 
@@ -337,9 +337,9 @@ static void put_content(struct buf *out, const struct fields *fs, int built, con
 	}
 	int qp = msg_needs_qp(body, blen);
 	if (!ct && (qp || built))
-		buf_appendf(out, "Content-Type: text/plain; charset=%s\r\n", qp ? "UTF-8" : "us-ascii");
+		xbuf_appendf(out, "Content-Type: text/plain; charset=%s\r\n", qp ? "UTF-8" : "us-ascii");
 	if (qp || built)
-		buf_appendf(out, "Content-Transfer-Encoding: %s\r\n", qp ? "quoted-printable" : "7bit");
+		xbuf_appendf(out, "Content-Transfer-Encoding: %s\r\n", qp ? "quoted-printable" : "7bit");
 	msg_puts(out, "\r\n");
 	if (qp)
 		msg_put_qp(out, body, blen);
@@ -550,9 +550,9 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 		msg_puts(out, "\r\n");
 	}
 	if (!fields_get(&fs, "date"))
-		buf_appendf(out, "Date: %s\r\n", in->date);
+		xbuf_appendf(out, "Date: %s\r\n", in->date);
 	if (!fields_get(&fs, "message-id"))
-		buf_appendf(out, "Message-ID: %s\r\n", in->msgid);
+		xbuf_appendf(out, "Message-ID: %s\r\n", in->msgid);
 	for (size_t i = 0; i < fs.opt.n; i++) {
 		const struct hfield *f = &fs.opt.f[i];
 		if (is_content_field(f) || msg_name_is(f, "mime-version"))
@@ -588,22 +588,22 @@ int msg_build(const struct msg_in *in, const char *input, size_t inlen, struct b
 			put_content(out, &fs, 1, body, blen);
 		}
 	} else {
-		buf_appendf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", in->boundary);
+		xbuf_appendf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", in->boundary);
 		msg_puts(out, "This is a message in MIME format.\r\n");
 		if (blen) {
-			buf_appendf(out, "\r\n--%s\r\n", in->boundary);
+			xbuf_appendf(out, "\r\n--%s\r\n", in->boundary);
 			put_content(out, &fs, 1, body, blen);
 		}
 		for (size_t i = 0; i < in->natt; i++) {
 			const struct attach *a = &in->att[i];
-			buf_appendf(out, "\r\n--%s\r\nContent-Type: %s; ", in->boundary, msg_mime_type(a->name));
+			xbuf_appendf(out, "\r\n--%s\r\nContent-Type: %s; ", in->boundary, msg_mime_type(a->name));
 			msg_put_param(out, "name", a->name);
 			msg_puts(out, "\r\nContent-Disposition: attachment; ");
 			msg_put_param(out, "filename", a->name);
 			msg_puts(out, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
 			msg_put_base64(out, a->data, a->len);
 		}
-		buf_appendf(out, "\r\n--%s--\r\n", in->boundary);
+		xbuf_appendf(out, "\r\n--%s--\r\n", in->boundary);
 	}
 	fix_header_lines(out, start);
 	r = 0;
@@ -617,9 +617,9 @@ out:
 
 void msg_put_envelope(struct buf *out, const char *from, const struct strv *rcpts)
 {
-	buf_appendf(out, "X-Nettool-Envelope: <%s>\r\n", from);
+	xbuf_appendf(out, "X-Nettool-Envelope: <%s>\r\n", from);
 	for (size_t i = 0; i < rcpts->n; i++)
-		buf_appendf(out, " <%s>\r\n", rcpts->v[i]);
+		xbuf_appendf(out, " <%s>\r\n", rcpts->v[i]);
 }
 
 int msg_parse_envelope(const char *p, size_t n, char **from, struct strv *rcpts, size_t *msg_off, char *err,

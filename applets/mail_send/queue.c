@@ -262,6 +262,14 @@ static int queue_fail_file(const char *dir, const char *name, const char *path, 
 }
 
 /* Send one queued file; 0 when the flush goes on, else the exit code that stops it. */
+/* A failure that is this machine's, not the queue file's (no memory, no descriptors):
+ * the flush stops and the message stays queued; anything else (EIO included: that file's
+ * blocks) sends the file to failed/ so that it cannot block the queue. */
+static int ours(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM;
+}
+
 static int flush_one(struct smtp_sess *s, const char *dir, const char *name, struct flush_count *fc, int *fail)
 {
 	char *path = xasprintf("%s/new/%s", dir, name);
@@ -272,7 +280,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		free(path);
 		return 0;
 	}
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
+	if (fd < 0 && ours(errno)) {
 		nt_warn_sys("--flush: %s", path); /* ours, not the file's: stop, keep it queued */
 		free(path);
 		return NT_EXIT_IO;
@@ -292,6 +300,12 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 	if (!reason) {
 		buf_reset(&b);
 		int rr = ms_read_bounded(fd, &b, QFILE_MAX);
+		if (rr == -1 && ours(errno)) {
+			nt_warn_sys("--flush: reading %s", path); /* stop, keep it queued */
+			close(fd);
+			free(path);
+			return NT_EXIT_IO;
+		}
 		if (rr == -1)
 			reason = xasprintf("cannot read the queue file: %s\n", strerror(errno));
 		else if (rr == -2)
@@ -357,7 +371,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 			strv_push(&keep, rcpts.v[i]);
 		else {
 			strv_push(&bad, rcpts.v[i]);
-			buf_appendf(&replies, "%s: %s\n", rcpts.v[i], why->code ? why->text : "no reply");
+			xbuf_appendf(&replies, "%s: %s\n", rcpts.v[i], why->code ? why->text : "no reply");
 		}
 		if (st != R_ACCEPTED && !mail_send_cf.json)
 			nt_warn("%s: %s %s: %s", name, rcpts.v[i], ms_rstat_name[st], why->code ? why->text : "no reply");
@@ -371,7 +385,7 @@ static int flush_one(struct smtp_sess *s, const char *dir, const char *name, str
 		struct buf nb;
 		buf_init(&nb, 0);
 		msg_put_envelope(&nb, from, &keep);
-		buf_append(&nb, p + off, n - off);
+		xbuf_append(&nb, p + off, n - off);
 		if (queue_write(dir, "new", name, buf_head(&nb), buf_pending(&nb), err, sizeof err) < 0) {
 			nt_warn("--flush: %s", err);
 			stop = NT_EXIT_IO;

@@ -63,11 +63,11 @@ static int state_put(const char *path, const char *server, const char *group, lo
 			long long n;
 			if (sscanf(line, "%299s %599s %lld", s, g, &n) == 3 && !strcmp(s, server) && !strcmp(g, group))
 				continue;
-			buf_append(&b, line, strlen(line));
+			xbuf_append(&b, line, strlen(line));
 		}
 		fclose(f);
 	}
-	buf_appendf(&b, "%s %s %lld\n", server, group, hwm);
+	xbuf_appendf(&b, "%s %s %lld\n", server, group, hwm);
 	struct afile af;
 	int r = -1;
 	if (afile_open(&af, NULL, path, 0644, err, errlen) < 0)
@@ -312,6 +312,14 @@ int nntp_cmd_fetch(struct nntp *c, int argc, char **argv)
 			snprintf(what, sizeof what, "ARTICLE %lld", num);
 			nntp_fail(c, what);
 		}
+		/* "220 n <message-id>": the number must be the one asked for, or the replies
+		 * are out of step with our commands (a bad line end upstream) and every file
+		 * from here on would hold another article under this name. */
+		long long got;
+		size_t nw = strcspn(c->text, " ");
+		if (nntp_parse_number(c->text, nw, &got) < 0 || got != num)
+			die(NT_EXIT_PROTO, "ARTICLE %lld: the reply is for article '%.*s' (the server's replies are out of step)",
+			    num, (int)(nw < 20 ? nw : 20), c->text);
 		char name[32];
 		snprintf(name, sizeof name, "%lld", num);
 		char err[512];

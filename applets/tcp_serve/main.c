@@ -358,14 +358,16 @@ static size_t answer_lines(struct client *c, const char *p, size_t n, int draine
 static void process(struct client *c, const char *p, size_t n, int drained)
 {
 	if (G.mode == MODE_ECHO) {
-		buf_append(&G.reply, p, n);
+		if (buf_append(&G.reply, p, n) < 0)
+			c->closing = 1; /* out of memory: this client only */
 		return;
 	}
 	if (G.mode == MODE_DAYTIME || G.mode == MODE_DISCARD || G.mode == MODE_CHARGEN || G.mode == MODE_TIME)
 		return; /* RFC 867, 863, 864, 868: what the client sends is thrown away */
 	if (buf_pending(&c->in)) {
 		/* Complete the saved partial line first. */
-		buf_append(&c->in, p, n);
+		if (buf_append(&c->in, p, n) < 0)
+			c->closing = 1; /* out of memory: this client only */
 		size_t used = answer_lines(c, buf_head(&c->in), buf_pending(&c->in), drained);
 		buf_consume(&c->in, used);
 		if (!buf_pending(&c->in) || c->answered)
@@ -374,7 +376,8 @@ static void process(struct client *c, const char *p, size_t n, int drained)
 	}
 	size_t used = answer_lines(c, p, n, drained);
 	if (used < n && !c->answered)
-		buf_append(&c->in, p + used, n - used);
+		if (buf_append(&c->in, p + used, n - used) < 0)
+			c->closing = 1; /* out of memory: this client only */
 }
 
 /* How much to read now so that the replies to it, at worst, still fit under OUT_HIGH:
@@ -606,16 +609,16 @@ static int client_ready(struct client *c)
 	}
 	if (G.mode != MODE_DAYTIME && G.mode != MODE_TIME)
 		return 0;
+	int r;
 	if (G.mode == MODE_TIME) {
-		svc_time_reply(&G.reply);
+		r = svc_time_reply(&G.reply);
 	} else {
 		size_t sl;
 		const char *s = stamp_now(&G.stamp, &sl);
-		buf_append(&G.reply, s, sl);
-		buf_append(&G.reply, "\r\n", 2);
+		r = buf_append(&G.reply, s, sl) < 0 || buf_append(&G.reply, "\r\n", 2) < 0 ? -1 : 0;
 	}
 	c->closing = 1;
-	if (send_reply(c) < 0 || !buf_pending(&c->out)) {
+	if (r < 0 || send_reply(c) < 0 || !buf_pending(&c->out)) { /* r < 0: out of memory, this client only */
 		client_close(c, "done");
 		return -1;
 	}

@@ -71,7 +71,7 @@ void serve_json_conn(const char *peer, long long in, long long out, long long ms
 /* --chargen: send what the socket takes of the pattern; 0, or -1 with errno. */
 int svc_chargen_write(struct client *c);
 /* --time: the 4 bytes of RFC 868 appended to reply. */
-void svc_time_reply(struct buf *reply);
+int svc_time_reply(struct buf *reply) __attribute__((warn_unused_result)); /* 0, or -1: out of memory */
 
 /* --- recv.c --- */
 /* --stream: accept on the listeners (nfd of them), relay one connection with standard

@@ -37,9 +37,9 @@ int svc_chargen_write(struct client *c)
 	return 0;
 }
 
-void svc_time_reply(struct buf *reply)
+int svc_time_reply(struct buf *reply)
 {
 	unsigned char t[4];
 	rfc868_bytes((long long)time(NULL), t);
-	buf_append(reply, t, 4);
+	return buf_append(reply, t, 4);
 }

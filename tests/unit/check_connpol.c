@@ -169,6 +169,7 @@ START_TEST(stream_exit)
 	ck_assert_int_eq(conn_stream_exit(STREAM_LONG, 0, 0), NT_EXIT_PROTO);
 	ck_assert_int_eq(conn_stream_exit(STREAM_ERR, EBADMSG, 0), NT_EXIT_PROTO);
 	ck_assert_int_eq(conn_stream_exit(STREAM_ERR, EPROTO, 1), NT_EXIT_TLS);
+	ck_assert_int_eq(conn_stream_exit(STREAM_ERR, ENOMEM, 1), NT_EXIT_IO);
 	ck_assert_int_eq(conn_stream_exit(STREAM_ERR, EPROTO, 0), NT_EXIT_NET);
 	ck_assert_int_eq(conn_stream_exit(STREAM_EOF, 0, 1), NT_EXIT_NET);
 	ck_assert_int_eq(conn_stream_exit(STREAM_TIMEOUT, 0, 0), NT_EXIT_NET);

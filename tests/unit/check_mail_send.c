@@ -328,7 +328,7 @@ START_TEST(envelope)
 	strv_push(&r, "a@x.org");
 	strv_push(&r, "b@x.org");
 	msg_put_envelope(&b, "me@x.org", &r);
-	buf_append(&b, "Subject: s\r\n\r\nx\r\n", 17);
+	ck_assert_int_eq(buf_append(&b, "Subject: s\r\n\r\nx\r\n", 17), 0);
 	char *from, err[200];
 	size_t off;
 	ck_assert_int_eq(msg_parse_envelope(buf_head(&b), buf_pending(&b), &from, &back, &off, err, sizeof err), 0);

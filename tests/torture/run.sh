@@ -1,0 +1,193 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# run.sh - `make torture`: the fault injector (inject.c, in build-torture/nettool-torture)
+# over the integration scenarios (scen_*.sh beside this file).
+#
+#   NETTOOL_TORTURE=BINARY tests/torture/run.sh [SCENARIO...]
+#
+# For each scenario: a clean run counts our call sites (family, site, calls); then the
+# scenario runs once per (site, occurrence) chosen, with that one call failing, and each
+# run is checked: no crash and no sanitizer report (ASan, UBSan, LSan); when it fails, a
+# one-line error on stderr and the documented exit code for the fault's family (alloc and
+# file: 6, net: 3; a scenario may allow 1 for a partial batch); the scenario's invariant
+# against the real server (scen_check); then a clean rerun completes the job (scen_done).
+# Choice of runs: TORTURE_FULL=1 every site at least once (its first call), plus its last
+# call and a seeded middle one where it has more; default: a seeded sample of
+# TORTURE_RUNS (default 40) runs per scenario; TORTURE_SEED (default 1).
+# The last line: "torture: S scenarios, N injected faults, C crashes, L leaks, V invariant
+# violations"; the exit status is 1 unless C, L and V are all 0.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${NETTOOL_TORTURE:?set NETTOOL_TORTURE (make torture builds it)}"
+export NETTOOL="$NETTOOL_TORTURE"
+. "$here/../integration/lib.sh"
+TB=$NETTOOL_TORTURE
+SEED=${TORTURE_SEED:-1}
+RUNS=${TORTURE_RUNS:-40}
+FULL=${TORTURE_FULL:-}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
+S=0 N=0 C=0 L=0 V=0 UNREACHED=0
+
+# A deterministic pseudo-random number from words (cksum of the seed and the words).
+prand() { echo "$SEED $*" | cksum | cut -d' ' -f1; }
+
+# How a site's call fails: rotated per site so every errno of the family is used.
+how_for() { # FAMILY SITE
+	local r
+	r=$(prand how "$2")
+	case $1 in
+	alloc) echo ENOMEM ;;
+	file) set -- EIO ENOSPC EDQUOT EACCES short; shift $((r % 5)); echo "$1" ;;
+	net) set -- ECONNRESET EPIPE ETIMEDOUT short; shift $((r % 4)); echo "$1" ;;
+	clock) echo jump ;;
+	esac
+}
+
+where() { # SITE -> "func file:line <- func file:line"
+	local s=$1 a b
+	a=$(printf '0x%x' $((0x$s >> 28)))
+	b=$(printf '0x%x' $((0x$s & 0xfffffff)))
+	addr2line -f -s -e "$TB" "$a" "$b" 2>/dev/null | sed 's/ (discriminator [0-9]*)//' | paste -sd' ' |
+		awk '{print $1" "$2" <- "$3" "$4}'
+}
+
+# The runs to make, "FAMILY SITE N HOW" per line, from a count file "FAMILY SITE CALLS".
+choose() {
+	local cnt=$1 fam site calls
+	while read -r fam site calls; do
+		[ "$calls" -gt 0 ] || continue
+		echo "$fam $site 1 $(how_for "$fam" "$site")"
+		if [ "$calls" -gt 1 ]; then
+			echo "$fam $site $calls $(how_for "$fam" "$site.last")"
+			[ "$calls" -gt 2 ] && echo "$fam $site $((2 + $(prand mid "$site") % (calls - 2))) $(how_for "$fam" "$site.mid")"
+		fi
+	done <"$cnt" | sort -u >"$T/all.runs"
+	if [ -n "$FULL" ]; then
+		cat "$T/all.runs"
+	else
+		# a seeded sample, but every family present at least once
+		while read -r l; do echo "$(prand "$l") $l"; done <"$T/all.runs" | sort -n | cut -d' ' -f2- |
+			awk -v max="$RUNS" '!seen[$1]++ {print; n++; next} {rest[++r] = $0} END {for (i = 1; n < max && i <= r; i++) {print rest[i]; n++}}'
+	fi
+}
+
+# The faults that found defects, kept as runs by name (regress.txt: "SCENARIO FAMILY
+# FUNC<-CALLER N HOW"), since a site's number changes with every build: the count file's
+# sites are named with addr2line and the lines of this scenario matched.
+regressions() { # SCEN COUNTFILE
+	local scen=$1 cnt=$2
+	grep -q "^$scen " "$here/regress.txt" 2>/dev/null || return 0
+	local addrs
+	addrs=$(while read -r _ site _; do printf '0x%x 0x%x\n' $((0x$site >> 28)) $((0x$site & 0xfffffff)); done <"$cnt")
+	# shellcheck disable=SC2086
+	addr2line -f -s -e "$TB" $addrs 2>/dev/null | awk 'NR % 2 == 1' | paste -d' ' - - |
+		paste -d' ' "$cnt" - | awk '{print $1, $2, $4 "<-" $5}' >"$T/named"
+	local s fam name n how site
+	while read -r s fam name n how; do
+		[ -n "$how" ] || continue
+		[ "$s" = "$scen" ] || continue
+		site=$(awk -v f="$fam" -v nm="$name" '$1 == f && $3 == nm {print $2; exit}' "$T/named")
+		if [ -n "$site" ]; then echo "$fam $site $n $how"; else echo "(regress.txt: no site $fam $name in $scen's clean run)" >&2; fi
+	done < <(grep -v '^#' "$here/regress.txt")
+}
+
+verdict() { # SCEN FAM SITE N HOW RC ERRFILE ALLOWED_CODES: prints problems, returns 1 if any
+	local scen=$1 fam=$2 site=$3 n=$4 how=$5 rc=$6 err=$7 allowed=$8 bad=0
+	if grep -q 'LeakSanitizer' "$err"; then
+		bad=1; echo "  LEAK: $(grep -m1 -A12 'Direct leak\|Indirect leak' "$err" | grep ' in ' | grep -v 'interceptor\| xmalloc \| xcalloc \| xstrdup ' | head -2 | sed 's/^ *//;s/ (.*//' | paste -sd' ')"
+	fi
+	if grep -q 'ERROR: AddressSanitizer\|runtime error' "$err" || [ "$rc" -ge 128 ] || [ "$rc" = 98 ]; then
+		bad=1; echo "  CRASH (rc $rc): $(grep -m1 'ERROR: AddressSanitizer\|runtime error' "$err")"
+	fi
+	if [ "$rc" != 0 ] && [ "$rc" -lt 98 ]; then # 98, 99: UBSan's and ASan/LSan's own codes
+		local want
+		case $fam in alloc | file) want=6 ;; net | clock) want=3 ;; esac # clock: a timeout
+		case " $want $allowed " in
+		*" $rc "*) ;;
+		*) bad=1; echo "  EXIT $rc (want $want${allowed:+ or $allowed}): $(grep -v '^ *$' "$err" | head -2 | paste -sd'|')" ;;
+		esac
+		if ! grep -q '^nettool [a-z-]*: ' "$err"; then
+			bad=1; echo "  NO MESSAGE: stderr has no 'nettool APPLET: ...' line: $(head -c 200 "$err")"
+		fi
+	fi
+	return $bad
+}
+
+run_scenario() {
+	local scen=$1 line fam site n how rc ran=0
+	S=$((S + 1))
+	# shellcheck disable=SC1090
+	. "$here/scen_$scen.sh"
+	if ! scen_setup; then
+		echo "SKIP: torture $scen: ${SCEN_WHY:-setup failed}"
+		return
+	fi
+	scen_reset
+	rm -f "$T/cnt"
+	NT_TORTURE="count:$T/cnt" scen_run >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ $rc != 0 ] || ! scen_done; then
+		echo "FAIL: torture $scen: the clean run failed (rc $rc): $(head -3 "$T/err")"
+		V=$((V + 1))
+		return
+	fi
+	local sites
+	sites=$(wc -l <"$T/cnt")
+	choose "$T/cnt" >"$T/runs"
+	regressions "$scen" "$T/cnt" >>"$T/runs"
+	echo "--- torture $scen: $sites call sites ($(awk '{c[$1]++} END {for (f in c) printf "%s %d ", f, c[f]}' "$T/cnt")), $(wc -l <"$T/runs") runs"
+	local t0
+	while read -r fam site n how; do
+		t0=$SECONDS
+		scen_reset
+		rm -f "$T/hit"
+		NT_TORTURE="fail:$fam:$site:$n:$how" NT_TORTURE_HIT="$T/hit" scen_run >"$T/out" 2>"$T/err"
+		rc=$?
+		if [ ! -s "$T/hit" ]; then
+			UNREACHED=$((UNREACHED + 1))
+			continue
+		fi
+		N=$((N + 1))
+		ran=$((ran + 1))
+		local msgs
+		msgs=$(verdict "$scen" "$fam" "$site" "$n" "$how" "$rc" "$T/err" "${SCEN_ALLOW:-}")
+		case $msgs in *"  LEAK"*) L=$((L + 1)) ;; esac
+		case $msgs in *"  CRASH"*) C=$((C + 1)) ;; esac
+		case $msgs in *"  EXIT"* | *"  NO MESSAGE"*) V=$((V + 1)) ;; esac
+		local inv
+		inv=$(scen_check "$rc" 2>&1) || { V=$((V + 1)); msgs="$msgs
+  INVARIANT: $inv"; }
+		# the clean rerun completes the job
+		scen_run >"$T/out2" 2>"$T/err2"
+		local rc2=$?
+		if [ $rc2 != 0 ] || ! inv=$(scen_done 2>&1); then
+			V=$((V + 1))
+			msgs="$msgs
+  RERUN (rc $rc2): ${inv:-} $(head -2 "$T/err2" | paste -sd'|')"
+		fi
+		if [ -n "$msgs" ]; then
+			echo "FAIL: torture $scen: $fam $how at call $n of $(where "$site") [site $site] (rc $rc)"
+			echo "$msgs"
+		elif [ -n "${TORTURE_VERBOSE:-}" ]; then
+			echo "ok: torture $scen: $fam $how at call $n of $(where "$site") (rc $rc: $(head -1 "$T/err")) $((SECONDS - t0)) s"
+		fi
+	done <"$T/runs"
+	scen_teardown 2>/dev/null
+	echo "--- torture $scen: $ran faults injected"
+}
+
+scens=("$@")
+if [ ${#scens[@]} = 0 ]; then
+	for f in "$here"/scen_*.sh; do
+		f=${f##*/scen_}
+		scens+=("${f%.sh}")
+	done
+fi
+for s in "${scens[@]}"; do
+	run_scenario "$s"
+done
+[ "$UNREACHED" -gt 0 ] && echo "($UNREACHED chosen faults were not reached in their run: the call counts differ between runs there)"
+echo "torture: $S scenarios, $N injected faults, $C crashes, $L leaks, $V invariant violations"
+[ $C = 0 ] && [ $L = 0 ] && [ $V = 0 ]
