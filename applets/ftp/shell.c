@@ -460,8 +460,8 @@ static void v_cmd(struct sh *sh, int argc, char **argv)
 		struct buf b;
 		buf_init(&b, 0);
 		for (int i = 1; i < argc; i++)
-			buf_appendf(&b, "%s%s", i > 1 ? " " : "", argv[i]);
-		buf_append(&b, "", 1);
+			xbuf_appendf(&b, "%s%s", i > 1 ? " " : "", argv[i]);
+		xbuf_append(&b, "", 1);
 		c[0] = b.data;
 		reply = 1;
 		if (nt_has_ctl(c[0])) { /* the splitter refuses them already: twice sure */
