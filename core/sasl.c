@@ -266,6 +266,7 @@ static const char *continuation(const char *line, size_t n, size_t *dn)
 static void start_auth(struct sasl_watch *w, const char *tag, size_t tl, const char *m, size_t ml)
 {
 	w->in_auth = 1;
+	w->login_sent = 1;
 	w->tried = w->ok = 0;
 	w->reply[0] = w->detail[0] = 0;
 	snprintf(w->tag, sizeof w->tag, "%.*s", (int)(tl < sizeof w->tag ? tl : 0), tag);
@@ -281,12 +282,14 @@ void sasl_watch_line(struct sasl_watch *w, char dir, const char *line, size_t n)
 	if (dir == '>') {
 		if (w->in_auth)
 			return; /* our answers to challenges (the credentials): never looked at */
+		if (starts(line, n, "USER ", 0) || starts(line, n, "APOP ", 0))
+			w->login_sent = 1;
 		if (starts(line, n, "AUTH", 0) && n > 5) {
 			start_auth(w, "", 0, line + 5, n - 5);
 			return;
 		}
 		if (starts(line, n, "EHLO", 0) || starts(line, n, "CAPA", 0)) {
-			w->offered = 0, w->offer_seen = 0, w->offer_text[0] = 0;
+			w->offered = 0, w->offer_seen = 0, w->offer_text[0] = 0, w->capa_user = 0;
 			return;
 		}
 		size_t t = 0;
@@ -294,6 +297,8 @@ void sasl_watch_line(struct sasl_watch *w, char dir, const char *line, size_t n)
 			t++;
 		if (t < n && line[t] == ' ' && starts(line + t + 1, n - t - 1, "AUTHENTICATE", 0) && n > t + 14)
 			start_auth(w, line, t, line + t + 14, n - t - 14);
+		else if (t < n && line[t] == ' ' && starts(line + t + 1, n - t - 1, "LOGIN ", 0))
+			w->login_sent = 1;
 		else if (t < n && line[t] == ' ' && starts(line + t + 1, n - t - 1, "CAPABILITY", 0))
 			w->offered = 0, w->offer_seen = 0, w->offer_text[0] = 0;
 		return;
@@ -323,6 +328,14 @@ void sasl_watch_line(struct sasl_watch *w, char dir, const char *line, size_t n)
 		w->tried = 1;
 		out_clean(w->reply, sizeof w->reply, line, n, 0);
 		return;
+	}
+	if (n == 4 && starts(line, n, "USER", 0))
+		w->capa_user = 1;
+	if (starts(line, n, "+OK", 0)) { /* a POP3 greeting's APOP timestamp: <...@...> */
+		const char *lt = memchr(line, '<', n);
+		const char *gt = lt ? memchr(lt, '>', n - (size_t)(lt - line)) : NULL;
+		if (gt && memchr(lt, '@', (size_t)(gt - lt)))
+			w->apop_stamp = 1;
 	}
 	unsigned bits;
 	char text[sizeof w->offer_text];

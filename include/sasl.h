@@ -35,6 +35,9 @@ struct sasl_watch {
 	int tried, ok;         /* a login ended; with success */
 	char reply[200];       /* the server's final reply to it, made safe (IMAP tag removed) */
 	char detail[200];      /* from its error challenge: "status invalid_token, scope ..." */
+	int login_sent;        /* we sent a login of any kind (AUTH, AUTHENTICATE, LOGIN, USER, APOP) */
+	int capa_user;         /* POP3: the CAPA list had USER */
+	int apop_stamp;        /* POP3: the greeting carried an APOP timestamp <...@...> */
 };
 
 /* One trace line (dir '>' ours, '<' the server's; the CRLF may be included). */

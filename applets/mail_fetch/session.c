@@ -61,11 +61,13 @@ void mf_connect(struct mf *m)
 	int refreshed = 0;
 	CURLcode rc;
 	for (;;) {
+		/* The login is watched on libcurl's trace: a refused token is replaced, and a
+		 * server that offers no login we can use is named with what it offered. */
+		m->x.watch = &m->watch;
+		memset(&m->watch, 0, sizeof m->watch);
 		if (m->oauth.token) {
 			m->x.bearer = m->oauth.token;
 			m->x.login_options = oauth2_login_options(&m->oauth);
-			m->x.watch = &m->watch;
-			memset(&m->watch, 0, sizeof m->watch);
 		}
 		int r = xfer_setup(m->h, &m->x, m->url.host, m->errbuf, err, sizeof err);
 		if (r < 0)
@@ -88,6 +90,11 @@ void mf_connect(struct mf *m)
 		if (!(m->h = curl_easy_init()))
 			die(NT_EXIT_IO, "libcurl initialisation failed");
 	}
+	if (rc == CURLE_LOGIN_DENIED && !m->watch.login_sent && !strncmp(m->url.scheme, "pop3", 4))
+		die(NT_EXIT_TLS, "%s: no login was attempted: the server offers none we can use (its CAPA: %s%s; %s; %s)",
+		    url, m->watch.offer_seen ? "SASL " : "no SASL mechanism",
+		    m->watch.offer_seen ? m->watch.offer_text : "", m->watch.capa_user ? "USER" : "no USER",
+		    m->watch.apop_stamp ? "an APOP timestamp in the greeting" : "no APOP timestamp in the greeting");
 	if (rc != CURLE_OK)
 		die(xfer_exit_code(rc), "%s: %s", url, xfer_strerror(rc, m->errbuf));
 	/* libcurl's own trace ends here; ours (stream trace) takes over. */

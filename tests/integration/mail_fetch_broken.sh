@@ -185,4 +185,17 @@ for proto in imap pop3; do
 		pass "$proto after the drop: both messages delivered" || fail "$proto after the drop"
 	stop
 done
+# A POP3 server that offers no login we can use (no USER in CAPA, no SASL, no APOP
+# timestamp): no login is attempted, and the message says what was offered, not "denied".
+rm -f "$T/port.log"
+if start pop3 nologin; then
+	$NT mail-fetch -q --timeout 10 -o "$T/nologin" "pop3://u@127.0.0.1:$PORT/" 2>"$T/nologin.err"
+	rc=$?
+	[ $rc = 4 ] && grep -q 'no login was attempted' "$T/nologin.err" && grep -q 'no USER' "$T/nologin.err" &&
+		grep -q 'no APOP timestamp' "$T/nologin.err" && ! grep -qi 'denied' "$T/nologin.err" &&
+		! grep -q '^USER\|^PASS\|^AUTH\|^APOP' "$T/port.log" &&
+		pass "pop3 with no usable login: exit 4, says what the server offered and that none was tried" ||
+		fail "pop3 nologin" "rc $rc: $(cat "$T/nologin.err") $(cat "$T/port.log" 2>/dev/null | tr '\n' ' ')"
+	stop
+fi
 finish
