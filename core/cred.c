@@ -195,6 +195,14 @@ static char *prompt_tty(const char *user, const char *host, char *err, size_t er
 	}
 	struct termios old, t;
 	int have = tcgetattr(fd, &old) == 0;
+	/* Echo off before the prompt is shown: a password typed as soon as the prompt
+	 * appears is neither echoed nor thrown away (TCSAFLUSH here drops only what was
+	 * typed before the prompt). */
+	if (have) {
+		t = old;
+		t.c_lflag &= (tcflag_t)~ECHO;
+		tcsetattr(fd, TCSAFLUSH, &t);
+	}
 	char msg[600];
 	int n = snprintf(msg, sizeof msg, "Password for %s@%s: ", user ? user : "", host);
 	if (n < 0)
@@ -204,11 +212,6 @@ static char *prompt_tty(const char *user, const char *host, char *err, size_t er
 	if (write(fd, msg, (size_t)n) < 0) {
 		/* the prompt is a courtesy */
 	}
-	if (have) {
-		t = old;
-		t.c_lflag &= (tcflag_t)~ECHO;
-		tcsetattr(fd, TCSAFLUSH, &t);
-	}
 	char buf[1024];
 	size_t len = 0;
 	char c;
@@ -216,7 +219,7 @@ static char *prompt_tty(const char *user, const char *host, char *err, size_t er
 		buf[len++] = c;
 	buf[len] = 0;
 	if (have)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSADRAIN, &old);
 	if (write(fd, "\n", 1) < 0) {
 	}
 	close(fd);
