@@ -190,7 +190,7 @@ static const char *not_answered(const struct sockaddr_storage *from, socklen_t f
 			return "from an unbound socket (no address to answer)";
 		if (G.unix_path && strnlen(u->sun_path, pl) == strlen(G.unix_path) && !strncmp(u->sun_path, G.unix_path, pl))
 			return "from our own socket";
-		return G.mode == MODE_TIME && n == 4 ? "it has the size of a time reply"
+		return G.mode == MODE_TIME && n ? "not empty (RFC 868: a time request is an empty datagram)"
 		       : G.mode == MODE_CHARGEN && chargen_like(p, n) ? "it looks like chargen output"
 		       : NULL;
 	}
@@ -203,8 +203,8 @@ static const char *not_answered(const struct sockaddr_storage *from, socklen_t f
 		return "it begins with a stamp (a stamp server's reply)";
 	if (G.mode == MODE_STAMP && n + 1 + stamp_len > UDP_PAYLOAD_MAX)
 		return "the stamped reply would not fit in one datagram";
-	if (G.mode == MODE_TIME && n == 4)
-		return "it has the size of a time reply";
+	if (G.mode == MODE_TIME && n)
+		return "not empty (RFC 868: a time request is an empty datagram)"; /* no loop with any server */
 	if (G.mode == MODE_CHARGEN && chargen_like(p, n))
 		return "it looks like chargen output";
 	return NULL;

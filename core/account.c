@@ -170,7 +170,9 @@ int accounts_load(struct accounts *f, const char *path, char *err, size_t errlen
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e; /* the caller tells EACCES apart */
 		return -NT_EXIT_IO;
 	}
 	struct stat st;
@@ -294,6 +296,12 @@ const struct account *conn_account(struct conn_opts *o, const char *schemes, con
 	char err[600];
 	char *path = o->config ? xstrdup(o->config) : accounts_default_path();
 	int r = accounts_load(&cur_file, path, err, sizeof err);
+	/* The system file that this user may not read (a root-only file with passwords in
+	 * it, for cron and daemons) is no file for a user who named no account. */
+	if (r == -NT_EXIT_IO && errno == EACCES && !o->config && !o->account && !strcmp(path, "/etc/nettool/accounts")) {
+		log_info("%s: %s: not used", path, strerror(EACCES));
+		r = 0;
+	}
 	if (r < 0)
 		die(-r, "%s", err);
 	if (r == 0) {

@@ -99,6 +99,9 @@ int secret_cmd(const char *cmd, const char *what, int timeout_ms, char **out, ch
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (dup2(in, 0) < 0 || dup2(p[1], 1) < 0)
 			_exit(127);
+		/* Only 0, 1 and 2: libcurl's sockets are not close-on-exec, and a helper that
+		 * stays in the background must not keep a logged-in session of ours. */
+		close_range(3, ~0U, 0);
 		char *argv[] = {"sh", "-c", (char *)cmd, NULL};
 		execve("/bin/sh", argv, env);
 		_exit(127);

@@ -84,7 +84,7 @@ static const struct opt opts[] = {
 	{O_CERT, "cert", OPT_FILE, "FILE", "the server's certificate chain (PEM) for --tls"},
 	{O_KEY, "key", OPT_FILE, "FILE", "the private key of --cert (PEM, no passphrase)"},
 	{O_VERIFYCLIENT, "verify-client", OPT_FLAG, NULL, "require a client certificate that verifies against --cacert"},
-	{O_CACERT, "cacert", OPT_FILE, "FILE", "CA certificates for --verify-client (default: the system's)"},
+	{O_CACERT, "cacert", OPT_FILE, "FILE", "CA certificates for --verify-client (required with it)"},
 	{O_HSTIMEOUT, "handshake-timeout", OPT_SECS, "SEC", "close a client whose TLS handshake takes longer (default 10)"},
 	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
 	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
@@ -1054,8 +1054,8 @@ int tcp_serve_main(int argc, char **argv)
 		opt_usage_error("--tls needs --cert FILE and --key FILE");
 	if (!G.tls && (tc.cert || tc.key || tc.cacert || tc.verify_client || hs_set))
 		opt_usage_error("--cert, --key, --cacert, --verify-client and --handshake-timeout go with --tls");
-	if (tc.cacert && !tc.verify_client)
-		opt_usage_error("--cacert is the CA of --verify-client: give both");
+	if (!!tc.cacert != !!tc.verify_client)
+		opt_usage_error("--cacert is the CA of --verify-client: give both (the system's CAs would accept any public certificate)");
 	if (G.tls && G.hs_ms <= 0)
 		opt_usage_error("--handshake-timeout must be more than 0");
 	if (tfmt && stamp_check_format(tfmt) < 0)

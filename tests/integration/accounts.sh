@@ -195,4 +195,22 @@ if inn_start test.acc; then
 else
 	skip "accounts: nntp" "$INN_WHY"
 fi
+# A root-only /etc/nettool/accounts (passwords for cron and daemons) is no file for
+# another user who named no account: not "Permission denied", exit 6, for every command.
+# (A private mount namespace with a copy of /etc; nothing on the machine changes.)
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v setpriv >/dev/null; then
+	mkdir -p "$T/etc.copy" && cp -a /etc/. "$T/etc.copy/" 2>/dev/null
+	mkdir -p "$T/etc.copy/nettool"
+	printf '[default]\nurl = smtp://127.0.0.1:1\npassword = rootonly\n' >"$T/etc.copy/nettool/accounts"
+	chmod 600 "$T/etc.copy/nettool/accounts"
+	chmod 755 "$T"
+	unshare -m sh -c "mount --bind '$T/etc.copy' /etc && HOME=/nonexistent XDG_CONFIG_HOME= setpriv --reuid=65534 --regid=65534 --clear-groups \
+		'$NT' nntp -q -s 127.0.0.1:1 --timeout 2 list" >/dev/null 2>"$T/eacces.err"
+	rc=$?
+	[ $rc = 3 ] && ! grep -q 'Permission denied' "$T/eacces.err" &&
+		pass "a root-only /etc/nettool/accounts is no file for another user: the command goes on (exit 3: nothing listens)" ||
+		fail "system accounts file not readable" "rc $rc: $(cat "$T/eacces.err")"
+else
+	skip "accounts: root-only system file" "needs root, unshare and setpriv"
+fi
 finish

@@ -69,18 +69,20 @@ check "UDP time (RFC 868): an empty datagram gets 4 bytes" $SP udp-time "$P"
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)
 s.sendto(b"\x83\xaa\x7e\x80", ("127.0.0.1", int(sys.argv[1])))
+s.sendto(b"hello", ("127.0.0.1", int(sys.argv[1])))
 try:
     s.recv(10); sys.exit(1)
 except socket.timeout:
-    pass' "$P" && pass "UDP time never answers a 4-byte datagram (another time server's reply: no loop)" \
-	|| fail "UDP time answered a time reply"
+    pass' "$P" && pass "UDP time answers only an empty datagram (RFC 868): no loop with a time or a stamp server" \
+	|| fail "UDP time answered a datagram that was not empty"
 sleep 0.2
 /usr/bin/python3 -c '
 import json, sys
 objs = [json.loads(l) for l in open(sys.argv[1])]
-a, b = objs[-2], objs[-1]
+a, b = objs[-3], objs[-2]
 assert a["answered"] is True and a["bytes_in"] == 0 and a["bytes_out"] == 4 and a["reason"] is None, a
-assert b["answered"] is False and b["bytes_out"] is None and "time reply" in b["reason"], b
+assert b["answered"] is False and b["bytes_out"] is None and "empty" in b["reason"], b
+assert objs[-1]["answered"] is False and objs[-1]["bytes_in"] == 5, objs[-1]
 assert set(a) == {"peer", "bytes_in", "bytes_out", "answered", "reason"}' "$T/json.out" \
 	&& pass "udp-serve --json: one object per datagram, answered or not and why" || fail "udp-serve --json" "$(cat "$T/json.out")"
 stop

@@ -179,6 +179,8 @@ expect_exit "tcp-send --tls --pinnedpubkey: another key is refused (4)" 4 \
 expect_exit "--tls without --cert/--key is a usage error" 2 "$NT" tcp-serve --tls -p "$(free_port)"
 expect_exit "--cert without --tls is a usage error" 2 "$NT" tcp-serve --cert "$C/server.crt" -p "$(free_port)"
 expect_exit "--cacert without --verify-client is a usage error" 2 "$NT" tcp-serve $TLS --cacert "$C/ca.crt" -p "$(free_port)"
+expect_exit "--verify-client without --cacert is a usage error (the system's CAs would accept any public certificate)" 2 \
+	"$NT" tcp-serve $TLS --verify-client -p "$(free_port)"
 expect_exit "a key that does not match the certificate: exit 4" 4 "$NT" tcp-serve --tls --cert "$C/server.crt" --key "$C/other.key" -p "$(free_port)"
 grep -q 'does not match' "$T/check.out" && pass "the mismatch is named" || fail "mismatch message" "$(cat "$T/check.out")"
 cp "$C/server.key" "$T/open.key" && chmod 644 "$T/open.key"

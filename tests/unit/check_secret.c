@@ -2,6 +2,9 @@
 /* check_secret.c - the `*-cmd` runner: the first line, and every refusal (a failing
  * command, no output, a control character, a timeout) with the option named and exit 4. */
 #include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -82,6 +85,21 @@ START_TEST(child_sees_no_secret)
 }
 END_TEST
 
+/* Only 0, 1 and 2 reach the command: a descriptor of ours without close-on-exec (as
+ * libcurl's sockets are) is not inherited by a helper that may stay in the background. */
+START_TEST(child_gets_no_descriptors)
+{
+	int fd = open("/dev/null", O_RDONLY); /* no O_CLOEXEC, on purpose */
+	ck_assert_int_ge(fd, 3);
+	char cmd[128], *s, err[512];
+	snprintf(cmd, sizeof cmd, "[ -e /proc/$$/fd/%d ] && echo leaked || echo clean", fd);
+	ck_assert_int_eq(run(cmd, 5000, &s, err), 0);
+	ck_assert_str_eq(s, "clean");
+	secret_free(s);
+	close(fd);
+}
+END_TEST
+
 Suite *suite_secret(void)
 {
 	Suite *s = suite_create("secret");
@@ -91,6 +109,7 @@ Suite *suite_secret(void)
 	tcase_add_test(t, refusals);
 	tcase_add_test(t, timeout_kills);
 	tcase_add_test(t, child_sees_no_secret);
+	tcase_add_test(t, child_gets_no_descriptors);
 	suite_add_tcase(s, t);
 	return s;
 }
