@@ -320,6 +320,13 @@ const struct account *conn_account(struct conn_opts *o, const char *schemes, con
 		if (!scheme_fits(a, schemes))
 			die(NT_EXIT_USAGE, "--account %s: its url %s is not for this applet (%s)", o->account,
 			    a->v[ACC_URL], schemes);
+		/* Asked for by name, it goes where the command line says; said once when that is
+		 * not the server the account names. */
+		struct url u;
+		char e[ADDR_ERRLEN];
+		if (target_host && a->v[ACC_URL] && url_parse(a->v[ACC_URL], &u, e) == 0 && strcasecmp(u.host, target_host))
+			nt_warn("--account %s names %s; its credentials go to %s, as the command line says", o->account,
+				u.host, target_host);
 	} else {
 		if (from)
 			a = accounts_by_from(&cur_file, from, schemes);
