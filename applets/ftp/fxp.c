@@ -318,6 +318,13 @@ int ftp_fxp_copy(struct ftp_site *a, struct ftp_site *b, const struct job *j, lo
 	if (ftp_cf.fxp < 0 || fx_off)
 		return FXP_STREAM;
 	int r = fx_ready(a, b, code, err, errlen);
+	if (r < 0 && ftp_cf.fxp == 0) {
+		/* Our own connections failed (a server that allows one session per address...):
+		 * the streamed copy, which has its own, says what is wrong if anything is. */
+		ftp_fxp_free();
+		say_stream(err);
+		return FXP_STREAM;
+	}
 	if (r < 0)
 		return FXP_FAILED;
 	if (r > 0) {
@@ -337,7 +344,7 @@ int ftp_fxp_copy(struct ftp_site *a, struct ftp_site *b, const struct job *j, lo
 	if (ftp_cf.create_dirs) {
 		/* Each folder above the file, made if missing (replies not needed). */
 		char *p = xstrdup(j->dst);
-		for (char *q = strchr(p + 1, '/'); q; q = strchr(q + 1, '/')) {
+		for (char *q = *p ? strchr(p + 1, '/') : NULL; q; q = strchr(q + 1, '/')) {
 			*q = 0;
 			if (cmd(cb, "MKD %s", p) < 0)
 				break;
