@@ -5,7 +5,8 @@
  * for transient errors, a deadline, and the durable commit of downloaded files and
  * journal lines through core/commit (data synced, then renamed, then journaled; at most
  * one group not yet journaled). Without --journal or --fsync a download is renamed whole
- * and not synced. A copy stores to a temporary name and renames it (durable.c names it).
+ * and not synced. A copy stores to a temporary name and renames it (durable.c names it);
+ * it goes straight between the servers (fxp.c) when they allow it.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
  */
@@ -433,7 +434,8 @@ static void quote_job(struct engine *e, struct slot *s, struct ftp_site *site, C
 	add(e, h, s);
 }
 
-/* Start s->job; 0 when running, -1 when it failed before anything was sent. */
+/* Start s->job; 0 when running, -1 when it has ended already (failed before anything
+ * was sent, or a copy done by FXP). */
 static int start(struct engine *e, struct slot *s)
 {
 	struct job *j = &s->job;
@@ -555,6 +557,22 @@ static int start(struct engine *e, struct slot *s)
 		quote_job(e, s, e->a, s->h, &s->hdr, s->err, "*MKD", j->dst);
 		return 0;
 	case JOB_COPY: {
+		if (ftp_cf.fxp >= 0) {
+			/* FXP (fxp.c) when both servers allow it; it ends the job here, or hands it back
+			 * to be streamed. */
+			long long n;
+			int code;
+			char m[600];
+			int r = ftp_fxp_copy(e->a, e->b, j, &n, &code, m, sizeof m);
+			if (r != FXP_STREAM) {
+				s->bytes = n > 0 ? (uint64_t)n : 0;
+				if (r == FXP_DONE)
+					mark_done(e, s, NULL, -1);
+				else
+					fail_job(e, s, code, m);
+				return -1; /* ended: the slot is cleared */
+			}
+		}
 		if (!s->pipe)
 			s->pipe = xmalloc(PIPE_CAP);
 		s->ph = s->pl = 0;
@@ -955,6 +973,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		free(e->slots[i].wb);
 	}
 	curl_multi_cleanup(e->m);
+	ftp_fxp_free();
 	if (summary && log_level > LOG_QUIET)
 		fprintf(stderr, "%s: %llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
 			(unsigned long long)e->r.done, (unsigned long long)e->r.failed, (unsigned long long)e->r.skipped,

@@ -3,7 +3,7 @@
  * sess.c: sites, URLs, single operations over one easy handle; engine.c: the batch
  * engine over the libcurl multi interface; tree.c: listings, glob, mirror, copy -r;
  * durable.c: temporaries and the journal's failed lines; shard.c: --shard auto;
- * status.c and jread.c: ftp status over journals).
+ * status.c and jread.c: ftp status over journals; fxp.c: copy straight between servers).
  * Nothing here is visible outside applets/ftp/. */
 #ifndef FTP_FTP_H
 #define FTP_FTP_H
@@ -43,6 +43,7 @@ struct ftp_conf {
 	int resume, create_dirs;
 	int atomic;                /* 1 --atomic, -1 --no-atomic, 0 the default (put: in place; copy: atomic) */
 	int fsync;                 /* --fsync: every download synced (groups) even without a journal */
+	int fxp;                   /* copy: 1 --fxp (FXP or fail), -1 --no-fxp, 0 FXP when both servers allow it */
 	long long deadline_at;     /* --deadline: ftp_now_ms() at which walks and transfers stop (0: none) */
 	const char *shard_spec;    /* --shard as given (shard.c resolves "auto", "auto/N") */
 	/* mirror / copy */
@@ -223,6 +224,15 @@ int ftp_dur_is_ours(const char *name, const char *tag);
 void ftp_dur_sweep(const char *base, const char *rel);
 char *ftp_dur_remote_tmp(const char *dst);
 void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *why);
+
+/* fxp.c: one copy job straight from server a to server b (FXP) on our own control
+ * connections (kept between files; ftp_fxp_free closes them). FXP_DONE (the file is in
+ * place, *bytes its size or -1; with --move the source is deleted), FXP_STREAM (FXP is not
+ * possible here: stream this and every later file), FXP_FAILED (*code, message in err). */
+enum { FXP_DONE = 0, FXP_STREAM = 1, FXP_FAILED = -1 };
+int ftp_fxp_copy(struct ftp_site *a, struct ftp_site *b, const struct job *j, long long *bytes, int *code, char *err,
+		 size_t errlen);
+void ftp_fxp_free(void);
 
 /* status.c: ftp status over the journals (no server); exit 0 when every item is done. */
 int ftp_status(int njournals, const char *const *journals);

@@ -32,7 +32,7 @@ enum {
 	O_JSON = OPT_LONG,
 	O_CREATEDIRS, O_ATOMIC, O_MOVE, O_REVERSE, O_ONLYNEWER, O_DELETE, O_EXCLUDE, O_FROMFILE, O_PARALLEL,
 	O_JOURNAL, O_SHARD, O_RETRY, O_DEADLINE, O_PASSIVE, O_ACTIVE, O_ASCII, O_LIMIT, O_PROGRESS,
-	O_MAXENTRIES, O_MAXFOLDERS, O_NOATOMIC, O_FSYNC,
+	O_MAXENTRIES, O_MAXFOLDERS, O_NOATOMIC, O_FSYNC, O_FXP, O_NOFXP,
 };
 
 static const struct opt opts[] = {
@@ -53,6 +53,8 @@ static const struct opt opts[] = {
 	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put: upload to a temporary name, rename when complete (copy: the default)"},
 	{O_NOATOMIC, "no-atomic", OPT_FLAG, NULL, "copy: store in place; a failed partial file is deleted"},
 	{O_FSYNC, "fsync", OPT_FLAG, NULL, "get: sync each download (in groups) even without --journal"},
+	{O_FXP, "fxp", OPT_FLAG, NULL, "copy: server to server directly (FXP) or fail; with TLS: clear data"},
+	{O_NOFXP, "no-fxp", OPT_FLAG, NULL, "copy: never FXP, always stream through us"},
 	{'p', "parents", OPT_FLAG, NULL, "mkdir: create parents, no error if it exists"},
 	{'r', "recursive", OPT_FLAG, NULL, "get, copy: whole trees"},
 	{O_MOVE, "move", OPT_FLAG, NULL, "get, copy: delete each source file once its copy is safe"},
@@ -669,7 +671,7 @@ static const struct ftp_cmd {
 	{"size", "TARGET...", "sizes in bytes", cmd_simple, C_JSON},
 	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
 	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror, C_JOURNAL | C_JSON},
-	{"copy", "SRC DST", "server to server, through memory (-r, --move)", cmd_copy, C_BATCH | C_JOURNAL | C_JSON},
+	{"copy", "SRC DST", "server to server: directly (FXP) when both allow it, else through memory", cmd_copy, C_BATCH | C_JOURNAL | C_JSON},
 	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
 	 C_BATCH | C_JOURNAL | C_JSON},
 	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell, 0},
@@ -733,6 +735,8 @@ int ftp_main(int argc, char **argv)
 		case O_ATOMIC: ftp_cf.atomic = 1; break;
 		case O_NOATOMIC: ftp_cf.atomic = -1; break;
 		case O_FSYNC: ftp_cf.fsync = 1; break;
+		case O_FXP: ftp_cf.fxp = 1; break;
+		case O_NOFXP: ftp_cf.fxp = -1; break;
 		case 'p': ftp_cf.parents = 1; break;
 		case 'r': ftp_cf.recursive = 1; break;
 		case O_MOVE: ftp_cf.move = 1; break;
@@ -829,6 +833,8 @@ int ftp_main(int argc, char **argv)
 		opt_usage_error("--json goes with every command but the shell (%s has no results to report as JSON)", cmd);
 	if (ftp_cf.move && c->fn != cmd_get && c->fn != cmd_copy)
 		opt_usage_error("--move is for get and copy");
+	if (ftp_cf.fxp && c->fn != cmd_copy)
+		opt_usage_error("--fxp and --no-fxp are for copy");
 	if (ftp_cf.from_file && !(c->flags & C_BATCH))
 		opt_usage_error("--from-file is for get, put, rm, copy and status");
 	if ((ftp_cf.journal || ftp_cf.shard_n) && !(c->flags & C_JOURNAL))

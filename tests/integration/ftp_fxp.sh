@@ -1,0 +1,196 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_fxp.sh - copy between two vsftpd instances on 127.0.0.2 and 127.0.0.3: FXP where
+# both allow it (pasv_promiscuous, port_promiscuous): files byte for byte, the data not
+# through us (the bytes our process reads, counted with strace; the PORT the source was
+# given), --move, --journal, -r; TLS in use: streamed, --fxp: a loud clear-data warning;
+# a pair with vsftpd's defaults (PORT to a third address refused): streamed (said once
+# with -v), --fxp fails (exit 1), --no-fxp streams.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
+	skip "ftp fxp" "vsftpd or unshare not installed (make deps)"
+	finish
+fi
+if ! (exec 3<>/dev/tcp/127.0.0.2/1) 2>&1 | grep -qi 'refused'; then
+	skip "ftp fxp" "127.0.0.2 is not a loopback address here"
+	finish
+fi
+# srv NAME ADDR [lines]: vsftpd listening on ADDR (its PASV replies name ADDR too).
+srv() {
+	local name=$1 addr=$2
+	shift 2
+	FTPD_WAIT_HOST=$addr ftpd_start "$name" "listen_address=$addr" "pasv_address=$addr" "$@"
+}
+PROM=(pasv_promiscuous=YES port_promiscuous=YES)
+# E: a source that allows PORT anywhere, for D (default) that refuses its connection.
+srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 &&
+	srv E 127.0.0.2 port_promiscuous=YES ||
+	{ fail "ftp fixture" "vsftpd did not start"; finish; }
+CA=$T/certs/ca.crt
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+cd "$T" || exit 1
+# Plain FTP on the control connections (loopback: the password may go in clear).
+O=(--cacert "$CA" -u "$FTP_USER" --no-tls)
+U="ftp://$FTP_USER@"
+A=${U}127.0.0.2:$FTPD_PORT_A/ B=${U}127.0.0.3:$FTPD_PORT_B/ C=${U}127.0.0.2:$FTPD_PORT_C/ D=${U}127.0.0.3:$FTPD_PORT_D/
+
+mkdata() { # home: zero.bin (0 bytes), big.bin (1 MiB), small.txt, d/x.txt, d/e/y.bin
+	mkdir -p "$1/src/d/e"
+	: >"$1/src/zero.bin"
+	head -c 1048576 /dev/urandom >"$1/src/big.bin"
+	echo "small file" >"$1/src/small.txt"
+	echo "x" >"$1/src/d/x.txt"
+	head -c 70000 /dev/urandom >"$1/src/d/e/y.bin"
+}
+mkdata "$FTPD_HOME_A"
+mkdata "$FTPD_HOME_C"
+mkdir -p "$FTPD_HOME_B/dst" "$FTPD_HOME_B/dst5" "$FTPD_HOME_D/dst"
+printf 'zero.bin\nbig.bin\nsmall.txt\n' >list.txt
+
+# traced OUT CMD...: run CMD under strace; OUT.bytes: what the process read (read, recv*).
+traced() {
+	local out=$1
+	shift
+	strace -f -qq -e trace=read,readv,recvfrom,recvmsg -o "$out.st" "$@"
+	local rc=$?
+	awk '/(read|recv)/ && match($0, /= [0-9]+( |$)/) { s += substr($0, RSTART + 2, RLENGTH - 2) } END { print s + 0 }' \
+		"$out.st" >"$out.bytes"
+	return $rc
+}
+HAVE_STRACE=0
+command -v strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null && HAVE_STRACE=1
+run() { # run OUT ARGS...: nettool ftp ARGS, stderr in OUT.err
+	local out=$1
+	shift
+	timeout 60 "$NT" ftp "$@" 2>"$out.err"
+}
+runb() { # runb OUT ARGS...: run, traced when strace works (LeakSanitizer cannot run under
+	# ptrace: off for these runs of a sanitizer build; the others keep it)
+	local out=$1
+	shift
+	if [ $HAVE_STRACE = 1 ]; then
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 traced "$out" timeout 60 "$NT" ftp "$@" 2>"$out.err"
+	else
+		timeout 60 "$NT" ftp "$@" 2>"$out.err"
+	fi
+}
+same() { cmp -s "$1" "$2"; }
+ports_to() { grep -c "PORT 127,0,0,$2," "$1"; }
+
+# --- the allowing pair: FXP ---
+n0=$(ports_to "$FTPD_LOG_A" 3)
+runb c1 "${O[@]}" -v --from-file list.txt copy "${A}src" "${B}dst"
+rc=$?
+ok=1
+for f in zero.bin big.bin small.txt; do same "$FTPD_HOME_A/src/$f" "$FTPD_HOME_B/dst/$f" || ok=0; done
+[ $rc = 0 ] && [ $ok = 1 ] && [ -f "$FTPD_HOME_B/dst/zero.bin" ] &&
+	pass "FXP copy: 0 bytes, 1 MiB and a small file, byte for byte" || fail "FXP copy" "rc $rc ok $ok: $(tail -3 c1.err)"
+n1=$(ports_to "$FTPD_LOG_A" 3)
+[ $((n1 - n0)) -ge 3 ] && pass "the source was sent PORT 127,0,0,3 (the destination) for each file" ||
+	fail "PORT to the destination" "$((n1 - n0)) PORT commands naming 127.0.0.3 in the source's log"
+if [ $HAVE_STRACE = 1 ]; then
+	by=$(cat c1.bytes)
+	[ "$by" -lt 524288 ] && pass "the data did not cross us: the process read $by bytes for 1 MiB copied" ||
+		fail "data through us" "the process read $by bytes (1 MiB copied)"
+else
+	skip "bytes read by the process" "strace does not work here"
+fi
+[ -z "$(find "$FTPD_HOME_B/dst" -name '.*')" ] && pass "no temporary left on the destination" ||
+	fail "temporaries" "$(find "$FTPD_HOME_B/dst" -name '.*')"
+grep -q '^> STOR dst/\.zero\.bin\.nettool-.*\.part' c1.err && grep -q '^> RNTO dst/zero.bin' c1.err &&
+	pass "stored under the temporary name, renamed into place" || fail "atomic FXP" "$(grep -E 'STOR|RNTO' c1.err | head -3)"
+
+# One file, its own target name; the journal; -r.
+run c2 "${O[@]}" --journal j2 copy "${A}src/big.bin" "${B}dst/renamed.bin"
+rc=$?
+[ $rc = 0 ] && same "$FTPD_HOME_A/src/big.bin" "$FTPD_HOME_B/dst/renamed.bin" && grep -q '^done	copy	src/big.bin	dst/renamed.bin$' j2 &&
+	pass "FXP copy of one file, --journal: done line" || fail "FXP one file" "rc $rc: $(cat c2.err) / $(cat j2)"
+run c3 "${O[@]}" -r copy "${A}src/d" "${B}tree"
+rc=$?
+[ $rc = 0 ] && same "$FTPD_HOME_A/src/d/e/y.bin" "$FTPD_HOME_B/tree/e/y.bin" && same "$FTPD_HOME_A/src/d/x.txt" "$FTPD_HOME_B/tree/x.txt" &&
+	pass "FXP copy -r" || fail "FXP copy -r" "rc $rc: $(cat c3.err)"
+
+# --move: sources deleted after the destination's size check.
+mkdir -p "$FTPD_HOME_A/mv" && head -c 5000 /dev/urandom >"$FTPD_HOME_A/mv/m1" && : >"$FTPD_HOME_A/mv/m2"
+cp "$FTPD_HOME_A/mv/m1" m1.ref
+printf 'm1\nm2\n' >mvlist
+run c4 "${O[@]}" --move --from-file mvlist copy "${A}mv" "${B}dst"
+rc=$?
+[ $rc = 0 ] && [ ! -e "$FTPD_HOME_A/mv/m1" ] && [ ! -e "$FTPD_HOME_A/mv/m2" ] && same m1.ref "$FTPD_HOME_B/dst/m1" &&
+	[ -f "$FTPD_HOME_B/dst/m2" ] && pass "FXP --move: sources deleted, copies in place" || fail "FXP --move" "rc $rc: $(cat c4.err)"
+
+# A missing source: a failure, nothing left behind, and the next file still goes.
+printf 'nope.bin\nsmall.txt\n' >l5
+run c5 "${O[@]}" --from-file l5 copy "${A}src" "${B}dst5"
+rc=$?
+[ $rc = 1 ] && grep -q 'nope.bin' c5.err && same "$FTPD_HOME_A/src/small.txt" "$FTPD_HOME_B/dst5/small.txt" 2>/dev/null &&
+	[ -z "$(find "$FTPD_HOME_B" -name '.nope*')" ] && pass "FXP: a missing source fails alone, no temporary left" ||
+	fail "FXP missing source" "rc $rc: $(cat c5.err)"
+
+# TLS in use (AUTH TLS accepted): streamed, said with -v; --fxp: clear data, said loudly.
+# (The fixture's certificate names 127.0.0.1 only: --insecure for 127.0.0.2 and .3.)
+OT=(--insecure -u "$FTP_USER")
+# (A small file: streamed FTPS uploads of some 100 KB fail now and then against this
+# fixture, FXP or not.)
+run c6 "${OT[@]}" -v copy "${A}src/small.txt" "${B}dst/tls1.txt"
+rc=$?
+[ $rc = 0 ] && same "$FTPD_HOME_A/src/small.txt" "$FTPD_HOME_B/dst/tls1.txt" && grep -q 'FXP not possible (TLS' c6.err &&
+	pass "TLS in use: streamed (and -v says why)" || fail "TLS: streamed" "rc $rc: $(grep -v '^[<>*]' c6.err | tail -4)"
+runb c7 "${OT[@]}" --fxp copy "${A}src/big.bin" "${B}dst/tls2.bin"
+rc=$?
+rc7=$rc
+w=$(grep -c 'IN CLEAR TEXT' c7.err)
+[ $rc = 0 ] && same "$FTPD_HOME_A/src/big.bin" "$FTPD_HOME_B/dst/tls2.bin" && [ "$w" = 1 ] &&
+	grep -q '127.0.0.2 to 127.0.0.3 IN CLEAR TEXT' c7.err && pass "TLS and --fxp: FXP with clear data, one warning line naming both" ||
+	fail "TLS --fxp" "rc $rc, $w warnings: $(cat c7.err)"
+if [ $HAVE_STRACE = 1 ]; then
+	by=$(cat c7.bytes)
+	[ "$rc7" = 0 ] && [ "$by" -lt 524288 ] && pass "TLS and --fxp: the data did not cross us ($by bytes read)" || fail "TLS --fxp data" "$by bytes read"
+fi
+
+# --no-fxp streams through us.
+runb c8 "${O[@]}" --no-fxp copy "${A}src/big.bin" "${B}dst/nofxp.bin"
+rc=$?
+[ $rc = 0 ] && same "$FTPD_HOME_A/src/big.bin" "$FTPD_HOME_B/dst/nofxp.bin" && pass "--no-fxp: copied" || fail "--no-fxp" "rc $rc: $(cat c8.err)"
+if [ $HAVE_STRACE = 1 ]; then
+	by=$(cat c8.bytes)
+	[ "$by" -ge 1048576 ] && pass "--no-fxp: the data crossed us ($by bytes read)" || fail "--no-fxp streamed" "$by bytes read"
+fi
+
+# --- the refusing pair (vsftpd's defaults): streamed ---
+n0=$(grep -c 'Illegal PORT' "$FTPD_LOG_C")
+run r1 "${O[@]}" -v --from-file list.txt copy "${C}src" "${D}dst"
+rc=$?
+ok=1
+for f in zero.bin big.bin small.txt; do same "$FTPD_HOME_C/src/$f" "$FTPD_HOME_D/dst/$f" || ok=0; done
+[ $rc = 0 ] && [ $ok = 1 ] && pass "refused FXP: copy still succeeds (streamed)" || fail "refused FXP fallback" "rc $rc: $(grep -v '^[<>*]' r1.err | tail -3)"
+nm=$(grep -c 'FXP not possible' r1.err)
+[ "$nm" = 1 ] && grep -q 'Illegal PORT' r1.err && pass "the fallback said once with -v, with the server's words" ||
+	fail "fallback message" "$nm messages: $(grep 'FXP' r1.err)"
+[ $(($(grep -c 'Illegal PORT' "$FTPD_LOG_C") - n0)) = 1 ] && pass "PORT tried once per run, not per file" ||
+	fail "PORT once" "$(($(grep -c 'Illegal PORT' "$FTPD_LOG_C") - n0)) refusals"
+run r2 "${O[@]}" -q --fxp copy "${C}src/small.txt" "${D}dst/forced.txt"
+rc=$?
+[ $rc = 1 ] && grep -q 'fxp: the servers refuse to send data to each other' r2.err && grep -q 'Illegal PORT' r2.err &&
+	[ ! -e "$FTPD_HOME_D/dst/forced.txt" ] && pass "--fxp against the refusing pair: exit 1, a clear error, nothing stored" ||
+	fail "--fxp refused" "rc $rc: $(cat r2.err)"
+run r3 "${O[@]}" --no-fxp copy "${C}src/big.bin" "${D}dst/nofxp.bin"
+rc=$?
+[ $rc = 0 ] && same "$FTPD_HOME_C/src/big.bin" "$FTPD_HOME_D/dst/nofxp.bin" && ! grep -q 'Illegal PORT' r3.err &&
+	pass "--no-fxp on the refusing pair: streamed, FXP not tried" || fail "--no-fxp refusing" "rc $rc: $(cat r3.err)"
+
+# A destination that refuses the source's data connection (source allows PORT, destination
+# default): "425 Security: Bad IP connecting." on STOR, then streamed.
+mkdata "$FTPD_HOME_E"
+E=${U}127.0.0.2:$FTPD_PORT_E/
+run r4 "${O[@]}" -v copy "${E}src/big.bin" "${D}dst/e.bin"
+rc=$?
+[ $rc = 0 ] && same "$FTPD_HOME_E/src/big.bin" "$FTPD_HOME_D/dst/e.bin" && grep -q 'FXP not possible.*STOR' r4.err &&
+	[ -z "$(find "$FTPD_HOME_D/dst" -name '.e.bin*')" ] &&
+	pass "destination refuses the source's connection: streamed, no temporary left" ||
+	fail "destination refusal" "rc $rc: $(cat r4.err)"
+
+expect_exit "--fxp outside copy: usage error" 2 "$NT" ftp --fxp get "${A}src/small.txt"
+finish
