@@ -114,6 +114,7 @@ void ms_open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 			die(-cr, "%s", err); /* an unreadable --password-file: 6, as everywhere */
 		mail_send_cf.xo.user = c->user;
 		mail_send_cf.xo.password = c->password;
+		mail_send_cf.xo.watch = &mail_send_cf.watch; /* to know that the login happened */
 	}
 	mail_send_cf.xo.scheme = strncmp(sv->url, "smtps:", 6) ? "smtp" : "smtps"; /* smtp_proxy, smtps_proxy */
 	int r = smtp_open(s, sv->url, sv->host, &mail_send_cf.xo, err, sizeof err);
@@ -121,6 +122,9 @@ void ms_open_session(struct smtp_sess *s, struct server *sv, struct cred *c)
 		die(r == -1 ? NT_EXIT_USAGE : -r, "%s", err); /* -(exit code) from the connection policy */
 	if (mail_send_cf.xo.bearer)
 		s->oauth = &mail_send_cf.oauth;
+	/* A user was given: the message never goes out without the login (libcurl would
+	 * send it unauthenticated to a server that offers no AUTH). */
+	s->need_login = mail_send_cf.xo.user != NULL;
 }
 
 /* ---- dispositions ---- */
@@ -192,6 +196,11 @@ int ms_transfer_error(const struct smtp_result *r, const char *what)
 	int code = xfer_exit_code(r->rc);
 	if (code == NT_EXIT_FAIL || code == NT_EXIT_OK)
 		code = NT_EXIT_NET;
+	if (r->no_login) {
+		nt_warn("%s: the server offers no login (%s in its EHLO reply) and a user was given: nothing sent "
+			"without it", what, mail_send_cf.watch.offer_seen ? mail_send_cf.watch.offer_text : "no AUTH");
+		return NT_EXIT_TLS;
+	}
 	if (r->rc == CURLE_LOGIN_DENIED && mail_send_cf.xo.bearer) {
 		/* the token refused (in the server's words), or no OAuth2 mechanism offered */
 		char err[800];

@@ -63,8 +63,12 @@ static void record(struct smtp_sess *s, const char *line, size_t n)
 static int trace(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
 {
 	struct smtp_sess *s = userp;
+	if (type == CURLINFO_HEADER_OUT && size >= 5 && (!strncasecmp(data, "EHLO ", 5) || !strncasecmp(data, "HELO ", 5)))
+		s->sess_login = 0; /* a new session (a new connection, or after STARTTLS) */
 	if (s->verbose || s->watch)
 		xfer_debug_cb(h, type, data, size, s->watch); /* prints with -v only */
+	if (s->watch && s->watch->login_sent)
+		s->sess_login = 1;
 	if (!s->res || (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN))
 		return 0;
 	while (size) {
@@ -91,6 +95,10 @@ static int trace(CURL *h, curl_infotype type, char *data, size_t size, void *use
 static size_t upload(char *buf, size_t size, size_t nitems, void *userp)
 {
 	struct smtp_sess *s = userp;
+	if (s->need_login && !s->sess_login) {
+		s->res->no_login = 1; /* DATA without the final dot: the server delivers nothing */
+		return CURL_READFUNC_ABORT;
+	}
 	size_t want = size * nitems, left = s->len - s->off;
 	if (want > left)
 		want = left;

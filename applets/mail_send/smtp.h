@@ -27,6 +27,7 @@ struct smtp_result {
 	struct smtp_reply other;    /* the last reply to anything else (EHLO, AUTH...) */
 	CURLcode rc;
 	char errbuf[CURL_ERROR_SIZE];
+	int no_login;               /* stopped before the message: a user was given, no login happened */
 };
 
 struct smtp_sess {
@@ -49,6 +50,8 @@ struct smtp_sess {
 	 * watch (xo->watch). */
 	struct oauth2 *oauth;
 	struct sasl_watch *watch;
+	int need_login;             /* a user was given: no message goes out before a login */
+	int sess_login;             /* this connection has logged in (reset at each EHLO) */
 };
 
 /* Prepare a session for url ("smtp://host:port/ehlo-name" or smtps://). host is the URL's

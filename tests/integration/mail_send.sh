@@ -296,4 +296,16 @@ expect_exit "unreachable server: exit 3" 3 sh -c "echo hi | $NT mail-send -S smt
 expect_exit "--help exits 0" 0 $NT mail-send --help
 expect_exit "--tls with --no-tls: exit 2" 2 $NT mail-send --tls --no-tls to@example.org
 
+# A user given to a server that offers no AUTH: nothing goes out unauthenticated (libcurl
+# alone would send it and exit 0), exit 4, naming what was missing; the queue keeps it.
+n0=$(count "$T/plain")
+echo hi | $NT mail-send -S "smtp://127.0.0.1:$PP" -u me --password-cmd 'echo pw' -f me@example.com -s noauth a@example.org 2>"$T/noauth.err"
+rc=$?
+[ $rc = 4 ] && [ "$(count "$T/plain")" = "$n0" ] && grep -q 'offers no login' "$T/noauth.err" &&
+	pass "a user and a server without AUTH: exit 4, nothing delivered" || fail "no AUTH offered" "rc $rc: $(cat "$T/noauth.err") $(count "$T/plain") vs $n0"
+echo hi | $NT mail-send --queue "$T/noauth.q" -f me@example.com -s noauthq a@example.org
+$NT mail-send --flush "$T/noauth.q" -S "smtp://127.0.0.1:$PP" -u me --password-cmd 'echo pw' 2>"$T/noauth2.err"
+rc=$?
+[ $rc = 4 ] && [ "$(count "$T/plain")" = "$n0" ] && [ "$(ls "$T/noauth.q/new" | wc -l)" = 1 ] &&
+	pass "--flush with a user to a server without AUTH: exit 4, the message stays queued" || fail "flush no AUTH" "rc $rc: $(cat "$T/noauth2.err")"
 finish
