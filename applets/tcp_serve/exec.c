@@ -505,8 +505,9 @@ int exec_relay_start(struct client *c)
 		serve_client_close(c, strerror(errno)); /* the program sees its end of file */
 		return -1;
 	}
-	exec_relay_event(c); /* data may have come with the handshake */
-	return X.rel[c->fd] == r ? 0 : -1;
+	int fd = c->fd;
+	exec_relay_event(c); /* data may have come with the handshake; c may end in it */
+	return X.rel[fd] ? 0 : -1;
 fail:
 	exec_ip_give(r->ip);
 	free(r);
