@@ -1136,7 +1136,7 @@ int tcp_serve_main(int argc, char **argv)
 	fflush(stderr);
 	if (G.mode == MODE_STREAM) {
 		int rc = recv_run(G.unix_path ? G.lfd : G.listeners.fd[0], G.unix_path ? G.nlfd : G.listeners.n, G.keep,
-				  (int)G.idle_ms, G.tls ? tlsconn_ctx() : NULL, (int)G.hs_ms);
+				  (int)G.idle_ms, G.tls, (int)G.hs_ms);
 		if (G.unix_path)
 			unlink(G.unix_path);
 		return rc;

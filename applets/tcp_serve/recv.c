@@ -7,12 +7,14 @@
  * connection is served after the last one, for ever; standard output stays open
  * between them. With --tls each connection starts with the server's handshake
  * (core/tls.c's tls_server, within --handshake-timeout) and the half-close of our side
- * is a close_notify.
+ * is a close_notify. SIGHUP (blocked since start-up) is taken before each handshake:
+ * the certificate and key are read again for the connections from then on.
  *
  * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_stream.sh
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +27,7 @@
 #include "sock.h"
 #include "stream.h"
 #include "tls.h"
+#include "tlsconn.h"
 
 static int accept_one(const int *lfd, int nfd, char *addr, size_t alen)
 {
@@ -51,7 +54,7 @@ static int accept_one(const int *lfd, int nfd, char *addr, size_t alen)
 	}
 }
 
-int recv_run(const int *lfd, int nfd, int keep, int idle_ms, struct ssl_ctx_st *tls, int hs_ms)
+int recv_run(const int *lfd, int nfd, int keep, int idle_ms, int tls, int hs_ms)
 {
 	int in_fd = 0;
 	for (;;) {
@@ -66,7 +69,16 @@ int recv_run(const int *lfd, int nfd, int keep, int idle_ms, struct ssl_ctx_st *
 		char err[512];
 		struct stream *s;
 		if (tls) {
-			s = tls_server(fd, tls, hs_ms, err, sizeof err);
+			sigset_t hup;
+			sigemptyset(&hup);
+			sigaddset(&hup, SIGHUP);
+			if (sigtimedwait(&hup, NULL, &(struct timespec){0}) == SIGHUP) {
+				if (tlsconn_reload(err, sizeof err) < 0)
+					nt_warn("SIGHUP: %s: still serving the certificate loaded before", err);
+				else
+					log_info("SIGHUP: certificate and key reloaded for new connections");
+			}
+			s = tls_server(fd, tlsconn_ctx(), hs_ms, err, sizeof err);
 			if (!s) {
 				log_info("disconnected %s (%s)", addr, err);
 				if (!keep)

@@ -26,7 +26,6 @@
 
 struct loop;
 struct ssl_st;
-struct ssl_ctx_st;
 
 /* A connection served in the loop (every mode but --exec and --stream). */
 struct client {
@@ -86,9 +85,10 @@ void svc_time_reply(struct buf *reply);
 /* --stream: accept on the listeners (nfd of them), relay one connection with standard
  * input and output, and return the exit code; with keep, the next connection after
  * it, forever. idle_ms > 0: a connection where nothing moves that long ends (exit 3).
- * tls (--tls): the server context; each connection's handshake within hs_ms (a failed
- * one is exit 4, or with keep said and the next connection taken). */
-int recv_run(const int *lfd, int nfd, int keep, int idle_ms, struct ssl_ctx_st *tls, int hs_ms);
+ * tls (--tls): each connection's handshake within hs_ms (a failed one is exit 4, or
+ * with keep said and the next connection taken); a pending SIGHUP reloads the
+ * certificate first (tlsconn_reload). */
+int recv_run(const int *lfd, int nfd, int keep, int idle_ms, int tls, int hs_ms);
 
 /* --- exec.c --- */
 struct exec_conf {

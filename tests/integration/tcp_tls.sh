@@ -230,6 +230,26 @@ for _ in $(seq 30); do [ "$(cat "$T/keep.out")" = "$(printf 'one\ntwo')" ] && br
 [ "$(cat "$T/keep.out")" = "$(printf 'one\ntwo')" ] && grep -q 'TLS handshake' "$T/keep.err" \
 	&& pass "--stream --keep --tls: connections in turn; a failed handshake is said and the next one served" \
 	|| fail "--stream --keep --tls" "$(cat "$T/keep.out") / $(cat "$T/keep.err")"
+# SIGHUP between two connections of --stream --keep: the second sees the new certificate.
+cp "$C/server.crt" "$C/keep.crt" && cp "$C/server.key" "$C/keep.key"
+pin1=$(openssl pkey -in "$C/server.key" -pubout -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
+pin2=$(openssl pkey -in "$C/server2.key" -pubout -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
+PS13=$(free_port)
+"$NT" tcp-serve -q -p "$PS13" -l 127.0.0.1 --tls --cert "$C/keep.crt" --key "$C/keep.key" --stream --keep \
+	</dev/null >"$T/hup.out" 2>"$T/hup.err" &
+KP2=$!
+cleanup "kill $KP2 2>/dev/null; wait $KP2"
+listening "$PS13"
+echo first | "$NT" tcp-send --tls --cacert "$C/ca.crt" --pinnedpubkey "sha256//$pin1" --stream "localhost:$PS13" >/dev/null 2>&1
+cp "$C/server2.crt" "$C/keep.crt.new" && mv "$C/keep.crt.new" "$C/keep.crt"
+cp "$C/server2.key" "$C/keep.key.new" && chmod 600 "$C/keep.key.new" && mv "$C/keep.key.new" "$C/keep.key"
+kill -HUP "$KP2"
+sleep 0.2
+echo second | "$NT" tcp-send --tls --cacert "$C/ca.crt" --pinnedpubkey "sha256//$pin2" --stream "localhost:$PS13" >/dev/null 2>"$T/hup.send"
+for _ in $(seq 30); do [ "$(cat "$T/hup.out")" = "$(printf 'first\nsecond')" ] && break; sleep 0.1; done
+[ "$(cat "$T/hup.out")" = "$(printf 'first\nsecond')" ] && kill -0 "$KP2" 2>/dev/null \
+	&& pass "--stream --keep --tls: SIGHUP reloads the certificate for the next connection" \
+	|| fail "--stream --keep --tls SIGHUP" "$(cat "$T/hup.out") / $(cat "$T/hup.err" "$T/hup.send")"
 PS12=$(free_port)
 "$NT" tcp-serve -q -p "$PS12" -l 127.0.0.1 $TLS --stream --handshake-timeout 1 </dev/null >/dev/null 2>"$T/hs.err" &
 HP=$!
