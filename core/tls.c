@@ -10,7 +10,8 @@
  * a refusal names its subject, issuer and pin and the options that would accept it.
  * tls_upgrade() is STARTTLS: a plain socket stream becomes a TLS stream on the same fd.
  * tls_server_ctx() is the server side's context (tcp-serve --tls): the sessions and the
- * non-blocking handshakes live in the server's event loop.
+ * non-blocking handshakes live in the server's event loop; tls_server() is the one
+ * server session of a receiver (tcp-serve --tls --stream), a stream as the client's.
  *
  * Header: include/tls.h    Tests: tests/unit/check_tls.c, tests/integration/nntp_tls.sh,
  * tests/integration/tls_client.sh, tests/integration/tcp_tls.sh, tests/fuzz/fuzz_core_pins.c
@@ -903,6 +904,62 @@ struct stream *tls_upgrade(struct stream *plain, const char *host, const struct 
 	struct stream *s = tls_client(fd, host, o, max_line, timeout_ms, err, errlen);
 	if (s)
 		s->trace = trace;
+	return s;
+}
+
+struct stream *tls_server(int fd, struct ssl_ctx_st *ctx, int timeout_ms, char *err, size_t errlen)
+{
+	struct tls_ctx *c = calloc(1, sizeof *c);
+	if (!c || sock_set_nonblock(fd, 1) < 0) {
+		snprintf(err, errlen, "TLS: %s", c ? strerror(errno) : "out of memory");
+		free(c);
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd; /* c->ctx stays NULL: the context is the caller's, the session holds a reference */
+	ERR_clear_error();
+	c->ssl = SSL_new(ctx);
+	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+		ssl_err(err, errlen, "TLS session");
+		ctx_free(c);
+		return NULL;
+	}
+	long long end = timeout_ms > 0 ? loop_now_ms() + timeout_ms : 0;
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		int r = SSL_accept(c->ssl);
+		if (r == 1)
+			break;
+		int e = SSL_get_error(c->ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			long v = SSL_get_verify_result(c->ssl);
+			if (v != X509_V_OK) {
+				snprintf(err, errlen, "TLS handshake: client certificate: %s", X509_verify_cert_error_string(v));
+				ERR_clear_error();
+			} else {
+				ssl_err(err, errlen, "TLS handshake");
+			}
+			ctx_free(c);
+			return NULL;
+		}
+		int left = -1;
+		if (end) {
+			long long l = end - loop_now_ms();
+			left = l > 0 ? (int)l : 0;
+		}
+		int w = left == 0 ? 0 : sock_wait(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, left);
+		if (w <= 0) {
+			snprintf(err, errlen, "TLS handshake: %s", w == 0 ? "timed out" : strerror(errno));
+			ctx_free(c);
+			return NULL;
+		}
+	}
+	struct stream *s = stream_new(&tls_ops, c, 0, 0);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		t_close(c);
+	}
 	return s;
 }
 

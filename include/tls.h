@@ -64,6 +64,12 @@ struct ssl_ctx_st;
 /* The new context, or NULL with a message in err naming the file that failed. */
 struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, size_t errlen);
 
+/* The server side of one connection as a stream (tcp-serve --tls --stream): a session
+ * from ctx on fd (made non-blocking, owned by the stream), its handshake run within
+ * timeout_ms (<= 0: no limit). NULL with a message in err on failure (fd is then
+ * closed). The stream's shutdown_wr sends close_notify. */
+struct stream *tls_server(int fd, struct ssl_ctx_st *ctx, int timeout_ms, char *err, size_t errlen);
+
 /* After a read or write on a TLS stream failed: when that was the server refusing the
  * session (a fatal alert, or closing after asking for a client certificate none was
  * given for; with TLS 1.3 the handshake ends before the server has checked it), the one

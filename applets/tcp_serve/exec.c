@@ -13,6 +13,16 @@
  * own copy of each connection's socket until the child is reaped, to read the byte
  * counts (TCP_INFO) for the log and --json, then closes it.
  *
+ * Over TLS the program gets one end of a socketpair (so its shutdown(SHUT_WR) arrives
+ * as an end of file) and the loop relays the other end to the session through
+ * conn_read/conn_write, non-blocking, at most RELAY_HIGH bytes buffered each way:
+ * reading from the client stops while the program has not taken what came, and
+ * reading from the program while the client has not taken its output. The client's
+ * close_notify (or end of stream) shuts the program's input once all of it is
+ * written; the program's end of output sends close_notify after the last byte. The
+ * connection counts (--max-clients, --max-per-ip) until both the session has ended
+ * and the program is reaped; then it is logged, as in plain mode.
+ *
  * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_exec.sh
  */
 #include <errno.h>
@@ -39,8 +49,11 @@
 
 extern char **environ;
 
+struct relay;
+
 struct child {
 	pid_t pid;
+	struct relay *rel;      /* over TLS: the relay of its connection, else NULL */
 	int fd;                 /* our copy of the connection (byte counts), -1 if none */
 	long long start;        /* loop_now_ms() */
 	struct child *next;     /* hash chain */
@@ -49,6 +62,26 @@ struct child {
 };
 
 #define NBUCKET 1024
+#define RELAY_HIGH (64 * 1024) /* bytes buffered at most each way of a relayed connection */
+
+/* A relayed (TLS) connection: its session, the socketpair end and the program. It ends
+ * when the session has ended (c NULL) and the program was reaped (reaped). */
+struct relay {
+	struct client *c;       /* the session; NULL once it has ended */
+	int pfd;                /* our end of the socketpair; -1 once closed */
+	unsigned tls_eof : 1;   /* the client sends no more */
+	unsigned prog_eof : 1;  /* the program writes no more */
+	unsigned shut : 1;      /* the program's input was shut (SHUT_WR on pfd) */
+	unsigned sink : 1;      /* the program takes no input: the client's is dropped */
+	unsigned reaped : 1;
+	int status;             /* wait status, once reaped */
+	pid_t pid;
+	long long start;
+	unsigned long long nin, nout; /* bytes from and to the client (decrypted) */
+	char why[120];          /* how the session ended, when not cleanly */
+	char ip[INET6_ADDRSTRLEN];
+	char addr[48];
+};
 #define ENV_ADD 6
 
 static struct {
@@ -60,6 +93,8 @@ static struct {
 	size_t env_base;        /* index of the first free slot */
 	char vars[ENV_ADD][80];
 	struct child *bucket[NBUCKET];
+	struct relay **rel;     /* by the session's descriptor, while it lives */
+	int nrel;
 	long running;
 	struct ipcount {
 		struct ipcount *next;
@@ -305,6 +340,40 @@ int exec_conn(int fd, const struct sockaddr *peer, socklen_t plen, const char *a
 	return 0;
 }
 
+/* A connection whose program ended (and, over TLS, whose session ended too): logged,
+ * --json, counted out. */
+static void conn_ended(const char *addr, const char *ip, pid_t pid, int st, long long ms, long long in, long long out,
+		       const char *why)
+{
+	char how[64];
+	int status;
+	const char *sig = NULL;
+	if (WIFSIGNALED(st)) {
+		sig = sigabbrev_np(WTERMSIG(st));
+		snprintf(how, sizeof how, "killed by SIG%s", sig ? sig : "?");
+		status = 128 + WTERMSIG(st);
+	} else {
+		status = WEXITSTATUS(st);
+		snprintf(how, sizeof how, "exit %d", status);
+	}
+	log_info("disconnected %s (%s pid %ld: %s, %lld.%03lld s%s%s)", addr, X.argv[0], (long)pid, how, ms / 1000,
+		 ms % 1000, why ? "; TLS: " : "", why ? why : "");
+	if (serve_json)
+		serve_json_conn(addr, in, out, ms, WIFSIGNALED(st) ? "killed" : "exited", status, sig);
+	exec_ip_give(ip);
+	serve_conn_gone();
+}
+
+/* The relay ends once both its session and its program have. */
+static void relay_done(struct relay *r)
+{
+	if (r->c || !r->reaped)
+		return;
+	conn_ended(r->addr, r->ip, r->pid, r->status, loop_now_ms() - r->start, (long long)r->nin,
+		   (long long)r->nout, r->why[0] ? r->why : NULL);
+	free(r);
+}
+
 static struct child *take(pid_t pid)
 {
 	for (struct child **pp = &X.bucket[(unsigned)pid % NBUCKET]; *pp; pp = &(*pp)->next)
@@ -348,26 +417,235 @@ void exec_reap(void)
 		}
 		if (c->fd >= 0)
 			close(c->fd);
-		char how[64];
-		int status;
-		const char *sig = NULL;
-		if (WIFSIGNALED(st)) {
-			sig = sigabbrev_np(WTERMSIG(st));
-			snprintf(how, sizeof how, "killed by SIG%s", sig ? sig : "?");
-			status = 128 + WTERMSIG(st);
-		} else {
-			status = WEXITSTATUS(st);
-			snprintf(how, sizeof how, "exit %d", status);
-		}
-		log_info("disconnected %s (%s pid %ld: %s, %lld.%03lld s)", c->addr, X.argv[0], (long)pid, how,
-			 ms / 1000, ms % 1000);
-		if (serve_json)
-			serve_json_conn(c->addr, in, out, ms, WIFSIGNALED(st) ? "killed" : "exited", status, sig);
-		exec_ip_give(c->ip);
-		free(c);
 		X.running--;
-		serve_conn_gone();
+		if (c->rel) {
+			c->rel->reaped = 1;
+			c->rel->status = st;
+			relay_done(c->rel);
+			free(c);
+			continue;
+		}
+		conn_ended(c->addr, c->ip, pid, st, ms, in, out, NULL);
+		free(c);
 	}
+}
+
+/* ------------------------------------------------------------ --exec over TLS: the relay */
+
+static void relay_child_event(struct loop *l, int fd, int mask, void *data);
+
+int exec_relay_start(struct client *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &sl) < 0) {
+		serve_client_close(c, strerror(errno));
+		return -1;
+	}
+	if (c->fd >= X.nrel) {
+		int n = X.nrel ? X.nrel : 1024;
+		while (n <= c->fd)
+			n *= 2;
+		struct relay **nr = realloc(X.rel, (size_t)n * sizeof *nr);
+		if (!nr) {
+			serve_client_close(c, "out of memory");
+			return -1;
+		}
+		memset(nr + X.nrel, 0, (size_t)(n - X.nrel) * sizeof *nr);
+		X.rel = nr;
+		X.nrel = n;
+	}
+	struct relay *r = calloc(1, sizeof *r);
+	struct child *ch = calloc(1, sizeof *ch);
+	if (!r || !ch) {
+		free(r);
+		free(ch);
+		serve_client_close(c, "out of memory");
+		return -1;
+	}
+	int port;
+	ip_port((struct sockaddr *)&ss, r->ip, sizeof r->ip, &port);
+	snprintf(r->addr, sizeof r->addr, "%s", c->addr);
+	if (!exec_ip_take(r->ip)) {
+		log_info("refused %s: %d connections from %s already (--max-per-ip)", c->addr, X.per_ip, r->ip);
+		free(r);
+		free(ch);
+		serve_client_close(c, "over --max-per-ip");
+		return -1;
+	}
+	/* The program's end blocking (as a socket it is given in plain mode), ours not. */
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+		log_info("%s: cannot start %s: socketpair: %s", c->addr, X.argv[0], strerror(errno));
+		goto fail;
+	}
+	r->start = loop_now_ms();
+	r->pid = exec_spawn(pair[1], c->fd, (struct sockaddr *)&ss, sl);
+	int e = errno;
+	close(pair[1]);
+	if (r->pid < 0) {
+		close(pair[0]);
+		log_info("%s: cannot start %s: %s", c->addr, X.argv[0], strerror(e));
+		goto fail;
+	}
+	fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK);
+	r->pfd = pair[0];
+	r->c = c;
+	ch->pid = r->pid;
+	ch->fd = -1;
+	ch->rel = r;
+	ch->start = r->start;
+	struct child **b = &X.bucket[(unsigned)ch->pid % NBUCKET];
+	ch->next = *b;
+	*b = ch;
+	X.running++;
+	X.rel[c->fd] = r;
+	log_trace("%s: %s started, pid %ld", c->addr, X.argv[0], (long)r->pid);
+	if (loop_add(serve_loop, r->pfd, LOOP_READ, relay_child_event, r) < 0) {
+		serve_client_close(c, strerror(errno)); /* the program sees its end of file */
+		return -1;
+	}
+	int fd = c->fd;
+	exec_relay_event(c); /* data may have come with the handshake; c may end in it */
+	return X.rel[fd] ? 0 : -1;
+fail:
+	exec_ip_give(r->ip);
+	free(r);
+	free(ch);
+	serve_client_close(c, "spawn failed");
+	return -1;
+}
+
+/* End the session (close_notify when it was clean) and our end of the socketpair. */
+static void relay_end(struct relay *r, const char *why)
+{
+	struct client *c = r->c;
+	if (why)
+		snprintf(r->why, sizeof r->why, "%s", why);
+	X.rel[c->fd] = NULL;
+	serve_conn_free(c);
+	r->c = NULL;
+	if (r->pfd >= 0) {
+		loop_del(serve_loop, r->pfd);
+		close(r->pfd);
+		r->pfd = -1;
+	}
+	relay_done(r);
+}
+
+int exec_relay_close(struct client *c, const char *why)
+{
+	if (c->fd >= X.nrel || !X.rel[c->fd])
+		return 0;
+	relay_end(X.rel[c->fd], why);
+	return 1;
+}
+
+static const char *io_why(int e)
+{
+	return e == ECONNRESET || e == EPIPE ? "reset by peer" : e == EPROTO ? "TLS error" : strerror(e);
+}
+
+/* Move what can move both ways, without blocking, then watch for what is waited for. */
+static void relay_pump(struct relay *r)
+{
+	struct client *c = r->c;
+	for (int round = 0; round < 8; round++) {
+		int moved = 0;
+		/* The program's output to the client. */
+		if (buf_pending(&c->out)) {
+			ssize_t w = conn_write(c, buf_head(&c->out), buf_pending(&c->out));
+			if (w > 0) {
+				buf_consume(&c->out, (size_t)w);
+				r->nout += (unsigned long long)w;
+				moved = 1;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				relay_end(r, io_why(errno));
+				return;
+			}
+		}
+		if (!r->prog_eof && buf_pending(&c->out) < RELAY_HIGH) {
+			size_t room = RELAY_HIGH - buf_pending(&c->out);
+			char *p = buf_reserve(&c->out, room);
+			errno = ENOMEM;
+			ssize_t n = p ? read(r->pfd, p, room) : -1;
+			if (n > 0) {
+				buf_commit(&c->out, (size_t)n);
+				moved = 1;
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				r->prog_eof = 1; /* its end of output (or it is gone: ECONNRESET) */
+				moved = 1;
+			}
+		}
+		if (r->prog_eof && !buf_pending(&c->out)) {
+			relay_end(r, NULL); /* all of it sent: close_notify, close */
+			return;
+		}
+		/* The client's input to the program. */
+		if (!r->tls_eof && buf_pending(&c->in) < RELAY_HIGH) {
+			size_t room = RELAY_HIGH - buf_pending(&c->in);
+			char *p = buf_reserve(&c->in, room);
+			errno = ENOMEM;
+			ssize_t n = p ? conn_read(c, p, room) : -1;
+			if (n > 0) {
+				r->nin += (unsigned long long)n;
+				if (!r->sink)
+					buf_commit(&c->in, (size_t)n);
+				moved = 1;
+			} else if (n == 0) {
+				r->tls_eof = 1;
+				moved = 1;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				relay_end(r, p ? io_why(errno) : "out of memory");
+				return;
+			}
+		}
+		if (buf_pending(&c->in)) {
+			ssize_t w = send(r->pfd, buf_head(&c->in), buf_pending(&c->in), MSG_NOSIGNAL);
+			if (w > 0) {
+				buf_consume(&c->in, (size_t)w);
+				moved = 1;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				r->sink = 1; /* the program closed its input: what the client sends is dropped */
+				buf_reset(&c->in);
+				moved = 1;
+			}
+		}
+		if (r->tls_eof && !buf_pending(&c->in) && !r->shut) {
+			shutdown(r->pfd, SHUT_WR); /* the program reads its end of file */
+			r->shut = 1;
+		}
+		if (!moved)
+			break;
+	}
+	if (!buf_pending(&c->in))
+		buf_free(&c->in);
+	if (!buf_pending(&c->out))
+		buf_free(&c->out);
+	c->last = loop_now_ms();
+	/* Not reading the client while the program has not taken what came (or after its end). */
+	c->paused = r->tls_eof || buf_pending(&c->in) >= RELAY_HIGH;
+	int m = 0;
+	if (!r->prog_eof && buf_pending(&c->out) < RELAY_HIGH)
+		m |= LOOP_READ;
+	if (buf_pending(&c->in))
+		m |= LOOP_WRITE;
+	loop_mod(serve_loop, r->pfd, m);
+	serve_want(c);
+}
+
+void exec_relay_event(struct client *c)
+{
+	if (c->fd < X.nrel && X.rel[c->fd])
+		relay_pump(X.rel[c->fd]);
+}
+
+static void relay_child_event(struct loop *l, int fd, int mask, void *data)
+{
+	(void)l;
+	(void)fd;
+	(void)mask;
+	relay_pump(data);
 }
 
 long exec_running(void)

@@ -537,6 +537,10 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 			tls_step(c);
 			return;
 		}
+		if (G.mode == MODE_EXEC) {
+			exec_relay_event(c); /* the session and the program's socketpair */
+			return;
+		}
 		/* Either event can unblock either direction of a TLS session: try both. */
 		mask = LOOP_READ | (buf_pending(&c->out) || (G.mode == MODE_CHARGEN && !c->closing) ? LOOP_WRITE : 0);
 	}
@@ -570,10 +574,30 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 
 static void client_close(struct client *c, const char *why)
 {
+	/* --exec over TLS: the relay logs and counts the connection out once its program
+	 * is reaped too. */
+	if (G.mode == MODE_EXEC && exec_relay_close(c, why))
+		return;
 	log_info("disconnected %s (%s)", c->addr, why);
 	if (serve_json)
 		serve_json_conn(c->addr, (long long)G.stats[c->fd].nin, (long long)G.stats[c->fd].nout,
 				loop_now_ms() - G.stats[c->fd].start, why, -2, NULL);
+	serve_conn_free(c);
+	serve_conn_gone();
+}
+
+void serve_client_close(struct client *c, const char *why)
+{
+	client_close(c, why);
+}
+
+void serve_want(struct client *c)
+{
+	want(c);
+}
+
+void serve_conn_free(struct client *c)
+{
 	loop_del(G.loop, c->fd);
 	if (c->ssl)
 		tlsconn_free(c->ssl); /* close_notify, when the handshake was done */
@@ -583,7 +607,6 @@ static void client_close(struct client *c, const char *why)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
-	serve_conn_gone();
 }
 
 void serve_conn_gone(void)
@@ -603,6 +626,8 @@ void serve_conn_gone(void)
  * and --time send theirs and close, --chargen starts. 0, or -1 when c was closed. */
 static int client_ready(struct client *c)
 {
+	if (G.mode == MODE_EXEC)
+		return exec_relay_start(c); /* --exec over TLS: the program, and the relay to it */
 	if (G.mode == MODE_CHARGEN) {
 		want(c); /* the pattern goes out as the socket takes it */
 		return 0;
@@ -649,7 +674,7 @@ static void tls_step(struct client *c)
 		tlsconn_describe(c->ssl, d, sizeof d);
 		log_trace("%s: %s", c->addr, d);
 	}
-	if (client_ready(c) < 0)
+	if (client_ready(c) < 0 || G.mode == MODE_EXEC)
 		return;
 	if (c->closing)
 		want(c);
@@ -677,8 +702,10 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 		}
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
-		/* --exec: the program gets the socket as it is, blocking. */
-		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, G.mode == MODE_EXEC ? SOCK_CLOEXEC : SOCK_NONBLOCK | SOCK_CLOEXEC);
+		/* --exec: the program gets the socket as it is, blocking (over TLS it gets a
+		 * socketpair and the connection is the loop's, as in the other modes). */
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+				 G.mode == MODE_EXEC && !G.tls ? SOCK_CLOEXEC : SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -700,7 +727,7 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 			log_info("accepting new connections again");
 			G.emfile_logged = 0;
 		}
-		if (G.mode == MODE_EXEC) {
+		if (G.mode == MODE_EXEC && !G.tls) {
 			char a[48];
 			sock_addr_str((struct sockaddr *)&ss, sl, a, sizeof a);
 			log_info("connected from %s", a);
@@ -842,8 +869,8 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 		unlink(G.unix_path);
 	for (int cfd = 0; cfd < G.nclients_cap; cfd++) {
 		struct client *c = G.clients[cfd];
-		if (!c)
-			continue;
+		if (!c || (G.mode == MODE_EXEC && !c->handshake))
+			continue; /* a program's connection: left to finish, as in plain mode */
 		c->closing = 1;
 		if (flush_out(c) < 0 || !buf_pending(&c->out))
 			client_close(c, "server stopping");
@@ -1048,8 +1075,6 @@ int tcp_serve_main(int argc, char **argv)
 	if (G.max_partial < partial_min)
 		opt_usage_error("--max-partial %zu is below %zu bytes (64k or --max-line, the larger)", G.max_partial,
 				partial_min);
-	if (G.tls && (G.mode == MODE_EXEC || G.mode == MODE_STREAM))
-		opt_usage_error("--tls does not go with %s yet", G.mode == MODE_STREAM ? "--stream" : "--exec or --sh-exec");
 	if (G.tls && (!tc.cert || !tc.key))
 		opt_usage_error("--tls needs --cert FILE and --key FILE");
 	if (!G.tls && (tc.cert || tc.key || tc.cacert || tc.verify_client || hs_set))
@@ -1114,7 +1139,7 @@ int tcp_serve_main(int argc, char **argv)
 	fflush(stderr);
 	if (G.mode == MODE_STREAM) {
 		int rc = recv_run(G.unix_path ? G.lfd : G.listeners.fd[0], G.unix_path ? G.nlfd : G.listeners.n, G.keep,
-				  (int)G.idle_ms);
+				  (int)G.idle_ms, G.tls, (int)G.hs_ms);
 		if (G.unix_path)
 			unlink(G.unix_path);
 		return rc;

@@ -5,12 +5,16 @@
  * connection is taken (a second client is refused, as with nc -l) and the exit status
  * is the connection's: 0 only when both directions ended cleanly. With --keep the next
  * connection is served after the last one, for ever; standard output stays open
- * between them.
+ * between them. With --tls each connection starts with the server's handshake
+ * (core/tls.c's tls_server, within --handshake-timeout) and the half-close of our side
+ * is a close_notify. SIGHUP (blocked since start-up) is taken before each handshake:
+ * the certificate and key are read again for the connections from then on.
  *
  * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_stream.sh
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +26,8 @@
 #include "serve.h"
 #include "sock.h"
 #include "stream.h"
+#include "tls.h"
+#include "tlsconn.h"
 
 static int accept_one(const int *lfd, int nfd, char *addr, size_t alen)
 {
@@ -48,7 +54,7 @@ static int accept_one(const int *lfd, int nfd, char *addr, size_t alen)
 	}
 }
 
-int recv_run(const int *lfd, int nfd, int keep, int idle_ms)
+int recv_run(const int *lfd, int nfd, int keep, int idle_ms, int tls, int hs_ms)
 {
 	int in_fd = 0;
 	for (;;) {
@@ -60,12 +66,33 @@ int recv_run(const int *lfd, int nfd, int keep, int idle_ms)
 			for (int i = 0; i < nfd; i++)
 				close(lfd[i]);
 		log_info("connected from %s", addr);
-		struct stream *s = stream_socket(fd, 0, 0);
+		char err[512];
+		struct stream *s;
+		if (tls) {
+			sigset_t hup;
+			sigemptyset(&hup);
+			sigaddset(&hup, SIGHUP);
+			if (sigtimedwait(&hup, NULL, &(struct timespec){0}) == SIGHUP) {
+				if (tlsconn_reload(err, sizeof err) < 0)
+					nt_warn("SIGHUP: %s: still serving the certificate loaded before", err);
+				else
+					log_info("SIGHUP: certificate and key reloaded for new connections");
+			}
+			s = tls_server(fd, tlsconn_ctx(), hs_ms, err, sizeof err);
+			if (!s) {
+				log_info("disconnected %s (%s)", addr, err);
+				if (!keep)
+					die(NT_EXIT_TLS, "%s: %s", addr, err);
+				nt_warn("%s: %s", addr, err);
+				continue;
+			}
+		} else {
+			s = stream_socket(fd, 0, 0);
+		}
 		if (!s)
 			die(NT_EXIT_IO, "out of memory");
 		struct relay_opts o = {.in_fd = in_fd, .out_fd = 1, .close_out = !keep, .idle_ms = idle_ms};
 		struct relay_result r;
-		char err[512];
 		int rc = relay_run(s, &o, &r, err, sizeof err);
 		stream_close(s);
 		log_info("disconnected %s (%s: %llu bytes received, %llu sent)", addr, r.why, r.received, r.sent);

@@ -62,6 +62,14 @@ extern struct loop *serve_loop;
 extern int serve_json;  /* --json: one object per connection on standard output */
 /* A connection a mode file owned has ended: counted out, accepting resumes. */
 void serve_conn_gone(void);
+/* A loop connection: close it as the loop does (logged, --json, counted out). */
+void serve_client_close(struct client *c, const char *why);
+/* Free a loop connection without a word and without counting it out (close_notify
+ * first over TLS): for a mode file that logs and counts it itself. */
+void serve_conn_free(struct client *c);
+/* Watch c for what it waits for: input unless c->paused or c->closing, output while
+ * c->out holds some (over TLS the events the session asked for). */
+void serve_want(struct client *c);
 /* The --json object of one connection. in/out < 0: not known (null). status < -1:
  * no program; else the exit status (signal: 128 + n, as a shell says). */
 void serve_json_conn(const char *peer, long long in, long long out, long long ms, const char *why,
@@ -76,8 +84,11 @@ int svc_time_reply(struct buf *reply) __attribute__((warn_unused_result)); /* 0,
 /* --- recv.c --- */
 /* --stream: accept on the listeners (nfd of them), relay one connection with standard
  * input and output, and return the exit code; with keep, the next connection after
- * it, forever. idle_ms > 0: a connection where nothing moves that long ends (exit 3). */
-int recv_run(const int *lfd, int nfd, int keep, int idle_ms);
+ * it, forever. idle_ms > 0: a connection where nothing moves that long ends (exit 3).
+ * tls (--tls): each connection's handshake within hs_ms (a failed one is exit 4, or
+ * with keep said and the next connection taken); a pending SIGHUP reloads the
+ * certificate first (tlsconn_reload). */
+int recv_run(const int *lfd, int nfd, int keep, int idle_ms, int tls, int hs_ms);
 
 /* --- exec.c --- */
 struct exec_conf {
@@ -96,6 +107,16 @@ int exec_conn(int fd, const struct sockaddr *peer, socklen_t plen, const char *a
  * the connection sock (peer and local address); child_fd may be sock itself or a
  * socketpair end (a relay, e.g. over TLS). Returns the pid, or -1 with errno. */
 pid_t exec_spawn(int child_fd, int sock, const struct sockaddr *peer, socklen_t plen);
+/* --exec over TLS: the handshake of c is done: start the program on one end of a
+ * socketpair and relay the other end to the session in the loop (c->in: bytes from
+ * the client not yet taken by the program, c->out: the program's output not yet sent,
+ * each bounded). 0, or -1 when c was closed (refused, or the program could not start). */
+int exec_relay_start(struct client *c);
+/* An event on c's socket (the loop's callback for a relayed connection). */
+void exec_relay_event(struct client *c);
+/* client_close() of a relayed connection: 1 when c was one (freed, the relay ends once
+ * the program is reaped, which logs it), 0 when it was not (no program yet). */
+int exec_relay_close(struct client *c, const char *why);
 /* SIGCHLD (from the loop's signalfd): reap every child that ended, log it, count the
  * connections out. Never blocks. */
 void exec_reap(void);

@@ -51,6 +51,11 @@ void tlsconn_cleanup(void)
 	T.ctx = NULL;
 }
 
+struct ssl_ctx_st *tlsconn_ctx(void)
+{
+	return T.ctx;
+}
+
 struct ssl_st *tlsconn_new(int fd)
 {
 	SSL *s = SSL_new(T.ctx);

@@ -21,6 +21,8 @@ int tlsconn_setup(const struct tls_server_conf *c, char *err, size_t errlen);
  * failure the old context stays and err says why. 0 or -1. */
 int tlsconn_reload(char *err, size_t errlen);
 void tlsconn_cleanup(void);
+/* The current context (--stream makes each session from it with tls_server). */
+struct ssl_ctx_st *tlsconn_ctx(void);
 
 /* A server session on the connected, non-blocking fd; NULL when out of memory. */
 struct ssl_st *tlsconn_new(int fd);

@@ -120,8 +120,147 @@ while len(d) < 300000:
 print(d[:74].decode(), len(d) >= 300000)' "$P4c" "$C/ca.crt")
 echo "$got" | grep -q '^!"#\$%&' && echo "$got" | grep -q True && pass "--chargen --tls: the pattern, 300 kB of it, over TLS" \
 	|| fail "--chargen over TLS" "$got"
-expect_exit "--tls with --exec is refused for now (2)" 2 "$NT" tcp-serve $TLS -p "$(free_port)" --exec /bin/cat
-expect_exit "--tls with --stream is refused for now (2)" 2 "$NT" tcp-serve $TLS -p "$(free_port)" --stream
+
+# --- --exec and --sh-exec over TLS: the program on a socketpair the loop relays ---
+# zombies PID: children of PID that have ended and not been reaped.
+zombies() { ps -o stat= --ppid "$1" 2>/dev/null | grep -c '^Z'; }
+# settled PID: wait (5 s at most) until PID has no child, running or zombie.
+settled() { for _ in $(seq 50); do [ -z "$(pgrep -P "$1")" ] && return 0; sleep 0.1; done; return 1; }
+UCSPI='IFS= read -r l; echo "$l|$PROTO|$TCPREMOTEIP|$TCPREMOTEPORT|$TCPLOCALIP|$TCPLOCALPORT"'
+serve PX -v $TLS --sh-exec "$UCSPI"
+PXPID=$SRV_PID
+out=$(printf 'abc\n' | sclient "$PX")
+echo "$out" | grep -Eq "^abc\|TCP\|127\.0\.0\.1\|[0-9]+\|127\.0\.0\.1\|$PX$" \
+	&& pass "--sh-exec --tls: openssl s_client gets the program's answer and the UCSPI variables" \
+	|| fail "--sh-exec over TLS with s_client" "$out $(cat "$T/sclient.err")"
+out=$(printf 'xyz\n' | "$NT" tcp-send --tls --cacert "$C/ca.crt" --stream "localhost:$PX" 2>&1)
+echo "$out" | grep -Eq "^xyz\|TCP\|127\.0\.0\.1\|[0-9]+\|127\.0\.0\.1\|$PX$" \
+	&& pass "--sh-exec --tls: tcp-send --tls --stream gets the answer, PROTO=TCP, TCPREMOTE*/TCPLOCAL*" \
+	|| fail "--sh-exec over TLS with tcp-send" "$out"
+check "--sh-exec --tls: 50 TLS clients at once, each its own program, its own line and port back" \
+	$PROBE exec "$PX" "$C/ca.crt" 50
+settled "$PXPID"
+[ "$(zombies "$PXPID")" = 0 ] && [ -z "$(pgrep -P "$PXPID")" ] && pass "after 50 TLS programs: none left, no zombie" \
+	|| fail "children left after 50 TLS programs" "zombies $(zombies "$PXPID"), $(pgrep -P "$PXPID" | wc -l) left"
+grep -Eq 'disconnected 127\.0\.0\.1:[0-9]+ \(/bin/sh pid [0-9]+: exit 0, [0-9.]+ s\)' "$T/serve.log" \
+	&& pass "--exec --tls: each program's exit logged as in plain mode" || fail "exec TLS log" "$(tail -3 "$T/serve.log")"
+
+serve PC -q $TLS --exec /bin/cat
+"$NT" tcp-send --tls --cacert "$C/ca.crt" --stream "localhost:$PC" <"$T/rand" >"$T/cat.back" 2>"$T/cat.err"
+rc=$?
+[ $rc = 0 ] && cmp -s "$T/rand" "$T/cat.back" \
+	&& pass "--exec cat --tls: 1 MiB through the program byte for byte; close_notify ends its input, its exit ends the session" \
+	|| fail "--exec cat over TLS" "rc=$rc $(wc -c <"$T/cat.back") bytes back; $(cat "$T/cat.err")"
+
+serve PQ -v $TLS --sh-exec 'exit 3'
+PQPID=$SRV_PID
+okq=0
+for _ in $(seq 11); do
+	out=$("$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$PQ" </dev/null 2>&1) && [ -z "$out" ] && okq=$((okq + 1))
+done
+settled "$PQPID"
+[ $okq = 11 ] && [ "$(zombies "$PQPID")" = 0 ] && grep -Eq '\(/bin/sh pid [0-9]+: exit 3, ' "$T/serve.log" \
+	&& pass "--sh-exec --tls: 11 programs that exit at once: each session ended cleanly (exit 0), logged exit 3, no zombie" \
+	|| fail "quick exits over TLS" "$okq of 11 clean, zombies $(zombies "$PQPID"), $(grep -c 'exit 3' "$T/serve.log") logged"
+
+serve PN -q $TLS --sh-exec 'IFS= read -r l; case $l in hog) sleep 3;; *) echo "got $l";; esac'
+PNPID=$SRV_PID
+if [ "${SANITIZED:-}" = 1 ]; then NOREAD_KIB=400000; else NOREAD_KIB=65536; fi
+check "--sh-exec --tls: a program that never reads, 10 MiB offered: the client is held back, RSS bounded, another answered" \
+	$PROBE execnoread "$PN" "$C/ca.crt" "$PNPID" "$NOREAD_KIB" 10
+for _ in $(seq 100); do [ -z "$(pgrep -P "$PNPID")" ] && break; sleep 0.1; done
+[ -z "$(pgrep -P "$PNPID")" ] && [ "$(zombies "$PNPID")" = 0 ] && pass "the program that never read ended and was reaped" \
+	|| fail "non-reading program over TLS left" "$(ps -o pid,stat,args --ppid "$PNPID")"
+
+serve PM -q $TLS --max-per-ip 1 --sh-exec 'IFS= read -r l; echo "got $l"'
+out=$(timeout 10 /usr/bin/python3 -c '
+import socket, ssl, sys
+c = ssl.create_default_context(cafile=sys.argv[2])
+def conn():
+    return c.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5), server_hostname="localhost")
+a = conn(); a.sendall(b"x")          # its program waits for the rest of the line
+b = conn(); b.sendall(b"y\n")
+try:
+    rb = b.recv(100)
+except (ConnectionError, ssl.SSLError):
+    rb = b""
+a.sendall(b"\n"); ra = a.recv(100)
+print(ra, rb)' "$PM" "$C/ca.crt" 2>&1)
+[ "$out" = "b'got x\\n' b''" ] && pass "--max-per-ip 1 over TLS: the second connection from one address is closed" \
+	|| fail "--max-per-ip over TLS" "$out"
+
+# --- --stream over TLS (nc -l with a certificate) ---
+# listening PORT: wait with ss, not a connection (the receiver takes one connection only).
+listening() { for _ in $(seq 100); do ss -ltn "sport = :$1" | grep -q LISTEN && return 0; sleep 0.05; done; return 1; }
+mkdir -p "$T/tree/sub" "$T/got"
+head -c 300000 /dev/urandom >"$T/tree/sub/bin" && : >"$T/tree/empty" && echo text >"$T/tree/a" && ln -s a "$T/tree/link"
+PS9=$(free_port)
+(cd "$T/got" && "$NT" tcp-serve -q -p "$PS9" -l 127.0.0.1 $TLS --stream </dev/null 2>"$T/recv.err" | tar xf -
+	echo "${PIPESTATUS[0]}" >"$T/recv.rc") &
+RP=$!
+cleanup "kill $RP 2>/dev/null"
+listening "$PS9"
+(cd "$T/tree" && tar cf - .) | "$NT" tcp-send --tls --cacert "$C/ca.crt" --stream "localhost:$PS9" 2>"$T/send.err"
+src=$?
+wait $RP
+[ $src = 0 ] && [ "$(cat "$T/recv.rc")" = 0 ] && diff -r "$T/tree" "$T/got" >/dev/null \
+	&& pass "tar cf - | tcp-send --tls --stream into tcp-serve --tls --stream | tar xf -: the tree byte for byte, both exit 0" \
+	|| fail "tar over TLS --stream" "send $src recv $(cat "$T/recv.rc") $(cat "$T/send.err" "$T/recv.err")"
+PS10=$(free_port)
+printf 'from the server\n' >"$T/srvin"
+"$NT" tcp-serve -q -p "$PS10" -l 127.0.0.1 $TLS --stream <"$T/srvin" >"$T/srvout" 2>"$T/recv2.err" &
+RP=$!
+cleanup "kill $RP 2>/dev/null"
+listening "$PS10"
+out=$(printf 'from the client\n' | "$NT" tcp-send --tls --cacert "$C/ca.crt" --stream "localhost:$PS10" 2>&1)
+wait $RP
+rc=$?
+[ $rc = 0 ] && [ "$out" = "from the server" ] && [ "$(cat "$T/srvout")" = "from the client" ] \
+	&& pass "--stream --tls: both ways at once, each side's close_notify ends the other's output" \
+	|| fail "--stream --tls both ways" "rc=$rc out=$out srv=$(cat "$T/srvout") $(cat "$T/recv2.err")"
+PS11=$(free_port)
+"$NT" tcp-serve -q -p "$PS11" -l 127.0.0.1 $TLS --stream --keep </dev/null >"$T/keep.out" 2>"$T/keep.err" &
+KP=$!
+cleanup "kill $KP 2>/dev/null; wait $KP"
+listening "$PS11"
+echo one | "$NT" tcp-send --tls --cacert "$C/ca.crt" --stream "localhost:$PS11" >/dev/null 2>&1
+printf 'not tls\n' | timeout 5 "$NT" tcp-send "127.0.0.1:$PS11" >/dev/null 2>&1
+echo two | "$NT" tcp-send --tls --cacert "$C/ca.crt" --stream "localhost:$PS11" >/dev/null 2>&1
+for _ in $(seq 30); do [ "$(cat "$T/keep.out")" = "$(printf 'one\ntwo')" ] && break; sleep 0.1; done
+[ "$(cat "$T/keep.out")" = "$(printf 'one\ntwo')" ] && grep -q 'TLS handshake' "$T/keep.err" \
+	&& pass "--stream --keep --tls: connections in turn; a failed handshake is said and the next one served" \
+	|| fail "--stream --keep --tls" "$(cat "$T/keep.out") / $(cat "$T/keep.err")"
+# SIGHUP between two connections of --stream --keep: the second sees the new certificate.
+cp "$C/server.crt" "$C/keep.crt" && cp "$C/server.key" "$C/keep.key"
+pin1=$(openssl pkey -in "$C/server.key" -pubout -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
+pin2=$(openssl pkey -in "$C/server2.key" -pubout -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
+PS13=$(free_port)
+"$NT" tcp-serve -q -p "$PS13" -l 127.0.0.1 --tls --cert "$C/keep.crt" --key "$C/keep.key" --stream --keep \
+	</dev/null >"$T/hup.out" 2>"$T/hup.err" &
+KP2=$!
+cleanup "kill $KP2 2>/dev/null; wait $KP2"
+listening "$PS13"
+echo first | "$NT" tcp-send --tls --cacert "$C/ca.crt" --pinnedpubkey "sha256//$pin1" --stream "localhost:$PS13" >/dev/null 2>&1
+cp "$C/server2.crt" "$C/keep.crt.new" && mv "$C/keep.crt.new" "$C/keep.crt"
+cp "$C/server2.key" "$C/keep.key.new" && chmod 600 "$C/keep.key.new" && mv "$C/keep.key.new" "$C/keep.key"
+kill -HUP "$KP2"
+sleep 0.2
+echo second | "$NT" tcp-send --tls --cacert "$C/ca.crt" --pinnedpubkey "sha256//$pin2" --stream "localhost:$PS13" >/dev/null 2>"$T/hup.send"
+for _ in $(seq 30); do [ "$(cat "$T/hup.out")" = "$(printf 'first\nsecond')" ] && break; sleep 0.1; done
+[ "$(cat "$T/hup.out")" = "$(printf 'first\nsecond')" ] && kill -0 "$KP2" 2>/dev/null \
+	&& pass "--stream --keep --tls: SIGHUP reloads the certificate for the next connection" \
+	|| fail "--stream --keep --tls SIGHUP" "$(cat "$T/hup.out") / $(cat "$T/hup.err" "$T/hup.send")"
+PS12=$(free_port)
+"$NT" tcp-serve -q -p "$PS12" -l 127.0.0.1 $TLS --stream --handshake-timeout 1 </dev/null >/dev/null 2>"$T/hs.err" &
+HP=$!
+cleanup "kill $HP 2>/dev/null"
+listening "$PS12"
+exec 7<>"/dev/tcp/127.0.0.1/$PS12"
+wait $HP
+rc=$?
+exec 7>&-
+[ $rc = 4 ] && grep -q 'timed out' "$T/hs.err" && pass "--stream --tls: a client silent in the handshake: --handshake-timeout, exit 4" \
+	|| fail "--stream --tls handshake timeout" "rc=$rc $(cat "$T/hs.err")"
 
 # --- bounds: handshakes can not hold the server; EMFILE ---
 n=1000

@@ -26,6 +26,14 @@ file that verifies the server (its name is checked as "localhost").
                             a connection stays open while the certificate files are
                             replaced and the server gets SIGHUP; it still works, and a new
                             connection is shown the new certificate
+  exec PORT CA N            N TLS clients at once (threads) against --exec of a program
+                            that reads a line and answers "LINE|PROTO|TCPREMOTEIP|
+                            TCPREMOTEPORT|TCPLOCALIP|TCPLOCALPORT": each gets its own line
+                            back with its own address, then the end of the session
+  execnoread PORT CA PID MAX MIB  against --exec of a program that takes the line "hog"
+                            and then never reads: a client offers MIB MiB for 3 s; the
+                            server's RSS stays under MAX KiB, it stops taking the bytes
+                            (not all sent), and another client ("other") is answered
 """
 import os
 import re
@@ -292,7 +300,71 @@ def reload(port, ca, pid, live_crt, live_key, new_crt, new_key):
     old.close()
 
 
-MODES = {'halfrecord': halfrecord, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload}
+def exec_one(port, ca, i, res):
+    try:
+        s = tls_conn(port, ca, timeout=20)
+        me = s.getsockname()
+        line = 'client%d' % i
+        s.sendall(line.encode() + b'\n')
+        data = b''
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            data += c
+        s.close()
+        want = '%s|TCP|127.0.0.1|%d|127.0.0.1|%s\n' % (line, me[1], port)
+        res[i] = None if data.decode() == want else 'got %r, wanted %r' % (data, want)
+    except Exception as e:  # noqa: BLE001 - said as the failure
+        res[i] = repr(e)
+
+
+def exec_(port, ca, n):
+    import threading
+    n = int(n)
+    res = {}
+    ts = [threading.Thread(target=exec_one, args=(port, ca, i, res)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    bad = [(i, res.get(i, 'no answer')) for i in range(n) if res.get(i, 'no answer')]
+    if bad:
+        fail('%d of %d TLS clients of --exec not answered right, e.g. %s' % (len(bad), n, bad[0]))
+    print('ok %d TLS clients at once, each answered by its own program with its own address' % n)
+
+
+def execnoread(port, ca, pid, limit, mib):
+    total = int(mib) << 20
+    hog = tls_conn(port, ca)
+    hog.sendall(b'hog\n')
+    hog.setblocking(False)
+    sent = 0
+    chunk = b'x' * 65536
+    end = time.time() + 3
+    while time.time() < end and sent < total:
+        try:
+            sent += hog.send(chunk[:min(len(chunk), total - sent)])
+        except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+            time.sleep(0.01)
+    rss = rss_kib(pid)
+    if rss > int(limit):
+        fail('server RSS %d KiB while its program does not read (limit %s)' % (rss, limit))
+    if sent >= total:
+        fail('all %d bytes were taken while the program read none: nothing held the client back' % total)
+    other = tls_conn(port, ca, timeout=5)
+    other.sendall(b'other\n')
+    r = recv_lines(other, 1, 5)
+    if r != b'got other\n':
+        fail('another client was not answered while a program did not read: %r' % r)
+    print('ok a program that never reads: %d of %d bytes taken, server RSS %d KiB, another answered'
+          % (sent, total, rss))
+    other.close()
+    hog.close()
+
+
+MODES = {'halfrecord': halfrecord, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload,
+         'exec': exec_, 'execnoread': execnoread}
 
 if __name__ == '__main__':
     if len(sys.argv) < 2 or sys.argv[1] not in MODES:
