@@ -142,13 +142,18 @@ fuzz:
 $(BUILD)/.objs: $(LIB_OBJS)
 	@touch $@
 
+# A link per name of `nettool --list` (binary, completion, and a man page link NAME.1 to
+# the applet's page, so that `man tcp-serve` works); sendmail's page is section 8, as the
+# program it stands in for. debian/rules installs with this target too.
 install: nettool
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/nettool $(DESTDIR)$(PREFIX)/bin/nettool
-	for a in $$($(BUILD)/nettool --list); do ln -sf nettool $(DESTDIR)$(PREFIX)/bin/$$a; \
-		ln -sf nettool $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$a; done
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for a in $$($(BUILD)/nettool --list); do ln -sf nettool $(DESTDIR)$(PREFIX)/bin/$$a; \
+		ln -sf nettool $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$a; \
+		if [ -f man/nettool-$$a.1 ]; then ln -sf nettool-$$a.1 $(DESTDIR)$(PREFIX)/share/man/man1/$$a.1; fi; done
+	ln -sf ../man1/nettool-mail-send.1 $(DESTDIR)$(PREFIX)/share/man/man8/sendmail.8
 	install -m 644 completions/nettool.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nettool
 
 clean:

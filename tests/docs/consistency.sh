@@ -14,6 +14,7 @@ fail() { echo "FAIL: docs $1${2:+: $2}"; fails=$((fails + 1)); }
 cd "$here" || exit 1
 
 applets=$("$NT" --list)
+T_CHOICE=$(mktemp)
 [ -n "$applets" ] && pass "applet list" || fail "applet list" "nettool --list printed nothing"
 
 # An alias (ALIAS in include/applets.def, e.g. sendmail) is documented in its applet's page.
@@ -41,8 +42,10 @@ for a in $applets; do
 	echo "$completed" | grep -qx -- "$a" && pass "$a in completion" || fail "$a in completion" "not registered by completions/nettool.bash"
 	if "$NT" "$a" --help >/dev/null 2>&1; then pass "$a --help"; else fail "$a --help" "exit $?"; fi
 	[ -n "$target" ] && continue
-	# Every option of the table is in the page, and every option the page names is in the table.
-	opts=$("$NT" "$a" --complete-words | awk '{print $1}' | grep -v '^--help$')
+	# Every option of the table is in the page, and every option the page names is in the table
+	# (--help and --version are every applet's, documented once in nettool.1).
+	words=$("$NT" "$a" --complete-words)
+	opts=$(echo "$words" | awk '$2 != "command" {print $1}' | grep -vx -e --help -e --version)
 	missing=
 	for o in $opts; do
 		case $o in
@@ -54,9 +57,31 @@ for a in $applets; do
 	[ -z "$missing" ] && pass "$a options documented" || fail "$a options documented" "not in $page:$missing"
 	extra=
 	for o in $(grep -o 'Fl \\-[a-z0-9-]*' "$page" | sed 's/Fl \\-/--/' | sort -u); do
-		echo "$opts" | grep -qx -- "$o" || [ "$o" = --help ] || extra="$extra $o"
+		echo "$opts" | grep -qx -- "$o" || [ "$o" = --help ] || [ "$o" = --version ] || extra="$extra $o"
 	done
 	[ -z "$extra" ] && pass "$a page options exist" || fail "$a page options exist" "in $page but not in the option table:$extra"
+	# Every command (ftp get, nntp over...) has its entry in the page.
+	missing=
+	for c in $(echo "$words" | awk '$2 == "command" {print $1}'); do
+		grep -Eq "^\.It (.* )?Cm ([a-z-]+ [|,] )*$c([^a-zA-Z0-9-]|\$)" "$page" || missing="$missing $c"
+	done
+	[ -z "$missing" ] && pass "$a commands documented" || fail "$a commands documented" "in no .It line of $page:$missing"
+	# An option with a fixed set of values (OPT_CHOICE): every value in --help (rendered
+	# from the same row) and in the option's entry in the page.
+	echo "$words" | awk '$2 == "choice"' | while read -r o _ vals; do
+		case $o in --*) pat="^\.It Fl \\\\${o#-}( |$)" ;; *) pat="^\.It Fl ${o#-}( |$)" ;; esac
+		entry=$(pat=$pat awk '$0 ~ ENVIRON["pat"] {on = 1; print; next} on && /^\.(It|El|Sh|Ss)( |$)/ {exit} on' "$page")
+		hl=$("$NT" "$a" --help | grep -E -- "(^| )$o ")
+		bad=
+		for v in $vals; do
+			echo "$entry" | grep -Eq "^\.(Cm|Li) (.* )?$v( |$)" || bad="$bad $v(page)"
+			echo "$hl" | grep -Eq "[ ,]$v(,|$)" || bad="$bad $v(help)"
+		done
+		[ -n "$entry" ] && [ -z "$bad" ] && echo "PASS: docs $a $o: the values of its table in --help and the page" ||
+			echo "FAIL: docs $a $o values: $([ -n "$entry" ] && echo "not in the entry or --help:" || echo "no .It entry in $page")$bad"
+	done >"$T_CHOICE"
+	cat "$T_CHOICE"
+	fails=$((fails + $(grep -c '^FAIL' "$T_CHOICE")))
 done
 
 # Exit codes: the table in nettool.1 matches include/nt_err.h.
@@ -68,7 +93,7 @@ codes_m=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' man/nettool.1 | sed -n 's/^\.It
 # same commands are listed in nettool.1; every other command refuses it with exit 2 (never
 # ignores it); JSON keys are snake_case in the code and in the pages.
 T_DOCS=$(mktemp)
-trap 'rm -f "$T_DOCS"' EXIT
+trap 'rm -f "$T_DOCS" "$T_CHOICE"' EXIT
 conv=$(sed -n '/^\.Sh CONVENTIONS/,/^\.Sh /p' man/nettool.1)
 echo "$conv" | grep -q 'snake_case' && echo "$conv" | grep -q 'NDJSON' && pass "nettool.1 CONVENTIONS: NDJSON and key spelling" ||
 	fail "nettool.1 CONVENTIONS" "no CONVENTIONS section naming NDJSON and snake_case"
