@@ -13,6 +13,9 @@
 #                     a seeded sample of our calls made to fail in turn (ASan build);
 #                     TORTURE_FULL=1 every call site; a small spread also runs in make check
 #   make install PREFIX=/usr/local DESTDIR=
+#   make deb          the Debian packages (debian/): nettool_*.deb and nettool-mta_*.deb here
+#   make deb-check    build them, lintian, install/run/purge them in a throwaway Debian 12
+#                     root (tests/deb/check.sh; CI runs it after make check)
 
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
@@ -24,18 +27,22 @@ SAN      ?=
 V        ?=
 Q         = $(if $(V),,@)
 FUZZ_SECS ?= 60
+# DEPS_CHECK=no skips scripts/deps.sh (debian/rules: Build-Depends are checked there).
+DEPS_CHECK ?= yes
 
 # Packages first: pkg-config must exist before we ask it anything (not for clean or deps).
+ifeq ($(DEPS_CHECK),yes)
 ifneq ($(if $(MAKECMDGOALS),$(filter-out clean deps,$(MAKECMDGOALS)),all),)
 DEPS_OK := $(shell scripts/deps.sh build >&2 && echo yes)
 ifneq ($(DEPS_OK),yes)
 $(error missing build packages: see the message above (as root, 'make deps' installs them))
 endif
 endif
+endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
-CHECK_LIBS := $(shell pkg-config --libs check)
+CHECK_LIBS  = $(shell pkg-config --libs check)
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
@@ -46,7 +53,7 @@ ifeq ($(SAN),1)
 CFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DNETTOOL_VERSION='"$(VERSION)"' -Iinclude $(WARN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DNETTOOL_VERSION='"$(VERSION)"' -Iinclude $(WARN) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP
 LIBS    = $(PKG_LIBS) -lpthread -lm
 
 SRCS      := $(wildcard core/*.c) $(wildcard applets/*.c) $(wildcard applets/*/*.c)
@@ -60,7 +67,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 # that the test switches (include/knobs.h) are read; only that one file compiles twice.
 TEST_OBJS := $(filter-out $(BUILD)/core/knobs.o,$(OBJS)) $(BUILD)/test/core/knobs.o
 
-.PHONY: all deps check unit integration docs-check asan-check demo bench fuzz torture install clean
+.PHONY: all deps check unit integration docs-check asan-check demo bench fuzz torture install deb deb-check clean
 .DEFAULT_GOAL := all
 
 all: nettool
@@ -161,17 +168,33 @@ fuzz:
 $(BUILD)/.objs: $(LIB_OBJS)
 	@touch $@
 
+# A link per name of `nettool --list` (binary, completion, and a man page link NAME.1 to
+# the applet's page, so that `man tcp-serve` works); sendmail's page is section 8, as the
+# program it stands in for. debian/rules installs with this target too.
 install: nettool
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/nettool $(DESTDIR)$(PREFIX)/bin/nettool
-	for a in $$($(BUILD)/nettool --list); do ln -sf nettool $(DESTDIR)$(PREFIX)/bin/$$a; \
-		ln -sf nettool $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$a; done
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	for a in $$($(BUILD)/nettool --list); do ln -sf nettool $(DESTDIR)$(PREFIX)/bin/$$a; \
+		ln -sf nettool $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$a; \
+		if [ -f man/nettool-$$a.1 ]; then ln -sf nettool-$$a.1 $(DESTDIR)$(PREFIX)/share/man/man1/$$a.1; fi; done
+	ln -sf ../man1/nettool-mail-send.1 $(DESTDIR)$(PREFIX)/share/man/man8/sendmail.8
 	install -m 644 completions/nettool.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/nettool
 
+# The packages are built from a copy of the tree in build-deb/ (dpkg-buildpackage cleans
+# and writes next to its source), then copied here; build-deb/debroot.tar, the cached
+# Debian 12 root of deb-check, survives make clean.
+deb:
+	@scripts/deps.sh deb
+	scripts/deb.sh build-deb
+
+deb-check: deb
+	tests/deb/check.sh build-deb
+
 clean:
-	rm -rf build build-asan build-fuzz nettool
+	rm -rf build build-asan build-fuzz nettool build-deb/nettool-* build-deb/*.deb build-deb/*.ddeb \
+		build-deb/*.changes build-deb/*.buildinfo nettool_*.deb nettool-mta_*.deb
 
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/test/core/knobs.d

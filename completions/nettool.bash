@@ -2,6 +2,7 @@
 # bash completion for nettool and its applet names (symlinks).
 # The words come from the binary itself (`nettool --complete-words`, `nettool APPLET
 # --complete-words`), rendered from the same option tables as --help: nothing to regenerate.
+# Each line is "NAME KIND [VALUES...]": flag, arg, file, dir, choice VALUES..., command.
 
 # The path of the nettool to ask for NAME: the program NAME runs must be the same file
 # (device and inode, `-ef`, symlinks followed) as the nettool the completion serves,
@@ -44,10 +45,6 @@ _nettool()
 	fi
 
 	words=$("$bin" "$applet" --complete-words 2>/dev/null)
-	# An option that takes a file completes file names; another argument, nothing.
-	for i in $(printf '%s\n' "$words" | awk '$2 == "file" {print $1}'); do
-		if [ "$prev" = "$i" ]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
-	done
 	# --account NAME: the section names of the accounts file (read, nothing run).
 	if [ "$prev" = --account ] && [[ $words == *--account* ]]; then
 		local f=${XDG_CONFIG_HOME:-$HOME/.config}/nettool/accounts
@@ -55,9 +52,16 @@ _nettool()
 		COMPREPLY=($(compgen -W "$(sed -n 's/^[[:space:]]*\[\([A-Za-z0-9._@+-]*\)\][[:space:]]*$/\1/p' "$f" 2>/dev/null)" -- "$cur"))
 		return
 	fi
-	for i in $(printf '%s\n' "$words" | awk '$2 == "arg" {print $1}'); do
-		[ "$prev" = "$i" ] && return
-	done
+	# After an option that takes an argument: its values (a choice: --progress bar...),
+	# folders (a dir), file names (a file), or nothing (another argument).
+	local kind vals
+	read -r kind vals < <(printf '%s\n' "$words" | awk -v p="$prev" '$1 == p && p ~ /^-/ {$1 = ""; print; exit}')
+	case $kind in
+	choice) COMPREPLY=($(compgen -W "$vals" -- "$cur")); return ;;
+	dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+	file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	arg) return ;;
+	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(printf '%s\n' "$words" | awk '{print $1}')" -- "$cur"))
 		return

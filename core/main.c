@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c - the nettool multi-call binary: dispatch on basename(argv[0]), else on the
- * first argument; --list, --install [DIR], --help, --version.
+ * first argument; --list, --install [DIR], --help, --version. A link whose name is no
+ * applet is named in the error, never taken for nettool itself.
  *
  * Man page: man/nettool.1    Tests: tests/integration/dispatch.sh, tests/unit/check_applets.c
  */
 #include <errno.h>
 #include <limits.h>
-#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +16,8 @@
 
 #include "applets.h"
 #include "nt_err.h"
-#include "xfer.h"
-
-#ifndef NETTOOL_VERSION
-#define NETTOOL_VERSION "0.1.0"
-#endif
+#include "opt.h"
+#include "out.h"
 
 static const char *base(const char *p)
 {
@@ -54,15 +51,47 @@ static char *self_path(const char *argv0)
 	return r;
 }
 
-/* Symlink every applet name in dir to the binary. Correct links are left alone; a
- * file that is not our link is never clobbered (named, exit 1). */
+/* mkdir -p DIR, as `install -d` does: every missing level is made (mode 0777 less the
+ * umask) and named on stderr; an existing level that is not a folder stops it. */
+static void make_dir(const char *dir)
+{
+	char *p = xstrdup(dir);
+	size_t n = strlen(p);
+	for (size_t i = 1; i <= n; i++) {
+		if (i < n && p[i] != '/')
+			continue;
+		if (i < n && p[i - 1] == '/')
+			continue; /* "a//b" */
+		char c = p[i];
+		p[i] = 0;
+		struct stat st;
+		if (stat(p, &st) < 0) {
+			if (errno != ENOENT || mkdir(p, 0777) < 0)
+				die_sys(NT_EXIT_IO, "--install: cannot create the folder '%s'", p);
+			nt_warn("--install: created the folder '%s'", p);
+		} else if (!S_ISDIR(st.st_mode)) {
+			die(NT_EXIT_IO, "--install: '%s' is not a folder", p);
+		}
+		p[i] = c;
+	}
+	free(p);
+}
+
+/* Symlink every applet name, and nettool itself, in dir to the binary (dir is made
+ * when missing). Correct links (and the binary itself) are left alone; a file that is
+ * not our link is never clobbered (named, exit 1). */
 static int install(const char *argv0, const char *dir)
 {
 	char *self = self_path(argv0);
 	int rc = 0;
-	struct stat st;
+	struct stat st, me;
+	if (!*dir)
+		die(NT_EXIT_USAGE, "--install: the folder name is empty");
+	make_dir(dir);
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		die(NT_EXIT_IO, "--install: '%s' is not a folder", dir);
+	if (stat(self, &me) < 0)
+		die_sys(NT_EXIT_IO, "--install: %s", self);
 	/* Link by the name the user sees when the binary sits in the same folder. */
 	char *rdir = realpath(dir, NULL);
 	const char *target = self;
@@ -71,8 +100,10 @@ static int install(const char *argv0, const char *dir)
 		if (strncmp(self, rdir, dl) == 0 && self[dl] == '/' && !strchr(self + dl + 1, '/'))
 			target = self + dl + 1;
 	}
-	for (unsigned i = 0; i < n_applets; i++) {
-		char *link = xasprintf("%s/%s", dir, applets[i].name);
+	for (unsigned i = 0; i <= n_applets; i++) {
+		/* nettool itself first, so that `nettool --list` works with only DIR on PATH */
+		const char *name = i == 0 ? "nettool" : applets[i - 1].name;
+		char *link = xasprintf("%s/%s", dir, name);
 		char cur[PATH_MAX];
 		ssize_t n = readlink(link, cur, sizeof cur - 1);
 		if (n >= 0) {
@@ -80,15 +111,16 @@ static int install(const char *argv0, const char *dir)
 			char *res = realpath(link, NULL);
 			int ours = res && strcmp(res, self) == 0;
 			free(res);
-			if (ours) {
-				free(link);
-				continue;
+			if (!ours) {
+				nt_warn("--install: %s is a link to '%s', not to nettool: left alone", link, cur);
+				rc = 1;
 			}
-			nt_warn("--install: %s is a link to '%s', not to nettool: left alone", link, cur);
-			rc = 1;
 		} else if (lstat(link, &st) == 0) {
-			nt_warn("--install: %s exists and is not a link to nettool: left alone", link);
-			rc = 1;
+			/* the binary itself (or a hard link to it) is nettool already */
+			if (st.st_dev != me.st_dev || st.st_ino != me.st_ino) {
+				nt_warn("--install: %s exists and is not a link to nettool: left alone", link);
+				rc = 1;
+			}
 		} else if (symlink(target, link) < 0) {
 			nt_warn_sys("--install: %s", link);
 			rc = NT_EXIT_IO;
@@ -98,6 +130,21 @@ static int install(const char *argv0, const char *dir)
 	free(rdir);
 	free(self);
 	return rc;
+}
+
+/* Is NAME (the base name we were run by, not an applet) nettool itself: "nettool...",
+ * or the binary's own file name (a copy called nt)? Otherwise it is a link or copy
+ * named after an applet we do not have. */
+static int own_name(const char *name)
+{
+	if (!strncmp(name, "nettool", 7))
+		return 1;
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return !strcmp(base(buf), name);
 }
 
 static int run(const struct applet *a, const char *name, int argc, char **argv)
@@ -116,6 +163,12 @@ int main(int argc, char **argv)
 	const struct applet *a = applet_find(name);
 	if (a)
 		return run(a, name, argc, argv);  /* "tcp-serve: ..." through a symlink */
+	if (!own_name(name)) {
+		char shown[256]; /* a file name may hold anything: shown safe for a terminal */
+		out_clean(shown, sizeof shown, name, strlen(name), 0);
+		nt_warn("'%s' is not an applet (the link's name); nettool --list shows them", shown);
+		return NT_EXIT_USAGE;
+	}
 
 	if (argc < 2) {
 		usage(stderr);
@@ -127,7 +180,7 @@ int main(int argc, char **argv)
 		nt_exit(0);
 	}
 	if (!strcmp(arg, "--version") || !strcmp(arg, "-V")) {
-		printf("nettool %s\n%s\n%s\n", NETTOOL_VERSION, xfer_version(), OpenSSL_version(OPENSSL_VERSION));
+		opt_version(stdout);
 		nt_exit(0);
 	}
 	if (!strcmp(arg, "--list")) {

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* opt.c - option tables parsed on getopt_long; --help rendered from the same table.
+/* opt.c - option tables parsed on getopt_long; --help, --version and the completion
+ * words (kinds, folders, the values of OPT_CHOICE) rendered from the same table.
  *
- * Header: include/opt.h    Tests: tests/unit/check_opt.c, tests/docs/consistency.sh
+ * Header: include/opt.h
+ * Tests: tests/unit/check_opt.c, tests/docs/consistency.sh, tests/integration/completion.sh,
+ * tests/integration/dispatch.sh
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +18,33 @@
 
 #include "nt_err.h"
 #include "opt.h"
+#include "xfer.h"
+
+#ifndef NETTOOL_VERSION
+#define NETTOOL_VERSION "0.1.0"
+#endif
 
 #define KEY_HELP (-100)
 #define KEY_WORDS (-101)
+#define KEY_VERSION (-102)
+
+void opt_version(FILE *f)
+{
+	fprintf(f, "nettool %s\n%s\n%s\n", NETTOOL_VERSION, xfer_version(), OpenSSL_version(OPENSSL_VERSION));
+}
+
+/* Is the word s (n bytes) one of the space-separated words of list? */
+static int in_words(const char *list, const char *s, size_t n)
+{
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, " ");
+		if (k && k == n && !memcmp(p, s, n))
+			return 1;
+		p += k;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
 
 int opt_parse_uint(const char *s, long long min, long long max, long long *out)
 {
@@ -81,17 +109,44 @@ void opt_usage_error(const char *fmt, ...)
 	nt_exit(NT_EXIT_USAGE);
 }
 
+/* "bar, plain, none" from "bar plain none" (cut to n-1 bytes). */
+static void join_words(char *out, size_t n, const char *list)
+{
+	size_t w = 0;
+	out[0] = 0;
+	for (const char *p = list; *p && w + 1 < n;) {
+		size_t k = strcspn(p, " ");
+		int r = snprintf(out + w, n - w, "%s%.*s", w ? ", " : "", (int)k, p);
+		if (r < 0)
+			break;
+		w += (size_t)r;
+		p += k;
+		p += strspn(p, " ");
+	}
+	if (w >= n)
+		out[n - 1] = 0;
+}
+
+/* One line per option: its name and kind (flag, arg, file, dir, or choice followed by
+ * the values), then one per command; read by completions/nettool.bash and the docs test. */
 static void opt_words(const struct opt_spec *spec)
 {
 	for (const struct opt *o = spec->opts; o->key; o++) {
-		int takes = o->type != OPT_FLAG && o->type != OPT_OPTSTR;
-		const char *kind = o->type == OPT_FILE ? "file" : takes ? "arg" : "flag";
+		const char *kind;
+		switch (o->type) {
+		case OPT_FLAG: case OPT_OPTSTR: kind = "flag"; break;
+		case OPT_FILE: kind = "file"; break;
+		case OPT_DIR: kind = "dir"; break;
+		case OPT_CHOICE: kind = "choice"; break;
+		default: kind = "arg"; break;
+		}
+		const char *vals = o->type == OPT_CHOICE && o->values ? o->values : "";
 		if (o->key < OPT_LONG)
-			printf("-%c %s\n", o->key, kind);
+			printf("-%c %s%s%s\n", o->key, kind, *vals ? " " : "", vals);
 		if (o->name)
-			printf("--%s %s\n", o->name, kind);
+			printf("--%s %s%s%s\n", o->name, kind, *vals ? " " : "", vals);
 	}
-	printf("--help flag\n");
+	printf("--help flag\n--version flag\n");
 	/* Commands complete on the command line; a shell's verbs are listed as "verb"
 	 * (for the docs test and for tools that complete inside the shell). */
 	const char *lists[2] = {spec->commands, spec->verbs}, *kinds[2] = {"command", "verb"};
@@ -126,9 +181,17 @@ void opt_help(FILE *f, const struct opt_spec *spec)
 			snprintf(left + n, sizeof left - (size_t)n, "[=%s]", o->arg);
 		else if (o->arg && o->type != OPT_FLAG)
 			snprintf(left + n, sizeof left - (size_t)n, "%s%s", o->name ? " " : " ", o->arg);
-		fprintf(f, "  %-26s %s\n", left, o->help);
+		fprintf(f, "  %-26s %s", left, o->help);
+		if (o->type == OPT_CHOICE && o->values) {
+			/* "; MODE: bar, plain, none": the values of the table, as completion offers them */
+			char list[256];
+			join_words(list, sizeof list, o->values);
+			fprintf(f, "; %s: %s", o->arg ? o->arg : "one of", list);
+		}
+		fputc('\n', f);
 	}
 	fprintf(f, "  %-26s %s\n", "-h, --help", "show this help and exit");
+	fprintf(f, "  %-26s %s\n", "    --version", "show the version of nettool and its libraries, and exit");
 	if (spec->footer)
 		fprintf(f, "\n%s", spec->footer);
 }
@@ -145,7 +208,7 @@ static void setup(struct opt_state *os, const struct opt_spec *spec, int argc, c
 		n++;
 	for (const struct opt *o = spec->refused; o && o->key; o++)
 		n++;
-	struct option *lo = xcalloc(n + 3, sizeof *lo);
+	struct option *lo = xcalloc(n + 4, sizeof *lo);
 	char *s = os->shortopts;
 	size_t si = 0, li = 0;
 	s[si++] = cmd ? '+' : ':';
@@ -179,6 +242,7 @@ static void setup(struct opt_state *os, const struct opt_spec *spec, int argc, c
 	s[si] = 0;
 	lo[li++] = (struct option){"help", no_argument, NULL, KEY_HELP};
 	lo[li++] = (struct option){"complete-words", no_argument, NULL, KEY_WORDS};
+	lo[li++] = (struct option){"version", no_argument, NULL, KEY_VERSION};
 	os->longopts = lo;
 	optind = 0; /* full reinitialisation of getopt (GNU) */
 	opterr = 0;
@@ -244,6 +308,10 @@ int opt_next(struct opt_state *os)
 		opt_help(stdout, os->spec);
 		nt_exit(0);
 	}
+	if (k == KEY_VERSION) {
+		opt_version(stdout);
+		nt_exit(0);
+	}
 	if (k == KEY_WORDS) {
 		opt_words(os->spec);
 		nt_exit(0);
@@ -270,6 +338,14 @@ int opt_next(struct opt_state *os)
 	case OPT_FLAG:
 	case OPT_RAW:
 	case OPT_FILE:
+	case OPT_DIR:
+		break;
+	case OPT_CHOICE:
+		if (!o->values || !in_words(o->values, optarg, strlen(optarg))) {
+			char list[256];
+			join_words(list, sizeof list, o->values ? o->values : "");
+			opt_usage_error("%s: '%s' is not one of %s", optname(o, nm, sizeof nm), nt_has_ctl(optarg) ? "?" : optarg, list);
+		}
 		break;
 	case OPT_OPTSTR:
 	case OPT_STR:

@@ -14,8 +14,13 @@
  *	args = argv + os.ind;
  *
  * opt_next() checks every argument against its type once (messages and exit 2 alike
- * for all applets), answers --help (stdout, exit 0) and the undocumented
- * --complete-words (option names for the completion script).
+ * for all applets), answers --help and --version (stdout, exit 0; every applet the same
+ * way) and the undocumented --complete-words (option names, their kinds and the values
+ * of OPT_CHOICE options, for the completion script and the docs test).
+ *
+ * An option with a fixed set of values carries them in its row, so that --help, the
+ * completion and the docs test read one list:
+ *	{O_PROGRESS, "progress", OPT_CHOICE, "MODE", "the progress meter", .values = "bar plain none"},
  */
 #ifndef NT_OPT_H
 #define NT_OPT_H
@@ -26,7 +31,9 @@ enum opt_type {
 	OPT_FLAG,   /* no argument */
 	OPT_STR,    /* a string (checked for control characters) */
 	OPT_RAW,    /* a string taken as it is (message text, format strings) */
-	OPT_FILE,   /* a path */
+	OPT_FILE,   /* a path (completion offers files) */
+	OPT_DIR,    /* a path to a folder (completion offers folders) */
+	OPT_CHOICE, /* one of the words of .values (checked here); os.str */
 	OPT_UINT,   /* unsigned number in [min, max] (max 0: no limit); os.num */
 	OPT_PORT,   /* 1-65535; os.num */
 	OPT_SECS,   /* seconds, decimals allowed (0.5); os.secs and os.num (ms) */
@@ -44,6 +51,7 @@ struct opt {
 	const char *arg;  /* argument name shown in --help ("PORT") */
 	const char *help; /* one line */
 	long long min, max; /* OPT_UINT range; both 0: any value >= 0 */
+	const char *values; /* OPT_CHOICE: the accepted words, separated by spaces */
 };
 
 struct opt_spec {
@@ -89,6 +97,9 @@ void opt_done(struct opt_state *os);
 
 /* Print the --help text of this applet. */
 void opt_help(FILE *f, const struct opt_spec *spec);
+/* The --version text, the same for nettool and every applet: nettool's version, then
+ * the libcurl and OpenSSL it runs with, a line each. */
+void opt_version(FILE *f);
 /* "nettool APPLET: MSG" then "Try 'APPLET --help'." on stderr, exit 2. */
 void opt_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

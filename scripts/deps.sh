@@ -3,7 +3,7 @@
 # deps.sh - install the Debian packages that nettool's build, tests and benchmarks use.
 #
 # Called by `make deps` (and by `make`/`make check` when something is missing).
-# Usage: scripts/deps.sh [build|test|bench|all]   (default: all)
+# Usage: scripts/deps.sh [build|test|bench|deb|all]   (default: all; deb only when asked)
 # As root it runs apt-get; otherwise it prints the one command to run.
 set -eu
 
@@ -11,14 +11,17 @@ BUILD="gcc libc6-dev make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev 
 TEST="python3 procps netbase iproute2 openssl ca-certificates mandoc curl util-linux \
 vsftpd python3-pyftpdlib dovecot-imapd dovecot-pop3d inn2 python3-aiosmtpd valgrind strace socat"
 BENCH="stunnel4 ncat ipsvd ucspi-tcp lftp fetchmail mpop isync suck msmtp swaks busybox clang libclang-rt-14-dev"
+# make deb and deb-check only: package tools and the throwaway root of tests/deb/check.sh.
+DEB="dpkg-dev debhelper fakeroot lintian debootstrap"
 
 what=${1:-all}
 case $what in
 build) want=$BUILD ;;
 test) want="$BUILD $TEST" ;;
 bench) want="$BUILD $TEST $BENCH" ;;
+deb) want="$BUILD $DEB" ;;
 all) want="$BUILD $TEST $BENCH" ;;
-*) echo "usage: $0 [build|test|bench|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|test|bench|deb|all]" >&2; exit 2 ;;
 esac
 
 missing=

@@ -47,7 +47,7 @@ static const struct opt opts[] = {
 	 "results as JSON lines (ls, get, put, mkdir, rmdir, rm, mv, pwd, size, mtime, mirror, copy, status)"},
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
 	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
-	{'O', "output-dir", OPT_FILE, "DIR", "get: save into DIR (default: the current folder)"},
+	{'O', "output-dir", OPT_DIR, "DIR", "get: save into DIR (default: the current folder)"},
 	{'c', "resume", OPT_FLAG, NULL, "get, put: continue a partial file (REST/APPE)"},
 	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy: create missing remote folders"},
 	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put: upload to a temporary name, rename when complete (copy: the default)"},
@@ -77,7 +77,7 @@ static const struct opt opts[] = {
 	{O_ACTIVE, "active", OPT_OPTSTR, "ADDR", "active data connections (PORT/EPRT), from ADDR"},
 	{O_ASCII, "ascii", OPT_FLAG, NULL, "ASCII transfers (TYPE A)"},
 	{O_LIMIT, "limit-rate", OPT_SIZE, "BYTES", "at most BYTES per second per transfer (k, M, G)"},
-	{O_PROGRESS, "progress", OPT_STR, "MODE", "bar, plain or none (default: bar on a terminal)"},
+	{O_PROGRESS, "progress", OPT_CHOICE, "MODE", "the progress meter (default: auto, a bar on a terminal)", .values = "bar plain none auto"},
 	{0},
 };
 

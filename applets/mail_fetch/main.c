@@ -52,7 +52,7 @@ enum {
 };
 
 static const struct opt opts[] = {
-	{'o', "maildir", OPT_FILE, "DIR", "deliver into the Maildir DIR (tmp/ new/ cur/ made when missing)"},
+	{'o', "maildir", OPT_DIR, "DIR", "deliver into the Maildir DIR (tmp/ new/ cur/ made when missing)"},
 	{O_MBOX, "mbox", OPT_FILE, "FILE", "append to the mbox FILE (mboxrd, fcntl lock and dotlock)"},
 	{O_STDOUT, "stdout", OPT_FLAG, NULL, "write the messages to standard output in mbox format"},
 	{O_MDA, "mda", OPT_RAW, "CMD", "pipe each message to CMD (sh -c); delivered when it exits 0"},

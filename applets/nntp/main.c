@@ -51,12 +51,12 @@ static const struct opt opts[] = {
 	CONN_ROWS_PROXY,
 	{O_COMPRESS, "compress", OPT_FLAG, NULL, "COMPRESS DEFLATE (RFC 8054) when the server offers it"},
 	{O_LAST, "last", OPT_UINT, "N", "over, hdr: the last N articles; read: show N subjects (default 10)", 1, 1000000000},
-	{'O', "output-dir", OPT_FILE, "DIR", "fetch: one file per article in DIR, named by number"},
+	{'O', "output-dir", OPT_DIR, "DIR", "fetch: one file per article in DIR, named by number"},
 	{O_MBOX, "mbox", OPT_FILE, "FILE", "fetch: append the articles to the mbox FILE"},
 	{'o', "output", OPT_FILE, "FILE", "article, head, body: write to FILE (whole or not at all)"},
 	{O_STATE, "state", OPT_FILE, "FILE", "fetch: high-water mark file (default DIR/.nntp-state)"},
 	{O_WINDOW, "window", OPT_UINT, "N", "fetch: commands in flight (default 64)", 1, 1000},
-	{O_PROGRESS, "progress", OPT_STR, "MODE", "fetch: bar, plain, none or auto (default: bar on a tty)"},
+	{O_PROGRESS, "progress", OPT_CHOICE, "MODE", "fetch: the progress meter (default: auto, a bar on a tty)", .values = "bar plain none auto"},
 	{0},
 };
 

@@ -14,6 +14,10 @@ fail() { echo "FAIL: docs $1${2:+: $2}"; fails=$((fails + 1)); }
 cd "$here" || exit 1
 
 applets=$("$NT" --list)
+T_CHOICE=$(mktemp)
+T_DOCS=$(mktemp)
+T_LINKS=$(mktemp -d)
+trap 'rm -rf "$T_DOCS" "$T_CHOICE" "$T_LINKS"' EXIT
 [ -n "$applets" ] && pass "applet list" || fail "applet list" "nettool --list printed nothing"
 
 # An alias (ALIAS in include/applets.def, e.g. sendmail) is documented in its applet's page.
@@ -40,9 +44,24 @@ for a in $applets; do
 	grep -q -- "$a" man/nettool.1 && pass "$a in nettool.1" || fail "$a in nettool.1" "not mentioned"
 	echo "$completed" | grep -qx -- "$a" && pass "$a in completion" || fail "$a in completion" "not registered by completions/nettool.bash"
 	if "$NT" "$a" --help >/dev/null 2>&1; then pass "$a --help"; else fail "$a --help" "exit $?"; fi
+	# nettool(1): every applet answers --version as nettool does; an unknown option is
+	# named, exit 2, in a message prefixed as CONVENTIONS (Output) says, by either name.
+	v=$("$NT" "$a" --version 2>&1) && [ "$v" = "$("$NT" --version)" ] && pass "$a --version" ||
+		fail "$a --version" "not nettool --version's text: $(echo "$v" | head -1)"
+	"$NT" "$a" --no-such-option </dev/null >/dev/null 2>"$T_DOCS"
+	rc=$?
+	{ [ $rc = 2 ] && head -1 "$T_DOCS" | grep -q "^nettool $a: .*'--no-such-option'" &&
+		grep -q "^Try 'nettool $a --help'" "$T_DOCS"; } && pass "$a: an unknown option is named (nettool $a: ..., exit 2)" ||
+		fail "$a unknown option" "exit $rc: $(head -2 "$T_DOCS" | tr '\n' ' ')"
+	ln -sf "$NT" "$T_LINKS/$a"
+	"$T_LINKS/$a" --no-such-option </dev/null >/dev/null 2>"$T_DOCS"
+	head -1 "$T_DOCS" | grep -q "^$a: .*'--no-such-option'" && grep -q "^Try '$a --help'" "$T_DOCS" &&
+		pass "$a: through a link, messages are prefixed '$a:'" || fail "$a message prefix through a link" "$(head -2 "$T_DOCS" | tr '\n' ' ')"
 	[ -n "$target" ] && continue
-	# Every option of the table is in the page, and every option the page names is in the table.
-	opts=$("$NT" "$a" --complete-words | awk '{print $1}' | grep -v '^--help$')
+	# Every option of the table is in the page, and every option the page names is in the table
+	# (--help and --version are every applet's, documented once in nettool.1).
+	words=$("$NT" "$a" --complete-words)
+	opts=$(echo "$words" | awk '$2 != "command" {print $1}' | grep -vx -e --help -e --version)
 	missing=
 	for o in $opts; do
 		case $o in
@@ -54,9 +73,31 @@ for a in $applets; do
 	[ -z "$missing" ] && pass "$a options documented" || fail "$a options documented" "not in $page:$missing"
 	extra=
 	for o in $(grep -o 'Fl \\-[a-z0-9-]*' "$page" | sed 's/Fl \\-/--/' | sort -u); do
-		echo "$opts" | grep -qx -- "$o" || [ "$o" = --help ] || extra="$extra $o"
+		echo "$opts" | grep -qx -- "$o" || [ "$o" = --help ] || [ "$o" = --version ] || extra="$extra $o"
 	done
 	[ -z "$extra" ] && pass "$a page options exist" || fail "$a page options exist" "in $page but not in the option table:$extra"
+	# Every command (ftp get, nntp over...) has its entry in the page.
+	missing=
+	for c in $(echo "$words" | awk '$2 == "command" {print $1}'); do
+		grep -Eq "^\.It (.* )?Cm ([a-z-]+ [|,] )*$c([^a-zA-Z0-9-]|\$)" "$page" || missing="$missing $c"
+	done
+	[ -z "$missing" ] && pass "$a commands documented" || fail "$a commands documented" "in no .It line of $page:$missing"
+	# An option with a fixed set of values (OPT_CHOICE): every value in --help (rendered
+	# from the same row) and in the option's entry in the page.
+	echo "$words" | awk '$2 == "choice"' | while read -r o _ vals; do
+		case $o in --*) pat="^\.It Fl \\\\${o#-}( |$)" ;; *) pat="^\.It Fl ${o#-}( |$)" ;; esac
+		entry=$(pat=$pat awk '$0 ~ ENVIRON["pat"] {on = 1; print; next} on && /^\.(It|El|Sh|Ss)( |$)/ {exit} on' "$page")
+		hl=$("$NT" "$a" --help | grep -E -- "(^| )$o ")
+		bad=
+		for v in $vals; do
+			echo "$entry" | grep -Eq "^\.(Cm|Li) (.* )?$v( |$)" || bad="$bad $v(page)"
+			echo "$hl" | grep -Eq "[ ,]$v(,|$)" || bad="$bad $v(help)"
+		done
+		[ -n "$entry" ] && [ -z "$bad" ] && echo "PASS: docs $a $o: the values of its table in --help and the page" ||
+			echo "FAIL: docs $a $o values: $([ -n "$entry" ] && echo "not in the entry or --help:" || echo "no .It entry in $page")$bad"
+	done >"$T_CHOICE"
+	cat "$T_CHOICE"
+	fails=$((fails + $(grep -c '^FAIL' "$T_CHOICE")))
 done
 
 # Exit codes: the table in nettool.1 matches include/nt_err.h.
@@ -64,11 +105,34 @@ codes_h=$(sed -n 's/.*NT_EXIT_[A-Z]* = \([0-9]\),.*/\1/p' include/nt_err.h | sor
 codes_m=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' man/nettool.1 | sed -n 's/^\.It \([0-9]\)$/\1/p' | sort -n | tr '\n' ' ')
 [ "$codes_h" = "$codes_m" ] && pass "exit codes" || fail "exit codes" "nt_err.h: $codes_h nettool.1: $codes_m"
 
+# nettool(1) Common options: each is spelled, and takes the same argument, in every applet
+# that has it (--timeout SEC everywhere, never --timeout MS here and SECS there), and
+# every applet states --help and --version as nettool.1 says.
+common=$(sed -n '/^\.Ss Common options/,/^\.S[sh] /p' man/nettool.1 | grep -o 'Fl [^.]*' |
+	grep -oE '\\-[a-z][a-z0-9-]*|(^| )[46vqu]( |,|$)' | sed 's/^\\-/--/; s/[ ,]//g; s/^\([46vqu]\)$/-\1/' | sort -u)
+[ "$(echo "$common" | wc -w)" -gt 10 ] || fail "nettool.1 Common options" "read: $common"
+bad=
+for o in $common; do
+	args=$(for a in $applets; do
+		"$NT" "$a" --help | grep -E -- "^ +(-., )?$o( |,|$)" | head -1 |
+			sed -E "s/^ +(-., )?(--[a-z0-9-]+)?//; s/^ ([A-Z][A-Z_]*|\[=[A-Z]+\]).*/\1/; s/^ .*//; s/^$/(none)/"
+	done | sort -u)
+	[ "$(echo "$args" | grep -c .)" -le 1 ] || bad="$bad $o:$(echo "$args" | tr '\n' '/')"
+done
+[ -z "$bad" ] && pass "common options take the same argument in every applet ($(echo "$common" | wc -w) options)" ||
+	fail "common options" "different arguments:$bad"
+sed -n '/^Every applet answers$/,/^on standard output/p' man/nettool.1 | grep -q 'Fl \\-version' &&
+	pass "nettool.1: every applet answers --help and --version" || fail "nettool.1" "does not say every applet answers --version"
+
+# debian/copyright carries LICENSE's text (the package's licence is the project's).
+lic=$(awk 'f; /^License: MIT$/ {n++; if (n == 2) f = 1}' debian/copyright | sed 's/^ //; s/^\.$//')
+[ -n "$lic" ] && [ "$lic" = "$(sed -n '/^Permission is hereby granted/,$p' LICENSE)" ] &&
+	grep -qx 'Copyright: [0-9]* *the nettool authors' debian/copyright &&
+	pass "debian/copyright: the MIT licence of LICENSE, the nettool authors" || fail "debian/copyright" "not LICENSE's text and holder"
+
 # Conventions (nettool(1) CONVENTIONS): --json is accepted where the help says, and the
 # same commands are listed in nettool.1; every other command refuses it with exit 2 (never
 # ignores it); JSON keys are snake_case in the code and in the pages.
-T_DOCS=$(mktemp)
-trap 'rm -f "$T_DOCS"' EXIT
 conv=$(sed -n '/^\.Sh CONVENTIONS/,/^\.Sh /p' man/nettool.1)
 echo "$conv" | grep -q 'snake_case' && echo "$conv" | grep -q 'NDJSON' && pass "nettool.1 CONVENTIONS: NDJSON and key spelling" ||
 	fail "nettool.1 CONVENTIONS" "no CONVENTIONS section naming NDJSON and snake_case"

@@ -3,7 +3,8 @@
 # completion.sh - the bash completion asks only nettool: TAB after an applet name whose
 # program on PATH is another one (an `ftp` client, exim's `sendmail`, or a link to some
 # other file named nettool) runs nothing and offers nothing; through a symlink or a hard
-# link to the nettool on PATH it completes as usual.
+# link to the nettool on PATH it completes as usual. After an option it offers the
+# option's values (--progress), folders (mail-fetch -o) or files, as its table says.
 . "$(dirname "$0")/lib.sh"
 comp=$(cd "$(dirname "$0")/../../completions" && pwd)/nettool.bash
 
@@ -86,5 +87,24 @@ for o in --cert --key --pinnedpubkey; do
 	[ "$got" = "$T/pki/client.pem " ] && pass "completion: $o completes file names" ||
 		fail "completion: $o" "got: $got"
 done
+# Values and folders: after an option with a fixed set of values (OPT_CHOICE) the values
+# of its table row; after an option that wants a folder (OPT_DIR) folders only.
+mkdir -p "$T/cwd/maildir-a" "$T/cwd/mdir-b"
+: >"$T/cwd/mfile"
+got=$(cd "$T/cwd" && complete_words "$T/ours" nntp --progress "" | sort | tr '\n' ' ')
+[ "$got" = "auto bar none plain " ] && pass "completion offers --progress's values" || fail "completion of --progress" "got: $got"
+got=$(cd "$T/cwd" && complete_words "$T/ours" ftp --progress p)
+[ "$got" = plain ] && pass "completion of a started value" || fail "completion of --progress p" "got: $got"
+want=$("$NT" ftp --help | sed -n 's/.*--progress MODE .*; MODE: //p')
+[ "$want" = "bar, plain, none, auto" ] && pass "--help lists the same values" || fail "--progress in --help" "$want"
+for w in "mail-fetch -o" "mail-fetch --maildir" "ftp -O" "nntp --output-dir" "mail-send --queue" "mail-send --flush"; do
+	# shellcheck disable=SC2086
+	got=$(cd "$T/cwd" && complete_words "$T/ours" $w m | sort | tr '\n' ' ')
+	[ "$got" = "maildir-a mdir-b " ] && pass "completion offers folders after $w" || fail "completion after $w" "got: $got"
+done
+got=$(cd "$T/cwd" && complete_words "$T/ours" mail-fetch --mbox m | sort | tr '\n' ' ')
+[ "$got" = "maildir-a mdir-b mfile " ] && pass "completion offers files after mail-fetch --mbox" || fail "completion after --mbox" "got: $got"
+got=$(cd "$T/cwd" && complete_words "$T/ours" nettool --install m | sort | tr '\n' ' ')
+[ "$got" = "maildir-a mdir-b " ] && pass "completion offers folders after nettool --install" || fail "completion after --install" "got: $got"
 
 finish

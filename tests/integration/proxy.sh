@@ -133,14 +133,16 @@ rm -f "$T"/*.port "$T"/*.log
 px http h
 px socks5 s
 TP=$(free_port)
-$NT tcp-serve -q --echo -l 127.0.0.1 -p "$TP" &
+# Every address: socks5:// resolves "localhost" here and sends the proxy its first address,
+# ::1 where /etc/hosts says so (Debian's netbase does), 127.0.0.1 elsewhere.
+$NT tcp-serve -q --echo -p "$TP" &
 echo $! >>"$T/pids"
 wait_port "$TP"
 for p in "http://127.0.0.1:$h_PORT" "socks5h://127.0.0.1:$s_PORT" "socks5://127.0.0.1:$s_PORT"; do
 	: >"$T/h.log"
 	: >"$T/s.log"
 	got=$($NT tcp-send --timeout 10 --proxy "$p" "localhost:$TP" hello there 2>"$T/e")
-	[ "$got" = "$(printf 'hello\nthere')" ] && grep -aq "localhost:$TP\|CONNECT localhost $TP\|CONNECT 127.0.0.1 $TP" "$T/h.log" "$T/s.log" &&
+	[ "$got" = "$(printf 'hello\nthere')" ] && grep -aq "localhost:$TP\|CONNECT localhost $TP\|CONNECT 127.0.0.1 $TP\|CONNECT ::1 $TP" "$T/h.log" "$T/s.log" &&
 		pass "tcp-send --proxy ${p%%:*}://: replies through the proxy" ||
 		fail "tcp-send --proxy $p" "$got $(cat "$T/e")"
 done

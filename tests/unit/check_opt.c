@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* check_opt.c - the option parser: types, ranges, --help, unknown and refused options
- * (exit 2). */
+/* check_opt.c - the option parser: types, ranges, choices, --help, --version, unknown
+ * and refused options (exit 2). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "nt_err.h"
 #include "opt.h"
 
-enum { O_SECS = OPT_LONG, O_SIZE, O_ACT };
+enum { O_SECS = OPT_LONG, O_SIZE, O_ACT, O_MODE, O_DIR };
 static const struct opt opts[] = {
 	{'p', "port", OPT_PORT, "PORT", "port"},
 	{'n', "count", OPT_UINT, "N", "count", 1, 10},
@@ -18,6 +18,8 @@ static const struct opt opts[] = {
 	{O_SECS, "timeout", OPT_SECS, "SEC", "timeout"},
 	{O_SIZE, "max", OPT_SIZE, "BYTES", "size"},
 	{O_ACT, "active", OPT_OPTSTR, "ADDR", "active"},
+	{O_MODE, "mode", OPT_CHOICE, "MODE", "the mode", .values = "bar plain none"},
+	{O_DIR, "dir", OPT_DIR, "DIR", "a folder"},
 	{0},
 };
 static const struct opt_spec spec = {.usage = "[OPTIONS] ARGS", .opts = opts, .commands = "get put"};
@@ -72,8 +74,15 @@ START_TEST(types)
 	int ind = run(4, a7, &num, &str);
 	ck_assert_int_eq(num, 3);
 	ck_assert_str_eq(a7[ind], "arg");
+	char *a8[] = {"x", "--mode", "plain", "--dir", "d", NULL};
+	run(5, a8, &num, &str);
+	ck_assert_str_eq(str, "d");
+	char *a9[] = {"x", "--mode=none", NULL};
+	run(2, a9, &num, &str);
+	ck_assert_str_eq(str, "none");
 }
 END_TEST
+
 
 START_TEST(numbers)
 {
@@ -185,7 +194,30 @@ START_TEST(help_text)
 	ck_assert_ptr_nonnull(strstr(text, "-p, --port PORT"));
 	ck_assert_ptr_nonnull(strstr(text, "--active[=ADDR]"));
 	ck_assert_ptr_nonnull(strstr(text, "-h, --help"));
+	ck_assert_ptr_nonnull(strstr(text, "--version"));
+	ck_assert_ptr_nonnull(strstr(text, "the mode; MODE: bar, plain, none\n"));
 	free(text);
+}
+END_TEST
+
+START_TEST(choice_not_listed_exits_2)
+{
+	char *a[] = {"x", "--mode", "pla", NULL}; /* a prefix of a value is not the value */
+	parse_exit(a, 3);
+}
+END_TEST
+
+START_TEST(choice_empty_exits_2)
+{
+	char *a[] = {"x", "--mode=", NULL};
+	parse_exit(a, 2);
+}
+END_TEST
+
+START_TEST(version_exits_0)
+{
+	char *a[] = {"x", "--version", NULL};
+	parse_exit(a, 2);
 }
 END_TEST
 
@@ -203,6 +235,9 @@ Suite *suite_opt(void)
 	tcase_add_exit_test(t, missing_arg_exits_2, 2);
 	tcase_add_exit_test(t, crlf_in_string_exits_2, 2);
 	tcase_add_exit_test(t, help_exits_0, 0);
+	tcase_add_exit_test(t, choice_not_listed_exits_2, 2);
+	tcase_add_exit_test(t, choice_empty_exits_2, 2);
+	tcase_add_exit_test(t, version_exits_0, 0);
 	suite_add_tcase(s, t);
 	return s;
 }
