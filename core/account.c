@@ -213,7 +213,7 @@ int accounts_load(struct accounts *f, const char *path, char *err, size_t errlen
 	}
 	/* As netrc users expect: a password in a file others can read is refused. */
 	if (f->has_password && (st.st_mode & (S_IRGRP | S_IROTH))) {
-		snprintf(err, errlen, "%s holds a password and others can read it: refused (chmod 600 %s, or use "
+		snprintf(err, errlen, "%s holds a password and its group or others can read it: refused (chmod 600 %s, or use "
 				      "password-cmd)", path, path);
 		accounts_free(f);
 		return -NT_EXIT_TLS;

@@ -369,11 +369,14 @@ int mail_send_main(int argc, char **argv)
 		att[i].len = buf_pending(&attb[i]);
 	}
 	/* The account: --account, else the one whose from is the sender (-f, or From: with
-	 * -t), else [default]. Then the envelope sender when nothing gave one. */
+	 * -t), else [default]. Then the envelope sender when neither gave one. */
 	char *hfrom = mail_send_cf.from || !mail_send_cf.extract ? NULL : header_from(&input);
 	const struct account *acc = use_account(&co, mail_send_cf.from ? mail_send_cf.from : hfrom);
-	free(hfrom);
-	char *from = mail_send_cf.from ? xstrdup(mail_send_cf.from) : default_from(acc);
+	/* With -t the From field gives the sender, as -f does: the envelope and the account
+	 * follow the same address. */
+	char *from = mail_send_cf.from ? xstrdup(mail_send_cf.from) : hfrom ? hfrom : default_from(acc);
+	if (from != hfrom)
+		free(hfrom);
 	if (msg_check_addr(from, err, sizeof err) < 0)
 		die(NT_EXIT_USAGE, "%s %s", mail_send_cf.from ? "-f:" : "sender:", err);
 	in.from = from;

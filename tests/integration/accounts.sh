@@ -59,7 +59,7 @@ grep -q "$ACC:3: unknown key 'usr'" "$T/check.out" && pass "the unknown key is n
 printf '[a]\nurl = imap://127.0.0.1:9\nuser = me\npassword = hunter2\n' >"$ACC"
 chmod 644 "$ACC"
 expect_exit "a password in a file others can read: exit 4" 4 run mail-fetch --account a list
-grep -q "$ACC holds a password and others can read it" "$T/check.out" && pass "the file and the reason named" ||
+grep -q "$ACC holds a password and its group or others can read it" "$T/check.out" && pass "the file and the reason named" ||
 	fail "world-readable message" "$(cat "$T/check.out")"
 chmod 666 "$ACC"
 expect_exit "a file others can write (it names commands): exit 4" 4 run mail-fetch --account a list

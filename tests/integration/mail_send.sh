@@ -308,4 +308,11 @@ $NT mail-send --flush "$T/noauth.q" -S "smtp://127.0.0.1:$PP" -u me --password-c
 rc=$?
 [ $rc = 4 ] && [ "$(count "$T/plain")" = "$n0" ] && [ "$(ls "$T/noauth.q/new" | wc -l)" = 1 ] &&
 	pass "--flush with a user to a server without AUTH: exit 4, the message stays queued" || fail "flush no AUTH" "rc $rc: $(cat "$T/noauth2.err")"
+# -t with no -f: the From field gives the envelope sender (as it gives the account).
+printf 'From: Bob <bob@example.org>\nTo: t@example.org\nSubject: env\n\nx\n' |
+	EMAIL=other@example.net $NT mail-send -t -S "smtp://127.0.0.1:$PP" 2>"$T/tenv.err"
+rc=$?
+envfrom=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["from"])' "$(last "$T/plain" | sed 's/\.eml$/.json/')" 2>/dev/null)
+[ $rc = 0 ] && [ "$envfrom" = bob@example.org ] && pass "-t: the envelope sender is the From field's address" ||
+	fail "-t envelope sender" "rc $rc, envelope '$envfrom': $(cat "$T/tenv.err")"
 finish
