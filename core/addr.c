@@ -2,7 +2,8 @@
 /* addr.c - host, host:port, [v6]:port, unix:/path, URLs and scp-style host:path.
  * Pure functions: no I/O, no name lookups (except services for a port name).
  *
- * Header: include/addr.h    Tests: tests/unit/check_addr.c
+ * Header: include/addr.h    Tests: tests/unit/check_addr.c, tests/fuzz/fuzz_core_addr.c,
+ * tests/fuzz/fuzz_tcp_send_args.c (addr_parse_args)
  */
 #include <ctype.h>
 #include <netdb.h>
@@ -104,6 +105,27 @@ int addr_parse(const char *s, int default_port, struct addr *a, char *err)
 	if (portstr && addr_parse_port(portstr, &a->port, err) < 0)
 		return -1;
 	return 0;
+}
+
+int addr_parse_args(char *const *args, int nargs, int default_port, struct addr *a, char *err)
+{
+	if (nargs <= 0) {
+		addr_parse("127.0.0.1", default_port, a, err);
+		return 0;
+	}
+	if (addr_parse(args[0], 0, a, err) < 0)
+		return -1;
+	int used = 1, port;
+	/* nc's HOST PORT: a host without a port, then a number, is the port. */
+	if (!a->is_unix && !a->port && nargs > 1 && args[1][0] && strspn(args[1], "0123456789") == strlen(args[1])) {
+		if (addr_parse_port(args[1], &port, err) < 0)
+			return -1;
+		a->port = port;
+		used = 2;
+	}
+	if (!a->is_unix && !a->port)
+		a->port = default_port;
+	return used;
 }
 
 int url_is(const char *s)

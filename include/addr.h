@@ -23,6 +23,12 @@ struct addr {
  * none is given (0: a port is not required). */
 int addr_parse(const char *s, int default_port, struct addr *a, char *err);
 
+/* The destination among a command's arguments, nc's forms included: HOST, HOST:PORT,
+ * [V6]:PORT, unix:/PATH, or HOST PORT (a host without a port, then a number). The number
+ * of arguments it took (1 or 2; 0 when there are none: 127.0.0.1 and default_port), or -1
+ * with err. A host without a port gets default_port. */
+int addr_parse_args(char *const *args, int nargs, int default_port, struct addr *a, char *err);
+
 /* Check a host name or literal: non-empty, bounded, no spaces or control characters. */
 int addr_check_host(const char *host, char *err);
 

@@ -2,7 +2,8 @@
 /* state.c - the fetch state file: UIDVALIDITY, fetched UIDs/UIDLs with Message-IDs, and
  * the deliveries in flight that crash recovery completes or undoes.
  *
- * Header: state.h    Tests: tests/unit/check_mail_fetch.c, tests/integration/mail_fetch*.sh
+ * Header: state.h    Tests: tests/unit/check_mail_fetch.c, tests/integration/mail_fetch*.sh,
+ * tests/fuzz/fuzz_mail_fetch_state.c (mf_state_read, mf_state_write)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -208,6 +209,13 @@ int mf_state_load(struct mf_state *s, const char *path, const char *account, cha
 	FILE *f = open_own(path, err, errlen);
 	if (!f)
 		return errno == ENOENT ? 0 : -1;
+	int r = mf_state_read(s, f, err, errlen);
+	fclose(f);
+	return r;
+}
+
+int mf_state_read(struct mf_state *s, FILE *f, char *err, size_t errlen)
+{
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -257,10 +265,9 @@ int mf_state_load(struct mf_state *s, const char *path, const char *account, cha
 		}
 	}
 	free(line);
-	fclose(f);
 	if (bad || version != 1) {
-		snprintf(err, errlen, "state %s: line %d is not understood (remove the file or use --rebuild-state)", path,
-			 lineno);
+		snprintf(err, errlen, "state %s: line %d is not understood (remove the file or use --rebuild-state)",
+			 s->path, lineno);
 		return -1;
 	}
 	return 0;
@@ -271,20 +278,10 @@ static int put_ent(FILE *f, const char *tag, const struct st_ent *e)
 	return fprintf(f, "%s %s %s%s\n", tag, e->key, e->msgid ? e->msgid : "-", e->bymid ? " mid" : "") < 0 ? -1 : 0;
 }
 
-int mf_state_save(struct mf_state *s, char *err, size_t errlen)
+int mf_state_write(struct mf_state *s, FILE *f)
 {
-	struct afile af;
-	sort_unique(s);
-	if (afile_open(&af, NULL, s->path, 0600, err, errlen) < 0)
-		return -1;
-	int fd2 = dup(af.fd);
-	FILE *f = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
-	if (!f) {
-		snprintf(err, errlen, "state %s: %s", s->path, strerror(errno));
-		afile_abort(&af);
-		return -1;
-	}
 	int bad = 0;
+	sort_unique(s);
 	bad |= fprintf(f, "# nettool mail-fetch state: do not edit while a fetch runs\nversion 1\naccount %s\n",
 		       s->account) < 0;
 	if (s->uidvalidity)
@@ -299,6 +296,22 @@ int mf_state_save(struct mf_state *s, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < s->n; i++)
 		bad |= put_ent(f, "u", &s->e[i]);
+	return bad ? -1 : 0;
+}
+
+int mf_state_save(struct mf_state *s, char *err, size_t errlen)
+{
+	struct afile af;
+	if (afile_open(&af, NULL, s->path, 0600, err, errlen) < 0)
+		return -1;
+	int fd2 = dup(af.fd);
+	FILE *f = fd2 >= 0 ? fdopen(fd2, "w") : NULL;
+	if (!f) {
+		snprintf(err, errlen, "state %s: %s", s->path, strerror(errno));
+		afile_abort(&af);
+		return -1;
+	}
+	int bad = mf_state_write(s, f) < 0;
 	bad |= fflush(f) != 0;
 	bad |= fclose(f) != 0;
 	if (bad) {

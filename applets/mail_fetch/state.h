@@ -7,6 +7,7 @@
 #define MF_STATE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct st_ent {
@@ -40,6 +41,11 @@ struct mf_state {
 /* Load (a missing file is an empty state). 0 or -1 (err). */
 int mf_state_load(struct mf_state *s, const char *path, const char *account, char *err, size_t errlen);
 int mf_state_save(struct mf_state *s, char *err, size_t errlen);
+/* The parser and the writer of the file's text, under load and save (and the fuzz
+ * harness): read f into s (set up as load does: path, account, sorted 1); 0 or -1 (err).
+ * Write s to f; 0 or -1. */
+int mf_state_read(struct mf_state *s, FILE *f, char *err, size_t errlen);
+int mf_state_write(struct mf_state *s, FILE *f);
 void mf_state_free(struct mf_state *s);
 int mf_state_has(struct mf_state *s, const char *key);
 /* 1 when the entry exists and its message was downloaded into this destination (not only

@@ -171,8 +171,10 @@ enum rstat ms_rcpt_status(const struct smtp_result *r, size_t i, const struct sm
 		return of_code(r->data.code);
 	}
 	if (r->final.code) {
+		/* Only a 2xx after the data means the server took the message: a 3xx there (a
+		 * second 354) keeps it queued, never counts it as sent. */
 		*why = &r->final;
-		return of_code(r->final.code);
+		return r->final.code >= 300 && r->final.code < 400 ? R_DEFERRED : of_code(r->final.code);
 	}
 	*why = &r->other;
 	return R_DEFERRED;

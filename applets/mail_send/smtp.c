@@ -4,7 +4,8 @@
  * to MAIL, RCPT and the end of DATA read off libcurl's protocol trace, because libcurl
  * reports only the transfer's overall result.
  *
- * Header: applets/mail_send/smtp.h    Tests: tests/integration/mail_send*.sh
+ * Header: applets/mail_send/smtp.h    Tests: tests/integration/mail_send*.sh,
+ * tests/fuzz/fuzz_mail_send_reply.c (smtp_trace_feed)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,21 +61,12 @@ static void record(struct smtp_sess *s, const char *line, size_t n)
 	nt_clean_text(rp->text, sizeof rp->text, line, n);
 }
 
-static int trace(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
+void smtp_trace_feed(struct smtp_sess *s, int out, const char *data, size_t size)
 {
-	struct smtp_sess *s = userp;
-	if (type == CURLINFO_HEADER_OUT && size >= 5 && (!strncasecmp(data, "EHLO ", 5) || !strncasecmp(data, "HELO ", 5)))
-		s->sess_login = 0; /* a new session (a new connection, or after STARTTLS) */
-	if (s->verbose || s->watch)
-		xfer_debug_cb(h, type, data, size, s->watch); /* prints with -v only */
-	if (s->watch && s->watch->login_sent)
-		s->sess_login = 1;
-	if (!s->res || (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN))
-		return 0;
 	while (size) {
-		char *nl = memchr(data, '\n', size);
+		const char *nl = memchr(data, '\n', size);
 		size_t n = nl ? (size_t)(nl - data) + 1 : size;
-		if (type == CURLINFO_HEADER_OUT) {
+		if (out) {
 			if (n >= 10 && !strncasecmp(data, "MAIL FROM:", 10))
 				s->stage = ST_MAIL;
 			else if (n >= 8 && !strncasecmp(data, "RCPT TO:", 8))
@@ -89,6 +81,19 @@ static int trace(CURL *h, curl_infotype type, char *data, size_t size, void *use
 		data += n;
 		size -= n;
 	}
+}
+
+static int trace(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
+{
+	struct smtp_sess *s = userp;
+	if (type == CURLINFO_HEADER_OUT && size >= 5 && (!strncasecmp(data, "EHLO ", 5) || !strncasecmp(data, "HELO ", 5)))
+		s->sess_login = 0; /* a new session (a new connection, or after STARTTLS) */
+	if (s->verbose || s->watch)
+		xfer_debug_cb(h, type, data, size, s->watch); /* prints with -v only */
+	if (s->watch && s->watch->login_sent)
+		s->sess_login = 1;
+	if (s->res && (type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN))
+		smtp_trace_feed(s, type == CURLINFO_HEADER_OUT, data, size);
 	return 0;
 }
 

@@ -67,6 +67,12 @@ void smtp_result_free(struct smtp_result *res);
 /* QUIT and free. */
 void smtp_close(struct smtp_sess *s);
 
+/* The protocol trace libcurl hands to the session (also the fuzz harness's entry): data is
+ * what went out (out: commands, which say what the next reply answers) or came in (the
+ * server's reply lines, recorded into s->res by their last line), in any chunking that
+ * ends lines where the peer did. s->res must be set. */
+void smtp_trace_feed(struct smtp_sess *s, int out, const char *data, size_t size);
+
 /* Parse one reply line "250 text" / "250-text": the code (100-599) or 0; *last says
  * whether it is the last line of the reply. */
 int smtp_reply_code(const char *line, size_t n, int *last);

@@ -6,7 +6,8 @@
  * the next run fetches only what is new. What is written is made durable by core/commit
  * (in groups, on its thread) before the mark records it.
  *
- * Header: applets/nntp/nntp.h    Tests: tests/integration/nntp.sh (fetch)
+ * Header: applets/nntp/nntp.h    Tests: tests/integration/nntp.sh (fetch),
+ * tests/fuzz/fuzz_nntp_mark.c (nntp_mark_read)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,32 @@
 #include "proto.h"
 
 /* --- the high-water mark: lines "SERVER GROUP NUMBER" --- */
+long long nntp_mark_read(FILE *f, const char *server, const char *group, struct buf *rest)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long long hwm = 0;
+	/* getline, not fgets: a line is kept whole, NUL bytes and all, however long. */
+	while ((len = getline(&line, &cap, f)) > 0) {
+		char s[300], g[600];
+		long long n;
+		if (sscanf(line, "%299s %599s %lld", s, g, &n) == 3 && !strcmp(s, server) && !strcmp(g, group)) {
+			hwm = n;
+			continue;
+		}
+		if (rest) {
+			xbuf_append(rest, line, (size_t)len);
+			/* A last line without its line end (an edited file): give it one, or the
+			 * mark written after it would join it and be lost. */
+			if (line[len - 1] != '\n')
+				xbuf_append(rest, "\n", 1);
+		}
+	}
+	free(line);
+	return hwm;
+}
+
 static long long state_get(const char *path, const char *server, const char *group)
 {
 	FILE *f = fopen(path, "r");
@@ -38,14 +65,7 @@ static long long state_get(const char *path, const char *server, const char *gro
 			die_sys(NT_EXIT_IO, "%s", path);
 		return 0;
 	}
-	char line[1024];
-	long long hwm = 0;
-	while (fgets(line, sizeof line, f)) {
-		char s[300], g[600];
-		long long n;
-		if (sscanf(line, "%299s %599s %lld", s, g, &n) == 3 && !strcmp(s, server) && !strcmp(g, group))
-			hwm = n;
-	}
+	long long hwm = nntp_mark_read(f, server, group, NULL);
 	fclose(f);
 	return hwm;
 }
@@ -57,14 +77,7 @@ static int state_put(const char *path, const char *server, const char *group, lo
 	buf_init(&b, 0);
 	FILE *f = fopen(path, "r");
 	if (f) {
-		char line[1024];
-		while (fgets(line, sizeof line, f)) {
-			char s[300], g[600];
-			long long n;
-			if (sscanf(line, "%299s %599s %lld", s, g, &n) == 3 && !strcmp(s, server) && !strcmp(g, group))
-				continue;
-			xbuf_append(&b, line, strlen(line));
-		}
+		nntp_mark_read(f, server, group, &b);
 		fclose(f);
 	}
 	xbuf_appendf(&b, "%s %s %lld\n", server, group, hwm);

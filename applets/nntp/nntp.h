@@ -27,6 +27,12 @@ extern struct afile *nntp_partial;
 /* The range of a group to work on: an explicit RANGE, --last N, or first..last. */
 void nntp_range(const char *arg, long long first, long long last, long long *lo, long long *hi);
 
+/* fetch.c: read the high-water mark file f (lines "SERVER GROUP NUMBER"): the number of
+ * the last line for server and group, 0 when none. With rest, the other lines are copied
+ * there (what a rewrite keeps). */
+struct buf;
+long long nntp_mark_read(FILE *f, const char *server, const char *group, struct buf *rest);
+
 int nntp_cmd_fetch(struct nntp *c, int argc, char **argv);
 int nntp_cmd_read(struct nntp *c, int argc, char **argv);
 int nntp_cmd_shell(struct nntp *c, int argc, char **argv);

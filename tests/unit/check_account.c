@@ -110,7 +110,7 @@ START_TEST(permissions)
 	char err[600];
 	char *p = write_file("a", "[a]\npassword = x\n", 0644);
 	ck_assert_int_eq(accounts_load(&f, p, err, sizeof err), -NT_EXIT_TLS);
-	ck_assert_ptr_nonnull(strstr(err, "holds a password and others can read it"));
+	ck_assert_ptr_nonnull(strstr(err, "holds a password and its group or others can read it"));
 	ck_assert_ptr_nonnull(strstr(err, p));
 	chmod(p, 0600);
 	ck_assert_int_eq(accounts_load(&f, p, err, sizeof err), 1);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* check_addr.c - address, URL and host:path parsing, including malformed input. */
+/* check_addr.c - address, URL and host:path parsing, including malformed input, and the
+ * nc-style operands of tcp-send (addr_parse_args). */
 #include <check.h>
 #include <string.h>
 
@@ -115,6 +116,32 @@ START_TEST(hostpath)
 }
 END_TEST
 
+START_TEST(nc_operands)
+{
+	struct addr a;
+	char err[ADDR_ERRLEN];
+	char *hp[] = {"127.0.0.1", "9000", "hello"};
+	ck_assert_int_eq(addr_parse_args(hp, 3, 8888, &a, err), 2);
+	ck_assert_str_eq(a.host, "127.0.0.1");
+	ck_assert_int_eq(a.port, 9000);
+	char *withport[] = {"127.0.0.1:7000", "7007"}; /* a port given: the number is a message */
+	ck_assert_int_eq(addr_parse_args(withport, 2, 8888, &a, err), 1);
+	ck_assert_int_eq(a.port, 7000);
+	char *word[] = {"::1", "six"};
+	ck_assert_int_eq(addr_parse_args(word, 2, 8888, &a, err), 1);
+	ck_assert_str_eq(a.host, "::1");
+	ck_assert_int_eq(a.port, 8888);
+	char *unixp[] = {"unix:/tmp/s", "1"};
+	ck_assert_int_eq(addr_parse_args(unixp, 2, 8888, &a, err), 1);
+	ck_assert_int_eq(a.is_unix, 1);
+	char *big[] = {"h", "65536"};
+	ck_assert_int_eq(addr_parse_args(big, 2, 8888, &a, err), -1);
+	ck_assert_int_eq(addr_parse_args(NULL, 0, 8888, &a, err), 0);
+	ck_assert_str_eq(a.host, "127.0.0.1");
+	ck_assert_int_eq(a.port, 8888);
+}
+END_TEST
+
 START_TEST(format)
 {
 	char b[64];
@@ -134,6 +161,7 @@ Suite *suite_addr(void)
 	tcase_add_test(t, urls);
 	tcase_add_test(t, hostpath);
 	tcase_add_test(t, format);
+	tcase_add_test(t, nc_operands);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* check_mail_send.c - mail-send's message builder (applets/mail_send/msg.c) and its
- * SMTP reply-line parser (applets/mail_send/smtp.c). */
+ * SMTP reply-line parser (applets/mail_send/smtp.c), and the recipients' outcome read off
+ * the replies (smtp_trace_feed, ms_rcpt_status). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../applets/mail_send/msg.h"
+#include "../../applets/mail_send/mail_send.h"
 #include "../../applets/mail_send/smtp.h"
 
 static char *out_str(struct buf *b)
@@ -365,6 +367,46 @@ START_TEST(reply_codes)
 }
 END_TEST
 
+/* The replies of one message, fed as libcurl's trace hands them over. */
+static void feed(struct smtp_sess *ss, struct smtp_result *r, const char *const *lines, size_t n)
+{
+	memset(ss, 0, sizeof *ss);
+	memset(r, 0, sizeof *r);
+	r->rcpt = calloc(1, sizeof *r->rcpt);
+	r->nrcpt = 1;
+	ss->res = r;
+	for (size_t i = 0; i < n; i++)
+		smtp_trace_feed(ss, lines[i][0] == '>', lines[i] + 1, strlen(lines[i] + 1));
+}
+
+START_TEST(rcpt_outcome)
+{
+	struct smtp_sess ss;
+	struct smtp_result r;
+	const struct smtp_reply *why;
+	const char *ok[] = {">MAIL FROM:<a@b>\r\n", "<250 OK\r\n", ">RCPT TO:<c@d>\r\n", "<250-2.1.5 one\r\n",
+			    "<250 2.1.5 OK\r\n", ">DATA\r\n", "<354 go\r\n", "<250 2.0.0 queued\r\n"};
+	feed(&ss, &r, ok, 8);
+	ck_assert_int_eq(r.rcpt[0].code, 250);
+	ck_assert_int_eq(r.final.code, 250);
+	ck_assert_int_eq(ms_rcpt_status(&r, 0, &why), R_ACCEPTED);
+	smtp_result_free(&r);
+	/* A second 354 after the data: the server did not take the message (it stays queued). */
+	const char *again[] = {">MAIL FROM:<a@b>\r\n", "<250 OK\r\n", ">RCPT TO:<c@d>\r\n", "<250 OK\r\n",
+			       ">DATA\r\n", "<354 go\r\n", "<354 again\r\n"};
+	feed(&ss, &r, again, 7);
+	ck_assert_int_eq(r.final.code, 354);
+	ck_assert_int_eq(ms_rcpt_status(&r, 0, &why), R_DEFERRED);
+	ck_assert_int_eq(why->code, 354);
+	smtp_result_free(&r);
+	const char *refused[] = {">MAIL FROM:<a@b>\r\n", "<250 OK\r\n", ">RCPT TO:<c@d>\r\n", "<250 OK\r\n",
+				 ">DATA\r\n", "<354 go\r\n", "<554 5.6.0 no\r\n"};
+	feed(&ss, &r, refused, 7);
+	ck_assert_int_eq(ms_rcpt_status(&r, 0, &why), R_REFUSED);
+	smtp_result_free(&r);
+}
+END_TEST
+
 Suite *suite_mail_send(void)
 {
 	Suite *s = suite_create("mail_send");
@@ -379,6 +421,7 @@ Suite *suite_mail_send(void)
 	tcase_add_test(t, build_attach);
 	tcase_add_test(t, envelope);
 	tcase_add_test(t, reply_codes);
+	tcase_add_test(t, rcpt_outcome);
 	suite_add_tcase(s, t);
 	return s;
 }
