@@ -141,6 +141,17 @@ static void net_close(int fd)
 	G.s = NULL;
 }
 
+/* The peer as a message names it: host:port ([v6]:port), or the unix socket's path. */
+static const char *peer_name(void)
+{
+	static char name[ADDR_HOSTMAX + 16];
+	if (G.a.is_unix)
+		snprintf(name, sizeof name, "unix:%s", G.a.path);
+	else
+		addr_format(name, sizeof name, G.a.host, G.a.port);
+	return name;
+}
+
 static int do_connect(void)
 {
 	char err[600];
@@ -186,6 +197,7 @@ static ssize_t net_read_in(int fd)
  * the socket's receive queue), then the failure is said. */
 static void flush_arrived(int fd)
 {
+	sock_set_nonblock(fd, 1); /* only what is there already: a quiet server must not hold us */
 	for (;;) {
 		ssize_t n = net_read_in(fd);
 		if (n <= 0 || buf_pending(&G.in) >= REPLY_MAX)
@@ -216,7 +228,6 @@ static void send_all(int fd, const char *p, size_t n)
 			net_refused();
 			if (e == EPROTO && G.s)
 				die(NT_EXIT_TLS, "send: TLS error");
-			sock_set_nonblock(fd, 1);
 			flush_arrived(fd);
 			die(NT_EXIT_NET, "send: %s", e == EPIPE || e == ECONNRESET ? "connection closed by the server" : strerror(e));
 		}
@@ -344,6 +355,7 @@ static void exchange(int fd, const char *msg, size_t n)
 static int listen_only(int fd)
 {
 	char b[65536];
+	int got_any = 0;
 	G.sent = 0;
 	G.sent_at_us = 0;
 	for (;;) {
@@ -352,7 +364,8 @@ static int listen_only(int fd)
 			die_sys(NT_EXIT_NET, "poll");
 		if (r == 0) {
 			flush_arrived(fd);
-			die(NT_EXIT_NET, "the server sent nothing more for %d ms and did not close", G.timeout_ms);
+			die(NT_EXIT_NET, "%s: nothing %sarrived for %d ms and the server did not close", peer_name(),
+			    got_any ? "more " : "", G.timeout_ms);
 		}
 		ssize_t n = net_read(fd, b, sizeof b);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -365,6 +378,7 @@ static int listen_only(int fd)
 		}
 		if (n == 0)
 			break;
+		got_any = 1;
 		log_proto('<', b, (size_t)n);
 		if (G.json) {
 			if (buf_append(&G.in, b, (size_t)n) < 0)

@@ -157,6 +157,19 @@ got=$("$NT" tcp-send --unix "$T/day.sock" </dev/null | tr -d '\r')
 echo "$got" | grep -Eq '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$' \
 	&& pass "tcp-send --unix PATH with no message prints the daytime server's line" || fail "--unix daytime" "'$got'"
 
+# No message, and a server that sends nothing until it gets a line (the stamp server on
+# $SP): --timeout, and -w, end the wait with exit 3, naming host:port (before: a read on
+# the blocking socket after the timeout waited for ever).
+for wopt in "--timeout 1" "-w 1"; do
+	t0=$(date +%s%N)
+	timeout 10 "$NT" tcp-send $wopt 127.0.0.1 "$SP" </dev/null >"$T/idle.out" 2>"$T/idle.err"
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $rc = 3 ] && [ $ms -lt 5000 ] && grep -q "127.0.0.1:$SP: nothing arrived for 1000 ms" "$T/idle.err" \
+		&& pass "no message, an idle server: $wopt ends it, exit 3, host:port named ($ms ms)" \
+		|| fail "no message, idle server, $wopt" "rc=$rc after $ms ms $(cat "$T/idle.err")"
+done
+
 # A reply that arrived is printed even when a later send or read fails: the server
 # answers the first line with two lines, then resets the connection.
 P6=$(free_port)
