@@ -90,6 +90,7 @@ static struct {
 	long long sent_at_us;
 	int tls;       /* --tls */
 	struct stream *s; /* the TLS session of the open connection (--tls) */
+	int out_errno; /* why a write to standard output failed (flush_out) */
 } G;
 
 static long long now_us(void)
@@ -174,6 +175,18 @@ static int do_connect(void)
 
 static void print_reply(const char *p, size_t n, int add_nl);
 
+/* Standard output that can not be written (a reader that went away: EPIPE, a full disk)
+ * ends us with exit 6 and a message (nettool(1): local output failed); without this a
+ * server that never stops sending (chargen) kept us running after head(1) had gone. */
+static void flush_out(void)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	int e = errno ? errno : G.out_errno ? G.out_errno : EIO;
+	die(NT_EXIT_IO, "write to standard output: %s", e == EPIPE ? "the reader closed the pipe" : strerror(e));
+}
+
 /* One read into G.in (at most REPLY_MAX pending): as buf_read_fd, through the TLS
  * session when there is one. */
 static ssize_t net_read_in(int fd)
@@ -206,7 +219,7 @@ static void flush_arrived(int fd)
 	if (buf_pending(&G.in))
 		print_reply(buf_head(&G.in), buf_pending(&G.in), 0);
 	buf_reset(&G.in);
-	fflush(stdout);
+	flush_out();
 }
 
 static void send_all(int fd, const char *p, size_t n)
@@ -253,7 +266,8 @@ static void print_reply(const char *p, size_t n, int add_nl)
 		return;
 	}
 	if (!G.tty) {
-		fwrite(p, 1, n, stdout);
+		if (fwrite(p, 1, n, stdout) != n)
+			G.out_errno = errno;
 		if (add_nl)
 			fputc('\n', stdout);
 		return;
@@ -331,7 +345,7 @@ static void read_reply(int fd)
 		log_proto('<', buf_head(&G.in) + before, (size_t)n);
 		got_any = 1;
 	}
-	fflush(stdout);
+	flush_out();
 }
 
 static void exchange(int fd, const char *msg, size_t n)
@@ -385,12 +399,12 @@ static int listen_only(int fd)
 				die(NT_EXIT_PROTO, "more than %d bytes: not read further with --json", REPLY_MAX);
 		} else {
 			print_reply(b, (size_t)n, 0);
-			fflush(stdout); /* as it comes: the server may keep the connection open */
+			flush_out(); /* as it comes: the server may keep the connection open */
 		}
 	}
 	if (G.json && buf_pending(&G.in))
 		print_reply(buf_head(&G.in), buf_pending(&G.in), 0);
-	fflush(stdout);
+	flush_out();
 	return 0;
 }
 

@@ -170,6 +170,18 @@ for wopt in "--timeout 1" "-w 1"; do
 		|| fail "no message, idle server, $wopt" "rc=$rc after $ms ms $(cat "$T/idle.err")"
 done
 
+# Standard output that goes away (head -c 100 after chargen) ends tcp-send: exit 6, said
+# (before: the failed writes were ignored and it ran for ever).
+CG=$(free_port)
+"$NT" tcp-serve -q --chargen -l 127.0.0.1 -p "$CG" &
+cleanup "kill $!"
+wait_port "$CG"
+timeout 10 "$NT" tcp-send 127.0.0.1 "$CG" </dev/null 2>"$T/epipe.err" | head -c 100 >"$T/epipe.out"
+rc=${PIPESTATUS[0]}
+[ $rc = 6 ] && [ "$(wc -c <"$T/epipe.out")" = 100 ] && grep -q 'write to standard output: the reader closed the pipe' "$T/epipe.err" \
+	&& pass "chargen into head -c 100: the closed pipe ends tcp-send, exit 6, said" \
+	|| fail "tcp-send into a closed pipe" "rc=$rc $(cat "$T/epipe.err")"
+
 # A reply that arrived is printed even when a later send or read fails: the server
 # answers the first line with two lines, then resets the connection.
 P6=$(free_port)
