@@ -501,7 +501,7 @@ int tcp_send_main(int argc, char **argv)
 
 	if (zero) {
 		close(do_connect());
-		log_trace("%s: connected", G.a.is_unix ? G.a.path : G.a.host);
+		log_trace("%s: connected", peer_name());
 		return 0;
 	}
 	if (stream)

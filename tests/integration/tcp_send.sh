@@ -114,6 +114,8 @@ testing "nc style with a bare IPv6 address: tcp-send ::1 PORT MESSAGE" "\$NT tcp
 "$NT" tcp-send --help | grep -q 'HOST PORT' && pass "--help tells the HOST PORT form" || fail "--help HOST PORT"
 expect_exit "-z on a listening port: exit 0" 0 "$NT" tcp-send -z 127.0.0.1 "$SP"
 [ ! -s "$T/check.out" ] && pass "-z prints nothing" || fail "-z output" "$(cat "$T/check.out")"
+"$NT" tcp-send -z -v 127.0.0.1 "$SP" 2>"$T/zv.err"
+grep -q "127.0.0.1:$SP: connected" "$T/zv.err" && pass "-z -v names host:port" || fail "-z -v" "$(cat "$T/zv.err")"
 CLOSED=$(free_port)
 expect_exit "-z on a closed port: exit 3" 3 "$NT" tcp-send -z -w 1 127.0.0.1 "$CLOSED"
 expect_exit "-z with a message is exit 2" 2 "$NT" tcp-send -z 127.0.0.1 "$SP" hello
