@@ -464,19 +464,11 @@ int tcp_send_main(int argc, char **argv)
 		G.a.is_unix = 1;
 		strcpy(G.a.path, unix_path);
 	} else if (nargs > 0) {
-		if (addr_parse(args[0], 0, &G.a, err) < 0)
-			opt_usage_error("%s", err);
-		args++, nargs--;
 		/* nc's HOST PORT: a host without a port, then a number, is the port. */
-		int port;
-		if (!G.a.is_unix && !G.a.port && nargs > 0 && args[0][0] && strspn(args[0], "0123456789") == strlen(args[0])) {
-			if (addr_parse_port(args[0], &port, err) < 0)
-				opt_usage_error("%s", err);
-			G.a.port = port;
-			args++, nargs--;
-		}
-		if (!G.a.is_unix && !G.a.port)
-			G.a.port = 8888;
+		int used = addr_parse_operands(args, nargs, 8888, &G.a, err);
+		if (used < 0)
+			opt_usage_error("%s", err);
+		args += used, nargs -= used;
 	} else {
 		addr_parse("127.0.0.1", 8888, &G.a, err);
 	}

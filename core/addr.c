@@ -248,3 +248,20 @@ void addr_format(char *out, unsigned outlen, const char *host, int port)
 	else
 		snprintf(out, outlen, "%s:%d", host, port);
 }
+
+/* nc's HOST PORT (addr.h): a host without a port, then an all-digit operand, is the port. */
+int addr_parse_operands(char *const *args, int nargs, int default_port, struct addr *a, char *err)
+{
+	if (addr_parse(args[0], 0, a, err) < 0)
+		return -1;
+	int used = 1, port;
+	if (!a->is_unix && !a->port && nargs > 1 && args[1][0] && strspn(args[1], "0123456789") == strlen(args[1])) {
+		if (addr_parse_port(args[1], &port, err) < 0)
+			return -1;
+		a->port = port;
+		used = 2;
+	}
+	if (!a->is_unix && !a->port)
+		a->port = default_port;
+	return used;
+}

@@ -23,6 +23,12 @@ struct addr {
  * none is given (0: a port is not required). */
 int addr_parse(const char *s, int default_port, struct addr *a, char *err);
 
+/* The command line's address operands, nc style: args[0] as addr_parse takes it (no
+ * default port); when it has no port and args[1] is all digits, args[1] is the port
+ * ("HOST PORT" is HOST:PORT); else default_port. nargs >= 1. Returns how many operands
+ * were used (1 or 2), or -1 with a message. tcp-send and udp-send share this rule. */
+int addr_parse_operands(char *const *args, int nargs, int default_port, struct addr *a, char *err);
+
 /* Check a host name or literal: non-empty, bounded, no spaces or control characters. */
 int addr_check_host(const char *host, char *err);
 
