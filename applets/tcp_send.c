@@ -90,6 +90,7 @@ static struct {
 	long long sent_at_us;
 	int tls;       /* --tls */
 	struct stream *s; /* the TLS session of the open connection (--tls) */
+	int out_errno; /* why a write to standard output failed (flush_out) */
 } G;
 
 static long long now_us(void)
@@ -141,6 +142,17 @@ static void net_close(int fd)
 	G.s = NULL;
 }
 
+/* The peer as a message names it: host:port ([v6]:port), or the unix socket's path. */
+static const char *peer_name(void)
+{
+	static char name[ADDR_HOSTMAX + 16];
+	if (G.a.is_unix)
+		snprintf(name, sizeof name, "unix:%s", G.a.path);
+	else
+		addr_format(name, sizeof name, G.a.host, G.a.port);
+	return name;
+}
+
 static int do_connect(void)
 {
 	char err[600];
@@ -162,6 +174,18 @@ static int do_connect(void)
 }
 
 static void print_reply(const char *p, size_t n, int add_nl);
+
+/* Standard output that can not be written (a reader that went away: EPIPE, a full disk)
+ * ends us with exit 6 and a message (nettool(1): local output failed); without this a
+ * server that never stops sending (chargen) kept us running after head(1) had gone. */
+static void flush_out(void)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	int e = errno ? errno : G.out_errno ? G.out_errno : EIO;
+	die(NT_EXIT_IO, "write to standard output: %s", e == EPIPE ? "the reader closed the pipe" : strerror(e));
+}
 
 /* One read into G.in (at most REPLY_MAX pending): as buf_read_fd, through the TLS
  * session when there is one. */
@@ -186,6 +210,7 @@ static ssize_t net_read_in(int fd)
  * the socket's receive queue), then the failure is said. */
 static void flush_arrived(int fd)
 {
+	sock_set_nonblock(fd, 1); /* only what is there already: a quiet server must not hold us */
 	for (;;) {
 		ssize_t n = net_read_in(fd);
 		if (n <= 0 || buf_pending(&G.in) >= REPLY_MAX)
@@ -194,7 +219,7 @@ static void flush_arrived(int fd)
 	if (buf_pending(&G.in))
 		print_reply(buf_head(&G.in), buf_pending(&G.in), 0);
 	buf_reset(&G.in);
-	fflush(stdout);
+	flush_out();
 }
 
 static void send_all(int fd, const char *p, size_t n)
@@ -216,7 +241,6 @@ static void send_all(int fd, const char *p, size_t n)
 			net_refused();
 			if (e == EPROTO && G.s)
 				die(NT_EXIT_TLS, "send: TLS error");
-			sock_set_nonblock(fd, 1);
 			flush_arrived(fd);
 			die(NT_EXIT_NET, "send: %s", e == EPIPE || e == ECONNRESET ? "connection closed by the server" : strerror(e));
 		}
@@ -242,7 +266,8 @@ static void print_reply(const char *p, size_t n, int add_nl)
 		return;
 	}
 	if (!G.tty) {
-		fwrite(p, 1, n, stdout);
+		if (fwrite(p, 1, n, stdout) != n)
+			G.out_errno = errno;
 		if (add_nl)
 			fputc('\n', stdout);
 		return;
@@ -320,7 +345,7 @@ static void read_reply(int fd)
 		log_proto('<', buf_head(&G.in) + before, (size_t)n);
 		got_any = 1;
 	}
-	fflush(stdout);
+	flush_out();
 }
 
 static void exchange(int fd, const char *msg, size_t n)
@@ -344,6 +369,7 @@ static void exchange(int fd, const char *msg, size_t n)
 static int listen_only(int fd)
 {
 	char b[65536];
+	int got_any = 0;
 	G.sent = 0;
 	G.sent_at_us = 0;
 	for (;;) {
@@ -352,7 +378,8 @@ static int listen_only(int fd)
 			die_sys(NT_EXIT_NET, "poll");
 		if (r == 0) {
 			flush_arrived(fd);
-			die(NT_EXIT_NET, "the server sent nothing more for %d ms and did not close", G.timeout_ms);
+			die(NT_EXIT_NET, "%s: nothing %sarrived for %d ms and the server did not close", peer_name(),
+			    got_any ? "more " : "", G.timeout_ms);
 		}
 		ssize_t n = net_read(fd, b, sizeof b);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -365,18 +392,19 @@ static int listen_only(int fd)
 		}
 		if (n == 0)
 			break;
+		got_any = 1;
 		log_proto('<', b, (size_t)n);
 		if (G.json) {
 			if (buf_append(&G.in, b, (size_t)n) < 0)
 				die(NT_EXIT_PROTO, "more than %d bytes: not read further with --json", REPLY_MAX);
 		} else {
 			print_reply(b, (size_t)n, 0);
-			fflush(stdout); /* as it comes: the server may keep the connection open */
+			flush_out(); /* as it comes: the server may keep the connection open */
 		}
 	}
 	if (G.json && buf_pending(&G.in))
 		print_reply(buf_head(&G.in), buf_pending(&G.in), 0);
-	fflush(stdout);
+	flush_out();
 	return 0;
 }
 
@@ -462,7 +490,7 @@ int tcp_send_main(int argc, char **argv)
 
 	if (zero) {
 		close(do_connect());
-		log_trace("%s: connected", G.a.is_unix ? G.a.path : G.a.host);
+		log_trace("%s: connected", peer_name());
 		return 0;
 	}
 	if (stream)

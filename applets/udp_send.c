@@ -6,6 +6,8 @@
  * datagram is the message); a lost datagram is sent again (--retries). --unix talks to
  * a unix datagram socket: the client binds a socket of its own in a private temporary
  * folder (so that the server has an address to answer) and removes both at exit.
+ * HOST PORT as two operands is HOST:PORT, the nc rule tcp-send keeps too
+ * (addr_parse_args, core/addr.c).
  *
  * Man page: man/nettool-udp-send.1    Tests: tests/integration/udp_serve.sh
  */
@@ -43,9 +45,10 @@ static const struct opt opts[] = {
 };
 
 static const struct opt_spec spec = {
-	.usage = "[OPTIONS] [HOST[:PORT]] [MESSAGE...]",
+	.usage = "[OPTIONS] [HOST[:PORT] | HOST PORT] [MESSAGE...]",
 	.opts = opts,
-	.footer = "HOST defaults to 127.0.0.1, PORT to 8888. Exit 3 when a message got no reply.\n",
+	.footer = "HOST defaults to 127.0.0.1, PORT to 8888. As with nc, 'HOST PORT' (a host without a port,\n"
+		  "then a number) is HOST:PORT. Exit 3 when a message got no reply.\n",
 };
 
 static struct {
@@ -159,7 +162,12 @@ static void exchange(const char *msg, size_t n)
 		close(fd);
 		return;
 	}
-	nt_warn("no reply after %d attempt%s", G.retries + 1, G.retries ? "s" : "");
+	char name[ADDR_HOSTMAX + 16];
+	if (G.unix_path)
+		snprintf(name, sizeof name, "unix:%s", G.unix_path);
+	else
+		addr_format(name, sizeof name, G.a.host, G.a.port);
+	nt_warn("%s: no reply after %d attempt%s", name, G.retries + 1, G.retries ? "s" : "");
 	G.lost++;
 	close(fd);
 }
@@ -189,12 +197,15 @@ int udp_send_main(int argc, char **argv)
 	int nargs = argc - os.ind;
 	char err[SOCK_ERRLEN];
 	if (!G.unix_path) {
-		if (addr_parse(nargs ? args[0] : "127.0.0.1", 8888, &G.a, err) < 0)
+		/* nc's HOST PORT, as tcp-send: a host without a port, then a number, is the port. */
+		char *dflt[] = {"127.0.0.1"};
+		int used = addr_parse_args(nargs ? args : dflt, nargs ? nargs : 1, 8888, &G.a, err);
+		if (used < 0)
 			opt_usage_error("%s", err);
 		if (G.a.is_unix)
 			opt_usage_error("udp-send: a unix socket is given with --unix PATH");
 		if (nargs)
-			args++, nargs--;
+			args += used, nargs -= used;
 		/* Resolve once now, so that a bad name fails before any input is read. */
 		int fd = sock_udp_connect(G.a.host, G.a.port, G.family, err);
 		if (fd < 0)

@@ -270,3 +270,4 @@ void addr_format(char *out, unsigned outlen, const char *host, int port)
 	else
 		snprintf(out, outlen, "%s:%d", host, port);
 }
+

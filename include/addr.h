@@ -28,6 +28,7 @@ int addr_parse(const char *s, int default_port, struct addr *a, char *err);
  * of arguments it took (1 or 2; 0 when there are none: 127.0.0.1 and default_port), or -1
  * with err. A host without a port gets default_port. */
 int addr_parse_args(char *const *args, int nargs, int default_port, struct addr *a, char *err);
+/* tcp-send and udp-send share this rule. */
 
 /* Check a host name or literal: non-empty, bounded, no spaces or control characters. */
 int addr_check_host(const char *host, char *err);

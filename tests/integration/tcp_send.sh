@@ -114,6 +114,8 @@ testing "nc style with a bare IPv6 address: tcp-send ::1 PORT MESSAGE" "\$NT tcp
 "$NT" tcp-send --help | grep -q 'HOST PORT' && pass "--help tells the HOST PORT form" || fail "--help HOST PORT"
 expect_exit "-z on a listening port: exit 0" 0 "$NT" tcp-send -z 127.0.0.1 "$SP"
 [ ! -s "$T/check.out" ] && pass "-z prints nothing" || fail "-z output" "$(cat "$T/check.out")"
+"$NT" tcp-send -z -v 127.0.0.1 "$SP" 2>"$T/zv.err"
+grep -q "127.0.0.1:$SP: connected" "$T/zv.err" && pass "-z -v names host:port" || fail "-z -v" "$(cat "$T/zv.err")"
 CLOSED=$(free_port)
 expect_exit "-z on a closed port: exit 3" 3 "$NT" tcp-send -z -w 1 127.0.0.1 "$CLOSED"
 expect_exit "-z with a message is exit 2" 2 "$NT" tcp-send -z 127.0.0.1 "$SP" hello
@@ -156,6 +158,31 @@ for _ in $(seq 50); do [ -S "$T/day.sock" ] && break; sleep 0.05; done
 got=$("$NT" tcp-send --unix "$T/day.sock" </dev/null | tr -d '\r')
 echo "$got" | grep -Eq '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$' \
 	&& pass "tcp-send --unix PATH with no message prints the daytime server's line" || fail "--unix daytime" "'$got'"
+
+# No message, and a server that sends nothing until it gets a line (the stamp server on
+# $SP): --timeout, and -w, end the wait with exit 3, naming host:port (before: a read on
+# the blocking socket after the timeout waited for ever).
+for wopt in "--timeout 1" "-w 1"; do
+	t0=$(date +%s%N)
+	timeout 10 "$NT" tcp-send $wopt 127.0.0.1 "$SP" </dev/null >"$T/idle.out" 2>"$T/idle.err"
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $rc = 3 ] && [ $ms -lt 5000 ] && grep -q "127.0.0.1:$SP: nothing arrived for 1000 ms" "$T/idle.err" \
+		&& pass "no message, an idle server: $wopt ends it, exit 3, host:port named ($ms ms)" \
+		|| fail "no message, idle server, $wopt" "rc=$rc after $ms ms $(cat "$T/idle.err")"
+done
+
+# Standard output that goes away (head -c 100 after chargen) ends tcp-send: exit 6, said
+# (before: the failed writes were ignored and it ran for ever).
+CG=$(free_port)
+"$NT" tcp-serve -q --chargen -l 127.0.0.1 -p "$CG" &
+cleanup "kill $!"
+wait_port "$CG"
+timeout 10 "$NT" tcp-send 127.0.0.1 "$CG" </dev/null 2>"$T/epipe.err" | head -c 100 >"$T/epipe.out"
+rc=${PIPESTATUS[0]}
+[ $rc = 6 ] && [ "$(wc -c <"$T/epipe.out")" = 100 ] && grep -q 'write to standard output: the reader closed the pipe' "$T/epipe.err" \
+	&& pass "chargen into head -c 100: the closed pipe ends tcp-send, exit 6, said" \
+	|| fail "tcp-send into a closed pipe" "rc=$rc $(cat "$T/epipe.err")"
 
 # A reply that arrived is printed even when a later send or read fails: the server
 # answers the first line with two lines, then resets the connection.

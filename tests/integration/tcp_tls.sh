@@ -356,4 +356,18 @@ rc=$?
 expect_exit "tcp-send --insecure without --tls is a usage error" 2 "$NT" tcp-send --insecure "localhost:$P12" x
 serve P13 -q
 expect_exit "tcp-send --tls to a plain server: exit 4" 4 timeout 10 "$NT" tcp-send --tls --timeout 2 --cacert "$C/ca.crt" "localhost:$P13" x
+# A --cert, --key or --cacert that is not there is said in our words (nettool(1)
+# CONVENTIONS), not as OpenSSL's "error:80000002:system library::...": exit 4.
+NP=$(free_port)
+for c in "--cert nosuch.crt --key $C/server.key" "--cert $C/server.crt --key nosuch.key" \
+	"--cert $C/server.crt --key $C/server.key --verify-client --cacert nosuch.crt"; do
+	set -- $c
+	case $c in *"--cacert nosuch"*) what="CA certificates" ;; *"--key nosuch"*) what="private key" ;; *) what=certificate ;; esac
+	(cd "$T" && timeout 10 "$NT" tcp-serve -l 127.0.0.1 -p "$NP" --tls "$@") >/dev/null 2>"$T/load.err"
+	rc=$?
+	[ $rc = 4 ] && grep -q "cannot load the $what nosuch\.\(crt\|key\): No such file or directory" "$T/load.err" &&
+		! grep -q 'error:[0-9A-F]\{8\}\|system library' "$T/load.err" \
+		&& pass "tcp-serve --tls: a missing $what file is said in our words (exit 4)" \
+		|| fail "missing $what file" "rc=$rc $(cat "$T/load.err")"
+done
 finish

@@ -28,6 +28,11 @@ userve() {
 userve P
 testing "udp-send: one-shot messages" "\$NT udp-send 127.0.0.1:$P Hello World | sed -E 's/^.{24} //'" "Hello\nWorld" "" ""
 testing "udp-send: piped lines" "\$NT udp-send 127.0.0.1:$P | sed -E 's/^.{24} //'" "a\nb" "" "a\nb\n"
+# nc's HOST PORT, as tcp-send: a host without a port, then a number, is HOST:PORT
+# (before: "PORT" and "x" went as messages to port 8888).
+testing "udp-send: nc style HOST PORT MESSAGE" "\$NT udp-send 127.0.0.1 $P x | sed -E 's/^.{24} //'" "x" "" ""
+testing "udp-send: HOST:PORT then a number: the number is a message" "\$NT udp-send 127.0.0.1:$P 7007 x | sed -E 's/^.{24} //'" "7007\nx" "" ""
+"$NT" udp-send --help | grep -q 'HOST PORT' && pass "udp-send --help tells the HOST PORT form" || fail "udp-send --help HOST PORT"
 testing "udp-send: IPv6 [::1]" "\$NT udp-send '[::1]:$P' six | sed -E 's/^.{24} //'" "six" "" ""
 out=$(printf 'Hello\nWorld\n\n' | /usr/bin/python3 "$TB/tsUclnt.py" 127.0.0.1 "$P")
 echo "$out" | grep -Eq "^> ${STAMP_RE}Hello$" && echo "$out" | grep -Eq "${STAMP_RE}World$" \
@@ -101,6 +106,8 @@ for _ in $(seq 100); do grep -q ready "$T/sink.err" 2>/dev/null && break; sleep 
 expect_exit "udp-send: no reply is exit 3" 3 "$NT" udp-send --timeout 0.2 --retries 2 127.0.0.1:"$SP" lost
 wait $SINK
 [ "$(cat "$T/sink.out")" = 3 ] && pass "--retries 2 sends the datagram 3 times" || fail "--retries count" "$(cat "$T/sink.out")"
+grep -q "127.0.0.1:$SP: no reply after 3 attempts" "$T/check.out" && pass "no reply: the message names the address" \
+	|| fail "no reply message" "$(cat "$T/check.out")"
 
 # A slow server: replies come 0.7 s late, after udp-send has already retried. Each reply
 # must still be paired with its own message.

@@ -152,6 +152,34 @@ START_TEST(format)
 }
 END_TEST
 
+START_TEST(operands)
+{
+	struct addr a;
+	char err[ADDR_ERRLEN];
+	char *hp[] = {"127.0.0.1", "18888", "x"};
+	ck_assert_int_eq(addr_parse_args(hp, 3, 8888, &a, err), 2);
+	ck_assert_str_eq(a.host, "127.0.0.1");
+	ck_assert_int_eq(a.port, 18888);
+	char *colon[] = {"h:7007", "9", "x"};
+	ck_assert_int_eq(addr_parse_args(colon, 3, 8888, &a, err), 1); /* 9 is a message */
+	ck_assert_int_eq(a.port, 7007);
+	char *word[] = {"h", "9x"};
+	ck_assert_int_eq(addr_parse_args(word, 2, 8888, &a, err), 1);
+	ck_assert_int_eq(a.port, 8888);
+	char *alone[] = {"::1"};
+	ck_assert_int_eq(addr_parse_args(alone, 1, 8888, &a, err), 1);
+	ck_assert_str_eq(a.host, "::1");
+	ck_assert_int_eq(a.port, 8888);
+	char *v6[] = {"::1", "53"};
+	ck_assert_int_eq(addr_parse_args(v6, 2, 8888, &a, err), 2);
+	ck_assert_int_eq(a.port, 53);
+	char *big[] = {"h", "70000"};
+	ck_assert_int_eq(addr_parse_args(big, 2, 8888, &a, err), -1);
+	char *empty[] = {"h", ""};
+	ck_assert_int_eq(addr_parse_args(empty, 2, 8888, &a, err), 1);
+}
+END_TEST
+
 Suite *suite_addr(void)
 {
 	Suite *s = suite_create("addr");
@@ -162,6 +190,7 @@ Suite *suite_addr(void)
 	tcase_add_test(t, hostpath);
 	tcase_add_test(t, format);
 	tcase_add_test(t, nc_operands);
+	tcase_add_test(t, operands);
 	suite_add_tcase(s, t);
 	return s;
 }
