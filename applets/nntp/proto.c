@@ -184,57 +184,50 @@ void nntp_cap_line(const char *line, size_t len, unsigned *caps)
 	}
 }
 
-int nntp_has_header(const char *art, size_t len, const char *name)
+/* The header line "Name: ..." in the header part (up to the first empty line): its start,
+ * and in *t its length without CR; NULL when there is none. */
+static const char *find_header(const char *art, size_t len, const char *name, size_t *t)
 {
 	size_t nl = strlen(name);
 	size_t i = 0;
 	while (i < len) {
 		const char *e = memchr(art + i, '\n', len - i);
 		size_t l = e ? (size_t)(e - (art + i)) : len - i;
-		size_t t = l;
-		if (t && art[i + t - 1] == '\r')
-			t--;
-		if (t == 0)
-			return 0; /* end of headers */
-		if (t > nl && art[i + nl] == ':' && strncasecmp(art + i, name, nl) == 0)
-			return 1;
+		*t = l && art[i + l - 1] == '\r' ? l - 1 : l;
+		if (*t == 0)
+			return NULL; /* end of headers */
+		if (*t > nl && art[i + nl] == ':' && strncasecmp(art + i, name, nl) == 0)
+			return art + i;
 		if (!e)
 			break;
 		i += l + 1;
 	}
-	return 0;
+	return NULL;
+}
+
+int nntp_has_header(const char *art, size_t len, const char *name)
+{
+	size_t t;
+	return find_header(art, len, name, &t) != NULL;
 }
 
 int nntp_header_value(const char *art, size_t len, const char *name, char *out, size_t n)
 {
-	size_t nl = strlen(name);
-	size_t i = 0;
-	while (i < len) {
-		const char *e = memchr(art + i, '\n', len - i);
-		size_t l = e ? (size_t)(e - (art + i)) : len - i;
-		size_t t = l;
-		if (t && art[i + t - 1] == '\r')
-			t--;
-		if (t == 0)
-			return -1; /* end of headers */
-		if (t > nl && art[i + nl] == ':' && strncasecmp(art + i, name, nl) == 0) {
-			const char *v = art + i + nl + 1, *end = art + i + t;
-			while (v < end && (*v == ' ' || *v == '\t'))
-				v++;
-			while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-				end--;
-			size_t vl = (size_t)(end - v);
-			if (vl == 0 || vl >= n)
-				return -1;
-			memcpy(out, v, vl);
-			out[vl] = 0;
-			return 0;
-		}
-		if (!e)
-			break;
-		i += l + 1;
-	}
-	return -1;
+	size_t t;
+	const char *h = find_header(art, len, name, &t);
+	if (!h)
+		return -1;
+	const char *v = h + strlen(name) + 1, *end = h + t;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	size_t vl = (size_t)(end - v);
+	if (vl == 0 || vl >= n)
+		return -1;
+	memcpy(out, v, vl);
+	out[vl] = 0;
+	return 0;
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
