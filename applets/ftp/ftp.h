@@ -93,6 +93,8 @@ void ftp_target_parse(const char *arg, struct ftp_where *w, char **path);
  * --password-file, ~/.netrc, NETTOOL_PASSWORD or a no-echo prompt). Dies when the
  * login fails. */
 struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, const char *password);
+/* An anonymous login (the shell's `user anonymous`), no password source asked. */
+struct ftp_site *ftp_site_open_anonymous(const struct ftp_where *w);
 void ftp_sites_free(void);
 /* The shared connection cache, after every handle is gone. */
 void ftp_share_free(void);

@@ -91,7 +91,23 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	return ftp_site_open(&w, user, NULL);
 }
 
+static struct ftp_site *site_open(const struct ftp_where *w, const char *user, const char *password, int anon);
+
 struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, const char *password)
+{
+	return site_open(w, user, password, 0);
+}
+
+/* The shell's `user anonymous` / `user ftp` with no password: the login a target with
+ * no user gets (libcurl's USER anonymous, PASS ftp@example.com, the password fxp.c sends
+ * too), with no password source asked: a script has no terminal, and a netrc login for
+ * the host must not replace the name the user typed. */
+struct ftp_site *ftp_site_open_anonymous(const struct ftp_where *w)
+{
+	return site_open(w, NULL, NULL, 1);
+}
+
+static struct ftp_site *site_open(const struct ftp_where *w, const char *user, const char *password, int anon)
 {
 	if (nsites == (int)(sizeof sites / sizeof sites[0]))
 		die(NT_EXIT_USAGE, "too many servers on one command line");
@@ -104,7 +120,7 @@ struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, cons
 	if (password) {
 		c.password = xstrdup(password);
 		c.source = "the shell's user command";
-	} else {
+	} else if (!anon) {
 		/* The name first: an unknown host is 3, before any password is asked for. */
 		int rr = c.user ? conn_resolve_first(&ftp_cf.co, w->implicit_tls ? "ftps" : "ftp", w->host, CONN_PROXY_CURL,
 						     cerr, sizeof cerr)

@@ -211,7 +211,11 @@ static void v_user(struct sh *sh, int argc, char **argv)
 		ftp_share_free();
 		sh->s = NULL;
 	}
-	sh->s = ftp_site_open(&sh->w, argv[1], argc > 2 ? argv[2] : NULL);
+	/* ftp(1)'s anonymous names without a password: the anonymous login, never a prompt. */
+	if (argc == 2 && (!strcmp(argv[1], "anonymous") || !strcmp(argv[1], "ftp")))
+		sh->s = ftp_site_open_anonymous(&sh->w);
+	else
+		sh->s = ftp_site_open(&sh->w, argv[1], argc > 2 ? argv[2] : NULL);
 	if (argc > 2)
 		explicit_bzero(argv[2], strlen(argv[2]));
 	if (sh->tty)

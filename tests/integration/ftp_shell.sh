@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # ftp_shell.sh - what ftp users type first, against vsftpd on loopback: the shell
-# (`ftp HOST <<EOF` scripts, -n then user, a failed verb sets the exit status, quote with
+# (`ftp HOST <<EOF` scripts, -n then user, user anonymous without a password, a failed verb sets the exit status, quote with
 # a CR refused), put from a pipe compared byte for byte, -c, get -r, globs in folder
 # parts (get, rm, ls), get --move, and --json results parsed by python3's json module.
 . "$(dirname "$0")/lib.sh"
@@ -196,6 +196,22 @@ ftp "${O[@]}" --json mirror $S:tree jm >j4.out 2>j4.err
 [ "$(python3 -c 'import json,sys; print(sorted(json.loads(l)["source"] for l in open(sys.argv[1])))' j4.out)" = "['tree/sub/t2.txt', 'tree/t1.txt']" ] &&
 	pass "mirror --json: one object per file" || fail "mirror --json" "$(cat j4.out j4.err)"
 expect_exit "shell --json: exit 2" 2 ftp "${O[@]}" --json shell $S
+
+# --- -n, then `user anonymous` / `user ftp` with no password: the anonymous login, no
+# prompt (a script has no terminal; setsid makes sure of it) and no NETTOOL_PASSWORD
+printf 'anon file\n' >"$FTPD_ANON_A/anon.txt"
+for who in anonymous ftp; do
+	before=$(sent "USER anonymous")
+	env -u NETTOOL_PASSWORD setsid timeout 60 "$NT" ftp --cacert "$CA" -n -P "$P" $S <<EOF >an.out 2>an.err
+user $who
+ls
+bye
+EOF
+	rc=$?
+	[ $rc = 0 ] && grep -qx 'anon.txt' an.out && [ "$(sent "USER anonymous")" -gt "$before" ] &&
+		pass "-n script, user $who without a password: anonymous login, never asked" ||
+		fail "user $who without a password" "rc $rc: $(cat an.out an.err)"
+done
 
 # --- on a terminal (a pseudo-terminal driven by python3): the prompt, then the verbs
 python3 - "$NT" --cacert "$CA" -u "$FTP_USER" -P "$P" shell $S >tty.out 2>&1 <<'PY'
