@@ -64,6 +64,17 @@ rc=$?
 [ $rc = 0 ] && grep -qx 'x.gz' s2.out && pass "ftp HOST PORT with no command: the shell, exit 0" ||
 	fail "ftp HOST" "rc $rc: $(cat s2.out s2.err)"
 
+# --- a lone target (URL or HOST:PATH) with no command is the shell too, in that folder
+printf 'ls\nbye\n' | ftp --cacert "$CA" -u "$FTP_USER" "ftp://$S:$P/logs" >s3.out 2>s3.err
+rc=$?
+[ $rc = 0 ] && grep -qx 'a' s3.out && grep -qx 'c' s3.out && pass "ftp URL with no command: the shell in the URL's folder" ||
+	fail "ftp URL with no command" "rc $rc: $(cat s3.out s3.err)"
+printf 'pwd\nls\nbye\n' | ftp "${O[@]}" "$S:logs/a" >s3.out 2>s3.err
+rc=$?
+[ $rc = 0 ] && grep -qx 'app.log' s3.out && pass "ftp HOST:PATH with no command: the shell in that folder" ||
+	fail "ftp HOST:PATH with no command" "rc $rc: $(cat s3.out s3.err)"
+expect_exit "a URL then a word is no command: exit 2" 2 ftp "${O[@]}" "ftp://$S:$P/logs" ls
+
 # --- -n: no login until user; user NAME PASSWORD on the line, and user NAME alone
 # (the password from NETTOOL_PASSWORD); a verb before user fails.
 printf 'ls d\nuser %s %s\nls d\n' "$FTP_USER" "$FTP_PASS" | NETTOOL_PASSWORD= ftp --cacert "$CA" -n -P "$P" shell $S >n1.out 2>n1.err
