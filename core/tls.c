@@ -53,10 +53,7 @@ struct tls_ctx {
 static void ssl_err(char *err, size_t errlen, const char *what)
 {
 	unsigned long e = ERR_get_error();
-	if (e && ERR_GET_LIB(e) == ERR_LIB_SYS) {
-		/* OpenSSL's "error:80000002:system library::..." is an errno: say it as one. */
-		snprintf(err, errlen, "%s: %s", what, strerror(ERR_GET_REASON(e)));
-	} else if (e) {
+	if (e) {
 		char b[200];
 		ERR_error_string_n(e, b, sizeof b);
 		snprintf(err, errlen, "%s: %s", what, b);
@@ -66,19 +63,6 @@ static void ssl_err(char *err, size_t errlen, const char *what)
 		snprintf(err, errlen, "%s: connection closed by the peer", what);
 	}
 	ERR_clear_error();
-}
-
-/* A file the user named (--cert, --key, --cacert) that can not be opened, said in our
- * words before OpenSSL says it in its own: "cannot load the WHAT PATH: strerror". */
-static int load_check(const char *what, const char *path, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot load the %s %s: %s", what, path, strerror(errno));
-		return -1;
-	}
-	close(fd);
-	return 0;
 }
 
 /* Map an SSL_read/SSL_write result to the stream backend contract. */
@@ -278,8 +262,6 @@ static int ca_load(SSL_CTX *ctx, const struct tls_ca *ca, char *err, size_t errl
 		snprintf(err, errlen, "cannot load CA certificates from %s (%s): not a folder", ca->dir, ca->from);
 		return -1;
 	}
-	if (ca->file && !strcmp(ca->from, "--cacert") && load_check("CA certificates", ca->file, err, errlen) < 0)
-		return -1;
 	if (SSL_CTX_load_verify_locations(ctx, ca->file, ca->dir) != 1) {
 		char what[600], name[500];
 		snprintf(what, sizeof what, "cannot load CA certificates from %s", tls_ca_name(ca, name, sizeof name));
@@ -462,7 +444,7 @@ int tls_key_check(const char *cert, const char *key, char *err, size_t errlen)
 	int fd = open(f, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "cannot load the %s %s: %s", key ? "private key" : "certificate", f, strerror(errno));
+		snprintf(err, errlen, "cannot read the %s %s: %s", key ? "key file" : "certificate file", f, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -503,8 +485,6 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 
 static int use_client_cert(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t errlen)
 {
-	if (load_check("certificate", cert, err, errlen) < 0)
-		return -1;
 	if (tls_key_check(cert, key, err, errlen) < 0)
 		return -1;
 	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
@@ -941,8 +921,7 @@ struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, si
 	char what[600];
 	/* The key file as a client's: not readable by others, not encrypted (a server must
 	 * not stop at a passphrase prompt, least of all at SIGHUP). */
-	if (load_check("certificate", c->cert, err, errlen) < 0 || tls_key_check(c->cert, c->key, err, errlen) < 0 ||
-	    (c->verify_client && c->cacert && load_check("CA certificates", c->cacert, err, errlen) < 0))
+	if (tls_key_check(c->cert, c->key, err, errlen) < 0)
 		return NULL;
 	ERR_clear_error();
 	errno = 0;
