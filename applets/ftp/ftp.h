@@ -103,6 +103,8 @@ void ftp_share_free(void);
 char *ftp_url(const struct ftp_site *s, const char *path, int dir);
 /* Reset h and set every option common to our transfers. */
 void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf);
+/* A 550 on CWD whose text says the folder is not there (libcurl: access denied). */
+int ftp_no_such_folder(CURLcode rc, const struct ftp_hdr *hdr);
 /* The message for a failed transfer: libcurl's text and the server's last reply. */
 const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n);
 

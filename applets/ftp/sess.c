@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "addr.h"
@@ -309,9 +310,26 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	}
 }
 
+/* libcurl makes every 550 on CWD "access denied" (CURLE_REMOTE_ACCESS_DENIED); the
+ * server's text tells a folder that is not there ("550 No such file or directory")
+ * from a refusal. */
+int ftp_no_such_folder(CURLcode rc, const struct ftp_hdr *hdr)
+{
+	if (rc != CURLE_REMOTE_ACCESS_DENIED || !hdr || hdr->code != 550)
+		return 0;
+	static const char *const says[] = {"no such file", "no such dir", "not found", "does not exist"};
+	for (size_t i = 0; i < sizeof says / sizeof says[0]; i++) {
+		size_t l = strlen(says[i]);
+		for (const char *p = hdr->last; *p; p++)
+			if (!strncasecmp(p, says[i], l))
+				return 1;
+	}
+	return 0;
+}
+
 const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n)
 {
-	const char *t = xfer_strerror(rc, errbuf);
+	const char *t = ftp_no_such_folder(rc, hdr) ? "no such folder on the server" : xfer_strerror(rc, errbuf);
 	if (hdr && hdr->code >= 400 && hdr->last[0] && !strstr(t, hdr->last))
 		snprintf(out, n, "%s (server: %s)", t, hdr->last);
 	else
