@@ -552,7 +552,7 @@ static const struct verb {
 	void (*fn)(struct sh *sh, int argc, char **argv);
 } verbs[] = {
 	{"open", "HOST [PORT]", "connect (and log in, unless -n)", 1, 2, v_open},
-	{"user", "NAME [PASSWORD]", "log in as NAME (no PASSWORD: the usual sources, last a prompt)", 1, 2, v_user},
+	{"user", "NAME [PASSWORD]", "log in as NAME (no PASSWORD: the usual sources, last a prompt; anonymous, ftp: none)", 1, 2, v_user},
 	{"close", "", "log out", 0, 0, v_close},
 	{"cd", "FOLDER", "change the remote folder", 1, 1, v_cd},
 	{"cdup", "", "the remote folder above", 0, 0, v_cd},
