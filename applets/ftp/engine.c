@@ -652,9 +652,14 @@ static void slot_clear(struct slot *s)
 static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code)
 {
 	char m[600];
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
 		ftp_errmsg(rc, errbuf, hdr, m, sizeof m);
-	else
+		/* An upload into a folder that is not there: say what makes it. */
+		if (s->job.kind == JOB_PUT && !ftp_cf.create_dirs && ftp_no_such_folder(rc, hdr)) {
+			size_t l = strlen(m);
+			snprintf(m + l, sizeof m - l, "; --create-dirs creates it");
+		}
+	} else
 		snprintf(m, sizeof m, "local write failed");
 	if (rc != CURLE_OK && s->job.attempts < ftp_cf.retry && ftp_transient(rc, hdr) && !e->stopped) {
 		struct job *r = xmalloc(sizeof *r);

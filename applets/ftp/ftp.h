@@ -93,6 +93,8 @@ void ftp_target_parse(const char *arg, struct ftp_where *w, char **path);
  * --password-file, ~/.netrc, NETTOOL_PASSWORD or a no-echo prompt). Dies when the
  * login fails. */
 struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, const char *password);
+/* An anonymous login (the shell's `user anonymous`), no password source asked. */
+struct ftp_site *ftp_site_open_anonymous(const struct ftp_where *w);
 void ftp_sites_free(void);
 /* The shared connection cache, after every handle is gone. */
 void ftp_share_free(void);
@@ -101,6 +103,8 @@ void ftp_share_free(void);
 char *ftp_url(const struct ftp_site *s, const char *path, int dir);
 /* Reset h and set every option common to our transfers. */
 void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf);
+/* A 550 on CWD whose text says the folder is not there (libcurl: access denied). */
+int ftp_no_such_folder(CURLcode rc, const struct ftp_hdr *hdr);
 /* The message for a failed transfer: libcurl's text and the server's last reply. */
 const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n);
 

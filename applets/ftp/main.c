@@ -788,9 +788,14 @@ int ftp_main(int argc, char **argv)
 	for (size_t i = 0; i < NCMDS && !c; i++)
 		if (!strcmp(cmd, cmds[i].name))
 			c = &cmds[i];
-	/* `ftp HOST [PORT]`, as the classic client: the shell, connected to HOST. */
-	if (!c && (nargs == 0 || (nargs == 1 && strspn(args[0], "0123456789") == strlen(args[0]))) &&
-	    !strchr(cmd, '/') && cmd[0] != '-') {
+	/* `ftp HOST [PORT]`, as the classic client: the shell, connected to HOST. So is a
+	 * lone target (`ftp ftp://host/logs`, `ftp host:logs/a`), as `ftp shell TARGET`: no
+	 * command name has a ':' in it, so a first word that has one is never a command. */
+	int lone_target = nargs == 0 && strchr(cmd, ':') &&
+			  (!strncasecmp(cmd, "ftp://", 6) || !strncasecmp(cmd, "ftps://", 7) ||
+			   (!strstr(cmd, "://") && ftp_is_remote(cmd)));
+	if (!c && (lone_target || ((nargs == 0 || (nargs == 1 && strspn(args[0], "0123456789") == strlen(args[0]))) &&
+				   !strchr(cmd, '/') && cmd[0] != '-'))) {
 		if (nargs == 1) {
 			long port = strtol(args[0], NULL, 10);
 			if (port < 1 || port > 65535)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "addr.h"
@@ -91,7 +92,23 @@ struct ftp_site *ftp_target(const char *arg, char **path)
 	return ftp_site_open(&w, user, NULL);
 }
 
+static struct ftp_site *site_open(const struct ftp_where *w, const char *user, const char *password, int anon);
+
 struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, const char *password)
+{
+	return site_open(w, user, password, 0);
+}
+
+/* The shell's `user anonymous` / `user ftp` with no password: the login a target with
+ * no user gets (libcurl's USER anonymous, PASS ftp@example.com, the password fxp.c sends
+ * too), with no password source asked: a script has no terminal, and a netrc login for
+ * the host must not replace the name the user typed. */
+struct ftp_site *ftp_site_open_anonymous(const struct ftp_where *w)
+{
+	return site_open(w, NULL, NULL, 1);
+}
+
+static struct ftp_site *site_open(const struct ftp_where *w, const char *user, const char *password, int anon)
 {
 	if (nsites == (int)(sizeof sites / sizeof sites[0]))
 		die(NT_EXIT_USAGE, "too many servers on one command line");
@@ -104,7 +121,7 @@ struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, cons
 	if (password) {
 		c.password = xstrdup(password);
 		c.source = "the shell's user command";
-	} else {
+	} else if (!anon) {
 		/* The name first: an unknown host is 3, before any password is asked for. */
 		int rr = c.user ? conn_resolve_first(&ftp_cf.co, w->implicit_tls ? "ftps" : "ftp", w->host, CONN_PROXY_CURL,
 						     cerr, sizeof cerr)
@@ -293,9 +310,26 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	}
 }
 
+/* libcurl makes every 550 on CWD "access denied" (CURLE_REMOTE_ACCESS_DENIED); the
+ * server's text tells a folder that is not there ("550 No such file or directory")
+ * from a refusal. */
+int ftp_no_such_folder(CURLcode rc, const struct ftp_hdr *hdr)
+{
+	if (rc != CURLE_REMOTE_ACCESS_DENIED || !hdr || hdr->code != 550)
+		return 0;
+	static const char *const says[] = {"no such file", "no such dir", "not found", "does not exist"};
+	for (size_t i = 0; i < sizeof says / sizeof says[0]; i++) {
+		size_t l = strlen(says[i]);
+		for (const char *p = hdr->last; *p; p++)
+			if (!strncasecmp(p, says[i], l))
+				return 1;
+	}
+	return 0;
+}
+
 const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n)
 {
-	const char *t = xfer_strerror(rc, errbuf);
+	const char *t = ftp_no_such_folder(rc, hdr) ? "no such folder on the server" : xfer_strerror(rc, errbuf);
 	if (hdr && hdr->code >= 400 && hdr->last[0] && !strstr(t, hdr->last))
 		snprintf(out, n, "%s (server: %s)", t, hdr->last);
 	else

@@ -211,7 +211,11 @@ static void v_user(struct sh *sh, int argc, char **argv)
 		ftp_share_free();
 		sh->s = NULL;
 	}
-	sh->s = ftp_site_open(&sh->w, argv[1], argc > 2 ? argv[2] : NULL);
+	/* ftp(1)'s anonymous names without a password: the anonymous login, never a prompt. */
+	if (argc == 2 && (!strcmp(argv[1], "anonymous") || !strcmp(argv[1], "ftp")))
+		sh->s = ftp_site_open_anonymous(&sh->w);
+	else
+		sh->s = ftp_site_open(&sh->w, argv[1], argc > 2 ? argv[2] : NULL);
 	if (argc > 2)
 		explicit_bzero(argv[2], strlen(argv[2]));
 	if (sh->tty)
@@ -548,7 +552,7 @@ static const struct verb {
 	void (*fn)(struct sh *sh, int argc, char **argv);
 } verbs[] = {
 	{"open", "HOST [PORT]", "connect (and log in, unless -n)", 1, 2, v_open},
-	{"user", "NAME [PASSWORD]", "log in as NAME (no PASSWORD: the usual sources, last a prompt)", 1, 2, v_user},
+	{"user", "NAME [PASSWORD]", "log in as NAME (no PASSWORD: the usual sources, last a prompt; anonymous, ftp: none)", 1, 2, v_user},
 	{"close", "", "log out", 0, 0, v_close},
 	{"cd", "FOLDER", "change the remote folder", 1, 1, v_cd},
 	{"cdup", "", "the remote folder above", 0, 0, v_cd},

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # ftp.sh - nettool ftp against vsftpd on loopback: every single-file verb, target forms,
-# password sources, TLS policy, active mode, refusals. What the server received is
+# password sources, TLS policy, active mode, refusals, a missing folder (pyftpdlib's 550).
+# What the server received is
 # read from vsftpd's protocol log.
 # Batches: ftp_batch.sh. Trees, copy, pyftpdlib listings: ftp_tree.sh.
 . "$(dirname "$0")/lib.sh"
@@ -233,5 +234,22 @@ grep -q '^> PASS \*\*\*\*' "$T/trace" && ! grep -q "$FTP_PASS" "$T/trace" && gre
 expect_exit "unknown command: exit 2" 2 "$NT" ftp frobnicate $S:
 expect_exit "no command: exit 2" 2 "$NT" ftp
 expect_exit "connection refused: exit 3" 3 ftp --no-tls -P "$(free_port)" ls $S:
+# --- a 550 "No such file or directory" on CWD (libcurl: access denied) is a missing folder
+# (pyftpdlib says so; vsftpd's "Failed to change directory" does not tell): exit 1 as before
+if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null && mkdir -p "$T/py" && pyftpd_start PY "$T/py"; then
+	printf 'data\n' | ftp --no-tls -P "$PYFTPD_PORT_PY" put - $S:up/site.tar >/dev/null 2>"$T/nsf.err"
+	rc=$?
+	[ $rc = 1 ] && grep -q 'put -: no such folder on the server (server: 550 No such file' "$T/nsf.err" &&
+		grep -q -- '--create-dirs' "$T/nsf.err" && ! grep -q 'access denied' "$T/nsf.err" &&
+		pass "put into a missing folder: no such folder on the server, hint --create-dirs, exit 1" ||
+		fail "put into a missing folder" "rc $rc: $(cat "$T/nsf.err")"
+	ftp --no-tls -P "$PYFTPD_PORT_PY" rm "$S:missing/*" >/dev/null 2>"$T/nsf.err"
+	rc=$?
+	[ $rc = 1 ] && grep -q 'no such folder on the server' "$T/nsf.err" && ! grep -q 'access denied\|create-dirs' "$T/nsf.err" &&
+		pass "rm 'host:missing/*': no such folder on the server, exit 1" ||
+		fail "rm in a missing folder" "rc $rc: $(cat "$T/nsf.err")"
+else
+	fail "pyftpdlib fixture" "did not start (python3-pyftpdlib missing?)"
+fi
 check "--help" "$NT" ftp --help
 finish

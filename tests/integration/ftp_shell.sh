@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # ftp_shell.sh - what ftp users type first, against vsftpd on loopback: the shell
-# (`ftp HOST <<EOF` scripts, -n then user, a failed verb sets the exit status, quote with
+# (`ftp HOST <<EOF` scripts, -n then user, user anonymous without a password, a failed verb sets the exit status, quote with
 # a CR refused), put from a pipe compared byte for byte, -c, get -r, globs in folder
 # parts (get, rm, ls), get --move, and --json results parsed by python3's json module.
 . "$(dirname "$0")/lib.sh"
@@ -63,6 +63,17 @@ printf 'ls d\nbye\n' | ftp --cacert "$CA" -u "$FTP_USER" $S "$P" >s2.out 2>s2.er
 rc=$?
 [ $rc = 0 ] && grep -qx 'x.gz' s2.out && pass "ftp HOST PORT with no command: the shell, exit 0" ||
 	fail "ftp HOST" "rc $rc: $(cat s2.out s2.err)"
+
+# --- a lone target (URL or HOST:PATH) with no command is the shell too, in that folder
+printf 'ls\nbye\n' | ftp --cacert "$CA" -u "$FTP_USER" "ftp://$S:$P/logs" >s3.out 2>s3.err
+rc=$?
+[ $rc = 0 ] && grep -qx 'a' s3.out && grep -qx 'c' s3.out && pass "ftp URL with no command: the shell in the URL's folder" ||
+	fail "ftp URL with no command" "rc $rc: $(cat s3.out s3.err)"
+printf 'pwd\nls\nbye\n' | ftp "${O[@]}" "$S:logs/a" >s3.out 2>s3.err
+rc=$?
+[ $rc = 0 ] && grep -qx 'app.log' s3.out && pass "ftp HOST:PATH with no command: the shell in that folder" ||
+	fail "ftp HOST:PATH with no command" "rc $rc: $(cat s3.out s3.err)"
+expect_exit "a URL then a word is no command: exit 2" 2 ftp "${O[@]}" "ftp://$S:$P/logs" ls
 
 # --- -n: no login until user; user NAME PASSWORD on the line, and user NAME alone
 # (the password from NETTOOL_PASSWORD); a verb before user fails.
@@ -196,6 +207,22 @@ ftp "${O[@]}" --json mirror $S:tree jm >j4.out 2>j4.err
 [ "$(python3 -c 'import json,sys; print(sorted(json.loads(l)["source"] for l in open(sys.argv[1])))' j4.out)" = "['tree/sub/t2.txt', 'tree/t1.txt']" ] &&
 	pass "mirror --json: one object per file" || fail "mirror --json" "$(cat j4.out j4.err)"
 expect_exit "shell --json: exit 2" 2 ftp "${O[@]}" --json shell $S
+
+# --- -n, then `user anonymous` / `user ftp` with no password: the anonymous login, no
+# prompt (a script has no terminal; setsid makes sure of it) and no NETTOOL_PASSWORD
+printf 'anon file\n' >"$FTPD_ANON_A/anon.txt"
+for who in anonymous ftp; do
+	before=$(sent "USER anonymous")
+	env -u NETTOOL_PASSWORD setsid timeout 60 "$NT" ftp --cacert "$CA" -n -P "$P" $S <<EOF >an.out 2>an.err
+user $who
+ls
+bye
+EOF
+	rc=$?
+	[ $rc = 0 ] && grep -qx 'anon.txt' an.out && [ "$(sent "USER anonymous")" -gt "$before" ] &&
+		pass "-n script, user $who without a password: anonymous login, never asked" ||
+		fail "user $who without a password" "rc $rc: $(cat an.out an.err)"
+done
 
 # --- on a terminal (a pseudo-terminal driven by python3): the prompt, then the verbs
 python3 - "$NT" --cacert "$CA" -u "$FTP_USER" -P "$P" shell $S >tty.out 2>&1 <<'PY'
