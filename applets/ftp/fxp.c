@@ -405,6 +405,15 @@ int ftp_fxp_copy(struct ftp_site *a, struct ftp_site *b, const struct job *j, lo
 		free(tmp);
 		return fail(code, rs < 0 ? NT_EXIT_NET : NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", a->host, m);
 	}
+	/* The destination must have what the source announced (a source that ends short says
+	 * 226 all the same): else the file is deleted, temporary or (--no-atomic) in place. */
+	if (size >= 0 && cmd(cb, "SIZE %s", into) == 213 && strtoll(cb->text + 4, NULL, 10) != size) {
+		long long got = strtoll(cb->text + 4, NULL, 10);
+		fx_clean(a, b, into);
+		free(tmp);
+		return fail(code, NT_EXIT_FAIL, err, errlen, "%s has %lld bytes of %s, the source announced %lld: deleted",
+			    b->host, got, j->dst, size);
+	}
 	if (tmp) {
 		if (cmd(cb, "RNFR %s", tmp) != 350 || cmd(cb, "RNTO %s", j->dst) != 250) {
 			char m[400];
