@@ -334,10 +334,11 @@ int ftp_fxp_copy(struct ftp_site *a, struct ftp_site *b, const struct job *j, lo
 		say_stream(err);
 		return FXP_STREAM;
 	}
-	long long size = -1;
-	if (cmd(ca, "SIZE %s", j->src) == 213)
+	/* The announced size: the listing's (copy -r), else SIZE, as the streamed copy takes it. */
+	long long size = j->size;
+	if (size < 0 && cmd(ca, "SIZE %s", j->src) == 213)
 		size = strtoll(ca->text + 4, NULL, 10);
-	else if (ca->code < 0)
+	else if (size < 0 && ca->code < 0)
 		goto lost;
 	char *tmp = ftp_cf.atomic >= 0 ? ftp_dur_remote_tmp(j->dst) : NULL;
 	const char *into = tmp ? tmp : j->dst;
@@ -411,8 +412,8 @@ int ftp_fxp_copy(struct ftp_site *a, struct ftp_site *b, const struct job *j, lo
 		long long got = strtoll(cb->text + 4, NULL, 10);
 		fx_clean(a, b, into);
 		free(tmp);
-		return fail(code, NT_EXIT_FAIL, err, errlen, "%s has %lld bytes of %s, the source announced %lld: deleted",
-			    b->host, got, j->dst, size);
+		return fail(code, NT_EXIT_FAIL, err, errlen,
+			    "the size differs from the announced one (%lld out of %lld bytes): deleted on %s", got, size, b->host);
 	}
 	if (tmp) {
 		if (cmd(cb, "RNFR %s", tmp) != 350 || cmd(cb, "RNTO %s", j->dst) != 250) {

@@ -93,7 +93,9 @@ if inn_start host.news; then
 			[ -f "$f" ] || continue
 			# the right article under each name, always; the server's bytes, unless this
 			# run put a NUL or a status into them on the way
-			grep -aq "^Message-ID: <host.${f##*/}@nettool.test>" "$f" || inv="$inv file ${f##*/} holds another article;"
+			other=$(grep -ao '^Message-ID: <host\.[0-9]*@nettool.test>' "$f" | grep -v "<host.${f##*/}@" | head -1)
+			[ -z "$other" ] || inv="$inv file ${f##*/} holds another article ($other);"
+			case $spec in nul:* | code:*) ;; *) grep -aq "^Message-ID: <host.${f##*/}@nettool.test>" "$f" || inv="$inv file ${f##*/} has no Message-ID of its own;" ;; esac
 			case $spec in nul:* | code:*) ;; *) cmp -s "$f" "$T/nref/${f##*/}" || inv="$inv article ${f##*/} not whole;" ;; esac
 		done
 		h=$(awk '$2 == "host.news" {h = $3} END {print h}' "$T/n/.nntp-state" 2>/dev/null)
