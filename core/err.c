@@ -166,7 +166,9 @@ void xbuf_appendf(struct buf *b, const char *fmt, ...)
 	char *s = NULL;
 	int n = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (n < 0 || buf_append(b, s, (size_t)n) < 0)
+	/* With its NUL after the bytes, as buf_appendf leaves it (callers read the text). */
+	if (n < 0 || buf_append(b, s, (size_t)n + 1) < 0)
 		die(NT_EXIT_IO, "out of memory");
+	b->len--;
 	free(s);
 }
