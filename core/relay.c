@@ -23,6 +23,16 @@
 
 #define CHUNK 65536
 
+/* The output can not be written: exit 6, in the words of tcp-send's plain mode for a
+ * reader that has gone. */
+static int out_failed(int e, struct relay_result *r, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "write to the output: %s (%llu bytes were written)",
+		 e == EPIPE ? "the reader closed the pipe" : strerror(e), r->received);
+	r->why = "output failed";
+	return NT_EXIT_IO;
+}
+
 int relay_run(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen)
 {
 	static char in[CHUNK], b[CHUNK];
@@ -57,9 +67,14 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 		}
 		if (shut && !net_open)
 			return 0;
-		struct pollfd p[2] = {
+		/* The output is watched for nothing but POLLERR, which a pipe whose reader has
+		 * gone reports (| head -c1): a quiet peer must not keep us waiting for bytes
+		 * nobody will read. Only while the peer may still send (after its end the
+		 * output may be closed, and is written no more). */
+		struct pollfd p[3] = {
 			{.fd = in_open && !sending ? o->in_fd : -1, .events = POLLIN},
 			{.fd = fd, .events = (short)((net_open ? rwants : 0) | (sending ? wwants : 0))},
+			{.fd = net_open ? o->out_fd : -1, .events = 0},
 		};
 		if (!p[1].events)
 			p[1].fd = -1; /* nothing asked of it: a dead peer must not wake us in a loop */
@@ -74,7 +89,7 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 			}
 			wait = (int)left;
 		}
-		int n = poll(p, 2, wait);
+		int n = poll(p, 3, wait);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -84,6 +99,8 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 		}
 		if (n == 0)
 			continue; /* the idle check above decides */
+		if (p[2].revents & POLLERR)
+			return out_failed(EPIPE, r, err, errlen);
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t k = read(o->in_fd, in, sizeof in);
 			if (k > 0) {
@@ -117,12 +134,8 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 		if (net_open && (p[1].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))) {
 			ssize_t k = net->ops->read(net->ctx, b, sizeof b);
 			if (k > 0) {
-				if (file_write_all(o->out_fd, b, (size_t)k) < 0) {
-					snprintf(err, errlen, "write to the output: %s (%llu bytes were written)",
-						 strerror(errno), r->received);
-					r->why = "output failed";
-					return NT_EXIT_IO;
-				}
+				if (file_write_all(o->out_fd, b, (size_t)k) < 0)
+					return out_failed(errno, r, err, errlen);
 				r->received += (unsigned long long)k;
 				last = loop_now_ms();
 				rwants = POLLIN;

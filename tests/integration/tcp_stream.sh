@@ -106,6 +106,30 @@ kill -0 "$RECV_PID" && [ "$(cat "$T/keep.out")" = "$(printf 'client 1\nclient 2\
 	&& pass "--keep: three connections in turn, all on standard output, still listening" || fail "--keep" "$(cat "$T/keep.out")"
 kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null
 
+# A reader of the output that goes away (| head -c1) while the peer is quiet and standard
+# input still open: tcp-send --stream stops at once, exit 6 and one line, as without
+# --stream (before: it waited for the peer's next bytes, here for ever); tcp-serve
+# --stream the same on its side.
+RECV_IN=<(echo hello; sleep 10) recv P
+{ timeout 5 "$NT" tcp-send --stream 127.0.0.1:"$P" < <(sleep 10) 2>"$T/pipe.err"; echo $? >"$T/pipe.rc"; } | head -c1 >/dev/null
+rc=$(cat "$T/pipe.rc")
+[ "$rc" = 6 ] && [ "$(wc -l <"$T/pipe.err")" = 1 ] && grep -q 'the reader closed the pipe' "$T/pipe.err" \
+	&& pass "tcp-send --stream | head -c1, a quiet peer: the closed pipe ends it, exit 6, one line" \
+	|| fail "tcp-send --stream into a closed pipe" "rc=$rc $(cat "$T/pipe.err")"
+kill "$RECV_PID" 2>/dev/null; wait "$RECV_PID" 2>/dev/null
+p=$(free_port)
+{ timeout 5 "$NT" tcp-serve -q --stream -l 127.0.0.1 -p "$p" < <(sleep 10) 2>"$T/rpipe.err"; echo $? >"$T/rpipe.rc"; } | head -c1 >/dev/null &
+RP=$!
+for _ in $(seq 100); do ss -ltn "sport = :$p" | grep -q LISTEN && break; sleep 0.05; done
+{ echo hello; sleep 10; } | timeout 6 "$NT" tcp-send --stream 127.0.0.1:"$p" >/dev/null 2>&1 &
+SP=$!
+wait "$RP"
+rc=$(cat "$T/rpipe.rc")
+[ "$rc" = 6 ] && [ "$(wc -l <"$T/rpipe.err")" = 1 ] && grep -q 'the reader closed the pipe' "$T/rpipe.err" \
+	&& pass "tcp-serve --stream | head -c1, a quiet peer: the closed pipe ends it, exit 6, one line" \
+	|| fail "tcp-serve --stream into a closed pipe" "rc=$rc $(cat "$T/rpipe.err")"
+kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
+
 expect_exit "--stream with --json is exit 2 (standard output is the data)" 2 "$NT" tcp-serve --stream --json
 expect_exit "--keep without --stream is exit 2" 2 "$NT" tcp-serve --keep
 expect_exit "--stream with --workers is exit 2" 2 "$NT" tcp-serve --stream --workers 2
