@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tcp_serve/main.c - timestamp / echo (RFC 862) / daytime (RFC 867) server over TCP, and
- * the options, listeners, loop and accept of every other mode (serve.h)
+ * the listeners, loop and accept of every other mode (serve.h)
  *
  * The textbook's server answers each message with '%s %s' % (ctime(), data). Ours does
  * the same for every client at once: one epoll loop per worker process, non-blocking
@@ -11,8 +11,9 @@
  * through the connection's read and write (conn_read, conn_write), so every mode and
  * every bound is the same over TLS.
  *
- * The other modes live beside this file: exec.c (--exec, --sh-exec), recv.c (--stream)
- * and services.c (--discard, --chargen, --time).
+ * Beside this file: the command line (opts.c), the --max-partial cap (partial.c), TLS
+ * (tlsconn.c), and the other modes: exec.c (--exec, --sh-exec), recv.c (--stream) and
+ * services.c (--discard, --chargen, --time).
  *
  * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_serve.sh,
  * tests/integration/tcp_exec.sh, tests/integration/tcp_services.sh,
@@ -38,69 +39,12 @@
 #include "log.h"
 #include "loop.h"
 #include "nt_err.h"
-#include "opt.h"
+#include "opts.h"
 #include "serve.h"
 #include "sock.h"
 #include "stamp.h"
 #include "tlsconn.h"
 
-enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME, MODE_DISCARD, MODE_CHARGEN, MODE_TIME, MODE_EXEC,
-	    MODE_STREAM };
-static const char *const mode_opt[] = {"", "--line", "--echo", "--daytime", "--discard", "--chargen", "--time",
-				       "--exec", "--stream"};
-
-enum {
-	O_LINE = OPT_LONG, O_ECHO, O_DAYTIME, O_UNIX, O_MAXCLIENTS, O_IDLE, O_MAXLINE,
-	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL, O_DISCARD, O_CHARGEN, O_TIME, O_EXEC, O_SHEXEC,
-	O_MAXPERIP, O_STREAM, O_KEEP, O_JSON, O_TLS, O_CERT, O_KEY, O_CACERT, O_VERIFYCLIENT, O_HSTIMEOUT,
-};
-
-static const struct opt opts[] = {
-	{'l', "listen", OPT_STR, "ADDR", "listen on ADDR only (default: every address, IPv4 and IPv6)"},
-	{'p', "port", OPT_PORT, "PORT", "listen on PORT (default 8888)"},
-	{O_UNIX, "unix", OPT_FILE, "PATH", "listen on a unix socket instead"},
-	OPT_ROWS_IP,
-	{O_LINE, "line", OPT_FLAG, NULL, "answer one line, then close (socketserver style)"},
-	{O_ECHO, "echo", OPT_FLAG, NULL, "echo what arrives (RFC 862)"},
-	{O_DAYTIME, "daytime", OPT_FLAG, NULL, "send the time and close (RFC 867)"},
-	{O_DISCARD, "discard", OPT_FLAG, NULL, "read and throw away what arrives (RFC 863)"},
-	{O_CHARGEN, "chargen", OPT_FLAG, NULL, "send the RFC 864 character pattern until the client closes"},
-	{O_TIME, "time", OPT_FLAG, NULL, "send the time as 32-bit seconds since 1900 and close (RFC 868)"},
-	{O_EXEC, "exec", OPT_STR, "PROG", "run PROG per connection, on its stdin/stdout; the rest of the line are its arguments"},
-	{O_SHEXEC, "sh-exec", OPT_RAW, "STRING", "run /bin/sh -c STRING per connection (as ncat's)"},
-	{O_MAXPERIP, "max-per-ip", OPT_UINT, "N", "--exec: at most N connections from one address (more are closed)", 1, 10000000},
-	{O_STREAM, "stream", OPT_FLAG, NULL, "nc -l: one connection to stdin/stdout, full duplex, then exit"},
-	{O_KEEP, "keep", OPT_FLAG, NULL, "--stream: serve connections one after another, never exit"},
-	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per connection on stdout (peer, bytes, duration, why it ended)"},
-	{O_MAXCLIENTS, "max-clients", OPT_UINT, "N", "serve at most N clients at once (others wait)", 1, 10000000},
-	{O_IDLE, "idle-timeout", OPT_SECS, "SEC", "close a client idle for SEC seconds"},
-	{O_MAXLINE, "max-line", OPT_SIZE, "BYTES", "answer longer lines in pieces of BYTES (default 64k)", 1, 1 << 24},
-	{O_MAXPARTIAL, "max-partial", OPT_SIZE, "BYTES",
-	 "cap on partial-line buffer memory per worker; not with --echo/--daytime (default 32M, min 64k)",
-	 1, (long long)1 << 40},
-	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the listening socket", 1, 256},
-	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "SO_REUSEPORT: every server of this user on the port with it shares the traffic"},
-	{O_TLS, "tls", OPT_FLAG, NULL, "serve over TLS (needs --cert and --key; SIGHUP reloads them)"},
-	{O_CERT, "cert", OPT_FILE, "FILE", "the server's certificate chain (PEM) for --tls"},
-	{O_KEY, "key", OPT_FILE, "FILE", "the private key of --cert (PEM, no passphrase)"},
-	{O_VERIFYCLIENT, "verify-client", OPT_FLAG, NULL, "require a client certificate that verifies against --cacert"},
-	{O_CACERT, "cacert", OPT_FILE, "FILE", "CA certificates for --verify-client (required with it)"},
-	{O_HSTIMEOUT, "handshake-timeout", OPT_SECS, "SEC", "close a client whose TLS handshake takes longer (default 10)"},
-	{O_TIMEFMT, "time-format", OPT_RAW, "FMT", "strftime(3) format of the stamp (default: ctime)"},
-	{O_UTC, "utc", OPT_FLAG, NULL, "stamp in UTC"},
-	{'q', "quiet", OPT_FLAG, NULL, "no connection log"},
-	{'v', "verbose", OPT_FLAG, NULL, "also trace backpressure (paused and resumed clients)"},
-	{0},
-};
-
-static const struct opt_spec spec = {
-	.usage = "[OPTIONS] [--exec PROG [ARGS...]]",
-	.opts = opts,
-	.footer = "Each line a client sends is answered 'STAMP line' (STAMP as ctime(3) prints it).\n"
-		  "A message without a newline is answered once nothing more is there to read.\n"
-		  "--exec takes the rest of the command line: PROG and its arguments, no shell. The program\n"
-		  "gets PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP and TCPLOCALPORT (UCSPI-TCP).\n",
-};
 
 /* Output above this stops reading from the client until it drains (backpressure). */
 #define OUT_HIGH (64 * 1024)
@@ -108,22 +52,7 @@ static const struct opt_spec spec = {
 
 
 static struct {
-	enum mode mode;
-	const char *host;
-	int port;
-	const char *unix_path;
-	int family;
-	long long max_clients;
-	long long idle_ms;
-	size_t max_line;
-	size_t max_partial;     /* cap on G.held */
-	size_t held;            /* memory of every client's partial line (c->in) */
-	int workers;
-	int reuseport;
-	int tls;
-	long long hs_ms;        /* --handshake-timeout */
 	struct listeners listeners; /* bound once by the supervisor */
-	struct stamp stamp;
 
 	struct loop *loop;
 	int lfd[SOCK_LISTEN_MAX];
@@ -131,9 +60,6 @@ static struct {
 	int accepting;          /* listeners are watched */
 	long long retry_timer;  /* re-enable accept after EMFILE */
 	int emfile_logged;      /* said once per episode, not every retry */
-	long long partial_timer; /* --max-partial closings: the episode's summary timer */
-	long long partial_since; /* start of the summary's window */
-	unsigned long partial_more; /* closings not logged one by one in that window */
 	struct client **clients; /* by descriptor */
 	struct conn_stats *stats; /* by descriptor, with --json only */
 	int nclients_cap;
@@ -141,9 +67,9 @@ static struct {
 	int stopping;
 	char scratch[SCRATCH];  /* read buffer shared by all clients */
 	struct buf reply;       /* replies built for one read, written at once */
-	int keep;               /* --stream --keep */
-	struct exec_conf exec;
 } G;
+
+static struct serve_conf C; /* the command line (opts.c) */
 
 struct loop *serve_loop;
 int serve_json;
@@ -210,7 +136,6 @@ void serve_json_conn(const char *peer, long long in, long long out, long long ms
 
 static void client_close(struct client *c, const char *why);
 static void client_event(struct loop *l, int fd, int mask, void *data);
-static void tls_step(struct client *c);
 
 static void set_accepting(int on)
 {
@@ -225,7 +150,7 @@ static void update_accepting(void)
 {
 	if (G.stopping)
 		return;
-	int room = !G.max_clients || G.nclients < G.max_clients;
+	int room = !C.max_clients || G.nclients < C.max_clients;
 	if (room && !G.retry_timer)
 		set_accepting(1);
 	else if (!room)
@@ -238,7 +163,7 @@ static void want(struct client *c)
 	if (!c->ssl) {
 		if (!c->paused && !c->closing)
 			mask |= LOOP_READ;
-		if (buf_pending(&c->out) || (G.mode == MODE_CHARGEN && !c->closing))
+		if (buf_pending(&c->out) || (C.mode == MODE_CHARGEN && !c->closing))
 			mask |= LOOP_WRITE;
 		loop_mod(G.loop, c->fd, mask);
 		return;
@@ -251,7 +176,7 @@ static void want(struct client *c)
 	int reading = !c->paused && !c->closing;
 	if (reading)
 		mask |= c->rd_want;
-	if (buf_pending(&c->out) || (G.mode == MODE_CHARGEN && !c->closing))
+	if (buf_pending(&c->out) || (C.mode == MODE_CHARGEN && !c->closing))
 		mask |= c->wr_want;
 	loop_mod(G.loop, c->fd, mask);
 	/* Input OpenSSL has already taken off the socket: epoll will not say so. */
@@ -322,7 +247,7 @@ static int send_reply(struct client *c)
 static int add_stamped(const char *p, size_t n)
 {
 	size_t sl;
-	const char *s = stamp_now(&G.stamp, &sl);
+	const char *s = stamp_now(&C.stamp, &sl);
 	char *t = buf_reserve(&G.reply, sl + 1 + n);
 	if (!t)
 		return -1;
@@ -338,17 +263,17 @@ static int add_stamped(const char *p, size_t n)
 static size_t answer_lines(struct client *c, const char *p, size_t n, int drained)
 {
 	size_t used = 0;
-	while (used < n && !(G.mode == MODE_LINE && c->answered)) {
+	while (used < n && !(C.mode == MODE_LINE && c->answered)) {
 		size_t len;
-		enum line_result r = line_find(p + used, n - used, G.max_line, &len);
+		enum line_result r = line_find(p + used, n - used, C.max_line, &len);
 		if (r == LINE_NONE) {
-			if (!drained || G.mode == MODE_LINE)
+			if (!drained || C.mode == MODE_LINE)
 				break;
 			len = n - used;
 		}
 		add_stamped(p + used, len);
 		used += len;
-		if (G.mode == MODE_LINE)
+		if (C.mode == MODE_LINE)
 			c->answered = 1;
 	}
 	return used;
@@ -357,12 +282,12 @@ static size_t answer_lines(struct client *c, const char *p, size_t n, int draine
 /* Handle bytes that arrived (p, n). drained: the socket had nothing more to read. */
 static void process(struct client *c, const char *p, size_t n, int drained)
 {
-	if (G.mode == MODE_ECHO) {
+	if (C.mode == MODE_ECHO) {
 		if (buf_append(&G.reply, p, n) < 0)
 			c->closing = 1; /* out of memory: this client only */
 		return;
 	}
-	if (G.mode == MODE_DAYTIME || G.mode == MODE_DISCARD || G.mode == MODE_CHARGEN || G.mode == MODE_TIME)
+	if (C.mode == MODE_DAYTIME || C.mode == MODE_DISCARD || C.mode == MODE_CHARGEN || C.mode == MODE_TIME)
 		return; /* RFC 867, 863, 864, 868: what the client sends is thrown away */
 	if (buf_pending(&c->in)) {
 		/* Complete the saved partial line first. */
@@ -384,85 +309,15 @@ static void process(struct client *c, const char *p, size_t n, int drained)
  * in stamp modes every byte can be a line of its own (an empty line costs a stamp). */
 static size_t read_budget(const struct client *c)
 {
-	if (G.mode == MODE_ECHO || G.mode == MODE_DISCARD || G.mode == MODE_CHARGEN)
+	if (C.mode == MODE_ECHO || C.mode == MODE_DISCARD || C.mode == MODE_CHARGEN)
 		return SCRATCH;
 	size_t out = buf_pending(&c->out);
 	size_t room = out < OUT_HIGH ? OUT_HIGH - out : 0;
-	size_t per_byte = G.stamp.cached_len ? G.stamp.cached_len + 2 : 130;
+	size_t per_byte = C.stamp.cached_len ? C.stamp.cached_len + 2 : 130;
 	size_t want = room / per_byte;
 	if (want < 512)
 		want = 512;
 	return want > SCRATCH ? SCRATCH : want;
-}
-
-/* The whole-process cap on partial lines: c->in is bounded per client (max_line plus
- * one read), but not the sum over 10,000 clients. The memory each c->in holds is
- * counted in G.held; over --max-partial, the client holding the most is closed. */
-static void held_account(struct client *c)
-{
-	G.held = G.held - c->held + c->in.cap;
-	c->held = c->in.cap;
-}
-
-/* --max-partial closings are logged once per episode, -q or not: the first one in a
- * line of its own, the next ones counted and summed up at most once per
- * PARTIAL_LOG_MS, so that clients cannot flood the log. The episode ends when a
- * window passes without a closing. */
-#define PARTIAL_LOG_MS 5000
-/* The smallest --max-partial taken (or --max-line, when larger). */
-#define PARTIAL_MIN (64 * 1024)
-
-static void partial_summary(void)
-{
-	long long now = loop_now_ms();
-	if (G.partial_more)
-		nt_warn("%lu more client%s closed for --max-partial in the last %lld s", G.partial_more,
-			G.partial_more == 1 ? "" : "s", (now - G.partial_since + 999) / 1000);
-	G.partial_more = 0;
-	G.partial_since = now;
-}
-
-static void partial_window_end(struct loop *l, long long id, void *data)
-{
-	(void)id;
-	(void)data;
-	G.partial_timer = 0;
-	if (!G.partial_more)
-		return; /* a quiet window: the episode is over */
-	partial_summary();
-	G.partial_timer = loop_timer_add(l, PARTIAL_LOG_MS, partial_window_end, NULL);
-}
-
-static void partial_closed_log(const struct client *big)
-{
-	if (G.partial_timer) {
-		G.partial_more++;
-		return;
-	}
-	nt_warn("closed %s: it held the most partial-line buffer, %zu bytes, when all clients held %zu bytes of "
-		"buffer (--max-partial %zu)", big->addr, big->held, G.held, G.max_partial);
-	G.partial_since = loop_now_ms();
-	G.partial_timer = loop_timer_add(G.loop, PARTIAL_LOG_MS, partial_window_end, NULL);
-}
-
-/* Close the biggest holders until G.held fits; 1 if c was one of them. */
-static int held_enforce(struct client *c)
-{
-	int closed_c = 0;
-	while (G.held > G.max_partial) {
-		struct client *big = NULL;
-		for (int fd = 0; fd < G.nclients_cap; fd++) {
-			struct client *x = G.clients[fd];
-			if (x && (!big || x->held > big->held))
-				big = x;
-		}
-		if (!big || !big->held)
-			break;
-		partial_closed_log(big); /* said even with -q: a client was refused service */
-		closed_c |= big == c;
-		client_close(big, "over --max-partial");
-	}
-	return closed_c;
 }
 
 static void client_read(struct client *c)
@@ -481,7 +336,7 @@ static void client_read(struct client *c)
 				client_close(c, "write failed");
 				return;
 			}
-			if (G.mode == MODE_LINE && c->answered) {
+			if (C.mode == MODE_LINE && c->answered) {
 				c->closing = 1;
 				break;
 			}
@@ -491,7 +346,7 @@ static void client_read(struct client *c)
 		}
 		if (r == 0) {
 			/* End of input: answer a last partial message, then close after flushing. */
-			if (buf_pending(&c->in) && (G.mode == MODE_STAMP || G.mode == MODE_LINE)) {
+			if (buf_pending(&c->in) && (C.mode == MODE_STAMP || C.mode == MODE_LINE)) {
 				add_stamped(buf_head(&c->in), buf_pending(&c->in));
 				buf_free(&c->in);
 				send_reply(c);
@@ -503,7 +358,7 @@ static void client_read(struct client *c)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			/* Drained after a full read: answer a pending partial message now. */
-			if (buf_pending(&c->in) && G.mode == MODE_STAMP) {
+			if (buf_pending(&c->in) && C.mode == MODE_STAMP) {
 				size_t used = answer_lines(c, buf_head(&c->in), buf_pending(&c->in), 1);
 				buf_consume(&c->in, used);
 				buf_free(&c->in);
@@ -517,8 +372,8 @@ static void client_read(struct client *c)
 		client_close(c, errno == ECONNRESET ? "reset by peer" : errno == EPROTO && c->ssl ? "TLS error" : strerror(errno));
 		return;
 	}
-	held_account(c);
-	if (G.held > G.max_partial && held_enforce(c))
+	partial_account(c);
+	if (partial_enforce(c, G.clients, G.nclients_cap))
 		return;
 	if (c->closing && !buf_pending(&c->out)) {
 		client_close(c, "done");
@@ -534,17 +389,17 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 	(void)fd;
 	if (c->ssl) {
 		if (c->handshake) {
-			tls_step(c);
+			tlsconn_step(c);
 			return;
 		}
-		if (G.mode == MODE_EXEC) {
+		if (C.mode == MODE_EXEC) {
 			exec_relay_event(c); /* the session and the program's socketpair */
 			return;
 		}
 		/* Either event can unblock either direction of a TLS session: try both. */
-		mask = LOOP_READ | (buf_pending(&c->out) || (G.mode == MODE_CHARGEN && !c->closing) ? LOOP_WRITE : 0);
+		mask = LOOP_READ | (buf_pending(&c->out) || (C.mode == MODE_CHARGEN && !c->closing) ? LOOP_WRITE : 0);
 	}
-	if ((mask & LOOP_WRITE) && G.mode == MODE_CHARGEN && !c->closing) {
+	if ((mask & LOOP_WRITE) && C.mode == MODE_CHARGEN && !c->closing) {
 		if (svc_chargen_write(c) < 0) {
 			client_close(c, errno == ECONNRESET || errno == EPIPE ? "reset by peer" : "write failed");
 			return;
@@ -576,7 +431,7 @@ static void client_close(struct client *c, const char *why)
 {
 	/* --exec over TLS: the relay logs and counts the connection out once its program
 	 * is reaped too. */
-	if (G.mode == MODE_EXEC && exec_relay_close(c, why))
+	if (C.mode == MODE_EXEC && exec_relay_close(c, why))
 		return;
 	log_info("disconnected %s (%s)", c->addr, why);
 	if (serve_json)
@@ -603,7 +458,7 @@ void serve_conn_free(struct client *c)
 		tlsconn_free(c->ssl); /* close_notify, when the handshake was done */
 	close(c->fd);
 	G.clients[c->fd] = NULL;
-	G.held -= c->held;
+	partial_forget(c);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
@@ -626,20 +481,20 @@ void serve_conn_gone(void)
  * and --time send theirs and close, --chargen starts. 0, or -1 when c was closed. */
 static int client_ready(struct client *c)
 {
-	if (G.mode == MODE_EXEC)
+	if (C.mode == MODE_EXEC)
 		return exec_relay_start(c); /* --exec over TLS: the program, and the relay to it */
-	if (G.mode == MODE_CHARGEN) {
+	if (C.mode == MODE_CHARGEN) {
 		want(c); /* the pattern goes out as the socket takes it */
 		return 0;
 	}
-	if (G.mode != MODE_DAYTIME && G.mode != MODE_TIME)
+	if (C.mode != MODE_DAYTIME && C.mode != MODE_TIME)
 		return 0;
 	int r;
-	if (G.mode == MODE_TIME) {
+	if (C.mode == MODE_TIME) {
 		r = svc_time_reply(&G.reply);
 	} else {
 		size_t sl;
-		const char *s = stamp_now(&G.stamp, &sl);
+		const char *s = stamp_now(&C.stamp, &sl);
 		r = buf_append(&G.reply, s, sl) < 0 || buf_append(&G.reply, "\r\n", 2) < 0 ? -1 : 0;
 	}
 	c->closing = 1;
@@ -651,30 +506,10 @@ static int client_ready(struct client *c)
 	return 0;
 }
 
-/* --tls: one step of the handshake; once done, serve (data may have come with it). */
-static void tls_step(struct client *c)
+/* --tls: the handshake of c is done (tlsconn_step): serve (data may have come with it). */
+void serve_tls_ready(struct client *c)
 {
-	char err[300];
-	int w = LOOP_READ;
-	int r = tlsconn_handshake(c->ssl, &w, err, sizeof err);
-	if (r < 0) {
-		client_close(c, err);
-		return;
-	}
-	if (r == 0) {
-		c->rd_want = (unsigned)w;
-		want(c);
-		return;
-	}
-	c->handshake = 0;
-	c->rd_want = LOOP_READ;
-	c->last = loop_now_ms();
-	if (log_level >= LOG_VERBOSE) {
-		char d[400];
-		tlsconn_describe(c->ssl, d, sizeof d);
-		log_trace("%s: %s", c->addr, d);
-	}
-	if (client_ready(c) < 0 || G.mode == MODE_EXEC)
+	if (client_ready(c) < 0 || C.mode == MODE_EXEC)
 		return;
 	if (c->closing)
 		want(c);
@@ -696,7 +531,7 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 	(void)mask;
 	(void)data;
 	for (int n = 0; n < 64; n++) {
-		if (G.max_clients && G.nclients >= G.max_clients) {
+		if (C.max_clients && G.nclients >= C.max_clients) {
 			update_accepting();
 			return;
 		}
@@ -705,7 +540,7 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 		/* --exec: the program gets the socket as it is, blocking (over TLS it gets a
 		 * socketpair and the connection is the loop's, as in the other modes). */
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
-				 G.mode == MODE_EXEC && !G.tls ? SOCK_CLOEXEC : SOCK_NONBLOCK | SOCK_CLOEXEC);
+				 C.mode == MODE_EXEC && !C.tls ? SOCK_CLOEXEC : SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -727,7 +562,7 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 			log_info("accepting new connections again");
 			G.emfile_logged = 0;
 		}
-		if (G.mode == MODE_EXEC && !G.tls) {
+		if (C.mode == MODE_EXEC && !C.tls) {
 			char a[48];
 			sock_addr_str((struct sockaddr *)&ss, sl, a, sizeof a);
 			log_info("connected from %s", a);
@@ -784,13 +619,8 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 		G.clients[fd] = c;
 		G.nclients++;
 		log_info("connected from %s", c->addr);
-		if (G.tls) {
-			c->rd_want = LOOP_READ;
-			c->wr_want = LOOP_WRITE;
-			c->handshake = 1;
-			c->ssl = tlsconn_new(fd);
-			if (!c->ssl)
-				client_close(c, "TLS: out of memory");
+		if (C.tls) {
+			tlsconn_accepted(c);
 			continue; /* the ClientHello comes with the next read event */
 		}
 		client_ready(c);
@@ -800,9 +630,9 @@ static void accept_ready(struct loop *l, int lfd, int mask, void *data)
 /* The sweep's period: a quarter of the shortest timeout, within 50 ms .. 1 s. */
 static long long sweep_every(void)
 {
-	long long t = G.idle_ms > 0 ? G.idle_ms : 0;
-	if (G.tls && (!t || G.hs_ms < t))
-		t = G.hs_ms;
+	long long t = C.idle_ms > 0 ? C.idle_ms : 0;
+	if (C.tls && (!t || C.hs_ms < t))
+		t = C.hs_ms;
 	t /= 4;
 	return t < 50 ? 50 : t > 1000 ? 1000 : t;
 }
@@ -817,9 +647,9 @@ static void sweep(struct loop *l, long long id, void *data)
 		if (!c)
 			continue;
 		/* A handshake counts from the accept: a client trickling bytes can not stretch it. */
-		if (c->handshake && now - c->last >= G.hs_ms)
+		if (c->handshake && now - c->last >= C.hs_ms)
 			client_close(c, "TLS handshake timeout");
-		else if (G.idle_ms > 0 && now - c->last >= G.idle_ms)
+		else if (C.idle_ms > 0 && now - c->last >= C.idle_ms)
 			client_close(c, "idle timeout");
 	/* (each close is logged by client_close) */
 	}
@@ -842,12 +672,7 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 	if (read(fd, &si, sizeof si) != sizeof si)
 		return;
 	if (si.ssi_signo == SIGHUP) {
-		/* New connections get the new certificate; live ones keep theirs. */
-		char err[600];
-		if (tlsconn_reload(err, sizeof err) < 0)
-			nt_warn("SIGHUP: %s: still serving the certificate loaded before", err);
-		else
-			log_info("SIGHUP: certificate and key reloaded for new connections");
+		tlsconn_sighup();
 		return;
 	}
 	if (si.ssi_signo == SIGCHLD) {
@@ -865,11 +690,11 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 		close(G.lfd[i]);
 	}
 	G.nlfd = 0;
-	if (G.unix_path)
-		unlink(G.unix_path);
+	if (C.unix_path)
+		unlink(C.unix_path);
 	for (int cfd = 0; cfd < G.nclients_cap; cfd++) {
 		struct client *c = G.clients[cfd];
-		if (!c || (G.mode == MODE_EXEC && !c->handshake))
+		if (!c || (C.mode == MODE_EXEC && !c->handshake))
 			continue; /* a program's connection: left to finish, as in plain mode */
 		c->closing = 1;
 		if (flush_out(c) < 0 || !buf_pending(&c->out))
@@ -886,16 +711,16 @@ static void on_signal(struct loop *l, int fd, int mask, void *data)
 static void open_listeners(void)
 {
 	char err[SOCK_ERRLEN];
-	if (G.unix_path) {
-		int fd = listen_unix(G.unix_path, SOCK_STREAM, err);
+	if (C.unix_path) {
+		int fd = listen_unix(C.unix_path, SOCK_STREAM, err);
 		if (fd < 0)
 			die(errno == ENOTSOCK ? NT_EXIT_IO : NT_EXIT_NET, "%s", err);
 		G.lfd[0] = fd;
 		G.nlfd = 1;
 		return;
 	}
-	struct listen_conf lc = {.type = SOCK_STREAM, .host = G.host, .port = G.port, .family = G.family,
-				 .workers = G.workers, .reuseport = G.reuseport};
+	struct listen_conf lc = {.type = SOCK_STREAM, .host = C.host, .port = C.port, .family = C.family,
+				 .workers = C.workers, .reuseport = C.reuseport};
 	if (listen_open(&lc, &G.listeners, err) < 0)
 		die(NT_EXIT_NET, "%s", err);
 }
@@ -906,9 +731,9 @@ static int worker(void)
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGTERM);
-	if (G.tls)
+	if (C.tls)
 		sigaddset(&ss, SIGHUP); /* blocked since start-up: the supervisor passes it on */
-	if (G.mode == MODE_EXEC)
+	if (C.mode == MODE_EXEC)
 		sigaddset(&ss, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	int sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -921,7 +746,7 @@ static int worker(void)
 	for (int i = 0; i < G.nlfd; i++)
 		loop_add(G.loop, G.lfd[i], LOOP_READ, accept_ready, NULL);
 	G.accepting = 1;
-	if (G.idle_ms > 0 || G.tls)
+	if (C.idle_ms > 0 || C.tls)
 		loop_timer_add(G.loop, sweep_every(), sweep, NULL);
 	if (loop_run(G.loop) < 0)
 		die_sys(NT_EXIT_IO, "epoll");
@@ -934,7 +759,7 @@ static int worker(void)
 	buf_free(&G.reply);
 	loop_free(G.loop);
 	close(sfd);
-	if (G.tls)
+	if (C.tls)
 		tlsconn_cleanup();
 	return 0;
 }
@@ -943,168 +768,17 @@ static int worker(void)
 static int worker_main(int idx, void *arg)
 {
 	(void)arg;
-	if (!G.unix_path)
+	if (!C.unix_path)
 		G.nlfd = listen_take(&G.listeners, idx, G.lfd);
 	return worker();
 }
 
-/* --exec PROG [ARGS...]: everything after PROG belongs to it, so option parsing stops
- * at --exec. Found by walking the options as getopt will (an option's argument is
- * skipped: "-l --exec" is an address). Returns the index of "--exec", or argc. */
-static int find_exec(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--"))
-			return argc;
-		if (!strcmp(a, "--exec") || !strncmp(a, "--exec=", 7))
-			return i;
-		if (a[0] != '-' || !a[1])
-			continue;
-		const struct opt *o = NULL;
-		if (a[1] == '-') {
-			if (strchr(a, '='))
-				continue;
-			for (const struct opt *x = opts; x->key; x++)
-				if (x->name && !strcmp(x->name, a + 2))
-					o = x;
-		} else if (!a[2]) {
-			for (const struct opt *x = opts; x->key; x++)
-				if (x->key == a[1])
-					o = x;
-		}
-		if (o && o->type != OPT_FLAG && o->type != OPT_OPTSTR)
-			i++;
-	}
-	return argc;
-}
 
 int tcp_serve_main(int argc, char **argv)
 {
-	struct opt_state os;
-	const char *listen = NULL, *tfmt = NULL, *shexec = NULL;
-	int utc = 0, modes = 0, max_partial_set = 0, idle_set = 0, maxline_set = 0, hs_set = 0;
-	char **prog = NULL;
-	struct tls_server_conf tc = {0};
-	G.port = 8888;
-	G.family = AF_UNSPEC;
-	G.max_line = 64 * 1024;
-	G.max_partial = 32 << 20;
-	G.workers = 1;
-	G.hs_ms = 10000;
-	int xi = find_exec(argc, argv);
-	if (xi < argc) {
-		if (argv[xi][6] == '=') {
-			argv[xi] += 7; /* --exec=PROG */
-			prog = argv + xi;
-		} else {
-			prog = argv + xi + 1;
-		}
-		if (!*prog || !**prog)
-			opt_usage_error("--exec needs a program");
-		G.mode = MODE_EXEC, modes++;
-		argc = xi;
-	}
-	opt_init(&os, &spec, argc, argv);
-	for (int k; (k = opt_next(&os)) != -1;) {
-		switch (k) {
-		case 'l': listen = os.str; break;
-		case 'p': G.port = (int)os.num; break;
-		case O_UNIX: G.unix_path = os.str; break;
-		case '4': G.family = AF_INET; break;
-		case '6': G.family = AF_INET6; break;
-		case O_LINE: G.mode = MODE_LINE, modes++; break;
-		case O_ECHO: G.mode = MODE_ECHO, modes++; break;
-		case O_DAYTIME: G.mode = MODE_DAYTIME, modes++; break;
-		case O_DISCARD: G.mode = MODE_DISCARD, modes++; break;
-		case O_CHARGEN: G.mode = MODE_CHARGEN, modes++; break;
-		case O_TIME: G.mode = MODE_TIME, modes++; break;
-		case O_SHEXEC: G.mode = MODE_EXEC, modes++, shexec = os.str; break;
-		case O_STREAM: G.mode = MODE_STREAM, modes++; break;
-		case O_KEEP: G.keep = 1; break;
-		case O_MAXPERIP: G.exec.per_ip = (int)os.num; break;
-		case O_JSON: serve_json = 1; break;
-		case O_MAXCLIENTS: G.max_clients = os.num; break;
-		case O_IDLE: G.idle_ms = os.num, idle_set = 1; break;
-		case O_MAXLINE: G.max_line = (size_t)os.num, maxline_set = 1; break;
-		case O_MAXPARTIAL: G.max_partial = (size_t)os.num, max_partial_set = 1; break;
-		case O_WORKERS: G.workers = (int)os.num; break;
-		case O_REUSEPORT: G.reuseport = 1; break;
-		case O_TIMEFMT: tfmt = os.str; break;
-		case O_UTC: utc = 1; break;
-		case O_TLS: G.tls = 1; break;
-		case O_CERT: tc.cert = os.str; break;
-		case O_KEY: tc.key = os.str; break;
-		case O_CACERT: tc.cacert = os.str; break;
-		case O_VERIFYCLIENT: tc.verify_client = 1; break;
-		case O_HSTIMEOUT: G.hs_ms = os.num, hs_set = 1; break;
-		case 'q': log_level = LOG_QUIET; break;
-		case 'v': log_level = LOG_VERBOSE; break;
-		}
-	}
-	if (os.ind < argc)
-		opt_usage_error("unexpected argument '%s'", argv[os.ind]);
-	if (modes > 1)
-		opt_usage_error("--line, --echo, --daytime, --discard, --chargen, --time, --exec, --sh-exec and --stream "
-				"exclude each other");
-	const char *m = mode_opt[G.mode];
-	if (G.unix_path && listen)
-		opt_usage_error("--unix and -l exclude each other");
-	if (max_partial_set && G.mode != MODE_STAMP && G.mode != MODE_LINE)
-		opt_usage_error("--max-partial applies to the stamp modes (default and --line): %s holds no partial lines",
-				m);
-	if (maxline_set && G.mode != MODE_STAMP && G.mode != MODE_LINE)
-		opt_usage_error("--max-line applies to the stamp modes (default and --line), not to %s", m);
-	if ((tfmt || utc) && G.mode != MODE_STAMP && G.mode != MODE_LINE && G.mode != MODE_DAYTIME)
-		opt_usage_error("--time-format and --utc apply to the stamp modes and --daytime, not to %s", m);
-	if (G.exec.per_ip && G.mode != MODE_EXEC)
-		opt_usage_error("--max-per-ip applies to --exec and --sh-exec");
-	if (G.keep && G.mode != MODE_STREAM)
-		opt_usage_error("--keep applies to --stream");
-	if (idle_set && (G.mode == MODE_EXEC))
-		opt_usage_error("--idle-timeout does not apply to --exec: the program owns the connection");
-	if (G.mode == MODE_STREAM) {
-		if (serve_json)
-			opt_usage_error("--json and --stream exclude each other: with --stream, standard output is the data");
-		if (G.workers > 1 || G.max_clients)
-			opt_usage_error("--stream serves one connection at a time: no --workers, no --max-clients");
-	}
-	/* The cap counts buffer capacity (the memory), which one client's line already
-	 * grows to --max-line plus a read: a smaller cap would close honest clients. */
-	size_t partial_min = G.max_line > PARTIAL_MIN ? G.max_line : PARTIAL_MIN;
-	if (G.max_partial < partial_min)
-		opt_usage_error("--max-partial %zu is below %zu bytes (64k or --max-line, the larger)", G.max_partial,
-				partial_min);
-	if (G.tls && (!tc.cert || !tc.key))
-		opt_usage_error("--tls needs --cert FILE and --key FILE");
-	if (!G.tls && (tc.cert || tc.key || tc.cacert || tc.verify_client || hs_set))
-		opt_usage_error("--cert, --key, --cacert, --verify-client and --handshake-timeout go with --tls");
-	if (!!tc.cacert != !!tc.verify_client)
-		opt_usage_error("--cacert is the CA of --verify-client: give both (the system's CAs would accept any public certificate)");
-	if (G.tls && G.hs_ms <= 0)
-		opt_usage_error("--handshake-timeout must be more than 0");
-	if (tfmt && stamp_check_format(tfmt) < 0)
-		opt_usage_error("--time-format '%s' gives an empty or over-long stamp", tfmt);
-	if (listen) {
-		struct addr a;
-		char err[ADDR_ERRLEN];
-		if (addr_parse(listen, G.port, &a, err) < 0)
-			opt_usage_error("-l: %s", err);
-		if (a.is_unix)
-			G.unix_path = xstrdup(a.path);
-		else
-			G.host = xstrdup(a.host), G.port = a.port;
-	}
-	stamp_init(&G.stamp, tfmt, utc);
-	if (G.mode == MODE_EXEC) {
-		static char *sh[4] = {"/bin/sh", "-c", NULL, NULL};
-		if (shexec)
-			sh[2] = (char *)shexec, prog = sh;
-		G.exec.argv = prog;
-		char err[600];
-		if (exec_init(&G.exec, err, sizeof err) < 0)
-			opt_usage_error("--exec: %s", err);
-	}
+	serve_opts(argc, argv, &C);
+	serve_json = C.json;
+	partial_init(C.max_partial);
 	/* Descriptors: raise the soft limit to the hard one (10,000 clients need it). */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -1112,40 +786,28 @@ int tcp_serve_main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
-	if (G.reuseport && G.unix_path)
-		opt_usage_error("--reuseport applies to TCP ports, not to --unix");
-	if (G.tls) {
-		/* Loaded before the port is bound: a bad file is exit 4 with nothing listening.
-		 * SIGHUP is blocked from here on; each worker reads it from its signalfd (with
-		 * --workers the supervisor passes it on). */
-		char err[600];
-		if (tlsconn_setup(&tc, err, sizeof err) < 0)
-			die(NT_EXIT_TLS, "%s", err);
-		sigset_t hup;
-		sigemptyset(&hup);
-		sigaddset(&hup, SIGHUP);
-		sigprocmask(SIG_BLOCK, &hup, NULL);
-	}
+	if (C.tls)
+		tlsconn_start(&C.tc);
 	/* Bound here, once, before any worker exists: a busy port fails now (exit 3). */
 	open_listeners();
-	if (G.unix_path)
-		log_info("listening on unix:%s", G.unix_path);
+	if (C.unix_path)
+		log_info("listening on unix:%s", C.unix_path);
 	else {
 		char a[300];
-		addr_format(a, sizeof a, G.host ? G.host : "*", G.port);
-		log_info("listening on %s%s%s", a, G.family == AF_INET ? " (IPv4)" : G.family == AF_INET6 ? " (IPv6)" : "",
-			 G.tls ? " (TLS)" : "");
+		addr_format(a, sizeof a, C.host ? C.host : "*", C.port);
+		log_info("listening on %s%s%s", a, C.family == AF_INET ? " (IPv4)" : C.family == AF_INET6 ? " (IPv6)" : "",
+			 C.tls ? " (TLS)" : "");
 	}
 	fflush(stderr);
-	if (G.mode == MODE_STREAM) {
-		int rc = recv_run(G.unix_path ? G.lfd : G.listeners.fd[0], G.unix_path ? G.nlfd : G.listeners.n, G.keep,
-				  (int)G.idle_ms, G.tls, (int)G.hs_ms);
-		if (G.unix_path)
-			unlink(G.unix_path);
+	if (C.mode == MODE_STREAM) {
+		int rc = recv_run(C.unix_path ? G.lfd : G.listeners.fd[0], C.unix_path ? G.nlfd : G.listeners.n, C.keep,
+				  (int)C.idle_ms, C.tls, (int)C.hs_ms);
+		if (C.unix_path)
+			unlink(C.unix_path);
 		return rc;
 	}
-	int rc = G.workers > 1 ? workers_run(G.workers, worker_main, NULL) : worker_main(0, NULL);
-	if (G.unix_path)
-		unlink(G.unix_path);
+	int rc = C.workers > 1 ? workers_run(C.workers, worker_main, NULL) : worker_main(0, NULL);
+	if (C.unix_path)
+		unlink(C.unix_path);
 	return rc;
 }

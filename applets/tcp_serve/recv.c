@@ -72,12 +72,8 @@ int recv_run(const int *lfd, int nfd, int keep, int idle_ms, int tls, int hs_ms)
 			sigset_t hup;
 			sigemptyset(&hup);
 			sigaddset(&hup, SIGHUP);
-			if (sigtimedwait(&hup, NULL, &(struct timespec){0}) == SIGHUP) {
-				if (tlsconn_reload(err, sizeof err) < 0)
-					nt_warn("SIGHUP: %s: still serving the certificate loaded before", err);
-				else
-					log_info("SIGHUP: certificate and key reloaded for new connections");
-			}
+			if (sigtimedwait(&hup, NULL, &(struct timespec){0}) == SIGHUP)
+				tlsconn_sighup();
 			s = tls_server(fd, tlsconn_ctx(), hs_ms, err, sizeof err);
 			if (!s) {
 				log_info("disconnected %s (%s)", addr, err);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* serve.h - what the files of tcp-serve share (internal to applets/tcp_serve/).
  *
- * main.c owns the options, the listeners, the event loop, accept and the built-in
- * line modes; exec.c runs a program per connection (--exec, --sh-exec); recv.c is the
+ * main.c owns the listeners, the event loop, accept and the built-in line modes;
+ * opts.c the command line (opts.h); partial.c the --max-partial cap; tlsconn.c TLS
+ * (tlsconn.h); exec.c runs a program per connection (--exec, --sh-exec); recv.c is the
  * nc -l receiver (--stream); services.c the RFC 863/864/868 services (--discard,
  * --chargen, --time).
  *
@@ -39,7 +40,7 @@ struct client {
 	unsigned wr_want : 2;   /* --tls: the event a blocked write waits for */
 	struct ssl_st *ssl;     /* --tls: the session (tlsconn.h); NULL on a plain connection */
 	long long last;         /* last activity, loop_now_ms(); the accept during a handshake */
-	size_t held;            /* bytes of G.held that are this client's c->in */
+	size_t held;            /* the memory of c->in counted by partial.c */
 	struct buf in;          /* an incomplete line */
 	struct buf out;         /* replies the client has not taken yet */
 	char addr[48];
@@ -70,10 +71,25 @@ void serve_conn_free(struct client *c);
 /* Watch c for what it waits for: input unless c->paused or c->closing, output while
  * c->out holds some (over TLS the events the session asked for). */
 void serve_want(struct client *c);
+/* --tls: the handshake of c is done (tlsconn_step): serve it as a plain connection is
+ * served from its accept on (data may have come with the handshake). */
+void serve_tls_ready(struct client *c);
 /* The --json object of one connection. in/out < 0: not known (null). status < -1:
  * no program; else the exit status (signal: 128 + n, as a shell says). */
 void serve_json_conn(const char *peer, long long in, long long out, long long ms, const char *why,
 		     int status, const char *signal_name);
+
+/* --- partial.c: --max-partial, the cap on the partial lines (c->in) of all clients --- */
+void partial_init(size_t max_partial);
+/* c->in changed: count its memory (c->held) in the total. */
+void partial_account(struct client *c);
+/* c is being freed: its memory leaves the total. */
+void partial_forget(const struct client *c);
+/* Over the cap: close the clients holding the most (clients[0..n), by descriptor)
+ * until the rest fits, logged; 1 when c was one of them (c is gone). */
+int partial_enforce(struct client *c, struct client *const *clients, int n);
+/* Log the closings counted but not said yet (when the loop stops). */
+void partial_summary(void);
 
 /* --- services.c --- */
 /* --chargen: send what the socket takes of the pattern; 0, or -1 with errno. */

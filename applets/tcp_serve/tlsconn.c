@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* tcp_serve/tlsconn.c - TLS for tcp-serve: the current server context and the sessions
- * of the event loop.
+/* tcp_serve/tlsconn.c - TLS for tcp-serve: the current server context (loaded at
+ * start-up, reloaded on SIGHUP), the sessions of the event loop, and the TLS steps of a
+ * loop connection: its session at accept, its handshake step by step, then serving.
  *
  * The context comes from core/tls.c (tls_server_ctx: TLS 1.2+, OpenSSL's defaults,
  * released buffers, optional client certificates). Each session holds a reference to
@@ -13,6 +14,7 @@
  * Tests: tests/integration/tcp_tls.sh
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,7 +22,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "log.h"
 #include "loop.h"
+#include "nt_err.h"
+#include "serve.h"
 #include "tlsconn.h"
 
 static struct {
@@ -28,11 +33,20 @@ static struct {
 	SSL_CTX *ctx; /* for new connections */
 } T;
 
-int tlsconn_setup(const struct tls_server_conf *c, char *err, size_t errlen)
+void tlsconn_start(const struct tls_server_conf *c)
 {
+	/* Loaded before the port is bound: a bad file is exit 4 with nothing listening.
+	 * SIGHUP is blocked from here on; each worker reads it from its signalfd (with
+	 * --workers the supervisor passes it on). */
+	char err[600];
 	T.conf = *c;
-	T.ctx = tls_server_ctx(c, err, errlen);
-	return T.ctx ? 0 : -1;
+	T.ctx = tls_server_ctx(c, err, sizeof err);
+	if (!T.ctx)
+		die(NT_EXIT_TLS, "%s", err);
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
 }
 
 int tlsconn_reload(char *err, size_t errlen)
@@ -43,6 +57,16 @@ int tlsconn_reload(char *err, size_t errlen)
 	SSL_CTX_free(T.ctx); /* our reference only: sessions made from it keep theirs */
 	T.ctx = n;
 	return 0;
+}
+
+void tlsconn_sighup(void)
+{
+	/* New connections get the new certificate; live ones keep theirs. */
+	char err[600];
+	if (tlsconn_reload(err, sizeof err) < 0)
+		nt_warn("SIGHUP: %s: still serving the certificate loaded before", err);
+	else
+		log_info("SIGHUP: certificate and key reloaded for new connections");
 }
 
 void tlsconn_cleanup(void)
@@ -187,4 +211,41 @@ void tlsconn_free(struct ssl_st *s)
 	}
 	ERR_clear_error();
 	SSL_free(s);
+}
+
+/* ---------------------------------------------------------------- loop connections */
+
+void tlsconn_accepted(struct client *c)
+{
+	c->rd_want = LOOP_READ;
+	c->wr_want = LOOP_WRITE;
+	c->handshake = 1;
+	c->ssl = tlsconn_new(c->fd);
+	if (!c->ssl)
+		serve_client_close(c, "TLS: out of memory");
+}
+
+void tlsconn_step(struct client *c)
+{
+	char err[300];
+	int w = LOOP_READ;
+	int r = tlsconn_handshake(c->ssl, &w, err, sizeof err);
+	if (r < 0) {
+		serve_client_close(c, err);
+		return;
+	}
+	if (r == 0) {
+		c->rd_want = (unsigned)w;
+		serve_want(c);
+		return;
+	}
+	c->handshake = 0;
+	c->rd_want = LOOP_READ;
+	c->last = loop_now_ms();
+	if (log_level >= LOG_VERBOSE) {
+		char d[400];
+		tlsconn_describe(c->ssl, d, sizeof d);
+		log_trace("%s: %s", c->addr, d);
+	}
+	serve_tls_ready(c);
 }

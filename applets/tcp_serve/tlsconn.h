@@ -2,8 +2,9 @@
 /* tlsconn.h - tcp-serve --tls: the server context (made by core/tls.c, swapped on
  * SIGHUP) and one TLS session per connection, driven by the event loop: every call
  * returns at once; when it would block, *want says which loop event (LOOP_READ or
- * LOOP_WRITE) to wait for, which for TLS is not always the obvious one. Nothing here
- * is visible outside applets/tcp_serve/. */
+ * LOOP_WRITE) to wait for, which for TLS is not always the obvious one; and the TLS
+ * steps of a loop connection (accept, handshake). Nothing here is visible outside
+ * applets/tcp_serve/. */
 #ifndef TCP_SERVE_TLSCONN_H
 #define TCP_SERVE_TLSCONN_H
 
@@ -14,8 +15,13 @@
 
 struct ssl_st;
 
-/* The first context (start-up: the caller dies on -1, message in err). */
-int tlsconn_setup(const struct tls_server_conf *c, char *err, size_t errlen);
+struct client;
+
+/* The first context, at start-up (exit 4 when it can not be made); SIGHUP is blocked
+ * from then on, for the loop's signalfd (tlsconn_sighup) or recv_run to take. */
+void tlsconn_start(const struct tls_server_conf *c);
+/* SIGHUP came: tlsconn_reload, said in the log (a failure as a warning). */
+void tlsconn_sighup(void);
 /* SIGHUP: a new context from the same files for the connections accepted from now on;
  * live ones keep the context they started with (each session holds a reference). On
  * failure the old context stays and err says why. 0 or -1. */
@@ -38,5 +44,12 @@ int tlsconn_pending(struct ssl_st *s);
 void tlsconn_describe(struct ssl_st *s, char *out, size_t n);
 /* Send close_notify when the handshake was done (best effort, never waits), free. */
 void tlsconn_free(struct ssl_st *s);
+
+/* A loop connection (serve.h) was accepted: its session, the handshake to come with
+ * the next read event (closed when out of memory). */
+void tlsconn_accepted(struct client *c);
+/* An event on a connection in its handshake: one step; once done, serve_tls_ready(c).
+ * A failed handshake closes c with the reason. */
+void tlsconn_step(struct client *c);
 
 #endif
