@@ -3,8 +3,8 @@
  * and host name by default (--cacert, --insecure), with a client certificate (--cert,
  * --key) and public-key pinning (--pinnedpubkey); and what libcurl's connections share
  * with it (core/xfer.c): the CA source, the pin syntax, the record of the certificate
- * seen and the one line that explains a refusal. The session is a stream (stream.h).
- * The server side: a context for tcp-serve --tls (--cert, --key, client certificates).
+ * seen and the one line that explains a refusal (core/tls_trust.c). The session is a
+ * stream (stream.h). The server side is tls_server.h.
  *
  * A plain socket client (nntp, tcp-send --tls):
  *	struct tls_opts t;
@@ -47,29 +47,6 @@ struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, si
  * descriptor lives on in the new stream). */
 struct stream *tls_upgrade(struct stream *plain, const char *host, const struct tls_opts *o,
 			   char *err, size_t errlen);
-/* A server context (tcp-serve --tls): the certificate chain of cert and its key, TLS
- * 1.2 or later with OpenSSL's default ciphers and groups, small idle sessions
- * (SSL_MODE_RELEASE_BUFFERS), partial writes from a moving buffer (event loops retry a
- * write from their output queue). With verify_client, every client must show a
- * certificate that verifies against cacert (NULL: the system's CA store). A key with a
- * passphrase is refused rather than prompted for. Sessions made from the context hold
- * a reference to it (SSL_new), so a reload makes a new context and drops the old one
- * with SSL_CTX_free: live connections keep theirs until they end. */
-struct tls_server_conf {
-	const char *cert, *key;
-	const char *cacert;
-	int verify_client;
-};
-struct ssl_ctx_st;
-/* The new context, or NULL with a message in err naming the file that failed. */
-struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, size_t errlen);
-
-/* The server side of one connection as a stream (tcp-serve --tls --stream): a session
- * from ctx on fd (made non-blocking, owned by the stream), its handshake run within
- * timeout_ms (<= 0: no limit). NULL with a message in err on failure (fd is then
- * closed). The stream's shutdown_wr sends close_notify. */
-struct stream *tls_server(int fd, struct ssl_ctx_st *ctx, int timeout_ms, char *err, size_t errlen);
-
 /* After a read or write on a TLS stream failed: when that was the server refusing the
  * session (a fatal alert, or closing after asking for a client certificate none was
  * given for; with TLS 1.3 the handshake ends before the server has checked it), the one

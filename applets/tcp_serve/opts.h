@@ -13,7 +13,7 @@
 
 #include "serve.h"
 #include "stamp.h"
-#include "tls.h"
+#include "tls_server.h"
 
 enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME, MODE_DISCARD, MODE_CHARGEN, MODE_TIME, MODE_EXEC,
 	    MODE_STREAM };

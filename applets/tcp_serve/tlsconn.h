@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "tls.h"
+#include "tls_server.h"
 
 struct ssl_st;
 
