@@ -6,7 +6,7 @@
  * is the connection's: 0 only when both directions ended cleanly. With --keep the next
  * connection is served after the last one, for ever; standard output stays open
  * between them. With --tls each connection starts with the server's handshake
- * (core/tls.c's tls_server, within --handshake-timeout) and the half-close of our side
+ * (core/tls_server.c's tls_server, within --handshake-timeout) and the half-close of our side
  * is a close_notify. SIGHUP (blocked since start-up) is taken before each handshake:
  * the certificate and key are read again for the connections from then on.
  *

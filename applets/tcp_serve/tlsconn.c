@@ -3,7 +3,7 @@
  * start-up, reloaded on SIGHUP), the sessions of the event loop, and the TLS steps of a
  * loop connection: its session at accept, its handshake step by step, then serving.
  *
- * The context comes from core/tls.c (tls_server_ctx: TLS 1.2+, OpenSSL's defaults,
+ * The context comes from core/tls_server.c (tls_server_ctx: TLS 1.2+, OpenSSL's defaults,
  * released buffers, optional client certificates). Each session holds a reference to
  * the context it was made from (SSL_new), so SIGHUP makes a new context for new
  * connections and drops ours on the old one, which lives until its last connection

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tlsconn.h - tcp-serve --tls: the server context (made by core/tls.c, swapped on
+/* tlsconn.h - tcp-serve --tls: the server context (made by core/tls_server.c, swapped on
  * SIGHUP) and one TLS session per connection, driven by the event loop: every call
  * returns at once; when it would block, *want says which loop event (LOOP_READ or
  * LOOP_WRITE) to wait for, which for TLS is not always the obvious one; and the TLS

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # tls_client.sh - the TLS client options every applet that connects shares (connpol.h,
-# core/tls.c, core/xfer.c), against real servers on loopback: the CA variables
+# core/tls.c, core/tls_trust.c, core/xfer.c), against real servers on loopback: the CA variables
 # (CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR) below --cacert for ftp (vsftpd), nntp
 # (INN), mail-send (aiosmtpd) and mail-fetch (Dovecot); a client certificate that vsftpd,
 # Dovecot and aiosmtpd require; public-key pins (libcurl and our own sockets, with

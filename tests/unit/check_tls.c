@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* check_tls.c - core/tls.c without a network: a missing CA file and a peer that is not
- * TLS both fail with a message and no leak; the version text is there; the pin syntax
- * (curl's --pinnedpubkey), the CA source order, the key file check. */
+/* check_tls.c - core/tls.c and core/tls_trust.c without a network: a missing CA file
+ * and a peer that is not TLS both fail with a message and no leak; the version text is
+ * there; the pin syntax (curl's --pinnedpubkey), the CA source order, the key file check. */
 #include <check.h>
 #include <fcntl.h>
 #include <signal.h>
