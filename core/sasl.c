@@ -61,6 +61,19 @@ static void add_word(const char *w, size_t l, unsigned *bits, char *text, size_t
 	*o += out_clean(text + *o, textn - *o, w, l, 0);
 }
 
+/* The words of line[from..n), separated by spaces: add_word each. */
+static void add_words(const char *line, size_t from, size_t n, unsigned *bits, char *text, size_t textn, size_t *o)
+{
+	for (size_t i = from; i < n;) {
+		while (i < n && line[i] == ' ')
+			i++;
+		size_t s = i;
+		while (i < n && line[i] != ' ')
+			i++;
+		add_word(line + s, i - s, bits, text, textn, o);
+	}
+}
+
 int sasl_offer_parse(const char *line, size_t n, unsigned *bits, char *text, size_t textn)
 {
 	n = chomp(line, n);
@@ -69,26 +82,12 @@ int sasl_offer_parse(const char *line, size_t n, unsigned *bits, char *text, siz
 	if (textn)
 		text[0] = 0;
 	if (starts(line, n, "SASL", 0)) { /* POP3 CAPA */
-		for (i = 4; i < n;) {
-			while (i < n && line[i] == ' ')
-				i++;
-			size_t s = i;
-			while (i < n && line[i] != ' ')
-				i++;
-			add_word(line + s, i - s, bits, text, textn, &o);
-		}
+		add_words(line, 4, n, bits, text, textn, &o);
 		return 1;
 	}
 	if (n >= 4 && isdigit((unsigned char)line[0]) && (line[3] == '-' || line[3] == ' ') &&
 	    starts(line + 4, n - 4, "AUTH", '=')) { /* SMTP EHLO: "250-AUTH X Y", old "250-AUTH=X Y" */
-		for (i = 9; i < n;) {
-			while (i < n && line[i] == ' ')
-				i++;
-			size_t s = i;
-			while (i < n && line[i] != ' ')
-				i++;
-			add_word(line + s, i - s, bits, text, textn, &o);
-		}
+		add_words(line, 9, n, bits, text, textn, &o);
 		return 1;
 	}
 	/* IMAP: a CAPABILITY word after the tag ("* CAPABILITY", or "[CAPABILITY" in an OK). */
