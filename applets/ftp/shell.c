@@ -336,14 +336,31 @@ static void v_ls(struct sh *sh, int argc, char **argv)
 	free(p);
 }
 
-static void sh_engine(struct sh *sh, struct job *jobs, size_t n)
+/* The transfers one verb hands the engine: added one by one (jobs_add), run at once
+ * (sh_engine). */
+struct jobs {
+	struct job *v;
+	size_t n, cap;
+};
+
+/* A transfer of src to dst (the list takes both); size: the source's, or -1. */
+static void jobs_add(struct jobs *l, enum job_kind kind, char *src, char *dst, int64_t size)
 {
-	if (!n) {
-		free(jobs);
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = (struct job){.kind = kind, .src = src, .dst = dst, .size = size, .mtime = -1};
+}
+
+static void sh_engine(struct sh *sh, struct jobs *l)
+{
+	if (!l->n) {
+		free(l->v);
 		return;
 	}
 	fflush(stdout);
-	int rc = engine_run(sh->s, NULL, jobsrc_array(jobs, n), n > 1);
+	int rc = engine_run(sh->s, NULL, jobsrc_array(l->v, l->n), l->n > 1);
 	if (rc > sh->worst)
 		sh->worst = rc;
 }
@@ -358,17 +375,16 @@ static void v_get(struct sh *sh, int argc, char **argv)
 		sh_fail(sh, NT_EXIT_USAGE, "get %s: no file name to save as (%s)", argv[1], err);
 		return;
 	}
-	struct job *j = xcalloc(1, sizeof *j);
-	*j = (struct job){.kind = JOB_GET, .src = sh_path(sh, argv[1]), .dst = xstrdup(bn), .size = -1, .mtime = -1};
-	sh_engine(sh, j, 1);
+	struct jobs l = {0};
+	jobs_add(&l, JOB_GET, sh_path(sh, argv[1]), xstrdup(bn), -1);
+	sh_engine(sh, &l);
 }
 
 static void v_mget(struct sh *sh, int argc, char **argv)
 {
 	if (!need_login(sh))
 		return;
-	struct job *jobs = NULL;
-	size_t n = 0, cap = 0;
+	struct jobs l = {0};
 	char err[256];
 	for (int i = 1; i < argc; i++) {
 		char *p = sh_path(sh, argv[i]);
@@ -385,19 +401,14 @@ static void v_mget(struct sh *sh, int argc, char **argv)
 			if ((m[x].type != FTP_T_FILE && m[x].type != FTP_T_UNKNOWN) ||
 			    file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
 				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				jobs = xrealloc(jobs, cap * sizeof *jobs);
-			}
-			jobs[n++] = (struct job){.kind = JOB_GET, .src = xstrdup(m[x].path), .dst = xstrdup(bn),
-						 .size = m[x].size, .mtime = -1};
+			jobs_add(&l, JOB_GET, xstrdup(m[x].path), xstrdup(bn), m[x].size);
 			got++;
 		}
 		if (!got)
 			sh_fail(sh, NT_EXIT_FAIL, "mget %s: no file matches", argv[i]);
 		ftp_matches_free(m, k);
 	}
-	sh_engine(sh, jobs, n);
+	sh_engine(sh, &l);
 }
 
 static void v_put(struct sh *sh, int argc, char **argv)
@@ -408,18 +419,16 @@ static void v_put(struct sh *sh, int argc, char **argv)
 		sh_fail(sh, NT_EXIT_USAGE, "put -: standard input holds the shell's commands (use ftp put - HOST:PATH)");
 		return;
 	}
-	struct job *j = xcalloc(1, sizeof *j);
-	*j = (struct job){.kind = JOB_PUT, .src = xstrdup(argv[1]),
-			  .dst = sh_path(sh, argc > 2 ? argv[2] : ftp_basename(argv[1])), .size = -1, .mtime = -1};
-	sh_engine(sh, j, 1);
+	struct jobs l = {0};
+	jobs_add(&l, JOB_PUT, xstrdup(argv[1]), sh_path(sh, argc > 2 ? argv[2] : ftp_basename(argv[1])), -1);
+	sh_engine(sh, &l);
 }
 
 static void v_mput(struct sh *sh, int argc, char **argv)
 {
 	if (!need_login(sh))
 		return;
-	struct job *jobs = NULL;
-	size_t n = 0, cap = 0;
+	struct jobs l = {0};
 	for (int i = 1; i < argc; i++) {
 		glob_t g;
 		if (glob(argv[i], 0, NULL, &g) != 0) {
@@ -430,16 +439,11 @@ static void v_mput(struct sh *sh, int argc, char **argv)
 			struct stat st;
 			if (stat(g.gl_pathv[k], &st) < 0 || !S_ISREG(st.st_mode))
 				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				jobs = xrealloc(jobs, cap * sizeof *jobs);
-			}
-			jobs[n++] = (struct job){.kind = JOB_PUT, .src = xstrdup(g.gl_pathv[k]),
-						 .dst = sh_path(sh, ftp_basename(g.gl_pathv[k])), .size = -1, .mtime = -1};
+			jobs_add(&l, JOB_PUT, xstrdup(g.gl_pathv[k]), sh_path(sh, ftp_basename(g.gl_pathv[k])), -1);
 		}
 		globfree(&g);
 	}
-	sh_engine(sh, jobs, n);
+	sh_engine(sh, &l);
 }
 
 /* mkdir, rmdir, delete, rename, quote: commands sent in the shell's folder. */
