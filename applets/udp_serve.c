@@ -56,19 +56,14 @@
 #include "sock.h"
 #include "stamp.h"
 
-enum { O_ECHO = OPT_LONG, O_DAYTIME, O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_LOWPORTS, O_STAMPS, O_DISCARD,
-       O_TIME, O_CHARGEN, O_ALLOWCHARGEN, O_UNIX, O_JSON };
+enum { O_WORKERS = OPT_LONG, O_REUSEPORT, O_TIMEFMT, O_UTC, O_LOWPORTS, O_STAMPS, O_ALLOWCHARGEN, O_UNIX, O_JSON };
 
 static const struct opt opts[] = {
 	{'l', "listen", OPT_STR, "ADDR", "listen on ADDR only (default: every address, IPv4 and IPv6)"},
 	{'p', "port", OPT_PORT, "PORT", "listen on PORT (default 8888)"},
 	{O_UNIX, "unix", OPT_FILE, "PATH", "listen on a unix datagram socket instead"},
 	OPT_ROWS_IP,
-	{O_ECHO, "echo", OPT_FLAG, NULL, "send each datagram back (RFC 862)"},
-	{O_DAYTIME, "daytime", OPT_FLAG, NULL, "answer each datagram with the time (RFC 867)"},
-	{O_DISCARD, "discard", OPT_FLAG, NULL, "answer nothing (RFC 863)"},
-	{O_TIME, "time", OPT_FLAG, NULL, "answer with 32-bit seconds since 1900 (RFC 868)"},
-	{O_CHARGEN, "chargen", OPT_FLAG, NULL, "answer with 0-512 characters of the RFC 864 pattern (needs --allow-chargen)"},
+	INETSVC_ROWS,
 	{O_ALLOWCHARGEN, "allow-chargen", OPT_FLAG, NULL, "allow --chargen over UDP (an amplifier: a reply larger than the request)"},
 	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per datagram answered or not (peer, bytes, why)"},
 	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the socket", 1, 256},
@@ -92,7 +87,8 @@ static const struct opt_spec spec = {
 #define DGRAM_MAX 65535
 #define UDP_PAYLOAD_MAX 65507 /* IPv4's limit; a reply never exceeds it (the loop guard) */
 
-enum mode { MODE_STAMP, MODE_ECHO, MODE_DAYTIME, MODE_DISCARD, MODE_TIME, MODE_CHARGEN };
+enum mode { MODE_STAMP = INETSVC_NONE, MODE_ECHO = INETSVC_ECHO, MODE_DAYTIME = INETSVC_DAYTIME,
+	    MODE_DISCARD = INETSVC_DISCARD, MODE_TIME = INETSVC_TIME, MODE_CHARGEN = INETSVC_CHARGEN };
 
 static struct {
 	enum mode mode;
@@ -356,16 +352,16 @@ int udp_serve_main(int argc, char **argv)
 	G.workers = 1;
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		enum inetsvc svc = inetsvc_opt(k);
+		if (svc) {
+			G.mode = (enum mode)svc, modes++;
+			continue;
+		}
 		switch (k) {
 		case 'l': listen = os.str; break;
 		case 'p': port = (int)os.num; break;
 		case '4': family = AF_INET; break;
 		case '6': family = AF_INET6; break;
-		case O_ECHO: G.mode = MODE_ECHO, modes++; break;
-		case O_DAYTIME: G.mode = MODE_DAYTIME, modes++; break;
-		case O_DISCARD: G.mode = MODE_DISCARD, modes++; break;
-		case O_TIME: G.mode = MODE_TIME, modes++; break;
-		case O_CHARGEN: G.mode = MODE_CHARGEN, modes++; break;
 		case O_ALLOWCHARGEN: allow_chargen = 1; break;
 		case O_UNIX: G.unix_path = os.str; break;
 		case O_JSON: G.json = 1; break;

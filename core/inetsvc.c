@@ -1,11 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* inetsvc.c - RFC 868 time values and the RFC 864 chargen pattern.
+/* inetsvc.c - the small services' options (tcp-serve and udp-serve), RFC 868 time values
+ * and the RFC 864 chargen pattern.
  *
- * Header: include/inetsvc.h    Tests: tests/unit/check_inetsvc.c
+ * Header: include/inetsvc.h    Tests: tests/unit/check_inetsvc.c,
+ * tests/integration/tcp_services.sh, tests/integration/udp_serve.sh
  */
 #include <string.h>
 
 #include "inetsvc.h"
+
+enum inetsvc inetsvc_opt(int key)
+{
+	switch (key) {
+	case INETSVC_O_ECHO: return INETSVC_ECHO;
+	case INETSVC_O_DAYTIME: return INETSVC_DAYTIME;
+	case INETSVC_O_DISCARD: return INETSVC_DISCARD;
+	case INETSVC_O_CHARGEN: return INETSVC_CHARGEN;
+	case INETSVC_O_TIME: return INETSVC_TIME;
+	default: return INETSVC_NONE;
+	}
+}
 
 uint32_t rfc868_value(long long unix_time)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* inetsvc.h - the content of the small inetd services both servers offer: the RFC 868
- * time value (32-bit seconds since 1900, wrapping in 2036, read as RFC 4330 section 3
- * says) and the RFC 864 character generator pattern. Pure functions, no I/O.
+/* inetsvc.h - the small inetd services both servers offer (tcp-serve, udp-serve): their
+ * options, written once, and their content: the RFC 868 time value (32-bit seconds
+ * since 1900, wrapping in 2036, read as RFC 4330 section 3 says) and the RFC 864
+ * character generator pattern. Pure functions, no I/O.
  */
 #ifndef NT_INETSVC_H
 #define NT_INETSVC_H
@@ -9,6 +10,24 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "opt.h"
+
+/* --- The options: INETSVC_ROWS in a server's option table, inetsvc_opt() in its
+ * switch. What a service does over the server's transport (a connection, a datagram)
+ * is said in the server's man page. A server's mode enum takes the service values
+ * (MODE_ECHO = INETSVC_ECHO...), so that the service is the mode. */
+enum inetsvc { INETSVC_NONE, INETSVC_ECHO, INETSVC_DAYTIME, INETSVC_DISCARD, INETSVC_CHARGEN, INETSVC_TIME };
+/* The rows' keys: above any applet's own long options (OPT_LONG + n). */
+enum { INETSVC_O_ECHO = OPT_LONG + 200, INETSVC_O_DAYTIME, INETSVC_O_DISCARD, INETSVC_O_CHARGEN, INETSVC_O_TIME };
+#define INETSVC_ROWS \
+	{INETSVC_O_ECHO, "echo", OPT_FLAG, NULL, "send back what arrives (RFC 862)"}, \
+	{INETSVC_O_DAYTIME, "daytime", OPT_FLAG, NULL, "answer with the time as text (RFC 867)"}, \
+	{INETSVC_O_DISCARD, "discard", OPT_FLAG, NULL, "throw away what arrives, answer nothing (RFC 863)"}, \
+	{INETSVC_O_CHARGEN, "chargen", OPT_FLAG, NULL, "send the RFC 864 character pattern"}, \
+	{INETSVC_O_TIME, "time", OPT_FLAG, NULL, "answer with the time as 32-bit seconds since 1900 (RFC 868)"}
+/* The service an option key of INETSVC_ROWS asks for; INETSVC_NONE for any other key. */
+enum inetsvc inetsvc_opt(int key);
 
 /* Seconds from 1900-01-01 to 1970-01-01. */
 #define RFC868_OFFSET 2208988800LL

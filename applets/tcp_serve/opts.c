@@ -18,8 +18,8 @@
 #include "opts.h"
 
 enum {
-	O_LINE = OPT_LONG, O_ECHO, O_DAYTIME, O_UNIX, O_MAXCLIENTS, O_IDLE, O_MAXLINE,
-	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL, O_DISCARD, O_CHARGEN, O_TIME, O_EXEC, O_SHEXEC,
+	O_LINE = OPT_LONG, O_UNIX, O_MAXCLIENTS, O_IDLE, O_MAXLINE,
+	O_WORKERS, O_REUSEPORT, O_TIMEFMT, O_UTC, O_MAXPARTIAL, O_EXEC, O_SHEXEC,
 	O_MAXPERIP, O_STREAM, O_KEEP, O_JSON, O_TLS, O_CERT, O_KEY, O_CACERT, O_VERIFYCLIENT, O_HSTIMEOUT,
 };
 
@@ -29,11 +29,7 @@ static const struct opt opts[] = {
 	{O_UNIX, "unix", OPT_FILE, "PATH", "listen on a unix socket instead"},
 	OPT_ROWS_IP,
 	{O_LINE, "line", OPT_FLAG, NULL, "answer one line, then close (socketserver style)"},
-	{O_ECHO, "echo", OPT_FLAG, NULL, "echo what arrives (RFC 862)"},
-	{O_DAYTIME, "daytime", OPT_FLAG, NULL, "send the time and close (RFC 867)"},
-	{O_DISCARD, "discard", OPT_FLAG, NULL, "read and throw away what arrives (RFC 863)"},
-	{O_CHARGEN, "chargen", OPT_FLAG, NULL, "send the RFC 864 character pattern until the client closes"},
-	{O_TIME, "time", OPT_FLAG, NULL, "send the time as 32-bit seconds since 1900 and close (RFC 868)"},
+	INETSVC_ROWS,
 	{O_EXEC, "exec", OPT_STR, "PROG", "run PROG per connection, on its stdin/stdout; the rest of the line are its arguments"},
 	{O_SHEXEC, "sh-exec", OPT_RAW, "STRING", "run /bin/sh -c STRING per connection (as ncat's)"},
 	{O_MAXPERIP, "max-per-ip", OPT_UINT, "N", "--exec: at most N connections from one address (more are closed)", 1, 10000000},
@@ -70,8 +66,11 @@ static const struct opt_spec spec = {
 		  "gets PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP and TCPLOCALPORT (UCSPI-TCP).\n",
 };
 
-static const char *const mode_opt[] = {"", "--line", "--echo", "--daytime", "--discard", "--chargen", "--time",
-				       "--exec", "--stream"};
+static const char *const mode_opt[] = {
+	[MODE_STAMP] = "", [MODE_LINE] = "--line", [MODE_ECHO] = "--echo", [MODE_DAYTIME] = "--daytime",
+	[MODE_DISCARD] = "--discard", [MODE_CHARGEN] = "--chargen", [MODE_TIME] = "--time", [MODE_EXEC] = "--exec",
+	[MODE_STREAM] = "--stream",
+};
 
 /* --exec PROG [ARGS...]: everything after PROG belongs to it, so option parsing stops
  * at --exec. Found by walking the options as getopt will (an option's argument is
@@ -131,6 +130,11 @@ void serve_opts(int argc, char **argv, struct serve_conf *c)
 	}
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
+		enum inetsvc svc = inetsvc_opt(k);
+		if (svc) {
+			c->mode = (enum mode)svc, modes++;
+			continue;
+		}
 		switch (k) {
 		case 'l': listen = os.str; break;
 		case 'p': c->port = (int)os.num; break;
@@ -138,11 +142,6 @@ void serve_opts(int argc, char **argv, struct serve_conf *c)
 		case '4': c->family = AF_INET; break;
 		case '6': c->family = AF_INET6; break;
 		case O_LINE: c->mode = MODE_LINE, modes++; break;
-		case O_ECHO: c->mode = MODE_ECHO, modes++; break;
-		case O_DAYTIME: c->mode = MODE_DAYTIME, modes++; break;
-		case O_DISCARD: c->mode = MODE_DISCARD, modes++; break;
-		case O_CHARGEN: c->mode = MODE_CHARGEN, modes++; break;
-		case O_TIME: c->mode = MODE_TIME, modes++; break;
 		case O_SHEXEC: c->mode = MODE_EXEC, modes++, shexec = os.str; break;
 		case O_STREAM: c->mode = MODE_STREAM, modes++; break;
 		case O_KEEP: c->keep = 1; break;

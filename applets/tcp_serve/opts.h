@@ -11,12 +11,15 @@
 
 #include <stddef.h>
 
+#include "inetsvc.h"
 #include "serve.h"
 #include "stamp.h"
 #include "tls_server.h"
 
-enum mode { MODE_STAMP, MODE_LINE, MODE_ECHO, MODE_DAYTIME, MODE_DISCARD, MODE_CHARGEN, MODE_TIME, MODE_EXEC,
-	    MODE_STREAM };
+/* The small services' modes are their inetsvc values (inetsvc.h). */
+enum mode { MODE_STAMP = INETSVC_NONE, MODE_ECHO = INETSVC_ECHO, MODE_DAYTIME = INETSVC_DAYTIME,
+	    MODE_DISCARD = INETSVC_DISCARD, MODE_CHARGEN = INETSVC_CHARGEN, MODE_TIME = INETSVC_TIME, MODE_LINE,
+	    MODE_EXEC, MODE_STREAM };
 
 /* The smallest --max-partial taken (or --max-line, when larger). */
 #define PARTIAL_MIN (64 * 1024)

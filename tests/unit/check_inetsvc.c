@@ -64,6 +64,29 @@ START_TEST(chargen_pattern)
 }
 END_TEST
 
+/* The shared rows: each names its service, and inetsvc_opt maps each key to it once. */
+START_TEST(option_rows)
+{
+	static const struct opt rows[] = {INETSVC_ROWS, {0}};
+	static const char *const name[] = {[INETSVC_ECHO] = "echo", [INETSVC_DAYTIME] = "daytime",
+					   [INETSVC_DISCARD] = "discard", [INETSVC_CHARGEN] = "chargen",
+					   [INETSVC_TIME] = "time"};
+	unsigned seen = 0;
+	int n = 0;
+	for (const struct opt *o = rows; o->key; o++, n++) {
+		enum inetsvc s = inetsvc_opt(o->key);
+		ck_assert_int_ne(s, INETSVC_NONE);
+		ck_assert_str_eq(o->name, name[s]);
+		ck_assert_int_eq(o->type, OPT_FLAG);
+		ck_assert(!(seen & 1u << s));
+		seen |= 1u << s;
+	}
+	ck_assert_int_eq(n, 5);
+	ck_assert_int_eq(inetsvc_opt('p'), INETSVC_NONE);
+	ck_assert_int_eq(inetsvc_opt(OPT_LONG), INETSVC_NONE);
+}
+END_TEST
+
 Suite *suite_inetsvc(void)
 {
 	Suite *s = suite_create("inetsvc");
@@ -71,6 +94,7 @@ Suite *suite_inetsvc(void)
 	tcase_add_test(t, time_1900_epoch);
 	tcase_add_test(t, time_2036_wrap);
 	tcase_add_test(t, chargen_pattern);
+	tcase_add_test(t, option_rows);
 	suite_add_tcase(s, t);
 	return s;
 }
