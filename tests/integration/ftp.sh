@@ -8,19 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
-if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
-	skip "ftp" "vsftpd or unshare not installed (make deps)"
-	finish
-fi
-ftpd_start A || { fail "ftp fixture" "vsftpd did not start"; finish; }
-P=$FTPD_PORT_A H=$FTPD_HOME_A LOG=$FTPD_LOG_A
-CA=$T/certs/ca.crt
+ftpd_script "ftp"
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
 unset NETRC
 # A bound on every client run: a hung transfer must fail the test, not hang it.
 ftp() { timeout 30 "$NT" ftp "$@"; }
 O=(--cacert "$CA" -u "$FTP_USER" -P "$P")
-S=127.0.0.1
 cmds() { grep -c "FTP command: Client \"127.0.0.1\", \"$1" "$LOG"; }
 
 printf 'hello\n' >"$H/f.txt"

@@ -9,16 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
-if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
-	skip "ftp durability" "vsftpd or unshare not installed (make deps)"
-	finish
-fi
-ftpd_start A || { fail "ftp fixture" "vsftpd did not start"; finish; }
-P=$FTPD_PORT_A H=$FTPD_HOME_A LOG=$FTPD_LOG_A
-CA=$T/certs/ca.crt
+ftpd_script "ftp durability"
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
 O=(--cacert "$CA" -u "$FTP_USER" -P "$P" -q)
-S=127.0.0.1
 cd "$T" || exit 1
 
 # --- no sync per file without --journal; --fsync asks for one

@@ -29,14 +29,7 @@ rc=$?
 expect_exit "--shard auto/3 with JOB_COMPLETION_INDEX=3: exit 2" 2 env -i JOB_COMPLETION_INDEX=3 \
 	"$NT_ABS" ftp --shard auto/3 get --from-file list0.txt 127.0.0.1:x
 
-if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
-	skip "ftp shards" "vsftpd or unshare not installed (make deps)"
-	finish
-fi
-ftpd_start A || { fail "ftp fixture" "vsftpd did not start"; finish; }
-P=$FTPD_PORT_A H=$FTPD_HOME_A
-CA=$T/certs/ca.crt
-S=127.0.0.1
+ftpd_script "ftp shards"
 printf '%s\n' "$FTP_PASS" >pw
 chmod 600 pw
 mkdir -p "$H/data/x" "$H/data/y"

@@ -7,18 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
-if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
-	skip "ftp shell" "vsftpd or unshare not installed (make deps)"
-	finish
-fi
-ftpd_start A || { fail "ftp fixture" "vsftpd did not start"; finish; }
-P=$FTPD_PORT_A H=$FTPD_HOME_A LOG=$FTPD_LOG_A
-CA=$T/certs/ca.crt
+ftpd_script "ftp shell"
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
 unset NETRC
 ftp() { timeout 60 "$NT" ftp "$@"; }
 O=(--cacert "$CA" -u "$FTP_USER" -P "$P")
-S=127.0.0.1
 sent() { grep -c "FTP command: Client \"127.0.0.1\", \"$1\"" "$LOG"; }
 
 mkdir -p "$H/d" "$H/logs/a" "$H/logs/b" "$H/logs/c" "$H/tree/sub"

@@ -7,18 +7,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
-if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
-	skip "ftp tree" "vsftpd or unshare not installed (make deps)"
-	finish
-fi
-ftpd_start A || { fail "ftp fixture" "vsftpd did not start"; finish; }
+ftpd_script "ftp tree"
 ftpd_start B || { fail "ftp fixture B" "vsftpd did not start"; finish; }
-H=$FTPD_HOME_A LOG=$FTPD_LOG_A HB=$FTPD_HOME_B
-CA=$T/certs/ca.crt
+HB=$FTPD_HOME_B
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
 ftp() { timeout 60 "$NT" ftp "$@"; }
 O=(--cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_A")
-S=127.0.0.1
 A="ftp://$FTP_USER@$S:$FTPD_PORT_A"
 B="ftp://$FTP_USER@$S:$FTPD_PORT_B"
 cd "$T" || exit 1

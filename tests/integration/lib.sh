@@ -15,6 +15,8 @@
 #   $NT_TEST                         the test build of it (reads the test knobs, include/knobs.h):
 #                                    $NETTOOL_TEST, else nettool-test next to $NETTOOL;
 #   have_test_build NAME             0 when it exists, else prints SKIP: NAME and returns 1
+#   ftpd_script NAME                 vsftpd instance A up for an ftp script (or SKIP/FAIL and
+#                                    the end): P, H, LOG, CA, S (fixtures/ftp_server.sh first)
 #   finish                           prints the script's own total, exits 1 on failures
 set -u
 : "${NETTOOL:?set NETTOOL}"
@@ -131,6 +133,21 @@ netns_run() {
 	# the background with &, would take the set-up with it into a subshell.
 	unshare --net bash -c "ip link set lo up && ip addr add $NETNS_ADDR/32 dev lo || exit 1
 $1"
+}
+
+# ftpd_script NAME: the start of a script against vsftpd (fixtures/ftp_server.sh, sourced
+# before): SKIP: NAME and the end when vsftpd or unshare is missing; instance A started
+# (FAIL and the end when it does not start); then P, H and LOG its port, home and
+# protocol log, CA the test CA, S its address. The password and HOME are the script's.
+ftpd_script() {
+	if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
+		skip "$1" "vsftpd or unshare not installed (make deps)"
+		finish
+	fi
+	ftpd_start A || { fail "ftp fixture" "vsftpd did not start"; finish; }
+	P=$FTPD_PORT_A H=$FTPD_HOME_A LOG=$FTPD_LOG_A
+	CA=$T/certs/ca.crt
+	S=127.0.0.1
 }
 
 finish() {
