@@ -198,7 +198,7 @@ struct job {
 	long long ready_ms;
 	struct job *next;
 };
-/* A source of jobs: next() fills j (strings malloc'd) and returns 1, or 0 at the end. */
+/* A source of jobs: next() fills j (strings malloc'd unless borrowed) and returns 1, or 0 at the end. */
 struct jobsrc {
 	int (*next)(struct jobsrc *src, struct job *j);
 	void (*release)(struct jobsrc *src); /* NULL: free(src) */
@@ -207,6 +207,7 @@ struct jobsrc {
 	uint64_t skipped; /* items the source decided to skip (mirror --only-newer) */
 	char *run;        /* --from-file: "KIND\tBASE\tOTHER", the journal's run line (ftp status) */
 	int failed;       /* items the source refused (unsafe names) */
+	int borrowed;     /* next() lends src and dst (valid until its next call): not malloc'd */
 };
 struct engine_result {
 	uint64_t done, failed, skipped;
@@ -222,7 +223,12 @@ char *ftp_job_key(const struct job *j);
 /* durable.c: temporaries a rerun recognises, the sweep of a resumed run's leftovers, the
  * journal's failed lines. */
 struct commit;
-void ftp_dur_init(const char *journal, int resumed);
+/* journal: its path (NULL: none); resumed: it existed; jtag: its tag line's value (NULL:
+ * none: a fresh tag, which ftp_dur_record writes to the journal through the committer and
+ * waits for, before anything is started). */
+void ftp_dur_init(const char *journal, int resumed, const char *jtag);
+void ftp_dur_record(struct commit *c);
+int ftp_dur_tag_ok(const char *t, size_t n);
 const char *ftp_dur_tag(void);
 int ftp_dur_is_ours(const char *name, const char *tag);
 void ftp_dur_sweep(const char *base, const char *rel);

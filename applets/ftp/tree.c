@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tree.c - where batches come from: list files (streamed, constant memory), remote
+/* tree.c - where batches come from: list files (streamed in large blocks, constant
+ * memory, the job's names lent from buffers reused for every line), remote
  * and local tree walks for mirror and copy -r. Every name a server sends is checked
  * (file_safe_name) before it becomes a local path.
  *
@@ -7,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "journal.h"
 #include "jset.h"
 #include "log.h"
 #include "nt_err.h"
@@ -25,11 +28,12 @@
 
 struct linesrc {
 	struct jobsrc js;
-	FILE *f;
+	int fd, own;            /* fd -1: ended; own: ours to close (not standard input) */
+	struct lread r;
 	enum job_kind kind;
-	char *base, *other;
-	char *line;
-	size_t cap;
+	char *base, *other, *path;
+	char *line, *sb, *db;   /* the line, the job's src and dst (lent: js.borrowed) */
+	size_t lcap, scap, dcap;
 };
 
 static const char *strip_slashes(const char *p)
@@ -39,49 +43,81 @@ static const char *strip_slashes(const char *p)
 	return p;
 }
 
+/* *b (capacity *cap) = ftp_join(dir, name), without allocating once it is big enough. */
+static char *join_into(char **b, size_t *cap, const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	int sep = dl && dir[dl - 1] != '/';
+	if (dl + sep + nl + 1 > *cap) {
+		*cap = dl + sep + nl + 1 + 256;
+		free(*b);
+		*b = xmalloc(*cap);
+	}
+	memcpy(*b, dir, dl);
+	if (sep)
+		(*b)[dl] = '/';
+	memcpy(*b + dl + sep, name, nl + 1);
+	return *b;
+}
+
+static void lines_end(struct linesrc *l)
+{
+	if (l->fd >= 0 && l->own)
+		close(l->fd);
+	l->fd = -1;
+	lread_free(&l->r);
+}
+
 static int lines_next(struct jobsrc *js, struct job *j)
 {
 	struct linesrc *l = (struct linesrc *)js;
-	ssize_t n;
+	const char *p;
+	size_t n;
 	char err[256];
 	for (;;) {
-		if (!l->f || (n = getline(&l->line, &l->cap, l->f)) < 0) {
-			if (l->f && l->f != stdin)
-				fclose(l->f);
-			l->f = NULL;
-			free(l->line);
-			l->line = NULL;
+		int rc = l->fd < 0 ? 0 : lread_line(&l->r, &p, &n);
+		if (rc < 0)
+			die_sys(NT_EXIT_IO, "--from-file %s", l->path);
+		if (!rc) {
+			lines_end(l);
 			return 0;
 		}
-		while (n && (l->line[n - 1] == '\n' || l->line[n - 1] == '\r'))
-			l->line[--n] = 0;
+		while (n && p[n - 1] == '\r')
+			n--;
 		if (n)
 			break;
 	}
+	if (n + 1 > l->lcap) {
+		l->lcap = n + 1 + 256;
+		free(l->line);
+		l->line = xmalloc(l->lcap);
+	}
+	memcpy(l->line, p, n);
+	l->line[n] = 0;
 	const char *line = l->line;
 	const char *rel = strip_slashes(line);
 	j->kind = l->kind;
 	switch (l->kind) {
 	case JOB_GET:
-		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
-		j->dst = ftp_join(l->other, rel);
+		j->src = line[0] == '/' ? l->line : join_into(&l->sb, &l->scap, l->base, line);
+		j->dst = join_into(&l->db, &l->dcap, l->other, rel);
 		j->has_root = 1, j->droot = strlen(l->other);
 		if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe local path (empty, '..' or control characters): refused";
 		break;
 	case JOB_PUT:
-		j->src = xstrdup(line);
+		j->src = l->line;
 		if (line[0] != '/' && file_safe_relpath(line, err, sizeof err) == 0)
-			j->dst = ftp_join(l->base, line);
+			j->dst = join_into(&l->db, &l->dcap, l->base, line);
 		else
-			j->dst = ftp_join(l->base, ftp_basename(line));
+			j->dst = join_into(&l->db, &l->dcap, l->base, ftp_basename(line));
 		break;
 	case JOB_RM:
-		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
+		j->src = line[0] == '/' ? l->line : join_into(&l->sb, &l->scap, l->base, line);
 		break;
 	case JOB_COPY:
-		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
-		j->dst = ftp_join(l->other, rel);
+		j->src = line[0] == '/' ? l->line : join_into(&l->sb, &l->scap, l->base, line);
+		j->dst = join_into(&l->db, &l->dcap, l->other, rel);
 		if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe path (empty, '..' or control characters): refused";
 		break;
@@ -94,11 +130,13 @@ static int lines_next(struct jobsrc *js, struct job *j)
 static void lines_release(struct jobsrc *js)
 {
 	struct linesrc *l = (struct linesrc *)js;
-	if (l->f && l->f != stdin)
-		fclose(l->f);
+	lines_end(l);
 	free(l->line);
+	free(l->sb);
+	free(l->db);
 	free(l->base);
 	free(l->other);
+	free(l->path);
 	free(l->js.run);
 	free(l);
 }
@@ -106,12 +144,16 @@ static void lines_release(struct jobsrc *js)
 struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *base, const char *other)
 {
 	struct linesrc *l = xcalloc(1, sizeof *l);
-	l->f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	if (!l->f)
+	l->own = strcmp(path, "-") != 0;
+	l->fd = l->own ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	if (l->fd < 0)
 		die_sys(NT_EXIT_IO, "--from-file %s", path);
+	lread_init(&l->r, l->fd);
 	l->js.next = lines_next;
 	l->js.release = lines_release;
+	l->js.borrowed = 1;
 	l->kind = kind;
+	l->path = xstrdup(path);
 	l->base = xstrdup(base);
 	l->other = xstrdup(other ? other : "");
 	static const char *const kn[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
