@@ -342,6 +342,9 @@ static int next_job(struct engine *e, struct job *j)
 			j->src = j->src ? xstrdup(j->src) : NULL;
 			j->dst = j->dst ? xstrdup(j->dst) : NULL;
 		}
+		ftp_site_ready(e->a); /* a resumed run logs in for its first item to do, if any */
+		if (e->b)
+			ftp_site_ready(e->b);
 		return 1;
 	}
 	return 0;

@@ -75,6 +75,7 @@ struct ftp_site {
 	int feat_known, has_mlsd;
 	char *entry;               /* the login folder (PWD), once known */
 	uint64_t cdir_uniq;        /* the unique fact of the last MLSD's cdir entry (0: none) */
+	int ready;                 /* logged in (ftp_site_ready) */
 };
 
 /* 1 when arg names a remote place (URL or host:path), 0 for a local path. */
@@ -95,6 +96,9 @@ void ftp_target_parse(const char *arg, struct ftp_where *w, char **path);
 struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, const char *password);
 /* An anonymous login (the shell's `user anonymous`), no password source asked. */
 struct ftp_site *ftp_site_open_anonymous(const struct ftp_where *w);
+/* Log in to s unless done (dies when the login fails, as ftp_site_open does); sites
+ * opened for a journaled --from-file batch wait for it until an item starts. */
+void ftp_site_ready(struct ftp_site *s);
 void ftp_sites_free(void);
 /* The shared connection cache, after every handle is gone. */
 void ftp_share_free(void);

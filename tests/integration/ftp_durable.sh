@@ -114,6 +114,15 @@ rc=$?
 	cmp -s tout/t4 "$H/t/t4" && pass "a rerun removes its own temporaries (journal tag), leaves other runs' and path-named ones alone" ||
 	fail "temporaries sweep" "rc $rc: $(ls -a tout | tr '\n' ' ') $(cat t.err)"
 
+# --- a resumed run with everything done: nothing sent, not even a login, nothing written
+c0=$(grep -c 'CONNECT' "$LOG")
+cp tj.txt tj.before
+timeout 30 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" --journal tj.txt get --from-file tlist.txt $S:t -O tout 2>t.err
+rc=$?
+[ $rc = 0 ] && grep -q '0 done, 0 failed, 4 skipped' t.err && [ "$(grep -c 'CONNECT' "$LOG")" = "$c0" ] && cmp -s tj.txt tj.before &&
+	pass "a resumed run with everything done connects to nothing and writes nothing" ||
+	fail "resumed run, all done" "rc $rc, connects $c0 -> $(grep -c 'CONNECT' "$LOG"): $(cat t.err)"
+
 # --- the journal names failed items
 printf 'gone\n' >>tlist.txt
 timeout 30 "$NT" ftp "${O[@]}" --journal tj.txt get --from-file tlist.txt $S:t -O tout 2>/dev/null
