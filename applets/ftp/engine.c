@@ -820,8 +820,13 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->b = b;
 	e->src = src;
 	e->jfd = -1;
-	if (ftp_cf.journal)
+	if (ftp_cf.journal) {
 		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done);
+		if (e->done.n) {
+			src->ahead = ftp_journal_ahead;
+			src->ahead_arg = &e->done;
+		}
+	}
 	char cerr[600];
 	/* Journaled: at most one group of finished items not yet journaled (a kill costs the
 	 * transfers in flight and that group, no more). */

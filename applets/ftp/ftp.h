@@ -212,6 +212,10 @@ struct jobsrc {
 	char *run;        /* --from-file: "KIND\tBASE\tOTHER", the journal's run line (ftp status) */
 	int failed;       /* items the source refused (unsafe names) */
 	int borrowed;     /* next() lends src and dst (valid until its next call): not malloc'd */
+	/* When set (by the caller), a source that reads ahead shows it each job before it
+	 * returns it (the engine prefetches the job's journal slot). */
+	void (*ahead)(void *arg, const struct job *j);
+	void *ahead_arg;
 };
 struct engine_result {
 	uint64_t done, failed, skipped;

@@ -95,16 +95,28 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 	const char *l;
 	size_t n;
 	int rc, cut = 0;
+	/* Keys go in BATCH at a time, their slots prefetched first: the table is far bigger
+	 * than the caches, and a slot is anywhere in it. */
+	enum { BATCH = 16 };
+	struct jkey kb[BATCH];
+	int nk = 0;
 	while ((rc = lread_line(&r, &l, &n)) > 0) {
 		if (r.cut) {
 			cut = 1; /* cut by a crash: not done */
 			break;
 		}
 		if (is_done(l, n)) {
-			if (count)
+			if (count) {
 				++*count;
-			else
-				jset_add(done, jset_key_n(l + 5, n - 5));
+				continue;
+			}
+			kb[nk] = jset_key_n(l + 5, n - 5);
+			jset_prefetch(done, kb[nk]);
+			if (++nk == BATCH) {
+				for (int i = 0; i < nk; i++)
+					jset_add(done, kb[i]);
+				nk = 0;
+			}
 		} else if (tag && !tag[0] && n > 4 && !memcmp(l, "tag\t", 4) && ftp_dur_tag_ok(l + 4, n - 4) &&
 			   n - 4 < taglen) {
 			memcpy(tag, l + 4, n - 4);
@@ -112,6 +124,8 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 		}
 	}
 	int e = errno;
+	for (int i = 0; i < nk; i++)
+		jset_add(done, kb[i]);
 	lread_free(&r);
 	if (rc < 0) {
 		errno = e;
@@ -181,6 +195,13 @@ struct jkey ftp_job_jkey(const struct job *j)
 	kb[kl + 1 + sl] = '\t';
 	memcpy(kb + kl + 2 + sl, d, dl);
 	return jset_key_n(kb, n);
+}
+
+void ftp_journal_ahead(void *done, const struct job *j)
+{
+	const struct jset *d = done;
+	if (d->n)
+		jset_prefetch(d, ftp_job_jkey(j));
 }
 
 int ftp_journal_has(const struct jset *done, const struct job *j)

@@ -35,5 +35,7 @@ int ftp_journal_open(const char *path, struct jset *done);
 struct jkey ftp_job_jkey(const struct job *j);
 /* 1 when the journal recorded j as done. */
 int ftp_journal_has(const struct jset *done, const struct job *j);
+/* A job source's ahead hook (arg: the done set): j's slot prefetched. */
+void ftp_journal_ahead(void *done, const struct job *j);
 
 #endif

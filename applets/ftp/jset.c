@@ -69,6 +69,12 @@ static size_t home(uint64_t b, size_t cap)
 	return (size_t)(b % cap);
 }
 
+void jset_prefetch(const struct jset *s, struct jkey k)
+{
+	if (s->cap)
+		__builtin_prefetch(&s->v[home(k.b, s->cap)]);
+}
+
 static int same(struct jkey x, struct jkey y)
 {
 	return x.a == y.a && x.b == y.b;

@@ -25,6 +25,8 @@ struct jkey jset_key(const char *item);
 struct jkey jset_key_n(const void *item, size_t n);
 int jset_has(const struct jset *s, struct jkey k);
 void jset_add(struct jset *s, struct jkey k);
+/* Start loading k's first slot into the cache (a lookup soon after finds it there). */
+void jset_prefetch(const struct jset *s, struct jkey k);
 /* Room for n keys in all, allocated once (an empty set only; later adds beyond it grow
  * the table as jset_add does). */
 void jset_reserve(struct jset *s, size_t n);

@@ -26,14 +26,23 @@
 
 /* ---- --from-file ---- */
 
+/* The names of one line's job. */
+struct lbufs {
+	char *line, *sb, *db;
+	size_t lcap, scap, dcap;
+};
+
+/* One line ahead: the job returned by next() is in bufs[cur], the next one is already
+ * made in bufs[!cur] and handed to js.ahead (the engine prefetches its journal slot). */
 struct linesrc {
 	struct jobsrc js;
 	int fd, own;            /* fd -1: ended; own: ours to close (not standard input) */
 	struct lread r;
 	enum job_kind kind;
 	char *base, *other, *path;
-	char *line, *sb, *db;   /* the line, the job's src and dst (lent: js.borrowed) */
-	size_t lcap, scap, dcap;
+	struct lbufs bufs[2];
+	int cur, primed, have;
+	struct job next;
 };
 
 static const char *strip_slashes(const char *p)
@@ -68,9 +77,9 @@ static void lines_end(struct linesrc *l)
 	lread_free(&l->r);
 }
 
-static int lines_next(struct jobsrc *js, struct job *j)
+/* The job of the next list line into j, its names in u: 1, or 0 at the end. */
+static int parse_line(struct linesrc *l, struct lbufs *u, struct job *j)
 {
-	struct linesrc *l = (struct linesrc *)js;
 	const char *p;
 	size_t n;
 	char err[256];
@@ -87,37 +96,38 @@ static int lines_next(struct jobsrc *js, struct job *j)
 		if (n)
 			break;
 	}
-	if (n + 1 > l->lcap) {
-		l->lcap = n + 1 + 256;
-		free(l->line);
-		l->line = xmalloc(l->lcap);
+	if (n + 1 > u->lcap) {
+		u->lcap = n + 1 + 256;
+		free(u->line);
+		u->line = xmalloc(u->lcap);
 	}
-	memcpy(l->line, p, n);
-	l->line[n] = 0;
-	const char *line = l->line;
+	memcpy(u->line, p, n);
+	u->line[n] = 0;
+	memset(j, 0, sizeof *j);
+	const char *line = u->line;
 	const char *rel = strip_slashes(line);
 	j->kind = l->kind;
 	switch (l->kind) {
 	case JOB_GET:
-		j->src = line[0] == '/' ? l->line : join_into(&l->sb, &l->scap, l->base, line);
-		j->dst = join_into(&l->db, &l->dcap, l->other, rel);
+		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
+		j->dst = join_into(&u->db, &u->dcap, l->other, rel);
 		j->has_root = 1, j->droot = strlen(l->other);
 		if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe local path (empty, '..' or control characters): refused";
 		break;
 	case JOB_PUT:
-		j->src = l->line;
+		j->src = u->line;
 		if (line[0] != '/' && file_safe_relpath(line, err, sizeof err) == 0)
-			j->dst = join_into(&l->db, &l->dcap, l->base, line);
+			j->dst = join_into(&u->db, &u->dcap, l->base, line);
 		else
-			j->dst = join_into(&l->db, &l->dcap, l->base, ftp_basename(line));
+			j->dst = join_into(&u->db, &u->dcap, l->base, ftp_basename(line));
 		break;
 	case JOB_RM:
-		j->src = line[0] == '/' ? l->line : join_into(&l->sb, &l->scap, l->base, line);
+		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
 		break;
 	case JOB_COPY:
-		j->src = line[0] == '/' ? l->line : join_into(&l->sb, &l->scap, l->base, line);
-		j->dst = join_into(&l->db, &l->dcap, l->other, rel);
+		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
+		j->dst = join_into(&u->db, &u->dcap, l->other, rel);
 		if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe path (empty, '..' or control characters): refused";
 		break;
@@ -127,13 +137,32 @@ static int lines_next(struct jobsrc *js, struct job *j)
 	return 1;
 }
 
+static int lines_next(struct jobsrc *js, struct job *j)
+{
+	struct linesrc *l = (struct linesrc *)js;
+	if (!l->primed) {
+		l->primed = 1;
+		l->have = parse_line(l, &l->bufs[l->cur], &l->next);
+	}
+	if (!l->have)
+		return 0;
+	j->kind = l->next.kind;
+	j->src = l->next.src, j->dst = l->next.dst;
+	j->has_root = l->next.has_root, j->droot = l->next.droot;
+	j->reject = l->next.reject;
+	l->cur = !l->cur;
+	l->have = parse_line(l, &l->bufs[l->cur], &l->next);
+	if (l->have && js->ahead)
+		js->ahead(js->ahead_arg, &l->next);
+	return 1;
+}
+
 static void lines_release(struct jobsrc *js)
 {
 	struct linesrc *l = (struct linesrc *)js;
 	lines_end(l);
-	free(l->line);
-	free(l->sb);
-	free(l->db);
+	for (int i = 0; i < 2; i++)
+		free(l->bufs[i].line), free(l->bufs[i].sb), free(l->bufs[i].db);
 	free(l->base);
 	free(l->other);
 	free(l->path);
