@@ -4,7 +4,6 @@
  * must lie inside the line) and the whole through the reader that ftp status uses; the
  * block line reader (applets/ftp/journal.c) over the same bytes in a file gives back
  * every byte, the lines and their LFs, in order. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
