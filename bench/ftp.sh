@@ -7,15 +7,14 @@
 #   the same files server to server: nettool copy -r vs lftp mirror down then mirror -R up;
 #   1 GiB get to stdout, put, and get to a file (vs curl followed by an fsync of that file);
 #   (every comparison in two rounds, the order turned round in the second; the faster counts)
-#   a 100,000-line --from-file batch: peak RSS, and a rerun with the journal skipping all.
+#   the journal at scale (bench/ftp_journal.sh: REAL, LIST and ROUNDS size it).
 # Prints "bench NAME nettool=X peer=Y ratio=Z" (ratio > 1: nettool is better).
-# FILES, BIG_MB and LIST (defaults 5000, 1024, 100000) make it smaller for a quick look.
+# FILES and BIG_MB (defaults 5000, 1024) make it smaller for a quick look.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${NETTOOL:?set NETTOOL}"
 FILES=${FILES:-5000}
 BIG_MB=${BIG_MB:-1024}
-LIST=${LIST:-100000}
 . "$here/tests/integration/lib.sh"
 . "$here/tests/integration/fixtures/ftp_server.sh"
 
@@ -160,25 +159,4 @@ if [ $have_curl = 1 ]; then
 	rm -f "$HA/big.bin"
 fi
 
-# A long list: constant memory, and a resumed run that skips everything.
-echo "making a $LIST-line list (files of 16 bytes, in 100 folders)..."
-/usr/bin/python3 -c '
-import os, sys
-d, n, lst = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-with open(lst, "w") as out:
-    for i in range(n):
-        sub = f"{d}/d{i % 100}"
-        if i < 100: os.makedirs(sub, exist_ok=True)
-        with open(f"{sub}/f{i}", "wb") as f: f.write(b"0123456789abcdef")
-        out.write(f"d{i % 100}/f{i}\n")
-' "$HA/many" "$LIST" "$T/list.txt"
-timed "$T/m.run" "${NTF[@]}" -P "$PA" --parallel 8 --journal "$T/j" get --from-file "$T/list.txt" 127.0.0.1:many -O "$T/many"
-rc=$?
-read -r w c rss <"$T/m.run"
-got=$(find "$T/many" -type f | wc -l)
-echo "bench ftp: $LIST-file batch: exit $rc, $got files, $(calc "$LIST / $w") files/s, peak RSS $((rss / 1024)) MiB"
-line ftp-from-file-${LIST}-rss "$(calc "$rss / 1024")" 32 "$(calc "32 * 1024 / $rss")" "MiB"
-timed "$T/m.rerun" "$NETTOOL" ftp --no-tls -u "$U" -P "$PA" --parallel 8 --journal "$T/j" get --from-file "$T/list.txt" 127.0.0.1:many -O "$T/many"
-read -r w c rss <"$T/m.rerun"
-echo "bench ftp: rerun with the journal: $(grep -o '[0-9]* done, [0-9]* failed, [0-9]* skipped' "$T/bench.err") in ${w}s, peak RSS $((rss / 1024)) MiB"
-rm -rf "$T/many" "$HA/many"
+bash "$here/bench/ftp_journal.sh" # the journal at scale: a 1,000,000-line list resumed (its own servers)

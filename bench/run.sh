@@ -13,6 +13,8 @@ list=("$@")
 [ ${#list[@]} -eq 0 ] && list=("$here"/*.sh)
 for b in "${list[@]}"; do
 	[ "${b##*/}" = run.sh ] && continue
+	# a part that another script runs (ftp.sh runs ftp_journal.sh) runs there only
+	[ $# -eq 0 ] && grep -qs "bench/${b##*/}\"" "$here"/*.sh && continue
 	case $b in */*) ;; *) b="$here/$b.sh" ;; esac
 	echo "=== ${b##*/}"
 	bash "$b" 2>&1 | tee -a "$out"

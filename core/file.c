@@ -22,8 +22,7 @@
 
 int file_safe_name(const char *name, size_t len, char *err, size_t errlen)
 {
-	char shown[80];
-	nt_clean_text(shown, sizeof shown, name, len);
+	char shown[80]; /* made only for a message: this runs for every name of a batch */
 	if (!len) {
 		snprintf(err, errlen, "empty name from the server: refused");
 		return -1;
@@ -35,10 +34,12 @@ int file_safe_name(const char *name, size_t len, char *err, size_t errlen)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 		if (c == '/') {
+			nt_clean_text(shown, sizeof shown, name, len);
 			snprintf(err, errlen, "name '%s' from the server contains '/': refused", shown);
 			return -1;
 		}
 		if (c == 0 || c < 0x20 || c == 0x7f) {
+			nt_clean_text(shown, sizeof shown, name, len);
 			snprintf(err, errlen, "name '%s...' from the server contains a control character or NUL: refused", shown);
 			return -1;
 		}

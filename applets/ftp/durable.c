@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* durable.c - what the ftp applet's temporaries are called and how a rerun finds its
- * own: the tag (.NAME.nettool-TAG-XXXXXX locally, .NAME.nettool-TAG.part remotely; TAG
- * is 8 hex digits of the journal's absolute path, or of the process id without one), the
- * sweep of a resumed run's local leftovers (each folder once, only names with our tag,
- * only regular files, never through a symlink: file.h's folder rule), and the journal's
- * failed and run lines.
+ * own: the tag (.NAME.nettool-TAG-XXXXXX locally, .NAME.nettool-TAG.part remotely). With
+ * --journal TAG is 16 random hex digits recorded in the journal ("tag\tnettool-TAG", made
+ * durable before the first temporary is created, so every temporary a run of this
+ * journal made is named with a tag the journal holds) and read back by its reruns: a
+ * server cannot guess it, so a file it names cannot look like ours. Without a journal
+ * (no sweep), TAG is 8 hex digits of the process id. The sweep of a resumed run's local
+ * leftovers (each folder once, only names with our tag, only regular files, never
+ * through a symlink: file.h's folder rule), and the journal's failed lines.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1 (DURABILITY)
- * Tests: tests/integration/ftp_durable.sh
+ * Tests: tests/integration/ftp_durable.sh, tests/unit/check_ftp.c
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,29 +32,57 @@
 
 static char tag[32];
 static int resumed;
+static int unrecorded; /* a journal's fresh tag, not yet in it (ftp_dur_record) */
 static struct jset swept;
 
-void ftp_dur_init(const char *journal, int resume)
+int ftp_dur_tag_ok(const char *t, size_t n)
 {
-	uint32_t h = 2166136261u;
-	char *abs = NULL;
-	if (journal) {
-		char *rp = realpath(journal, NULL);
-		abs = rp ? rp : xstrdup(journal);
-		for (const unsigned char *p = (const unsigned char *)abs; *p; p++)
-			h = (h ^ *p) * 16777619u;
+	if (n != 8 + 16 || memcmp(t, "nettool-", 8))
+		return 0;
+	for (size_t i = 8; i < n; i++)
+		if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+void ftp_dur_init(const char *journal, int resume, const char *jtag)
+{
+	unrecorded = 0;
+	if (jtag) {
+		snprintf(tag, sizeof tag, "%s", jtag);
+	} else if (journal) {
+		uint64_t r;
+		if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+			die_sys(NT_EXIT_IO, "getrandom");
+		snprintf(tag, sizeof tag, "nettool-%016llx", (unsigned long long)r);
+		unrecorded = 1;
 	} else {
-		h = (uint32_t)getpid();
+		snprintf(tag, sizeof tag, "nettool-%08x", (unsigned)getpid());
 	}
-	free(abs);
-	snprintf(tag, sizeof tag, "nettool-%08x", (unsigned)h);
-	resumed = journal && resume;
+	/* A journal without a tag line (new, or written by a version that named its
+	 * temporaries after the journal's path) has no temporaries of this tag to sweep;
+	 * the path-named ones of such a version are left alone: a server could have named a
+	 * file like them. */
+	resumed = journal && resume && jtag;
+}
+
+void ftp_dur_record(struct commit *c)
+{
+	if (!unrecorded)
+		return;
+	/* The tag is in the journal, durable, before a temporary bears it. */
+	char err[600];
+	if (commit_record(c, xasprintf("tag\t%s\n", tag)) < 0 || commit_wait(c, err, sizeof err) < 0) {
+		commit_wait(c, err, sizeof err);
+		die(NT_EXIT_IO, "%s", err);
+	}
+	unrecorded = 0;
 }
 
 const char *ftp_dur_tag(void)
 {
 	if (!tag[0])
-		ftp_dur_init(NULL, 0);
+		ftp_dur_init(NULL, 0, NULL);
 	return tag;
 }
 

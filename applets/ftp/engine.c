@@ -6,7 +6,8 @@
  * journal lines through core/commit (data synced, then renamed, then journaled; at most
  * one group not yet journaled). Without --journal or --fsync a download is renamed whole
  * and not synced. A copy stores to a temporary name and renames it (durable.c names it);
- * it goes straight between the servers (fxp.c) when they allow it.
+ * it goes straight between the servers (fxp.c) when they allow it. The journal itself:
+ * journal.c.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
  */
@@ -22,7 +23,7 @@
 #include "commit.h"
 #include "file.h"
 #include "ftp.h"
-#include "jset.h"
+#include "journal.h"
 #include "log.h"
 #include "nt_err.h"
 
@@ -32,12 +33,6 @@ static const char *kind_name(enum job_kind k)
 {
 	static const char *const n[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
 	return n[k];
-}
-
-/* The journal line of a job (without "done\t" and LF). Caller frees. */
-char *ftp_job_key(const struct job *j)
-{
-	return xasprintf("%s\t%s\t%s", kind_name(j->kind), j->src ? j->src : "", j->dst ? j->dst : "");
 }
 
 enum sink { SINK_FILE, SINK_STDOUT, SINK_APPEND };
@@ -116,53 +111,6 @@ static void job_free(struct job *j)
 	free(j->src);
 	free(j->dst);
 	j->src = j->dst = NULL;
-}
-
-/* ---- the journal ---- */
-
-static void journal_open(struct engine *e, const char *path)
-{
-	e->jfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-	int fresh = e->jfd >= 0, oerr = errno;
-	ftp_dur_init(path, !fresh); /* an existing journal: a rerun, which sweeps its leftovers */
-	errno = oerr;
-	if (e->jfd >= 0) {
-		/* A new journal: its name in the folder must be durable too (review 14). */
-		char *dir = xstrdup(path);
-		char *sl = strrchr(dir, '/');
-		if (!sl)
-			strcpy(dir, ".");
-		else
-			sl[sl == dir] = 0;
-		if (file_sync_dir(dir) < 0)
-			die_sys(NT_EXIT_IO, "--journal %s: sync folder %s", path, dir);
-		free(dir);
-	} else if (errno == EEXIST) {
-		e->jfd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-	}
-	if (e->jfd < 0)
-		die_sys(NT_EXIT_IO, "--journal %s", path);
-	FILE *f = fdopen(dup(e->jfd), "r");
-	if (!f)
-		die_sys(NT_EXIT_IO, "--journal %s", path);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int last_nl = 1;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		last_nl = line[n - 1] == '\n';
-		if (!last_nl)
-			break; /* cut by a crash: not done */
-		line[n - 1] = 0;
-		if (!strncmp(line, "done\t", 5))
-			jset_add(&e->done, jset_key(line + 5));
-	}
-	free(line);
-	fclose(f);
-	if (!last_nl && write(e->jfd, "\n", 1) != 1)
-		die_sys(NT_EXIT_IO, "--journal %s", path);
-	if (e->done.n)
-		log_info("journal %s: %zu items done before", path, e->done.n);
 }
 
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg);
@@ -376,22 +324,27 @@ static int next_job(struct engine *e, struct job *j)
 			break;
 		}
 		uint64_t i = e->index++;
+		int lent = e->src->borrowed; /* j's names are the source's: nothing to free */
 		if (ftp_cf.shard_n && i % (uint64_t)ftp_cf.shard_n != (uint64_t)(ftp_cf.shard_k - 1)) {
-			job_free(j);
+			if (!lent)
+				job_free(j);
 			continue;
 		}
-		if (e->done.n) {
-			char *k = ftp_job_key(j);
-			int had = jset_has(&e->done, jset_key(k));
-			free(k);
-			if (had) {
-				e->r.skipped++;
-				log_trace("%s %s: done before (journal)", kind_name(j->kind), j->src ? j->src : j->dst);
-				ftp_result(kind_name(j->kind), j->src, j->dst, FTP_R_SKIPPED, -1, -1, FTP_REASON_JOURNAL);
+		if (ftp_journal_has(&e->done, j)) {
+			e->r.skipped++;
+			log_trace("%s %s: done before (journal)", kind_name(j->kind), j->src ? j->src : j->dst);
+			ftp_result(kind_name(j->kind), j->src, j->dst, FTP_R_SKIPPED, -1, -1, FTP_REASON_JOURNAL);
+			if (!lent)
 				job_free(j);
-				continue;
-			}
+			continue;
 		}
+		if (lent) {
+			j->src = j->src ? xstrdup(j->src) : NULL;
+			j->dst = j->dst ? xstrdup(j->dst) : NULL;
+		}
+		ftp_site_ready(e->a); /* a resumed run logs in for its first item to do, if any */
+		if (e->b)
+			ftp_site_ready(e->b);
 		return 1;
 	}
 	return 0;
@@ -867,8 +820,13 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->b = b;
 	e->src = src;
 	e->jfd = -1;
-	if (ftp_cf.journal)
-		journal_open(e, ftp_cf.journal);
+	if (ftp_cf.journal) {
+		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done);
+		if (e->done.n) {
+			src->ahead = ftp_journal_ahead;
+			src->ahead_arg = &e->done;
+		}
+	}
 	char cerr[600];
 	/* Journaled: at most one group of finished items not yet journaled (a kill costs the
 	 * transfers in flight and that group, no more). */
@@ -877,6 +835,8 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			      cerr, sizeof cerr);
 	if (!e->com)
 		die(NT_EXIT_IO, "%s", cerr);
+	if (e->jfd >= 0)
+		ftp_dur_record(e->com); /* a new journal's tag, before any temporary has it */
 	/* The run line goes in before the first item this run records (journal_item): a
 	 * rerun that only skips writes nothing, and syncs nothing. */
 	e->run_line = e->jfd >= 0 && src->run ? xasprintf("run\t%s\n", src->run) : NULL;

@@ -75,6 +75,7 @@ struct ftp_site {
 	int feat_known, has_mlsd;
 	char *entry;               /* the login folder (PWD), once known */
 	uint64_t cdir_uniq;        /* the unique fact of the last MLSD's cdir entry (0: none) */
+	int ready;                 /* logged in (ftp_site_ready) */
 };
 
 /* 1 when arg names a remote place (URL or host:path), 0 for a local path. */
@@ -95,6 +96,9 @@ void ftp_target_parse(const char *arg, struct ftp_where *w, char **path);
 struct ftp_site *ftp_site_open(const struct ftp_where *w, const char *user, const char *password);
 /* An anonymous login (the shell's `user anonymous`), no password source asked. */
 struct ftp_site *ftp_site_open_anonymous(const struct ftp_where *w);
+/* Log in to s unless done (dies when the login fails, as ftp_site_open does); sites
+ * opened for a journaled --from-file batch wait for it until an item starts. */
+void ftp_site_ready(struct ftp_site *s);
 void ftp_sites_free(void);
 /* The shared connection cache, after every handle is gone. */
 void ftp_share_free(void);
@@ -198,7 +202,7 @@ struct job {
 	long long ready_ms;
 	struct job *next;
 };
-/* A source of jobs: next() fills j (strings malloc'd) and returns 1, or 0 at the end. */
+/* A source of jobs: next() fills j (strings malloc'd unless borrowed) and returns 1, or 0 at the end. */
 struct jobsrc {
 	int (*next)(struct jobsrc *src, struct job *j);
 	void (*release)(struct jobsrc *src); /* NULL: free(src) */
@@ -207,6 +211,11 @@ struct jobsrc {
 	uint64_t skipped; /* items the source decided to skip (mirror --only-newer) */
 	char *run;        /* --from-file: "KIND\tBASE\tOTHER", the journal's run line (ftp status) */
 	int failed;       /* items the source refused (unsafe names) */
+	int borrowed;     /* next() lends src and dst (valid until its next call): not malloc'd */
+	/* When set (by the caller), a source that reads ahead shows it each job before it
+	 * returns it (the engine prefetches the job's journal slot). */
+	void (*ahead)(void *arg, const struct job *j);
+	void *ahead_arg;
 };
 struct engine_result {
 	uint64_t done, failed, skipped;
@@ -222,7 +231,12 @@ char *ftp_job_key(const struct job *j);
 /* durable.c: temporaries a rerun recognises, the sweep of a resumed run's leftovers, the
  * journal's failed lines. */
 struct commit;
-void ftp_dur_init(const char *journal, int resumed);
+/* journal: its path (NULL: none); resumed: it existed; jtag: its tag line's value (NULL:
+ * none: a fresh tag, which ftp_dur_record writes to the journal through the committer and
+ * waits for, before anything is started). */
+void ftp_dur_init(const char *journal, int resumed, const char *jtag);
+void ftp_dur_record(struct commit *c);
+int ftp_dur_tag_ok(const char *t, size_t n);
 const char *ftp_dur_tag(void);
 int ftp_dur_is_ours(const char *name, const char *tag);
 void ftp_dur_sweep(const char *base, const char *rel);

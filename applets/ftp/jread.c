@@ -5,10 +5,13 @@
  * tests/integration/ftp_shard.sh
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "journal.h"
 #include "jread.h"
 #include "nt_err.h"
 
@@ -68,15 +71,7 @@ enum jl_type ftp_jline_parse(const char *line, size_t len, struct jline *j)
 
 static void add_key(struct jset *s, const char *k, size_t n)
 {
-	char stack[1024];
-	char *b = n < sizeof stack ? stack : xmalloc(n + 1);
-	memcpy(b, k, n);
-	b[n] = 0;
-	/* A key with a NUL byte cannot be an item's (paths have none): its hash of the
-	 * part before the NUL is still only a key of that part. */
-	jset_add(s, jset_key(b));
-	if (b != stack)
-		free(b);
+	jset_add(s, jset_key_n(k, n));
 }
 
 static void one_line(const char *p, size_t n, struct jsummary *js)
@@ -120,23 +115,25 @@ void ftp_journal_feed(const char *p, size_t n, struct jsummary *js)
 
 int ftp_journal_read(const char *path, struct jsummary *js)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] != '\n') {
-			js->cut++;
+	struct lread r;
+	lread_init(&r, fd);
+	const char *l;
+	size_t n;
+	int rc;
+	while ((rc = lread_line(&r, &l, &n)) > 0) {
+		if (r.cut) {
+			js->cut++; /* cut by a crash: means nothing */
 			break;
 		}
-		one_line(line, (size_t)n - 1, js);
+		one_line(l, n, js);
 	}
-	int e = ferror(f) ? errno : 0;
-	free(line);
-	fclose(f);
-	if (e) {
+	int e = errno;
+	lread_free(&r);
+	close(fd);
+	if (rc < 0) {
 		errno = e;
 		return -1;
 	}

@@ -5,6 +5,7 @@
  *	done\tKIND\tSRC\tDST            the item is done (durable before this line was)
  *	failed\tKIND\tSRC\tDST\tREASON  its last attempt failed (REASON has no TAB)
  *	run\tKIND\tBASE\tOTHER          a run over --from-file began: how list lines became items
+ *	tag\tnettool-HEX              the tag of the temporaries of this journal's runs (durable.c)
  * KIND is get, put, rm, copy, rmdir or mkdir. Other lines are ignored (later versions).
  * Unit-tested in tests/unit/check_ftp.c, fuzzed by tests/fuzz/fuzz_ftp_journal.c. */
 #ifndef FTP_JREAD_H

@@ -153,6 +153,19 @@ static struct ftp_site *site_open(const struct ftp_where *w, const char *user, c
 	if (!s->h)
 		die(NT_EXIT_IO, "libcurl: out of memory");
 	sites[nsites++] = s;
+	/* A journaled batch over a list logs in when its first item starts (the engine calls
+	 * ftp_site_ready): a resumed run with everything done connects to nothing. */
+	if (ftp_cf.from_file && ftp_cf.journal)
+		return s;
+	ftp_site_ready(s);
+	return s;
+}
+
+void ftp_site_ready(struct ftp_site *s)
+{
+	if (s->ready)
+		return;
+	s->ready = 1;
 	/* Log in now: the login folder is known only to the first connection's handle,
 	 * and a reused connection is taken back to it before quote commands. The connection
 	 * goes to the shared cache for what follows. --retry covers this login too
@@ -172,7 +185,6 @@ static struct ftp_site *site_open(const struct ftp_where *w, const char *user, c
 	}
 	if (rc != CURLE_OK)
 		ftp_die_curl(rc, s->host, s);
-	return s;
 }
 
 int ftp_transient(CURLcode rc, const struct ftp_hdr *h)

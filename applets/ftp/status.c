@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ftp.h"
+#include "journal.h"
 #include "jread.h"
 #include "json.h"
 #include "nt_err.h"
@@ -105,15 +106,13 @@ int ftp_status(int nj, const char *const *journals)
 				memset(bits + cap, 0, nc - cap);
 				cap = nc;
 			}
-			char *key = ftp_job_key(&j);
-			struct jkey h = jset_key(key);
-			free(key);
+			struct jkey h = ftp_job_jkey(&j);
 			if (jset_has(&g[k].js.done, h))
 				bits[i / 4] |= (unsigned char)(1u << (i % 4 * 2));
 			else if (jset_has(&g[k].js.failed, h))
 				bits[i / 4] |= (unsigned char)(2u << (i % 4 * 2));
-			free(j.src);
-			free(j.dst);
+			if (!src->borrowed)
+				free(j.src), free(j.dst);
 		}
 		src->release(src);
 		total = i;

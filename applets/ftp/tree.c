@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tree.c - where batches come from: list files (streamed, constant memory), remote
+/* tree.c - where batches come from: list files (streamed in large blocks, constant
+ * memory, the job's names lent from buffers reused for every line), remote
  * and local tree walks for mirror and copy -r. Every name a server sends is checked
  * (file_safe_name) before it becomes a local path.
  *
@@ -7,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "journal.h"
 #include "jset.h"
 #include "log.h"
 #include "nt_err.h"
@@ -23,13 +26,23 @@
 
 /* ---- --from-file ---- */
 
+/* The names of one line's job. */
+struct lbufs {
+	char *line, *sb, *db;
+	size_t lcap, scap, dcap;
+};
+
+/* One line ahead: the job returned by next() is in bufs[cur], the next one is already
+ * made in bufs[!cur] and handed to js.ahead (the engine prefetches its journal slot). */
 struct linesrc {
 	struct jobsrc js;
-	FILE *f;
+	int fd, own;            /* fd -1: ended; own: ours to close (not standard input) */
+	struct lread r;
 	enum job_kind kind;
-	char *base, *other;
-	char *line;
-	size_t cap;
+	char *base, *other, *path;
+	struct lbufs bufs[2];
+	int cur, primed, have;
+	struct job next;
 };
 
 static const char *strip_slashes(const char *p)
@@ -39,49 +52,82 @@ static const char *strip_slashes(const char *p)
 	return p;
 }
 
-static int lines_next(struct jobsrc *js, struct job *j)
+/* *b (capacity *cap) = ftp_join(dir, name), without allocating once it is big enough. */
+static char *join_into(char **b, size_t *cap, const char *dir, const char *name)
 {
-	struct linesrc *l = (struct linesrc *)js;
-	ssize_t n;
+	size_t dl = strlen(dir), nl = strlen(name);
+	int sep = dl && dir[dl - 1] != '/';
+	if (dl + sep + nl + 1 > *cap) {
+		*cap = dl + sep + nl + 1 + 256;
+		free(*b);
+		*b = xmalloc(*cap);
+	}
+	memcpy(*b, dir, dl);
+	if (sep)
+		(*b)[dl] = '/';
+	memcpy(*b + dl + sep, name, nl + 1);
+	return *b;
+}
+
+static void lines_end(struct linesrc *l)
+{
+	if (l->fd >= 0 && l->own)
+		close(l->fd);
+	l->fd = -1;
+	lread_free(&l->r);
+}
+
+/* The job of the next list line into j, its names in u: 1, or 0 at the end. */
+static int parse_line(struct linesrc *l, struct lbufs *u, struct job *j)
+{
+	const char *p;
+	size_t n;
 	char err[256];
 	for (;;) {
-		if (!l->f || (n = getline(&l->line, &l->cap, l->f)) < 0) {
-			if (l->f && l->f != stdin)
-				fclose(l->f);
-			l->f = NULL;
-			free(l->line);
-			l->line = NULL;
+		int rc = l->fd < 0 ? 0 : lread_line(&l->r, &p, &n);
+		if (rc < 0)
+			die_sys(NT_EXIT_IO, "--from-file %s", l->path);
+		if (!rc) {
+			lines_end(l);
 			return 0;
 		}
-		while (n && (l->line[n - 1] == '\n' || l->line[n - 1] == '\r'))
-			l->line[--n] = 0;
+		while (n && p[n - 1] == '\r')
+			n--;
 		if (n)
 			break;
 	}
-	const char *line = l->line;
+	if (n + 1 > u->lcap) {
+		u->lcap = n + 1 + 256;
+		free(u->line);
+		u->line = xmalloc(u->lcap);
+	}
+	memcpy(u->line, p, n);
+	u->line[n] = 0;
+	memset(j, 0, sizeof *j);
+	const char *line = u->line;
 	const char *rel = strip_slashes(line);
 	j->kind = l->kind;
 	switch (l->kind) {
 	case JOB_GET:
-		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
-		j->dst = ftp_join(l->other, rel);
+		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
+		j->dst = join_into(&u->db, &u->dcap, l->other, rel);
 		j->has_root = 1, j->droot = strlen(l->other);
 		if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe local path (empty, '..' or control characters): refused";
 		break;
 	case JOB_PUT:
-		j->src = xstrdup(line);
+		j->src = u->line;
 		if (line[0] != '/' && file_safe_relpath(line, err, sizeof err) == 0)
-			j->dst = ftp_join(l->base, line);
+			j->dst = join_into(&u->db, &u->dcap, l->base, line);
 		else
-			j->dst = ftp_join(l->base, ftp_basename(line));
+			j->dst = join_into(&u->db, &u->dcap, l->base, ftp_basename(line));
 		break;
 	case JOB_RM:
-		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
+		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
 		break;
 	case JOB_COPY:
-		j->src = line[0] == '/' ? xstrdup(line) : ftp_join(l->base, line);
-		j->dst = ftp_join(l->other, rel);
+		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
+		j->dst = join_into(&u->db, &u->dcap, l->other, rel);
 		if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe path (empty, '..' or control characters): refused";
 		break;
@@ -91,14 +137,35 @@ static int lines_next(struct jobsrc *js, struct job *j)
 	return 1;
 }
 
+static int lines_next(struct jobsrc *js, struct job *j)
+{
+	struct linesrc *l = (struct linesrc *)js;
+	if (!l->primed) {
+		l->primed = 1;
+		l->have = parse_line(l, &l->bufs[l->cur], &l->next);
+	}
+	if (!l->have)
+		return 0;
+	j->kind = l->next.kind;
+	j->src = l->next.src, j->dst = l->next.dst;
+	j->has_root = l->next.has_root, j->droot = l->next.droot;
+	j->reject = l->next.reject;
+	l->cur = !l->cur;
+	l->have = parse_line(l, &l->bufs[l->cur], &l->next);
+	if (l->have && js->ahead)
+		js->ahead(js->ahead_arg, &l->next);
+	return 1;
+}
+
 static void lines_release(struct jobsrc *js)
 {
 	struct linesrc *l = (struct linesrc *)js;
-	if (l->f && l->f != stdin)
-		fclose(l->f);
-	free(l->line);
+	lines_end(l);
+	for (int i = 0; i < 2; i++)
+		free(l->bufs[i].line), free(l->bufs[i].sb), free(l->bufs[i].db);
 	free(l->base);
 	free(l->other);
+	free(l->path);
 	free(l->js.run);
 	free(l);
 }
@@ -106,12 +173,16 @@ static void lines_release(struct jobsrc *js)
 struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *base, const char *other)
 {
 	struct linesrc *l = xcalloc(1, sizeof *l);
-	l->f = strcmp(path, "-") ? fopen(path, "re") : stdin;
-	if (!l->f)
+	l->own = strcmp(path, "-") != 0;
+	l->fd = l->own ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	if (l->fd < 0)
 		die_sys(NT_EXIT_IO, "--from-file %s", path);
+	lread_init(&l->r, l->fd);
 	l->js.next = lines_next;
 	l->js.release = lines_release;
+	l->js.borrowed = 1;
 	l->kind = kind;
+	l->path = xstrdup(path);
 	l->base = xstrdup(base);
 	l->other = xstrdup(other ? other : "");
 	static const char *const kn[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};

@@ -85,20 +85,36 @@ for i in 1 2 3; do printf 't%d\n' "$i" >"$H/t/t$i"; done
 printf 't1\nt2\nt3\n' >tlist.txt
 mkdir -p tout
 timeout 30 "$NT" ftp "${O[@]}" --journal tj.txt get --from-file tlist.txt $S:t -O tout || fail "tagged run" "exit $?"
-# What a killed run of this journal would leave, and what another run left.
-tag=$(printf '%s' "$T/tj.txt" | python3 -c 'import sys
+# What a killed run of this journal would leave (its tag is the journal's tag line), what
+# another run left, and what a server could name after a tag made from the journal's
+# path (the tag of earlier versions: guessable, so never swept).
+tag=$(sed -n 's/^tag\tnettool-\([0-9a-f]\{16\}\)$/\1/p' tj.txt)
+ptag=$(printf '%s' "$T/tj.txt" | python3 -c 'import sys
 h = 2166136261
 for c in sys.stdin.buffer.read():
     h = ((h ^ c) * 16777619) & 0xffffffff
 print("%08x" % h)')
+[ -n "$tag" ] && [ "$(grep -c '^tag	' tj.txt)" = 1 ] && pass "a journaled run records one random tag for its temporaries" ||
+	fail "journal tag line" "$(head -3 tj.txt)"
 : >"tout/.t1.nettool-$tag-AbC123" ; : >"tout/.t1.nettool-0badcafe-XyZ789" ; : >"tout/.t2.Qw1234"
+: >"tout/.t3.nettool-$ptag-AbC123"
 printf 't4\n' >"$H/t/t4"
 printf 't4\n' >>tlist.txt
 timeout 30 "$NT" ftp "${O[@]}" --journal tj.txt get --from-file tlist.txt $S:t -O tout 2>t.err
 rc=$?
 [ $rc = 0 ] && [ ! -e "tout/.t1.nettool-$tag-AbC123" ] && [ -e tout/.t1.nettool-0badcafe-XyZ789 ] && [ -e tout/.t2.Qw1234 ] &&
-	cmp -s tout/t4 "$H/t/t4" && pass "a rerun removes its own temporaries (journal tag), leaves other runs' alone" ||
+	[ -e "tout/.t3.nettool-$ptag-AbC123" ] && [ "$(grep -c '^tag	' tj.txt)" = 1 ] &&
+	cmp -s tout/t4 "$H/t/t4" && pass "a rerun removes its own temporaries (journal tag), leaves other runs' and path-named ones alone" ||
 	fail "temporaries sweep" "rc $rc: $(ls -a tout | tr '\n' ' ') $(cat t.err)"
+
+# --- a resumed run with everything done: nothing sent, not even a login, nothing written
+c0=$(grep -c 'CONNECT' "$LOG")
+cp tj.txt tj.before
+timeout 30 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" --journal tj.txt get --from-file tlist.txt $S:t -O tout 2>t.err
+rc=$?
+[ $rc = 0 ] && grep -q '0 done, 0 failed, 4 skipped' t.err && [ "$(grep -c 'CONNECT' "$LOG")" = "$c0" ] && cmp -s tj.txt tj.before &&
+	pass "a resumed run with everything done connects to nothing and writes nothing" ||
+	fail "resumed run, all done" "rc $rc, connects $c0 -> $(grep -c 'CONNECT' "$LOG"): $(cat t.err)"
 
 # --- the journal names failed items
 printf 'gone\n' >>tlist.txt

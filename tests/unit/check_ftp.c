@@ -2,14 +2,19 @@
 /* check_ftp.c - the ftp applet's parsers: MLSD facts (devices too), LIST lines (Unix, DOS), the shell's line splitter,
  * multi-line replies, FEAT; malformed input and hostile names. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../applets/ftp/ftp.h"
+#include "../../applets/ftp/journal.h"
 #include "../../applets/ftp/jread.h"
 #include "../../applets/ftp/jset.h"
 #include "../../applets/ftp/parse.h"
 #include "../../applets/ftp/shparse.h"
+#include "../../applets/ftp/tree.h"
 #include "file.h"
 
 static const time_t NOW = 1795700000; /* 2026-11-26 */
@@ -300,6 +305,156 @@ START_TEST(journal_lines)
 }
 END_TEST
 
+/* A temporary file holding n bytes of p; its path in path (64 bytes). */
+static int tmp_with(char *path, const char *p, size_t n)
+{
+	strcpy(path, "/tmp/check_ftp.XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, p, n), (ssize_t)n);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+/* The block line reader: lines across its 1 MiB blocks, one longer than a block, empty
+ * lines, and a last line without LF (cut). */
+START_TEST(journal_lread)
+{
+	size_t big = (3u << 20) + 7, n = 0;
+	char *text = malloc(big + 64);
+	n += (size_t)sprintf(text, "a\n\nbb\r\n");
+	memset(text + n, 'x', big);
+	n += big;
+	n += (size_t)sprintf(text + n, "\nlast");
+	char path[64];
+	int fd = tmp_with(path, text, n);
+	struct lread r;
+	lread_init(&r, fd);
+	const char *l;
+	size_t len;
+	ck_assert_int_eq(lread_line(&r, &l, &len), 1);
+	ck_assert(len == 1 && l[0] == 'a' && !r.cut);
+	ck_assert_int_eq(lread_line(&r, &l, &len), 1);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(lread_line(&r, &l, &len), 1);
+	ck_assert(len == 3 && !memcmp(l, "bb\r", 3));
+	ck_assert_int_eq(lread_line(&r, &l, &len), 1);
+	ck_assert_uint_eq(len, big);
+	ck_assert(l[0] == 'x' && l[big - 1] == 'x' && !r.cut);
+	ck_assert_int_eq(lread_line(&r, &l, &len), 1);
+	ck_assert(len == 4 && !memcmp(l, "last", 4) && r.cut);
+	ck_assert_int_eq(lread_line(&r, &l, &len), 0);
+	lread_free(&r);
+	close(fd);
+	/* 200,000 short lines: every one comes back, in order, across the block ends */
+	n = 0;
+	char *many = malloc(200000 * 12);
+	for (int i = 0; i < 200000; i++)
+		n += (size_t)sprintf(many + n, "l%d\n", i);
+	fd = tmp_with(path + 0, many, n);
+	unlink(path);
+	lread_init(&r, fd);
+	int i = 0, wrong = 0;
+	char want[16];
+	while (lread_line(&r, &l, &len) > 0) {
+		wrong += len != (size_t)sprintf(want, "l%d", i) || memcmp(l, want, len) || r.cut;
+		i++;
+	}
+	ck_assert_int_eq(i, 200000);
+	ck_assert_int_eq(wrong, 0);
+	lread_free(&r);
+	close(fd);
+	free(many);
+	free(text);
+}
+END_TEST
+
+/* The engine's journal: done lines into a set sized once, a cut last line not done (and
+ * ended with LF), the tag line read back; an item looked up as its key. */
+START_TEST(journal_open_load)
+{
+	char path[64];
+	const char *text = "run\tget\td\to\ntag\tnettool-0123456789abcdef\ndone\tget\td/a\to/a\n"
+			   "failed\tget\td/b\to/b\twhy\ntag\tnettool-ffffffffffffffff\ndone\tget\td/c\to/c";
+	int fd = tmp_with(path, text, strlen(text));
+	close(fd);
+	struct jset done = {0};
+	int jfd = ftp_journal_open(path, &done);
+	ck_assert_int_ge(jfd, 0);
+	ck_assert_uint_eq(done.n, 1);
+	ck_assert_str_eq(ftp_dur_tag(), "nettool-0123456789abcdef");
+	struct job j = {.kind = JOB_GET, .src = "d/a", .dst = "o/a"};
+	ck_assert_int_eq(ftp_journal_has(&done, &j), 1);
+	struct jkey k1 = ftp_job_jkey(&j), k2;
+	char *key = ftp_job_key(&j);
+	k2 = jset_key(key);
+	free(key);
+	ck_assert(k1.a == k2.a && k1.b == k2.b);
+	j.src = "d/c", j.dst = "o/c";
+	ck_assert_int_eq(ftp_journal_has(&done, &j), 0); /* cut by a crash */
+	j.src = "d/b", j.dst = "o/b";
+	ck_assert_int_eq(ftp_journal_has(&done, &j), 0); /* failed */
+	char end;
+	ck_assert_int_eq(pread(jfd, &end, 1, (off_t)strlen(text)), 1);
+	ck_assert_int_eq(end, '\n');
+	close(jfd);
+	jset_free(&done);
+	/* 3,000 done lines: one table of 1.5 slots an item, never grown */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	char line[64];
+	for (int i = 0; i < 3000; i++)
+		ck_assert_int_gt(write(fd, line, (size_t)sprintf(line, "done\tput\tl/%d\tr/%d\n", i, i)), 0);
+	close(fd);
+	jfd = ftp_journal_open(path, &done);
+	ck_assert_uint_eq(done.n, 3000);
+	ck_assert_uint_eq(done.cap, 4501);
+	j.kind = JOB_PUT;
+	for (int i = 0; i < 3000; i++) {
+		char s[16], d[16];
+		sprintf(s, "l/%d", i), sprintf(d, "r/%d", i);
+		j.src = s, j.dst = d;
+		ck_assert_int_eq(ftp_journal_has(&done, &j), 1);
+		sprintf(d, "r/%d", i + 3000);
+		ck_assert_int_eq(ftp_journal_has(&done, &j), 0);
+	}
+	/* no tag line: a fresh one of 16 random hex digits, not the path's */
+	ck_assert_int_eq(ftp_dur_tag_ok(ftp_dur_tag(), strlen(ftp_dur_tag())), 1);
+	ck_assert_str_ne(ftp_dur_tag(), "nettool-0123456789abcdef");
+	close(jfd);
+	jset_free(&done);
+	unlink(path);
+	ck_assert_int_eq(ftp_dur_tag_ok("nettool-0123456789abcdeF", 24), 0);
+	ck_assert_int_eq(ftp_dur_tag_ok("nettool-0123456789abcde", 23), 0);
+	ck_assert_int_eq(ftp_dur_tag_ok("netwool-0123456789abcdef", 24), 0);
+}
+END_TEST
+
+/* --from-file: the names are lent from buffers reused line after line. */
+START_TEST(list_source)
+{
+	char path[64];
+	const char *text = "a/x\r\n\n/abs\n../up\nlong/";
+	int fd = tmp_with(path, text, strlen(text));
+	close(fd);
+	struct jobsrc *src = jobsrc_lines(path, JOB_GET, "srv", "out");
+	ck_assert_int_eq(src->borrowed, 1);
+	struct job j;
+	const char *want[][2] = {{"srv/a/x", "out/a/x"}, {"/abs", "out/abs"}, {"srv/../up", "out/../up"},
+				 {"srv/long/", "out/long/"}};
+	for (int i = 0; i < 4; i++) {
+		memset(&j, 0, sizeof j);
+		ck_assert_int_eq(src->next(src, &j), 1);
+		ck_assert_str_eq(j.src, want[i][0]);
+		ck_assert_str_eq(j.dst, want[i][1]);
+		ck_assert(!j.reject == (i < 2));
+	}
+	ck_assert_int_eq(src->next(src, &j), 0);
+	ck_assert_str_eq(src->run, "get\tsrv\tout");
+	src->release(src);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(dur_names)
 {
 	ck_assert_int_eq(ftp_dur_is_ours(".f.txt.nettool-0badcafe-AbC123", "nettool-0badcafe"), 1);
@@ -382,5 +537,12 @@ Suite *suite_ftp(void)
 	tcase_add_test(t, shell_split);
 	tcase_add_test(t, shell_split_bad);
 	suite_add_tcase(s, t);
+	/* files of a few MiB: room for a loaded machine */
+	TCase *jt = tcase_create("journal");
+	tcase_set_timeout(jt, 60);
+	tcase_add_test(jt, journal_lread);
+	tcase_add_test(jt, journal_open_load);
+	tcase_add_test(jt, list_source);
+	suite_add_tcase(s, jt);
 	return s;
 }

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* journal.c - the batch engine's --journal: opening it, loading its done lines (read in
+ * 1 MiB blocks, counted first so that the set is allocated once: 24 bytes an item), the
+ * lookup of an item (its key built in one reused buffer: nothing allocated per item), and
+ * the block line reader that jread.c (ftp status) and --from-file (tree.c) use too.
+ *
+ * Header: applets/ftp/journal.h    Man page: man/nettool-ftp.1 (--journal)
+ * Tests: tests/unit/check_ftp.c, tests/integration/ftp_batch.sh, tests/integration/ftp_durable.sh
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "ftp.h"
+#include "journal.h"
+#include "log.h"
+#include "nt_err.h"
+
+#define LREAD_BLOCK (1u << 20)
+
+void lread_init(struct lread *r, int fd)
+{
+	memset(r, 0, sizeof *r);
+	r->fd = fd;
+}
+
+int lread_line(struct lread *r, const char **line, size_t *len)
+{
+	size_t scanned = 0; /* of the bytes from beg: no LF among them */
+	for (;;) {
+		char *p = r->buf + r->beg + scanned;
+		char *nl = r->end > r->beg + scanned ? memchr(p, '\n', r->end - r->beg - scanned) : NULL;
+		if (nl) {
+			*line = r->buf + r->beg;
+			*len = (size_t)(nl - *line);
+			r->beg += *len + 1;
+			r->cut = 0;
+			return 1;
+		}
+		scanned = r->end - r->beg;
+		if (r->eof) {
+			if (!scanned)
+				return 0;
+			*line = r->buf + r->beg;
+			*len = scanned;
+			r->beg = r->end;
+			r->cut = 1;
+			return 1;
+		}
+		if (r->beg) { /* the start of a line to the front */
+			memmove(r->buf, r->buf + r->beg, scanned);
+			r->end = scanned;
+			r->beg = 0;
+		}
+		if (r->end == r->cap) { /* a line longer than the buffer: more room */
+			r->cap = r->cap ? r->cap * 2 : LREAD_BLOCK;
+			r->buf = xrealloc(r->buf, r->cap);
+		}
+		ssize_t n;
+		do
+			n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -1;
+		if (!n)
+			r->eof = 1;
+		r->end += (size_t)n;
+	}
+}
+
+void lread_free(struct lread *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = r->beg = r->end = 0;
+}
+
+static int is_done(const char *p, size_t n)
+{
+	return n > 5 && !memcmp(p, "done\t", 5);
+}
+
+/* A pass over the journal: done lines counted (into *count) or added to done; the tag
+ * line's value kept (tag, taglen). Returns 1 when the last line had no LF. Dies on a
+ * read error. */
+static int pass(int fd, const char *path, size_t *count, struct jset *done, char *tag, size_t taglen)
+{
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		die_sys(NT_EXIT_IO, "--journal %s", path);
+	struct lread r;
+	lread_init(&r, fd);
+	const char *l;
+	size_t n;
+	int rc, cut = 0;
+	/* Keys go in BATCH at a time, their slots prefetched first: the table is far bigger
+	 * than the caches, and a slot is anywhere in it. */
+	enum { BATCH = 16 };
+	struct jkey kb[BATCH];
+	int nk = 0;
+	while ((rc = lread_line(&r, &l, &n)) > 0) {
+		if (r.cut) {
+			cut = 1; /* cut by a crash: not done */
+			break;
+		}
+		if (is_done(l, n)) {
+			if (count) {
+				++*count;
+				continue;
+			}
+			kb[nk] = jset_key_n(l + 5, n - 5);
+			jset_prefetch(done, kb[nk]);
+			if (++nk == BATCH) {
+				for (int i = 0; i < nk; i++)
+					jset_add(done, kb[i]);
+				nk = 0;
+			}
+		} else if (tag && !tag[0] && n > 4 && !memcmp(l, "tag\t", 4) && ftp_dur_tag_ok(l + 4, n - 4) &&
+			   n - 4 < taglen) {
+			memcpy(tag, l + 4, n - 4);
+			tag[n - 4] = 0;
+		}
+	}
+	int e = errno;
+	for (int i = 0; i < nk; i++)
+		jset_add(done, kb[i]);
+	lread_free(&r);
+	if (rc < 0) {
+		errno = e;
+		die_sys(NT_EXIT_IO, "--journal %s", path);
+	}
+	return cut;
+}
+
+int ftp_journal_open(const char *path, struct jset *done)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+	int fresh = fd >= 0;
+	if (fd >= 0) {
+		/* A new journal: its name in the folder must be durable too (review 14). */
+		char *dir = xstrdup(path);
+		char *sl = strrchr(dir, '/');
+		if (!sl)
+			strcpy(dir, ".");
+		else
+			sl[sl == dir] = 0;
+		if (file_sync_dir(dir) < 0)
+			die_sys(NT_EXIT_IO, "--journal %s: sync folder %s", path, dir);
+		free(dir);
+	} else if (errno == EEXIST) {
+		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	}
+	if (fd < 0)
+		die_sys(NT_EXIT_IO, "--journal %s", path);
+	char tag[64] = "";
+	if (!fresh) {
+		/* Counted first, then read again into a set of that size: no table copied
+		 * while it grows, none bigger than needed. */
+		size_t count = 0;
+		pass(fd, path, &count, NULL, NULL, 0);
+		jset_reserve(done, count);
+		if (pass(fd, path, NULL, done, tag, sizeof tag) && write(fd, "\n", 1) != 1)
+			die_sys(NT_EXIT_IO, "--journal %s", path);
+	}
+	/* an existing journal: a rerun, which sweeps the leftovers of its tag */
+	ftp_dur_init(path, !fresh, tag[0] ? tag : NULL);
+	if (done->n)
+		log_info("journal %s: %zu items done before", path, done->n);
+	return fd;
+}
+
+static const char *const kinds[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
+
+char *ftp_job_key(const struct job *j)
+{
+	return xasprintf("%s\t%s\t%s", kinds[j->kind], j->src ? j->src : "", j->dst ? j->dst : "");
+}
+
+struct jkey ftp_job_jkey(const struct job *j)
+{
+	static char *kb;
+	static size_t kcap;
+	const char *k = kinds[j->kind], *s = j->src ? j->src : "", *d = j->dst ? j->dst : "";
+	size_t kl = strlen(k), sl = strlen(s), dl = strlen(d), n = kl + 1 + sl + 1 + dl;
+	if (n > kcap) {
+		kcap = n + 256;
+		free(kb);
+		kb = xmalloc(kcap);
+	}
+	memcpy(kb, k, kl);
+	kb[kl] = '\t';
+	memcpy(kb + kl + 1, s, sl);
+	kb[kl + 1 + sl] = '\t';
+	memcpy(kb + kl + 2 + sl, d, dl);
+	return jset_key_n(kb, n);
+}
+
+void ftp_journal_ahead(void *done, const struct job *j)
+{
+	const struct jset *d = done;
+	if (d->n)
+		jset_prefetch(d, ftp_job_jkey(j));
+}
+
+int ftp_journal_has(const struct jset *done, const struct job *j)
+{
+	return done->n && jset_has(done, ftp_job_jkey(j));
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* journal.h - the batch engine's --journal (format: jread.h): opened, its done items
+ * loaded into a set sized once, an item looked up without allocating; and the line
+ * reader in large blocks that the journal readers and --from-file share.
+ * Unit-tested in tests/unit/check_ftp.c. */
+#ifndef FTP_JOURNAL_H
+#define FTP_JOURNAL_H
+
+#include <stddef.h>
+
+#include "jset.h"
+
+struct job;
+
+/* Lines of a file descriptor, read 1 MiB at a time. */
+struct lread {
+	int fd;
+	char *buf;
+	size_t cap, beg, end;
+	int eof;
+	int cut; /* the line just returned had no LF: the file ended inside it */
+};
+void lread_init(struct lread *r, int fd);
+/* The next line without its LF: 1 (*line, *len valid until the next call; r->cut set
+ * for a last line without LF), 0 at the end, -1 on a read error (errno). */
+int lread_line(struct lread *r, const char **line, size_t *len);
+void lread_free(struct lread *r);
+
+/* Open (or create) the journal at path: its done items into *done (sized once for them),
+ * a last line cut by a crash ended with LF, the temporaries' tag set up (durable.c: the
+ * journal's tag line; a fresh tag for a journal without one). Returns the descriptor
+ * (append mode); dies on errors. */
+int ftp_journal_open(const char *path, struct jset *done);
+/* The item's key, "KIND\tSRC\tDST" hashed (no allocation; not thread-safe). */
+struct jkey ftp_job_jkey(const struct job *j);
+/* 1 when the journal recorded j as done. */
+int ftp_journal_has(const struct jset *done, const struct job *j);
+/* A job source's ahead hook (arg: the done set): j's slot prefetched. */
+void ftp_journal_ahead(void *done, const struct job *j);
+
+#endif
