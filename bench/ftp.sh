@@ -12,7 +12,8 @@
 #   a 100,000-line --from-file batch: peak RSS, and a rerun with the journal skipping all.
 # Prints "bench NAME nettool=X peer=Y ratio=Z" (ratio > 1: nettool is better).
 # FILES, BIG_MB and LIST (defaults 5000, 1024, 100000) make it smaller for a quick look
-# (BIG_MB=0 or LIST=0: that part left out); ROUNDS (default and least 3).
+# (BIG_MB=0 or LIST=0: that part left out); ROUNDS (default and least 3); NETTOOL_OLD: a
+# binary from before a change, run in the same rounds of the 5,000-file get (rows vs-old).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${NETTOOL:?set NETTOOL}"
@@ -103,7 +104,16 @@ g_curl() {
 g_lftp() {
 	small lftp "$1" lftp -u "$U,$PW" -p "$PA" -e "set ftp:ssl-allow no; set net:max-retries 1; mirror --parallel=8 small $T/o3.$1; quit" 127.0.0.1
 }
+# NETTOOL_OLD (optional): another nettool binary (the one before a change) as two more
+# contestants, oldn and oldj, in the same rounds.
+g_oldn() {
+	small oldn "$1" "$NETTOOL_OLD" ftp --no-tls -q -u "$U" -P "$PA" --parallel 8 get "127.0.0.1:small/*" -O "$T/o4.$1"
+}
+g_oldj() {
+	small oldj "$1" "$NETTOOL_OLD" ftp --no-tls -q -u "$U" -P "$PA" --parallel 8 --journal "$T/j4.$1" get "127.0.0.1:small/*" -O "$T/o4j.$1"
+}
 who_small="ours ourj"
+[ -n "${NETTOOL_OLD:-}" ] && who_small+=" oldn oldj"
 [ $have_curl = 1 ] && who_small+=" curl"
 [ $have_lftp = 1 ] && who_small+=" lftp"
 for r in $(seq "$ROUNDS"); do
@@ -122,6 +132,11 @@ for who in $who_small; do
 	eval "set -- \$S_$who"; eval "MS_$who=$(median "$@")"
 	eval "echo \"bench ftp: $who: wall \$W_$who s; client CPU \$C_$who s; server CPU \$S_$who s\""
 done
+if [ -n "${NETTOOL_OLD:-}" ]; then
+	line "ftp-get-${FILES}x1k-par8-vs-old" "$(fps "$MW_ours")" "$(fps "$MW_oldn")" "$(calc "$MW_oldn / $MW_ours")" "files/s"
+	line "ftp-get-${FILES}x1k-journal-vs-old" "$(fps "$MW_ourj")" "$(fps "$MW_oldj")" "$(calc "$MW_oldj / $MW_ourj")" "files/s"
+	line "ftp-get-${FILES}x1k-cpu-vs-old" "$(cpk "$MC_ours")" "$(cpk "$MC_oldn")" "$(calc "$MC_oldn / ($MC_ours + 0.0001)")" "cpu-s/1000files"
+fi
 best_peer= bw=
 for who in curl lftp; do
 	case " $who_small " in *" $who "*) ;; *) continue ;; esac
@@ -174,7 +189,7 @@ if [ $have_lftp = 1 ]; then
 else
 	echo "bench ftp: lftp not installed"
 fi
-rm -rf "$T"/o[123].* "$T"/l4.* "$FTPD_HOME_B"/small1.* "$FTPD_HOME_B"/small2.*
+rm -rf "$T"/o[1234].* "$T"/l4.* "$FTPD_HOME_B"/small1.* "$FTPD_HOME_B"/small2.*
 
 # One big file: each comparison in ROUNDS interleaved rounds (a single run was 0.27-1.3x
 # from one run to the next here); the target is every round, hence min=.
