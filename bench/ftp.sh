@@ -2,14 +2,19 @@
 # SPDX-License-Identifier: MIT
 # ftp.sh - nettool ftp side by side with curl and lftp against vsftpd on loopback
 # (plain FTP on every side: the peers are run without TLS too). One run, interleaved:
-#   5,000 x 1 KiB get, --parallel 8: nettool (glob get) vs curl --parallel-max 8 and lftp mirror --parallel=8
-#     (files/s, and CPU seconds of the client per 1,000 files);
+#   5,000 x 1 KiB get, --parallel 8: nettool (glob get, and with --journal) vs curl
+#     --parallel --parallel-max 8 and lftp mirror --parallel=8 (files/s; client and
+#     server (vsftpd) CPU seconds per 1,000 files; ratios against each peer and the better);
 #   the same files server to server: nettool copy -r vs lftp mirror down then mirror -R up;
-#   1 GiB get to stdout, put, and get to a file (vs curl followed by an fsync of that file);
-#   (every comparison in two rounds, the order turned round in the second; the faster counts)
-#   the journal at scale (bench/ftp_journal.sh: REAL, LIST and ROUNDS size it).
+#   1 GiB get to stdout, put, and get to a file, vs curl;
+#   (every comparison in ROUNDS interleaved rounds, default 3, the order turned round every
+#   other round; medians printed, and min= the lowest per-round ratio of a pair)
+#   the journal at scale (bench/ftp_journal.sh: REAL, LIST and ROUNDS size it; LIST=0 leaves
+#   it out).
 # Prints "bench NAME nettool=X peer=Y ratio=Z" (ratio > 1: nettool is better).
-# FILES and BIG_MB (defaults 5000, 1024) make it smaller for a quick look.
+# FILES and BIG_MB (defaults 5000, 1024) make it smaller for a quick look (BIG_MB=0: that
+# part left out); ROUNDS (default and least 3); NETTOOL_OLD: a binary from before a change,
+# run in the same rounds of the 5,000-file get (rows vs-old).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${NETTOOL:?set NETTOOL}"
@@ -53,73 +58,121 @@ for i in range(n):
     with open(f"{d}/f{i}.dat", "wb") as f: f.write(b)
 ' "$HA/small" "$FILES"
 
-# Two rounds, the order turned round in the second; fresh output folders every time
-# (deleting thousands of files just before a run slows ext4's inode allocation for
-# whoever runs next). The best round of each counts.
-best_ours= best_curl= best_lftp=
-run_ours() {
-	timed "$T/r.ours" "${NTF[@]}" -P "$PA" --parallel 8 get "127.0.0.1:small/*" -O "$T/o1.$1" ||
-		echo "bench ftp: nettool get failed: $(head -3 "$T/bench.err")"
+# Rounds: ROUNDS (at least 3) interleaved rounds, ours and the peers alternating, the order
+# turned round every other round; fresh output folders every time (deleting thousands of
+# files just before a run slows ext4's inode allocation for whoever runs next). Medians
+# are printed; ratios are peer/ours (> 1: nettool is better).
+ROUNDS=${ROUNDS:-3}
+[ "$ROUNDS" -ge 3 ] 2>/dev/null || ROUNDS=3
+# median N...: the middle value (the mean of the two middle ones for an even count)
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# The vsftpd listener of server A: every session is its child (two processes each), reaped
+# by it, so its children's CPU (/proc stat fields 16 and 17) grows by each session's CPU.
+srv_pid=$(pgrep -o -f "^vsftpd $T/A/vsftpd.conf")
+srv_cpu() { # seconds of server CPU so far, once every session of the last run is reaped
+	local i
+	for i in $(seq 50); do
+		[ "$(pgrep -c -P "$srv_pid")" = 0 ] && break
+		sleep 0.1
+	done
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($16 + $17) / hz }' "/proc/$srv_pid/stat" 2>/dev/null || echo 0
+}
+# small WHO ROUND CMD...: one 5,000-file run; appends wall, client CPU and server CPU
+# to the lists W_WHO, C_WHO, S_WHO
+small() {
+	local who=$1 r=$2 s0 s1 w c m
+	shift 2
+	s0=$(srv_cpu)
+	timed "$T/r.$who" "$@" || echo "bench ftp: $who failed (round $r): $(head -3 "$T/bench.err")"
+	s1=$(srv_cpu)
+	read -r w c m <"$T/r.$who"
+	eval "W_$who+=\" $w\" C_$who+=\" $c\" S_$who+=\" $(calc "$s1 - $s0")\""
+}
+g_ours() {
+	small ours "$1" "${NTF[@]}" -P "$PA" --parallel 8 get "127.0.0.1:small/*" -O "$T/o1.$1"
 	[ "$(ls "$T/o1.$1" | wc -l)" = "$FILES" ] || echo "bench ftp: nettool fetched $(ls "$T/o1.$1" | wc -l) of $FILES"
-	keep_best ours "$T/r.ours"
 }
-run_curl() {
-	[ $have_curl = 1 ] || return 0
+g_ourj() {
+	small ourj "$1" "${NTF[@]}" -P "$PA" --parallel 8 --journal "$T/j1.$1" get "127.0.0.1:small/*" -O "$T/o1j.$1"
+	[ "$(ls "$T/o1j.$1" | wc -l)" = "$FILES" ] || echo "bench ftp: nettool --journal fetched $(ls "$T/o1j.$1" | wc -l) of $FILES"
+}
+g_curl() {
 	mkdir -p "$T/o2.$1"
-	timed "$T/r.curl" curl -s --parallel --parallel-max 8 -u "$U:$PW" \
-		"ftp://127.0.0.1:$PA/small/f[0-$((FILES - 1))].dat" -o "$T/o2.$1/f#1.dat" || echo "bench ftp: curl failed"
-	keep_best curl "$T/r.curl"
+	small curl "$1" curl -s --parallel --parallel-max 8 -u "$U:$PW" \
+		"ftp://127.0.0.1:$PA/small/f[0-$((FILES - 1))].dat" -o "$T/o2.$1/f#1.dat"
 }
-run_lftp() {
-	[ $have_lftp = 1 ] || return 0
-	timed "$T/r.lftp" lftp -u "$U,$PW" -p "$PA" -e "set ftp:ssl-allow no; set net:max-retries 1; mirror --parallel=8 small $T/o3.$1; quit" 127.0.0.1 ||
-		echo "bench ftp: lftp failed"
-	keep_best lftp "$T/r.lftp"
+g_lftp() {
+	small lftp "$1" lftp -u "$U,$PW" -p "$PA" -e "set ftp:ssl-allow no; set net:max-retries 1; mirror --parallel=8 small $T/o3.$1; quit" 127.0.0.1
 }
-keep_best() { # who file: keep "wall cpu" of the faster round
-	local w c m cur
-	read -r w c m <"$2"
-	cur=$(eval echo "\${best_$1}")
-	if [ -z "$cur" ] || [ "$(calc "$w < ${cur%% *}")" = 1.000 ]; then
-		eval "best_$1=\"$w $c\""
-	fi
+# NETTOOL_OLD (optional): another nettool binary (the one before a change) as two more
+# contestants, oldn and oldj, in the same rounds.
+g_oldn() {
+	small oldn "$1" "$NETTOOL_OLD" ftp --no-tls -q -u "$U" -P "$PA" --parallel 8 get "127.0.0.1:small/*" -O "$T/o4.$1"
 }
-run_ours 1; run_curl 1; run_lftp 1
-run_lftp 2; run_curl 2; run_ours 2
+g_oldj() {
+	small oldj "$1" "$NETTOOL_OLD" ftp --no-tls -q -u "$U" -P "$PA" --parallel 8 --journal "$T/j4.$1" get "127.0.0.1:small/*" -O "$T/o4j.$1"
+}
+who_small="ours ourj"
+[ -n "${NETTOOL_OLD:-}" ] && who_small+=" oldn oldj"
+[ $have_curl = 1 ] && who_small+=" curl"
+[ $have_lftp = 1 ] && who_small+=" lftp"
+for r in $(seq "$ROUNDS"); do
+	order=$who_small
+	[ $((r % 2)) = 0 ] && order=$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')
+	for who in $order; do "g_$who" "$r"; done
+
+done
 fps() { calc "$FILES / $1"; }
 cpk() { calc "$1 * 1000 / $FILES"; }
 mbs() { calc "$BIG_MB * 1.048576 / $1"; } # MB/s
-# pair NAME UNIT RATE OURS PEER: OURS and PEER (functions taking a round number that
-# leave "wall cpu rss" in $T/x) run ours, peer, peer, ours; the faster round of each
-# is printed through RATE (seconds -> UNIT).
-pair() {
-	local name=$1 unit=$2 rate=$3 bo= bp= w r who
-	for r in 1 2 3 4; do
-		case $r in 1 | 4) who=$4 ;; *) who=$5 ;; esac
-		"$who" "$r"
-		read -r w _ _ <"$T/x"
-		if [ "$who" = "$4" ]; then
-			[ -z "$bo" ] || [ "$(calc "$w < $bo")" = 1.000 ] && bo=$w
-		else
-			[ -z "$bp" ] || [ "$(calc "$w < $bp")" = 1.000 ] && bp=$w
-		fi
-	done
-	line "$name" "$("$rate" "$bo")" "$("$rate" "$bp")" "$(calc "$bp / $bo")" "$unit"
-}
-read -r ow oc <<<"$best_ours"
-if [ $have_curl = 1 ]; then
-	read -r pw pc <<<"$best_curl"
-	line ftp-get-5000x1k-par8-vs-curl "$(fps "$ow")" "$(fps "$pw")" "$(calc "$pw / $ow")" "files/s"
-	line ftp-get-5000x1k-cpu-vs-curl "$(cpk "$oc")" "$(cpk "$pc")" "$(calc "$pc / ($oc + 0.0001)")" "cpu-s/1000files"
-else
-	echo "bench ftp: curl not installed"
+# Medians of the 5,000-file runs: files/s, client and server CPU seconds per 1,000 files.
+for who in $who_small; do
+	eval "set -- \$W_$who"; eval "MW_$who=$(median "$@")"
+	eval "set -- \$C_$who"; eval "MC_$who=$(median "$@")"
+	eval "set -- \$S_$who"; eval "MS_$who=$(median "$@")"
+	eval "echo \"bench ftp: $who: wall \$W_$who s; client CPU \$C_$who s; server CPU \$S_$who s\""
+done
+if [ -n "${NETTOOL_OLD:-}" ]; then
+	line "ftp-get-${FILES}x1k-par8-vs-old" "$(fps "$MW_ours")" "$(fps "$MW_oldn")" "$(calc "$MW_oldn / $MW_ours")" "files/s"
+	line "ftp-get-${FILES}x1k-journal-vs-old" "$(fps "$MW_ourj")" "$(fps "$MW_oldj")" "$(calc "$MW_oldj / $MW_ourj")" "files/s"
+	line "ftp-get-${FILES}x1k-cpu-vs-old" "$(cpk "$MC_ours")" "$(cpk "$MC_oldn")" "$(calc "$MC_oldn / ($MC_ours + 0.0001)")" "cpu-s/1000files"
 fi
+best_peer= bw=
+for who in curl lftp; do
+	case " $who_small " in *" $who "*) ;; *) continue ;; esac
+	eval "w=\$MW_$who c=\$MC_$who sc=\$MS_$who"
+	line "ftp-get-${FILES}x1k-par8-vs-$who" "$(fps "$MW_ours")" "$(fps "$w")" "$(calc "$w / $MW_ours")" "files/s"
+	line "ftp-get-${FILES}x1k-journal-vs-$who" "$(fps "$MW_ourj")" "$(fps "$w")" "$(calc "$w / $MW_ourj")" "files/s"
+	line "ftp-get-${FILES}x1k-cpu-vs-$who" "$(cpk "$MC_ours")" "$(cpk "$c")" "$(calc "$c / ($MC_ours + 0.0001)")" "cpu-s/1000files"
+	line "ftp-get-${FILES}x1k-server-cpu-vs-$who" "$(cpk "$MS_ours")" "$(cpk "$sc")" "$(calc "$sc / ($MS_ours + 0.0001)")" "cpu-s/1000files"
+	if [ -z "$bw" ] || [ "$(calc "$w < $bw")" = 1.000 ]; then best_peer=$who bw=$w; fi
+done
+if [ -n "$bw" ]; then
+	line "ftp-get-${FILES}x1k-par8-vs-best($best_peer)" "$(fps "$MW_ours")" "$(fps "$bw")" "$(calc "$bw / $MW_ours")" "files/s"
+	line "ftp-get-${FILES}x1k-journal-vs-best($best_peer)" "$(fps "$MW_ourj")" "$(fps "$bw")" "$(calc "$bw / $MW_ourj")" "files/s"
+fi
+[ $have_curl = 1 ] || echo "bench ftp: curl not installed"
+# pair NAME UNIT RATE OURS PEER: OURS and PEER (functions taking a round number that
+# leave "wall cpu rss" in $T/x) run ROUNDS interleaved rounds (ours first in odd rounds,
+# the peer first in even ones); the medians are printed through RATE (seconds -> UNIT),
+# with the lowest per-round ratio as min=.
+pair() {
+	local name=$1 unit=$2 rate=$3 r w wo wp ws=() os=() ps=() who
+	for r in $(seq "$ROUNDS"); do
+		for who in $( [ $((r % 2)) = 1 ] && echo "$4 $5" || echo "$5 $4"); do
+			"$who" "$r"
+			read -r w _ _ <"$T/x"
+			if [ "$who" = "$4" ]; then wo=$w; else wp=$w; fi
+		done
+		os+=("$wo") ps+=("$wp") ws+=("$(calc "$wp / $wo")")
+	done
+	echo "bench ftp: $name: nettool ${os[*]} s, peer ${ps[*]} s, ratios ${ws[*]}"
+	wo=$(median "${os[@]}") wp=$(median "${ps[@]}")
+	echo "bench $name nettool=$("$rate" "$wo")$unit peer=$("$rate" "$wp")$unit ratio=$(calc "$wp / $wo") min=$(printf '%s\n' "${ws[@]}" | sort -g | head -1)"
+}
 if [ $have_lftp = 1 ]; then
-	read -r pw pc <<<"$best_lftp"
-	line ftp-get-5000x1k-par8-vs-lftp "$(fps "$ow")" "$(fps "$pw")" "$(calc "$pw / $ow")" "files/s"
-	line ftp-get-5000x1k-cpu-vs-lftp "$(cpk "$oc")" "$(cpk "$pc")" "$(calc "$pc / ($oc + 0.0001)")" "cpu-s/1000files"
-	# Server to server: copy -r vs lftp mirror down, then up; two rounds (ours, lftp,
-	# lftp, ours), the faster round of each counts.
+	# Server to server: copy -r vs lftp mirror down, then up; ROUNDS interleaved rounds
+	# (pair), medians.
 	cp_ours() {
 		timed "$T/x" "${NTF[@]}" --parallel 8 copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/small1.$1" ||
 			echo "bench ftp: nettool copy failed: $(head -3 "$T/bench.err")"
@@ -136,27 +189,26 @@ if [ $have_lftp = 1 ]; then
 else
 	echo "bench ftp: lftp not installed"
 fi
-rm -rf "$T"/o[123].* "$T"/l4.* "$FTPD_HOME_B"/small1.* "$FTPD_HOME_B"/small2.*
+rm -rf "$T"/o[1234].* "$T"/l4.* "$FTPD_HOME_B"/small1.* "$FTPD_HOME_B"/small2.*
 
-# One big file: each comparison in two rounds (ours, peer, peer, ours), the faster
-# round of each counts (a single run was 0.27-1.3x from one run to the next here).
-if [ $have_curl = 1 ]; then
+# One big file: each comparison in ROUNDS interleaved rounds (a single run was 0.27-1.3x
+# from one run to the next here); the target is every round, hence min=.
+if [ $have_curl = 1 ] && [ "$BIG_MB" != 0 ]; then
 	echo "making a $BIG_MB MiB file..."
 	head -c $((BIG_MB << 20)) /dev/urandom >"$HA/big.bin"
 	sync
-	g_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" get 127.0.0.1:big.bin -o -; }
-	g_curl() { timed "$T/x" curl -s -u "$U:$PW" "ftp://127.0.0.1:$PA/big.bin"; }
-	pair ftp-get-1g-stdout-vs-curl MB/s mbs g_ours g_curl
+	b_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" get 127.0.0.1:big.bin -o -; }
+	b_curl() { timed "$T/x" curl -s -u "$U:$PW" "ftp://127.0.0.1:$PA/big.bin"; }
+	pair ftp-get-1g-stdout-vs-curl MB/s mbs b_ours b_curl
 	p_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" put "$HA/big.bin" 127.0.0.1:up-ours.bin; rm -f "$HA/up-ours.bin"; }
 	p_curl() { timed "$T/x" curl -s -u "$U:$PW" -T "$HA/big.bin" "ftp://127.0.0.1:$PA/up-curl.bin"; rm -f "$HA/up-curl.bin"; }
 	pair ftp-put-1g-vs-curl MB/s mbs p_ours p_curl
+	# To a file: neither syncs (ours without --journal or --fsync renames it whole, unsynced).
 	f_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" get 127.0.0.1:big.bin -o "$T/big-ours.bin"; rm -f "$T/big-ours.bin"; }
-	f_curl() {
-		timed "$T/x" sh -c "curl -s -u '$U:$PW' 'ftp://127.0.0.1:$PA/big.bin' -o '$T/big-curl.bin' && sync '$T/big-curl.bin'"
-		rm -f "$T/big-curl.bin"
-	}
-	pair ftp-get-1g-file-synced-vs-curl+fsync MB/s mbs f_ours f_curl
+	f_curl() { timed "$T/x" curl -s -u "$U:$PW" "ftp://127.0.0.1:$PA/big.bin" -o "$T/big-curl.bin"; rm -f "$T/big-curl.bin"; }
+	pair ftp-get-1g-file-vs-curl MB/s mbs f_ours f_curl
 	rm -f "$HA/big.bin"
 fi
+[ "${LIST:-}" = 0 ] && exit 0
 
 bash "$here/bench/ftp_journal.sh" # the journal at scale: a 1,000,000-line list resumed (its own servers)

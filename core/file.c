@@ -228,8 +228,10 @@ int file_openat_below(const char *base, const char *rel, int flags, mode_t mode,
 	return fd;
 }
 
-/* mkostemp relative to a folder descriptor: .NAME.XXXXXX created O_EXCL|O_NOFOLLOW. */
-static int temp_at(int dfd, const char *name, const char *tag, char **tname)
+/* mkostemp relative to a folder descriptor: .NAME.XXXXXX created O_EXCL|O_NOFOLLOW, with
+ * mode as open(2) applies it (the umask, or the folder's default ACL): no umask() round
+ * trip, which another thread's file could be created during, and no fchmod per file. */
+static int temp_at(int dfd, const char *name, const char *tag, mode_t mode, char **tname)
 {
 	static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	for (int i = 0; i < 100; i++) {
@@ -246,7 +248,7 @@ static int temp_at(int dfd, const char *name, const char *tag, char **tname)
 		sfx[6] = 0;
 		/* At most 200 bytes of the name, so that the temporary name fits NAME_MAX too. */
 		char *t = tag ? xasprintf(".%.200s.%.24s-%s", name, tag, sfx) : xasprintf(".%.200s.%s", name, sfx);
-		int fd = openat(dfd, t, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int fd = openat(dfd, t, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		if (fd >= 0) {
 			*tname = t;
 			return fd;
@@ -304,16 +306,13 @@ int afile_open_tag(struct afile *af, const char *dir, const char *name, mode_t m
 		return -1;
 	}
 	af->has_dfd = 1;
-	af->fd = temp_at(af->dfd, af->fname, tag, &af->tname);
+	af->fd = temp_at(af->dfd, af->fname, tag, mode, &af->tname);
 	if (af->fd < 0) {
 		snprintf(err, errlen, "%s/.%.200s.XXXXXX: %s", af->dir, af->fname, strerror(errno));
 		afile_free(af);
 		return -1;
 	}
 	af->tmp = xasprintf("%s/%s", af->dir, af->tname);
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(af->fd, mode & ~um);
 	return 0;
 }
 

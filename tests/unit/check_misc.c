@@ -180,6 +180,16 @@ START_TEST(atomic_files)
 	struct stat st;
 	ck_assert_int_eq(stat(final, &st), 0);
 	ck_assert_int_eq(st.st_size, 4);
+	/* The mode as open(2) gives it: the umask applied. */
+	mode_t um = umask(027);
+	ck_assert_int_eq(afile_open(&af, dir, "masked.txt", 0644, err, sizeof err), 0);
+	umask(um);
+	char *masked = af.final ? strdup(af.final) : NULL;
+	ck_assert_int_eq(afile_commit(&af, err, sizeof err), 0);
+	ck_assert_int_eq(stat(masked, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	unlink(masked);
+	free(masked);
 	ck_assert_int_eq(afile_open(&af, dir, "gone.txt", 0644, err, sizeof err), 0);
 	char *tmp = strdup(af.tmp);
 	afile_abort(&af);
