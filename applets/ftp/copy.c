@@ -72,27 +72,11 @@ static size_t copy_read(char *d, size_t sz, size_t nm, void *u)
 	return n;
 }
 
-/* Start the copy s->job: FXP when both servers allow it, else streamed through the
- * slot's pipe (RETR on h, STOR on h2). */
-int ftp_copy_start(struct engine *e, struct slot *s)
+/* Stream s->job through the slot's pipe: RETR on h, STOR on h2. */
+static int stream_start(struct engine *e, struct slot *s)
 {
 	struct job *j = &s->job;
-	if (ftp_cf.fxp >= 0) {
-		/* FXP (fxp.c) when both servers allow it; it ends the job here, or hands it back
-		 * to be streamed. */
-		long long n;
-		int code;
-		char m[600];
-		int r = ftp_fxp_copy(e->a, e->b, j, &n, &code, m, sizeof m);
-		if (r != FXP_STREAM) {
-			s->bytes = n > 0 ? (uint64_t)n : 0;
-			if (r == FXP_DONE)
-				eng_done(e, s);
-			else
-				eng_fail(e, s, code, m);
-			return -1; /* ended: the slot is cleared */
-		}
-	}
+	s->phase = 0;
 	if (!s->pipe)
 		s->pipe = xmalloc(PIPE_CAP);
 	s->ph = s->pl = 0;
@@ -136,6 +120,26 @@ int ftp_copy_start(struct engine *e, struct slot *s)
 	eng_add(e, s->h, s);
 	eng_add(e, s->h2, s);
 	return 0;
+}
+
+/* Start the copy s->job: FXP when both servers allow it (phase 4: fxp.c drives it, see
+ * ftp_copy_pump), else streamed. */
+int ftp_copy_start(struct engine *e, struct slot *s)
+{
+	if (ftp_cf.fxp >= 0) {
+		int code;
+		char m[600];
+		int r = ftp_fxp_start(&s->fx, e->a, e->b, &s->job, &code, m, sizeof m);
+		if (r == FXP_RUNNING) {
+			s->phase = 4;
+			return 0;
+		}
+		if (r == FXP_FAILED) {
+			eng_retry(e, s, code, m);
+			return -1; /* ended: the slot is cleared */
+		}
+	}
+	return stream_start(e, s);
 }
 
 /* A copy failed (phase 0): report or retry it. */
@@ -248,15 +252,72 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 	return 0;
 }
 
-/* Resume a side of a streamed copy that paused (the pipe was full, or empty). */
-void ftp_copy_pump(struct slot *s)
+/* After each wait: a step for an FXP copy (1: it has ended, the slot is to be cleared);
+ * a paused side of a streamed copy resumed. */
+int ftp_copy_pump(struct engine *e, struct slot *s)
 {
-	if (s->busy && s->unpause_src && s->run1) {
+	if (!s->busy || s->job.kind != JOB_COPY)
+		return 0;
+	if (s->phase == 4) {
+		long long n;
+		int code;
+		char m[600];
+		int r = ftp_fxp_step(s->fx, e->a, e->b, &n, &code, m, sizeof m);
+		if (r == FXP_RUNNING)
+			return 0;
+		if (r == FXP_STREAM)
+			return stream_start(e, s) < 0;
+		s->bytes = n > 0 ? (uint64_t)n : 0;
+		if (r == FXP_DONE) {
+			e->prog.bytes_done += s->bytes;
+			eng_done(e, s);
+		} else {
+			eng_retry(e, s, code, m);
+		}
+		return 1;
+	}
+	if (s->unpause_src && s->run1) {
 		s->unpause_src = s->src_paused = 0;
 		curl_easy_pause(s->h, CURLPAUSE_CONT);
 	}
-	if (s->busy && s->unpause_dst && s->run2) {
+	if (s->unpause_dst && s->run2) {
 		s->unpause_dst = s->dst_paused = 0;
 		curl_easy_pause(s->h2, CURLPAUSE_CONT);
 	}
+	return 0;
+}
+
+/* The descriptors the FXP copies wait on (into e->wfd): how many. */
+int ftp_copy_waitfds(struct engine *e)
+{
+	int n = 0;
+	for (int i = 0; i < e->n; i++) {
+		struct slot *s = &e->slots[i];
+		if (!s->busy || s->job.kind != JOB_COPY || s->phase != 4)
+			continue;
+		if (!e->wfd)
+			e->wfd = xcalloc(2 * (size_t)e->n, sizeof *e->wfd);
+		n += ftp_fxp_fds(s->fx, e->wfd + n);
+	}
+	return n;
+}
+
+/* A copy stopped (--deadline): nothing of it stays on the destination. FXP: its
+ * connections closed, the temporary deleted; streamed (the handles are out of the multi
+ * already): the temporary (or, --no-atomic, the partial file) deleted on the site's own
+ * connection. Both wait at most --timeout. Once renamed (the --move checks) nothing is
+ * deleted. */
+void ftp_copy_stop(struct engine *e, struct slot *s)
+{
+	if (s->phase == 4) {
+		ftp_fxp_stop(s->fx, e->b);
+		return;
+	}
+	if (s->phase != 0 || !s->ctmp)
+		return;
+	char *ap = ftp_qpath(e->b, s->ctmp);
+	char *c = xasprintf("DELE %s", ap);
+	const char *cmds[1] = {c};
+	ftp_quote(e->b, cmds, 1);
+	free(c), free(ap);
 }

@@ -528,6 +528,24 @@ void eng_failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbu
 	failed(e, s, rc, errbuf, hdr, code);
 }
 
+void eng_retry(struct engine *e, struct slot *s, int code, const char *msg)
+{
+	if (code == NT_EXIT_NET && s->job.attempts < ftp_cf.retry && !e->stopped) {
+		struct job *r = xmalloc(sizeof *r);
+		*r = s->job;
+		r->attempts++;
+		long long back = ftp_backoff_ms(r->attempts);
+		r->ready_ms = ftp_now_ms() + back;
+		r->next = e->retry;
+		e->retry = r;
+		log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), s->job.src, msg, r->attempts,
+			 ftp_cf.retry, back / 1000.0);
+		s->job.src = s->job.dst = NULL;
+		return;
+	}
+	fail_job(e, s, code ? code : NT_EXIT_FAIL, msg);
+}
+
 void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr, char *err,
 	       const char *verb, const char *path)
 {
@@ -607,6 +625,8 @@ static void stop_all(struct engine *e, const char *why)
 		if (s->run2)
 			curl_multi_remove_handle(e->m, s->h2);
 		s->run1 = s->run2 = 0;
+		if (s->job.kind == JOB_COPY)
+			ftp_copy_stop(e, s);
 		fail_job(e, s, NT_EXIT_FAIL, why);
 		slot_clear(s);
 	}
@@ -705,7 +725,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 				finished(e, s, h, rc);
 		}
 		for (int i = 0; i < e->n; i++)
-			ftp_copy_pump(&e->slots[i]);
+			if (ftp_copy_pump(e, &e->slots[i])) {
+				slot_clear(&e->slots[i]);
+				ended++;
+			}
 		long long now = ftp_now_ms();
 		if (e->deadline && now >= e->deadline) {
 			stop_all(e, "deadline reached");
@@ -713,8 +736,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		}
 		progress_update(&e->prog);
 		/* A slot came free: fill it at once rather than after the next wake-up. */
-		if (!ended)
-			curl_multi_poll(e->m, NULL, 0, 100, NULL);
+		if (!ended) {
+			unsigned nfd = (unsigned)ftp_copy_waitfds(e);
+			curl_multi_poll(e->m, e->wfd, nfd, 100, NULL);
+		}
 	}
 	if (commit_finish(e->com, cerr, sizeof cerr) < 0)
 		die(NT_EXIT_IO, "%s", cerr);
@@ -729,6 +754,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	}
 	curl_multi_cleanup(e->m);
 	ftp_fxp_free();
+	free(e->wfd);
 	if (summary && log_level > LOG_QUIET)
 		fprintf(stderr, "%s: %llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
 			(unsigned long long)e->r.done, (unsigned long long)e->r.failed, (unsigned long long)e->r.skipped,

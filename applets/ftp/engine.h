@@ -46,6 +46,7 @@ struct slot {
 	uint64_t bytes;
 	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
 	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */
+	struct fxp *fx;          /* copy: the slot's FXP connections (fxp.c); phase 4 while FXP runs */
 	long long t0_ms;         /* when the job started (--json's seconds) */
 	struct engine *e;
 };
@@ -68,6 +69,7 @@ struct engine {
 	int stopped;
 	char *made_dir;          /* the last local folder made (most jobs share it) */
 	char *run_line;          /* the journal's run line, until the first item is recorded */
+	struct curl_waitfd *wfd; /* FXP copies' descriptors for curl_multi_poll (copy.c) */
 };
 
 /* engine.c, for copy.c: a handle of s into the multi; the job done (journaled), failed
@@ -77,14 +79,21 @@ void eng_add(struct engine *e, CURL *h, struct slot *s);
 void eng_done(struct engine *e, struct slot *s);
 void eng_fail(struct engine *e, struct slot *s, int code, const char *msg);
 void eng_failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code);
+/* Failed with exit code code (msg): retried later, as a transient libcurl error is, when it is a
+ * network failure (NT_EXIT_NET) and --retry attempts are left; else failed for good. */
+void eng_retry(struct engine *e, struct slot *s, int code, const char *msg);
 void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr, char *err,
 	       const char *verb, const char *path);
 
-/* copy.c: start a copy job in s (0 running, -1 ended: done by FXP, or failed); a handle of
- * s ended (1: the job goes on, 0: it has ended, the slot is to be cleared); resume a paused
- * side of a streamed copy (after curl_multi_perform). */
+/* copy.c: start a copy job in s (0 running, -1 ended: failed before it began); a handle of
+ * s ended (1: the job goes on, 0: it has ended, the slot is to be cleared); after each
+ * wait, step an FXP copy or resume a paused side of a streamed one (1: the job has ended,
+ * the slot is to be cleared); the FXP descriptors to wait on, into e->wfd (their number);
+ * a copy stopped by --deadline: its temporary deleted. */
 int ftp_copy_start(struct engine *e, struct slot *s);
 int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc);
-void ftp_copy_pump(struct slot *s);
+int ftp_copy_pump(struct engine *e, struct slot *s);
+int ftp_copy_waitfds(struct engine *e);
+void ftp_copy_stop(struct engine *e, struct slot *s);
 
 #endif
