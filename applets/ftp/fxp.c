@@ -8,8 +8,12 @@
  * that refuses PORT to a third address, or a destination that refuses the source's data
  * connection, ends FXP for the run: the engine streams (unless --fxp). Where TLS is in use
  * the data would go in clear (neither SSCN nor CPSV is spoken here): streamed, unless --fxp
- * (then PROT C, said on stderr). One file at a time; the control connections are kept
- * for the next file.
+ * (then PROT C, said on stderr). Every slot of the engine runs its own pair of control
+ * connections (ctl.c; logged in together, kept from file to file), step by step without
+ * waiting; the commands of a step go in one write (PORT with RETR once FXP has worked
+ * here, SIZE with RNFR). Until a first file has gone by FXP only one pair tries, so that a
+ * refusal costs one PORT per run. A reply awaited longer than --timeout fails the file;
+ * the transfer itself (between 150 and 226) only --deadline bounds.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_fxp.sh
  */
@@ -23,26 +27,12 @@
 #include <sys/socket.h>
 
 #include "connpol.h"
+#include "ctl.h"
 #include "ftp.h"
 #include "log.h"
 #include "nt_err.h"
 #include "stream.h"
 #include "tls.h"
-
-#define FXP_MAX_LINE 2048
-
-struct fxc {
-	struct stream *s;
-	struct ftp_site *site;
-	int enc;        /* TLS on the control connection */
-	int family;     /* of the server's address */
-	char addr[64];  /* the server's address (numeric) */
-	int code;       /* last reply */
-	char text[300]; /* its last line, cleaned */
-	int pend;       /* try_reply: the code of a multi-line reply under way */
-	int protc;      /* PBSZ 0 and PROT C given (TLS with --fxp) */
-	int lst;        /* login_step: 1 greeting, 2 USER, 3 PASS, 4 TYPE I awaited; 0 logged in */
-};
 
 /* One slot's FXP: its pair of control connections (kept from file to file) and the
  * file under way. */
@@ -70,21 +60,10 @@ static int fx_warned;
 static int fx_port_ok;      /* a whole FXP transfer worked here: later PORTs go with RETR at once */
 static struct fxp *fx_probe; /* the pair trying FXP first: the others wait for its outcome */
 
-static void fx_close(struct fxc **pc)
-{
-	struct fxc *c = *pc;
-	if (!c)
-		return;
-	if (c->s)
-		stream_close(c->s);
-	free(c);
-	*pc = NULL;
-}
-
 static void pair_close(struct fxp *x)
 {
-	fx_close(&x->ca);
-	fx_close(&x->cb);
+	ctl_close(&x->ca);
+	ctl_close(&x->cb);
 }
 
 void ftp_fxp_free(void)
@@ -99,170 +78,12 @@ void ftp_fxp_free(void)
 	fx_probe = NULL; /* what was learnt (fx_off, fx_port_ok) holds for the process */
 }
 
-static void trace(char dir, const char *p, size_t n)
-{
-	log_proto(dir, p, n);
-}
-
-/* One reply (multi-line replies whole), waiting up to --timeout: its code, or -1 when the
- * connection failed (c->text says how). For the login and the clean-up; a file's
- * commands go through send_cmd and try_reply. */
-static int reply(struct fxc *c)
-{
-	int code = 0;
-	for (;;) {
-		char *l;
-		size_t n;
-		int r = stream_read_line(c->s, &l, &n);
-		if (r < 0) {
-			snprintf(c->text, sizeof c->text, "%s with %s",
-				 r == STREAM_TIMEOUT ? "no reply in time" : r == STREAM_LONG ? "reply line too long" : "connection lost",
-				 c->site->host);
-			return c->code = -1;
-		}
-		int d = n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9';
-		int cd = d ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : 0;
-		if (!code) {
-			if (!d)
-				continue; /* noise before a reply */
-			code = cd;
-		}
-		if (cd == code && (n == 3 || l[3] == ' ')) {
-			nt_clean_text(c->text, sizeof c->text, l, n);
-			return c->code = code;
-		}
-	}
-}
-
-static int cmd(struct fxc *c, const char *fmt, ...) NT_PRINTF(2, 3);
-static int cmd(struct fxc *c, const char *fmt, ...)
-{
-	char line[1200];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof line || stream_cmdf(c->s, "%s", line) < 0) {
-		snprintf(c->text, sizeof c->text, "cannot send to %s", c->site->host);
-		return c->code = -1;
-	}
-	return reply(c);
-}
-
-/* Log in on our own connection, TLS as the site's policy says. NULL with *code and err
- * on failure. nowait, on a connection without TLS: only connected, the login goes on in
- * login_step (the pairs of all slots log in at once). */
-static struct fxc *fx_open(struct ftp_site *site, int nowait, int *code, char *err, size_t errlen)
-{
-	struct conn_plan plan;
-	int r = conn_decide(&ftp_cf.co, site->implicit_tls ? "ftps" : "ftp", site->host, CONN_PROXY_OWN, &plan, err, errlen);
-	if (r) {
-		*code = r;
-		return NULL;
-	}
-	if (plan.proxy.kind != CONN_PROXY_NONE) {
-		/* The servers would connect to each other around the proxy: not our call. */
-		snprintf(err, errlen, "%s is reached through a proxy", site->host);
-		*code = 0;
-		return NULL;
-	}
-	int fd = conn_connect(&plan, site->host, site->port, ftp_cf.co.family, ftp_cf.co.timeout_ms, err, errlen);
-	if (fd < 0) {
-		*code = NT_EXIT_NET;
-		return NULL;
-	}
-	struct fxc *c = xcalloc(1, sizeof *c);
-	c->site = site;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		c->family = ss.ss_family;
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->addr, sizeof c->addr);
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->addr, sizeof c->addr);
-	}
-	struct tls_opts t;
-	tls_opts_from(&t, &ftp_cf.co);
-	if (site->implicit_tls) {
-		char e[2048];
-		c->s = tls_client(fd, site->host, &t, FXP_MAX_LINE, ftp_cf.co.timeout_ms, e, sizeof e);
-		if (!c->s) {
-			snprintf(err, errlen, "%s", e);
-			*code = NT_EXIT_TLS;
-			free(c);
-			return NULL;
-		}
-		c->enc = 1;
-	} else {
-		c->s = stream_socket(fd, FXP_MAX_LINE, ftp_cf.co.timeout_ms);
-	}
-	if (log_level >= LOG_VERBOSE)
-		c->s->trace = trace;
-	if (nowait && !site->implicit_tls && site->x.tls == XFER_TLS_NEVER) {
-		if (site->password && !plan.plain_ok) {
-			*code = conn_refuse_clear(&plan, site->host, "the server offers no TLS", err, errlen);
-			fx_close(&c);
-			return NULL;
-		}
-		c->lst = 1;
-		return c;
-	}
-	if (reply(c) != 220) {
-		snprintf(err, errlen, "%s greeted with: %s", site->host, c->text);
-		*code = c->code < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
-		fx_close(&c);
-		return NULL;
-	}
-	if (!c->enc && site->x.tls != XFER_TLS_NEVER) {
-		if (cmd(c, "AUTH TLS") == 234) {
-			char e[2048];
-			c->s = tls_upgrade(c->s, site->host, &t, e, sizeof e);
-			if (!c->s) {
-				snprintf(err, errlen, "%s", e);
-				*code = NT_EXIT_TLS;
-				free(c);
-				return NULL;
-			}
-			if (log_level >= LOG_VERBOSE)
-				c->s->trace = trace;
-			c->enc = 1;
-		} else if (site->x.tls == XFER_TLS_REQUIRE) {
-			snprintf(err, errlen, "%s refused AUTH TLS: %s", site->host, c->text);
-			*code = NT_EXIT_TLS;
-			fx_close(&c);
-			return NULL;
-		}
-	}
-	if (!c->enc && site->password && !plan.plain_ok) {
-		*code = conn_refuse_clear(&plan, site->host, "the server offers no TLS", err, errlen);
-		fx_close(&c);
-		return NULL;
-	}
-	int u = cmd(c, "USER %s", site->user ? site->user : "anonymous");
-	if (u == 331)
-		u = cmd(c, "PASS %s", site->user ? (site->password ? site->password : "") : "ftp@example.com");
-	if (u != 230 && u != 202) {
-		snprintf(err, errlen, "login to %s: %s", site->host, c->text);
-		*code = u < 0 ? NT_EXIT_NET : u == 530 ? NT_EXIT_TLS : NT_EXIT_PROTO;
-		fx_close(&c);
-		return NULL;
-	}
-	if (cmd(c, "TYPE I") != 200) {
-		snprintf(err, errlen, "TYPE I on %s: %s", site->host, c->text);
-		*code = c->code < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
-		fx_close(&c);
-		return NULL;
-	}
-	return c;
-}
-
 /* Both control connections, and the TLS decision. 0 ready, 1 stream, -1 failed. */
 static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen)
 {
-	if (!x->ca && !(x->ca = fx_open(a, 0, code, err, errlen)))
+	if (!x->ca && !(x->ca = ctl_open(a, 0, code, err, errlen)))
 		return *code ? -1 : 1;
-	if (!x->cb && !(x->cb = fx_open(b, 0, code, err, errlen)))
+	if (!x->cb && !(x->cb = ctl_open(b, 0, code, err, errlen)))
 		return *code ? -1 : 1;
 	struct fxc *ca = x->ca, *cb = x->cb;
 	if (ca->family != cb->family) {
@@ -282,7 +103,7 @@ static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *
 		for (int i = 0; i < 2; i++) {
 			if (!v[i]->enc || v[i]->protc)
 				continue;
-			if (cmd(v[i], "PBSZ 0") != 200 || cmd(v[i], "PROT C") != 200) {
+			if (ctl_cmd(v[i], "PBSZ 0") != 200 || ctl_cmd(v[i], "PROT C") != 200) {
 				snprintf(err, errlen, "%s refused clear data (PROT C): %s", v[i]->site->host, v[i]->text);
 				*code = NT_EXIT_FAIL;
 				return -1;
@@ -325,26 +146,6 @@ static int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
 
 /* ---- one file, step by step, without waiting (several pairs run at once) ---- */
 
-/* Queue a command (sent by fx_flush with the others of its group: pipelined, one
- * packet). 0, or -1 (c->text). */
-static int send_cmd(struct fxc *c, const char *fmt, ...) NT_PRINTF(2, 3);
-static int send_cmd(struct fxc *c, const char *fmt, ...)
-{
-	char line[1200];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof line || strpbrk(line, "\r\n") || stream_queue(c->s, line, (size_t)n) < 0 ||
-	    stream_queue(c->s, "\r\n", 2) < 0) {
-		snprintf(c->text, sizeof c->text, "cannot send to %s", c->site->host);
-		return c->code = -1;
-	}
-	if (c->s->trace)
-		c->s->trace('>', line, (size_t)n);
-	return 0;
-}
-
 static int fx_flush(struct fxp *x)
 {
 	struct fxc *v[2] = {x->ca, x->cb};
@@ -354,81 +155,6 @@ static int fx_flush(struct fxp *x)
 			return v[i]->code = -1;
 		}
 	return 0;
-}
-
-/* A whole reply if one has arrived: its code, 0 (not yet), -1 (connection failed). */
-static int try_reply(struct fxc *c)
-{
-	for (;;) {
-		char *l;
-		size_t n;
-		int r = stream_try_line(c->s, &l, &n);
-		if (r == STREAM_AGAIN)
-			return 0;
-		if (r < 0) {
-			snprintf(c->text, sizeof c->text, "%s with %s", r == STREAM_LONG ? "reply line too long" : "connection lost",
-				 c->site->host);
-			c->pend = 0;
-			return c->code = -1;
-		}
-		int d = n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9';
-		int cd = d ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : 0;
-		if (!c->pend) {
-			if (!d)
-				continue; /* noise before a reply */
-			c->pend = cd;
-		}
-		if (cd == c->pend && (n == 3 || l[3] == ' ')) {
-			nt_clean_text(c->text, sizeof c->text, l, n);
-			c->pend = 0;
-			return c->code = cd;
-		}
-	}
-}
-
-/* The login of a connection opened with nowait, as far as the replies go: 1 logged in, 0
- * waiting, -1 failed (*code, err as fx_open says them). */
-static int login_step(struct fxc *c, int *code, char *err, size_t errlen)
-{
-	const struct ftp_site *site = c->site;
-	while (c->lst) {
-		int r = try_reply(c);
-		if (!r)
-			return 0;
-		if (c->lst == 1) {
-			if (r != 220) {
-				snprintf(err, errlen, "%s greeted with: %s", site->host, c->text);
-				*code = r < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
-				return -1;
-			}
-			send_cmd(c, "USER %s", site->user ? site->user : "anonymous");
-			c->lst = 2;
-		} else if (c->lst == 2 && r == 331) {
-			send_cmd(c, "PASS %s", site->user ? (site->password ? site->password : "") : "ftp@example.com");
-			c->lst = 3;
-		} else if (c->lst <= 3) {
-			if (r != 230 && r != 202) {
-				snprintf(err, errlen, "login to %s: %s", site->host, c->text);
-				*code = r < 0 ? NT_EXIT_NET : r == 530 ? NT_EXIT_TLS : NT_EXIT_PROTO;
-				return -1;
-			}
-			send_cmd(c, "TYPE I");
-			c->lst = 4;
-		} else {
-			if (r != 200) {
-				snprintf(err, errlen, "TYPE I on %s: %s", site->host, c->text);
-				*code = r < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
-				return -1;
-			}
-			c->lst = 0;
-		}
-		if (c->lst && (c->code < 0 || stream_flush(c->s) < 0)) {
-			snprintf(err, errlen, "connection to %s lost", site->host);
-			*code = NT_EXIT_NET;
-			return -1;
-		}
-	}
-	return 1;
 }
 
 static void say_stream(const char *why)
@@ -462,9 +188,9 @@ static void fx_drop(struct fxp *x, struct ftp_site *b)
 	if (x->into && partial) {
 		int code = 0;
 		char err[600];
-		struct fxc *c = fx_open(b, 0, &code, err, sizeof err);
+		struct fxc *c = ctl_open(b, 0, &code, err, sizeof err);
 		if (c) {
-			cmd(c, "DELE %s", x->into);
+			ctl_cmd(c, "DELE %s", x->into);
 			x->cb = c; /* kept for the next file (the source is opened again) */
 		}
 	}
@@ -502,7 +228,7 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 		char *p = xstrdup(x->j->dst);
 		for (char *q = *p ? strchr(p + 1, '/') : NULL; q; q = strchr(q + 1, '/')) {
 			*q = 0;
-			if (cmd(cb, "MKD %s", p) < 0)
+			if (ctl_cmd(cb, "MKD %s", p) < 0)
 				break;
 			*q = '/';
 		}
@@ -510,7 +236,7 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 		if (cb->code < 0)
 			return -1;
 	}
-	if (send_cmd(cb, cb->family == AF_INET6 ? "EPSV" : "PASV") < 0)
+	if (ctl_send(cb, cb->family == AF_INET6 ? "EPSV" : "PASV") < 0)
 		return -1;
 	(void)code, (void)err, (void)errlen;
 	x->st = X_PASV;
@@ -525,11 +251,11 @@ static int to_xfer(struct fxp *x, int with_port)
 	x->a_ph = with_port ? 0 : 1;
 	x->b_ph = 1;
 	x->rs = x->rd = 0;
-	if (send_cmd(x->cb, "STOR %s", x->into) < 0)
+	if (ctl_send(x->cb, "STOR %s", x->into) < 0)
 		return -1;
-	if (with_port && send_cmd(x->ca, "%s", x->port) < 0)
+	if (with_port && ctl_send(x->ca, "%s", x->port) < 0)
 		return -1;
-	if (send_cmd(x->ca, "RETR %s", x->j->src) < 0)
+	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
 		return -1;
 	x->st = X_XFER;
 	stall_arm(x);
@@ -604,7 +330,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	x->why[0] = 0;
 	/* The announced size: the listing's (copy -r), else SIZE, as the streamed copy takes it. */
 	if (x->size < 0) {
-		if (send_cmd(x->ca, "SIZE %s", j->src) < 0)
+		if (ctl_send(x->ca, "SIZE %s", j->src) < 0)
 			goto lost;
 		x->st = X_SIZE;
 		stall_arm(x);
@@ -634,9 +360,9 @@ int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const
 		pairs = x;
 	}
 	x->j = j;
-	if (!x->ca && !(x->ca = fx_open(a, 1, code, err, errlen)))
+	if (!x->ca && !(x->ca = ctl_open(a, 1, code, err, errlen)))
 		return not_ready(x, *code ? -1 : 1, code, err, errlen);
-	if (!x->cb && !(x->cb = fx_open(b, 1, code, err, errlen)))
+	if (!x->cb && !(x->cb = ctl_open(b, 1, code, err, errlen)))
 		return not_ready(x, *code ? -1 : 1, code, err, errlen);
 	if (x->ca->lst || x->cb->lst) {
 		/* Logging in: the other slots' pairs do at the same time. */
@@ -676,8 +402,8 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 		int st = x->st, r;
 		switch (st) {
 		case X_LOGIN: {
-			int ra = login_step(ca, code, err, errlen);
-			int rb = ra < 0 ? 0 : login_step(cb, code, err, errlen);
+			int ra = ctl_login_step(ca, code, err, errlen);
+			int rb = ra < 0 ? 0 : ctl_login_step(cb, code, err, errlen);
 			if (ra < 0 || rb < 0)
 				return not_ready(x, -1, code, err, errlen);
 			if (!ra || !rb) {
@@ -708,7 +434,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			ca = x->ca, cb = x->cb;
 			continue;
 		case X_SIZE:
-			if (!(r = try_reply(ca)))
+			if (!(r = ctl_try_reply(ca)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -718,7 +444,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				goto lost;
 			continue;
 		case X_PASV: {
-			if (!(r = try_reply(cb)))
+			if (!(r = ctl_try_reply(cb)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -733,7 +459,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				if (to_xfer(x, 1) < 0)
 					goto lost;
 			} else {
-				if (send_cmd(ca, "%s", x->port) < 0)
+				if (ctl_send(ca, "%s", x->port) < 0)
 					goto lost;
 				x->st = X_PORT;
 				stall_arm(x);
@@ -741,7 +467,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			continue;
 		}
 		case X_PORT:
-			if (!(r = try_reply(ca)))
+			if (!(r = ctl_try_reply(ca)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -755,7 +481,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			continue;
 		case X_XFER: {
 			int progress = 0;
-			while (x->a_ph < 3 && (r = try_reply(ca))) {
+			while (x->a_ph < 3 && (r = ctl_try_reply(ca))) {
 				progress = 1;
 				if (r < 0)
 					goto lost;
@@ -773,7 +499,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					x->a_ph = 3;
 				}
 			}
-			while (x->b_ph < 3 && (r = try_reply(cb))) {
+			while (x->b_ph < 3 && (r = ctl_try_reply(cb))) {
 				progress = 1;
 				if (r < 0)
 					goto lost;
@@ -817,9 +543,9 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			x->size_sent = x->size >= 0;
 			x->rnfr_sent = x->tmp != NULL;
 			x->got = -1;
-			if (x->size_sent && send_cmd(cb, "SIZE %s", x->into) < 0)
+			if (x->size_sent && ctl_send(cb, "SIZE %s", x->into) < 0)
 				goto lost;
-			if (x->rnfr_sent && send_cmd(cb, "RNFR %s", x->tmp) < 0)
+			if (x->rnfr_sent && ctl_send(cb, "RNFR %s", x->tmp) < 0)
 				goto lost;
 			x->st = X_CHECK;
 			stall_arm(x);
@@ -827,7 +553,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 		}
 		case X_CHECK:
 			if (x->size_sent) {
-				if (!(r = try_reply(cb)))
+				if (!(r = ctl_try_reply(cb)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -844,7 +570,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				}
 			}
 			if (x->rnfr_sent) {
-				if (!(r = try_reply(cb)))
+				if (!(r = ctl_try_reply(cb)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -854,7 +580,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					fx_drop(x, b);
 					return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", b->host, m);
 				}
-				if (send_cmd(cb, "RNTO %s", j->dst) < 0)
+				if (ctl_send(cb, "RNTO %s", j->dst) < 0)
 					goto lost;
 				x->st = X_RNTO;
 				stall_arm(x);
@@ -865,7 +591,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 		case X_RNTO:
 			if (!x->tmp)
 				goto renamed;
-			if (!(r = try_reply(cb)))
+			if (!(r = ctl_try_reply(cb)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -879,13 +605,13 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			*bytes = x->size;
 			if (!ftp_cf.move)
 				return fx_end(x, FXP_DONE);
-			if (send_cmd(cb, "SIZE %s", j->dst) < 0)
+			if (ctl_send(cb, "SIZE %s", j->dst) < 0)
 				goto lost;
 			x->st = X_MSIZE;
 			stall_arm(x);
 			continue;
 		case X_MSIZE: {
-			if (!(r = try_reply(cb)))
+			if (!(r = ctl_try_reply(cb)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -894,14 +620,14 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			if (x->size < 0 || got != x->size)
 				return fx_end(x, fail(code, NT_EXIT_FAIL, err, errlen,
 						      "destination reports %lld bytes, the source %lld: source kept", got, x->size));
-			if (send_cmd(ca, "DELE %s", j->src) < 0)
+			if (ctl_send(ca, "DELE %s", j->src) < 0)
 				goto lost;
 			x->st = X_DELE;
 			stall_arm(x);
 			continue;
 		}
 		case X_DELE:
-			if (!(r = try_reply(ca)))
+			if (!(r = ctl_try_reply(ca)))
 				goto wait;
 			*bytes = x->size;
 			if (r != 250) {
