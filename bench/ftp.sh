@@ -133,7 +133,7 @@ if [ $have_lftp = 1 ]; then
 		lftp -u "$U,$PW" -p "$PB" -e "set ftp:ssl-allow no; mirror -R --parallel=8 $T/l4.$1 small2.$1; quit" 127.0.0.1 >/dev/null 2>&1
 		echo "$(calc "$EPOCHREALTIME - $t0") 0 0" >"$T/x"
 	}
-	pair ftp-copy-5000x1k-vs-lftp-down-up files/s fps cp_ours cp_lftp
+	FILES=$FILES NETTOOL=$NETTOOL bash "$here/bench/ftp_copy.sh" # streamed and FXP copy rows (own servers, interleaved rounds)
 else
 	echo "bench ftp: lftp not installed"
 fi
