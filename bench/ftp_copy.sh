@@ -31,7 +31,7 @@ fi
 U=$FTP_USER PW=$FTP_PASS
 export NETTOOL_PASSWORD=$PW
 PA=$FTPD_PORT_A PB=$FTPD_PORT_B HB=$FTPD_HOME_B
-NTF=("$NETTOOL" ftp --no-tls -q -u "$U" --parallel 8)
+NTF=("$NETTOOL" ftp --no-tls -u "$U" --parallel 8) # not -q: a failure says why (stderr is kept per run)
 calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
