@@ -171,21 +171,8 @@ pair() {
 	echo "bench $name nettool=$("$rate" "$wo")$unit peer=$("$rate" "$wp")$unit ratio=$(calc "$wp / $wo") min=$(printf '%s\n' "${ws[@]}" | sort -g | head -1)"
 }
 if [ $have_lftp = 1 ]; then
-	# Server to server: copy -r vs lftp mirror down, then up; ROUNDS interleaved rounds
-	# (pair), medians.
-	cp_ours() {
-		timed "$T/x" "${NTF[@]}" --parallel 8 copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/small1.$1" ||
-			echo "bench ftp: nettool copy failed: $(head -3 "$T/bench.err")"
-		n1=$(ls "$FTPD_HOME_B/small1.$1" 2>/dev/null | wc -l)
-		[ "$n1" = "$FILES" ] || echo "bench ftp: copy made $n1 of $FILES files"
-	}
-	cp_lftp() {
-		local t0=$EPOCHREALTIME
-		lftp -u "$U,$PW" -p "$PA" -e "set ftp:ssl-allow no; mirror --parallel=8 small $T/l4.$1; quit" 127.0.0.1 >/dev/null 2>&1
-		lftp -u "$U,$PW" -p "$PB" -e "set ftp:ssl-allow no; mirror -R --parallel=8 $T/l4.$1 small2.$1; quit" 127.0.0.1 >/dev/null 2>&1
-		echo "$(calc "$EPOCHREALTIME - $t0") 0 0" >"$T/x"
-	}
-	pair ftp-copy-5000x1k-vs-lftp-down-up files/s fps cp_ours cp_lftp
+	# Server to server (streamed and FXP) vs lftp mirror down, then up: bench/ftp_copy.sh.
+	FILES=$FILES NETTOOL=$NETTOOL bash "$here/bench/ftp_copy.sh" # streamed and FXP copy rows (own servers, interleaved rounds)
 else
 	echo "bench ftp: lftp not installed"
 fi

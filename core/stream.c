@@ -320,6 +320,24 @@ int stream_read_line(struct stream *s, char **line, size_t *len)
 	}
 }
 
+int stream_try_line(struct stream *s, char **line, size_t *len)
+{
+	for (;;) {
+		size_t n = buf_pending(&s->in);
+		if (s->desync || (n && memchr(buf_head(&s->in), '\n', n)) || n > s->max_line + 1)
+			return stream_read_line(s, line, len); /* a whole line, or its error: no wait */
+		int r = fill(s, 0, 0);
+		if (r == 0)
+			return STREAM_AGAIN;
+		if (r == STREAM_EOF && buf_pending(&s->in)) {
+			snprintf(s->err, sizeof s->err, "connection closed in the middle of a line");
+			return STREAM_ERR;
+		}
+		if (r < 0)
+			return r;
+	}
+}
+
 int stream_read_n(struct stream *s, size_t n, int (*sink)(void *arg, const char *p, size_t n), void *arg)
 {
 	while (n) {

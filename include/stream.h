@@ -18,6 +18,8 @@
 #include "buf.h"
 
 enum { STREAM_EOF = -1, STREAM_ERR = -2, STREAM_TIMEOUT = -3, STREAM_LONG = -4 };
+/* stream_try_line: no whole line yet (not an error). */
+enum { STREAM_AGAIN = 1 };
 
 struct stream_ops {
 	/* > 0 bytes, 0 end of stream, -1 with errno (EAGAIN: would block). */
@@ -65,6 +67,10 @@ int stream_shutdown_wr(struct stream *s);
  * returns STREAM_LONG at once), STREAM_TIMEOUT (no whole line within timeout_ms),
  * or an error. */
 int stream_read_line(struct stream *s, char **line, size_t *len);
+/* As stream_read_line, but never waits: 0 with a line, STREAM_AGAIN when no whole line
+ * has arrived yet (what has is kept), or an error. For callers that poll the descriptor
+ * themselves (several connections at once). */
+int stream_try_line(struct stream *s, char **line, size_t *len);
 /* Exactly n bytes, delivered to sink in pieces (sink returns 0, or -1 to fail).
  * Returns 0, STREAM_EOF if the stream ends first, or an error. */
 int stream_read_n(struct stream *s, size_t n, int (*sink)(void *arg, const char *p, size_t n), void *arg);

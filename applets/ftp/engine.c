@@ -5,9 +5,8 @@
  * for transient errors, a deadline, and the durable commit of downloaded files and
  * journal lines through core/commit (data synced, then renamed, then journaled; at most
  * one group not yet journaled). Without --journal or --fsync a download is renamed whole
- * and not synced. A copy stores to a temporary name and renames it (durable.c names it);
- * it goes straight between the servers (fxp.c) when they allow it. The journal itself:
- * journal.c.
+ * and not synced. The copy between two servers is copy.c's (engine.h); the journal
+ * itself: journal.c.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
  */
@@ -21,13 +20,12 @@
 #include <unistd.h>
 
 #include "commit.h"
+#include "engine.h"
 #include "file.h"
 #include "ftp.h"
 #include "journal.h"
 #include "log.h"
 #include "nt_err.h"
-
-#define PIPE_CAP (2u << 20)
 
 static const char *kind_name(enum job_kind k)
 {
@@ -35,67 +33,6 @@ static const char *kind_name(enum job_kind k)
 	return n[k];
 }
 
-enum sink { SINK_FILE, SINK_STDOUT, SINK_APPEND };
-
-struct slot {
-	int busy, phase;
-	struct job job;
-	CURL *h, *h2;
-	struct ftp_hdr hdr, hdr2;
-	char err[CURL_ERROR_SIZE], err2[CURL_ERROR_SIZE];
-	int run1, run2;          /* handles in the multi */
-	CURLcode rc1, rc2;
-	struct curl_slist *q, *q2;
-	char *url, *url2;
-	/* get */
-	enum sink sink;
-	struct afile af;
-	int fd, opened, werr;
-	off_t resume_at;         /* --resume: the size of the local file appended to */
-	char *dst_dir;           /* the local folder (for messages and the made_dir cache) */
-	char *dst_base, *dst_rel; /* the user's folder and the path below it (file.h) */
-	char *wb;                /* write coalescing: libcurl hands over 16 KiB at a time */
-	size_t wl;
-	/* put */
-	int infd;
-	/* copy */
-	char *pipe;
-	size_t ph, pl;
-	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst, dst_done;
-	uint64_t bytes;
-	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
-	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */
-	long long t0_ms;         /* when the job started (--json's seconds) */
-	struct engine *e;
-};
-
-/* A failed copy as it was when the clean-up DELE started. */
-struct copyfail {
-	CURLcode rc1, rc2;
-	char err[CURL_ERROR_SIZE], err2[CURL_ERROR_SIZE];
-	struct ftp_hdr hdr, hdr2;
-	int dst_done;
-};
-
-struct engine {
-	struct ftp_site *a, *b;
-	CURLM *m;
-	struct slot *slots;
-	int n;
-	struct jobsrc *src;
-	int src_end;
-	struct job *retry;
-	uint64_t index;
-	int jfd;
-	struct jset done;
-	struct commit *com;
-	struct engine_result r;
-	struct progress prog;
-	long long deadline;
-	int stopped;
-	char *made_dir;          /* the last local folder made (most jobs share it) */
-	char *run_line;          /* the journal's run line, until the first item is recorded */
-};
 
 /* Before a done or failed line of the journal: the run line, once. */
 static void journal_item(struct engine *e)
@@ -242,53 +179,6 @@ static int put_seek(void *u, curl_off_t off, int origin)
 {
 	struct slot *s = u;
 	return lseek(s->infd, (off_t)off, origin) < 0 ? CURL_SEEKFUNC_CANTSEEK : CURL_SEEKFUNC_OK;
-}
-
-static size_t copy_write(char *d, size_t sz, size_t nm, void *u)
-{
-	struct slot *s = u;
-	size_t n = sz * nm;
-	if (s->src_failed || s->dst_done)
-		return 0; /* nobody reads any more */
-	if (PIPE_CAP - s->pl < n) {
-		s->src_paused = 1;
-		return CURL_WRITEFUNC_PAUSE;
-	}
-	if (s->ph + s->pl + n > PIPE_CAP) {
-		memmove(s->pipe, s->pipe + s->ph, s->pl);
-		s->ph = 0;
-	}
-	memcpy(s->pipe + s->ph + s->pl, d, n);
-	s->pl += n;
-	s->e->prog.bytes_done += n;
-	if (s->dst_paused)
-		s->unpause_dst = 1;
-	return n;
-}
-
-static size_t copy_read(char *d, size_t sz, size_t nm, void *u)
-{
-	struct slot *s = u;
-	size_t n = sz * nm;
-	if (s->src_failed)
-		return CURL_READFUNC_ABORT;
-	if (!s->pl) {
-		if (s->src_done)
-			return 0;
-		s->dst_paused = 1;
-		return CURL_READFUNC_PAUSE;
-	}
-	if (n > s->pl)
-		n = s->pl;
-	memcpy(d, s->pipe + s->ph, n);
-	s->ph += n;
-	s->pl -= n;
-	if (!s->pl)
-		s->ph = 0;
-	s->bytes += n;
-	if (s->src_paused)
-		s->unpause_src = 1;
-	return n;
 }
 
 /* The meter's total for a single download (SIZE reply). */
@@ -509,67 +399,8 @@ static int start(struct engine *e, struct slot *s)
 	case JOB_MKDIR:
 		quote_job(e, s, e->a, s->h, &s->hdr, s->err, "*MKD", j->dst);
 		return 0;
-	case JOB_COPY: {
-		if (ftp_cf.fxp >= 0) {
-			/* FXP (fxp.c) when both servers allow it; it ends the job here, or hands it back
-			 * to be streamed. */
-			long long n;
-			int code;
-			char m[600];
-			int r = ftp_fxp_copy(e->a, e->b, j, &n, &code, m, sizeof m);
-			if (r != FXP_STREAM) {
-				s->bytes = n > 0 ? (uint64_t)n : 0;
-				if (r == FXP_DONE)
-					mark_done(e, s, NULL, -1);
-				else
-					fail_job(e, s, code, m);
-				return -1; /* ended: the slot is cleared */
-			}
-		}
-		if (!s->pipe)
-			s->pipe = xmalloc(PIPE_CAP);
-		s->ph = s->pl = 0;
-		s->src_done = s->src_failed = s->src_paused = s->dst_paused = s->dst_done = 0;
-		s->unpause_src = s->unpause_dst = 0;
-		ftp_prep(e->a, s->h, &s->hdr, s->err);
-		s->url = ftp_url(e->a, j->src, 0);
-		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
-		curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, copy_write);
-		curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
-		/* A size known from the listing (or one SIZE up front): no SIZE before each
-		 * RETR (one round trip less per file); the size goes to the upload, and
-		 * libcurl fails an upload that is not that size. Unknown (--from-file): libcurl
-		 * asks SIZE and fails a short download itself. */
-		if (j->size >= 0)
-			curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
-		ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
-		if (ftp_cf.atomic >= 0) {
-			/* Stored under a temporary name, renamed when complete (the folder is libcurl's
-			 * current one then: names relative to it): never a partial file under the
-			 * final name. */
-			s->ctmp = ftp_dur_remote_tmp(j->dst);
-			char *c1 = xasprintf("RNFR %s", ftp_basename(s->ctmp)), *c2 = xasprintf("RNTO %s", ftp_basename(j->dst));
-			s->q2 = curl_slist_append(NULL, c1);
-			s->q2 = curl_slist_append(s->q2, c2);
-			free(c1), free(c2);
-			curl_easy_setopt(s->h2, CURLOPT_POSTQUOTE, s->q2);
-		} else {
-			s->ctmp = xstrdup(j->dst);
-		}
-		s->url2 = ftp_url(e->b, s->ctmp, 0);
-		curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
-		curl_easy_setopt(s->h2, CURLOPT_UPLOAD, 1L);
-		if (j->size >= 0)
-			curl_easy_setopt(s->h2, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->size);
-		curl_easy_setopt(s->h2, CURLOPT_READFUNCTION, copy_read);
-		curl_easy_setopt(s->h2, CURLOPT_READDATA, s);
-		if (ftp_cf.create_dirs)
-			curl_easy_setopt(s->h2, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
-		s->run1 = s->run2 = 1;
-		add(e, s->h, s);
-		add(e, s->h2, s);
-		return 0;
-	}
+	case JOB_COPY:
+		return ftp_copy_start(e, s);
 	}
 	return -1;
 }
@@ -630,6 +461,51 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
 }
 
+/* For copy.c (engine.h). */
+void eng_add(struct engine *e, CURL *h, struct slot *s)
+{
+	add(e, h, s);
+}
+
+void eng_done(struct engine *e, struct slot *s)
+{
+	mark_done(e, s, NULL, -1);
+}
+
+void eng_fail(struct engine *e, struct slot *s, int code, const char *msg)
+{
+	fail_job(e, s, code, msg);
+}
+
+void eng_failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code)
+{
+	failed(e, s, rc, errbuf, hdr, code);
+}
+
+void eng_retry(struct engine *e, struct slot *s, int code, const char *msg)
+{
+	if (code == NT_EXIT_NET && s->job.attempts < ftp_cf.retry && !e->stopped) {
+		struct job *r = xmalloc(sizeof *r);
+		*r = s->job;
+		r->attempts++;
+		long long back = ftp_backoff_ms(r->attempts);
+		r->ready_ms = ftp_now_ms() + back;
+		r->next = e->retry;
+		e->retry = r;
+		log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), s->job.src, msg, r->attempts,
+			 ftp_cf.retry, back / 1000.0);
+		s->job.src = s->job.dst = NULL;
+		return;
+	}
+	fail_job(e, s, code ? code : NT_EXIT_FAIL, msg);
+}
+
+void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr, char *err,
+	       const char *verb, const char *path)
+{
+	quote_job(e, s, site, h, hdr, err, verb, path);
+}
+
 static void finish_get(struct engine *e, struct slot *s)
 {
 	if (s->rc1 == CURLE_OK && s->fd >= 0)
@@ -669,18 +545,6 @@ static void finish_get(struct engine *e, struct slot *s)
 	mark_done(e, s, &s->af, -1);
 }
 
-/* A copy failed (phase 0): report or retry it. */
-static void copy_failed(struct engine *e, struct slot *s, CURLcode rc1, const char *err1, const struct ftp_hdr *h1,
-			CURLcode rc2, const char *err2, const struct ftp_hdr *h2, int dst_done)
-{
-	if (rc1 == CURLE_WRITE_ERROR && dst_done && rc2 == CURLE_OK)
-		fail_job(e, s, NT_EXIT_FAIL, "the source is longer than the size it announced: the copy is short");
-	else if (rc1 != CURLE_OK && rc1 != CURLE_ABORTED_BY_CALLBACK)
-		failed(e, s, rc1, err1, h1, 0);
-	else
-		failed(e, s, rc2, err2, h2, 0);
-}
-
 /* A handle of slot s finished. */
 static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 {
@@ -690,95 +554,9 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 	else
 		s->run2 = 0, s->rc2 = rc;
 	struct job *j = &s->job;
-	if (j->kind == JOB_COPY && s->phase == 0) {
-		if (h == s->h) {
-			s->src_done = 1;
-			if (rc != CURLE_OK)
-				s->src_failed = 1;
-			if (s->run2)
-				s->unpause_dst = 1;
-		} else {
-			/* The upload ended first: normal when it knew the size (the download's
-			 * 226 comes later). A failed upload stops the download. */
-			s->dst_done = 1;
-			if (s->src_paused)
-				s->unpause_src = 1; /* let it find out that nobody reads */
-			if (rc != CURLE_OK && s->run1) {
-				curl_multi_remove_handle(e->m, s->h);
-				s->run1 = 0;
-				s->rc1 = CURLE_ABORTED_BY_CALLBACK;
-			}
-		}
-		if (s->run1 || s->run2)
+	if (j->kind == JOB_COPY) {
+		if (ftp_copy_finished(e, s, h, rc))
 			return;
-		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp) {
-			/* The partial file goes (the temporary, or the file itself with --no-atomic)
-			 * before the failure is reported or retried. */
-			struct copyfail *f = s->cf = xcalloc(1, sizeof *f);
-			f->rc1 = s->rc1, f->rc2 = s->rc2, f->dst_done = s->dst_done;
-			memcpy(f->err, s->err, sizeof f->err);
-			memcpy(f->err2, s->err2, sizeof f->err2);
-			f->hdr = s->hdr, f->hdr2 = s->hdr2;
-			s->phase = 3;
-			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
-			free(s->url2);
-			s->url2 = ftp_url(e->b, "", 1);
-			curl_slist_free_all(s->q2);
-			char *ap = ftp_qpath(e->b, s->ctmp);
-			char *c = xasprintf("*DELE %s", ap);
-			s->q2 = curl_slist_append(NULL, c);
-			free(c), free(ap);
-			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
-			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
-			curl_easy_setopt(s->h2, CURLOPT_QUOTE, s->q2);
-			s->run2 = 1;
-			add(e, s->h2, s);
-			return;
-		}
-		if (s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) {
-			copy_failed(e, s, s->rc1, s->err, &s->hdr, s->rc2, s->err2, &s->hdr2, s->dst_done);
-		} else if (ftp_cf.move) {
-			/* Delete the source only when the destination reports the size we sent. */
-			s->phase = 1;
-			free(s->url2);
-			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
-			s->url2 = ftp_url(e->b, j->dst, 0);
-			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
-			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
-			s->run2 = 1;
-			add(e, s->h2, s);
-			return;
-		} else {
-			mark_done(e, s, NULL, -1);
-		}
-	} else if (j->kind == JOB_COPY && s->phase == 1) {
-		curl_off_t sz = -1;
-		if (rc == CURLE_OK)
-			curl_easy_getinfo(s->h2, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &sz);
-		if (rc != CURLE_OK) {
-			failed(e, s, rc, s->err2, &s->hdr2, 0);
-		} else if (sz != (curl_off_t)s->bytes) {
-			char m[200];
-			snprintf(m, sizeof m, "destination reports %lld bytes, %llu sent: source kept",
-				 (long long)sz, (unsigned long long)s->bytes);
-			fail_job(e, s, NT_EXIT_FAIL, m);
-		} else {
-			s->phase = 2;
-			curl_slist_free_all(s->q);
-			free(s->url);
-			s->q = NULL;
-			s->url = NULL;
-			quote_job(e, s, e->a, s->h, &s->hdr, s->err, "DELE", j->src);
-			return;
-		}
-	} else if (j->kind == JOB_COPY && s->phase == 3) {
-		struct copyfail *f = s->cf;
-		copy_failed(e, s, f->rc1, f->err, &f->hdr, f->rc2, f->err2, &f->hdr2, f->dst_done);
-	} else if (j->kind == JOB_COPY) {
-		if (rc != CURLE_OK)
-			failed(e, s, rc, s->err, &s->hdr, 0);
-		else
-			mark_done(e, s, NULL, -1);
 	} else if (j->kind == JOB_GET) {
 		finish_get(e, s);
 	} else if (rc != CURLE_OK) {
@@ -801,6 +579,8 @@ static void stop_all(struct engine *e, const char *why)
 		if (s->run2)
 			curl_multi_remove_handle(e->m, s->h2);
 		s->run1 = s->run2 = 0;
+		if (s->job.kind == JOB_COPY)
+			ftp_copy_stop(e, s);
 		fail_job(e, s, NT_EXIT_FAIL, why);
 		slot_clear(s);
 	}
@@ -905,17 +685,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			if (s && s->busy)
 				finished(e, s, h, rc);
 		}
-		for (int i = 0; i < e->n; i++) {
-			struct slot *s = &e->slots[i];
-			if (s->busy && s->unpause_src && s->run1) {
-				s->unpause_src = s->src_paused = 0;
-				curl_easy_pause(s->h, CURLPAUSE_CONT);
+		for (int i = 0; i < e->n; i++)
+			if (ftp_copy_pump(e, &e->slots[i])) {
+				slot_clear(&e->slots[i]);
+				ended++;
 			}
-			if (s->busy && s->unpause_dst && s->run2) {
-				s->unpause_dst = s->dst_paused = 0;
-				curl_easy_pause(s->h2, CURLPAUSE_CONT);
-			}
-		}
 		long long now = ftp_now_ms();
 		if (e->deadline && now >= e->deadline) {
 			stop_all(e, "deadline reached");
@@ -923,8 +697,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		}
 		progress_update(&e->prog);
 		/* A slot came free: fill it at once rather than after the next wake-up. */
-		if (!ended)
-			curl_multi_poll(e->m, NULL, 0, 100, NULL);
+		if (!ended) {
+			unsigned nfd = (unsigned)ftp_copy_waitfds(e);
+			curl_multi_poll(e->m, e->wfd, nfd, 100, NULL);
+		}
 	}
 	if (commit_finish(e->com, cerr, sizeof cerr) < 0)
 		die(NT_EXIT_IO, "%s", cerr);
@@ -939,6 +715,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	}
 	curl_multi_cleanup(e->m);
 	ftp_fxp_free();
+	free(e->wfd);
 	if (summary && log_level > LOG_QUIET)
 		fprintf(stderr, "%s: %llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
 			(unsigned long long)e->r.done, (unsigned long long)e->r.failed, (unsigned long long)e->r.skipped,

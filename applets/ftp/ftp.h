@@ -243,13 +243,24 @@ void ftp_dur_sweep(const char *base, const char *rel);
 char *ftp_dur_remote_tmp(const char *dst);
 void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *why);
 
-/* fxp.c: one copy job straight from server a to server b (FXP) on our own control
- * connections (kept between files; ftp_fxp_free closes them). FXP_DONE (the file is in
- * place, *bytes its size or -1; with --move the source is deleted), FXP_STREAM (FXP is not
- * possible here: stream this and every later file), FXP_FAILED (*code, message in err). */
-enum { FXP_DONE = 0, FXP_STREAM = 1, FXP_FAILED = -1 };
-int ftp_fxp_copy(struct ftp_site *a, struct ftp_site *b, const struct job *j, long long *bytes, int *code, char *err,
+/* fxp.c: copy jobs straight from server a to server b (FXP), one per slot at once, each
+ * slot on its own pair of control connections (kept between files; ftp_fxp_free closes
+ * them all). ftp_fxp_start (*px: the slot's pair, made on first use): FXP_RUNNING,
+ * FXP_STREAM (FXP is not possible here: stream this and every later file), FXP_FAILED
+ * (*code, message in err). ftp_fxp_step, after a wait on ftp_fxp_fds' descriptors: never
+ * waits; FXP_RUNNING, FXP_DONE (the file is in place, *bytes its size or -1; with --move
+ * the source is deleted), FXP_STREAM or FXP_FAILED. A reply awaited longer than --timeout
+ * is a failure (exit 3), except the end of the transfer itself (--deadline bounds it).
+ * ftp_fxp_stop: give the file up (--deadline), its temporary deleted. */
+enum { FXP_DONE = 0, FXP_STREAM = 1, FXP_FAILED = -1, FXP_RUNNING = 2 };
+struct fxp;
+struct curl_waitfd;
+int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
+		  size_t errlen);
+int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
 		 size_t errlen);
+int ftp_fxp_fds(const struct fxp *x, struct curl_waitfd *w);
+void ftp_fxp_stop(struct fxp *x, struct ftp_site *b);
 void ftp_fxp_free(void);
 
 /* status.c: ftp status over the journals (no server); exit 0 when every item is done. */

@@ -8,8 +8,12 @@
  * that refuses PORT to a third address, or a destination that refuses the source's data
  * connection, ends FXP for the run: the engine streams (unless --fxp). Where TLS is in use
  * the data would go in clear (neither SSCN nor CPSV is spoken here): streamed, unless --fxp
- * (then PROT C, said on stderr). One file at a time; the control connections are kept
- * for the next file.
+ * (then PROT C, said on stderr). Every slot of the engine runs its own pair of control
+ * connections (ctl.c; logged in together, kept from file to file), step by step without
+ * waiting; the commands of a step go in one write (PORT with RETR once FXP has worked
+ * here, SIZE with RNFR). Until a first file has gone by FXP only one pair tries, so that a
+ * refusal costs one PORT per run. A reply awaited longer than --timeout fails the file;
+ * the transfer itself (between 150 and 226) only --deadline bounds.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_fxp.sh
  */
@@ -23,206 +27,65 @@
 #include <sys/socket.h>
 
 #include "connpol.h"
+#include "ctl.h"
 #include "ftp.h"
 #include "log.h"
 #include "nt_err.h"
 #include "stream.h"
 #include "tls.h"
 
-#define FXP_MAX_LINE 2048
-
-struct fxc {
-	struct stream *s;
-	struct ftp_site *site;
-	int enc;        /* TLS on the control connection */
-	int family;     /* of the server's address */
-	char addr[64];  /* the server's address (numeric) */
-	int code;       /* last reply */
-	char text[300]; /* its last line, cleaned */
+/* One slot's FXP: its pair of control connections (kept from file to file) and the
+ * file under way. */
+enum { X_IDLE, X_LOGIN, X_HOLD, X_SIZE, X_PASV, X_PORT, X_XFER, X_CHECK, X_RNTO, X_MSIZE, X_DELE };
+struct fxp {
+	struct fxc *ca, *cb; /* source, destination */
+	struct fxp *next;    /* every pair of the run (ftp_fxp_free) */
+	int st;
+	const struct job *j;
+	long long size;      /* announced: the listing's or SIZE's, -1 unknown */
+	char *tmp;           /* the temporary name (NULL: --no-atomic) */
+	const char *into;    /* tmp, or the final name */
+	char port[200];      /* PORT/EPRT for the source */
+	int a_ph, b_ph;      /* X_XFER: 0 PORT's reply, 1 the first reply, 2 the last, 3 done */
+	int rs, rd;          /* the source's and the destination's last transfer replies */
+	int size_sent, rnfr_sent;
+	long long got;       /* X_CHECK: the destination's SIZE */
+	long long stall_at;  /* a reply awaited must come by then (--timeout); 0: no limit */
+	char why[400];
 };
 
-static struct fxc *ca, *cb; /* source, destination */
+static struct fxp *pairs;   /* every slot's pair */
 static int fx_off;          /* FXP ended for this run: every copy streams */
 static int fx_warned;
+static int fx_port_ok;      /* a whole FXP transfer worked here: later PORTs go with RETR at once */
+static struct fxp *fx_probe; /* the pair trying FXP first: the others wait for its outcome */
 
-static void fx_close(struct fxc **pc)
+static void pair_close(struct fxp *x)
 {
-	struct fxc *c = *pc;
-	if (!c)
-		return;
-	if (c->s)
-		stream_close(c->s);
-	free(c);
-	*pc = NULL;
+	ctl_close(&x->ca);
+	ctl_close(&x->cb);
 }
 
 void ftp_fxp_free(void)
 {
-	fx_close(&ca);
-	fx_close(&cb);
-}
-
-static void trace(char dir, const char *p, size_t n)
-{
-	log_proto(dir, p, n);
-}
-
-/* One reply (multi-line replies whole): its code, or -1 when the connection failed
- * (c->text says how). wait_long: a 226 after a transfer may take as long as it does. */
-static int reply(struct fxc *c, int wait_long)
-{
-	int code = 0;
-	int saved = c->s->timeout_ms;
-	if (wait_long) {
-		long long left = ftp_cf.deadline_at ? ftp_cf.deadline_at - ftp_now_ms() : 0;
-		c->s->timeout_ms = ftp_cf.deadline_at ? (left > 1 ? (int)left : 1) : 0;
+	while (pairs) {
+		struct fxp *x = pairs;
+		pairs = x->next;
+		pair_close(x);
+		free(x->tmp);
+		free(x);
 	}
-	for (;;) {
-		char *l;
-		size_t n;
-		int r = stream_read_line(c->s, &l, &n);
-		if (r < 0) {
-			c->s->timeout_ms = saved;
-			snprintf(c->text, sizeof c->text, "%s with %s",
-				 r == STREAM_TIMEOUT ? "no reply in time" : r == STREAM_LONG ? "reply line too long" : "connection lost",
-				 c->site->host);
-			return c->code = -1;
-		}
-		int d = n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9';
-		int cd = d ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : 0;
-		if (!code) {
-			if (!d)
-				continue; /* noise before a reply */
-			code = cd;
-		}
-		if (cd == code && (n == 3 || l[3] == ' ')) {
-			nt_clean_text(c->text, sizeof c->text, l, n);
-			c->s->timeout_ms = saved;
-			return c->code = code;
-		}
-	}
-}
-
-static int cmd(struct fxc *c, const char *fmt, ...) NT_PRINTF(2, 3);
-static int cmd(struct fxc *c, const char *fmt, ...)
-{
-	char line[1200];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof line || stream_cmdf(c->s, "%s", line) < 0) {
-		snprintf(c->text, sizeof c->text, "cannot send to %s", c->site->host);
-		return c->code = -1;
-	}
-	return reply(c, 0);
-}
-
-/* Log in on our own connection, TLS as the site's policy says. NULL with *code and err
- * on failure. */
-static struct fxc *fx_open(struct ftp_site *site, int *code, char *err, size_t errlen)
-{
-	struct conn_plan plan;
-	int r = conn_decide(&ftp_cf.co, site->implicit_tls ? "ftps" : "ftp", site->host, CONN_PROXY_OWN, &plan, err, errlen);
-	if (r) {
-		*code = r;
-		return NULL;
-	}
-	if (plan.proxy.kind != CONN_PROXY_NONE) {
-		/* The servers would connect to each other around the proxy: not our call. */
-		snprintf(err, errlen, "%s is reached through a proxy", site->host);
-		*code = 0;
-		return NULL;
-	}
-	int fd = conn_connect(&plan, site->host, site->port, ftp_cf.co.family, ftp_cf.co.timeout_ms, err, errlen);
-	if (fd < 0) {
-		*code = NT_EXIT_NET;
-		return NULL;
-	}
-	struct fxc *c = xcalloc(1, sizeof *c);
-	c->site = site;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		c->family = ss.ss_family;
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->addr, sizeof c->addr);
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->addr, sizeof c->addr);
-	}
-	struct tls_opts t;
-	tls_opts_from(&t, &ftp_cf.co);
-	if (site->implicit_tls) {
-		char e[2048];
-		c->s = tls_client(fd, site->host, &t, FXP_MAX_LINE, ftp_cf.co.timeout_ms, e, sizeof e);
-		if (!c->s) {
-			snprintf(err, errlen, "%s", e);
-			*code = NT_EXIT_TLS;
-			free(c);
-			return NULL;
-		}
-		c->enc = 1;
-	} else {
-		c->s = stream_socket(fd, FXP_MAX_LINE, ftp_cf.co.timeout_ms);
-	}
-	if (log_level >= LOG_VERBOSE)
-		c->s->trace = trace;
-	if (reply(c, 0) != 220) {
-		snprintf(err, errlen, "%s greeted with: %s", site->host, c->text);
-		*code = c->code < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
-		fx_close(&c);
-		return NULL;
-	}
-	if (!c->enc && site->x.tls != XFER_TLS_NEVER) {
-		if (cmd(c, "AUTH TLS") == 234) {
-			char e[2048];
-			c->s = tls_upgrade(c->s, site->host, &t, e, sizeof e);
-			if (!c->s) {
-				snprintf(err, errlen, "%s", e);
-				*code = NT_EXIT_TLS;
-				free(c);
-				return NULL;
-			}
-			if (log_level >= LOG_VERBOSE)
-				c->s->trace = trace;
-			c->enc = 1;
-		} else if (site->x.tls == XFER_TLS_REQUIRE) {
-			snprintf(err, errlen, "%s refused AUTH TLS: %s", site->host, c->text);
-			*code = NT_EXIT_TLS;
-			fx_close(&c);
-			return NULL;
-		}
-	}
-	if (!c->enc && site->password && !plan.plain_ok) {
-		*code = conn_refuse_clear(&plan, site->host, "the server offers no TLS", err, errlen);
-		fx_close(&c);
-		return NULL;
-	}
-	int u = cmd(c, "USER %s", site->user ? site->user : "anonymous");
-	if (u == 331)
-		u = cmd(c, "PASS %s", site->user ? (site->password ? site->password : "") : "ftp@example.com");
-	if (u != 230 && u != 202) {
-		snprintf(err, errlen, "login to %s: %s", site->host, c->text);
-		*code = u < 0 ? NT_EXIT_NET : u == 530 ? NT_EXIT_TLS : NT_EXIT_PROTO;
-		fx_close(&c);
-		return NULL;
-	}
-	if (cmd(c, "TYPE I") != 200) {
-		snprintf(err, errlen, "TYPE I on %s: %s", site->host, c->text);
-		*code = c->code < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
-		fx_close(&c);
-		return NULL;
-	}
-	return c;
+	fx_probe = NULL; /* what was learnt (fx_off, fx_port_ok) holds for the process */
 }
 
 /* Both control connections, and the TLS decision. 0 ready, 1 stream, -1 failed. */
-static int fx_ready(struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen)
+static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen)
 {
-	if (!ca && !(ca = fx_open(a, code, err, errlen)))
+	if (!x->ca && !(x->ca = ctl_open(a, 0, code, err, errlen)))
 		return *code ? -1 : 1;
-	if (!cb && !(cb = fx_open(b, code, err, errlen)))
+	if (!x->cb && !(x->cb = ctl_open(b, 0, code, err, errlen)))
 		return *code ? -1 : 1;
+	struct fxc *ca = x->ca, *cb = x->cb;
 	if (ca->family != cb->family) {
 		snprintf(err, errlen, "%s and %s are not of one address family", a->host, b->host);
 		return 1;
@@ -238,25 +101,26 @@ static int fx_ready(struct ftp_site *a, struct ftp_site *b, int *code, char *err
 				a->host, b->host);
 		struct fxc *v[2] = {ca, cb};
 		for (int i = 0; i < 2; i++) {
-			if (!v[i]->enc)
+			if (!v[i]->enc || v[i]->protc)
 				continue;
-			if (cmd(v[i], "PBSZ 0") != 200 || cmd(v[i], "PROT C") != 200) {
+			if (ctl_cmd(v[i], "PBSZ 0") != 200 || ctl_cmd(v[i], "PROT C") != 200) {
 				snprintf(err, errlen, "%s refused clear data (PROT C): %s", v[i]->site->host, v[i]->text);
 				*code = NT_EXIT_FAIL;
 				return -1;
 			}
+			v[i]->protc = 1;
 		}
 	}
 	return 0;
 }
 
-/* The destination's passive address as PORT's or EPRT's argument. 0, 1 (refused), -1. */
-static int fx_pasv(struct fxc *d, char *arg, size_t n)
+/* The destination's passive address from its reply r to PASV (EPSV over IPv6) as PORT's
+ * or EPRT's argument. 0, or 1 (refused, or a reply we cannot use). */
+static int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
 {
 	if (d->family == AF_INET6) {
-		int r = cmd(d, "EPSV");
 		if (r != 229)
-			return r < 0 ? -1 : 1;
+			return 1;
 		const char *p = strchr(d->text, '(');
 		unsigned port;
 		char dl;
@@ -265,9 +129,8 @@ static int fx_pasv(struct fxc *d, char *arg, size_t n)
 		snprintf(arg, n, "EPRT |2|%s|%u|", d->addr, port);
 		return 0;
 	}
-	int r = cmd(d, "PASV");
 	if (r != 227)
-		return r < 0 ? -1 : 1;
+		return 1;
 	const char *p = d->text + 3;
 	while (*p && (*p < '0' || *p > '9'))
 		p++;
@@ -281,15 +144,17 @@ static int fx_pasv(struct fxc *d, char *arg, size_t n)
 	return 0;
 }
 
-/* After a failure in the middle: fresh connections, the temporary deleted. */
-static void fx_clean(struct ftp_site *a, struct ftp_site *b, const char *tmp)
+/* ---- one file, step by step, without waiting (several pairs run at once) ---- */
+
+static int fx_flush(struct fxp *x)
 {
-	ftp_fxp_free();
-	int code = 0;
-	char err[600];
-	if (tmp && (cb = fx_open(b, &code, err, sizeof err)))
-		cmd(cb, "DELE %s", tmp);
-	(void)a;
+	struct fxc *v[2] = {x->ca, x->cb};
+	for (int i = 0; i < 2; i++)
+		if (v[i] && v[i]->s && stream_flush(v[i]->s) < 0) {
+			snprintf(v[i]->text, sizeof v[i]->text, "cannot send to %s", v[i]->site->host);
+			return v[i]->code = -1;
+		}
+	return 0;
 }
 
 static void say_stream(const char *why)
@@ -310,135 +175,500 @@ static int fail(int *code, int c, char *err, size_t errlen, const char *fmt, ...
 	return FXP_FAILED;
 }
 
-int ftp_fxp_copy(struct ftp_site *a, struct ftp_site *b, const struct job *j, long long *bytes, int *code, char *err,
-		 size_t errlen)
+/* The file under way is given up: its connections closed (a transfer in flight dies with
+ * them), and the temporary (or, --no-atomic, the partial file) deleted on a fresh
+ * connection to the destination, waiting at most --timeout. */
+static void fx_drop(struct fxp *x, struct ftp_site *b)
 {
-	*bytes = -1;
-	*code = 0;
-	if (ftp_cf.fxp < 0 || fx_off)
-		return FXP_STREAM;
-	int r = fx_ready(a, b, code, err, errlen);
+	if (fx_probe == x)
+		fx_probe = NULL;
+	pair_close(x);
+	/* Partial or unchecked: stored, not yet renamed (or, --no-atomic, not yet checked). */
+	int partial = x->st == X_XFER || x->st == X_CHECK || (x->st == X_RNTO && x->tmp);
+	if (x->into && partial) {
+		int code = 0;
+		char err[600];
+		struct fxc *c = ctl_open(b, 0, &code, err, sizeof err);
+		if (c) {
+			ctl_cmd(c, "DELE %s", x->into);
+			x->cb = c; /* kept for the next file (the source is opened again) */
+		}
+	}
+	free(x->tmp);
+	x->tmp = NULL;
+	x->into = NULL;
+	x->j = NULL;
+	x->st = X_IDLE;
+}
+
+/* The file ended (done or failed): the pair waits for the next. */
+static int fx_end(struct fxp *x, int r)
+{
+	if (fx_probe == x)
+		fx_probe = NULL;
+	free(x->tmp);
+	x->tmp = NULL;
+	x->into = NULL;
+	x->j = NULL;
+	x->st = X_IDLE;
+	return r;
+}
+
+static void stall_arm(struct fxp *x)
+{
+	x->stall_at = ftp_cf.co.timeout_ms > 0 ? ftp_now_ms() + ftp_cf.co.timeout_ms : 0;
+}
+
+/* Into X_PASV, or X_DONE-like results when the destination's folders fail. */
+static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
+{
+	struct fxc *cb = x->cb;
+	if (ftp_cf.create_dirs) {
+		/* Each folder above the file, made if missing (replies not needed). */
+		char *p = xstrdup(x->j->dst);
+		for (char *q = *p ? strchr(p + 1, '/') : NULL; q; q = strchr(q + 1, '/')) {
+			*q = 0;
+			if (ctl_cmd(cb, "MKD %s", p) < 0)
+				break;
+			*q = '/';
+		}
+		free(p);
+		if (cb->code < 0)
+			return -1;
+	}
+	if (ctl_send(cb, cb->family == AF_INET6 ? "EPSV" : "PASV") < 0)
+		return -1;
+	(void)code, (void)err, (void)errlen;
+	x->st = X_PASV;
+	stall_arm(x);
+	return 0;
+}
+
+/* STOR on the destination, RETR on the source (PORT before it, at once when PORT is
+ * known to work here). */
+static int to_xfer(struct fxp *x, int with_port)
+{
+	x->a_ph = with_port ? 0 : 1;
+	x->b_ph = 1;
+	x->rs = x->rd = 0;
+	if (ctl_send(x->cb, "STOR %s", x->into) < 0)
+		return -1;
+	if (with_port && ctl_send(x->ca, "%s", x->port) < 0)
+		return -1;
+	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
+		return -1;
+	x->st = X_XFER;
+	stall_arm(x);
+	return 0;
+}
+
+/* The source or the destination refused what FXP needs: stream this file and the rest
+ * (or fail with --fxp). */
+static int refused(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen)
+{
+	fx_drop(x, b);
+	if (ftp_cf.fxp > 0)
+		return fail(code, NT_EXIT_FAIL, err, errlen,
+			    "--fxp: the servers refuse to send data to each other (%s); without --fxp the file is streamed", why);
+	say_stream(why);
+	return FXP_STREAM;
+}
+
+/* The pair could not be made ready (fx_ready's r: -1 failed, 1 not possible here). */
+static int not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen)
+{
+	if (fx_probe == x)
+		fx_probe = NULL;
+	x->st = X_IDLE;
+	x->j = NULL;
+	pair_close(x);
 	if (r < 0 && ftp_cf.fxp == 0) {
 		/* Our own connections failed (a server that allows one session per address...):
 		 * the streamed copy, which has its own, says what is wrong if anything is. */
-		ftp_fxp_free();
 		say_stream(err);
 		return FXP_STREAM;
 	}
 	if (r < 0)
 		return FXP_FAILED;
-	if (r > 0) {
-		ftp_fxp_free();
-		if (ftp_cf.fxp > 0)
-			return fail(code, NT_EXIT_FAIL, err, errlen, "--fxp: %.500s", err);
-		say_stream(err);
+	if (ftp_cf.fxp > 0) {
+		char m[600];
+		snprintf(m, sizeof m, "%s", err);
+		return fail(code, NT_EXIT_FAIL, err, errlen, "--fxp: %.500s", m);
+	}
+	say_stream(err);
+	return FXP_STREAM;
+}
+
+/* Both connections logged in: the file j begins. */
+static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
+		      size_t errlen)
+{
+	if (fx_off) { /* another pair found FXP impossible meanwhile */
+		x->st = X_IDLE;
+		x->j = NULL;
+		pair_close(x);
 		return FXP_STREAM;
 	}
+	int r = fx_ready(x, a, b, code, err, errlen);
+	if (r)
+		return not_ready(x, r, code, err, errlen);
+	x->j = j;
+	if (!fx_port_ok) {
+		/* Until one file has gone by FXP, one pair tries: a refusal costs one PORT (or one
+		 * 425) per run, not one per slot. */
+		if (fx_probe && fx_probe != x) {
+			x->st = X_HOLD;
+			x->stall_at = 0;
+			return FXP_RUNNING;
+		}
+		fx_probe = x;
+	}
+	x->size = j->size;
+	x->tmp = ftp_cf.atomic >= 0 ? ftp_dur_remote_tmp(j->dst) : NULL;
+	x->into = x->tmp ? x->tmp : j->dst;
+	x->size_sent = x->rnfr_sent = 0;
+	x->why[0] = 0;
 	/* The announced size: the listing's (copy -r), else SIZE, as the streamed copy takes it. */
-	long long size = j->size;
-	if (size < 0 && cmd(ca, "SIZE %s", j->src) == 213)
-		size = strtoll(ca->text + 4, NULL, 10);
-	else if (size < 0 && ca->code < 0)
+	if (x->size < 0) {
+		if (ctl_send(x->ca, "SIZE %s", j->src) < 0)
+			goto lost;
+		x->st = X_SIZE;
+		stall_arm(x);
+		if (fx_flush(x) < 0)
+			goto lost;
+		return FXP_RUNNING;
+	}
+	if (to_pasv(x, code, err, errlen) < 0 || fx_flush(x) < 0)
 		goto lost;
-	char *tmp = ftp_cf.atomic >= 0 ? ftp_dur_remote_tmp(j->dst) : NULL;
-	const char *into = tmp ? tmp : j->dst;
-	if (ftp_cf.create_dirs) {
-		/* Each folder above the file, made if missing (replies not needed). */
-		char *p = xstrdup(j->dst);
-		for (char *q = *p ? strchr(p + 1, '/') : NULL; q; q = strchr(q + 1, '/')) {
-			*q = 0;
-			if (cmd(cb, "MKD %s", p) < 0)
-				break;
-			*q = '/';
-		}
-		free(p);
-	}
-	char port[200];
-	r = fx_pasv(cb, port, sizeof port);
-	if (r > 0 || (r == 0 && cmd(ca, "%s", port) != 200 && ca->code > 0)) {
-		struct fxc *who = r > 0 ? cb : ca;
-		char why[500];
-		snprintf(why, sizeof why, "%s answered %s with \"%s\"", who->site->host, r > 0 ? "PASV" : "PORT", who->text);
-		free(tmp);
-		ftp_fxp_free();
-		if (ftp_cf.fxp > 0)
-			return fail(code, NT_EXIT_FAIL, err, errlen,
-				    "--fxp: the servers refuse to send data to each other (%s); without --fxp the file is streamed",
-				    why);
-		say_stream(why);
-		return FXP_STREAM;
-	}
-	if (r < 0 || ca->code < 0) {
-		free(tmp);
-		goto lost;
-	}
-	/* STOR first (the passive side waits for the connection), then RETR. */
-	if (stream_cmdf(cb->s, "STOR %s", into) < 0 || stream_cmdf(ca->s, "RETR %s", j->src) < 0) {
-		fx_clean(a, b, into);
-		free(tmp);
-		return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
-	}
-	int rs = reply(ca, 0);
-	int rd = rs >= 100 && rs < 200 ? reply(cb, 0) : 0;
-	if (rs >= 100 && rs < 200 && rd >= 100 && rd < 200) {
-		rs = reply(ca, 1);
-		rd = reply(cb, 1);
-	}
-	/* The destination first: a 425 there is its refusal of the source's address
-	 * (vsftpd: "425 Security: Bad IP connecting."), whatever the source then says. */
-	if (rd && rd != 226 && rd != 250) {
-		char m[400];
-		snprintf(m, sizeof m, "%s", cb->text);
-		fx_clean(a, b, into);
-		free(tmp);
-		if (rd == 425 && ftp_cf.fxp == 0) {
-			char why[500];
-			snprintf(why, sizeof why, "%s answered STOR with \"%s\"", b->host, m);
-			say_stream(why);
-			return FXP_STREAM;
-		}
-		return fail(code, rd < 0 ? NT_EXIT_NET : NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", b->host, m);
-	}
-	if (rs != 226 && rs != 250) {
-		char m[400];
-		snprintf(m, sizeof m, "%s", ca->text);
-		fx_clean(a, b, into);
-		free(tmp);
-		return fail(code, rs < 0 ? NT_EXIT_NET : NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", a->host, m);
-	}
-	/* The destination must have what the source announced (a source that ends short says
-	 * 226 all the same): else the file is deleted, temporary or (--no-atomic) in place. */
-	if (size >= 0 && cmd(cb, "SIZE %s", into) == 213 && strtoll(cb->text + 4, NULL, 10) != size) {
-		long long got = strtoll(cb->text + 4, NULL, 10);
-		fx_clean(a, b, into);
-		free(tmp);
-		return fail(code, NT_EXIT_FAIL, err, errlen,
-			    "the size differs from the announced one (%lld out of %lld bytes): deleted on %s", got, size, b->host);
-	}
-	if (tmp) {
-		if (cmd(cb, "RNFR %s", tmp) != 350 || cmd(cb, "RNTO %s", j->dst) != 250) {
-			char m[400];
-			snprintf(m, sizeof m, "%s", cb->text);
-			fx_clean(a, b, tmp);
-			free(tmp);
-			return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", b->host, m);
-		}
-		free(tmp);
-	}
-	*bytes = size;
-	if (ftp_cf.move) {
-		long long got = -1;
-		if (cmd(cb, "SIZE %s", j->dst) == 213)
-			got = strtoll(cb->text + 4, NULL, 10);
-		if (size < 0 || got != size)
-			return fail(code, NT_EXIT_FAIL, err, errlen, "destination reports %lld bytes, the source %lld: source kept",
-				    got, size);
-		if (cmd(ca, "DELE %s", j->src) != 250)
-			return fail(code, ca->code < 0 ? NT_EXIT_NET : NT_EXIT_FAIL, err, errlen, "DELE on %s: %s", a->host,
-				    ca->text);
-	}
-	return FXP_DONE;
+	return FXP_RUNNING;
 lost:
-	ftp_fxp_free();
+	x->st = X_SIZE; /* nothing stored yet */
+	fx_drop(x, b);
 	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
+}
+
+int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
+		  size_t errlen)
+{
+	*code = 0;
+	if (ftp_cf.fxp < 0 || fx_off)
+		return FXP_STREAM;
+	struct fxp *x = *px;
+	if (!x) {
+		x = *px = xcalloc(1, sizeof *x);
+		x->next = pairs;
+		pairs = x;
+	}
+	x->j = j;
+	if (!x->ca && !(x->ca = ctl_open(a, 1, code, err, errlen)))
+		return not_ready(x, *code ? -1 : 1, code, err, errlen);
+	if (!x->cb && !(x->cb = ctl_open(b, 1, code, err, errlen)))
+		return not_ready(x, *code ? -1 : 1, code, err, errlen);
+	if (x->ca->lst || x->cb->lst) {
+		/* Logging in: the other slots' pairs do at the same time. */
+		x->st = X_LOGIN;
+		stall_arm(x);
+		return FXP_RUNNING;
+	}
+	return begin_file(x, a, b, j, code, err, errlen);
+}
+
+int ftp_fxp_fds(const struct fxp *x, struct curl_waitfd *w)
+{
+	int n = 0;
+	if (!x || x->st == X_IDLE)
+		return 0;
+	const struct fxc *v[2] = {x->ca, x->cb};
+	for (int i = 0; i < 2; i++)
+		if (v[i] && v[i]->s) {
+			w[n].fd = v[i]->s->ops->fd(v[i]->s->ctx);
+			w[n].events = CURL_WAIT_POLLIN;
+			w[n].revents = 0;
+			n++;
+		}
+	return n;
+}
+
+int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
+		 size_t errlen)
+{
+	*code = 0;
+	*bytes = -1;
+	if (!x || x->st == X_IDLE)
+		return FXP_FAILED;
+	struct fxc *ca = x->ca, *cb = x->cb;
+	const struct job *j = x->j;
+	for (;;) {
+		int st = x->st, r;
+		switch (st) {
+		case X_LOGIN: {
+			int ra = ctl_login_step(ca, code, err, errlen);
+			int rb = ra < 0 ? 0 : ctl_login_step(cb, code, err, errlen);
+			if (ra < 0 || rb < 0)
+				return not_ready(x, -1, code, err, errlen);
+			if (!ra || !rb) {
+				if (ca->lst + cb->lst != x->got) {
+					x->got = ca->lst + cb->lst; /* progress: the stall limit starts again */
+					stall_arm(x);
+				}
+				goto wait;
+			}
+			r = begin_file(x, a, b, j, code, err, errlen);
+			if (r != FXP_RUNNING)
+				return r;
+			ca = x->ca, cb = x->cb;
+			continue;
+		}
+		case X_HOLD:
+			if (fx_off) {
+				x->st = X_IDLE;
+				x->j = NULL;
+				pair_close(x);
+				return FXP_STREAM;
+			}
+			if (!fx_port_ok && fx_probe)
+				return FXP_RUNNING;
+			r = begin_file(x, a, b, j, code, err, errlen);
+			if (r != FXP_RUNNING)
+				return r;
+			ca = x->ca, cb = x->cb;
+			continue;
+		case X_SIZE:
+			if (!(r = ctl_try_reply(ca)))
+				goto wait;
+			if (r < 0)
+				goto lost;
+			if (r == 213)
+				x->size = strtoll(ca->text + 4, NULL, 10);
+			if (to_pasv(x, code, err, errlen) < 0)
+				goto lost;
+			continue;
+		case X_PASV: {
+			if (!(r = ctl_try_reply(cb)))
+				goto wait;
+			if (r < 0)
+				goto lost;
+			int pr = fx_pasv_parse(cb, r, x->port, sizeof x->port);
+			if (pr > 0) {
+				snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", b->host,
+					 cb->family == AF_INET6 ? "EPSV" : "PASV", cb->text);
+				x->into = NULL; /* nothing stored yet */
+				return refused(x, b, x->why, code, err, errlen);
+			}
+			if (fx_port_ok) {
+				if (to_xfer(x, 1) < 0)
+					goto lost;
+			} else {
+				if (ctl_send(ca, "%s", x->port) < 0)
+					goto lost;
+				x->st = X_PORT;
+				stall_arm(x);
+			}
+			continue;
+		}
+		case X_PORT:
+			if (!(r = ctl_try_reply(ca)))
+				goto wait;
+			if (r < 0)
+				goto lost;
+			if (r != 200) {
+				snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", a->host, ca->text);
+				x->into = NULL;
+				return refused(x, b, x->why, code, err, errlen);
+			}
+			if (to_xfer(x, 0) < 0)
+				goto lost;
+			continue;
+		case X_XFER: {
+			int progress = 0;
+			while (x->a_ph < 3 && (r = ctl_try_reply(ca))) {
+				progress = 1;
+				if (r < 0)
+					goto lost;
+				if (x->a_ph == 0) {
+					if (r != 200) {
+						/* PORT refused after all: the STOR waits for nobody. */
+						snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", a->host, ca->text);
+						return refused(x, b, x->why, code, err, errlen);
+					}
+					x->a_ph = 1;
+				} else if (x->a_ph == 1 && r >= 100 && r < 200) {
+					x->a_ph = 2;
+				} else {
+					x->rs = r;
+					x->a_ph = 3;
+				}
+			}
+			while (x->b_ph < 3 && (r = ctl_try_reply(cb))) {
+				progress = 1;
+				if (r < 0)
+					goto lost;
+				if (x->b_ph == 1 && r >= 100 && r < 200) {
+					x->b_ph = 2;
+				} else {
+					x->rd = r;
+					x->b_ph = 3;
+				}
+			}
+			/* The destination first: a 425 there is its refusal of the source's address
+			 * (vsftpd: "425 Security: Bad IP connecting."), whatever the source then says. */
+			if (x->rd && x->rd != 226 && x->rd != 250) {
+				char m[400];
+				snprintf(m, sizeof m, "%s", cb->text);
+				int rd = x->rd;
+				if (rd == 425 && ftp_cf.fxp == 0) {
+					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", b->host, m);
+					return refused(x, b, x->why, code, err, errlen);
+				}
+				fx_drop(x, b);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", b->host, m);
+			}
+			if (x->rs && x->rs != 226 && x->rs != 250) {
+				char m[400];
+				snprintf(m, sizeof m, "%s", ca->text);
+				fx_drop(x, b);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", a->host, m);
+			}
+			if (x->a_ph < 3 || x->b_ph < 3) {
+				/* Once both said 150 the transfer takes what it takes (--deadline bounds it). */
+				if (progress)
+					x->stall_at = x->a_ph >= 2 && x->b_ph >= 2 ? 0 : x->stall_at;
+				goto wait;
+			}
+			fx_port_ok = 1;
+			if (fx_probe == x)
+				fx_probe = NULL;
+			/* The destination must have what the source announced (a source that ends short
+			 * says 226 all the same): SIZE first, RNFR with it; RNTO only when it matches. */
+			x->size_sent = x->size >= 0;
+			x->rnfr_sent = x->tmp != NULL;
+			x->got = -1;
+			if (x->size_sent && ctl_send(cb, "SIZE %s", x->into) < 0)
+				goto lost;
+			if (x->rnfr_sent && ctl_send(cb, "RNFR %s", x->tmp) < 0)
+				goto lost;
+			x->st = X_CHECK;
+			stall_arm(x);
+			continue;
+		}
+		case X_CHECK:
+			if (x->size_sent) {
+				if (!(r = ctl_try_reply(cb)))
+					goto wait;
+				if (r < 0)
+					goto lost;
+				x->size_sent = 0;
+				if (r == 213)
+					x->got = strtoll(cb->text + 4, NULL, 10);
+				if (r == 213 && x->got != x->size) {
+					/* The RNFR after it is cancelled by the DELE of fx_drop. */
+					x->st = X_XFER; /* the file is there to delete */
+					fx_drop(x, b);
+					return fail(code, NT_EXIT_FAIL, err, errlen,
+						    "the size differs from the announced one (%lld out of %lld bytes): deleted on %s", x->got,
+						    x->size, b->host);
+				}
+			}
+			if (x->rnfr_sent) {
+				if (!(r = ctl_try_reply(cb)))
+					goto wait;
+				if (r < 0)
+					goto lost;
+				if (r != 350) {
+					char m[400];
+					snprintf(m, sizeof m, "%s", cb->text);
+					fx_drop(x, b);
+					return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", b->host, m);
+				}
+				if (ctl_send(cb, "RNTO %s", j->dst) < 0)
+					goto lost;
+				x->st = X_RNTO;
+				stall_arm(x);
+				continue;
+			}
+			x->st = X_RNTO; /* --no-atomic: in place already */
+			goto renamed;
+		case X_RNTO:
+			if (!x->tmp)
+				goto renamed;
+			if (!(r = ctl_try_reply(cb)))
+				goto wait;
+			if (r < 0)
+				goto lost;
+			if (r != 250) {
+				char m[400];
+				snprintf(m, sizeof m, "%s", cb->text);
+				fx_drop(x, b);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", b->host, m);
+			}
+		renamed:
+			*bytes = x->size;
+			if (!ftp_cf.move)
+				return fx_end(x, FXP_DONE);
+			if (ctl_send(cb, "SIZE %s", j->dst) < 0)
+				goto lost;
+			x->st = X_MSIZE;
+			stall_arm(x);
+			continue;
+		case X_MSIZE: {
+			if (!(r = ctl_try_reply(cb)))
+				goto wait;
+			if (r < 0)
+				goto lost;
+			long long got = r == 213 ? strtoll(cb->text + 4, NULL, 10) : -1;
+			*bytes = x->size;
+			if (x->size < 0 || got != x->size)
+				return fx_end(x, fail(code, NT_EXIT_FAIL, err, errlen,
+						      "destination reports %lld bytes, the source %lld: source kept", got, x->size));
+			if (ctl_send(ca, "DELE %s", j->src) < 0)
+				goto lost;
+			x->st = X_DELE;
+			stall_arm(x);
+			continue;
+		}
+		case X_DELE:
+			if (!(r = ctl_try_reply(ca)))
+				goto wait;
+			*bytes = x->size;
+			if (r != 250) {
+				int c = r < 0 ? NT_EXIT_NET : NT_EXIT_FAIL;
+				if (r < 0)
+					pair_close(x);
+				return fx_end(x, fail(code, c, err, errlen, "DELE on %s: %s", a->host, ca->text));
+			}
+			return fx_end(x, FXP_DONE);
+		}
+		return FXP_FAILED;
+	}
+wait:
+	if (fx_flush(x) < 0)
+		goto lost;
+	if (x->stall_at && ftp_now_ms() > x->stall_at) {
+		struct fxc *who = x->st == X_SIZE || x->st == X_PORT || x->st == X_DELE ? ca : cb;
+		if (x->st == X_XFER)
+			who = x->a_ph < 2 ? ca : cb;
+		if (x->st == X_LOGIN)
+			who = ca->lst ? ca : cb;
+		char m[300];
+		snprintf(m, sizeof m, "no reply from %s in %d s (--timeout)", who->site->host, ftp_cf.co.timeout_ms / 1000);
+		if (x->st < X_XFER)
+			x->into = NULL; /* nothing stored yet */
+		fx_drop(x, b);
+		return fail(code, NT_EXIT_NET, err, errlen, "%s", m);
+	}
+	return FXP_RUNNING;
+lost:
+	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE)
+		x->into = NULL;
+	fx_drop(x, b);
+	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
+}
+
+void ftp_fxp_stop(struct fxp *x, struct ftp_site *b)
+{
+	if (!x || x->st == X_IDLE)
+		return;
+	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE)
+		x->into = NULL;
+	fx_drop(x, b);
 }

@@ -192,5 +192,75 @@ rc=$?
 	pass "destination refuses the source's connection: streamed, no temporary left" ||
 	fail "destination refusal" "rc $rc: $(cat r4.err)"
 
+# --- several files at once: --parallel 4 runs 4 FXP pairs together ---
+mkdir -p "$FTPD_HOME_A/many"
+for i in $(seq 1 40); do head -c 3000 /dev/urandom >"$FTPD_HOME_A/many/f$i"; done
+run p1 "${O[@]}" -q --parallel 4 copy -r "${A}many" "${B}many"
+rc=$?
+ok=1
+for i in $(seq 1 40); do same "$FTPD_HOME_A/many/f$i" "$FTPD_HOME_B/many/f$i" || ok=0; done
+# vsftpd logs each session's commands with its process id: the STORs of this run came
+# from more than one session at once (one pair per slot, not one pair for the run).
+sess=$(grep 'STOR many/' "$FTPD_LOG_B" | sed 's/.*\[pid \([0-9]*\)\].*/\1/' | sort -u | wc -l)
+[ $rc = 0 ] && [ $ok = 1 ] && [ "$sess" -ge 2 ] && [ -z "$(find "$FTPD_HOME_B/many" -name '.*')" ] &&
+	pass "--parallel 4: 40 files by FXP over $sess pairs at once, byte for byte, no temporary" ||
+	fail "parallel FXP" "rc $rc ok $ok, $sess sessions: $(tail -3 p1.err)"
+
+# --- --deadline stops a copy in the middle: its temporary is deleted on the destination ---
+# F: a source sending 256 KB/s (vsftpd's local_max_rate), allowing FXP.
+if srv F 127.0.0.2 "${PROM[@]}" local_max_rate=262144; then
+	F=${U}127.0.0.2:$FTPD_PORT_F/
+	head -c 3000000 /dev/urandom >"$FTPD_HOME_F/slow.bin"
+	for mode in fxp no-fxp; do
+		run d1 "${O[@]}" -q --$mode --deadline 2 copy "${F}slow.bin" "${B}dl-$mode.bin"
+		rc=$?
+		left=$(find "$FTPD_HOME_B" -maxdepth 1 -name ".dl-$mode.bin*")
+		[ $rc = 1 ] && grep -q 'deadline' d1.err && [ -z "$left" ] && [ ! -e "$FTPD_HOME_B/dl-$mode.bin" ] &&
+			pass "--$mode copy stopped by --deadline: no temporary, no file left on the destination" ||
+			fail "--$mode deadline" "rc $rc, left: $left: $(cat d1.err)"
+	done
+else
+	fail "ftp fixture F" "vsftpd did not start"
+fi
+
+# --- a destination that stops answering: the stall limit (--timeout) ends the file ---
+# A fake destination: logs in, gives a passive address, then never answers STOR.
+SP=$(free_port)
+/usr/bin/python3 - "$SP" >stall.log 2>&1 <<'PY' &
+import socket, sys, threading
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.3", int(sys.argv[1]))); ls.listen(8)
+def serve(c):
+    f = c.makefile("rb")
+    c.sendall(b"220 stalls\r\n")
+    for line in f:
+        w = line.split(b" ")[0].strip().upper()
+        if w == b"USER": c.sendall(b"331 pw\r\n")
+        elif w == b"PASS": c.sendall(b"230 in\r\n")
+        elif w == b"TYPE": c.sendall(b"200 ok\r\n")
+        elif w == b"PASV":
+            d = socket.socket(); d.bind(("127.0.0.3", 0)); d.listen(1); p = d.getsockname()[1]
+            c.sendall(b"227 Entering Passive Mode (127,0,0,3,%d,%d)\r\n" % (p >> 8, p & 255))
+        elif w == b"PWD": c.sendall(b'257 "/" here\r\n')
+        elif w in (b"STOR", b"QUIT"): pass  # never answered
+        else: c.sendall(b"550 no such file\r\n")
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+spid=$!
+cleanup "kill $spid 2>/dev/null; wait $spid 2>/dev/null"
+if wait_port "$SP" 127.0.0.3 10; then
+	t0=$(date +%s)
+	run s1 "${O[@]}" -v --fxp --timeout 5 copy "${A}src/small.txt" "${U}127.0.0.3:$SP/stalled.txt"
+	rc=$?
+	t=$(($(date +%s) - t0))
+	[ $rc = 3 ] && grep -q 'no reply from 127.0.0.3 in 5 s' s1.err && [ $t -le 30 ] &&
+		pass "FXP: a destination that stops answering fails after --timeout (exit 3, ${t} s)" ||
+		fail "FXP stall" "rc $rc after $t s: $(grep -v "^[<>]" s1.err | tail -5; grep "^[<>]" s1.err | tail -12)"
+else
+	fail "stalling fake" "did not start: $(cat stall.log)"
+fi
+
 expect_exit "--fxp outside copy: usage error" 2 "$NT" ftp --fxp get "${A}src/small.txt"
 finish

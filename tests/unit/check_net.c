@@ -266,6 +266,32 @@ START_TEST(listen_connect)
 }
 END_TEST
 
+/* stream_try_line never waits: a part of a line stays until the rest arrives. */
+START_TEST(stream_try_line_no_wait)
+{
+	int sv[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct stream *s = stream_socket(sv[0], 64, 5000);
+	ck_assert_ptr_nonnull(s);
+	char *l;
+	size_t n;
+	ck_assert_int_eq(stream_try_line(s, &l, &n), STREAM_AGAIN);
+	ck_assert_int_eq(write(sv[1], "220 par", 7), 7);
+	ck_assert_int_eq(stream_try_line(s, &l, &n), STREAM_AGAIN);
+	ck_assert_int_eq(write(sv[1], "tial\r\n221 x\r\n", 13), 13);
+	ck_assert_int_eq(stream_try_line(s, &l, &n), 0);
+	ck_assert_uint_eq(n, 11);
+	ck_assert(!memcmp(l, "220 partial", 11));
+	ck_assert_int_eq(stream_try_line(s, &l, &n), 0);
+	ck_assert(n == 5 && !memcmp(l, "221 x", 5));
+	ck_assert_int_eq(stream_try_line(s, &l, &n), STREAM_AGAIN);
+	ck_assert_int_eq(write(sv[1], "22", 2), 2);
+	close(sv[1]);
+	ck_assert_int_eq(stream_try_line(s, &l, &n), STREAM_ERR); /* closed in the middle of a line */
+	stream_close(s);
+}
+END_TEST
+
 Suite *suite_net(void)
 {
 	Suite *s = suite_create("net");
@@ -277,6 +303,7 @@ Suite *suite_net(void)
 	tcase_add_test(t, stream_timeout);
 	tcase_add_test(t, stream_endless_line_is_bounded);
 	tcase_add_test(t, stream_line_deadline);
+	tcase_add_test(t, stream_try_line_no_wait);
 	tcase_add_test(t, flush_times_out_after_peer_eof);
 	tcase_add_test(t, listen_connect);
 	suite_add_tcase(s, t);

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/* copy.c - the copy job of the batch engine: a file from server a to server b, straight
+ * between them (FXP, fxp.c) when both allow it, else streamed through a pipe in the slot
+ * (RETR on one handle, STOR on the other). Stored under a temporary name (durable.c)
+ * and renamed when complete, never a partial file under the final name; a failed copy's
+ * partial file is deleted before the failure is reported or retried; --move deletes the
+ * source only once the destination reports the size sent.
+ *
+ * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
+ * Tests: tests/integration/ftp_tree.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "nt_err.h"
+
+#define PIPE_CAP (2u << 20)
+
+/* A failed copy as it was when the clean-up DELE started. */
+struct copyfail {
+	CURLcode rc1, rc2;
+	char err[CURL_ERROR_SIZE], err2[CURL_ERROR_SIZE];
+	struct ftp_hdr hdr, hdr2;
+	int dst_done;
+};
+
+static size_t copy_write(char *d, size_t sz, size_t nm, void *u)
+{
+	struct slot *s = u;
+	size_t n = sz * nm;
+	if (s->src_failed || s->dst_done)
+		return 0; /* nobody reads any more */
+	if (PIPE_CAP - s->pl < n) {
+		s->src_paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (s->ph + s->pl + n > PIPE_CAP) {
+		memmove(s->pipe, s->pipe + s->ph, s->pl);
+		s->ph = 0;
+	}
+	memcpy(s->pipe + s->ph + s->pl, d, n);
+	s->pl += n;
+	s->e->prog.bytes_done += n;
+	if (s->dst_paused)
+		s->unpause_dst = 1;
+	return n;
+}
+
+static size_t copy_read(char *d, size_t sz, size_t nm, void *u)
+{
+	struct slot *s = u;
+	size_t n = sz * nm;
+	if (s->src_failed)
+		return CURL_READFUNC_ABORT;
+	if (!s->pl) {
+		if (s->src_done)
+			return 0;
+		s->dst_paused = 1;
+		return CURL_READFUNC_PAUSE;
+	}
+	if (n > s->pl)
+		n = s->pl;
+	memcpy(d, s->pipe + s->ph, n);
+	s->ph += n;
+	s->pl -= n;
+	if (!s->pl)
+		s->ph = 0;
+	s->bytes += n;
+	if (s->src_paused)
+		s->unpause_src = 1;
+	return n;
+}
+
+/* Stream s->job through the slot's pipe: RETR on h, STOR on h2. */
+static int stream_start(struct engine *e, struct slot *s)
+{
+	struct job *j = &s->job;
+	s->phase = 0;
+	if (!s->pipe)
+		s->pipe = xmalloc(PIPE_CAP);
+	s->ph = s->pl = 0;
+	s->src_done = s->src_failed = s->src_paused = s->dst_paused = s->dst_done = 0;
+	s->unpause_src = s->unpause_dst = 0;
+	ftp_prep(e->a, s->h, &s->hdr, s->err);
+	s->url = ftp_url(e->a, j->src, 0);
+	curl_easy_setopt(s->h, CURLOPT_URL, s->url);
+	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, copy_write);
+	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+	/* A size known from the listing (or one SIZE up front): no SIZE before each
+	 * RETR (one round trip less per file); the size goes to the upload, and
+	 * libcurl fails an upload that is not that size. Unknown (--from-file): libcurl
+	 * asks SIZE and fails a short download itself. */
+	if (j->size >= 0)
+		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+	if (ftp_cf.atomic >= 0) {
+		/* Stored under a temporary name, renamed when complete (the folder is libcurl's
+		 * current one then: names relative to it): never a partial file under the
+		 * final name. */
+		s->ctmp = ftp_dur_remote_tmp(j->dst);
+		char *c1 = xasprintf("RNFR %s", ftp_basename(s->ctmp)), *c2 = xasprintf("RNTO %s", ftp_basename(j->dst));
+		s->q2 = curl_slist_append(NULL, c1);
+		s->q2 = curl_slist_append(s->q2, c2);
+		free(c1), free(c2);
+		curl_easy_setopt(s->h2, CURLOPT_POSTQUOTE, s->q2);
+	} else {
+		s->ctmp = xstrdup(j->dst);
+	}
+	s->url2 = ftp_url(e->b, s->ctmp, 0);
+	curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+	curl_easy_setopt(s->h2, CURLOPT_UPLOAD, 1L);
+	if (j->size >= 0)
+		curl_easy_setopt(s->h2, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->size);
+	curl_easy_setopt(s->h2, CURLOPT_READFUNCTION, copy_read);
+	curl_easy_setopt(s->h2, CURLOPT_READDATA, s);
+	if (ftp_cf.create_dirs)
+		curl_easy_setopt(s->h2, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
+	s->run1 = s->run2 = 1;
+	eng_add(e, s->h, s);
+	eng_add(e, s->h2, s);
+	return 0;
+}
+
+/* Start the copy s->job: FXP when both servers allow it (phase 4: fxp.c drives it, see
+ * ftp_copy_pump), else streamed. */
+int ftp_copy_start(struct engine *e, struct slot *s)
+{
+	if (ftp_cf.fxp >= 0) {
+		int code;
+		char m[600];
+		int r = ftp_fxp_start(&s->fx, e->a, e->b, &s->job, &code, m, sizeof m);
+		if (r == FXP_RUNNING) {
+			s->phase = 4;
+			return 0;
+		}
+		if (r == FXP_FAILED) {
+			eng_retry(e, s, code, m);
+			return -1; /* ended: the slot is cleared */
+		}
+	}
+	return stream_start(e, s);
+}
+
+/* A copy failed (phase 0): report or retry it. */
+static void copy_failed(struct engine *e, struct slot *s, CURLcode rc1, const char *err1, const struct ftp_hdr *h1,
+			CURLcode rc2, const char *err2, const struct ftp_hdr *h2, int dst_done)
+{
+	if (rc1 == CURLE_WRITE_ERROR && dst_done && rc2 == CURLE_OK)
+		eng_fail(e, s, NT_EXIT_FAIL, "the source is longer than the size it announced: the copy is short");
+	else if (rc1 != CURLE_OK && rc1 != CURLE_ABORTED_BY_CALLBACK)
+		eng_failed(e, s, rc1, err1, h1, 0);
+	else
+		eng_failed(e, s, rc2, err2, h2, 0);
+}
+
+/* A handle of the copy in s ended with rc: 1 while the job goes on (the other side, the
+ * SIZE check of --move, the DELE of the source or of a partial file), 0 once it has ended. */
+int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
+{
+	struct job *j = &s->job;
+	if (s->phase == 0) {
+		if (h == s->h) {
+			s->src_done = 1;
+			if (rc != CURLE_OK)
+				s->src_failed = 1;
+			if (s->run2)
+				s->unpause_dst = 1;
+		} else {
+			/* The upload ended first: normal when it knew the size (the download's
+			 * 226 comes later). A failed upload stops the download. */
+			s->dst_done = 1;
+			if (s->src_paused)
+				s->unpause_src = 1; /* let it find out that nobody reads */
+			if (rc != CURLE_OK && s->run1) {
+				curl_multi_remove_handle(e->m, s->h);
+				s->run1 = 0;
+				s->rc1 = CURLE_ABORTED_BY_CALLBACK;
+			}
+		}
+		if (s->run1 || s->run2)
+			return 1;
+		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp) {
+			/* The partial file goes (the temporary, or the file itself with --no-atomic)
+			 * before the failure is reported or retried. */
+			struct copyfail *f = s->cf = xcalloc(1, sizeof *f);
+			f->rc1 = s->rc1, f->rc2 = s->rc2, f->dst_done = s->dst_done;
+			memcpy(f->err, s->err, sizeof f->err);
+			memcpy(f->err2, s->err2, sizeof f->err2);
+			f->hdr = s->hdr, f->hdr2 = s->hdr2;
+			s->phase = 3;
+			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+			free(s->url2);
+			s->url2 = ftp_url(e->b, "", 1);
+			curl_slist_free_all(s->q2);
+			char *ap = ftp_qpath(e->b, s->ctmp);
+			char *c = xasprintf("*DELE %s", ap);
+			s->q2 = curl_slist_append(NULL, c);
+			free(c), free(ap);
+			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
+			curl_easy_setopt(s->h2, CURLOPT_QUOTE, s->q2);
+			s->run2 = 1;
+			eng_add(e, s->h2, s);
+			return 1;
+		}
+		if (s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) {
+			copy_failed(e, s, s->rc1, s->err, &s->hdr, s->rc2, s->err2, &s->hdr2, s->dst_done);
+		} else if (ftp_cf.move) {
+			/* Delete the source only when the destination reports the size we sent. */
+			s->phase = 1;
+			free(s->url2);
+			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+			s->url2 = ftp_url(e->b, j->dst, 0);
+			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
+			s->run2 = 1;
+			eng_add(e, s->h2, s);
+			return 1;
+		} else {
+			eng_done(e, s);
+		}
+	} else if (s->phase == 1) {
+		curl_off_t sz = -1;
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(s->h2, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &sz);
+		if (rc != CURLE_OK) {
+			eng_failed(e, s, rc, s->err2, &s->hdr2, 0);
+		} else if (sz != (curl_off_t)s->bytes) {
+			char m[200];
+			snprintf(m, sizeof m, "destination reports %lld bytes, %llu sent: source kept",
+				 (long long)sz, (unsigned long long)s->bytes);
+			eng_fail(e, s, NT_EXIT_FAIL, m);
+		} else {
+			s->phase = 2;
+			curl_slist_free_all(s->q);
+			free(s->url);
+			s->q = NULL;
+			s->url = NULL;
+			eng_quote(e, s, e->a, s->h, &s->hdr, s->err, "DELE", j->src);
+			return 1;
+		}
+	} else if (s->phase == 3) {
+		struct copyfail *f = s->cf;
+		copy_failed(e, s, f->rc1, f->err, &f->hdr, f->rc2, f->err2, &f->hdr2, f->dst_done);
+	} else {
+		if (rc != CURLE_OK)
+			eng_failed(e, s, rc, s->err, &s->hdr, 0);
+		else
+			eng_done(e, s);
+	}
+	return 0;
+}
+
+/* After each wait: a step for an FXP copy (1: it has ended, the slot is to be cleared);
+ * a paused side of a streamed copy resumed. */
+int ftp_copy_pump(struct engine *e, struct slot *s)
+{
+	if (!s->busy || s->job.kind != JOB_COPY)
+		return 0;
+	if (s->phase == 4) {
+		long long n;
+		int code;
+		char m[600];
+		int r = ftp_fxp_step(s->fx, e->a, e->b, &n, &code, m, sizeof m);
+		if (r == FXP_RUNNING)
+			return 0;
+		if (r == FXP_STREAM)
+			return stream_start(e, s) < 0;
+		s->bytes = n > 0 ? (uint64_t)n : 0;
+		if (r == FXP_DONE) {
+			e->prog.bytes_done += s->bytes;
+			eng_done(e, s);
+		} else {
+			eng_retry(e, s, code, m);
+		}
+		return 1;
+	}
+	if (s->unpause_src && s->run1) {
+		s->unpause_src = s->src_paused = 0;
+		curl_easy_pause(s->h, CURLPAUSE_CONT);
+	}
+	if (s->unpause_dst && s->run2) {
+		s->unpause_dst = s->dst_paused = 0;
+		curl_easy_pause(s->h2, CURLPAUSE_CONT);
+	}
+	return 0;
+}
+
+/* The descriptors the FXP copies wait on (into e->wfd): how many. */
+int ftp_copy_waitfds(struct engine *e)
+{
+	int n = 0;
+	for (int i = 0; i < e->n; i++) {
+		struct slot *s = &e->slots[i];
+		if (!s->busy || s->job.kind != JOB_COPY || s->phase != 4)
+			continue;
+		if (!e->wfd)
+			e->wfd = xcalloc(2 * (size_t)e->n, sizeof *e->wfd);
+		n += ftp_fxp_fds(s->fx, e->wfd + n);
+	}
+	return n;
+}
+
+/* A copy stopped (--deadline): nothing of it stays on the destination. FXP: its
+ * connections closed, the temporary deleted; streamed (the handles are out of the multi
+ * already): the temporary (or, --no-atomic, the partial file) deleted on the site's own
+ * connection. Both wait at most --timeout. Once renamed (the --move checks) nothing is
+ * deleted. */
+void ftp_copy_stop(struct engine *e, struct slot *s)
+{
+	if (s->phase == 4) {
+		ftp_fxp_stop(s->fx, e->b);
+		return;
+	}
+	if (s->phase != 0 || !s->ctmp)
+		return;
+	char *ap = ftp_qpath(e->b, s->ctmp);
+	char *c = xasprintf("DELE %s", ap);
+	const char *cmds[1] = {c};
+	ftp_quote(e->b, cmds, 1);
+	free(c), free(ap);
+}

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/* ctl.c - our own FTP control connections on core streams (ctl.h): the login (at once,
+ * or step by step so that many connections log in together), commands and replies, one
+ * at a time or pipelined.
+ *
+ * Header: applets/ftp/ctl.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_fxp.sh
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "connpol.h"
+#include "ctl.h"
+#include "log.h"
+#include "stream.h"
+#include "tls.h"
+
+void ctl_close(struct fxc **pc)
+{
+	struct fxc *c = *pc;
+	if (!c)
+		return;
+	if (c->s)
+		stream_close(c->s);
+	free(c);
+	*pc = NULL;
+}
+
+static void ctl_trace(char dir, const char *p, size_t n)
+{
+	log_proto(dir, p, n);
+}
+
+/* One reply (multi-line replies whole), waiting up to --timeout: its code, or -1 when the
+ * connection failed (c->text says how). For the login and the clean-up; a file's
+ * commands go through send_cmd and try_reply. */
+int ctl_reply(struct fxc *c)
+{
+	int code = 0;
+	for (;;) {
+		char *l;
+		size_t n;
+		int r = stream_read_line(c->s, &l, &n);
+		if (r < 0) {
+			snprintf(c->text, sizeof c->text, "%s with %s",
+				 r == STREAM_TIMEOUT ? "no reply in time" : r == STREAM_LONG ? "reply line too long" : "connection lost",
+				 c->site->host);
+			return c->code = -1;
+		}
+		int d = n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9';
+		int cd = d ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : 0;
+		if (!code) {
+			if (!d)
+				continue; /* noise before a reply */
+			code = cd;
+		}
+		if (cd == code && (n == 3 || l[3] == ' ')) {
+			nt_clean_text(c->text, sizeof c->text, l, n);
+			return c->code = code;
+		}
+	}
+}
+
+int ctl_cmd(struct fxc *c, const char *fmt, ...)
+{
+	char line[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof line || stream_cmdf(c->s, "%s", line) < 0) {
+		snprintf(c->text, sizeof c->text, "cannot send to %s", c->site->host);
+		return c->code = -1;
+	}
+	return ctl_reply(c);
+}
+
+/* Log in on our own connection, TLS as the site's policy says. NULL with *code and err
+ * on failure. nowait, on a connection without TLS: only connected, the login goes on in
+ * login_step (the pairs of all slots log in at once). */
+struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, size_t errlen)
+{
+	struct conn_plan plan;
+	int r = conn_decide(&ftp_cf.co, site->implicit_tls ? "ftps" : "ftp", site->host, CONN_PROXY_OWN, &plan, err, errlen);
+	if (r) {
+		*code = r;
+		return NULL;
+	}
+	if (plan.proxy.kind != CONN_PROXY_NONE) {
+		/* The servers would connect to each other around the proxy: not our call. */
+		snprintf(err, errlen, "%s is reached through a proxy", site->host);
+		*code = 0;
+		return NULL;
+	}
+	int fd = conn_connect(&plan, site->host, site->port, ftp_cf.co.family, ftp_cf.co.timeout_ms, err, errlen);
+	if (fd < 0) {
+		*code = NT_EXIT_NET;
+		return NULL;
+	}
+	struct fxc *c = xcalloc(1, sizeof *c);
+	c->site = site;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		c->family = ss.ss_family;
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->addr, sizeof c->addr);
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->addr, sizeof c->addr);
+	}
+	struct tls_opts t;
+	tls_opts_from(&t, &ftp_cf.co);
+	if (site->implicit_tls) {
+		char e[2048];
+		c->s = tls_client(fd, site->host, &t, CTL_MAX_LINE, ftp_cf.co.timeout_ms, e, sizeof e);
+		if (!c->s) {
+			snprintf(err, errlen, "%s", e);
+			*code = NT_EXIT_TLS;
+			free(c);
+			return NULL;
+		}
+		c->enc = 1;
+	} else {
+		c->s = stream_socket(fd, CTL_MAX_LINE, ftp_cf.co.timeout_ms);
+	}
+	if (log_level >= LOG_VERBOSE)
+		c->s->trace = ctl_trace;
+	if (nowait && !site->implicit_tls && site->x.tls == XFER_TLS_NEVER) {
+		if (site->password && !plan.plain_ok) {
+			*code = conn_refuse_clear(&plan, site->host, "the server offers no TLS", err, errlen);
+			ctl_close(&c);
+			return NULL;
+		}
+		c->lst = 1;
+		return c;
+	}
+	if (ctl_reply(c) != 220) {
+		snprintf(err, errlen, "%s greeted with: %s", site->host, c->text);
+		*code = c->code < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
+		ctl_close(&c);
+		return NULL;
+	}
+	if (!c->enc && site->x.tls != XFER_TLS_NEVER) {
+		if (ctl_cmd(c, "AUTH TLS") == 234) {
+			char e[2048];
+			c->s = tls_upgrade(c->s, site->host, &t, e, sizeof e);
+			if (!c->s) {
+				snprintf(err, errlen, "%s", e);
+				*code = NT_EXIT_TLS;
+				free(c);
+				return NULL;
+			}
+			if (log_level >= LOG_VERBOSE)
+				c->s->trace = ctl_trace;
+			c->enc = 1;
+		} else if (site->x.tls == XFER_TLS_REQUIRE) {
+			snprintf(err, errlen, "%s refused AUTH TLS: %s", site->host, c->text);
+			*code = NT_EXIT_TLS;
+			ctl_close(&c);
+			return NULL;
+		}
+	}
+	if (!c->enc && site->password && !plan.plain_ok) {
+		*code = conn_refuse_clear(&plan, site->host, "the server offers no TLS", err, errlen);
+		ctl_close(&c);
+		return NULL;
+	}
+	int u = ctl_cmd(c, "USER %s", site->user ? site->user : "anonymous");
+	if (u == 331)
+		u = ctl_cmd(c, "PASS %s", site->user ? (site->password ? site->password : "") : "ftp@example.com");
+	if (u != 230 && u != 202) {
+		snprintf(err, errlen, "login to %s: %s", site->host, c->text);
+		*code = u < 0 ? NT_EXIT_NET : u == 530 ? NT_EXIT_TLS : NT_EXIT_PROTO;
+		ctl_close(&c);
+		return NULL;
+	}
+	if (ctl_cmd(c, "TYPE I") != 200) {
+		snprintf(err, errlen, "TYPE I on %s: %s", site->host, c->text);
+		*code = c->code < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
+		ctl_close(&c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Queue a command (sent by fx_flush with the others of its group: pipelined, one
+ * packet). 0, or -1 (c->text). */
+int ctl_send(struct fxc *c, const char *fmt, ...)
+{
+	char line[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof line || strpbrk(line, "\r\n") || stream_queue(c->s, line, (size_t)n) < 0 ||
+	    stream_queue(c->s, "\r\n", 2) < 0) {
+		snprintf(c->text, sizeof c->text, "cannot send to %s", c->site->host);
+		return c->code = -1;
+	}
+	if (c->s->trace)
+		c->s->trace('>', line, (size_t)n);
+	return 0;
+}
+
+/* A whole reply if one has arrived: its code, 0 (not yet), -1 (connection failed). */
+int ctl_try_reply(struct fxc *c)
+{
+	for (;;) {
+		char *l;
+		size_t n;
+		int r = stream_try_line(c->s, &l, &n);
+		if (r == STREAM_AGAIN)
+			return 0;
+		if (r < 0) {
+			snprintf(c->text, sizeof c->text, "%s with %s", r == STREAM_LONG ? "reply line too long" : "connection lost",
+				 c->site->host);
+			c->pend = 0;
+			return c->code = -1;
+		}
+		int d = n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9';
+		int cd = d ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : 0;
+		if (!c->pend) {
+			if (!d)
+				continue; /* noise before a reply */
+			c->pend = cd;
+		}
+		if (cd == c->pend && (n == 3 || l[3] == ' ')) {
+			nt_clean_text(c->text, sizeof c->text, l, n);
+			c->pend = 0;
+			return c->code = cd;
+		}
+	}
+}
+
+/* The login of a connection opened with nowait, as far as the replies go: 1 logged in, 0
+ * waiting, -1 failed (*code, err as fx_open says them). */
+int ctl_login_step(struct fxc *c, int *code, char *err, size_t errlen)
+{
+	const struct ftp_site *site = c->site;
+	while (c->lst) {
+		int r = ctl_try_reply(c);
+		if (!r)
+			return 0;
+		if (c->lst == 1) {
+			if (r != 220) {
+				snprintf(err, errlen, "%s greeted with: %s", site->host, c->text);
+				*code = r < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
+				return -1;
+			}
+			ctl_send(c, "USER %s", site->user ? site->user : "anonymous");
+			c->lst = 2;
+		} else if (c->lst == 2 && r == 331) {
+			ctl_send(c, "PASS %s", site->user ? (site->password ? site->password : "") : "ftp@example.com");
+			c->lst = 3;
+		} else if (c->lst <= 3) {
+			if (r != 230 && r != 202) {
+				snprintf(err, errlen, "login to %s: %s", site->host, c->text);
+				*code = r < 0 ? NT_EXIT_NET : r == 530 ? NT_EXIT_TLS : NT_EXIT_PROTO;
+				return -1;
+			}
+			ctl_send(c, "TYPE I");
+			c->lst = 4;
+		} else {
+			if (r != 200) {
+				snprintf(err, errlen, "TYPE I on %s: %s", site->host, c->text);
+				*code = r < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
+				return -1;
+			}
+			c->lst = 0;
+		}
+		if (c->lst && (c->code < 0 || stream_flush(c->s) < 0)) {
+			snprintf(err, errlen, "connection to %s lost", site->host);
+			*code = NT_EXIT_NET;
+			return -1;
+		}
+	}
+	return 1;
+}
+

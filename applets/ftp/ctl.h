@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* ctl.h - our own FTP control connections (libcurl gives none): log in, one command and
+ * its reply waiting up to --timeout, or commands queued and replies taken as they come
+ * (several connections at once, nothing waits). fxp.c runs FXP on them.
+ *
+ * Tests: tests/integration/ftp_fxp.sh
+ */
+#ifndef NT_FTP_CTL_H
+#define NT_FTP_CTL_H
+
+#include <stddef.h>
+
+#include "ftp.h"
+#include "nt_err.h"
+
+#define CTL_MAX_LINE 2048
+
+struct fxc {
+	struct stream *s;
+	struct ftp_site *site;
+	int enc;        /* TLS on the control connection */
+	int family;     /* of the server's address */
+	char addr[64];  /* the server's address (numeric) */
+	int code;       /* last reply */
+	char text[300]; /* its last line, cleaned */
+	int pend;       /* try_reply: the code of a multi-line reply under way */
+	int protc;      /* PBSZ 0 and PROT C given (TLS with --fxp) */
+	int lst;        /* login_step: 1 greeting, 2 USER, 3 PASS, 4 TYPE I awaited; 0 logged in */
+};
+
+
+/* Connect and log in, TLS as the site's policy says: NULL with *code (0: not possible
+ * here, e.g. a proxy; else the exit code) and err. nowait, without TLS: only connected,
+ * the login goes on in ctl_login_step. */
+struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, size_t errlen);
+/* ctl_open's login as far as the replies go: 1 logged in, 0 waiting, -1 failed. */
+int ctl_login_step(struct fxc *c, int *code, char *err, size_t errlen);
+void ctl_close(struct fxc **pc);
+/* One reply, waiting up to --timeout: its code, or -1 (c->text says why). */
+int ctl_reply(struct fxc *c);
+/* A command and its reply (ctl_reply). */
+int ctl_cmd(struct fxc *c, const char *fmt, ...) NT_PRINTF(2, 3);
+/* A command queued (stream_flush sends the queue: pipelined). 0, or -1 (c->text). */
+int ctl_send(struct fxc *c, const char *fmt, ...) NT_PRINTF(2, 3);
+/* A whole reply if one has arrived: its code, 0 (not yet), -1 (connection failed). */
+int ctl_try_reply(struct fxc *c);
+
+#endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* engine.h - the batch engine's insides, shared by engine.c (the loop, get, put, rm,
+ * the journal) and copy.c (copy between two servers: streamed through us, or FXP).
+ * Not for the rest of the applet: ftp.h has the engine's interface.
+ *
+ * Tests: tests/integration/ftp_batch.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
+ */
+#ifndef NT_FTP_ENGINE_H
+#define NT_FTP_ENGINE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "commit.h"
+#include "file.h"
+#include "ftp.h"
+#include "jset.h"
+
+enum sink { SINK_FILE, SINK_STDOUT, SINK_APPEND };
+
+struct slot {
+	int busy, phase;
+	struct job job;
+	CURL *h, *h2;
+	struct ftp_hdr hdr, hdr2;
+	char err[CURL_ERROR_SIZE], err2[CURL_ERROR_SIZE];
+	int run1, run2;          /* handles in the multi */
+	CURLcode rc1, rc2;
+	struct curl_slist *q, *q2;
+	char *url, *url2;
+	/* get */
+	enum sink sink;
+	struct afile af;
+	int fd, opened, werr;
+	off_t resume_at;         /* --resume: the size of the local file appended to */
+	char *dst_dir;           /* the local folder (for messages and the made_dir cache) */
+	char *dst_base, *dst_rel; /* the user's folder and the path below it (file.h) */
+	char *wb;                /* write coalescing: libcurl hands over 16 KiB at a time */
+	size_t wl;
+	/* put */
+	int infd;
+	/* copy */
+	char *pipe;
+	size_t ph, pl;
+	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst, dst_done;
+	uint64_t bytes;
+	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
+	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */
+	struct fxp *fx;          /* copy: the slot's FXP connections (fxp.c); phase 4 while FXP runs */
+	long long t0_ms;         /* when the job started (--json's seconds) */
+	struct engine *e;
+};
+
+struct engine {
+	struct ftp_site *a, *b;
+	CURLM *m;
+	struct slot *slots;
+	int n;
+	struct jobsrc *src;
+	int src_end;
+	struct job *retry;
+	uint64_t index;
+	int jfd;
+	struct jset done;
+	struct commit *com;
+	struct engine_result r;
+	struct progress prog;
+	long long deadline;
+	int stopped;
+	char *made_dir;          /* the last local folder made (most jobs share it) */
+	char *run_line;          /* the journal's run line, until the first item is recorded */
+	struct curl_waitfd *wfd; /* FXP copies' descriptors for curl_multi_poll (copy.c) */
+};
+
+/* engine.c, for copy.c: a handle of s into the multi; the job done (journaled), failed
+ * for good (code, msg), failed with a libcurl result (retried when transient); a single
+ * command (verb path) on site over h. */
+void eng_add(struct engine *e, CURL *h, struct slot *s);
+void eng_done(struct engine *e, struct slot *s);
+void eng_fail(struct engine *e, struct slot *s, int code, const char *msg);
+void eng_failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code);
+/* Failed with exit code code (msg): retried later, as a transient libcurl error is, when it is a
+ * network failure (NT_EXIT_NET) and --retry attempts are left; else failed for good. */
+void eng_retry(struct engine *e, struct slot *s, int code, const char *msg);
+void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr, char *err,
+	       const char *verb, const char *path);
+
+/* copy.c: start a copy job in s (0 running, -1 ended: failed before it began); a handle of
+ * s ended (1: the job goes on, 0: it has ended, the slot is to be cleared); after each
+ * wait, step an FXP copy or resume a paused side of a streamed one (1: the job has ended,
+ * the slot is to be cleared); the FXP descriptors to wait on, into e->wfd (their number);
+ * a copy stopped by --deadline: its temporary deleted. */
+int ftp_copy_start(struct engine *e, struct slot *s);
+int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc);
+int ftp_copy_pump(struct engine *e, struct slot *s);
+int ftp_copy_waitfds(struct engine *e);
+void ftp_copy_stop(struct engine *e, struct slot *s);
+
+#endif
