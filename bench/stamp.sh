@@ -225,11 +225,14 @@ tls_run() {
 	add "$name.bad" "$(echo "$out" | val unanswered)$(echo "$out" | val failed)"
 	add "$name.lcpu" "$(echo "$out" | val load_cpu_us_per_req)"
 }
-# The CPU words of a TLS line: server CPU per request (us) of both, their ratio, the load's.
+# The CPU words of a TLS line: server CPU per request (us) of both, their ratio, the load's
+# (nettool/peer), and cpu_bound_ratio: (peer server + its load) / (ours + its load), the rps
+# ratio a run would show if it were bound by CPU on cores of its own (the generator shares
+# them with the server: its cost per request counts on both sides).
 cpu_words() { # KEY (e.g. tls-persist100) PEER
-	local a b
-	a=$(med "nettool.$1.cpu") b=$(med "$2.$1.cpu")
-	echo "nettool_cpu_us_per_req=$a peer_cpu_us_per_req=$b cpu_ratio=$(ratio "$b" "$a") load_cpu_us_per_req=$(med "nettool.$1.lcpu")/$(med "$2.$1.lcpu") workers=$TLS_WORKERS"
+	local a b la lb
+	a=$(med "nettool.$1.cpu") b=$(med "$2.$1.cpu") la=$(med "nettool.$1.lcpu") lb=$(med "$2.$1.lcpu")
+	echo "nettool_cpu_us_per_req=$a peer_cpu_us_per_req=$b cpu_ratio=$(ratio "$b" "$a") load_cpu_us_per_req=$la/$lb cpu_bound_ratio=$(awk -v a="$a" -v b="$b" -v x="$la" -v y="$lb" 'BEGIN { if (a + x <= 0) print "inf"; else printf "%.2f", (b + y) / (a + x) }') workers=$TLS_WORKERS"
 }
 # stunnel4 in front of a plain tcp-serve on BACKEND_PORT; prints the config file name.
 stunnel_conf() {
