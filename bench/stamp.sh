@@ -11,8 +11,14 @@
 # certificate, TLS 1.3, stampload's tls-* modes. The machine may be shared: TLS_ROUNDS
 # rounds (default 3) with every server in turn in each round, medians printed, and the
 # server CPU per request (all of a server's processes; stunnel4 plus its tcp-serve).
+# The TLS rows' load comes from TLS_WORKERS stampload processes (default 2), each driving
+# its share of the connections: one process cannot encrypt as fast as the servers answer.
+# Each TLS line also gives the server CPU per request of both sides (the servers' processes
+# and all their descendants, over the measured seconds) and the generator's own CPU per
+# request (load_cpu). TLS_ROWS picks among "persist connect idle" (default all).
 # STAMP_PARTS picks "plain", "tls" or both (default); NETTOOL_BASE, a binary from before a
-# change, adds plain rows of the new binary against it, interleaved in the same rounds.
+# change, adds plain rows of the new binary against it, interleaved in the same rounds
+# (one generator process, as the plain rows).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${NETTOOL:?}" "${BENCHBIN:?set BENCHBIN to the built bench programs}"
@@ -202,13 +208,31 @@ tls_run() {
 	pids="$SP ${BACKEND_PID:-}"
 	waitport "$P" || { echo "$name: server did not start" >&2; add "$name.rps" 0; return; }
 	t0=$(cpu_sum $pids)
-	out=$("$LOAD" "$mode" 127.0.0.1 "$P" "$n" "$SECS")
+	local w=1
+	case $mode in tls-*) w=$TLS_WORKERS ;; esac
+	# -p: stampload reads the servers' CPU (and their descendants': forked handlers and
+	# the filters they run) over the measured seconds only, not the connection set-up.
+	local plist
+	plist=$(echo $pids | tr ' ' ,)
+	out=$("$LOAD" -w "$w" -p "$plist" "$mode" 127.0.0.1 "$P" "$n" "$SECS")
 	t1=$(cpu_sum $pids)
 	stop "$SP"
 	echo "# $name $mode $n: $out" >&2
 	add "$name.rps" "$(echo "$out" | val rps)"
-	add "$name.cpu" "$(us_per_req $((t1 - t0)) "$(echo "$out" | val rps)")"
+	local cpu
+	cpu=$(echo "$out" | val server_cpu_us_per_req)
+	add "$name.cpu" "${cpu:-$(us_per_req $((t1 - t0)) "$(echo "$out" | val rps)")}"
 	add "$name.bad" "$(echo "$out" | val unanswered)$(echo "$out" | val failed)"
+	add "$name.lcpu" "$(echo "$out" | val load_cpu_us_per_req)"
+}
+# The CPU words of a TLS line: server CPU per request (us) of both, their ratio, the load's
+# (nettool/peer), and cpu_bound_ratio: (peer server + its load) / (ours + its load), the rps
+# ratio a run would show if it were bound by CPU on cores of its own (the generator shares
+# them with the server: its cost per request counts on both sides).
+cpu_words() { # KEY (e.g. tls-persist100) PEER
+	local a b la lb
+	a=$(med "nettool.$1.cpu") b=$(med "$2.$1.cpu") la=$(med "nettool.$1.lcpu") lb=$(med "$2.$1.lcpu")
+	echo "nettool_cpu_us_per_req=$a peer_cpu_us_per_req=$b cpu_ratio=$(ratio "$b" "$a") load_cpu_us_per_req=$la/$lb cpu_bound_ratio=$(awk -v a="$a" -v b="$b" -v x="$la" -v y="$lb" 'BEGIN { if (a + x <= 0) print "inf"; else printf "%.2f", (b + y) / (a + x) }') workers=$TLS_WORKERS"
 }
 # stunnel4 in front of a plain tcp-serve on BACKEND_PORT; prints the config file name.
 stunnel_conf() {
@@ -229,6 +253,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 	|| { echo "bench tls: no certificate"; exit 0; }
 TLSARGS="--tls --cert $T/tls.crt --key $T/tls.key"
 ROUNDS=${TLS_ROUNDS:-3}
+TLS_WORKERS=${TLS_WORKERS:-2}
+ROWS=" ${TLS_ROWS:-persist connect idle} "
 STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
 peers_tls() { # MODE CONNS: every TLS server once, in turn
 	local mode=$1 n=$2 sfx=$1$2
@@ -262,26 +288,27 @@ start() {
 	pids+=("$SP")
 }
 for r in $(seq "$ROUNDS"); do
-	peers_tls tls-persist 100
-	peers_tls tls-connect 50
+	case $ROWS in *" persist "*) peers_tls tls-persist 100 ;; esac
+	case $ROWS in *" connect "*) peers_tls tls-connect 50 ;; esac
 done
 for p in socat ncat stunnel; do
 	[ -n "${R[$p.tls-persist100.rps]:-}" ] || continue
 	line "tls_persist100_vs_${p}_rps" "$(med nettool.tls-persist100.rps)" "$(med "$p.tls-persist100.rps")" \
-		"rounds=$ROUNDS nettool_unanswered=$(med nettool.tls-persist100.bad) peer_unanswered=$(med "$p.tls-persist100.bad") target=$(case $p in socat) echo 5 ;; ncat) echo 2 ;; *) echo 1.0 ;; esac)"
+		"rounds=$ROUNDS nettool_unanswered=$(med nettool.tls-persist100.bad) peer_unanswered=$(med "$p.tls-persist100.bad") target=$(case $p in socat) echo 5 ;; ncat) echo 2 ;; *) echo 1.0 ;; esac) $(cpu_words tls-persist100 "$p")"
 	line_cost "tls_persist100_vs_${p}_server_cpu_us_per_req" "$(med nettool.tls-persist100.cpu)" "$(med "$p.tls-persist100.cpu")"
 done
 best=0 bestname=none
 for p in socat ncat stunnel; do
 	v=$(med "$p.tls-connect50.rps")
 	[ -n "${R[$p.tls-connect50.rps]:-}" ] || continue
-	line "tls_connect50_vs_${p}_rps" "$(med nettool.tls-connect50.rps)" "$v" "rounds=$ROUNDS nettool_failed=$(med nettool.tls-connect50.bad) peer_failed=$(med "$p.tls-connect50.bad")"
+	line "tls_connect50_vs_${p}_rps" "$(med nettool.tls-connect50.rps)" "$v" "rounds=$ROUNDS nettool_failed=$(med nettool.tls-connect50.bad) peer_failed=$(med "$p.tls-connect50.bad") $(cpu_words tls-connect50 "$p")"
 	line_cost "tls_connect50_vs_${p}_server_cpu_us_per_req" "$(med nettool.tls-connect50.cpu)" "$(med "$p.tls-connect50.cpu")"
 	if awk -v a="$v" -v b="$best" 'BEGIN { exit !(a > b) }'; then best=$v bestname=$p; fi
 done
-line "tls_connect50_vs_best_rps" "$(med nettool.tls-connect50.rps)" "$best" "best=$bestname target=1.5"
+[ "$bestname" != none ] && line "tls_connect50_vs_best_rps" "$(med nettool.tls-connect50.rps)" "$best" "best=$bestname target=1.5"
 
 # 10,000 idle TLS connections: private memory of the server, every one answered afterwards.
+if [[ $ROWS == *" idle "* ]]; then
 P=$(port)
 start "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p "$P" $TLSARGS
 waitport "$P"
@@ -290,6 +317,7 @@ stop "$SP"
 echo "# tls idle 10000: $a" >&2
 priv=$(echo "$a" | val private_kib)
 echo "bench tls_idle10000 nettool_private_kib=$priv per_conn_bytes=$(awk -v p="$priv" 'BEGIN { printf "%.0f", p * 1024 / 10000 }') answered=$(echo "$a" | val answered)/10000 fresh_ms=$(echo "$a" | val fresh_ms) (targets: private < 204800 KiB, all answered; Private_* of smaps_rollup)"
+fi
 
 # The plain figures before and after a change, interleaved in the same run.
 if [ -n "${NETTOOL_BASE:-}" ]; then

@@ -14,21 +14,41 @@
  *                                            also prints the server's private memory
  *                                            (Private_* of /proc/PID/smaps_rollup)
  *
- * Output: one line of key=value pairs (rps, p50_us, p99_us, unanswered, lost, ...).
- * Single-threaded, epoll, bounded by SECS. Not part of nettool: a measuring tool.
+ *   stampload -w WORKERS MODE ...            persist, connect and their tls- modes: WORKERS
+ *                                            processes, each driving its share of the
+ *                                            connections (an equal split), started together
+ *                                            once all have connected; requests, rates and
+ *                                            unanswered/failed counts summed, latencies
+ *                                            merged. Without -w (or -w 1) one process, as
+ *                                            before.
+ *
+ *   stampload -p PID[,PID...] MODE ...       persist and connect modes: also the CPU of
+ *                                            these server processes and of all their
+ *                                            descendants during the measured seconds, per
+ *                                            answered request (server_cpu_us_per_req)
+ *
+ * Output: one line of key=value pairs (rps, p50_us, p99_us, unanswered, lost, ...); the
+ * persist and connect modes end with workers=W and load_cpu_us_per_req (the generator's
+ * own CPU, all its processes, per answered request, during the measured seconds).
+ * Each process is single-threaded, epoll, bounded by SECS. Not part of nettool: a
+ * measuring tool.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,7 +58,9 @@
 static struct sockaddr_in6 dst;
 static SSL_CTX *tls; /* NULL: plain TCP */
 
-static void tls_init(void)
+/* Released buffers (less memory per connection) only where many connections are held
+ * idle (tls-idle); the measuring modes keep theirs: a cheaper client. */
+static void tls_init(int keep_buffers)
 {
 	tls = SSL_CTX_new(TLS_client_method());
 	if (!tls) {
@@ -48,7 +70,9 @@ static void tls_init(void)
 	SSL_CTX_set_min_proto_version(tls, TLS1_3_VERSION);
 	SSL_CTX_set_verify(tls, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_session_cache_mode(tls, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_mode(tls, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
+	SSL_CTX_set_mode(tls, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	if (!keep_buffers)
+		SSL_CTX_set_mode(tls, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_read_ahead(tls, 1); /* a record in one read(2), not a header and a body */
 }
 
@@ -141,6 +165,118 @@ static void percentiles(long long *p50, long long *p99)
 	*p99 = samples[n * 99 / 100];
 }
 
+/* What one process measured; with -w, each worker's lies in shared memory. */
+struct result {
+	long long total;      /* answered requests */
+	long long bad;        /* persist: unanswered connections; connect: failed requests */
+	double secs;          /* measured wall time */
+	double cpu_us;        /* this process's CPU during it */
+	long long nsamples;   /* latencies seen (the reservoir keeps at most SAMPLES) */
+	int done;             /* the worker reached its end */
+};
+static struct result res;
+
+static double cpu_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* -p: the server's processes; their CPU and their descendants' (forked handlers, the
+ * programs they run, workers) is read from /proc at the start and the end of the
+ * measured seconds. */
+#define MAXSRV 8
+static int srv_pid[MAXSRV], nsrv;
+static long long srv_ticks0, srv_ticks1;
+
+static long long srv_ticks(void)
+{
+	/* Every process's parent and CPU (utime + stime + the reaped children's). */
+	static int ppid[1 << 22];
+	static long long ticks[1 << 22];
+	static unsigned char in[1 << 22];
+	int maxpid = 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int pid = atoi(e->d_name);
+		if (pid <= 0 || pid >= (1 << 22))
+			continue;
+		char path[64], b[1024];
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t r = read(fd, b, sizeof b - 1);
+		close(fd);
+		if (r <= 0)
+			continue;
+		b[r] = 0;
+		char *q = strrchr(b, ')'); /* the name may hold spaces and parentheses */
+		long long f[20] = {0};
+		int k = 0;
+		for (char *t = q ? strtok(q + 2, " ") : NULL; t && k < 20; t = strtok(NULL, " "))
+			f[k++] = atoll(t);
+		if (k < 15)
+			continue;
+		/* f[0] is field 3 (state), f[1] field 4 (ppid), f[11..14] fields 14..17 */
+		ppid[pid] = (int)f[1];
+		ticks[pid] = f[11] + f[12] + f[13] + f[14];
+		in[pid] = 2; /* seen, not yet known to be the server's */
+		if (pid > maxpid)
+			maxpid = pid;
+	}
+	closedir(d);
+	for (int i = 0; i < nsrv; i++)
+		if (srv_pid[i] > 0 && srv_pid[i] <= maxpid && in[srv_pid[i]])
+			in[srv_pid[i]] = 1;
+	/* Descendants: repeat until no new one (pids are reused, so parents may have
+	 * larger numbers than their children). */
+	for (int more = 1; more;) {
+		more = 0;
+		for (int p = 1; p <= maxpid; p++)
+			if (in[p] == 2 && ppid[p] > 0 && ppid[p] <= maxpid && in[ppid[p]] == 1) {
+				in[p] = 1;
+				more = 1;
+			}
+	}
+	long long sum = 0;
+	for (int p = 1; p <= maxpid; p++) {
+		if (in[p] == 1)
+			sum += ticks[p];
+		in[p] = 0;
+	}
+	return sum;
+}
+
+/* -w: a worker says it is ready (connected) and waits for the start; no-ops alone. */
+static int ready_fd = -1, go_fd = -1;
+/* The start and the end of the measured seconds: the server's CPU then (alone: the
+ * workers' parent reads it in their place). */
+static void window_mark(int end)
+{
+	if (!nsrv || ready_fd >= 0)
+		return;
+	if (end)
+		srv_ticks1 = srv_ticks();
+	else
+		srv_ticks0 = srv_ticks();
+}
+static void barrier(void)
+{
+	window_mark(0);
+	if (ready_fd < 0)
+		return;
+	char b = 1, g;
+	if (write(ready_fd, &b, 1) != 1)
+		_exit(1);
+	while (read(go_fd, &g, 1) < 0 && errno == EINTR)
+		;
+}
+
 static const char LINE[] = "0123456789abcdef0123456789abcde\n"; /* 32 bytes */
 
 struct conn {
@@ -172,6 +308,8 @@ static int persist(int nconn, double secs)
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (unsigned)i};
 		epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
 	}
+	barrier();
+	double cpu0 = cpu_now_us();
 	long long start = now_us(), end = start + (long long)(secs * 1e6), total = 0;
 	for (int i = 0; i < nconn; i++) {
 		c[i].sent_at = now_us();
@@ -211,19 +349,17 @@ static int persist(int nconn, double secs)
 				continue;
 		}
 	}
-	double el = (double)(now_us() - start) / 1e6;
-	int unanswered = 0;
+	window_mark(1);
+	res.secs = (double)(now_us() - start) / 1e6;
+	res.cpu_us = cpu_now_us() - cpu0;
+	res.total = total;
 	for (int i = 0; i < nconn; i++) {
 		if (!c[i].replies)
-			unanswered++;
+			res.bad++;
 		if (c[i].ssl)
 			SSL_free(c[i].ssl);
 		close(c[i].fd);
 	}
-	long long p50, p99;
-	percentiles(&p50, &p99);
-	printf("rps=%.0f p50_us=%lld p99_us=%lld unanswered=%d conns=%d\n", (double)total / el, p50, p99, unanswered,
-	       nconn);
 	return 0;
 }
 
@@ -232,6 +368,8 @@ static int connect_mode(int conc, double secs)
 {
 	struct conn *c = calloc((size_t)conc, sizeof *c);
 	int ep = epoll_create1(0);
+	barrier();
+	double cpu0 = cpu_now_us();
 	long long start = now_us(), end = start + (long long)(secs * 1e6), total = 0, failed = 0;
 	for (int i = 0; i < conc; i++) {
 		c[i].fd = tcp_connect(1);
@@ -278,10 +416,11 @@ static int connect_mode(int conc, double secs)
 			}
 		}
 	}
-	double el = (double)(now_us() - start) / 1e6;
-	long long p50, p99;
-	percentiles(&p50, &p99);
-	printf("rps=%.0f p50_us=%lld p99_us=%lld failed=%lld\n", (double)total / el, p50, p99, failed);
+	window_mark(1);
+	res.secs = (double)(now_us() - start) / 1e6;
+	res.cpu_us = cpu_now_us() - cpu0;
+	res.total = total;
+	res.bad = failed;
 	return 0;
 }
 
@@ -309,6 +448,8 @@ static int tls_connect_mode(int conc, double secs)
 {
 	struct conn *c = calloc((size_t)conc, sizeof *c);
 	int ep = epoll_create1(0);
+	barrier();
+	double cpu0 = cpu_now_us();
 	long long start = now_us(), end = start + (long long)(secs * 1e6), total = 0, failed = 0;
 	for (int i = 0; i < conc; i++) {
 		c[i].fd = -1;
@@ -359,10 +500,11 @@ static int tls_connect_mode(int conc, double secs)
 			epoll_ctl(ep, EPOLL_CTL_MOD, x->fd, &ev);
 		}
 	}
-	double el = (double)(now_us() - start) / 1e6;
-	long long p50, p99;
-	percentiles(&p50, &p99);
-	printf("rps=%.0f p50_us=%lld p99_us=%lld failed=%lld\n", (double)total / el, p50, p99, failed);
+	window_mark(1);
+	res.secs = (double)(now_us() - start) / 1e6;
+	res.cpu_us = cpu_now_us() - cpu0;
+	res.total = total;
+	res.bad = failed;
 	return 0;
 }
 
@@ -534,10 +676,167 @@ static int idle_mode(int n, int pid)
 	return 0;
 }
 
+/* The line of a persist or connect run (rps summed over the workers' own rates). */
+static void report(int persist_fmt, const struct result *sum, double rps, int nconn, int workers)
+{
+	long long p50, p99;
+	percentiles(&p50, &p99);
+	double cpu = sum->total > 0 ? sum->cpu_us / (double)sum->total : -1;
+	if (persist_fmt)
+		printf("rps=%.0f p50_us=%lld p99_us=%lld unanswered=%lld conns=%d workers=%d load_cpu_us_per_req=%.1f", rps,
+		       p50, p99, sum->bad, nconn, workers, cpu);
+	else
+		printf("rps=%.0f p50_us=%lld p99_us=%lld failed=%lld workers=%d load_cpu_us_per_req=%.1f", rps, p50, p99,
+		       sum->bad, workers, cpu);
+	if (nsrv && sum->total > 0 && srv_ticks0 >= 0 && srv_ticks1 >= 0)
+		printf(" server_cpu_us_per_req=%.1f",
+		       (double)(srv_ticks1 - srv_ticks0) * 1e6 / (double)sysconf(_SC_CLK_TCK) / (double)sum->total);
+	printf("\n");
+}
+
+/* One worker's slot in the shared memory: its result and its latency reservoir. */
+struct slot {
+	struct result r;
+	long long samples[SAMPLES];
+};
+
+/* persist, connect and their TLS modes: alone, or in WORKERS forked processes each with
+ * its share of N, all measuring from the same moment (once every one has connected). */
+static int run_measured(int (*fn)(int, double), int persist_fmt, int n, double secs, int workers)
+{
+	if (workers > n)
+		workers = n;
+	if (workers <= 1) {
+		int rc = fn(n, secs);
+		if (rc)
+			return rc;
+		report(persist_fmt, &res, res.secs > 0 ? (double)res.total / res.secs : 0, n, 1);
+		return 0;
+	}
+	struct slot *slot = mmap(NULL, sizeof *slot * (size_t)workers, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int ready[2], go[2];
+	if (slot == MAP_FAILED || pipe(ready) < 0 || pipe(go) < 0) {
+		perror("stampload: workers");
+		return 1;
+	}
+	pid_t *pid = calloc((size_t)workers, sizeof *pid);
+	fflush(stdout);
+	for (int w = 0; w < workers; w++) {
+		int share = n / workers + (w < n % workers);
+		pid[w] = fork();
+		if (pid[w] < 0) {
+			perror("stampload: fork");
+			return 1;
+		}
+		if (pid[w] == 0) {
+			close(ready[0]);
+			close(go[1]);
+			ready_fd = ready[1];
+			go_fd = go[0];
+			srand((unsigned)getpid());
+			int rc = fn(share, secs);
+			slot[w].r = res;
+			slot[w].r.nsamples = nsamples;
+			memcpy(slot[w].samples, samples, sizeof samples[0] * (size_t)(nsamples < SAMPLES ? nsamples : SAMPLES));
+			slot[w].r.done = !rc;
+			fflush(stdout);
+			_exit(rc);
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	/* Every worker connected (or one gave up: then all stop). */
+	int nready = 0, failed = 0;
+	while (nready < workers && !failed) {
+		struct pollfd p = {.fd = ready[0], .events = POLLIN};
+		if (poll(&p, 1, 100) > 0) {
+			char b[64];
+			ssize_t r = read(ready[0], b, sizeof b);
+			if (r <= 0)
+				failed = 1;
+			else
+				nready += (int)r;
+		}
+		if (waitpid(-1, NULL, WNOHANG) > 0)
+			failed = 1;
+	}
+	if (failed)
+		for (int w = 0; w < workers; w++)
+			kill(pid[w], SIGKILL);
+	close(go[1]); /* the start */
+	if (nsrv && !failed) {
+		srv_ticks0 = srv_ticks();
+		long long end = now_us() + (long long)(secs * 1e6);
+		for (long long left; (left = end - now_us()) > 0;)
+			usleep((useconds_t)(left > 100000 ? 100000 : left));
+		srv_ticks1 = srv_ticks();
+	}
+	int rc = 0;
+	for (int w = 0; w < workers; w++) {
+		int st;
+		if (waitpid(pid[w], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || !slot[w].r.done)
+			rc = 1;
+	}
+	if (rc || failed) {
+		fprintf(stderr, "stampload: a worker failed\n");
+		return 1;
+	}
+	/* Sums; latencies: every sample when they fit, else from each worker a share of the
+	 * reservoir in proportion to the requests it saw, picked at random. */
+	struct result sum = {0};
+	double rps = 0;
+	long long seen = 0;
+	for (int w = 0; w < workers; w++) {
+		sum.total += slot[w].r.total;
+		sum.bad += slot[w].r.bad;
+		sum.cpu_us += slot[w].r.cpu_us;
+		if (slot[w].r.secs > 0)
+			rps += (double)slot[w].r.total / slot[w].r.secs;
+		seen += slot[w].r.nsamples;
+	}
+	long long kept = 0;
+	for (int w = 0; w < workers; w++) {
+		long long have = slot[w].r.nsamples < SAMPLES ? slot[w].r.nsamples : SAMPLES;
+		long long take = seen <= SAMPLES ? have : (long long)((double)SAMPLES * (double)slot[w].r.nsamples / (double)seen);
+		if (take > have)
+			take = have;
+		for (long long j = 0; j < take; j++) { /* a partial Fisher-Yates shuffle */
+			long long k = j + rand() % (have - j);
+			long long t = slot[w].samples[j];
+			slot[w].samples[j] = slot[w].samples[k];
+			slot[w].samples[k] = t;
+			samples[kept++] = slot[w].samples[j];
+		}
+	}
+	nsamples = kept;
+	report(persist_fmt, &sum, rps, n, workers);
+	munmap(slot, sizeof *slot * (size_t)workers);
+	free(pid);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	int workers = 1;
+	while (argc > 2 && (!strcmp(argv[1], "-w") || !strcmp(argv[1], "-p"))) {
+		if (argv[1][1] == 'w') {
+			workers = atoi(argv[2]);
+			if (workers < 1) {
+				fprintf(stderr, "stampload: -w takes a number of processes (1 or more)\n");
+				return 2;
+			}
+		} else {
+			for (char *t = strtok(argv[2], ","); t; t = strtok(NULL, ","))
+				if (nsrv < MAXSRV && atoi(t) > 0)
+					srv_pid[nsrv++] = atoi(t);
+		}
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 6) {
-		fprintf(stderr, "usage: stampload [tls-]persist|[tls-]connect|udp|[tls-]idle HOST PORT N SECS|PID\n");
+		fprintf(stderr, "usage: stampload [-w WORKERS] [-p PID[,PID...]] [tls-]persist|[tls-]connect|udp|[tls-]idle "
+				"HOST PORT N SECS|PID\n");
 		return 2;
 	}
 	struct rlimit rl;
@@ -547,20 +846,25 @@ int main(int argc, char **argv)
 	}
 	resolve(argv[2], atoi(argv[3]));
 	int n = atoi(argv[4]);
-	if (!strncmp(argv[1], "tls-", 4)) {
-		tls_init();
-		argv[1] += 4;
-		if (!strcmp(argv[1], "connect"))
-			return tls_connect_mode(n, atof(argv[5]));
+	const char *mode = argv[1];
+	if (!strncmp(mode, "tls-", 4)) {
+		tls_init(strcmp(mode, "tls-idle") != 0);
+		mode += 4;
+		if (!strcmp(mode, "connect"))
+			return run_measured(tls_connect_mode, 0, n, atof(argv[5]), workers);
 	}
-	if (!strcmp(argv[1], "persist"))
-		return persist(n, atof(argv[5]));
-	if (!strcmp(argv[1], "connect"))
-		return connect_mode(n, atof(argv[5]));
-	if (!strcmp(argv[1], "udp"))
+	if (!strcmp(mode, "persist"))
+		return run_measured(persist, 1, n, atof(argv[5]), workers);
+	if (!strcmp(mode, "connect"))
+		return run_measured(connect_mode, 0, n, atof(argv[5]), workers);
+	if (workers > 1 && (!strcmp(mode, "udp") || !strcmp(mode, "idle"))) {
+		fprintf(stderr, "stampload: -w goes with the persist and connect modes\n");
+		return 2;
+	}
+	if (!strcmp(mode, "udp"))
 		return udp_mode(n, atof(argv[5]));
-	if (!strcmp(argv[1], "idle"))
+	if (!strcmp(mode, "idle"))
 		return idle_mode(n, atoi(argv[5]));
-	fprintf(stderr, "stampload: unknown mode %s\n", argv[1]);
+	fprintf(stderr, "stampload: unknown mode %s\n", mode);
 	return 2;
 }

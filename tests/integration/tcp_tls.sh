@@ -79,6 +79,8 @@ testing "tcp-send --tls: piped lines" "\$NT tcp-send --tls --cacert $C/ca.crt 12
 check "16,000 empty lines in one TLS record: all answered (the replies pause the reader)" $PROBE pending "$P" "$C/ca.crt" 16000 1
 check "SSL_pending: 400 lines of 100 bytes at once, more than one turn reads: all answered" $PROBE pending "$P" "$C/ca.crt" 400 100
 check "half a TLS record, then nothing: no busy loop, answered once complete" $PROBE halfrecord "$P" "$C/ca.crt" "$SRV_PID"
+check "200 one-line TLS records in one write (read ahead): all answered; then half a record: no busy loop" \
+	$PROBE records "$P" "$C/ca.crt" "$SRV_PID" 200
 check "a TLS client that never reads: another served, memory bounded" $PROBE noread "$P" "$C/ca.crt" "$SRV_PID" "$HOG_LIMIT"
 # A plain-text client on the TLS port fails its handshake; the server goes on.
 printf 'not tls\n' | timeout 5 /usr/bin/python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s.sendall(b"hello\r\n"*20); s.settimeout(5); print(len(s.recv(100)))' "$P" >/dev/null 2>&1

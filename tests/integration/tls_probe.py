@@ -16,6 +16,10 @@ file that verifies the server (its name is checked as "localhost").
                             packet, which never comes)
   halfrecord PORT CA PID    after the handshake, half of a TLS record, then nothing: the
                             server waits for the rest without spinning (CPU over 1 s)
+  records PORT CA PID N      N one-line TLS records and half of one more, in one write:
+                            the N answered (whole records the server read ahead of the
+                            one it decrypted are served without a new packet), no busy
+                            loop on the half record (CPU over 1 s), answered once complete
   partial PORT CA N SIZE BIG  a TLS client sends BIG bytes without a newline, then N
                             more SIZE bytes each; the server (--line --max-partial under
                             BIG + N * SIZE) closes the big one, and answers the N others
@@ -207,6 +211,65 @@ def halfrecord(port, ca, pid):
     raw.close()
 
 
+def records(port, ca, pid, n):
+    n = int(n)
+    ctx = ssl.create_default_context(cafile=ca)
+    raw = socket.create_connection(('127.0.0.1', int(port)), timeout=5)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname='localhost')
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            raw.sendall(out.read())
+            inc.write(raw.recv(65536))
+    raw.sendall(out.read())
+    time.sleep(0.2)  # the server is past its handshake and waits for data
+    for i in range(n):
+        obj.write(b'record %d\n' % i)  # each write its own record
+    burst = out.read()
+    obj.write(b'the last record\n')
+    last = out.read()
+    raw.sendall(burst + last[:len(last) // 2])
+
+    def read_lines(want, limit):
+        data = b''
+        end = time.time() + limit
+        while data.count(b'\n') < want and time.time() < end:
+            try:
+                data += obj.read(65536)
+                continue
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLZeroReturnError:
+                break
+            try:
+                c = raw.recv(65536)
+            except socket.timeout:
+                break
+            if not c:
+                break
+            inc.write(c)
+        return data
+    got = read_lines(n, 5)
+    lines = [x for x in got.split(b'\n') if x]
+    if len(lines) != n or not lines[-1].endswith(b' record %d' % (n - 1)):
+        fail('%d records in one write: %d answered' % (n, len(lines)))
+    t0 = cpu_ticks(pid)
+    time.sleep(1)
+    used = cpu_ticks(pid) - t0
+    if used > 20:
+        fail('the server used %d clock ticks in 1 s waiting for the rest of a record' % used)
+    raw.sendall(last[len(last) // 2:])
+    got = read_lines(1, 5)
+    if not got.endswith(b' the last record\n'):
+        fail('the completed last record was not answered: %r' % got)
+    print('ok %d records in one write all answered; %d clock ticks in 1 s on half a record; the rest answered'
+          % (n, used))
+    raw.close()
+
+
 def partial(port, ca, n, size, big):
     n, size, big = int(n), int(size), int(big)
     first = tls_conn(port, ca)
@@ -363,7 +426,7 @@ def execnoread(port, ca, pid, limit, mib):
     hog.close()
 
 
-MODES = {'halfrecord': halfrecord, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload,
+MODES = {'halfrecord': halfrecord, 'records': records, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload,
          'exec': exec_, 'execnoread': execnoread}
 
 if __name__ == '__main__':
