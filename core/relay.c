@@ -13,6 +13,8 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -37,7 +39,7 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 {
 	static char in[CHUNK], b[CHUNK];
 	size_t in_len = 0, in_off = 0;
-	int in_open = o->in_fd >= 0, net_open = 1, shut = 0;
+	int in_open = o->in_fd >= 0, net_open = 1, shut = 0, out_watch = 1;
 	short rwants = POLLIN, wwants = POLLOUT;
 	long long last = loop_now_ms();
 	int fd = net->ops->fd(net->ctx);
@@ -68,13 +70,13 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 		if (shut && !net_open)
 			return 0;
 		/* The output is watched for nothing but POLLERR, which a pipe whose reader has
-		 * gone reports (| head -c1): a quiet peer must not keep us waiting for bytes
-		 * nobody will read. Only while the peer may still send (after its end the
-		 * output may be closed, and is written no more). */
+		 * gone reports (| head -c1): a quiet peer must not keep us waiting when bytes
+		 * we wrote were left unread. Only while the peer may still send (after its end
+		 * the output may be closed, and is written no more). */
 		struct pollfd p[3] = {
 			{.fd = in_open && !sending ? o->in_fd : -1, .events = POLLIN},
 			{.fd = fd, .events = (short)((net_open ? rwants : 0) | (sending ? wwants : 0))},
-			{.fd = net_open ? o->out_fd : -1, .events = 0},
+			{.fd = net_open && out_watch ? o->out_fd : -1, .events = 0},
 		};
 		if (!p[1].events)
 			p[1].fd = -1; /* nothing asked of it: a dead peer must not wake us in a loop */
@@ -99,8 +101,21 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 		}
 		if (n == 0)
 			continue; /* the idle check above decides */
-		if (p[2].revents & POLLERR)
-			return out_failed(EPIPE, r, err, errlen);
+		if (p[2].revents & POLLERR) {
+			/* A reader that took all we wrote and left (tar at the end of its archive)
+			 * lost nothing: the next write, if the peer sends more, says so, as before.
+			 * One that left bytes in the pipe did. Not a pipe: left to the writes. */
+			struct stat st;
+			int unread = 0;
+			out_watch = 0;
+			if (fstat(o->out_fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+			    ioctl(o->out_fd, FIONREAD, &unread) == 0 && unread > 0) {
+				snprintf(err, errlen, "write to the output: the reader closed the pipe (%llu bytes were "
+					 "written, the last %d not read)", r->received, unread);
+				r->why = "output failed";
+				return NT_EXIT_IO;
+			}
+		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t k = read(o->in_fd, in, sizeof in);
 			if (k > 0) {

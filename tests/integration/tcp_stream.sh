@@ -106,10 +106,11 @@ kill -0 "$RECV_PID" && [ "$(cat "$T/keep.out")" = "$(printf 'client 1\nclient 2\
 	&& pass "--keep: three connections in turn, all on standard output, still listening" || fail "--keep" "$(cat "$T/keep.out")"
 kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null
 
-# A reader of the output that goes away (| head -c1) while the peer is quiet and standard
-# input still open: tcp-send --stream stops at once, exit 6 and one line, as without
-# --stream (before: it waited for the peer's next bytes, here for ever); tcp-serve
-# --stream the same on its side.
+# A reader of the output that goes away leaving bytes unread (| head -c1) while the peer
+# is quiet and standard input still open: tcp-send --stream stops at once, exit 6 and one
+# line, as without --stream (before: it waited for the peer's next bytes, here for ever);
+# tcp-serve --stream the same on its side. (A reader that took all, as tar does, lost
+# nothing: tar over --stream in tcp_tls.sh.)
 RECV_IN=<(echo hello; sleep 10) recv P
 { timeout 5 "$NT" tcp-send --stream 127.0.0.1:"$P" < <(sleep 10) 2>"$T/pipe.err"; echo $? >"$T/pipe.rc"; } | head -c1 >/dev/null
 rc=$(cat "$T/pipe.rc")
