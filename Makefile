@@ -30,6 +30,9 @@ FUZZ_SECS ?= 60
 # DEPS_CHECK=no skips scripts/deps.sh (debian/rules: Build-Depends are checked there).
 DEPS_CHECK ?= yes
 
+# Compile on every processor (a -j on the command line wins).
+MAKEFLAGS += -j$(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+
 # Packages first: pkg-config must exist before we ask it anything (not for clean or deps).
 ifeq ($(DEPS_CHECK),yes)
 ifneq ($(if $(MAKECMDGOALS),$(filter-out clean deps,$(MAKECMDGOALS)),all),)

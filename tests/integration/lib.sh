@@ -7,7 +7,8 @@
 #   check "name" COMMAND...          passes when COMMAND exits 0
 #   pass NAME / fail NAME [why] / skip NAME why
 #   cleanup 'shell code'             run at exit, even on failure (last in, first out)
-#   free_port                        an unused TCP port on 127.0.0.1
+#   free_port                        an unused TCP port on 127.0.0.1 (and not given to another
+#                                    script of the same run)
 #   wait_port PORT [HOST] [SECS]     until something listens there
 #   make_certs DIR                   DIR/ca.crt, DIR/server.{crt,key} for localhost,
 #                                    127.0.0.1 and ::1; DIR/other.{crt,key} for another name
@@ -88,8 +89,18 @@ expect_exit() {
 	fi
 }
 
+# Scripts run side by side (tests/run.sh): a port handed out is marked in $NETTOOL_PORTS
+# (a folder of the run) so that no other script of the run is given it too.
 free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	local p i
+	for ((i = 0; i < 50; i++)); do
+		p=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])') || return 1
+		if [ -z "${NETTOOL_PORTS:-}" ] || mkdir "$NETTOOL_PORTS/$p" 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
 }
 
 wait_port() {
