@@ -60,7 +60,7 @@ enum {
 	{'u', "user", OPT_STR, "USER", user_help}, \
 	{CONN_O_PWFILE, "password-file", OPT_FILE, "FILE", "read the password from the first line of FILE"}, \
 	{CONN_O_PWCMD, "password-cmd", OPT_RAW, "CMD", "the password is the first line CMD prints (sh -c, --timeout)"}, \
-	{CONN_O_ACCOUNT, "account", OPT_STR, "NAME", "server, user and secrets from [NAME] of the accounts file"}, \
+	{CONN_O_ACCOUNT, "account", OPT_STR, "NAME", "the settings of [NAME] in the accounts file (nettool-accounts(5))"}, \
 	{CONN_O_CONFIG, "config", OPT_FILE, "FILE", "the accounts file (default ~/.config/nettool/accounts)"}, \
 	{CONN_O_PLAIN, "allow-plaintext-auth", OPT_FLAG, NULL, \
 	 "allow a password in clear text to a non-loopback host or through a proxy"}

@@ -79,7 +79,14 @@ for a in "$@"; do
 	case $a in
 	--all) all=1 ;;
 	*.sh) scripts+=("$a") ;;
-	*) scripts+=("$here/integration/$a.sh") ;;
+	*)
+		s=$here/integration/${a//-/_}.sh # an applet's name (tcp-serve) names its script too
+		if [ ! -f "$s" ]; then
+			echo "run.sh: no test script $a (tests/integration: $(cd "$here/integration" && ls -- *.sh | grep -vx lib.sh | sed 's/\.sh$//' | tr '\n' ' '))" >&2
+			exit 2
+		fi
+		scripts+=("$s")
+		;;
 	esac
 done
 if [ $all = 1 ]; then
