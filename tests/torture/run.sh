@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # run.sh - `make torture`: the fault injector (inject.c, in build-torture/nettool-torture)
-# over the integration scenarios (scen_*.sh beside this file).
+# over the integration scenarios (scen_*.sh beside this file; what they share: lib.sh).
 #
 #   NETTOOL_TORTURE=BINARY tests/torture/run.sh [SCENARIO...]
 #
@@ -13,7 +13,8 @@
 # against the real server (scen_check); then a clean rerun completes the job (scen_done).
 # Choice of runs: TORTURE_FULL=1 every site at least once (its first call), plus its last
 # call and a seeded middle one where it has more; default: a seeded sample of
-# TORTURE_RUNS (default 40) runs per scenario; TORTURE_SEED (default 1).
+# TORTURE_RUNS (default 40) runs per scenario; TORTURE_SEED (default 1). TORTURE_PLAN=1:
+# only the clean runs, and how many runs the full sweep and the chosen spread would make.
 # The last line: "torture: S scenarios, N injected faults, C crashes, L leaks, V invariant
 # violations"; the exit status is 1 unless C, L and V are all 0.
 set -u
@@ -21,6 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${NETTOOL_TORTURE:?set NETTOOL_TORTURE (make torture builds it)}"
 export NETTOOL="$NETTOOL_TORTURE"
 . "$here/../integration/lib.sh"
+. "$here/lib.sh"
 TB=$NETTOOL_TORTURE
 SEED=${TORTURE_SEED:-1}
 RUNS=${TORTURE_RUNS:-40}
@@ -118,6 +120,9 @@ verdict() { # SCEN FAM SITE N HOW RC ERRFILE ALLOWED_CODES: prints problems, ret
 run_scenario() {
 	local scen=$1 line fam site n how rc ran=0
 	S=$((S + 1))
+	# nothing of the scenario before carries over (an exit code it allowed, a function)
+	unset SCEN_ALLOW SCEN_WHY
+	unset -f scen_setup scen_teardown scen_reset scen_run scen_check scen_done
 	# shellcheck disable=SC1090
 	. "$here/scen_$scen.sh"
 	if ! scen_setup; then
@@ -138,6 +143,13 @@ run_scenario() {
 	choose "$T/cnt" >"$T/runs"
 	regressions "$scen" "$T/cnt" >>"$T/runs"
 	echo "--- torture $scen: $sites call sites ($(awk '{c[$1]++} END {for (f in c) printf "%s %d ", f, c[f]}' "$T/cnt")), $(wc -l <"$T/runs") runs"
+	if [ -n "${TORTURE_PLAN:-}" ]; then
+		# the plan only: how many runs the full sweep and this spread make (the full one
+		# is all.runs, every site's first, last and a middle call), and the calls counted
+		echo "--- torture $scen: plan: $(wc -l <"$T/all.runs") runs in the full sweep, $(wc -l <"$T/runs") in this one; $(awk '{n += $3} END {print n}' "$T/cnt") calls in the clean run (${SECONDS}s so far)"
+		scen_teardown 2>/dev/null
+		return
+	fi
 	local t0
 	while read -r fam site n how; do
 		t0=$SECONDS
