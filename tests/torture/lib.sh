@@ -91,6 +91,6 @@ ftp_whole_or_absent() {
 ftp_all_whole() {
 	local f
 	while IFS= read -r f; do
-		cmp -s "$2/$f" "$3/$f" || { echo "$f missing or differs after the rerun"; return 1; }
+		cmp -s "$2/$f" "$3/$f" || { echo "$f missing or not whole"; return 1; }
 	done <"$1"
 }

@@ -15,6 +15,7 @@
 # call and a seeded middle one where it has more; default: a seeded sample of
 # TORTURE_RUNS (default 40) runs per scenario; TORTURE_SEED (default 1). TORTURE_PLAN=1:
 # only the clean runs, and how many runs the full sweep and the chosen spread would make.
+# TORTURE_TIMEOUT (default 60): seconds before a scenario's run counts as hung.
 # The last line: "torture: S scenarios, N injected faults, C crashes, L leaks, V invariant
 # violations"; the exit status is 1 unless C, L and V are all 0.
 set -u
@@ -27,6 +28,8 @@ TB=$NETTOOL_TORTURE
 SEED=${TORTURE_SEED:-1}
 RUNS=${TORTURE_RUNS:-40}
 FULL=${TORTURE_FULL:-}
+# a scenario's run is killed after this many seconds (a hang; a very loaded machine needs more)
+export TORTURE_TIMEOUT=${TORTURE_TIMEOUT:-60}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
@@ -169,15 +172,15 @@ run_scenario() {
 		case $msgs in *"  CRASH"*) C=$((C + 1)) ;; esac
 		case $msgs in *"  EXIT"* | *"  NO MESSAGE"*) V=$((V + 1)) ;; esac
 		local inv
-		inv=$(scen_check "$rc" 2>&1) || { V=$((V + 1)); msgs="$msgs
-  INVARIANT: $inv"; }
+		inv=$(scen_check "$rc" 2>&1) || { V=$((V + 1)); msgs="${msgs:+$msgs
+}  INVARIANT: $(echo "$inv" | paste -sd' ')"; }
 		# the clean rerun completes the job
 		scen_run >"$T/out2" 2>"$T/err2"
 		local rc2=$?
 		if [ $rc2 != 0 ] || ! inv=$(scen_done 2>&1); then
 			V=$((V + 1))
-			msgs="$msgs
-  RERUN (rc $rc2): ${inv:-} $(head -2 "$T/err2" | paste -sd'|')"
+			msgs="${msgs:+$msgs
+}  RERUN (rc $rc2): $(echo "${inv:-}" | paste -sd' ') $(head -2 "$T/err2" | paste -sd'|')"
 		fi
 		if [ -n "$msgs" ]; then
 			echo "FAIL: torture $scen: $fam $how at call $n of $(where "$site") [site $site] (rc $rc)"

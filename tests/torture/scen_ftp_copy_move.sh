@@ -19,7 +19,7 @@ scen_reset() {
 	cp -a "$T/cm.ref" "$FTPD_HOME_CA/data"
 }
 scen_run() {
-	timeout 60 "$TB" ftp -q --cacert "$T/certs/ca.crt" --timeout 10 --parallel 2 --journal "$T/cm.j" \
+	timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --cacert "$T/certs/ca.crt" --timeout 10 --parallel 2 --journal "$T/cm.j" \
 		--create-dirs copy --move --from-file "$T/cm.list" "ftp://$FTP_USER@127.0.0.1:$FTPD_PORT_CA/data" "ftp://$FTP_USER@127.0.0.1:$FTPD_PORT_CB/dst"
 }
 scen_check() {
@@ -33,10 +33,10 @@ scen_check() {
 	[ "$1" != 0 ] || scen_done || { echo "(exit 0)"; return 1; }
 }
 scen_done() {
-	ftp_all_whole "$T/cm.list" "$FTPD_HOME_CB/dst" "$T/cm.ref" || return 1
+	ftp_all_whole "$T/cm.list" "$FTPD_HOME_CB/dst" "$T/cm.ref" || { echo "(at the destination)"; return 1; }
 	local left
 	left=$(find "$FTPD_HOME_CA/data" -type f 2>/dev/null | sed "s|^$FTPD_HOME_CA/data/||")
-	[ -z "$left" ] || { echo "after the rerun: sources not moved: $(echo "$left" | paste -sd' ')"; return 1; }
+	[ -z "$left" ] || { echo "sources not moved: $(echo "$left" | paste -sd' ')"; return 1; }
 	left=$(find "$FTPD_HOME_CB/dst" -type f -name '.*' 2>/dev/null | sed "s|^$FTPD_HOME_CB/dst/||")
-	[ -z "$left" ] || { echo "after the rerun: temporaries left at the destination: $(echo "$left" | paste -sd' ')"; return 1; }
+	[ -z "$left" ] || { echo "temporaries left at the destination: $(echo "$left" | paste -sd' ')"; return 1; }
 }

@@ -16,11 +16,11 @@ scen_setup() {
 scen_teardown() { :; }
 scen_reset() { rm -rf "$T/fo" "$T/fj"; }
 scen_run() {
-	timeout 60 "$TB" ftp -q --cacert "$T/certs/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_TA" --timeout 10 --parallel 2 \
+	timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --cacert "$T/certs/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_TA" --timeout 10 --parallel 2 \
 		--journal "$T/fj" get --from-file "$T/list" 127.0.0.1:data -O "$T/fo"
 }
 scen_check() {
 	ftp_whole_or_absent "$T/fo" "$FTPD_HOME_TA/data" || return 1
 	[ "$1" != 0 ] || ftp_all_whole "$T/list" "$T/fo" "$FTPD_HOME_TA/data" || { echo "(exit 0)"; return 1; }
 }
-scen_done() { ftp_all_whole "$T/list" "$T/fo" "$FTPD_HOME_TA/data"; }
+scen_done() { ftp_all_whole "$T/list" "$T/fo" "$FTPD_HOME_TA/data" || { echo "(after the rerun)"; return 1; }; }

@@ -15,11 +15,11 @@ scen_setup() {
 scen_teardown() { :; }
 scen_reset() { rm -rf "$FTPD_HOME_PU/up" "$T/pu.j"; }
 scen_run() {
-	(cd "$T/pu.src" && timeout 60 "$TB" ftp -q --cacert "$T/certs/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_PU" --timeout 10 \
+	(cd "$T/pu.src" && timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --cacert "$T/certs/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_PU" --timeout 10 \
 		--parallel 2 --journal "$T/pu.j" --atomic --create-dirs put --from-file "$T/pu.list" 127.0.0.1:up)
 }
 scen_check() {
 	ftp_whole_or_absent "$FTPD_HOME_PU/up" "$T/pu.src" || return 1
 	[ "$1" != 0 ] || ftp_all_whole "$T/pu.list" "$FTPD_HOME_PU/up" "$T/pu.src" || { echo "(exit 0)"; return 1; }
 }
-scen_done() { ftp_all_whole "$T/pu.list" "$FTPD_HOME_PU/up" "$T/pu.src"; }
+scen_done() { ftp_all_whole "$T/pu.list" "$FTPD_HOME_PU/up" "$T/pu.src" || { echo "(after the rerun)"; return 1; }; }
