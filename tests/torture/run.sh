@@ -35,21 +35,6 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcod
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
 S=0 N=0 C=0 L=0 V=0 UNREACHED=0
 
-# A deterministic pseudo-random number from words (cksum of the seed and the words).
-prand() { echo "$SEED $*" | cksum | cut -d' ' -f1; }
-
-# How a site's call fails: rotated per site so every errno of the family is used.
-how_for() { # FAMILY SITE
-	local r
-	r=$(prand how "$2")
-	case $1 in
-	alloc) echo ENOMEM ;;
-	file) set -- EIO ENOSPC EDQUOT EACCES short; shift $((r % 5)); echo "$1" ;;
-	net) set -- ECONNRESET EPIPE ETIMEDOUT short; shift $((r % 4)); echo "$1" ;;
-	clock) echo jump ;;
-	esac
-}
-
 where() { # SITE -> "func file:line <- func file:line"
 	local s=$1 a b
 	a=$(printf '0x%x' $((0x$s >> 28)))
@@ -58,22 +43,33 @@ where() { # SITE -> "func file:line <- func file:line"
 		awk '{print $1" "$2" <- "$3" "$4}'
 }
 
-# The runs to make, "FAMILY SITE N HOW" per line, from a count file "FAMILY SITE CALLS".
+# The runs to make, "FAMILY SITE N HOW" per line, from a count file "FAMILY SITE CALLS", in
+# one awk (a shell per run chosen took minutes on a loaded machine). h() is a deterministic
+# pseudo-random number from the seed and words; how() rotates a family's ways to fail per
+# site, so every errno of the family is used.
+CHOOSE_AWK='
+BEGIN { for (i = 32; i < 127; i++) ord[sprintf("%c", i)] = i }
+function h(s,   i, x) { s = seed " " s; x = 5381; for (i = 1; i <= length(s); i++) x = (x * 33 + ord[substr(s, i, 1)]) % 2147483647; return x }
+function how(fam, key,   r, a) {
+	r = h("how " key)
+	if (fam == "alloc") return "ENOMEM"
+	if (fam == "clock") return "jump"
+	if (fam == "file") { split("EIO ENOSPC EDQUOT EACCES short", a, " "); return a[r % 5 + 1] }
+	split("ECONNRESET EPIPE ETIMEDOUT short", a, " "); return a[r % 4 + 1]
+}'
 choose() {
-	local cnt=$1 fam site calls
-	while read -r fam site calls; do
-		[ "$calls" -gt 0 ] || continue
-		echo "$fam $site 1 $(how_for "$fam" "$site")"
-		if [ "$calls" -gt 1 ]; then
-			echo "$fam $site $calls $(how_for "$fam" "$site.last")"
-			[ "$calls" -gt 2 ] && echo "$fam $site $((2 + $(prand mid "$site") % (calls - 2))) $(how_for "$fam" "$site.mid")"
-		fi
-	done <"$cnt" | sort -u >"$T/all.runs"
+	local cnt=$1
+	awk -v seed="$SEED" "$CHOOSE_AWK"'
+	$3 > 0 {
+		print $1, $2, 1, how($1, $2)
+		if ($3 > 1) print $1, $2, $3, how($1, $2 ".last")
+		if ($3 > 2) print $1, $2, 2 + h("mid " $2) % ($3 - 2), how($1, $2 ".mid")
+	}' "$cnt" | sort -u >"$T/all.runs"
 	if [ -n "$FULL" ]; then
 		cat "$T/all.runs"
 	else
 		# a seeded sample, but every family present at least once
-		while read -r l; do echo "$(prand "$l") $l"; done <"$T/all.runs" | sort -n | cut -d' ' -f2- |
+		awk -v seed="$SEED" "$CHOOSE_AWK"'{ print h($0), $0 }' "$T/all.runs" | sort -n | cut -d' ' -f2- |
 			awk -v max="$RUNS" '!seen[$1]++ {print; n++; next} {rest[++r] = $0} END {for (i = 1; n < max && i <= r; i++) {print rest[i]; n++}}'
 	fi
 }
