@@ -19,7 +19,7 @@ scen_reset() {
 	cp -a "$T/cm.ref" "$FTPD_HOME_CA/data"
 }
 scen_run() {
-	timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --cacert "$T/certs/ca.crt" --timeout 10 --parallel 2 --journal "$T/cm.j" \
+	timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --cacert "$T/certs/ca.crt" --timeout "${TORTURE_NET_TIMEOUT:-10}" --parallel 2 --journal "$T/cm.j" \
 		--create-dirs copy --move --from-file "$T/cm.list" "ftp://$FTP_USER@127.0.0.1:$FTPD_PORT_CA/data" "ftp://$FTP_USER@127.0.0.1:$FTPD_PORT_CB/dst"
 }
 scen_check() {

@@ -16,7 +16,7 @@ scen_setup() {
 scen_teardown() { :; }
 scen_reset() { rm -rf "$T/fo" "$T/fj"; }
 scen_run() {
-	timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --cacert "$T/certs/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_TA" --timeout 10 --parallel 2 \
+	timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --cacert "$T/certs/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_TA" --timeout "${TORTURE_NET_TIMEOUT:-10}" --parallel 2 \
 		--journal "$T/fj" get --from-file "$T/list" 127.0.0.1:data -O "$T/fo"
 }
 scen_check() {

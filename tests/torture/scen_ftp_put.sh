@@ -15,7 +15,7 @@ scen_setup() {
 scen_teardown() { :; }
 scen_reset() { rm -rf "$FTPD_HOME_PU/up" "$T/pu.j"; }
 scen_run() {
-	(cd "$T/pu.src" && timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --cacert "$T/certs/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_PU" --timeout 10 \
+	(cd "$T/pu.src" && timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --cacert "$T/certs/ca.crt" -u "$FTP_USER" -P "$FTPD_PORT_PU" --timeout "${TORTURE_NET_TIMEOUT:-10}" \
 		--parallel 2 --journal "$T/pu.j" --atomic --create-dirs put --from-file "$T/pu.list" 127.0.0.1:up)
 }
 scen_check() {

@@ -9,7 +9,7 @@ scen_setup() { mf_setup; }
 scen_teardown() { mf_teardown; }
 scen_reset() { mf_reset; }
 scen_run() {
-	timeout "$TORTURE_TIMEOUT" "$TB" mail-fetch -q --cacert "$DOVE_CA" --timeout 10 --delete --state "$T/mb.state" --mbox "$T/mb" \
+	timeout "$TORTURE_TIMEOUT" "$TB" mail-fetch -q --cacert "$DOVE_CA" --timeout "${TORTURE_NET_TIMEOUT:-10}" --delete --state "$T/mb.state" --mbox "$T/mb" \
 		"imap://test@127.0.0.1:$DOVE_IMAP/INBOX"
 }
 mf_delivered() { grep -h '^Message-ID: ' "$T/mb" 2>/dev/null | cut -c13- | sort; }

@@ -23,7 +23,7 @@ scen_reset() {
 	rm -rf "$T/q" "$T/srv"/*.eml "$T/srv"/*.json "$T/both"
 	cp -a "$T/q.template" "$T/q"
 }
-scen_run() { timeout "$TORTURE_TIMEOUT" "$TB" mail-send --flush "$T/q" -S "smtp://127.0.0.1:$SP" -q --timeout 10; }
+scen_run() { timeout "$TORTURE_TIMEOUT" "$TB" mail-send --flush "$T/q" -S "smtp://127.0.0.1:$SP" -q --timeout "${TORTURE_NET_TIMEOUT:-10}"; }
 accepted() { grep -h -m1 '^Subject: ' "$T/srv"/*.eml 2>/dev/null | tr -d '\r' | cut -c10- | sort; }
 queued() { grep -h -m1 '^Subject: ' "$T/q"/new/* "$T/q"/cur/* 2>/dev/null | tr -d '\r' | cut -c10- | sort; }
 # Set aside in failed/ with the reason (a file that could not be read): kept, not lost,

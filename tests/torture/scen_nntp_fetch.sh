@@ -21,7 +21,7 @@ scen_setup() {
 }
 scen_teardown() { inn_stop; }
 scen_reset() { rm -rf "$T/nf"; }
-scen_run() { timeout "$TORTURE_TIMEOUT" "$TB" nntp -q --no-tls --timeout 10 -s "127.0.0.1:$INN_READ" fetch tort.news -O "$T/nf"; }
+scen_run() { timeout "$TORTURE_TIMEOUT" "$TB" nntp -q --no-tls --timeout "${TORTURE_NET_TIMEOUT:-10}" -s "127.0.0.1:$INN_READ" fetch tort.news -O "$T/nf"; }
 hwm() { awk '$2 == "tort.news" {h = $3} END {print h}' "$T/nf/.nntp-state" 2>/dev/null; }
 scen_check() {
 	local f n bad=

@@ -9,7 +9,7 @@ scen_setup() { mf_setup; }
 scen_teardown() { mf_teardown; }
 scen_reset() { mf_reset; }
 scen_run() {
-	timeout "$TORTURE_TIMEOUT" "$TB" mail-fetch -q --cacert "$DOVE_CA" --timeout 10 --delete --state "$T/md.state" -o "$T/md" \
+	timeout "$TORTURE_TIMEOUT" "$TB" mail-fetch -q --cacert "$DOVE_CA" --timeout "${TORTURE_NET_TIMEOUT:-10}" --delete --state "$T/md.state" -o "$T/md" \
 		"pop3://test@127.0.0.1:$DOVE_POP3"
 }
 mf_delivered() { mf_ids_in "$T/md"; }
