@@ -15,7 +15,9 @@
 # call and a seeded middle one where it has more; default: a seeded sample of
 # TORTURE_RUNS (default 16) runs per scenario; TORTURE_SEED (default 1). TORTURE_PLAN=1:
 # only the clean runs, and how many runs the full sweep and the chosen spread would make.
-# TORTURE_TIMEOUT (default 60): seconds before a scenario's run counts as hung.
+# TORTURE_TIMEOUT (default 60): seconds before a scenario's run counts as hung;
+# TORTURE_NET_TIMEOUT (default 10): the runs' --timeout (a starved process, nice 19 on a
+# loaded machine, can take longer than 10 s over a TLS handshake).
 # TORTURE_JOBS (default 2): scenarios run side by side, each in a run.sh of its own.
 # regress.txt's faults run every time; a line of it that names no site of the clean run
 # fails (counted with the violations).
