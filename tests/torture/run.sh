@@ -19,6 +19,7 @@
 # TORTURE_NET_TIMEOUT (default 10): the runs' --timeout (a starved process, nice 19 on a
 # loaded machine, can take longer than 10 s over a TLS handshake).
 # TORTURE_JOBS (default 2): scenarios run side by side, each in a run.sh of its own.
+# TORTURE_FAMILY="file net": only the runs of these families (default: all four).
 # regress.txt's faults run every time; a line of it that names no site of the clean run
 # fails (counted with the violations).
 # The last line: "torture: S scenarios, N injected faults, C crashes, L leaks, V invariant
@@ -69,7 +70,7 @@ choose() {
 		print $1, $2, 1, how($1, $2)
 		if ($3 > 1) print $1, $2, $3, how($1, $2 ".last")
 		if ($3 > 2) print $1, $2, 2 + h("mid " $2) % ($3 - 2), how($1, $2 ".mid")
-	}' "$cnt" | sort -u >"$T/all.runs"
+	}' "$cnt" | sort -u | awk -v fams=" ${TORTURE_FAMILY:-alloc file net clock} " 'index(fams, " " $1 " ")' >"$T/all.runs"
 	if [ -n "$FULL" ]; then
 		cat "$T/all.runs"
 	else
