@@ -11,7 +11,8 @@
 #                     crashes (crash files: build-fuzz/artifacts/NAME/)
 #   make torture      the fault injector over the integration scenarios (tests/torture/):
 #                     a seeded sample of our calls made to fail in turn (ASan build);
-#                     TORTURE_FULL=1 every call site; a small spread also runs in make check
+#                     TORTURE_FULL=1 every call site; TORTURE_SCEN="ftp_put ..." some
+#                     scenarios only; a small spread also runs in make check
 #   make install PREFIX=/usr/local DESTDIR=
 #   make deb          the Debian packages (debian/): nettool_*.deb and nettool-mta_*.deb here
 #   make deb-check    build them, lintian, install/run/purge them in a throwaway Debian 12
@@ -161,7 +162,7 @@ bench: nettool $(BENCH_SRCS:%.c=$(BUILD)/%)
 torture:
 	@scripts/deps.sh test
 	$(MAKE) BUILD=build-asan SAN=1 build-asan/nettool-torture
-	NETTOOL_TORTURE=$(CURDIR)/build-asan/nettool-torture tests/torture/run.sh
+	NETTOOL_TORTURE=$(CURDIR)/build-asan/nettool-torture tests/torture/run.sh $(TORTURE_SCEN)
 
 fuzz:
 	@scripts/deps.sh bench

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # run.sh - `make torture`: the fault injector (inject.c, in build-torture/nettool-torture)
-# over the integration scenarios (scen_*.sh beside this file).
+# over the integration scenarios (scen_*.sh beside this file; what they share: lib.sh).
 #
 #   NETTOOL_TORTURE=BINARY tests/torture/run.sh [SCENARIO...]
 #
@@ -13,7 +13,15 @@
 # against the real server (scen_check); then a clean rerun completes the job (scen_done).
 # Choice of runs: TORTURE_FULL=1 every site at least once (its first call), plus its last
 # call and a seeded middle one where it has more; default: a seeded sample of
-# TORTURE_RUNS (default 40) runs per scenario; TORTURE_SEED (default 1).
+# TORTURE_RUNS (default 16) runs per scenario; TORTURE_SEED (default 1). TORTURE_PLAN=1:
+# only the clean runs, and how many runs the full sweep and the chosen spread would make.
+# TORTURE_TIMEOUT (default 60): seconds before a scenario's run counts as hung;
+# TORTURE_NET_TIMEOUT (default 10): the runs' --timeout (a starved process, nice 19 on a
+# loaded machine, can take longer than 10 s over a TLS handshake).
+# TORTURE_JOBS (default 2): scenarios run side by side, each in a run.sh of its own.
+# TORTURE_FAMILY="file net": only the runs of these families (default: all four).
+# regress.txt's faults run every time; a line of it that names no site of the clean run
+# fails (counted with the violations).
 # The last line: "torture: S scenarios, N injected faults, C crashes, L leaks, V invariant
 # violations"; the exit status is 1 unless C, L and V are all 0.
 set -u
@@ -21,29 +29,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${NETTOOL_TORTURE:?set NETTOOL_TORTURE (make torture builds it)}"
 export NETTOOL="$NETTOOL_TORTURE"
 . "$here/../integration/lib.sh"
+. "$here/lib.sh"
 TB=$NETTOOL_TORTURE
 SEED=${TORTURE_SEED:-1}
-RUNS=${TORTURE_RUNS:-40}
+RUNS=${TORTURE_RUNS:-16}
 FULL=${TORTURE_FULL:-}
+# a scenario's run is killed after this many seconds (a hang; a very loaded machine needs more)
+export TORTURE_TIMEOUT=${TORTURE_TIMEOUT:-60}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
 S=0 N=0 C=0 L=0 V=0 UNREACHED=0
-
-# A deterministic pseudo-random number from words (cksum of the seed and the words).
-prand() { echo "$SEED $*" | cksum | cut -d' ' -f1; }
-
-# How a site's call fails: rotated per site so every errno of the family is used.
-how_for() { # FAMILY SITE
-	local r
-	r=$(prand how "$2")
-	case $1 in
-	alloc) echo ENOMEM ;;
-	file) set -- EIO ENOSPC EDQUOT EACCES short; shift $((r % 5)); echo "$1" ;;
-	net) set -- ECONNRESET EPIPE ETIMEDOUT short; shift $((r % 4)); echo "$1" ;;
-	clock) echo jump ;;
-	esac
-}
 
 where() { # SITE -> "func file:line <- func file:line"
 	local s=$1 a b
@@ -53,22 +49,33 @@ where() { # SITE -> "func file:line <- func file:line"
 		awk '{print $1" "$2" <- "$3" "$4}'
 }
 
-# The runs to make, "FAMILY SITE N HOW" per line, from a count file "FAMILY SITE CALLS".
+# The runs to make, "FAMILY SITE N HOW" per line, from a count file "FAMILY SITE CALLS", in
+# one awk (a shell per run chosen took minutes on a loaded machine). h() is a deterministic
+# pseudo-random number from the seed and words; how() rotates a family's ways to fail per
+# site, so every errno of the family is used.
+CHOOSE_AWK='
+BEGIN { for (i = 32; i < 127; i++) ord[sprintf("%c", i)] = i }
+function h(s,   i, x) { s = seed " " s; x = 5381; for (i = 1; i <= length(s); i++) x = (x * 33 + ord[substr(s, i, 1)]) % 2147483647; return x }
+function how(fam, key,   r, a) {
+	r = h("how " key)
+	if (fam == "alloc") return "ENOMEM"
+	if (fam == "clock") return "jump"
+	if (fam == "file") { split("EIO ENOSPC EDQUOT EACCES short", a, " "); return a[r % 5 + 1] }
+	split("ECONNRESET EPIPE ETIMEDOUT short", a, " "); return a[r % 4 + 1]
+}'
 choose() {
-	local cnt=$1 fam site calls
-	while read -r fam site calls; do
-		[ "$calls" -gt 0 ] || continue
-		echo "$fam $site 1 $(how_for "$fam" "$site")"
-		if [ "$calls" -gt 1 ]; then
-			echo "$fam $site $calls $(how_for "$fam" "$site.last")"
-			[ "$calls" -gt 2 ] && echo "$fam $site $((2 + $(prand mid "$site") % (calls - 2))) $(how_for "$fam" "$site.mid")"
-		fi
-	done <"$cnt" | sort -u >"$T/all.runs"
+	local cnt=$1
+	awk -v seed="$SEED" "$CHOOSE_AWK"'
+	$3 > 0 {
+		print $1, $2, 1, how($1, $2)
+		if ($3 > 1) print $1, $2, $3, how($1, $2 ".last")
+		if ($3 > 2) print $1, $2, 2 + h("mid " $2) % ($3 - 2), how($1, $2 ".mid")
+	}' "$cnt" | sort -u | awk -v fams=" ${TORTURE_FAMILY:-alloc file net clock} " 'index(fams, " " $1 " ")' >"$T/all.runs"
 	if [ -n "$FULL" ]; then
 		cat "$T/all.runs"
 	else
 		# a seeded sample, but every family present at least once
-		while read -r l; do echo "$(prand "$l") $l"; done <"$T/all.runs" | sort -n | cut -d' ' -f2- |
+		awk -v seed="$SEED" "$CHOOSE_AWK"'{ print h($0), $0 }' "$T/all.runs" | sort -n | cut -d' ' -f2- |
 			awk -v max="$RUNS" '!seen[$1]++ {print; n++; next} {rest[++r] = $0} END {for (i = 1; n < max && i <= r; i++) {print rest[i]; n++}}'
 	fi
 }
@@ -89,7 +96,7 @@ regressions() { # SCEN COUNTFILE
 		[ -n "$how" ] || continue
 		[ "$s" = "$scen" ] || continue
 		site=$(awk -v f="$fam" -v nm="$name" '$1 == f && $3 == nm {print $2; exit}' "$T/named")
-		if [ -n "$site" ]; then echo "$fam $site $n $how"; else echo "(regress.txt: no site $fam $name in $scen's clean run)" >&2; fi
+		if [ -n "$site" ]; then echo "$fam $site $n $how"; else echo "regress.txt's $fam $name is no site of the clean run" >&2; fi
 	done < <(grep -v '^#' "$here/regress.txt")
 }
 
@@ -118,6 +125,9 @@ verdict() { # SCEN FAM SITE N HOW RC ERRFILE ALLOWED_CODES: prints problems, ret
 run_scenario() {
 	local scen=$1 line fam site n how rc ran=0
 	S=$((S + 1))
+	# nothing of the scenario before carries over (an exit code it allowed, a function)
+	unset SCEN_ALLOW SCEN_WHY
+	unset -f scen_setup scen_teardown scen_reset scen_run scen_check scen_done
 	# shellcheck disable=SC1090
 	. "$here/scen_$scen.sh"
 	if ! scen_setup; then
@@ -136,8 +146,20 @@ run_scenario() {
 	local sites
 	sites=$(wc -l <"$T/cnt")
 	choose "$T/cnt" >"$T/runs"
-	regressions "$scen" "$T/cnt" >>"$T/runs"
+	regressions "$scen" "$T/cnt" >>"$T/runs" 2>"$T/stale"
+	if [ -s "$T/stale" ]; then
+		# a kept fault that no longer names a site would silently stop being tested
+		echo "FAIL: torture $scen: $(paste -sd' ' "$T/stale") (rename it in regress.txt)"
+		V=$((V + 1))
+	fi
 	echo "--- torture $scen: $sites call sites ($(awk '{c[$1]++} END {for (f in c) printf "%s %d ", f, c[f]}' "$T/cnt")), $(wc -l <"$T/runs") runs"
+	if [ -n "${TORTURE_PLAN:-}" ]; then
+		# the plan only: how many runs the full sweep and this spread make (the full one
+		# is all.runs, every site's first, last and a middle call), and the calls counted
+		echo "--- torture $scen: plan: $(wc -l <"$T/all.runs") runs in the full sweep, $(wc -l <"$T/runs") in this one; $(awk '{n += $3} END {print n}' "$T/cnt") calls in the clean run (${SECONDS}s so far)"
+		scen_teardown 2>/dev/null
+		return
+	fi
 	local t0
 	while read -r fam site n how; do
 		t0=$SECONDS
@@ -157,15 +179,15 @@ run_scenario() {
 		case $msgs in *"  CRASH"*) C=$((C + 1)) ;; esac
 		case $msgs in *"  EXIT"* | *"  NO MESSAGE"*) V=$((V + 1)) ;; esac
 		local inv
-		inv=$(scen_check "$rc" 2>&1) || { V=$((V + 1)); msgs="$msgs
-  INVARIANT: $inv"; }
+		inv=$(scen_check "$rc" 2>&1) || { V=$((V + 1)); msgs="${msgs:+$msgs
+}  INVARIANT: $(echo "$inv" | paste -sd' ')"; }
 		# the clean rerun completes the job
 		scen_run >"$T/out2" 2>"$T/err2"
 		local rc2=$?
 		if [ $rc2 != 0 ] || ! inv=$(scen_done 2>&1); then
 			V=$((V + 1))
-			msgs="$msgs
-  RERUN (rc $rc2): ${inv:-} $(head -2 "$T/err2" | paste -sd'|')"
+			msgs="${msgs:+$msgs
+}  RERUN (rc $rc2): $(echo "${inv:-}" | paste -sd' ') $(head -2 "$T/err2" | paste -sd'|')"
 		fi
 		if [ -n "$msgs" ]; then
 			echo "FAIL: torture $scen: $fam $how at call $n of $(where "$site") [site $site] (rc $rc)"
@@ -185,9 +207,34 @@ if [ ${#scens[@]} = 0 ]; then
 		scens+=("${f%.sh}")
 	done
 fi
-for s in "${scens[@]}"; do
-	run_scenario "$s"
-done
+JOBS=${TORTURE_JOBS:-2}
+if [ "$JOBS" -gt 1 ] && [ ${#scens[@]} -gt 1 ]; then
+	# The scenarios side by side, JOBS at a time (a run mostly waits on its servers, on
+	# timeouts and on the sanitizer's start): each in a run.sh of its own, its output
+	# printed whole when it ends, the totals summed.
+	i=0
+	for s in "${scens[@]}"; do
+		while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+		i=$((i + 1))
+		TORTURE_JOBS=1 "$here/run.sh" "$s" >"$T/job.$i" 2>&1 &
+	done
+	wait
+	for j in $(seq 1 $i); do
+		grep -v '^torture: \|^([0-9]* chosen faults' "$T/job.$j"
+		read -r s n c l v < <(sed -n 's/^torture: \([0-9]*\) scenarios, \([0-9]*\) injected faults, \([0-9]*\) crashes, \([0-9]*\) leaks, \([0-9]*\) invariant violations$/\1 \2 \3 \4 \5/p' "$T/job.$j")
+		if [ -z "${v:-}" ]; then
+			echo "FAIL: torture: the run of ${scens[$((j - 1))]} ended without its totals: $(tail -3 "$T/job.$j" | paste -sd'|')"
+			S=$((S + 1)) V=$((V + 1))
+			continue
+		fi
+		S=$((S + s)) N=$((N + n)) C=$((C + c)) L=$((L + l)) V=$((V + v))
+		UNREACHED=$((UNREACHED + $(sed -n 's/^(\([0-9]*\) chosen faults.*/\1/p' "$T/job.$j" | head -1 | grep . || echo 0)))
+	done
+else
+	for s in "${scens[@]}"; do
+		run_scenario "$s"
+	done
+fi
 [ "$UNREACHED" -gt 0 ] && echo "($UNREACHED chosen faults were not reached in their run: the call counts differ between runs there)"
 echo "torture: $S scenarios, $N injected faults, $C crashes, $L leaks, $V invariant violations"
 [ $C = 0 ] && [ $L = 0 ] && [ $V = 0 ]

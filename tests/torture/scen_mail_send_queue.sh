@@ -23,7 +23,7 @@ scen_reset() {
 	rm -rf "$T/q" "$T/srv"/*.eml "$T/srv"/*.json "$T/both"
 	cp -a "$T/q.template" "$T/q"
 }
-scen_run() { timeout 60 "$TB" mail-send --flush "$T/q" -S "smtp://127.0.0.1:$SP" -q --timeout 10; }
+scen_run() { timeout "$TORTURE_TIMEOUT" "$TB" mail-send --flush "$T/q" -S "smtp://127.0.0.1:$SP" -q --timeout "${TORTURE_NET_TIMEOUT:-10}"; }
 accepted() { grep -h -m1 '^Subject: ' "$T/srv"/*.eml 2>/dev/null | tr -d '\r' | cut -c10- | sort; }
 queued() { grep -h -m1 '^Subject: ' "$T/q"/new/* "$T/q"/cur/* 2>/dev/null | tr -d '\r' | cut -c10- | sort; }
 # Set aside in failed/ with the reason (a file that could not be read): kept, not lost,
@@ -34,8 +34,8 @@ scen_check() {
 	local a q dup lost
 	a=$(accepted)
 	q=$(queued)
-	dup=$(echo "$a" | grep -v '^$' | uniq -d)
-	lost=$(comm -23 <(want) <(printf '%s\n%s\n%s\n' "$a" "$q" "$(failed)" | grep -v '^$' | sort -u))
+	dup=$(nt_dups "$a")
+	lost=$(nt_lost "$(want)" "$a" "$q" "$(failed)")
 	[ -z "$dup" ] || { echo "accepted twice: $dup"; return 1; }
 	[ -z "$lost" ] || { echo "lost (neither queued nor accepted): $lost"; return 1; }
 	[ "$1" != 0 ] || [ -z "$q" ] || { echo "exit 0 with messages still queued: $q"; return 1; }
@@ -47,9 +47,9 @@ scen_check() {
 scen_done() {
 	local a twice
 	a=$(accepted)
-	[ "$(printf '%s\n%s\n' "$a" "$(failed)" | grep -v '^$' | sort -u)" = "$(want)" ] ||
+	[ -z "$(nt_lost "$(want)" "$a" "$(failed)")" ] ||
 		{ echo "after the rerun: not every message accepted or set aside: $(echo "$a" | uniq | paste -sd' ')"; return 1; }
-	twice=$(echo "$a" | uniq -d)
+	twice=$(nt_dups "$a")
 	[ -z "$twice" ] || [ "$(echo "$twice" | sort)" = "$(sort "$T/both" 2>/dev/null)" ] || [ -z "$(comm -23 <(echo "$twice") <(sort "$T/both" 2>/dev/null))" ] ||
 		{ echo "after the rerun: accepted twice without having been both accepted and queued: $(comm -23 <(echo "$twice") <(sort "$T/both")| paste -sd' ')"; return 1; }
 	[ -z "$(echo "$a" | uniq -c | awk '$1 > 2')" ] || { echo "after the rerun: accepted three times"; return 1; }

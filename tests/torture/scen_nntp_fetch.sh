@@ -16,12 +16,12 @@ scen_setup() {
 	sleep 0.3
 	# the reference: each article as the server gives it (a plain build is not needed:
 	# the torture binary without NT_TORTURE is an ordinary one)
-	timeout 60 "$TB" nntp -q --no-tls -s "127.0.0.1:$INN_READ" fetch tort.news -O "$T/ref" >/dev/null 2>&1
+	timeout "$TORTURE_TIMEOUT" "$TB" nntp -q --no-tls -s "127.0.0.1:$INN_READ" fetch tort.news -O "$T/ref" >/dev/null 2>&1
 	[ "$(ls "$T/ref" | grep -c '^[0-9]*$')" = 15 ] || { SCEN_WHY="reference fetch failed"; return 1; }
 }
 scen_teardown() { inn_stop; }
 scen_reset() { rm -rf "$T/nf"; }
-scen_run() { timeout 60 "$TB" nntp -q --no-tls --timeout 10 -s "127.0.0.1:$INN_READ" fetch tort.news -O "$T/nf"; }
+scen_run() { timeout "$TORTURE_TIMEOUT" "$TB" nntp -q --no-tls --timeout "${TORTURE_NET_TIMEOUT:-10}" -s "127.0.0.1:$INN_READ" fetch tort.news -O "$T/nf"; }
 hwm() { awk '$2 == "tort.news" {h = $3} END {print h}' "$T/nf/.nntp-state" 2>/dev/null; }
 scen_check() {
 	local f n bad=
