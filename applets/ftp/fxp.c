@@ -140,7 +140,16 @@ static int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
 	for (int i = 0; i < 6; i++)
 		if (v[i] > 255)
 			return 1;
-	snprintf(arg, n, "PORT %u,%u,%u,%u,%u,%u", v[0], v[1], v[2], v[3], v[4], v[5]);
+	/* The address is the one we reach the destination at, never the reply's: a
+	 * destination naming another host would have the source send the file there (the
+	 * FTP bounce); curl ignores a 227's address the same way (CURLOPT_FTP_SKIP_PASV_IP). */
+	unsigned a[4];
+	if (sscanf(d->addr, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) != 4)
+		return 1;
+	if (memcmp(a, v, sizeof a))
+		log_trace("%s answered PASV with the address %u.%u.%u.%u: %s is used", d->site->host, v[0], v[1],
+			  v[2], v[3], d->addr);
+	snprintf(arg, n, "PORT %u,%u,%u,%u,%u,%u", a[0], a[1], a[2], a[3], v[4], v[5]);
 	return 0;
 }
 

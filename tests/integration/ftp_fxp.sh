@@ -224,10 +224,12 @@ else
 fi
 
 # --- a destination that stops answering: the stall limit (--timeout) ends the file ---
-# A fake destination: logs in, gives a passive address, then never answers STOR.
-SP=$(free_port)
-/usr/bin/python3 - "$SP" >stall.log 2>&1 <<'PY' &
+# A fake destination: logs in, gives a passive address (its own, or the one named by its
+# second argument: a hostile server's), then never answers STOR.
+stall_fake() { # PORT [PASV-ADDRESS]
+	/usr/bin/python3 - "$@" <<'PY'
 import socket, sys, threading
+pasv = (sys.argv[2] if len(sys.argv) > 2 else "127,0,0,3").encode()
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("127.0.0.3", int(sys.argv[1]))); ls.listen(8)
 def serve(c):
@@ -240,7 +242,7 @@ def serve(c):
         elif w == b"TYPE": c.sendall(b"200 ok\r\n")
         elif w == b"PASV":
             d = socket.socket(); d.bind(("127.0.0.3", 0)); d.listen(1); p = d.getsockname()[1]
-            c.sendall(b"227 Entering Passive Mode (127,0,0,3,%d,%d)\r\n" % (p >> 8, p & 255))
+            c.sendall(b"227 Entering Passive Mode (%s,%d,%d)\r\n" % (pasv, p >> 8, p & 255))
         elif w == b"PWD": c.sendall(b'257 "/" here\r\n')
         elif w in (b"STOR", b"QUIT"): pass  # never answered
         else: c.sendall(b"550 no such file\r\n")
@@ -248,6 +250,9 @@ while True:
     c, _ = ls.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
+}
+SP=$(free_port)
+stall_fake "$SP" >stall.log 2>&1 &
 spid=$!
 cleanup "kill $spid 2>/dev/null; wait $spid 2>/dev/null"
 if wait_port "$SP" 127.0.0.3 10; then
@@ -260,6 +265,23 @@ if wait_port "$SP" 127.0.0.3 10; then
 		fail "FXP stall" "rc $rc after $t s: $(grep -v "^[<>]" s1.err | tail -5; grep "^[<>]" s1.err | tail -12)"
 else
 	fail "stalling fake" "did not start: $(cat stall.log)"
+fi
+
+# --- the FTP bounce: a destination whose PASV names another host must not have the
+# source send the file there: the PORT names the address we reach the destination at ---
+BP=$(free_port)
+stall_fake "$BP" 10,255,255,1 >bounce.log 2>&1 &
+bpid=$!
+cleanup "kill $bpid 2>/dev/null; wait $bpid 2>/dev/null"
+if wait_port "$BP" 127.0.0.3 10; then
+	run b1 "${O[@]}" -v -v --fxp --timeout 2 copy "${A}src/small.txt" "${U}127.0.0.3:$BP/bounced.txt"
+	if grep -q '^> PORT 127,0,0,3,' b1.err && ! grep -q 'PORT 10,255' b1.err; then
+		pass "FXP: a PASV naming another host is not passed on (PORT names the destination's own address)"
+	else
+		fail "FXP bounce" "$(grep -i 'port\|pasv' b1.err | tail -5)"
+	fi
+else
+	fail "bounce fake" "did not start: $(cat bounce.log)"
 fi
 
 expect_exit "--fxp outside copy: usage error" 2 "$NT" ftp --fxp get "${A}src/small.txt"
