@@ -3,9 +3,10 @@
 # run.sh - `make fuzz`: link each tests/fuzz/fuzz_*.c with the objects in BUILD (compiled
 # with clang -fsanitize=address,fuzzer-no-link) and run it for FUZZ_SECS seconds on its
 # seed corpus (tests/fuzz/corpus/NAME/, copied to a scratch folder).
-# A harness that crashes (any non-zero exit) makes the run fail, naming the harness and
-# the crash file; crash and other artifact files land in BUILD/artifacts/NAME/, never in
-# the source tree. FUZZ_ONLY=NAME runs one harness (e.g. to check this script).
+# A harness that crashes (any non-zero exit) makes the run fail, naming the harness, the
+# crash file and the sanitizer's verdict; crash and other artifact files land in
+# BUILD/artifacts/NAME/, never in the source tree. FUZZ_ONLY=NAME runs one harness (e.g.
+# to check this script).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build-fuzz}
@@ -34,6 +35,8 @@ for h in tests/fuzz/fuzz_*.c; do
 	if [ "$rc" -ne 0 ]; then
 		status=1
 		crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+		# the sanitizer's or libFuzzer's verdict (the tail above may show only the input)
+		grep -m 2 -E '^==[0-9]+== ?ERROR: |^SUMMARY: ' "$log" || true
 		echo "FAIL: $name exited with status $rc; crash file: ${crash:-none written} (log: $log)"
 	fi
 	rm -rf "$corpus"
