@@ -4,7 +4,10 @@
  * (RETR on one handle, STOR on the other). Stored under a temporary name (durable.c)
  * and renamed when complete, never a partial file under the final name; a failed copy's
  * partial file is deleted before the failure is reported or retried; --move deletes the
- * source only once the destination reports the size sent.
+ * source only once the destination reports the size sent. A --move whose source is gone
+ * (the server's 550 for its SIZE or RETR) while the destination is there under its final
+ * name is done: a run that ended between the DELE and the journal's done line (with the
+ * atomic store only a whole, size-checked copy ever has that name).
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_tree.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
@@ -13,9 +16,12 @@
 #include <string.h>
 
 #include "engine.h"
+#include "log.h"
 #include "nt_err.h"
 
 #define PIPE_CAP (2u << 20)
+
+#define MOVED_BEFORE "moved before: source gone, destination present"
 
 /* A failed copy as it was when the clean-up DELE started. */
 struct copyfail {
@@ -154,8 +160,23 @@ static void copy_failed(struct engine *e, struct slot *s, CURLcode rc1, const ch
 		eng_failed(e, s, rc2, err2, h2, 0);
 }
 
+/* --move, atomic stores: the source is not there (the server's 550 for its SIZE or RETR).
+ * Moved before if the destination answers SIZE under its final name (ftp_copy_finished,
+ * phase 5). */
+static int src_gone(CURLcode rc, const struct ftp_hdr *h)
+{
+	return ftp_cf.move && ftp_cf.atomic >= 0 && rc == CURLE_REMOTE_FILE_NOT_FOUND && h->code == 550;
+}
+
+static void moved_before(struct engine *e, struct slot *s)
+{
+	log_info("copy %s: %s", s->job.src, MOVED_BEFORE);
+	eng_done_why(e, s, MOVED_BEFORE);
+}
+
 /* A handle of the copy in s ended with rc: 1 while the job goes on (the other side, the
- * SIZE check of --move, the DELE of the source or of a partial file), 0 once it has ended. */
+ * SIZE check of --move, the DELE of the source or of a partial file, the SIZE of a moved
+ * destination), 0 once it has ended. */
 int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 {
 	struct job *j = &s->job;
@@ -240,9 +261,23 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			eng_quote(e, s, e->a, s->h, &s->hdr, s->err, "DELE", j->src);
 			return 1;
 		}
-	} else if (s->phase == 3) {
+	} else if (s->phase == 3 && src_gone(s->cf->rc1, &s->cf->hdr)) {
+		/* The temporary is gone: is the destination there under its final name? */
+		s->phase = 5;
+		ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+		free(s->url2);
+		s->url2 = ftp_url(e->b, j->dst, 0);
+		curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+		curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
+		s->run2 = 1;
+		eng_add(e, s->h2, s);
+		return 1;
+	} else if (s->phase == 3 || s->phase == 5) {
 		struct copyfail *f = s->cf;
-		copy_failed(e, s, f->rc1, f->err, &f->hdr, f->rc2, f->err2, &f->hdr2, f->dst_done);
+		if (s->phase == 5 && rc == CURLE_OK)
+			moved_before(e, s);
+		else
+			copy_failed(e, s, f->rc1, f->err, &f->hdr, f->rc2, f->err2, &f->hdr2, f->dst_done);
 	} else {
 		if (rc != CURLE_OK)
 			eng_failed(e, s, rc, s->err, &s->hdr, 0);
@@ -268,7 +303,9 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 		if (r == FXP_STREAM)
 			return stream_start(e, s) < 0;
 		s->bytes = n > 0 ? (uint64_t)n : 0;
-		if (r == FXP_DONE) {
+		if (r == FXP_MOVED) {
+			moved_before(e, s);
+		} else if (r == FXP_DONE) {
 			e->prog.bytes_done += s->bytes;
 			eng_done(e, s);
 		} else {

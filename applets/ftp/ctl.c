@@ -16,6 +16,7 @@
 #include "connpol.h"
 #include "ctl.h"
 #include "log.h"
+#include "nt_err.h"
 #include "stream.h"
 #include "tls.h"
 
@@ -126,6 +127,8 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
 		c->enc = 1;
 	} else {
 		c->s = stream_socket(fd, CTL_MAX_LINE, ftp_cf.co.timeout_ms);
+		if (!c->s)
+			die(NT_EXIT_IO, "out of memory");
 	}
 	if (log_level >= LOG_VERBOSE)
 		c->s->trace = ctl_trace;

@@ -60,7 +60,7 @@ static long long job_bytes(const struct slot *s)
 
 /* Done: the download af (renamed into place) or the data appended on fd made durable,
  * then the journal line (core/commit). */
-static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd)
+static void mark_done_why(struct engine *e, struct slot *s, struct afile *af, int fd, const char *why)
 {
 	if ((af || fd >= 0) && e->jfd < 0 && !ftp_cf.fsync && !ftp_cf.move) {
 		/* No journal, no --fsync, no --move (which deletes the source once the copy here
@@ -79,7 +79,7 @@ static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd
 		e->r.done++;
 		e->prog.items_done++;
 		ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
-			   (ftp_now_ms() - s->t0_ms) / 1000.0, NULL);
+			   (ftp_now_ms() - s->t0_ms) / 1000.0, why);
 		return;
 	}
 	if (e->jfd >= 0)
@@ -97,7 +97,12 @@ static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd
 	e->r.done++;
 	e->prog.items_done++;
 	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
-		   (ftp_now_ms() - s->t0_ms) / 1000.0, NULL);
+		   (ftp_now_ms() - s->t0_ms) / 1000.0, why);
+}
+
+static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd)
+{
+	mark_done_why(e, s, af, fd, NULL);
 }
 
 /* ---- callbacks ---- */
@@ -470,6 +475,11 @@ void eng_add(struct engine *e, CURL *h, struct slot *s)
 void eng_done(struct engine *e, struct slot *s)
 {
 	mark_done(e, s, NULL, -1);
+}
+
+void eng_done_why(struct engine *e, struct slot *s, const char *why)
+{
+	mark_done_why(e, s, NULL, -1, why);
 }
 
 void eng_fail(struct engine *e, struct slot *s, int code, const char *msg)

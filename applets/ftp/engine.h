@@ -77,6 +77,7 @@ struct engine {
  * command (verb path) on site over h. */
 void eng_add(struct engine *e, CURL *h, struct slot *s);
 void eng_done(struct engine *e, struct slot *s);
+void eng_done_why(struct engine *e, struct slot *s, const char *why); /* done, --json's reason */
 void eng_fail(struct engine *e, struct slot *s, int code, const char *msg);
 void eng_failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code);
 /* Failed with exit code code (msg): retried later, as a transient libcurl error is, when it is a

@@ -249,10 +249,12 @@ void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *w
  * FXP_STREAM (FXP is not possible here: stream this and every later file), FXP_FAILED
  * (*code, message in err). ftp_fxp_step, after a wait on ftp_fxp_fds' descriptors: never
  * waits; FXP_RUNNING, FXP_DONE (the file is in place, *bytes its size or -1; with --move
- * the source is deleted), FXP_STREAM or FXP_FAILED. A reply awaited longer than --timeout
+ * the source is deleted), FXP_MOVED (--move: the source is gone, the SIZE of the
+ * destination under its final name answered: moved by an earlier run), FXP_STREAM or
+ * FXP_FAILED. A reply awaited longer than --timeout
  * is a failure (exit 3), except the end of the transfer itself (--deadline bounds it).
  * ftp_fxp_stop: give the file up (--deadline), its temporary deleted. */
-enum { FXP_DONE = 0, FXP_STREAM = 1, FXP_FAILED = -1, FXP_RUNNING = 2 };
+enum { FXP_DONE = 0, FXP_STREAM = 1, FXP_FAILED = -1, FXP_RUNNING = 2, FXP_MOVED = 3 };
 struct fxp;
 struct curl_waitfd;
 int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,

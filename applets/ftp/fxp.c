@@ -4,7 +4,9 @@
  * streams (libcurl has no FXP). Per file: PASV (EPSV over IPv6) on the destination, PORT
  * (EPRT) with that address to the source, STOR of the destination's temporary name
  * (durable.c, as the streamed copy), RETR on the source, both 226, RNFR/RNTO into place;
- * --move: SIZE on the destination equal to the source's, then DELE of the source. A source
+ * --move: SIZE on the destination equal to the source's, then DELE of the source (a source
+ * gone, 550 to its SIZE, with the destination there under its final name: moved by an
+ * earlier run, FXP_MOVED). A source
  * that refuses PORT to a third address, or a destination that refuses the source's data
  * connection, ends FXP for the run: the engine streams (unless --fxp). Where TLS is in use
  * the data would go in clear (neither SSCN nor CPSV is spoken here): streamed, unless --fxp
@@ -36,7 +38,7 @@
 
 /* One slot's FXP: its pair of control connections (kept from file to file) and the
  * file under way. */
-enum { X_IDLE, X_LOGIN, X_HOLD, X_SIZE, X_PASV, X_PORT, X_XFER, X_CHECK, X_RNTO, X_MSIZE, X_DELE };
+enum { X_IDLE, X_LOGIN, X_HOLD, X_SIZE, X_GONE, X_PASV, X_PORT, X_XFER, X_CHECK, X_RNTO, X_MSIZE, X_DELE };
 struct fxp {
 	struct fxc *ca, *cb; /* source, destination */
 	struct fxp *next;    /* every pair of the run (ftp_fxp_free) */
@@ -449,6 +451,27 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				goto lost;
 			if (r == 213)
 				x->size = strtoll(ca->text + 4, NULL, 10);
+			if (r == 550 && ftp_cf.move && x->tmp) {
+				/* The source is gone: moved by an earlier run if the destination is
+				 * there under its final name (else the RETR fails as before). */
+				if (ctl_send(cb, "SIZE %s", j->dst) < 0)
+					goto lost;
+				x->st = X_GONE;
+				stall_arm(x);
+				continue;
+			}
+			if (to_pasv(x, code, err, errlen) < 0)
+				goto lost;
+			continue;
+		case X_GONE:
+			if (!(r = ctl_try_reply(cb)))
+				goto wait;
+			if (r < 0)
+				goto lost;
+			if (r == 213) {
+				*bytes = 0;
+				return fx_end(x, FXP_MOVED);
+			}
 			if (to_pasv(x, code, err, errlen) < 0)
 				goto lost;
 			continue;
@@ -667,7 +690,7 @@ wait:
 	}
 	return FXP_RUNNING;
 lost:
-	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE)
+	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
 		x->into = NULL;
 	fx_drop(x, b);
 	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
@@ -677,7 +700,7 @@ void ftp_fxp_stop(struct fxp *x, struct ftp_site *b)
 {
 	if (!x || x->st == X_IDLE)
 		return;
-	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE)
+	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
 		x->into = NULL;
 	fx_drop(x, b);
 }

@@ -3,7 +3,8 @@
 # ftp_fxp.sh - copy between two vsftpd instances on 127.0.0.2 and 127.0.0.3: FXP where
 # both allow it (pasv_promiscuous, port_promiscuous): files byte for byte, the data not
 # through us (the bytes our process reads, counted with strace; the PORT the source was
-# given), --move, --journal, -r; TLS in use: streamed, --fxp: a loud clear-data warning;
+# given), --move (a rerun after a source's DELE: done when the destination is in place),
+# --journal, -r; TLS in use: streamed, --fxp: a loud clear-data warning;
 # a pair with vsftpd's defaults (PORT to a third address refused): streamed (said once
 # with -v), --fxp fails (exit 1), --no-fxp streams.
 . "$(dirname "$0")/lib.sh"
@@ -120,6 +121,37 @@ run c4 "${O[@]}" --move --from-file mvlist copy "${A}mv" "${B}dst"
 rc=$?
 [ $rc = 0 ] && [ ! -e "$FTPD_HOME_A/mv/m1" ] && [ ! -e "$FTPD_HOME_A/mv/m2" ] && same m1.ref "$FTPD_HOME_B/dst/m1" &&
 	[ -f "$FTPD_HOME_B/dst/m2" ] && pass "FXP --move: sources deleted, copies in place" || fail "FXP --move" "rc $rc: $(cat c4.err)"
+
+# --move --journal, rerun after a run that died between a source's DELE and its journal
+# line (the state: the destination whole under its final name, the source gone, no done
+# line): the rerun counts it done (journal, --json, -v) and finishes the job; a gone source
+# with nothing at the destination still fails. FXP, then streamed (TLS in use).
+for mode in fxp tls; do
+	[ $mode = fxp ] && OM=("${O[@]}") || OM=(--insecure -u "$FTP_USER")
+	g=gone-$mode
+	mkdir -p "$FTPD_HOME_A/$g" "$FTPD_HOME_B/$g"
+	for f in g1 g2 g3; do head -c 3000 /dev/urandom >"$FTPD_HOME_A/$g/$f"; done
+	cp "$FTPD_HOME_A/$g/g2" g2.$mode.ref
+	printf 'g1\n' >glist
+	run m1 "${OM[@]}" --move --journal j.$mode --from-file glist copy "${A}$g" "${B}$g"
+	rc1=$?
+	# The crash: g2 whole at the destination, its source deleted, no journal line.
+	cp "$FTPD_HOME_A/$g/g2" "$FTPD_HOME_B/$g/g2" && rm "$FTPD_HOME_A/$g/g2"
+	printf 'g1\ng2\ng3\n' >glist
+	run m2 "${OM[@]}" -v --json --move --journal j.$mode --from-file glist copy "${A}$g" "${B}$g" >m2.out
+	rc=$?
+	[ $rc1 = 0 ] && [ $rc = 0 ] && grep -q "^done	copy	$g/g2	$g/g2\$" j.$mode && grep -q "^done	copy	$g/g3	$g/g3\$" j.$mode &&
+		same g2.$mode.ref "$FTPD_HOME_B/$g/g2" && [ ! -e "$FTPD_HOME_A/$g/g3" ] && [ -f "$FTPD_HOME_B/$g/g3" ] &&
+		grep "\"$g/g2\"" m2.out | grep -q '"status":"done".*"reason":"moved before: source gone, destination present"' &&
+		grep -q "copy $g/g2: moved before: source gone, destination present" m2.err &&
+		pass "--move rerun ($mode): source gone, destination present: done, journalled, said" ||
+		fail "--move rerun ($mode)" "rc $rc1/$rc: $(grep -v '^[<>*]' m2.err | tail -4) / $(cat m2.out) / $(cat j.$mode)"
+	printf 'g4\n' >glist
+	run m3 "${OM[@]}" --move --journal j.$mode --from-file glist copy "${A}$g" "${B}$g"
+	rc=$?
+	[ $rc = 1 ] && ! grep -q "^done	copy	$g/g4" j.$mode && pass "--move ($mode): source gone, nothing at the destination: still a failure" ||
+		fail "--move gone both ($mode)" "rc $rc: $(tail -2 m3.err)"
+done
 
 # A missing source: a failure, nothing left behind, and the next file still goes.
 printf 'nope.bin\nsmall.txt\n' >l5
