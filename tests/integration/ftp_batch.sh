@@ -155,4 +155,26 @@ while read -r f; do cmp -s "up/$f" "$H/incoming/$f" || bad=$((bad + 1)); done <u
 [ $bad = 0 ] && pass "put --from-file --create-dirs: 30 files" || fail "put --from-file" "$bad differ"
 timeout 60 "$NT" ftp "${O[@]}" --parallel 3 rm --from-file uplist.txt $S:incoming
 [ -z "$(ls -A "$H/incoming/x")" ] && pass "rm --from-file deleted all 30" || fail "rm --from-file" "$(ls "$H/incoming/x" | wc -l) left"
+
+# A list line is a path under the base: '/outside.txt' is refused like '../x' (that item
+# fails with the reason, the others go on), for get, copy --move and rm; nothing outside
+# the base is read, copied or deleted.
+mkdir -p "$H/mvsrc" "$H/mvdst"
+echo outside >"$H/outside.txt" && echo k1 >"$H/mvsrc/k1.txt"
+printf '/outside.txt\nk1.txt\n' >abslist
+timeout 60 "$NT" ftp "${O[@]}" --move --from-file abslist copy $S:mvsrc $S:mvdst 2>abs1
+rc=$?
+[ $rc = 1 ] && [ -f "$H/outside.txt" ] && [ ! -e "$H/mvdst/outside.txt" ] && [ -f "$H/mvdst/k1.txt" ] &&
+	[ ! -e "$H/mvsrc/k1.txt" ] && grep -q 'outside.txt: unsafe path (absolute' abs1 &&
+	pass "copy --move --from-file: an absolute line is refused (exit 1), the others go on" ||
+	fail "copy: absolute list line" "rc $rc: $(cat abs1; ls "$H" "$H/mvdst")"
+timeout 60 "$NT" ftp "${O[@]}" --from-file abslist get $S:mvdst -O absout 2>abs2
+rc=$?
+[ $rc = 1 ] && [ ! -e absout/outside.txt ] && [ -f absout/k1.txt ] && grep -q 'unsafe path (absolute' abs2 &&
+	pass "get --from-file: an absolute line is refused" || fail "get: absolute list line" "rc $rc: $(cat abs2; ls absout)"
+timeout 60 "$NT" ftp "${O[@]}" --from-file abslist rm $S:mvdst 2>abs3
+rc=$?
+[ $rc = 1 ] && [ -f "$H/outside.txt" ] && [ ! -e "$H/mvdst/k1.txt" ] && grep -q 'unsafe path (absolute' abs3 &&
+	pass "rm --from-file: an absolute line is refused, nothing outside the base deleted" ||
+	fail "rm: absolute list line" "rc $rc: $(cat abs3; ls "$H")"
 finish
