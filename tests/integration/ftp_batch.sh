@@ -156,6 +156,31 @@ while read -r f; do cmp -s "up/$f" "$H/incoming/$f" || bad=$((bad + 1)); done <u
 timeout 60 "$NT" ftp "${O[@]}" --parallel 3 rm --from-file uplist.txt $S:incoming
 [ -z "$(ls -A "$H/incoming/x")" ] && pass "rm --from-file deleted all 30" || fail "rm --from-file" "$(ls "$H/incoming/x" | wc -l) left"
 
+# --limit-rate: at most BYTES per second per transfer, in batches too (--from-file, -r,
+# put, copy streamed). A lower bound only: 400000 bytes at 100k take at least ~3.9 s
+# (a small burst is allowed at the start: 3 s asked).
+mkdir -p "$H/rate" lr
+head -c 400000 /dev/urandom >"$H/rate/r.bin" && cp "$H/rate/r.bin" lr/r.bin
+echo r.bin >ratelist
+echo lr/r.bin >rateput
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+rated() { # rated NAME CMD...: run CMD, pass when it took at least 3 s and exited 0
+	local name=$1 t0 t rc
+	shift
+	t0=$(now_ms)
+	timeout 60 "$@" 2>rate.err
+	rc=$?
+	t=$(($(now_ms) - t0))
+	[ $rc = 0 ] && [ $t -ge 3000 ] && pass "--limit-rate 100k, $name: 400000 bytes in $t ms" ||
+		fail "--limit-rate, $name" "rc $rc after $t ms: $(cat rate.err)"
+}
+rated "get --from-file" "$NT" ftp "${O[@]}" --limit-rate 100k --from-file ratelist get $S:rate -O rout1
+rated "get -r" "$NT" ftp "${O[@]}" --limit-rate 100k -r get $S:rate -O rout2
+rated "put --from-file" "$NT" ftp "${O[@]}" --limit-rate 100k --create-dirs --from-file rateput put $S:rate2
+rated "copy -r (streamed)" "$NT" ftp "${O[@]}" --limit-rate 100k --no-fxp -r copy $S:rate $S:rate3
+cmp -s "$H/rate/r.bin" rout1/r.bin && cmp -s "$H/rate/r.bin" "$H/rate3/r.bin" && pass "rate-limited batches: right content" ||
+	fail "rate-limited batches" "content differs"
+
 # A list line is a path under the base: '/outside.txt' is refused like '../x' (that item
 # fails with the reason, the others go on), for get, copy --move and rm; nothing outside
 # the base is read, copied or deleted.
