@@ -319,11 +319,11 @@ static int start(struct engine *e, struct slot *s)
 	s->rate_n = 0;
 	s->rate_until = 0;
 	if (j->reject) {
-		fail_job(e, s, NT_EXIT_USAGE, j->reject);
+		fail_job(e, s, NT_EXIT_FAIL, j->reject); /* an item of the batch failed (1), not a usage error */
 		return -1;
 	}
 	if ((j->src && nt_has_ctl(j->src)) || (j->dst && nt_has_ctl(j->dst))) {
-		fail_job(e, s, NT_EXIT_USAGE, "control character (CR, LF...) in the path: refused");
+		fail_job(e, s, NT_EXIT_FAIL, "control character (CR, LF...) in the path: refused");
 		return -1;
 	}
 	switch (j->kind) {

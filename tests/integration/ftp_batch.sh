@@ -181,6 +181,17 @@ rated "copy -r (streamed)" "$NT" ftp "${O[@]}" --limit-rate 100k --no-fxp -r cop
 cmp -s "$H/rate/r.bin" rout1/r.bin && cmp -s "$H/rate/r.bin" "$H/rate3/r.bin" && pass "rate-limited batches: right content" ||
 	fail "rate-limited batches" "content differs"
 
+# A batch whose every item failed exits 1 (a failed batch), not 2 (usage): refused
+# items (unsafe paths) and missing files alike.
+printf '../x.txt\n/abs.txt\n' >badlist
+timeout 60 "$NT" ftp "${O[@]}" --from-file badlist get $S:data -O badout 2>bad1
+rc=$?
+[ $rc = 1 ] && grep -q 'refused' bad1 && pass "a batch of refused items only: exit 1" || fail "refused items exit" "rc $rc: $(cat bad1)"
+printf 'nope1.txt\nnope2.txt\n' >misslist
+timeout 60 "$NT" ftp "${O[@]}" --from-file misslist copy $S:data $S:missdst 2>bad2
+rc=$?
+[ $rc = 1 ] && grep -q 'nope1' bad2 && pass "a batch of missing files only: exit 1" || fail "missing items exit" "rc $rc: $(cat bad2)"
+
 # A list line is a path under the base: '/outside.txt' is refused like '../x' (that item
 # fails with the reason, the others go on), for get, copy --move and rm; nothing outside
 # the base is read, copied or deleted.
