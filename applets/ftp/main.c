@@ -780,6 +780,7 @@ int ftp_main(int argc, char **argv)
 	struct conn_opts co = {.timeout_ms = 30000};
 	ftp_cf.parallel = 4;
 	ftp_cf.progress = PROGRESS_AUTO;
+	int fxp_both = 0; /* 1: --fxp given, 2: --no-fxp given */
 	spec_from_table();
 	opt_init(&os, &spec, argc, argv);
 	for (int k; (k = opt_next(&os)) != -1;) {
@@ -797,8 +798,8 @@ int ftp_main(int argc, char **argv)
 		case O_ATOMIC: ftp_cf.atomic = 1; break;
 		case O_NOATOMIC: ftp_cf.atomic = -1; break;
 		case O_FSYNC: ftp_cf.fsync = 1; break;
-		case O_FXP: ftp_cf.fxp = 1; break;
-		case O_NOFXP: ftp_cf.fxp = -1; break;
+		case O_FXP: ftp_cf.fxp = 1, fxp_both |= 1; break;
+		case O_NOFXP: ftp_cf.fxp = -1, fxp_both |= 2; break;
 		case 'p': ftp_cf.parents = 1; break;
 		case 'r': ftp_cf.recursive = 1; break;
 		case O_MOVE: ftp_cf.move = 1; break;
@@ -902,6 +903,8 @@ int ftp_main(int argc, char **argv)
 		opt_usage_error("--move is for get and copy");
 	if (ftp_cf.fxp && c->fn != cmd_copy)
 		opt_usage_error("--fxp and --no-fxp are for copy");
+	if (fxp_both == 3)
+		opt_usage_error("--fxp and --no-fxp contradict each other: give one");
 	if (ftp_cf.from_file && !(c->flags & C_BATCH))
 		opt_usage_error("--from-file is for get, put, rm, copy and status");
 	if ((ftp_cf.journal || ftp_cf.shard_n) && !(c->flags & C_JOURNAL))

@@ -297,4 +297,5 @@ rc=$?
 	pass "copy -r to a sibling folder whose name starts like the source's still goes" || fail "copy -r sibling" "rc $rc: $(cat sf7.err)"
 
 expect_exit "--fxp outside copy: usage error" 2 "$NT" ftp --fxp get "${A}src/small.txt"
+expect_exit "--fxp with --no-fxp: usage error" 2 "$NT" ftp --fxp --no-fxp copy "${A}src/small.txt" "${B}dst/x.txt"
 finish
