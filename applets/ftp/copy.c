@@ -41,6 +41,8 @@ static size_t copy_write(char *d, size_t sz, size_t nm, void *u)
 		s->src_paused = 1;
 		return CURL_WRITEFUNC_PAUSE;
 	}
+	if (eng_rate_pause(s, n))
+		return CURL_WRITEFUNC_PAUSE; /* --limit-rate: the engine resumes it */
 	if (s->ph + s->pl + n > PIPE_CAP) {
 		memmove(s->pipe, s->pipe + s->ph, s->pl);
 		s->ph = 0;

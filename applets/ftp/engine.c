@@ -139,10 +139,31 @@ static int wflush(struct slot *s)
 	return s->werr ? -1 : 0;
 }
 
+/* libcurl's own limit (ftp_prep) lets a transfer whose data is already buffered go by
+ * at full speed (a batch's files, -r): the callbacks pace each transfer themselves. A
+ * burst of an eighth of a second is allowed. */
+int eng_rate_pause(struct slot *s, size_t n)
+{
+	long long r = ftp_cf.limit_rate;
+	if (r <= 0)
+		return 0;
+	long long burst = r / 8 > 16384 ? r / 8 : 16384;
+	long long need = (long long)(s->rate_n + n) - burst;
+	long long at = need > 0 ? s->t0_ms + (long long)((double)need * 1000.0 / (double)r) : 0;
+	if (at > ftp_now_ms()) {
+		s->rate_until = at;
+		return 1;
+	}
+	s->rate_n += n;
+	return 0;
+}
+
 static size_t get_write(char *d, size_t sz, size_t nm, void *u)
 {
 	struct slot *s = u;
 	size_t n = sz * nm;
+	if (eng_rate_pause(s, n))
+		return CURL_WRITEFUNC_PAUSE;
 	if (s->sink == SINK_FILE && !s->opened && sink_open(s) < 0)
 		return 0;
 	if (!s->wb)
@@ -168,8 +189,13 @@ static size_t put_read(char *d, size_t sz, size_t nm, void *u)
 {
 	struct slot *s = u;
 	ssize_t r;
+	size_t want = sz * nm;
+	if (ftp_cf.limit_rate > 0 && want > 16384)
+		want = 16384;
+	if (eng_rate_pause(s, want))
+		return CURL_READFUNC_PAUSE;
 	do
-		r = read(s->infd, d, sz * nm);
+		r = read(s->infd, d, want);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		nt_warn_sys("read %s", s->job.src);
@@ -295,12 +321,14 @@ static int start(struct engine *e, struct slot *s)
 	s->fd = s->infd = -1;
 	s->run1 = s->run2 = 0;
 	s->rc1 = s->rc2 = CURLE_OK;
+	s->rate_n = 0;
+	s->rate_until = 0;
 	if (j->reject) {
-		fail_job(e, s, NT_EXIT_USAGE, j->reject);
+		fail_job(e, s, NT_EXIT_FAIL, j->reject); /* an item of the batch failed (1), not a usage error */
 		return -1;
 	}
 	if ((j->src && nt_has_ctl(j->src)) || (j->dst && nt_has_ctl(j->dst))) {
-		fail_job(e, s, NT_EXIT_USAGE, "control character (CR, LF...) in the path: refused");
+		fail_job(e, s, NT_EXIT_FAIL, "control character (CR, LF...) in the path: refused");
 		return -1;
 	}
 	switch (j->kind) {
@@ -701,6 +729,13 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 				ended++;
 			}
 		long long now = ftp_now_ms();
+		for (int i = 0; i < e->n; i++) {
+			struct slot *s = &e->slots[i];
+			if (s->busy && s->rate_until && now >= s->rate_until) {
+				s->rate_until = 0;
+				curl_easy_pause(s->h, CURLPAUSE_CONT);
+			}
+		}
 		if (e->deadline && now >= e->deadline) {
 			stop_all(e, "deadline reached");
 			break;

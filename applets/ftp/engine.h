@@ -48,6 +48,8 @@ struct slot {
 	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */
 	struct fxp *fx;          /* copy: the slot's FXP connections (fxp.c); phase 4 while FXP runs */
 	long long t0_ms;         /* when the job started (--json's seconds) */
+	uint64_t rate_n;         /* --limit-rate: bytes this transfer has moved */
+	long long rate_until;    /* --limit-rate: s->h paused until then (ms; 0: not paused) */
 	struct engine *e;
 };
 
@@ -76,6 +78,10 @@ struct engine {
  * for good (code, msg), failed with a libcurl result (retried when transient); a single
  * command (verb path) on site over h. */
 void eng_add(struct engine *e, CURL *h, struct slot *s);
+/* --limit-rate, per transfer: 1 when n more bytes on s->h now would go over the rate (the
+ * callback then pauses s->h; the engine resumes it when the rate allows), else 0 and the
+ * bytes are counted. */
+int eng_rate_pause(struct slot *s, size_t n);
 void eng_done(struct engine *e, struct slot *s);
 void eng_done_why(struct engine *e, struct slot *s, const char *why); /* done, --json's reason */
 void eng_fail(struct engine *e, struct slot *s, int code, const char *msg);

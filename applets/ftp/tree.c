@@ -77,6 +77,10 @@ static void lines_end(struct linesrc *l)
 	lread_free(&l->r);
 }
 
+/* A list line is a path under the base folder (nettool-ftp(1)): one that starts with '/'
+ * would read, copy or delete outside it (--move: delete), as '../x' would. */
+#define ABS_REJECT "unsafe path (absolute: a line is a path under the base folder): refused"
+
 /* The job of the next list line into j, its names in u: 1, or 0 at the end. */
 static int parse_line(struct linesrc *l, struct lbufs *u, struct job *j)
 {
@@ -112,7 +116,9 @@ static int parse_line(struct linesrc *l, struct lbufs *u, struct job *j)
 		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
 		j->dst = join_into(&u->db, &u->dcap, l->other, rel);
 		j->has_root = 1, j->droot = strlen(l->other);
-		if (file_safe_relpath(rel, err, sizeof err) < 0)
+		if (line[0] == '/')
+			j->reject = ABS_REJECT;
+		else if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe local path (empty, '..' or control characters): refused";
 		break;
 	case JOB_PUT:
@@ -124,11 +130,17 @@ static int parse_line(struct linesrc *l, struct lbufs *u, struct job *j)
 		break;
 	case JOB_RM:
 		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
+		if (line[0] == '/')
+			j->reject = ABS_REJECT;
+		else if (file_safe_relpath(rel, err, sizeof err) < 0)
+			j->reject = "unsafe path (empty, '..' or control characters): refused";
 		break;
 	case JOB_COPY:
 		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
 		j->dst = join_into(&u->db, &u->dcap, l->other, rel);
-		if (file_safe_relpath(rel, err, sizeof err) < 0)
+		if (line[0] == '/')
+			j->reject = ABS_REJECT;
+		else if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe path (empty, '..' or control characters): refused";
 		break;
 	default:

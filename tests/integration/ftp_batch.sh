@@ -155,4 +155,62 @@ while read -r f; do cmp -s "up/$f" "$H/incoming/$f" || bad=$((bad + 1)); done <u
 [ $bad = 0 ] && pass "put --from-file --create-dirs: 30 files" || fail "put --from-file" "$bad differ"
 timeout 60 "$NT" ftp "${O[@]}" --parallel 3 rm --from-file uplist.txt $S:incoming
 [ -z "$(ls -A "$H/incoming/x")" ] && pass "rm --from-file deleted all 30" || fail "rm --from-file" "$(ls "$H/incoming/x" | wc -l) left"
+
+# --limit-rate: at most BYTES per second per transfer, in batches too (--from-file, -r,
+# put, copy streamed). A lower bound only: 400000 bytes at 100k take at least ~3.9 s
+# (a small burst is allowed at the start: 3 s asked).
+mkdir -p "$H/rate" lr
+head -c 400000 /dev/urandom >"$H/rate/r.bin" && cp "$H/rate/r.bin" lr/r.bin
+echo r.bin >ratelist
+echo lr/r.bin >rateput
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+rated() { # rated NAME CMD...: run CMD, pass when it took at least 3 s and exited 0
+	local name=$1 t0 t rc
+	shift
+	t0=$(now_ms)
+	timeout 60 "$@" 2>rate.err
+	rc=$?
+	t=$(($(now_ms) - t0))
+	[ $rc = 0 ] && [ $t -ge 3000 ] && pass "--limit-rate 100k, $name: 400000 bytes in $t ms" ||
+		fail "--limit-rate, $name" "rc $rc after $t ms: $(cat rate.err)"
+}
+rated "get --from-file" "$NT" ftp "${O[@]}" --limit-rate 100k --from-file ratelist get $S:rate -O rout1
+rated "get -r" "$NT" ftp "${O[@]}" --limit-rate 100k -r get $S:rate -O rout2
+rated "put --from-file" "$NT" ftp "${O[@]}" --limit-rate 100k --create-dirs --from-file rateput put $S:rate2
+rated "copy -r (streamed)" "$NT" ftp "${O[@]}" --limit-rate 100k --no-fxp -r copy $S:rate $S:rate3
+cmp -s "$H/rate/r.bin" rout1/r.bin && cmp -s "$H/rate/r.bin" "$H/rate3/r.bin" && pass "rate-limited batches: right content" ||
+	fail "rate-limited batches" "content differs"
+
+# A batch whose every item failed exits 1 (a failed batch), not 2 (usage): refused
+# items (unsafe paths) and missing files alike.
+printf '../x.txt\n/abs.txt\n' >badlist
+timeout 60 "$NT" ftp "${O[@]}" --from-file badlist get $S:data -O badout 2>bad1
+rc=$?
+[ $rc = 1 ] && grep -q 'refused' bad1 && pass "a batch of refused items only: exit 1" || fail "refused items exit" "rc $rc: $(cat bad1)"
+printf 'nope1.txt\nnope2.txt\n' >misslist
+timeout 60 "$NT" ftp "${O[@]}" --from-file misslist copy $S:data $S:missdst 2>bad2
+rc=$?
+[ $rc = 1 ] && grep -q 'nope1' bad2 && pass "a batch of missing files only: exit 1" || fail "missing items exit" "rc $rc: $(cat bad2)"
+
+# A list line is a path under the base: '/outside.txt' is refused like '../x' (that item
+# fails with the reason, the others go on), for get, copy --move and rm; nothing outside
+# the base is read, copied or deleted.
+mkdir -p "$H/mvsrc" "$H/mvdst"
+echo outside >"$H/outside.txt" && echo k1 >"$H/mvsrc/k1.txt"
+printf '/outside.txt\nk1.txt\n' >abslist
+timeout 60 "$NT" ftp "${O[@]}" --move --from-file abslist copy $S:mvsrc $S:mvdst 2>abs1
+rc=$?
+[ $rc = 1 ] && [ -f "$H/outside.txt" ] && [ ! -e "$H/mvdst/outside.txt" ] && [ -f "$H/mvdst/k1.txt" ] &&
+	[ ! -e "$H/mvsrc/k1.txt" ] && grep -q 'outside.txt: unsafe path (absolute' abs1 &&
+	pass "copy --move --from-file: an absolute line is refused (exit 1), the others go on" ||
+	fail "copy: absolute list line" "rc $rc: $(cat abs1; ls "$H" "$H/mvdst")"
+timeout 60 "$NT" ftp "${O[@]}" --from-file abslist get $S:mvdst -O absout 2>abs2
+rc=$?
+[ $rc = 1 ] && [ ! -e absout/outside.txt ] && [ -f absout/k1.txt ] && grep -q 'unsafe path (absolute' abs2 &&
+	pass "get --from-file: an absolute line is refused" || fail "get: absolute list line" "rc $rc: $(cat abs2; ls absout)"
+timeout 60 "$NT" ftp "${O[@]}" --from-file abslist rm $S:mvdst 2>abs3
+rc=$?
+[ $rc = 1 ] && [ -f "$H/outside.txt" ] && [ ! -e "$H/mvdst/k1.txt" ] && grep -q 'unsafe path (absolute' abs3 &&
+	pass "rm --from-file: an absolute line is refused, nothing outside the base deleted" ||
+	fail "rm: absolute list line" "rc $rc: $(cat abs3; ls "$H")"
 finish

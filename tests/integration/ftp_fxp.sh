@@ -316,5 +316,40 @@ else
 	fail "bounce fake" "did not start: $(cat bounce.log)"
 fi
 
+# A copy onto itself (same host, port, user; same path once '//' and './' are taken out)
+# would delete or empty the only copy: refused before anything is sent, exit 2.
+mkdir -p "$FTPD_HOME_A/self/sub" && echo "only copy" >"$FTPD_HOME_A/self/same.txt" && echo "y" >"$FTPD_HOME_A/self/sub/y.txt"
+cp "$FTPD_HOME_A/self/same.txt" same.ref
+selfok() { same same.ref "$FTPD_HOME_A/self/same.txt" && [ -f "$FTPD_HOME_A/self/sub/y.txt" ]; }
+run sf1 "${O[@]}" --move copy "${A}self/same.txt" "${A}self//same.txt"
+rc=$?
+[ $rc = 2 ] && selfok && [ "$(wc -l <sf1.err)" = 1 ] && grep -q 'source and destination are the same file: ' sf1.err &&
+	pass "copy --move onto itself: refused (exit 2, one line), the file kept" || fail "copy --move onto itself" "rc $rc: $(cat sf1.err)"
+run sf2 "${O[@]}" --no-atomic --timeout 5 copy "${A}self/same.txt" "${A}./self/./same.txt"
+rc=$?
+[ $rc = 2 ] && selfok && grep -q 'same file' sf2.err &&
+	pass "copy --no-atomic onto itself: refused, the file kept" || fail "copy --no-atomic onto itself" "rc $rc: $(cat sf2.err)"
+run sf3 "${O[@]}" -r --move copy "${A}self" "${A}self/"
+rc=$?
+[ $rc = 2 ] && selfok && grep -q 'same folder' sf3.err &&
+	pass "copy -r --move of a folder onto itself: refused, the folder kept" || fail "copy -r onto itself" "rc $rc: $(cat sf3.err)"
+run sf4 "${O[@]}" -r copy "${A}self" "${A}self/sub/in"
+rc=$?
+[ $rc = 2 ] && selfok && [ ! -e "$FTPD_HOME_A/self/sub/in" ] && grep -q 'inside the source folder' sf4.err &&
+	pass "copy -r into a folder inside the source: refused" || fail "copy -r into itself" "rc $rc: $(cat sf4.err)"
+printf 'same.txt\n' >selflist
+run sf5 "${O[@]}" --move --from-file selflist copy "${A}self" "${A}self"
+rc=$?
+[ $rc = 2 ] && selfok && pass "copy --from-file with the same base on both sides: refused" || fail "copy --from-file onto itself" "rc $rc: $(cat sf5.err)"
+run sf6 "${O[@]}" copy "${A}self/same.txt" "${A}self/other.txt"
+rc=$?
+[ $rc = 0 ] && selfok && same same.ref "$FTPD_HOME_A/self/other.txt" &&
+	pass "a copy to another name on the same server still goes" || fail "copy on one server" "rc $rc: $(cat sf6.err)"
+run sf7 "${O[@]}" -r copy "${A}self" "${A}selfcopy"
+rc=$?
+[ $rc = 0 ] && [ -f "$FTPD_HOME_A/selfcopy/sub/y.txt" ] &&
+	pass "copy -r to a sibling folder whose name starts like the source's still goes" || fail "copy -r sibling" "rc $rc: $(cat sf7.err)"
+
 expect_exit "--fxp outside copy: usage error" 2 "$NT" ftp --fxp get "${A}src/small.txt"
+expect_exit "--fxp with --no-fxp: usage error" 2 "$NT" ftp --fxp --no-fxp copy "${A}src/small.txt" "${B}dst/x.txt"
 finish
