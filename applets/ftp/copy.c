@@ -7,7 +7,8 @@
  * source only once the destination reports the size sent. A --move whose source is gone
  * (the server's 550 for its SIZE or RETR) while the destination is there under its final
  * name is done: a run that ended between the DELE and the journal's done line (with the
- * atomic store only a whole, size-checked copy ever has that name).
+ * atomic store only a whole, size-checked copy ever has that name). A copy onto itself is
+ * refused before anything is sent (ftp_copy_same_check).
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_tree.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
@@ -359,4 +360,63 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 	const char *cmds[1] = {c};
 	ftp_quote(e->b, cmds, 1);
 	free(c), free(ap);
+}
+
+/* path with "//", "/./" and a leading "./" or trailing "/" taken out; relative to the
+ * login folder made absolute when the other path of the comparison is absolute. */
+static char *norm_path(struct ftp_site *s, const char *path, int absolute)
+{
+	char *ent = NULL;
+	if (absolute && path[0] != '/') {
+		if (ftp_entry_path(s, &ent) != CURLE_OK)
+			ent = NULL;
+	}
+	char *in = ent ? ftp_join(ent, path) : xstrdup(path);
+	free(ent);
+	char *out = xmalloc(strlen(in) + 2);
+	size_t n = 0;
+	if (in[0] == '/')
+		out[n++] = '/';
+	for (char *c = in; *c;) {
+		size_t l = strcspn(c, "/");
+		if (l && !(l == 1 && c[0] == '.')) {
+			if (n && out[n - 1] != '/')
+				out[n++] = '/';
+			memcpy(out + n, c, l);
+			n += l;
+		}
+		c += l;
+		c += strspn(c, "/");
+	}
+	out[n] = 0;
+	free(in);
+	return out;
+}
+
+/* copy onto itself: the same site (host, port, user: one ftp_site) and the same path
+ * (the destination inside the source for a tree) would delete or empty the only copy.
+ * Refused before anything is sent, exit 2. */
+void ftp_copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp, int tree)
+{
+	if (a != b)
+		return;
+	int absolute = sp[0] == '/' || dp[0] == '/';
+	char *ns = norm_path(a, sp, absolute), *nd = norm_path(b, dp, absolute);
+	size_t ls = strlen(ns);
+	int same = strcmp(ns, nd) == 0;
+	int inside = tree && !same &&
+		     (ls == 0 ? nd[0] != '/' : strncmp(ns, nd, ls) == 0 && (nd[ls] == '/' || ns[ls - 1] == '/'));
+	char *m = same || inside ? xasprintf("%s: %s", same ? (tree ? "source and destination are the same folder"
+								   : "source and destination are the same file")
+							 : "the destination folder is inside the source folder",
+					      nd[0] ? nd : ".")
+				 : NULL;
+	free(ns);
+	free(nd);
+	if (m) {
+		char shown[600];
+		nt_clean_text(shown, sizeof shown, m, strlen(m));
+		free(m);
+		die(NT_EXIT_USAGE, "copy: %s", shown);
+	}
 }

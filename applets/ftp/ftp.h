@@ -226,6 +226,9 @@ struct engine_result {
 int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int summary);
 
 /* The journal line of a job, without "done\t" and LF: "KIND\tSRC\tDST". Caller frees. */
+/* copy.c: a copy onto itself (same site and path; for a tree (tree=1) also a destination
+ * inside the source) dies with exit 2 before anything is sent. */
+void ftp_copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp, int tree);
 char *ftp_job_key(const struct job *j);
 
 /* durable.c: temporaries a rerun recognises, the sweep of a resumed run's leftovers, the

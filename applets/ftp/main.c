@@ -585,65 +585,6 @@ static int cmd_rm(const char *cmd)
 	return worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
 }
 
-/* path with "//", "/./" and a leading "./" or trailing "/" taken out; relative to the
- * login folder made absolute when the other path of the comparison is absolute. */
-static char *norm_path(struct ftp_site *s, const char *path, int absolute)
-{
-	char *ent = NULL;
-	if (absolute && path[0] != '/') {
-		if (ftp_entry_path(s, &ent) != CURLE_OK)
-			ent = NULL;
-	}
-	char *in = ent ? ftp_join(ent, path) : xstrdup(path);
-	free(ent);
-	char *out = xmalloc(strlen(in) + 2);
-	size_t n = 0;
-	if (in[0] == '/')
-		out[n++] = '/';
-	for (char *c = in; *c;) {
-		size_t l = strcspn(c, "/");
-		if (l && !(l == 1 && c[0] == '.')) {
-			if (n && out[n - 1] != '/')
-				out[n++] = '/';
-			memcpy(out + n, c, l);
-			n += l;
-		}
-		c += l;
-		c += strspn(c, "/");
-	}
-	out[n] = 0;
-	free(in);
-	return out;
-}
-
-/* copy onto itself: the same site (host, port, user: one ftp_site) and the same path
- * (the destination inside the source for a tree) would delete or empty the only copy.
- * Refused before anything is sent, exit 2. */
-static void copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp, int tree)
-{
-	if (a != b)
-		return;
-	int absolute = sp[0] == '/' || dp[0] == '/';
-	char *ns = norm_path(a, sp, absolute), *nd = norm_path(b, dp, absolute);
-	size_t ls = strlen(ns);
-	int same = strcmp(ns, nd) == 0;
-	int inside = tree && !same &&
-		     (ls == 0 ? nd[0] != '/' : strncmp(ns, nd, ls) == 0 && (nd[ls] == '/' || ns[ls - 1] == '/'));
-	char *m = same || inside ? xasprintf("%s: %s", same ? (tree ? "source and destination are the same folder"
-								   : "source and destination are the same file")
-							 : "the destination folder is inside the source folder",
-					      nd[0] ? nd : ".")
-				 : NULL;
-	free(ns);
-	free(nd);
-	if (m) {
-		char shown[600];
-		nt_clean_text(shown, sizeof shown, m, strlen(m));
-		free(m);
-		die(NT_EXIT_USAGE, "copy: %s", shown);
-	}
-}
-
 static int cmd_copy(const char *cmd)
 {
 	(void)cmd;
@@ -652,7 +593,7 @@ static int cmd_copy(const char *cmd)
 	struct ftp_site *a = remote(args[0], &sp);
 	struct ftp_site *b = remote(args[1], &dp);
 	if (ftp_cf.from_file || ftp_cf.recursive)
-		copy_same_check(a, sp, b, dp, 1);
+		ftp_copy_same_check(a, sp, b, dp, 1);
 	if (ftp_cf.from_file || ftp_cf.recursive) {
 		int rc = ftp_cf.from_file ? engine_run(a, b, jobsrc_lines(ftp_cf.from_file, JOB_COPY, sp, dp), 1)
 				     : tree_copy(a, sp, b, dp);
@@ -667,7 +608,7 @@ static int cmd_copy(const char *cmd)
 	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
 										       : xstrdup(dp);
 	free(dp);
-	copy_same_check(a, sp, b, dst, 0);
+	ftp_copy_same_check(a, sp, b, dst, 0);
 	struct job *j = xcalloc(1, sizeof *j);
 	*j = (struct job){.kind = JOB_COPY, .src = sp, .dst = dst, .size = size, .mtime = -1};
 	return engine_run(a, b, jobsrc_array(j, 1), 0);
