@@ -21,7 +21,9 @@
 # TORTURE_JOBS (default 2): scenarios run side by side, each in a run.sh of its own.
 # TORTURE_FAMILY="file net": only the runs of these families (default: all four).
 # regress.txt's faults run every time; a line of it that names no site of the clean run
-# fails (counted with the violations).
+# fails (counted with the violations). Its names are those of the ASan build (-O1) that
+# make torture uses; an optimised build inlines otherwise (buf_reserve into its caller):
+# TORTURE_STALE_OK=1 makes such a line a note (make check's optimised part).
 # The last line: "torture: S scenarios, N injected faults, C crashes, L leaks, V invariant
 # violations"; the exit status is 1 unless C, L and V are all 0.
 set -u
@@ -147,7 +149,9 @@ run_scenario() {
 	sites=$(wc -l <"$T/cnt")
 	choose "$T/cnt" >"$T/runs"
 	regressions "$scen" "$T/cnt" >>"$T/runs" 2>"$T/stale"
-	if [ -s "$T/stale" ]; then
+	if [ -s "$T/stale" ] && [ "${TORTURE_STALE_OK:-}" = 1 ]; then
+		echo "note: torture $scen: $(paste -sd' ' "$T/stale") (this build inlines otherwise)"
+	elif [ -s "$T/stale" ]; then
 		# a kept fault that no longer names a site would silently stop being tested
 		echo "FAIL: torture $scen: $(paste -sd' ' "$T/stale") (rename it in regress.txt)"
 		V=$((V + 1))
