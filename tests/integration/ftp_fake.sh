@@ -91,7 +91,8 @@ if fakeftpd_start WIDE "$T/wide" wide; then
 	[ $rc = 5 ] && grep -q 'more than 300 folders' wide.err && grep -q -- '--max-folders' wide.err && [ ! -e mw ] &&
 		pass "mirror of 200 subfolders in every folder: stops at --max-folders 300, exit 5, in $((t1 - t0)) s" ||
 		fail "walk folder cap" "rc $rc: $(tail -3 wide.err)"
-	ftp -P "$P" --max-entries 5000 copy -r "$S:" "$S:/copy" 2>wide2.err
+	# (from a subfolder: a copy of the root into /copy would be a copy into itself, refused)
+	ftp -P "$P" --max-entries 5000 copy -r "$S:/d1" "$S:/copy" 2>wide2.err
 	rc=$?
 	[ $rc = 5 ] && grep -q 'more than 5000 entries' wide2.err && grep -q -- '--max-entries' wide2.err &&
 		pass "copy -r of 200 subfolders in every folder: stops at --max-entries 5000, exit 5" ||
