@@ -22,6 +22,7 @@ FILES=${FILES:-5000}
 BIG_MB=${BIG_MB:-1024}
 . "$here/tests/integration/lib.sh"
 . "$here/tests/integration/fixtures/ftp_server.sh"
+. "$here/bench/lib.sh"
 
 if ! ftpd_start A || ! ftpd_start B; then
 	echo "bench ftp: vsftpd could not start"
@@ -34,29 +35,12 @@ NTF=("$NETTOOL" ftp --no-tls -q -u "$U")
 have_curl=0 have_lftp=0
 command -v curl >/dev/null && have_curl=1
 command -v lftp >/dev/null && have_lftp=1
-calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
-# timed OUT CMD...: "wall cpu maxrss_kb" of CMD into OUT; returns CMD's status
-timed() {
-	local out=$1 rc
-	shift
-	/usr/bin/time -f '%e %U %S %M' -o "$T/time.raw" "$@" >/dev/null 2>"$T/bench.err"
-	rc=$?
-	awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }' "$T/time.raw" | tail -1 >"$out"
-	return $rc
-}
 line() { # name nettool peer ratio unit
 	echo "bench $1 nettool=$2$5 peer=$3$5 ratio=$4"
 }
 
 echo "making $FILES files of 1 KiB..."
-mkdir -p "$HA/small"
-/usr/bin/python3 -c '
-import os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-b = os.urandom(1024)
-for i in range(n):
-    with open(f"{d}/f{i}.dat", "wb") as f: f.write(b)
-' "$HA/small" "$FILES"
+small_files "$HA/small" "$FILES"
 
 # Rounds: ROUNDS (at least 3) interleaved rounds, ours and the peers alternating, the order
 # turned round every other round; fresh output folders every time (deleting thousands of
@@ -64,8 +48,6 @@ for i in range(n):
 # are printed; ratios are peer/ours (> 1: nettool is better).
 ROUNDS=${ROUNDS:-3}
 [ "$ROUNDS" -ge 3 ] 2>/dev/null || ROUNDS=3
-# median N...: the middle value (the mean of the two middle ones for an even count)
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # The vsftpd listener of server A: every session is its child (two processes each), reaped
 # by it, so its children's CPU (/proc stat fields 16 and 17) grows by each session's CPU.
 srv_pid=$(pgrep -o -f "^vsftpd $T/A/vsftpd.conf")

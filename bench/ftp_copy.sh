@@ -17,6 +17,7 @@ FILES=${FILES:-5000}
 ROUNDS=${ROUNDS:-3}
 . "$here/tests/integration/lib.sh"
 . "$here/tests/integration/fixtures/ftp_server.sh"
+. "$here/bench/lib.sh"
 
 if ! command -v lftp >/dev/null; then
 	echo "bench ftp_copy: lftp not installed"
@@ -32,26 +33,16 @@ U=$FTP_USER PW=$FTP_PASS
 export NETTOOL_PASSWORD=$PW
 PA=$FTPD_PORT_A PB=$FTPD_PORT_B HB=$FTPD_HOME_B
 NTF=("$NETTOOL" ftp --no-tls -u "$U" --parallel 8) # not -q: a failure says why (stderr is kept per run)
-calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "making $FILES files of 1 KiB..."
-mkdir -p "$FTPD_HOME_A/small"
-/usr/bin/python3 -c '
-import os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-b = os.urandom(1024)
-for i in range(n):
-    with open(f"{d}/f{i}.dat", "wb") as f: f.write(b)
-' "$FTPD_HOME_A/small" "$FILES"
+small_files "$FTPD_HOME_A/small" "$FILES"
 
-# timed NAME ROUND CMD...: appends "wall cpu" of CMD to $T/NAME.times
-timed() {
+# run NAME ROUND CMD...: appends "wall cpu" of CMD to $T/NAME.times
+run() {
 	local name=$1 r=$2
 	shift 2
-	/usr/bin/time -f '%e %U %S' -o "$T/time.raw" "$@" >/dev/null 2>"$T/$name.$r.err" ||
-		echo "bench ftp_copy: $name round $r failed: $(head -3 "$T/$name.$r.err")"
-	awk '{ printf "%s %.3f\n", $1, $2 + $3 }' "$T/time.raw" | tail -1 >>"$T/$name.times"
+	timed "$T/run.raw" "$@" || echo "bench ftp_copy: $name round $r failed: $(head -3 "$T/bench.err")"
+	cut -d' ' -f1,2 "$T/run.raw" >>"$T/$name.times"
 }
 count() { # folder on B: the files there, checked
 	local n
@@ -60,15 +51,15 @@ count() { # folder on B: the files there, checked
 	ls -a "$HB/$1" 2>/dev/null | grep -q '\.nettool-' && echo "bench ftp_copy: $1 has temporaries left"
 }
 ours_stream() {
-	timed stream "$1" "${NTF[@]}" --no-fxp copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/s.$1"
+	run stream "$1" "${NTF[@]}" --no-fxp copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/s.$1"
 	count "s.$1"
 }
 ours_fxp() {
-	timed fxp "$1" "${NTF[@]}" --fxp copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/x.$1"
+	run fxp "$1" "${NTF[@]}" --fxp copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/x.$1"
 	count "x.$1"
 }
 peer_lftp() {
-	timed lftp "$1" sh -c "lftp -u '$U,$PW' -p $PA -e 'set ftp:ssl-allow no; set net:max-retries 1; mirror --parallel=8 small $T/l.$1; quit' 127.0.0.1 &&
+	run lftp "$1" sh -c "lftp -u '$U,$PW' -p $PA -e 'set ftp:ssl-allow no; set net:max-retries 1; mirror --parallel=8 small $T/l.$1; quit' 127.0.0.1 &&
 		lftp -u '$U,$PW' -p $PB -e 'set ftp:ssl-allow no; set net:max-retries 1; mirror -R --parallel=8 $T/l.$1 l.$1; quit' 127.0.0.1"
 	count "l.$1"
 }

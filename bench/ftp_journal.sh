@@ -23,6 +23,7 @@ ROUNDS=${ROUNDS:-3}
 [ "$REAL" -le "$LIST" ] || REAL=$LIST
 . "$here/tests/integration/lib.sh"
 . "$here/tests/integration/fixtures/ftp_server.sh"
+. "$here/bench/lib.sh"
 
 if ! ftpd_start A; then
 	echo "bench ftp_journal: vsftpd could not start"
@@ -30,17 +31,6 @@ if ! ftpd_start A; then
 fi
 export NETTOOL_PASSWORD=$FTP_PASS
 PA=$FTPD_PORT_A HA=$FTPD_HOME_A LOG=$FTPD_LOG_A
-calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
-# timed OUT CMD...: "wall cpu maxrss_kb" of CMD into OUT, its stderr in $T/bench.err
-timed() {
-	local out=$1 rc
-	shift
-	/usr/bin/time -f '%e %U %S %M' -o "$T/time.raw" "$@" >/dev/null 2>"$T/bench.err"
-	rc=$?
-	awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }' "$T/time.raw" | tail -1 >"$out"
-	return $rc
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 verdict() { [ "$(calc "$1")" = 1.000 ] && echo met || echo MISSED; }
 
 # The list: d(i%100)/fI; the first REAL files exist on the server.
