@@ -6,11 +6,15 @@
  * Header: include/xfer.h    Tests: tests/integration/ftp.sh, tests/integration/mail_send.sh,
  * tests/integration/mail_fetch.sh, tests/integration/tls_client.sh
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "connpol.h"
 #include "cred.h"
@@ -231,6 +235,41 @@ static int tls_setup(CURL *h, const struct xfer_opts *o, const char *host, char 
 	return 0;
 }
 
+/* FTP over TLS 1.3: the server's session tickets arrive on a data connection after its
+ * handshake, and libcurl may close the socket with them unread. Closing a TCP socket
+ * with unread input makes the kernel send a reset and drop what it has not sent yet: an
+ * upload loses its end and the server answers 426 (vsftpd, about one 300 KB upload in
+ * four here; curl's issue 6149). So a lingering close: FIN after the data, then read and
+ * drop what the peer still sends until it closes (at most 64 KiB, or 2 s: an aborted
+ * download is not drained), then close. A socket that never connected, or a listener,
+ * fails the shutdown and is closed at once. */
+static int linger_close(void *clientp, curl_socket_t fd)
+{
+	(void)clientp;
+	if (shutdown(fd, SHUT_WR) == 0) {
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		size_t dropped = 0;
+		char junk[4096];
+		while (dropped < 64 * 1024) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			long left = 2000 - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			ssize_t n = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+			if (n > 0)
+				dropped += (size_t)n;
+			else if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+				break;
+		}
+	}
+	return close(fd);
+}
+
 int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen)
 {
 	if (errbuf) {
@@ -258,6 +297,8 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 	int tr = tls_setup(h, o, host, err, errlen);
 	if (tr)
 		return tr;
+	if (o->tls != XFER_TLS_NEVER && o->scheme && !strncmp(o->scheme, "ftp", 3))
+		curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, linger_close);
 	if (o->insecure) {
 		static int warned; /* the words of tls.c, which says it for our own sockets */
 		if (!warned++)
