@@ -240,9 +240,11 @@ static int tls_setup(CURL *h, const struct xfer_opts *o, const char *host, char 
  * with unread input makes the kernel send a reset and drop what it has not sent yet: an
  * upload loses its end and the server answers 426 (vsftpd, about one 300 KB upload in
  * four here; curl's issue 6149). So a lingering close: FIN after the data, then read and
- * drop what the peer still sends until it closes (at most 64 KiB, or 2 s: an aborted
- * download is not drained), then close. A socket that never connected, or a listener,
- * fails the shutdown and is closed at once. */
+ * drop what the peer still sends until it closes (at most 64 KiB, or 2 s or --timeout if
+ * shorter: an aborted download is not drained), then close. A socket that never
+ * connected, or a listener, fails the shutdown and is closed at once. */
+static long linger_ms = 2000;
+
 static int linger_close(void *clientp, curl_socket_t fd)
 {
 	(void)clientp;
@@ -253,7 +255,7 @@ static int linger_close(void *clientp, curl_socket_t fd)
 		char junk[4096];
 		while (dropped < 64 * 1024) {
 			clock_gettime(CLOCK_MONOTONIC, &t);
-			long left = 2000 - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+			long left = linger_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 			struct pollfd p = {.fd = fd, .events = POLLIN};
 			int r = left > 0 ? poll(&p, 1, (int)left) : 0;
 			if (r < 0 && errno == EINTR)
@@ -297,8 +299,11 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 	int tr = tls_setup(h, o, host, err, errlen);
 	if (tr)
 		return tr;
-	if (o->tls != XFER_TLS_NEVER && o->scheme && !strncmp(o->scheme, "ftp", 3))
+	if (o->tls != XFER_TLS_NEVER && o->scheme && !strncmp(o->scheme, "ftp", 3)) {
+		if (o->timeout_ms > 0 && o->timeout_ms < linger_ms)
+			linger_ms = o->timeout_ms;
 		curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, linger_close);
+	}
 	if (o->insecure) {
 		static int warned; /* the words of tls.c, which says it for our own sockets */
 		if (!warned++)
