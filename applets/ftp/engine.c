@@ -482,23 +482,22 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 			const struct ftp_site *site = dst_side && k == JOB_COPY ? e->b : e->a;
 			const char *path = dst_side ? s->job.dst : s->job.src;
 			const char *bn = ftp_basename(path);
-			char hp[300], dir[300], m2[600];
+			char hp[300], dir[300];
 			addr_format(hp, sizeof hp, site->host, site->port);
 			if (bn > path)
 				snprintf(dir, sizeof dir, "the folder '%.*s'", (int)(bn - path - 1), path);
 			else
 				snprintf(dir, sizeof dir, "the login folder");
 			int missing = ftp_no_such_folder(rc, hdr);
-			snprintf(m2, sizeof m2, "%s: could not enter %s on %s (%s)%s%s", missing ? "no such folder"
-				 : "access denied", dir, hp, hdr && hdr->last[0] ? hdr->last : xfer_strerror(rc, errbuf),
-				 missing ? "" : ": missing, or not allowed",
+			size_t l = strlen(m);
+			snprintf(m + l, sizeof m - l, ": %s%s on %s%s%s", missing ? "" : "could not enter ", dir, hp,
+				 missing ? "" : " (missing, or not allowed)",
 				 dst_side && !ftp_cf.create_dirs ? "; --create-dirs creates missing folders" : "");
-			memcpy(m, m2, sizeof m);
 		}
 		/* One file named that is a folder (no -r): say so, not the 550 of its SIZE or RETR. */
 		if (rc == CURLE_REMOTE_FILE_NOT_FOUND && (k == JOB_GET || k == JOB_COPY) && !dst_side && e->src->total == 1 &&
 		    s->job.src && ftp_isdir(e->a, s->job.src) == 1)
-			snprintf(m, sizeof m, "a folder, not a file: %s", k == JOB_GET ? "get -r (or mirror) fetches a whole tree"
+			snprintf(m, sizeof m, "it is a folder: %s", k == JOB_GET ? "get -r (or mirror) fetches a whole tree"
 											: "copy -r copies a whole tree");
 	} else
 		snprintf(m, sizeof m, "local write failed");

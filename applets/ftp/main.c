@@ -48,11 +48,11 @@ static const struct opt opts[] = {
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
 	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
 	{'O', "output-dir", OPT_DIR, "DIR", "get: save into DIR (default: the current folder)"},
-	{'c', "resume", OPT_FLAG, NULL, "get, put, mirror: continue a partial file (REST/APPE)"},
-	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy, mirror: create missing remote folders"},
-	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put, mirror: upload to a temporary name, rename when complete (copy: the default)"},
+	{'c', "resume", OPT_FLAG, NULL, "get, put, mirror, shell: continue a partial file (REST/APPE)"},
+	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy, mirror, shell: create missing remote folders"},
+	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put, mirror, shell: upload to a temporary name, rename when complete (copy: the default)"},
 	{O_NOATOMIC, "no-atomic", OPT_FLAG, NULL, "copy: store in place; a failed partial file is deleted"},
-	{O_FSYNC, "fsync", OPT_FLAG, NULL, "get, mirror: sync each download (in groups) even without --journal"},
+	{O_FSYNC, "fsync", OPT_FLAG, NULL, "get, mirror, shell: sync each download (in groups) even without --journal"},
 	{O_FXP, "fxp", OPT_FLAG, NULL, "copy: server to server directly (FXP) or fail; with TLS: clear data"},
 	{O_NOFXP, "no-fxp", OPT_FLAG, NULL, "copy: never FXP, always stream through us"},
 	{'p', "parents", OPT_FLAG, NULL, "mkdir: create parents, no error if it exists"},
@@ -602,7 +602,7 @@ static int cmd_copy(const char *cmd)
 	int64_t size = -1;
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc == CURLE_REMOTE_FILE_NOT_FOUND && ftp_isdir(a, sp) == 1)
-		die(NT_EXIT_FAIL, "copy %s: a folder, not a file: copy -r copies a whole tree", args[0]);
+		die(NT_EXIT_FAIL, "copy %s: it is a folder: copy -r copies a whole tree", args[0]);
 	if (rc != CURLE_OK)
 		die_cmd(rc, "copy", args[0], a);
 	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
@@ -695,7 +695,8 @@ static const struct ftp_cmd {
 	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP},
 	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
 	 C_BATCH | C_JOURNAL | C_JSON},
-	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell, C_NOLOGIN},
+	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell,
+	 C_NOLOGIN | C_RESUME | C_FSYNC | C_ATOMIC | C_CREATEDIRS}, /* its get and put run on the engine */
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 
