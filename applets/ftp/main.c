@@ -671,18 +671,20 @@ enum {
 	C_REVERSE = 1 << 11,  /* --reverse */
 	C_SYNC = 1 << 12,     /* --delete, --only-newer (get: with -r only, the mirror engine) */
 	C_NOLOGIN = 1 << 13,  /* -n */
+	C_LONG = 1 << 14,     /* -l */
+	C_PARENTS = 1 << 15,  /* -p */
 };
 static const struct ftp_cmd {
 	const char *name, *args, *help;
 	int (*fn)(const char *cmd);
 	int flags;
 } cmds[] = {
-	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON},
+	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON | C_LONG},
 	{"get", "TARGET... [-o FILE|-O DIR]", "download (-r: trees; globs anywhere: host:logs/*/app.log)", cmd_get,
 	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC},
 	{"put", "FILE... TARGET", "upload (TARGET may be a folder; FILE '-': standard input)", cmd_put,
 	 C_BATCH | C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC},
-	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON},
+	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON | C_PARENTS},
 	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, C_JSON},
 	{"rm", "TARGET...", "delete files (globs: the matching files)", cmd_rm, C_BATCH | C_JOURNAL | C_JSON},
 	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, C_JSON},
@@ -722,6 +724,8 @@ static const struct only_for {
 	{O_DELETE, "--delete", C_SYNC},
 	{O_ONLYNEWER, "--only-newer", C_SYNC},
 	{'n', "-n (--no-login)", C_NOLOGIN},
+	{'l', "-l (--long)", C_LONG},
+	{'p', "-p (--parents)", C_PARENTS},
 	{O_FROMFILE, "--from-file", C_BATCH},
 	{O_JOURNAL, "--journal", C_JOURNAL},
 	{O_SHARD, "--shard", C_JOURNAL},

@@ -37,6 +37,8 @@ done
 for o in --delete --reverse --no-atomic --create-dirs; do
 	refused get "$o" $S:d/f.txt -O out.r
 done
+refused get -l $S:d/f.txt -O out.r
+refused rmdir -p $S:d/nothere
 # --delete and --only-newer do something for get -r (the mirror engine): kept, documented.
 mkdir -p keep/d
 echo stale >keep/d/stale.txt
