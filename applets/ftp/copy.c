@@ -159,8 +159,10 @@ static void copy_failed(struct engine *e, struct slot *s, CURLcode rc1, const ch
 		eng_fail(e, s, NT_EXIT_FAIL, "the source is longer than the size it announced: the copy is short");
 	else if (rc1 != CURLE_OK && rc1 != CURLE_ABORTED_BY_CALLBACK)
 		eng_failed(e, s, rc1, err1, h1, 0);
-	else
+	else {
+		s->fail_dst = 1; /* its message names the destination's server (engine.c) */
 		eng_failed(e, s, rc2, err2, h2, 0);
+	}
 }
 
 /* --move, atomic stores: the source is not there (the server's 550 for its SIZE or RETR).

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "commit.h"
 #include "engine.h"
 #include "file.h"
@@ -469,13 +470,35 @@ static void slot_clear(struct slot *s)
 static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code)
 {
 	char m[600];
+	int dst_side = s->job.kind == JOB_PUT || (s->job.kind == JOB_COPY && s->fail_dst);
+	s->fail_dst = 0;
 	if (rc != CURLE_OK) {
 		ftp_errmsg(rc, errbuf, hdr, m, sizeof m);
-		/* An upload into a folder that is not there: say what makes it. */
-		if (s->job.kind == JOB_PUT && !ftp_cf.create_dirs && ftp_no_such_folder(rc, hdr)) {
+		enum job_kind k = s->job.kind;
+		if (rc == CURLE_REMOTE_ACCESS_DENIED && (k == JOB_GET || k == JOB_PUT || k == JOB_COPY)) {
+			/* libcurl's CWD to the file's folder failed: name that folder and the
+			 * server (a copy has two), and for an upload what makes the folder. Many
+			 * servers (vsftpd) say the same for a missing folder and a refused one. */
+			const struct ftp_site *site = dst_side && k == JOB_COPY ? e->b : e->a;
+			const char *path = dst_side ? s->job.dst : s->job.src;
+			const char *bn = ftp_basename(path);
+			char hp[300], dir[300];
+			addr_format(hp, sizeof hp, site->host, site->port);
+			if (bn > path)
+				snprintf(dir, sizeof dir, "the folder '%.*s'", (int)(bn - path - 1), path);
+			else
+				snprintf(dir, sizeof dir, "the login folder");
+			int missing = ftp_no_such_folder(rc, hdr);
 			size_t l = strlen(m);
-			snprintf(m + l, sizeof m - l, "; --create-dirs creates it");
+			snprintf(m + l, sizeof m - l, ": %s%s on %s%s%s", missing ? "" : "could not enter ", dir, hp,
+				 missing ? "" : " (missing, or not allowed)",
+				 dst_side && !ftp_cf.create_dirs ? "; --create-dirs creates missing folders" : "");
 		}
+		/* One file named that is a folder (no -r): say so, not the 550 of its SIZE or RETR. */
+		if (rc == CURLE_REMOTE_FILE_NOT_FOUND && (k == JOB_GET || k == JOB_COPY) && !dst_side && e->src->total == 1 &&
+		    s->job.src && ftp_isdir(e->a, s->job.src) == 1)
+			snprintf(m, sizeof m, "it is a folder: %s", k == JOB_GET ? "get -r (or mirror) fetches a whole tree"
+											: "copy -r copies a whole tree");
 	} else
 		snprintf(m, sizeof m, "local write failed");
 	if (rc != CURLE_OK && s->job.attempts < ftp_cf.retry && ftp_transient(rc, hdr) && !e->stopped) {
@@ -762,7 +785,8 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	ftp_fxp_free();
 	free(e->wfd);
 	if (summary && log_level > LOG_QUIET)
-		fprintf(stderr, "%s: %llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
+		fprintf(stderr, "%s: %s%s%llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
+			ftp_cf.summary_label ? ftp_cf.summary_label : "", ftp_cf.summary_label ? ": " : "",
 			(unsigned long long)e->r.done, (unsigned long long)e->r.failed, (unsigned long long)e->r.skipped,
 			e->stopped ? "; deadline reached" : "", (ftp_now_ms() - t0) / 1000.0);
 	/* Any failure: 1; nothing done at all: the class of the failures (4 for a refused login). */

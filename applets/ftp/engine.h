@@ -46,6 +46,7 @@ struct slot {
 	uint64_t bytes;
 	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
 	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */
+	int fail_dst;            /* copy: the failure reported next is the destination's */
 	struct fxp *fx;          /* copy: the slot's FXP connections (fxp.c); phase 4 while FXP runs */
 	long long t0_ms;         /* when the job started (--json's seconds) */
 	uint64_t rate_n;         /* --limit-rate: bytes this transfer has moved */

@@ -49,6 +49,7 @@ struct ftp_conf {
 	/* mirror / copy */
 	int reverse, only_newer, del, recursive, move;
 	int keep_mtime;            /* get: set the server's time on local files (mirror) */
+	const char *summary_label; /* the batch summary line's label after "ftp: " (NULL: none) */
 	char **excludes;
 	int nexcl;
 	long long max_entries, max_folders; /* remote tree walks, whole process (tree.c) */
@@ -76,6 +77,7 @@ struct ftp_site {
 	char *entry;               /* the login folder (PWD), once known */
 	uint64_t cdir_uniq;        /* the unique fact of the last MLSD's cdir entry (0: none) */
 	int ready;                 /* logged in (ftp_site_ready) */
+	int path_port;             /* ftp_where's: a connect failure says how a port is given */
 };
 
 /* 1 when arg names a remote place (URL or host:path), 0 for a local path. */
@@ -88,6 +90,7 @@ struct ftp_where {
 	char host[256];
 	int port, implicit_tls, has_user;
 	char user[256];
+	int path_port;     /* host:PATH whose PATH starts with what looks like a port (2121/x): that number */
 };
 void ftp_target_parse(const char *arg, struct ftp_where *w, char **path);
 /* A new site for w, logged in as user (NULL: anonymous) with password (NULL: from

@@ -48,11 +48,11 @@ static const struct opt opts[] = {
 	{'l', "long", OPT_FLAG, NULL, "ls: long listing (LIST)"},
 	{'o', "output", OPT_FILE, "FILE", "get: save the one file as FILE ('-': standard output)"},
 	{'O', "output-dir", OPT_DIR, "DIR", "get: save into DIR (default: the current folder)"},
-	{'c', "resume", OPT_FLAG, NULL, "get, put: continue a partial file (REST/APPE)"},
-	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy: create missing remote folders"},
-	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put: upload to a temporary name, rename when complete (copy: the default)"},
+	{'c', "resume", OPT_FLAG, NULL, "get, put, mirror, shell: continue a partial file (REST/APPE)"},
+	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy, mirror, shell: create missing remote folders"},
+	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put, mirror, shell: upload to a temporary name, rename when complete (copy: the default)"},
 	{O_NOATOMIC, "no-atomic", OPT_FLAG, NULL, "copy: store in place; a failed partial file is deleted"},
-	{O_FSYNC, "fsync", OPT_FLAG, NULL, "get: sync each download (in groups) even without --journal"},
+	{O_FSYNC, "fsync", OPT_FLAG, NULL, "get, mirror, shell: sync each download (in groups) even without --journal"},
 	{O_FXP, "fxp", OPT_FLAG, NULL, "copy: server to server directly (FXP) or fail; with TLS: clear data"},
 	{O_NOFXP, "no-fxp", OPT_FLAG, NULL, "copy: never FXP, always stream through us"},
 	{'p', "parents", OPT_FLAG, NULL, "mkdir: create parents, no error if it exists"},
@@ -60,8 +60,8 @@ static const struct opt opts[] = {
 	{O_MOVE, "move", OPT_FLAG, NULL, "get, copy: delete each source file once its copy is safe"},
 	{'n', "no-login", OPT_FLAG, NULL, "shell: do not log in at the start (then: user NAME)"},
 	{O_REVERSE, "reverse", OPT_FLAG, NULL, "mirror: upload a local tree (SRC local, DST remote)"},
-	{O_ONLYNEWER, "only-newer", OPT_FLAG, NULL, "mirror: skip files whose copy has the same size and is not older"},
-	{O_DELETE, "delete", OPT_FLAG, NULL, "mirror: delete what the source no longer has"},
+	{O_ONLYNEWER, "only-newer", OPT_FLAG, NULL, "mirror, get -r: skip files whose copy has the same size and is not older"},
+	{O_DELETE, "delete", OPT_FLAG, NULL, "mirror, get -r: delete what the source no longer has"},
 	{O_EXCLUDE, "exclude", OPT_STR, "GLOB", "mirror: skip names or relative paths matching GLOB (repeatable)"},
 	{O_MAXENTRIES, "max-entries", OPT_UINT, "N", "mirror, copy -r: at most N names in the remote tree (default 10000000)",
 	 1, 1000000000000LL},
@@ -83,7 +83,8 @@ static const struct opt opts[] = {
 
 /* The footer of --help after the command lines (made from cmds[] in ftp_main). */
 #define FTP_FOOTER \
-	"TARGET: host:path (relative to the login folder), host:/abs, user@host:path,\n" \
+	"TARGET: host:path (relative to the login folder; a port: -P PORT or a URL), host:/abs,\n" \
+	"user@host:path, " \
 	"ftp://[user@]host[:port]/path or ftps:// (implicit TLS).\n" \
 	"Batches (get, put, rm, copy): --from-file LIST with TARGET as the base folder.\n" \
 	"Proxy: --proxy, else ftp_proxy (ftps_proxy) or ALL_PROXY; always a CONNECT tunnel.\n"
@@ -389,7 +390,9 @@ static int get_move_sources(struct ftp_site *s)
 	free(v);
 	const char *jp = ftp_cf.journal; /* the gets' journal keeps get lines only */
 	ftp_cf.journal = NULL;
+	ftp_cf.summary_label = "--move, the sources deleted"; /* not a second, unlabelled get summary */
 	int rc = engine_run(s, NULL, jobsrc_array(jobs, n), n > 1);
+	ftp_cf.summary_label = NULL;
 	ftp_cf.journal = jp;
 	return rc;
 }
@@ -487,13 +490,8 @@ static int cmd_get(const char *cmd)
 	if (ftp_cf.out_file && js.n != 1)
 		opt_usage_error("get: -o takes one file (use -O DIR)");
 	if (js.n) {
-		/* A folder named without -r: say what fetches one (RETR's 550 does not). */
-		char *one = js.n == 1 && !batch ? xstrdup(js.v[0].src) : NULL;
-		int r = engine_run(site, NULL, jobsrc_array(js.v, js.n), batch);
-		if (r == NT_EXIT_FAIL && one && ftp_isdir(site, one) == 1)
-			nt_warn("%s is a folder: get -r (or mirror) fetches a whole tree", args[0]);
-		free(one);
-		rc = worse(rc, r);
+		/* A folder named without -r: the engine says what fetches one (once). */
+		rc = worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
 	} else if (!rc && !trees) {
 		rc = NT_EXIT_FAIL;
 	}
@@ -603,6 +601,8 @@ static int cmd_copy(const char *cmd)
 	}
 	int64_t size = -1;
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
+	if (rc == CURLE_REMOTE_FILE_NOT_FOUND && ftp_isdir(a, sp) == 1)
+		die(NT_EXIT_FAIL, "copy %s: it is a folder: copy -r copies a whole tree", args[0]);
 	if (rc != CURLE_OK)
 		die_cmd(rc, "copy", args[0], a);
 	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
@@ -654,32 +654,108 @@ static int cmd_mirror(const char *cmd)
 	return rc;
 }
 
-/* One table: --help's command lines, the completion words and the dispatch. */
-enum { C_BATCH = 1, C_JOURNAL = 2, C_JSON = 4 }; /* --from-file; --journal and --shard; --json */
+/* One table: --help's command lines, the completion words, the dispatch and which of
+ * the options that go with some commands only (only_for[] below) each one takes. */
+enum {
+	C_BATCH = 1 << 0,     /* --from-file */
+	C_JOURNAL = 1 << 1,   /* --journal, --shard */
+	C_JSON = 1 << 2,      /* --json */
+	C_OUTPUT = 1 << 3,    /* -o, -O */
+	C_RESUME = 1 << 4,    /* --resume */
+	C_CREATEDIRS = 1 << 5, /* --create-dirs */
+	C_ATOMIC = 1 << 6,    /* --atomic */
+	C_NOATOMIC = 1 << 7,  /* --no-atomic */
+	C_FSYNC = 1 << 8,     /* --fsync */
+	C_MOVE = 1 << 9,      /* --move */
+	C_FXP = 1 << 10,      /* --fxp, --no-fxp */
+	C_REVERSE = 1 << 11,  /* --reverse */
+	C_SYNC = 1 << 12,     /* --delete, --only-newer (get: with -r only, the mirror engine) */
+	C_NOLOGIN = 1 << 13,  /* -n */
+	C_LONG = 1 << 14,     /* -l */
+	C_PARENTS = 1 << 15,  /* -p */
+};
 static const struct ftp_cmd {
 	const char *name, *args, *help;
 	int (*fn)(const char *cmd);
 	int flags;
 } cmds[] = {
-	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON},
+	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON | C_LONG},
 	{"get", "TARGET... [-o FILE|-O DIR]", "download (-r: trees; globs anywhere: host:logs/*/app.log)", cmd_get,
-	 C_BATCH | C_JOURNAL | C_JSON},
+	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC},
 	{"put", "FILE... TARGET", "upload (TARGET may be a folder; FILE '-': standard input)", cmd_put,
-	 C_BATCH | C_JOURNAL | C_JSON},
-	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON},
+	 C_BATCH | C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC},
+	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON | C_PARENTS},
 	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, C_JSON},
 	{"rm", "TARGET...", "delete files (globs: the matching files)", cmd_rm, C_BATCH | C_JOURNAL | C_JSON},
 	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, C_JSON},
 	{"pwd", "HOST:", "the login folder", cmd_simple, C_JSON},
 	{"size", "TARGET...", "sizes in bytes", cmd_simple, C_JSON},
 	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
-	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror, C_JOURNAL | C_JSON},
-	{"copy", "SRC DST", "server to server: directly (FXP) when both allow it, else through memory", cmd_copy, C_BATCH | C_JOURNAL | C_JSON},
+	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror,
+	 C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_FSYNC | C_REVERSE | C_SYNC},
+	{"copy", "SRC DST", "server to server: directly (FXP) when both allow it, else through memory", cmd_copy,
+	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP},
 	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
 	 C_BATCH | C_JOURNAL | C_JSON},
-	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell, 0},
+	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell,
+	 C_NOLOGIN | C_RESUME | C_FSYNC | C_ATOMIC | C_CREATEDIRS}, /* its get and put run on the engine */
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
+
+/* Options that go with some commands only: given to another, refused with exit status 2
+ * and a message naming the option and the command, never ignored (nettool(1),
+ * CONVENTIONS). Which commands take one: the bit in their row of cmds[]. */
+static const struct only_for {
+	int key;
+	const char *name;
+	int bit;
+} only_for[] = {
+	{'o', "-o (--output)", C_OUTPUT},
+	{'O', "-O (--output-dir)", C_OUTPUT},
+	{'c', "--resume", C_RESUME},
+	{O_CREATEDIRS, "--create-dirs", C_CREATEDIRS},
+	{O_ATOMIC, "--atomic", C_ATOMIC},
+	{O_NOATOMIC, "--no-atomic", C_NOATOMIC},
+	{O_FSYNC, "--fsync", C_FSYNC},
+	{O_MOVE, "--move", C_MOVE},
+	{O_FXP, "--fxp", C_FXP},
+	{O_NOFXP, "--no-fxp", C_FXP},
+	{O_REVERSE, "--reverse", C_REVERSE},
+	{O_DELETE, "--delete", C_SYNC},
+	{O_ONLYNEWER, "--only-newer", C_SYNC},
+	{'n', "-n (--no-login)", C_NOLOGIN},
+	{'l', "-l (--long)", C_LONG},
+	{'p', "-p (--parents)", C_PARENTS},
+	{O_FROMFILE, "--from-file", C_BATCH},
+	{O_JOURNAL, "--journal", C_JOURNAL},
+	{O_SHARD, "--shard", C_JOURNAL},
+};
+#define NONLYFOR (sizeof only_for / sizeof *only_for)
+
+/* Refuse the options of only_for[] (given[i]: row i was given) that command c does not take. */
+static void only_for_check(const struct ftp_cmd *c, const unsigned char *given)
+{
+	for (size_t i = 0; i < NONLYFOR; i++) {
+		if (!given[i])
+			continue;
+		if (c->flags & only_for[i].bit) {
+			if (only_for[i].bit == C_SYNC && c->fn == cmd_get && !ftp_cf.recursive)
+				opt_usage_error("%s does nothing for get without -r: it goes with get -r and mirror",
+						only_for[i].name);
+			continue;
+		}
+		char list[256];
+		size_t l = 0, n = 0, k = 0;
+		for (size_t j = 0; j < NCMDS; j++)
+			n += (cmds[j].flags & only_for[i].bit) != 0;
+		for (size_t j = 0; j < NCMDS && l < sizeof list; j++)
+			if (cmds[j].flags & only_for[i].bit)
+				l += (size_t)snprintf(list + l, sizeof list - l, "%s%s%s", k++ ? (k == n ? " and " : ", ") : "",
+						      cmds[j].name,
+						      only_for[i].bit == C_SYNC && cmds[j].fn == cmd_get ? " -r" : "");
+		opt_usage_error("%s does nothing for %s: it is for %s", only_for[i].name, c->name, list);
+	}
+}
 
 /* --help's footer and the completion words, from cmds[]. */
 static void spec_from_table(void)
@@ -724,9 +800,13 @@ int ftp_main(int argc, char **argv)
 	int fxp_both = 0; /* 1: --fxp given, 2: --no-fxp given */
 	spec_from_table();
 	opt_init(&os, &spec, argc, argv);
+	unsigned char given[NONLYFOR] = {0};
 	for (int k; (k = opt_next(&os)) != -1;) {
 		if (conn_opt(&co, k, &os))
 			continue;
+		for (size_t i = 0; i < NONLYFOR; i++)
+			if (only_for[i].key == k)
+				given[i] = 1;
 		switch (k) {
 		case 'P': ftp_cf.port_opt = (int)os.num; break;
 		case O_JSON: ftp_cf.json = 1; break;
@@ -814,8 +894,7 @@ int ftp_main(int argc, char **argv)
 	}
 	if (!c)
 		opt_usage_error("unknown command '%s'", cmd);
-	if (ftp_cf.no_login && c->fn != cmd_shell)
-		opt_usage_error("-n (--no-login) is for the shell");
+	only_for_check(c, given);
 	conn_opts_finish(&co, CONN_PROXY_CURL);
 	/* ftp names its servers in each argument: an account is used when asked for. */
 	if (co.account)
@@ -840,16 +919,8 @@ int ftp_main(int argc, char **argv)
 	/* --json is refused where it has no meaning, never ignored (nettool(1), CONVENTIONS). */
 	if (ftp_cf.json && !(c->flags & C_JSON))
 		opt_usage_error("--json goes with every command but the shell (%s has no results to report as JSON)", cmd);
-	if (ftp_cf.move && c->fn != cmd_get && c->fn != cmd_copy)
-		opt_usage_error("--move is for get and copy");
-	if (ftp_cf.fxp && c->fn != cmd_copy)
-		opt_usage_error("--fxp and --no-fxp are for copy");
 	if (fxp_both == 3)
 		opt_usage_error("--fxp and --no-fxp contradict each other: give one");
-	if (ftp_cf.from_file && !(c->flags & C_BATCH))
-		opt_usage_error("--from-file is for get, put, rm, copy and status");
-	if ((ftp_cf.journal || ftp_cf.shard_n) && !(c->flags & C_JOURNAL))
-		opt_usage_error("--journal and --shard are for get, put, rm, copy and mirror");
 	xfer_global_init();
 	int rc = c->fn(c->name);
 	ftp_sites_free();

@@ -75,6 +75,11 @@ void ftp_target_parse(const char *arg, struct ftp_where *w, char **path)
 	if (u.has_user)
 		snprintf(w->user, sizeof w->user, "%s", u.user);
 	w->has_user = u.has_user;
+	/* HOST:2121/x is the path 2121/x on port 21 (a folder may be named 2024): only
+	 * a failed connection says how a port is given (ftp_site_ready). */
+	size_t nd = strspn(p, "0123456789");
+	if (!url_is(arg) && !ftp_cf.port_opt && nd && nd <= 5 && (p[nd] == '/' || !p[nd]))
+		w->path_port = atoi(p);
 	*path = xstrdup(p);
 }
 
@@ -115,6 +120,7 @@ static struct ftp_site *site_open(const struct ftp_where *w, const char *user, c
 	struct ftp_site *s = xcalloc(1, sizeof *s);
 	snprintf(s->host, sizeof s->host, "%s", w->host);
 	s->port = w->port;
+	s->path_port = w->path_port;
 	s->implicit_tls = w->implicit_tls;
 	struct cred c = {.user = user ? xstrdup(user) : NULL};
 	char cerr[512];
@@ -183,8 +189,17 @@ void ftp_site_ready(struct ftp_site *s)
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
-	if (rc != CURLE_OK)
-		ftp_die_curl(rc, s->host, s);
+	if (rc != CURLE_OK) {
+		/* Named with its port: the one tried may not be the one meant. */
+		char hp[300], m[600];
+		addr_format(hp, sizeof hp, s->host, s->port);
+		ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m);
+		int code = xfer_exit_code(rc);
+		if (s->path_port && s->path_port <= 65535 && code == NT_EXIT_NET)
+			die(code, "%s: %s; a port does not go in HOST:PATH (there '%d/' begins the path): give it with -P %d, "
+				  "or as ftp://HOST:%d/PATH", hp, m, s->path_port, s->path_port, s->path_port);
+		die(code, "%s: %s", hp, m);
+	}
 }
 
 int ftp_transient(CURLcode rc, const struct ftp_hdr *h)

@@ -6,7 +6,7 @@
  * journal has it done, else remaining (failed ones included).
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1 (status)
- * Tests: tests/integration/ftp_shard.sh, tests/unit/check_ftp.c
+ * Tests: tests/integration/ftp_shard.sh, tests/integration/ftp_ux.sh, tests/unit/check_ftp.c
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +37,44 @@ static void jset_merge(struct jset *to, const struct jset *from)
 			jset_add(to, from->v[i]);
 }
 
+/* Some done items of group k's journals are not items of the list: name each journal
+ * that has such items (a second pass over the list and those journals, only then).
+ * Returns the number of warnings printed. */
+static unsigned long foreign_warn(int k, int nj, const char *const *journals, const int *jg, enum job_kind kind,
+				  const char *base, const char *other)
+{
+	struct jset items = {0};
+	struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, kind, base, other);
+	struct job j;
+	for (;;) {
+		memset(&j, 0, sizeof j);
+		if (!src->next(src, &j))
+			break;
+		jset_add(&items, ftp_job_jkey(&j));
+		if (!src->borrowed)
+			free(j.src), free(j.dst);
+	}
+	src->release(src);
+	unsigned long n = 0;
+	for (int i = 0; i < nj; i++) {
+		struct jsummary js = {0};
+		if (jg[i] != k || ftp_journal_read(journals[i], &js) < 0)
+			continue;
+		size_t out = 0;
+		for (size_t x = 0; x < js.done.cap; x++)
+			if (js.done.v[x].a && !jset_has(&items, js.done.v[x]))
+				out++;
+		if (out) {
+			nt_warn("status: journal %s: %zu of its %zu done items are not in %s (a journal of another list?): "
+				"not counted", journals[i], out, js.done.n, ftp_cf.from_file);
+			n++;
+		}
+		ftp_jsummary_free(&js);
+	}
+	jset_free(&items);
+	return n;
+}
+
 /* Journals with the same run line: one pass over the list for them all. */
 struct group {
 	struct jsummary js;
@@ -51,24 +89,36 @@ int ftp_status(int nj, const char *const *journals)
 	if (!strcmp(ftp_cf.from_file, "-"))
 		opt_usage_error("status: --from-file - cannot be read more than once: give the list's file");
 	struct group *g = xcalloc((size_t)nj, sizeof *g);
+	int *jg = xcalloc((size_t)nj, sizeof *jg); /* each journal's group, -1: not counted */
 	int ng = 0;
-	unsigned long bad = 0;
+	unsigned long bad = 0, warnings = 0;
 	for (int i = 0; i < nj; i++) {
 		struct jsummary js = {0};
-		if (ftp_journal_read(journals[i], &js) < 0)
-			die_sys(NT_EXIT_IO, "status: journal %s", journals[i]);
+		jg[i] = -1;
+		if (ftp_journal_read(journals[i], &js) < 0) {
+			if (errno != ENOENT)
+				die_sys(NT_EXIT_IO, "status: journal %s", journals[i]);
+			/* A shard not started yet (or a mistyped name): its items count as not done. */
+			nt_warn("status: journal %s does not exist (a shard not started?): nothing counted from it", journals[i]);
+			warnings++;
+			continue;
+		}
 		bad += js.bad;
-		if (js.runs_differ)
+		if (js.runs_differ) {
 			nt_warn("status: journal %s holds runs over different folders: counted against its first", journals[i]);
+			warnings++;
+		}
 		if (!js.run) {
 			nt_warn("status: journal %s has no run line (not a run over --from-file by this version, or not "
 				"started): not counted", journals[i]);
+			warnings++;
 			ftp_jsummary_free(&js);
 			continue;
 		}
 		int k = 0;
 		while (k < ng && strcmp(g[k].js.run, js.run))
 			k++;
+		jg[i] = k;
 		if (k == ng) {
 			g[ng++].js = js;
 			continue;
@@ -77,8 +127,10 @@ int ftp_status(int nj, const char *const *journals)
 		jset_merge(&g[k].js.failed, &js.failed);
 		ftp_jsummary_free(&js);
 	}
-	if (bad)
+	if (bad) {
 		nt_warn("status: %lu journal line%s not understood (ignored)", bad, bad == 1 ? "" : "s");
+		warnings++;
+	}
 	if (!ng)
 		die(NT_EXIT_FAIL, "status: no journal has a run line: nothing tells how the list's lines became items");
 	/* Two bits an item: done in some journal, failed in some journal. */
@@ -94,7 +146,7 @@ int ftp_status(int nj, const char *const *journals)
 		*t2 = 0;
 		enum job_kind kind = kind_of(run, (size_t)(t1 - run));
 		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, kind, t1 + 1, t2 + 1);
-		size_t i = 0;
+		size_t i = 0, matched = 0;
 		struct job j;
 		for (;; i++) {
 			memset(&j, 0, sizeof j);
@@ -108,7 +160,7 @@ int ftp_status(int nj, const char *const *journals)
 			}
 			struct jkey h = ftp_job_jkey(&j);
 			if (jset_has(&g[k].js.done, h))
-				bits[i / 4] |= (unsigned char)(1u << (i % 4 * 2));
+				bits[i / 4] |= (unsigned char)(1u << (i % 4 * 2)), matched++;
 			else if (jset_has(&g[k].js.failed, h))
 				bits[i / 4] |= (unsigned char)(2u << (i % 4 * 2));
 			if (!src->borrowed)
@@ -116,8 +168,12 @@ int ftp_status(int nj, const char *const *journals)
 		}
 		src->release(src);
 		total = i;
+		/* Done items that are not the list's: a journal of another list (or base). */
+		if (matched < g[k].js.done.n)
+			warnings += foreign_warn(k, nj, journals, jg, kind, t1 + 1, t2 + 1);
 		ftp_jsummary_free(&g[k].js);
 	}
+	free(jg);
 	free(g);
 	unsigned long long done = 0, failed = 0;
 	for (size_t i = 0; i < total; i++) {
@@ -133,6 +189,7 @@ int ftp_status(int nj, const char *const *journals)
 		json_kv_int(stdout, "remaining", (long long)(total - done));
 		json_kv_int(stdout, "failed", (long long)failed);
 		json_kv_int(stdout, "journals", nj);
+		json_kv_int(stdout, "warnings", (long long)warnings);
 		json_end(stdout);
 	} else {
 		printf("total     %llu\ndone      %llu\nremaining %llu\nfailed    %llu (of the remaining: last attempt failed)\n",

@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_ux.sh - what a new user meets, against vsftpd: options that do nothing for a
+# command are refused (exit 2, the option and the command named), a folder named
+# without -r said once, a destination folder that can not be entered named with its
+# server (and --create-dirs where the command has it), `ftp status` warning about a
+# missing journal and a journal of another list, get --move's second summary labelled,
+# a port in HOST:PATH named in the connect error with how to give it.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+ftpd_script "ftp ux"
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+O=(--cacert "$CA" -u "$FTP_USER" -P "$P" --progress none)
+cd "$T" || exit 1
+mkdir -p "$H/d/sub"
+echo one >"$H/d/f.txt"
+echo two >"$H/d/sub/g.txt"
+
+# --- 1. an option that does nothing for the command: refused, never ignored.
+refused() { # COMMAND OPTION ARGS...: exit 2, the option and the command named, nothing sent
+	local cmd=$1 opt=$2 rc
+	shift 2
+	rm -rf out.r
+	timeout 30 "$NT" ftp "${O[@]}" $opt "$cmd" "$@" >r.out 2>r.err
+	rc=$?
+	if [ $rc = 2 ] && grep -qF -- "${opt%% *}" r.err && grep -q "for $cmd" r.err && [ ! -e out.r ] &&
+		[ ! -e "$H/copy.r" ]; then
+		pass "$cmd $opt: refused, exit 2, option and command named"
+	else
+		fail "$cmd $opt refused" "rc $rc: $(cat r.err)"
+	fi
+}
+for o in --resume --delete --reverse --only-newer --fsync "-o x.out"; do
+	refused copy "$o" $S:d/f.txt $S:copy.r
+done
+for o in --delete --reverse --no-atomic --create-dirs; do
+	refused get "$o" $S:d/f.txt -O out.r
+done
+refused get -l $S:d/f.txt -O out.r
+refused rmdir -p $S:d/nothere
+# --delete and --only-newer do something for get -r (the mirror engine): kept, documented.
+mkdir -p keep/d
+echo stale >keep/d/stale.txt
+timeout 30 "$NT" ftp "${O[@]}" -q get -r --delete $S:d -O keep 2>gr.err
+rc=$?
+[ $rc = 0 ] && [ ! -e keep/d/stale.txt ] && cmp -s keep/d/sub/g.txt "$H/d/sub/g.txt" &&
+	pass "get -r --delete: kept (deletes what the remote tree no longer has)" || fail "get -r --delete" "rc $rc: $(cat gr.err)"
+"$NT" ftp --help >help.out
+grep -q -- '--delete.*mirror, get -r' help.out && grep -q -- '--only-newer.*mirror, get -r' help.out &&
+	pass "--help says --delete and --only-newer are for mirror and get -r" || fail "--help of --delete" "$(grep -- --delete help.out)"
+
+# --- 2. a folder named without -r: said once, as a folder, with -r.
+for c in get copy; do
+	if [ $c = get ]; then args=(-O out2); else args=($S:copy2); fi
+	timeout 30 "$NT" ftp "${O[@]}" $c $S:d "${args[@]}" >f.out 2>f.err
+	rc=$?
+	[ $rc = 1 ] && [ "$(wc -l <f.err)" = 1 ] && grep -q "folder" f.err && grep -q -- "$c -r" f.err &&
+		! grep -q 550 f.err && pass "$c of a folder without -r: one line, a folder, $c -r" ||
+		fail "$c of a folder" "rc $rc: $(cat f.err)"
+done
+
+# --- 3. a destination folder that can not be entered: the server named, --create-dirs hinted.
+timeout 30 "$NT" ftp "${O[@]}" copy $S:d/f.txt $S:nodir/f.txt 2>c3.err
+rc=$?
+[ $rc = 1 ] && grep -q "127.0.0.1:$P" c3.err && grep -q "'nodir'" c3.err && grep -q -- --create-dirs c3.err &&
+	pass "copy into a missing folder: folder, server and --create-dirs named" || fail "copy into a missing folder" "rc $rc: $(cat c3.err)"
+timeout 30 "$NT" ftp "${O[@]}" --create-dirs copy $S:d/f.txt $S:nodir/f.txt 2>c3b.err
+rc=$?
+[ $rc = 0 ] && cmp -s "$H/nodir/f.txt" "$H/d/f.txt" && pass "copy --create-dirs makes it" || fail "copy --create-dirs" "rc $rc: $(cat c3b.err)"
+timeout 30 "$NT" ftp "${O[@]}" put "$H/d/f.txt" $S:nodir2/f.txt 2>p3.err
+rc=$?
+[ $rc = 1 ] && grep -q "127.0.0.1:$P" p3.err && grep -q -- --create-dirs p3.err &&
+	pass "put into a missing folder: server and --create-dirs named" || fail "put into a missing folder" "rc $rc: $(cat p3.err)"
+timeout 30 "$NT" ftp "${O[@]}" get $S:nodir3/f.txt -O out3 2>g3.err
+rc=$?
+[ $rc = 1 ] && grep -q "127.0.0.1:$P" g3.err && ! grep -q -- --create-dirs g3.err &&
+	pass "get from a missing folder: server named, no --create-dirs (get has none)" || fail "get from a missing folder" "rc $rc: $(cat g3.err)"
+
+# --- 4. ftp status: a missing journal and a journal of another list, warned about.
+printf 'a\nb\nc\nd\n' >list4.txt
+printf 'run\tget\tdata\t.\ndone\tget\tdata/a\t./a\n' >j4.1
+printf 'run\tget\tdata\t.\ndone\tget\tdata/zz\t./zz\ndone\tget\tdata/b\t./b\n' >j4.other
+"$NT" ftp status --from-file list4.txt --journal j4.1 j4.2 >s4.out 2>s4.err
+rc=$?
+[ $rc = 1 ] && [ "$(wc -l <s4.err)" = 1 ] && grep -q "j4.2" s4.err && grep -q '^done *1$' s4.out &&
+	grep -q '^remaining *3$' s4.out && pass "status: a missing journal warned about (one line), the counts go on" ||
+	fail "status, missing journal" "rc $rc: $(cat s4.out s4.err)"
+"$NT" ftp status --json --from-file list4.txt --journal j4.1 j4.other >s4b.out 2>s4b.err
+rc=$?
+[ $rc = 1 ] && [ "$(wc -l <s4b.err)" = 1 ] && grep -q "j4.other: 1 of its 2 done items are not in list4.txt" s4b.err &&
+	grep -q '"total":4,"done":2,"remaining":2,"failed":0,"journals":2,"warnings":1}' s4b.out &&
+	pass "status: a journal with items of another list warned about; --json counts the warnings" ||
+	fail "status, another list" "rc $rc: $(cat s4b.out s4b.err)"
+"$NT" ftp status --json --from-file list4.txt --journal j4.1 >s4c.out 2>s4c.err
+[ ! -s s4c.err ] && grep -q '"warnings":0}' s4c.out && pass "status: no warning, warnings 0" ||
+	fail "status, no warning" "$(cat s4c.out s4c.err)"
+
+# --- 5. get --move: the summary of the deletions is labelled.
+mkdir -p "$H/m"
+for i in 1 2 3; do echo "$i" >"$H/m/f$i"; done
+timeout 30 "$NT" ftp "${O[@]}" get --move "$S:m/*" -O out5 2>m5.err
+rc=$?
+[ $rc = 0 ] && [ "$(grep -c ' done, ' m5.err)" = 2 ] && [ "$(grep -Ec '^nettool ftp: [0-9]+ done' m5.err)" = 1 ] &&
+	grep -q -- '--move.*3 done' m5.err && [ ! -e "$H/m/f1" ] &&
+	pass "get --move: the delete phase's summary is labelled" || fail "get --move summary" "rc $rc: $(cat m5.err)"
+
+# --- 6. a port in HOST:PATH: the connect error names the port tried and says how to give one.
+if (exec 3<>/dev/tcp/127.0.0.1/21) 2>/dev/null; then
+	skip "HOST:PORT/path connect error" "something listens on port 21 here"
+else
+	timeout 30 "$NT" ftp --cacert "$CA" -u "$FTP_USER" get "$S:$P/d/f.txt" -O out6 2>p6.err
+	rc=$?
+	[ $rc = 3 ] && grep -q "127.0.0.1:21" p6.err && grep -q -- "-P $P" p6.err &&
+		pass "HOST:PORT/path: exit 3, port 21 named, -P $P suggested" || fail "HOST:PORT/path" "rc $rc: $(cat p6.err)"
+	timeout 30 "$NT" ftp --cacert "$CA" -u "$FTP_USER" get "$S:2024/d/f.txt" -P 1 -O out6 2>p6b.err
+	rc=$?
+	[ $rc = 3 ] && grep -q "127.0.0.1:1:" p6b.err && ! grep -q -- "-P 2024" p6b.err &&
+		pass "a connect error names the port tried (-P given: no port hint)" || fail "connect error port" "rc $rc: $(cat p6b.err)"
+fi
+finish
