@@ -59,16 +59,18 @@ srv_cpu() { # seconds of server CPU so far, once every session of the last run i
 	done
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($16 + $17) / hz }' "/proc/$srv_pid/stat" 2>/dev/null || echo 0
 }
-# small WHO ROUND CMD...: one 5,000-file run; appends wall, client CPU and server CPU
-# to the lists W_WHO, C_WHO, S_WHO
+# The commands a client sent to server A so far (its protocol log: log_ftp_protocol).
+ftp_cmds() { grep -c 'FTP command: ' "$FTPD_LOG_A"; }
+# small WHO ROUND CMD...: one 5,000-file run; appends wall, client CPU, server CPU and
+# the commands sent per file to the lists W_WHO, C_WHO, S_WHO, K_WHO
 small() {
-	local who=$1 r=$2 s0 s1 w c m
+	local who=$1 r=$2 s0 s1 w c m k0 k1
 	shift 2
-	s0=$(srv_cpu)
+	s0=$(srv_cpu) k0=$(ftp_cmds)
 	timed "$T/r.$who" "$@" || echo "bench ftp: $who failed (round $r): $(head -3 "$T/bench.err")"
-	s1=$(srv_cpu)
+	s1=$(srv_cpu) k1=$(ftp_cmds)
 	read -r w c m <"$T/r.$who"
-	eval "W_$who+=\" $w\" C_$who+=\" $c\" S_$who+=\" $(calc "$s1 - $s0")\""
+	eval "W_$who+=\" $w\" C_$who+=\" $c\" S_$who+=\" $(calc "$s1 - $s0")\" K_$who+=\" $(calc "($k1 - $k0) / $FILES")\""
 }
 g_ours() {
 	small ours "$1" "${NTF[@]}" -P "$PA" --parallel 8 get "127.0.0.1:small/*" -O "$T/o1.$1"
@@ -112,7 +114,7 @@ for who in $who_small; do
 	eval "set -- \$W_$who"; eval "MW_$who=$(median "$@")"
 	eval "set -- \$C_$who"; eval "MC_$who=$(median "$@")"
 	eval "set -- \$S_$who"; eval "MS_$who=$(median "$@")"
-	eval "echo \"bench ftp: $who: wall \$W_$who s; client CPU \$C_$who s; server CPU \$S_$who s\""
+	eval "echo \"bench ftp: $who: wall \$W_$who s; client CPU \$C_$who s; server CPU \$S_$who s; commands per file \$K_$who\""
 done
 if [ -n "${NETTOOL_OLD:-}" ]; then
 	line "ftp-get-${FILES}x1k-par8-vs-old" "$(fps "$MW_ours")" "$(fps "$MW_oldn")" "$(calc "$MW_oldn / $MW_ours")" "files/s"
