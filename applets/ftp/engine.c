@@ -471,6 +471,21 @@ static void slot_clear(struct slot *s)
 }
 
 
+/* The slot's job again after a back-off (one attempt more); the slot is free after. */
+static void retry_later(struct engine *e, struct slot *s, const char *why)
+{
+	struct job *r = xmalloc(sizeof *r);
+	*r = s->job;
+	r->attempts++;
+	long long back = ftp_backoff_ms(r->attempts);
+	r->ready_ms = ftp_now_ms() + back;
+	r->next = e->retry;
+	e->retry = r;
+	log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), s->job.src, why, r->attempts, ftp_cf.retry,
+		 back / 1000.0);
+	s->job.src = s->job.dst = NULL;
+}
+
 /* A job failed: retry it later when the error is transient and attempts are left. */
 static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code)
 {
@@ -507,16 +522,7 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 	} else
 		snprintf(m, sizeof m, "local write failed");
 	if (rc != CURLE_OK && s->job.attempts < ftp_cf.retry && ftp_transient(rc, hdr) && !e->stopped) {
-		struct job *r = xmalloc(sizeof *r);
-		*r = s->job;
-		r->attempts++;
-		long long back = ftp_backoff_ms(r->attempts);
-		r->ready_ms = ftp_now_ms() + back;
-		r->next = e->retry;
-		e->retry = r;
-		log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), s->job.src, m, r->attempts,
-			 ftp_cf.retry, back / 1000.0);
-		s->job.src = s->job.dst = NULL;
+		retry_later(e, s, m);
 		return;
 	}
 	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
@@ -551,16 +557,7 @@ void eng_failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbu
 void eng_retry(struct engine *e, struct slot *s, int code, const char *msg)
 {
 	if (code == NT_EXIT_NET && s->job.attempts < ftp_cf.retry && !e->stopped) {
-		struct job *r = xmalloc(sizeof *r);
-		*r = s->job;
-		r->attempts++;
-		long long back = ftp_backoff_ms(r->attempts);
-		r->ready_ms = ftp_now_ms() + back;
-		r->next = e->retry;
-		e->retry = r;
-		log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), s->job.src, msg, r->attempts,
-			 ftp_cf.retry, back / 1000.0);
-		s->job.src = s->job.dst = NULL;
+		retry_later(e, s, msg);
 		return;
 	}
 	fail_job(e, s, code ? code : NT_EXIT_FAIL, msg);
