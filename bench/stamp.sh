@@ -17,7 +17,16 @@
 # req/s with 2, 36,200 with 4, same machine, same hour; the peers' rates did not change).
 # Each TLS line also gives the server CPU per request of both sides (the servers' processes
 # and all their descendants, over the measured seconds) and the generator's own CPU per
-# request (load_cpu). TLS_ROWS picks among "persist connect idle" (default all).
+# request (load_cpu), and the cores each row used (rps x (server + load CPU per request)):
+# on a machine shared with other work the rows do not get the same CPU, and the ratio of
+# the CPU per request is the steadier figure.
+# tcp-serve's TLS rows run TLS_SERVER_WORKERS workers (--workers, default: the online
+# CPUs) with --reuseport, as a user on a machine with several cores would: socat and
+# ncat take a process per connection and so every core, while a single worker, which
+# never sleeps under this load, holds one core at most and on 2 cores shares it with the
+# generator processes it wakes (measured: 1 worker used 1.0-1.2 cores, 38-47k req/s; 2
+# workers 1.6-1.95 cores, 62-78k req/s; same generator, interleaved, same hour).
+# TLS_ROWS picks among "persist connect idle" (default all).
 # STAMP_PARTS picks "plain", "tls" or both (default); NETTOOL_BASE, a binary from before a
 # change, adds plain rows of the new binary against it, interleaved in the same rounds
 # (one generator process, as the plain rows).
@@ -231,10 +240,12 @@ tls_run() {
 # (nettool/peer), and cpu_bound_ratio: (peer server + its load) / (ours + its load), the rps
 # ratio a run would show if it were bound by CPU on cores of its own (the generator shares
 # them with the server: its cost per request counts on both sides).
+# cores: what a row used, its rps times its server and load CPU per request (medians).
+cores() { awk -v r="$1" -v a="$2" -v x="$3" 'BEGIN { printf "%.2f", r * (a + x) / 1e6 }'; }
 cpu_words() { # KEY (e.g. tls-persist100) PEER
 	local a b la lb
 	a=$(med "nettool.$1.cpu") b=$(med "$2.$1.cpu") la=$(med "nettool.$1.lcpu") lb=$(med "$2.$1.lcpu")
-	echo "nettool_cpu_us_per_req=$a peer_cpu_us_per_req=$b cpu_ratio=$(ratio "$b" "$a") load_cpu_us_per_req=$la/$lb cpu_bound_ratio=$(awk -v a="$a" -v b="$b" -v x="$la" -v y="$lb" 'BEGIN { if (a + x <= 0) print "inf"; else printf "%.2f", (b + y) / (a + x) }') workers=$TLS_WORKERS"
+	echo "nettool_cpu_us_per_req=$a peer_cpu_us_per_req=$b cpu_ratio=$(ratio "$b" "$a") load_cpu_us_per_req=$la/$lb cpu_bound_ratio=$(awk -v a="$a" -v b="$b" -v x="$la" -v y="$lb" 'BEGIN { if (a + x <= 0) print "inf"; else printf "%.2f", (b + y) / (a + x) }') cores=$(cores "$(med "nettool.$1.rps")" "$a" "$la")/$(cores "$(med "$2.$1.rps")" "$b" "$lb") workers=$TLS_WORKERS server_workers=$TLS_SERVER_WORKERS"
 }
 # stunnel4 in front of a plain tcp-serve on BACKEND_PORT; prints the config file name.
 stunnel_conf() {
@@ -256,12 +267,15 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 TLSARGS="--tls --cert $T/tls.crt --key $T/tls.key"
 ROUNDS=${TLS_ROUNDS:-3}
 TLS_WORKERS=${TLS_WORKERS:-4}
+TLS_SERVER_WORKERS=${TLS_SERVER_WORKERS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+NT_TLS_WORKERS=
+[ "$TLS_SERVER_WORKERS" -gt 1 ] 2>/dev/null && NT_TLS_WORKERS="--workers $TLS_SERVER_WORKERS --reuseport"
 ROWS=" ${TLS_ROWS:-persist connect idle} "
 STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
 peers_tls() { # MODE CONNS: every TLS server once, in turn
 	local mode=$1 n=$2 sfx=$1$2
 	BACKEND_PID=
-	tls_run "nettool.$sfx" "$mode" "$n" "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p @P@ $TLSARGS
+	tls_run "nettool.$sfx" "$mode" "$n" "$NETTOOL" tcp-serve -q -l 127.0.0.1 -p @P@ $TLSARGS $NT_TLS_WORKERS
 	command -v socat >/dev/null && tls_run "socat.$sfx" "$mode" "$n" socat \
 		"OPENSSL-LISTEN:@P@,bind=127.0.0.1,fork,reuseaddr,backlog=1024,cert=$T/tls.crt,key=$T/tls.key,verify=0" EXEC:"$FILTER"
 	command -v ncat >/dev/null && tls_run "ncat.$sfx" "$mode" "$n" ncat --ssl --ssl-cert "$T/tls.crt" \
