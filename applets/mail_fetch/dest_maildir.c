@@ -198,6 +198,21 @@ static int new_durable(struct dest *d, struct mf_state *st, char *err, size_t er
 	return 0;
 }
 
+/* From the state's save on, the batch's tmp/ files belong to the recovery (the state may
+ * name them pending even when its save said it failed: the rename came before the sync
+ * that failed): a commit that fails from there leaves them in tmp/ (the batch forgets
+ * their names, so that its clean-up removes nothing). A rerun's recovery renames them
+ * into new/, or, when the state was not saved, clean_tmp removes them and the messages
+ * are fetched again. */
+static int keep_batch(struct dest *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->m[i].name);
+		d->m[i].name = NULL;
+	}
+	return -1;
+}
+
 static int maildir_commit(struct dest *d, struct mf_state *st, size_t *nk, char *err, size_t errlen)
 {
 	if (sync_batch(d, err, errlen) < 0)
@@ -215,7 +230,7 @@ static int maildir_commit(struct dest *d, struct mf_state *st, size_t *nk, char 
 		mf_state_add(st, d->m[i].key, d->m[i].msgid);
 	}
 	if (mf_state_save(st, err, errlen) < 0)
-		return -1;
+		return keep_batch(d);
 	mf_crash_point("after-state");
 	/* The batch is safe from here (durable in tmp/, pending in the state: recovery renames
 	 * it). The sync of new/ overlaps the next batch's download; the next commit (or
@@ -224,11 +239,11 @@ static int maildir_commit(struct dest *d, struct mf_state *st, size_t *nk, char 
 	for (size_t i = 0; i < d->n; i++) {
 		if (renameat(d->tmp_fd, d->m[i].name, d->new_fd, d->m[i].name) < 0) {
 			snprintf(err, errlen, "rename into %s/new: %s", d->path, strerror(errno));
-			return -1;
+			return keep_batch(d);
 		}
 	}
 	if (queue_new_sync(d, err, errlen) < 0)
-		return -1;
+		return keep_batch(d);
 	d->renames_queued = 1;
 	if (d->exec && new_durable(d, st, err, errlen) < 0)
 		return -1;

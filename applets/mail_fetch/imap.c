@@ -224,6 +224,8 @@ static void untagged(struct mf *m, const char *p, size_t n)
 	if (imap_has_cap(p, n, "IDLE"))
 		m->cap_idle = 1;
 	int r = imap_search(p, n, &G.search, &G.nsearch, &G.csearch, 64u << 20);
+	if (r == -2)
+		die(NT_EXIT_IO, "out of memory (SEARCH response)");
 	if (r < 0)
 		die(NT_EXIT_PROTO, "malformed SEARCH response");
 	if (r)

@@ -340,7 +340,7 @@ int imap_search(const char *line, size_t n, uint32_t **v, size_t *count, size_t 
 			size_t nc = *cap ? *cap * 2 : 1024;
 			uint32_t *nv = realloc(*v, nc * sizeof *nv);
 			if (!nv)
-				return -1;
+				return -2;
 			*v = nv;
 			*cap = nc;
 		}

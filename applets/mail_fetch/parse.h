@@ -56,7 +56,8 @@ int imap_resp_code_num(const char *line, size_t n, const char *code, uint64_t *v
 int imap_has_cap(const char *line, size_t n, const char *cap);
 
 /* "* SEARCH 1 2 3": appends the numbers to *v (grown with realloc, at most max entries).
- * 1 when the line was a SEARCH response, 0 when not, -1 malformed or over max. */
+ * 1 when the line was a SEARCH response, 0 when not, -1 malformed or over max, -2 out of
+ * memory. */
 int imap_search(const char *line, size_t n, uint32_t **v, size_t *count, size_t *cap, size_t max);
 
 /* "* LIST (\flags) "/" name" with the name quoted, atom or inline literal ({n}\r\n...).

@@ -97,7 +97,12 @@ regressions() { # SCEN COUNTFILE
 	while read -r s fam name n how; do
 		[ -n "$how" ] || continue
 		[ "$s" = "$scen" ] || continue
-		site=$(awk -v f="$fam" -v nm="$name" '$1 == f && $3 == nm {print $2; exit}' "$T/named")
+		# NAME@K: the K-th site of that name, in the order of its code address (two calls
+		# of one family in one function: a later line has the higher address)
+		local k=1
+		case $name in *@*) k=${name##*@} name=${name%@*} ;; esac
+		site=$(awk -v f="$fam" -v nm="$name" '$1 == f && $3 == nm {print $2}' "$T/named" |
+			while read -r x; do echo "$((0x$x >> 28)) $x"; done | sort -n | awk -v k="$k" 'NR == k {print $2}')
 		if [ -n "$site" ]; then echo "$fam $site $n $how"; else echo "regress.txt's $fam $name is no site of the clean run" >&2; fi
 	done < <(grep -v '^#' "$here/regress.txt")
 }
