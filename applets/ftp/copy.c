@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* copy.c - the copy job of the batch engine: a file from server a to server b, straight
  * between them (FXP, fxp.c) when both allow it, else streamed through a pipe in the slot
- * (RETR on one handle, STOR on the other). Stored under a temporary name (durable.c)
+ * (RETR on one handle, STOR on the other; the STOR only once the source has accepted the
+ * RETR, 150/125 or data: a missing source never truncates the destination's file of that
+ * name, whose deletion as a failed partial file would then lose it, with --no-atomic).
+ * Stored under a temporary name (durable.c)
  * and renamed when complete, never a partial file under the final name; a failed copy's
  * partial file is deleted before the failure is reported or retried; --move deletes the
  * source only once the destination reports the size sent. A --move whose source is gone
@@ -125,10 +128,27 @@ static int stream_start(struct engine *e, struct slot *s)
 	curl_easy_setopt(s->h2, CURLOPT_READDATA, s);
 	if (ftp_cf.create_dirs)
 		curl_easy_setopt(s->h2, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
-	s->run1 = s->run2 = 1;
+	/* The download alone: the upload waits for the source's acceptance (src_accepted). */
+	s->dst_started = 0;
+	s->run1 = 1;
+	s->run2 = 0;
 	eng_add(e, s->h, s);
-	eng_add(e, s->h2, s);
 	return 0;
+}
+
+/* The source has accepted its RETR: its 150 (125) or data has come. Until then nothing is
+ * sent to the destination. */
+static int src_accepted(const struct slot *s)
+{
+	return s->hdr.code == 150 || s->hdr.code == 125 || s->pl || s->src_paused;
+}
+
+/* The upload begins (STOR on h2, set up by stream_start). */
+static void dst_go(struct engine *e, struct slot *s)
+{
+	s->dst_started = 1;
+	s->run2 = 1;
+	eng_add(e, s->h2, s);
 }
 
 /* Start the copy s->job: FXP when both servers allow it (phase 4: fxp.c drives it, see
@@ -177,6 +197,29 @@ static void moved_before(struct engine *e, struct slot *s)
 	eng_done_why(e, s, MOVED_BEFORE);
 }
 
+/* The failure of phase 0 kept (s->cf) while the clean-up or the check of phase 5 runs. */
+static void keep_failure(struct slot *s)
+{
+	struct copyfail *f = s->cf = xcalloc(1, sizeof *f);
+	f->rc1 = s->rc1, f->rc2 = s->rc2, f->dst_done = s->dst_done;
+	memcpy(f->err, s->err, sizeof f->err);
+	memcpy(f->err2, s->err2, sizeof f->err2);
+	f->hdr = s->hdr, f->hdr2 = s->hdr2;
+}
+
+/* Phase 5: the source is gone; is the destination there under its final name? */
+static void check_moved(struct engine *e, struct slot *s)
+{
+	s->phase = 5;
+	ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+	free(s->url2);
+	s->url2 = ftp_url(e->b, s->job.dst, 0);
+	curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+	curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
+	s->run2 = 1;
+	eng_add(e, s->h2, s);
+}
+
 /* A handle of the copy in s ended with rc: 1 while the job goes on (the other side, the
  * SIZE check of --move, the DELE of the source or of a partial file, the SIZE of a moved
  * destination), 0 once it has ended. */
@@ -190,6 +233,10 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 				s->src_failed = 1;
 			if (s->run2)
 				s->unpause_dst = 1;
+			if (rc == CURLE_OK && !s->dst_started) {
+				dst_go(e, s); /* all of it came before the upload began (or nothing: 0 bytes) */
+				return 1;
+			}
 		} else {
 			/* The upload ended first: normal when it knew the size (the download's
 			 * 226 comes later). A failed upload stops the download. */
@@ -204,14 +251,16 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 		}
 		if (s->run1 || s->run2)
 			return 1;
-		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp) {
+		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && !s->dst_started && src_gone(s->rc1, &s->hdr)) {
+			keep_failure(s); /* nothing was stored: no clean-up */
+			check_moved(e, s);
+			return 1;
+		}
+		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp && s->dst_started) {
 			/* The partial file goes (the temporary, or the file itself with --no-atomic)
-			 * before the failure is reported or retried. */
-			struct copyfail *f = s->cf = xcalloc(1, sizeof *f);
-			f->rc1 = s->rc1, f->rc2 = s->rc2, f->dst_done = s->dst_done;
-			memcpy(f->err, s->err, sizeof f->err);
-			memcpy(f->err2, s->err2, sizeof f->err2);
-			f->hdr = s->hdr, f->hdr2 = s->hdr2;
+			 * before the failure is reported or retried. Only a STOR that was sent
+			 * (after the source's 150) can have left one. */
+			keep_failure(s);
 			s->phase = 3;
 			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
 			free(s->url2);
@@ -265,15 +314,7 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			return 1;
 		}
 	} else if (s->phase == 3 && src_gone(s->cf->rc1, &s->cf->hdr)) {
-		/* The temporary is gone: is the destination there under its final name? */
-		s->phase = 5;
-		ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
-		free(s->url2);
-		s->url2 = ftp_url(e->b, j->dst, 0);
-		curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
-		curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
-		s->run2 = 1;
-		eng_add(e, s->h2, s);
+		check_moved(e, s); /* the temporary is gone */
 		return 1;
 	} else if (s->phase == 3 || s->phase == 5) {
 		struct copyfail *f = s->cf;
@@ -316,6 +357,8 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 		}
 		return 1;
 	}
+	if (s->phase == 0 && s->run1 && !s->dst_started && src_accepted(s))
+		dst_go(e, s);
 	if (s->unpause_src && s->run1) {
 		s->unpause_src = s->src_paused = 0;
 		curl_easy_pause(s->h, CURLPAUSE_CONT);
@@ -353,8 +396,8 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 		ftp_fxp_stop(s->fx, e->b);
 		return;
 	}
-	if (s->phase != 0 || !s->ctmp)
-		return;
+	if (s->phase != 0 || !s->ctmp || !s->dst_started)
+		return; /* no STOR sent: nothing stored, and with --no-atomic ctmp is a file we did not touch */
 	char *ap = ftp_qpath(e->b, s->ctmp);
 	char *c = xasprintf("DELE %s", ap);
 	const char *cmds[1] = {c};

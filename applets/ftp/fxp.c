@@ -2,8 +2,11 @@
 /* fxp.c - FXP: `copy` between two servers with the data going straight from one to the
  * other (RFC 959 section 5.2, "server to server"): our own control connections on core
  * streams (libcurl has no FXP). Per file: PASV (EPSV over IPv6) on the destination, PORT
- * (EPRT) with that address to the source, STOR of the destination's temporary name
- * (durable.c, as the streamed copy), RETR on the source, both 226, RNFR/RNTO into place;
+ * (EPRT) with that address to the source, RETR on the source, and once the source has
+ * accepted it (150: it is connected to the destination's passive port, which the kernel
+ * queues) STOR of the destination's temporary name (durable.c, as the streamed copy):
+ * a missing source never has the destination open, truncate or delete a file of that
+ * name (--no-atomic); both 226, RNFR/RNTO into place;
  * --move: SIZE on the destination equal to the source's, then DELE of the source (a source
  * gone, 550 to its SIZE, with the destination there under its final name: moved by an
  * earlier run, FXP_MOVED). A source
@@ -48,7 +51,8 @@ struct fxp {
 	char *tmp;           /* the temporary name (NULL: --no-atomic) */
 	const char *into;    /* tmp, or the final name */
 	char port[200];      /* PORT/EPRT for the source */
-	int a_ph, b_ph;      /* X_XFER: 0 PORT's reply, 1 the first reply, 2 the last, 3 done */
+	int a_ph, b_ph;      /* X_XFER: 0 PORT's reply (b: STOR not sent), 1 the first reply, 2 the last, 3 done */
+	int stor_sent;       /* the STOR is out: the destination may hold a partial file */
 	int rs, rd;          /* the source's and the destination's last transfer replies */
 	int size_sent, rnfr_sent;
 	long long got;       /* X_CHECK: the destination's SIZE */
@@ -194,8 +198,9 @@ static void fx_drop(struct fxp *x, struct ftp_site *b)
 	if (fx_probe == x)
 		fx_probe = NULL;
 	pair_close(x);
-	/* Partial or unchecked: stored, not yet renamed (or, --no-atomic, not yet checked). */
-	int partial = x->st == X_XFER || x->st == X_CHECK || (x->st == X_RNTO && x->tmp);
+	/* Partial or unchecked: stored, not yet renamed (or, --no-atomic, not yet checked).
+	 * Nothing is when no STOR went out (with --no-atomic, into is a file we never touched). */
+	int partial = x->stor_sent && (x->st == X_XFER || x->st == X_CHECK || (x->st == X_RNTO && x->tmp));
 	if (x->into && partial) {
 		int code = 0;
 		char err[600];
@@ -255,15 +260,14 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 	return 0;
 }
 
-/* STOR on the destination, RETR on the source (PORT before it, at once when PORT is
- * known to work here). */
+/* RETR on the source (PORT before it, at once when PORT is known to work here); the STOR
+ * on the destination follows the source's 150 (stor_go). */
 static int to_xfer(struct fxp *x, int with_port)
 {
 	x->a_ph = with_port ? 0 : 1;
-	x->b_ph = 1;
+	x->b_ph = 0;
 	x->rs = x->rd = 0;
-	if (ctl_send(x->cb, "STOR %s", x->into) < 0)
-		return -1;
+	x->stor_sent = 0;
 	if (with_port && ctl_send(x->ca, "%s", x->port) < 0)
 		return -1;
 	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
@@ -271,6 +275,14 @@ static int to_xfer(struct fxp *x, int with_port)
 	x->st = X_XFER;
 	stall_arm(x);
 	return 0;
+}
+
+/* The source accepted the RETR: the STOR goes to the destination. */
+static int stor_go(struct fxp *x)
+{
+	x->b_ph = 1;
+	x->stor_sent = 1;
+	return ctl_send(x->cb, "STOR %s", x->into);
 }
 
 /* The source or the destination refused what FXP needs: stream this file and the rest
@@ -337,7 +349,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	x->size = j->size;
 	x->tmp = ftp_cf.atomic >= 0 ? ftp_dur_remote_tmp(j->dst) : NULL;
 	x->into = x->tmp ? x->tmp : j->dst;
-	x->size_sent = x->rnfr_sent = 0;
+	x->size_sent = x->rnfr_sent = x->stor_sent = 0;
 	x->why[0] = 0;
 	/* The announced size: the listing's (copy -r), else SIZE, as the streamed copy takes it. */
 	if (x->size < 0) {
@@ -531,7 +543,13 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					x->a_ph = 3;
 				}
 			}
-			while (x->b_ph < 3 && (r = ctl_try_reply(cb))) {
+			/* The STOR once the source is sending (a 226 without a 150 before it too). */
+			if (!x->b_ph && (x->a_ph == 2 || (x->a_ph == 3 && (x->rs == 226 || x->rs == 250)))) {
+				if (stor_go(x) < 0)
+					goto lost;
+				progress = 1;
+			}
+			while (x->b_ph && x->b_ph < 3 && (r = ctl_try_reply(cb))) {
 				progress = 1;
 				if (r < 0)
 					goto lost;
@@ -548,6 +566,8 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				char m[400];
 				snprintf(m, sizeof m, "%s", cb->text);
 				int rd = x->rd;
+				if (rd == 425)
+					x->stor_sent = 0; /* no data connection: nothing was stored */
 				if (rd == 425 && ftp_cf.fxp == 0) {
 					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", b->host, m);
 					return refused(x, b, x->why, code, err, errlen);

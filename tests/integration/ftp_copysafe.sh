@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_copysafe.sh - copy never destroys what it was not asked to: a missing source leaves
+# an existing destination file of that name untouched (streamed and FXP, --no-atomic and
+# the atomic default, --move, --from-file and -r batches: no STOR before the source has
+# accepted its RETR); --fxp against a pair that refuses FXP fails the job once (one PORT,
+# one error line), the default streams the rest after one refusal; a copy onto itself
+# written with '..' is refused. Two vsftpd instances on 127.0.0.2 and 127.0.0.3, allowing
+# FXP (pasv_promiscuous, port_promiscuous), and two with vsftpd's defaults.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
+	skip "ftp copy safety" "vsftpd or unshare not installed (make deps)"
+	finish
+fi
+if ! (exec 3<>/dev/tcp/127.0.0.2/1) 2>&1 | grep -qi 'refused'; then
+	skip "ftp copy safety" "127.0.0.2 is not a loopback address here"
+	finish
+fi
+srv() { # srv NAME ADDR [lines]: vsftpd listening on ADDR (its PASV replies name ADDR too)
+	local name=$1 addr=$2
+	shift 2
+	FTPD_WAIT_HOST=$addr ftpd_start "$name" "listen_address=$addr" "pasv_address=$addr" "$@"
+}
+PROM=(pasv_promiscuous=YES port_promiscuous=YES)
+srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 ||
+	{ fail "ftp fixture" "vsftpd did not start"; finish; }
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+cd "$T" || exit 1
+O=(-u "$FTP_USER" --no-tls)
+U="ftp://$FTP_USER@"
+A=${U}127.0.0.2:$FTPD_PORT_A/ B=${U}127.0.0.3:$FTPD_PORT_B/ C=${U}127.0.0.2:$FTPD_PORT_C/ D=${U}127.0.0.3:$FTPD_PORT_D/
+run() { # run OUT ARGS...: nettool ftp ARGS, stderr in OUT.err
+	local out=$1
+	shift
+	timeout 60 "$NT" ftp "$@" 2>"$out.err"
+}
+same() { cmp -s "$1" "$2"; }
+
+# --- 1. a missing source never costs the destination its file ---
+# Each case: the destination folder holds keep.txt (known content) and the source folder
+# lacks it; the copy fails (exit 1, the 550 named) and keep.txt is as it was, no temporary.
+echo "the destination's only copy" >keep.ref
+mkdir -p "$FTPD_HOME_A/s" "$FTPD_HOME_C/s"
+echo "present" >"$FTPD_HOME_A/s/present.txt"
+echo "present" >"$FTPD_HOME_C/s/present.txt"
+printf 'keep.txt\n' >klist
+# (--move with the atomic store: a source gone while the destination is there under its
+# final name counts as moved by an earlier run, exit 0, as the man page says; only the
+# file's content is checked then.)
+case_missing() { # NAME SRC-URL DST-URL DST-HOME ARGS...
+	local name=$1 su=$2 du=$3 dh=$4 rc want=1
+	shift 4
+	case "$name" in *"--atomic --move"*) want=any ;; esac
+	rm -rf "${dh:?}/k"
+	mkdir -p "$dh/k"
+	cp keep.ref "$dh/k/keep.txt"
+	run "mk-$name" "${O[@]}" "$@" "$su" "$du"
+	rc=$?
+	if { [ $rc = 1 ] && grep -q '550' "mk-$name.err" || { [ $want = any ] && [ $rc = 0 ]; }; } &&
+		same keep.ref "$dh/k/keep.txt" && grep -q 'keep.txt' "mk-$name.err" && [ -z "$(find "$dh/k" -name '.*')" ]; then
+		pass "missing source, $name: the destination's file untouched, exit 1 with the 550"
+	else
+		fail "missing source, $name" "rc $rc, dst: $(cat "$dh/k/keep.txt" 2>&1 | head -c 80): $(grep -v '^[<>*]' "mk-$name.err" | tail -3)"
+	fi
+}
+# Streamed (--no-fxp), then FXP (the allowing pair), each with the in-place store and the
+# atomic default, with and without --move, one file and a --from-file batch.
+for mode in no-fxp fxp; do
+	for at in --no-atomic --atomic; do
+		case_missing "$mode $at" "${A}s/keep.txt" "${B}k/keep.txt" "$FTPD_HOME_B" --$mode $at copy
+		case_missing "$mode $at --move" "${A}s/keep.txt" "${B}k/keep.txt" "$FTPD_HOME_B" --$mode $at --move copy
+		case_missing "$mode $at --from-file" "${A}s" "${B}k" "$FTPD_HOME_B" --$mode $at --from-file klist copy
+		case_missing "$mode $at --move --from-file" "${A}s" "${B}k" "$FTPD_HOME_B" --$mode $at --move --from-file klist copy
+	done
+done
+# The refusing pair: FXP is tried, refused, the file streamed.
+case_missing "refused FXP --no-atomic --from-file" "${C}s" "${D}k" "$FTPD_HOME_D" --no-atomic --from-file klist copy
+# The present file of the same batch still goes.
+printf 'keep.txt\npresent.txt\n' >klist2
+for mode in no-fxp fxp; do
+	rm -rf "$FTPD_HOME_B/k2" && mkdir -p "$FTPD_HOME_B/k2" && cp keep.ref "$FTPD_HOME_B/k2/keep.txt"
+	run "mb-$mode" "${O[@]}" --$mode --no-atomic --from-file klist2 copy "${A}s" "${B}k2"
+	rc=$?
+	[ $rc = 1 ] && same keep.ref "$FTPD_HOME_B/k2/keep.txt" && same "$FTPD_HOME_A/s/present.txt" "$FTPD_HOME_B/k2/present.txt" &&
+		pass "--$mode --no-atomic batch: the missing one fails alone, the destination's file kept, the next copied" ||
+		fail "--$mode batch with a missing source" "rc $rc: $(grep -v '^[<>*]' "mb-$mode.err" | tail -3)"
+done
+# A file that is there still copies, in place, overwriting the old content.
+for mode in no-fxp fxp; do
+	echo "old" >"$FTPD_HOME_B/k2/present.txt"
+	run "mp-$mode" "${O[@]}" --$mode --no-atomic copy "${A}s/present.txt" "${B}k2/present.txt"
+	rc=$?
+	[ $rc = 0 ] && same "$FTPD_HOME_A/s/present.txt" "$FTPD_HOME_B/k2/present.txt" &&
+		pass "--$mode --no-atomic over an existing file: replaced" || fail "--$mode --no-atomic replace" "rc $rc: $(tail -3 "mp-$mode.err")"
+done
+# No STOR goes out before the source's 150 (-v shows the order on the two connections).
+run ord "${O[@]}" -v --no-fxp --no-atomic --from-file klist copy "${A}s" "${B}k"
+! grep -q '^> STOR' ord.err && pass "streamed: no STOR sent for a missing source" || fail "streamed STOR order" "$(grep -E '^> (STOR|RETR)|^< 550' ord.err)"
+
+finish
