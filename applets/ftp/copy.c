@@ -151,6 +151,17 @@ static void dst_go(struct engine *e, struct slot *s)
 	eng_add(e, s->h2, s);
 }
 
+/* --fxp and a pair that refuses FXP: the file that met the refusal has failed (its one
+ * error line); no later file of the job is begun (nor counted: a rerun takes them), the
+ * source of jobs is closed. */
+static int fxp_halt(struct engine *e)
+{
+	if (!ftp_fxp_refused())
+		return 0;
+	e->src_end = 1;
+	return 1;
+}
+
 /* Start the copy s->job: FXP when both servers allow it (phase 4: fxp.c drives it, see
  * ftp_copy_pump), else streamed. */
 int ftp_copy_start(struct engine *e, struct slot *s)
@@ -163,8 +174,13 @@ int ftp_copy_start(struct engine *e, struct slot *s)
 			s->phase = 4;
 			return 0;
 		}
+		if (r == FXP_DROPPED) {
+			fxp_halt(e);
+			return -1; /* not begun: the slot is cleared */
+		}
 		if (r == FXP_FAILED) {
 			eng_retry(e, s, code, m);
+			fxp_halt(e);
 			return -1; /* ended: the slot is cleared */
 		}
 	}
@@ -346,6 +362,8 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 			return 0;
 		if (r == FXP_STREAM)
 			return stream_start(e, s) < 0;
+		if (r == FXP_DROPPED)
+			return fxp_halt(e); /* not begun: the slot is cleared, nothing counted */
 		s->bytes = n > 0 ? (uint64_t)n : 0;
 		if (r == FXP_MOVED) {
 			moved_before(e, s);
@@ -354,6 +372,7 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 			eng_done(e, s);
 		} else {
 			eng_retry(e, s, code, m);
+			fxp_halt(e);
 		}
 		return 1;
 	}

@@ -11,7 +11,8 @@
  * gone, 550 to its SIZE, with the destination there under its final name: moved by an
  * earlier run, FXP_MOVED). A source
  * that refuses PORT to a third address, or a destination that refuses the source's data
- * connection, ends FXP for the run: the engine streams (unless --fxp). Where TLS is in use
+ * connection, ends FXP for the run: the engine streams; with --fxp that file fails and
+ * no other is begun (FXP_DROPPED: one refusal, one error, not one per file). Where TLS is in use
  * the data would go in clear (neither SSCN nor CPSV is spoken here): streamed, unless --fxp
  * (then PROT C, said on stderr). Every slot of the engine runs its own pair of control
  * connections (ctl.c; logged in together, kept from file to file), step by step without
@@ -62,6 +63,7 @@ struct fxp {
 
 static struct fxp *pairs;   /* every slot's pair */
 static int fx_off;          /* FXP ended for this run: every copy streams */
+static int fx_refused;      /* --fxp and FXP refused: no further file is begun */
 static int fx_warned;
 static int fx_port_ok;      /* a whole FXP transfer worked here: later PORTs go with RETR at once */
 static struct fxp *fx_probe; /* the pair trying FXP first: the others wait for its outcome */
@@ -290,9 +292,13 @@ static int stor_go(struct fxp *x)
 static int refused(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen)
 {
 	fx_drop(x, b);
-	if (ftp_cf.fxp > 0)
+	if (ftp_cf.fxp > 0) {
+		fx_refused = 1;
 		return fail(code, NT_EXIT_FAIL, err, errlen,
-			    "--fxp: the servers refuse to send data to each other (%s); without --fxp the file is streamed", why);
+			    "--fxp: the servers refuse to send data to each other (%s): no further file is begun; without "
+			    "--fxp the files are streamed",
+			    why);
+	}
 	say_stream(why);
 	return FXP_STREAM;
 }
@@ -315,6 +321,7 @@ static int not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen)
 		return FXP_FAILED;
 	if (ftp_cf.fxp > 0) {
 		char m[600];
+		fx_refused = 1;
 		snprintf(m, sizeof m, "%s", err);
 		return fail(code, NT_EXIT_FAIL, err, errlen, "--fxp: %.500s", m);
 	}
@@ -326,11 +333,11 @@ static int not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen)
 static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
 		      size_t errlen)
 {
-	if (fx_off) { /* another pair found FXP impossible meanwhile */
+	if (fx_off || fx_refused) { /* another pair found FXP impossible meanwhile */
 		x->st = X_IDLE;
 		x->j = NULL;
 		pair_close(x);
-		return FXP_STREAM;
+		return fx_refused ? FXP_DROPPED : FXP_STREAM;
 	}
 	int r = fx_ready(x, a, b, code, err, errlen);
 	if (r)
@@ -374,6 +381,8 @@ int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const
 		  size_t errlen)
 {
 	*code = 0;
+	if (fx_refused)
+		return FXP_DROPPED;
 	if (ftp_cf.fxp < 0 || fx_off)
 		return FXP_STREAM;
 	struct fxp *x = *px;
@@ -566,9 +575,9 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				char m[400];
 				snprintf(m, sizeof m, "%s", cb->text);
 				int rd = x->rd;
-				if (rd == 425)
-					x->stor_sent = 0; /* no data connection: nothing was stored */
-				if (rd == 425 && ftp_cf.fxp == 0) {
+				if (rd == 425) {
+					/* No data connection: nothing was stored. */
+					x->stor_sent = 0;
 					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", b->host, m);
 					return refused(x, b, x->why, code, err, errlen);
 				}
@@ -714,6 +723,11 @@ lost:
 		x->into = NULL;
 	fx_drop(x, b);
 	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
+}
+
+int ftp_fxp_refused(void)
+{
+	return fx_refused;
 }
 
 void ftp_fxp_stop(struct fxp *x, struct ftp_site *b)

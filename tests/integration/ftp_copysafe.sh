@@ -99,4 +99,35 @@ done
 run ord "${O[@]}" -v --no-fxp --no-atomic --from-file klist copy "${A}s" "${B}k"
 ! grep -q '^> STOR' ord.err && pass "streamed: no STOR sent for a missing source" || fail "streamed STOR order" "$(grep -E '^> (STOR|RETR)|^< 550' ord.err)"
 
+# --- 2. a pair that refuses FXP (vsftpd's defaults: PORT to a third address refused) ---
+mkdir -p "$FTPD_HOME_C/many"
+for i in 1 2 3 4 5 6; do echo "file $i" >"$FTPD_HOME_C/many/f$i"; done
+illegal() { grep -c 'Illegal PORT' "$FTPD_LOG_C"; }
+# --fxp: the job fails once, at the first refusal: one PORT, one error line (and the
+# summary), exit 1, nothing stored; with one slot and with four.
+for par in 1 4; do
+	mkdir -p "$FTPD_HOME_D/forced$par"
+	n0=$(illegal)
+	run fx$par "${O[@]}" --fxp --parallel $par -r copy "${C}many" "${D}forced$par"
+	rc=$?
+	np=$(($(illegal) - n0))
+	nl=$(grep -vc ': [0-9]* done, [0-9]* failed' fx$par.err)
+	[ $rc = 1 ] && [ $np = 1 ] && [ "$nl" = 1 ] && grep -q 'refuse to send data to each other.*Illegal PORT' fx$par.err &&
+		[ -z "$(ls -A "$FTPD_HOME_D/forced$par")" ] &&
+		pass "--fxp --parallel $par against a refusing pair: one PORT, one error line, exit 1, nothing stored" ||
+		fail "--fxp --parallel $par refused" "rc $rc, $np PORTs, $nl lines: $(head -c 600 fx$par.err)"
+done
+# Without --fxp: one refusal, then every file streamed (-v says so once).
+for par in 1 4; do
+	n0=$(illegal)
+	run fa$par "${O[@]}" -v --parallel $par -r copy "${C}many" "${D}auto$par"
+	rc=$?
+	np=$(($(illegal) - n0))
+	ok=1
+	for i in 1 2 3 4 5 6; do same "$FTPD_HOME_C/many/f$i" "$FTPD_HOME_D/auto$par/f$i" || ok=0; done
+	[ $rc = 0 ] && [ $ok = 1 ] && [ $np = 1 ] && [ "$(grep -c 'FXP not possible' fa$par.err)" = 1 ] &&
+		pass "refusing pair, --parallel $par: one PORT, said once, the rest streamed" ||
+		fail "refusing pair --parallel $par" "rc $rc ok $ok, $np PORTs: $(grep -v '^[<>*]' fa$par.err | tail -4)"
+done
+
 finish
