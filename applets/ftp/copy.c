@@ -11,10 +11,12 @@
  * (the server's 550 for its SIZE or RETR) while the destination is there under its final
  * name is done: a run that ended between the DELE and the journal's done line (with the
  * atomic store only a whole, size-checked copy ever has that name). A copy onto itself is
- * refused before anything is sent (ftp_copy_same_check).
+ * refused before anything is sent (ftp_copy_same_check; the paths compared once
+ * normalised by their text, "." and ".." too: ftp_path_lexnorm).
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_tree.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
+ *        tests/integration/ftp_copysafe.sh tests/unit/check_ftpcopy.c
  */
 #include <stdlib.h>
 #include <string.h>
@@ -424,24 +426,29 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 	free(c), free(ap);
 }
 
-/* path with "//", "/./" and a leading "./" or trailing "/" taken out; relative to the
- * login folder made absolute when the other path of the comparison is absolute. */
-static char *norm_path(struct ftp_site *s, const char *path, int absolute)
+char *ftp_path_lexnorm(const char *in)
 {
-	char *ent = NULL;
-	if (absolute && path[0] != '/') {
-		if (ftp_entry_path(s, &ent) != CURLE_OK)
-			ent = NULL;
-	}
-	char *in = ent ? ftp_join(ent, path) : xstrdup(path);
-	free(ent);
-	char *out = xmalloc(strlen(in) + 2);
-	size_t n = 0;
+	size_t len = strlen(in);
+	char *out = xmalloc(len + 2);
+	size_t n = 0, keep = 0; /* keep: the leading "/" or the unresolved "../" of a relative path */
 	if (in[0] == '/')
-		out[n++] = '/';
-	for (char *c = in; *c;) {
+		out[n++] = '/', keep = 1;
+	for (const char *c = in; *c;) {
 		size_t l = strcspn(c, "/");
-		if (l && !(l == 1 && c[0] == '.')) {
+		if (l == 2 && c[0] == '.' && c[1] == '.') {
+			if (n > keep) { /* the last name goes */
+				while (n > keep && out[n - 1] != '/')
+					n--;
+				if (n > keep)
+					n--; /* its "/" */
+			} else if (!(keep && out[0] == '/')) { /* relative, nothing left to take away */
+				if (n)
+					out[n++] = '/';
+				memcpy(out + n, "..", 2);
+				n += 2;
+				keep = n;
+			}
+		} else if (l && !(l == 1 && c[0] == '.')) {
 			if (n && out[n - 1] != '/')
 				out[n++] = '/';
 			memcpy(out + n, c, l);
@@ -451,8 +458,29 @@ static char *norm_path(struct ftp_site *s, const char *path, int absolute)
 		c += strspn(c, "/");
 	}
 	out[n] = 0;
+	return out;
+}
+
+/* path normalised (ftp_path_lexnorm); relative to the login folder made absolute when
+ * the other path of the comparison is absolute. */
+static char *norm_path(struct ftp_site *s, const char *path, int absolute)
+{
+	char *ent = NULL;
+	if (absolute && path[0] != '/') {
+		if (ftp_entry_path(s, &ent) != CURLE_OK)
+			ent = NULL;
+	}
+	char *in = ent ? ftp_join(ent, path) : xstrdup(path);
+	free(ent);
+	char *out = ftp_path_lexnorm(in);
 	free(in);
 	return out;
+}
+
+/* A normalised relative path that goes above its folder ("..", "../x"). */
+static int up_out(const char *p)
+{
+	return p[0] == '.' && p[1] == '.' && (!p[2] || p[2] == '/');
 }
 
 /* copy onto itself: the same site (host, port, user: one ftp_site) and the same path
@@ -464,10 +492,15 @@ void ftp_copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b,
 		return;
 	int absolute = sp[0] == '/' || dp[0] == '/';
 	char *ns = norm_path(a, sp, absolute), *nd = norm_path(b, dp, absolute);
+	if (!absolute && (up_out(ns) || up_out(nd))) {
+		/* "../x": above the login folder, compared from the root (PWD once). */
+		free(ns), free(nd);
+		ns = norm_path(a, sp, 1), nd = norm_path(b, dp, 1);
+	}
 	size_t ls = strlen(ns);
 	int same = strcmp(ns, nd) == 0;
 	int inside = tree && !same &&
-		     (ls == 0 ? nd[0] != '/' : strncmp(ns, nd, ls) == 0 && (nd[ls] == '/' || ns[ls - 1] == '/'));
+		     (ls == 0 ? nd[0] != '/' && !up_out(nd) : strncmp(ns, nd, ls) == 0 && (nd[ls] == '/' || ns[ls - 1] == '/'));
 	char *m = same || inside ? xasprintf("%s: %s", same ? (tree ? "source and destination are the same folder"
 								   : "source and destination are the same file")
 							 : "the destination folder is inside the source folder",

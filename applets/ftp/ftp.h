@@ -229,6 +229,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 /* copy.c: a copy onto itself (same site and path; for a tree (tree=1) also a destination
  * inside the source) dies with exit 2 before anything is sent. */
 void ftp_copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp, int tree);
+/* A remote path normalised by its text alone (no server asked, links not followed): "//"
+ * and "." taken out, ".." takes the name before it away ("/.." is "/"; a relative path
+ * keeps the ".." it cannot resolve), no trailing "/" but the root's. Allocated. */
+char *ftp_path_lexnorm(const char *path);
 char *ftp_job_key(const struct job *j);
 
 /* durable.c: temporaries a rerun recognises, the sweep of a resumed run's leftovers, the

@@ -130,4 +130,37 @@ for par in 1 4; do
 		fail "refusing pair --parallel $par" "rc $rc ok $ok, $np PORTs: $(grep -v '^[<>*]' fa$par.err | tail -4)"
 done
 
+# --- 3. a copy onto itself written with '..' is refused before anything is sent ---
+mkdir -p "$FTPD_HOME_A/self/sub" && echo "only copy" >"$FTPD_HOME_A/self/same.txt" && echo "y" >"$FTPD_HOME_A/self/sub/y.txt"
+cp "$FTPD_HOME_A/self/same.txt" same.ref
+selfok() { same same.ref "$FTPD_HOME_A/self/same.txt" && [ -f "$FTPD_HOME_A/self/sub/y.txt" ]; }
+n=0
+# (An absolute path, '/' first, is compared with a relative one from the login folder, '/'
+# in the fixture's chroot.)
+for pair in "self/../self/same.txt self/same.txt" "self/same.txt self/sub/../same.txt" \
+	"self/sub/../../self/same.txt ./self//same.txt" "/self/x/../same.txt ../self/same.txt"; do
+	set -- $pair
+	for how in "--move" "--no-atomic --move" "--no-atomic"; do
+		n=$((n + 1))
+		run sd$n "${O[@]}" $how --timeout 5 copy "${A}$1" "${A}$2"
+		rc=$?
+		[ $rc = 2 ] && selfok && grep -q 'same file' sd$n.err &&
+			pass "copy $how $1 onto $2: refused (exit 2), the file kept" ||
+			fail "copy $how $1 onto $2" "rc $rc, kept: $(cat "$FTPD_HOME_A/self/same.txt" 2>&1): $(cat sd$n.err)"
+		selfok || cp same.ref "$FTPD_HOME_A/self/same.txt"
+	done
+done
+run sd-r "${O[@]}" -r --move copy "${A}self/sub/.." "${A}self"
+rc=$?
+[ $rc = 2 ] && selfok && grep -q 'same folder' sd-r.err && pass "copy -r --move of self/sub/.. onto self: refused" ||
+	fail "copy -r onto itself with .." "rc $rc: $(cat sd-r.err)"
+run sd-in "${O[@]}" -r copy "${A}self/sub/.." "${A}self/sub/../sub/in"
+rc=$?
+[ $rc = 2 ] && selfok && [ ! -e "$FTPD_HOME_A/self/sub/in" ] && grep -q 'inside the source folder' sd-in.err &&
+	pass "copy -r into a folder inside the source, written with ..: refused" || fail "copy -r inside with .." "rc $rc: $(cat sd-in.err)"
+run sd-ok "${O[@]}" copy "${A}self/sub/../same.txt" "${A}self/sub/same.txt"
+rc=$?
+[ $rc = 0 ] && selfok && same same.ref "$FTPD_HOME_A/self/sub/same.txt" &&
+	pass "a copy whose .. leads elsewhere still goes" || fail "copy with .. elsewhere" "rc $rc: $(cat sd-ok.err)"
+
 finish
