@@ -160,7 +160,17 @@ static int fxp_halt(struct engine *e)
 {
 	if (!ftp_fxp_refused())
 		return 0;
-	e->src_end = 1;
+	if (!e->src_end) {
+		/* The jobs left are taken out and dropped (a source hands over what it makes). */
+		struct job j;
+		memset(&j, 0, sizeof j);
+		while (e->src->next(e->src, &j)) {
+			if (!e->src->borrowed)
+				free(j.src), free(j.dst);
+			memset(&j, 0, sizeof j);
+		}
+		e->src_end = 1;
+	}
 	return 1;
 }
 
