@@ -10,8 +10,8 @@
  * --move: SIZE on the destination equal to the source's, then DELE of the source (a source
  * gone, 550 to its SIZE, with the destination there under its final name: moved by an
  * earlier run, FXP_MOVED). A source
- * that refuses PORT to a third address, or a destination that refuses the source's data
- * connection, ends FXP for the run: the engine streams; with --fxp that file fails and
+ * that refuses PORT to a third address or cannot reach the destination (425 on RETR), or
+ * a destination that refuses the source's data connection, ends FXP for the run: the engine streams; with --fxp that file fails and
  * no other is begun (FXP_DROPPED: one refusal, one error, not one per file). Where TLS is in use
  * the data would go in clear (neither SSCN nor CPSV is spoken here): streamed, unless --fxp
  * (then PROT C, said on stderr). Every slot of the engine runs its own pair of control
@@ -583,6 +583,11 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				}
 				fx_drop(x, b);
 				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", b->host, m);
+			}
+			if (x->rs == 425 && !x->stor_sent) {
+				/* The source could not reach the destination's passive port. */
+				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", a->host, ca->text);
+				return refused(x, b, x->why, code, err, errlen);
 			}
 			if (x->rs && x->rs != 226 && x->rs != 250) {
 				char m[400];
