@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* copy.c - the copy job of the batch engine: a file from server a to server b, straight
  * between them (FXP, fxp.c) when both allow it, else streamed through a pipe in the slot
- * (RETR on one handle, STOR on the other). Stored under a temporary name (durable.c)
+ * (RETR on one handle, STOR on the other; the STOR only once the source has accepted the
+ * RETR, 150/125 or data: a missing source never truncates the destination's file of that
+ * name, whose deletion as a failed partial file would then lose it, with --no-atomic).
+ * Stored under a temporary name (durable.c)
  * and renamed when complete, never a partial file under the final name; a failed copy's
  * partial file is deleted before the failure is reported or retried; --move deletes the
  * source only once the destination reports the size sent. A --move whose source is gone
  * (the server's 550 for its SIZE or RETR) while the destination is there under its final
  * name is done: a run that ended between the DELE and the journal's done line (with the
  * atomic store only a whole, size-checked copy ever has that name). A copy onto itself is
- * refused before anything is sent (ftp_copy_same_check).
+ * refused before anything is sent (ftp_copy_same_check; the paths compared once
+ * normalised by their text, "." and ".." too: ftp_path_lexnorm).
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_tree.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
+ *        tests/integration/ftp_copysafe.sh tests/unit/check_ftpcopy.c
  */
 #include <stdlib.h>
 #include <string.h>
@@ -125,10 +130,48 @@ static int stream_start(struct engine *e, struct slot *s)
 	curl_easy_setopt(s->h2, CURLOPT_READDATA, s);
 	if (ftp_cf.create_dirs)
 		curl_easy_setopt(s->h2, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
-	s->run1 = s->run2 = 1;
+	/* The download alone: the upload waits for the source's acceptance (src_accepted). */
+	s->dst_started = 0;
+	s->run1 = 1;
+	s->run2 = 0;
 	eng_add(e, s->h, s);
-	eng_add(e, s->h2, s);
 	return 0;
+}
+
+/* The source has accepted its RETR: its 150 (125) or data has come. Until then nothing is
+ * sent to the destination. */
+static int src_accepted(const struct slot *s)
+{
+	return s->hdr.code == 150 || s->hdr.code == 125 || s->pl || s->src_paused;
+}
+
+/* The upload begins (STOR on h2, set up by stream_start). */
+static void dst_go(struct engine *e, struct slot *s)
+{
+	s->dst_started = 1;
+	s->run2 = 1;
+	eng_add(e, s->h2, s);
+}
+
+/* --fxp and a pair that refuses FXP: the file that met the refusal has failed (its one
+ * error line); no later file of the job is begun (nor counted: a rerun takes them), the
+ * source of jobs is closed. */
+static int fxp_halt(struct engine *e)
+{
+	if (!ftp_fxp_refused())
+		return 0;
+	if (!e->src_end) {
+		/* The jobs left are taken out and dropped (a source hands over what it makes). */
+		struct job j;
+		memset(&j, 0, sizeof j);
+		while (e->src->next(e->src, &j)) {
+			if (!e->src->borrowed)
+				free(j.src), free(j.dst);
+			memset(&j, 0, sizeof j);
+		}
+		e->src_end = 1;
+	}
+	return 1;
 }
 
 /* Start the copy s->job: FXP when both servers allow it (phase 4: fxp.c drives it, see
@@ -143,8 +186,13 @@ int ftp_copy_start(struct engine *e, struct slot *s)
 			s->phase = 4;
 			return 0;
 		}
+		if (r == FXP_DROPPED) {
+			fxp_halt(e);
+			return -1; /* not begun: the slot is cleared */
+		}
 		if (r == FXP_FAILED) {
 			eng_retry(e, s, code, m);
+			fxp_halt(e);
 			return -1; /* ended: the slot is cleared */
 		}
 	}
@@ -179,6 +227,29 @@ static void moved_before(struct engine *e, struct slot *s)
 	eng_done_why(e, s, MOVED_BEFORE);
 }
 
+/* The failure of phase 0 kept (s->cf) while the clean-up or the check of phase 5 runs. */
+static void keep_failure(struct slot *s)
+{
+	struct copyfail *f = s->cf = xcalloc(1, sizeof *f);
+	f->rc1 = s->rc1, f->rc2 = s->rc2, f->dst_done = s->dst_done;
+	memcpy(f->err, s->err, sizeof f->err);
+	memcpy(f->err2, s->err2, sizeof f->err2);
+	f->hdr = s->hdr, f->hdr2 = s->hdr2;
+}
+
+/* Phase 5: the source is gone; is the destination there under its final name? */
+static void check_moved(struct engine *e, struct slot *s)
+{
+	s->phase = 5;
+	ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+	free(s->url2);
+	s->url2 = ftp_url(e->b, s->job.dst, 0);
+	curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+	curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
+	s->run2 = 1;
+	eng_add(e, s->h2, s);
+}
+
 /* A handle of the copy in s ended with rc: 1 while the job goes on (the other side, the
  * SIZE check of --move, the DELE of the source or of a partial file, the SIZE of a moved
  * destination), 0 once it has ended. */
@@ -192,6 +263,10 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 				s->src_failed = 1;
 			if (s->run2)
 				s->unpause_dst = 1;
+			if (rc == CURLE_OK && !s->dst_started) {
+				dst_go(e, s); /* all of it came before the upload began (or nothing: 0 bytes) */
+				return 1;
+			}
 		} else {
 			/* The upload ended first: normal when it knew the size (the download's
 			 * 226 comes later). A failed upload stops the download. */
@@ -206,14 +281,16 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 		}
 		if (s->run1 || s->run2)
 			return 1;
-		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp) {
+		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && !s->dst_started && src_gone(s->rc1, &s->hdr)) {
+			keep_failure(s); /* nothing was stored: no clean-up */
+			check_moved(e, s);
+			return 1;
+		}
+		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp && s->dst_started) {
 			/* The partial file goes (the temporary, or the file itself with --no-atomic)
-			 * before the failure is reported or retried. */
-			struct copyfail *f = s->cf = xcalloc(1, sizeof *f);
-			f->rc1 = s->rc1, f->rc2 = s->rc2, f->dst_done = s->dst_done;
-			memcpy(f->err, s->err, sizeof f->err);
-			memcpy(f->err2, s->err2, sizeof f->err2);
-			f->hdr = s->hdr, f->hdr2 = s->hdr2;
+			 * before the failure is reported or retried. Only a STOR that was sent
+			 * (after the source's 150) can have left one. */
+			keep_failure(s);
 			s->phase = 3;
 			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
 			free(s->url2);
@@ -267,15 +344,7 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			return 1;
 		}
 	} else if (s->phase == 3 && src_gone(s->cf->rc1, &s->cf->hdr)) {
-		/* The temporary is gone: is the destination there under its final name? */
-		s->phase = 5;
-		ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
-		free(s->url2);
-		s->url2 = ftp_url(e->b, j->dst, 0);
-		curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
-		curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
-		s->run2 = 1;
-		eng_add(e, s->h2, s);
+		check_moved(e, s); /* the temporary is gone */
 		return 1;
 	} else if (s->phase == 3 || s->phase == 5) {
 		struct copyfail *f = s->cf;
@@ -307,6 +376,8 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 			return 0;
 		if (r == FXP_STREAM)
 			return stream_start(e, s) < 0;
+		if (r == FXP_DROPPED)
+			return fxp_halt(e); /* not begun: the slot is cleared, nothing counted */
 		s->bytes = n > 0 ? (uint64_t)n : 0;
 		if (r == FXP_MOVED) {
 			moved_before(e, s);
@@ -315,9 +386,12 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 			eng_done(e, s);
 		} else {
 			eng_retry(e, s, code, m);
+			fxp_halt(e);
 		}
 		return 1;
 	}
+	if (s->phase == 0 && s->run1 && !s->dst_started && src_accepted(s))
+		dst_go(e, s);
 	if (s->unpause_src && s->run1) {
 		s->unpause_src = s->src_paused = 0;
 		curl_easy_pause(s->h, CURLPAUSE_CONT);
@@ -355,8 +429,8 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 		ftp_fxp_stop(s->fx, e->b);
 		return;
 	}
-	if (s->phase != 0 || !s->ctmp)
-		return;
+	if (s->phase != 0 || !s->ctmp || !s->dst_started)
+		return; /* no STOR sent: nothing stored, and with --no-atomic ctmp is a file we did not touch */
 	char *ap = ftp_qpath(e->b, s->ctmp);
 	char *c = xasprintf("DELE %s", ap);
 	const char *cmds[1] = {c};
@@ -364,24 +438,29 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 	free(c), free(ap);
 }
 
-/* path with "//", "/./" and a leading "./" or trailing "/" taken out; relative to the
- * login folder made absolute when the other path of the comparison is absolute. */
-static char *norm_path(struct ftp_site *s, const char *path, int absolute)
+char *ftp_path_lexnorm(const char *in)
 {
-	char *ent = NULL;
-	if (absolute && path[0] != '/') {
-		if (ftp_entry_path(s, &ent) != CURLE_OK)
-			ent = NULL;
-	}
-	char *in = ent ? ftp_join(ent, path) : xstrdup(path);
-	free(ent);
-	char *out = xmalloc(strlen(in) + 2);
-	size_t n = 0;
+	size_t len = strlen(in);
+	char *out = xmalloc(len + 2);
+	size_t n = 0, keep = 0; /* keep: the leading "/" or the unresolved "../" of a relative path */
 	if (in[0] == '/')
-		out[n++] = '/';
-	for (char *c = in; *c;) {
+		out[n++] = '/', keep = 1;
+	for (const char *c = in; *c;) {
 		size_t l = strcspn(c, "/");
-		if (l && !(l == 1 && c[0] == '.')) {
+		if (l == 2 && c[0] == '.' && c[1] == '.') {
+			if (n > keep) { /* the last name goes */
+				while (n > keep && out[n - 1] != '/')
+					n--;
+				if (n > keep)
+					n--; /* its "/" */
+			} else if (!(keep && out[0] == '/')) { /* relative, nothing left to take away */
+				if (n)
+					out[n++] = '/';
+				memcpy(out + n, "..", 2);
+				n += 2;
+				keep = n;
+			}
+		} else if (l && !(l == 1 && c[0] == '.')) {
 			if (n && out[n - 1] != '/')
 				out[n++] = '/';
 			memcpy(out + n, c, l);
@@ -391,8 +470,29 @@ static char *norm_path(struct ftp_site *s, const char *path, int absolute)
 		c += strspn(c, "/");
 	}
 	out[n] = 0;
+	return out;
+}
+
+/* path normalised (ftp_path_lexnorm); relative to the login folder made absolute when
+ * the other path of the comparison is absolute. */
+static char *norm_path(struct ftp_site *s, const char *path, int absolute)
+{
+	char *ent = NULL;
+	if (absolute && path[0] != '/') {
+		if (ftp_entry_path(s, &ent) != CURLE_OK)
+			ent = NULL;
+	}
+	char *in = ent ? ftp_join(ent, path) : xstrdup(path);
+	free(ent);
+	char *out = ftp_path_lexnorm(in);
 	free(in);
 	return out;
+}
+
+/* A normalised relative path that goes above its folder ("..", "../x"). */
+static int up_out(const char *p)
+{
+	return p[0] == '.' && p[1] == '.' && (!p[2] || p[2] == '/');
 }
 
 /* copy onto itself: the same site (host, port, user: one ftp_site) and the same path
@@ -404,10 +504,15 @@ void ftp_copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b,
 		return;
 	int absolute = sp[0] == '/' || dp[0] == '/';
 	char *ns = norm_path(a, sp, absolute), *nd = norm_path(b, dp, absolute);
+	if (!absolute && (up_out(ns) || up_out(nd))) {
+		/* "../x": above the login folder, compared from the root (PWD once). */
+		free(ns), free(nd);
+		ns = norm_path(a, sp, 1), nd = norm_path(b, dp, 1);
+	}
 	size_t ls = strlen(ns);
 	int same = strcmp(ns, nd) == 0;
 	int inside = tree && !same &&
-		     (ls == 0 ? nd[0] != '/' : strncmp(ns, nd, ls) == 0 && (nd[ls] == '/' || ns[ls - 1] == '/'));
+		     (ls == 0 ? nd[0] != '/' && !up_out(nd) : strncmp(ns, nd, ls) == 0 && (nd[ls] == '/' || ns[ls - 1] == '/'));
 	char *m = same || inside ? xasprintf("%s: %s", same ? (tree ? "source and destination are the same folder"
 								   : "source and destination are the same file")
 							 : "the destination folder is inside the source folder",

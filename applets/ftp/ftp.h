@@ -232,6 +232,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 /* copy.c: a copy onto itself (same site and path; for a tree (tree=1) also a destination
  * inside the source) dies with exit 2 before anything is sent. */
 void ftp_copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp, int tree);
+/* A remote path normalised by its text alone (no server asked, links not followed): "//"
+ * and "." taken out, ".." takes the name before it away ("/.." is "/"; a relative path
+ * keeps the ".." it cannot resolve), no trailing "/" but the root's. Allocated. */
+char *ftp_path_lexnorm(const char *path);
 char *ftp_job_key(const struct job *j);
 
 /* durable.c: temporaries a rerun recognises, the sweep of a resumed run's leftovers, the
@@ -257,10 +261,12 @@ void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *w
  * waits; FXP_RUNNING, FXP_DONE (the file is in place, *bytes its size or -1; with --move
  * the source is deleted), FXP_MOVED (--move: the source is gone, the SIZE of the
  * destination under its final name answered: moved by an earlier run), FXP_STREAM or
- * FXP_FAILED. A reply awaited longer than --timeout
+ * FXP_FAILED. FXP_DROPPED (start or step): --fxp and the pair refused FXP for an earlier
+ * file (ftp_fxp_refused: 1 from then on): this file is not begun, nor any later one (the
+ * job ends with that one failure). A reply awaited longer than --timeout
  * is a failure (exit 3), except the end of the transfer itself (--deadline bounds it).
  * ftp_fxp_stop: give the file up (--deadline), its temporary deleted. */
-enum { FXP_DONE = 0, FXP_STREAM = 1, FXP_FAILED = -1, FXP_RUNNING = 2, FXP_MOVED = 3 };
+enum { FXP_DONE = 0, FXP_STREAM = 1, FXP_FAILED = -1, FXP_RUNNING = 2, FXP_MOVED = 3, FXP_DROPPED = 4 };
 struct fxp;
 struct curl_waitfd;
 int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
@@ -270,6 +276,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 int ftp_fxp_fds(const struct fxp *x, struct curl_waitfd *w);
 void ftp_fxp_stop(struct fxp *x, struct ftp_site *b);
 void ftp_fxp_free(void);
+int ftp_fxp_refused(void);
 
 /* status.c: ftp status over the journals (no server); exit 0 when every item is done. */
 int ftp_status(int njournals, const char *const *journals);

@@ -2,13 +2,17 @@
 /* fxp.c - FXP: `copy` between two servers with the data going straight from one to the
  * other (RFC 959 section 5.2, "server to server"): our own control connections on core
  * streams (libcurl has no FXP). Per file: PASV (EPSV over IPv6) on the destination, PORT
- * (EPRT) with that address to the source, STOR of the destination's temporary name
- * (durable.c, as the streamed copy), RETR on the source, both 226, RNFR/RNTO into place;
+ * (EPRT) with that address to the source, RETR on the source, and once the source has
+ * accepted it (150: it is connected to the destination's passive port, which the kernel
+ * queues) STOR of the destination's temporary name (durable.c, as the streamed copy):
+ * a missing source never has the destination open, truncate or delete a file of that
+ * name (--no-atomic); both 226, RNFR/RNTO into place;
  * --move: SIZE on the destination equal to the source's, then DELE of the source (a source
  * gone, 550 to its SIZE, with the destination there under its final name: moved by an
  * earlier run, FXP_MOVED). A source
- * that refuses PORT to a third address, or a destination that refuses the source's data
- * connection, ends FXP for the run: the engine streams (unless --fxp). Where TLS is in use
+ * that refuses PORT to a third address or cannot reach the destination (425 on RETR), or
+ * a destination that refuses the source's data connection, ends FXP for the run: the engine streams; with --fxp that file fails and
+ * no other is begun (FXP_DROPPED: one refusal, one error, not one per file). Where TLS is in use
  * the data would go in clear (neither SSCN nor CPSV is spoken here): streamed, unless --fxp
  * (then PROT C, said on stderr). Every slot of the engine runs its own pair of control
  * connections (ctl.c; logged in together, kept from file to file), step by step without
@@ -48,7 +52,8 @@ struct fxp {
 	char *tmp;           /* the temporary name (NULL: --no-atomic) */
 	const char *into;    /* tmp, or the final name */
 	char port[200];      /* PORT/EPRT for the source */
-	int a_ph, b_ph;      /* X_XFER: 0 PORT's reply, 1 the first reply, 2 the last, 3 done */
+	int a_ph, b_ph;      /* X_XFER: 0 PORT's reply (b: STOR not sent), 1 the first reply, 2 the last, 3 done */
+	int stor_sent;       /* the STOR is out: the destination may hold a partial file */
 	int rs, rd;          /* the source's and the destination's last transfer replies */
 	int size_sent, rnfr_sent;
 	long long got;       /* X_CHECK: the destination's SIZE */
@@ -58,6 +63,7 @@ struct fxp {
 
 static struct fxp *pairs;   /* every slot's pair */
 static int fx_off;          /* FXP ended for this run: every copy streams */
+static int fx_refused;      /* --fxp and FXP refused: no further file is begun */
 static int fx_warned;
 static int fx_port_ok;      /* a whole FXP transfer worked here: later PORTs go with RETR at once */
 static struct fxp *fx_probe; /* the pair trying FXP first: the others wait for its outcome */
@@ -194,8 +200,9 @@ static void fx_drop(struct fxp *x, struct ftp_site *b)
 	if (fx_probe == x)
 		fx_probe = NULL;
 	pair_close(x);
-	/* Partial or unchecked: stored, not yet renamed (or, --no-atomic, not yet checked). */
-	int partial = x->st == X_XFER || x->st == X_CHECK || (x->st == X_RNTO && x->tmp);
+	/* Partial or unchecked: stored, not yet renamed (or, --no-atomic, not yet checked).
+	 * Nothing is when no STOR went out (with --no-atomic, into is a file we never touched). */
+	int partial = x->stor_sent && (x->st == X_XFER || x->st == X_CHECK || (x->st == X_RNTO && x->tmp));
 	if (x->into && partial) {
 		int code = 0;
 		char err[600];
@@ -255,15 +262,14 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 	return 0;
 }
 
-/* STOR on the destination, RETR on the source (PORT before it, at once when PORT is
- * known to work here). */
+/* RETR on the source (PORT before it, at once when PORT is known to work here); the STOR
+ * on the destination follows the source's 150 (stor_go). */
 static int to_xfer(struct fxp *x, int with_port)
 {
 	x->a_ph = with_port ? 0 : 1;
-	x->b_ph = 1;
+	x->b_ph = 0;
 	x->rs = x->rd = 0;
-	if (ctl_send(x->cb, "STOR %s", x->into) < 0)
-		return -1;
+	x->stor_sent = 0;
 	if (with_port && ctl_send(x->ca, "%s", x->port) < 0)
 		return -1;
 	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
@@ -273,14 +279,26 @@ static int to_xfer(struct fxp *x, int with_port)
 	return 0;
 }
 
+/* The source accepted the RETR: the STOR goes to the destination. */
+static int stor_go(struct fxp *x)
+{
+	x->b_ph = 1;
+	x->stor_sent = 1;
+	return ctl_send(x->cb, "STOR %s", x->into);
+}
+
 /* The source or the destination refused what FXP needs: stream this file and the rest
  * (or fail with --fxp). */
 static int refused(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen)
 {
 	fx_drop(x, b);
-	if (ftp_cf.fxp > 0)
+	if (ftp_cf.fxp > 0) {
+		fx_refused = 1;
 		return fail(code, NT_EXIT_FAIL, err, errlen,
-			    "--fxp: the servers refuse to send data to each other (%s); without --fxp the file is streamed", why);
+			    "--fxp: the servers refuse to send data to each other (%s): no further file is begun; without "
+			    "--fxp the files are streamed",
+			    why);
+	}
 	say_stream(why);
 	return FXP_STREAM;
 }
@@ -303,6 +321,7 @@ static int not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen)
 		return FXP_FAILED;
 	if (ftp_cf.fxp > 0) {
 		char m[600];
+		fx_refused = 1;
 		snprintf(m, sizeof m, "%s", err);
 		return fail(code, NT_EXIT_FAIL, err, errlen, "--fxp: %.500s", m);
 	}
@@ -314,11 +333,11 @@ static int not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen)
 static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
 		      size_t errlen)
 {
-	if (fx_off) { /* another pair found FXP impossible meanwhile */
+	if (fx_off || fx_refused) { /* another pair found FXP impossible meanwhile */
 		x->st = X_IDLE;
 		x->j = NULL;
 		pair_close(x);
-		return FXP_STREAM;
+		return fx_refused ? FXP_DROPPED : FXP_STREAM;
 	}
 	int r = fx_ready(x, a, b, code, err, errlen);
 	if (r)
@@ -337,7 +356,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	x->size = j->size;
 	x->tmp = ftp_cf.atomic >= 0 ? ftp_dur_remote_tmp(j->dst) : NULL;
 	x->into = x->tmp ? x->tmp : j->dst;
-	x->size_sent = x->rnfr_sent = 0;
+	x->size_sent = x->rnfr_sent = x->stor_sent = 0;
 	x->why[0] = 0;
 	/* The announced size: the listing's (copy -r), else SIZE, as the streamed copy takes it. */
 	if (x->size < 0) {
@@ -362,6 +381,8 @@ int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const
 		  size_t errlen)
 {
 	*code = 0;
+	if (fx_refused)
+		return FXP_DROPPED;
 	if (ftp_cf.fxp < 0 || fx_off)
 		return FXP_STREAM;
 	struct fxp *x = *px;
@@ -531,7 +552,13 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					x->a_ph = 3;
 				}
 			}
-			while (x->b_ph < 3 && (r = ctl_try_reply(cb))) {
+			/* The STOR once the source is sending (a 226 without a 150 before it too). */
+			if (!x->b_ph && (x->a_ph == 2 || (x->a_ph == 3 && (x->rs == 226 || x->rs == 250)))) {
+				if (stor_go(x) < 0)
+					goto lost;
+				progress = 1;
+			}
+			while (x->b_ph && x->b_ph < 3 && (r = ctl_try_reply(cb))) {
 				progress = 1;
 				if (r < 0)
 					goto lost;
@@ -548,12 +575,19 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				char m[400];
 				snprintf(m, sizeof m, "%s", cb->text);
 				int rd = x->rd;
-				if (rd == 425 && ftp_cf.fxp == 0) {
+				if (rd == 425) {
+					/* No data connection: nothing was stored. */
+					x->stor_sent = 0;
 					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", b->host, m);
 					return refused(x, b, x->why, code, err, errlen);
 				}
 				fx_drop(x, b);
 				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", b->host, m);
+			}
+			if (x->rs == 425 && !x->stor_sent) {
+				/* The source could not reach the destination's passive port. */
+				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", a->host, ca->text);
+				return refused(x, b, x->why, code, err, errlen);
 			}
 			if (x->rs && x->rs != 226 && x->rs != 250) {
 				char m[400];
@@ -694,6 +728,11 @@ lost:
 		x->into = NULL;
 	fx_drop(x, b);
 	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
+}
+
+int ftp_fxp_refused(void)
+{
+	return fx_refused;
 }
 
 void ftp_fxp_stop(struct fxp *x, struct ftp_site *b)

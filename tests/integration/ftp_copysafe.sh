@@ -1,0 +1,185 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_copysafe.sh - copy never destroys what it was not asked to: a missing source leaves
+# an existing destination file of that name untouched (streamed and FXP, --no-atomic and
+# the atomic default, --move, --from-file and -r batches: no STOR before the source has
+# accepted its RETR); --fxp against a pair that refuses FXP fails the job once (one PORT,
+# one error line), the default streams the rest after one refusal; a copy onto itself
+# written with '..' is refused; FTPS uploads (put, the streamed copy) end whole. Two
+# vsftpd instances on 127.0.0.2 and 127.0.0.3 allowing FXP (pasv_promiscuous,
+# port_promiscuous), and two with vsftpd's defaults.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
+	skip "ftp copy safety" "vsftpd or unshare not installed (make deps)"
+	finish
+fi
+if ! (exec 3<>/dev/tcp/127.0.0.2/1) 2>&1 | grep -qi 'refused'; then
+	skip "ftp copy safety" "127.0.0.2 is not a loopback address here"
+	finish
+fi
+srv() { # srv NAME ADDR [lines]: vsftpd listening on ADDR (its PASV replies name ADDR too)
+	local name=$1 addr=$2
+	shift 2
+	FTPD_WAIT_HOST=$addr ftpd_start "$name" "listen_address=$addr" "pasv_address=$addr" "$@"
+}
+PROM=(pasv_promiscuous=YES port_promiscuous=YES)
+srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 ||
+	{ fail "ftp fixture" "vsftpd did not start"; finish; }
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+cd "$T" || exit 1
+O=(-u "$FTP_USER" --no-tls)
+U="ftp://$FTP_USER@"
+A=${U}127.0.0.2:$FTPD_PORT_A/ B=${U}127.0.0.3:$FTPD_PORT_B/ C=${U}127.0.0.2:$FTPD_PORT_C/ D=${U}127.0.0.3:$FTPD_PORT_D/
+run() { # run OUT ARGS...: nettool ftp ARGS, stderr in OUT.err
+	local out=$1
+	shift
+	timeout 60 "$NT" ftp "$@" 2>"$out.err"
+}
+same() { cmp -s "$1" "$2"; }
+
+# --- 1. a missing source never costs the destination its file ---
+# Each case: the destination folder holds keep.txt (known content) and the source folder
+# lacks it; the copy fails (exit 1, the 550 named) and keep.txt is as it was, no temporary.
+echo "the destination's only copy" >keep.ref
+mkdir -p "$FTPD_HOME_A/s" "$FTPD_HOME_C/s"
+echo "present" >"$FTPD_HOME_A/s/present.txt"
+echo "present" >"$FTPD_HOME_C/s/present.txt"
+printf 'keep.txt\n' >klist
+# (--move with the atomic store: a source gone while the destination is there under its
+# final name counts as moved by an earlier run, exit 0, as the man page says; only the
+# file's content is checked then.)
+case_missing() { # NAME SRC-URL DST-URL DST-HOME ARGS...
+	local name=$1 su=$2 du=$3 dh=$4 rc want=1
+	shift 4
+	case "$name" in *"--atomic --move"*) want=any ;; esac
+	rm -rf "${dh:?}/k"
+	mkdir -p "$dh/k"
+	cp keep.ref "$dh/k/keep.txt"
+	run "mk-$name" "${O[@]}" "$@" "$su" "$du"
+	rc=$?
+	if { [ $rc = 1 ] && grep -q '550' "mk-$name.err" || { [ $want = any ] && [ $rc = 0 ]; }; } &&
+		same keep.ref "$dh/k/keep.txt" && grep -q 'keep.txt' "mk-$name.err" && [ -z "$(find "$dh/k" -name '.*')" ]; then
+		pass "missing source, $name: the destination's file untouched, exit 1 with the 550"
+	else
+		fail "missing source, $name" "rc $rc, dst: $(cat "$dh/k/keep.txt" 2>&1 | head -c 80): $(grep -v '^[<>*]' "mk-$name.err" | tail -3)"
+	fi
+}
+# Streamed (--no-fxp), then FXP (the allowing pair), each with the in-place store and the
+# atomic default, with and without --move, one file and a --from-file batch.
+for mode in no-fxp fxp; do
+	for at in --no-atomic --atomic; do
+		case_missing "$mode $at" "${A}s/keep.txt" "${B}k/keep.txt" "$FTPD_HOME_B" --$mode $at copy
+		case_missing "$mode $at --move" "${A}s/keep.txt" "${B}k/keep.txt" "$FTPD_HOME_B" --$mode $at --move copy
+		case_missing "$mode $at --from-file" "${A}s" "${B}k" "$FTPD_HOME_B" --$mode $at --from-file klist copy
+		case_missing "$mode $at --move --from-file" "${A}s" "${B}k" "$FTPD_HOME_B" --$mode $at --move --from-file klist copy
+	done
+done
+# The refusing pair: FXP is tried, refused, the file streamed.
+case_missing "refused FXP --no-atomic --from-file" "${C}s" "${D}k" "$FTPD_HOME_D" --no-atomic --from-file klist copy
+# The present file of the same batch still goes.
+printf 'keep.txt\npresent.txt\n' >klist2
+for mode in no-fxp fxp; do
+	rm -rf "$FTPD_HOME_B/k2" && mkdir -p "$FTPD_HOME_B/k2" && cp keep.ref "$FTPD_HOME_B/k2/keep.txt"
+	run "mb-$mode" "${O[@]}" --$mode --no-atomic --from-file klist2 copy "${A}s" "${B}k2"
+	rc=$?
+	[ $rc = 1 ] && same keep.ref "$FTPD_HOME_B/k2/keep.txt" && same "$FTPD_HOME_A/s/present.txt" "$FTPD_HOME_B/k2/present.txt" &&
+		pass "--$mode --no-atomic batch: the missing one fails alone, the destination's file kept, the next copied" ||
+		fail "--$mode batch with a missing source" "rc $rc: $(grep -v '^[<>*]' "mb-$mode.err" | tail -3)"
+done
+# A file that is there still copies, in place, overwriting the old content.
+for mode in no-fxp fxp; do
+	echo "old" >"$FTPD_HOME_B/k2/present.txt"
+	run "mp-$mode" "${O[@]}" --$mode --no-atomic copy "${A}s/present.txt" "${B}k2/present.txt"
+	rc=$?
+	[ $rc = 0 ] && same "$FTPD_HOME_A/s/present.txt" "$FTPD_HOME_B/k2/present.txt" &&
+		pass "--$mode --no-atomic over an existing file: replaced" || fail "--$mode --no-atomic replace" "rc $rc: $(tail -3 "mp-$mode.err")"
+done
+# No STOR goes out before the source's 150 (-v shows the order on the two connections).
+run ord "${O[@]}" -v --no-fxp --no-atomic --from-file klist copy "${A}s" "${B}k"
+! grep -q '^> STOR' ord.err && pass "streamed: no STOR sent for a missing source" || fail "streamed STOR order" "$(grep -E '^> (STOR|RETR)|^< 550' ord.err)"
+
+# --- 2. a pair that refuses FXP (vsftpd's defaults: PORT to a third address refused) ---
+mkdir -p "$FTPD_HOME_C/many"
+for i in 1 2 3 4 5 6; do echo "file $i" >"$FTPD_HOME_C/many/f$i"; done
+illegal() { grep -c 'Illegal PORT' "$FTPD_LOG_C"; }
+# --fxp: the job fails once, at the first refusal: one PORT, one error line (and the
+# summary), exit 1, nothing stored; with one slot and with four.
+for par in 1 4; do
+	mkdir -p "$FTPD_HOME_D/forced$par"
+	n0=$(illegal)
+	run fx$par "${O[@]}" --fxp --parallel $par -r copy "${C}many" "${D}forced$par"
+	rc=$?
+	np=$(($(illegal) - n0))
+	nl=$(grep -vc ': [0-9]* done, [0-9]* failed' fx$par.err)
+	[ $rc = 1 ] && [ $np = 1 ] && [ "$nl" = 1 ] && grep -q 'refuse to send data to each other.*Illegal PORT' fx$par.err &&
+		[ -z "$(ls -A "$FTPD_HOME_D/forced$par")" ] &&
+		pass "--fxp --parallel $par against a refusing pair: one PORT, one error line, exit 1, nothing stored" ||
+		fail "--fxp --parallel $par refused" "rc $rc, $np PORTs, $nl lines: $(head -c 600 fx$par.err)"
+done
+# Without --fxp: one refusal, then every file streamed (-v says so once).
+for par in 1 4; do
+	n0=$(illegal)
+	run fa$par "${O[@]}" -v --parallel $par -r copy "${C}many" "${D}auto$par"
+	rc=$?
+	np=$(($(illegal) - n0))
+	ok=1
+	for i in 1 2 3 4 5 6; do same "$FTPD_HOME_C/many/f$i" "$FTPD_HOME_D/auto$par/f$i" || ok=0; done
+	[ $rc = 0 ] && [ $ok = 1 ] && [ $np = 1 ] && [ "$(grep -c 'FXP not possible' fa$par.err)" = 1 ] &&
+		pass "refusing pair, --parallel $par: one PORT, said once, the rest streamed" ||
+		fail "refusing pair --parallel $par" "rc $rc ok $ok, $np PORTs: $(grep -v '^[<>*]' fa$par.err | tail -4)"
+done
+
+# --- 3. a copy onto itself written with '..' is refused before anything is sent ---
+mkdir -p "$FTPD_HOME_A/self/sub" && echo "only copy" >"$FTPD_HOME_A/self/same.txt" && echo "y" >"$FTPD_HOME_A/self/sub/y.txt"
+cp "$FTPD_HOME_A/self/same.txt" same.ref
+selfok() { same same.ref "$FTPD_HOME_A/self/same.txt" && [ -f "$FTPD_HOME_A/self/sub/y.txt" ]; }
+n=0
+# (An absolute path, '/' first, is compared with a relative one from the login folder, '/'
+# in the fixture's chroot.)
+for pair in "self/../self/same.txt self/same.txt" "self/same.txt self/sub/../same.txt" \
+	"self/sub/../../self/same.txt ./self//same.txt" "/self/x/../same.txt ../self/same.txt"; do
+	set -- $pair
+	for how in "--move" "--no-atomic --move" "--no-atomic"; do
+		n=$((n + 1))
+		run sd$n "${O[@]}" $how --timeout 5 copy "${A}$1" "${A}$2"
+		rc=$?
+		[ $rc = 2 ] && selfok && grep -q 'same file' sd$n.err &&
+			pass "copy $how $1 onto $2: refused (exit 2), the file kept" ||
+			fail "copy $how $1 onto $2" "rc $rc, kept: $(cat "$FTPD_HOME_A/self/same.txt" 2>&1): $(cat sd$n.err)"
+		selfok || cp same.ref "$FTPD_HOME_A/self/same.txt"
+	done
+done
+run sd-r "${O[@]}" -r --move copy "${A}self/sub/.." "${A}self"
+rc=$?
+[ $rc = 2 ] && selfok && grep -q 'same folder' sd-r.err && pass "copy -r --move of self/sub/.. onto self: refused" ||
+	fail "copy -r onto itself with .." "rc $rc: $(cat sd-r.err)"
+run sd-in "${O[@]}" -r copy "${A}self/sub/.." "${A}self/sub/../sub/in"
+rc=$?
+[ $rc = 2 ] && selfok && [ ! -e "$FTPD_HOME_A/self/sub/in" ] && grep -q 'inside the source folder' sd-in.err &&
+	pass "copy -r into a folder inside the source, written with ..: refused" || fail "copy -r inside with .." "rc $rc: $(cat sd-in.err)"
+run sd-ok "${O[@]}" copy "${A}self/sub/../same.txt" "${A}self/sub/same.txt"
+rc=$?
+[ $rc = 0 ] && selfok && same same.ref "$FTPD_HOME_A/self/sub/same.txt" &&
+	pass "a copy whose .. leads elsewhere still goes" || fail "copy with .. elsewhere" "rc $rc: $(cat sd-ok.err)"
+
+# --- 4. FTPS uploads end whole: put and the streamed copy of 150 KB files, a few times
+# (a close with the server's TLS session tickets unread was a reset that cost vsftpd the
+# end of the file now and then: "426 Failure reading network stream") ---
+OT=(--insecure -u "$FTP_USER") # the fixture's certificate names 127.0.0.1 only
+head -c 150000 /dev/urandom >b150
+mkdir -p "$FTPD_HOME_A/t"
+for i in 1 2 3 4 5 6; do cp b150 "$FTPD_HOME_A/t/b$i"; done
+bad=0
+for i in 1 2 3 4 5 6; do
+	run tp$i "${OT[@]}" put b150 "${B}tp$i.bin" && same b150 "$FTPD_HOME_B/tp$i.bin" || bad=$((bad + 1))
+done
+[ $bad = 0 ] && pass "FTPS put of 150 KB, 6 times: all whole" || fail "FTPS put" "$bad of 6 failed: $(grep -h 426 tp*.err | head -2)"
+run tc "${OT[@]}" copy -r "${A}t" "${B}tc"
+rc=$?
+ok=1
+for i in 1 2 3 4 5 6; do same b150 "$FTPD_HOME_B/tc/b$i" || ok=0; done
+[ $rc = 0 ] && [ $ok = 1 ] && pass "FTPS streamed copy -r of 6 x 150 KB: all whole" || fail "FTPS copy" "rc $rc: $(tail -3 tc.err)"
+
+finish
