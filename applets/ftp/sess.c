@@ -5,14 +5,11 @@
  * Man page: man/nettool-ftp.1    Tests: tests/integration/ftp.sh
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "connpol.h"
@@ -281,35 +278,6 @@ static size_t hdr_cb(char *data, size_t size, size_t n, void *userp)
 	return len;
 }
 
-/* Every socket libcurl closes, closed in order: our side shut for writing, then what the
- * server still sends read until its end (at most one second, or --timeout if shorter).
- * A close with unread bytes is a reset, and a TLS 1.3 server's session tickets arrive
- * unread on an upload's data connection just as it ends: the reset can reach the server
- * before it has read the end of the file (vsftpd: "426 Failure reading network stream",
- * for some uploads of 100 KB and more, put and the streamed copy alike). */
-static int close_orderly(void *u, curl_socket_t fd)
-{
-	(void)u;
-	if (shutdown(fd, SHUT_WR) == 0) {
-		int ms = ftp_cf.co.timeout_ms > 0 && ftp_cf.co.timeout_ms < 1000 ? ftp_cf.co.timeout_ms : 1000;
-		long long until = ftp_now_ms() + ms;
-		char b[4096];
-		for (;;) {
-			ssize_t r = recv(fd, b, sizeof b, MSG_DONTWAIT);
-			if (r > 0)
-				continue;
-			if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-				break;
-			long long left = until - ftp_now_ms();
-			if (left <= 0)
-				break;
-			struct pollfd p = {.fd = fd, .events = POLLIN};
-			poll(&p, 1, (int)left);
-		}
-	}
-	return close(fd);
-}
-
 /* One connection cache for the single operations and the batch engine, so that a
  * probe (is the target a folder?) and the transfers that follow share logins. */
 static CURLSH *share;
@@ -346,7 +314,6 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	if (ftp_cf.active)
 		curl_easy_setopt(h, CURLOPT_FTPPORT, ftp_cf.active_addr ? ftp_cf.active_addr : "-");
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_orderly);
 	/* NOBODY requests deliver "Content-Length:" text to the write callback: drop it. */
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
 	/* Big reads for speed; small ones under --limit-rate, which libcurl enforces
