@@ -22,6 +22,8 @@ struct fev {
 	int mask;       /* what we want */
 	int registered; /* known to epoll */
 	int pend;       /* loop_fire: events to dispatch at the next pass */
+	int queued;     /* in the fire list (once, even when epoll took pend first) */
+	unsigned seen;  /* the pass in which epoll last dispatched it */
 	loop_fd_cb *cb;
 	void *data;
 };
@@ -44,6 +46,7 @@ struct loop {
 	int stop;
 	int *fire;      /* descriptors with a loop_fire pending (each once) */
 	int nfire, capfire;
+	unsigned pass;  /* loop_once's count, for once a pass */
 };
 
 long long loop_now_ms(void)
@@ -157,53 +160,70 @@ void loop_del(struct loop *l, int fd)
 			l->fired[i].events = 0;
 }
 
+/* Append fd to the fire list. 0 or -1 (out of memory). */
+static int fire_push(struct loop *l, int fd)
+{
+	if (l->nfire == l->capfire) {
+		int n = l->capfire ? l->capfire * 2 : 64;
+		int *f = realloc(l->fire, (size_t)n * sizeof *f);
+		if (!f)
+			return -1;
+		l->fire = f;
+		l->capfire = n;
+	}
+	l->fire[l->nfire++] = fd;
+	return 0;
+}
+
 int loop_fire(struct loop *l, int fd, int mask)
 {
 	if (fd < 0 || fd >= l->setsize || !l->ev[fd].registered || !mask)
 		return -1;
 	struct fev *e = &l->ev[fd];
-	if (!e->pend) {
-		if (l->nfire == l->capfire) {
-			int n = l->capfire ? l->capfire * 2 : 64;
-			int *f = realloc(l->fire, (size_t)n * sizeof *f);
-			if (!f)
-				return -1;
-			l->fire = f;
-			l->capfire = n;
-		}
-		l->fire[l->nfire++] = fd;
+	/* Not !e->pend: an epoll event that carried pend (loop_once) empties it while the
+	 * descriptor is still listed, and a second entry there would run it twice in the
+	 * next pass, a third time in the one after, and so on: a busy descriptor then ran
+	 * k times in pass k and made every other client wait for the pass to end. */
+	if (!e->queued) {
+		if (fire_push(l, fd) < 0)
+			return -1;
+		e->queued = 1;
 	}
 	e->pend |= mask;
 	return 0;
 }
 
 /* Dispatch the loop_fire events queued before this pass (those queued by the callbacks
- * wait for the next pass, so that a callback that fires itself can not starve epoll). */
+ * wait for the next pass, so that a callback that fires itself can not starve epoll).
+ * Each descriptor is listed once (queued) and runs once a pass: one that epoll has
+ * dispatched in this pass keeps its fire for the next, so that the work of a pass, and
+ * the wait of every other descriptor for the next one, stays one turn per busy
+ * descriptor. An entry left by loop_del dispatches nothing. */
 static int run_fired(struct loop *l)
 {
 	int n = l->nfire, handled = 0;
 	if (!n)
 		return 0;
-	int batch[64];
-	while (n > 0) {
-		int k = n < 64 ? n : 64;
-		memcpy(batch, l->fire, (size_t)k * sizeof *batch);
-		memmove(l->fire, l->fire + k, (size_t)(l->nfire - k) * sizeof *l->fire);
-		l->nfire -= k;
-		n -= k;
-		for (int i = 0; i < k; i++) {
-			int fd = batch[i];
-			if (fd >= l->setsize)
-				continue;
-			struct fev *e = &l->ev[fd];
-			int mask = e->pend;
-			e->pend = 0;
-			if (!e->registered || !mask)
-				continue;
-			e->cb(l, fd, mask, e->data);
-			handled++;
-		}
+	for (int i = 0; i < n; i++) {
+		int fd = l->fire[i]; /* re-read: a callback's loop_fire may move the list */
+		if (fd >= l->setsize)
+			continue;
+		struct fev *e = &l->ev[fd];
+		if (!e->queued)
+			continue; /* a stale entry (loop_del, then the descriptor reused) */
+		if (e->seen == l->pass && e->pend && e->registered && fire_push(l, fd) == 0)
+			continue; /* had its turn in this pass: the next one (or now, out of memory) */
+		e->queued = 0;
+		int mask = e->pend;
+		e->pend = 0;
+		if (!e->registered || !mask)
+			continue;
+		e->cb(l, fd, mask, e->data);
+		handled++;
 	}
+	/* What the callbacks queued waits for the next pass. */
+	memmove(l->fire, l->fire + n, (size_t)(l->nfire - n) * sizeof *l->fire);
+	l->nfire -= n;
 	return handled;
 }
 
@@ -293,6 +313,7 @@ static int run_timers(struct loop *l)
 int loop_once(struct loop *l, int timeout_ms)
 {
 	int t = l->nfire ? 0 : timeout_ms;
+	l->pass++;
 	if (l->ntimers) {
 		long long left = l->heap[0].when - loop_now_ms();
 		if (left < 0)
@@ -322,6 +343,7 @@ int loop_once(struct loop *l, int timeout_ms)
 		struct fev *fe = &l->ev[fd];
 		if (fe->pend) /* epoll's event carries it: one call, not two */
 			mask |= fe->pend, fe->pend = 0;
+		fe->seen = l->pass;
 		fe->cb(l, fd, mask, fe->data);
 		handled++;
 	}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,10 +61,20 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 		int sending = in_len > in_off;
 		if (!in_open && !sending && !shut) {
 			/* Our side is done: the peer reads its end of stream and may still send. */
-			if (stream_shutdown_wr(net) < 0 && errno != ENOTCONN) {
-				snprintf(err, errlen, "shutdown: %s", strerror(errno));
-				r->why = "shutdown failed";
-				return NT_EXIT_NET;
+			if (stream_shutdown_wr(net) < 0) {
+				/* ENOTCONN: the connection is gone. After the peer's reset (a receiver
+				 * that timed out or failed, after its own end of stream) that is no
+				 * clean end: the socket's pending error says which. */
+				int e = errno, se = 0;
+				socklen_t sl = sizeof se;
+				if (e == ENOTCONN && getsockopt(fd, SOL_SOCKET, SO_ERROR, &se, &sl) == 0 && se)
+					e = se;
+				if (e != ENOTCONN) {
+					snprintf(err, errlen, "shutdown: %s (%llu bytes of standard input were sent)",
+						 e == ECONNRESET || e == EPIPE ? "connection reset by the peer" : strerror(e), r->sent);
+					r->why = e == ECONNRESET || e == EPIPE ? "reset by peer" : "shutdown failed";
+					return NT_EXIT_NET;
+				}
 			}
 			shut = 1;
 		}

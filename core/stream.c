@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -143,6 +144,21 @@ void stream_close(struct stream *s)
 	if (!s)
 		return;
 	s->ops->close(s->ctx);
+	buf_free(&s->in);
+	buf_free(&s->out);
+	free(s);
+}
+
+void stream_abort(struct stream *s)
+{
+	if (!s)
+		return;
+	int fd = s->ops->fd(s->ctx);
+	if (fd >= 0) {
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	}
+	(s->ops->abort ? s->ops->abort : s->ops->close)(s->ctx);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	free(s);

@@ -180,7 +180,13 @@ static int t_shutdown_wr(void *ctx)
 	}
 }
 
-const struct stream_ops tls_stream_ops = {t_read, t_write, t_fd, t_wants, tls_ctx_close, "tls", t_shutdown_wr};
+/* stream_abort: no close_notify, the peer must not take the end for a clean one. */
+static void t_abort(void *ctx)
+{
+	tls_ctx_free(ctx);
+}
+
+const struct stream_ops tls_stream_ops = {t_read, t_write, t_fd, t_wants, tls_ctx_close, "tls", t_shutdown_wr, t_abort};
 
 void tls_opts_from(struct tls_opts *t, const struct conn_opts *c)
 {

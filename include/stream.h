@@ -33,6 +33,8 @@ struct stream_ops {
 	/* Optional: end our sending side, the peer may go on sending (TCP shutdown(SHUT_WR),
 	 * a TLS close_notify). 0 or -1 with errno. NULL: not possible on this backend. */
 	int (*shutdown_wr)(void *ctx);
+	/* Optional: close without the orderly end (no TLS close_notify). NULL: close. */
+	void (*abort)(void *ctx);
 };
 
 struct stream {
@@ -56,6 +58,10 @@ struct stream *stream_curl(void *curl_easy, size_t max_line, int timeout_ms);
 /* A stream from any backend (used by tls.c). */
 struct stream *stream_new(const struct stream_ops *ops, void *ctx, size_t max_line, int timeout_ms);
 void stream_close(struct stream *s);
+/* Close as a failure the peer can see: no close_notify, and a TCP reset (SO_LINGER 0)
+ * instead of a FIN, so that a peer still sending or waiting gets ECONNRESET rather than
+ * a clean end of the stream. */
+void stream_abort(struct stream *s);
 /* The half-close of our side (ops->shutdown_wr): 0, or -1 with errno (ENOTSUP: the
  * backend has none). */
 int stream_shutdown_wr(struct stream *s);

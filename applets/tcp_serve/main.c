@@ -49,6 +49,10 @@
 /* Output above this stops reading from the client until it drains (backpressure). */
 #define OUT_HIGH (64 * 1024)
 #define SCRATCH (64 * 1024)
+/* Over TLS the replies to the records of one wake-up go out together once they reach
+ * this (a full record): a read gives one record, and with a record per request a
+ * record and a system call per reply cost more than the requests. */
+#define TLS_BATCH (16 * 1024)
 
 
 static struct {
@@ -311,7 +315,7 @@ static size_t read_budget(const struct client *c)
 {
 	if (C.mode == MODE_ECHO || C.mode == MODE_DISCARD || C.mode == MODE_CHARGEN)
 		return SCRATCH;
-	size_t out = buf_pending(&c->out);
+	size_t out = buf_pending(&c->out) + buf_pending(&G.reply); /* replies not yet sent (TLS) */
 	size_t room = out < OUT_HIGH ? OUT_HIGH - out : 0;
 	size_t per_byte = C.stamp.cached_len ? C.stamp.cached_len + 2 : 130;
 	size_t want = room / per_byte;
@@ -332,7 +336,8 @@ static void client_read(struct client *c)
 			 * read returns one record at most: there the next read says EAGAIN. */
 			int drained = (size_t)r < want && !c->ssl;
 			process(c, G.scratch, (size_t)r, drained);
-			if (send_reply(c) < 0) {
+			/* Over TLS the replies wait for the end of this wake-up (or TLS_BATCH). */
+			if ((!c->ssl || buf_pending(&G.reply) >= TLS_BATCH) && send_reply(c) < 0) {
 				client_close(c, "write failed");
 				return;
 			}
@@ -369,7 +374,12 @@ static void client_read(struct client *c)
 			}
 			break;
 		}
+		buf_reset(&G.reply); /* TLS: batched replies to a client that is gone */
 		client_close(c, errno == ECONNRESET ? "reset by peer" : errno == EPROTO && c->ssl ? "TLS error" : strerror(errno));
+		return;
+	}
+	if (buf_pending(&G.reply) && send_reply(c) < 0) { /* TLS: this wake-up's replies */
+		client_close(c, "write failed");
 		return;
 	}
 	partial_account(c);

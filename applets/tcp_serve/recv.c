@@ -90,7 +90,12 @@ int recv_run(const int *lfd, int nfd, int keep, int idle_ms, int tls, int hs_ms)
 		struct relay_opts o = {.in_fd = in_fd, .out_fd = 1, .close_out = !keep, .idle_ms = idle_ms};
 		struct relay_result r;
 		int rc = relay_run(s, &o, &r, err, sizeof err);
-		stream_close(s);
+		/* A transfer that did not end cleanly (the idle timeout, our output failed) is
+		 * a reset to the sender, which then can not report a clean end either. */
+		if (rc)
+			stream_abort(s);
+		else
+			stream_close(s);
 		log_info("disconnected %s (%s: %llu bytes received, %llu sent)", addr, r.why, r.received, r.sent);
 		if (!keep) {
 			if (rc)

@@ -131,6 +131,26 @@ rc=$(cat "$T/rpipe.rc")
 	|| fail "tcp-serve --stream into a closed pipe" "rc=$rc $(cat "$T/rpipe.err")"
 kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
 
+# The receiver's --idle-timeout cuts a quiet sender off: the sender must not report a
+# clean end (it used to exit 0: the receiver closed as after a clean end, and a
+# shutdown that found the connection reset was taken for one). Its own end of stream
+# came first (stdin empty) or never (stdin open): exit 3 both ways.
+for rin in empty open; do
+	if [ $rin = empty ]; then
+		RECV_IN=/dev/null recv P --idle-timeout 0.5
+	else
+		rm -f "$T/quiet" && mkfifo "$T/quiet" && { sleep 6 >"$T/quiet" & }
+		RECV_IN=$T/quiet recv P --idle-timeout 0.5
+	fi
+	{ echo hello; sleep 2; } | timeout 10 "$NT" tcp-send --stream 127.0.0.1:"$P" >/dev/null 2>"$T/idle.err"
+	rc=$?
+	wait "$RECV_PID"
+	rrc=$?
+	[ "$rc" = 3 ] && [ "$rrc" = 3 ] && grep -q 'reset by the peer' "$T/idle.err" \
+		&& pass "--idle-timeout on the receiver (its input $rin): tcp-send --stream exits 3, not 0" \
+		|| fail "--idle-timeout on the receiver (its input $rin)" "sender rc=$rc receiver rc=$rrc $(cat "$T/idle.err" "$T/recv.err")"
+done
+
 expect_exit "--stream with --json is exit 2 (standard output is the data)" 2 "$NT" tcp-serve --stream --json
 expect_exit "--keep without --stream is exit 2" 2 "$NT" tcp-serve --keep
 expect_exit "--stream with --workers is exit 2" 2 "$NT" tcp-serve --stream --workers 2

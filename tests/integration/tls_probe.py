@@ -34,6 +34,15 @@ file that verifies the server (its name is checked as "localhost").
                             that reads a line and answers "LINE|PROTO|TCPREMOTEIP|
                             TCPREMOTEPORT|TCPLOCALIP|TCPLOCALPORT": each gets its own line
                             back with its own address, then the end of the session
+  flood PORT CA PID N SECS MAX
+                            N clients (another process: flooders) with a 2 KiB receive
+                            window that never read send one-byte TLS records, 500 to a
+                            write, for SECS s; meanwhile a new connection (connect,
+                            handshake, a line) and an established one (a line) are
+                            answered: median under 0.1 s each, none over 1.5 s; the
+                            server's RSS stays under MAX KiB
+  flooders PORT CA N SECS   (for flood) the N clients: "ready" once all shook hands, then
+                            the records for SECS s
   execnoread PORT CA PID MAX MIB  against --exec of a program that takes the line "hog"
                             and then never reads: a client offers MIB MiB for 3 s; the
                             server's RSS stays under MAX KiB, it stops taking the bytes
@@ -426,8 +435,90 @@ def execnoread(port, ca, pid, limit, mib):
     hog.close()
 
 
+def flooders(port, ca, n, secs):
+    import threading
+    n, secs = int(n), float(secs)
+    ctx = ssl.create_default_context(cafile=ca)
+    conns = []
+    for i in range(n):
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # before connect: the window
+        raw.settimeout(30)
+        raw.connect(('127.0.0.1', int(port)))
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = ctx.wrap_bio(inc, out, server_hostname='localhost')
+        while True:
+            try:
+                obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                raw.sendall(out.read())
+                inc.write(raw.recv(65536))
+        raw.sendall(out.read())
+        raw.settimeout(None)  # a send that blocks waits: a record cut short would end it
+        conns.append((raw, obj, out))
+    print('ready', flush=True)
+    end = time.time() + secs
+
+    def flood(raw, obj, out):
+        while time.time() < end:
+            for _ in range(500):
+                obj.write(b'\n')  # a record per byte: a request per record
+            try:
+                raw.sendall(out.read())
+            except OSError:
+                return
+    for c in conns:
+        threading.Thread(target=flood, args=c, daemon=True).start()
+    time.sleep(secs)
+    os._exit(0)  # the blocked sends go with the process
+
+
+def flood(port, ca, pid, n, secs, limit):
+    import statistics
+    import subprocess
+    secs = float(secs)
+    est = tls_conn(port, ca, timeout=10)
+    child = subprocess.Popen([sys.executable, __file__, 'flooders', port, ca, n, str(secs)],
+                             stdout=subprocess.PIPE)
+    try:
+        if child.stdout.readline().strip() != b'ready':
+            fail('the %s flooding clients did not all connect' % n)
+        time.sleep(1)  # their records pile up at the server first
+        fresh, kept, rss = [], [], 0
+        end = time.time() + secs - 2
+        while time.time() < end:
+            t0 = time.time()
+            c = tls_conn(port, ca, timeout=10)
+            c.sendall(b'fresh\n')
+            r = recv_lines(c, 1, 10)
+            fresh.append(time.time() - t0)
+            c.close()
+            if not r.endswith(b' fresh\n'):
+                fail('a new connection was not answered during the flood: %r' % r)
+            t0 = time.time()
+            est.sendall(b'kept\n')
+            r = recv_lines(est, 1, 10)
+            kept.append(time.time() - t0)
+            if not r.endswith(b' kept\n'):
+                fail('an established connection was not answered during the flood: %r' % r)
+            rss = max(rss, rss_kib(pid))
+            time.sleep(0.05)
+    finally:
+        child.kill()
+        child.wait()
+    est.close()
+    say = ('new connection median %.3f s, worst %.3f s; established median %.3f s, worst %.3f s; %d probes; RSS %d KiB'
+           % (statistics.median(fresh), max(fresh), statistics.median(kept), max(kept), len(fresh), rss))
+    if statistics.median(fresh) > 0.1 or statistics.median(kept) > 0.1 or max(fresh + kept) > 1.5:
+        fail('%s clients sending one-byte records without reading slow the others: %s' % (n, say))
+    if rss > int(limit):
+        fail('server RSS %d KiB during the flood (limit %s)' % (rss, limit))
+    print('ok served while %s clients sent one-byte records and never read: %s' % (n, say))
+
+
 MODES = {'halfrecord': halfrecord, 'records': records, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload,
-         'exec': exec_, 'execnoread': execnoread}
+         'exec': exec_, 'execnoread': execnoread, 'flood': flood, 'flooders': flooders}
 
 if __name__ == '__main__':
     if len(sys.argv) < 2 or sys.argv[1] not in MODES:

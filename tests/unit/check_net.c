@@ -107,6 +107,52 @@ START_TEST(loop_fire_dispatches_without_epoll)
 }
 END_TEST
 
+/* As a TLS connection with records read ahead: readable for epoll too, and firing
+ * itself again from every call. */
+static void on_refire(struct loop *l, int fd, int mask, void *data)
+{
+	(void)mask;
+	(void)data;
+	fire_calls++;
+	loop_fire(l, fd, LOOP_READ);
+}
+
+/* A descriptor that epoll reports while its loop_fire is queued, and that fires itself
+ * again each time, runs once a pass (its fire waits for the next), pass after pass. It
+ * used to be listed once more every pass (the epoll event emptied its events but left
+ * the entry, so the next loop_fire added another): run k times in pass k, which made
+ * every other descriptor wait for ever longer passes. */
+START_TEST(loop_fire_once_per_pass)
+{
+	struct loop *l = loop_new(16);
+	int sp[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(write(sp[1], "x", 1), 1); /* never read: readable every pass */
+	ck_assert_int_eq(loop_add(l, sp[0], LOOP_READ, on_refire, NULL), 0);
+	ck_assert_int_eq(loop_fire(l, sp[0], LOOP_READ), 0);
+	for (int pass = 0; pass < 50; pass++) {
+		fire_calls = 0;
+		ck_assert_int_ge(loop_once(l, 0), 1);
+		ck_assert_int_eq(fire_calls, 1);
+	}
+	/* Read empty: its own fires alone still run it every pass, without waiting. */
+	char x;
+	ck_assert_int_eq(read(sp[0], &x, 1), 1);
+	for (int pass = 0; pass < 5; pass++) {
+		fire_calls = 0;
+		long long t0 = loop_now_ms();
+		ck_assert_int_eq(loop_once(l, 2000), 1);
+		ck_assert_int_lt(loop_now_ms() - t0, 1000);
+		ck_assert_int_eq(fire_calls, 1);
+	}
+	loop_del(l, sp[0]);
+	ck_assert_int_eq(loop_once(l, 0), 0); /* its queued fire went with it */
+	close(sp[0]);
+	close(sp[1]);
+	loop_free(l);
+}
+END_TEST
+
 static int sink(void *arg, const char *p, size_t n)
 {
 	strncat(arg, p, n);
@@ -299,6 +345,7 @@ Suite *suite_net(void)
 	tcase_set_timeout(t, 10);
 	tcase_add_test(t, loop_events_and_timers);
 	tcase_add_test(t, loop_fire_dispatches_without_epoll);
+	tcase_add_test(t, loop_fire_once_per_pass);
 	tcase_add_test(t, stream_lines_literals);
 	tcase_add_test(t, stream_timeout);
 	tcase_add_test(t, stream_endless_line_is_bounded);
