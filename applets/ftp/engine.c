@@ -829,10 +829,22 @@ static int arr_next(struct jobsrc *js, struct job *j)
 	return 1;
 }
 
+/* The jobs not taken (a deadline stopped the run) go with the array. */
+static void arr_release(struct jobsrc *js)
+{
+	struct arrsrc *a = (struct arrsrc *)js;
+	if (a->v)
+		for (size_t i = a->i; i < a->n; i++)
+			job_free(&a->v[i]);
+	free(a->v);
+	free(a);
+}
+
 struct jobsrc *jobsrc_array(struct job *jobs, size_t n)
 {
 	struct arrsrc *a = xcalloc(1, sizeof *a);
 	a->js.next = arr_next;
+	a->js.release = arr_release;
 	a->js.total = n;
 	a->v = jobs;
 	a->n = n;
