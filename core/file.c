@@ -272,6 +272,7 @@ static void afile_free(struct afile *af)
 	af->tmp = af->final = af->dir = af->tname = af->fname = NULL;
 	af->has_dfd = 0;
 	af->dfd = -1;
+	af->direct = 0;
 }
 
 int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode, char *err, size_t errlen)
@@ -279,11 +280,27 @@ int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode,
 	return afile_open_tag(af, dir, name, mode, NULL, err, errlen);
 }
 
+int file_is_special(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 int afile_open_tag(struct afile *af, const char *dir, const char *name, mode_t mode, const char *tag, char *err,
 		   size_t errlen)
 {
 	memset(af, 0, sizeof *af);
 	af->fd = af->dfd = -1;
+	if (!dir && file_is_special(name)) {
+		af->fd = open(name, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (af->fd < 0) {
+			snprintf(err, errlen, "%s: %s", name, strerror(errno));
+			return -1;
+		}
+		af->direct = 1;
+		af->final = xstrdup(name);
+		return 0;
+	}
 	char *base, *folder;
 	const char *last;
 	if (dir) {
@@ -334,11 +351,21 @@ const char *file_own_why(int fd, unsigned flags)
 
 int afile_place(struct afile *af)
 {
+	if (af->direct)
+		return 0;
 	return af->has_dfd ? renameat(af->dfd, af->tname, af->dfd, af->fname) : rename(af->tmp, af->final);
 }
 
 static int commit(struct afile *af, int sync, char *err, size_t errlen)
 {
+	if (af->direct) {
+		int r = close(af->fd);
+		if (r < 0)
+			snprintf(err, errlen, "close %s: %s", af->final, strerror(errno));
+		af->fd = -1;
+		afile_free(af);
+		return r;
+	}
 	if (sync && fsync(af->fd) < 0) {
 		snprintf(err, errlen, "fsync %s: %s", af->tmp, strerror(errno));
 		afile_abort(af);

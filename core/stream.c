@@ -459,13 +459,10 @@ int stream_write(struct stream *s, const void *p, size_t n)
 	return r < 0 ? r : stream_flush(s);
 }
 
-int stream_cmdf(struct stream *s, const char *fmt, ...)
+int stream_vcmdq(struct stream *s, const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	char *p;
 	int n = vasprintf(&p, fmt, ap);
-	va_end(ap);
 	if (n < 0) {
 		snprintf(s->err, sizeof s->err, "out of memory");
 		s->errnum = ENOMEM;
@@ -484,5 +481,14 @@ int stream_cmdf(struct stream *s, const char *fmt, ...)
 	free(p);
 	if (r == 0)
 		r = stream_queue(s, "\r\n", 2);
+	return r;
+}
+
+int stream_cmdf(struct stream *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = stream_vcmdq(s, fmt, ap);
+	va_end(ap);
 	return r < 0 ? r : stream_flush(s);
 }

@@ -7,7 +7,6 @@
  * tests/integration/mail_fetch.sh, tests/integration/tls_client.sh
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,37 +238,57 @@ static int tls_setup(CURL *h, const struct xfer_opts *o, const char *host, char 
  * handshake, and libcurl may close the socket with them unread. Closing a TCP socket
  * with unread input makes the kernel send a reset and drop what it has not sent yet: an
  * upload loses its end and the server answers 426 (vsftpd, about one 300 KB upload in
- * four here; curl's issue 6149). So a lingering close: FIN after the data, then read and
- * drop what the peer still sends until it closes (at most 64 KiB, or 2 s or --timeout if
- * shorter: an aborted download is not drained), then close. A socket that never
- * connected, or a listener, fails the shutdown and is closed at once. */
-static long linger_ms = 2000;
+ * four here; curl's issue 6149). So the close is put off: the socket is shut for
+ * writing (a FIN after the data, which the server reads whole), what has arrived is
+ * read and dropped, and the descriptor is closed later, never waiting here (a server
+ * that never closes cost a whole batch 2 s a file when this waited): at a later close
+ * once the peer has ended or 2 s have passed, or when the process ends. By then libcurl
+ * has had the upload's 226, so a reset then costs nothing. At most LINGER_MAX wait; a
+ * socket that never connected, or a listener, fails the shutdown and is closed at once. */
+#define LINGER_MAX 64
+static struct lingering {
+	int fd;
+	long long until_ms;
+} lingering[LINGER_MAX];
+static int nlingering;
+
+static long long mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* Read and drop what has arrived, without waiting: 1 when the peer has ended. */
+static int drained(int fd)
+{
+	char junk[4096];
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+	}
+	return 0;
+}
 
 static int linger_close(void *clientp, curl_socket_t fd)
 {
 	(void)clientp;
-	if (shutdown(fd, SHUT_WR) == 0) {
-		struct timespec t0, t;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		size_t dropped = 0;
-		char junk[4096];
-		while (dropped < 64 * 1024) {
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			long left = linger_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-			struct pollfd p = {.fd = fd, .events = POLLIN};
-			int r = left > 0 ? poll(&p, 1, (int)left) : 0;
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			ssize_t n = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
-			if (n > 0)
-				dropped += (size_t)n;
-			else if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
-				break;
+	long long now = mono_ms();
+	for (int i = 0; i < nlingering;) {
+		struct lingering *l = &lingering[i];
+		if (drained(l->fd) || now >= l->until_ms || nlingering == LINGER_MAX) {
+			close(l->fd);
+			*l = lingering[--nlingering];
+			continue;
 		}
+		i++;
 	}
-	return close(fd);
+	if (shutdown(fd, SHUT_WR) < 0 || drained(fd))
+		return close(fd);
+	lingering[nlingering++] = (struct lingering){fd, now + 2000};
+	return 0;
 }
 
 int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen)
@@ -299,11 +318,8 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 	int tr = tls_setup(h, o, host, err, errlen);
 	if (tr)
 		return tr;
-	if (o->tls != XFER_TLS_NEVER && o->scheme && !strncmp(o->scheme, "ftp", 3)) {
-		if (o->timeout_ms > 0 && o->timeout_ms < linger_ms)
-			linger_ms = o->timeout_ms;
+	if (o->tls != XFER_TLS_NEVER && o->scheme && !strncmp(o->scheme, "ftp", 3))
 		curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, linger_close);
-	}
 	if (o->insecure) {
 		static int warned; /* the words of tls.c, which says it for our own sockets */
 		if (!warned++)

@@ -49,11 +49,18 @@ struct afile {
 	 * and afile_abort work relative to it (has_dfd 0: by path, for hand-made afiles). */
 	int dfd, has_dfd;
 	char *tname, *fname;
+	int direct; /* the user's own path names a device or a FIFO: written in place */
 };
+
+/* 1 when the user's own output path is a device, a FIFO or a socket (followed through a
+ * symbolic link: -o /dev/stdout): written in place, never replaced by a rename (as root,
+ * a rename onto /dev/null replaces the device with a file). */
+int file_is_special(const char *path);
 
 /* Create a temporary file for the final name: name is a path relative to dir (its
  * folders below dir must exist and are never followed through a symlink), or dir NULL
- * and name a full path chosen by the user (its folder taken as given). 0 or -1 (err). */
+ * and name a full path chosen by the user (its folder taken as given; a special file
+ * there (file_is_special) is opened and written in place, direct). 0 or -1 (err). */
 int afile_open(struct afile *af, const char *dir, const char *name, mode_t mode, char *err, size_t errlen);
 /* The same, the temporary named .NAME.TAG-XXXXXX (TAG: at most 24 bytes of [A-Za-z0-9-]),
  * so that the program that made it can recognise its own leftovers after a crash

@@ -13,6 +13,7 @@
 #ifndef NT_STREAM_H
 #define NT_STREAM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "buf.h"
@@ -92,5 +93,7 @@ int stream_flush(struct stream *s);
 int stream_write(struct stream *s, const void *p, size_t n);
 /* Send one command line: refuses CR/LF/NUL inside (STREAM_ERR), appends CRLF, flushes. */
 int stream_cmdf(struct stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same line queued, not flushed (pipelined commands: stream_flush sends the group). */
+int stream_vcmdq(struct stream *s, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #endif

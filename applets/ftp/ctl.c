@@ -66,18 +66,23 @@ int ctl_reply(struct fxc *c)
 	}
 }
 
-int ctl_cmd(struct fxc *c, const char *fmt, ...)
+/* One command line, checked (no CR/LF inside) and queued; sent now when now. */
+static int ctl_vsend(struct fxc *c, int now, const char *fmt, va_list ap)
 {
-	char line[1200];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof line || stream_cmdf(c->s, "%s", line) < 0) {
+	if (stream_vcmdq(c->s, fmt, ap) < 0 || (now && stream_flush(c->s) < 0)) {
 		snprintf(c->text, sizeof c->text, "cannot send to %s", c->site->host);
 		return c->code = -1;
 	}
-	return ctl_reply(c);
+	return 0;
+}
+
+int ctl_cmd(struct fxc *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = ctl_vsend(c, 1, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : ctl_reply(c);
 }
 
 /* Log in on our own connection, TLS as the site's policy says. NULL with *code and err
@@ -194,19 +199,11 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
  * packet). 0, or -1 (c->text). */
 int ctl_send(struct fxc *c, const char *fmt, ...)
 {
-	char line[1200];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
+	int r = ctl_vsend(c, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof line || strpbrk(line, "\r\n") || stream_queue(c->s, line, (size_t)n) < 0 ||
-	    stream_queue(c->s, "\r\n", 2) < 0) {
-		snprintf(c->text, sizeof c->text, "cannot send to %s", c->site->host);
-		return c->code = -1;
-	}
-	if (c->s->trace)
-		c->s->trace('>', line, (size_t)n);
-	return 0;
+	return r;
 }
 
 /* A whole reply if one has arrived: its code, 0 (not yet), -1 (connection failed). */

@@ -342,6 +342,17 @@ static int start(struct engine *e, struct slot *s)
 		if (!strcmp(j->dst, "-")) {
 			s->sink = SINK_STDOUT;
 			s->fd = 1;
+		} else if (e->src->total == 1 && !j->has_root && file_is_special(j->dst)) {
+			/* The user's own -o is a device or a FIFO (-o /dev/null): written in place,
+			 * as curl does (a rename would replace the device with a file). */
+			s->fd = open(j->dst, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			if (s->fd < 0) {
+				char m[600];
+				snprintf(m, sizeof m, "%s: %s", j->dst, strerror(errno));
+				fail_job(e, s, NT_EXIT_IO, m);
+				return -1;
+			}
+			s->sink = SINK_DEV;
 		} else {
 			char m[600];
 			if (ftp_local_prepare(j, &e->made_dir, &s->dst_dir, &s->dst_base, &s->dst_rel, m, sizeof m) < 0) {
@@ -460,7 +471,7 @@ static void slot_clear(struct slot *s)
 	if (s->infd >= 0)
 		close(s->infd);
 	s->infd = -1;
-	if (s->sink == SINK_APPEND && s->fd >= 0)
+	if ((s->sink == SINK_APPEND || s->sink == SINK_DEV) && s->fd >= 0)
 		close(s->fd);
 	if (s->opened && s->af.tmp)
 		afile_abort(&s->af);
@@ -578,7 +589,7 @@ static void finish_get(struct engine *e, struct slot *s)
 		failed(e, s, s->werr ? CURLE_OK : s->rc1, s->err, &s->hdr, s->werr ? NT_EXIT_IO : 0);
 		return;
 	}
-	if (s->sink == SINK_STDOUT) {
+	if (s->sink == SINK_STDOUT || s->sink == SINK_DEV) {
 		mark_done(e, s, NULL, -1);
 		return;
 	}

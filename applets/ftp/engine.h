@@ -16,7 +16,7 @@
 #include "ftp.h"
 #include "jset.h"
 
-enum sink { SINK_FILE, SINK_STDOUT, SINK_APPEND };
+enum sink { SINK_FILE, SINK_STDOUT, SINK_APPEND, SINK_DEV }; /* SINK_DEV: the user's -o names a device or a FIFO */
 
 struct slot {
 	int busy, phase;

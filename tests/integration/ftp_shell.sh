@@ -102,6 +102,18 @@ for i in $(seq 24); do cmp -s tls13/f$i.bin "$H/tls13/f$i.bin" || bad=$((bad + 1
 	fail "FTPS uploads lost their end" "rc $rc, $bad of 24 not whole: $(head -2 tls13.err)"
 rm -rf "$H/tls13"
 
+# --- -o names a FIFO (or a device: -o /dev/null): written in place, never replaced by a
+# file (a rename onto it, as root, replaced /dev/null with a regular file)
+head -c 70000 /dev/urandom >"$H/tofifo.bin"
+mkfifo out.fifo
+timeout 20 cat out.fifo >fifo.got &
+reader=$!
+ftp "${O[@]}" get $S:tofifo.bin -o out.fifo 2>fifo.err
+rc=$?
+wait $reader
+[ $rc = 0 ] && [ -p out.fifo ] && cmp -s "$H/tofifo.bin" fifo.got && pass "get -o FIFO: written through the FIFO, the FIFO kept" ||
+	fail "get -o FIFO" "rc $rc, fifo kept: $([ -p out.fifo ] && echo yes || echo no): $(cat fifo.err)"
+
 # --- put from standard input, byte for byte; -o - back
 head -c 1000000 /dev/urandom >piped.src
 ftp "${O[@]}" put - $S:piped.bin <piped.src 2>put.err
