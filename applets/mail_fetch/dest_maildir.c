@@ -308,83 +308,118 @@ static int our_name(const char *n)
 	       n[k] && sec >= 0 && usec >= 0 && pid > 0;
 }
 
-/* 1 when NAME is in new/, or in cur/ as NAME or NAME:INFO (where a reader moves it). */
-static int delivered(struct dest *d, const char *name)
+static int cmp_name(const void *a, const void *b)
 {
-	struct stat sb;
-	if (fstatat(d->new_fd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-		return 1;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Of the names miss[0..n) (sorted, unique), those found in cur/ as NAME or NAME:INFO
+ * (where a reader moves a message out of new/) get found[i] set: one pass over cur/. */
+static void found_in_cur(struct dest *d, char **miss, size_t n, char *found)
+{
 	char e[600];
 	int fd = file_open_below(d->path, "cur", 0700, e, sizeof e);
 	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir) {
 		if (fd >= 0)
 			close(fd);
-		return 0;
+		return;
 	}
-	size_t n = strlen(name);
-	int found = 0;
 	struct dirent *ent;
-	while (!found && (ent = readdir(dir)))
-		found = !strncmp(ent->d_name, name, n) && (!ent->d_name[n] || ent->d_name[n] == ':');
+	while ((ent = readdir(dir))) {
+		char buf[sizeof ent->d_name], *name = buf;
+		snprintf(buf, sizeof buf, "%.*s", (int)strcspn(ent->d_name, ":"), ent->d_name);
+		char **hit = bsearch(&name, miss, n, sizeof *miss, cmp_name);
+		if (hit)
+			found[hit - miss] = 1;
+	}
 	closedir(dir);
-	return found;
+}
+
+/* The pending names miss[0..n) in neither tmp/ nor new/: those not in cur/ either were
+ * never delivered; their keys leave the state, so the fetch gets them again (they are
+ * still on the server: only delivered messages are deleted). 0 or -1 (err): a name of an
+ * older state file, which does not say which message it was. */
+static int lost_again(struct dest *d, struct mf_state *st, char **miss, size_t n, char *err, size_t errlen)
+{
+	qsort(miss, n, sizeof *miss, cmp_name);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!u || strcmp(miss[u - 1], miss[i]))
+			miss[u++] = miss[i];
+	n = u;
+	char *found = xcalloc(n, 1);
+	found_in_cur(d, miss, n, found);
+	char **keys = xmalloc(st->npend * sizeof *keys);
+	size_t nk = 0;
+	for (size_t i = 0; i < st->npend; i++) {
+		const char *name = st->pend[i];
+		char **hit = bsearch(&name, miss, n, sizeof *miss, cmp_name);
+		if (!hit || found[hit - miss])
+			continue;
+		if (!st->pkey[i]) {
+			snprintf(err, errlen, "state %s: 'pending %.80s' is in neither tmp/ nor new/ nor cur/ of %s, and "
+				 "this older state file does not say which message it was: refused (nothing deleted; "
+				 "remove that line to count it delivered)", st->path, name, d->path);
+			free(keys), free(found);
+			return -1;
+		}
+		keys[nk++] = st->pkey[i];
+	}
+	if (nk) {
+		mf_state_filter(st, keys, nk, 0);
+		nt_warn("%s: %zu message%s of an interrupted delivery vanished from tmp/ before reaching new/: "
+			"fetched again", d->path, nk, nk == 1 ? "" : "s");
+	}
+	free(keys), free(found);
+	return 0;
 }
 
 static int maildir_recover(struct dest *d, struct mf_state *st, int *changed, char *err, size_t errlen)
 {
-	char **lost = NULL;
-	size_t nlost = 0;
 	if (st->npend) {
-		lost = xmalloc(st->npend * sizeof *lost);
+		/* Each pending name: still in tmp/ (rename it), in new/ (renamed before the crash),
+		 * or missing: in cur/ (a reader moved it there), or removed from tmp/ by someone
+		 * else before its rename: never delivered. */
+		char **miss = xmalloc(st->npend * sizeof *miss);
+		size_t nmiss = 0;
 		for (size_t i = 0; i < st->npend; i++) {
 			const char *n = st->pend[i];
 			struct stat sb;
 			if (!our_name(n)) {
 				snprintf(err, errlen, "state %s: 'pending %.80s' is not a message name of ours: refused "
 					 "(remove the state file or use --rebuild-state)", st->path, n);
-				goto fail;
+				free(miss);
+				return -1;
 			}
 			if (fstatat(d->tmp_fd, n, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-				if (delivered(d, n))
-					continue; /* renamed before the crash */
-				/* Removed from tmp/ by someone else before its rename: not delivered. */
-				if (!st->pkey[i]) {
-					snprintf(err, errlen, "state %s: 'pending %.80s' is in neither tmp/ nor new/ nor cur/ of %s, "
-						 "and this older state file does not say which message it was: refused (nothing "
-						 "deleted; remove that line to count it delivered)", st->path, n, d->path);
-					goto fail;
-				}
-				lost[nlost++] = st->pkey[i];
+				if (fstatat(d->new_fd, n, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+					miss[nmiss++] = st->pend[i];
 				continue;
 			}
 			if (!S_ISREG(sb.st_mode)) {
 				snprintf(err, errlen, "%s/tmp/%s: not a regular file: refused", d->path, n);
-				goto fail;
+				free(miss);
+				return -1;
 			}
 			if (renameat(d->tmp_fd, n, d->new_fd, n) < 0) {
 				snprintf(err, errlen, "rename %s/tmp/%s: %s", d->path, n, strerror(errno));
-				goto fail;
+				free(miss);
+				return -1;
 			}
 			log_trace("recovered %s into new/", n);
 		}
-		if (nlost) {
-			/* Not fetched: they are fetched again (and only then deleted). */
-			mf_state_filter(st, lost, nlost, 0);
-			nt_warn("%s: %zu message%s of an interrupted delivery vanished from tmp/ before reaching new/: "
-				"fetched again", d->path, nlost, nlost == 1 ? "" : "s");
+		if (nmiss && lost_again(d, st, miss, nmiss, err, errlen) < 0) {
+			free(miss);
+			return -1;
 		}
-		free(lost);
-		lost = NULL;
+		free(miss);
 		if (queue_new_sync(d, err, errlen) < 0 || new_durable(d, st, err, errlen) < 0)
 			return -1;
 		*changed = 1;
 	}
 	clean_tmp(d);
 	return 0;
-fail:
-	free(lost);
-	return -1;
 }
 
 static char *maildir_file(struct dest *d, const struct dmsg *m)
