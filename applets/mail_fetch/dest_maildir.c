@@ -7,12 +7,17 @@
  * when it is large). At the end of a batch the destination's committer (core/commit.c,
  * its thread) makes the batch durable with one sync of the file system for the whole
  * batch (commit_fd on tmp/: with the committer's syncfs policy that covers the batch's
- * files and their names in tmp/), then the state records the batch with "pending NAME"
+ * files and their names in tmp/), then the state records the batch with "pending NAME KEY"
  * lines, then tmp/NAME is renamed to new/NAME and the committer syncs new/ while the next
  * batch downloads; the next batch's sync (or mf_dest_settle) waits for it and drops the
  * pending lines. A crash after the state save is finished by the recovery (rename what is
  * still in tmp/); a crash before it leaves only tmp/ files and the messages are fetched
- * again. Nothing here syncs or starts a thread itself. tmp/ new/ cur/ are opened once,
+ * again. A pending name that is gone from tmp/ and is in neither new/ nor cur/ (another
+ * program removed it: tmp/ belongs to every writer of the Maildir) was never delivered:
+ * the recovery drops its KEY from the state and the message (still on the server: only
+ * what was delivered is deleted) is fetched again. Our clean-up of tmp/ removes only
+ * what the Maildir convention lets anyone remove: files untouched for 36 hours (and of
+ * ours, of this host, their writer dead). Nothing here syncs or starts a thread itself. tmp/ new/ cur/ are opened once,
  * never through a symlink (file.h), and every create, rename and removal goes through
  * those descriptors; the recovery renames only names of our own shape.
  */
@@ -25,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commit.h"
@@ -166,13 +172,6 @@ static int sync_batch(struct dest *d, char *err, size_t errlen)
 	return 0;
 }
 
-static void drop_pending(struct mf_state *st)
-{
-	for (size_t i = 0; i < st->npend; i++)
-		free(st->pend[i]);
-	st->npend = 0;
-}
-
 /* Queue the sync of new/ after renames into it (the committer does it while we go on). */
 static int queue_new_sync(struct dest *d, char *err, size_t errlen)
 {
@@ -194,7 +193,7 @@ static int new_durable(struct dest *d, struct mf_state *st, char *err, size_t er
 		snprintf(err, errlen, "syncing %s/new: %s", d->path, e);
 		return -1;
 	}
-	drop_pending(st);
+	mf_state_drop_pending(st);
 	return 0;
 }
 
@@ -220,13 +219,11 @@ static int maildir_commit(struct dest *d, struct mf_state *st, size_t *nk, char 
 	if (d->renames_queued) {
 		/* The previous batch's renames are durable (sync_batch waited for the sync of
 		 * new/ it queued): its pending lines go. */
-		drop_pending(st);
+		mf_state_drop_pending(st);
 		d->renames_queued = 0;
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		if (st->npend == st->pcap)
-			st->pcap = st->pcap ? st->pcap * 2 : 64, st->pend = xrealloc(st->pend, st->pcap * sizeof *st->pend);
-		st->pend[st->npend++] = xstrdup(d->m[i].name);
+		mf_state_add_pending(st, d->m[i].name, d->m[i].key);
 		mf_state_add(st, d->m[i].key, d->m[i].msgid);
 	}
 	if (mf_state_save(st, err, errlen) < 0)
@@ -259,9 +256,18 @@ static int maildir_settle(struct dest *d, struct mf_state *st, char *err, size_t
 	return new_durable(d, st, err, errlen);
 }
 
-/* tmp/ files that a killed mail-fetch of this host left: their writer is gone. */
+/* The Maildir convention: a tmp/ file untouched (read or written) for 36 hours may be
+ * removed by anyone. */
+#define TMP_STALE (36 * 3600)
+
+/* tmp/ files that a killed mail-fetch of this host left, untouched for TMP_STALE: their
+ * writer is gone. Not sooner: another account's run into this Maildir (its own state) may
+ * have left a batch pending there that its recovery will rename into new/; the names do
+ * not say whose they are. A crash before the state's save leaves files that nobody will
+ * deliver: they wait out the 36 hours (their messages are fetched again meanwhile). */
 static void clean_tmp(struct dest *d)
 {
+	time_t now = time(NULL);
 	int fd = fcntl(d->tmp_fd, F_DUPFD_CLOEXEC, 0);
 	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir) {
@@ -282,6 +288,10 @@ static void clean_tmp(struct dest *d)
 			continue;
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
+		struct stat sb;
+		if (fstatat(dirfd(dir), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode) ||
+		    now - sb.st_mtime < TMP_STALE || now - sb.st_atime < TMP_STALE)
+			continue;
 		unlinkat(dirfd(dir), e->d_name, 0);
 	}
 	closedir(dir);
@@ -298,29 +308,112 @@ static int our_name(const char *n)
 	       n[k] && sec >= 0 && usec >= 0 && pid > 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Of the names miss[0..n) (sorted, unique), those found in cur/ as NAME or NAME:INFO
+ * (where a reader moves a message out of new/) get found[i] set: one pass over cur/. */
+static void found_in_cur(struct dest *d, char **miss, size_t n, char *found)
+{
+	char e[600];
+	int fd = file_open_below(d->path, "cur", 0700, e, sizeof e);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *ent;
+	while ((ent = readdir(dir))) {
+		char buf[sizeof ent->d_name], *name = buf;
+		snprintf(buf, sizeof buf, "%.*s", (int)strcspn(ent->d_name, ":"), ent->d_name);
+		char **hit = bsearch(&name, miss, n, sizeof *miss, cmp_name);
+		if (hit)
+			found[hit - miss] = 1;
+	}
+	closedir(dir);
+}
+
+/* The pending names miss[0..n) in neither tmp/ nor new/: those not in cur/ either were
+ * never delivered; their keys leave the state, so the fetch gets them again (they are
+ * still on the server: only delivered messages are deleted). 0 or -1 (err): a name of an
+ * older state file, which does not say which message it was. */
+static int lost_again(struct dest *d, struct mf_state *st, char **miss, size_t n, char *err, size_t errlen)
+{
+	qsort(miss, n, sizeof *miss, cmp_name);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!u || strcmp(miss[u - 1], miss[i]))
+			miss[u++] = miss[i];
+	n = u;
+	char *found = xcalloc(n, 1);
+	found_in_cur(d, miss, n, found);
+	char **keys = xmalloc(st->npend * sizeof *keys);
+	size_t nk = 0;
+	for (size_t i = 0; i < st->npend; i++) {
+		const char *name = st->pend[i];
+		char **hit = bsearch(&name, miss, n, sizeof *miss, cmp_name);
+		if (!hit || found[hit - miss])
+			continue;
+		if (!st->pkey[i]) {
+			snprintf(err, errlen, "state %s: 'pending %.80s' is in neither tmp/ nor new/ nor cur/ of %s, and "
+				 "this older state file does not say which message it was: refused (nothing deleted; "
+				 "remove that line to count it delivered)", st->path, name, d->path);
+			free(keys), free(found);
+			return -1;
+		}
+		keys[nk++] = st->pkey[i];
+	}
+	if (nk) {
+		mf_state_filter(st, keys, nk, 0);
+		nt_warn("%s: %zu message%s of an interrupted delivery vanished from tmp/ before reaching new/: "
+			"fetched again", d->path, nk, nk == 1 ? "" : "s");
+	}
+	free(keys), free(found);
+	return 0;
+}
+
 static int maildir_recover(struct dest *d, struct mf_state *st, int *changed, char *err, size_t errlen)
 {
 	if (st->npend) {
+		/* Each pending name: still in tmp/ (rename it), in new/ (renamed before the crash),
+		 * or missing: in cur/ (a reader moved it there), or removed from tmp/ by someone
+		 * else before its rename: never delivered. */
+		char **miss = xmalloc(st->npend * sizeof *miss);
+		size_t nmiss = 0;
 		for (size_t i = 0; i < st->npend; i++) {
 			const char *n = st->pend[i];
 			struct stat sb;
 			if (!our_name(n)) {
 				snprintf(err, errlen, "state %s: 'pending %.80s' is not a message name of ours: refused "
 					 "(remove the state file or use --rebuild-state)", st->path, n);
+				free(miss);
 				return -1;
 			}
-			if (fstatat(d->tmp_fd, n, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			if (fstatat(d->tmp_fd, n, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (fstatat(d->new_fd, n, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+					miss[nmiss++] = st->pend[i];
 				continue;
+			}
 			if (!S_ISREG(sb.st_mode)) {
 				snprintf(err, errlen, "%s/tmp/%s: not a regular file: refused", d->path, n);
+				free(miss);
 				return -1;
 			}
 			if (renameat(d->tmp_fd, n, d->new_fd, n) < 0) {
 				snprintf(err, errlen, "rename %s/tmp/%s: %s", d->path, n, strerror(errno));
+				free(miss);
 				return -1;
 			}
 			log_trace("recovered %s into new/", n);
 		}
+		if (nmiss && lost_again(d, st, miss, nmiss, err, errlen) < 0) {
+			free(miss);
+			return -1;
+		}
+		free(miss);
 		if (queue_new_sync(d, err, errlen) < 0 || new_durable(d, st, err, errlen) < 0)
 			return -1;
 		*changed = 1;

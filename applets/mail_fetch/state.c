@@ -64,6 +64,24 @@ void mf_state_add_bymid(struct mf_state *s, const char *key, const char *msgid)
 	s->e[s->n - 1].bymid = 1;
 }
 
+void mf_state_add_pending(struct mf_state *s, const char *name, const char *key)
+{
+	if (s->npend == s->pcap) {
+		s->pcap = s->pcap ? s->pcap * 2 : 64;
+		s->pend = xrealloc(s->pend, s->pcap * sizeof *s->pend);
+		s->pkey = xrealloc(s->pkey, s->pcap * sizeof *s->pkey);
+	}
+	s->pend[s->npend] = xstrdup(name);
+	s->pkey[s->npend++] = key ? xstrdup(key) : NULL;
+}
+
+void mf_state_drop_pending(struct mf_state *s)
+{
+	for (size_t i = 0; i < s->npend; i++)
+		free(s->pend[i]), free(s->pkey[i]);
+	s->npend = 0;
+}
+
 static int cmp_ent(const void *a, const void *b)
 {
 	return strcmp(((const struct st_ent *)a)->key, ((const struct st_ent *)b)->key);
@@ -169,11 +187,10 @@ void mf_state_free(struct mf_state *s)
 		free(s->e[i].key), free(s->e[i].msgid);
 	for (size_t i = 0; i < s->mn; i++)
 		free(s->me[i].key), free(s->me[i].msgid);
-	for (size_t i = 0; i < s->npend; i++)
-		free(s->pend[i]);
+	mf_state_drop_pending(s);
 	for (size_t i = 0; i < s->nmid; i++)
 		free(s->mid[i]);
-	free(s->e), free(s->me), free(s->pend), free(s->mid);
+	free(s->e), free(s->me), free(s->pend), free(s->pkey), free(s->mid);
 	free(s->path), free(s->account);
 	memset(s, 0, sizeof *s);
 }
@@ -246,14 +263,14 @@ int mf_state_read(struct mf_state *s, FILE *f, char *err, size_t errlen)
 			push(&s->e, &s->n, &s->cap, a, strcmp(b, "-") ? b : NULL);
 			s->e[s->n - 1].bymid = k == 3;
 			s->sorted = 0;
-		} else if (sscanf(line, "pending %2048s", a) == 1) {
-			if (!file_plain_name(a)) { /* a name in tmp/ of ours: no '/', no leading '.' */
+		} else if ((k = sscanf(line, "pending %2048s %2048s %2048s", a, b, c)) >= 1) {
+			/* "pending NAME KEY"; an older file's "pending NAME" has no key. NAME is a
+			 * name in tmp/ of ours: no '/', no leading '.' */
+			if (k == 3 || !file_plain_name(a)) {
 				bad = 1;
 				break;
 			}
-			if (s->npend == s->pcap)
-				s->pcap = s->pcap ? s->pcap * 2 : 64, s->pend = xrealloc(s->pend, s->pcap * sizeof *s->pend);
-			s->pend[s->npend++] = xstrdup(a);
+			mf_state_add_pending(s, a, k == 2 ? b : NULL);
 		} else if (sscanf(line, "mbox %llu %llu %llx", &x, &y, &z) == 3) {
 			s->mbox_pending = 1;
 			s->mbox_off = x, s->mbox_len = y, s->mbox_hash = z;
@@ -287,7 +304,7 @@ int mf_state_write(struct mf_state *s, FILE *f)
 	if (s->uidvalidity)
 		bad |= fprintf(f, "uidvalidity %llu\n", (unsigned long long)s->uidvalidity) < 0;
 	for (size_t i = 0; i < s->npend; i++)
-		bad |= fprintf(f, "pending %s\n", s->pend[i]) < 0;
+		bad |= fprintf(f, "pending %s%s%s\n", s->pend[i], s->pkey[i] ? " " : "", s->pkey[i] ? s->pkey[i] : "") < 0;
 	if (s->mbox_pending) {
 		bad |= fprintf(f, "mbox %llu %llu %llx\n", (unsigned long long)s->mbox_off,
 			       (unsigned long long)s->mbox_len, (unsigned long long)s->mbox_hash) < 0;

@@ -24,8 +24,10 @@ struct mf_state {
 	struct st_ent *e;
 	size_t n, cap;
 	int sorted;
-	/* Maildir: renames tmp/NAME -> new/NAME that may not have happened yet. */
-	char **pend;
+	/* Maildir: renames tmp/NAME -> new/NAME that may not have happened yet ("pending NAME
+	 * KEY"), with the key of each one's message (pkey[i]; NULL from an older file's
+	 * "pending NAME" line): a name the recovery finds nowhere is fetched again by it. */
+	char **pend, **pkey;
 	size_t npend, pcap;
 	/* mbox: an append of mbox_len bytes at mbox_off with FNV-1a hash mbox_hash; its
 	 * messages (me) count as fetched once the bytes are verified in the file. */
@@ -54,6 +56,10 @@ int mf_state_downloaded(struct mf_state *s, const char *key);
 void mf_state_add(struct mf_state *s, const char *key, const char *msgid);
 /* An entry for a message matched only by its Message-ID (see st_ent.bymid). */
 void mf_state_add_bymid(struct mf_state *s, const char *key, const char *msgid);
+/* Record tmp/NAME of the message KEY (key may be NULL: unknown) as pending. */
+void mf_state_add_pending(struct mf_state *s, const char *name, const char *key);
+/* Forget every pending name. */
+void mf_state_drop_pending(struct mf_state *s);
 /* Drop the entries whose key is (keep 0) or is not (keep 1) among keys[0..n) (any order).
  * POP3 may give a UIDL again once its message is gone (RFC 1939): the UIDLs deleted and
  * committed, and those the server no longer lists, must leave the state. Returns the number

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_mail_fetch_state.c - libFuzzer harness for mail-fetch's state file as it is read
  * back from disk (mf_state_read: version, uidvalidity, "u" entries with Message-IDs and
- * "mid" marks, Maildir "pending" names, the mbox append record and its "m" entries), the
+ * "mid" marks, Maildir "pending NAME KEY" lines (or an older file's "pending NAME"), the mbox append record and its "m" entries), the
  * file that drives crash recovery. Any input is refused or read, never crashes; a file
  * that is read is written back (mf_state_write), and that text must read again and write
  * the same bytes (a save never changes what the next run believes), and every entry read
  * must be found by mf_state_has. A pending name must be a plain name (no '/', no
- * leading '.'), since recovery renames it.
+ * leading '.'), since recovery renames it; its key, when there is one, one word (the
+ * recovery drops it from the state to fetch that message again).
  * Seeds: tests/fuzz/corpus/fuzz_mail_fetch_state/ (state files written in the
- * mail_fetch*.sh tests against Dovecot, and a hand-made mbox-pending one). */
+ * mail_fetch*.sh tests against Dovecot, a hand-made mbox-pending one, and a Maildir
+ * one with both pending forms). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mf_state s;
 	if (readmem(&s, in, size) == 0) {
 		for (size_t i = 0; i < s.npend; i++)
-			if (strchr(s.pend[i], '/') || s.pend[i][0] == '.' || !s.pend[i][0])
+			if (strchr(s.pend[i], '/') || s.pend[i][0] == '.' || !s.pend[i][0] ||
+			    (s.pkey[i] && (!s.pkey[i][0] || strpbrk(s.pkey[i], " \t\n"))))
 				abort();
 		for (size_t i = 0; i < s.n; i++) {
 			char *k = strdup(s.e[i].key);

@@ -166,6 +166,56 @@ for point in after-state mid-append after-append; do
 	[ "$n" = $M ] && pass "recover mbox $point: parses into $M messages" || fail "recover mbox $point: parse" "$n"
 done
 
+# A batch pending in tmp/ belongs to its account's recovery, whoever else writes the
+# Maildir: account A dies after its state save (its batch in tmp/, "pending NAME KEY" in
+# its state); account B (another mailbox, its own state) fetches into the same Maildir:
+# its clean-up of tmp/ keeps A's files (only files untouched for 36 hours go, the Maildir
+# convention; a 40-hour-old leftover of a dead run of ours is removed). Then a mail reader
+# does what the convention allows it: one of A's files is already in new/, one in cur/
+# (NAME:2,S), the others deleted from tmp/. A's rerun must fetch those again, not count
+# them delivered and delete them on the server.
+dove_reset
+: >"$T/want.dm"
+fill dm $M
+doveadm -c "$DOVE_CONF" mailbox create -u test Other >/dev/null 2>&1
+NETTOOL_MAIL_BATCH=10 NETTOOL_MAIL_CRASH=after-state $NT_TEST mail-fetch $CA -q --delete --state "$T/sA" -o "$T/shared" "$IMAP" 2>/dev/null &
+{ wait $!; } 2>/dev/null
+rc=$?
+# (a batch is at least 10 messages: more when more had arrived when it was cut)
+npend=$(grep -c '^pending ' "$T/sA") nkeyed=$(grep -c '^pending [^ ]* [0-9][0-9]*$' "$T/sA")
+[ $rc = 137 ] && [ "$npend" -ge 10 ] && [ "$nkeyed" = "$npend" ] && [ "$(ls "$T/shared/tmp" | wc -l)" = "$npend" ] &&
+	pass "two accounts, one Maildir: A killed after its state save, $npend pending (with their keys) in tmp/" ||
+	fail "two accounts: A's crash" "exit $rc, $npend pending lines, $nkeyed with a key, $(ls "$T/shared/tmp" | wc -l) in tmp/"
+dead=$(sh -c 'echo $$')
+stale="$(date +%s).M1P${dead}Q1.$(hostname)"
+echo stale >"$T/shared/tmp/$stale" && touch -d '40 hours ago' "$T/shared/tmp/$stale"
+$NT mail-fetch $CA -q --delete --state "$T/sB" -o "$T/shared" "imap://test@127.0.0.1:$DOVE_IMAP/Other" 2>"$T/sB.err"
+rc=$?
+kept=0
+for n in $(sed -n 's/^pending \([^ ]*\).*/\1/p' "$T/sA"); do [ -f "$T/shared/tmp/$n" ] && kept=$((kept + 1)); done
+[ $rc = 0 ] && [ $kept = "$npend" ] && pass "two accounts: B's run into the same Maildir keeps A's $npend pending tmp/ files" ||
+	fail "two accounts: B's run removed A's pending files" "exit $rc, $kept of $npend kept, $(cat "$T/sB.err")"
+[ ! -e "$T/shared/tmp/$stale" ] && pass "two accounts: a 40-hour-old tmp/ file of a dead run is cleaned" ||
+	fail "two accounts: the stale tmp/ file was kept"
+names=($(sed -n 's/^pending \([^ ]*\).*/\1/p' "$T/sA"))
+mv "$T/shared/tmp/${names[0]}" "$T/shared/new/${names[0]}"
+mv "$T/shared/tmp/${names[1]}" "$T/shared/cur/${names[1]}:2,S"
+rm -f "$T/shared/tmp/"*
+# An older state's "pending NAME" (no key) that is nowhere: which message is unknown, so
+# the run refuses and deletes nothing.
+sed 's/^\(pending [^ ]*\) .*/\1/' "$T/sA" >"$T/sA.old"
+$NT mail-fetch $CA -q --delete --state "$T/sA.old" -o "$T/shared" "$IMAP" 2>"$T/sA.old.err"
+rc=$?
+[ $rc = 6 ] && [ "$(dove_count)" = $M ] && grep -q 'older state file' "$T/sA.old.err" &&
+	pass "two accounts: an older state's keyless pending name found nowhere is refused, nothing deleted" ||
+	fail "two accounts: keyless pending name" "exit $rc, server $(dove_count), $(cat "$T/sA.old.err")"
+$NT mail-fetch $CA -q --delete --state "$T/sA" -o "$T/shared" "$IMAP" 2>"$T/sA.err"
+rc=$?
+[ $rc = 0 ] && [ "$(dove_count)" = 0 ] && grep -q "$((npend - 2)) messages of an interrupted delivery vanished" "$T/sA.err" &&
+	pass "two accounts: A's rerun fetches the $((npend - 2)) removed from tmp/ again, server empty" ||
+	fail "two accounts: A's rerun" "exit $rc, server $(dove_count), $(cat "$T/sA.err")"
+check_maildir "two accounts" "$T/shared" dm
+
 # The shipped binary has no crash switch: NETTOOL_MAIL_CRASH (and the small batches of
 # NETTOOL_MAIL_BATCH) are ignored, the run completes.
 dove_reset

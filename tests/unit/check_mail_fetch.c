@@ -314,6 +314,47 @@ START_TEST(state_roundtrip)
 }
 END_TEST
 
+START_TEST(state_pending_key)
+{
+	/* "pending NAME KEY" (written since the recovery re-fetches a pending name found
+	 * nowhere), and an older file's "pending NAME" (no key) still read and written as it was. */
+	const char *in = "version 1\npending 1.M2P3Q4.h 42\npending 1.M2P3Q5.h\nu 42 <a@b>\n";
+	FILE *f = fmemopen((void *)in, strlen(in), "r");
+	struct mf_state s;
+	char err[512];
+	memset(&s, 0, sizeof s);
+	s.path = strdup("st"), s.account = strdup("a"), s.sorted = 1;
+	ck_assert_int_eq(mf_state_read(&s, f, err, sizeof err), 0);
+	fclose(f);
+	ck_assert_uint_eq(s.npend, 2);
+	ck_assert_str_eq(s.pend[0], "1.M2P3Q4.h");
+	ck_assert_str_eq(s.pkey[0], "42");
+	ck_assert_str_eq(s.pend[1], "1.M2P3Q5.h");
+	ck_assert_ptr_null(s.pkey[1]);
+	mf_state_add_pending(&s, "1.M2P3Q6.h", "UIDL-x");
+	char *out = NULL;
+	size_t n = 0;
+	f = open_memstream(&out, &n);
+	ck_assert_int_eq(mf_state_write(&s, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(out, "\npending 1.M2P3Q4.h 42\npending 1.M2P3Q5.h\npending 1.M2P3Q6.h UIDL-x\n"));
+	free(out);
+	mf_state_drop_pending(&s);
+	ck_assert_uint_eq(s.npend, 0);
+	mf_state_free(&s);
+	/* a pending line with a third word, or a name with '/', is not understood */
+	const char *bad[] = {"version 1\npending 1.M2P3Q4.h 42 x\n", "version 1\npending a/b 42\n"};
+	for (size_t i = 0; i < 2; i++) {
+		f = fmemopen((void *)bad[i], strlen(bad[i]), "r");
+		memset(&s, 0, sizeof s);
+		s.path = strdup("st"), s.account = strdup("a"), s.sorted = 1;
+		ck_assert_int_eq(mf_state_read(&s, f, err, sizeof err), -1);
+		fclose(f);
+		mf_state_free(&s);
+	}
+}
+END_TEST
+
 START_TEST(gather_list_literal)
 {
 	char buf[64], flags[64], name[64], delim = 0;
@@ -544,6 +585,7 @@ Suite *suite_mail_fetch(void)
 	tcase_add_test(t, mbox_open_refuses);
 	tcase_add_test(t, lock_hardlink_trick);
 	tcase_add_test(t, state_roundtrip);
+	tcase_add_test(t, state_pending_key);
 	tcase_add_test(t, state_filter);
 	tcase_add_test(t, pop3_bound);
 	tcase_add_test(t, gather_list_literal);
