@@ -136,6 +136,26 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	else
 		fail "fake ftp server (size150)" "did not start: $(cat "$T/fakeftpd-H150.log")"
 	fi
+	# FXP matches replies to commands in order: a source whose SIZE reply brings two more
+	# ("200 stale", "150 lie": fixtures/ftp_fake.py sizeextra) would have them taken for
+	# PORT's and RETR's, a STOR sent and the "partial" deleted. Replies nobody asked for
+	# are found before the RETR: the file fails, nothing sent to the destination.
+	mkdir -p hx
+	if fakeftpd_start HX "$T/hx" sizeextra; then
+		# (--from-file: the size unknown, FXP asks SIZE itself.)
+		X="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_HX/"
+		for how in "--no-atomic" "--no-atomic --move" "--atomic"; do
+			rm -rf "$FTPD_HOME_B/h" && mkdir -p "$FTPD_HOME_B/h" && cp keep.ref "$FTPD_HOME_B/h/keep.txt"
+			run "hx-$how" "${O[@]}" -v --fxp --timeout 10 $how --from-file klist copy "$X" "${B}h"
+			rc=$?
+			[ $rc != 0 ] && same keep.ref "$FTPD_HOME_B/h/keep.txt" && ! grep -q '^> STOR' "hx-$how.err" &&
+				[ -z "$(find "$FTPD_HOME_B/h" -name '.*')" ] && grep -q 'no command asked for' "hx-$how.err" &&
+				pass "FXP source with replies nobody asked for, $how: no STOR, the destination's file kept (exit $rc)" ||
+				fail "FXP source with replies nobody asked for, $how" "rc $rc, dst: $(head -c 80 "$FTPD_HOME_B/h/keep.txt" 2>&1): $(grep -E '^> (PORT|STOR|DELE|RETR)|^< (150|550|200)' "hx-$how.err" | head -8)"
+		done
+	else
+		fail "fake ftp server (sizeextra)" "did not start: $(cat "$T/fakeftpd-HX.log")"
+	fi
 else
 	skip "hostile source (SIZE answered 150)" "python3-pyftpdlib not installed (make deps)"
 fi
