@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* copy.c - the copy job of the batch engine: a file from server a to server b, straight
  * between them (FXP, fxp.c) when both allow it, else streamed through a pipe in the slot
- * (RETR on one handle, STOR on the other; the STOR only once the source has accepted the
- * RETR, 150/125 or data: a missing source never truncates the destination's file of that
+ * (RETR on one handle, STOR on the other; the STOR only once the RETR's first data byte
+ * has come, or the download has ended well (an empty file): never on a reply code, which
+ * may be another command's (SIZE, REST, EPSV come before the RETR and a hostile source may
+ * answer them 150). A missing source never truncates the destination's file of that
  * name, whose deletion as a failed partial file would then lose it, with --no-atomic).
  * Stored under a temporary name (durable.c)
  * and renamed when complete, never a partial file under the final name; a failed copy's
@@ -11,15 +13,20 @@
  * (the server's 550 for its SIZE or RETR) while the destination is there under its final
  * name is done: a run that ended between the DELE and the journal's done line (with the
  * atomic store only a whole, size-checked copy ever has that name). A copy onto itself is
- * refused before anything is sent (ftp_copy_same_check; the paths compared once
+ * refused before anything is sent (ftp_copy_same_check: one server when the port and user
+ * are equal and the host names resolve to a common address; the paths compared once
  * normalised by their text, "." and ".." too: ftp_path_lexnorm).
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_tree.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
  *        tests/integration/ftp_copysafe.sh tests/unit/check_ftpcopy.c
  */
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include "engine.h"
 #include "log.h"
@@ -43,6 +50,8 @@ static size_t copy_write(char *d, size_t sz, size_t nm, void *u)
 	size_t n = sz * nm;
 	if (s->src_failed || s->dst_done)
 		return 0; /* nobody reads any more */
+	if (n)
+		s->src_data = 1; /* the RETR's data: the evidence that starts the upload */
 	if (PIPE_CAP - s->pl < n) {
 		s->src_paused = 1;
 		return CURL_WRITEFUNC_PAUSE;
@@ -94,7 +103,7 @@ static int stream_start(struct engine *e, struct slot *s)
 	if (!s->pipe)
 		s->pipe = xmalloc(PIPE_CAP);
 	s->ph = s->pl = 0;
-	s->src_done = s->src_failed = s->src_paused = s->dst_paused = s->dst_done = 0;
+	s->src_done = s->src_failed = s->src_paused = s->dst_paused = s->dst_done = s->src_data = 0;
 	s->unpause_src = s->unpause_dst = 0;
 	ftp_prep(e->a, s->h, &s->hdr, s->err);
 	s->url = ftp_url(e->a, j->src, 0);
@@ -138,11 +147,14 @@ static int stream_start(struct engine *e, struct slot *s)
 	return 0;
 }
 
-/* The source has accepted its RETR: its 150 (125) or data has come. Until then nothing is
- * sent to the destination. */
+/* The source is sending the RETR's file: a byte of it has come (the data connection of
+ * this transfer carries nothing else). Not s->hdr.code: it is the last reply on the
+ * handle, whatever command it answered (a SIZE answered "150" is no RETR accepted). Until
+ * then nothing is sent to the destination; an empty file starts the upload when the
+ * download ends well (ftp_copy_finished). */
 static int src_accepted(const struct slot *s)
 {
-	return s->hdr.code == 150 || s->hdr.code == 125 || s->pl || s->src_paused;
+	return s->src_data;
 }
 
 /* The upload begins (STOR on h2, set up by stream_start). */
@@ -289,7 +301,7 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp && s->dst_started) {
 			/* The partial file goes (the temporary, or the file itself with --no-atomic)
 			 * before the failure is reported or retried. Only a STOR that was sent
-			 * (after the source's 150) can have left one. */
+			 * (after the source's data) can have left one. */
 			keep_failure(s);
 			s->phase = 3;
 			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
@@ -495,12 +507,52 @@ static int up_out(const char *p)
 	return p[0] == '.' && p[1] == '.' && (!p[2] || p[2] == '/');
 }
 
-/* copy onto itself: the same site (host, port, user: one ftp_site) and the same path
- * (the destination inside the source for a tree) would delete or empty the only copy.
- * Refused before anything is sent, exit 2. */
+/* One address of the socket addresses a and b (port ignored). */
+static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return !memcmp(&((const struct sockaddr_in *)(const void *)a)->sin_addr,
+			       &((const struct sockaddr_in *)(const void *)b)->sin_addr, sizeof(struct in_addr));
+	if (a->sa_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, sizeof(struct in6_addr));
+	return 0;
+}
+
+/* Two sites that are one server and one login: the same port and user, host names that
+ * resolve to a common address ("localhost" and "127.0.0.1"; name resolution only, nothing
+ * sent). A name that does not resolve here is compared by its text alone. */
+static int same_server(const struct ftp_site *a, const struct ftp_site *b)
+{
+	if (a == b)
+		return 1;
+	if (a->port != b->port || (!a->user) != (!b->user) || (a->user && strcmp(a->user, b->user)))
+		return 0;
+	if (!strcasecmp(a->host, b->host))
+		return 1;
+	struct addrinfo hints = {0}, *ra = NULL, *rb = NULL;
+	hints.ai_socktype = SOCK_STREAM;
+	int same = 0;
+	if (getaddrinfo(a->host, NULL, &hints, &ra) == 0 && getaddrinfo(b->host, NULL, &hints, &rb) == 0)
+		for (const struct addrinfo *x = ra; x && !same; x = x->ai_next)
+			for (const struct addrinfo *y = rb; y && !same; y = y->ai_next)
+				same = same_addr(x->ai_addr, y->ai_addr);
+	if (ra)
+		freeaddrinfo(ra);
+	if (rb)
+		freeaddrinfo(rb);
+	return same;
+}
+
+/* copy onto itself: the same server and login (one ftp_site, or two whose host names
+ * resolve to a common address with the same port and user: same_server) and the same
+ * path (the destination inside the source for a tree) would delete or empty the only
+ * copy. Refused before anything is sent, exit 2. */
 void ftp_copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp, int tree)
 {
-	if (a != b)
+	if (!same_server(a, b))
 		return;
 	int absolute = sp[0] == '/' || dp[0] == '/';
 	char *ns = norm_path(a, sp, absolute), *nd = norm_path(b, dp, absolute);

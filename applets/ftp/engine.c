@@ -403,6 +403,13 @@ static int start(struct engine *e, struct slot *s)
 			fail_job(e, s, NT_EXIT_IO, m);
 			return -1;
 		}
+		if (S_ISDIR(st.st_mode)) {
+			/* Nothing sent: a STOR would create (truncate) the remote file and fail. */
+			close(s->infd);
+			s->infd = -1;
+			fail_job(e, s, NT_EXIT_FAIL, FTP_PUT_DIR_MSG);
+			return -1;
+		}
 		ftp_prep(e->a, s->h, &s->hdr, s->err);
 		const char *dst = j->dst;
 		char *tmp = NULL;

@@ -43,7 +43,8 @@ struct slot {
 	char *pipe;
 	size_t ph, pl;
 	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst, dst_done;
-	int dst_started;         /* copy: the upload (STOR) begun, once the source accepted its RETR */
+	int dst_started;         /* copy: the upload (STOR) begun, once the RETR's data came (or its end) */
+	int src_data;            /* copy: a byte of the RETR's data has come (copy_write) */
 	uint64_t bytes;
 	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
 	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */

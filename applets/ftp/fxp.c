@@ -3,8 +3,10 @@
  * other (RFC 959 section 5.2, "server to server"): our own control connections on core
  * streams (libcurl has no FXP). Per file: PASV (EPSV over IPv6) on the destination, PORT
  * (EPRT) with that address to the source, RETR on the source, and once the source has
- * accepted it (150: it is connected to the destination's passive port, which the kernel
- * queues) STOR of the destination's temporary name (durable.c, as the streamed copy):
+ * accepted it (150, read in order, one reply per command: a line no command asked for,
+ * found before the RETR, fails the file: to_xfer; it is connected to the destination's
+ * passive port, which the kernel queues) STOR of the destination's temporary name
+ * (durable.c, as the streamed copy):
  * a missing source never has the destination open, truncate or delete a file of that
  * name (--no-atomic); both 226, RNFR/RNTO into place;
  * --move: SIZE on the destination equal to the source's, then DELE of the source (a source
@@ -263,9 +265,24 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 }
 
 /* RETR on the source (PORT before it, at once when PORT is known to work here); the STOR
- * on the destination follows the source's 150 (stor_go). */
+ * on the destination follows the source's 150 (stor_go). The replies are matched to the
+ * commands in order, one each: the 150 awaited is the RETR's only if every reply before it
+ * has been read and none came unasked. A line already here now (a SIZE answered "213 5",
+ * "150 lie") would be taken for the RETR's 150 and start a STOR for a file the source may
+ * not have: -2 (ca->text: that line), nothing sent; -1 the connection failed. */
 static int to_xfer(struct fxp *x, int with_port)
 {
+	char *l;
+	size_t n;
+	int u;
+	while ((u = stream_try_line(x->ca->s, &l, &n)) == 0 &&
+	       !(n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9'))
+		; /* noise, as ctl_try_reply skips it */
+	if (u != STREAM_AGAIN) {
+		if (u == 0)
+			nt_clean_text(x->ca->text, sizeof x->ca->text, l, n);
+		return u == 0 ? -2 : -1;
+	}
 	x->a_ph = with_port ? 0 : 1;
 	x->b_ph = 0;
 	x->rs = x->rd = 0;
@@ -285,6 +302,17 @@ static int stor_go(struct fxp *x)
 	x->b_ph = 1;
 	x->stor_sent = 1;
 	return ctl_send(x->cb, "STOR %s", x->into);
+}
+
+/* The source sent a reply that answered no command (to_xfer): nothing stored, the file
+ * failed (exit status 5) rather than a STOR on a 150 that may not be the RETR's. */
+static int unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen)
+{
+	char m[400];
+	snprintf(m, sizeof m, "%s", x->ca->text);
+	x->into = NULL; /* no STOR sent */
+	fx_drop(x, b);
+	return fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", a->host, m);
 }
 
 /* The source or the destination refused what FXP needs: stream this file and the rest
@@ -509,7 +537,9 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				return refused(x, b, x->why, code, err, errlen);
 			}
 			if (fx_port_ok) {
-				if (to_xfer(x, 1) < 0)
+				if ((r = to_xfer(x, 1)) == -2)
+					return unasked(x, a, b, code, err, errlen);
+				if (r < 0)
 					goto lost;
 			} else {
 				if (ctl_send(ca, "%s", x->port) < 0)
@@ -529,7 +559,9 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				x->into = NULL;
 				return refused(x, b, x->why, code, err, errlen);
 			}
-			if (to_xfer(x, 0) < 0)
+			if ((r = to_xfer(x, 0)) == -2)
+				return unasked(x, a, b, code, err, errlen);
+			if (r < 0)
 				goto lost;
 			continue;
 		case X_XFER: {

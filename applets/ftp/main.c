@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
@@ -511,10 +512,18 @@ static int cmd_put(const char *cmd)
 		free(path);
 		return engine_run(s, NULL, src, 1);
 	}
+	if (ftp_cf.recursive)
+		opt_usage_error("put -r: put sends files; mirror --reverse DIR TARGET uploads a folder");
 	need_args("put", 2, -1);
-	for (int i = 0; i < nargs - 1; i++)
+	for (int i = 0; i < nargs - 1; i++) {
+		struct stat st;
 		if (!strcmp(args[i], "-") && (nargs > 2 || ftp_cf.resume))
 			opt_usage_error("put -: standard input goes alone, to one named file, without --resume");
+		/* Before any connection: a STOR of a folder would create (truncate) the remote
+		 * file and fail, leaving it (and with --atomic a temporary) behind. */
+		if (strcmp(args[i], "-") && stat(args[i], &st) == 0 && S_ISDIR(st.st_mode))
+			opt_usage_error("put %s: %s", args[i], FTP_PUT_DIR_MSG);
+	}
 	struct ftp_site *s = remote(args[nargs - 1], &path);
 	int todir = nargs > 2 || !path[0] || path[strlen(path) - 1] == '/' || ftp_isdir(s, path) == 1;
 	if (todir && !strcmp(args[0], "-"))

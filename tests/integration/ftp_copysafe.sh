@@ -5,9 +5,11 @@
 # the atomic default, --move, --from-file and -r batches: no STOR before the source has
 # accepted its RETR); --fxp against a pair that refuses FXP fails the job once (one PORT,
 # one error line), the default streams the rest after one refusal; a copy onto itself
-# written with '..' is refused; FTPS uploads (put, the streamed copy) end whole. Two
+# written with '..' or with two host names of one server (127.0.0.1, localhost) is
+# refused; a source that answers SIZE with 150 gets no STOR (fixtures/ftp_fake.py
+# size150); put of a local folder sends nothing; FTPS uploads (put, the streamed copy) end whole. Two
 # vsftpd instances on 127.0.0.2 and 127.0.0.3 allowing FXP (pasv_promiscuous,
-# port_promiscuous), and two with vsftpd's defaults.
+# port_promiscuous), two with vsftpd's defaults, and one on 127.0.0.1 (two host names).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -25,7 +27,7 @@ srv() { # srv NAME ADDR [lines]: vsftpd listening on ADDR (its PASV replies name
 	FTPD_WAIT_HOST=$addr ftpd_start "$name" "listen_address=$addr" "pasv_address=$addr" "$@"
 }
 PROM=(pasv_promiscuous=YES port_promiscuous=YES)
-srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 ||
+srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 && ftpd_start E ||
 	{ fail "ftp fixture" "vsftpd did not start"; finish; }
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
 cd "$T" || exit 1
@@ -100,6 +102,64 @@ done
 run ord "${O[@]}" -v --no-fxp --no-atomic --from-file klist copy "${A}s" "${B}k"
 ! grep -q '^> STOR' ord.err && pass "streamed: no STOR sent for a missing source" || fail "streamed STOR order" "$(grep -E '^> (STOR|RETR)|^< 550' ord.err)"
 
+# --- 1b. only the RETR's own data starts the upload, not a reply code: a hostile source
+# that answers SIZE with "150" (fixtures/ftp_fake.py size150) and lacks the file never
+# costs the destination its file (the 150 of the SIZE was taken for the RETR's: STOR, then
+# the DELE of the "partial" file, the only copy gone) ---
+if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
+	mkdir -p h150
+	echo "present" >h150/present.txt
+	if fakeftpd_start H150 "$T/h150" size150; then
+		H="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_H150/"
+		for how in "--no-atomic" "--no-atomic --move" "--atomic" "--no-atomic --from-file klist"; do
+			rm -rf "$FTPD_HOME_B/h" && mkdir -p "$FTPD_HOME_B/h" && cp keep.ref "$FTPD_HOME_B/h/keep.txt"
+			case "$how" in
+			*from-file*) su=$H du=${B}h ;;
+			*) su=${H}keep.txt du=${B}h/keep.txt ;;
+			esac
+			run "h150-$how" "${O[@]}" -v --no-fxp $how copy "$su" "$du"
+			rc=$?
+			[ $rc = 1 ] && same keep.ref "$FTPD_HOME_B/h/keep.txt" && ! grep -q '^> STOR' "h150-$how.err" &&
+				[ -z "$(find "$FTPD_HOME_B/h" -name '.*')" ] &&
+				pass "source answering SIZE with 150, $how: no STOR, the destination's file kept, exit 1" ||
+				fail "source answering SIZE with 150, $how" "rc $rc, dst: $(head -c 80 "$FTPD_HOME_B/h/keep.txt" 2>&1): $(grep -E '^> (STOR|DELE|RETR)|^< (150|550)' "h150-$how.err" | head -6)"
+		done
+		# A file that is there still goes (its data is the evidence), and an empty one (the
+		# download's end is).
+		: >h150/empty.txt
+		for f in present.txt empty.txt; do
+			run "h150ok-$f" "${O[@]}" --no-fxp --no-atomic copy "${H}$f" "${B}h/$f"
+			rc=$?
+			[ $rc = 0 ] && same "h150/$f" "$FTPD_HOME_B/h/$f" && pass "source answering SIZE with 150: $f copied" ||
+				fail "source answering SIZE with 150, $f" "rc $rc: $(tail -3 "h150ok-$f.err")"
+		done
+	else
+		fail "fake ftp server (size150)" "did not start: $(cat "$T/fakeftpd-H150.log")"
+	fi
+	# FXP matches replies to commands in order: a source whose SIZE reply brings two more
+	# ("200 stale", "150 lie": fixtures/ftp_fake.py sizeextra) would have them taken for
+	# PORT's and RETR's, a STOR sent and the "partial" deleted. Replies nobody asked for
+	# are found before the RETR: the file fails, nothing sent to the destination.
+	mkdir -p hx
+	if fakeftpd_start HX "$T/hx" sizeextra; then
+		# (--from-file: the size unknown, FXP asks SIZE itself.)
+		X="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_HX/"
+		for how in "--no-atomic" "--no-atomic --move" "--atomic"; do
+			rm -rf "$FTPD_HOME_B/h" && mkdir -p "$FTPD_HOME_B/h" && cp keep.ref "$FTPD_HOME_B/h/keep.txt"
+			run "hx-$how" "${O[@]}" -v --fxp --timeout 10 $how --from-file klist copy "$X" "${B}h"
+			rc=$?
+			[ $rc != 0 ] && same keep.ref "$FTPD_HOME_B/h/keep.txt" && ! grep -q '^> STOR' "hx-$how.err" &&
+				[ -z "$(find "$FTPD_HOME_B/h" -name '.*')" ] && grep -q 'no command asked for' "hx-$how.err" &&
+				pass "FXP source with replies nobody asked for, $how: no STOR, the destination's file kept (exit $rc)" ||
+				fail "FXP source with replies nobody asked for, $how" "rc $rc, dst: $(head -c 80 "$FTPD_HOME_B/h/keep.txt" 2>&1): $(grep -E '^> (PORT|STOR|DELE|RETR)|^< (150|550|200)' "hx-$how.err" | head -8)"
+		done
+	else
+		fail "fake ftp server (sizeextra)" "did not start: $(cat "$T/fakeftpd-HX.log")"
+	fi
+else
+	skip "hostile source (SIZE answered 150)" "python3-pyftpdlib not installed (make deps)"
+fi
+
 # --- 2. a pair that refuses FXP (vsftpd's defaults: PORT to a third address refused) ---
 mkdir -p "$FTPD_HOME_C/many"
 for i in 1 2 3 4 5 6; do echo "file $i" >"$FTPD_HOME_C/many/f$i"; done
@@ -163,6 +223,64 @@ run sd-ok "${O[@]}" copy "${A}self/sub/../same.txt" "${A}self/sub/same.txt"
 rc=$?
 [ $rc = 0 ] && selfok && same same.ref "$FTPD_HOME_A/self/sub/same.txt" &&
 	pass "a copy whose .. leads elsewhere still goes" || fail "copy with .. elsewhere" "rc $rc: $(cat sd-ok.err)"
+
+# One server written two ways (127.0.0.1 and localhost, the same port and user: vsftpd E
+# on 127.0.0.1) is the same server: the copy onto itself is refused as well (it deleted the
+# only copy with --move when only one ftp_site object counted as the same server).
+if getent hosts localhost | grep -q '127\.0\.0\.1'; then
+	E1=${U}127.0.0.1:$FTPD_PORT_E/ E2=${U}localhost:$FTPD_PORT_E/
+	mkdir -p "$FTPD_HOME_E/d/sub" && echo "only copy" >"$FTPD_HOME_E/same.txt" && echo "y" >"$FTPD_HOME_E/d/sub/y.txt"
+	eok() { same same.ref "$FTPD_HOME_E/same.txt" && [ -f "$FTPD_HOME_E/d/sub/y.txt" ]; }
+	cp "$FTPD_HOME_E/same.txt" same.ref
+	for how in "--move" "--no-atomic --move" "--no-atomic"; do
+		for pair in "${E1}same.txt ${E2}same.txt" "${E2}./same.txt ${E1}d/../same.txt"; do
+			set -- $pair
+			run sh$n "${O[@]}" $how --timeout 5 copy "$1" "$2"
+			rc=$?
+			n=$((n + 1))
+			[ $rc = 2 ] && eok && grep -q 'same file' sh$((n - 1)).err &&
+				pass "copy $how $1 onto $2 (one server, two host names): refused (exit 2), the file kept" ||
+				fail "copy $how $1 onto $2 (one server, two names)" "rc $rc, kept: $(cat "$FTPD_HOME_E/same.txt" 2>&1): $(cat sh$((n - 1)).err)"
+			eok || cp same.ref "$FTPD_HOME_E/same.txt"
+		done
+	done
+	run sh-r "${O[@]}" -r --move copy "${E1}d" "${E2}d/sub/.."
+	rc=$?
+	[ $rc = 2 ] && eok && grep -q 'same folder' sh-r.err && pass "copy -r --move of a folder onto itself, two host names: refused" ||
+		fail "copy -r onto itself, two host names" "rc $rc: $(cat sh-r.err)"
+	run sh-ok "${O[@]}" copy "${E1}same.txt" "${E2}d/same.txt"
+	rc=$?
+	[ $rc = 0 ] && eok && same same.ref "$FTPD_HOME_E/d/same.txt" &&
+		pass "one server, two host names, another path: copied" || fail "copy between two names of one server" "rc $rc: $(cat sh-ok.err)"
+else
+	skip "one server written two ways" "localhost does not resolve to 127.0.0.1 here"
+fi
+
+# --- 3b. put of a local folder is refused before anything is sent: the remote file of that
+# name is neither created nor truncated, no temporary stays (a STOR of a folder made the
+# file empty and failed); put -r is no option of put (the man page gives -r to get and
+# copy): refused; in a --from-file batch the folder fails alone (exit 1) ---
+mkdir -p updir/inner && echo "x" >updir/inner/x.txt && echo "up" >up.txt
+mkdir -p "$FTPD_HOME_B/p"
+echo "remote only copy" >p.ref
+for how in "" "--atomic" "-r" "-r --atomic"; do
+	cp p.ref "$FTPD_HOME_B/p/f.txt"
+	run "pd$how" "${O[@]}" $how put updir "${B}p/f.txt"
+	rc=$?
+	[ $rc = 2 ] && same p.ref "$FTPD_HOME_B/p/f.txt" && [ -z "$(find "$FTPD_HOME_B/p" -name '.*')" ] &&
+		grep -q 'mirror --reverse' "pd$how.err" && pass "put $how of a local folder onto a file: refused (exit 2), the remote file kept" ||
+		fail "put $how of a local folder" "rc $rc, remote: $(head -c 80 "$FTPD_HOME_B/p/f.txt" 2>&1), $(ls -A "$FTPD_HOME_B/p"): $(tail -2 "pd$how.err")"
+done
+run pd-many "${O[@]}" put up.txt updir "${B}p/"
+rc=$?
+[ $rc = 2 ] && [ ! -e "$FTPD_HOME_B/p/updir" ] && [ ! -e "$FTPD_HOME_B/p/up.txt" ] && pass "put FILE DIR TARGET/: refused before anything is sent" ||
+	fail "put of a file and a folder" "rc $rc: $(ls -A "$FTPD_HOME_B/p"): $(tail -2 pd-many.err)"
+printf 'updir\nup.txt\n' >putlist
+run pd-list "${O[@]}" --from-file putlist put "${B}p"
+rc=$?
+[ $rc = 1 ] && [ ! -e "$FTPD_HOME_B/p/updir" ] && same up.txt "$FTPD_HOME_B/p/up.txt" && grep -q 'updir: it is a local folder' pd-list.err &&
+	[ -z "$(find "$FTPD_HOME_B/p" -name '.*')" ] && pass "put --from-file with a folder in the list: it fails alone (exit 1), the file goes" ||
+	fail "put --from-file with a folder" "rc $rc: $(ls -A "$FTPD_HOME_B/p"): $(tail -2 pd-list.err)"
 
 # --- 4. FTPS uploads end whole: put and the streamed copy of 150 KB files, a few times
 # (a close with the server's TLS session tickets unread was a reset that cost vsftpd the
