@@ -226,6 +226,8 @@ static void send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
 		ssize_t w = net_write(fd, p, n);
+		if (w == 0) /* never from send(2) or core/tls.c: not retried, or it would spin */
+			w = -1, errno = EPIPE;
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN) { /* TLS: the socket is non-blocking */

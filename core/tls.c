@@ -116,7 +116,16 @@ static ssize_t t_write(void *ctx, const void *p, size_t n)
 		return 0;
 	if (n > 0x40000000)
 		n = 0x40000000;
-	return io_result(c, SSL_write(c->ssl, p, (int)n));
+	ssize_t r = io_result(c, SSL_write(c->ssl, p, (int)n));
+	if (r == 0) {
+		/* The peer's close_notify came (SSL_ERROR_ZERO_RETURN) or the socket ended:
+		 * end of file is a read's answer. A write that returns 0 was retried for
+		 * ever by every caller (tcp-send spun after a --time server's close): say
+		 * it as send(2) would. */
+		errno = EPIPE;
+		return -1;
+	}
+	return r;
 }
 
 static int t_fd(void *ctx)

@@ -13,6 +13,11 @@
 #   make_certs DIR                   DIR/ca.crt, DIR/server.{crt,key} for localhost,
 #                                    127.0.0.1 and ::1; DIR/other.{crt,key} for another name
 #   $NT                              the binary under test; $T a private temp folder
+#   $EMPTY                           an empty file of this script's own: the input of a
+#                                    command that must read nothing ("<$EMPTY", never
+#                                    "</dev/null": where /dev/null has become a regular file,
+#                                    every ">/dev/null" on the machine writes into it and a
+#                                    reader gets those lines)
 #   $NT_TEST                         the test build of it (reads the test knobs, include/knobs.h):
 #                                    $NETTOOL_TEST, else nettool-test next to $NETTOOL;
 #   have_test_build NAME             0 when it exists, else prints SKIP: NAME and returns 1
@@ -29,6 +34,8 @@ have_test_build() {
 	return 1
 }
 T=$(mktemp -d "${TMPDIR:-/tmp}/nettool-test.XXXXXX")
+EMPTY=$T/.empty
+: >"$EMPTY"
 FAILCOUNT=0
 _cleanups=()
 

@@ -155,7 +155,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 "$NT" tcp-serve -q --daytime --unix "$T/day.sock" &
 cleanup "kill $!"
 for _ in $(seq 50); do [ -S "$T/day.sock" ] && break; sleep 0.05; done
-got=$("$NT" tcp-send --unix "$T/day.sock" </dev/null | tr -d '\r')
+got=$("$NT" tcp-send --unix "$T/day.sock" <"$EMPTY" | tr -d '\r')
 echo "$got" | grep -Eq '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$' \
 	&& pass "tcp-send --unix PATH with no message prints the daytime server's line" || fail "--unix daytime" "'$got'"
 
@@ -164,7 +164,7 @@ echo "$got" | grep -Eq '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]
 # the blocking socket after the timeout waited for ever).
 for wopt in "--timeout 1" "-w 1"; do
 	t0=$(date +%s%N)
-	timeout 10 "$NT" tcp-send $wopt 127.0.0.1 "$SP" </dev/null >"$T/idle.out" 2>"$T/idle.err"
+	timeout 10 "$NT" tcp-send $wopt 127.0.0.1 "$SP" <"$EMPTY" >"$T/idle.out" 2>"$T/idle.err"
 	rc=$?
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	[ $rc = 3 ] && [ $ms -lt 5000 ] && grep -q "127.0.0.1:$SP: nothing arrived for 1000 ms" "$T/idle.err" \
@@ -178,7 +178,7 @@ CG=$(free_port)
 "$NT" tcp-serve -q --chargen -l 127.0.0.1 -p "$CG" &
 cleanup "kill $!"
 wait_port "$CG"
-timeout 10 "$NT" tcp-send 127.0.0.1 "$CG" </dev/null 2>"$T/epipe.err" | head -c 100 >"$T/epipe.out"
+timeout 10 "$NT" tcp-send 127.0.0.1 "$CG" <"$EMPTY" 2>"$T/epipe.err" | head -c 100 >"$T/epipe.out"
 rc=${PIPESTATUS[0]}
 [ $rc = 6 ] && [ "$(wc -c <"$T/epipe.out")" = 100 ] && grep -q 'write to standard output: the reader closed the pipe' "$T/epipe.err" \
 	&& pass "chargen into head -c 100: the closed pipe ends tcp-send, exit 6, said" \

@@ -13,7 +13,7 @@ recv() {
 	local var=$1 p
 	shift
 	p=$(free_port)
-	"$NT" tcp-serve -q --stream -l 127.0.0.1 -p "$p" "$@" <"${RECV_IN:-/dev/null}" >"${RECV_OUT:-/dev/null}" 2>"$T/recv.err" &
+	"$NT" tcp-serve -q --stream -l 127.0.0.1 -p "$p" "$@" <"${RECV_IN:-$EMPTY}" >"${RECV_OUT:-/dev/null}" 2>"$T/recv.err" &
 	RECV_PID=$!
 	cleanup "kill -9 $RECV_PID; wait $RECV_PID"
 	printf -v "$var" '%s' "$p"
@@ -27,7 +27,7 @@ mkdir -p "$T/src/dir/sub" "$T/dst"
 for i in $(seq 20); do head -c $((i * 3000)) /dev/urandom >"$T/src/dir/f$i"; done
 printf 'x' >"$T/src/dir/sub/one"; ln -s f1 "$T/src/dir/link"; : >"$T/src/dir/empty"
 p=$(free_port)
-( cd "$T/dst" && "$NT" tcp-serve -q --stream -l 127.0.0.1 -p "$p" </dev/null | tar xf - ) 2>"$T/recv.err" &
+( cd "$T/dst" && "$NT" tcp-serve -q --stream -l 127.0.0.1 -p "$p" <"$EMPTY" | tar xf - ) 2>"$T/recv.err" &
 RP=$!
 for _ in $(seq 100); do ss -ltn "sport = :$p" | grep -q LISTEN && break; sleep 0.05; done
 tar cf - -C "$T/src" dir | "$NT" tcp-send --stream 127.0.0.1:"$p"
@@ -50,7 +50,7 @@ cmp -s "$T/big" "$T/big.got" && [ ! -s "$T/back" ] && [ $s = 0 ] && [ $r = 0 ] \
 
 # And the other way: the sender has nothing (half-closes first), the receiver sends $MB MiB.
 RECV_IN=$T/big recv P
-"$NT" tcp-send --stream 127.0.0.1:"$P" </dev/null >"$T/big.got"; s=$?
+"$NT" tcp-send --stream 127.0.0.1:"$P" <"$EMPTY" >"$T/big.got"; s=$?
 wait "$RECV_PID"; r=$?
 cmp -s "$T/big" "$T/big.got" && [ $s = 0 ] && [ $r = 0 ] \
 	&& pass "$MB MiB from the receiver after the sender's half-close: byte for byte, both exit 0" \
@@ -137,7 +137,7 @@ kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
 # came first (stdin empty) or never (stdin open): exit 3 both ways.
 for rin in empty open; do
 	if [ $rin = empty ]; then
-		RECV_IN=/dev/null recv P --idle-timeout 0.5
+		RECV_IN=$EMPTY recv P --idle-timeout 0.5
 	else
 		rm -f "$T/quiet" && mkfifo "$T/quiet" && { sleep 6 >"$T/quiet" & }
 		RECV_IN=$T/quiet recv P --idle-timeout 0.5

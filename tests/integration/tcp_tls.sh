@@ -111,14 +111,26 @@ cmp -s "$T/rand" "$T/rand.back" && pass "--echo --tls: 1 MiB of binary through t
 	|| fail "--echo over TLS" "$(wc -c <"$T/rand.back") bytes back; $(cat "$T/echo.err")"
 
 serve P4 -q --daytime $TLS
-out=$(sclient "$P4" </dev/null | tr -d '\r')
+out=$(sclient "$P4" <"$EMPTY" | tr -d '\r')
 echo "$out" | grep -Eq "^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$" \
 	&& pass "--daytime --tls: the time after the handshake, then close" || fail "--daytime over TLS" "$out"
 
 serve P4b -q --time $TLS
-"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P4b" </dev/null >"$T/time.out" 2>"$T/time.err"
+"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P4b" <"$EMPTY" >"$T/time.out" 2>"$T/time.err"
 [ "$(wc -c <"$T/time.out")" -eq 4 ] && pass "--time --tls: the 4 bytes of RFC 868 after the handshake (tcp-send --tls, no message)" \
 	|| fail "--time over TLS" "$(od -An -tx1 "$T/time.out") $(cat "$T/time.err")"
+# Lines to send, and a server that answers the first and closes (close_notify): the
+# next send finds the session closed, exit 3, said (before: SSL_write's "closed" was
+# taken for 0 bytes written and retried for ever at full CPU). The reply to a message
+# is framed as documented: no newline came, so one is added.
+printf 'a\nb\nc\n' >"$T/lines"
+t0=$(date +%s%N)
+timeout 10 "$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P4b" <"$T/lines" >"$T/time2.out" 2>"$T/time2.err"
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $rc = 3 ] && [ "$(wc -c <"$T/time2.out")" -eq 5 ] && grep -q 'closed by the server' "$T/time2.err" \
+	&& pass "--time --tls with lines to send: the reply, then the closed session ends tcp-send, exit 3 ($ms ms)" \
+	|| fail "tcp-send --tls after the server's close_notify" "rc=$rc after $ms ms, $(wc -c <"$T/time2.out") bytes; $(cat "$T/time2.err")"
 serve P4c -q --chargen $TLS
 got=$(timeout 10 /usr/bin/python3 -c '
 import socket, ssl, sys
@@ -166,7 +178,7 @@ serve PQ -v $TLS --sh-exec 'exit 3'
 PQPID=$SRV_PID
 okq=0
 for _ in $(seq 11); do
-	out=$("$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$PQ" </dev/null 2>&1) && [ -z "$out" ] && okq=$((okq + 1))
+	out=$("$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$PQ" <"$EMPTY" 2>&1) && [ -z "$out" ] && okq=$((okq + 1))
 done
 settled "$PQPID"
 [ $okq = 11 ] && [ "$(zombies "$PQPID")" = 0 ] && grep -Eq '\(/bin/sh pid [0-9]+: exit 3, ' "$T/serve.log" \
@@ -205,7 +217,7 @@ listening() { for _ in $(seq 100); do ss -ltn "sport = :$1" | grep -q LISTEN && 
 mkdir -p "$T/tree/sub" "$T/got"
 head -c 300000 /dev/urandom >"$T/tree/sub/bin" && : >"$T/tree/empty" && echo text >"$T/tree/a" && ln -s a "$T/tree/link"
 PS9=$(free_port)
-(cd "$T/got" && "$NT" tcp-serve -q -p "$PS9" -l 127.0.0.1 $TLS --stream </dev/null 2>"$T/recv.err" | tar xf -
+(cd "$T/got" && "$NT" tcp-serve -q -p "$PS9" -l 127.0.0.1 $TLS --stream <"$EMPTY" 2>"$T/recv.err" | tar xf -
 	echo "${PIPESTATUS[0]}" >"$T/recv.rc") &
 RP=$!
 cleanup "kill $RP 2>/dev/null"
@@ -229,7 +241,7 @@ rc=$?
 	&& pass "--stream --tls: both ways at once, each side's close_notify ends the other's output" \
 	|| fail "--stream --tls both ways" "rc=$rc out=$out srv=$(cat "$T/srvout") $(cat "$T/recv2.err")"
 PS11=$(free_port)
-"$NT" tcp-serve -q -p "$PS11" -l 127.0.0.1 $TLS --stream --keep </dev/null >"$T/keep.out" 2>"$T/keep.err" &
+"$NT" tcp-serve -q -p "$PS11" -l 127.0.0.1 $TLS --stream --keep <"$EMPTY" >"$T/keep.out" 2>"$T/keep.err" &
 KP=$!
 cleanup "kill $KP 2>/dev/null; wait $KP"
 listening "$PS11"
@@ -246,7 +258,7 @@ pin1=$(openssl pkey -in "$C/server.key" -pubout -outform der 2>/dev/null | opens
 pin2=$(openssl pkey -in "$C/server2.key" -pubout -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
 PS13=$(free_port)
 "$NT" tcp-serve -q -p "$PS13" -l 127.0.0.1 --tls --cert "$C/keep.crt" --key "$C/keep.key" --stream --keep \
-	</dev/null >"$T/hup.out" 2>"$T/hup.err" &
+	<"$EMPTY" >"$T/hup.out" 2>"$T/hup.err" &
 KP2=$!
 cleanup "kill $KP2 2>/dev/null; wait $KP2"
 listening "$PS13"
@@ -261,7 +273,7 @@ for _ in $(seq 30); do [ "$(cat "$T/hup.out")" = "$(printf 'first\nsecond')" ] &
 	&& pass "--stream --keep --tls: SIGHUP reloads the certificate for the next connection" \
 	|| fail "--stream --keep --tls SIGHUP" "$(cat "$T/hup.out") / $(cat "$T/hup.err" "$T/hup.send")"
 PS12=$(free_port)
-"$NT" tcp-serve -q -p "$PS12" -l 127.0.0.1 $TLS --stream --handshake-timeout 1 </dev/null >/dev/null 2>"$T/hs.err" &
+"$NT" tcp-serve -q -p "$PS12" -l 127.0.0.1 $TLS --stream --handshake-timeout 1 <"$EMPTY" >/dev/null 2>"$T/hs.err" &
 HP=$!
 cleanup "kill $HP 2>/dev/null"
 listening "$PS12"
