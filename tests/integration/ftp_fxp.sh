@@ -269,7 +269,7 @@ fi
 # A fake destination: logs in, gives a passive address (its own, or the one named by its
 # second argument: a hostile server's), then never answers STOR.
 stall_fake() { # PORT [PASV-ADDRESS]
-	/usr/bin/python3 - "$@" <<'PY'
+	exec /usr/bin/python3 - "$@" <<'PY'
 import socket, sys, threading
 pasv = (sys.argv[2] if len(sys.argv) > 2 else "127,0,0,3").encode()
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
