@@ -101,6 +101,8 @@ def main():
                 text = d.decode('ascii')
                 # Characters of one line of the pattern (72 at most, then CR LF, then the next).
                 line = text.split('\r\n')[0]
+                if len(line) == len(text) and line.endswith('\r'):
+                    line = line[:-1]  # the datagram ended between a line's CR and its LF
                 if line:
                     k = PRINTABLE.index(line[0])
                     assert line == ''.join(PRINTABLE[(k + j) % 95] for j in range(len(line))), repr(line)
