@@ -3,9 +3,9 @@
  * pwd, size, mtime, mirror, copy) with a batch engine for millions of files.
  *
  * Man page: man/nettool-ftp.1    Tests: tests/integration/ftp*.sh, tests/unit/check_ftp.c
- * Files: main.c (CLI), sess.c (sites, single operations), engine.c (batch engine),
- * tree.c (glob, mirror, copy -r, --from-file), parse.c (reply, FEAT, MLSD, LIST parsers),
- * durable.c (temporaries), shard.c (--shard auto), status.c + jread.c (ftp status).
+ * Files: main.c (CLI), batch.c (get, put, rm, copy: their job lists), sess.c (sites, single
+ * operations), engine.c (batch engine), tree.c (glob, mirror, copy -r, --from-file), parse.c
+ * (reply, FEAT, MLSD, LIST parsers), durable.c (temporaries), shard.c (--shard auto), status.c + jread.c (ftp status).
  */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "cli.h"
 #include "connpol.h"
 #include "file.h"
 #include "ftp.h"
@@ -98,25 +99,23 @@ static const struct opt refused[] = {
 
 static struct opt_spec spec = {"[OPTIONS] COMMAND ARGS", opts, NULL, NULL, refused};
 
-static int nargs;
-static char **args;
+int cli_nargs;
+char **cli_args;
 
-static void need_args(const char *cmd, int min, int max)
+void cli_need_args(const char *cmd, int min, int max)
 {
-	if (nargs < min || (max >= 0 && nargs > max))
+	if (cli_nargs < min || (max >= 0 && cli_nargs > max))
 		opt_usage_error("%s: wrong number of arguments", cmd);
 }
 
-/* A failed operation, named as the user typed it ("mkdir host:x: ... (server: 550 ...)"). */
-static void die_cmd(CURLcode rc, const char *cmd, const char *arg, const struct ftp_site *s) NT_NORETURN;
-static void die_cmd(CURLcode rc, const char *cmd, const char *arg, const struct ftp_site *s)
+void cli_die_cmd(CURLcode rc, const char *cmd, const char *arg, const struct ftp_site *s)
 {
 	char what[600];
 	snprintf(what, sizeof what, "%s %s", cmd, arg);
 	ftp_die_curl(rc, what, s);
 }
 
-static struct ftp_site *remote(const char *arg, char **path)
+struct ftp_site *cli_remote(const char *arg, char **path)
 {
 	if (!ftp_is_remote(arg))
 		opt_usage_error("'%s' is not a remote target (host:path or ftp://host/path)", arg);
@@ -135,9 +134,9 @@ static void print_time(int64_t t)
 
 static int cmd_ls(const char *cmd)
 {
-	need_args(cmd, 1, 1);
+	cli_need_args(cmd, 1, 1);
 	char *path;
-	struct ftp_site *s = remote(args[0], &path);
+	struct ftp_site *s = cli_remote(cli_args[0], &path);
 	if (ftp_has_glob(path)) {
 		/* The matching paths, as `ls -d` would show them. */
 		struct ftp_match *m;
@@ -146,7 +145,7 @@ static int cmd_ls(const char *cmd)
 		if (n < 0)
 			return -n;
 		if (!n)
-			nt_warn("ls %s: no match", args[0]);
+			nt_warn("ls %s: no match", cli_args[0]);
 		for (int i = 0; i < n; i++) {
 			if (!ftp_cf.json) {
 				out_line(stdout, m[i].path, strlen(m[i].path), 0);
@@ -199,7 +198,7 @@ static int cmd_ls(const char *cmd)
 	buf_init(&b, 256u << 20);
 	CURLcode rc = ftp_listing(s, path, ftp_cf.longfmt ? 'l' : 'n', &b);
 	if (rc != CURLE_OK)
-		die_cmd(rc, "ls", args[0], s);
+		cli_die_cmd(rc, "ls", cli_args[0], s);
 	const char *p = buf_head(&b);
 	size_t left = buf_pending(&b), adv;
 	while (left) {
@@ -220,11 +219,11 @@ static int cmd_simple(const char *cmd)
 	CURLcode rc;
 	long long t0 = ftp_now_ms();
 	if (!strcmp(cmd, "pwd")) {
-		need_args(cmd, 1, 1);
-		s = remote(args[0], &path);
+		cli_need_args(cmd, 1, 1);
+		s = cli_remote(cli_args[0], &path);
 		char *ep;
 		if ((rc = ftp_entry_path(s, &ep)) != CURLE_OK)
-			die_cmd(rc, cmd, args[0], s);
+			cli_die_cmd(rc, cmd, cli_args[0], s);
 		if (ftp_cf.json) {
 			json_begin(stdout);
 			json_kv_str(stdout, "path", ep);
@@ -235,17 +234,17 @@ static int cmd_simple(const char *cmd)
 		free(ep);
 		free(path);
 	} else if (!strcmp(cmd, "size") || !strcmp(cmd, "mtime")) {
-		need_args(cmd, 1, -1);
-		for (int i = 0; i < nargs; i++) {
-			s = remote(args[i], &path);
+		cli_need_args(cmd, 1, -1);
+		for (int i = 0; i < cli_nargs; i++) {
+			s = cli_remote(cli_args[i], &path);
 			int64_t size = -1, mt = -1;
 			rc = ftp_stat(s, path, cmd[0] == 's' ? &size : NULL, cmd[0] == 'm' ? &mt : NULL);
 			if (rc == CURLE_OK && cmd[0] == 's' && size < 0)
-				die(NT_EXIT_FAIL, "%s: the server did not report a size (a folder?)", args[i]);
+				die(NT_EXIT_FAIL, "%s: the server did not report a size (a folder?)", cli_args[i]);
 			if (rc == CURLE_OK && cmd[0] == 'm' && mt < 0)
-				die(NT_EXIT_FAIL, "%s: the server did not report a time (a folder?)", args[i]);
+				die(NT_EXIT_FAIL, "%s: the server did not report a time (a folder?)", cli_args[i]);
 			if (rc != CURLE_OK)
-				die_cmd(rc, cmd, args[i], s);
+				cli_die_cmd(rc, cmd, cli_args[i], s);
 			if (ftp_cf.json) {
 				json_begin(stdout);
 				json_kv_str(stdout, "path", path);
@@ -263,11 +262,11 @@ static int cmd_simple(const char *cmd)
 			free(path);
 		}
 	} else if (!strcmp(cmd, "mkdir") || !strcmp(cmd, "rmdir")) {
-		need_args(cmd, 1, -1);
-		for (int i = 0; i < nargs; i++) {
-			s = remote(args[i], &path);
+		cli_need_args(cmd, 1, -1);
+		for (int i = 0; i < cli_nargs; i++) {
+			s = cli_remote(cli_args[i], &path);
 			if (!path[0] || !strcmp(path, "/"))
-				opt_usage_error("%s: no folder name in '%s'", cmd, args[i]);
+				opt_usage_error("%s: no folder name in '%s'", cmd, cli_args[i]);
 			char *rel = path;
 			path = ftp_qpath(s, rel);
 			free(rel);
@@ -287,9 +286,9 @@ static int cmd_simple(const char *cmd)
 				for (int k = 0; k < n; k++)
 					free(own[k]);
 				if (rc != CURLE_OK)
-					die_cmd(rc, cmd, args[i], s);
+					cli_die_cmd(rc, cmd, cli_args[i], s);
 				if (ftp_isdir(s, path) != 1)
-					die(NT_EXIT_FAIL, "mkdir %s: could not create the folder (server: %s)", args[i], s->hdr.last);
+					die(NT_EXIT_FAIL, "mkdir %s: could not create the folder (server: %s)", cli_args[i], s->hdr.last);
 				ftp_result(cmd, NULL, path, FTP_R_DONE, -1, (ftp_now_ms() - t0) / 1000.0, NULL);
 			} else {
 				char *c = xasprintf("%s %s", cmd[0] == 'm' ? "MKD" : "RMD", path);
@@ -297,7 +296,7 @@ static int cmd_simple(const char *cmd)
 				rc = ftp_quote(s, cmds, 1);
 				free(c);
 				if (rc != CURLE_OK)
-					die_cmd(rc, cmd, args[i], s);
+					cli_die_cmd(rc, cmd, cli_args[i], s);
 				ftp_result(cmd, cmd[0] == 'r' ? path : NULL, cmd[0] == 'm' ? path : NULL, FTP_R_DONE, -1,
 					   (ftp_now_ms() - t0) / 1000.0, NULL);
 			}
@@ -305,16 +304,16 @@ static int cmd_simple(const char *cmd)
 			free(path);
 		}
 	} else if (!strcmp(cmd, "mv")) {
-		need_args(cmd, 2, 2);
-		s = remote(args[0], &path);
+		cli_need_args(cmd, 2, 2);
+		s = cli_remote(cli_args[0], &path);
 		char *to;
-		if (ftp_is_remote(args[1])) {
-			if (remote(args[1], &to) != s)
+		if (ftp_is_remote(cli_args[1])) {
+			if (cli_remote(cli_args[1], &to) != s)
 				opt_usage_error("mv: both paths must be on the same server (use copy --move)");
 		} else {
-			if (nt_has_ctl(args[1]))
-				die(NT_EXIT_USAGE, "control character (CR, LF...) in '%s': refused", args[1]);
-			to = xstrdup(args[1]);
+			if (nt_has_ctl(cli_args[1]))
+				die(NT_EXIT_USAGE, "control character (CR, LF...) in '%s': refused", cli_args[1]);
+			to = xstrdup(cli_args[1]);
 		}
 		char *ap = ftp_qpath(s, path), *at = ftp_qpath(s, to);
 		free(path), free(to);
@@ -324,7 +323,7 @@ static int cmd_simple(const char *cmd)
 		rc = ftp_quote(s, cmds, 2);
 		free(c1), free(c2);
 		if (rc != CURLE_OK)
-			die_cmd(rc, cmd, args[0], s);
+			cli_die_cmd(rc, cmd, cli_args[0], s);
 		ftp_result(cmd, path, to, FTP_R_DONE, -1, (ftp_now_ms() - t0) / 1000.0, NULL);
 		free(to);
 		free(path);
@@ -332,308 +331,18 @@ static int cmd_simple(const char *cmd)
 	return 0;
 }
 
-/* Growable job array. */
-struct jobs {
-	struct job *v;
-	size_t n, cap;
-};
-
-static void jobs_add(struct jobs *js, enum job_kind k, char *src, char *dst, int64_t size, int64_t mtime)
-{
-	if (js->n == js->cap) {
-		js->cap = js->cap ? js->cap * 2 : 16;
-		js->v = xrealloc(js->v, js->cap * sizeof *js->v);
-	}
-	js->v[js->n++] = (struct job){.kind = k, .src = src, .dst = dst, .size = size, .mtime = mtime};
-}
-
-static void jobs_free(struct jobs *js)
-{
-	for (size_t i = 0; i < js->n; i++) {
-		free(js->v[i].src);
-		free(js->v[i].dst);
-	}
-	free(js->v);
-}
-
-/* Worse of two exit codes (0 < 1 < the classes). */
-static int worse(int a, int b)
-{
-	return a > b ? a : b;
-}
-
-/* get -r of one remote folder: the mirror engine into DIR/BASENAME (DIR for the login folder). */
-static int get_tree(struct ftp_site *s, const char *path, const char *dir)
-{
-	const char *bn = ftp_basename(path);
-	char err[256];
-	if (bn[0] && file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
-		opt_usage_error("get -r %s: no folder name to save as (%s)", path, err);
-	char *ldir = bn[0] ? ftp_join(dir, bn) : xstrdup(dir);
-	int rc = tree_mirror_down(s, path, ldir);
-	free(ldir);
-	return rc;
-}
-
-/* get --move: the sources of what is now safe here, deleted in one batch. */
-static int get_move_sources(struct ftp_site *s)
-{
-	char **v;
-	size_t n = ftp_moves_take(&v);
-	ftp_moves_collect(0);
-	if (!n) {
-		free(v);
-		return 0;
-	}
-	struct job *jobs = xcalloc(n, sizeof *jobs);
-	for (size_t i = 0; i < n; i++)
-		jobs[i] = (struct job){.kind = JOB_RM, .src = v[i], .size = -1, .mtime = -1};
-	free(v);
-	const char *jp = ftp_cf.journal; /* the gets' journal keeps get lines only */
-	ftp_cf.journal = NULL;
-	ftp_cf.summary_label = "--move, the sources deleted"; /* not a second, unlabelled get summary */
-	int rc = engine_run(s, NULL, jobsrc_array(jobs, n), n > 1);
-	ftp_cf.summary_label = NULL;
-	ftp_cf.journal = jp;
-	return rc;
-}
-
-static int cmd_get(const char *cmd)
-{
-	(void)cmd;
-	need_args("get", 1, -1);
-	if (ftp_cf.out_file && ftp_cf.out_dir)
-		opt_usage_error("get: -o and -O exclude each other");
-	if (ftp_cf.move && ftp_cf.out_file && !strcmp(ftp_cf.out_file, "-"))
-		opt_usage_error("get --move: standard output is not a file whose safe arrival can be known; refused "
-				"(save to a file, then delete the source)");
-	if (ftp_cf.recursive && (ftp_cf.out_file || ftp_cf.from_file))
-		opt_usage_error("get -r: goes with -O DIR, not with -o or --from-file");
-	const char *dir = ftp_cf.out_dir ? ftp_cf.out_dir : ".";
-	ftp_moves_collect(ftp_cf.move);
-	if (ftp_cf.from_file) {
-		need_args("get --from-file", 1, 1);
-		char *base;
-		struct ftp_site *s = remote(args[0], &base);
-		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_GET, base, dir);
-		free(base);
-		int rc = engine_run(s, NULL, src, 1);
-		return worse(rc, get_move_sources(s));
-	}
-	struct jobs js = {0};
-	struct ftp_site *site = NULL;
-	int batch = nargs > 1, rc = 0, trees = 0;
-	for (int i = 0; i < nargs; i++) {
-		char *path;
-		struct ftp_site *s = remote(args[i], &path);
-		if (site && s != site)
-			opt_usage_error("get: one server per command");
-		site = s;
-		const char *bn = ftp_basename(path);
-		char err[256];
-		if (ftp_has_glob(path) && !ftp_cf.out_file) { /* with -o the name is taken as it is */
-			batch = 1;
-			struct ftp_match *m;
-			int n = ftp_glob(s, path, &m);
-			if (n < 0) {
-				free(path);
-				jobs_free(&js);
-				return -n;
-			}
-			/* A glob in a folder part (logs/ * /app.log): each file keeps its path below
-			 * the part given literally (DIR/a/app.log, DIR/b/app.log), made below DIR
-			 * without following a symlink. */
-			const char *g = strpbrk(path, "*?[");
-			size_t pre = (size_t)(g - path);
-			while (pre && path[pre - 1] != '/')
-				pre--;
-			int deep = strchr(g, '/') != NULL;
-			int matched = 0;
-			for (int k = 0; k < n; k++) {
-				const char *mb = deep ? m[k].path + pre : ftp_basename(m[k].path);
-				if (m[k].type == FTP_T_DIR && ftp_cf.recursive) {
-					matched++, trees++;
-					rc = worse(rc, get_tree(s, m[k].path, dir));
-					continue;
-				}
-				if (m[k].type != FTP_T_FILE)
-					continue;
-				if ((deep ? file_safe_relpath(mb, err, sizeof err) : file_safe_name(mb, strlen(mb), err, sizeof err)) < 0) {
-					nt_warn("%s", err);
-					continue;
-				}
-				matched++;
-				jobs_add(&js, JOB_GET, xstrdup(m[k].path), ftp_join(dir, mb), m[k].size, -1);
-				if (deep) {
-					js.v[js.n - 1].has_root = 1;
-					js.v[js.n - 1].droot = strlen(dir);
-				}
-			}
-			if (!matched) {
-				nt_warn("%s: no file matches", args[i]);
-				rc = worse(rc, NT_EXIT_FAIL);
-			}
-			ftp_matches_free(m, n);
-			free(path);
-			continue;
-		}
-		if (ftp_cf.recursive && ftp_isdir(s, path) == 1) {
-			trees++;
-			rc = worse(rc, get_tree(s, path, dir));
-			free(path);
-			continue;
-		}
-		if (file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
-			opt_usage_error("get %s: no file name to save as (%s)", args[i], err);
-		char *dst = ftp_cf.out_file ? xstrdup(ftp_cf.out_file) : ftp_join(dir, bn);
-		jobs_add(&js, JOB_GET, path, dst, -1, -1);
-	}
-	if (ftp_cf.out_file && js.n != 1)
-		opt_usage_error("get: -o takes one file (use -O DIR)");
-	if (js.n) {
-		/* A folder named without -r: the engine says what fetches one (once). */
-		rc = worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
-	} else if (!rc && !trees) {
-		rc = NT_EXIT_FAIL;
-	}
-	if (site && ftp_cf.move)
-		rc = worse(rc, get_move_sources(site));
-	return rc;
-}
-
-static int cmd_put(const char *cmd)
-{
-	(void)cmd;
-	char *path;
-	if (ftp_cf.from_file) {
-		need_args("put --from-file", 1, 1);
-		struct ftp_site *s = remote(args[0], &path);
-		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_PUT, path, NULL);
-		free(path);
-		return engine_run(s, NULL, src, 1);
-	}
-	if (ftp_cf.recursive)
-		opt_usage_error("put -r: put sends files; mirror --reverse DIR TARGET uploads a folder");
-	need_args("put", 2, -1);
-	for (int i = 0; i < nargs - 1; i++) {
-		struct stat st;
-		if (!strcmp(args[i], "-") && (nargs > 2 || ftp_cf.resume))
-			opt_usage_error("put -: standard input goes alone, to one named file, without --resume");
-		/* Before any connection: a STOR of a folder would create (truncate) the remote
-		 * file and fail, leaving it (and with --atomic a temporary) behind. */
-		if (strcmp(args[i], "-") && stat(args[i], &st) == 0 && S_ISDIR(st.st_mode))
-			opt_usage_error("put %s: %s", args[i], FTP_PUT_DIR_MSG);
-	}
-	struct ftp_site *s = remote(args[nargs - 1], &path);
-	int todir = nargs > 2 || !path[0] || path[strlen(path) - 1] == '/' || ftp_isdir(s, path) == 1;
-	if (todir && !strcmp(args[0], "-"))
-		opt_usage_error("put - %s: name the file to write (host:folder/NAME), not a folder", args[nargs - 1]);
-	struct jobs js = {0};
-	for (int i = 0; i < nargs - 1; i++) {
-		if (ftp_is_remote(args[i]) && !strchr(args[i], '/'))
-			nt_warn("put: '%s' looks like a remote target; taken as a local file", args[i]);
-		char *dst = todir ? ftp_join(path, ftp_basename(args[i])) : xstrdup(path);
-		jobs_add(&js, JOB_PUT, xstrdup(args[i]), dst, -1, -1);
-	}
-	free(path);
-	return engine_run(s, NULL, jobsrc_array(js.v, js.n), nargs > 2);
-}
-
-static int cmd_rm(const char *cmd)
-{
-	(void)cmd;
-	char *path;
-	if (ftp_cf.from_file) {
-		need_args("rm --from-file", 1, 1);
-		struct ftp_site *s = remote(args[0], &path);
-		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_RM, path, NULL);
-		free(path);
-		return engine_run(s, NULL, src, 1);
-	}
-	need_args("rm", 1, -1);
-	struct jobs js = {0};
-	struct ftp_site *site = NULL;
-	int batch = nargs > 1, rc = 0;
-	for (int i = 0; i < nargs; i++) {
-		struct ftp_site *s = remote(args[i], &path);
-		if (site && s != site)
-			opt_usage_error("rm: one server per command");
-		site = s;
-		if (!ftp_has_glob(path)) {
-			jobs_add(&js, JOB_RM, path, NULL, -1, -1);
-			continue;
-		}
-		/* A glob deletes the files that match (never a folder). */
-		batch = 1;
-		struct ftp_match *m;
-		int n = ftp_glob(s, path, &m);
-		free(path);
-		if (n < 0) {
-			jobs_free(&js);
-			return -n;
-		}
-		int matched = 0;
-		for (int k = 0; k < n; k++)
-			if (m[k].type == FTP_T_FILE) {
-				jobs_add(&js, JOB_RM, m[k].path, NULL, -1, -1);
-				m[k].path = NULL;
-				matched++;
-			}
-		if (!matched) {
-			nt_warn("rm %s: no file matches", args[i]);
-			rc = NT_EXIT_FAIL;
-		}
-		ftp_matches_free(m, n);
-	}
-	if (!js.n) {
-		free(js.v);
-		return rc ? rc : NT_EXIT_FAIL;
-	}
-	return worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
-}
-
-static int cmd_copy(const char *cmd)
-{
-	(void)cmd;
-	need_args("copy", 2, 2);
-	char *sp, *dp;
-	struct ftp_site *a = remote(args[0], &sp);
-	struct ftp_site *b = remote(args[1], &dp);
-	if (ftp_cf.from_file || ftp_cf.recursive)
-		ftp_copy_same_check(a, sp, b, dp, 1);
-	if (ftp_cf.from_file || ftp_cf.recursive) {
-		int rc = ftp_cf.from_file ? engine_run(a, b, jobsrc_lines(ftp_cf.from_file, JOB_COPY, sp, dp), 1)
-				     : tree_copy(a, sp, b, dp);
-		free(sp);
-		free(dp);
-		return rc;
-	}
-	int64_t size = -1;
-	CURLcode rc = ftp_stat(a, sp, &size, NULL);
-	if (rc == CURLE_REMOTE_FILE_NOT_FOUND && ftp_isdir(a, sp) == 1)
-		die(NT_EXIT_FAIL, "copy %s: it is a folder: copy -r copies a whole tree", args[0]);
-	if (rc != CURLE_OK)
-		die_cmd(rc, "copy", args[0], a);
-	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
-										       : xstrdup(dp);
-	free(dp);
-	ftp_copy_same_check(a, sp, b, dst, 0);
-	struct job *j = xcalloc(1, sizeof *j);
-	*j = (struct job){.kind = JOB_COPY, .src = sp, .dst = dst, .size = size, .mtime = -1};
-	return engine_run(a, b, jobsrc_array(j, 1), 0);
-}
 
 /* status --from-file LIST --journal J [J...]: the journals after the first may follow
  * as arguments (a shell glob after --journal). */
 static int cmd_status(const char *cmd)
 {
 	(void)cmd;
-	const char **v = xcalloc((size_t)(ftp_cf.njournals + nargs) + 1, sizeof *v);
+	const char **v = xcalloc((size_t)(ftp_cf.njournals + cli_nargs) + 1, sizeof *v);
 	int n = 0;
 	for (int i = 0; i < ftp_cf.njournals; i++)
 		v[n++] = ftp_cf.journals[i];
-	for (int i = 0; i < nargs; i++)
-		v[n++] = args[i];
+	for (int i = 0; i < cli_nargs; i++)
+		v[n++] = cli_args[i];
 	int rc = ftp_status(n, v);
 	free(v);
 	return rc;
@@ -642,22 +351,22 @@ static int cmd_status(const char *cmd)
 static int cmd_shell(const char *cmd)
 {
 	(void)cmd;
-	need_args("shell", 0, 1);
-	return ftp_shell(nargs ? args[0] : NULL);
+	cli_need_args("shell", 0, 1);
+	return ftp_shell(cli_nargs ? cli_args[0] : NULL);
 }
 
 static int cmd_mirror(const char *cmd)
 {
 	(void)cmd;
-	need_args("mirror", 2, 2);
+	cli_need_args("mirror", 2, 2);
 	char *rp;
 	int rc;
 	if (ftp_cf.reverse) {
-		struct ftp_site *s = remote(args[1], &rp);
-		rc = tree_mirror_up(args[0], s, rp);
+		struct ftp_site *s = cli_remote(cli_args[1], &rp);
+		rc = tree_mirror_up(cli_args[0], s, rp);
 	} else {
-		struct ftp_site *s = remote(args[0], &rp);
-		rc = tree_mirror_down(s, rp, args[1]);
+		struct ftp_site *s = cli_remote(cli_args[0], &rp);
+		rc = tree_mirror_down(s, rp, cli_args[1]);
 	}
 	free(rp);
 	return rc;
@@ -871,12 +580,12 @@ int ftp_main(int argc, char **argv)
 		else
 			parse_shard(ftp_cf.shard_spec);
 	}
-	args = argv + os.ind;
-	nargs = argc - os.ind;
-	if (nargs < 1)
+	cli_args = argv + os.ind;
+	cli_nargs = argc - os.ind;
+	if (cli_nargs < 1)
 		opt_usage_error("a command is needed (ls, get, put, ...)");
-	const char *cmd = args[0];
-	args++, nargs--;
+	const char *cmd = cli_args[0];
+	cli_args++, cli_nargs--;
 	const struct ftp_cmd *c = NULL;
 	for (size_t i = 0; i < NCMDS && !c; i++)
 		if (!strcmp(cmd, cmds[i].name))
@@ -884,22 +593,22 @@ int ftp_main(int argc, char **argv)
 	/* `ftp HOST [PORT]`, as the classic client: the shell, connected to HOST. So is a
 	 * lone target (`ftp ftp://host/logs`, `ftp host:logs/a`), as `ftp shell TARGET`: no
 	 * command name has a ':' in it, so a first word that has one is never a command. */
-	int lone_target = nargs == 0 && strchr(cmd, ':') &&
+	int lone_target = cli_nargs == 0 && strchr(cmd, ':') &&
 			  (!strncasecmp(cmd, "ftp://", 6) || !strncasecmp(cmd, "ftps://", 7) ||
 			   (!strstr(cmd, "://") && ftp_is_remote(cmd)));
-	if (!c && (lone_target || ((nargs == 0 || (nargs == 1 && strspn(args[0], "0123456789") == strlen(args[0]))) &&
+	if (!c && (lone_target || ((cli_nargs == 0 || (cli_nargs == 1 && strspn(cli_args[0], "0123456789") == strlen(cli_args[0]))) &&
 				   !strchr(cmd, '/') && cmd[0] != '-'))) {
-		if (nargs == 1) {
-			long port = strtol(args[0], NULL, 10);
+		if (cli_nargs == 1) {
+			long port = strtol(cli_args[0], NULL, 10);
 			if (port < 1 || port > 65535)
-				opt_usage_error("'%s' is not a port", args[0]);
+				opt_usage_error("'%s' is not a port", cli_args[0]);
 			ftp_cf.port_opt = (int)port;
 		}
 		for (size_t i = 0; i < NCMDS; i++)
 			if (cmds[i].fn == cmd_shell)
 				c = &cmds[i];
-		args--, nargs = 1;
-		args[0] = (char *)cmd;
+		cli_args--, cli_nargs = 1;
+		cli_args[0] = (char *)cmd;
 	}
 	if (!c)
 		opt_usage_error("unknown command '%s'", cmd);
@@ -911,15 +620,15 @@ int ftp_main(int argc, char **argv)
 	xfer_opts_from(&ftp_cf.x, &co);
 	ftp_cf.user_opt = co.user;
 	ftp_cf.co = co;
-	for (int i = 0; i < nargs; i++)
-		if (nt_has_ctl(args[i]))
+	for (int i = 0; i < cli_nargs; i++)
+		if (nt_has_ctl(cli_args[i]))
 			die(NT_EXIT_USAGE, "control character (CR, LF...) in argument %d: refused", i + 1);
 	if (ftp_cf.active && ftp_cf.x.tls != XFER_TLS_NEVER)
 		opt_usage_error("--active needs --no-tls: libcurl 7.88.1 hangs on active-mode FTPS data "
 				"connections (use the default --passive for FTPS)");
 	if (ftp_cf.active)
-		for (int i = 0; i < nargs; i++)
-			if (!strncasecmp(args[i], "ftps://", 7))
+		for (int i = 0; i < cli_nargs; i++)
+			if (!strncasecmp(cli_args[i], "ftps://", 7))
 				opt_usage_error("--active with ftps:// is not supported (libcurl 7.88.1 hangs on it)");
 	if (co.quiet || co.verbose)
 		ftp_cf.progress = PROGRESS_NONE;
