@@ -54,10 +54,17 @@ struct fxp {
 	char *tmp;           /* the temporary name (NULL: --no-atomic) */
 	const char *into;    /* tmp, or the final name */
 	char port[200];      /* PORT/EPRT for the source */
-	int a_ph, b_ph;      /* X_XFER: 0 PORT's reply (b: STOR not sent), 1 the first reply, 2 the last, 3 done */
+	int a_ph, b_ph;      /* X_XFER: 0 STOR not sent (b), 1 the first reply, 2 the last, 3 done */
 	int stor_sent;       /* the STOR is out: the destination may hold a partial file */
 	int rs, rd;          /* the source's and the destination's last transfer replies */
 	int size_sent, rnfr_sent;
+	int pasv_sent;       /* X_CHECK: the next file's PASV went with the STOR, its reply awaited */
+	int pasv_ready;      /* port holds the destination's answer to that PASV (the listener
+			      * is the connection's, whichever file uses it) */
+	int port_st;         /* the PORT with x->port on the source: 1 sent, its reply awaited;
+			      * 2 answered port_rc (why: the refusal) */
+	int port_rc;
+	int piped;           /* this file's STOR went with PASV, SIZE and RNFR in one write */
 	long long got;       /* X_CHECK: the destination's SIZE */
 	long long stall_at;  /* a reply awaited must come by then (--timeout); 0: no limit */
 	char why[400];
@@ -74,6 +81,7 @@ static void pair_close(struct fxp *x)
 {
 	ctl_close(&x->ca);
 	ctl_close(&x->cb);
+	x->pasv_sent = x->pasv_ready = x->port_st = 0; /* a passive port belongs to its connections */
 }
 
 void ftp_fxp_free(void)
@@ -165,6 +173,22 @@ static int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
 
 /* ---- one file, step by step, without waiting (several pairs run at once) ---- */
 
+/* The source's reply to the PORT sent (port_st 1), read first: 1 (none awaited, or read:
+ * port_rc; a refusal's words in why), 0 not yet, -1 the connection failed. */
+static int port_reply(struct fxp *x)
+{
+	if (x->port_st != 1)
+		return 1;
+	int r = ctl_try_reply(x->ca);
+	if (r <= 0)
+		return r;
+	x->port_st = 2;
+	x->port_rc = r;
+	if (r != 200)
+		snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", x->ca->site->host, x->ca->text);
+	return 1;
+}
+
 static int fx_flush(struct fxp *x)
 {
 	struct fxc *v[2] = {x->ca, x->cb};
@@ -243,6 +267,12 @@ static void stall_arm(struct fxp *x)
 static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 {
 	struct fxc *cb = x->cb;
+	if (x->pasv_ready) {
+		/* Asked with the last file's STOR (stor_go): X_PASV takes x->port at once. */
+		x->st = X_PASV;
+		stall_arm(x);
+		return 0;
+	}
 	if (ftp_cf.create_dirs) {
 		/* Each folder above the file, made if missing (replies not needed). */
 		char *p = xstrdup(x->j->dst);
@@ -264,13 +294,14 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 	return 0;
 }
 
-/* RETR on the source (PORT before it, at once when PORT is known to work here); the STOR
- * on the destination follows the source's 150 (stor_go). The replies are matched to the
+/* RETR on the source (its PORT answered 200 before: a server may answer PORT once its
+ * connection is made, after a RETR sent with it, pyftpdlib does); the STOR on the
+ * destination follows the source's 150 (stor_go). The replies are matched to the
  * commands in order, one each: the 150 awaited is the RETR's only if every reply before it
  * has been read and none came unasked. A line already here now (a SIZE answered "213 5",
  * "150 lie") would be taken for the RETR's 150 and start a STOR for a file the source may
  * not have: -2 (ca->text: that line), nothing sent; -1 the connection failed. */
-static int to_xfer(struct fxp *x, int with_port)
+static int to_xfer(struct fxp *x)
 {
 	char *l;
 	size_t n;
@@ -283,12 +314,10 @@ static int to_xfer(struct fxp *x, int with_port)
 			nt_clean_text(x->ca->text, sizeof x->ca->text, l, n);
 		return u == 0 ? -2 : -1;
 	}
-	x->a_ph = with_port ? 0 : 1;
+	x->a_ph = 1;
 	x->b_ph = 0;
 	x->rs = x->rd = 0;
 	x->stor_sent = 0;
-	if (with_port && ctl_send(x->ca, "%s", x->port) < 0)
-		return -1;
 	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
 		return -1;
 	x->st = X_XFER;
@@ -296,12 +325,32 @@ static int to_xfer(struct fxp *x, int with_port)
 	return 0;
 }
 
-/* The source accepted the RETR: the STOR goes to the destination. */
+/* The source accepted the RETR: the STOR goes to the destination. Once FXP has worked
+ * here, what follows the transfer on the destination goes in the same write, for the
+ * server to answer as soon as the data has come: the next file's PASV (a passive port is
+ * the connection's, whichever file uses it), then SIZE of what was stored and RNFR. The
+ * server takes them in order, after the STOR ends; RNTO still waits for SIZE's answer (an
+ * unchecked file never gets the final name), and RNFR stays right before it. A STOR that
+ * fails has them answered with errors, and the pair is dropped as before. */
 static int stor_go(struct fxp *x)
 {
 	x->b_ph = 1;
 	x->stor_sent = 1;
-	return ctl_send(x->cb, "STOR %s", x->into);
+	x->piped = 0;
+	if (ctl_send(x->cb, "STOR %s", x->into) < 0)
+		return -1;
+	if (!fx_port_ok || ftp_cf.create_dirs)
+		return 0; /* the probe, and MKD before each PASV: one step at a time */
+	x->piped = 1;
+	x->pasv_sent = 1;
+	x->size_sent = x->size >= 0;
+	x->rnfr_sent = x->tmp != NULL;
+	x->got = -1;
+	if (ctl_send(x->cb, "%s", x->cb->family == AF_INET6 ? "EPSV" : "PASV") < 0 ||
+	    (x->size_sent && ctl_send(x->cb, "SIZE %s", x->into) < 0) ||
+	    (x->rnfr_sent && ctl_send(x->cb, "RNFR %s", x->tmp) < 0))
+		return -1;
+	return 0;
 }
 
 /* The source sent a reply that answered no command (to_xfer): nothing stored, the file
@@ -494,6 +543,10 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			ca = x->ca, cb = x->cb;
 			continue;
 		case X_SIZE:
+			if ((r = port_reply(x)) == 0) /* the PORT sent before the SIZE answers first */
+				goto wait;
+			if (r < 0)
+				goto lost;
 			if (!(r = ctl_try_reply(ca)))
 				goto wait;
 			if (r < 0)
@@ -525,41 +578,43 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				goto lost;
 			continue;
 		case X_PASV: {
-			if (!(r = ctl_try_reply(cb)))
-				goto wait;
-			if (r < 0)
-				goto lost;
-			int pr = fx_pasv_parse(cb, r, x->port, sizeof x->port);
-			if (pr > 0) {
-				snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", b->host,
-					 cb->family == AF_INET6 ? "EPSV" : "PASV", cb->text);
-				x->into = NULL; /* nothing stored yet */
-				return refused(x, b, x->why, code, err, errlen);
-			}
-			if (fx_port_ok) {
-				if ((r = to_xfer(x, 1)) == -2)
-					return unasked(x, a, b, code, err, errlen);
+			if (x->pasv_ready) {
+				/* x->port answers the PASV sent with the last STOR; its PORT went to the
+				 * source then (port_st), unless --move had a DELE to send there. */
+				x->pasv_ready = 0;
+			} else {
+				if (!(r = ctl_try_reply(cb)))
+					goto wait;
 				if (r < 0)
 					goto lost;
-			} else {
+				if (fx_pasv_parse(cb, r, x->port, sizeof x->port)) {
+					snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", b->host,
+						 cb->family == AF_INET6 ? "EPSV" : "PASV", cb->text);
+					x->into = NULL; /* nothing stored yet */
+					return refused(x, b, x->why, code, err, errlen);
+				}
+				x->port_st = 0;
+			}
+			if (!x->port_st) {
 				if (ctl_send(ca, "%s", x->port) < 0)
 					goto lost;
-				x->st = X_PORT;
-				stall_arm(x);
+				x->port_st = 1;
 			}
+			x->st = X_PORT;
+			stall_arm(x);
 			continue;
 		}
 		case X_PORT:
-			if (!(r = ctl_try_reply(ca)))
+			if ((r = port_reply(x)) == 0)
 				goto wait;
 			if (r < 0)
 				goto lost;
-			if (r != 200) {
-				snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", a->host, ca->text);
+			x->port_st = 0;
+			if (x->port_rc != 200) {
 				x->into = NULL;
 				return refused(x, b, x->why, code, err, errlen);
 			}
-			if ((r = to_xfer(x, 0)) == -2)
+			if ((r = to_xfer(x)) == -2)
 				return unasked(x, a, b, code, err, errlen);
 			if (r < 0)
 				goto lost;
@@ -570,14 +625,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				progress = 1;
 				if (r < 0)
 					goto lost;
-				if (x->a_ph == 0) {
-					if (r != 200) {
-						/* PORT refused after all: the STOR waits for nobody. */
-						snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", a->host, ca->text);
-						return refused(x, b, x->why, code, err, errlen);
-					}
-					x->a_ph = 1;
-				} else if (x->a_ph == 1 && r >= 100 && r < 200) {
+				if (x->a_ph == 1 && r >= 100 && r < 200) {
 					x->a_ph = 2;
 				} else {
 					x->rs = r;
@@ -638,18 +686,38 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				fx_probe = NULL;
 			/* The destination must have what the source announced (a source that ends short
 			 * says 226 all the same): SIZE first, RNFR with it; RNTO only when it matches. */
-			x->size_sent = x->size >= 0;
-			x->rnfr_sent = x->tmp != NULL;
-			x->got = -1;
-			if (x->size_sent && ctl_send(cb, "SIZE %s", x->into) < 0)
-				goto lost;
-			if (x->rnfr_sent && ctl_send(cb, "RNFR %s", x->tmp) < 0)
-				goto lost;
+			if (!x->piped) {
+				x->size_sent = x->size >= 0;
+				x->rnfr_sent = x->tmp != NULL;
+				x->got = -1;
+				if (x->size_sent && ctl_send(cb, "SIZE %s", x->into) < 0)
+					goto lost;
+				if (x->rnfr_sent && ctl_send(cb, "RNFR %s", x->tmp) < 0)
+					goto lost;
+			}
 			x->st = X_CHECK;
 			stall_arm(x);
 			continue;
 		}
 		case X_CHECK:
+			if (x->pasv_sent) {
+				/* The next file's passive port (stor_go); one we cannot use is asked
+				 * again, and judged, when that file begins. */
+				if (!(r = ctl_try_reply(cb)))
+					goto wait;
+				if (r < 0)
+					goto lost;
+				x->pasv_sent = 0;
+				x->pasv_ready = fx_pasv_parse(cb, r, x->port, sizeof x->port) == 0;
+				/* Its PORT to the source at once (idle now: its 226 is in), answered
+				 * before the next file's first command there; not with --move, whose
+				 * DELE goes there next. */
+				if (x->pasv_ready && !ftp_cf.move) {
+					if (ctl_send(ca, "%s", x->port) < 0)
+						goto lost;
+					x->port_st = 1;
+				}
+			}
 			if (x->size_sent) {
 				if (!(r = ctl_try_reply(cb)))
 					goto wait;
