@@ -13,8 +13,9 @@
 #   it out).
 # Prints "bench NAME nettool=X peer=Y ratio=Z" (ratio > 1: nettool is better).
 # FILES and BIG_MB (defaults 5000, 1024) make it smaller for a quick look (BIG_MB=0: that
-# part left out); ROUNDS (default and least 3); NETTOOL_OLD: a binary from before a change,
-# run in the same rounds of the 5,000-file get (rows vs-old).
+# part left out; FILES=0: the small-file and copy rows left out); ROUNDS (default and least
+# 3); NETTOOL_OLD: a binary from before a change, run in the same rounds of the 5,000-file
+# get and of the 1 GiB rows (rows vs-old).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${NETTOOL:?set NETTOOL}"
@@ -100,7 +101,9 @@ who_small="ours ourj"
 [ -n "${NETTOOL_OLD:-}" ] && who_small+=" oldn oldj"
 [ $have_curl = 1 ] && who_small+=" curl"
 [ $have_lftp = 1 ] && who_small+=" lftp"
+[ "$FILES" = 0 ] && who_small=
 for r in $(seq "$ROUNDS"); do
+	[ -n "$who_small" ] || break
 	order=$who_small
 	[ $((r % 2)) = 0 ] && order=$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')
 	for who in $order; do "g_$who" "$r"; done
@@ -116,7 +119,7 @@ for who in $who_small; do
 	eval "set -- \$S_$who"; eval "MS_$who=$(median "$@")"
 	eval "echo \"bench ftp: $who: wall \$W_$who s; client CPU \$C_$who s; server CPU \$S_$who s; commands per file \$K_$who\""
 done
-if [ -n "${NETTOOL_OLD:-}" ]; then
+if [ -n "${NETTOOL_OLD:-}" ] && [ -n "$who_small" ]; then
 	line "ftp-get-${FILES}x1k-par8-vs-old" "$(fps "$MW_ours")" "$(fps "$MW_oldn")" "$(calc "$MW_oldn / $MW_ours")" "files/s"
 	line "ftp-get-${FILES}x1k-journal-vs-old" "$(fps "$MW_ourj")" "$(fps "$MW_oldj")" "$(calc "$MW_oldj / $MW_ourj")" "files/s"
 	line "ftp-get-${FILES}x1k-cpu-vs-old" "$(cpk "$MC_ours")" "$(cpk "$MC_oldn")" "$(calc "$MC_oldn / ($MC_ours + 0.0001)")" "cpu-s/1000files"
@@ -154,7 +157,9 @@ pair() {
 	wo=$(median "${os[@]}") wp=$(median "${ps[@]}")
 	echo "bench $name nettool=$("$rate" "$wo")$unit peer=$("$rate" "$wp")$unit ratio=$(calc "$wp / $wo") min=$(printf '%s\n' "${ws[@]}" | sort -g | head -1)"
 }
-if [ $have_lftp = 1 ]; then
+if [ "$FILES" = 0 ]; then
+	:
+elif [ $have_lftp = 1 ]; then
 	# Server to server (streamed and FXP) vs lftp mirror down, then up: bench/ftp_copy.sh.
 	FILES=$FILES NETTOOL=$NETTOOL bash "$here/bench/ftp_copy.sh" # streamed and FXP copy rows (own servers, interleaved rounds)
 else
@@ -171,13 +176,19 @@ if [ $have_curl = 1 ] && [ "$BIG_MB" != 0 ]; then
 	b_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" get 127.0.0.1:big.bin -o -; }
 	b_curl() { timed "$T/x" curl -s -u "$U:$PW" "ftp://127.0.0.1:$PA/big.bin"; }
 	pair ftp-get-1g-stdout-vs-curl MB/s mbs b_ours b_curl
+	b_old() { timed "$T/x" "$NETTOOL_OLD" "${NTF[@]:1}" -P "$PA" get 127.0.0.1:big.bin -o -; }
+	[ -n "${NETTOOL_OLD:-}" ] && pair ftp-get-1g-stdout-vs-old MB/s mbs b_ours b_old
 	p_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" put "$HA/big.bin" 127.0.0.1:up-ours.bin; rm -f "$HA/up-ours.bin"; }
 	p_curl() { timed "$T/x" curl -s -u "$U:$PW" -T "$HA/big.bin" "ftp://127.0.0.1:$PA/up-curl.bin"; rm -f "$HA/up-curl.bin"; }
 	pair ftp-put-1g-vs-curl MB/s mbs p_ours p_curl
+	p_old() { timed "$T/x" "$NETTOOL_OLD" "${NTF[@]:1}" -P "$PA" put "$HA/big.bin" 127.0.0.1:up-old.bin; rm -f "$HA/up-old.bin"; }
+	[ -n "${NETTOOL_OLD:-}" ] && pair ftp-put-1g-vs-old MB/s mbs p_ours p_old
 	# To a file: neither syncs (ours without --journal or --fsync renames it whole, unsynced).
 	f_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" get 127.0.0.1:big.bin -o "$T/big-ours.bin"; rm -f "$T/big-ours.bin"; }
 	f_curl() { timed "$T/x" curl -s -u "$U:$PW" "ftp://127.0.0.1:$PA/big.bin" -o "$T/big-curl.bin"; rm -f "$T/big-curl.bin"; }
 	pair ftp-get-1g-file-vs-curl MB/s mbs f_ours f_curl
+	f_old() { timed "$T/x" "$NETTOOL_OLD" "${NTF[@]:1}" -P "$PA" get 127.0.0.1:big.bin -o "$T/big-old.bin"; rm -f "$T/big-old.bin"; }
+	[ -n "${NETTOOL_OLD:-}" ] && pair ftp-get-1g-file-vs-old MB/s mbs f_ours f_old
 	rm -f "$HA/big.bin"
 fi
 [ "${LIST:-}" = 0 ] && exit 0

@@ -7,8 +7,11 @@
 #   local folder, then mirror -R --parallel=8 up (the time of both).
 # ROUNDS rounds (default 3), interleaved (ours streamed, lftp, ours FXP; the order turned
 # round every other round); the medians count. Prints "bench NAME nettool=X peer=Y
-# ratio=Z" (ratio > 1: nettool is better) and, per round, wall seconds and the client's
-# CPU (user+system) per 1,000 files.
+# ratio=Z" (ratio > 1: nettool is better) and, per round, wall seconds and the CPU
+# (user+system) of the client and of each vsftpd's sessions; CPU medians per 1,000 files.
+# NETTOOL_OLD (optional): a binary from before a change, run as one more contestant in the
+# same rounds (FXP, or streamed with OLD_MODE=no-fxp): the row ...-vs-old.
+# STREAM=0 leaves the streamed copy out (an FXP A/B in less time).
 # Called by bench/ftp.sh; runs alone too: NETTOOL=build/nettool bash bench/ftp_copy.sh
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,12 +40,25 @@ NTF=("$NETTOOL" ftp --no-tls -u "$U" --parallel 8) # not -q: a failure says why 
 echo "making $FILES files of 1 KiB..."
 small_files "$FTPD_HOME_A/small" "$FILES"
 
-# run NAME ROUND CMD...: appends "wall cpu" of CMD to $T/NAME.times
+# The vsftpd listeners: every session is their child (two processes each), reaped by them,
+# so their children's CPU (/proc stat fields 16 and 17) grows by each session's CPU.
+pid_a=$(pgrep -o -f "^vsftpd $T/A/vsftpd.conf") pid_b=$(pgrep -o -f "^vsftpd $T/B/vsftpd.conf")
+srv_cpu() { # PID: seconds of its sessions' CPU so far, once the last run's are reaped
+	local i
+	for i in $(seq 50); do
+		[ "$(pgrep -c -P "$1")" = 0 ] && break
+		sleep 0.1
+	done
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($16 + $17) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# run NAME ROUND CMD...: appends "wall cpu cpuA cpuB" of CMD (client, then each server's
+# sessions) to $T/NAME.times
 run() {
-	local name=$1 r=$2
+	local name=$1 r=$2 a0 b0
 	shift 2
+	a0=$(srv_cpu "$pid_a") b0=$(srv_cpu "$pid_b")
 	timed "$T/run.raw" "$@" || echo "bench ftp_copy: $name round $r failed: $(head -3 "$T/bench.err")"
-	cut -d' ' -f1,2 "$T/run.raw" >>"$T/$name.times"
+	echo "$(cut -d' ' -f1,2 "$T/run.raw") $(calc "$(srv_cpu "$pid_a") - $a0") $(calc "$(srv_cpu "$pid_b") - $b0")" >>"$T/$name.times"
 }
 count() { # folder on B: the files there, checked
 	local n
@@ -58,29 +74,51 @@ ours_fxp() {
 	run fxp "$1" "${NTF[@]}" --fxp copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/x.$1"
 	count "x.$1"
 }
+ours_old() {
+	run old "$1" "$NETTOOL_OLD" ftp --no-tls -u "$U" --parallel 8 --"${OLD_MODE:-fxp}" copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/o.$1"
+	count "o.$1"
+}
 peer_lftp() {
 	run lftp "$1" sh -c "lftp -u '$U,$PW' -p $PA -e 'set ftp:ssl-allow no; set net:max-retries 1; mirror --parallel=8 small $T/l.$1; quit' 127.0.0.1 &&
 		lftp -u '$U,$PW' -p $PB -e 'set ftp:ssl-allow no; set net:max-retries 1; mirror -R --parallel=8 $T/l.$1 l.$1; quit' 127.0.0.1"
 	count "l.$1"
 }
+who="stream lftp fxp"
+[ "${STREAM:-1}" = 0 ] && who="lftp fxp"
+[ -n "${NETTOOL_OLD:-}" ] && who+=" old"
 for r in $(seq 1 "$ROUNDS"); do
-	if [ $((r % 2)) = 1 ]; then
-		ours_stream "$r"; peer_lftp "$r"; ours_fxp "$r"
-	else
-		ours_fxp "$r"; peer_lftp "$r"; ours_stream "$r"
-	fi
-	echo "bench ftp_copy: round $r (wall s, client cpu s): streamed $(tail -1 "$T/stream.times"), lftp $(tail -1 "$T/lftp.times"), fxp $(tail -1 "$T/fxp.times")"
-	rm -rf "$T/l.$r" "$HB/s.$r" "$HB/x.$r" "$HB/l.$r"
+	order=$who
+	[ $((r % 2)) = 0 ] && order=$(echo "$who" | tr ' ' '\n' | tac | tr '\n' ' ')
+	for w in $order; do
+		case $w in
+		stream) ours_stream "$r" ;;
+		lftp) peer_lftp "$r" ;;
+		fxp) ours_fxp "$r" ;;
+		old) ours_old "$r" ;;
+		esac
+	done
+	echo "bench ftp_copy: round $r (wall s, client cpu s, source and destination vsftpd cpu s):$(for w in $who; do printf ' %s %s;' "$w" "$(tail -1 "$T/$w.times")"; done)"
+	rm -rf "$T/l.$r" "$HB/s.$r" "$HB/x.$r" "$HB/l.$r" "$HB/o.$r"
 done
-ms=$(cut -d' ' -f1 "$T/stream.times" | median)
-mf=$(cut -d' ' -f1 "$T/fxp.times" | median)
-ml=$(cut -d' ' -f1 "$T/lftp.times" | median)
-cs=$(cut -d' ' -f2 "$T/stream.times" | median)
-cf=$(cut -d' ' -f2 "$T/fxp.times" | median)
-cl=$(cut -d' ' -f2 "$T/lftp.times" | median)
 fps() { calc "$FILES / $1"; }
 cpk() { calc "$1 * 1000 / $FILES"; }
-echo "bench ftp-copy-${FILES}x1k-streamed-vs-lftp-down-up nettool=$(fps "$ms")files/s peer=$(fps "$ml")files/s ratio=$(calc "$ml / $ms")"
-echo "bench ftp-copy-${FILES}x1k-fxp-vs-lftp-down-up nettool=$(fps "$mf")files/s peer=$(fps "$ml")files/s ratio=$(calc "$ml / $mf")"
-echo "bench ftp-copy-${FILES}x1k-cpu nettool-streamed=$(cpk "$cs") nettool-fxp=$(cpk "$cf") lftp=$(cpk "$cl") cpu-s/1000files"
-echo "bench ftp_copy: per file (medians): streamed $(calc "$ms * 1000 / $FILES") ms, fxp $(calc "$mf * 1000 / $FILES") ms, lftp down+up $(calc "$ml * 1000 / $FILES") ms"
+# med NAME FIELD: the median of a column of NAME's runs (1 wall, 2 client CPU, 3 and 4
+# the source's and the destination's vsftpd CPU)
+med() { cut -d' ' -f"$2" "$T/$1.times" | median; }
+cpu_line() { # NAME: its CPU per 1,000 files
+	echo "client=$(cpk "$(med "$1" 2)") src-vsftpd=$(cpk "$(med "$1" 3)") dst-vsftpd=$(cpk "$(med "$1" 4)")"
+}
+ml=$(med lftp 1)
+for w in $who; do
+	case $w in lftp) continue ;; stream) n=streamed ;; old) n="${OLD_MODE:-fxp}-old" ;; *) n=$w ;; esac
+	m=$(med "$w" 1)
+	echo "bench ftp-copy-${FILES}x1k-$n-vs-lftp-down-up nettool=$(fps "$m")files/s peer=$(fps "$ml")files/s ratio=$(calc "$ml / $m") ($(calc "$m * 1000 / $FILES") ms per file)"
+done
+if [ -n "${NETTOOL_OLD:-}" ]; then
+	mn=$(med fxp 1)
+	[ "${OLD_MODE:-fxp}" = fxp ] || mn=$(med stream 1)
+	echo "bench ftp-copy-${FILES}x1k-${OLD_MODE:-fxp}-vs-old nettool=$(fps "$mn")files/s old=$(fps "$(med old 1)")files/s ratio=$(calc "$(med old 1) / $mn")"
+fi
+for w in $who; do
+	echo "bench ftp-copy-${FILES}x1k-cpu-$w $(cpu_line "$w") cpu-s/1000files"
+done

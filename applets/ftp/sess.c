@@ -322,7 +322,11 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	if (ftp_cf.limit_rate > 0 && ftp_cf.limit_rate / 8 < bufsz)
 		bufsz = ftp_cf.limit_rate / 8 < 1024 ? 1024 : (long)(ftp_cf.limit_rate / 8);
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, bufsz);
-	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
+	/* Uploads in libcurl's default 64 KiB blocks, as curl: libcurl asks the read
+	 * callback again only once the whole block has gone out, so a 2 MiB block left the
+	 * server's socket queue running dry at each refill (1 GiB put, medians of 6 rounds:
+	 * 2 MiB 1.80 s, 64 KiB 1.65 s, curl 1.57 s). */
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 64L * 1024);
 	if (ftp_cf.ascii)
 		curl_easy_setopt(h, CURLOPT_TRANSFERTEXT, 1L);
 	if (ftp_cf.limit_rate > 0) {
