@@ -18,9 +18,11 @@
  * the data would go in clear (neither SSCN nor CPSV is spoken here): streamed, unless --fxp
  * (then PROT C, said on stderr). Every slot of the engine runs its own pair of control
  * connections (ctl.c; logged in together, kept from file to file), step by step without
- * waiting; the commands of a step go in one write (PORT with RETR once FXP has worked
- * here, SIZE with RNFR). Until a first file has gone by FXP only one pair tries, so that a
- * refusal costs one PORT per run. A reply awaited longer than --timeout fails the file;
+ * waiting; the commands of a step go in one write. Once FXP has worked here the STOR goes
+ * with the next file's PASV, the SIZE check and RNFR (stor_go), and that PASV's PORT goes
+ * to the idle source as soon as it is answered: the next file sends RETR alone (never
+ * PORT with RETR: pyftpdlib answers such a PORT after the RETR). Until a first file has
+ * gone by FXP only one pair tries, so that a refusal costs one PORT per run. A reply awaited longer than --timeout fails the file;
  * the transfer itself (between 150 and 226) only --deadline bounds.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_fxp.sh
