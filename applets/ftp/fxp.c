@@ -22,8 +22,9 @@
  * with the next file's PASV, the SIZE check and RNFR (stor_go), and that PASV's PORT goes
  * to the idle source as soon as it is answered: the next file sends RETR alone (never
  * PORT with RETR: pyftpdlib answers such a PORT after the RETR). Until a first file has
- * gone by FXP only one pair tries, so that a refusal costs one PORT per run. A reply awaited longer than --timeout fails the file;
- * the transfer itself (between 150 and 226) only --deadline bounds.
+ * gone by FXP only one pair tries, so that a refusal costs one PORT per run. A reply
+ * awaited longer than --timeout fails the file; the transfer itself (between 150 and
+ * 226) only --deadline bounds.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_fxp.sh
  */
