@@ -5,7 +5,8 @@
 # fails), the kill -9 bound of a journaled batch (RETR commands counted in vsftpd's log:
 # at most the transfers in flight plus one group re-downloaded per kill), temporaries a
 # rerun recognises and removes (its own only), and a copy that never leaves a partial
-# file under the final name (atomic by default, --no-atomic deletes it).
+# file under the final name (atomic by default, --no-atomic deletes it; with FXP too once
+# its steps are pipelined: RNTO only after SIZE matched).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
