@@ -48,6 +48,20 @@ static int worse(int a, int b)
 	return a > b ? a : b;
 }
 
+/* CMD --from-file LIST TARGET: the list's lines, relative to TARGET's path (and to the local
+ * folder dir for get), as one batch; *site (if asked) gets TARGET's site. */
+static int from_file(const char *what, enum job_kind k, const char *dir, struct ftp_site **site)
+{
+	char *base;
+	cli_need_args(what, 1, 1);
+	struct ftp_site *s = cli_remote(cli_args[0], &base);
+	struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, k, base, dir);
+	free(base);
+	if (site)
+		*site = s;
+	return engine_run(s, NULL, src, 1);
+}
+
 /* get -r of one remote folder: the mirror engine into DIR/BASENAME (DIR for the login folder). */
 static int get_tree(struct ftp_site *s, const char *path, const char *dir)
 {
@@ -98,12 +112,8 @@ int cmd_get(const char *cmd)
 	const char *dir = ftp_cf.out_dir ? ftp_cf.out_dir : ".";
 	ftp_moves_collect(ftp_cf.move);
 	if (ftp_cf.from_file) {
-		cli_need_args("get --from-file", 1, 1);
-		char *base;
-		struct ftp_site *s = cli_remote(cli_args[0], &base);
-		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_GET, base, dir);
-		free(base);
-		int rc = engine_run(s, NULL, src, 1);
+		struct ftp_site *s;
+		int rc = from_file("get --from-file", JOB_GET, dir, &s);
 		return worse(rc, get_move_sources(s));
 	}
 	struct jobs js = {0};
@@ -192,11 +202,7 @@ int cmd_put(const char *cmd)
 	(void)cmd;
 	char *path;
 	if (ftp_cf.from_file) {
-		cli_need_args("put --from-file", 1, 1);
-		struct ftp_site *s = cli_remote(cli_args[0], &path);
-		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_PUT, path, NULL);
-		free(path);
-		return engine_run(s, NULL, src, 1);
+		return from_file("put --from-file", JOB_PUT, NULL, NULL);
 	}
 	if (ftp_cf.recursive)
 		opt_usage_error("put -r: put sends files; mirror --reverse DIR TARGET uploads a folder");
@@ -230,11 +236,7 @@ int cmd_rm(const char *cmd)
 	(void)cmd;
 	char *path;
 	if (ftp_cf.from_file) {
-		cli_need_args("rm --from-file", 1, 1);
-		struct ftp_site *s = cli_remote(cli_args[0], &path);
-		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_RM, path, NULL);
-		free(path);
-		return engine_run(s, NULL, src, 1);
+		return from_file("rm --from-file", JOB_RM, NULL, NULL);
 	}
 	cli_need_args("rm", 1, -1);
 	struct jobs js = {0};
