@@ -156,6 +156,39 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	else
 		fail "fake ftp server (sizeextra)" "did not start: $(cat "$T/fakeftpd-HX.log")"
 	fi
+	# An FXP source that accepts the RETR (150) and then fails it (550, fixtures/ftp_fake.py
+	# retrfail): the destination has its STOR by then. --no-atomic: a destination file that
+	# was there before is never deleted for the source's failure (the STOR overwrote it in
+	# place: the error says its earlier content is lost); a file the copy created is deleted;
+	# the atomic default leaves the file as it was and no temporary.
+	mkdir -p hr && echo "source" >hr/keep.txt && echo "source" >hr/new.txt
+	if fakeftpd_start HR "$T/hr" retrfail; then
+		R="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_HR/"
+		for how in "--no-atomic" "--no-atomic --move" "--no-atomic --from-file klist" "--atomic"; do
+			rm -rf "$FTPD_HOME_B/r" && mkdir -p "$FTPD_HOME_B/r" && cp keep.ref "$FTPD_HOME_B/r/keep.txt"
+			case "$how" in
+			*from-file*) su=$R du=${B}r ;;
+			*) su=${R}keep.txt du=${B}r/keep.txt ;;
+			esac
+			run "hr-$how" "${O[@]}" --fxp --timeout 10 $how copy "$su" "$du"
+			rc=$?
+			case "$how" in
+			--atomic) ok() { same keep.ref "$FTPD_HOME_B/r/keep.txt"; } ;;
+			*) ok() { [ -f "$FTPD_HOME_B/r/keep.txt" ] && grep -q "keep.txt on 127.0.0.3:$FTPD_PORT_B, there before.*earlier content is lost" "hr-$how.err"; } ;;
+			esac
+			[ $rc = 1 ] && ok && grep -q 'RETR on 127.0.0.1:[0-9]*: 550' "hr-$how.err" && [ -z "$(find "$FTPD_HOME_B/r" -name '.*')" ] &&
+				pass "FXP source failing after its 150, $how: the destination's file not deleted (exit 1, said what is lost)" ||
+				fail "FXP source failing after its 150, $how" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/r"): $(cat "hr-$how.err")"
+		done
+		rm -rf "$FTPD_HOME_B/r" && mkdir -p "$FTPD_HOME_B/r"
+		run hr-new "${O[@]}" --fxp --timeout 10 --no-atomic copy "${R}new.txt" "${B}r/new.txt"
+		rc=$?
+		[ $rc = 1 ] && [ -z "$(ls -A "$FTPD_HOME_B/r")" ] && ! grep -q 'earlier content' hr-new.err &&
+			pass "FXP source failing after its 150, --no-atomic, a new name: the partial file deleted" ||
+			fail "FXP source failing, new name" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/r"): $(cat hr-new.err)"
+	else
+		fail "fake ftp server (retrfail)" "did not start: $(cat "$T/fakeftpd-HR.log")"
+	fi
 else
 	skip "hostile source (SIZE answered 150)" "python3-pyftpdlib not installed (make deps)"
 fi
@@ -190,6 +223,34 @@ for par in 1 4; do
 		pass "refusing pair, --parallel $par: one PORT, said once, the rest streamed" ||
 		fail "refusing pair --parallel $par" "rc $rc ok $ok, $np PORTs: $(grep -v '^[<>*]' fa$par.err | tail -4)"
 done
+
+# A destination that refuses the source's data connection (A allows PORT anywhere, D has
+# vsftpd's defaults: "425 Security: Bad IP connecting." to STOR). vsftpd creates or
+# truncates the STOR's file before it waits for the connection: the atomic default's
+# temporary is deleted (the file kept as it was); --no-atomic: a file the copy created is
+# deleted, a file that was there is not, and the error says its content is lost (--fxp);
+# without --fxp the file is streamed again, whole.
+echo "D's only copy" >d.ref
+mkdir -p "$FTPD_HOME_A/s425" && echo "from A" >"$FTPD_HOME_A/s425/f.txt"
+for how in "--fxp --no-atomic" "--fxp --atomic" "--no-atomic" "--atomic"; do
+	rm -rf "$FTPD_HOME_D/t425" && mkdir -p "$FTPD_HOME_D/t425" && cp d.ref "$FTPD_HOME_D/t425/f.txt"
+	run "r425-$how" "${O[@]}" $how copy "${A}s425/f.txt" "${D}t425/f.txt"
+	rc=$?
+	case "$how" in
+	"--fxp --no-atomic") ok() { [ $rc = 1 ] && [ -f "$FTPD_HOME_D/t425/f.txt" ] &&
+		grep -q "f.txt on 127.0.0.3:$FTPD_PORT_D, there before.*earlier content is lost" "r425-$how.err"; } ;;
+	"--fxp --atomic") ok() { [ $rc = 1 ] && same d.ref "$FTPD_HOME_D/t425/f.txt"; } ;;
+	*) ok() { [ $rc = 0 ] && same "$FTPD_HOME_A/s425/f.txt" "$FTPD_HOME_D/t425/f.txt"; } ;;
+	esac
+	ok && [ -z "$(find "$FTPD_HOME_D/t425" -name '.*')" ] &&
+		pass "destination refusing the source's connection (425), $how: no temporary, the file as promised (exit $rc)" ||
+		fail "destination refusing the source's connection (425), $how" "rc $rc, dst: $(ls -A "$FTPD_HOME_D/t425"): $(grep -v '^[<>*]' "r425-$how.err")"
+done
+rm -rf "$FTPD_HOME_D/t425" && mkdir -p "$FTPD_HOME_D/t425"
+run r425-new "${O[@]}" --fxp --no-atomic copy "${A}s425/f.txt" "${D}t425/f.txt"
+rc=$?
+[ $rc = 1 ] && [ -z "$(ls -A "$FTPD_HOME_D/t425")" ] && pass "425 to STOR, --fxp --no-atomic, a new name: the empty file vsftpd made is deleted" ||
+	fail "425 to STOR, new name" "rc $rc, dst: $(ls -A "$FTPD_HOME_D/t425"): $(cat r425-new.err)"
 
 # --- 3. a copy onto itself written with '..' is refused before anything is sent ---
 mkdir -p "$FTPD_HOME_A/self/sub" && echo "only copy" >"$FTPD_HOME_A/self/same.txt" && echo "y" >"$FTPD_HOME_A/self/sub/y.txt"
