@@ -175,7 +175,7 @@ rc=$?
 rc7=$rc
 w=$(grep -c 'IN CLEAR TEXT' c7.err)
 [ $rc = 0 ] && same "$FTPD_HOME_A/src/big.bin" "$FTPD_HOME_B/dst/tls2.bin" && [ "$w" = 1 ] &&
-	grep -q '127.0.0.2 to 127.0.0.3 IN CLEAR TEXT' c7.err && pass "TLS and --fxp: FXP with clear data, one warning line naming both" ||
+	grep -q "127.0.0.2:$FTPD_PORT_A to 127.0.0.3:$FTPD_PORT_B IN CLEAR TEXT" c7.err && pass "TLS and --fxp: FXP with clear data, one warning line naming both" ||
 	fail "TLS --fxp" "rc $rc, $w warnings: $(cat c7.err)"
 if [ $HAVE_STRACE = 1 ]; then
 	by=$(cat c7.bytes)
@@ -302,7 +302,7 @@ if wait_port "$SP" 127.0.0.3 10; then
 	run s1 "${O[@]}" -v --fxp --timeout 5 copy "${A}src/small.txt" "${U}127.0.0.3:$SP/stalled.txt"
 	rc=$?
 	t=$(($(date +%s) - t0))
-	[ $rc = 3 ] && grep -q 'no reply from 127.0.0.3 in 5 s' s1.err && [ $t -le 30 ] &&
+	[ $rc = 3 ] && grep -q "no reply from 127.0.0.3:$SP in 5 s" s1.err && [ $t -le 30 ] &&
 		pass "FXP: a destination that stops answering fails after --timeout (exit 3, ${t} s)" ||
 		fail "FXP stall" "rc $rc after $t s: $(grep -v "^[<>]" s1.err | tail -5; grep "^[<>]" s1.err | tail -12)"
 else

@@ -96,6 +96,24 @@ rc=$?
 [ ! -s s4c.err ] && grep -q '"warnings":0}' s4c.out && pass "status: no warning, warnings 0" ||
 	fail "status, no warning" "$(cat s4c.out s4c.err)"
 
+# A journal (or a list) that is no such thing: a line without end (/dev/zero, 2 MiB
+# without LF) is refused at the line reader's bound (1 MiB), exit 6 and a clear message,
+# in bounded memory (it read /dev/zero without end).
+head -c 2097152 /dev/zero | tr '\0' 'z' >long.j
+bounded() { # run in 400 MB of address space (not under ASan, whose shadow needs more)
+	if [ -n "${SANITIZED:-}" ]; then "$@"; else (ulimit -v 400000 && exec "$@"); fi
+}
+for j in /dev/zero long.j; do
+	bounded timeout 20 "$NT" ftp status --from-file list4.txt --journal j4.1 "$j" >s4d.out 2>s4d.err
+	rc=$?
+	[ $rc = 6 ] && grep -q "journal $j: line 1 is longer than 1048575 bytes: not a journal" s4d.err &&
+		pass "status --journal $j: refused at the line bound, exit 6" || fail "status --journal $j" "rc $rc: $(head -c 300 s4d.err)"
+done
+bounded timeout 20 "$NT" ftp status --from-file /dev/zero --journal j4.1 >s4e.out 2>s4e.err
+rc=$?
+[ $rc = 6 ] && grep -q "from-file /dev/zero: line 1 is longer than 1048575 bytes" s4e.err &&
+	pass "status --from-file /dev/zero: refused at the line bound, exit 6" || fail "status --from-file /dev/zero" "rc $rc: $(head -c 300 s4e.err)"
+
 # --- 5. get --move: the summary of the deletions is labelled.
 mkdir -p "$H/m"
 for i in 1 2 3; do echo "$i" >"$H/m/f$i"; done
