@@ -294,6 +294,10 @@ int cmd_copy(const char *cmd)
 		free(dp);
 		return rc;
 	}
+	/* Onto itself as written: refused before anything is sent (after the probes below
+	 * too, once a destination folder has given the name). */
+	if (dp[0] && dp[strlen(dp) - 1] != '/')
+		ftp_copy_same_check(a, sp, b, dp, 0);
 	int64_t size = -1;
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc == CURLE_REMOTE_FILE_NOT_FOUND && ftp_isdir(a, sp) == 1)

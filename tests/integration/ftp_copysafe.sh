@@ -305,6 +305,17 @@ if getent hosts localhost | grep -q '127\.0\.0\.1'; then
 			eok || cp same.ref "$FTPD_HOME_E/same.txt"
 		done
 	done
+	# A second address of one host: the IPv4-mapped IPv6 address reaches the same vsftpd;
+	# the same port counts as the same server (it copied: --move deleted the only copy).
+	for dst in "${U}[::ffff:127.0.0.1]:$FTPD_PORT_E/same.txt"; do
+		run sh$n "${O[@]}" --move --timeout 5 copy "${E1}same.txt" "$dst"
+		rc=$?
+		n=$((n + 1))
+		[ $rc = 2 ] && eok && grep -q 'same file' sh$((n - 1)).err &&
+			pass "copy --move onto $dst (another address of the host): refused (exit 2)" ||
+			fail "copy --move onto $dst" "rc $rc: $(cat sh$((n - 1)).err)"
+		eok || cp same.ref "$FTPD_HOME_E/same.txt"
+	done
 	run sh-r "${O[@]}" -r --move copy "${E1}d" "${E2}d/sub/.."
 	rc=$?
 	[ $rc = 2 ] && eok && grep -q 'same folder' sh-r.err && pass "copy -r --move of a folder onto itself, two host names: refused" ||
