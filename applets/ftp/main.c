@@ -64,10 +64,10 @@ static const struct opt opts[] = {
 	{O_REVERSE, "reverse", OPT_FLAG, NULL, "mirror: upload a local tree (SRC local, DST remote)"},
 	{O_ONLYNEWER, "only-newer", OPT_FLAG, NULL, "mirror, get -r: skip files whose copy has the same size and is not older"},
 	{O_DELETE, "delete", OPT_FLAG, NULL, "mirror, get -r: delete what the source no longer has"},
-	{O_EXCLUDE, "exclude", OPT_STR, "GLOB", "mirror: skip names or relative paths matching GLOB (repeatable)"},
-	{O_MAXENTRIES, "max-entries", OPT_UINT, "N", "mirror, copy -r: at most N names in the remote tree (default 10000000)",
+	{O_EXCLUDE, "exclude", OPT_STR, "GLOB", "mirror, get -r, copy -r: skip names or relative paths matching GLOB (repeatable)"},
+	{O_MAXENTRIES, "max-entries", OPT_UINT, "N", "mirror, get -r, copy -r: at most N names in the remote tree (default 10000000)",
 	 1, 1000000000000LL},
-	{O_MAXFOLDERS, "max-folders", OPT_UINT, "N", "mirror, copy -r: at most N remote folders (default 1000000)",
+	{O_MAXFOLDERS, "max-folders", OPT_UINT, "N", "mirror, get -r, copy -r: at most N remote folders (default 1000000)",
 	 1, 1000000000000LL},
 	{O_FROMFILE, "from-file", OPT_FILE, "LIST", "get, put, rm, copy: paths from LIST, one a line ('-': stdin)"},
 	{O_PARALLEL, "parallel", OPT_UINT, "N", "N logged-in connections for batches (default 4)", 1, 64},
@@ -391,6 +391,7 @@ enum {
 	C_NOLOGIN = 1 << 13,  /* -n */
 	C_LONG = 1 << 14,     /* -l */
 	C_PARENTS = 1 << 15,  /* -p */
+	C_WALK = 1 << 16,     /* --exclude, --max-entries, --max-folders: a remote tree walk (get, copy: with -r only) */
 };
 static const struct ftp_cmd {
 	const char *name, *args, *help;
@@ -399,7 +400,7 @@ static const struct ftp_cmd {
 } cmds[] = {
 	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON | C_LONG},
 	{"get", "TARGET... [-o FILE|-O DIR]", "download (-r: trees; globs anywhere: host:logs/*/app.log)", cmd_get,
-	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC},
+	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC | C_WALK},
 	{"put", "FILE... TARGET", "upload (TARGET may be a folder; FILE '-': standard input)", cmd_put,
 	 C_BATCH | C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC},
 	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON | C_PARENTS},
@@ -410,9 +411,9 @@ static const struct ftp_cmd {
 	{"size", "TARGET...", "sizes in bytes", cmd_simple, C_JSON},
 	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
 	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror,
-	 C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_FSYNC | C_REVERSE | C_SYNC},
+	 C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_FSYNC | C_REVERSE | C_SYNC | C_WALK},
 	{"copy", "SRC DST", "server to server: directly (FXP) when both allow it, else through memory", cmd_copy,
-	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP},
+	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP | C_WALK},
 	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
 	 C_BATCH | C_JOURNAL | C_JSON},
 	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell,
@@ -447,6 +448,9 @@ static const struct only_for {
 	{O_FROMFILE, "--from-file", C_BATCH},
 	{O_JOURNAL, "--journal", C_JOURNAL},
 	{O_SHARD, "--shard", C_JOURNAL},
+	{O_EXCLUDE, "--exclude", C_WALK},
+	{O_MAXENTRIES, "--max-entries", C_WALK},
+	{O_MAXFOLDERS, "--max-folders", C_WALK},
 };
 #define NONLYFOR (sizeof only_for / sizeof *only_for)
 
@@ -460,6 +464,9 @@ static void only_for_check(const struct ftp_cmd *c, const unsigned char *given)
 			if (only_for[i].bit == C_SYNC && c->fn == cmd_get && !ftp_cf.recursive)
 				opt_usage_error("%s does nothing for get without -r: it goes with get -r and mirror",
 						only_for[i].name);
+			if (only_for[i].bit == C_WALK && (c->fn == cmd_get || c->fn == cmd_copy) && !ftp_cf.recursive)
+				opt_usage_error("%s does nothing for %s without -r: it goes with get -r, copy -r and mirror",
+						only_for[i].name, c->name);
 			continue;
 		}
 		char list[256];
@@ -470,7 +477,10 @@ static void only_for_check(const struct ftp_cmd *c, const unsigned char *given)
 			if (cmds[j].flags & only_for[i].bit)
 				l += (size_t)snprintf(list + l, sizeof list - l, "%s%s%s", k++ ? (k == n ? " and " : ", ") : "",
 						      cmds[j].name,
-						      only_for[i].bit == C_SYNC && cmds[j].fn == cmd_get ? " -r" : "");
+						      (only_for[i].bit == C_SYNC && cmds[j].fn == cmd_get) ||
+								      (only_for[i].bit == C_WALK && (cmds[j].fn == cmd_get || cmds[j].fn == cmd_copy))
+							      ? " -r"
+							      : "");
 		opt_usage_error("%s does nothing for %s: it is for %s", only_for[i].name, c->name, list);
 	}
 }

@@ -38,6 +38,20 @@ for o in --delete --reverse --no-atomic --create-dirs; do
 	refused get "$o" $S:d/f.txt -O out.r
 done
 refused get -l $S:d/f.txt -O out.r
+# The tree walk's options (--exclude, --max-*): put, rm and a get or copy without -r walk
+# nothing (they were ignored).
+echo up >up.r
+for o in "--exclude x" "--max-entries 5" "--max-folders 5"; do
+	refused put "$o" up.r $S:put.r
+	refused rm "$o" $S:nothere.r
+done
+refused get "--exclude x" $S:d/f.txt -O out.r
+refused copy "--max-entries 5" $S:d/f.txt $S:copy.r
+grep -q 'without -r' r.err && pass "copy --max-entries without -r: says it goes with copy -r" || fail "copy --max-entries wording" "$(cat r.err)"
+timeout 30 "$NT" ftp "${O[@]}" -q get -r --exclude 'g.*' $S:d -O excl 2>ex.err
+rc=$?
+[ $rc = 0 ] && [ -f excl/d/f.txt ] && [ ! -e excl/d/sub/g.txt ] && pass "get -r --exclude: taken, g.txt skipped" ||
+	fail "get -r --exclude" "rc $rc: $(find excl; cat ex.err)"
 refused rmdir -p $S:d/nothere
 # --delete and --only-newer do something for get -r (the mirror engine): kept, documented.
 mkdir -p keep/d
