@@ -53,7 +53,7 @@ static int get_tree(struct ftp_site *s, const char *path, const char *dir)
 {
 	const char *bn = ftp_basename(path);
 	char err[256];
-	if (bn[0] && file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
+	if (bn[0] && file_safe_name_from(bn, strlen(bn), "on the command line", err, sizeof err) < 0)
 		opt_usage_error("get -r %s: no folder name to save as (%s)", path, err);
 	char *ldir = bn[0] ? ftp_join(dir, bn) : xstrdup(dir);
 	int rc = tree_mirror_down(s, path, ldir);
@@ -169,7 +169,7 @@ int cmd_get(const char *cmd)
 			free(path);
 			continue;
 		}
-		if (file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
+		if (file_safe_name_from(bn, strlen(bn), "on the command line", err, sizeof err) < 0)
 			opt_usage_error("get %s: no file name to save as (%s)", cli_args[i], err);
 		char *dst = ftp_cf.out_file ? xstrdup(ftp_cf.out_file) : ftp_join(dir, bn);
 		jobs_add(&js, JOB_GET, path, dst, -1, -1);

@@ -114,6 +114,9 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf);
 int ftp_no_such_folder(CURLcode rc, const struct ftp_hdr *hdr);
 /* The message for a failed transfer: libcurl's text and the server's last reply. */
 const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n);
+/* The exit status for it: xfer_exit_code's, but 5 for the server's own error at login
+ * ("500 OOPS", not a refused login). */
+int ftp_exit_code(CURLcode rc, const struct ftp_hdr *hdr);
 
 /* Single operations on s->h; each returns CURLE_OK or the failure (message in *msg). */
 CURLcode ftp_quote(struct ftp_site *s, const char *const *cmds, int n);

@@ -194,7 +194,7 @@ void ftp_site_ready(struct ftp_site *s)
 		char hp[300], m[600];
 		addr_format(hp, sizeof hp, s->host, s->port);
 		ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m);
-		int code = xfer_exit_code(rc);
+		int code = ftp_exit_code(rc, &s->hdr);
 		if (s->path_port && s->path_port <= 65535 && code == NT_EXIT_NET)
 			die(code, "%s: %s; a port does not go in HOST:PATH (there '%d/' begins the path): give it with -P %d, "
 				  "or as ftp://HOST:%d/PATH", hp, m, s->path_port, s->path_port, s->path_port);
@@ -354,9 +354,30 @@ int ftp_no_such_folder(CURLcode rc, const struct ftp_hdr *hdr)
 	return 0;
 }
 
+/* A login that failed on the server's error rather than on the user or password: a 5xx
+ * other than 530 ("500 OOPS: ..." from vsftpd, whose set-up failed). libcurl calls both
+ * CURLE_LOGIN_DENIED. */
+static int login_server_error(CURLcode rc, const struct ftp_hdr *hdr)
+{
+	return rc == CURLE_LOGIN_DENIED && hdr && hdr->code >= 500 && hdr->code != 530 && hdr->last[0];
+}
+
+int ftp_exit_code(CURLcode rc, const struct ftp_hdr *hdr)
+{
+	return login_server_error(rc, hdr) ? NT_EXIT_PROTO : xfer_exit_code(rc);
+}
+
 const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n)
 {
-	const char *t = ftp_no_such_folder(rc, hdr) ? "no such folder on the server" : xfer_strerror(rc, errbuf);
+	if (login_server_error(rc, hdr)) {
+		snprintf(out, n, "server error at login: %s", hdr->last);
+		return out;
+	}
+	/* A 550 to CWD that does not say why: vsftpd's "550 Failed to change directory." for
+	 * a folder that is not there and for one not allowed alike. */
+	const char *t = ftp_no_such_folder(rc, hdr)			   ? "no such folder on the server"
+			: rc == CURLE_REMOTE_ACCESS_DENIED && hdr && hdr->code == 550 ? "no such folder or access denied"
+										   : xfer_strerror(rc, errbuf);
 	if (hdr && hdr->code >= 400 && hdr->last[0] && !strstr(t, hdr->last))
 		snprintf(out, n, "%s (server: %s)", t, hdr->last);
 	else
@@ -368,7 +389,7 @@ void ftp_die_curl(CURLcode rc, const char *what, const struct ftp_site *s)
 {
 	char m[600];
 	ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m);
-	die(xfer_exit_code(rc), "%s: %s", what, m);
+	die(ftp_exit_code(rc, &s->hdr), "%s: %s", what, m);
 }
 
 CURLcode ftp_quote(struct ftp_site *s, const char *const *cmds, int n)

@@ -137,6 +137,27 @@ rc=$?
 	grep -q -- '--move.*3 done' m5.err && [ ! -e "$H/m/f1" ] &&
 	pass "get --move: the delete phase's summary is labelled" || fail "get --move summary" "rc $rc: $(cat m5.err)"
 
+# --- 5b. messages say what they know: a 550 to CWD that does not say why (vsftpd) is
+# "no such folder or access denied", a name typed on the command line is not "from the
+# server", and vsftpd's "500 OOPS" at login is the server's error (exit 5), not a refused
+# login (exit 4).
+timeout 30 "$NT" ftp "${O[@]}" ls $S:nothere >l7.out 2>l7.err
+rc=$?
+[ $rc = 1 ] && grep -q 'no such folder or access denied' l7.err && pass "ls of a missing folder: no such folder or access denied" ||
+	fail "ls of a missing folder" "rc $rc: $(cat l7.err)"
+timeout 30 "$NT" ftp "${O[@]}" get $S:d/ -O out7 2>g7.err
+rc=$?
+[ $rc = 2 ] && grep -q 'empty name on the command line' g7.err && ! grep -q 'from the server' g7.err &&
+	pass "get HOST:d/: the empty name is the command line's" || fail "get of a name ending in /" "rc $rc: $(cat g7.err)"
+if ftpd_start OOPS allow_writeable_chroot=NO; then
+	timeout 30 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_OOPS" --no-tls ls $S: >o7.out 2>o7.err
+	rc=$?
+	[ $rc = 5 ] && grep -q "127.0.0.1:$FTPD_PORT_OOPS: server error at login: 500 OOPS: " o7.err && ! grep -q 'login refused' o7.err &&
+		pass "500 OOPS at login: the server's error, exit 5" || fail "500 OOPS at login" "rc $rc: $(cat o7.err)"
+else
+	fail "vsftpd (OOPS)" "did not start"
+fi
+
 # --- 6. a port in HOST:PATH: the connect error names the port tried and says how to give one.
 if (exec 3<>/dev/tcp/127.0.0.1/21) 2>/dev/null; then
 	skip "HOST:PORT/path connect error" "something listens on port 21 here"
