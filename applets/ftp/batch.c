@@ -302,8 +302,13 @@ int cmd_copy(const char *cmd)
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc == CURLE_REMOTE_FILE_NOT_FOUND && ftp_isdir(a, sp) == 1)
 		die(NT_EXIT_FAIL, "copy %s: it is a folder: copy -r copies a whole tree", cli_args[0]);
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
+		if (ftp_cf.json) { /* the item's failure object, as the engine writes for get */
+			char m[600];
+			ftp_result("copy", sp, dp, FTP_R_FAILED, -1, -1, ftp_errmsg(rc, a->errbuf, &a->hdr, m, sizeof m));
+		}
 		cli_die_cmd(rc, "copy", cli_args[0], a);
+	}
 	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
 										       : xstrdup(dp);
 	free(dp);

@@ -110,6 +110,16 @@ rc=$?
 [ ! -s s4c.err ] && grep -q '"warnings":0}' s4c.out && pass "status: no warning, warnings 0" ||
 	fail "status, no warning" "$(cat s4c.out s4c.err)"
 
+# Only missing journals (no shard started): the counts all the same, every item remaining.
+"$NT" ftp status --from-file list4.txt --journal j4.none1 j4.none2 >s4m.out 2>s4m.err
+rc=$?
+[ $rc = 1 ] && [ "$(wc -l <s4m.err)" = 2 ] && grep -q '^total *4$' s4m.out && grep -q '^remaining *4$' s4m.out &&
+	pass "status with only missing journals: warned, all 4 remaining" || fail "status, only missing journals" "rc $rc: $(cat s4m.out s4m.err)"
+"$NT" ftp status --json --from-file list4.txt --journal j4.none1 >s4n.out 2>s4n.err
+rc=$?
+[ $rc = 1 ] && grep -q '"total":4,"done":0,"remaining":4,"failed":0,"journals":1,"warnings":1}' s4n.out &&
+	pass "status --json with a missing journal alone: the counts" || fail "status --json, missing journal" "rc $rc: $(cat s4n.out s4n.err)"
+
 # A journal (or a list) that is no such thing: a line without end (/dev/zero, 2 MiB
 # without LF) is refused at the line reader's bound (1 MiB), exit 6 and a clear message,
 # in bounded memory (it read /dev/zero without end).
@@ -157,6 +167,15 @@ if ftpd_start OOPS allow_writeable_chroot=NO; then
 else
 	fail "vsftpd (OOPS)" "did not start"
 fi
+
+# copy --json of a missing single source: its failure object, as get prints one.
+for c in get copy; do
+	if [ $c = get ]; then args=(-O out8); else args=($S:copy8.txt); fi
+	timeout 30 "$NT" ftp "${O[@]}" --json $c $S:d/missing.txt "${args[@]}" >j8.out 2>j8.err
+	rc=$?
+	[ $rc = 1 ] && [ "$(wc -l <j8.out)" = 1 ] && grep -q "\"command\":\"$c\",\"source\":\"d/missing.txt\".*\"status\":\"failed\"" j8.out &&
+		pass "$c --json of a missing file: one failure object" || fail "$c --json of a missing file" "rc $rc: $(cat j8.out j8.err)"
+done
 
 # --- 6. a port in HOST:PATH: the connect error names the port tried and says how to give one.
 if (exec 3<>/dev/tcp/127.0.0.1/21) 2>/dev/null; then
