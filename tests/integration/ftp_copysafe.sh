@@ -6,28 +6,19 @@
 # accepted its RETR); --fxp against a pair that refuses FXP fails the job once (one PORT,
 # one error line), the default streams the rest after one refusal; a copy onto itself
 # written with '..' or with two host names of one server (127.0.0.1, localhost) is
-# refused; a source that answers SIZE with 150 gets no STOR (fixtures/ftp_fake.py
-# size150); put of a local folder sends nothing; FTPS uploads (put, the streamed copy) end whole. Two
+# refused, and so is one onto another address of this host (::ffff:127.0.0.1); a source
+# that answers SIZE with 150 gets no STOR (fixtures/ftp_fake.py size150); an FXP source
+# that fails after its 150 (retrfail), or a destination answering 425 to the STOR, never
+# costs a destination file that was there (--no-atomic: its loss said) and leaves no
+# temporary; put of a local folder sends nothing; FTPS uploads (put, the streamed copy) end whole. Two
 # vsftpd instances on 127.0.0.2 and 127.0.0.3 allowing FXP (pasv_promiscuous,
 # port_promiscuous), two with vsftpd's defaults, and one on 127.0.0.1 (two host names).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
-if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
-	skip "ftp copy safety" "vsftpd or unshare not installed (make deps)"
-	finish
-fi
-if ! (exec 3<>/dev/tcp/127.0.0.2/1) 2>&1 | grep -qi 'refused'; then
-	skip "ftp copy safety" "127.0.0.2 is not a loopback address here"
-	finish
-fi
-srv() { # srv NAME ADDR [lines]: vsftpd listening on ADDR (its PASV replies name ADDR too)
-	local name=$1 addr=$2
-	shift 2
-	FTPD_WAIT_HOST=$addr ftpd_start "$name" "listen_address=$addr" "pasv_address=$addr" "$@"
-}
-PROM=(pasv_promiscuous=YES port_promiscuous=YES)
-srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 && ftpd_start E ||
+ftpd_pair_script "ftp copy safety"
+PROM=("${FTPD_PROMISCUOUS[@]}")
+ftpd_at A 127.0.0.2 "${PROM[@]}" && ftpd_at B 127.0.0.3 "${PROM[@]}" && ftpd_at C 127.0.0.2 && ftpd_at D 127.0.0.3 && ftpd_start E ||
 	{ fail "ftp fixture" "vsftpd did not start"; finish; }
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
 cd "$T" || exit 1
@@ -257,19 +248,25 @@ mkdir -p "$FTPD_HOME_A/self/sub" && echo "only copy" >"$FTPD_HOME_A/self/same.tx
 cp "$FTPD_HOME_A/self/same.txt" same.ref
 selfok() { same same.ref "$FTPD_HOME_A/self/same.txt" && [ -f "$FTPD_HOME_A/self/sub/y.txt" ]; }
 n=0
+# self_refused OK-FN FILE LABEL HOW SRC DST: copy HOW SRC DST is refused (exit 2, "same
+# file") and OK-FN still holds (FILE, the only copy, is put back after a failure).
+self_refused() {
+	local okfn=$1 file=$2 label=$3 how=$4 src=$5 dst=$6 rc
+	n=$((n + 1))
+	run self$n "${O[@]}" $how --timeout 5 copy "$src" "$dst"
+	rc=$?
+	[ $rc = 2 ] && $okfn && grep -q 'same file' self$n.err &&
+		pass "copy $how $src onto $dst$label: refused (exit 2), the file kept" ||
+		fail "copy $how $src onto $dst$label" "rc $rc, kept: $(cat "$file" 2>&1): $(cat self$n.err)"
+	$okfn || cp same.ref "$file"
+}
 # (An absolute path, '/' first, is compared with a relative one from the login folder, '/'
 # in the fixture's chroot.)
 for pair in "self/../self/same.txt self/same.txt" "self/same.txt self/sub/../same.txt" \
 	"self/sub/../../self/same.txt ./self//same.txt" "/self/x/../same.txt ../self/same.txt"; do
 	set -- $pair
 	for how in "--move" "--no-atomic --move" "--no-atomic"; do
-		n=$((n + 1))
-		run sd$n "${O[@]}" $how --timeout 5 copy "${A}$1" "${A}$2"
-		rc=$?
-		[ $rc = 2 ] && selfok && grep -q 'same file' sd$n.err &&
-			pass "copy $how $1 onto $2: refused (exit 2), the file kept" ||
-			fail "copy $how $1 onto $2" "rc $rc, kept: $(cat "$FTPD_HOME_A/self/same.txt" 2>&1): $(cat sd$n.err)"
-		selfok || cp same.ref "$FTPD_HOME_A/self/same.txt"
+		self_refused selfok "$FTPD_HOME_A/self/same.txt" "" "$how" "${A}$1" "${A}$2"
 	done
 done
 run sd-r "${O[@]}" -r --move copy "${A}self/sub/.." "${A}self"
@@ -296,26 +293,13 @@ if getent hosts localhost | grep -q '127\.0\.0\.1'; then
 	for how in "--move" "--no-atomic --move" "--no-atomic"; do
 		for pair in "${E1}same.txt ${E2}same.txt" "${E2}./same.txt ${E1}d/../same.txt"; do
 			set -- $pair
-			run sh$n "${O[@]}" $how --timeout 5 copy "$1" "$2"
-			rc=$?
-			n=$((n + 1))
-			[ $rc = 2 ] && eok && grep -q 'same file' sh$((n - 1)).err &&
-				pass "copy $how $1 onto $2 (one server, two host names): refused (exit 2), the file kept" ||
-				fail "copy $how $1 onto $2 (one server, two names)" "rc $rc, kept: $(cat "$FTPD_HOME_E/same.txt" 2>&1): $(cat sh$((n - 1)).err)"
-			eok || cp same.ref "$FTPD_HOME_E/same.txt"
+			self_refused eok "$FTPD_HOME_E/same.txt" " (one server, two host names)" "$how" "$1" "$2"
 		done
 	done
 	# A second address of one host: the IPv4-mapped IPv6 address reaches the same vsftpd;
 	# the same port counts as the same server (it copied: --move deleted the only copy).
-	for dst in "${U}[::ffff:127.0.0.1]:$FTPD_PORT_E/same.txt"; do
-		run sh$n "${O[@]}" --move --timeout 5 copy "${E1}same.txt" "$dst"
-		rc=$?
-		n=$((n + 1))
-		[ $rc = 2 ] && eok && grep -q 'same file' sh$((n - 1)).err &&
-			pass "copy --move onto $dst (another address of the host): refused (exit 2)" ||
-			fail "copy --move onto $dst" "rc $rc: $(cat sh$((n - 1)).err)"
-		eok || cp same.ref "$FTPD_HOME_E/same.txt"
-	done
+	self_refused eok "$FTPD_HOME_E/same.txt" " (another address of the host)" --move "${E1}same.txt" \
+		"${U}[::ffff:127.0.0.1]:$FTPD_PORT_E/same.txt"
 	run sh-r "${O[@]}" -r --move copy "${E1}d" "${E2}d/sub/.."
 	rc=$?
 	[ $rc = 2 ] && eok && grep -q 'same folder' sh-r.err && pass "copy -r --move of a folder onto itself, two host names: refused" ||

@@ -10,21 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
-if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
-	skip "ftp fxp" "vsftpd or unshare not installed (make deps)"
-	finish
-fi
-if ! (exec 3<>/dev/tcp/127.0.0.2/1) 2>&1 | grep -qi 'refused'; then
-	skip "ftp fxp" "127.0.0.2 is not a loopback address here"
-	finish
-fi
-# srv NAME ADDR [lines]: vsftpd listening on ADDR (its PASV replies name ADDR too).
-srv() {
-	local name=$1 addr=$2
-	shift 2
-	FTPD_WAIT_HOST=$addr ftpd_start "$name" "listen_address=$addr" "pasv_address=$addr" "$@"
-}
-PROM=(pasv_promiscuous=YES port_promiscuous=YES)
+ftpd_pair_script "ftp fxp"
+srv() { ftpd_at "$@"; } # NAME ADDR [lines] (fixtures/ftp_server.sh)
+PROM=("${FTPD_PROMISCUOUS[@]}")
 # E: a source that allows PORT anywhere, for D (default) that refuses its connection.
 srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 &&
 	srv E 127.0.0.2 port_promiscuous=YES ||
