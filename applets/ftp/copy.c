@@ -8,7 +8,8 @@
  * name, whose deletion as a failed partial file would then lose it, with --no-atomic).
  * Stored under a temporary name (durable.c)
  * and renamed when complete, never a partial file under the final name; a failed copy's
- * partial file is deleted before the failure is reported or retried; --move deletes the
+ * partial file is deleted before the failure is reported or retried (--no-atomic: only
+ * when the SIZE before the STOR found no file there, copy_hdr2; else it is kept, said); --move deletes the
  * source only once the destination reports the size sent. A --move whose source is gone
  * (the server's 550 for its SIZE or RETR) while the destination is there under its final
  * name is done: a run that ended between the DELE and the journal's done line (with the
@@ -31,6 +32,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "engine.h"
 #include "log.h"
 #include "nt_err.h"
@@ -38,6 +40,45 @@
 #define PIPE_CAP (2u << 20)
 
 #define MOVED_BEFORE "moved before: source gone, destination present"
+
+/* copy --no-atomic, streamed: what the SIZE sent before the STOR (PREQUOTE, the last
+ * command before it) said of the final name; fixed once the STOR is accepted (1xx). A
+ * failed copy deletes the file only when it was not there (DST_GONE): one that was there
+ * the STOR overwrote in place, and it is kept, its loss said (as fxp.c does). */
+enum { DST_UNKNOWN = 0, DST_GONE, DST_THERE, DST_FIXED = 4 };
+
+static size_t copy_hdr2(char *d, size_t sz, size_t nm, void *u)
+{
+	struct slot *s = u;
+	size_t n = sz * nm;
+	int code;
+	if (!ftp_reply_line(d, n, &code, s->hdr2.last, sizeof s->hdr2.last))
+		return n;
+	s->hdr2.code = code;
+	if (s->dst_pre & DST_FIXED || (n > 3 && d[3] == '-'))
+		return n;
+	if (code < 200)
+		s->dst_pre |= DST_FIXED;
+	else if (code == 213)
+		s->dst_pre = DST_THERE;
+	else if (code == 550 && s->dst_pre != DST_THERE)
+		s->dst_pre = DST_GONE;
+	return n;
+}
+
+/* The failed copy's in-place file is not to be deleted: it was there before. Said. */
+static int kept_in_place(struct engine *e, const struct slot *s)
+{
+	if (ftp_cf.atomic >= 0 || (s->dst_pre & ~DST_FIXED) == DST_GONE)
+		return 0;
+	char hp[300], nm[300];
+	addr_format(hp, sizeof hp, e->b->host, e->b->port);
+	nt_clean_text(nm, sizeof nm, s->job.dst, strlen(s->job.dst));
+	nt_warn("copy %s: %s on %s, there before the copy, was overwritten in place (--no-atomic) and is kept as the "
+		"failure left it: its earlier content is lost",
+		s->job.src, nm, hp);
+	return 1;
+}
 
 /* A failed copy as it was when the clean-up DELE started. */
 struct copyfail {
@@ -132,6 +173,14 @@ static int stream_start(struct engine *e, struct slot *s)
 		curl_easy_setopt(s->h2, CURLOPT_POSTQUOTE, s->q2);
 	} else {
 		s->ctmp = xstrdup(j->dst);
+		/* Is the file there already? (copy_hdr2; the reply is the one before the STOR's) */
+		char *c = xasprintf("*SIZE %s", ftp_basename(j->dst));
+		s->q2 = curl_slist_append(NULL, c);
+		free(c);
+		curl_easy_setopt(s->h2, CURLOPT_PREQUOTE, s->q2);
+		curl_easy_setopt(s->h2, CURLOPT_HEADERFUNCTION, copy_hdr2);
+		curl_easy_setopt(s->h2, CURLOPT_HEADERDATA, s);
+		s->dst_pre = DST_UNKNOWN;
 	}
 	s->url2 = ftp_url(e->b, s->ctmp, 0);
 	curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
@@ -301,7 +350,7 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			check_moved(e, s);
 			return 1;
 		}
-		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp && s->dst_started) {
+		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp && s->dst_started && !kept_in_place(e, s)) {
 			/* The partial file goes (the temporary, or the file itself with --no-atomic)
 			 * before the failure is reported or retried. Only a STOR that was sent
 			 * (after the source's data) can have left one. */
@@ -444,7 +493,7 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 		ftp_fxp_stop(s->fx, e->b);
 		return;
 	}
-	if (s->phase != 0 || !s->ctmp || !s->dst_started)
+	if (s->phase != 0 || !s->ctmp || !s->dst_started || kept_in_place(e, s))
 		return; /* no STOR sent: nothing stored, and with --no-atomic ctmp is a file we did not touch */
 	char *ap = ftp_qpath(e->b, s->ctmp);
 	char *c = xasprintf("DELE %s", ap);

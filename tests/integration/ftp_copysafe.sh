@@ -180,6 +180,34 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	else
 		fail "fake ftp server (retrfail)" "did not start: $(cat "$T/fakeftpd-HR.log")"
 	fi
+	# The streamed copy: a source that fails mid-transfer (fixtures/ftp_fake.py retrpart:
+	# 80 KiB, then 426), with the STOR under way. --no-atomic: a destination file that was
+	# there is kept (its loss said), one the copy created is deleted; the atomic default
+	# leaves the file as it was and no temporary.
+	mkdir -p hpart && head -c 200000 /dev/urandom >hpart/keep.txt && cp hpart/keep.txt hpart/new.txt
+	if fakeftpd_start HP "$T/hpart" retrpart; then
+		R="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_HP/"
+		for how in "--no-atomic" "--no-atomic --move" "--atomic"; do
+			rm -rf "$FTPD_HOME_B/p2" && mkdir -p "$FTPD_HOME_B/p2" && cp keep.ref "$FTPD_HOME_B/p2/keep.txt"
+			run "hp-$how" "${O[@]}" --no-fxp --timeout 10 $how copy "${R}keep.txt" "${B}p2/keep.txt"
+			rc=$?
+			case "$how" in
+			--atomic) ok() { same keep.ref "$FTPD_HOME_B/p2/keep.txt"; } ;;
+			*) ok() { [ -f "$FTPD_HOME_B/p2/keep.txt" ] && grep -q "keep.txt on 127.0.0.3:$FTPD_PORT_B, there before.*earlier content is lost" "hp-$how.err"; } ;;
+			esac
+			[ $rc != 0 ] && ok && grep -q '426' "hp-$how.err" && [ -z "$(find "$FTPD_HOME_B/p2" -name '.*')" ] &&
+				pass "streamed copy, source failing mid-transfer, $how: the destination's file not deleted (exit $rc)" ||
+				fail "streamed copy, source failing mid-transfer, $how" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/p2"): $(cat "hp-$how.err")"
+		done
+		rm -rf "$FTPD_HOME_B/p2" && mkdir -p "$FTPD_HOME_B/p2"
+		run hp-new "${O[@]}" --no-fxp --timeout 10 --no-atomic copy "${R}new.txt" "${B}p2/new.txt"
+		rc=$?
+		[ $rc != 0 ] && [ -z "$(ls -A "$FTPD_HOME_B/p2")" ] && ! grep -q 'earlier content' hp-new.err &&
+			pass "streamed copy, source failing mid-transfer, --no-atomic, a new name: the partial file deleted" ||
+			fail "streamed copy, source failing, new name" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/p2"): $(cat hp-new.err)"
+	else
+		fail "fake ftp server (retrpart)" "did not start: $(cat "$T/fakeftpd-HP.log")"
+	fi
 else
 	skip "hostile source (SIZE answered 150)" "python3-pyftpdlib not installed (make deps)"
 fi
