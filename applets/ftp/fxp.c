@@ -36,7 +36,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "addr.h"
 #include "connpol.h"
 #include "ctl.h"
 #include "ftp.h"
@@ -76,17 +75,6 @@ static int fx_port_ok;      /* a whole FXP transfer worked here: later PORTs go 
 static struct fxp *fx_probe; /* the pair trying FXP first: the others wait for its outcome */
 static char drop_note[700]; /* fx_drop: a destination file overwritten and kept (--no-atomic), for fail() */
 
-/* A server as every message names it: host:port (addr_format, as the engine's and the
- * streamed copy's messages); two buffers, for a message that names both servers. */
-static const char *site_name(const struct ftp_site *s)
-{
-	static char hp[2][300];
-	static int k;
-	k ^= 1;
-	addr_format(hp[k], sizeof hp[k], s->host, s->port);
-	return hp[k];
-}
-
 static void pair_close(struct fxp *x)
 {
 	ctl_close(&x->ca);
@@ -114,7 +102,7 @@ static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *
 		return *code ? -1 : 1;
 	struct fxc *ca = x->ca, *cb = x->cb;
 	if (ca->family != cb->family) {
-		snprintf(err, errlen, "%s and %s are not of one address family", site_name(a), site_name(b));
+		snprintf(err, errlen, "%s and %s are not of one address family", ftp_site_name(a), ftp_site_name(b));
 		return 1;
 	}
 	if (ca->enc || cb->enc) {
@@ -125,13 +113,13 @@ static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *
 		if (!fx_warned++)
 			nt_warn("WARNING: --fxp: the data goes from %s to %s IN CLEAR TEXT (TLS protects only the control "
 				"connections; without --fxp it would be streamed through us encrypted)",
-				site_name(a), site_name(b));
+				ftp_site_name(a), ftp_site_name(b));
 		struct fxc *v[2] = {ca, cb};
 		for (int i = 0; i < 2; i++) {
 			if (!v[i]->enc || v[i]->protc)
 				continue;
 			if (ctl_cmd(v[i], "PBSZ 0") != 200 || ctl_cmd(v[i], "PROT C") != 200) {
-				snprintf(err, errlen, "%s refused clear data (PROT C): %s", site_name(v[i]->site), v[i]->text);
+				snprintf(err, errlen, "%s refused clear data (PROT C): %s", ftp_site_name(v[i]->site), v[i]->text);
 				*code = NT_EXIT_FAIL;
 				return -1;
 			}
@@ -174,7 +162,7 @@ static int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
 	if (sscanf(d->addr, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) != 4)
 		return 1;
 	if (memcmp(a, v, sizeof a))
-		log_trace("%s answered PASV with the address %u.%u.%u.%u: %s is used", site_name(d->site), v[0], v[1],
+		log_trace("%s answered PASV with the address %u.%u.%u.%u: %s is used", ftp_site_name(d->site), v[0], v[1],
 			  v[2], v[3], d->addr);
 	snprintf(arg, n, "PORT %u,%u,%u,%u,%u,%u", a[0], a[1], a[2], a[3], v[4], v[5]);
 	return 0;
@@ -187,7 +175,7 @@ static int fx_flush(struct fxp *x)
 	struct fxc *v[2] = {x->ca, x->cb};
 	for (int i = 0; i < 2; i++)
 		if (v[i] && v[i]->s && stream_flush(v[i]->s) < 0) {
-			snprintf(v[i]->text, sizeof v[i]->text, "cannot send to %s", site_name(v[i]->site));
+			snprintf(v[i]->text, sizeof v[i]->text, "cannot send to %s", ftp_site_name(v[i]->site));
 			return v[i]->code = -1;
 		}
 	return 0;
@@ -238,7 +226,7 @@ static void fx_drop(struct fxp *x, struct ftp_site *b)
 		snprintf(drop_note, sizeof drop_note,
 			 "; %s on %s, there before the copy, was overwritten in place (--no-atomic) and is kept as the failure "
 			 "left it: its earlier content is lost",
-			 nm, site_name(b));
+			 nm, ftp_site_name(b));
 		partial = 0;
 	}
 	if (x->into && partial) {
@@ -354,7 +342,7 @@ static int unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *c
 	snprintf(m, sizeof m, "%s", x->ca->text);
 	x->into = NULL; /* no STOR sent */
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", site_name(a), m);
+	return fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", ftp_site_name(a), m);
 }
 
 /* The source or the destination refused what FXP needs: stream this file and the rest
@@ -445,7 +433,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 lost:
 	x->st = X_SIZE; /* nothing stored yet */
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", site_name(a), site_name(b));
+	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
 int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
@@ -582,7 +570,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				goto lost;
 			int pr = fx_pasv_parse(cb, r, x->port, sizeof x->port);
 			if (pr > 0) {
-				snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", site_name(b),
+				snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", ftp_site_name(b),
 					 cb->family == AF_INET6 ? "EPSV" : "PASV", cb->text);
 				x->into = NULL; /* nothing stored yet */
 				return refused(x, b, x->why, code, err, errlen);
@@ -606,7 +594,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			if (r < 0)
 				goto lost;
 			if (r != 200) {
-				snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", site_name(a), ca->text);
+				snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", ftp_site_name(a), ca->text);
 				x->into = NULL;
 				return refused(x, b, x->why, code, err, errlen);
 			}
@@ -624,7 +612,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				if (x->a_ph == 0) {
 					if (r != 200) {
 						/* PORT refused after all: the STOR waits for nobody. */
-						snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", site_name(a), ca->text);
+						snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", ftp_site_name(a), ca->text);
 						return refused(x, b, x->why, code, err, errlen);
 					}
 					x->a_ph = 1;
@@ -662,22 +650,22 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					/* No data connection: nothing was sent, but the server may have made
 					 * (vsftpd: truncated) the file before it waited for the connection:
 					 * fx_drop deletes the temporary, or what --no-atomic created. */
-					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", site_name(b), m);
+					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", ftp_site_name(b), m);
 					return refused(x, b, x->why, code, err, errlen);
 				}
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", site_name(b), m);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", ftp_site_name(b), m);
 			}
 			if (x->rs == 425 && !x->stor_sent) {
 				/* The source could not reach the destination's passive port. */
-				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", site_name(a), ca->text);
+				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", ftp_site_name(a), ca->text);
 				return refused(x, b, x->why, code, err, errlen);
 			}
 			if (x->rs && x->rs != 226 && x->rs != 250) {
 				char m[400];
 				snprintf(m, sizeof m, "%s", ca->text);
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", site_name(a), m);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", ftp_site_name(a), m);
 			}
 			if (x->a_ph < 3 || x->b_ph < 3) {
 				/* Once both said 150 the transfer takes what it takes (--deadline bounds it). */
@@ -716,7 +704,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					fx_drop(x, b);
 					return fail(code, NT_EXIT_FAIL, err, errlen,
 						    "the size differs from the announced one (%lld out of %lld bytes)%s%s", x->got,
-						    x->size, drop_note[0] ? "" : ": deleted on ", drop_note[0] ? "" : site_name(b));
+						    x->size, drop_note[0] ? "" : ": deleted on ", drop_note[0] ? "" : ftp_site_name(b));
 				}
 			}
 			if (x->rnfr_sent) {
@@ -728,7 +716,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					char m[400];
 					snprintf(m, sizeof m, "%s", cb->text);
 					fx_drop(x, b);
-					return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", site_name(b), m);
+					return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
 				}
 				if (ctl_send(cb, "RNTO %s", j->dst) < 0)
 					goto lost;
@@ -749,7 +737,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				char m[400];
 				snprintf(m, sizeof m, "%s", cb->text);
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", site_name(b), m);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
 			}
 		renamed:
 			*bytes = x->size;
@@ -784,7 +772,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				int c = r < 0 ? NT_EXIT_NET : NT_EXIT_FAIL;
 				if (r < 0)
 					pair_close(x);
-				return fx_end(x, fail(code, c, err, errlen, "DELE on %s: %s", site_name(a), ca->text));
+				return fx_end(x, fail(code, c, err, errlen, "DELE on %s: %s", ftp_site_name(a), ca->text));
 			}
 			return fx_end(x, FXP_DONE);
 		}
@@ -800,7 +788,7 @@ wait:
 		if (x->st == X_LOGIN)
 			who = ca->lst ? ca : cb;
 		char m[300];
-		snprintf(m, sizeof m, "no reply from %s in %d s (--timeout)", site_name(who->site), ftp_cf.co.timeout_ms / 1000);
+		snprintf(m, sizeof m, "no reply from %s in %d s (--timeout)", ftp_site_name(who->site), ftp_cf.co.timeout_ms / 1000);
 		if (x->st < X_XFER)
 			x->into = NULL; /* nothing stored yet */
 		fx_drop(x, b);
@@ -811,7 +799,7 @@ lost:
 	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
 		x->into = NULL;
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", site_name(a), site_name(b));
+	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
 int ftp_fxp_refused(void)

@@ -183,7 +183,7 @@ void ftp_site_ready(struct ftp_site *s)
 			break;
 		long long back = ftp_backoff_ms(attempt);
 		char m[600];
-		log_info("login %s: %s: retry %d of %d in %.1f s", s->host, ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m),
+		log_info("login %s: %s: retry %d of %d in %.1f s", ftp_site_name(s), ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m),
 			 attempt, ftp_cf.retry, back / 1000.0);
 		struct timespec ts = {back / 1000, back % 1000 * 1000000};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -385,6 +385,15 @@ const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hd
 	return out;
 }
 
+const char *ftp_site_name(const struct ftp_site *s)
+{
+	static char hp[4][300];
+	static int k;
+	k = (k + 1) % 4;
+	addr_format(hp[k], sizeof hp[k], s->host, s->port);
+	return hp[k];
+}
+
 void ftp_die_curl(CURLcode rc, const char *what, const struct ftp_site *s)
 {
 	char m[600];
@@ -450,7 +459,7 @@ int ftp_isdir(struct ftp_site *s, const char *path)
 		return 1;
 	if (rc == CURLE_REMOTE_ACCESS_DENIED || rc == CURLE_REMOTE_FILE_NOT_FOUND)
 		return 0;
-	ftp_die_curl(rc, s->host, s);
+	ftp_die_curl(rc, ftp_site_name(s), s);
 }
 
 /* The login folder goes into later commands (MKD, RNFR... made absolute by ftp_qpath):
@@ -463,7 +472,7 @@ static char *entry_checked(const struct ftp_site *s, const char *p)
 			char shown[120];
 			nt_clean_text(shown, sizeof shown, p, strlen(p));
 			die(NT_EXIT_PROTO, "%s: the PWD reply names a folder with a control character (%s after '%s'): refused",
-			    s->host, c == '\r' ? "CR" : c == '\n' ? "LF" : c == 0x7f ? "DEL" : "a byte below 0x20", shown);
+			    ftp_site_name(s), c == '\r' ? "CR" : c == '\n' ? "LF" : c == 0x7f ? "DEL" : "a byte below 0x20", shown);
 		}
 	}
 	return xstrdup(p);
@@ -548,7 +557,7 @@ int ftp_has_mlsd(struct ftp_site *s)
 	s->feat_known = 1;
 	buf_free(&cap);
 	if (rc != CURLE_OK && rc != CURLE_QUOTE_ERROR)
-		ftp_die_curl(rc, s->host, s);
+		ftp_die_curl(rc, ftp_site_name(s), s);
 	return s->has_mlsd;
 }
 
