@@ -70,11 +70,11 @@ static const struct opt opts[] = {
 	{O_MAXFOLDERS, "max-folders", OPT_UINT, "N", "mirror, get -r, copy -r: at most N remote folders (default 1000000)",
 	 1, 1000000000000LL},
 	{O_FROMFILE, "from-file", OPT_FILE, "LIST", "get, put, rm, copy: paths from LIST, one a line ('-': stdin)"},
-	{O_PARALLEL, "parallel", OPT_UINT, "N", "N logged-in connections for batches (default 4)", 1, 64},
+	{O_PARALLEL, "parallel", OPT_UINT, "N", "get, put, rm, copy, mirror, shell: N logged-in connections (default 4)", 1, 64},
 	{O_JOURNAL, "journal", OPT_FILE, "FILE", "record finished items in FILE; a rerun skips them"},
 	{O_SHARD, "shard", OPT_STR, "K/N", "items K, K+N, K+2N... of the list; auto (Slurm array), auto/N (Kubernetes)"},
 	{O_RETRY, "retry", OPT_UINT, "N", "retry transient failures N times with backoff (default 0)", 0, 100},
-	{O_DEADLINE, "deadline", OPT_SECS, "SEC", "stop a batch after SEC seconds (rerun with --journal)"},
+	{O_DEADLINE, "deadline", OPT_SECS, "SEC", "get, put, rm, copy, mirror, shell: stop after SEC seconds (rerun with --journal)"},
 	{O_PASSIVE, "passive", OPT_FLAG, NULL, "passive data connections, EPSV then PASV (default)"},
 	{O_ACTIVE, "active", OPT_OPTSTR, "ADDR", "active data connections (PORT/EPRT), from ADDR"},
 	{O_ASCII, "ascii", OPT_FLAG, NULL, "ASCII transfers (TYPE A)"},
@@ -392,6 +392,8 @@ enum {
 	C_LONG = 1 << 14,     /* -l */
 	C_PARENTS = 1 << 15,  /* -p */
 	C_WALK = 1 << 16,     /* --exclude, --max-entries, --max-folders: a remote tree walk (get, copy: with -r only) */
+	C_REC = 1 << 17,      /* -r (put -r: refused by cmd_put itself, which names mirror --reverse) */
+	C_ENGINE = 1 << 18,   /* --parallel, --deadline: the batch engine's */
 };
 static const struct ftp_cmd {
 	const char *name, *args, *help;
@@ -400,24 +402,24 @@ static const struct ftp_cmd {
 } cmds[] = {
 	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON | C_LONG},
 	{"get", "TARGET... [-o FILE|-O DIR]", "download (-r: trees; globs anywhere: host:logs/*/app.log)", cmd_get,
-	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC | C_WALK},
+	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC | C_WALK | C_REC | C_ENGINE},
 	{"put", "FILE... TARGET", "upload (TARGET may be a folder; FILE '-': standard input)", cmd_put,
-	 C_BATCH | C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC},
+	 C_BATCH | C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_ENGINE},
 	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON | C_PARENTS},
 	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, C_JSON},
-	{"rm", "TARGET...", "delete files (globs: the matching files)", cmd_rm, C_BATCH | C_JOURNAL | C_JSON},
+	{"rm", "TARGET...", "delete files (globs: the matching files)", cmd_rm, C_BATCH | C_JOURNAL | C_JSON | C_ENGINE},
 	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, C_JSON},
 	{"pwd", "HOST:", "the login folder", cmd_simple, C_JSON},
 	{"size", "TARGET...", "sizes in bytes", cmd_simple, C_JSON},
 	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
 	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror,
-	 C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_FSYNC | C_REVERSE | C_SYNC | C_WALK},
+	 C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_FSYNC | C_REVERSE | C_SYNC | C_WALK | C_ENGINE},
 	{"copy", "SRC DST", "server to server: directly (FXP) when both allow it, else through memory", cmd_copy,
-	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP | C_WALK},
+	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP | C_WALK | C_REC | C_ENGINE},
 	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
 	 C_BATCH | C_JOURNAL | C_JSON},
 	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell,
-	 C_NOLOGIN | C_RESUME | C_FSYNC | C_ATOMIC | C_CREATEDIRS}, /* its get and put run on the engine */
+	 C_NOLOGIN | C_RESUME | C_FSYNC | C_ATOMIC | C_CREATEDIRS | C_ENGINE}, /* its get and put run on the engine */
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 
@@ -451,6 +453,9 @@ static const struct only_for {
 	{O_EXCLUDE, "--exclude", C_WALK},
 	{O_MAXENTRIES, "--max-entries", C_WALK},
 	{O_MAXFOLDERS, "--max-folders", C_WALK},
+	{'r', "-r (--recursive)", C_REC},
+	{O_PARALLEL, "--parallel", C_ENGINE},
+	{O_DEADLINE, "--deadline", C_ENGINE},
 };
 #define NONLYFOR (sizeof only_for / sizeof *only_for)
 
@@ -458,7 +463,7 @@ static const struct only_for {
 static void only_for_check(const struct ftp_cmd *c, const unsigned char *given)
 {
 	for (size_t i = 0; i < NONLYFOR; i++) {
-		if (!given[i])
+		if (!given[i] || (only_for[i].bit == C_REC && c->fn == cmd_put))
 			continue;
 		if (c->flags & only_for[i].bit) {
 			if (only_for[i].bit == C_SYNC && c->fn == cmd_get && !ftp_cf.recursive)

@@ -46,6 +46,12 @@ for o in "--exclude x" "--max-entries 5" "--max-folders 5"; do
 	refused rm "$o" $S:nothere.r
 done
 refused get "--exclude x" $S:d/f.txt -O out.r
+# -r where nothing is a tree, --parallel and --deadline where no batch runs.
+refused ls -r $S:d
+refused rm -r $S:nothere.r
+refused mkdir "--deadline 5" $S:newdir.r
+refused size "--parallel 2" $S:d/f.txt
+refused status "--parallel 2" --from-file list.r --journal j.r
 refused copy "--max-entries 5" $S:d/f.txt $S:copy.r
 grep -q 'without -r' r.err && pass "copy --max-entries without -r: says it goes with copy -r" || fail "copy --max-entries wording" "$(cat r.err)"
 timeout 30 "$NT" ftp "${O[@]}" -q get -r --exclude 'g.*' $S:d -O excl 2>ex.err
