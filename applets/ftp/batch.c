@@ -67,7 +67,7 @@ static int get_tree(struct ftp_site *s, const char *path, const char *dir)
 {
 	const char *bn = ftp_basename(path);
 	char err[256];
-	if (bn[0] && file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
+	if (bn[0] && file_safe_name_from(bn, strlen(bn), "on the command line", err, sizeof err) < 0)
 		opt_usage_error("get -r %s: no folder name to save as (%s)", path, err);
 	char *ldir = bn[0] ? ftp_join(dir, bn) : xstrdup(dir);
 	int rc = tree_mirror_down(s, path, ldir);
@@ -179,7 +179,7 @@ int cmd_get(const char *cmd)
 			free(path);
 			continue;
 		}
-		if (file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
+		if (file_safe_name_from(bn, strlen(bn), "on the command line", err, sizeof err) < 0)
 			opt_usage_error("get %s: no file name to save as (%s)", cli_args[i], err);
 		char *dst = ftp_cf.out_file ? xstrdup(ftp_cf.out_file) : ftp_join(dir, bn);
 		jobs_add(&js, JOB_GET, path, dst, -1, -1);
@@ -296,12 +296,21 @@ int cmd_copy(const char *cmd)
 		free(dp);
 		return rc;
 	}
+	/* Onto itself as written: refused before anything is sent (after the probes below
+	 * too, once a destination folder has given the name). */
+	if (dp[0] && dp[strlen(dp) - 1] != '/')
+		ftp_copy_same_check(a, sp, b, dp, 0);
 	int64_t size = -1;
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc == CURLE_REMOTE_FILE_NOT_FOUND && ftp_isdir(a, sp) == 1)
 		die(NT_EXIT_FAIL, "copy %s: it is a folder: copy -r copies a whole tree", cli_args[0]);
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
+		if (ftp_cf.json) { /* the item's failure object, as the engine writes for get */
+			char m[600];
+			ftp_result("copy", sp, dp, FTP_R_FAILED, -1, -1, ftp_errmsg(rc, a->errbuf, &a->hdr, m, sizeof m));
+		}
 		cli_die_cmd(rc, "copy", cli_args[0], a);
+	}
 	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
 										       : xstrdup(dp);
 	free(dp);

@@ -8,7 +8,9 @@
  * passive port, which the kernel queues) STOR of the destination's temporary name
  * (durable.c, as the streamed copy):
  * a missing source never has the destination open, truncate or delete a file of that
- * name (--no-atomic); both 226, RNFR/RNTO into place;
+ * name (--no-atomic); both 226, RNFR/RNTO into place; a failure after the STOR deletes
+ * the temporary, or with --no-atomic the final name only when the copy created it (a SIZE
+ * with the PASV said it was not there): a file there before is kept, its loss said;
  * --move: SIZE on the destination equal to the source's, then DELE of the source (a source
  * gone, 550 to its SIZE, with the destination there under its final name: moved by an
  * earlier run, FXP_MOVED). A source
@@ -58,6 +60,8 @@ struct fxp {
 	int stor_sent;       /* the STOR is out: the destination may hold a partial file */
 	int rs, rd;          /* the source's and the destination's last transfer replies */
 	int size_sent, rnfr_sent;
+	int pre_sent;        /* --no-atomic: SIZE of the final name sent with the PASV (pre_gone) */
+	int pre_gone;        /* its answer: 550, no file there (a failed partial file is ours to delete) */
 	long long got;       /* X_CHECK: the destination's SIZE */
 	long long stall_at;  /* a reply awaited must come by then (--timeout); 0: no limit */
 	char why[400];
@@ -69,6 +73,7 @@ static int fx_refused;      /* --fxp and FXP refused: no further file is begun *
 static int fx_warned;
 static int fx_port_ok;      /* a whole FXP transfer worked here: later PORTs go with RETR at once */
 static struct fxp *fx_probe; /* the pair trying FXP first: the others wait for its outcome */
+static char drop_note[700]; /* fx_drop: a destination file overwritten and kept (--no-atomic), for fail() */
 
 static void pair_close(struct fxp *x)
 {
@@ -97,7 +102,7 @@ static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *
 		return *code ? -1 : 1;
 	struct fxc *ca = x->ca, *cb = x->cb;
 	if (ca->family != cb->family) {
-		snprintf(err, errlen, "%s and %s are not of one address family", a->host, b->host);
+		snprintf(err, errlen, "%s and %s are not of one address family", ftp_site_name(a), ftp_site_name(b));
 		return 1;
 	}
 	if (ca->enc || cb->enc) {
@@ -108,13 +113,13 @@ static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *
 		if (!fx_warned++)
 			nt_warn("WARNING: --fxp: the data goes from %s to %s IN CLEAR TEXT (TLS protects only the control "
 				"connections; without --fxp it would be streamed through us encrypted)",
-				a->host, b->host);
+				ftp_site_name(a), ftp_site_name(b));
 		struct fxc *v[2] = {ca, cb};
 		for (int i = 0; i < 2; i++) {
 			if (!v[i]->enc || v[i]->protc)
 				continue;
 			if (ctl_cmd(v[i], "PBSZ 0") != 200 || ctl_cmd(v[i], "PROT C") != 200) {
-				snprintf(err, errlen, "%s refused clear data (PROT C): %s", v[i]->site->host, v[i]->text);
+				snprintf(err, errlen, "%s refused clear data (PROT C): %s", ftp_site_name(v[i]->site), v[i]->text);
 				*code = NT_EXIT_FAIL;
 				return -1;
 			}
@@ -157,7 +162,7 @@ static int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
 	if (sscanf(d->addr, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) != 4)
 		return 1;
 	if (memcmp(a, v, sizeof a))
-		log_trace("%s answered PASV with the address %u.%u.%u.%u: %s is used", d->site->host, v[0], v[1],
+		log_trace("%s answered PASV with the address %u.%u.%u.%u: %s is used", ftp_site_name(d->site), v[0], v[1],
 			  v[2], v[3], d->addr);
 	snprintf(arg, n, "PORT %u,%u,%u,%u,%u,%u", a[0], a[1], a[2], a[3], v[4], v[5]);
 	return 0;
@@ -170,7 +175,7 @@ static int fx_flush(struct fxp *x)
 	struct fxc *v[2] = {x->ca, x->cb};
 	for (int i = 0; i < 2; i++)
 		if (v[i] && v[i]->s && stream_flush(v[i]->s) < 0) {
-			snprintf(v[i]->text, sizeof v[i]->text, "cannot send to %s", v[i]->site->host);
+			snprintf(v[i]->text, sizeof v[i]->text, "cannot send to %s", ftp_site_name(v[i]->site));
 			return v[i]->code = -1;
 		}
 	return 0;
@@ -190,6 +195,11 @@ static int fail(int *code, int c, char *err, size_t errlen, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	if (drop_note[0]) { /* what the file given up cost the destination (fx_drop) */
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, "%s", drop_note);
+		drop_note[0] = 0;
+	}
 	*code = c;
 	return FXP_FAILED;
 }
@@ -203,8 +213,22 @@ static void fx_drop(struct fxp *x, struct ftp_site *b)
 		fx_probe = NULL;
 	pair_close(x);
 	/* Partial or unchecked: stored, not yet renamed (or, --no-atomic, not yet checked).
-	 * Nothing is when no STOR went out (with --no-atomic, into is a file we never touched). */
+	 * Nothing is when no STOR went out (with --no-atomic, into is a file we never touched).
+	 * A STOR answered 425 counts: vsftpd creates (truncates) the file before it waits for
+	 * the data connection. --no-atomic: the final name is deleted only when it was not
+	 * there before (pre_gone); a file that was there was overwritten in place by the STOR
+	 * (emptied, or a partial copy now) and is kept, the error says so (drop_note). */
 	int partial = x->stor_sent && (x->st == X_XFER || x->st == X_CHECK || (x->st == X_RNTO && x->tmp));
+	drop_note[0] = 0;
+	if (x->into && partial && !x->tmp && !x->pre_gone) {
+		char nm[300];
+		nt_clean_text(nm, sizeof nm, x->into, strlen(x->into));
+		snprintf(drop_note, sizeof drop_note,
+			 "; %s on %s, there before the copy, was overwritten in place (--no-atomic) and is kept as the failure "
+			 "left it: its earlier content is lost",
+			 nm, ftp_site_name(b));
+		partial = 0;
+	}
 	if (x->into && partial) {
 		int code = 0;
 		char err[600];
@@ -256,6 +280,12 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 		if (cb->code < 0)
 			return -1;
 	}
+	/* --no-atomic: is there a file of that name already? (one write with the PASV) A
+	 * failed copy deletes only a file it created (fx_drop). */
+	x->pre_sent = !x->tmp;
+	x->pre_gone = 0;
+	if (x->pre_sent && ctl_send(cb, "SIZE %s", x->j->dst) < 0)
+		return -1;
 	if (ctl_send(cb, cb->family == AF_INET6 ? "EPSV" : "PASV") < 0)
 		return -1;
 	(void)code, (void)err, (void)errlen;
@@ -312,7 +342,7 @@ static int unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *c
 	snprintf(m, sizeof m, "%s", x->ca->text);
 	x->into = NULL; /* no STOR sent */
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", a->host, m);
+	return fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", ftp_site_name(a), m);
 }
 
 /* The source or the destination refused what FXP needs: stream this file and the rest
@@ -327,6 +357,7 @@ static int refused(struct fxp *x, struct ftp_site *b, const char *why, int *code
 			    "--fxp the files are streamed",
 			    why);
 	}
+	drop_note[0] = 0; /* the streamed copy stores the file again, in place */
 	say_stream(why);
 	return FXP_STREAM;
 }
@@ -402,7 +433,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 lost:
 	x->st = X_SIZE; /* nothing stored yet */
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
+	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
 int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
@@ -525,13 +556,21 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				goto lost;
 			continue;
 		case X_PASV: {
+			if (x->pre_sent) {
+				if (!(r = ctl_try_reply(cb)))
+					goto wait;
+				if (r < 0)
+					goto lost;
+				x->pre_sent = 0;
+				x->pre_gone = r == 550; /* anything else (213, a refused SIZE): maybe there, kept */
+			}
 			if (!(r = ctl_try_reply(cb)))
 				goto wait;
 			if (r < 0)
 				goto lost;
 			int pr = fx_pasv_parse(cb, r, x->port, sizeof x->port);
 			if (pr > 0) {
-				snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", b->host,
+				snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", ftp_site_name(b),
 					 cb->family == AF_INET6 ? "EPSV" : "PASV", cb->text);
 				x->into = NULL; /* nothing stored yet */
 				return refused(x, b, x->why, code, err, errlen);
@@ -555,7 +594,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			if (r < 0)
 				goto lost;
 			if (r != 200) {
-				snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", a->host, ca->text);
+				snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", ftp_site_name(a), ca->text);
 				x->into = NULL;
 				return refused(x, b, x->why, code, err, errlen);
 			}
@@ -573,7 +612,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				if (x->a_ph == 0) {
 					if (r != 200) {
 						/* PORT refused after all: the STOR waits for nobody. */
-						snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", a->host, ca->text);
+						snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", ftp_site_name(a), ca->text);
 						return refused(x, b, x->why, code, err, errlen);
 					}
 					x->a_ph = 1;
@@ -608,24 +647,25 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				snprintf(m, sizeof m, "%s", cb->text);
 				int rd = x->rd;
 				if (rd == 425) {
-					/* No data connection: nothing was stored. */
-					x->stor_sent = 0;
-					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", b->host, m);
+					/* No data connection: nothing was sent, but the server may have made
+					 * (vsftpd: truncated) the file before it waited for the connection:
+					 * fx_drop deletes the temporary, or what --no-atomic created. */
+					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", ftp_site_name(b), m);
 					return refused(x, b, x->why, code, err, errlen);
 				}
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", b->host, m);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", ftp_site_name(b), m);
 			}
 			if (x->rs == 425 && !x->stor_sent) {
 				/* The source could not reach the destination's passive port. */
-				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", a->host, ca->text);
+				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", ftp_site_name(a), ca->text);
 				return refused(x, b, x->why, code, err, errlen);
 			}
 			if (x->rs && x->rs != 226 && x->rs != 250) {
 				char m[400];
 				snprintf(m, sizeof m, "%s", ca->text);
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", a->host, m);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", ftp_site_name(a), m);
 			}
 			if (x->a_ph < 3 || x->b_ph < 3) {
 				/* Once both said 150 the transfer takes what it takes (--deadline bounds it). */
@@ -663,8 +703,8 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					x->st = X_XFER; /* the file is there to delete */
 					fx_drop(x, b);
 					return fail(code, NT_EXIT_FAIL, err, errlen,
-						    "the size differs from the announced one (%lld out of %lld bytes): deleted on %s", x->got,
-						    x->size, b->host);
+						    "the size differs from the announced one (%lld out of %lld bytes)%s%s", x->got,
+						    x->size, drop_note[0] ? "" : ": deleted on ", drop_note[0] ? "" : ftp_site_name(b));
 				}
 			}
 			if (x->rnfr_sent) {
@@ -676,7 +716,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					char m[400];
 					snprintf(m, sizeof m, "%s", cb->text);
 					fx_drop(x, b);
-					return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", b->host, m);
+					return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
 				}
 				if (ctl_send(cb, "RNTO %s", j->dst) < 0)
 					goto lost;
@@ -697,7 +737,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				char m[400];
 				snprintf(m, sizeof m, "%s", cb->text);
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", b->host, m);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
 			}
 		renamed:
 			*bytes = x->size;
@@ -732,7 +772,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				int c = r < 0 ? NT_EXIT_NET : NT_EXIT_FAIL;
 				if (r < 0)
 					pair_close(x);
-				return fx_end(x, fail(code, c, err, errlen, "DELE on %s: %s", a->host, ca->text));
+				return fx_end(x, fail(code, c, err, errlen, "DELE on %s: %s", ftp_site_name(a), ca->text));
 			}
 			return fx_end(x, FXP_DONE);
 		}
@@ -748,7 +788,7 @@ wait:
 		if (x->st == X_LOGIN)
 			who = ca->lst ? ca : cb;
 		char m[300];
-		snprintf(m, sizeof m, "no reply from %s in %d s (--timeout)", who->site->host, ftp_cf.co.timeout_ms / 1000);
+		snprintf(m, sizeof m, "no reply from %s in %d s (--timeout)", ftp_site_name(who->site), ftp_cf.co.timeout_ms / 1000);
 		if (x->st < X_XFER)
 			x->into = NULL; /* nothing stored yet */
 		fx_drop(x, b);
@@ -759,7 +799,7 @@ lost:
 	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
 		x->into = NULL;
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
+	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
 int ftp_fxp_refused(void)
@@ -774,4 +814,7 @@ void ftp_fxp_stop(struct fxp *x, struct ftp_site *b)
 	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
 		x->into = NULL;
 	fx_drop(x, b);
+	if (drop_note[0]) /* the engine says why it stopped; this is what it cost */
+		nt_warn("copy stopped%s", drop_note);
+	drop_note[0] = 0;
 }
