@@ -22,25 +22,30 @@
 
 int file_safe_name(const char *name, size_t len, char *err, size_t errlen)
 {
+	return file_safe_name_from(name, len, "from the server", err, errlen);
+}
+
+int file_safe_name_from(const char *name, size_t len, const char *from, char *err, size_t errlen)
+{
 	char shown[80]; /* made only for a message: this runs for every name of a batch */
 	if (!len) {
-		snprintf(err, errlen, "empty name from the server: refused");
+		snprintf(err, errlen, "empty name %s: refused", from);
 		return -1;
 	}
 	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) {
-		snprintf(err, errlen, "name '%.*s' from the server: refused", (int)len, name);
+		snprintf(err, errlen, "name '%.*s' %s: refused", (int)len, name, from);
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 		if (c == '/') {
 			nt_clean_text(shown, sizeof shown, name, len);
-			snprintf(err, errlen, "name '%s' from the server contains '/': refused", shown);
+			snprintf(err, errlen, "name '%s' %s contains '/': refused", shown, from);
 			return -1;
 		}
 		if (c == 0 || c < 0x20 || c == 0x7f) {
 			nt_clean_text(shown, sizeof shown, name, len);
-			snprintf(err, errlen, "name '%s...' from the server contains a control character or NUL: refused", shown);
+			snprintf(err, errlen, "name '%s...' %s contains a control character or NUL: refused", shown, from);
 			return -1;
 		}
 	}

@@ -23,6 +23,8 @@
 /* 0 when name is a safe single path component from a server: not empty, not "." or "..",
  * no '/', no NUL, no control characters. Else -1 with the reason in err. */
 int file_safe_name(const char *name, size_t len, char *err, size_t errlen);
+/* The same for a name from elsewhere: from says where in the reason ("on the command line"). */
+int file_safe_name_from(const char *name, size_t len, const char *from, char *err, size_t errlen);
 /* 0 when a relative path (components joined by '/') is safe: each component passes
  * file_safe_name; no leading '/'. */
 int file_safe_relpath(const char *path, char *err, size_t errlen);

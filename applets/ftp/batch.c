@@ -48,12 +48,26 @@ static int worse(int a, int b)
 	return a > b ? a : b;
 }
 
+/* CMD --from-file LIST TARGET: the list's lines, relative to TARGET's path (and to the local
+ * folder dir for get), as one batch; *site (if asked) gets TARGET's site. */
+static int from_file(const char *what, enum job_kind k, const char *dir, struct ftp_site **site)
+{
+	char *base;
+	cli_need_args(what, 1, 1);
+	struct ftp_site *s = cli_remote(cli_args[0], &base);
+	struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, k, base, dir);
+	free(base);
+	if (site)
+		*site = s;
+	return engine_run(s, NULL, src, 1);
+}
+
 /* get -r of one remote folder: the mirror engine into DIR/BASENAME (DIR for the login folder). */
 static int get_tree(struct ftp_site *s, const char *path, const char *dir)
 {
 	const char *bn = ftp_basename(path);
 	char err[256];
-	if (bn[0] && file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
+	if (bn[0] && file_safe_name_from(bn, strlen(bn), "on the command line", err, sizeof err) < 0)
 		opt_usage_error("get -r %s: no folder name to save as (%s)", path, err);
 	char *ldir = bn[0] ? ftp_join(dir, bn) : xstrdup(dir);
 	int rc = tree_mirror_down(s, path, ldir);
@@ -98,12 +112,8 @@ int cmd_get(const char *cmd)
 	const char *dir = ftp_cf.out_dir ? ftp_cf.out_dir : ".";
 	ftp_moves_collect(ftp_cf.move);
 	if (ftp_cf.from_file) {
-		cli_need_args("get --from-file", 1, 1);
-		char *base;
-		struct ftp_site *s = cli_remote(cli_args[0], &base);
-		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_GET, base, dir);
-		free(base);
-		int rc = engine_run(s, NULL, src, 1);
+		struct ftp_site *s;
+		int rc = from_file("get --from-file", JOB_GET, dir, &s);
 		return worse(rc, get_move_sources(s));
 	}
 	struct jobs js = {0};
@@ -169,7 +179,7 @@ int cmd_get(const char *cmd)
 			free(path);
 			continue;
 		}
-		if (file_safe_name(bn, strlen(bn), err, sizeof err) < 0)
+		if (file_safe_name_from(bn, strlen(bn), "on the command line", err, sizeof err) < 0)
 			opt_usage_error("get %s: no file name to save as (%s)", cli_args[i], err);
 		char *dst = ftp_cf.out_file ? xstrdup(ftp_cf.out_file) : ftp_join(dir, bn);
 		jobs_add(&js, JOB_GET, path, dst, -1, -1);
@@ -192,11 +202,7 @@ int cmd_put(const char *cmd)
 	(void)cmd;
 	char *path;
 	if (ftp_cf.from_file) {
-		cli_need_args("put --from-file", 1, 1);
-		struct ftp_site *s = cli_remote(cli_args[0], &path);
-		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_PUT, path, NULL);
-		free(path);
-		return engine_run(s, NULL, src, 1);
+		return from_file("put --from-file", JOB_PUT, NULL, NULL);
 	}
 	if (ftp_cf.recursive)
 		opt_usage_error("put -r: put sends files; mirror --reverse DIR TARGET uploads a folder");
@@ -230,11 +236,7 @@ int cmd_rm(const char *cmd)
 	(void)cmd;
 	char *path;
 	if (ftp_cf.from_file) {
-		cli_need_args("rm --from-file", 1, 1);
-		struct ftp_site *s = cli_remote(cli_args[0], &path);
-		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_RM, path, NULL);
-		free(path);
-		return engine_run(s, NULL, src, 1);
+		return from_file("rm --from-file", JOB_RM, NULL, NULL);
 	}
 	cli_need_args("rm", 1, -1);
 	struct jobs js = {0};
@@ -294,12 +296,21 @@ int cmd_copy(const char *cmd)
 		free(dp);
 		return rc;
 	}
+	/* Onto itself as written: refused before anything is sent (after the probes below
+	 * too, once a destination folder has given the name). */
+	if (dp[0] && dp[strlen(dp) - 1] != '/')
+		ftp_copy_same_check(a, sp, b, dp, 0);
 	int64_t size = -1;
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc == CURLE_REMOTE_FILE_NOT_FOUND && ftp_isdir(a, sp) == 1)
 		die(NT_EXIT_FAIL, "copy %s: it is a folder: copy -r copies a whole tree", cli_args[0]);
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
+		if (ftp_cf.json) { /* the item's failure object, as the engine writes for get */
+			char m[600];
+			ftp_result("copy", sp, dp, FTP_R_FAILED, -1, -1, ftp_errmsg(rc, a->errbuf, &a->hdr, m, sizeof m));
+		}
 		cli_die_cmd(rc, "copy", cli_args[0], a);
+	}
 	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
 										       : xstrdup(dp);
 	free(dp);

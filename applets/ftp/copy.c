@@ -8,19 +8,23 @@
  * name, whose deletion as a failed partial file would then lose it, with --no-atomic).
  * Stored under a temporary name (durable.c)
  * and renamed when complete, never a partial file under the final name; a failed copy's
- * partial file is deleted before the failure is reported or retried; --move deletes the
+ * partial file is deleted before the failure is reported or retried (--no-atomic: only
+ * when the SIZE before the STOR found no file there, copy_hdr2; else it is kept, said); --move deletes the
  * source only once the destination reports the size sent. A --move whose source is gone
  * (the server's 550 for its SIZE or RETR) while the destination is there under its final
  * name is done: a run that ended between the DELE and the journal's done line (with the
  * atomic store only a whole, size-checked copy ever has that name). A copy onto itself is
- * refused before anything is sent (ftp_copy_same_check: one server when the port and user
- * are equal and the host names resolve to a common address; the paths compared once
- * normalised by their text, "." and ".." too: ftp_path_lexnorm).
+ * refused before any transfer (ftp_copy_same_check: one server when the ports are equal
+ * and the host names resolve to a common address or both to this machine's; the paths
+ * compared once normalised by their text, "." and ".." too: ftp_path_lexnorm, made
+ * absolute when the logins differ).
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_tree.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
  *        tests/integration/ftp_copysafe.sh tests/unit/check_ftpcopy.c
  */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -28,6 +32,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "engine.h"
 #include "log.h"
 #include "nt_err.h"
@@ -35,6 +40,45 @@
 #define PIPE_CAP (2u << 20)
 
 #define MOVED_BEFORE "moved before: source gone, destination present"
+
+/* copy --no-atomic, streamed: what the SIZE sent before the STOR (PREQUOTE, the last
+ * command before it) said of the final name; fixed once the STOR is accepted (1xx). A
+ * failed copy deletes the file only when it was not there (DST_GONE): one that was there
+ * the STOR overwrote in place, and it is kept, its loss said (as fxp.c does). */
+enum { DST_UNKNOWN = 0, DST_GONE, DST_THERE, DST_FIXED = 4 };
+
+static size_t copy_hdr2(char *d, size_t sz, size_t nm, void *u)
+{
+	struct slot *s = u;
+	size_t n = sz * nm;
+	int code;
+	if (!ftp_reply_line(d, n, &code, s->hdr2.last, sizeof s->hdr2.last))
+		return n;
+	s->hdr2.code = code;
+	if (s->dst_pre & DST_FIXED || (n > 3 && d[3] == '-'))
+		return n;
+	if (code < 200)
+		s->dst_pre |= DST_FIXED;
+	else if (code == 213)
+		s->dst_pre = DST_THERE;
+	else if (code == 550 && s->dst_pre != DST_THERE)
+		s->dst_pre = DST_GONE;
+	return n;
+}
+
+/* The failed copy's in-place file is not to be deleted: it was there before. Said. */
+static int kept_in_place(struct engine *e, const struct slot *s)
+{
+	if (ftp_cf.atomic >= 0 || (s->dst_pre & ~DST_FIXED) == DST_GONE)
+		return 0;
+	char hp[300], nm[300];
+	addr_format(hp, sizeof hp, e->b->host, e->b->port);
+	nt_clean_text(nm, sizeof nm, s->job.dst, strlen(s->job.dst));
+	nt_warn("copy %s: %s on %s, there before the copy, was overwritten in place (--no-atomic) and is kept as the "
+		"failure left it: its earlier content is lost",
+		s->job.src, nm, hp);
+	return 1;
+}
 
 /* A failed copy as it was when the clean-up DELE started. */
 struct copyfail {
@@ -129,6 +173,14 @@ static int stream_start(struct engine *e, struct slot *s)
 		curl_easy_setopt(s->h2, CURLOPT_POSTQUOTE, s->q2);
 	} else {
 		s->ctmp = xstrdup(j->dst);
+		/* Is the file there already? (copy_hdr2; the reply is the one before the STOR's) */
+		char *c = xasprintf("*SIZE %s", ftp_basename(j->dst));
+		s->q2 = curl_slist_append(NULL, c);
+		free(c);
+		curl_easy_setopt(s->h2, CURLOPT_PREQUOTE, s->q2);
+		curl_easy_setopt(s->h2, CURLOPT_HEADERFUNCTION, copy_hdr2);
+		curl_easy_setopt(s->h2, CURLOPT_HEADERDATA, s);
+		s->dst_pre = DST_UNKNOWN;
 	}
 	s->url2 = ftp_url(e->b, s->ctmp, 0);
 	curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
@@ -298,7 +350,7 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			check_moved(e, s);
 			return 1;
 		}
-		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp && s->dst_started) {
+		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp && s->dst_started && !kept_in_place(e, s)) {
 			/* The partial file goes (the temporary, or the file itself with --no-atomic)
 			 * before the failure is reported or retried. Only a STOR that was sent
 			 * (after the source's data) can have left one. */
@@ -441,7 +493,7 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 		ftp_fxp_stop(s->fx, e->b);
 		return;
 	}
-	if (s->phase != 0 || !s->ctmp || !s->dst_started)
+	if (s->phase != 0 || !s->ctmp || !s->dst_started || kept_in_place(e, s))
 		return; /* no STOR sent: nothing stored, and with --no-atomic ctmp is a file we did not touch */
 	char *ap = ftp_qpath(e->b, s->ctmp);
 	char *c = xasprintf("DELE %s", ap);
@@ -507,38 +559,79 @@ static int up_out(const char *p)
 	return p[0] == '.' && p[1] == '.' && (!p[2] || p[2] == '/');
 }
 
+/* The IPv4 address of sa, a v4-mapped IPv6 one too (::ffff:127.0.0.1 is 127.0.0.1): 1. */
+static int v4_of(const struct sockaddr *sa, struct in_addr *out)
+{
+	if (sa->sa_family == AF_INET) {
+		*out = ((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+		return 1;
+	}
+	const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6)) {
+		memcpy(out, a6->s6_addr + 12, 4);
+		return 1;
+	}
+	return 0;
+}
+
 /* One address of the socket addresses a and b (port ignored). */
 static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
-	if (a->sa_family != b->sa_family)
-		return 0;
-	if (a->sa_family == AF_INET)
-		return !memcmp(&((const struct sockaddr_in *)(const void *)a)->sin_addr,
-			       &((const struct sockaddr_in *)(const void *)b)->sin_addr, sizeof(struct in_addr));
-	if (a->sa_family == AF_INET6)
+	struct in_addr x, y;
+	if (v4_of(a, &x) && v4_of(b, &y))
+		return x.s_addr == y.s_addr;
+	if (a->sa_family == AF_INET6 && b->sa_family == AF_INET6)
 		return !memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
 			       &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, sizeof(struct in6_addr));
 	return 0;
 }
 
-/* Two sites that are one server and one login: the same port and user, host names that
- * resolve to a common address ("localhost" and "127.0.0.1"; name resolution only, nothing
- * sent). A name that does not resolve here is compared by its text alone. */
+/* An address of this machine: loopback (127/8, ::1) or an interface's. A server here
+ * listening on every address answers on each of them. */
+static int addr_local(const struct sockaddr *sa, const struct ifaddrs *ifs)
+{
+	struct in_addr v4;
+	if (v4_of(sa, &v4) && (ntohl(v4.s_addr) >> 24) == 127)
+		return 1;
+	if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr))
+		return 1;
+	for (const struct ifaddrs *i = ifs; i; i = i->ifa_next)
+		if (i->ifa_addr && same_addr(sa, i->ifa_addr))
+			return 1;
+	return 0;
+}
+
+/* One server, as far as can be told without connecting: the same port, and host names
+ * that resolve to a common address ("localhost" and "127.0.0.1"), or to addresses of this
+ * machine both (127.0.0.1 and 127.0.0.2, or the machine's own address: one server
+ * listening on all of them). The users do not matter here (ftp_copy_same_check). A name
+ * that does not resolve here is compared by its text alone. */
 static int same_server(const struct ftp_site *a, const struct ftp_site *b)
 {
 	if (a == b)
 		return 1;
-	if (a->port != b->port || (!a->user) != (!b->user) || (a->user && strcmp(a->user, b->user)))
+	if (a->port != b->port)
 		return 0;
 	if (!strcasecmp(a->host, b->host))
 		return 1;
 	struct addrinfo hints = {0}, *ra = NULL, *rb = NULL;
 	hints.ai_socktype = SOCK_STREAM;
 	int same = 0;
-	if (getaddrinfo(a->host, NULL, &hints, &ra) == 0 && getaddrinfo(b->host, NULL, &hints, &rb) == 0)
+	if (getaddrinfo(a->host, NULL, &hints, &ra) == 0 && getaddrinfo(b->host, NULL, &hints, &rb) == 0) {
 		for (const struct addrinfo *x = ra; x && !same; x = x->ai_next)
 			for (const struct addrinfo *y = rb; y && !same; y = y->ai_next)
 				same = same_addr(x->ai_addr, y->ai_addr);
+		struct ifaddrs *ifs = NULL;
+		if (!same && getifaddrs(&ifs) == 0) {
+			int la = 0, lb = 0;
+			for (const struct addrinfo *x = ra; x && !la; x = x->ai_next)
+				la = addr_local(x->ai_addr, ifs);
+			for (const struct addrinfo *y = rb; y && !lb; y = y->ai_next)
+				lb = addr_local(y->ai_addr, ifs);
+			same = la && lb;
+			freeifaddrs(ifs);
+		}
+	}
 	if (ra)
 		freeaddrinfo(ra);
 	if (rb)
@@ -546,15 +639,28 @@ static int same_server(const struct ftp_site *a, const struct ftp_site *b)
 	return same;
 }
 
-/* copy onto itself: the same server and login (one ftp_site, or two whose host names
- * resolve to a common address with the same port and user: same_server) and the same
- * path (the destination inside the source for a tree) would delete or empty the only
- * copy. Refused before anything is sent, exit 2. */
+/* One login: user names equal ignoring case (most servers tell case apart, some do not:
+ * a false "same" only refuses a copy); no user, "anonymous" and "ftp" are one. */
+static int same_user(const struct ftp_site *a, const struct ftp_site *b)
+{
+	const char *ua = a->user ? a->user : "anonymous", *ub = b->user ? b->user : "anonymous";
+	if (!strcasecmp(ua, "ftp"))
+		ua = "anonymous";
+	if (!strcasecmp(ub, "ftp"))
+		ub = "anonymous";
+	return !strcasecmp(ua, ub);
+}
+
+/* copy onto itself: the same server (same_server) and the same path (the destination
+ * inside the source for a tree) would delete or empty the only copy. Refused before any
+ * transfer, exit 2. One login (same_user): relative paths compared as they are; two
+ * logins may share folders (absolute paths, or one login folder): both paths made
+ * absolute from each login's folder (PWD) first. */
 void ftp_copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp, int tree)
 {
 	if (!same_server(a, b))
 		return;
-	int absolute = sp[0] == '/' || dp[0] == '/';
+	int absolute = sp[0] == '/' || dp[0] == '/' || !same_user(a, b);
 	char *ns = norm_path(a, sp, absolute), *nd = norm_path(b, dp, absolute);
 	if (!absolute && (up_out(ns) || up_out(nd))) {
 		/* "../x": above the login folder, compared from the root (PWD once). */

@@ -49,7 +49,7 @@ int ctl_reply(struct fxc *c)
 		if (r < 0) {
 			snprintf(c->text, sizeof c->text, "%s with %s",
 				 r == STREAM_TIMEOUT ? "no reply in time" : r == STREAM_LONG ? "reply line too long" : "connection lost",
-				 c->site->host);
+				 ftp_site_name(c->site));
 			return c->code = -1;
 		}
 		int d = n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9';
@@ -70,7 +70,7 @@ int ctl_reply(struct fxc *c)
 static int ctl_vsend(struct fxc *c, int now, const char *fmt, va_list ap)
 {
 	if (stream_vcmdq(c->s, fmt, ap) < 0 || (now && stream_flush(c->s) < 0)) {
-		snprintf(c->text, sizeof c->text, "cannot send to %s", c->site->host);
+		snprintf(c->text, sizeof c->text, "cannot send to %s", ftp_site_name(c->site));
 		return c->code = -1;
 	}
 	return 0;
@@ -98,7 +98,7 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
 	}
 	if (plan.proxy.kind != CONN_PROXY_NONE) {
 		/* The servers would connect to each other around the proxy: not our call. */
-		snprintf(err, errlen, "%s is reached through a proxy", site->host);
+		snprintf(err, errlen, "%s is reached through a proxy", ftp_site_name(site));
 		*code = 0;
 		return NULL;
 	}
@@ -147,7 +147,7 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
 		return c;
 	}
 	if (ctl_reply(c) != 220) {
-		snprintf(err, errlen, "%s greeted with: %s", site->host, c->text);
+		snprintf(err, errlen, "%s greeted with: %s", ftp_site_name(site), c->text);
 		*code = c->code < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
 		ctl_close(&c);
 		return NULL;
@@ -166,7 +166,7 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
 				c->s->trace = ctl_trace;
 			c->enc = 1;
 		} else if (site->x.tls == XFER_TLS_REQUIRE) {
-			snprintf(err, errlen, "%s refused AUTH TLS: %s", site->host, c->text);
+			snprintf(err, errlen, "%s refused AUTH TLS: %s", ftp_site_name(site), c->text);
 			*code = NT_EXIT_TLS;
 			ctl_close(&c);
 			return NULL;
@@ -181,13 +181,13 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
 	if (u == 331)
 		u = ctl_cmd(c, "PASS %s", site->user ? (site->password ? site->password : "") : "ftp@example.com");
 	if (u != 230 && u != 202) {
-		snprintf(err, errlen, "login to %s: %s", site->host, c->text);
+		snprintf(err, errlen, "login to %s: %s", ftp_site_name(site), c->text);
 		*code = u < 0 ? NT_EXIT_NET : u == 530 ? NT_EXIT_TLS : NT_EXIT_PROTO;
 		ctl_close(&c);
 		return NULL;
 	}
 	if (ctl_cmd(c, "TYPE I") != 200) {
-		snprintf(err, errlen, "TYPE I on %s: %s", site->host, c->text);
+		snprintf(err, errlen, "TYPE I on %s: %s", ftp_site_name(site), c->text);
 		*code = c->code < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
 		ctl_close(&c);
 		return NULL;
@@ -217,7 +217,7 @@ int ctl_try_reply(struct fxc *c)
 			return 0;
 		if (r < 0) {
 			snprintf(c->text, sizeof c->text, "%s with %s", r == STREAM_LONG ? "reply line too long" : "connection lost",
-				 c->site->host);
+				 ftp_site_name(c->site));
 			c->pend = 0;
 			return c->code = -1;
 		}
@@ -247,7 +247,7 @@ int ctl_login_step(struct fxc *c, int *code, char *err, size_t errlen)
 			return 0;
 		if (c->lst == 1) {
 			if (r != 220) {
-				snprintf(err, errlen, "%s greeted with: %s", site->host, c->text);
+				snprintf(err, errlen, "%s greeted with: %s", ftp_site_name(site), c->text);
 				*code = r < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
 				return -1;
 			}
@@ -258,7 +258,7 @@ int ctl_login_step(struct fxc *c, int *code, char *err, size_t errlen)
 			c->lst = 3;
 		} else if (c->lst <= 3) {
 			if (r != 230 && r != 202) {
-				snprintf(err, errlen, "login to %s: %s", site->host, c->text);
+				snprintf(err, errlen, "login to %s: %s", ftp_site_name(site), c->text);
 				*code = r < 0 ? NT_EXIT_NET : r == 530 ? NT_EXIT_TLS : NT_EXIT_PROTO;
 				return -1;
 			}
@@ -266,14 +266,14 @@ int ctl_login_step(struct fxc *c, int *code, char *err, size_t errlen)
 			c->lst = 4;
 		} else {
 			if (r != 200) {
-				snprintf(err, errlen, "TYPE I on %s: %s", site->host, c->text);
+				snprintf(err, errlen, "TYPE I on %s: %s", ftp_site_name(site), c->text);
 				*code = r < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
 				return -1;
 			}
 			c->lst = 0;
 		}
 		if (c->lst && (c->code < 0 || stream_flush(c->s) < 0)) {
-			snprintf(err, errlen, "connection to %s lost", site->host);
+			snprintf(err, errlen, "connection to %s lost", ftp_site_name(site));
 			*code = NT_EXIT_NET;
 			return -1;
 		}

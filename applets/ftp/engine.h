@@ -45,6 +45,7 @@ struct slot {
 	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst, dst_done;
 	int dst_started;         /* copy: the upload (STOR) begun, once the RETR's data came (or its end) */
 	int src_data;            /* copy: a byte of the RETR's data has come (copy_write) */
+	int dst_pre;             /* copy --no-atomic: the destination's SIZE before the STOR (copy.c: DST_*) */
 	uint64_t bytes;
 	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
 	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */

@@ -114,6 +114,12 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf);
 int ftp_no_such_folder(CURLcode rc, const struct ftp_hdr *hdr);
 /* The message for a failed transfer: libcurl's text and the server's last reply. */
 const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n);
+/* The server as messages name it: "host:port" ("[v6]:port"; addr_format). Four buffers
+ * in turn: a message may name both servers of a copy. */
+const char *ftp_site_name(const struct ftp_site *s);
+/* The exit status for it: xfer_exit_code's, but 5 for the server's own error at login
+ * ("500 OOPS", not a refused login). */
+int ftp_exit_code(CURLcode rc, const struct ftp_hdr *hdr);
 
 /* Single operations on s->h; each returns CURLE_OK or the failure (message in *msg). */
 CURLcode ftp_quote(struct ftp_site *s, const char *const *cmds, int n);

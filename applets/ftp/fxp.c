@@ -2,31 +2,39 @@
 /* fxp.c - FXP: `copy` between two servers with the data going straight from one to the
  * other (RFC 959 section 5.2, "server to server"): our own control connections on core
  * streams (libcurl has no FXP). Per file: PASV (EPSV over IPv6) on the destination, PORT
- * (EPRT) with that address to the source, RETR on the source, and once the source has
- * accepted it (150, read in order, one reply per command: a line no command asked for,
- * found before the RETR, fails the file: to_xfer; it is connected to the destination's
- * passive port, which the kernel queues) STOR of the destination's temporary name
- * (durable.c, as the streamed copy):
- * a missing source never has the destination open, truncate or delete a file of that
- * name (--no-atomic); both 226, RNFR/RNTO into place;
+ * (EPRT) with that address to the source, answered 200 before RETR goes there (never in
+ * one write with RETR: pyftpdlib answers such a PORT after the RETR's 150), RETR on the
+ * source, and once the source has accepted it (150, read in order, one reply per command:
+ * a line no command asked for, found before the RETR, fails the file: to_xfer; it is
+ * connected to the destination's passive port, which the kernel queues) STOR of the
+ * destination's temporary name (durable.c, as the streamed copy); both 226, SIZE of what
+ * was stored equal to the announced size, and only then RNFR/RNTO into place.
+ * A missing source never has the destination open, truncate or delete a file of that
+ * name (--no-atomic). A failure after the STOR (a 425 to it included: vsftpd creates the
+ * file before it waits) deletes the temporary, or with --no-atomic the final name only
+ * when the copy created it (a SIZE of that name in one write with the PASV answered 550):
+ * a file there before is kept, and the error says its earlier content is lost.
  * --move: SIZE on the destination equal to the source's, then DELE of the source (a source
  * gone, 550 to its SIZE, with the destination there under its final name: moved by an
- * earlier run, FXP_MOVED). A source
- * that refuses PORT to a third address or cannot reach the destination (425 on RETR), or
- * a destination that refuses the source's data connection, ends FXP for the run: the engine streams; with --fxp that file fails and
- * no other is begun (FXP_DROPPED: one refusal, one error, not one per file). Where TLS is in use
- * the data would go in clear (neither SSCN nor CPSV is spoken here): streamed, unless --fxp
- * (then PROT C, said on stderr). Every slot of the engine runs its own pair of control
- * connections (ctl.c; logged in together, kept from file to file), step by step without
- * waiting; the commands of a step go in one write. Once FXP has worked here the STOR goes
- * with the next file's PASV, the SIZE check and RNFR (stor_go), and that PASV's PORT goes
- * to the idle source as soon as it is answered: the next file sends RETR alone (never
- * PORT with RETR: pyftpdlib answers such a PORT after the RETR). Until a first file has
- * gone by FXP only one pair tries, so that a refusal costs one PORT per run. A reply
- * awaited longer than --timeout fails the file; the transfer itself (between 150 and
- * 226) only --deadline bounds.
+ * earlier run, FXP_MOVED). A source that refuses PORT to a third address or cannot reach
+ * the destination (425 on RETR), or a destination that refuses the source's data
+ * connection, ends FXP for the run: the engine streams; with --fxp that file fails and no
+ * other is begun (FXP_DROPPED: one refusal, one error, not one per file). Where TLS is in
+ * use the data would go in clear (neither SSCN nor CPSV is spoken here): streamed, unless
+ * --fxp (then PROT C, said on stderr). Every slot of the engine runs its own pair of
+ * control connections (ctl.c; logged in together, kept from file to file), step by step
+ * without waiting; the commands of a step go in one write. Until a first file has gone by
+ * FXP only one pair tries, so that a refusal costs one PORT per run.
+ * Pipelined, once FXP has worked here, on the atomic default only: the STOR goes in one
+ * write with the next file's PASV, the SIZE check and RNFR (stor_go), and that PASV's PORT
+ * goes to the idle source as soon as it is answered (not with --move, whose DELE goes
+ * there next): the next file sends RETR alone. --no-atomic, --create-dirs and the first
+ * file keep one step at a time (--no-atomic's pre-existence SIZE names the next file,
+ * unknown at its predecessor's STOR). A reply awaited longer than --timeout fails the
+ * file; the transfer itself (between 150 and 226) only --deadline bounds.
  *
- * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_fxp.sh
+ * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1
+ * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,6 +76,9 @@ struct fxp {
 			      * 2 answered port_rc (why: the refusal) */
 	int port_rc;
 	int piped;           /* this file's STOR went with PASV, SIZE and RNFR in one write */
+	int size_wait;       /* X_SIZE: the source's SIZE waits for the PORT's reply (port_st 1) */
+	int pre_sent;        /* --no-atomic: SIZE of the final name sent with the PASV (pre_gone) */
+	int pre_gone;        /* its answer: 550, no file there (a failed partial file is ours to delete) */
 	long long got;       /* X_CHECK: the destination's SIZE */
 	long long stall_at;  /* a reply awaited must come by then (--timeout); 0: no limit */
 	char why[400];
@@ -77,8 +88,9 @@ static struct fxp *pairs;   /* every slot's pair */
 static int fx_off;          /* FXP ended for this run: every copy streams */
 static int fx_refused;      /* --fxp and FXP refused: no further file is begun */
 static int fx_warned;
-static int fx_port_ok;      /* a whole FXP transfer worked here: later PORTs go with RETR at once */
+static int fx_port_ok;      /* a whole FXP transfer worked here: later STORs go with the next PASV (stor_go) */
 static struct fxp *fx_probe; /* the pair trying FXP first: the others wait for its outcome */
+static char drop_note[700]; /* fx_drop: a destination file overwritten and kept (--no-atomic), for fail() */
 
 static void pair_close(struct fxp *x)
 {
@@ -108,7 +120,7 @@ static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *
 		return *code ? -1 : 1;
 	struct fxc *ca = x->ca, *cb = x->cb;
 	if (ca->family != cb->family) {
-		snprintf(err, errlen, "%s and %s are not of one address family", a->host, b->host);
+		snprintf(err, errlen, "%s and %s are not of one address family", ftp_site_name(a), ftp_site_name(b));
 		return 1;
 	}
 	if (ca->enc || cb->enc) {
@@ -119,13 +131,13 @@ static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *
 		if (!fx_warned++)
 			nt_warn("WARNING: --fxp: the data goes from %s to %s IN CLEAR TEXT (TLS protects only the control "
 				"connections; without --fxp it would be streamed through us encrypted)",
-				a->host, b->host);
+				ftp_site_name(a), ftp_site_name(b));
 		struct fxc *v[2] = {ca, cb};
 		for (int i = 0; i < 2; i++) {
 			if (!v[i]->enc || v[i]->protc)
 				continue;
 			if (ctl_cmd(v[i], "PBSZ 0") != 200 || ctl_cmd(v[i], "PROT C") != 200) {
-				snprintf(err, errlen, "%s refused clear data (PROT C): %s", v[i]->site->host, v[i]->text);
+				snprintf(err, errlen, "%s refused clear data (PROT C): %s", ftp_site_name(v[i]->site), v[i]->text);
 				*code = NT_EXIT_FAIL;
 				return -1;
 			}
@@ -168,7 +180,7 @@ static int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
 	if (sscanf(d->addr, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) != 4)
 		return 1;
 	if (memcmp(a, v, sizeof a))
-		log_trace("%s answered PASV with the address %u.%u.%u.%u: %s is used", d->site->host, v[0], v[1],
+		log_trace("%s answered PASV with the address %u.%u.%u.%u: %s is used", ftp_site_name(d->site), v[0], v[1],
 			  v[2], v[3], d->addr);
 	snprintf(arg, n, "PORT %u,%u,%u,%u,%u,%u", a[0], a[1], a[2], a[3], v[4], v[5]);
 	return 0;
@@ -188,7 +200,7 @@ static int port_reply(struct fxp *x)
 	x->port_st = 2;
 	x->port_rc = r;
 	if (r != 200)
-		snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", x->ca->site->host, x->ca->text);
+		snprintf(x->why, sizeof x->why, "%s answered PORT with \"%s\"", ftp_site_name(x->ca->site), x->ca->text);
 	return 1;
 }
 
@@ -197,7 +209,7 @@ static int fx_flush(struct fxp *x)
 	struct fxc *v[2] = {x->ca, x->cb};
 	for (int i = 0; i < 2; i++)
 		if (v[i] && v[i]->s && stream_flush(v[i]->s) < 0) {
-			snprintf(v[i]->text, sizeof v[i]->text, "cannot send to %s", v[i]->site->host);
+			snprintf(v[i]->text, sizeof v[i]->text, "cannot send to %s", ftp_site_name(v[i]->site));
 			return v[i]->code = -1;
 		}
 	return 0;
@@ -217,6 +229,11 @@ static int fail(int *code, int c, char *err, size_t errlen, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	if (drop_note[0]) { /* what the file given up cost the destination (fx_drop) */
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, "%s", drop_note);
+		drop_note[0] = 0;
+	}
 	*code = c;
 	return FXP_FAILED;
 }
@@ -230,8 +247,22 @@ static void fx_drop(struct fxp *x, struct ftp_site *b)
 		fx_probe = NULL;
 	pair_close(x);
 	/* Partial or unchecked: stored, not yet renamed (or, --no-atomic, not yet checked).
-	 * Nothing is when no STOR went out (with --no-atomic, into is a file we never touched). */
+	 * Nothing is when no STOR went out (with --no-atomic, into is a file we never touched).
+	 * A STOR answered 425 counts: vsftpd creates (truncates) the file before it waits for
+	 * the data connection. --no-atomic: the final name is deleted only when it was not
+	 * there before (pre_gone); a file that was there was overwritten in place by the STOR
+	 * (emptied, or a partial copy now) and is kept, the error says so (drop_note). */
 	int partial = x->stor_sent && (x->st == X_XFER || x->st == X_CHECK || (x->st == X_RNTO && x->tmp));
+	drop_note[0] = 0;
+	if (x->into && partial && !x->tmp && !x->pre_gone) {
+		char nm[300];
+		nt_clean_text(nm, sizeof nm, x->into, strlen(x->into));
+		snprintf(drop_note, sizeof drop_note,
+			 "; %s on %s, there before the copy, was overwritten in place (--no-atomic) and is kept as the failure "
+			 "left it: its earlier content is lost",
+			 nm, ftp_site_name(b));
+		partial = 0;
+	}
 	if (x->into && partial) {
 		int code = 0;
 		char err[600];
@@ -270,8 +301,10 @@ static void stall_arm(struct fxp *x)
 static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 {
 	struct fxc *cb = x->cb;
+	x->pre_sent = x->pre_gone = 0;
 	if (x->pasv_ready) {
-		/* Asked with the last file's STOR (stor_go): X_PASV takes x->port at once. */
+		/* Asked with the last file's STOR (stor_go, the atomic default only: a temporary
+		 * needs no pre-existence SIZE): X_PASV takes x->port at once. */
 		x->st = X_PASV;
 		stall_arm(x);
 		return 0;
@@ -289,6 +322,11 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 		if (cb->code < 0)
 			return -1;
 	}
+	/* --no-atomic: is there a file of that name already? (one write with the PASV) A
+	 * failed copy deletes only a file it created (fx_drop). */
+	x->pre_sent = !x->tmp;
+	if (x->pre_sent && ctl_send(cb, "SIZE %s", x->j->dst) < 0)
+		return -1;
 	if (ctl_send(cb, cb->family == AF_INET6 ? "EPSV" : "PASV") < 0)
 		return -1;
 	(void)code, (void)err, (void)errlen;
@@ -329,12 +367,15 @@ static int to_xfer(struct fxp *x)
 }
 
 /* The source accepted the RETR: the STOR goes to the destination. Once FXP has worked
- * here, what follows the transfer on the destination goes in the same write, for the
- * server to answer as soon as the data has come: the next file's PASV (a passive port is
- * the connection's, whichever file uses it), then SIZE of what was stored and RNFR. The
- * server takes them in order, after the STOR ends; RNTO still waits for SIZE's answer (an
- * unchecked file never gets the final name), and RNFR stays right before it. A STOR that
- * fails has them answered with errors, and the pair is dropped as before. */
+ * here, and with a temporary (the atomic default), what follows the transfer on the
+ * destination goes in the same write, for the server to answer as soon as the data has
+ * come: the next file's PASV (a passive port is the connection's, whichever file uses
+ * it), then SIZE of what was stored and RNFR. The server takes them in order, after the
+ * STOR ends; RNTO still waits for SIZE's answer (an unchecked file never gets the final
+ * name), and RNFR stays right before it. A STOR that fails has them answered with errors,
+ * and the pair is dropped as before. --no-atomic keeps one step at a time: the next
+ * file's PASV goes with the SIZE of its final name (to_pasv: did it exist before?), and
+ * that name is not known here. */
 static int stor_go(struct fxp *x)
 {
 	x->b_ph = 1;
@@ -342,8 +383,8 @@ static int stor_go(struct fxp *x)
 	x->piped = 0;
 	if (ctl_send(x->cb, "STOR %s", x->into) < 0)
 		return -1;
-	if (!fx_port_ok || ftp_cf.create_dirs)
-		return 0; /* the probe, and MKD before each PASV: one step at a time */
+	if (!fx_port_ok || ftp_cf.create_dirs || !x->tmp)
+		return 0; /* the probe, MKD before each PASV, --no-atomic: one step at a time */
 	x->piped = 1;
 	x->pasv_sent = 1;
 	x->size_sent = x->size >= 0;
@@ -364,7 +405,7 @@ static int unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *c
 	snprintf(m, sizeof m, "%s", x->ca->text);
 	x->into = NULL; /* no STOR sent */
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", a->host, m);
+	return fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", ftp_site_name(a), m);
 }
 
 /* The source or the destination refused what FXP needs: stream this file and the rest
@@ -379,6 +420,7 @@ static int refused(struct fxp *x, struct ftp_site *b, const char *why, int *code
 			    "--fxp the files are streamed",
 			    why);
 	}
+	drop_note[0] = 0; /* the streamed copy stores the file again, in place */
 	say_stream(why);
 	return FXP_STREAM;
 }
@@ -438,9 +480,13 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	x->into = x->tmp ? x->tmp : j->dst;
 	x->size_sent = x->rnfr_sent = x->stor_sent = 0;
 	x->why[0] = 0;
-	/* The announced size: the listing's (copy -r), else SIZE, as the streamed copy takes it. */
+	/* The announced size: the listing's (copy -r), else SIZE, as the streamed copy takes it.
+	 * Not before the early PORT (X_CHECK) is answered: pyftpdlib answers a PORT once its
+	 * connection is made, after a SIZE sent behind it, and the 213 would be read as the
+	 * PORT's reply. */
 	if (x->size < 0) {
-		if (ctl_send(x->ca, "SIZE %s", j->src) < 0)
+		x->size_wait = x->port_st == 1;
+		if (!x->size_wait && ctl_send(x->ca, "SIZE %s", j->src) < 0)
 			goto lost;
 		x->st = X_SIZE;
 		stall_arm(x);
@@ -454,7 +500,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 lost:
 	x->st = X_SIZE; /* nothing stored yet */
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
+	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
 int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
@@ -546,10 +592,17 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			ca = x->ca, cb = x->cb;
 			continue;
 		case X_SIZE:
-			if ((r = port_reply(x)) == 0) /* the PORT sent before the SIZE answers first */
+			if ((r = port_reply(x)) == 0) /* the PORT sent early (X_CHECK) answers first */
 				goto wait;
 			if (r < 0)
 				goto lost;
+			if (x->size_wait) { /* its SIZE goes now (begin_file) */
+				x->size_wait = 0;
+				if (ctl_send(ca, "SIZE %s", j->src) < 0)
+					goto lost;
+				stall_arm(x);
+				continue;
+			}
 			if (!(r = ctl_try_reply(ca)))
 				goto wait;
 			if (r < 0)
@@ -582,16 +635,25 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			continue;
 		case X_PASV: {
 			if (x->pasv_ready) {
-				/* x->port answers the PASV sent with the last STOR; its PORT went to the
-				 * source then (port_st), unless --move had a DELE to send there. */
+				/* x->port answers the PASV sent with the last STOR (atomic only: no
+				 * pre-existence SIZE here); its PORT went to the source then (port_st),
+				 * unless --move had a DELE to send there. */
 				x->pasv_ready = 0;
 			} else {
+				if (x->pre_sent) {
+					if (!(r = ctl_try_reply(cb)))
+						goto wait;
+					if (r < 0)
+						goto lost;
+					x->pre_sent = 0;
+					x->pre_gone = r == 550; /* anything else (213, a refused SIZE): maybe there, kept */
+				}
 				if (!(r = ctl_try_reply(cb)))
 					goto wait;
 				if (r < 0)
 					goto lost;
 				if (fx_pasv_parse(cb, r, x->port, sizeof x->port)) {
-					snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", b->host,
+					snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", ftp_site_name(b),
 						 cb->family == AF_INET6 ? "EPSV" : "PASV", cb->text);
 					x->into = NULL; /* nothing stored yet */
 					return refused(x, b, x->why, code, err, errlen);
@@ -659,24 +721,25 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				snprintf(m, sizeof m, "%s", cb->text);
 				int rd = x->rd;
 				if (rd == 425) {
-					/* No data connection: nothing was stored. */
-					x->stor_sent = 0;
-					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", b->host, m);
+					/* No data connection: nothing was sent, but the server may have made
+					 * (vsftpd: truncated) the file before it waited for the connection:
+					 * fx_drop deletes the temporary, or what --no-atomic created. */
+					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", ftp_site_name(b), m);
 					return refused(x, b, x->why, code, err, errlen);
 				}
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", b->host, m);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", ftp_site_name(b), m);
 			}
 			if (x->rs == 425 && !x->stor_sent) {
 				/* The source could not reach the destination's passive port. */
-				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", a->host, ca->text);
+				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", ftp_site_name(a), ca->text);
 				return refused(x, b, x->why, code, err, errlen);
 			}
 			if (x->rs && x->rs != 226 && x->rs != 250) {
 				char m[400];
 				snprintf(m, sizeof m, "%s", ca->text);
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", a->host, m);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", ftp_site_name(a), m);
 			}
 			if (x->a_ph < 3 || x->b_ph < 3) {
 				/* Once both said 150 the transfer takes what it takes (--deadline bounds it). */
@@ -734,8 +797,8 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					x->st = X_XFER; /* the file is there to delete */
 					fx_drop(x, b);
 					return fail(code, NT_EXIT_FAIL, err, errlen,
-						    "the size differs from the announced one (%lld out of %lld bytes): deleted on %s", x->got,
-						    x->size, b->host);
+						    "the size differs from the announced one (%lld out of %lld bytes)%s%s", x->got,
+						    x->size, drop_note[0] ? "" : ": deleted on ", drop_note[0] ? "" : ftp_site_name(b));
 				}
 			}
 			if (x->rnfr_sent) {
@@ -747,7 +810,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					char m[400];
 					snprintf(m, sizeof m, "%s", cb->text);
 					fx_drop(x, b);
-					return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", b->host, m);
+					return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
 				}
 				if (ctl_send(cb, "RNTO %s", j->dst) < 0)
 					goto lost;
@@ -768,7 +831,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				char m[400];
 				snprintf(m, sizeof m, "%s", cb->text);
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", b->host, m);
+				return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
 			}
 		renamed:
 			*bytes = x->size;
@@ -803,7 +866,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				int c = r < 0 ? NT_EXIT_NET : NT_EXIT_FAIL;
 				if (r < 0)
 					pair_close(x);
-				return fx_end(x, fail(code, c, err, errlen, "DELE on %s: %s", a->host, ca->text));
+				return fx_end(x, fail(code, c, err, errlen, "DELE on %s: %s", ftp_site_name(a), ca->text));
 			}
 			return fx_end(x, FXP_DONE);
 		}
@@ -819,7 +882,7 @@ wait:
 		if (x->st == X_LOGIN)
 			who = ca->lst ? ca : cb;
 		char m[300];
-		snprintf(m, sizeof m, "no reply from %s in %d s (--timeout)", who->site->host, ftp_cf.co.timeout_ms / 1000);
+		snprintf(m, sizeof m, "no reply from %s in %d s (--timeout)", ftp_site_name(who->site), ftp_cf.co.timeout_ms / 1000);
 		if (x->st < X_XFER)
 			x->into = NULL; /* nothing stored yet */
 		fx_drop(x, b);
@@ -830,7 +893,7 @@ lost:
 	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
 		x->into = NULL;
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", a->host, b->host);
+	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
 int ftp_fxp_refused(void)
@@ -845,4 +908,7 @@ void ftp_fxp_stop(struct fxp *x, struct ftp_site *b)
 	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
 		x->into = NULL;
 	fx_drop(x, b);
+	if (drop_note[0]) /* the engine says why it stopped; this is what it cost */
+		nt_warn("copy stopped%s", drop_note);
+	drop_note[0] = 0;
 }

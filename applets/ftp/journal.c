@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "file.h"
 #include "ftp.h"
 #include "journal.h"
@@ -29,36 +30,39 @@ void lread_init(struct lread *r, int fd)
 
 int lread_line(struct lread *r, const char **line, size_t *len)
 {
-	size_t scanned = 0; /* of the bytes from beg: no LF among them */
 	for (;;) {
-		char *p = r->buf + r->beg + scanned;
-		char *nl = r->end > r->beg + scanned ? memchr(p, '\n', r->end - r->beg - scanned) : NULL;
-		if (nl) {
+		size_t avail = r->end - r->beg, l;
+		enum line_result lr = r->buf ? line_find(r->buf + r->beg, avail, LREAD_LINE_MAX + 1, &l) : LINE_NONE;
+		if (lr == LINE_OK) {
 			*line = r->buf + r->beg;
-			*len = (size_t)(nl - *line);
-			r->beg += *len + 1;
+			*len = l - 1;
+			r->beg += l;
 			r->cut = 0;
+			r->lineno++;
 			return 1;
 		}
-		scanned = r->end - r->beg;
+		if (lr == LINE_LONG) {
+			r->toolong = 1;
+			errno = EOVERFLOW;
+			return -1;
+		}
 		if (r->eof) {
-			if (!scanned)
+			if (!avail)
 				return 0;
 			*line = r->buf + r->beg;
-			*len = scanned;
+			*len = avail;
 			r->beg = r->end;
 			r->cut = 1;
+			r->lineno++;
 			return 1;
 		}
 		if (r->beg) { /* the start of a line to the front */
-			memmove(r->buf, r->buf + r->beg, scanned);
-			r->end = scanned;
+			memmove(r->buf, r->buf + r->beg, avail);
+			r->end = avail;
 			r->beg = 0;
 		}
-		if (r->end == r->cap) { /* a line longer than the buffer: more room */
-			r->cap = r->cap ? r->cap * 2 : LREAD_BLOCK;
-			r->buf = xrealloc(r->buf, r->cap);
-		}
+		if (!r->buf) /* one block: a line (LREAD_LINE_MAX and its LF) always fits */
+			r->buf = xmalloc(r->cap = LREAD_BLOCK);
 		ssize_t n;
 		do
 			n = read(r->fd, r->buf + r->end, r->cap - r->end);
@@ -127,6 +131,9 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 	for (int i = 0; i < nk; i++)
 		jset_add(done, kb[i]);
 	lread_free(&r);
+	if (rc < 0 && r.toolong)
+		die(NT_EXIT_IO, "--journal %s: line %lu is longer than %u bytes: not a journal", path, r.lineno + 1,
+		    LREAD_LINE_MAX);
 	if (rc < 0) {
 		errno = e;
 		die_sys(NT_EXIT_IO, "--journal %s", path);

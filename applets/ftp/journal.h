@@ -12,17 +12,23 @@
 
 struct job;
 
-/* Lines of a file descriptor, read 1 MiB at a time. */
+/* Lines of a file descriptor, read 1 MiB at a time, each at most LREAD_LINE_MAX bytes
+ * (core's line_find with that bound): the buffer never grows past one block, whatever
+ * the file holds (/dev/zero, a file of another kind). */
+#define LREAD_LINE_MAX ((1u << 20) - 1)
 struct lread {
 	int fd;
 	char *buf;
 	size_t cap, beg, end;
 	int eof;
-	int cut; /* the line just returned had no LF: the file ended inside it */
+	int cut;              /* the line just returned had no LF: the file ended inside it */
+	int toolong;          /* lread_line's -1: line lineno + 1 is longer than LREAD_LINE_MAX */
+	unsigned long lineno; /* lines returned so far */
 };
 void lread_init(struct lread *r, int fd);
 /* The next line without its LF: 1 (*line, *len valid until the next call; r->cut set
- * for a last line without LF), 0 at the end, -1 on a read error (errno). */
+ * for a last line without LF), 0 at the end, -1 on a read error (errno) or a line over
+ * LREAD_LINE_MAX (r->toolong; errno EOVERFLOW). */
 int lread_line(struct lread *r, const char **line, size_t *len);
 void lread_free(struct lread *r);
 

@@ -133,6 +133,9 @@ int ftp_journal_read(const char *path, struct jsummary *js)
 	int e = errno;
 	lread_free(&r);
 	close(fd);
+	if (rc < 0 && r.toolong)
+		die(NT_EXIT_IO, "journal %s: line %lu is longer than %u bytes: not a journal", path, r.lineno + 1,
+		    LREAD_LINE_MAX);
 	if (rc < 0) {
 		errno = e;
 		return -1;

@@ -38,7 +38,8 @@ struct jsummary {
 	int runs_differ;    /* another journal's run line differs */
 	unsigned long lines, bad, cut;
 };
-/* Read the journal at path into js: 0, or -1 with errno (cannot open or read). */
+/* Read the journal at path into js: 0, or -1 with errno (cannot open or read). Dies
+ * (exit 6) on a line over LREAD_LINE_MAX: not a journal (journal.h). */
 int ftp_journal_read(const char *path, struct jsummary *js);
 /* The same for n bytes in memory (the fuzz harness, unit tests). */
 void ftp_journal_feed(const char *p, size_t n, struct jsummary *js);

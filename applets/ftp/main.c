@@ -64,17 +64,17 @@ static const struct opt opts[] = {
 	{O_REVERSE, "reverse", OPT_FLAG, NULL, "mirror: upload a local tree (SRC local, DST remote)"},
 	{O_ONLYNEWER, "only-newer", OPT_FLAG, NULL, "mirror, get -r: skip files whose copy has the same size and is not older"},
 	{O_DELETE, "delete", OPT_FLAG, NULL, "mirror, get -r: delete what the source no longer has"},
-	{O_EXCLUDE, "exclude", OPT_STR, "GLOB", "mirror: skip names or relative paths matching GLOB (repeatable)"},
-	{O_MAXENTRIES, "max-entries", OPT_UINT, "N", "mirror, copy -r: at most N names in the remote tree (default 10000000)",
+	{O_EXCLUDE, "exclude", OPT_STR, "GLOB", "mirror, get -r, copy -r: skip names or relative paths matching GLOB (repeatable)"},
+	{O_MAXENTRIES, "max-entries", OPT_UINT, "N", "mirror, get -r, copy -r: at most N names in the remote tree (default 10000000)",
 	 1, 1000000000000LL},
-	{O_MAXFOLDERS, "max-folders", OPT_UINT, "N", "mirror, copy -r: at most N remote folders (default 1000000)",
+	{O_MAXFOLDERS, "max-folders", OPT_UINT, "N", "mirror, get -r, copy -r: at most N remote folders (default 1000000)",
 	 1, 1000000000000LL},
 	{O_FROMFILE, "from-file", OPT_FILE, "LIST", "get, put, rm, copy: paths from LIST, one a line ('-': stdin)"},
-	{O_PARALLEL, "parallel", OPT_UINT, "N", "N logged-in connections for batches (default 4)", 1, 64},
+	{O_PARALLEL, "parallel", OPT_UINT, "N", "get, put, rm, copy, mirror, shell: N logged-in connections (default 4)", 1, 64},
 	{O_JOURNAL, "journal", OPT_FILE, "FILE", "record finished items in FILE; a rerun skips them"},
 	{O_SHARD, "shard", OPT_STR, "K/N", "items K, K+N, K+2N... of the list; auto (Slurm array), auto/N (Kubernetes)"},
 	{O_RETRY, "retry", OPT_UINT, "N", "retry transient failures N times with backoff (default 0)", 0, 100},
-	{O_DEADLINE, "deadline", OPT_SECS, "SEC", "stop a batch after SEC seconds (rerun with --journal)"},
+	{O_DEADLINE, "deadline", OPT_SECS, "SEC", "get, put, rm, copy, mirror, shell: stop after SEC seconds (rerun with --journal)"},
 	{O_PASSIVE, "passive", OPT_FLAG, NULL, "passive data connections, EPSV then PASV (default)"},
 	{O_ACTIVE, "active", OPT_OPTSTR, "ADDR", "active data connections (PORT/EPRT), from ADDR"},
 	{O_ASCII, "ascii", OPT_FLAG, NULL, "ASCII transfers (TYPE A)"},
@@ -391,6 +391,9 @@ enum {
 	C_NOLOGIN = 1 << 13,  /* -n */
 	C_LONG = 1 << 14,     /* -l */
 	C_PARENTS = 1 << 15,  /* -p */
+	C_WALK = 1 << 16,     /* --exclude, --max-entries, --max-folders: a remote tree walk (get, copy: with -r only) */
+	C_REC = 1 << 17,      /* -r (put -r: refused by cmd_put itself, which names mirror --reverse) */
+	C_ENGINE = 1 << 18,   /* --parallel, --deadline: the batch engine's */
 };
 static const struct ftp_cmd {
 	const char *name, *args, *help;
@@ -399,24 +402,24 @@ static const struct ftp_cmd {
 } cmds[] = {
 	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON | C_LONG},
 	{"get", "TARGET... [-o FILE|-O DIR]", "download (-r: trees; globs anywhere: host:logs/*/app.log)", cmd_get,
-	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC},
+	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC | C_WALK | C_REC | C_ENGINE},
 	{"put", "FILE... TARGET", "upload (TARGET may be a folder; FILE '-': standard input)", cmd_put,
-	 C_BATCH | C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC},
+	 C_BATCH | C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_ENGINE},
 	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON | C_PARENTS},
 	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, C_JSON},
-	{"rm", "TARGET...", "delete files (globs: the matching files)", cmd_rm, C_BATCH | C_JOURNAL | C_JSON},
+	{"rm", "TARGET...", "delete files (globs: the matching files)", cmd_rm, C_BATCH | C_JOURNAL | C_JSON | C_ENGINE},
 	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, C_JSON},
 	{"pwd", "HOST:", "the login folder", cmd_simple, C_JSON},
 	{"size", "TARGET...", "sizes in bytes", cmd_simple, C_JSON},
 	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
 	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror,
-	 C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_FSYNC | C_REVERSE | C_SYNC},
+	 C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_FSYNC | C_REVERSE | C_SYNC | C_WALK | C_ENGINE},
 	{"copy", "SRC DST", "server to server: directly (FXP) when both allow it, else through memory", cmd_copy,
-	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP},
+	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP | C_WALK | C_REC | C_ENGINE},
 	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
 	 C_BATCH | C_JOURNAL | C_JSON},
 	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell,
-	 C_NOLOGIN | C_RESUME | C_FSYNC | C_ATOMIC | C_CREATEDIRS}, /* its get and put run on the engine */
+	 C_NOLOGIN | C_RESUME | C_FSYNC | C_ATOMIC | C_CREATEDIRS | C_ENGINE}, /* its get and put run on the engine */
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 
@@ -447,6 +450,12 @@ static const struct only_for {
 	{O_FROMFILE, "--from-file", C_BATCH},
 	{O_JOURNAL, "--journal", C_JOURNAL},
 	{O_SHARD, "--shard", C_JOURNAL},
+	{O_EXCLUDE, "--exclude", C_WALK},
+	{O_MAXENTRIES, "--max-entries", C_WALK},
+	{O_MAXFOLDERS, "--max-folders", C_WALK},
+	{'r', "-r (--recursive)", C_REC},
+	{O_PARALLEL, "--parallel", C_ENGINE},
+	{O_DEADLINE, "--deadline", C_ENGINE},
 };
 #define NONLYFOR (sizeof only_for / sizeof *only_for)
 
@@ -454,12 +463,15 @@ static const struct only_for {
 static void only_for_check(const struct ftp_cmd *c, const unsigned char *given)
 {
 	for (size_t i = 0; i < NONLYFOR; i++) {
-		if (!given[i])
+		if (!given[i] || (only_for[i].bit == C_REC && c->fn == cmd_put))
 			continue;
 		if (c->flags & only_for[i].bit) {
 			if (only_for[i].bit == C_SYNC && c->fn == cmd_get && !ftp_cf.recursive)
 				opt_usage_error("%s does nothing for get without -r: it goes with get -r and mirror",
 						only_for[i].name);
+			if (only_for[i].bit == C_WALK && (c->fn == cmd_get || c->fn == cmd_copy) && !ftp_cf.recursive)
+				opt_usage_error("%s does nothing for %s without -r: it goes with get -r, copy -r and mirror",
+						only_for[i].name, c->name);
 			continue;
 		}
 		char list[256];
@@ -470,7 +482,10 @@ static void only_for_check(const struct ftp_cmd *c, const unsigned char *given)
 			if (cmds[j].flags & only_for[i].bit)
 				l += (size_t)snprintf(list + l, sizeof list - l, "%s%s%s", k++ ? (k == n ? " and " : ", ") : "",
 						      cmds[j].name,
-						      only_for[i].bit == C_SYNC && cmds[j].fn == cmd_get ? " -r" : "");
+						      (only_for[i].bit == C_SYNC && cmds[j].fn == cmd_get) ||
+								      (only_for[i].bit == C_WALK && (cmds[j].fn == cmd_get || cmds[j].fn == cmd_copy))
+							      ? " -r"
+							      : "");
 		opt_usage_error("%s does nothing for %s: it is for %s", only_for[i].name, c->name, list);
 	}
 }

@@ -183,7 +183,7 @@ void ftp_site_ready(struct ftp_site *s)
 			break;
 		long long back = ftp_backoff_ms(attempt);
 		char m[600];
-		log_info("login %s: %s: retry %d of %d in %.1f s", s->host, ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m),
+		log_info("login %s: %s: retry %d of %d in %.1f s", ftp_site_name(s), ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m),
 			 attempt, ftp_cf.retry, back / 1000.0);
 		struct timespec ts = {back / 1000, back % 1000 * 1000000};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -194,7 +194,7 @@ void ftp_site_ready(struct ftp_site *s)
 		char hp[300], m[600];
 		addr_format(hp, sizeof hp, s->host, s->port);
 		ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m);
-		int code = xfer_exit_code(rc);
+		int code = ftp_exit_code(rc, &s->hdr);
 		if (s->path_port && s->path_port <= 65535 && code == NT_EXIT_NET)
 			die(code, "%s: %s; a port does not go in HOST:PATH (there '%d/' begins the path): give it with -P %d, "
 				  "or as ftp://HOST:%d/PATH", hp, m, s->path_port, s->path_port, s->path_port);
@@ -358,9 +358,30 @@ int ftp_no_such_folder(CURLcode rc, const struct ftp_hdr *hdr)
 	return 0;
 }
 
+/* A login that failed on the server's error rather than on the user or password: a 5xx
+ * other than 530 ("500 OOPS: ..." from vsftpd, whose set-up failed). libcurl calls both
+ * CURLE_LOGIN_DENIED. */
+static int login_server_error(CURLcode rc, const struct ftp_hdr *hdr)
+{
+	return rc == CURLE_LOGIN_DENIED && hdr && hdr->code >= 500 && hdr->code != 530 && hdr->last[0];
+}
+
+int ftp_exit_code(CURLcode rc, const struct ftp_hdr *hdr)
+{
+	return login_server_error(rc, hdr) ? NT_EXIT_PROTO : xfer_exit_code(rc);
+}
+
 const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, char *out, size_t n)
 {
-	const char *t = ftp_no_such_folder(rc, hdr) ? "no such folder on the server" : xfer_strerror(rc, errbuf);
+	if (login_server_error(rc, hdr)) {
+		snprintf(out, n, "server error at login: %s", hdr->last);
+		return out;
+	}
+	/* A 550 to CWD that does not say why: vsftpd's "550 Failed to change directory." for
+	 * a folder that is not there and for one not allowed alike. */
+	const char *t = ftp_no_such_folder(rc, hdr)			   ? "no such folder on the server"
+			: rc == CURLE_REMOTE_ACCESS_DENIED && hdr && hdr->code == 550 ? "no such folder or access denied"
+										   : xfer_strerror(rc, errbuf);
 	if (hdr && hdr->code >= 400 && hdr->last[0] && !strstr(t, hdr->last))
 		snprintf(out, n, "%s (server: %s)", t, hdr->last);
 	else
@@ -368,11 +389,20 @@ const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hd
 	return out;
 }
 
+const char *ftp_site_name(const struct ftp_site *s)
+{
+	static char hp[4][300];
+	static int k;
+	k = (k + 1) % 4;
+	addr_format(hp[k], sizeof hp[k], s->host, s->port);
+	return hp[k];
+}
+
 void ftp_die_curl(CURLcode rc, const char *what, const struct ftp_site *s)
 {
 	char m[600];
 	ftp_errmsg(rc, s->errbuf, &s->hdr, m, sizeof m);
-	die(xfer_exit_code(rc), "%s: %s", what, m);
+	die(ftp_exit_code(rc, &s->hdr), "%s: %s", what, m);
 }
 
 CURLcode ftp_quote(struct ftp_site *s, const char *const *cmds, int n)
@@ -433,7 +463,7 @@ int ftp_isdir(struct ftp_site *s, const char *path)
 		return 1;
 	if (rc == CURLE_REMOTE_ACCESS_DENIED || rc == CURLE_REMOTE_FILE_NOT_FOUND)
 		return 0;
-	ftp_die_curl(rc, s->host, s);
+	ftp_die_curl(rc, ftp_site_name(s), s);
 }
 
 /* The login folder goes into later commands (MKD, RNFR... made absolute by ftp_qpath):
@@ -446,7 +476,7 @@ static char *entry_checked(const struct ftp_site *s, const char *p)
 			char shown[120];
 			nt_clean_text(shown, sizeof shown, p, strlen(p));
 			die(NT_EXIT_PROTO, "%s: the PWD reply names a folder with a control character (%s after '%s'): refused",
-			    s->host, c == '\r' ? "CR" : c == '\n' ? "LF" : c == 0x7f ? "DEL" : "a byte below 0x20", shown);
+			    ftp_site_name(s), c == '\r' ? "CR" : c == '\n' ? "LF" : c == 0x7f ? "DEL" : "a byte below 0x20", shown);
 		}
 	}
 	return xstrdup(p);
@@ -531,7 +561,7 @@ int ftp_has_mlsd(struct ftp_site *s)
 	s->feat_known = 1;
 	buf_free(&cap);
 	if (rc != CURLE_OK && rc != CURLE_QUOTE_ERROR)
-		ftp_die_curl(rc, s->host, s);
+		ftp_die_curl(rc, ftp_site_name(s), s);
 	return s->has_mlsd;
 }
 

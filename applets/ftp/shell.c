@@ -371,7 +371,7 @@ static void v_get(struct sh *sh, int argc, char **argv)
 		return;
 	const char *bn = argc > 2 ? argv[2] : ftp_basename(argv[1]);
 	char err[256];
-	if (argc < 3 && file_safe_name(bn, strlen(bn), err, sizeof err) < 0) {
+	if (argc < 3 && file_safe_name_from(bn, strlen(bn), "in the command", err, sizeof err) < 0) {
 		sh_fail(sh, NT_EXIT_USAGE, "get %s: no file name to save as (%s)", argv[1], err);
 		return;
 	}

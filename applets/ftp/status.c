@@ -92,6 +92,7 @@ int ftp_status(int nj, const char *const *journals)
 	int *jg = xcalloc((size_t)nj, sizeof *jg); /* each journal's group, -1: not counted */
 	int ng = 0;
 	unsigned long bad = 0, warnings = 0;
+	int missing = 0;
 	for (int i = 0; i < nj; i++) {
 		struct jsummary js = {0};
 		jg[i] = -1;
@@ -101,6 +102,7 @@ int ftp_status(int nj, const char *const *journals)
 			/* A shard not started yet (or a mistyped name): its items count as not done. */
 			nt_warn("status: journal %s does not exist (a shard not started?): nothing counted from it", journals[i]);
 			warnings++;
+			missing++;
 			continue;
 		}
 		bad += js.bad;
@@ -131,12 +133,26 @@ int ftp_status(int nj, const char *const *journals)
 		nt_warn("status: %lu journal line%s not understood (ignored)", bad, bad == 1 ? "" : "s");
 		warnings++;
 	}
-	if (!ng)
+	if (!ng && missing < nj)
 		die(NT_EXIT_FAIL, "status: no journal has a run line: nothing tells how the list's lines became items");
 	/* Two bits an item: done in some journal, failed in some journal. */
 	unsigned char *bits = NULL;
 	size_t cap = 0;
 	unsigned long long total = 0;
+	if (!ng) {
+		/* No journal exists yet (shards not started): every item of the list remains;
+		 * one item a line, whatever the run makes of it. */
+		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_GET, "", "");
+		struct job j;
+		for (;; total++) {
+			memset(&j, 0, sizeof j);
+			if (!src->next(src, &j))
+				break;
+			if (!src->borrowed)
+				free(j.src), free(j.dst);
+		}
+		src->release(src);
+	}
 	for (int k = 0; k < ng; k++) {
 		/* KIND\tBASE\tOTHER */
 		char *run = g[k].js.run;
@@ -176,7 +192,7 @@ int ftp_status(int nj, const char *const *journals)
 	free(jg);
 	free(g);
 	unsigned long long done = 0, failed = 0;
-	for (size_t i = 0; i < total; i++) {
+	for (size_t i = 0; bits && i < total; i++) { /* no bits: no journal, nothing done */
 		unsigned b = bits[i / 4] >> (i % 4 * 2) & 3u;
 		done += b & 1u;
 		failed += b == 2u;

@@ -89,6 +89,9 @@ static int parse_line(struct linesrc *l, struct lbufs *u, struct job *j)
 	char err[256];
 	for (;;) {
 		int rc = l->fd < 0 ? 0 : lread_line(&l->r, &p, &n);
+		if (rc < 0 && l->r.toolong)
+			die(NT_EXIT_IO, "--from-file %s: line %lu is longer than %u bytes: not a list of paths", l->path,
+			    l->r.lineno + 1, LREAD_LINE_MAX);
 		if (rc < 0)
 			die_sys(NT_EXIT_IO, "--from-file %s", l->path);
 		if (!rc) {

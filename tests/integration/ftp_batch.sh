@@ -126,7 +126,7 @@ if ftpd_start ONE "max_clients=1"; then
 	out=$(timeout 30 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_ONE" --retry 3 size $S:r/r1.txt 2>sum5b)
 	rc=$?
 	wait $hold
-	[ $rc = 0 ] && [ "$out" = 3 ] && grep -q 'login 127.0.0.1: .*421.*retry 1 of 3' sum5b &&
+	[ $rc = 0 ] && [ "$out" = 3 ] && grep -q "login 127.0.0.1:$FTPD_PORT_ONE: .*421.*retry 1 of 3" sum5b &&
 		pass "--retry 3: the first login's 421 retried, then size 3" || fail "--retry first login" "rc $rc out '$out': $(cat sum5b)"
 	for i in $(seq 1 50); do
 		timeout 10 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_ONE" -q size $S:r/r1.txt >/dev/null 2>&1 && break

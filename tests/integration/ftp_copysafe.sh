@@ -6,28 +6,19 @@
 # accepted its RETR); --fxp against a pair that refuses FXP fails the job once (one PORT,
 # one error line), the default streams the rest after one refusal; a copy onto itself
 # written with '..' or with two host names of one server (127.0.0.1, localhost) is
-# refused; a source that answers SIZE with 150 gets no STOR (fixtures/ftp_fake.py
-# size150); put of a local folder sends nothing; FTPS uploads (put, the streamed copy) end whole. Two
+# refused, and so is one onto another address of this host (::ffff:127.0.0.1); a source
+# that answers SIZE with 150 gets no STOR (fixtures/ftp_fake.py size150); an FXP source
+# that fails after its 150 (retrfail), or a destination answering 425 to the STOR, never
+# costs a destination file that was there (--no-atomic: its loss said) and leaves no
+# temporary; put of a local folder sends nothing; FTPS uploads (put, the streamed copy) end whole. Two
 # vsftpd instances on 127.0.0.2 and 127.0.0.3 allowing FXP (pasv_promiscuous,
 # port_promiscuous), two with vsftpd's defaults, and one on 127.0.0.1 (two host names).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
-if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
-	skip "ftp copy safety" "vsftpd or unshare not installed (make deps)"
-	finish
-fi
-if ! (exec 3<>/dev/tcp/127.0.0.2/1) 2>&1 | grep -qi 'refused'; then
-	skip "ftp copy safety" "127.0.0.2 is not a loopback address here"
-	finish
-fi
-srv() { # srv NAME ADDR [lines]: vsftpd listening on ADDR (its PASV replies name ADDR too)
-	local name=$1 addr=$2
-	shift 2
-	FTPD_WAIT_HOST=$addr ftpd_start "$name" "listen_address=$addr" "pasv_address=$addr" "$@"
-}
-PROM=(pasv_promiscuous=YES port_promiscuous=YES)
-srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 && ftpd_start E ||
+ftpd_pair_script "ftp copy safety"
+PROM=("${FTPD_PROMISCUOUS[@]}")
+ftpd_at A 127.0.0.2 "${PROM[@]}" && ftpd_at B 127.0.0.3 "${PROM[@]}" && ftpd_at C 127.0.0.2 && ftpd_at D 127.0.0.3 && ftpd_start E ||
 	{ fail "ftp fixture" "vsftpd did not start"; finish; }
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
 cd "$T" || exit 1
@@ -156,6 +147,90 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	else
 		fail "fake ftp server (sizeextra)" "did not start: $(cat "$T/fakeftpd-HX.log")"
 	fi
+	# An FXP source that accepts the RETR (150) and then fails it (550, fixtures/ftp_fake.py
+	# retrfail): the destination has its STOR by then. --no-atomic: a destination file that
+	# was there before is never deleted for the source's failure (the STOR overwrote it in
+	# place: the error says its earlier content is lost); a file the copy created is deleted;
+	# the atomic default leaves the file as it was and no temporary.
+	mkdir -p hr && echo "source" >hr/keep.txt && echo "source" >hr/new.txt
+	if fakeftpd_start HR "$T/hr" retrfail; then
+		R="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_HR/"
+		for how in "--no-atomic" "--no-atomic --move" "--no-atomic --from-file klist" "--atomic"; do
+			rm -rf "$FTPD_HOME_B/r" && mkdir -p "$FTPD_HOME_B/r" && cp keep.ref "$FTPD_HOME_B/r/keep.txt"
+			case "$how" in
+			*from-file*) su=$R du=${B}r ;;
+			*) su=${R}keep.txt du=${B}r/keep.txt ;;
+			esac
+			run "hr-$how" "${O[@]}" --fxp --timeout 10 $how copy "$su" "$du"
+			rc=$?
+			case "$how" in
+			--atomic) ok() { same keep.ref "$FTPD_HOME_B/r/keep.txt"; } ;;
+			*) ok() { [ -f "$FTPD_HOME_B/r/keep.txt" ] && grep -q "keep.txt on 127.0.0.3:$FTPD_PORT_B, there before.*earlier content is lost" "hr-$how.err"; } ;;
+			esac
+			[ $rc = 1 ] && ok && grep -q 'RETR on 127.0.0.1:[0-9]*: 550' "hr-$how.err" && [ -z "$(find "$FTPD_HOME_B/r" -name '.*')" ] &&
+				pass "FXP source failing after its 150, $how: the destination's file not deleted (exit 1, said what is lost)" ||
+				fail "FXP source failing after its 150, $how" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/r"): $(cat "hr-$how.err")"
+		done
+		rm -rf "$FTPD_HOME_B/r" && mkdir -p "$FTPD_HOME_B/r"
+		run hr-new "${O[@]}" --fxp --timeout 10 --no-atomic copy "${R}new.txt" "${B}r/new.txt"
+		rc=$?
+		[ $rc = 1 ] && [ -z "$(ls -A "$FTPD_HOME_B/r")" ] && ! grep -q 'earlier content' hr-new.err &&
+			pass "FXP source failing after its 150, --no-atomic, a new name: the partial file deleted" ||
+			fail "FXP source failing, new name" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/r"): $(cat hr-new.err)"
+		# Once FXP has worked (ok*.txt, sent as usual), the atomic default sends each STOR
+		# with the next file's PASV, SIZE and RNFR (fxp.c stor_go); --no-atomic keeps one
+		# step at a time, so that every file's PASV still goes with the SIZE of its final
+		# name: the existing keep.txt is kept (its loss said), the new.txt the copy created
+		# is deleted. Neither leaves a temporary. Each failing file follows two good ones
+		# (a failure drops the pair: the file after it begins afresh).
+		for f in 1 2 3 4; do echo "ok $f" >hr/ok$f.txt; done
+		printf '%s\n' ok1.txt ok2.txt new.txt ok3.txt ok4.txt keep.txt >hr.list
+		oks() { for f in 1 2 3 4; do same hr/ok$f.txt "$FTPD_HOME_B/r2/ok$f.txt" || return 1; done; }
+		for how in --no-atomic --atomic; do
+			rm -rf "$FTPD_HOME_B/r2" && mkdir -p "$FTPD_HOME_B/r2" && cp keep.ref "$FTPD_HOME_B/r2/keep.txt"
+			run "hr2$how" "${O[@]}" -v --fxp --parallel 1 --timeout 10 $how --from-file hr.list copy "$R" "${B}r2"
+			rc=$?
+			e=hr2$how.err
+			case "$how" in
+			--atomic) ok() { same keep.ref "$FTPD_HOME_B/r2/keep.txt" && grep -A1 '^> STOR r2/.keep' "$e" | grep -q '^> PASV'; } ;;
+			*) ok() { [ -f "$FTPD_HOME_B/r2/keep.txt" ] && grep -q "keep.txt on 127.0.0.3:$FTPD_PORT_B, there before" "$e" &&
+				! grep -q "new.txt on 127.0.0.3:$FTPD_PORT_B, there before" "$e" && grep -B1 '^> PASV' "$e" | grep -q '^> SIZE r2/new.txt'; } ;;
+			esac
+			[ $rc = 1 ] && ok && oks && [ ! -e "$FTPD_HOME_B/r2/new.txt" ] && [ -z "$(find "$FTPD_HOME_B/r2" -name '.*')" ] &&
+				pass "FXP source failing after a file went by FXP, $how: a file there kept, one the copy made deleted, no temporary" ||
+				fail "FXP source failing after a file went by FXP, $how" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/r2"): $(grep -E '^> (STOR|PASV|SIZE|RNFR|RNTO|DELE)|^nettool' "$e" | head -20)"
+		done
+	else
+		fail "fake ftp server (retrfail)" "did not start: $(cat "$T/fakeftpd-HR.log")"
+	fi
+	# The streamed copy: a source that fails mid-transfer (fixtures/ftp_fake.py retrpart:
+	# 80 KiB, then 426), with the STOR under way. --no-atomic: a destination file that was
+	# there is kept (its loss said), one the copy created is deleted; the atomic default
+	# leaves the file as it was and no temporary.
+	mkdir -p hpart && head -c 200000 /dev/urandom >hpart/keep.txt && cp hpart/keep.txt hpart/new.txt
+	if fakeftpd_start HP "$T/hpart" retrpart; then
+		R="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_HP/"
+		for how in "--no-atomic" "--no-atomic --move" "--atomic"; do
+			rm -rf "$FTPD_HOME_B/p2" && mkdir -p "$FTPD_HOME_B/p2" && cp keep.ref "$FTPD_HOME_B/p2/keep.txt"
+			run "hp-$how" "${O[@]}" --no-fxp --timeout 10 $how copy "${R}keep.txt" "${B}p2/keep.txt"
+			rc=$?
+			case "$how" in
+			--atomic) ok() { same keep.ref "$FTPD_HOME_B/p2/keep.txt"; } ;;
+			*) ok() { [ -f "$FTPD_HOME_B/p2/keep.txt" ] && grep -q "keep.txt on 127.0.0.3:$FTPD_PORT_B, there before.*earlier content is lost" "hp-$how.err"; } ;;
+			esac
+			[ $rc != 0 ] && ok && grep -q '426' "hp-$how.err" && [ -z "$(find "$FTPD_HOME_B/p2" -name '.*')" ] &&
+				pass "streamed copy, source failing mid-transfer, $how: the destination's file not deleted (exit $rc)" ||
+				fail "streamed copy, source failing mid-transfer, $how" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/p2"): $(cat "hp-$how.err")"
+		done
+		rm -rf "$FTPD_HOME_B/p2" && mkdir -p "$FTPD_HOME_B/p2"
+		run hp-new "${O[@]}" --no-fxp --timeout 10 --no-atomic copy "${R}new.txt" "${B}p2/new.txt"
+		rc=$?
+		[ $rc != 0 ] && [ -z "$(ls -A "$FTPD_HOME_B/p2")" ] && ! grep -q 'earlier content' hp-new.err &&
+			pass "streamed copy, source failing mid-transfer, --no-atomic, a new name: the partial file deleted" ||
+			fail "streamed copy, source failing, new name" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/p2"): $(cat hp-new.err)"
+	else
+		fail "fake ftp server (retrpart)" "did not start: $(cat "$T/fakeftpd-HP.log")"
+	fi
 else
 	skip "hostile source (SIZE answered 150)" "python3-pyftpdlib not installed (make deps)"
 fi
@@ -191,24 +266,58 @@ for par in 1 4; do
 		fail "refusing pair --parallel $par" "rc $rc ok $ok, $np PORTs: $(grep -v '^[<>*]' fa$par.err | tail -4)"
 done
 
+# A destination that refuses the source's data connection (A allows PORT anywhere, D has
+# vsftpd's defaults: "425 Security: Bad IP connecting." to STOR). vsftpd creates or
+# truncates the STOR's file before it waits for the connection: the atomic default's
+# temporary is deleted (the file kept as it was); --no-atomic: a file the copy created is
+# deleted, a file that was there is not, and the error says its content is lost (--fxp);
+# without --fxp the file is streamed again, whole.
+echo "D's only copy" >d.ref
+mkdir -p "$FTPD_HOME_A/s425" && echo "from A" >"$FTPD_HOME_A/s425/f.txt"
+for how in "--fxp --no-atomic" "--fxp --atomic" "--no-atomic" "--atomic"; do
+	rm -rf "$FTPD_HOME_D/t425" && mkdir -p "$FTPD_HOME_D/t425" && cp d.ref "$FTPD_HOME_D/t425/f.txt"
+	run "r425-$how" "${O[@]}" $how copy "${A}s425/f.txt" "${D}t425/f.txt"
+	rc=$?
+	case "$how" in
+	"--fxp --no-atomic") ok() { [ $rc = 1 ] && [ -f "$FTPD_HOME_D/t425/f.txt" ] &&
+		grep -q "f.txt on 127.0.0.3:$FTPD_PORT_D, there before.*earlier content is lost" "r425-$how.err"; } ;;
+	"--fxp --atomic") ok() { [ $rc = 1 ] && same d.ref "$FTPD_HOME_D/t425/f.txt"; } ;;
+	*) ok() { [ $rc = 0 ] && same "$FTPD_HOME_A/s425/f.txt" "$FTPD_HOME_D/t425/f.txt"; } ;;
+	esac
+	ok && [ -z "$(find "$FTPD_HOME_D/t425" -name '.*')" ] &&
+		pass "destination refusing the source's connection (425), $how: no temporary, the file as promised (exit $rc)" ||
+		fail "destination refusing the source's connection (425), $how" "rc $rc, dst: $(ls -A "$FTPD_HOME_D/t425"): $(grep -v '^[<>*]' "r425-$how.err")"
+done
+rm -rf "$FTPD_HOME_D/t425" && mkdir -p "$FTPD_HOME_D/t425"
+run r425-new "${O[@]}" --fxp --no-atomic copy "${A}s425/f.txt" "${D}t425/f.txt"
+rc=$?
+[ $rc = 1 ] && [ -z "$(ls -A "$FTPD_HOME_D/t425")" ] && pass "425 to STOR, --fxp --no-atomic, a new name: the empty file vsftpd made is deleted" ||
+	fail "425 to STOR, new name" "rc $rc, dst: $(ls -A "$FTPD_HOME_D/t425"): $(cat r425-new.err)"
+
 # --- 3. a copy onto itself written with '..' is refused before anything is sent ---
 mkdir -p "$FTPD_HOME_A/self/sub" && echo "only copy" >"$FTPD_HOME_A/self/same.txt" && echo "y" >"$FTPD_HOME_A/self/sub/y.txt"
 cp "$FTPD_HOME_A/self/same.txt" same.ref
 selfok() { same same.ref "$FTPD_HOME_A/self/same.txt" && [ -f "$FTPD_HOME_A/self/sub/y.txt" ]; }
 n=0
+# self_refused OK-FN FILE LABEL HOW SRC DST: copy HOW SRC DST is refused (exit 2, "same
+# file") and OK-FN still holds (FILE, the only copy, is put back after a failure).
+self_refused() {
+	local okfn=$1 file=$2 label=$3 how=$4 src=$5 dst=$6 rc
+	n=$((n + 1))
+	run self$n "${O[@]}" $how --timeout 5 copy "$src" "$dst"
+	rc=$?
+	[ $rc = 2 ] && $okfn && grep -q 'same file' self$n.err &&
+		pass "copy $how $src onto $dst$label: refused (exit 2), the file kept" ||
+		fail "copy $how $src onto $dst$label" "rc $rc, kept: $(cat "$file" 2>&1): $(cat self$n.err)"
+	$okfn || cp same.ref "$file"
+}
 # (An absolute path, '/' first, is compared with a relative one from the login folder, '/'
 # in the fixture's chroot.)
 for pair in "self/../self/same.txt self/same.txt" "self/same.txt self/sub/../same.txt" \
 	"self/sub/../../self/same.txt ./self//same.txt" "/self/x/../same.txt ../self/same.txt"; do
 	set -- $pair
 	for how in "--move" "--no-atomic --move" "--no-atomic"; do
-		n=$((n + 1))
-		run sd$n "${O[@]}" $how --timeout 5 copy "${A}$1" "${A}$2"
-		rc=$?
-		[ $rc = 2 ] && selfok && grep -q 'same file' sd$n.err &&
-			pass "copy $how $1 onto $2: refused (exit 2), the file kept" ||
-			fail "copy $how $1 onto $2" "rc $rc, kept: $(cat "$FTPD_HOME_A/self/same.txt" 2>&1): $(cat sd$n.err)"
-		selfok || cp same.ref "$FTPD_HOME_A/self/same.txt"
+		self_refused selfok "$FTPD_HOME_A/self/same.txt" "" "$how" "${A}$1" "${A}$2"
 	done
 done
 run sd-r "${O[@]}" -r --move copy "${A}self/sub/.." "${A}self"
@@ -235,15 +344,13 @@ if getent hosts localhost | grep -q '127\.0\.0\.1'; then
 	for how in "--move" "--no-atomic --move" "--no-atomic"; do
 		for pair in "${E1}same.txt ${E2}same.txt" "${E2}./same.txt ${E1}d/../same.txt"; do
 			set -- $pair
-			run sh$n "${O[@]}" $how --timeout 5 copy "$1" "$2"
-			rc=$?
-			n=$((n + 1))
-			[ $rc = 2 ] && eok && grep -q 'same file' sh$((n - 1)).err &&
-				pass "copy $how $1 onto $2 (one server, two host names): refused (exit 2), the file kept" ||
-				fail "copy $how $1 onto $2 (one server, two names)" "rc $rc, kept: $(cat "$FTPD_HOME_E/same.txt" 2>&1): $(cat sh$((n - 1)).err)"
-			eok || cp same.ref "$FTPD_HOME_E/same.txt"
+			self_refused eok "$FTPD_HOME_E/same.txt" " (one server, two host names)" "$how" "$1" "$2"
 		done
 	done
+	# A second address of one host: the IPv4-mapped IPv6 address reaches the same vsftpd;
+	# the same port counts as the same server (it copied: --move deleted the only copy).
+	self_refused eok "$FTPD_HOME_E/same.txt" " (another address of the host)" --move "${E1}same.txt" \
+		"${U}[::ffff:127.0.0.1]:$FTPD_PORT_E/same.txt"
 	run sh-r "${O[@]}" -r --move copy "${E1}d" "${E2}d/sub/.."
 	rc=$?
 	[ $rc = 2 ] && eok && grep -q 'same folder' sh-r.err && pass "copy -r --move of a folder onto itself, two host names: refused" ||

@@ -133,8 +133,8 @@ if fakeftpd_start PWDCR "$T/pwdcr" pwdcr; then
 	rc=$?
 	if grep -q '\\r' pwdcr/commands.log; then
 		fail "a CR from the PWD reply" "reached the server: $(grep '\\r' pwdcr/commands.log | head -2)"
-	elif [ $rc = 5 ] && grep -q 'PWD reply .* control character (CR' pwdcr.err; then
-		pass "a CR in the PWD reply: refused with exit 5, no command with a CR sent"
+	elif [ $rc = 5 ] && grep -q "^nettool ftp: 127.0.0.1:$P: the PWD reply .* control character (CR" pwdcr.err; then
+		pass "a CR in the PWD reply: refused with exit 5 (the server named host:port), no command with a CR sent"
 	else
 		fail "a CR in the PWD reply" "rc $rc: $(cat pwdcr.err)"
 	fi

@@ -10,21 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
-if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null; then
-	skip "ftp fxp" "vsftpd or unshare not installed (make deps)"
-	finish
-fi
-if ! (exec 3<>/dev/tcp/127.0.0.2/1) 2>&1 | grep -qi 'refused'; then
-	skip "ftp fxp" "127.0.0.2 is not a loopback address here"
-	finish
-fi
-# srv NAME ADDR [lines]: vsftpd listening on ADDR (its PASV replies name ADDR too).
-srv() {
-	local name=$1 addr=$2
-	shift 2
-	FTPD_WAIT_HOST=$addr ftpd_start "$name" "listen_address=$addr" "pasv_address=$addr" "$@"
-}
-PROM=(pasv_promiscuous=YES port_promiscuous=YES)
+ftpd_pair_script "ftp fxp"
+srv() { ftpd_at "$@"; } # NAME ADDR [lines] (fixtures/ftp_server.sh)
+PROM=("${FTPD_PROMISCUOUS[@]}")
 # E: a source that allows PORT anywhere, for D (default) that refuses its connection.
 srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 &&
 	srv E 127.0.0.2 port_promiscuous=YES ||
@@ -175,7 +163,7 @@ rc=$?
 rc7=$rc
 w=$(grep -c 'IN CLEAR TEXT' c7.err)
 [ $rc = 0 ] && same "$FTPD_HOME_A/src/big.bin" "$FTPD_HOME_B/dst/tls2.bin" && [ "$w" = 1 ] &&
-	grep -q '127.0.0.2 to 127.0.0.3 IN CLEAR TEXT' c7.err && pass "TLS and --fxp: FXP with clear data, one warning line naming both" ||
+	grep -q "127.0.0.2:$FTPD_PORT_A to 127.0.0.3:$FTPD_PORT_B IN CLEAR TEXT" c7.err && pass "TLS and --fxp: FXP with clear data, one warning line naming both" ||
 	fail "TLS --fxp" "rc $rc, $w warnings: $(cat c7.err)"
 if [ $HAVE_STRACE = 1 ]; then
 	by=$(cat c7.bytes)
@@ -302,7 +290,7 @@ if wait_port "$SP" 127.0.0.3 10; then
 	run s1 "${O[@]}" -v --fxp --timeout 5 copy "${A}src/small.txt" "${U}127.0.0.3:$SP/stalled.txt"
 	rc=$?
 	t=$(($(date +%s) - t0))
-	[ $rc = 3 ] && grep -q 'no reply from 127.0.0.3 in 5 s' s1.err && [ $t -le 30 ] &&
+	[ $rc = 3 ] && grep -q "no reply from 127.0.0.3:$SP in 5 s" s1.err && [ $t -le 30 ] &&
 		pass "FXP: a destination that stops answering fails after --timeout (exit 3, ${t} s)" ||
 		fail "FXP stall" "rc $rc after $t s: $(grep -v "^[<>]" s1.err | tail -5; grep "^[<>]" s1.err | tail -12)"
 else

@@ -38,6 +38,26 @@ for o in --delete --reverse --no-atomic --create-dirs; do
 	refused get "$o" $S:d/f.txt -O out.r
 done
 refused get -l $S:d/f.txt -O out.r
+# The tree walk's options (--exclude, --max-*): put, rm and a get or copy without -r walk
+# nothing (they were ignored).
+echo up >up.r
+for o in "--exclude x" "--max-entries 5" "--max-folders 5"; do
+	refused put "$o" up.r $S:put.r
+	refused rm "$o" $S:nothere.r
+done
+refused get "--exclude x" $S:d/f.txt -O out.r
+# -r where nothing is a tree, --parallel and --deadline where no batch runs.
+refused ls -r $S:d
+refused rm -r $S:nothere.r
+refused mkdir "--deadline 5" $S:newdir.r
+refused size "--parallel 2" $S:d/f.txt
+refused status "--parallel 2" --from-file list.r --journal j.r
+refused copy "--max-entries 5" $S:d/f.txt $S:copy.r
+grep -q 'without -r' r.err && pass "copy --max-entries without -r: says it goes with copy -r" || fail "copy --max-entries wording" "$(cat r.err)"
+timeout 30 "$NT" ftp "${O[@]}" -q get -r --exclude 'g.*' $S:d -O excl 2>ex.err
+rc=$?
+[ $rc = 0 ] && [ -f excl/d/f.txt ] && [ ! -e excl/d/sub/g.txt ] && pass "get -r --exclude: taken, g.txt skipped" ||
+	fail "get -r --exclude" "rc $rc: $(find excl; cat ex.err)"
 refused rmdir -p $S:d/nothere
 # --delete and --only-newer do something for get -r (the mirror engine): kept, documented.
 mkdir -p keep/d
@@ -96,6 +116,34 @@ rc=$?
 [ ! -s s4c.err ] && grep -q '"warnings":0}' s4c.out && pass "status: no warning, warnings 0" ||
 	fail "status, no warning" "$(cat s4c.out s4c.err)"
 
+# Only missing journals (no shard started): the counts all the same, every item remaining.
+"$NT" ftp status --from-file list4.txt --journal j4.none1 j4.none2 >s4m.out 2>s4m.err
+rc=$?
+[ $rc = 1 ] && [ "$(wc -l <s4m.err)" = 2 ] && grep -q '^total *4$' s4m.out && grep -q '^remaining *4$' s4m.out &&
+	pass "status with only missing journals: warned, all 4 remaining" || fail "status, only missing journals" "rc $rc: $(cat s4m.out s4m.err)"
+"$NT" ftp status --json --from-file list4.txt --journal j4.none1 >s4n.out 2>s4n.err
+rc=$?
+[ $rc = 1 ] && grep -q '"total":4,"done":0,"remaining":4,"failed":0,"journals":1,"warnings":1}' s4n.out &&
+	pass "status --json with a missing journal alone: the counts" || fail "status --json, missing journal" "rc $rc: $(cat s4n.out s4n.err)"
+
+# A journal (or a list) that is no such thing: a line without end (/dev/zero, 2 MiB
+# without LF) is refused at the line reader's bound (1 MiB), exit 6 and a clear message,
+# in bounded memory (it read /dev/zero without end).
+head -c 2097152 /dev/zero | tr '\0' 'z' >long.j
+bounded() { # run in 400 MB of address space (not under ASan, whose shadow needs more)
+	if [ -n "${SANITIZED:-}" ]; then "$@"; else (ulimit -v 400000 && exec "$@"); fi
+}
+for j in /dev/zero long.j; do
+	bounded timeout 20 "$NT" ftp status --from-file list4.txt --journal j4.1 "$j" >s4d.out 2>s4d.err
+	rc=$?
+	[ $rc = 6 ] && grep -q "journal $j: line 1 is longer than 1048575 bytes: not a journal" s4d.err &&
+		pass "status --journal $j: refused at the line bound, exit 6" || fail "status --journal $j" "rc $rc: $(head -c 300 s4d.err)"
+done
+bounded timeout 20 "$NT" ftp status --from-file /dev/zero --journal j4.1 >s4e.out 2>s4e.err
+rc=$?
+[ $rc = 6 ] && grep -q "from-file /dev/zero: line 1 is longer than 1048575 bytes" s4e.err &&
+	pass "status --from-file /dev/zero: refused at the line bound, exit 6" || fail "status --from-file /dev/zero" "rc $rc: $(head -c 300 s4e.err)"
+
 # --- 5. get --move: the summary of the deletions is labelled.
 mkdir -p "$H/m"
 for i in 1 2 3; do echo "$i" >"$H/m/f$i"; done
@@ -104,6 +152,36 @@ rc=$?
 [ $rc = 0 ] && [ "$(grep -c ' done, ' m5.err)" = 2 ] && [ "$(grep -Ec '^nettool ftp: [0-9]+ done' m5.err)" = 1 ] &&
 	grep -q -- '--move.*3 done' m5.err && [ ! -e "$H/m/f1" ] &&
 	pass "get --move: the delete phase's summary is labelled" || fail "get --move summary" "rc $rc: $(cat m5.err)"
+
+# --- 5b. messages say what they know: a 550 to CWD that does not say why (vsftpd) is
+# "no such folder or access denied", a name typed on the command line is not "from the
+# server", and vsftpd's "500 OOPS" at login is the server's error (exit 5), not a refused
+# login (exit 4).
+timeout 30 "$NT" ftp "${O[@]}" ls $S:nothere >l7.out 2>l7.err
+rc=$?
+[ $rc = 1 ] && grep -q 'no such folder or access denied' l7.err && pass "ls of a missing folder: no such folder or access denied" ||
+	fail "ls of a missing folder" "rc $rc: $(cat l7.err)"
+timeout 30 "$NT" ftp "${O[@]}" get $S:d/ -O out7 2>g7.err
+rc=$?
+[ $rc = 2 ] && grep -q 'empty name on the command line' g7.err && ! grep -q 'from the server' g7.err &&
+	pass "get HOST:d/: the empty name is the command line's" || fail "get of a name ending in /" "rc $rc: $(cat g7.err)"
+if ftpd_start OOPS allow_writeable_chroot=NO; then
+	timeout 30 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_OOPS" --no-tls ls $S: >o7.out 2>o7.err
+	rc=$?
+	[ $rc = 5 ] && grep -q "127.0.0.1:$FTPD_PORT_OOPS: server error at login: 500 OOPS: " o7.err && ! grep -q 'login refused' o7.err &&
+		pass "500 OOPS at login: the server's error, exit 5" || fail "500 OOPS at login" "rc $rc: $(cat o7.err)"
+else
+	fail "vsftpd (OOPS)" "did not start"
+fi
+
+# copy --json of a missing single source: its failure object, as get prints one.
+for c in get copy; do
+	if [ $c = get ]; then args=(-O out8); else args=($S:copy8.txt); fi
+	timeout 30 "$NT" ftp "${O[@]}" --json $c $S:d/missing.txt "${args[@]}" >j8.out 2>j8.err
+	rc=$?
+	[ $rc = 1 ] && [ "$(wc -l <j8.out)" = 1 ] && grep -q "\"command\":\"$c\",\"source\":\"d/missing.txt\".*\"status\":\"failed\"" j8.out &&
+		pass "$c --json of a missing file: one failure object" || fail "$c --json of a missing file" "rc $rc: $(cat j8.out j8.err)"
+done
 
 # --- 6. a port in HOST:PATH: the connect error names the port tried and says how to give one.
 if (exec 3<>/dev/tcp/127.0.0.1/21) 2>/dev/null; then

@@ -316,11 +316,11 @@ static int tmp_with(char *path, const char *p, size_t n)
 	return fd;
 }
 
-/* The block line reader: lines across its 1 MiB blocks, one longer than a block, empty
- * lines, and a last line without LF (cut). */
+/* The block line reader: lines across its 1 MiB blocks, one of LREAD_LINE_MAX bytes (the
+ * most), empty lines, and a last line without LF (cut). */
 START_TEST(journal_lread)
 {
-	size_t big = (3u << 20) + 7, n = 0;
+	size_t big = LREAD_LINE_MAX, n = 0;
 	char *text = malloc(big + 64);
 	n += (size_t)sprintf(text, "a\n\nbb\r\n");
 	memset(text + n, 'x', big);
@@ -365,6 +365,20 @@ START_TEST(journal_lread)
 	lread_free(&r);
 	close(fd);
 	free(many);
+	/* A line one byte over the bound (after a good line): -1, toolong, the line's number
+	 * known, and no buffer past one block (it grew without end on /dev/zero). */
+	n = (size_t)sprintf(text, "ok\n");
+	memset(text + n, 'y', (size_t)LREAD_LINE_MAX + 1);
+	n += (size_t)LREAD_LINE_MAX + 1;
+	text[n++] = '\n';
+	fd = tmp_with(path, text, n);
+	unlink(path);
+	lread_init(&r, fd);
+	ck_assert_int_eq(lread_line(&r, &l, &len), 1);
+	ck_assert_int_eq(lread_line(&r, &l, &len), -1);
+	ck_assert(r.toolong && r.lineno == 1 && r.cap <= (size_t)LREAD_LINE_MAX + 1);
+	lread_free(&r);
+	close(fd);
 	free(text);
 }
 END_TEST
