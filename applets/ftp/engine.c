@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ static void job_free(struct job *j)
 }
 
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg);
+static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code);
 /* The bytes a job moved, for --json; -1 (null) for a job that moves none (rm, mkdir). */
 static long long job_bytes(const struct slot *s)
 {
@@ -309,6 +311,66 @@ static void quote_job(struct engine *e, struct slot *s, struct ftp_site *site, C
 	add(e, h, s);
 }
 
+/* A get on libcurl's path (the sink chosen; resume >= 0: appended from there). */
+static int get_curl(struct engine *e, struct slot *s, off_t resume)
+{
+	struct job *j = &s->job;
+	ftp_prep(e->a, s->h, &s->hdr, s->err);
+	s->url = ftp_url(e->a, j->src, 0);
+	curl_easy_setopt(s->h, CURLOPT_URL, s->url);
+	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, get_write);
+	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+	if (resume >= 0)
+		curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)resume);
+	/* No SIZE before RETR in batches (one round trip less per file); a single
+	 * download asks for it so that the meter knows the total. SIZE in batches
+	 * was measured again (libcurl then ends a download on its last byte instead
+	 * of the data connection's end of file, one wake-up less): 1.2-1.4x in three
+	 * interleaved rounds of 2,000 files, but 0.93x in bench/ftp.sh's 5,000 (load
+	 * 12-26 on 2 cores): not taken. Both ways libcurl waits for each 226 inside
+	 * its ftp_done, blocking every other transfer of the multi meanwhile: getpipe.c's path
+	 * (get_fast) does not. */
+	if (s->sink != SINK_APPEND && e->src->total != 1)
+		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	if (e->src->total == 1 && e->prog.mode != PROGRESS_NONE) {
+		curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, xferinfo);
+		curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
+		curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
+	}
+	if (j->mtime < 0 && ftp_cf.keep_mtime)
+		curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
+	s->run1 = 1;
+	add(e, s->h, s);
+	return 0;
+}
+
+/* The sink of the own path: the data as libcurl's callback takes them (get_write). */
+static int fast_sink(void *arg, const char *p, size_t n)
+{
+	return get_write((char *)p, 1, n, arg) == n ? 0 : -1;
+}
+
+/* A get over the slot's own connection (getpipe.c): GP_RUNNING, GP_CURL (libcurl's path
+ * for this file and the rest of the run), or GP_FAILED (the job has ended). */
+static int get_fast(struct engine *e, struct slot *s)
+{
+	int rc = 0;
+	char m[600];
+	s->err[0] = 0;
+	int r = ftp_gp_start(&s->gp, e->a, s->job.src, &rc, &s->hdr, m, sizeof m);
+	if (r == GP_RUNNING) {
+		s->fast = 1;
+		return r;
+	}
+	if (r == GP_CURL) {
+		log_trace("get: %s: libcurl's path from here on", m);
+		e->fast = 0;
+		return r;
+	}
+	failed(e, s, (CURLcode)rc, s->err, &s->hdr, 0);
+	return r;
+}
+
 /* Start s->job; 0 when running, -1 when it has ended already (failed before anything
  * was sent, or a copy done by FXP). */
 static int start(struct engine *e, struct slot *s)
@@ -334,11 +396,7 @@ static int start(struct engine *e, struct slot *s)
 	}
 	switch (j->kind) {
 	case JOB_GET: {
-		ftp_prep(e->a, s->h, &s->hdr, s->err);
-		s->url = ftp_url(e->a, j->src, 0);
-		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
-		curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, get_write);
-		curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+		off_t resume = -1;
 		if (!strcmp(j->dst, "-")) {
 			s->sink = SINK_STDOUT;
 			s->fd = 1;
@@ -369,29 +427,16 @@ static int start(struct engine *e, struct slot *s)
 				}
 				if (r) {
 					s->sink = SINK_APPEND;
-					curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)s->resume_at);
+					resume = s->resume_at;
 				}
 			}
 		}
-		/* No SIZE before RETR in batches (one round trip less per file); a single
-		 * download asks for it so that the meter knows the total. SIZE in batches
-		 * was measured again (libcurl then ends a download on its last byte instead
-		 * of the data connection's end of file, one wake-up less): 1.2-1.4x in three
-		 * interleaved rounds of 2,000 files, but 0.93x in bench/ftp.sh's 5,000 (load
-		 * 12-26 on 2 cores): not taken. Both ways libcurl waits for each 226 inside
-		 * its ftp_done, blocking every other transfer of the multi meanwhile. */
-		if (s->sink != SINK_APPEND && e->src->total != 1)
-			curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
-		if (e->src->total == 1 && e->prog.mode != PROGRESS_NONE) {
-			curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, xferinfo);
-			curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
-			curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
+		if (e->fast && s->sink == SINK_FILE && !(j->mtime < 0 && ftp_cf.keep_mtime)) {
+			int r = get_fast(e, s);
+			if (r != GP_CURL)
+				return r == GP_RUNNING ? 0 : -1;
 		}
-		if (j->mtime < 0 && ftp_cf.keep_mtime)
-			curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
-		s->run1 = 1;
-		add(e, s->h, s);
-		return 0;
+		return get_curl(e, s, resume);
 	}
 	case JOB_PUT: {
 		/* "-": standard input (put - host:path; a pipe: no size, no seek). */
@@ -485,6 +530,7 @@ static void slot_clear(struct slot *s)
 	s->opened = 0;
 	s->fd = -1;
 	job_free(&s->job);
+	s->fast = 0;
 	s->busy = 0;
 }
 
@@ -601,7 +647,7 @@ static void finish_get(struct engine *e, struct slot *s)
 		return;
 	}
 	curl_off_t ft = -1;
-	if (s->job.mtime < 0)
+	if (s->job.mtime < 0 && !s->fast) /* the own path runs only where no time is asked of the server */
 		curl_easy_getinfo(s->h, CURLINFO_FILETIME_T, &ft);
 	else
 		ft = s->job.mtime;
@@ -648,6 +694,59 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 	slot_clear(s);
 }
 
+/* getpipe.c covers the batch get of plain FTP into local files. Kept on libcurl's path:
+ * TLS (the data connections would need it too), a single file (its meter, "it is a
+ * folder"), --resume (REST), --limit-rate, --active, --ascii, and -v (libcurl's trace);
+ * a proxy is found when the first own connection is planned (then libcurl for the run). */
+static int fast_ok(const struct engine *e)
+{
+	const struct ftp_site *a = e->a;
+	return !e->b && e->src->total != 1 && !a->implicit_tls && a->x.tls == XFER_TLS_NEVER && !ftp_cf.active &&
+	       !ftp_cf.ascii && ftp_cf.limit_rate <= 0 && !ftp_cf.resume && !a->x.verbose && !a->x.watch;
+}
+
+/* An own get stepped after a wait: 1 when its job has ended (the slot is to be cleared). */
+static int fast_step(struct engine *e, struct slot *s)
+{
+	int rc = 0;
+	int r = ftp_gp_step(s->gp, e->a, fast_sink, s, &rc, &s->hdr);
+	if (r == GP_RUNNING)
+		return 0;
+	if (r == GP_CURL) {
+		log_trace("get: libcurl's path from here on");
+		e->fast = 0;
+		s->fast = 0;
+		return get_curl(e, s, -1) < 0;
+	}
+	s->rc1 = r == GP_DONE ? CURLE_OK : (CURLcode)rc;
+	finish_get(e, s);
+	return 1;
+}
+
+/* The own gets' descriptors, into e->wfd after the first n (copy.c's): how many. */
+static int fast_waitfds(struct engine *e, int n)
+{
+	int k = 0;
+	for (int i = 0; e->fast && i < e->n; i++)
+		if (e->slots[i].busy && e->slots[i].fast)
+			k += ftp_gp_fds(e->slots[i].gp, e->wfd + n + k);
+	return k;
+}
+
+/* No libcurl transfer under way: our own poll on those descriptors (curl_multi_poll would
+ * add its own wake-up descriptor and its bookkeeping per call). */
+static void fast_poll(struct engine *e, unsigned nfd)
+{
+	for (unsigned i = 0; i < nfd; i++) {
+		e->pfd[i].fd = e->wfd[i].fd;
+		e->pfd[i].events = (short)((e->wfd[i].events & CURL_WAIT_POLLIN ? POLLIN : 0) |
+					   (e->wfd[i].events & CURL_WAIT_POLLOUT ? POLLOUT : 0));
+		e->pfd[i].revents = 0;
+	}
+	if (poll(e->pfd, nfd, 100) < 0 && errno != EINTR)
+		usleep(1000);
+}
+
 static void stop_all(struct engine *e, const char *why)
 {
 	e->stopped = 1;
@@ -662,6 +761,8 @@ static void stop_all(struct engine *e, const char *why)
 		s->run1 = s->run2 = 0;
 		if (s->job.kind == JOB_COPY)
 			ftp_copy_stop(e, s);
+		if (s->fast)
+			ftp_gp_stop(s->gp);
 		fail_job(e, s, NT_EXIT_FAIL, why);
 		slot_clear(s);
 	}
@@ -705,6 +806,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;
 	e->slots = xcalloc((size_t)e->n, sizeof *e->slots);
+	e->fast = fast_ok(e);
+	e->wfd = xcalloc(2 * (size_t)e->n, sizeof *e->wfd);
+	e->pfd = xcalloc(2 * (size_t)e->n, sizeof *e->pfd);
 	e->m = curl_multi_init();
 	if (!e->m)
 		die(NT_EXIT_IO, "libcurl: out of memory");
@@ -750,12 +854,20 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 				usleep((useconds_t)(wait * 1000));
 			continue;
 		}
-		int running;
-		curl_multi_perform(e->m, &running);
+		/* A run of own gets drives libcurl only while a transfer of its is under way. */
+		int running, ended = 0, curl_busy = !e->fast;
+		for (int i = 0; !curl_busy && i < e->n; i++)
+			curl_busy |= e->slots[i].run1 | e->slots[i].run2;
+		if (curl_busy)
+			curl_multi_perform(e->m, &running);
 		CURLMsg *msg;
 		int left;
-		int ended = 0;
-		while ((msg = curl_multi_info_read(e->m, &left))) {
+		for (int i = 0; e->fast && i < e->n; i++)
+			if (e->slots[i].busy && e->slots[i].fast && fast_step(e, &e->slots[i])) {
+				slot_clear(&e->slots[i]);
+				ended++;
+			}
+		while (curl_busy && (msg = curl_multi_info_read(e->m, &left))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			ended++;
@@ -787,7 +899,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		/* A slot came free: fill it at once rather than after the next wake-up. */
 		if (!ended) {
 			unsigned nfd = (unsigned)ftp_copy_waitfds(e);
-			curl_multi_poll(e->m, e->wfd, nfd, 100, NULL);
+			nfd += (unsigned)fast_waitfds(e, (int)nfd);
+			if (curl_busy)
+				curl_multi_poll(e->m, e->wfd, nfd, 100, NULL);
+			else
+				fast_poll(e, nfd);
 		}
 	}
 	if (commit_finish(e->com, cerr, sizeof cerr) < 0)
@@ -803,7 +919,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	}
 	curl_multi_cleanup(e->m);
 	ftp_fxp_free();
+	ftp_gp_free();
 	free(e->wfd);
+	free(e->pfd);
 	if (summary && log_level > LOG_QUIET)
 		fprintf(stderr, "%s: %s%s%llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
 			ftp_cf.summary_label ? ftp_cf.summary_label : "", ftp_cf.summary_label ? ": " : "",

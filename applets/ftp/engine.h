@@ -50,6 +50,8 @@ struct slot {
 	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */
 	int fail_dst;            /* copy: the failure reported next is the destination's */
 	struct fxp *fx;          /* copy: the slot's FXP connections (fxp.c); phase 4 while FXP runs */
+	struct gpipe *gp;        /* get: the slot's own control connection (getpipe.c), kept between files */
+	int fast;                /* get: this file goes over gp, not libcurl */
 	long long t0_ms;         /* when the job started (--json's seconds) */
 	uint64_t rate_n;         /* --limit-rate: bytes this transfer has moved */
 	long long rate_until;    /* --limit-rate: s->h paused until then (ms; 0: not paused) */
@@ -74,7 +76,9 @@ struct engine {
 	int stopped;
 	char *made_dir;          /* the last local folder made (most jobs share it) */
 	char *run_line;          /* the journal's run line, until the first item is recorded */
-	struct curl_waitfd *wfd; /* FXP copies' descriptors for curl_multi_poll (copy.c) */
+	struct curl_waitfd *wfd; /* FXP copies' and own gets' descriptors for curl_multi_poll (copy.c) */
+	int fast;                /* gets of this run go over getpipe.c (engine.c: fast_ok) */
+	struct pollfd *pfd;      /* the same descriptors when no libcurl transfer runs (own poll) */
 };
 
 /* engine.c, for copy.c: a handle of s into the multi; the job done (journaled), failed

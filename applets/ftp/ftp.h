@@ -3,7 +3,8 @@
  * sess.c: sites, URLs, single operations over one easy handle; engine.c: the batch
  * engine over the libcurl multi interface; tree.c: listings, glob, mirror, copy -r;
  * durable.c: temporaries and the journal's failed lines; shard.c: --shard auto;
- * status.c and jread.c: ftp status over journals; fxp.c: copy straight between servers).
+ * status.c and jread.c: ftp status over journals; fxp.c: copy straight between servers;
+ * getpipe.c: the batch get of plain FTP on our own connections).
  * Nothing here is visible outside applets/ftp/. */
 #ifndef FTP_FTP_H
 #define FTP_FTP_H
@@ -279,6 +280,24 @@ int ftp_fxp_fds(const struct fxp *x, struct curl_waitfd *w);
 void ftp_fxp_stop(struct fxp *x, struct ftp_site *b);
 void ftp_fxp_free(void);
 int ftp_fxp_refused(void);
+
+/* getpipe.c: the batch get of plain FTP on our own control connections, one per slot
+ * (*pg: made on first use, kept between files; ftp_gp_free closes them all). ftp_gp_start
+ * begins the remote file path: GP_RUNNING, GP_CURL (not possible here, e.g. a proxy: the
+ * file and the rest of the run go through libcurl) or GP_FAILED. ftp_gp_step, after a wait
+ * on ftp_gp_fds' descriptors, never waits: the data go to sink (0, or -1 to fail the
+ * file); GP_RUNNING, GP_DONE (data whole, 2xx final reply), GP_CURL, or GP_FAILED with
+ * *rc the CURLcode libcurl would have given and hdr the server's reply that caused it (if
+ * any). ftp_gp_stop: the file given up (--deadline), its connection closed. */
+enum { GP_DONE = 0, GP_CURL = 1, GP_FAILED = -1, GP_RUNNING = 2 };
+struct gpipe;
+int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *rc, struct ftp_hdr *hdr, char *err,
+		 size_t errlen);
+int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, const char *p, size_t n), void *arg,
+		int *rc, struct ftp_hdr *hdr);
+int ftp_gp_fds(const struct gpipe *g, struct curl_waitfd *w);
+void ftp_gp_stop(struct gpipe *g);
+void ftp_gp_free(void);
 
 /* status.c: ftp status over the journals (no server); exit 0 when every item is done. */
 int ftp_status(int njournals, const char *const *journals);
