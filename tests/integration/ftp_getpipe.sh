@@ -39,4 +39,77 @@ r1=$(($(cmds RETR) - r0)) e1=$(($(cmds EPSV) - e0))
 	fail "commands per file" "RETR $r1 EPSV $e1 for $n"
 [ -z "$(find out1 -name '.*')" ] && pass "no temporaries left" || fail "temporaries left" "$(find out1 -name '.*' | head -3)"
 
+# The same failures on both paths say the same: libcurl's path is taken with --limit-rate
+# (own connections do not pace): a missing file, a missing folder, exit codes, --json.
+printf 'a/f1.txt\na/missing.txt\nnofolder/x.txt\nb/c/g2.txt\n' >bad.txt
+for w in own curl; do
+	extra=()
+	[ $w = curl ] && extra=(--limit-rate 100M)
+	rm -rf bad
+	timeout 60 "$NT" ftp "${O[@]}" "${extra[@]}" --json --parallel 2 get --from-file bad.txt $S:d -O bad >"json.$w" 2>"err.$w"
+	echo $? >"rc.$w"
+	[ $w = own ] && cp -r bad bad.own
+	sed -i 's/"seconds":[0-9.e+-]*/"seconds":S/g' "json.$w"
+	sort -o "json.$w" "json.$w"
+	sort -o "err.$w" "err.$w"
+done
+[ "$(cat rc.own)" = 1 ] && [ "$(cat rc.curl)" = 1 ] && pass "a missing file and folder: exit 1 on both paths" ||
+	fail "exit codes" "own $(cat rc.own), libcurl $(cat rc.curl)"
+cmp -s err.own err.curl && grep -q "get d/a/missing.txt: .*550" err.own && grep -q "d/nofolder.* on 127.0.0.1:$P" err.own &&
+	pass "the same messages as libcurl's path (550, the folder named with host:port)" ||
+	fail "messages differ" "$(diff err.own err.curl | head -6)"
+cmp -s json.own json.curl && [ "$(grep -c '"status":"failed"' json.own)" = 2 ] && pass "the same --json results" ||
+	fail "--json differs" "$(diff json.own json.curl | head -6)"
+[ -f bad.own/a/f1.txt ] && [ -f bad.own/b/c/g2.txt ] && pass "the other files of the batch done" || fail "others" "$(find bad.own -type f)"
+
+# The hazards, against the fake server (fixtures/ftp_fake.py raw:FLAGS).
+if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
+	skip "fake FTP server" "python3-pyftpdlib not installed"
+	finish
+fi
+mkdir -p fk
+for i in 1 2 3 4 5 6; do head -c $((i * 40000 + 7)) /dev/urandom >"fk/f$i.bin"; done
+printf 'x\n' >fk/x425.bin
+printf 'y\n' >fk/ynoconn.bin
+printf 'z\n' >fk/zhang.bin
+fake_get() { # name flags list: exit status in rc.NAME, stderr err.NAME, files in out.NAME
+	local name=$1 flags=$2 list=$3 port
+	rm -f fk/commands.log
+	fakeftpd_start "$name" "$T/fk" "raw:$flags" || { fail "fake server $flags" "did not start"; return 1; }
+	eval "port=\$FAKEFTPD_PORT_$name"
+	printf '%s\n' $list >"list.$name"
+	timeout 60 "$NT" ftp --no-tls -q -P "$port" --timeout 2 --parallel 2 get --from-file "list.$name" 127.0.0.1: \
+		-O "out.$name" 2>"err.$name"
+	echo $? >"rc.$name"
+	cp fk/commands.log "cmds.$name" 2>/dev/null
+}
+same6() { local d=$1 i; for i in 1 2 3 4 5 6; do cmp -s "$d/f$i.bin" "fk/f$i.bin" || return 1; done; }
+six="f1.bin f2.bin f3.bin f4.bin f5.bin f6.bin"
+
+fake_get early early226 "$six"
+[ "$(cat rc.early)" = 0 ] && same6 out.early && pass "226 before the data's end: every file whole" ||
+	fail "226 before the data" "rc $(cat rc.early): $(head -3 err.early)"
+
+fake_get split split "$six"
+[ "$(cat rc.split)" = 0 ] && same6 out.split && pass "replies split across reads (CR apart from LF): every file whole" ||
+	fail "split replies" "rc $(cat rc.split): $(head -3 err.split)"
+
+fake_get noepsv noepsv "$six"
+[ "$(cat rc.noepsv)" = 0 ] && same6 out.noepsv && grep -q "^'PASV'" cmds.noepsv &&
+	pass "a server without EPSV: PASV, the control connection's address (not the 227's)" ||
+	fail "PASV fallback" "rc $(cat rc.noepsv): $(head -3 err.noepsv)"
+
+t0=$(date +%s)
+fake_get bad "" "f1.bin x425.bin f2.bin missing.bin f3.bin ynoconn.bin f4.bin zhang.bin f5.bin f6.bin"
+t1=$(date +%s)
+[ "$(cat rc.bad)" = 1 ] && same6 out.bad && pass "425, 550, a reset data connection, a RETR never answered: exit 1, the other files whole" ||
+	fail "mid-batch failures" "rc $(cat rc.bad): $(head -5 err.bad)"
+grep -q "get x425.bin: the server refused RETR (download) (server: 425 " err.bad &&
+	grep -q "get missing.bin: no such file or folder on the server (server: 550 " err.bad &&
+	grep -q "get ynoconn.bin: could not open the passive data connection" err.bad &&
+	grep -q "get zhang.bin: timed out (--timeout)" err.bad &&
+	pass "each failure named as libcurl's path names it" || fail "failure messages" "$(cat err.bad)"
+[ $((t1 - t0)) -lt 20 ] && pass "a RETR never answered costs --timeout, not more ($((t1 - t0)) s with the server's start)" ||
+	fail "stall" "$((t1 - t0)) s"
+
 finish
