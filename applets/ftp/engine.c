@@ -357,6 +357,10 @@ static int get_fast(struct engine *e, struct slot *s)
 	int rc = 0;
 	char m[600];
 	s->err[0] = 0;
+	if (!e->dropped) {
+		e->dropped = 1;
+		ftp_share_drop(); /* libcurl's idle login: no more connections than --parallel */
+	}
 	int r = ftp_gp_start(&s->gp, e->a, s->job.src, &rc, &s->hdr, m, sizeof m);
 	if (r == GP_RUNNING) {
 		s->fast = 1;
@@ -365,6 +369,7 @@ static int get_fast(struct engine *e, struct slot *s)
 	if (r == GP_CURL) {
 		log_trace("get: %s: libcurl's path from here on", m);
 		e->fast = 0;
+		ftp_gp_close_idle();
 		return r;
 	}
 	failed(e, s, (CURLcode)rc, s->err, &s->hdr, 0);
@@ -716,10 +721,13 @@ static int fast_step(struct engine *e, struct slot *s)
 		log_trace("get: libcurl's path from here on");
 		e->fast = 0;
 		s->fast = 0;
+		ftp_gp_close_idle();
 		return get_curl(e, s, -1) < 0;
 	}
 	s->rc1 = r == GP_DONE ? CURLE_OK : (CURLcode)rc;
 	finish_get(e, s);
+	if (!e->fast)
+		ftp_gp_close_idle();
 	return 1;
 }
 
@@ -727,7 +735,7 @@ static int fast_step(struct engine *e, struct slot *s)
 static int fast_waitfds(struct engine *e, int n)
 {
 	int k = 0;
-	for (int i = 0; e->fast && i < e->n; i++)
+	for (int i = 0; i < e->n; i++)
 		if (e->slots[i].busy && e->slots[i].fast)
 			k += ftp_gp_fds(e->slots[i].gp, e->wfd + n + k);
 	return k;
@@ -862,7 +870,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			curl_multi_perform(e->m, &running);
 		CURLMsg *msg;
 		int left;
-		for (int i = 0; e->fast && i < e->n; i++)
+		for (int i = 0; i < e->n; i++) /* (e->fast may have ended with own gets under way) */
 			if (e->slots[i].busy && e->slots[i].fast && fast_step(e, &e->slots[i])) {
 				slot_clear(&e->slots[i]);
 				ended++;

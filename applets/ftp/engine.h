@@ -78,6 +78,7 @@ struct engine {
 	char *run_line;          /* the journal's run line, until the first item is recorded */
 	struct curl_waitfd *wfd; /* FXP copies' and own gets' descriptors for curl_multi_poll (copy.c) */
 	int fast;                /* gets of this run go over getpipe.c (engine.c: fast_ok) */
+	int dropped;             /* libcurl's idle connections closed for them (ftp_share_drop) */
 	struct pollfd *pfd;      /* the same descriptors when no libcurl transfer runs (own poll) */
 };
 

@@ -106,6 +106,9 @@ void ftp_site_ready(struct ftp_site *s);
 void ftp_sites_free(void);
 /* The shared connection cache, after every handle is gone. */
 void ftp_share_free(void);
+/* The connections libcurl keeps for later, closed (the sites' handles let go of the cache;
+ * the next transfer logs in again): the batch get's own connections replace them. */
+void ftp_share_drop(void);
 
 /* A percent-encoded URL for path on site; dir: end with '/'. Caller frees. */
 char *ftp_url(const struct ftp_site *s, const char *path, int dir);
@@ -288,7 +291,9 @@ int ftp_fxp_refused(void);
  * on ftp_gp_fds' descriptors, never waits: the data go to sink (0, or -1 to fail the
  * file); GP_RUNNING, GP_DONE (data whole, 2xx final reply), GP_CURL, or GP_FAILED with
  * *rc the CURLcode libcurl would have given and hdr the server's reply that caused it (if
- * any). ftp_gp_stop: the file given up (--deadline), its connection closed. */
+ * any). ftp_gp_stop: the file given up (--deadline), its connection closed;
+ * ftp_gp_close_idle: the connections without a file closed (the run has gone over to
+ * libcurl: they would count against the server's limit of connections). */
 enum { GP_DONE = 0, GP_CURL = 1, GP_FAILED = -1, GP_RUNNING = 2 };
 struct gpipe;
 int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *rc, struct ftp_hdr *hdr, char *err,
@@ -297,6 +302,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		int *rc, struct ftp_hdr *hdr);
 int ftp_gp_fds(const struct gpipe *g, struct curl_waitfd *w);
 void ftp_gp_stop(struct gpipe *g);
+void ftp_gp_close_idle(void);
 void ftp_gp_free(void);
 
 /* status.c: ftp status over the journals (no server); exit 0 when every item is done. */

@@ -285,6 +285,15 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 			int code = 0;
 			char err[600];
 			int l = ctl_login_step(c, &code, err, sizeof err);
+			if (l < 0 && c->lst == 1 && c->code >= 400 && c->code < 500) {
+				/* Refused at the greeting (vsftpd's max_per_ip: "421 too many
+				 * connections"): our connections are one more than libcurl's (its
+				 * login stays in its cache): libcurl's path, as before. */
+				log_trace("get: own connection to %s: %s", a->host, err);
+				conn_drop(g);
+				file_end(g);
+				return GP_CURL;
+			}
 			if (l < 0) {
 				/* As libcurl says them: a greeting, a login or TYPE refused, or the
 				 * connection lost. */
@@ -418,6 +427,13 @@ wait:
 	if (g->stall_at && ftp_now_ms() > g->stall_at)
 		return gfail(g, CURLE_OPERATION_TIMEDOUT, rc, hdr, 0, 1);
 	return GP_RUNNING;
+}
+
+void ftp_gp_close_idle(void)
+{
+	for (struct gpipe *g = all; g; g = g->next)
+		if (g->st == P_IDLE)
+			conn_drop(g);
 }
 
 void ftp_gp_stop(struct gpipe *g)

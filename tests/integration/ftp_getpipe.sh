@@ -39,6 +39,17 @@ r1=$(($(cmds RETR) - r0)) e1=$(($(cmds EPSV) - e0))
 	fail "commands per file" "RETR $r1 EPSV $e1 for $n"
 [ -z "$(find out1 -name '.*')" ] && pass "no temporaries left" || fail "temporaries left" "$(find out1 -name '.*' | head -3)"
 
+# A server that allows --parallel connections per address, no more (vsftpd max_per_ip):
+# libcurl's idle login is closed before the own connections open; were one refused (421),
+# libcurl's path would take over.
+ftpd_start M max_per_ip=3 || fail "vsftpd max_per_ip" "did not start"
+mkdir -p "$FTPD_HOME_M/d"
+cp -r "$H/d/a" "$FTPD_HOME_M/d/"
+timeout 60 "$NT" ftp --no-tls -u "$FTP_USER" -P "$FTPD_PORT_M" -q --parallel 3 get "$S:d/a/*" -O outm 2>errm
+rc=$?
+[ $rc = 0 ] && [ "$(find outm -type f | wc -l)" = "$(find "$H/d/a" -type f | wc -l)" ] &&
+	pass "max_per_ip=3 and --parallel 3: every file" || fail "max_per_ip" "rc $rc: $(head -3 errm)"
+
 # The same failures on both paths say the same: libcurl's path is taken with --limit-rate
 # (own connections do not pace): a missing file, a missing folder, exit codes, --json.
 printf 'a/f1.txt\na/missing.txt\nnofolder/x.txt\nb/c/g2.txt\n' >bad.txt
