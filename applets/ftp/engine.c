@@ -710,13 +710,28 @@ static int fast_ok(const struct engine *e)
 	       !ftp_cf.ascii && ftp_cf.limit_rate <= 0 && !ftp_cf.resume && !a->x.verbose && !a->x.watch;
 }
 
+/* A job that will go over the own path when started (start's checks, before any). */
+static int fast_job(const struct engine *e, const struct job *j)
+{
+	return e->fast && j->kind == JOB_GET && !j->reject && !nt_has_ctl(j->src) && !nt_has_ctl(j->dst) &&
+	       strcmp(j->dst, "-") && !(j->mtime < 0 && ftp_cf.keep_mtime);
+}
+
 /* An own get stepped after a wait: 1 when its job has ended (the slot is to be cleared). */
 static int fast_step(struct engine *e, struct slot *s)
 {
 	int rc = 0;
 	int r = ftp_gp_step(s->gp, e->a, fast_sink, s, &rc, &s->hdr);
-	if (r == GP_RUNNING)
+	if (r == GP_RUNNING) {
+		if (e->fast && !e->stopped && ftp_gp_wants_next(s->gp)) {
+			/* The data have ended, the 226 is to come: the slot's next job taken now, so
+			 * that its EPSV and RETR go out behind the 226 (the server goes on at once). */
+			if (!s->has_next && next_job(e, &s->next))
+				s->has_next = 1;
+			ftp_gp_chain(s->gp, s->has_next && fast_job(e, &s->next) ? s->next.src : NULL);
+		}
 		return 0;
+	}
 	if (r == GP_CURL) {
 		log_trace("get: libcurl's path from here on");
 		e->fast = 0;
@@ -771,6 +786,10 @@ static void stop_all(struct engine *e, const char *why)
 			ftp_copy_stop(e, s);
 		if (s->fast)
 			ftp_gp_stop(s->gp);
+		if (s->has_next) { /* taken early, never begun: as if still in the source */
+			job_free(&s->next);
+			s->has_next = 0;
+		}
 		fail_job(e, s, NT_EXIT_FAIL, why);
 		slot_clear(s);
 	}
@@ -839,8 +858,12 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		for (int i = 0; i < e->n; i++) {
 			struct slot *s = &e->slots[i];
 			while (!s->busy && !e->stopped) {
-				if (!next_job(e, &s->job))
+				if (s->has_next) {
+					s->job = s->next; /* taken early (fast_step) */
+					s->has_next = 0;
+				} else if (!next_job(e, &s->job)) {
 					break;
+				}
 				s->busy = 1;
 				if (start(e, s) < 0)
 					slot_clear(s);

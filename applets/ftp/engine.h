@@ -52,6 +52,8 @@ struct slot {
 	struct fxp *fx;          /* copy: the slot's FXP connections (fxp.c); phase 4 while FXP runs */
 	struct gpipe *gp;        /* get: the slot's own control connection (getpipe.c), kept between files */
 	int fast;                /* get: this file goes over gp, not libcurl */
+	struct job next;         /* get: the slot's next job, taken early: its RETR sent behind the 226 */
+	int has_next;
 	long long t0_ms;         /* when the job started (--json's seconds) */
 	uint64_t rate_n;         /* --limit-rate: bytes this transfer has moved */
 	long long rate_until;    /* --limit-rate: s->h paused until then (ms; 0: not paused) */

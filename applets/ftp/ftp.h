@@ -303,6 +303,12 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 int ftp_gp_fds(const struct gpipe *g, struct curl_waitfd *w);
 void ftp_gp_stop(struct gpipe *g);
 void ftp_gp_close_idle(void);
+/* The file's data have ended and its final reply is still to come: 1 when the next file may
+ * be asked for now (ftp_gp_chain: EPSV, and when path (NULL: none known) is in the same
+ * folder its RETR too, behind the 226; ftp_gp_start with that path goes on from there; with
+ * another, the connection is closed and opened again). */
+int ftp_gp_wants_next(const struct gpipe *g);
+void ftp_gp_chain(struct gpipe *g, const char *path);
 void ftp_gp_free(void);
 
 /* status.c: ftp status over the journals (no server); exit 0 when every item is done. */

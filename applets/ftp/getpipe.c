@@ -57,6 +57,8 @@ struct gpipe {
 	int prelim;          /* RETR: the 1xx came */
 	int fin;             /* RETR: the final reply's code (0: not yet) */
 	long long stall_at;  /* what is awaited must come by then (--timeout); 0: no limit */
+	char *chain;         /* the next file's RETR sent ahead (ftp_gp_chain): its path */
+	int chained;         /* the file under way is that one: its RETR is out already */
 };
 
 static struct gpipe *all;
@@ -84,6 +86,8 @@ static void conn_drop(struct gpipe *g)
 	g->cwd = NULL;
 	g->nq = 0;
 	g->spare = 0;
+	free(g->chain);
+	g->chain = NULL;
 }
 
 static void file_end(struct gpipe *g)
@@ -168,6 +172,8 @@ static int to_xfer(struct gpipe *g, unsigned port)
 		return -1;
 	g->data = g->deof = g->prelim = g->fin = 0;
 	g->st = P_XFER;
+	if (g->chained)
+		return 0; /* its RETR went out with the last file's end */
 	if (ctl_send(g->c, "RETR %s", g->name) < 0 || push(g, Q_RETR) < 0)
 		return -1;
 	return 0;
@@ -192,6 +198,14 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 		g->dfd = -1;
 		g->next = all;
 		all = g;
+	}
+	g->chained = 0;
+	if (g->chain && strcmp(g->chain, path))
+		conn_drop(g); /* the server waits for the data connection of another file */
+	if (g->chain) {
+		g->chained = 1;
+		free(g->chain);
+		g->chain = NULL;
 	}
 	const char *bn = ftp_basename(path);
 	size_t dl = (size_t)(bn - path);
@@ -330,7 +344,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	/* The spare port of the last file's EPSV, if fresh. */
 	if (g->st == P_PASV && g->spare) {
 		unsigned port = g->spare;
-		int fresh = ftp_now_ms() - g->spare_at < SPARE_MS;
+		/* (A RETR sent ahead has the server waiting on that port: no other.) */
+		int fresh = g->chained || ftp_now_ms() - g->spare_at < SPARE_MS;
 		g->spare = 0;
 		if (!fresh) {
 			if (send_passive(g) < 0)
@@ -356,10 +371,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 			progress = 1;
 			g->deof = 1;
 			data_close(g);
-			/* The next file's passive port asked now, behind the 226 (pipelined). */
-			if (!g->fin && !g->spare && !queued(g, Q_EPSV) && !queued(g, Q_PASV) && send_passive(g) < 0)
-				return gfail(g, CURLE_SEND_ERROR, rc, hdr, 0, 1);
-			break;
+			break; /* the engine may chain the next file now (ftp_gp_wants_next) */
 		}
 		if (errno == EINTR)
 			continue;
@@ -371,7 +383,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		return gfail(g, g->data ? CURLE_RECV_ERROR : CURLE_FTP_CANT_GET_HOST, rc, hdr, 0, 1);
 	}
 	/* The replies, in the order of the commands. */
-	while (g->nq) {
+	/* Not past the file's own final reply: what follows belongs to the next file. */
+	while (g->nq && !(g->st == P_XFER && g->fin)) {
 		int r = ctl_try_reply(c);
 		if (!r)
 			break;
@@ -427,6 +440,27 @@ wait:
 	if (g->stall_at && ftp_now_ms() > g->stall_at)
 		return gfail(g, CURLE_OPERATION_TIMEDOUT, rc, hdr, 0, 1);
 	return GP_RUNNING;
+}
+
+int ftp_gp_wants_next(const struct gpipe *g)
+{
+	return g && g->c && g->st == P_XFER && g->deof && !g->fin && !g->chain && !g->spare && !queued(g, Q_EPSV) &&
+	       !queued(g, Q_PASV) && g->nq < QMAX - 1;
+}
+
+void ftp_gp_chain(struct gpipe *g, const char *path)
+{
+	const char *bn = path ? ftp_basename(path) : NULL;
+	size_t dl = bn ? (size_t)(bn - path) : 0;
+	if (dl > 1 && path[dl - 1] == '/')
+		dl--;
+	if (send_passive(g) < 0)
+		return; /* the next step finds the connection's failure */
+	/* The RETR too when the file is in the folder the connection is in (no CWD between). */
+	if (path && *bn && g->cwd && strlen(g->cwd) == dl && !strncmp(g->cwd, path, dl) &&
+	    ctl_send(g->c, "RETR %s", bn) == 0 && push(g, Q_RETR) == 0)
+		g->chain = xstrdup(path);
+	stream_flush(g->c->s);
 }
 
 void ftp_gp_close_idle(void)
