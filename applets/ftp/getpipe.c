@@ -57,6 +57,9 @@ struct gpipe {
 	int prelim;          /* RETR: the 1xx came */
 	int fin;             /* RETR: the final reply's code (0: not yet) */
 	long long stall_at;  /* what is awaited must come by then (--timeout); 0: no limit */
+	const char *path;    /* the file's path (the job's) */
+	int reused;          /* the connection served an earlier file */
+	int replies;         /* replies read for this file */
 	char *chain;         /* the next file's RETR sent ahead (ftp_gp_chain): its path */
 	int chained;         /* the file under way is that one: its RETR is out already */
 };
@@ -111,11 +114,21 @@ void ftp_gp_free(void)
 	}
 }
 
+static int queued(const struct gpipe *g, int what)
+{
+	for (int i = 0; i < g->nq; i++)
+		if (g->q[i] == what)
+			return 1;
+	return 0;
+}
+
 /* A failure as libcurl would have reported it: its result, the server's last reply (when
  * one is the cause) as the header callback keeps it. */
 static int gfail(struct gpipe *g, int rc, int *prc, struct ftp_hdr *hdr, int with_reply, int drop)
 {
 	*prc = rc;
+	if (queued(g, Q_RETR))
+		drop = 1; /* a RETR's replies still to come would be taken for another file's */
 	hdr->code = 0;
 	hdr->last[0] = 0;
 	if (with_reply && g->c && g->c->code > 0)
@@ -139,13 +152,6 @@ static void pop(struct gpipe *g)
 	memmove(g->q, g->q + 1, (size_t)(--g->nq) * sizeof g->q[0]);
 }
 
-static int queued(const struct gpipe *g, int what)
-{
-	for (int i = 0; i < g->nq; i++)
-		if (g->q[i] == what)
-			return 1;
-	return 0;
-}
 
 static int send_passive(struct gpipe *g)
 {
@@ -211,6 +217,9 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 	size_t dl = (size_t)(bn - path);
 	g->want = xstrndup(path, dl > 1 && path[dl - 1] == '/' ? dl - 1 : dl);
 	g->name = bn;
+	g->path = path;
+	g->replies = 0;
+	g->reused = g->c != NULL;
 	g->data = g->deof = g->prelim = g->fin = 0;
 	stall_arm(g);
 	if (!g->c) {
@@ -287,6 +296,23 @@ static int on_passive(struct gpipe *g, int what, int r, int *res, int *rc, struc
 	return 1;
 }
 
+/* The connection failed (rc). One kept from an earlier file that fails before anything of
+ * this one came (the server closed it while idle) is opened again for this file, as libcurl
+ * does with a dead cached connection; else the file fails. */
+static int lost(struct gpipe *g, struct ftp_site *a, int e, int *rc, struct ftp_hdr *hdr)
+{
+	if (!g->reused || g->replies || g->data)
+		return gfail(g, e, rc, hdr, 0, 1);
+	log_trace("get %s: the kept connection to %s is gone: a new one", g->path, a->host);
+	const char *path = g->path;
+	conn_drop(g);
+	file_end(g);
+	char err[600];
+	int r = ftp_gp_start(&g, a, path, rc, hdr, err, sizeof err);
+	g->reused = 0;
+	return r;
+}
+
 int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, const char *p, size_t n), void *arg,
 		int *rc, struct ftp_hdr *hdr)
 {
@@ -301,8 +327,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 			int l = ctl_login_step(c, &code, err, sizeof err);
 			if (l < 0 && c->lst == 1 && c->code >= 400 && c->code < 500) {
 				/* Refused at the greeting (vsftpd's max_per_ip: "421 too many
-				 * connections"): our connections are one more than libcurl's (its
-				 * login stays in its cache): libcurl's path, as before. */
+				 * connections"; libcurl's login closed just before may still count):
+				 * libcurl's path, as before. */
 				log_trace("get: own connection to %s: %s", a->host, err);
 				conn_drop(g);
 				file_end(g);
@@ -390,7 +416,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 			break;
 		progress = 1;
 		if (r < 0)
-			return gfail(g, CURLE_RECV_ERROR, rc, hdr, 0, 1);
+			return lost(g, a, CURLE_RECV_ERROR, rc, hdr);
+		g->replies++;
 		int what = g->q[0];
 		if (what == Q_RETR && r < 200) {
 			g->prelim = 1; /* the final reply is still to come */
@@ -436,7 +463,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		stall_arm(g);
 wait:
 	if (g->c && stream_flush(g->c->s) < 0)
-		return gfail(g, CURLE_SEND_ERROR, rc, hdr, 0, 1);
+		return lost(g, a, CURLE_SEND_ERROR, rc, hdr);
 	if (g->stall_at && ftp_now_ms() > g->stall_at)
 		return gfail(g, CURLE_OPERATION_TIMEDOUT, rc, hdr, 0, 1);
 	return GP_RUNNING;

@@ -110,6 +110,11 @@ fake_get noepsv noepsv "$six"
 	pass "a server without EPSV: PASV, the control connection's address (not the 227's)" ||
 	fail "PASV fallback" "rc $(cat rc.noepsv): $(head -3 err.noepsv)"
 
+fake_get closed close2 "$six"
+[ "$(cat rc.closed)" = 0 ] && same6 out.closed && [ "$(grep -c "^'USER" cmds.closed)" -ge 3 ] &&
+	pass "a kept connection the server closed: opened again, every file whole" ||
+	fail "closed connection" "rc $(cat rc.closed): $(head -3 err.closed)"
+
 t0=$(date +%s)
 fake_get bad "" "f1.bin x425.bin f2.bin missing.bin f3.bin ynoconn.bin f4.bin zhang.bin f5.bin f6.bin"
 t1=$(date +%s)
