@@ -53,7 +53,6 @@ static void job_free(struct job *j)
 }
 
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg);
-static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code);
 /* The bytes a job moved, for --json; -1 (null) for a job that moves none (rm, mkdir). */
 static long long job_bytes(const struct slot *s)
 {
@@ -312,7 +311,7 @@ static void quote_job(struct engine *e, struct slot *s, struct ftp_site *site, C
 }
 
 /* A get on libcurl's path (the sink chosen; resume >= 0: appended from there). */
-static int get_curl(struct engine *e, struct slot *s, off_t resume)
+int eng_get_curl(struct engine *e, struct slot *s, off_t resume)
 {
 	struct job *j = &s->job;
 	ftp_prep(e->a, s->h, &s->hdr, s->err);
@@ -329,7 +328,7 @@ static int get_curl(struct engine *e, struct slot *s, off_t resume)
 	 * interleaved rounds of 2,000 files, but 0.93x in bench/ftp.sh's 5,000 (load
 	 * 12-26 on 2 cores): not taken. Both ways libcurl waits for each 226 inside
 	 * its ftp_done, blocking every other transfer of the multi meanwhile: getpipe.c's path
-	 * (get_fast) does not. */
+	 * (getfast.c) does not. */
 	if (s->sink != SINK_APPEND && e->src->total != 1)
 		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
 	if (e->src->total == 1 && e->prog.mode != PROGRESS_NONE) {
@@ -342,38 +341,6 @@ static int get_curl(struct engine *e, struct slot *s, off_t resume)
 	s->run1 = 1;
 	add(e, s->h, s);
 	return 0;
-}
-
-/* The sink of the own path: the data as libcurl's callback takes them (get_write). */
-static int fast_sink(void *arg, const char *p, size_t n)
-{
-	return get_write((char *)p, 1, n, arg) == n ? 0 : -1;
-}
-
-/* A get over the slot's own connection (getpipe.c): GP_RUNNING, GP_CURL (libcurl's path
- * for this file and the rest of the run), or GP_FAILED (the job has ended). */
-static int get_fast(struct engine *e, struct slot *s)
-{
-	int rc = 0;
-	char m[600];
-	s->err[0] = 0;
-	if (!e->dropped) {
-		e->dropped = 1;
-		ftp_share_drop(); /* libcurl's idle login: no more connections than --parallel */
-	}
-	int r = ftp_gp_start(&s->gp, e->a, s->job.src, &rc, &s->hdr, m, sizeof m);
-	if (r == GP_RUNNING) {
-		s->fast = 1;
-		return r;
-	}
-	if (r == GP_CURL) {
-		log_trace("get: %s: libcurl's path from here on", m);
-		e->fast = 0;
-		ftp_gp_close_idle();
-		return r;
-	}
-	failed(e, s, (CURLcode)rc, s->err, &s->hdr, 0);
-	return r;
 }
 
 /* Start s->job; 0 when running, -1 when it has ended already (failed before anything
@@ -437,11 +404,11 @@ static int start(struct engine *e, struct slot *s)
 			}
 		}
 		if (e->fast && s->sink == SINK_FILE && !(j->mtime < 0 && ftp_cf.keep_mtime)) {
-			int r = get_fast(e, s);
+			int r = ftp_getfast_start(e, s);
 			if (r != GP_CURL)
 				return r == GP_RUNNING ? 0 : -1;
 		}
-		return get_curl(e, s, resume);
+		return eng_get_curl(e, s, resume);
 	}
 	case JOB_PUT: {
 		/* "-": standard input (put - host:path; a pipe: no size, no seek). */
@@ -597,6 +564,17 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
 }
 
+/* For getfast.c (engine.h). */
+int eng_get_write(struct slot *s, const char *p, size_t n)
+{
+	return get_write((char *)p, 1, n, s) == n ? 0 : -1;
+}
+
+int eng_next_job(struct engine *e, struct job *j)
+{
+	return next_job(e, j);
+}
+
 /* For copy.c (engine.h). */
 void eng_add(struct engine *e, CURL *h, struct slot *s)
 {
@@ -677,6 +655,11 @@ static void finish_get(struct engine *e, struct slot *s)
 	mark_done(e, s, &s->af, -1);
 }
 
+void eng_finish_get(struct engine *e, struct slot *s)
+{
+	finish_get(e, s);
+}
+
 /* A handle of slot s finished. */
 static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 {
@@ -697,77 +680,6 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 		mark_done(e, s, NULL, -1);
 	}
 	slot_clear(s);
-}
-
-/* getpipe.c covers the batch get of plain FTP into local files. Kept on libcurl's path:
- * TLS (the data connections would need it too), a single file (its meter, "it is a
- * folder"), --resume (REST), --limit-rate, --active, --ascii, and -v (libcurl's trace);
- * a proxy is found when the first own connection is planned (then libcurl for the run). */
-static int fast_ok(const struct engine *e)
-{
-	const struct ftp_site *a = e->a;
-	return !e->b && e->src->total != 1 && !a->implicit_tls && a->x.tls == XFER_TLS_NEVER && !ftp_cf.active &&
-	       !ftp_cf.ascii && ftp_cf.limit_rate <= 0 && !ftp_cf.resume && !a->x.verbose && !a->x.watch;
-}
-
-/* A job that will go over the own path when started (start's checks, before any). */
-static int fast_job(const struct engine *e, const struct job *j)
-{
-	return e->fast && j->kind == JOB_GET && !j->reject && !nt_has_ctl(j->src) && !nt_has_ctl(j->dst) &&
-	       strcmp(j->dst, "-") && !(j->mtime < 0 && ftp_cf.keep_mtime);
-}
-
-/* An own get stepped after a wait: 1 when its job has ended (the slot is to be cleared). */
-static int fast_step(struct engine *e, struct slot *s)
-{
-	int rc = 0;
-	int r = ftp_gp_step(s->gp, e->a, fast_sink, s, &rc, &s->hdr);
-	if (r == GP_RUNNING) {
-		if (e->fast && !e->stopped && ftp_gp_wants_next(s->gp)) {
-			/* The data have ended, the 226 is to come: the slot's next job taken now, so
-			 * that its EPSV and RETR go out behind the 226 (the server goes on at once). */
-			if (!s->has_next && next_job(e, &s->next))
-				s->has_next = 1;
-			ftp_gp_chain(s->gp, s->has_next && fast_job(e, &s->next) ? s->next.src : NULL);
-		}
-		return 0;
-	}
-	if (r == GP_CURL) {
-		log_trace("get: libcurl's path from here on");
-		e->fast = 0;
-		s->fast = 0;
-		ftp_gp_close_idle();
-		return get_curl(e, s, -1) < 0;
-	}
-	s->rc1 = r == GP_DONE ? CURLE_OK : (CURLcode)rc;
-	finish_get(e, s);
-	if (!e->fast)
-		ftp_gp_close_idle();
-	return 1;
-}
-
-/* The own gets' descriptors, into e->wfd after the first n (copy.c's): how many. */
-static int fast_waitfds(struct engine *e, int n)
-{
-	int k = 0;
-	for (int i = 0; i < e->n; i++)
-		if (e->slots[i].busy && e->slots[i].fast)
-			k += ftp_gp_fds(e->slots[i].gp, e->wfd + n + k);
-	return k;
-}
-
-/* No libcurl transfer under way: our own poll on those descriptors (curl_multi_poll would
- * add its own wake-up descriptor and its bookkeeping per call). */
-static void fast_poll(struct engine *e, unsigned nfd)
-{
-	for (unsigned i = 0; i < nfd; i++) {
-		e->pfd[i].fd = e->wfd[i].fd;
-		e->pfd[i].events = (short)((e->wfd[i].events & CURL_WAIT_POLLIN ? POLLIN : 0) |
-					   (e->wfd[i].events & CURL_WAIT_POLLOUT ? POLLOUT : 0));
-		e->pfd[i].revents = 0;
-	}
-	if (poll(e->pfd, nfd, 100) < 0 && errno != EINTR)
-		usleep(1000);
 }
 
 static void stop_all(struct engine *e, const char *why)
@@ -833,7 +745,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;
 	e->slots = xcalloc((size_t)e->n, sizeof *e->slots);
-	e->fast = fast_ok(e);
+	e->fast = ftp_getfast_ok(e);
 	e->wfd = xcalloc(2 * (size_t)e->n, sizeof *e->wfd);
 	e->pfd = xcalloc(2 * (size_t)e->n, sizeof *e->pfd);
 	e->m = curl_multi_init();
@@ -859,7 +771,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			struct slot *s = &e->slots[i];
 			while (!s->busy && !e->stopped) {
 				if (s->has_next) {
-					s->job = s->next; /* taken early (fast_step) */
+					s->job = s->next; /* taken early (getfast.c) */
 					s->has_next = 0;
 				} else if (!next_job(e, &s->job)) {
 					break;
@@ -894,7 +806,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		CURLMsg *msg;
 		int left;
 		for (int i = 0; i < e->n; i++) /* (e->fast may have ended with own gets under way) */
-			if (e->slots[i].busy && e->slots[i].fast && fast_step(e, &e->slots[i])) {
+			if (e->slots[i].busy && e->slots[i].fast && ftp_getfast_step(e, &e->slots[i])) {
 				slot_clear(&e->slots[i]);
 				ended++;
 			}
@@ -930,11 +842,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		/* A slot came free: fill it at once rather than after the next wake-up. */
 		if (!ended) {
 			unsigned nfd = (unsigned)ftp_copy_waitfds(e);
-			nfd += (unsigned)fast_waitfds(e, (int)nfd);
+			nfd += (unsigned)ftp_getfast_waitfds(e, (int)nfd);
 			if (curl_busy)
 				curl_multi_poll(e->m, e->wfd, nfd, 100, NULL);
 			else
-				fast_poll(e, nfd);
+				ftp_getfast_poll(e, nfd);
 		}
 	}
 	if (commit_finish(e->com, cerr, sizeof cerr) < 0)
@@ -974,46 +886,4 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	free(e->slots);
 	free(e);
 	return rcode;
-}
-
-/* ---- job sources ---- */
-
-struct arrsrc {
-	struct jobsrc js;
-	struct job *v;
-	size_t n, i;
-};
-
-static int arr_next(struct jobsrc *js, struct job *j)
-{
-	struct arrsrc *a = (struct arrsrc *)js;
-	if (a->i >= a->n) {
-		free(a->v);
-		a->v = NULL;
-		return 0;
-	}
-	*j = a->v[a->i++];
-	return 1;
-}
-
-/* The jobs not taken (a deadline stopped the run) go with the array. */
-static void arr_release(struct jobsrc *js)
-{
-	struct arrsrc *a = (struct arrsrc *)js;
-	if (a->v)
-		for (size_t i = a->i; i < a->n; i++)
-			job_free(&a->v[i]);
-	free(a->v);
-	free(a);
-}
-
-struct jobsrc *jobsrc_array(struct job *jobs, size_t n)
-{
-	struct arrsrc *a = xcalloc(1, sizeof *a);
-	a->js.next = arr_next;
-	a->js.release = arr_release;
-	a->js.total = n;
-	a->v = jobs;
-	a->n = n;
-	return &a->js;
 }
