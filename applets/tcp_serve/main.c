@@ -87,11 +87,13 @@ ssize_t conn_read(struct client *c, void *p, size_t n)
 {
 	ssize_t r;
 	if (c->ssl) {
-		int w = LOOP_READ;
-		r = tlsconn_read(c->ssl, p, n, &w);
+		int w = LOOP_READ, d = 0;
+		r = tlsconn_read(c->ssl, p, n, &w, &d);
 		c->rd_want = r < 0 && errno == EAGAIN ? (unsigned)w : LOOP_READ;
+		c->drained = d ? 1 : 0;
 	} else {
 		r = read(c->fd, p, n);
+		c->drained = r > 0 && (size_t)r < n;
 	}
 	if (r > 0)
 		if (serve_json)
@@ -332,9 +334,9 @@ static void client_read(struct client *c)
 		ssize_t r = conn_read(c, G.scratch, want);
 		if (r > 0) {
 			c->last = loop_now_ms();
-			/* A short read means the socket is drained for now. Not over TLS, where a
-			 * read returns one record at most: there the next read says EAGAIN. */
-			int drained = (size_t)r < want && !c->ssl;
+			/* A short read means the socket is drained for now (over TLS, where a read
+			 * returns one record at most, conn_read knows it from the socket's read). */
+			int drained = c->drained;
 			process(c, G.scratch, (size_t)r, drained);
 			/* Over TLS the replies wait for the end of this wake-up (or TLS_BATCH). */
 			if ((!c->ssl || buf_pending(&G.reply) >= TLS_BATCH) && send_reply(c) < 0) {
