@@ -180,9 +180,18 @@ int tlsconn_handshake(struct ssl_st *s, int *want, char *err, size_t errlen)
  * that gave data with the socket perhaps holding more. */
 static char stalled, emptied;
 
+/* SSL_get_error needs an empty error queue before the call; clearing one that is empty
+ * (it nearly always is: every failure here clears it) wrote all its 16 slots, twice a
+ * request. */
+static void err_empty(void)
+{
+	if (ERR_peek_error())
+		ERR_clear_error();
+}
+
 ssize_t tlsconn_read(struct ssl_st *s, void *p, size_t n, int *want, int *drained)
 {
-	ERR_clear_error();
+	err_empty();
 	errno = 0;
 	sock_read = SOCK_NONE;
 	int r = SSL_read(s, p, n > 0x40000000 ? 0x40000000 : (int)n);
@@ -201,7 +210,7 @@ ssize_t tlsconn_write(struct ssl_st *s, const void *p, size_t n, int *want)
 {
 	if (!n)
 		return 0;
-	ERR_clear_error();
+	err_empty();
 	errno = 0;
 	int r = SSL_write(s, p, n > 0x40000000 ? 0x40000000 : (int)n);
 	if (r > 0)
