@@ -167,7 +167,7 @@ static void want(struct client *c)
 {
 	int mask = 0;
 	if (!c->ssl) {
-		if (!c->paused && !c->closing)
+		if (!c->paused && !c->closing && !c->rd_eof)
 			mask |= LOOP_READ;
 		if (buf_pending(&c->out) || (C.mode == MODE_CHARGEN && !c->closing))
 			mask |= LOOP_WRITE;
@@ -179,7 +179,7 @@ static void want(struct client *c)
 		loop_mod(G.loop, c->fd, c->rd_want);
 		return;
 	}
-	int reading = !c->paused && !c->closing;
+	int reading = !c->paused && !c->closing && !c->rd_eof;
 	if (reading)
 		mask |= c->rd_want;
 	if (buf_pending(&c->out) || (C.mode == MODE_CHARGEN && !c->closing))
@@ -352,6 +352,12 @@ static void client_read(struct client *c)
 			continue;
 		}
 		if (r == 0) {
+			if (C.mode == MODE_CHARGEN) {
+				/* RFC 864: the server sends until the client closes; its half-close
+				 * only ends what it sends (a write that fails ends the rest). */
+				c->rd_eof = 1;
+				break;
+			}
 			/* End of input: answer a last partial message, then close after flushing. */
 			if (buf_pending(&c->in) && (C.mode == MODE_STAMP || C.mode == MODE_LINE)) {
 				add_stamped(buf_head(&c->in), buf_pending(&c->in));
@@ -413,7 +419,9 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 	}
 	if ((mask & LOOP_WRITE) && C.mode == MODE_CHARGEN && !c->closing) {
 		if (svc_chargen_write(c) < 0) {
-			client_close(c, errno == ECONNRESET || errno == EPIPE ? "reset by peer" : "write failed");
+			/* After its half-close, the client's close is the end RFC 864 means. */
+			int gone = errno == ECONNRESET || errno == EPIPE;
+			client_close(c, gone && c->rd_eof ? "done" : gone ? "reset by peer" : "write failed");
 			return;
 		}
 		c->last = loop_now_ms();
@@ -428,7 +436,7 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 			return;
 		}
 	}
-	if ((mask & LOOP_READ) && !c->paused && !c->closing) {
+	if ((mask & LOOP_READ) && !c->paused && !c->closing && !c->rd_eof) {
 		client_read(c);
 		return;
 	}

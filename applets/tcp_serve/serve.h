@@ -39,6 +39,7 @@ struct client {
 	unsigned rd_want : 2;   /* --tls: the event a blocked read waits for (LOOP_READ/WRITE) */
 	unsigned wr_want : 2;   /* --tls: the event a blocked write waits for */
 	unsigned drained : 1;   /* conn_read gave data and emptied the socket (and the session) */
+	unsigned rd_eof : 1;    /* --chargen: the client half-closed; it is sent to until it closes */
 	struct ssl_st *ssl;     /* --tls: the session (tlsconn.h); NULL on a plain connection */
 	long long last;         /* last activity, loop_now_ms(); the accept during a handshake */
 	size_t held;            /* the memory of c->in counted by partial.c */
