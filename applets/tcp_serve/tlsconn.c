@@ -157,21 +157,7 @@ int tlsconn_handshake(struct ssl_st *s, int *want, char *err, size_t errlen)
 		*want = e == SSL_ERROR_WANT_READ ? LOOP_READ : LOOP_WRITE;
 		return 0;
 	}
-	unsigned long code = ERR_get_error();
-	if (code) {
-		char b[200];
-		ERR_error_string_n(code, b, sizeof b);
-		long v = SSL_get_verify_result(s);
-		if (v != X509_V_OK)
-			snprintf(err, errlen, "TLS handshake: client certificate: %s", X509_verify_cert_error_string(v));
-		else
-			snprintf(err, errlen, "TLS handshake: %s", b);
-	} else if (errno && errno != EAGAIN) {
-		snprintf(err, errlen, "TLS handshake: %s", strerror(errno));
-	} else {
-		snprintf(err, errlen, "TLS handshake: the client closed the connection");
-	}
-	ERR_clear_error();
+	tls_server_handshake_err(s, err, errlen); /* worded in core/tls*.c */
 	return -1;
 }
 
