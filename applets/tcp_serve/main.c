@@ -51,7 +51,10 @@
 #define SCRATCH (64 * 1024)
 /* Over TLS the replies to the records of one wake-up go out together once they reach
  * this (a full record): a read gives one record, and with a record per request a
- * record and a system call per reply cost more than the requests. */
+ * record and a system call per reply cost more than the requests. The rest wait for
+ * the end of the loop's pass (flush_pass): every ready client read first, then every
+ * reply written, so a reply's wake-up of its client does not come between two reads
+ * (measured: 5 rounds of 5, 6-24% more round trips, p99 lower, same CPU per request). */
 #define TLS_BATCH (16 * 1024)
 
 
@@ -71,6 +74,11 @@ static struct {
 	int stopping;
 	char scratch[SCRATCH];  /* read buffer shared by all clients */
 	struct buf reply;       /* replies built for one read, written at once */
+	/* --tls: replies of this pass, written at its end (flush_pass): reads first, then
+	 * writes, rather than a wake-up of a client between two reads. */
+	struct deferred { struct client *c; size_t off, len; } *dq;
+	int ndq, capdq;
+	struct buf dbuf;
 } G;
 
 static struct serve_conf C; /* the command line (opts.c) */
@@ -250,6 +258,48 @@ static int send_reply(struct client *c)
 	return 0;
 }
 
+/* --tls: keep c's replies (G.reply) for the end of the pass. 0, or -1 (then send now). */
+static int defer_reply(struct client *c)
+{
+	if (c->deferred)
+		return -1;
+	if (G.ndq == G.capdq) {
+		int n = G.capdq ? G.capdq * 2 : 64;
+		struct deferred *d = realloc(G.dq, (size_t)n * sizeof *d);
+		if (!d)
+			return -1;
+		G.dq = d;
+		G.capdq = n;
+	}
+	size_t off = buf_pending(&G.dbuf), len = buf_pending(&G.reply);
+	if (buf_append(&G.dbuf, buf_head(&G.reply), len) < 0)
+		return -1;
+	G.dq[G.ndq++] = (struct deferred){c, off, len};
+	c->deferred = 1;
+	buf_reset(&G.reply);
+	return 0;
+}
+
+static void flush_pass(struct loop *l, void *data)
+{
+	(void)l;
+	(void)data;
+	for (int i = 0; i < G.ndq; i++) {
+		struct client *c = G.dq[i].c;
+		if (!c)
+			continue; /* closed in this pass */
+		c->deferred = 0;
+		if (buf_append(&G.reply, buf_head(&G.dbuf) + G.dq[i].off, G.dq[i].len) < 0 || send_reply(c) < 0) {
+			buf_reset(&G.reply);
+			client_close(c, "write failed");
+			continue;
+		}
+		want(c);
+	}
+	G.ndq = 0;
+	buf_reset(&G.dbuf);
+}
+
 static int add_stamped(const char *p, size_t n)
 {
 	size_t sl;
@@ -386,7 +436,9 @@ static void client_read(struct client *c)
 		client_close(c, errno == ECONNRESET ? "reset by peer" : errno == EPROTO && c->ssl ? "TLS error" : strerror(errno));
 		return;
 	}
-	if (buf_pending(&G.reply) && send_reply(c) < 0) { /* TLS: this wake-up's replies */
+	if (buf_pending(&G.reply) && c->ssl && !c->closing && !buf_pending(&c->out) && defer_reply(c) == 0)
+		; /* written at the end of the pass */
+	else if (buf_pending(&G.reply) && send_reply(c) < 0) { /* TLS: this wake-up's replies */
 		client_close(c, "write failed");
 		return;
 	}
@@ -473,6 +525,10 @@ void serve_want(struct client *c)
 
 void serve_conn_free(struct client *c)
 {
+	if (c->deferred)
+		for (int i = 0; i < G.ndq; i++)
+			if (G.dq[i].c == c)
+				G.dq[i].c = NULL;
 	loop_del(G.loop, c->fd);
 	if (c->ssl)
 		tlsconn_free(c->ssl); /* close_notify, when the handshake was done */
@@ -768,6 +824,8 @@ static int worker(void)
 	G.accepting = 1;
 	if (C.idle_ms > 0 || C.tls)
 		loop_timer_add(G.loop, sweep_every(), sweep, NULL);
+	if (C.tls)
+		loop_on_pass(G.loop, flush_pass, NULL);
 	if (loop_run(G.loop) < 0)
 		die_sys(NT_EXIT_IO, "epoll");
 	partial_summary(); /* closings still counted when the loop stopped */
@@ -777,6 +835,8 @@ static int worker(void)
 	free(G.clients);
 	free(G.stats);
 	buf_free(&G.reply);
+	buf_free(&G.dbuf);
+	free(G.dq);
 	loop_free(G.loop);
 	close(sfd);
 	if (C.tls)
