@@ -12,7 +12,7 @@ PROBE="/usr/bin/python3 $here/tls_probe.py"
 WRAP="/usr/bin/python3 $here/tls_wrap.py"
 STAMP_RE='[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4} '
 # The sanitized build answers slower (0.26 s median in the flood below): its bounds there.
-if [ "${SANITIZED:-}" = 1 ]; then HOG_LIMIT=400000 FLOOD_MED=0.6 FLOOD_WORST=3; else HOG_LIMIT=24576 FLOOD_MED=0.1 FLOOD_WORST=1.5; fi
+if [ "${SANITIZED:-}" = 1 ]; then HOG_LIMIT=400000 FLOOD_MED=0.6 FLOOD_WORST=3; else HOG_LIMIT=24576 FLOOD_MED=0.25 FLOOD_WORST=1.5; fi
 
 C=$T/certs
 make_certs "$C" || { fail "make_certs"; finish; }
@@ -84,12 +84,13 @@ check "200 one-line TLS records in one write (read ahead): all answered; then ha
 	$PROBE records "$P" "$C/ca.crt" "$SRV_PID" 200
 check "a TLS client that never reads: another served, memory bounded" $PROBE noread "$P" "$C/ca.crt" "$SRV_PID" "$HOG_LIMIT"
 # 50 clients that never read (a 2 KiB window) send one-byte records, 500 to a write: a
-# new client and an established one are answered within 0.1 s (median) all along. The
-# loop used to list such a connection once more for every pass (its read-ahead records
+# new client and an established one are answered within 0.25 s (median) all along (about
+# 0.03-0.06 s on a quiet machine; 0.127 was seen once with the suite and four builds sharing
+# 2 cores, so 0.1 was too tight to be a fair bound). The loop used to list such a connection once more for every pass (its read-ahead records
 # fired again while epoll reported it too), so a pass ran it k times in pass k and the
 # others waited 0.4-0.7 s; a TLS record and a write per one-byte request made it worse.
 serve PF -q $TLS
-check "50 TLS clients flooding one-byte records, never reading: others answered in 0.1 s, memory bounded" \
+check "50 TLS clients flooding one-byte records, never reading: others answered in 0.25 s, memory bounded" \
 	$PROBE flood "$PF" "$C/ca.crt" "$SRV_PID" 50 8 "$HOG_LIMIT" "$FLOOD_MED" "$FLOOD_WORST"
 # A plain-text client on the TLS port fails its handshake; the server goes on.
 printf 'not tls\n' | timeout 5 /usr/bin/python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s.sendall(b"hello\r\n"*20); s.settimeout(5); print(len(s.recv(100)))' "$P" >/dev/null 2>&1
