@@ -422,7 +422,13 @@ static int stream_mode(int fd)
 	struct relay_result r;
 	char err[512];
 	int rc = relay_run(s, &o, &r, err, sizeof err);
-	stream_close(s);
+	/* A transfer that did not end cleanly (-w's idle timeout, our output failed) is a
+	 * reset to the receiver, which must not take it for a clean end (tcp-serve --stream
+	 * does the same). */
+	if (rc)
+		stream_abort(s);
+	else
+		stream_close(s);
 	if (rc)
 		die(rc, "%s", err);
 	return 0;

@@ -66,7 +66,7 @@ static const struct opt opts[] = {
 	INETSVC_ROWS,
 	{O_ALLOWCHARGEN, "allow-chargen", OPT_FLAG, NULL, "allow --chargen over UDP (an amplifier: a reply larger than the request)"},
 	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per datagram answered or not (peer, bytes, why)"},
-	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the socket", 1, 256},
+	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the socket (auto: one per online CPU)", 1, 256, .values = "auto"},
 	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "SO_REUSEPORT: every server of this user on the port with it shares the traffic"},
 	{O_LOWPORTS, "answer-low-ports", OPT_FLAG, NULL, "also answer source ports below 1024"},
 	{O_STAMPS, "answer-stamps", OPT_FLAG, NULL, "also answer datagrams that begin with a stamp"},
@@ -365,7 +365,7 @@ int udp_serve_main(int argc, char **argv)
 		case O_ALLOWCHARGEN: allow_chargen = 1; break;
 		case O_UNIX: G.unix_path = os.str; break;
 		case O_JSON: G.json = 1; break;
-		case O_WORKERS: G.workers = (int)os.num; break;
+		case O_WORKERS: G.workers = os.num < 0 ? workers_auto() : (int)os.num; break;
 		case O_REUSEPORT: reuseport = 1; break;
 		case O_LOWPORTS: G.answer_low = 1; break;
 		case O_STAMPS: G.answer_stamps = 1; break;

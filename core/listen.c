@@ -152,6 +152,12 @@ int workers_gave_up(int code, long pid, int value)
 	return code == SI_QUEUE && pid == (long)getppid() && value == WORKERS_GAVE_UP;
 }
 
+int workers_auto(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
 int workers_run(int n, worker_fn *fn, void *arg)
 {
 	pid_t *pids = calloc((size_t)n, sizeof *pids);

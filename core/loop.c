@@ -5,7 +5,8 @@
  * keyed by deadline; there are few of them (servers sweep idle clients from one
  * periodic timer rather than arming one per client). loop_fire() queues an event that
  * epoll can not see (bytes already read into a TLS library's buffer): the next pass
- * dispatches it without waiting.
+ * dispatches it without waiting. loop_on_pass() names work to do at the end of every
+ * pass, after its events (tcp-serve --tls writes the pass's replies there).
  *
  * Header: include/loop.h    Tests: tests/unit/check_net.c
  */
@@ -47,6 +48,8 @@ struct loop {
 	int *fire;      /* descriptors with a loop_fire pending (each once) */
 	int nfire, capfire;
 	unsigned pass;  /* loop_once's count, for once a pass */
+	loop_pass_cb *pass_cb; /* loop_on_pass: after each pass's events */
+	void *pass_data;
 };
 
 long long loop_now_ms(void)
@@ -351,8 +354,16 @@ int loop_once(struct loop *l, int timeout_ms)
 	for (int i = 0; i < n; i++)
 		l->fired[i].events = 0;
 	handled += run_fired(l);
+	if (l->pass_cb)
+		l->pass_cb(l, l->pass_data);
 	handled += run_timers(l);
 	return handled;
+}
+
+void loop_on_pass(struct loop *l, loop_pass_cb *cb, void *data)
+{
+	l->pass_cb = cb;
+	l->pass_data = data;
 }
 
 int loop_run(struct loop *l)

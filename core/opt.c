@@ -353,7 +353,14 @@ int opt_next(struct opt_state *os)
 			opt_usage_error("%s: control characters (CR, LF...) are not allowed", optname(o, nm, sizeof nm));
 		break;
 	case OPT_UINT:
+		if (o->values && in_words(o->values, optarg, strlen(optarg))) {
+			os->num = -1; /* the word (--workers auto): the applet decides the number */
+			break;
+		}
 		if (opt_parse_uint(optarg, o->min, o->max, &os->num) < 0) {
+			if (o->values)
+				opt_usage_error("%s: '%s' is not a number from %lld to %lld, or %s", optname(o, nm, sizeof nm),
+						nt_has_ctl(optarg) ? "?" : optarg, o->min, o->max, o->values);
 			if (o->max)
 				opt_usage_error("%s: '%s' is not a number from %lld to %lld", optname(o, nm, sizeof nm),
 						optarg, o->min, o->max);

@@ -57,6 +57,41 @@ void tls_ssl_err(char *err, size_t errlen, const char *what)
 	ERR_clear_error();
 }
 
+/* A first record that is no TLS record: the peer speaks plain text (or HTTP) where TLS
+ * was expected, which OpenSSL says as "wrong version number". Words by role, for both
+ * ends of a mismatch; NULL for any other error. */
+static const char *not_tls(unsigned long e, int server)
+{
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		return NULL;
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_UNKNOWN_PROTOCOL:
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_HTTPS_PROXY_REQUEST:
+		return server ? "the client did not speak TLS (a plain-text client?)"
+			      : "the server did not answer in TLS (a plain-text service?)";
+	default:
+		return NULL;
+	}
+}
+
+void tls_handshake_err(struct ssl_st *s, char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_peek_error();
+	int server = SSL_is_server(s);
+	const char *words = e ? not_tls(e, server) : NULL;
+	if (words) {
+		const char *why = ERR_reason_error_string(e);
+		snprintf(err, errlen, "%s: %s; OpenSSL: %s", what, words, why ? why : "?");
+		ERR_clear_error();
+	} else if (server && !e && (!errno || errno == EAGAIN)) {
+		snprintf(err, errlen, "%s: the client closed the connection", what);
+	} else {
+		tls_ssl_err(err, errlen, what);
+	}
+}
+
 int tls_load_check(const char *what, const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -394,7 +429,7 @@ static void handshake_failed(struct tls_ctx *c, const char *host, char *err, siz
 			 tls_peer_explain(&c->peer, TLS_REFUSED_SESSION, &c->ca, line, sizeof line));
 		ERR_clear_error();
 	} else {
-		tls_ssl_err(err, errlen, what);
+		tls_handshake_err(c->ssl, err, errlen, what);
 	}
 }
 

@@ -24,6 +24,17 @@
 #include "tls_impl.h"
 #include "tls_server.h"
 
+void tls_server_handshake_err(struct ssl_st *s, char *err, size_t errlen)
+{
+	long v = SSL_get_verify_result(s);
+	if (v != X509_V_OK) {
+		snprintf(err, errlen, "TLS handshake: client certificate: %s", X509_verify_cert_error_string(v));
+		ERR_clear_error();
+	} else {
+		tls_handshake_err(s, err, errlen, "TLS handshake");
+	}
+}
+
 struct stream *tls_server(int fd, struct ssl_ctx_st *ctx, int timeout_ms, char *err, size_t errlen)
 {
 	struct tls_ctx *c = calloc(1, sizeof *c);
@@ -50,13 +61,7 @@ struct stream *tls_server(int fd, struct ssl_ctx_st *ctx, int timeout_ms, char *
 			break;
 		int e = SSL_get_error(c->ssl, r);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			long v = SSL_get_verify_result(c->ssl);
-			if (v != X509_V_OK) {
-				snprintf(err, errlen, "TLS handshake: client certificate: %s", X509_verify_cert_error_string(v));
-				ERR_clear_error();
-			} else {
-				tls_ssl_err(err, errlen, "TLS handshake");
-			}
+			tls_server_handshake_err(c->ssl, err, errlen);
 			tls_ctx_free(c);
 			return NULL;
 		}

@@ -57,6 +57,8 @@ typedef int worker_fn(int idx, void *arg);
  * the caller has SIGHUP blocked (its workers read it, e.g. from a signalfd), a SIGHUP
  * to the supervisor is sent on to every worker; otherwise SIGHUP is left alone. */
 int workers_run(int n, worker_fn *fn, void *arg);
+/* --workers auto: one worker per online CPU (1 to 256). */
+int workers_auto(void);
 /* The value the supervisor's giving-up SIGTERM carries (sigqueue). */
 #define WORKERS_GAVE_UP 0x6e74
 /* In a worker, from the signalfd_siginfo of a SIGTERM (ssi_code, ssi_pid, ssi_int):

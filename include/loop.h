@@ -14,6 +14,7 @@
 struct loop;
 typedef void loop_fd_cb(struct loop *l, int fd, int mask, void *data);
 typedef void loop_timer_cb(struct loop *l, long long id, void *data);
+typedef void loop_pass_cb(struct loop *l, void *data);
 
 /* A loop for descriptors below setsize (grows as needed). NULL on failure. */
 struct loop *loop_new(int setsize);
@@ -35,6 +36,9 @@ void loop_timer_del(struct loop *l, long long id);
 int loop_run(struct loop *l);
 /* One pass: wait at most timeout_ms (-1 forever) and dispatch. Returns events handled or -1. */
 int loop_once(struct loop *l, int timeout_ms);
+/* Call cb at the end of every pass, after the events (and loop_fire's) it dispatched,
+ * before the timers: work gathered from many events done at once. NULL: none. */
+void loop_on_pass(struct loop *l, loop_pass_cb *cb, void *data);
 void loop_stop(struct loop *l);
 /* Monotonic milliseconds. */
 long long loop_now_ms(void);

@@ -51,7 +51,8 @@ struct opt {
 	const char *arg;  /* argument name shown in --help ("PORT") */
 	const char *help; /* one line */
 	long long min, max; /* OPT_UINT range; both 0: any value >= 0 */
-	const char *values; /* OPT_CHOICE: the accepted words, separated by spaces */
+	const char *values; /* OPT_CHOICE: the accepted words, separated by spaces; OPT_UINT: a
+			     * word accepted beside the numbers, parsed as os.num -1 ("auto") */
 };
 
 struct opt_spec {

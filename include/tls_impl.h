@@ -38,6 +38,11 @@ void tls_ctx_close(void *ctx);
 /* The first OpenSSL error on the queue (or what the errno says) after "WHAT: ", into
  * err; then clear the queue. */
 void tls_ssl_err(char *err, size_t errlen, const char *what);
+/* Why the handshake of s failed, after "WHAT: ": as tls_ssl_err, but a peer that does not
+ * speak TLS at all is said in words for the side we are ("the server did not answer in
+ * TLS (a plain-text service?)", or of the client on a server), and on a server a close
+ * without an error is the client's. The queue is cleared. */
+void tls_handshake_err(struct ssl_st *s, char *err, size_t errlen, const char *what);
 /* A file the user named (--cert, --key, --cacert) that can not be opened, said in our
  * words before OpenSSL says it in its own: "cannot load the WHAT PATH: strerror". 0 or
  * -1. */

@@ -29,6 +29,11 @@ struct ssl_ctx_st;
 /* The new context, or NULL with a message in err naming the file that failed. */
 struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, size_t errlen);
 
+/* Why the server handshake of s failed, into err ("TLS handshake: ..."): the client's
+ * certificate refused, a client that does not speak TLS, OpenSSL's reason, the socket's
+ * errno, or the client's close, in the words of core/tls.c. The error queue is cleared. */
+void tls_server_handshake_err(struct ssl_st *s, char *err, size_t errlen);
+
 /* The server side of one connection as a stream (tcp-serve --tls --stream): a session
  * from ctx on fd (made non-blocking, owned by the stream), its handshake run within
  * timeout_ms (<= 0: no limit). NULL with a message in err on failure (fd is then

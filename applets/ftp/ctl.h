@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* ctl.h - our own FTP control connections (libcurl gives none): log in, one command and
  * its reply waiting up to --timeout, or commands queued and replies taken as they come
- * (several connections at once, nothing waits). fxp.c runs FXP on them.
+ * (several connections at once, nothing waits). fxp.c runs FXP on them, getpipe.c the
+ * batch get of plain FTP; data.c opens their data connections.
  *
- * Tests: tests/integration/ftp_fxp.sh
+ * Tests: tests/integration/ftp_fxp.sh tests/integration/ftp_getpipe.sh
  */
 #ifndef NT_FTP_CTL_H
 #define NT_FTP_CTL_H
@@ -44,5 +45,13 @@ int ctl_cmd(struct fxc *c, const char *fmt, ...) NT_PRINTF(2, 3);
 int ctl_send(struct fxc *c, const char *fmt, ...) NT_PRINTF(2, 3);
 /* A whole reply if one has arrived: its code, 0 (not yet), -1 (connection failed). */
 int ctl_try_reply(struct fxc *c);
+
+
+/* data.c: the passive port of c's last reply (code: 229 to EPSV, 227 to PASV, whose address
+ * is never used: c's own is): 0 and *port, or -1 (not a reply we can use). A data connection
+ * to c's server at port, begun without waiting (non-blocking; an error shows on the
+ * descriptor): the descriptor, or -1 with errno. */
+int ftp_data_port(const struct fxc *c, int code, unsigned *port);
+int ftp_data_connect(const struct fxc *c, unsigned port);
 
 #endif

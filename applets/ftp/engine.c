@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,39 @@ static void quote_job(struct engine *e, struct slot *s, struct ftp_site *site, C
 	add(e, h, s);
 }
 
+/* A get on libcurl's path (the sink chosen; resume >= 0: appended from there). */
+int eng_get_curl(struct engine *e, struct slot *s, off_t resume)
+{
+	struct job *j = &s->job;
+	ftp_prep(e->a, s->h, &s->hdr, s->err);
+	s->url = ftp_url(e->a, j->src, 0);
+	curl_easy_setopt(s->h, CURLOPT_URL, s->url);
+	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, get_write);
+	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+	if (resume >= 0)
+		curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)resume);
+	/* No SIZE before RETR in batches (one round trip less per file); a single
+	 * download asks for it so that the meter knows the total. SIZE in batches
+	 * was measured again (libcurl then ends a download on its last byte instead
+	 * of the data connection's end of file, one wake-up less): 1.2-1.4x in three
+	 * interleaved rounds of 2,000 files, but 0.93x in bench/ftp.sh's 5,000 (load
+	 * 12-26 on 2 cores): not taken. Both ways libcurl waits for each 226 inside
+	 * its ftp_done, blocking every other transfer of the multi meanwhile: getpipe.c's path
+	 * (getfast.c) does not. */
+	if (s->sink != SINK_APPEND && e->src->total != 1)
+		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	if (e->src->total == 1 && e->prog.mode != PROGRESS_NONE) {
+		curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, xferinfo);
+		curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
+		curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
+	}
+	if (j->mtime < 0 && ftp_cf.keep_mtime)
+		curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
+	s->run1 = 1;
+	add(e, s->h, s);
+	return 0;
+}
+
 /* Start s->job; 0 when running, -1 when it has ended already (failed before anything
  * was sent, or a copy done by FXP). */
 static int start(struct engine *e, struct slot *s)
@@ -334,11 +368,7 @@ static int start(struct engine *e, struct slot *s)
 	}
 	switch (j->kind) {
 	case JOB_GET: {
-		ftp_prep(e->a, s->h, &s->hdr, s->err);
-		s->url = ftp_url(e->a, j->src, 0);
-		curl_easy_setopt(s->h, CURLOPT_URL, s->url);
-		curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, get_write);
-		curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+		off_t resume = -1;
 		if (!strcmp(j->dst, "-")) {
 			s->sink = SINK_STDOUT;
 			s->fd = 1;
@@ -369,29 +399,16 @@ static int start(struct engine *e, struct slot *s)
 				}
 				if (r) {
 					s->sink = SINK_APPEND;
-					curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)s->resume_at);
+					resume = s->resume_at;
 				}
 			}
 		}
-		/* No SIZE before RETR in batches (one round trip less per file); a single
-		 * download asks for it so that the meter knows the total. SIZE in batches
-		 * was measured again (libcurl then ends a download on its last byte instead
-		 * of the data connection's end of file, one wake-up less): 1.2-1.4x in three
-		 * interleaved rounds of 2,000 files, but 0.93x in bench/ftp.sh's 5,000 (load
-		 * 12-26 on 2 cores): not taken. Both ways libcurl waits for each 226 inside
-		 * its ftp_done, blocking every other transfer of the multi meanwhile. */
-		if (s->sink != SINK_APPEND && e->src->total != 1)
-			curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
-		if (e->src->total == 1 && e->prog.mode != PROGRESS_NONE) {
-			curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, xferinfo);
-			curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
-			curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
+		if (e->fast && s->sink == SINK_FILE && !(j->mtime < 0 && ftp_cf.keep_mtime)) {
+			int r = ftp_getfast_start(e, s);
+			if (r != GP_CURL)
+				return r == GP_RUNNING ? 0 : -1;
 		}
-		if (j->mtime < 0 && ftp_cf.keep_mtime)
-			curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
-		s->run1 = 1;
-		add(e, s->h, s);
-		return 0;
+		return eng_get_curl(e, s, resume);
 	}
 	case JOB_PUT: {
 		/* "-": standard input (put - host:path; a pipe: no size, no seek). */
@@ -485,6 +502,7 @@ static void slot_clear(struct slot *s)
 	s->opened = 0;
 	s->fd = -1;
 	job_free(&s->job);
+	s->fast = 0;
 	s->busy = 0;
 }
 
@@ -546,6 +564,17 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
 }
 
+/* For getfast.c (engine.h). */
+int eng_get_write(struct slot *s, const char *p, size_t n)
+{
+	return get_write((char *)p, 1, n, s) == n ? 0 : -1;
+}
+
+int eng_next_job(struct engine *e, struct job *j)
+{
+	return next_job(e, j);
+}
+
 /* For copy.c (engine.h). */
 void eng_add(struct engine *e, CURL *h, struct slot *s)
 {
@@ -601,7 +630,7 @@ static void finish_get(struct engine *e, struct slot *s)
 		return;
 	}
 	curl_off_t ft = -1;
-	if (s->job.mtime < 0)
+	if (s->job.mtime < 0 && !s->fast) /* the own path runs only where no time is asked of the server */
 		curl_easy_getinfo(s->h, CURLINFO_FILETIME_T, &ft);
 	else
 		ft = s->job.mtime;
@@ -624,6 +653,11 @@ static void finish_get(struct engine *e, struct slot *s)
 	}
 	s->opened = 0;
 	mark_done(e, s, &s->af, -1);
+}
+
+void eng_finish_get(struct engine *e, struct slot *s)
+{
+	finish_get(e, s);
 }
 
 /* A handle of slot s finished. */
@@ -662,6 +696,12 @@ static void stop_all(struct engine *e, const char *why)
 		s->run1 = s->run2 = 0;
 		if (s->job.kind == JOB_COPY)
 			ftp_copy_stop(e, s);
+		if (s->fast)
+			ftp_gp_stop(s->gp);
+		if (s->has_next) { /* taken early, never begun: as if still in the source */
+			job_free(&s->next);
+			s->has_next = 0;
+		}
 		fail_job(e, s, NT_EXIT_FAIL, why);
 		slot_clear(s);
 	}
@@ -705,6 +745,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;
 	e->slots = xcalloc((size_t)e->n, sizeof *e->slots);
+	e->fast = ftp_getfast_ok(e);
+	e->wfd = xcalloc(2 * (size_t)e->n, sizeof *e->wfd);
+	e->pfd = xcalloc(2 * (size_t)e->n, sizeof *e->pfd);
 	e->m = curl_multi_init();
 	if (!e->m)
 		die(NT_EXIT_IO, "libcurl: out of memory");
@@ -727,8 +770,12 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		for (int i = 0; i < e->n; i++) {
 			struct slot *s = &e->slots[i];
 			while (!s->busy && !e->stopped) {
-				if (!next_job(e, &s->job))
+				if (s->has_next) {
+					s->job = s->next; /* taken early (getfast.c) */
+					s->has_next = 0;
+				} else if (!next_job(e, &s->job)) {
 					break;
+				}
 				s->busy = 1;
 				if (start(e, s) < 0)
 					slot_clear(s);
@@ -750,12 +797,20 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 				usleep((useconds_t)(wait * 1000));
 			continue;
 		}
-		int running;
-		curl_multi_perform(e->m, &running);
+		/* A run of own gets drives libcurl only while a transfer of its is under way. */
+		int running, ended = 0, curl_busy = !e->fast;
+		for (int i = 0; !curl_busy && i < e->n; i++)
+			curl_busy |= e->slots[i].run1 | e->slots[i].run2;
+		if (curl_busy)
+			curl_multi_perform(e->m, &running);
 		CURLMsg *msg;
 		int left;
-		int ended = 0;
-		while ((msg = curl_multi_info_read(e->m, &left))) {
+		for (int i = 0; i < e->n; i++) /* (e->fast may have ended with own gets under way) */
+			if (e->slots[i].busy && e->slots[i].fast && ftp_getfast_step(e, &e->slots[i])) {
+				slot_clear(&e->slots[i]);
+				ended++;
+			}
+		while (curl_busy && (msg = curl_multi_info_read(e->m, &left))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			ended++;
@@ -787,7 +842,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		/* A slot came free: fill it at once rather than after the next wake-up. */
 		if (!ended) {
 			unsigned nfd = (unsigned)ftp_copy_waitfds(e);
-			curl_multi_poll(e->m, e->wfd, nfd, 100, NULL);
+			nfd += (unsigned)ftp_getfast_waitfds(e, (int)nfd);
+			if (curl_busy)
+				curl_multi_poll(e->m, e->wfd, nfd, 100, NULL);
+			else
+				ftp_getfast_poll(e, nfd);
 		}
 	}
 	if (commit_finish(e->com, cerr, sizeof cerr) < 0)
@@ -803,7 +862,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	}
 	curl_multi_cleanup(e->m);
 	ftp_fxp_free();
+	ftp_gp_free();
 	free(e->wfd);
+	free(e->pfd);
 	if (summary && log_level > LOG_QUIET)
 		fprintf(stderr, "%s: %s%s%llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
 			ftp_cf.summary_label ? ftp_cf.summary_label : "", ftp_cf.summary_label ? ": " : "",
@@ -825,46 +886,4 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	free(e->slots);
 	free(e);
 	return rcode;
-}
-
-/* ---- job sources ---- */
-
-struct arrsrc {
-	struct jobsrc js;
-	struct job *v;
-	size_t n, i;
-};
-
-static int arr_next(struct jobsrc *js, struct job *j)
-{
-	struct arrsrc *a = (struct arrsrc *)js;
-	if (a->i >= a->n) {
-		free(a->v);
-		a->v = NULL;
-		return 0;
-	}
-	*j = a->v[a->i++];
-	return 1;
-}
-
-/* The jobs not taken (a deadline stopped the run) go with the array. */
-static void arr_release(struct jobsrc *js)
-{
-	struct arrsrc *a = (struct arrsrc *)js;
-	if (a->v)
-		for (size_t i = a->i; i < a->n; i++)
-			job_free(&a->v[i]);
-	free(a->v);
-	free(a);
-}
-
-struct jobsrc *jobsrc_array(struct job *jobs, size_t n)
-{
-	struct arrsrc *a = xcalloc(1, sizeof *a);
-	a->js.next = arr_next;
-	a->js.release = arr_release;
-	a->js.total = n;
-	a->v = jobs;
-	a->n = n;
-	return &a->js;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* engine.h - the batch engine's insides, shared by engine.c (the loop, get, put, rm,
- * the journal) and copy.c (copy between two servers: streamed through us, or FXP).
+ * the journal), copy.c (copy between two servers: streamed through us, or FXP) and
+ * getfast.c (the get on our own connections).
  * Not for the rest of the applet: ftp.h has the engine's interface.
  *
  * Tests: tests/integration/ftp_batch.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
+ * tests/integration/ftp_getpipe.sh
  */
 #ifndef NT_FTP_ENGINE_H
 #define NT_FTP_ENGINE_H
@@ -51,6 +53,10 @@ struct slot {
 	struct copyfail *cf;     /* copy: a failure waiting for the DELE of ctmp */
 	int fail_dst;            /* copy: the failure reported next is the destination's */
 	struct fxp *fx;          /* copy: the slot's FXP connections (fxp.c); phase 4 while FXP runs */
+	struct gpipe *gp;        /* get: the slot's own control connection (getpipe.c), kept between files */
+	int fast;                /* get: this file goes over gp, not libcurl */
+	struct job next;         /* get: the slot's next job, taken early: its RETR sent behind the 226 */
+	int has_next;
 	long long t0_ms;         /* when the job started (--json's seconds) */
 	uint64_t rate_n;         /* --limit-rate: bytes this transfer has moved */
 	long long rate_until;    /* --limit-rate: s->h paused until then (ms; 0: not paused) */
@@ -75,7 +81,10 @@ struct engine {
 	int stopped;
 	char *made_dir;          /* the last local folder made (most jobs share it) */
 	char *run_line;          /* the journal's run line, until the first item is recorded */
-	struct curl_waitfd *wfd; /* FXP copies' descriptors for curl_multi_poll (copy.c) */
+	struct curl_waitfd *wfd; /* FXP copies' and own gets' descriptors for curl_multi_poll (copy.c) */
+	int fast;                /* gets of this run go over getpipe.c (engine.c: fast_ok) */
+	int dropped;             /* libcurl's idle connections closed for them (ftp_share_drop) */
+	struct pollfd *pfd;      /* the same descriptors when no libcurl transfer runs (own poll) */
 };
 
 /* engine.c, for copy.c: a handle of s into the multi; the job done (journaled), failed
@@ -95,6 +104,25 @@ void eng_failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbu
 void eng_retry(struct engine *e, struct slot *s, int code, const char *msg);
 void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr, char *err,
 	       const char *verb, const char *path);
+
+/* engine.c, for getfast.c: the get's sink (0, or -1: the file fails), the next job of
+ * the run (1, or 0: none), a get begun on libcurl's path (resume >= 0: appended from
+ * there), the end of a get (rc1 its result). */
+int eng_get_write(struct slot *s, const char *p, size_t n);
+int eng_next_job(struct engine *e, struct job *j);
+int eng_get_curl(struct engine *e, struct slot *s, off_t resume);
+void eng_finish_get(struct engine *e, struct slot *s);
+
+/* getfast.c: 1 when this run's gets go over our own connections (getpipe.c); a get begun
+ * there (GP_RUNNING, GP_CURL: libcurl's path for it and the rest of the run, GP_FAILED:
+ * ended); a slot's get stepped after a wait (1: the job has ended, the slot is to be
+ * cleared); its descriptors into e->wfd after the first n (their number); the wait on
+ * e->wfd's first nfd when no libcurl transfer runs. */
+int ftp_getfast_ok(const struct engine *e);
+int ftp_getfast_start(struct engine *e, struct slot *s);
+int ftp_getfast_step(struct engine *e, struct slot *s);
+int ftp_getfast_waitfds(struct engine *e, int n);
+void ftp_getfast_poll(struct engine *e, unsigned nfd);
 
 /* copy.c: start a copy job in s (0 running, -1 ended: failed before it began); a handle of
  * s ended (1: the job goes on, 0: it has ended, the slot is to be cleared); after each

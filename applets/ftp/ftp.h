@@ -3,7 +3,8 @@
  * sess.c: sites, URLs, single operations over one easy handle; engine.c: the batch
  * engine over the libcurl multi interface; tree.c: listings, glob, mirror, copy -r;
  * durable.c: temporaries and the journal's failed lines; shard.c: --shard auto;
- * status.c and jread.c: ftp status over journals; fxp.c: copy straight between servers).
+ * status.c and jread.c: ftp status over journals; fxp.c: copy straight between servers;
+ * getpipe.c: the batch get of plain FTP on our own connections).
  * Nothing here is visible outside applets/ftp/. */
 #ifndef FTP_FTP_H
 #define FTP_FTP_H
@@ -105,6 +106,9 @@ void ftp_site_ready(struct ftp_site *s);
 void ftp_sites_free(void);
 /* The shared connection cache, after every handle is gone. */
 void ftp_share_free(void);
+/* The connections libcurl keeps for later, closed (the sites' handles let go of the cache;
+ * the next transfer logs in again): the batch get's own connections replace them. */
+void ftp_share_drop(void);
 
 /* A percent-encoded URL for path on site; dir: end with '/'. Caller frees. */
 char *ftp_url(const struct ftp_site *s, const char *path, int dir);
@@ -285,6 +289,33 @@ int ftp_fxp_fds(const struct fxp *x, struct curl_waitfd *w);
 void ftp_fxp_stop(struct fxp *x, struct ftp_site *b);
 void ftp_fxp_free(void);
 int ftp_fxp_refused(void);
+
+/* getpipe.c: the batch get of plain FTP on our own control connections, one per slot
+ * (*pg: made on first use, kept between files; ftp_gp_free closes them all). ftp_gp_start
+ * begins the remote file path: GP_RUNNING, GP_CURL (not possible here, e.g. a proxy: the
+ * file and the rest of the run go through libcurl) or GP_FAILED. ftp_gp_step, after a wait
+ * on ftp_gp_fds' descriptors, never waits: the data go to sink (0, or -1 to fail the
+ * file); GP_RUNNING, GP_DONE (data whole, 2xx final reply), GP_CURL, or GP_FAILED with
+ * *rc the CURLcode libcurl would have given and hdr the server's reply that caused it (if
+ * any). ftp_gp_stop: the file given up (--deadline), its connection closed;
+ * ftp_gp_close_idle: the connections without a file closed (the run has gone over to
+ * libcurl: they would count against the server's limit of connections). */
+enum { GP_DONE = 0, GP_CURL = 1, GP_FAILED = -1, GP_RUNNING = 2 };
+struct gpipe;
+int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *rc, struct ftp_hdr *hdr, char *err,
+		 size_t errlen);
+int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, const char *p, size_t n), void *arg,
+		int *rc, struct ftp_hdr *hdr);
+int ftp_gp_fds(const struct gpipe *g, struct curl_waitfd *w);
+void ftp_gp_stop(struct gpipe *g);
+void ftp_gp_close_idle(void);
+/* The file's data have ended and its final reply is still to come: 1 when the next file may
+ * be asked for now (ftp_gp_chain: EPSV, and when path (NULL: none known) is in the same
+ * folder its RETR too, behind the 226; ftp_gp_start with that path goes on from there; with
+ * another, the connection is closed and opened again). */
+int ftp_gp_wants_next(const struct gpipe *g);
+void ftp_gp_chain(struct gpipe *g, const char *path);
+void ftp_gp_free(void);
 
 /* status.c: ftp status over the journals (no server); exit 0 when every item is done. */
 int ftp_status(int njournals, const char *const *journals);

@@ -476,3 +476,61 @@ int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n)
 	out[o] = 0;
 	return 0;
 }
+
+int ftp_parse_epsv(const char *line, size_t len, unsigned *port)
+{
+	if (len < 4 || memcmp(line, "229", 3))
+		return -1;
+	const char *p = memchr(line, '(', len);
+	if (!p)
+		return -1;
+	size_t left = len - (size_t)(p - line);
+	/* "(" d d d digits d ")": d any printable character but a digit (RFC 2428 says 33-126). */
+	if (left < 7)
+		return -1;
+	char d = p[1];
+	if (d < 33 || d > 126 || (d >= '0' && d <= '9') || p[2] != d || p[3] != d)
+		return -1;
+	unsigned v = 0;
+	size_t i = 4, nd = 0;
+	while (i < left && p[i] >= '0' && p[i] <= '9' && nd < 5) {
+		v = v * 10 + (unsigned)(p[i] - '0');
+		i++, nd++;
+	}
+	if (!nd || i + 1 >= left || p[i] != d || p[i + 1] != ')' || !v || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+int ftp_parse_pasv(const char *line, size_t len, unsigned char host[4], unsigned *port)
+{
+	if (len < 4 || memcmp(line, "227", 3))
+		return -1;
+	size_t i = 3;
+	while (i < len && (line[i] < '0' || line[i] > '9'))
+		i++;
+	unsigned v[6];
+	for (int k = 0; k < 6; k++) {
+		size_t nd = 0;
+		v[k] = 0;
+		while (i < len && line[i] >= '0' && line[i] <= '9' && nd < 3) {
+			v[k] = v[k] * 10 + (unsigned)(line[i] - '0');
+			i++, nd++;
+		}
+		if (!nd || v[k] > 255 || (i < len && line[i] >= '0' && line[i] <= '9'))
+			return -1;
+		if (k < 5) {
+			if (i >= len || line[i] != ',')
+				return -1;
+			i++;
+		}
+	}
+	unsigned pt = v[4] * 256 + v[5];
+	if (!pt)
+		return -1;
+	for (int k = 0; k < 4; k++)
+		host[k] = (unsigned char)v[k];
+	*port = pt;
+	return 0;
+}

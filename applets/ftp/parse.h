@@ -66,6 +66,16 @@ int ftp_feat_has(const char *text, size_t len, const char *feature);
  * out is written only on success, so a refused line never leaves part of itself. */
 int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n);
 
+/* The data port of a 229 reply to EPSV ("229 Entering Extended Passive Mode (|||6446|)",
+ * RFC 2428: any delimiter, the same three times before the port and once after it): 0 and
+ * *port (1-65535), or -1. Bounded by len; the line as the reply reader gives it. */
+int ftp_parse_epsv(const char *line, size_t len, unsigned *port);
+/* The address and port of a 227 reply to PASV ("227 Entering Passive Mode
+ * (h1,h2,h3,h4,p1,p2)", the six numbers after the first digit past the code, each 0-255):
+ * 0, host and *port (1-65535), or -1. The caller decides whether to trust host (we never
+ * do: the control connection's address is used, as curl does by default). */
+int ftp_parse_pasv(const char *line, size_t len, unsigned char host[4], unsigned *port);
+
 /* Split the next line of a listing buffer: returns the line length without CR/LF
  * and sets *adv to the bytes consumed; 0 with *adv 0 at the end. A line longer than
  * FTP_LINE_MAX is returned as FTP_LINE_MAX + 1 bytes (the rest is consumed): the cut

@@ -289,6 +289,18 @@ void ftp_share_free(void)
 	share = NULL;
 }
 
+/* The batch get's own connections (getpipe.c) take over from libcurl's: the logins libcurl
+ * keeps for later are closed (QUIT), so that a run holds no more connections than --parallel
+ * (a server's limit per address). A later libcurl transfer logs in again. */
+void ftp_share_drop(void)
+{
+	if (!share)
+		return;
+	for (int i = 0; i < nsites; i++)
+		curl_easy_setopt(sites[i]->h, CURLOPT_SHARE, NULL);
+	ftp_share_free();
+}
+
 void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 {
 	char err[512];

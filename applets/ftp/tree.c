@@ -711,3 +711,47 @@ int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char
 	nodes_free(&rn);
 	return rc;
 }
+
+/* ---- the job source over an array (the engine's, ftp.h) ---- */
+
+struct arrsrc {
+	struct jobsrc js;
+	struct job *v;
+	size_t n, i;
+};
+
+static int arr_next(struct jobsrc *js, struct job *j)
+{
+	struct arrsrc *a = (struct arrsrc *)js;
+	if (a->i >= a->n) {
+		free(a->v);
+		a->v = NULL;
+		return 0;
+	}
+	*j = a->v[a->i++];
+	return 1;
+}
+
+/* The jobs not taken (a deadline stopped the run) go with the array. */
+static void arr_release(struct jobsrc *js)
+{
+	struct arrsrc *a = (struct arrsrc *)js;
+	if (a->v)
+		for (size_t i = a->i; i < a->n; i++) {
+			free(a->v[i].src);
+			free(a->v[i].dst);
+		}
+	free(a->v);
+	free(a);
+}
+
+struct jobsrc *jobsrc_array(struct job *jobs, size_t n)
+{
+	struct arrsrc *a = xcalloc(1, sizeof *a);
+	a->js.next = arr_next;
+	a->js.release = arr_release;
+	a->js.total = n;
+	a->v = jobs;
+	a->n = n;
+	return &a->js;
+}

@@ -51,7 +51,10 @@
 #define SCRATCH (64 * 1024)
 /* Over TLS the replies to the records of one wake-up go out together once they reach
  * this (a full record): a read gives one record, and with a record per request a
- * record and a system call per reply cost more than the requests. */
+ * record and a system call per reply cost more than the requests. The rest wait for
+ * the end of the loop's pass (flush_pass): every ready client read first, then every
+ * reply written, so a reply's wake-up of its client does not come between two reads
+ * (measured: 5 rounds of 5, 6-24% more round trips, p99 lower, same CPU per request). */
 #define TLS_BATCH (16 * 1024)
 
 
@@ -71,6 +74,11 @@ static struct {
 	int stopping;
 	char scratch[SCRATCH];  /* read buffer shared by all clients */
 	struct buf reply;       /* replies built for one read, written at once */
+	/* --tls: replies of this pass, written at its end (flush_pass): reads first, then
+	 * writes, rather than a wake-up of a client between two reads. */
+	struct deferred { struct client *c; size_t off, len; } *dq;
+	int ndq, capdq;
+	struct buf dbuf;
 } G;
 
 static struct serve_conf C; /* the command line (opts.c) */
@@ -87,11 +95,13 @@ ssize_t conn_read(struct client *c, void *p, size_t n)
 {
 	ssize_t r;
 	if (c->ssl) {
-		int w = LOOP_READ;
-		r = tlsconn_read(c->ssl, p, n, &w);
+		int w = LOOP_READ, d = 0;
+		r = tlsconn_read(c->ssl, p, n, &w, &d);
 		c->rd_want = r < 0 && errno == EAGAIN ? (unsigned)w : LOOP_READ;
+		c->drained = d ? 1 : 0;
 	} else {
 		r = read(c->fd, p, n);
+		c->drained = r > 0 && (size_t)r < n;
 	}
 	if (r > 0)
 		if (serve_json)
@@ -165,7 +175,7 @@ static void want(struct client *c)
 {
 	int mask = 0;
 	if (!c->ssl) {
-		if (!c->paused && !c->closing)
+		if (!c->paused && !c->closing && !c->rd_eof)
 			mask |= LOOP_READ;
 		if (buf_pending(&c->out) || (C.mode == MODE_CHARGEN && !c->closing))
 			mask |= LOOP_WRITE;
@@ -177,7 +187,7 @@ static void want(struct client *c)
 		loop_mod(G.loop, c->fd, c->rd_want);
 		return;
 	}
-	int reading = !c->paused && !c->closing;
+	int reading = !c->paused && !c->closing && !c->rd_eof;
 	if (reading)
 		mask |= c->rd_want;
 	if (buf_pending(&c->out) || (C.mode == MODE_CHARGEN && !c->closing))
@@ -246,6 +256,48 @@ static int send_reply(struct client *c)
 		log_trace("%s does not read its replies: paused with %zu bytes queued", c->addr, buf_pending(&c->out));
 	}
 	return 0;
+}
+
+/* --tls: keep c's replies (G.reply) for the end of the pass. 0, or -1 (then send now). */
+static int defer_reply(struct client *c)
+{
+	if (c->deferred)
+		return -1;
+	if (G.ndq == G.capdq) {
+		int n = G.capdq ? G.capdq * 2 : 64;
+		struct deferred *d = realloc(G.dq, (size_t)n * sizeof *d);
+		if (!d)
+			return -1;
+		G.dq = d;
+		G.capdq = n;
+	}
+	size_t off = buf_pending(&G.dbuf), len = buf_pending(&G.reply);
+	if (buf_append(&G.dbuf, buf_head(&G.reply), len) < 0)
+		return -1;
+	G.dq[G.ndq++] = (struct deferred){c, off, len};
+	c->deferred = 1;
+	buf_reset(&G.reply);
+	return 0;
+}
+
+static void flush_pass(struct loop *l, void *data)
+{
+	(void)l;
+	(void)data;
+	for (int i = 0; i < G.ndq; i++) {
+		struct client *c = G.dq[i].c;
+		if (!c)
+			continue; /* closed in this pass */
+		c->deferred = 0;
+		if (buf_append(&G.reply, buf_head(&G.dbuf) + G.dq[i].off, G.dq[i].len) < 0 || send_reply(c) < 0) {
+			buf_reset(&G.reply);
+			client_close(c, "write failed");
+			continue;
+		}
+		want(c);
+	}
+	G.ndq = 0;
+	buf_reset(&G.dbuf);
 }
 
 static int add_stamped(const char *p, size_t n)
@@ -332,9 +384,9 @@ static void client_read(struct client *c)
 		ssize_t r = conn_read(c, G.scratch, want);
 		if (r > 0) {
 			c->last = loop_now_ms();
-			/* A short read means the socket is drained for now. Not over TLS, where a
-			 * read returns one record at most: there the next read says EAGAIN. */
-			int drained = (size_t)r < want && !c->ssl;
+			/* A short read means the socket is drained for now (over TLS, where a read
+			 * returns one record at most, conn_read knows it from the socket's read). */
+			int drained = c->drained;
 			process(c, G.scratch, (size_t)r, drained);
 			/* Over TLS the replies wait for the end of this wake-up (or TLS_BATCH). */
 			if ((!c->ssl || buf_pending(&G.reply) >= TLS_BATCH) && send_reply(c) < 0) {
@@ -350,6 +402,12 @@ static void client_read(struct client *c)
 			continue;
 		}
 		if (r == 0) {
+			if (C.mode == MODE_CHARGEN) {
+				/* RFC 864: the server sends until the client closes; its half-close
+				 * only ends what it sends (a write that fails ends the rest). */
+				c->rd_eof = 1;
+				break;
+			}
 			/* End of input: answer a last partial message, then close after flushing. */
 			if (buf_pending(&c->in) && (C.mode == MODE_STAMP || C.mode == MODE_LINE)) {
 				add_stamped(buf_head(&c->in), buf_pending(&c->in));
@@ -378,7 +436,9 @@ static void client_read(struct client *c)
 		client_close(c, errno == ECONNRESET ? "reset by peer" : errno == EPROTO && c->ssl ? "TLS error" : strerror(errno));
 		return;
 	}
-	if (buf_pending(&G.reply) && send_reply(c) < 0) { /* TLS: this wake-up's replies */
+	if (buf_pending(&G.reply) && c->ssl && !c->closing && !buf_pending(&c->out) && defer_reply(c) == 0)
+		; /* written at the end of the pass */
+	else if (buf_pending(&G.reply) && send_reply(c) < 0) { /* TLS: this wake-up's replies */
 		client_close(c, "write failed");
 		return;
 	}
@@ -411,7 +471,9 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 	}
 	if ((mask & LOOP_WRITE) && C.mode == MODE_CHARGEN && !c->closing) {
 		if (svc_chargen_write(c) < 0) {
-			client_close(c, errno == ECONNRESET || errno == EPIPE ? "reset by peer" : "write failed");
+			/* After its half-close, the client's close is the end RFC 864 means. */
+			int gone = errno == ECONNRESET || errno == EPIPE;
+			client_close(c, gone && c->rd_eof ? "done" : gone ? "reset by peer" : "write failed");
 			return;
 		}
 		c->last = loop_now_ms();
@@ -426,7 +488,7 @@ static void client_event(struct loop *l, int fd, int mask, void *data)
 			return;
 		}
 	}
-	if ((mask & LOOP_READ) && !c->paused && !c->closing) {
+	if ((mask & LOOP_READ) && !c->paused && !c->closing && !c->rd_eof) {
 		client_read(c);
 		return;
 	}
@@ -463,6 +525,10 @@ void serve_want(struct client *c)
 
 void serve_conn_free(struct client *c)
 {
+	if (c->deferred)
+		for (int i = 0; i < G.ndq; i++)
+			if (G.dq[i].c == c)
+				G.dq[i].c = NULL;
 	loop_del(G.loop, c->fd);
 	if (c->ssl)
 		tlsconn_free(c->ssl); /* close_notify, when the handshake was done */
@@ -758,6 +824,8 @@ static int worker(void)
 	G.accepting = 1;
 	if (C.idle_ms > 0 || C.tls)
 		loop_timer_add(G.loop, sweep_every(), sweep, NULL);
+	if (C.tls)
+		loop_on_pass(G.loop, flush_pass, NULL);
 	if (loop_run(G.loop) < 0)
 		die_sys(NT_EXIT_IO, "epoll");
 	partial_summary(); /* closings still counted when the loop stopped */
@@ -767,6 +835,8 @@ static int worker(void)
 	free(G.clients);
 	free(G.stats);
 	buf_free(&G.reply);
+	buf_free(&G.dbuf);
+	free(G.dq);
 	loop_free(G.loop);
 	close(sfd);
 	if (C.tls)

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "listen.h"
 #include "log.h"
 #include "nt_err.h"
 #include "opt.h"
@@ -42,7 +43,7 @@ static const struct opt opts[] = {
 	{O_MAXPARTIAL, "max-partial", OPT_SIZE, "BYTES",
 	 "cap on partial-line buffer memory per worker; not with --echo/--daytime (default 32M, min 64k)",
 	 1, (long long)1 << 40},
-	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the listening socket", 1, 256},
+	{O_WORKERS, "workers", OPT_UINT, "N", "N worker processes sharing the listening socket (auto: one per online CPU)", 1, 256, .values = "auto"},
 	{O_REUSEPORT, "reuseport", OPT_FLAG, NULL, "SO_REUSEPORT: every server of this user on the port with it shares the traffic"},
 	{O_TLS, "tls", OPT_FLAG, NULL, "serve over TLS (needs --cert and --key; SIGHUP reloads them)"},
 	{O_CERT, "cert", OPT_FILE, "FILE", "the server's certificate chain (PEM) for --tls"},
@@ -151,7 +152,7 @@ void serve_opts(int argc, char **argv, struct serve_conf *c)
 		case O_IDLE: c->idle_ms = os.num, idle_set = 1; break;
 		case O_MAXLINE: c->max_line = (size_t)os.num, maxline_set = 1; break;
 		case O_MAXPARTIAL: c->max_partial = (size_t)os.num, max_partial_set = 1; break;
-		case O_WORKERS: c->workers = (int)os.num; break;
+		case O_WORKERS: c->workers = os.num < 0 ? workers_auto() : (int)os.num; break;
 		case O_REUSEPORT: c->reuseport = 1; break;
 		case O_TIMEFMT: tfmt = os.str; break;
 		case O_UTC: utc = 1; break;

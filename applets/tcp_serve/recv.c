@@ -76,10 +76,11 @@ int recv_run(const int *lfd, int nfd, int keep, int idle_ms, int tls, int hs_ms)
 				tlsconn_sighup();
 			s = tls_server(fd, tlsconn_ctx(), hs_ms, err, sizeof err);
 			if (!s) {
-				log_info("disconnected %s (%s)", addr, err);
+				/* Said once: the exit's message, or with --keep the connection's
+				 * last line, as a warning (under -q too). */
 				if (!keep)
 					die(NT_EXIT_TLS, "%s: %s", addr, err);
-				nt_warn("%s: %s", addr, err);
+				nt_warn("disconnected %s (%s)", addr, err);
 				continue;
 			}
 		} else {

@@ -38,6 +38,9 @@ struct client {
 	unsigned handshake : 1; /* --tls: the handshake is not done yet */
 	unsigned rd_want : 2;   /* --tls: the event a blocked read waits for (LOOP_READ/WRITE) */
 	unsigned wr_want : 2;   /* --tls: the event a blocked write waits for */
+	unsigned drained : 1;   /* conn_read gave data and emptied the socket (and the session) */
+	unsigned rd_eof : 1;    /* --chargen: the client half-closed; it is sent to until it closes */
+	unsigned deferred : 1;  /* --tls: a reply waits for the end of the pass (main.c) */
 	struct ssl_st *ssl;     /* --tls: the session (tlsconn.h); NULL on a plain connection */
 	long long last;         /* last activity, loop_now_ms(); the accept during a handshake */
 	size_t held;            /* the memory of c->in counted by partial.c */
@@ -54,7 +57,9 @@ struct conn_stats {
 };
 
 /* The one read and the one write of a connection (counted for --json): -1 with errno
- * EAGAIN when it would block, as read(2) and send(2). */
+ * EAGAIN when it would block, as read(2) and send(2). A read that gave data sets
+ * c->drained when nothing more is there to read now (a short read; over TLS, the socket
+ * and the session both emptied), so the caller need not read again to hear EAGAIN. */
 ssize_t conn_read(struct client *c, void *p, size_t n);
 ssize_t conn_write(struct client *c, const void *p, size_t n);
 

@@ -80,6 +80,24 @@ struct ssl_ctx_st *tlsconn_ctx(void)
 	return T.ctx;
 }
 
+/* What the socket reads inside one SSL_read gave (sock_cb): SOCK_NONE when it read
+ * nothing from the socket (whole records were buffered), SOCK_SHORT when its last read
+ * took less than it asked for or would block (the socket is drained), SOCK_FULL. */
+enum { SOCK_NONE, SOCK_SHORT, SOCK_FULL };
+static int sock_read;
+
+static long sock_cb(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+		    size_t *processed)
+{
+	(void)b;
+	(void)argp;
+	(void)argi;
+	(void)argl;
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN))
+		sock_read = ret > 0 && processed && *processed >= len ? SOCK_FULL : SOCK_SHORT;
+	return ret;
+}
+
 struct ssl_st *tlsconn_new(int fd)
 {
 	SSL *s = SSL_new(T.ctx);
@@ -93,6 +111,10 @@ struct ssl_st *tlsconn_new(int fd)
 	/* A record (or several) in one read(2) instead of a header and then a body: one
 	 * system call less per request. The buffer is still released whenever it is empty. */
 	SSL_set_read_ahead(s, 1);
+	/* Told of every socket read, so that a read that emptied the socket and OpenSSL's
+	 * buffer is known as the last (tlsconn_read's *drained): no read(2) that says EAGAIN
+	 * per request. */
+	BIO_set_callback_ex(SSL_get_rbio(s), sock_cb);
 	return s;
 }
 
@@ -135,35 +157,38 @@ int tlsconn_handshake(struct ssl_st *s, int *want, char *err, size_t errlen)
 		*want = e == SSL_ERROR_WANT_READ ? LOOP_READ : LOOP_WRITE;
 		return 0;
 	}
-	unsigned long code = ERR_get_error();
-	if (code) {
-		char b[200];
-		ERR_error_string_n(code, b, sizeof b);
-		long v = SSL_get_verify_result(s);
-		if (v != X509_V_OK)
-			snprintf(err, errlen, "TLS handshake: client certificate: %s", X509_verify_cert_error_string(v));
-		else
-			snprintf(err, errlen, "TLS handshake: %s", b);
-	} else if (errno && errno != EAGAIN) {
-		snprintf(err, errlen, "TLS handshake: %s", strerror(errno));
-	} else {
-		snprintf(err, errlen, "TLS handshake: the client closed the connection");
-	}
-	ERR_clear_error();
+	tls_server_handshake_err(s, err, errlen); /* worded in core/tls*.c */
 	return -1;
 }
 
-/* The session's app data marks a read that gave nothing (see tlsconn_pending). */
-static char stalled;
+/* The session's app data marks a read that gave nothing (stalled, see tlsconn_pending),
+ * or one that gave data after the socket was found drained (emptied): NULL is a read
+ * that gave data with the socket perhaps holding more. */
+static char stalled, emptied;
 
-ssize_t tlsconn_read(struct ssl_st *s, void *p, size_t n, int *want)
+/* SSL_get_error needs an empty error queue before the call; clearing one that is empty
+ * (it nearly always is: every failure here clears it) wrote all its 16 slots, twice a
+ * request. */
+static void err_empty(void)
 {
-	ERR_clear_error();
+	if (ERR_peek_error())
+		ERR_clear_error();
+}
+
+ssize_t tlsconn_read(struct ssl_st *s, void *p, size_t n, int *want, int *drained)
+{
+	err_empty();
 	errno = 0;
+	sock_read = SOCK_NONE;
 	int r = SSL_read(s, p, n > 0x40000000 ? 0x40000000 : (int)n);
-	void *mark = r > 0 ? NULL : &stalled;
-	if (SSL_get_app_data(s) != mark)
+	void *old = SSL_get_app_data(s), *mark = &stalled;
+	if (r > 0) /* a read from records already buffered keeps what the last socket read said */
+		mark = sock_read == SOCK_SHORT || (sock_read == SOCK_NONE && old == &emptied) ? &emptied : NULL;
+	if (old != mark)
 		SSL_set_app_data(s, mark);
+	/* Drained: the socket had nothing more and OpenSSL holds nothing, so a further read
+	 * would only say EAGAIN. Data that comes after it is for epoll to report. */
+	*drained = r > 0 && mark == &emptied && !SSL_pending(s) && !SSL_has_pending(s);
 	return r > 0 ? r : result(s, r, want);
 }
 
@@ -171,7 +196,7 @@ ssize_t tlsconn_write(struct ssl_st *s, const void *p, size_t n, int *want)
 {
 	if (!n)
 		return 0;
-	ERR_clear_error();
+	err_empty();
 	errno = 0;
 	int r = SSL_write(s, p, n > 0x40000000 ? 0x40000000 : (int)n);
 	if (r > 0)

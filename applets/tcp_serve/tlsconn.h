@@ -35,8 +35,10 @@ struct ssl_st *tlsconn_new(int fd);
 /* One step of the handshake: 1 done, 0 not yet (*want), -1 failed (why in err). */
 int tlsconn_handshake(struct ssl_st *s, int *want, char *err, size_t errlen);
 /* As read(2) and send(2): > 0 bytes, 0 end of stream (read), -1 with errno: EAGAIN
- * (*want: the event to wait for), EPROTO (a TLS error), or the socket's. */
-ssize_t tlsconn_read(struct ssl_st *s, void *p, size_t n, int *want);
+ * (*want: the event to wait for), EPROTO (a TLS error), or the socket's. A read sets
+ * *drained when it emptied both the socket and the session's buffers (a further read
+ * would say EAGAIN), as a short read(2) does on a plain socket. */
+ssize_t tlsconn_read(struct ssl_st *s, void *p, size_t n, int *want, int *drained);
 ssize_t tlsconn_write(struct ssl_st *s, const void *p, size_t n, int *want);
 /* Decrypted input not yet read, which epoll will not report. */
 int tlsconn_pending(struct ssl_st *s);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_ftp_reply.c - libFuzzer harness for the ftp reply assembler, the line check
- * the header callback uses (ftp_reply_line), the 257 (PWD) parser and the FEAT scan. */
+ * the header callback uses (ftp_reply_line), the 257 (PWD) parser, the passive replies
+ * (229 to EPSV, 227 to PASV: the batch get's own data connections) and the FEAT scan. */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -26,6 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		char dir[64];
 		if (ftp_parse_pwd(p, l, dir, sizeof dir) == 0 && strnlen(dir, sizeof dir) >= sizeof dir)
+			__builtin_trap();
+		unsigned port = 0;
+		if (ftp_parse_epsv(p, l, &port) == 0 && (!port || port > 65535))
+			__builtin_trap();
+		unsigned char h[4];
+		port = 0;
+		if (ftp_parse_pasv(p, l, h, &port) == 0 && (!port || port > 65535))
 			__builtin_trap();
 		p += adv;
 		left -= adv;

@@ -5,6 +5,7 @@
 #   tcp-discard PORT     RFC 863: 1 MiB sent, nothing ever comes back, closed cleanly
 #   tcp-chargen PORT     RFC 864: lines of 72 characters + CR LF, each shifted by one in
 #                        the 95 printable characters, a slow reader does not break it
+#   tcp-chargen-halfclose PORT   the same (32 MiB) after the client shut its sending side
 #   tcp-time PORT        RFC 868: exactly 4 bytes, seconds since 1900, then close
 #   udp-time PORT        RFC 868: an empty datagram gets 4 bytes
 #   udp-chargen PORT     RFC 864: each datagram gets 0 to 512 characters of the pattern
@@ -69,6 +70,24 @@ def main():
         assert got.startswith(b'!"#$%'), 'the first line is not RFC 864 sample\'s first: %r' % got[:10]
         s.close()
         print('ok chargen: %d lines checked' % n)
+    elif cmd == 'tcp-chargen-halfclose':
+        # RFC 864: the server sends until the client closes; a client that shuts down
+        # its sending side has not closed, and still gets the pattern.
+        # More than the socket buffers hold (a server that stopped at the half-close
+        # has written those already), and the server given time to see the half-close.
+        s = tcp(port)
+        s.shutdown(socket.SHUT_WR)
+        time.sleep(0.3)
+        first, total = b'', 0
+        while total < 32 << 20:
+            b = s.recv(1 << 20)
+            assert b, 'the connection ended after the client\'s half-close (%d bytes)' % total
+            if len(first) < 74 * 300:
+                first += b
+            total += len(b)
+        n = check_chargen_lines(first.decode('ascii'), partial_ok=True)
+        s.close()
+        print('ok chargen after a half-close: 32 MiB, the first %d lines checked' % n)
     elif cmd == 'tcp-time':
         s = tcp(port)
         data = b''

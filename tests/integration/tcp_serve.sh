@@ -136,6 +136,16 @@ n=$(pgrep -P "$SRV_PID" | wc -l)
 check "--workers 2 serves 300 clients" $PROBE many 127.0.0.1 "$P13" 300
 kill -TERM "$SRV_PID"; wait "$SRV_PID"; rc=$?
 [ $rc -eq 0 ] && [ -z "$(pgrep -P "$SRV_PID")" ] && pass "--workers: SIGTERM stops every worker, exit 0" || fail "--workers SIGTERM" "rc=$rc"
+# --workers auto: one per online CPU (one CPU: the process serves itself, no children).
+cpus=$(getconf _NPROCESSORS_ONLN)
+serve P13A --workers auto
+sleep 0.3
+n=$(pgrep -P "$SRV_PID" | wc -l)
+[ "$n" -eq "$([ "$cpus" -gt 1 ] && echo "$cpus" || echo 0)" ] && pass "--workers auto runs one worker per online CPU ($cpus)" \
+	|| fail "--workers auto" "$n children for $cpus CPUs"
+check "--workers auto serves 100 clients" $PROBE many 127.0.0.1 "$P13A" 100
+kill -TERM "$SRV_PID"; wait "$SRV_PID"
+expect_exit "--workers takes a number or auto: 'many' is exit 2" 2 "$NT" tcp-serve --workers many
 
 # EMFILE: far more clients than descriptors; the server must not spin and must recover.
 P14=$(free_port)

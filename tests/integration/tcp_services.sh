@@ -33,6 +33,8 @@ stop
 
 start P tcp-serve --chargen --json
 check "TCP chargen (RFC 864): 300 lines of the rotating 72-character pattern, slow reader" $SP tcp-chargen "$P"
+check "TCP chargen (RFC 864): a client that half-closes still gets the pattern (the server sends until it closes)" \
+	$SP tcp-chargen-halfclose "$P"
 sleep 0.2
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$SRV_PID/status")
 /usr/bin/python3 -c '

@@ -151,6 +151,26 @@ for rin in empty open; do
 		|| fail "--idle-timeout on the receiver (its input $rin)" "sender rc=$rc receiver rc=$rrc $(cat "$T/idle.err" "$T/recv.err")"
 done
 
+# The sender's -w the other way round: when its idle timeout fires, the transfer is cut
+# short, and the receiver must not take it for a clean end (it logged done and exited 0
+# with the data truncated): the sender resets the connection and exits 3, the receiver
+# sees the reset and exits 3 too.
+for rin in empty open; do
+	if [ $rin = empty ]; then
+		RECV_IN=$EMPTY RECV_OUT=$T/widle.got recv P
+	else
+		rm -f "$T/quiet" && mkfifo "$T/quiet" && { sleep 6 >"$T/quiet" & }
+		RECV_IN=$T/quiet RECV_OUT=$T/widle.got recv P
+	fi
+	{ echo hello; sleep 3; } | timeout 10 "$NT" tcp-send -w 0.5 --stream 127.0.0.1:"$P" >/dev/null 2>"$T/widle.err"
+	rc=$?
+	wait "$RECV_PID"
+	rrc=$?
+	[ "$rc" = 3 ] && [ "$rrc" = 3 ] && grep -q 'nothing moved' "$T/widle.err" && [ "$(cat "$T/widle.got")" = hello ] \
+		&& pass "tcp-send -w 0.5 --stream, its idle timeout (receiver's input $rin): both exit 3, the receiver sees no clean end" \
+		|| fail "tcp-send -w --stream's idle timeout (receiver's input $rin)" "sender rc=$rc receiver rc=$rrc $(cat "$T/widle.err" "$T/recv.err")"
+done
+
 expect_exit "--stream with --json is exit 2 (standard output is the data)" 2 "$NT" tcp-serve --stream --json
 expect_exit "--keep without --stream is exit 2" 2 "$NT" tcp-serve --keep
 expect_exit "--stream with --workers is exit 2" 2 "$NT" tcp-serve --stream --workers 2

@@ -12,7 +12,7 @@ PROBE="/usr/bin/python3 $here/tls_probe.py"
 WRAP="/usr/bin/python3 $here/tls_wrap.py"
 STAMP_RE='[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4} '
 # The sanitized build answers slower (0.26 s median in the flood below): its bounds there.
-if [ "${SANITIZED:-}" = 1 ]; then HOG_LIMIT=400000 FLOOD_MED=0.6 FLOOD_WORST=3; else HOG_LIMIT=24576 FLOOD_MED=0.1 FLOOD_WORST=1.5; fi
+if [ "${SANITIZED:-}" = 1 ]; then HOG_LIMIT=400000 FLOOD_MED=0.6 FLOOD_WORST=3; else HOG_LIMIT=24576 FLOOD_MED=0.25 FLOOD_WORST=1.5; fi
 
 C=$T/certs
 make_certs "$C" || { fail "make_certs"; finish; }
@@ -84,12 +84,13 @@ check "200 one-line TLS records in one write (read ahead): all answered; then ha
 	$PROBE records "$P" "$C/ca.crt" "$SRV_PID" 200
 check "a TLS client that never reads: another served, memory bounded" $PROBE noread "$P" "$C/ca.crt" "$SRV_PID" "$HOG_LIMIT"
 # 50 clients that never read (a 2 KiB window) send one-byte records, 500 to a write: a
-# new client and an established one are answered within 0.1 s (median) all along. The
-# loop used to list such a connection once more for every pass (its read-ahead records
+# new client and an established one are answered within 0.25 s (median) all along (about
+# 0.03-0.06 s on a quiet machine; 0.127 was seen once with the suite and four builds sharing
+# 2 cores, so 0.1 was too tight to be a fair bound). The loop used to list such a connection once more for every pass (its read-ahead records
 # fired again while epoll reported it too), so a pass ran it k times in pass k and the
 # others waited 0.4-0.7 s; a TLS record and a write per one-byte request made it worse.
 serve PF -q $TLS
-check "50 TLS clients flooding one-byte records, never reading: others answered in 0.1 s, memory bounded" \
+check "50 TLS clients flooding one-byte records, never reading: others answered in 0.25 s, memory bounded" \
 	$PROBE flood "$PF" "$C/ca.crt" "$SRV_PID" 50 8 "$HOG_LIMIT" "$FLOOD_MED" "$FLOOD_WORST"
 # A plain-text client on the TLS port fails its handshake; the server goes on.
 printf 'not tls\n' | timeout 5 /usr/bin/python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s.sendall(b"hello\r\n"*20); s.settimeout(5); print(len(s.recv(100)))' "$P" >/dev/null 2>&1
@@ -242,7 +243,7 @@ rc=$?
 	&& pass "--stream --tls: both ways at once, each side's close_notify ends the other's output" \
 	|| fail "--stream --tls both ways" "rc=$rc out=$out srv=$(cat "$T/srvout") $(cat "$T/recv2.err")"
 PS11=$(free_port)
-"$NT" tcp-serve -q -p "$PS11" -l 127.0.0.1 $TLS --stream --keep <"$EMPTY" >"$T/keep.out" 2>"$T/keep.err" &
+"$NT" tcp-serve -p "$PS11" -l 127.0.0.1 $TLS --stream --keep <"$EMPTY" >"$T/keep.out" 2>"$T/keep.err" &
 KP=$!
 cleanup "kill $KP 2>/dev/null; wait $KP"
 listening "$PS11"
@@ -250,8 +251,9 @@ echo one | "$NT" tcp-send --tls --cacert "$C/ca.crt" --stream "localhost:$PS11" 
 printf 'not tls\n' | timeout 5 "$NT" tcp-send "127.0.0.1:$PS11" >/dev/null 2>&1
 echo two | "$NT" tcp-send --tls --cacert "$C/ca.crt" --stream "localhost:$PS11" >/dev/null 2>&1
 for _ in $(seq 30); do [ "$(cat "$T/keep.out")" = "$(printf 'one\ntwo')" ] && break; sleep 0.1; done
-[ "$(cat "$T/keep.out")" = "$(printf 'one\ntwo')" ] && grep -q 'TLS handshake' "$T/keep.err" \
-	&& pass "--stream --keep --tls: connections in turn; a failed handshake is said and the next one served" \
+# The failed handshake is said once (it was twice: the log's line and a warning).
+[ "$(cat "$T/keep.out")" = "$(printf 'one\ntwo')" ] && [ "$(grep -c 'TLS handshake' "$T/keep.err")" = 1 ] \
+	&& pass "--stream --keep --tls: connections in turn; a failed handshake is said once and the next one served" \
 	|| fail "--stream --keep --tls" "$(cat "$T/keep.out") / $(cat "$T/keep.err")"
 # SIGHUP between two connections of --stream --keep: the second sees the new certificate.
 cp "$C/server.crt" "$C/keep.crt" && cp "$C/server.key" "$C/keep.key"
@@ -378,7 +380,19 @@ rc=$?
 	&& pass "tcp-send --tls --insecure: served, and it says so" || fail "--insecure" "rc=$rc $(cat "$T/insecure.err")"
 expect_exit "tcp-send --insecure without --tls is a usage error" 2 "$NT" tcp-send --insecure "localhost:$P12" x
 serve P13 -q
-expect_exit "tcp-send --tls to a plain server: exit 4" 4 timeout 10 "$NT" tcp-send --tls --timeout 2 --cacert "$C/ca.crt" "localhost:$P13" x
+# A TLS client at a plain server, and a plain client at a TLS server: the mismatch said in
+# words (OpenSSL alone says "wrong version number"), on the client and in the server's -v log.
+timeout 10 "$NT" tcp-send --tls --timeout 2 --cacert "$C/ca.crt" "localhost:$P13" x >/dev/null 2>"$T/mis.err"
+rc=$?
+[ $rc = 4 ] && grep -q 'the server did not answer in TLS (a plain-text service?)' "$T/mis.err" \
+	&& pass "tcp-send --tls to a plain server: exit 4, said in words" \
+	|| fail "tcp-send --tls to a plain server" "rc=$rc $(cat "$T/mis.err")"
+serve P14 -v $TLS
+echo hello | timeout 5 "$NT" tcp-send --timeout 2 "127.0.0.1:$P14" >/dev/null 2>&1
+for _ in $(seq 50); do grep -q "TLS handshake: the client did not speak TLS" "$T/serve.log" && break; sleep 0.1; done
+grep -q 'disconnected 127.0.0.1:[0-9]* (TLS handshake: the client did not speak TLS (a plain-text client?)' "$T/serve.log" \
+	&& pass "a plain client at tcp-serve --tls: the -v log says it did not speak TLS" \
+	|| fail "a plain client at tcp-serve --tls: no words in the log" "$(grep -i 'handshake' "$T/serve.log" | tail -2)"
 # A --cert, --key or --cacert that is not there is said in our words (nettool(1)
 # CONVENTIONS), not as OpenSSL's "error:80000002:system library::...": exit 4.
 NP=$(free_port)

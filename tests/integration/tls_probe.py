@@ -39,7 +39,7 @@ file that verifies the server (its name is checked as "localhost").
                             window that never read send one-byte TLS records, 500 to a
                             write, for SECS s; meanwhile a new connection (connect,
                             handshake, a line) and an established one (a line) are
-                            answered: median under 0.1 s each, none over 1.5 s; the
+                            answered: median under MED s each (the script passes 0.25), none over 1.5 s; the
                             server's RSS stays under MAX KiB
   flooders PORT CA N SECS   (for flood) the N clients: "ready" once all shook hands, then
                             the records for SECS s
@@ -183,9 +183,11 @@ def cpu_ticks(pid):
     return int(v[11]) + int(v[12])
 
 
-def halfrecord(port, ca, pid):
-    ctx = ssl.create_default_context(cafile=ca)
-    raw = socket.create_connection(('127.0.0.1', int(port)), timeout=5)
+def memory_tls(raw, ca, ctx=None):
+    """The handshake over a connected socket, the TLS records through memory BIOs, so
+    that a test can cut and time them: (raw, obj, inc, out), obj the SSLObject. ctx:
+    a context to share between connections (made from ca otherwise)."""
+    ctx = ctx or ssl.create_default_context(cafile=ca)
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(inc, out, server_hostname='localhost')
     while True:
@@ -196,6 +198,11 @@ def halfrecord(port, ca, pid):
             raw.sendall(out.read())
             inc.write(raw.recv(65536))
     raw.sendall(out.read())
+    return raw, obj, inc, out
+
+
+def halfrecord(port, ca, pid):
+    raw, obj, inc, out = memory_tls(socket.create_connection(('127.0.0.1', int(port)), timeout=5), ca)
     obj.write(b'half a record\n')
     rec = out.read()
     raw.sendall(rec[:len(rec) // 2])
@@ -222,18 +229,7 @@ def halfrecord(port, ca, pid):
 
 def records(port, ca, pid, n):
     n = int(n)
-    ctx = ssl.create_default_context(cafile=ca)
-    raw = socket.create_connection(('127.0.0.1', int(port)), timeout=5)
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(inc, out, server_hostname='localhost')
-    while True:
-        try:
-            obj.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            raw.sendall(out.read())
-            inc.write(raw.recv(65536))
-    raw.sendall(out.read())
+    raw, obj, inc, out = memory_tls(socket.create_connection(('127.0.0.1', int(port)), timeout=5), ca)
     time.sleep(0.2)  # the server is past its handshake and waits for data
     for i in range(n):
         obj.write(b'record %d\n' % i)  # each write its own record
@@ -445,16 +441,7 @@ def flooders(port, ca, n, secs):
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # before connect: the window
         raw.settimeout(30)
         raw.connect(('127.0.0.1', int(port)))
-        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-        obj = ctx.wrap_bio(inc, out, server_hostname='localhost')
-        while True:
-            try:
-                obj.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                raw.sendall(out.read())
-                inc.write(raw.recv(65536))
-        raw.sendall(out.read())
+        raw, obj, inc, out = memory_tls(raw, ca, ctx)
         raw.settimeout(None)  # a send that blocks waits: a record cut short would end it
         conns.append((raw, obj, out))
     print('ready', flush=True)

@@ -131,6 +131,11 @@ kill -TERM "$SRV_PID"; wait "$SRV_PID"; rc=$?
 userve P5 --workers 2
 [ "$(pgrep -P "$SRV_PID" | wc -l)" -eq 2 ] && pass "--workers 2" || fail "--workers 2"
 testing "--workers 2 answers" "\$NT udp-send 127.0.0.1:$P5 w | sed -E 's/^.{24} //'" "w" "" ""
+cpus=$(getconf _NPROCESSORS_ONLN)
+userve P5A --workers auto
+[ "$(pgrep -P "$SRV_PID" | wc -l)" -eq "$([ "$cpus" -gt 1 ] && echo "$cpus" || echo 0)" ] \
+	&& pass "--workers auto: one worker per online CPU ($cpus)" || fail "--workers auto" "$(pgrep -P "$SRV_PID" | wc -l) children"
+testing "--workers auto answers" "\$NT udp-send 127.0.0.1:$P5A w | sed -E 's/^.{24} //'" "w" "" ""
 expect_exit "udp-serve --echo --daytime is refused" 2 "$NT" udp-serve --echo --daytime
 expect_exit "udp-send to a bad address is exit 2" 2 "$NT" udp-send 'host:99999' x
 

@@ -235,6 +235,48 @@ START_TEST(pwd)
 }
 END_TEST
 
+/* The passive replies the batch get's own connections read (getpipe.c): EPSV with any
+ * delimiter, PASV's six numbers; a hostile or cut line is refused, never half taken. */
+START_TEST(passive_replies)
+{
+	unsigned port = 7;
+	const char *l = "229 Entering Extended Passive Mode (|||6446|)";
+	ck_assert_int_eq(ftp_parse_epsv(l, strlen(l), &port), 0);
+	ck_assert_uint_eq(port, 6446);
+	l = "229 ok (!!!65535!)";
+	ck_assert_int_eq(ftp_parse_epsv(l, strlen(l), &port), 0);
+	ck_assert_uint_eq(port, 65535);
+	const char *bade[] = {"229 (|||0|)", "229 (|||65536|)", "229 (|||123456|)", "229 (||6446|)", "229 (|||6446)",
+			      "229 (|||6446|", "229 (11164461)", "228 (|||6446|)", "229 (|||x|)", "229 (|||-1|)", "229",
+			      "229 (|| |6446|)"};
+	for (unsigned i = 0; i < sizeof bade / sizeof bade[0]; i++) {
+		port = 7;
+		ck_assert_msg(ftp_parse_epsv(bade[i], strlen(bade[i]), &port) == -1, "accepted '%s'", bade[i]);
+		ck_assert_uint_eq(port, 7);
+	}
+	/* Bounded by len: the port's end beyond it does not count. */
+	l = "229 (|||6446|)";
+	ck_assert_int_eq(ftp_parse_epsv(l, strlen(l) - 1, &port), -1);
+	unsigned char h[4] = {9, 9, 9, 9};
+	l = "227 Entering Passive Mode (127,0,0,1,19,137).";
+	ck_assert_int_eq(ftp_parse_pasv(l, strlen(l), h, &port), 0);
+	ck_assert_uint_eq(port, 19 * 256 + 137);
+	ck_assert(h[0] == 127 && h[1] == 0 && h[2] == 0 && h[3] == 1);
+	l = "227 =10,1,2,3,0,21";
+	ck_assert_int_eq(ftp_parse_pasv(l, strlen(l), h, &port), 0);
+	ck_assert_uint_eq(port, 21);
+	const char *badp[] = {"227 (1,2,3,4,5)", "227 (1,2,3,4,5,256)", "227 (1,2,3,4,0,0)", "227 (1,2,3,4,5,6666)",
+			      "227 (1,2,3,,4,5)", "227 no numbers", "226 (1,2,3,4,5,6)", "227 (1.2.3.4,5,6)"};
+	for (unsigned i = 0; i < sizeof badp / sizeof badp[0]; i++) {
+		h[0] = 9, port = 7;
+		ck_assert_msg(ftp_parse_pasv(badp[i], strlen(badp[i]), h, &port) == -1, "accepted '%s'", badp[i]);
+		ck_assert(h[0] == 9 && port == 7);
+	}
+	l = "227 (1,2,3,4,5,6)";
+	ck_assert_int_eq(ftp_parse_pasv(l, strlen(l) - 2, h, &port), -1);
+}
+END_TEST
+
 /* The journal's done-set: a key matches only when both hashes do (review 13: one
  * 64-bit hash alone let a collision skip an undone item). */
 START_TEST(journal_set)
@@ -548,6 +590,7 @@ Suite *suite_ftp(void)
 	tcase_add_test(t, replies);
 	tcase_add_test(t, feat);
 	tcase_add_test(t, pwd);
+	tcase_add_test(t, passive_replies);
 	tcase_add_test(t, journal_set);
 	tcase_add_test(t, journal_lines);
 	tcase_add_test(t, dur_names);

@@ -153,6 +153,55 @@ START_TEST(loop_fire_once_per_pass)
 }
 END_TEST
 
+/* loop_on_pass: called once at the end of every pass, after the pass's events (and the
+ * fires they queued), empty passes too; NULL stops it. */
+static int pass_calls, events_before_pass;
+static void on_pass_event(struct loop *l, int fd, int mask, void *data)
+{
+	char b[16];
+	(void)l;
+	(void)mask;
+	(void)data;
+	(void)!read(fd, b, sizeof b);
+	fire_calls++;
+}
+
+static void on_pass(struct loop *l, void *data)
+{
+	(void)l;
+	(void)data;
+	pass_calls++;
+	events_before_pass = fire_calls;
+}
+
+START_TEST(loop_on_pass_after_events)
+{
+	struct loop *l = loop_new(16);
+	int a[2], b[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	ck_assert_int_eq(loop_add(l, a[0], LOOP_READ, on_pass_event, NULL), 0);
+	ck_assert_int_eq(loop_add(l, b[0], LOOP_READ, on_pass_event, NULL), 0);
+	loop_on_pass(l, on_pass, NULL);
+	fire_calls = pass_calls = 0;
+	ck_assert_int_eq(write(a[1], "x", 1), 1);
+	ck_assert_int_eq(write(b[1], "y", 1), 1);
+	ck_assert_int_eq(loop_once(l, 1000), 2);
+	ck_assert_int_eq(pass_calls, 1);
+	ck_assert_int_eq(events_before_pass, 2); /* both events first, then the pass */
+	ck_assert_int_eq(loop_once(l, 0), 0);
+	ck_assert_int_eq(pass_calls, 2);
+	loop_on_pass(l, NULL, NULL);
+	ck_assert_int_eq(loop_once(l, 0), 0);
+	ck_assert_int_eq(pass_calls, 2);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+	loop_free(l);
+}
+END_TEST
+
 static int sink(void *arg, const char *p, size_t n)
 {
 	strncat(arg, p, n);
@@ -346,6 +395,7 @@ Suite *suite_net(void)
 	tcase_add_test(t, loop_events_and_timers);
 	tcase_add_test(t, loop_fire_dispatches_without_epoll);
 	tcase_add_test(t, loop_fire_once_per_pass);
+	tcase_add_test(t, loop_on_pass_after_events);
 	tcase_add_test(t, stream_lines_literals);
 	tcase_add_test(t, stream_timeout);
 	tcase_add_test(t, stream_endless_line_is_bounded);

@@ -9,7 +9,7 @@
 #include "nt_err.h"
 #include "opt.h"
 
-enum { O_SECS = OPT_LONG, O_SIZE, O_ACT, O_MODE, O_DIR };
+enum { O_SECS = OPT_LONG, O_SIZE, O_ACT, O_MODE, O_DIR, O_WORKERS };
 static const struct opt opts[] = {
 	{'p', "port", OPT_PORT, "PORT", "port"},
 	{'n', "count", OPT_UINT, "N", "count", 1, 10},
@@ -20,6 +20,7 @@ static const struct opt opts[] = {
 	{O_ACT, "active", OPT_OPTSTR, "ADDR", "active"},
 	{O_MODE, "mode", OPT_CHOICE, "MODE", "the mode", .values = "bar plain none"},
 	{O_DIR, "dir", OPT_DIR, "DIR", "a folder"},
+	{O_WORKERS, "workers", OPT_UINT, "N", "a number or auto", 1, 256, .values = "auto"},
 	{0},
 };
 static const struct opt_spec spec = {.usage = "[OPTIONS] ARGS", .opts = opts, .commands = "get put"};
@@ -122,6 +123,27 @@ START_TEST(unknown_option_exits_2)
 {
 	char *a[] = {"x", "--bogus", NULL};
 	parse_exit(a, 2);
+}
+END_TEST
+
+/* A number option with a word beside its numbers (--workers auto): the word is -1. */
+START_TEST(uint_word)
+{
+	long long num = 0;
+	const char *str = NULL;
+	char *a1[] = {"x", "--workers", "auto", NULL};
+	run(3, a1, &num, &str);
+	ck_assert_int_eq(num, -1);
+	char *a2[] = {"x", "--workers", "3", NULL};
+	run(3, a2, &num, &str);
+	ck_assert_int_eq(num, 3);
+}
+END_TEST
+
+START_TEST(uint_other_word_exits_2)
+{
+	char *a[] = {"x", "--workers", "many", NULL};
+	parse_exit(a, 3);
 }
 END_TEST
 
@@ -232,6 +254,8 @@ Suite *suite_opt(void)
 	tcase_add_exit_test(t, refused_option_exits_2, 2);
 	tcase_add_test(t, refused_rows_hidden_from_help);
 	tcase_add_exit_test(t, bad_port_exits_2, 2);
+	tcase_add_test(t, uint_word);
+	tcase_add_exit_test(t, uint_other_word_exits_2, 2);
 	tcase_add_exit_test(t, missing_arg_exits_2, 2);
 	tcase_add_exit_test(t, crlf_in_string_exits_2, 2);
 	tcase_add_exit_test(t, help_exits_0, 0);

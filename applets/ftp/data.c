@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* data.c - FTP data connections of our own control connections (ctl.h): the passive port
+ * from a 229 (EPSV) or 227 (PASV) reply, read by parse.c's bounded parsers, and a
+ * non-blocking connection to it at the address the control connection reaches (never the
+ * 227's own address: the FTP bounce; curl ignores it the same way). For getpipe.c's batch
+ * get, and whatever later moves data over our own connections.
+ *
+ * Header: applets/ftp/ctl.h    Tests: tests/integration/ftp_getpipe.sh tests/unit/check_ftp.c
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+
+int ftp_data_port(const struct fxc *c, int code, unsigned *port)
+{
+	size_t n = strlen(c->text);
+	if (code == 229)
+		return ftp_parse_epsv(c->text, n, port);
+	unsigned char h[4];
+	if (code != 227 || c->family != AF_INET || ftp_parse_pasv(c->text, n, h, port) < 0)
+		return -1;
+	char said[INET_ADDRSTRLEN];
+	if (inet_ntop(AF_INET, h, said, sizeof said) && strcmp(said, c->addr))
+		log_trace("%s answered PASV with the address %s: %s is used", c->site->host, said, c->addr);
+	return 0;
+}
+
+int ftp_data_connect(const struct fxc *c, unsigned port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof ss);
+	if (c->family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((unsigned short)port);
+		if (inet_pton(AF_INET, c->addr, &a->sin_addr) != 1)
+			return errno = EINVAL, -1;
+		sl = sizeof *a;
+	} else if (c->family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((unsigned short)port);
+		if (inet_pton(AF_INET6, c->addr, &a->sin6_addr) != 1)
+			return errno = EINVAL, -1;
+		sl = sizeof *a;
+	} else {
+		return errno = EAFNOSUPPORT, -1;
+	}
+	int fd = socket(c->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}

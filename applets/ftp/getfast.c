@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* getfast.c - the engine's side of the batch get on our own connections (getpipe.c): the
+ * decision per run (ftp_getfast_ok: which gets it covers; elsewhere libcurl's path), a
+ * file begun and stepped on the slot's connection, the data into engine.c's sink and the
+ * end through its finish_get (the same temporaries, durability, journal, results and
+ * messages as libcurl's path), the next job taken early so that its RETR goes out behind
+ * the 226, and the wait on the descriptors when no libcurl transfer runs.
+ *
+ * Header: applets/ftp/engine.h    Tests: tests/integration/ftp_getpipe.sh
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "nt_err.h"
+
+/* The sink of the own path: the data as libcurl's callback takes them (engine.c's get_write). */
+static int fast_sink(void *arg, const char *p, size_t n)
+{
+	return eng_get_write(arg, p, n);
+}
+
+/* A get over the slot's own connection (getpipe.c): GP_RUNNING, GP_CURL (libcurl's path
+ * for this file and the rest of the run), or GP_FAILED (the job has ended). */
+int ftp_getfast_start(struct engine *e, struct slot *s)
+{
+	int rc = 0;
+	char m[600];
+	s->err[0] = 0;
+	if (!e->dropped) {
+		e->dropped = 1;
+		ftp_share_drop(); /* libcurl's idle login: no more connections than --parallel */
+	}
+	int r = ftp_gp_start(&s->gp, e->a, s->job.src, &rc, &s->hdr, m, sizeof m);
+	if (r == GP_RUNNING) {
+		s->fast = 1;
+		return r;
+	}
+	if (r == GP_CURL) {
+		log_trace("get: %s: libcurl's path from here on", m);
+		e->fast = 0;
+		ftp_gp_close_idle();
+		return r;
+	}
+	eng_failed(e, s, (CURLcode)rc, s->err, &s->hdr, 0);
+	return r;
+}
+
+
+/* getpipe.c covers the batch get of plain FTP into local files. Kept on libcurl's path:
+ * TLS (the data connections would need it too), a single file (its meter, "it is a
+ * folder"), --resume (REST), --limit-rate, --active, --ascii, and -v (libcurl's trace);
+ * a proxy is found when the first own connection is planned (then libcurl for the run). */
+int ftp_getfast_ok(const struct engine *e)
+{
+	const struct ftp_site *a = e->a;
+	return !e->b && e->src->total != 1 && !a->implicit_tls && a->x.tls == XFER_TLS_NEVER && !ftp_cf.active &&
+	       !ftp_cf.ascii && ftp_cf.limit_rate <= 0 && !ftp_cf.resume && !a->x.verbose && !a->x.watch;
+}
+
+/* A job that will go over the own path when started (start's checks, before any). */
+static int fast_job(const struct engine *e, const struct job *j)
+{
+	return e->fast && j->kind == JOB_GET && !j->reject && !nt_has_ctl(j->src) && !nt_has_ctl(j->dst) &&
+	       strcmp(j->dst, "-") && !(j->mtime < 0 && ftp_cf.keep_mtime);
+}
+
+/* An own get stepped after a wait: 1 when its job has ended (the slot is to be cleared). */
+int ftp_getfast_step(struct engine *e, struct slot *s)
+{
+	int rc = 0;
+	int r = ftp_gp_step(s->gp, e->a, fast_sink, s, &rc, &s->hdr);
+	if (r == GP_RUNNING) {
+		if (e->fast && !e->stopped && ftp_gp_wants_next(s->gp)) {
+			/* The data have ended, the 226 is to come: the slot's next job taken now, so
+			 * that its EPSV and RETR go out behind the 226 (the server goes on at once). */
+			if (!s->has_next && eng_next_job(e, &s->next))
+				s->has_next = 1;
+			ftp_gp_chain(s->gp, s->has_next && fast_job(e, &s->next) ? s->next.src : NULL);
+		}
+		return 0;
+	}
+	if (r == GP_CURL) {
+		log_trace("get: libcurl's path from here on");
+		e->fast = 0;
+		s->fast = 0;
+		ftp_gp_close_idle();
+		return eng_get_curl(e, s, -1) < 0;
+	}
+	s->rc1 = r == GP_DONE ? CURLE_OK : (CURLcode)rc;
+	eng_finish_get(e, s);
+	if (!e->fast)
+		ftp_gp_close_idle();
+	return 1;
+}
+
+/* The own gets' descriptors, into e->wfd after the first n (copy.c's): how many. */
+int ftp_getfast_waitfds(struct engine *e, int n)
+{
+	int k = 0;
+	for (int i = 0; i < e->n; i++)
+		if (e->slots[i].busy && e->slots[i].fast)
+			k += ftp_gp_fds(e->slots[i].gp, e->wfd + n + k);
+	return k;
+}
+
+/* No libcurl transfer under way: our own poll on those descriptors (curl_multi_poll would
+ * add its own wake-up descriptor and its bookkeeping per call). */
+void ftp_getfast_poll(struct engine *e, unsigned nfd)
+{
+	for (unsigned i = 0; i < nfd; i++) {
+		e->pfd[i].fd = e->wfd[i].fd;
+		e->pfd[i].events = (short)((e->wfd[i].events & CURL_WAIT_POLLIN ? POLLIN : 0) |
+					   (e->wfd[i].events & CURL_WAIT_POLLOUT ? POLLOUT : 0));
+		e->pfd[i].revents = 0;
+	}
+	if (poll(e->pfd, nfd, 100) < 0 && errno != EINTR)
+		usleep(1000);
+}

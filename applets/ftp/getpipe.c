@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: MIT */
+/* getpipe.c - the batch get of plain FTP on our own control connections (ctl.c), one per
+ * engine slot, logged in together and kept from file to file, stepped without waiting
+ * (its descriptors are in the engine's wait set). libcurl 7.88 waits for each 226 inside
+ * ftp_done, blocking the whole multi (poll(fd, 1, 1000)): while one transfer waits there
+ * no other moves. Here nothing waits: per file CWD when the folder changes, EPSV (PASV
+ * where the server refuses EPSV, IPv4 only), a non-blocking data connection (data.c),
+ * RETR; the data go to the engine's sink as they come (the same temporaries, --fsync,
+ * journal and results as libcurl's path: engine.c), and the 226 is read when it comes.
+ * Pipelined where it is safe: the next file's EPSV goes out as soon as the data has
+ * ended, before the 226 (replies are read in order, one per command). A file is done
+ * when both its data's end and a 2xx final reply have come, in either order.
+ * Failures are libcurl's results (rc, the server's last reply in hdr), so that the
+ * engine's messages, retries and exit codes are the same as on its path. A reply or data
+ * awaited longer than --timeout fails the file (timed out); a data connection that fails
+ * or breaks, or a control connection that does, closes the connection (a later file
+ * opens another).
+ *
+ * Used only where it covers everything (engine.c decides per run: plain FTP, no proxy,
+ * files written to the local disk); elsewhere libcurl's path.
+ *
+ * Header: applets/ftp/ftp.h    Tests: tests/integration/ftp_getpipe.sh
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "ftp.h"
+#include "log.h"
+#include "nt_err.h"
+#include "stream.h"
+
+enum { Q_CWD = 1, Q_EPSV, Q_PASV, Q_RETR };
+#define QMAX 4
+enum { P_IDLE, P_LOGIN, P_CWD, P_PASV, P_XFER };
+/* A passive port answered ahead is used for the next file only while this fresh (vsftpd
+ * gives up on an unused one after accept_timeout, 60 s). */
+#define SPARE_MS 10000
+
+struct gpipe {
+	struct fxc *c;
+	struct gpipe *next;  /* every connection of the run (ftp_gp_free) */
+	char *cwd;           /* the folder the connection is in, as the jobs name it ("": login folder) */
+	char *want;          /* the folder of the file under way */
+	const char *name;    /* the file's name within it (RETR's argument) */
+	int q[QMAX], nq;     /* commands sent whose replies are awaited, in order */
+	unsigned spare;      /* a passive port answered ahead (0: none) */
+	long long spare_at;
+	int st;
+	int dfd;             /* the data connection (-1: none) */
+	int data;            /* bytes have come on it */
+	int deof;            /* its end has come */
+	int prelim;          /* RETR: the 1xx came */
+	int fin;             /* RETR: the final reply's code (0: not yet) */
+	long long stall_at;  /* what is awaited must come by then (--timeout); 0: no limit */
+	const char *path;    /* the file's path (the job's) */
+	int reused;          /* the connection served an earlier file */
+	int replies;         /* replies read for this file */
+	char *chain;         /* the next file's RETR sent ahead (ftp_gp_chain): its path */
+	int chained;         /* the file under way is that one: its RETR is out already */
+};
+
+static struct gpipe *all;
+static int no_epsv;          /* the server refused EPSV: PASV from then on (IPv4) */
+static char rbuf[64 << 10];
+
+static void stall_arm(struct gpipe *g)
+{
+	g->stall_at = ftp_cf.co.timeout_ms > 0 ? ftp_now_ms() + ftp_cf.co.timeout_ms : 0;
+}
+
+static void data_close(struct gpipe *g)
+{
+	if (g->dfd >= 0)
+		close(g->dfd);
+	g->dfd = -1;
+}
+
+/* The connection closed (broken, or left mid-transfer): a later file opens another. */
+static void conn_drop(struct gpipe *g)
+{
+	data_close(g);
+	ctl_close(&g->c);
+	free(g->cwd);
+	g->cwd = NULL;
+	g->nq = 0;
+	g->spare = 0;
+	free(g->chain);
+	g->chain = NULL;
+}
+
+static void file_end(struct gpipe *g)
+{
+	data_close(g);
+	free(g->want);
+	g->want = NULL;
+	g->name = NULL;
+	g->st = P_IDLE;
+	g->stall_at = 0;
+}
+
+void ftp_gp_free(void)
+{
+	while (all) {
+		struct gpipe *g = all;
+		all = g->next;
+		conn_drop(g);
+		file_end(g);
+		free(g);
+	}
+}
+
+static int queued(const struct gpipe *g, int what)
+{
+	for (int i = 0; i < g->nq; i++)
+		if (g->q[i] == what)
+			return 1;
+	return 0;
+}
+
+/* A failure as libcurl would have reported it: its result, the server's last reply (when
+ * one is the cause) as the header callback keeps it. */
+static int gfail(struct gpipe *g, int rc, int *prc, struct ftp_hdr *hdr, int with_reply, int drop)
+{
+	*prc = rc;
+	if (queued(g, Q_RETR))
+		drop = 1; /* a RETR's replies still to come would be taken for another file's */
+	hdr->code = 0;
+	hdr->last[0] = 0;
+	if (with_reply && g->c && g->c->code > 0)
+		ftp_reply_line(g->c->text, strlen(g->c->text), &hdr->code, hdr->last, sizeof hdr->last);
+	if (drop)
+		conn_drop(g);
+	file_end(g);
+	return GP_FAILED;
+}
+
+static int push(struct gpipe *g, int what)
+{
+	if (g->nq == QMAX)
+		return -1;
+	g->q[g->nq++] = what;
+	return 0;
+}
+
+static void pop(struct gpipe *g)
+{
+	memmove(g->q, g->q + 1, (size_t)(--g->nq) * sizeof g->q[0]);
+}
+
+
+static int send_passive(struct gpipe *g)
+{
+	int pasv = no_epsv && g->c->family == AF_INET;
+	if (ctl_send(g->c, pasv ? "PASV" : "EPSV") < 0)
+		return -1;
+	return push(g, pasv ? Q_PASV : Q_EPSV);
+}
+
+/* The file's folder reached: its data connection (a port answered ahead, or EPSV now). */
+static int to_pasv(struct gpipe *g)
+{
+	g->st = P_PASV;
+	if (g->spare || queued(g, Q_EPSV) || queued(g, Q_PASV))
+		return 0;
+	return send_passive(g);
+}
+
+/* A port for the file under way: connect, RETR. 0, or -1 (errno: the connection). */
+static int to_xfer(struct gpipe *g, unsigned port)
+{
+	g->dfd = ftp_data_connect(g->c, port);
+	if (g->dfd < 0)
+		return -1;
+	g->data = g->deof = g->prelim = g->fin = 0;
+	g->st = P_XFER;
+	if (g->chained)
+		return 0; /* its RETR went out with the last file's end */
+	if (ctl_send(g->c, "RETR %s", g->name) < 0 || push(g, Q_RETR) < 0)
+		return -1;
+	return 0;
+}
+
+/* CWD's argument to reach folder dir from the connection's folder ("" the login folder). */
+static char *cwd_arg(const struct ftp_site *a, const char *dir)
+{
+	if (dir[0] == '/')
+		return xstrdup(dir);
+	if (!dir[0])
+		return a->entry ? xstrdup(a->entry) : NULL;
+	return a->entry ? ftp_join(a->entry, dir) : NULL;
+}
+
+int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *rc, struct ftp_hdr *hdr, char *err,
+		 size_t errlen)
+{
+	struct gpipe *g = *pg;
+	if (!g) {
+		g = *pg = xcalloc(1, sizeof *g);
+		g->dfd = -1;
+		g->next = all;
+		all = g;
+	}
+	g->chained = 0;
+	if (g->chain && strcmp(g->chain, path))
+		conn_drop(g); /* the server waits for the data connection of another file */
+	if (g->chain) {
+		g->chained = 1;
+		free(g->chain);
+		g->chain = NULL;
+	}
+	const char *bn = ftp_basename(path);
+	size_t dl = (size_t)(bn - path);
+	g->want = xstrndup(path, dl > 1 && path[dl - 1] == '/' ? dl - 1 : dl);
+	g->name = bn;
+	g->path = path;
+	g->replies = 0;
+	g->reused = g->c != NULL;
+	g->data = g->deof = g->prelim = g->fin = 0;
+	stall_arm(g);
+	if (!g->c) {
+		int code = 0;
+		g->c = ctl_open(a, 1, &code, err, errlen);
+		if (!g->c) {
+			file_end(g);
+			if (!code)
+				return GP_CURL; /* a proxy: libcurl's path */
+			*rc = code == NT_EXIT_NET ? CURLE_COULDNT_CONNECT : CURLE_LOGIN_DENIED;
+			hdr->code = 0;
+			hdr->last[0] = 0;
+			return GP_FAILED;
+		}
+		g->cwd = xstrdup("");
+		g->nq = 0;
+		g->spare = 0;
+	}
+	g->st = P_LOGIN;
+	return GP_RUNNING;
+}
+
+int ftp_gp_fds(const struct gpipe *g, struct curl_waitfd *w)
+{
+	int n = 0;
+	if (!g || g->st == P_IDLE)
+		return 0;
+	if (g->c && g->c->s) {
+		w[n].fd = g->c->s->ops->fd(g->c->s->ctx);
+		w[n].events = CURL_WAIT_POLLIN;
+		w[n].revents = 0;
+		n++;
+	}
+	if (g->dfd >= 0) {
+		w[n].fd = g->dfd;
+		w[n].events = CURL_WAIT_POLLIN;
+		w[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+/* The file's reply to a passive command (code r, its port parsed): 0 going on, 1 failed
+ * (*res set). */
+static int on_passive(struct gpipe *g, int what, int r, int *res, int *rc, struct ftp_hdr *hdr)
+{
+	unsigned port = 0;
+	int ok = ftp_data_port(g->c, r, &port) == 0;
+	int waiting = g->st == P_PASV;
+	if (ok && !waiting) {
+		g->spare = port;
+		g->spare_at = ftp_now_ms();
+		return 0;
+	}
+	if (ok) {
+		if (to_xfer(g, port) < 0) {
+			*res = gfail(g, CURLE_FTP_CANT_GET_HOST, rc, hdr, 0, 1);
+			return 1;
+		}
+		return 0;
+	}
+	if (what == Q_EPSV && r >= 500 && g->c->family == AF_INET) {
+		/* As libcurl: a server without EPSV gets PASV (from now on). */
+		no_epsv = 1;
+		if (waiting && send_passive(g) < 0) {
+			*res = gfail(g, CURLE_SEND_ERROR, rc, hdr, 0, 1);
+			return 1;
+		}
+		return 0;
+	}
+	if (!waiting)
+		return 0; /* answered ahead and unusable: the file asks again */
+	*res = gfail(g, CURLE_FTP_WEIRD_PASV_REPLY, rc, hdr, 1, 0);
+	return 1;
+}
+
+/* The connection failed (rc). One kept from an earlier file that fails before anything of
+ * this one came (the server closed it while idle) is opened again for this file, as libcurl
+ * does with a dead cached connection; else the file fails. */
+static int lost(struct gpipe *g, struct ftp_site *a, int e, int *rc, struct ftp_hdr *hdr)
+{
+	if (!g->reused || g->replies || g->data)
+		return gfail(g, e, rc, hdr, 0, 1);
+	log_trace("get %s: the kept connection to %s is gone: a new one", g->path, a->host);
+	const char *path = g->path;
+	conn_drop(g);
+	file_end(g);
+	char err[600];
+	int r = ftp_gp_start(&g, a, path, rc, hdr, err, sizeof err);
+	g->reused = 0;
+	return r;
+}
+
+int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, const char *p, size_t n), void *arg,
+		int *rc, struct ftp_hdr *hdr)
+{
+	int res;
+	if (!g || g->st == P_IDLE)
+		return GP_FAILED;
+	struct fxc *c = g->c;
+	if (g->st == P_LOGIN) {
+		if (c->lst) {
+			int code = 0;
+			char err[600];
+			int l = ctl_login_step(c, &code, err, sizeof err);
+			if (l < 0 && c->lst == 1 && c->code >= 400 && c->code < 500) {
+				/* Refused at the greeting (vsftpd's max_per_ip: "421 too many
+				 * connections"; libcurl's login closed just before may still count):
+				 * libcurl's path, as before. */
+				log_trace("get: own connection to %s: %s", a->host, err);
+				conn_drop(g);
+				file_end(g);
+				return GP_CURL;
+			}
+			if (l < 0) {
+				/* As libcurl says them: a greeting, a login or TYPE refused, or the
+				 * connection lost. */
+				int r = code == NT_EXIT_TLS ? CURLE_LOGIN_DENIED
+					: code == NT_EXIT_NET ? CURLE_RECV_ERROR
+					: c->lst == 1 ? CURLE_WEIRD_SERVER_REPLY : CURLE_FTP_COULDNT_SET_TYPE;
+				if (code == NT_EXIT_PROTO && c->lst > 1 && c->lst < 4)
+					r = CURLE_LOGIN_DENIED;
+				log_trace("get: own connection to %s: %s", a->host, err);
+				return gfail(g, r, rc, hdr, 1, 1);
+			}
+			if (!l)
+				goto wait;
+			stall_arm(g);
+		}
+		if (strcmp(g->cwd, g->want)) {
+			char *cw = cwd_arg(a, g->want);
+			if (!cw) {
+				/* The login folder is not known (no PWD answer): libcurl's path. */
+				conn_drop(g);
+				file_end(g);
+				return GP_CURL;
+			}
+			g->spare = 0; /* asked again in the new folder */
+			int s = ctl_send(c, "CWD %s", cw);
+			free(cw);
+			if (s < 0 || push(g, Q_CWD) < 0)
+				return gfail(g, CURLE_SEND_ERROR, rc, hdr, 0, 1);
+			g->st = P_CWD;
+		} else if (to_pasv(g) < 0) {
+			return gfail(g, CURLE_SEND_ERROR, rc, hdr, 0, 1);
+		}
+	}
+	/* The spare port of the last file's EPSV, if fresh. */
+	if (g->st == P_PASV && g->spare) {
+		unsigned port = g->spare;
+		/* (A RETR sent ahead has the server waiting on that port: no other.) */
+		int fresh = g->chained || ftp_now_ms() - g->spare_at < SPARE_MS;
+		g->spare = 0;
+		if (!fresh) {
+			if (send_passive(g) < 0)
+				return gfail(g, CURLE_SEND_ERROR, rc, hdr, 0, 1);
+		} else if (to_xfer(g, port) < 0) {
+			return gfail(g, CURLE_FTP_CANT_GET_HOST, rc, hdr, 0, 1);
+		}
+	}
+	int progress = 0;
+	/* The data, as they come. */
+	while (g->dfd >= 0) {
+		ssize_t n = read(g->dfd, rbuf, sizeof rbuf);
+		if (n > 0) {
+			progress = 1;
+			g->data = 1;
+			if (sink(arg, rbuf, (size_t)n) < 0)
+				return gfail(g, CURLE_WRITE_ERROR, rc, hdr, 0, 1);
+			if ((size_t)n < sizeof rbuf)
+				break; /* the socket is drained for now (most likely) */
+			continue;
+		}
+		if (n == 0) {
+			progress = 1;
+			g->deof = 1;
+			data_close(g);
+			break; /* the engine may chain the next file now (ftp_gp_wants_next) */
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		/* Refused or broken: the server's RETR may wait for us (accept_timeout): the
+		 * connection goes with it. */
+		log_trace("get %s: data connection to %s: %s", g->name, a->host, strerror(errno));
+		return gfail(g, g->data ? CURLE_RECV_ERROR : CURLE_FTP_CANT_GET_HOST, rc, hdr, 0, 1);
+	}
+	/* The replies, in the order of the commands. */
+	/* Not past the file's own final reply: what follows belongs to the next file. */
+	while (g->nq && !(g->st == P_XFER && g->fin)) {
+		int r = ctl_try_reply(c);
+		if (!r)
+			break;
+		progress = 1;
+		if (r < 0)
+			return lost(g, a, CURLE_RECV_ERROR, rc, hdr);
+		g->replies++;
+		int what = g->q[0];
+		if (what == Q_RETR && r < 200) {
+			g->prelim = 1; /* the final reply is still to come */
+			continue;
+		}
+		pop(g);
+		switch (what) {
+		case Q_CWD:
+			if (r != 250)
+				return gfail(g, CURLE_REMOTE_ACCESS_DENIED, rc, hdr, 1, 0);
+			free(g->cwd);
+			g->cwd = xstrdup(g->want);
+			if (to_pasv(g) < 0)
+				return gfail(g, CURLE_SEND_ERROR, rc, hdr, 0, 1);
+			if (g->spare) {
+				unsigned port = g->spare;
+				g->spare = 0;
+				if (to_xfer(g, port) < 0)
+					return gfail(g, CURLE_FTP_CANT_GET_HOST, rc, hdr, 0, 1);
+			}
+			break;
+		case Q_EPSV:
+		case Q_PASV:
+			if (on_passive(g, what, r, &res, rc, hdr))
+				return res;
+			break;
+		case Q_RETR:
+			g->fin = r;
+			if (r != 226 && r != 250) {
+				/* Refused before any data (550: no such file), or cut short after the 150. */
+				int e = g->prelim ? CURLE_PARTIAL_FILE : r == 550 ? CURLE_REMOTE_FILE_NOT_FOUND : CURLE_FTP_COULDNT_RETR_FILE;
+				/* Data may still be in flight on a transfer cut short: the connection goes. */
+				return gfail(g, e, rc, hdr, 1, g->data && !g->deof);
+			}
+			break;
+		}
+	}
+	if (g->st == P_XFER && g->deof && g->fin) {
+		file_end(g);
+		return GP_DONE;
+	}
+	if (progress)
+		stall_arm(g);
+wait:
+	if (g->c && stream_flush(g->c->s) < 0)
+		return lost(g, a, CURLE_SEND_ERROR, rc, hdr);
+	if (g->stall_at && ftp_now_ms() > g->stall_at)
+		return gfail(g, CURLE_OPERATION_TIMEDOUT, rc, hdr, 0, 1);
+	return GP_RUNNING;
+}
+
+int ftp_gp_wants_next(const struct gpipe *g)
+{
+	return g && g->c && g->st == P_XFER && g->deof && !g->fin && !g->chain && !g->spare && !queued(g, Q_EPSV) &&
+	       !queued(g, Q_PASV) && g->nq < QMAX - 1;
+}
+
+void ftp_gp_chain(struct gpipe *g, const char *path)
+{
+	const char *bn = path ? ftp_basename(path) : NULL;
+	size_t dl = bn ? (size_t)(bn - path) : 0;
+	if (dl > 1 && path[dl - 1] == '/')
+		dl--;
+	if (send_passive(g) < 0)
+		return; /* the next step finds the connection's failure */
+	/* The RETR too when the file is in the folder the connection is in (no CWD between). */
+	if (path && *bn && g->cwd && strlen(g->cwd) == dl && !strncmp(g->cwd, path, dl) &&
+	    ctl_send(g->c, "RETR %s", bn) == 0 && push(g, Q_RETR) == 0)
+		g->chain = xstrdup(path);
+	stream_flush(g->c->s);
+}
+
+void ftp_gp_close_idle(void)
+{
+	for (struct gpipe *g = all; g; g = g->next)
+		if (g->st == P_IDLE)
+			conn_drop(g);
+}
+
+void ftp_gp_stop(struct gpipe *g)
+{
+	if (!g || g->st == P_IDLE)
+		return;
+	conn_drop(g);
+	file_end(g);
+}

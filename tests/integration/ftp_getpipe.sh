@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_getpipe.sh - the batch get of plain FTP on our own control connections
+# (applets/ftp/getpipe.c): content and counts against vsftpd (several folders, a missing
+# file and folder, the journal, --json), and the hazards of the own path against the fake
+# server (fixtures/ftp_fake.py): a 226 before the data's end, a 425 and a 550 mid-batch, a
+# data connection that never comes, replies split across reads, a server without EPSV.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+ftpd_script "ftp getpipe"
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+O=(--no-tls -u "$FTP_USER" -P "$P" -q)
+cd "$T" || exit 1
+cmds() { grep -c "FTP command: Client \"127.0.0.1\", \"$1" "$LOG"; }
+
+mkdir -p "$H/d/a" "$H/d/b/c"
+for i in $(seq 1 120); do
+	printf 'a%03d %s\n' "$i" "$(head -c $((i * 13)) /dev/zero | tr '\0' y)" >"$H/d/a/f$i.txt"
+	printf 'b%03d\n' "$i" >"$H/d/b/c/g$i.txt"
+done
+: >"$H/d/a/empty.txt"
+head -c 300000 /dev/urandom >"$H/d/a/big.bin"
+(cd "$H/d" && ls a/* b/c/*) >list.txt
+same_tree() { # dir: every listed file present with the server's content
+	local f bad=0
+	while read -r f; do cmp -s "$1/$f" "$H/d/$f" || bad=$((bad + 1)); done <list.txt
+	[ $bad = 0 ]
+}
+
+r0=$(cmds RETR) e0=$(cmds EPSV)
+timeout 60 "$NT" ftp "${O[@]}" --parallel 8 get --from-file list.txt $S:d -O out1 2>err1
+rc=$?
+n=$(wc -l <list.txt)
+[ $rc = 0 ] && same_tree out1 && pass "get --parallel 8 --no-tls: $n files in two folders, right content" ||
+	fail "get over own connections" "rc $rc: $(head -3 err1)"
+r1=$(($(cmds RETR) - r0)) e1=$(($(cmds EPSV) - e0))
+[ "$r1" = "$n" ] && [ "$e1" -ge "$n" ] && [ "$e1" -le $((n + 16)) ] && pass "one RETR per file, EPSV at most two more per connection (folder change, end) ($e1)" ||
+	fail "commands per file" "RETR $r1 EPSV $e1 for $n"
+[ -z "$(find out1 -name '.*')" ] && pass "no temporaries left" || fail "temporaries left" "$(find out1 -name '.*' | head -3)"
+
+# A server that allows --parallel connections per address, no more (vsftpd max_per_ip):
+# libcurl's idle login is closed before the own connections open; were one refused (421),
+# libcurl's path would take over.
+ftpd_start M max_per_ip=3 || fail "vsftpd max_per_ip" "did not start"
+mkdir -p "$FTPD_HOME_M/d"
+cp -r "$H/d/a" "$FTPD_HOME_M/d/"
+timeout 60 "$NT" ftp --no-tls -u "$FTP_USER" -P "$FTPD_PORT_M" -q --parallel 3 get "$S:d/a/*" -O outm 2>errm
+rc=$?
+[ $rc = 0 ] && [ "$(find outm -type f | wc -l)" = "$(find "$H/d/a" -type f | wc -l)" ] &&
+	pass "max_per_ip=3 and --parallel 3: every file" || fail "max_per_ip" "rc $rc: $(head -3 errm)"
+
+# The same failures on both paths say the same: libcurl's path is taken with --limit-rate
+# (own connections do not pace): a missing file, a missing folder, exit codes, --json.
+printf 'a/f1.txt\na/missing.txt\nnofolder/x.txt\nb/c/g2.txt\n' >bad.txt
+for w in own curl; do
+	extra=()
+	[ $w = curl ] && extra=(--limit-rate 100M)
+	rm -rf bad
+	timeout 60 "$NT" ftp "${O[@]}" "${extra[@]}" --json --parallel 2 get --from-file bad.txt $S:d -O bad >"json.$w" 2>"err.$w"
+	echo $? >"rc.$w"
+	[ $w = own ] && cp -r bad bad.own
+	sed -i 's/"seconds":[0-9.e+-]*/"seconds":S/g' "json.$w"
+	sort -o "json.$w" "json.$w"
+	sort -o "err.$w" "err.$w"
+done
+[ "$(cat rc.own)" = 1 ] && [ "$(cat rc.curl)" = 1 ] && pass "a missing file and folder: exit 1 on both paths" ||
+	fail "exit codes" "own $(cat rc.own), libcurl $(cat rc.curl)"
+cmp -s err.own err.curl && grep -q "get d/a/missing.txt: .*550" err.own && grep -q "d/nofolder.* on 127.0.0.1:$P" err.own &&
+	pass "the same messages as libcurl's path (550, the folder named with host:port)" ||
+	fail "messages differ" "$(diff err.own err.curl | head -6)"
+cmp -s json.own json.curl && [ "$(grep -c '"status":"failed"' json.own)" = 2 ] && pass "the same --json results" ||
+	fail "--json differs" "$(diff json.own json.curl | head -6)"
+[ -f bad.own/a/f1.txt ] && [ -f bad.own/b/c/g2.txt ] && pass "the other files of the batch done" || fail "others" "$(find bad.own -type f)"
+
+# The hazards, against the fake server (fixtures/ftp_fake.py raw:FLAGS).
+if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
+	skip "fake FTP server" "python3-pyftpdlib not installed"
+	finish
+fi
+mkdir -p fk
+for i in 1 2 3 4 5 6; do head -c $((i * 40000 + 7)) /dev/urandom >"fk/f$i.bin"; done
+printf 'x\n' >fk/x425.bin
+printf 'y\n' >fk/ynoconn.bin
+printf 'z\n' >fk/zhang.bin
+fake_get() { # name flags list: exit status in rc.NAME, stderr err.NAME, files in out.NAME
+	local name=$1 flags=$2 list=$3 port
+	rm -f fk/commands.log
+	fakeftpd_start "$name" "$T/fk" "raw:$flags" || { fail "fake server $flags" "did not start"; return 1; }
+	eval "port=\$FAKEFTPD_PORT_$name"
+	printf '%s\n' $list >"list.$name"
+	timeout 60 "$NT" ftp --no-tls -q -P "$port" --timeout 2 --parallel 2 get --from-file "list.$name" 127.0.0.1: \
+		-O "out.$name" 2>"err.$name"
+	echo $? >"rc.$name"
+	cp fk/commands.log "cmds.$name" 2>/dev/null
+}
+same6() { local d=$1 i; for i in 1 2 3 4 5 6; do cmp -s "$d/f$i.bin" "fk/f$i.bin" || return 1; done; }
+six="f1.bin f2.bin f3.bin f4.bin f5.bin f6.bin"
+
+fake_get early early226 "$six"
+[ "$(cat rc.early)" = 0 ] && same6 out.early && pass "226 before the data's end: every file whole" ||
+	fail "226 before the data" "rc $(cat rc.early): $(head -3 err.early)"
+
+fake_get split split "$six"
+[ "$(cat rc.split)" = 0 ] && same6 out.split && pass "replies split across reads (CR apart from LF): every file whole" ||
+	fail "split replies" "rc $(cat rc.split): $(head -3 err.split)"
+
+fake_get noepsv noepsv "$six"
+[ "$(cat rc.noepsv)" = 0 ] && same6 out.noepsv && grep -q "^'PASV'" cmds.noepsv &&
+	pass "a server without EPSV: PASV, the control connection's address (not the 227's)" ||
+	fail "PASV fallback" "rc $(cat rc.noepsv): $(head -3 err.noepsv)"
+
+fake_get closed close2 "$six"
+[ "$(cat rc.closed)" = 0 ] && same6 out.closed && [ "$(grep -c "^'USER" cmds.closed)" -ge 3 ] &&
+	pass "a kept connection the server closed: opened again, every file whole" ||
+	fail "closed connection" "rc $(cat rc.closed): $(head -3 err.closed)"
+
+t0=$(date +%s)
+fake_get bad "" "f1.bin x425.bin f2.bin missing.bin f3.bin ynoconn.bin f4.bin zhang.bin f5.bin f6.bin"
+t1=$(date +%s)
+[ "$(cat rc.bad)" = 1 ] && same6 out.bad && pass "425, 550, a reset data connection, a RETR never answered: exit 1, the other files whole" ||
+	fail "mid-batch failures" "rc $(cat rc.bad): $(head -5 err.bad)"
+grep -q "get x425.bin: the server refused RETR (download) (server: 425 " err.bad &&
+	grep -q "get missing.bin: no such file or folder on the server (server: 550 " err.bad &&
+	grep -q "get ynoconn.bin: could not open the passive data connection" err.bad &&
+	grep -q "get zhang.bin: timed out (--timeout)" err.bad &&
+	pass "each failure named as libcurl's path names it" || fail "failure messages" "$(cat err.bad)"
+[ $((t1 - t0)) -lt 20 ] && pass "a RETR never answered costs --timeout, not more ($((t1 - t0)) s with the server's start)" ||
+	fail "stall" "$((t1 - t0)) s"
+
+finish
