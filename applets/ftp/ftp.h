@@ -61,6 +61,7 @@ extern struct ftp_conf ftp_cf;
 struct ftp_hdr {
 	char last[256];    /* text of the last reply line, cleaned */
 	int code;          /* its code */
+	long long announced; /* the size a 1xx to RETR announced ("(N bytes)"), -1: none */
 	struct buf *cap;   /* when set, every line is appended (FEAT) */
 };
 
