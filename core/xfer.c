@@ -508,6 +508,11 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 				 the_proxy() ? the_proxy() : "proxy", t + 32);
 			return buf;
 		}
+		if (errbuf && !strncmp(errbuf, "data connection: ", 17)) {
+			/* Our own data connections (ftp getpipe.c) say which one broke. */
+			snprintf(buf, sizeof buf, "the data connection broke mid-file (%s)", errbuf + 17);
+			return buf;
+		}
 		return "the connection broke while waiting for the server's reply";
 	case CURLE_PROXY:
 		snprintf(buf, sizeof buf, "the %s failed or refused the connection", the_proxy() ? the_proxy() : "proxy");

@@ -319,7 +319,7 @@ static int lost(struct gpipe *g, struct ftp_site *a, int e, int *rc, struct ftp_
 }
 
 int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, const char *p, size_t n), void *arg,
-		int *rc, struct ftp_hdr *hdr)
+		int *rc, struct ftp_hdr *hdr, char *errbuf)
 {
 	int res;
 	if (!g || g->st == P_IDLE)
@@ -412,6 +412,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		/* Refused or broken: the server's RETR may wait for us (accept_timeout): the
 		 * connection goes with it. */
 		log_trace("get %s: data connection to %s: %s", g->name, a->host, strerror(errno));
+		if (g->data) /* xfer_strerror's words for it: the data connection, not a reply */
+			snprintf(errbuf, CURL_ERROR_SIZE, "data connection: %s", strerror(errno));
 		return gfail(g, g->data ? CURLE_RECV_ERROR : CURLE_FTP_CANT_GET_HOST, rc, hdr, 0, 1);
 	}
 	/* The replies, in the order of the commands. */
