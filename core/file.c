@@ -43,7 +43,11 @@ int file_safe_name_from(const char *name, size_t len, const char *from, char *er
 			snprintf(err, errlen, "name '%s' %s contains '/': refused", shown, from);
 			return -1;
 		}
-		if (c == 0 || c < 0x20 || c == 0x7f) {
+		/* C0, DEL, and the C1 controls as UTF-8 (C2 80..C2 9F; U+009B is an 8-bit CSI), as
+		 * out.c shows them unsafe. Other UTF-8 (A-grave is C3 80) and bytes that are not
+		 * UTF-8 (a Latin-1 or CP1252 server's names) pass. */
+		if (c == 0 || c < 0x20 || c == 0x7f ||
+		    (c == 0xc2 && i + 1 < len && (unsigned char)name[i + 1] >= 0x80 && (unsigned char)name[i + 1] <= 0x9f)) {
 			nt_clean_text(shown, sizeof shown, name, len);
 			snprintf(err, errlen, "name '%s...' %s contains a control character or NUL: refused", shown, from);
 			return -1;

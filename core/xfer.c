@@ -291,6 +291,30 @@ static int linger_close(void *clientp, curl_socket_t fd)
 	return 0;
 }
 
+long xfer_stall_secs(long timeout_ms)
+{
+	return (timeout_ms + 999) / 1000;
+}
+
+void xfer_stall_start(struct xfer_stall *w, long long now_ms, unsigned long long bytes)
+{
+	w->from_ms = now_ms;
+	w->bytes = bytes;
+}
+
+int xfer_stalled(struct xfer_stall *w, long long now_ms, unsigned long long bytes, long timeout_ms)
+{
+	if (timeout_ms <= 0)
+		return 0;
+	long long secs = xfer_stall_secs(timeout_ms);
+	if (now_ms - w->from_ms < secs * 1000)
+		return 0;
+	if (bytes - w->bytes < (unsigned long long)(XFER_LOW_SPEED_BYTES * secs))
+		return 1;
+	xfer_stall_start(w, now_ms, bytes);
+	return 0;
+}
+
 int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen)
 {
 	if (errbuf) {
@@ -300,9 +324,9 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	if (o->timeout_ms > 0) {
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
-		/* A stalled transfer: less than 1 byte/s for the timeout. */
-		long secs = (o->timeout_ms + 999) / 1000;
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		/* A stalled transfer: less than 1 byte/s for the timeout (xfer.h: the rule). */
+		long secs = xfer_stall_secs(o->timeout_ms);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, XFER_LOW_SPEED_BYTES);
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, secs);
 		curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, secs);
 	}
@@ -484,12 +508,19 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 				 the_proxy() ? the_proxy() : "proxy", t + 32);
 			return buf;
 		}
+		if (errbuf && !strncmp(errbuf, "data connection: ", 17)) {
+			/* Our own data connections (ftp getpipe.c) say which one broke. */
+			snprintf(buf, sizeof buf, "the data connection broke mid-file (%s)", errbuf + 17);
+			return buf;
+		}
 		return "the connection broke while waiting for the server's reply";
 	case CURLE_PROXY:
 		snprintf(buf, sizeof buf, "the %s failed or refused the connection", the_proxy() ? the_proxy() : "proxy");
 		return buf;
 	case CURLE_GOT_NOTHING: return "the server closed the connection without a reply";
 	case CURLE_PARTIAL_FILE:
+		if (errbuf && !strncmp(errbuf, "ended short: ", 13))
+			return errbuf; /* the caller's count (ftp engine.c: a known size not reached) */
 		/* The sizes libcurl counted are worth keeping: "(5 out of 1 bytes)". */
 		t = errbuf ? strstr(errbuf, " out of ") : NULL;
 		while (t && t > errbuf && t[-1] != '(')

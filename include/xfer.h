@@ -55,6 +55,24 @@ const char *xfer_version(void);
  * when the policy forbids the transfer (-4) or the proxy setting is bad (-2). */
 int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbuf, char *err, size_t errlen);
 
+/* --timeout's rule for a transfer, stated once: libcurl is given it by xfer_setup (a
+ * low-speed limit of XFER_LOW_SPEED_BYTES bytes/s over the timeout's seconds, and the same
+ * seconds to wait for a server's reply); our own data connections (ftp getpipe.c) apply it
+ * with xfer_stall_*. A preliminary (1xx) reply is not progress. */
+#define XFER_LOW_SPEED_BYTES 1L
+/* The rule's window in seconds for a --timeout of timeout_ms (> 0). */
+long xfer_stall_secs(long timeout_ms);
+struct xfer_stall {
+	long long from_ms;        /* the window's start */
+	unsigned long long bytes; /* the bytes counted at its start */
+};
+/* A data phase starts at now_ms with bytes counted so far. */
+void xfer_stall_start(struct xfer_stall *w, long long now_ms, unsigned long long bytes);
+/* 1 when the data phase is stalled: a whole window (xfer_stall_secs) passed with fewer than
+ * XFER_LOW_SPEED_BYTES per second on average; else 0 (a full window well fed starts the
+ * next). timeout_ms <= 0: never. */
+int xfer_stalled(struct xfer_stall *w, long long now_ms, unsigned long long bytes, long timeout_ms);
+
 /* Our exit code (nt_err.h) for a libcurl result. A connection the server broke with a
  * fatal TLS alert (TLS 1.3 refuses a client certificate after the handshake) is 4. */
 int xfer_exit_code(CURLcode rc);

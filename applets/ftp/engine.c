@@ -28,6 +28,7 @@
 #include "journal.h"
 #include "log.h"
 #include "nt_err.h"
+#include "out.h"
 
 static const char *kind_name(enum job_kind k)
 {
@@ -273,9 +274,19 @@ static int next_job(struct engine *e, struct job *j)
 	return 0;
 }
 
+/* A job's name for a message: server text (a listing's names) made safe (core/out.c: C0,
+ * DEL, C1 such as U+009B, an 8-bit CSI, and bytes that are not UTF-8 become '?'). */
+static const char *job_name(const struct job *j, char *buf, size_t n)
+{
+	const char *p = j->src ? j->src : j->dst;
+	out_clean(buf, n, p, strlen(p), 0);
+	return buf;
+}
+
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg)
 {
-	nt_warn("%s %s: %s", kind_name(s->job.kind), s->job.src ? s->job.src : s->job.dst, msg);
+	char nb[4096];
+	nt_warn("%s %s: %s", kind_name(s->job.kind), job_name(&s->job, nb, sizeof nb), msg);
 	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_FAILED, job_bytes(s),
 		   (ftp_now_ms() - s->t0_ms) / 1000.0, msg);
 	e->r.failed++;
@@ -517,7 +528,8 @@ static void retry_later(struct engine *e, struct slot *s, const char *why)
 	r->ready_ms = ftp_now_ms() + back;
 	r->next = e->retry;
 	e->retry = r;
-	log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), s->job.src, why, r->attempts, ftp_cf.retry,
+	char nb[4096];
+	log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), job_name(&s->job, nb, sizeof nb), why, r->attempts, ftp_cf.retry,
 		 back / 1000.0);
 	s->job.src = s->job.dst = NULL;
 }
@@ -627,6 +639,17 @@ static void finish_get(struct engine *e, struct slot *s)
 	}
 	if (s->sink == SINK_STDOUT || s->sink == SINK_DEV) {
 		mark_done(e, s, NULL, -1);
+		return;
+	}
+	/* Both paths end here. A file that ended short of its known size (what the 150 said,
+	 * else the listing's; libcurl is told to ignore sizes in batches) is partial: failed
+	 * (retried as such), never put in place. More than the listing said (a file that grew)
+	 * is accepted. A resumed file: what was there plus what came. */
+	long long want = s->sink == SINK_APPEND ? s->job.size : s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
+	long long got = (long long)s->bytes + (s->sink == SINK_APPEND ? (long long)s->resume_at : 0);
+	if (want >= 0 && got < want) {
+		snprintf(s->err, sizeof s->err, "ended short: %lld of %lld bytes", got, want);
+		failed(e, s, CURLE_PARTIAL_FILE, s->err, &s->hdr, 0);
 		return;
 	}
 	curl_off_t ft = -1;

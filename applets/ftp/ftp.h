@@ -61,6 +61,7 @@ extern struct ftp_conf ftp_cf;
 struct ftp_hdr {
 	char last[256];    /* text of the last reply line, cleaned */
 	int code;          /* its code */
+	long long announced; /* the size a 1xx to RETR announced ("(N bytes)"), -1: none */
 	struct buf *cap;   /* when set, every line is appended (FEAT) */
 };
 
@@ -305,7 +306,7 @@ struct gpipe;
 int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *rc, struct ftp_hdr *hdr, char *err,
 		 size_t errlen);
 int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, const char *p, size_t n), void *arg,
-		int *rc, struct ftp_hdr *hdr);
+		int *rc, struct ftp_hdr *hdr, char *errbuf);
 int ftp_gp_fds(const struct gpipe *g, struct curl_waitfd *w);
 void ftp_gp_stop(struct gpipe *g);
 void ftp_gp_close_idle(void);

@@ -72,7 +72,7 @@ static int fast_job(const struct engine *e, const struct job *j)
 int ftp_getfast_step(struct engine *e, struct slot *s)
 {
 	int rc = 0;
-	int r = ftp_gp_step(s->gp, e->a, fast_sink, s, &rc, &s->hdr);
+	int r = ftp_gp_step(s->gp, e->a, fast_sink, s, &rc, &s->hdr, s->err);
 	if (r == GP_RUNNING) {
 		if (e->fast && !e->stopped && ftp_gp_wants_next(s->gp)) {
 			/* The data have ended, the 226 is to come: the slot's next job taken now, so

@@ -56,7 +56,9 @@ struct gpipe {
 	int deof;            /* its end has come */
 	int prelim;          /* RETR: the 1xx came */
 	int fin;             /* RETR: the final reply's code (0: not yet) */
-	long long stall_at;  /* what is awaited must come by then (--timeout); 0: no limit */
+	long long stall_at;  /* a reply awaited must come by then (--timeout); 0: no limit */
+	struct xfer_stall win; /* the data phase: --timeout's low-speed rule (xfer.h) */
+	unsigned long long nbytes; /* the file's bytes received */
 	const char *path;    /* the file's path (the job's) */
 	int reused;          /* the connection served an earlier file */
 	int replies;         /* replies read for this file */
@@ -177,6 +179,8 @@ static int to_xfer(struct gpipe *g, unsigned port)
 	if (g->dfd < 0)
 		return -1;
 	g->data = g->deof = g->prelim = g->fin = 0;
+	g->nbytes = 0;
+	xfer_stall_start(&g->win, ftp_now_ms(), 0);
 	g->st = P_XFER;
 	if (g->chained)
 		return 0; /* its RETR went out with the last file's end */
@@ -221,6 +225,7 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 	g->replies = 0;
 	g->reused = g->c != NULL;
 	g->data = g->deof = g->prelim = g->fin = 0;
+	hdr->announced = -1;
 	stall_arm(g);
 	if (!g->c) {
 		int code = 0;
@@ -314,7 +319,7 @@ static int lost(struct gpipe *g, struct ftp_site *a, int e, int *rc, struct ftp_
 }
 
 int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, const char *p, size_t n), void *arg,
-		int *rc, struct ftp_hdr *hdr)
+		int *rc, struct ftp_hdr *hdr, char *errbuf)
 {
 	int res;
 	if (!g || g->st == P_IDLE)
@@ -385,8 +390,9 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	while (g->dfd >= 0) {
 		ssize_t n = read(g->dfd, rbuf, sizeof rbuf);
 		if (n > 0) {
-			progress = 1;
+			/* Counted by the low-speed rule below, not by the reply timer. */
 			g->data = 1;
+			g->nbytes += (unsigned long long)n;
 			if (sink(arg, rbuf, (size_t)n) < 0)
 				return gfail(g, CURLE_WRITE_ERROR, rc, hdr, 0, 1);
 			if ((size_t)n < sizeof rbuf)
@@ -406,6 +412,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		/* Refused or broken: the server's RETR may wait for us (accept_timeout): the
 		 * connection goes with it. */
 		log_trace("get %s: data connection to %s: %s", g->name, a->host, strerror(errno));
+		if (g->data) /* xfer_strerror's words for it: the data connection, not a reply */
+			snprintf(errbuf, CURL_ERROR_SIZE, "data connection: %s", strerror(errno));
 		return gfail(g, g->data ? CURLE_RECV_ERROR : CURLE_FTP_CANT_GET_HOST, rc, hdr, 0, 1);
 	}
 	/* The replies, in the order of the commands. */
@@ -414,12 +422,16 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		int r = ctl_try_reply(c);
 		if (!r)
 			break;
-		progress = 1;
 		if (r < 0)
 			return lost(g, a, CURLE_RECV_ERROR, rc, hdr);
+		if (r >= 200)
+			progress = 1; /* as libcurl: a 1xx does not reset the reply timeout */
 		g->replies++;
 		int what = g->q[0];
 		if (what == Q_RETR && r < 200) {
+			long long sz;
+			if (ftp_parse_150_size(c->text, strlen(c->text), &sz) == 0)
+				hdr->announced = sz; /* checked where the get ends (engine.c) */
 			g->prelim = 1; /* the final reply is still to come */
 			continue;
 		}
@@ -464,7 +476,12 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 wait:
 	if (g->c && stream_flush(g->c->s) < 0)
 		return lost(g, a, CURLE_SEND_ERROR, rc, hdr);
-	if (g->stall_at && ftp_now_ms() > g->stall_at)
+	long long now = ftp_now_ms();
+	/* The data phase (connected, the data's end not come): fewer than the low-speed
+	 * limit over --timeout fails, as libcurl's CURLOPT_LOW_SPEED_*; else a reply awaited
+	 * longer than --timeout (CURLOPT_SERVER_RESPONSE_TIMEOUT). */
+	if (g->st == P_XFER && !g->deof ? xfer_stalled(&g->win, now, g->nbytes, ftp_cf.co.timeout_ms)
+					 : g->stall_at && now > g->stall_at)
 		return gfail(g, CURLE_OPERATION_TIMEDOUT, rc, hdr, 0, 1);
 	return GP_RUNNING;
 }

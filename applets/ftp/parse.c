@@ -477,6 +477,27 @@ int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n)
 	return 0;
 }
 
+int ftp_parse_150_size(const char *line, size_t len, long long *size)
+{
+	static const char tail[] = " bytes)";
+	const size_t tl = sizeof tail - 1;
+	for (size_t i = 0; i < len; i++) {
+		if (line[i] != '(')
+			continue;
+		size_t j = i + 1, nd = 0;
+		long long v = 0;
+		while (j < len && line[j] >= '0' && line[j] <= '9' && nd < 18) {
+			v = v * 10 + (line[j] - '0');
+			j++, nd++;
+		}
+		if (nd && len - j >= tl && !memcmp(line + j, tail, tl)) {
+			*size = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int ftp_parse_epsv(const char *line, size_t len, unsigned *port)
 {
 	if (len < 4 || memcmp(line, "229", 3))

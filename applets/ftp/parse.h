@@ -70,6 +70,9 @@ int ftp_parse_pwd(const char *line, size_t len, char *out, size_t n);
  * RFC 2428: any delimiter, the same three times before the port and once after it): 0 and
  * *port (1-65535), or -1. Bounded by len; the line as the reply reader gives it. */
 int ftp_parse_epsv(const char *line, size_t len, unsigned *port);
+/* The size a 1xx reply to RETR announces: "150 ... (N bytes)" (vsftpd, ProFTPD, pyftpdlib;
+ * line: the reply's line or its text, the caller checks the code). 0 and *size set (at most 18 digits), or -1 (none: *size untouched). Bounded by len. */
+int ftp_parse_150_size(const char *line, size_t len, long long *size);
 /* The address and port of a 227 reply to PASV ("227 Entering Passive Mode
  * (h1,h2,h3,h4,p1,p2)", the six numbers after the first digit past the code, each 0-255):
  * 0, host and *port (1-65535), or -1. The caller decides whether to trust host (we never

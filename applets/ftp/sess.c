@@ -275,6 +275,9 @@ static size_t hdr_cb(char *data, size_t size, size_t n, void *userp)
 	if (h->cap && buf_append(h->cap, data, len) < 0 && buf_pending(h->cap) + len <= h->cap->max)
 		die(NT_EXIT_IO, "out of memory");
 	ftp_reply_line(data, len, &h->code, h->last, sizeof h->last);
+	long long sz;
+	if (h->code >= 100 && h->code < 200 && ftp_parse_150_size(data, len, &sz) == 0)
+		h->announced = sz;
 	return len;
 }
 
@@ -348,6 +351,7 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 	if (hdr) {
 		hdr->last[0] = 0;
 		hdr->code = 0;
+		hdr->announced = -1;
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, hdr_cb);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, hdr);
 	}

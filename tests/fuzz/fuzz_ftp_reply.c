@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_ftp_reply.c - libFuzzer harness for the ftp reply assembler, the line check
  * the header callback uses (ftp_reply_line), the 257 (PWD) parser, the passive replies
- * (229 to EPSV, 227 to PASV: the batch get's own data connections) and the FEAT scan. */
+ * (229 to EPSV, 227 to PASV: the batch get's own data connections), the size a 150 announces
+ * and the FEAT scan. */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -30,6 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		unsigned port = 0;
 		if (ftp_parse_epsv(p, l, &port) == 0 && (!port || port > 65535))
+			__builtin_trap();
+		long long sz = -1;
+		if (ftp_parse_150_size(p, l, &sz) == 0 && (sz < 0 || sz > 999999999999999999LL))
 			__builtin_trap();
 		unsigned char h[4];
 		port = 0;

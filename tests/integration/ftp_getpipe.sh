@@ -83,13 +83,13 @@ for i in 1 2 3 4 5 6; do head -c $((i * 40000 + 7)) /dev/urandom >"fk/f$i.bin"; 
 printf 'x\n' >fk/x425.bin
 printf 'y\n' >fk/ynoconn.bin
 printf 'z\n' >fk/zhang.bin
-fake_get() { # name flags list: exit status in rc.NAME, stderr err.NAME, files in out.NAME
-	local name=$1 flags=$2 list=$3 port
+fake_get() { # name flags list [timeout]: exit status in rc.NAME, stderr err.NAME, files in out.NAME
+	local name=$1 flags=$2 list=$3 to=${4:-2} port
 	rm -f fk/commands.log
 	fakeftpd_start "$name" "$T/fk" "raw:$flags" || { fail "fake server $flags" "did not start"; return 1; }
 	eval "port=\$FAKEFTPD_PORT_$name"
 	printf '%s\n' $list >"list.$name"
-	timeout 60 "$NT" ftp --no-tls -q -P "$port" --timeout 2 --parallel 2 get --from-file "list.$name" 127.0.0.1: \
+	timeout 60 "$NT" ftp --no-tls -q -P "$port" --timeout "$to" --parallel 2 get --from-file "list.$name" 127.0.0.1: \
 		-O "out.$name" 2>"err.$name"
 	echo $? >"rc.$name"
 	cp fk/commands.log "cmds.$name" 2>/dev/null
@@ -127,5 +127,56 @@ grep -q "get x425.bin: the server refused RETR (download) (server: 425 " err.bad
 	pass "each failure named as libcurl's path names it" || fail "failure messages" "$(cat err.bad)"
 [ $((t1 - t0)) -lt 20 ] && pass "a RETR never answered costs --timeout, not more ($((t1 - t0)) s with the server's start)" ||
 	fail "stall" "$((t1 - t0)) s"
+
+# --timeout on the own path is libcurl's rule (core/xfer.c): a 1xx is not progress, and the
+# data phase fails below 1 byte/s over --timeout. Before: each byte or 1xx re-armed the timer.
+head -c 3000 /dev/urandom >fk/atrickle.bin
+cp fk/atrickle.bin fk/brep150.bin
+t0=$(date +%s)
+# (--timeout 3: every 3 s window holds 2 bytes of the trickle, below 1 byte/s; with 2 s a
+# window may hold 2, which is 1 byte/s: not a stall by the rule.)
+fake_get slow "" "f1.bin atrickle.bin f2.bin brep150.bin f3.bin" 3
+t1=$(date +%s)
+[ "$(cat rc.slow)" = 1 ] && grep -q "get atrickle.bin: timed out (--timeout)" err.slow &&
+	grep -q "get brep150.bin: timed out (--timeout)" err.slow && [ -f out.slow/f3.bin ] && [ ! -e out.slow/atrickle.bin ] &&
+	pass "a trickle (1 byte per 1.5 s) and repeated 150s: timed out (--timeout), as on libcurl's path" ||
+	fail "trickle / repeated 150" "rc $(cat rc.slow): $(cat err.slow)"
+[ $((t1 - t0)) -lt 18 ] && pass "bounded by --timeout ($((t1 - t0)) s with the server's start)" || fail "trickle bound" "$((t1 - t0)) s"
+
+# A file that ends short of the size its 150 announced: partial, failed, never in place; on
+# both paths (libcurl's taken with --limit-rate), the same message and exit status.
+head -c 14000 /dev/urandom >fk/short1.bin
+for w in own curl; do
+	extra=(); [ $w = curl ] && extra=(--limit-rate 100M)
+	fakeftpd_start "sh$w" "$T/fk" "raw:" || fail "fake server" "did not start"
+	eval "port=\$FAKEFTPD_PORT_sh$w"
+	printf '%s\n' f1.bin short1.bin f2.bin >list.short
+	timeout 60 "$NT" ftp --no-tls -q -P "$port" --timeout 5 --parallel 2 "${extra[@]}" get --from-file list.short \
+		127.0.0.1: -O "out.sh$w" 2>"err.sh$w"
+	echo $? >"rc.sh$w"
+done
+for w in own curl; do
+	[ "$(cat rc.sh$w)" = 1 ] && grep -q "get short1.bin: ended short: 7000 of 14000 bytes" "err.sh$w" &&
+		[ ! -e "out.sh$w/short1.bin" ] && [ -z "$(find "out.sh$w" -name '.*')" ] && cmp -s out.sh$w/f2.bin fk/f2.bin &&
+		pass "$w path: a file ending short of its announced size fails (exit 1: an item failed), not put in place" ||
+		fail "$w path: short file" "rc $(cat rc.sh$w): $(cat err.sh$w); $(ls -a out.sh$w)"
+done
+
+# A data connection reset mid-file is named as such (not a reply awaited on the control one).
+head -c 200000 /dev/urandom >fk/dreset.bin
+fake_get rst "" "f1.bin dreset.bin f2.bin"
+[ "$(cat rc.rst)" = 1 ] && grep -q "get dreset.bin: the data connection broke mid-file (" err.rst && [ ! -e out.rst/dreset.bin ] &&
+	cmp -s out.rst/f2.bin fk/f2.bin && pass "a data connection reset mid-file: worded for the data connection" ||
+	fail "data reset" "rc $(cat rc.rst): $(cat err.rst)"
+
+# Server names in messages: a C1 control (U+009B, an 8-bit CSI) never reaches the terminal (the
+# name is refused as a local file name too, as ESC is);
+# UTF-8 names whose continuation bytes are 0x80-0x9F (A-grave: C3 80) still download.
+c1=$(printf 'c1\302\233x.bin'); ag=$(printf '\303\200\303\251\346\227\245.bin')
+printf 'utf\n' >"fk/$ag"
+fake_get c1 "" "f1.bin $c1 $ag"
+[ "$(cat rc.c1)" = 1 ] && ! grep -q "$(printf '\302\233')" err.c1 && grep -q "get c1?x.bin: " err.c1 &&
+	pass "a C1 control in a server's name: made safe in the message" || fail "C1 name" "$(cat -v err.c1)"
+cmp -s "out.c1/$ag" "fk/$ag" && pass "a UTF-8 name with bytes 0x80-0x9F downloads" || fail "UTF-8 name" "$(ls out.c1)"
 
 finish

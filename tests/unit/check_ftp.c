@@ -237,6 +237,28 @@ END_TEST
 
 /* The passive replies the batch get's own connections read (getpipe.c): EPSV with any
  * delimiter, PASV's six numbers; a hostile or cut line is refused, never half taken. */
+START_TEST(announced_size)
+{
+	long long sz = 7;
+	const char *l = "150 Opening BINARY mode data connection for f (14000 bytes).";
+	ck_assert_int_eq(ftp_parse_150_size(l, strlen(l), &sz), 0);
+	ck_assert_int_eq(sz, 14000);
+	l = "150 (x) then (0 bytes)";
+	ck_assert_int_eq(ftp_parse_150_size(l, strlen(l), &sz), 0);
+	ck_assert_int_eq(sz, 0);
+	const char *bad[] = {"150 Opening BINARY mode", "150 (bytes)", "150 (12 byte)", "150 (1234567890123456789 bytes)",
+			     "150 ( 12 bytes)", "150 (12bytes)", "150 (-3 bytes)"};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		sz = 7;
+		ck_assert_msg(ftp_parse_150_size(bad[i], strlen(bad[i]), &sz) == -1, "accepted '%s'", bad[i]);
+		ck_assert_int_eq(sz, 7);
+	}
+	/* Bounded by len: " bytes)" beyond it does not count. */
+	l = "150 (12 bytes)";
+	ck_assert_int_eq(ftp_parse_150_size(l, strlen(l) - 1, &sz), -1);
+}
+END_TEST
+
 START_TEST(passive_replies)
 {
 	unsigned port = 7;
@@ -591,6 +613,7 @@ Suite *suite_ftp(void)
 	tcase_add_test(t, feat);
 	tcase_add_test(t, pwd);
 	tcase_add_test(t, passive_replies);
+	tcase_add_test(t, announced_size);
 	tcase_add_test(t, journal_set);
 	tcase_add_test(t, journal_lines);
 	tcase_add_test(t, dur_names);

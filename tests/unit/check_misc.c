@@ -113,6 +113,12 @@ START_TEST(safe_names)
 	ck_assert_int_eq(file_safe_name("a\nb", 3, err, sizeof err), -1);
 	ck_assert_int_eq(file_safe_name("", 0, err, sizeof err), -1);
 	ck_assert_int_eq(file_safe_name("...", 3, err, sizeof err), 0);
+	/* C1 controls as UTF-8 are refused like ESC; other UTF-8 with bytes 0x80..0x9F is not. */
+	ck_assert_int_eq(file_safe_name("a\xc2\x9bx", 4, err, sizeof err), -1);
+	ck_assert_int_eq(file_safe_name("a\xc2\x80", 3, err, sizeof err), -1);
+	ck_assert_int_eq(file_safe_name("\xc3\x80\xc3\xa9\xe6\x97\xa5", 7, err, sizeof err), 0);
+	ck_assert_int_eq(file_safe_name("a\xc2\xa0" "b", 4, err, sizeof err), 0);
+	ck_assert_int_eq(file_safe_name("caf\xe9", 4, err, sizeof err), 0);
 	ck_assert_int_eq(file_safe_relpath("a/b/c", err, sizeof err), 0);
 	ck_assert_int_eq(file_safe_relpath("a/../../etc/passwd", err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, ".."));
