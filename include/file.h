@@ -78,6 +78,15 @@ void afile_abort(struct afile *af);
  * descriptor (by path for a hand-made afile); for a committer that syncs itself.
  * 0 or -1 (errno). */
 int afile_place(struct afile *af);
+/* The one rule for a rename into place that failed: the words when errno e is a reason of
+ * that one file (a folder in the way, ENOTDIR, EACCES/EPERM on the target, a name too
+ * long): the caller fails that item alone ("cannot save as FINAL: WHY"). NULL for a
+ * failure of the disk itself (EIO, ENOSPC...), which ends a durable run. */
+const char *afile_place_why(int e);
+/* Before a closed afile is handed to a committer that renames it later: -1 with
+ * "cannot save as FINAL: a folder is in the way" (afile_place_why) when the final name is
+ * a folder, so that the caller fails that item alone; 0 otherwise. */
+int afile_place_check(const struct afile *af, char *err, size_t errlen);
 
 /* Why the file open as fd may not be trusted as ours, or NULL when it is a regular file
  * owned by the effective uid and, with FILE_OWN_ONE_LINK, has no other hard link, with

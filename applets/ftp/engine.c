@@ -64,6 +64,12 @@ static long long job_bytes(const struct slot *s)
  * then the journal line (core/commit). */
 static void mark_done_why(struct engine *e, struct slot *s, struct afile *af, int fd, const char *why)
 {
+	char perr[600];
+	if (af && afile_place_check(af, perr, sizeof perr) < 0) { /* that item's failure alone (file.h) */
+		afile_abort(af);
+		fail_job(e, s, NT_EXIT_FAIL, perr);
+		return;
+	}
 	if ((af || fd >= 0) && e->jfd < 0 && !ftp_cf.fsync && !ftp_cf.move) {
 		/* No journal, no --fsync, no --move (which deletes the source once the copy here
 		 * is durable): renamed into place whole, not synced (like rsync). */
