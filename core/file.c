@@ -355,6 +355,32 @@ const char *file_own_why(int fd, unsigned flags)
 	return NULL;
 }
 
+char *file_user_target(const char *path)
+{
+	char *p = xstrdup(path);
+	if (!strcmp(path, "-") || file_is_special(path))
+		return p; /* written in place, through its links (afile_open) */
+	for (int hops = 0; hops < 40; hops++) {
+		struct stat st;
+		if (lstat(p, &st) < 0 || !S_ISLNK(st.st_mode))
+			break;
+		char t[PATH_MAX];
+		ssize_t n = readlink(p, t, sizeof t - 1);
+		if (n <= 0)
+			break;
+		t[n] = 0;
+		char *np;
+		const char *sl = strrchr(p, '/');
+		if (t[0] == '/' || !sl)
+			np = xstrdup(t);
+		else
+			np = xasprintf("%.*s/%s", (int)(sl - p), p, t);
+		free(p);
+		p = np;
+	}
+	return p;
+}
+
 const char *afile_place_why(int e)
 {
 	switch (e) {

@@ -58,6 +58,12 @@ struct afile {
  * symbolic link: -o /dev/stdout): written in place, never replaced by a rename (as root,
  * a rename onto /dev/null replaces the device with a file). */
 int file_is_special(const char *path);
+/* The user's own output name taken as given, symbolic links included (like curl -o):
+ * path with its links followed to the name they end at (a dangling link: its target's
+ * path), so that a temporary and a rename next to that name write through the link
+ * instead of replacing it. Never for a name from a server. "-" and devices: path as is.
+ * Malloc'd. */
+char *file_user_target(const char *path);
 
 /* Create a temporary file for the final name: name is a path relative to dir (its
  * folders below dir must exist and are never followed through a symlink), or dir NULL

@@ -181,7 +181,8 @@ int cmd_get(const char *cmd)
 		}
 		if (file_safe_name_from(bn, strlen(bn), "on the command line", err, sizeof err) < 0)
 			opt_usage_error("get %s: no file name to save as (%s)", cli_args[i], err);
-		char *dst = ftp_cf.out_file ? xstrdup(ftp_cf.out_file) : ftp_join(dir, bn);
+		/* -o names the user's own file: written through its symlink (file.h). */
+		char *dst = ftp_cf.out_file ? file_user_target(ftp_cf.out_file) : ftp_join(dir, bn);
 		jobs_add(&js, JOB_GET, path, dst, -1, -1);
 	}
 	if (ftp_cf.out_file && js.n != 1)

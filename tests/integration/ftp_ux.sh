@@ -196,4 +196,24 @@ else
 	[ $rc = 3 ] && grep -q "127.0.0.1:1:" p6b.err && ! grep -q -- "-P 2024" p6b.err &&
 		pass "a connect error names the port tried (-P given: no port hint)" || fail "connect error port" "rc $rc: $(cat p6b.err)"
 fi
+# --- 7. -o names the user's own file: written through its symbolic link (like curl -o),
+# a dangling link creates its target; a name from the server never follows one.
+mkdir -p lk
+echo old >lk/real.txt
+ln -s real.txt lk/link.txt
+ln -s gone.txt lk/dangling.txt
+timeout 30 "$NT" ftp "${O[@]}" get $S:d/f.txt -o lk/link.txt 2>lk.err
+rc=$?
+[ $rc = 0 ] && [ -L lk/link.txt ] && cmp -s lk/real.txt "$H/d/f.txt" &&
+	pass "get -o LINK: written through the link, the link kept" || fail "get -o link" "rc $rc: $(ls -l lk) $(cat lk.err)"
+timeout 30 "$NT" ftp "${O[@]}" get $S:d/f.txt -o lk/dangling.txt 2>lk2.err
+rc=$?
+[ $rc = 0 ] && [ -L lk/dangling.txt ] && cmp -s lk/gone.txt "$H/d/f.txt" &&
+	pass "get -o DANGLING-LINK: its target created" || fail "get -o dangling link" "rc $rc: $(ls -l lk) $(cat lk2.err)"
+mkdir -p lk3
+echo keep >lk3/other.txt
+ln -s other.txt lk3/f.txt
+timeout 30 "$NT" ftp "${O[@]}" get $S:d/f.txt -O lk3 2>lk3.err
+[ ! -L lk3/f.txt ] && cmp -s lk3/f.txt "$H/d/f.txt" && [ "$(cat lk3/other.txt)" = keep ] &&
+	pass "a server's name at a symlink (-O): the link replaced, never followed" || fail "server name at symlink" "$(ls -l lk3)"
 finish
