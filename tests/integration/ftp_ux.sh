@@ -92,6 +92,18 @@ timeout 30 "$NT" ftp "${O[@]}" put "$H/d/f.txt" $S:nodir2/f.txt 2>p3.err
 rc=$?
 [ $rc = 1 ] && grep -q "127.0.0.1:$P" p3.err && grep -q -- --create-dirs p3.err &&
 	pass "put into a missing folder: server and --create-dirs named" || fail "put into a missing folder" "rc $rc: $(cat p3.err)"
+# copy -r into a missing folder: said once, before any file (no STOR per file).
+s0=$(grep -c '"STOR' "$LOG")
+timeout 30 "$NT" ftp "${O[@]}" copy -r $S:d $S:newparent/tree3 2>c3r.err
+rc=$?
+stor=$(($(grep -c '"STOR' "$LOG") - s0))
+[ $rc = 1 ] && [ "$stor" = 0 ] && grep -q "'newparent' on 127.0.0.1:$P" c3r.err && grep -q -- --create-dirs c3r.err &&
+	[ "$(grep -c . c3r.err)" = 1 ] && pass "copy -r into a missing folder: one line, server and --create-dirs named, no STOR" ||
+	fail "copy -r into a missing folder" "rc $rc, $stor STOR: $(head -3 c3r.err)"
+timeout 30 "$NT" ftp "${O[@]}" --create-dirs copy -r $S:d $S:newparent2/x/tree3 2>c3s.err
+rc=$?
+[ $rc = 0 ] && cmp -s "$H/newparent2/x/tree3/sub/g.txt" "$H/d/sub/g.txt" &&
+	pass "copy -r --create-dirs makes the missing folders above" || fail "copy -r --create-dirs" "rc $rc: $(head -3 c3s.err)"
 timeout 30 "$NT" ftp "${O[@]}" get $S:nodir3/f.txt -O out3 2>g3.err
 rc=$?
 [ $rc = 1 ] && grep -q "127.0.0.1:$P" g3.err && ! grep -q -- --create-dirs g3.err &&
