@@ -305,7 +305,10 @@ int cmd_copy(const char *cmd)
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc == CURLE_REMOTE_FILE_NOT_FOUND && ftp_isdir(a, sp) == 1)
 		die(NT_EXIT_FAIL, "copy %s: it is a folder: copy -r copies a whole tree", cli_args[0]);
-	if (rc != CURLE_OK) {
+	/* --move of a source that is gone: the engine's rule decides (moved before when the
+	 * destination is there, as for a list), not this probe. */
+	int gone = ftp_cf.move && ftp_cf.atomic >= 0 && rc == CURLE_REMOTE_FILE_NOT_FOUND;
+	if (rc != CURLE_OK && !gone) {
 		if (ftp_cf.json) { /* the item's failure object, as the engine writes for get */
 			char m[600];
 			ftp_result("copy", sp, dp, FTP_R_FAILED, -1, -1, ftp_errmsg(rc, a->errbuf, &a->hdr, m, sizeof m));

@@ -228,4 +228,17 @@ ln -s other.txt lk3/f.txt
 timeout 30 "$NT" ftp "${O[@]}" get $S:d/f.txt -O lk3 2>lk3.err
 [ ! -L lk3/f.txt ] && cmp -s lk3/f.txt "$H/d/f.txt" && [ "$(cat lk3/other.txt)" = keep ] &&
 	pass "a server's name at a symlink (-O): the link replaced, never followed" || fail "server name at symlink" "$(ls -l lk3)"
+# --- 8. copy --move of a single source that is gone, its destination present: moved
+# before (the man page's rule, as for a list), said without -v; both gone: a failure.
+mkdir -p "$H/mvs" "$H/mvd"
+echo moved >"$H/mvd/x.txt"
+timeout 30 "$NT" ftp "${O[@]}" --move copy $S:mvs/x.txt $S:mvd/x.txt 2>mv.err
+rc=$?
+[ $rc = 0 ] && grep -q "copy mvs/x.txt: moved before: source gone, destination present" mv.err &&
+	pass "copy --move of a gone source, destination present: moved before, exit 0, said without -v" ||
+	fail "copy --move moved before" "rc $rc: $(cat mv.err)"
+timeout 30 "$NT" ftp "${O[@]}" --move copy $S:mvs/y.txt $S:mvd/y.txt 2>mv2.err
+rc=$?
+[ $rc = 1 ] && ! grep -q "moved before" mv2.err && pass "copy --move, source and destination gone: a failure" ||
+	fail "copy --move both gone" "rc $rc: $(cat mv2.err)"
 finish
