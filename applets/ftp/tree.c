@@ -698,8 +698,12 @@ int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char
 	qsort(rn.v, rn.n, sizeof *rn.v, cmp_node);
 	/* The folder the copy goes into must be there (or be made, --create-dirs): known
 	 * once, not told by a 553 per file (put says the same, in the same words). */
-	const char *bn = ftp_basename(dp);
-	char *parent = bn > dp ? xstrndup(dp, (size_t)(bn - dp - 1)) : NULL;
+	char *dpn = xstrdup(dp);
+	for (size_t l = strlen(dpn); l > 1 && dpn[l - 1] == '/'; l--)
+		dpn[l - 1] = 0; /* "tree3/" is tree3 */
+	const char *bn = ftp_basename(dpn);
+	char *parent = bn > dpn ? xstrndup(dpn, (size_t)(bn - dpn - 1)) : NULL;
+	free(dpn);
 	if (parent && ftp_cf.create_dirs) {
 		for (char *q = *parent ? strchr(parent + 1, '/') : NULL;; q = strchr(q + 1, '/')) {
 			if (q)

@@ -104,6 +104,10 @@ timeout 30 "$NT" ftp "${O[@]}" --create-dirs copy -r $S:d $S:newparent2/x/tree3 
 rc=$?
 [ $rc = 0 ] && cmp -s "$H/newparent2/x/tree3/sub/g.txt" "$H/d/sub/g.txt" &&
 	pass "copy -r --create-dirs makes the missing folders above" || fail "copy -r --create-dirs" "rc $rc: $(head -3 c3s.err)"
+timeout 30 "$NT" ftp "${O[@]}" copy -r $S:d $S:newparent2/tree4/ 2>c3t.err
+rc=$?
+[ $rc = 0 ] && cmp -s "$H/newparent2/tree4/sub/g.txt" "$H/d/sub/g.txt" &&
+	pass "copy -r into a new folder (trailing slash) whose parent exists: made" || fail "copy -r DST/" "rc $rc: $(head -3 c3t.err)"
 timeout 30 "$NT" ftp "${O[@]}" get $S:nodir3/f.txt -O out3 2>g3.err
 rc=$?
 [ $rc = 1 ] && grep -q "127.0.0.1:$P" g3.err && ! grep -q -- --create-dirs g3.err &&
