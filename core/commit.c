@@ -232,6 +232,16 @@ static int place(struct commit *c, struct item *v, size_t n)
 			r = afile_place(&it->af); /* relative to its folder's descriptor when it has one */
 			int e = errno;
 			pthread_mutex_unlock(&c->names);
+			if (r < 0 && afile_place_why(e)) {
+				/* A reason of this file alone (file.h's rule; the caller's check before
+				 * it queued the file missed it, a race): not recorded, its temporary
+				 * removed; the rest of the group goes on. */
+				nt_warn("cannot save as %s: %s", it->af.final, afile_place_why(e));
+				free(it->rec);
+				it->rec = NULL;
+				afile_abort(&it->af);
+				continue;
+			}
 			if (r < 0) {
 				fail(c, "rename to", it->af.final, e);
 				return -1;

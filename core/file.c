@@ -322,7 +322,8 @@ int afile_open_tag(struct afile *af, const char *dir, const char *name, mode_t m
 		folder = NULL;
 		last = sl ? sl + 1 : name;
 	}
-	af->final = dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+	size_t dl = dir ? strlen(dir) : 0;
+	af->final = dir ? xasprintf("%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name) : xstrdup(name);
 	af->fname = xstrdup(last);
 	af->dir = folder ? xasprintf("%s/%s", base, folder) : xstrdup(base);
 	af->dfd = file_open_below(base, folder, 0, err, errlen);
@@ -358,6 +359,64 @@ const char *file_own_why(int fd, unsigned flags)
 	return NULL;
 }
 
+char *file_user_target(const char *path)
+{
+	char *p = xstrdup(path);
+	if (!strcmp(path, "-") || file_is_special(path))
+		return p; /* written in place, through its links (afile_open) */
+	for (int hops = 0; hops < 40; hops++) {
+		struct stat st;
+		if (lstat(p, &st) < 0 || !S_ISLNK(st.st_mode))
+			break;
+		char t[PATH_MAX];
+		ssize_t n = readlink(p, t, sizeof t - 1);
+		if (n <= 0)
+			break;
+		t[n] = 0;
+		char *np;
+		const char *sl = strrchr(p, '/');
+		if (t[0] == '/' || !sl)
+			np = xstrdup(t);
+		else
+			np = xasprintf("%.*s/%s", (int)(sl - p), p, t);
+		free(p);
+		p = np;
+	}
+	return p;
+}
+
+const char *afile_place_why(int e)
+{
+	switch (e) {
+	case EISDIR:
+	case ENOTEMPTY:
+	case EEXIST:
+		return "a folder is in the way";
+	case ENOTDIR:
+		return "a file is in the way of its folder";
+	case EACCES:
+	case EPERM:
+		return "not allowed to replace the file there";
+	case ENAMETOOLONG:
+		return "the name is too long";
+	case ELOOP:
+		return "too many symbolic links in the path";
+	}
+	return NULL;
+}
+
+int afile_place_check(const struct afile *af, char *err, size_t errlen)
+{
+	struct stat st;
+	if (af->direct)
+		return 0;
+	int r = af->has_dfd ? fstatat(af->dfd, af->fname, &st, AT_SYMLINK_NOFOLLOW) : lstat(af->final, &st);
+	if (r < 0 || !S_ISDIR(st.st_mode))
+		return 0; /* nothing there, or a file the rename replaces */
+	snprintf(err, errlen, "cannot save as %s: %s", af->final, afile_place_why(EISDIR));
+	return -1;
+}
+
 int afile_place(struct afile *af)
 {
 	if (af->direct)
@@ -389,7 +448,12 @@ static int commit(struct afile *af, int sync, char *err, size_t errlen)
 	af->fd = -1;
 	int r = afile_place(af);
 	if (r < 0) {
-		snprintf(err, errlen, "rename to %s: %s", af->final, strerror(errno));
+		int e = errno;
+		const char *why = afile_place_why(e);
+		if (why)
+			snprintf(err, errlen, "cannot save as %s: %s", af->final, why);
+		else
+			snprintf(err, errlen, "rename to %s: %s", af->final, strerror(e));
 		afile_abort(af);
 		return -1;
 	}

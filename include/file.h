@@ -58,6 +58,12 @@ struct afile {
  * symbolic link: -o /dev/stdout): written in place, never replaced by a rename (as root,
  * a rename onto /dev/null replaces the device with a file). */
 int file_is_special(const char *path);
+/* The user's own output name taken as given, symbolic links included (like curl -o):
+ * path with its links followed to the name they end at (a dangling link: its target's
+ * path), so that a temporary and a rename next to that name write through the link
+ * instead of replacing it. Never for a name from a server. "-" and devices: path as is.
+ * Malloc'd. */
+char *file_user_target(const char *path);
 
 /* Create a temporary file for the final name: name is a path relative to dir (its
  * folders below dir must exist and are never followed through a symlink), or dir NULL
@@ -78,6 +84,15 @@ void afile_abort(struct afile *af);
  * descriptor (by path for a hand-made afile); for a committer that syncs itself.
  * 0 or -1 (errno). */
 int afile_place(struct afile *af);
+/* The one rule for a rename into place that failed: the words when errno e is a reason of
+ * that one file (a folder in the way, ENOTDIR, EACCES/EPERM on the target, a name too
+ * long): the caller fails that item alone ("cannot save as FINAL: WHY"). NULL for a
+ * failure of the disk itself (EIO, ENOSPC...), which ends a durable run. */
+const char *afile_place_why(int e);
+/* Before a closed afile is handed to a committer that renames it later: -1 with
+ * "cannot save as FINAL: a folder is in the way" (afile_place_why) when the final name is
+ * a folder, so that the caller fails that item alone; 0 otherwise. */
+int afile_place_check(const struct afile *af, char *err, size_t errlen);
 
 /* Why the file open as fd may not be trusted as ours, or NULL when it is a regular file
  * owned by the effective uid and, with FILE_OWN_ONE_LINK, has no other hard link, with

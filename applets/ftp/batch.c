@@ -181,7 +181,8 @@ int cmd_get(const char *cmd)
 		}
 		if (file_safe_name_from(bn, strlen(bn), "on the command line", err, sizeof err) < 0)
 			opt_usage_error("get %s: no file name to save as (%s)", cli_args[i], err);
-		char *dst = ftp_cf.out_file ? xstrdup(ftp_cf.out_file) : ftp_join(dir, bn);
+		/* -o names the user's own file: written through its symlink (file.h). */
+		char *dst = ftp_cf.out_file ? file_user_target(ftp_cf.out_file) : ftp_join(dir, bn);
 		jobs_add(&js, JOB_GET, path, dst, -1, -1);
 	}
 	if (ftp_cf.out_file && js.n != 1)
@@ -304,7 +305,10 @@ int cmd_copy(const char *cmd)
 	CURLcode rc = ftp_stat(a, sp, &size, NULL);
 	if (rc == CURLE_REMOTE_FILE_NOT_FOUND && ftp_isdir(a, sp) == 1)
 		die(NT_EXIT_FAIL, "copy %s: it is a folder: copy -r copies a whole tree", cli_args[0]);
-	if (rc != CURLE_OK) {
+	/* --move of a source that is gone: the engine's rule decides (moved before when the
+	 * destination is there, as for a list), not this probe. */
+	int gone = ftp_cf.move && ftp_cf.atomic >= 0 && rc == CURLE_REMOTE_FILE_NOT_FOUND;
+	if (rc != CURLE_OK && !gone) {
 		if (ftp_cf.json) { /* the item's failure object, as the engine writes for get */
 			char m[600];
 			ftp_result("copy", sp, dp, FTP_R_FAILED, -1, -1, ftp_errmsg(rc, a->errbuf, &a->hdr, m, sizeof m));

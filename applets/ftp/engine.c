@@ -65,6 +65,12 @@ static long long job_bytes(const struct slot *s)
  * then the journal line (core/commit). */
 static void mark_done_why(struct engine *e, struct slot *s, struct afile *af, int fd, const char *why)
 {
+	char perr[600];
+	if (af && afile_place_check(af, perr, sizeof perr) < 0) { /* that item's failure alone (file.h) */
+		afile_abort(af);
+		fail_job(e, s, NT_EXIT_FAIL, perr);
+		return;
+	}
 	if ((af || fd >= 0) && e->jfd < 0 && !ftp_cf.fsync && !ftp_cf.move) {
 		/* No journal, no --fsync, no --move (which deletes the source once the copy here
 		 * is durable): renamed into place whole, not synced (like rsync). */
@@ -549,18 +555,10 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 			 * servers (vsftpd) say the same for a missing folder and a refused one. */
 			const struct ftp_site *site = dst_side && k == JOB_COPY ? e->b : e->a;
 			const char *path = dst_side ? s->job.dst : s->job.src;
-			const char *bn = ftp_basename(path);
-			char hp[300], dir[300];
-			addr_format(hp, sizeof hp, site->host, site->port);
-			if (bn > path)
-				snprintf(dir, sizeof dir, "the folder '%.*s'", (int)(bn - path - 1), path);
-			else
-				snprintf(dir, sizeof dir, "the login folder");
-			int missing = ftp_no_such_folder(rc, hdr);
 			size_t l = strlen(m);
-			snprintf(m + l, sizeof m - l, ": %s%s on %s%s%s", missing ? "" : "could not enter ", dir, hp,
-				 missing ? "" : " (missing, or not allowed)",
-				 dst_side && !ftp_cf.create_dirs ? "; --create-dirs creates missing folders" : "");
+			snprintf(m + l, sizeof m - l, ": ");
+			l = strlen(m);
+			ftp_folder_why(m + l, sizeof m - l, site, path, ftp_no_such_folder(rc, hdr), dst_side);
 		}
 		/* One file named that is a folder (no -r): say so, not the 550 of its SIZE or RETR. */
 		if (rc == CURLE_REMOTE_FILE_NOT_FOUND && (k == JOB_GET || k == JOB_COPY) && !dst_side && e->src->total == 1 &&

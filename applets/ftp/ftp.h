@@ -131,6 +131,11 @@ CURLcode ftp_quote(struct ftp_site *s, const char *const *cmds, int n);
 CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *mtime);
 /* 1 when path is a folder, 0 when not (or missing), -1 on a network/login failure. */
 int ftp_isdir(struct ftp_site *s, const char *path);
+/* The words for a folder of path (the one above its last name) that could not be entered
+ * on site: "could not enter the folder 'D' on HOST:PORT (missing, or not allowed)", and
+ * for a destination without --create-dirs "; --create-dirs creates missing folders"
+ * (missing: the server said it is missing). put, copy, copy -r say the same. */
+void ftp_folder_why(char *m, size_t ml, const struct ftp_site *site, const char *path, int missing, int dst_side);
 CURLcode ftp_entry_path(struct ftp_site *s, char **out);
 /* Fetch a listing of dir: kind 'n' NLST, 'l' LIST, 'm' MLSD. Into b (bounded). */
 CURLcode ftp_listing(struct ftp_site *s, const char *dir, int kind, struct buf *b);

@@ -52,7 +52,7 @@ static const struct opt opts[] = {
 	{'O', "output-dir", OPT_DIR, "DIR", "get: save into DIR (default: the current folder)"},
 	{'c', "resume", OPT_FLAG, NULL, "get, put, mirror, shell: continue a partial file (REST/APPE)"},
 	{O_CREATEDIRS, "create-dirs", OPT_FLAG, NULL, "put, copy, mirror, shell: create missing remote folders"},
-	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put, mirror, shell: upload to a temporary name, rename when complete (copy: the default)"},
+	{O_ATOMIC, "atomic", OPT_FLAG, NULL, "put, copy, mirror, shell: upload to a temporary name, rename when complete (copy: the default)"},
 	{O_NOATOMIC, "no-atomic", OPT_FLAG, NULL, "copy: store in place; a failed partial file is deleted"},
 	{O_FSYNC, "fsync", OPT_FLAG, NULL, "get, mirror, shell: sync each download (in groups) even without --journal"},
 	{O_FXP, "fxp", OPT_FLAG, NULL, "copy: server to server directly (FXP) or fail; with TLS: clear data"},

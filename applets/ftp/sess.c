@@ -465,6 +465,20 @@ CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *
 	return rc;
 }
 
+void ftp_folder_why(char *m, size_t ml, const struct ftp_site *site, const char *path, int missing, int dst_side)
+{
+	const char *bn = ftp_basename(path);
+	char hp[300], dir[300];
+	addr_format(hp, sizeof hp, site->host, site->port);
+	if (bn > path)
+		snprintf(dir, sizeof dir, "the folder '%.*s'", (int)(bn - path - 1), path);
+	else
+		snprintf(dir, sizeof dir, "the login folder");
+	snprintf(m, ml, "%s%s on %s%s%s", missing ? "" : "could not enter ", dir, hp,
+		 missing ? "" : " (missing, or not allowed)",
+		 dst_side && !ftp_cf.create_dirs ? "; --create-dirs creates missing folders" : "");
+}
+
 int ftp_isdir(struct ftp_site *s, const char *path)
 {
 	if (!path[0] || !strcmp(path, "/"))

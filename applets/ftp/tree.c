@@ -696,6 +696,37 @@ int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char
 	if (rc)
 		return rc;
 	qsort(rn.v, rn.n, sizeof *rn.v, cmp_node);
+	/* The folder the copy goes into must be there (or be made, --create-dirs): known
+	 * once, not told by a 553 per file (put says the same, in the same words). */
+	char *dpn = xstrdup(dp);
+	for (size_t l = strlen(dpn); l > 1 && dpn[l - 1] == '/'; l--)
+		dpn[l - 1] = 0; /* "tree3/" is tree3 */
+	const char *bn = ftp_basename(dpn);
+	char *parent = bn > dpn ? xstrndup(dpn, (size_t)(bn - dpn - 1)) : NULL;
+	free(dpn);
+	if (parent && ftp_cf.create_dirs) {
+		for (char *q = *parent ? strchr(parent + 1, '/') : NULL;; q = strchr(q + 1, '/')) {
+			if (q)
+				*q = 0;
+			char *ap = ftp_qpath(b, parent);
+			char *mk = xasprintf("*MKD %s", ap);
+			const char *cmds[1] = {mk};
+			ftp_quote(b, cmds, 1); /* "exists" answered too: the check below says */
+			free(mk), free(ap);
+			if (!q)
+				break;
+			*q = '/';
+		}
+	}
+	if (parent && *parent && ftp_isdir(b, parent) != 1) {
+		char m[600];
+		ftp_folder_why(m, sizeof m, b, dp, 0, 1);
+		nt_warn("copy %s: %s", sp, m);
+		free(parent);
+		nodes_free(&rn);
+		return NT_EXIT_FAIL;
+	}
+	free(parent);
 	CURLcode cr = make_remote_dirs(b, dp, &rn);
 	if (cr != CURLE_OK)
 		ftp_die_curl(cr, "mkdir", b);

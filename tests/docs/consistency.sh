@@ -191,6 +191,10 @@ badkeys=$(grep -hoE '"[A-Za-z0-9_-]+":' man/*.[1-8] | tr -d '":' | grep -v '^[a-
 if command -v mandoc >/dev/null; then
 	lint=$(mandoc -Tlint -W warning man/*.[1-8] 2>&1) # the file formats (section 5) too
 	[ -z "$lint" ] && pass "mandoc -Tlint" || { fail "mandoc -Tlint"; echo "$lint" | head -20; }
+	# A command name after a flag macro (".Cm get Fl r , copy") renders as a flag ("-copy"),
+	# and a closing parenthesis on a line of its own with a colon as ") :": lint says neither.
+	bad=$(for m in man/*.[1-8]; do mandoc -Tutf8 "$m" | col -b | grep -nE -- '(^|[ ,])-(copy|shell|get|put|mirror|rm|mkdir)\b|\) :' | sed "s|^|$m:|"; done)
+	[ -z "$bad" ] && pass "man pages render no command as a flag, no ') :'" || fail "man page rendering" "$(echo "$bad" | head -5)"
 else
 	echo "SKIP: docs mandoc -Tlint: mandoc not installed"
 fi

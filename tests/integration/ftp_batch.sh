@@ -42,6 +42,11 @@ rc=$?
 [ $rc = 1 ] && grep -q '2 done, 1 failed, 0 skipped' sum2 && grep -q 'get data/a/missing.txt: .*550' sum2 &&
 	cmp -s out2/b/f2.txt "$H/data/b/f2.txt" && pass "a failed item: listed with its reason, exit 1, the others done" ||
 	fail "failure in a batch" "rc $rc: $(cat sum2)"
+# Empty lines (LF, CRLF) are skipped, as wget -i does (the man page says so): no item.
+printf 'a/f1.txt\n\n\r\nb/f2.txt\n' | timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" get --from-file - $S:data -O out2e 2>sum2e
+rc=$?
+[ $rc = 0 ] && grep -q '2 done, 0 failed, 0 skipped' sum2e && pass "empty lines in --from-file: skipped, not items" ||
+	fail "empty lines in a list" "rc $rc: $(cat sum2e)"
 printf 'a/f1.txt\n../escape.txt\n' | timeout 60 "$NT" ftp "${O[@]}" get --from-file - $S:data -O out3 2>sum3
 [ $? = 1 ] && [ ! -e escape.txt ] && grep -q "refused" sum3 && pass "a list line with '..' is refused, nothing outside -O" ||
 	fail "list line with .." "$(cat sum3)"

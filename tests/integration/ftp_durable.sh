@@ -163,4 +163,25 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null && mkdir -p lie && head -c
 else
 	fail "fake ftp server (sizelie)" "did not start (python3-pyftpdlib: make deps)"
 fi
+# --- a local clash in a journaled batch (a folder where a downloaded file must go) is that
+# item's failure: journaled as failed, the batch goes on, the summary, exit 1 (only a
+# failure of durability itself ends the run with 6). Same without --journal.
+mkdir -p "$H/many" clash/f30.dat clashn/f30.dat
+for i in $(seq 1 60); do printf 'm%02d\n' "$i" >"$H/many/f$i.dat"; done
+(cd "$H/many" && ls) >mlist.txt
+for jr in journal none; do
+	J=()
+	[ $jr = journal ] && J=(--journal cj.txt) && out=clash || out=clashn
+	for run in 1 2; do
+		timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" --no-tls "${J[@]}" get --from-file mlist.txt $S:many -O $out/ 2>c.err
+		rc=$?
+		n=$(find $out -maxdepth 1 -type f -name 'f*' | wc -l)
+		[ $rc = 1 ] && [ "$n" = 59 ] && grep -q '59 done, 1 failed\|0 done, 1 failed, 59 skipped' c.err &&
+			grep -q "get many/f30.dat: cannot save as $out/f30.dat: a folder is in the way" c.err && ! grep -q '//' c.err &&
+			pass "folder in the way of one download ($jr, run $run): that item fails, the batch goes on, exit 1" ||
+			fail "folder in the way ($jr, run $run)" "rc $rc, $n files: $(cat c.err)"
+	done
+done
+grep -q '^failed.*f30.dat' cj.txt && [ "$(grep -c '^done' cj.txt)" = 59 ] &&
+	pass "the journal: the clash failed, the other 59 done" || fail "journal of a clash" "$(grep -v '^done' cj.txt)"
 finish

@@ -92,6 +92,22 @@ timeout 30 "$NT" ftp "${O[@]}" put "$H/d/f.txt" $S:nodir2/f.txt 2>p3.err
 rc=$?
 [ $rc = 1 ] && grep -q "127.0.0.1:$P" p3.err && grep -q -- --create-dirs p3.err &&
 	pass "put into a missing folder: server and --create-dirs named" || fail "put into a missing folder" "rc $rc: $(cat p3.err)"
+# copy -r into a missing folder: said once, before any file (no STOR per file).
+s0=$(grep -c '"STOR' "$LOG")
+timeout 30 "$NT" ftp "${O[@]}" copy -r $S:d $S:newparent/tree3 2>c3r.err
+rc=$?
+stor=$(($(grep -c '"STOR' "$LOG") - s0))
+[ $rc = 1 ] && [ "$stor" = 0 ] && grep -q "'newparent' on 127.0.0.1:$P" c3r.err && grep -q -- --create-dirs c3r.err &&
+	[ "$(grep -c . c3r.err)" = 1 ] && pass "copy -r into a missing folder: one line, server and --create-dirs named, no STOR" ||
+	fail "copy -r into a missing folder" "rc $rc, $stor STOR: $(head -3 c3r.err)"
+timeout 30 "$NT" ftp "${O[@]}" --create-dirs copy -r $S:d $S:newparent2/x/tree3 2>c3s.err
+rc=$?
+[ $rc = 0 ] && cmp -s "$H/newparent2/x/tree3/sub/g.txt" "$H/d/sub/g.txt" &&
+	pass "copy -r --create-dirs makes the missing folders above" || fail "copy -r --create-dirs" "rc $rc: $(head -3 c3s.err)"
+timeout 30 "$NT" ftp "${O[@]}" copy -r $S:d $S:newparent2/tree4/ 2>c3t.err
+rc=$?
+[ $rc = 0 ] && cmp -s "$H/newparent2/tree4/sub/g.txt" "$H/d/sub/g.txt" &&
+	pass "copy -r into a new folder (trailing slash) whose parent exists: made" || fail "copy -r DST/" "rc $rc: $(head -3 c3t.err)"
 timeout 30 "$NT" ftp "${O[@]}" get $S:nodir3/f.txt -O out3 2>g3.err
 rc=$?
 [ $rc = 1 ] && grep -q "127.0.0.1:$P" g3.err && ! grep -q -- --create-dirs g3.err &&
@@ -196,4 +212,37 @@ else
 	[ $rc = 3 ] && grep -q "127.0.0.1:1:" p6b.err && ! grep -q -- "-P 2024" p6b.err &&
 		pass "a connect error names the port tried (-P given: no port hint)" || fail "connect error port" "rc $rc: $(cat p6b.err)"
 fi
+# --- 7. -o names the user's own file: written through its symbolic link (like curl -o),
+# a dangling link creates its target; a name from the server never follows one.
+mkdir -p lk
+echo old >lk/real.txt
+ln -s real.txt lk/link.txt
+ln -s gone.txt lk/dangling.txt
+timeout 30 "$NT" ftp "${O[@]}" get $S:d/f.txt -o lk/link.txt 2>lk.err
+rc=$?
+[ $rc = 0 ] && [ -L lk/link.txt ] && cmp -s lk/real.txt "$H/d/f.txt" &&
+	pass "get -o LINK: written through the link, the link kept" || fail "get -o link" "rc $rc: $(ls -l lk) $(cat lk.err)"
+timeout 30 "$NT" ftp "${O[@]}" get $S:d/f.txt -o lk/dangling.txt 2>lk2.err
+rc=$?
+[ $rc = 0 ] && [ -L lk/dangling.txt ] && cmp -s lk/gone.txt "$H/d/f.txt" &&
+	pass "get -o DANGLING-LINK: its target created" || fail "get -o dangling link" "rc $rc: $(ls -l lk) $(cat lk2.err)"
+mkdir -p lk3
+echo keep >lk3/other.txt
+ln -s other.txt lk3/f.txt
+timeout 30 "$NT" ftp "${O[@]}" get $S:d/f.txt -O lk3 2>lk3.err
+[ ! -L lk3/f.txt ] && cmp -s lk3/f.txt "$H/d/f.txt" && [ "$(cat lk3/other.txt)" = keep ] &&
+	pass "a server's name at a symlink (-O): the link replaced, never followed" || fail "server name at symlink" "$(ls -l lk3)"
+# --- 8. copy --move of a single source that is gone, its destination present: moved
+# before (the man page's rule, as for a list), said without -v; both gone: a failure.
+mkdir -p "$H/mvs" "$H/mvd"
+echo moved >"$H/mvd/x.txt"
+timeout 30 "$NT" ftp "${O[@]}" --move copy $S:mvs/x.txt $S:mvd/x.txt 2>mv.err
+rc=$?
+[ $rc = 0 ] && grep -q "copy mvs/x.txt: moved before: source gone, destination present" mv.err &&
+	pass "copy --move of a gone source, destination present: moved before, exit 0, said without -v" ||
+	fail "copy --move moved before" "rc $rc: $(cat mv.err)"
+timeout 30 "$NT" ftp "${O[@]}" --move copy $S:mvs/y.txt $S:mvd/y.txt 2>mv2.err
+rc=$?
+[ $rc = 1 ] && ! grep -q "moved before" mv2.err && pass "copy --move, source and destination gone: a failure" ||
+	fail "copy --move both gone" "rc $rc: $(cat mv2.err)"
 finish
