@@ -319,7 +319,7 @@ int opt_next(struct opt_state *os)
 	if (k == '?') {
 		if (optopt && optopt < OPT_LONG && optopt > ' ')
 			opt_usage_error("unknown option '-%c'", optopt);
-		opt_usage_error("unknown option '%s'", os->argv[optind - 1]);
+		opt_usage_error("unknown option '%s'", nt_has_ctl(os->argv[optind - 1]) ? "?" : os->argv[optind - 1]);
 	}
 	if (k == ':') {
 		const struct opt *o = find(os->spec, optopt);
@@ -332,8 +332,10 @@ int opt_next(struct opt_state *os)
 	if (!o && (o = find_refused(os->spec, k)))
 		opt_usage_error("%s: %s", optname(o, nm, sizeof nm), o->help);
 	if (!o)
-		opt_usage_error("unknown option '%s'", os->argv[optind - 1]);
+		opt_usage_error("unknown option '%s'", nt_has_ctl(os->argv[optind - 1]) ? "?" : os->argv[optind - 1]);
 	os->str = optarg;
+	/* A value named in a message: a control character from the command line is not echoed. */
+	const char *shown = optarg && nt_has_ctl(optarg) ? "?" : optarg;
 	switch (o->type) {
 	case OPT_FLAG:
 	case OPT_RAW:
@@ -344,7 +346,7 @@ int opt_next(struct opt_state *os)
 		if (!o->values || !in_words(o->values, optarg, strlen(optarg))) {
 			char list[256];
 			join_words(list, sizeof list, o->values ? o->values : "");
-			opt_usage_error("%s: '%s' is not one of %s", optname(o, nm, sizeof nm), nt_has_ctl(optarg) ? "?" : optarg, list);
+			opt_usage_error("%s: '%s' is not one of %s", optname(o, nm, sizeof nm), shown, list);
 		}
 		break;
 	case OPT_OPTSTR:
@@ -360,26 +362,26 @@ int opt_next(struct opt_state *os)
 		if (opt_parse_uint(optarg, o->min, o->max, &os->num) < 0) {
 			if (o->values)
 				opt_usage_error("%s: '%s' is not a number from %lld to %lld, or %s", optname(o, nm, sizeof nm),
-						nt_has_ctl(optarg) ? "?" : optarg, o->min, o->max, o->values);
+						shown, o->min, o->max, o->values);
 			if (o->max)
 				opt_usage_error("%s: '%s' is not a number from %lld to %lld", optname(o, nm, sizeof nm),
-						optarg, o->min, o->max);
-			opt_usage_error("%s: '%s' is not a number (%lld or more)", optname(o, nm, sizeof nm), optarg, o->min);
+						shown, o->min, o->max);
+			opt_usage_error("%s: '%s' is not a number (%lld or more)", optname(o, nm, sizeof nm), shown, o->min);
 		}
 		break;
 	case OPT_PORT:
 		if (opt_parse_uint(optarg, 1, 65535, &os->num) < 0)
-			opt_usage_error("%s: '%s' is not a port (1-65535)", optname(o, nm, sizeof nm), optarg);
+			opt_usage_error("%s: '%s' is not a port (1-65535)", optname(o, nm, sizeof nm), shown);
 		break;
 	case OPT_SECS:
 		if (opt_parse_secs(optarg, &os->secs) < 0)
-			opt_usage_error("%s: '%s' is not a number of seconds", optname(o, nm, sizeof nm), optarg);
+			opt_usage_error("%s: '%s' is not a number of seconds", optname(o, nm, sizeof nm), shown);
 		os->num = (long long)(os->secs * 1000.0 + 0.5);
 		break;
 	case OPT_SIZE:
 		if (opt_parse_size(optarg, &os->num) < 0 || os->num < o->min || (o->max && os->num > o->max))
 			opt_usage_error("%s: '%s' is not a size in bytes (k, M, G suffixes allowed)",
-					optname(o, nm, sizeof nm), optarg);
+					optname(o, nm, sizeof nm), shown);
 		break;
 	}
 	return k;

@@ -30,6 +30,15 @@ six "mail-fetch --password-file unreadable" env -u NETTOOL_PASSWORD "$NT" mail-f
 six "mail-send --password-file unreadable" env -u NETTOOL_PASSWORD "$NT" mail-send -S "smtp://127.0.0.1:$dead" -u u --password-file "$missing" -f a@example.org b@example.org
 six "mail-send -a unreadable" "$NT" mail-send -S "smtp://127.0.0.1:$dead" -a "$missing" -f a@example.org b@example.org
 six "nntp post of an unreadable file" "$NT" nntp --no-tls -s "127.0.0.1:$nport" post "$missing"
+# A value or an option named in a usage error is not echoed with its control characters
+# (an escape sequence typed or pasted would reach the terminal).
+for a in "--max-clients 1\033]0;x\007" "--port 9\033[2J" "--idle-timeout 1\033[2J" "--max-partial 1\033[2J" "--x\033[2J"; do
+	# shellcheck disable=SC2086 # the option and its value are two words
+	set -- $(printf '%b' "$a")
+	"$NT" tcp-serve "$@" >out 2>err; rc=$?
+	[ $rc = 2 ] && ! grep -q "$(printf '\033')" err && pass "usage error for '${a%% *}' with a control character: exit 2, not echoed" ||
+		fail "control character echoed (${a%% *})" "exit $rc: $(od -c err | head -3)"
+done
 mkdir -p pub
 if pyftpd_start P "$T/pub"; then
 	six "ftp put of an unreadable file" "$NT" ftp --no-tls -P "$PYFTPD_PORT_P" put "$missing" 127.0.0.1:x
