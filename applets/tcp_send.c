@@ -81,6 +81,7 @@ static struct {
 	struct conn_plan plan;
 	int family;
 	int timeout_ms;
+	int stream; /* --stream: a connection that fails is reset, never closed as a clean end */
 	int nonl;
 	int tty; /* standard output is a terminal: replies made safe (never in --stream) */
 	int json;
@@ -166,7 +167,16 @@ static int do_connect(void)
 	if (G.tls) {
 		struct tls_opts tlso;
 		tls_opts_from(&tlso, &G.co);
+		/* --stream: a failed handshake is a reset (a copy of the descriptor outlives
+		 * tls_client's close), so that a plain receiver does not store our ClientHello
+		 * as data and report a clean end. */
+		int keep = G.stream ? dup(fd) : -1;
 		G.s = tls_client(fd, G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
+		if (keep >= 0) {
+			if (!G.s)
+				sock_reset(keep);
+			close(keep);
+		}
 		if (!G.s)
 			die(NT_EXIT_TLS, "%s", err);
 	}
@@ -501,6 +511,7 @@ int tcp_send_main(int argc, char **argv)
 		log_trace("%s: connected", peer_name());
 		return 0;
 	}
+	G.stream = stream;
 	if (stream)
 		return stream_mode(do_connect()); /* nc-like: byte for byte, terminal or not */
 	G.tty = isatty(1) && !G.json;

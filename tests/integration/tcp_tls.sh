@@ -230,6 +230,21 @@ wait $RP
 [ $src = 0 ] && [ "$(cat "$T/recv.rc")" = 0 ] && diff -r "$T/tree" "$T/got" >/dev/null \
 	&& pass "tar cf - | tcp-send --tls --stream into tcp-serve --tls --stream | tar xf -: the tree byte for byte, both exit 0" \
 	|| fail "tar over TLS --stream" "send $src recv $(cat "$T/recv.rc") $(cat "$T/send.err" "$T/recv.err")"
+# tcp-send --stream --tls into a plain receiver: the handshake fails (exit 4), and the
+# connection is reset, not closed: the receiver must not store the ClientHello as data
+# and exit 0 (it did: the man page promises a reset for a connection that failed).
+PS14=$(free_port)
+"$NT" tcp-serve -q -p "$PS14" -l 127.0.0.1 --stream <"$EMPTY" >"$T/hello.got" 2>"$T/hello.recv" &
+RP=$!
+cleanup "kill $RP 2>/dev/null"
+listening "$PS14"
+echo hello | timeout 10 "$NT" tcp-send --stream --tls --insecure "localhost:$PS14" >/dev/null 2>"$T/hello.send"
+src=$?
+wait $RP
+rrc=$?
+[ $src = 4 ] && [ $rrc = 3 ] && grep -q 'reset' "$T/hello.recv" \
+	&& pass "tcp-send --stream --tls into a plain receiver: exit 4, the receiver sees a reset (exit 3), not a clean end" \
+	|| fail "--stream --tls, a failed handshake" "send $src recv $rrc $(cat "$T/hello.send" "$T/hello.recv")"
 PS10=$(free_port)
 printf 'from the server\n' >"$T/srvin"
 "$NT" tcp-serve -q -p "$PS10" -l 127.0.0.1 $TLS --stream <"$T/srvin" >"$T/srvout" 2>"$T/recv2.err" &
