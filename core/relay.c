@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,7 +37,41 @@ static int out_failed(int e, struct relay_result *r, char *err, size_t errlen)
 	return NT_EXIT_IO;
 }
 
+/* SIGTERM, SIGINT, SIGQUIT during the copy: the connection is reset before we die of the
+ * signal (its default action, so the exit status still says which), never closed as a
+ * clean end the peer could take for the whole transfer. */
+static volatile sig_atomic_t relay_fd = -1;
+
+static void on_fatal(int sig)
+{
+	if (relay_fd >= 0)
+		sock_reset(relay_fd);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int copy(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen);
+
 int relay_run(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGQUIT};
+	struct sigaction old[3], sa = {.sa_handler = on_fatal};
+	sigemptyset(&sa.sa_mask);
+	relay_fd = net->ops->fd(net->ctx);
+	for (int i = 0; i < 3; i++) {
+		/* A signal the caller ignores stays ignored. */
+		if (sigaction(sigs[i], NULL, &old[i]) == 0 && old[i].sa_handler == SIG_DFL)
+			sigaction(sigs[i], &sa, NULL);
+	}
+	int rc = copy(net, o, r, err, errlen);
+	for (int i = 0; i < 3; i++)
+		if (old[i].sa_handler == SIG_DFL)
+			sigaction(sigs[i], &old[i], NULL);
+	relay_fd = -1;
+	return rc;
+}
+
+static int copy(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen)
 {
 	static char in[CHUNK], b[CHUNK];
 	size_t in_len = 0, in_off = 0;
