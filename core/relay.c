@@ -124,8 +124,13 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 			{.fd = fd, .events = (short)((net_open ? rwants : 0) | (sending ? wwants : 0))},
 			{.fd = net_open && out_watch ? o->out_fd : -1, .events = 0},
 		};
-		if (!p[1].events)
-			p[1].fd = -1; /* nothing asked of it: a dead peer must not wake us in a loop */
+		/* Nothing asked of it (the peer has ended its side, we have nothing to send):
+		 * still watched with no events until our side is shut, for POLLERR/POLLHUP
+		 * only, which come with the peer's reset (a FIN alone raises neither, so no
+		 * loop), so that a reset is seen while our input is quiet. */
+		int watch_err = !p[1].events && !net_open && !shut;
+		if (!p[1].events && !watch_err)
+			p[1].fd = -1;
 		int wait = -1;
 		if (o->idle_ms > 0) {
 			long long left = last + o->idle_ms - loop_now_ms();
@@ -162,6 +167,17 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 				return NT_EXIT_IO;
 			}
 		}
+		if (watch_err && (p[1].revents & (POLLERR | POLLHUP))) {
+			int se = 0;
+			socklen_t sl = sizeof se;
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &se, &sl) < 0 || !se)
+				se = ECONNRESET;
+			snprintf(err, errlen, "%s (%llu bytes of standard input were sent%s)",
+				 se == ECONNRESET || se == EPIPE ? "connection reset by the peer" : strerror(se), r->sent,
+				 in_open ? ", not all of it" : ", all of it");
+			r->why = se == ECONNRESET || se == EPIPE ? "reset by peer" : "receive failed";
+			return NT_EXIT_NET;
+		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t k = read(o->in_fd, in, sizeof in);
 			if (k > 0) {
@@ -186,7 +202,10 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 			} else {
 				int e = errno;
 				snprintf(err, errlen, "send: %s: %llu bytes of standard input were sent, %zu more were read but not sent%s",
-					 e == EPIPE || e == ECONNRESET ? "connection closed by the peer" : strerror(e), r->sent,
+					 e == ECONNRESET ? "connection reset by the peer"
+					 : e == EPIPE	 ? "connection closed by the peer"
+							 : strerror(e),
+					 r->sent,
 					 in_len - in_off, in_open ? ", and the rest was not read" : "");
 				r->why = e == ECONNRESET || e == EPIPE ? "reset by peer" : "send failed";
 				return NT_EXIT_NET;
