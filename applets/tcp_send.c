@@ -402,6 +402,21 @@ static int listen_only(int fd)
 			flush_arrived(fd);
 			die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
 		}
+		if (n == 0 && !got_any) {
+			/* A refusal (--max-per-ip), an idle or handshake timeout: no answer at all is
+			 * no success (nettool-tcp-send(1): closed before a reply is exit 3). */
+			if (G.json) {
+				json_begin(stdout);
+				json_kv_int(stdout, "sent", 0);
+				json_kv_int(stdout, "received", 0);
+				json_kv_str(stdout, "rtt_us", NULL);
+				json_kv_str(stdout, "reply", NULL);
+				json_kv_str(stdout, "reason", "closed the connection without sending anything");
+				json_end(stdout);
+				flush_out();
+			}
+			die(NT_EXIT_NET, "%s closed the connection without sending anything", peer_name());
+		}
 		if (n == 0)
 			break;
 		got_any = 1;
