@@ -171,14 +171,16 @@ static int do_connect(void)
 		 * tls_client's close), so that a plain receiver does not store our ClientHello
 		 * as data and report a clean end. */
 		int keep = G.stream ? dup(fd) : -1;
+		errno = 0;
 		G.s = tls_client(fd, G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
+		int e = errno;
 		if (keep >= 0) {
 			if (!G.s)
 				sock_reset(keep);
 			close(keep);
 		}
 		if (!G.s)
-			die(NT_EXIT_TLS, "%s", err);
+			die(e == ETIMEDOUT ? NT_EXIT_NET : NT_EXIT_TLS, "%s", err); /* a timeout: the network's */
 	}
 	return fd;
 }

@@ -457,14 +457,16 @@ static int handshake(struct tls_ctx *c, const char *host, int timeout_ms, char *
 		if (timeout_ms > 0) {
 			long long l = end - loop_now_ms();
 			if (l <= 0) {
-				snprintf(err, errlen, "TLS handshake with %s: timed out", host);
+				snprintf(err, errlen, "TLS handshake with %s: timed out after %d ms (the server did not answer)", host, timeout_ms);
+				errno = ETIMEDOUT;
 				return -1;
 			}
 			left = (int)l;
 		}
 		int w = sock_wait(c->fd, ev, left);
 		if (w == 0) {
-			snprintf(err, errlen, "TLS handshake with %s: timed out", host);
+			snprintf(err, errlen, "TLS handshake with %s: timed out after %d ms (the server did not answer)", host, timeout_ms);
+			errno = ETIMEDOUT;
 			return -1;
 		}
 		if (w < 0) {
@@ -500,7 +502,9 @@ struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, si
 	if (!c)
 		return NULL;
 	if (handshake(c, host ? host : "server", timeout_ms, err, errlen) < 0) {
+		int e = errno == ETIMEDOUT ? ETIMEDOUT : EPROTO;
 		tls_ctx_free(c);
+		errno = e;
 		return NULL;
 	}
 	struct stream *s = stream_new(&tls_stream_ops, c, max_line, timeout_ms);

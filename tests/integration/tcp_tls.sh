@@ -180,11 +180,14 @@ serve PQ -v $TLS --sh-exec 'exit 3'
 PQPID=$SRV_PID
 okq=0
 for _ in $(seq 11); do
-	out=$("$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$PQ" <"$EMPTY" 2>&1) && [ -z "$out" ] && okq=$((okq + 1))
+	# Nothing sent either way: tcp-send says the server closed without a word (exit 3),
+	# and nothing else (no reset, no TLS error).
+	out=$("$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$PQ" <"$EMPTY" 2>&1)
+	[ $? = 3 ] && [ "$out" = "nettool tcp-send: localhost:$PQ closed the connection without sending anything" ] && okq=$((okq + 1))
 done
 settled "$PQPID"
 [ $okq = 11 ] && [ "$(zombies "$PQPID")" = 0 ] && grep -Eq '\(/bin/sh pid [0-9]+: exit 3, ' "$T/serve.log" \
-	&& pass "--sh-exec --tls: 11 programs that exit at once: each session ended cleanly (exit 0), logged exit 3, no zombie" \
+	&& pass "--sh-exec --tls: 11 programs that exit at once: each session ended without an error (only 'closed without sending anything'), logged exit 3, no zombie" \
 	|| fail "quick exits over TLS" "$okq of 11 clean, zombies $(zombies "$PQPID"), $(grep -c 'exit 3' "$T/serve.log") logged"
 
 serve PN -q $TLS --sh-exec 'IFS= read -r l; case $l in hog) sleep 3;; *) echo "got $l";; esac'
@@ -245,6 +248,17 @@ rrc=$?
 [ $src = 4 ] && [ $rrc = 3 ] && grep -q 'reset' "$T/hello.recv" \
 	&& pass "tcp-send --stream --tls into a plain receiver: exit 4, the receiver sees a reset (exit 3), not a clean end" \
 	|| fail "--stream --tls, a failed handshake" "send $src recv $rrc $(cat "$T/hello.send" "$T/hello.recv")"
+# tcp-send --tls -w 1 to a plain service that answers nothing (discard): the handshake
+# times out, a network failure: exit 3 (it was 4), and the message says so.
+PS15=$(free_port)
+"$NT" tcp-serve -q -p "$PS15" -l 127.0.0.1 --discard &
+cleanup "kill $! 2>/dev/null"
+wait_port "$PS15"
+echo hi | timeout 10 "$NT" tcp-send --tls --insecure -w 1 "localhost:$PS15" >/dev/null 2>"$T/hsto.err"
+rc=$?
+[ $rc = 3 ] && grep -q 'TLS handshake with localhost: timed out' "$T/hsto.err" \
+	&& pass "tcp-send --tls -w 1 to a silent plain service: the handshake timed out, exit 3" \
+	|| fail "tcp-send --tls handshake timeout" "rc=$rc $(cat "$T/hsto.err")"
 PS10=$(free_port)
 printf 'from the server\n' >"$T/srvin"
 "$NT" tcp-serve -q -p "$PS10" -l 127.0.0.1 $TLS --stream <"$T/srvin" >"$T/srvout" 2>"$T/recv2.err" &
