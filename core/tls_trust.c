@@ -368,11 +368,17 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
  * client's side of the handshake is done). */
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-	if (!(where & SSL_CB_READ_ALERT) || strcmp(SSL_alert_type_string(ret), "F"))
+	if (!(where & SSL_CB_ALERT) || strcmp(SSL_alert_type_string(ret), "F"))
 		return;
 	struct tls_peer *p = peer_of(ssl);
-	if (!p || p->alert[0])
+	if (!p || p->alert[0] || p->sent_alert[0])
 		return;
+	if (where & SSL_CB_WRITE_ALERT) {
+		/* Ours, first: the server did not refuse anything (an echo service even sends our
+		 * alert back, which must not read as the server's). */
+		snprintf(p->sent_alert, sizeof p->sent_alert, "%s", SSL_alert_desc_string_long(ret));
+		return;
+	}
 	int d = ret & 0xff;
 	/* OpenSSL 3.0 names no TLS 1.3 alert: certificate_required is 116 (RFC 8446). */
 	snprintf(p->alert, sizeof p->alert, "%s", d == 116 ? "certificate required" : SSL_alert_desc_string_long(ret));
@@ -411,7 +417,7 @@ int tls_peer_refused_session(const struct tls_peer *p)
 void tls_peer_reset(struct tls_peer *p)
 {
 	p->seen = p->verify_err = p->name_bad = p->pin_bad = p->alert_cert = p->cert_requested = 0;
-	p->subject[0] = p->issuer[0] = p->names[0] = p->pin[0] = p->alert[0] = 0;
+	p->subject[0] = p->issuer[0] = p->names[0] = p->pin[0] = p->alert[0] = p->sent_alert[0] = 0;
 }
 
 const char *tls_peer_explain(const struct tls_peer *p, enum tls_refusal why, const struct tls_ca *ca,
