@@ -315,7 +315,7 @@ static void read_reply(int fd)
 		long long now = loop_now_ms();
 		int wait_ms = got_any ? QUIET_MS : (int)(deadline - now);
 		if (!got_any && wait_ms <= 0)
-			die(NT_EXIT_NET, "no reply within %d ms", G.timeout_ms);
+			die(NT_EXIT_NET, "%s: no reply within %d ms", peer_name(), G.timeout_ms);
 		int r = net_wait(fd, POLLIN, wait_ms);
 		if (r < 0)
 			die_sys(NT_EXIT_NET, "poll");
@@ -482,7 +482,12 @@ int tcp_send_main(int argc, char **argv)
 		case O_UNIX: unix_path = os.str; break;
 		case O_JSON: G.json = 1; break;
 		case 'z': zero = 1; break;
-		case 'w': G.idle_ms = (int)os.num, w_set = 1; break;
+		case 'w':
+			/* 0 would be no time at all to connect, and no idle limit: neither is meant. */
+			if (os.num <= 0)
+				opt_usage_error("-w: the timeout must be more than 0 seconds");
+			G.idle_ms = (int)os.num, w_set = 1;
+			break;
 		}
 	}
 	conn_opts_finish(&G.co, CONN_PROXY_OWN);
