@@ -457,7 +457,7 @@ static void handshake_failed(struct tls_ctx *c, const char *host, char *err, siz
 		snprintf(err, errlen, "%s: %s", what,
 			 tls_peer_explain(&c->peer, name ? TLS_REFUSED_NAME : TLS_REFUSED_CHAIN, &c->ca, line, sizeof line));
 		ERR_clear_error();
-	} else if (c->peer.sent_alert[0]) {
+	} else if (c->peer.sent_garbage && !c->peer.alert[0]) {
 		snprintf(err, errlen, "%s: the server's answer was not TLS (we ended the handshake with the alert: %s)",
 			 what, c->peer.sent_alert);
 		ERR_clear_error();

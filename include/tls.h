@@ -120,7 +120,8 @@ struct tls_peer {
 	char alert[80];                /* a fatal alert the server sent ("certificate required") */
 	int alert_cert;                /* ... and it is about a (client) certificate */
 	int cert_requested;            /* the server asked for a client certificate; none was set */
-	char sent_alert[80];           /* a fatal alert WE sent first (the server's answer made no sense) */
+	char sent_alert[80];           /* the first fatal alert WE sent */
+	int sent_garbage;              /* ... and it said the server's answer made no sense (not TLS) */
 };
 /* ssl_ctx: an SSL_CTX *. Keeps the verify mode, adds the callback. 0 or -1. */
 int tls_peer_watch(void *ssl_ctx, struct tls_peer *p);
