@@ -81,6 +81,7 @@ static struct {
 	struct conn_plan plan;
 	int family;
 	int timeout_ms;
+	int stream; /* --stream: a connection that fails is reset, never closed as a clean end */
 	int nonl;
 	int tty; /* standard output is a terminal: replies made safe (never in --stream) */
 	int json;
@@ -166,9 +167,20 @@ static int do_connect(void)
 	if (G.tls) {
 		struct tls_opts tlso;
 		tls_opts_from(&tlso, &G.co);
+		/* --stream: a failed handshake is a reset (a copy of the descriptor outlives
+		 * tls_client's close), so that a plain receiver does not store our ClientHello
+		 * as data and report a clean end. */
+		int keep = G.stream ? dup(fd) : -1;
+		errno = 0;
 		G.s = tls_client(fd, G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
+		int e = errno;
+		if (keep >= 0) {
+			if (!G.s)
+				sock_reset(keep);
+			close(keep);
+		}
 		if (!G.s)
-			die(NT_EXIT_TLS, "%s", err);
+			die(e == ETIMEDOUT ? NT_EXIT_NET : NT_EXIT_TLS, "%s", err); /* a timeout: the network's */
 	}
 	return fd;
 }
@@ -303,7 +315,7 @@ static void read_reply(int fd)
 		long long now = loop_now_ms();
 		int wait_ms = got_any ? QUIET_MS : (int)(deadline - now);
 		if (!got_any && wait_ms <= 0)
-			die(NT_EXIT_NET, "no reply within %d ms", G.timeout_ms);
+			die(NT_EXIT_NET, "%s: no reply within %d ms", peer_name(), G.timeout_ms);
 		int r = net_wait(fd, POLLIN, wait_ms);
 		if (r < 0)
 			die_sys(NT_EXIT_NET, "poll");
@@ -392,6 +404,21 @@ static int listen_only(int fd)
 			flush_arrived(fd);
 			die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
 		}
+		if (n == 0 && !got_any) {
+			/* A refusal (--max-per-ip), an idle or handshake timeout: no answer at all is
+			 * no success (nettool-tcp-send(1): closed before a reply is exit 3). */
+			if (G.json) {
+				json_begin(stdout);
+				json_kv_int(stdout, "sent", 0);
+				json_kv_int(stdout, "received", 0);
+				json_kv_str(stdout, "rtt_us", NULL);
+				json_kv_str(stdout, "reply", NULL);
+				json_kv_str(stdout, "reason", "closed the connection without sending anything");
+				json_end(stdout);
+				flush_out();
+			}
+			die(NT_EXIT_NET, "%s closed the connection without sending anything", peer_name());
+		}
 		if (n == 0)
 			break;
 		got_any = 1;
@@ -455,7 +482,12 @@ int tcp_send_main(int argc, char **argv)
 		case O_UNIX: unix_path = os.str; break;
 		case O_JSON: G.json = 1; break;
 		case 'z': zero = 1; break;
-		case 'w': G.idle_ms = (int)os.num, w_set = 1; break;
+		case 'w':
+			/* 0 would be no time at all to connect, and no idle limit: neither is meant. */
+			if (os.num <= 0)
+				opt_usage_error("-w: the timeout must be more than 0 seconds");
+			G.idle_ms = (int)os.num, w_set = 1;
+			break;
 		}
 	}
 	conn_opts_finish(&G.co, CONN_PROXY_OWN);
@@ -501,6 +533,7 @@ int tcp_send_main(int argc, char **argv)
 		log_trace("%s: connected", peer_name());
 		return 0;
 	}
+	G.stream = stream;
 	if (stream)
 		return stream_mode(do_connect()); /* nc-like: byte for byte, terminal or not */
 	G.tty = isatty(1) && !G.json;

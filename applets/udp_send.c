@@ -125,11 +125,14 @@ static void exchange(const char *msg, size_t n)
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
 	long long t0 = 0;
+	int refused = 0; /* the last attempt met an ICMP port unreachable (or no unix socket) */
 	for (int attempt = 0; attempt <= G.retries; attempt++) {
 		t0 = now_us();
+		refused = 0;
 		log_proto('>', msg, n);
 		if (send(fd, msg, n, 0) < 0) {
-			if (errno == ECONNREFUSED || (G.unix_path && errno == ENOENT))
+			refused = errno == ECONNREFUSED || (G.unix_path && errno == ENOENT);
+			if (refused)
 				continue; /* an ICMP error from an earlier datagram, or no server yet: try again */
 			die_sys(NT_EXIT_NET, "send");
 		}
@@ -140,7 +143,8 @@ static void exchange(const char *msg, size_t n)
 			continue;
 		ssize_t got = recv(fd, G.reply, sizeof G.reply, 0);
 		if (got < 0) {
-			if (errno == ECONNREFUSED)
+			refused = errno == ECONNREFUSED;
+			if (refused)
 				continue; /* nobody listens (yet): the retry decides */
 			die_sys(NT_EXIT_NET, "receive");
 		}
@@ -167,7 +171,12 @@ static void exchange(const char *msg, size_t n)
 		snprintf(name, sizeof name, "unix:%s", G.unix_path);
 	else
 		addr_format(name, sizeof name, G.a.host, G.a.port);
-	nt_warn("%s: no reply after %d attempt%s", name, G.retries + 1, G.retries ? "s" : "");
+	/* On a connected socket the ICMP port unreachable comes back as ECONNREFUSED: no
+	 * server to wait for, said as such rather than as a lost reply. */
+	if (refused)
+		nt_warn("%s: %s (nothing listens there)", name, G.unix_path ? "no socket" : "port unreachable");
+	else
+		nt_warn("%s: no reply after %d attempt%s", name, G.retries + 1, G.retries ? "s" : "");
 	G.lost++;
 	close(fd);
 }

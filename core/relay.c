@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,7 +37,41 @@ static int out_failed(int e, struct relay_result *r, char *err, size_t errlen)
 	return NT_EXIT_IO;
 }
 
+/* SIGTERM, SIGINT, SIGQUIT during the copy: the connection is reset before we die of the
+ * signal (its default action, so the exit status still says which), never closed as a
+ * clean end the peer could take for the whole transfer. */
+static volatile sig_atomic_t relay_fd = -1;
+
+static void on_fatal(int sig)
+{
+	if (relay_fd >= 0)
+		sock_reset(relay_fd);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int copy(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen);
+
 int relay_run(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGQUIT};
+	struct sigaction old[3], sa = {.sa_handler = on_fatal};
+	sigemptyset(&sa.sa_mask);
+	relay_fd = net->ops->fd(net->ctx);
+	for (int i = 0; i < 3; i++) {
+		/* A signal the caller ignores stays ignored. */
+		if (sigaction(sigs[i], NULL, &old[i]) == 0 && old[i].sa_handler == SIG_DFL)
+			sigaction(sigs[i], &sa, NULL);
+	}
+	int rc = copy(net, o, r, err, errlen);
+	for (int i = 0; i < 3; i++)
+		if (old[i].sa_handler == SIG_DFL)
+			sigaction(sigs[i], &old[i], NULL);
+	relay_fd = -1;
+	return rc;
+}
+
+static int copy(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen)
 {
 	static char in[CHUNK], b[CHUNK];
 	size_t in_len = 0, in_off = 0;
@@ -89,8 +124,13 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 			{.fd = fd, .events = (short)((net_open ? rwants : 0) | (sending ? wwants : 0))},
 			{.fd = net_open && out_watch ? o->out_fd : -1, .events = 0},
 		};
-		if (!p[1].events)
-			p[1].fd = -1; /* nothing asked of it: a dead peer must not wake us in a loop */
+		/* Nothing asked of it (the peer has ended its side, we have nothing to send):
+		 * still watched with no events until our side is shut, for POLLERR/POLLHUP
+		 * only, which come with the peer's reset (a FIN alone raises neither, so no
+		 * loop), so that a reset is seen while our input is quiet. */
+		int watch_err = !p[1].events && !net_open && !shut;
+		if (!p[1].events && !watch_err)
+			p[1].fd = -1;
 		int wait = -1;
 		if (o->idle_ms > 0) {
 			long long left = last + o->idle_ms - loop_now_ms();
@@ -127,6 +167,17 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 				return NT_EXIT_IO;
 			}
 		}
+		if (watch_err && (p[1].revents & (POLLERR | POLLHUP))) {
+			int se = 0;
+			socklen_t sl = sizeof se;
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &se, &sl) < 0 || !se)
+				se = ECONNRESET;
+			snprintf(err, errlen, "%s (%llu bytes of standard input were sent%s)",
+				 se == ECONNRESET || se == EPIPE ? "connection reset by the peer" : strerror(se), r->sent,
+				 in_open ? ", not all of it" : ", all of it");
+			r->why = se == ECONNRESET || se == EPIPE ? "reset by peer" : "receive failed";
+			return NT_EXIT_NET;
+		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t k = read(o->in_fd, in, sizeof in);
 			if (k > 0) {
@@ -151,7 +202,10 @@ int relay_run(struct stream *net, const struct relay_opts *o, struct relay_resul
 			} else {
 				int e = errno;
 				snprintf(err, errlen, "send: %s: %llu bytes of standard input were sent, %zu more were read but not sent%s",
-					 e == EPIPE || e == ECONNRESET ? "connection closed by the peer" : strerror(e), r->sent,
+					 e == ECONNRESET ? "connection reset by the peer"
+					 : e == EPIPE	 ? "connection closed by the peer"
+							 : strerror(e),
+					 r->sent,
 					 in_len - in_off, in_open ? ", and the rest was not read" : "");
 				r->why = e == ECONNRESET || e == EPIPE ? "reset by peer" : "send failed";
 				return NT_EXIT_NET;

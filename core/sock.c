@@ -24,6 +24,12 @@
 
 #define SETERR(...) (err ? snprintf(err, SOCK_ERRLEN, __VA_ARGS__) : 0)
 
+void sock_reset(int fd)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
 int sock_set_nonblock(int fd, int on)
 {
 	int fl = fcntl(fd, F_GETFL);

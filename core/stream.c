@@ -154,10 +154,8 @@ void stream_abort(struct stream *s)
 	if (!s)
 		return;
 	int fd = s->ops->fd(s->ctx);
-	if (fd >= 0) {
-		struct linger lg = {.l_onoff = 1, .l_linger = 0};
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	}
+	if (fd >= 0)
+		sock_reset(fd);
 	(s->ops->abort ? s->ops->abort : s->ops->close)(s->ctx);
 	buf_free(&s->in);
 	buf_free(&s->out);

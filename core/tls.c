@@ -39,22 +39,55 @@
 #include "tls.h"
 #include "tls_impl.h"
 
-void tls_ssl_err(char *err, size_t errlen, const char *what)
+/* OpenSSL's reasons said in our words (README: no library error codes reach users);
+ * NULL where none is written, and the library's reason text follows "OpenSSL:". */
+static const char *words_for(unsigned long e, const char *peer, char *b, size_t n)
+{
+	int lib = ERR_GET_LIB(e), reason = ERR_GET_REASON(e);
+	if ((lib == ERR_LIB_X509 && reason == X509_R_KEY_VALUES_MISMATCH))
+		return "the private key does not belong to the certificate";
+	if (lib != ERR_LIB_SSL)
+		return NULL;
+	if (reason == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+		return "the client sent no certificate (--verify-client asks for one)";
+	if (reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA) {
+		snprintf(b, n, "the %s does not trust our certificate (its alert: unknown CA)", peer);
+		return b;
+	}
+	if (reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
+		/* A fatal alert the peer sent: 1000 + its number. */
+		int d = reason - SSL_AD_REASON_OFFSET;
+		snprintf(b, n, "the %s ended the handshake (its alert: %s)", peer,
+			 d == 116 ? "certificate required" : SSL_alert_desc_string_long(d));
+		return b;
+	}
+	return NULL;
+}
+
+static void ssl_err_as(char *err, size_t errlen, const char *what, const char *peer)
 {
 	unsigned long e = ERR_get_error();
+	char w[200];
+	const char *words = e ? words_for(e, peer, w, sizeof w) : NULL;
 	if (e && ERR_GET_LIB(e) == ERR_LIB_SYS) {
 		/* OpenSSL's "error:80000002:system library::..." is an errno: say it as one. */
 		snprintf(err, errlen, "%s: %s", what, strerror(ERR_GET_REASON(e)));
+	} else if (words) {
+		snprintf(err, errlen, "%s: %s", what, words);
 	} else if (e) {
-		char b[200];
-		ERR_error_string_n(e, b, sizeof b);
-		snprintf(err, errlen, "%s: %s", what, b);
+		const char *why = ERR_reason_error_string(e);
+		snprintf(err, errlen, "%s: OpenSSL: %s", what, why ? why : "an error without a name");
 	} else if (errno) {
 		snprintf(err, errlen, "%s: %s", what, strerror(errno));
 	} else {
 		snprintf(err, errlen, "%s: connection closed by the peer", what);
 	}
 	ERR_clear_error();
+}
+
+void tls_ssl_err(char *err, size_t errlen, const char *what)
+{
+	ssl_err_as(err, errlen, what, "peer");
 }
 
 /* A first record that is no TLS record: the peer speaks plain text (or HTTP) where TLS
@@ -88,7 +121,7 @@ void tls_handshake_err(struct ssl_st *s, char *err, size_t errlen, const char *w
 	} else if (server && !e && (!errno || errno == EAGAIN)) {
 		snprintf(err, errlen, "%s: the client closed the connection", what);
 	} else {
-		tls_ssl_err(err, errlen, what);
+		ssl_err_as(err, errlen, what, server ? "client" : "server");
 	}
 }
 
@@ -424,6 +457,10 @@ static void handshake_failed(struct tls_ctx *c, const char *host, char *err, siz
 		snprintf(err, errlen, "%s: %s", what,
 			 tls_peer_explain(&c->peer, name ? TLS_REFUSED_NAME : TLS_REFUSED_CHAIN, &c->ca, line, sizeof line));
 		ERR_clear_error();
+	} else if (c->peer.sent_garbage && !c->peer.alert[0]) {
+		snprintf(err, errlen, "%s: the server's answer was not TLS (we ended the handshake with the alert: %s)",
+			 what, c->peer.sent_alert);
+		ERR_clear_error();
 	} else if (tls_peer_refused_session(&c->peer)) {
 		snprintf(err, errlen, "%s: %s", what,
 			 tls_peer_explain(&c->peer, TLS_REFUSED_SESSION, &c->ca, line, sizeof line));
@@ -457,14 +494,16 @@ static int handshake(struct tls_ctx *c, const char *host, int timeout_ms, char *
 		if (timeout_ms > 0) {
 			long long l = end - loop_now_ms();
 			if (l <= 0) {
-				snprintf(err, errlen, "TLS handshake with %s: timed out", host);
+				snprintf(err, errlen, "TLS handshake with %s: timed out after %d ms (the server did not answer)", host, timeout_ms);
+				errno = ETIMEDOUT;
 				return -1;
 			}
 			left = (int)l;
 		}
 		int w = sock_wait(c->fd, ev, left);
 		if (w == 0) {
-			snprintf(err, errlen, "TLS handshake with %s: timed out", host);
+			snprintf(err, errlen, "TLS handshake with %s: timed out after %d ms (the server did not answer)", host, timeout_ms);
+			errno = ETIMEDOUT;
 			return -1;
 		}
 		if (w < 0) {
@@ -500,7 +539,9 @@ struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, si
 	if (!c)
 		return NULL;
 	if (handshake(c, host ? host : "server", timeout_ms, err, errlen) < 0) {
+		int e = errno == ETIMEDOUT ? ETIMEDOUT : EPROTO;
 		tls_ctx_free(c);
+		errno = e;
 		return NULL;
 	}
 	struct stream *s = stream_new(&tls_stream_ops, c, max_line, timeout_ms);

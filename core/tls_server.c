@@ -115,15 +115,12 @@ struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, si
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
 		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
-			snprintf(what, sizeof what, "the key in %s does not match the certificate in %s", c->key, c->cert);
-		else
-			snprintf(what, sizeof what, "cannot load the private key from %s (PEM, no passphrase)", c->key);
+			goto mismatch;
+		snprintf(what, sizeof what, "cannot load the private key from %s (PEM, no passphrase)", c->key);
 		goto fail;
 	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(what, sizeof what, "the key in %s does not match the certificate in %s", c->key, c->cert);
-		goto fail;
-	}
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		goto mismatch;
 	if (c->verify_client) {
 		int ok = c->cacert ? SSL_CTX_load_verify_locations(ctx, c->cacert, NULL)
 				   : SSL_CTX_set_default_verify_paths(ctx);
@@ -145,6 +142,11 @@ struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, si
 	return ctx;
 fail:
 	tls_ssl_err(err, errlen, what);
+	SSL_CTX_free(ctx);
+	return NULL;
+mismatch: /* said whole: OpenSSL's "key values mismatch" adds nothing */
+	snprintf(err, errlen, "the key in %s does not belong to the certificate in %s", c->key, c->cert);
+	ERR_clear_error();
 	SSL_CTX_free(ctx);
 	return NULL;
 }

@@ -368,11 +368,22 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
  * client's side of the handshake is done). */
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-	if (!(where & SSL_CB_READ_ALERT) || strcmp(SSL_alert_type_string(ret), "F"))
+	if (!(where & SSL_CB_ALERT) || strcmp(SSL_alert_type_string(ret), "F"))
 		return;
 	struct tls_peer *p = peer_of(ssl);
 	if (!p || p->alert[0])
 		return;
+	if (where & SSL_CB_WRITE_ALERT) {
+		/* Ours, before any of the server's: the handshake's failure is not the server's
+		 * refusal (an echo service even sends our alert back). tls.c says it so. */
+		if (!p->sent_alert[0]) {
+			int d = ret & 0xff;
+			snprintf(p->sent_alert, sizeof p->sent_alert, "%s", SSL_alert_desc_string_long(ret));
+			p->sent_garbage = d == SSL3_AD_UNEXPECTED_MESSAGE || d == TLS1_AD_DECODE_ERROR ||
+					  d == TLS1_AD_RECORD_OVERFLOW;
+		}
+		return;
+	}
 	int d = ret & 0xff;
 	/* OpenSSL 3.0 names no TLS 1.3 alert: certificate_required is 116 (RFC 8446). */
 	snprintf(p->alert, sizeof p->alert, "%s", d == 116 ? "certificate required" : SSL_alert_desc_string_long(ret));
@@ -405,13 +416,13 @@ int tls_peer_watch(void *ssl_ctx, struct tls_peer *p)
 
 int tls_peer_refused_session(const struct tls_peer *p)
 {
-	return p->alert[0] || p->cert_requested;
+	return p->alert[0] || p->sent_alert[0] || p->cert_requested;
 }
 
 void tls_peer_reset(struct tls_peer *p)
 {
-	p->seen = p->verify_err = p->name_bad = p->pin_bad = p->alert_cert = p->cert_requested = 0;
-	p->subject[0] = p->issuer[0] = p->names[0] = p->pin[0] = p->alert[0] = 0;
+	p->seen = p->verify_err = p->name_bad = p->pin_bad = p->alert_cert = p->cert_requested = p->sent_garbage = 0;
+	p->subject[0] = p->issuer[0] = p->names[0] = p->pin[0] = p->alert[0] = p->sent_alert[0] = 0;
 }
 
 const char *tls_peer_explain(const struct tls_peer *p, enum tls_refusal why, const struct tls_ca *ca,
@@ -426,8 +437,8 @@ const char *tls_peer_explain(const struct tls_peer *p, enum tls_refusal why, con
 		snprintf(who, sizeof who, "no certificate was seen");
 	switch (why) {
 	case TLS_REFUSED_SESSION:
-		if (p->alert[0])
-			snprintf(out, n, "the server refused the TLS session (alert: %s)%s", p->alert,
+		if (p->alert[0] || p->sent_alert[0])
+			snprintf(out, n, "the server refused the TLS session (alert: %s)%s", p->alert[0] ? p->alert : p->sent_alert,
 				 p->cert_requested ? "; it asked for a client certificate and none was given (--cert FILE)"
 				 : p->have_cert && p->alert_cert ? "; it did not accept the client certificate (--cert)"
 								 : "");

@@ -37,6 +37,9 @@ int sock_listen(const char *host, int port, const struct sock_listen_opts *o, in
 int sock_listen_unix(const char *path, int type, char *err);
 
 int sock_set_nonblock(int fd, int on);
+/* The socket's last close becomes a TCP reset (SO_LINGER 0), not an orderly end: for a
+ * connection that failed. Async-signal-safe (one setsockopt). */
+void sock_reset(int fd);
 /* "127.0.0.1:48426", "[::1]:5000" or "unix" for a peer address. */
 void sock_addr_str(const struct sockaddr *sa, socklen_t len, char *out, unsigned outlen);
 /* The local port a socket is bound to (for port 0 tests). */

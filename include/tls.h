@@ -39,7 +39,8 @@ int tls_opts_check(const struct tls_opts *t, char *err, size_t errlen);
 /* Wrap a connected socket in a TLS client session and run the handshake, checking the
  * certificate against host (a name or an IP literal) and the pins. On failure returns
  * NULL with a message in err (fd is then closed); a refused certificate is said in one
- * line: subject, issuer, pin, and the options that would accept it. */
+ * line: subject, issuer, pin, and the options that would accept it. A handshake that
+ * timed out leaves errno ETIMEDOUT (a network failure, exit 3, not a TLS one). */
 struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, size_t max_line,
 			  int timeout_ms, char *err, size_t errlen);
 /* Upgrade an existing plain socket stream (STARTTLS): the read-ahead buffer must be
@@ -119,6 +120,8 @@ struct tls_peer {
 	char alert[80];                /* a fatal alert the server sent ("certificate required") */
 	int alert_cert;                /* ... and it is about a (client) certificate */
 	int cert_requested;            /* the server asked for a client certificate; none was set */
+	char sent_alert[80];           /* the first fatal alert WE sent */
+	int sent_garbage;              /* ... and it said the server's answer made no sense (not TLS) */
 };
 /* ssl_ctx: an SSL_CTX *. Keeps the verify mode, adds the callback. 0 or -1. */
 int tls_peer_watch(void *ssl_ctx, struct tls_peer *p);

@@ -313,7 +313,7 @@ int exec_conn(int fd, const struct sockaddr *peer, socklen_t plen, const char *a
 	ip_port(peer, c->ip, sizeof c->ip, &port);
 	snprintf(c->addr, sizeof c->addr, "%s", addr);
 	if (!exec_ip_take(c->ip)) {
-		log_info("refused %s: %d connections from %s already (--max-per-ip)", addr, X.per_ip, c->ip);
+		log_info("refused %s: %d connection%s from %s already (--max-per-ip)", addr, X.per_ip, X.per_ip == 1 ? "" : "s", c->ip);
 		if (serve_json)
 			serve_json_conn(addr, 0, 0, 0, "over --max-per-ip", -2, NULL);
 		close(fd);
@@ -467,7 +467,7 @@ int exec_relay_start(struct client *c)
 	ip_port((struct sockaddr *)&ss, r->ip, sizeof r->ip, &port);
 	snprintf(r->addr, sizeof r->addr, "%s", c->addr);
 	if (!exec_ip_take(r->ip)) {
-		log_info("refused %s: %d connections from %s already (--max-per-ip)", c->addr, X.per_ip, r->ip);
+		log_info("refused %s: %d connection%s from %s already (--max-per-ip)", c->addr, X.per_ip, X.per_ip == 1 ? "" : "s", r->ip);
 		free(r);
 		free(ch);
 		serve_client_close(c, "over --max-per-ip");

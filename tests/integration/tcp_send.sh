@@ -159,6 +159,37 @@ got=$("$NT" tcp-send --unix "$T/day.sock" <"$EMPTY" | tr -d '\r')
 echo "$got" | grep -Eq '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$' \
 	&& pass "tcp-send --unix PATH with no message prints the daytime server's line" || fail "--unix daytime" "'$got'"
 
+# No message, and a server that closes without sending anything (here its idle timeout;
+# a --max-per-ip refusal looks the same): exit 3, said with host:port (it was exit 0, no
+# output, no message); --json prints its object with the reason.
+PI=$(free_port)
+"$NT" tcp-serve -q -l 127.0.0.1 -p "$PI" --idle-timeout 0.3 &
+cleanup "kill $!"
+wait_port "$PI"
+"$NT" tcp-send 127.0.0.1:"$PI" <"$EMPTY" >"$T/silent.out" 2>"$T/silent.err"
+rc=$?
+"$NT" tcp-send --json 127.0.0.1:"$PI" <"$EMPTY" >"$T/silent.json" 2>/dev/null
+jrc=$?
+[ $rc = 3 ] && [ ! -s "$T/silent.out" ] && grep -q "127.0.0.1:$PI closed the connection without sending anything" "$T/silent.err" \
+	&& [ $jrc = 3 ] && /usr/bin/python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).read())
+assert o["received"] == 0 and o["reply"] is None and "without sending anything" in o["reason"], o' "$T/silent.json" \
+	&& pass "no message, a server that closes without a word: exit 3 naming host:port; --json gives the reason" \
+	|| fail "a server that closes without a word" "rc=$rc json rc=$jrc $(cat "$T/silent.err" "$T/silent.json")"
+
+# A server that answers no line (discard): the message names host:port as the others do;
+# -w 0 (no time to connect, no idle limit) is refused, exit 2.
+PD=$(free_port)
+"$NT" tcp-serve -q -l 127.0.0.1 -p "$PD" --discard &
+cleanup "kill $!"
+wait_port "$PD"
+"$NT" tcp-send --timeout 0.3 127.0.0.1:"$PD" hello >/dev/null 2>"$T/noreply.err"
+rc=$?
+[ $rc = 3 ] && grep -q "127.0.0.1:$PD: no reply within 300 ms" "$T/noreply.err" \
+	&& pass "no reply within the timeout: exit 3, the message names host:port" || fail "no reply message" "rc=$rc $(cat "$T/noreply.err")"
+expect_exit "tcp-send -w 0 is refused (exit 2)" 2 "$NT" tcp-send -w 0 127.0.0.1:"$PD" hello
+
 # No message, and a server that sends nothing until it gets a line (the stamp server on
 # $SP): --timeout, and -w, end the wait with exit 3, naming host:port (before: a read on
 # the blocking socket after the timeout waited for ever).

@@ -108,6 +108,21 @@ except socket.timeout:
 	|| fail "UDP chargen answered chargen output"
 stop
 
+# --max-per-ip 1: the log's grammar ("1 connection from ... already", not "1 connections").
+PM=$(free_port)
+"$NT" tcp-serve -l 127.0.0.1 -p "$PM" --max-per-ip 1 --exec cat 2>"$T/perip.log" &
+MP=$!
+wait_port "$PM"
+sleep 0.3
+exec 7<>"/dev/tcp/127.0.0.1/$PM"
+sleep 0.2
+"$NT" tcp-send -w 1 127.0.0.1:"$PM" <"$EMPTY" >/dev/null 2>&1
+sleep 0.2
+exec 7<&-
+kill -TERM "$MP"; wait "$MP" 2>/dev/null
+grep -q 'refused 127.0.0.1:[0-9]*: 1 connection from 127.0.0.1 already (--max-per-ip)' "$T/perip.log" \
+	&& pass "--max-per-ip 1: the log says '1 connection', singular" || fail "--max-per-ip 1 grammar" "$(grep refused "$T/perip.log")"
+
 expect_exit "tcp-serve --time with --time-format is exit 2" 2 "$NT" tcp-serve --time --time-format %s
 expect_exit "tcp-serve --chargen and --echo exclude each other" 2 "$NT" tcp-serve --chargen --echo
 finish

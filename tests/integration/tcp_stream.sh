@@ -171,6 +171,32 @@ for rin in empty open; do
 		|| fail "tcp-send -w --stream's idle timeout (receiver's input $rin)" "sender rc=$rc receiver rc=$rrc $(cat "$T/widle.err" "$T/recv.err")"
 done
 
+# SIGTERM to the receiver in the middle of a transfer: it dies of the signal (143) and
+# resets the connection, so the sender exits 3 (it closed normally and the sender exited 0).
+RECV_IN=<(sleep 5) recv P
+{ head -c 1000 /dev/urandom; sleep 2; } | timeout 10 "$NT" tcp-send --stream 127.0.0.1:"$P" >/dev/null 2>"$T/term.err" &
+SP=$!
+sleep 0.5
+kill -TERM "$RECV_PID"
+wait "$RECV_PID"; r=$?
+wait "$SP"; s=$?
+[ $r = 143 ] && [ $s = 3 ] && grep -q reset "$T/term.err" \
+	&& pass "SIGTERM to tcp-serve --stream mid-transfer: it exits 143 and resets, the sender exits 3" \
+	|| fail "SIGTERM to the receiver" "receiver $r sender $s $(cat "$T/term.err")"
+
+# The receiver's reset while the sender's input is quiet, after the receiver's
+# half-close: seen at once (it was seen only when more input came, 3 s later here), and
+# said as a reset.
+RECV_IN=$EMPTY recv P --idle-timeout 0.5
+t0=$(date +%s%N)
+timeout 10 "$NT" tcp-send --stream 127.0.0.1:"$P" < <(head -c 1000 /dev/urandom; sleep 3; echo tail) >/dev/null 2>"$T/quiet.err"
+s=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+wait "$RECV_PID"
+[ $s = 3 ] && [ $ms -lt 2500 ] && grep -q 'reset by the peer' "$T/quiet.err" \
+	&& pass "the receiver's reset while the sender's input is quiet: exit 3 at once ($ms ms), 'reset' said" \
+	|| fail "reset while the input is quiet" "exit $s after $ms ms $(cat "$T/quiet.err")"
+
 expect_exit "--stream with --json is exit 2 (standard output is the data)" 2 "$NT" tcp-serve --stream --json
 expect_exit "--keep without --stream is exit 2" 2 "$NT" tcp-serve --keep
 expect_exit "--stream with --workers is exit 2" 2 "$NT" tcp-serve --stream --workers 2

@@ -180,11 +180,14 @@ serve PQ -v $TLS --sh-exec 'exit 3'
 PQPID=$SRV_PID
 okq=0
 for _ in $(seq 11); do
-	out=$("$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$PQ" <"$EMPTY" 2>&1) && [ -z "$out" ] && okq=$((okq + 1))
+	# Nothing sent either way: tcp-send says the server closed without a word (exit 3),
+	# and nothing else (no reset, no TLS error).
+	out=$("$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$PQ" <"$EMPTY" 2>&1)
+	[ $? = 3 ] && [ "$out" = "nettool tcp-send: localhost:$PQ closed the connection without sending anything" ] && okq=$((okq + 1))
 done
 settled "$PQPID"
 [ $okq = 11 ] && [ "$(zombies "$PQPID")" = 0 ] && grep -Eq '\(/bin/sh pid [0-9]+: exit 3, ' "$T/serve.log" \
-	&& pass "--sh-exec --tls: 11 programs that exit at once: each session ended cleanly (exit 0), logged exit 3, no zombie" \
+	&& pass "--sh-exec --tls: 11 programs that exit at once: each session ended without an error (only 'closed without sending anything'), logged exit 3, no zombie" \
 	|| fail "quick exits over TLS" "$okq of 11 clean, zombies $(zombies "$PQPID"), $(grep -c 'exit 3' "$T/serve.log") logged"
 
 serve PN -q $TLS --sh-exec 'IFS= read -r l; case $l in hog) sleep 3;; *) echo "got $l";; esac'
@@ -230,6 +233,32 @@ wait $RP
 [ $src = 0 ] && [ "$(cat "$T/recv.rc")" = 0 ] && diff -r "$T/tree" "$T/got" >/dev/null \
 	&& pass "tar cf - | tcp-send --tls --stream into tcp-serve --tls --stream | tar xf -: the tree byte for byte, both exit 0" \
 	|| fail "tar over TLS --stream" "send $src recv $(cat "$T/recv.rc") $(cat "$T/send.err" "$T/recv.err")"
+# tcp-send --stream --tls into a plain receiver: the handshake fails (exit 4), and the
+# connection is reset, not closed: the receiver must not store the ClientHello as data
+# and exit 0 (it did: the man page promises a reset for a connection that failed).
+PS14=$(free_port)
+"$NT" tcp-serve -q -p "$PS14" -l 127.0.0.1 --stream <"$EMPTY" >"$T/hello.got" 2>"$T/hello.recv" &
+RP=$!
+cleanup "kill $RP 2>/dev/null"
+listening "$PS14"
+echo hello | timeout 10 "$NT" tcp-send --stream --tls --insecure "localhost:$PS14" >/dev/null 2>"$T/hello.send"
+src=$?
+wait $RP
+rrc=$?
+[ $src = 4 ] && [ $rrc = 3 ] && grep -q 'reset' "$T/hello.recv" \
+	&& pass "tcp-send --stream --tls into a plain receiver: exit 4, the receiver sees a reset (exit 3), not a clean end" \
+	|| fail "--stream --tls, a failed handshake" "send $src recv $rrc $(cat "$T/hello.send" "$T/hello.recv")"
+# tcp-send --tls -w 1 to a plain service that answers nothing (discard): the handshake
+# times out, a network failure: exit 3 (it was 4), and the message says so.
+PS15=$(free_port)
+"$NT" tcp-serve -q -p "$PS15" -l 127.0.0.1 --discard &
+cleanup "kill $! 2>/dev/null"
+wait_port "$PS15"
+echo hi | timeout 10 "$NT" tcp-send --tls --insecure -w 1 "localhost:$PS15" >/dev/null 2>"$T/hsto.err"
+rc=$?
+[ $rc = 3 ] && grep -q 'TLS handshake with localhost: timed out' "$T/hsto.err" \
+	&& pass "tcp-send --tls -w 1 to a silent plain service: the handshake timed out, exit 3" \
+	|| fail "tcp-send --tls handshake timeout" "rc=$rc $(cat "$T/hsto.err")"
 PS10=$(free_port)
 printf 'from the server\n' >"$T/srvin"
 "$NT" tcp-serve -q -p "$PS10" -l 127.0.0.1 $TLS --stream <"$T/srvin" >"$T/srvout" 2>"$T/recv2.err" &
@@ -333,6 +362,36 @@ testing "tcp-send --tls --cert/--key against --verify-client" "\$NT tcp-send --t
 expect_exit "tcp-send --tls without a client certificate against --verify-client: exit 4" 4 \
 	"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P8" none
 
+# Handshake failures in our words, no OpenSSL error codes (README): a client without a
+# certificate, a client that does not trust ours (the log); a key that is not the
+# certificate's (start-up); an echo service that sends our ClientHello back (we end it:
+# the server refused nothing).
+P16=$(free_port)
+"$NT" tcp-serve -p "$P16" -l 127.0.0.1 $TLS --verify-client --cacert "$C/ca.crt" --idle-timeout 1 2>"$T/words.log" &
+cleanup "kill $! 2>/dev/null"
+wait_port "$P16" 127.0.0.1 10
+printf 'none\n' | sclient "$P16" >/dev/null
+printf 'x\n' | timeout 10 openssl s_client -quiet -verify_return_error -CAfile "$C/selfsrv.crt" -connect "127.0.0.1:$P16" \
+	>/dev/null 2>&1
+for _ in $(seq 20); do [ "$(grep -c 'TLS handshake' "$T/words.log")" -ge 2 ] && break; sleep 0.1; done
+grep -q 'the client sent no certificate (--verify-client asks for one)' "$T/words.log" \
+	&& grep -q 'the client does not trust our certificate (its alert: unknown CA)' "$T/words.log" \
+	&& ! grep -q 'error:[0-9A-F]\{8\}' "$T/words.log" \
+	&& pass "tcp-serve --tls: a client without a certificate, a client that does not trust ours: said in our words" \
+	|| fail "handshake failures in our words" "$(cat "$T/words.log")"
+"$NT" tcp-serve -p "$(free_port)" -l 127.0.0.1 --tls --cert "$C/server.crt" --key "$C/server2.key" 2>"$T/mismatch.err"
+rc=$?
+[ $rc = 4 ] && grep -q "the key in $C/server2.key does not belong to the certificate in $C/server.crt" "$T/mismatch.err" \
+	&& ! grep -q 'error:[0-9A-F]\{8\}' "$T/mismatch.err" \
+	&& pass "tcp-serve --tls: a key that is not the certificate's, said in our words (exit 4)" \
+	|| fail "key mismatch wording" "rc=$rc $(cat "$T/mismatch.err")"
+serve PE -q --echo --idle-timeout 2
+echo x | timeout 10 "$NT" tcp-send --tls --insecure "localhost:$PE" >/dev/null 2>"$T/echo.tls"
+rc=$?
+[ $rc = 4 ] && grep -q "the server's answer was not TLS" "$T/echo.tls" && ! grep -q 'refused' "$T/echo.tls" \
+	&& pass "tcp-send --tls against an echo service: the server's answer was not TLS (not 'refused'), exit 4" \
+	|| fail "tcp-send --tls against an echo service" "rc=$rc $(cat "$T/echo.tls")"
+
 # --pinnedpubkey (the shared client option): the server's key accepted, another refused.
 pin=$(openssl pkey -in "$C/server.key" -pubout -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
 testing "tcp-send --tls --pinnedpubkey: the server's own key" "\$NT tcp-send --tls --cacert $C/ca.crt --pinnedpubkey sha256//$pin localhost:$P mine | sed -E 's/^.{24} //'" "mine" "" ""
@@ -346,7 +405,7 @@ expect_exit "--cacert without --verify-client is a usage error" 2 "$NT" tcp-serv
 expect_exit "--verify-client without --cacert is a usage error (the system's CAs would accept any public certificate)" 2 \
 	"$NT" tcp-serve $TLS --verify-client -p "$(free_port)"
 expect_exit "a key that does not match the certificate: exit 4" 4 "$NT" tcp-serve --tls --cert "$C/server.crt" --key "$C/other.key" -p "$(free_port)"
-grep -q 'does not match' "$T/check.out" && pass "the mismatch is named" || fail "mismatch message" "$(cat "$T/check.out")"
+grep -q 'does not belong to the certificate' "$T/check.out" && pass "the mismatch is named" || fail "mismatch message" "$(cat "$T/check.out")"
 cp "$C/server.key" "$T/open.key" && chmod 644 "$T/open.key"
 expect_exit "a key file others can read is refused: exit 4" 4 "$NT" tcp-serve --tls --cert "$C/server.crt" --key "$T/open.key" -p "$(free_port)"
 expect_exit "a missing certificate file: exit 4" 4 "$NT" tcp-serve --tls --cert "$T/nope.crt" --key "$C/server.key" -p "$(free_port)"

@@ -109,6 +109,14 @@ wait $SINK
 grep -q "127.0.0.1:$SP: no reply after 3 attempts" "$T/check.out" && pass "no reply: the message names the address" \
 	|| fail "no reply message" "$(cat "$T/check.out")"
 
+# A closed port: the ICMP port unreachable is said as such (it was "no reply after 3
+# attempts", as if datagrams had been lost), exit 3.
+CP=$(/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+expect_exit "udp-send to a closed port is exit 3" 3 "$NT" udp-send --timeout 1 127.0.0.1:"$CP" hello
+grep -q "127.0.0.1:$CP: port unreachable (nothing listens there)" "$T/check.out" && ! grep -q 'no reply' "$T/check.out" \
+	&& pass "udp-send to a closed port: 'port unreachable (nothing listens there)'" \
+	|| fail "closed port message" "$(cat "$T/check.out")"
+
 # A slow server: replies come 0.7 s late, after udp-send has already retried. Each reply
 # must still be paired with its own message.
 LP=$(free_port)
