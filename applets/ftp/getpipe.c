@@ -61,6 +61,7 @@ struct gpipe {
 	unsigned long long nbytes; /* the file's bytes received */
 	const char *path;    /* the file's path (the job's) */
 	int reused;          /* the connection served an earlier file */
+	int busy_tries;      /* greetings refused with a 4xx (too many connections), asked again */
 	int replies;         /* replies read for this file */
 	char *chain;         /* the next file's RETR sent ahead (ftp_gp_chain): its path */
 	int chained;         /* the file under way is that one: its RETR is out already */
@@ -332,11 +333,20 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 			int l = ctl_login_step(c, &code, err, sizeof err);
 			if (l < 0 && c->lst == 1 && c->code >= 400 && c->code < 500) {
 				/* Refused at the greeting (vsftpd's max_per_ip: "421 too many
-				 * connections"; libcurl's login closed just before may still count):
+				 * connections"): the login libcurl closed just before (ftp_share_drop)
+				 * still counts on the server's side until its session process has
+				 * exited, a few ms (a clean-clone CI run met it: 421, then libcurl's
+				 * path met it too and the file failed). Asked again up to 5 times,
+				 * 20 ms doubling (0.6 s in all, the engine waiting: only here); then
 				 * libcurl's path, as before. */
 				log_trace("get: own connection to %s: %s", a->host, err);
+				const char *path = g->path;
 				conn_drop(g);
 				file_end(g);
+				if (g->busy_tries < 5) {
+					usleep(20000u << g->busy_tries++);
+					return ftp_gp_start(&g, a, path, rc, hdr, err, sizeof err);
+				}
 				return GP_CURL;
 			}
 			if (l < 0) {
