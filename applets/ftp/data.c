@@ -28,7 +28,7 @@ int ftp_data_port(const struct fxc *c, int code, unsigned *port)
 		return -1;
 	char said[INET_ADDRSTRLEN];
 	if (inet_ntop(AF_INET, h, said, sizeof said) && strcmp(said, c->addr))
-		log_trace("%s answered PASV with the address %s: %s is used", c->site->host, said, c->addr);
+		log_trace("%s answered PASV with the address %s: %s is used", ftp_site_name(c->site), said, c->addr);
 	return 0;
 }
 

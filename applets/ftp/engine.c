@@ -232,7 +232,7 @@ static int xferinfo(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ul
 
 /* ---- starting jobs ---- */
 
-static int next_job(struct engine *e, struct job *j)
+int eng_next_job(struct engine *e, struct job *j)
 {
 	long long now = ftp_now_ms();
 	for (struct job **pp = &e->retry; *pp; pp = &(*pp)->next) {
@@ -310,8 +310,8 @@ static void add(struct engine *e, CURL *h, struct slot *s)
 	curl_multi_add_handle(e->m, h);
 }
 
-static void quote_job(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr,
-		      char *err, const char *verb, const char *path)
+void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr, char *err,
+	       const char *verb, const char *path)
 {
 	ftp_prep(site, h, hdr, err);
 	s->url = ftp_url(site, "", 1);
@@ -482,13 +482,13 @@ static int start(struct engine *e, struct slot *s)
 		return 0;
 	}
 	case JOB_RM:
-		quote_job(e, s, e->a, s->h, &s->hdr, s->err, "DELE", j->src);
+		eng_quote(e, s, e->a, s->h, &s->hdr, s->err, "DELE", j->src);
 		return 0;
 	case JOB_RMDIR:
-		quote_job(e, s, e->a, s->h, &s->hdr, s->err, "RMD", j->src);
+		eng_quote(e, s, e->a, s->h, &s->hdr, s->err, "RMD", j->src);
 		return 0;
 	case JOB_MKDIR:
-		quote_job(e, s, e->a, s->h, &s->hdr, s->err, "*MKD", j->dst);
+		eng_quote(e, s, e->a, s->h, &s->hdr, s->err, "*MKD", j->dst);
 		return 0;
 	case JOB_COPY:
 		return ftp_copy_start(e, s);
@@ -580,11 +580,6 @@ int eng_get_write(struct slot *s, const char *p, size_t n)
 	return get_write((char *)p, 1, n, s) == n ? 0 : -1;
 }
 
-int eng_next_job(struct engine *e, struct job *j)
-{
-	return next_job(e, j);
-}
-
 /* For copy.c (engine.h). */
 void eng_add(struct engine *e, CURL *h, struct slot *s)
 {
@@ -620,13 +615,7 @@ void eng_retry(struct engine *e, struct slot *s, int code, const char *msg)
 	fail_job(e, s, code ? code : NT_EXIT_FAIL, msg);
 }
 
-void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr, char *err,
-	       const char *verb, const char *path)
-{
-	quote_job(e, s, site, h, hdr, err, verb, path);
-}
-
-static void finish_get(struct engine *e, struct slot *s)
+void eng_finish_get(struct engine *e, struct slot *s)
 {
 	if (s->rc1 == CURLE_OK && s->fd >= 0)
 		wflush(s);
@@ -655,16 +644,7 @@ static void finish_get(struct engine *e, struct slot *s)
 		curl_easy_getinfo(s->h, CURLINFO_FILETIME_T, &ft);
 	else
 		ft = s->job.mtime;
-	if (s->sink == SINK_APPEND) {
-		if (ft >= 0) {
-			struct timespec ts[2] = {{ft, 0}, {ft, 0}};
-			futimens(s->fd, ts);
-		}
-		/* Journaled only once durable (review 5): the committer syncs it first. */
-		mark_done(e, s, NULL, s->fd);
-		return;
-	}
-	if (!s->opened && sink_open(s) < 0) {
+	if (s->sink != SINK_APPEND && !s->opened && sink_open(s) < 0) {
 		fail_job(e, s, NT_EXIT_IO, "cannot create the file");
 		return;
 	}
@@ -672,13 +652,13 @@ static void finish_get(struct engine *e, struct slot *s)
 		struct timespec ts[2] = {{ft, 0}, {ft, 0}};
 		futimens(s->fd, ts);
 	}
+	if (s->sink == SINK_APPEND) {
+		/* Journaled only once durable (review 5): the committer syncs it first. */
+		mark_done(e, s, NULL, s->fd);
+		return;
+	}
 	s->opened = 0;
 	mark_done(e, s, &s->af, -1);
-}
-
-void eng_finish_get(struct engine *e, struct slot *s)
-{
-	finish_get(e, s);
 }
 
 /* A handle of slot s finished. */
@@ -694,7 +674,7 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 		if (ftp_copy_finished(e, s, h, rc))
 			return;
 	} else if (j->kind == JOB_GET) {
-		finish_get(e, s);
+		eng_finish_get(e, s);
 	} else if (rc != CURLE_OK) {
 		failed(e, s, rc, s->err, &s->hdr, 0);
 	} else {
@@ -794,7 +774,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 				if (s->has_next) {
 					s->job = s->next; /* taken early (getfast.c) */
 					s->has_next = 0;
-				} else if (!next_job(e, &s->job)) {
+				} else if (!eng_next_job(e, &s->job)) {
 					break;
 				}
 				s->busy = 1;

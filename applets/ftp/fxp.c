@@ -151,38 +151,20 @@ static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *
  * or EPRT's argument. 0, or 1 (refused, or a reply we cannot use). */
 static int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
 {
+	unsigned port;
+	/* data.c reads the port (parse.c's bounded parsers); the address is the one we reach
+	 * the destination at, never a 227's own: a destination naming another host would have
+	 * the source send the file there (the FTP bounce); curl ignores it the same way. */
+	if (r != (d->family == AF_INET6 ? 229 : 227) || ftp_data_port(d, r, &port) < 0)
+		return 1;
 	if (d->family == AF_INET6) {
-		if (r != 229)
-			return 1;
-		const char *p = strchr(d->text, '(');
-		unsigned port;
-		char dl;
-		if (!p || sscanf(p + 1, "%c%*c%*c%u", &dl, &port) != 2 || !port || port > 65535)
-			return 1;
 		snprintf(arg, n, "EPRT |2|%s|%u|", d->addr, port);
 		return 0;
 	}
-	if (r != 227)
-		return 1;
-	const char *p = d->text + 3;
-	while (*p && (*p < '0' || *p > '9'))
-		p++;
-	unsigned v[6];
-	if (sscanf(p, "%u,%u,%u,%u,%u,%u", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-		return 1;
-	for (int i = 0; i < 6; i++)
-		if (v[i] > 255)
-			return 1;
-	/* The address is the one we reach the destination at, never the reply's: a
-	 * destination naming another host would have the source send the file there (the
-	 * FTP bounce); curl ignores a 227's address the same way (CURLOPT_FTP_SKIP_PASV_IP). */
 	unsigned a[4];
 	if (sscanf(d->addr, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) != 4)
 		return 1;
-	if (memcmp(a, v, sizeof a))
-		log_trace("%s answered PASV with the address %u.%u.%u.%u: %s is used", ftp_site_name(d->site), v[0], v[1],
-			  v[2], v[3], d->addr);
-	snprintf(arg, n, "PORT %u,%u,%u,%u,%u,%u", a[0], a[1], a[2], a[3], v[4], v[5]);
+	snprintf(arg, n, "PORT %u,%u,%u,%u,%u,%u", a[0], a[1], a[2], a[3], port >> 8, port & 255);
 	return 0;
 }
 

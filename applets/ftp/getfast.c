@@ -2,7 +2,7 @@
 /* getfast.c - the engine's side of the batch get on our own connections (getpipe.c): the
  * decision per run (ftp_getfast_ok: which gets it covers; elsewhere libcurl's path), a
  * file begun and stepped on the slot's connection, the data into engine.c's sink and the
- * end through its finish_get (the same temporaries, durability, journal, results and
+ * end through its eng_finish_get (the same temporaries, durability, journal, results and
  * messages as libcurl's path), the next job taken early so that its RETR goes out behind
  * the 226, and the wait on the descriptors when no libcurl transfer runs.
  *
