@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "file.h"
@@ -213,8 +214,14 @@ int cmd_put(const char *cmd)
 		if (!strcmp(cli_args[i], "-") && (cli_nargs > 2 || ftp_cf.resume))
 			opt_usage_error("put -: standard input goes alone, to one named file, without --resume");
 		/* Before any connection: a STOR of a folder would create (truncate) the remote
-		 * file and fail, leaving it (and with --atomic a temporary) behind. */
-		if (strcmp(cli_args[i], "-") && stat(cli_args[i], &st) == 0 && S_ISDIR(st.st_mode))
+		 * file and fail, leaving it (and with --atomic a temporary) behind. A file that
+		 * cannot be read is local I/O (exit 6) for every command-line form alike, one
+		 * file or many, before anything is sent (a --from-file list's item fails alone). */
+		if (!strcmp(cli_args[i], "-"))
+			continue;
+		if (stat(cli_args[i], &st) < 0 || (!S_ISDIR(st.st_mode) && access(cli_args[i], R_OK) < 0))
+			die_sys(NT_EXIT_IO, "put %s", cli_args[i]);
+		if (S_ISDIR(st.st_mode))
 			opt_usage_error("put %s: %s", cli_args[i], FTP_PUT_DIR_MSG);
 	}
 	struct ftp_site *s = cli_remote(cli_args[cli_nargs - 1], &path);
