@@ -741,7 +741,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		ftp_dur_record(e->com); /* a new journal's tag, before any temporary has it */
 	/* The run line goes in before the first item this run records (journal_item): a
 	 * rerun that only skips writes nothing, and syncs nothing. */
-	e->run_line = e->jfd >= 0 && src->run ? xasprintf("run\t%s\n", src->run) : NULL;
+	e->run_line = e->jfd >= 0 && src->run ? xasprintf("run\t%s\nsite\t%s%s%s\n", src->run, ftp_site_name(a),
+							  b ? "\t" : "", b ? ftp_site_name(b) : "")
+					      : NULL;
 	e->n = ftp_cf.parallel > 0 ? ftp_cf.parallel : 1;
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;

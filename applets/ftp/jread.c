@@ -66,6 +66,12 @@ enum jl_type ftp_jline_parse(const char *line, size_t len, struct jline *j)
 		j->run = rest, j->runlen = rl;
 		return j->type = JL_RUN;
 	}
+	if (tl == 4 && !memcmp(line, "site", 4)) {
+		if (!rl || count_tabs(rest, rl) > 1)
+			return j->type = JL_BAD;
+		j->run = rest, j->runlen = rl;
+		return j->type = JL_SITE;
+	}
 	return j->type = JL_OTHER;
 }
 
@@ -90,6 +96,12 @@ static void one_line(const char *p, size_t n, struct jsummary *js)
 			js->run = xstrndup(j.run, j.runlen);
 		else if (strlen(js->run) != j.runlen || memcmp(js->run, j.run, j.runlen))
 			js->runs_differ = 1;
+		break;
+	case JL_SITE:
+		if (!js->site)
+			js->site = xstrndup(j.run, j.runlen);
+		else if (strlen(js->site) != j.runlen || memcmp(js->site, j.run, j.runlen))
+			js->sites_differ = 1;
 		break;
 	case JL_BAD:
 		js->bad++;
@@ -148,5 +160,6 @@ void ftp_jsummary_free(struct jsummary *js)
 	jset_free(&js->done);
 	jset_free(&js->failed);
 	free(js->run);
+	free(js->site);
 	memset(js, 0, sizeof *js);
 }
