@@ -395,8 +395,13 @@ const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hd
 	}
 	/* A 550 to CWD that does not say why: vsftpd's "550 Failed to change directory." for
 	 * a folder that is not there and for one not allowed alike. */
+	/* libcurl (7.88.1 ftp.c) makes any 421 CURLE_OPERATION_TIMEDOUT: a server too busy to
+	 * take us (vsftpd's max_per_ip, max_clients) or closing the session itself; no
+	 * --timeout of ours ran out. */
 	const char *t = ftp_no_such_folder(rc, hdr)			   ? "no such folder on the server"
 			: rc == CURLE_REMOTE_ACCESS_DENIED && hdr && hdr->code == 550 ? "no such folder or access denied"
+			: rc == CURLE_OPERATION_TIMEDOUT && hdr && hdr->code == 421
+				? "the server refused or closed the connection (421: busy, or a limit of its own)"
 										   : xfer_strerror(rc, errbuf);
 	if (hdr && hdr->code >= 400 && hdr->last[0] && !strstr(t, hdr->last))
 		snprintf(out, n, "%s (server: %s)", t, hdr->last);
