@@ -97,7 +97,8 @@ static void mark_done_why(struct engine *e, struct slot *s, struct afile *af, in
 	char *rec = k ? xasprintf("done\t%s\n", k) : NULL;
 	free(k);
 	/* Nothing to make durable (a copy, rm, stdout without --journal): no wake-up. */
-	int r = af ? commit_file(e->com, af, rec) : fd >= 0 ? commit_fd(e->com, fd, rec) : rec ? commit_record(e->com, rec) : 0;
+	int r = af ? commit_file_report(e->com, af, rec, ftp_dur_late(s))
+		: fd >= 0 ? commit_fd(e->com, fd, rec) : rec ? commit_record(e->com, rec) : 0;
 	if (r < 0) { /* a sync, a rename or the journal failed: nothing after it is recorded */
 		char err[600];
 		commit_wait(e->com, err, sizeof err);
@@ -852,6 +853,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 				ftp_getfast_poll(e, nfd);
 		}
 	}
+	ftp_dur_dropped(e); /* renames the committer dropped: failed, not done */
 	if (commit_finish(e->com, cerr, sizeof cerr) < 0)
 		die(NT_EXIT_IO, "%s", cerr);
 	progress_done(&e->prog);

@@ -197,6 +197,8 @@ void ftp_result(const char *cmd, const char *src, const char *dst, enum ftp_rsta
  * journal) are kept; ftp_moves_take hands them over (malloc'd array of strings). */
 void ftp_moves_collect(int on);
 size_t ftp_moves_take(char ***out);
+/* A source collected as done that turned out not to be (its download was not put in place). */
+void ftp_moves_forget(const char *src);
 
 /* shell.c: the session of `ftp shell [TARGET]` (TARGET NULL: not connected yet);
  * returns the exit status. ftp_shell_words: its verbs, for completion. */
