@@ -80,6 +80,15 @@ static void add_key(struct jset *s, const char *k, size_t n)
 	jset_add(s, jset_key_n(k, n));
 }
 
+/* A run or site line: the first value kept, a later other one noted. */
+static void keep_first(char **first, int *differ, const char *v, size_t n)
+{
+	if (!*first)
+		*first = xstrndup(v, n);
+	else if (strlen(*first) != n || memcmp(*first, v, n))
+		*differ = 1;
+}
+
 static void one_line(const char *p, size_t n, struct jsummary *js)
 {
 	struct jline j;
@@ -92,16 +101,10 @@ static void one_line(const char *p, size_t n, struct jsummary *js)
 		add_key(&js->failed, j.key, j.keylen);
 		break;
 	case JL_RUN:
-		if (!js->run)
-			js->run = xstrndup(j.run, j.runlen);
-		else if (strlen(js->run) != j.runlen || memcmp(js->run, j.run, j.runlen))
-			js->runs_differ = 1;
+		keep_first(&js->run, &js->runs_differ, j.run, j.runlen);
 		break;
 	case JL_SITE:
-		if (!js->site)
-			js->site = xstrndup(j.run, j.runlen);
-		else if (strlen(js->site) != j.runlen || memcmp(js->site, j.run, j.runlen))
-			js->sites_differ = 1;
+		keep_first(&js->site, &js->sites_differ, j.run, j.runlen);
 		break;
 	case JL_BAD:
 		js->bad++;

@@ -44,14 +44,23 @@ static void rm_rf(char *d)
 	free(d);
 }
 
+/* A committer whose records go to the journal file j (in d), open on *jfd. */
+static struct commit *start_journaled(const char *d, char **j, int *jfd)
+{
+	char err[600];
+	*j = xasprintf("%s/journal", d);
+	*jfd = open(*j, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	ck_assert_int_ge(*jfd, 0);
+	struct commit *c = commit_start(&(struct commit_conf){.journal_fd = *jfd}, err, sizeof err);
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
 START_TEST(files_and_journal)
 {
-	char *d = tmpdir();
-	char *j = xasprintf("%s/journal", d);
-	int jfd = open(j, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	char err[600];
-	struct commit *c = commit_start(&(struct commit_conf){.journal_fd = jfd}, err, sizeof err);
-	ck_assert_ptr_nonnull(c);
+	char *d = tmpdir(), *j, err[600];
+	int jfd;
+	struct commit *c = start_journaled(d, &j, &jfd);
 	for (int i = 0; i < 150; i++) {
 		if (i % 2) {
 			struct afile af;
@@ -134,12 +143,9 @@ END_TEST
 
 START_TEST(failure_drops_the_rest)
 {
-	char *d = tmpdir();
-	char *j = xasprintf("%s/journal", d);
-	int jfd = open(j, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	char err[600];
-	struct commit *c = commit_start(&(struct commit_conf){.journal_fd = jfd}, err, sizeof err);
-	ck_assert_ptr_nonnull(c);
+	char *d = tmpdir(), *j, err[600];
+	int jfd;
+	struct commit *c = start_journaled(d, &j, &jfd);
 	/* An existing temporary name: the committer never writes through it nor removes it. */
 	char *taken = xasprintf("%s/.taken", d);
 	close(open(taken, O_WRONLY | O_CREAT, 0644));
@@ -171,12 +177,9 @@ END_TEST
  * not written, its arg handed back with the reason; the others placed, their args freed. */
 START_TEST(dropped_reported)
 {
-	char *d = tmpdir();
-	char *j = xasprintf("%s/journal", d);
-	int jfd = open(j, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	char err[600];
-	struct commit *c = commit_start(&(struct commit_conf){.journal_fd = jfd}, err, sizeof err);
-	ck_assert_ptr_nonnull(c);
+	char *d = tmpdir(), *j, err[600];
+	int jfd;
+	struct commit *c = start_journaled(d, &j, &jfd);
 	const char *names[] = {"a", "clash", "b"};
 	/* The committer checks nothing before its rename (the caller's check came first): a
 	 * folder there already is the race that check lost. */
