@@ -5,6 +5,7 @@
  * Header: applets/ftp/cli.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_batch.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_ux.sh
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,8 +220,12 @@ int cmd_put(const char *cmd)
 		 * file or many, before anything is sent (a --from-file list's item fails alone). */
 		if (!strcmp(cli_args[i], "-"))
 			continue;
-		if (stat(cli_args[i], &st) < 0 || (!S_ISDIR(st.st_mode) && access(cli_args[i], R_OK) < 0))
+		if (stat(cli_args[i], &st) < 0 || (!S_ISDIR(st.st_mode) && access(cli_args[i], R_OK) < 0)) {
+			if (ftp_is_remote(cli_args[i]) && !strchr(cli_args[i], '/'))
+				die(NT_EXIT_IO, "put %s: %s (it looks like a remote target: put sends local files, "
+						"put FILE... TARGET)", cli_args[i], strerror(errno));
 			die_sys(NT_EXIT_IO, "put %s", cli_args[i]);
+		}
 		if (S_ISDIR(st.st_mode))
 			opt_usage_error("put %s: %s", cli_args[i], FTP_PUT_DIR_MSG);
 	}

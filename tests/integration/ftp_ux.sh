@@ -213,6 +213,10 @@ done
 timeout 30 "$NT" ftp "${O[@]}" put missing4.txt $S:m4.txt >p4.out 2>p4.err
 rc=$?
 [ $rc = 6 ] && [ ! -e "$H/m4.txt" ] && pass "put of a missing file to a named target: exit 6" || fail "put missing to name" "rc $rc: $(cat p4.err)"
+timeout 30 "$NT" ftp "${O[@]}" put 127.0.0.1:x4.txt $S: >p4.out 2>p4.err
+rc=$?
+[ $rc = 6 ] && grep -q "put 127.0.0.1:x4.txt: No such file or directory (it looks like a remote target" p4.err &&
+	pass "put of a missing 'host:name': exit 6, said it looks like a remote target" || fail "put host:name" "rc $rc: $(cat p4.err)"
 
 # --- 5. get --move: the summary of the deletions is labelled.
 mkdir -p "$H/m"
