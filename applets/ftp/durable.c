@@ -7,7 +7,8 @@
  * server cannot guess it, so a file it names cannot look like ours. Without a journal
  * (no sweep), TAG is 8 hex digits of the process id. The sweep of a resumed run's local
  * leftovers (each folder once, only names with our tag, only regular files, never
- * through a symlink: file.h's folder rule), and the journal's failed lines.
+ * through a symlink: file.h's folder rule), the journal's failed lines, and the downloads
+ * the committer dropped at their rename (counted failed: ftp_dur_late, ftp_dur_dropped).
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1 (DURABILITY)
  * Tests: tests/integration/ftp_durable.sh, tests/unit/check_ftp.c

@@ -3,7 +3,9 @@
  * many journals (the shards of a job), without a server. Each list line becomes the item
  * the run made of it (the journal's run line says how: tree.c's jobsrc_lines), and is
  * done when any journal has it done, failed when its last attempt failed and no
- * journal has it done, else remaining (failed ones included).
+ * journal has it done, else remaining (failed ones included). A journal written by another
+ * command, or against another server (its site line), than the first one counted is named
+ * and not counted.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1 (status)
  * Tests: tests/integration/ftp_shard.sh, tests/integration/ftp_ux.sh, tests/unit/check_ftp.c

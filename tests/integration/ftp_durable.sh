@@ -6,7 +6,9 @@
 # at most the transfers in flight plus one group re-downloaded per kill), temporaries a
 # rerun recognises and removes (its own only), and a copy that never leaves a partial
 # file under the final name (atomic by default, --no-atomic deletes it; with FXP too once
-# its steps are pipelined: RNTO only after SIZE matched).
+# its steps are pipelined: RNTO only after SIZE matched); a folder in the way of a download
+# (before the check, or after it: the committer's race, made to happen by the test build)
+# is that file's failure, counted so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
