@@ -68,6 +68,7 @@ struct gpipe {
 	int wc, wd;          /* where ftp_gp_fds put the control and data descriptors (-1: not) */
 	int cready, dready;  /* the last wait found them readable (or we do not know: 1) */
 	int dhup;            /* ... and the data connection's end there too (POLLRDHUP) */
+	int fresh;           /* a file just begun: stepped once whatever the wait found */
 };
 
 static struct gpipe *all;
@@ -214,7 +215,9 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 		all = g;
 	}
 	g->chained = 0;
-	g->cready = g->dready = 1; /* replies may be buffered already (read with the last 226) */
+	/* Stepped at once: its commands go out, and a reply read with the last file's 226 is
+	 * buffered already (stream_has_line); the socket is read when the wait says so. */
+	g->fresh = 1;
 	if (g->chain && strcmp(g->chain, path))
 		conn_drop(g); /* the server waits for the data connection of another file */
 	if (g->chain) {
@@ -296,7 +299,7 @@ void ftp_gp_events(struct gpipe *g, const struct curl_waitfd *w, int every)
 
 int ftp_gp_due(const struct gpipe *g)
 {
-	return g && (g->cready || g->dready);
+	return g && (g->cready || g->dready || g->fresh);
 }
 
 /* The file's reply to a passive command (code r, its port parsed): 0 going on, 1 failed
@@ -360,7 +363,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	/* What the wait found: only those descriptors are read (no read that can only say
 	 * EAGAIN), and a data connection made in this step is not. */
 	int cr = g->cready, dr = g->dready && g->dfd >= 0, hup = g->dhup;
-	g->cready = g->dready = g->dhup = 0;
+	g->cready = g->dready = g->dhup = g->fresh = 0;
 	if (g->st == P_LOGIN) {
 		if (c->lst) {
 			int code = 0;
