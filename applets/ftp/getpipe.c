@@ -3,7 +3,9 @@
  * engine slot, logged in together and kept from file to file, stepped without waiting
  * (its descriptors are in the engine's wait set). libcurl 7.88 waits for each 226 inside
  * ftp_done, blocking the whole multi (poll(fd, 1, 1000)): while one transfer waits there
- * no other moves. Here nothing waits: per file CWD when the folder changes, EPSV (PASV
+ * no other moves. Here nothing waits, and after a wake-up only the descriptors the wait
+ * found readable are read (ftp_gp_events), once (a data connection to its end when the
+ * wait saw the end come too): per file CWD when the folder changes, EPSV (PASV
  * where the server refuses EPSV, IPv4 only), a non-blocking data connection (data.c),
  * RETR; the data go to the engine's sink as they come (the same temporaries, --fsync,
  * journal and results as libcurl's path: engine.c), and the 226 is read when it comes.
