@@ -72,7 +72,7 @@ static int fast_job(const struct engine *e, const struct job *j)
 int ftp_getfast_step(struct engine *e, struct slot *s)
 {
 	int rc = 0;
-	if (!ftp_gp_due(s->gp))
+	if (s->job.kind == JOB_GET && !ftp_gp_due(s->gp))
 		return 0; /* nothing came for it (ftp_getfast_events) */
 	int r = ftp_gp_step(s->gp, e->a, fast_sink, s, &rc, &s->hdr, s->err);
 	if (r == GP_RUNNING) {
@@ -119,8 +119,8 @@ void ftp_getfast_events(struct engine *e, int known)
 	int all = !known || now - all_at >= 100;
 	if (all)
 		all_at = now;
-	for (int i = 0; i < e->n; i++)
-		if (e->slots[i].busy && e->slots[i].fast)
+	for (int i = 0; i < e->n; i++) /* (gets only: other own transfers are stepped after every wait) */
+		if (e->slots[i].busy && e->slots[i].fast && e->slots[i].job.kind == JOB_GET)
 			ftp_gp_events(e->slots[i].gp, e->wfd, all);
 }
 
