@@ -15,7 +15,8 @@
 # FILES and BIG_MB (defaults 5000, 1024) make it smaller for a quick look (BIG_MB=0: that
 # part left out; FILES=0: the small-file and copy rows left out); ROUNDS (default and least
 # 3); NETTOOL_OLD: a binary from before a change, run in the same rounds of the 5,000-file
-# get and of the 1 GiB rows (rows vs-old).
+# get and of the 1 GiB rows (rows vs-old). COPY=0 leaves the copy rows out (a shorter run
+# under the bench lock when only the get rows are wanted).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${NETTOOL:?set NETTOOL}"
@@ -157,7 +158,7 @@ pair() {
 	wo=$(median "${os[@]}") wp=$(median "${ps[@]}")
 	echo "bench $name nettool=$("$rate" "$wo")$unit peer=$("$rate" "$wp")$unit ratio=$(calc "$wp / $wo") min=$(printf '%s\n' "${ws[@]}" | sort -g | head -1)"
 }
-if [ "$FILES" = 0 ]; then
+if [ "$FILES" = 0 ] || [ "${COPY:-1}" = 0 ]; then
 	:
 elif [ $have_lftp = 1 ]; then
 	# Server to server (streamed and FXP) vs lftp mirror down, then up: bench/ftp_copy.sh.

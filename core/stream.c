@@ -334,11 +334,16 @@ int stream_read_line(struct stream *s, char **line, size_t *len)
 	}
 }
 
+int stream_has_line(const struct stream *s)
+{
+	size_t n = buf_pending(&s->in);
+	return s->desync || (n && memchr(buf_head(&s->in), '\n', n)) || n > s->max_line + 1;
+}
+
 int stream_try_line(struct stream *s, char **line, size_t *len)
 {
 	for (;;) {
-		size_t n = buf_pending(&s->in);
-		if (s->desync || (n && memchr(buf_head(&s->in), '\n', n)) || n > s->max_line + 1)
+		if (stream_has_line(s))
 			return stream_read_line(s, line, len); /* a whole line, or its error: no wait */
 		int r = fill(s, 0, 0);
 		if (r == 0)

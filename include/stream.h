@@ -78,6 +78,11 @@ int stream_read_line(struct stream *s, char **line, size_t *len);
  * has arrived yet (what has is kept), or an error. For callers that poll the descriptor
  * themselves (several connections at once). */
 int stream_try_line(struct stream *s, char **line, size_t *len);
+/* 1 when stream_try_line would answer from what is buffered already (a whole line, or
+ * its error), without reading: a caller polling the descriptor reads the socket only when
+ * the poll said so. (A TLS stream may hold records in its layer: poll-driven callers of
+ * such streams read anyway.) */
+int stream_has_line(const struct stream *s);
 /* Exactly n bytes, delivered to sink in pieces (sink returns 0, or -1 to fail).
  * Returns 0, STREAM_EOF if the stream ends first, or an error. */
 int stream_read_n(struct stream *s, size_t n, int (*sink)(void *arg, const char *p, size_t n), void *arg);

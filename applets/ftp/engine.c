@@ -849,10 +849,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		if (!ended) {
 			unsigned nfd = (unsigned)ftp_copy_waitfds(e);
 			nfd += (unsigned)ftp_getfast_waitfds(e, (int)nfd);
-			if (curl_busy)
-				curl_multi_poll(e->m, e->wfd, nfd, 100, NULL);
-			else
-				ftp_getfast_poll(e, nfd);
+			int known = curl_busy ? curl_multi_poll(e->m, e->wfd, nfd, 100, NULL) == CURLM_OK
+					      : ftp_getfast_poll(e, nfd);
+			ftp_getfast_events(e, known);
 		}
 	}
 	ftp_dur_dropped(e); /* renames the committer dropped: failed, not done */

@@ -117,12 +117,15 @@ void eng_finish_get(struct engine *e, struct slot *s);
  * there (GP_RUNNING, GP_CURL: libcurl's path for it and the rest of the run, GP_FAILED:
  * ended); a slot's get stepped after a wait (1: the job has ended, the slot is to be
  * cleared); its descriptors into e->wfd after the first n (their number); the wait on
- * e->wfd's first nfd when no libcurl transfer runs. */
+ * e->wfd's first nfd when no libcurl transfer runs (its revents set as curl_multi_poll
+ * sets them; 0 when the wait failed). */
 int ftp_getfast_ok(const struct engine *e);
 int ftp_getfast_start(struct engine *e, struct slot *s);
 int ftp_getfast_step(struct engine *e, struct slot *s);
 int ftp_getfast_waitfds(struct engine *e, int n);
-void ftp_getfast_poll(struct engine *e, unsigned nfd);
+int ftp_getfast_poll(struct engine *e, unsigned nfd);
+/* After a wait (known: e->wfd's revents are its results): which own gets to step. */
+void ftp_getfast_events(struct engine *e, int known);
 
 /* copy.c: start a copy job in s (0 running, -1 ended: failed before it began); a handle of
  * s ended (1: the job goes on, 0: it has ended, the slot is to be cleared); after each

@@ -318,7 +318,14 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 		 size_t errlen);
 int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, const char *p, size_t n), void *arg,
 		int *rc, struct ftp_hdr *hdr, char *errbuf);
-int ftp_gp_fds(const struct gpipe *g, struct curl_waitfd *w);
+/* ftp_gp_fds: g's descriptors into w from index at (their number; where they went is kept);
+ * after the wait, ftp_gp_events: which of them it found readable (revents: CURL_WAIT_POLLIN,
+ * GP_WAIT_HUP for a peer's end seen; every: not known, every one is tried); ftp_gp_due: 1 when
+ * g has something to step for (a descriptor found readable, or a file just begun). */
+#define GP_WAIT_HUP 0x100
+int ftp_gp_fds(struct gpipe *g, struct curl_waitfd *w, int at);
+void ftp_gp_events(struct gpipe *g, const struct curl_waitfd *w, int every);
+int ftp_gp_due(const struct gpipe *g);
 void ftp_gp_stop(struct gpipe *g);
 void ftp_gp_close_idle(void);
 /* The file's data have ended and its final reply is still to come: 1 when the next file may

@@ -72,6 +72,8 @@ static int fast_job(const struct engine *e, const struct job *j)
 int ftp_getfast_step(struct engine *e, struct slot *s)
 {
 	int rc = 0;
+	if (s->job.kind == JOB_GET && !ftp_gp_due(s->gp))
+		return 0; /* nothing came for it (ftp_getfast_events) */
 	int r = ftp_gp_step(s->gp, e->a, fast_sink, s, &rc, &s->hdr, s->err);
 	if (r == GP_RUNNING) {
 		if (e->fast && !e->stopped && ftp_gp_wants_next(s->gp)) {
@@ -103,20 +105,45 @@ int ftp_getfast_waitfds(struct engine *e, int n)
 	int k = 0;
 	for (int i = 0; i < e->n; i++)
 		if (e->slots[i].busy && e->slots[i].fast)
-			k += ftp_gp_fds(e->slots[i].gp, e->wfd + n + k);
+			k += ftp_gp_fds(e->slots[i].gp, e->wfd, n + k);
 	return k;
+}
+
+/* After a wait: which own gets have something to read (only those are stepped). Every
+ * 100 ms all of them, for their --timeout checks (and after a wait whose results are not
+ * known). */
+void ftp_getfast_events(struct engine *e, int known)
+{
+	static long long all_at;
+	long long now = ftp_now_ms();
+	int all = !known || now - all_at >= 100;
+	if (all)
+		all_at = now;
+	for (int i = 0; i < e->n; i++) /* (gets only: other own transfers are stepped after every wait) */
+		if (e->slots[i].busy && e->slots[i].fast && e->slots[i].job.kind == JOB_GET)
+			ftp_gp_events(e->slots[i].gp, e->wfd, all);
 }
 
 /* No libcurl transfer under way: our own poll on those descriptors (curl_multi_poll would
  * add its own wake-up descriptor and its bookkeeping per call). */
-void ftp_getfast_poll(struct engine *e, unsigned nfd)
+int ftp_getfast_poll(struct engine *e, unsigned nfd)
 {
 	for (unsigned i = 0; i < nfd; i++) {
 		e->pfd[i].fd = e->wfd[i].fd;
-		e->pfd[i].events = (short)((e->wfd[i].events & CURL_WAIT_POLLIN ? POLLIN : 0) |
+		e->pfd[i].events = (short)((e->wfd[i].events & CURL_WAIT_POLLIN ? POLLIN | POLLRDHUP : 0) |
 					   (e->wfd[i].events & CURL_WAIT_POLLOUT ? POLLOUT : 0));
 		e->pfd[i].revents = 0;
 	}
-	if (poll(e->pfd, nfd, 100) < 0 && errno != EINTR)
+	int r = poll(e->pfd, nfd, 100);
+	if (r < 0 && errno != EINTR)
 		usleep(1000);
+	/* As curl_multi_poll leaves them (an error or a hang-up reads as readable: the read
+	 * says what), and the peer's end seen (GP_WAIT_HUP). */
+	for (unsigned i = 0; i < nfd; i++) {
+		short v = r > 0 ? e->pfd[i].revents : 0;
+		e->wfd[i].revents = (short)((v & (POLLIN | POLLERR | POLLHUP | POLLRDHUP) ? CURL_WAIT_POLLIN : 0) |
+					    (v & (POLLOUT | POLLERR | POLLHUP) ? CURL_WAIT_POLLOUT : 0) |
+					    (v & (POLLRDHUP | POLLHUP) ? GP_WAIT_HUP : 0));
+	}
+	return r >= 0;
 }

@@ -3,7 +3,9 @@
  * engine slot, logged in together and kept from file to file, stepped without waiting
  * (its descriptors are in the engine's wait set). libcurl 7.88 waits for each 226 inside
  * ftp_done, blocking the whole multi (poll(fd, 1, 1000)): while one transfer waits there
- * no other moves. Here nothing waits: per file CWD when the folder changes, EPSV (PASV
+ * no other moves. Here nothing waits, and after a wake-up only the descriptors the wait
+ * found readable are read (ftp_gp_events), once (a data connection to its end when the
+ * wait saw the end come too): per file CWD when the folder changes, EPSV (PASV
  * where the server refuses EPSV, IPv4 only), a non-blocking data connection (data.c),
  * RETR; the data go to the engine's sink as they come (the same temporaries, --fsync,
  * journal and results as libcurl's path: engine.c), and the 226 is read when it comes.
@@ -65,6 +67,10 @@ struct gpipe {
 	int replies;         /* replies read for this file */
 	char *chain;         /* the next file's RETR sent ahead (ftp_gp_chain): its path */
 	int chained;         /* the file under way is that one: its RETR is out already */
+	int wc, wd;          /* where ftp_gp_fds put the control and data descriptors (-1: not) */
+	int cready, dready;  /* the last wait found them readable (or we do not know: 1) */
+	int dhup;            /* ... and the data connection's end there too (POLLRDHUP) */
+	int fresh;           /* a file just begun: stepped once whatever the wait found */
 };
 
 static struct gpipe *all;
@@ -211,6 +217,9 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 		all = g;
 	}
 	g->chained = 0;
+	/* Stepped at once: its commands go out, and a reply read with the last file's 226 is
+	 * buffered already (stream_has_line); the socket is read when the wait says so. */
+	g->fresh = 1;
 	if (g->chain && strcmp(g->chain, path))
 		conn_drop(g); /* the server waits for the data connection of another file */
 	if (g->chain) {
@@ -248,24 +257,51 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 	return GP_RUNNING;
 }
 
-int ftp_gp_fds(const struct gpipe *g, struct curl_waitfd *w)
+int ftp_gp_fds(struct gpipe *g, struct curl_waitfd *w, int at)
 {
 	int n = 0;
-	if (!g || g->st == P_IDLE)
+	if (!g)
 		return 0;
+	g->wc = g->wd = -1;
+	if (g->st == P_IDLE)
+		return 0;
+	w += at;
 	if (g->c && g->c->s) {
+		g->wc = at + n;
 		w[n].fd = g->c->s->ops->fd(g->c->s->ctx);
 		w[n].events = CURL_WAIT_POLLIN;
 		w[n].revents = 0;
 		n++;
 	}
 	if (g->dfd >= 0) {
+		g->wd = at + n;
 		w[n].fd = g->dfd;
 		w[n].events = CURL_WAIT_POLLIN;
 		w[n].revents = 0;
 		n++;
 	}
 	return n;
+}
+
+void ftp_gp_events(struct gpipe *g, const struct curl_waitfd *w, int every)
+{
+	if (!g)
+		return;
+	if (every) {
+		g->cready = g->dready = 1;
+		return;
+	}
+	if (g->wc >= 0 && w[g->wc].revents)
+		g->cready = 1;
+	if (g->wd >= 0 && w[g->wd].revents) {
+		g->dready = 1;
+		g->dhup = (w[g->wd].revents & GP_WAIT_HUP) != 0;
+	}
+}
+
+int ftp_gp_due(const struct gpipe *g)
+{
+	return g && (g->cready || g->dready || g->fresh);
 }
 
 /* The file's reply to a passive command (code r, its port parsed): 0 going on, 1 failed
@@ -326,6 +362,10 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	if (!g || g->st == P_IDLE)
 		return GP_FAILED;
 	struct fxc *c = g->c;
+	/* What the wait found: only those descriptors are read (no read that can only say
+	 * EAGAIN), and a data connection made in this step is not. */
+	int cr = g->cready, dr = g->dready && g->dfd >= 0, hup = g->dhup;
+	g->cready = g->dready = g->dhup = g->fresh = 0;
 	if (g->st == P_LOGIN) {
 		if (c->lst) {
 			int code = 0;
@@ -397,7 +437,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	}
 	int progress = 0;
 	/* The data, as they come. */
-	while (g->dfd >= 0) {
+	while (g->dfd >= 0 && dr) {
 		ssize_t n = read(g->dfd, rbuf, sizeof rbuf);
 		if (n > 0) {
 			/* Counted by the low-speed rule below, not by the reply timer. */
@@ -405,8 +445,10 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 			g->nbytes += (unsigned long long)n;
 			if (sink(arg, rbuf, (size_t)n) < 0)
 				return gfail(g, CURLE_WRITE_ERROR, rc, hdr, 0, 1);
-			if ((size_t)n < sizeof rbuf)
-				break; /* the socket is drained for now (most likely) */
+			/* Drained for now (most likely); when the wait saw the end come too, it is
+			 * read now: the next file is asked for in this wake-up, not the next. */
+			if ((size_t)n < sizeof rbuf && !hup)
+				break;
 			continue;
 		}
 		if (n == 0) {
@@ -429,6 +471,11 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	/* The replies, in the order of the commands. */
 	/* Not past the file's own final reply: what follows belongs to the next file. */
 	while (g->nq && !(g->st == P_XFER && g->fin)) {
+		if (!stream_has_line(c->s)) {
+			if (!cr)
+				break; /* nothing buffered, and the wait found nothing to read */
+			cr = 0;    /* one read per wake-up: a second could only say EAGAIN */
+		}
 		int r = ctl_try_reply(c);
 		if (!r)
 			break;

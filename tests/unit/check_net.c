@@ -361,7 +361,8 @@ START_TEST(listen_connect)
 }
 END_TEST
 
-/* stream_try_line never waits: a part of a line stays until the rest arrives. */
+/* stream_try_line never waits: a part of a line stays until the rest arrives; stream_has_line
+ * says whether a whole line is buffered, without reading. */
 START_TEST(stream_try_line_no_wait)
 {
 	int sv[2];
@@ -373,12 +374,16 @@ START_TEST(stream_try_line_no_wait)
 	ck_assert_int_eq(stream_try_line(s, &l, &n), STREAM_AGAIN);
 	ck_assert_int_eq(write(sv[1], "220 par", 7), 7);
 	ck_assert_int_eq(stream_try_line(s, &l, &n), STREAM_AGAIN);
+	ck_assert(!stream_has_line(s)); /* a part of a line buffered: not a line */
 	ck_assert_int_eq(write(sv[1], "tial\r\n221 x\r\n", 13), 13);
+	ck_assert(!stream_has_line(s)); /* on the wire, not read yet: has_line never reads */
 	ck_assert_int_eq(stream_try_line(s, &l, &n), 0);
 	ck_assert_uint_eq(n, 11);
 	ck_assert(!memcmp(l, "220 partial", 11));
+	ck_assert(stream_has_line(s)); /* the second line came with the first read */
 	ck_assert_int_eq(stream_try_line(s, &l, &n), 0);
 	ck_assert(n == 5 && !memcmp(l, "221 x", 5));
+	ck_assert(!stream_has_line(s));
 	ck_assert_int_eq(stream_try_line(s, &l, &n), STREAM_AGAIN);
 	ck_assert_int_eq(write(sv[1], "22", 2), 2);
 	close(sv[1]);
