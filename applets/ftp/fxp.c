@@ -254,17 +254,70 @@ int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const
 	return begin_file(x, a, b, j, code, err, errlen);
 }
 
-int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
-		 size_t errlen)
+/* ---- two files at once on a pair: the overlap of a rename with the next transfer ----
+ * Once file N's RNTO is sent (atomic default, pipelined, no --move), the engine may hand
+ * the pair its next job (ftp_fxp_chain): N becomes the tail, N+1 begins at once (its PORT
+ * went to the source already, so its RETR goes now). Replies on the destination come in
+ * order, so N's 250 is read before any of N+1's (cb_reply holds them back), and N is
+ * reported (FXP_TAIL) only then: its journal line is written at that 250, not before. A
+ * refused rename fails N (its temporary deleted) and N+1 begins again on fresh
+ * connections (FXP_AGAIN: nothing of it was wrong); a pair dropped (connection lost, no
+ * reply by --timeout, a failure of N+1 that drops it) fails N as well, first, each with
+ * its own message and exit code; N+1's temporary is deleted as before, and it never has
+ * its final name before its own SIZE check and RNTO. */
+
+/* A reply on the destination for the file under way: none while the tail's is awaited. */
+static int cb_reply(struct fxp *x)
 {
-	*code = 0;
-	*bytes = -1;
-	if (!x || x->st == X_IDLE)
+	return x->tail ? 0 : ctl_try_reply(x->cb);
+}
+
+/* The pair may take the next file now: N's RNTO is out and N+1's first steps are ready
+ * (its passive port known, its PORT at the source), FXP has worked here, a temporary is
+ * renamed (atomic default), no --move (its SIZE and DELE follow the 250), no MKD per file. */
+static int can_chain(const struct fxp *x)
+{
+	return x->tmp && x->piped && x->pasv_ready && x->port_st == 1 && fx_port_ok && !fx_off && !fx_refused &&
+	       !ftp_cf.move && !ftp_cf.create_dirs && !x->tail;
+}
+
+/* The tail's RNTO answered r: FXP_TAIL, *code 0 (renamed) or its failure. */
+static int tail_reply(struct fxp *x, struct ftp_site *b, int r, long long *bytes, int *code, char *err, size_t errlen)
+{
+	*bytes = x->tail_size;
+	if (r == 250) {
+		x->tail = 0;
+		free(x->tail_tmp);
+		x->tail_tmp = NULL;
+		*code = 0;
+		return FXP_TAIL;
+	}
+	snprintf(x->tail_why, sizeof x->tail_why, "rename into place on %s: %s", ftp_site_name(b), x->cb->text);
+	snprintf(err, errlen, "%s", x->tail_why);
+	fx_drop(x, b); /* the tail's temporary deleted, and what of N+1 was stored */
+	x->tail_dead = 0;
+	x->tail_why[0] = 0;
+	fx_drop_note[0] = 0;
+	x->pend = FXP_AGAIN + 2;
+	*code = NT_EXIT_FAIL;
+	return FXP_TAIL;
+}
+
+static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
+		size_t errlen)
+{
+	if (x->st == X_IDLE)
 		return FXP_FAILED;
 	struct fxc *ca = x->ca, *cb = x->cb;
 	const struct job *j = x->j;
 	for (;;) {
 		int st = x->st, r;
+		if (x->tail) { /* the file before: its RNTO's reply is the next line on cb */
+			if ((r = ctl_try_reply(cb)) < 0)
+				goto lost;
+			if (r > 0)
+				return tail_reply(x, b, r, bytes, code, err, errlen);
+		}
 		switch (st) {
 		case X_LOGIN: {
 			int ra = ctl_login_step(ca, code, err, errlen);
@@ -329,7 +382,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				goto lost;
 			continue;
 		case X_GONE:
-			if (!(r = ctl_try_reply(cb)))
+			if (!(r = cb_reply(x)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -348,14 +401,14 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				x->pasv_ready = 0;
 			} else {
 				if (x->pre_sent) {
-					if (!(r = ctl_try_reply(cb)))
+					if (!(r = cb_reply(x)))
 						goto wait;
 					if (r < 0)
 						goto lost;
 					x->pre_sent = 0;
 					x->pre_gone = r == 550; /* anything else (213, a refused SIZE): maybe there, kept */
 				}
-				if (!(r = ctl_try_reply(cb)))
+				if (!(r = cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -410,7 +463,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					goto lost;
 				progress = 1;
 			}
-			while (x->b_ph && x->b_ph < 3 && (r = ctl_try_reply(cb))) {
+			while (x->b_ph && x->b_ph < 3 && (r = cb_reply(x))) {
 				progress = 1;
 				if (r < 0)
 					goto lost;
@@ -476,7 +529,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			if (x->pasv_sent) {
 				/* The next file's passive port (stor_go); one we cannot use is asked
 				 * again, and judged, when that file begins. */
-				if (!(r = ctl_try_reply(cb)))
+				if (!(r = cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -492,7 +545,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				}
 			}
 			if (x->size_sent) {
-				if (!(r = ctl_try_reply(cb)))
+				if (!(r = cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -509,7 +562,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				}
 			}
 			if (x->rnfr_sent) {
-				if (!(r = ctl_try_reply(cb)))
+				if (!(r = cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -523,6 +576,11 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					goto lost;
 				x->st = X_RNTO;
 				fx_stall_arm(x);
+				if (can_chain(x)) {
+					if (fx_flush(x) < 0)
+						goto lost;
+					return FXP_NEXT;
+				}
 				continue;
 			}
 			x->st = X_RNTO; /* --no-atomic: in place already */
@@ -530,7 +588,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 		case X_RNTO:
 			if (!x->tmp)
 				goto renamed;
-			if (!(r = ctl_try_reply(cb)))
+			if (!(r = cb_reply(x)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -550,7 +608,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			fx_stall_arm(x);
 			continue;
 		case X_MSIZE: {
-			if (!(r = ctl_try_reply(cb)))
+			if (!(r = cb_reply(x)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -590,6 +648,8 @@ wait:
 			who = ca->lst ? ca : cb;
 		char m[300];
 		snprintf(m, sizeof m, "no reply from %s in %d s (--timeout)", ftp_site_name(who->site), ftp_cf.co.timeout_ms / 1000);
+		if (x->tail)
+			snprintf(x->tail_why, sizeof x->tail_why, "%s before the rename into place was answered", m);
 		if (x->st < X_XFER)
 			x->into = NULL; /* nothing stored yet */
 		fx_drop(x, b);
@@ -603,3 +663,60 @@ lost:
 	return fx_fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
+/* A result r of the file under way; when the pair dropped with a tail, the tail's failure
+ * goes first (FXP_TAIL) and r is held for the next call. */
+static int tail_first(struct fxp *x, int r, long long *bytes, int *code, char *err, size_t errlen)
+{
+	if (!x->tail_dead)
+		return r;
+	x->tail_dead = 0;
+	x->pend = r + 2; /* (FXP_FAILED is -1) */
+	x->pend_code = *code;
+	x->pend_bytes = *bytes;
+	snprintf(x->pend_err, sizeof x->pend_err, "%s", err);
+	snprintf(err, errlen, "%s", x->tail_why);
+	x->tail_why[0] = 0;
+	*code = NT_EXIT_NET;
+	*bytes = x->tail_size;
+	return FXP_TAIL;
+}
+
+int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
+		 size_t errlen)
+{
+	*code = 0;
+	*bytes = -1;
+	if (!x)
+		return FXP_FAILED;
+	if (x->pend) {
+		int r = x->pend - 2;
+		x->pend = 0;
+		*code = x->pend_code;
+		*bytes = x->pend_bytes;
+		snprintf(err, errlen, "%s", x->pend_err);
+		return r;
+	}
+	return tail_first(x, step(x, a, b, bytes, code, err, errlen), bytes, code, err, errlen);
+}
+
+int ftp_fxp_chain(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
+		  size_t errlen)
+{
+	*code = 0;
+	if (!j || !can_chain(x))
+		return FXP_RUNNING; /* N's 250 awaited as before (X_RNTO) */
+	x->tail = 1;
+	x->tail_tmp = x->tmp;
+	x->tail_size = x->size;
+	x->tail_why[0] = 0;
+	x->tmp = NULL;
+	x->into = NULL;
+	long long bytes = -1;
+	return tail_first(x, begin_file(x, a, b, j, code, err, errlen), &bytes, code, err, errlen);
+}
+
+void ftp_fxp_rebind(struct fxp *x, const struct job *j)
+{
+	if (x && x->j)
+		x->j = j;
+}

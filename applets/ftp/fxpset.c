@@ -34,9 +34,28 @@ static int fx_warned;
 
 void fx_pair_close(struct fxp *x)
 {
+	struct ftp_site *b = x->cb ? x->cb->site : NULL;
 	ctl_close(&x->ca);
 	ctl_close(&x->cb);
 	x->pasv_sent = x->pasv_ready = x->port_st = 0; /* a passive port belongs to its connections */
+	if (x->tail) {
+		/* The file before, renamed (RNTO sent) and unanswered, fails with the pair: it may
+		 * or may not have its final name now (whole and checked if it has: SIZE matched
+		 * before RNFR), but it is not counted as copied: no journal line, no DELE of its
+		 * source. Its temporary goes, on a fresh connection kept for the next file. */
+		x->tail = 0;
+		x->tail_dead = 1;
+		if (!x->tail_why[0])
+			snprintf(x->tail_why, sizeof x->tail_why,
+				 "the connection to %s ended before the rename into place was answered: not counted as copied",
+				 b ? ftp_site_name(b) : "the destination");
+		int code = 0;
+		char err[600];
+		if (b && x->tail_tmp && (x->cb = ctl_open(b, 0, &code, err, sizeof err)))
+			ctl_cmd(x->cb, "DELE %s", x->tail_tmp);
+		free(x->tail_tmp);
+		x->tail_tmp = NULL;
+	}
 }
 
 void ftp_fxp_free(void)
@@ -46,6 +65,7 @@ void ftp_fxp_free(void)
 		fx_pairs = x->next;
 		fx_pair_close(x);
 		free(x->tmp);
+		free(x->tail_tmp);
 		free(x);
 	}
 	fx_probe = NULL; /* what was learnt (fx_off, fx_port_ok) holds for the process */
@@ -169,7 +189,7 @@ void fx_drop(struct fxp *x, struct ftp_site *b)
 	if (x->into && partial) {
 		int code = 0;
 		char err[600];
-		struct fxc *c = ctl_open(b, 0, &code, err, sizeof err);
+		struct fxc *c = x->cb ? x->cb : ctl_open(b, 0, &code, err, sizeof err); /* (a tail's DELE made one) */
 		if (c) {
 			ctl_cmd(c, "DELE %s", x->into);
 			x->cb = c; /* kept for the next file (the source is opened again) */
@@ -275,4 +295,6 @@ void ftp_fxp_stop(struct fxp *x, struct ftp_site *b)
 	if (fx_drop_note[0]) /* the engine says why it stopped; this is what it cost */
 		nt_warn("copy stopped%s", fx_drop_note);
 	fx_drop_note[0] = 0;
+	x->tail_dead = x->pend = 0; /* the engine fails the slot's job (the tail) and drops the next */
+	x->tail_why[0] = 0;
 }
