@@ -31,10 +31,14 @@
  * there next): the next file sends RETR alone. --no-atomic, --create-dirs and the first
  * file keep one step at a time (--no-atomic's pre-existence SIZE names the next file,
  * unknown at its predecessor's STOR). A reply awaited longer than --timeout fails the
- * file; the transfer itself (between 150 and 226) only --deadline bounds.
+ * file; the transfer itself (between 150 and 226) only --deadline bounds. Then, without
+ * --move, two files at once on a pair: the next file begins once a file's RNTO is sent
+ * (below: the tail). The pair's connections, the drop of a file and the run-wide state
+ * are fxpset.c's.
  *
- * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1
- * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh
+ * Header: applets/ftp/ftp.h, applets/ftp/fxp.h (internal)    Man page: man/nettool-ftp.1
+ * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
+ * tests/integration/ftp_fxptail.sh
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  * of the applet: ftp.h has FXP's interface.
  *
  * Tests: tests/integration/ftp_fxp.sh tests/integration/ftp_copysafe.sh tests/integration/ftp_durable.sh
+ * tests/integration/ftp_fxptail.sh
  */
 #ifndef NT_FTP_FXP_H
 #define NT_FTP_FXP_H

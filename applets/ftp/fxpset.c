@@ -8,7 +8,8 @@
  * refusal of FXP (stream the rest, or --fxp: fail once), and the run-wide state.
  *
  * Header: applets/ftp/fxp.h (internal), applets/ftp/ftp.h    Man page: man/nettool-ftp.1
- * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh
+ * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
+ * tests/integration/ftp_fxptail.sh
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
