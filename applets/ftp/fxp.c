@@ -207,6 +207,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	x->into = x->tmp ? x->tmp : j->dst;
 	x->size_sent = x->rnfr_sent = x->stor_sent = 0;
 	x->why[0] = 0;
+	x->held = 0;
 	/* The announced size: the listing's (copy -r), else SIZE, as the streamed copy takes it.
 	 * Not before the early PORT (X_CHECK) is answered: pyftpdlib answers a PORT once its
 	 * connection is made, after a SIZE sent behind it, and the 213 would be read as the
@@ -266,8 +267,9 @@ int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const
  * reported (FXP_TAIL) only then: its journal line is written at that 250, not before. A
  * refused rename fails N (its temporary deleted) and N+1 begins again on fresh
  * connections (FXP_AGAIN: nothing of it was wrong); a pair dropped (connection lost, no
- * reply by --timeout, a failure of N+1 that drops it) fails N as well, first, each with
- * its own message and exit code; N+1's temporary is deleted as before, and it never has
+ * reply by --timeout) fails N as well, first, each with its own message and exit code; a
+ * failure of N+1 the source gives (a missing file, a refused PORT, a reply unasked)
+ * waits for N's answer before it drops the pair, so that N is not failed for it; N+1's temporary is deleted as before, and it never has
  * its final name before its own SIZE check and RNTO. */
 
 /* A reply on the destination for the file under way: none while the tail's is awaited. */
@@ -434,16 +436,29 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			continue;
 		}
 		case X_PORT:
+			/* A failure of this file that drops the pair waits for the tail's answer
+			 * first: the file before is not failed for this one. */
+			if (x->held) {
+				if (x->tail)
+					goto wait;
+				return unasked(x, a, b, code, err, errlen);
+			}
 			if ((r = port_reply(x)) == 0)
 				goto wait;
 			if (r < 0)
 				goto lost;
 			x->port_st = 0;
 			if (x->port_rc != 200) {
+				if (x->tail)
+					goto wait;
 				x->into = NULL;
 				return fx_refuse(x, b, x->why, code, err, errlen);
 			}
-			if ((r = to_xfer(x)) == -2)
+			if ((r = to_xfer(x)) == -2 && x->tail) {
+				x->held = 1; /* ca->text keeps the line (only cb is read meanwhile) */
+				goto wait;
+			}
+			if (r == -2)
 				return unasked(x, a, b, code, err, errlen);
 			if (r < 0)
 				goto lost;
@@ -494,6 +509,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				fx_drop(x, b);
 				return fx_fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", ftp_site_name(b), m);
 			}
+			if (x->tail && x->rs && x->rs != 226 && x->rs != 250)
+				goto wait; /* the source refused this file: the tail's answer first */
 			if (x->rs == 425 && !x->stor_sent) {
 				/* The source could not reach the destination's passive port. */
 				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", ftp_site_name(a), ca->text);

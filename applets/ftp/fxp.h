@@ -51,6 +51,7 @@ struct fxp {
 	long long tail_size;
 	int tail_dead;       /* the pair dropped with the tail unanswered: it failed (tail_why) */
 	char tail_why[400];
+	int held;            /* X_PORT: a reply no command asked for, judged once the tail is answered */
 	int pend;            /* this file's result held (FXP_*+1) while the tail's goes out first */
 	int pend_code;
 	long long pend_bytes;

@@ -6,7 +6,8 @@
 # RNTO of bad.txt only after 0.5 s: the next file's RETR is sent before that answer (the
 # overlap is there); rntofail (553): bad.txt fails alone (exit 1, its words), is not
 # journaled, has no final name and no temporary left, and the file after it is copied
-# whole on a fresh start; rntodrop (renamed, then the control connection closed
+# whole on a fresh start; a file missing at the source behind a slow rename fails alone
+# (the renamed file is done, not failed with it); rntodrop (renamed, then the control connection closed
 # unanswered): bad.txt is not journaled, nor, with --move, deleted at the source; the file
 # in flight behind it fails too and is left neither under its final name nor as a
 # temporary (--move waits for each rename: the next file begins afresh). The files before are copied and journaled. Source: vsftpd on
@@ -51,6 +52,19 @@ if fakeftpd_start F "$T/f" raw:rntofail; then
 		fail "FXP, RNTO refused" "rc $rc, dst: $(ls -A f/d), journal: $(cut -c1-60 jf | tr '\n' '|'): $(grep -v '^[<>*]' tf.err | tail -5)"
 	overlapped tf.err ok3.txt && pass "FXP: the next file's RETR goes out before the rename of the one before is answered" ||
 		fail "FXP overlap" "no RETR of ok3.txt between RNTO d/bad.txt and its answer: $(grep -E '^[<>] (RNTO|RETR|STOR|5|2)' tf.err | head -30)"
+	# The file after a slow rename is missing at the source (RETR 550 while that rename is
+	# unanswered): it fails alone; the renamed file is done, not failed with it.
+	head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/slow.txt"
+	printf '%s\n' ok1.txt ok2.txt slow.txt missing.txt ok3.txt >list2
+	rm -rf f/m && mkdir -p f/m
+	run tm "${O[@]}" -v --fxp --parallel 1 --timeout 10 --journal jm --from-file list2 copy "${A}s" "${F}m"
+	rc=$?
+	[ $rc = 1 ] && same slow.txt f/m && same ok3.txt f/m && grep -q '^done.*slow.txt' jm && ! grep -q 'slow.txt:' tm.err &&
+		grep -q 'missing.txt: RETR on 127.0.0.2:[0-9]*: 550' tm.err && [ "$(grep -c '^failed' jm)" = 1 ] &&
+		[ -z "$(find f/m -name '.*')" ] && overlapped2() { awk '/^> RNTO m\/slow.txt/ { r = 1; next }
+			r && /^> RETR s\/missing.txt/ { print "yes"; exit } r && /^< (250|220)/ { exit }' tm.err | grep -q yes; } && overlapped2 &&
+		pass "FXP: a missing source while the rename before it is unanswered fails alone; that file is done" ||
+		fail "FXP, missing source behind a slow rename" "rc $rc, dst: $(ls -A f/m | tr '\n' ' '), journal: $(cut -c1-50 jm | tr '\n' '|'): $(grep -v '^[<>*]' tm.err | tail -4)"
 else
 	fail "fake ftp server (raw:rntofail)" "did not start: $(cat "$T/fakeftpd-F.log")"
 fi
