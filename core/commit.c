@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "commit.h"
+#include "knobs.h"
 #include "nt_err.h"
 
 #define QUEUE_MAX 256
@@ -37,6 +38,7 @@ struct item {
 	size_t len;
 	int created;         /* K_WRITE: the committer created af.tmp (only then is it removed) */
 	char *rec;
+	void *arg;           /* commit_file_report: the caller's, back through commit_take_dropped */
 };
 
 struct commit {
@@ -54,6 +56,9 @@ struct commit {
 	void *arg;
 	int failed;
 	char err[600];
+	struct commit_dropped *dropped; /* reported items dropped alone, not yet taken */
+	size_t ndropped;
+	const char *race;               /* test build: NETTOOL_COMMIT_RACE (see place) */
 	/* Removals (commit_unlink), done by a second thread in batches, after their group. */
 	pthread_t rm_th;
 	pthread_cond_t rm_cv;
@@ -101,6 +106,7 @@ static void item_drop(struct item *it)
 	free(it->path);
 	free(it->data);
 	free(it->rec);
+	free(it->arg);
 	memset(it, 0, sizeof *it);
 	it->fd = it->af.fd = -1;
 }
@@ -213,6 +219,22 @@ static int sync_dirs(struct commit *c, const char **dirs, size_t nd)
 	return 0;
 }
 
+/* An item dropped alone in place(): its arg handed back (commit_take_dropped), else warned. */
+static void dropped(struct commit *c, struct item *it, const char *why)
+{
+	if (!it->arg) {
+		nt_warn("cannot save as %s: %s", it->af.final, why);
+		return;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->dropped = xrealloc(c->dropped, (c->ndropped + 1) * sizeof *c->dropped);
+	struct commit_dropped *d = &c->dropped[c->ndropped++];
+	d->arg = it->arg;
+	snprintf(d->why, sizeof d->why, "cannot save as %s: %s", it->af.final, why);
+	pthread_mutex_unlock(&c->mu);
+	it->arg = NULL;
+}
+
 /* 3 and 4. Rename the files into place, then fsync each folder once. */
 static int place(struct commit *c, struct item *v, size_t n)
 {
@@ -229,14 +251,18 @@ static int place(struct commit *c, struct item *v, size_t n)
 				return -1;
 			}
 			pthread_mutex_lock(&c->names);
+			if (c->race && strlen(it->af.final) >= strlen(c->race) &&
+			    !strcmp(it->af.final + strlen(it->af.final) - strlen(c->race), c->race))
+				mkdir(it->af.final, 0755); /* the test build's race: a folder appears here now */
 			r = afile_place(&it->af); /* relative to its folder's descriptor when it has one */
 			int e = errno;
 			pthread_mutex_unlock(&c->names);
 			if (r < 0 && afile_place_why(e)) {
 				/* A reason of this file alone (file.h's rule; the caller's check before
 				 * it queued the file missed it, a race): not recorded, its temporary
-				 * removed; the rest of the group goes on. */
-				nt_warn("cannot save as %s: %s", it->af.final, afile_place_why(e));
+				 * removed; the rest of the group goes on. Reported back when the caller
+				 * asked (commit_file_report), else a warning. */
+				dropped(c, it, afile_place_why(e));
 				free(it->rec);
 				it->rec = NULL;
 				afile_abort(&it->af);
@@ -425,6 +451,9 @@ static void commit_free(struct commit *c)
 	pthread_cond_destroy(&c->space);
 	pthread_cond_destroy(&c->done_cv);
 	pthread_cond_destroy(&c->rm_cv);
+	for (size_t i = 0; i < c->ndropped; i++)
+		free(c->dropped[i].arg);
+	free(c->dropped);
 	free(c->q);
 	free(c);
 }
@@ -438,6 +467,7 @@ struct commit *commit_start(const struct commit_conf *conf, char *err, size_t er
 	c->eager = !!(conf->flags & COMMIT_EAGER);
 	c->max_pending = conf->max_pending > QUEUE_MAX ? QUEUE_MAX : conf->max_pending;
 	c->q = xcalloc(QUEUE_MAX, sizeof *c->q);
+	c->race = nt_test_knob("NETTOOL_COMMIT_RACE");
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->names, NULL);
 	pthread_condattr_t ca;
@@ -483,6 +513,25 @@ int commit_file(struct commit *c, struct afile *af, char *rec)
 	memset(af, 0, sizeof *af);
 	af->fd = -1;
 	return push(c, &it);
+}
+
+int commit_file_report(struct commit *c, struct afile *af, char *rec, void *arg)
+{
+	struct item it = {.kind = K_FILE, .af = *af, .fd = -1, .rec = rec, .arg = arg};
+	memset(af, 0, sizeof *af);
+	af->fd = -1;
+	return push(c, &it);
+}
+
+size_t commit_take_dropped(struct commit *c, struct commit_dropped **v)
+{
+	pthread_mutex_lock(&c->mu);
+	size_t n = c->ndropped;
+	*v = c->dropped;
+	c->dropped = NULL;
+	c->ndropped = 0;
+	pthread_mutex_unlock(&c->mu);
+	return n;
 }
 
 int commit_write(struct commit *c, char *tmp, char *final, char *data, size_t len, char *rec)

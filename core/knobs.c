@@ -13,7 +13,7 @@ const char *nt_test_knob(const char *name)
 {
 #ifdef NETTOOL_TEST_KNOBS
 	static const char *const known[] = {"NETTOOL_MAIL_BATCH", "NETTOOL_MAIL_CRASH", "NETTOOL_MAIL_NOSYNC",
-					    "NETTOOL_NNTP_CHECKPOINT", "NETTOOL_MAILNAME"};
+					    "NETTOOL_NNTP_CHECKPOINT", "NETTOOL_MAILNAME", "NETTOOL_COMMIT_RACE"};
 	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
 		if (!strcmp(name, known[i]))
 			return getenv(name);

@@ -114,6 +114,21 @@ struct commit *commit_start(const struct commit_conf *conf, char *err, size_t er
 /* af: a temporary file written by the caller (afile_open, file.h), fd still open; synced,
  * closed, renamed to af->final, af->dir synced. *af is taken over (left with fd -1). */
 int commit_file(struct commit *c, struct afile *af, char *rec);
+/* commit_file, with a report: when the file cannot be renamed into place for a reason of
+ * its own (file.h's afile_place_why: a folder that appeared at its name after the caller's
+ * check) it is dropped alone (its temporary removed, its record not written), and arg comes
+ * back from commit_take_dropped with the reason instead of the committer's warning. arg
+ * (taken, may be NULL) is otherwise freed with free() once the item is done with. */
+int commit_file_report(struct commit *c, struct afile *af, char *rec, void *arg);
+struct commit_dropped {
+	void *arg;      /* as given to commit_file_report (the caller's to free) */
+	char why[700];  /* "cannot save as FINAL: REASON" */
+};
+/* The reported items dropped since the last call, oldest first: their number and *v (an
+ * array to free(), NULL when none). After commit_wait, every item pushed before it has
+ * been placed or is here. Test build: NETTOOL_COMMIT_RACE=SUFFIX creates a folder at
+ * each final name ending in SUFFIX just before its rename (the race, made to happen). */
+size_t commit_take_dropped(struct commit *c, struct commit_dropped **v);
 /* The committer creates tmp (mode 0600, O_EXCL|O_NOFOLLOW), writes len bytes of data,
  * syncs it and renames it to final (the folder of final synced). tmp, final and data
  * taken. For callers whose data is in memory: the creation runs on the thread too. */

@@ -12,7 +12,7 @@
 #define NT_KNOBS_H
 
 /* The value of the test knob name (NETTOOL_MAIL_BATCH, NETTOOL_MAIL_CRASH,
- * NETTOOL_MAIL_NOSYNC, NETTOOL_NNTP_CHECKPOINT, NETTOOL_MAILNAME), or NULL: always NULL outside the test
+ * NETTOOL_MAIL_NOSYNC, NETTOOL_NNTP_CHECKPOINT, NETTOOL_MAILNAME, NETTOOL_COMMIT_RACE), or NULL: always NULL outside the test
  * build, and for any other name. */
 const char *nt_test_knob(const char *name);
 

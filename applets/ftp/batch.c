@@ -5,10 +5,12 @@
  * Header: applets/ftp/cli.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_batch.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_ux.sh
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "file.h"
@@ -213,8 +215,18 @@ int cmd_put(const char *cmd)
 		if (!strcmp(cli_args[i], "-") && (cli_nargs > 2 || ftp_cf.resume))
 			opt_usage_error("put -: standard input goes alone, to one named file, without --resume");
 		/* Before any connection: a STOR of a folder would create (truncate) the remote
-		 * file and fail, leaving it (and with --atomic a temporary) behind. */
-		if (strcmp(cli_args[i], "-") && stat(cli_args[i], &st) == 0 && S_ISDIR(st.st_mode))
+		 * file and fail, leaving it (and with --atomic a temporary) behind. A file that
+		 * cannot be read is local I/O (exit 6) for every command-line form alike, one
+		 * file or many, before anything is sent (a --from-file list's item fails alone). */
+		if (!strcmp(cli_args[i], "-"))
+			continue;
+		if (stat(cli_args[i], &st) < 0 || (!S_ISDIR(st.st_mode) && access(cli_args[i], R_OK) < 0)) {
+			if (ftp_is_remote(cli_args[i]) && !strchr(cli_args[i], '/'))
+				die(NT_EXIT_IO, "put %s: %s (it looks like a remote target: put sends local files, "
+						"put FILE... TARGET)", cli_args[i], strerror(errno));
+			die_sys(NT_EXIT_IO, "put %s", cli_args[i]);
+		}
+		if (S_ISDIR(st.st_mode))
 			opt_usage_error("put %s: %s", cli_args[i], FTP_PUT_DIR_MSG);
 	}
 	struct ftp_site *s = cli_remote(cli_args[cli_nargs - 1], &path);

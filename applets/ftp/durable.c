@@ -7,7 +7,8 @@
  * server cannot guess it, so a file it names cannot look like ours. Without a journal
  * (no sweep), TAG is 8 hex digits of the process id. The sweep of a resumed run's local
  * leftovers (each folder once, only names with our tag, only regular files, never
- * through a symlink: file.h's folder rule), and the journal's failed lines.
+ * through a symlink: file.h's folder rule), the journal's failed lines, and the downloads
+ * the committer dropped at their rename (counted failed: ftp_dur_late, ftp_dur_dropped).
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1 (DURABILITY)
  * Tests: tests/integration/ftp_durable.sh, tests/unit/check_ftp.c
@@ -24,11 +25,13 @@
 #include <unistd.h>
 
 #include "commit.h"
+#include "engine.h"
 #include "file.h"
 #include "ftp.h"
 #include "jset.h"
 #include "log.h"
 #include "nt_err.h"
+#include "out.h"
 
 static char tag[32];
 static int resumed;
@@ -149,6 +152,53 @@ char *ftp_dur_remote_tmp(const char *dst)
 	char *t = ftp_join(dir, tn);
 	free(dir), free(tn);
 	return t;
+}
+
+/* What a dropped download needs to be reported (one allocation: free() frees it). */
+struct late {
+	enum job_kind kind;
+	uint64_t bytes;
+	long long t0_ms;
+	char *src, *dst;
+};
+
+void *ftp_dur_late(const struct slot *s)
+{
+	size_t sl = strlen(s->job.src) + 1, dl = s->job.dst ? strlen(s->job.dst) + 1 : 0;
+	struct late *l = xmalloc(sizeof *l + sl + dl);
+	l->kind = s->job.kind;
+	l->bytes = s->bytes;
+	l->t0_ms = s->t0_ms;
+	l->src = memcpy((char *)(l + 1), s->job.src, sl);
+	l->dst = dl ? memcpy(l->src + sl, s->job.dst, dl) : NULL;
+	return l;
+}
+
+void ftp_dur_dropped(struct engine *e)
+{
+	static const char *const kn[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
+	char err[600], nb[4096];
+	if (commit_wait(e->com, err, sizeof err) < 0)
+		return; /* a group failed: commit_finish says so (exit 6) */
+	struct commit_dropped *v;
+	size_t n = commit_take_dropped(e->com, &v);
+	for (size_t i = 0; i < n; i++) {
+		struct late *l = v[i].arg;
+		out_clean(nb, sizeof nb, l->src, strlen(l->src), 0);
+		nt_warn("%s %s: %s", kn[l->kind], nb, v[i].why);
+		ftp_result(kn[l->kind], l->src, l->dst, FTP_R_FAILED, (long long)l->bytes, (ftp_now_ms() - l->t0_ms) / 1000.0,
+			   v[i].why);
+		ftp_moves_forget(l->src);
+		e->r.done--, e->prog.items_done--, e->r.failed++;
+		if (e->r.worst < NT_EXIT_FAIL)
+			e->r.worst = NT_EXIT_FAIL;
+		if (e->jfd >= 0) {
+			struct job j = {.kind = l->kind, .src = l->src, .dst = l->dst};
+			ftp_dur_journal_failed(e->com, &j, v[i].why);
+		}
+		free(l);
+	}
+	free(v);
 }
 
 void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *why)

@@ -97,7 +97,8 @@ static void mark_done_why(struct engine *e, struct slot *s, struct afile *af, in
 	char *rec = k ? xasprintf("done\t%s\n", k) : NULL;
 	free(k);
 	/* Nothing to make durable (a copy, rm, stdout without --journal): no wake-up. */
-	int r = af ? commit_file(e->com, af, rec) : fd >= 0 ? commit_fd(e->com, fd, rec) : rec ? commit_record(e->com, rec) : 0;
+	int r = af ? commit_file_report(e->com, af, rec, ftp_dur_late(s))
+		: fd >= 0 ? commit_fd(e->com, fd, rec) : rec ? commit_record(e->com, rec) : 0;
 	if (r < 0) { /* a sync, a rename or the journal failed: nothing after it is recorded */
 		char err[600];
 		commit_wait(e->com, err, sizeof err);
@@ -571,6 +572,8 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 		retry_later(e, s, m);
 		return;
 	}
+	if (rc != CURLE_OK && s->job.kind == JOB_PUT)
+		ftp_put_left(m, sizeof m, e->a, s->job.dst, rc);
 	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
 }
 
@@ -741,7 +744,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		ftp_dur_record(e->com); /* a new journal's tag, before any temporary has it */
 	/* The run line goes in before the first item this run records (journal_item): a
 	 * rerun that only skips writes nothing, and syncs nothing. */
-	e->run_line = e->jfd >= 0 && src->run ? xasprintf("run\t%s\n", src->run) : NULL;
+	e->run_line = e->jfd >= 0 && src->run ? xasprintf("run\t%s\nsite\t%s%s%s\n", src->run, ftp_site_name(a),
+							  b ? "\t" : "", b ? ftp_site_name(b) : "")
+					      : NULL;
 	e->n = ftp_cf.parallel > 0 ? ftp_cf.parallel : 1;
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;
@@ -850,6 +855,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 				ftp_getfast_poll(e, nfd);
 		}
 	}
+	ftp_dur_dropped(e); /* renames the committer dropped: failed, not done */
 	if (commit_finish(e->com, cerr, sizeof cerr) < 0)
 		die(NT_EXIT_IO, "%s", cerr);
 	progress_done(&e->prog);

@@ -135,4 +135,12 @@ int ftp_copy_pump(struct engine *e, struct slot *s);
 int ftp_copy_waitfds(struct engine *e);
 void ftp_copy_stop(struct engine *e, struct slot *s);
 
+/* durable.c: a download the engine counts done when it hands it to the committer; were its
+ * rename then dropped (a folder appeared at its name after the engine's check), what is
+ * needed to count it failed: ftp_dur_late (for commit_file_report's arg), and
+ * ftp_dur_dropped before the committer stops (the summary, --json, the exit status and the
+ * journal's failed line then say failed, and get --move keeps its source). */
+void *ftp_dur_late(const struct slot *s);
+void ftp_dur_dropped(struct engine *e);
+
 #endif

@@ -136,6 +136,10 @@ int ftp_isdir(struct ftp_site *s, const char *path);
  * for a destination without --create-dirs "; --create-dirs creates missing folders"
  * (missing: the server said it is missing). put, copy, copy -r say the same. */
 void ftp_folder_why(char *m, size_t ml, const struct ftp_site *site, const char *path, int missing, int dst_side);
+/* A put in place (no --atomic) that failed once its STOR may have reached the server (rc):
+ * what the server now holds under dst, asked with SIZE, appended to m (nothing when SIZE
+ * fails): many servers (vsftpd) create or empty the file before the data connection. */
+void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc);
 CURLcode ftp_entry_path(struct ftp_site *s, char **out);
 /* Fetch a listing of dir: kind 'n' NLST, 'l' LIST, 'm' MLSD. Into b (bounded). */
 CURLcode ftp_listing(struct ftp_site *s, const char *dir, int kind, struct buf *b);
@@ -197,6 +201,8 @@ void ftp_result(const char *cmd, const char *src, const char *dst, enum ftp_rsta
  * journal) are kept; ftp_moves_take hands them over (malloc'd array of strings). */
 void ftp_moves_collect(int on);
 size_t ftp_moves_take(char ***out);
+/* A source collected as done that turned out not to be (its download was not put in place). */
+void ftp_moves_forget(const char *src);
 
 /* shell.c: the session of `ftp shell [TARGET]` (TARGET NULL: not connected yet);
  * returns the exit status. ftp_shell_words: its verbs, for completion. */

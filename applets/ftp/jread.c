@@ -66,12 +66,27 @@ enum jl_type ftp_jline_parse(const char *line, size_t len, struct jline *j)
 		j->run = rest, j->runlen = rl;
 		return j->type = JL_RUN;
 	}
+	if (tl == 4 && !memcmp(line, "site", 4)) {
+		if (!rl || count_tabs(rest, rl) > 1)
+			return j->type = JL_BAD;
+		j->run = rest, j->runlen = rl;
+		return j->type = JL_SITE;
+	}
 	return j->type = JL_OTHER;
 }
 
 static void add_key(struct jset *s, const char *k, size_t n)
 {
 	jset_add(s, jset_key_n(k, n));
+}
+
+/* A run or site line: the first value kept, a later other one noted. */
+static void keep_first(char **first, int *differ, const char *v, size_t n)
+{
+	if (!*first)
+		*first = xstrndup(v, n);
+	else if (strlen(*first) != n || memcmp(*first, v, n))
+		*differ = 1;
 }
 
 static void one_line(const char *p, size_t n, struct jsummary *js)
@@ -86,10 +101,10 @@ static void one_line(const char *p, size_t n, struct jsummary *js)
 		add_key(&js->failed, j.key, j.keylen);
 		break;
 	case JL_RUN:
-		if (!js->run)
-			js->run = xstrndup(j.run, j.runlen);
-		else if (strlen(js->run) != j.runlen || memcmp(js->run, j.run, j.runlen))
-			js->runs_differ = 1;
+		keep_first(&js->run, &js->runs_differ, j.run, j.runlen);
+		break;
+	case JL_SITE:
+		keep_first(&js->site, &js->sites_differ, j.run, j.runlen);
 		break;
 	case JL_BAD:
 		js->bad++;
@@ -148,5 +163,6 @@ void ftp_jsummary_free(struct jsummary *js)
 	jset_free(&js->done);
 	jset_free(&js->failed);
 	free(js->run);
+	free(js->site);
 	memset(js, 0, sizeof *js);
 }

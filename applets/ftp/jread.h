@@ -5,6 +5,9 @@
  *	done\tKIND\tSRC\tDST            the item is done (durable before this line was)
  *	failed\tKIND\tSRC\tDST\tREASON  its last attempt failed (REASON has no TAB)
  *	run\tKIND\tBASE\tOTHER          a run over --from-file began: how list lines became items
+ *	site\tHOST:PORT[\tHOST:PORT]   right after a run line (since this version): the server of
+ *	                              that run (copy: source, then destination); older journals
+ *	                              have none
  *	tag\tnettool-HEX              the tag of the temporaries of this journal's runs (durable.c)
  * KIND is get, put, rm, copy, rmdir or mkdir. Other lines are ignored (later versions).
  * Unit-tested in tests/unit/check_ftp.c, fuzzed by tests/fuzz/fuzz_ftp_journal.c. */
@@ -15,7 +18,7 @@
 
 #include "jset.h"
 
-enum jl_type { JL_OTHER = 0, JL_DONE, JL_FAILED, JL_RUN, JL_BAD };
+enum jl_type { JL_OTHER = 0, JL_DONE, JL_FAILED, JL_RUN, JL_BAD, JL_SITE };
 
 struct jline {
 	enum jl_type type;
@@ -23,7 +26,7 @@ struct jline {
 	size_t keylen;
 	const char *reason; /* failed */
 	size_t reasonlen;
-	const char *run;  /* run: "KIND\tBASE\tOTHER" */
+	const char *run;  /* run: "KIND\tBASE\tOTHER"; site: "HOST:PORT[\tHOST:PORT]" */
 	size_t runlen;
 };
 
@@ -36,6 +39,8 @@ struct jsummary {
 	struct jset done, failed;
 	char *run;          /* the first run line ("KIND\tBASE\tOTHER"), malloc'd */
 	int runs_differ;    /* another journal's run line differs */
+	char *site;         /* the first site line's value, malloc'd (NULL: an older journal) */
+	int sites_differ;   /* a later site line names other servers */
 	unsigned long lines, bad, cut;
 };
 /* Read the journal at path into js: 0, or -1 with errno (cannot open or read). Dies

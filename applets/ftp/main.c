@@ -394,32 +394,33 @@ enum {
 	C_WALK = 1 << 16,     /* --exclude, --max-entries, --max-folders: a remote tree walk (get, copy: with -r only) */
 	C_REC = 1 << 17,      /* -r (put -r: refused by cmd_put itself, which names mirror --reverse) */
 	C_ENGINE = 1 << 18,   /* --parallel, --deadline: the batch engine's */
+	C_CONN = 1 << 19,     /* the connection's options (-u, --tls, --timeout, --limit-rate...): status has none */
 };
 static const struct ftp_cmd {
 	const char *name, *args, *help;
 	int (*fn)(const char *cmd);
 	int flags;
 } cmds[] = {
-	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON | C_LONG},
+	{"ls", "[-l] TARGET", "list a folder (a glob anywhere: the matching paths)", cmd_ls, C_JSON | C_LONG | C_CONN},
 	{"get", "TARGET... [-o FILE|-O DIR]", "download (-r: trees; globs anywhere: host:logs/*/app.log)", cmd_get,
-	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC | C_WALK | C_REC | C_ENGINE},
+	 C_BATCH | C_JOURNAL | C_JSON | C_OUTPUT | C_RESUME | C_FSYNC | C_MOVE | C_SYNC | C_WALK | C_REC | C_ENGINE | C_CONN},
 	{"put", "FILE... TARGET", "upload (TARGET may be a folder; FILE '-': standard input)", cmd_put,
-	 C_BATCH | C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_ENGINE},
-	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON | C_PARENTS},
-	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, C_JSON},
-	{"rm", "TARGET...", "delete files (globs: the matching files)", cmd_rm, C_BATCH | C_JOURNAL | C_JSON | C_ENGINE},
-	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, C_JSON},
-	{"pwd", "HOST:", "the login folder", cmd_simple, C_JSON},
-	{"size", "TARGET...", "sizes in bytes", cmd_simple, C_JSON},
-	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON},
+	 C_BATCH | C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_ENGINE | C_CONN},
+	{"mkdir", "[-p] TARGET...", "create folders", cmd_simple, C_JSON | C_PARENTS | C_CONN},
+	{"rmdir", "TARGET...", "remove empty folders", cmd_simple, C_JSON | C_CONN},
+	{"rm", "TARGET...", "delete files (globs: the matching files)", cmd_rm, C_BATCH | C_JOURNAL | C_JSON | C_ENGINE | C_CONN},
+	{"mv", "TARGET NEWPATH", "rename on the server", cmd_simple, C_JSON | C_CONN},
+	{"pwd", "HOST:", "the login folder", cmd_simple, C_JSON | C_CONN},
+	{"size", "TARGET...", "sizes in bytes", cmd_simple, C_JSON | C_CONN},
+	{"mtime", "TARGET...", "modification times (UTC)", cmd_simple, C_JSON | C_CONN},
 	{"mirror", "SRC DST", "download a tree (--reverse: upload one)", cmd_mirror,
-	 C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_FSYNC | C_REVERSE | C_SYNC | C_WALK | C_ENGINE},
+	 C_JOURNAL | C_JSON | C_RESUME | C_CREATEDIRS | C_ATOMIC | C_FSYNC | C_REVERSE | C_SYNC | C_WALK | C_ENGINE | C_CONN},
 	{"copy", "SRC DST", "server to server: directly (FXP) when both allow it, else through memory", cmd_copy,
-	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP | C_WALK | C_REC | C_ENGINE},
+	 C_BATCH | C_JOURNAL | C_JSON | C_CREATEDIRS | C_ATOMIC | C_NOATOMIC | C_MOVE | C_FXP | C_WALK | C_REC | C_ENGINE | C_CONN},
 	{"status", "--from-file LIST --journal J...", "done, remaining, failed: no server", cmd_status,
 	 C_BATCH | C_JOURNAL | C_JSON},
 	{"shell", "[TARGET]", "a session with the classic verbs (also: ftp HOST)", cmd_shell,
-	 C_NOLOGIN | C_RESUME | C_FSYNC | C_ATOMIC | C_CREATEDIRS | C_ENGINE}, /* its get and put run on the engine */
+	 C_NOLOGIN | C_RESUME | C_FSYNC | C_ATOMIC | C_CREATEDIRS | C_ENGINE | C_CONN}, /* its get and put run on the engine */
 };
 #define NCMDS (sizeof cmds / sizeof *cmds)
 
@@ -456,6 +457,32 @@ static const struct only_for {
 	{'r', "-r (--recursive)", C_REC},
 	{O_PARALLEL, "--parallel", C_ENGINE},
 	{O_DEADLINE, "--deadline", C_ENGINE},
+	/* How to reach and log in to a server: every command but status (which reads journals). */
+	{'4', "-4", C_CONN},
+	{'6', "-6", C_CONN},
+	{'P', "-P (--port)", C_CONN},
+	{'u', "-u (--user)", C_CONN},
+	{CONN_O_PWFILE, "--password-file", C_CONN},
+	{CONN_O_PWCMD, "--password-cmd", C_CONN},
+	{CONN_O_ACCOUNT, "--account", C_CONN},
+	{CONN_O_CONFIG, "--config", C_CONN},
+	{CONN_O_PLAIN, "--allow-plaintext-auth", C_CONN},
+	{CONN_O_TLS, "--tls", C_CONN},
+	{CONN_O_NOTLS, "--no-tls", C_CONN},
+	{CONN_O_CACERT, "--cacert", C_CONN},
+	{CONN_O_INSECURE, "--insecure", C_CONN},
+	{CONN_O_CERT, "--cert", C_CONN},
+	{CONN_O_KEY, "--key", C_CONN},
+	{CONN_O_PIN, "--pinnedpubkey", C_CONN},
+	{CONN_O_PROXY, "--proxy", C_CONN},
+	{CONN_O_NOPROXY, "--noproxy", C_CONN},
+	{CONN_O_TIMEOUT, "--timeout", C_CONN},
+	{O_RETRY, "--retry", C_CONN},
+	{O_PASSIVE, "--passive", C_CONN},
+	{O_ACTIVE, "--active", C_CONN},
+	{O_ASCII, "--ascii", C_CONN},
+	{O_LIMIT, "--limit-rate", C_CONN},
+	{O_PROGRESS, "--progress", C_CONN},
 };
 #define NONLYFOR (sizeof only_for / sizeof *only_for)
 
@@ -486,6 +513,9 @@ static void only_for_check(const struct ftp_cmd *c, const unsigned char *given)
 								      (only_for[i].bit == C_WALK && (cmds[j].fn == cmd_get || cmds[j].fn == cmd_copy))
 							      ? " -r"
 							      : "");
+		if (only_for[i].bit == C_CONN)
+			opt_usage_error("%s does nothing for %s: it reads journals and connects to no server", only_for[i].name,
+					c->name);
 		opt_usage_error("%s does nothing for %s: it is for %s", only_for[i].name, c->name, list);
 	}
 }
@@ -535,11 +565,11 @@ int ftp_main(int argc, char **argv)
 	opt_init(&os, &spec, argc, argv);
 	unsigned char given[NONLYFOR] = {0};
 	for (int k; (k = opt_next(&os)) != -1;) {
-		if (conn_opt(&co, k, &os))
-			continue;
 		for (size_t i = 0; i < NONLYFOR; i++)
 			if (only_for[i].key == k)
 				given[i] = 1;
+		if (conn_opt(&co, k, &os))
+			continue;
 		switch (k) {
 		case 'P': ftp_cf.port_opt = (int)os.num; break;
 		case O_JSON: ftp_cf.json = 1; break;

@@ -59,6 +59,16 @@ void ftp_moves_collect(int on)
 	collecting = on;
 }
 
+void ftp_moves_forget(const char *src)
+{
+	for (size_t i = nmoved; i-- > 0;)
+		if (!strcmp(moved[i], src)) {
+			free(moved[i]);
+			memmove(moved + i, moved + i + 1, (--nmoved - i) * sizeof *moved);
+			return;
+		}
+}
+
 size_t ftp_moves_take(char ***out)
 {
 	size_t n = nmoved;

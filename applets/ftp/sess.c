@@ -17,6 +17,7 @@
 #include "ftp.h"
 #include "log.h"
 #include "nt_err.h"
+#include "out.h"
 
 #define LISTING_MAX (256u << 20)
 
@@ -395,8 +396,13 @@ const char *ftp_errmsg(CURLcode rc, const char *errbuf, const struct ftp_hdr *hd
 	}
 	/* A 550 to CWD that does not say why: vsftpd's "550 Failed to change directory." for
 	 * a folder that is not there and for one not allowed alike. */
+	/* libcurl (7.88.1 ftp.c) makes any 421 CURLE_OPERATION_TIMEDOUT: a server too busy to
+	 * take us (vsftpd's max_per_ip, max_clients) or closing the session itself; no
+	 * --timeout of ours ran out. */
 	const char *t = ftp_no_such_folder(rc, hdr)			   ? "no such folder on the server"
 			: rc == CURLE_REMOTE_ACCESS_DENIED && hdr && hdr->code == 550 ? "no such folder or access denied"
+			: rc == CURLE_OPERATION_TIMEDOUT && hdr && hdr->code == 421
+				? "the server refused or closed the connection (421: busy, or a limit of its own)"
 										   : xfer_strerror(rc, errbuf);
 	if (hdr && hdr->code >= 400 && hdr->last[0] && !strstr(t, hdr->last))
 		snprintf(out, n, "%s (server: %s)", t, hdr->last);
@@ -477,6 +483,24 @@ void ftp_folder_why(char *m, size_t ml, const struct ftp_site *site, const char 
 	snprintf(m, ml, "%s%s on %s%s%s", missing ? "" : "could not enter ", dir, hp,
 		 missing ? "" : " (missing, or not allowed)",
 		 dst_side && !ftp_cf.create_dirs ? "; --create-dirs creates missing folders" : "");
+}
+
+void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc)
+{
+	int64_t size = -1;
+	if (ftp_cf.atomic > 0 || (rc != CURLE_UPLOAD_FAILED && rc != CURLE_SEND_ERROR && rc != CURLE_PARTIAL_FILE &&
+				  rc != CURLE_OPERATION_TIMEDOUT) ||
+	    ftp_stat(s, dst, &size, NULL) != CURLE_OK || size < 0)
+		return;
+	char name[300];
+	size_t l = strlen(m);
+	out_clean(name, sizeof name, dst, strlen(dst), 0);
+	if (size == 0)
+		snprintf(m + l, ml - l, "; %s on %s is left empty: the server created or emptied it before the upload failed "
+					"(put writes in place; --atomic uploads to a temporary name)", name, ftp_site_name(s));
+	else
+		snprintf(m + l, ml - l, "; %s on %s now holds %lld bytes (put writes in place; --atomic uploads to a "
+					"temporary name)", name, ftp_site_name(s), (long long)size);
 }
 
 int ftp_isdir(struct ftp_site *s, const char *path)

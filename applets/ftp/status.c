@@ -3,7 +3,9 @@
  * many journals (the shards of a job), without a server. Each list line becomes the item
  * the run made of it (the journal's run line says how: tree.c's jobsrc_lines), and is
  * done when any journal has it done, failed when its last attempt failed and no
- * journal has it done, else remaining (failed ones included).
+ * journal has it done, else remaining (failed ones included). A journal written by another
+ * command, or against another server (its site line), than the first one counted is named
+ * and not counted.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1 (status)
  * Tests: tests/integration/ftp_shard.sh, tests/integration/ftp_ux.sh, tests/unit/check_ftp.c
@@ -19,6 +21,7 @@
 #include "json.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "out.h"
 #include "tree.h"
 
 static enum job_kind kind_of(const char *s, size_t n)
@@ -75,6 +78,60 @@ static unsigned long foreign_warn(int k, int nj, const char *const *journals, co
 	return n;
 }
 
+/* The first journal counted: the command (its run line's KIND) and the servers (its site
+ * line: none in a journal of an older version) every other journal must share. */
+struct ref {
+	const char *journal;
+	size_t kindlen;
+	char kind[8];
+	char *site;
+};
+
+/* A site line's value for a message: "A" or "A to B" (copy), made safe (core/out.c). */
+static void site_words(char *out, size_t n, const char *site)
+{
+	size_t t = strcspn(site, "\t");
+	size_t o = out_clean(out, n, site, t, 0);
+	if (site[t] && o + 5 < n) {
+		memcpy(out + o, " to ", 5);
+		out_clean(out + o + 4, n - o - 4, site + t + 1, strlen(site + t + 1), 0);
+	}
+}
+
+/* 1 when journal i (js, with a run line) may be counted with the ones before it; else a
+ * warning names both journals and what differs (another command or another server: a
+ * journal of another job, whose items would count as this one's) and 0. */
+static int other_run(const char *const *journals, int i, const struct jsummary *js, struct ref *ref,
+		     unsigned long *warnings)
+{
+	size_t kl = strcspn(js->run, "\t");
+	if (!ref->journal) {
+		ref->journal = journals[i];
+		ref->kindlen = kl < sizeof ref->kind ? kl : sizeof ref->kind - 1;
+		memcpy(ref->kind, js->run, ref->kindlen);
+		ref->site = js->site ? xstrdup(js->site) : NULL;
+		return 1;
+	}
+	if (kl != ref->kindlen || memcmp(js->run, ref->kind, kl)) {
+		nt_warn("status: journal %s was written by %.*s, journal %s by %s: a journal of another command, not counted",
+			journals[i], (int)kl, js->run, ref->journal, ref->kind);
+		++*warnings;
+		return 0;
+	}
+	if (js->site && ref->site && strcmp(js->site, ref->site)) {
+		char a[300], b[300];
+		site_words(a, sizeof a, js->site);
+		site_words(b, sizeof b, ref->site);
+		nt_warn("status: journal %s is of a run against %s, journal %s against %s: a journal of another server, "
+			"not counted", journals[i], a, ref->journal, b);
+		++*warnings;
+		return 0;
+	}
+	if (js->site && !ref->site)
+		ref->site = xstrdup(js->site);
+	return 1;
+}
+
 /* Journals with the same run line: one pass over the list for them all. */
 struct group {
 	struct jsummary js;
@@ -92,6 +149,7 @@ int ftp_status(int nj, const char *const *journals)
 	int *jg = xcalloc((size_t)nj, sizeof *jg); /* each journal's group, -1: not counted */
 	int ng = 0;
 	unsigned long bad = 0, warnings = 0;
+	struct ref ref = {0};
 	int missing = 0;
 	for (int i = 0; i < nj; i++) {
 		struct jsummary js = {0};
@@ -114,6 +172,14 @@ int ftp_status(int nj, const char *const *journals)
 			nt_warn("status: journal %s has no run line (not a run over --from-file by this version, or not "
 				"started): not counted", journals[i]);
 			warnings++;
+			ftp_jsummary_free(&js);
+			continue;
+		}
+		if (js.sites_differ) {
+			nt_warn("status: journal %s holds runs against different servers: counted against its first", journals[i]);
+			warnings++;
+		}
+		if (!other_run(journals, i, &js, &ref, &warnings)) {
 			ftp_jsummary_free(&js);
 			continue;
 		}
@@ -191,6 +257,7 @@ int ftp_status(int nj, const char *const *journals)
 	}
 	free(jg);
 	free(g);
+	free(ref.site);
 	unsigned long long done = 0, failed = 0;
 	for (size_t i = 0; bits && i < total; i++) { /* no bits: no journal, nothing done */
 		unsigned b = bits[i / 4] >> (i % 4 * 2) & 3u;

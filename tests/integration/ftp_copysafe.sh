@@ -31,6 +31,16 @@ run() { # run OUT ARGS...: nettool ftp ARGS, stderr in OUT.err
 	timeout 60 "$NT" ftp "$@" 2>"$out.err"
 }
 same() { cmp -s "$1" "$2"; }
+# keep_at DIR SRC HOW: B's folder DIR afresh, keep.txt (keep.ref) in it; su and du set to the
+# copy's source and destination under SRC and DIR (HOW with --from-file: the folders, klist
+# names keep.txt; else keep.txt itself).
+keep_at() {
+	rm -rf "${FTPD_HOME_B:?}/$1" && mkdir -p "$FTPD_HOME_B/$1" && cp keep.ref "$FTPD_HOME_B/$1/keep.txt"
+	case "$3" in
+	*from-file*) su=$2 du=${B}$1 ;;
+	*) su=${2}keep.txt du=${B}$1/keep.txt ;;
+	esac
+}
 
 # --- 1. a missing source never costs the destination its file ---
 # Each case: the destination folder holds keep.txt (known content) and the source folder
@@ -74,8 +84,8 @@ case_missing "refused FXP --no-atomic --from-file" "${C}s" "${D}k" "$FTPD_HOME_D
 # The present file of the same batch still goes.
 printf 'keep.txt\npresent.txt\n' >klist2
 for mode in no-fxp fxp; do
-	rm -rf "$FTPD_HOME_B/k2" && mkdir -p "$FTPD_HOME_B/k2" && cp keep.ref "$FTPD_HOME_B/k2/keep.txt"
-	run "mb-$mode" "${O[@]}" --$mode --no-atomic --from-file klist2 copy "${A}s" "${B}k2"
+	keep_at k2 "${A}s" --from-file
+	run "mb-$mode" "${O[@]}" --$mode --no-atomic --from-file klist2 copy "$su" "$du"
 	rc=$?
 	[ $rc = 1 ] && same keep.ref "$FTPD_HOME_B/k2/keep.txt" && same "$FTPD_HOME_A/s/present.txt" "$FTPD_HOME_B/k2/present.txt" &&
 		pass "--$mode --no-atomic batch: the missing one fails alone, the destination's file kept, the next copied" ||
@@ -103,11 +113,7 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	if fakeftpd_start H150 "$T/h150" size150; then
 		H="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_H150/"
 		for how in "--no-atomic" "--no-atomic --move" "--atomic" "--no-atomic --from-file klist"; do
-			rm -rf "$FTPD_HOME_B/h" && mkdir -p "$FTPD_HOME_B/h" && cp keep.ref "$FTPD_HOME_B/h/keep.txt"
-			case "$how" in
-			*from-file*) su=$H du=${B}h ;;
-			*) su=${H}keep.txt du=${B}h/keep.txt ;;
-			esac
+			keep_at h "$H" "$how"
 			run "h150-$how" "${O[@]}" -v --no-fxp $how copy "$su" "$du"
 			rc=$?
 			[ $rc = 1 ] && same keep.ref "$FTPD_HOME_B/h/keep.txt" && ! grep -q '^> STOR' "h150-$how.err" &&
@@ -136,8 +142,8 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 		# (--from-file: the size unknown, FXP asks SIZE itself.)
 		X="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_HX/"
 		for how in "--no-atomic" "--no-atomic --move" "--atomic"; do
-			rm -rf "$FTPD_HOME_B/h" && mkdir -p "$FTPD_HOME_B/h" && cp keep.ref "$FTPD_HOME_B/h/keep.txt"
-			run "hx-$how" "${O[@]}" -v --fxp --timeout 10 $how --from-file klist copy "$X" "${B}h"
+			keep_at h "$X" --from-file
+			run "hx-$how" "${O[@]}" -v --fxp --timeout 10 $how --from-file klist copy "$su" "$du"
 			rc=$?
 			[ $rc != 0 ] && same keep.ref "$FTPD_HOME_B/h/keep.txt" && ! grep -q '^> STOR' "hx-$how.err" &&
 				[ -z "$(find "$FTPD_HOME_B/h" -name '.*')" ] && grep -q 'no command asked for' "hx-$how.err" &&
@@ -156,11 +162,7 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	if fakeftpd_start HR "$T/hr" retrfail; then
 		R="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_HR/"
 		for how in "--no-atomic" "--no-atomic --move" "--no-atomic --from-file klist" "--atomic"; do
-			rm -rf "$FTPD_HOME_B/r" && mkdir -p "$FTPD_HOME_B/r" && cp keep.ref "$FTPD_HOME_B/r/keep.txt"
-			case "$how" in
-			*from-file*) su=$R du=${B}r ;;
-			*) su=${R}keep.txt du=${B}r/keep.txt ;;
-			esac
+			keep_at r "$R" "$how"
 			run "hr-$how" "${O[@]}" --fxp --timeout 10 $how copy "$su" "$du"
 			rc=$?
 			case "$how" in
@@ -187,8 +189,8 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 		printf '%s\n' ok1.txt ok2.txt new.txt ok3.txt ok4.txt keep.txt >hr.list
 		oks() { for f in 1 2 3 4; do same hr/ok$f.txt "$FTPD_HOME_B/r2/ok$f.txt" || return 1; done; }
 		for how in --no-atomic --atomic; do
-			rm -rf "$FTPD_HOME_B/r2" && mkdir -p "$FTPD_HOME_B/r2" && cp keep.ref "$FTPD_HOME_B/r2/keep.txt"
-			run "hr2$how" "${O[@]}" -v --fxp --parallel 1 --timeout 10 $how --from-file hr.list copy "$R" "${B}r2"
+			keep_at r2 "$R" --from-file
+			run "hr2$how" "${O[@]}" -v --fxp --parallel 1 --timeout 10 $how --from-file hr.list copy "$su" "$du"
 			rc=$?
 			e=hr2$how.err
 			case "$how" in
@@ -211,8 +213,8 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	if fakeftpd_start HP "$T/hpart" retrpart; then
 		R="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_HP/"
 		for how in "--no-atomic" "--no-atomic --move" "--atomic"; do
-			rm -rf "$FTPD_HOME_B/p2" && mkdir -p "$FTPD_HOME_B/p2" && cp keep.ref "$FTPD_HOME_B/p2/keep.txt"
-			run "hp-$how" "${O[@]}" --no-fxp --timeout 10 $how copy "${R}keep.txt" "${B}p2/keep.txt"
+			keep_at p2 "$R" "$how"
+			run "hp-$how" "${O[@]}" --no-fxp --timeout 10 $how copy "$su" "$du"
 			rc=$?
 			case "$how" in
 			--atomic) ok() { same keep.ref "$FTPD_HOME_B/p2/keep.txt"; } ;;

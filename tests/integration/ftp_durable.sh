@@ -6,7 +6,9 @@
 # at most the transfers in flight plus one group re-downloaded per kill), temporaries a
 # rerun recognises and removes (its own only), and a copy that never leaves a partial
 # file under the final name (atomic by default, --no-atomic deletes it; with FXP too once
-# its steps are pipelined: RNTO only after SIZE matched).
+# its steps are pipelined: RNTO only after SIZE matched); a folder in the way of a download
+# (before the check, or after it: the committer's race, made to happen by the test build)
+# is that file's failure, counted so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -184,4 +186,35 @@ for jr in journal none; do
 done
 grep -q '^failed.*f30.dat' cj.txt && [ "$(grep -c '^done' cj.txt)" = 59 ] &&
 	pass "the journal: the clash failed, the other 59 done" || fail "journal of a clash" "$(grep -v '^done' cj.txt)"
+# The same folder appearing after that check, before the committer's rename (the race; the
+# test build's NETTOOL_COMMIT_RACE makes it happen at f40.dat): the committer drops that file
+# alone and reports it back, so the summary, --json, the exit status and the journal say
+# failed (before: a warning, but counted done), and get --move keeps its source.
+if have_test_build "commit race"; then
+	cp -r "$H/many" "$H/manymv"
+	for v in journal fsync move; do
+		rm -rf race && mkdir race
+		case $v in
+		journal) X=(--journal rj.txt) ;;
+		fsync) X=(--fsync) ;;
+		move) X=(--move) ;;
+		esac
+		d=many && [ $v = move ] && d=manymv
+		NETTOOL_COMMIT_RACE=f40.dat timeout 60 "$NT_TEST" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" --no-tls --json \
+			"${X[@]}" get --from-file mlist.txt $S:$d -O race/ >r.json 2>r.err
+		rc=$?
+		n=$(find race -maxdepth 1 -type f -name 'f*' | wc -l)
+		[ $rc = 1 ] && [ "$n" = 59 ] && [ -d race/f40.dat ] && grep -q ': 59 done, 1 failed' r.err &&
+			grep -q "get $d/f40.dat: cannot save as race/f40.dat: a folder is in the way" r.err &&
+			[ "$(grep '"source":"'$d'/f40.dat"' r.json | tail -1 | grep -c '"status":"failed"')" = 1 ] &&
+			[ "$(grep -c '"status":"failed"' r.json)" = 1 ] &&
+			pass "a folder appearing before the committer's rename ($v): counted failed (summary, --json, exit 1)" ||
+			fail "commit race ($v)" "rc $rc, $n files: $(cat r.err) $(grep f40 r.json)"
+	done
+	grep -q '^failed	get	many/f40.dat' rj.txt && ! grep -q '^done	get	many/f40.dat' rj.txt && [ "$(grep -c '^done' rj.txt)" = 59 ] &&
+		pass "commit race: the journal has f40 failed, not done" || fail "commit race journal" "$(grep -v '^done' rj.txt)"
+	[ -f "$H/manymv/f40.dat" ] && [ "$(find "$H/manymv" -type f | wc -l)" = 1 ] &&
+		pass "commit race, get --move: the source of the file not saved kept, the others deleted" ||
+		fail "commit race --move" "$(ls "$H/manymv" | head)"
+fi
 finish

@@ -6,7 +6,8 @@
 # (walk depth), a line over 8192 bytes (cut, not parsed as whole), 200 subfolders in every
 # folder (walk caps), long paths inside the entry cap (path-byte cap), a CR in the PWD reply (never sent back in a command), refusals and a
 # hang-up (errors in our words), names with escape sequences (ls made safe, --json escaped),
-# a login folder that is not a Unix path and devices in MLSD.
+# a login folder that is not a Unix path and devices in MLSD; a put whose STOR is answered 425
+# after the server emptied the file (the error says it is left empty).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -234,5 +235,23 @@ if fakeftpd_start LIE "$T/lie" big:2 && ftpd_start B; then
 		fail "copy -r size check" "rc $rc: $(head -3 lie.err)"
 else
 	fail "fake ftp server (lie) or vsftpd" "did not start: $(cat "$T/fakeftpd-LIE.log")"
+fi
+
+# --- put after a 425 to its STOR: the server (as vsftpd) has created or emptied the file by
+# then; the error says what is left there (SIZE asked after the failure), not only the 425.
+mkdir -p p425
+echo "the server's old content" >p425/old425.txt
+echo "new" >new.txt
+if fakeftpd_start P425 "$T/p425" raw:; then
+	for f in old425.txt made425.txt; do
+		ftp -P "$FAKEFTPD_PORT_P425" put new.txt "$S:$f" 2>p425.err
+		rc=$?
+		[ $rc = 1 ] && [ -f "p425/$f" ] && [ ! -s "p425/$f" ] && grep -q "(server: 425 Security: Bad IP connecting.)" p425.err &&
+			grep -q "; $f on $S:$FAKEFTPD_PORT_P425 is left empty: the server created or emptied it before the upload failed" p425.err &&
+			pass "put after a 425 to its STOR ($f): the file left empty on the server said" ||
+			fail "put after a 425 ($f)" "rc $rc: $(cat p425.err)"
+	done
+else
+	fail "fake ftp server (raw: put)" "did not start: $(cat "$T/fakeftpd-P425.log")"
 fi
 finish

@@ -4,7 +4,8 @@
 # (applets/ftp/getpipe.c): content and counts against vsftpd (several folders, a missing
 # file and folder, the journal, --json), and the hazards of the own path against the fake
 # server (fixtures/ftp_fake.py): a 226 before the data's end, a 425 and a 550 mid-batch, a
-# data connection that never comes, replies split across reads, a server without EPSV.
+# data connection that never comes, replies split across reads, a server without EPSV, and
+# greetings refused with 421 (asked again; a server that keeps refusing named, not a timeout).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -168,6 +169,43 @@ fake_get rst "" "f1.bin dreset.bin f2.bin"
 [ "$(cat rc.rst)" = 1 ] && grep -q "get dreset.bin: the data connection broke mid-file (" err.rst && [ ! -e out.rst/dreset.bin ] &&
 	cmp -s out.rst/f2.bin fk/f2.bin && pass "a data connection reset mid-file: worded for the data connection" ||
 	fail "data reset" "rc $(cat rc.rst): $(cat err.rst)"
+
+# A greeting refused with 421 (vsftpd's max_per_ip still counting the login libcurl just
+# closed): an own connection is asked again (up to 5 times, 20 ms doubling); a server that
+# keeps refusing fails each file with its 421, never worded as a timeout of ours.
+busy_get() { # name busy-spec: --parallel 1, two files; rc.NAME, err.NAME, greetings in cmds.NAME
+	local name=$1 port
+	rm -f fk/commands.log
+	fakeftpd_start "$name" "$T/fk" "raw:busy=$2" || { fail "fake server busy=$2" "did not start"; return 1; }
+	eval "port=\$FAKEFTPD_PORT_$name"
+	printf '%s\n' f1.bin f2.bin >"list.$name"
+	timeout 60 "$NT" ftp --no-tls -q -P "$port" --timeout 5 --parallel 1 get --from-file "list.$name" 127.0.0.1: \
+		-O "out.$name" 2>"err.$name"
+	echo $? >"rc.$name"
+	grep "^'#" fk/commands.log >"cmds.$name"
+}
+busy_get busy3 1-3
+[ "$(cat rc.busy3)" = 0 ] && cmp -s out.busy3/f1.bin fk/f1.bin && cmp -s out.busy3/f2.bin fk/f2.bin &&
+	[ "$(grep -c " 421'" cmds.busy3)" = 3 ] && [ "$(tail -1 cmds.busy3)" = "'#4 220'" ] &&
+	pass "3 greetings refused with 421: asked again, the 4th connection carries both files" ||
+	fail "421 greetings asked again" "rc $(cat rc.busy3): $(cat err.busy3) $(tr '\n' ' ' <cmds.busy3)"
+busy_get busyall 1-
+[ "$(cat rc.busyall)" = 3 ] && [ "$(grep -c " 421'" cmds.busyall)" -ge 7 ] && [ ! -e out.busyall/f1.bin ] &&
+	grep -q "get f1.bin: the server refused or closed the connection (421: busy, or a limit of its own) (server: 421 Too many connections (fake).)" err.busyall &&
+	! grep -q "timed out" err.busyall &&
+	pass "421 to every greeting: 6 tries, then libcurl's, exit 3, the 421 named (not a timeout)" ||
+	fail "persistent 421" "rc $(cat rc.busyall): $(cat err.busyall) $(tr '\n' ' ' <cmds.busyall)"
+# The login itself refused with 421, --retry 1: retried once, then the same words.
+rm -f fk/commands.log
+fakeftpd_start busylogin "$T/fk" "raw:busy=all" || fail "fake server busy=all" "did not start"
+timeout 60 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_busylogin" --retry 1 --progress none get 127.0.0.1:f1.bin -o busylogin.out \
+	2>err.busylogin
+rc=$?
+[ $rc = 3 ] && [ "$(grep -c "^'#0 421'" fk/commands.log)" -ge 2 ] &&
+	grep -q "login 127.0.0.1:$FAKEFTPD_PORT_busylogin: the server refused or closed the connection (421: busy.*retry 1 of 1" err.busylogin &&
+	grep -q "^nettool ftp: 127.0.0.1:$FAKEFTPD_PORT_busylogin: the server refused or closed the connection (421: busy, or a limit of its own) (server: 421 Too many connections (fake).)" err.busylogin &&
+	! grep -q "timed out" err.busylogin && pass "--retry after a 421 at login: the server's refusal named, not a timeout, exit 3" ||
+	fail "421 at login" "rc $rc: $(cat err.busylogin) $(grep -c "^'#0 421'" fk/commands.log)"
 
 # Server names in messages: a C1 control (U+009B, an 8-bit CSI) never reaches the terminal (the
 # name is refused as a local file name too, as ESC is);

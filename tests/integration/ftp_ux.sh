@@ -52,6 +52,15 @@ refused rm -r $S:nothere.r
 refused mkdir "--deadline 5" $S:newdir.r
 refused size "--parallel 2" $S:d/f.txt
 refused status "--parallel 2" --from-file list.r --journal j.r
+# status reads journals alone: the options of a connection (and of the transfers) are
+# refused too, by the same table (they were taken and ignored).
+for o in "-u x" --tls --no-tls "--cacert x.pem" "--limit-rate 1k" "--retry 2" "--timeout 5" "-P 2121" --ascii \
+	"--progress none" "--proxy http://127.0.0.1:1"; do
+	"$NT" ftp $o status --from-file list.r --journal j.r >r.out 2>r.err
+	rc=$?
+	[ $rc = 2 ] && grep -qF -- "${o%% *}" r.err && grep -q "for status: it reads journals and connects to no server" r.err &&
+		[ ! -s r.out ] && pass "status $o: refused, exit 2, option named" || fail "status $o refused" "rc $rc: $(cat r.err)"
+done
 refused copy "--max-entries 5" $S:d/f.txt $S:copy.r
 grep -q 'without -r' r.err && pass "copy --max-entries without -r: says it goes with copy -r" || fail "copy --max-entries wording" "$(cat r.err)"
 timeout 30 "$NT" ftp "${O[@]}" -q get -r --exclude 'g.*' $S:d -O excl 2>ex.err
@@ -159,6 +168,55 @@ bounded timeout 20 "$NT" ftp status --from-file /dev/zero --journal j4.1 >s4e.ou
 rc=$?
 [ $rc = 6 ] && grep -q "from-file /dev/zero: line 1 is longer than 1048575 bytes" s4e.err &&
 	pass "status --from-file /dev/zero: refused at the line bound, exit 6" || fail "status --from-file /dev/zero" "rc $rc: $(head -c 300 s4e.err)"
+
+# A journal of another command, or of a run against another server, for the same list: named
+# and not counted (its items are not this job's). The run line says the command; a run now
+# writes a site line after it (host:port); a journal without one (older) is counted as before.
+mkdir -p "$H/st" put4 && echo A >"$H/st/a" && echo B >"$H/st/b"
+printf 'a\nb\nc\n' >list4s.txt
+timeout 30 "$NT" ftp "${O[@]}" -q get --from-file list4s.txt $S:st -O st4 --journal jg4 2>/dev/null
+[ "$(grep -A1 "^run	" jg4 | sed -n 2p)" = "site	127.0.0.1:$P" ] &&
+	pass "a journaled run over a list: site host:port after its run line" || fail "site line" "$(head -3 jg4)"
+(cd put4 && echo 1 >a && echo 2 >b && echo 3 >c &&
+	timeout 30 "$NT" ftp "${O[@]}" -q put --from-file ../list4s.txt $S:stp/ --create-dirs --journal ../jp4 2>/dev/null)
+"$NT" ftp status --from-file list4s.txt --journal jg4 jp4 >s4p.out 2>s4p.err
+rc=$?
+[ $rc = 1 ] && grep -q "journal jp4 was written by put, journal jg4 by get: a journal of another command, not counted" s4p.err &&
+	grep -q '^done *2$' s4p.out && grep -q '^remaining *1$' s4p.out &&
+	pass "status: a journal of another command (put) for the same list named, not counted" ||
+	fail "status, another command" "rc $rc: $(cat s4p.out s4p.err)"
+# the same get on another server (that server had c too): named, not counted
+awk -F'\t' -v OFS='\t' '$1 == "site" { print "site", "127.0.0.1:1"; next }
+	$1 == "done" && $3 ~ /a$/ { print; sub(/a$/, "c", $3); sub(/a$/, "c", $4) } { print }' jg4 >jg4.other
+"$NT" ftp status --json --from-file list4s.txt --journal jg4 jg4.other >s4o.out 2>s4o.err
+rc=$?
+[ $rc = 1 ] && grep -q "journal jg4.other is of a run against 127.0.0.1:1, journal jg4 against 127.0.0.1:$P: a journal of another server, not counted" s4o.err &&
+	grep -q '"total":3,"done":2,"remaining":1,.*"warnings":1}' s4o.out &&
+	pass "status: a journal of the same list against another server named, not counted" ||
+	fail "status, another server" "rc $rc: $(cat s4o.out s4o.err)"
+grep -v '^site	' jg4.other >jg4.old
+"$NT" ftp status --json --from-file list4s.txt --journal jg4 jg4.old >s4q.out 2>s4q.err
+grep -q '"done":3,"remaining":0,.*"warnings":0}' s4q.out &&
+	pass "status: a journal without a site line (an older version's) counted as before" ||
+	fail "status, older journal" "$(cat s4q.out s4q.err)"
+
+# --- 4b. put of a local file that cannot be read: exit 6 (local I/O) in every command-line form,
+# before anything is sent (one file or several; a list's item fails alone, the batch goes on).
+echo ok >ok4.txt
+for form in "missing4.txt" "missing4.txt ok4.txt" "ok4.txt missing4.txt"; do
+	rm -f "$H/ok4.txt"
+	timeout 30 "$NT" ftp "${O[@]}" put $form $S: >p4.out 2>p4.err
+	rc=$?
+	[ $rc = 6 ] && grep -q "put missing4.txt: No such file or directory" p4.err && [ ! -e "$H/ok4.txt" ] &&
+		pass "put $form: exit 6, the file named, nothing sent" || fail "put $form" "rc $rc: $(cat p4.err)"
+done
+timeout 30 "$NT" ftp "${O[@]}" put missing4.txt $S:m4.txt >p4.out 2>p4.err
+rc=$?
+[ $rc = 6 ] && [ ! -e "$H/m4.txt" ] && pass "put of a missing file to a named target: exit 6" || fail "put missing to name" "rc $rc: $(cat p4.err)"
+timeout 30 "$NT" ftp "${O[@]}" put 127.0.0.1:x4.txt $S: >p4.out 2>p4.err
+rc=$?
+[ $rc = 6 ] && grep -q "put 127.0.0.1:x4.txt: No such file or directory (it looks like a remote target" p4.err &&
+	pass "put of a missing 'host:name': exit 6, said it looks like a remote target" || fail "put host:name" "rc $rc: $(cat p4.err)"
 
 # --- 5. get --move: the summary of the deletions is labelled.
 mkdir -p "$H/m"

@@ -3,7 +3,8 @@
 # them: the set arithmetic of "exactly once" invariants, the mail-fetch --delete scenarios'
 # setup, check and rerun check (Dovecot, POP3 or IMAP, Maildir or mbox), and the ftp
 # scenarios' "whole or absent under its final name" check. A scenario defines scen_setup,
-# scen_teardown, scen_reset, scen_run, scen_check RC and scen_done, calling these.
+# scen_teardown, scen_reset, scen_run, scen_check RC and scen_done, calling these (or has
+# them defined: ftp_get_scenario).
 
 # --- sets: text of one name per line ---
 # The names that occur more than once.
@@ -93,4 +94,36 @@ ftp_all_whole() {
 	while IFS= read -r f; do
 		cmp -s "$2/$f" "$3/$f" || { echo "$f missing or not whole"; return 1; }
 	done <"$1"
+}
+# ftp_get_scenario NAME TAG CONN...: the batch get scenarios (scen_ftp_get.sh, over libcurl
+# and TLS; scen_ftp_getpipe.sh, plain FTP over the own connections): defines scen_setup ..
+# scen_done for a journaled --parallel 2 get of ftp_files' 16 files from vsftpd instance
+# NAME with the connection options CONN, list $T/TAGlist, journal $T/TAGj, into $T/TAGo.
+ftp_get_scenario() {
+	FTPG_NAME=$1 FTPG_TAG=$2
+	shift 2
+	FTPG_CONN=("$@")
+	scen_setup() {
+		ftp_available || return 1
+		ftpd_start "$FTPG_NAME" >/dev/null 2>&1 || { SCEN_WHY="vsftpd did not start"; return 1; }
+		export NETTOOL_PASSWORD=$FTP_PASS
+		eval "FTPG_HOME=\$FTPD_HOME_$FTPG_NAME FTPG_PORT=\$FTPD_PORT_$FTPG_NAME"
+		ftp_files "$FTPG_HOME/data" "$T/${FTPG_TAG}list"
+		chown -R "$FTP_USER" "$FTPG_HOME/data" 2>/dev/null
+		return 0
+	}
+	scen_teardown() { :; }
+	scen_reset() { rm -rf "$T/${FTPG_TAG}o" "$T/${FTPG_TAG}j"; }
+	scen_run() {
+		timeout "$TORTURE_TIMEOUT" "$TB" ftp -q "${FTPG_CONN[@]}" -u "$FTP_USER" -P "$FTPG_PORT" \
+			--timeout "${TORTURE_NET_TIMEOUT:-10}" --parallel 2 --journal "$T/${FTPG_TAG}j" \
+			get --from-file "$T/${FTPG_TAG}list" 127.0.0.1:data -O "$T/${FTPG_TAG}o"
+	}
+	scen_check() {
+		ftp_whole_or_absent "$T/${FTPG_TAG}o" "$FTPG_HOME/data" || return 1
+		[ "$1" != 0 ] || ftp_all_whole "$T/${FTPG_TAG}list" "$T/${FTPG_TAG}o" "$FTPG_HOME/data" || { echo "(exit 0)"; return 1; }
+	}
+	scen_done() {
+		ftp_all_whole "$T/${FTPG_TAG}list" "$T/${FTPG_TAG}o" "$FTPG_HOME/data" || { echo "(after the rerun)"; return 1; }
+	}
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* check_commit.c - the durable committer (core/commit.c): files in place and records
  * written in push order, the record callback, waits, a failure that drops everything
- * after it and never records it. */
+ * after it and never records it, a file dropped alone and reported back. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -44,14 +44,23 @@ static void rm_rf(char *d)
 	free(d);
 }
 
+/* A committer whose records go to the journal file j (in d), open on *jfd. */
+static struct commit *start_journaled(const char *d, char **j, int *jfd)
+{
+	char err[600];
+	*j = xasprintf("%s/journal", d);
+	*jfd = open(*j, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	ck_assert_int_ge(*jfd, 0);
+	struct commit *c = commit_start(&(struct commit_conf){.journal_fd = *jfd}, err, sizeof err);
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
 START_TEST(files_and_journal)
 {
-	char *d = tmpdir();
-	char *j = xasprintf("%s/journal", d);
-	int jfd = open(j, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	char err[600];
-	struct commit *c = commit_start(&(struct commit_conf){.journal_fd = jfd}, err, sizeof err);
-	ck_assert_ptr_nonnull(c);
+	char *d = tmpdir(), *j, err[600];
+	int jfd;
+	struct commit *c = start_journaled(d, &j, &jfd);
 	for (int i = 0; i < 150; i++) {
 		if (i % 2) {
 			struct afile af;
@@ -134,12 +143,9 @@ END_TEST
 
 START_TEST(failure_drops_the_rest)
 {
-	char *d = tmpdir();
-	char *j = xasprintf("%s/journal", d);
-	int jfd = open(j, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	char err[600];
-	struct commit *c = commit_start(&(struct commit_conf){.journal_fd = jfd}, err, sizeof err);
-	ck_assert_ptr_nonnull(c);
+	char *d = tmpdir(), *j, err[600];
+	int jfd;
+	struct commit *c = start_journaled(d, &j, &jfd);
 	/* An existing temporary name: the committer never writes through it nor removes it. */
 	char *taken = xasprintf("%s/.taken", d);
 	close(open(taken, O_WRONLY | O_CREAT, 0644));
@@ -167,6 +173,49 @@ START_TEST(failure_drops_the_rest)
 }
 END_TEST
 
+/* A file whose final name became a folder after it was queued: dropped alone, its record
+ * not written, its arg handed back with the reason; the others placed, their args freed. */
+START_TEST(dropped_reported)
+{
+	char *d = tmpdir(), *j, err[600];
+	int jfd;
+	struct commit *c = start_journaled(d, &j, &jfd);
+	const char *names[] = {"a", "clash", "b"};
+	/* The committer checks nothing before its rename (the caller's check came first): a
+	 * folder there already is the race that check lost. */
+	char *clash = xasprintf("%s/clash", d);
+	ck_assert_int_eq(mkdir(clash, 0755), 0);
+	for (int i = 0; i < 3; i++) {
+		struct afile af;
+		ck_assert_int_eq(afile_open(&af, d, names[i], 0644, err, sizeof err), 0);
+		ck_assert_int_eq(file_write_all(af.fd, "x", 1), 0);
+		ck_assert_int_eq(commit_file_report(c, &af, xasprintf("done %s\n", names[i]), xstrdup(names[i])), 0);
+	}
+	struct commit_dropped *v;
+	ck_assert_int_eq(commit_wait(c, err, sizeof err), 0);
+	size_t n = commit_take_dropped(c, &v);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].arg, "clash");
+	ck_assert_ptr_nonnull(strstr(v[0].why, "clash: a folder is in the way"));
+	free(v[0].arg);
+	free(v);
+	ck_assert_uint_eq(commit_take_dropped(c, &v), 0);
+	ck_assert_ptr_null(v);
+	ck_assert_int_eq(commit_finish(c, err, sizeof err), 0);
+	char buf[64] = "";
+	FILE *f = fopen(j, "r");
+	size_t got = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[got] = 0;
+	ck_assert_str_eq(buf, "done a\ndone b\n");
+	ck_assert_uint_eq(count_files(d), 4); /* journal, a, b, the folder clash: no temporary left */
+	close(jfd);
+	free(clash);
+	free(j);
+	rm_rf(d);
+}
+END_TEST
+
 Suite *suite_commit(void)
 {
 	Suite *s = suite_create("commit");
@@ -175,6 +224,7 @@ Suite *suite_commit(void)
 	tcase_add_test(t, files_and_journal);
 	tcase_add_test(t, record_callback_dir_fd_unlink);
 	tcase_add_test(t, failure_drops_the_rest);
+	tcase_add_test(t, dropped_reported);
 	suite_add_tcase(s, t);
 	return s;
 }

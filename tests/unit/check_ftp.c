@@ -344,6 +344,11 @@ START_TEST(journal_lines)
 	const char *r = "run\tget\tdata\tout";
 	ck_assert_int_eq(ftp_jline_parse(r, strlen(r), &j), JL_RUN);
 	ck_assert(j.runlen == 12 && !memcmp(j.run, "get\tdata\tout", 12));
+	const char *si = "site\t127.0.0.1:2121\t[::1]:21";
+	ck_assert_int_eq(ftp_jline_parse(si, strlen(si), &j), JL_SITE);
+	ck_assert(j.runlen == 23 && !memcmp(j.run, "127.0.0.1:2121\t[::1]:21", 23));
+	ck_assert_int_eq(ftp_jline_parse("site\t", 5, &j), JL_BAD);
+	ck_assert_int_eq(ftp_jline_parse("site\ta\tb\tc", 11, &j), JL_BAD);
 	/* wrong field counts, unknown kinds, cut or foreign lines */
 	const char *bad[] = {"done\tget\ta", "done\tfetch\ta\tb", "done\t\ta\tb", "failed\tget\ta\tb",
 			     "run\tget\ta", "run\tget\ta\tb\tc", "failed\tx\ta\tb\tc"};
@@ -354,12 +359,14 @@ START_TEST(journal_lines)
 	ck_assert_int_eq(ftp_jline_parse("next\tget\ta\tb", 14, &j), JL_OTHER);
 	/* a whole journal: the last line without LF (cut by a crash) means nothing */
 	struct jsummary js = {0};
-	const char *text = "run\tget\td\to\ndone\tget\td/a\to/a\nfailed\tget\td/b\to/b\twhy\n"
-			   "run\tget\td\tp\nbogus\nfailed\tget\td/c\n" "done\tget\td/c\to/c";
+	const char *text = "run\tget\td\to\nsite\th:21\ndone\tget\td/a\to/a\nfailed\tget\td/b\to/b\twhy\n"
+			   "run\tget\td\tp\nsite\th:2121\nbogus\nfailed\tget\td/c\n" "done\tget\td/c\to/c";
 	ftp_journal_feed(text, strlen(text), &js);
 	ck_assert_str_eq(js.run, "get\td\to");
 	ck_assert_int_eq(js.runs_differ, 1);
-	ck_assert_uint_eq(js.lines, 6);
+	ck_assert_str_eq(js.site, "h:21");
+	ck_assert_int_eq(js.sites_differ, 1);
+	ck_assert_uint_eq(js.lines, 8);
 	ck_assert_uint_eq(js.bad, 1);
 	ck_assert_uint_eq(js.cut, 1);
 	ck_assert_int_eq(jset_has(&js.done, jset_key("get\td/a\to/a")), 1);
