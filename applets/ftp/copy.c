@@ -425,6 +425,26 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 	return 0;
 }
 
+/* FXP, two files on a pair: the slot's job (whose rename was unanswered when the next
+ * began) has ended, code 0 done (n bytes) or failed (m); the next job becomes the slot's. */
+static void fxp_tail(struct engine *e, struct slot *s, long long n, int code, const char *m)
+{
+	s->bytes = n > 0 ? (uint64_t)n : 0;
+	if (!code) {
+		e->prog.bytes_done += s->bytes;
+		eng_done(e, s);
+	} else {
+		eng_retry(e, s, code, m);
+	}
+	free(s->job.src), free(s->job.dst);
+	s->job = s->next;
+	memset(&s->next, 0, sizeof s->next);
+	s->has_next = 0;
+	s->bytes = 0;
+	s->t0_ms = ftp_now_ms();
+	ftp_fxp_rebind(s->fx, &s->job);
+}
+
 /* After each wait: a step for an FXP copy (1: it has ended, the slot is to be cleared);
  * a paused side of a streamed copy resumed. */
 int ftp_copy_pump(struct engine *e, struct slot *s)
@@ -436,6 +456,21 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 		int code;
 		char m[600];
 		int r = ftp_fxp_step(s->fx, e->a, e->b, &n, &code, m, sizeof m);
+		while (r == FXP_NEXT || r == FXP_TAIL) {
+			if (r == FXP_NEXT) {
+				/* The job's rename is out: the pair takes the next job (s->next) now. */
+				if (!s->has_next && !e->stopped && eng_next_job(e, &s->next))
+					s->has_next = 1;
+				r = ftp_fxp_chain(s->fx, e->a, e->b, s->has_next ? &s->next : NULL, &code, m, sizeof m);
+				if (r == FXP_RUNNING)
+					r = ftp_fxp_step(s->fx, e->a, e->b, &n, &code, m, sizeof m);
+				continue;
+			}
+			fxp_tail(e, s, n, code, m);
+			r = ftp_fxp_step(s->fx, e->a, e->b, &n, &code, m, sizeof m);
+		}
+		if (r == FXP_AGAIN)
+			return ftp_copy_start(e, s) < 0;
 		if (r == FXP_RUNNING)
 			return 0;
 		if (r == FXP_STREAM)

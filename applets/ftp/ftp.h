@@ -289,8 +289,14 @@ void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *w
  * file (ftp_fxp_refused: 1 from then on): this file is not begun, nor any later one (the
  * job ends with that one failure). A reply awaited longer than --timeout
  * is a failure (exit 3), except the end of the transfer itself (--deadline bounds it).
- * ftp_fxp_stop: give the file up (--deadline), its temporary deleted. */
-enum { FXP_DONE = 0, FXP_STREAM = 1, FXP_FAILED = -1, FXP_RUNNING = 2, FXP_MOVED = 3, FXP_DROPPED = 4 };
+ * ftp_fxp_stop: give the file up (--deadline), its temporary deleted.
+ * Two files at once (fxp.c): FXP_NEXT (step): this file's rename is sent, unanswered; the
+ * pair takes the next job now (ftp_fxp_chain: j, or NULL when there is none) while this
+ * one stays the slot's. FXP_TAIL (step or chain): that earlier file has ended, *code 0
+ * (done, *bytes) or its failure (err); the slot reports it, makes the next job its own
+ * (ftp_fxp_rebind) and steps again. FXP_AGAIN: the job under way is to begin afresh. */
+enum { FXP_DONE = 0, FXP_STREAM = 1, FXP_FAILED = -1, FXP_RUNNING = 2, FXP_MOVED = 3, FXP_DROPPED = 4, FXP_NEXT = 5,
+       FXP_TAIL = 6, FXP_AGAIN = 7 };
 struct fxp;
 struct curl_waitfd;
 int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
@@ -299,6 +305,9 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 		 size_t errlen);
 int ftp_fxp_fds(const struct fxp *x, struct curl_waitfd *w);
 void ftp_fxp_stop(struct fxp *x, struct ftp_site *b);
+int ftp_fxp_chain(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
+		  size_t errlen);
+void ftp_fxp_rebind(struct fxp *x, const struct job *j);
 void ftp_fxp_free(void);
 int ftp_fxp_refused(void);
 

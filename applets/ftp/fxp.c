@@ -31,144 +31,26 @@
  * there next): the next file sends RETR alone. --no-atomic, --create-dirs and the first
  * file keep one step at a time (--no-atomic's pre-existence SIZE names the next file,
  * unknown at its predecessor's STOR). A reply awaited longer than --timeout fails the
- * file; the transfer itself (between 150 and 226) only --deadline bounds.
+ * file; the transfer itself (between 150 and 226) only --deadline bounds. Then, without
+ * --move, two files at once on a pair: the next file begins once a file's RNTO is sent
+ * (below: the tail). The pair's connections, the drop of a file and the run-wide state
+ * are fxpset.c's.
  *
- * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1
- * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh
+ * Header: applets/ftp/ftp.h, applets/ftp/fxp.h (internal)    Man page: man/nettool-ftp.1
+ * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
+ * tests/integration/ftp_fxptail.sh
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "connpol.h"
-#include "ctl.h"
-#include "ftp.h"
+#include "fxp.h"
 #include "log.h"
 #include "nt_err.h"
 #include "stream.h"
-#include "tls.h"
 
-/* One slot's FXP: its pair of control connections (kept from file to file) and the
- * file under way. */
-enum { X_IDLE, X_LOGIN, X_HOLD, X_SIZE, X_GONE, X_PASV, X_PORT, X_XFER, X_CHECK, X_RNTO, X_MSIZE, X_DELE };
-struct fxp {
-	struct fxc *ca, *cb; /* source, destination */
-	struct fxp *next;    /* every pair of the run (ftp_fxp_free) */
-	int st;
-	const struct job *j;
-	long long size;      /* announced: the listing's or SIZE's, -1 unknown */
-	char *tmp;           /* the temporary name (NULL: --no-atomic) */
-	const char *into;    /* tmp, or the final name */
-	char port[200];      /* PORT/EPRT for the source */
-	int a_ph, b_ph;      /* X_XFER: 0 STOR not sent (b), 1 the first reply, 2 the last, 3 done */
-	int stor_sent;       /* the STOR is out: the destination may hold a partial file */
-	int rs, rd;          /* the source's and the destination's last transfer replies */
-	int size_sent, rnfr_sent;
-	int pasv_sent;       /* X_CHECK: the next file's PASV went with the STOR, its reply awaited */
-	int pasv_ready;      /* port holds the destination's answer to that PASV (the listener
-			      * is the connection's, whichever file uses it) */
-	int port_st;         /* the PORT with x->port on the source: 1 sent, its reply awaited;
-			      * 2 answered port_rc (why: the refusal) */
-	int port_rc;
-	int piped;           /* this file's STOR went with PASV, SIZE and RNFR in one write */
-	int size_wait;       /* X_SIZE: the source's SIZE waits for the PORT's reply (port_st 1) */
-	int pre_sent;        /* --no-atomic: SIZE of the final name sent with the PASV (pre_gone) */
-	int pre_gone;        /* its answer: 550, no file there (a failed partial file is ours to delete) */
-	long long got;       /* X_CHECK: the destination's SIZE */
-	long long stall_at;  /* a reply awaited must come by then (--timeout); 0: no limit */
-	char why[400];
-};
-
-static struct fxp *pairs;   /* every slot's pair */
-static int fx_off;          /* FXP ended for this run: every copy streams */
-static int fx_refused;      /* --fxp and FXP refused: no further file is begun */
-static int fx_warned;
-static int fx_port_ok;      /* a whole FXP transfer worked here: later STORs go with the next PASV (stor_go) */
-static struct fxp *fx_probe; /* the pair trying FXP first: the others wait for its outcome */
-static char drop_note[700]; /* fx_drop: a destination file overwritten and kept (--no-atomic), for fail() */
-
-static void pair_close(struct fxp *x)
-{
-	ctl_close(&x->ca);
-	ctl_close(&x->cb);
-	x->pasv_sent = x->pasv_ready = x->port_st = 0; /* a passive port belongs to its connections */
-}
-
-void ftp_fxp_free(void)
-{
-	while (pairs) {
-		struct fxp *x = pairs;
-		pairs = x->next;
-		pair_close(x);
-		free(x->tmp);
-		free(x);
-	}
-	fx_probe = NULL; /* what was learnt (fx_off, fx_port_ok) holds for the process */
-}
-
-/* Both control connections, and the TLS decision. 0 ready, 1 stream, -1 failed. */
-static int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen)
-{
-	if (!x->ca && !(x->ca = ctl_open(a, 0, code, err, errlen)))
-		return *code ? -1 : 1;
-	if (!x->cb && !(x->cb = ctl_open(b, 0, code, err, errlen)))
-		return *code ? -1 : 1;
-	struct fxc *ca = x->ca, *cb = x->cb;
-	if (ca->family != cb->family) {
-		snprintf(err, errlen, "%s and %s are not of one address family", ftp_site_name(a), ftp_site_name(b));
-		return 1;
-	}
-	if (ca->enc || cb->enc) {
-		if (ftp_cf.fxp <= 0) {
-			snprintf(err, errlen, "TLS is in use and FXP would send the data in clear text (no SSCN or CPSV here)");
-			return 1;
-		}
-		if (!fx_warned++)
-			nt_warn("WARNING: --fxp: the data goes from %s to %s IN CLEAR TEXT (TLS protects only the control "
-				"connections; without --fxp it would be streamed through us encrypted)",
-				ftp_site_name(a), ftp_site_name(b));
-		struct fxc *v[2] = {ca, cb};
-		for (int i = 0; i < 2; i++) {
-			if (!v[i]->enc || v[i]->protc)
-				continue;
-			if (ctl_cmd(v[i], "PBSZ 0") != 200 || ctl_cmd(v[i], "PROT C") != 200) {
-				snprintf(err, errlen, "%s refused clear data (PROT C): %s", ftp_site_name(v[i]->site), v[i]->text);
-				*code = NT_EXIT_FAIL;
-				return -1;
-			}
-			v[i]->protc = 1;
-		}
-	}
-	return 0;
-}
-
-/* The destination's passive address from its reply r to PASV (EPSV over IPv6) as PORT's
- * or EPRT's argument. 0, or 1 (refused, or a reply we cannot use). */
-static int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
-{
-	unsigned port;
-	/* data.c reads the port (parse.c's bounded parsers); the address is the one we reach
-	 * the destination at, never a 227's own: a destination naming another host would have
-	 * the source send the file there (the FTP bounce); curl ignores it the same way. */
-	if (r != (d->family == AF_INET6 ? 229 : 227) || ftp_data_port(d, r, &port) < 0)
-		return 1;
-	if (d->family == AF_INET6) {
-		snprintf(arg, n, "EPRT |2|%s|%u|", d->addr, port);
-		return 0;
-	}
-	unsigned a[4];
-	if (sscanf(d->addr, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) != 4)
-		return 1;
-	snprintf(arg, n, "PORT %u,%u,%u,%u,%u,%u", a[0], a[1], a[2], a[3], port >> 8, port & 255);
-	return 0;
-}
-
-/* ---- one file, step by step, without waiting (several pairs run at once) ---- */
+/* ---- one file, step by step, without waiting (several fx_pairs run at once) ---- */
 
 /* The source's reply to the PORT sent (port_st 1), read first: 1 (none awaited, or read:
  * port_rc; a refusal's words in why), 0 not yet, -1 the connection failed. */
@@ -186,99 +68,6 @@ static int port_reply(struct fxp *x)
 	return 1;
 }
 
-static int fx_flush(struct fxp *x)
-{
-	struct fxc *v[2] = {x->ca, x->cb};
-	for (int i = 0; i < 2; i++)
-		if (v[i] && v[i]->s && stream_flush(v[i]->s) < 0) {
-			snprintf(v[i]->text, sizeof v[i]->text, "cannot send to %s", ftp_site_name(v[i]->site));
-			return v[i]->code = -1;
-		}
-	return 0;
-}
-
-static void say_stream(const char *why)
-{
-	if (fx_off++)
-		return;
-	log_trace("copy: FXP not possible (%s): the files are streamed through us", why);
-}
-
-static int fail(int *code, int c, char *err, size_t errlen, const char *fmt, ...) NT_PRINTF(5, 6);
-static int fail(int *code, int c, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	if (drop_note[0]) { /* what the file given up cost the destination (fx_drop) */
-		size_t n = strlen(err);
-		snprintf(err + n, errlen - n, "%s", drop_note);
-		drop_note[0] = 0;
-	}
-	*code = c;
-	return FXP_FAILED;
-}
-
-/* The file under way is given up: its connections closed (a transfer in flight dies with
- * them), and the temporary (or, --no-atomic, the partial file) deleted on a fresh
- * connection to the destination, waiting at most --timeout. */
-static void fx_drop(struct fxp *x, struct ftp_site *b)
-{
-	if (fx_probe == x)
-		fx_probe = NULL;
-	pair_close(x);
-	/* Partial or unchecked: stored, not yet renamed (or, --no-atomic, not yet checked).
-	 * Nothing is when no STOR went out (with --no-atomic, into is a file we never touched).
-	 * A STOR answered 425 counts: vsftpd creates (truncates) the file before it waits for
-	 * the data connection. --no-atomic: the final name is deleted only when it was not
-	 * there before (pre_gone); a file that was there was overwritten in place by the STOR
-	 * (emptied, or a partial copy now) and is kept, the error says so (drop_note). */
-	int partial = x->stor_sent && (x->st == X_XFER || x->st == X_CHECK || (x->st == X_RNTO && x->tmp));
-	drop_note[0] = 0;
-	if (x->into && partial && !x->tmp && !x->pre_gone) {
-		char nm[300];
-		nt_clean_text(nm, sizeof nm, x->into, strlen(x->into));
-		snprintf(drop_note, sizeof drop_note,
-			 "; %s on %s, there before the copy, was overwritten in place (--no-atomic) and is kept as the failure "
-			 "left it: its earlier content is lost",
-			 nm, ftp_site_name(b));
-		partial = 0;
-	}
-	if (x->into && partial) {
-		int code = 0;
-		char err[600];
-		struct fxc *c = ctl_open(b, 0, &code, err, sizeof err);
-		if (c) {
-			ctl_cmd(c, "DELE %s", x->into);
-			x->cb = c; /* kept for the next file (the source is opened again) */
-		}
-	}
-	free(x->tmp);
-	x->tmp = NULL;
-	x->into = NULL;
-	x->j = NULL;
-	x->st = X_IDLE;
-}
-
-/* The file ended (done or failed): the pair waits for the next. */
-static int fx_end(struct fxp *x, int r)
-{
-	if (fx_probe == x)
-		fx_probe = NULL;
-	free(x->tmp);
-	x->tmp = NULL;
-	x->into = NULL;
-	x->j = NULL;
-	x->st = X_IDLE;
-	return r;
-}
-
-static void stall_arm(struct fxp *x)
-{
-	x->stall_at = ftp_cf.co.timeout_ms > 0 ? ftp_now_ms() + ftp_cf.co.timeout_ms : 0;
-}
-
 /* Into X_PASV, or X_DONE-like results when the destination's folders fail. */
 static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 {
@@ -288,7 +77,7 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 		/* Asked with the last file's STOR (stor_go, the atomic default only: a temporary
 		 * needs no pre-existence SIZE): X_PASV takes x->port at once. */
 		x->st = X_PASV;
-		stall_arm(x);
+		fx_stall_arm(x);
 		return 0;
 	}
 	if (ftp_cf.create_dirs) {
@@ -313,7 +102,7 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
 		return -1;
 	(void)code, (void)err, (void)errlen;
 	x->st = X_PASV;
-	stall_arm(x);
+	fx_stall_arm(x);
 	return 0;
 }
 
@@ -344,7 +133,7 @@ static int to_xfer(struct fxp *x)
 	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
 		return -1;
 	x->st = X_XFER;
-	stall_arm(x);
+	fx_stall_arm(x);
 	return 0;
 }
 
@@ -387,52 +176,8 @@ static int unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *c
 	snprintf(m, sizeof m, "%s", x->ca->text);
 	x->into = NULL; /* no STOR sent */
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", ftp_site_name(a), m);
+	return fx_fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", ftp_site_name(a), m);
 }
-
-/* The source or the destination refused what FXP needs: stream this file and the rest
- * (or fail with --fxp). */
-static int refused(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen)
-{
-	fx_drop(x, b);
-	if (ftp_cf.fxp > 0) {
-		fx_refused = 1;
-		return fail(code, NT_EXIT_FAIL, err, errlen,
-			    "--fxp: the servers refuse to send data to each other (%s): no further file is begun; without "
-			    "--fxp the files are streamed",
-			    why);
-	}
-	drop_note[0] = 0; /* the streamed copy stores the file again, in place */
-	say_stream(why);
-	return FXP_STREAM;
-}
-
-/* The pair could not be made ready (fx_ready's r: -1 failed, 1 not possible here). */
-static int not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen)
-{
-	if (fx_probe == x)
-		fx_probe = NULL;
-	x->st = X_IDLE;
-	x->j = NULL;
-	pair_close(x);
-	if (r < 0 && ftp_cf.fxp == 0) {
-		/* Our own connections failed (a server that allows one session per address...):
-		 * the streamed copy, which has its own, says what is wrong if anything is. */
-		say_stream(err);
-		return FXP_STREAM;
-	}
-	if (r < 0)
-		return FXP_FAILED;
-	if (ftp_cf.fxp > 0) {
-		char m[600];
-		fx_refused = 1;
-		snprintf(m, sizeof m, "%s", err);
-		return fail(code, NT_EXIT_FAIL, err, errlen, "--fxp: %.500s", m);
-	}
-	say_stream(err);
-	return FXP_STREAM;
-}
-
 /* Both connections logged in: the file j begins. */
 static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
 		      size_t errlen)
@@ -440,12 +185,12 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	if (fx_off || fx_refused) { /* another pair found FXP impossible meanwhile */
 		x->st = X_IDLE;
 		x->j = NULL;
-		pair_close(x);
+		fx_pair_close(x);
 		return fx_refused ? FXP_DROPPED : FXP_STREAM;
 	}
 	int r = fx_ready(x, a, b, code, err, errlen);
 	if (r)
-		return not_ready(x, r, code, err, errlen);
+		return fx_not_ready(x, r, code, err, errlen);
 	x->j = j;
 	if (!fx_port_ok) {
 		/* Until one file has gone by FXP, one pair tries: a refusal costs one PORT (or one
@@ -462,6 +207,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	x->into = x->tmp ? x->tmp : j->dst;
 	x->size_sent = x->rnfr_sent = x->stor_sent = 0;
 	x->why[0] = 0;
+	x->held = 0;
 	/* The announced size: the listing's (copy -r), else SIZE, as the streamed copy takes it.
 	 * Not before the early PORT (X_CHECK) is answered: pyftpdlib answers a PORT once its
 	 * connection is made, after a SIZE sent behind it, and the 213 would be read as the
@@ -471,7 +217,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 		if (!x->size_wait && ctl_send(x->ca, "SIZE %s", j->src) < 0)
 			goto lost;
 		x->st = X_SIZE;
-		stall_arm(x);
+		fx_stall_arm(x);
 		if (fx_flush(x) < 0)
 			goto lost;
 		return FXP_RUNNING;
@@ -482,7 +228,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 lost:
 	x->st = X_SIZE; /* nothing stored yet */
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
+	return fx_fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
 int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
@@ -496,60 +242,98 @@ int ftp_fxp_start(struct fxp **px, struct ftp_site *a, struct ftp_site *b, const
 	struct fxp *x = *px;
 	if (!x) {
 		x = *px = xcalloc(1, sizeof *x);
-		x->next = pairs;
-		pairs = x;
+		x->next = fx_pairs;
+		fx_pairs = x;
 	}
 	x->j = j;
 	if (!x->ca && !(x->ca = ctl_open(a, 1, code, err, errlen)))
-		return not_ready(x, *code ? -1 : 1, code, err, errlen);
+		return fx_not_ready(x, *code ? -1 : 1, code, err, errlen);
 	if (!x->cb && !(x->cb = ctl_open(b, 1, code, err, errlen)))
-		return not_ready(x, *code ? -1 : 1, code, err, errlen);
+		return fx_not_ready(x, *code ? -1 : 1, code, err, errlen);
 	if (x->ca->lst || x->cb->lst) {
-		/* Logging in: the other slots' pairs do at the same time. */
+		/* Logging in: the other slots' fx_pairs do at the same time. */
 		x->st = X_LOGIN;
-		stall_arm(x);
+		fx_stall_arm(x);
 		return FXP_RUNNING;
 	}
 	return begin_file(x, a, b, j, code, err, errlen);
 }
 
-int ftp_fxp_fds(const struct fxp *x, struct curl_waitfd *w)
+/* ---- two files at once on a pair: the overlap of a rename with the next transfer ----
+ * Once file N's RNTO is sent (atomic default, pipelined, no --move), the engine may hand
+ * the pair its next job (ftp_fxp_chain): N becomes the tail, N+1 begins at once (its PORT
+ * went to the source already, so its RETR goes now). Replies on the destination come in
+ * order, so N's 250 is read before any of N+1's (cb_reply holds them back), and N is
+ * reported (FXP_TAIL) only then: its journal line is written at that 250, not before. A
+ * refused rename fails N (its temporary deleted) and N+1 begins again on fresh
+ * connections (FXP_AGAIN: nothing of it was wrong); a pair dropped (connection lost, no
+ * reply by --timeout) fails N as well, first, each with its own message and exit code; a
+ * failure of N+1 the source gives (a missing file, a refused PORT, a reply unasked)
+ * waits for N's answer before it drops the pair, so that N is not failed for it; N+1's temporary is deleted as before, and it never has
+ * its final name before its own SIZE check and RNTO. */
+
+/* A reply on the destination for the file under way: none while the tail's is awaited. */
+static int cb_reply(struct fxp *x)
 {
-	int n = 0;
-	if (!x || x->st == X_IDLE)
-		return 0;
-	const struct fxc *v[2] = {x->ca, x->cb};
-	for (int i = 0; i < 2; i++)
-		if (v[i] && v[i]->s) {
-			w[n].fd = v[i]->s->ops->fd(v[i]->s->ctx);
-			w[n].events = CURL_WAIT_POLLIN;
-			w[n].revents = 0;
-			n++;
-		}
-	return n;
+	return x->tail ? 0 : ctl_try_reply(x->cb);
 }
 
-int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
-		 size_t errlen)
+/* The pair may take the next file now: N's RNTO is out and N+1's first steps are ready
+ * (its passive port known, its PORT at the source), FXP has worked here, a temporary is
+ * renamed (atomic default), no --move (its SIZE and DELE follow the 250), no MKD per file. */
+static int can_chain(const struct fxp *x)
 {
-	*code = 0;
-	*bytes = -1;
-	if (!x || x->st == X_IDLE)
+	return x->tmp && x->piped && x->pasv_ready && x->port_st == 1 && fx_port_ok && !fx_off && !fx_refused &&
+	       !ftp_cf.move && !ftp_cf.create_dirs && !x->tail;
+}
+
+/* The tail's RNTO answered r: FXP_TAIL, *code 0 (renamed) or its failure. */
+static int tail_reply(struct fxp *x, struct ftp_site *b, int r, long long *bytes, int *code, char *err, size_t errlen)
+{
+	*bytes = x->tail_size;
+	if (r == 250) {
+		x->tail = 0;
+		free(x->tail_tmp);
+		x->tail_tmp = NULL;
+		*code = 0;
+		return FXP_TAIL;
+	}
+	snprintf(x->tail_why, sizeof x->tail_why, "rename into place on %s: %s", ftp_site_name(b), x->cb->text);
+	snprintf(err, errlen, "%s", x->tail_why);
+	fx_drop(x, b); /* the tail's temporary deleted, and what of N+1 was stored */
+	x->tail_dead = 0;
+	x->tail_why[0] = 0;
+	fx_drop_note[0] = 0;
+	x->pend = FXP_AGAIN + 2;
+	*code = NT_EXIT_FAIL;
+	return FXP_TAIL;
+}
+
+static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
+		size_t errlen)
+{
+	if (x->st == X_IDLE)
 		return FXP_FAILED;
 	struct fxc *ca = x->ca, *cb = x->cb;
 	const struct job *j = x->j;
 	for (;;) {
 		int st = x->st, r;
+		if (x->tail) { /* the file before: its RNTO's reply is the next line on cb */
+			if ((r = ctl_try_reply(cb)) < 0)
+				goto lost;
+			if (r > 0)
+				return tail_reply(x, b, r, bytes, code, err, errlen);
+		}
 		switch (st) {
 		case X_LOGIN: {
 			int ra = ctl_login_step(ca, code, err, errlen);
 			int rb = ra < 0 ? 0 : ctl_login_step(cb, code, err, errlen);
 			if (ra < 0 || rb < 0)
-				return not_ready(x, -1, code, err, errlen);
+				return fx_not_ready(x, -1, code, err, errlen);
 			if (!ra || !rb) {
 				if (ca->lst + cb->lst != x->got) {
 					x->got = ca->lst + cb->lst; /* progress: the stall limit starts again */
-					stall_arm(x);
+					fx_stall_arm(x);
 				}
 				goto wait;
 			}
@@ -563,7 +347,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			if (fx_off) {
 				x->st = X_IDLE;
 				x->j = NULL;
-				pair_close(x);
+				fx_pair_close(x);
 				return FXP_STREAM;
 			}
 			if (!fx_port_ok && fx_probe)
@@ -582,7 +366,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				x->size_wait = 0;
 				if (ctl_send(ca, "SIZE %s", j->src) < 0)
 					goto lost;
-				stall_arm(x);
+				fx_stall_arm(x);
 				continue;
 			}
 			if (!(r = ctl_try_reply(ca)))
@@ -597,14 +381,14 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				if (ctl_send(cb, "SIZE %s", j->dst) < 0)
 					goto lost;
 				x->st = X_GONE;
-				stall_arm(x);
+				fx_stall_arm(x);
 				continue;
 			}
 			if (to_pasv(x, code, err, errlen) < 0)
 				goto lost;
 			continue;
 		case X_GONE:
-			if (!(r = ctl_try_reply(cb)))
+			if (!(r = cb_reply(x)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -623,14 +407,14 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				x->pasv_ready = 0;
 			} else {
 				if (x->pre_sent) {
-					if (!(r = ctl_try_reply(cb)))
+					if (!(r = cb_reply(x)))
 						goto wait;
 					if (r < 0)
 						goto lost;
 					x->pre_sent = 0;
 					x->pre_gone = r == 550; /* anything else (213, a refused SIZE): maybe there, kept */
 				}
-				if (!(r = ctl_try_reply(cb)))
+				if (!(r = cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -638,7 +422,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", ftp_site_name(b),
 						 cb->family == AF_INET6 ? "EPSV" : "PASV", cb->text);
 					x->into = NULL; /* nothing stored yet */
-					return refused(x, b, x->why, code, err, errlen);
+					return fx_refuse(x, b, x->why, code, err, errlen);
 				}
 				x->port_st = 0;
 			}
@@ -648,20 +432,33 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				x->port_st = 1;
 			}
 			x->st = X_PORT;
-			stall_arm(x);
+			fx_stall_arm(x);
 			continue;
 		}
 		case X_PORT:
+			/* A failure of this file that drops the pair waits for the tail's answer
+			 * first: the file before is not failed for this one. */
+			if (x->held) {
+				if (x->tail)
+					goto wait;
+				return unasked(x, a, b, code, err, errlen);
+			}
 			if ((r = port_reply(x)) == 0)
 				goto wait;
 			if (r < 0)
 				goto lost;
 			x->port_st = 0;
 			if (x->port_rc != 200) {
+				if (x->tail)
+					goto wait;
 				x->into = NULL;
-				return refused(x, b, x->why, code, err, errlen);
+				return fx_refuse(x, b, x->why, code, err, errlen);
 			}
-			if ((r = to_xfer(x)) == -2)
+			if ((r = to_xfer(x)) == -2 && x->tail) {
+				x->held = 1; /* ca->text keeps the line (only cb is read meanwhile) */
+				goto wait;
+			}
+			if (r == -2)
 				return unasked(x, a, b, code, err, errlen);
 			if (r < 0)
 				goto lost;
@@ -685,7 +482,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					goto lost;
 				progress = 1;
 			}
-			while (x->b_ph && x->b_ph < 3 && (r = ctl_try_reply(cb))) {
+			while (x->b_ph && x->b_ph < 3 && (r = cb_reply(x))) {
 				progress = 1;
 				if (r < 0)
 					goto lost;
@@ -707,21 +504,23 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					 * (vsftpd: truncated) the file before it waited for the connection:
 					 * fx_drop deletes the temporary, or what --no-atomic created. */
 					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", ftp_site_name(b), m);
-					return refused(x, b, x->why, code, err, errlen);
+					return fx_refuse(x, b, x->why, code, err, errlen);
 				}
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", ftp_site_name(b), m);
+				return fx_fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", ftp_site_name(b), m);
 			}
+			if (x->tail && x->rs && x->rs != 226 && x->rs != 250)
+				goto wait; /* the source refused this file: the tail's answer first */
 			if (x->rs == 425 && !x->stor_sent) {
 				/* The source could not reach the destination's passive port. */
 				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", ftp_site_name(a), ca->text);
-				return refused(x, b, x->why, code, err, errlen);
+				return fx_refuse(x, b, x->why, code, err, errlen);
 			}
 			if (x->rs && x->rs != 226 && x->rs != 250) {
 				char m[400];
 				snprintf(m, sizeof m, "%s", ca->text);
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", ftp_site_name(a), m);
+				return fx_fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", ftp_site_name(a), m);
 			}
 			if (x->a_ph < 3 || x->b_ph < 3) {
 				/* Once both said 150 the transfer takes what it takes (--deadline bounds it). */
@@ -744,14 +543,14 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					goto lost;
 			}
 			x->st = X_CHECK;
-			stall_arm(x);
+			fx_stall_arm(x);
 			continue;
 		}
 		case X_CHECK:
 			if (x->pasv_sent) {
 				/* The next file's passive port (stor_go); one we cannot use is asked
 				 * again, and judged, when that file begins. */
-				if (!(r = ctl_try_reply(cb)))
+				if (!(r = cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -767,7 +566,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				}
 			}
 			if (x->size_sent) {
-				if (!(r = ctl_try_reply(cb)))
+				if (!(r = cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -778,13 +577,13 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					/* The RNFR after it is cancelled by the DELE of fx_drop. */
 					x->st = X_XFER; /* the file is there to delete */
 					fx_drop(x, b);
-					return fail(code, NT_EXIT_FAIL, err, errlen,
+					return fx_fail(code, NT_EXIT_FAIL, err, errlen,
 						    "the size differs from the announced one (%lld out of %lld bytes)%s%s", x->got,
-						    x->size, drop_note[0] ? "" : ": deleted on ", drop_note[0] ? "" : ftp_site_name(b));
+						    x->size, fx_drop_note[0] ? "" : ": deleted on ", fx_drop_note[0] ? "" : ftp_site_name(b));
 				}
 			}
 			if (x->rnfr_sent) {
-				if (!(r = ctl_try_reply(cb)))
+				if (!(r = cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -792,12 +591,17 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 					char m[400];
 					snprintf(m, sizeof m, "%s", cb->text);
 					fx_drop(x, b);
-					return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
+					return fx_fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
 				}
 				if (ctl_send(cb, "RNTO %s", j->dst) < 0)
 					goto lost;
 				x->st = X_RNTO;
-				stall_arm(x);
+				fx_stall_arm(x);
+				if (can_chain(x)) {
+					if (fx_flush(x) < 0)
+						goto lost;
+					return FXP_NEXT;
+				}
 				continue;
 			}
 			x->st = X_RNTO; /* --no-atomic: in place already */
@@ -805,7 +609,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 		case X_RNTO:
 			if (!x->tmp)
 				goto renamed;
-			if (!(r = ctl_try_reply(cb)))
+			if (!(r = cb_reply(x)))
 				goto wait;
 			if (r < 0)
 				goto lost;
@@ -813,7 +617,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 				char m[400];
 				snprintf(m, sizeof m, "%s", cb->text);
 				fx_drop(x, b);
-				return fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
+				return fx_fail(code, NT_EXIT_FAIL, err, errlen, "rename into place on %s: %s", ftp_site_name(b), m);
 			}
 		renamed:
 			*bytes = x->size;
@@ -822,22 +626,22 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			if (ctl_send(cb, "SIZE %s", j->dst) < 0)
 				goto lost;
 			x->st = X_MSIZE;
-			stall_arm(x);
+			fx_stall_arm(x);
 			continue;
 		case X_MSIZE: {
-			if (!(r = ctl_try_reply(cb)))
+			if (!(r = cb_reply(x)))
 				goto wait;
 			if (r < 0)
 				goto lost;
 			long long got = r == 213 ? strtoll(cb->text + 4, NULL, 10) : -1;
 			*bytes = x->size;
 			if (x->size < 0 || got != x->size)
-				return fx_end(x, fail(code, NT_EXIT_FAIL, err, errlen,
+				return fx_end(x, fx_fail(code, NT_EXIT_FAIL, err, errlen,
 						      "destination reports %lld bytes, the source %lld: source kept", got, x->size));
 			if (ctl_send(ca, "DELE %s", j->src) < 0)
 				goto lost;
 			x->st = X_DELE;
-			stall_arm(x);
+			fx_stall_arm(x);
 			continue;
 		}
 		case X_DELE:
@@ -847,8 +651,8 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 			if (r != 250) {
 				int c = r < 0 ? NT_EXIT_NET : NT_EXIT_FAIL;
 				if (r < 0)
-					pair_close(x);
-				return fx_end(x, fail(code, c, err, errlen, "DELE on %s: %s", ftp_site_name(a), ca->text));
+					fx_pair_close(x);
+				return fx_end(x, fx_fail(code, c, err, errlen, "DELE on %s: %s", ftp_site_name(a), ca->text));
 			}
 			return fx_end(x, FXP_DONE);
 		}
@@ -865,32 +669,75 @@ wait:
 			who = ca->lst ? ca : cb;
 		char m[300];
 		snprintf(m, sizeof m, "no reply from %s in %d s (--timeout)", ftp_site_name(who->site), ftp_cf.co.timeout_ms / 1000);
+		if (x->tail)
+			snprintf(x->tail_why, sizeof x->tail_why, "%s before the rename into place was answered", m);
 		if (x->st < X_XFER)
 			x->into = NULL; /* nothing stored yet */
 		fx_drop(x, b);
-		return fail(code, NT_EXIT_NET, err, errlen, "%s", m);
+		return fx_fail(code, NT_EXIT_NET, err, errlen, "%s", m);
 	}
 	return FXP_RUNNING;
 lost:
 	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
 		x->into = NULL;
 	fx_drop(x, b);
-	return fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
+	return fx_fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
-int ftp_fxp_refused(void)
+/* A result r of the file under way; when the pair dropped with a tail, the tail's failure
+ * goes first (FXP_TAIL) and r is held for the next call. */
+static int tail_first(struct fxp *x, int r, long long *bytes, int *code, char *err, size_t errlen)
 {
-	return fx_refused;
+	if (!x->tail_dead)
+		return r;
+	x->tail_dead = 0;
+	x->pend = r + 2; /* (FXP_FAILED is -1) */
+	x->pend_code = *code;
+	x->pend_bytes = *bytes;
+	snprintf(x->pend_err, sizeof x->pend_err, "%s", err);
+	snprintf(err, errlen, "%s", x->tail_why);
+	x->tail_why[0] = 0;
+	*code = NT_EXIT_NET;
+	*bytes = x->tail_size;
+	return FXP_TAIL;
 }
 
-void ftp_fxp_stop(struct fxp *x, struct ftp_site *b)
+int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
+		 size_t errlen)
 {
-	if (!x || x->st == X_IDLE)
-		return;
-	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
-		x->into = NULL;
-	fx_drop(x, b);
-	if (drop_note[0]) /* the engine says why it stopped; this is what it cost */
-		nt_warn("copy stopped%s", drop_note);
-	drop_note[0] = 0;
+	*code = 0;
+	*bytes = -1;
+	if (!x)
+		return FXP_FAILED;
+	if (x->pend) {
+		int r = x->pend - 2;
+		x->pend = 0;
+		*code = x->pend_code;
+		*bytes = x->pend_bytes;
+		snprintf(err, errlen, "%s", x->pend_err);
+		return r;
+	}
+	return tail_first(x, step(x, a, b, bytes, code, err, errlen), bytes, code, err, errlen);
+}
+
+int ftp_fxp_chain(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
+		  size_t errlen)
+{
+	*code = 0;
+	if (!j || !can_chain(x))
+		return FXP_RUNNING; /* N's 250 awaited as before (X_RNTO) */
+	x->tail = 1;
+	x->tail_tmp = x->tmp;
+	x->tail_size = x->size;
+	x->tail_why[0] = 0;
+	x->tmp = NULL;
+	x->into = NULL;
+	long long bytes = -1;
+	return tail_first(x, begin_file(x, a, b, j, code, err, errlen), &bytes, code, err, errlen);
+}
+
+void ftp_fxp_rebind(struct fxp *x, const struct job *j)
+{
+	if (x && x->j)
+		x->j = j;
 }

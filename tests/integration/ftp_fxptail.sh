@@ -1,0 +1,111 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_fxptail.sh - FXP with two files at once on a pair (applets/ftp/fxp.c): file N's
+# rename (RNTO) is still unanswered when file N+1's RETR goes to the source. Against a
+# destination that takes commands in order (fixtures/ftp_fake.py raw:) and answers the
+# RNTO of bad.txt only after 0.5 s: the next file's RETR is sent before that answer (the
+# overlap is there); rntofail (553): bad.txt fails alone (exit 1, its words), is not
+# journaled, has no final name and no temporary left, and the file after it is copied
+# whole on a fresh start; a file missing at the source behind a slow rename fails alone
+# (the renamed file is done, not failed with it); rntodrop (renamed, then the control connection closed
+# unanswered): bad.txt is not journaled, nor, with --move, deleted at the source; the file
+# in flight behind it fails too and is left neither under its final name nor as a
+# temporary (--move waits for each rename: the next file begins afresh). The files before are copied and journaled. Source: vsftpd on
+# 127.0.0.2 allowing PORT to a third address.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+ftpd_pair_script "ftp fxp, two files on a pair"
+ftpd_at A 127.0.0.2 "${FTPD_PROMISCUOUS[@]}" || { fail "ftp fixture" "vsftpd did not start"; finish; }
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+cd "$T" || exit 1
+O=(-u "$FTP_USER" --no-tls)
+A=ftp://$FTP_USER@127.0.0.2:$FTPD_PORT_A/
+run() { # run OUT ARGS...: nettool ftp ARGS, stderr in OUT.err
+	local out=$1
+	shift
+	timeout 60 "$NT" ftp "$@" 2>"$out.err"
+}
+mkdir -p "$FTPD_HOME_A/s"
+for f in ok1 ok2 bad ok3 ok4; do head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/$f.txt"; done
+printf '%s\n' ok1.txt ok2.txt bad.txt ok3.txt ok4.txt >list
+same() { cmp -s "$FTPD_HOME_A/s/$1" "$2/$1"; }
+# The RETR of the file after bad.txt was sent before the answer to bad.txt's RNTO came
+# (the -v trace: our lines "> ...", the servers' "< ..."), not after a new login (220).
+overlapped() { # ERRFILE NEXT
+	awk -v nx="$2" '/^> RNTO d\/bad.txt/ { r = 1; next } r && index($0, "> RETR s/" nx) == 1 { print "yes"; exit }
+		r && /^< (553|250|220)/ { exit }' "$1" | grep -q yes
+}
+
+# --- a refused rename (553) ---
+mkdir -p f/d
+if fakeftpd_start F "$T/f" raw:rntofail; then
+	F=ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_F/
+	run tf "${O[@]}" -v --fxp --parallel 1 --timeout 10 --journal jf --from-file list copy "${A}s" "${F}d"
+	rc=$?
+	ok=1
+	for f in ok1 ok2 ok3 ok4; do same $f.txt f/d || ok=0; done
+	[ $rc = 1 ] && [ $ok = 1 ] && [ ! -e f/d/bad.txt ] && [ -z "$(find f/d -name '.*')" ] &&
+		grep -q 'bad.txt: rename into place on 127.0.0.1:[0-9]*: 553 Rename refused' tf.err &&
+		[ "$(grep -c '^done' jf)" = 4 ] && ! grep -q '^done.*bad.txt' jf && grep -q '^failed.*bad.txt' jf &&
+		pass "FXP, RNTO of a file refused while the next is in flight: it fails alone, not journaled, nothing left; the next copied whole" ||
+		fail "FXP, RNTO refused" "rc $rc, dst: $(ls -A f/d), journal: $(cut -c1-60 jf | tr '\n' '|'): $(grep -v '^[<>*]' tf.err | tail -5)"
+	overlapped tf.err ok3.txt && pass "FXP: the next file's RETR goes out before the rename of the one before is answered" ||
+		fail "FXP overlap" "no RETR of ok3.txt between RNTO d/bad.txt and its answer: $(grep -E '^[<>] (RNTO|RETR|STOR|5|2)' tf.err | head -30)"
+	# The file after a slow rename is missing at the source (RETR 550 while that rename is
+	# unanswered): it fails alone; the renamed file is done, not failed with it.
+	head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/slow.txt"
+	printf '%s\n' ok1.txt ok2.txt slow.txt missing.txt ok3.txt >list2
+	rm -rf f/m && mkdir -p f/m
+	run tm "${O[@]}" -v --fxp --parallel 1 --timeout 10 --journal jm --from-file list2 copy "${A}s" "${F}m"
+	rc=$?
+	[ $rc = 1 ] && same slow.txt f/m && same ok3.txt f/m && grep -q '^done.*slow.txt' jm && ! grep -q 'slow.txt:' tm.err &&
+		grep -q 'missing.txt: RETR on 127.0.0.2:[0-9]*: 550' tm.err && [ "$(grep -c '^failed' jm)" = 1 ] &&
+		[ -z "$(find f/m -name '.*')" ] && overlapped2() { awk '/^> RNTO m\/slow.txt/ { r = 1; next }
+			r && /^> RETR s\/missing.txt/ { print "yes"; exit } r && /^< (250|220)/ { exit }' tm.err | grep -q yes; } && overlapped2 &&
+		pass "FXP: a missing source while the rename before it is unanswered fails alone; that file is done" ||
+		fail "FXP, missing source behind a slow rename" "rc $rc, dst: $(ls -A f/m | tr '\n' ' '), journal: $(cut -c1-50 jm | tr '\n' '|'): $(grep -v '^[<>*]' tm.err | tail -4)"
+else
+	fail "fake ftp server (raw:rntofail)" "did not start: $(cat "$T/fakeftpd-F.log")"
+fi
+
+# --- the control connection dropped with the rename unanswered (the server did rename) ---
+mkdir -p g/d
+if fakeftpd_start G "$T/g" raw:rntodrop; then
+	G=ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_G/
+	for how in "" --move; do
+		rm -rf g/d/* g/d/.[!.]* "$FTPD_HOME_A/s"
+		mkdir -p "$FTPD_HOME_A/s" ref
+		for f in ok1 ok2 bad ok3 ok4; do head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/$f.txt"; done
+		cp "$FTPD_HOME_A"/s/* ref/
+		rm -f jg
+		run "tg$how" "${O[@]}" -v --fxp --parallel 1 --timeout 10 --journal jg $how --from-file list copy "${A}s" "${G}d"
+		rc=$?
+		e=tg$how.err
+		ok=1
+		for f in ok1 ok2; do cmp -s ref/$f.txt g/d/$f.txt || ok=0; done
+		# bad.txt may have its final name (the server renamed it; whole: its size was
+		# checked before the RNFR), but it is not counted: no done line, and with --move
+		# its source stays (exit 1: some files were copied). Without --move ok3.txt, in
+		# flight behind it, fails too and is not under its final name; --move waits for
+		# each rename (its SIZE and DELE follow it): ok3.txt begins on a fresh pair.
+		tailnote="; the file in flight behind it fails too, not under its name"
+		[ -n "$how" ] && tailnote="; the next files moved afresh"
+		if [ -z "$how" ]; then
+			later() { [ ! -e g/d/ok3.txt ] && grep -q 'ok3.txt: connection to .* lost' "$e" && ! grep -q '^done.*ok3.txt' jg &&
+				[ -f "$FTPD_HOME_A/s/ok3.txt" ] && grep -q 'bad.txt: the connection to 127.0.0.1:[0-9]* ended before the rename into place was answered' "$e"; }
+		else
+			later() { cmp -s ref/ok3.txt g/d/ok3.txt && [ ! -e "$FTPD_HOME_A/s/ok1.txt" ] && [ ! -e "$FTPD_HOME_A/s/ok3.txt" ] &&
+				grep -q 'bad.txt: connection to .* lost' "$e"; }
+		fi
+		[ $rc = 1 ] && [ $ok = 1 ] && later && [ -z "$(find g/d -name '.*')" ] && cmp -s ref/ok4.txt g/d/ok4.txt &&
+			! grep -q '^done.*bad.txt' jg && grep -q '^done.*ok2.txt' jg && [ -f "$FTPD_HOME_A/s/bad.txt" ] &&
+			pass "FXP${how:+ $how}, connection dropped at a file's RNTO: it fails, not journaled, its source kept, no temporary$tailnote" ||
+			fail "FXP${how:+ $how}, RNTO dropped" "rc $rc, dst: $(ls -A g/d | tr '\n' ' '), src: $(ls "$FTPD_HOME_A/s" | tr '\n' ' '), journal: $(cut -c1-60 jg | tr '\n' '|'): $(grep -v '^[<>*]' "$e" | tail -5)"
+	done
+	overlapped tg.err ok3.txt && pass "FXP: the file after a dropped rename was in flight (its RETR sent) when the connection closed" ||
+		fail "FXP overlap (drop)" "no RETR of ok3.txt after RNTO d/bad.txt: $(grep -E '^[<>] (RNTO|RETR|STOR|5|2)' tg.err | head -30)"
+else
+	fail "fake ftp server (raw:rntodrop)" "did not start: $(cat "$T/fakeftpd-G.log")"
+fi
+finish
