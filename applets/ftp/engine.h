@@ -57,6 +57,7 @@ struct slot {
 	int fast;                /* get: this file goes over gp, not libcurl */
 	struct job next;         /* get: the slot's next job, taken early: its RETR sent behind the 226 */
 	int has_next;
+	struct pput *pp;         /* put: the slot's own control connection (putpipe.c), kept between files */
 	long long t0_ms;         /* when the job started (--json's seconds) */
 	uint64_t rate_n;         /* --limit-rate: bytes this transfer has moved */
 	long long rate_until;    /* --limit-rate: s->h paused until then (ms; 0: not paused) */
@@ -123,6 +124,17 @@ int ftp_getfast_start(struct engine *e, struct slot *s);
 int ftp_getfast_step(struct engine *e, struct slot *s);
 int ftp_getfast_waitfds(struct engine *e, int n);
 void ftp_getfast_poll(struct engine *e, unsigned nfd);
+
+/* putpipe.c: a put of the local regular file s->infd (size bytes) over the slot's own
+ * connection: GP_RUNNING (s->fast set), GP_CURL (not covered here: libcurl's path), or
+ * GP_FAILED (the job has ended); stepped after a wait (1: the job has ended, the slot is
+ * to be cleared: getfast.c's ftp_getfast_step hands it over); its descriptors (their
+ * number); the file given up (--deadline); every connection closed at the run's end. */
+int ftp_putfast_start(struct engine *e, struct slot *s, off_t size);
+int ftp_putfast_step(struct engine *e, struct slot *s);
+int ftp_putfast_fds(const struct slot *s, struct curl_waitfd *w);
+void ftp_pp_stop(struct pput *p);
+void ftp_pp_free(void);
 
 /* copy.c: start a copy job in s (0 running, -1 ended: failed before it began); a handle of
  * s ended (1: the job goes on, 0: it has ended, the slot is to be cleared); after each
