@@ -38,7 +38,7 @@
 #include "nt_err.h"
 #include "stream.h"
 
-enum { P_IDLE, P_CWD, P_PASV, P_STOR, P_SEND, P_FIN, P_SIZE, P_RNFR, P_RNTO };
+enum { P_IDLE, P_CWD, P_PASV, P_READY, P_STOR, P_SEND, P_FIN, P_SIZE, P_RNFR, P_RNTO };
 /* sendfile's share of one step: other slots get their turn between. */
 #define STEP_MAX (8 << 20)
 
@@ -52,8 +52,13 @@ struct pput {
 	int st, pasv;       /* P_*, the passive command sent was PASV */
 	int dfd;            /* the data connection (-1: none) */
 	int infd;           /* the local file (the slot's) */
-	off_t size, sent;   /* its size at the start, the bytes gone into the data connection */
+	off_t size, sent;   /* its size at the start (copy: -1 unknown), the bytes gone out */
 	int eof;            /* the local file ended before size */
+	int pipe;           /* copy: the data come from the slot's pipe (copy.c fills it) */
+	int go;             /* copy: STOR may go (the source's data came, or its good end) */
+	unsigned port;      /* copy: the passive port answered before go (P_READY) */
+	struct ftp_hdr *hdr; /* where a failure's reply goes (put: s->hdr; copy: s->hdr2) */
+	char *err;
 	long long stall_at; /* a reply awaited must come by then (--timeout); 0: no limit */
 	struct xfer_stall win;
 };
@@ -111,20 +116,35 @@ void ftp_pp_stop(struct pput *p)
 	file_end(p);
 }
 
+/* The file's end (rc: libcurl's result, CURLE_OK: done): put, reported to the engine;
+ * copy, handed to copy.c as the end of its upload handle. 1: the job has ended. */
+static int pend(struct engine *e, struct slot *s, int rc)
+{
+	if (s->job.kind == JOB_COPY) {
+		s->run2 = 0;
+		s->rc2 = (CURLcode)rc;
+		return !ftp_copy_finished(e, s, s->h2, (CURLcode)rc);
+	}
+	if (rc == CURLE_OK)
+		eng_done(e, s);
+	else
+		eng_failed(e, s, (CURLcode)rc, s->err, &s->hdr, 0);
+	return 1;
+}
+
 /* The file failed with libcurl's result rc (with_reply: the server's last reply is the
  * cause); drop: the connection goes (a reply or data of this file may still come). */
 static int pfail(struct engine *e, struct slot *s, int rc, int with_reply, int drop)
 {
 	struct pput *p = s->pp;
-	s->hdr.code = 0;
-	s->hdr.last[0] = 0;
+	p->hdr->code = 0;
+	p->hdr->last[0] = 0;
 	if (with_reply && p->c && p->c->code > 0)
-		ftp_reply_line(p->c->text, strlen(p->c->text), &s->hdr.code, s->hdr.last, sizeof s->hdr.last);
+		ftp_reply_line(p->c->text, strlen(p->c->text), &p->hdr->code, p->hdr->last, sizeof p->hdr->last);
 	if (drop)
 		conn_drop(p);
 	file_end(p);
-	eng_failed(e, s, (CURLcode)rc, s->err, &s->hdr, 0);
-	return 1;
+	return pend(e, s, rc);
 }
 
 static int send_passive(struct pput *p)
@@ -152,20 +172,10 @@ static int stale(struct pput *p)
 	return poll(&pf, 1, 0) != 0;
 }
 
-int ftp_putfast_start(struct engine *e, struct slot *s, off_t size)
+/* The slot's connection to site, logged in (opened now, waiting, when there is none): 0,
+ * or -1 (off set: libcurl's path from here on). */
+static int conn_get(struct engine *e, struct slot *s, struct ftp_site *site)
 {
-	struct ftp_site *a = e->a;
-	const struct job *j = &s->job;
-	if (off || e->b || !strcmp(j->src, "-") || a->implicit_tls || a->x.tls != XFER_TLS_NEVER || ftp_cf.active ||
-	    ftp_cf.ascii || ftp_cf.limit_rate > 0 || ftp_cf.resume || ftp_cf.create_dirs || a->x.verbose || a->x.watch)
-		return GP_CURL;
-	const char *bn = ftp_basename(j->dst);
-	size_t dl = (size_t)(bn - j->dst);
-	char *want = xstrndup(j->dst, dl > 1 && j->dst[dl - 1] == '/' ? dl - 1 : dl);
-	if (!*bn || (want[0] && want[0] != '/' && !a->entry)) {
-		free(want);
-		return GP_CURL; /* the login folder is not known (no PWD answer): libcurl's path */
-	}
 	struct pput *p = s->pp;
 	if (!p) {
 		p = s->pp = xcalloc(1, sizeof *p);
@@ -182,32 +192,55 @@ int ftp_putfast_start(struct engine *e, struct slot *s, off_t size)
 	if (!p->c) {
 		int code = 0;
 		char m[600];
-		p->c = ctl_open(a, 0, &code, m, sizeof m);
+		p->c = ctl_open(site, 0, &code, m, sizeof m);
 		if (!p->c) {
 			/* A proxy, a refused greeting (vsftpd's max_per_ip), a login refused: libcurl's
 			 * path for this file and the rest, which says what it meets as before. */
-			log_trace("put: own connection to %s: %s: libcurl's path from here on", a->host, m);
-			free(want);
+			log_trace("own connection to %s: %s: libcurl's path from here on", site->host, m);
 			off = 1;
-			return GP_CURL;
+			return -1;
 		}
 		p->cwd = xstrdup("");
 	}
+	return 0;
+}
+
+/* What the own path does not cover (libcurl's path for it). */
+static int not_here(const struct ftp_site *a)
+{
+	return off || a->implicit_tls || a->x.tls != XFER_TLS_NEVER || ftp_cf.active || ftp_cf.ascii ||
+	       ftp_cf.limit_rate > 0 || ftp_cf.resume || ftp_cf.create_dirs || a->x.verbose || a->x.watch;
+}
+
+/* The folder of path dst (NULL: not reachable here: no name, or the login folder unknown). */
+static char *folder_of(const struct ftp_site *a, const char *dst)
+{
+	const char *bn = ftp_basename(dst);
+	size_t dl = (size_t)(bn - dst);
+	char *want = xstrndup(dst, dl > 1 && dst[dl - 1] == '/' ? dl - 1 : dl);
+	if (!*bn || (want[0] && want[0] != '/' && !a->entry)) {
+		free(want);
+		return NULL; /* the login folder is not known (no PWD answer): libcurl's path */
+	}
+	return want;
+}
+
+/* The file begun on the slot's connection (name: STOR's argument, final: RNTO's or NULL):
+ * CWD when the folder differs, the passive command. 0, or -1 (the connection broke: it is
+ * closed, the file not begun). */
+static int begin(struct slot *s, struct ftp_site *site, char *want, char *name, char *final)
+{
+	struct pput *p = s->pp;
 	p->want = want;
-	p->final = ftp_cf.atomic > 0 ? xstrdup(bn) : NULL;
-	p->name = p->final ? xasprintf(".%s.part-%ld", bn, (long)getpid()) : xstrdup(bn);
-	p->infd = s->infd;
-	p->size = size;
+	p->name = name;
+	p->final = final;
 	p->sent = 0;
 	p->eof = 0;
-	s->hdr.announced = -1;
-	s->fast = 1;
-	if (e->src->total == 1)
-		e->prog.bytes_total = (uint64_t)size;
+	p->port = 0;
 	stall_arm(p);
 	int r;
 	if (strcmp(p->cwd, p->want)) {
-		char *cw = cwd_arg(a, p->want);
+		char *cw = cwd_arg(site, p->want);
 		r = ctl_send(p->c, "CWD %s", cw);
 		free(cw);
 		p->st = P_CWD;
@@ -215,10 +248,65 @@ int ftp_putfast_start(struct engine *e, struct slot *s, off_t size)
 		r = send_passive(p);
 	}
 	if (r < 0 || stream_flush(p->c->s) < 0) {
-		pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+		conn_drop(p);
+		file_end(p);
+		return -1;
+	}
+	return 0;
+}
+
+int ftp_putfast_start(struct engine *e, struct slot *s, off_t size)
+{
+	struct ftp_site *a = e->a;
+	const struct job *j = &s->job;
+	if (e->b || !strcmp(j->src, "-") || not_here(a))
+		return GP_CURL;
+	char *want = folder_of(a, j->dst);
+	if (!want || conn_get(e, s, a) < 0) {
+		free(want);
+		return GP_CURL;
+	}
+	struct pput *p = s->pp;
+	const char *bn = ftp_basename(j->dst);
+	p->pipe = 0;
+	p->go = 1;
+	p->hdr = &s->hdr;
+	p->err = s->err;
+	p->infd = s->infd;
+	p->size = size;
+	s->hdr.announced = -1;
+	s->fast = 1;
+	if (e->src->total == 1)
+		e->prog.bytes_total = (uint64_t)size;
+	if (begin(s, a, want, ftp_cf.atomic > 0 ? xasprintf(".%s.part-%ld", bn, (long)getpid()) : xstrdup(bn),
+		  ftp_cf.atomic > 0 ? xstrdup(bn) : NULL) < 0) {
+		eng_failed(e, s, CURLE_SEND_ERROR, s->err, &s->hdr, 0);
 		return GP_FAILED;
 	}
 	return GP_RUNNING;
+}
+
+int ftp_pp_copy_start(struct engine *e, struct slot *s)
+{
+	struct ftp_site *b = e->b;
+	const struct job *j = &s->job;
+	if (not_here(b) || !s->ctmp)
+		return GP_CURL;
+	char *want = folder_of(b, j->dst);
+	if (!want || conn_get(e, s, b) < 0) {
+		free(want);
+		return GP_CURL;
+	}
+	struct pput *p = s->pp;
+	p->pipe = 1;
+	p->go = 0;
+	p->hdr = &s->hdr2;
+	p->err = s->err2;
+	p->size = j->size;
+	s->hdr2.code = 0;
+	s->hdr2.last[0] = 0;
+	s->err2[0] = 0;
+	return begin(s, b, want, xstrdup(ftp_basename(s->ctmp)), xstrdup(ftp_basename(j->dst))) < 0 ? GP_CURL : GP_RUNNING;
 }
 
 int ftp_putfast_fds(const struct slot *s, struct curl_waitfd *w)
@@ -231,7 +319,7 @@ int ftp_putfast_fds(const struct slot *s, struct curl_waitfd *w)
 	w[n].events = CURL_WAIT_POLLIN;
 	w[n].revents = 0;
 	n++;
-	if (p->dfd >= 0 && p->st == P_SEND) {
+	if (p->dfd >= 0 && p->st == P_SEND && (!p->pipe || s->pl)) {
 		w[n].fd = p->dfd;
 		w[n].events = CURL_WAIT_POLLOUT;
 		w[n].revents = 0;
@@ -240,12 +328,62 @@ int ftp_putfast_fds(const struct slot *s, struct curl_waitfd *w)
 	return n;
 }
 
+/* A broken data connection (errno): 1, the file failed. */
+static int send_broke(struct engine *e, struct slot *s)
+{
+	log_trace("%s: data connection: %s", s->job.dst, strerror(errno));
+	return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+}
+
+/* The data's end: the server's 226 follows. */
+static void data_end(struct pput *p)
+{
+	data_close(p);
+	p->st = P_FIN;
+	stall_arm(p);
+}
+
+/* copy: what the slot's pipe holds into the data connection (copy.c's copy_read, for
+ * libcurl's upload handle); the end once the source has ended well and all of it went. A
+ * source that failed aborts the upload (no 226 of ours can make it whole). 0 going on,
+ * 1 the file failed. */
+static int pump_pipe(struct engine *e, struct slot *s)
+{
+	struct pput *p = s->pp;
+	if (s->src_failed)
+		return pfail(e, s, CURLE_ABORTED_BY_CALLBACK, 0, 1);
+	while (s->pl) {
+		ssize_t n = write(p->dfd, s->pipe + s->ph, s->pl);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return send_broke(e, s);
+		s->ph += (size_t)n;
+		s->pl -= (size_t)n;
+		if (!s->pl)
+			s->ph = 0;
+		s->bytes += (uint64_t)n;
+		p->sent += n;
+		if (s->src_paused)
+			s->unpause_src = 1; /* room again: copy.c resumes the download */
+	}
+	if (s->src_done)
+		data_end(p);
+	else /* waiting for the source is no stall of ours (libcurl's paused upload neither) */
+		xfer_stall_start(&p->win, ftp_now_ms(), (unsigned long long)p->sent);
+	return 0;
+}
+
 /* The file's bytes into the data connection, as many as it takes now: 0 going on (or the
  * data's end reached: P_FIN), 1 the file failed. */
 static int pump(struct engine *e, struct slot *s)
 {
 	struct pput *p = s->pp;
 	size_t moved = 0;
+	if (p->pipe)
+		return pump_pipe(e, s);
 	while (p->sent < p->size && moved < STEP_MAX) {
 		off_t at = p->sent;
 		size_t want = (size_t)(p->size - p->sent);
@@ -266,26 +404,47 @@ static int pump(struct engine *e, struct slot *s)
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		if (errno == EPIPE || errno == ECONNRESET || errno == ECONNREFUSED || errno == ENOTCONN ||
-		    errno == ETIMEDOUT || errno == EHOSTUNREACH || errno == ENETUNREACH) {
-			log_trace("put %s: data connection to %s: %s", s->job.dst, e->a->host, strerror(errno));
-			return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
-		}
+		    errno == ETIMEDOUT || errno == EHOSTUNREACH || errno == ENETUNREACH)
+			return send_broke(e, s);
 		nt_warn_sys("read %s", s->job.src);
 		return pfail(e, s, CURLE_READ_ERROR, 0, 1);
 	}
 	if (p->sent < p->size && !p->eof)
 		return 0;
-	data_close(p); /* the end of the data: the server's 226 follows */
-	p->st = P_FIN;
-	stall_arm(p);
+	data_end(p);
 	return 0;
+}
+
+/* The passive port for the file: connect, STOR (only once go: copy waits for the source). */
+static int to_stor(struct engine *e, struct slot *s, unsigned port)
+{
+	struct pput *p = s->pp;
+	if (!p->go) {
+		p->port = port;
+		p->st = P_READY;
+		p->stall_at = 0; /* waiting for the source, not for this server */
+		return 0;
+	}
+	p->dfd = ftp_data_connect(p->c, port);
+	if (p->dfd < 0)
+		return pfail(e, s, CURLE_FTP_CANT_GET_HOST, 0, 1);
+	p->st = P_STOR;
+	stall_arm(p);
+	if (ctl_send(p->c, "STOR %s", p->name) < 0 || stream_flush(p->c->s) < 0)
+		return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+	return 0;
+}
+
+void ftp_pp_go(struct slot *s)
+{
+	s->pp->go = 1; /* the STOR goes at the next step (ftp_putfast_step) */
 }
 
 /* libcurl's size check after the 226 (ftp_done): its words, kept by xfer_strerror. */
 static int short_file(struct engine *e, struct slot *s)
 {
 	struct pput *p = s->pp;
-	snprintf(s->err, sizeof s->err, "Uploaded unaligned file size (%lld out of %lld bytes)", (long long)p->sent,
+	snprintf(p->err, CURL_ERROR_SIZE, "Uploaded unaligned file size (%lld out of %lld bytes)", (long long)p->sent,
 		 (long long)p->size);
 	return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1);
 }
@@ -303,13 +462,8 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 		p->cwd = xstrdup(p->want);
 		return send_passive(p) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
 	case P_PASV:
-		if (ftp_data_port(p->c, r, &port) == 0) {
-			p->dfd = ftp_data_connect(p->c, port);
-			if (p->dfd < 0)
-				return pfail(e, s, CURLE_FTP_CANT_GET_HOST, 0, 1);
-			p->st = P_STOR;
-			return ctl_send(p->c, "STOR %s", p->name) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
-		}
+		if (ftp_data_port(p->c, r, &port) == 0)
+			return to_stor(e, s, port);
 		if (!p->pasv && r >= 500 && p->c->family == AF_INET) {
 			no_epsv = 1; /* as libcurl: a server without EPSV gets PASV (from now on) */
 			return send_passive(p) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
@@ -327,6 +481,8 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 	case P_SEND:
 		if (r < 200)
 			return 0;
+		if (p->pipe && s->src_failed)
+			return pfail(e, s, CURLE_ABORTED_BY_CALLBACK, 0, 1);
 		/* The final reply before the last byte went out: the server has stopped taking
 		 * it (a 4xx/5xx), or says it has the whole file when it has not (a 226). */
 		if (r >= 400)
@@ -337,7 +493,7 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 			return 0;
 		if (r != 226 && r != 250) /* libcurl: "server did not report OK" */
 			return pfail(e, s, CURLE_PARTIAL_FILE, 1, 0);
-		if (p->sent != p->size)
+		if (p->size >= 0 && p->sent != p->size)
 			return short_file(e, s);
 		/* SIZE of what was stored (and RNFR of the temporary in the same write): a
 		 * server that answered 226 for less fails the file; RNTO waits for it. */
@@ -347,9 +503,9 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 			return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
 		return 0;
 	case P_SIZE:
-		if (r == 213 && strtoll(p->c->text + 4, NULL, 10) != (long long)p->size) {
-			snprintf(s->err, sizeof s->err, "Uploaded unaligned file size (%lld out of %lld bytes)",
-				 strtoll(p->c->text + 4, NULL, 10), (long long)p->size);
+		if (r == 213 && strtoll(p->c->text + 4, NULL, 10) != (long long)p->sent) {
+			snprintf(p->err, CURL_ERROR_SIZE, "Uploaded unaligned file size (%lld out of %lld bytes)",
+				 strtoll(p->c->text + 4, NULL, 10), (long long)p->sent);
 			return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1); /* (the RNFR's reply with it) */
 		}
 		/* (A server without SIZE: its 226 is taken for it, as libcurl does.) */
@@ -372,17 +528,28 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 		return pfail(e, s, CURLE_WEIRD_SERVER_REPLY, 1, 1);
 	}
 	file_end(p);
-	eng_done(e, s);
-	return 1;
+	return pend(e, s, CURLE_OK);
 }
 
 int ftp_putfast_step(struct engine *e, struct slot *s)
 {
 	struct pput *p = s->pp;
+	int done;
 	if (!p || p->st == P_IDLE)
 		return 1;
-	if (p->st == P_SEND && pump(e, s))
-		return 1;
+	if (p->pipe && s->src_failed && p->st <= P_READY) {
+		/* The source failed before STOR went: nothing stored. A connection with a
+		 * reply still to come goes; one in P_READY stays (the next EPSV replaces it). */
+		if (p->st == P_READY) {
+			file_end(p);
+			return pend(e, s, CURLE_ABORTED_BY_CALLBACK);
+		}
+		return pfail(e, s, CURLE_ABORTED_BY_CALLBACK, 0, 1);
+	}
+	if (p->go && p->st == P_READY && ((done = to_stor(e, s, p->port)) || p->st == P_IDLE))
+		return done;
+	if (p->st == P_SEND && ((done = pump(e, s)) || p->st == P_IDLE))
+		return done;
 	for (;;) {
 		int r = ctl_try_reply(p->c);
 		if (!r)
@@ -396,10 +563,10 @@ int ftp_putfast_step(struct engine *e, struct slot *s)
 		}
 		if (r >= 200)
 			stall_arm(p); /* as libcurl: a 1xx does not reset the reply timeout */
-		if (on_reply(e, s, r))
-			return 1;
-		if (p->st == P_IDLE)
-			return 1;
+		/* (copy: the job may go on when the upload has ended: --move's check, the
+		 * source's end, a clean-up on libcurl's side: copy.c) */
+		if ((done = on_reply(e, s, r)) || p->st == P_IDLE)
+			return done;
 	}
 	if (stream_flush(p->c->s) < 0)
 		return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
