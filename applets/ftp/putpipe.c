@@ -183,9 +183,11 @@ static int conn_get(struct engine *e, struct slot *s, struct ftp_site *site)
 		p->next = all;
 		all = p;
 	}
-	if (!e->dropped) {
+	if (!e->dropped && s->job.kind == JOB_PUT) {
+		/* libcurl's idle login: no more connections than --parallel. Not in a copy,
+		 * whose downloads hold the share (their handles are libcurl's). */
 		e->dropped = 1;
-		ftp_share_drop(); /* libcurl's idle login: no more connections than --parallel */
+		ftp_share_drop();
 	}
 	if (p->c && stale(p))
 		conn_drop(p);
