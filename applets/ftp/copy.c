@@ -381,7 +381,7 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			free(c), free(ap);
 			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
 			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
-			curl_easy_setopt(s->h2, CURLOPT_QUOTE, s->q2);
+			curl_easy_setopt(s->h2, CURLOPT_PREQUOTE, s->q2); /* after the CWD to the login folder (ftp_qpath) */
 			s->run2 = 1;
 			eng_add(e, s->h2, s);
 			return 1;
