@@ -21,7 +21,7 @@
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_tree.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
- *        tests/integration/ftp_copysafe.sh tests/unit/check_ftpcopy.c
+ *        tests/integration/ftp_copysafe.sh tests/unit/check_ftpcopy.c tests/integration/ftp_copypipe.sh
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>

@@ -17,12 +17,21 @@
  * that engine.c's messages, retries and exit codes are the same. A reply awaited, or a
  * data phase slower than the low-speed rule, longer than --timeout fails the file.
  *
- * Used where it covers everything (ftp_putfast_start decides per file, before anything is
- * sent): plain FTP, no proxy, a local regular file (not standard input); libcurl's path for
- * TLS, --resume (APPE), --create-dirs, --limit-rate, --active, --ascii and -v. When the own
- * login fails, the file and the rest of the run go through libcurl's path (its messages).
+ * The streamed copy's upload too (ftp_pp_copy_start, copy.c): the data from the slot's pipe
+ * (copy.c fills it from libcurl's download and pauses that while it is full), CWD and EPSV
+ * sent when the job starts, the STOR only once copy.c says the source's data came (or its
+ * good end: dst_go); the end handed to ftp_copy_finished as libcurl's upload handle's, so
+ * that --move, the clean-up DELE of a failed temporary, the journal and the messages stay
+ * copy.c's.
  *
- * Header: applets/ftp/engine.h    Tests: tests/integration/ftp_putpipe.sh
+ * Used where it covers everything (decided per file, before anything is sent): plain FTP,
+ * no proxy, a local regular file (not standard input), a copy's atomic default; libcurl's
+ * path for TLS, --resume (APPE), --create-dirs, --limit-rate, --active, --ascii, -v and a
+ * copy's --no-atomic. When the own login fails, the file and the rest of the run go through
+ * libcurl's path (its messages).
+ *
+ * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
+ * Tests: tests/integration/ftp_putpipe.sh tests/integration/ftp_copypipe.sh tests/integration/ftp_copysafe.sh
  */
 #include <errno.h>
 #include <poll.h>
