@@ -10,9 +10,10 @@
  * comes; with --atomic, STOR went to a temporary (".NAME.part-PID", as on libcurl's path),
  * renamed with RNFR/RNTO only after a 2xx final reply, when exactly the size the file had
  * at the start went out (libcurl's size check) and the server's SIZE of what it stored says
- * the same (sent with the RNFR; RNTO waits for it). A final reply before the last byte went
- * out, or a SIZE that differs, fails the file (in place too, where libcurl's path would
- * take the 226): a short file never gets the final name.
+ * the same (sent with the RNFR; RNTO waits for it): a short file never gets the final name.
+ * A final reply before the last byte went out fails the file, in place too (where libcurl's
+ * path took it for success); in place the 226 is taken once all went out, as libcurl does
+ * (no SIZE: it would wait for the server's close, which may flush the whole file).
  * Failures are libcurl's results (rc, the server's reply in hdr) as its path gives them, so
  * that engine.c's messages, retries and exit codes are the same. A reply awaited, or a
  * data phase slower than the low-speed rule, longer than --timeout fails the file.
@@ -506,11 +507,16 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 			return pfail(e, s, CURLE_PARTIAL_FILE, 1, 0);
 		if (p->size >= 0 && p->sent != p->size)
 			return short_file(e, s);
-		/* SIZE of what was stored (and RNFR of the temporary in the same write): a
-		 * server that answered 226 for less fails the file; RNTO waits for it. */
+		/* In place: the 226 is taken, as on libcurl's path (a SIZE now waits for the
+		 * server's close of the file, which may flush all of it to disk: measured 0.1 to
+		 * several s for 512 MiB). Else SIZE of what was stored, and RNFR of the
+		 * temporary in the same write: a server that answered 226 for less fails the
+		 * file; RNTO waits for it. */
+		if (!p->final)
+			break;
 		p->st = P_SIZE;
 		stall_arm(p);
-		if (ctl_send(p->c, "SIZE %s", p->name) < 0 || (p->final && ctl_send(p->c, "RNFR %s", p->name) < 0))
+		if (ctl_send(p->c, "SIZE %s", p->name) < 0 || ctl_send(p->c, "RNFR %s", p->name) < 0)
 			return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
 		return 0;
 	case P_SIZE:
@@ -520,11 +526,8 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 			return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1); /* (the RNFR's reply with it) */
 		}
 		/* (A server without SIZE: its 226 is taken for it, as libcurl does.) */
-		if (p->final) {
-			p->st = P_RNFR;
-			return 0;
-		}
-		break;
+		p->st = P_RNFR;
+		return 0;
 	case P_RNFR:
 		if (r != 350)
 			return pfail(e, s, CURLE_QUOTE_ERROR, 1, 0);
