@@ -21,7 +21,7 @@
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_tree.sh tests/integration/ftp_fxp.sh tests/integration/ftp_durable.sh
- *        tests/integration/ftp_copysafe.sh tests/unit/check_ftpcopy.c
+ *        tests/integration/ftp_copysafe.sh tests/unit/check_ftpcopy.c tests/integration/ftp_copypipe.sh
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -160,6 +160,18 @@ static int stream_start(struct engine *e, struct slot *s)
 	 * asks SIZE and fails a short download itself. */
 	if (j->size >= 0)
 		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	/* Plain FTP on the destination, the atomic default: the upload on the slot's own
+	 * connection (putpipe.c; its CWD and EPSV go now, the STOR as dst_go says). */
+	s->own_dst = 0;
+	if (ftp_cf.atomic >= 0 && (s->ctmp = ftp_dur_remote_tmp(j->dst)) && ftp_pp_copy_start(e, s) == GP_RUNNING) {
+		s->own_dst = 1;
+		s->dst_started = 0;
+		s->run1 = s->run2 = 1;
+		eng_add(e, s->h, s);
+		return 0;
+	}
+	free(s->ctmp);
+	s->ctmp = NULL;
 	ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
 	if (ftp_cf.atomic >= 0) {
 		/* Stored under a temporary name, renamed when complete (the folder is libcurl's
@@ -214,7 +226,10 @@ static void dst_go(struct engine *e, struct slot *s)
 {
 	s->dst_started = 1;
 	s->run2 = 1;
-	eng_add(e, s->h2, s);
+	if (s->own_dst)
+		ftp_pp_go(s);
+	else
+		eng_add(e, s->h2, s);
 }
 
 /* --fxp and a pair that refuses FXP: the file that met the refusal has failed (its one
@@ -366,7 +381,7 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			free(c), free(ap);
 			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
 			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
-			curl_easy_setopt(s->h2, CURLOPT_QUOTE, s->q2);
+			curl_easy_setopt(s->h2, CURLOPT_PREQUOTE, s->q2); /* after the CWD to the login folder (ftp_qpath) */
 			s->run2 = 1;
 			eng_add(e, s->h2, s);
 			return 1;
@@ -491,11 +506,13 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 	}
 	if (s->phase == 0 && s->run1 && !s->dst_started && src_accepted(s))
 		dst_go(e, s);
+	if (s->phase == 0 && s->own_dst && s->run2 && ftp_putfast_step(e, s))
+		return 1;
 	if (s->unpause_src && s->run1) {
 		s->unpause_src = s->src_paused = 0;
 		curl_easy_pause(s->h, CURLPAUSE_CONT);
 	}
-	if (s->unpause_dst && s->run2) {
+	if (s->unpause_dst && s->run2 && !s->own_dst) {
 		s->unpause_dst = s->dst_paused = 0;
 		curl_easy_pause(s->h2, CURLPAUSE_CONT);
 	}
@@ -508,11 +525,11 @@ int ftp_copy_waitfds(struct engine *e)
 	int n = 0;
 	for (int i = 0; i < e->n; i++) {
 		struct slot *s = &e->slots[i];
-		if (!s->busy || s->job.kind != JOB_COPY || s->phase != 4)
+		if (!s->busy || s->job.kind != JOB_COPY || (s->phase != 4 && !(s->phase == 0 && s->own_dst && s->run2)))
 			continue;
 		if (!e->wfd)
 			e->wfd = xcalloc(2 * (size_t)e->n, sizeof *e->wfd);
-		n += ftp_fxp_fds(s->fx, e->wfd + n);
+		n += s->phase == 4 ? ftp_fxp_fds(s->fx, e->wfd + n) : ftp_putfast_fds(s, e->wfd + n);
 	}
 	return n;
 }
@@ -528,6 +545,8 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 		ftp_fxp_stop(s->fx, e->b);
 		return;
 	}
+	if (s->own_dst)
+		ftp_pp_stop(s->pp); /* its connection closed: the DELE goes on the site's own */
 	if (s->phase != 0 || !s->ctmp || !s->dst_started || kept_in_place(e, s))
 		return; /* no STOR sent: nothing stored, and with --no-atomic ctmp is a file we did not touch */
 	char *ap = ftp_qpath(e->b, s->ctmp);

@@ -445,6 +445,9 @@ static int start(struct engine *e, struct slot *s)
 			fail_job(e, s, NT_EXIT_FAIL, FTP_PUT_DIR_MSG);
 			return -1;
 		}
+		int own = S_ISREG(st.st_mode) ? ftp_putfast_start(e, s, st.st_size) : GP_CURL; /* putpipe.c */
+		if (own != GP_CURL)
+			return own == GP_RUNNING ? 0 : -1;
 		ftp_prep(e->a, s->h, &s->hdr, s->err);
 		const char *dst = j->dst;
 		char *tmp = NULL;
@@ -700,7 +703,9 @@ static void stop_all(struct engine *e, const char *why)
 		s->run1 = s->run2 = 0;
 		if (s->job.kind == JOB_COPY)
 			ftp_copy_stop(e, s);
-		if (s->fast)
+		if (s->fast && s->job.kind == JOB_PUT)
+			ftp_pp_stop(s->pp);
+		else if (s->fast)
 			ftp_gp_stop(s->gp);
 		if (s->has_next) { /* taken early, never begun: as if still in the source */
 			job_free(&s->next);
@@ -869,6 +874,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	curl_multi_cleanup(e->m);
 	ftp_fxp_free();
 	ftp_gp_free();
+	ftp_pp_free();
 	free(e->wfd);
 	free(e->pfd);
 	if (summary && log_level > LOG_QUIET)

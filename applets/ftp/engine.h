@@ -47,6 +47,7 @@ struct slot {
 	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst, dst_done;
 	int dst_started;         /* copy: the upload (STOR) begun, once the RETR's data came (or its end) */
 	int src_data;            /* copy: a byte of the RETR's data has come (copy_write) */
+	int own_dst;             /* copy: the upload goes over the slot's own connection (putpipe.c) */
 	int dst_pre;             /* copy --no-atomic: the destination's SIZE before the STOR (copy.c: DST_*) */
 	uint64_t bytes;
 	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
@@ -57,6 +58,7 @@ struct slot {
 	int fast;                /* get: this file goes over gp, not libcurl */
 	struct job next;         /* get: the slot's next job, taken early: its RETR sent behind the 226 */
 	int has_next;
+	struct pput *pp;         /* put: the slot's own control connection (putpipe.c), kept between files */
 	long long t0_ms;         /* when the job started (--json's seconds) */
 	uint64_t rate_n;         /* --limit-rate: bytes this transfer has moved */
 	long long rate_until;    /* --limit-rate: s->h paused until then (ms; 0: not paused) */
@@ -126,6 +128,24 @@ int ftp_getfast_waitfds(struct engine *e, int n);
 int ftp_getfast_poll(struct engine *e, unsigned nfd);
 /* After a wait (known: e->wfd's revents are its results): which own gets to step. */
 void ftp_getfast_events(struct engine *e, int known);
+
+/* putpipe.c: a put of the local regular file s->infd (size bytes) over the slot's own
+ * connection: GP_RUNNING (s->fast set), GP_CURL (not covered here: libcurl's path), or
+ * GP_FAILED (the job has ended); stepped after a wait (1: the job has ended, the slot is
+ * to be cleared: getfast.c's ftp_getfast_step hands it over); its descriptors (their
+ * number); the file given up (--deadline); every connection closed at the run's end. */
+int ftp_putfast_start(struct engine *e, struct slot *s, off_t size);
+int ftp_putfast_step(struct engine *e, struct slot *s);
+int ftp_putfast_fds(const struct slot *s, struct curl_waitfd *w);
+void ftp_pp_stop(struct pput *p);
+void ftp_pp_free(void);
+/* putpipe.c, for copy.c: the streamed copy's upload (STOR of s->ctmp, renamed to s->job.dst)
+ * on the slot's own connection to e->b: GP_RUNNING (its CWD and EPSV sent at once; s->run2
+ * stands for it, stepped by ftp_putfast_step, its end handed to ftp_copy_finished as h2's)
+ * or GP_CURL (libcurl's upload handle); the STOR allowed (the source's data came, or its
+ * good end): sent at the next step. */
+int ftp_pp_copy_start(struct engine *e, struct slot *s);
+void ftp_pp_go(struct slot *s);
 
 /* copy.c: start a copy job in s (0 running, -1 ended: failed before it began); a handle of
  * s ended (1: the job goes on, 0: it has ended, the slot is to be cleared); after each

@@ -71,6 +71,8 @@ static int fast_job(const struct engine *e, const struct job *j)
 /* An own get stepped after a wait: 1 when its job has ended (the slot is to be cleared). */
 int ftp_getfast_step(struct engine *e, struct slot *s)
 {
+	if (s->job.kind == JOB_PUT)
+		return ftp_putfast_step(e, s); /* putpipe.c */
 	int rc = 0;
 	if (s->job.kind == JOB_GET && !ftp_gp_due(s->gp))
 		return 0; /* nothing came for it (ftp_getfast_events) */
@@ -105,7 +107,8 @@ int ftp_getfast_waitfds(struct engine *e, int n)
 	int k = 0;
 	for (int i = 0; i < e->n; i++)
 		if (e->slots[i].busy && e->slots[i].fast)
-			k += ftp_gp_fds(e->slots[i].gp, e->wfd, n + k);
+			k += e->slots[i].job.kind == JOB_PUT ? ftp_putfast_fds(&e->slots[i], e->wfd + n + k)
+							     : ftp_gp_fds(e->slots[i].gp, e->wfd, n + k);
 	return k;
 }
 

@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: MIT */
+/* putpipe.c - the put of a local regular file over plain FTP on our own control connection
+ * (ctl.c), one per engine slot, kept from file to file and stepped without waiting (its
+ * descriptors are in the engine's wait set, as getpipe.c's). Per file: CWD when the folder
+ * changes, EPSV (PASV where the server refuses EPSV, IPv4 only), a non-blocking data
+ * connection (data.c), STOR; after the 1xx the file goes into the data connection with
+ * sendfile(2), as much as the socket takes each time (libcurl copies 64 KiB blocks through
+ * a read callback, and waits for the 226 and each POSTQUOTE reply inside ftp_done, blocking
+ * every other transfer of the multi). Then the data connection's end, the 226 read when it
+ * comes; with --atomic, STOR went to a temporary (".NAME.part-PID", as on libcurl's path),
+ * renamed with RNFR/RNTO only after a 2xx final reply, when exactly the size the file had
+ * at the start went out (libcurl's size check) and the server's SIZE of what it stored says
+ * the same (sent with the RNFR; RNTO waits for it): a short file never gets the final name.
+ * A final reply before the last byte went out fails the file, in place too (where libcurl's
+ * path took it for success); in place the 226 is taken once all went out, as libcurl does
+ * (no SIZE: it would wait for the server's close, which may flush the whole file).
+ * Failures are libcurl's results (rc, the server's reply in hdr) as its path gives them, so
+ * that engine.c's messages, retries and exit codes are the same. A reply awaited, or a
+ * data phase slower than the low-speed rule, longer than --timeout fails the file.
+ *
+ * The streamed copy's upload too (ftp_pp_copy_start, copy.c): the data from the slot's pipe
+ * (copy.c fills it from libcurl's download and pauses that while it is full), CWD and EPSV
+ * sent when the job starts, the STOR only once copy.c says the source's data came (or its
+ * good end: dst_go); the end handed to ftp_copy_finished as libcurl's upload handle's, so
+ * that --move, the clean-up DELE of a failed temporary, the journal and the messages stay
+ * copy.c's.
+ *
+ * Used where it covers everything (decided per file, before anything is sent): plain FTP,
+ * no proxy, a local regular file (not standard input), a copy's atomic default; libcurl's
+ * path for TLS, --resume (APPE), --create-dirs, --limit-rate, --active, --ascii, -v and a
+ * copy's --no-atomic. When the own login fails, the file and the rest of the run go through
+ * libcurl's path (its messages).
+ *
+ * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
+ * Tests: tests/integration/ftp_putpipe.sh tests/integration/ftp_copypipe.sh tests/integration/ftp_copysafe.sh
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "engine.h"
+#include "log.h"
+#include "nt_err.h"
+#include "stream.h"
+
+enum { P_IDLE, P_CWD, P_PASV, P_READY, P_STOR, P_SEND, P_FIN, P_SIZE, P_RNFR, P_RNTO };
+/* sendfile's share of one step: other slots get their turn between. */
+#define STEP_MAX (8 << 20)
+
+struct pput {
+	struct fxc *c;
+	struct pput *next;  /* every connection of the run (ftp_pp_free) */
+	char *cwd;          /* the folder the connection is in ("": the login folder) */
+	char *want;         /* the folder of the file under way */
+	char *name;         /* STOR's argument: the file's name or its temporary */
+	char *final;        /* --atomic: RNTO's argument (NULL: stored in place) */
+	int st, pasv;       /* P_*, the passive command sent was PASV */
+	int dfd;            /* the data connection (-1: none) */
+	int infd;           /* the local file (the slot's) */
+	off_t size, sent;   /* its size at the start (copy: -1 unknown), the bytes gone out */
+	int eof;            /* the local file ended before size */
+	int pipe;           /* copy: the data come from the slot's pipe (copy.c fills it) */
+	int go;             /* copy: STOR may go (the source's data came, or its good end) */
+	unsigned port;      /* copy: the passive port answered before go (P_READY) */
+	struct ftp_hdr *hdr; /* where a failure's reply goes (put: s->hdr; copy: s->hdr2) */
+	char *err;
+	long long stall_at; /* a reply awaited must come by then (--timeout); 0: no limit */
+	struct xfer_stall win;
+};
+
+static struct pput *all;
+static int off;          /* an own login failed: libcurl's path for the rest of the run */
+static int no_epsv;      /* the server refused EPSV: PASV from then on (IPv4) */
+
+static void stall_arm(struct pput *p)
+{
+	p->stall_at = ftp_cf.co.timeout_ms > 0 ? ftp_now_ms() + ftp_cf.co.timeout_ms : 0;
+}
+
+static void data_close(struct pput *p)
+{
+	if (p->dfd >= 0)
+		close(p->dfd);
+	p->dfd = -1;
+}
+
+static void conn_drop(struct pput *p)
+{
+	data_close(p);
+	ctl_close(&p->c);
+	free(p->cwd);
+	p->cwd = NULL;
+}
+
+static void file_end(struct pput *p)
+{
+	data_close(p);
+	free(p->want), free(p->name), free(p->final);
+	p->want = p->name = p->final = NULL;
+	p->st = P_IDLE;
+	p->stall_at = 0;
+}
+
+void ftp_pp_free(void)
+{
+	while (all) {
+		struct pput *p = all;
+		all = p->next;
+		conn_drop(p);
+		file_end(p);
+		free(p);
+	}
+	off = 0;
+}
+
+void ftp_pp_stop(struct pput *p)
+{
+	if (!p || p->st == P_IDLE)
+		return;
+	conn_drop(p);
+	file_end(p);
+}
+
+/* The file's end (rc: libcurl's result, CURLE_OK: done): put, reported to the engine;
+ * copy, handed to copy.c as the end of its upload handle. 1: the job has ended. */
+static int pend(struct engine *e, struct slot *s, int rc)
+{
+	if (s->job.kind == JOB_COPY) {
+		s->run2 = 0;
+		s->rc2 = (CURLcode)rc;
+		return !ftp_copy_finished(e, s, s->h2, (CURLcode)rc);
+	}
+	if (rc == CURLE_OK)
+		eng_done(e, s);
+	else
+		eng_failed(e, s, (CURLcode)rc, s->err, &s->hdr, 0);
+	return 1;
+}
+
+/* The file failed with libcurl's result rc (with_reply: the server's last reply is the
+ * cause); drop: the connection goes (a reply or data of this file may still come). */
+static int pfail(struct engine *e, struct slot *s, int rc, int with_reply, int drop)
+{
+	struct pput *p = s->pp;
+	p->hdr->code = 0;
+	p->hdr->last[0] = 0;
+	if (with_reply && p->c && p->c->code > 0)
+		ftp_reply_line(p->c->text, strlen(p->c->text), &p->hdr->code, p->hdr->last, sizeof p->hdr->last);
+	if (drop)
+		conn_drop(p);
+	file_end(p);
+	return pend(e, s, rc);
+}
+
+static int send_passive(struct pput *p)
+{
+	p->pasv = no_epsv && p->c->family == AF_INET;
+	p->st = P_PASV;
+	return ctl_send(p->c, p->pasv ? "PASV" : "EPSV");
+}
+
+/* CWD's argument to reach folder dir ("" the login folder; NULL: the login folder is not known). */
+static char *cwd_arg(const struct ftp_site *a, const char *dir)
+{
+	if (dir[0] == '/')
+		return xstrdup(dir);
+	if (!dir[0])
+		return a->entry ? xstrdup(a->entry) : NULL;
+	return a->entry ? ftp_join(a->entry, dir) : NULL;
+}
+
+/* A connection that is not idle any more: the server closed it, or said something
+ * (vsftpd's 421 timeout), while it waited for the next file. */
+static int stale(struct pput *p)
+{
+	struct pollfd pf = {.fd = p->c->s->ops->fd(p->c->s->ctx), .events = POLLIN};
+	return poll(&pf, 1, 0) != 0;
+}
+
+/* The slot's connection to site, logged in (opened now, waiting, when there is none): 0,
+ * or -1 (off set: libcurl's path from here on). */
+static int conn_get(struct engine *e, struct slot *s, struct ftp_site *site)
+{
+	struct pput *p = s->pp;
+	if (!p) {
+		p = s->pp = xcalloc(1, sizeof *p);
+		p->dfd = -1;
+		p->next = all;
+		all = p;
+	}
+	if (!e->dropped && s->job.kind == JOB_PUT) {
+		/* libcurl's idle login: no more connections than --parallel. Not in a copy,
+		 * whose downloads hold the share (their handles are libcurl's). */
+		e->dropped = 1;
+		ftp_share_drop();
+	}
+	if (p->c && stale(p))
+		conn_drop(p);
+	if (!p->c) {
+		int code = 0;
+		char m[600];
+		p->c = ctl_open(site, 0, &code, m, sizeof m);
+		if (!p->c) {
+			/* A proxy, a refused greeting (vsftpd's max_per_ip), a login refused: libcurl's
+			 * path for this file and the rest, which says what it meets as before. */
+			log_trace("own connection to %s: %s: libcurl's path from here on", site->host, m);
+			off = 1;
+			return -1;
+		}
+		p->cwd = xstrdup("");
+	}
+	return 0;
+}
+
+/* What the own path does not cover (libcurl's path for it). */
+static int not_here(const struct ftp_site *a)
+{
+	return off || a->implicit_tls || a->x.tls != XFER_TLS_NEVER || ftp_cf.active || ftp_cf.ascii ||
+	       ftp_cf.limit_rate > 0 || ftp_cf.resume || ftp_cf.create_dirs || a->x.verbose || a->x.watch;
+}
+
+/* The folder of path dst (NULL: not reachable here: no name, or the login folder unknown). */
+static char *folder_of(const struct ftp_site *a, const char *dst)
+{
+	const char *bn = ftp_basename(dst);
+	size_t dl = (size_t)(bn - dst);
+	char *want = xstrndup(dst, dl > 1 && dst[dl - 1] == '/' ? dl - 1 : dl);
+	if (!*bn || (want[0] && want[0] != '/' && !a->entry)) {
+		free(want);
+		return NULL; /* the login folder is not known (no PWD answer): libcurl's path */
+	}
+	return want;
+}
+
+/* The file begun on the slot's connection (name: STOR's argument, final: RNTO's or NULL):
+ * CWD when the folder differs, the passive command. 0, or -1 (the connection broke: it is
+ * closed, the file not begun). */
+static int begin(struct slot *s, struct ftp_site *site, char *want, char *name, char *final)
+{
+	struct pput *p = s->pp;
+	p->want = want;
+	p->name = name;
+	p->final = final;
+	p->sent = 0;
+	p->eof = 0;
+	p->port = 0;
+	stall_arm(p);
+	int r;
+	if (strcmp(p->cwd, p->want)) {
+		char *cw = cwd_arg(site, p->want);
+		r = ctl_send(p->c, "CWD %s", cw);
+		free(cw);
+		p->st = P_CWD;
+	} else {
+		r = send_passive(p);
+	}
+	if (r < 0 || stream_flush(p->c->s) < 0) {
+		conn_drop(p);
+		file_end(p);
+		return -1;
+	}
+	return 0;
+}
+
+int ftp_putfast_start(struct engine *e, struct slot *s, off_t size)
+{
+	struct ftp_site *a = e->a;
+	const struct job *j = &s->job;
+	if (e->b || !strcmp(j->src, "-") || not_here(a))
+		return GP_CURL;
+	char *want = folder_of(a, j->dst);
+	if (!want || conn_get(e, s, a) < 0) {
+		free(want);
+		return GP_CURL;
+	}
+	struct pput *p = s->pp;
+	const char *bn = ftp_basename(j->dst);
+	p->pipe = 0;
+	p->go = 1;
+	p->hdr = &s->hdr;
+	p->err = s->err;
+	p->infd = s->infd;
+	p->size = size;
+	s->hdr.announced = -1;
+	s->fast = 1;
+	if (e->src->total == 1)
+		e->prog.bytes_total = (uint64_t)size;
+	if (begin(s, a, want, ftp_cf.atomic > 0 ? xasprintf(".%s.part-%ld", bn, (long)getpid()) : xstrdup(bn),
+		  ftp_cf.atomic > 0 ? xstrdup(bn) : NULL) < 0) {
+		eng_failed(e, s, CURLE_SEND_ERROR, s->err, &s->hdr, 0);
+		return GP_FAILED;
+	}
+	return GP_RUNNING;
+}
+
+int ftp_pp_copy_start(struct engine *e, struct slot *s)
+{
+	struct ftp_site *b = e->b;
+	const struct job *j = &s->job;
+	if (not_here(b) || !s->ctmp)
+		return GP_CURL;
+	char *want = folder_of(b, j->dst);
+	if (!want || conn_get(e, s, b) < 0) {
+		free(want);
+		return GP_CURL;
+	}
+	struct pput *p = s->pp;
+	p->pipe = 1;
+	p->go = 0;
+	p->hdr = &s->hdr2;
+	p->err = s->err2;
+	p->size = j->size;
+	s->hdr2.code = 0;
+	s->hdr2.last[0] = 0;
+	s->err2[0] = 0;
+	return begin(s, b, want, xstrdup(ftp_basename(s->ctmp)), xstrdup(ftp_basename(j->dst))) < 0 ? GP_CURL : GP_RUNNING;
+}
+
+int ftp_putfast_fds(const struct slot *s, struct curl_waitfd *w)
+{
+	const struct pput *p = s->pp;
+	int n = 0;
+	if (!p || p->st == P_IDLE || !p->c)
+		return 0;
+	w[n].fd = p->c->s->ops->fd(p->c->s->ctx);
+	w[n].events = CURL_WAIT_POLLIN;
+	w[n].revents = 0;
+	n++;
+	if (p->dfd >= 0 && p->st == P_SEND && (!p->pipe || s->pl)) {
+		w[n].fd = p->dfd;
+		w[n].events = CURL_WAIT_POLLOUT;
+		w[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+/* A broken data connection (errno): 1, the file failed. */
+static int send_broke(struct engine *e, struct slot *s)
+{
+	log_trace("%s: data connection: %s", s->job.dst, strerror(errno));
+	return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+}
+
+/* The data's end: the server's 226 follows. */
+static void data_end(struct pput *p)
+{
+	data_close(p);
+	p->st = P_FIN;
+	stall_arm(p);
+}
+
+/* copy: what the slot's pipe holds into the data connection (copy.c's copy_read, for
+ * libcurl's upload handle); the end once the source has ended well and all of it went. A
+ * source that failed aborts the upload (no 226 of ours can make it whole). 0 going on,
+ * 1 the file failed. */
+static int pump_pipe(struct engine *e, struct slot *s)
+{
+	struct pput *p = s->pp;
+	if (s->src_failed)
+		return pfail(e, s, CURLE_ABORTED_BY_CALLBACK, 0, 1);
+	while (s->pl) {
+		ssize_t n = write(p->dfd, s->pipe + s->ph, s->pl);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return send_broke(e, s);
+		s->ph += (size_t)n;
+		s->pl -= (size_t)n;
+		if (!s->pl)
+			s->ph = 0;
+		s->bytes += (uint64_t)n;
+		p->sent += n;
+		if (s->src_paused)
+			s->unpause_src = 1; /* room again: copy.c resumes the download */
+	}
+	if (s->src_done)
+		data_end(p);
+	else /* waiting for the source is no stall of ours (libcurl's paused upload neither) */
+		xfer_stall_start(&p->win, ftp_now_ms(), (unsigned long long)p->sent);
+	return 0;
+}
+
+/* The file's bytes into the data connection, as many as it takes now: 0 going on (or the
+ * data's end reached: P_FIN), 1 the file failed. */
+static int pump(struct engine *e, struct slot *s)
+{
+	struct pput *p = s->pp;
+	size_t moved = 0;
+	if (p->pipe)
+		return pump_pipe(e, s);
+	while (p->sent < p->size && moved < STEP_MAX) {
+		off_t at = p->sent;
+		size_t want = (size_t)(p->size - p->sent);
+		ssize_t n = sendfile(p->dfd, p->infd, &at, want < STEP_MAX ? want : STEP_MAX);
+		if (n > 0) {
+			p->sent += n;
+			moved += (size_t)n;
+			s->bytes += (uint64_t)n;
+			e->prog.bytes_done += (uint64_t)n;
+			continue;
+		}
+		if (n == 0) {
+			p->eof = 1; /* the file shrank: the size check after the 226 fails it */
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno == EPIPE || errno == ECONNRESET || errno == ECONNREFUSED || errno == ENOTCONN ||
+		    errno == ETIMEDOUT || errno == EHOSTUNREACH || errno == ENETUNREACH)
+			return send_broke(e, s);
+		nt_warn_sys("read %s", s->job.src);
+		return pfail(e, s, CURLE_READ_ERROR, 0, 1);
+	}
+	if (p->sent < p->size && !p->eof)
+		return 0;
+	data_end(p);
+	return 0;
+}
+
+/* The passive port for the file: connect, STOR (only once go: copy waits for the source). */
+static int to_stor(struct engine *e, struct slot *s, unsigned port)
+{
+	struct pput *p = s->pp;
+	if (!p->go) {
+		p->port = port;
+		p->st = P_READY;
+		p->stall_at = 0; /* waiting for the source, not for this server */
+		return 0;
+	}
+	p->dfd = ftp_data_connect(p->c, port);
+	if (p->dfd < 0)
+		return pfail(e, s, CURLE_FTP_CANT_GET_HOST, 0, 1);
+	p->st = P_STOR;
+	stall_arm(p);
+	if (ctl_send(p->c, "STOR %s", p->name) < 0 || stream_flush(p->c->s) < 0)
+		return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+	return 0;
+}
+
+void ftp_pp_go(struct slot *s)
+{
+	s->pp->go = 1; /* the STOR goes at the next step (ftp_putfast_step) */
+}
+
+/* libcurl's size check after the 226 (ftp_done): its words, kept by xfer_strerror. */
+static int short_file(struct engine *e, struct slot *s)
+{
+	struct pput *p = s->pp;
+	snprintf(p->err, CURL_ERROR_SIZE, "Uploaded unaligned file size (%lld out of %lld bytes)", (long long)p->sent,
+		 (long long)p->size);
+	return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1);
+}
+
+/* One reply of the file under way (code r): 0 going on, 1 the job has ended. */
+static int on_reply(struct engine *e, struct slot *s, int r)
+{
+	struct pput *p = s->pp;
+	unsigned port;
+	switch (p->st) {
+	case P_CWD:
+		if (r != 250)
+			return pfail(e, s, CURLE_REMOTE_ACCESS_DENIED, 1, 0);
+		free(p->cwd);
+		p->cwd = xstrdup(p->want);
+		return send_passive(p) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
+	case P_PASV:
+		if (ftp_data_port(p->c, r, &port) == 0)
+			return to_stor(e, s, port);
+		if (!p->pasv && r >= 500 && p->c->family == AF_INET) {
+			no_epsv = 1; /* as libcurl: a server without EPSV gets PASV (from now on) */
+			return send_passive(p) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
+		}
+		return pfail(e, s, CURLE_FTP_WEIRD_PASV_REPLY, 1, 0);
+	case P_STOR:
+		if (r >= 400) /* refused (553: cannot create; 425: no data connection) */
+			return pfail(e, s, CURLE_UPLOAD_FAILED, 1, 0);
+		if (r >= 200) /* a final reply before any data: not an FTP server we understand */
+			return pfail(e, s, CURLE_WEIRD_SERVER_REPLY, 1, 1);
+		p->st = P_SEND;
+		xfer_stall_start(&p->win, ftp_now_ms(), 0);
+		p->stall_at = 0;
+		return pump(e, s);
+	case P_SEND:
+		if (r < 200)
+			return 0;
+		if (p->pipe && s->src_failed)
+			return pfail(e, s, CURLE_ABORTED_BY_CALLBACK, 0, 1);
+		/* The final reply before the last byte went out: the server has stopped taking
+		 * it (a 4xx/5xx), or says it has the whole file when it has not (a 226). */
+		if (r >= 400)
+			return pfail(e, s, CURLE_PARTIAL_FILE, 1, 1);
+		return short_file(e, s);
+	case P_FIN:
+		if (r < 200)
+			return 0;
+		if (r != 226 && r != 250) /* libcurl: "server did not report OK" */
+			return pfail(e, s, CURLE_PARTIAL_FILE, 1, 0);
+		if (p->size >= 0 && p->sent != p->size)
+			return short_file(e, s);
+		/* In place: the 226 is taken, as on libcurl's path (a SIZE now waits for the
+		 * server's close of the file, which may flush all of it to disk: measured 0.1 to
+		 * several s for 512 MiB). Else SIZE of what was stored, and RNFR of the
+		 * temporary in the same write: a server that answered 226 for less fails the
+		 * file; RNTO waits for it. */
+		if (!p->final)
+			break;
+		p->st = P_SIZE;
+		stall_arm(p);
+		if (ctl_send(p->c, "SIZE %s", p->name) < 0 || ctl_send(p->c, "RNFR %s", p->name) < 0)
+			return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+		return 0;
+	case P_SIZE:
+		if (r == 213 && strtoll(p->c->text + 4, NULL, 10) != (long long)p->sent) {
+			snprintf(p->err, CURL_ERROR_SIZE, "Uploaded unaligned file size (%lld out of %lld bytes)",
+				 strtoll(p->c->text + 4, NULL, 10), (long long)p->sent);
+			return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1); /* (the RNFR's reply with it) */
+		}
+		/* (A server without SIZE: its 226 is taken for it, as libcurl does.) */
+		p->st = P_RNFR;
+		return 0;
+	case P_RNFR:
+		if (r != 350)
+			return pfail(e, s, CURLE_QUOTE_ERROR, 1, 0);
+		p->st = P_RNTO;
+		stall_arm(p);
+		return ctl_send(p->c, "RNTO %s", p->final) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
+	case P_RNTO:
+		if (r < 200 || r >= 300)
+			return pfail(e, s, CURLE_QUOTE_ERROR, 1, 0);
+		break;
+	default:
+		return pfail(e, s, CURLE_WEIRD_SERVER_REPLY, 1, 1);
+	}
+	file_end(p);
+	return pend(e, s, CURLE_OK);
+}
+
+int ftp_putfast_step(struct engine *e, struct slot *s)
+{
+	struct pput *p = s->pp;
+	int done;
+	if (!p || p->st == P_IDLE)
+		return 1;
+	if (p->pipe && s->src_failed && p->st <= P_READY) {
+		/* The source failed before STOR went: nothing stored. A connection with a
+		 * reply still to come goes; one in P_READY stays (the next EPSV replaces it). */
+		if (p->st == P_READY) {
+			file_end(p);
+			return pend(e, s, CURLE_ABORTED_BY_CALLBACK);
+		}
+		return pfail(e, s, CURLE_ABORTED_BY_CALLBACK, 0, 1);
+	}
+	if (p->go && p->st == P_READY && ((done = to_stor(e, s, p->port)) || p->st == P_IDLE))
+		return done;
+	if (p->st == P_SEND && ((done = pump(e, s)) || p->st == P_IDLE))
+		return done;
+	for (;;) {
+		int r = ctl_try_reply(p->c);
+		if (!r)
+			break;
+		if (r < 0) {
+			/* The connection broke (a kept one the server closed while idle is found
+			 * by stale() before the file begins; libcurl reconnects then too). */
+			if (p->st == P_SEND || p->st == P_FIN)
+				return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+			return pfail(e, s, CURLE_RECV_ERROR, 0, 1);
+		}
+		if (r >= 200)
+			stall_arm(p); /* as libcurl: a 1xx does not reset the reply timeout */
+		/* (copy: the job may go on when the upload has ended: --move's check, the
+		 * source's end, a clean-up on libcurl's side: copy.c) */
+		if ((done = on_reply(e, s, r)) || p->st == P_IDLE)
+			return done;
+	}
+	if (stream_flush(p->c->s) < 0)
+		return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+	long long now = ftp_now_ms();
+	if (p->st == P_SEND ? xfer_stalled(&p->win, now, (unsigned long long)p->sent, ftp_cf.co.timeout_ms)
+			    : p->stall_at && now > p->stall_at)
+		return pfail(e, s, CURLE_OPERATION_TIMEDOUT, 0, 1);
+	return 0;
+}

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_putpipe.sh - put of plain FTP on our own control connections (applets/ftp/putpipe.c):
+# content, --atomic, a batch, an empty file and the own path taken, against vsftpd; the same
+# messages and exit codes as libcurl's path (taken with --limit-rate); and the hostile
+# server (fixtures/ftp_fake.py raw:): STOR answered 553 or 425 (the same words as on libcurl's path), the data connection reset
+# mid-file, a 226 before the data were taken, RNTO refused: never a file under the final
+# name with --atomic.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+ftpd_script "ftp putpipe"
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+O=(--no-tls -u "$FTP_USER" -P "$P" -q)
+cd "$T" || exit 1
+# The command each STOR followed in its session, for the last N STORs: "EPSV" on the own
+# path (TYPE I went at the login), "TYPE" on libcurl's (EPSV, TYPE I, STOR on each new
+# connection). Distinct values, sorted.
+before_stor() {
+	awk -F'"' '/FTP command: Client/ { split($0, a, "pid "); pid = a[2] + 0; c = $4; sub(/ .*/, "", c)
+		if (c == "STOR") print last[pid]; last[pid] = c }' "$LOG" | tail -n "$1" | sort -u | tr '\n' ' '
+}
+
+head -c 3000001 /dev/urandom >big.bin
+timeout 60 "$NT" ftp "${O[@]}" put big.bin $S:big.bin 2>err1
+rc=$?
+[ $rc = 0 ] && cmp -s big.bin "$H/big.bin" && pass "put --no-tls: 3 MB, right content" || fail "put" "rc $rc: $(head -3 err1)"
+[ "$(before_stor 1)" = "EPSV " ] && pass "the own path took it (STOR right after EPSV)" || fail "own path" "$(before_stor 1)"
+
+timeout 60 "$NT" ftp "${O[@]}" --limit-rate 1G put big.bin $S:big2.bin 2>err2
+rc=$?
+[ $rc = 0 ] && cmp -s big.bin "$H/big2.bin" && [ "$(before_stor 1)" = "TYPE " ] &&
+	pass "--limit-rate: libcurl's path (TYPE I right before STOR): the check above can fail" ||
+	fail "libcurl's path" "rc $rc $(before_stor 1): $(head -3 err2)"
+
+mkdir -p "$H/up"
+s0=$(grep -c '"SIZE' "$LOG") n0=$(grep -c '"RNTO' "$LOG")
+timeout 60 "$NT" ftp "${O[@]}" --atomic put big.bin $S:up/a.bin 2>err3
+rc=$?
+[ $rc = 0 ] && cmp -s big.bin "$H/up/a.bin" && [ -z "$(find "$H/up" -name '.*')" ] &&
+	[ $(($(grep -c '"SIZE' "$LOG") - s0)) = 1 ] && [ $(($(grep -c '"RNTO' "$LOG") - n0)) = 1 ] &&
+	pass "--atomic: into a folder, SIZE of the temporary, one RNTO, no temporary left" ||
+	fail "--atomic" "rc $rc: $(head -3 err3); $(ls -a "$H/up")"
+
+: >empty.bin
+timeout 60 "$NT" ftp "${O[@]}" --atomic put empty.bin $S:up/empty.bin 2>err4
+rc=$?
+[ $rc = 0 ] && [ -f "$H/up/empty.bin" ] && [ ! -s "$H/up/empty.bin" ] && pass "an empty file" ||
+	fail "empty file" "rc $rc: $(head -3 err4)"
+
+mkdir -p tree/sub
+for i in $(seq 1 40); do head -c $((i * 997)) /dev/urandom >"tree/f$i.bin"; printf '%d\n' "$i" >"tree/sub/g$i.txt"; done
+timeout 60 "$NT" ftp "${O[@]}" --parallel 4 mirror --reverse tree $S:up/tree 2>err5
+rc=$?
+[ $rc = 0 ] && diff -r tree "$H/up/tree" >/dev/null && [ "$(before_stor 80)" = "EPSV " ] &&
+	pass "mirror --reverse --parallel 4: 80 files in two folders, right content, all over own connections" ||
+	fail "mirror --reverse" "rc $rc $(before_stor 80): $(head -3 err5)"
+
+# A missing folder says the same on both paths.
+for w in own curl; do
+	extra=()
+	[ $w = curl ] && extra=(--limit-rate 1G)
+	timeout 60 "$NT" ftp "${O[@]}" "${extra[@]}" put big.bin $S:nofolder/x.bin 2>"errm.$w"
+	echo $? >"rcm.$w"
+done
+[ "$(cat rcm.own)" = "$(cat rcm.curl)" ] && [ "$(cat rcm.own)" != 0 ] && cmp -s errm.own errm.curl &&
+	grep -q "nofolder" errm.own && pass "a missing folder: the same message and exit code ($(cat rcm.own)) on both paths" ||
+	fail "missing folder" "own $(cat rcm.own) $(cat errm.own) / libcurl $(cat rcm.curl) $(cat errm.curl)"
+
+# The hostile server (fixtures/ftp_fake.py raw:).
+if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
+	skip "fake FTP server" "python3-pyftpdlib not installed"
+	finish
+fi
+mkdir -p fk
+head -c 2000000 /dev/urandom >src.bin
+fake_put() { # name remote [flags...]: exit status in rc.NAME, stderr err.NAME
+	local name=$1 remote=$2 port
+	shift 2
+	fakeftpd_start "$name" "$T/fk" "raw:" || { fail "fake server" "did not start"; return 1; }
+	eval "port=\$FAKEFTPD_PORT_$name"
+	timeout 60 "$NT" ftp --no-tls -q -P "$port" --timeout 5 "$@" put src.bin "127.0.0.1:$remote" 2>"err.$name"
+	echo $? >"rc.$name"
+}
+fake_put ok ok.bin --atomic
+[ "$(cat rc.ok)" = 0 ] && cmp -s src.bin fk/ok.bin && [ -z "$(find fk -name '.ok*')" ] &&
+	pass "fake server: an --atomic put whole" || fail "fake put" "rc $(cat rc.ok): $(cat err.ok)"
+for c in "s553 xrefuse.bin the server refused STOR/APPE (upload) (server: 553 " \
+	"s425 xnodata.bin the server refused STOR/APPE (upload) (server: 425 " \
+	"norename xnorename.bin the server refused the command (server: 553 " \
+	"cut xcut.bin the connection broke while sending" \
+	"early xearly.bin the size differs from the announced one (65536 out of 2000000 bytes)"; do
+	set -- $c
+	name=$1 remote=$2
+	shift 2
+	msg="$*"
+	fake_put "$name" "$remote" --atomic
+	# (cut: the server's 426, when it comes before a send fails, is named instead.)
+	said=0
+	grep -qF "put src.bin: $msg" "err.$name" && said=1
+	[ $name = cut ] && grep -qF "put src.bin: the transfer ended before the announced size (server: 426 " err.cut && said=1
+	[ "$(cat rc.$name)" != 0 ] && [ $said = 1 ] && [ ! -e "fk/$remote" ] &&
+		pass "--atomic, $name: failed ($(cat rc.$name)), nothing under the final name" ||
+		fail "--atomic $name" "rc $(cat rc.$name): $(cat err.$name); $(ls -a fk)"
+	# The refusals say the same on libcurl's path (taken with --limit-rate).
+	case $name in s553 | s425 | norename)
+		fake_put "c$name" "$remote" --atomic --limit-rate 1G
+		[ "$(cat rc.c$name)" = "$(cat rc.$name)" ] && cmp -s "err.$name" "err.c$name" &&
+			pass "$name: the same message and exit code on libcurl's path" ||
+			fail "$name on libcurl's path" "rc $(cat rc.c$name): $(cat err.c$name)"
+	esac
+done
+# In place (the default, as curl): a 226 while the file is still going out fails the put
+# (30 MB: more than the sockets hold, so the 226 comes before the last byte went).
+head -c 30000000 /dev/urandom >src.bin
+fake_put early2 yearly.bin
+[ "$(cat rc.early2)" != 0 ] && grep -qE "the size differs from the announced one|the connection broke while sending" err.early2 &&
+	pass "in place: a 226 before the file went out fails the put" || fail "early 226 in place" "rc $(cat rc.early2): $(cat err.early2)"
+
+finish
