@@ -703,10 +703,8 @@ static void stop_all(struct engine *e, const char *why)
 		s->run1 = s->run2 = 0;
 		if (s->job.kind == JOB_COPY)
 			ftp_copy_stop(e, s);
-		if (s->fast && s->job.kind == JOB_PUT)
-			ftp_pp_stop(s->pp);
-		else if (s->fast)
-			ftp_gp_stop(s->gp);
+		if (s->fast)
+			ftp_getfast_stop(s); /* its own connection closed: put or get */
 		if (s->has_next) { /* taken early, never begun: as if still in the source */
 			job_free(&s->next);
 			s->has_next = 0;

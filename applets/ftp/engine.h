@@ -124,6 +124,8 @@ void eng_finish_get(struct engine *e, struct slot *s);
 int ftp_getfast_ok(const struct engine *e);
 int ftp_getfast_start(struct engine *e, struct slot *s);
 int ftp_getfast_step(struct engine *e, struct slot *s);
+/* An own transfer given up (--deadline, a stop): its connection closed, put or get. */
+void ftp_getfast_stop(struct slot *s);
 int ftp_getfast_waitfds(struct engine *e, int n);
 int ftp_getfast_poll(struct engine *e, unsigned nfd);
 /* After a wait (known: e->wfd's revents are its results): which own gets to step. */

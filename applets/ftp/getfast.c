@@ -68,6 +68,14 @@ static int fast_job(const struct engine *e, const struct job *j)
 	       strcmp(j->dst, "-") && !(j->mtime < 0 && ftp_cf.keep_mtime);
 }
 
+void ftp_getfast_stop(struct slot *s)
+{
+	if (s->job.kind == JOB_PUT)
+		ftp_pp_stop(s->pp);
+	else
+		ftp_gp_stop(s->gp);
+}
+
 /* An own get stepped after a wait: 1 when its job has ended (the slot is to be cleared). */
 int ftp_getfast_step(struct engine *e, struct slot *s)
 {
