@@ -172,7 +172,7 @@ static int do_connect(void)
 		 * tls_client's close), so that a plain receiver does not store our ClientHello
 		 * as data and report a clean end. */
 		int keep = G.stream ? dup(fd) : -1;
-		G.s = tls_client(fd, G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
+		G.s = tls_client(fd, G.a.is_unix ? NULL : G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
 		int e = errno;
 		if (keep >= 0) {
 			if (!G.s)
@@ -579,8 +579,12 @@ int tcp_send_main(int argc, char **argv)
 		opt_usage_error("--stream takes no messages and no --per-line");
 	if (!G.tls && (G.co.cacert || G.co.insecure || G.co.cert || G.co.key || G.co.pinnedpubkey))
 		opt_usage_error("--cacert, --insecure, --cert, --key and --pinnedpubkey go with --tls");
-	if (G.tls && G.a.is_unix)
-		opt_usage_error("--tls verifies a host name: not over --unix");
+	/* A unix socket has no host name to check the certificate against: a CA-signed one
+	 * for any name would pass. Over --unix the server is known by its pinned key, or
+	 * not verified at all (--insecure, said); socat's OPENSSL over UNIX likewise. */
+	if (G.tls && G.a.is_unix && !G.co.insecure && !G.co.pinnedpubkey)
+		opt_usage_error("--tls over --unix: no host name to verify the certificate against; "
+				"give --pinnedpubkey (the server's key), or --insecure");
 	if (zero && (stream || per_line || nargs || G.json))
 		opt_usage_error("-z sends nothing: no messages, no --stream, --per-line or --json");
 	if (G.json && stream)
