@@ -82,9 +82,6 @@ check "SSL_pending: 400 lines of 100 bytes at once, more than one turn reads: al
 check "half a TLS record, then nothing: no busy loop, answered once complete" $PROBE halfrecord "$P" "$C/ca.crt" "$SRV_PID"
 check "200 one-line TLS records in one write (read ahead): all answered; then half a record: no busy loop" \
 	$PROBE records "$P" "$C/ca.crt" "$SRV_PID" 200
-# Requests in records followed by a bad record in the same write: the replies go out
-# before the session ends (they were batched and dropped with it, never sent).
-check "two requests, then a bad TLS record: both answered before the session ends" $PROBE badrecord "$P" "$C/ca.crt"
 check "a TLS client that never reads: another served, memory bounded" $PROBE noread "$P" "$C/ca.crt" "$SRV_PID" "$HOG_LIMIT"
 # 50 clients that never read (a 2 KiB window) send one-byte records, 500 to a write: a
 # new client and an established one are answered within 0.25 s (median) all along (about

@@ -20,9 +20,6 @@ file that verifies the server (its name is checked as "localhost").
                             the N answered (whole records the server read ahead of the
                             one it decrypted are served without a new packet), no busy
                             loop on the half record (CPU over 1 s), answered once complete
-  badrecord PORT CA         two requests, then a record whose last byte is flipped (its
-                            authentication fails), all in one write: the two are answered
-                            before the session ends (the server's alert, then its close)
   partial PORT CA N SIZE BIG  a TLS client sends BIG bytes without a newline, then N
                             more SIZE bytes each; the server (--line --max-partial under
                             BIG + N * SIZE) closes the big one, and answers the N others
@@ -278,44 +275,6 @@ def records(port, ca, pid, n):
     raw.close()
 
 
-def badrecord(port, ca):
-    raw, obj, inc, out = memory_tls(socket.create_connection(('127.0.0.1', int(port)), timeout=5), ca)
-    time.sleep(0.2)  # the server is past its handshake and waits for data
-    obj.write(b'first\n')
-    obj.write(b'second\n')
-    good = out.read()
-    obj.write(b'never answered\n')
-    bad = bytearray(out.read())
-    bad[-1] ^= 1
-    raw.sendall(good + bytes(bad))
-    data, end, why = b'', time.time() + 5, 'timeout'
-    while time.time() < end:
-        try:
-            data += obj.read(65536)
-            continue
-        except ssl.SSLWantReadError:
-            pass
-        except (ssl.SSLError, OSError) as e:
-            why = str(e)
-            break
-        try:
-            c = raw.recv(65536)
-        except OSError as e:
-            why = str(e)
-            break
-        if not c:
-            why = 'closed'
-            break
-        inc.write(c)
-    lines = [x for x in data.split(b'\n') if x]
-    if len(lines) != 2 or not lines[0].endswith(b' first') or not lines[1].endswith(b' second'):
-        fail('replies to the records before a bad one: %r (then %s)' % (data, why))
-    if why == 'timeout':
-        fail('the session did not end after the bad record')
-    print('ok the two requests before a bad record answered, then the end (%s)' % why)
-    raw.close()
-
-
 def partial(port, ca, n, size, big):
     n, size, big = int(n), int(size), int(big)
     first = tls_conn(port, ca)
@@ -546,7 +505,7 @@ def flood(port, ca, pid, n, secs, limit, med='0.1', worst='1.5'):
     print('ok served while %s clients sent one-byte records and never read: %s' % (n, say))
 
 
-MODES = {'halfrecord': halfrecord, 'records': records, 'badrecord': badrecord, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload,
+MODES = {'halfrecord': halfrecord, 'records': records, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload,
          'exec': exec_, 'execnoread': execnoread, 'flood': flood, 'flooders': flooders}
 
 if __name__ == '__main__':
