@@ -90,6 +90,7 @@ static struct {
 	unsigned long long sent; /* bytes of the message being answered (--json) */
 	long long sent_at_us;
 	long long first_us; /* when the reply's first byte came: rtt_us ends there */
+	int replied; /* a reply came on this connection: what follows it is its further lines */
 	int tls;       /* --tls */
 	struct stream *s; /* the TLS session of the open connection (--tls) */
 	int out_errno; /* why a write to standard output failed (flush_out) */
@@ -165,6 +166,7 @@ static int do_connect(void)
 		fd = conn_connect(&G.plan, G.a.host, G.a.port, G.family, G.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
+	G.replied = 0;
 	if (G.tls) {
 		struct tls_opts tlso;
 		tls_opts_from(&tlso, &G.co);
@@ -428,7 +430,8 @@ static void drain_extra(int fd, int last)
 
 static void exchange(int fd, const char *msg, size_t n)
 {
-	drain_extra(fd, 0); /* the last reply's further lines go before this message */
+	if (G.replied) /* not before the first: what came then (a banner) is its reply, as documented */
+		drain_extra(fd, 0); /* the last reply's further lines go before this message */
 	char *line = xmalloc(n + 1);
 	memcpy(line, msg, n);
 	size_t len = n;
@@ -441,6 +444,7 @@ static void exchange(int fd, const char *msg, size_t n)
 	send_all(fd, line, len);
 	free(line);
 	read_reply(fd);
+	G.replied = 1;
 }
 
 /* No message: print what the server sends until it closes (daytime, time, a banner).
