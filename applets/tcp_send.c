@@ -89,6 +89,8 @@ static struct {
 	struct buf in; /* bytes received after the last reply, at most REPLY_MAX */
 	unsigned long long sent; /* bytes of the message being answered (--json) */
 	long long sent_at_us;
+	long long first_us; /* when the reply's first byte came: rtt_us ends there */
+	int replied; /* a reply came on this connection: what follows it is its further lines */
 	int tls;       /* --tls */
 	struct stream *s; /* the TLS session of the open connection (--tls) */
 	int out_errno; /* why a write to standard output failed (flush_out) */
@@ -164,6 +166,7 @@ static int do_connect(void)
 		fd = conn_connect(&G.plan, G.a.host, G.a.port, G.family, G.timeout_ms, err, sizeof err);
 	if (fd < 0)
 		die(NT_EXIT_NET, "%s", err);
+	G.replied = 0;
 	if (G.tls) {
 		struct tls_opts tlso;
 		tls_opts_from(&tlso, &G.co);
@@ -171,8 +174,7 @@ static int do_connect(void)
 		 * tls_client's close), so that a plain receiver does not store our ClientHello
 		 * as data and report a clean end. */
 		int keep = G.stream ? dup(fd) : -1;
-		errno = 0;
-		G.s = tls_client(fd, G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
+		G.s = tls_client(fd, G.a.is_unix ? NULL : G.a.host, &tlso, 0, G.timeout_ms, err, sizeof err);
 		int e = errno;
 		if (keep >= 0) {
 			if (!G.s)
@@ -180,7 +182,7 @@ static int do_connect(void)
 			close(keep);
 		}
 		if (!G.s)
-			die(e == ETIMEDOUT ? NT_EXIT_NET : NT_EXIT_TLS, "%s", err); /* a timeout: the network's */
+			die(tls_client_exit(e), "%s", err); /* a timeout: the network's */
 	}
 	return fd;
 }
@@ -272,7 +274,7 @@ static void print_reply(const char *p, size_t n, int add_nl)
 		json_kv_int(stdout, "sent", (long long)G.sent);
 		json_kv_int(stdout, "received", (long long)n);
 		if (G.sent_at_us)
-			json_kv_int(stdout, "rtt_us", now_us() - G.sent_at_us);
+			json_kv_int(stdout, "rtt_us", (G.first_us ? G.first_us : now_us()) - G.sent_at_us);
 		else
 			json_kv_str(stdout, "rtt_us", NULL);
 		json_kv_strn(stdout, "reply", p, n);
@@ -357,13 +359,79 @@ static void read_reply(int fd)
 			break;
 		}
 		log_proto('<', buf_head(&G.in) + before, (size_t)n);
+		if (!got_any)
+			G.first_us = now_us(); /* rtt_us: the send to the first byte, not the quiet wait */
 		got_any = 1;
 	}
 	flush_out();
 }
 
+/* What the server sent beyond one line per message: printed, never dropped silently
+ * (nc and socat print whatever comes). Byte for byte to a file or a pipe, made safe and
+ * ended by a newline on a terminal; with --json a line an object, sent 0 and rtt_us
+ * null, as what comes with no message sent. */
+static void print_extra(void)
+{
+	if (!buf_pending(&G.in))
+		return;
+	const char *p = buf_head(&G.in);
+	size_t n = buf_pending(&G.in), len;
+	G.sent = 0, G.sent_at_us = 0;
+	if (G.json) /* a line an object, as the replies */
+		while (n && line_find(p, n, 0, &len) == LINE_OK)
+			print_reply(p, len, 0), p += len, n -= len;
+	if (n)
+		print_reply(p, n, G.tty && p[n - 1] != '\n');
+	buf_reset(&G.in);
+	flush_out();
+}
+
+/* Before the next message: what has arrived since the last reply belongs to it (no
+ * wait). At the end (last): our half-close, then what comes until the server closes or
+ * is quiet for QUIET_MS (as socat after its input's end), --timeout in all at most. */
+static void drain_extra(int fd, int last)
+{
+	if (last) {
+		int r = G.s ? stream_shutdown_wr(G.s) : shutdown(fd, SHUT_WR);
+		if (r < 0)
+			log_trace("%s: half-close: %s", peer_name(), strerror(errno));
+	}
+	long long deadline = loop_now_ms() + G.timeout_ms;
+	for (;;) {
+		int wait_ms = 0;
+		if (last) {
+			long long left = deadline - loop_now_ms();
+			if (left <= 0) {
+				print_extra();
+				nt_warn("%s: still sending %d ms after the last reply: not read further", peer_name(), G.timeout_ms);
+				return;
+			}
+			wait_ms = left < QUIET_MS ? (int)left : QUIET_MS;
+		}
+		if (buf_pending(&G.in) >= REPLY_MAX || (last && !G.json))
+			print_extra(); /* as it comes */
+		struct pollfd pf = {.fd = fd, .events = net_events(POLLIN)};
+		int r = wait_ms ? net_wait(fd, POLLIN, wait_ms) : poll(&pf, 1, 0); /* sock_wait: 0 is no limit */
+		if (r <= 0)
+			break;
+		size_t before = buf_pending(&G.in);
+		ssize_t n = net_read_in(fd);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				log_trace("%s: after the last reply: %s", peer_name(), strerror(errno));
+			break; /* every message had its reply: an end here is no failure */
+		}
+		log_proto('<', buf_head(&G.in) + before, (size_t)n);
+	}
+	print_extra();
+}
+
 static void exchange(int fd, const char *msg, size_t n)
 {
+	if (G.replied) /* not before the first: what came then (a banner) is its reply, as documented */
+		drain_extra(fd, 0); /* the last reply's further lines go before this message */
 	char *line = xmalloc(n + 1);
 	memcpy(line, msg, n);
 	size_t len = n;
@@ -372,9 +440,11 @@ static void exchange(int fd, const char *msg, size_t n)
 	log_proto('>', line, len);
 	G.sent = len;
 	G.sent_at_us = now_us();
+	G.first_us = 0;
 	send_all(fd, line, len);
 	free(line);
 	read_reply(fd);
+	G.replied = 1;
 }
 
 /* No message: print what the server sends until it closes (daytime, time, a banner).
@@ -513,8 +583,12 @@ int tcp_send_main(int argc, char **argv)
 		opt_usage_error("--stream takes no messages and no --per-line");
 	if (!G.tls && (G.co.cacert || G.co.insecure || G.co.cert || G.co.key || G.co.pinnedpubkey))
 		opt_usage_error("--cacert, --insecure, --cert, --key and --pinnedpubkey go with --tls");
-	if (G.tls && G.a.is_unix)
-		opt_usage_error("--tls verifies a host name: not over --unix");
+	/* A unix socket has no host name to check the certificate against: a CA-signed one
+	 * for any name would pass. Over --unix the server is known by its pinned key, or
+	 * not verified at all (--insecure, said); socat's OPENSSL over UNIX likewise. */
+	if (G.tls && G.a.is_unix && !G.co.insecure && !G.co.pinnedpubkey)
+		opt_usage_error("--tls over --unix: no host name to verify the certificate against; "
+				"give --pinnedpubkey (the server's key), or --insecure");
 	if (zero && (stream || per_line || nargs || G.json))
 		opt_usage_error("-z sends nothing: no messages, no --stream, --per-line or --json");
 	if (G.json && stream)
@@ -555,11 +629,14 @@ int tcp_send_main(int argc, char **argv)
 			fd = do_connect();
 		exchange(fd, msg, len);
 		if (per_line)
-			net_close(fd), fd = -1, buf_reset(&G.in);
+			drain_extra(fd, 1), net_close(fd), fd = -1;
 	}
 	input_free(&in);
-	if (fd >= 0)
+	if (fd >= 0) {
+		if (sent_any)
+			drain_extra(fd, 1);
 		net_close(fd);
+	}
 	buf_free(&G.in);
 	return 0;
 }

@@ -29,9 +29,10 @@
 #include "log.h"
 #include "nt_err.h"
 #include "opt.h"
+#include "out.h"
 #include "sock.h"
 
-enum { O_RETRIES = OPT_LONG, O_UNIX, O_JSON };
+enum { O_RETRIES = OPT_LONG, O_UNIX, O_JSON, O_RAW };
 
 static const struct opt opts[] = {
 	CONN_ROW_TIMEOUT("wait SEC for each reply (default 1)"),
@@ -39,6 +40,7 @@ static const struct opt opts[] = {
 	CONN_ROWS_IP,
 	{O_UNIX, "unix", OPT_FILE, "PATH", "send to a unix datagram socket"},
 	{O_JSON, "json", OPT_FLAG, NULL, "one JSON object per reply (bytes sent and received, round-trip time)"},
+	{O_RAW, "raw", OPT_FLAG, NULL, "write each reply exactly as it came, adding no newline (as nc -u)"},
 	CONN_ROWS_VQ("trace what is sent and received", "no prompt"),
 	{CONN_O_PROXY, "proxy", OPT_STR, "URL", "refused (exit 2): proxies carry TCP connections, not datagrams"},
 	{0},
@@ -58,6 +60,8 @@ static struct {
 	int retries;
 	int lost;
 	int json;
+	int raw;                 /* --raw: the datagram's bytes and nothing else */
+	int tty;                 /* standard output is a terminal: replies made safe */
 	const char *unix_path;
 	char tmpdir[256];        /* --unix: our own socket's folder */
 	char mine[300];          /* --unix: our own socket */
@@ -157,10 +161,19 @@ static void exchange(const char *msg, size_t n)
 			json_kv_int(stdout, "attempts", attempt + 1);
 			json_kv_strn(stdout, "reply", G.reply, (size_t)got);
 			json_end(stdout);
+		} else if (G.raw) {
+			fwrite(G.reply, 1, (size_t)got, stdout); /* byte for byte, binary or text */
 		} else {
-			fwrite(G.reply, 1, (size_t)got, stdout);
-			if (!got || G.reply[got - 1] != '\n')
-				fputc('\n', stdout);
+			/* The documented format: the reply and a newline when it has none; on a
+			 * terminal made safe (out.h), as every applet prints a server's text. */
+			size_t k = (size_t)got && G.reply[got - 1] == '\n' ? (size_t)got - 1 : (size_t)got;
+			if (G.tty && k < (size_t)got && k && G.reply[k - 1] == '\r')
+				k--; /* CR LF: the line's end, as tcp-send shows it */
+			if (G.tty)
+				out_text(stdout, G.reply, k, 0);
+			else
+				fwrite(G.reply, 1, k, stdout);
+			fputc('\n', stdout);
 		}
 		fflush(stdout);
 		close(fd);
@@ -198,7 +211,12 @@ int udp_send_main(int argc, char **argv)
 			G.unix_path = os.str;
 		if (k == O_JSON)
 			G.json = 1;
+		if (k == O_RAW)
+			G.raw = 1;
 	}
+	if (G.raw && G.json)
+		opt_usage_error("--raw and --json exclude each other");
+	G.tty = isatty(1);
 	conn_opts_finish(&co, 0);
 	G.family = co.family;
 	G.timeout_ms = co.timeout_ms;

@@ -533,11 +533,14 @@ struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, si
 	if (sock_set_nonblock(fd, 1) < 0) {
 		snprintf(err, errlen, "TLS: %s", strerror(errno));
 		close(fd);
+		errno = EPROTO;
 		return NULL;
 	}
 	struct tls_ctx *c = ctx_new(fd, host, o, err, errlen);
-	if (!c)
+	if (!c) {
+		errno = EPROTO; /* our certificate, key or CA files: never a timeout */
 		return NULL;
+	}
 	if (handshake(c, host ? host : "server", timeout_ms, err, errlen) < 0) {
 		int e = errno == ETIMEDOUT ? ETIMEDOUT : EPROTO;
 		tls_ctx_free(c);
@@ -548,8 +551,14 @@ struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, si
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		tls_ctx_close(c);
+		errno = EPROTO;
 	}
 	return s;
+}
+
+int tls_client_exit(int errnum)
+{
+	return errnum == ETIMEDOUT ? NT_EXIT_NET : NT_EXIT_TLS;
 }
 
 struct stream *tls_upgrade(struct stream *plain, const char *host, const struct tls_opts *o,
@@ -558,12 +567,14 @@ struct stream *tls_upgrade(struct stream *plain, const char *host, const struct 
 	if (buf_pending(&plain->in) || buf_pending(&plain->out)) {
 		snprintf(err, errlen, "STARTTLS: unexpected data before the TLS handshake");
 		stream_close(plain);
+		errno = EPROTO;
 		return NULL;
 	}
 	int fd = dup(plain->ops->fd(plain->ctx));
 	if (fd < 0) {
 		snprintf(err, errlen, "STARTTLS: %s", strerror(errno));
 		stream_close(plain);
+		errno = EPROTO;
 		return NULL;
 	}
 	size_t max_line = plain->max_line;

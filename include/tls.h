@@ -11,7 +11,7 @@
  *	tls_opts_from(&t, &conn_opts);           // after conn_opts_finish (and the account)
  *	int code = tls_opts_check(&t, err, sizeof err); // before connecting: 2 or 4
  *	struct stream *s = tls_client(fd, host, &t, max_line, timeout_ms, err, sizeof err);
- *	if (!s) die(NT_EXIT_TLS, "%s", err);     // every failure here is exit 4
+ *	if (!s) die(tls_client_exit(errno), "%s", err); // 3 for a timeout, else 4
  */
 #ifndef NT_TLS_H
 #define NT_TLS_H
@@ -43,9 +43,14 @@ int tls_opts_check(const struct tls_opts *t, char *err, size_t errlen);
  * timed out leaves errno ETIMEDOUT (a network failure, exit 3, not a TLS one). */
 struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, size_t max_line,
 			  int timeout_ms, char *err, size_t errlen);
+/* The exit code of a tls_client or tls_upgrade that returned NULL, from the errno it
+ * left (read before anything else can change it): a handshake that timed out is a
+ * network failure, 3, as a connect that times out; any other failure is TLS's, 4
+ * (nettool(1), EXIT STATUS). The one rule for every applet on our own sockets. */
+int tls_client_exit(int errnum);
 /* Upgrade an existing plain socket stream (STARTTLS): the read-ahead buffer must be
- * empty. Returns the new stream or NULL; the plain stream is closed either way (its
- * descriptor lives on in the new stream). */
+ * empty. Returns the new stream or NULL (errno as tls_client's: tls_client_exit); the
+ * plain stream is closed either way (its descriptor lives on in the new stream). */
 struct stream *tls_upgrade(struct stream *plain, const char *host, const struct tls_opts *o,
 			   char *err, size_t errlen);
 /* After a read or write on a TLS stream failed: when that was the server refusing the

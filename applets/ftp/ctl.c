@@ -6,6 +6,7 @@
  * Header: applets/ftp/ctl.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_fxp.sh
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,8 +125,8 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
 		char e[2048];
 		c->s = tls_client(fd, site->host, &t, CTL_MAX_LINE, ftp_cf.co.timeout_ms, e, sizeof e);
 		if (!c->s) {
+			*code = tls_client_exit(errno); /* a timeout: 3 */
 			snprintf(err, errlen, "%s", e);
-			*code = NT_EXIT_TLS;
 			free(c);
 			return NULL;
 		}
@@ -157,8 +158,8 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
 			char e[2048];
 			c->s = tls_upgrade(c->s, site->host, &t, e, sizeof e);
 			if (!c->s) {
+				*code = tls_client_exit(errno);
 				snprintf(err, errlen, "%s", e);
-				*code = NT_EXIT_TLS;
 				free(c);
 				return NULL;
 			}

@@ -272,7 +272,7 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 		char e[2048];
 		c->s = tls_client(fd, c->host, &tlso, NNTP_MAX_LINE, o->c.timeout_ms, e, sizeof e);
 		if (!c->s)
-			die(NT_EXIT_TLS, "%s", e);
+			die(tls_client_exit(errno), "%s", e); /* a timeout: 3 */
 		c->encrypted = 1;
 	} else {
 		c->s = stream_socket(fd, NNTP_MAX_LINE, o->c.timeout_ms);
@@ -302,7 +302,7 @@ void nntp_open(struct nntp *c, const struct nntp_opts *o)
 			char e[2048];
 			c->s = tls_upgrade(c->s, c->host, &tlso, e, sizeof e);
 			if (!c->s)
-				die(NT_EXIT_TLS, "%s", e);
+				die(tls_client_exit(errno), "%s", e);
 			c->encrypted = 1;
 			capabilities(c); /* RFC 4642: the list may change after TLS */
 		} else if (o->c.tls == CONN_TLS_REQUIRE) {

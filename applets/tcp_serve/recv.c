@@ -97,14 +97,18 @@ int recv_run(const int *lfd, int nfd, int keep, int idle_ms, int tls, int hs_ms)
 			stream_abort(s);
 		else
 			stream_close(s);
-		log_info("disconnected %s (%s: %llu bytes received, %llu sent)", addr, r.why, r.received, r.sent);
+		/* Said once: a failed transfer with --keep is the connection's one line, as a
+		 * warning that says why (under -q too); without --keep the exit's message. */
+		if (rc && keep)
+			nt_warn("disconnected %s (%s: %llu bytes received, %llu sent; %s)", addr, r.why, r.received,
+				r.sent, err);
+		else
+			log_info("disconnected %s (%s: %llu bytes received, %llu sent)", addr, r.why, r.received, r.sent);
 		if (!keep) {
 			if (rc)
 				die(rc, "%s", err);
 			return 0;
 		}
-		if (rc)
-			nt_warn("%s: %s", addr, err);
 		/* Standard input, once at its end, stays there: later clients get nothing. */
 		if (rc == 0)
 			in_fd = -1;

@@ -21,6 +21,9 @@
 #   $NT_TEST                         the test build of it (reads the test knobs, include/knobs.h):
 #                                    $NETTOOL_TEST, else nettool-test next to $NETTOOL;
 #   have_test_build NAME             0 when it exists, else prints SKIP: NAME and returns 1
+#   tls_silent VAR MODE              a server that accepts TCP and never answers the
+#                                    ClientHello (fixtures/tls_silent.py: raw, ftp, nntp)
+#                                    on a free port, stored in VAR; stopped at exit
 #   ftpd_script NAME                 vsftpd instance A up for an ftp script (or SKIP/FAIL and
 #                                    the end): P, H, LOG, CA, S (fixtures/ftp_server.sh first)
 #   finish                           prints the script's own total, exits 1 on failures
@@ -139,6 +142,15 @@ make_certs() {
 		done
 		chmod 644 ./*.crt ./*.key
 	)
+}
+
+tls_silent() {
+	local p
+	p=$(free_port) || return 1
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/fixtures/tls_silent.py" "$p" "$2" >/dev/null 2>&1 &
+	cleanup "kill $!"
+	printf -v "$1" '%s' "$p"
+	wait_port "$p"
 }
 
 # netns_run SNIPPET: run a bash snippet in a private network namespace whose only

@@ -130,6 +130,43 @@ for o, m in zip(objs, ("one", "two")):
     assert isinstance(o["rtt_us"], int) and o["rtt_us"] >= 0, o' "$T/json.out" \
 	&& pass "--json: one object per reply (sent, received, rtt_us, reply)" || fail "tcp-send --json" "$(cat "$T/json.out")"
 
+# A server that sends more than one line per message (here two, and one more after a
+# pause at the end): every line is printed, in order, as nc and socat would; before, the
+# second line was printed as the next message's reply and the last ones were dropped.
+# With --json the further lines are objects of their own, sent 0 and rtt_us null.
+XP=$(free_port)
+"$NT" tcp-serve -q -l 127.0.0.1 -p "$XP" --sh-exec 'while read l; do printf "%s\nextra %s\n" "$l" "$l"; done; sleep 0.1; echo late' &
+cleanup "kill $!"
+wait_port "$XP"
+"$NT" tcp-send 127.0.0.1:"$XP" a b >"$T/extra.out" 2>"$T/extra.err"
+rc=$?
+[ $rc = 0 ] && [ "$(cat "$T/extra.out")" = "$(printf 'a\nextra a\nb\nextra b\nlate')" ] \
+	&& pass "a server's lines beyond one per message: all printed, in order, none dropped" \
+	|| fail "further lines of a reply" "rc=$rc $(od -c "$T/extra.out" | head -3) $(cat "$T/extra.err")"
+printf 'a\nb\n' | "$NT" tcp-send --json 127.0.0.1:"$XP" >"$T/extra.json"
+/usr/bin/python3 -c '
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+want = [(2, "a\n"), (0, "extra a\n"), (2, "b\n"), (0, "extra b\n"), (0, "late\n")]
+assert [(o["sent"], o["reply"]) for o in objs] == want, objs
+assert all((o["rtt_us"] is None) == (o["sent"] == 0) for o in objs), objs' "$T/extra.json" \
+	&& pass "--json: the further lines as objects of their own (sent 0, rtt_us null)" \
+	|| fail "--json further lines" "$(cat "$T/extra.json")"
+
+# rtt_us is the time from the send to the first byte of the reply: an echo of a message
+# without a newline is printed after 200 ms of quiet, which rtt_us counted (>= 200000).
+EP=$(free_port)
+"$NT" tcp-serve -q -l 127.0.0.1 -p "$EP" --echo &
+cleanup "kill $!"
+wait_port "$EP"
+"$NT" tcp-send --json --no-newline 127.0.0.1:"$EP" ping >"$T/rtt.json"
+/usr/bin/python3 -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).read())
+assert o["reply"] == "ping" and 0 <= o["rtt_us"] < 150000, o' "$T/rtt.json" \
+	&& pass "--json rtt_us: the send to the first byte, not the 200 ms quiet wait ($(cat "$T/rtt.json"))" \
+	|| fail "rtt_us counts the quiet wait" "$(cat "$T/rtt.json")"
+
 # -w SEC: with --stream, a connection where nothing moves for SEC ends (exit 3).
 P5=$(free_port)
 /usr/bin/python3 - "$P5" 2>"$T/peer.err" <<'PY' &

@@ -106,6 +106,21 @@ kill -0 "$RECV_PID" && [ "$(cat "$T/keep.out")" = "$(printf 'client 1\nclient 2\
 	&& pass "--keep: three connections in turn, all on standard output, still listening" || fail "--keep" "$(cat "$T/keep.out")"
 kill "$RECV_PID"; wait "$RECV_PID" 2>/dev/null
 
+# --keep, a transfer that fails (here the receiver's idle timeout): one line on standard
+# error that says why, and serving goes on (it was a "disconnected" line and a warning).
+p=$(free_port)
+"$NT" tcp-serve --stream --keep --idle-timeout 0.5 -l 127.0.0.1 -p "$p" <"$EMPTY" >/dev/null 2>"$T/kfail.err" &
+KP=$!
+cleanup "kill -9 $KP; wait $KP"
+for _ in $(seq 100); do ss -ltn "sport = :$p" | grep -q LISTEN && break; sleep 0.05; done
+{ echo hello; sleep 2; } | timeout 10 "$NT" tcp-send --stream 127.0.0.1:"$p" >/dev/null 2>&1
+echo again | timeout 10 "$NT" tcp-send --stream 127.0.0.1:"$p" >/dev/null 2>&1
+grep 'disconnected\|nothing moved' "$T/kfail.err" >"$T/kfail.lines"
+kill -0 "$KP" && [ "$(grep -c . "$T/kfail.lines")" = 2 ] && head -1 "$T/kfail.lines" | grep -q 'disconnected 127.0.0.1:.*idle timeout.*nothing moved for 500 ms' \
+	&& pass "--keep: a failed transfer is one line saying why, then the next is served" \
+	|| fail "--keep: a failed transfer's lines" "$(cat "$T/kfail.err")"
+kill "$KP"; wait "$KP" 2>/dev/null
+
 # A reader of the output that goes away leaving bytes unread (| head -c1) while the peer
 # is quiet and standard input still open: tcp-send --stream stops at once, exit 6 and one
 # line, as without --stream (before: it waited for the peer's next bytes, here for ever);

@@ -398,6 +398,21 @@ testing "tcp-send --tls --pinnedpubkey: the server's own key" "\$NT tcp-send --t
 expect_exit "tcp-send --tls --pinnedpubkey: another key is refused (4)" 4 \
 	"$NT" tcp-send --tls --cacert "$C/ca.crt" --pinnedpubkey "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" "localhost:$P" x
 
+# TLS over a unix socket (as socat's OPENSSL over UNIX): no host name to check, so the
+# server is known by its pinned key, or not verified (--insecure, said); with neither, a
+# usage error that says so (before: refused even with --insecure).
+"$NT" tcp-serve -q $TLS --unix "$T/tls.sock" 2>>"$T/serve.log" &
+cleanup "kill $!"
+for _ in $(seq 100); do [ -S "$T/tls.sock" ] && break; sleep 0.05; done
+testing "tcp-send --tls --insecure --unix PATH" "\$NT tcp-send --tls --insecure --unix $T/tls.sock over-unix 2>/dev/null | sed -E 's/^.{24} //'" "over-unix" "" ""
+testing "tcp-send --tls --cacert --pinnedpubkey --unix PATH" "\$NT tcp-send --tls --cacert $C/ca.crt --pinnedpubkey sha256//$pin --unix $T/tls.sock pinned | sed -E 's/^.{24} //'" "pinned" "" ""
+expect_exit "tcp-send --tls --unix, another key pinned: refused (4)" 4 \
+	"$NT" tcp-send --tls --cacert "$C/ca.crt" --pinnedpubkey "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" --unix "$T/tls.sock" x
+expect_exit "tcp-send --tls --unix with neither --pinnedpubkey nor --insecure: exit 2" 2 \
+	"$NT" tcp-send --tls --cacert "$C/ca.crt" --unix "$T/tls.sock" x
+grep -q 'no host name to verify' "$T/check.out" && pass "--tls --unix: why it is refused is said" ||
+	fail "--tls --unix refusal" "$(cat "$T/check.out")"
+
 # --- usage and start-up errors ---
 expect_exit "--tls without --cert/--key is a usage error" 2 "$NT" tcp-serve --tls -p "$(free_port)"
 expect_exit "--cert without --tls is a usage error" 2 "$NT" tcp-serve --cert "$C/server.crt" -p "$(free_port)"

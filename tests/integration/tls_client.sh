@@ -43,6 +43,33 @@ PIN=$(pin "$C/server.crt")
 OTHER_PIN=$(pin "$C/other.crt")
 openssl x509 -in "$C/server.crt" -pubkey -noout >"$C/server.pub"
 
+# A TLS handshake that times out (a server that accepts TCP and never answers the
+# ClientHello, fixtures/tls_silent.py) is a network failure, exit 3, in every applet, as
+# tcp-send says it (nettool(1)); nntp and ftp's own connections said 4 (TLS). The rule
+# is core/tls.c's tls_client_exit; libcurl's applets say 3 for its timeout too.
+silent() { # NAME COMMAND...: exit 3 within the timeout, and the timeout said
+	local name=$1 t0 ms
+	shift
+	t0=$(date +%s%N)
+	expect_exit "$name: exit 3" 3 timeout 20 "$@"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	grep -q 'timed out' "$T/check.out" && [ $ms -lt 10000 ] && pass "$name: 'timed out' said ($ms ms)" ||
+		fail "$name: the timeout not said" "$ms ms: $(head -2 "$T/check.out")"
+}
+if tls_silent SIL raw && tls_silent SILF ftp && tls_silent SILN nntp; then
+	silent "ftps://, a server silent after the TCP connect" "$NT" ftp --timeout 1 ls "ftps://127.0.0.1:$SIL/"
+	silent "ftp --tls, AUTH TLS accepted, the ClientHello never answered" \
+		"$NT" ftp --tls --timeout 1 ls "ftp://127.0.0.1:$SILF/"
+	silent "nntps://, a server silent after the TCP connect" "$NT" nntp --timeout 1 -s "nntps://127.0.0.1:$SIL" group x
+	silent "nntp STARTTLS accepted, the ClientHello never answered" \
+		"$NT" nntp --tls --timeout 1 -s "nntp://127.0.0.1:$SILN" group x
+	silent "mail-fetch pop3s://, a server silent after the TCP connect" \
+		"$NT" mail-fetch --timeout 1 -u x --password-file "$C/ca.crt" --stdout "pop3s://127.0.0.1:$SIL"
+	silent "tcp-send --tls, a server silent after the TCP connect" "$NT" tcp-send --tls --timeout 1 "127.0.0.1:$SIL" hi
+else
+	fail "tls_silent.py" "did not start"
+fi
+
 # --- the servers ---
 have_ftp=1 have_inn=1 have_dove=1 have_smtp=1
 if ! command -v vsftpd >/dev/null || ! command -v unshare >/dev/null ||

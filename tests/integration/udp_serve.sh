@@ -72,6 +72,32 @@ s.sendto(p, ("127.0.0.1", int(sys.argv[1])))
 d, _ = s.recvfrom(4096)
 sys.exit(0 if d == p else 1)' "$P2" && pass "--echo returns binary datagrams exactly" || fail "--echo binary"
 
+# udp-send --raw: each reply byte for byte with nothing added, binary or text, as nc -u
+# and socat print a datagram (before: a newline followed every reply that had none,
+# binary too); without it the documented format, a newline when the reply has none.
+"$NT" udp-send --raw 127.0.0.1:"$P2" $'\x01\xffbin' $'text\n' >"$T/raw.out"
+printf '\001\377bintext\n' >"$T/raw.want"
+cmp -s "$T/raw.out" "$T/raw.want" && pass "udp-send --raw: binary and text replies byte for byte, nothing added" ||
+	fail "udp-send --raw" "$(od -c "$T/raw.out" | head -3)"
+"$NT" udp-send 127.0.0.1:"$P2" $'\x01\xffbin' $'text\n' >"$T/nl.out"
+printf '\001\377bin\ntext\n' >"$T/nl.want"
+cmp -s "$T/nl.out" "$T/nl.want" && pass "udp-send without --raw: a newline after a reply that has none, no second one" ||
+	fail "udp-send's newline" "$(od -c "$T/nl.out" | head -3)"
+expect_exit "udp-send --raw with --json is exit 2" 2 "$NT" udp-send --raw --json 127.0.0.1:"$P2" x
+# On a terminal a reply is made safe, as every applet prints a server's text (nettool(1)
+# CONVENTIONS): an echoed escape sequence shows as '?'; --raw is byte for byte there too.
+if command -v script >/dev/null; then
+	ESC=$(printf '\033')
+	msg=$(printf 'a\033]0;owned\007b')
+	export NT P2 msg
+	script -qec '"$NT" udp-send 127.0.0.1:"$P2" "$msg"' /dev/null >"$T/tty.out" 2>&1
+	grep -aq 'a?]0;owned?b' "$T/tty.out" && ! grep -aq "$ESC" "$T/tty.out" &&
+		pass "udp-send to a terminal: the server's escape sequences shown as '?'" ||
+		fail "udp-send to a terminal" "$(cat -v "$T/tty.out")"
+else
+	skip "udp-send to a terminal" "script(1) is not installed"
+fi
+
 userve P3 --daytime
 got=$("$NT" udp-send 127.0.0.1:"$P3" anything | od -c | head -2)
 echo "$got" | grep -q '\\r  \\n' && pass "--daytime answers with the time and CR LF" || fail "--daytime" "$got"

@@ -3,6 +3,7 @@
  * and a peer that is not TLS both fail with a message and no leak; the version text is
  * there; the pin syntax (curl's --pinnedpubkey), the CA source order, the key file check. */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nt_err.h"
 #include "tls.h"
 
 /* The pin of a 32-byte value 0x00 0x01 ... 0x1f, and of 32 x 0xff. */
@@ -30,8 +32,10 @@ START_TEST(missing_ca)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	struct tls_opts o = {.cacert = "/nonexistent/ca.crt"};
 	char err[256] = "";
+	errno = ETIMEDOUT; /* left from before: never taken for a timeout */
 	struct stream *s = tls_client(sv[0], "localhost", &o, 1024, 2000, err, sizeof err);
 	ck_assert_ptr_null(s);
+	ck_assert_int_eq(tls_client_exit(errno), NT_EXIT_TLS);
 	ck_assert_ptr_nonnull(strstr(err, "CA certificates"));
 	close(sv[1]);
 }
@@ -49,6 +53,7 @@ START_TEST(not_tls_peer)
 	char err[256] = "";
 	struct stream *s = tls_client(sv[0], "localhost", &o, 1024, 2000, err, sizeof err);
 	ck_assert_ptr_null(s);
+	ck_assert_int_eq(tls_client_exit(errno), NT_EXIT_TLS);
 	ck_assert_ptr_nonnull(strstr(err, "TLS handshake with localhost"));
 }
 END_TEST
@@ -61,6 +66,7 @@ START_TEST(timeout)
 	char err[256] = "";
 	struct stream *s = tls_client(sv[0], "127.0.0.1", &o, 1024, 200, err, sizeof err);
 	ck_assert_ptr_null(s);
+	ck_assert_int_eq(tls_client_exit(errno), NT_EXIT_NET); /* a timeout is the network's: 3 */
 	ck_assert_ptr_nonnull(strstr(err, "timed out"));
 	close(sv[1]);
 }
