@@ -453,15 +453,14 @@ static int start(struct engine *e, struct slot *s)
 		char *tmp = NULL;
 		if (ftp_cf.atomic > 0) {
 			/* Upload to a hidden name in the same folder; RNFR/RNTO when complete
-			 * (libcurl is in that folder then: paths relative to it). */
-			const char *bn = ftp_basename(dst);
-			char *dir = xstrndup(dst, (size_t)(bn - dst));
-			char *tn = xasprintf(".%s.part-%ld", bn, (long)getpid());
-			tmp = ftp_join(dir, tn);
-			char *c1 = xasprintf("RNFR %s", tn), *c2 = xasprintf("RNTO %s", bn);
+			 * (libcurl is in that folder then: paths relative to it). The name is
+			 * durable.c's (the journal's tag, as a copy's): a rerun stores to the
+			 * temporary a killed run left and renames it. */
+			tmp = ftp_dur_remote_tmp(dst);
+			char *c1 = xasprintf("RNFR %s", ftp_basename(tmp)), *c2 = xasprintf("RNTO %s", ftp_basename(dst));
 			s->q = curl_slist_append(NULL, c1);
 			s->q = curl_slist_append(s->q, c2);
-			free(c1), free(c2), free(tn), free(dir);
+			free(c1), free(c2);
 			curl_easy_setopt(s->h, CURLOPT_POSTQUOTE, s->q);
 			dst = tmp;
 		}

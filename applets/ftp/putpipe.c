@@ -7,7 +7,8 @@
  * sendfile(2), as much as the socket takes each time (libcurl copies 64 KiB blocks through
  * a read callback, and waits for the 226 and each POSTQUOTE reply inside ftp_done, blocking
  * every other transfer of the multi). Then the data connection's end, the 226 read when it
- * comes; with --atomic, STOR went to a temporary (".NAME.part-PID", as on libcurl's path),
+ * comes; with --atomic, STOR went to a temporary (durable.c's ".NAME.nettool-TAG.part", as on
+ * libcurl's path and a copy's: a rerun of the journal stores to the one a killed run left),
  * renamed with RNFR/RNTO only after a 2xx final reply, when exactly the size the file had
  * at the start went out (libcurl's size check) and the server's SIZE of what it stored says
  * the same (sent with the RNFR; RNTO waits for it): a short file never gets the final name.
@@ -290,8 +291,10 @@ int ftp_putfast_start(struct engine *e, struct slot *s, off_t size)
 	s->fast = 1;
 	if (e->src->total == 1)
 		e->prog.bytes_total = (uint64_t)size;
-	if (begin(s, a, want, ftp_cf.atomic > 0 ? xasprintf(".%s.part-%ld", bn, (long)getpid()) : xstrdup(bn),
-		  ftp_cf.atomic > 0 ? xstrdup(bn) : NULL) < 0) {
+	char *tmp = ftp_cf.atomic > 0 ? ftp_dur_remote_tmp(j->dst) : NULL; /* durable.c's name, as libcurl's path */
+	char *stor = tmp ? xstrdup(ftp_basename(tmp)) : xstrdup(bn);
+	free(tmp);
+	if (begin(s, a, want, stor, ftp_cf.atomic > 0 ? xstrdup(bn) : NULL) < 0) {
 		eng_failed(e, s, CURLE_SEND_ERROR, s->err, &s->hdr, 0);
 		return GP_FAILED;
 	}

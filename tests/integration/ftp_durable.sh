@@ -110,6 +110,48 @@ rc=$?
 	cmp -s tout/t4 "$H/t/t4" && pass "a rerun removes its own temporaries (journal tag), leaves other runs' and path-named ones alone" ||
 	fail "temporaries sweep" "rc $rc: $(ls -a tout | tr '\n' ' ') $(cat t.err)"
 
+# --- put --atomic: the temporary is named by the journal's tag (as a copy's), so a rerun
+# stores to the one a killed run left and renames it; another run's stays. Both of put's
+# paths: libcurl's (TLS) and the own connections (--no-tls), a batch with --parallel 3.
+head -c 3000000 /dev/urandom >k1.bin
+mkdir -p "$H/pk"
+"$NT" ftp "${O[@]}" --limit-rate 300k --journal pk.txt --atomic put k1.bin $S:pk/k1.bin 2>pk.err & # kill -9 hits nettool itself
+pid=$!
+for _ in $(seq 1 100); do
+	[ -n "$(find "$H/pk" -name '.k1.bin*')" ] && break
+	sleep 0.1
+done
+sleep 0.3
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+ptag=$(sed -n 's/^tag\tnettool-\([0-9a-f]\{16\}\)$/\1/p' pk.txt)
+left=$(ls -A "$H/pk" | tr '\n' ' ')
+[ -n "$ptag" ] && [ "$left" = ".k1.bin.nettool-$ptag.part " ] &&
+	pass "put --atomic killed: its temporary is named by the journal's tag" || fail "put temporary name" "tag $ptag: $left"
+timeout 60 "$NT" ftp "${O[@]}" --journal pk.txt --atomic put k1.bin $S:pk/k1.bin 2>pk2.err
+rc=$?
+[ $rc = 0 ] && cmp -s k1.bin "$H/pk/k1.bin" && [ "$(ls -A "$H/pk" | tr '\n' ' ')" = "k1.bin " ] &&
+	pass "put --atomic rerun of the journal (libcurl's path): the killed run's temporary is gone" ||
+	fail "put rerun temporaries" "rc $rc: $(ls -A "$H/pk" | tr '\n' ' ') $(cat pk2.err)"
+# The own path, a batch: what killed runs of this journal left (b1, b2), another run's (b3).
+mkdir -p "$H/pb" pbl
+for i in 1 2 3 4 5 6; do head -c $((i * 30000)) /dev/urandom >"pbl/b$i.bin"; done
+printf 'b1.bin\n' >pb.list
+(cd pbl && timeout 60 "$NT" ftp -u "$FTP_USER" -P "$P" -q --no-tls --journal ../pb.txt --atomic put --from-file ../pb.list $S:pb 2>../pb.err) ||
+	fail "put batch, first run" "$(cat pb.err)"
+btag=$(sed -n 's/^tag\tnettool-\([0-9a-f]\{16\}\)$/\1/p' pb.txt)
+echo partial >"$H/pb/.b2.bin.nettool-$btag.part"
+echo partial >"$H/pb/.b3.bin.nettool-$btag.part"
+echo other >"$H/pb/.b4.bin.nettool-0123456789abcdef.part"
+(cd pbl && ls) >pb.list
+s0=$(grep -c "\"STOR .b[0-9].bin.nettool-$btag.part\"" "$LOG")
+(cd pbl && timeout 60 "$NT" ftp -u "$FTP_USER" -P "$P" -q --no-tls --parallel 3 --journal ../pb.txt --atomic put --from-file ../pb.list $S:pb 2>../pb.err)
+rc=$?
+[ $rc = 0 ] && diff -r pbl "$H/pb" -x '.*' >/dev/null && [ "$(ls -A "$H/pb" | grep '^\.' | tr '\n' ' ')" = ".b4.bin.nettool-0123456789abcdef.part " ] &&
+	[ $(($(grep -c "\"STOR .b[0-9].bin.nettool-$btag.part\"" "$LOG") - s0)) = 5 ] &&
+	pass "put --atomic --parallel 3 rerun (own path): the temporaries of its journal gone, another run's kept" ||
+	fail "put batch rerun temporaries" "rc $rc: $(ls -A "$H/pb" | tr '\n' ' ') $(cat pb.err)"
+
 # --- a resumed run with everything done: nothing sent, not even a login, nothing written
 c0=$(grep -c 'CONNECT' "$LOG")
 cp tj.txt tj.before
