@@ -728,7 +728,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->src = src;
 	e->jfd = -1;
 	if (ftp_cf.journal) {
-		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done);
+		/* Before anything connects: a journal of another command or server refused. */
+		char *site = xasprintf("%s%s%s", ftp_site_name(a), b ? "\t" : "", b ? ftp_site_name(b) : "");
+		char *kind = src->run ? xstrndup(src->run, strcspn(src->run, "\t")) : NULL;
+		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &(struct jwant){.kind = kind, .site = site});
+		free(site), free(kind);
 		if (e->done.n) {
 			src->ahead = ftp_journal_ahead;
 			src->ahead_arg = &e->done;

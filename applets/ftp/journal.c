@@ -17,8 +17,10 @@
 #include "file.h"
 #include "ftp.h"
 #include "journal.h"
+#include "jread.h"
 #include "log.h"
 #include "nt_err.h"
+#include "out.h"
 
 #define LREAD_BLOCK (1u << 20)
 
@@ -87,10 +89,41 @@ static int is_done(const char *p, size_t n)
 	return n > 5 && !memcmp(p, "done\t", 5);
 }
 
+/* A journal of another job (its run line's command, or its site line's servers, not this
+ * run's) is refused before anything connects: its done items are not this run's, and this
+ * run's lines would make it a journal of two jobs. Journals of older versions have no
+ * site line: the command alone is checked then. */
+static void check_job(const char *path, const char *l, size_t n, const struct jwant *w)
+{
+	struct jline j;
+	enum jl_type t = ftp_jline_parse(l, n, &j);
+	char have[600], want[600];
+	if (t == JL_RUN && w->kind) {
+		size_t kl = strcspn(j.run, "\t"), wl = strlen(w->kind);
+		if (kl != wl || memcmp(j.run, w->kind, kl)) {
+			out_clean(have, sizeof have, j.run, kl, 0);
+			die(NT_EXIT_USAGE, "--journal %s: a journal of %s, not of %s: give this run a journal of its own", path,
+			    have, w->kind);
+		}
+	} else if (t == JL_SITE && w->site && (j.runlen != strlen(w->site) || memcmp(j.run, w->site, j.runlen))) {
+		size_t o = out_clean(have, sizeof have, j.run, j.runlen, 0);
+		for (size_t i = 0; i < o; i++)
+			if (have[i] == '\t')
+				have[i] = ' ';
+		out_clean(want, sizeof want, w->site, strlen(w->site), 0);
+		for (char *p = want; *p; p++)
+			if (*p == '\t')
+				*p = ' ';
+		die(NT_EXIT_USAGE, "--journal %s: a journal of a run against %s, not %s: give this run a journal of its own",
+		    path, have, want);
+	}
+}
+
 /* A pass over the journal: done lines counted (into *count) or added to done; the tag
- * line's value kept (tag, taglen). Returns 1 when the last line had no LF. Dies on a
- * read error. */
-static int pass(int fd, const char *path, size_t *count, struct jset *done, char *tag, size_t taglen)
+ * line's value kept (tag, taglen); run and site lines checked against w (the counting
+ * pass). Returns 1 when the last line had no LF. Dies on a read error. */
+static int pass(int fd, const char *path, size_t *count, struct jset *done, char *tag, size_t taglen,
+		const struct jwant *w)
 {
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		die_sys(NT_EXIT_IO, "--journal %s", path);
@@ -121,6 +154,8 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 					jset_add(done, kb[i]);
 				nk = 0;
 			}
+		} else if (w && ((n > 4 && !memcmp(l, "run\t", 4)) || (n > 5 && !memcmp(l, "site\t", 5)))) {
+			check_job(path, l, n, w);
 		} else if (tag && !tag[0] && n > 4 && !memcmp(l, "tag\t", 4) && ftp_dur_tag_ok(l + 4, n - 4) &&
 			   n - 4 < taglen) {
 			memcpy(tag, l + 4, n - 4);
@@ -141,7 +176,7 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 	return cut;
 }
 
-int ftp_journal_open(const char *path, struct jset *done)
+int ftp_journal_open(const char *path, struct jset *done, const struct jwant *w)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
 	int fresh = fd >= 0;
@@ -166,9 +201,9 @@ int ftp_journal_open(const char *path, struct jset *done)
 		/* Counted first, then read again into a set of that size: no table copied
 		 * while it grows, none bigger than needed. */
 		size_t count = 0;
-		pass(fd, path, &count, NULL, NULL, 0);
+		pass(fd, path, &count, NULL, NULL, 0, w);
 		jset_reserve(done, count);
-		if (pass(fd, path, NULL, done, tag, sizeof tag) && write(fd, "\n", 1) != 1)
+		if (pass(fd, path, NULL, done, tag, sizeof tag, NULL) && write(fd, "\n", 1) != 1)
 			die_sys(NT_EXIT_IO, "--journal %s", path);
 	}
 	/* an existing journal: a rerun, which sweeps the leftovers of its tag */

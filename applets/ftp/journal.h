@@ -32,11 +32,18 @@ void lread_init(struct lread *r, int fd);
 int lread_line(struct lread *r, const char **line, size_t *len);
 void lread_free(struct lread *r);
 
+/* The job a run is: its command (the run line's KIND; NULL: not checked) and its
+ * servers (the site line's value; NULL: not checked). */
+struct jwant {
+	const char *kind;
+	const char *site;
+};
 /* Open (or create) the journal at path: its done items into *done (sized once for them),
  * a last line cut by a crash ended with LF, the temporaries' tag set up (durable.c: the
- * journal's tag line; a fresh tag for a journal without one). Returns the descriptor
- * (append mode); dies on errors. */
-int ftp_journal_open(const char *path, struct jset *done);
+ * journal's tag line; a fresh tag for a journal without one). A journal whose run or site
+ * lines are of another job than w (NULL: none checked) is refused (exit 2). Returns the
+ * descriptor (append mode); dies on errors. */
+int ftp_journal_open(const char *path, struct jset *done, const struct jwant *w);
 /* The item's key, "KIND\tSRC\tDST" hashed (no allocation; not thread-safe). */
 struct jkey ftp_job_jkey(const struct job *j);
 /* 1 when the journal recorded j as done. */

@@ -167,6 +167,27 @@ timeout 30 "$NT" ftp "${O[@]}" --journal tj.txt get --from-file tlist.txt $S:t -
 grep -q "^failed	get	t/gone	tout/gone	.*550" tj.txt && grep -q "^run	get	t	tout" tj.txt &&
 	pass "the journal records a failed item with its reason, and the run's list" || fail "journal failed line" "$(cat tj.txt)"
 
+# --- a journal of another job (another command: its run line; another server: its site
+# line) is refused before anything connects (exit 2), the journal untouched; one of an
+# older version (no site line) stays usable.
+cp pb.txt xj.txt
+c0=$(grep -c 'CONNECT' "$LOG")
+timeout 30 "$NT" ftp "${O[@]}" --journal xj.txt get --from-file pb.list $S:pb -O dlx 2>x.err
+rc=$?
+[ $rc = 2 ] && grep -q 'journal xj.txt: a journal of put, not of get' x.err && cmp -s xj.txt pb.txt && [ ! -e dlx ] &&
+	[ "$(grep -c 'CONNECT' "$LOG")" = "$c0" ] && pass "a journal of put given to a get: refused before connecting (exit 2)" ||
+	fail "journal of another command" "rc $rc: $(cat x.err)"
+cp tj.txt xs.txt
+timeout 30 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P 1 --journal xs.txt get --from-file tlist.txt $S:t -O tout 2>x.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal xs.txt: a journal of a run against $S:$P, not $S:1" x.err && cmp -s xs.txt tj.txt &&
+	pass "a journal of another server: refused before connecting (exit 2)" || fail "journal of another server" "rc $rc: $(cat x.err)"
+grep -v '^site' tj.txt >os.txt
+timeout 30 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" --journal os.txt get --from-file tlist.txt $S:t -O tout 2>x.err
+rc=$?
+[ $rc = 1 ] && grep -q '0 done, 1 failed, 4 skipped' x.err && pass "a journal without a site line (older version): used" ||
+	fail "journal without site line" "rc $rc: $(cat x.err)"
+
 # --- copy: never a partial file under the final name
 ftpd_start B || fail "second vsftpd" "did not start"
 HB=$FTPD_HOME_B

@@ -464,7 +464,7 @@ START_TEST(journal_open_load)
 	int fd = tmp_with(path, text, strlen(text));
 	close(fd);
 	struct jset done = {0};
-	int jfd = ftp_journal_open(path, &done);
+	int jfd = ftp_journal_open(path, &done, NULL);
 	ck_assert_int_ge(jfd, 0);
 	ck_assert_uint_eq(done.n, 1);
 	ck_assert_str_eq(ftp_dur_tag(), "nettool-0123456789abcdef");
@@ -490,7 +490,7 @@ START_TEST(journal_open_load)
 	for (int i = 0; i < 3000; i++)
 		ck_assert_int_gt(write(fd, line, (size_t)sprintf(line, "done\tput\tl/%d\tr/%d\n", i, i)), 0);
 	close(fd);
-	jfd = ftp_journal_open(path, &done);
+	jfd = ftp_journal_open(path, &done, NULL);
 	ck_assert_uint_eq(done.n, 3000);
 	ck_assert_uint_eq(done.cap, 4501);
 	j.kind = JOB_PUT;
