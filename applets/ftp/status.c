@@ -69,7 +69,8 @@ static unsigned long foreign_warn(int k, int nj, const char *const *journals, co
 				out++;
 		if (out) {
 			nt_warn("status: journal %s: %zu of its %zu done items are not in %s (a journal of another list?): "
-				"not counted", journals[i], out, js.done.n, ftp_cf.from_file);
+				"%s not counted", journals[i], out, js.done.n, ftp_cf.from_file,
+				out == 1 ? "that item is" : "those items are");
 			n++;
 		}
 		ftp_jsummary_free(&js);
@@ -150,7 +151,6 @@ int ftp_status(int nj, const char *const *journals)
 	int ng = 0;
 	unsigned long bad = 0, warnings = 0;
 	struct ref ref = {0};
-	int missing = 0;
 	for (int i = 0; i < nj; i++) {
 		struct jsummary js = {0};
 		jg[i] = -1;
@@ -160,7 +160,6 @@ int ftp_status(int nj, const char *const *journals)
 			/* A shard not started yet (or a mistyped name): its items count as not done. */
 			nt_warn("status: journal %s does not exist (a shard not started?): nothing counted from it", journals[i]);
 			warnings++;
-			missing++;
 			continue;
 		}
 		bad += js.bad;
@@ -199,15 +198,14 @@ int ftp_status(int nj, const char *const *journals)
 		nt_warn("status: %lu journal line%s not understood (ignored)", bad, bad == 1 ? "" : "s");
 		warnings++;
 	}
-	if (!ng && missing < nj)
-		die(NT_EXIT_FAIL, "status: no journal has a run line: nothing tells how the list's lines became items");
 	/* Two bits an item: done in some journal, failed in some journal. */
 	unsigned char *bits = NULL;
 	size_t cap = 0;
 	unsigned long long total = 0;
 	if (!ng) {
-		/* No journal exists yet (shards not started): every item of the list remains;
-		 * one item a line, whatever the run makes of it. */
+		/* No journal counted (none exists yet: shards not started; none has a run line:
+		 * killed before its first item, or a copy -r's; each named above): every item
+		 * of the list remains; one item a line, whatever the run makes of it. */
 		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_GET, "", "");
 		struct job j;
 		for (;; total++) {

@@ -194,6 +194,27 @@ rc=$?
 	grep -q '"total":3,"done":2,"remaining":1,.*"warnings":1}' s4o.out &&
 	pass "status: a journal of the same list against another server named, not counted" ||
 	fail "status, another server" "rc $rc: $(cat s4o.out s4o.err)"
+# A journal with done items not in the list: the warning says those items are not
+# counted (the journal's others are).
+printf 'b\n' >list4b.txt
+"$NT" ftp status --from-file list4b.txt --journal jg4 >s4b.out 2>s4b.err
+rc=$?
+[ $rc = 0 ] && grep -q "journal jg4: 1 of its 2 done items are not in list4b.txt (a journal of another list?): that item is not counted" s4b.err &&
+	grep -q '^done *1$' s4b.out && pass "status: done items not in the list: the warning says that those are not counted" ||
+	fail "status, items not in the list" "rc $rc: $(cat s4b.out s4b.err)"
+# No journal with a run line (a run killed before its first item; a copy -r's): named,
+# and the counts printed all the same (every item remaining), as for a missing journal.
+grep -v '^run	\|^site	' jg4 >jg4.norun
+grep '^tag	' jg4 >jg4.tagonly
+for j in jg4.norun jg4.tagonly; do
+	"$NT" ftp status --from-file list4s.txt --journal $j >s4r.out 2>s4r.err
+	rc=$?
+	"$NT" ftp status --json --from-file list4s.txt --journal $j >s4r.json 2>/dev/null
+	[ $rc = 1 ] && grep -q "journal $j has no run line" s4r.err && grep -q '^total *3$' s4r.out && grep -q '^remaining *3$' s4r.out &&
+		grep -q '"total":3,"done":0,"remaining":3,"failed":0,"journals":1,"warnings":1}' s4r.json &&
+		pass "status with only a journal without a run line ($j): named, the counts printed, all 3 remaining" ||
+		fail "status, no run line ($j)" "rc $rc: $(cat s4r.out s4r.err s4r.json)"
+done
 grep -v '^site	' jg4.other >jg4.old
 "$NT" ftp status --json --from-file list4s.txt --journal jg4 jg4.old >s4q.out 2>s4q.err
 grep -q '"done":3,"remaining":0,.*"warnings":0}' s4q.out &&
