@@ -99,7 +99,7 @@ check "put --create-dirs" ftp "${O[@]}" put --create-dirs up.txt $S:new/deep/er/
 cmp -s up.txt "$H/new/deep/er/up.txt" && pass "put --create-dirs content" || fail "put --create-dirs"
 expect_exit "put without --create-dirs into a missing folder: exit 1" 1 ftp "${O[@]}" put up.txt $S:nope/up.txt
 check "put --atomic" ftp "${O[@]}" put --atomic up.txt $S:atomic.txt
-cmp -s up.txt "$H/atomic.txt" && grep -q 'STOR \.atomic\.txt\.part-' "$LOG" && grep -q 'RNTO atomic.txt' "$LOG" &&
+cmp -s up.txt "$H/atomic.txt" && grep -q 'STOR \.atomic\.txt\.nettool-[0-9a-f]*\.part"' "$LOG" && grep -q 'RNTO atomic.txt' "$LOG" &&
 	[ -z "$(ls -A "$H" | grep part)" ] && pass "put --atomic: STOR to a temporary name, RNFR/RNTO, nothing left" ||
 	fail "put --atomic" "$(grep -E 'STOR|RNFR|RNTO' "$LOG" | tail -3)"
 head -c 40000 "$H/big.bin" >"$H/partial.bin"
