@@ -63,7 +63,8 @@ dup=$( (cd shard1 && find . -type f; cd ../shard2 && find . -type f; cd ../shard
 expect_exit "--shard 0/3: exit 2" 2 "$NT" ftp --shard 0/3 get --from-file list.txt $S:data
 
 # --journal across kill -9: slow transfers (a second vsftpd that sends 50 kB/s per
-# session), kill mid-run, rerun against the fast one (same files).
+# session), kill mid-run, rerun against the same server (a journal of another server is
+# refused: ftp_durable.sh).
 ftpd_start SL "local_max_rate=50000" || fail "slow vsftpd" "did not start"
 ln -s "$H/slow" "$FTPD_HOME_SL/slow" 2>/dev/null
 mkdir -p "$H/slow"
@@ -84,10 +85,10 @@ wait $pid 2>/dev/null
 done1=$(grep -c '^done' j.txt)
 got1=$(ls jout 2>/dev/null | wc -l)
 [ "$done1" -ge 4 ] && [ "$done1" -lt 40 ] && pass "killed mid-run: $done1 of 40 journaled" || fail "kill mid-run" "$done1 journaled"
-retr0=$(grep -c '"RETR' "$LOG")
-timeout 90 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" --parallel 4 --journal j.txt get --from-file slow.txt $S:slow -O jout 2>sum4
+retr0=$(grep -c '"RETR' "$FTPD_LOG_SL")
+timeout 90 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_SL" --parallel 4 --journal j.txt get --from-file slow.txt $S:slow -O jout 2>sum4
 rc=$?
-retr=$(($(grep -c '"RETR' "$LOG") - retr0))
+retr=$(($(grep -c '"RETR' "$FTPD_LOG_SL") - retr0))
 bad=0
 for i in $(seq 1 40); do cmp -s "jout/s$i.bin" "$H/slow/s$i.bin" || bad=$((bad + 1)); done
 [ $rc = 0 ] && [ $bad = 0 ] && [ "$(ls jout | wc -l)" = 40 ] && pass "rerun with the journal: all 40 files, right content, once each" ||
