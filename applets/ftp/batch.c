@@ -293,6 +293,20 @@ int cmd_rm(const char *cmd)
 	return worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
 }
 
+/* copy --from-file: a destination folder that cannot be entered is said once, before the
+ * files (in the words a file's failure would use: ftp_folder_why), not once per file,
+ * FXP or streamed (copy -r checks the same in tree.c). 1 when it is missing. */
+static int dst_folder_missing(struct ftp_site *b, const char *dp)
+{
+	if (!dp[0] || ftp_isdir(b, dp) == 1)
+		return 0;
+	char m[600], *in = ftp_join(dp, "x"); /* a name inside it: ftp_folder_why names its folder */
+	ftp_folder_why(m, sizeof m, b, in, 0, 1);
+	nt_warn("copy: %s", m);
+	free(in);
+	return 1;
+}
+
 int cmd_copy(const char *cmd)
 {
 	(void)cmd;
@@ -302,6 +316,11 @@ int cmd_copy(const char *cmd)
 	struct ftp_site *b = cli_remote(cli_args[1], &dp);
 	if (ftp_cf.from_file || ftp_cf.recursive)
 		ftp_copy_same_check(a, sp, b, dp, 1);
+	if (ftp_cf.from_file && !ftp_cf.create_dirs && dst_folder_missing(b, dp)) {
+		free(sp);
+		free(dp);
+		return NT_EXIT_FAIL;
+	}
 	if (ftp_cf.from_file || ftp_cf.recursive) {
 		int rc = ftp_cf.from_file ? engine_run(a, b, jobsrc_lines(ftp_cf.from_file, JOB_COPY, sp, dp), 1)
 				     : tree_copy(a, sp, b, dp);
