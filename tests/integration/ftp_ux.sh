@@ -101,6 +101,16 @@ timeout 30 "$NT" ftp "${O[@]}" put "$H/d/f.txt" $S:nodir2/f.txt 2>p3.err
 rc=$?
 [ $rc = 1 ] && grep -q "127.0.0.1:$P" p3.err && grep -q -- --create-dirs p3.err &&
 	pass "put into a missing folder: server and --create-dirs named" || fail "put into a missing folder" "rc $rc: $(cat p3.err)"
+# put of several files "into" an existing file: it is a file, not a folder (with or without
+# --create-dirs: no folder can be made there), and the file is kept.
+echo keep >"$H/big2.bin"
+for cd in "" --create-dirs; do
+	timeout 30 "$NT" ftp "${O[@]}" $cd put "$H/d/f.txt" "$H/d/sub/g.txt" $S:big2.bin 2>p4.err
+	rc=$?
+	[ $rc = 1 ] && grep -q "big2.bin on 127.0.0.1:$P is a file, not a folder" p4.err && ! grep -q -- "could not enter\|--create-dirs creates" p4.err &&
+		[ "$(cat "$H/big2.bin")" = keep ] && pass "put ${cd:-(default)} into a file: 'is a file, not a folder'" ||
+		fail "put ${cd:-(default)} into a file" "rc $rc: $(cat p4.err)"
+done
 # copy -r into a missing folder: said once, before any file (no STOR per file).
 s0=$(grep -c '"STOR' "$LOG")
 timeout 30 "$NT" ftp "${O[@]}" copy -r $S:d $S:newparent/tree3 2>c3r.err
