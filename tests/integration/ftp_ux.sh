@@ -133,6 +133,11 @@ timeout 30 "$NT" ftp "${O[@]}" put 'loc/many/*.dat' $S:d/ 2>p5.err
 rc=$?
 [ $rc = 6 ] && grep -q "no patterns of its own" p5.err && grep -q "unquoted" p5.err &&
 	pass "put of a quoted local glob: exit 6, the shell's expansion named" || fail "put quoted glob" "rc $rc: $(cat p5.err)"
+# --progress plain: a transfer shorter than the 5 s between lines still prints its final line.
+timeout 30 "$NT" ftp "${O[@]}" --progress plain put "$H/d/f.txt" $S:plain.txt 2>pp.err
+rc=$?
+[ $rc = 0 ] && grep -q 'ftp 100% .*1/1 files$' pp.err && ! grep -q $'\r' pp.err && pass "--progress plain: the final line of a short transfer" ||
+	fail "--progress plain" "rc $rc: $(cat pp.err)"
 # copy -r into a missing folder: said once, before any file (no STOR per file).
 s0=$(grep -c '"STOR' "$LOG")
 timeout 30 "$NT" ftp "${O[@]}" copy -r $S:d $S:newparent/tree3 2>c3r.err
