@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* progress.c - progress meter on stderr: numbers are recorded by callers, drawing
- * happens at most every 500 ms (bar) or 5 s (plain lines); pure formatters.
+ * happens at most every 500 ms (bar) or 5 s (plain lines, and always a final one);
+ * pure formatters.
  *
  * Header: include/progress.h    Tests: tests/unit/check_misc.c
  */
@@ -136,6 +137,7 @@ void progress_done(struct progress *p)
 {
 	if (p->mode == PROGRESS_NONE || p->mode == PROGRESS_AUTO)
 		return;
-	if (p->mode == PROGRESS_BAR || p->drawn)
-		draw(p, loop_now_ms(), 1);
+	/* Plain: the final line always, so that a transfer shorter than the 5 s between
+	 * lines still says what it moved (the bar, drawn or not, ends its line too). */
+	draw(p, loop_now_ms(), 1);
 }

@@ -24,7 +24,7 @@ int progress_parse_mode(const char *s, enum progress_mode *m);
 void progress_init(struct progress *p, enum progress_mode mode, const char *label);
 /* Redraw if 500 ms (bar) or 5 s (plain) passed. */
 void progress_update(struct progress *p);
-/* Final draw and newline (bar). */
+/* Final draw (bar and plain alike: a plain run shorter than 5 s prints this line only). */
 void progress_done(struct progress *p);
 
 /* Formatters: write into out (at least 8 bytes) and return out. */

@@ -224,6 +224,9 @@ int cmd_put(const char *cmd)
 			if (ftp_is_remote(cli_args[i]) && !strchr(cli_args[i], '/'))
 				die(NT_EXIT_IO, "put %s: %s (it looks like a remote target: put sends local files, "
 						"put FILE... TARGET)", cli_args[i], strerror(errno));
+			if (errno == ENOENT && ftp_has_glob(cli_args[i]))
+				die(NT_EXIT_IO, "put %s: %s (put has no patterns of its own: it sends the files the "
+						"shell's expansion names; leave the pattern unquoted)", cli_args[i], strerror(errno));
 			die_sys(NT_EXIT_IO, "put %s", cli_args[i]);
 		}
 		if (S_ISDIR(st.st_mode))
@@ -293,6 +296,48 @@ int cmd_rm(const char *cmd)
 	return worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
 }
 
+/* copy --from-file: a destination folder that cannot be entered is said once, before the
+ * files (in the words a file's failure would use: ftp_folder_why), not once per file,
+ * FXP or streamed (copy -r checks the same in tree.c). 1 when it is missing. */
+static int dst_folder_missing(struct ftp_site *b, const char *dp)
+{
+	if (!dp[0] || ftp_isdir(b, dp) == 1)
+		return 0;
+	char m[600], *in = ftp_join(dp, "x"); /* a name inside it: ftp_folder_why names its folder */
+	ftp_folder_why(m, sizeof m, b, in, 0, 1);
+	nt_warn("copy: %s", m);
+	free(in);
+	return 1;
+}
+
+/* copy SRC-PATTERN DST: the files that match, into the folder DST, as get and rm expand
+ * theirs (glob.c: the pattern itself is never sent as a name). */
+static int copy_glob(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp)
+{
+	struct ftp_match *m;
+	int n = ftp_glob(a, sp, &m);
+	if (n < 0)
+		return -n;
+	struct jobs js = {0};
+	for (int k = 0; k < n; k++)
+		if (m[k].type == FTP_T_FILE) {
+			char *dst = ftp_join(dp, ftp_basename(m[k].path));
+			ftp_copy_same_check(a, m[k].path, b, dst, 0);
+			jobs_add(&js, JOB_COPY, m[k].path, dst, m[k].size, -1);
+			m[k].path = NULL;
+		}
+	ftp_matches_free(m, n);
+	if (!js.n) {
+		nt_warn("copy %s: no file matches", cli_args[0]);
+		return NT_EXIT_FAIL;
+	}
+	if (!ftp_cf.create_dirs && dst_folder_missing(b, dp)) {
+		jobs_free(&js);
+		return NT_EXIT_FAIL;
+	}
+	return engine_run(a, b, jobsrc_array(js.v, js.n), 1);
+}
+
 int cmd_copy(const char *cmd)
 {
 	(void)cmd;
@@ -300,8 +345,22 @@ int cmd_copy(const char *cmd)
 	char *sp, *dp;
 	struct ftp_site *a = cli_remote(cli_args[0], &sp);
 	struct ftp_site *b = cli_remote(cli_args[1], &dp);
+	if (ftp_has_glob(sp)) {
+		if (ftp_cf.from_file || ftp_cf.recursive)
+			opt_usage_error("copy %s: a pattern takes neither --from-file nor -r (it copies the files that "
+					"match, into a folder)", cli_args[0]);
+		int rc = copy_glob(a, sp, b, dp);
+		free(sp);
+		free(dp);
+		return rc;
+	}
 	if (ftp_cf.from_file || ftp_cf.recursive)
 		ftp_copy_same_check(a, sp, b, dp, 1);
+	if (ftp_cf.from_file && !ftp_cf.create_dirs && dst_folder_missing(b, dp)) {
+		free(sp);
+		free(dp);
+		return NT_EXIT_FAIL;
+	}
 	if (ftp_cf.from_file || ftp_cf.recursive) {
 		int rc = ftp_cf.from_file ? engine_run(a, b, jobsrc_lines(ftp_cf.from_file, JOB_COPY, sp, dp), 1)
 				     : tree_copy(a, sp, b, dp);

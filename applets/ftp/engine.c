@@ -556,7 +556,7 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 			/* libcurl's CWD to the file's folder failed: name that folder and the
 			 * server (a copy has two), and for an upload what makes the folder. Many
 			 * servers (vsftpd) say the same for a missing folder and a refused one. */
-			const struct ftp_site *site = dst_side && k == JOB_COPY ? e->b : e->a;
+			struct ftp_site *site = dst_side && k == JOB_COPY ? e->b : e->a;
 			const char *path = dst_side ? s->job.dst : s->job.src;
 			size_t l = strlen(m);
 			snprintf(m + l, sizeof m - l, ": ");

@@ -135,7 +135,7 @@ int ftp_isdir(struct ftp_site *s, const char *path);
  * on site: "could not enter the folder 'D' on HOST:PORT (missing, or not allowed)", and
  * for a destination without --create-dirs "; --create-dirs creates missing folders"
  * (missing: the server said it is missing). put, copy, copy -r say the same. */
-void ftp_folder_why(char *m, size_t ml, const struct ftp_site *site, const char *path, int missing, int dst_side);
+void ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, int missing, int dst_side);
 /* A put in place (no --atomic) that failed once its STOR may have reached the server (rc):
  * what the server now holds under dst, asked with SIZE, appended to m (nothing when SIZE
  * fails): many servers (vsftpd) create or empty the file before the data connection. */

@@ -13,7 +13,11 @@
  * name (--no-atomic). A failure after the STOR (a 425 to it included: vsftpd creates the
  * file before it waits) deletes the temporary, or with --no-atomic the final name only
  * when the copy created it (a SIZE of that name in one write with the PASV answered 550):
- * a file there before is kept, and the error says its earlier content is lost.
+ * a file there before is kept, and the error says its earlier content is lost. A STOR
+ * refused at once (553: no 150, nothing made) deletes nothing and keeps the pair for the
+ * next file once the source has answered its RETR (only the source's connection goes
+ * when that takes over a second). A destination folder of copy --from-file that cannot
+ * be entered is said once before any file (batch.c), for FXP and the streamed copy.
  * --move: SIZE on the destination equal to the source's, then DELE of the source (a source
  * gone, 550 to its SIZE, with the destination there under its final name: moved by an
  * earlier run, FXP_MOVED). A source that refuses PORT to a third address or cannot reach
@@ -129,7 +133,7 @@ static int to_xfer(struct fxp *x)
 	x->a_ph = 1;
 	x->b_ph = 0;
 	x->rs = x->rd = 0;
-	x->stor_sent = 0;
+	x->stor_sent = x->stor_nak = 0;
 	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
 		return -1;
 	x->st = X_XFER;
@@ -489,6 +493,15 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				if (x->b_ph == 1 && r >= 100 && r < 200) {
 					x->b_ph = 2;
 				} else {
+					x->stor_nak = x->b_ph == 1 && r >= 400;
+					if (x->stor_nak) {
+						/* The source's RETR ends next (below), or a second is
+						 * given up on (nak_late). */
+						snprintf(x->why, sizeof x->why, "STOR on %s: %s", ftp_site_name(b), cb->text);
+						long long t = ftp_now_ms() + 1000;
+						fx_stall_arm(x);
+						x->stall_at = x->stall_at && x->stall_at < t ? x->stall_at : t;
+					}
 					x->rd = r;
 					x->b_ph = 3;
 				}
@@ -505,6 +518,18 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					 * fx_drop deletes the temporary, or what --no-atomic created. */
 					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", ftp_site_name(b), m);
 					return fx_refuse(x, b, x->why, code, err, errlen);
+				}
+				if (x->stor_nak) {
+					/* Refused before any data (553: the folder is missing or not
+					 * writable): no temporary was made, nothing to delete. One step at
+					 * a time, the pair stays for the next file once the source has
+					 * answered its RETR (its data had nowhere to go): no new logins. */
+					x->stor_sent = 0;
+					if (!x->piped && !x->tail) {
+						if (x->a_ph < 3)
+							goto wait;
+						return fx_end(x, fx_fail(code, NT_EXIT_FAIL, err, errlen, "%s", x->why));
+					}
 				}
 				fx_drop(x, b);
 				return fx_fail(code, NT_EXIT_FAIL, err, errlen, "STOR on %s: %s", ftp_site_name(b), m);
@@ -661,6 +686,14 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 wait:
 	if (fx_flush(x) < 0)
 		goto lost;
+	if (x->stall_at && ftp_now_ms() > x->stall_at && x->st == X_XFER && x->stor_nak && !x->piped && !x->tail) {
+		/* The STOR was refused and the source still sends into a port no one will read
+		 * (a large file): only the source's connection goes (a new login there for the
+		 * next file); the destination's is kept, and nothing was stored. */
+		ctl_close(&x->ca);
+		x->port_st = 0;
+		return fx_end(x, fx_fail(code, NT_EXIT_FAIL, err, errlen, "%s", x->why));
+	}
 	if (x->stall_at && ftp_now_ms() > x->stall_at) {
 		struct fxc *who = x->st == X_SIZE || x->st == X_PORT || x->st == X_DELE ? ca : cb;
 		if (x->st == X_XFER)

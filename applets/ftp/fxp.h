@@ -29,6 +29,7 @@ struct fxp {
 	char port[200];      /* PORT/EPRT for the source */
 	int a_ph, b_ph;      /* X_XFER: 0 STOR not sent (b), 1 the first reply, 2 the last, 3 done */
 	int stor_sent;       /* the STOR is out: the destination may hold a partial file */
+	int stor_nak;        /* the STOR refused at once (4xx/5xx, no 150): nothing was made */
 	int rs, rd;          /* the source's and the destination's last transfer replies */
 	int size_sent, rnfr_sent;
 	int pasv_sent;       /* X_CHECK: the next file's PASV went with the STOR, its reply awaited */

@@ -471,11 +471,26 @@ CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *
 	return rc;
 }
 
-void ftp_folder_why(char *m, size_t ml, const struct ftp_site *site, const char *path, int missing, int dst_side)
+void ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, int missing, int dst_side)
 {
 	const char *bn = ftp_basename(path);
 	char hp[300], dir[300];
 	addr_format(hp, sizeof hp, site->host, site->port);
+	if (!missing && bn > path + 1) {
+		/* A file where the folder should be: no folder made or entered helps (and
+		 * --create-dirs cannot make it); say what is there. */
+		char *fp = xstrndup(path, (size_t)(bn - path - 1));
+		int64_t size = -1;
+		int file = ftp_stat(site, fp, &size, NULL) == CURLE_OK && size >= 0;
+		if (file) {
+			char nm[300];
+			out_clean(nm, sizeof nm, fp, strlen(fp), 0);
+			snprintf(m, ml, "%s on %s is a file, not a folder", nm, hp);
+		}
+		free(fp);
+		if (file)
+			return;
+	}
 	if (bn > path)
 		snprintf(dir, sizeof dir, "the folder '%.*s'", (int)(bn - path - 1), path);
 	else

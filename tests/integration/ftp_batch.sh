@@ -194,6 +194,7 @@ timeout 60 "$NT" ftp "${O[@]}" --from-file badlist get $S:data -O badout 2>bad1
 rc=$?
 [ $rc = 1 ] && grep -q 'refused' bad1 && pass "a batch of refused items only: exit 1" || fail "refused items exit" "rc $rc: $(cat bad1)"
 printf 'nope1.txt\nnope2.txt\n' >misslist
+mkdir -p "$H/missdst" # the sources are what is missing (a missing destination is said once, before)
 timeout 60 "$NT" ftp "${O[@]}" --from-file misslist copy $S:data $S:missdst 2>bad2
 rc=$?
 [ $rc = 1 ] && grep -q 'nope1' bad2 && pass "a batch of missing files only: exit 1" || fail "missing items exit" "rc $rc: $(cat bad2)"

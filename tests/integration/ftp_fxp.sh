@@ -348,6 +348,32 @@ rc=$?
 [ $rc = 0 ] && [ -f "$FTPD_HOME_A/selfcopy/sub/y.txt" ] &&
 	pass "copy -r to a sibling folder whose name starts like the source's still goes" || fail "copy -r sibling" "rc $rc: $(cat sf7.err)"
 
+# A missing destination folder: said once, before the files (the streamed copy's words),
+# not a 553 per file each followed by a new login of the pair and a DELE of a temporary
+# never made.
+mkdir -p "$FTPD_HOME_A/nf" && for i in 1 2 3 4 5 6; do echo "$i" >"$FTPD_HOME_A/nf/f$i"; done
+printf 'f%s\n' 1 2 3 4 5 6 >nflist
+for mode in --fxp ""; do
+	run nf "${O[@]}" -v $mode --journal nf.j --from-file nflist copy "${A}nf" "${B}nf2"
+	rc=$?
+	n=$(grep -c "could not enter the folder 'nf2' on 127.0.0.3:$FTPD_PORT_B.*--create-dirs creates missing folders" nf.err)
+	[ $rc = 1 ] && [ "$n" = 1 ] && ! grep -q '^> DELE' nf.err && ! grep -q '553' nf.err &&
+		[ "$(grep -c '^> PASS\|^> USER' nf.err)" -le 4 ] &&
+		pass "copy ${mode:-(FXP default)} into a missing folder: said once (--create-dirs named), no DELE, no re-login" ||
+		fail "copy ${mode:-default} into a missing folder" "rc $rc n $n: $(grep -v '^[<>*]' nf.err | head -5) / $(grep -c '^> USER' nf.err) USER, $(grep -c '^> DELE' nf.err) DELE"
+	rm -f nf.j
+done
+# A 553 to one STOR (its folder missing inside an existing one): that file fails, no DELE
+# of a temporary never made, the pair kept (no new login per file).
+mkdir -p "$FTPD_HOME_A/nf/sub" "$FTPD_HOME_B/nfbase" && for i in 1 2 3 4; do echo "$i" >"$FTPD_HOME_A/nf/sub/g$i"; done
+printf 'sub/g%s\n' 1 2 3 4 >nfsub
+run nfs "${O[@]}" -v --fxp --parallel 1 --from-file nfsub copy "${A}nf" "${B}nfbase"
+rc=$?
+[ $rc = 1 ] && [ "$(grep -c '553' nfs.err)" -ge 4 ] && ! grep -q '^> DELE' nfs.err && [ "$(grep -c '^> USER' nfs.err)" -le 4 ] &&
+	pass "FXP: a STOR refused (553) costs no DELE and no new login of the pair" ||
+	fail "FXP 553" "rc $rc: $(grep -c '^> USER' nfs.err) USER, $(grep -c '^> DELE' nfs.err) DELE: $(grep -v '^[<>*]' nfs.err | head -3)"
+[ ! -e "$FTPD_HOME_B/nf2" ] && pass "the missing folder is not made without --create-dirs" || fail "nf2 made" "$(ls -la "$FTPD_HOME_B")"
+
 expect_exit "--fxp outside copy: usage error" 2 "$NT" ftp --fxp get "${A}src/small.txt"
 expect_exit "--fxp with --no-fxp: usage error" 2 "$NT" ftp --fxp --no-fxp copy "${A}src/small.txt" "${B}dst/x.txt"
 finish

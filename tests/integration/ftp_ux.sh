@@ -101,6 +101,43 @@ timeout 30 "$NT" ftp "${O[@]}" put "$H/d/f.txt" $S:nodir2/f.txt 2>p3.err
 rc=$?
 [ $rc = 1 ] && grep -q "127.0.0.1:$P" p3.err && grep -q -- --create-dirs p3.err &&
 	pass "put into a missing folder: server and --create-dirs named" || fail "put into a missing folder" "rc $rc: $(cat p3.err)"
+# put of several files "into" an existing file: it is a file, not a folder (with or without
+# --create-dirs: no folder can be made there), and the file is kept.
+echo keep >"$H/big2.bin"
+for cd in "" --create-dirs; do
+	timeout 30 "$NT" ftp "${O[@]}" $cd put "$H/d/f.txt" "$H/d/sub/g.txt" $S:big2.bin 2>p4.err
+	rc=$?
+	[ $rc = 1 ] && grep -q "big2.bin on 127.0.0.1:$P is a file, not a folder" p4.err && ! grep -q -- "could not enter\|--create-dirs creates" p4.err &&
+		[ "$(cat "$H/big2.bin")" = keep ] && pass "put ${cd:-(default)} into a file: 'is a file, not a folder'" ||
+		fail "put ${cd:-(default)} into a file" "rc $rc: $(cat p4.err)"
+done
+# copy with a glob: the files that match, into the folder; the pattern never sent as a
+# name; a missing destination folder said once; a pattern with -r refused (exit 2).
+mkdir -p "$H/gl/f1dir.dat" && echo a >"$H/gl/f1a.dat" && echo b >"$H/gl/f1b.dat" && echo c >"$H/gl/f2.dat"
+timeout 30 "$NT" ftp "${O[@]}" copy "$S:gl/f1*.dat" $S:globout/ 2>g5.err
+rc=$?
+[ $rc = 1 ] && [ "$(grep -c . g5.err)" = 1 ] && grep -q "'globout' on 127.0.0.1:$P" g5.err && [ ! -e "$H/globout" ] &&
+	pass "copy of a glob into a missing folder: one line, the folder named" || fail "copy glob, missing folder" "rc $rc: $(cat g5.err)"
+mkdir -p "$H/globout"
+timeout 30 "$NT" ftp "${O[@]}" copy "$S:gl/f1*.dat" $S:globout/ 2>g6.err
+rc=$?
+[ $rc = 0 ] && cmp -s "$H/gl/f1a.dat" "$H/globout/f1a.dat" && cmp -s "$H/gl/f1b.dat" "$H/globout/f1b.dat" &&
+	[ ! -e "$H/globout/f2.dat" ] && [ ! -e "$H/globout/f1dir.dat" ] && ! grep -q 'f1\*' "$LOG" &&
+	pass "copy of a glob: the matching files copied, the pattern never sent" || fail "copy glob" "rc $rc: $(cat g6.err) / $(ls "$H/globout")"
+timeout 30 "$NT" ftp "${O[@]}" -r copy "$S:gl/f1*" $S:globout2 2>g7.err
+rc=$?
+[ $rc = 2 ] && grep -q "pattern" g7.err && pass "copy -r with a pattern: refused, exit 2" || fail "copy -r pattern" "rc $rc: $(cat g7.err)"
+# put of a quoted local glob: the file is not there (exit 6), and put's rule said.
+mkdir -p loc/many && echo x >loc/many/x.dat
+timeout 30 "$NT" ftp "${O[@]}" put 'loc/many/*.dat' $S:d/ 2>p5.err
+rc=$?
+[ $rc = 6 ] && grep -q "no patterns of its own" p5.err && grep -q "unquoted" p5.err &&
+	pass "put of a quoted local glob: exit 6, the shell's expansion named" || fail "put quoted glob" "rc $rc: $(cat p5.err)"
+# --progress plain: a transfer shorter than the 5 s between lines still prints its final line.
+timeout 30 "$NT" ftp "${O[@]}" --progress plain put "$H/d/f.txt" $S:plain.txt 2>pp.err
+rc=$?
+[ $rc = 0 ] && grep -q 'ftp 100% .*1/1 files$' pp.err && ! grep -q $'\r' pp.err && pass "--progress plain: the final line of a short transfer" ||
+	fail "--progress plain" "rc $rc: $(cat pp.err)"
 # copy -r into a missing folder: said once, before any file (no STOR per file).
 s0=$(grep -c '"STOR' "$LOG")
 timeout 30 "$NT" ftp "${O[@]}" copy -r $S:d $S:newparent/tree3 2>c3r.err
