@@ -479,8 +479,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		int r = ctl_try_reply(c);
 		if (!r)
 			break;
-		if (r < 0)
-			return lost(g, a, CURLE_RECV_ERROR, rc, hdr);
+		if (r < 0) /* noisy: a flood of lines that are no reply (ctl.h), a protocol error */
+			return c->noisy ? gfail(g, CURLE_WEIRD_SERVER_REPLY, rc, hdr, 0, 1) : lost(g, a, CURLE_RECV_ERROR, rc, hdr);
 		if (r >= 200)
 			progress = 1; /* as libcurl: a 1xx does not reset the reply timeout */
 		g->replies++;
