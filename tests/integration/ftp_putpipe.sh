@@ -130,7 +130,8 @@ fake_put sflood xflood.bin --deadline 20
 fakeftpd_start trickle "$T/fk" "raw:tricklegreet2" || fail "fake server tricklegreet2" "did not start"
 head -c 100000 /dev/urandom >src2.bin
 t0=$(date +%s)
-timeout 60 "$NT" ftp --no-tls -q -P "$FAKEFTPD_PORT_trickle" --timeout 1 --parallel 2 put src.bin src2.bin 127.0.0.1:/ 2>err.trickle
+printf 'src2.bin\n' >tricklelist
+timeout 60 "$NT" ftp --no-tls -q -P "$FAKEFTPD_PORT_trickle" --timeout 1 put --from-file tricklelist 127.0.0.1:/ 2>err.trickle
 rc=$?
 [ $rc != 0 ] && [ $rc != 124 ] && [ $(($(date +%s) - t0)) -lt 20 ] &&
 	pass "a greeting trickling noise: the login times out (rc $rc, $(($(date +%s) - t0)) s)" ||
