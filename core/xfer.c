@@ -530,7 +530,13 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 			return buf;
 		}
 		return "the transfer ended before the announced size";
-	case CURLE_WEIRD_SERVER_REPLY: return "malformed reply from the server";
+	case CURLE_WEIRD_SERVER_REPLY:
+		if (errbuf && !strncmp(errbuf, "protocol: ", 10)) {
+			/* Our own connections (ftp getpipe.c) say what broke the protocol. */
+			snprintf(buf, sizeof buf, "the server broke the protocol (%.200s)", errbuf + 10);
+			return buf;
+		}
+		return "malformed reply from the server";
 	case CURLE_FTP_WEIRD_PASV_REPLY:
 	case CURLE_FTP_WEIRD_227_FORMAT: return "malformed reply to EPSV/PASV (passive mode)";
 	case CURLE_FTP_CANT_GET_HOST: return "could not open the passive data connection";

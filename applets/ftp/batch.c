@@ -231,6 +231,8 @@ int cmd_put(const char *cmd)
 		}
 		if (S_ISDIR(st.st_mode))
 			opt_usage_error("put %s: %s", cli_args[i], FTP_PUT_DIR_MSG);
+		if (!S_ISREG(st.st_mode)) /* a FIFO, a device: its open could wait for ever */
+			opt_usage_error("put %s: %s", cli_args[i], FTP_PUT_NOTREG_MSG);
 	}
 	struct ftp_site *s = cli_remote(cli_args[cli_nargs - 1], &path);
 	int todir = cli_nargs > 2 || !path[0] || path[strlen(path) - 1] == '/' || ftp_isdir(s, path) == 1;

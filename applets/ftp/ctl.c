@@ -17,6 +17,7 @@
 #include "connpol.h"
 #include "ctl.h"
 #include "log.h"
+#include "loop.h"
 #include "nt_err.h"
 #include "stream.h"
 #include "tls.h"
@@ -37,16 +38,39 @@ static void ctl_trace(char dir, const char *p, size_t n)
 	log_proto(dir, p, n);
 }
 
-/* One reply (multi-line replies whole), waiting up to --timeout: its code, or -1 when the
- * connection failed (c->text says how). For the login and the clean-up; a file's
- * commands go through send_cmd and try_reply. */
+/* A line before the awaited reply that is no reply: -1 past CTL_NOISE_MAX (c->text, noisy). */
+static int noise(struct fxc *c)
+{
+	if (++c->noise <= CTL_NOISE_MAX)
+		return 0;
+	snprintf(c->text, sizeof c->text, "more than %d lines that are no reply from %s", CTL_NOISE_MAX,
+		 ftp_site_name(c->site));
+	c->noise = 0;
+	c->noisy = 1;
+	return -1;
+}
+
+/* One reply (multi-line replies whole), waiting up to --timeout from this call (each wait
+ * gets what is left: lines of noise never restart it): its code, or -1 when the connection
+ * failed (c->text says how). For the login and the clean-up; a file's commands go through
+ * send_cmd and try_reply. */
 int ctl_reply(struct fxc *c)
 {
 	int code = 0;
+	int t = c->s->timeout_ms;
+	long long until = t > 0 ? loop_now_ms() + t : 0;
+	c->noisy = 0;
+	c->noise = 0;
 	for (;;) {
 		char *l;
 		size_t n;
-		int r = stream_read_line(c->s, &l, &n);
+		int r;
+		if (until) {
+			long long left = until - loop_now_ms();
+			c->s->timeout_ms = left > 0 ? (int)left : 1;
+		}
+		r = stream_read_line(c->s, &l, &n);
+		c->s->timeout_ms = t;
 		if (r < 0) {
 			snprintf(c->text, sizeof c->text, "%s with %s",
 				 r == STREAM_TIMEOUT ? "no reply in time" : r == STREAM_LONG ? "reply line too long" : "connection lost",
@@ -56,8 +80,11 @@ int ctl_reply(struct fxc *c)
 		int d = n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9';
 		int cd = d ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : 0;
 		if (!code) {
-			if (!d)
-				continue; /* noise before a reply */
+			if (!d) { /* noise before a reply */
+				if (noise(c) < 0)
+					return c->code = -1;
+				continue;
+			}
 			code = cd;
 		}
 		if (cd == code && (n == 3 || l[3] == ' ')) {
@@ -210,7 +237,8 @@ int ctl_send(struct fxc *c, const char *fmt, ...)
 /* A whole reply if one has arrived: its code, 0 (not yet), -1 (connection failed). */
 int ctl_try_reply(struct fxc *c)
 {
-	for (;;) {
+	c->noisy = 0;
+	for (int k = 0; k < CTL_NOISE_WAKE; k++) {
 		char *l;
 		size_t n;
 		int r = stream_try_line(c->s, &l, &n);
@@ -225,16 +253,21 @@ int ctl_try_reply(struct fxc *c)
 		int d = n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9';
 		int cd = d ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : 0;
 		if (!c->pend) {
-			if (!d)
-				continue; /* noise before a reply */
+			if (!d) { /* noise before a reply */
+				if (noise(c) < 0)
+					return c->code = -1;
+				continue;
+			}
 			c->pend = cd;
 		}
 		if (cd == c->pend && (n == 3 || l[3] == ' ')) {
 			nt_clean_text(c->text, sizeof c->text, l, n);
 			c->pend = 0;
+			c->noise = 0;
 			return c->code = cd;
 		}
 	}
+	return 0; /* more may be buffered: the caller's clock runs first (CTL_NOISE_WAKE) */
 }
 
 /* The login of a connection opened with nowait, as far as the replies go: 1 logged in, 0

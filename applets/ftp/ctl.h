@@ -27,7 +27,17 @@ struct fxc {
 	int pend;       /* try_reply: the code of a multi-line reply under way */
 	int protc;      /* PBSZ 0 and PROT C given (TLS with --fxp) */
 	int lst;        /* login_step: 1 greeting, 2 USER, 3 PASS, 4 TYPE I awaited; 0 logged in */
+	int noise;      /* lines before the awaited reply that are no reply (CTL_NOISE_MAX) */
+	int noisy;      /* the last failure: more noise than CTL_NOISE_MAX (a protocol error, 5) */
 };
+
+/* Bounds on what a server may send that is no reply (e.g. a flood of "n" lines answering
+ * RETR): at most CTL_NOISE_WAKE such lines are read per ctl_try_reply (then "not yet", so
+ * the caller's clock runs: noise is never progress for --timeout), and a reply preceded
+ * by more than CTL_NOISE_MAX of them fails as a protocol error (noisy set). */
+#define CTL_NOISE_WAKE 64
+#define CTL_NOISE_MAX 1000
+
 
 
 /* Connect and log in, TLS as the site's policy says: NULL with *code (0: not possible
@@ -37,13 +47,15 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
 /* ctl_open's login as far as the replies go: 1 logged in, 0 waiting, -1 failed. */
 int ctl_login_step(struct fxc *c, int *code, char *err, size_t errlen);
 void ctl_close(struct fxc **pc);
-/* One reply, waiting up to --timeout: its code, or -1 (c->text says why). */
+/* One reply, waiting up to --timeout from the call (noise never restarts it): its code,
+ * or -1 (c->text says why). */
 int ctl_reply(struct fxc *c);
 /* A command and its reply (ctl_reply). */
 int ctl_cmd(struct fxc *c, const char *fmt, ...) NT_PRINTF(2, 3);
 /* A command queued (stream_flush sends the queue: pipelined). 0, or -1 (c->text). */
 int ctl_send(struct fxc *c, const char *fmt, ...) NT_PRINTF(2, 3);
-/* A whole reply if one has arrived: its code, 0 (not yet), -1 (connection failed). */
+/* A whole reply if one has arrived: its code, 0 (not yet: also after CTL_NOISE_WAKE noise
+ * lines), -1 (connection failed, or c->noisy). */
 int ctl_try_reply(struct fxc *c);
 
 

@@ -255,6 +255,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
  * inside the source) dies with exit 2 before anything is sent. */
 /* put of a local folder (refused before anything is sent: put sends files). */
 #define FTP_PUT_DIR_MSG "it is a local folder: put sends files; mirror --reverse DIR TARGET uploads a folder"
+#define FTP_PUT_NOTREG_MSG "not a regular file (a FIFO or a device): put sends files; '-' sends standard input"
 void ftp_copy_same_check(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp, int tree);
 /* A remote path normalised by its text alone (no server asked, links not followed): "//"
  * and "." taken out, ".." takes the name before it away ("/.." is "/"; a relative path

@@ -76,6 +76,11 @@ struct gpipe {
 static struct gpipe *all;
 static int no_epsv;          /* the server refused EPSV: PASV from then on (IPv4) */
 static char rbuf[64 << 10];
+/* Full reads of the data connection a wake-up (1 MiB), and how far past the size its 150
+ * announced a file may grow: twice that size plus GP_PAST_MAX (a file that grows while it
+ * is sent is taken; a server that sends without end is a protocol error, 5). */
+#define GP_READS_WAKE 16
+#define GP_PAST_MAX (64LL << 20)
 
 static void stall_arm(struct gpipe *g)
 {
@@ -436,13 +441,20 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		}
 	}
 	int progress = 0;
-	/* The data, as they come. */
-	while (g->dfd >= 0 && dr) {
+	/* The data, as they come: at most GP_READS_WAKE full reads a wake-up (the other slots,
+	 * the clock and --deadline run between), and never far past an announced size. */
+	for (int k = 0; g->dfd >= 0 && dr && k < GP_READS_WAKE; k++) {
 		ssize_t n = read(g->dfd, rbuf, sizeof rbuf);
 		if (n > 0) {
 			/* Counted by the low-speed rule below, not by the reply timer. */
 			g->data = 1;
 			g->nbytes += (unsigned long long)n;
+			if (hdr->announced >= 0 && hdr->announced < GP_PAST_MAX &&
+			    g->nbytes > 2 * (unsigned long long)hdr->announced + GP_PAST_MAX) {
+				snprintf(errbuf, CURL_ERROR_SIZE, "protocol: over %llu bytes sent for a file announced as %lld",
+					 g->nbytes - (unsigned long long)n, hdr->announced);
+				return gfail(g, CURLE_WEIRD_SERVER_REPLY, rc, hdr, 0, 1);
+			}
 			if (sink(arg, rbuf, (size_t)n) < 0)
 				return gfail(g, CURLE_WRITE_ERROR, rc, hdr, 0, 1);
 			/* Drained for now (most likely); when the wait saw the end come too, it is
@@ -479,8 +491,12 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		int r = ctl_try_reply(c);
 		if (!r)
 			break;
-		if (r < 0)
-			return lost(g, a, CURLE_RECV_ERROR, rc, hdr);
+		if (r < 0) { /* noisy: a flood of lines that are no reply (ctl.h), a protocol error */
+			if (!c->noisy)
+				return lost(g, a, CURLE_RECV_ERROR, rc, hdr);
+			snprintf(errbuf, CURL_ERROR_SIZE, "protocol: %s", c->text);
+			return gfail(g, CURLE_WEIRD_SERVER_REPLY, rc, hdr, 0, 1);
+		}
 		if (r >= 200)
 			progress = 1; /* as libcurl: a 1xx does not reset the reply timeout */
 		g->replies++;

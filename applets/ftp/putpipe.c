@@ -574,6 +574,10 @@ int ftp_putfast_step(struct engine *e, struct slot *s)
 		if (r < 0) {
 			/* The connection broke (a kept one the server closed while idle is found
 			 * by stale() before the file begins; libcurl reconnects then too). */
+			if (p->c->noisy) { /* a flood of lines that are no reply (ctl.h) */
+				snprintf(s->err, sizeof s->err, "protocol: %s", p->c->text);
+				return pfail(e, s, CURLE_WEIRD_SERVER_REPLY, 0, 1);
+			}
 			if (p->st == P_SEND || p->st == P_FIN)
 				return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
 			return pfail(e, s, CURLE_RECV_ERROR, 0, 1);

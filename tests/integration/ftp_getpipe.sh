@@ -223,6 +223,29 @@ rc=$?
 	! grep -q "timed out" err.busylogin && pass "--retry after a 421 at login: the server's refusal named, not a timeout, exit 3" ||
 	fail "421 at login" "rc $rc: $(cat err.busylogin) $(grep -c "^'#0 421'" fk/commands.log)"
 
+# A server that floods: RETR answered by endless lines that are no reply, or data without end
+# after the 150 announced the size. Each wake-up reads a bounded amount, so the other slot
+# gets its files and the clock runs; past the bounds (ctl.h CTL_NOISE_MAX; twice the size plus
+# 64 MiB) a protocol error, 5.
+head -c 200000 /dev/urandom >fk/xendless.bin
+printf 'q\n' >fk/xflood.bin
+t0=$(date +%s)
+fake_get flood "" "xflood.bin $six" 5
+[ "$(cat rc.flood)" = 1 ] && same6 out.flood && [ $(($(date +%s) - t0)) -lt 30 ] &&
+	grep -q "get xflood.bin: the server broke the protocol (more than 1000 lines that are no reply from " err.flood &&
+	pass "RETR answered by a flood of noise lines: a protocol error, the other files done" ||
+	fail "noise flood" "rc $(cat rc.flood) $(($(date +%s) - t0)) s: $(head -3 err.flood)"
+fake_get floodonly "" "xflood.bin" 5
+[ "$(cat rc.floodonly)" = 5 ] && pass "the flood alone: exit 5" || fail "flood alone" "rc $(cat rc.floodonly): $(head -3 err.floodonly)"
+t0=$(date +%s)
+fake_get endless "" "xendless.bin $six" 5
+sz=$(stat -c %s out.endless/xendless.bin 2>/dev/null || echo 0)
+[ "$(cat rc.endless)" = 1 ] && same6 out.endless && [ $(($(date +%s) - t0)) -lt 30 ] && [ "$sz" -lt 100000000 ] &&
+	grep -q "get xendless.bin: the server broke the protocol (over [0-9]* bytes sent for a file announced as 200000)" err.endless &&
+	pass "data without end after the announced size: stopped (a protocol error), the other files done" ||
+	fail "endless data" "rc $(cat rc.endless) $(($(date +%s) - t0)) s, $sz bytes: $(head -3 err.endless)"
+rm -rf out.endless out.flood fk/xendless.bin fk/xflood.bin
+
 # Server names in messages: a C1 control (U+009B, an 8-bit CSI) never reaches the terminal (the
 # name is refused as a local file name too, as ESC is);
 # UTF-8 names whose continuation bytes are 0x80-0x9F (A-grave: C3 80) still download.

@@ -117,4 +117,37 @@ fake_put early2 yearly.bin
 [ "$(cat rc.early2)" != 0 ] && grep -qE "the size differs from the announced one|the connection broke while sending" err.early2 &&
 	pass "in place: a 226 before the file went out fails the put" || fail "early 226 in place" "rc $(cat rc.early2): $(cat err.early2)"
 
+
+# A flood of lines that are no reply to STOR: a protocol error (5), not a put that never ends.
+t0=$(date +%s)
+fake_put sflood xflood.bin --deadline 20
+[ "$(cat rc.sflood)" = 5 ] && [ $(($(date +%s) - t0)) -lt 15 ] &&
+	grep -q "put src.bin: the server broke the protocol (more than 1000 lines that are no reply from " err.sflood &&
+	pass "STOR answered by a flood of noise lines: a protocol error, exit 5" ||
+	fail "STOR flood" "rc $(cat rc.sflood) $(($(date +%s) - t0)) s: $(cat err.sflood)"
+# A greeting that trickles noise (every connection but the first): --timeout from the start
+# of the wait, never restarted by a line of noise.
+fakeftpd_start trickle "$T/fk" "raw:tricklegreet2" || fail "fake server tricklegreet2" "did not start"
+head -c 100000 /dev/urandom >src2.bin
+t0=$(date +%s)
+printf 'src2.bin\n' >tricklelist
+timeout 60 "$NT" ftp --no-tls -q -P "$FAKEFTPD_PORT_trickle" --timeout 1 put --from-file tricklelist 127.0.0.1:/ 2>err.trickle
+rc=$?
+[ $rc != 0 ] && [ $rc != 124 ] && [ $(($(date +%s) - t0)) -lt 20 ] &&
+	pass "a greeting trickling noise: the login times out (rc $rc, $(($(date +%s) - t0)) s)" ||
+	fail "trickled greeting" "rc $rc $(($(date +%s) - t0)) s: $(cat err.trickle)"
+# Files that are not regular: refused (a FIFO's open would wait for a writer for ever).
+mkfifo fifo1
+timeout 20 "$NT" ftp --no-tls -q -P "$FAKEFTPD_PORT_trickle" put fifo1 127.0.0.1:/ 2>err.fifo
+rc=$?
+[ $rc = 2 ] && grep -q "put fifo1: not a regular file" err.fifo && pass "put FIFO: refused, exit 2" ||
+	fail "put FIFO" "rc $rc: $(cat err.fifo)"
+fakeftpd_start fifo "$T/fk" "raw:" || fail "fake server" "did not start"
+head -c 100000 /dev/urandom >small.bin
+printf 'fifo1\nsmall.bin\n' >fifolist
+timeout 20 "$NT" ftp --no-tls -q -P "$FAKEFTPD_PORT_fifo" put --from-file fifolist 127.0.0.1:/ 2>err.fifol
+rc=$?
+[ $rc = 1 ] && grep -q "fifo1: not a regular file" err.fifol && cmp -s small.bin fk/small.bin &&
+	pass "a FIFO in a --from-file list: that item fails, the other is sent" || fail "FIFO in a list" "rc $rc: $(cat err.fifol)"
+
 finish
