@@ -429,29 +429,11 @@ static int start(struct engine *e, struct slot *s)
 		return eng_get_curl(e, s, resume);
 	}
 	case JOB_PUT: {
-		/* "-": standard input (put - host:path; a pipe: no size, no seek). */
-		/* Any other file without waiting (a FIFO's open waits for a writer): only a
-		 * regular one is sent. */
-		int std = !strcmp(j->src, "-");
-		s->infd = std ? fcntl(0, F_DUPFD_CLOEXEC, 3) : open(j->src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		struct stat st;
-		if (s->infd < 0 || fstat(s->infd, &st) < 0) {
-			char m[600];
-			snprintf(m, sizeof m, "%s", strerror(errno));
-			fail_job(e, s, NT_EXIT_IO, m);
-			return -1;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			/* Nothing sent: a STOR would create (truncate) the remote file and fail. */
-			close(s->infd);
-			s->infd = -1;
-			fail_job(e, s, NT_EXIT_FAIL, FTP_PUT_DIR_MSG);
-			return -1;
-		}
-		if (!std && (!S_ISREG(st.st_mode) || fcntl(s->infd, F_SETFL, fcntl(s->infd, F_GETFL) & ~O_NONBLOCK) < 0)) {
-			close(s->infd);
-			s->infd = -1;
-			fail_job(e, s, NT_EXIT_FAIL, FTP_PUT_NOTREG_MSG);
+		int code;
+		char m[600];
+		if ((s->infd = ftp_put_open(j->src, &st, &code, m, sizeof m)) < 0) { /* putpipe.c */
+			fail_job(e, s, code, m);
 			return -1;
 		}
 		int own = S_ISREG(st.st_mode) ? ftp_putfast_start(e, s, st.st_size) : GP_CURL; /* putpipe.c */

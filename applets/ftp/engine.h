@@ -11,6 +11,7 @@
 #define NT_FTP_ENGINE_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "commit.h"
@@ -140,6 +141,11 @@ int ftp_putfast_start(struct engine *e, struct slot *s, off_t size);
 int ftp_putfast_step(struct engine *e, struct slot *s);
 int ftp_putfast_fds(const struct slot *s, struct curl_waitfd *w);
 void ftp_pp_stop(struct pput *p);
+/* put's local file for the engine: "-" is standard input (a pipe: no size, no seek); any
+ * other is opened without waiting (a FIFO's open waits for a writer) and only a regular one
+ * is sent (a folder: a STOR would create, truncate, the remote file and fail). -1 with the
+ * exit code and the reason when it can not be sent. */
+int ftp_put_open(const char *src, struct stat *st, int *code, char *m, size_t mlen);
 void ftp_pp_free(void);
 /* putpipe.c, for copy.c: the streamed copy's upload (STOR of s->ctmp, renamed to s->job.dst)
  * on the slot's own connection to e->b: GP_RUNNING (its CWD and EPSV sent at once; s->run2

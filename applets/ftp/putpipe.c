@@ -36,11 +36,13 @@
  * Tests: tests/integration/ftp_putpipe.sh tests/integration/ftp_copypipe.sh tests/integration/ftp_copysafe.sh
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -596,4 +598,28 @@ int ftp_putfast_step(struct engine *e, struct slot *s)
 			    : p->stall_at && now > p->stall_at)
 		return pfail(e, s, CURLE_OPERATION_TIMEDOUT, 0, 1);
 	return 0;
+}
+
+int ftp_put_open(const char *src, struct stat *st, int *code, char *m, size_t mlen)
+{
+	int std = !strcmp(src, "-");
+	int fd = std ? fcntl(0, F_DUPFD_CLOEXEC, 3) : open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, st) < 0) {
+		*code = NT_EXIT_IO;
+		snprintf(m, mlen, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	const char *why = S_ISDIR(st->st_mode) ? FTP_PUT_DIR_MSG
+			  : !std && (!S_ISREG(st->st_mode) || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+				  ? FTP_PUT_NOTREG_MSG
+				  : NULL;
+	if (why) {
+		close(fd);
+		*code = NT_EXIT_FAIL;
+		snprintf(m, mlen, "%s", why);
+		return -1;
+	}
+	return fd;
 }
