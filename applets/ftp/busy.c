@@ -84,8 +84,10 @@ void ftp_busy_errmsg(const struct engine *e, const struct slot *s, int dst_side,
 		     const struct ftp_hdr *hdr, char *m, size_t ml)
 {
 	ftp_errmsg(rc, errbuf, hdr, m, ml);
-	if (s->job.kind != JOB_COPY || !e->b || rc == CURLE_REMOTE_ACCESS_DENIED)
-		return; /* (a folder not entered: engine.c's words name the server) */
+	/* Only the refused connection: the other words are the own path's too (a test
+	 * compares them), and a folder not entered is named by engine.c. */
+	if (s->job.kind != JOB_COPY || !e->b || !busy_msg(m))
+		return;
 	const char *site = ftp_site_name(dst_side ? e->b : e->a);
 	if (strstr(m, site))
 		return;

@@ -178,8 +178,8 @@ void ftp_dur_dropped(struct engine *e);
  * warning about it, at its end. */
 int ftp_busy_requeue(struct engine *e, struct slot *s, const char *msg);
 void ftp_busy_report(const struct engine *e);
-/* ftp_errmsg's words for a failure of s (rc), a copy's prefixed with the server it met
- * ("HOST:PORT (source): ..." or "(destination)") unless they name it already. */
+/* ftp_errmsg's words for a failure of s (rc); a copy's refused connection (421) prefixed
+ * with the server it met ("HOST:PORT (source): ..." or "(destination)"). */
 void ftp_busy_errmsg(const struct engine *e, const struct slot *s, int dst_side, CURLcode rc, const char *errbuf,
 		     const struct ftp_hdr *hdr, char *m, size_t ml);
 
