@@ -36,7 +36,6 @@ static const char *kind_name(enum job_kind k)
 	return n[k];
 }
 
-
 /* Before a done or failed line of the journal: the run line, once. */
 static void journal_item(struct engine *e)
 {
@@ -85,7 +84,7 @@ static void mark_done_why(struct engine *e, struct slot *s, struct afile *af, in
 			fail_job(e, s, NT_EXIT_IO, err);
 			return;
 		}
-		e->r.done++;
+		e->r.done++, s->worked = 1;
 		e->prog.items_done++;
 		ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
 			   (ftp_now_ms() - s->t0_ms) / 1000.0, why);
@@ -104,7 +103,7 @@ static void mark_done_why(struct engine *e, struct slot *s, struct afile *af, in
 		commit_wait(e->com, err, sizeof err);
 		die(NT_EXIT_IO, "%s", err);
 	}
-	e->r.done++;
+	e->r.done++, s->worked = 1;
 	e->prog.items_done++;
 	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
 		   (ftp_now_ms() - s->t0_ms) / 1000.0, why);
@@ -293,6 +292,8 @@ static const char *job_name(const struct job *j, char *buf, size_t n)
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg)
 {
 	char nb[4096];
+	if (ftp_busy_requeue(e, s, msg)) /* a connection the server would not take: the item is not failed */
+		return;
 	nt_warn("%s %s: %s", kind_name(s->job.kind), job_name(&s->job, nb, sizeof nb), msg);
 	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_FAILED, job_bytes(s),
 		   (ftp_now_ms() - s->t0_ms) / 1000.0, msg);
@@ -517,10 +518,11 @@ static void slot_clear(struct slot *s)
 	s->busy = 0;
 }
 
-
 /* The slot's job again after a back-off (one attempt more); the slot is free after. */
 static void retry_later(struct engine *e, struct slot *s, const char *why)
 {
+	if (ftp_busy_requeue(e, s, why))
+		return;
 	struct job *r = xmalloc(sizeof *r);
 	*r = s->job;
 	r->attempts++;
@@ -541,7 +543,7 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 	int dst_side = s->job.kind == JOB_PUT || (s->job.kind == JOB_COPY && s->fail_dst);
 	s->fail_dst = 0;
 	if (rc != CURLE_OK) {
-		ftp_errmsg(rc, errbuf, hdr, m, sizeof m);
+		ftp_busy_errmsg(e, s, dst_side, rc, errbuf, hdr, m, sizeof m); /* a copy's: the server named */
 		enum job_kind k = s->job.kind;
 		if (rc == CURLE_REMOTE_ACCESS_DENIED && (k == JOB_GET || k == JOB_PUT || k == JOB_COPY)) {
 			/* libcurl's CWD to the file's folder failed: name that folder and the
@@ -772,7 +774,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		int busy = 0;
 		for (int i = 0; i < e->n; i++) {
 			struct slot *s = &e->slots[i];
-			while (!s->busy && !e->stopped) {
+			while (!s->busy && !e->stopped && !s->retired) {
 				if (s->has_next) {
 					s->job = s->next; /* taken early (getfast.c) */
 					s->has_next = 0;
@@ -851,6 +853,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			ftp_getfast_events(e, known);
 		}
 	}
+	ftp_busy_report(e);
 	ftp_dur_dropped(e); /* renames the committer dropped: failed, not done */
 	if (commit_finish(e->com, cerr, sizeof cerr) < 0)
 		die(NT_EXIT_IO, "%s", cerr);
@@ -858,8 +861,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->r.skipped += src->skipped;
 	e->r.failed += (uint64_t)src->failed;
 	for (int i = 0; i < e->n; i++) {
-		curl_easy_cleanup(e->slots[i].h);
-		curl_easy_cleanup(e->slots[i].h2);
+		curl_easy_cleanup(e->slots[i].h), curl_easy_cleanup(e->slots[i].h2);
 		free(e->slots[i].pipe);
 		free(e->slots[i].wb);
 	}
@@ -867,8 +869,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	ftp_fxp_free();
 	ftp_gp_free();
 	ftp_pp_free();
-	free(e->wfd);
-	free(e->pfd);
+	free(e->wfd), free(e->pfd);
 	if (summary && log_level > LOG_QUIET)
 		fprintf(stderr, "%s: %s%s%llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
 			ftp_cf.summary_label ? ftp_cf.summary_label : "", ftp_cf.summary_label ? ": " : "",

@@ -63,6 +63,8 @@ struct slot {
 	long long t0_ms;         /* when the job started (--json's seconds) */
 	uint64_t rate_n;         /* --limit-rate: bytes this transfer has moved */
 	long long rate_until;    /* --limit-rate: s->h paused until then (ms; 0: not paused) */
+	int retired;             /* its connection refused (421) while others worked: no job more (busy.c) */
+	int worked;              /* a job of it done: its connections were taken (busy.c) */
 	struct engine *e;
 };
 
@@ -88,6 +90,7 @@ struct engine {
 	int fast;                /* gets of this run go over getpipe.c (engine.c: fast_ok) */
 	int dropped;             /* libcurl's idle connections closed for them (ftp_share_drop) */
 	struct pollfd *pfd;      /* the same descriptors when no libcurl transfer runs (own poll) */
+	int retired;             /* slots retired (busy.c) */
 };
 
 /* engine.c, for copy.c: a handle of s into the multi; the job done (journaled), failed
@@ -173,5 +176,17 @@ void ftp_copy_stop(struct engine *e, struct slot *s);
  * journal's failed line then say failed, and get --move keeps its source). */
 void *ftp_dur_late(const struct slot *s);
 void ftp_dur_dropped(struct engine *e);
+
+/* busy.c: a job that ended with msg: 1 when msg is the refusal of the slot's connection
+ * (421 at the greeting or the login, or closed at the greeting) and another slot is left:
+ * the job (and one taken early) back to the queue untouched, the slot retired for the run
+ * (its job's names now the queue's: the slot is to be cleared); else 0. The run's single
+ * warning about it, at its end. */
+int ftp_busy_requeue(struct engine *e, struct slot *s, const char *msg);
+void ftp_busy_report(const struct engine *e);
+/* ftp_errmsg's words for a failure of s (rc); a copy's refused connection (421) prefixed
+ * with the server it met ("HOST:PORT (source): ..." or "(destination)"). */
+void ftp_busy_errmsg(const struct engine *e, const struct slot *s, int dst_side, CURLcode rc, const char *errbuf,
+		     const struct ftp_hdr *hdr, char *m, size_t ml);
 
 #endif
