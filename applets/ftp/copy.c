@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* copy.c - the copy job of the batch engine: a file from server a to server b, straight
  * between them (FXP, fxp.c) when both allow it, else streamed through a pipe in the slot
- * (RETR on one handle, STOR on the other; the STOR only once the RETR's first data byte
+ * (RETR on one handle, STOR on the other, or either on the slot's own connections over
+ * plain FTP: getpipe.c, putpipe.c; the STOR only once the RETR's first data byte
  * has come, or the download has ended well (an empty file): never on a reply code, which
  * may be another command's (SIZE, REST, EPSV come before the RETR and a hostile source may
  * answer them 150). A missing source never truncates the destination's file of that
@@ -585,7 +586,9 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 		dst_go(e, s);
 	if (s->phase == 0 && s->own_dst && s->run2 && ftp_putfast_step(e, s))
 		return 1;
-	if (s->unpause_src && s->run1) {
+	/* (The own download only once a whole read fits, or nobody reads any more: its sink
+	 * cannot take part of one.) */
+	if (s->unpause_src && s->run1 && (!s->own_src || s->dst_done || PIPE_CAP - s->pl >= GP_READ_MAX)) {
 		s->unpause_src = s->src_paused = 0;
 		if (s->own_src)
 			ftp_gp_pause(s->gp, 0); /* its data connection waited on and read again */

@@ -19,9 +19,11 @@
  * opens another).
  *
  * Used only where it covers everything (engine.c decides per run: plain FTP, no proxy,
- * files written to the local disk); elsewhere libcurl's path.
+ * files written to the local disk); elsewhere libcurl's path. The streamed copy's download
+ * too (copy.c: its sink is the slot's pipe, which pauses the data connection while it is
+ * full, ftp_gp_pause).
  *
- * Header: applets/ftp/ftp.h    Tests: tests/integration/ftp_getpipe.sh
+ * Header: applets/ftp/ftp.h    Tests: tests/integration/ftp_getpipe.sh tests/integration/ftp_copypipe.sh
  */
 #include <errno.h>
 #include <stdio.h>
