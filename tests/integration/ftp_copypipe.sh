@@ -139,12 +139,13 @@ for c in "s553 xrefuse.bin the server refused STOR/APPE (upload) (server: 553 " 
 done
 
 # A destination slower than the source (raw: *slow*): the pipe fills, the own download is
-# not read until the upload has made room for a whole read, then goes on.
+# not read until the upload has made room for a whole read, then goes on; the 226 is
+# awaited while the data still queued go out.
 head -c 10000000 /dev/urandom >"$H/h/big10.bin"
 if fakeftpd_start slow "$T/fk" "raw:"; then
-	# (--timeout 30: our own upload's wait for the 226 counts from the data's close, while
-	# the kernel may still hold megabytes for this slow reader: NOTES-copyget.md.)
-	timeout 120 "$NT" ftp "${O[@]}" --timeout 30 copy "${SA}h/big10.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_slow/xslow.bin" 2>err.slow
+	# (The own upload's wait for the 226 counts from the last of its data leaving our
+	# kernel, not from its end: megabytes may still be queued for this slow reader.)
+	timeout 150 "$NT" ftp "${O[@]}" --timeout 30 copy "${SA}h/big10.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_slow/xslow.bin" 2>err.slow
 	rc=$?
 	[ $rc = 0 ] && cmp -s "$H/h/big10.bin" fk/xslow.bin &&
 		pass "a slow destination (10 MB read 16 KiB at a time): the download waits while the pipe is full, the copy whole" ||
