@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* copy.c - the copy job of the batch engine: a file from server a to server b, straight
  * between them (FXP, fxp.c) when both allow it, else streamed through a pipe in the slot
- * (RETR on one handle, STOR on the other; the STOR only once the RETR's first data byte
+ * (RETR on one handle, STOR on the other, or either on the slot's own connections over
+ * plain FTP: getpipe.c, putpipe.c; the STOR only once the RETR's first data byte
  * has come, or the download has ended well (an empty file): never on a reply code, which
  * may be another command's (SIZE, REST, EPSV come before the RETR and a hostile source may
  * answer them 150). A missing source never truncates the destination's file of that
@@ -139,6 +140,75 @@ static size_t copy_read(char *d, size_t sz, size_t nm, void *u)
 	return n;
 }
 
+/* The sink of the download on the slot's own connection (getpipe.c): copy_write's part
+ * for it. The connection is paused (not read) while the pipe has no room for another
+ * read; the upload's side resumes it once it has drained the pipe (unpause_src). */
+static int own_sink(void *arg, const char *d, size_t n)
+{
+	struct slot *s = arg;
+	if (s->src_failed || s->dst_done || PIPE_CAP - s->pl < n)
+		return -1; /* nobody reads any more: libcurl's write error, as copy_write's 0 */
+	if (!n)
+		return 0;
+	s->src_data = 1; /* the RETR's data: the evidence that starts the upload */
+	if (s->ph + s->pl + n > PIPE_CAP) {
+		memmove(s->pipe, s->pipe + s->ph, s->pl);
+		s->ph = 0;
+	}
+	memcpy(s->pipe + s->ph + s->pl, d, n);
+	s->pl += n;
+	s->e->prog.bytes_done += n;
+	if (PIPE_CAP - s->pl < GP_READ_MAX) {
+		s->src_paused = 1;
+		ftp_gp_pause(s->gp, 1);
+	}
+	return 0;
+}
+
+/* The download of s->job on the slot's own connection to e->a (getpipe.c): 1, or 0 for
+ * libcurl's handle. Only beside the own upload (both sides plain FTP, the atomic
+ * default) and with the size known from the listing (without it libcurl asks SIZE and
+ * fails a short download itself). A connection not to be had: libcurl's downloads for the
+ * rest of the run, which say what they meet. */
+static int own_src_start(struct engine *e, struct slot *s)
+{
+	int rc = 0;
+	char m[600];
+	if (e->gp_off || s->job.size < 0)
+		return 0;
+	s->err[0] = 0;
+	s->hdr.code = 0;
+	s->hdr.last[0] = 0;
+	if (ftp_gp_start(&s->gp, e->a, s->job.src, &rc, &s->hdr, m, sizeof m) == GP_RUNNING)
+		return 1;
+	log_trace("copy: own connection to %s: %s: libcurl's downloads from here on", e->a->host, m);
+	e->gp_off = 1;
+	ftp_gp_close_idle();
+	return 0;
+}
+
+/* The own download stepped (copy.c's side of libcurl's end of h): 1 while the job goes
+ * on, 0 once it has ended. GP_CURL (its login refused again and again, or the login
+ * folder not known), before anything came: this file and the rest on libcurl's handle. */
+static int own_src_step(struct engine *e, struct slot *s)
+{
+	int rc = 0;
+	int r = ftp_gp_step(s->gp, e->a, own_sink, s, &rc, &s->hdr, s->err);
+	if (r == GP_RUNNING)
+		return 1;
+	if (r == GP_CURL) {
+		log_trace("copy: libcurl's downloads from here on");
+		e->gp_off = 1;
+		s->own_src = 0;
+		ftp_gp_close_idle();
+		eng_add(e, s->h, s);
+		return 1;
+	}
+	s->run1 = 0;
+	s->rc1 = r == GP_DONE ? CURLE_OK : (CURLcode)rc;
+	return ftp_copy_finished(e, s, s->h, s->rc1);
+}
+
 /* Stream s->job through the slot's pipe: RETR on h, STOR on h2. */
 static int stream_start(struct engine *e, struct slot *s)
 {
@@ -162,12 +232,15 @@ static int stream_start(struct engine *e, struct slot *s)
 		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
 	/* Plain FTP on the destination, the atomic default: the upload on the slot's own
 	 * connection (putpipe.c; its CWD and EPSV go now, the STOR as dst_go says). */
-	s->own_dst = 0;
+	s->own_dst = s->own_src = 0;
 	if (ftp_cf.atomic >= 0 && (s->ctmp = ftp_dur_remote_tmp(j->dst)) && ftp_pp_copy_start(e, s) == GP_RUNNING) {
 		s->own_dst = 1;
 		s->dst_started = 0;
 		s->run1 = s->run2 = 1;
-		eng_add(e, s->h, s);
+		/* The download on an own connection too where it can (own_src_start). */
+		s->own_src = own_src_start(e, s);
+		if (!s->own_src)
+			eng_add(e, s->h, s);
 		return 0;
 	}
 	free(s->ctmp);
@@ -353,7 +426,10 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			if (s->src_paused)
 				s->unpause_src = 1; /* let it find out that nobody reads */
 			if (rc != CURLE_OK && s->run1) {
-				curl_multi_remove_handle(e->m, s->h);
+				if (s->own_src)
+					ftp_gp_stop(s->gp); /* its connection closed (a RETR under way) */
+				else
+					curl_multi_remove_handle(e->m, s->h);
 				s->run1 = 0;
 				s->rc1 = CURLE_ABORTED_BY_CALLBACK;
 			}
@@ -504,13 +580,20 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 		}
 		return 1;
 	}
+	if (s->phase == 0 && s->own_src && s->run1 && ftp_gp_due(s->gp) && !own_src_step(e, s))
+		return 1;
 	if (s->phase == 0 && s->run1 && !s->dst_started && src_accepted(s))
 		dst_go(e, s);
 	if (s->phase == 0 && s->own_dst && s->run2 && ftp_putfast_step(e, s))
 		return 1;
-	if (s->unpause_src && s->run1) {
+	/* (The own download only once a whole read fits, or nobody reads any more: its sink
+	 * cannot take part of one.) */
+	if (s->unpause_src && s->run1 && (!s->own_src || s->dst_done || PIPE_CAP - s->pl >= GP_READ_MAX)) {
 		s->unpause_src = s->src_paused = 0;
-		curl_easy_pause(s->h, CURLPAUSE_CONT);
+		if (s->own_src)
+			ftp_gp_pause(s->gp, 0); /* its data connection waited on and read again */
+		else
+			curl_easy_pause(s->h, CURLPAUSE_CONT);
 	}
 	if (s->unpause_dst && s->run2 && !s->own_dst) {
 		s->unpause_dst = s->dst_paused = 0;
@@ -525,11 +608,14 @@ int ftp_copy_waitfds(struct engine *e)
 	int n = 0;
 	for (int i = 0; i < e->n; i++) {
 		struct slot *s = &e->slots[i];
-		if (!s->busy || s->job.kind != JOB_COPY || (s->phase != 4 && !(s->phase == 0 && s->own_dst && s->run2)))
+		if (!s->busy || s->job.kind != JOB_COPY)
 			continue;
-		if (!e->wfd)
-			e->wfd = xcalloc(2 * (size_t)e->n, sizeof *e->wfd);
-		n += s->phase == 4 ? ftp_fxp_fds(s->fx, e->wfd + n) : ftp_putfast_fds(s, e->wfd + n);
+		if (s->phase == 4)
+			n += ftp_fxp_fds(s->fx, e->wfd + n);
+		if (s->phase == 0 && s->own_dst && s->run2)
+			n += ftp_putfast_fds(s, e->wfd + n);
+		if (s->phase == 0 && s->own_src && s->run1)
+			n += ftp_gp_fds(s->gp, e->wfd, n);
 	}
 	return n;
 }
@@ -547,6 +633,8 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 	}
 	if (s->own_dst)
 		ftp_pp_stop(s->pp); /* its connection closed: the DELE goes on the site's own */
+	if (s->own_src)
+		ftp_gp_stop(s->gp);
 	if (s->phase != 0 || !s->ctmp || !s->dst_started || kept_in_place(e, s))
 		return; /* no STOR sent: nothing stored, and with --no-atomic ctmp is a file we did not touch */
 	char *ap = ftp_qpath(e->b, s->ctmp);

@@ -751,8 +751,8 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		e->n = (int)src->total;
 	e->slots = xcalloc((size_t)e->n, sizeof *e->slots);
 	e->fast = ftp_getfast_ok(e);
-	e->wfd = xcalloc(2 * (size_t)e->n, sizeof *e->wfd);
-	e->pfd = xcalloc(2 * (size_t)e->n, sizeof *e->pfd);
+	e->wfd = xcalloc(4 * (size_t)e->n, sizeof *e->wfd);
+	e->pfd = xcalloc(4 * (size_t)e->n, sizeof *e->pfd);
 	e->m = curl_multi_init();
 	if (!e->m)
 		die(NT_EXIT_IO, "libcurl: out of memory");

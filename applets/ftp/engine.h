@@ -49,6 +49,7 @@ struct slot {
 	int dst_started;         /* copy: the upload (STOR) begun, once the RETR's data came (or its end) */
 	int src_data;            /* copy: a byte of the RETR's data has come (copy_write) */
 	int own_dst;             /* copy: the upload goes over the slot's own connection (putpipe.c) */
+	int own_src;             /* copy: the download goes over the slot's own connection (gp, getpipe.c) */
 	int dst_pre;             /* copy --no-atomic: the destination's SIZE before the STOR (copy.c: DST_*) */
 	uint64_t bytes;
 	char *ctmp;              /* copy: the remote temporary (atomic) or the file itself (--no-atomic) */
@@ -89,6 +90,7 @@ struct engine {
 	struct curl_waitfd *wfd; /* FXP copies' and own gets' descriptors for curl_multi_poll (copy.c) */
 	int fast;                /* gets of this run go over getpipe.c (engine.c: fast_ok) */
 	int dropped;             /* libcurl's idle connections closed for them (ftp_share_drop) */
+	int gp_off;              /* copy: an own source connection was not to be had: libcurl's downloads */
 	struct pollfd *pfd;      /* the same descriptors when no libcurl transfer runs (own poll) */
 	int retired;             /* slots retired (busy.c) */
 };

@@ -339,6 +339,11 @@ void ftp_gp_events(struct gpipe *g, const struct curl_waitfd *w, int every);
 int ftp_gp_due(const struct gpipe *g);
 void ftp_gp_stop(struct gpipe *g);
 void ftp_gp_close_idle(void);
+/* ftp_gp_pause: on, the data connection is neither waited on nor read (a sink that is
+ * full: the copy's pipe, copy.c); off, read again. A sink is handed at most GP_READ_MAX
+ * bytes at a time. */
+#define GP_READ_MAX (64 << 10)
+void ftp_gp_pause(struct gpipe *g, int on);
 /* The file's data have ended and its final reply is still to come: 1 when the next file may
  * be asked for now (ftp_gp_chain: EPSV, and when path (NULL: none known) is in the same
  * folder its RETR too, behind the 226; ftp_gp_start with that path goes on from there; with

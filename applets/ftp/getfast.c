@@ -130,9 +130,12 @@ void ftp_getfast_events(struct engine *e, int known)
 	int all = !known || now - all_at >= 100;
 	if (all)
 		all_at = now;
-	for (int i = 0; i < e->n; i++) /* (gets only: other own transfers are stepped after every wait) */
-		if (e->slots[i].busy && e->slots[i].fast && e->slots[i].job.kind == JOB_GET)
-			ftp_gp_events(e->slots[i].gp, e->wfd, all);
+	for (int i = 0; i < e->n; i++) { /* (gets only: other own transfers are stepped after every wait) */
+		const struct slot *s = &e->slots[i];
+		if (s->busy && ((s->fast && s->job.kind == JOB_GET) ||
+				(s->job.kind == JOB_COPY && s->own_src && s->phase == 0 && s->run1)))
+			ftp_gp_events(s->gp, e->wfd, all); /* (a copy's download too: copy.c) */
+	}
 }
 
 /* No libcurl transfer under way: our own poll on those descriptors (curl_multi_poll would

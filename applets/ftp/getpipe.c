@@ -19,9 +19,11 @@
  * opens another).
  *
  * Used only where it covers everything (engine.c decides per run: plain FTP, no proxy,
- * files written to the local disk); elsewhere libcurl's path.
+ * files written to the local disk); elsewhere libcurl's path. The streamed copy's download
+ * too (copy.c: its sink is the slot's pipe, which pauses the data connection while it is
+ * full, ftp_gp_pause).
  *
- * Header: applets/ftp/ftp.h    Tests: tests/integration/ftp_getpipe.sh
+ * Header: applets/ftp/ftp.h    Tests: tests/integration/ftp_getpipe.sh tests/integration/ftp_copypipe.sh
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,11 +73,12 @@ struct gpipe {
 	int cready, dready;  /* the last wait found them readable (or we do not know: 1) */
 	int dhup;            /* ... and the data connection's end there too (POLLRDHUP) */
 	int fresh;           /* a file just begun: stepped once whatever the wait found */
+	int paused;          /* the sink is full (a copy's pipe): the data connection is not read */
 };
 
 static struct gpipe *all;
 static int no_epsv;          /* the server refused EPSV: PASV from then on (IPv4) */
-static char rbuf[64 << 10];
+static char rbuf[GP_READ_MAX];
 /* Full reads of the data connection a wake-up (1 MiB), and how far past the size its 150
  * announced a file may grow: twice that size plus GP_PAST_MAX (a file that grows while it
  * is sent is taken; a server that sends without end is a protocol error, 5). */
@@ -115,6 +118,7 @@ static void file_end(struct gpipe *g)
 	g->name = NULL;
 	g->st = P_IDLE;
 	g->stall_at = 0;
+	g->paused = 0;
 }
 
 void ftp_gp_free(void)
@@ -278,7 +282,7 @@ int ftp_gp_fds(struct gpipe *g, struct curl_waitfd *w, int at)
 		w[n].revents = 0;
 		n++;
 	}
-	if (g->dfd >= 0) {
+	if (g->dfd >= 0 && !g->paused) {
 		g->wd = at + n;
 		w[n].fd = g->dfd;
 		w[n].events = CURL_WAIT_POLLIN;
@@ -443,7 +447,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	int progress = 0;
 	/* The data, as they come: at most GP_READS_WAKE full reads a wake-up (the other slots,
 	 * the clock and --deadline run between), and never far past an announced size. */
-	for (int k = 0; g->dfd >= 0 && dr && k < GP_READS_WAKE; k++) {
+	for (int k = 0; g->dfd >= 0 && dr && k < GP_READS_WAKE && !g->paused; k++) {
 		ssize_t n = read(g->dfd, rbuf, sizeof rbuf);
 		if (n > 0) {
 			/* Counted by the low-speed rule below, not by the reply timer. */
@@ -550,6 +554,8 @@ wait:
 	if (g->c && stream_flush(g->c->s) < 0)
 		return lost(g, a, CURLE_SEND_ERROR, rc, hdr);
 	long long now = ftp_now_ms();
+	if (g->paused) /* waiting for the sink's reader is no stall of the server's */
+		xfer_stall_start(&g->win, now, g->nbytes);
 	/* The data phase (connected, the data's end not come): fewer than the low-speed
 	 * limit over --timeout fails, as libcurl's CURLOPT_LOW_SPEED_*; else a reply awaited
 	 * longer than --timeout (CURLOPT_SERVER_RESPONSE_TIMEOUT). */
@@ -578,6 +584,12 @@ void ftp_gp_chain(struct gpipe *g, const char *path)
 	    ctl_send(g->c, "RETR %s", bn) == 0 && push(g, Q_RETR) == 0)
 		g->chain = xstrdup(path);
 	stream_flush(g->c->s);
+}
+
+void ftp_gp_pause(struct gpipe *g, int on)
+{
+	if (g)
+		g->paused = on;
 }
 
 void ftp_gp_close_idle(void)

@@ -41,7 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +76,7 @@ struct pput {
 	char *err;
 	long long stall_at; /* a reply awaited must come by then (--timeout); 0: no limit */
 	struct xfer_stall win;
+	int outq;           /* P_FIN: bytes of the data our kernel still held at the last look */
 };
 
 static struct pput *all;
@@ -352,12 +355,29 @@ static int send_broke(struct engine *e, struct slot *s)
 	return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
 }
 
-/* The data's end: the server's 226 follows. */
+/* Bytes written to socket fd that the kernel has not sent yet (0: none, or not known). */
+static int unsent(int fd)
+{
+	int q = 0;
+#ifdef TIOCOUTQ
+	if (fd >= 0 && ioctl(fd, TIOCOUTQ, &q) < 0)
+		q = 0;
+#endif
+	return q;
+}
+
+/* The data's end: the server's 226 follows, once it has read all. While our kernel still
+ * holds some of the data (megabytes, for a reader slower than us) the connection is only
+ * shut for writing and kept: the reply is not due before that has gone out, and the wait
+ * for it counts from the last progress (ftp_putfast_step), not from our end. */
 static void data_end(struct pput *p)
 {
-	data_close(p);
 	p->st = P_FIN;
 	stall_arm(p);
+	p->outq = unsent(p->dfd);
+	if (p->outq > 0 && shutdown(p->dfd, SHUT_WR) == 0)
+		return;
+	data_close(p);
 }
 
 /* copy: what the slot's pipe holds into the data connection (copy.c's copy_read, for
@@ -593,6 +613,14 @@ int ftp_putfast_step(struct engine *e, struct slot *s)
 	}
 	if (stream_flush(p->c->s) < 0)
 		return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+	if (p->st == P_FIN && p->dfd >= 0) { /* (data_end) */
+		int q = unsent(p->dfd);
+		if (q < p->outq)
+			stall_arm(p); /* the server is still reading the data: no reply due yet */
+		p->outq = q;
+		if (!q)
+			data_close(p);
+	}
 	long long now = ftp_now_ms();
 	if (p->st == P_SEND ? xfer_stalled(&p->win, now, (unsigned long long)p->sent, ftp_cf.co.timeout_ms)
 			    : p->stall_at && now > p->stall_at)

@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# ftp_copypipe.sh - the streamed copy's upload on our own control connections
-# (applets/ftp/putpipe.c, the data relayed from copy.c's pipe): a tree between two vsftpd
-# (content, empty and large files, no temporaries, the own path taken: SIZE of the
-# temporary before each RNFR), --move, and a hostile destination (fixtures/ftp_fake.py raw:):
-# STOR answered 553 or 425, the data connection reset mid-file, a 226 before the data were
-# taken, RNTO refused: the copy fails, nothing under the final name, --move keeps the source;
-# the refusals worded as on libcurl's path (taken with --limit-rate).
+# ftp_copypipe.sh - the streamed copy on our own control connections: the upload
+# (applets/ftp/putpipe.c, the data relayed from copy.c's pipe) and the download
+# (applets/ftp/getpipe.c, its data into that pipe, paused while it is full): a tree between
+# two vsftpd (content, empty and large files, no temporaries, both own paths taken: SIZE of
+# the temporary before each RNFR, the source's CWD from the root), --move, many files with
+# --parallel 8 and --journal (a rerun copies nothing), a hostile destination
+# (fixtures/ftp_fake.py raw:): STOR answered 553 or 425, the data connection reset mid-file,
+# a 226 before the data were taken, RNTO refused; and a hostile source: RETR answered 550,
+# the data connection reset mid-file, a short file, a 226 before the data: the copy fails,
+# nothing under the final name, --move keeps the source; the failures worded, and exit
+# codes, as on libcurl's path (taken with --limit-rate).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -24,6 +28,16 @@ before_rnfr() {
 		if (c == "RNFR") print last[pid]; last[pid] = c }' "$LOGB" | sort -u | tr '\n' ' '
 }
 
+# The source's sessions that RETR: how their CWDs name the folder ("abs": from the root,
+# as getpipe.c's own connections; "rel": a name at a time, as libcurl, whose "CWD /" back
+# to the login folder is neither). Distinct values.
+retr_cwd() {
+	awk -F'"' '/FTP command: Client/ { split($0, a, "pid "); pid = a[2] + 0; c = $4
+		if (c ~ /^RETR /) retr[pid] = 1
+		if (c ~ /^CWD / && c != "CWD /") { if (substr(c, 5, 1) == "/") abs[pid] = 1; else rel[pid] = 1 } }
+		END { for (p in retr) { if (abs[p]) print "abs"; if (rel[p]) print "rel" } }' "$LOG" | sort -u | tr '\n' ' '
+}
+
 mkdir -p "$H/t/a" "$H/t/b"
 for i in $(seq 1 30); do
 	head -c $((i * 311)) /dev/urandom >"$H/t/a/f$i.bin"
@@ -32,6 +46,7 @@ done
 : >"$H/t/a/empty.bin"
 head -c 3000000 /dev/urandom >"$H/t/b/big.bin"
 n=$(find "$H/t" -type f | wc -l)
+: >"$LOG"
 timeout 120 "$NT" ftp "${O[@]}" --parallel 4 copy -r "${SA}t" "${SB}t" 2>err1
 rc=$?
 [ $rc = 0 ] && diff -r "$H/t" "$HB/t" >/dev/null && [ -z "$(find "$HB/t" -name '.*')" ] &&
@@ -40,13 +55,16 @@ rc=$?
 [ "$(before_rnfr)" = "SIZE " ] && [ "$(grep -c '"SIZE ' "$LOGB")" = "$n" ] &&
 	pass "the own upload took every file (SIZE of the temporary before each RNFR)" ||
 	fail "own path" "$(before_rnfr); SIZE $(grep -c '"SIZE ' "$LOGB") for $n"
+[ "$(retr_cwd)" = "abs " ] && pass "the own download took every file (the source's CWD from the root)" ||
+	fail "own download" "source sessions that RETR: $(retr_cwd)"
 
 : >"$LOGB"
+	: >"$LOG"
 timeout 120 "$NT" ftp "${O[@]}" --parallel 2 --limit-rate 1G copy -r "${SA}t/a" "${SB}u" 2>err2
 rc=$?
-[ $rc = 0 ] && diff -r "$H/t/a" "$HB/u" >/dev/null && [ "$(before_rnfr)" = "STOR " ] &&
-	pass "--limit-rate: libcurl's upload (RNFR right after STOR): the check above can fail" ||
-	fail "libcurl's path" "rc $rc $(before_rnfr): $(head -3 err2)"
+[ $rc = 0 ] && diff -r "$H/t/a" "$HB/u" >/dev/null && [ "$(before_rnfr)" = "STOR " ] && [ "$(retr_cwd)" = "rel " ] &&
+	pass "--limit-rate: libcurl's upload (RNFR right after STOR) and download: the checks above can fail" ||
+	fail "libcurl's path" "rc $rc $(before_rnfr) $(retr_cwd): $(head -3 err2)"
 
 cp -r "$H/t/b" "$H/mv"
 timeout 120 "$NT" ftp "${O[@]}" --parallel 2 --move copy -r "${SA}mv" "${SB}mv" 2>err3
@@ -54,6 +72,27 @@ rc=$?
 [ $rc = 0 ] && diff -r "$H/t/b" "$HB/mv" >/dev/null && [ -z "$(find "$H/mv" -type f)" ] &&
 	pass "--move: every file on the destination, the sources deleted" ||
 	fail "--move" "rc $rc: $(head -3 err3); left: $(find "$H/mv" -type f | head -3)"
+
+# Many small files and a large one (5 MB: the pipe fills, the download waits) with eight
+# connections a side and the journal; the rerun copies nothing.
+mkdir -p "$H/many/s1" "$H/many/s2"
+for i in $(seq 1 240); do
+	head -c $((i * 97 % 6000)) /dev/urandom >"$H/many/s$((i % 2 + 1))/m$i.bin"
+done
+head -c 5000000 /dev/urandom >"$H/many/s1/big5.bin"
+n=$(find "$H/many" -type f | wc -l)
+: >"$LOG"
+timeout 180 "$NT" ftp "${O[@]}" --parallel 8 --journal j.many copy -r "${SA}many" "${SB}many" 2>err5
+rc=$?
+[ $rc = 0 ] && diff -r "$H/many" "$HB/many" >/dev/null && [ -z "$(find "$HB/many" -name '.*')" ] &&
+	[ "$(grep -c '^done	' j.many)" = "$n" ] && [ "$(retr_cwd)" = "abs " ] &&
+	pass "--parallel 8 --journal: $n files byte-exact over own connections both sides, $n done lines" ||
+	fail "--parallel 8 --journal" "rc $rc $(retr_cwd): $(head -3 err5); done $(grep -c '^done	' j.many); $(diff -r "$H/many" "$HB/many" | head -3)"
+: >"$LOG"
+timeout 120 "$NT" ftp "${O[@]}" --parallel 8 --journal j.many copy -r "${SA}many" "${SB}many" 2>err6
+rc=$?
+[ $rc = 0 ] && [ "$(grep -c '"RETR ' "$LOG")" = 0 ] && pass "the journal's rerun copies nothing" ||
+	fail "journal rerun" "rc $rc, $(grep -c '"RETR ' "$LOG") RETR: $(head -3 err6)"
 
 # A hostile destination (fixtures/ftp_fake.py raw:, STOR by the name stored).
 if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
@@ -78,7 +117,7 @@ for c in "s553 xrefuse.bin the server refused STOR/APPE (upload) (server: 553 " 
 	"s425 xnodata.bin the server refused STOR/APPE (upload) (server: 425 " \
 	"norename xnorename.bin the server refused the command (server: 553 " \
 	"cut xcut.bin the connection broke while sending" \
-	"early xearly.bin the size differs from the announced one (65536 out of 2000000 bytes)"; do
+	"early xearly.bin the size differs from the announced one ("; do
 	set -- $c
 	name=$1 remote=$2
 	shift 2
@@ -97,6 +136,70 @@ for c in "s553 xrefuse.bin the server refused STOR/APPE (upload) (server: 553 " 
 			pass "$name: the same message and exit code on libcurl's path" ||
 			fail "$name on libcurl's path" "rc $(cat rc.c$name): $(cat err.c$name) / own: $(cat err.$name)"
 	esac
+done
+
+# A destination slower than the source (raw: *slow*): the pipe fills, the own download is
+# not read until the upload has made room for a whole read, then goes on; the 226 is
+# awaited while the data still queued go out.
+head -c 10000000 /dev/urandom >"$H/h/big10.bin"
+if fakeftpd_start slow "$T/fk" "raw:"; then
+	# (The own upload's wait for the 226 counts from the last of its data leaving our
+	# kernel, not from its end: megabytes may still be queued for this slow reader.)
+	timeout 150 "$NT" ftp "${O[@]}" --timeout 30 copy "${SA}h/big10.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_slow/xslow.bin" 2>err.slow
+	rc=$?
+	[ $rc = 0 ] && cmp -s "$H/h/big10.bin" fk/xslow.bin &&
+		pass "a slow destination (10 MB read 16 KiB at a time): the download waits while the pipe is full, the copy whole" ||
+		fail "slow destination" "rc $rc: $(cat err.slow)"
+else
+	fail "fake server" "did not start"
+fi
+
+# A hostile source (fixtures/ftp_fake.py raw:, RETR by the file's name) to vsftpd B: RETR
+# answered 550, the data connection reset mid-file (RST, 426), a short file (the 150 and
+# SIZE say 3 MB, half comes, 226), a 226 before the data. The failures: nothing under the
+# final name, no temporary left, no DELE of the source with --move, the message and exit
+# code of libcurl's path (both sides on libcurl with --limit-rate).
+mkdir -p fs/hx "$HB/hs"
+head -c 3000000 /dev/urandom >fs/hx/ok3.bin
+for f in r550 reset short; do cp fs/hx/ok3.bin "fs/hx/$f.bin"; done
+fakeftpd_start src "$T/fs" "raw:" && fakeftpd_start src226 "$T/fs" "raw:early226" ||
+	{ fail "fake source" "did not start"; finish; }
+src_copy() { # name port file [flags...]: exit status in rc.NAME, stderr err.NAME
+	local name=$1 port=$2 f=$3
+	shift 3
+	: >fs/commands.log
+	timeout 60 "$NT" ftp "${O[@]}" --timeout 5 "$@" copy "ftp://anonymous@127.0.0.1:$port/hx/$f" "${SB}hs/$f" 2>"err.$name"
+	echo $? >"rc.$name"
+}
+src_copy sok "$FAKEFTPD_PORT_src" ok3.bin
+[ "$(cat rc.sok)" = 0 ] && cmp -s fs/hx/ok3.bin "$HB/hs/ok3.bin" && grep -q "'CWD /hx'" fs/commands.log &&
+	pass "fake source: a 3 MB copy whole, the download on the own connection (CWD /hx)" ||
+	fail "fake source copy" "rc $(cat rc.sok): $(cat err.sok); $(grep CWD fs/commands.log)"
+rm -f "$HB/hs/ok3.bin"
+src_copy s226 "$FAKEFTPD_PORT_src226" ok3.bin --move
+[ "$(cat rc.s226)" = 0 ] && cmp -s fs/hx/ok3.bin "$HB/hs/ok3.bin" && grep -q "'CWD /hx'" fs/commands.log &&
+	[ -z "$(find "$HB/hs" -name '.*')" ] &&
+	pass "a 226 before the data: the copy waits for the data and is whole" ||
+	fail "226 before the data" "rc $(cat rc.s226): $(cat err.s226)"
+for f in r550 reset short; do
+	src_copy "s$f" "$FAKEFTPD_PORT_src" "$f.bin" --move
+	own=$(grep -c "'CWD /hx'" fs/commands.log)
+	dele=$(grep -c "DELE" fs/commands.log)
+	src_copy "c$f" "$FAKEFTPD_PORT_src" "$f.bin" --move --limit-rate 1G
+	cur=$(grep -c "'CWD /hx'" fs/commands.log)
+	[ "$(cat rc.s$f)" != 0 ] && [ "$own" = 1 ] && [ "$cur" = 0 ] && [ "$dele" = 0 ] && [ ! -e "$HB/hs/$f.bin" ] &&
+		[ -z "$(find "$HB/hs" -name '.*')" ] &&
+		pass "source $f: failed ($(cat rc.s$f)) on the own download, nothing under the final name nor a temporary, no DELE of the source" ||
+		fail "source $f" "rc $(cat rc.s$f) own $own/$cur dele $dele: $(cat err.s$f); $(ls -a "$HB/hs")"
+	# (reset: libcurl says "the connection broke while waiting for the server's reply" or
+	# names the 426, as its read meets them; the own path names the data connection, as
+	# getpipe.c's get does: the same exit code, a broken connection in both.)
+	same=0
+	cmp -s "err.s$f" "err.c$f" && same=1
+	[ $f = reset ] && grep -q "broke" "err.s$f" && grep -q "broke\|426" "err.c$f" && same=1
+	[ "$(cat rc.c$f)" = "$(cat rc.s$f)" ] && [ $same = 1 ] &&
+		pass "source $f: the same message and exit code on libcurl's path" ||
+		fail "source $f on libcurl's path" "rc $(cat rc.c$f): $(cat err.c$f) / own: $(cat err.s$f)"
 done
 
 finish
