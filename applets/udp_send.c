@@ -167,13 +167,14 @@ static void exchange(const char *msg, size_t n)
 			/* The documented format: the reply and a newline when it has none; on a
 			 * terminal made safe (out.h), as every applet prints a server's text. */
 			size_t k = (size_t)got && G.reply[got - 1] == '\n' ? (size_t)got - 1 : (size_t)got;
-			if (G.tty && k < (size_t)got && k && G.reply[k - 1] == '\r')
-				k--; /* CR LF: the line's end, as tcp-send shows it */
-			if (G.tty)
-				out_text(stdout, G.reply, k, 0);
-			else
+			if (G.tty) { /* a line a line, CR LF a line's end, as tcp-send shows them */
+				size_t done = out_lines(stdout, G.reply, (size_t)got, 0);
+				if (!got || done < (size_t)got)
+					out_line(stdout, G.reply + done, (size_t)got - done, 0);
+			} else {
 				fwrite(G.reply, 1, k, stdout);
-			fputc('\n', stdout);
+				fputc('\n', stdout);
+			}
 		}
 		fflush(stdout);
 		close(fd);

@@ -94,6 +94,12 @@ if command -v script >/dev/null; then
 	grep -aq 'a?]0;owned?b' "$T/tty.out" && ! grep -aq "$ESC" "$T/tty.out" &&
 		pass "udp-send to a terminal: the server's escape sequences shown as '?'" ||
 		fail "udp-send to a terminal" "$(cat -v "$T/tty.out")"
+	# A datagram of several lines: a line a line, CR LF one end, not joined by '?'.
+	msg=$(printf '1:a\r\n2:b\n3:c')
+	script -qec '"$NT" udp-send 127.0.0.1:"$P2" "$msg"' /dev/null >"$T/tty.out" 2>&1
+	[ "$(tr -d '\r' <"$T/tty.out")" = "$(printf '1:a\n2:b\n3:c')" ] &&
+		pass "udp-send to a terminal: a datagram of several lines a line a line" ||
+		fail "udp-send to a terminal, several lines" "$(cat -v "$T/tty.out")"
 else
 	skip "udp-send to a terminal" "script(1) is not installed"
 fi
