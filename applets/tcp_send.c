@@ -355,6 +355,8 @@ static void read_reply(int fd)
 			die(NT_EXIT_NET, "receive: %s", e == ECONNRESET ? "connection reset by the server" : strerror(e));
 		}
 		if (n == 0) {
+			if (!tls_end_clean(G.s))
+				nt_warn("%s: %s", peer_name(), TLS_UNCLEAN_END);
 			if (!buf_pending(&G.in))
 				die(NT_EXIT_NET, "connection closed by the server before a reply");
 			print_reply(buf_head(&G.in), buf_pending(&G.in), 1);
@@ -441,8 +443,11 @@ static void drain_extra(int fd, int last)
 				G.fail == NT_EXIT_TLS ? "TLS error" : e == ECONNRESET ? "connection reset by the server" : strerror(e));
 			break;
 		}
-		if (n == 0)
+		if (n == 0) {
+			if (!tls_end_clean(G.s))
+				nt_warn("%s: %s", peer_name(), TLS_UNCLEAN_END);
 			break; /* every message had its reply: an end here is no failure */
+		}
 		log_proto('<', buf_head(&G.in) + before, (size_t)n);
 	}
 	print_extra(1);
