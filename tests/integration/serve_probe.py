@@ -18,7 +18,7 @@
   lines PORT KIND             answer each line of every connection, one at a time, with
                               more than one line: KIND multi "1:L" "2:L" "3:L", crlf "e1" "e2" "e3"
                               with CR LF, big "L" then 11000 lines of 100 bytes and a close,
-                              rst "L" "extra" then a reset
+                              rst "L" "extra", then a reset at the client's half-close
 """
 import os, signal, socket, struct, sys, time
 
@@ -182,7 +182,8 @@ def lines(port, kind):
                     break
                 elif kind == 'rst':
                     c.sendall(line + b'extra\n')
-                    time.sleep(0.2)
+                    while c.recv(100):  # the client's half-close after its last reply
+                        pass
                     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
                     break
         except OSError:
