@@ -91,6 +91,7 @@ static struct {
 	long long sent_at_us;
 	long long first_us; /* when the reply's first byte came: rtt_us ends there */
 	int replied; /* a reply came on this connection: what follows it is its further lines */
+	int fail; /* the exit status of a failure said as a warning (after the last reply) */
 	int tls;       /* --tls */
 	struct stream *s; /* the TLS session of the open connection (--tls) */
 	int out_errno; /* why a write to standard output failed (flush_out) */
@@ -266,7 +267,7 @@ static void send_all(int fd, const char *p, size_t n)
 }
 
 /* Print a reply: byte for byte to a file or a pipe; to a terminal made safe (out.h: a
- * control character from the server as '?'), the line's own end kept as a newline. */
+ * control character from the server as '?'), each line's own end kept as a newline. */
 static void print_reply(const char *p, size_t n, int add_nl)
 {
 	if (G.json) {
@@ -288,8 +289,10 @@ static void print_reply(const char *p, size_t n, int add_nl)
 			fputc('\n', stdout);
 		return;
 	}
-	if (n && p[n - 1] == '\n')
-		n--, add_nl = 1;
+	size_t done = out_lines(stdout, p, n, 0); /* a line a line: several can come at once */
+	if (done && done == n)
+		return;
+	p += done, n -= done;
 	if (n && p[n - 1] == '\r' && add_nl)
 		n--;
 	out_text(stdout, p, n, 0);
@@ -352,6 +355,8 @@ static void read_reply(int fd)
 			die(NT_EXIT_NET, "receive: %s", e == ECONNRESET ? "connection reset by the server" : strerror(e));
 		}
 		if (n == 0) {
+			if (!tls_end_clean(G.s))
+				nt_warn("%s: %s", peer_name(), TLS_UNCLEAN_END);
 			if (!buf_pending(&G.in))
 				die(NT_EXIT_NET, "connection closed by the server before a reply");
 			print_reply(buf_head(&G.in), buf_pending(&G.in), 1);
@@ -370,19 +375,31 @@ static void read_reply(int fd)
  * (nc and socat print whatever comes). Byte for byte to a file or a pipe, made safe and
  * ended by a newline on a terminal; with --json a line an object, sent 0 and rtt_us
  * null, as what comes with no message sent. */
-static void print_extra(void)
+static void print_extra(int all)
 {
 	if (!buf_pending(&G.in))
 		return;
 	const char *p = buf_head(&G.in);
-	size_t n = buf_pending(&G.in), len;
+	size_t n = buf_pending(&G.in), len, whole = n;
+	if (!all && (G.json || G.tty)) {
+		/* A read ends anywhere: a line not ended yet waits for the rest (--json would
+		 * split it into two objects, a terminal show two lines), unless it alone
+		 * fills REPLY_MAX (then it comes in pieces of that size). */
+		while (whole && p[whole - 1] != '\n')
+			whole--;
+		if (!whole && n < REPLY_MAX)
+			return;
+		if (!whole)
+			whole = n;
+		n = whole;
+	}
 	G.sent = 0, G.sent_at_us = 0;
 	if (G.json) /* a line an object, as the replies */
 		while (n && line_find(p, n, 0, &len) == LINE_OK)
 			print_reply(p, len, 0), p += len, n -= len;
 	if (n)
 		print_reply(p, n, G.tty && p[n - 1] != '\n');
-	buf_reset(&G.in);
+	buf_consume(&G.in, whole);
 	flush_out();
 }
 
@@ -402,14 +419,14 @@ static void drain_extra(int fd, int last)
 		if (last) {
 			long long left = deadline - loop_now_ms();
 			if (left <= 0) {
-				print_extra();
+				print_extra(1);
 				nt_warn("%s: still sending %d ms after the last reply: not read further", peer_name(), G.timeout_ms);
 				return;
 			}
 			wait_ms = left < QUIET_MS ? (int)left : QUIET_MS;
 		}
 		if (buf_pending(&G.in) >= REPLY_MAX || (last && !G.json))
-			print_extra(); /* as it comes */
+			print_extra(0); /* as it comes */
 		struct pollfd pf = {.fd = fd, .events = net_events(POLLIN)};
 		int r = wait_ms ? net_wait(fd, POLLIN, wait_ms) : poll(&pf, 1, 0); /* sock_wait: 0 is no limit */
 		if (r <= 0)
@@ -418,14 +435,22 @@ static void drain_extra(int fd, int last)
 		ssize_t n = net_read_in(fd);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n <= 0) {
-			if (n < 0)
-				log_trace("%s: after the last reply: %s", peer_name(), strerror(errno));
+		if (n < 0) { /* a reset, TLS garbage: the replies are printed, the failure said */
+			int e = errno;
+			print_extra(1);
+			G.fail = e == EPROTO && G.s ? NT_EXIT_TLS : NT_EXIT_NET;
+			nt_warn("%s: after the last reply: %s", peer_name(),
+				G.fail == NT_EXIT_TLS ? "TLS error" : e == ECONNRESET ? "connection reset by the server" : strerror(e));
+			break;
+		}
+		if (n == 0) {
+			if (!tls_end_clean(G.s))
+				nt_warn("%s: %s", peer_name(), TLS_UNCLEAN_END);
 			break; /* every message had its reply: an end here is no failure */
 		}
 		log_proto('<', buf_head(&G.in) + before, (size_t)n);
 	}
-	print_extra();
+	print_extra(1);
 }
 
 static void exchange(int fd, const char *msg, size_t n)
@@ -638,5 +663,5 @@ int tcp_send_main(int argc, char **argv)
 		net_close(fd);
 	}
 	buf_free(&G.in);
-	return 0;
+	return G.fail;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,7 +146,13 @@ static void exchange(const char *msg, size_t n)
 			die_sys(NT_EXIT_NET, "poll");
 		if (r == 0)
 			continue;
-		ssize_t got = recv(fd, G.reply, sizeof G.reply, 0);
+		/* A datagram longer than the buffer (a unix socket's can be) is cut by the
+		 * system: said with exit 5 rather than printed short (--raw: as it came). */
+		struct iovec iov = {.iov_base = G.reply, .iov_len = sizeof G.reply};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+		ssize_t got = recvmsg(fd, &mh, 0);
+		if (got >= 0 && (mh.msg_flags & MSG_TRUNC))
+			die(NT_EXIT_PROTO, "reply longer than %zu bytes: not printed", sizeof G.reply);
 		if (got < 0) {
 			refused = errno == ECONNREFUSED;
 			if (refused)
@@ -167,13 +174,14 @@ static void exchange(const char *msg, size_t n)
 			/* The documented format: the reply and a newline when it has none; on a
 			 * terminal made safe (out.h), as every applet prints a server's text. */
 			size_t k = (size_t)got && G.reply[got - 1] == '\n' ? (size_t)got - 1 : (size_t)got;
-			if (G.tty && k < (size_t)got && k && G.reply[k - 1] == '\r')
-				k--; /* CR LF: the line's end, as tcp-send shows it */
-			if (G.tty)
-				out_text(stdout, G.reply, k, 0);
-			else
+			if (G.tty) { /* a line a line, CR LF a line's end, as tcp-send shows them */
+				size_t done = out_lines(stdout, G.reply, (size_t)got, 0);
+				if (!got || done < (size_t)got)
+					out_line(stdout, G.reply + done, (size_t)got - done, 0);
+			} else {
 				fwrite(G.reply, 1, k, stdout);
-			fputc('\n', stdout);
+				fputc('\n', stdout);
+			}
 		}
 		fflush(stdout);
 		close(fd);

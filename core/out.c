@@ -75,6 +75,18 @@ void out_line(FILE *f, const char *s, size_t n, unsigned flags)
 	putc('\n', f);
 }
 
+size_t out_lines(FILE *f, const char *s, size_t n, unsigned flags)
+{
+	size_t done = 0;
+	const char *nl;
+	while ((nl = memchr(s + done, '\n', n - done))) {
+		size_t len = (size_t)(nl - (s + done));
+		out_line(f, s + done, len && nl[-1] == '\r' ? len - 1 : len, flags);
+		done += len + 1;
+	}
+	return done;
+}
+
 size_t out_clean(char *dst, size_t dstn, const char *s, size_t n, unsigned flags)
 {
 	size_t o = 0;

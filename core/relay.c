@@ -24,6 +24,7 @@
 #include "nt_err.h"
 #include "relay.h"
 #include "sock.h"
+#include "tls.h"
 
 #define CHUNK 65536
 
@@ -219,6 +220,10 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 				r->received += (unsigned long long)k;
 				last = loop_now_ms();
 				rwants = POLLIN;
+			} else if (k == 0 && !tls_end_clean(net)) {
+				snprintf(err, errlen, "receive: %s (%llu bytes received)", TLS_UNCLEAN_END, r->received);
+				r->why = "no TLS close_notify";
+				return NT_EXIT_NET;
 			} else if (k == 0) {
 				net_open = 0; /* the peer sends no more; it may still read */
 				if (o->close_out)

@@ -136,6 +136,15 @@ int tls_load_check(const char *what, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int tls_eof_unexpected(void)
+{
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	return ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+#else
+	return 0;
+#endif
+}
+
 /* Map an SSL_read/SSL_write result to the stream backend contract. */
 static ssize_t io_result(struct tls_ctx *c, int r)
 {
@@ -155,10 +164,18 @@ static ssize_t io_result(struct tls_ctx *c, int r)
 		return 0;
 	case SSL_ERROR_SYSCALL:
 		ERR_clear_error();
-		if (errno == 0 || errno == EAGAIN)
-			return 0; /* EOF without close_notify */
+		if (errno == 0 || errno == EAGAIN) {
+			c->cut = 1;
+			return 0; /* EOF without close_notify: tls_end_clean() tells it apart */
+		}
 		return -1;
 	default:
+		if (tls_eof_unexpected()) { /* the same, from OpenSSL 3 */
+			ERR_clear_error();
+			c->cut = 1;
+			errno = 0;
+			return 0;
+		}
 		ERR_clear_error();
 		errno = EPROTO;
 		return -1;
@@ -264,6 +281,14 @@ static void t_abort(void *ctx)
 }
 
 const struct stream_ops tls_stream_ops = {t_read, t_write, t_fd, t_wants, tls_ctx_close, "tls", t_shutdown_wr, t_abort};
+
+int tls_end_clean(const struct stream *s)
+{
+	if (!s || s->ops != &tls_stream_ops)
+		return 1; /* no TLS: a TCP FIN is the only end there is */
+	const struct tls_ctx *c = s->ctx;
+	return !c->cut;
+}
 
 void tls_opts_from(struct tls_opts *t, const struct conn_opts *c)
 {
@@ -398,11 +423,9 @@ static struct tls_ctx *ctx_new(int fd, const char *host, const struct tls_opts *
 	}
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
-	/* A peer that closes without close_notify ends the stream; the protocol layer decides
-	 * whether that was in the middle of something. */
-	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-#endif
+	/* A peer that closes without close_notify ends the stream (io_result), marked so
+	 * that tls_end_clean() can tell it from a close_notify: not SSL_OP_IGNORE_UNEXPECTED_EOF,
+	 * which makes the two alike. The protocol layer decides what the end means. */
 	tls_ca_pick(o->cacert, &c->ca);
 	if (o->insecure) {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);

@@ -103,9 +103,8 @@ struct ssl_ctx_st *tls_server_ctx(const struct tls_server_conf *c, char *err, si
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-#endif
+	/* No SSL_OP_IGNORE_UNEXPECTED_EOF: an end without close_notify must stay known
+	 * (tls_end_clean(), tls_eof_unexpected()). */
 	/* Resumption by tickets (stateless) only: no per-session memory on the server. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);

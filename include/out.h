@@ -26,6 +26,10 @@ size_t out_char(const char *s, size_t n, unsigned flags, int *unsafe);
 void out_text(FILE *f, const char *s, size_t n, unsigned flags);
 /* out_text() and a newline. */
 void out_line(FILE *f, const char *s, size_t n, unsigned flags);
+/* The complete lines of s (each ended by LF; a CR LF is one end) each made safe and ended
+ * by a newline, as a terminal shows several lines: an inner line end is not a control
+ * character. Returns the bytes printed; the unended rest is the caller's. */
+size_t out_lines(FILE *f, const char *s, size_t n, unsigned flags);
 /* The same into dst (at most dstn-1 bytes, NUL-terminated); returns the bytes written. */
 size_t out_clean(char *dst, size_t dstn, const char *s, size_t n, unsigned flags);
 

@@ -60,6 +60,15 @@ struct stream *tls_upgrade(struct stream *plain, const char *host, const struct 
 const char *tls_stream_refused(struct stream *s, char *out, size_t n);
 
 /* The OpenSSL version text for --version. */
+/* After a read returned 0 (end of stream): 1 when the end was clean, the peer's TLS
+ * close_notify (or no TLS at all on s); 0 when the connection just ended, which an
+ * attacker can cause to cut the data short. One rule for every applet: a stream of
+ * data (--stream) that ends so is a failure, a line protocol's end is warned about. */
+int tls_end_clean(const struct stream *s);
+/* 1 when OpenSSL's last error is an end of the connection without close_notify
+ * (OpenSSL 3 without SSL_OP_IGNORE_UNEXPECTED_EOF): an end, not a TLS error. */
+int tls_eof_unexpected(void);
+#define TLS_UNCLEAN_END "the peer closed without TLS close_notify: the data may be cut short"
 const char *tls_version(void);
 
 /* --- The CA source: one decision for every client connection ---

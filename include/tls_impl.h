@@ -23,6 +23,7 @@ struct tls_ctx {
 	SSL *ssl;
 	int fd;
 	short want; /* POLLIN or POLLOUT: what the last call that would block waits for */
+	int cut;    /* the peer's end came without close_notify (tls_end_clean) */
 	int insecure;
 	struct tls_ca ca;
 	struct tls_pins pins;

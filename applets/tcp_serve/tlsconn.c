@@ -26,6 +26,7 @@
 #include "loop.h"
 #include "nt_err.h"
 #include "serve.h"
+#include "tls.h"
 #include "tlsconn.h"
 
 static struct {
@@ -139,6 +140,10 @@ static int result(SSL *s, int r, int *want)
 			return 0; /* EOF without close_notify (SSL_OP_IGNORE_UNEXPECTED_EOF off) */
 		return -1;
 	default:
+		if (tls_eof_unexpected()) { /* the same, from OpenSSL 3: a line client's end */
+			ERR_clear_error();
+			return 0;
+		}
 		ERR_clear_error();
 		errno = EPROTO;
 		return -1;

@@ -15,6 +15,10 @@
                               count what arrives until EOF, print the count
   noeol PORT BYTES            accept one connection, read the request, send BYTES without a
                               newline, keep the connection open
+  lines PORT KIND             answer each line of every connection, one at a time, with
+                              more than one line: KIND multi "1:L" "2:L" "3:L", crlf "e1" "e2" "e3"
+                              with CR LF, big "L" then 11000 lines of 100 bytes and a close,
+                              rst "L" "extra", then a reset at the client's half-close
 """
 import os, signal, socket, struct, sys, time
 
@@ -159,6 +163,34 @@ def noeol(port, size):
     time.sleep(30)
 
 
+def lines(port, kind):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(('127.0.0.1', port))
+    ls.listen(5)
+    print('ready', file=sys.stderr, flush=True)
+    while True:
+        c, _ = ls.accept()
+        try:
+            for line in c.makefile('rb'):
+                if kind == 'multi':
+                    c.sendall(b'1:' + line + b'2:' + line + b'3:' + line)
+                elif kind == 'crlf':
+                    c.sendall(b'e1\r\ne2\r\ne3\r\n')
+                elif kind == 'big':
+                    c.sendall(line + (b'y' * 99 + b'\n') * 11000)
+                    break
+                elif kind == 'rst':
+                    c.sendall(line + b'extra\n')
+                    while c.recv(100):  # the client's half-close after its last reply
+                        pass
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                    break
+        except OSError:
+            pass
+        c.close()
+
+
 def main():
     a = sys.argv[1:]
     if a[0] == 'spoof':
@@ -171,6 +203,8 @@ def main():
         sink_halfclose(int(a[1]))
     elif a[0] == 'noeol':
         noeol(int(a[1]), int(a[2]))
+    elif a[0] == 'lines':
+        lines(int(a[1]), a[2])
     else:
         sys.exit('unknown command ' + a[0])
 

@@ -275,4 +275,38 @@ rc=$?
 [ $rc = 3 ] && [ "$(cat "$T/arrived.out")" = "$(printf 'first reply\nsecond, unasked')" ] \
 	&& pass "a reply that arrived is printed when a later send fails (exit 3, said)" \
 	|| fail "reply lost on a failed send" "rc=$rc out='$(cat "$T/arrived.out")' $(cat "$T/arrived.err")"
+# Several lines at once (a reply's further lines): on a terminal a line a line, a CR LF
+# one line end, never joined by '?' (inner line ends are no control characters).
+if command -v script >/dev/null; then
+	peer LP lines multi
+	export NT LP
+	script -qec '"$NT" tcp-send --timeout 10 127.0.0.1:"$LP" a b' /dev/null >"$T/ml.out" 2>&1 </dev/null
+	[ "$(tr -d '\r' <"$T/ml.out")" = "$(printf '1:a\n2:a\n3:a\n1:b\n2:b\n3:b')" ] &&
+		pass "tcp-send to a terminal: a reply's further lines a line a line" ||
+		fail "tcp-send to a terminal, further lines" "$(cat -v "$T/ml.out")"
+	peer LP lines crlf
+	script -qec '"$NT" tcp-send --timeout 10 127.0.0.1:"$LP" a' /dev/null >"$T/ml.out" 2>&1 </dev/null
+	[ "$(tr -d '\r' <"$T/ml.out")" = "$(printf 'e1\ne2\ne3')" ] &&
+		pass "tcp-send to a terminal: CR LF lines a line a line" ||
+		fail "tcp-send to a terminal, CR LF lines" "$(cat -v "$T/ml.out")"
+fi
+
+# More than REPLY_MAX (1 MiB) of further lines: --json gives one object a line, none cut
+# where a read or the buffer ended.
+peer LP lines big
+"$NT" tcp-send --json --timeout 10 127.0.0.1:"$LP" a >"$T/big.json" 2>"$T/big.err" </dev/null
+rc=$?
+objs=$(wc -l <"$T/big.json")
+cut=$(grep -vc '"received":100,' "$T/big.json")
+[ $rc = 0 ] && [ "$objs" = 11001 ] && [ "$cut" = 1 ] &&
+	pass "tcp-send --json: 1 MiB of further lines, one object a line" ||
+	fail "tcp-send --json, further lines over 1 MiB" "rc=$rc objects=$objs not 100 bytes=$cut $(cat "$T/big.err")"
+
+# A reset after the last reply: the lines printed, the failure said, exit 3 (nc: exit 1).
+peer LP lines rst
+"$NT" tcp-send --timeout 10 127.0.0.1:"$LP" a >"$T/rst.out" 2>"$T/rst.err" </dev/null
+rc=$?
+[ $rc = 3 ] && [ "$(cat "$T/rst.out")" = "$(printf 'a\nextra')" ] && grep -q 'after the last reply: connection reset' "$T/rst.err" &&
+	pass "tcp-send: a reset after the last reply is said, exit 3" ||
+	fail "tcp-send: a reset after the last reply" "rc=$rc out='$(cat "$T/rst.out")' $(cat "$T/rst.err")"
 finish

@@ -481,4 +481,38 @@ for c in "--cert nosuch.crt --key $C/server.key" "--cert $C/server.crt --key nos
 		&& pass "tcp-serve --tls: a missing $what file is said in our words (exit 4)" \
 		|| fail "missing $what file" "rc=$rc $(cat "$T/load.err")"
 done
+# A TLS connection that ends without close_notify may have been cut short by anyone on
+# the path: with --stream (both ends) exit 3 and said; in line mode a warning.
+TRUNC="/usr/bin/python3 $here/fixtures/tls_truncate.py"
+for m in stream line; do
+	TP=$(free_port)
+	: >"$T/trunc.ready"
+	$TRUNC $m "$TP" "$C/server.crt" "$C/server.key" 2>"$T/trunc.ready" &
+	cleanup "kill $!"
+	for _ in $(seq 200); do grep -q ready "$T/trunc.ready" && break; sleep 0.05; done
+	if [ $m = stream ]; then
+		printf 'x\n' | "$NT" tcp-send --tls --cacert "$C/ca.crt" --stream --timeout 10 "localhost:$TP" >"$T/trunc.out" 2>"$T/trunc.err"
+		rc=$?
+		[ $rc = 3 ] && [ "$(cat "$T/trunc.out")" = "first half of the file" ] && grep -q 'without TLS close_notify' "$T/trunc.err" \
+			&& pass "tcp-send --tls --stream: an end without close_notify is exit 3, said" \
+			|| fail "tcp-send --tls --stream, no close_notify" "rc=$rc $(cat "$T/trunc.err")"
+	else
+		"$NT" tcp-send --tls --cacert "$C/ca.crt" --timeout 10 "localhost:$TP" hello >"$T/trunc.out" 2>"$T/trunc.err" </dev/null
+		rc=$?
+		[ $rc = 0 ] && [ "$(cat "$T/trunc.out")" = hello ] && grep -q 'without TLS close_notify' "$T/trunc.err" \
+			&& pass "tcp-send --tls: an end without close_notify after the replies is warned about" \
+			|| fail "tcp-send --tls, no close_notify" "rc=$rc $(cat "$T/trunc.err")"
+	fi
+done
+TP=$(free_port)
+"$NT" tcp-serve -q -p "$TP" -l 127.0.0.1 $TLS --stream <"$EMPTY" >"$T/trunc.out" 2>"$T/trunc.err" &
+RP=$!
+cleanup "kill $RP 2>/dev/null"
+listening "$TP"
+$TRUNC client "$TP" "$C/ca.crt"
+wait $RP
+rc=$?
+[ $rc = 3 ] && [ "$(cat "$T/trunc.out")" = "a line of the stream" ] && grep -q 'without TLS close_notify' "$T/trunc.err" \
+	&& pass "tcp-serve --stream --tls: a client's end without close_notify is exit 3, said" \
+	|| fail "tcp-serve --stream --tls, no close_notify" "rc=$rc $(cat "$T/trunc.err")"
 finish

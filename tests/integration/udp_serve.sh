@@ -94,6 +94,12 @@ if command -v script >/dev/null; then
 	grep -aq 'a?]0;owned?b' "$T/tty.out" && ! grep -aq "$ESC" "$T/tty.out" &&
 		pass "udp-send to a terminal: the server's escape sequences shown as '?'" ||
 		fail "udp-send to a terminal" "$(cat -v "$T/tty.out")"
+	# A datagram of several lines: a line a line, CR LF one end, not joined by '?'.
+	msg=$(printf '1:a\r\n2:b\n3:c')
+	script -qec '"$NT" udp-send 127.0.0.1:"$P2" "$msg"' /dev/null >"$T/tty.out" 2>&1
+	[ "$(tr -d '\r' <"$T/tty.out")" = "$(printf '1:a\n2:b\n3:c')" ] &&
+		pass "udp-send to a terminal: a datagram of several lines a line a line" ||
+		fail "udp-send to a terminal, several lines" "$(cat -v "$T/tty.out")"
 else
 	skip "udp-send to a terminal" "script(1) is not installed"
 fi
@@ -298,4 +304,20 @@ kill -0 "$UP" && pass "udp-serve --unix: a datagram from an unbound socket (no a
 expect_exit "udp-send --unix to a path nobody serves: exit 3" 3 env TMPDIR="$T/utmp" "$NT" udp-send --timeout 0.2 --retries 1 --unix "$T/none.sock" x
 kill "$UP"; wait "$UP"
 [ ! -e "$T/u.sock" ] && pass "udp-serve --unix removes its socket at exit" || fail "udp-serve --unix socket left"
+# A unix datagram longer than the reply buffer (65536 bytes) is not printed cut short:
+# exit 5, said (--raw promises the bytes exactly as they came).
+/usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+print("ready", file=sys.stderr, flush=True)
+d, a = s.recvfrom(1000)
+s.sendto(b"B" * 100000 + b"END\n", a)' "$T/big.sock" 2>"$T/big.ready" &
+BP=$!
+cleanup "kill $BP"
+for _ in $(seq 200); do grep -q ready "$T/big.ready" && break; sleep 0.05; done
+TMPDIR=$T/utmp "$NT" udp-send --raw --timeout 2 --retries 0 --unix "$T/big.sock" x >"$T/big.out" 2>"$T/big.err"
+rc=$?
+[ $rc = 5 ] && [ ! -s "$T/big.out" ] && grep -q 'longer than 65536' "$T/big.err" &&
+	pass "udp-send --unix --raw: a datagram over 65536 bytes is refused, exit 5, not cut" ||
+	fail "udp-send --unix, a long datagram" "rc=$rc out=$(wc -c <"$T/big.out") $(cat "$T/big.err")"
 finish
