@@ -27,6 +27,8 @@ struct fxc {
 	int pend;       /* try_reply: the code of a multi-line reply under way */
 	int protc;      /* PBSZ 0 and PROT C given (TLS with --fxp) */
 	int lst;        /* login_step: 1 greeting, 2 USER, 3 PASS, 4 TYPE I awaited; 0 logged in */
+	int serial;     /* known (by its greeting: vsftpd) to read no command during a transfer:
+			 * commands may wait behind a STOR (fxp.c's pipelining) */
 };
 
 
