@@ -25,7 +25,11 @@
  * control connections (ctl.c; logged in together, kept from file to file), step by step
  * without waiting; the commands of a step go in one write. Until a first file has gone by
  * FXP only one pair tries, so that a refusal costs one PORT per run.
- * Pipelined, once FXP has worked here, on the atomic default only: the STOR goes in one
+ * Pipelined, once FXP has worked here, on the atomic default, to a destination whose
+ * greeting says it reads commands only after a transfer (vsftpd: ctl.c's serial) only; to
+ * others (pyftpdlib) the STOR of a name of ours goes first, the RETR at its 1xx, nothing
+ * behind it, the transfer bounded by --timeout, and a reply that cannot answer its
+ * command (fx_fits) or a transfer not ended ends FXP for the run (fx_broken): the STOR goes in one
  * write with the next file's PASV, the SIZE check and RNFR (stor_go), and that PASV's PORT
  * goes to the idle source as soon as it is answered (not with --move, whose DELE goes
  * there next): the next file sends RETR alone. --no-atomic, --create-dirs and the first
@@ -38,7 +42,7 @@
  *
  * Header: applets/ftp/ftp.h, applets/ftp/fxp.h (internal)    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
- * tests/integration/ftp_fxptail.sh
+ * tests/integration/ftp_fxptail.sh, tests/integration/ftp_fxp_py.sh
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  *
  * Header: applets/ftp/fxp.h (internal), applets/ftp/ftp.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
- * tests/integration/ftp_fxptail.sh
+ * tests/integration/ftp_fxptail.sh, tests/integration/ftp_fxp_py.sh
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
