@@ -113,6 +113,14 @@ int ctl_cmd(struct fxc *c, const char *fmt, ...)
 	return r < 0 ? r : ctl_reply(c);
 }
 
+/* The greeting (c->text) of a server known to read no command while a transfer runs:
+ * vsftpd's "220 (vsFTPd ...)". pyftpdlib, for one, answers a PASV at once and closes the
+ * running STOR's data connection for it. */
+static int ctl_serial(const char *greeting)
+{
+	return strncmp(greeting, "220 (vsFTPd", 11) == 0;
+}
+
 /* Log in on our own connection, TLS as the site's policy says. NULL with *code and err
  * on failure. nowait, on a connection without TLS: only connected, the login goes on in
  * login_step (the pairs of all slots log in at once). */
@@ -180,6 +188,7 @@ struct fxc *ctl_open(struct ftp_site *site, int nowait, int *code, char *err, si
 		ctl_close(&c);
 		return NULL;
 	}
+	c->serial = ctl_serial(c->text);
 	if (!c->enc && site->x.tls != XFER_TLS_NEVER) {
 		if (ctl_cmd(c, "AUTH TLS") == 234) {
 			char e[2048];
@@ -285,6 +294,7 @@ int ctl_login_step(struct fxc *c, int *code, char *err, size_t errlen)
 				*code = r < 0 ? NT_EXIT_NET : NT_EXIT_PROTO;
 				return -1;
 			}
+			c->serial = ctl_serial(c->text);
 			ctl_send(c, "USER %s", site->user ? site->user : "anonymous");
 			c->lst = 2;
 		} else if (c->lst == 2 && r == 331) {

@@ -29,6 +29,8 @@ struct fxc {
 	int lst;        /* login_step: 1 greeting, 2 USER, 3 PASS, 4 TYPE I awaited; 0 logged in */
 	int noise;      /* lines before the awaited reply that are no reply (CTL_NOISE_MAX) */
 	int noisy;      /* the last failure: more noise than CTL_NOISE_MAX (a protocol error, 5) */
+	int serial;     /* known (by its greeting: vsftpd) to read no command during a transfer:
+			 * commands may wait behind a STOR (fxp.c's pipelining) */
 };
 
 /* Bounds on what a server may send that is no reply (e.g. a flood of "n" lines answering

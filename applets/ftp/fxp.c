@@ -29,7 +29,11 @@
  * control connections (ctl.c; logged in together, kept from file to file), step by step
  * without waiting; the commands of a step go in one write. Until a first file has gone by
  * FXP only one pair tries, so that a refusal costs one PORT per run.
- * Pipelined, once FXP has worked here, on the atomic default only: the STOR goes in one
+ * Pipelined, once FXP has worked here, on the atomic default, to a destination whose
+ * greeting says it reads commands only after a transfer (vsftpd: ctl.c's serial) only; to
+ * others (pyftpdlib) the STOR of a name of ours goes first, the RETR at its 1xx, nothing
+ * behind it, the transfer bounded by --timeout, and a reply that cannot answer its
+ * command (fx_fits) or a transfer not ended ends FXP for the run (fx_broken): the STOR goes in one
  * write with the next file's PASV, the SIZE check and RNFR (stor_go), and that PASV's PORT
  * goes to the idle source as soon as it is answered (not with --move, whose DELE goes
  * there next): the next file sends RETR alone. --no-atomic, --create-dirs and the first
@@ -42,7 +46,7 @@
  *
  * Header: applets/ftp/ftp.h, applets/ftp/fxp.h (internal)    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
- * tests/integration/ftp_fxptail.sh
+ * tests/integration/ftp_fxptail.sh, tests/integration/ftp_fxp_py.sh
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +138,17 @@ static int to_xfer(struct fxp *x)
 	x->b_ph = 0;
 	x->rs = x->rd = 0;
 	x->stor_sent = x->stor_nak = 0;
-	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
+	x->piped = 0;
+	if (!x->cb->serial && (x->tmp || x->pre_gone)) {
+		/* A destination that reads data only once its STOR is there (pyftpdlib drops a
+		 * connection whose data came first): the STOR first, of a name that is ours
+		 * (a temporary, or a final name not there before), the RETR at its 1xx. */
+		x->a_ph = 0;
+		x->b_ph = 1;
+		x->stor_sent = 1;
+		if (ctl_send(x->cb, "STOR %s", x->into) < 0)
+			return -1;
+	} else if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
 		return -1;
 	x->st = X_XFER;
 	fx_stall_arm(x);
@@ -145,8 +159,9 @@ static int to_xfer(struct fxp *x)
  * here, and with a temporary (the atomic default), what follows the transfer on the
  * destination goes in the same write, for the server to answer as soon as the data has
  * come: the next file's PASV (a passive port is the connection's, whichever file uses
- * it), then SIZE of what was stored and RNFR. The server takes them in order, after the
- * STOR ends; RNTO still waits for SIZE's answer (an unchecked file never gets the final
+ * it), then SIZE of what was stored and RNFR. Only to a server known to take them in
+ * order, after the STOR ends (vsftpd, by its greeting: ctl.c); pyftpdlib answers a PASV
+ * at once and closes the running STOR's data connection for it; RNTO still waits for SIZE's answer (an unchecked file never gets the final
  * name), and RNFR stays right before it. A STOR that fails has them answered with errors,
  * and the pair is dropped as before. --no-atomic keeps one step at a time: the next
  * file's PASV goes with the SIZE of its final name (to_pasv: did it exist before?), and
@@ -158,8 +173,9 @@ static int stor_go(struct fxp *x)
 	x->piped = 0;
 	if (ctl_send(x->cb, "STOR %s", x->into) < 0)
 		return -1;
-	if (!fx_port_ok || ftp_cf.create_dirs || !x->tmp)
-		return 0; /* the probe, MKD before each PASV, --no-atomic: one step at a time */
+	if (!fx_port_ok || ftp_cf.create_dirs || !x->tmp || !x->cb->serial)
+		return 0; /* the probe, MKD before each PASV, --no-atomic, a server that reads
+			   * commands during a transfer (ctl.c's serial): one step at a time */
 	x->piped = 1;
 	x->pasv_sent = 1;
 	x->size_sent = x->size >= 0;
@@ -469,10 +485,12 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			continue;
 		case X_XFER: {
 			int progress = 0;
-			while (x->a_ph < 3 && (r = ctl_try_reply(ca))) {
+			while (x->a_ph && x->a_ph < 3 && (r = ctl_try_reply(ca))) {
 				progress = 1;
 				if (r < 0)
 					goto lost;
+				if (!fx_fits(226, r))
+					return fx_desync(x, a, b, "RETR", code, err, errlen);
 				if (x->a_ph == 1 && r >= 100 && r < 200) {
 					x->a_ph = 2;
 				} else {
@@ -490,6 +508,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				progress = 1;
 				if (r < 0)
 					goto lost;
+				if (!fx_fits(226, r))
+					return fx_desync(x, b, b, "STOR", code, err, errlen);
 				if (x->b_ph == 1 && r >= 100 && r < 200) {
 					x->b_ph = 2;
 				} else {
@@ -505,6 +525,12 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					x->rd = r;
 					x->b_ph = 3;
 				}
+			}
+			if (!x->a_ph && x->b_ph == 2) { /* the STOR went first (to_xfer): the RETR now */
+				if (ctl_send(ca, "RETR %s", j->src) < 0)
+					goto lost;
+				x->a_ph = 1;
+				fx_stall_arm(x);
 			}
 			/* The destination first: a 425 there is its refusal of the source's address
 			 * (vsftpd: "425 Security: Bad IP connecting."), whatever the source then says. */
@@ -548,9 +574,14 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				return fx_fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", ftp_site_name(a), m);
 			}
 			if (x->a_ph < 3 || x->b_ph < 3) {
-				/* Once both said 150 the transfer takes what it takes (--deadline bounds it). */
-				if (progress)
-					x->stall_at = x->a_ph >= 2 && x->b_ph >= 2 ? 0 : x->stall_at;
+				/* Once both said 150 the transfer takes what it takes (--deadline bounds it);
+				 * once the source's 226 is in, the destination's final reply comes by
+				 * --timeout (pyftpdlib drops a data connection whose data came before the
+				 * STOR, and waits for another). */
+				if (progress && x->a_ph == 3 && x->b_ph)
+					fx_stall_arm(x);
+				else if (progress && x->a_ph >= 2 && x->b_ph >= 2 && cb->serial)
+					x->stall_at = 0; /* (elsewhere, pyftpdlib: both 1xx and no end seen; bounded) */
 				goto wait;
 			}
 			fx_port_ok = 1;
@@ -579,6 +610,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					goto wait;
 				if (r < 0)
 					goto lost;
+				if (!fx_fits(cb->family == AF_INET6 ? 229 : 227, r))
+					return fx_desync(x, b, b, cb->family == AF_INET6 ? "EPSV" : "PASV", code, err, errlen);
 				x->pasv_sent = 0;
 				x->pasv_ready = fx_pasv_parse(cb, r, x->port, sizeof x->port) == 0;
 				/* Its PORT to the source at once (idle now: its 226 is in), answered
@@ -595,6 +628,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					goto wait;
 				if (r < 0)
 					goto lost;
+				if (!fx_fits(213, r))
+					return fx_desync(x, b, b, "SIZE", code, err, errlen);
 				x->size_sent = 0;
 				if (r == 213)
 					x->got = strtoll(cb->text + 4, NULL, 10);
@@ -612,6 +647,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					goto wait;
 				if (r < 0)
 					goto lost;
+				if (!fx_fits(350, r))
+					return fx_desync(x, b, b, "RNFR", code, err, errlen);
 				if (r != 350) {
 					char m[400];
 					snprintf(m, sizeof m, "%s", cb->text);
@@ -697,7 +734,7 @@ wait:
 	if (x->stall_at && ftp_now_ms() > x->stall_at) {
 		struct fxc *who = x->st == X_SIZE || x->st == X_PORT || x->st == X_DELE ? ca : cb;
 		if (x->st == X_XFER)
-			who = x->a_ph < 2 ? ca : cb;
+			who = x->a_ph && x->a_ph < 2 ? ca : cb;
 		if (x->st == X_LOGIN)
 			who = ca->lst ? ca : cb;
 		char m[300];
@@ -706,6 +743,14 @@ wait:
 			snprintf(x->tail_why, sizeof x->tail_why, "%s before the rename into place was answered", m);
 		if (x->st < X_XFER)
 			x->into = NULL; /* nothing stored yet */
+		if (x->st == X_XFER && x->a_ph >= 2 && x->b_ph >= 2 && !x->tail) {
+			/* The source sent it all; the destination never ended its STOR: FXP does not
+			 * work between these two (the rest streams, or --fxp fails). */
+			snprintf(x->why, sizeof x->why, "the transfer from %s to %s did not end in %d s%s (--timeout)",
+				 ftp_site_name(a), ftp_site_name(b), ftp_cf.co.timeout_ms / 1000,
+				 x->a_ph == 3 ? " after the source's 226" : "");
+			return fx_broken(x, b, x->why, code, err, errlen);
+		}
 		fx_drop(x, b);
 		return fx_fail(code, NT_EXIT_NET, err, errlen, "%s", m);
 	}

@@ -85,5 +85,12 @@ int fx_end(struct fxp *x, int r);
 void fx_stall_arm(struct fxp *x);
 int fx_refuse(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen);
 int fx_not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen);
+/* FXP broken between the two (fx_broken: stream the rest, or --fxp fails once); the reply
+ * checks (fx_fits: can reply r answer a command succeeding with ok, 226 for a transfer);
+ * a reply that cannot (fx_desync: w the server that gave it, cmd what it answered). */
+int fx_broken(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen);
+int fx_fits(int ok, int r);
+int fx_desync(struct fxp *x, struct ftp_site *w, struct ftp_site *b, const char *cmd, int *code, char *err,
+	      size_t errlen);
 
 #endif

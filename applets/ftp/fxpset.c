@@ -9,7 +9,7 @@
  *
  * Header: applets/ftp/fxp.h (internal), applets/ftp/ftp.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
- * tests/integration/ftp_fxptail.sh
+ * tests/integration/ftp_fxptail.sh, tests/integration/ftp_fxp_py.sh
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -237,6 +237,45 @@ int fx_refuse(struct fxp *x, struct ftp_site *b, const char *why, int *code, cha
 	fx_drop_note[0] = 0; /* the streamed copy stores the file again, in place */
 	fx_say_stream(why);
 	return FXP_STREAM;
+}
+
+/* FXP failed between these servers in a way a refusal does not show (replies out of
+ * step with the commands, a STOR never ended): the file given up as any failure (its
+ * temporary deleted, nothing journaled), then the rest streamed, or with --fxp this file
+ * fails and no other is begun. */
+int fx_broken(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen)
+{
+	fx_drop(x, b);
+	if (ftp_cf.fxp > 0) {
+		fx_refused = 1;
+		return fx_fail(code, NT_EXIT_PROTO, err, errlen,
+			    "--fxp: FXP between these servers failed (%s): no further file is begun; without --fxp the "
+			    "files are streamed",
+			    why);
+	}
+	fx_say_stream(why);
+	if (fx_drop_note[0]) /* --no-atomic: a file there before, overwritten: the stream stores it again */
+		fx_drop_note[0] = 0;
+	return FXP_STREAM;
+}
+
+/* The reply checks, once: can reply r answer a command whose success is ok (226: a
+ * transfer, RETR or STOR, whose 1xx comes first)? A refusal (4xx, 5xx) can answer any. */
+int fx_fits(int ok, int r)
+{
+	if (r >= 400 && r < 600)
+		return 1;
+	if (ok == 226)
+		return (r >= 100 && r < 200) || r == 226 || r == 250;
+	return r == ok;
+}
+
+/* Replies out of step with the commands on site w (what answered cmd: its text). */
+int fx_desync(struct fxp *x, struct ftp_site *w, struct ftp_site *b, const char *cmd, int *code, char *err, size_t errlen)
+{
+	struct fxc *c = w == b ? x->cb : x->ca;
+	snprintf(x->why, sizeof x->why, "protocol desync: %s answered %s with \"%s\"", ftp_site_name(w), cmd, c->text);
+	return fx_broken(x, b, x->why, code, err, errlen);
 }
 
 /* The pair could not be made ready (fx_ready's r: -1 failed, 1 not possible here). */
