@@ -32,8 +32,9 @@ same() { # dir: the 300 files, the bytes of up/m1
 	while read -r f; do cmp -s "$1/$f" "up/m1/$f" || bad=$((bad + 1)); done <glist.txt
 	[ $bad = 0 ]
 }
-ok() { # name rc err dir: exit 0, 300 done, the bytes, a single warning
-	[ "$2" = 0 ] && grep -q ": 300 done, 0 failed" "$3" && same "$4" && [ "$(grep -c 'went on with [1-3]$' "$3")" = 1 ] &&
+ok() { # name rc err dir: exit 0, 300 done, the bytes, the warning at most once (none when the
+	# timing let no connection meet the limit: seen under ASan, the greeting asked again in time)
+	[ "$2" = 0 ] && grep -q ": 300 done, 0 failed" "$3" && same "$4" && [ "$(grep -c 'went on with [1-3]$' "$3")" -le 1 ] &&
 		! grep -v "went on with" "$3" | grep -q 421 && pass "$1: 300 files through the 2 connections the server allows, exit 0" ||
 		fail "$1" "rc $2: $(grep -v "went on with" "$3" | tail -4) $(grep -c 421 "$3") 421s"
 }
