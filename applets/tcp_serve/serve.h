@@ -40,7 +40,7 @@ struct client {
 	unsigned wr_want : 2;   /* --tls: the event a blocked write waits for */
 	unsigned drained : 1;   /* conn_read gave data and emptied the socket (and the session) */
 	unsigned rd_eof : 1;    /* --chargen: the client half-closed; it is sent to until it closes */
-	unsigned deferred : 1;  /* --tls: a reply waits for the end of the pass (main.c) */
+	unsigned deferred : 1;  /* --tls: held records are sent at the end of the pass (main.c) */
 	struct ssl_st *ssl;     /* --tls: the session (tlsconn.h); NULL on a plain connection */
 	long long last;         /* last activity, loop_now_ms(); the accept during a handshake */
 	size_t held;            /* the memory of c->in counted by partial.c */

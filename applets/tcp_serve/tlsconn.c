@@ -10,18 +10,29 @@
  * ends. Reads and writes map OpenSSL's WANT_READ/WANT_WRITE onto the loop's events:
  * a read can wait for the socket to be writable and a write for it to be readable.
  *
+ * A session's records go out through a write side of our own (wside): straight to the
+ * socket, as through OpenSSL's socket BIO, except while the loop holds it
+ * (tlsconn_hold, during the reads of one wake-up): then each reply is encrypted as its
+ * request is read and the records wait in a buffer, sent by one write at the end of
+ * the pass (tlsconn_flush) or whenever OpenSSL flushes (its alerts, the handshake).
+ * So the replies to good records read before a bad one leave before the alert, in
+ * order, and a pipelining client's replies still cost one system call.
+ *
  * Header: tlsconn.h    Man page: man/nettool-tcp-serve.1
  * Tests: tests/integration/tcp_tls.sh
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "buf.h"
 #include "log.h"
 #include "loop.h"
 #include "nt_err.h"
@@ -32,7 +43,124 @@
 static struct {
 	struct tls_server_conf conf;
 	SSL_CTX *ctx; /* for new connections */
+	BIO_METHOD *wmeth; /* the write side of every session (wside) */
 } T;
+
+/* ------------------------------------------------------------ the write side */
+
+/* Held records above this refuse more (the write waits, as on a full socket): the
+ * loop's own bound on replies (OUT_HIGH) then holds back the reading. */
+#define WSIDE_MAX (64 * 1024)
+
+struct wside {
+	int fd;
+	int hold;     /* tlsconn_hold: records wait in q */
+	struct buf q; /* records not yet sent, in order; freed when empty */
+};
+
+/* Send what q holds: 1 all of it, 0 the socket took no more (EAGAIN), -1 failed (errno). */
+static int wside_flush(struct wside *w)
+{
+	while (buf_pending(&w->q)) {
+		ssize_t n = send(w->fd, buf_head(&w->q), buf_pending(&w->q), MSG_NOSIGNAL);
+		if (n > 0) {
+			buf_consume(&w->q, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+	}
+	buf_free(&w->q);
+	return 1;
+}
+
+static int wside_write(BIO *b, const char *p, size_t n, size_t *done)
+{
+	struct wside *w = BIO_get_data(b);
+	BIO_clear_retry_flags(b);
+	if (w->hold) {
+		if (buf_pending(&w->q) >= WSIDE_MAX || buf_append(&w->q, p, n) < 0) {
+			BIO_set_retry_write(b); /* as a full socket: the loop waits for it to drain */
+			return 0;
+		}
+		*done = n;
+		return 1;
+	}
+	/* Not held: a socket BIO, after what was held (order kept). */
+	int f = wside_flush(w);
+	if (f == 0)
+		BIO_set_retry_write(b);
+	if (f <= 0)
+		return 0;
+	ssize_t r = send(w->fd, p, n, MSG_NOSIGNAL);
+	if (r > 0) {
+		*done = (size_t)r;
+		return 1;
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		BIO_set_retry_write(b);
+	return 0;
+}
+
+static long wside_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	(void)ptr;
+	struct wside *w = BIO_get_data(b);
+	switch (cmd) {
+	case BIO_CTRL_FLUSH: { /* OpenSSL's, after an alert or handshake messages: sent now */
+		BIO_clear_retry_flags(b);
+		int f = wside_flush(w);
+		if (f == 0)
+			BIO_set_retry_write(b);
+		return f;
+	}
+	case BIO_CTRL_WPENDING:
+		return (long)buf_pending(&w->q);
+	case BIO_CTRL_DUP:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int wside_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static int wside_destroy(BIO *b)
+{
+	struct wside *w = BIO_get_data(b);
+	if (w) {
+		buf_free(&w->q);
+		free(w);
+		BIO_set_data(b, NULL);
+	}
+	return 1;
+}
+
+static struct wside *wside_of(SSL *s)
+{
+	return BIO_get_data(SSL_get_wbio(s));
+}
+
+void tlsconn_hold(struct ssl_st *s, int on)
+{
+	wside_of(s)->hold = on;
+}
+
+size_t tlsconn_unsent(struct ssl_st *s)
+{
+	return buf_pending(&wside_of(s)->q);
+}
+
+int tlsconn_flush(struct ssl_st *s)
+{
+	return wside_flush(wside_of(s));
+}
 
 void tlsconn_start(const struct tls_server_conf *c)
 {
@@ -44,6 +172,10 @@ void tlsconn_start(const struct tls_server_conf *c)
 	T.ctx = tls_server_ctx(c, err, sizeof err);
 	if (!T.ctx)
 		die(NT_EXIT_TLS, "%s", err);
+	T.wmeth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tcp-serve write side");
+	if (!T.wmeth || !BIO_meth_set_write_ex(T.wmeth, wside_write) || !BIO_meth_set_ctrl(T.wmeth, wside_ctrl) ||
+	    !BIO_meth_set_create(T.wmeth, wside_create) || !BIO_meth_set_destroy(T.wmeth, wside_destroy))
+		die(NT_EXIT_TLS, "TLS: out of memory");
 	sigset_t hup;
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
@@ -74,6 +206,8 @@ void tlsconn_cleanup(void)
 {
 	SSL_CTX_free(T.ctx);
 	T.ctx = NULL;
+	BIO_meth_free(T.wmeth);
+	T.wmeth = NULL;
 }
 
 struct ssl_ctx_st *tlsconn_ctx(void)
@@ -104,10 +238,19 @@ struct ssl_st *tlsconn_new(int fd)
 	SSL *s = SSL_new(T.ctx);
 	if (!s)
 		return NULL;
-	if (SSL_set_fd(s, fd) != 1) {
+	BIO *rb = BIO_new_socket(fd, BIO_NOCLOSE), *wb = BIO_new(T.wmeth);
+	struct wside *w = calloc(1, sizeof *w);
+	if (!rb || !wb || !w) {
+		BIO_free(rb);
+		BIO_free(wb);
+		free(w);
 		SSL_free(s);
 		return NULL;
 	}
+	w->fd = fd;
+	buf_init(&w->q, 0);
+	BIO_set_data(wb, w);
+	SSL_set_bio(s, rb, wb); /* the session owns both */
 	SSL_set_accept_state(s);
 	/* A record (or several) in one read(2) instead of a header and then a body: one
 	 * system call less per request. The buffer is still released whenever it is empty. */
@@ -246,6 +389,9 @@ void tlsconn_free(struct ssl_st *s)
 {
 	if (!s)
 		return;
+	/* What was held goes first (best effort: the connection is ending). */
+	wside_of(s)->hold = 0;
+	wside_flush(wside_of(s));
 	if (SSL_is_init_finished(s)) {
 		ERR_clear_error();
 		SSL_shutdown(s);

@@ -40,6 +40,14 @@ int tlsconn_handshake(struct ssl_st *s, int *want, char *err, size_t errlen);
  * would say EAGAIN), as a short read(2) does on a plain socket. */
 ssize_t tlsconn_read(struct ssl_st *s, void *p, size_t n, int *want, int *drained);
 ssize_t tlsconn_write(struct ssl_st *s, const void *p, size_t n, int *want);
+/* Hold the records the session makes (on) in its buffer until tlsconn_flush, or let
+ * them go to the socket as they are made (off: what was held goes first). */
+void tlsconn_hold(struct ssl_st *s, int on);
+/* Bytes of records held and not yet sent. */
+size_t tlsconn_unsent(struct ssl_st *s);
+/* Send the held records: 1 all sent, 0 the socket takes no more now (wait for it to be
+ * writable), -1 failed (errno). */
+int tlsconn_flush(struct ssl_st *s);
 /* Decrypted input not yet read, which epoll will not report. */
 int tlsconn_pending(struct ssl_st *s);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" and, for a client certificate, its subject. */

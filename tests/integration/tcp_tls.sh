@@ -82,6 +82,10 @@ check "SSL_pending: 400 lines of 100 bytes at once, more than one turn reads: al
 check "half a TLS record, then nothing: no busy loop, answered once complete" $PROBE halfrecord "$P" "$C/ca.crt" "$SRV_PID"
 check "200 one-line TLS records in one write (read ahead): all answered; then half a record: no busy loop" \
 	$PROBE records "$P" "$C/ca.crt" "$SRV_PID" 200
+# Replies to good records read in the same wake-up as a bad one went with the session
+# (they waited for the end of the pass, and the bad record closed it first).
+check "20 one-line TLS records and a bad one in one write: the 20 replies come before the close" \
+	$PROBE garbage "$P" "$C/ca.crt" 20
 check "a TLS client that never reads: another served, memory bounded" $PROBE noread "$P" "$C/ca.crt" "$SRV_PID" "$HOG_LIMIT"
 # 50 clients that never read (a 2 KiB window) send one-byte records, 500 to a write: a
 # new client and an established one are answered within 0.25 s (median) all along (about

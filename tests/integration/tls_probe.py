@@ -20,6 +20,9 @@ file that verifies the server (its name is checked as "localhost").
                             the N answered (whole records the server read ahead of the
                             one it decrypted are served without a new packet), no busy
                             loop on the half record (CPU over 1 s), answered once complete
+  garbage PORT CA N         N one-line TLS records, then bytes that are no TLS record,
+                            in one write: the N replies all come before the server
+                            closes the connection (none dropped for the bad record)
   partial PORT CA N SIZE BIG  a TLS client sends BIG bytes without a newline, then N
                             more SIZE bytes each; the server (--line --max-partial under
                             BIG + N * SIZE) closes the big one, and answers the N others
@@ -275,6 +278,37 @@ def records(port, ca, pid, n):
     raw.close()
 
 
+def garbage(port, ca, n):
+    n = int(n)
+    raw, obj, inc, out = memory_tls(socket.create_connection(('127.0.0.1', int(port)), timeout=5), ca)
+    time.sleep(0.2)  # the server is past its handshake and waits for data
+    for i in range(n):
+        obj.write(b'line %d\n' % i)  # each write its own record
+    raw.sendall(out.read() + b'\x17\x03\x03\x00\x20' + b'not a record of this session'.ljust(32, b'.'))
+    data = b''
+    end = time.time() + 5
+    while time.time() < end:
+        try:
+            data += obj.read(65536)
+            continue
+        except ssl.SSLWantReadError:
+            pass
+        except (ssl.SSLZeroReturnError, ssl.SSLError):
+            break  # the server's alert for the bad record: what came before it was read
+        try:
+            c = raw.recv(65536)
+        except (socket.timeout, ConnectionError):
+            break
+        if not c:
+            break
+        inc.write(c)
+    lines = [x for x in data.split(b'\n') if x]
+    if len(lines) != n or not all(STAMP.match(x) for x in lines) or not lines[-1].endswith(b' line %d' % (n - 1)):
+        fail('%d good records and a bad one in one write: %d replies before the close: %r' % (n, len(lines), data[-200:]))
+    print('ok %d good records then a bad one in one write: all %d answered before the close' % (n, n))
+    raw.close()
+
+
 def partial(port, ca, n, size, big):
     n, size, big = int(n), int(size), int(big)
     first = tls_conn(port, ca)
@@ -505,7 +539,7 @@ def flood(port, ca, pid, n, secs, limit, med='0.1', worst='1.5'):
     print('ok served while %s clients sent one-byte records and never read: %s' % (n, say))
 
 
-MODES = {'halfrecord': halfrecord, 'records': records, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload,
+MODES = {'halfrecord': halfrecord, 'records': records, 'garbage': garbage, 'partial': partial, 'stall': stall, 'noread': noread, 'pending': pending, 'emfile': emfile, 'reload': reload,
          'exec': exec_, 'execnoread': execnoread, 'flood': flood, 'flooders': flooders}
 
 if __name__ == '__main__':
