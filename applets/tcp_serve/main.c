@@ -50,7 +50,7 @@
 #define OUT_HIGH (64 * 1024)
 #define SCRATCH (64 * 1024)
 /* Over TLS each reply is encrypted as its record is read and held (tlsconn_hold), and
- * all are sent at the end of the pass (flush_pass): every ready client read first, then
+ * all are sent at the end of the pass (ring.c): every ready client read first, then
  * every reply written (measured: 6-24% more round trips, p99 lower, same CPU per
  * request), one system call for a pipelining client's replies, and the replies to
  * good records go out even when a bad record ends the session. */
@@ -72,10 +72,6 @@ static struct {
 	int stopping;
 	char scratch[SCRATCH];  /* read buffer shared by all clients */
 	struct buf reply;       /* replies built for one read, written at once */
-	/* --tls: clients whose records are held, sent at the end of the pass (flush_pass):
-	 * reads first, then writes, rather than a wake-up of a client between two reads. */
-	struct client **dq;
-	int ndq, capdq;
 } G;
 
 static struct serve_conf C; /* the command line (opts.c) */
@@ -269,42 +265,6 @@ static int send_reply(struct client *c)
 	return 0;
 }
 
-/* --tls: send c's held records at the end of the pass. 0, or -1 (then send them now). */
-static int defer_flush(struct client *c)
-{
-	if (c->deferred)
-		return 0;
-	if (G.ndq == G.capdq) {
-		int n = G.capdq ? G.capdq * 2 : 64;
-		struct client **d = realloc(G.dq, (size_t)n * sizeof *d);
-		if (!d)
-			return -1;
-		G.dq = d;
-		G.capdq = n;
-	}
-	G.dq[G.ndq++] = c;
-	c->deferred = 1;
-	return 0;
-}
-
-static void flush_pass(struct loop *l, void *data)
-{
-	(void)l;
-	(void)data;
-	for (int i = 0; i < G.ndq; i++) {
-		struct client *c = G.dq[i];
-		if (!c)
-			continue; /* closed in this pass */
-		c->deferred = 0;
-		int f = tlsconn_flush(c->ssl);
-		if (f < 0)
-			client_close(c, "write failed");
-		else if (f == 0)
-			want(c); /* the rest when the socket takes it */
-	}
-	G.ndq = 0;
-}
-
 static int add_stamped(const char *p, size_t n)
 {
 	size_t sl;
@@ -443,7 +403,7 @@ static void client_read(struct client *c)
 	}
 	if (c->ssl) {
 		tlsconn_hold(c->ssl, 0);
-		if (tlsconn_unsent(c->ssl) && (c->closing || defer_flush(c) < 0) && tlsconn_flush(c->ssl) < 0) {
+		if (tlsconn_unsent(c->ssl) && (c->closing || ring_defer(c) < 0) && tlsconn_flush(c->ssl) < 0) {
 			client_close(c, "write failed");
 			return;
 		}
@@ -532,9 +492,7 @@ void serve_want(struct client *c)
 void serve_conn_free(struct client *c)
 {
 	if (c->deferred)
-		for (int i = 0; i < G.ndq; i++)
-			if (G.dq[i] == c)
-				G.dq[i] = NULL;
+		ring_forget(c);
 	loop_del(G.loop, c->fd);
 	if (c->ssl)
 		tlsconn_free(c->ssl); /* close_notify, when the handshake was done */
@@ -831,7 +789,7 @@ static int worker(void)
 	if (C.idle_ms > 0 || C.tls)
 		loop_timer_add(G.loop, sweep_every(), sweep, NULL);
 	if (C.tls)
-		loop_on_pass(G.loop, flush_pass, NULL);
+		loop_on_pass(G.loop, ring_flush_pass, NULL);
 	if (loop_run(G.loop) < 0)
 		die_sys(NT_EXIT_IO, "epoll");
 	partial_summary(); /* closings still counted when the loop stopped */
@@ -841,7 +799,7 @@ static int worker(void)
 	free(G.clients);
 	free(G.stats);
 	buf_free(&G.reply);
-	free(G.dq);
+	ring_free();
 	loop_free(G.loop);
 	close(sfd);
 	if (C.tls)

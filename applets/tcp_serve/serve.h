@@ -5,7 +5,7 @@
  * opts.c the command line (opts.h); partial.c the --max-partial cap; tlsconn.c TLS
  * (tlsconn.h); exec.c runs a program per connection (--exec, --sh-exec); recv.c is the
  * nc -l receiver (--stream); services.c the RFC 863/864/868 services (--discard,
- * --chargen, --time).
+ * --chargen, --time); ring.c the sends of a pass in one system call (io_uring).
  *
  * Connection I/O for a TLS layer: every read and write of a connection in the loop
  * goes through conn_read()/conn_write() (main.c) with the connection's descriptor;
@@ -83,6 +83,18 @@ void serve_tls_ready(struct client *c);
  * no program; else the exit status (signal: 128 + n, as a shell says). */
 void serve_json_conn(const char *peer, long long in, long long out, long long ms, const char *why,
 		     int status, const char *signal_name);
+
+/* --- ring.c: the held TLS records of a pass, sent at its end in one system call --- */
+/* c's records are held (tlsconn_hold): send them at the end of the pass. 0, or -1 (out
+ * of memory: the caller sends them now). */
+int ring_defer(struct client *c);
+/* c is being freed before the end of the pass. */
+void ring_forget(struct client *c);
+/* The end of a pass (loop_on_pass): every deferred client's records sent (io_uring, or
+ * send(2) each without it); what a socket does not take waits for it to be writable
+ * (serve_want), a failure closes the client. */
+void ring_flush_pass(struct loop *l, void *data);
+void ring_free(void);
 
 /* --- partial.c: --max-partial, the cap on the partial lines (c->in) of all clients --- */
 void partial_init(size_t max_partial);

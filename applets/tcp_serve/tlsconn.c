@@ -162,6 +162,22 @@ int tlsconn_flush(struct ssl_st *s)
 	return wside_flush(wside_of(s));
 }
 
+const void *tlsconn_held(struct ssl_st *s, int *fd, size_t *n)
+{
+	struct wside *w = wside_of(s);
+	*fd = w->fd;
+	*n = buf_pending(&w->q);
+	return buf_head(&w->q);
+}
+
+void tlsconn_sent(struct ssl_st *s, size_t n)
+{
+	struct wside *w = wside_of(s);
+	buf_consume(&w->q, n);
+	if (!buf_pending(&w->q))
+		buf_free(&w->q);
+}
+
 void tlsconn_start(const struct tls_server_conf *c)
 {
 	/* Loaded before the port is bound: a bad file is exit 4 with nothing listening.

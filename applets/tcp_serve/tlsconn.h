@@ -48,6 +48,10 @@ size_t tlsconn_unsent(struct ssl_st *s);
 /* Send the held records: 1 all sent, 0 the socket takes no more now (wait for it to be
  * writable), -1 failed (errno). */
 int tlsconn_flush(struct ssl_st *s);
+/* The held records (*n bytes) and the socket, for a caller that sends them itself
+ * (ring.c), then tlsconn_sent with what the socket took. */
+const void *tlsconn_held(struct ssl_st *s, int *fd, size_t *n);
+void tlsconn_sent(struct ssl_st *s, size_t n);
 /* Decrypted input not yet read, which epoll will not report. */
 int tlsconn_pending(struct ssl_st *s);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" and, for a client certificate, its subject. */
