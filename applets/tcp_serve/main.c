@@ -12,8 +12,8 @@
  * every bound is the same over TLS.
  *
  * Beside this file: the command line (opts.c), the --max-partial cap (partial.c), TLS
- * (tlsconn.c), and the other modes: exec.c (--exec, --sh-exec), recv.c (--stream) and
- * services.c (--discard, --chargen, --time).
+ * (tlsconn.c; ring.c sends a pass's TLS replies at once), and the other modes: exec.c
+ * (--exec, --sh-exec), recv.c (--stream) and services.c (--discard, --chargen, --time).
  *
  * Man page: man/nettool-tcp-serve.1    Tests: tests/integration/tcp_serve.sh,
  * tests/integration/tcp_exec.sh, tests/integration/tcp_services.sh,
