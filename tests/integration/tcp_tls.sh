@@ -531,6 +531,18 @@ for m in stream line; do
 			|| fail "tcp-send --tls, no close_notify" "rc=$rc $(cat "$T/trunc.err")"
 	fi
 done
+# Bytes that are no TLS record after the last reply (a broken or hostile server, or
+# anyone on the path): the reply is printed, the TLS error said, exit 4 (TLS), not 0 or 3.
+TP=$(free_port)
+: >"$T/trunc.ready"
+$TRUNC garbage "$TP" "$C/server.crt" "$C/server.key" 2>"$T/trunc.ready" &
+cleanup "kill $!"
+for _ in $(seq 200); do grep -q ready "$T/trunc.ready" && break; sleep 0.05; done
+"$NT" tcp-send --tls --cacert "$C/ca.crt" --timeout 10 "localhost:$TP" hello >"$T/garbage.out" 2>"$T/garbage.err" </dev/null
+rc=$?
+[ $rc = 4 ] && [ "$(cat "$T/garbage.out")" = hello ] && grep -q "localhost:$TP: after the last reply: TLS error" "$T/garbage.err" \
+	&& pass "tcp-send --tls: garbage after the last reply is exit 4, the reply printed, the error said" \
+	|| fail "tcp-send --tls, garbage after the reply" "rc=$rc out=$(cat "$T/garbage.out") $(cat "$T/garbage.err")"
 TP=$(free_port)
 "$NT" tcp-serve -q -p "$TP" -l 127.0.0.1 $TLS --stream <"$EMPTY" >"$T/trunc.out" 2>"$T/trunc.err" &
 RP=$!
