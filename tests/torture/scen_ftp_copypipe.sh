@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 # scen_ftp_copypipe.sh - torture scenario: the streamed copy on our own control
 # connections (applets/ftp/copy.c relaying getpipe.c's download into putpipe.c's upload):
-# copy --move of 16 files from one vsftpd to another over plain FTP (--no-tls, --no-fxp,
-# the atomic default, no --create-dirs: the destination's folders are made beforehand),
-# --parallel 2 and --journal. Invariant after a faulty run, checked in both servers'
+# copy -r --move of a folder of 16 files from one vsftpd to another over plain FTP
+# (--no-tls, --no-fxp, the atomic default; -r, not --from-file: the sizes from the listing
+# are what the own download needs), --parallel 2 and --journal. Invariant after a faulty run, checked in both servers'
 # folders: every destination file is absent or whole under its final name (temporaries
 # have hidden names); a source is gone only when its destination is whole; a source still
 # there is whole; an exit 0 means the whole job was done. A clean rerun with the same
@@ -20,12 +20,11 @@ scen_teardown() { :; }
 scen_reset() {
 	rm -rf "$FTPD_HOME_PA/data" "$FTPD_HOME_PB/dst" "$T/cp.j"
 	cp -a "$T/cp.ref" "$FTPD_HOME_PA/data"
-	mkdir -p "$FTPD_HOME_PB/dst/sub"
-	chown -R "$FTP_USER" "$FTPD_HOME_PA/data" "$FTPD_HOME_PB/dst" 2>/dev/null
+	chown -R "$FTP_USER" "$FTPD_HOME_PA/data" 2>/dev/null
 }
 scen_run() {
 	timeout "$TORTURE_TIMEOUT" "$TB" ftp -q --no-tls --no-fxp -u "$FTP_USER" --timeout "${TORTURE_NET_TIMEOUT:-10}" \
-		--parallel 2 --journal "$T/cp.j" copy --move --from-file "$T/cp.list" \
+		--parallel 2 --journal "$T/cp.j" copy -r --move \
 		"ftp://$FTP_USER@127.0.0.1:$FTPD_PORT_PA/data" "ftp://$FTP_USER@127.0.0.1:$FTPD_PORT_PB/dst"
 }
 scen_check() {
