@@ -171,6 +171,7 @@ static int do_connect(void)
 	if (G.tls) {
 		struct tls_opts tlso;
 		tls_opts_from(&tlso, &G.co);
+		tlso.peer = peer_name(); /* unix:PATH in messages, not "server" */
 		/* --stream: a failed handshake is a reset (a copy of the descriptor outlives
 		 * tls_client's close), so that a plain receiver does not store our ClientHello
 		 * as data and report a clean end. */

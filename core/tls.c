@@ -5,6 +5,8 @@
  * The peer's certificate chain and host name (or IP address) are verified by default
  * against the CA source tls_ca_pick() decides (tls_trust.c); --insecure turns
  * verification off and says so; --pinnedpubkey is checked even then (as curl does).
+ * Without a host name (tcp-send --unix) the pins are the whole check: the chain proves
+ * nothing there that the key does not, and a self-signed server is what one pins.
  * --cert/--key present a client certificate. The verify callback of tls_trust.c records
  * the certificate seen (tls_peer), so that a refusal names its subject, issuer and pin
  * and the options that would accept it. tls_upgrade() is STARTTLS: a plain socket
@@ -395,6 +397,13 @@ static int use_client_cert(SSL_CTX *ctx, const char *cert, const char *key, char
 
 static int warned_insecure;
 
+const char *tls_insecure_warning(int pinned)
+{
+	return pinned ? "warning: --insecure: the server's certificate chain and name are not checked; it is "
+			"accepted by its public key alone (--pinnedpubkey)"
+		      : "warning: --insecure: the server's certificate and name are not verified";
+}
+
 /* Make the SSL_CTX and SSL for fd with the verification policy of o. */
 static struct tls_ctx *ctx_new(int fd, const char *host, const struct tls_opts *o, char *err, size_t errlen)
 {
@@ -408,7 +417,9 @@ static struct tls_ctx *ctx_new(int fd, const char *host, const struct tls_opts *
 		return NULL;
 	}
 	c->fd = fd;
-	c->insecure = o->insecure;
+	/* No host name to check (a unix socket): pinned keys alone, said nowhere, as asked. */
+	int pin_only = !(host && *host) && o->pinnedpubkey;
+	c->insecure = o->insecure || pin_only;
 	snprintf(c->peer.host, sizeof c->peer.host, "%s", host ? host : "");
 	if (o->pinnedpubkey) {
 		if (tls_pins_parse(o->pinnedpubkey, &c->pins, err, errlen) < 0)
@@ -427,10 +438,10 @@ static struct tls_ctx *ctx_new(int fd, const char *host, const struct tls_opts *
 	 * that tls_end_clean() can tell it from a close_notify: not SSL_OP_IGNORE_UNEXPECTED_EOF,
 	 * which makes the two alike. The protocol layer decides what the end means. */
 	tls_ca_pick(o->cacert, &c->ca);
-	if (o->insecure) {
+	if (c->insecure) {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
-		if (!warned_insecure++)
-			nt_warn("warning: --insecure: the server's certificate and name are not verified");
+		if (o->insecure && !warned_insecure++)
+			nt_warn("%s", tls_insecure_warning(o->pinnedpubkey != NULL));
 	} else {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 		if (tls_ca_load(c->ctx, &c->ca, err, errlen) < 0)
@@ -564,7 +575,8 @@ struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, si
 		errno = EPROTO; /* our certificate, key or CA files: never a timeout */
 		return NULL;
 	}
-	if (handshake(c, host ? host : "server", timeout_ms, err, errlen) < 0) {
+	const char *who = host && *host ? host : o && o->peer ? o->peer : "server";
+	if (handshake(c, who, timeout_ms, err, errlen) < 0) {
 		int e = errno == ETIMEDOUT ? ETIMEDOUT : EPROTO;
 		tls_ctx_free(c);
 		errno = e;

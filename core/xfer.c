@@ -345,9 +345,9 @@ int xfer_setup(CURL *h, const struct xfer_opts *o, const char *host, char *errbu
 	if (o->tls != XFER_TLS_NEVER && o->scheme && !strncmp(o->scheme, "ftp", 3))
 		curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, linger_close);
 	if (o->insecure) {
-		static int warned; /* the words of tls.c, which says it for our own sockets */
+		static int warned; /* tls.c's words, which says it for our own sockets */
 		if (!warned++)
-			nt_warn("warning: --insecure: the server's certificate and name are not verified");
+			nt_warn("%s", tls_insecure_warning(o->pinnedpubkey != NULL));
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}

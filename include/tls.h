@@ -25,6 +25,8 @@ struct tls_opts {
 	const char *cert;         /* client certificate chain (PEM); NULL: none */
 	const char *key;          /* its private key (PEM, unencrypted); NULL: in cert */
 	const char *pinnedpubkey; /* accepted server keys, curl's syntax (tls_pins_parse); NULL: any */
+	const char *peer;         /* the server in messages when tls_client has no host (a unix
+				   * socket: "unix:PATH"); NULL: "server" */
 };
 
 struct conn_opts;
@@ -37,12 +39,17 @@ void tls_opts_from(struct tls_opts *t, const struct conn_opts *c);
 int tls_opts_check(const struct tls_opts *t, char *err, size_t errlen);
 
 /* Wrap a connected socket in a TLS client session and run the handshake, checking the
- * certificate against host (a name or an IP literal) and the pins. On failure returns
+ * certificate against host (a name or an IP literal) and the pins. Without a host (a
+ * unix socket) there is no name a CA could vouch for: pins, when given, are then the
+ * whole check (the chain is not asked for; a self-signed server's key can be pinned). On failure returns
  * NULL with a message in err (fd is then closed); a refused certificate is said in one
  * line: subject, issuer, pin, and the options that would accept it. A handshake that
  * timed out leaves errno ETIMEDOUT (a network failure, exit 3, not a TLS one). */
 struct stream *tls_client(int fd, const char *host, const struct tls_opts *o, size_t max_line,
 			  int timeout_ms, char *err, size_t errlen);
+/* The one warning --insecure gives (tls.c for our sockets, xfer.c for libcurl's), which
+ * says what is still checked when pins are given. */
+const char *tls_insecure_warning(int pinned);
 /* The exit code of a tls_client or tls_upgrade that returned NULL, from the errno it
  * left (read before anything else can change it): a handshake that timed out is a
  * network failure, 3, as a connect that times out; any other failure is TLS's, 4

@@ -3,7 +3,8 @@
  * or step by step so that many connections log in together), commands and replies, one
  * at a time or pipelined.
  *
- * Header: applets/ftp/ctl.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_fxp.sh
+ * Header: applets/ftp/ctl.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_fxp.sh,
+ * tests/fuzz/fuzz_ftp_ctl.c
  */
 #include <arpa/inet.h>
 #include <errno.h>

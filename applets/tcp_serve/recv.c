@@ -98,11 +98,12 @@ int recv_run(const int *lfd, int nfd, int keep, int idle_ms, int tls, int hs_ms)
 		else
 			stream_close(s);
 		/* Said once: a failed transfer with --keep is the connection's one line, as a
-		 * warning that says why (under -q too); without --keep the exit's message. */
+		 * warning that says why (under -q too), its counts as err has them (relay.c's
+		 * words, tcp-send's too), not a second time; without --keep the exit's message
+		 * alone. A clean end is the counts, with -v. */
 		if (rc && keep)
-			nt_warn("disconnected %s (%s: %llu bytes received, %llu sent; %s)", addr, r.why, r.received,
-				r.sent, err);
-		else
+			nt_warn("disconnected %s (%s: %s)", addr, r.why, err);
+		else if (!rc)
 			log_info("disconnected %s (%s: %llu bytes received, %llu sent)", addr, r.why, r.received, r.sent);
 		if (!keep) {
 			if (rc)

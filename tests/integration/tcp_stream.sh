@@ -120,6 +120,23 @@ kill -0 "$KP" && [ "$(grep -c . "$T/kfail.lines")" = 2 ] && head -1 "$T/kfail.li
 	&& pass "--keep: a failed transfer is one line saying why, then the next is served" \
 	|| fail "--keep: a failed transfer's lines" "$(cat "$T/kfail.err")"
 kill "$KP"; wait "$KP" 2>/dev/null
+# ... and that line gives the counts once (it said them, then the error said them again),
+# and without --keep the failure is said once, as the exit's message (it was a
+# "disconnected" line, then the same failure again).
+[ "$(head -1 "$T/kfail.lines" | grep -o 'received' | wc -l)" = 1 ] \
+	&& pass "--keep: the failed transfer's line gives the counts once" \
+	|| fail "--keep: counts in the failure line" "$(head -1 "$T/kfail.lines")"
+p=$(free_port)
+"$NT" tcp-serve --stream --idle-timeout 0.5 -l 127.0.0.1 -p "$p" <"$EMPTY" >/dev/null 2>"$T/nkfail.err" &
+KP=$!
+cleanup "kill -9 $KP; wait $KP"
+for _ in $(seq 100); do ss -ltn "sport = :$p" | grep -q LISTEN && break; sleep 0.05; done
+{ echo hello; sleep 2; } | timeout 10 "$NT" tcp-send --stream 127.0.0.1:"$p" >/dev/null 2>&1
+wait "$KP"; r=$?
+n=$(grep -c 'idle timeout\|nothing moved\|disconnected' "$T/nkfail.err")
+[ $r = 3 ] && [ "$n" = 1 ] && grep -q 'nothing moved for 500 ms' "$T/nkfail.err" \
+	&& pass "tcp-serve --stream without --keep: a failed transfer is said once, exit 3" \
+	|| fail "--stream failure said once" "exit $r, $n lines: $(cat "$T/nkfail.err")"
 
 # A reader of the output that goes away leaving bytes unread (| head -c1) while the peer
 # is quiet and standard input still open: tcp-send --stream stops at once, exit 6 and one

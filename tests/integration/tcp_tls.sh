@@ -416,6 +416,33 @@ expect_exit "tcp-send --tls --unix with neither --pinnedpubkey nor --insecure: e
 	"$NT" tcp-send --tls --cacert "$C/ca.crt" --unix "$T/tls.sock" x
 grep -q 'no host name to verify' "$T/check.out" && pass "--tls --unix: why it is refused is said" ||
 	fail "--tls --unix refusal" "$(cat "$T/check.out")"
+# A self-signed server over --unix, known by its pinned key alone: the pin is the whole
+# check there (no name a CA could vouch for), so --insecure is not needed, and with it
+# the warning says what is still checked (before: refused without --insecure, and the
+# warning said "not verified" of a key that was checked). A refusal names the socket
+# path, not "server" (a message written for host:port).
+"$NT" tcp-serve -q --tls --cert "$C/selfsrv.crt" --key "$C/selfsrv.key" --unix "$T/self.sock" 2>>"$T/serve.log" &
+cleanup "kill $!"
+for _ in $(seq 100); do [ -S "$T/self.sock" ] && break; sleep 0.05; done
+spin=$(openssl pkey -in "$C/selfsrv.key" -pubout -outform der 2>/dev/null | openssl dgst -sha256 -binary | base64)
+"$NT" tcp-send --tls --pinnedpubkey "sha256//$spin" --unix "$T/self.sock" selfpin >"$T/selfpin.out" 2>"$T/selfpin.err"
+rc=$?
+[ $rc -eq 0 ] && grep -Eq "${STAMP_RE}selfpin" "$T/selfpin.out" && ! [ -s "$T/selfpin.err" ] &&
+	pass "tcp-send --tls --pinnedpubkey --unix: a self-signed server, its key pinned, no --insecure" ||
+	fail "--pinnedpubkey alone over --unix" "rc=$rc $(cat "$T/selfpin.err")"
+"$NT" tcp-send --tls --insecure --pinnedpubkey "sha256//$spin" --unix "$T/self.sock" x >/dev/null 2>"$T/selfpin.err"
+rc=$?
+[ $rc -eq 0 ] && ! grep -q 'not verified' "$T/selfpin.err" && grep -q 'public key alone (--pinnedpubkey)' "$T/selfpin.err" &&
+	pass "--insecure --pinnedpubkey: the warning says the key is checked, not 'not verified'" ||
+	fail "--insecure --pinnedpubkey warning" "rc=$rc $(cat "$T/selfpin.err")"
+"$NT" tcp-send --tls --insecure --pinnedpubkey "sha256//$spin" "localhost:$P" x >/dev/null 2>"$T/selfpin.err"
+grep -q 'public key alone (--pinnedpubkey)' "$T/selfpin.err" && ! grep -q 'not verified' "$T/selfpin.err" &&
+	pass "--insecure --pinnedpubkey over TCP: the same warning" || fail "--insecure --pinnedpubkey warning (TCP)" "$(cat "$T/selfpin.err")"
+expect_exit "tcp-send --tls --unix, a self-signed server, another key pinned: refused (4)" 4 \
+	"$NT" tcp-send --tls --pinnedpubkey "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" --unix "$T/self.sock" x
+grep -q "TLS handshake with unix:$T/self.sock: the server's public key is not one of" "$T/check.out" &&
+	! grep -q 'with server' "$T/check.out" && pass "a TLS refusal over --unix names the socket path" ||
+	fail "TLS refusal over --unix" "$(cat "$T/check.out")"
 
 # --- usage and start-up errors ---
 expect_exit "--tls without --cert/--key is a usage error" 2 "$NT" tcp-serve --tls -p "$(free_port)"
@@ -508,6 +535,18 @@ for m in stream line; do
 			|| fail "tcp-send --tls, no close_notify" "rc=$rc $(cat "$T/trunc.err")"
 	fi
 done
+# Bytes that are no TLS record after the last reply (a broken or hostile server, or
+# anyone on the path): the reply is printed, the TLS error said, exit 4 (TLS), not 0 or 3.
+TP=$(free_port)
+: >"$T/trunc.ready"
+$TRUNC garbage "$TP" "$C/server.crt" "$C/server.key" 2>"$T/trunc.ready" &
+cleanup "kill $!"
+for _ in $(seq 200); do grep -q ready "$T/trunc.ready" && break; sleep 0.05; done
+"$NT" tcp-send --tls --cacert "$C/ca.crt" --timeout 10 "localhost:$TP" hello >"$T/garbage.out" 2>"$T/garbage.err" </dev/null
+rc=$?
+[ $rc = 4 ] && [ "$(cat "$T/garbage.out")" = hello ] && grep -q "localhost:$TP: after the last reply: TLS error" "$T/garbage.err" \
+	&& pass "tcp-send --tls: garbage after the last reply is exit 4, the reply printed, the error said" \
+	|| fail "tcp-send --tls, garbage after the reply" "rc=$rc out=$(cat "$T/garbage.out") $(cat "$T/garbage.err")"
 TP=$(free_port)
 "$NT" tcp-serve -q -p "$TP" -l 127.0.0.1 $TLS --stream <"$EMPTY" >"$T/trunc.out" 2>"$T/trunc.err" &
 RP=$!
