@@ -77,6 +77,7 @@ struct pput {
 	long long stall_at; /* a reply awaited must come by then (--timeout); 0: no limit */
 	struct xfer_stall win;
 	int outq;           /* P_FIN: bytes of the data our kernel still held at the last look */
+	int rnto_out;       /* copy: RNTO went with the RNFR (no SIZE: server_end) */
 };
 
 static struct pput *all;
@@ -255,6 +256,7 @@ static int begin(struct slot *s, struct ftp_site *site, char *want, char *name, 
 	p->sent = 0;
 	p->eof = 0;
 	p->port = 0;
+	p->rnto_out = 0;
 	stall_arm(p);
 	int r;
 	if (strcmp(p->cwd, p->want)) {
@@ -375,9 +377,33 @@ static void data_end(struct pput *p)
 	p->st = P_FIN;
 	stall_arm(p);
 	p->outq = unsent(p->dfd);
-	if (p->outq > 0 && shutdown(p->dfd, SHUT_WR) == 0)
+	/* (copy: kept, shut for writing, until the 226: server_end looks at its end) */
+	if ((p->outq > 0 || p->pipe) && shutdown(p->dfd, SHUT_WR) == 0)
 		return;
 	data_close(p);
+}
+
+/* copy, at the 226: how the server ended the data connection, looked at without waiting.
+ * 1: its clean end (a server closes it once it has read our end, all of the data, and
+ * then answers: vsftpd, pyftpdlib); -1: reset (it closed with our data unread: it did not
+ * take all); 0: not known yet (the data connection already closed, or its end not come). */
+static int server_end(struct pput *p)
+{
+	if (p->dfd < 0)
+		return 0;
+	char b[512];
+	ssize_t n;
+	do
+		n = read(p->dfd, b, sizeof b);
+	while (n < 0 && errno == EINTR);
+	if (n == 0) {
+		data_close(p);
+		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	data_close(p);
+	return -1; /* reset, or data where none belongs */
 }
 
 /* copy: what the slot's pipe holds into the data connection (copy.c's copy_read, for
@@ -539,8 +565,28 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 		 * file; RNTO waits for it. */
 		if (!p->final)
 			break;
-		p->st = P_SIZE;
 		stall_arm(p);
+		if (p->pipe) {
+			/* copy: every byte went through our pipe, counted; the server's clean
+			 * end of the data connection already there says it read all of them
+			 * (a reset: it did not). Then no SIZE: RNFR and RNTO in one write (a
+			 * refused RNFR has RNTO's 503 behind it: the connection goes, P_RNFR).
+			 * Its end not come yet: SIZE as for a put. */
+			int end = server_end(p);
+			if (end < 0) {
+				snprintf(p->err, CURL_ERROR_SIZE, "data connection reset by the server: not all of the file was taken");
+				return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1);
+			}
+			if (end > 0) {
+				p->st = P_RNFR;
+				p->rnto_out = 1;
+				if (ctl_send(p->c, "RNFR %s", p->name) < 0 || ctl_send(p->c, "RNTO %s", p->final) < 0)
+					return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+				return 0;
+			}
+		}
+		data_close(p);
+		p->st = P_SIZE;
 		if (ctl_send(p->c, "SIZE %s", p->name) < 0 || ctl_send(p->c, "RNFR %s", p->name) < 0)
 			return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
 		return 0;
@@ -554,10 +600,12 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 		p->st = P_RNFR;
 		return 0;
 	case P_RNFR:
-		if (r != 350)
-			return pfail(e, s, CURLE_QUOTE_ERROR, 1, 0);
+		if (r != 350) /* (an RNTO sent with it has its reply still to come: the connection goes) */
+			return pfail(e, s, CURLE_QUOTE_ERROR, 1, p->rnto_out);
 		p->st = P_RNTO;
 		stall_arm(p);
+		if (p->rnto_out)
+			return 0;
 		return ctl_send(p->c, "RNTO %s", p->final) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
 	case P_RNTO:
 		if (r < 200 || r >= 300)
@@ -618,7 +666,7 @@ int ftp_putfast_step(struct engine *e, struct slot *s)
 		if (q < p->outq)
 			stall_arm(p); /* the server is still reading the data: no reply due yet */
 		p->outq = q;
-		if (!q)
+		if (!q && !p->pipe)
 			data_close(p);
 	}
 	long long now = ftp_now_ms();
