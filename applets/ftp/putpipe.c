@@ -22,7 +22,11 @@
  * The streamed copy's upload too (ftp_pp_copy_start, copy.c): the data from the slot's pipe
  * (copy.c fills it from libcurl's download and pauses that while it is full), CWD and EPSV
  * sent when the job starts, the STOR only once copy.c says the source's data came (or its
- * good end: dst_go); the end handed to ftp_copy_finished as libcurl's upload handle's, so
+ * good end: dst_go). The data connection is kept, shut for writing, until the 226: when the
+ * server's clean end of it is there by then (it read all that went through our pipe:
+ * vsftpd closes before it answers), RNFR and RNTO go in one write, no SIZE (two commands
+ * and a round trip less per file); a reset fails the file; an end not come yet: SIZE
+ * with the RNFR as for a put. The end handed to ftp_copy_finished as libcurl's upload handle's, so
  * that --move, the clean-up DELE of a failed temporary, the journal and the messages stay
  * copy.c's.
  *
