@@ -24,7 +24,7 @@
  * sent when the job starts, the STOR only once copy.c says the source's data came (or its
  * good end: dst_go). The data connection is kept, shut for writing, until the 226: when the
  * server's clean end of it is there by then (it read all that went through our pipe:
- * vsftpd closes before it answers), RNFR and RNTO go in one write, no SIZE (two commands
+ * vsftpd closes before it answers), RNFR and RNTO go in one write, no SIZE (a command
  * and a round trip less per file); a reset fails the file; an end not come yet: SIZE
  * with the RNFR as for a put. The end handed to ftp_copy_finished as libcurl's upload handle's, so
  * that --move, the clean-up DELE of a failed temporary, the journal and the messages stay
