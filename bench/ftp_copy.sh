@@ -11,7 +11,8 @@
 # (user+system) of the client and of each vsftpd's sessions; CPU medians per 1,000 files.
 # NETTOOL_OLD (optional): a binary from before a change, run as one more contestant in the
 # same rounds (FXP, or streamed with OLD_MODE=no-fxp): the row ...-vs-old.
-# STREAM=0 leaves the streamed copy out (an FXP A/B in less time).
+# STREAM=0 leaves the streamed copy out (an FXP A/B in less time); FXP=0 leaves FXP out
+# (a streamed A/B: with NETTOOL_OLD and OLD_MODE=no-fxp).
 # Called by bench/ftp.sh; runs alone too: NETTOOL=build/nettool bash bench/ftp_copy.sh
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,6 +86,7 @@ peer_lftp() {
 }
 who="stream lftp fxp"
 [ "${STREAM:-1}" = 0 ] && who="lftp fxp"
+[ "${FXP:-1}" = 0 ] && who=${who/ fxp/}
 [ -n "${NETTOOL_OLD:-}" ] && who+=" old"
 for r in $(seq 1 "$ROUNDS"); do
 	order=$who
@@ -115,8 +117,7 @@ for w in $who; do
 	echo "bench ftp-copy-${FILES}x1k-$n-vs-lftp-down-up nettool=$(fps "$m")files/s peer=$(fps "$ml")files/s ratio=$(calc "$ml / $m") ($(calc "$m * 1000 / $FILES") ms per file)"
 done
 if [ -n "${NETTOOL_OLD:-}" ]; then
-	mn=$(med fxp 1)
-	[ "${OLD_MODE:-fxp}" = fxp ] || mn=$(med stream 1)
+	if [ "${OLD_MODE:-fxp}" = fxp ]; then mn=$(med fxp 1); else mn=$(med stream 1); fi
 	echo "bench ftp-copy-${FILES}x1k-${OLD_MODE:-fxp}-vs-old nettool=$(fps "$mn")files/s old=$(fps "$(med old 1)")files/s ratio=$(calc "$(med old 1) / $mn")"
 fi
 for w in $who; do

@@ -89,6 +89,18 @@ struct copyfail {
 	int dst_done;
 };
 
+/* n bytes of the download into the slot's pipe (room checked by the caller), counted. */
+static void pipe_put(struct slot *s, const char *d, size_t n)
+{
+	if (s->ph + s->pl + n > PIPE_CAP) {
+		memmove(s->pipe, s->pipe + s->ph, s->pl);
+		s->ph = 0;
+	}
+	memcpy(s->pipe + s->ph + s->pl, d, n);
+	s->pl += n;
+	s->e->prog.bytes_done += n;
+}
+
 static size_t copy_write(char *d, size_t sz, size_t nm, void *u)
 {
 	struct slot *s = u;
@@ -103,13 +115,7 @@ static size_t copy_write(char *d, size_t sz, size_t nm, void *u)
 	}
 	if (eng_rate_pause(s, n))
 		return CURL_WRITEFUNC_PAUSE; /* --limit-rate: the engine resumes it */
-	if (s->ph + s->pl + n > PIPE_CAP) {
-		memmove(s->pipe, s->pipe + s->ph, s->pl);
-		s->ph = 0;
-	}
-	memcpy(s->pipe + s->ph + s->pl, d, n);
-	s->pl += n;
-	s->e->prog.bytes_done += n;
+	pipe_put(s, d, n);
 	if (s->dst_paused)
 		s->unpause_dst = 1;
 	return n;
@@ -151,13 +157,7 @@ static int own_sink(void *arg, const char *d, size_t n)
 	if (!n)
 		return 0;
 	s->src_data = 1; /* the RETR's data: the evidence that starts the upload */
-	if (s->ph + s->pl + n > PIPE_CAP) {
-		memmove(s->pipe, s->pipe + s->ph, s->pl);
-		s->ph = 0;
-	}
-	memcpy(s->pipe + s->ph + s->pl, d, n);
-	s->pl += n;
-	s->e->prog.bytes_done += n;
+	pipe_put(s, d, n);
 	if (PIPE_CAP - s->pl < GP_READ_MAX) {
 		s->src_paused = 1;
 		ftp_gp_pause(s->gp, 1);

@@ -68,4 +68,18 @@ int ctl_try_reply(struct fxc *c);
 int ftp_data_port(const struct fxc *c, int code, unsigned *port);
 int ftp_data_connect(const struct fxc *c, unsigned port);
 
+/* data.c: what getpipe.c's and putpipe.c's own connections share, embedded in both. */
+struct ownconn {
+	struct fxc *c;      /* the control connection (NULL: none) */
+	char *cwd;          /* the folder it is in ("": the login folder; NULL: none) */
+	int dfd;            /* the data connection (-1: none) */
+	long long stall_at; /* a reply awaited must come by then (--timeout); 0: no limit */
+};
+/* A reply awaited from now: stall_at set from --timeout. */
+void own_stall_arm(struct ownconn *o);
+/* The data connection closed (if any). */
+void own_data_close(struct ownconn *o);
+/* The data and control connections closed, the folder forgotten: a later file opens another. */
+void own_conn_drop(struct ownconn *o);
+
 #endif

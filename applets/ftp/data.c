@@ -3,13 +3,16 @@
  * from a 229 (EPSV) or 227 (PASV) reply, read by parse.c's bounded parsers, and a
  * non-blocking connection to it at the address the control connection reaches (never the
  * 227's own address: the FTP bounce; curl ignores it the same way). For getpipe.c's batch
- * get, and whatever later moves data over our own connections.
+ * get, and whatever later moves data over our own connections. And the part of an own
+ * connection getpipe.c and putpipe.c share (struct ownconn: the control and data
+ * connections, the folder, the reply deadline).
  *
- * Header: applets/ftp/ctl.h    Tests: tests/integration/ftp_getpipe.sh tests/unit/check_ftp.c
+ * Header: applets/ftp/ctl.h    Tests: tests/integration/ftp_getpipe.sh tests/integration/ftp_putpipe.sh tests/unit/check_ftp.c
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +20,26 @@
 
 #include "ctl.h"
 #include "log.h"
+
+void own_stall_arm(struct ownconn *o)
+{
+	o->stall_at = ftp_cf.co.timeout_ms > 0 ? ftp_now_ms() + ftp_cf.co.timeout_ms : 0;
+}
+
+void own_data_close(struct ownconn *o)
+{
+	if (o->dfd >= 0)
+		close(o->dfd);
+	o->dfd = -1;
+}
+
+void own_conn_drop(struct ownconn *o)
+{
+	own_data_close(o);
+	ctl_close(&o->c);
+	free(o->cwd);
+	o->cwd = NULL;
+}
 
 int ftp_data_port(const struct fxc *c, int code, unsigned *port)
 {

@@ -46,21 +46,18 @@ enum { P_IDLE, P_LOGIN, P_CWD, P_PASV, P_XFER };
 #define SPARE_MS 10000
 
 struct gpipe {
-	struct fxc *c;
+	struct ownconn o;    /* control and data connections, folder (as the jobs name it), reply deadline (data.c) */
 	struct gpipe *next;  /* every connection of the run (ftp_gp_free) */
-	char *cwd;           /* the folder the connection is in, as the jobs name it ("": login folder) */
 	char *want;          /* the folder of the file under way */
 	const char *name;    /* the file's name within it (RETR's argument) */
 	int q[QMAX], nq;     /* commands sent whose replies are awaited, in order */
 	unsigned spare;      /* a passive port answered ahead (0: none) */
 	long long spare_at;
 	int st;
-	int dfd;             /* the data connection (-1: none) */
 	int data;            /* bytes have come on it */
 	int deof;            /* its end has come */
 	int prelim;          /* RETR: the 1xx came */
 	int fin;             /* RETR: the final reply's code (0: not yet) */
-	long long stall_at;  /* a reply awaited must come by then (--timeout); 0: no limit */
 	struct xfer_stall win; /* the data phase: --timeout's low-speed rule (xfer.h) */
 	unsigned long long nbytes; /* the file's bytes received */
 	const char *path;    /* the file's path (the job's) */
@@ -85,25 +82,10 @@ static char rbuf[GP_READ_MAX];
 #define GP_READS_WAKE 16
 #define GP_PAST_MAX (64LL << 20)
 
-static void stall_arm(struct gpipe *g)
-{
-	g->stall_at = ftp_cf.co.timeout_ms > 0 ? ftp_now_ms() + ftp_cf.co.timeout_ms : 0;
-}
-
-static void data_close(struct gpipe *g)
-{
-	if (g->dfd >= 0)
-		close(g->dfd);
-	g->dfd = -1;
-}
-
 /* The connection closed (broken, or left mid-transfer): a later file opens another. */
 static void conn_drop(struct gpipe *g)
 {
-	data_close(g);
-	ctl_close(&g->c);
-	free(g->cwd);
-	g->cwd = NULL;
+	own_conn_drop(&g->o);
 	g->nq = 0;
 	g->spare = 0;
 	free(g->chain);
@@ -112,12 +94,12 @@ static void conn_drop(struct gpipe *g)
 
 static void file_end(struct gpipe *g)
 {
-	data_close(g);
+	own_data_close(&g->o);
 	free(g->want);
 	g->want = NULL;
 	g->name = NULL;
 	g->st = P_IDLE;
-	g->stall_at = 0;
+	g->o.stall_at = 0;
 	g->paused = 0;
 }
 
@@ -149,8 +131,8 @@ static int gfail(struct gpipe *g, int rc, int *prc, struct ftp_hdr *hdr, int wit
 		drop = 1; /* a RETR's replies still to come would be taken for another file's */
 	hdr->code = 0;
 	hdr->last[0] = 0;
-	if (with_reply && g->c && g->c->code > 0)
-		ftp_reply_line(g->c->text, strlen(g->c->text), &hdr->code, hdr->last, sizeof hdr->last);
+	if (with_reply && g->o.c && g->o.c->code > 0)
+		ftp_reply_line(g->o.c->text, strlen(g->o.c->text), &hdr->code, hdr->last, sizeof hdr->last);
 	if (drop)
 		conn_drop(g);
 	file_end(g);
@@ -173,8 +155,8 @@ static void pop(struct gpipe *g)
 
 static int send_passive(struct gpipe *g)
 {
-	int pasv = no_epsv && g->c->family == AF_INET;
-	if (ctl_send(g->c, pasv ? "PASV" : "EPSV") < 0)
+	int pasv = no_epsv && g->o.c->family == AF_INET;
+	if (ctl_send(g->o.c, pasv ? "PASV" : "EPSV") < 0)
 		return -1;
 	return push(g, pasv ? Q_PASV : Q_EPSV);
 }
@@ -191,8 +173,8 @@ static int to_pasv(struct gpipe *g)
 /* A port for the file under way: connect, RETR. 0, or -1 (errno: the connection). */
 static int to_xfer(struct gpipe *g, unsigned port)
 {
-	g->dfd = ftp_data_connect(g->c, port);
-	if (g->dfd < 0)
+	g->o.dfd = ftp_data_connect(g->o.c, port);
+	if (g->o.dfd < 0)
 		return -1;
 	g->data = g->deof = g->prelim = g->fin = 0;
 	g->nbytes = 0;
@@ -200,7 +182,7 @@ static int to_xfer(struct gpipe *g, unsigned port)
 	g->st = P_XFER;
 	if (g->chained)
 		return 0; /* its RETR went out with the last file's end */
-	if (ctl_send(g->c, "RETR %s", g->name) < 0 || push(g, Q_RETR) < 0)
+	if (ctl_send(g->o.c, "RETR %s", g->name) < 0 || push(g, Q_RETR) < 0)
 		return -1;
 	return 0;
 }
@@ -221,7 +203,7 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 	struct gpipe *g = *pg;
 	if (!g) {
 		g = *pg = xcalloc(1, sizeof *g);
-		g->dfd = -1;
+		g->o.dfd = -1;
 		g->next = all;
 		all = g;
 	}
@@ -242,14 +224,14 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 	g->name = bn;
 	g->path = path;
 	g->replies = 0;
-	g->reused = g->c != NULL;
+	g->reused = g->o.c != NULL;
 	g->data = g->deof = g->prelim = g->fin = 0;
 	hdr->announced = -1;
-	stall_arm(g);
-	if (!g->c) {
+	own_stall_arm(&g->o);
+	if (!g->o.c) {
 		int code = 0;
-		g->c = ctl_open(a, 1, &code, err, errlen);
-		if (!g->c) {
+		g->o.c = ctl_open(a, 1, &code, err, errlen);
+		if (!g->o.c) {
 			file_end(g);
 			if (!code)
 				return GP_CURL; /* a proxy: libcurl's path */
@@ -258,7 +240,7 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 			hdr->last[0] = 0;
 			return GP_FAILED;
 		}
-		g->cwd = xstrdup("");
+		g->o.cwd = xstrdup("");
 		g->nq = 0;
 		g->spare = 0;
 	}
@@ -275,16 +257,16 @@ int ftp_gp_fds(struct gpipe *g, struct curl_waitfd *w, int at)
 	if (g->st == P_IDLE)
 		return 0;
 	w += at;
-	if (g->c && g->c->s) {
+	if (g->o.c && g->o.c->s) {
 		g->wc = at + n;
-		w[n].fd = g->c->s->ops->fd(g->c->s->ctx);
+		w[n].fd = g->o.c->s->ops->fd(g->o.c->s->ctx);
 		w[n].events = CURL_WAIT_POLLIN;
 		w[n].revents = 0;
 		n++;
 	}
-	if (g->dfd >= 0 && !g->paused) {
+	if (g->o.dfd >= 0 && !g->paused) {
 		g->wd = at + n;
-		w[n].fd = g->dfd;
+		w[n].fd = g->o.dfd;
 		w[n].events = CURL_WAIT_POLLIN;
 		w[n].revents = 0;
 		n++;
@@ -318,7 +300,7 @@ int ftp_gp_due(const struct gpipe *g)
 static int on_passive(struct gpipe *g, int what, int r, int *res, int *rc, struct ftp_hdr *hdr)
 {
 	unsigned port = 0;
-	int ok = ftp_data_port(g->c, r, &port) == 0;
+	int ok = ftp_data_port(g->o.c, r, &port) == 0;
 	int waiting = g->st == P_PASV;
 	if (ok && !waiting) {
 		g->spare = port;
@@ -332,7 +314,7 @@ static int on_passive(struct gpipe *g, int what, int r, int *res, int *rc, struc
 		}
 		return 0;
 	}
-	if (what == Q_EPSV && r >= 500 && g->c->family == AF_INET) {
+	if (what == Q_EPSV && r >= 500 && g->o.c->family == AF_INET) {
 		/* As libcurl: a server without EPSV gets PASV (from now on). */
 		no_epsv = 1;
 		if (waiting && send_passive(g) < 0) {
@@ -370,10 +352,10 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	int res;
 	if (!g || g->st == P_IDLE)
 		return GP_FAILED;
-	struct fxc *c = g->c;
+	struct fxc *c = g->o.c;
 	/* What the wait found: only those descriptors are read (no read that can only say
 	 * EAGAIN), and a data connection made in this step is not. */
-	int cr = g->cready, dr = g->dready && g->dfd >= 0, hup = g->dhup;
+	int cr = g->cready, dr = g->dready && g->o.dfd >= 0, hup = g->dhup;
 	g->cready = g->dready = g->dhup = g->fresh = 0;
 	if (g->st == P_LOGIN) {
 		if (c->lst) {
@@ -411,9 +393,9 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 			}
 			if (!l)
 				goto wait;
-			stall_arm(g);
+			own_stall_arm(&g->o);
 		}
-		if (strcmp(g->cwd, g->want)) {
+		if (strcmp(g->o.cwd, g->want)) {
 			char *cw = cwd_arg(a, g->want);
 			if (!cw) {
 				/* The login folder is not known (no PWD answer): libcurl's path. */
@@ -447,8 +429,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	int progress = 0;
 	/* The data, as they come: at most GP_READS_WAKE full reads a wake-up (the other slots,
 	 * the clock and --deadline run between), and never far past an announced size. */
-	for (int k = 0; g->dfd >= 0 && dr && k < GP_READS_WAKE && !g->paused; k++) {
-		ssize_t n = read(g->dfd, rbuf, sizeof rbuf);
+	for (int k = 0; g->o.dfd >= 0 && dr && k < GP_READS_WAKE && !g->paused; k++) {
+		ssize_t n = read(g->o.dfd, rbuf, sizeof rbuf);
 		if (n > 0) {
 			/* Counted by the low-speed rule below, not by the reply timer. */
 			g->data = 1;
@@ -470,7 +452,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		if (n == 0) {
 			progress = 1;
 			g->deof = 1;
-			data_close(g);
+			own_data_close(&g->o);
 			break; /* the engine may chain the next file now (ftp_gp_wants_next) */
 		}
 		if (errno == EINTR)
@@ -517,8 +499,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		case Q_CWD:
 			if (r != 250)
 				return gfail(g, CURLE_REMOTE_ACCESS_DENIED, rc, hdr, 1, 0);
-			free(g->cwd);
-			g->cwd = xstrdup(g->want);
+			free(g->o.cwd);
+			g->o.cwd = xstrdup(g->want);
 			if (to_pasv(g) < 0)
 				return gfail(g, CURLE_SEND_ERROR, rc, hdr, 0, 1);
 			if (g->spare) {
@@ -549,9 +531,9 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		return GP_DONE;
 	}
 	if (progress)
-		stall_arm(g);
+		own_stall_arm(&g->o);
 wait:
-	if (g->c && stream_flush(g->c->s) < 0)
+	if (g->o.c && stream_flush(g->o.c->s) < 0)
 		return lost(g, a, CURLE_SEND_ERROR, rc, hdr);
 	long long now = ftp_now_ms();
 	if (g->paused) /* waiting for the sink's reader is no stall of the server's */
@@ -560,14 +542,14 @@ wait:
 	 * limit over --timeout fails, as libcurl's CURLOPT_LOW_SPEED_*; else a reply awaited
 	 * longer than --timeout (CURLOPT_SERVER_RESPONSE_TIMEOUT). */
 	if (g->st == P_XFER && !g->deof ? xfer_stalled(&g->win, now, g->nbytes, ftp_cf.co.timeout_ms)
-					 : g->stall_at && now > g->stall_at)
+					 : g->o.stall_at && now > g->o.stall_at)
 		return gfail(g, CURLE_OPERATION_TIMEDOUT, rc, hdr, 0, 1);
 	return GP_RUNNING;
 }
 
 int ftp_gp_wants_next(const struct gpipe *g)
 {
-	return g && g->c && g->st == P_XFER && g->deof && !g->fin && !g->chain && !g->spare && !queued(g, Q_EPSV) &&
+	return g && g->o.c && g->st == P_XFER && g->deof && !g->fin && !g->chain && !g->spare && !queued(g, Q_EPSV) &&
 	       !queued(g, Q_PASV) && g->nq < QMAX - 1;
 }
 
@@ -580,10 +562,10 @@ void ftp_gp_chain(struct gpipe *g, const char *path)
 	if (send_passive(g) < 0)
 		return; /* the next step finds the connection's failure */
 	/* The RETR too when the file is in the folder the connection is in (no CWD between). */
-	if (path && *bn && g->cwd && strlen(g->cwd) == dl && !strncmp(g->cwd, path, dl) &&
-	    ctl_send(g->c, "RETR %s", bn) == 0 && push(g, Q_RETR) == 0)
+	if (path && *bn && g->o.cwd && strlen(g->o.cwd) == dl && !strncmp(g->o.cwd, path, dl) &&
+	    ctl_send(g->o.c, "RETR %s", bn) == 0 && push(g, Q_RETR) == 0)
 		g->chain = xstrdup(path);
-	stream_flush(g->c->s);
+	stream_flush(g->o.c->s);
 }
 
 void ftp_gp_pause(struct gpipe *g, int on)

@@ -22,7 +22,11 @@
  * The streamed copy's upload too (ftp_pp_copy_start, copy.c): the data from the slot's pipe
  * (copy.c fills it from libcurl's download and pauses that while it is full), CWD and EPSV
  * sent when the job starts, the STOR only once copy.c says the source's data came (or its
- * good end: dst_go); the end handed to ftp_copy_finished as libcurl's upload handle's, so
+ * good end: dst_go). The data connection is kept, shut for writing, until the 226: when the
+ * server's clean end of it is there by then (it read all that went through our pipe:
+ * vsftpd closes before it answers), RNFR and RNTO go in one write, no SIZE (a command
+ * and a round trip less per file); a reset fails the file; an end not come yet: SIZE
+ * with the RNFR as for a put. The end handed to ftp_copy_finished as libcurl's upload handle's, so
  * that --move, the clean-up DELE of a failed temporary, the journal and the messages stay
  * copy.c's.
  *
@@ -58,14 +62,12 @@ enum { P_IDLE, P_CWD, P_PASV, P_READY, P_STOR, P_SEND, P_FIN, P_SIZE, P_RNFR, P_
 #define STEP_MAX (8 << 20)
 
 struct pput {
-	struct fxc *c;
+	struct ownconn o;   /* control and data connections, folder, reply deadline (data.c) */
 	struct pput *next;  /* every connection of the run (ftp_pp_free) */
-	char *cwd;          /* the folder the connection is in ("": the login folder) */
 	char *want;         /* the folder of the file under way */
 	char *name;         /* STOR's argument: the file's name or its temporary */
 	char *final;        /* --atomic: RNTO's argument (NULL: stored in place) */
 	int st, pasv;       /* P_*, the passive command sent was PASV */
-	int dfd;            /* the data connection (-1: none) */
 	int infd;           /* the local file (the slot's) */
 	off_t size, sent;   /* its size at the start (copy: -1 unknown), the bytes gone out */
 	int eof;            /* the local file ended before size */
@@ -74,42 +76,22 @@ struct pput {
 	unsigned port;      /* copy: the passive port answered before go (P_READY) */
 	struct ftp_hdr *hdr; /* where a failure's reply goes (put: s->hdr; copy: s->hdr2) */
 	char *err;
-	long long stall_at; /* a reply awaited must come by then (--timeout); 0: no limit */
 	struct xfer_stall win;
 	int outq;           /* P_FIN: bytes of the data our kernel still held at the last look */
+	int rnto_out;       /* copy: RNTO went with the RNFR (no SIZE: server_end) */
 };
 
 static struct pput *all;
 static int off;          /* an own login failed: libcurl's path for the rest of the run */
 static int no_epsv;      /* the server refused EPSV: PASV from then on (IPv4) */
 
-static void stall_arm(struct pput *p)
-{
-	p->stall_at = ftp_cf.co.timeout_ms > 0 ? ftp_now_ms() + ftp_cf.co.timeout_ms : 0;
-}
-
-static void data_close(struct pput *p)
-{
-	if (p->dfd >= 0)
-		close(p->dfd);
-	p->dfd = -1;
-}
-
-static void conn_drop(struct pput *p)
-{
-	data_close(p);
-	ctl_close(&p->c);
-	free(p->cwd);
-	p->cwd = NULL;
-}
-
 static void file_end(struct pput *p)
 {
-	data_close(p);
+	own_data_close(&p->o);
 	free(p->want), free(p->name), free(p->final);
 	p->want = p->name = p->final = NULL;
 	p->st = P_IDLE;
-	p->stall_at = 0;
+	p->o.stall_at = 0;
 }
 
 void ftp_pp_free(void)
@@ -117,7 +99,7 @@ void ftp_pp_free(void)
 	while (all) {
 		struct pput *p = all;
 		all = p->next;
-		conn_drop(p);
+		own_conn_drop(&p->o);
 		file_end(p);
 		free(p);
 	}
@@ -128,7 +110,7 @@ void ftp_pp_stop(struct pput *p)
 {
 	if (!p || p->st == P_IDLE)
 		return;
-	conn_drop(p);
+	own_conn_drop(&p->o);
 	file_end(p);
 }
 
@@ -155,19 +137,19 @@ static int pfail(struct engine *e, struct slot *s, int rc, int with_reply, int d
 	struct pput *p = s->pp;
 	p->hdr->code = 0;
 	p->hdr->last[0] = 0;
-	if (with_reply && p->c && p->c->code > 0)
-		ftp_reply_line(p->c->text, strlen(p->c->text), &p->hdr->code, p->hdr->last, sizeof p->hdr->last);
+	if (with_reply && p->o.c && p->o.c->code > 0)
+		ftp_reply_line(p->o.c->text, strlen(p->o.c->text), &p->hdr->code, p->hdr->last, sizeof p->hdr->last);
 	if (drop)
-		conn_drop(p);
+		own_conn_drop(&p->o);
 	file_end(p);
 	return pend(e, s, rc);
 }
 
 static int send_passive(struct pput *p)
 {
-	p->pasv = no_epsv && p->c->family == AF_INET;
+	p->pasv = no_epsv && p->o.c->family == AF_INET;
 	p->st = P_PASV;
-	return ctl_send(p->c, p->pasv ? "PASV" : "EPSV");
+	return ctl_send(p->o.c, p->pasv ? "PASV" : "EPSV");
 }
 
 /* CWD's argument to reach folder dir ("" the login folder; NULL: the login folder is not known). */
@@ -184,7 +166,7 @@ static char *cwd_arg(const struct ftp_site *a, const char *dir)
  * (vsftpd's 421 timeout), while it waited for the next file. */
 static int stale(struct pput *p)
 {
-	struct pollfd pf = {.fd = p->c->s->ops->fd(p->c->s->ctx), .events = POLLIN};
+	struct pollfd pf = {.fd = p->o.c->s->ops->fd(p->o.c->s->ctx), .events = POLLIN};
 	return poll(&pf, 1, 0) != 0;
 }
 
@@ -195,7 +177,7 @@ static int conn_get(struct engine *e, struct slot *s, struct ftp_site *site)
 	struct pput *p = s->pp;
 	if (!p) {
 		p = s->pp = xcalloc(1, sizeof *p);
-		p->dfd = -1;
+		p->o.dfd = -1;
 		p->next = all;
 		all = p;
 	}
@@ -205,20 +187,20 @@ static int conn_get(struct engine *e, struct slot *s, struct ftp_site *site)
 		e->dropped = 1;
 		ftp_share_drop();
 	}
-	if (p->c && stale(p))
-		conn_drop(p);
-	if (!p->c) {
+	if (p->o.c && stale(p))
+		own_conn_drop(&p->o);
+	if (!p->o.c) {
 		int code = 0;
 		char m[600];
-		p->c = ctl_open(site, 0, &code, m, sizeof m);
-		if (!p->c) {
+		p->o.c = ctl_open(site, 0, &code, m, sizeof m);
+		if (!p->o.c) {
 			/* A proxy, a refused greeting (vsftpd's max_per_ip), a login refused: libcurl's
 			 * path for this file and the rest, which says what it meets as before. */
 			log_trace("own connection to %s: %s: libcurl's path from here on", site->host, m);
 			off = 1;
 			return -1;
 		}
-		p->cwd = xstrdup("");
+		p->o.cwd = xstrdup("");
 	}
 	return 0;
 }
@@ -255,18 +237,19 @@ static int begin(struct slot *s, struct ftp_site *site, char *want, char *name, 
 	p->sent = 0;
 	p->eof = 0;
 	p->port = 0;
-	stall_arm(p);
+	p->rnto_out = 0;
+	own_stall_arm(&p->o);
 	int r;
-	if (strcmp(p->cwd, p->want)) {
+	if (strcmp(p->o.cwd, p->want)) {
 		char *cw = cwd_arg(site, p->want);
-		r = ctl_send(p->c, "CWD %s", cw);
+		r = ctl_send(p->o.c, "CWD %s", cw);
 		free(cw);
 		p->st = P_CWD;
 	} else {
 		r = send_passive(p);
 	}
-	if (r < 0 || stream_flush(p->c->s) < 0) {
-		conn_drop(p);
+	if (r < 0 || stream_flush(p->o.c->s) < 0) {
+		own_conn_drop(&p->o);
 		file_end(p);
 		return -1;
 	}
@@ -333,14 +316,14 @@ int ftp_putfast_fds(const struct slot *s, struct curl_waitfd *w)
 {
 	const struct pput *p = s->pp;
 	int n = 0;
-	if (!p || p->st == P_IDLE || !p->c)
+	if (!p || p->st == P_IDLE || !p->o.c)
 		return 0;
-	w[n].fd = p->c->s->ops->fd(p->c->s->ctx);
+	w[n].fd = p->o.c->s->ops->fd(p->o.c->s->ctx);
 	w[n].events = CURL_WAIT_POLLIN;
 	w[n].revents = 0;
 	n++;
-	if (p->dfd >= 0 && p->st == P_SEND && (!p->pipe || s->pl)) {
-		w[n].fd = p->dfd;
+	if (p->o.dfd >= 0 && p->st == P_SEND && (!p->pipe || s->pl)) {
+		w[n].fd = p->o.dfd;
 		w[n].events = CURL_WAIT_POLLOUT;
 		w[n].revents = 0;
 		n++;
@@ -373,11 +356,35 @@ static int unsent(int fd)
 static void data_end(struct pput *p)
 {
 	p->st = P_FIN;
-	stall_arm(p);
-	p->outq = unsent(p->dfd);
-	if (p->outq > 0 && shutdown(p->dfd, SHUT_WR) == 0)
+	own_stall_arm(&p->o);
+	p->outq = unsent(p->o.dfd);
+	/* (copy: kept, shut for writing, until the 226: server_end looks at its end) */
+	if ((p->outq > 0 || p->pipe) && shutdown(p->o.dfd, SHUT_WR) == 0)
 		return;
-	data_close(p);
+	own_data_close(&p->o);
+}
+
+/* copy, at the 226: how the server ended the data connection, looked at without waiting.
+ * 1: its clean end (a server closes it once it has read our end, all of the data, and
+ * then answers: vsftpd, pyftpdlib); -1: reset (it closed with our data unread: it did not
+ * take all); 0: not known yet (the data connection already closed, or its end not come). */
+static int server_end(struct pput *p)
+{
+	if (p->o.dfd < 0)
+		return 0;
+	char b[512];
+	ssize_t n;
+	do
+		n = read(p->o.dfd, b, sizeof b);
+	while (n < 0 && errno == EINTR);
+	if (n == 0) {
+		own_data_close(&p->o);
+		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	own_data_close(&p->o);
+	return -1; /* reset, or data where none belongs */
 }
 
 /* copy: what the slot's pipe holds into the data connection (copy.c's copy_read, for
@@ -390,7 +397,7 @@ static int pump_pipe(struct engine *e, struct slot *s)
 	if (s->src_failed)
 		return pfail(e, s, CURLE_ABORTED_BY_CALLBACK, 0, 1);
 	while (s->pl) {
-		ssize_t n = write(p->dfd, s->pipe + s->ph, s->pl);
+		ssize_t n = write(p->o.dfd, s->pipe + s->ph, s->pl);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -424,7 +431,7 @@ static int pump(struct engine *e, struct slot *s)
 	while (p->sent < p->size && moved < STEP_MAX) {
 		off_t at = p->sent;
 		size_t want = (size_t)(p->size - p->sent);
-		ssize_t n = sendfile(p->dfd, p->infd, &at, want < STEP_MAX ? want : STEP_MAX);
+		ssize_t n = sendfile(p->o.dfd, p->infd, &at, want < STEP_MAX ? want : STEP_MAX);
 		if (n > 0) {
 			p->sent += n;
 			moved += (size_t)n;
@@ -459,15 +466,15 @@ static int to_stor(struct engine *e, struct slot *s, unsigned port)
 	if (!p->go) {
 		p->port = port;
 		p->st = P_READY;
-		p->stall_at = 0; /* waiting for the source, not for this server */
+		p->o.stall_at = 0; /* waiting for the source, not for this server */
 		return 0;
 	}
-	p->dfd = ftp_data_connect(p->c, port);
-	if (p->dfd < 0)
+	p->o.dfd = ftp_data_connect(p->o.c, port);
+	if (p->o.dfd < 0)
 		return pfail(e, s, CURLE_FTP_CANT_GET_HOST, 0, 1);
 	p->st = P_STOR;
-	stall_arm(p);
-	if (ctl_send(p->c, "STOR %s", p->name) < 0 || stream_flush(p->c->s) < 0)
+	own_stall_arm(&p->o);
+	if (ctl_send(p->o.c, "STOR %s", p->name) < 0 || stream_flush(p->o.c->s) < 0)
 		return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
 	return 0;
 }
@@ -495,13 +502,13 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 	case P_CWD:
 		if (r != 250)
 			return pfail(e, s, CURLE_REMOTE_ACCESS_DENIED, 1, 0);
-		free(p->cwd);
-		p->cwd = xstrdup(p->want);
+		free(p->o.cwd);
+		p->o.cwd = xstrdup(p->want);
 		return send_passive(p) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
 	case P_PASV:
-		if (ftp_data_port(p->c, r, &port) == 0)
+		if (ftp_data_port(p->o.c, r, &port) == 0)
 			return to_stor(e, s, port);
-		if (!p->pasv && r >= 500 && p->c->family == AF_INET) {
+		if (!p->pasv && r >= 500 && p->o.c->family == AF_INET) {
 			no_epsv = 1; /* as libcurl: a server without EPSV gets PASV (from now on) */
 			return send_passive(p) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
 		}
@@ -513,7 +520,7 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 			return pfail(e, s, CURLE_WEIRD_SERVER_REPLY, 1, 1);
 		p->st = P_SEND;
 		xfer_stall_start(&p->win, ftp_now_ms(), 0);
-		p->stall_at = 0;
+		p->o.stall_at = 0;
 		return pump(e, s);
 	case P_SEND:
 		if (r < 200)
@@ -539,26 +546,48 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 		 * file; RNTO waits for it. */
 		if (!p->final)
 			break;
+		own_stall_arm(&p->o);
+		if (p->pipe) {
+			/* copy: every byte went through our pipe, counted; the server's clean
+			 * end of the data connection already there says it read all of them
+			 * (a reset: it did not). Then no SIZE: RNFR and RNTO in one write (a
+			 * refused RNFR has RNTO's 503 behind it: the connection goes, P_RNFR).
+			 * Its end not come yet: SIZE as for a put. */
+			int end = server_end(p);
+			if (end < 0) {
+				snprintf(p->err, CURL_ERROR_SIZE, "data connection reset by the server: not all of the file was taken");
+				return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1);
+			}
+			if (end > 0) {
+				p->st = P_RNFR;
+				p->rnto_out = 1;
+				if (ctl_send(p->o.c, "RNFR %s", p->name) < 0 || ctl_send(p->o.c, "RNTO %s", p->final) < 0)
+					return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
+				return 0;
+			}
+		}
+		own_data_close(&p->o);
 		p->st = P_SIZE;
-		stall_arm(p);
-		if (ctl_send(p->c, "SIZE %s", p->name) < 0 || ctl_send(p->c, "RNFR %s", p->name) < 0)
+		if (ctl_send(p->o.c, "SIZE %s", p->name) < 0 || ctl_send(p->o.c, "RNFR %s", p->name) < 0)
 			return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
 		return 0;
 	case P_SIZE:
-		if (r == 213 && strtoll(p->c->text + 4, NULL, 10) != (long long)p->sent) {
+		if (r == 213 && strtoll(p->o.c->text + 4, NULL, 10) != (long long)p->sent) {
 			snprintf(p->err, CURL_ERROR_SIZE, "Uploaded unaligned file size (%lld out of %lld bytes)",
-				 strtoll(p->c->text + 4, NULL, 10), (long long)p->sent);
+				 strtoll(p->o.c->text + 4, NULL, 10), (long long)p->sent);
 			return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1); /* (the RNFR's reply with it) */
 		}
 		/* (A server without SIZE: its 226 is taken for it, as libcurl does.) */
 		p->st = P_RNFR;
 		return 0;
 	case P_RNFR:
-		if (r != 350)
-			return pfail(e, s, CURLE_QUOTE_ERROR, 1, 0);
+		if (r != 350) /* (an RNTO sent with it has its reply still to come: the connection goes) */
+			return pfail(e, s, CURLE_QUOTE_ERROR, 1, p->rnto_out);
 		p->st = P_RNTO;
-		stall_arm(p);
-		return ctl_send(p->c, "RNTO %s", p->final) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
+		own_stall_arm(&p->o);
+		if (p->rnto_out)
+			return 0;
+		return ctl_send(p->o.c, "RNTO %s", p->final) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
 	case P_RNTO:
 		if (r < 200 || r >= 300)
 			return pfail(e, s, CURLE_QUOTE_ERROR, 1, 0);
@@ -590,14 +619,14 @@ int ftp_putfast_step(struct engine *e, struct slot *s)
 	if (p->st == P_SEND && ((done = pump(e, s)) || p->st == P_IDLE))
 		return done;
 	for (;;) {
-		int r = ctl_try_reply(p->c);
+		int r = ctl_try_reply(p->o.c);
 		if (!r)
 			break;
 		if (r < 0) {
 			/* The connection broke (a kept one the server closed while idle is found
 			 * by stale() before the file begins; libcurl reconnects then too). */
-			if (p->c->noisy) { /* a flood of lines that are no reply (ctl.h) */
-				snprintf(s->err, sizeof s->err, "protocol: %s", p->c->text);
+			if (p->o.c->noisy) { /* a flood of lines that are no reply (ctl.h) */
+				snprintf(s->err, sizeof s->err, "protocol: %s", p->o.c->text);
 				return pfail(e, s, CURLE_WEIRD_SERVER_REPLY, 0, 1);
 			}
 			if (p->st == P_SEND || p->st == P_FIN)
@@ -605,25 +634,25 @@ int ftp_putfast_step(struct engine *e, struct slot *s)
 			return pfail(e, s, CURLE_RECV_ERROR, 0, 1);
 		}
 		if (r >= 200)
-			stall_arm(p); /* as libcurl: a 1xx does not reset the reply timeout */
+			own_stall_arm(&p->o); /* as libcurl: a 1xx does not reset the reply timeout */
 		/* (copy: the job may go on when the upload has ended: --move's check, the
 		 * source's end, a clean-up on libcurl's side: copy.c) */
 		if ((done = on_reply(e, s, r)) || p->st == P_IDLE)
 			return done;
 	}
-	if (stream_flush(p->c->s) < 0)
+	if (stream_flush(p->o.c->s) < 0)
 		return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
-	if (p->st == P_FIN && p->dfd >= 0) { /* (data_end) */
-		int q = unsent(p->dfd);
+	if (p->st == P_FIN && p->o.dfd >= 0) { /* (data_end) */
+		int q = unsent(p->o.dfd);
 		if (q < p->outq)
-			stall_arm(p); /* the server is still reading the data: no reply due yet */
+			own_stall_arm(&p->o); /* the server is still reading the data: no reply due yet */
 		p->outq = q;
-		if (!q)
-			data_close(p);
+		if (!q && !p->pipe)
+			own_data_close(&p->o);
 	}
 	long long now = ftp_now_ms();
 	if (p->st == P_SEND ? xfer_stalled(&p->win, now, (unsigned long long)p->sent, ftp_cf.co.timeout_ms)
-			    : p->stall_at && now > p->stall_at)
+			    : p->o.stall_at && now > p->o.stall_at)
 		return pfail(e, s, CURLE_OPERATION_TIMEDOUT, 0, 1);
 	return 0;
 }

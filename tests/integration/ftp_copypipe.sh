@@ -3,11 +3,13 @@
 # ftp_copypipe.sh - the streamed copy on our own control connections: the upload
 # (applets/ftp/putpipe.c, the data relayed from copy.c's pipe) and the download
 # (applets/ftp/getpipe.c, its data into that pipe, paused while it is full): a tree between
-# two vsftpd (content, empty and large files, no temporaries, both own paths taken: SIZE of
-# the temporary before each RNFR, the source's CWD from the root), --move, many files with
+# two vsftpd (content, empty and large files, no temporaries, both own paths taken: the
+# CWDs from the root; no SIZE of the temporary where vsftpd's end of the data connection
+# came before its 226, RNFR right after the STOR), --move, many files with
 # --parallel 8 and --journal (a rerun copies nothing), a hostile destination
 # (fixtures/ftp_fake.py raw:): STOR answered 553 or 425, the data connection reset mid-file,
-# a 226 before the data were taken, RNTO refused; and a hostile source: RETR answered 550,
+# a 226 before the data were taken (SIZE asked then), RNFR refused (RNTO went with it), RNTO
+# refused; and a hostile source: RETR answered 550,
 # the data connection reset mid-file, a short file, a 226 before the data: the copy fails,
 # nothing under the final name, --move keeps the source; the failures worded, and exit
 # codes, as on libcurl's path (taken with --limit-rate).
@@ -21,8 +23,9 @@ cd "$T" || exit 1
 HB=$FTPD_HOME_B LOGB=$FTPD_LOG_B
 SA="ftp://$FTP_USER@127.0.0.1:$P/" SB="ftp://$FTP_USER@127.0.0.1:$FTPD_PORT_B/"
 O=(--no-tls -u "$FTP_USER" -q --no-fxp)
-# In each destination session, the command before every RNFR (own path: SIZE, sent with
-# it; libcurl's: the 226's STOR). Distinct values.
+# In each destination session, the command before every RNFR (own path: the STOR, the
+# server's end of the data connection there at its 226, else SIZE; libcurl's: the STOR).
+# Distinct values.
 before_rnfr() {
 	awk -F'"' '/FTP command: Client/ { split($0, a, "pid "); pid = a[2] + 0; c = $4; sub(/ .*/, "", c)
 		if (c == "RNFR") print last[pid]; last[pid] = c }' "$LOGB" | sort -u | tr '\n' ' '
@@ -36,6 +39,13 @@ retr_cwd() {
 		if (c ~ /^RETR /) retr[pid] = 1
 		if (c ~ /^CWD / && c != "CWD /") { if (substr(c, 5, 1) == "/") abs[pid] = 1; else rel[pid] = 1 } }
 		END { for (p in retr) { if (abs[p]) print "abs"; if (rel[p]) print "rel" } }' "$LOG" | sort -u | tr '\n' ' '
+}
+# The destination's sessions that STOR: the same for their CWDs (own upload: "abs").
+stor_cwd() {
+	awk -F'"' '/FTP command: Client/ { split($0, a, "pid "); pid = a[2] + 0; c = $4
+		if (c ~ /^STOR /) stor[pid] = 1
+		if (c ~ /^CWD / && c != "CWD /") { if (substr(c, 5, 1) == "/") abs[pid] = 1; else rel[pid] = 1 } }
+		END { for (p in stor) { if (abs[p]) print "abs"; if (rel[p]) print "rel" } }' "$LOGB" | sort -u | tr '\n' ' '
 }
 
 mkdir -p "$H/t/a" "$H/t/b"
@@ -52,9 +62,9 @@ rc=$?
 [ $rc = 0 ] && diff -r "$H/t" "$HB/t" >/dev/null && [ -z "$(find "$HB/t" -name '.*')" ] &&
 	pass "copy -r --no-fxp --parallel 4: $n files (an empty one, 3 MB), right content, no temporary" ||
 	fail "copy -r" "rc $rc: $(head -3 err1); $(diff -r "$H/t" "$HB/t" | head -3)"
-[ "$(before_rnfr)" = "SIZE " ] && [ "$(grep -c '"SIZE ' "$LOGB")" = "$n" ] &&
-	pass "the own upload took every file (SIZE of the temporary before each RNFR)" ||
-	fail "own path" "$(before_rnfr); SIZE $(grep -c '"SIZE ' "$LOGB") for $n"
+[ "$(stor_cwd)" = "abs " ] && [ "$(before_rnfr)" = "STOR " ] && [ "$(grep -c '"SIZE ' "$LOGB")" = 0 ] &&
+	pass "the own upload took every file (CWD from the root), no SIZE: RNFR right after the STOR" ||
+	fail "own path" "$(stor_cwd); $(before_rnfr); SIZE $(grep -c '"SIZE ' "$LOGB") for $n"
 [ "$(retr_cwd)" = "abs " ] && pass "the own download took every file (the source's CWD from the root)" ||
 	fail "own download" "source sessions that RETR: $(retr_cwd)"
 
@@ -62,9 +72,9 @@ rc=$?
 	: >"$LOG"
 timeout 120 "$NT" ftp "${O[@]}" --parallel 2 --limit-rate 1G copy -r "${SA}t/a" "${SB}u" 2>err2
 rc=$?
-[ $rc = 0 ] && diff -r "$H/t/a" "$HB/u" >/dev/null && [ "$(before_rnfr)" = "STOR " ] && [ "$(retr_cwd)" = "rel " ] &&
-	pass "--limit-rate: libcurl's upload (RNFR right after STOR) and download: the checks above can fail" ||
-	fail "libcurl's path" "rc $rc $(before_rnfr) $(retr_cwd): $(head -3 err2)"
+[ $rc = 0 ] && diff -r "$H/t/a" "$HB/u" >/dev/null && [ "$(stor_cwd)" = "rel " ] && [ "$(retr_cwd)" = "rel " ] &&
+	pass "--limit-rate: libcurl's upload and download (CWD a name at a time): the checks above can fail" ||
+	fail "libcurl's path" "rc $rc $(stor_cwd) $(retr_cwd): $(head -3 err2)"
 
 cp -r "$H/t/b" "$H/mv"
 timeout 120 "$NT" ftp "${O[@]}" --parallel 2 --move copy -r "${SA}mv" "${SB}mv" 2>err3
@@ -116,6 +126,7 @@ fake_copy ok ok.bin
 for c in "s553 xrefuse.bin the server refused STOR/APPE (upload) (server: 553 " \
 	"s425 xnodata.bin the server refused STOR/APPE (upload) (server: 425 " \
 	"norename xnorename.bin the server refused the command (server: 553 " \
+	"norfr xnorfr.bin the server refused the command (server: 550 " \
 	"cut xcut.bin the connection broke while sending" \
 	"early xearly.bin the size differs from the announced one ("; do
 	set -- $c
@@ -130,13 +141,21 @@ for c in "s553 xrefuse.bin the server refused STOR/APPE (upload) (server: 553 " 
 	[ "$(cat rc.$name)" != 0 ] && [ $said = 1 ] && [ ! -e "fk/$remote" ] && [ -f "$H/h/src.bin" ] &&
 		pass "$name: failed ($(cat rc.$name)), nothing under the final name, --move kept the source" ||
 		fail "$name" "rc $(cat rc.$name): $(cat err.$name); $(ls -a fk)"
-	case $name in s553 | s425 | norename)
+	case $name in s553 | s425 | norename | norfr)
 		fake_copy "c$name" "$remote" --move --limit-rate 1G
 		[ "$(cat rc.c$name)" = "$(cat rc.$name)" ] && cmp -s "err.$name" "err.c$name" &&
 			pass "$name: the same message and exit code on libcurl's path" ||
 			fail "$name on libcurl's path" "rc $(cat rc.c$name): $(cat err.c$name) / own: $(cat err.$name)"
 	esac
 done
+
+# The own upload sent RNTO with the RNFR (no SIZE: the fake closes the data connection
+# before its 226), and the refused RNFR still failed the file (above: nothing renamed).
+# Waiting for the 350 (libcurl's path, or a SIZE first) no RNTO follows the refusal. (The
+# log is every connection's: another's line may come between the RNFR and the RNTO.)
+grep -q "^'RNTO xnorfr.bin'" fk/commands.log &&
+	pass "RNTO sent with the RNFR, without waiting for its 350" ||
+	fail "RNFR and RNTO together" "$(grep -E "^'(STOR|SIZE|RNFR|RNTO) .*norfr" fk/commands.log | head -6)"
 
 # A destination slower than the source (raw: *slow*): the pipe fills, the own download is
 # not read until the upload has made room for a whole read, then goes on; the 226 is
