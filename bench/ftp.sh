@@ -16,7 +16,9 @@
 # part left out; FILES=0: the small-file and copy rows left out); ROUNDS (default and least
 # 3); NETTOOL_OLD: a binary from before a change, run in the same rounds of the 5,000-file
 # get and of the 1 GiB rows (rows vs-old). COPY=0 leaves the copy rows out (a shorter run
-# under the bench lock when only the get rows are wanted).
+# under the bench lock when only the get rows are wanted). SETTLE=0: the 1 GiB rows without
+# the wait and sync before each run (see settle). BIG_ROWS: which 1 GiB rows (default
+# "stdout put file").
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 : "${NETTOOL:?set NETTOOL}"
@@ -144,10 +146,27 @@ fi
 # leave "wall cpu rss" in $T/x) run ROUNDS interleaved rounds (ours first in odd rounds,
 # the peer first in even ones); the medians are printed through RATE (seconds -> UNIT),
 # with the lowest per-round ratio as min=.
+# settle: before each timed run of a pair (either contestant), untimed: the sessions of the
+# last run gone from server A (a session closes the 1 GiB file after its 226 and the file's
+# writeback starts then; sessions were seen alive up to 10 s after their client ended), then
+# sync (the deleted file's blocks). Without it a run starts while the last one's upload is
+# still being written back, whoever ran it (one run, a loaded machine: curl 3.2, 5.3 and
+# 9.2 s right after ours, 0.9, 1.1 and 5.7 s right after curl). The same for both
+# contestants. SETTLE=0: as before (no wait, no sync).
+settle() {
+	local i
+	[ "${SETTLE:-1}" = 0 ] && return 0
+	for i in $(seq 300); do
+		[ "$(pgrep -c -P "$srv_pid")" = 0 ] && break
+		sleep 0.1
+	done
+	sync
+}
 pair() {
 	local name=$1 unit=$2 rate=$3 r w wo wp ws=() os=() ps=() who
 	for r in $(seq "$ROUNDS"); do
 		for who in $( [ $((r % 2)) = 1 ] && echo "$4 $5" || echo "$5 $4"); do
+			settle
 			"$who" "$r"
 			read -r w _ _ <"$T/x"
 			if [ "$who" = "$4" ]; then wo=$w; else wp=$w; fi
@@ -176,20 +195,21 @@ if [ $have_curl = 1 ] && [ "$BIG_MB" != 0 ]; then
 	sync
 	b_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" get 127.0.0.1:big.bin -o -; }
 	b_curl() { timed "$T/x" curl -s -u "$U:$PW" "ftp://127.0.0.1:$PA/big.bin"; }
-	pair ftp-get-1g-stdout-vs-curl MB/s mbs b_ours b_curl
+	row() { case " ${BIG_ROWS:-stdout put file} " in *" $1 "*) return 0 ;; esac; return 1; }
+	row stdout && pair ftp-get-1g-stdout-vs-curl MB/s mbs b_ours b_curl
 	b_old() { timed "$T/x" "$NETTOOL_OLD" "${NTF[@]:1}" -P "$PA" get 127.0.0.1:big.bin -o -; }
-	[ -n "${NETTOOL_OLD:-}" ] && pair ftp-get-1g-stdout-vs-old MB/s mbs b_ours b_old
+	row stdout && [ -n "${NETTOOL_OLD:-}" ] && pair ftp-get-1g-stdout-vs-old MB/s mbs b_ours b_old
 	p_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" put "$HA/big.bin" 127.0.0.1:up-ours.bin; rm -f "$HA/up-ours.bin"; }
 	p_curl() { timed "$T/x" curl -s -u "$U:$PW" -T "$HA/big.bin" "ftp://127.0.0.1:$PA/up-curl.bin"; rm -f "$HA/up-curl.bin"; }
-	pair ftp-put-1g-vs-curl MB/s mbs p_ours p_curl
+	row put && pair ftp-put-1g-vs-curl MB/s mbs p_ours p_curl
 	p_old() { timed "$T/x" "$NETTOOL_OLD" "${NTF[@]:1}" -P "$PA" put "$HA/big.bin" 127.0.0.1:up-old.bin; rm -f "$HA/up-old.bin"; }
-	[ -n "${NETTOOL_OLD:-}" ] && pair ftp-put-1g-vs-old MB/s mbs p_ours p_old
+	row put && [ -n "${NETTOOL_OLD:-}" ] && pair ftp-put-1g-vs-old MB/s mbs p_ours p_old
 	# To a file: neither syncs (ours without --journal or --fsync renames it whole, unsynced).
 	f_ours() { timed "$T/x" "${NTF[@]}" -P "$PA" get 127.0.0.1:big.bin -o "$T/big-ours.bin"; rm -f "$T/big-ours.bin"; }
 	f_curl() { timed "$T/x" curl -s -u "$U:$PW" "ftp://127.0.0.1:$PA/big.bin" -o "$T/big-curl.bin"; rm -f "$T/big-curl.bin"; }
-	pair ftp-get-1g-file-vs-curl MB/s mbs f_ours f_curl
+	row file && pair ftp-get-1g-file-vs-curl MB/s mbs f_ours f_curl
 	f_old() { timed "$T/x" "$NETTOOL_OLD" "${NTF[@]:1}" -P "$PA" get 127.0.0.1:big.bin -o "$T/big-old.bin"; rm -f "$T/big-old.bin"; }
-	[ -n "${NETTOOL_OLD:-}" ] && pair ftp-get-1g-file-vs-old MB/s mbs f_ours f_old
+	row file && [ -n "${NETTOOL_OLD:-}" ] && pair ftp-get-1g-file-vs-old MB/s mbs f_ours f_old
 	rm -f "$HA/big.bin"
 fi
 [ "${LIST:-}" = 0 ] && exit 0

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +104,17 @@ int file_sync_dir(const char *dir)
 	close(fd);
 	errno = e;
 	return r;
+}
+
+int file_lock_run(int fd)
+{
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return 1;
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
 }
 
 int file_mkdirs(const char *path, mode_t mode)

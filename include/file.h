@@ -108,6 +108,10 @@ int file_write_all(int fd, const void *p, size_t n);
 int file_plain_name(const char *name);
 /* fsync a folder by path; 0 or -1. */
 int file_sync_dir(const char *dir);
+/* One run at a time on a file that a run owns (a journal, a queue's flush): an exclusive
+ * flock(2) on fd, not waited for, held until fd is closed (and by children that inherit
+ * it). 0 taken, 1 another open of the file holds it, -1 (errno) the lock failed. */
+int file_lock_run(int fd);
 /* mkdir -p; 0 or -1 (errno). */
 int file_mkdirs(const char *path, mode_t mode);
 

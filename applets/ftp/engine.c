@@ -136,12 +136,24 @@ static int sink_open(struct slot *s)
 
 #define WBUF (256u << 10)
 
+/* A failed write of the download (errno): named by what was being written, the temporary
+ * (as afile_commit's fsync and close errors), with the final name it was for. */
+static void werr_warn(const struct slot *s)
+{
+	if (s->sink == SINK_STDOUT)
+		nt_warn_sys("write stdout");
+	else if (s->opened && s->af.tmp && s->af.final && strcmp(s->af.tmp, s->af.final))
+		nt_warn_sys("write %s (the temporary of %s)", s->af.tmp, s->job.dst);
+	else
+		nt_warn_sys("write %s", s->job.dst);
+}
+
 /* Write what the slot holds; 0 or -1 (s->werr set, message printed). */
 static int wflush(struct slot *s)
 {
 	if (s->wl && file_write_all(s->fd, s->wb, s->wl) < 0) {
 		if (!s->werr)
-			nt_warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
+			werr_warn(s);
 		s->werr = 1;
 	}
 	s->wl = 0;
@@ -181,7 +193,7 @@ static size_t get_write(char *d, size_t sz, size_t nm, void *u)
 		return 0;
 	if (n >= WBUF) {
 		if (file_write_all(s->fd, d, n) < 0) {
-			nt_warn_sys("write %s", s->sink == SINK_STDOUT ? "stdout" : s->job.dst);
+			werr_warn(s);
 			s->werr = 1;
 			return 0;
 		}

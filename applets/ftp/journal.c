@@ -196,6 +196,13 @@ int ftp_journal_open(const char *path, struct jset *done, const struct jwant *w)
 	}
 	if (fd < 0)
 		die_sys(NT_EXIT_IO, "--journal %s", path);
+	/* One run per journal: a second one would store to the same temporaries (durable.c's
+	 * names come from the journal's tag) and sweep the first one's as leftovers. */
+	int lk = file_lock_run(fd);
+	if (lk > 0)
+		die(NT_EXIT_USAGE, "--journal %s: another run is using this journal: wait for it to end, or give this run a journal of its own", path);
+	if (lk < 0)
+		die_sys(NT_EXIT_IO, "--journal %s: lock", path);
 	char tag[64] = "";
 	if (!fresh) {
 		/* Counted first, then read again into a set of that size: no table copied

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -454,7 +453,7 @@ int ms_flush(const char *dir)
 	int lk = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lk < 0)
 		die_sys(NT_EXIT_IO, "--flush: %s", lockp);
-	if (flock(lk, LOCK_EX | LOCK_NB) < 0)
+	if (file_lock_run(lk) != 0)
 		die(NT_EXIT_FAIL, "--flush: another flush of %s is running", dir);
 	purge_sent(dir);
 	char *newdir = xasprintf("%s/new", dir);

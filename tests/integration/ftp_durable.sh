@@ -8,7 +8,7 @@
 # file under the final name (atomic by default, --no-atomic deletes it; with FXP too once
 # its steps are pipelined: RNTO only after SIZE matched); a folder in the way of a download
 # (before the check, or after it: the committer's race, made to happen by the test build)
-# is that file's failure, counted so.
+# is that file's failure, counted so; one run per journal (a second one refused).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -280,4 +280,20 @@ if have_test_build "commit race"; then
 		pass "commit race, get --move: the source of the file not saved kept, the others deleted" ||
 		fail "commit race --move" "$(ls "$H/manymv" | head)"
 fi
+
+# --- one run per journal: a second run on a journal in use (held here with flock(1), as a
+# first run holds it) is refused before it connects (exit 2, the message), STOR never sent;
+# the same journal once free is used.
+head -c 5000 /dev/urandom >lk.bin
+: >lk.j
+stor0=$(grep -c 'FTP command: Client "127.0.0.1", "STOR' "$LOG")
+flock lk.j sh -c "timeout 30 \"$NT\" ftp ${O[*]} --no-tls --journal lk.j put lk.bin $S:lk.bin 2>lk.err; echo \$? >lk.rc"
+rc=$(cat lk.rc)
+stor1=$(grep -c 'FTP command: Client "127.0.0.1", "STOR' "$LOG")
+[ "$rc" = 2 ] && grep -q -- "--journal lk.j: another run is using this journal" lk.err && [ "$stor1" = "$stor0" ] &&
+	[ ! -e "$H/lk.bin" ] && pass "a journal in use by another run: refused (exit 2), nothing stored" ||
+	fail "journal lock" "rc $rc, STOR $stor0 -> $stor1: $(head -3 lk.err)"
+timeout 30 "$NT" ftp "${O[@]}" --no-tls --journal lk.j put lk.bin $S:lk.bin 2>lk.err
+rc=$?
+[ $rc = 0 ] && cmp -s lk.bin "$H/lk.bin" && pass "the same journal once free: the run goes" || fail "journal after the lock" "rc $rc: $(head -3 lk.err)"
 finish

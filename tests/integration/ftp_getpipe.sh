@@ -6,7 +6,8 @@
 # server (fixtures/ftp_fake.py): a 226 before the data's end, a 425 and a 550 mid-batch, a
 # data connection that never comes, replies split across reads, a server without EPSV,
 # greetings refused with 421 (asked again; a server that keeps refusing named, not a
-# timeout); reads only where the wait found something (strace).
+# timeout); reads only where the wait found something (strace); a local write
+# error named by the temporary being written.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -255,5 +256,13 @@ fake_get c1 "" "f1.bin $c1 $ag"
 [ "$(cat rc.c1)" = 1 ] && ! grep -q "$(printf '\302\233')" err.c1 && grep -q "get c1?x.bin: " err.c1 &&
 	pass "a C1 control in a server's name: made safe in the message" || fail "C1 name" "$(cat -v err.c1)"
 cmp -s "out.c1/$ag" "fk/$ag" && pass "a UTF-8 name with bytes 0x80-0x9F downloads" || fail "UTF-8 name" "$(ls out.c1)"
+
+# A local write error (the file size limit: EFBIG, SIGXFSZ ignored) names the temporary being
+# written, with the final name it was for; neither is left.
+mkdir -p wf
+(trap '' XFSZ; ulimit -f 64; exec timeout 30 "$NT" ftp "${O[@]}" get "$S:d/a/big.bin" -o wf/big.bin) 2>err.wf
+rc=$?
+[ $rc = 6 ] && grep -q "write wf/\.big\.bin\.[^ ]* (the temporary of wf/big\.bin): " err.wf && [ -z "$(ls -A wf)" ] &&
+	pass "a write error names the temporary being written and the final name" || fail "write error's name" "rc $rc: $(head -3 err.wf)"
 
 finish
