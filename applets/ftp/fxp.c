@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* fxp.c - FXP: `copy` between two servers with the data going straight from one to the
  * other (RFC 959 section 5.2, "server to server"): our own control connections on core
- * streams (libcurl has no FXP). Per file: PASV (EPSV over IPv6) on the destination, PORT
+ * streams (libcurl has no FXP). With the atomic default the source listens (src_listens:
+ * PASV there, PORT to the destination, the destination's STOR first and the RETR at its
+ * 150; the next file's PASV behind a vsftpd source's RETR, its PORT behind the RNTO), so
+ * that no TIME_WAIT per file fills the source's ephemeral ports. With --no-atomic, as
+ * follows. Per file: PASV (EPSV over IPv6) on the destination, PORT
  * (EPRT) with that address to the source, answered 200 before RETR goes there (never in
  * one write with RETR: pyftpdlib answers such a PORT after the RETR's 150), RETR on the
  * source, and once the source has accepted it (150, read in order, one reply per command:
@@ -33,7 +37,7 @@
  * greeting says it reads commands only after a transfer (vsftpd: ctl.c's serial) only; to
  * others (pyftpdlib) the STOR of a name of ours goes first, the RETR at its 1xx, nothing
  * behind it, the transfer bounded by --timeout, and a reply that cannot answer its
- * command (fx_fits) or a transfer not ended ends FXP for the run (fx_broken): the STOR goes in one
+ * command (fx_fits) or a transfer not ended ends FXP for the run (fx_quit): the STOR goes in one
  * write with the next file's PASV, the SIZE check and RNFR (stor_go), and that PASV's PORT
  * goes to the idle source as soon as it is answered (not with --move, whose DELE goes
  * there next): the next file sends RETR alone. --no-atomic, --create-dirs and the first
@@ -484,7 +488,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", ftp_site_name(pv->site),
 						 pv->family == AF_INET6 ? "EPSV" : "PASV", pv->text);
 					x->into = NULL; /* nothing stored yet */
-					return fx_refuse(x, b, x->why, code, err, errlen);
+					return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
 				}
 				x->port_st = 0;
 			}
@@ -514,7 +518,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				if (x->tail)
 					goto wait;
 				x->into = NULL;
-				return fx_refuse(x, b, x->why, code, err, errlen);
+				return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
 			}
 			if ((r = to_xfer(x)) == -2 && x->tail) {
 				x->held = 1; /* ca->text keeps the line (only cb is read meanwhile) */
@@ -591,7 +595,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					 * (vsftpd: truncated) the file before it waited for the connection:
 					 * fx_drop deletes the temporary, or what --no-atomic created. */
 					snprintf(x->why, sizeof x->why, "%s answered STOR with \"%s\"", ftp_site_name(b), m);
-					return fx_refuse(x, b, x->why, code, err, errlen);
+					return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
 				}
 				if (x->stor_nak) {
 					/* Refused before any data (553: the folder is missing or not
@@ -613,7 +617,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			if (x->rs == 425 && (!x->stor_sent || src_listens())) {
 				/* The source could not reach the destination's passive port. */
 				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", ftp_site_name(a), ca->text);
-				return fx_refuse(x, b, x->why, code, err, errlen);
+				return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
 			}
 			if (x->rs && x->rs != 226 && x->rs != 250) {
 				char m[400];
@@ -806,7 +810,7 @@ wait:
 			snprintf(x->why, sizeof x->why, "the transfer from %s to %s did not end in %d s%s (--timeout)",
 				 ftp_site_name(a), ftp_site_name(b), ftp_cf.co.timeout_ms / 1000,
 				 x->a_ph == 3 ? " after the source's 226" : "");
-			return fx_broken(x, b, x->why, code, err, errlen);
+			return fx_quit(x, b, NT_EXIT_PROTO, x->why, code, err, errlen);
 		}
 		fx_drop(x, b);
 		return fx_fail(code, NT_EXIT_NET, err, errlen, "%s", m);
@@ -815,7 +819,13 @@ wait:
 lost:
 	if (x->st == X_PASV || x->st == X_PORT || x->st == X_SIZE || x->st == X_GONE)
 		x->into = NULL;
+	/* A flood of lines that are no reply (ctl.c: CTL_NOISE_MAX) is a protocol error, 5. */
+	struct fxc *nz = x->ca && x->ca->noisy ? x->ca : x->cb && x->cb->noisy ? x->cb : NULL;
+	char m[300];
+	snprintf(m, sizeof m, "%s", nz ? nz->text : "");
 	fx_drop(x, b);
+	if (nz)
+		return fx_fail(code, NT_EXIT_PROTO, err, errlen, "%s", m);
 	return fx_fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 

@@ -11,7 +11,8 @@
 # (the renamed file is done, not failed with it); rntodrop (renamed, then the control connection closed
 # unanswered): bad.txt is not journaled, nor, with --move, deleted at the source; the file
 # in flight behind it fails too and is left neither under its final name nor as a
-# temporary (--move waits for each rename: the next file begins afresh). The files before are copied and journaled. Source: vsftpd on
+# temporary (--move waits for each rename: the next file begins afresh). The files before are copied and journaled. A 227
+# to a STOR, or a flood of lines that are no reply, fails the file with exit 5. Source: vsftpd on
 # 127.0.0.2 allowing PORT to a third address.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
@@ -109,5 +110,31 @@ if fakeftpd_start G "$T/g" raw:rntodrop; then
 		fail "FXP overlap (drop)" "no PORT after RNTO d/bad.txt: $(grep -E '^[<>] (RNTO|RETR|STOR|5|2)' tg.err | head -30)"
 else
 	fail "fake ftp server (raw:rntodrop)" "did not start: $(cat "$T/fakeftpd-G.log")"
+fi
+# --- a destination whose replies cannot be trusted (fixtures/ftp_fake.py raw:, by the
+# name stored): a 227 to the STOR (fxpset.c fx_fits) fails the file cleanly (exit 5, the
+# reply named, nothing left), before --timeout; a flood of lines that are no reply to the
+# STOR (ctl.c CTL_NOISE_MAX) is a protocol error too (exit 5), not a lost connection ---
+mkdir -p h/d
+if fakeftpd_start H "$T/h" raw:plain; then
+	H=ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_H/
+	for f in st227 flood; do
+		head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/$f.txt"
+		t0=$(date +%s)
+		run "th-$f" "${O[@]}" --fxp --timeout 20 copy "${A}s/$f.txt" "${H}d/$f.txt"
+		rc=$?
+		t=$(($(date +%s) - t0))
+		case $f in
+		st227) what="a 227"
+			said() { grep -q 'answered STOR with "227 Entering Passive Mode' "th-$f.err"; } ;;
+		*) what="a flood of lines that are no reply"
+			said() { grep -q 'more than [0-9]* lines that are no reply from 127.0.0.1' "th-$f.err"; } ;;
+		esac
+		[ $rc = 5 ] && said && [ $t -lt 20 ] && [ -z "$(ls -A h/d)" ] &&
+			pass "FXP: a destination answering STOR with $what: the file fails cleanly (exit 5, said, ${t} s, nothing left)" ||
+			fail "FXP, STOR answered by $f" "rc $rc after $t s, dst: $(ls -A h/d): $(head -c 400 "th-$f.err")"
+	done
+else
+	fail "fake ftp server (raw:plain)" "did not start: $(cat "$T/fakeftpd-H.log")"
 fi
 finish
