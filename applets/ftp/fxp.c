@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* fxp.c - FXP: `copy` between two servers with the data going straight from one to the
  * other (RFC 959 section 5.2, "server to server"): our own control connections on core
- * streams (libcurl has no FXP). With the atomic default the source listens (src_listens:
- * PASV there, PORT to the destination, the destination's STOR first and the RETR at its
- * 150; the next file's PASV behind a vsftpd source's RETR, its PORT behind the RNTO), so
- * that no TIME_WAIT per file fills the source's ephemeral ports. With --no-atomic, as
- * follows. Per file: PASV (EPSV over IPv6) on the destination, PORT
- * (EPRT) with that address to the source, answered 200 before RETR goes there (never in
+ * streams (libcurl has no FXP). Per file, with the atomic default: PASV (EPSV over IPv6)
+ * on the source, PORT (EPRT) with that address to the destination, answered 200, STOR of
+ * the destination's temporary name (durable.c, as the streamed copy): the destination
+ * connects to the source's passive port and says 150, and the RETR goes to the source
+ * (src_listens: the source sends and closes first, so each file's TIME_WAIT stays on its
+ * passive port instead of filling its ephemeral ones). With --no-atomic the destination
+ * listens: PASV there, PORT to the source, answered 200 before RETR goes there (never in
  * one write with RETR: pyftpdlib answers such a PORT after the RETR's 150), RETR on the
  * source, and once the source has accepted it (150, read in order, one reply per command:
- * a line no command asked for, found before the RETR, fails the file: to_xfer; it is
- * connected to the destination's passive port, which the kernel queues) STOR of the
- * destination's temporary name (durable.c, as the streamed copy); both 226, SIZE of what
+ * a line no command asked for, found before the RETR, or a reply to the source's PASV
+ * that is none, fails the file: to_xfer, unasked; it is connected to the destination's
+ * passive port, which the kernel queues) STOR of the final name. Both 226, SIZE of what
  * was stored equal to the announced size, and only then RNFR/RNTO into place.
  * A missing source never has the destination open, truncate or delete a file of that
  * name (--no-atomic). A failure after the STOR (a 425 to it included: vsftpd creates the
@@ -38,9 +39,10 @@
  * others (pyftpdlib) the STOR of a name of ours goes first, the RETR at its 1xx, nothing
  * behind it, the transfer bounded by --timeout, and a reply that cannot answer its
  * command (fx_fits) or a transfer not ended ends FXP for the run (fx_quit): the STOR goes in one
- * write with the next file's PASV, the SIZE check and RNFR (stor_go), and that PASV's PORT
- * goes to the idle source as soon as it is answered (not with --move, whose DELE goes
- * there next): the next file sends RETR alone. --no-atomic, --create-dirs and the first
+ * write with the SIZE check and RNFR (stor_go), the next file's PASV behind the RETR to a
+ * vsftpd source, and that PASV's PORT to the destination right behind the RNTO (not with
+ * --move, whose SIZE and DELE come next): the next file sends STOR alone. --no-atomic,
+ * --create-dirs and the first
  * file keep one step at a time (--no-atomic's pre-existence SIZE names the next file,
  * unknown at its predecessor's STOR). A reply awaited longer than --timeout fails the
  * file; the transfer itself (between 150 and 226) only --deadline bounds. Then, without
