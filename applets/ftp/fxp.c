@@ -83,6 +83,13 @@ static int src_listens(void)
 
 static int cb_reply(struct fxp *x);
 static int stor_go(struct fxp *x);
+/* The source failed its RETR: with src_listens its words are the cause of whatever the
+ * destination then says or does (a missing file, and the PASV behind it resets the data
+ * connection the destination made). */
+static int src_nak(const struct fxp *x)
+{
+	return src_listens() && x->a_ph == 3 && x->rs != 226 && x->rs != 250;
+}
 
 /* The reply to the PORT sent (port_st 1; to the source, or with src_listens to the
  * destination, behind a tail's RNTO), read first: 1 (none awaited, or read: port_rc; a
@@ -554,6 +561,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			}
 			while (x->b_ph && x->b_ph < 3 && (r = cb_reply(x))) {
 				progress = 1;
+				if (r < 0 && src_nak(x))
+					break;
 				if (r < 0)
 					goto lost;
 				if (!fx_fits(226, r))
@@ -588,7 +597,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			}
 			/* The destination first: a 425 there is its refusal of the source's address
 			 * (vsftpd: "425 Security: Bad IP connecting."), whatever the source then says. */
-			if (x->rd && x->rd != 226 && x->rd != 250) {
+			if (x->rd && x->rd != 226 && x->rd != 250 && !src_nak(x)) {
 				char m[400];
 				snprintf(m, sizeof m, "%s", cb->text);
 				int rd = x->rd;
