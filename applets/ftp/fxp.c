@@ -91,6 +91,27 @@ static int src_nak(const struct fxp *x)
 	return src_listens() && x->a_ph == 3 && x->rs != 226 && x->rs != 250;
 }
 
+/* Once FXP has worked, between two vsftpd (serial), with a temporary and neither --move
+ * nor --create-dirs: the file's STOR, SIZE and RNFR go right behind its PORT (behind the
+ * last file's RNTO), and its RETR with them; the PORT's 200 is read in X_XFER first. */
+static int early(const struct fxp *x)
+{
+	return src_listens() && x->port_st == 1 && fx_port_ok && x->tmp && x->ca->serial && x->cb->serial &&
+	       !ftp_cf.move && !ftp_cf.create_dirs;
+}
+
+/* The RETR (and behind it, to a vsftpd source, the next file's PASV once pipelined). */
+static int retr_go(struct fxp *x)
+{
+	x->a_ph = 1;
+	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
+		return -1;
+	if (!x->piped || !src_listens() || !x->ca->serial)
+		return 0;
+	x->pasv_sent = 1;
+	return ctl_send(x->ca, "%s", x->ca->family == AF_INET6 ? "EPSV" : "PASV");
+}
+
 /* The reply to the PORT sent (port_st 1; to the source, or with src_listens to the
  * destination, behind a tail's RNTO), read first: 1 (none awaited, or read: port_rc; a
  * refusal's words in why), 0 not yet, -1 the connection failed. */
@@ -108,23 +129,6 @@ static int port_reply(struct fxp *x)
 		snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", ftp_site_name(c->site),
 			 c->family == AF_INET6 ? "EPRT" : "PORT", c->text);
 	return 1;
-}
-
-/* A line no command asked for already here on c (noise skipped, as ctl_try_reply does):
- * -2 (c->text: that line), -1 the connection failed, 0 none. */
-static int stray(struct fxc *c)
-{
-	char *l;
-	size_t n;
-	int u;
-	while ((u = stream_try_line(c->s, &l, &n)) == 0 &&
-	       !(n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9'))
-		;
-	if (u == STREAM_AGAIN)
-		return 0;
-	if (u == 0)
-		nt_clean_text(c->text, sizeof c->text, l, n);
-	return u == 0 ? -2 : -1;
 }
 
 /* Into X_PASV, or X_DONE-like results when the destination's folders fail. */
@@ -175,7 +179,7 @@ static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
  * not have: -2 (ca->text: that line), nothing sent; -1 the connection failed. */
 static int to_xfer(struct fxp *x)
 {
-	int u = stray(x->ca);
+	int u = fx_stray(x->ca);
 	if (u)
 		return u;
 	x->a_ph = 1;
@@ -188,7 +192,7 @@ static int to_xfer(struct fxp *x)
 		 * first (with what follows the transfer, stor_go), the RETR at that 150 (a STOR
 		 * refused at once, 553, leaves the source with nothing under way). */
 		x->a_ph = 0;
-		if (stor_go(x) < 0)
+		if (stor_go(x) < 0 || (x->port_st == 1 && retr_go(x) < 0))
 			return -1;
 	} else if ((src_listens() || !x->cb->serial) && (x->tmp || x->pre_gone)) {
 		/* A destination that reads data only once its STOR is there (pyftpdlib drops a
@@ -239,16 +243,6 @@ static int stor_go(struct fxp *x)
 	return 0;
 }
 
-/* The source sent a reply that answered no command (to_xfer): nothing stored, the file
- * failed (exit status 5) rather than a STOR on a 150 that may not be the RETR's. */
-static int unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen)
-{
-	char m[400];
-	snprintf(m, sizeof m, "%s", x->ca->text);
-	x->into = NULL; /* no STOR sent */
-	fx_drop(x, b);
-	return fx_fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", ftp_site_name(a), m);
-}
 /* Both connections logged in: the file j begins. */
 static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
 		      size_t errlen)
@@ -491,7 +485,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				if (r < 0)
 					goto lost;
 				if (!fx_fits(pv->family == AF_INET6 ? 229 : 227, r) && pv == ca) {
-					return unasked(x, a, b, code, err, errlen); /* "200 stale" for a PASV */
+					return fx_unasked(x, a, b, code, err, errlen); /* "200 stale" for a PASV */
 				}
 				if (fx_pasv_parse(pv, r, x->port, sizeof x->port)) {
 					snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", ftp_site_name(pv->site),
@@ -516,25 +510,27 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			if (x->held) {
 				if (x->tail)
 					goto wait;
-				return unasked(x, a, b, code, err, errlen);
+				return fx_unasked(x, a, b, code, err, errlen);
 			}
-			if ((r = port_reply(x)) == 0)
-				goto wait;
-			if (r < 0)
-				goto lost;
-			x->port_st = 0;
-			if (x->port_rc != 200) {
-				if (x->tail)
+			if (!early(x)) {
+				if ((r = port_reply(x)) == 0)
 					goto wait;
-				x->into = NULL;
-				return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
+				if (r < 0)
+					goto lost;
+				x->port_st = 0;
+				if (x->port_rc != 200) {
+					if (x->tail)
+						goto wait;
+					x->into = NULL;
+					return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
+				}
 			}
 			if ((r = to_xfer(x)) == -2 && x->tail) {
 				x->held = 1; /* ca->text keeps the line (only cb is read meanwhile) */
 				goto wait;
 			}
 			if (r == -2)
-				return unasked(x, a, b, code, err, errlen);
+				return fx_unasked(x, a, b, code, err, errlen);
 			if (r < 0)
 				goto lost;
 			continue;
@@ -559,7 +555,13 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					goto lost;
 				progress = 1;
 			}
-			while (x->b_ph && x->b_ph < 3 && (r = cb_reply(x))) {
+			if (x->port_st == 1) { /* early: the PORT's reply comes before the STOR's */
+				if ((r = port_reply(x)) < 0)
+					goto lost;
+				if (r && !(x->port_st = 0) && x->port_rc != 200)
+					return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
+			}
+			while (x->port_st != 1 && x->b_ph && x->b_ph < 3 && (r = cb_reply(x))) {
 				progress = 1;
 				if (r < 0 && src_nak(x))
 					break;
@@ -584,15 +586,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				}
 			}
 			if (!x->a_ph && x->b_ph == 2) { /* the STOR went first (to_xfer): the RETR now */
-				if (ctl_send(ca, "RETR %s", j->src) < 0)
+				if (retr_go(x) < 0)
 					goto lost;
-				x->a_ph = 1;
-				if (x->piped && src_listens() && ca->serial) {
-					/* The next file's passive port, answered once this transfer ends. */
-					if (ctl_send(ca, "%s", ca->family == AF_INET6 ? "EPSV" : "PASV") < 0)
-						goto lost;
-					x->pasv_sent = 1;
-				}
 				fx_stall_arm(x);
 			}
 			/* The destination first: a 425 there is its refusal of the source's address

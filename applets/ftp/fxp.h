@@ -88,6 +88,10 @@ int fx_not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen);
 /* The reply checks (fx_fits: can reply r answer a command succeeding with ok, 226 for a
  * transfer); a reply that cannot (fx_desync: w the server that gave it, cmd what it answered). */
 int fx_fits(int ok, int r);
+/* A line no command asked for already on c (-2, c->text; -1 lost; 0 none: fx_stray); the
+ * file failed for it, exit 5, nothing stored (fx_unasked, the line in x->ca->text). */
+int fx_stray(struct fxc *c);
+int fx_unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen);
 int fx_desync(struct fxp *x, struct ftp_site *w, struct ftp_site *b, const char *cmd, int *code, char *err,
 	      size_t errlen);
 

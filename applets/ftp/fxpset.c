@@ -261,6 +261,34 @@ int fx_desync(struct fxp *x, struct ftp_site *w, struct ftp_site *b, const char 
 	return fx_quit(x, b, NT_EXIT_PROTO, x->why, code, err, errlen);
 }
 
+/* A line no command asked for already here on c (noise skipped, as ctl_try_reply does):
+ * -2 (c->text: that line), -1 the connection failed, 0 none. */
+int fx_stray(struct fxc *c)
+{
+	char *l;
+	size_t n;
+	int u;
+	while ((u = stream_try_line(c->s, &l, &n)) == 0 &&
+	       !(n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9'))
+		;
+	if (u == STREAM_AGAIN)
+		return 0;
+	if (u == 0)
+		nt_clean_text(c->text, sizeof c->text, l, n);
+	return u == 0 ? -2 : -1;
+}
+
+/* The source sent a reply that answered no command (to_xfer): nothing stored, the file
+ * failed (exit status 5) rather than a STOR on a 150 that may not be the RETR's. */
+int fx_unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen)
+{
+	char m[400];
+	snprintf(m, sizeof m, "%s", x->ca->text);
+	x->into = NULL; /* no STOR sent */
+	fx_drop(x, b);
+	return fx_fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", ftp_site_name(a), m);
+}
+
 /* The pair could not be made ready (fx_ready's r: -1 failed, 1 not possible here). */
 int fx_not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen)
 {
