@@ -41,7 +41,8 @@
  * command (fx_fits) or a transfer not ended ends FXP for the run (fx_quit): the STOR goes in one
  * write with the SIZE check and RNFR (stor_go), the next file's PASV behind the RETR to a
  * vsftpd source, and that PASV's PORT to the destination right behind the RNTO (not with
- * --move, whose SIZE and DELE come next): the next file sends STOR alone. --no-atomic,
+ * --move, whose SIZE and DELE come next); between two vsftpd its STOR, SIZE, RNFR and RETR
+ * follow at once (early), the PORT's 200 read first. --no-atomic,
  * --create-dirs and the first
  * file keep one step at a time (--no-atomic's pre-existence SIZE names the next file,
  * unknown at its predecessor's STOR). A reply awaited longer than --timeout fails the
