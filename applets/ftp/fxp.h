@@ -72,8 +72,7 @@ extern char fx_drop_note[700]; /* fx_drop: a destination file overwritten and ke
  * argument (0, or 1: unusable); the queued commands sent (-1: lost); the first refusal
  * said (-v); a file's failure (FXP_FAILED, the drop's note appended); the file given up
  * (connections closed, its temporary deleted; an unanswered tail fails with it:
- * tail_dead); the file ended, the pair idle; the --timeout clock armed; a refusal of
- * FXP (stream, or fail with --fxp); the pair not made ready. */
+ * tail_dead); the file ended, the pair idle; the --timeout clock armed; the pair not made ready. */
 void fx_pair_close(struct fxp *x);
 int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen);
 int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n);
@@ -83,13 +82,16 @@ int fx_fail(int *code, int c, char *err, size_t errlen, const char *fmt, ...) NT
 void fx_drop(struct fxp *x, struct ftp_site *b);
 int fx_end(struct fxp *x, int r);
 void fx_stall_arm(struct fxp *x);
-int fx_refuse(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen);
+/* FXP ended for the run (c: NT_EXIT_FAIL refused, NT_EXIT_PROTO broken): stream, or --fxp fails once. */
+int fx_quit(struct fxp *x, struct ftp_site *b, int c, const char *why, int *code, char *err, size_t errlen);
 int fx_not_ready(struct fxp *x, int r, int *code, char *err, size_t errlen);
-/* FXP broken between the two (fx_broken: stream the rest, or --fxp fails once); the reply
- * checks (fx_fits: can reply r answer a command succeeding with ok, 226 for a transfer);
- * a reply that cannot (fx_desync: w the server that gave it, cmd what it answered). */
-int fx_broken(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen);
+/* The reply checks (fx_fits: can reply r answer a command succeeding with ok, 226 for a
+ * transfer); a reply that cannot (fx_desync: w the server that gave it, cmd what it answered). */
 int fx_fits(int ok, int r);
+/* A line no command asked for already on c (-2, c->text; -1 lost; 0 none: fx_stray); the
+ * file failed for it, exit 5, nothing stored (fx_unasked, the line in x->ca->text). */
+int fx_stray(struct fxc *c);
+int fx_unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen);
 int fx_desync(struct fxp *x, struct ftp_site *w, struct ftp_site *b, const char *cmd, int *code, char *err,
 	      size_t errlen);
 

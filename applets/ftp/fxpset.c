@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* fxpset.c - FXP's pairs of control connections (fxp.c runs the files on them): made and
  * closed, logged in and judged ready (one address family; TLS in use means clear data, so
- * streamed unless --fxp, then PBSZ 0 / PROT C and one warning), the destination's passive
- * address turned into the source's PORT/EPRT (never a 227's own host: the FTP bounce), a
+ * streamed unless --fxp, then PBSZ 0 / PROT C and one warning), the passive side's
+ * address turned into the other's PORT/EPRT (never a 227's own host: the FTP bounce), a
  * file given up (connections closed, its temporary or --no-atomic partial file deleted on
  * a fresh connection; a file still awaiting its rename on that pair fails with it), a
  * refusal of FXP (stream the rest, or --fxp: fail once), and the run-wide state.
@@ -108,7 +108,7 @@ int fx_ready(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, c
 	return 0;
 }
 
-/* The destination's passive address from its reply r to PASV (EPSV over IPv6) as PORT's
+/* The passive side's address from its reply r to PASV (EPSV over IPv6) as PORT's
  * or EPRT's argument. 0, or 1 (refused, or a reply we cannot use). */
 int fx_pasv_parse(const struct fxc *d, int r, char *arg, size_t n)
 {
@@ -222,40 +222,23 @@ void fx_stall_arm(struct fxp *x)
 }
 
 
-/* The source or the destination refused what FXP needs: stream this file and the rest
- * (or fail with --fxp). */
-int fx_refuse(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen)
+/* FXP ends for the run, the file under way given up as any failure (its temporary
+ * deleted, nothing journaled): c NT_EXIT_FAIL, the source or the destination refused what
+ * FXP needs; NT_EXIT_PROTO, it failed in a way a refusal does not show (replies out of
+ * step with the commands, a STOR never ended). This file and the rest are streamed (a
+ * file there before, overwritten by --no-atomic, is stored again), or with --fxp this
+ * file fails with c and no other is begun. */
+int fx_quit(struct fxp *x, struct ftp_site *b, int c, const char *why, int *code, char *err, size_t errlen)
 {
 	fx_drop(x, b);
 	if (ftp_cf.fxp > 0) {
 		fx_refused = 1;
-		return fx_fail(code, NT_EXIT_FAIL, err, errlen,
-			    "--fxp: the servers refuse to send data to each other (%s): no further file is begun; without "
-			    "--fxp the files are streamed",
+		return fx_fail(code, c, err, errlen, "--fxp: %s (%s): no further file is begun; without --fxp the files are streamed",
+			    c == NT_EXIT_PROTO ? "FXP between these servers failed" : "the servers refuse to send data to each other",
 			    why);
 	}
-	fx_drop_note[0] = 0; /* the streamed copy stores the file again, in place */
+	fx_drop_note[0] = 0;
 	fx_say_stream(why);
-	return FXP_STREAM;
-}
-
-/* FXP failed between these servers in a way a refusal does not show (replies out of
- * step with the commands, a STOR never ended): the file given up as any failure (its
- * temporary deleted, nothing journaled), then the rest streamed, or with --fxp this file
- * fails and no other is begun. */
-int fx_broken(struct fxp *x, struct ftp_site *b, const char *why, int *code, char *err, size_t errlen)
-{
-	fx_drop(x, b);
-	if (ftp_cf.fxp > 0) {
-		fx_refused = 1;
-		return fx_fail(code, NT_EXIT_PROTO, err, errlen,
-			    "--fxp: FXP between these servers failed (%s): no further file is begun; without --fxp the "
-			    "files are streamed",
-			    why);
-	}
-	fx_say_stream(why);
-	if (fx_drop_note[0]) /* --no-atomic: a file there before, overwritten: the stream stores it again */
-		fx_drop_note[0] = 0;
 	return FXP_STREAM;
 }
 
@@ -275,7 +258,35 @@ int fx_desync(struct fxp *x, struct ftp_site *w, struct ftp_site *b, const char 
 {
 	struct fxc *c = w == b ? x->cb : x->ca;
 	snprintf(x->why, sizeof x->why, "protocol desync: %s answered %s with \"%s\"", ftp_site_name(w), cmd, c->text);
-	return fx_broken(x, b, x->why, code, err, errlen);
+	return fx_quit(x, b, NT_EXIT_PROTO, x->why, code, err, errlen);
+}
+
+/* A line no command asked for already here on c (noise skipped, as ctl_try_reply does):
+ * -2 (c->text: that line), -1 the connection failed, 0 none. */
+int fx_stray(struct fxc *c)
+{
+	char *l;
+	size_t n;
+	int u;
+	while ((u = stream_try_line(c->s, &l, &n)) == 0 &&
+	       !(n >= 3 && l[0] >= '1' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9'))
+		;
+	if (u == STREAM_AGAIN)
+		return 0;
+	if (u == 0)
+		nt_clean_text(c->text, sizeof c->text, l, n);
+	return u == 0 ? -2 : -1;
+}
+
+/* The source sent a reply that answered no command (to_xfer): nothing stored, the file
+ * failed (exit status 5) rather than a STOR on a 150 that may not be the RETR's. */
+int fx_unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen)
+{
+	char m[400];
+	snprintf(m, sizeof m, "%s", x->ca->text);
+	x->into = NULL; /* no STOR sent */
+	fx_drop(x, b);
+	return fx_fail(code, NT_EXIT_PROTO, err, errlen, "%s sent a reply no command asked for (\"%s\"): RETR not sent", ftp_site_name(a), m);
 }
 
 /* The pair could not be made ready (fx_ready's r: -1 failed, 1 not possible here). */

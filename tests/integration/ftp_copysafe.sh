@@ -180,7 +180,7 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 			pass "FXP source failing after its 150, --no-atomic, a new name: the partial file deleted" ||
 			fail "FXP source failing, new name" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/r"): $(cat hr-new.err)"
 		# Once FXP has worked (ok*.txt, sent as usual), the atomic default sends each STOR
-		# with the next file's PASV, SIZE and RNFR (fxp.c stor_go); --no-atomic keeps one
+		# with the SIZE and RNFR of its temporary (fxp.c stor_go); --no-atomic keeps one
 		# step at a time, so that every file's PASV still goes with the SIZE of its final
 		# name: the existing keep.txt is kept (its loss said), the new.txt the copy created
 		# is deleted. Neither leaves a temporary. Each failing file follows two good ones
@@ -194,7 +194,7 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 			rc=$?
 			e=hr2$how.err
 			case "$how" in
-			--atomic) ok() { same keep.ref "$FTPD_HOME_B/r2/keep.txt" && grep -A1 '^> STOR r2/.keep' "$e" | grep -q '^> PASV'; } ;;
+			--atomic) ok() { same keep.ref "$FTPD_HOME_B/r2/keep.txt" && grep -A1 '^> STOR r2/.keep' "$e" | grep -q '^> SIZE r2/.keep'; } ;;
 			*) ok() { [ -f "$FTPD_HOME_B/r2/keep.txt" ] && grep -q "keep.txt on 127.0.0.3:$FTPD_PORT_B, there before" "$e" &&
 				! grep -q "new.txt on 127.0.0.3:$FTPD_PORT_B, there before" "$e" && grep -B1 '^> PASV' "$e" | grep -q '^> SIZE r2/new.txt'; } ;;
 			esac
@@ -237,10 +237,11 @@ else
 	skip "hostile source (SIZE answered 150)" "python3-pyftpdlib not installed (make deps)"
 fi
 
-# --- 2. a pair that refuses FXP (vsftpd's defaults: PORT to a third address refused) ---
+# --- 2. a pair that refuses FXP (vsftpd's defaults: PORT to a third address refused, by
+# the destination: the source listens) ---
 mkdir -p "$FTPD_HOME_C/many"
 for i in 1 2 3 4 5 6; do echo "file $i" >"$FTPD_HOME_C/many/f$i"; done
-illegal() { grep -c 'Illegal PORT' "$FTPD_LOG_C"; }
+illegal() { grep -c 'Illegal PORT' "$FTPD_LOG_D"; }
 # --fxp: the job fails once, at the first refusal: one PORT, one error line (and the
 # summary), exit 1, nothing stored; with one slot and with four.
 for par in 1 4; do

@@ -215,13 +215,13 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null && mkdir -p lie && head -c
 			fail "failed copy ($mode)" "rc $rc, $stor STOR: $(ls -A "$HB" | tr '\n' ' ') $(cat l.err)"
 	done
 	# FXP: once a file has gone by FXP, the next one's STOR goes in one write with SIZE
-	# and RNFR (fxp.c stor_go); RNTO still waits for SIZE's answer. Two files that end
+	# and RNFR of its temporary (fxp.c stor_go); RNTO still waits for SIZE's answer. Two files that end
 	# short, the second sent that way: neither gets its final name, no temporary stays.
 	cp lie/short.bin lie/short2.bin && printf 'short.bin\nshort2.bin\n' >lie.list
 	mkdir -p "$HB/lp"
 	timeout 60 "$NT" ftp -v --no-tls --fxp --parallel 1 --from-file lie.list copy "$L" "$B/lp" 2>lp.err
 	rc=$?
-	[ $rc != 0 ] && [ "$(grep -c 'size differs' lp.err)" = 2 ] && grep -A1 '^> STOR lp/.short2' lp.err | grep -q '^> PASV' &&
+	[ $rc != 0 ] && [ "$(grep -c 'size differs' lp.err)" = 2 ] && grep -A1 '^> STOR lp/.short2' lp.err | grep -q '^> SIZE lp/.short2' &&
 		[ -z "$(ls -A "$HB/lp")" ] && ! grep -q '^> RNTO' lp.err &&
 		pass "FXP, STOR pipelined with SIZE and RNFR: files that end short get no final name, no temporary left" ||
 		fail "FXP pipelined short copy" "rc $rc: $(ls -A "$HB/lp" | tr '\n' ' ') $(grep -E '^> (STOR|RNTO|RNFR|PASV|SIZE)|size' lp.err | head -12)"

@@ -2,20 +2,22 @@
 # SPDX-License-Identifier: MIT
 # ftp_fxp.sh - copy between two vsftpd instances on 127.0.0.2 and 127.0.0.3: FXP where
 # both allow it (pasv_promiscuous, port_promiscuous): files byte for byte, the data not
-# through us (the bytes our process reads, counted with strace; the PORT the source was
-# given), --move (a rerun after a source's DELE: done when the destination is in place),
+# through us (the bytes our process reads, counted with strace; the PORT the destination
+# was given: the source listens, so that each file's TIME_WAIT stays on its passive
+# port), --move (a rerun after a source's DELE: done when the destination is in place),
 # --journal, -r; TLS in use: streamed, --fxp: a loud clear-data warning;
 # a pair with vsftpd's defaults (PORT to a third address refused): streamed (said once
-# with -v), --fxp fails (exit 1), --no-fxp streams.
+# with -v), --fxp fails (exit 1), --no-fxp streams; a source that refuses the
+# destination's data connection (425 to RETR): streamed, no temporary left.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
 ftpd_pair_script "ftp fxp"
 srv() { ftpd_at "$@"; } # NAME ADDR [lines] (fixtures/ftp_server.sh)
 PROM=("${FTPD_PROMISCUOUS[@]}")
-# E: a source that allows PORT anywhere, for D (default) that refuses its connection.
+# E: a destination that allows PORT anywhere, for C (default) that refuses its connection.
 srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 &&
-	srv E 127.0.0.2 port_promiscuous=YES ||
+	srv E 127.0.0.3 port_promiscuous=YES ||
 	{ fail "ftp fixture" "vsftpd did not start"; finish; }
 CA=$T/certs/ca.crt
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
@@ -69,16 +71,16 @@ same() { cmp -s "$1" "$2"; }
 ports_to() { grep -c "PORT 127,0,0,$2," "$1"; }
 
 # --- the allowing pair: FXP ---
-n0=$(ports_to "$FTPD_LOG_A" 3)
+n0=$(ports_to "$FTPD_LOG_B" 2)
 runb c1 "${O[@]}" -v --from-file list.txt copy "${A}src" "${B}dst"
 rc=$?
 ok=1
 for f in zero.bin big.bin small.txt; do same "$FTPD_HOME_A/src/$f" "$FTPD_HOME_B/dst/$f" || ok=0; done
 [ $rc = 0 ] && [ $ok = 1 ] && [ -f "$FTPD_HOME_B/dst/zero.bin" ] &&
 	pass "FXP copy: 0 bytes, 1 MiB and a small file, byte for byte" || fail "FXP copy" "rc $rc ok $ok: $(tail -3 c1.err)"
-n1=$(ports_to "$FTPD_LOG_A" 3)
-[ $((n1 - n0)) -ge 3 ] && pass "the source was sent PORT 127,0,0,3 (the destination) for each file" ||
-	fail "PORT to the destination" "$((n1 - n0)) PORT commands naming 127.0.0.3 in the source's log"
+n1=$(ports_to "$FTPD_LOG_B" 2)
+[ $((n1 - n0)) -ge 3 ] && pass "the destination was sent PORT 127,0,0,2 (the source listens) for each file" ||
+	fail "PORT to the source" "$((n1 - n0)) PORT commands naming 127.0.0.2 in the destination's log"
 if [ $HAVE_STRACE = 1 ]; then
 	by=$(cat c1.bytes)
 	[ "$by" -lt 524288 ] && pass "the data did not cross us: the process read $by bytes for 1 MiB copied" ||
@@ -180,7 +182,7 @@ if [ $HAVE_STRACE = 1 ]; then
 fi
 
 # --- the refusing pair (vsftpd's defaults): streamed ---
-n0=$(grep -c 'Illegal PORT' "$FTPD_LOG_C")
+n0=$(grep -c 'Illegal PORT' "$FTPD_LOG_D")
 run r1 "${O[@]}" -v --from-file list.txt copy "${C}src" "${D}dst"
 rc=$?
 ok=1
@@ -189,8 +191,8 @@ for f in zero.bin big.bin small.txt; do same "$FTPD_HOME_C/src/$f" "$FTPD_HOME_D
 nm=$(grep -c 'FXP not possible' r1.err)
 [ "$nm" = 1 ] && grep -q 'Illegal PORT' r1.err && pass "the fallback said once with -v, with the server's words" ||
 	fail "fallback message" "$nm messages: $(grep 'FXP' r1.err)"
-[ $(($(grep -c 'Illegal PORT' "$FTPD_LOG_C") - n0)) = 1 ] && pass "PORT tried once per run, not per file" ||
-	fail "PORT once" "$(($(grep -c 'Illegal PORT' "$FTPD_LOG_C") - n0)) refusals"
+[ $(($(grep -c 'Illegal PORT' "$FTPD_LOG_D") - n0)) = 1 ] && pass "PORT tried once per run, not per file" ||
+	fail "PORT once" "$(($(grep -c 'Illegal PORT' "$FTPD_LOG_D") - n0)) refusals"
 run r2 "${O[@]}" -q --fxp copy "${C}src/small.txt" "${D}dst/forced.txt"
 rc=$?
 [ $rc = 1 ] && grep -q 'fxp: the servers refuse to send data to each other' r2.err && grep -q 'Illegal PORT' r2.err &&
@@ -201,15 +203,16 @@ rc=$?
 [ $rc = 0 ] && same "$FTPD_HOME_C/src/big.bin" "$FTPD_HOME_D/dst/nofxp.bin" && ! grep -q 'Illegal PORT' r3.err &&
 	pass "--no-fxp on the refusing pair: streamed, FXP not tried" || fail "--no-fxp refusing" "rc $rc: $(cat r3.err)"
 
-# A destination that refuses the source's data connection (source allows PORT, destination
-# default): "425 Security: Bad IP connecting." on STOR, then streamed.
-mkdata "$FTPD_HOME_E"
-E=${U}127.0.0.2:$FTPD_PORT_E/
-run r4 "${O[@]}" -v copy "${E}src/big.bin" "${D}dst/e.bin"
+# A source that refuses the destination's data connection (destination allows PORT, source
+# default): "425 Security: Bad IP connecting." on RETR, then streamed; the temporary the
+# STOR made is deleted.
+mkdir -p "$FTPD_HOME_E/dst"
+E=${U}127.0.0.3:$FTPD_PORT_E/
+run r4 "${O[@]}" -v copy "${C}src/big.bin" "${E}dst/e.bin"
 rc=$?
-[ $rc = 0 ] && same "$FTPD_HOME_E/src/big.bin" "$FTPD_HOME_D/dst/e.bin" && grep -q 'FXP not possible.*STOR' r4.err &&
-	[ -z "$(find "$FTPD_HOME_D/dst" -name '.e.bin*')" ] &&
-	pass "destination refuses the source's connection: streamed, no temporary left" ||
+[ $rc = 0 ] && same "$FTPD_HOME_C/src/big.bin" "$FTPD_HOME_E/dst/e.bin" && grep -q 'FXP not possible.*RETR.*425' r4.err &&
+	[ -z "$(find "$FTPD_HOME_E/dst" -name '.e.bin*')" ] &&
+	pass "source refuses the destination's connection: streamed, no temporary left" ||
 	fail "destination refusal" "rc $rc: $(cat r4.err)"
 
 # --- several files at once: --parallel 4 runs 4 FXP pairs together ---
@@ -254,14 +257,16 @@ else
 fi
 
 # --- a destination that stops answering: the stall limit (--timeout) ends the file ---
-# A fake destination: logs in, gives a passive address (its own, or the one named by its
-# second argument: a hostile server's), then never answers STOR.
-stall_fake() { # PORT [PASV-ADDRESS]
+# A fake server on 127.0.0.3 (or the address of its third argument): logs in, accepts
+# PORT, gives a passive address (its own, or the one named by its second argument: a
+# hostile server's), then never answers STOR.
+stall_fake() { # PORT [PASV-ADDRESS [BIND-ADDRESS]]
 	exec /usr/bin/python3 - "$@" <<'PY'
 import socket, sys, threading
 pasv = (sys.argv[2] if len(sys.argv) > 2 else "127,0,0,3").encode()
+here = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.3"
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.3", int(sys.argv[1]))); ls.listen(8)
+ls.bind((here, int(sys.argv[1]))); ls.listen(8)
 def serve(c):
     f = c.makefile("rb")
     c.sendall(b"220 stalls\r\n")
@@ -269,9 +274,10 @@ def serve(c):
         w = line.split(b" ")[0].strip().upper()
         if w == b"USER": c.sendall(b"331 pw\r\n")
         elif w == b"PASS": c.sendall(b"230 in\r\n")
-        elif w == b"TYPE": c.sendall(b"200 ok\r\n")
+        elif w in (b"TYPE", b"PORT"): c.sendall(b"200 ok\r\n")
+        elif w == b"SIZE": c.sendall(b"213 11\r\n")
         elif w == b"PASV":
-            d = socket.socket(); d.bind(("127.0.0.3", 0)); d.listen(1); p = d.getsockname()[1]
+            d = socket.socket(); d.bind((here, 0)); d.listen(1); p = d.getsockname()[1]
             c.sendall(b"227 Entering Passive Mode (%s,%d,%d)\r\n" % (pasv, p >> 8, p & 255))
         elif w == b"PWD": c.sendall(b'257 "/" here\r\n')
         elif w in (b"STOR", b"QUIT"): pass  # never answered
@@ -297,16 +303,16 @@ else
 	fail "stalling fake" "did not start: $(cat stall.log)"
 fi
 
-# --- the FTP bounce: a destination whose PASV names another host must not have the
-# source send the file there: the PORT names the address we reach the destination at ---
+# --- the FTP bounce: a source whose PASV names another host must not have the
+# destination connect there: the PORT names the address we reach the source at ---
 BP=$(free_port)
-stall_fake "$BP" 10,255,255,1 >bounce.log 2>&1 &
+stall_fake "$BP" 10,255,255,1 127.0.0.2 >bounce.log 2>&1 &
 bpid=$!
 cleanup "kill $bpid 2>/dev/null; wait $bpid 2>/dev/null"
-if wait_port "$BP" 127.0.0.3 10; then
-	run b1 "${O[@]}" -v -v --fxp --timeout 2 copy "${A}src/small.txt" "${U}127.0.0.3:$BP/bounced.txt"
-	if grep -q '^> PORT 127,0,0,3,' b1.err && ! grep -q 'PORT 10,255' b1.err; then
-		pass "FXP: a PASV naming another host is not passed on (PORT names the destination's own address)"
+if wait_port "$BP" 127.0.0.2 10; then
+	run b1 "${O[@]}" -v -v --fxp --timeout 2 copy "${U}127.0.0.2:$BP/small.txt" "${B}dst/bounced.txt"
+	if grep -q '^> PORT 127,0,0,2,' b1.err && ! grep -q 'PORT 10,255' b1.err; then
+		pass "FXP: a PASV naming another host is not passed on (PORT names the source's own address)"
 	else
 		fail "FXP bounce" "$(grep -i 'port\|pasv' b1.err | tail -5)"
 	fi

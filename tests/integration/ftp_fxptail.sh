@@ -1,16 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # ftp_fxptail.sh - FXP with two files at once on a pair (applets/ftp/fxp.c): file N's
-# rename (RNTO) is still unanswered when file N+1's RETR goes to the source. Against a
+# rename (RNTO) is still unanswered when file N+1 is under way (the source listening: its
+# PORT goes to the destination right behind the RNTO). Against a
 # destination that takes commands in order (fixtures/ftp_fake.py raw:) and answers the
-# RNTO of bad.txt only after 0.5 s: the next file's RETR is sent before that answer (the
+# RNTO of bad.txt only after 0.5 s: the next file's PORT is sent before that answer (the
 # overlap is there); rntofail (553): bad.txt fails alone (exit 1, its words), is not
 # journaled, has no final name and no temporary left, and the file after it is copied
 # whole on a fresh start; a file missing at the source behind a slow rename fails alone
 # (the renamed file is done, not failed with it); rntodrop (renamed, then the control connection closed
 # unanswered): bad.txt is not journaled, nor, with --move, deleted at the source; the file
 # in flight behind it fails too and is left neither under its final name nor as a
-# temporary (--move waits for each rename: the next file begins afresh). The files before are copied and journaled. Source: vsftpd on
+# temporary (--move waits for each rename: the next file begins afresh). The files before are copied and journaled. A 227
+# to a STOR, or a flood of lines that are no reply, fails the file with exit 5. Source: vsftpd on
 # 127.0.0.2 allowing PORT to a third address.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
@@ -30,10 +32,11 @@ mkdir -p "$FTPD_HOME_A/s"
 for f in ok1 ok2 bad ok3 ok4; do head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/$f.txt"; done
 printf '%s\n' ok1.txt ok2.txt bad.txt ok3.txt ok4.txt >list
 same() { cmp -s "$FTPD_HOME_A/s/$1" "$2/$1"; }
-# The RETR of the file after bad.txt was sent before the answer to bad.txt's RNTO came
-# (the -v trace: our lines "> ...", the servers' "< ..."), not after a new login (220).
-overlapped() { # ERRFILE NEXT
-	awk -v nx="$2" '/^> RNTO d\/bad.txt/ { r = 1; next } r && index($0, "> RETR s/" nx) == 1 { print "yes"; exit }
+# The file after bad.txt was under way (its PORT, to the destination) before the answer to
+# bad.txt's RNTO came (the -v trace: our lines "> ...", the servers' "< ..."), not after a
+# new login (220).
+overlapped() { # ERRFILE
+	awk '/^> RNTO d\/bad.txt/ { r = 1; next } r && /^> PORT / { print "yes"; exit }
 		r && /^< (553|250|220)/ { exit }' "$1" | grep -q yes
 }
 
@@ -50,8 +53,8 @@ if fakeftpd_start F "$T/f" raw:rntofail; then
 		[ "$(grep -c '^done' jf)" = 4 ] && ! grep -q '^done.*bad.txt' jf && grep -q '^failed.*bad.txt' jf &&
 		pass "FXP, RNTO of a file refused while the next is in flight: it fails alone, not journaled, nothing left; the next copied whole" ||
 		fail "FXP, RNTO refused" "rc $rc, dst: $(ls -A f/d), journal: $(cut -c1-60 jf | tr '\n' '|'): $(grep -v '^[<>*]' tf.err | tail -5)"
-	overlapped tf.err ok3.txt && pass "FXP: the next file's RETR goes out before the rename of the one before is answered" ||
-		fail "FXP overlap" "no RETR of ok3.txt between RNTO d/bad.txt and its answer: $(grep -E '^[<>] (RNTO|RETR|STOR|5|2)' tf.err | head -30)"
+	overlapped tf.err && pass "FXP: the next file is under way (its PORT) before the rename of the one before is answered" ||
+		fail "FXP overlap" "no PORT between RNTO d/bad.txt and its answer: $(grep -E '^[<>] (RNTO|RETR|STOR|5|2)' tf.err | head -30)"
 	# The file after a slow rename is missing at the source (RETR 550 while that rename is
 	# unanswered): it fails alone; the renamed file is done, not failed with it.
 	head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/slow.txt"
@@ -62,7 +65,7 @@ if fakeftpd_start F "$T/f" raw:rntofail; then
 	[ $rc = 1 ] && same slow.txt f/m && same ok3.txt f/m && grep -q '^done.*slow.txt' jm && ! grep -q 'slow.txt:' tm.err &&
 		grep -q 'missing.txt: RETR on 127.0.0.2:[0-9]*: 550' tm.err && [ "$(grep -c '^failed' jm)" = 1 ] &&
 		[ -z "$(find f/m -name '.*')" ] && overlapped2() { awk '/^> RNTO m\/slow.txt/ { r = 1; next }
-			r && /^> RETR s\/missing.txt/ { print "yes"; exit } r && /^< (250|220)/ { exit }' tm.err | grep -q yes; } && overlapped2 &&
+			r && /^> PORT / { print "yes"; exit } r && /^< (250|220)/ { exit }' tm.err | grep -q yes; } && overlapped2 &&
 		pass "FXP: a missing source while the rename before it is unanswered fails alone; that file is done" ||
 		fail "FXP, missing source behind a slow rename" "rc $rc, dst: $(ls -A f/m | tr '\n' ' '), journal: $(cut -c1-50 jm | tr '\n' '|'): $(grep -v '^[<>*]' tm.err | tail -4)"
 else
@@ -103,9 +106,35 @@ if fakeftpd_start G "$T/g" raw:rntodrop; then
 			pass "FXP${how:+ $how}, connection dropped at a file's RNTO: it fails, not journaled, its source kept, no temporary$tailnote" ||
 			fail "FXP${how:+ $how}, RNTO dropped" "rc $rc, dst: $(ls -A g/d | tr '\n' ' '), src: $(ls "$FTPD_HOME_A/s" | tr '\n' ' '), journal: $(cut -c1-60 jg | tr '\n' '|'): $(grep -v '^[<>*]' "$e" | tail -5)"
 	done
-	overlapped tg.err ok3.txt && pass "FXP: the file after a dropped rename was in flight (its RETR sent) when the connection closed" ||
-		fail "FXP overlap (drop)" "no RETR of ok3.txt after RNTO d/bad.txt: $(grep -E '^[<>] (RNTO|RETR|STOR|5|2)' tg.err | head -30)"
+	overlapped tg.err && pass "FXP: the file after a dropped rename was under way (its PORT sent) when the connection closed" ||
+		fail "FXP overlap (drop)" "no PORT after RNTO d/bad.txt: $(grep -E '^[<>] (RNTO|RETR|STOR|5|2)' tg.err | head -30)"
 else
 	fail "fake ftp server (raw:rntodrop)" "did not start: $(cat "$T/fakeftpd-G.log")"
+fi
+# --- a destination whose replies cannot be trusted (fixtures/ftp_fake.py raw:, by the
+# name stored): a 227 to the STOR (fxpset.c fx_fits) fails the file cleanly (exit 5, the
+# reply named, nothing left), before --timeout; a flood of lines that are no reply to the
+# STOR (ctl.c CTL_NOISE_MAX) is a protocol error too (exit 5), not a lost connection ---
+mkdir -p h/d
+if fakeftpd_start H "$T/h" raw:plain; then
+	H=ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_H/
+	for f in st227 flood; do
+		head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/$f.txt"
+		t0=$(date +%s)
+		run "th-$f" "${O[@]}" --fxp --timeout 20 copy "${A}s/$f.txt" "${H}d/$f.txt"
+		rc=$?
+		t=$(($(date +%s) - t0))
+		case $f in
+		st227) what="a 227"
+			said() { grep -q 'answered STOR with "227 Entering Passive Mode' "th-$f.err"; } ;;
+		*) what="a flood of lines that are no reply"
+			said() { grep -q 'more than [0-9]* lines that are no reply from 127.0.0.1' "th-$f.err"; } ;;
+		esac
+		[ $rc = 5 ] && said && [ $t -lt 20 ] && [ -z "$(ls -A h/d)" ] &&
+			pass "FXP: a destination answering STOR with $what: the file fails cleanly (exit 5, said, ${t} s, nothing left)" ||
+			fail "FXP, STOR answered by $f" "rc $rc after $t s, dst: $(ls -A h/d): $(head -c 400 "th-$f.err")"
+	done
+else
+	fail "fake ftp server (raw:plain)" "did not start: $(cat "$T/fakeftpd-H.log")"
 fi
 finish
