@@ -28,8 +28,14 @@ if ! command -v lftp >/dev/null; then
 	exit 0
 fi
 # Both servers on 127.0.0.1: vsftpd's default checks (PORT to the client's address, data
-# from the control connection's address) allow FXP between them.
-if ! ftpd_start A || ! ftpd_start B; then
+# from the control connection's address) allow FXP between them. They log as Debian's
+# vsftpd.conf does (transfers, xferlog), not every command: the tests' fixture also logs
+# each command (log_ftp_protocol, two lines under a lock all sessions share), which the
+# tests read and which makes each command cost the server more than in use. PROTO_LOG=1:
+# servers as the tests run them (a client that sends more commands per file pays more).
+proto_log=log_ftp_protocol=NO
+[ "${PROTO_LOG:-0}" = 1 ] && proto_log=log_ftp_protocol=YES
+if ! ftpd_start A "$proto_log" || ! ftpd_start B "$proto_log"; then
 	echo "bench ftp_copy: vsftpd could not start"
 	exit 0
 fi
