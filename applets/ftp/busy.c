@@ -53,14 +53,18 @@ int ftp_busy_requeue(struct engine *e, struct slot *s, const char *msg)
 		 * took this run's connections before (a file done), its refusal may be a session
 		 * just closed still counted (vsftpd's process takes a few ms to exit; the own
 		 * get's connections closed for libcurl's path): given back after 50 ms doubling,
-		 * 5 times at most (1.55 s), no retry counted, the slot kept; else it fails as
-		 * before. */
-		if (!e->r.done || s->job.busy_tries >= 5)
+		 * 5 times at most (1.55 s), no retry counted, the slot kept. After that the
+		 * last connection fails the item as before; a slot that worked while others are
+		 * left is retired as below (on a loaded machine vsftpd's sessions took longer
+		 * than 1.55 s to go, and the item failed although the run had connections). */
+		if (e->r.done && s->job.busy_tries < 5) {
+			long long w = 50LL << s->job.busy_tries++;
+			log_trace("%s: a connection refused (%s): again in %lld ms", s->job.src ? s->job.src : "?", msg, w);
+			requeue(e, &s->job, w);
+			return 1;
+		}
+		if (!left)
 			return 0;
-		long long w = 50LL << s->job.busy_tries++;
-		log_trace("%s: the last connection refused (%s): again in %lld ms", s->job.src ? s->job.src : "?", msg, w);
-		requeue(e, &s->job, w);
-		return 1;
 	}
 	s->retired = 1;
 	e->retired++;
