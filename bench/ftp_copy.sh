@@ -13,6 +13,18 @@
 # same rounds (FXP, or streamed with OLD_MODE=no-fxp): the row ...-vs-old.
 # STREAM=0 leaves the streamed copy out (an FXP A/B in less time); FXP=0 leaves FXP out
 # (a streamed A/B: with NETTOOL_OLD and OLD_MODE=no-fxp).
+# Each timed run (both servers and the contestant) is alone in a fresh network namespace
+# (unshare --net, loopback up): the servers start in it before the timer (same home
+# folders, a new port) and stop after, so every run, of every contestant, starts from a
+# pristine TCP state. In one shared namespace a run left 10,000-15,000 sockets in
+# TIME_WAIT (60 s) to the next: a vsftpd that opens an active data connection (FXP: the
+# destination connects out) binds port 0 with SO_REUSEADDR, and the kernel's port search
+# slows as those fill the ephemeral range (730 us per bind with ~11,000 of them), so a run
+# paid for the runs before it (FXP rounds swung 4.6-9.2 s). Waiting until the TIME_WAIT
+# count drops instead would cost ~60 s before each run (over 12 minutes for ROUNDS=3 with
+# four contestants, not ~6) and, on a machine shared with other work, never reach the
+# same state twice; servers on real machines do not share TCP state with other clients.
+# Needs root (unshare --net), as CI runs it.
 # Called by bench/ftp.sh; runs alone too: NETTOOL=build/nettool bash bench/ftp_copy.sh
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,21 +47,19 @@ fi
 # servers as the tests run them (a client that sends more commands per file pays more).
 proto_log=log_ftp_protocol=NO
 [ "${PROTO_LOG:-0}" = 1 ] && proto_log=log_ftp_protocol=YES
-if ! ftpd_start A "$proto_log" || ! ftpd_start B "$proto_log"; then
-	echo "bench ftp_copy: vsftpd could not start"
+if ! unshare --net true 2>/dev/null; then
+	echo "bench ftp_copy: unshare --net not permitted (run as root)"
 	exit 0
 fi
 U=$FTP_USER PW=$FTP_PASS
 export NETTOOL_PASSWORD=$PW
-PA=$FTPD_PORT_A PB=$FTPD_PORT_B HB=$FTPD_HOME_B
-NTF=("$NETTOOL" ftp --no-tls -u "$U" --parallel 8) # not -q: a failure says why (stderr is kept per run)
 
 echo "making $FILES files of 1 KiB..."
-small_files "$FTPD_HOME_A/small" "$FILES"
+small_files "$T/A/home/small" "$FILES"
+HB=$T/B/home
 
 # The vsftpd listeners: every session is their child (two processes each), reaped by them,
 # so their children's CPU (/proc stat fields 16 and 17) grows by each session's CPU.
-pid_a=$(pgrep -o -f "^vsftpd $T/A/vsftpd.conf") pid_b=$(pgrep -o -f "^vsftpd $T/B/vsftpd.conf")
 srv_cpu() { # PID: seconds of its sessions' CPU so far, once the last run's are reaped
 	local i
 	for i in $(seq 50); do
@@ -59,7 +69,7 @@ srv_cpu() { # PID: seconds of its sessions' CPU so far, once the last run's are 
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($16 + $17) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 # run NAME ROUND CMD...: appends "wall cpu cpuA cpuB" of CMD (client, then each server's
-# sessions) to $T/NAME.times
+# sessions) to $T/NAME.times (in the run's namespace, after both servers started there)
 run() {
 	local name=$1 r=$2 a0 b0
 	shift 2
@@ -67,29 +77,51 @@ run() {
 	timed "$T/run.raw" "$@" || echo "bench ftp_copy: $name round $r failed: $(head -3 "$T/bench.err")"
 	echo "$(cut -d' ' -f1,2 "$T/run.raw") $(calc "$(srv_cpu "$pid_a") - $a0") $(calc "$(srv_cpu "$pid_b") - $b0")" >>"$T/$name.times"
 }
+# in_ns NAME ROUND: runs in a fresh network namespace (bash -c, below): loopback up, both
+# servers, the timed run, the servers stopped and gone (their namespace with them)
+in_ns() {
+	local w=$1 r=$2 pid_a pid_b PA PB c i NTF
+	_cleanups=()
+	trap 'for c in "${_cleanups[@]}"; do eval "$c"; done >/dev/null 2>&1' EXIT
+	ip link set lo up || exit 1
+	if ! ftpd_start A "$proto_log" || ! ftpd_start B "$proto_log"; then
+		echo "bench ftp_copy: vsftpd could not start"
+		exit 1
+	fi
+	PA=$FTPD_PORT_A PB=$FTPD_PORT_B
+	pid_a=$(pgrep -o -f "^vsftpd $T/A/vsftpd.conf") pid_b=$(pgrep -o -f "^vsftpd $T/B/vsftpd.conf")
+	NTF=("$NETTOOL" ftp --no-tls -u "$U" --parallel 8) # not -q: a failure says why (stderr is kept per run)
+	case $w in
+	stream) run stream "$r" "${NTF[@]}" --no-fxp copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/s.$r" ;;
+	fxp) run fxp "$r" "${NTF[@]}" --fxp copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/x.$r" ;;
+	old) run old "$r" "$NETTOOL_OLD" ftp --no-tls -u "$U" --parallel 8 --"${OLD_MODE:-fxp}" copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/o.$r" ;;
+	lftp) run lftp "$r" sh -c "lftp -u '$U,$PW' -p $PA -e 'set ftp:ssl-allow no; set net:max-retries 1; mirror --parallel=8 small $T/l.$r; quit' 127.0.0.1 &&
+		lftp -u '$U,$PW' -p $PB -e 'set ftp:ssl-allow no; set net:max-retries 1; mirror -R --parallel=8 $T/l.$r l.$r; quit' 127.0.0.1" ;;
+	esac
+	for c in "${_cleanups[@]}"; do eval "$c"; done >/dev/null 2>&1
+	_cleanups=()
+	for i in $(seq 100); do # the listeners gone, so the next run's are the only ones
+		pgrep -f "^vsftpd $T/[AB]/vsftpd.conf" >/dev/null || break
+		sleep 0.05
+	done
+}
+# ns_run NAME ROUND: in_ns in a new namespace, with this script's functions and settings
+ns_run() {
+	local v vars=(T FILES proto_log U PW NETTOOL FTP_USER FTP_PASS FTP_FIXTURES)
+	[ -n "${NETTOOL_OLD:-}" ] && vars+=(NETTOOL_OLD)
+	[ -n "${OLD_MODE:-}" ] && vars+=(OLD_MODE)
+	unshare --net bash -c "$(declare -f); $(for v in "${vars[@]}"; do declare -p "$v"; done); in_ns $1 $2"
+}
 count() { # folder on B: the files there, checked
 	local n
 	n=$(ls "$HB/$1" 2>/dev/null | wc -l)
 	[ "$n" = "$FILES" ] || echo "bench ftp_copy: $1 has $n of $FILES files"
 	ls -a "$HB/$1" 2>/dev/null | grep -q '\.nettool-' && echo "bench ftp_copy: $1 has temporaries left"
 }
-ours_stream() {
-	run stream "$1" "${NTF[@]}" --no-fxp copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/s.$1"
-	count "s.$1"
-}
-ours_fxp() {
-	run fxp "$1" "${NTF[@]}" --fxp copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/x.$1"
-	count "x.$1"
-}
-ours_old() {
-	run old "$1" "$NETTOOL_OLD" ftp --no-tls -u "$U" --parallel 8 --"${OLD_MODE:-fxp}" copy -r "ftp://$U@127.0.0.1:$PA/small" "ftp://$U@127.0.0.1:$PB/o.$1"
-	count "o.$1"
-}
-peer_lftp() {
-	run lftp "$1" sh -c "lftp -u '$U,$PW' -p $PA -e 'set ftp:ssl-allow no; set net:max-retries 1; mirror --parallel=8 small $T/l.$1; quit' 127.0.0.1 &&
-		lftp -u '$U,$PW' -p $PB -e 'set ftp:ssl-allow no; set net:max-retries 1; mirror -R --parallel=8 $T/l.$1 l.$1; quit' 127.0.0.1"
-	count "l.$1"
-}
+ours_stream() { ns_run stream "$1"; count "s.$1"; }
+ours_fxp() { ns_run fxp "$1"; count "x.$1"; }
+ours_old() { ns_run old "$1"; count "o.$1"; }
+peer_lftp() { ns_run lftp "$1"; count "l.$1"; }
 who="stream lftp fxp"
 [ "${STREAM:-1}" = 0 ] && who="lftp fxp"
 [ "${FXP:-1}" = 0 ] && who=${who/ fxp/}
