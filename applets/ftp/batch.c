@@ -71,10 +71,8 @@ static int get_tree(struct ftp_site *s, const char *path, const char *dir)
 	char err[256];
 	if (bn[0] && file_safe_name_from(bn, strlen(bn), "on the command line", err, sizeof err) < 0)
 		opt_usage_error("get -r %s: no folder name to save as (%s)", path, err);
-	char *ldir = bn[0] ? ftp_join(dir, bn) : xstrdup(dir);
-	int rc = tree_mirror_down(s, path, ldir);
-	free(ldir);
-	return rc;
+	/* dir (-O) is the user's, taken as given; bn below it is not followed (file.h). */
+	return tree_mirror_down(s, path, dir, bn[0] ? bn : NULL);
 }
 
 /* get --move: the sources of what is now safe here, deleted in one batch. */

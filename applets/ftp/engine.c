@@ -417,7 +417,8 @@ static int start(struct engine *e, struct slot *s)
 		} else {
 			char m[600];
 			if (ftp_local_prepare(j, &e->made_dir, &s->dst_dir, &s->dst_base, &s->dst_rel, m, sizeof m) < 0) {
-				fail_job(e, s, NT_EXIT_IO, m);
+				/* A symlink below the target refused: the item's failure (1), not I/O. */
+				fail_job(e, s, ftp_local_fail_code(s->dst_base, errno), m);
 				return -1;
 			}
 			s->sink = SINK_FILE;
@@ -425,7 +426,7 @@ static int start(struct engine *e, struct slot *s)
 			if (ftp_cf.resume) {
 				int r = ftp_local_resume(s->dst_base, s->dst_rel, &s->fd, &s->resume_at, s->err, sizeof s->err);
 				if (r < 0) {
-					fail_job(e, s, NT_EXIT_IO, s->err);
+					fail_job(e, s, ftp_local_fail_code(s->dst_base, errno), s->err);
 					return -1;
 				}
 				if (r) {

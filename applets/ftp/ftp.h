@@ -367,6 +367,10 @@ void ftp_shard_resolve(const char *spec);
 int ftp_local_prepare(const struct job *j, char **made_dir, char **dir, char **base, char **rel, char *err,
 		      size_t errlen);
 int ftp_local_resume(const char *base, const char *rel, int *fd, off_t *size, char *err, size_t errlen);
+/* The exit status of a local failure just met below the user's folder base (errno e):
+ * 1 when a symlink or a non-folder below it was refused (a refused item, nettool-ftp(1)),
+ * else 6 (local I/O: base itself unusable, permissions, space). */
+int ftp_local_fail_code(const char *base, int e);
 /* A job source over an array (taken over) and over a list file (streamed). */
 struct jobsrc *jobsrc_array(struct job *jobs, size_t n);
 long long ftp_now_ms(void);

@@ -45,9 +45,12 @@ int ftp_local_prepare(const struct job *j, char **made_dir, char **dir, char **b
 	const char *sl = strrchr(*rel, '/');
 	char *below = sl ? xasprintf("%.*s", (int)(sl - *rel), *rel) : NULL;
 	int r = file_mkdirs_below(*base, below, 0755, err, errlen);
+	int e = errno;
 	free(below);
-	if (r < 0)
+	if (r < 0) {
+		errno = e; /* the caller's exit status: ftp_local_fail_code */
 		return -1;
+	}
 	free(*made_dir);
 	*made_dir = xstrdup(*dir);
 	return 0;
@@ -67,4 +70,12 @@ int ftp_local_resume(const char *base, const char *rel, int *fd, off_t *size, ch
 	*fd = f;
 	*size = st.st_size;
 	return 1;
+}
+
+int ftp_local_fail_code(const char *base, int e)
+{
+	struct stat st;
+	if ((e == ELOOP || e == ENOTDIR) && stat(base ? base : ".", &st) == 0 && S_ISDIR(st.st_mode))
+		return NT_EXIT_FAIL;
+	return NT_EXIT_IO;
 }

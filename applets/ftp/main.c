@@ -366,7 +366,7 @@ static int cmd_mirror(const char *cmd)
 		rc = tree_mirror_up(cli_args[0], s, rp);
 	} else {
 		struct ftp_site *s = cli_remote(cli_args[0], &rp);
-		rc = tree_mirror_down(s, rp, cli_args[1]);
+		rc = tree_mirror_down(s, rp, cli_args[1], NULL);
 	}
 	free(rp);
 	return rc;

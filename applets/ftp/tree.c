@@ -507,15 +507,25 @@ static int rm_rf(const char *path)
 	return unlink(path);
 }
 
-int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
+int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *lroot, const char *lsub)
 {
 	struct nodes rn = {0};
 	int rc = walk_remote(s, rroot, &rn);
 	if (rc)
 		return rc;
 	qsort(rn.v, rn.n, sizeof *rn.v, cmp_node);
-	if (file_mkdirs(ldir, 0755) < 0)
-		die_sys(NT_EXIT_IO, "mkdir %s", ldir);
+	/* get -r's folder (lsub) is below the user's -O: made without following a symlink,
+	 * as every folder below it (security review: get -r wrote through a planted one). */
+	char m0[600];
+	if (file_mkdirs_below(lroot, lsub, 0755, m0, sizeof m0) < 0) {
+		if (ftp_local_fail_code(lroot, errno) != NT_EXIT_FAIL || !lsub)
+			die(NT_EXIT_IO, "%s", m0);
+		nt_warn("%s", m0);
+		nodes_free(&rn);
+		return NT_EXIT_FAIL;
+	}
+	char *ldirm = lsub ? ftp_join(lroot, lsub) : xstrdup(lroot);
+	const char *ldir = ldirm;
 	struct job *jobs = xcalloc(rn.n ? rn.n : 1, sizeof *jobs);
 	size_t nj = 0;
 	uint64_t skipped = 0;
@@ -531,7 +541,10 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 			/* A symlink planted below the target is refused, not followed (file.h);
 			 * the files below it fail each with the same reason. */
 			char m[600];
-			if (file_mkdirs_below(ldir, n->rel, 0755, m, sizeof m) < 0) {
+			char *below = lsub ? ftp_join(lsub, n->rel) : xstrdup(n->rel);
+			int r = file_mkdirs_below(lroot, below, 0755, m, sizeof m);
+			free(below);
+			if (r < 0) {
 				nt_warn("%s", m);
 				rn.failed++;
 			}
@@ -548,7 +561,7 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 			continue;
 		}
 		jobs[nj++] = (struct job){.kind = JOB_GET, .src = ftp_join(rroot, n->rel), .dst = lp,
-					  .has_root = 1, .droot = strlen(ldir), .size = n->size, .mtime = -1};
+					  .has_root = 1, .droot = strlen(lroot), .size = n->size, .mtime = -1};
 	}
 	ftp_cf.keep_mtime = 1;
 	struct jobsrc *src = jobsrc_array(jobs, nj);
@@ -579,6 +592,7 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir)
 		nodes_free(&ln);
 	}
 	nodes_free(&rn);
+	free(ldirm);
 	return rc;
 }
 

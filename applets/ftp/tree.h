@@ -17,7 +17,10 @@ struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *ba
 #define TREE_MAX_FOLDERS 1000000LL
 #define TREE_PATH_BYTES_PER_ENTRY 100
 
-int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *ldir);
+/* Download rroot into lroot/lsub (lsub NULL: into lroot). lroot is the user's folder,
+ * taken as given; lsub and everything below it are made and opened without following
+ * a symlink (file.h, the folder rule): a refused lsub fails the tree (1), named. */
+int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *lroot, const char *lsub);
 int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot);
 int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp);
 

@@ -90,8 +90,8 @@ printf 'sub/victim.txt\n' >lnlist.txt
 printf 'ORIGINAL\n' >lnout/victim.txt
 ftp "${O[@]}" -q get --from-file lnlist.txt $S:ftpreal -O mir2 2>lnk2.err
 rc=$?
-[ $rc != 0 ] && [ "$(cat lnout/victim.txt)" = ORIGINAL ] && grep -q 'symbolic link' lnk2.err &&
-	pass "get --from-file -O: a symlinked subfolder below -O is refused" ||
+[ $rc = 1 ] && [ "$(cat lnout/victim.txt)" = ORIGINAL ] && grep -q 'mir2/sub is a symbolic link or not a folder: refused' lnk2.err &&
+	pass "get --from-file -O: a symlinked subfolder below -O is refused, exit 1 (as mirror)" ||
 	fail "get --from-file through a planted symlink" "rc $rc: $(cat lnk2.err; cat lnout/victim.txt)"
 printf 'EV' >lnout/victim.txt # a prefix of the server's file: --resume would append to it
 ftp "${O[@]}" -q --resume get --from-file lnlist.txt $S:ftpreal -O mir2 2>lnk3.err
@@ -99,6 +99,20 @@ rc=$?
 [ $rc != 0 ] && [ "$(cat lnout/victim.txt)" = EV ] &&
 	pass "get --resume: no append through a symlinked subfolder" ||
 	fail "get --resume through a planted symlink" "rc $rc: $(cat lnk3.err; cat lnout/victim.txt)"
+# get -r's folder below -O is the server's name (security review 3: get -r wrote through
+# mir2/sub -> lnout): refused as get --from-file refuses it, same message and exit status.
+printf 'ORIGINAL\n' >lnout/victim.txt
+ftp "${O[@]}" -q get -r $S:ftpreal/sub -O mir2 2>lnk4.err
+rc=$?
+[ $rc = 1 ] && [ "$(cat lnout/victim.txt)" = ORIGINAL ] && [ "$(ls -A lnout)" = victim.txt ] &&
+	grep -q 'mir2/sub is a symbolic link or not a folder: refused' lnk4.err &&
+	pass "get -r -O: a symlinked folder below -O is refused, nothing written outside, exit 1" ||
+	fail "get -r through a planted symlink" "rc $rc: $(cat lnk4.err; cat lnout/victim.txt; ls -A lnout)"
+ln -s realtarget linkget
+check "get -r into a -O that is itself a symlink (the user's choice)" ftp "${O[@]}" -q get -r $S:ftpreal/sub -O linkget
+[ "$(cat realtarget/sub/victim.txt 2>/dev/null)" = EVIL ] && pass "get -r: the user's symlinked -O is followed" ||
+	fail "get -r symlinked -O" "$(ls -R realtarget)"
+rm -rf realtarget/sub
 ln -s realtarget linktarget
 check "mirror into a target that is itself a symlink (the user's choice)" ftp "${O[@]}" -q mirror $S:ftpreal linktarget
 [ "$(cat realtarget/sub/victim.txt 2>/dev/null)" = EVIL ] && pass "the user's symlinked target is followed" ||
