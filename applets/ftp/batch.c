@@ -52,11 +52,29 @@ static int worse(int a, int b)
 
 /* CMD --from-file LIST TARGET: the list's lines, relative to TARGET's path (and to the local
  * folder dir for get), as one batch; *site (if asked) gets TARGET's site. */
+/* copy and put --from-file: a destination folder that cannot be entered is said once,
+ * before the files (in the words a file's failure would use: ftp_folder_why), not once per
+ * file, FXP or streamed (copy -r checks the same in tree.c). 1 when it is missing. */
+static int dst_folder_missing(const char *cmd, struct ftp_site *b, const char *dp)
+{
+	if (!dp[0] || ftp_isdir(b, dp) == 1)
+		return 0;
+	char m[600], *in = ftp_join(dp, "x"); /* a name inside it: ftp_folder_why names its folder */
+	ftp_folder_why(m, sizeof m, b, in, 0, 1);
+	nt_warn("%s: %s", cmd, m);
+	free(in);
+	return 1;
+}
+
 static int from_file(const char *what, enum job_kind k, const char *dir, struct ftp_site **site)
 {
 	char *base;
 	cli_need_args(what, 1, 1);
 	struct ftp_site *s = cli_remote(cli_args[0], &base);
+	if (k == JOB_PUT && !ftp_cf.create_dirs && dst_folder_missing("put", s, base)) {
+		free(base);
+		return NT_EXIT_FAIL;
+	}
 	struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, k, base, dir);
 	free(base);
 	if (site)
@@ -296,19 +314,6 @@ int cmd_rm(const char *cmd)
 	return worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
 }
 
-/* copy --from-file: a destination folder that cannot be entered is said once, before the
- * files (in the words a file's failure would use: ftp_folder_why), not once per file,
- * FXP or streamed (copy -r checks the same in tree.c). 1 when it is missing. */
-static int dst_folder_missing(struct ftp_site *b, const char *dp)
-{
-	if (!dp[0] || ftp_isdir(b, dp) == 1)
-		return 0;
-	char m[600], *in = ftp_join(dp, "x"); /* a name inside it: ftp_folder_why names its folder */
-	ftp_folder_why(m, sizeof m, b, in, 0, 1);
-	nt_warn("copy: %s", m);
-	free(in);
-	return 1;
-}
 
 /* copy SRC-PATTERN DST: the files that match, into the folder DST, as get and rm expand
  * theirs (glob.c: the pattern itself is never sent as a name). */
@@ -331,7 +336,7 @@ static int copy_glob(struct ftp_site *a, const char *sp, struct ftp_site *b, con
 		nt_warn("copy %s: no file matches", cli_args[0]);
 		return NT_EXIT_FAIL;
 	}
-	if (!ftp_cf.create_dirs && dst_folder_missing(b, dp)) {
+	if (!ftp_cf.create_dirs && dst_folder_missing("copy", b, dp)) {
 		jobs_free(&js);
 		return NT_EXIT_FAIL;
 	}
@@ -356,7 +361,7 @@ int cmd_copy(const char *cmd)
 	}
 	if (ftp_cf.from_file || ftp_cf.recursive)
 		ftp_copy_same_check(a, sp, b, dp, 1);
-	if (ftp_cf.from_file && !ftp_cf.create_dirs && dst_folder_missing(b, dp)) {
+	if (ftp_cf.from_file && !ftp_cf.create_dirs && dst_folder_missing("copy", b, dp)) {
 		free(sp);
 		free(dp);
 		return NT_EXIT_FAIL;

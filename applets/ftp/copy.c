@@ -637,11 +637,7 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 		ftp_gp_stop(s->gp);
 	if (s->phase != 0 || !s->ctmp || !s->dst_started || kept_in_place(e, s))
 		return; /* no STOR sent: nothing stored, and with --no-atomic ctmp is a file we did not touch */
-	char *ap = ftp_qpath(e->b, s->ctmp);
-	char *c = xasprintf("DELE %s", ap);
-	const char *cmds[1] = {c};
-	ftp_quote(e->b, cmds, 1);
-	free(c), free(ap);
+	ftp_tmp_dele(e->b, s->ctmp);
 }
 
 char *ftp_path_lexnorm(const char *in)

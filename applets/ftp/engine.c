@@ -580,8 +580,10 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 		retry_later(e, s, m);
 		return;
 	}
-	if (rc != CURLE_OK && s->job.kind == JOB_PUT)
+	if (rc != CURLE_OK && s->job.kind == JOB_PUT) {
 		ftp_put_left(m, sizeof m, e->a, s->job.dst, rc);
+		ftp_put_tmp_left(m, sizeof m, e->a, s->job.dst, rc); /* --atomic: as a failed copy's */
+	}
 	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
 }
 

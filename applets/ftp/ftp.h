@@ -140,6 +140,15 @@ void ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path,
  * what the server now holds under dst, asked with SIZE, appended to m (nothing when SIZE
  * fails): many servers (vsftpd) create or empty the file before the data connection. */
 void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc);
+/* The clean-up of a temporary (or partial file) a failed transfer may have left on site:
+ * DELE of path (relative to the login folder), on s->h (a fresh connection when the
+ * transfer's broke), bounded by --timeout. A stopped copy (ftp_copy_stop) and a failed
+ * --atomic put (ftp_put_tmp_left) use it. */
+CURLcode ftp_tmp_dele(struct ftp_site *s, const char *path);
+/* --atomic: a put that failed once its STOR may have reached the server (rc) left
+ * its temporary: deleted (ftp_tmp_dele), as a failed copy's is; where that fails (no
+ * connection, DELE refused), the temporary is named in m as left. */
+void ftp_put_tmp_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc);
 CURLcode ftp_entry_path(struct ftp_site *s, char **out);
 /* Fetch a listing of dir: kind 'n' NLST, 'l' LIST, 'm' MLSD. Into b (bounded). */
 CURLcode ftp_listing(struct ftp_site *s, const char *dir, int kind, struct buf *b);

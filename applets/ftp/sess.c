@@ -518,6 +518,39 @@ void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLc
 					"temporary name)", name, ftp_site_name(s), (long long)size);
 }
 
+CURLcode ftp_tmp_dele(struct ftp_site *s, const char *path)
+{
+	char *ap = ftp_qpath(s, path);
+	char *c = xasprintf("DELE %s", ap);
+	const char *cmds[1] = {c};
+	CURLcode rc = ftp_quote(s, cmds, 1);
+	free(c), free(ap);
+	return rc;
+}
+
+void ftp_put_tmp_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc)
+{
+	/* Only where the STOR of the temporary was accepted (a refused CWD, login, passive
+	 * command or STOR stored nothing; vsftpd's 425 to a STOR leaves an empty one: not
+	 * asked after, as a DELE of nothing would name a temporary that is not there). */
+	if (ftp_cf.atomic <= 0 ||
+	    (rc != CURLE_SEND_ERROR && rc != CURLE_RECV_ERROR && rc != CURLE_PARTIAL_FILE && rc != CURLE_OPERATION_TIMEDOUT &&
+	     rc != CURLE_QUOTE_ERROR && rc != CURLE_WEIRD_SERVER_REPLY && rc != CURLE_ABORTED_BY_CALLBACK &&
+	     rc != CURLE_READ_ERROR && rc != CURLE_GOT_NOTHING))
+		return;
+	char *tmp = ftp_dur_remote_tmp(dst);
+	if (!tmp)
+		return;
+	if (ftp_tmp_dele(s, tmp) != CURLE_OK) {
+		char name[300];
+		size_t l = strlen(m);
+		out_clean(name, sizeof name, tmp, strlen(tmp), 0);
+		snprintf(m + l, ml - l, "; its temporary %s on %s may be left (it could not be deleted: delete it, or rerun "
+					"with the same --journal)", name, ftp_site_name(s));
+	}
+	free(tmp);
+}
+
 int ftp_isdir(struct ftp_site *s, const char *path)
 {
 	if (!path[0] || !strcmp(path, "/"))

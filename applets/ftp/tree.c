@@ -22,6 +22,7 @@
 #include "jset.h"
 #include "log.h"
 #include "nt_err.h"
+#include "out.h"
 #include "tree.h"
 
 /* ---- --from-file ---- */
@@ -30,6 +31,7 @@
 struct lbufs {
 	char *line, *sb, *db;
 	size_t lcap, scap, dcap;
+	char rj[400]; /* put: the reason a line is refused (its remote name taken) */
 };
 
 /* One line ahead: the job returned by next() is in bufs[cur], the next one is already
@@ -43,6 +45,7 @@ struct linesrc {
 	struct lbufs bufs[2];
 	int cur, primed, have;
 	struct job next;
+	struct jset names, pairs; /* put: remote names directly in the base folder; name+line */
 };
 
 static const char *strip_slashes(const char *p)
@@ -124,13 +127,34 @@ static int parse_line(struct linesrc *l, struct lbufs *u, struct job *j)
 		else if (file_safe_relpath(rel, err, sizeof err) < 0)
 			j->reject = "unsafe local path (empty, '..' or control characters): refused";
 		break;
-	case JOB_PUT:
+	case JOB_PUT: {
+		/* A path under the current folder keeps its folders; any other line (absolute,
+		 * with '..', '.' or an empty part) is stored under its last name, in the base
+		 * folder. Two lines that so name the same remote file (the same line twice is
+		 * the same file) would overwrite each other: the later one is refused. Only
+		 * names directly in the base folder can meet (kept as two hashes: jset.h). */
+		int kept = line[0] != '/' && file_safe_relpath(line, err, sizeof err) == 0;
+		const char *name = kept ? line : ftp_basename(line);
 		j->src = u->line;
-		if (line[0] != '/' && file_safe_relpath(line, err, sizeof err) == 0)
-			j->dst = join_into(&u->db, &u->dcap, l->base, line);
-		else
-			j->dst = join_into(&u->db, &u->dcap, l->base, ftp_basename(line));
+		j->dst = join_into(&u->db, &u->dcap, l->base, name);
+		if (!strchr(name, '/') && name[0]) {
+			struct jkey k = jset_key(name);
+			char *pair = xasprintf("%s\n%s", name, line);
+			struct jkey kp = jset_key(pair);
+			free(pair);
+			if (jset_has(&l->names, k) && !jset_has(&l->pairs, kp)) {
+				char nm[200];
+				out_clean(nm, sizeof nm, name, strlen(name), 0);
+				snprintf(u->rj, sizeof u->rj, "its remote name '%s' is that of an earlier line of the list: refused "
+							"(a line absolute or with '..' is stored under its last name)", nm);
+				j->reject = u->rj;
+			} else {
+				jset_add(&l->names, k);
+				jset_add(&l->pairs, kp);
+			}
+		}
 		break;
+	}
 	case JOB_RM:
 		j->src = line[0] == '/' ? u->line : join_into(&u->sb, &u->scap, l->base, line);
 		if (line[0] == '/')
@@ -178,6 +202,8 @@ static void lines_release(struct jobsrc *js)
 	lines_end(l);
 	for (int i = 0; i < 2; i++)
 		free(l->bufs[i].line), free(l->bufs[i].sb), free(l->bufs[i].db);
+	jset_free(&l->names);
+	jset_free(&l->pairs);
 	free(l->base);
 	free(l->other);
 	free(l->path);

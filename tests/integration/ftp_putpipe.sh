@@ -110,6 +110,22 @@ for c in "s553 xrefuse.bin the server refused STOR/APPE (upload) (server: 553 " 
 			fail "$name on libcurl's path" "rc $(cat rc.c$name): $(cat err.c$name)"
 	esac
 done
+# --atomic, the connection broken mid-transfer: the temporary is deleted (DELE), as a failed
+# copy's; where the DELE fails (here refused: *keep*), the error names the temporary left.
+for w in own curl; do
+	extra=()
+	[ $w = curl ] && extra=(--limit-rate 1G)
+	fake_put "tc$w" tcut.bin --atomic "${extra[@]}"
+	[ "$(cat rc.tc$w)" != 0 ] && [ -z "$(find fk -name '.tcut*')" ] && ! grep -q "temporary" "err.tc$w" &&
+		pass "--atomic put broken mid-transfer ($w): its temporary deleted" ||
+		fail "--atomic cut temporary ($w)" "rc $(cat rc.tc$w): $(cat err.tc$w); $(ls -a fk | grep tcut)"
+	fake_put "tk$w" tcutkeep.bin --atomic "${extra[@]}"
+	left=$(cd fk && ls -A | grep '^\.tcutkeep')
+	[ "$(cat rc.tk$w)" != 0 ] && [ -n "$left" ] && grep -qF "its temporary $left on 127.0.0.1:" "err.tk$w" &&
+		pass "--atomic put broken, DELE refused ($w): the temporary left is named" ||
+		fail "--atomic cut temporary named ($w)" "rc $(cat rc.tk$w): $(cat err.tk$w); $left"
+	rm -f fk/.tcutkeep*
+done
 # In place (the default, as curl): a 226 while the file is still going out fails the put
 # (30 MB: more than the sockets hold, so the 226 comes before the last byte went).
 head -c 30000000 /dev/urandom >src.bin

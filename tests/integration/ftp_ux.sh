@@ -146,6 +146,27 @@ stor=$(($(grep -c '"STOR' "$LOG") - s0))
 [ $rc = 1 ] && [ "$stor" = 0 ] && grep -q "'newparent' on 127.0.0.1:$P" c3r.err && grep -q -- --create-dirs c3r.err &&
 	[ "$(grep -c . c3r.err)" = 1 ] && pass "copy -r into a missing folder: one line, server and --create-dirs named, no STOR" ||
 	fail "copy -r into a missing folder" "rc $rc, $stor STOR: $(head -3 c3r.err)"
+# put --from-file into a missing folder: said once, as copy says it, not once per item.
+mkdir -p pfl/sub && for f in a b c d; do echo $f >pfl/$f; done && echo x >pfl/sub/x
+printf 'a\nb\nc\nd\n' >pfl/list
+s0=$(grep -c '"STOR' "$LOG")
+(cd pfl && timeout 30 "$NT" ftp "${O[@]}" put --from-file list $S:nodata/pf 2>../pf.err)
+rc=$?
+stor=$(($(grep -c '"STOR' "$LOG") - s0))
+[ $rc = 1 ] && [ "$stor" = 0 ] && [ "$(grep -c . pf.err)" = 1 ] && grep -q "could not enter the folder 'nodata/pf' on 127.0.0.1:$P" pf.err &&
+	grep -q -- --create-dirs pf.err && pass "put --from-file into a missing folder: one line, the folder, server and --create-dirs named" ||
+	fail "put --from-file into a missing folder" "rc $rc, $stor STOR: $(head -3 pf.err)"
+# put --from-file: a line absolute or with '..' goes under its last name; two lines that
+# name the same remote file: the later one fails (exit 1), the earlier is stored whole.
+mkdir -p "$H/pf2" pfl/up && echo up >pfl/up/y && echo top >pfl/y && echo abs >"$T/small.txt"
+printf 'sub/x\ny\n../pfl/up/y\n%s\n%s\n' "$T/small.txt" "$T/small.txt" >pfl/list2
+(cd pfl && timeout 30 "$NT" ftp "${O[@]}" --create-dirs put --from-file list2 $S:pf2 2>../pf2.err)
+rc=$?
+[ $rc = 1 ] && cmp -s pfl/sub/x "$H/pf2/sub/x" && [ "$(cat "$H/pf2/y")" = top ] && cmp -s "$T/small.txt" "$H/pf2/small.txt" &&
+	[ "$(grep -c "remote name 'y' is that of an earlier line" pf2.err)" = 1 ] && grep -q "put ../pfl/up/y:" pf2.err &&
+	[ "$(grep -c . pf2.err)" -le 2 ] &&
+	pass "put --from-file: '..'/absolute lines under their last name; a second line for one remote name refused" ||
+	fail "put --from-file collision" "rc $rc: $(cat pf2.err) / $(cat "$H/pf2/y" 2>&1)"
 timeout 30 "$NT" ftp "${O[@]}" --create-dirs copy -r $S:d $S:newparent2/x/tree3 2>c3s.err
 rc=$?
 [ $rc = 0 ] && cmp -s "$H/newparent2/x/tree3/sub/g.txt" "$H/d/sub/g.txt" &&
