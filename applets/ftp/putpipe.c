@@ -363,9 +363,9 @@ static void data_end(struct pput *p)
 }
 
 /* copy, at the 226: how the server ended the data connection, looked at without waiting.
- * 1: its clean end (a server closes it once it has read our end, all of the data, and
- * then answers: vsftpd, pyftpdlib); -1: reset (it closed with our data unread: it did not
- * take all); 0: not known yet (the data connection already closed, or its end not come). */
+ * 1: its clean end (it shut its side: that says nothing of what it read, the SIZE after
+ * the 226 does); -1: reset (it closed with our data unread: it did not take all); 0: not
+ * known yet (the data connection already closed, or its end not come). */
 static int server_end(struct pput *p)
 {
 	if (p->o.dfd < 0)

@@ -162,9 +162,9 @@ head -c 200000 /dev/urandom >"$H/h/hc.bin"
 if fakeftpd_start hc "$T/fk" "raw:"; then
 	timeout 60 "$NT" ftp "${O[@]}" --timeout 5 --move copy "${SA}h/hc.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_hc/xhalfclose.bin" 2>err.hc
 	rc=$?
-	[ $rc != 0 ] && [ ! -e fk/xhalfclose.bin ] && [ -f "$H/h/hc.bin" ] &&
+	[ $rc = 3 ] && [ ! -e fk/xhalfclose.bin ] && [ -f "$H/h/hc.bin" ] &&
 		grep -qE "^'SIZE \.xhalfclose\.bin" fk/commands.log &&
-		pass "half-closing destination: SIZE of the temporary says 8 KiB, failed ($rc), nothing under the final name, --move kept the source" ||
+		pass "half-closing destination: SIZE of the temporary says 8 KiB, failed (3), nothing under the final name, --move kept the source" ||
 		fail "half-closing destination" "rc $rc: $(cat err.hc); $(ls -a fk); $(grep -E "^'(STOR|SIZE|RNFR|RNTO) .*halfclose" fk/commands.log | head -6)"
 else
 	fail "fake server" "did not start"
