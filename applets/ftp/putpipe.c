@@ -22,11 +22,11 @@
  * The streamed copy's upload too (ftp_pp_copy_start, copy.c): the data from the slot's pipe
  * (copy.c fills it from libcurl's download and pauses that while it is full), CWD and EPSV
  * sent when the job starts, the STOR only once copy.c says the source's data came (or its
- * good end: dst_go). The data connection is kept, shut for writing, until the 226: when the
- * server's clean end of it is there by then (it read all that went through our pipe:
- * vsftpd closes before it answers), RNFR and RNTO go in one write, no SIZE (a command
- * and a round trip less per file); a reset fails the file; an end not come yet: SIZE
- * with the RNFR as for a put. The end handed to ftp_copy_finished as libcurl's upload handle's, so
+ * good end: dst_go). The data connection is kept, shut for writing, until the 226: a reset
+ * of it by then fails the file (the server closed with our data unread); otherwise SIZE
+ * with the RNFR as for a put, always (a clean end only says the server shut its side, not
+ * that it read all: one that half-closes after part of the file and answers 226 is caught
+ * by the SIZE). The end handed to ftp_copy_finished as libcurl's upload handle's, so
  * that --move, the clean-up DELE of a failed temporary, the journal and the messages stay
  * copy.c's.
  *
@@ -78,7 +78,6 @@ struct pput {
 	char *err;
 	struct xfer_stall win;
 	int outq;           /* P_FIN: bytes of the data our kernel still held at the last look */
-	int rnto_out;       /* copy: RNTO went with the RNFR (no SIZE: server_end) */
 };
 
 static struct pput *all;
@@ -237,7 +236,6 @@ static int begin(struct slot *s, struct ftp_site *site, char *want, char *name, 
 	p->sent = 0;
 	p->eof = 0;
 	p->port = 0;
-	p->rnto_out = 0;
 	own_stall_arm(&p->o);
 	int r;
 	if (strcmp(p->o.cwd, p->want)) {
@@ -365,9 +363,9 @@ static void data_end(struct pput *p)
 }
 
 /* copy, at the 226: how the server ended the data connection, looked at without waiting.
- * 1: its clean end (a server closes it once it has read our end, all of the data, and
- * then answers: vsftpd, pyftpdlib); -1: reset (it closed with our data unread: it did not
- * take all); 0: not known yet (the data connection already closed, or its end not come). */
+ * 1: its clean end (it shut its side: that says nothing of what it read, the SIZE after
+ * the 226 does); -1: reset (it closed with our data unread: it did not take all); 0: not
+ * known yet (the data connection already closed, or its end not come). */
 static int server_end(struct pput *p)
 {
 	if (p->o.dfd < 0)
@@ -548,22 +546,13 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 			break;
 		own_stall_arm(&p->o);
 		if (p->pipe) {
-			/* copy: every byte went through our pipe, counted; the server's clean
-			 * end of the data connection already there says it read all of them
-			 * (a reset: it did not). Then no SIZE: RNFR and RNTO in one write (a
-			 * refused RNFR has RNTO's 503 behind it: the connection goes, P_RNFR).
-			 * Its end not come yet: SIZE as for a put. */
-			int end = server_end(p);
-			if (end < 0) {
+			/* copy: the server's reset of the data connection at its 226 says it
+			 * did not read all of our pipe's data: the file fails. Its clean end
+			 * says nothing of that (a server may shut its side without reading
+			 * the rest): SIZE as for a put, always. */
+			if (server_end(p) < 0) {
 				snprintf(p->err, CURL_ERROR_SIZE, "data connection reset by the server: not all of the file was taken");
 				return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1);
-			}
-			if (end > 0) {
-				p->st = P_RNFR;
-				p->rnto_out = 1;
-				if (ctl_send(p->o.c, "RNFR %s", p->name) < 0 || ctl_send(p->o.c, "RNTO %s", p->final) < 0)
-					return pfail(e, s, CURLE_SEND_ERROR, 0, 1);
-				return 0;
 			}
 		}
 		own_data_close(&p->o);
@@ -581,12 +570,10 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 		p->st = P_RNFR;
 		return 0;
 	case P_RNFR:
-		if (r != 350) /* (an RNTO sent with it has its reply still to come: the connection goes) */
-			return pfail(e, s, CURLE_QUOTE_ERROR, 1, p->rnto_out);
+		if (r != 350)
+			return pfail(e, s, CURLE_QUOTE_ERROR, 1, 0);
 		p->st = P_RNTO;
 		own_stall_arm(&p->o);
-		if (p->rnto_out)
-			return 0;
 		return ctl_send(p->o.c, "RNTO %s", p->final) < 0 ? pfail(e, s, CURLE_SEND_ERROR, 0, 1) : 0;
 	case P_RNTO:
 		if (r < 200 || r >= 300)

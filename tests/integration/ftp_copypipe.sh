@@ -4,12 +4,12 @@
 # (applets/ftp/putpipe.c, the data relayed from copy.c's pipe) and the download
 # (applets/ftp/getpipe.c, its data into that pipe, paused while it is full): a tree between
 # two vsftpd (content, empty and large files, no temporaries, both own paths taken: the
-# CWDs from the root; no SIZE of the temporary where vsftpd's end of the data connection
-# came before its 226, RNFR right after the STOR), --move, many files with
-# --parallel 8 and --journal (a rerun copies nothing), a hostile destination
+# CWDs from the root; SIZE of the temporary, sent with the RNFR, for every file), --move,
+# many files with --parallel 8 and --journal (a rerun copies nothing), a hostile destination
 # (fixtures/ftp_fake.py raw:): STOR answered 553 or 425, the data connection reset mid-file,
-# a 226 before the data were taken (SIZE asked then), RNFR refused (RNTO went with it), RNTO
-# refused; and a hostile source: RETR answered 550,
+# a 226 before the data were taken, a data connection half-closed (a clean end) after
+# 8 KiB and a 226 (the SIZE catches it), RNFR refused, RNTO refused; and a hostile source:
+# RETR answered 550,
 # the data connection reset mid-file, a short file, a 226 before the data: the copy fails,
 # nothing under the final name, --move keeps the source; the failures worded, and exit
 # codes, as on libcurl's path (taken with --limit-rate).
@@ -23,9 +23,8 @@ cd "$T" || exit 1
 HB=$FTPD_HOME_B LOGB=$FTPD_LOG_B
 SA="ftp://$FTP_USER@127.0.0.1:$P/" SB="ftp://$FTP_USER@127.0.0.1:$FTPD_PORT_B/"
 O=(--no-tls -u "$FTP_USER" -q --no-fxp)
-# In each destination session, the command before every RNFR (own path: the STOR, the
-# server's end of the data connection there at its 226, else SIZE; libcurl's: the STOR).
-# Distinct values.
+# In each destination session, the command before every RNFR (own path: SIZE, sent with
+# it; libcurl's: the STOR). Distinct values.
 before_rnfr() {
 	awk -F'"' '/FTP command: Client/ { split($0, a, "pid "); pid = a[2] + 0; c = $4; sub(/ .*/, "", c)
 		if (c == "RNFR") print last[pid]; last[pid] = c }' "$LOGB" | sort -u | tr '\n' ' '
@@ -62,8 +61,8 @@ rc=$?
 [ $rc = 0 ] && diff -r "$H/t" "$HB/t" >/dev/null && [ -z "$(find "$HB/t" -name '.*')" ] &&
 	pass "copy -r --no-fxp --parallel 4: $n files (an empty one, 3 MB), right content, no temporary" ||
 	fail "copy -r" "rc $rc: $(head -3 err1); $(diff -r "$H/t" "$HB/t" | head -3)"
-[ "$(stor_cwd)" = "abs " ] && [ "$(before_rnfr)" = "STOR " ] && [ "$(grep -c '"SIZE ' "$LOGB")" = 0 ] &&
-	pass "the own upload took every file (CWD from the root), no SIZE: RNFR right after the STOR" ||
+[ "$(stor_cwd)" = "abs " ] && [ "$(before_rnfr)" = "SIZE " ] && [ "$(grep -c '"SIZE ' "$LOGB")" = "$n" ] &&
+	pass "the own upload took every file (CWD from the root), SIZE of the temporary before each RNFR" ||
 	fail "own path" "$(stor_cwd); $(before_rnfr); SIZE $(grep -c '"SIZE ' "$LOGB") for $n"
 [ "$(retr_cwd)" = "abs " ] && pass "the own download took every file (the source's CWD from the root)" ||
 	fail "own download" "source sessions that RETR: $(retr_cwd)"
@@ -149,13 +148,27 @@ for c in "s553 xrefuse.bin the server refused STOR/APPE (upload) (server: 553 " 
 	esac
 done
 
-# The own upload sent RNTO with the RNFR (no SIZE: the fake closes the data connection
-# before its 226), and the refused RNFR still failed the file (above: nothing renamed).
-# Waiting for the 350 (libcurl's path, or a SIZE first) no RNTO follows the refusal. (The
-# log is every connection's: another's line may come between the RNFR and the RNTO.)
-grep -q "^'RNTO xnorfr.bin'" fk/commands.log &&
-	pass "RNTO sent with the RNFR, without waiting for its 350" ||
-	fail "RNFR and RNTO together" "$(grep -E "^'(STOR|SIZE|RNFR|RNTO) .*norfr" fk/commands.log | head -6)"
+# The own upload waits for the RNFR's 350 (SIZE went with the RNFR): after the refusal no
+# RNTO went.
+grep -qE "^'SIZE \.xnorfr\.bin" fk/commands.log && ! grep -q "^'RNTO xnorfr.bin'" fk/commands.log &&
+	pass "SIZE with the RNFR, RNTO only after its 350: none after the refusal" ||
+	fail "RNFR refused" "$(grep -E "^'(STOR|SIZE|RNFR|RNTO) .*norfr" fk/commands.log | head -6)"
+
+# A destination that takes 8 KiB, shuts its side of the data connection (a clean end, the
+# rest never read) and answers 226 (raw: *halfclose*; 200 KB: all of it is in the sockets'
+# buffers before that 226): the SIZE of the temporary says 8 KiB, the copy fails, the short
+# file never under its final name, --move keeps the source.
+head -c 200000 /dev/urandom >"$H/h/hc.bin"
+if fakeftpd_start hc "$T/fk" "raw:"; then
+	timeout 60 "$NT" ftp "${O[@]}" --timeout 5 --move copy "${SA}h/hc.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_hc/xhalfclose.bin" 2>err.hc
+	rc=$?
+	[ $rc = 3 ] && [ ! -e fk/xhalfclose.bin ] && [ -f "$H/h/hc.bin" ] &&
+		grep -qE "^'SIZE \.xhalfclose\.bin" fk/commands.log &&
+		pass "half-closing destination: SIZE of the temporary says 8 KiB, failed (3), nothing under the final name, --move kept the source" ||
+		fail "half-closing destination" "rc $rc: $(cat err.hc); $(ls -a fk); $(grep -E "^'(STOR|SIZE|RNFR|RNTO) .*halfclose" fk/commands.log | head -6)"
+else
+	fail "fake server" "did not start"
+fi
 
 # A destination slower than the source (raw: *slow*): the pipe fills, the own download is
 # not read until the upload has made room for a whole read, then goes on; the 226 is
