@@ -49,7 +49,7 @@
  * file; the transfer itself (between 150 and 226) only --deadline bounds. Then, without
  * --move, two files at once on a pair: the next file begins once a file's RNTO is sent
  * (below: the tail). The pair's connections, the drop of a file and the run-wide state
- * are fxpset.c's.
+ * are fxpset.c's, and so are the tail's results.
  *
  * Header: applets/ftp/ftp.h, applets/ftp/fxp.h (internal)    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
@@ -353,28 +353,6 @@ static int can_chain(const struct fxp *x)
 	       !ftp_cf.move && !ftp_cf.create_dirs && !x->tail;
 }
 
-/* The tail's RNTO answered r: FXP_TAIL, *code 0 (renamed) or its failure. */
-static int tail_reply(struct fxp *x, struct ftp_site *b, int r, long long *bytes, int *code, char *err, size_t errlen)
-{
-	*bytes = x->tail_size;
-	if (r == 250) {
-		x->tail = 0;
-		free(x->tail_tmp);
-		x->tail_tmp = NULL;
-		*code = 0;
-		return FXP_TAIL;
-	}
-	snprintf(x->tail_why, sizeof x->tail_why, "rename into place on %s: %s", ftp_site_name(b), x->cb->text);
-	snprintf(err, errlen, "%s", x->tail_why);
-	fx_drop(x, b); /* the tail's temporary deleted, and what of N+1 was stored */
-	x->tail_dead = 0;
-	x->tail_why[0] = 0;
-	fx_drop_note[0] = 0;
-	x->pend = FXP_AGAIN + 2;
-	*code = NT_EXIT_FAIL;
-	return FXP_TAIL;
-}
-
 static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
 		size_t errlen)
 {
@@ -388,7 +366,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			if ((r = ctl_try_reply(cb)) < 0)
 				goto lost;
 			if (r > 0)
-				return tail_reply(x, b, r, bytes, code, err, errlen);
+				return fx_tail_reply(x, b, r, bytes, code, err, errlen);
 		}
 		switch (st) {
 		case X_LOGIN: {
@@ -836,24 +814,6 @@ lost:
 	return fx_fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
-/* A result r of the file under way; when the pair dropped with a tail, the tail's failure
- * goes first (FXP_TAIL) and r is held for the next call. */
-static int tail_first(struct fxp *x, int r, long long *bytes, int *code, char *err, size_t errlen)
-{
-	if (!x->tail_dead)
-		return r;
-	x->tail_dead = 0;
-	x->pend = r + 2; /* (FXP_FAILED is -1) */
-	x->pend_code = *code;
-	x->pend_bytes = *bytes;
-	snprintf(x->pend_err, sizeof x->pend_err, "%s", err);
-	snprintf(err, errlen, "%s", x->tail_why);
-	x->tail_why[0] = 0;
-	*code = NT_EXIT_NET;
-	*bytes = x->tail_size;
-	return FXP_TAIL;
-}
-
 int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
 		 size_t errlen)
 {
@@ -869,7 +829,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 		snprintf(err, errlen, "%s", x->pend_err);
 		return r;
 	}
-	return tail_first(x, step(x, a, b, bytes, code, err, errlen), bytes, code, err, errlen);
+	return fx_tail_first(x, step(x, a, b, bytes, code, err, errlen), bytes, code, err, errlen);
 }
 
 int ftp_fxp_chain(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
@@ -885,7 +845,7 @@ int ftp_fxp_chain(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const s
 	x->tmp = NULL;
 	x->into = NULL;
 	long long bytes = -1;
-	return tail_first(x, begin_file(x, a, b, j, code, err, errlen), &bytes, code, err, errlen);
+	return fx_tail_first(x, begin_file(x, a, b, j, code, err, errlen), &bytes, code, err, errlen);
 }
 
 void ftp_fxp_rebind(struct fxp *x, const struct job *j)

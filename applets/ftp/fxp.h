@@ -94,5 +94,10 @@ int fx_stray(struct fxc *c);
 int fx_unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen);
 int fx_desync(struct fxp *x, struct ftp_site *w, struct ftp_site *b, const char *cmd, int *code, char *err,
 	      size_t errlen);
+/* The overlap's results (fxpset.c): the tail's RNTO answered r (FXP_TAIL, *code 0 renamed
+ * or its failure, FXP_AGAIN held for the next file); a result r of the file under way, the
+ * failure of a tail the pair dropped with going first (FXP_TAIL, r held in x->pend). */
+int fx_tail_reply(struct fxp *x, struct ftp_site *b, int r, long long *bytes, int *code, char *err, size_t errlen);
+int fx_tail_first(struct fxp *x, int r, long long *bytes, int *code, char *err, size_t errlen);
 
 #endif
