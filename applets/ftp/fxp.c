@@ -185,7 +185,7 @@ static int to_xfer(struct fxp *x)
 		return u;
 	x->a_ph = 1;
 	x->b_ph = 0;
-	x->rs = x->rd = 0;
+	x->rs = x->rd = x->gone = 0;
 	x->stor_sent = x->stor_nak = 0;
 	x->piped = 0;
 	if (src_listens() && x->cb->serial) {
@@ -244,6 +244,31 @@ static int stor_go(struct fxp *x)
 	return 0;
 }
 
+/* Until one file has gone by FXP, one pair tries: a refusal costs one PORT (or one 425)
+ * per run, not one per slot. Its source's SIZE comes first on every pair (a missing file
+ * fails there, and waits for no pair): 1, this pair waits (X_HOLD). */
+static int probe_wait(struct fxp *x)
+{
+	if (fx_port_ok)
+		return 0;
+	if (fx_probe && fx_probe != x) {
+		x->st = X_HOLD;
+		x->stall_at = 0;
+		return 1;
+	}
+	fx_probe = x;
+	return 0;
+}
+
+/* The source has no such file (550 to its SIZE): the file fails at once, the streamed
+ * copy's words, the pair kept; nothing was sent to the destination, and it says nothing
+ * of FXP here. */
+static int src_missing(struct fxp *x, int *code, char *err, size_t errlen)
+{
+	return fx_end(x, fx_fail(code, NT_EXIT_FAIL, err, errlen, "no such file or folder on the server (server: %s)",
+				 x->why));
+}
+
 /* Both connections logged in: the file j begins. */
 static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
 		      size_t errlen)
@@ -258,16 +283,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	if (r)
 		return fx_not_ready(x, r, code, err, errlen);
 	x->j = j;
-	if (!fx_port_ok) {
-		/* Until one file has gone by FXP, one pair tries: a refusal costs one PORT (or one
-		 * 425) per run, not one per slot. */
-		if (fx_probe && fx_probe != x) {
-			x->st = X_HOLD;
-			x->stall_at = 0;
-			return FXP_RUNNING;
-		}
-		fx_probe = x;
-	}
+	x->sized = 0;
 	x->size = j->size;
 	x->tmp = ftp_cf.atomic >= 0 ? ftp_dur_remote_tmp(j->dst) : NULL;
 	x->into = x->tmp ? x->tmp : j->dst;
@@ -288,6 +304,8 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 			goto lost;
 		return FXP_RUNNING;
 	}
+	if (probe_wait(x))
+		return FXP_RUNNING;
 	if (to_pasv(x, code, err, errlen) < 0 || fx_flush(x) < 0)
 		goto lost;
 	return FXP_RUNNING;
@@ -388,14 +406,22 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			continue;
 		}
 		case X_HOLD:
-			if (fx_off) {
+			if (fx_off || (fx_refused && x->sized)) {
 				x->st = X_IDLE;
 				x->j = NULL;
 				fx_pair_close(x);
-				return FXP_STREAM;
+				return fx_off ? FXP_STREAM : FXP_DROPPED;
 			}
 			if (!fx_port_ok && fx_probe)
 				return FXP_RUNNING;
+			if (x->sized) { /* its SIZE answered before it waited */
+				x->sized = 0;
+				if (probe_wait(x))
+					return FXP_RUNNING;
+				if (to_pasv(x, code, err, errlen) < 0)
+					goto lost;
+				continue;
+			}
 			r = begin_file(x, a, b, j, code, err, errlen);
 			if (r != FXP_RUNNING)
 				return r;
@@ -419,6 +445,10 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				goto lost;
 			if (r == 213)
 				x->size = strtoll(ca->text + 4, NULL, 10);
+			if (r == 550)
+				snprintf(x->why, sizeof x->why, "%s", ca->text);
+			if (r == 550 && !(ftp_cf.move && x->tmp))
+				return src_missing(x, code, err, errlen);
 			if (r == 550 && ftp_cf.move && x->tmp) {
 				/* The source is gone: moved by an earlier run if the destination is
 				 * there under its final name (else the RETR fails as before). */
@@ -427,6 +457,10 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				x->st = X_GONE;
 				fx_stall_arm(x);
 				continue;
+			}
+			if (probe_wait(x)) {
+				x->sized = 1;
+				return FXP_RUNNING;
 			}
 			if (to_pasv(x, code, err, errlen) < 0)
 				goto lost;
@@ -440,9 +474,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				*bytes = 0;
 				return fx_end(x, FXP_MOVED);
 			}
-			if (to_pasv(x, code, err, errlen) < 0)
-				goto lost;
-			continue;
+			return src_missing(x, code, err, errlen);
 		case X_PASV: {
 			if (x->pasv_ready) {
 				/* x->port answers the PASV sent with the last STOR (atomic only: no
@@ -517,7 +549,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			int progress = 0;
 			while (x->a_ph && x->a_ph < 3 && (r = ctl_try_reply(ca))) {
 				progress = 1;
-				if (r < 0)
+				if (r < 0 && (x->gone = 1))
 					goto lost;
 				if (!fx_fits(226, r))
 					return fx_desync(x, a, b, "RETR", code, err, errlen);
@@ -542,9 +574,9 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			}
 			while (x->port_st != 1 && x->b_ph && x->b_ph < 3 && (r = cb_reply(x))) {
 				progress = 1;
-				if (r < 0 && src_nak(x))
+				if (r < 0 && src_nak(x) && x->rs >= 500)
 					break;
-				if (r < 0)
+				if (r < 0 && (x->gone = 2))
 					goto lost;
 				if (!fx_fits(226, r))
 					return fx_desync(x, b, b, "STOR", code, err, errlen);
@@ -599,6 +631,13 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			}
 			if (x->tail && x->rs && x->rs != 226 && x->rs != 250)
 				goto wait; /* the source refused this file: the tail's answer first */
+			if (x->rs >= 400 && x->rs < 500 && x->rs != 425 && x->b_ph && x->b_ph < 3) {
+				/* The source's transfer failed (426) while the destination's is open: its
+				 * answer (or its lost connection: a session gone) is the cause, judged first. */
+				if (progress)
+					fx_stall_arm(x);
+				goto wait;
+			}
 			if (x->rs == 425 && (!x->stor_sent || src_listens())) {
 				/* The source could not reach the destination's passive port. */
 				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", ftp_site_name(a), ca->text);
@@ -808,9 +847,13 @@ lost:
 	struct fxc *nz = x->ca && x->ca->noisy ? x->ca : x->cb && x->cb->noisy ? x->cb : NULL;
 	char m[300];
 	snprintf(m, sizeof m, "%s", nz ? nz->text : "");
+	int gone = x->st == X_XFER ? x->gone : 0;
 	fx_drop(x, b);
 	if (nz)
 		return fx_fail(code, NT_EXIT_PROTO, err, errlen, "%s", m);
+	if (gone) /* the session that ended mid-transfer named (the streamed copy's side) */
+		return fx_fail(code, NT_EXIT_NET, err, errlen, "connection to %s (the %s) lost during the transfer",
+			       ftp_site_name(gone == 1 ? a : b), gone == 1 ? "source" : "destination");
 	return fx_fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
 }
 
