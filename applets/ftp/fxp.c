@@ -33,7 +33,8 @@
  * --fxp (then PROT C, said on stderr). Every slot of the engine runs its own pair of
  * control connections (ctl.c; logged in together, kept from file to file), step by step
  * without waiting; the commands of a step go in one write. Until a first file has gone by
- * FXP only one pair tries, so that a refusal costs one PORT per run.
+ * FXP only one pair tries, so that a refusal costs one PORT per run; the SIZE on the source
+ * goes first on every pair (a 550 fails the file there: probe_wait, src_missing).
  * Pipelined, once FXP has worked here, on the atomic default, to a destination whose
  * greeting says it reads commands only after a transfer (vsftpd: ctl.c's serial) only; to
  * others (pyftpdlib) the STOR of a name of ours goes first, the RETR at its 1xx, nothing

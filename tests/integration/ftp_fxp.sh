@@ -8,7 +8,9 @@
 # --journal, -r; TLS in use: streamed, --fxp: a loud clear-data warning;
 # a pair with vsftpd's defaults (PORT to a third address refused): streamed (said once
 # with -v), --fxp fails (exit 1), --no-fxp streams; a source that refuses the
-# destination's data connection (425 to RETR): streamed, no temporary left.
+# destination's data connection (425 to RETR): streamed, no temporary left; a destination
+# session killed mid-transfer (exit 3, the destination named); missing sources (SIZE 550:
+# failed at once, on every pair).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
