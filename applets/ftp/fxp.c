@@ -43,9 +43,8 @@
  * write with the SIZE check and RNFR (stor_go), the next file's PASV behind the RETR to a
  * vsftpd source, and that PASV's PORT to the destination right behind the RNTO (not with
  * --move, whose SIZE and DELE come next); between two vsftpd its STOR, SIZE, RNFR and RETR
- * follow at once (early), the PORT's 200 read first. --no-atomic,
- * --create-dirs and the first
- * file keep one step at a time (--no-atomic's pre-existence SIZE names the next file,
+ * follow at once (early), the PORT's 200 read first. --no-atomic, --create-dirs and the
+ * first file keep one step at a time (--no-atomic's pre-existence SIZE names the next file,
  * unknown at its predecessor's STOR). A reply awaited longer than --timeout fails the
  * file; the transfer itself (between 150 and 226) only --deadline bounds. Then, without
  * --move, two files at once on a pair: the next file begins once a file's RNTO is sent
@@ -286,6 +285,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	x->j = j;
 	x->sized = 0;
 	x->size = j->size;
+	free(x->tmp); /* X_HOLD's again */
 	x->tmp = ftp_cf.atomic >= 0 ? ftp_dur_remote_tmp(j->dst) : NULL;
 	x->into = x->tmp ? x->tmp : j->dst;
 	x->size_sent = x->rnfr_sent = x->stor_sent = 0;
