@@ -306,8 +306,9 @@ static void dst_go(struct engine *e, struct slot *s)
 }
 
 /* --fxp and a pair that refuses FXP: the file that met the refusal has failed (its one
- * error line); no later file of the job is begun (nor counted: a rerun takes them), the
- * source of jobs is closed. */
+ * error line); no later file of the job is begun (nor journaled: a rerun takes them), the
+ * source of jobs is closed. Those files count as failed in the summary (as --deadline
+ * counts what it stopped), with no line each: the numbers add up to the list. */
 static int fxp_halt(struct engine *e)
 {
 	if (!ftp_fxp_refused())
@@ -317,6 +318,7 @@ static int fxp_halt(struct engine *e)
 		struct job j;
 		memset(&j, 0, sizeof j);
 		while (e->src->next(e->src, &j)) {
+			e->r.failed++;
 			if (!e->src->borrowed)
 				free(j.src), free(j.dst);
 			memset(&j, 0, sizeof j);
@@ -339,8 +341,9 @@ int ftp_copy_start(struct engine *e, struct slot *s)
 			return 0;
 		}
 		if (r == FXP_DROPPED) {
+			e->r.failed++; /* not begun, not journaled: counted (fxp_halt) */
 			fxp_halt(e);
-			return -1; /* not begun: the slot is cleared */
+			return -1; /* the slot is cleared */
 		}
 		if (r == FXP_FAILED) {
 			eng_retry(e, s, code, m);
@@ -566,8 +569,10 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 			return 0;
 		if (r == FXP_STREAM)
 			return stream_start(e, s) < 0;
-		if (r == FXP_DROPPED)
-			return fxp_halt(e); /* not begun: the slot is cleared, nothing counted */
+		if (r == FXP_DROPPED) {
+			e->r.failed++; /* not begun, not journaled: counted (fxp_halt) */
+			return fxp_halt(e); /* the slot is cleared */
+		}
 		s->bytes = n > 0 ? (uint64_t)n : 0;
 		if (r == FXP_MOVED) {
 			moved_before(e, s);

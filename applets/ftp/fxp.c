@@ -33,7 +33,8 @@
  * --fxp (then PROT C, said on stderr). Every slot of the engine runs its own pair of
  * control connections (ctl.c; logged in together, kept from file to file), step by step
  * without waiting; the commands of a step go in one write. Until a first file has gone by
- * FXP only one pair tries, so that a refusal costs one PORT per run.
+ * FXP only one pair tries, so that a refusal costs one PORT per run; the SIZE on the source
+ * goes first on every pair (a 550 fails the file there: probe_wait, src_missing).
  * Pipelined, once FXP has worked here, on the atomic default, to a destination whose
  * greeting says it reads commands only after a transfer (vsftpd: ctl.c's serial) only; to
  * others (pyftpdlib) the STOR of a name of ours goes first, the RETR at its 1xx, nothing
@@ -42,14 +43,13 @@
  * write with the SIZE check and RNFR (stor_go), the next file's PASV behind the RETR to a
  * vsftpd source, and that PASV's PORT to the destination right behind the RNTO (not with
  * --move, whose SIZE and DELE come next); between two vsftpd its STOR, SIZE, RNFR and RETR
- * follow at once (early), the PORT's 200 read first. --no-atomic,
- * --create-dirs and the first
- * file keep one step at a time (--no-atomic's pre-existence SIZE names the next file,
+ * follow at once (early), the PORT's 200 read first. --no-atomic, --create-dirs and the
+ * first file keep one step at a time (--no-atomic's pre-existence SIZE names the next file,
  * unknown at its predecessor's STOR). A reply awaited longer than --timeout fails the
  * file; the transfer itself (between 150 and 226) only --deadline bounds. Then, without
  * --move, two files at once on a pair: the next file begins once a file's RNTO is sent
  * (below: the tail). The pair's connections, the drop of a file and the run-wide state
- * are fxpset.c's.
+ * are fxpset.c's, and so are the tail's results.
  *
  * Header: applets/ftp/ftp.h, applets/ftp/fxp.h (internal)    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
@@ -185,7 +185,7 @@ static int to_xfer(struct fxp *x)
 		return u;
 	x->a_ph = 1;
 	x->b_ph = 0;
-	x->rs = x->rd = 0;
+	x->rs = x->rd = x->gone = 0;
 	x->stor_sent = x->stor_nak = 0;
 	x->piped = 0;
 	if (src_listens() && x->cb->serial) {
@@ -244,6 +244,31 @@ static int stor_go(struct fxp *x)
 	return 0;
 }
 
+/* Until one file has gone by FXP, one pair tries: a refusal costs one PORT (or one 425)
+ * per run, not one per slot. Its source's SIZE comes first on every pair (a missing file
+ * fails there, and waits for no pair): 1, this pair waits (X_HOLD). */
+static int probe_wait(struct fxp *x)
+{
+	if (fx_port_ok)
+		return 0;
+	if (fx_probe && fx_probe != x) {
+		x->st = X_HOLD;
+		x->stall_at = 0;
+		return 1;
+	}
+	fx_probe = x;
+	return 0;
+}
+
+/* The source has no such file (550 to its SIZE): the file fails at once, the streamed
+ * copy's words, the pair kept; nothing was sent to the destination, and it says nothing
+ * of FXP here. */
+static int src_missing(struct fxp *x, int *code, char *err, size_t errlen)
+{
+	return fx_end(x, fx_fail(code, NT_EXIT_FAIL, err, errlen, "no such file or folder on the server (server: %s)",
+				 x->why));
+}
+
 /* Both connections logged in: the file j begins. */
 static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
 		      size_t errlen)
@@ -258,17 +283,9 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	if (r)
 		return fx_not_ready(x, r, code, err, errlen);
 	x->j = j;
-	if (!fx_port_ok) {
-		/* Until one file has gone by FXP, one pair tries: a refusal costs one PORT (or one
-		 * 425) per run, not one per slot. */
-		if (fx_probe && fx_probe != x) {
-			x->st = X_HOLD;
-			x->stall_at = 0;
-			return FXP_RUNNING;
-		}
-		fx_probe = x;
-	}
+	x->sized = 0;
 	x->size = j->size;
+	free(x->tmp); /* X_HOLD's again */
 	x->tmp = ftp_cf.atomic >= 0 ? ftp_dur_remote_tmp(j->dst) : NULL;
 	x->into = x->tmp ? x->tmp : j->dst;
 	x->size_sent = x->rnfr_sent = x->stor_sent = 0;
@@ -288,6 +305,8 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 			goto lost;
 		return FXP_RUNNING;
 	}
+	if (probe_wait(x))
+		return FXP_RUNNING;
 	if (to_pasv(x, code, err, errlen) < 0 || fx_flush(x) < 0)
 		goto lost;
 	return FXP_RUNNING;
@@ -353,28 +372,6 @@ static int can_chain(const struct fxp *x)
 	       !ftp_cf.move && !ftp_cf.create_dirs && !x->tail;
 }
 
-/* The tail's RNTO answered r: FXP_TAIL, *code 0 (renamed) or its failure. */
-static int tail_reply(struct fxp *x, struct ftp_site *b, int r, long long *bytes, int *code, char *err, size_t errlen)
-{
-	*bytes = x->tail_size;
-	if (r == 250) {
-		x->tail = 0;
-		free(x->tail_tmp);
-		x->tail_tmp = NULL;
-		*code = 0;
-		return FXP_TAIL;
-	}
-	snprintf(x->tail_why, sizeof x->tail_why, "rename into place on %s: %s", ftp_site_name(b), x->cb->text);
-	snprintf(err, errlen, "%s", x->tail_why);
-	fx_drop(x, b); /* the tail's temporary deleted, and what of N+1 was stored */
-	x->tail_dead = 0;
-	x->tail_why[0] = 0;
-	fx_drop_note[0] = 0;
-	x->pend = FXP_AGAIN + 2;
-	*code = NT_EXIT_FAIL;
-	return FXP_TAIL;
-}
-
 static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
 		size_t errlen)
 {
@@ -388,7 +385,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			if ((r = ctl_try_reply(cb)) < 0)
 				goto lost;
 			if (r > 0)
-				return tail_reply(x, b, r, bytes, code, err, errlen);
+				return fx_tail_reply(x, b, r, bytes, code, err, errlen);
 		}
 		switch (st) {
 		case X_LOGIN: {
@@ -410,14 +407,22 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			continue;
 		}
 		case X_HOLD:
-			if (fx_off) {
+			if (fx_off || (fx_refused && x->sized)) {
 				x->st = X_IDLE;
 				x->j = NULL;
 				fx_pair_close(x);
-				return FXP_STREAM;
+				return fx_off ? FXP_STREAM : FXP_DROPPED;
 			}
 			if (!fx_port_ok && fx_probe)
 				return FXP_RUNNING;
+			if (x->sized) { /* its SIZE answered before it waited */
+				x->sized = 0;
+				if (probe_wait(x))
+					return FXP_RUNNING;
+				if (to_pasv(x, code, err, errlen) < 0)
+					goto lost;
+				continue;
+			}
 			r = begin_file(x, a, b, j, code, err, errlen);
 			if (r != FXP_RUNNING)
 				return r;
@@ -441,6 +446,10 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				goto lost;
 			if (r == 213)
 				x->size = strtoll(ca->text + 4, NULL, 10);
+			if (r == 550)
+				snprintf(x->why, sizeof x->why, "%s", ca->text);
+			if (r == 550 && !(ftp_cf.move && x->tmp))
+				return src_missing(x, code, err, errlen);
 			if (r == 550 && ftp_cf.move && x->tmp) {
 				/* The source is gone: moved by an earlier run if the destination is
 				 * there under its final name (else the RETR fails as before). */
@@ -449,6 +458,10 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				x->st = X_GONE;
 				fx_stall_arm(x);
 				continue;
+			}
+			if (probe_wait(x)) {
+				x->sized = 1;
+				return FXP_RUNNING;
 			}
 			if (to_pasv(x, code, err, errlen) < 0)
 				goto lost;
@@ -462,9 +475,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				*bytes = 0;
 				return fx_end(x, FXP_MOVED);
 			}
-			if (to_pasv(x, code, err, errlen) < 0)
-				goto lost;
-			continue;
+			return src_missing(x, code, err, errlen);
 		case X_PASV: {
 			if (x->pasv_ready) {
 				/* x->port answers the PASV sent with the last STOR (atomic only: no
@@ -539,7 +550,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			int progress = 0;
 			while (x->a_ph && x->a_ph < 3 && (r = ctl_try_reply(ca))) {
 				progress = 1;
-				if (r < 0)
+				if (r < 0 && (x->gone = 1))
 					goto lost;
 				if (!fx_fits(226, r))
 					return fx_desync(x, a, b, "RETR", code, err, errlen);
@@ -564,9 +575,9 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			}
 			while (x->port_st != 1 && x->b_ph && x->b_ph < 3 && (r = cb_reply(x))) {
 				progress = 1;
-				if (r < 0 && src_nak(x))
+				if (r < 0 && src_nak(x) && x->rs >= 500)
 					break;
-				if (r < 0)
+				if (r < 0 && (x->gone = 2))
 					goto lost;
 				if (!fx_fits(226, r))
 					return fx_desync(x, b, b, "STOR", code, err, errlen);
@@ -621,6 +632,13 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			}
 			if (x->tail && x->rs && x->rs != 226 && x->rs != 250)
 				goto wait; /* the source refused this file: the tail's answer first */
+			if (x->rs >= 400 && x->rs < 500 && x->rs != 425 && x->b_ph && x->b_ph < 3) {
+				/* The source's transfer failed (426) while the destination's is open: its
+				 * answer (or its lost connection: a session gone) is the cause, judged first. */
+				if (progress)
+					fx_stall_arm(x);
+				goto wait;
+			}
 			if (x->rs == 425 && (!x->stor_sent || src_listens())) {
 				/* The source could not reach the destination's passive port. */
 				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", ftp_site_name(a), ca->text);
@@ -830,28 +848,14 @@ lost:
 	struct fxc *nz = x->ca && x->ca->noisy ? x->ca : x->cb && x->cb->noisy ? x->cb : NULL;
 	char m[300];
 	snprintf(m, sizeof m, "%s", nz ? nz->text : "");
+	int gone = x->st == X_XFER ? x->gone : 0;
 	fx_drop(x, b);
 	if (nz)
 		return fx_fail(code, NT_EXIT_PROTO, err, errlen, "%s", m);
+	if (gone) /* the session that ended mid-transfer named (the streamed copy's side) */
+		return fx_fail(code, NT_EXIT_NET, err, errlen, "connection to %s (the %s) lost during the transfer",
+			       ftp_site_name(gone == 1 ? a : b), gone == 1 ? "source" : "destination");
 	return fx_fail(code, NT_EXIT_NET, err, errlen, "connection to %s or %s lost", ftp_site_name(a), ftp_site_name(b));
-}
-
-/* A result r of the file under way; when the pair dropped with a tail, the tail's failure
- * goes first (FXP_TAIL) and r is held for the next call. */
-static int tail_first(struct fxp *x, int r, long long *bytes, int *code, char *err, size_t errlen)
-{
-	if (!x->tail_dead)
-		return r;
-	x->tail_dead = 0;
-	x->pend = r + 2; /* (FXP_FAILED is -1) */
-	x->pend_code = *code;
-	x->pend_bytes = *bytes;
-	snprintf(x->pend_err, sizeof x->pend_err, "%s", err);
-	snprintf(err, errlen, "%s", x->tail_why);
-	x->tail_why[0] = 0;
-	*code = NT_EXIT_NET;
-	*bytes = x->tail_size;
-	return FXP_TAIL;
 }
 
 int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long *bytes, int *code, char *err,
@@ -869,7 +873,7 @@ int ftp_fxp_step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long lon
 		snprintf(err, errlen, "%s", x->pend_err);
 		return r;
 	}
-	return tail_first(x, step(x, a, b, bytes, code, err, errlen), bytes, code, err, errlen);
+	return fx_tail_first(x, step(x, a, b, bytes, code, err, errlen), bytes, code, err, errlen);
 }
 
 int ftp_fxp_chain(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
@@ -885,7 +889,7 @@ int ftp_fxp_chain(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const s
 	x->tmp = NULL;
 	x->into = NULL;
 	long long bytes = -1;
-	return tail_first(x, begin_file(x, a, b, j, code, err, errlen), &bytes, code, err, errlen);
+	return fx_tail_first(x, begin_file(x, a, b, j, code, err, errlen), &bytes, code, err, errlen);
 }
 
 void ftp_fxp_rebind(struct fxp *x, const struct job *j)

@@ -31,6 +31,7 @@ struct fxp {
 	int stor_sent;       /* the STOR is out: the destination may hold a partial file */
 	int stor_nak;        /* the STOR refused at once (4xx/5xx, no 150): nothing was made */
 	int rs, rd;          /* the source's and the destination's last transfer replies */
+	int gone;            /* X_XFER: the connection lost, 1 the source's, 2 the destination's */
 	int size_sent, rnfr_sent;
 	int pasv_sent;       /* X_CHECK: the next file's PASV went with the STOR, its reply awaited */
 	int pasv_ready;      /* port holds the destination's answer to that PASV (the listener
@@ -39,6 +40,7 @@ struct fxp {
 			      * 2 answered port_rc (why: the refusal) */
 	int port_rc;
 	int piped;           /* this file's STOR went with PASV, SIZE and RNFR in one write */
+	int sized;           /* X_HOLD: the source's SIZE was answered before the pair waited */
 	int size_wait;       /* X_SIZE: the source's SIZE waits for the PORT's reply (port_st 1) */
 	int pre_sent;        /* --no-atomic: SIZE of the final name sent with the PASV (pre_gone) */
 	int pre_gone;        /* its answer: 550, no file there (a failed partial file is ours to delete) */
@@ -94,5 +96,10 @@ int fx_stray(struct fxc *c);
 int fx_unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen);
 int fx_desync(struct fxp *x, struct ftp_site *w, struct ftp_site *b, const char *cmd, int *code, char *err,
 	      size_t errlen);
+/* The overlap's results (fxpset.c): the tail's RNTO answered r (FXP_TAIL, *code 0 renamed
+ * or its failure, FXP_AGAIN held for the next file); a result r of the file under way, the
+ * failure of a tail the pair dropped with going first (FXP_TAIL, r held in x->pend). */
+int fx_tail_reply(struct fxp *x, struct ftp_site *b, int r, long long *bytes, int *code, char *err, size_t errlen);
+int fx_tail_first(struct fxp *x, int r, long long *bytes, int *code, char *err, size_t errlen);
 
 #endif

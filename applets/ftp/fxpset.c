@@ -5,7 +5,8 @@
  * address turned into the other's PORT/EPRT (never a 227's own host: the FTP bounce), a
  * file given up (connections closed, its temporary or --no-atomic partial file deleted on
  * a fresh connection; a file still awaiting its rename on that pair fails with it), a
- * refusal of FXP (stream the rest, or --fxp: fail once), and the run-wide state.
+ * refusal of FXP (stream the rest, or --fxp: fail once), the run-wide state, and the
+ * results of the overlap's tail (the file before, its rename unanswered: fxp.c).
  *
  * Header: applets/ftp/fxp.h (internal), applets/ftp/ftp.h    Man page: man/nettool-ftp.1
  * Tests: tests/integration/ftp_fxp.sh, tests/integration/ftp_copysafe.sh, tests/integration/ftp_durable.sh,
@@ -348,4 +349,46 @@ void ftp_fxp_stop(struct fxp *x, struct ftp_site *b)
 	fx_drop_note[0] = 0;
 	x->tail_dead = x->pend = 0; /* the engine fails the slot's job (the tail) and drops the next */
 	x->tail_why[0] = 0;
+}
+
+/* ---- the overlap's results (fxp.c: the tail) ---- */
+
+/* The tail's RNTO answered r: FXP_TAIL, *code 0 (renamed) or its failure. */
+int fx_tail_reply(struct fxp *x, struct ftp_site *b, int r, long long *bytes, int *code, char *err, size_t errlen)
+{
+	*bytes = x->tail_size;
+	if (r == 250) {
+		x->tail = 0;
+		free(x->tail_tmp);
+		x->tail_tmp = NULL;
+		*code = 0;
+		return FXP_TAIL;
+	}
+	snprintf(x->tail_why, sizeof x->tail_why, "rename into place on %s: %s", ftp_site_name(b), x->cb->text);
+	snprintf(err, errlen, "%s", x->tail_why);
+	fx_drop(x, b); /* the tail's temporary deleted, and what of N+1 was stored */
+	x->tail_dead = 0;
+	x->tail_why[0] = 0;
+	fx_drop_note[0] = 0;
+	x->pend = FXP_AGAIN + 2;
+	*code = NT_EXIT_FAIL;
+	return FXP_TAIL;
+}
+
+/* A result r of the file under way; when the pair dropped with a tail, the tail's failure
+ * goes first (FXP_TAIL) and r is held for the next call. */
+int fx_tail_first(struct fxp *x, int r, long long *bytes, int *code, char *err, size_t errlen)
+{
+	if (!x->tail_dead)
+		return r;
+	x->tail_dead = 0;
+	x->pend = r + 2; /* (FXP_FAILED is -1) */
+	x->pend_code = *code;
+	x->pend_bytes = *bytes;
+	snprintf(x->pend_err, sizeof x->pend_err, "%s", err);
+	snprintf(err, errlen, "%s", x->tail_why);
+	x->tail_why[0] = 0;
+	*code = NT_EXIT_NET;
+	*bytes = x->tail_size;
+	return FXP_TAIL;
 }

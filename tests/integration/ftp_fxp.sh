@@ -8,7 +8,9 @@
 # --journal, -r; TLS in use: streamed, --fxp: a loud clear-data warning;
 # a pair with vsftpd's defaults (PORT to a third address refused): streamed (said once
 # with -v), --fxp fails (exit 1), --no-fxp streams; a source that refuses the
-# destination's data connection (425 to RETR): streamed, no temporary left.
+# destination's data connection (425 to RETR): streamed, no temporary left; a destination
+# session killed mid-transfer (exit 3, the destination named); missing sources (SIZE 550:
+# failed at once, on every pair).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -17,7 +19,7 @@ srv() { ftpd_at "$@"; } # NAME ADDR [lines] (fixtures/ftp_server.sh)
 PROM=("${FTPD_PROMISCUOUS[@]}")
 # E: a destination that allows PORT anywhere, for C (default) that refuses its connection.
 srv A 127.0.0.2 "${PROM[@]}" && srv B 127.0.0.3 "${PROM[@]}" && srv C 127.0.0.2 && srv D 127.0.0.3 &&
-	srv E 127.0.0.3 port_promiscuous=YES ||
+	srv E 127.0.0.3 port_promiscuous=YES && srv G 127.0.0.3 "${PROM[@]}" local_max_rate=2000000 ||
 	{ fail "ftp fixture" "vsftpd did not start"; finish; }
 CA=$T/certs/ca.crt
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
@@ -379,6 +381,41 @@ rc=$?
 	pass "FXP: a STOR refused (553) costs no DELE and no new login of the pair" ||
 	fail "FXP 553" "rc $rc: $(grep -c '^> USER' nfs.err) USER, $(grep -c '^> DELE' nfs.err) DELE: $(grep -v '^[<>*]' nfs.err | head -3)"
 [ ! -e "$FTPD_HOME_B/nf2" ] && pass "the missing folder is not made without --create-dirs" || fail "nf2 made" "$(ls -la "$FTPD_HOME_B")"
+
+# The destination's session killed in the middle of a transfer (G receives at 2 MB/s): the
+# error names the destination, exit 3 (connection lost), no temporary left, --move keeps
+# the source.
+head -c 8000000 /dev/urandom >"$FTPD_HOME_A/src/huge.bin" && mkdir -p "$FTPD_HOME_G/dst"
+G=${U}127.0.0.3:$FTPD_PORT_G/
+timeout 60 "$NT" ftp "${O[@]}" --move copy "${A}src/huge.bin" "${G}dst/huge.bin" 2>dk.err &
+dk=$!
+for _ in $(seq 100); do
+	[ -n "$(find "$FTPD_HOME_G/dst" -type f -size +100k 2>/dev/null)" ] && break
+	sleep 0.1
+done
+pids=$(ss -tnpH state established "( sport = :$FTPD_PORT_G )" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+[ -n "$pids" ] && kill -9 $pids
+wait $dk
+rc=$?
+[ $rc = 3 ] && grep -q "127.0.0.3:$FTPD_PORT_G" dk.err && grep -q 'destination' dk.err && ! grep -q 'RETR on' dk.err &&
+	[ -z "$(ls -A "$FTPD_HOME_G/dst")" ] && [ -f "$FTPD_HOME_A/src/huge.bin" ] &&
+	pass "FXP: the destination's session killed mid-transfer: exit 3 naming the destination, no temporary, source kept" ||
+	fail "FXP destination killed" "rc $rc (sessions: ${pids:-none}): $(cat dk.err) / $(ls -A "$FTPD_HOME_G/dst")"
+rm -f "$FTPD_HOME_A/src/huge.bin"
+
+# Missing source files: each fails at its SIZE's 550 with the streamed copy's words (no
+# PASV, STOR of a temporary, RETR, DELE), and FXP is not judged by them: every pair asks
+# its own SIZE at once (no pair waits for the one trying FXP first).
+printf 'gone%s\n' $(seq 1 24) >golist
+cp "$FTPD_LOG_A" gone.before
+run gone "${O[@]}" -v --parallel 4 --from-file golist copy "${A}src" "${B}dst"
+rc=$?
+n=$(grep -c "no such file or folder on the server (server: 550" gone.err)
+pids=$(diff gone.before "$FTPD_LOG_A" | grep '"SIZE ' | grep -o '\[pid [0-9]*\]' | sort -u | wc -l)
+[ $rc = 1 ] && [ "$n" = 24 ] && ! grep -q '^> \(STOR\|RETR\|DELE\|PASV\|EPSV\)' gone.err && [ "$pids" -ge 2 ] &&
+	grep -q '24 failed' gone.err && [ "$(grep -c '^> USER' gone.err)" -le 12 ] &&
+	pass "FXP: missing source files fail at their SIZE (streamed words), on every pair at once" ||
+	fail "FXP missing sources" "rc $rc n $n, SIZE on $pids source sessions, $(grep -c '^> USER' gone.err) USER: $(grep -v '^[<>*]' gone.err | grep -v 'from env' | sed -n '1p;$p') / $(grep -c '^> \(STOR\|DELE\)' gone.err) STOR/DELE"
 
 expect_exit "--fxp outside copy: usage error" 2 "$NT" ftp --fxp get "${A}src/small.txt"
 expect_exit "--fxp with --no-fxp: usage error" 2 "$NT" ftp --fxp --no-fxp copy "${A}src/small.txt" "${B}dst/x.txt"

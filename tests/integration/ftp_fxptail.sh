@@ -55,7 +55,7 @@ if fakeftpd_start F "$T/f" raw:rntofail; then
 		fail "FXP, RNTO refused" "rc $rc, dst: $(ls -A f/d), journal: $(cut -c1-60 jf | tr '\n' '|'): $(grep -v '^[<>*]' tf.err | tail -5)"
 	overlapped tf.err && pass "FXP: the next file is under way (its PORT) before the rename of the one before is answered" ||
 		fail "FXP overlap" "no PORT between RNTO d/bad.txt and its answer: $(grep -E '^[<>] (RNTO|RETR|STOR|5|2)' tf.err | head -30)"
-	# The file after a slow rename is missing at the source (RETR 550 while that rename is
+	# The file after a slow rename is missing at the source (SIZE 550 while that rename is
 	# unanswered): it fails alone; the renamed file is done, not failed with it.
 	head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/slow.txt"
 	printf '%s\n' ok1.txt ok2.txt slow.txt missing.txt ok3.txt >list2
@@ -63,7 +63,7 @@ if fakeftpd_start F "$T/f" raw:rntofail; then
 	run tm "${O[@]}" -v --fxp --parallel 1 --timeout 10 --journal jm --from-file list2 copy "${A}s" "${F}m"
 	rc=$?
 	[ $rc = 1 ] && same slow.txt f/m && same ok3.txt f/m && grep -q '^done.*slow.txt' jm && ! grep -q 'slow.txt:' tm.err &&
-		grep -q 'missing.txt: RETR on 127.0.0.2:[0-9]*: 550' tm.err && [ "$(grep -c '^failed' jm)" = 1 ] &&
+		grep -q 'missing.txt: no such file or folder on the server (server: 550' tm.err && [ "$(grep -c '^failed' jm)" = 1 ] &&
 		[ -z "$(find f/m -name '.*')" ] && overlapped2() { awk '/^> RNTO m\/slow.txt/ { r = 1; next }
 			r && /^> PORT / { print "yes"; exit } r && /^< (250|220)/ { exit }' tm.err | grep -q yes; } && overlapped2 &&
 		pass "FXP: a missing source while the rename before it is unanswered fails alone; that file is done" ||
