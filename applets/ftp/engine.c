@@ -30,12 +30,6 @@
 #include "nt_err.h"
 #include "out.h"
 
-static const char *kind_name(enum job_kind k)
-{
-	static const char *const n[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
-	return n[k];
-}
-
 /* Before a done or failed line of the journal: the run line, once. */
 static void journal_item(struct engine *e)
 {
@@ -43,13 +37,6 @@ static void journal_item(struct engine *e)
 		commit_record(e->com, e->run_line);
 		e->run_line = NULL;
 	}
-}
-
-static void job_free(struct job *j)
-{
-	free(j->src);
-	free(j->dst);
-	j->src = j->dst = NULL;
 }
 
 static void fail_job(struct engine *e, struct slot *s, int code, const char *msg);
@@ -86,7 +73,7 @@ static void mark_done_why(struct engine *e, struct slot *s, struct afile *af, in
 		}
 		e->r.done++, s->worked = 1;
 		e->prog.items_done++;
-		ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
+		ftp_result(eng_kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
 			   (ftp_now_ms() - s->t0_ms) / 1000.0, why);
 		return;
 	}
@@ -105,7 +92,7 @@ static void mark_done_why(struct engine *e, struct slot *s, struct afile *af, in
 	}
 	e->r.done++, s->worked = 1;
 	e->prog.items_done++;
-	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
+	ftp_result(eng_kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_DONE, job_bytes(s),
 		   (ftp_now_ms() - s->t0_ms) / 1000.0, why);
 }
 
@@ -244,54 +231,6 @@ static int xferinfo(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ul
 
 /* ---- starting jobs ---- */
 
-int eng_next_job(struct engine *e, struct job *j)
-{
-	long long now = ftp_now_ms();
-	for (struct job **pp = &e->retry; *pp; pp = &(*pp)->next) {
-		if ((*pp)->ready_ms <= now) {
-			struct job *r = *pp;
-			*pp = r->next;
-			*j = *r;
-			j->next = NULL;
-			free(r);
-			return 1;
-		}
-	}
-	while (!e->src_end) {
-		memset(j, 0, sizeof *j);
-		j->mtime = -1;
-		j->size = -1;
-		if (!e->src->next(e->src, j)) {
-			e->src_end = 1;
-			break;
-		}
-		uint64_t i = e->index++;
-		int lent = e->src->borrowed; /* j's names are the source's: nothing to free */
-		if (ftp_cf.shard_n && i % (uint64_t)ftp_cf.shard_n != (uint64_t)(ftp_cf.shard_k - 1)) {
-			if (!lent)
-				job_free(j);
-			continue;
-		}
-		if (ftp_journal_has(&e->done, j)) {
-			e->r.skipped++;
-			log_trace("%s %s: done before (journal)", kind_name(j->kind), j->src ? j->src : j->dst);
-			ftp_result(kind_name(j->kind), j->src, j->dst, FTP_R_SKIPPED, -1, -1, FTP_REASON_JOURNAL);
-			if (!lent)
-				job_free(j);
-			continue;
-		}
-		if (lent) {
-			j->src = j->src ? xstrdup(j->src) : NULL;
-			j->dst = j->dst ? xstrdup(j->dst) : NULL;
-		}
-		ftp_site_ready(e->a); /* a resumed run logs in for its first item to do, if any */
-		if (e->b)
-			ftp_site_ready(e->b);
-		return 1;
-	}
-	return 0;
-}
-
 /* A job's name for a message: server text (a listing's names) made safe (core/out.c: C0,
  * DEL, C1 such as U+009B, an 8-bit CSI, and bytes that are not UTF-8 become '?'). */
 static const char *job_name(const struct job *j, char *buf, size_t n)
@@ -306,8 +245,8 @@ static void fail_job(struct engine *e, struct slot *s, int code, const char *msg
 	char nb[4096];
 	if (ftp_busy_requeue(e, s, msg)) /* a connection the server would not take: the item is not failed */
 		return;
-	nt_warn("%s %s: %s", kind_name(s->job.kind), job_name(&s->job, nb, sizeof nb), msg);
-	ftp_result(kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_FAILED, job_bytes(s),
+	nt_warn("%s %s: %s", eng_kind_name(s->job.kind), job_name(&s->job, nb, sizeof nb), msg);
+	ftp_result(eng_kind_name(s->job.kind), s->job.src, s->job.dst, FTP_R_FAILED, job_bytes(s),
 		   (ftp_now_ms() - s->t0_ms) / 1000.0, msg);
 	e->r.failed++;
 	if (code > e->r.worst)
@@ -526,7 +465,7 @@ static void slot_clear(struct slot *s)
 		afile_abort(&s->af);
 	s->opened = 0;
 	s->fd = -1;
-	job_free(&s->job);
+	eng_job_free(&s->job);
 	s->fast = 0;
 	s->busy = 0;
 }
@@ -544,7 +483,7 @@ static void retry_later(struct engine *e, struct slot *s, const char *why)
 	r->next = e->retry;
 	e->retry = r;
 	char nb[4096];
-	log_info("%s %s: %s: retry %d of %d in %.1f s", kind_name(s->job.kind), job_name(&s->job, nb, sizeof nb), why, r->attempts, ftp_cf.retry,
+	log_info("%s %s: %s: retry %d of %d in %.1f s", eng_kind_name(s->job.kind), job_name(&s->job, nb, sizeof nb), why, r->attempts, ftp_cf.retry,
 		 back / 1000.0);
 	s->job.src = s->job.dst = NULL;
 }
@@ -713,7 +652,7 @@ static void stop_all(struct engine *e, const char *why)
 		if (s->fast)
 			ftp_getfast_stop(s); /* its own connection closed: put or get */
 		if (s->has_next) { /* taken early, never begun: as if still in the source */
-			job_free(&s->next);
+			eng_job_free(&s->next);
 			s->has_next = 0;
 		}
 		fail_job(e, s, NT_EXIT_FAIL, why);
@@ -723,7 +662,7 @@ static void stop_all(struct engine *e, const char *why)
 		struct job *r = e->retry;
 		e->retry = r->next;
 		e->r.failed++;
-		job_free(r);
+		eng_job_free(r);
 		free(r);
 	}
 }

@@ -118,6 +118,9 @@ void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h,
  * there), the end of a get (rc1 its result). */
 int eng_get_write(struct slot *s, const char *p, size_t n);
 int eng_next_job(struct engine *e, struct job *j);
+/* A job kind's word (get, put, ...) and a job's names freed (jobs.c). */
+const char *eng_kind_name(enum job_kind k);
+void eng_job_free(struct job *j);
 int eng_get_curl(struct engine *e, struct slot *s, off_t resume);
 void eng_finish_get(struct engine *e, struct slot *s);
 
