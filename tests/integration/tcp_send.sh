@@ -61,7 +61,7 @@ cleanup "kill -9 $CP; wait $CP"
 for _ in $(seq 200); do grep -q ready "$T/peer.err" && break; sleep 0.05; done
 head -c 50000000 /dev/zero | "$NT" tcp-send --stream 127.0.0.1:"$P3" >/dev/null 2>"$T/stream.err"
 rc=$?
-[ $rc -eq 3 ] && grep -q 'bytes of standard input were sent' "$T/stream.err" \
+[ $rc -eq 3 ] && grep -q 'bytes of standard input' "$T/stream.err" \
 	&& pass "--stream: a receiver that closes early is exit 3, and what was sent is said" \
 	|| fail "--stream early close" "rc=$rc $(cat "$T/stream.err")"
 
