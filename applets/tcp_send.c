@@ -486,7 +486,9 @@ static void exchange(int fd, const char *msg, size_t n)
 {
 	if (G.replied) /* not before the first: what came then (a banner) is its reply, as documented */
 		drain_extra(fd, 0); /* the last reply's further lines go before this message */
-	char *line = xmalloc(n + 1);
+	/* Static: a send that fails dies with it still held, reachable (no leak said by LSan). */
+	static char *line;
+	line = xmalloc(n + 1);
 	memcpy(line, msg, n);
 	size_t len = n;
 	if (!G.nonl)
@@ -497,6 +499,7 @@ static void exchange(int fd, const char *msg, size_t n)
 	G.first_us = 0;
 	send_all(fd, line, len);
 	free(line);
+	line = NULL;
 	read_reply(fd);
 	G.replied = 1;
 }
