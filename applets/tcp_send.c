@@ -92,6 +92,8 @@ static struct {
 	long long first_us; /* when the reply's first byte came: rtt_us ends there */
 	int replied; /* a reply came on this connection: what follows it is its further lines */
 	int fail; /* the exit status of a failure said as a warning (after the last reply) */
+	unsigned char first[2]; /* the first bytes the server sent (a TLS record? tls_hint) */
+	int nfirst;
 	int tls;       /* --tls */
 	struct stream *s; /* the TLS session of the open connection (--tls) */
 	int out_errno; /* why a write to standard output failed (flush_out) */
@@ -109,9 +111,26 @@ static long long now_us(void)
  * direction). A TLS read is given at least TLS_READ bytes, a whole record, so that no
  * input stays inside OpenSSL where poll can not see it. */
 #define TLS_READ 16384
+static void note_first(const void *p, ssize_t n)
+{
+	for (ssize_t i = 0; i < n && G.nfirst < 2; i++)
+		G.first[G.nfirst++] = ((const unsigned char *)p)[i];
+}
+
 static ssize_t net_read(int fd, void *p, size_t n)
 {
-	return G.s ? G.s->ops->read(G.s->ctx, p, n) : read(fd, p, n);
+	ssize_t r = G.s ? G.s->ops->read(G.s->ctx, p, n) : read(fd, p, n);
+	note_first(p, r);
+	return r;
+}
+
+/* A plain connection whose first bytes back were a TLS record (an alert, 0x15 0x03, or a
+ * handshake, 0x16 0x03): the hint for its failure message. */
+static const char *tls_hint(void)
+{
+	return !G.s && G.nfirst == 2 && (G.first[0] == 0x15 || G.first[0] == 0x16) && G.first[1] == 0x03
+		       ? " (a TLS server? try --tls)"
+		       : "";
 }
 
 static ssize_t net_write(int fd, const void *p, size_t n)
@@ -207,8 +226,13 @@ static void flush_out(void)
  * session when there is one. */
 static ssize_t net_read_in(int fd)
 {
-	if (!G.s)
-		return buf_read_fd(&G.in, fd, 0);
+	if (!G.s) {
+		size_t before = buf_pending(&G.in);
+		ssize_t r = buf_read_fd(&G.in, fd, 0);
+		if (r > 0)
+			note_first(buf_head(&G.in) + before, r);
+		return r;
+	}
 	size_t have = buf_pending(&G.in);
 	size_t room = REPLY_MAX - have < TLS_READ ? REPLY_MAX - have : TLS_READ;
 	char *t = room ? buf_reserve(&G.in, room) : NULL;
@@ -260,7 +284,8 @@ static void send_all(int fd, const char *p, size_t n)
 			if (e == EPROTO && G.s)
 				die(NT_EXIT_TLS, "send: TLS error");
 			flush_arrived(fd);
-			die(NT_EXIT_NET, "send: %s", e == EPIPE || e == ECONNRESET ? "connection closed by the server" : strerror(e));
+			die(NT_EXIT_NET, "send: %s%s", e == EPIPE || e == ECONNRESET ? "connection closed by the server" : strerror(e),
+			    tls_hint());
 		}
 		p += w;
 		n -= (size_t)w;
@@ -343,6 +368,8 @@ static void read_reply(int fd)
 				buf_commit(&G.in, (size_t)n);
 		} else {
 			n = buf_read_fd(&G.in, fd, 0);
+			if (n > 0)
+				note_first(buf_head(&G.in) + before, n);
 		}
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -353,13 +380,14 @@ static void read_reply(int fd)
 		if (n < 0) {
 			int e = errno;
 			flush_arrived(fd);
-			die(NT_EXIT_NET, "receive: %s", e == ECONNRESET ? "connection reset by the server" : strerror(e));
+			die(NT_EXIT_NET, "receive: %s%s", e == ECONNRESET ? "connection reset by the server" : strerror(e),
+			    tls_hint());
 		}
 		if (n == 0) {
 			if (!tls_end_clean(G.s))
 				nt_warn("%s: %s", peer_name(), TLS_UNCLEAN_END);
 			if (!buf_pending(&G.in))
-				die(NT_EXIT_NET, "connection closed by the server before a reply");
+				die(NT_EXIT_NET, "connection closed by the server before a reply%s", tls_hint());
 			print_reply(buf_head(&G.in), buf_pending(&G.in), 1);
 			buf_reset(&G.in);
 			break;
@@ -458,7 +486,9 @@ static void exchange(int fd, const char *msg, size_t n)
 {
 	if (G.replied) /* not before the first: what came then (a banner) is its reply, as documented */
 		drain_extra(fd, 0); /* the last reply's further lines go before this message */
-	char *line = xmalloc(n + 1);
+	/* Static: a send that fails dies with it still held, reachable (no leak said by LSan). */
+	static char *line;
+	line = xmalloc(n + 1);
 	memcpy(line, msg, n);
 	size_t len = n;
 	if (!G.nonl)
@@ -469,6 +499,7 @@ static void exchange(int fd, const char *msg, size_t n)
 	G.first_us = 0;
 	send_all(fd, line, len);
 	free(line);
+	line = NULL;
 	read_reply(fd);
 	G.replied = 1;
 }
@@ -498,7 +529,9 @@ static int listen_only(int fd)
 			net_refused();
 		if (n < 0) {
 			flush_arrived(fd);
-			die(NT_EXIT_NET, "receive: %s", errno == ECONNRESET ? "connection reset by the server" : strerror(errno));
+			int e = errno;
+			die(NT_EXIT_NET, "receive: %s%s", e == ECONNRESET ? "connection reset by the server" : strerror(e),
+			    tls_hint());
 		}
 		if (n == 0 && !got_any) {
 			/* A refusal (--max-per-ip), an idle or handshake timeout: no answer at all is

@@ -38,6 +38,34 @@ static int out_failed(int e, struct relay_result *r, char *err, size_t errlen)
 	return NT_EXIT_IO;
 }
 
+/* The counts of a failed copy, the same words in both applets (tcp-send --stream,
+ * tcp-serve --stream): what came in and was written to the output, what of standard
+ * input was written to the connection (sent: not known to have been read by the peer)
+ * and whether that was all of it. */
+static const char *counts(char *b, size_t n, const struct relay_result *r, int all_sent)
+{
+	snprintf(b, n, "received %llu bytes, sent %llu bytes of standard input, %s", r->received, r->sent,
+		 all_sent ? "all of it" : "not all of it");
+	return b;
+}
+
+/* A failed read or write of a TLS stream that was the peer refusing the session (TLS 1.3:
+ * the server's alert comes after our handshake ended, e.g. for a client certificate
+ * none was given for): exit 4 in core/tls.c's words, as tcp-send says it without
+ * --stream. A write can fail on the reset that follows the alert before the alert was
+ * read: it is read first (what else came is lost with the connection anyway). */
+static int refused(struct stream *net, int after_write, struct relay_result *r, char *err, size_t errlen)
+{
+	char why[1500], b[512];
+	if (after_write)
+		(void)net->ops->read(net->ctx, b, sizeof b);
+	if (!tls_stream_refused(net, why, sizeof why))
+		return 0;
+	snprintf(err, errlen, "%s", why);
+	r->why = "TLS session refused";
+	return NT_EXIT_TLS;
+}
+
 /* SIGTERM, SIGINT, SIGQUIT during the copy: the connection is reset before we die of the
  * signal (its default action, so the exit status still says which), never closed as a
  * clean end the peer could take for the whole transfer. */
@@ -106,8 +134,13 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 				if (e == ENOTCONN && getsockopt(fd, SOL_SOCKET, SO_ERROR, &se, &sl) == 0 && se)
 					e = se;
 				if (e != ENOTCONN) {
-					snprintf(err, errlen, "shutdown: %s (%llu bytes of standard input were sent)",
-						 e == ECONNRESET || e == EPIPE ? "connection reset by the peer" : strerror(e), r->sent);
+					int t = refused(net, 1, r, err, errlen);
+					if (t)
+						return t;
+					char c[160];
+					snprintf(err, errlen, "shutdown: %s (%s)",
+						 e == ECONNRESET || e == EPIPE ? "connection reset by the peer" : strerror(e),
+						 counts(c, sizeof c, r, 1));
 					r->why = e == ECONNRESET || e == EPIPE ? "reset by peer" : "shutdown failed";
 					return NT_EXIT_NET;
 				}
@@ -136,8 +169,9 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 		if (o->idle_ms > 0) {
 			long long left = last + o->idle_ms - loop_now_ms();
 			if (left <= 0) {
-				snprintf(err, errlen, "nothing moved for %d ms: %llu bytes sent, %llu received", o->idle_ms,
-					 r->sent, r->received);
+				char c[160];
+				snprintf(err, errlen, "nothing moved for %d ms (%s)", o->idle_ms,
+					 counts(c, sizeof c, r, !in_open && in_len == in_off));
 				r->why = "idle timeout";
 				return NT_EXIT_NET;
 			}
@@ -173,9 +207,10 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 			socklen_t sl = sizeof se;
 			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &se, &sl) < 0 || !se)
 				se = ECONNRESET;
-			snprintf(err, errlen, "%s (%llu bytes of standard input were sent%s)",
-				 se == ECONNRESET || se == EPIPE ? "connection reset by the peer" : strerror(se), r->sent,
-				 in_open ? ", not all of it" : ", all of it");
+			char c[160];
+			snprintf(err, errlen, "%s (%s)",
+				 se == ECONNRESET || se == EPIPE ? "connection reset by the peer" : strerror(se),
+				 counts(c, sizeof c, r, !in_open));
 			r->why = se == ECONNRESET || se == EPIPE ? "reset by peer" : "receive failed";
 			return NT_EXIT_NET;
 		}
@@ -202,11 +237,14 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 				wwants = net->ops->wants(net->ctx, POLLOUT);
 			} else {
 				int e = errno;
-				snprintf(err, errlen, "send: %s: %llu bytes of standard input were sent, %zu more were read but not sent%s",
+				int t = refused(net, 1, r, err, errlen);
+				if (t)
+					return t;
+				snprintf(err, errlen, "send: %s: received %llu bytes; %llu bytes of standard input were sent, %zu more were read but not sent%s",
 					 e == ECONNRESET ? "connection reset by the peer"
 					 : e == EPIPE	 ? "connection closed by the peer"
 							 : strerror(e),
-					 r->sent,
+					 r->received, r->sent,
 					 in_len - in_off, in_open ? ", and the rest was not read" : "");
 				r->why = e == ECONNRESET || e == EPIPE ? "reset by peer" : "send failed";
 				return NT_EXIT_NET;
@@ -221,7 +259,12 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 				last = loop_now_ms();
 				rwants = POLLIN;
 			} else if (k == 0 && !tls_end_clean(net)) {
-				snprintf(err, errlen, "receive: %s (%llu bytes received)", TLS_UNCLEAN_END, r->received);
+				int t = refused(net, 0, r, err, errlen);
+				if (t)
+					return t;
+				char c[160];
+				snprintf(err, errlen, "receive: %s (%s)", TLS_UNCLEAN_END,
+					 counts(c, sizeof c, r, !in_open && in_len == in_off));
 				r->why = "no TLS close_notify";
 				return NT_EXIT_NET;
 			} else if (k == 0) {
@@ -232,9 +275,13 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 				rwants = net->ops->wants(net->ctx, POLLIN);
 			} else {
 				int e = errno;
-				snprintf(err, errlen, "receive: %s (%llu bytes of standard input were sent%s)",
-					 e == ECONNRESET ? "connection reset by the peer" : strerror(e), r->sent,
-					 in_open || in_len > in_off ? ", not all of it" : ", all of it");
+				int t = refused(net, 0, r, err, errlen);
+				if (t)
+					return t;
+				char c[160];
+				snprintf(err, errlen, "receive: %s (%s)",
+					 e == ECONNRESET ? "connection reset by the peer" : e == EPROTO ? "TLS error" : strerror(e),
+					 counts(c, sizeof c, r, !in_open && in_len == in_off));
 				r->why = e == ECONNRESET ? "reset by peer" : "receive failed";
 				return NT_EXIT_NET;
 			}

@@ -62,6 +62,7 @@ struct stream *tls_server(int fd, struct ssl_ctx_st *ctx, int timeout_ms, char *
 		int e = SSL_get_error(c->ssl, r);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
 			tls_server_handshake_err(c->ssl, err, errlen);
+			sock_reset(fd); /* a failed handshake is no clean end, whatever the cause */
 			tls_ctx_free(c);
 			return NULL;
 		}
@@ -73,6 +74,7 @@ struct stream *tls_server(int fd, struct ssl_ctx_st *ctx, int timeout_ms, char *
 		int w = left == 0 ? 0 : sock_wait(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, left);
 		if (w <= 0) {
 			snprintf(err, errlen, "TLS handshake: %s", w == 0 ? "timed out" : strerror(errno));
+			sock_reset(fd);
 			tls_ctx_free(c);
 			return NULL;
 		}

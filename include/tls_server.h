@@ -37,7 +37,7 @@ void tls_server_handshake_err(struct ssl_st *s, char *err, size_t errlen);
 /* The server side of one connection as a stream (tcp-serve --tls --stream): a session
  * from ctx on fd (made non-blocking, owned by the stream), its handshake run within
  * timeout_ms (<= 0: no limit). NULL with a message in err on failure (fd is then
- * closed). The stream's shutdown_wr sends close_notify. */
+ * reset, never closed as a clean end: a sender must not take it for a delivery). The stream's shutdown_wr sends close_notify. */
 struct stream *tls_server(int fd, struct ssl_ctx_st *ctx, int timeout_ms, char *err, size_t errlen);
 
 #endif

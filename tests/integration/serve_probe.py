@@ -19,6 +19,8 @@
                               more than one line: KIND multi "1:L" "2:L" "3:L", crlf "e1" "e2" "e3"
                               with CR LF, big "L" then 11000 lines of 100 bytes and a close,
                               rst "L" "extra", then a reset at the client's half-close
+  tls-alert PORT [silent]     accept one connection, read the request, answer a TLS alert
+                              record (silent: nothing), then reset
 """
 import os, signal, socket, struct, sys, time
 
@@ -191,6 +193,23 @@ def lines(port, kind):
         c.close()
 
 
+def tls_alert(port, then):
+    """A TLS server to a plain client (as GnuTLS's): the first bytes back are a fatal
+    alert record (protocol_version), then a reset or, with then == 'silent', nothing."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(('127.0.0.1', port))
+    ls.listen(1)
+    print('ready', file=sys.stderr, flush=True)
+    c, _ = ls.accept()
+    c.recv(100)
+    if then != 'silent':
+        c.sendall(b'\x15\x03\x03\x00\x02\x02\x46')
+        time.sleep(0.05)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    c.close()
+
+
 def main():
     a = sys.argv[1:]
     if a[0] == 'spoof':
@@ -203,6 +222,8 @@ def main():
         sink_halfclose(int(a[1]))
     elif a[0] == 'noeol':
         noeol(int(a[1]), int(a[2]))
+    elif a[0] == 'tls-alert':
+        tls_alert(int(a[1]), a[2] if len(a) > 2 else 'reset')
     elif a[0] == 'lines':
         lines(int(a[1]), a[2])
     else:

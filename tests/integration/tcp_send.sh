@@ -61,9 +61,25 @@ cleanup "kill -9 $CP; wait $CP"
 for _ in $(seq 200); do grep -q ready "$T/peer.err" && break; sleep 0.05; done
 head -c 50000000 /dev/zero | "$NT" tcp-send --stream 127.0.0.1:"$P3" >/dev/null 2>"$T/stream.err"
 rc=$?
-[ $rc -eq 3 ] && grep -q 'bytes of standard input were sent' "$T/stream.err" \
+[ $rc -eq 3 ] && grep -q 'bytes of standard input' "$T/stream.err" \
 	&& pass "--stream: a receiver that closes early is exit 3, and what was sent is said" \
 	|| fail "--stream early close" "rc=$rc $(cat "$T/stream.err")"
+
+# A plain tcp-send to a TLS server: when the first bytes back are a TLS record (its
+# alert), the failure says "a TLS server? try --tls" (it said only "connection reset by
+# the server"); when nothing came back, no guess.
+peer P5 tls-alert
+timeout 10 "$NT" tcp-send 127.0.0.1:"$P5" hello >/dev/null 2>"$T/alert.err"
+rc=$?
+[ $rc = 3 ] && grep -q 'reset by the server (a TLS server? try --tls)' "$T/alert.err" \
+	&& pass "plain tcp-send, a TLS alert back then a reset: exit 3, 'a TLS server? try --tls'" \
+	|| fail "the TLS hint of a plain tcp-send" "rc=$rc $(cat "$T/alert.err")"
+peer P6 tls-alert silent
+timeout 10 "$NT" tcp-send 127.0.0.1:"$P6" hello >/dev/null 2>"$T/alert.err"
+rc=$?
+[ $rc = 3 ] && grep -q 'reset by the server' "$T/alert.err" && ! grep -q 'try --tls' "$T/alert.err" \
+	&& pass "plain tcp-send, nothing back then a reset: exit 3, no TLS guess" \
+	|| fail "no TLS hint when nothing came" "rc=$rc $(cat "$T/alert.err")"
 
 # A reply line is at most 1 MiB: 64 MiB without a newline is exit 5 with bounded memory.
 peer P4 noeol 67108864

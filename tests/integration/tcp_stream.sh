@@ -98,6 +98,23 @@ s.close()' "$P"
 wait "$RECV_PID"; r=$?
 [ $r = 3 ] && grep -q reset "$T/recv.err" && pass "a peer that resets: exit 3, 'reset' said" || fail "reset peer" "exit $r $(cat "$T/recv.err")"
 
+# A sender killed mid-transfer (its reset): the receiver's message gives both directions,
+# what it received (as its output has it) and what of its standard input (empty) it sent;
+# it said "0 bytes of standard input were sent, all of it" alone after 1,000,000 received.
+RECV_OUT=$T/killed.got recv P
+/usr/bin/python3 -c '
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"x" * 1000000)
+time.sleep(0.5)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()' "$P"
+wait "$RECV_PID"; r=$?
+got=$(stat -c %s "$T/killed.got")
+[ $r = 3 ] && [ "$got" -gt 0 ] && grep -q "reset by the peer (received $got bytes, sent 0 bytes of standard input, all of it)" "$T/recv.err" \
+	&& pass "a sender reset after $got bytes: the receiver's message says received $got, sent 0" \
+	|| fail "the receiver's counts after a reset" "exit $r, output $got bytes: $(cat "$T/recv.err")"
+
 # --keep: connections one after another, standard output kept open between them.
 RECV_OUT=$T/keep.out recv P --keep
 for i in 1 2 3; do echo "client $i" | "$NT" tcp-send --stream 127.0.0.1:"$P" >/dev/null; done

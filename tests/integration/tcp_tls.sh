@@ -252,6 +252,46 @@ rrc=$?
 [ $src = 4 ] && [ $rrc = 3 ] && grep -q 'reset' "$T/hello.recv" \
 	&& pass "tcp-send --stream --tls into a plain receiver: exit 4, the receiver sees a reset (exit 3), not a clean end" \
 	|| fail "--stream --tls, a failed handshake" "send $src recv $rrc $(cat "$T/hello.send" "$T/hello.recv")"
+# A plain sender into a TLS receiver, input shorter than a record header (5 bytes): the
+# receiver's handshake ends in "unexpected eof", which was a plain close: the sender read
+# a clean end and exited 0, nothing delivered. Every failed handshake of the receiver is a
+# reset (the man page's promise): the sender exits 3, with --keep too.
+for keep in "" --keep; do
+	PS16=$(free_port)
+	"$NT" tcp-serve -q -p "$PS16" -l 127.0.0.1 $TLS --stream $keep <"$EMPTY" >"$T/short.got" 2>"$T/short.recv" &
+	RP=$!
+	cleanup "kill $RP 2>/dev/null"
+	listening "$PS16"
+	echo bad | timeout 10 "$NT" tcp-send --stream "127.0.0.1:$PS16" >/dev/null 2>"$T/short.send"
+	src=$?
+	# Without --keep the receiver exits 4; with --keep it goes on listening.
+	want=4; [ -n "$keep" ] && want=listening
+	if [ -n "$keep" ]; then rrc=gone; kill -0 "$RP" && rrc=listening; kill "$RP"; wait "$RP" 2>/dev/null; else wait "$RP"; rrc=$?; fi
+	[ $src = 3 ] && [ "$rrc" = "$want" ] && [ ! -s "$T/short.got" ] && grep -q reset "$T/short.send" \
+		&& pass "a plain sender of 4 bytes into tcp-serve --tls --stream $keep: the failed handshake is a reset, the sender exits 3" \
+		|| fail "plain sender, short input, TLS receiver $keep" "send $src recv $rrc $(cat "$T/short.send" "$T/short.recv")"
+done
+# --verify-client and a sender without a certificate: with TLS 1.3 the sender's handshake
+# ends before the receiver's check, and its alert comes to the relay's read (or after a
+# write failed on the reset that follows it): exit 4 and the words of tcp-send without
+# --stream (it was exit 3, "Protocol error ... all of it", or "connection reset").
+for size in 3 50000000; do
+	PS17=$(free_port)
+	"$NT" tcp-serve -q -p "$PS17" -l 127.0.0.1 $TLS --verify-client --cacert "$C/ca.crt" --stream <"$EMPTY" \
+		>"$T/nocert.got" 2>"$T/nocert.recv" &
+	RP=$!
+	cleanup "kill $RP 2>/dev/null"
+	listening "$PS17"
+	head -c "$size" /dev/zero | timeout 20 "$NT" tcp-send --stream --tls --cacert "$C/ca.crt" "localhost:$PS17" \
+		>/dev/null 2>"$T/nocert.send"
+	src=$?
+	wait "$RP"
+	rrc=$?
+	[ $src = 4 ] && [ $rrc = 4 ] && [ "$(wc -l <"$T/nocert.send")" = 1 ] \
+		&& grep -q 'it asked for a client certificate and none was given (--cert FILE)' "$T/nocert.send" \
+		&& pass "--stream --verify-client, a sender without a certificate ($size bytes): exit 4, said as without --stream" \
+		|| fail "--stream --verify-client without a client certificate ($size bytes)" "send $src recv $rrc $(cat "$T/nocert.send" "$T/nocert.recv")"
+done
 # tcp-send --tls -w 1 to a plain service that answers nothing (discard): the handshake
 # times out, a network failure: exit 3 (it was 4), and the message says so.
 PS15=$(free_port)
