@@ -5,13 +5,13 @@
  * on the source, PORT (EPRT) with that address to the destination, answered 200, STOR of
  * the destination's temporary name (durable.c, as the streamed copy): the destination
  * connects to the source's passive port and says 150, and the RETR goes to the source
- * (src_listens: the source sends and closes first, so each file's TIME_WAIT stays on its
+ * (fx_src_listens: the source sends and closes first, so each file's TIME_WAIT stays on its
  * passive port instead of filling its ephemeral ones). With --no-atomic the destination
  * listens: PASV there, PORT to the source, answered 200 before RETR goes there (never in
  * one write with RETR: pyftpdlib answers such a PORT after the RETR's 150), RETR on the
  * source, and once the source has accepted it (150, read in order, one reply per command:
  * a line no command asked for, found before the RETR, or a reply to the source's PASV
- * that is none, fails the file: to_xfer, unasked; it is connected to the destination's
+ * that is none, fails the file: fx_to_xfer, unasked; it is connected to the destination's
  * passive port, which the kernel queues) STOR of the final name. Both 226, SIZE of what
  * was stored equal to the announced size, and only then RNFR/RNTO into place.
  * A missing source never has the destination open, truncate or delete a file of that
@@ -40,7 +40,7 @@
  * others (pyftpdlib) the STOR of a name of ours goes first, the RETR at its 1xx, nothing
  * behind it, the transfer bounded by --timeout, and a reply that cannot answer its
  * command (fx_fits) or a transfer not ended ends FXP for the run (fx_quit): the STOR goes in one
- * write with the SIZE check and RNFR (stor_go), the next file's PASV behind the RETR to a
+ * write with the SIZE check and RNFR (fx_stor_go), the next file's PASV behind the RETR to a
  * vsftpd source, and that PASV's PORT to the destination right behind the RNTO (not with
  * --move, whose SIZE and DELE come next); between two vsftpd its STOR, SIZE, RNFR and RETR
  * follow at once (early), the PORT's 200 read first. --no-atomic, --create-dirs and the
@@ -67,29 +67,13 @@
 
 /* ---- one file, step by step, without waiting (several fx_pairs run at once) ---- */
 
-/* The direction of the data connection. With a temporary (the atomic default) the SOURCE
- * listens (PASV/EPSV there, PORT/EPRT to the destination): the source sends and closes
- * first, so the TIME_WAIT of each file's data connection stays on the source's passive
- * port, and the destination, whose close is the passive one, leaves none. The other way
- * round (the source connecting) leaves one TIME_WAIT per file in the source's ephemeral
- * range, and each later bind(port 0) there searches past them: measured with vsftpd, the
- * source's CPU per 5,000 files went from 2.3 to 14.7 s over three runs. --no-atomic keeps
- * the destination listening: its STOR must wait for the source's 1xx (a missing source
- * never costs a file there before), and a source such as vsftpd says 1xx only once its
- * passive port is connected, which a destination does only at its STOR. */
-static int src_listens(void)
-{
-	return ftp_cf.atomic >= 0;
-}
-
 static int cb_reply(struct fxp *x);
-static int stor_go(struct fxp *x);
 /* The source failed its RETR: with src_listens its words are the cause of whatever the
  * destination then says or does (a missing file, and the PASV behind it resets the data
  * connection the destination made). */
 static int src_nak(const struct fxp *x)
 {
-	return src_listens() && x->a_ph == 3 && x->rs != 226 && x->rs != 250;
+	return fx_src_listens() && x->a_ph == 3 && x->rs != 226 && x->rs != 250;
 }
 
 /* Once FXP has worked, between two vsftpd (serial), with a temporary and neither --move
@@ -97,20 +81,8 @@ static int src_nak(const struct fxp *x)
  * last file's RNTO), and its RETR with them; the PORT's 200 is read in X_XFER first. */
 static int early(const struct fxp *x)
 {
-	return src_listens() && x->port_st == 1 && fx_port_ok && x->tmp && x->ca->serial && x->cb->serial &&
+	return fx_src_listens() && x->port_st == 1 && fx_port_ok && x->tmp && x->ca->serial && x->cb->serial &&
 	       !ftp_cf.move && !ftp_cf.create_dirs;
-}
-
-/* The RETR (and behind it, to a vsftpd source, the next file's PASV once pipelined). */
-static int retr_go(struct fxp *x)
-{
-	x->a_ph = 1;
-	if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
-		return -1;
-	if (!x->piped || !src_listens() || !x->ca->serial)
-		return 0;
-	x->pasv_sent = 1;
-	return ctl_send(x->ca, "%s", x->ca->family == AF_INET6 ? "EPSV" : "PASV");
 }
 
 /* The reply to the PORT sent (port_st 1; to the source, or with src_listens to the
@@ -120,8 +92,8 @@ static int port_reply(struct fxp *x)
 {
 	if (x->port_st != 1)
 		return 1;
-	struct fxc *c = src_listens() ? x->cb : x->ca;
-	int r = src_listens() ? cb_reply(x) : ctl_try_reply(c);
+	struct fxc *c = fx_src_listens() ? x->cb : x->ca;
+	int r = fx_src_listens() ? cb_reply(x) : ctl_try_reply(c);
 	if (r <= 0)
 		return r;
 	x->port_st = 2;
@@ -130,118 +102,6 @@ static int port_reply(struct fxp *x)
 		snprintf(x->why, sizeof x->why, "%s answered %s with \"%s\"", ftp_site_name(c->site),
 			 c->family == AF_INET6 ? "EPRT" : "PORT", c->text);
 	return 1;
-}
-
-/* Into X_PASV, or X_DONE-like results when the destination's folders fail. */
-static int to_pasv(struct fxp *x, int *code, char *err, size_t errlen)
-{
-	struct fxc *cb = x->cb;
-	x->pre_sent = x->pre_gone = 0;
-	if (x->pasv_ready) {
-		/* Asked with the last file's STOR (stor_go, the atomic default only: a temporary
-		 * needs no pre-existence SIZE): X_PASV takes x->port at once. */
-		x->st = X_PASV;
-		fx_stall_arm(x);
-		return 0;
-	}
-	if (ftp_cf.create_dirs) {
-		/* Each folder above the file, made if missing (replies not needed). */
-		char *p = xstrdup(x->j->dst);
-		for (char *q = *p ? strchr(p + 1, '/') : NULL; q; q = strchr(q + 1, '/')) {
-			*q = 0;
-			if (ctl_cmd(cb, "MKD %s", p) < 0)
-				break;
-			*q = '/';
-		}
-		free(p);
-		if (cb->code < 0)
-			return -1;
-	}
-	/* --no-atomic: is there a file of that name already? (one write with the PASV) A
-	 * failed copy deletes only a file it created (fx_drop). */
-	x->pre_sent = !x->tmp;
-	if (x->pre_sent && ctl_send(cb, "SIZE %s", x->j->dst) < 0)
-		return -1;
-	struct fxc *pv = src_listens() ? x->ca : cb;
-	if (ctl_send(pv, pv->family == AF_INET6 ? "EPSV" : "PASV") < 0)
-		return -1;
-	(void)code, (void)err, (void)errlen;
-	x->st = X_PASV;
-	fx_stall_arm(x);
-	return 0;
-}
-
-/* RETR on the source (its PORT answered 200 before: a server may answer PORT once its
- * connection is made, after a RETR sent with it, pyftpdlib does); the STOR on the
- * destination follows the source's 150 (stor_go). The replies are matched to the
- * commands in order, one each: the 150 awaited is the RETR's only if every reply before it
- * has been read and none came unasked. A line already here now (a SIZE answered "213 5",
- * "150 lie") would be taken for the RETR's 150 and start a STOR for a file the source may
- * not have: -2 (ca->text: that line), nothing sent; -1 the connection failed. */
-static int to_xfer(struct fxp *x)
-{
-	int u = fx_stray(x->ca);
-	if (u)
-		return u;
-	x->a_ph = 1;
-	x->b_ph = 0;
-	x->rs = x->rd = x->gone = 0;
-	x->stor_sent = x->stor_nak = 0;
-	x->piped = 0;
-	if (src_listens() && x->cb->serial) {
-		/* The destination connects to the source at its STOR, then says 150: the STOR
-		 * first (with what follows the transfer, stor_go), the RETR at that 150 (a STOR
-		 * refused at once, 553, leaves the source with nothing under way). */
-		x->a_ph = 0;
-		if (stor_go(x) < 0 || (x->port_st == 1 && retr_go(x) < 0))
-			return -1;
-	} else if ((src_listens() || !x->cb->serial) && (x->tmp || x->pre_gone)) {
-		/* A destination that reads data only once its STOR is there (pyftpdlib drops a
-		 * connection whose data came first): the STOR first, of a name that is ours
-		 * (a temporary, or a final name not there before), the RETR at its 1xx. */
-		x->a_ph = 0;
-		x->b_ph = 1;
-		x->stor_sent = 1;
-		if (ctl_send(x->cb, "STOR %s", x->into) < 0)
-			return -1;
-	} else if (ctl_send(x->ca, "RETR %s", x->j->src) < 0)
-		return -1;
-	x->st = X_XFER;
-	fx_stall_arm(x);
-	return 0;
-}
-
-/* The source accepted the RETR: the STOR goes to the destination. Once FXP has worked
- * here, and with a temporary (the atomic default), what follows the transfer on the
- * destination goes in the same write, for the server to answer as soon as the data has
- * come: the next file's PASV (a passive port is the connection's, whichever file uses
- * it), then SIZE of what was stored and RNFR. Only to a server known to take them in
- * order, after the STOR ends (vsftpd, by its greeting: ctl.c); pyftpdlib answers a PASV
- * at once and closes the running STOR's data connection for it; RNTO still waits for SIZE's answer (an unchecked file never gets the final
- * name), and RNFR stays right before it. A STOR that fails has them answered with errors,
- * and the pair is dropped as before. --no-atomic keeps one step at a time: the next
- * file's PASV goes with the SIZE of its final name (to_pasv: did it exist before?), and
- * that name is not known here. */
-static int stor_go(struct fxp *x)
-{
-	x->b_ph = 1;
-	x->stor_sent = 1;
-	x->piped = 0;
-	if (ctl_send(x->cb, "STOR %s", x->into) < 0)
-		return -1;
-	if (!fx_port_ok || ftp_cf.create_dirs || !x->tmp || !x->cb->serial)
-		return 0; /* the probe, MKD before each PASV, --no-atomic, a server that reads
-			   * commands during a transfer (ctl.c's serial): one step at a time */
-	x->piped = 1;
-	x->pasv_sent = !src_listens(); /* else behind the RETR, on the source (X_XFER) */
-	x->size_sent = x->size >= 0;
-	x->rnfr_sent = x->tmp != NULL;
-	x->got = -1;
-	if ((x->pasv_sent && ctl_send(x->cb, "%s", x->cb->family == AF_INET6 ? "EPSV" : "PASV") < 0) ||
-	    (x->size_sent && ctl_send(x->cb, "SIZE %s", x->into) < 0) ||
-	    (x->rnfr_sent && ctl_send(x->cb, "RNFR %s", x->tmp) < 0))
-		return -1;
-	return 0;
 }
 
 /* Until one file has gone by FXP, one pair tries: a refusal costs one PORT (or one 425)
@@ -296,7 +156,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	 * connection is made, after a SIZE sent behind it, and the 213 would be read as the
 	 * PORT's reply. */
 	if (x->size < 0) {
-		x->size_wait = x->port_st == 1 && !src_listens();
+		x->size_wait = x->port_st == 1 && !fx_src_listens();
 		if (!x->size_wait && ctl_send(x->ca, "SIZE %s", j->src) < 0)
 			goto lost;
 		x->st = X_SIZE;
@@ -307,7 +167,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 	}
 	if (probe_wait(x))
 		return FXP_RUNNING;
-	if (to_pasv(x, code, err, errlen) < 0 || fx_flush(x) < 0)
+	if (fx_to_pasv(x, code, err, errlen) < 0 || fx_flush(x) < 0)
 		goto lost;
 	return FXP_RUNNING;
 lost:
@@ -419,7 +279,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				x->sized = 0;
 				if (probe_wait(x))
 					return FXP_RUNNING;
-				if (to_pasv(x, code, err, errlen) < 0)
+				if (fx_to_pasv(x, code, err, errlen) < 0)
 					goto lost;
 				continue;
 			}
@@ -463,7 +323,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				x->sized = 1;
 				return FXP_RUNNING;
 			}
-			if (to_pasv(x, code, err, errlen) < 0)
+			if (fx_to_pasv(x, code, err, errlen) < 0)
 				goto lost;
 			continue;
 		case X_GONE:
@@ -491,8 +351,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					x->pre_sent = 0;
 					x->pre_gone = r == 550; /* anything else (213, a refused SIZE): maybe there, kept */
 				}
-				struct fxc *pv = src_listens() ? ca : cb;
-				if (!(r = src_listens() ? ctl_try_reply(ca) : cb_reply(x)))
+				struct fxc *pv = fx_src_listens() ? ca : cb;
+				if (!(r = fx_src_listens() ? ctl_try_reply(ca) : cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -508,7 +368,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				x->port_st = 0;
 			}
 			if (!x->port_st) {
-				if (ctl_send(src_listens() ? cb : ca, "%s", x->port) < 0)
+				if (ctl_send(fx_src_listens() ? cb : ca, "%s", x->port) < 0)
 					goto lost;
 				x->port_st = 1;
 			}
@@ -537,7 +397,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
 				}
 			}
-			if ((r = to_xfer(x)) == -2 && x->tail) {
+			if ((r = fx_to_xfer(x)) == -2 && x->tail) {
 				x->held = 1; /* ca->text keeps the line (only cb is read meanwhile) */
 				goto wait;
 			}
@@ -563,7 +423,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 			}
 			/* The STOR once the source is sending (a 226 without a 150 before it too). */
 			if (!x->b_ph && (x->a_ph == 2 || (x->a_ph == 3 && (x->rs == 226 || x->rs == 250)))) {
-				if (stor_go(x) < 0)
+				if (fx_stor_go(x) < 0)
 					goto lost;
 				progress = 1;
 			}
@@ -597,8 +457,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					x->b_ph = 3;
 				}
 			}
-			if (!x->a_ph && x->b_ph == 2) { /* the STOR went first (to_xfer): the RETR now */
-				if (retr_go(x) < 0)
+			if (!x->a_ph && x->b_ph == 2) { /* the STOR went first (fx_to_xfer): the RETR now */
+				if (fx_retr_go(x) < 0)
 					goto lost;
 				fx_stall_arm(x);
 			}
@@ -639,7 +499,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					fx_stall_arm(x);
 				goto wait;
 			}
-			if (x->rs == 425 && (!x->stor_sent || src_listens())) {
+			if (x->rs == 425 && (!x->stor_sent || fx_src_listens())) {
 				/* The source could not reach the destination's passive port. */
 				snprintf(x->why, sizeof x->why, "%s answered RETR with \"%s\"", ftp_site_name(a), ca->text);
 				return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
@@ -681,10 +541,10 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 		}
 		case X_CHECK:
 			if (x->pasv_sent) {
-				/* The next file's passive port (stor_go); one we cannot use is asked
+				/* The next file's passive port (fx_stor_go); one we cannot use is asked
 				 * again, and judged, when that file begins. */
-				struct fxc *pv = src_listens() ? ca : cb;
-				if (!(r = src_listens() ? ctl_try_reply(ca) : cb_reply(x)))
+				struct fxc *pv = fx_src_listens() ? ca : cb;
+				if (!(r = fx_src_listens() ? ctl_try_reply(ca) : cb_reply(x)))
 					goto wait;
 				if (r < 0)
 					goto lost;
@@ -696,7 +556,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				 * before the next file's first command there; not with --move, whose
 				 * DELE goes there next. (The source listening: to the destination
 				 * right behind the RNTO, never between RNFR and RNTO.) */
-				if (x->pasv_ready && !ftp_cf.move && !src_listens()) {
+				if (x->pasv_ready && !ftp_cf.move && !fx_src_listens()) {
 					if (ctl_send(ca, "%s", x->port) < 0)
 						goto lost;
 					x->port_st = 1;
@@ -736,7 +596,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				}
 				if (ctl_send(cb, "RNTO %s", j->dst) < 0)
 					goto lost;
-				if (src_listens() && x->pasv_ready && !ftp_cf.move) {
+				if (fx_src_listens() && x->pasv_ready && !ftp_cf.move) {
 					if (ctl_send(cb, "%s", x->port) < 0)
 						goto lost;
 					x->port_st = 1;
@@ -818,7 +678,7 @@ wait:
 	if (x->stall_at && ftp_now_ms() > x->stall_at) {
 		struct fxc *who = x->st == X_SIZE || x->st == X_DELE ? ca : cb;
 		if (x->st == X_PASV || x->st == X_PORT)
-			who = (x->st == X_PASV) == src_listens() ? ca : cb;
+			who = (x->st == X_PASV) == fx_src_listens() ? ca : cb;
 		if (x->st == X_XFER)
 			who = x->a_ph && x->a_ph < 2 ? ca : cb;
 		if (x->st == X_LOGIN)

@@ -29,7 +29,7 @@
 struct fxp *fx_pairs;   /* every slot's pair */
 int fx_off;          /* FXP ended for this run: every copy streams */
 int fx_refused;      /* --fxp and FXP refused: no further file is begun */
-int fx_port_ok;      /* a whole FXP transfer worked here: later STORs go with the next PASV (stor_go) */
+int fx_port_ok;      /* a whole FXP transfer worked here: later STORs go with the next PASV (fx_stor_go) */
 struct fxp *fx_probe; /* the pair trying FXP first: the others wait for its outcome */
 char fx_drop_note[700]; /* fx_drop: a destination file overwritten and kept (--no-atomic), for fx_fail() */
 static int fx_warned;
@@ -279,7 +279,7 @@ int fx_stray(struct fxc *c)
 	return u == 0 ? -2 : -1;
 }
 
-/* The source sent a reply that answered no command (to_xfer): nothing stored, the file
+/* The source sent a reply that answered no command (fx_to_xfer): nothing stored, the file
  * failed (exit status 5) rather than a STOR on a 150 that may not be the RETR's. */
 int fx_unasked(struct fxp *x, struct ftp_site *a, struct ftp_site *b, int *code, char *err, size_t errlen)
 {
