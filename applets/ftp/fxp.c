@@ -573,10 +573,12 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				if (r == 213)
 					x->got = strtoll(cb->text + 4, NULL, 10);
 				if (r == 213 && x->got != x->size) {
-					/* The RNFR after it is cancelled by the DELE of fx_drop. */
+					/* The RNFR after it is cancelled by the DELE of fx_drop. Short: a
+					 * partial file, exit 3 as the streamed copy's (man page: like a
+					 * broken connection, retried); longer: 1, as the streamed one's. */
 					x->st = X_XFER; /* the file is there to delete */
 					fx_drop(x, b);
-					return fx_fail(code, NT_EXIT_FAIL, err, errlen,
+					return fx_fail(code, x->got < x->size ? NT_EXIT_NET : NT_EXIT_FAIL, err, errlen,
 						    "the size differs from the announced one (%lld out of %lld bytes)%s%s", x->got,
 						    x->size, fx_drop_note[0] ? "" : ": deleted on ", fx_drop_note[0] ? "" : ftp_site_name(b));
 				}

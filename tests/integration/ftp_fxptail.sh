@@ -12,8 +12,9 @@
 # unanswered): bad.txt is not journaled, nor, with --move, deleted at the source; the file
 # in flight behind it fails too and is left neither under its final name nor as a
 # temporary (--move waits for each rename: the next file begins afresh). The files before are copied and journaled. A 227
-# to a STOR, or a flood of lines that are no reply, fails the file with exit 5. Source: vsftpd on
-# 127.0.0.2 allowing PORT to a third address.
+# to a STOR, or a flood of lines that are no reply, fails the file with exit 5. A source that
+# ends short of its announced size (ftp_fake.py sizelie) fails by FXP as streamed: exit 3,
+# the same words. Source: vsftpd on 127.0.0.2 allowing PORT to a third address.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -136,5 +137,24 @@ if fakeftpd_start H "$T/h" raw:plain; then
 	done
 else
 	fail "fake ftp server (raw:plain)" "did not start: $(cat "$T/fakeftpd-H.log")"
+fi
+# --- a source that ends short (fixtures/ftp_fake.py sizelie: SIZE says 1,000 bytes more
+# than RETR sends): FXP says and returns what the streamed copy does (man page: exit 3,
+# like a broken connection), with and without a temporary; nothing under the final name,
+# no temporary left ---
+mkdir -p lie "$FTPD_HOME_A/ld" && head -c 200000 /dev/urandom >lie/short.bin
+if fakeftpd_start L "$T/lie" sizelie; then
+	L=ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_L/
+	for how in --no-fxp --fxp "--fxp --no-atomic"; do
+		n=tl${how// /}
+		run "$n" -u "$FTP_USER" --no-tls $how --timeout 20 copy "${L}short.bin" "${A}ld/$n.bin"
+		rc=$?
+		[ $rc = 3 ] && grep -q '^nettool ftp: copy short.bin: the size differs from the announced one (200000 out of 201000 bytes)' "$n.err" &&
+			[ -z "$(ls -A "$FTPD_HOME_A/ld")" ] &&
+			pass "copy $how of a source that ends short: exit 3, the streamed copy's words, nothing left" ||
+			fail "copy $how, source short" "rc $rc, dst: $(ls -A "$FTPD_HOME_A/ld" | tr '\n' ' '): $(head -c 400 "$n.err")"
+	done
+else
+	fail "fake ftp server (sizelie)" "did not start: $(cat "$T/fakeftpd-L.log")"
 fi
 finish
