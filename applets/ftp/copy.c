@@ -305,6 +305,15 @@ static void dst_go(struct engine *e, struct slot *s)
 		eng_add(e, s->h2, s);
 }
 
+/* An FXP copy failed: a source missing by its 550 that is the run's one file and a folder
+ * is said to be one, as the streamed copy says (engine.c); retried as eng_retry decides. */
+static void fxp_failed(struct engine *e, struct slot *s, int code, char *m, size_t ml)
+{
+	if (ftp_fxp_src_missing(s->fx))
+		eng_src_folder(e, s, m, ml);
+	eng_retry(e, s, code, m);
+}
+
 /* --fxp and a pair that refuses FXP: the file that met the refusal has failed (its one
  * error line); no later file of the job is begun (nor journaled: a rerun takes them), the
  * source of jobs is closed. Those files count as failed in the summary (as --deadline
@@ -346,7 +355,7 @@ int ftp_copy_start(struct engine *e, struct slot *s)
 			return -1; /* the slot is cleared */
 		}
 		if (r == FXP_FAILED) {
-			eng_retry(e, s, code, m);
+			fxp_failed(e, s, code, m, sizeof m);
 			fxp_halt(e);
 			return -1; /* ended: the slot is cleared */
 		}
@@ -580,7 +589,7 @@ int ftp_copy_pump(struct engine *e, struct slot *s)
 			e->prog.bytes_done += s->bytes;
 			eng_done(e, s);
 		} else {
-			eng_retry(e, s, code, m);
+			fxp_failed(e, s, code, m, sizeof m);
 			fxp_halt(e);
 		}
 		return 1;

@@ -488,6 +488,16 @@ static void retry_later(struct engine *e, struct slot *s, const char *why)
 	s->job.src = s->job.dst = NULL;
 }
 
+/* One file named that is a folder (no -r): say so, not the 550 of its SIZE or RETR. */
+int eng_src_folder(struct engine *e, struct slot *s, char *m, size_t ml)
+{
+	if (e->src->total != 1 || !s->job.src || ftp_isdir(e->a, s->job.src) != 1)
+		return 0;
+	snprintf(m, ml, "it is a folder: %s",
+		 s->job.kind == JOB_GET ? "get -r (or mirror) fetches a whole tree" : "copy -r copies a whole tree");
+	return 1;
+}
+
 /* A job failed: retry it later when the error is transient and attempts are left. */
 static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code)
 {
@@ -508,11 +518,8 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 			l = strlen(m);
 			ftp_folder_why(m + l, sizeof m - l, site, path, ftp_no_such_folder(rc, hdr), dst_side);
 		}
-		/* One file named that is a folder (no -r): say so, not the 550 of its SIZE or RETR. */
-		if (rc == CURLE_REMOTE_FILE_NOT_FOUND && (k == JOB_GET || k == JOB_COPY) && !dst_side && e->src->total == 1 &&
-		    s->job.src && ftp_isdir(e->a, s->job.src) == 1)
-			snprintf(m, sizeof m, "it is a folder: %s", k == JOB_GET ? "get -r (or mirror) fetches a whole tree"
-											: "copy -r copies a whole tree");
+		if (rc == CURLE_REMOTE_FILE_NOT_FOUND && (k == JOB_GET || k == JOB_COPY) && !dst_side)
+			eng_src_folder(e, s, m, sizeof m);
 	} else
 		snprintf(m, sizeof m, "local write failed");
 	if (rc != CURLE_OK && s->job.attempts < ftp_cf.retry && ftp_transient(rc, hdr) && !e->stopped) {

@@ -110,6 +110,9 @@ void eng_failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbu
 /* Failed with exit code code (msg): retried later, as a transient libcurl error is, when it is a
  * network failure (NT_EXIT_NET) and --retry attempts are left; else failed for good. */
 void eng_retry(struct engine *e, struct slot *s, int code, const char *msg);
+/* The source of s, missing by its server's 550, is the run's one file and a folder (no -r):
+ * m says so instead (1), as every path of get and copy does; else 0, m kept. */
+int eng_src_folder(struct engine *e, struct slot *s, char *m, size_t ml);
 void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr, char *err,
 	       const char *verb, const char *path);
 

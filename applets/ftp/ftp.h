@@ -319,6 +319,9 @@ void ftp_fxp_stop(struct fxp *x, struct ftp_site *b);
 int ftp_fxp_chain(struct fxp *x, struct ftp_site *a, struct ftp_site *b, const struct job *j, int *code, char *err,
 		  size_t errlen);
 void ftp_fxp_rebind(struct fxp *x, const struct job *j);
+/* The file that failed last on x was one the source does not have (550 to its SIZE, or to
+ * its RETR at once): the engine may say it is a folder (eng_src_folder), as streamed. */
+int ftp_fxp_src_missing(const struct fxp *x);
 void ftp_fxp_free(void);
 int ftp_fxp_refused(void);
 

@@ -125,8 +125,14 @@ static int probe_wait(struct fxp *x)
  * of FXP here. */
 static int src_missing(struct fxp *x, int *code, char *err, size_t errlen)
 {
+	x->src_550 = 1;
 	return fx_end(x, fx_fail(code, NT_EXIT_FAIL, err, errlen, "no such file or folder on the server (server: %s)",
 				 x->why));
+}
+
+int ftp_fxp_src_missing(const struct fxp *x)
+{
+	return x && x->src_550;
 }
 
 /* Both connections logged in: the file j begins. */
@@ -144,6 +150,7 @@ static int begin_file(struct fxp *x, struct ftp_site *a, struct ftp_site *b, con
 		return fx_not_ready(x, r, code, err, errlen);
 	x->j = j;
 	x->sized = 0;
+	x->src_550 = 0;
 	x->size = j->size;
 	free(x->tmp); /* X_HOLD's again */
 	x->tmp = ftp_cf.atomic >= 0 ? ftp_dur_remote_tmp(j->dst) : NULL;
@@ -417,6 +424,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				if (x->a_ph == 1 && r >= 100 && r < 200) {
 					x->a_ph = 2;
 				} else {
+					x->src_550 = x->a_ph == 1 && r == 550; /* refused, not failed mid-way */
 					x->rs = r;
 					x->a_ph = 3;
 				}
@@ -505,9 +513,14 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				return fx_quit(x, b, NT_EXIT_FAIL, x->why, code, err, errlen);
 			}
 			if (x->rs && x->rs != 226 && x->rs != 250) {
+				/* A 550 at once is a file the source does not have (a folder whose
+				 * SIZE it answered too): the streamed copy's words. */
 				char m[400];
 				snprintf(m, sizeof m, "%s", ca->text);
 				fx_drop(x, b);
+				if (x->src_550)
+					return fx_fail(code, NT_EXIT_FAIL, err, errlen,
+						       "no such file or folder on the server (server: %s)", m);
 				return fx_fail(code, NT_EXIT_FAIL, err, errlen, "RETR on %s: %s", ftp_site_name(a), m);
 			}
 			if (x->a_ph < 3 || x->b_ph < 3) {

@@ -31,6 +31,8 @@ struct fxp {
 	int stor_sent;       /* the STOR is out: the destination may hold a partial file */
 	int stor_nak;        /* the STOR refused at once (4xx/5xx, no 150): nothing was made */
 	int rs, rd;          /* the source's and the destination's last transfer replies */
+	int src_550;         /* the source said 550 to this file's SIZE, or to its RETR without a 1xx
+			      * (ftp_fxp_src_missing) */
 	int gone;            /* X_XFER: the connection lost, 1 the source's, 2 the destination's */
 	int size_sent, rnfr_sent;
 	int pasv_sent;       /* X_CHECK: the next file's PASV went with the STOR, its reply awaited */

@@ -14,7 +14,8 @@
 # temporary (--move waits for each rename: the next file begins afresh). The files before are copied and journaled. A 227
 # to a STOR, or a flood of lines that are no reply, fails the file with exit 5. A source that
 # ends short of its announced size (ftp_fake.py sizelie) fails by FXP as streamed: exit 3,
-# the same words. Source: vsftpd on 127.0.0.2 allowing PORT to a third address.
+# the same words; so does a source folder whose server gives it a size (sizedir): "it is a
+# folder", exit 1. Source: vsftpd on 127.0.0.2 allowing PORT to a third address.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -156,5 +157,28 @@ if fakeftpd_start L "$T/lie" sizelie; then
 	done
 else
 	fail "fake ftp server (sizelie)" "did not start: $(cat "$T/fakeftpd-L.log")"
+fi
+# --- a source folder taken for a file (fixtures/ftp_fake.py sizedir: SIZE of a folder
+# answers 213, its RETR 550): FXP says what the streamed copy says, "it is a folder" for
+# the one file named, the 550's words in a list; exit 1, nothing left on the destination ---
+mkdir -p fk/src/d "$FTPD_HOME_A/fd" && echo y >fk/src/d/y && printf 'd\n' >dlist
+if fakeftpd_start K "$T/fk" sizedir; then
+	K=ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_K/
+	for how in --no-fxp --fxp; do
+		run "tk$how" -u "$FTP_USER" --no-tls $how --timeout 20 copy "${K}src/d" "${A}fd/d"
+		rc=$?
+		[ $rc = 1 ] && grep -q '^nettool ftp: copy src/d: it is a folder: copy -r copies a whole tree$' "tk$how.err" &&
+			[ -z "$(ls -A "$FTPD_HOME_A/fd")" ] &&
+			pass "copy $how of a source folder its server gives a size: \"it is a folder\", exit 1, nothing left" ||
+			fail "copy $how, source folder" "rc $rc, dst: $(ls -A "$FTPD_HOME_A/fd" | tr '\n' ' '): $(head -c 400 "tk$how.err")"
+		run "tkl$how" -u "$FTP_USER" --no-tls $how --timeout 20 --from-file dlist copy "${K}src" "${A}fd"
+		rc=$?
+		[ $rc = 1 ] && grep -q '^nettool ftp: copy src/d: no such file or folder on the server (server: 550 ' "tkl$how.err" &&
+			[ -z "$(ls -A "$FTPD_HOME_A/fd")" ] &&
+			pass "copy $how --from-file of that folder: the 550's words, exit 1, nothing left" ||
+			fail "copy $how --from-file, source folder" "rc $rc, dst: $(ls -A "$FTPD_HOME_A/fd" | tr '\n' ' '): $(head -c 400 "tkl$how.err")"
+	done
+else
+	fail "fake ftp server (sizedir)" "did not start: $(cat "$T/fakeftpd-K.log")"
 fi
 finish
