@@ -9,7 +9,8 @@
 # a pair with vsftpd's defaults (PORT to a third address refused): streamed (said once
 # with -v), --fxp fails (exit 1), --no-fxp streams; a source that refuses the
 # destination's data connection (425 to RETR): streamed, no temporary left; a destination
-# session killed mid-transfer (exit 3, the destination named); missing sources (SIZE 550:
+# session killed mid-transfer (exit 3, the destination named), the source's too (exit 3, the
+# source named, nothing left on the destination); missing sources (SIZE 550:
 # failed at once, on every pair).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
@@ -401,6 +402,29 @@ rc=$?
 	[ -z "$(ls -A "$FTPD_HOME_G/dst")" ] && [ -f "$FTPD_HOME_A/src/huge.bin" ] &&
 	pass "FXP: the destination's session killed mid-transfer: exit 3 naming the destination, no temporary, source kept" ||
 	fail "FXP destination killed" "rc $rc (sessions: ${pids:-none}): $(cat dk.err) / $(ls -A "$FTPD_HOME_G/dst")"
+# The source's session killed in the middle of a transfer (the same pair: G receives at
+# 2 MB/s, so the source is still sending): the error names the source, exit 3 (connection
+# lost), and the destination keeps nothing, neither under the final name nor a temporary
+# (--no-atomic: the file the copy created is deleted).
+for mode in atomic no-atomic; do
+	extra=()
+	[ $mode = no-atomic ] && extra=(--no-atomic)
+	rm -rf "$FTPD_HOME_G/dst" && mkdir -p "$FTPD_HOME_G/dst"
+	timeout 60 "$NT" ftp "${O[@]}" "${extra[@]}" --fxp copy "${A}src/huge.bin" "${G}dst/huge.bin" 2>sk.err &
+	sk=$!
+	for _ in $(seq 100); do
+		[ -n "$(find "$FTPD_HOME_G/dst" -type f -size +100k 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	pids=$(ss -tnpH state established "( sport = :$FTPD_PORT_A )" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+	[ -n "$pids" ] && kill -9 $pids
+	wait $sk
+	rc=$?
+	[ $rc = 3 ] && grep -q "connection to 127.0.0.2:$FTPD_PORT_A (the source) lost during the transfer" sk.err &&
+		[ -n "$pids" ] && [ -z "$(ls -A "$FTPD_HOME_G/dst")" ] && [ -f "$FTPD_HOME_A/src/huge.bin" ] &&
+		pass "FXP ($mode): the source's session killed mid-transfer: exit 3 naming the source, nothing left on the destination" ||
+		fail "FXP ($mode) source killed" "rc $rc (sessions: ${pids:-none}): $(cat sk.err) / $(ls -A "$FTPD_HOME_G/dst")"
+done
 rm -f "$FTPD_HOME_A/src/huge.bin"
 
 # Missing source files: each fails at its SIZE's 550 with the streamed copy's words (no
