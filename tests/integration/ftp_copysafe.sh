@@ -62,7 +62,7 @@ case_missing() { # NAME SRC-URL DST-URL DST-HOME ARGS...
 	cp keep.ref "$dh/k/keep.txt"
 	run "mk-$name" "${O[@]}" "$@" "$su" "$du"
 	rc=$?
-	if { [ $rc = 1 ] && grep -q '550' "mk-$name.err" || { [ $want = any ] && [ $rc = 0 ]; }; } &&
+	if { [ $rc = 1 ] && grep -q '(server: 550 ' "mk-$name.err" || { [ $want = any ] && [ $rc = 0 ]; }; } &&
 		same keep.ref "$dh/k/keep.txt" && grep -q 'keep.txt' "mk-$name.err" && [ -z "$(find "$dh/k" -name '.*')" ]; then
 		pass "missing source, $name: the destination's file untouched, exit 1 with the 550"
 	else
@@ -220,7 +220,7 @@ if /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 			--atomic) ok() { same keep.ref "$FTPD_HOME_B/p2/keep.txt"; } ;;
 			*) ok() { [ -f "$FTPD_HOME_B/p2/keep.txt" ] && grep -q "keep.txt on 127.0.0.3:$FTPD_PORT_B, there before.*earlier content is lost" "hp-$how.err"; } ;;
 			esac
-			[ $rc != 0 ] && ok && grep -q '426' "hp-$how.err" && [ -z "$(find "$FTPD_HOME_B/p2" -name '.*')" ] &&
+			[ $rc != 0 ] && ok && grep -q '(server: 426 ' "hp-$how.err" && [ -z "$(find "$FTPD_HOME_B/p2" -name '.*')" ] &&
 				pass "streamed copy, source failing mid-transfer, $how: the destination's file not deleted (exit $rc)" ||
 				fail "streamed copy, source failing mid-transfer, $how" "rc $rc, dst: $(ls -A "$FTPD_HOME_B/p2"): $(cat "hp-$how.err")"
 		done

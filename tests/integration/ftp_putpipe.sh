@@ -135,11 +135,14 @@ fake_put early2 yearly.bin
 
 
 # A flood of lines that are no reply to STOR: a protocol error (5), not a put that never ends.
+# Ended by the bound on such lines (its words, exit 5), not by the time: a --deadline (20 s,
+# exit 1 and its own words) or the 60 s timeout (124) would end a put the bound misses; the
+# time is only reported (it took 16 s once on a loaded machine).
 t0=$(date +%s)
 fake_put sflood xflood.bin --deadline 20
-[ "$(cat rc.sflood)" = 5 ] && [ $(($(date +%s) - t0)) -lt 15 ] &&
+[ "$(cat rc.sflood)" = 5 ] && ! grep -q 'deadline' err.sflood &&
 	grep -q "put src.bin: the server broke the protocol (more than 1000 lines that are no reply from " err.sflood &&
-	pass "STOR answered by a flood of noise lines: a protocol error, exit 5" ||
+	pass "STOR answered by a flood of noise lines: a protocol error, exit 5 ($(($(date +%s) - t0)) s)" ||
 	fail "STOR flood" "rc $(cat rc.sflood) $(($(date +%s) - t0)) s: $(cat err.sflood)"
 # A greeting that trickles noise (every connection but the first): --timeout from the start
 # of the wait, never restarted by a line of noise.
