@@ -174,17 +174,16 @@ static int own_src_start(struct engine *e, struct slot *s)
 {
 	int rc = 0;
 	char m[600];
-	if (e->gp_off || s->job.size < 0)
+	if (!e->gp_src || s->job.size < 0)
 		return 0;
 	s->err[0] = 0;
 	s->hdr.code = 0;
 	s->hdr.last[0] = 0;
 	if (ftp_gp_start(&s->gp, e->a, s->job.src, &rc, &s->hdr, m, sizeof m) == GP_RUNNING)
 		return 1;
-	log_trace("copy: own connection to %s: %s: libcurl's downloads from here on", e->a->host, m);
-	e->gp_off = 1;
-	ftp_gp_close_idle();
-	return 0;
+	char why[700];
+	snprintf(why, sizeof why, "own connection to %s: %s", e->a->host, m);
+	return eng_own_off(e, NULL, &e->gp_src, why);
 }
 
 /* The own download stepped (copy.c's side of libcurl's end of h): 1 while the job goes
@@ -197,11 +196,7 @@ static int own_src_step(struct engine *e, struct slot *s)
 	if (r == GP_RUNNING)
 		return 1;
 	if (r == GP_CURL) {
-		log_trace("copy: libcurl's downloads from here on");
-		e->gp_off = 1;
-		s->own_src = 0;
-		ftp_gp_close_idle();
-		eng_add(e, s->h, s);
+		eng_own_off(e, s, &e->gp_src, NULL);
 		return 1;
 	}
 	s->run1 = 0;

@@ -498,6 +498,22 @@ int eng_src_folder(struct engine *e, struct slot *s, char *m, size_t ml)
 	return 1;
 }
 
+int eng_own_off(struct engine *e, struct slot *s, int *on, const char *why)
+{
+	log_trace("%s: %s%slibcurl's downloads from here on", e->b ? "copy" : "get", why ? why : "", why ? ": " : "");
+	*on = 0;
+	ftp_gp_close_idle();
+	if (!s)
+		return 0;
+	if (s->job.kind == JOB_COPY) {
+		s->own_src = 0;
+		eng_add(e, s->h, s);
+		return 0;
+	}
+	s->fast = 0;
+	return eng_get_curl(e, s, -1);
+}
+
 /* A job failed: retry it later when the error is transient and attempts are left. */
 static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code)
 {
@@ -712,6 +728,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		e->n = (int)src->total;
 	e->slots = xcalloc((size_t)e->n, sizeof *e->slots);
 	e->fast = ftp_getfast_ok(e);
+	e->gp_src = 1;
 	e->wfd = xcalloc(4 * (size_t)e->n, sizeof *e->wfd);
 	e->pfd = xcalloc(4 * (size_t)e->n, sizeof *e->pfd);
 	e->m = curl_multi_init();

@@ -90,7 +90,8 @@ struct engine {
 	struct curl_waitfd *wfd; /* FXP copies' and own gets' descriptors for curl_multi_poll (copy.c) */
 	int fast;                /* gets of this run go over getpipe.c (engine.c: fast_ok) */
 	int dropped;             /* libcurl's idle connections closed for them (ftp_share_drop) */
-	int gp_off;              /* copy: an own source connection was not to be had: libcurl's downloads */
+	int gp_src;              /* copy: downloads over own connections (getpipe.c); 0 once one was
+				  * not to be had: libcurl's (eng_own_off) */
 	struct pollfd *pfd;      /* the same descriptors when no libcurl transfer runs (own poll) */
 	int retired;             /* slots retired (busy.c) */
 };
@@ -125,6 +126,12 @@ int eng_next_job(struct engine *e, struct job *j);
 const char *eng_kind_name(enum job_kind k);
 void eng_job_free(struct job *j);
 int eng_get_curl(struct engine *e, struct slot *s, off_t resume);
+/* The own downloads (getpipe.c) not to be had, or given up (GP_CURL): libcurl's for the
+ * rest of the run. Said with -v (why, or NULL), *on cleared (the run's flag: e->fast for
+ * get, e->gp_src for copy), the idle own connections closed; slot s, when given, has its
+ * job handed to libcurl's handle (a copy's download added as it was set up, a get's set
+ * up: eng_get_curl's -1, the job has ended). */
+int eng_own_off(struct engine *e, struct slot *s, int *on, const char *why);
 void eng_finish_get(struct engine *e, struct slot *s);
 
 /* getfast.c: 1 when this run's gets go over our own connections (getpipe.c); a get begun

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "log.h"
 #include "nt_err.h"
 
 /* The sink of the own path: the data as libcurl's callback takes them (engine.c's get_write). */
@@ -40,9 +39,7 @@ int ftp_getfast_start(struct engine *e, struct slot *s)
 		return r;
 	}
 	if (r == GP_CURL) {
-		log_trace("get: %s: libcurl's path from here on", m);
-		e->fast = 0;
-		ftp_gp_close_idle();
+		eng_own_off(e, NULL, &e->fast, m);
 		return r;
 	}
 	eng_failed(e, s, (CURLcode)rc, s->err, &s->hdr, 0);
@@ -95,13 +92,8 @@ int ftp_getfast_step(struct engine *e, struct slot *s)
 		}
 		return 0;
 	}
-	if (r == GP_CURL) {
-		log_trace("get: libcurl's path from here on");
-		e->fast = 0;
-		s->fast = 0;
-		ftp_gp_close_idle();
-		return eng_get_curl(e, s, -1) < 0;
-	}
+	if (r == GP_CURL)
+		return eng_own_off(e, s, &e->fast, NULL) < 0;
 	s->rc1 = r == GP_DONE ? CURLE_OK : (CURLcode)rc;
 	eng_finish_get(e, s);
 	if (!e->fast)
