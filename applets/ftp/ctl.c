@@ -39,13 +39,18 @@ static void ctl_trace(char dir, const char *p, size_t n)
 	log_proto(dir, p, n);
 }
 
-/* A line before the awaited reply that is no reply: -1 past CTL_NOISE_MAX (c->text, noisy). */
-static int noise(struct fxc *c)
+/* A line before the awaited reply that is no reply, or (mid) a line inside a multi-line
+ * reply that does not end it: -1 past CTL_NOISE_MAX of them for one reply (c->text, noisy). */
+static int noise(struct fxc *c, int mid)
 {
 	if (++c->noise <= CTL_NOISE_MAX)
 		return 0;
-	snprintf(c->text, sizeof c->text, "more than %d lines that are no reply from %s", CTL_NOISE_MAX,
-		 ftp_site_name(c->site));
+	if (mid)
+		snprintf(c->text, sizeof c->text, "a reply of more than %d lines from %s", CTL_NOISE_MAX,
+			 ftp_site_name(c->site));
+	else
+		snprintf(c->text, sizeof c->text, "more than %d lines that are no reply from %s", CTL_NOISE_MAX,
+			 ftp_site_name(c->site));
 	c->noise = 0;
 	c->noisy = 1;
 	return -1;
@@ -82,7 +87,7 @@ int ctl_reply(struct fxc *c)
 		int cd = d ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : 0;
 		if (!code) {
 			if (!d) { /* noise before a reply */
-				if (noise(c) < 0)
+				if (noise(c, 0) < 0)
 					return c->code = -1;
 				continue;
 			}
@@ -92,6 +97,8 @@ int ctl_reply(struct fxc *c)
 			nt_clean_text(c->text, sizeof c->text, l, n);
 			return c->code = code;
 		}
+		if (noise(c, 1) < 0) /* a reply's lines without end */
+			return c->code = -1;
 	}
 }
 
@@ -264,7 +271,7 @@ int ctl_try_reply(struct fxc *c)
 		int cd = d ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : 0;
 		if (!c->pend) {
 			if (!d) { /* noise before a reply */
-				if (noise(c) < 0)
+				if (noise(c, 0) < 0)
 					return c->code = -1;
 				continue;
 			}
@@ -275,6 +282,10 @@ int ctl_try_reply(struct fxc *c)
 			c->pend = 0;
 			c->noise = 0;
 			return c->code = cd;
+		}
+		if (noise(c, 1) < 0) { /* a reply's lines without end */
+			c->pend = 0;
+			return c->code = -1;
 		}
 	}
 	return 0; /* more may be buffered: the caller's clock runs first (CTL_NOISE_WAKE) */

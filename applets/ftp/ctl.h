@@ -27,16 +27,19 @@ struct fxc {
 	int pend;       /* try_reply: the code of a multi-line reply under way */
 	int protc;      /* PBSZ 0 and PROT C given (TLS with --fxp) */
 	int lst;        /* login_step: 1 greeting, 2 USER, 3 PASS, 4 TYPE I awaited; 0 logged in */
-	int noise;      /* lines before the awaited reply that are no reply (CTL_NOISE_MAX) */
-	int noisy;      /* the last failure: more noise than CTL_NOISE_MAX (a protocol error, 5) */
+	int noise;      /* lines before the awaited reply that are no reply, and its middle lines
+			 * (CTL_NOISE_MAX) */
+	int noisy;      /* the last failure: more of them than CTL_NOISE_MAX (a protocol error, 5) */
 	int serial;     /* known (by its greeting: vsftpd) to read no command during a transfer:
 			 * commands may wait behind a STOR (fxp.c's pipelining) */
 };
 
 /* Bounds on what a server may send that is no reply (e.g. a flood of "n" lines answering
- * RETR): at most CTL_NOISE_WAKE such lines are read per ctl_try_reply (then "not yet", so
+ * RETR), or no end of one (the middle lines of a multi-line reply, "150-..." without the
+ * "150 ..."): at most CTL_NOISE_WAKE lines are read per ctl_try_reply (then "not yet", so
  * the caller's clock runs: noise is never progress for --timeout), and a reply preceded
- * by more than CTL_NOISE_MAX of them fails as a protocol error (noisy set). */
+ * by, or made of, more than CTL_NOISE_MAX of them in all fails as a protocol error (noisy
+ * set; exit 5 where a file's command met it). */
 #define CTL_NOISE_WAKE 64
 #define CTL_NOISE_MAX 1000
 

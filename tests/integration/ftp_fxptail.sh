@@ -116,11 +116,12 @@ fi
 # --- a destination whose replies cannot be trusted (fixtures/ftp_fake.py raw:, by the
 # name stored): a 227 to the STOR (fxpset.c fx_fits) fails the file cleanly (exit 5, the
 # reply named, nothing left), before --timeout; a flood of lines that are no reply to the
-# STOR (ctl.c CTL_NOISE_MAX) is a protocol error too (exit 5), not a lost connection ---
+# STOR (ctl.c CTL_NOISE_MAX), or a multi-line reply to it that never ends (the same bound),
+# is a protocol error too (exit 5), not a lost connection ---
 mkdir -p h/d
 if fakeftpd_start H "$T/h" raw:plain; then
 	H=ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_H/
-	for f in st227 flood; do
+	for f in st227 flood mlines; do
 		head -c 3000 /dev/urandom >"$FTPD_HOME_A/s/$f.txt"
 		t0=$(date +%s)
 		run "th-$f" "${O[@]}" --fxp --timeout 20 copy "${A}s/$f.txt" "${H}d/$f.txt"
@@ -129,6 +130,8 @@ if fakeftpd_start H "$T/h" raw:plain; then
 		case $f in
 		st227) what="a 227"
 			said() { grep -q 'answered STOR with "227 Entering Passive Mode' "th-$f.err"; } ;;
+		mlines) what="a multi-line reply that never ends"
+			said() { grep -q 'a reply of more than [0-9]* lines from 127.0.0.1' "th-$f.err"; } ;;
 		*) what="a flood of lines that are no reply"
 			said() { grep -q 'more than [0-9]* lines that are no reply from 127.0.0.1' "th-$f.err"; } ;;
 		esac

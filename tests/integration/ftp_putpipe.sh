@@ -144,6 +144,14 @@ fake_put sflood xflood.bin --deadline 20
 	grep -q "put src.bin: the server broke the protocol (more than 1000 lines that are no reply from " err.sflood &&
 	pass "STOR answered by a flood of noise lines: a protocol error, exit 5 ($(($(date +%s) - t0)) s)" ||
 	fail "STOR flood" "rc $(cat rc.sflood) $(($(date +%s) - t0)) s: $(cat err.sflood)"
+# A multi-line reply to STOR that never ends ("150-..." and middle lines, no "150 "): the
+# same bound (ctl.c CTL_NOISE_MAX), the same protocol error, not --deadline's end.
+t0=$(date +%s)
+fake_put smlines xmlines.bin --deadline 20
+[ "$(cat rc.smlines)" = 5 ] && ! grep -q 'deadline' err.smlines &&
+	grep -q "put src.bin: the server broke the protocol (a reply of more than 1000 lines from " err.smlines &&
+	pass "STOR answered by a multi-line reply that never ends: a protocol error, exit 5 ($(($(date +%s) - t0)) s)" ||
+	fail "STOR endless multi-line reply" "rc $(cat rc.smlines) $(($(date +%s) - t0)) s: $(cat err.smlines)"
 # A greeting that trickles noise (every connection but the first): --timeout from the start
 # of the wait, never restarted by a line of noise.
 fakeftpd_start trickle "$T/fk" "raw:tricklegreet2" || fail "fake server tricklegreet2" "did not start"
