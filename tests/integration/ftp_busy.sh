@@ -5,14 +5,16 @@
 # the queue and the run goes on with the ones it allows (applets/ftp/busy.c): get, put,
 # the streamed copy and FXP, 300 files with --parallel 4 against servers allowing 2, all
 # done, exit 0, the bytes compared; a server that refuses every connection still fails the
-# items (exit 3, the 421 named).
+# items (exit 3, the 421 named); a copy whose own download is refused goes on with
+# libcurl's.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
 ftpd_pair_script "ftp busy"
 LIM=(max_per_ip=2)
 ftpd_at A 127.0.0.2 "${LIM[@]}" && ftpd_at B 127.0.0.3 "${LIM[@]}" &&
-	ftpd_at C 127.0.0.2 "${LIM[@]}" "${FTPD_PROMISCUOUS[@]}" && ftpd_at D 127.0.0.3 "${LIM[@]}" "${FTPD_PROMISCUOUS[@]}" ||
+	ftpd_at C 127.0.0.2 "${LIM[@]}" "${FTPD_PROMISCUOUS[@]}" && ftpd_at D 127.0.0.3 "${LIM[@]}" "${FTPD_PROMISCUOUS[@]}" &&
+	ftpd_at E 127.0.0.2 max_per_ip=1 ||
 	{ fail "ftp fixture" "vsftpd did not start"; finish; }
 export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
 cd "$T" || exit 1
@@ -65,5 +67,18 @@ timeout 60 "$NT" ftp --no-tls --progress none -P "$FAKEFTPD_PORT_ALL" --timeout 
 rc=$?
 [ $rc = 3 ] && grep -q "the server refused or closed the connection (421" all.err && ! grep -q "went on" all.err &&
 	[ ! -e dall/f1.bin ] && pass "every connection refused: exit 3, the 421 named" || fail "every connection refused" "rc $rc: $(cat all.err)"
+
+# A copy whose source allows one connection (libcurl's, which walked the tree): the own
+# download's connection (copy.c own_src_start) is refused, asked again, then libcurl's
+# downloads carry the run (engine.c eng_own_off): every file whole, exit 0.
+mkdir -p "$FTPD_HOME_E/t" && for i in 1 2 3; do head -c 200000 /dev/urandom >"$FTPD_HOME_E/t/f$i"; done
+timeout 60 "$NT" ftp "${O[@]}" --parallel 1 copy -r "${U}127.0.0.2:$FTPD_PORT_E/t" "$B/e1" 2>e1.err
+rc=$?
+n=$(grep -c 'too many sessions for this address' "$FTPD_LOG_E")
+bad=0
+for i in 1 2 3; do cmp -s "$FTPD_HOME_E/t/f$i" "$FTPD_HOME_B/e1/f$i" || bad=$((bad + 1)); done
+[ $rc = 0 ] && [ $bad = 0 ] && [ "$n" -ge 1 ] &&
+	pass "copy from a source allowing one connection: the own download refused ($n), libcurl's carries the files, exit 0" ||
+	fail "copy, own download refused" "rc $rc, $bad files differ, $n refusals: $(tail -3 e1.err)"
 
 finish
