@@ -365,7 +365,9 @@ static void data_end(struct pput *p)
 /* copy, at the 226: how the server ended the data connection, looked at without waiting.
  * 1: its clean end (it shut its side: that says nothing of what it read, the SIZE after
  * the 226 does); -1: reset (it closed with our data unread: it did not take all); 0: not
- * known yet (the data connection already closed, or its end not come). */
+ * known yet (the data connection already closed, or its end not come). Where SIZE is
+ * answered a reset also shows as a short SIZE; a server without SIZE has only this (its
+ * 226 is trusted otherwise): ftp_copypipe.sh's *rstlate* fails without it. */
 static int server_end(struct pput *p)
 {
 	if (p->o.dfd < 0)

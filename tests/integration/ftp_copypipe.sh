@@ -9,7 +9,9 @@
 # (fixtures/ftp_fake.py raw:): STOR answered 553 or 425, the data connection reset mid-file,
 # a 226 before the data were taken, a data connection half-closed (a clean end) after
 # 8 KiB and a 226 (the SIZE catches it: on libcurl's upload too, the default options; a
-# good file that way lands), RNFR refused, RNTO refused; and a hostile source:
+# good file that way lands), a reset of the data connection at the 226 by a server
+# without SIZE (the own upload's look at it catches it), RNFR refused, RNTO refused;
+# and a hostile source:
 # RETR answered 550,
 # the data connection reset mid-file, a short file, a 226 before the data: the copy fails,
 # nothing under the final name, --move keeps the source; the failures worded, and exit
@@ -167,6 +169,21 @@ if fakeftpd_start hc "$T/fk" "raw:"; then
 		grep -qE "^'SIZE \.xhalfclose\.bin" fk/commands.log &&
 		pass "half-closing destination: SIZE of the temporary says 8 KiB, failed (3), nothing under the final name, --move kept the source" ||
 		fail "half-closing destination" "rc $rc: $(cat err.hc); $(ls -a fk); $(grep -E "^'(STOR|SIZE|RNFR|RNTO) .*halfclose" fk/commands.log | head -6)"
+else
+	fail "fake server" "did not start"
+fi
+
+# A destination without SIZE (raw:nosize) that keeps 8 KiB, drops the rest and, after our
+# end of the data, resets the data connection (*rstlate*) and answers 226:
+# no SIZE to catch it, the own upload's look at the data connection at the 226
+# (putpipe.c server_end) fails the copy, nothing under the final name.
+if fakeftpd_start rst "$T/fk" "raw:nosize"; then
+	timeout 60 "$NT" ftp "${O[@]}" --timeout 5 copy "${SA}h/hc.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_rst/xrstlate.bin" 2>err.rst
+	rc=$?
+	[ $rc = 3 ] && [ ! -e fk/xrstlate.bin ] && [ -z "$(find fk -name '.xrstlate*')" ] &&
+		! grep -qE "^'(RNFR|RNTO) .*xrstlate" fk/commands.log &&
+		pass "a reset of the data connection at the 226, no SIZE on the server: failed (3), no rename" ||
+		fail "reset at the 226 without SIZE" "rc $rc: $(cat err.rst); $(ls -a fk | grep rstlate)"
 else
 	fail "fake server" "did not start"
 fi
