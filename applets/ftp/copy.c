@@ -8,7 +8,9 @@
  * answer them 150). A missing source never truncates the destination's file of that
  * name, whose deletion as a failed partial file would then lose it, with --no-atomic).
  * Stored under a temporary name (durable.c)
- * and renamed when complete, never a partial file under the final name; a failed copy's
+ * and renamed when complete and the destination's SIZE of it is the size sent (sess.c's
+ * check, on every path: libcurl's upload asks it after its STOR, then renames in phase 6),
+ * never a partial file under the final name; a failed copy's
  * partial file is deleted before the failure is reported or retried (--no-atomic: only
  * when the SIZE before the STOR found no file there, copy_hdr2; else it is kept, said); --move deletes the
  * source only once the destination reports the size sent. A --move whose source is gone
@@ -242,15 +244,11 @@ static int stream_start(struct engine *e, struct slot *s)
 	s->ctmp = NULL;
 	ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
 	if (ftp_cf.atomic >= 0) {
-		/* Stored under a temporary name, renamed when complete (the folder is libcurl's
-		 * current one then: names relative to it): never a partial file under the
-		 * final name. */
+		/* Stored under a temporary name, its SIZE asked after the STOR, renamed (phase
+		 * 6) once both sides ended well and that SIZE is the size sent: never a partial
+		 * file under the final name. */
 		s->ctmp = ftp_dur_remote_tmp(j->dst);
-		char *c1 = xasprintf("RNFR %s", ftp_basename(s->ctmp)), *c2 = xasprintf("RNTO %s", ftp_basename(j->dst));
-		s->q2 = curl_slist_append(NULL, c1);
-		s->q2 = curl_slist_append(s->q2, c2);
-		free(c1), free(c2);
-		curl_easy_setopt(s->h2, CURLOPT_POSTQUOTE, s->q2);
+		s->q2 = ftp_tmp_size_quote(s->h2, j->dst);
 	} else {
 		s->ctmp = xstrdup(j->dst);
 		/* Is the file there already? (copy_hdr2; the reply is the one before the STOR's) */
@@ -409,9 +407,72 @@ static void check_moved(struct engine *e, struct slot *s)
 	eng_add(e, s->h2, s);
 }
 
+/* Phase 0, both sides ended (rc1, rc2), or the rename of phase 6 (rc2): the copy failed
+ * (the partial file deleted first), renamed (libcurl's upload, atomic: phase 6, once the
+ * SIZE asked after its STOR is the size sent; the own upload renamed already), --move's
+ * check, or done. 1 while the job goes on. */
+static int sides_ended(struct engine *e, struct slot *s)
+{
+	struct job *j = &s->job;
+	if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && !s->dst_started && src_gone(s->rc1, &s->hdr)) {
+		keep_failure(s); /* nothing was stored: no clean-up */
+		check_moved(e, s);
+		return 1;
+	}
+	if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp && s->dst_started && !kept_in_place(e, s)) {
+		/* The partial file goes (the temporary, or the file itself with --no-atomic)
+		 * before the failure is reported or retried. Only a STOR that was sent
+		 * (after the source's data) can have left one. */
+		keep_failure(s);
+		s->phase = 3;
+		ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+		free(s->url2);
+		s->url2 = ftp_url(e->b, "", 1);
+		curl_slist_free_all(s->q2);
+		char *ap = ftp_qpath(e->b, s->ctmp);
+		char *c = xasprintf("*DELE %s", ap);
+		s->q2 = curl_slist_append(NULL, c);
+		free(c), free(ap);
+		curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+		curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
+		curl_easy_setopt(s->h2, CURLOPT_PREQUOTE, s->q2); /* after the CWD to the login folder (ftp_qpath) */
+		s->run2 = 1;
+		eng_add(e, s->h2, s);
+		return 1;
+	}
+	if (s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) {
+		copy_failed(e, s, s->rc1, s->err, &s->hdr, s->rc2, s->err2, &s->hdr2, s->dst_done);
+	} else if (s->phase == 0 && ftp_cf.atomic >= 0 && !s->own_dst) {
+		/* libcurl's upload of the temporary: renamed now, on its handle (sess.c), only
+		 * when the server's SIZE of it (asked after the STOR) is what we sent. */
+		s->phase = 6;
+		if (ftp_tmp_rename_step(e->b, s->h2, &s->hdr2, s->err2, j->dst, (long long)s->bytes, &s->q2, &s->url2) < 0) {
+			s->rc2 = CURLE_PARTIAL_FILE; /* a 226 for part of it: the temporary deleted, failed */
+			return sides_ended(e, s);
+		}
+		s->run2 = 1;
+		eng_add(e, s->h2, s);
+		return 1;
+	} else if (ftp_cf.move) {
+		/* Delete the source only when the destination reports the size we sent. */
+		s->phase = 1;
+		free(s->url2);
+		ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
+		s->url2 = ftp_url(e->b, j->dst, 0);
+		curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
+		curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
+		s->run2 = 1;
+		eng_add(e, s->h2, s);
+		return 1;
+	} else {
+		eng_done(e, s);
+	}
+	return 0;
+}
+
 /* A handle of the copy in s ended with rc: 1 while the job goes on (the other side, the
- * SIZE check of --move, the DELE of the source or of a partial file, the SIZE of a moved
- * destination), 0 once it has ended. */
+ * rename of libcurl's upload, the SIZE check of --move, the DELE of the source or of a
+ * partial file, the SIZE of a moved destination), 0 once it has ended. */
 int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 {
 	struct job *j = &s->job;
@@ -443,48 +504,10 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 		}
 		if (s->run1 || s->run2)
 			return 1;
-		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && !s->dst_started && src_gone(s->rc1, &s->hdr)) {
-			keep_failure(s); /* nothing was stored: no clean-up */
-			check_moved(e, s);
-			return 1;
-		}
-		if ((s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) && s->ctmp && s->dst_started && !kept_in_place(e, s)) {
-			/* The partial file goes (the temporary, or the file itself with --no-atomic)
-			 * before the failure is reported or retried. Only a STOR that was sent
-			 * (after the source's data) can have left one. */
-			keep_failure(s);
-			s->phase = 3;
-			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
-			free(s->url2);
-			s->url2 = ftp_url(e->b, "", 1);
-			curl_slist_free_all(s->q2);
-			char *ap = ftp_qpath(e->b, s->ctmp);
-			char *c = xasprintf("*DELE %s", ap);
-			s->q2 = curl_slist_append(NULL, c);
-			free(c), free(ap);
-			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
-			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
-			curl_easy_setopt(s->h2, CURLOPT_PREQUOTE, s->q2); /* after the CWD to the login folder (ftp_qpath) */
-			s->run2 = 1;
-			eng_add(e, s->h2, s);
-			return 1;
-		}
-		if (s->rc1 != CURLE_OK || s->rc2 != CURLE_OK) {
-			copy_failed(e, s, s->rc1, s->err, &s->hdr, s->rc2, s->err2, &s->hdr2, s->dst_done);
-		} else if (ftp_cf.move) {
-			/* Delete the source only when the destination reports the size we sent. */
-			s->phase = 1;
-			free(s->url2);
-			ftp_prep(e->b, s->h2, &s->hdr2, s->err2);
-			s->url2 = ftp_url(e->b, j->dst, 0);
-			curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
-			curl_easy_setopt(s->h2, CURLOPT_NOBODY, 1L);
-			s->run2 = 1;
-			eng_add(e, s->h2, s);
-			return 1;
-		} else {
-			eng_done(e, s);
-		}
+		return sides_ended(e, s);
+	} else if (s->phase == 6) {
+		s->rc2 = rc; /* the rename: its failure is the upload's (err2, hdr2), the temporary deleted */
+		return sides_ended(e, s);
 	} else if (s->phase == 1) {
 		curl_off_t sz = -1;
 		if (rc == CURLE_OK)
@@ -632,7 +655,8 @@ int ftp_copy_waitfds(struct engine *e)
 /* A copy stopped (--deadline): nothing of it stays on the destination. FXP: its
  * connections closed, the temporary deleted; streamed (the handles are out of the multi
  * already): the temporary (or, --no-atomic, the partial file) deleted on the site's own
- * connection. Both wait at most --timeout. Once renamed (the --move checks) nothing is
+ * connection. Both wait at most --timeout; a rename under way (phase 6): the DELE of the
+ * temporary finds nothing if it was renamed. Once renamed (the --move checks) nothing is
  * deleted. */
 void ftp_copy_stop(struct engine *e, struct slot *s)
 {
@@ -644,7 +668,7 @@ void ftp_copy_stop(struct engine *e, struct slot *s)
 		ftp_pp_stop(s->pp); /* its connection closed: the DELE goes on the site's own */
 	if (s->own_src)
 		ftp_gp_stop(s->gp);
-	if (s->phase != 0 || !s->ctmp || !s->dst_started || kept_in_place(e, s))
+	if ((s->phase != 0 && s->phase != 6) || !s->ctmp || !s->dst_started || kept_in_place(e, s))
 		return; /* no STOR sent: nothing stored, and with --no-atomic ctmp is a file we did not touch */
 	ftp_tmp_dele(e->b, s->ctmp);
 }

@@ -396,16 +396,12 @@ static int start(struct engine *e, struct slot *s)
 		const char *dst = j->dst;
 		char *tmp = NULL;
 		if (ftp_cf.atomic > 0) {
-			/* Upload to a hidden name in the same folder; RNFR/RNTO when complete
-			 * (libcurl is in that folder then: paths relative to it). The name is
-			 * durable.c's (the journal's tag, as a copy's): a rerun stores to the
-			 * temporary a killed run left and renames it. */
+			/* Upload to a hidden name in the same folder, its SIZE asked after the
+			 * STOR; renamed (phase 1) only when that is the size sent (finished). The
+			 * name is durable.c's (the journal's tag, as a copy's): a rerun stores to
+			 * the temporary a killed run left and renames it. */
 			tmp = ftp_dur_remote_tmp(dst);
-			char *c1 = xasprintf("RNFR %s", ftp_basename(tmp)), *c2 = xasprintf("RNTO %s", ftp_basename(dst));
-			s->q = curl_slist_append(NULL, c1);
-			s->q = curl_slist_append(s->q, c2);
-			free(c1), free(c2);
-			curl_easy_setopt(s->h, CURLOPT_POSTQUOTE, s->q);
+			s->q = ftp_tmp_size_quote(s->h, j->dst);
 			dst = tmp;
 		}
 		s->url = ftp_url(e->a, dst, 0);
@@ -650,6 +646,19 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 			return;
 	} else if (j->kind == JOB_GET) {
 		eng_finish_get(e, s);
+	} else if (j->kind == JOB_PUT && rc == CURLE_OK && ftp_cf.atomic > 0 && !s->phase) {
+		/* --atomic: the temporary renamed (phase 1) only when the server's SIZE of it is
+		 * what went out (a 226 for part of it: failed, the temporary deleted). Resumed:
+		 * the local file's position is the whole size (standard input counts what it skipped). */
+		off_t at = ftp_cf.resume ? lseek(s->infd, 0, SEEK_CUR) : -1;
+		long long sent = at >= 0 ? (long long)at : (long long)s->bytes;
+		if (!ftp_tmp_rename_step(e->a, s->h, &s->hdr, s->err, j->dst, sent, &s->q, &s->url)) {
+			s->phase = 1;
+			s->run1 = 1;
+			add(e, s->h, s);
+			return;
+		}
+		failed(e, s, CURLE_PARTIAL_FILE, s->err, &s->hdr, 0);
 	} else if (rc != CURLE_OK) {
 		failed(e, s, rc, s->err, &s->hdr, 0);
 	} else {

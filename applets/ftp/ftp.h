@@ -145,6 +145,22 @@ void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLc
  * transfer's broke), bounded by --timeout. A stopped copy (ftp_copy_stop) and a failed
  * --atomic put (ftp_put_tmp_left) use it. */
 CURLcode ftp_tmp_dele(struct ftp_site *s, const char *path);
+/* --atomic, never a short file under the final name: before the rename of an uploaded
+ * temporary, the server's reply to SIZE of it (code, its line "213 N") against sent, the
+ * bytes that went out. 0: the same, or no 213 (a server without SIZE, 500/502: the rename
+ * goes on the 226 alone, as before; --ascii: the server's line ends make its size
+ * another); -1: another size (a server that answered 226 for part of the file): err gets
+ * the words of both paths (CURLE_PARTIAL_FILE, exit 3), the temporary is to be deleted.
+ * putpipe.c's own connections send the SIZE with the RNFR; libcurl's path (a put, a
+ * streamed copy) asks it after the STOR on the upload's handle (ftp_tmp_size_quote: the
+ * POSTQUOTE "*SIZE" of dst's temporary, its reply in the handle's ftp_hdr), then, on
+ * that handle in the engine's multi, the rename (ftp_tmp_rename_step: 0, h set up with
+ * RNFR/RNTO in dst's folder, q and url its lists for the caller to free; -1 the size
+ * check failed, err set, hdr cleared). */
+int ftp_tmp_size_check(int code, const char *line, long long sent, char *err, size_t errlen);
+struct curl_slist *ftp_tmp_size_quote(CURL *h, const char *dst);
+int ftp_tmp_rename_step(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *err, const char *dst, long long sent,
+			struct curl_slist **q, char **url);
 /* --atomic: a put that failed once its STOR may have reached the server (rc) left
  * its temporary: deleted (ftp_tmp_dele), as a failed copy's is; where that fails (no
  * connection, DELE refused), the temporary is named in m as left. */

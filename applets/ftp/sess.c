@@ -528,6 +528,55 @@ CURLcode ftp_tmp_dele(struct ftp_site *s, const char *path)
 	return rc;
 }
 
+int ftp_tmp_size_check(int code, const char *line, long long sent, char *err, size_t errlen)
+{
+	/* ASCII mode: the server stores its own line ends, its size is not what went out
+	 * (libcurl skips its own size check there too). */
+	if (code != 213 || ftp_cf.ascii)
+		return 0;
+	long long told = strtoll(strlen(line) > 4 ? line + 4 : "", NULL, 10);
+	if (told == sent)
+		return 0;
+	/* libcurl's words for its own size check after the 226 (xfer_strerror keeps the counts) */
+	snprintf(err, errlen, "Uploaded unaligned file size (%lld out of %lld bytes)", told, sent);
+	return -1;
+}
+
+struct curl_slist *ftp_tmp_size_quote(CURL *h, const char *dst)
+{
+	char *tmp = ftp_dur_remote_tmp(dst);
+	char *c = xasprintf("*SIZE %s", ftp_basename(tmp)); /* in its folder: libcurl's current one after the STOR */
+	struct curl_slist *q = curl_slist_append(NULL, c);
+	free(c), free(tmp);
+	curl_easy_setopt(h, CURLOPT_POSTQUOTE, q);
+	return q;
+}
+
+int ftp_tmp_rename_step(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *err, const char *dst, long long sent,
+			struct curl_slist **q, char **url)
+{
+	if (ftp_tmp_size_check(hdr->code, hdr->last, sent, err, CURL_ERROR_SIZE) < 0) {
+		hdr->code = 0; /* the words alone, as on the own path (no server reply is the cause) */
+		hdr->last[0] = 0;
+		return -1;
+	}
+	char *tmp = ftp_dur_remote_tmp(dst);
+	const char *bn = ftp_basename(dst);
+	char *dir = xstrndup(dst, (size_t)(bn - dst));
+	char *c1 = xasprintf("RNFR %s", ftp_basename(tmp)), *c2 = xasprintf("RNTO %s", bn);
+	ftp_prep(s, h, hdr, err);
+	curl_slist_free_all(*q);
+	free(*url);
+	*q = curl_slist_append(NULL, c1);
+	*q = curl_slist_append(*q, c2);
+	*url = ftp_url(s, dir, 1); /* the file's folder: libcurl is there already (no CWD) */
+	free(c1), free(c2), free(dir), free(tmp);
+	curl_easy_setopt(h, CURLOPT_URL, *url);
+	curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(h, CURLOPT_PREQUOTE, *q);
+	return 0;
+}
+
 void ftp_put_tmp_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc)
 {
 	/* Only where the STOR of the temporary was accepted (a refused CWD, login, passive

@@ -8,7 +8,10 @@
 # many files with --parallel 8 and --journal (a rerun copies nothing), a hostile destination
 # (fixtures/ftp_fake.py raw:): STOR answered 553 or 425, the data connection reset mid-file,
 # a 226 before the data were taken, a data connection half-closed (a clean end) after
-# 8 KiB and a 226 (the SIZE catches it), RNFR refused, RNTO refused; and a hostile source:
+# 8 KiB and a 226 (the SIZE catches it: on libcurl's upload too, the default options; a
+# good file that way lands), a reset of the data connection at the 226 by a server
+# without SIZE (the own upload's look at it catches it), RNFR refused, RNTO refused;
+# and a hostile source:
 # RETR answered 550,
 # the data connection reset mid-file, a short file, a 226 before the data: the copy fails,
 # nothing under the final name, --move keeps the source; the failures worded, and exit
@@ -169,6 +172,50 @@ if fakeftpd_start hc "$T/fk" "raw:"; then
 else
 	fail "fake server" "did not start"
 fi
+
+# A destination without SIZE (raw:nosize) that keeps 8 KiB, drops the rest and, after our
+# end of the data, resets the data connection (*rstlate*) and answers 226:
+# no SIZE to catch it, the own upload's look at the data connection at the 226
+# (putpipe.c server_end) fails the copy, nothing under the final name.
+if fakeftpd_start rst "$T/fk" "raw:nosize"; then
+	timeout 60 "$NT" ftp "${O[@]}" --timeout 5 copy "${SA}h/hc.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_rst/xrstlate.bin" 2>err.rst
+	rc=$?
+	[ $rc = 3 ] && [ ! -e fk/xrstlate.bin ] && [ -z "$(find fk -name '.xrstlate*')" ] &&
+		! grep -qE "^'(RNFR|RNTO) .*xrstlate" fk/commands.log &&
+		pass "a reset of the data connection at the 226, no SIZE on the server: failed (3), no rename" ||
+		fail "reset at the 226 without SIZE" "rc $rc: $(cat err.rst); $(ls -a fk | grep rstlate)"
+else
+	fail "fake server" "did not start"
+fi
+
+# The same with the default options (no --no-tls: vsftpd A over TLS, the fake refuses AUTH
+# TLS): the upload is libcurl's (TYPE I right before the STOR). The SIZE of the temporary,
+# asked after its STOR, says 8 KiB: no rename, failed (3) in the own path's words (err.hc
+# above), nothing under the final name, the temporary deleted; --move keeps the source.
+D=(--cacert "$CA" -u "$FTP_USER" -q --no-fxp --timeout 5)
+if fakeftpd_start hcc "$T/fk" "raw:"; then
+	for mv in --move ""; do
+		timeout 60 "$NT" ftp "${D[@]}" $mv copy "${SA}h/hc.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_hcc/xhalfclosec.bin" 2>err.hcc
+		rc=$?
+		cmds=$(grep -E "^'(TYPE|STOR|SIZE|RNFR|RNTO|DELE)" fk/commands.log | grep -A3 -B1 "^'STOR \.xhalfclosec" | tail -4 | tr '\n' ' ')
+		[ $rc = 3 ] && [ ! -e fk/xhalfclosec.bin ] && [ -z "$(find fk -name '.xhalfclosec*')" ] && [ -f "$H/h/hc.bin" ] &&
+			[ "$(sed 's/xhalfclosec/xhalfclose/' err.hcc)" = "$(cat err.hc)" ] &&
+			grep -qE "^'TYPE I' 'STOR \.xhalfclosec[^ ]*' 'SIZE \.xhalfclosec[^ ]*' 'DELE \.xhalfclosec" <<<"$cmds" &&
+			pass "half-closing destination, libcurl's upload (${mv:-no --move}): SIZE says 8 KiB, no rename, failed (3), temporary deleted, source kept" ||
+			fail "half-closing destination, libcurl's upload (${mv:-no --move})" "rc $rc: $(cat err.hcc) / own: $(cat err.hc); $(ls -a fk | grep xhalf); $cmds"
+	done
+else
+	fail "fake server" "did not start"
+fi
+# A good file the same way (vsftpd A to B, both over TLS: libcurl's download and upload):
+# renamed after the SIZE of its temporary, whole, no temporary left.
+: >"$LOGB"
+timeout 60 "$NT" ftp "${D[@]}" copy "${SA}h/hc.bin" "${SB}hc-tls.bin" 2>err.tls
+rc=$?
+[ $rc = 0 ] && cmp -s "$H/h/hc.bin" "$HB/hc-tls.bin" && [ -z "$(find "$HB" -maxdepth 1 -name '.hc-tls*')" ] &&
+	[ "$(before_rnfr)" = "SIZE " ] && grep -q '"SIZE \.hc-tls\.bin\.nettool-' "$LOGB" &&
+	pass "copy over TLS (libcurl's upload): SIZE of the temporary before its RNFR, the file whole" ||
+	fail "copy over TLS" "rc $rc: $(cat err.tls); $(before_rnfr); $(grep -E '"(STOR|SIZE|RNFR|RNTO) ' "$LOGB" | tail -4)"
 
 # A destination slower than the source (raw: *slow*): the pipe fills, the own download is
 # not read until the upload has made room for a whole read, then goes on; the 226 is

@@ -4,8 +4,9 @@
 # content, --atomic, a batch, an empty file and the own path taken, against vsftpd; the same
 # messages and exit codes as libcurl's path (taken with --limit-rate); and the hostile
 # server (fixtures/ftp_fake.py raw:): STOR answered 553 or 425 (the same words as on libcurl's path), the data connection reset
-# mid-file, a 226 before the data were taken, RNTO refused: never a file under the final
-# name with --atomic.
+# mid-file, a 226 before the data were taken, RNTO refused, a data connection half-closed
+# after 8 KiB and a 226 (libcurl's path, the default options: the SIZE of the temporary
+# catches it): never a file under the final name with --atomic; a server without SIZE.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -41,6 +42,16 @@ rc=$?
 	[ $(($(grep -c '"SIZE' "$LOG") - s0)) = 1 ] && [ $(($(grep -c '"RNTO' "$LOG") - n0)) = 1 ] &&
 	pass "--atomic: into a folder, SIZE of the temporary, one RNTO, no temporary left" ||
 	fail "--atomic" "rc $rc: $(head -3 err3); $(ls -a "$H/up")"
+
+# --atomic on libcurl's path with the default options (TLS, --cacert): the temporary's SIZE
+# asked after its STOR, then RNFR/RNTO: a whole file lands, no temporary left.
+s0=$(grep -c '"SIZE \.tls\.bin\.nettool-' "$LOG")
+timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" -q --atomic put big.bin $S:up/tls.bin 2>err3t
+rc=$?
+[ $rc = 0 ] && cmp -s big.bin "$H/up/tls.bin" && [ -z "$(find "$H/up" -name '.*')" ] &&
+	[ $(($(grep -c '"SIZE \.tls\.bin\.nettool-' "$LOG") - s0)) = 1 ] && grep -q '"RNTO tls.bin"' "$LOG" &&
+	pass "--atomic over TLS (libcurl's path): SIZE of the temporary, renamed, no temporary left" ||
+	fail "--atomic over TLS" "rc $rc: $(head -3 err3t); $(ls -a "$H/up"); $(grep -E '"(STOR|SIZE|RNFR|RNTO) .*tls' "$LOG" | tail -4)"
 
 : >empty.bin
 timeout 60 "$NT" ftp "${O[@]}" --atomic put empty.bin $S:up/empty.bin 2>err4
@@ -126,6 +137,43 @@ for w in own curl; do
 		fail "--atomic cut temporary named ($w)" "rc $(cat rc.tk$w): $(cat err.tk$w); $left"
 	rm -f fk/.tcutkeep*
 done
+# --atomic with the default options (no --no-tls: the fake refuses AUTH TLS, the put goes
+# on libcurl's path, TYPE I right before STOR): a destination that half-closes the data
+# connection after 8 KiB and answers 226 (raw: *halfclose*; 200 KB: all of it in the
+# sockets' buffers by then). The SIZE of the temporary, asked after the STOR, says 8 KiB:
+# failed (3) in the own path's words, no rename, nothing under the final name, the
+# temporary deleted (DELE).
+head -c 200000 /dev/urandom >hc.bin
+if fakeftpd_start hcput "$T/fk" "raw:"; then
+	timeout 60 "$NT" ftp -q -P "$FAKEFTPD_PORT_hcput" --timeout 5 --atomic put hc.bin 127.0.0.1:yhalfclose.bin 2>err.hcput
+	rc=$?
+	cmds=$(grep -E "^'(TYPE|STOR|SIZE|RNFR|RNTO|DELE)" fk/commands.log | grep -A3 -B1 "^'STOR \.yhalfclose" | tr '\n' ' ')
+	[ $rc = 3 ] && [ ! -e fk/yhalfclose.bin ] && [ -z "$(find fk -name '.yhalfclose*')" ] &&
+		grep -qF "put hc.bin: the size differs from the announced one (8192 out of 200000 bytes)" err.hcput &&
+		grep -qE "^'TYPE I' 'STOR \.yhalfclose[^ ]*' 'SIZE \.yhalfclose[^ ]*' 'DELE \.yhalfclose" <<<"$cmds" &&
+		pass "--atomic, half-closing destination, libcurl's path: SIZE says 8 KiB, failed (3), no rename, temporary deleted" ||
+		fail "--atomic half-closing destination (libcurl's path)" "rc $rc: $(cat err.hcput); $(ls -a fk | grep yhalf); $cmds"
+	# The own path (--no-tls) says the same, exit code the same.
+	timeout 60 "$NT" ftp -q --no-tls -P "$FAKEFTPD_PORT_hcput" --timeout 5 --atomic put hc.bin 127.0.0.1:yhalfclose.bin 2>err.hcown
+	rc=$?
+	[ $rc = 3 ] && cmp -s err.hcput err.hcown && [ ! -e fk/yhalfclose.bin ] && [ -z "$(find fk -name '.yhalfclose*')" ] &&
+		pass "half-closing destination: the own path's words and exit code are libcurl's path's" ||
+		fail "half-closing destination, own path" "rc $rc: $(cat err.hcown) / $(cat err.hcput)"
+else
+	fail "fake server" "did not start"
+fi
+# A server without SIZE (raw:nosize, 502): the rename goes on the 226 alone, as before.
+if fakeftpd_start nosize "$T/fk" "raw:nosize"; then
+	timeout 60 "$NT" ftp -q -P "$FAKEFTPD_PORT_nosize" --timeout 5 --atomic put hc.bin 127.0.0.1:ynosize.bin 2>err.nosize
+	rc=$?
+	[ $rc = 0 ] && cmp -s hc.bin fk/ynosize.bin && [ -z "$(find fk -name '.ynosize*')" ] &&
+		grep -qE "^'SIZE \.ynosize" fk/commands.log &&
+		pass "--atomic, a server without SIZE (502): renamed on the 226, the file whole" ||
+		fail "--atomic without SIZE" "rc $rc: $(cat err.nosize); $(ls -a fk | grep ynosize)"
+else
+	fail "fake server" "did not start"
+fi
+
 # In place (the default, as curl): a 226 while the file is still going out fails the put
 # (30 MB: more than the sockets hold, so the 226 comes before the last byte went).
 head -c 30000000 /dev/urandom >src.bin
