@@ -675,10 +675,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->src = src;
 	e->jfd = -1;
 	if (ftp_cf.journal) {
-		/* Before anything connects: a journal of another command or server refused. */
+		/* Before anything connects: a journal of another command, server or tree refused. */
 		char *site = xasprintf("%s%s%s", ftp_site_name(a), b ? "\t" : "", b ? ftp_site_name(b) : "");
 		char *kind = src->run ? xstrndup(src->run, strcspn(src->run, "\t")) : NULL;
-		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &(struct jwant){.kind = kind, .site = site});
+		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &(struct jwant){.kind = kind, .site = site,
+											      .run = src->tree ? src->run : NULL});
 		free(site), free(kind);
 		if (e->done.n) {
 			src->ahead = ftp_journal_ahead;
