@@ -247,6 +247,50 @@ rc=$?
 	grep -q '0 done, 0 failed, 1 skipped' tr.err && cmp -s rm2/rt2/c "$H/rt2/c" &&
 	pass "get -r of two folders: a run line each, the rerun resumes both" || fail "get -r of two trees" "rc $rc: $(cat tr.err trm.txt)"
 
+# --- put --atomic stopped by SIGINT, SIGTERM or --deadline: its transfer ended, its temporary
+# on the server deleted (DELE), the summary says why; a signal ends the process by that signal
+# (130, 143 in a shell), the deadline with exit 1. --limit-rate keeps the upload going (3 MB at
+# 300 kB/s: 10 s). A background job of a script ignores SIGINT: the wrapper gives it back.
+head -c 3000000 /dev/urandom >sigbig.bin
+mkdir -p "$H/sig"
+SIGDFL=(python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])')
+for sg in INT TERM; do
+	"${SIGDFL[@]}" "$NT" ftp "${OV[@]}" --limit-rate 300000 put --atomic sigbig.bin $S:sig/ 2>sig.err &
+	pid=$!
+	for _ in $(seq 100); do ls -A "$H/sig" | grep -q '^\.sigbig\.bin\..*\.part$' && break; sleep 0.1; done
+	sleep 0.5
+	seen=$(ls -A "$H/sig")
+	t0=$(date +%s%N)
+	kill -$sg $pid
+	wait $pid
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	want=130; [ $sg = TERM ] && want=143
+	[ $rc = $want ] && [ -n "$seen" ] && [ -z "$(ls -A "$H/sig")" ] && [ $ms -lt 5000 ] &&
+		grep -q "interrupted (SIG$sg)" sig.err &&
+		pass "put --atomic stopped by SIG$sg: no temporary left on the server, ended by the signal (exit $want) in $ms ms" ||
+		fail "put --atomic, SIG$sg" "rc $rc, $ms ms, server had '$seen', now '$(ls -A "$H/sig")': $(cat sig.err)"
+	rm -rf "$H/sig" && mkdir "$H/sig"
+done
+# a get stopped so: its local temporary removed
+cp sigbig.bin "$H/sigget.bin" && mkdir -p sigget
+"${SIGDFL[@]}" "$NT" ftp "${OV[@]}" --limit-rate 300000 get $S:sigget.bin -O sigget 2>sig.err &
+pid=$!
+for _ in $(seq 100); do [ -n "$(ls -A sigget)" ] && break; sleep 0.1; done
+sleep 0.5
+seen=$(ls -A sigget)
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] && [ -n "$seen" ] && [ -z "$(ls -A sigget)" ] &&
+	pass "get stopped by SIGINT: its local temporary removed (exit 130)" ||
+	fail "get, SIGINT" "rc $rc, had '$seen', now '$(ls -A sigget)': $(cat sig.err)"
+timeout 60 "$NT" ftp "${OV[@]}" --limit-rate 300000 --deadline 2 put --atomic sigbig.bin $S:sig/ 2>sig.err
+rc=$?
+[ $rc = 1 ] && [ -z "$(ls -A "$H/sig")" ] && grep -q "deadline reached" sig.err &&
+	pass "put --atomic stopped by --deadline: no temporary left on the server, exit 1" ||
+	fail "put --atomic, --deadline" "rc $rc, server has '$(ls -A "$H/sig")': $(cat sig.err)"
+
 # --- copy: never a partial file under the final name
 ftpd_start B || fail "second vsftpd" "did not start"
 HB=$FTPD_HOME_B

@@ -166,4 +166,22 @@ rc=$?
 [ $rc = 1 ] && grep -q "fifo1: not a regular file" err.fifol && cmp -s small.bin fk/small.bin &&
 	pass "a FIFO in a --from-file list: that item fails, the other is sent" || fail "FIFO in a list" "rc $rc: $(cat err.fifol)"
 
+# SIGINT during an --atomic put on the own connection (the fake reads a *slow* name 16 KiB
+# every 3 ms: 40 MB take 7 s): the transfer ended, its temporary deleted, ended by SIGINT
+# (130). A background job of a script ignores SIGINT: the wrapper gives it back.
+fakeftpd_start sigint "$T/fk" "raw:" || fail "fake server" "did not start"
+head -c 40000000 /dev/zero >sigslow.bin
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+	"$NT" ftp --no-tls -P "$FAKEFTPD_PORT_sigint" --timeout 5 put --atomic sigslow.bin 127.0.0.1:/ 2>err.sigint &
+pid=$!
+for _ in $(seq 100); do [ -n "$(find fk -name '.sigslow*')" ] && break; sleep 0.1; done
+sleep 0.3
+seen=$(find fk -name '.sigslow*')
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] && [ -n "$seen" ] && [ -z "$(find fk -name '*sigslow*')" ] && grep -q "interrupted (SIGINT)" err.sigint &&
+	pass "SIGINT during an --atomic put on the own connection: its temporary deleted, exit 130" ||
+	fail "own put, SIGINT" "rc $rc, had '$seen', now '$(find fk -name '*sigslow*')': $(cat err.sigint)"
+
 finish
