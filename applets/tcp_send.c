@@ -124,6 +124,16 @@ static ssize_t net_read(int fd, void *p, size_t n)
 	return r;
 }
 
+/* A plain connection's whole reply is one TLS alert record (type 21, version 3.x, length
+ * 2: level, description), the server then closed: a TLS server refusing the clear text,
+ * not a reply. Its description's number, or -1. */
+#define TLS_ALERT_ONLY "the server answered with a TLS alert (%s) and closed the connection: a TLS server " \
+		       "refusing clear text? try --tls"
+static int tls_alert_only(const unsigned char *p, size_t n)
+{
+	return n == 7 && p[0] == 0x15 && p[1] == 0x03 && p[2] <= 0x04 && p[3] == 0 && p[4] == 2 ? p[6] : -1;
+}
+
 /* A plain connection whose first bytes back were a TLS record (an alert, 0x15 0x03, or a
  * handshake, 0x16 0x03): the hint for its failure message. */
 static const char *tls_hint(void)
@@ -388,6 +398,9 @@ static void read_reply(int fd)
 				nt_warn("%s: %s", peer_name(), TLS_UNCLEAN_END);
 			if (!buf_pending(&G.in))
 				die(NT_EXIT_NET, "connection closed by the server before a reply%s", tls_hint());
+			int alert = G.s ? -1 : tls_alert_only((const unsigned char *)buf_head(&G.in), buf_pending(&G.in));
+			if (alert >= 0)
+				die(NT_EXIT_TLS, TLS_ALERT_ONLY, tls_alert_desc(alert));
 			print_reply(buf_head(&G.in), buf_pending(&G.in), 1);
 			buf_reset(&G.in);
 			break;
@@ -570,6 +583,7 @@ static int listen_only(int fd)
  * stdout; exit 0 only when all of stdin went and the server's end of stream came. */
 static int stream_mode(int fd)
 {
+	int plain = !G.s;
 	struct stream *s = G.s ? G.s : stream_socket(fd, 0, 0); /* --tls: end of input = close_notify */
 	if (!s)
 		die(NT_EXIT_IO, "out of memory");
@@ -587,6 +601,11 @@ static int stream_mode(int fd)
 		stream_close(s);
 	if (rc)
 		die(rc, "%s", err);
+	/* All it sent was a TLS alert, then a clean end: the bytes went out as they came (a
+	 * stream), the failure is said and is no success. */
+	int alert = plain && r.received == 7 ? tls_alert_only(r.head, r.nhead) : -1;
+	if (alert >= 0)
+		die(NT_EXIT_TLS, TLS_ALERT_ONLY, tls_alert_desc(alert));
 	return 0;
 }
 

@@ -81,6 +81,12 @@ static void on_fatal(int sig)
 
 static int copy(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen);
 
+static void keep_head(struct relay_result *r, const void *p, size_t n)
+{
+	while (n-- && r->nhead < sizeof r->head)
+		r->head[r->nhead++] = *(const unsigned char *)p, p = (const unsigned char *)p + 1;
+}
+
 int relay_run(struct stream *net, const struct relay_opts *o, struct relay_result *r, char *err, size_t errlen)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGQUIT};
@@ -109,6 +115,7 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 	long long last = loop_now_ms();
 	int fd = net->ops->fd(net->ctx);
 	r->sent = r->received = 0;
+	r->nhead = 0;
 	r->why = "done";
 	/* Bytes a reader took ahead of us (e.g. during a handshake) go out first. */
 	if (buf_pending(&net->in)) {
@@ -117,6 +124,7 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 			r->why = "output failed";
 			return NT_EXIT_IO;
 		}
+		keep_head(r, buf_head(&net->in), buf_pending(&net->in));
 		r->received += buf_pending(&net->in);
 		buf_reset(&net->in);
 	}
@@ -255,6 +263,7 @@ static int copy(struct stream *net, const struct relay_opts *o, struct relay_res
 			if (k > 0) {
 				if (file_write_all(o->out_fd, b, (size_t)k) < 0)
 					return out_failed(errno, r, err, errlen);
+				keep_head(r, b, (size_t)k);
 				r->received += (unsigned long long)k;
 				last = loop_now_ms();
 				rwants = POLLIN;

@@ -60,7 +60,7 @@ static const char *words_for(unsigned long e, const char *peer, char *b, size_t 
 		/* A fatal alert the peer sent: 1000 + its number. */
 		int d = reason - SSL_AD_REASON_OFFSET;
 		snprintf(b, n, "the %s ended the handshake (its alert: %s)", peer,
-			 d == 116 ? "certificate required" : SSL_alert_desc_string_long(d));
+			 tls_alert_desc(d));
 		return b;
 	}
 	return NULL;

@@ -364,6 +364,17 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 	return ok;
 }
 
+const char *tls_alert_desc(int d)
+{
+	/* OpenSSL 3.0 names no TLS 1.3 alert: certificate_required is 116 (RFC 8446). */
+	return d == 116 ? "certificate required" : SSL_alert_desc_string_long(d & 0xff);
+}
+
+static const char *alert_name(int ret)
+{
+	return tls_alert_desc(ret & 0xff);
+}
+
 /* A fatal alert from the server ("certificate required" under TLS 1.3 arrives after the
  * client's side of the handshake is done). */
 static void info_cb(const SSL *ssl, int where, int ret)
@@ -373,20 +384,22 @@ static void info_cb(const SSL *ssl, int where, int ret)
 	struct tls_peer *p = peer_of(ssl);
 	if (!p || p->alert[0])
 		return;
-	if (where & SSL_CB_WRITE_ALERT) {
+	/* SSL_CB_WRITE_ALERT holds SSL_CB_ALERT: every alert has a bit of it, only ours has
+	 * SSL_CB_WRITE (the server's certificate_required was taken for one we sent, and
+	 * named "unknown"). */
+	if (where & SSL_CB_WRITE) {
 		/* Ours, before any of the server's: the handshake's failure is not the server's
 		 * refusal (an echo service even sends our alert back). tls.c says it so. */
 		if (!p->sent_alert[0]) {
 			int d = ret & 0xff;
-			snprintf(p->sent_alert, sizeof p->sent_alert, "%s", SSL_alert_desc_string_long(ret));
+			snprintf(p->sent_alert, sizeof p->sent_alert, "%s", alert_name(ret));
 			p->sent_garbage = d == SSL3_AD_UNEXPECTED_MESSAGE || d == TLS1_AD_DECODE_ERROR ||
 					  d == TLS1_AD_RECORD_OVERFLOW;
 		}
 		return;
 	}
 	int d = ret & 0xff;
-	/* OpenSSL 3.0 names no TLS 1.3 alert: certificate_required is 116 (RFC 8446). */
-	snprintf(p->alert, sizeof p->alert, "%s", d == 116 ? "certificate required" : SSL_alert_desc_string_long(ret));
+	snprintf(p->alert, sizeof p->alert, "%s", alert_name(ret));
 	p->alert_cert = d == 116 || d == SSL3_AD_HANDSHAKE_FAILURE || (d >= SSL3_AD_BAD_CERTIFICATE &&
 		d <= SSL3_AD_CERTIFICATE_UNKNOWN) || d == TLS1_AD_UNKNOWN_CA || d == TLS1_AD_ACCESS_DENIED;
 }

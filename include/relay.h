@@ -24,6 +24,8 @@ struct relay_result {
 	unsigned long long sent;      /* bytes of the input written to the connection */
 	unsigned long long received;  /* bytes of the connection written to the output */
 	const char *why;              /* how it ended: "done", "reset by peer", "idle timeout"... */
+	unsigned char head[8];        /* the first bytes received (nhead of them): what the peer is */
+	unsigned nhead;
 };
 
 /* Copy until both directions have ended. Returns 0 when both ended cleanly (all of

@@ -77,6 +77,9 @@ int tls_end_clean(const struct stream *s);
 int tls_eof_unexpected(void);
 #define TLS_UNCLEAN_END "the peer closed without TLS close_notify: the data may be cut short"
 const char *tls_version(void);
+/* A TLS alert's name from its description number ("certificate required", "handshake
+ * failure"; "unknown" for a number no version names). */
+const char *tls_alert_desc(int d);
 
 /* --- The CA source: one decision for every client connection ---
  * In this order: cacert (--cacert, else the account's), else CURL_CA_BUNDLE (a file),

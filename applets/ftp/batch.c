@@ -137,6 +137,7 @@ int cmd_get(const char *cmd)
 	struct jobs js = {0};
 	struct ftp_site *site = NULL;
 	int batch = cli_nargs > 1, rc = 0, trees = 0;
+	tree_set_many(batch); /* get -r of several folders: a journal of several trees */
 	for (int i = 0; i < cli_nargs; i++) {
 		char *path;
 		struct ftp_site *s = cli_remote(cli_args[i], &path);
@@ -147,6 +148,7 @@ int cmd_get(const char *cmd)
 		char err[256];
 		if (ftp_has_glob(path) && !ftp_cf.out_file) { /* with -o the name is taken as it is */
 			batch = 1;
+			tree_set_many(1);
 			struct ftp_match *m;
 			int n = ftp_glob(s, path, &m);
 			if (n < 0) {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,11 @@
 #include "log.h"
 #include "nt_err.h"
 #include "out.h"
+#include "stopsig.h"
+
+/* SIGINT, SIGTERM: the stop (transfers ended, temporaries deleted, the journal's lines
+ * written) gets at most this long before the process ends by the signal anyway. */
+#define STOP_CLEANUP_SECS 5
 
 /* Before a done or failed line of the journal: the run line, once. */
 static void journal_item(struct engine *e)
@@ -687,7 +693,11 @@ static void stop_all(struct engine *e, const char *why)
 			eng_job_free(&s->next);
 			s->has_next = 0;
 		}
-		fail_job(e, s, NT_EXIT_FAIL, why);
+		char m[1200];
+		snprintf(m, sizeof m, "%s", why);
+		if (s->job.kind == JOB_PUT) /* --atomic: its temporary deleted (sess.c), as a failed put's */
+			ftp_put_tmp_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK);
+		fail_job(e, s, NT_EXIT_FAIL, m);
 		slot_clear(s);
 	}
 	while (e->retry) {
@@ -707,10 +717,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->src = src;
 	e->jfd = -1;
 	if (ftp_cf.journal) {
-		/* Before anything connects: a journal of another command or server refused. */
+		/* Before anything connects: a journal of another command, server or tree refused. */
 		char *site = xasprintf("%s%s%s", ftp_site_name(a), b ? "\t" : "", b ? ftp_site_name(b) : "");
 		char *kind = src->run ? xstrndup(src->run, strcspn(src->run, "\t")) : NULL;
-		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &(struct jwant){.kind = kind, .site = site});
+		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &(struct jwant){.kind = kind, .site = site,
+											      .run = src->tree ? src->run : NULL});
 		free(site), free(kind);
 		if (e->done.n) {
 			src->ahead = ftp_journal_ahead;
@@ -757,7 +768,15 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->prog.items_total = src->total;
 	long long t0 = ftp_now_ms();
 	e->deadline = ftp_cf.deadline_at ? ftp_cf.deadline_at : ftp_cf.deadline_ms ? t0 + ftp_cf.deadline_ms : 0;
+	stopsig_arm(); /* SIGINT, SIGTERM: stopped as a deadline stops the run, then the end by it */
+	char sigwhy[64] = "";
 	for (;;) {
+		if (stopsig_got()) {
+			snprintf(sigwhy, sizeof sigwhy, "interrupted (%s)", stopsig_got() == SIGINT ? "SIGINT" : "SIGTERM");
+			stopsig_bound(STOP_CLEANUP_SECS);
+			stop_all(e, sigwhy);
+			break;
+		}
 		int busy = 0;
 		for (int i = 0; i < e->n; i++) {
 			struct slot *s = &e->slots[i];
@@ -858,10 +877,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	ftp_pp_free();
 	free(e->wfd), free(e->pfd);
 	if (summary && log_level > LOG_QUIET)
-		fprintf(stderr, "%s: %s%s%llu done, %llu failed, %llu skipped%s (%.2f s)\n", nt_applet,
+		fprintf(stderr, "%s: %s%s%llu done, %llu failed, %llu skipped%s%s (%.2f s)\n", nt_applet,
 			ftp_cf.summary_label ? ftp_cf.summary_label : "", ftp_cf.summary_label ? ": " : "",
 			(unsigned long long)e->r.done, (unsigned long long)e->r.failed, (unsigned long long)e->r.skipped,
-			e->stopped ? "; deadline reached" : "", (ftp_now_ms() - t0) / 1000.0);
+			sigwhy[0] ? "; " : e->stopped ? "; deadline reached" : "", sigwhy, (ftp_now_ms() - t0) / 1000.0);
 	/* Any failure: 1; nothing done at all: the class of the failures (4 for a refused login). */
 	int rcode = e->r.failed ? (e->r.worst > NT_EXIT_FAIL && (!summary || !e->r.done) ? e->r.worst : NT_EXIT_FAIL) : 0;
 	if (e->stopped && !rcode)
@@ -877,5 +896,6 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	free(e->run_line);
 	free(e->slots);
 	free(e);
+	stopsig_disarm(); /* interrupted: the end by that signal (130, 143 in a shell) */
 	return rcode;
 }

@@ -260,7 +260,9 @@ struct jobsrc {
 	void *ctx;
 	uint64_t total; /* 0: unknown */
 	uint64_t skipped; /* items the source decided to skip (mirror --only-newer) */
-	char *run;        /* --from-file: "KIND\tBASE\tOTHER", the journal's run line (ftp status) */
+	char *run;        /* --from-file, a tree (get -r, mirror, copy -r): "KIND\tBASE\tOTHER", the
+			   * journal's run line (ftp status); malloc'd, freed by release */
+	int tree;         /* a run over one tree: a journal of other folders is refused (journal.h) */
 	int failed;       /* items the source refused (unsafe names) */
 	int borrowed;     /* next() lends src and dst (valid until its next call): not malloc'd */
 	/* When set (by the caller), a source that reads ahead shows it each job before it

@@ -89,11 +89,34 @@ static int is_done(const char *p, size_t n)
 	return n > 5 && !memcmp(p, "done\t", 5);
 }
 
+/* A journal value for a message: its TAB-separated fields made safe (core/out.c), a space
+ * between them. */
+static void words(char *out, size_t n, const char *v, size_t len)
+{
+	size_t o = 0;
+	for (;;) {
+		const char *t = memchr(v, '\t', len);
+		size_t f = t ? (size_t)(t - v) : len;
+		o += out_clean(out + o, n - o, v, f, 0);
+		if (!t || o + 2 > n)
+			break;
+		out[o++] = ' ';
+		out[o] = 0;
+		len -= f + 1, v = t + 1;
+	}
+}
+
 /* A journal of another job (its run line's command, or its site line's servers, not this
  * run's) is refused before anything connects: its done items are not this run's, and this
  * run's lines would make it a journal of two jobs. Journals of older versions have no
- * site line: the command alone is checked then. */
-static void check_job(const char *path, const char *l, size_t n, const struct jwant *w)
+ * site line: the command alone is checked then. The folders of a tree run (w->run): its
+ * run line found (c->same 1), or only another one (-1, c->other says which): pass()
+ * decides once every line is read (a get -r of two folders writes two run lines). */
+struct jcheck {
+	int same;
+	char other[1300];
+};
+static void check_job(const char *path, const char *l, size_t n, const struct jwant *w, struct jcheck *c)
 {
 	struct jline j;
 	enum jl_type t = ftp_jline_parse(l, n, &j);
@@ -105,15 +128,17 @@ static void check_job(const char *path, const char *l, size_t n, const struct jw
 			die(NT_EXIT_USAGE, "--journal %s: a journal of %s, not of %s: give this run a journal of its own", path,
 			    have, w->kind);
 		}
+		if (w->run && j.runlen == strlen(w->run) && !memcmp(j.run, w->run, j.runlen)) {
+			c->same = 1;
+		} else if (w->run && !c->same) {
+			words(have, sizeof have, j.run, j.runlen);
+			words(want, sizeof want, w->run, strlen(w->run));
+			c->same = -1; /* another tree's, unless a later line is this one's */
+			snprintf(c->other, sizeof c->other, "%s, not %s", have, want);
+		}
 	} else if (t == JL_SITE && w->site && (j.runlen != strlen(w->site) || memcmp(j.run, w->site, j.runlen))) {
-		size_t o = out_clean(have, sizeof have, j.run, j.runlen, 0);
-		for (size_t i = 0; i < o; i++)
-			if (have[i] == '\t')
-				have[i] = ' ';
-		out_clean(want, sizeof want, w->site, strlen(w->site), 0);
-		for (char *p = want; *p; p++)
-			if (*p == '\t')
-				*p = ' ';
+		words(have, sizeof have, j.run, j.runlen);
+		words(want, sizeof want, w->site, strlen(w->site));
 		die(NT_EXIT_USAGE, "--journal %s: a journal of a run against %s, not %s: give this run a journal of its own",
 		    path, have, want);
 	}
@@ -137,6 +162,7 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 	enum { BATCH = 16 };
 	struct jkey kb[BATCH];
 	int nk = 0;
+	struct jcheck jc = {0};
 	while ((rc = lread_line(&r, &l, &n)) > 0) {
 		if (r.cut) {
 			cut = 1; /* cut by a crash: not done */
@@ -155,7 +181,7 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 				nk = 0;
 			}
 		} else if (w && ((n > 4 && !memcmp(l, "run\t", 4)) || (n > 5 && !memcmp(l, "site\t", 5)))) {
-			check_job(path, l, n, w);
+			check_job(path, l, n, w, &jc);
 		} else if (tag && !tag[0] && n > 4 && !memcmp(l, "tag\t", 4) && ftp_dur_tag_ok(l + 4, n - 4) &&
 			   n - 4 < taglen) {
 			memcpy(tag, l + 4, n - 4);
@@ -173,6 +199,8 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 		errno = e;
 		die_sys(NT_EXIT_IO, "--journal %s", path);
 	}
+	if (jc.same < 0)
+		die(NT_EXIT_USAGE, "--journal %s: a journal of %s: give this run a journal of its own", path, jc.other);
 	return cut;
 }
 

@@ -32,11 +32,14 @@ void lread_init(struct lread *r, int fd);
 int lread_line(struct lread *r, const char **line, size_t *len);
 void lread_free(struct lread *r);
 
-/* The job a run is: its command (the run line's KIND; NULL: not checked) and its
- * servers (the site line's value; NULL: not checked). */
+/* The job a run is: its command (the run line's KIND; NULL: not checked), its servers
+ * (the site line's value; NULL: not checked) and, for a run over one tree, its whole
+ * run line (KIND\tBASE\tOTHER: the tree's folders; NULL: not checked): a journal whose
+ * run lines are all of other folders is of another tree. */
 struct jwant {
 	const char *kind;
 	const char *site;
+	const char *run;
 };
 /* Open (or create) the journal at path: its done items into *done (sized once for them),
  * a last line cut by a crash ended with LF, the temporaries' tag set up (durable.c: the

@@ -4,7 +4,9 @@
  * line without LF was cut by a crash and means nothing:
  *	done\tKIND\tSRC\tDST            the item is done (durable before this line was)
  *	failed\tKIND\tSRC\tDST\tREASON  its last attempt failed (REASON has no TAB)
- *	run\tKIND\tBASE\tOTHER          a run over --from-file began: how list lines became items
+ *	run\tKIND\tBASE\tOTHER          a run over --from-file began: how list lines became items;
+ *	                              a tree run (get -r, mirror, copy -r): its folders, as a list
+ *	                              of its relative paths would have them
  *	site\tHOST:PORT[\tHOST:PORT]   right after a run line (since this version): the server of
  *	                              that run (copy: source, then destination); older journals
  *	                              have none

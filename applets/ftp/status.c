@@ -5,7 +5,8 @@
  * done when any journal has it done, failed when its last attempt failed and no
  * journal has it done, else remaining (failed ones included). A journal written by another
  * command, or against another server (its site line), than the first one counted is named
- * and not counted.
+ * and not counted. A tree run (get -r, mirror, copy -r) writes the run line of a list of
+ * the tree's relative paths: such a list counts it.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1 (status)
  * Tests: tests/integration/ftp_shard.sh, tests/integration/ftp_ux.sh, tests/unit/check_ftp.c
@@ -168,8 +169,8 @@ int ftp_status(int nj, const char *const *journals)
 			warnings++;
 		}
 		if (!js.run) {
-			nt_warn("status: journal %s has no run line (not a run over --from-file by this version, or not "
-				"started): not counted", journals[i]);
+			nt_warn("status: journal %s has no run line (a run of an older version, or one that "
+				"recorded nothing): not counted", journals[i]);
 			warnings++;
 			ftp_jsummary_free(&js);
 			continue;
@@ -204,7 +205,7 @@ int ftp_status(int nj, const char *const *journals)
 	unsigned long long total = 0;
 	if (!ng) {
 		/* No journal counted (none exists yet: shards not started; none has a run line:
-		 * killed before its first item, or a copy -r's; each named above): every item
+		 * killed before its first item, or an older version's; each named above): every item
 		 * of the list remains; one item a line, whatever the run makes of it. */
 		struct jobsrc *src = jobsrc_lines(ftp_cf.from_file, JOB_GET, "", "");
 		struct job j;

@@ -135,7 +135,9 @@ static int parse_line(struct linesrc *l, struct lbufs *u, struct job *j)
 		 * names directly in the base folder can meet (kept as two hashes: jset.h). */
 		int kept = line[0] != '/' && file_safe_relpath(line, err, sizeof err) == 0;
 		const char *name = kept ? line : ftp_basename(line);
-		j->src = u->line;
+		/* other: a tree's local folder (the run line of mirror --reverse, read by ftp
+		 * status); a put over a list has none, its lines are local paths as given. */
+		j->src = kept && l->other[0] ? join_into(&u->sb, &u->scap, l->other, line) : u->line;
 		j->dst = join_into(&u->db, &u->dcap, l->base, name);
 		if (!strchr(name, '/') && name[0]) {
 			struct jkey k = jset_key(name);
@@ -232,6 +234,22 @@ struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *ba
 }
 
 /* ---- tree walks ---- */
+
+static int trees_many; /* tree_set_many */
+
+void tree_set_many(int many)
+{
+	trees_many = many;
+}
+
+/* The journal's run line of a tree run: the same as a list's whose lines are the tree's
+ * relative paths (base: the remote folder; other: the local one, or copy's destination),
+ * so ftp status counts it from such a list; one tree: its folders checked (journal.h). */
+static void tree_run_line(struct jobsrc *src, const char *kind, const char *base, const char *other)
+{
+	src->run = xasprintf("%s\t%s\t%s", kind, base, other);
+	src->tree = !trees_many;
+}
 
 struct node {
 	char *rel;
@@ -593,6 +611,7 @@ int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *lroot, c
 	struct jobsrc *src = jobsrc_array(jobs, nj);
 	src->skipped = skipped;
 	src->failed = rn.failed;
+	tree_run_line(src, "get", rroot, ldir);
 	rc = engine_run(s, NULL, src, 1);
 	if (ftp_cf.del && rn.unsure) {
 		nt_warn("--delete not done: the remote tree is not known whole (listing lines that could "
@@ -687,6 +706,7 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 	}
 	struct jobsrc *src = jobsrc_array(jobs, nj);
 	src->skipped = skipped;
+	tree_run_line(src, "put", rroot, ldir);
 	rc = engine_run(s, NULL, src, 1);
 	if (ftp_cf.del && rn.n) {
 		/* Remote files the local tree does not have, then their folders, deepest first. */
@@ -778,6 +798,7 @@ int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char
 						  .dst = ftp_join(dp, rn.v[i].rel), .size = rn.v[i].size, .mtime = -1};
 	struct jobsrc *src = jobsrc_array(jobs, nj);
 	src->failed = rn.failed;
+	tree_run_line(src, "copy", sp, dp);
 	rc = engine_run(a, b, src, 1);
 	nodes_free(&rn);
 	return rc;
@@ -813,6 +834,7 @@ static void arr_release(struct jobsrc *js)
 			free(a->v[i].dst);
 		}
 	free(a->v);
+	free(a->js.run);
 	free(a);
 }
 

@@ -22,6 +22,9 @@ struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *ba
  * a symlink (file.h, the folder rule): a refused lsub fails the tree (1), named. */
 int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *lroot, const char *lsub);
 int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot);
+/* 1: the trees of this command are many (get -r of several folders, or a pattern): their
+ * journal holds a run line each, and a tree's folders are not checked against it. */
+void tree_set_many(int many);
 int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp);
 
 #endif

@@ -188,6 +188,109 @@ rc=$?
 [ $rc = 1 ] && grep -q '0 done, 1 failed, 4 skipped' x.err && pass "a journal without a site line (older version): used" ||
 	fail "journal without site line" "rc $rc: $(cat x.err)"
 
+# --- a tree run (get -r, mirror, copy -r) journals its run and site lines as a list run does:
+# a journal of another tree (other folders), command or server is refused (exit 2) before
+# anything is transferred, the journal untouched; ftp status counts it from a list of the
+# tree's relative paths; a journal of an older version (no run line) stays usable.
+mkdir -p "$H/rt/sub" "$H/rt2"
+echo 1 >"$H/rt/a" && echo 2 >"$H/rt/sub/b" && echo 3 >"$H/rt2/c"
+timeout 30 "$NT" ftp "${O[@]}" --journal trj.txt get -r $S:rt -O rd 2>tr.err
+rc=$?
+[ $rc = 0 ] && grep -qx "run	get	rt	rd/rt" trj.txt && [ "$(grep -A1 '^run	' trj.txt | sed -n 2p)" = "site	$S:$P" ] &&
+	pass "get -r --journal: a run line (get, its folders) and a site line" || fail "get -r run line" "rc $rc: $(cat tr.err trj.txt)"
+cp trj.txt trj.before
+OV=(--cacert "$CA" -u "$FTP_USER" -P "$P") # not -q: the summary says what was skipped
+timeout 30 "$NT" ftp "${O[@]}" --journal trj.txt get -r $S:rt2 -O rd 2>tr.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal trj.txt: a journal of get rt rd/rt, not get rt2 rd/rt2" tr.err && cmp -s trj.txt trj.before &&
+	[ ! -e rd/rt2/c ] &&
+	pass "get -r of another folder with a tree's journal: refused (exit 2), nothing fetched" ||
+	fail "get -r, journal of another tree" "rc $rc: $(cat tr.err)"
+awk -F'\t' -v OFS='\t' '$1 == "site" { print "site", "127.0.0.1:1"; next } { print }' trj.before >trs.txt
+cp trs.txt trs.before
+timeout 30 "$NT" ftp "${O[@]}" --journal trs.txt mirror $S:rt rd/rt 2>tr.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal trs.txt: a journal of a run against 127.0.0.1:1, not $S:$P" tr.err && cmp -s trs.txt trs.before &&
+	pass "mirror with a tree's journal of another server: refused (exit 2)" ||
+	fail "mirror, journal of another server" "rc $rc: $(cat tr.err)"
+timeout 30 "$NT" ftp "${O[@]}" --journal trj.txt mirror --reverse rd/rt $S:rtup 2>tr.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal trj.txt: a journal of get, not of put" tr.err && cmp -s trj.txt trj.before &&
+	pass "mirror --reverse with get -r's journal: refused (exit 2)" || fail "mirror --reverse, journal of get" "rc $rc: $(cat tr.err)"
+timeout 30 "$NT" ftp "${OV[@]}" --journal trj.txt mirror $S:rt rd/rt 2>tr.err
+rc=$?
+[ $rc = 0 ] && grep -q '0 done, 0 failed, 2 skipped' tr.err && pass "mirror of the same tree resumes get -r's journal" ||
+	fail "mirror, same tree" "rc $rc: $(cat tr.err)"
+printf 'a\nsub/b\nc\n' >rlist.txt
+"$NT" ftp status --from-file rlist.txt --journal trj.txt >trs.out 2>trs.err
+rc=$?
+[ $rc = 1 ] && grep -q '^done *2$' trs.out && grep -q '^remaining *1$' trs.out && [ ! -s trs.err ] &&
+	pass "status: a get -r journal counted from a list of the tree's relative paths" ||
+	fail "status of a get -r journal" "rc $rc: $(cat trs.out trs.err)"
+timeout 30 "$NT" ftp "${O[@]}" --journal tru.txt mirror --reverse rd/rt $S:rtup 2>tr.err
+"$NT" ftp status --from-file rlist.txt --journal tru.txt trj.txt >trs.out 2>trs.err
+rc=$?
+[ $rc = 1 ] && grep -qx "run	put	rtup	rd/rt" tru.txt && grep -q '^done *2$' trs.out &&
+	grep -q "journal trj.txt was written by get, journal tru.txt by put: a journal of another command, not counted" trs.err &&
+	pass "status: mirror --reverse's journal counted from the list, get -r's named and not counted" ||
+	fail "status of a mirror --reverse journal" "rc $rc: $(cat tr.err trs.out trs.err tru.txt)"
+grep -v '^run	\|^site	' trj.before >tro.txt
+timeout 30 "$NT" ftp "${O[@]}" --journal tro.txt get -r $S:rt2 -O rd 2>tr.err
+rc=$?
+[ $rc = 0 ] && cmp -s rd/rt2/c "$H/rt2/c" && grep -qx "run	get	rt2	rd/rt2" tro.txt &&
+	pass "a tree journal of an older version (no run line): used, the run line added" ||
+	fail "tree journal without run line" "rc $rc: $(cat tr.err)"
+timeout 30 "$NT" ftp "${O[@]}" --journal trm.txt get -r $S:rt $S:rt2 -O rm2 2>tr.err &&
+	timeout 30 "$NT" ftp "${OV[@]}" --journal trm.txt get -r $S:rt $S:rt2 -O rm2 2>tr.err
+rc=$?
+[ $rc = 0 ] && [ "$(grep -c '^run	' trm.txt)" = 2 ] && grep -q '0 done, 0 failed, 2 skipped' tr.err &&
+	grep -q '0 done, 0 failed, 1 skipped' tr.err && cmp -s rm2/rt2/c "$H/rt2/c" &&
+	pass "get -r of two folders: a run line each, the rerun resumes both" || fail "get -r of two trees" "rc $rc: $(cat tr.err trm.txt)"
+
+# --- put --atomic stopped by SIGINT, SIGTERM or --deadline: its transfer ended, its temporary
+# on the server deleted (DELE), the summary says why; a signal ends the process by that signal
+# (130, 143 in a shell), the deadline with exit 1. --limit-rate keeps the upload going (3 MB at
+# 300 kB/s: 10 s). A background job of a script ignores SIGINT: the wrapper gives it back.
+head -c 3000000 /dev/urandom >sigbig.bin
+mkdir -p "$H/sig"
+SIGDFL=(python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])')
+for sg in INT TERM; do
+	"${SIGDFL[@]}" "$NT" ftp "${OV[@]}" --limit-rate 300000 put --atomic sigbig.bin $S:sig/ 2>sig.err &
+	pid=$!
+	for _ in $(seq 100); do ls -A "$H/sig" | grep -q '^\.sigbig\.bin\..*\.part$' && break; sleep 0.1; done
+	sleep 0.5
+	seen=$(ls -A "$H/sig")
+	t0=$(date +%s%N)
+	kill -$sg $pid
+	wait $pid
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	want=130; [ $sg = TERM ] && want=143
+	[ $rc = $want ] && [ -n "$seen" ] && [ -z "$(ls -A "$H/sig")" ] && [ $ms -lt 5000 ] &&
+		grep -q "interrupted (SIG$sg)" sig.err &&
+		pass "put --atomic stopped by SIG$sg: no temporary left on the server, ended by the signal (exit $want) in $ms ms" ||
+		fail "put --atomic, SIG$sg" "rc $rc, $ms ms, server had '$seen', now '$(ls -A "$H/sig")': $(cat sig.err)"
+	rm -rf "$H/sig" && mkdir "$H/sig"
+done
+# a get stopped so: its local temporary removed
+cp sigbig.bin "$H/sigget.bin" && mkdir -p sigget
+"${SIGDFL[@]}" "$NT" ftp "${OV[@]}" --limit-rate 300000 get $S:sigget.bin -O sigget 2>sig.err &
+pid=$!
+for _ in $(seq 100); do [ -n "$(ls -A sigget)" ] && break; sleep 0.1; done
+sleep 0.5
+seen=$(ls -A sigget)
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] && [ -n "$seen" ] && [ -z "$(ls -A sigget)" ] &&
+	pass "get stopped by SIGINT: its local temporary removed (exit 130)" ||
+	fail "get, SIGINT" "rc $rc, had '$seen', now '$(ls -A sigget)': $(cat sig.err)"
+timeout 60 "$NT" ftp "${OV[@]}" --limit-rate 300000 --deadline 2 put --atomic sigbig.bin $S:sig/ 2>sig.err
+rc=$?
+[ $rc = 1 ] && [ -z "$(ls -A "$H/sig")" ] && grep -q "deadline reached" sig.err &&
+	pass "put --atomic stopped by --deadline: no temporary left on the server, exit 1" ||
+	fail "put --atomic, --deadline" "rc $rc, server has '$(ls -A "$H/sig")': $(cat sig.err)"
+
 # --- copy: never a partial file under the final name
 ftpd_start B || fail "second vsftpd" "did not start"
 HB=$FTPD_HOME_B

@@ -225,4 +225,52 @@ rc=$?
 [ $rc = 1 ] && grep -q "fifo1: not a regular file" err.fifol && cmp -s small.bin fk/small.bin &&
 	pass "a FIFO in a --from-file list: that item fails, the other is sent" || fail "FIFO in a list" "rc $rc: $(cat err.fifol)"
 
+# SIGINT during an --atomic put on the own connection (the fake reads a *slow* name 16 KiB
+# every 3 ms: 40 MB take 7 s): the transfer ended, its temporary deleted, ended by SIGINT
+# (130). A background job of a script ignores SIGINT: the wrapper gives it back.
+fakeftpd_start sigint "$T/fk" "raw:" || fail "fake server" "did not start"
+head -c 40000000 /dev/zero >sigslow.bin
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+	"$NT" ftp --no-tls -P "$FAKEFTPD_PORT_sigint" --timeout 5 put --atomic sigslow.bin 127.0.0.1:/ 2>err.sigint &
+pid=$!
+for _ in $(seq 100); do [ -n "$(find fk -name '.sigslow*')" ] && break; sleep 0.1; done
+sleep 0.3
+seen=$(find fk -name '.sigslow*')
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] && [ -n "$seen" ] && [ -z "$(find fk -name '*sigslow*')" ] && grep -q "interrupted (SIGINT)" err.sigint &&
+	pass "SIGINT during an --atomic put on the own connection: its temporary deleted, exit 130" ||
+	fail "own put, SIGINT" "rc $rc, had '$seen', now '$(find fk -name '*sigslow*')': $(cat err.sigint)"
+
+# A server that stops answering (the fake stopped, SIGSTOP) while the put is stopped: the
+# DELE cannot be answered; the clean-up ends after at most 5 s (not --timeout's 30), by
+# SIGINT; a second SIGINT ends the process at once.
+for second in no yes; do
+	find fk -name '*sigslow*' -delete
+	fakeftpd_start sighang$second "$T/fk" "raw:" || fail "fake server" "did not start"
+	eval "port=\$FAKEFTPD_PORT_sighang$second fpid=\$FAKEFTPD_PID_sighang$second"
+	python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+		"$NT" ftp --no-tls -P "$port" --timeout 30 put --atomic sigslow.bin 127.0.0.1:/ 2>err.sighang &
+	pid=$!
+	for _ in $(seq 100); do [ -n "$(find fk -name '.sigslow*')" ] && break; sleep 0.1; done
+	kill -STOP $fpid
+	t0=$(date +%s%N)
+	kill -INT $pid
+	[ $second = yes ] && sleep 1 && kill -INT $pid
+	wait $pid
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	kill -CONT $fpid
+	if [ $second = no ]; then
+		[ $rc = 130 ] && [ $ms -ge 4000 ] && [ $ms -lt 9000 ] &&
+			pass "SIGINT, the server stopped: the clean-up given up after 5 s ($ms ms), exit 130" ||
+			fail "SIGINT, server stopped" "rc $rc, $ms ms: $(cat err.sighang)"
+	else
+		[ $rc = 130 ] && [ $ms -lt 3000 ] && pass "a second SIGINT during the clean-up: the end at once ($ms ms), exit 130" ||
+			fail "second SIGINT" "rc $rc, $ms ms: $(cat err.sighang)"
+	fi
+	find fk -name '*sigslow*' -delete
+done
+
 finish

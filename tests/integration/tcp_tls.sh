@@ -289,6 +289,7 @@ for size in 3 50000000; do
 	rrc=$?
 	[ $src = 4 ] && [ $rrc = 4 ] && [ "$(wc -l <"$T/nocert.send")" = 1 ] \
 		&& grep -q 'it asked for a client certificate and none was given (--cert FILE)' "$T/nocert.send" \
+		&& grep -q '(alert: certificate required)' "$T/nocert.send" \
 		&& pass "--stream --verify-client, a sender without a certificate ($size bytes): exit 4, said as without --stream" \
 		|| fail "--stream --verify-client without a client certificate ($size bytes)" "send $src recv $rrc $(cat "$T/nocert.send" "$T/nocert.recv")"
 done
@@ -405,6 +406,42 @@ out=$(printf 'self\n' | sclient "$P8" -cert "$C/selfcli.crt" -key "$C/selfcli.ke
 testing "tcp-send --tls --cert/--key against --verify-client" "\$NT tcp-send --tls --cacert $C/ca.crt --cert $C/client.crt --key $C/client.key localhost:$P8 mine | sed -E 's/^.{24} //'" "mine" "" ""
 expect_exit "tcp-send --tls without a client certificate against --verify-client: exit 4" 4 \
 	"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P8" none
+# The server's alert named (it was "alert: unknown": the received alert taken for one sent).
+"$NT" tcp-send --tls --cacert "$C/ca.crt" "localhost:$P8" none 2>"$T/nocert8.err"
+grep -q 'the server refused the TLS session (alert: certificate required)' "$T/nocert8.err" \
+	&& pass "tcp-send --tls without a client certificate: the server's alert named (certificate required)" \
+	|| fail "alert named" "$(cat "$T/nocert8.err")"
+
+# A plain connection answered by a TLS alert alone, then a clean close (a TLS server
+# refusing clear text): no reply, exit 4 and the hint, with --stream too (its bytes pass).
+PA=$(free_port)
+python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(5)
+while True:
+    c, _ = s.accept()
+    try:
+        if c.recv(100):
+            c.sendall(bytes([0x15, 3, 3, 0, 2, 2, 40]))
+    except OSError:
+        pass
+    c.close()
+' "$PA" &
+cleanup "kill $! 2>/dev/null"
+wait_port "$PA"
+"$NT" tcp-send "127.0.0.1:$PA" hello >"$T/alert.out" 2>"$T/alert.err"
+rc=$?
+[ $rc = 4 ] && [ ! -s "$T/alert.out" ] && grep -q 'answered with a TLS alert (handshake failure) and closed the connection: a TLS server refusing clear text? try --tls' "$T/alert.err" \
+	&& pass "tcp-send, a TLS alert then a clean close: no reply printed, exit 4, the hint" \
+	|| fail "alert then close" "rc $rc: $(od -c "$T/alert.out" | head -2) $(cat "$T/alert.err")"
+echo hello | "$NT" tcp-send --stream "127.0.0.1:$PA" >"$T/alert.out" 2>"$T/alert.err"
+rc=$?
+[ $rc = 4 ] && [ "$(wc -c <"$T/alert.out")" = 7 ] && grep -q 'answered with a TLS alert (handshake failure).*try --tls' "$T/alert.err" \
+	&& pass "tcp-send --stream, a TLS alert then a clean close: its bytes passed, exit 4, the hint" \
+	|| fail "--stream alert then close" "rc $rc: $(cat "$T/alert.err")"
 
 # Handshake failures in our words, no OpenSSL error codes (README): a client without a
 # certificate, a client that does not trust ours (the log); a key that is not the

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* stopsig.c - SIGINT and SIGTERM noted for a clean stop, a second one fatal at once, the
+ * clean-up bounded by an alarm; the end by the signal itself (its default action).
+ *
+ * Header: include/stopsig.h    Tests: tests/integration/ftp_durable.sh
+ */
+#include <signal.h>
+#include <unistd.h>
+
+#include "stopsig.h"
+
+static const int sigs[] = {SIGINT, SIGTERM};
+static struct sigaction old[2];
+static volatile sig_atomic_t got, armed;
+static int depth;
+
+/* Die of sig (its default action), whatever the handler it has now. */
+static void die_of(int sig)
+{
+	signal(sig, SIG_DFL);
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, sig);
+	sigprocmask(SIG_UNBLOCK, &ss, NULL);
+	raise(sig);
+	_exit(128 + sig); /* not reached */
+}
+
+static void on_stop(int sig)
+{
+	if (got || !armed)
+		die_of(got ? got : sig); /* the second one: at once */
+	got = sig;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	die_of(got ? got : SIGTERM);
+}
+
+void stopsig_arm(void)
+{
+	if (depth++)
+		return;
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (int i = 0; i < 2; i++)
+		if (sigaction(sigs[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	armed = 1;
+}
+
+int stopsig_got(void)
+{
+	return got;
+}
+
+void stopsig_bound(unsigned secs)
+{
+	if (!got)
+		return;
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(secs);
+}
+
+void stopsig_disarm(void)
+{
+	if (!depth || --depth)
+		return;
+	armed = 0;
+	if (got)
+		die_of(got);
+	for (int i = 0; i < 2; i++)
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &old[i], NULL);
+}

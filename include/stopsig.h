@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* stopsig.h - SIGINT and SIGTERM as a request to stop (a batch ends its transfers and
+ * deletes its temporaries), not an end at once: the first one is noted (stopsig_got),
+ * a second one ends the process at once, and the clean-up is bounded in time
+ * (stopsig_bound). The process then ends by the signal itself (stopsig_disarm): the
+ * exit status a shell shows is 128 + the signal (130, 143), as curl's is. A signal the
+ * process ignores at stopsig_arm stays ignored. Used by the ftp engine (applets/ftp/engine.c).
+ * Tests: tests/integration/ftp_durable.sh */
+#ifndef NT_STOPSIG_H
+#define NT_STOPSIG_H
+
+/* From now on, SIGINT and SIGTERM are noted, not fatal (nested calls count). */
+void stopsig_arm(void);
+/* The signal noted (SIGINT, SIGTERM), or 0. */
+int stopsig_got(void);
+/* A signal was noted: the clean-up gets at most secs seconds more, then the process ends
+ * by that signal wherever it is (a server that does not answer a DELE). */
+void stopsig_bound(unsigned secs);
+/* The dispositions before stopsig_arm back (the last nested call); a signal noted ends
+ * the process now, by that signal. */
+void stopsig_disarm(void);
+
+#endif
