@@ -126,6 +126,9 @@ int eng_next_job(struct engine *e, struct job *j);
 const char *eng_kind_name(enum job_kind k);
 void eng_job_free(struct job *j);
 int eng_get_curl(struct engine *e, struct slot *s, off_t resume);
+/* putcurl.c: a put begun on libcurl's path (0; the engine ends it as any transfer). */
+struct stat;
+int eng_put_curl(struct engine *e, struct slot *s, const struct stat *st);
 /* The own downloads (getpipe.c) not to be had, or given up (GP_CURL): libcurl's for the
  * rest of the run. Said with -v (why, or NULL), *on cleared (the run's flag: e->fast for
  * get, e->gp_src for copy), the idle own connections closed; slot s, when given, has its
