@@ -3,10 +3,12 @@
  * (ctl.c), one per engine slot, kept from file to file and stepped without waiting (its
  * descriptors are in the engine's wait set, as getpipe.c's). Per file: CWD when the folder
  * changes, EPSV (PASV where the server refuses EPSV, IPv4 only), a non-blocking data
- * connection (data.c), STOR; after the 1xx the file goes into the data connection with
- * sendfile(2), as much as the socket takes each time (libcurl copies 64 KiB blocks through
- * a read callback, and waits for the 226 and each POSTQUOTE reply inside ftp_done, blocking
- * every other transfer of the multi). Then the data connection's end, the 226 read when it
+ * connection (data.c), STOR; after the 1xx the file goes into the data connection, read
+ * and written in 256 KiB blocks, as much as the socket takes each time (libcurl copies 64
+ * KiB blocks through a read callback, and waits for the 226 and each POSTQUOTE reply inside
+ * ftp_done, blocking every other transfer of the multi). Not sendfile(2): on loopback the
+ * server's process (the slower side) then copies the file's pages straight from memory,
+ * where our copy leaves them in the shared cache for it (PUT_CHUNK). Then the data connection's end, the 226 read when it
  * comes; with --atomic, STOR went to a temporary (durable.c's ".NAME.nettool-TAG.part", as on
  * libcurl's path and a copy's: a rerun of the journal stores to the one a killed run left),
  * renamed with RNFR/RNTO only after a 2xx final reply, when exactly the size the file had
@@ -46,7 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,8 +59,15 @@
 #include "stream.h"
 
 enum { P_IDLE, P_CWD, P_PASV, P_READY, P_STOR, P_SEND, P_FIN, P_SIZE, P_RNFR, P_RNTO };
-/* sendfile's share of one step: other slots get their turn between. */
+/* A step's share of the file: other slots get their turn between. */
 #define STEP_MAX (8 << 20)
+/* One read of the file, then written to the data connection. A copy through our buffer
+ * and not sendfile(2): with sendfile, on loopback, the server's read copies the file's
+ * pages out of memory (cold), on the server's CPU, the slower side of the transfer (it
+ * also writes the file); our write puts the bytes in the CPU cache it shares. 1 GiB to
+ * vsftpd, 5 interleaved rounds, load 2.6-3.4: sendfile 1.29-2.16 s, this 0.90-1.70
+ * s (64 KiB and 1 MiB blocks the same), curl 0.98-1.46 s. */
+#define PUT_CHUNK (256 << 10)
 
 struct pput {
 	struct ownconn o;   /* control and data connections, folder, reply deadline (data.c) */
@@ -78,6 +86,8 @@ struct pput {
 	char *err;
 	struct xfer_stall win;
 	int outq;           /* P_FIN: bytes of the data our kernel still held at the last look */
+	char *buf;          /* the file's bytes read, not yet all taken by the data connection */
+	size_t bh, bl;      /* where they start in buf, how many */
 };
 
 static struct pput *all;
@@ -100,6 +110,7 @@ void ftp_pp_free(void)
 		all = p->next;
 		own_conn_drop(&p->o);
 		file_end(p);
+		free(p->buf);
 		free(p);
 	}
 	off = 0;
@@ -234,6 +245,7 @@ static int begin(struct slot *s, struct ftp_site *site, char *want, char *name, 
 	p->name = name;
 	p->final = final;
 	p->sent = 0;
+	p->bh = p->bl = 0;
 	p->eof = 0;
 	p->port = 0;
 	own_stall_arm(&p->o);
@@ -428,30 +440,40 @@ static int pump(struct engine *e, struct slot *s)
 	size_t moved = 0;
 	if (p->pipe)
 		return pump_pipe(e, s);
-	while (p->sent < p->size && moved < STEP_MAX) {
-		off_t at = p->sent;
-		size_t want = (size_t)(p->size - p->sent);
-		ssize_t n = sendfile(p->o.dfd, p->infd, &at, want < STEP_MAX ? want : STEP_MAX);
+	if (!p->buf)
+		p->buf = xmalloc(PUT_CHUNK);
+	while ((p->bl || p->sent < p->size) && moved < STEP_MAX) {
+		if (!p->bl) {
+			size_t want = (size_t)(p->size - p->sent);
+			ssize_t r = pread(p->infd, p->buf, want < PUT_CHUNK ? want : PUT_CHUNK, p->sent);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				nt_warn_sys("read %s", s->job.src);
+				return pfail(e, s, CURLE_READ_ERROR, 0, 1);
+			}
+			if (r == 0) {
+				p->eof = 1; /* the file shrank: the size check after the 226 fails it */
+				break;
+			}
+			p->bh = 0;
+			p->bl = (size_t)r;
+		}
+		ssize_t n = write(p->o.dfd, p->buf + p->bh, p->bl);
 		if (n > 0) {
+			p->bh += (size_t)n;
+			p->bl -= (size_t)n;
 			p->sent += n;
 			moved += (size_t)n;
 			s->bytes += (uint64_t)n;
 			e->prog.bytes_done += (uint64_t)n;
 			continue;
 		}
-		if (n == 0) {
-			p->eof = 1; /* the file shrank: the size check after the 226 fails it */
-			break;
-		}
-		if (errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
-		if (errno == EPIPE || errno == ECONNRESET || errno == ECONNREFUSED || errno == ENOTCONN ||
-		    errno == ETIMEDOUT || errno == EHOSTUNREACH || errno == ENETUNREACH)
-			return send_broke(e, s);
-		nt_warn_sys("read %s", s->job.src);
-		return pfail(e, s, CURLE_READ_ERROR, 0, 1);
+		return send_broke(e, s);
 	}
 	if (p->sent < p->size && !p->eof)
 		return 0;
