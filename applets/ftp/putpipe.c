@@ -6,10 +6,11 @@
  * connection (data.c), STOR; after the 1xx the file goes into the data connection, read
  * and written in 256 KiB blocks, as much as the socket takes each time (libcurl copies 64
  * KiB blocks through a read callback, and waits for the 226 and each POSTQUOTE reply inside
- * ftp_done, blocking every other transfer of the multi). Not sendfile(2): on loopback the
- * server's process (the slower side) then copies the file's pages straight from memory,
- * where our copy leaves them in the shared cache for it (PUT_CHUNK). Then the data connection's end, the 226 read when it
- * comes; with --atomic, STOR went to a temporary (durable.c's ".NAME.nettool-TAG.part", as on
+ * ftp_done, blocking every other transfer of the multi), little of it waiting unsent in
+ * our kernel. Not sendfile(2): on loopback the server's process (the slower side) then
+ * copies the file's pages straight from memory, where our copy leaves them in the shared
+ * cache for it (PUT_CHUNK, PUT_UNSENT). Then the data connection's end, the 226 read
+ * when it comes; with --atomic, STOR went to a temporary (durable.c's ".NAME.nettool-TAG.part", as on
  * libcurl's path and a copy's: a rerun of the journal stores to the one a killed run left),
  * renamed with RNFR/RNTO only after a 2xx final reply, when exactly the size the file had
  * at the start went out (libcurl's size check) and the server's SIZE of what it stored says
@@ -49,6 +50,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +71,15 @@ enum { P_IDLE, P_CWD, P_PASV, P_READY, P_STOR, P_SEND, P_FIN, P_SIZE, P_RNFR, P_
  * vsftpd, 5 interleaved rounds, load 2.6-3.4: sendfile 1.29-2.16 s, this 0.90-1.70
  * s (64 KiB and 1 MiB blocks the same), curl 0.98-1.46 s. */
 #define PUT_CHUNK (256 << 10)
+/* What our kernel may hold of it unsent (TCP_NOTSENT_LOWAT): the data connection takes more
+ * only below that, so each block is written just before it goes out, still in the cache
+ * when the server reads it (without: up to the 4 MiB send buffer waits, written long
+ * before). 1 GiB to vsftpd, 6 interleaved rounds, load 2.2-2.9: 128 KiB 0.69-1.23 s, curl
+ * 1.12-1.91 s, every round 1.2x curl or better; 5 rounds, load 2.2-2.9: 256 KiB 0.68-1.05
+ * s, 64 KiB 0.65-1.02 s, none 0.67-1.41 s, curl 1.01-1.84 s. The vsftpd session's CPU
+ * for the GiB: 0.49-0.72 s, none 0.62-1.32 s. Not less: at 10 Gbit/s 128 KiB is 100 us
+ * of data left when we are woken. */
+#define PUT_UNSENT (128 << 10)
 
 struct pput {
 	struct ownconn o;   /* control and data connections, folder, reply deadline (data.c) */
@@ -494,6 +506,12 @@ static int to_stor(struct engine *e, struct slot *s, unsigned port)
 	p->o.dfd = ftp_data_connect(p->o.c, port);
 	if (p->o.dfd < 0)
 		return pfail(e, s, CURLE_FTP_CANT_GET_HOST, 0, 1);
+#ifdef TCP_NOTSENT_LOWAT
+	if (!p->pipe) { /* (a kernel without it: the whole send buffer, as before) */
+		int lowat = PUT_UNSENT;
+		(void)setsockopt(p->o.dfd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
+	}
+#endif
 	p->st = P_STOR;
 	own_stall_arm(&p->o);
 	if (ctl_send(p->o.c, "STOR %s", p->name) < 0 || stream_flush(p->o.c->s) < 0)
