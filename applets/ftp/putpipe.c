@@ -98,6 +98,7 @@ struct pput {
 	char *err;
 	struct xfer_stall win;
 	int outq;           /* P_FIN: bytes of the data our kernel still held at the last look */
+	int reset;          /* copy: the data connection was reset before our end of the data */
 	char *buf;          /* the file's bytes read, not yet all taken by the data connection */
 	size_t bh, bl;      /* where they start in buf, how many */
 };
@@ -112,6 +113,7 @@ static void file_end(struct pput *p)
 	free(p->want), free(p->name), free(p->final);
 	p->want = p->name = p->final = NULL;
 	p->st = P_IDLE;
+	p->reset = 0;
 	p->o.stall_at = 0;
 }
 
@@ -380,9 +382,13 @@ static void data_end(struct pput *p)
 	p->st = P_FIN;
 	own_stall_arm(&p->o);
 	p->outq = unsent(p->o.dfd);
-	/* (copy: kept, shut for writing, until the 226: server_end looks at its end) */
-	if ((p->outq > 0 || p->pipe) && shutdown(p->o.dfd, SHUT_WR) == 0)
-		return;
+	/* (copy: kept, shut for writing, until the 226: server_end looks at its end; a
+	 * connection the server has already reset cannot be shut: not all of it was taken) */
+	if (p->outq > 0 || p->pipe) {
+		if (shutdown(p->o.dfd, SHUT_WR) == 0)
+			return;
+		p->reset = p->pipe && errno == ENOTCONN;
+	}
 	own_data_close(&p->o);
 }
 
@@ -592,7 +598,7 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 			 * did not read all of our pipe's data: the file fails. Its clean end
 			 * says nothing of that (a server may shut its side without reading
 			 * the rest): SIZE as for a put, always. */
-			if (server_end(p) < 0) {
+			if (p->reset || server_end(p) < 0) {
 				snprintf(p->err, CURL_ERROR_SIZE, "data connection reset by the server: not all of the file was taken");
 				return pfail(e, s, CURLE_PARTIAL_FILE, 0, 1);
 			}

@@ -162,6 +162,7 @@ grep -qE "^'SIZE \.xnorfr\.bin" fk/commands.log && ! grep -q "^'RNTO xnorfr.bin'
 # buffers before that 226): the SIZE of the temporary says 8 KiB, the copy fails, the short
 # file never under its final name, --move keeps the source.
 head -c 200000 /dev/urandom >"$H/h/hc.bin"
+head -c 60000 /dev/urandom >"$H/h/hs.bin" # all of it in the sockets' buffers at once
 if fakeftpd_start hc "$T/fk" "raw:"; then
 	timeout 60 "$NT" ftp "${O[@]}" --timeout 5 --move copy "${SA}h/hc.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_hc/xhalfclose.bin" 2>err.hc
 	rc=$?
@@ -184,6 +185,15 @@ if fakeftpd_start rst "$T/fk" "raw:nosize"; then
 		! grep -qE "^'(RNFR|RNTO) .*xrstlate" fk/commands.log &&
 		pass "a reset of the data connection at the 226, no SIZE on the server: failed (3), no rename" ||
 		fail "reset at the 226 without SIZE" "rc $rc: $(cat err.rst); $(ls -a fk | grep rstlate)"
+	# The same server resetting right after 8 KiB (*rstearly*): the rest of the file may
+	# all be in our kernel before the reset comes, and the connection is then gone before
+	# our end of the data (shutdown: ENOTCONN): that too is a file not taken whole.
+	timeout 60 "$NT" ftp "${O[@]}" --timeout 5 copy "${SA}h/hs.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_rst/xrstearly.bin" 2>err.rse
+	rc=$?
+	[ $rc = 3 ] && [ ! -e fk/xrstearly.bin ] && [ -z "$(find fk -name '.xrstearly*')" ] &&
+		! grep -qE "^'(RNFR|RNTO) .*xrstearly" fk/commands.log &&
+		pass "a reset of the data connection before our end, no SIZE on the server: failed (3), no rename" ||
+		fail "reset before our end without SIZE" "rc $rc: $(cat err.rse); $(ls -a fk | grep rstearly)"
 else
 	fail "fake server" "did not start"
 fi
