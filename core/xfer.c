@@ -521,6 +521,8 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 	case CURLE_PARTIAL_FILE:
 		if (errbuf && !strncmp(errbuf, "ended short: ", 13))
 			return errbuf; /* the caller's count (ftp engine.c: a known size not reached) */
+		if (errbuf && !strncmp(errbuf, "size unknown: ", 14))
+			return errbuf + 14; /* the caller's words (ftp sess.c: a SIZE refused after an upload) */
 		/* The sizes libcurl counted are worth keeping: "(5 out of 1 bytes)". */
 		t = errbuf ? strstr(errbuf, " out of ") : NULL;
 		while (t && t > errbuf && t[-1] != '(')

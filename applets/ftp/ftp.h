@@ -147,7 +147,7 @@ void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLc
 CURLcode ftp_tmp_dele(struct ftp_site *s, const char *path);
 /* --atomic, never a short file under the final name: before the rename of an uploaded
  * temporary, the server's reply to SIZE of it (code, its line "213 N") against sent, the
- * bytes that went out. 0: the same, or no 213 (a server without SIZE, 500/502: the rename
+ * bytes that went out. 0: the same, or a server without SIZE (500/502/504: the rename
  * goes on the 226 alone, as before; --ascii: the server's line ends make its size
  * another); -1: another size (a server that answered 226 for part of the file): err gets
  * the words of both paths (CURLE_PARTIAL_FILE, exit 3), the temporary is to be deleted.
@@ -158,6 +158,10 @@ CURLcode ftp_tmp_dele(struct ftp_site *s, const char *path);
  * RNFR/RNTO in dst's folder, q and url its lists for the caller to free; -1 the size
  * check failed, err set, hdr cleared). */
 int ftp_tmp_size_check(int code, const char *line, long long sent, char *err, size_t errlen);
+/* A reply to SIZE that says the server has no SIZE command (500, 502, 504): its 226 is
+ * taken for the size; any other reply but 213 fails the size check (a 550 or 450 to
+ * the SIZE of a file just stored proves nothing whole). */
+int ftp_size_unsupported(int code);
 struct curl_slist *ftp_tmp_size_quote(CURL *h, const char *dst);
 int ftp_tmp_rename_step(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *err, const char *dst, long long sent,
 			struct curl_slist **q, char **url);

@@ -585,6 +585,16 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				x->size_sent = 0;
 				if (r == 213)
 					x->got = strtoll(cb->text + 4, NULL, 10);
+				if (r != 213 && !ftp_size_unsupported(r) && !ftp_cf.ascii) {
+					/* SIZE there, not said for this file: not put in place (sess.c) */
+					char w[160];
+					snprintf(w, sizeof w, "%.80s", cb->text);
+					x->st = X_XFER;
+					fx_drop(x, b);
+					return fx_fail(code, NT_EXIT_NET, err, errlen,
+						    "the server would not tell the size of the file stored (%s): not put in place%s%s", w,
+						    fx_drop_note[0] ? "" : ": deleted on ", fx_drop_note[0] ? "" : ftp_site_name(b));
+				}
 				if (r == 213 && x->got != x->size) {
 					/* The RNFR after it is cancelled by the DELE of fx_drop. Short: a
 					 * partial file, exit 3 as the streamed copy's (man page: like a

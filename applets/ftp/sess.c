@@ -528,12 +528,24 @@ CURLcode ftp_tmp_dele(struct ftp_site *s, const char *path)
 	return rc;
 }
 
+int ftp_size_unsupported(int code)
+{
+	return code == 500 || code == 502 || code == 504;
+}
+
 int ftp_tmp_size_check(int code, const char *line, long long sent, char *err, size_t errlen)
 {
 	/* ASCII mode: the server stores its own line ends, its size is not what went out
 	 * (libcurl skips its own size check there too). */
-	if (code != 213 || ftp_cf.ascii)
+	if (ftp_cf.ascii || ftp_size_unsupported(code))
 		return 0;
+	if (code != 213) {
+		/* A server that has SIZE and will not say it for the file just stored (550,
+		 * 450...): nothing shows the file whole, so it is not put in place. */
+		snprintf(err, errlen, "size unknown: the server would not tell the size of the file stored (%.80s): not put in place",
+			 line && *line ? line : "no reply");
+		return -1;
+	}
 	long long told = strtoll(strlen(line) > 4 ? line + 4 : "", NULL, 10);
 	if (told == sent)
 		return 0;

@@ -198,6 +198,26 @@ else
 	fail "fake server" "did not start"
 fi
 
+# A destination that has SIZE and answers 550 to it (raw:size550) after taking 8 KiB
+# (*halfclose*) and saying 226: nothing shows the file whole: failed (3), never under its
+# final name, --move keeps the source; streamed on our connections and on libcurl's (the
+# source over TLS).
+if fakeftpd_start s550 "$T/fk" "raw:size550"; then
+	for how in own curl; do
+		o=("${O[@]}")
+		[ $how = curl ] && o=(--cacert "$CA" -u "$FTP_USER" -q --no-fxp)
+		timeout 60 "$NT" ftp "${o[@]}" --timeout 5 --move copy "${SA}h/hc.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_s550/w${how}halfclose.bin" 2>err.s550$how
+		rc=$?
+		[ $rc = 3 ] && [ ! -e "fk/w${how}halfclose.bin" ] && [ -f "$H/h/hc.bin" ] &&
+			[ -z "$(find fk -name ".w${how}halfclose*")" ] &&
+			grep -qF "would not tell the size of the file stored (550 Could not get file size.)" err.s550$how &&
+			pass "550 to the SIZE of a half-taken temporary ($how): failed (3), not in place, source kept" ||
+			fail "550 to SIZE ($how)" "rc $rc: $(cat err.s550$how); $(ls -a fk | grep "w${how}half")"
+	done
+else
+	fail "fake server" "did not start"
+fi
+
 # The same with the default options (no --no-tls: vsftpd A over TLS, the fake refuses AUTH
 # TLS): the upload is libcurl's (TYPE I right before the STOR). The SIZE of the temporary,
 # asked after its STOR, says 8 KiB: no rename, failed (3) in the own path's words (err.hc

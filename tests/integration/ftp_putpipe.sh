@@ -176,6 +176,25 @@ if fakeftpd_start nosize "$T/fk" "raw:nosize"; then
 else
 	fail "fake server" "did not start"
 fi
+# A server that has SIZE and answers 550 to it (raw:size550) after taking 8 KiB of the file
+# (*halfclose*) and saying 226: nothing shows the file whole, so it is not put in place:
+# failed (3), no RNTO, the temporary deleted, on both paths (only 500/502/504, a server
+# without SIZE, lets the 226 alone decide).
+if fakeftpd_start s550 "$T/fk" "raw:size550"; then
+	for path in curl own; do
+		o=()
+		[ $path = own ] && o=(--no-tls)
+		timeout 60 "$NT" ftp -q "${o[@]}" -P "$FAKEFTPD_PORT_s550" --timeout 5 --atomic put hc.bin 127.0.0.1:zhalfclose.bin 2>err.s550$path
+		rc=$?
+		[ $rc = 3 ] && [ ! -e fk/zhalfclose.bin ] && [ -z "$(find fk -name '.zhalfclose*')" ] &&
+			grep -qF "would not tell the size of the file stored (550 Could not get file size.)" err.s550$path &&
+			! grep -qE "^'RNTO zhalfclose" fk/commands.log &&
+			pass "--atomic, 550 to the SIZE of a half-taken temporary ($path path): failed (3), not renamed, deleted" ||
+			fail "--atomic, 550 to SIZE ($path path)" "rc $rc: $(cat err.s550$path); $(ls -a fk | grep zhalf)"
+	done
+else
+	fail "fake server" "did not start"
+fi
 
 # In place (the default, as curl): a 226 while the file is still going out fails the put
 # (30 MB: more than the sockets hold, so the 226 comes before the last byte went).
