@@ -17,7 +17,24 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "file.h"
 #include "nt_err.h"
+
+/* An output that refuses splice after all (a file system without it): the n bytes in
+ * the pipe read and written. 0, or -1 (errno). */
+static int pipe_copy(struct slot *s, size_t n)
+{
+	char b[16384];
+	while (n) {
+		ssize_t r = read(s->spl[0], b, n < sizeof b ? n : sizeof b);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || file_write_all(s->fd, b, (size_t)r) < 0)
+			return -1;
+		n -= (size_t)r;
+	}
+	return 0;
+}
 
 /* n bytes spliced into the slot's pipe (getpipe.c) moved on to the output, without a
  * copy through user space: 0, or -1 (s->werr set, message printed). */
@@ -36,6 +53,8 @@ static int splice_out(struct slot *s, size_t n)
 			poll(&p, 1, 1000);
 			continue;
 		}
+		if (m < 0 && errno == EINVAL && pipe_copy(s, n) == 0)
+			return 0;
 		if (!m)
 			errno = EPIPE;
 		eng_werr(s);
@@ -69,6 +88,9 @@ static int splice_pipe(struct slot *s)
 {
 	struct stat st;
 	if (s->sink != SINK_STDOUT && s->sink != SINK_DEV)
+		return -1;
+	int fl = fcntl(s->fd, F_GETFL);
+	if (fl < 0 || (fl & O_APPEND)) /* splice(2) refuses an O_APPEND output (>>) */
 		return -1;
 	if (fstat(s->fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) ||
 				       (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))))
