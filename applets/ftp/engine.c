@@ -131,7 +131,7 @@ static int sink_open(struct slot *s)
 
 /* A failed write of the download (errno): named by what was being written, the temporary
  * (as afile_commit's fsync and close errors), with the final name it was for. */
-static void werr_warn(const struct slot *s)
+void eng_werr(const struct slot *s)
 {
 	if (s->sink == SINK_STDOUT)
 		nt_warn_sys("write stdout");
@@ -146,7 +146,7 @@ static int wflush(struct slot *s)
 {
 	if (s->wl && file_write_all(s->fd, s->wb, s->wl) < 0) {
 		if (!s->werr)
-			werr_warn(s);
+			eng_werr(s);
 		s->werr = 1;
 	}
 	s->wl = 0;
@@ -186,7 +186,7 @@ static size_t get_write(char *d, size_t sz, size_t nm, void *u)
 		return 0;
 	if (n >= WBUF) {
 		if (file_write_all(s->fd, d, n) < 0) {
-			werr_warn(s);
+			eng_werr(s);
 			s->werr = 1;
 			return 0;
 		}
@@ -353,7 +353,7 @@ static int start(struct engine *e, struct slot *s)
 				}
 			}
 		}
-		if (e->fast && s->sink == SINK_FILE && !(j->mtime < 0 && ftp_cf.keep_mtime)) {
+		if (e->fast && (s->sink == SINK_FILE || e->src->total == 1) && !(j->mtime < 0 && ftp_cf.keep_mtime)) {
 			int r = ftp_getfast_start(e, s);
 			if (r != GP_CURL)
 				return r == GP_RUNNING ? 0 : -1;
@@ -411,6 +411,9 @@ static void slot_clear(struct slot *s)
 	s->opened = 0;
 	s->fd = -1;
 	eng_job_free(&s->job);
+	if (s->spliced)
+		close(s->spl[0]), close(s->spl[1]);
+	s->spliced = 0;
 	s->fast = 0;
 	s->busy = 0;
 }
@@ -544,19 +547,26 @@ void eng_finish_get(struct engine *e, struct slot *s)
 		failed(e, s, s->werr ? CURLE_OK : s->rc1, s->err, &s->hdr, s->werr ? NT_EXIT_IO : 0);
 		return;
 	}
-	if (s->sink == SINK_STDOUT || s->sink == SINK_DEV) {
+	/* Both paths end here. A file that ended short of its known size (what the 150 said,
+	 * else SIZE's or the listing's; libcurl is told to ignore sizes in batches) is partial:
+	 * failed (retried as such), never put in place. More than the listing said (a file that
+	 * grew) is accepted. A resumed file: what was there plus what came. To standard output
+	 * or a device: checked here on the own path (libcurl checks its own). */
+	int out = s->sink == SINK_STDOUT || s->sink == SINK_DEV;
+	long long want = s->sink == SINK_APPEND ? s->job.size : s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
+	long long got = (long long)s->bytes + (s->sink == SINK_APPEND ? (long long)s->resume_at : 0);
+	if (out && !s->fast) {
 		mark_done(e, s, NULL, -1);
 		return;
 	}
-	/* Both paths end here. A file that ended short of its known size (what the 150 said,
-	 * else the listing's; libcurl is told to ignore sizes in batches) is partial: failed
-	 * (retried as such), never put in place. More than the listing said (a file that grew)
-	 * is accepted. A resumed file: what was there plus what came. */
-	long long want = s->sink == SINK_APPEND ? s->job.size : s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
-	long long got = (long long)s->bytes + (s->sink == SINK_APPEND ? (long long)s->resume_at : 0);
 	if (want >= 0 && got < want) {
-		snprintf(s->err, sizeof s->err, "ended short: %lld of %lld bytes", got, want);
+		/* (A single file: libcurl's words for it, as its path says them.) */
+		snprintf(s->err, sizeof s->err, e->src->total == 1 ? "" : "ended short: %lld of %lld bytes", got, want);
 		failed(e, s, CURLE_PARTIAL_FILE, s->err, &s->hdr, 0);
+		return;
+	}
+	if (out) {
+		mark_done(e, s, NULL, -1);
 		return;
 	}
 	curl_off_t ft = -1;

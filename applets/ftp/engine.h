@@ -58,6 +58,7 @@ struct slot {
 	struct fxp *fx;          /* copy: the slot's FXP connections (fxp.c); phase 4 while FXP runs */
 	struct gpipe *gp;        /* get: the slot's own control connection (getpipe.c), kept between files */
 	int fast;                /* get: this file goes over gp, not libcurl */
+	int spl[2], spliced;     /* get: a single file's pipe for splice(2) (getfast.c), when spliced */
 	struct job next;         /* get: the slot's next job, taken early: its RETR sent behind the 226 */
 	int has_next;
 	struct pput *pp;         /* put: the slot's own control connection (putpipe.c), kept between files */
@@ -121,6 +122,7 @@ void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h,
  * the run (1, or 0: none), a get begun on libcurl's path (resume >= 0: appended from
  * there), the end of a get (rc1 its result). */
 int eng_get_write(struct slot *s, const char *p, size_t n);
+void eng_werr(const struct slot *s); /* a failed write of the download (errno) said */
 int eng_next_job(struct engine *e, struct job *j);
 /* A job kind's word (get, put, ...) and a job's names freed (jobs.c). */
 const char *eng_kind_name(enum job_kind k);

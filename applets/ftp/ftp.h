@@ -378,6 +378,12 @@ void ftp_gp_close_idle(void);
  * bytes at a time. */
 #define GP_READ_MAX (64 << 10)
 void ftp_gp_pause(struct gpipe *g, int on);
+/* ftp_gp_single, after ftp_gp_start: a single file (get HOST:FILE): SIZE asked before its
+ * RETR (hdr->announced when the 150 names no size: the meter's total, the short check), and
+ * with splice_to >= 0 its data spliced into that pipe (at most GP_SPLICE_MAX a call), the
+ * sink then called with p NULL for the n bytes that wait there (it must take them all). */
+#define GP_SPLICE_MAX (1 << 20)
+void ftp_gp_single(struct gpipe *g, int splice_to);
 /* The file's data have ended and its final reply is still to come: 1 when the next file may
  * be asked for now (ftp_gp_chain: EPSV, and when path (NULL: none known) is in the same
  * folder its RETR too, behind the 226; ftp_gp_start with that path goes on from there; with

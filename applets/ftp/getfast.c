@@ -9,17 +9,99 @@
  * Header: applets/ftp/engine.h    Tests: tests/integration/ftp_getpipe.sh
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "engine.h"
+#include "file.h"
 #include "nt_err.h"
 
-/* The sink of the own path: the data as libcurl's callback takes them (engine.c's get_write). */
+/* An output that refuses splice after all (a file system without it): the n bytes in
+ * the pipe read and written. 0, or -1 (errno). */
+static int pipe_copy(struct slot *s, size_t n)
+{
+	char b[16384];
+	while (n) {
+		ssize_t r = read(s->spl[0], b, n < sizeof b ? n : sizeof b);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || file_write_all(s->fd, b, (size_t)r) < 0)
+			return -1;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* n bytes spliced into the slot's pipe (getpipe.c) moved on to the output, without a
+ * copy through user space: 0, or -1 (s->werr set, message printed). */
+static int splice_out(struct slot *s, size_t n)
+{
+	while (n) {
+		ssize_t m = splice(s->spl[0], NULL, s->fd, NULL, n, SPLICE_F_MOVE);
+		if (m > 0) {
+			n -= (size_t)m;
+			continue;
+		}
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m < 0 && errno == EAGAIN) { /* an output left non-blocking by whoever gave it */
+			struct pollfd p = {.fd = s->fd, .events = POLLOUT};
+			poll(&p, 1, 1000);
+			continue;
+		}
+		if (m < 0 && errno == EINVAL && pipe_copy(s, n) == 0)
+			return 0;
+		if (!m)
+			errno = EPIPE;
+		eng_werr(s);
+		s->werr = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* The sink of the own path: the data as libcurl's callback takes them (engine.c's
+ * get_write); p NULL: n bytes wait in the slot's pipe (a single file, spliced). A single
+ * file's meter has its total from the SIZE or the 150 (as libcurl's path: xferinfo). */
 static int fast_sink(void *arg, const char *p, size_t n)
 {
-	return eng_get_write(arg, p, n);
+	struct slot *s = arg;
+	if (s->e->src->total == 1 && s->hdr.announced > 0)
+		s->e->prog.bytes_total = (uint64_t)s->hdr.announced;
+	if (p)
+		return eng_get_write(s, p, n);
+	if (splice_out(s, n) < 0)
+		return -1;
+	s->bytes += n;
+	s->e->prog.bytes_done += n;
+	return 0;
+}
+
+/* A single file to standard output or the user's -o device: spliced (socket -> our pipe
+ * -> output, no copy through user space) where the output takes it: a pipe, a file,
+ * /dev/null; read and written otherwise (a terminal). The pipe's write end, or -1. */
+static int splice_pipe(struct slot *s)
+{
+	struct stat st;
+	if (s->sink != SINK_STDOUT && s->sink != SINK_DEV)
+		return -1;
+	int fl = fcntl(s->fd, F_GETFL);
+	if (fl < 0 || (fl & O_APPEND)) /* splice(2) refuses an O_APPEND output (>>) */
+		return -1;
+	if (fstat(s->fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) ||
+				       (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))))
+		return -1;
+	if (!s->spliced) {
+		if (pipe2(s->spl, O_CLOEXEC) < 0)
+			return -1;
+		fcntl(s->spl[1], F_SETPIPE_SZ, GP_SPLICE_MAX); /* (a smaller one where refused) */
+		s->spliced = 1;
+	}
+	return s->spl[1];
 }
 
 /* A get over the slot's own connection (getpipe.c): GP_RUNNING, GP_CURL (libcurl's path
@@ -36,6 +118,8 @@ int ftp_getfast_start(struct engine *e, struct slot *s)
 	int r = ftp_gp_start(&s->gp, e->a, s->job.src, &rc, &s->hdr, m, sizeof m);
 	if (r == GP_RUNNING) {
 		s->fast = 1;
+		if (e->src->total == 1)
+			ftp_gp_single(s->gp, splice_pipe(s));
 		return r;
 	}
 	if (r == GP_CURL) {
@@ -47,14 +131,15 @@ int ftp_getfast_start(struct engine *e, struct slot *s)
 }
 
 
-/* getpipe.c covers the batch get of plain FTP into local files. Kept on libcurl's path:
- * TLS (the data connections would need it too), a single file (its meter, "it is a
- * folder"), --resume (REST), --limit-rate, --active, --ascii, and -v (libcurl's trace);
- * a proxy is found when the first own connection is planned (then libcurl for the run). */
+/* getpipe.c covers the get of plain FTP into local files, and a single file to standard
+ * output or -o's device too (its meter's total from SIZE, as libcurl's). Kept on libcurl's
+ * path: TLS (the data connections would need it too), --resume (REST), --limit-rate,
+ * --active, --ascii, and -v (libcurl's trace); a proxy is found when the first own
+ * connection is planned (then libcurl for the run). */
 int ftp_getfast_ok(const struct engine *e)
 {
 	const struct ftp_site *a = e->a;
-	return !e->b && e->src->total != 1 && !a->implicit_tls && a->x.tls == XFER_TLS_NEVER && !ftp_cf.active &&
+	return !e->b && !a->implicit_tls && a->x.tls == XFER_TLS_NEVER && !ftp_cf.active &&
 	       !ftp_cf.ascii && ftp_cf.limit_rate <= 0 && !ftp_cf.resume && !a->x.verbose && !a->x.watch;
 }
 

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,7 +39,7 @@
 #include "nt_err.h"
 #include "stream.h"
 
-enum { Q_CWD = 1, Q_EPSV, Q_PASV, Q_RETR };
+enum { Q_CWD = 1, Q_EPSV, Q_PASV, Q_RETR, Q_SIZE };
 #define QMAX 4
 enum { P_IDLE, P_LOGIN, P_CWD, P_PASV, P_XFER };
 /* A passive port answered ahead is used for the next file only while this fresh (vsftpd
@@ -71,6 +72,8 @@ struct gpipe {
 	int dhup;            /* ... and the data connection's end there too (POLLRDHUP) */
 	int fresh;           /* a file just begun: stepped once whatever the wait found */
 	int paused;          /* the sink is full (a copy's pipe): the data connection is not read */
+	int sized;           /* a single file: SIZE to be asked before its RETR (ftp_gp_single) */
+	int splice_to;       /* its data spliced into this pipe, not read (-1: read; ftp_gp_single) */
 };
 
 static struct gpipe *all;
@@ -101,6 +104,8 @@ static void file_end(struct gpipe *g)
 	g->st = P_IDLE;
 	g->o.stall_at = 0;
 	g->paused = 0;
+	g->sized = 0;
+	g->splice_to = -1;
 }
 
 void ftp_gp_free(void)
@@ -165,6 +170,11 @@ static int send_passive(struct gpipe *g)
 static int to_pasv(struct gpipe *g)
 {
 	g->st = P_PASV;
+	if (g->sized) { /* before the EPSV, in the same flush: no round trip more */
+		g->sized = 0;
+		if (ctl_send(g->o.c, "SIZE %s", g->name) < 0 || push(g, Q_SIZE) < 0)
+			return -1;
+	}
 	if (g->spare || queued(g, Q_EPSV) || queued(g, Q_PASV))
 		return 0;
 	return send_passive(g);
@@ -204,6 +214,7 @@ int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *r
 	if (!g) {
 		g = *pg = xcalloc(1, sizeof *g);
 		g->o.dfd = -1;
+		g->splice_to = -1;
 		g->next = all;
 		all = g;
 	}
@@ -430,7 +441,9 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 	/* The data, as they come: at most GP_READS_WAKE full reads a wake-up (the other slots,
 	 * the clock and --deadline run between), and never far past an announced size. */
 	for (int k = 0; g->o.dfd >= 0 && dr && k < GP_READS_WAKE && !g->paused; k++) {
-		ssize_t n = read(g->o.dfd, rbuf, sizeof rbuf);
+		size_t want = g->splice_to >= 0 ? GP_SPLICE_MAX : sizeof rbuf;
+		ssize_t n = g->splice_to >= 0 ? splice(g->o.dfd, NULL, g->splice_to, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+					      : read(g->o.dfd, rbuf, sizeof rbuf);
 		if (n > 0) {
 			/* Counted by the low-speed rule below, not by the reply timer. */
 			g->data = 1;
@@ -441,11 +454,11 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 					 g->nbytes - (unsigned long long)n, hdr->announced);
 				return gfail(g, CURLE_WEIRD_SERVER_REPLY, rc, hdr, 0, 1);
 			}
-			if (sink(arg, rbuf, (size_t)n) < 0)
+			if (sink(arg, g->splice_to >= 0 ? NULL : rbuf, (size_t)n) < 0)
 				return gfail(g, CURLE_WRITE_ERROR, rc, hdr, 0, 1);
 			/* Drained for now (most likely); when the wait saw the end come too, it is
 			 * read now: the next file is asked for in this wake-up, not the next. */
-			if ((size_t)n < sizeof rbuf && !hup)
+			if ((size_t)n < want && !hup)
 				break;
 			continue;
 		}
@@ -496,6 +509,10 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		}
 		pop(g);
 		switch (what) {
+		case Q_SIZE: /* as libcurl: a refused SIZE is no failure (RETR says); the 150's size wins */
+			if (r == 213 && hdr->announced < 0)
+				hdr->announced = strtoll(c->text + 4, NULL, 10);
+			break;
 		case Q_CWD:
 			if (r != 250)
 				return gfail(g, CURLE_REMOTE_ACCESS_DENIED, rc, hdr, 1, 0);
@@ -566,6 +583,12 @@ void ftp_gp_chain(struct gpipe *g, const char *path)
 	    ctl_send(g->o.c, "RETR %s", bn) == 0 && push(g, Q_RETR) == 0)
 		g->chain = xstrdup(path);
 	stream_flush(g->o.c->s);
+}
+
+void ftp_gp_single(struct gpipe *g, int splice_to)
+{
+	g->sized = 1;
+	g->splice_to = splice_to;
 }
 
 void ftp_gp_pause(struct gpipe *g, int on)

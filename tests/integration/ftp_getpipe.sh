@@ -6,8 +6,9 @@
 # server (fixtures/ftp_fake.py): a 226 before the data's end, a 425 and a 550 mid-batch, a
 # data connection that never comes, replies split across reads, a server without EPSV,
 # greetings refused with 421 (asked again; a server that keeps refusing named, not a
-# timeout); reads only where the wait found something (strace); a local write
-# error named by the temporary being written.
+# timeout); reads only where the wait found something (strace); a single file to standard
+# output, a file and /dev/null (spliced), empty, a folder, missing, short, the reader
+# gone; a local write error named by the temporary being written.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -256,6 +257,109 @@ fake_get c1 "" "f1.bin $c1 $ag"
 [ "$(cat rc.c1)" = 1 ] && ! grep -q "$(printf '\302\233')" err.c1 && grep -q "get c1?x.bin: " err.c1 &&
 	pass "a C1 control in a server's name: made safe in the message" || fail "C1 name" "$(cat -v err.c1)"
 cmp -s "out.c1/$ag" "fk/$ag" && pass "a UTF-8 name with bytes 0x80-0x9F downloads" || fail "UTF-8 name" "$(ls out.c1)"
+
+# A single file (get HOST:FILE) goes over the own connection too: SIZE before EPSV in one
+# flush (libcurl's path sends EPSV, TYPE, SIZE, RETR: on main's binary every "own
+# sequence" check below fails), and to standard output it is spliced (no copy through
+# user space). What the user sees is libcurl's path's: the folder words, the exit codes,
+# a short file's words (exit 3), a reader gone (write stdout, exit 6); those words and codes
+# were the same on main (libcurl's path), so those parts pass there too: they guard that
+# nothing changed.
+head -c 30000000 /dev/urandom >fk/one.bin
+: >fk/oneempty.bin
+mkdir -p fk/onedir
+fakeftpd_start one "$T/fk" "raw:" || fail "fake server" "did not start"
+one() { # name args...: the single get's exit status in rc.NAME, stderr err.NAME, commands cmds.NAME
+	local name=$1
+	shift
+	rm -f fk/commands.log
+	timeout 60 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_one" --timeout 5 --progress none get "$@" 2>"err.$name"
+	echo $? >"rc.$name"
+	cp fk/commands.log "cmds.$name" 2>/dev/null
+}
+own_seq() { grep -A1 "^'SIZE $2'" "cmds.$1" | tail -1 | grep -q "^'EPSV'$" && grep -q "^'RETR $2'" "cmds.$1"; }
+one pipe 127.0.0.1:one.bin -o - | cmp -s - fk/one.bin && echo ok >cmp.pipe
+[ "$(cat rc.pipe)" = 0 ] && [ -f cmp.pipe ] && own_seq pipe one.bin && [ ! -s err.pipe ] &&
+	pass "a single get to a pipe: whole, over the own connection (SIZE, EPSV, RETR)" ||
+	fail "single get to a pipe" "rc $(cat rc.pipe): $(cat err.pipe) $(tr '\n' ' ' <cmds.pipe)"
+one redir 127.0.0.1:one.bin -o - >one.out
+[ "$(cat rc.redir)" = 0 ] && cmp -s one.out fk/one.bin && own_seq redir one.bin &&
+	pass "a single get to a file through >: whole, over the own connection" ||
+	fail "single get to a file (>)" "rc $(cat rc.redir): $(cat err.redir)"
+rm -f one.out
+one dash 127.0.0.1:one.bin -o one.out
+[ "$(cat rc.dash)" = 0 ] && cmp -s one.out fk/one.bin && own_seq dash one.bin && [ -z "$(find . -maxdepth 1 -name '.one.out*')" ] &&
+	pass "a single get to -o FILE: whole, over the own connection, no temporary left" ||
+	fail "single get to -o FILE" "rc $(cat rc.dash): $(cat err.dash)"
+rm -f one.out
+# An output opened with O_APPEND (>>): splice(2) refuses it, read and written instead.
+printf 'before\n' >one.app
+one app 127.0.0.1:one.bin -o - >>one.app
+{ printf 'before\n'; cat fk/one.bin; } | cmp -s - one.app && [ "$(cat rc.app)" = 0 ] && own_seq app one.bin &&
+	pass "a single get appended to a file (>>, O_APPEND): whole, after what was there" ||
+	fail "single get with >>" "rc $(cat rc.app): $(cat err.app)"
+rm -f one.app
+# A terminal (script(1)'s pseudo-terminal): read and written, not spliced.
+printf 'line %s\n' $(seq 1 2000) >fk/one.txt
+if command -v script >/dev/null; then
+	rm -f fk/commands.log
+	timeout 60 script -qec "'$NT' ftp --no-tls -P $FAKEFTPD_PORT_one --timeout 5 -q get 127.0.0.1:one.txt -o -" one.tty >/dev/null 2>&1
+	rc=$?
+	[ $rc = 0 ] && tr -d '\r' <one.tty | grep -c '^line [0-9]*$' | grep -qx 2000 && grep -q "^'RETR one.txt'$" fk/commands.log &&
+		pass "a single get to a terminal: read and written, whole" || fail "single get to a tty" "rc $rc: $(tail -c 300 one.tty)"
+else
+	skip "single get to a tty" "script(1) not installed"
+fi
+one null 127.0.0.1:one.bin -o /dev/null
+[ "$(cat rc.null)" = 0 ] && own_seq null one.bin && pass "a single get to -o /dev/null (spliced)" ||
+	fail "single get to /dev/null" "rc $(cat rc.null): $(cat err.null)"
+one empty 127.0.0.1:oneempty.bin -o - >one.out
+[ "$(cat rc.empty)" = 0 ] && [ -f one.out ] && [ ! -s one.out ] && own_seq empty oneempty.bin &&
+	pass "a single empty file to standard output: nothing written, exit 0" ||
+	fail "single empty file" "rc $(cat rc.empty): $(cat err.empty)"
+one dir 127.0.0.1:onedir -o - >one.out
+[ "$(cat rc.dir)" = 1 ] && grep -q "^nettool ftp: get onedir: it is a folder: get -r (or mirror) fetches a whole tree$" err.dir &&
+	grep -q "^'RETR onedir'$" cmds.dir && pass "a single get of a folder: the folder's words, exit 1 (its RETR's 550 on the own path)" ||
+	fail "single get of a folder" "rc $(cat rc.dir): $(cat err.dir) $(tr '\n' ' ' <cmds.dir)"
+one miss 127.0.0.1:onemissing.bin -o - >one.out
+[ "$(cat rc.miss)" = 1 ] && grep -q "^nettool ftp: get onemissing.bin: no such file or folder on the server (server: 550 " err.miss &&
+	grep -q "^'RETR onemissing.bin'$" cmds.miss && pass "a single get of a missing file: no such file, exit 1" ||
+	fail "single get of a missing file" "rc $(cat rc.miss): $(cat err.miss) $(tr '\n' ' ' <cmds.miss)"
+# (short1.bin: the fake's 150 announces 14,000 bytes and sends half.)
+one short 127.0.0.1:short1.bin -o - >one.out
+[ "$(cat rc.short)" = 3 ] && grep -q "^nettool ftp: get short1.bin: the transfer ended before the announced size$" err.short &&
+	own_seq short short1.bin && pass "a single file ending short, to standard output: libcurl's words, exit 3" ||
+	fail "single short file" "rc $(cat rc.short): $(cat err.short)"
+one shortf 127.0.0.1:short1.bin -o one.short
+[ "$(cat rc.shortf)" = 3 ] && [ ! -e one.short ] && [ -z "$(find . -maxdepth 1 -name '.one.short*')" ] &&
+	pass "a single file ending short, to -o FILE: exit 3, nothing in place" || fail "single short file to a file" "rc $(cat rc.shortf): $(cat err.shortf)"
+# The reader of the pipe gone early: the write error (EPIPE, spliced) as libcurl's path says it.
+one head 127.0.0.1:one.bin -o - | head -c 10 >/dev/null
+[ "$(cat rc.head)" = 6 ] && grep -q "^nettool ftp: write stdout: Broken pipe$" err.head && own_seq head one.bin &&
+	pass "the pipe's reader gone early: write stdout: Broken pipe, exit 6" || fail "reader gone" "rc $(cat rc.head): $(cat err.head)"
+# Spliced, not read and written (no splice on main's binary: it fails there).
+if command -v strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null; then
+	rm -f fk/commands.log
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=splice -o st.one \
+		timeout 60 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_one" --timeout 5 -q get 127.0.0.1:one.bin -o - 2>err.spl | cmp -s - fk/one.bin
+	rc=$?
+	[ $rc = 0 ] && [ "$(grep -c 'splice([0-9]*, NULL, 1, NULL, ' st.one)" -ge 1 ] && ! grep -q 'EINVAL' st.one &&
+		pass "to a pipe the data are spliced into standard output ($(grep -c 'splice(' st.one) splice calls)" ||
+		fail "splice to stdout" "rc $rc: $(head -3 st.one) $(cat err.spl)"
+else
+	skip "splice to stdout" "strace cannot trace here"
+fi
+# A short file whose size only SIZE gave (pyftpdlib's 150 names none; sizelie: 1,000 more).
+mkdir -p lie1 && head -c 5000 /dev/urandom >lie1/l.bin
+if fakeftpd_start lie1 "$T/lie1" sizelie; then
+	timeout 60 "$NT" ftp --no-tls -u anonymous -P "$FAKEFTPD_PORT_lie1" --timeout 5 -q get 127.0.0.1:l.bin -o - >lie1.out 2>err.lie1
+	rc=$?
+	[ $rc = 3 ] && grep -q "^nettool ftp: get l.bin: the transfer ended before the announced size$" err.lie1 &&
+		pass "a single file ending short of its SIZE (the 150 names none): exit 3" || fail "sizelie single get" "rc $rc: $(cat err.lie1)"
+else
+	fail "fake server sizelie" "did not start"
+fi
+rm -f fk/one.bin one.out
 
 # A local write error (the file size limit: EFBIG, SIGXFSZ ignored) names the temporary being
 # written, with the final name it was for; neither is left.
