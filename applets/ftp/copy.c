@@ -309,24 +309,13 @@ static void fxp_failed(struct engine *e, struct slot *s, int code, char *m, size
 
 /* --fxp and a pair that refuses FXP: the file that met the refusal has failed (its one
  * error line); no later file of the job is begun (nor journaled: a rerun takes them), the
- * source of jobs is closed. Those files count as failed in the summary (as --deadline
- * counts what it stopped), with no line each: the numbers add up to the list. */
+ * source of jobs is closed. Those files count as failed, not started, in the summary (as
+ * --deadline counts what it stopped), with no line each: the numbers add up to the list. */
 static int fxp_halt(struct engine *e)
 {
 	if (!ftp_fxp_refused())
 		return 0;
-	if (!e->src_end) {
-		/* The jobs left are taken out and dropped (a source hands over what it makes). */
-		struct job j;
-		memset(&j, 0, sizeof j);
-		while (e->src->next(e->src, &j)) {
-			e->r.failed++;
-			if (!e->src->borrowed)
-				free(j.src), free(j.dst);
-			memset(&j, 0, sizeof j);
-		}
-		e->src_end = 1;
-	}
+	eng_src_rest(e, 1); /* every list read to its end: the numbers add up to it */
 	return 1;
 }
 

@@ -478,9 +478,11 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 			struct ftp_site *site = dst_side && k == JOB_COPY ? e->b : e->a;
 			const char *path = dst_side ? s->job.dst : s->job.src;
 			size_t l = strlen(m);
-			snprintf(m + l, sizeof m - l, ": ");
-			l = strlen(m);
-			ftp_folder_why(m + l, sizeof m - l, site, path, ftp_no_such_folder(rc, hdr), dst_side);
+			if (!eng_folder_again(e, site, path, m, sizeof m)) { /* once a folder, at length */
+				snprintf(m + l, sizeof m - l, ": ");
+				l = strlen(m);
+				ftp_folder_why(m + l, sizeof m - l, site, path, ftp_no_such_folder(rc, hdr), dst_side);
+			}
 		}
 		if (rc == CURLE_REMOTE_FILE_NOT_FOUND && (k == JOB_GET || k == JOB_COPY) && !dst_side)
 			eng_src_folder(e, s, m, sizeof m);
@@ -642,8 +644,8 @@ static void stop_all(struct engine *e, const char *why)
 			ftp_copy_stop(e, s);
 		if (s->fast)
 			ftp_getfast_stop(s); /* its own connection closed: put or get */
-		if (s->has_next) { /* taken early, never begun: as if still in the source */
-			eng_job_free(&s->next);
+		if (s->has_next) { /* taken early, never begun */
+			eng_not_started(e, &s->next);
 			s->has_next = 0;
 		}
 		char m[1200];
@@ -660,6 +662,7 @@ static void stop_all(struct engine *e, const char *why)
 		eng_job_free(r);
 		free(r);
 	}
+	eng_src_rest(e, 0); /* the items never begun: failed, so that the numbers add up */
 }
 
 int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int summary)
@@ -829,10 +832,16 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	ftp_gp_free();
 	ftp_pp_free();
 	free(e->wfd), free(e->pfd);
+	char ns[80] = ""; /* of the failed, those never begun (a stopped run, --fxp refused) */
+	if (e->r.unstarted)
+		snprintf(ns, sizeof ns, " (%llu not started%s)", (unsigned long long)e->r.unstarted,
+			 e->r.rest_unknown ? ", nor the rest of the list" : "");
+	else if (e->r.rest_unknown)
+		snprintf(ns, sizeof ns, " (the rest of the list not started)");
 	if (summary && log_level > LOG_QUIET)
-		fprintf(stderr, "%s: %s%s%llu done, %llu failed, %llu skipped%s%s (%.2f s)\n", nt_applet,
+		fprintf(stderr, "%s: %s%s%llu done, %llu failed%s, %llu skipped%s%s (%.2f s)\n", nt_applet,
 			ftp_cf.summary_label ? ftp_cf.summary_label : "", ftp_cf.summary_label ? ": " : "",
-			(unsigned long long)e->r.done, (unsigned long long)e->r.failed, (unsigned long long)e->r.skipped,
+			(unsigned long long)e->r.done, (unsigned long long)e->r.failed, ns, (unsigned long long)e->r.skipped,
 			sigwhy[0] ? "; " : e->stopped ? "; deadline reached" : "", sigwhy, (ftp_now_ms() - t0) / 1000.0);
 	/* Any failure: 1; nothing done at all: the class of the failures (4 for a refused login). */
 	int rcode = e->r.failed ? (e->r.worst > NT_EXIT_FAIL && (!summary || !e->r.done) ? e->r.worst : NT_EXIT_FAIL) : 0;
@@ -845,6 +854,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	if (e->jfd >= 0)
 		close(e->jfd);
 	jset_free(&e->done);
+	jset_free(&e->said);
 	free(e->made_dir);
 	free(e->run_line);
 	free(e->slots);

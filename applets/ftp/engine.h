@@ -95,6 +95,7 @@ struct engine {
 				  * not to be had: libcurl's (eng_own_off) */
 	struct pollfd *pfd;      /* the same descriptors when no libcurl transfer runs (own poll) */
 	int retired;             /* slots retired (busy.c) */
+	struct jset said;        /* folders whose failure was said (eng_folder_again) */
 };
 
 /* engine.c, for copy.c: a handle of s into the multi; the job done (journaled), failed
@@ -127,6 +128,18 @@ int eng_next_job(struct engine *e, struct job *j);
 /* A job kind's word (get, put, ...) and a job's names freed (jobs.c). */
 const char *eng_kind_name(enum job_kind k);
 void eng_job_free(struct job *j);
+/* A job the run took but never began: failed, "not started" (--json's reason), freed. */
+void eng_not_started(struct engine *e, struct job *j);
+/* A run that stops before its end (a signal, --deadline, --fxp refused): the items of the
+ * source it never took count as failed, not started. A source that knows its total (a
+ * tree, the command line's names: in memory) is read to its end (other shards' items
+ * and the journal's done ones passed over as always); a list read as it goes (--from-file)
+ * only when read_all, else not read further: the summary says "the rest of the list". */
+void eng_src_rest(struct engine *e, int read_all);
+/* A file's folder (path's) on site could not be entered: 0 the first time in the run (the
+ * caller says why, at length: ftp_folder_why), 1 and a short m ("its folder 'sub': as
+ * said above") for each later file of that folder. */
+int eng_folder_again(struct engine *e, struct ftp_site *site, const char *path, char *m, size_t ml);
 int eng_get_curl(struct engine *e, struct slot *s, off_t resume);
 /* putcurl.c: a put begun on libcurl's path (0; the engine ends it as any transfer). */
 struct stat;

@@ -224,6 +224,7 @@ void ftp_matches_free(struct ftp_match *v, int n);
  * bytes or seconds < 0: null). */
 enum ftp_rstatus { FTP_R_DONE, FTP_R_FAILED, FTP_R_SKIPPED };
 #define FTP_REASON_JOURNAL "done before (journal)"  /* a skip the journal vouches for */
+#define FTP_REASON_UNSTARTED "not started"           /* a stopped run's item never begun */
 void ftp_result(const char *cmd, const char *src, const char *dst, enum ftp_rstatus st, long long bytes,
 		double seconds, const char *reason);
 /* get --move: while on, the sources of "get" items done (or done before, per the
@@ -276,6 +277,8 @@ struct jobsrc {
 };
 struct engine_result {
 	uint64_t done, failed, skipped;
+	uint64_t unstarted; /* of the failed: items a stopped run never began (eng_src_rest) */
+	int rest_unknown;   /* and the rest of a list read as it goes, not counted */
 	int worst;      /* highest exit class among failures */
 };
 /* Run every job of src (released at the end) between site a (remote side of get/put/rm, source of copy) and

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* jobs.c - the batch engine's jobs: the next one to start (a retry whose time has come
  * first, then the source's next item: other shards' items and those the journal says
- * are done are passed over, the skips counted and reported), and a job's names freed.
+ * are done are passed over, the skips counted and reported), a job's names freed, and
+ * the items a stopped run never began (counted failed: the summary adds up to the job),
+ * and a folder's failure said once a run.
  * The engine itself (slots, transfers, results) is engine.c's.
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
@@ -14,6 +16,7 @@
 #include "ftp.h"
 #include "journal.h"
 #include "log.h"
+#include "out.h"
 
 const char *eng_kind_name(enum job_kind k)
 {
@@ -28,19 +31,10 @@ void eng_job_free(struct job *j)
 	j->src = j->dst = NULL;
 }
 
-int eng_next_job(struct engine *e, struct job *j)
+/* The source's next item of this run (1), or 0 at its end: other shards' items and those
+ * the journal says are done are passed over, the skips counted and reported. */
+static int src_take(struct engine *e, struct job *j)
 {
-	long long now = ftp_now_ms();
-	for (struct job **pp = &e->retry; *pp; pp = &(*pp)->next) {
-		if ((*pp)->ready_ms <= now) {
-			struct job *r = *pp;
-			*pp = r->next;
-			*j = *r;
-			j->next = NULL;
-			free(r);
-			return 1;
-		}
-	}
 	while (!e->src_end) {
 		memset(j, 0, sizeof *j);
 		j->mtime = -1;
@@ -68,10 +62,66 @@ int eng_next_job(struct engine *e, struct job *j)
 			j->src = j->src ? xstrdup(j->src) : NULL;
 			j->dst = j->dst ? xstrdup(j->dst) : NULL;
 		}
-		ftp_site_ready(e->a); /* a resumed run logs in for its first item to do, if any */
-		if (e->b)
-			ftp_site_ready(e->b);
 		return 1;
 	}
 	return 0;
+}
+
+int eng_next_job(struct engine *e, struct job *j)
+{
+	long long now = ftp_now_ms();
+	for (struct job **pp = &e->retry; *pp; pp = &(*pp)->next) {
+		if ((*pp)->ready_ms <= now) {
+			struct job *r = *pp;
+			*pp = r->next;
+			*j = *r;
+			j->next = NULL;
+			free(r);
+			return 1;
+		}
+	}
+	if (!src_take(e, j))
+		return 0;
+	ftp_site_ready(e->a); /* a resumed run logs in for its first item to do, if any */
+	if (e->b)
+		ftp_site_ready(e->b);
+	return 1;
+}
+
+void eng_not_started(struct engine *e, struct job *j)
+{
+	e->r.failed++;
+	e->r.unstarted++;
+	ftp_result(eng_kind_name(j->kind), j->src, j->dst, FTP_R_FAILED, -1, -1, FTP_REASON_UNSTARTED);
+	eng_job_free(j);
+}
+
+void eng_src_rest(struct engine *e, int read_all)
+{
+	if (e->src_end)
+		return;
+	if (!read_all && !e->src->total) { /* a list read as it goes: not read further */
+		e->r.rest_unknown = 1;
+		return;
+	}
+	struct job j;
+	while (src_take(e, &j))
+		eng_not_started(e, &j);
+}
+
+int eng_folder_again(struct engine *e, struct ftp_site *site, const char *path, char *m, size_t ml)
+{
+	const char *bn = strrchr(path, '/');
+	size_t dl = bn ? (size_t)(bn - path) : 0;
+	char *k = xasprintf("%s\t%.*s", ftp_site_name(site), (int)dl, path);
+	struct jkey key = jset_key(k);
+	free(k);
+	if (!jset_has(&e->said, key)) {
+		jset_add(&e->said, key);
+		return 0;
+	}
+	char d[300];
+	out_clean(d, sizeof d, path, dl, 0);
+	snprintf(m, ml, "%s%s%s: as said above", dl ? "its folder '" : "the login folder", d, dl ? "'" : "");
+	return 1;
 }

@@ -74,7 +74,7 @@ static const struct opt opts[] = {
 	{O_JOURNAL, "journal", OPT_FILE, "FILE", "record finished items in FILE; a rerun skips them"},
 	{O_SHARD, "shard", OPT_STR, "K/N", "items K, K+N, K+2N... of the list; auto (Slurm array), auto/N (Kubernetes)"},
 	{O_RETRY, "retry", OPT_UINT, "N", "retry transient failures N times with backoff (default 0)", 0, 100},
-	{O_DEADLINE, "deadline", OPT_SECS, "SEC", "get, put, rm, copy, mirror, shell: stop after SEC seconds (rerun with --journal)"},
+	{O_DEADLINE, "deadline", OPT_SECS, "SEC", "get, put, rm, copy, mirror, shell: stop after SEC seconds (0: never; rerun with --journal)"},
 	{O_PASSIVE, "passive", OPT_FLAG, NULL, "passive data connections, EPSV then PASV (default)"},
 	{O_ACTIVE, "active", OPT_OPTSTR, "ADDR", "active data connections (PORT/EPRT), from ADDR"},
 	{O_ASCII, "ascii", OPT_FLAG, NULL, "ASCII transfers (TYPE A)"},
@@ -605,7 +605,8 @@ int ftp_main(int argc, char **argv)
 			break;
 		case O_SHARD: ftp_cf.shard_spec = os.str; break;
 		case O_RETRY: ftp_cf.retry = (int)os.num; break;
-		case O_DEADLINE: ftp_cf.deadline_ms = os.num > 0 ? os.num : 1; break;
+		/* 0: no deadline, as curl's and lftp's 0 (a later --deadline 0 undoes an earlier one) */
+		case O_DEADLINE: ftp_cf.deadline_ms = os.secs > 0 ? (os.num > 0 ? os.num : 1) : 0; break;
 		case O_PASSIVE: ftp_cf.active = 0; break;
 		case O_ACTIVE: ftp_cf.active = 1; ftp_cf.active_addr = os.str; break;
 		case O_ASCII: ftp_cf.ascii = 1; break;

@@ -555,3 +555,31 @@ int ftp_parse_pasv(const char *line, size_t len, unsigned char host[4], unsigned
 	*port = pt;
 	return 0;
 }
+
+size_t ftp_list_line_norm(char *line, size_t n)
+{
+	size_t r = 0, w = 0;
+	int trail = n && line[n - 1] == '/';
+	while (r < n && line[r] == '/')
+		r++;
+	size_t lead = w = r;
+	while (r < n) {
+		size_t e = r;
+		while (e < n && line[e] != '/')
+			e++;
+		size_t len = e - r;
+		if (len && !(len == 1 && line[r] == '.')) {
+			if (w > lead)
+				line[w++] = '/';
+			memmove(line + w, line + r, len);
+			w += len;
+		}
+		r = e < n ? e + 1 : e;
+	}
+	if (w == lead) /* nothing but "." and '/': kept as given */
+		return n;
+	if (trail)
+		line[w++] = '/';
+	line[w] = 0;
+	return w;
+}

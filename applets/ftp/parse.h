@@ -85,4 +85,12 @@ int ftp_parse_pasv(const char *line, size_t len, unsigned char host[4], unsigned
  * shows, and the entry parsers refuse such a line as malformed. */
 size_t ftp_next_line(const char *p, size_t n, size_t *adv);
 
+/* A --from-file line made the one spelling of its item, in place (the run and ftp status
+ * read lists through it, tree.c's jobsrc_lines): after any leading '/' (kept: such a line
+ * is refused, or put's local path), "." parts and repeated '/' are taken out ("./d//b"
+ * and "d/./b" are "d/b", as find . -type f writes them); ".." is kept (refused later, never
+ * resolved), and so is a last '/'. A line that would be left empty ("." or "./") is kept
+ * as it is. Returns the new length. */
+size_t ftp_list_line_norm(char *line, size_t n);
+
 #endif

@@ -23,6 +23,7 @@
 #include "nt_err.h"
 #include "opt.h"
 #include "out.h"
+#include "parse.h"
 #include "tree.h"
 
 static enum job_kind kind_of(const char *s, size_t n)
@@ -39,6 +40,43 @@ static void jset_merge(struct jset *to, const struct jset *from)
 	for (size_t i = 0; i < from->cap; i++)
 		if (from->v[i].a && !jset_has(to, from->v[i]))
 			jset_add(to, from->v[i]);
+}
+
+/* Why the done items of a journal are not the list's, as far as the list shows it: lines
+ * that begin with the name of the run's folder (base, or put's local other) itself, as
+ * find DIR writes them, where the run took paths relative to DIR. */
+static void list_cause(char *out, size_t n, const char *base, const char *other)
+{
+	snprintf(out, n, "a journal of another list, or the list's paths relative to another folder?");
+	FILE *f = fopen(ftp_cf.from_file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t l = f ? getline(&line, &cap, f) : -1;
+	if (f)
+		fclose(f);
+	if (l > 0) {
+		line[strcspn(line, "\r\n")] = 0;
+		ftp_list_line_norm(line, strlen(line));
+		char *sl = strchr(line, '/');
+		const char *dirs[] = {base, other};
+		for (int i = 0; sl && i < 2; i++) {
+			const char *d = dirs[i];
+			size_t dl = strlen(d);
+			while (dl > 1 && d[dl - 1] == '/')
+				dl--;
+			const char *bn = d + dl;
+			while (bn > d && bn[-1] != '/')
+				bn--;
+			if ((size_t)(sl - line) == (size_t)(d + dl - bn) && !memcmp(line, bn, (size_t)(sl - line))) {
+				char c[300];
+				out_clean(c, sizeof c, d, dl, 0);
+				snprintf(out, n, "its paths begin with '%.*s/', the run's folder %s itself: a list's paths are "
+					 "relative to that folder (find . -type f in it)", (int)(sl - line), line, c);
+				break;
+			}
+		}
+	}
+	free(line);
 }
 
 /* Some done items of group k's journals are not items of the list: name each journal
@@ -69,8 +107,10 @@ static unsigned long foreign_warn(int k, int nj, const char *const *journals, co
 			if (js.done.v[x].a && !jset_has(&items, js.done.v[x]))
 				out++;
 		if (out) {
-			nt_warn("status: journal %s: %zu of its %zu done items are not in %s (a journal of another list?): "
-				"%s not counted", journals[i], out, js.done.n, ftp_cf.from_file,
+			char why[700];
+			list_cause(why, sizeof why, base, other);
+			nt_warn("status: journal %s: %zu of its %zu done items are not in %s (%s): "
+				"%s not counted", journals[i], out, js.done.n, ftp_cf.from_file, why,
 				out == 1 ? "that item is" : "those items are");
 			n++;
 		}
@@ -254,6 +294,9 @@ int ftp_status(int nj, const char *const *journals)
 			warnings += foreign_warn(k, nj, journals, jg, kind, t1 + 1, t2 + 1);
 		ftp_jsummary_free(&g[k].js);
 	}
+	int counted = 0; /* the journals counted (--json's "journals"): not those named above */
+	for (int i = 0; i < nj; i++)
+		counted += jg[i] >= 0;
 	free(jg);
 	free(g);
 	free(ref.site);
@@ -270,7 +313,8 @@ int ftp_status(int nj, const char *const *journals)
 		json_kv_int(stdout, "done", (long long)done);
 		json_kv_int(stdout, "remaining", (long long)(total - done));
 		json_kv_int(stdout, "failed", (long long)failed);
-		json_kv_int(stdout, "journals", nj);
+		json_kv_int(stdout, "journals", counted);
+		json_kv_int(stdout, "journals_given", nj);
 		json_kv_int(stdout, "warnings", (long long)warnings);
 		json_end(stdout);
 	} else {

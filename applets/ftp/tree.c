@@ -23,6 +23,7 @@
 #include "log.h"
 #include "nt_err.h"
 #include "out.h"
+#include "parse.h"
 #include "tree.h"
 
 /* ---- --from-file ---- */
@@ -113,6 +114,7 @@ static int parse_line(struct linesrc *l, struct lbufs *u, struct job *j)
 	}
 	memcpy(u->line, p, n);
 	u->line[n] = 0;
+	ftp_list_line_norm(u->line, n); /* "./d/b" is d/b: the same item in a run and in status */
 	memset(j, 0, sizeof *j);
 	const char *line = u->line;
 	const char *rel = strip_slashes(line);

@@ -104,6 +104,36 @@ rc=$?
 t=$(($(date +%s) - t0))
 [ $rc = 1 ] && [ $t -le 5 ] && grep -q 'deadline reached' sum5 && pass "--deadline 1.5 stopped the batch (${t}s, exit 1)" ||
 	fail "--deadline" "rc $rc ${t}s $(tail -2 sum5)"
+# The summary of a stopped run adds up to the job: the files never begun count as failed
+# and are named so (STRANGER.md 6). A list read as it goes is not read to its end for it.
+grep -q 'failed (\([0-9]* not started, nor \)\?the rest of the list\( not started\)\?), 0 skipped; deadline reached' sum5 &&
+	pass "--deadline over a --from-file list: the summary says the rest of the list was not started" ||
+	fail "--deadline, --from-file: not started" "$(tail -1 sum5)"
+# A tree (its total known): the files not begun counted, each a --json object.
+SIGDFL=(python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])')
+for how in deadline SIGINT; do
+	rm -rf tout
+	if [ $how = deadline ]; then
+		timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_SL" --parallel 2 --deadline 1.5 --json \
+			get -r $S:slow -O tout >tr.json 2>tr.err
+		rc=$?
+	else
+		"${SIGDFL[@]}" "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$FTPD_PORT_SL" --parallel 2 --json \
+			get -r $S:slow -O tout >tr.json 2>tr.err &
+		pid=$!
+		for i in $(seq 1 100); do [ -n "$(ls -A tout 2>/dev/null)" ] && break; sleep 0.05; done
+		sleep 0.3
+		kill -INT $pid
+		wait $pid
+		rc=$?
+	fi
+	sum=$(grep -o '[0-9]* done, [0-9]* failed ([0-9]* not started), [0-9]* skipped' tr.err)
+	read -r d f ns sk < <(echo "$sum" | tr -dc '0-9 \n' | tr -s ' ')
+	nj=$(grep -c '"reason":"not started"' tr.json)
+	[ "$rc" != 0 ] && [ -n "$sum" ] && [ $((d + f + sk)) = 40 ] && [ "$ns" -ge 30 ] && [ "$nj" = "$ns" ] &&
+		pass "get -r stopped by $how: '$sum': adds up to the 40 files, $nj --json objects 'not started'" ||
+		fail "get -r stopped by $how: not started" "rc $rc, $nj objects: $(tail -2 tr.err)"
+done
 
 # A server that takes one client at a time answers the second connection with 421: the
 # items go to the first one (busy.c); --retry still covers a login refused for good.
@@ -165,6 +195,21 @@ for i in $(seq 1 30); do printf 'up %d\n' "$i" >"up/x/u$i.txt"; done
 bad=0
 while read -r f; do cmp -s "up/$f" "$H/incoming/$f" || bad=$((bad + 1)); done <uplist.txt
 [ $bad = 0 ] && pass "put --from-file --create-dirs: 30 files" || fail "put --from-file" "$bad differ"
+# The same into a folder without x/ and without --create-dirs: 30 failures, the folder's
+# cause and the --create-dirs hint said once, each file's line short (STRANGER.md 11).
+mkdir -p "$H/nodir"
+(cd up && timeout 60 "$NT" ftp "${O[@]}" --parallel 3 put --from-file ../uplist.txt $S:nodir 2>../nodir.err)
+rc=$?
+nh=$(grep -c -- '--create-dirs creates missing folders' nodir.err)
+ns=$(grep -c "put x/u[0-9]*.txt: its folder 'nodir/x': as said above" nodir.err)
+[ $rc = 1 ] && [ "$nh" = 1 ] && [ "$ns" = 29 ] &&
+	pass "put --from-file into a missing subfolder: the hint once, 29 short lines, 30 failed" ||
+	fail "missing subfolder hint once" "rc $rc, $nh hints, $ns short: $(head -3 nodir.err)"
+# --deadline 0 is no deadline, as curl's and lftp's 0 (STRANGER.md 11).
+timeout 60 "$NT" ftp "${O[@]}" --deadline 0 put up/x/u1.txt $S:nodir/d0.txt 2>d0.err
+rc=$?
+[ $rc = 0 ] && cmp -s up/x/u1.txt "$H/nodir/d0.txt" && pass "--deadline 0: no deadline, the put done" ||
+	fail "--deadline 0" "rc $rc: $(cat d0.err)"
 timeout 60 "$NT" ftp "${O[@]}" --parallel 3 rm --from-file uplist.txt $S:incoming
 [ -z "$(ls -A "$H/incoming/x")" ] && pass "rm --from-file deleted all 30" || fail "rm --from-file" "$(ls "$H/incoming/x" | wc -l) left"
 

@@ -252,7 +252,7 @@ for par in 1 4; do
 	np=$(($(illegal) - n0))
 	nl=$(grep -vc ': [0-9]* done, [0-9]* failed' fx$par.err)
 	[ $rc = 1 ] && [ $np = 1 ] && [ "$nl" = 1 ] && grep -q 'refuse to send data to each other.*Illegal PORT' fx$par.err &&
-		[ -z "$(ls -A "$FTPD_HOME_D/forced$par")" ] && grep -q ': 0 done, 6 failed, 0 skipped' fx$par.err &&
+		[ -z "$(ls -A "$FTPD_HOME_D/forced$par")" ] && grep -q ': 0 done, 6 failed ([0-9] not started), 0 skipped' fx$par.err &&
 		pass "--fxp --parallel $par against a refusing pair: one PORT, one error line, exit 1, nothing stored, all 6 counted" ||
 		fail "--fxp --parallel $par refused" "rc $rc, $np PORTs, $nl lines: $(head -c 600 fx$par.err)"
 done
@@ -262,7 +262,7 @@ printf 'f%s\n' $(seq 1 20) >manylist
 for par in 1 4; do
 	run fl$par "${O[@]}" --fxp --parallel $par --from-file manylist copy "${C}many" "${D}forced$par"
 	rc=$?
-	[ $rc = 1 ] && grep -q ': 0 done, 20 failed, 0 skipped' fl$par.err && [ -z "$(ls -A "$FTPD_HOME_D/forced$par")" ] &&
+	[ $rc = 1 ] && grep -q ': 0 done, 20 failed ([0-9]* not started), 0 skipped' fl$par.err && [ -z "$(ls -A "$FTPD_HOME_D/forced$par")" ] &&
 		pass "--fxp --parallel $par --from-file of 20 against a refusing pair: the summary counts all 20" ||
 		fail "--fxp --from-file summary, --parallel $par" "rc $rc: $(grep -v '^[<>*]' fl$par.err | tail -2)"
 done

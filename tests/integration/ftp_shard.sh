@@ -93,4 +93,31 @@ printf 'run\tget\tdata\tflout\ndone\tget\tdata/x/nope1\tflout/x/nope1\n' >extra.
 grep -q '"done":2,"remaining":1,"failed":1' st4.out && pass "status: done in any journal wins over failed in another" ||
 	fail "status done wins" "$(cat st4.out)"
 expect_exit "status without a journal: exit 2" 2 "$NT" ftp status --from-file fl.txt
+# A list from `find . -type f` (lines ./x/f1) is the same list (STRANGER.md 7): status
+# counts the journals of a run given the plain one, and a run given it takes ./x/f1 as x/f1.
+(cd "$H/data" && find . -type f) >dot.txt
+"$NT" ftp status --from-file dot.txt --journal k8s-*.journal >st5.out 2>st5.err
+rc=$?
+[ $rc = 0 ] && grep -q '^done *100$' st5.out && [ ! -s st5.err ] &&
+	pass "status with a list of find . -type f (./x/f1): all 100 done, no warning" || fail "status ./ list" "rc $rc: $(cat st5.out st5.err)"
+printf './x//f2\nx/./f3\n' >dot2.txt
+timeout 60 "$NT" ftp "${O[@]}" --journal dot2.journal get --from-file dot2.txt $S:data -O dotout 2>dot2.err
+rc=$?
+printf 'x/f2\nx/f3\n' >plain2.txt
+"$NT" ftp status --from-file plain2.txt --journal dot2.journal >st6.out 2>&1
+[ $rc = 0 ] && cmp -s dotout/x/f2 "$H/data/x/f2" && cmp -s dotout/x/f3 "$H/data/x/f3" && grep -q '^done *2$' st6.out &&
+	pass "get --from-file with ./x//f2 and x/./f3: fetched as x/f2 and x/f3, the same items for status" ||
+	fail "get of a ./ list" "rc $rc: $(cat dot2.err st6.out)"
+# A list of `find data` (lines data/x/f1) for a run over data: the warning names the cause.
+(cd "$H" && find data -type f) >dir.txt
+"$NT" ftp status --from-file dir.txt --journal k8s-0.journal >st7.out 2>st7.err
+grep -q "its paths begin with 'data/', the run's folder data itself" st7.err &&
+	pass "status with a list of find DIR: the warning says the paths begin with the run's folder" ||
+	fail "status find DIR warning" "$(cat st7.err)"
+# --json's "journals": those counted, not those given (STRANGER.md 9).
+printf 'run\tput\tdata\tx\n' >other.journal
+"$NT" ftp status --json --from-file list.txt --journal k8s-0.journal other.journal >st8.out 2>st8.err
+grep -q '"journals":1,"journals_given":2,' st8.out && grep -q 'another command' st8.err &&
+	pass "status --json: a journal of another command is not counted in \"journals\" (1 of 2 given)" ||
+	fail "status --json journals" "$(cat st8.out st8.err)"
 finish

@@ -514,6 +514,23 @@ START_TEST(journal_open_load)
 }
 END_TEST
 
+/* A list line's one spelling (the run and ftp status alike): "./" and "//" out. */
+START_TEST(list_line_norm)
+{
+	const char *v[][2] = {{"./d/b1.bin", "d/b1.bin"}, {"d//b", "d/b"}, {"a/./b", "a/b"}, {"././x", "x"},
+			      {".//a///b/.", "a/b"}, {"long/", "long/"}, {"a//", "a/"}, {"../up", "../up"},
+			      {"a/../b", "a/../b"}, {"/abs/./x", "/abs/x"}, {"//abs", "//abs"}, {".", "."},
+			      {"./", "./"}, {"plain", "plain"}, {".hidden/./f", ".hidden/f"}};
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+		char b[64];
+		snprintf(b, sizeof b, "%s", v[i][0]);
+		size_t n = ftp_list_line_norm(b, strlen(b));
+		ck_assert_str_eq(b, v[i][1]);
+		ck_assert_uint_eq(n, strlen(v[i][1]));
+	}
+}
+END_TEST
+
 /* --from-file: the names are lent from buffers reused line after line. */
 START_TEST(list_source)
 {
@@ -626,6 +643,7 @@ Suite *suite_ftp(void)
 	tcase_add_test(t, dur_names);
 	tcase_add_test(t, shell_split);
 	tcase_add_test(t, shell_split_bad);
+	tcase_add_test(t, list_line_norm);
 	suite_add_tcase(s, t);
 	/* files of a few MiB: room for a loaded machine */
 	TCase *jt = tcase_create("journal");
