@@ -368,6 +368,7 @@ static int start(struct engine *e, struct slot *s)
 			fail_job(e, s, code, m);
 			return -1;
 		}
+		ftp_dur_put_clean(e->a, j->dst); /* a rerun of a journal: a killed --atomic run's temporary */
 		int own = S_ISREG(st.st_mode) ? ftp_putfast_start(e, s, st.st_size) : GP_CURL; /* putpipe.c */
 		if (own != GP_CURL)
 			return own == GP_RUNNING ? 0 : -1;

@@ -304,6 +304,9 @@ const char *ftp_dur_tag(void);
 int ftp_dur_is_ours(const char *name, const char *tag);
 void ftp_dur_sweep(const char *base, const char *rel);
 char *ftp_dur_remote_tmp(const char *dst);
+/* A put in place (no --atomic) in a rerun of a journal with a tag: the temporary an
+ * earlier --atomic run of that journal left for dst (killed) deleted on site s. */
+void ftp_dur_put_clean(struct ftp_site *s, const char *dst);
 void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *why);
 
 /* fxp.c: copy jobs straight from server a to server b (FXP), one per slot at once, each
