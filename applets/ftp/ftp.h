@@ -138,8 +138,10 @@ int ftp_isdir(struct ftp_site *s, const char *path);
 void ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, int missing, int dst_side);
 /* A put in place (no --atomic) that failed once its STOR may have reached the server (rc):
  * what the server now holds under dst, asked with SIZE, appended to m (nothing when SIZE
- * fails): many servers (vsftpd) create or empty the file before the data connection. */
-void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc);
+ * fails): many servers (vsftpd) create or empty the file before the data connection. One
+ * stopped (rc CURLE_ABORTED_BY_CALLBACK: a signal, --deadline): "is left partial (sent
+ * bytes sent)", no SIZE asked (its data connection was reset). */
+void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc, long long sent);
 /* The clean-up of a temporary (or partial file) a failed transfer may have left on site:
  * DELE of path (relative to the login folder), on s->h (a fresh connection when the
  * transfer's broke), bounded by --timeout. A stopped copy (ftp_copy_stop) and a failed
@@ -159,6 +161,9 @@ CURLcode ftp_tmp_dele(struct ftp_site *s, const char *path);
  * check failed, err set, hdr cleared). */
 int ftp_tmp_size_check(int code, const char *line, long long sent, char *err, size_t errlen);
 struct curl_slist *ftp_tmp_size_quote(CURL *h, const char *dst);
+/* The POSTQUOTE "*SIZE" of path's name (in its folder) on h, the list returned (--resume's
+ * check of the appended file, the temporary's above). */
+struct curl_slist *ftp_size_quote(CURL *h, const char *path);
 int ftp_tmp_rename_step(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *err, const char *dst, long long sent,
 			struct curl_slist **q, char **url);
 /* --atomic: a put that failed once its STOR may have reached the server (rc) left
