@@ -56,10 +56,14 @@ static int put_sockopt(void *u, curl_socket_t fd, curlsocktype purpose)
 void eng_put_curl_reset(struct slot *s)
 {
 	/* The last socket libcurl opened for this file, when it is not the control
-	 * connection (the data connection of a reused one, or of a new one after its
-	 * control): a put that is stopped is still in its data phase or before it (libcurl
-	 * waits for the 226 inside one call), so that socket is open. libcurl sends no ABOR
-	 * and has no call for one: it closes the control connection too. */
+	 * connection as libcurl tells it (CURLINFO_ACTIVESOCKET, -1 during a transfer
+	 * here: then the check is only that a socket was opened): the data connection of
+	 * a reused control connection, or of a new one after its control. A put that is
+	 * stopped is still in its data phase or before it (libcurl waits for the 226
+	 * inside one call), so that socket is open; when it is the control connection
+	 * (stopped before the data connection), its reset does no harm: libcurl closes a
+	 * connection whose transfer was removed unfinished. libcurl sends no ABOR for an
+	 * upload and has no call for one. */
 	curl_socket_t ctl = CURL_SOCKET_BAD;
 	if (s->curl_sock < 0 || curl_easy_getinfo(s->h, CURLINFO_ACTIVESOCKET, &ctl) != CURLE_OK || ctl == s->curl_sock)
 		return;
