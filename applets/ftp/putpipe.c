@@ -187,6 +187,8 @@ static int pfail(struct engine *e, struct slot *s, int rc, int with_reply, int d
 	p->hdr->last[0] = 0;
 	if (with_reply && p->o.c && p->o.c->code > 0)
 		ftp_reply_line(p->o.c->text, strlen(p->o.c->text), &p->hdr->code, p->hdr->last, sizeof p->hdr->last);
+	if (p->st == P_SEND || p->st == P_FIN)
+		own_data_reset(&p->o); /* what was not delivered is dropped, not written after the failure */
 	if (drop)
 		own_conn_drop(&p->o);
 	file_end(p);

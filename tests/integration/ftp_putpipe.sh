@@ -7,7 +7,7 @@
 # mid-file, a 226 before the data were taken, RNTO refused, a data connection half-closed
 # after 8 KiB and a 226 (libcurl's path, the default options: the SIZE of the temporary
 # catches it): never a file under the final name with --atomic; a server without SIZE. A put
-# stopped (SIGINT, --deadline) on a slow vsftpd (local_max_rate), on both paths: its data
+# failed mid-file (fake *midfail*) or stopped (SIGINT, --deadline) on a slow vsftpd (local_max_rate), on both paths: its data
 # connection reset (the server holds less than was sent), the error says what is left;
 # --resume after it, onto a larger file (refused), with another writer (the SIZE after
 # the APPE); a rerun of a killed --atomic put's journal without --atomic (its temporary deleted).
@@ -299,6 +299,21 @@ settled() {
 	done
 	echo "$b"
 }
+# A put that fails mid-file (fake *midfail*: a 451 while it still reads and stores the
+# data): the data connection reset, what had not been delivered dropped: the server stores
+# less than was sent (--json bytes); closed, it all went in after the failure.
+if mkdir -p fk && fakeftpd_start midfail "$T/fk" "raw:"; then
+	head -c 8000000 /dev/zero >midfail.bin
+	timeout 30 "$NT" ftp --no-tls -q --json -P "$FAKEFTPD_PORT_midfail" put midfail.bin 127.0.0.1:/ >mf.json 2>err.mf
+	rc=$?
+	sent=$(sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' mf.json)
+	got=$(settled fk/midfail.bin)
+	[ $rc = 3 ] && grep -q "451 Requested action aborted" err.mf && [ -n "$sent" ] && [ "$got" -lt "$sent" ] &&
+		pass "a put failed mid-file (451): its data connection reset, the server stored $got of $sent bytes sent" ||
+		fail "put failed mid-file" "rc $rc, $got of '$sent' bytes: $(cat err.mf mf.json)"
+else
+	fail "fake server midfail" "did not start"
+fi
 if ftpd_start R local_max_rate=1000000; then
 	RP=$FTPD_PORT_R RH=$FTPD_HOME_R
 	OR=(--no-tls -u "$FTP_USER" -P "$RP" -q)
