@@ -82,6 +82,9 @@ struct ownconn {
 void own_stall_arm(struct ownconn *o);
 /* The data connection closed (if any). */
 void own_data_close(struct ownconn *o);
+/* The data connection reset, not closed (a stopped upload: the bytes not yet delivered
+ * are dropped, not written by the server after we exit). */
+void own_data_reset(struct ownconn *o);
 /* The data and control connections closed, the folder forgotten: a later file opens another. */
 void own_conn_drop(struct ownconn *o);
 

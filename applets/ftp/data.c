@@ -33,6 +33,17 @@ void own_data_close(struct ownconn *o)
 	o->dfd = -1;
 }
 
+void own_data_reset(struct ownconn *o)
+{
+	if (o->dfd >= 0) {
+		/* SO_LINGER {1, 0}: the close resets the connection; what our kernel still
+		 * holds is dropped, and the server's kernel drops what it has not read. */
+		struct linger lg = {1, 0};
+		setsockopt(o->dfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	}
+	own_data_close(o);
+}
+
 void own_conn_drop(struct ownconn *o)
 {
 	own_data_close(o);

@@ -154,6 +154,22 @@ char *ftp_dur_remote_tmp(const char *dst)
 	return t;
 }
 
+void ftp_dur_put_clean(struct ftp_site *s, const char *dst)
+{
+	/* The journal holds the tag, so the name is ours: a killed --atomic run's
+	 * temporary, which a rerun without --atomic would never store to or rename. */
+	if (!resumed || ftp_cf.atomic > 0)
+		return;
+	char *tmp = ftp_dur_remote_tmp(dst);
+	if (ftp_tmp_dele(s, tmp) == CURLE_OK) {
+		char name[300];
+		out_clean(name, sizeof name, tmp, strlen(tmp), 0);
+		log_info("%s on %s: removed, the temporary of an earlier --atomic run of this journal", name,
+			 ftp_site_name(s));
+	}
+	free(tmp);
+}
+
 /* What a dropped download needs to be reported (one allocation: free() frees it). */
 struct late {
 	enum job_kind kind;

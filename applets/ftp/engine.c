@@ -368,6 +368,7 @@ static int start(struct engine *e, struct slot *s)
 			fail_job(e, s, code, m);
 			return -1;
 		}
+		ftp_dur_put_clean(e->a, j->dst); /* a rerun of a journal: a killed --atomic run's temporary */
 		int own = S_ISREG(st.st_mode) ? ftp_putfast_start(e, s, st.st_size) : GP_CURL; /* putpipe.c */
 		if (own != GP_CURL)
 			return own == GP_RUNNING ? 0 : -1;
@@ -493,7 +494,7 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 		return;
 	}
 	if (rc != CURLE_OK && s->job.kind == JOB_PUT) {
-		ftp_put_left(m, sizeof m, e->a, s->job.dst, rc);
+		ftp_put_left(m, sizeof m, e->a, s->job.dst, rc, (long long)s->bytes);
 		ftp_put_tmp_left(m, sizeof m, e->a, s->job.dst, rc); /* --atomic: as a failed copy's */
 	}
 	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
@@ -610,15 +611,21 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 	} else if (j->kind == JOB_PUT && rc == CURLE_OK && ftp_cf.atomic > 0 && !s->phase) {
 		/* --atomic: the temporary renamed (phase 1) only when the server's SIZE of it is
 		 * what went out (a 226 for part of it: failed, the temporary deleted). Resumed:
-		 * the local file's position is the whole size (standard input counts what it skipped). */
-		off_t at = ftp_cf.resume ? lseek(s->infd, 0, SEEK_CUR) : -1;
-		long long sent = at >= 0 ? (long long)at : (long long)s->bytes;
+		 * the local file's whole size (putcurl.c). */
+		long long sent = ftp_cf.resume ? (long long)s->resume_at : (long long)s->bytes;
 		if (!ftp_tmp_rename_step(e->a, s->h, &s->hdr, s->err, j->dst, sent, &s->q, &s->url)) {
 			s->phase = 1;
 			s->run1 = 1;
 			add(e, s->h, s);
 			return;
 		}
+		failed(e, s, CURLE_PARTIAL_FILE, s->err, &s->hdr, 0);
+	} else if (j->kind == JOB_PUT && rc == CURLE_OK && ftp_cf.resume &&
+		   ftp_tmp_size_check(s->hdr.code, s->hdr.last, (long long)s->resume_at, s->err, sizeof s->err) < 0) {
+		/* --resume in place: the server's SIZE after the APPE is the local file's, or
+		 * the file is not what ours is (the --atomic check's words, exit 3). */
+		s->hdr.code = 0;
+		s->hdr.last[0] = 0;
 		failed(e, s, CURLE_PARTIAL_FILE, s->err, &s->hdr, 0);
 	} else if (rc != CURLE_OK) {
 		failed(e, s, rc, s->err, &s->hdr, 0);
@@ -635,6 +642,8 @@ static void stop_all(struct engine *e, const char *why)
 		struct slot *s = &e->slots[i];
 		if (!s->busy)
 			continue;
+		if (s->run1 && s->job.kind == JOB_PUT && !s->fast && !s->phase)
+			eng_put_curl_reset(s); /* its data connection reset by the removal's close */
 		if (s->run1)
 			curl_multi_remove_handle(e->m, s->h);
 		if (s->run2)
@@ -650,8 +659,10 @@ static void stop_all(struct engine *e, const char *why)
 		}
 		char m[1200];
 		snprintf(m, sizeof m, "%s", why);
-		if (s->job.kind == JOB_PUT) /* --atomic: its temporary deleted (sess.c), as a failed put's */
+		if (s->job.kind == JOB_PUT) { /* in place: what it leaves; --atomic: its temporary deleted (sess.c) */
+			ftp_put_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK, (long long)s->bytes);
 			ftp_put_tmp_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK);
+		}
 		fail_job(e, s, NT_EXIT_FAIL, m);
 		slot_clear(s);
 	}

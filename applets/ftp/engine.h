@@ -42,6 +42,7 @@ struct slot {
 	size_t wl;
 	/* put */
 	int infd;
+	int curl_sock;           /* put on libcurl's path: the last socket it opened (eng_put_curl_reset) */
 	/* copy */
 	char *pipe;
 	size_t ph, pl;
@@ -144,6 +145,9 @@ int eng_get_curl(struct engine *e, struct slot *s, off_t resume);
 /* putcurl.c: a put begun on libcurl's path (0; the engine ends it as any transfer). */
 struct stat;
 int eng_put_curl(struct engine *e, struct slot *s, const struct stat *st);
+/* A put on libcurl's path stopped (a signal, --deadline): its data connection, if open, set
+ * to be reset when libcurl closes it (SO_LINGER {1, 0}), as putpipe.c resets its own. */
+void eng_put_curl_reset(struct slot *s);
 /* The own downloads (getpipe.c) not to be had, or given up (GP_CURL): libcurl's for the
  * rest of the run. Said with -v (why, or NULL), *on cleared (the run's flag: e->fast for
  * get, e->gp_src for copy), the idle own connections closed; slot s, when given, has its

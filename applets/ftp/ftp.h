@@ -138,8 +138,10 @@ int ftp_isdir(struct ftp_site *s, const char *path);
 void ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, int missing, int dst_side);
 /* A put in place (no --atomic) that failed once its STOR may have reached the server (rc):
  * what the server now holds under dst, asked with SIZE, appended to m (nothing when SIZE
- * fails): many servers (vsftpd) create or empty the file before the data connection. */
-void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc);
+ * fails): many servers (vsftpd) create or empty the file before the data connection. One
+ * stopped (rc CURLE_ABORTED_BY_CALLBACK: a signal, --deadline): "is left partial (sent
+ * bytes sent)", no SIZE asked (its data connection was reset). */
+void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc, long long sent);
 /* The clean-up of a temporary (or partial file) a failed transfer may have left on site:
  * DELE of path (relative to the login folder), on s->h (a fresh connection when the
  * transfer's broke), bounded by --timeout. A stopped copy (ftp_copy_stop) and a failed
@@ -163,6 +165,9 @@ int ftp_tmp_size_check(int code, const char *line, long long sent, char *err, si
  * the SIZE of a file just stored proves nothing whole). */
 int ftp_size_unsupported(int code);
 struct curl_slist *ftp_tmp_size_quote(CURL *h, const char *dst);
+/* The POSTQUOTE "*SIZE" of path's name (in its folder) on h, the list returned (--resume's
+ * check of the appended file, the temporary's above). */
+struct curl_slist *ftp_size_quote(CURL *h, const char *path);
 int ftp_tmp_rename_step(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *err, const char *dst, long long sent,
 			struct curl_slist **q, char **url);
 /* --atomic: a put that failed once its STOR may have reached the server (rc) left
@@ -311,6 +316,9 @@ const char *ftp_dur_tag(void);
 int ftp_dur_is_ours(const char *name, const char *tag);
 void ftp_dur_sweep(const char *base, const char *rel);
 char *ftp_dur_remote_tmp(const char *dst);
+/* A put in place (no --atomic) in a rerun of a journal with a tag: the temporary an
+ * earlier --atomic run of that journal left for dst (killed) deleted on site s. */
+void ftp_dur_put_clean(struct ftp_site *s, const char *dst);
 void ftp_dur_journal_failed(struct commit *c, const struct job *j, const char *why);
 
 /* fxp.c: copy jobs straight from server a to server b (FXP), one per slot at once, each

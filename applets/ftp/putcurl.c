@@ -9,12 +9,15 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
 #include "ftp.h"
 #include "nt_err.h"
+#include "out.h"
 
 static size_t put_read(char *d, size_t sz, size_t nm, void *u)
 {
@@ -43,6 +46,31 @@ static int put_seek(void *u, curl_off_t off, int origin)
 	return lseek(s->infd, (off_t)off, origin) < 0 ? CURL_SEEKFUNC_CANTSEEK : CURL_SEEKFUNC_OK;
 }
 
+static int put_sockopt(void *u, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)purpose;
+	((struct slot *)u)->curl_sock = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+void eng_put_curl_reset(struct slot *s)
+{
+	/* The last socket libcurl opened for this file, when it is not the control
+	 * connection as libcurl tells it (CURLINFO_ACTIVESOCKET, -1 during a transfer
+	 * here: then the check is only that a socket was opened): the data connection of
+	 * a reused control connection, or of a new one after its control. A put that is
+	 * stopped is still in its data phase or before it (libcurl waits for the 226
+	 * inside one call), so that socket is open; when it is the control connection
+	 * (stopped before the data connection), its reset does no harm: libcurl closes a
+	 * connection whose transfer was removed unfinished. libcurl sends no ABOR for an
+	 * upload and has no call for one. */
+	curl_socket_t ctl = CURL_SOCKET_BAD;
+	if (s->curl_sock < 0 || curl_easy_getinfo(s->h, CURLINFO_ACTIVESOCKET, &ctl) != CURLE_OK || ctl == s->curl_sock)
+		return;
+	struct linger lg = {1, 0};
+	setsockopt(s->curl_sock, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
 /* The put of slot s (its file open in s->infd, st its stat) begun on libcurl's handle. */
 int eng_put_curl(struct engine *e, struct slot *s, const struct stat *st)
 {
@@ -59,6 +87,27 @@ int eng_put_curl(struct engine *e, struct slot *s, const struct stat *st)
 		s->q = ftp_tmp_size_quote(s->h, j->dst);
 		dst = tmp;
 	}
+	if (ftp_cf.resume && S_ISREG(st->st_mode)) {
+		/* APPE appends what the server's SIZE says is missing: a file there larger than
+		 * ours is another file (refused, nothing sent); after the 226 its SIZE must be
+		 * ours (finished: ftp_tmp_size_check, as --atomic's), else a session still
+		 * writing or another writer made something else of it. */
+		int64_t have = -1;
+		if (ftp_stat(e->a, dst, &have, NULL) == CURLE_OK && have > (int64_t)st->st_size) {
+			char m[900], name[300];
+			out_clean(name, sizeof name, dst, strlen(dst), 0);
+			snprintf(m, sizeof m,
+				 "--resume: %s on %s holds %lld bytes, more than the local file's %lld: it does not match "
+				 "(another file, or more than this one): nothing sent",
+				 name, ftp_site_name(e->a), (long long)have, (long long)st->st_size);
+			free(tmp);
+			eng_fail(e, s, NT_EXIT_FAIL, m);
+			return -1;
+		}
+		s->resume_at = st->st_size;
+		if (!s->q)
+			s->q = ftp_size_quote(s->h, dst);
+	}
 	s->url = ftp_url(e->a, dst, 0);
 	free(tmp);
 	curl_easy_setopt(s->h, CURLOPT_URL, s->url);
@@ -71,6 +120,9 @@ int eng_put_curl(struct engine *e, struct slot *s, const struct stat *st)
 	curl_easy_setopt(s->h, CURLOPT_READDATA, s);
 	curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, put_seek);
 	curl_easy_setopt(s->h, CURLOPT_SEEKDATA, s);
+	s->curl_sock = -1;
+	curl_easy_setopt(s->h, CURLOPT_SOCKOPTFUNCTION, put_sockopt);
+	curl_easy_setopt(s->h, CURLOPT_SOCKOPTDATA, s);
 	if (ftp_cf.create_dirs)
 		curl_easy_setopt(s->h, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_RETRY);
 	if (ftp_cf.resume)

@@ -130,10 +130,34 @@ void ftp_pp_free(void)
 	off = 0;
 }
 
+/* A stopped file's final reply awaited, at most STOP_WAIT_MS: vsftpd answers 426 once its
+ * session has read the reset, after it wrote what it had read before. */
+#define STOP_WAIT_MS 1000
+static void stop_wait(struct fxc *c)
+{
+	long long until = ftp_now_ms() + STOP_WAIT_MS;
+	for (;;) {
+		int r = ctl_try_reply(c);
+		if (r < 0 || r >= 200)
+			return;
+		long long left = until - ftp_now_ms();
+		if (left <= 0 || stream_wait_input(c->s, (int)left) <= 0)
+			return;
+	}
+}
+
 void ftp_pp_stop(struct pput *p)
 {
 	if (!p || p->st == P_IDLE)
 		return;
+	/* Stopped (a signal, --deadline): the data connection reset, ABOR sent and the
+	 * file's final reply awaited (bounded), so the server has stopped writing the file
+	 * when we exit, not seconds later with what the socket buffers held (a --resume
+	 * then read a stale SIZE and appended to a file still growing). */
+	int sending = p->o.c && p->st >= P_STOR && p->st <= P_FIN;
+	own_data_reset(&p->o);
+	if (sending && !ctl_send(p->o.c, "ABOR") && !stream_flush(p->o.c->s))
+		stop_wait(p->o.c);
 	own_conn_drop(&p->o);
 	file_end(p);
 }
@@ -163,6 +187,8 @@ static int pfail(struct engine *e, struct slot *s, int rc, int with_reply, int d
 	p->hdr->last[0] = 0;
 	if (with_reply && p->o.c && p->o.c->code > 0)
 		ftp_reply_line(p->o.c->text, strlen(p->o.c->text), &p->hdr->code, p->hdr->last, sizeof p->hdr->last);
+	if (p->st == P_SEND || p->st == P_FIN)
+		own_data_reset(&p->o); /* what was not delivered is dropped, not written after the failure */
 	if (drop)
 		own_conn_drop(&p->o);
 	file_end(p);

@@ -500,9 +500,23 @@ void ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path,
 		 dst_side && !ftp_cf.create_dirs ? "; --create-dirs creates missing folders" : "");
 }
 
-void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc)
+void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc, long long sent)
 {
 	int64_t size = -1;
+	if (ftp_cf.atomic <= 0 && rc == CURLE_ABORTED_BY_CALLBACK) {
+		/* Stopped: the data connection was reset, a SIZE now would be the server's
+		 * moment, not the end; what went out says it. */
+		char name[300];
+		size_t l = strlen(m);
+		out_clean(name, sizeof name, dst, strlen(dst), 0);
+		if (sent > 0)
+			snprintf(m + l, ml - l, ": %s on %s is left partial (%lld bytes sent; put writes in place; --atomic "
+						"uploads to a temporary name)", name, ftp_site_name(s), sent);
+		else
+			snprintf(m + l, ml - l, ": %s on %s may be left empty (no byte sent; put writes in place; --atomic "
+						"uploads to a temporary name)", name, ftp_site_name(s));
+		return;
+	}
 	if (ftp_cf.atomic > 0 || (rc != CURLE_UPLOAD_FAILED && rc != CURLE_SEND_ERROR && rc != CURLE_PARTIAL_FILE &&
 				  rc != CURLE_OPERATION_TIMEDOUT) ||
 	    ftp_stat(s, dst, &size, NULL) != CURLE_OK || size < 0)
@@ -554,13 +568,20 @@ int ftp_tmp_size_check(int code, const char *line, long long sent, char *err, si
 	return -1;
 }
 
+struct curl_slist *ftp_size_quote(CURL *h, const char *path)
+{
+	char *c = xasprintf("*SIZE %s", ftp_basename(path)); /* in its folder: libcurl's current one after the STOR */
+	struct curl_slist *q = curl_slist_append(NULL, c);
+	free(c);
+	curl_easy_setopt(h, CURLOPT_POSTQUOTE, q);
+	return q;
+}
+
 struct curl_slist *ftp_tmp_size_quote(CURL *h, const char *dst)
 {
 	char *tmp = ftp_dur_remote_tmp(dst);
-	char *c = xasprintf("*SIZE %s", ftp_basename(tmp)); /* in its folder: libcurl's current one after the STOR */
-	struct curl_slist *q = curl_slist_append(NULL, c);
-	free(c), free(tmp);
-	curl_easy_setopt(h, CURLOPT_POSTQUOTE, q);
+	struct curl_slist *q = ftp_size_quote(h, tmp);
+	free(tmp);
 	return q;
 }
 

@@ -6,7 +6,11 @@
 # server (fixtures/ftp_fake.py raw:): STOR answered 553 or 425 (the same words as on libcurl's path), the data connection reset
 # mid-file, a 226 before the data were taken, RNTO refused, a data connection half-closed
 # after 8 KiB and a 226 (libcurl's path, the default options: the SIZE of the temporary
-# catches it): never a file under the final name with --atomic; a server without SIZE.
+# catches it): never a file under the final name with --atomic; a server without SIZE. A put
+# failed mid-file (fake *midfail*) or stopped (SIGINT, --deadline) on a slow vsftpd (local_max_rate), on both paths: its data
+# connection reset (the server holds less than was sent), the error says what is left;
+# --resume after it, onto a larger file (refused), with another writer (the SIZE after
+# the APPE); a rerun of a killed --atomic put's journal without --atomic (its temporary deleted).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -294,5 +298,122 @@ for second in no yes; do
 	fi
 	find fk -name '*sigslow*' -delete
 done
+
+# A put stopped on a slow server (vsftpd, local_max_rate 1 MB/s: its kernel holds seconds
+# of the file in the socket buffers): the data connection is reset, so the server stops
+# writing when nettool exits (it went on for seconds, and a --resume run at once appended
+# to a file still growing); the error says what is left under the final name. --deadline:
+# the server holds less than was sent (what it had not read was dropped).
+sigint_wrap() { exec python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
+# the size of $1 once it has not changed for 0.5 s (at most 10 s), and whether it changed
+# after $2's first look
+settled() {
+	local a b i
+	a=$(stat -c %s "$1" 2>/dev/null || echo 0)
+	for i in $(seq 20); do
+		sleep 0.5
+		b=$(stat -c %s "$1" 2>/dev/null || echo 0)
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	echo "$b"
+}
+# A put that fails mid-file (fake *midfail*: a 451 while it still reads and stores the
+# data): the data connection reset, what had not been delivered dropped: the server stores
+# less than was sent (--json bytes); closed, it all went in after the failure.
+if mkdir -p fk && fakeftpd_start midfail "$T/fk" "raw:"; then
+	head -c 8000000 /dev/zero >midfail.bin
+	timeout 30 "$NT" ftp --no-tls -q --json -P "$FAKEFTPD_PORT_midfail" put midfail.bin 127.0.0.1:/ >mf.json 2>err.mf
+	rc=$?
+	sent=$(sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' mf.json)
+	got=$(settled fk/midfail.bin)
+	[ $rc = 3 ] && grep -q "451 Requested action aborted" err.mf && [ -n "$sent" ] && [ "$got" -lt "$sent" ] &&
+		pass "a put failed mid-file (451): its data connection reset, the server stored $got of $sent bytes sent" ||
+		fail "put failed mid-file" "rc $rc, $got of '$sent' bytes: $(cat err.mf mf.json)"
+else
+	fail "fake server midfail" "did not start"
+fi
+if ftpd_start R local_max_rate=1000000; then
+	RP=$FTPD_PORT_R RH=$FTPD_HOME_R
+	OR=(--no-tls -u "$FTP_USER" -P "$RP" -q)
+	head -c 6000000 /dev/urandom >r.bin
+	head -c 3000000 r.bin >r3.bin
+	for path in own curl; do
+		extra=()
+		[ $path = curl ] && extra=(--limit-rate 1G)
+		rm -f "$RH/r-$path.bin"
+		sigint_wrap "$NT" ftp "${OR[@]}" "${extra[@]}" put r.bin $S:r-$path.bin 2>err.rint &
+		pid=$!
+		for _ in $(seq 100); do [ "$(stat -c %s "$RH/r-$path.bin" 2>/dev/null || echo 0)" -gt 1200000 ] && break; sleep 0.1; done
+		kill -INT $pid
+		wait $pid
+		rc=$?
+		[ $rc = 130 ] && grep -q "interrupted (SIGINT): r-$path.bin on 127.0.0.1:$RP is left partial ([0-9]* bytes sent" err.rint &&
+			pass "put ($path path) stopped by SIGINT on a slow server: the error says the file is left partial" ||
+			fail "put ($path) SIGINT, slow server" "rc $rc: $(cat err.rint)"
+		# At once, as a user would: the right content; on libcurl's path (no wait for
+		# the server's reply there) the server may still write what it had read, which
+		# the SIZE after the APPE catches (exit 3): never a damaged file and exit 0.
+		timeout 60 "$NT" ftp "${OR[@]}" --resume put r.bin $S:r-$path.bin 2>err.rres
+		rc=$?
+		later=$(settled "$RH/r-$path.bin")
+		{ { [ $rc = 0 ] && cmp -s r.bin "$RH/r-$path.bin"; } ||
+			{ [ $path = curl ] && [ $rc = 3 ] && grep -q "the size differs from the announced one ($later out of 6000000" err.rres; }; } &&
+			pass "--resume right after it ($path): the right content, or (libcurl's path) exit 3: rc $rc" ||
+			fail "--resume after SIGINT ($path)" "rc $rc, $later bytes: $(cat err.rres)"
+	done
+	# --deadline in place: the same words
+	rm -f "$RH/dl.bin"
+	timeout 60 "$NT" ftp "${OR[@]}" --deadline 1 put r.bin $S:dl.bin 2>err.rdl
+	rc=$?
+	later=$(settled "$RH/dl.bin")
+	sent=$(sed -n 's/.* is left partial (\([0-9]*\) bytes sent.*/\1/p' err.rdl)
+	[ $rc = 1 ] && grep -q "deadline reached: dl.bin on 127.0.0.1:$RP is left partial" err.rdl &&
+		[ -n "$sent" ] && [ "$later" -lt "$sent" ] &&
+		pass "put stopped by --deadline: the error says the file is left partial ($sent bytes sent; $later there)" ||
+		fail "put --deadline, slow server" "rc $rc, $later there: $(cat err.rdl)"
+
+	# --resume onto a larger file of other data: refused, nothing sent, exit 1
+	head -c 4096 /dev/urandom >r4k.bin
+	head -c 8192 /dev/urandom >"$RH/big8k.bin"
+	cp "$RH/big8k.bin" big8k.was
+	timeout 30 "$NT" ftp "${OR[@]}" --resume put r4k.bin $S:big8k.bin 2>err.rbig
+	rc=$?
+	[ $rc = 1 ] && cmp -s big8k.was "$RH/big8k.bin" && grep -q "big8k.bin on 127.0.0.1:$RP holds 8192 bytes, more than the local file's 4096" err.rbig &&
+		pass "--resume onto a larger remote file: refused, both sizes said, exit 1" ||
+		fail "--resume onto a larger file" "rc $rc: $(cat err.rbig)"
+
+	# --resume while another writer writes past the end of the file (a session still
+	# writing): the SIZE after the APPE is not the local size: exit 3, the --atomic
+	# check's words
+	head -c 1000000 r.bin >"$RH/r-mix.bin"
+	timeout 60 "$NT" ftp "${OR[@]}" --resume put r3.bin $S:r-mix.bin 2>err.rmix &
+	pid=$!
+	for _ in $(seq 100); do [ "$(stat -c %s "$RH/r-mix.bin")" -gt 1100000 ] && break; sleep 0.1; done
+	printf x | dd of="$RH/r-mix.bin" bs=1 seek=3500000 conv=notrunc 2>/dev/null
+	wait $pid
+	rc=$?
+	[ $rc = 3 ] && grep -q "the size differs from the announced one (3500001 out of 3000000 bytes)" err.rmix &&
+		pass "--resume: the SIZE after the APPE is checked: another writer's bytes fail it (exit 3)" ||
+		fail "--resume, SIZE after the APPE" "rc $rc, $(stat -c %s "$RH/r-mix.bin") bytes: $(cat err.rmix)"
+
+	# A killed put --atomic --journal leaves its temporary; a rerun of the journal
+	# without --atomic deletes it (the journal holds its tag).
+	rm -f jk
+	"$NT" ftp "${OR[@]}" --journal jk --atomic put r3.bin $S:kk.bin 2>err.kk1 &
+	pid=$!
+	for _ in $(seq 100); do [ -n "$(ls -A "$RH" | grep '^\.kk\.bin\.nettool-')" ] && break; sleep 0.1; done
+	kill -KILL $pid
+	wait $pid 2>/dev/null
+	had=$(ls -A "$RH" | grep '^\.kk\.bin\.nettool-')
+	timeout 60 "$NT" ftp "${OR[@]}" --journal jk put r3.bin $S:kk.bin 2>err.kk2
+	rc=$?
+	left=$(ls -A "$RH" | grep '^\.kk\.bin')
+	[ $rc = 0 ] && [ -n "$had" ] && [ -z "$left" ] && cmp -s r3.bin "$RH/kk.bin" &&
+		pass "a rerun of the journal of a killed put --atomic, without --atomic: the temporary deleted" ||
+		fail "killed --atomic put, rerun without" "rc $rc, had '$had', left '$left': $(cat err.kk2)"
+else
+	fail "vsftpd with local_max_rate" "did not start"
+fi
 
 finish
