@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine.h"
 #include "file.h"
 #include "ftp.h"
+#include "journal.h"
 #include "log.h"
 #include "nt_err.h"
 #include "opt.h"
@@ -44,6 +46,16 @@ static void jobs_free(struct jobs *js)
 	free(js->v);
 }
 
+/* A command line's items as a job source, with the journal run line of the list that
+ * would make them (its target: KIND\tBASE\tOTHER), so a journal of another command,
+ * server or options is refused as a list's is. */
+static struct jobsrc *cmdline_src(struct jobs *js, const char *kind, const char *base, const char *other)
+{
+	struct jobsrc *src = jobsrc_array(js->v, js->n);
+	jobsrc_run_line(src, kind, base, other);
+	return src;
+}
+
 /* Worse of two exit codes (0 < 1 < the classes). */
 static int worse(int a, int b)
 {
@@ -70,6 +82,7 @@ static int from_file(const char *what, enum job_kind k, const char *dir, struct 
 {
 	char *base;
 	cli_need_args(what, 1, 1);
+	ftp_journal_check_targets(eng_kind_name(k), cli_args[0], NULL); /* before the login */
 	struct ftp_site *s = cli_remote(cli_args[0], &base);
 	if (k == JOB_PUT && !ftp_cf.create_dirs && dst_folder_missing("put", s, base)) {
 		free(base);
@@ -134,6 +147,7 @@ int cmd_get(const char *cmd)
 		int rc = from_file("get --from-file", JOB_GET, dir, &s);
 		return worse(rc, get_move_sources(s));
 	}
+	ftp_journal_check_targets("get", cli_args[0], NULL); /* before the login */
 	struct jobs js = {0};
 	struct ftp_site *site = NULL;
 	int batch = cli_nargs > 1, rc = 0, trees = 0;
@@ -209,7 +223,8 @@ int cmd_get(const char *cmd)
 		opt_usage_error("get: -o takes one file (use -O DIR)");
 	if (js.n) {
 		/* A folder named without -r: the engine says what fetches one (once). */
-		rc = worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
+		rc = worse(rc, engine_run(site, NULL, cmdline_src(&js, "get", "", ftp_cf.out_file ? ftp_cf.out_file : dir),
+					  batch));
 	} else if (!rc && !trees) {
 		rc = NT_EXIT_FAIL;
 	}
@@ -252,6 +267,7 @@ int cmd_put(const char *cmd)
 		if (!S_ISREG(st.st_mode)) /* a FIFO, a device: its open could wait for ever */
 			opt_usage_error("put %s: %s", cli_args[i], FTP_PUT_NOTREG_MSG);
 	}
+	ftp_journal_check_targets("put", cli_args[cli_nargs - 1], NULL); /* before the login */
 	struct ftp_site *s = cli_remote(cli_args[cli_nargs - 1], &path);
 	int todir = cli_nargs > 2 || !path[0] || path[strlen(path) - 1] == '/' || ftp_isdir(s, path) == 1;
 	if (todir && !strcmp(cli_args[0], "-"))
@@ -263,8 +279,9 @@ int cmd_put(const char *cmd)
 		char *dst = todir ? ftp_join(path, ftp_basename(cli_args[i])) : xstrdup(path);
 		jobs_add(&js, JOB_PUT, xstrdup(cli_args[i]), dst, -1, -1);
 	}
+	struct jobsrc *src = cmdline_src(&js, "put", path, "");
 	free(path);
-	return engine_run(s, NULL, jobsrc_array(js.v, js.n), cli_nargs > 2);
+	return engine_run(s, NULL, src, cli_nargs > 2);
 }
 
 int cmd_rm(const char *cmd)
@@ -275,6 +292,7 @@ int cmd_rm(const char *cmd)
 		return from_file("rm --from-file", JOB_RM, NULL, NULL);
 	}
 	cli_need_args("rm", 1, -1);
+	ftp_journal_check_targets("rm", cli_args[0], NULL); /* before the login */
 	struct jobs js = {0};
 	struct ftp_site *site = NULL;
 	int batch = cli_nargs > 1, rc = 0;
@@ -313,7 +331,7 @@ int cmd_rm(const char *cmd)
 		free(js.v);
 		return rc ? rc : NT_EXIT_FAIL;
 	}
-	return worse(rc, engine_run(site, NULL, jobsrc_array(js.v, js.n), batch));
+	return worse(rc, engine_run(site, NULL, cmdline_src(&js, "rm", "", ""), batch));
 }
 
 
@@ -342,7 +360,7 @@ static int copy_glob(struct ftp_site *a, const char *sp, struct ftp_site *b, con
 		jobs_free(&js);
 		return NT_EXIT_FAIL;
 	}
-	return engine_run(a, b, jobsrc_array(js.v, js.n), 1);
+	return engine_run(a, b, cmdline_src(&js, "copy", sp, dp), 1);
 }
 
 int cmd_copy(const char *cmd)
@@ -350,6 +368,7 @@ int cmd_copy(const char *cmd)
 	(void)cmd;
 	cli_need_args("copy", 2, 2);
 	char *sp, *dp;
+	ftp_journal_check_targets("copy", cli_args[0], cli_args[1]); /* before the logins */
 	struct ftp_site *a = cli_remote(cli_args[0], &sp);
 	struct ftp_site *b = cli_remote(cli_args[1], &dp);
 	if (ftp_has_glob(sp)) {
@@ -395,9 +414,10 @@ int cmd_copy(const char *cmd)
 	}
 	char *dst = (!dp[0] || dp[strlen(dp) - 1] == '/' || ftp_isdir(b, dp) == 1) ? ftp_join(dp, ftp_basename(sp))
 										       : xstrdup(dp);
-	free(dp);
 	ftp_copy_same_check(a, sp, b, dst, 0);
-	struct job *j = xcalloc(1, sizeof *j);
-	*j = (struct job){.kind = JOB_COPY, .src = sp, .dst = dst, .size = size, .mtime = -1};
-	return engine_run(a, b, jobsrc_array(j, 1), 0);
+	struct jobs js = {0};
+	jobs_add(&js, JOB_COPY, sp, dst, size, -1);
+	struct jobsrc *src = cmdline_src(&js, "copy", sp, dp);
+	free(dp);
+	return engine_run(a, b, src, 0);
 }

@@ -683,13 +683,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->b = b;
 	e->src = src;
 	e->jfd = -1;
+	struct jwant jw = {0};
 	if (ftp_cf.journal) {
-		/* Before anything connects: a journal of another command, server or tree refused. */
-		char *site = xasprintf("%s%s%s", ftp_site_name(a), b ? "\t" : "", b ? ftp_site_name(b) : "");
-		char *kind = src->run ? xstrndup(src->run, strcspn(src->run, "\t")) : NULL;
-		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &(struct jwant){.kind = kind, .site = site,
-											      .run = src->tree ? src->run : NULL});
-		free(site), free(kind);
+		/* Before anything connects: a journal of another command, server, options or tree refused. */
+		ftp_jwant_init(&jw, src->run, ftp_site_name(a), b ? ftp_site_name(b) : NULL, src->tree);
+		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &jw);
 		if (e->done.n) {
 			src->ahead = ftp_journal_ahead;
 			src->ahead_arg = &e->done;
@@ -707,9 +705,8 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		ftp_dur_record(e->com); /* a new journal's tag, before any temporary has it */
 	/* The run line goes in before the first item this run records (journal_item): a
 	 * rerun that only skips writes nothing, and syncs nothing. */
-	e->run_line = e->jfd >= 0 && src->run ? xasprintf("run\t%s\nsite\t%s%s%s\n", src->run, ftp_site_name(a),
-							  b ? "\t" : "", b ? ftp_site_name(b) : "")
-					      : NULL;
+	e->run_line = e->jfd >= 0 && src->run ? ftp_jwant_lines(&jw) : NULL;
+	ftp_jwant_free(&jw);
 	e->n = ftp_cf.parallel > 0 ? ftp_cf.parallel : 1;
 	if (src->total && src->total < (uint64_t)e->n)
 		e->n = (int)src->total;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "file.h"
 #include "ftp.h"
@@ -106,48 +107,60 @@ static void words(char *out, size_t n, const char *v, size_t len)
 	}
 }
 
-/* A journal of another job (its run line's command, or its site line's servers, not this
- * run's) is refused before anything connects: its done items are not this run's, and this
- * run's lines would make it a journal of two jobs. Journals of older versions have no
- * site line: the command alone is checked then. The folders of a tree run (w->run): its
- * run line found (c->same 1), or only another one (-1, c->other says which): pass()
- * decides once every line is read (a get -r of two folders writes two run lines). */
+/* A journal of another job (its run line's command, its site line's servers or its opts
+ * line's options, not this run's) is refused before anything connects: its done items are
+ * not this run's, and this run's lines would make it a journal of two jobs. Journals of
+ * older versions have no site or opts line: what they have is checked. The folders of a
+ * tree run (w->tree): its run line found (c->same 1), or only another one (-1, c->other
+ * says which): pass() decides once every line is read (a get -r of two folders writes two
+ * run lines). c->cur: the done lines that follow are this run's (after its own run line,
+ * or before any run line: an older version's). */
 struct jcheck {
-	int same;
+	int same, cur;
 	char other[1300];
 };
+static void refuse_other(const char *path, const char *what, const char *h, size_t hl, const char *w)
+{
+	char have[600], want[600];
+	words(have, sizeof have, h, hl);
+	words(want, sizeof want, w, strlen(w));
+	die(NT_EXIT_USAGE, "--journal %s: a journal of a run %s %s, not %s: give this run a journal of its own", path,
+	    what, have[0] ? have : "(none)", want[0] ? want : "(none)");
+}
 static void check_job(const char *path, const char *l, size_t n, const struct jwant *w, struct jcheck *c)
 {
 	struct jline j;
 	enum jl_type t = ftp_jline_parse(l, n, &j);
 	char have[600], want[600];
-	if (t == JL_RUN && w->kind) {
-		size_t kl = strcspn(j.run, "\t"), wl = strlen(w->kind);
-		if (kl != wl || memcmp(j.run, w->kind, kl)) {
+	if (t == JL_RUN && w->run) {
+		size_t kl = strcspn(j.run, "\t"), wl = strcspn(w->run, "\t");
+		if (kl != wl || memcmp(j.run, w->run, kl)) {
 			out_clean(have, sizeof have, j.run, kl, 0);
+			out_clean(want, sizeof want, w->run, wl, 0);
 			die(NT_EXIT_USAGE, "--journal %s: a journal of %s, not of %s: give this run a journal of its own", path,
-			    have, w->kind);
+			    have, want);
 		}
-		if (w->run && j.runlen == strlen(w->run) && !memcmp(j.run, w->run, j.runlen)) {
+		c->cur = j.runlen == strlen(w->run) && !memcmp(j.run, w->run, j.runlen);
+		if (w->tree && c->cur) {
 			c->same = 1;
-		} else if (w->run && !c->same) {
+		} else if (w->tree && !c->same) {
 			words(have, sizeof have, j.run, j.runlen);
 			words(want, sizeof want, w->run, strlen(w->run));
 			c->same = -1; /* another tree's, unless a later line is this one's */
 			snprintf(c->other, sizeof c->other, "%s, not %s", have, want);
 		}
 	} else if (t == JL_SITE && w->site && (j.runlen != strlen(w->site) || memcmp(j.run, w->site, j.runlen))) {
-		words(have, sizeof have, j.run, j.runlen);
-		words(want, sizeof want, w->site, strlen(w->site));
-		die(NT_EXIT_USAGE, "--journal %s: a journal of a run against %s, not %s: give this run a journal of its own",
-		    path, have, want);
+		refuse_other(path, "against", j.run, j.runlen, w->site);
+	} else if (t == JL_OPTS && w->opts && (j.runlen != strlen(w->opts) || memcmp(j.run, w->opts, j.runlen))) {
+		refuse_other(path, "with options", j.run, j.runlen, w->opts);
 	}
 }
 
-/* A pass over the journal: done lines counted (into *count) or added to done; the tag
- * line's value kept (tag, taglen); run and site lines checked against w (the counting
- * pass). Returns 1 when the last line had no LF. Dies on a read error. */
-static int pass(int fd, const char *path, size_t *count, struct jset *done, char *tag, size_t taglen,
+/* A pass over the journal: done lines counted (into *count, those of this run into *mine)
+ * or added to done; the tag line's value kept (tag, taglen); run, site and opts lines
+ * checked against w (the counting pass). Returns 1 when the last line had no LF. Dies on
+ * a read error. */
+static int pass(int fd, const char *path, size_t *count, size_t *mine, struct jset *done, char *tag, size_t taglen,
 		const struct jwant *w)
 {
 	if (lseek(fd, 0, SEEK_SET) < 0)
@@ -162,7 +175,7 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 	enum { BATCH = 16 };
 	struct jkey kb[BATCH];
 	int nk = 0;
-	struct jcheck jc = {0};
+	struct jcheck jc = {.cur = 1};
 	while ((rc = lread_line(&r, &l, &n)) > 0) {
 		if (r.cut) {
 			cut = 1; /* cut by a crash: not done */
@@ -171,6 +184,7 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 		if (is_done(l, n)) {
 			if (count) {
 				++*count;
+				*mine += jc.cur;
 				continue;
 			}
 			kb[nk] = jset_key_n(l + 5, n - 5);
@@ -180,7 +194,8 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 					jset_add(done, kb[i]);
 				nk = 0;
 			}
-		} else if (w && ((n > 4 && !memcmp(l, "run\t", 4)) || (n > 5 && !memcmp(l, "site\t", 5)))) {
+		} else if (w && ((n > 4 && !memcmp(l, "run\t", 4)) || (n > 5 && !memcmp(l, "site\t", 5)) ||
+				 (n >= 5 && !memcmp(l, "opts\t", 5)))) {
 			check_job(path, l, n, w, &jc);
 		} else if (tag && !tag[0] && n > 4 && !memcmp(l, "tag\t", 4) && ftp_dur_tag_ok(l + 4, n - 4) &&
 			   n - 4 < taglen) {
@@ -202,6 +217,79 @@ static int pass(int fd, const char *path, size_t *count, struct jset *done, char
 	if (jc.same < 0)
 		die(NT_EXIT_USAGE, "--journal %s: a journal of %s: give this run a journal of its own", path, jc.other);
 	return cut;
+}
+
+void ftp_jwant_init(struct jwant *w, const char *run, const char *a, const char *b, int tree)
+{
+	w->run = run ? xstrdup(run) : NULL;
+	w->site = xasprintf("%s%s%s", a, b ? "\t" : "", b ? b : "");
+	char sh[64] = "";
+	if (ftp_cf.shard_n)
+		snprintf(sh, sizeof sh, "--shard %d/%d", ftp_cf.shard_k, ftp_cf.shard_n);
+	/* copy --move: its done items are moved (the source deleted before the line), a plain
+	 * copy's are not, and a done item is skipped: a journal of the one is not the other's.
+	 * get --move deletes the sources of the items its journal has done: either is its. */
+	int mv = ftp_cf.move && run && !strncmp(run, "copy", 4) && (!run[4] || run[4] == '\t');
+	w->opts = xasprintf("%s%s%s", mv ? "--move" : "", mv && sh[0] ? " " : "", sh);
+	w->tree = tree;
+}
+
+void ftp_jwant_free(struct jwant *w)
+{
+	free(w->run), free(w->site), free(w->opts);
+	memset(w, 0, sizeof *w);
+}
+
+char *ftp_jwant_lines(const struct jwant *w)
+{
+	return xasprintf("run\t%s\nsite\t%s\nopts\t%s\n", w->run, w->site, w->opts);
+}
+
+static void check_names(const char *run, const char *a, const char *b, int tree)
+{
+	const char *path = ftp_cf.journal;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return; /* a new journal: nothing to check */
+	if (fd < 0)
+		die_sys(NT_EXIT_IO, "--journal %s", path);
+	struct jwant w;
+	ftp_jwant_init(&w, run, a, b, tree);
+	size_t count = 0, mine = 0;
+	pass(fd, path, &count, &mine, NULL, NULL, 0, &w);
+	ftp_jwant_free(&w);
+	close(fd);
+}
+
+void ftp_journal_check(const char *run, const struct ftp_site *a, const struct ftp_site *b, int tree)
+{
+	if (ftp_cf.journal)
+		check_names(run, ftp_site_name(a), b ? ftp_site_name(b) : NULL, tree);
+}
+
+/* A target's host:port as ftp_site_name has it, from the command line alone; "" for an
+ * argument that is not a target (cli_remote says so). */
+static void target_name(const char *arg, char *out, size_t n)
+{
+	out[0] = 0;
+	if (!arg || !ftp_is_remote(arg))
+		return;
+	struct ftp_where w;
+	char *path = NULL;
+	ftp_target_parse(arg, &w, &path);
+	free(path);
+	addr_format(out, n, w.host, w.port);
+}
+
+void ftp_journal_check_targets(const char *kind, const char *ta, const char *tb)
+{
+	if (!ftp_cf.journal)
+		return;
+	char na[300], nb[300];
+	target_name(ta, na, sizeof na);
+	target_name(tb, nb, sizeof nb);
+	if (na[0] && (!tb || nb[0]))
+		check_names(kind, na, tb ? nb : NULL, 0);
 }
 
 int ftp_journal_open(const char *path, struct jset *done, const struct jwant *w)
@@ -232,19 +320,24 @@ int ftp_journal_open(const char *path, struct jset *done, const struct jwant *w)
 	if (lk < 0)
 		die_sys(NT_EXIT_IO, "--journal %s: lock", path);
 	char tag[64] = "";
+	size_t count = 0, mine = 0;
 	if (!fresh) {
 		/* Counted first, then read again into a set of that size: no table copied
 		 * while it grows, none bigger than needed. */
-		size_t count = 0;
-		pass(fd, path, &count, NULL, NULL, 0, w);
+		pass(fd, path, &count, &mine, NULL, NULL, 0, w);
 		jset_reserve(done, count);
-		if (pass(fd, path, NULL, done, tag, sizeof tag, NULL) && write(fd, "\n", 1) != 1)
+		if (pass(fd, path, NULL, NULL, done, tag, sizeof tag, NULL) && write(fd, "\n", 1) != 1)
 			die_sys(NT_EXIT_IO, "--journal %s", path);
 	}
 	/* an existing journal: a rerun, which sweeps the leftovers of its tag */
 	ftp_dur_init(path, !fresh, tag[0] ? tag : NULL);
-	if (done->n)
-		log_info("journal %s: %zu items done before", path, done->n);
+	/* Said for the items of this run's folders; those of other runs are only counted. */
+	if (mine)
+		log_info("journal %s: %zu item%s done before%s", path, mine, mine == 1 ? "" : "s",
+			 count > mine ? " (and more by runs over other folders)" : "");
+	else if (count)
+		log_info("journal %s: %zu item%s done before by runs over other folders, none by this run's", path,
+			 count, count == 1 ? "" : "s");
 	return fd;
 }
 

@@ -32,20 +32,35 @@ void lread_init(struct lread *r, int fd);
 int lread_line(struct lread *r, const char **line, size_t *len);
 void lread_free(struct lread *r);
 
-/* The job a run is: its command (the run line's KIND; NULL: not checked), its servers
- * (the site line's value; NULL: not checked) and, for a run over one tree, its whole
- * run line (KIND\tBASE\tOTHER: the tree's folders; NULL: not checked): a journal whose
- * run lines are all of other folders is of another tree. */
+/* The job a run is: its run line (KIND\tBASE\tOTHER, or KIND alone before the folders
+ * are known; NULL: not checked), its servers (the site line's value) and its options
+ * (the opts line's value: --move, --shard K/N, or empty); tree: a run over one tree, so a
+ * journal whose run lines are all of other folders is of another tree. ftp_jwant_init
+ * fills one from this run's settings; ftp_jwant_free frees it. */
 struct jwant {
-	const char *kind;
-	const char *site;
-	const char *run;
+	char *run;
+	char *site;
+	char *opts;
+	int tree;
 };
+struct ftp_site;
+void ftp_jwant_init(struct jwant *w, const char *run, const char *site_a, const char *site_b, int tree);
+void ftp_jwant_free(struct jwant *w);
+/* The lines a run writes before its first item: "run\t...\nsite\t...\nopts\t...\n". */
+char *ftp_jwant_lines(const struct jwant *w);
+/* Before anything connects or is made: the journal of --journal (if given and there yet)
+ * of another job than ftp_jwant_init's (run, a, b, tree) refused (exit 2); nothing kept,
+ * nothing written. */
+void ftp_journal_check(const char *run, const struct ftp_site *a, const struct ftp_site *b, int tree);
+/* The same before any login (ftp_target logs in): the command (kind) and the servers of
+ * the command line's targets ta and tb (NULL: none), as cli_remote will read them. */
+void ftp_journal_check_targets(const char *kind, const char *ta, const char *tb);
 /* Open (or create) the journal at path: its done items into *done (sized once for them),
  * a last line cut by a crash ended with LF, the temporaries' tag set up (durable.c: the
- * journal's tag line; a fresh tag for a journal without one). A journal whose run or site
- * lines are of another job than w (NULL: none checked) is refused (exit 2). Returns the
- * descriptor (append mode); dies on errors. */
+ * journal's tag line; a fresh tag for a journal without one). A journal whose run, site
+ * or opts lines are of another job than w (NULL: none checked) is refused (exit 2). The
+ * items done before are said when some are this run's (after its run line, or before
+ * any: an older version's). Returns the descriptor (append mode); dies on errors. */
 int ftp_journal_open(const char *path, struct jset *done, const struct jwant *w);
 /* The item's key, "KIND\tSRC\tDST" hashed (no allocation; not thread-safe). */
 struct jkey ftp_job_jkey(const struct job *j);

@@ -4,12 +4,16 @@
  * line without LF was cut by a crash and means nothing:
  *	done\tKIND\tSRC\tDST            the item is done (durable before this line was)
  *	failed\tKIND\tSRC\tDST\tREASON  its last attempt failed (REASON has no TAB)
- *	run\tKIND\tBASE\tOTHER          a run over --from-file began: how list lines became items;
+ *	run\tKIND\tBASE\tOTHER          a run began: how list lines became items (--from-file);
  *	                              a tree run (get -r, mirror, copy -r): its folders, as a list
- *	                              of its relative paths would have them
+ *	                              of its relative paths would have them; a command-line get,
+ *	                              put, rm or copy: its target (put: BASE the remote one; get:
+ *	                              OTHER the local folder or -o file; copy: both paths)
  *	site\tHOST:PORT[\tHOST:PORT]   right after a run line (since this version): the server of
  *	                              that run (copy: source, then destination); older journals
  *	                              have none
+ *	opts\t[--move] [--shard K/N]  right after the site line (since this version): the options
+ *	                              that make a run another job (empty: none)
  *	tag\tnettool-HEX              the tag of the temporaries of this journal's runs (durable.c)
  * KIND is get, put, rm, copy, rmdir or mkdir. Other lines are ignored (later versions).
  * Unit-tested in tests/unit/check_ftp.c, fuzzed by tests/fuzz/fuzz_ftp_journal.c. */
@@ -20,7 +24,7 @@
 
 #include "jset.h"
 
-enum jl_type { JL_OTHER = 0, JL_DONE, JL_FAILED, JL_RUN, JL_BAD, JL_SITE };
+enum jl_type { JL_OTHER = 0, JL_DONE, JL_FAILED, JL_RUN, JL_BAD, JL_SITE, JL_OPTS };
 
 struct jline {
 	enum jl_type type;
@@ -28,7 +32,7 @@ struct jline {
 	size_t keylen;
 	const char *reason; /* failed */
 	size_t reasonlen;
-	const char *run;  /* run: "KIND\tBASE\tOTHER"; site: "HOST:PORT[\tHOST:PORT]" */
+	const char *run;  /* run: "KIND\tBASE\tOTHER"; site: "HOST:PORT[\tHOST:PORT]"; opts */
 	size_t runlen;
 };
 

@@ -21,6 +21,7 @@
 #include "connpol.h"
 #include "file.h"
 #include "ftp.h"
+#include "journal.h"
 #include "json.h"
 #include "log.h"
 #include "nt_err.h"
@@ -359,6 +360,8 @@ static int cmd_mirror(const char *cmd)
 {
 	(void)cmd;
 	cli_need_args("mirror", 2, 2);
+	/* Before the login: a journal of another command or server (the tree: tree.c). */
+	ftp_journal_check_targets(ftp_cf.reverse ? "put" : "get", cli_args[ftp_cf.reverse ? 1 : 0], NULL);
 	char *rp;
 	int rc;
 	if (ftp_cf.reverse) {

@@ -231,7 +231,7 @@ struct jobsrc *jobsrc_lines(const char *path, enum job_kind kind, const char *ba
 	l->base = xstrdup(base);
 	l->other = xstrdup(other ? other : "");
 	static const char *const kn[] = {"get", "put", "rm", "copy", "rmdir", "mkdir"};
-	l->js.run = xasprintf("%s\t%s\t%s", kn[kind], l->base, l->other);
+	jobsrc_run_line(&l->js, kn[kind], l->base, l->other);
 	return &l->js;
 }
 
@@ -244,13 +244,29 @@ void tree_set_many(int many)
 	trees_many = many;
 }
 
-/* The journal's run line of a tree run: the same as a list's whose lines are the tree's
- * relative paths (base: the remote folder; other: the local one, or copy's destination),
- * so ftp status counts it from such a list; one tree: its folders checked (journal.h). */
-static void tree_run_line(struct jobsrc *src, const char *kind, const char *base, const char *other)
+void jobsrc_run_line(struct jobsrc *src, const char *kind, const char *base, const char *other)
 {
 	src->run = xasprintf("%s\t%s\t%s", kind, base, other);
+}
+
+/* The journal's run line of a tree run: the same as a list's whose lines are the tree's
+ * relative paths (base: the remote folder; other: the local one, or copy's destination),
+ * so ftp status counts it from such a list; one tree: its folders checked (journal.h).
+ * Before the tree is listed (check: nothing connected, no folder made yet), a journal of
+ * another command, server, options or tree is refused; engine_run checks it again. */
+static void tree_run_line(struct jobsrc *src, const char *kind, const char *base, const char *other)
+{
+	jobsrc_run_line(src, kind, base, other);
 	src->tree = !trees_many;
+}
+
+static void tree_journal_check(const char *kind, const char *base, const char *other, struct ftp_site *a,
+			       struct ftp_site *b)
+{
+	struct jobsrc js = {0};
+	tree_run_line(&js, kind, base, other);
+	ftp_journal_check(js.run, a, b, js.tree);
+	free(js.run);
 }
 
 struct node {
@@ -555,6 +571,11 @@ static int rm_rf(const char *path)
 
 int tree_mirror_down(struct ftp_site *s, const char *rroot, const char *lroot, const char *lsub)
 {
+	if (ftp_cf.journal) {
+		char *ld = lsub ? ftp_join(lroot, lsub) : xstrdup(lroot);
+		tree_journal_check("get", rroot, ld, s, NULL);
+		free(ld);
+	}
 	struct nodes rn = {0};
 	int rc = walk_remote(s, rroot, &rn);
 	if (rc)
@@ -670,6 +691,7 @@ static CURLcode make_remote_dirs(struct ftp_site *s, const char *root, struct no
 
 int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 {
+	tree_journal_check("put", rroot, ldir, s, NULL);
 	struct nodes ln = {0}, rn = {0};
 	int rc = walk_local(ldir, "", &ln);
 	if (rc)
@@ -753,6 +775,7 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot)
 
 int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp)
 {
+	tree_journal_check("copy", sp, dp, a, b);
 	struct nodes rn = {0};
 	int rc = walk_remote(a, sp, &rn);
 	if (rc)

@@ -25,6 +25,9 @@ int tree_mirror_up(const char *ldir, struct ftp_site *s, const char *rroot);
 /* 1: the trees of this command are many (get -r of several folders, or a pattern): their
  * journal holds a run line each, and a tree's folders are not checked against it. */
 void tree_set_many(int many);
+/* src's journal run line, KIND\tBASE\tOTHER (journal.h: what makes two runs one job): a
+ * list's, a tree's, a command line's (its target). */
+void jobsrc_run_line(struct jobsrc *src, const char *kind, const char *base, const char *other);
 int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char *dp);
 
 #endif

@@ -399,4 +399,96 @@ stor1=$(grep -c 'FTP command: Client "127.0.0.1", "STOR' "$LOG")
 timeout 30 "$NT" ftp "${O[@]}" --no-tls --journal lk.j put lk.bin $S:lk.bin 2>lk.err
 rc=$?
 [ $rc = 0 ] && cmp -s lk.bin "$H/lk.bin" && pass "the same journal once free: the run goes" || fail "journal after the lock" "rc $rc: $(head -3 lk.err)"
+# --- every run with --journal writes its run, site and opts lines, a command-line put, get
+# or copy too (the run line of the list that would make its items: its target): a journal
+# of another server, of the copy reversed, of a --move run or another shard is refused
+# before anything connects (exit 2), the journal untouched; one of another command or
+# tree is refused before a folder is made anywhere; "N items done before" counts only this
+# run's items (an older version's journal, without these lines, is used as before).
+echo one >js.bin
+mkdir -p "$H/jx" "$HB/jx"
+timeout 30 "$NT" ftp "${O[@]}" --journal js.txt put js.bin $S:jx/js.bin 2>js.err
+rc=$?
+[ $rc = 0 ] && grep -qx "run	put	jx/js.bin	" js.txt && grep -qx "site	$S:$P" js.txt && grep -qx "opts	" js.txt &&
+	pass "put FILE --journal: the run (its target), site and opts lines" || fail "command-line put run line" "rc $rc: $(cat js.err js.txt)"
+cp js.txt js.before
+cb0=$(grep -c 'CONNECT' "$FTPD_LOG_B")
+timeout 30 "$NT" ftp "${O[@]}" --journal js.txt put js.bin "$B/jx/js.bin" 2>js.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal js.txt: a journal of a run against $S:$P, not $S:$FTPD_PORT_B" js.err && cmp -s js.txt js.before &&
+	[ ! -e "$HB/jx/js.bin" ] && [ "$(grep -c 'CONNECT' "$FTPD_LOG_B")" = "$cb0" ] &&
+	pass "put FILE to another server with the first one's journal: refused before connecting (exit 2)" ||
+	fail "command-line put, another server" "rc $rc, B's CONNECT $cb0 -> $(grep -c 'CONNECT' "$FTPD_LOG_B"): $(grep CONNECT "$FTPD_LOG_B" | tail -3) $(ls "$HB/jx"; cat js.err)"
+timeout 30 "$NT" ftp "${OV[@]}" --journal js.txt put js.bin $S:jx/js.bin 2>js.err
+rc=$?
+[ $rc = 0 ] && grep -q "journal js.txt: 1 item done before$" js.err &&
+	pass "the same put again: skipped, \"1 item done before\"" || fail "command-line put rerun" "rc $rc: $(cat js.err)"
+echo two >jm1.bin && echo three >jm2.bin
+timeout 30 "$NT" ftp "${O[@]}" --journal jm.txt put jm1.bin jm2.bin $S:jx/ 2>jm.err &&
+	timeout 30 "$NT" ftp "${O[@]}" --journal jm.txt put jm1.bin jm2.bin "$B/jx/" 2>jm.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal jm.txt: a journal of a run against" jm.err && [ ! -e "$HB/jx/jm1.bin" ] &&
+	pass "put FILE FILE to another server with the first one's journal: refused (exit 2)" ||
+	fail "command-line put of two files, another server" "rc $rc: $(cat jm.err)"
+timeout 30 "$NT" ftp "${O[@]}" --journal jg.txt get "$S:jx/jm*.bin" -O jgl 2>jg.err &&
+	timeout 30 "$NT" ftp "${O[@]}" --journal jg.txt get "$B/jx/js*.bin" -O jgl 2>jg.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal jg.txt: a journal of a run against" jg.err && grep -qx "run	get		jgl" jg.txt &&
+	pass "get PATTERN of another server with the first one's journal: refused (exit 2)" ||
+	fail "command-line get pattern, another server" "rc $rc: $(cat jg.err jg.txt)"
+timeout 30 "$NT" ftp "${O[@]}" --journal jc.txt copy "$A/jx/js.bin" "$B/jx/jc.bin" 2>jc.err &&
+	timeout 30 "$NT" ftp "${O[@]}" --journal jc.txt copy "$B/jx/jc.bin" "$A/jx/js.bin" 2>jc.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal jc.txt: a journal of" jc.err && cmp -s "$HB/jx/jc.bin" js.bin &&
+	pass "copy reversed with the first copy's journal: refused (exit 2)" || fail "copy reversed" "rc $rc: $(cat jc.err jc.txt)"
+cp jc.txt jc.before
+timeout 30 "$NT" ftp "${O[@]}" --journal jc.txt copy --move "$A/jx/js.bin" "$B/jx/jc.bin" 2>jc.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal jc.txt: a journal of a run with options (none), not --move" jc.err && cmp -s jc.txt jc.before &&
+	[ -e "$H/jx/js.bin" ] && pass "copy --move with a plain copy's journal: refused (exit 2), the source kept" ||
+	fail "copy --move, plain copy's journal" "rc $rc: $(cat jc.err)"
+grep -v '^opts	' jc.before >jco.txt
+timeout 30 "$NT" ftp "${OV[@]}" --journal jco.txt copy "$A/jx/js.bin" "$B/jx/jc.bin" 2>jc.err
+rc=$?
+[ $rc = 0 ] && grep -q "journal jco.txt: 1 item done before$" jc.err &&
+	pass "a journal without an opts line (older version): used" || fail "journal without opts line" "rc $rc: $(cat jc.err)"
+# another command, another tree: nothing made (no folder on the destination, none here)
+cp trj.before jt.txt
+c0=$(grep -c 'CONNECT' "$LOG") cb0=$(grep -c 'CONNECT' "$FTPD_LOG_B")
+timeout 30 "$NT" ftp "${O[@]}" --journal jt.txt copy -r "$A/rt" "$B/jt" 2>jt.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal jt.txt: a journal of get, not of copy" jt.err && [ ! -e "$HB/jt" ] &&
+	[ "$(grep -c 'CONNECT' "$LOG")" = "$c0" ] && [ "$(grep -c 'CONNECT' "$FTPD_LOG_B")" = "$cb0" ] &&
+	pass "copy -r with a get -r journal: refused before connecting (exit 2), no folder made" ||
+	fail "copy -r, journal of get" "rc $rc, CONNECT $c0 $cb0 -> $(grep -c 'CONNECT' "$LOG") $(grep -c 'CONNECT' "$FTPD_LOG_B"): $(cat jt.err; ls -R "$HB/jt" 2>&1)"
+timeout 30 "$NT" ftp "${O[@]}" --journal jt2.txt copy -r "$A/rt" "$B/jt2" 2>jt.err &&
+	timeout 30 "$NT" ftp "${O[@]}" --journal jt2.txt copy -r "$A/rt" "$B/jt3" 2>jt.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal jt2.txt: a journal of copy rt jt2, not copy rt jt3" jt.err && [ ! -e "$HB/jt3" ] &&
+	pass "copy -r into another folder with a copy -r journal: refused (exit 2), no folder made" ||
+	fail "copy -r, journal of another tree" "rc $rc: $(cat jt.err; ls -R "$HB/jt3" 2>&1)"
+timeout 30 "$NT" ftp "${O[@]}" --journal jt.txt get -r $S:rt -O jt4 2>jt.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal jt.txt: a journal of get rt rd/rt, not get rt jt4/rt" jt.err && [ ! -e jt4/rt ] &&
+	pass "get -r into another folder with a tree's journal: refused (exit 2), no local folder made" ||
+	fail "get -r, journal of another tree" "rc $rc: $(cat jt.err; ls -R jt4 2>&1)"
+# "done before": only this run's items; a list into another folder says whose they are
+mkdir -p "$H/jo/o2"
+printf 'js.bin\n' >jo.list
+timeout 30 "$NT" ftp "${O[@]}" --journal jo.txt put --from-file jo.list $S:jo 2>jo.err &&
+	timeout 30 "$NT" ftp "${OV[@]}" --journal jo.txt put --from-file jo.list $S:jo/o2 2>jo.err
+rc=$?
+[ $rc = 0 ] && grep -q "journal jo.txt: 1 item done before by runs over other folders" jo.err &&
+	grep -q '1 done, 0 failed, 0 skipped' jo.err && cmp -s "$H/jo/o2/js.bin" js.bin &&
+	pass "put --from-file into another folder: the items done before said to be of other folders, all sent" ||
+	fail "done before, other folder" "rc $rc: $(cat jo.err)"
+# each shard its own journal
+printf 'rt/a\nrt/sub/b\n' >jsh.list
+timeout 30 "$NT" ftp "${O[@]}" --shard 1/2 --journal jsh.txt get --from-file jsh.list $S: -O jsh 2>jsh.err &&
+	timeout 30 "$NT" ftp "${O[@]}" --shard 2/2 --journal jsh.txt get --from-file jsh.list $S: -O jsh 2>jsh.err
+rc=$?
+[ $rc = 2 ] && grep -q "journal jsh.txt: a journal of a run with options --shard 1/2, not --shard 2/2" jsh.err &&
+	[ ! -e jsh/rt/sub/b ] && [ ! -e jsh/b ] &&
+	pass "--shard 2/2 with shard 1/2's journal: refused (exit 2)" || fail "another shard's journal" "rc $rc: $(cat jsh.err)"
+
 finish

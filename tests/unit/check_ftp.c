@@ -349,6 +349,12 @@ START_TEST(journal_lines)
 	ck_assert(j.runlen == 23 && !memcmp(j.run, "127.0.0.1:2121\t[::1]:21", 23));
 	ck_assert_int_eq(ftp_jline_parse("site\t", 5, &j), JL_BAD);
 	ck_assert_int_eq(ftp_jline_parse("site\ta\tb\tc", 11, &j), JL_BAD);
+	const char *op = "opts\t--move --shard 1/2";
+	ck_assert_int_eq(ftp_jline_parse(op, strlen(op), &j), JL_OPTS);
+	ck_assert(j.runlen == 18 && !memcmp(j.run, "--move --shard 1/2", 18));
+	ck_assert_int_eq(ftp_jline_parse("opts\t", 5, &j), JL_OPTS); /* none: a plain run */
+	ck_assert_uint_eq(j.runlen, 0);
+	ck_assert_int_eq(ftp_jline_parse("opts\ta\tb", 8, &j), JL_BAD);
 	/* wrong field counts, unknown kinds, cut or foreign lines */
 	const char *bad[] = {"done\tget\ta", "done\tfetch\ta\tb", "done\t\ta\tb", "failed\tget\ta\tb",
 			     "run\tget\ta", "run\tget\ta\tb\tc", "failed\tx\ta\tb\tc"};
