@@ -90,6 +90,16 @@ static int is_done(const char *p, size_t n)
 	return n > 5 && !memcmp(p, "done\t", 5);
 }
 
+/* A line a run writes (durable.c's tag, the run's run/site/opts lines, done, failed). */
+static int is_journal_line(const char *p, size_t n)
+{
+	static const char *const k[] = {"tag\t", "run\t", "site\t", "opts\t", "done\t", "failed\t"};
+	for (size_t i = 0; i < sizeof k / sizeof *k; i++)
+		if (n >= strlen(k[i]) && !memcmp(p, k[i], strlen(k[i])))
+			return 1;
+	return 0;
+}
+
 /* A journal value for a message: its TAB-separated fields made safe (core/out.c), a space
  * between them. */
 static void words(char *out, size_t n, const char *v, size_t len)
@@ -176,11 +186,18 @@ static int pass(int fd, const char *path, size_t *count, size_t *mine, struct js
 	struct jkey kb[BATCH];
 	int nk = 0;
 	struct jcheck jc = {.cur = 1};
+	int first = 1;
 	while ((rc = lread_line(&r, &l, &n)) > 0) {
 		if (r.cut) {
 			cut = 1; /* cut by a crash: not done */
 			break;
 		}
+		/* A file that is no journal (a script, a mailbox: a mistyped name, or a link a
+		 * local user planted) is not appended to: its first line must be one we write. */
+		if (first && count && n && !is_journal_line(l, n))
+			die(NT_EXIT_USAGE, "--journal %s: not a journal (its first line is none a run writes): name a new file, or one a run wrote",
+			    path);
+		first = first && !n;
 		if (is_done(l, n)) {
 			if (count) {
 				++*count;

@@ -491,4 +491,21 @@ rc=$?
 	[ ! -e jsh/rt/sub/b ] && [ ! -e jsh/b ] &&
 	pass "--shard 2/2 with shard 1/2's journal: refused (exit 2)" || fail "another shard's journal" "rc $rc: $(cat jsh.err)"
 
+# A file that is no journal (a link planted to a user's script, a mistyped name) is not
+# appended to: refused before connecting (exit 2), left as it was; an empty file is a
+# new journal.
+printf 'echo hello\n' >victim.rc
+cp victim.rc victim.orig
+ln -sf victim.rc jlink.txt
+timeout 30 "$NT" ftp "${O[@]}" --journal jlink.txt get $S:rt/a -o jl.out 2>jl.err
+rc=$?
+[ $rc = 2 ] && cmp -s victim.rc victim.orig && [ ! -e jl.out ] && grep -q "journal jlink.txt: not a journal" jl.err &&
+	pass "--journal naming a file that is no journal (via a link): refused (exit 2), the file untouched" ||
+	fail "--journal of a file that is no journal" "rc $rc: $(cat jl.err); $(cat victim.rc)"
+: >jempty.txt
+timeout 30 "$NT" ftp "${O[@]}" --journal jempty.txt get $S:rt/a -o je.out 2>je.err
+rc=$?
+[ $rc = 0 ] && [ -e je.out ] && grep -q "^done	get	" jempty.txt &&
+	pass "--journal naming an empty file: a new journal" || fail "--journal of an empty file" "rc $rc: $(cat je.err)"
+
 finish
