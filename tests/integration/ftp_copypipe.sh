@@ -175,25 +175,22 @@ else
 fi
 
 # A destination without SIZE (raw:nosize) that keeps 8 KiB, drops the rest and, after our
-# end of the data, resets the data connection (*rstlate*) and answers 226:
-# no SIZE to catch it, the own upload's look at the data connection at the 226
-# (putpipe.c server_end) fails the copy, nothing under the final name.
+# end of the data, resets the data connection (*rstlate*) and answers 226: no SIZE to
+# catch it, the own upload's look at the data connection at the 226 (putpipe.c
+# server_end) fails the copy, nothing under the final name. The same server resetting
+# right after 8 KiB (*rstearly*, a 60 KB file): the rest may all be in our kernel before
+# the reset comes, and the connection is then gone before our end of the data
+# (shutdown: ENOTCONN): that too is a file not taken whole.
 if fakeftpd_start rst "$T/fk" "raw:nosize"; then
-	timeout 60 "$NT" ftp "${O[@]}" --timeout 5 copy "${SA}h/hc.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_rst/xrstlate.bin" 2>err.rst
-	rc=$?
-	[ $rc = 3 ] && [ ! -e fk/xrstlate.bin ] && [ -z "$(find fk -name '.xrstlate*')" ] &&
-		! grep -qE "^'(RNFR|RNTO) .*xrstlate" fk/commands.log &&
-		pass "a reset of the data connection at the 226, no SIZE on the server: failed (3), no rename" ||
-		fail "reset at the 226 without SIZE" "rc $rc: $(cat err.rst); $(ls -a fk | grep rstlate)"
-	# The same server resetting right after 8 KiB (*rstearly*): the rest of the file may
-	# all be in our kernel before the reset comes, and the connection is then gone before
-	# our end of the data (shutdown: ENOTCONN): that too is a file not taken whole.
-	timeout 60 "$NT" ftp "${O[@]}" --timeout 5 copy "${SA}h/hs.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_rst/xrstearly.bin" 2>err.rse
-	rc=$?
-	[ $rc = 3 ] && [ ! -e fk/xrstearly.bin ] && [ -z "$(find fk -name '.xrstearly*')" ] &&
-		! grep -qE "^'(RNFR|RNTO) .*xrstearly" fk/commands.log &&
-		pass "a reset of the data connection before our end, no SIZE on the server: failed (3), no rename" ||
-		fail "reset before our end without SIZE" "rc $rc: $(cat err.rse); $(ls -a fk | grep rstearly)"
+	for m in "rstlate hc at the 226" "rstearly hs before our end"; do
+		read -r mode src when <<<"$m"
+		timeout 60 "$NT" ftp "${O[@]}" --timeout 5 copy "${SA}h/$src.bin" "ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_rst/x$mode.bin" 2>err.$mode
+		rc=$?
+		[ $rc = 3 ] && [ ! -e fk/x$mode.bin ] && [ -z "$(find fk -name ".x$mode*")" ] &&
+			! grep -qE "^'(RNFR|RNTO) .*x$mode" fk/commands.log &&
+			pass "a reset of the data connection $when, no SIZE on the server: failed (3), no rename" ||
+			fail "reset $when without SIZE" "rc $rc: $(cat err.$mode); $(ls -a fk | grep $mode)"
+	done
 else
 	fail "fake server" "did not start"
 fi
