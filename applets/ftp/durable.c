@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,19 @@ char *ftp_dur_remote_tmp(const char *dst)
 {
 	const char *bn = ftp_basename(dst);
 	char *dir = xstrndup(dst, (size_t)(bn - dst));
-	char *tn = xasprintf(".%.200s.%s.part", bn, ftp_dur_tag());
+	/* A name over 200 bytes is cut, and what was cut is stood for by its FNV-1a hash:
+	 * two long names that share their first 200 bytes (put, copy with --parallel) must
+	 * not store to one temporary. */
+	char *tn;
+	size_t bl = strlen(bn);
+	if (bl <= 200) {
+		tn = xasprintf(".%s.%s.part", bn, ftp_dur_tag());
+	} else {
+		uint64_t h = 0xcbf29ce484222325ULL;
+		for (size_t i = 0; i < bl; i++)
+			h = (h ^ (unsigned char)bn[i]) * 0x100000001b3ULL;
+		tn = xasprintf(".%.183s~%016llx.%s.part", bn, (unsigned long long)h, ftp_dur_tag());
+	}
 	char *t = ftp_join(dir, tn);
 	free(dir), free(tn);
 	return t;

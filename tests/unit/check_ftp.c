@@ -520,6 +520,29 @@ START_TEST(journal_open_load)
 }
 END_TEST
 
+/* The remote temporary of a put or copy: ".NAME.TAG.part"; a NAME over 200 bytes cut, and
+ * the cut part stood for by a hash: two long names sharing their first 200 bytes
+ * (--parallel) never share a temporary; the same name always gets the same one. */
+START_TEST(remote_tmp_names)
+{
+	char a[260], b[260];
+	memset(a, 'x', 250), memset(b, 'x', 250);
+	a[250] = b[250] = 0;
+	a[240] = 'A', b[240] = 'B';
+	char *pa = xasprintf("d/%s", a), *pb = xasprintf("d/%s", b);
+	char *ta = ftp_dur_remote_tmp(pa), *tb = ftp_dur_remote_tmp(pb), *ta2 = ftp_dur_remote_tmp(pa);
+	ck_assert_str_ne(ta, tb);
+	ck_assert_str_eq(ta, ta2);
+	ck_assert_int_eq(strncmp(ta, "d/.xxx", 6), 0);
+	ck_assert_uint_lt(strlen(ta), 2 + 1 + 200 + 1 + 24 + 5 + 1);
+	char *ts = ftp_dur_remote_tmp("d/short.bin");
+	char want[64];
+	snprintf(want, sizeof want, "d/.short.bin.%s.part", ftp_dur_tag());
+	ck_assert_str_eq(ts, want);
+	free(pa), free(pb), free(ta), free(tb), free(ta2), free(ts);
+}
+END_TEST
+
 /* A list line's one spelling (the run and ftp status alike): "./" and "//" out. */
 START_TEST(list_line_norm)
 {
@@ -656,6 +679,7 @@ Suite *suite_ftp(void)
 	tcase_set_timeout(jt, 60);
 	tcase_add_test(jt, journal_lread);
 	tcase_add_test(jt, journal_open_load);
+	tcase_add_test(jt, remote_tmp_names);
 	tcase_add_test(jt, list_source);
 	suite_add_tcase(s, jt);
 	return s;
