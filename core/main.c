@@ -6,6 +6,7 @@
  * Man page: man/nettool.1    Tests: tests/integration/dispatch.sh, tests/unit/check_applets.c
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -156,8 +157,26 @@ static int run(const struct applet *a, const char *name, int argc, char **argv)
 	nt_exit(rc);
 }
 
+/* Standard input, output or error closed at the start (a caller's >&-): /dev/null opened
+ * in its place the wrong way round (input write-only, output read-only), so that no
+ * socket or file opened later takes the number (data meant for standard output went
+ * into libcurl's internal socket, exit 0) and a read or write there fails (EBADF) as it
+ * would on the closed one. */
+static void std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", fd ? O_RDONLY : O_WRONLY);
+			if (n >= 0 && n != fd) { /* (not reached: the lowest free number is fd) */
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
 int main(int argc, char **argv)
 {
+	std_fds();
 	signal(SIGPIPE, SIG_IGN);
 	const char *name = base(argv[0] ? argv[0] : "nettool");
 	const struct applet *a = applet_find(name);

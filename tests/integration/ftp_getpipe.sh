@@ -292,6 +292,14 @@ one dash 127.0.0.1:one.bin -o one.out
 	pass "a single get to -o FILE: whole, over the own connection, no temporary left" ||
 	fail "single get to -o FILE" "rc $(cat rc.dash): $(cat err.dash)"
 rm -f one.out
+# Standard output closed (>&-): the write fails (exit 6), on both paths; the data never
+# went into a socket opened later under number 1 (libcurl's: exit 0, the data lost).
+one closed 127.0.0.1:one.bin -o - >&-
+one closedc --limit-rate 1G 127.0.0.1:one.bin -o - >&-
+[ "$(cat rc.closed)" = 6 ] && grep -q "write stdout: Bad file descriptor" err.closed &&
+	[ "$(cat rc.closedc)" = 6 ] && grep -q "write stdout: Bad file descriptor" err.closedc &&
+	pass "a single get to a closed standard output: write error, exit 6 (own path and libcurl's)" ||
+	fail "single get, stdout closed" "own: rc $(cat rc.closed): $(cat err.closed); libcurl's: rc $(cat rc.closedc): $(cat err.closedc)"
 # An output opened with O_APPEND (>>): splice(2) refuses it, read and written instead.
 printf 'before\n' >one.app
 one app 127.0.0.1:one.bin -o - >>one.app
