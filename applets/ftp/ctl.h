@@ -87,5 +87,13 @@ void own_data_close(struct ownconn *o);
 void own_data_reset(struct ownconn *o);
 /* The data and control connections closed, the folder forgotten: a later file opens another. */
 void own_conn_drop(struct ownconn *o);
+/* CWD's argument to reach folder dir ("" the login folder, as PWD named it) on site a:
+ * dir itself when absolute, else joined to the login folder; NULL when that folder is
+ * not known (no PWD answer), or for a folder below it when it is no Unix path (a z/OS
+ * "USER1.DATA": only the server can join to it): libcurl's path then, which goes there
+ * by relative CWDs. */
+char *own_cwd_arg(const struct ftp_site *a, const char *dir);
+/* 1 when relative folders on site a can be reached by own_cwd_arg. */
+int own_entry_ok(const struct ftp_site *a);
 
 #endif

@@ -99,3 +99,19 @@ int ftp_data_connect(const struct fxc *c, unsigned port)
 	}
 	return fd;
 }
+
+int own_entry_ok(const struct ftp_site *a)
+{
+	return a->entry && a->entry[0] == '/';
+}
+
+char *own_cwd_arg(const struct ftp_site *a, const char *dir)
+{
+	if (dir[0] == '/')
+		return xstrdup(dir);
+	if (!a->entry)
+		return NULL;
+	if (!dir[0])
+		return xstrdup(a->entry); /* (CWD to it as PWD named it: any form) */
+	return own_entry_ok(a) ? ftp_join(a->entry, dir) : NULL;
+}

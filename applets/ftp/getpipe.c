@@ -197,16 +197,6 @@ static int to_xfer(struct gpipe *g, unsigned port)
 	return 0;
 }
 
-/* CWD's argument to reach folder dir from the connection's folder ("" the login folder). */
-static char *cwd_arg(const struct ftp_site *a, const char *dir)
-{
-	if (dir[0] == '/')
-		return xstrdup(dir);
-	if (!dir[0])
-		return a->entry ? xstrdup(a->entry) : NULL;
-	return a->entry ? ftp_join(a->entry, dir) : NULL;
-}
-
 int ftp_gp_start(struct gpipe **pg, struct ftp_site *a, const char *path, int *rc, struct ftp_hdr *hdr, char *err,
 		 size_t errlen)
 {
@@ -407,7 +397,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 			own_stall_arm(&g->o);
 		}
 		if (strcmp(g->o.cwd, g->want)) {
-			char *cw = cwd_arg(a, g->want);
+			char *cw = own_cwd_arg(a, g->want);
 			if (!cw) {
 				/* The login folder is not known (no PWD answer): libcurl's path. */
 				conn_drop(g);

@@ -202,16 +202,6 @@ static int send_passive(struct pput *p)
 	return ctl_send(p->o.c, p->pasv ? "PASV" : "EPSV");
 }
 
-/* CWD's argument to reach folder dir ("" the login folder; NULL: the login folder is not known). */
-static char *cwd_arg(const struct ftp_site *a, const char *dir)
-{
-	if (dir[0] == '/')
-		return xstrdup(dir);
-	if (!dir[0])
-		return a->entry ? xstrdup(a->entry) : NULL;
-	return a->entry ? ftp_join(a->entry, dir) : NULL;
-}
-
 /* A connection that is not idle any more: the server closed it, or said something
  * (vsftpd's 421 timeout), while it waited for the next file. */
 static int stale(struct pput *p)
@@ -268,9 +258,9 @@ static char *folder_of(const struct ftp_site *a, const char *dst)
 	const char *bn = ftp_basename(dst);
 	size_t dl = (size_t)(bn - dst);
 	char *want = xstrndup(dst, dl > 1 && dst[dl - 1] == '/' ? dl - 1 : dl);
-	if (!*bn || (want[0] && want[0] != '/' && !a->entry)) {
+	if (!*bn || (want[0] && want[0] != '/' && !own_entry_ok(a))) {
 		free(want);
-		return NULL; /* the login folder is not known (no PWD answer): libcurl's path */
+		return NULL; /* the login folder not known, or no Unix path (data.c): libcurl's path */
 	}
 	return want;
 }
@@ -291,7 +281,7 @@ static int begin(struct slot *s, struct ftp_site *site, char *want, char *name, 
 	own_stall_arm(&p->o);
 	int r;
 	if (strcmp(p->o.cwd, p->want)) {
-		char *cw = cwd_arg(site, p->want);
+		char *cw = own_cwd_arg(site, p->want);
 		r = ctl_send(p->o.c, "CWD %s", cw);
 		free(cw);
 		p->st = P_CWD;
