@@ -50,7 +50,7 @@ static void fail_job(struct engine *e, struct slot *s, int code, const char *msg
 static long long job_bytes(const struct slot *s)
 {
 	enum job_kind k = s->job.kind;
-	return k == JOB_GET || k == JOB_PUT || k == JOB_COPY ? (long long)s->bytes : -1;
+	return k == JOB_GET || k == JOB_PUT || k == JOB_COPY ? (long long)(s->bytes + (uint64_t)s->job.out_at) : -1;
 }
 
 /* Done: the download af (renamed into place) or the data appended on fd made durable,
@@ -353,7 +353,9 @@ static int start(struct engine *e, struct slot *s)
 				}
 			}
 		}
-		if (e->fast && (s->sink == SINK_FILE || e->src->total == 1) && !(j->mtime < 0 && ftp_cf.keep_mtime)) {
+		if (j->out_at > 0) /* a retry into a stream that has the first bytes: REST there (libcurl's path) */
+			resume = j->out_at;
+		else if (e->fast && (s->sink == SINK_FILE || e->src->total == 1) && !(j->mtime < 0 && ftp_cf.keep_mtime)) {
 			int r = ftp_getfast_start(e, s);
 			if (r != GP_CURL)
 				return r == GP_RUNNING ? 0 : -1;
@@ -422,6 +424,16 @@ static void slot_clear(struct slot *s)
 /* The slot's job again after a back-off (one attempt more); the slot is free after. */
 static void retry_later(struct engine *e, struct slot *s, const char *why)
 {
+	/* A stream (stdout, a device) cannot be rewound: what it has is kept (the bytes
+	 * buffered too, all of them the file's) and the next attempt continues after it. */
+	if (s->job.kind == JOB_GET && (s->sink == SINK_STDOUT || s->sink == SINK_DEV)) {
+		if (s->werr || wflush(s) < 0) { /* the stream's count unknown: not retried */
+			fail_job(e, s, NT_EXIT_IO, why);
+			return;
+		}
+		s->job.out_at += (int64_t)s->bytes;
+		s->bytes = 0;
+	}
 	if (ftp_busy_requeue(e, s, why))
 		return;
 	struct job *r = xmalloc(sizeof *r);
@@ -493,6 +505,11 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 		retry_later(e, s, m);
 		return;
 	}
+	if (s->job.kind == JOB_GET && s->job.out_at > 0) { /* a stream resumed (retry_later): what it holds */
+		size_t l = strlen(m);
+		snprintf(m + l, sizeof m - l, " (%s has only the first %lld bytes)", s->sink == SINK_STDOUT ? "standard output" : s->job.dst,
+			 (long long)(s->job.out_at + (int64_t)s->bytes));
+	}
 	if (rc != CURLE_OK && s->job.kind == JOB_PUT) {
 		ftp_put_left(m, sizeof m, e->a, s->job.dst, rc, (long long)s->bytes);
 		ftp_put_tmp_left(m, sizeof m, e->a, s->job.dst, rc); /* --atomic: as a failed copy's */
@@ -543,8 +560,9 @@ void eng_retry(struct engine *e, struct slot *s, int code, const char *msg)
 
 void eng_finish_get(struct engine *e, struct slot *s)
 {
-	if (s->rc1 == CURLE_OK && s->fd >= 0)
-		wflush(s);
+	int out = s->sink == SINK_STDOUT || s->sink == SINK_DEV;
+	if ((s->rc1 == CURLE_OK || (out && !s->werr)) && s->fd >= 0)
+		wflush(s); /* a stream keeps what came of a failed attempt: its retry goes on after it */
 	s->wl = 0;
 	if (s->rc1 != CURLE_OK || s->werr) {
 		failed(e, s, s->werr ? CURLE_OK : s->rc1, s->err, &s->hdr, s->werr ? NT_EXIT_IO : 0);
@@ -555,7 +573,6 @@ void eng_finish_get(struct engine *e, struct slot *s)
 	 * failed (retried as such), never put in place. More than the listing said (a file that
 	 * grew) is accepted. A resumed file: what was there plus what came. To standard output
 	 * or a device: checked here on the own path (libcurl checks its own). */
-	int out = s->sink == SINK_STDOUT || s->sink == SINK_DEV;
 	long long want = s->sink == SINK_APPEND ? s->job.size : s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
 	long long got = (long long)s->bytes + (s->sink == SINK_APPEND ? (long long)s->resume_at : 0);
 	if (out && !s->fast) {

@@ -259,6 +259,7 @@ struct job {
 	int64_t size;    /* known source size or -1 */
 	const char *reject;  /* refused before anything is sent: the reason */
 	int attempts;
+	int64_t out_at;  /* GET to a stream (stdout, a device): bytes earlier attempts wrote to it */
 	int busy_tries;  /* given back after a 421 on the run's last connection (busy.c) */
 	long long ready_ms;
 	struct job *next;

@@ -8,7 +8,8 @@
 # greetings refused with 421 (asked again; a server that keeps refusing named, not a
 # timeout); reads only where the wait found something (strace); a single file to standard
 # output, a file and /dev/null (spliced), empty, a folder, missing, short, the reader
-# gone; a local write error named by the temporary being written.
+# gone; --retry of a single file to a stream broken halfway (continued from its bytes, REST);
+# a local write error named by the temporary being written.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -368,6 +369,42 @@ else
 	fail "fake server sizelie" "did not start"
 fi
 rm -f fk/one.bin one.out
+
+# --retry of a single file to a stream (standard output, a device) that has the first bytes of
+# a broken attempt: it cannot be rewound, the retry goes on from there (REST, libcurl's path),
+# never the file's start twice (main wrote the broken half and then the whole file, exit 0:
+# 300,000 bytes of 200,000; libcurl's path the same beyond its 256 KiB buffer). flaky: each
+# file's first RETR is reset halfway, later ones are sent whole (from the REST).
+mkdir -p fl && for i in 1 2 3 4; do head -c 200000 /dev/urandom >"fl/r$i.bin"; done && head -c 600000 /dev/urandom >fl/r5.bin
+if fakeftpd_start flaky "$T/fl" raw:flaky && fakeftpd_start norest "$T/fl" raw:flaky,norest; then
+	rget() { # name port file args...: the get's exit status in rc.NAME, stderr err.NAME; stdout as is
+		local name=$1 port=$2 f=$3
+		shift 3
+		timeout 60 "$NT" ftp -P "$port" --timeout 5 --progress none --retry 2 "$@" get "127.0.0.1:$f" 2>"err.$name"
+		echo $? >"rc.$name"
+	}
+	rest_at() { grep -q "^'REST [1-9][0-9]*'$" fl/commands.log && grep -A1 "^'REST " fl/commands.log | grep -q "^'RETR $1'$"; }
+	rget rpipe "$FAKEFTPD_PORT_flaky" r1.bin --no-tls -o - | cmp -s - fl/r1.bin && echo ok >cmp.rpipe
+	[ "$(cat rc.rpipe)" = 0 ] && [ -f cmp.rpipe ] && rest_at r1.bin && grep -q "^nettool ftp: get r1.bin: .*: retry 1 of 2 in " err.rpipe &&
+		pass "--retry of a single get to a pipe broken halfway: continued from its bytes (REST), the file exactly, exit 0" ||
+		fail "retried get to a pipe" "rc $(cat rc.rpipe): $(cat err.rpipe)"
+	rget rdev "$FAKEFTPD_PORT_flaky" r2.bin --no-tls -o /dev/stdout | cmp -s - fl/r2.bin && echo ok >cmp.rdev
+	[ "$(cat rc.rdev)" = 0 ] && [ -f cmp.rdev ] &&
+		pass "--retry of a single get to -o /dev/stdout (a device) broken halfway: the file exactly" ||
+		fail "retried get to a device" "rc $(cat rc.rdev): $(cat err.rdev)"
+	rget rcurl "$FAKEFTPD_PORT_flaky" r5.bin -o - | cmp -s - fl/r5.bin && echo ok >cmp.rcurl
+	[ "$(cat rc.rcurl)" = 0 ] && [ -f cmp.rcurl ] && rest_at r5.bin &&
+		pass "--retry to a pipe on libcurl's path (TLS when offered), 600,000 bytes: the file exactly" ||
+		fail "retried get to a pipe, libcurl" "rc $(cat rc.rcurl): $(cat err.rcurl)"
+	# A server that refuses REST: failed for good, standard output's share said, exit 1.
+	rget rnorest "$FAKEFTPD_PORT_norest" r3.bin --no-tls -o - >r3.out
+	[ "$(cat rc.rnorest)" = 1 ] && [ "$(wc -c <r3.out)" -le 100000 ] && head -c "$(wc -c <r3.out)" fl/r3.bin | cmp -s - r3.out &&
+		grep -q "^nettool ftp: get r3.bin: the server refused REST (resume) (server: 502 REST not implemented.) (standard output has only the first [0-9]* bytes)$" err.rnorest &&
+		pass "--retry to a pipe where the server refuses REST: exit 1, standard output's share named, nothing twice" ||
+		fail "retried get, REST refused" "rc $(cat rc.rnorest), $(wc -c <r3.out) bytes: $(cat err.rnorest)"
+else
+	fail "fake server flaky" "did not start"
+fi
 
 # A local write error (the file size limit: EFBIG, SIGXFSZ ignored) names the temporary being
 # written, with the final name it was for; neither is left.
