@@ -138,6 +138,9 @@ int cmd_get(const char *cmd)
 	if (ftp_cf.move && ftp_cf.out_file && !strcmp(ftp_cf.out_file, "-"))
 		opt_usage_error("get --move: standard output is not a file whose safe arrival can be known; refused "
 				"(save to a file, then delete the source)");
+	if (ftp_cf.journal && ftp_cf.out_file && !strcmp(ftp_cf.out_file, "-"))
+		opt_usage_error("get --journal: a rerun skips what its journal says is done, and standard output cannot "
+				"keep it for the rerun; refused (save to a file, or leave --journal out)");
 	if (ftp_cf.recursive && (ftp_cf.out_file || ftp_cf.from_file))
 		opt_usage_error("get -r: goes with -O DIR, not with -o or --from-file");
 	const char *dir = ftp_cf.out_dir ? ftp_cf.out_dir : ".";

@@ -508,4 +508,11 @@ rc=$?
 [ $rc = 0 ] && [ -e je.out ] && grep -q "^done	get	" jempty.txt &&
 	pass "--journal naming an empty file: a new journal" || fail "--journal of an empty file" "rc $rc: $(cat je.err)"
 
+# get -o - with --journal: a rerun would skip the file and write nothing to the pipe
+# (exit 0): refused before connecting (exit 2), as --move is.
+timeout 30 "$NT" ftp "${O[@]}" --journal jstdout.txt get $S:rt/a -o - >jso.out 2>jso.err
+rc=$?
+[ $rc = 2 ] && [ ! -s jso.out ] && [ ! -e jstdout.txt ] && grep -q "get --journal: a rerun skips" jso.err &&
+	pass "get -o - with --journal: refused (exit 2), no journal made" || fail "get -o - --journal" "rc $rc: $(cat jso.err)"
+
 finish
