@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ftp.h"
 #include "json.h"
 #include "nt_err.h"
+#include "out.h"
 
 static const char *const status_name[] = {"done", "failed", "skipped"};
 
@@ -27,12 +29,22 @@ void ftp_result(const char *cmd, const char *src, const char *dst, enum ftp_rsta
 	if (collecting && src && !strcmp(cmd, "get") &&
 	    (st == FTP_R_DONE || (st == FTP_R_SKIPPED && reason && !strcmp(reason, FTP_REASON_JOURNAL)))) {
 		/* done now, or done before (the journal says so: durable then); never a file
-		 * skipped for another reason (--only-newer: a local copy nobody made durable) */
-		if (nmoved == capmoved) {
-			capmoved = capmoved ? capmoved * 2 : 64;
-			moved = xrealloc(moved, capmoved * sizeof *moved);
+		 * skipped for another reason (--only-newer: a local copy nobody made durable).
+		 * Done before and gone since (deleted, moved away here): the source is kept. */
+		struct stat st_;
+		if (st == FTP_R_SKIPPED && dst && (lstat(dst, &st_) < 0 || !S_ISREG(st_.st_mode))) {
+			char a[300], b[300];
+			out_clean(a, sizeof a, src, strlen(src), 0);
+			out_clean(b, sizeof b, dst, strlen(dst), 0);
+			nt_warn("get --move: %s kept on the server: its local copy %s, done by an earlier run of the journal, is not there any more",
+				a, b);
+		} else {
+			if (nmoved == capmoved) {
+				capmoved = capmoved ? capmoved * 2 : 64;
+				moved = xrealloc(moved, capmoved * sizeof *moved);
+			}
+			moved[nmoved++] = xstrdup(src);
 		}
-		moved[nmoved++] = xstrdup(src);
 	}
 	if (!ftp_cf.json)
 		return;

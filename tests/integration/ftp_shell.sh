@@ -179,6 +179,15 @@ ftp "${O[@]}" --journal mv.j get --move $S:mv3.txt -O mvj 2>mv3.err
 rc=$?
 [ $rc = 0 ] && [ ! -e "$H/mv3.txt" ] && [ -f mvj/mv3.txt ] && pass "get --move: a source done before (journal) is deleted on the rerun" ||
 	fail "get --move with the journal" "rc $rc: $(cat mv3.err)"
+# ... but not when its local copy is gone since (deleted by hand between the runs): the
+# source is kept and the warning says why.
+printf 'journaled too\n' >"$H/mv4.txt"
+ftp "${O[@]}" --journal mv4.j get $S:mv4.txt -O mvj 2>/dev/null
+rm -f mvj/mv4.txt
+ftp "${O[@]}" --journal mv4.j get --move $S:mv4.txt -O mvj 2>mv4.err
+[ -f "$H/mv4.txt" ] && grep -q "get --move: mv4.txt kept on the server: its local copy mvj/mv4.txt, done by an earlier run of the journal, is not there any more" mv4.err &&
+	pass "get --move: a source done before whose local copy is gone is kept, said" ||
+	fail "get --move, local copy gone" "$(cat mv4.err); $(ls "$H")"
 printf 'newer\n' >"$H/tree/t1.txt"
 mkdir -p on/tree && cp "$H/tree/t1.txt" on/tree/t1.txt && touch -d '2099-01-01' on/tree/t1.txt
 ftp "${O[@]}" --json --only-newer get -r --move $S:tree -O on >on.out 2>on.err
