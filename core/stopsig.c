@@ -5,13 +5,18 @@
  * Header: include/stopsig.h    Tests: tests/integration/ftp_durable.sh
  */
 #include <signal.h>
+#include <stdio.h>
 #include <unistd.h>
 
+#include "nt_err.h"
 #include "stopsig.h"
 
 static const int sigs[] = {SIGINT, SIGTERM};
 static struct sigaction old[2];
-static volatile sig_atomic_t got, armed;
+static volatile sig_atomic_t got, armed, alarmed;
+static unsigned bound; /* seconds from the first signal (stopsig_bound; 0: none yet) */
+static char cut_msg[160];
+static size_t cut_len;
 static int depth;
 
 /* Die of sig (its default action), whatever the handler it has now. */
@@ -26,17 +31,35 @@ static void die_of(int sig)
 	_exit(128 + sig); /* not reached */
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (cut_len && write(2, cut_msg, cut_len) < 0) {
+		/* nothing more to say it with */
+	}
+	die_of(got ? got : SIGTERM);
+}
+
+/* The bound's alarm, once (async-signal-safe: from the handler too). */
+static void start_alarm(void)
+{
+	if (alarmed || !bound)
+		return;
+	alarmed = 1;
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(bound);
+}
+
 static void on_stop(int sig)
 {
 	if (got || !armed)
 		die_of(got ? got : sig); /* the second one: at once */
 	got = sig;
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	die_of(got ? got : SIGTERM);
+	/* counted from the signal, wherever the process waits (a library blocking on a
+	 * reply the server does not send) */
+	start_alarm();
 }
 
 void stopsig_arm(void)
@@ -59,12 +82,14 @@ int stopsig_got(void)
 
 void stopsig_bound(unsigned secs)
 {
-	if (!got)
+	if (bound)
 		return;
-	struct sigaction sa = {.sa_handler = on_alarm};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(secs);
+	int n = snprintf(cut_msg, sizeof cut_msg, "%s: stopped: the clean-up did not end within %u s of the signal\n",
+			 nt_applet, secs);
+	cut_len = n > 0 && (size_t)n < sizeof cut_msg ? (size_t)n : 0;
+	bound = secs;
+	if (got)
+		start_alarm();
 }
 
 void stopsig_disarm(void)

@@ -13,8 +13,10 @@
 void stopsig_arm(void);
 /* The signal noted (SIGINT, SIGTERM), or 0. */
 int stopsig_got(void);
-/* A signal was noted: the clean-up gets at most secs seconds more, then the process ends
- * by that signal wherever it is (a server that does not answer a DELE). */
+/* The clean-up gets at most secs seconds from the first signal (set once, best right
+ * after stopsig_arm; a signal before it: from now), then the process says so and ends
+ * by that signal wherever it is (a server that does not answer a DELE, a library
+ * waiting for a reply). */
 void stopsig_bound(unsigned secs);
 /* The dispositions before stopsig_arm back (the last nested call); a signal noted ends
  * the process now, by that signal. */

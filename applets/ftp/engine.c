@@ -750,11 +750,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	long long t0 = ftp_now_ms();
 	e->deadline = ftp_cf.deadline_at ? ftp_cf.deadline_at : ftp_cf.deadline_ms ? t0 + ftp_cf.deadline_ms : 0;
 	stopsig_arm(); /* SIGINT, SIGTERM: stopped as a deadline stops the run, then the end by it */
+	stopsig_bound(STOP_CLEANUP_SECS); /* counted from the signal */
 	char sigwhy[64] = "";
 	for (;;) {
 		if (stopsig_got()) {
 			snprintf(sigwhy, sizeof sigwhy, "interrupted (%s)", stopsig_got() == SIGINT ? "SIGINT" : "SIGTERM");
-			stopsig_bound(STOP_CLEANUP_SECS);
 			stop_all(e, sigwhy);
 			break;
 		}
