@@ -399,7 +399,8 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		if (strcmp(g->o.cwd, g->want)) {
 			char *cw = own_cwd_arg(a, g->want);
 			if (!cw) {
-				/* The login folder is not known (no PWD answer): libcurl's path. */
+				/* The login folder not known (no PWD answer), or a folder below
+				 * one that is no Unix path (data.c own_cwd_arg): libcurl's path. */
 				conn_drop(g);
 				file_end(g);
 				return GP_CURL;
