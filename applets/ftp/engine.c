@@ -5,8 +5,8 @@
  * for transient errors, a deadline, and the durable commit of downloaded files and
  * journal lines through core/commit (data synced, then renamed, then journaled; at most
  * one group not yet journaled). Without --journal or --fsync a download is renamed whole
- * and not synced. The copy between two servers is copy.c's (engine.h); the journal
- * itself: journal.c.
+ * and not synced. Where a get's data go (buffer, temporary, its end): getsink.c; the
+ * copy between two servers is copy.c's (engine.h); the journal itself: journal.c.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
  */
@@ -108,106 +108,6 @@ static void mark_done(struct engine *e, struct slot *s, struct afile *af, int fd
 }
 
 /* ---- callbacks ---- */
-
-static int sink_open(struct slot *s)
-{
-	char err[512];
-	if (s->opened)
-		return 0;
-	commit_names_lock(s->e->com);
-	int r = afile_open_tag(&s->af, s->dst_base, s->dst_rel, 0644, ftp_dur_tag(), err, sizeof err);
-	commit_names_unlock(s->e->com);
-	if (r < 0) {
-		nt_warn("%s", err);
-		s->werr = 1;
-		return -1;
-	}
-	s->fd = s->af.fd;
-	s->opened = 1;
-	return 0;
-}
-
-#define WBUF (256u << 10)
-
-/* A failed write of the download (errno): named by what was being written, the temporary
- * (as afile_commit's fsync and close errors), with the final name it was for. */
-void eng_werr(const struct slot *s)
-{
-	if (s->sink == SINK_STDOUT)
-		nt_warn_sys("write stdout");
-	else if (s->opened && s->af.tmp && s->af.final && strcmp(s->af.tmp, s->af.final))
-		nt_warn_sys("write %s (the temporary of %s)", s->af.tmp, s->job.dst);
-	else
-		nt_warn_sys("write %s", s->job.dst);
-}
-
-/* Write what the slot holds; 0 or -1 (s->werr set, message printed). */
-static int wflush(struct slot *s)
-{
-	if (s->wl && file_write_all(s->fd, s->wb, s->wl) < 0) {
-		if (!s->werr)
-			eng_werr(s);
-		s->werr = 1;
-	}
-	s->wl = 0;
-	return s->werr ? -1 : 0;
-}
-
-/* libcurl's own limit (ftp_prep) lets a transfer whose data is already buffered go by
- * at full speed (a batch's files, -r): the callbacks pace each transfer themselves. A
- * burst of an eighth of a second is allowed. */
-int eng_rate_pause(struct slot *s, size_t n)
-{
-	long long r = ftp_cf.limit_rate;
-	if (r <= 0)
-		return 0;
-	long long burst = r / 8 > 16384 ? r / 8 : 16384;
-	long long need = (long long)(s->rate_n + n) - burst;
-	long long at = need > 0 ? s->t0_ms + (long long)((double)need * 1000.0 / (double)r) : 0;
-	if (at > ftp_now_ms()) {
-		s->rate_until = at;
-		return 1;
-	}
-	s->rate_n += n;
-	return 0;
-}
-
-static size_t get_write(char *d, size_t sz, size_t nm, void *u)
-{
-	struct slot *s = u;
-	size_t n = sz * nm;
-	if (eng_rate_pause(s, n))
-		return CURL_WRITEFUNC_PAUSE;
-	if (s->sink == SINK_FILE && !s->opened && sink_open(s) < 0)
-		return 0;
-	if (!s->wb)
-		s->wb = xmalloc(WBUF);
-	if (s->wl + n > WBUF && wflush(s) < 0)
-		return 0;
-	if (n >= WBUF) {
-		if (file_write_all(s->fd, d, n) < 0) {
-			eng_werr(s);
-			s->werr = 1;
-			return 0;
-		}
-	} else {
-		memcpy(s->wb + s->wl, d, n);
-		s->wl += n;
-	}
-	s->bytes += n;
-	s->e->prog.bytes_done += n;
-	return n;
-}
-
-/* The meter's total for a single download (SIZE reply). */
-static int xferinfo(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
-{
-	struct slot *s = u;
-	if (dltotal > 0)
-		s->e->prog.bytes_total = (uint64_t)dltotal;
-	return 0;
-}
-
 /* ---- starting jobs ---- */
 
 /* A job's name for a message: server text (a listing's names) made safe (core/out.c: C0,
@@ -257,39 +157,6 @@ void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h,
 	curl_easy_setopt(h, CURLOPT_PREQUOTE, s->q); /* after the CWD to the login folder (sess.c) */
 	s->run1 = 1;
 	add(e, h, s);
-}
-
-/* A get on libcurl's path (the sink chosen; resume >= 0: appended from there). */
-int eng_get_curl(struct engine *e, struct slot *s, off_t resume)
-{
-	struct job *j = &s->job;
-	ftp_prep(e->a, s->h, &s->hdr, s->err);
-	s->url = ftp_url(e->a, j->src, 0);
-	curl_easy_setopt(s->h, CURLOPT_URL, s->url);
-	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, get_write);
-	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
-	if (resume >= 0)
-		curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)resume);
-	/* No SIZE before RETR in batches (one round trip less per file); a single
-	 * download asks for it so that the meter knows the total. SIZE in batches
-	 * was measured again (libcurl then ends a download on its last byte instead
-	 * of the data connection's end of file, one wake-up less): 1.2-1.4x in three
-	 * interleaved rounds of 2,000 files, but 0.93x in bench/ftp.sh's 5,000 (load
-	 * 12-26 on 2 cores): not taken. Both ways libcurl waits for each 226 inside
-	 * its ftp_done, blocking every other transfer of the multi meanwhile: getpipe.c's path
-	 * (getfast.c) does not. */
-	if (s->sink != SINK_APPEND && e->src->total != 1)
-		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
-	if (e->src->total == 1 && e->prog.mode != PROGRESS_NONE) {
-		curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, xferinfo);
-		curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
-		curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
-	}
-	if (j->mtime < 0 && ftp_cf.keep_mtime)
-		curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
-	s->run1 = 1;
-	add(e, s->h, s);
-	return 0;
 }
 
 /* Start s->job; 0 when running, -1 when it has ended already (failed before anything
@@ -427,7 +294,7 @@ static void retry_later(struct engine *e, struct slot *s, const char *why)
 	/* A stream (stdout, a device) cannot be rewound: what it has is kept (the bytes
 	 * buffered too, all of them the file's) and the next attempt continues after it. */
 	if (s->job.kind == JOB_GET && (s->sink == SINK_STDOUT || s->sink == SINK_DEV)) {
-		if (s->werr || wflush(s) < 0) { /* the stream's count unknown: not retried */
+		if (s->werr || eng_wflush(s) < 0) { /* the stream's count unknown: not retried */
 			fail_job(e, s, NT_EXIT_IO, why);
 			return;
 		}
@@ -517,16 +384,15 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
 }
 
-/* For getfast.c (engine.h). */
-int eng_get_write(struct slot *s, const char *p, size_t n)
-{
-	return get_write((char *)p, 1, n, s) == n ? 0 : -1;
-}
-
 /* For copy.c (engine.h). */
 void eng_add(struct engine *e, CURL *h, struct slot *s)
 {
 	add(e, h, s);
+}
+
+void eng_done_file(struct engine *e, struct slot *s, struct afile *af, int fd)
+{
+	mark_done(e, s, af, fd);
 }
 
 void eng_done(struct engine *e, struct slot *s)
@@ -556,59 +422,6 @@ void eng_retry(struct engine *e, struct slot *s, int code, const char *msg)
 		return;
 	}
 	fail_job(e, s, code ? code : NT_EXIT_FAIL, msg);
-}
-
-void eng_finish_get(struct engine *e, struct slot *s)
-{
-	int out = s->sink == SINK_STDOUT || s->sink == SINK_DEV;
-	if ((s->rc1 == CURLE_OK || (out && !s->werr)) && s->fd >= 0)
-		wflush(s); /* a stream keeps what came of a failed attempt: its retry goes on after it */
-	s->wl = 0;
-	if (s->rc1 != CURLE_OK || s->werr) {
-		failed(e, s, s->werr ? CURLE_OK : s->rc1, s->err, &s->hdr, s->werr ? NT_EXIT_IO : 0);
-		return;
-	}
-	/* Both paths end here. A file that ended short of its known size (what the 150 said,
-	 * else SIZE's or the listing's; libcurl is told to ignore sizes in batches) is partial:
-	 * failed (retried as such), never put in place. More than the listing said (a file that
-	 * grew) is accepted. A resumed file: what was there plus what came. To standard output
-	 * or a device: checked here on the own path (libcurl checks its own). */
-	long long want = s->sink == SINK_APPEND ? s->job.size : s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
-	long long got = (long long)s->bytes + (s->sink == SINK_APPEND ? (long long)s->resume_at : 0);
-	if (out && !s->fast) {
-		mark_done(e, s, NULL, -1);
-		return;
-	}
-	if (want >= 0 && got < want) {
-		/* (A single file: libcurl's words for it, as its path says them.) */
-		snprintf(s->err, sizeof s->err, e->src->total == 1 ? "" : "ended short: %lld of %lld bytes", got, want);
-		failed(e, s, CURLE_PARTIAL_FILE, s->err, &s->hdr, 0);
-		return;
-	}
-	if (out) {
-		mark_done(e, s, NULL, -1);
-		return;
-	}
-	curl_off_t ft = -1;
-	if (s->job.mtime < 0 && !s->fast) /* the own path runs only where no time is asked of the server */
-		curl_easy_getinfo(s->h, CURLINFO_FILETIME_T, &ft);
-	else
-		ft = s->job.mtime;
-	if (s->sink != SINK_APPEND && !s->opened && sink_open(s) < 0) {
-		fail_job(e, s, NT_EXIT_IO, "cannot create the file");
-		return;
-	}
-	if (ft >= 0) {
-		struct timespec ts[2] = {{ft, 0}, {ft, 0}};
-		futimens(s->fd, ts);
-	}
-	if (s->sink == SINK_APPEND) {
-		/* Journaled only once durable (review 5): the committer syncs it first. */
-		mark_done(e, s, NULL, s->fd);
-		return;
-	}
-	s->opened = 0;
-	mark_done(e, s, &s->af, -1);
 }
 
 /* A handle of slot s finished. */

@@ -108,6 +108,8 @@ void eng_add(struct engine *e, CURL *h, struct slot *s);
  * bytes are counted. */
 int eng_rate_pause(struct slot *s, size_t n);
 void eng_done(struct engine *e, struct slot *s);
+/* getsink.c: a download done, af renamed into place or fd (appended to) made durable first */
+void eng_done_file(struct engine *e, struct slot *s, struct afile *af, int fd);
 void eng_done_why(struct engine *e, struct slot *s, const char *why); /* done, --json's reason */
 void eng_fail(struct engine *e, struct slot *s, int code, const char *msg);
 void eng_failed(struct engine *e, struct slot *s, CURLcode rc, const char *errbuf, const struct ftp_hdr *hdr, int code);
@@ -120,11 +122,12 @@ int eng_src_folder(struct engine *e, struct slot *s, char *m, size_t ml);
 void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h, struct ftp_hdr *hdr, char *err,
 	       const char *verb, const char *path);
 
-/* engine.c, for getfast.c: the get's sink (0, or -1: the file fails), the next job of
+/* getsink.c and engine.c, for getfast.c: the get's sink (0, or -1: the file fails), the next job of
  * the run (1, or 0: none), a get begun on libcurl's path (resume >= 0: appended from
  * there), the end of a get (rc1 its result). */
 int eng_get_write(struct slot *s, const char *p, size_t n);
 void eng_werr(const struct slot *s); /* a failed write of the download (errno) said */
+int eng_wflush(struct slot *s);      /* what the slot buffers written: 0, or -1 (said, s->werr) */
 int eng_next_job(struct engine *e, struct job *j);
 /* A job kind's word (get, put, ...) and a job's names freed (jobs.c). */
 const char *eng_kind_name(enum job_kind k);

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* getsink.c - where a get's data go, on either path (libcurl's write callback, getfast.c
+ * through eng_get_write): the download's temporary opened at its first byte (core/file
+ * afile), a 256 KiB buffer, --limit-rate's pacing, and the end of a get (short files
+ * failed, the time set, the file handed to the engine's commit). The engine's loop and
+ * the other jobs: engine.c.
+ *
+ * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine.h"
+#include "file.h"
+#include "ftp.h"
+#include "log.h"
+#include "nt_err.h"
+
+static int sink_open(struct slot *s)
+{
+	char err[512];
+	if (s->opened)
+		return 0;
+	commit_names_lock(s->e->com);
+	int r = afile_open_tag(&s->af, s->dst_base, s->dst_rel, 0644, ftp_dur_tag(), err, sizeof err);
+	commit_names_unlock(s->e->com);
+	if (r < 0) {
+		nt_warn("%s", err);
+		s->werr = 1;
+		return -1;
+	}
+	s->fd = s->af.fd;
+	s->opened = 1;
+	return 0;
+}
+
+#define WBUF (256u << 10)
+
+/* A failed write of the download (errno): named by what was being written, the temporary
+ * (as afile_commit's fsync and close errors), with the final name it was for. */
+void eng_werr(const struct slot *s)
+{
+	if (s->sink == SINK_STDOUT)
+		nt_warn_sys("write stdout");
+	else if (s->opened && s->af.tmp && s->af.final && strcmp(s->af.tmp, s->af.final))
+		nt_warn_sys("write %s (the temporary of %s)", s->af.tmp, s->job.dst);
+	else
+		nt_warn_sys("write %s", s->job.dst);
+}
+
+/* Write what the slot holds; 0 or -1 (s->werr set, message printed). */
+int eng_wflush(struct slot *s)
+{
+	if (s->wl && file_write_all(s->fd, s->wb, s->wl) < 0) {
+		if (!s->werr)
+			eng_werr(s);
+		s->werr = 1;
+	}
+	s->wl = 0;
+	return s->werr ? -1 : 0;
+}
+
+/* libcurl's own limit (ftp_prep) lets a transfer whose data is already buffered go by
+ * at full speed (a batch's files, -r): the callbacks pace each transfer themselves. A
+ * burst of an eighth of a second is allowed. */
+int eng_rate_pause(struct slot *s, size_t n)
+{
+	long long r = ftp_cf.limit_rate;
+	if (r <= 0)
+		return 0;
+	long long burst = r / 8 > 16384 ? r / 8 : 16384;
+	long long need = (long long)(s->rate_n + n) - burst;
+	long long at = need > 0 ? s->t0_ms + (long long)((double)need * 1000.0 / (double)r) : 0;
+	if (at > ftp_now_ms()) {
+		s->rate_until = at;
+		return 1;
+	}
+	s->rate_n += n;
+	return 0;
+}
+
+static size_t get_write(char *d, size_t sz, size_t nm, void *u)
+{
+	struct slot *s = u;
+	size_t n = sz * nm;
+	if (eng_rate_pause(s, n))
+		return CURL_WRITEFUNC_PAUSE;
+	if (s->sink == SINK_FILE && !s->opened && sink_open(s) < 0)
+		return 0;
+	if (!s->wb)
+		s->wb = xmalloc(WBUF);
+	if (s->wl + n > WBUF && eng_wflush(s) < 0)
+		return 0;
+	if (n >= WBUF) {
+		if (file_write_all(s->fd, d, n) < 0) {
+			eng_werr(s);
+			s->werr = 1;
+			return 0;
+		}
+	} else {
+		memcpy(s->wb + s->wl, d, n);
+		s->wl += n;
+	}
+	s->bytes += n;
+	s->e->prog.bytes_done += n;
+	return n;
+}
+
+/* The meter's total for a single download (SIZE reply). */
+static int xferinfo(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct slot *s = u;
+	if (dltotal > 0)
+		s->e->prog.bytes_total = (uint64_t)dltotal;
+	return 0;
+}
+
+/* A get on libcurl's path (the sink chosen; resume >= 0: appended from there). */
+int eng_get_curl(struct engine *e, struct slot *s, off_t resume)
+{
+	struct job *j = &s->job;
+	ftp_prep(e->a, s->h, &s->hdr, s->err);
+	s->url = ftp_url(e->a, j->src, 0);
+	curl_easy_setopt(s->h, CURLOPT_URL, s->url);
+	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, get_write);
+	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+	if (resume >= 0)
+		curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)resume);
+	/* No SIZE before RETR in batches (one round trip less per file); a single
+	 * download asks for it so that the meter knows the total. SIZE in batches
+	 * was measured again (libcurl then ends a download on its last byte instead
+	 * of the data connection's end of file, one wake-up less): 1.2-1.4x in three
+	 * interleaved rounds of 2,000 files, but 0.93x in bench/ftp.sh's 5,000 (load
+	 * 12-26 on 2 cores): not taken. Both ways libcurl waits for each 226 inside
+	 * its ftp_done, blocking every other transfer of the multi meanwhile: getpipe.c's path
+	 * (getfast.c) does not. */
+	if (s->sink != SINK_APPEND && e->src->total != 1)
+		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	if (e->src->total == 1 && e->prog.mode != PROGRESS_NONE) {
+		curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, xferinfo);
+		curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
+		curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
+	}
+	if (j->mtime < 0 && ftp_cf.keep_mtime)
+		curl_easy_setopt(s->h, CURLOPT_FILETIME, 1L);
+	s->run1 = 1;
+	eng_add(e, s->h, s);
+	return 0;
+}
+
+/* For getfast.c (engine.h). */
+int eng_get_write(struct slot *s, const char *p, size_t n)
+{
+	return get_write((char *)p, 1, n, s) == n ? 0 : -1;
+}
+
+void eng_finish_get(struct engine *e, struct slot *s)
+{
+	int out = s->sink == SINK_STDOUT || s->sink == SINK_DEV;
+	if ((s->rc1 == CURLE_OK || (out && !s->werr)) && s->fd >= 0)
+		eng_wflush(s); /* a stream keeps what came of a failed attempt: its retry goes on after it */
+	s->wl = 0;
+	if (s->rc1 != CURLE_OK || s->werr) {
+		eng_failed(e, s, s->werr ? CURLE_OK : s->rc1, s->err, &s->hdr, s->werr ? NT_EXIT_IO : 0);
+		return;
+	}
+	/* Both paths end here. A file that ended short of its known size (what the 150 said,
+	 * else SIZE's or the listing's; libcurl is told to ignore sizes in batches) is partial:
+	 * failed (retried as such), never put in place. More than the listing said (a file that
+	 * grew) is accepted. A resumed file: what was there plus what came. To standard output
+	 * or a device: checked here on the own path (libcurl checks its own). */
+	long long want = s->sink == SINK_APPEND ? s->job.size : s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
+	long long got = (long long)s->bytes + (s->sink == SINK_APPEND ? (long long)s->resume_at : 0);
+	if (out && !s->fast) {
+		eng_done(e, s);
+		return;
+	}
+	if (want >= 0 && got < want) {
+		/* (A single file: libcurl's words for it, as its path says them.) */
+		snprintf(s->err, sizeof s->err, e->src->total == 1 ? "" : "ended short: %lld of %lld bytes", got, want);
+		eng_failed(e, s, CURLE_PARTIAL_FILE, s->err, &s->hdr, 0);
+		return;
+	}
+	if (out) {
+		eng_done(e, s);
+		return;
+	}
+	curl_off_t ft = -1;
+	if (s->job.mtime < 0 && !s->fast) /* the own path runs only where no time is asked of the server */
+		curl_easy_getinfo(s->h, CURLINFO_FILETIME_T, &ft);
+	else
+		ft = s->job.mtime;
+	if (s->sink != SINK_APPEND && !s->opened && sink_open(s) < 0) {
+		eng_fail(e, s, NT_EXIT_IO, "cannot create the file");
+		return;
+	}
+	if (ft >= 0) {
+		struct timespec ts[2] = {{ft, 0}, {ft, 0}};
+		futimens(s->fd, ts);
+	}
+	if (s->sink == SINK_APPEND) {
+		/* Journaled only once durable (review 5): the committer syncs it first. */
+		eng_done_file(e, s, NULL, s->fd);
+		return;
+	}
+	s->opened = 0;
+	eng_done_file(e, s, &s->af, -1);
+}
