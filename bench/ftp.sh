@@ -17,7 +17,8 @@
 # 3); NETTOOL_OLD: a binary from before a change, run in the same rounds of the 5,000-file
 # get and of the 1 GiB rows (rows vs-old). COPY=0 leaves the copy rows out (a shorter run
 # under the bench lock when only the get rows are wanted). SETTLE=0: the 1 GiB rows without
-# the wait and sync before each run (see settle). BIG_ROWS: which 1 GiB rows (default
+# the wait, sync and warm memory before each run (see settle; WARM_MEM=0: only the warm
+# left out). BIG_ROWS: which 1 GiB rows (default
 # "stdout put file"). WARM=0: the 1 GiB pairs without their untimed first runs (see pair).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -152,7 +153,22 @@ fi
 # sync (the deleted file's blocks). Without it a run starts while the last one's upload is
 # still being written back, whoever ran it (one run, a loaded machine: curl 3.2, 5.3 and
 # 9.2 s right after ours, 0.9, 1.1 and 5.7 s right after curl). The same for both
-# contestants. SETTLE=0: as before (no wait, no sync).
+# contestants. SETTLE=0: as before (no wait, no sync, no warm).
+# warm: then 1.5 x BIG_MB of memory touched and freed again (a file in /dev/shm), untimed,
+# so that the run's new pages (the server's copy of a put, a get's file here) are pages
+# the machine already backs. On a virtual machine that hands freed memory back to its
+# host (virtio-balloon free page reporting, 2 s after a free; DAMON's page-out of cold
+# cache), a fresh page costs a fault in the host at its first write, and which pages a
+# run got decided its time: vsftpd's copy into the page cache (copy_folio_from_iter_atomic,
+# perf) was 3.3% of the samples in a fast put and 11.9% in a slow one of the same binary;
+# eight puts each, alternated: ours 0.66-2.21 s and curl 1.01-2.70 s without, 0.65-0.76 s
+# and 1.13-1.44 s with. The same for both contestants. WARM_MEM=0: without.
+warm() {
+	[ "${WARM_MEM:-1}" = 0 ] && return 0
+	[ -d /dev/shm ] && [ -w /dev/shm ] || return 0
+	dd if=/dev/zero of=/dev/shm/nettool-bench-warm.$$ bs=1M count=$((BIG_MB * 3 / 2)) 2>/dev/null
+	rm -f /dev/shm/nettool-bench-warm.$$
+}
 settle() {
 	local i
 	[ "${SETTLE:-1}" = 0 ] && return 0
@@ -161,6 +177,7 @@ settle() {
 		sleep 0.1
 	done
 	sync
+	warm
 }
 # WARM (default 1): before the rounds of a pair, one untimed run of each contestant (the
 # peer first), settled as the timed ones. The first 1 GiB run of a pair was often the
