@@ -61,7 +61,12 @@ extern struct ftp_conf ftp_cf;
 struct ftp_hdr {
 	char last[256];    /* text of the last reply line, cleaned */
 	int code;          /* its code */
-	long long announced; /* the size a 1xx to RETR announced ("(N bytes)"), -1: none */
+	long long announced; /* the size a 1xx to RETR announced ("(N bytes)"), -1: none; on libcurl's
+			      * path, where the get asked SIZE (size_asked) and the 1xx names none, SIZE's */
+	int size_asked;      /* libcurl's path: 1, a "*SIZE" PREQUOTE of ours comes last before the
+			      * REST/RETR (getsink.c eng_get_curl); 2 once the RETR's 1xx came */
+	long long size_reply; /* the 213 of the last reply while size_asked is 1, -1: none */
+	long long sized;     /* SIZE's answer (size_asked), taken at the RETR's 1xx; -1: none */
 	struct buf *cap;   /* when set, every line is appended (FEAT) */
 };
 

@@ -502,7 +502,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		switch (what) {
 		case Q_SIZE: /* as libcurl: a refused SIZE is no failure (RETR says); the 150's size wins */
 			if (r == 213 && hdr->announced < 0)
-				hdr->announced = strtoll(c->text + 4, NULL, 10);
+				hdr->announced = ftp_parse_213_size(c->text, strlen(c->text));
 			break;
 		case Q_CWD:
 			if (r != 250)

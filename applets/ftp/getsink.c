@@ -108,12 +108,22 @@ static size_t get_write(char *d, size_t sz, size_t nm, void *u)
 	return n;
 }
 
-/* The meter's total for a single download (SIZE reply). */
+/* Where a get's data start in the file: a resumed file's (-c) or a stream's retry's REST
+ * offset, else 0. */
+static long long get_offset(const struct slot *s)
+{
+	return s->sink == SINK_APPEND ? (long long)s->resume_at : s->job.out_at > 0 ? (long long)s->job.out_at : 0;
+}
+
+/* The meter's total for a single download: the 150's size, else SIZE's (libcurl is told
+ * no size: eng_get_curl). From an offset (REST) SIZE's less the offset (servers differ in
+ * what their 150 counts there). */
 static int xferinfo(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct slot *s = u;
-	if (dltotal > 0)
-		s->e->prog.bytes_total = (uint64_t)dltotal;
+	long long off = get_offset(s), t = off ? s->hdr.sized - off : s->hdr.announced;
+	if (t > 0)
+		s->e->prog.bytes_total = (uint64_t)t;
 	return 0;
 }
 
@@ -126,18 +136,41 @@ int eng_get_curl(struct engine *e, struct slot *s, off_t resume)
 	curl_easy_setopt(s->h, CURLOPT_URL, s->url);
 	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, get_write);
 	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
-	if (resume >= 0)
-		curl_easy_setopt(s->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)resume);
-	/* No SIZE before RETR in batches (one round trip less per file); a single
-	 * download asks for it so that the meter knows the total. SIZE in batches
-	 * was measured again (libcurl then ends a download on its last byte instead
-	 * of the data connection's end of file, one wake-up less): 1.2-1.4x in three
-	 * interleaved rounds of 2,000 files, but 0.93x in bench/ftp.sh's 5,000 (load
-	 * 12-26 on 2 cores): not taken. Both ways libcurl waits for each 226 inside
-	 * its ftp_done, blocking every other transfer of the multi meanwhile: getpipe.c's path
-	 * (getfast.c) does not. */
-	if (s->sink != SINK_APPEND && e->src->total != 1)
-		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	/* libcurl told a size (its own SIZE's, else the 150's) ends the download at that count
+	 * and calls it success: a SIZE of "213 10" for 200,000 bytes, or a file that grew after
+	 * its SIZE, gave 10 bytes and exit 0 ("213 -1": 1 byte). Told to ignore sizes it sends
+	 * no SIZE and reads to the data connection's end, as the own path (getpipe.c). Where
+	 * libcurl asked SIZE (a single download: the meter's total, the short check; a resumed
+	 * one) we ask it, at the very place of libcurl's own (the PREQUOTE comes last before
+	 * REST and RETR: the same commands and round trips), a refusal ignored ('*'), its answer
+	 * kept by the header callback (sess.c) and checked in eng_finish_get. No SIZE in
+	 * batches (one round trip less per file). SIZE in batches was measured again (libcurl
+	 * then ends a download on its last byte instead of the data connection's end of file,
+	 * one wake-up less): 1.2-1.4x in three interleaved rounds of 2,000 files, but 0.93x in
+	 * bench/ftp.sh's 5,000 (load 12-26 on 2 cores): not taken. Both ways libcurl waits for
+	 * each 226 inside its ftp_done, blocking every other transfer of the multi meanwhile:
+	 * getpipe.c's path (getfast.c) does not. ASCII: no SIZE, as libcurl (servers do not
+	 * count the converted size). An offset (REST) is ours too, the PREQUOTE's last: told
+	 * to ignore sizes, libcurl 7.88.1 sends RETR straight after the PREQUOTE, without the
+	 * REST of CURLOPT_RESUME_FROM (ftp.c ftp_state_quote); its refusal is eng_finish_get's. */
+	curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	const char *name = strrchr(j->src, '/') ? strrchr(j->src, '/') + 1 : j->src; /* libcurl's RETR name */
+	char *c = NULL;
+	curl_slist_free_all(s->q); /* (none: a job's list is freed at its end, engine.c slot_clear) */
+	s->q = NULL;
+	if ((e->src->total == 1 || resume >= 0) && !ftp_cf.ascii && *name) {
+		c = xasprintf("*SIZE %s", name);
+		s->q = curl_slist_append(s->q, c);
+		free(c);
+		s->hdr.size_asked = 1;
+	}
+	if (resume >= 0) {
+		c = xasprintf("REST %lld", (long long)resume);
+		s->q = curl_slist_append(s->q, c);
+		free(c);
+	}
+	if (s->q)
+		curl_easy_setopt(s->h, CURLOPT_PREQUOTE, s->q);
 	if (e->src->total == 1 && e->prog.mode != PROGRESS_NONE) {
 		curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, xferinfo);
 		curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
@@ -162,19 +195,27 @@ void eng_finish_get(struct engine *e, struct slot *s)
 	if ((s->rc1 == CURLE_OK || (out && !s->werr)) && s->fd >= 0)
 		eng_wflush(s); /* a stream keeps what came of a failed attempt: its retry goes on after it */
 	s->wl = 0;
+	if (s->rc1 == CURLE_QUOTE_ERROR && get_offset(s))
+		s->rc1 = CURLE_FTP_COULDNT_USE_REST; /* our REST refused (eng_get_curl), as libcurl's */
 	if (s->rc1 != CURLE_OK || s->werr) {
 		eng_failed(e, s, s->werr ? CURLE_OK : s->rc1, s->err, &s->hdr, s->werr ? NT_EXIT_IO : 0);
 		return;
 	}
 	/* Both paths end here. A file that ended short of its known size (what the 150 said,
-	 * else SIZE's or the listing's; libcurl is told to ignore sizes in batches) is partial:
-	 * failed (retried as such), never put in place. More than the listing said (a file that
-	 * grew) is accepted. A resumed file: what was there plus what came. To standard output
-	 * or a device: checked here on the own path (libcurl checks its own). */
-	long long want = s->sink == SINK_APPEND ? s->job.size : s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
-	long long got = (long long)s->bytes + (s->sink == SINK_APPEND ? (long long)s->resume_at : 0);
-	if (out && !s->fast) {
-		eng_done(e, s);
+	 * else SIZE's or the listing's; libcurl is told to ignore sizes: eng_get_curl) is
+	 * partial: failed (retried as such), never put in place. More than the sizes said (a
+	 * file that grew) is accepted. From an offset (a resumed file, a stream's retry): what
+	 * was there plus what came, against SIZE's (else the listing's). To standard output or
+	 * a device too. */
+	long long off = get_offset(s);
+	long long want = off ? (s->hdr.sized >= 0 ? s->hdr.sized : s->job.size) : s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
+	long long got = (long long)s->bytes + off;
+	if (off && !s->bytes && s->hdr.sized >= 0 && s->hdr.sized < off) {
+		/* Nothing after a REST past SIZE's end: the local part is longer than the file
+		 * (libcurl's check and words when it asked SIZE itself). Data that came after it
+		 * say the file is longer than SIZE said (it grew): accepted, as from offset 0. */
+		snprintf(s->err, sizeof s->err, "Offset (%lld) was beyond file size (%lld)", off, s->hdr.sized);
+		eng_failed(e, s, CURLE_BAD_DOWNLOAD_RESUME, s->err, &s->hdr, 0);
 		return;
 	}
 	if (want >= 0 && got < want) {

@@ -498,6 +498,19 @@ int ftp_parse_150_size(const char *line, size_t len, long long *size)
 	return -1;
 }
 
+long long ftp_parse_213_size(const char *line, size_t len)
+{
+	size_t i = 4, nd = 0;
+	long long v = 0;
+	while (i < len && line[i] == ' ')
+		i++;
+	while (i < len && line[i] >= '0' && line[i] <= '9' && nd < 18) {
+		v = v * 10 + (line[i] - '0');
+		i++, nd++;
+	}
+	return nd && !(i < len && line[i] >= '0' && line[i] <= '9') ? v : -1; /* 19 digits: none, not cut */
+}
+
 int ftp_parse_epsv(const char *line, size_t len, unsigned *port)
 {
 	if (len < 4 || memcmp(line, "229", 3))

@@ -73,6 +73,11 @@ int ftp_parse_epsv(const char *line, size_t len, unsigned *port);
 /* The size a 1xx reply to RETR announces: "150 ... (N bytes)" (vsftpd, ProFTPD, pyftpdlib;
  * line: the reply's line or its text, the caller checks the code). 0 and *size set (at most 18 digits), or -1 (none: *size untouched). Bounded by len. */
 int ftp_parse_150_size(const char *line, size_t len, long long *size);
+/* The size a 213 reply to SIZE gives ("213 N", line: the reply's line, the caller checks the
+ * code): N (at most 18 digits, spaces before them skipped), or -1 (none: "213 -1", no digits,
+ * more digits).
+ * Both paths of a get take SIZE's answer through it. Bounded by len. */
+long long ftp_parse_213_size(const char *line, size_t len);
 /* The address and port of a 227 reply to PASV ("227 Entering Passive Mode
  * (h1,h2,h3,h4,p1,p2)", the six numbers after the first digit past the code, each 0-255):
  * 0, host and *port (1-65535), or -1. The caller decides whether to trust host (we never

@@ -275,10 +275,20 @@ static size_t hdr_cb(char *data, size_t size, size_t n, void *userp)
 	/* Bounded by the buffer's max: what would pass it is dropped; short memory is not. */
 	if (h->cap && buf_append(h->cap, data, len) < 0 && buf_pending(h->cap) + len <= h->cap->max)
 		die(NT_EXIT_IO, "out of memory");
-	ftp_reply_line(data, len, &h->code, h->last, sizeof h->last);
+	int line = ftp_reply_line(data, len, &h->code, h->last, sizeof h->last);
+	/* Our SIZE (a PREQUOTE, eng_get_curl) is the last command before REST and RETR: a 213
+	 * before it (MDTM's) is forgotten at the replies between (EPSV's, TYPE's, SIZE's own). */
+	if (line && h->size_asked == 1 && h->code >= 200 && h->code != 350)
+		h->size_reply = h->code == 213 ? ftp_parse_213_size(data, len) : -1;
 	long long sz;
 	if (h->code >= 100 && h->code < 200 && ftp_parse_150_size(data, len, &sz) == 0)
 		h->announced = sz;
+	if (line && h->size_asked == 1 && h->code >= 100 && h->code < 200) {
+		h->size_asked = 2;
+		h->sized = h->size_reply;
+		if (h->announced < 0) /* as the own path: the 150's size, else SIZE's (getpipe.c) */
+			h->announced = h->sized;
+	}
 	return len;
 }
 
@@ -353,6 +363,8 @@ void ftp_prep(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *errbuf)
 		hdr->last[0] = 0;
 		hdr->code = 0;
 		hdr->announced = -1;
+		hdr->size_asked = 0;
+		hdr->size_reply = hdr->sized = -1;
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, hdr_cb);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, hdr);
 	}

@@ -7,7 +7,8 @@
 # folder (walk caps), long paths inside the entry cap (path-byte cap), a CR in the PWD reply (never sent back in a command), refusals and a
 # hang-up (errors in our words), names with escape sequences (ls made safe, --json escaped),
 # a login folder that is not a Unix path and devices in MLSD; a put whose STOR is answered 425
-# after the server emptied the file (the error says it is left empty).
+# after the server emptied the file (the error says it is left empty); a SIZE smaller than the
+# file (a file that grew) and a 150 without size: a single get whole on both paths.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -253,5 +254,73 @@ if fakeftpd_start P425 "$T/p425" raw:; then
 	done
 else
 	fail "fake ftp server (raw: put)" "did not start: $(cat "$T/fakeftpd-P425.log")"
+fi
+# --- a SIZE that says less than the file has ("213 10" for 200,000 bytes: a file that grew
+# after its SIZE; "213 -1"), the 150 naming no size (raw: *szsmall*, *sznl*, *nosz*): a single
+# get is the whole file, what the data connection delivers up to its end and the 226, on both
+# paths (own: --no-tls; libcurl's: AUTH TLS refused, plain), to -o FILE and to standard
+# output, exit 0. On main's binary libcurl's path stopped at SIZE's count: 10 bytes (1 for
+# "-1"), exit 0, no word. SIZE is still asked once, right before the RETR (the meter's
+# total, the short check: a file short of SIZE's count, the 150 naming none, still fails, exit 3).
+mkdir -p szs
+head -c 200000 /dev/urandom >szs/szsmall_nosz.bin
+head -c 200000 /dev/urandom >szs/sznl_nosz.bin
+head -c 14000 /dev/urandom >szs/short_nosz.bin
+if fakeftpd_start SZS "$T/szs" raw:; then
+	for f in szsmall_nosz.bin sznl_nosz.bin short_nosz.bin; do
+		for path in own curl; do
+			for o in file stdout; do
+				w="$f, $path path, -o $([ $o = file ] && echo FILE || echo -)"
+				rm -f szs/commands.log szs.out
+				tls=(--no-tls)
+				[ $path = curl ] && tls=()
+				if [ $o = file ]; then
+					timeout 60 "$NT" ftp "${tls[@]}" -P "$FAKEFTPD_PORT_SZS" --timeout 10 --progress none get "$S:$f" -o szs.out 2>szs.err
+				else
+					timeout 60 "$NT" ftp "${tls[@]}" -P "$FAKEFTPD_PORT_SZS" --timeout 10 --progress none get "$S:$f" -o - >szs.out 2>szs.err
+				fi
+				rc=$?
+				once=$(grep -c "^'SIZE $f'$" szs/commands.log)
+				next=$(grep -A1 "^'SIZE $f'$" szs/commands.log | tail -1)
+				if [ "$f" = short_nosz.bin ]; then
+					# the fake sends half of it, the 150 names no size: SIZE's count decides
+					[ $rc = 3 ] && grep -q "^nettool ftp: get $f: the transfer ended before the announced size$" szs.err &&
+						{ [ $o = stdout ] || [ ! -e szs.out ]; } && [ "$once" = 1 ] &&
+						pass "short of SIZE's count, the 150 naming none ($w): exit 3" ||
+						fail "short of SIZE ($w)" "rc $rc: $(cat szs.err) $(tr '\n' ' ' <szs/commands.log)"
+					continue
+				fi
+				[ $rc = 0 ] && cmp -s szs.out "szs/$f" && [ ! -s szs.err ] && [ "$once" = 1 ] &&
+					{ [ $path = own ] || [ "$next" = "'RETR $f'" ]; } &&
+					pass "a SIZE smaller than the file ($w): the whole file, exit 0" ||
+					fail "SIZE smaller than the file ($w)" "rc $rc, $(wc -c <szs.out) bytes: $(cat szs.err) $(tr '\n' ' ' <szs/commands.log)"
+			done
+		done
+	done
+else
+	fail "fake ftp server (raw: SIZE small)" "did not start: $(cat "$T/fakeftpd-SZS.log")"
+fi
+# The same SIZE under get --resume and under --retry of a stream (REST: libcurl's path
+# alone; raw:flaky keeps REST's offset, and resets each file's first RETR halfway): the rest
+# of the file after the local 5 bytes; to a pipe, the retry goes on after the broken half. On
+# main's binary libcurl stopped at SIZE's count: 10 bytes in all, exit 0.
+mkdir -p szr
+head -c 200000 /dev/urandom >szr/szsmall_c.bin
+head -c 200000 /dev/urandom >szr/szsmall_r.bin
+if fakeftpd_start SZR "$T/szr" raw:flaky; then
+	timeout 60 "$NT" ftp -P "$FAKEFTPD_PORT_SZR" --timeout 10 --progress none get "$S:szsmall_c.bin" -o /dev/null 2>/dev/null # its reset spent
+	head -c 5 szr/szsmall_c.bin >szr.out
+	timeout 60 "$NT" ftp -P "$FAKEFTPD_PORT_SZR" --timeout 10 --progress none get -c "$S:szsmall_c.bin" -o szr.out 2>szr.err
+	rc=$?
+	[ $rc = 0 ] && cmp -s szr.out szr/szsmall_c.bin && grep -q "^'REST 5'$" szr/commands.log &&
+		pass "get --resume of a file whose SIZE is smaller: the whole rest (REST 5), exit 0" ||
+		fail "get --resume, SIZE smaller" "rc $rc, $(wc -c <szr.out) bytes: $(cat szr.err)"
+	timeout 60 "$NT" ftp -P "$FAKEFTPD_PORT_SZR" --timeout 10 --progress none --retry 2 get "$S:szsmall_r.bin" -o - >szr.out 2>szr.err
+	rc=$?
+	[ $rc = 0 ] && cmp -s szr.out szr/szsmall_r.bin && grep -q "^'REST 100000'$" szr/commands.log &&
+		pass "--retry to a pipe of a file whose SIZE is smaller: the first half, then the rest (REST), exit 0" ||
+		fail "--retry to a pipe, SIZE smaller" "rc $rc, $(wc -c <szr.out) bytes: $(cat szr.err)"
+else
+	fail "fake ftp server (raw:flaky, SIZE small)" "did not start: $(cat "$T/fakeftpd-SZR.log")"
 fi
 finish

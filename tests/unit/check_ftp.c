@@ -259,6 +259,24 @@ START_TEST(announced_size)
 }
 END_TEST
 
+/* SIZE's answer on both paths of a get (getpipe.c, sess.c's header callback): "213 -1" is
+ * no size (libcurl read it as 1 and cut the download there), a cut line is not half taken. */
+START_TEST(size_reply)
+{
+	const char *l = "213 200000\r\n";
+	ck_assert_int_eq(ftp_parse_213_size(l, strlen(l)), 200000);
+	ck_assert_int_eq(ftp_parse_213_size("213 10", 6), 10);
+	ck_assert_int_eq(ftp_parse_213_size("213  0", 6), 0);
+	ck_assert_int_eq(ftp_parse_213_size("213 -1", 6), -1);
+	ck_assert_int_eq(ftp_parse_213_size("213 ", 4), -1);
+	ck_assert_int_eq(ftp_parse_213_size("213", 3), -1);
+	ck_assert_int_eq(ftp_parse_213_size("213 size unknown", 16), -1);
+	ck_assert_int_eq(ftp_parse_213_size("213 1234", 6), 12); /* bounded by len */
+	ck_assert_int_eq(ftp_parse_213_size("213 123456789012345678", 22), 123456789012345678LL);
+	ck_assert_int_eq(ftp_parse_213_size("213 1234567890123456789", 23), -1); /* 18 digits at most, never cut */
+}
+END_TEST
+
 START_TEST(passive_replies)
 {
 	unsigned port = 7;
@@ -667,6 +685,7 @@ Suite *suite_ftp(void)
 	tcase_add_test(t, pwd);
 	tcase_add_test(t, passive_replies);
 	tcase_add_test(t, announced_size);
+	tcase_add_test(t, size_reply);
 	tcase_add_test(t, journal_set);
 	tcase_add_test(t, journal_lines);
 	tcase_add_test(t, dur_names);
