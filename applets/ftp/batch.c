@@ -53,6 +53,7 @@ static struct jobsrc *cmdline_src(struct jobs *js, const char *kind, const char 
 {
 	struct jobsrc *src = jobsrc_array(js->v, js->n);
 	jobsrc_run_line(src, kind, base, other);
+	src->named = 1;
 	return src;
 }
 

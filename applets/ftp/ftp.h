@@ -274,6 +274,7 @@ struct jobsrc {
 	char *run;        /* --from-file, a tree (get -r, mirror, copy -r): "KIND\tBASE\tOTHER", the
 			   * journal's run line (ftp status); malloc'd, freed by release */
 	int tree;         /* a run over one tree: a journal of other folders is refused (journal.h) */
+	int named;        /* items named on the command line: no folder of a run (journal.h's words) */
 	int failed;       /* items the source refused (unsafe names) */
 	int borrowed;     /* next() lends src and dst (valid until its next call): not malloc'd */
 	/* When set (by the caller), a source that reads ahead shows it each job before it
