@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* stopsig.c - SIGINT and SIGTERM noted for a clean stop, a second one fatal at once, the
- * clean-up bounded by an alarm; the end by the signal itself (its default action).
+/* stopsig.c - SIGINT and SIGTERM noted for a clean stop, a second one fatal at once (the
+ * forward of a waiting process's stop to the processes it forked is not a second one),
+ * the clean-up bounded by an alarm; the end by the signal itself (its default action),
+ * or the process's own (stopsig_release).
  *
- * Header: include/stopsig.h    Tests: tests/integration/ftp_durable.sh
+ * Header: include/stopsig.h
+ * Tests: tests/integration/ftp_durable.sh, tests/integration/mail_fetch_broken.sh
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@ static unsigned bound; /* seconds from the first signal (stopsig_bound; 0: none 
 static char cut_msg[160];
 static size_t cut_len;
 static int depth;
+static pid_t forwarder; /* stopsig_arm_wait's process: its signals are forwards in those it forks */
 
 /* Die of sig (its default action), whatever the handler it has now. */
 static void die_of(int sig)
@@ -52,8 +56,13 @@ static void start_alarm(void)
 	alarm(bound);
 }
 
-static void on_stop(int sig)
+static void on_stop(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
+	/* In a process forked by a waiting one: its forward of the stop noted here already
+	 * (a Ctrl-C reaches both, the forward comes after it) is that stop again. */
+	if (got && forwarder && si && si->si_code == SI_USER && si->si_pid == forwarder && getpid() != forwarder)
+		return;
 	if (got || !armed)
 		die_of(got ? got : sig); /* the second one: at once */
 	got = sig;
@@ -62,22 +71,39 @@ static void on_stop(int sig)
 	start_alarm();
 }
 
-void stopsig_arm(void)
+static void arm(int flags)
 {
 	if (depth++)
 		return;
-	struct sigaction sa = {.sa_handler = on_stop};
+	struct sigaction sa = {.sa_sigaction = on_stop};
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
+	sa.sa_flags = SA_SIGINFO | flags;
 	for (int i = 0; i < 2; i++)
 		if (sigaction(sigs[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
 			sigaction(sigs[i], &sa, NULL);
 	armed = 1;
 }
 
+void stopsig_arm(void)
+{
+	arm(SA_RESTART);
+}
+
+void stopsig_arm_wait(void)
+{
+	if (!depth)
+		forwarder = getpid();
+	arm(0);
+}
+
 int stopsig_got(void)
 {
 	return got;
+}
+
+void stopsig_forward(pid_t pid)
+{
+	kill(pid, got ? got : SIGTERM);
 }
 
 void stopsig_bound(unsigned secs)
@@ -92,14 +118,35 @@ void stopsig_bound(unsigned secs)
 		start_alarm();
 }
 
-void stopsig_disarm(void)
+/* 1 at the last nested call: from then on a signal ends the process at once (armed 0)
+ * until the dispositions are back (restore). */
+static int last(void)
 {
 	if (!depth || --depth)
-		return;
+		return 0;
 	armed = 0;
-	if (got)
-		die_of(got);
+	return 1;
+}
+
+static void restore(void)
+{
 	for (int i = 0; i < 2; i++)
 		if (old[i].sa_handler != SIG_IGN)
 			sigaction(sigs[i], &old[i], NULL);
+	forwarder = 0;
+}
+
+void stopsig_disarm(void)
+{
+	if (!last())
+		return;
+	if (got)
+		die_of(got);
+	restore();
+}
+
+void stopsig_release(void)
+{
+	if (last())
+		restore();
 }

@@ -1,18 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /* stopsig.h - SIGINT and SIGTERM as a request to stop (a batch ends its transfers and
- * deletes its temporaries), not an end at once: the first one is noted (stopsig_got),
- * a second one ends the process at once, and the clean-up is bounded in time
- * (stopsig_bound). The process then ends by the signal itself (stopsig_disarm): the
- * exit status a shell shows is 128 + the signal (130, 143), as curl's is. A signal the
- * process ignores at stopsig_arm stays ignored. Used by the ftp engine (applets/ftp/engine.c).
- * Tests: tests/integration/ftp_durable.sh */
+ * deletes its temporaries; a watch ends its IDLE and logs out), not an end at once: the
+ * first one is noted (stopsig_got), a second one ends the process at once, and the
+ * clean-up may be bounded in time (stopsig_bound). A batch then ends by the signal
+ * itself (stopsig_disarm): the exit status a shell shows is 128 + the signal (130, 143),
+ * as curl's is; a process whose normal end is a stop (a watch) ends as it says
+ * (stopsig_release). A signal the process ignores at stopsig_arm stays ignored (a
+ * script's background job ignores SIGINT). Used by the ftp engine (applets/ftp/engine.c)
+ * and mail-fetch watch (applets/mail_fetch/main.c).
+ * Tests: tests/integration/ftp_durable.sh, tests/integration/mail_fetch_broken.sh */
 #ifndef NT_STOPSIG_H
 #define NT_STOPSIG_H
 
-/* From now on, SIGINT and SIGTERM are noted, not fatal (nested calls count). */
+#include <sys/types.h>
+
+/* From now on, SIGINT and SIGTERM are noted, not fatal (nested calls count). Blocking
+ * calls are restarted after the signal (SA_RESTART): the caller looks between its steps. */
 void stopsig_arm(void);
+/* As stopsig_arm, for a process that waits for a stop (mail-fetch watch): a blocking
+ * call (poll, waitpid) returns EINTR on the signal, so that the wait sees it at once. In
+ * a process forked after this call, a signal this process sends once a stop is noted
+ * there (stopsig_forward) is that same stop, not a second one: a Ctrl-C, or a service
+ * manager's SIGTERM, reaches the whole process group, and the forward comes after it. */
+void stopsig_arm_wait(void);
 /* The signal noted (SIGINT, SIGTERM), or 0. */
 int stopsig_got(void);
+/* Pass the stop noted here on to pid, a process forked after stopsig_arm_wait (its
+ * signal; SIGTERM when none is noted). */
+void stopsig_forward(pid_t pid);
 /* The clean-up gets at most secs seconds from the first signal (set once, best right
  * after stopsig_arm; a signal before it: from now), then the process says so and ends
  * by that signal wherever it is (a server that does not answer a DELE, a library
@@ -21,5 +36,8 @@ void stopsig_bound(unsigned secs);
 /* The dispositions before stopsig_arm back (the last nested call); a signal noted ends
  * the process now, by that signal. */
 void stopsig_disarm(void);
+/* The dispositions back as stopsig_disarm, without the end by the signal: the stop was
+ * the process's normal end, its exit status its own (mail-fetch watch: 0). */
+void stopsig_release(void);
 
 #endif

@@ -53,6 +53,7 @@ static struct jobsrc *cmdline_src(struct jobs *js, const char *kind, const char 
 {
 	struct jobsrc *src = jobsrc_array(js->v, js->n);
 	jobsrc_run_line(src, kind, base, other);
+	src->named = 1;
 	return src;
 }
 
@@ -72,7 +73,7 @@ static int dst_folder_missing(const char *cmd, struct ftp_site *b, const char *d
 	if (!dp[0] || ftp_isdir(b, dp) == 1)
 		return 0;
 	char m[600], *in = ftp_join(dp, "x"); /* a name inside it: ftp_folder_why names its folder */
-	ftp_folder_why(m, sizeof m, b, in, 0, 1);
+	ftp_folder_why(m, sizeof m, b, in, 0, 1, NULL);
 	nt_warn("%s: %s", cmd, m);
 	free(in);
 	return 1;

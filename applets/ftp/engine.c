@@ -357,11 +357,15 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 			 * servers (vsftpd) say the same for a missing folder and a refused one. */
 			struct ftp_site *site = dst_side && k == JOB_COPY ? e->b : e->a;
 			const char *path = dst_side ? s->job.dst : s->job.src;
-			size_t l = strlen(m);
 			if (!eng_folder_again(e, site, path, m, sizeof m)) { /* once a folder, at length */
-				snprintf(m + l, sizeof m - l, ": ");
-				l = strlen(m);
-				ftp_folder_why(m + l, sizeof m - l, site, path, ftp_no_such_folder(rc, hdr), dst_side);
+				/* Words that are the refusal replace libcurl's ("no such folder or
+				 * access denied" said again), the server's reply kept in them. */
+				char w[600];
+				const char *r = hdr && hdr->code >= 400 && hdr->last[0] ? hdr->last : NULL;
+				if (ftp_folder_why(w, sizeof w, site, path, ftp_no_such_folder(rc, hdr), dst_side, r))
+					snprintf(m, sizeof m, "%s", w);
+				else
+					snprintf(m + strlen(m), sizeof m - strlen(m), ": %s", w);
 			}
 		}
 		if (rc == CURLE_REMOTE_FILE_NOT_FOUND && (k == JOB_GET || k == JOB_COPY) && !dst_side)
@@ -512,11 +516,13 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->a = a;
 	e->b = b;
 	e->src = src;
+	e->summary = summary;
 	e->jfd = -1;
 	struct jwant jw = {0};
 	if (ftp_cf.journal) {
 		/* Before anything connects: a journal of another command, server, options or tree refused. */
 		ftp_jwant_init(&jw, src->run, ftp_site_name(a), b ? ftp_site_name(b) : NULL, src->tree);
+		jw.named = src->named ? (summary ? 1 : 2) : 0; /* one item alone: said where it is skipped */
 		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &jw);
 		if (e->done.n) {
 			src->ahead = ftp_journal_ahead;

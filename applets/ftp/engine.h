@@ -77,6 +77,7 @@ struct engine {
 	struct slot *slots;
 	int n;
 	struct jobsrc *src;
+	int summary; /* engine_run's: a batch's summary said at the end (0: one item alone) */
 	int src_end;
 	struct job *retry;
 	uint64_t index;

@@ -137,10 +137,14 @@ CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *
 /* 1 when path is a folder, 0 when not (or missing), -1 on a network/login failure. */
 int ftp_isdir(struct ftp_site *s, const char *path);
 /* The words for a folder of path (the one above its last name) that could not be entered
- * on site: "could not enter the folder 'D' on HOST:PORT (missing, or not allowed)", and
- * for a destination without --create-dirs "; --create-dirs creates missing folders"
- * (missing: the server said it is missing). put, copy, copy -r say the same. */
-void ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, int missing, int dst_side);
+ * on site: "could not enter the folder 'D' on HOST:PORT (missing, or not allowed)" (with
+ * "; server: REPLY" inside the brackets when reply is not NULL), and for a destination
+ * without --create-dirs "; --create-dirs creates missing folders" (missing: the server
+ * said it is missing: "the folder 'D' on HOST:PORT"; a file where the folder should be:
+ * "F on HOST:PORT is a file, not a folder"). put, copy, copy -r say the same. Returns 1
+ * when the words are the refusal itself (could not enter), 0 when they only name it. */
+int ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, int missing, int dst_side,
+		   const char *reply);
 /* A put in place (no --atomic) that failed once its STOR may have reached the server (rc):
  * what the server now holds under dst, asked with SIZE, appended to m (nothing when SIZE
  * fails): many servers (vsftpd) create or empty the file before the data connection. One
@@ -279,6 +283,7 @@ struct jobsrc {
 	char *run;        /* --from-file, a tree (get -r, mirror, copy -r): "KIND\tBASE\tOTHER", the
 			   * journal's run line (ftp status); malloc'd, freed by release */
 	int tree;         /* a run over one tree: a journal of other folders is refused (journal.h) */
+	int named;        /* items named on the command line: no folder of a run (journal.h's words) */
 	int failed;       /* items the source refused (unsafe names) */
 	int borrowed;     /* next() lends src and dst (valid until its next call): not malloc'd */
 	/* When set (by the caller), a source that reads ahead shows it each job before it

@@ -52,7 +52,11 @@ static int src_take(struct engine *e, struct job *j)
 		}
 		if (ftp_journal_has(&e->done, j)) {
 			e->r.skipped++;
-			log_trace("%s %s: done before (journal)", eng_kind_name(j->kind), j->src ? j->src : j->dst);
+			if (e->src->named && !e->summary) /* one item alone: what happened to it */
+				log_info("%s %s: done before (journal %s): skipped", eng_kind_name(j->kind),
+					 j->src ? j->src : j->dst, ftp_cf.journal);
+			else
+				log_trace("%s %s: done before (journal)", eng_kind_name(j->kind), j->src ? j->src : j->dst);
 			ftp_result(eng_kind_name(j->kind), j->src, j->dst, FTP_R_SKIPPED, -1, -1, FTP_REASON_JOURNAL);
 			if (!lent)
 				eng_job_free(j);

@@ -483,7 +483,8 @@ CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *
 	return rc;
 }
 
-void ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, int missing, int dst_side)
+int ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, int missing, int dst_side,
+		   const char *reply)
 {
 	const char *bn = ftp_basename(path);
 	char hp[300], dir[300];
@@ -501,15 +502,16 @@ void ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path,
 		}
 		free(fp);
 		if (file)
-			return;
+			return 0;
 	}
 	if (bn > path)
 		snprintf(dir, sizeof dir, "the folder '%.*s'", (int)(bn - path - 1), path);
 	else
 		snprintf(dir, sizeof dir, "the login folder");
-	snprintf(m, ml, "%s%s on %s%s%s", missing ? "" : "could not enter ", dir, hp,
-		 missing ? "" : " (missing, or not allowed)",
-		 dst_side && !ftp_cf.create_dirs ? "; --create-dirs creates missing folders" : "");
+	snprintf(m, ml, "%s%s on %s%s%s%s%s%s", missing ? "" : "could not enter ", dir, hp,
+		 missing ? "" : " (missing, or not allowed", missing || !reply ? "" : "; server: ", missing || !reply ? "" : reply,
+		 missing ? "" : ")", dst_side && !ftp_cf.create_dirs ? "; --create-dirs creates missing folders" : "");
+	return !missing;
 }
 
 void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc, long long sent)

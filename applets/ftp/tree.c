@@ -805,7 +805,7 @@ int tree_copy(struct ftp_site *a, const char *sp, struct ftp_site *b, const char
 	}
 	if (parent && *parent && ftp_isdir(b, parent) != 1) {
 		char m[600];
-		ftp_folder_why(m, sizeof m, b, dp, 0, 1);
+		ftp_folder_why(m, sizeof m, b, dp, 0, 1, NULL);
 		nt_warn("copy %s: %s", sp, m);
 		free(parent);
 		nodes_free(&rn);

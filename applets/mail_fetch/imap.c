@@ -22,6 +22,7 @@
 #include "out.h"
 #include "parse.h"
 #include "session.h"
+#include "stopsig.h"
 
 #define MAX_OUT 16     /* commands in flight */
 #define SET_MAX 60000  /* bytes of one UID set in a command */
@@ -520,7 +521,7 @@ static size_t ncand, next_cand, bodies_got;
 
 static void send_body_batch(struct mf *m)
 {
-	if (next_cand >= ncand || mf_stop)
+	if (next_cand >= ncand || stopsig_got())
 		return;
 	size_t b0 = next_cand, b1 = b0;
 	uint64_t bytes = 0;
@@ -790,12 +791,12 @@ void imap_watch(struct mf *m)
 	if (!m->cap_idle)
 		die(NT_EXIT_FAIL, "the server does not offer IDLE");
 	do_select(m);
-	while (!mf_stop) {
+	while (!stopsig_got()) {
 		fetch_selected(m);
 		mf_summary(m);
 		m->n_fetched = m->n_skipped = m->n_deleted = 0;
 		m->b_fetched = 0;
-		if (mf_stop)
+		if (stopsig_got())
 			break;
 		unsigned tag = imap_send(m, "IDLE");
 		int st = 0;
@@ -808,7 +809,7 @@ void imap_watch(struct mf *m)
 		time_t t0 = time(NULL);
 		G.exists_changed = 0;
 		/* RFC 2177: re-issue before 29 minutes. */
-		while (!mf_stop && !G.exists_changed && time(NULL) - t0 < 28 * 60) {
+		while (!stopsig_got() && !G.exists_changed && time(NULL) - t0 < 28 * 60) {
 			int w = stream_wait_input(m->s, 1000);
 			if (w < 0)
 				mf_stream_die(m, w, "waiting in IDLE");

@@ -7,7 +7,6 @@
 #define MF_MAIL_FETCH_H
 
 #include <curl/curl.h>
-#include <signal.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -61,8 +60,6 @@ struct mf {
 	uint64_t b_fetched;
 	int rc;                   /* exit code so far (0 or 1) */
 };
-
-extern volatile sig_atomic_t mf_stop; /* session.c; set by SIGINT/SIGTERM in watch */
 
 /* imap.c */
 void imap_run(struct mf *m);

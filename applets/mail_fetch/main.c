@@ -32,6 +32,7 @@
 #include "opt.h"
 #include "parse.h"
 #include "session.h"
+#include "stopsig.h"
 
 enum {
 	O_MBOX = OPT_LONG,
@@ -104,22 +105,16 @@ static void at_exit(void)
 	}
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	mf_stop = 1;
-}
-
+/* SIGINT, SIGTERM: the stop that ends a watch (core/stopsig.c): each mailbox's process
+ * ends its IDLE and logs out, the exit status is theirs (0); a second signal ends it at
+ * once. Several mailboxes: one process each, the stop passed on to them. */
 static int watch_all(struct mf *m, char **boxes, int nboxes)
 {
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	stopsig_arm_wait(); /* the waits (IDLE's poll, waitpid below) see the stop at once */
 	if (nboxes == 1) {
 		m->mailbox = boxes[0];
 		imap_watch(m);
+		stopsig_release();
 		return m->rc;
 	}
 	pid_t *pids = xcalloc((size_t)nboxes, sizeof *pids);
@@ -136,18 +131,19 @@ static int watch_all(struct mf *m, char **boxes, int nboxes)
 		}
 		pids[i] = p;
 	}
-	int rc = 0, left = nboxes;
+	int rc = 0, left = nboxes, told = 0;
 	while (left) {
+		if (stopsig_got() && !told) { /* (looked at before each wait too: a signal between two) */
+			told = 1;
+			for (int i = 0; i < nboxes; i++)
+				if (pids[i])
+					stopsig_forward(pids[i]);
+		}
 		int st;
 		pid_t p = waitpid(-1, &st, 0);
 		if (p < 0) {
-			if (errno == EINTR) {
-				if (mf_stop)
-					for (int i = 0; i < nboxes; i++)
-						if (pids[i])
-							kill(pids[i], SIGTERM);
+			if (errno == EINTR)
 				continue;
-			}
 			break;
 		}
 		for (int i = 0; i < nboxes; i++)
@@ -159,6 +155,7 @@ static int watch_all(struct mf *m, char **boxes, int nboxes)
 			rc = c;
 	}
 	free(pids);
+	stopsig_release();
 	return rc;
 }
 

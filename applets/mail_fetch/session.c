@@ -7,7 +7,6 @@
  * Header: session.h    Tests: tests/integration/mail_fetch*.sh
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,6 @@
 #include "log.h"
 #include "nt_err.h"
 #include "session.h"
-
-volatile sig_atomic_t mf_stop;
 
 void mf_stream_die(struct mf *m, int r, const char *what)
 {

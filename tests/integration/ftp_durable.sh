@@ -421,8 +421,9 @@ rc=$?
 	fail "command-line put, another server" "rc $rc, B's CONNECT $cb0 -> $(grep -c 'CONNECT' "$FTPD_LOG_B"): $(grep CONNECT "$FTPD_LOG_B" | tail -3) $(ls "$HB/jx"; cat js.err)"
 timeout 30 "$NT" ftp "${OV[@]}" --journal js.txt put js.bin $S:jx/js.bin 2>js.err
 rc=$?
-[ $rc = 0 ] && grep -q "journal js.txt: 1 item done before$" js.err &&
-	pass "the same put again: skipped, \"1 item done before\"" || fail "command-line put rerun" "rc $rc: $(cat js.err)"
+[ $rc = 0 ] && grep -qx "nettool ftp: put js.bin: done before (journal js.txt): skipped" js.err && [ "$(wc -l <js.err)" = 1 ] &&
+	pass "the same put again: skipped, said of the file (\"done before (journal js.txt): skipped\")" ||
+	fail "command-line put rerun" "rc $rc: $(cat js.err)"
 echo two >jm1.bin && echo three >jm2.bin
 timeout 30 "$NT" ftp "${O[@]}" --journal jm.txt put jm1.bin jm2.bin $S:jx/ 2>jm.err &&
 	timeout 30 "$NT" ftp "${O[@]}" --journal jm.txt put jm1.bin jm2.bin "$B/jx/" 2>jm.err
@@ -450,7 +451,7 @@ rc=$?
 grep -v '^opts	' jc.before >jco.txt
 timeout 30 "$NT" ftp "${OV[@]}" --journal jco.txt copy "$A/jx/js.bin" "$B/jx/jc.bin" 2>jc.err
 rc=$?
-[ $rc = 0 ] && grep -q "journal jco.txt: 1 item done before$" jc.err &&
+[ $rc = 0 ] && grep -q "copy jx/js.bin: done before (journal jco.txt): skipped$" jc.err &&
 	pass "a journal without an opts line (older version): used" || fail "journal without opts line" "rc $rc: $(cat jc.err)"
 # another command, another tree: nothing made (no folder on the destination, none here)
 cp trj.before jt.txt
@@ -482,6 +483,22 @@ rc=$?
 	grep -q '1 done, 0 failed, 0 skipped' jo.err && cmp -s "$H/jo/o2/js.bin" js.bin &&
 	pass "put --from-file into another folder: the items done before said to be of other folders, all sent" ||
 	fail "done before, other folder" "rc $rc: $(cat jo.err)"
+# files named on the command line have no folder of a run: a journal's done items are not
+# said to be "of runs over other folders" (a single get to another -o is fetched, a batch
+# skips what is done whichever command line named it, and says how many the journal has)
+timeout 30 "$NT" ftp "${O[@]}" --journal jn.txt get $S:jx/js.bin -o jn1.bin 2>jn.err &&
+	timeout 30 "$NT" ftp "${OV[@]}" --journal jn.txt get $S:jx/js.bin -o jn2.bin 2>jn.err
+rc=$?
+[ $rc = 0 ] && cmp -s jn2.bin js.bin && ! grep -q 'folders' jn.err && [ ! -s jn.err ] &&
+	pass "get FILE -o another name with a get's journal: fetched, no word of other folders" ||
+	fail "single get, journal of another -o" "rc $rc: $(cat jn.err)"
+timeout 30 "$NT" ftp "${O[@]}" --journal jn2.txt put jm1.bin $S:jx/jn1.bin 2>jn.err &&
+	timeout 30 "$NT" ftp "${O[@]}" --journal jn2.txt put jm1.bin $S:jx/jm1.bin 2>jn.err &&
+	timeout 30 "$NT" ftp "${OV[@]}" --journal jn2.txt put jm1.bin jm2.bin $S:jx/ 2>jn.err
+rc=$?
+[ $rc = 0 ] && grep -qx "nettool ftp: journal jn2.txt: 2 items done before" jn.err && ! grep -q 'folders' jn.err &&
+	grep -q '1 done, 0 failed, 1 skipped' jn.err && pass "put FILE FILE after single puts: \"2 items done before\", the one done skipped" ||
+	fail "named put batch after single puts" "rc $rc: $(cat jn.err)"
 # each shard its own journal
 printf 'rt/a\nrt/sub/b\n' >jsh.list
 timeout 30 "$NT" ftp "${O[@]}" --shard 1/2 --journal jsh.txt get --from-file jsh.list $S: -O jsh 2>jsh.err &&

@@ -156,6 +156,16 @@ stor=$(($(grep -c '"STOR' "$LOG") - s0))
 [ $rc = 1 ] && [ "$stor" = 0 ] && [ "$(grep -c . pf.err)" = 1 ] && grep -q "could not enter the folder 'nodata/pf' on 127.0.0.1:$P" pf.err &&
 	grep -q -- --create-dirs pf.err && pass "put --from-file into a missing folder: one line, the folder, server and --create-dirs named" ||
 	fail "put --from-file into a missing folder" "rc $rc, $stor STOR: $(head -3 pf.err)"
+# a file put into a folder that cannot be entered: the refusal said once, in one set of
+# words with the server's reply (not "no such folder or access denied (...): could not
+# enter the folder ... (missing, or not allowed)"), in the message and in --json's reason
+timeout 30 "$NT" ftp "${O[@]}" --json put pfl/a $S:nodata/pf1/a >pf1.json 2>pf1.err
+rc=$?
+want="could not enter the folder 'nodata/pf1' on 127.0.0.1:$P (missing, or not allowed; server: 550 "
+[ $rc = 1 ] && [ "$(grep -c . pf1.err)" = 1 ] && grep -qF "put pfl/a: $want" pf1.err && grep -qF "\"reason\":\"$want" pf1.json &&
+	! grep -q 'no such folder or access denied' pf1.err pf1.json &&
+	pass "put into a folder not entered: the refusal said once, with the server's reply (stderr and --json)" ||
+	fail "put into a folder not entered" "rc $rc: $(cat pf1.err pf1.json)"
 # put --from-file: a line absolute or with '..' goes under its last name; two lines that
 # name the same remote file: the later one fails (exit 1), the earlier is stored whole.
 mkdir -p "$H/pf2" pfl/up && echo up >pfl/up/y && echo top >pfl/y && echo abs >"$T/small.txt"

@@ -324,8 +324,10 @@ stopped $wpid
 rc=$?
 [ $rc = 0 ] && pass "watch: SIGTERM stops cleanly (exit 0)" || fail "watch: exit $rc" "$(cat "$T/watch.err")"
 
-# two mailboxes, one connection each
-$NT mail-fetch $CA -q watch --mailbox INBOX --mailbox Archive -o "$T/watch2" "imap://test@127.0.0.1:$DOVE_IMAP/" 2>"$T/watch2.err" &
+# two mailboxes, one connection each. A background job of a script ignores SIGINT, and
+# an ignored signal stays ignored (core/stopsig.c): the wrapper gives it back.
+SIGDFL=(python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])')
+"${SIGDFL[@]}" $NT mail-fetch $CA -q watch --mailbox INBOX --mailbox Archive -o "$T/watch2" "imap://test@127.0.0.1:$DOVE_IMAP/" 2>"$T/watch2.err" &
 wpid=$!
 cleanup "kill $wpid"
 narch=$(doveadm -c "$DOVE_CONF" search -u test mailbox Archive all | wc -l)
@@ -341,6 +343,18 @@ kill -INT $wpid
 stopped $wpid
 rc=$?
 [ $rc = 0 ] && pass "watch x2: SIGINT stops both (exit 0)" || fail "watch x2: exit $rc" "$(cat "$T/watch2.err")"
+# SIGTERM to the whole process group (a service manager's stop, a Ctrl-C at a terminal):
+# each mailbox's process gets it and then the one the parent passes on, which is the same
+# stop, not a second one (that would end it by the signal): exit 0
+setsid $NT mail-fetch $CA -q watch --mailbox INBOX --mailbox Archive -o "$T/watch2" "imap://test@127.0.0.1:$DOVE_IMAP/" 2>"$T/watch3.err" &
+wpid=$!
+cleanup "kill $wpid"
+for i in $(seq 400); do [ "$(pgrep -c -P $wpid)" = 2 ] && break; sleep 0.05; done
+sleep 1 # both in IDLE
+kill -TERM -- -$wpid
+stopped $wpid
+rc=$?
+[ $rc = 0 ] && pass "watch x2: SIGTERM to the process group stops both (exit 0)" || fail "watch x2, group SIGTERM: exit $rc" "$(cat "$T/watch3.err")"
 
 # --- addressing and credentials options
 expect_exit "-u USER with a URL without user, -4" 0 $NT mail-fetch $CA -q -4 -u test --state "$T/st.u" -o "$T/mdu" "imap://127.0.0.1:$DOVE_IMAP/INBOX"

@@ -3,7 +3,8 @@
 # mail_fetch_broken.sh - servers that fail on purpose (fixtures/dovecot_broken.py): a
 # connection dropped in the middle of a message leaves nothing delivered and nothing in the
 # state (exit 3); malformed or oversized responses are exit 5, never a crash or a
-# half-written message; a good run afterwards delivers everything.
+# half-written message; a good run afterwards delivers everything; watch's stop with a
+# server that never ends the IDLE (a second signal ends it at once).
 . "$(dirname "$0")/lib.sh"
 export NETTOOL_PASSWORD=secret
 
@@ -185,6 +186,56 @@ for proto in imap pop3; do
 		pass "$proto after the drop: both messages delivered" || fail "$proto after the drop"
 	stop
 done
+# watch stopped by SIGTERM while the server never answers the DONE that ends its IDLE:
+# the stop waits for it (the first signal is a stop, not an end), and a second signal
+# ends the process at once, by that signal (143), as ftp's stop does (core/stopsig.c)
+if start imap idlehang; then
+	rm -f "$T/port.idle" "$T/port.done"
+	$NT mail-fetch -q --timeout 30 watch -o "$T/hang" "imap://u@127.0.0.1:$PORT/" 2>"$T/hang.err" &
+	wpid=$!
+	cleanup "kill -9 $wpid"
+	for i in $(seq 200); do [ -e "$T/port.idle" ] && break; sleep 0.05; done
+	kill -TERM $wpid
+	for i in $(seq 200); do [ -e "$T/port.done" ] && break; sleep 0.05; done
+	sleep 0.3
+	kill -0 $wpid 2>/dev/null && waited=1 || waited=0
+	kill -TERM $wpid
+	for i in $(seq 40); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
+	if kill -0 $wpid 2>/dev/null; then
+		kill -9 $wpid
+		wait $wpid 2>/dev/null
+		rc=still-running
+	else
+		wait $wpid
+		rc=$?
+	fi
+	[ -e "$T/port.done" ] && [ $waited = 1 ] && [ "$rc" = 143 ] &&
+		pass "watch: SIGTERM while DONE is unanswered waits for it; a second SIGTERM ends it at once (143)" ||
+		fail "watch, second SIGTERM" "DONE sent: $([ -e "$T/port.done" ] && echo yes || echo no), waited $waited, exit $rc: $(cat "$T/hang.err")"
+	# Two mailboxes, a process each: each stopped first by a signal of its own (as a
+	# Ctrl-C or a service manager's SIGTERM to the group reaches it), then the parent's
+	# SIGTERM, which it passes on: that is the same stop, not a second one (the
+	# processes still wait for their DONE's reply instead of ending by the signal)
+	rm -f "$T/port.idle" "$T/port.done"
+	$NT mail-fetch -q --timeout 30 watch --mailbox INBOX --mailbox Archive -o "$T/hang2" "imap://u@127.0.0.1:$PORT/" 2>"$T/hang2.err" &
+	wpid=$!
+	cleanup "kill -9 $wpid"
+	for i in $(seq 200); do [ "$(wc -l <"$T/port.idle" 2>/dev/null)" = 2 ] && break; sleep 0.05; done
+	kids=$(pgrep -P $wpid | tr '\n' ' ')
+	cleanup "kill -9 $kids"
+	kill -TERM $kids
+	for i in $(seq 200); do [ "$(wc -l <"$T/port.done" 2>/dev/null)" = 2 ] && break; sleep 0.05; done
+	kill -TERM $wpid
+	sleep 0.5
+	alive=0
+	for k in $kids; do kill -0 $k 2>/dev/null && alive=$((alive + 1)); done
+	[ -n "$kids" ] && [ "$(wc -l <"$T/port.done")" = 2 ] && [ $alive = 2 ] && kill -0 $wpid 2>/dev/null &&
+		pass "watch x2: the parent's stop passed on to processes already stopping is not a second signal" ||
+		fail "watch x2, stop passed on" "processes '$kids', $alive alive: $(cat "$T/hang2.err")"
+	kill -9 $kids $wpid 2>/dev/null
+	wait $wpid 2>/dev/null
+	stop
+fi
 # A POP3 server that offers no login we can use (no USER in CAPA, no SASL, no APOP
 # timestamp): no login is attempted, and the message says what was offered, not "denied".
 rm -f "$T/port.log"
