@@ -548,6 +548,7 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 	case CURLE_FTP_COULDNT_SET_TYPE: return "the server refused TYPE";
 	case CURLE_FTP_COULDNT_RETR_FILE: return "the server refused RETR (download)";
 	case CURLE_FTP_COULDNT_USE_REST: return "the server refused REST (resume)";
+	case CURLE_BAD_DOWNLOAD_RESUME: return "cannot resume: the local copy is longer than the file on the server";
 	case CURLE_UPLOAD_FAILED: return "the server refused STOR/APPE (upload)";
 	case CURLE_QUOTE_ERROR: return "the server refused the command";
 	case CURLE_REMOTE_ACCESS_DENIED: return "access denied by the server";

@@ -58,6 +58,19 @@ n0=$(cmds "REST 30000")
 check "get --resume" ftp "${O[@]}" get --resume $S:big.bin
 cmp -s big.bin "$H/big.bin" && [ "$(cmds "REST 30000")" -gt "$n0" ] && pass "get --resume sent REST 30000 and completed the file" ||
 	fail "get --resume" "$(cmds "REST 30000")"
+# A local copy longer than the file on the server cannot be resumed: exit 1, said in words
+# (was "transfer failed (libcurl code 36)" on libcurl's path), the local copy untouched;
+# both paths (TLS: libcurl's; --no-tls: the own connection).
+head -c 120000 /dev/urandom >long.ref
+for how in tls no-tls; do
+	cp long.ref big.bin
+	[ $how = tls ] && x=() || x=(--no-tls)
+	ftp "${O[@]}" "${x[@]}" get --resume $S:big.bin 2>long.err
+	rc=$?
+	[ $rc = 1 ] && cmp -s big.bin long.ref && grep -q "longer than the file on the server" long.err &&
+		pass "get --resume of a local copy longer than the remote ($how): exit 1, said, untouched" ||
+		fail "get --resume longer local ($how)" "rc $rc: $(cat long.err)"
+done
 # A failed fsync at the end of --resume is a failure (exit 6), never journaled as done
 # (review finding 5). The shim makes fsync fail on files named *FAILSYNC*.
 if cc -shared -fPIC -o "$T/failsync.so" "$FTP_FIXTURES/failsync.c" -ldl 2>/dev/null; then
