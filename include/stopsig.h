@@ -5,7 +5,7 @@
  * (stopsig_bound). The process then ends by the signal itself (stopsig_disarm): the
  * exit status a shell shows is 128 + the signal (130, 143), as curl's is. A signal the
  * process ignores at stopsig_arm stays ignored. Used by the ftp engine (applets/ftp/engine.c).
- * Tests: tests/integration/ftp_durable.sh */
+ * Tests: tests/integration/ftp_durable.sh tests/integration/ftp_deadline.sh */
 #ifndef NT_STOPSIG_H
 #define NT_STOPSIG_H
 
@@ -18,6 +18,13 @@ int stopsig_got(void);
  * by that signal wherever it is (a server that does not answer a DELE, a library
  * waiting for a reply). */
 void stopsig_bound(unsigned secs);
+/* --deadline: at at_ms (CLOCK_MONOTONIC, in ms; 0: the timer stopped), and every 100 ms
+ * after it until stopped, a SIGALRM to the calling thread, its handler without SA_RESTART:
+ * a write that blocks on a reader that stops reading (standard output, a FIFO) returns
+ * EINTR there. Without setting O_NONBLOCK on a descriptor others share. */
+void stopsig_deadline(long long at_ms);
+/* 1 once the deadline's timer has fired (the writer then gives up: errno EINTR). */
+int stopsig_due(void);
 /* The dispositions before stopsig_arm back (the last nested call); a signal noted ends
  * the process now, by that signal. */
 void stopsig_disarm(void);
