@@ -48,6 +48,18 @@ rc=$?
 	fail "all done after the deadline" "rc $rc: $(cat err.rn; ls fk2)"
 
 # --- a batch stopped by the deadline: the files never begun are "not started" ---
+# A deadline that comes during the logins: no STOR went out, nothing is on the server.
+for i in 1 2 3 4; do echo "$i" >q$i.txt; done
+for path in own curl; do
+	[ $path = own ] && tls=(--no-tls) || tls=(--cacert "$CA")
+	mkdir -p "$H/q-$path"
+	timeout 60 "$NT" ftp "${tls[@]}" -u "$FTP_USER" -P "$P" --parallel 4 --deadline 0.02 put q1.txt q2.txt q3.txt q4.txt $S:q-$path/ 2>err.q$path
+	rc=$?
+	[ $rc = 1 ] && grep -q '0 done, 4 failed (4 not started), 0 skipped; deadline reached' err.q$path &&
+		! grep -q 'left empty' err.q$path && [ -z "$(ls -A "$H/q-$path")" ] &&
+		pass "$path path: --deadline during the logins: 4 not started, none said to be left empty" ||
+		fail "$path path: deadline during the logins" "rc $rc: $(cat err.q$path; ls "$H/q-$path")"
+done
 # Many small files on both paths: at the deadline a slot has often just taken its next file.
 mkdir up
 for i in $(seq 1 3000); do echo "$i" >up/f$i.txt; done
