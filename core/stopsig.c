@@ -2,13 +2,16 @@
 /* stopsig.c - SIGINT and SIGTERM noted for a clean stop, a second one fatal at once (the
  * forward of a waiting process's stop to the processes it forked is not a second one),
  * the clean-up bounded by an alarm; the end by the signal itself (its default action),
- * or the process's own (stopsig_release).
+ * or the process's own (stopsig_release). The deadline's timer: SIGALRM too, told apart
+ * from the alarm by its si_code (SI_TIMER).
  *
  * Header: include/stopsig.h
- * Tests: tests/integration/ftp_durable.sh, tests/integration/mail_fetch_broken.sh
+ * Tests: tests/integration/ftp_durable.sh, tests/integration/ftp_deadline.sh,
+ * tests/integration/mail_fetch_broken.sh
  */
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nt_err.h"
@@ -22,6 +25,9 @@ static char cut_msg[160];
 static size_t cut_len;
 static int depth;
 static pid_t forwarder; /* stopsig_arm_wait's process: its signals are forwards in those it forks */
+static timer_t dl_timer;
+static int dl_armed;
+static volatile sig_atomic_t due; /* the deadline's timer has fired */
 
 /* Die of sig (its default action), whatever the handler it has now. */
 static void die_of(int sig)
@@ -35,13 +41,25 @@ static void die_of(int sig)
 	_exit(128 + sig); /* not reached */
 }
 
-static void on_alarm(int sig)
+static void on_alarm(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
+	(void)sig, (void)uc;
+	if (si && si->si_code == SI_TIMER) { /* the deadline's: the blocked call interrupted, no more */
+		due = 1;
+		return;
+	}
 	if (cut_len && write(2, cut_msg, cut_len) < 0) {
 		/* nothing more to say it with */
 	}
 	die_of(got ? got : SIGTERM);
+}
+
+/* SIGALRM's handler: without SA_RESTART, so that a blocked write returns EINTR. */
+static void alarm_handler(void)
+{
+	struct sigaction sa = {.sa_sigaction = on_alarm, .sa_flags = SA_SIGINFO};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
 }
 
 /* The bound's alarm, once (async-signal-safe: from the handler too). */
@@ -50,9 +68,7 @@ static void start_alarm(void)
 	if (alarmed || !bound)
 		return;
 	alarmed = 1;
-	struct sigaction sa = {.sa_handler = on_alarm};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
+	alarm_handler();
 	alarm(bound);
 }
 
@@ -118,12 +134,44 @@ void stopsig_bound(unsigned secs)
 		start_alarm();
 }
 
+void stopsig_deadline(long long at_ms)
+{
+	if (dl_armed) {
+		timer_delete(dl_timer);
+		dl_armed = 0;
+	}
+	due = 0;
+	if (at_ms <= 0)
+		return;
+	alarm_handler();
+	struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM};
+#ifdef sigev_notify_thread_id
+	ev.sigev_notify_thread_id = gettid(); /* the thread that writes the data, not the committer */
+#else
+	ev._sigev_un._tid = gettid(); /* (glibc before 2.35 names it only so) */
+#endif
+	if (timer_create(CLOCK_MONOTONIC, &ev, &dl_timer) < 0)
+		return;
+	dl_armed = 1;
+	/* Again every 100 ms after it: a write begun just after the check of stopsig_due
+	 * is interrupted too, until the caller stops (stopsig_deadline(0)). */
+	struct itimerspec its = {.it_value = {.tv_sec = at_ms / 1000, .tv_nsec = at_ms % 1000 * 1000000L},
+				 .it_interval = {.tv_nsec = 100 * 1000000L}};
+	timer_settime(dl_timer, TIMER_ABSTIME, &its, NULL);
+}
+
+int stopsig_due(void)
+{
+	return due;
+}
+
 /* 1 at the last nested call: from then on a signal ends the process at once (armed 0)
  * until the dispositions are back (restore). */
 static int last(void)
 {
 	if (!depth || --depth)
 		return 0;
+	stopsig_deadline(0);
 	armed = 0;
 	return 1;
 }

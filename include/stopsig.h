@@ -7,8 +7,10 @@
  * as curl's is; a process whose normal end is a stop (a watch) ends as it says
  * (stopsig_release). A signal the process ignores at stopsig_arm stays ignored (a
  * script's background job ignores SIGINT). Used by the ftp engine (applets/ftp/engine.c)
- * and mail-fetch watch (applets/mail_fetch/main.c).
- * Tests: tests/integration/ftp_durable.sh, tests/integration/mail_fetch_broken.sh */
+ * and mail-fetch watch (applets/mail_fetch/main.c); the ftp engine's --deadline timer too
+ * (stopsig_deadline).
+ * Tests: tests/integration/ftp_durable.sh, tests/integration/ftp_deadline.sh,
+ * tests/integration/mail_fetch_broken.sh */
 #ifndef NT_STOPSIG_H
 #define NT_STOPSIG_H
 
@@ -33,6 +35,13 @@ void stopsig_forward(pid_t pid);
  * by that signal wherever it is (a server that does not answer a DELE, a library
  * waiting for a reply). */
 void stopsig_bound(unsigned secs);
+/* --deadline: at at_ms (CLOCK_MONOTONIC, in ms; 0: the timer stopped), and every 100 ms
+ * after it until stopped, a SIGALRM to the calling thread, its handler without SA_RESTART:
+ * a write that blocks on a reader that stops reading (standard output, a FIFO) returns
+ * EINTR there. Without setting O_NONBLOCK on a descriptor others share. */
+void stopsig_deadline(long long at_ms);
+/* 1 once the deadline's timer has fired (the writer then gives up: errno EINTR). */
+int stopsig_due(void);
 /* The dispositions before stopsig_arm back (the last nested call); a signal noted ends
  * the process now, by that signal. */
 void stopsig_disarm(void);

@@ -9,6 +9,7 @@
  * copy between two servers is copy.c's (engine.h); the journal itself: journal.c.
  *
  * Header: applets/ftp/ftp.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
+ * tests/integration/ftp_deadline.sh
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -139,6 +140,13 @@ static void fail_job(struct engine *e, struct slot *s, int code, const char *msg
 static void add(struct engine *e, CURL *h, struct slot *s)
 {
 	curl_easy_setopt(h, CURLOPT_PRIVATE, s);
+	if (e->deadline) {
+		/* libcurl waits for a transfer's 226 inside its own end (ftp_done), where the
+		 * loop cannot look: its whole transfer bounded by the time left, which bounds
+		 * that wait too (CURLE_OPERATION_TIMEDOUT at the deadline: deadline_cut). */
+		long long left = e->deadline - ftp_now_ms();
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(left > 1 ? left : 1));
+	}
 	curl_multi_add_handle(e->m, h);
 }
 
@@ -469,13 +477,28 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 	slot_clear(s);
 }
 
+/* A put stopped before its STOR went out (putpipe.c's, or libcurl's as its trace showed):
+ * never begun, nothing of it on the server. */
+static int put_unbegun(const struct slot *s)
+{
+	if (s->job.kind != JOB_PUT || s->phase)
+		return 0;
+	return s->fast ? !ftp_pp_begun(s->pp) : !s->stor_sent;
+}
+
 static void stop_all(struct engine *e, const char *why)
 {
 	e->stopped = 1;
+	stopsig_deadline(0); /* its clean-up not interrupted */
 	for (int i = 0; i < e->n; i++) {
 		struct slot *s = &e->slots[i];
+		if (s->has_next) { /* taken early (getfast.c) or by deadline_stops: never begun */
+			eng_not_started(e, &s->next);
+			s->has_next = 0;
+		}
 		if (!s->busy)
 			continue;
+		int unbegun = put_unbegun(s);
 		if (s->run1 && s->job.kind == JOB_PUT && !s->fast && !s->phase)
 			eng_put_curl_reset(s); /* its data connection reset by the removal's close */
 		if (s->run1)
@@ -487,12 +510,22 @@ static void stop_all(struct engine *e, const char *why)
 			ftp_copy_stop(e, s);
 		if (s->fast)
 			ftp_getfast_stop(s); /* its own connection closed: put or get */
-		if (s->has_next) { /* taken early, never begun */
-			eng_not_started(e, &s->next);
-			s->has_next = 0;
+		if (unbegun) { /* said as the items never taken are */
+			eng_not_started(e, &s->job);
+			slot_clear(s);
+			continue;
 		}
 		char m[1200];
 		snprintf(m, sizeof m, "%s", why);
+		if (s->job.kind == JOB_GET && (s->sink == SINK_STDOUT || s->sink == SINK_DEV)) {
+			/* a stream: what it has is kept (a write cut by the deadline: its count unknown) */
+			const char *out = s->sink == SINK_STDOUT ? "standard output" : s->job.dst;
+			if (s->werr)
+				snprintf(m, sizeof m, "%s (%s is left partial)", why, out);
+			else
+				snprintf(m, sizeof m, "%s (%s is left partial: it has the first %lld bytes)", why, out,
+					 (long long)(s->job.out_at + (int64_t)(s->bytes - s->wl)));
+		}
 		if (s->job.kind == JOB_PUT) { /* in place: what it leaves; --atomic: its temporary deleted (sess.c) */
 			ftp_put_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK, (long long)s->bytes);
 			ftp_put_tmp_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK);
@@ -508,6 +541,36 @@ static void stop_all(struct engine *e, const char *why)
 		free(r);
 	}
 	eng_src_rest(e, 0); /* the items never begun: failed, so that the numbers add up */
+}
+
+/* The deadline has come: 1 when it stops something (a job under way or taken, a retry
+ * waiting, an item of the source not yet taken: that one kept in a free slot's next, for
+ * stop_all to count as not started); 0 when every item has ended: the run ends as it
+ * would have, without "deadline reached". */
+static int deadline_stops(struct engine *e)
+{
+	struct slot *free_slot = NULL;
+	for (int i = 0; i < e->n; i++) {
+		struct slot *s = &e->slots[i];
+		if (s->busy || s->has_next)
+			return 1;
+		free_slot = s;
+	}
+	if (e->retry)
+		return 1;
+	if (!free_slot || !eng_src_take(e, &free_slot->next))
+		return 0;
+	free_slot->has_next = 1;
+	return 1;
+}
+
+/* A libcurl transfer cut by the time left (add's CURLOPT_TIMEOUT_MS) at the deadline:
+ * not its failure but the deadline's stop (stop_all says it, at the loop's top). */
+static int deadline_cut(const struct engine *e, const struct slot *s, CURLcode rc)
+{
+	if (rc == CURLE_WRITE_ERROR && s->werr == WERR_DEADLINE) /* its output cut (eng_out_write) */
+		return 1;
+	return e->deadline && rc == CURLE_OPERATION_TIMEDOUT && ftp_now_ms() + 50 >= e->deadline;
 }
 
 int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int summary)
@@ -570,6 +633,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	e->deadline = ftp_cf.deadline_at ? ftp_cf.deadline_at : ftp_cf.deadline_ms ? t0 + ftp_cf.deadline_ms : 0;
 	stopsig_arm(); /* SIGINT, SIGTERM: stopped as a deadline stops the run, then the end by it */
 	stopsig_bound(STOP_CLEANUP_SECS); /* counted from the signal */
+	stopsig_deadline(e->deadline); /* a write to a reader that stopped reading: cut there */
 	char sigwhy[64] = "";
 	for (;;) {
 		if (stopsig_got()) {
@@ -577,10 +641,13 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			stop_all(e, sigwhy);
 			break;
 		}
+		/* No job starts once the deadline has come (it would be reported as begun): the
+		 * check below, after what came in is taken, stops the run or finds it ended. */
+		int due = e->deadline && ftp_now_ms() >= e->deadline;
 		int busy = 0;
 		for (int i = 0; i < e->n; i++) {
 			struct slot *s = &e->slots[i];
-			while (!s->busy && !e->stopped && !s->retired) {
+			while (!s->busy && !e->stopped && !s->retired && !due) {
 				if (s->has_next) {
 					s->job = s->next; /* taken early (getfast.c) */
 					s->has_next = 0;
@@ -592,6 +659,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 					slot_clear(s);
 			}
 			busy += s->busy;
+		}
+		if (!busy && due) {
+			if (deadline_stops(e))
+				stop_all(e, "deadline reached");
+			break;
 		}
 		if (!busy) {
 			if (!e->retry || e->stopped)
@@ -629,7 +701,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			CURL *h = msg->easy_handle;
 			CURLcode rc = msg->data.result;
 			curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&s);
-			if (s && s->busy)
+			if (s && s->busy && !deadline_cut(e, s, rc))
 				finished(e, s, h, rc);
 		}
 		for (int i = 0; i < e->n; i++)
@@ -645,7 +717,7 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 				curl_easy_pause(s->h, CURLPAUSE_CONT);
 			}
 		}
-		if (e->deadline && now >= e->deadline) {
+		if (e->deadline && ftp_now_ms() >= e->deadline && deadline_stops(e)) {
 			stop_all(e, "deadline reached");
 			break;
 		}
@@ -654,7 +726,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		if (!ended) {
 			unsigned nfd = (unsigned)ftp_copy_waitfds(e);
 			nfd += (unsigned)ftp_getfast_waitfds(e, (int)nfd);
-			int known = curl_busy ? curl_multi_poll(e->m, e->wfd, nfd, 100, NULL) == CURLM_OK
+			long long dl = e->deadline ? e->deadline - ftp_now_ms() : 100;
+			int ms = dl < 0 ? 0 : dl < 100 ? (int)dl : 100; /* woken for the deadline */
+			int known = curl_busy ? curl_multi_poll(e->m, e->wfd, nfd, ms, NULL) == CURLM_OK
 					      : ftp_getfast_poll(e, nfd);
 			ftp_getfast_events(e, known);
 		}

@@ -43,6 +43,7 @@ struct slot {
 	/* put */
 	int infd;
 	int curl_sock;           /* put on libcurl's path: the last socket it opened (eng_put_curl_reset) */
+	int stor_sent;           /* put on libcurl's path: its STOR (APPE) has gone out (putcurl.c) */
 	/* copy */
 	char *pipe;
 	size_t ph, pl;
@@ -129,10 +130,18 @@ void eng_quote(struct engine *e, struct slot *s, struct ftp_site *site, CURL *h,
 int eng_get_write(struct slot *s, const char *p, size_t n);
 void eng_werr(const struct slot *s); /* a failed write of the download (errno) said */
 int eng_wflush(struct slot *s);      /* what the slot buffers written: 0, or -1 (said, s->werr) */
+/* n bytes of the get written to s->fd: 0, or -1 (errno). To a stream (standard output, a
+ * device) none after --deadline's timer fired, and one it interrupts (a reader that stopped
+ * reading) given up: -1, s->werr WERR_DEADLINE, nothing said (the stop says it). */
+#define WERR_DEADLINE 2
+int eng_out_write(struct slot *s, const void *p, size_t n);
 int eng_next_job(struct engine *e, struct job *j);
 /* A job kind's word (get, put, ...) and a job's names freed (jobs.c). */
 const char *eng_kind_name(enum job_kind k);
 void eng_job_free(struct job *j);
+/* The source's next item of this run into j (1), or 0 at its end: other shards' items and
+ * those the journal says are done passed over (jobs.c), no retry, no login. */
+int eng_src_take(struct engine *e, struct job *j);
 /* A job the run took but never began: failed, "not started" (--json's reason), freed. */
 void eng_not_started(struct engine *e, struct job *j);
 /* A run that stops before its end (a signal, --deadline, --fxp refused): the items of the
@@ -185,6 +194,7 @@ int ftp_putfast_start(struct engine *e, struct slot *s, off_t size);
 int ftp_putfast_step(struct engine *e, struct slot *s);
 int ftp_putfast_fds(const struct slot *s, struct curl_waitfd *w);
 void ftp_pp_stop(struct pput *p);
+int ftp_pp_begun(const struct pput *p); /* its file's STOR sent (0: nothing of it on the server) */
 /* put's local file for the engine: "-" is standard input (a pipe: no size, no seek); any
  * other is opened without waiting (a FIFO's open waits for a writer) and only a regular one
  * is sent (a folder: a STOR would create, truncate, the remote file and fail). -1 with the

@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "file.h"
 #include "nt_err.h"
+#include "stopsig.h"
 
 /* An output that refuses splice after all (a file system without it): the n bytes in
  * the pipe read and written. 0, or -1 (errno). */
@@ -29,7 +30,7 @@ static int pipe_copy(struct slot *s, size_t n)
 		ssize_t r = read(s->spl[0], b, n < sizeof b ? n : sizeof b);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0 || file_write_all(s->fd, b, (size_t)r) < 0)
+		if (r <= 0 || eng_out_write(s, b, (size_t)r) < 0)
 			return -1;
 		n -= (size_t)r;
 	}
@@ -41,6 +42,10 @@ static int pipe_copy(struct slot *s, size_t n)
 static int splice_out(struct slot *s, size_t n)
 {
 	while (n) {
+		if (stopsig_due()) { /* as eng_out_write: the deadline's timer fired */
+			s->werr = WERR_DEADLINE;
+			return -1;
+		}
 		ssize_t m = splice(s->spl[0], NULL, s->fd, NULL, n, SPLICE_F_MOVE);
 		if (m > 0) {
 			n -= (size_t)m;
@@ -55,6 +60,8 @@ static int splice_out(struct slot *s, size_t n)
 		}
 		if (m < 0 && errno == EINVAL && pipe_copy(s, n) == 0)
 			return 0;
+		if (s->werr == WERR_DEADLINE)
+			return -1;
 		if (!m)
 			errno = EPIPE;
 		eng_werr(s);
@@ -179,6 +186,8 @@ int ftp_getfast_step(struct engine *e, struct slot *s)
 	}
 	if (r == GP_CURL)
 		return eng_own_off(e, s, &e->fast, NULL) < 0;
+	if (s->werr == WERR_DEADLINE)
+		return 0; /* its output cut by the deadline: the engine's stop says it */
 	s->rc1 = r == GP_DONE ? CURLE_OK : (CURLcode)rc;
 	eng_finish_get(e, s);
 	if (!e->fast)

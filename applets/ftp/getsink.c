@@ -6,17 +6,21 @@
  * the other jobs: engine.c.
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
+ * tests/integration/ftp_deadline.sh
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "file.h"
 #include "ftp.h"
 #include "log.h"
 #include "nt_err.h"
+#include "stopsig.h"
 
 static int sink_open(struct slot *s)
 {
@@ -50,14 +54,43 @@ void eng_werr(const struct slot *s)
 		nt_warn_sys("write %s", s->job.dst);
 }
 
+int eng_out_write(struct slot *s, const void *p, size_t n)
+{
+	if (s->sink != SINK_STDOUT && s->sink != SINK_DEV)
+		return file_write_all(s->fd, p, n);
+	const char *c = p;
+	while (n) {
+		if (stopsig_due()) { /* cut by the deadline (blocked, or begun after it) */
+			if (!s->werr)
+				s->werr = WERR_DEADLINE;
+			errno = EINTR;
+			return -1;
+		}
+		ssize_t w = write(s->fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A write of the slot's failed: said (not when the deadline cut it: the stop says it). */
+static void out_failed(struct slot *s)
+{
+	if (!s->werr)
+		eng_werr(s);
+	if (!s->werr)
+		s->werr = 1;
+}
+
 /* Write what the slot holds; 0 or -1 (s->werr set, message printed). */
 int eng_wflush(struct slot *s)
 {
-	if (s->wl && file_write_all(s->fd, s->wb, s->wl) < 0) {
-		if (!s->werr)
-			eng_werr(s);
-		s->werr = 1;
-	}
+	if (s->wl && eng_out_write(s, s->wb, s->wl) < 0)
+		out_failed(s);
 	s->wl = 0;
 	return s->werr ? -1 : 0;
 }
@@ -94,9 +127,8 @@ static size_t get_write(char *d, size_t sz, size_t nm, void *u)
 	if (s->wl + n > WBUF && eng_wflush(s) < 0)
 		return 0;
 	if (n >= WBUF) {
-		if (file_write_all(s->fd, d, n) < 0) {
-			eng_werr(s);
-			s->werr = 1;
+		if (eng_out_write(s, d, n) < 0) {
+			out_failed(s);
 			return 0;
 		}
 	} else {

@@ -31,9 +31,8 @@ void eng_job_free(struct job *j)
 	j->src = j->dst = NULL;
 }
 
-/* The source's next item of this run (1), or 0 at its end: other shards' items and those
- * the journal says are done are passed over, the skips counted and reported. */
-static int src_take(struct engine *e, struct job *j)
+/* The skips counted and reported (engine.h). */
+int eng_src_take(struct engine *e, struct job *j)
 {
 	while (!e->src_end) {
 		memset(j, 0, sizeof *j);
@@ -84,7 +83,7 @@ int eng_next_job(struct engine *e, struct job *j)
 			return 1;
 		}
 	}
-	if (!src_take(e, j))
+	if (!eng_src_take(e, j))
 		return 0;
 	ftp_site_ready(e->a); /* a resumed run logs in for its first item to do, if any */
 	if (e->b)
@@ -109,7 +108,7 @@ void eng_src_rest(struct engine *e, int read_all)
 		return;
 	}
 	struct job j;
-	while (src_take(e, &j))
+	while (eng_src_take(e, &j))
 		eng_not_started(e, &j);
 }
 

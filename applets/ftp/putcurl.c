@@ -53,6 +53,17 @@ static int put_sockopt(void *u, curl_socket_t fd, curlsocktype purpose)
 	return CURL_SOCKOPT_OK;
 }
 
+/* libcurl's trace, for the STOR (APPE) going out: a put stopped before it was never begun
+ * (engine.c's stop says "not started", nothing of it on the server). -v's trace goes on. */
+static int put_debug(CURL *h, curl_infotype type, char *data, size_t size, void *u)
+{
+	struct slot *s = u;
+	if (type == CURLINFO_HEADER_OUT && size >= 5 && (!memcmp(data, "STOR ", 5) || !memcmp(data, "APPE ", 5)))
+		s->stor_sent = 1;
+	const struct xfer_opts *x = &s->e->a->x;
+	return x->verbose || x->watch ? xfer_debug_cb(h, type, data, size, x->watch) : 0;
+}
+
 void eng_put_curl_reset(struct slot *s)
 {
 	/* The last socket libcurl opened for this file, when it is not the control
@@ -121,6 +132,10 @@ int eng_put_curl(struct engine *e, struct slot *s, const struct stat *st)
 	curl_easy_setopt(s->h, CURLOPT_SEEKFUNCTION, put_seek);
 	curl_easy_setopt(s->h, CURLOPT_SEEKDATA, s);
 	s->curl_sock = -1;
+	s->stor_sent = 0;
+	curl_easy_setopt(s->h, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(s->h, CURLOPT_DEBUGFUNCTION, put_debug);
+	curl_easy_setopt(s->h, CURLOPT_DEBUGDATA, s);
 	curl_easy_setopt(s->h, CURLOPT_SOCKOPTFUNCTION, put_sockopt);
 	curl_easy_setopt(s->h, CURLOPT_SOCKOPTDATA, s);
 	if (ftp_cf.create_dirs)

@@ -162,6 +162,11 @@ void ftp_pp_stop(struct pput *p)
 	file_end(p);
 }
 
+int ftp_pp_begun(const struct pput *p)
+{
+	return p && p->st >= P_STOR;
+}
+
 /* The file's end (rc: libcurl's result, CURLE_OK: done): put, reported to the engine;
  * copy, handed to copy.c as the end of its upload handle. 1: the job has ended. */
 static int pend(struct engine *e, struct slot *s, int rc)

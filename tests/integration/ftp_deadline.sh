@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ftp_deadline.sh - --deadline's bound and its words (applets/ftp/engine.c, core/stopsig.c):
+# a put on libcurl's path whose 226 comes late (fixtures/ftp_fake.py raw: *late226*) ends at
+# the deadline, not at the 226; a run whose every item was done by its end says no
+# "deadline reached" and exits 0 (the own path's RNTO answered 0.5 s late, raw:rntofail
+# *slow*, nettool stopped across the deadline); the files a stopped batch never began are
+# counted "not started", none said to be "left empty"; a get to standard output whose
+# reader stopped reading ends at the deadline, on both paths, saying the output is partial.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures/ftp_server.sh"
+
+ftpd_script "ftp deadline"
+export NETTOOL_PASSWORD=$FTP_PASS HOME=$T/nohome
+cd "$T" || exit 1
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# --- libcurl's path waits for a 226 inside its transfer's end: bounded by the deadline ---
+mkdir fk
+head -c 60000 /dev/urandom >a.bin
+cp a.bin b.bin && cp a.bin xlate226.bin
+fakeftpd_start l226 "$T/fk" "raw:" || fail "fake server" "did not start"
+t0=$(date +%s%N)
+timeout 60 "$NT" ftp -P "$FAKEFTPD_PORT_l226" --timeout 10 --parallel 1 --deadline 2 put a.bin b.bin xlate226.bin 127.0.0.1:/ 2>err.l226
+rc=$?
+ms=$(ms_since "$t0")
+[ $rc = 1 ] && [ "$ms" -lt 3000 ] && grep -q '2 done, 1 failed, 0 skipped; deadline reached' err.l226 &&
+	grep -q '^nettool ftp: put xlate226.bin: deadline reached' err.l226 &&
+	pass "a 226 that comes 30 s late: the put ended at the deadline ($ms ms for --deadline 2), exit 1" ||
+	fail "late 226 past the deadline" "rc $rc, $ms ms: $(cat err.l226)"
+
+# --- every item done by the run's end: no "deadline reached", exit 0 ---
+# The own path's --atomic put: its RNTO answered 0.5 s late; nettool stopped (SIGSTOP) once
+# the RNTO went, and let go after the deadline, when the 250 waits for it.
+mkdir fk2
+head -c 5000 /dev/urandom >slowdone.bin
+fakeftpd_start rn "$T/fk2" "raw:rntofail" || fail "fake server" "did not start"
+"$NT" ftp --no-tls -P "$FAKEFTPD_PORT_rn" --deadline 1.5 --atomic put slowdone.bin 127.0.0.1:/ 2>err.rn &
+pid=$!
+for _ in $(seq 200); do grep -q '^.RNTO' fk2/commands.log 2>/dev/null && break; sleep 0.01; done
+kill -STOP $pid
+sleep 2.2
+kill -CONT $pid
+wait $pid
+rc=$?
+[ $rc = 0 ] && cmp -s slowdone.bin fk2/slowdone.bin && ! grep -q 'deadline' err.rn &&
+	pass "the put done, its last reply read after the deadline: exit 0, no 'deadline reached'" ||
+	fail "all done after the deadline" "rc $rc: $(cat err.rn; ls fk2)"
+
+# --- a batch stopped by the deadline: the files never begun are "not started" ---
+# A deadline that comes during the logins: no STOR went out, nothing is on the server.
+for i in 1 2 3 4; do echo "$i" >q$i.txt; done
+for path in own curl; do
+	[ $path = own ] && tls=(--no-tls) || tls=(--cacert "$CA")
+	mkdir -p "$H/q-$path"
+	timeout 60 "$NT" ftp "${tls[@]}" -u "$FTP_USER" -P "$P" --parallel 4 --deadline 0.02 put q1.txt q2.txt q3.txt q4.txt $S:q-$path/ 2>err.q$path
+	rc=$?
+	[ $rc = 1 ] && grep -q '0 done, 4 failed (4 not started), 0 skipped; deadline reached' err.q$path &&
+		! grep -q 'left empty' err.q$path && [ -z "$(ls -A "$H/q-$path")" ] &&
+		pass "$path path: --deadline during the logins: 4 not started, none said to be left empty" ||
+		fail "$path path: deadline during the logins" "rc $rc: $(cat err.q$path; ls "$H/q-$path")"
+done
+# Many small files on both paths: at the deadline a slot has often just taken its next file.
+mkdir up
+for i in $(seq 1 3000); do echo "$i" >up/f$i.txt; done
+for path in own curl; do
+	mkdir -p "$H/b-$path"
+	[ $path = own ] && tls=(--no-tls) dl=0.5 || tls=(--cacert "$CA") dl=1
+	l0=$(wc -l <"$LOG")
+	timeout 60 "$NT" ftp "${tls[@]}" -u "$FTP_USER" -P "$P" --parallel 4 --deadline $dl put up/f*.txt $S:b-$path/ 2>err.b$path
+	rc=$?
+	sleep 0.5 # (the server's sessions log their last commands)
+	tail -n +$((l0 + 1)) "$LOG" | grep -o '"STOR [^"]*"' >stor.$path
+	# said "may be left empty": its STOR reached the server (else it was never begun)
+	bad=
+	while read -r f; do [ -e "$H/b-$path/$f" ] || grep -q "^\"STOR $f\"\$" stor.$path || bad="$bad $f"; done < <(
+		sed -n 's/^nettool ftp: put up\/\([^:]*\): deadline reached: .*may be left empty.*/\1/p' err.b$path)
+	n=$(ls "$H/b-$path" | wc -l)
+	[ $rc = 1 ] && [ -z "$bad" ] && [ "$n" -lt 3000 ] &&
+		grep -q "[0-9]* done, [0-9]* failed ([0-9]* not started), 0 skipped; deadline reached" err.b$path &&
+		pass "$path path: a batch stopped by the deadline ($n of 3000 put): no file never created said to be left empty, the rest not started" ||
+		fail "$path path: not started" "rc $rc, $n put, said left empty, never sent a STOR:$bad; $(tail -1 err.b$path)"
+done
+
+# --- a get to standard output whose reader stops reading: ended at the deadline ---
+head -c 50000000 /dev/zero >"$H/big.bin"
+for path in own curl; do
+	[ $path = own ] && tls=(--no-tls) || tls=(--cacert "$CA")
+	t0=$(date +%s%N)
+	{ timeout 60 "$NT" ftp "${tls[@]}" -u "$FTP_USER" -P "$P" --deadline 2 get $S:big.bin -o - 2>err.g$path
+	  echo "$? $(ms_since "$t0")" >res.g$path; } | sleep 8
+	read -r rc ms <res.g$path
+	[ "$rc" = 1 ] && [ "$ms" -lt 3500 ] && grep -q 'deadline reached (standard output is left partial' err.g$path &&
+		pass "$path path: get -o - to a reader that stopped: ended at the deadline ($ms ms for --deadline 2), exit 1, output said partial" ||
+		fail "$path path: get -o - blocked" "rc $rc, $ms ms: $(cat err.g$path)"
+done
+
+finish
