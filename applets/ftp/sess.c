@@ -858,6 +858,18 @@ char *ftp_join(const char *dir, const char *name)
 	return xasprintf("%s/%s", dir, name);
 }
 
+struct curl_slist *ftp_size_prequote(struct curl_slist *q, struct ftp_hdr *hdr, const char *path)
+{
+	const char *name = ftp_basename(path); /* libcurl's RETR name, in the folder it entered */
+	if (!*name)
+		return q;
+	char *c = xasprintf("*SIZE %s", name);
+	q = curl_slist_append(q, c);
+	free(c);
+	hdr->size_asked = 1;
+	return q;
+}
+
 const char *ftp_basename(const char *path)
 {
 	const char *s = strrchr(path, '/');
