@@ -463,6 +463,7 @@ CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *
 {
 	char *url = ftp_url(s, path, 0);
 	ftp_prep(s, s->h, &s->hdr, s->errbuf);
+	s->hdr.size_asked = 1; /* hdr_cb keeps SIZE's 213 (MDTM's forgotten at TYPE's or SIZE's reply) */
 	curl_easy_setopt(s->h, CURLOPT_URL, url);
 	curl_easy_setopt(s->h, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(s->h, CURLOPT_FILETIME, mtime ? 1L : 0L);
@@ -471,8 +472,10 @@ CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *
 	if (rc == CURLE_OK) {
 		curl_off_t v = -1;
 		if (size) {
+			/* SIZE's answer read as a get reads it (ftp_parse_213_size: libcurl took
+			 * "213 -1" for 1, the size a copy's short check would hold to) */
 			curl_easy_getinfo(s->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &v);
-			*size = v;
+			*size = v >= 0 ? s->hdr.size_reply : v;
 		}
 		if (mtime) {
 			v = -1;

@@ -297,6 +297,14 @@ if fakeftpd_start SZS "$T/szs" raw:; then
 			done
 		done
 	done
+	# `size` reads SIZE's answer as a get does (ftp_parse_213_size): "213 -1" is no size
+	# (exit 1, said), not 1 byte (main's binary: libcurl's reading, "1", exit 0; the size a
+	# copy of a single file would hold its transfer to).
+	timeout 20 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_SZS" --timeout 10 size "$S:sznl_nosz.bin" >szs.out 2>szs.err
+	rc=$?
+	[ $rc = 1 ] && [ ! -s szs.out ] && grep -q "^nettool ftp: $S:sznl_nosz.bin: the server did not report a size" szs.err &&
+		pass "size of a file whose SIZE says \"213 -1\": no size (exit 1), not 1 byte" ||
+		fail "size, \"213 -1\"" "rc $rc: $(cat szs.out szs.err)"
 else
 	fail "fake ftp server (raw: SIZE small)" "did not start: $(cat "$T/fakeftpd-SZS.log")"
 fi
