@@ -300,6 +300,17 @@ if fakeftpd_start SZS "$T/szs" raw:; then
 			done
 		done
 	done
+	# The own path's bound on a stream (twice the announced size plus 64 MiB: a server that
+	# sends without end) is the 150's size alone, never SIZE's: a file of 68 MiB whose SIZE
+	# says 10 and whose 150 names none comes whole (main's binary: exit 5, "over 67053568
+	# bytes sent for a file announced as 10").
+	head -c $((68 << 20)) /dev/zero >szs/szsmall_big_nosz.bin
+	timeout 60 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_SZS" --timeout 10 --progress none get "$S:szsmall_big_nosz.bin" -o szs.out 2>szs.err
+	rc=$?
+	[ $rc = 0 ] && cmp -s szs.out szs/szsmall_big_nosz.bin && [ ! -s szs.err ] &&
+		pass "own path, 68 MiB whose SIZE says 10: the whole file, exit 0 (SIZE's count bounds no stream)" ||
+		fail "own path, 68 MiB whose SIZE says 10" "rc $rc, $(wc -c <szs.out) bytes: $(cat szs.err)"
+	rm -f szs/szsmall_big_nosz.bin szs.out
 	# `size` reads SIZE's answer as a get does (ftp_parse_213_size): "213 -1" is no size
 	# (exit 1, said), not 1 byte (main's binary: libcurl's reading, "1", exit 0; the size a
 	# copy of a single file would hold its transfer to).
