@@ -100,6 +100,7 @@ static void pipe_put(struct slot *s, const char *d, size_t n)
 	}
 	memcpy(s->pipe + s->ph + s->pl, d, n);
 	s->pl += n;
+	s->src_got += n;
 	s->e->prog.bytes_done += n;
 }
 
@@ -214,6 +215,7 @@ static int stream_start(struct engine *e, struct slot *s)
 	if (!s->pipe)
 		s->pipe = xmalloc(PIPE_CAP);
 	s->ph = s->pl = 0;
+	s->src_got = 0;
 	s->src_done = s->src_failed = s->src_paused = s->dst_paused = s->dst_done = s->src_data = 0;
 	s->unpause_src = s->unpause_dst = 0;
 	ftp_prep(e->a, s->h, &s->hdr, s->err);
@@ -221,12 +223,19 @@ static int stream_start(struct engine *e, struct slot *s)
 	curl_easy_setopt(s->h, CURLOPT_URL, s->url);
 	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, copy_write);
 	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
-	/* A size known from the listing (or one SIZE up front): no SIZE before each
-	 * RETR (one round trip less per file); the size goes to the upload, and
-	 * libcurl fails an upload that is not that size. Unknown (--from-file): libcurl
-	 * asks SIZE and fails a short download itself. */
-	if (j->size >= 0)
-		curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	/* libcurl told a size (its own SIZE's, else the 150's) ends the download at that count
+	 * and calls it success: a SIZE of "213 10" for 200,000 bytes (a file that grew after
+	 * its SIZE) stored 10 bytes, exit 0 (--from-file). Told to ignore sizes it reads to
+	 * the data connection's end, and the upload is told none: a file that grew is copied
+	 * whole; one short of the size known fails (src_short). Known from the listing (copy
+	 * -r, a pattern) or the one SIZE up front (a single file): no SIZE before each RETR
+	 * (one round trip less per file). Unknown (--from-file): SIZE asked where libcurl
+	 * asked it, as a single get's (getsink.c). */
+	curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
+	curl_slist_free_all(s->q);
+	s->q = NULL;
+	if (j->size < 0 && !ftp_cf.ascii && (s->q = ftp_size_prequote(NULL, &s->hdr, j->src)))
+		curl_easy_setopt(s->h, CURLOPT_PREQUOTE, s->q);
 	/* Plain FTP on the destination, the atomic default: the upload on the slot's own
 	 * connection (putpipe.c; its CWD and EPSV go now, the STOR as dst_go says). */
 	s->own_dst = s->own_src = 0;
@@ -263,8 +272,6 @@ static int stream_start(struct engine *e, struct slot *s)
 	s->url2 = ftp_url(e->b, s->ctmp, 0);
 	curl_easy_setopt(s->h2, CURLOPT_URL, s->url2);
 	curl_easy_setopt(s->h2, CURLOPT_UPLOAD, 1L);
-	if (j->size >= 0)
-		curl_easy_setopt(s->h2, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->size);
 	curl_easy_setopt(s->h2, CURLOPT_READFUNCTION, copy_read);
 	curl_easy_setopt(s->h2, CURLOPT_READDATA, s);
 	if (ftp_cf.create_dirs)
@@ -285,6 +292,20 @@ static int stream_start(struct engine *e, struct slot *s)
 static int src_accepted(const struct slot *s)
 {
 	return s->src_data;
+}
+
+/* The download ended well but short of the size known (the 150's, else SIZE's or the
+ * listing's): a partial file (err set: "the size differs from the announced one", exit
+ * 3, as FXP's), never stored under its final name (the upload aborted, its temporary
+ * deleted). More than the sizes said (a file that grew, a SIZE that says less) is
+ * copied whole: neither the download nor the upload is told a size (stream_start). */
+static int src_short(struct slot *s)
+{
+	long long want = s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
+	if (want < 0 || (long long)s->src_got >= want)
+		return 0;
+	snprintf(s->err, sizeof s->err, "Received short file (%lld out of %lld bytes)", (long long)s->src_got, want);
+	return 1;
 }
 
 /* The upload begins (STOR on h2, set up by stream_start). */
@@ -467,6 +488,8 @@ int ftp_copy_finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 	struct job *j = &s->job;
 	if (s->phase == 0) {
 		if (h == s->h) {
+			if (rc == CURLE_OK && src_short(s))
+				s->rc1 = rc = CURLE_PARTIAL_FILE;
 			s->src_done = 1;
 			if (rc != CURLE_OK)
 				s->src_failed = 1;

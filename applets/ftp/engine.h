@@ -50,6 +50,7 @@ struct slot {
 	int src_done, src_failed, src_paused, dst_paused, unpause_src, unpause_dst, dst_done;
 	int dst_started;         /* copy: the upload (STOR) begun, once the RETR's data came (or its end) */
 	int src_data;            /* copy: a byte of the RETR's data has come (copy_write) */
+	uint64_t src_got;        /* copy: the bytes the download brought (copy.c pipe_put) */
 	int own_dst;             /* copy: the upload goes over the slot's own connection (putpipe.c) */
 	int own_src;             /* copy: the download goes over the slot's own connection (gp, getpipe.c) */
 	int dst_pre;             /* copy --no-atomic: the destination's SIZE before the STOR (copy.c: DST_*) */

@@ -177,6 +177,12 @@ struct curl_slist *ftp_tmp_size_quote(CURL *h, const char *dst);
 /* The POSTQUOTE "*SIZE" of path's name (in its folder) on h, the list returned (--resume's
  * check of the appended file, the temporary's above). */
 struct curl_slist *ftp_size_quote(CURL *h, const char *path);
+/* A download on libcurl's handle told to ignore sizes (CURLOPT_IGNORE_CONTENT_LENGTH:
+ * never cut at a SIZE's count) that wants the size (the meter's total, the short check):
+ * the PREQUOTE "*SIZE" of path's name appended to q (sent where libcurl's own SIZE went,
+ * right before REST and RETR; a refusal ignored), hdr told to keep its answer (hdr_cb:
+ * hdr->sized, hdr->announced). The list returned; q unchanged for an empty name. */
+struct curl_slist *ftp_size_prequote(struct curl_slist *q, struct ftp_hdr *hdr, const char *path);
 int ftp_tmp_rename_step(struct ftp_site *s, CURL *h, struct ftp_hdr *hdr, char *err, const char *dst, long long sent,
 			struct curl_slist **q, char **url);
 /* --atomic: a put that failed once its STOR may have reached the server (rc) left

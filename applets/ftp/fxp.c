@@ -63,6 +63,7 @@
 #include "fxp.h"
 #include "log.h"
 #include "nt_err.h"
+#include "parse.h"
 #include "stream.h"
 
 /* ---- one file, step by step, without waiting (several fx_pairs run at once) ---- */
@@ -311,8 +312,8 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				goto wait;
 			if (r < 0)
 				goto lost;
-			if (r == 213)
-				x->size = strtoll(ca->text + 4, NULL, 10);
+			if (r == 213) /* ("213 -1", no digits: no size, nothing to check against) */
+				x->size = ftp_parse_213_size(ca->text, strlen(ca->text));
 			if (r == 550)
 				snprintf(x->why, sizeof x->why, "%s", ca->text);
 			if (r == 550 && !(ftp_cf.move && x->tmp))
@@ -584,7 +585,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 					return fx_desync(x, b, b, "SIZE", code, err, errlen);
 				x->size_sent = 0;
 				if (r == 213)
-					x->got = strtoll(cb->text + 4, NULL, 10);
+					x->got = ftp_parse_213_size(cb->text, strlen(cb->text));
 				if (r != 213 && !ftp_size_unsupported(r) && !ftp_cf.ascii) {
 					/* SIZE there, not said for this file: not put in place (sess.c) */
 					char w[160];
@@ -595,16 +596,21 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 						    "the server would not tell the size of the file stored (%s): not put in place%s%s", w,
 						    fx_drop_note[0] ? "" : ": deleted on ", fx_drop_note[0] ? "" : ftp_site_name(b));
 				}
-				if (r == 213 && x->got != x->size) {
+				if (r == 213 && x->got < x->size) {
 					/* The RNFR after it is cancelled by the DELE of fx_drop. Short: a
 					 * partial file, exit 3 as the streamed copy's (man page: like a
-					 * broken connection, retried); longer: 1, as the streamed one's. */
+					 * broken connection, retried). More than announced is what the
+					 * source sent (a file that grew after its SIZE or listing, a SIZE
+					 * that says less): kept whole, as the streamed copy keeps it, and
+					 * its size is the one --move checks and the summary counts. */
 					x->st = X_XFER; /* the file is there to delete */
 					fx_drop(x, b);
-					return fx_fail(code, x->got < x->size ? NT_EXIT_NET : NT_EXIT_FAIL, err, errlen,
+					return fx_fail(code, NT_EXIT_NET, err, errlen,
 						    "the size differs from the announced one (%lld out of %lld bytes)%s%s", x->got,
 						    x->size, fx_drop_note[0] ? "" : ": deleted on ", fx_drop_note[0] ? "" : ftp_site_name(b));
 				}
+				if (r == 213 && x->got > x->size)
+					x->size = x->got;
 			}
 			if (x->rnfr_sent) {
 				if (!(r = cb_reply(x)))
@@ -664,7 +670,7 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				goto wait;
 			if (r < 0)
 				goto lost;
-			long long got = r == 213 ? strtoll(cb->text + 4, NULL, 10) : -1;
+			long long got = r == 213 ? ftp_parse_213_size(cb->text, strlen(cb->text)) : -1;
 			*bytes = x->size;
 			if (x->size < 0 || got != x->size)
 				return fx_end(x, fx_fail(code, NT_EXIT_FAIL, err, errlen,

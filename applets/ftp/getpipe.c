@@ -61,6 +61,7 @@ struct gpipe {
 	int fin;             /* RETR: the final reply's code (0: not yet) */
 	struct xfer_stall win; /* the data phase: --timeout's low-speed rule (xfer.h) */
 	unsigned long long nbytes; /* the file's bytes received */
+	long long said;      /* the size the RETR's 1xx named, -1: none (the bound of a stream) */
 	const char *path;    /* the file's path (the job's) */
 	int reused;          /* the connection served an earlier file */
 	int busy_tries;      /* greetings refused with a 4xx (too many connections), asked again */
@@ -188,6 +189,7 @@ static int to_xfer(struct gpipe *g, unsigned port)
 		return -1;
 	g->data = g->deof = g->prelim = g->fin = 0;
 	g->nbytes = 0;
+	g->said = -1;
 	xfer_stall_start(&g->win, ftp_now_ms(), 0);
 	g->st = P_XFER;
 	if (g->chained)
@@ -439,10 +441,11 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 			/* Counted by the low-speed rule below, not by the reply timer. */
 			g->data = 1;
 			g->nbytes += (unsigned long long)n;
-			if (hdr->announced >= 0 && hdr->announced < GP_PAST_MAX &&
-			    g->nbytes > 2 * (unsigned long long)hdr->announced + GP_PAST_MAX) {
+			/* (The 150's size, the one the transfer announced: never SIZE's, which may be
+			 * stale or say less, and never cuts a file: libcurl's path neither.) */
+			if (g->said >= 0 && g->said < GP_PAST_MAX && g->nbytes > 2 * (unsigned long long)g->said + GP_PAST_MAX) {
 				snprintf(errbuf, CURL_ERROR_SIZE, "protocol: over %llu bytes sent for a file announced as %lld",
-					 g->nbytes - (unsigned long long)n, hdr->announced);
+					 g->nbytes - (unsigned long long)n, g->said);
 				return gfail(g, CURLE_WEIRD_SERVER_REPLY, rc, hdr, 0, 1);
 			}
 			if (sink(arg, g->splice_to >= 0 ? NULL : rbuf, (size_t)n) < 0)
@@ -494,7 +497,7 @@ int ftp_gp_step(struct gpipe *g, struct ftp_site *a, int (*sink)(void *arg, cons
 		if (what == Q_RETR && r < 200) {
 			long long sz;
 			if (ftp_parse_150_size(c->text, strlen(c->text), &sz) == 0)
-				hdr->announced = sz; /* checked where the get ends (engine.c) */
+				hdr->announced = g->said = sz; /* checked where the get ends (engine.c) */
 			g->prelim = 1; /* the final reply is still to come */
 			continue;
 		}

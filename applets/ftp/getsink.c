@@ -186,18 +186,12 @@ int eng_get_curl(struct engine *e, struct slot *s, off_t resume)
 	 * to ignore sizes, libcurl 7.88.1 sends RETR straight after the PREQUOTE, without the
 	 * REST of CURLOPT_RESUME_FROM (ftp.c ftp_state_quote); its refusal is eng_finish_get's. */
 	curl_easy_setopt(s->h, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
-	const char *name = strrchr(j->src, '/') ? strrchr(j->src, '/') + 1 : j->src; /* libcurl's RETR name */
-	char *c = NULL;
 	curl_slist_free_all(s->q); /* (none: a job's list is freed at its end, engine.c slot_clear) */
 	s->q = NULL;
-	if ((e->src->total == 1 || resume >= 0) && !ftp_cf.ascii && *name) {
-		c = xasprintf("*SIZE %s", name);
-		s->q = curl_slist_append(s->q, c);
-		free(c);
-		s->hdr.size_asked = 1;
-	}
+	if ((e->src->total == 1 || resume >= 0) && !ftp_cf.ascii)
+		s->q = ftp_size_prequote(s->q, &s->hdr, j->src);
 	if (resume >= 0) {
-		c = xasprintf("REST %lld", (long long)resume);
+		char *c = xasprintf("REST %lld", (long long)resume);
 		s->q = curl_slist_append(s->q, c);
 		free(c);
 	}

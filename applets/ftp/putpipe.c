@@ -604,7 +604,9 @@ static int on_reply(struct engine *e, struct slot *s, int r)
 			return 0;
 		if (r != 226 && r != 250) /* libcurl: "server did not report OK" */
 			return pfail(e, s, CURLE_PARTIAL_FILE, 1, 0);
-		if (p->size >= 0 && p->sent != p->size)
+		/* (copy: the pipe's end is the source's; copy.c checked it against the size
+		 * known, a file that grew is sent whole) */
+		if (p->size >= 0 && p->sent != p->size && !p->pipe)
 			return short_file(e, s);
 		/* In place: the 226 is taken, as on libcurl's path (a SIZE now waits for the
 		 * server's close of the file, which may flush all of it to disk: measured 0.1 to

@@ -463,6 +463,7 @@ CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *
 {
 	char *url = ftp_url(s, path, 0);
 	ftp_prep(s, s->h, &s->hdr, s->errbuf);
+	s->hdr.size_asked = 1; /* hdr_cb keeps SIZE's 213 (MDTM's forgotten at TYPE's or SIZE's reply) */
 	curl_easy_setopt(s->h, CURLOPT_URL, url);
 	curl_easy_setopt(s->h, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(s->h, CURLOPT_FILETIME, mtime ? 1L : 0L);
@@ -471,8 +472,10 @@ CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *
 	if (rc == CURLE_OK) {
 		curl_off_t v = -1;
 		if (size) {
+			/* SIZE's answer read as a get reads it (ftp_parse_213_size: libcurl took
+			 * "213 -1" for 1, the size a copy's short check would hold to) */
 			curl_easy_getinfo(s->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &v);
-			*size = v;
+			*size = v >= 0 ? s->hdr.size_reply : v;
 		}
 		if (mtime) {
 			v = -1;
@@ -858,6 +861,18 @@ char *ftp_join(const char *dir, const char *name)
 	if (dir[l - 1] == '/')
 		return xasprintf("%s%s", dir, name);
 	return xasprintf("%s/%s", dir, name);
+}
+
+struct curl_slist *ftp_size_prequote(struct curl_slist *q, struct ftp_hdr *hdr, const char *path)
+{
+	const char *name = ftp_basename(path); /* libcurl's RETR name, in the folder it entered */
+	if (!*name)
+		return q;
+	char *c = xasprintf("*SIZE %s", name);
+	q = curl_slist_append(q, c);
+	free(c);
+	hdr->size_asked = 1;
+	return q;
 }
 
 const char *ftp_basename(const char *path)

@@ -10,7 +10,9 @@
 # that answers SIZE with 150 gets no STOR (fixtures/ftp_fake.py size150); an FXP source
 # that fails after its 150 (retrfail), or a destination answering 425 to the STOR, never
 # costs a destination file that was there (--no-atomic: its loss said) and leaves no
-# temporary; put of a local folder sends nothing; FTPS uploads (put, the streamed copy) end whole. Two
+# temporary; put of a local folder sends nothing; FTPS uploads (put, the streamed copy) end whole;
+# a SIZE that says less than the file has never cuts a copy (fixtures/ftp_fake.py raw:
+# szsmall, sznl), a source short of its size fails it (short). Two
 # vsftpd instances on 127.0.0.2 and 127.0.0.3 allowing FXP (pasv_promiscuous,
 # port_promiscuous), two with vsftpd's defaults, and one on 127.0.0.1 (two host names).
 . "$(dirname "$0")/lib.sh"
@@ -420,5 +422,69 @@ rc=$?
 ok=1
 for i in 1 2 3 4 5 6; do same b150 "$FTPD_HOME_B/tc/b$i" || ok=0; done
 [ $rc = 0 ] && [ $ok = 1 ] && pass "FTPS streamed copy -r of 6 x 150 KB: all whole" || fail "FTPS copy" "rc $rc: $(tail -3 tc.err)"
+
+# --- 5. a SIZE that says less than the file has (fixtures/ftp_fake.py raw: *szsmall* "213
+# 10" for 200,000 bytes, a file that grew after its SIZE; *sznl* "213 -1"; *nosz* the 150
+# names no size): copied whole, exit 0, streamed (the own download beside the own upload,
+# libcurl's with --limit-rate, --no-atomic) and by FXP, a single file (one SIZE up front)
+# and --from-file (the size unknown: libcurl asked SIZE itself). On main's binary the
+# streamed --from-file copy stored 10 bytes (1 for "-1"), exit 0, no word; the single
+# file failed (exit 3; FXP exit 1: "200000 out of 10 bytes"), the whole file deleted. A
+# source that ends short of the size known (*short*: half of it, a clean 226) still fails,
+# exit 3, the same words, nothing under the final name, no temporary. SIZE of a
+# --from-file file goes once, right before its RETR (streamed). ---
+mkdir -p szc
+head -c 200000 /dev/urandom >szc/szsmall_nosz.bin
+head -c 200000 /dev/urandom >szc/sznl_nosz.bin
+head -c 14000 /dev/urandom >szc/short_nosz.bin
+if fakeftpd_start SZC "$T/szc" raw:; then
+	Z="ftp://anonymous@127.0.0.1:$FAKEFTPD_PORT_SZC/"
+	for f in szsmall_nosz.bin sznl_nosz.bin short_nosz.bin; do
+		printf '%s\n' "$f" >szlist
+		for how in --no-fxp "--no-fxp --limit-rate 1G" "--no-fxp --no-atomic" --fxp "--fxp --no-atomic"; do
+			for one in single --from-file; do
+				w="$f, $how, $one"
+				rm -rf "${FTPD_HOME_B:?}/z" szc/commands.log && mkdir -p "$FTPD_HOME_B/z"
+				if [ $one = single ]; then
+					run sz "${O[@]}" --timeout 10 $how copy "${Z}$f" "${B}z/$f"
+				else
+					run sz "${O[@]}" --timeout 10 $how --from-file szlist copy "$Z" "${B}z"
+				fi
+				rc=$?
+				left=$(find "$FTPD_HOME_B/z" -name '.*')
+				if [ $f = short_nosz.bin ]; then
+					[ $rc = 3 ] && grep -q "^nettool ftp: copy $f: the size differs from the announced one (7000 out of 14000 bytes)" sz.err &&
+						[ ! -e "$FTPD_HOME_B/z/$f" ] && [ -z "$left" ] &&
+						pass "copy of a source short of its size ($w): exit 3, nothing in place" ||
+						fail "copy of a source short of its size ($w)" "rc $rc, dst: $(ls -lA "$FTPD_HOME_B/z"): $(cat sz.err)"
+					continue
+				fi
+				sized=ok
+				if [ $one = --from-file ] && [ "${how#--no-fxp}" != "$how" ]; then
+					[ "$(grep -c "^'SIZE $f'$" szc/commands.log)" = 1 ] &&
+						[ "$(grep -A1 "^'SIZE $f'$" szc/commands.log | tail -1)" = "'RETR $f'" ] || sized="SIZE not once before RETR"
+				fi
+				[ $rc = 0 ] && same "szc/$f" "$FTPD_HOME_B/z/$f" && [ -z "$left" ] && [ $sized = ok ] &&
+					pass "copy of a file whose SIZE says less ($w): the whole file, exit 0" ||
+					fail "copy of a file whose SIZE says less ($w)" "rc $rc, $sized, dst: $(ls -lA "$FTPD_HOME_B/z" | tail -n +2 | tr '\n' ' '): $(cat sz.err)"
+			done
+		done
+	done
+	# --move of such a file: the whole file in place, then the source deleted (the size
+	# --move checks is what was stored: the streamed copy's bytes sent, FXP's the
+	# destination's SIZE, no longer the SIZE that said less: main's FXP kept nothing).
+	for how in --no-fxp --fxp; do
+		cp szc/szsmall_nosz.bin szmv.ref && cp szmv.ref szc/szsmall_mv_nosz.bin
+		rm -rf "${FTPD_HOME_B:?}/z" && mkdir -p "$FTPD_HOME_B/z"
+		run szmv "${O[@]}" --timeout 10 $how --move copy "${Z}szsmall_mv_nosz.bin" "${B}z/mv.bin"
+		rc=$?
+		[ $rc = 0 ] && same szmv.ref "$FTPD_HOME_B/z/mv.bin" && [ ! -e szc/szsmall_mv_nosz.bin ] &&
+			[ -z "$(find "$FTPD_HOME_B/z" -name '.*')" ] &&
+			pass "copy $how --move of a file whose SIZE says less: the whole file, the source deleted, exit 0" ||
+			fail "copy $how --move, SIZE says less" "rc $rc, dst: $(ls -lA "$FTPD_HOME_B/z" | tail -n +2 | tr '\n' ' '): $(cat szmv.err)"
+	done
+else
+	fail "fake ftp server (raw: SIZE small)" "did not start: $(cat "$T/fakeftpd-SZC.log")"
+fi
 
 finish

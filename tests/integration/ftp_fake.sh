@@ -222,8 +222,10 @@ else
 fi
 
 # --- copy -r trusts the listing's sizes instead of asking SIZE before each RETR: a source
-# longer or shorter than its listed size must still fail (the upload of the listed size
-# comes out unaligned), never count as copied.
+# shorter than its listed size must still fail (exit 3 words, "0 out of 1"), never count as
+# copied; one longer (a file that grew after the listing: "hello", listed 1 byte) is copied
+# whole, as get -r keeps it (main's binary failed it: "5 out of 1", the upload of the
+# listed size came out unaligned).
 mkdir -p lie
 printf 'hello' >lie/f0
 : >lie/f1
@@ -231,8 +233,9 @@ if fakeftpd_start LIE "$T/lie" big:2 && ftpd_start B; then
 	NETTOOL_PASSWORD=$FTP_PASS ftp -u "$FTP_USER" copy -r "ftp://anonymous@$S:$FAKEFTPD_PORT_LIE/" \
 		"ftp://$FTP_USER@$S:$FTPD_PORT_B/dst" 2>lie.err
 	rc=$?
-	[ $rc != 0 ] && grep -q 'copy f0: .*5 out of 1' lie.err && grep -q 'copy f1: .*0 out of 1' lie.err &&
-		grep -q '0 done, 2 failed' lie.err && pass "copy -r of sources whose size differs from the listing: both fail" ||
+	[ $rc = 1 ] && ! grep -q 'copy f0: ' lie.err && grep -q 'copy f1: .*0 out of 1' lie.err &&
+		grep -q '1 done, 1 failed' lie.err && [ "$(cat "$FTPD_HOME_B/dst/f0")" = hello ] && [ ! -e "$FTPD_HOME_B/dst/f1" ] &&
+		pass "copy -r of sources whose size differs from the listing: the shorter fails, the longer copied whole (exit 1: a batch in part failed)" ||
 		fail "copy -r size check" "rc $rc: $(head -3 lie.err)"
 else
 	fail "fake ftp server (lie) or vsftpd" "did not start: $(cat "$T/fakeftpd-LIE.log")"
@@ -297,6 +300,25 @@ if fakeftpd_start SZS "$T/szs" raw:; then
 			done
 		done
 	done
+	# The own path's bound on a stream (twice the announced size plus 64 MiB: a server that
+	# sends without end) is the 150's size alone, never SIZE's: a file of 68 MiB whose SIZE
+	# says 10 and whose 150 names none comes whole (main's binary: exit 5, "over 67053568
+	# bytes sent for a file announced as 10").
+	head -c $((68 << 20)) /dev/zero >szs/szsmall_big_nosz.bin
+	timeout 60 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_SZS" --timeout 10 --progress none get "$S:szsmall_big_nosz.bin" -o szs.out 2>szs.err
+	rc=$?
+	[ $rc = 0 ] && cmp -s szs.out szs/szsmall_big_nosz.bin && [ ! -s szs.err ] &&
+		pass "own path, 68 MiB whose SIZE says 10: the whole file, exit 0 (SIZE's count bounds no stream)" ||
+		fail "own path, 68 MiB whose SIZE says 10" "rc $rc, $(wc -c <szs.out) bytes: $(cat szs.err)"
+	rm -f szs/szsmall_big_nosz.bin szs.out
+	# `size` reads SIZE's answer as a get does (ftp_parse_213_size): "213 -1" is no size
+	# (exit 1, said), not 1 byte (main's binary: libcurl's reading, "1", exit 0; the size a
+	# copy of a single file would hold its transfer to).
+	timeout 20 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_SZS" --timeout 10 size "$S:sznl_nosz.bin" >szs.out 2>szs.err
+	rc=$?
+	[ $rc = 1 ] && [ ! -s szs.out ] && grep -q "^nettool ftp: $S:sznl_nosz.bin: the server did not report a size" szs.err &&
+		pass "size of a file whose SIZE says \"213 -1\": no size (exit 1), not 1 byte" ||
+		fail "size, \"213 -1\"" "rc $rc: $(cat szs.out szs.err)"
 else
 	fail "fake ftp server (raw: SIZE small)" "did not start: $(cat "$T/fakeftpd-SZS.log")"
 fi
