@@ -6,7 +6,7 @@
  * the other jobs: engine.c.
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
- * tests/integration/ftp_deadline.sh
+ * tests/integration/ftp_deadline.sh tests/integration/ftp_fake.sh
  */
 #include <errno.h>
 #include <stdio.h>
@@ -215,6 +215,39 @@ int eng_get_write(struct slot *s, const char *p, size_t n)
 	return get_write((char *)p, 1, n, s) == n ? 0 : -1;
 }
 
+/* After a REST of off bytes a server that honours it sends SIZE's count less off; one that
+ * answers 350 and sends the file from its start anyway sends SIZE's whole count, and the
+ * output would hold the file's first off bytes twice (exit 0, before: ATTACK3 finding 5).
+ * Exactly SIZE's count after a REST is taken for that: the only honest transfer that looks
+ * the same is a file that grew by exactly off bytes between its SIZE and the data's end.
+ * More than SIZE's count (an ignored REST and a file that grew as well) cannot be told from
+ * a file that grew, and is accepted as one (neither libcurl nor lftp checks even this: they
+ * trust the 350). A resumed file (-c) is cut back to its local part, nothing lost; a
+ * stream's bytes are gone: said. Exit status 5. */
+static int rest_ignored(struct engine *e, struct slot *s, long long off)
+{
+	if (!off || s->hdr.sized <= 0 || (long long)s->bytes != s->hdr.sized)
+		return 0;
+	char m[1200];
+	int n = snprintf(m, sizeof m,
+			 "protocol: the server ignored REST %lld: it answered 350, then sent %lld bytes, "
+			 "SIZE's whole count, from the file's start",
+			 off, s->hdr.sized);
+	size_t l = n > 0 && (size_t)n < sizeof m ? (size_t)n : 0;
+	if (s->sink == SINK_APPEND && ftruncate(s->fd, (off_t)off) == 0)
+		snprintf(m + l, sizeof m - l, "; %s is kept as it was (its %lld bytes: what came was cut off)",
+			 s->job.dst, off);
+	else if (s->sink == SINK_APPEND)
+		snprintf(m + l, sizeof m - l, "; %s holds its %lld bytes and then the file again from its start "
+			 "(cutting it back failed: %s)", s->job.dst, off, strerror(errno));
+	else
+		snprintf(m + l, sizeof m - l, "; %s holds the first %lld bytes and then the file again from its "
+			 "start (%lld bytes in all): not the file", s->sink == SINK_STDOUT ? "standard output" : s->job.dst,
+			 off, off + (long long)s->bytes);
+	eng_fail(e, s, NT_EXIT_PROTO, m);
+	return 1;
+}
+
 void eng_finish_get(struct engine *e, struct slot *s)
 {
 	int out = s->sink == SINK_STDOUT || s->sink == SINK_DEV;
@@ -230,9 +263,9 @@ void eng_finish_get(struct engine *e, struct slot *s)
 	/* Both paths end here. A file that ended short of its known size (what the 150 said,
 	 * else SIZE's or the listing's; libcurl is told to ignore sizes: eng_get_curl) is
 	 * partial: failed (retried as such), never put in place. More than the sizes said (a
-	 * file that grew) is accepted. From an offset (a resumed file, a stream's retry): what
-	 * was there plus what came, against SIZE's (else the listing's). To standard output or
-	 * a device too. */
+	 * file that grew) is accepted, but for SIZE's exact count after a REST (rest_ignored).
+	 * From an offset (a resumed file, a stream's retry): what was there plus what came,
+	 * against SIZE's (else the listing's). To standard output or a device too. */
 	long long off = get_offset(s);
 	long long want = off ? (s->hdr.sized >= 0 ? s->hdr.sized : s->job.size) : s->hdr.announced >= 0 ? s->hdr.announced : s->job.size;
 	long long got = (long long)s->bytes + off;
@@ -244,6 +277,8 @@ void eng_finish_get(struct engine *e, struct slot *s)
 		eng_failed(e, s, CURLE_BAD_DOWNLOAD_RESUME, s->err, &s->hdr, 0);
 		return;
 	}
+	if (rest_ignored(e, s, off))
+		return;
 	if (want >= 0 && got < want) {
 		/* (A single file: libcurl's words for it, as its path says them.) */
 		snprintf(s->err, sizeof s->err, e->src->total == 1 ? "" : "ended short: %lld of %lld bytes", got, want);
