@@ -8,7 +8,8 @@
 # hang-up (errors in our words), names with escape sequences (ls made safe, --json escaped),
 # a login folder that is not a Unix path and devices in MLSD; a put whose STOR is answered 425
 # after the server emptied the file (the error says it is left empty); a SIZE smaller than the
-# file (a file that grew) and a 150 without size: a single get whole on both paths.
+# file (a file that grew) and a 150 without size: a single get whole on both paths; a REST
+# answered 350 and ignored (get --resume, --retry to a pipe: exit 5, nothing corrupted unsaid).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -344,5 +345,45 @@ if fakeftpd_start SZR "$T/szr" raw:flaky; then
 		fail "--retry to a pipe, SIZE smaller" "rc $rc, $(wc -c <szr.out) bytes: $(cat szr.err)"
 else
 	fail "fake ftp server (raw:flaky, SIZE small)" "did not start: $(cat "$T/fakeftpd-SZR.log")"
+fi
+# A server that answers REST with 350 and sends the file from its start all the same (raw:flaky,
+# *igrest*: the 150 announces the whole size): after a REST of N bytes SIZE's whole count came,
+# not SIZE's less N. get --resume of a 50,000-byte local part fails with exit 5 and the local
+# file is cut back to its 50,000 bytes, untouched; --retry to a pipe (the first RETR reset
+# halfway, the retry's REST 100000 ignored) fails with exit 5, the message saying what standard
+# output holds. On both paths (the own one's first attempt: --no-tls). On main's binary both
+# exited 0: a 250,000-byte file, a 300,000-byte stream, the first bytes twice (ATTACK3 finding 5).
+mkdir -p igr
+for path in own curl; do
+	head -c 200000 /dev/urandom >"igr/igrest_c_$path.bin"
+	head -c 200000 /dev/urandom >"igr/igrest_r_$path.bin"
+done
+if fakeftpd_start IGR "$T/igr" raw:flaky; then
+	for path in own curl; do
+		tls=(--no-tls)
+		[ $path = curl ] && tls=()
+		f=igrest_c_$path.bin
+		timeout 60 "$NT" ftp "${tls[@]}" -P "$FAKEFTPD_PORT_IGR" --timeout 10 --progress none get "$S:$f" -o /dev/null 2>/dev/null # its reset spent
+		head -c 50000 "igr/$f" >igr.part
+		cp igr.part igr.out
+		rm -f igr/commands.log
+		timeout 60 "$NT" ftp "${tls[@]}" -P "$FAKEFTPD_PORT_IGR" --timeout 10 --progress none get -c "$S:$f" -o igr.out 2>igr.err
+		rc=$?
+		[ $rc = 5 ] && cmp -s igr.out igr.part && grep -q "^'REST 50000'$" igr/commands.log &&
+			grep -q "^nettool ftp: get $f: protocol: the server ignored REST 50000: it answered 350, then sent 200000 bytes, SIZE's whole count, from the file's start; igr.out is kept as it was (its 50000 bytes: what came was cut off)$" igr.err &&
+			pass "get --resume, REST ignored ($path path): exit 5, the local part kept as it was" ||
+			fail "get --resume, REST ignored ($path path)" "rc $rc, $(wc -c <igr.out) bytes: $(cat igr.err)"
+		f=igrest_r_$path.bin
+		rm -f igr/commands.log
+		timeout 60 "$NT" ftp "${tls[@]}" -P "$FAKEFTPD_PORT_IGR" --timeout 10 --progress none --retry 2 get "$S:$f" -o - >igr.out 2>igr.err
+		rc=$?
+		[ $rc = 5 ] && [ "$(wc -c <igr.out)" = 300000 ] && cmp -s <(head -c 100000 igr.out) <(head -c 100000 "igr/$f") &&
+			grep -q "^'REST 100000'$" igr/commands.log &&
+			grep -q "^nettool ftp: get $f: protocol: the server ignored REST 100000: it answered 350, then sent 200000 bytes, SIZE's whole count, from the file's start; standard output holds the first 100000 bytes and then the file again from its start (300000 bytes in all): not the file$" igr.err &&
+			pass "--retry to a pipe, the retry's REST ignored ($path path): exit 5, what standard output holds said" ||
+			fail "--retry to a pipe, REST ignored ($path path)" "rc $rc, $(wc -c <igr.out) bytes: $(cat igr.err)"
+	done
+else
+	fail "fake ftp server (raw:flaky, REST ignored)" "did not start: $(cat "$T/fakeftpd-IGR.log")"
 fi
 finish
