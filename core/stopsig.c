@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* stopsig.c - SIGINT and SIGTERM noted for a clean stop, a second one fatal at once (the
- * forward of a waiting process's stop to the processes it forked is not a second one),
- * the clean-up bounded by an alarm; the end by the signal itself (its default action),
+ * forward of a waiting process's stop to the processes it forked is not a second one;
+ * its second signal is, sent with sigqueue, and it reaps them before it ends), or at the
+ * end of a critical section (stopsig_hold), the clean-up bounded by an alarm; the end by the signal itself (its default action),
  * or the process's own (stopsig_release). The deadline's timer: SIGALRM too, told apart
  * from the alarm by its si_code (SI_TIMER).
  *
@@ -9,8 +10,11 @@
  * Tests: tests/integration/ftp_durable.sh, tests/integration/ftp_deadline.sh,
  * tests/integration/mail_fetch_broken.sh
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +32,10 @@ static pid_t forwarder; /* stopsig_arm_wait's process: its signals are forwards 
 static timer_t dl_timer;
 static int dl_armed;
 static volatile sig_atomic_t due; /* the deadline's timer has fired */
+static volatile sig_atomic_t held, deferred; /* stopsig_hold's depth; the second signal it put off */
+static pid_t *kids; /* the forwarder's processes (stopsig_fork), not yet reaped */
+static volatile sig_atomic_t nkids;
+static size_t kcap;
 
 /* Die of sig (its default action), whatever the handler it has now. */
 static void die_of(int sig)
@@ -72,15 +80,41 @@ static void start_alarm(void)
 	alarm(bound);
 }
 
+/* The second signal: the forwarder passes it on to its processes as a second one there
+ * (sigqueue: SI_QUEUE, where its forward of the stop is SI_USER) and reaps them, then the
+ * end by sig. A process in them ends at once too, or at the end of its stopsig_hold. */
+static void second(int sig)
+{
+	if (forwarder && getpid() == forwarder) { /* (a process forked inherits the list: not its own) */
+		for (int i = 0; i < nkids; i++)
+			sigqueue(kids[i], sig, (union sigval){.sival_int = sig});
+		for (int i = 0; i < nkids; i++)
+			while (waitpid(kids[i], NULL, 0) < 0 && errno == EINTR) {
+			}
+	}
+	die_of(sig);
+}
+
 static void on_stop(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
+	int from_forwarder = forwarder && si && si->si_pid == forwarder && getpid() != forwarder;
 	/* In a process forked by a waiting one: its forward of the stop noted here already
-	 * (a Ctrl-C reaches both, the forward comes after it) is that stop again. */
-	if (got && forwarder && si && si->si_code == SI_USER && si->si_pid == forwarder && getpid() != forwarder)
+	 * (a Ctrl-C reaches both, the forward comes after it) is that stop again; its second
+	 * signal passed on (SI_QUEUE) is a second one here, whatever was noted. */
+	if (got && from_forwarder && si->si_code == SI_USER)
 		return;
-	if (got || !armed)
-		die_of(got ? got : sig); /* the second one: at once */
+	if (!armed)
+		die_of(got ? got : sig);
+	if (got || (from_forwarder && si->si_code == SI_QUEUE)) {
+		if (!got)
+			got = sig;
+		if (held) { /* the end of the critical section ends the process */
+			deferred = got;
+			return;
+		}
+		second(got); /* the second one: at once */
+	}
 	got = sig;
 	/* counted from the signal, wherever the process waits (a library blocking on a
 	 * reply the server does not send) */
@@ -117,9 +151,65 @@ int stopsig_got(void)
 	return got;
 }
 
-void stopsig_forward(pid_t pid)
+/* SIGINT and SIGTERM blocked (1) or as they were (0): the list of processes is changed
+ * whole, never seen half-changed by the handler. */
+static void block_stops(int on, sigset_t *o)
 {
-	kill(pid, got ? got : SIGTERM);
+	sigset_t ss;
+	sigemptyset(&ss);
+	for (int i = 0; i < 2; i++)
+		sigaddset(&ss, sigs[i]);
+	sigprocmask(on ? SIG_BLOCK : SIG_SETMASK, on ? &ss : o, on ? o : NULL);
+}
+
+pid_t stopsig_fork(void)
+{
+	sigset_t o;
+	block_stops(1, &o); /* a second signal between the fork and the list: put off until it is there */
+	if (nkids == (sig_atomic_t)kcap) {
+		kcap = kcap ? kcap * 2 : 8;
+		kids = xrealloc(kids, kcap * sizeof *kids);
+	}
+	pid_t p = fork();
+	if (p > 0)
+		kids[nkids++] = p;
+	block_stops(0, &o);
+	return p;
+}
+
+pid_t stopsig_reap(int *st)
+{
+	siginfo_t si = {0};
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) < 0)
+		return -1; /* EINTR at a signal */
+	sigset_t o;
+	block_stops(1, &o); /* reaped and off the list at once: never a signal to a PID used again */
+	pid_t p = waitpid(si.si_pid, st, 0);
+	for (int i = 0; p > 0 && i < nkids; i++)
+		if (kids[i] == p) {
+			kids[i] = kids[nkids - 1];
+			nkids--;
+			break;
+		}
+	block_stops(0, &o);
+	return p;
+}
+
+void stopsig_forward(void)
+{
+	for (int i = 0; i < nkids; i++)
+		kill(kids[i], got ? got : SIGTERM);
+}
+
+void stopsig_hold(void)
+{
+	held++;
+}
+
+void stopsig_unhold(void)
+{
+	if (held && !--held && deferred)
+		second(deferred);
 }
 
 void stopsig_bound(unsigned secs)
@@ -182,6 +272,13 @@ static void restore(void)
 		if (old[i].sa_handler != SIG_IGN)
 			sigaction(sigs[i], &old[i], NULL);
 	forwarder = 0;
+	sigset_t o;
+	block_stops(1, &o);
+	free(kids);
+	kids = NULL;
+	nkids = 0;
+	kcap = 0;
+	block_stops(0, &o);
 }
 
 void stopsig_disarm(void)

@@ -27,9 +27,24 @@ void stopsig_arm(void);
 void stopsig_arm_wait(void);
 /* The signal noted (SIGINT, SIGTERM), or 0. */
 int stopsig_got(void);
-/* Pass the stop noted here on to pid, a process forked after stopsig_arm_wait (its
- * signal; SIGTERM when none is noted). */
-void stopsig_forward(pid_t pid);
+/* fork(), the new process recorded as one the stop passes on to (the caller is the process
+ * that called stopsig_arm_wait): a second signal here is passed on to each recorded process
+ * as a second signal there (it ends at once, or at the end of its stopsig_hold), they are
+ * reaped, then this process ends by the signal; no process of the watch outlives it. */
+pid_t stopsig_fork(void);
+/* waitpid(-1) for the processes of stopsig_fork, each off the list as it is reaped (never a
+ * signal to its PID used again): -1 with EINTR at a signal. */
+pid_t stopsig_reap(int *status);
+/* Pass the stop noted here on to each process of stopsig_fork not yet reaped (its signal;
+ * SIGTERM when none is noted). */
+void stopsig_forward(void);
+/* A critical section (nested calls count): a second signal during it (mail-fetch: from a
+ * message given to an --mda command to the state file that records it) is put off to its
+ * end (stopsig_unhold), which then ends the process by it; a first one is noted as ever.
+ * The section is bounded by what it does, not here (stopsig_bound's alarm still ends it);
+ * in a process not armed, a signal's own action is as it was. */
+void stopsig_hold(void);
+void stopsig_unhold(void);
 /* The clean-up gets at most secs seconds from the first signal (set once, best right
  * after stopsig_arm; a signal before it: from now), then the process says so and ends
  * by that signal wherever it is (a server that does not answer a DELE, a library

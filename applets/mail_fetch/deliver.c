@@ -22,6 +22,7 @@
 #include "knobs.h"
 #include "nt_err.h"
 #include "parse.h"
+#include "stopsig.h"
 
 /* The environment no command of ours inherits: the password (cred.c reads it). */
 static const char *const secret_env[] = {"NETTOOL_PASSWORD"};
@@ -279,7 +280,14 @@ int mf_dest_commit(struct dest *d, struct mf_state *st, char ***delivered, char 
 		snprintf(err, errlen, "the spool file could not be cut back after a failed message");
 		return -1;
 	}
-	if (d->ops->commit(d, st, &nk, err, errlen) < 0)
+	/* Delivered (an --mda command run, standard output written) and recorded in the state
+	 * file, or neither: a second SIGINT/SIGTERM of a watch waits for the state's save (a
+	 * delivery the state missed would be made again by the next run). Bounded by what
+	 * it waits for: the --mda command's own end, the disk. */
+	stopsig_hold();
+	int rc = d->ops->commit(d, st, &nk, err, errlen);
+	stopsig_unhold();
+	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < d->n; i++)
 		d->delivered_bytes += d->m[i].in_size;

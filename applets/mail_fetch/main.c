@@ -107,7 +107,9 @@ static void at_exit(void)
 
 /* SIGINT, SIGTERM: the stop that ends a watch (core/stopsig.c): each mailbox's process
  * ends its IDLE and logs out, the exit status is theirs (0); a second signal ends it at
- * once. Several mailboxes: one process each, the stop passed on to them. */
+ * once, but never between a delivery and the state that records it (mf_dest_commit's
+ * stopsig_hold). Several mailboxes: one process each, the stop and a second signal passed
+ * on to them. */
 static int watch_all(struct mf *m, char **boxes, int nboxes)
 {
 	stopsig_arm_wait(); /* the waits (IDLE's poll, waitpid below) see the stop at once */
@@ -117,44 +119,35 @@ static int watch_all(struct mf *m, char **boxes, int nboxes)
 		stopsig_release();
 		return m->rc;
 	}
-	pid_t *pids = xcalloc((size_t)nboxes, sizeof *pids);
 	for (int i = 0; i < nboxes; i++) {
-		pid_t p = fork();
+		pid_t p = stopsig_fork(); /* a second signal here passes on to them as a second one */
 		if (p < 0)
 			die(NT_EXIT_IO, "fork: %s", strerror(errno));
 		if (p == 0) {
-			free(pids); /* the parent's bookkeeping */
 			m->mailbox = boxes[i];
 			imap_watch(m);
 			at_exit();
 			nt_exit(m->rc);
 		}
-		pids[i] = p;
 	}
 	int rc = 0, left = nboxes, told = 0;
 	while (left) {
 		if (stopsig_got() && !told) { /* (looked at before each wait too: a signal between two) */
 			told = 1;
-			for (int i = 0; i < nboxes; i++)
-				if (pids[i])
-					stopsig_forward(pids[i]);
+			stopsig_forward();
 		}
 		int st;
-		pid_t p = waitpid(-1, &st, 0);
+		pid_t p = stopsig_reap(&st);
 		if (p < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		for (int i = 0; i < nboxes; i++)
-			if (pids[i] == p)
-				pids[i] = 0;
 		left--;
 		int c = WIFEXITED(st) ? WEXITSTATUS(st) : NT_EXIT_FAIL;
 		if (c > rc)
 			rc = c;
 	}
-	free(pids);
 	stopsig_release();
 	return rc;
 }

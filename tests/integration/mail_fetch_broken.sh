@@ -220,11 +220,11 @@ if start imap idlehang; then
 	$NT mail-fetch -q --timeout 30 watch --mailbox INBOX --mailbox Archive -o "$T/hang2" "imap://u@127.0.0.1:$PORT/" 2>"$T/hang2.err" &
 	wpid=$!
 	cleanup "kill -9 $wpid"
-	for i in $(seq 200); do [ "$(wc -l <"$T/port.idle" 2>/dev/null)" = 2 ] && break; sleep 0.05; done
+	for i in $(seq 200); do [ "$(wc -l 2>/dev/null <"$T/port.idle")" = 2 ] && break; sleep 0.05; done
 	kids=$(pgrep -P $wpid | tr '\n' ' ')
 	cleanup "kill -9 $kids"
 	kill -TERM $kids
-	for i in $(seq 200); do [ "$(wc -l <"$T/port.done" 2>/dev/null)" = 2 ] && break; sleep 0.05; done
+	for i in $(seq 200); do [ "$(wc -l 2>/dev/null <"$T/port.done")" = 2 ] && break; sleep 0.05; done
 	kill -TERM $wpid
 	sleep 0.5
 	alive=0
@@ -234,6 +234,63 @@ if start imap idlehang; then
 		fail "watch x2, stop passed on" "processes '$kids', $alive alive: $(cat "$T/hang2.err")"
 	kill -9 $kids $wpid 2>/dev/null
 	wait $wpid 2>/dev/null
+	# A second SIGTERM to the parent (a script's `kill PID; kill PID`, a service manager
+	# that signals the main PID only) ends the whole watch: the parent passes it on as a
+	# second signal and reaps them, no process of the watch outlives its 143 (they would
+	# wait for DONE's reply until --timeout, forever with a server that keeps talking)
+	rm -f "$T/port.idle" "$T/port.done"
+	$NT mail-fetch -q --timeout 30 watch --mailbox INBOX --mailbox Archive -o "$T/hang3" "imap://u@127.0.0.1:$PORT/" 2>"$T/hang3.err" &
+	wpid=$!
+	cleanup "kill -9 $wpid"
+	for i in $(seq 200); do [ "$(wc -l 2>/dev/null <"$T/port.idle")" = 2 ] && break; sleep 0.05; done
+	kids=$(pgrep -P $wpid | tr '\n' ' ')
+	cleanup "kill -9 $kids"
+	kill -TERM $wpid
+	for i in $(seq 200); do [ "$(wc -l 2>/dev/null <"$T/port.done")" = 2 ] && break; sleep 0.05; done
+	kill -TERM $wpid
+	for i in $(seq 60); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
+	sleep 0.2
+	alive=0
+	for k in $kids; do kill -0 $k 2>/dev/null && alive=$((alive + 1)); done
+	if kill -0 $wpid 2>/dev/null; then
+		rc=still-running
+	else
+		wait $wpid
+		rc=$?
+	fi
+	[ -n "$kids" ] && [ "$(wc -l <"$T/port.done")" = 2 ] && [ "$rc" = 143 ] && [ $alive = 0 ] &&
+		pass "watch x2: a second SIGTERM to the parent ends the processes of each mailbox too (143, none left)" ||
+		fail "watch x2, second SIGTERM to the parent" "exit $rc, processes '$kids', $alive still alive: $(cat "$T/hang3.err")"
+	kill -9 $kids $wpid 2>/dev/null
+	wait $wpid 2>/dev/null
+	# A second SIGTERM while an --mda command delivers waits for the delivery to be
+	# recorded in the state file, then ends the watch (143): the next run delivers nothing
+	# again (2 messages, 2 deliveries in all)
+	rm -f "$T/mda.started" "$T/mda.out" "$T/mda.log" "$T/mda.state"
+	MDA="touch '$T/mda.started'; sleep 1; cat >> '$T/mda.out'; echo delivered >> '$T/mda.log'"
+	$NT mail-fetch -q --timeout 30 watch --state "$T/mda.state" --mda "$MDA" "imap://u@127.0.0.1:$PORT/" 2>"$T/mda.err" &
+	wpid=$!
+	cleanup "kill -9 $wpid"
+	for i in $(seq 200); do [ -e "$T/mda.started" ] && break; sleep 0.05; done
+	kill -TERM $wpid
+	sleep 0.3
+	kill -TERM $wpid
+	for i in $(seq 200); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
+	if kill -0 $wpid 2>/dev/null; then
+		kill -9 $wpid
+		wait $wpid 2>/dev/null
+		rc=still-running
+	else
+		wait $wpid
+		rc=$?
+	fi
+	before=$(wc -l 2>/dev/null <"$T/mda.log")
+	$NT mail-fetch -q --timeout 30 --state "$T/mda.state" --mda "$MDA" "imap://u@127.0.0.1:$PORT/" 2>>"$T/mda.err"
+	frc=$?
+	[ "$rc" = 143 ] && [ $frc = 0 ] && [ "$(wc -l <"$T/mda.log")" = 2 ] &&
+		[ "$(grep -c '^Message-ID: <one@broken>' "$T/mda.out")" = 1 ] && [ "$(grep -c '^Message-ID: <two@broken>' "$T/mda.out")" = 1 ] &&
+		pass "watch --mda: a second SIGTERM during a delivery waits for the state's save (143); each message delivered once" ||
+		fail "watch --mda, second SIGTERM" "watch exit $rc after $before deliveries, fetch exit $frc, $(wc -l <"$T/mda.log") in all: $(grep -i '^Message-ID' "$T/mda.out" | tr '\n' ' ') $(cat "$T/mda.err")"
 	stop
 fi
 # A POP3 server that offers no login we can use (no USER in CAPA, no SASL, no APOP
