@@ -2,9 +2,9 @@
 /* stopsig.c - SIGINT and SIGTERM noted for a clean stop, a second one fatal at once (the
  * forward of a waiting process's stop to the processes it forked is not a second one;
  * its second signal is, sent with sigqueue, and it reaps them before it ends), or at the
- * end of a critical section (stopsig_hold), the clean-up bounded by an alarm; the end by the signal itself (its default action),
- * or the process's own (stopsig_release). The deadline's timer: SIGALRM too, told apart
- * from the alarm by its si_code (SI_TIMER).
+ * end of a critical section (stopsig_hold); the clean-up bounded by an alarm; the end by
+ * the signal itself (its default action), or the process's own (stopsig_release). The
+ * deadline's timer: SIGALRM too, told apart from the alarm by its si_code (SI_TIMER).
  *
  * Header: include/stopsig.h
  * Tests: tests/integration/ftp_durable.sh, tests/integration/ftp_deadline.sh,
