@@ -222,9 +222,9 @@ static int start(struct engine *e, struct slot *s)
 					fail_job(e, s, ftp_local_fail_code(s->dst_base, errno), s->err);
 					return -1;
 				}
-				if (r) {
+				if (r) { /* in place, from its end (0: no REST); a stop leaves it (eng_get_left) */
 					s->sink = SINK_APPEND;
-					resume = s->resume_at;
+					resume = s->resume_at > 0 ? s->resume_at : -1;
 				}
 			}
 		}
@@ -384,6 +384,8 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 		retry_later(e, s, m);
 		return;
 	}
+	if (rc != CURLE_BAD_DOWNLOAD_RESUME && rc != CURLE_FTP_COULDNT_USE_REST)
+		eng_get_left(s, m, sizeof m); /* -c: the partial file it leaves, said */
 	if (s->job.kind == JOB_GET && s->job.out_at > 0) { /* a stream resumed (retry_later): what it holds */
 		size_t l = strlen(m);
 		snprintf(m + l, sizeof m - l, " (%s has only the first %lld bytes)", s->sink == SINK_STDOUT ? "standard output" : s->job.dst,
@@ -526,6 +528,7 @@ static void stop_all(struct engine *e, const char *why)
 				snprintf(m, sizeof m, "%s (%s is left partial: it has the first %lld bytes)", why, out,
 					 (long long)(s->job.out_at + (int64_t)(s->bytes - s->wl)));
 		}
+		eng_get_left(s, m, sizeof m); /* -c: the file in place, what came flushed to it */
 		if (s->job.kind == JOB_PUT) { /* in place: what it leaves; --atomic: its temporary deleted (sess.c) */
 			ftp_put_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK, (long long)s->bytes);
 			ftp_put_tmp_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK);

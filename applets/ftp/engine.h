@@ -156,6 +156,10 @@ void eng_src_rest(struct engine *e, int read_all);
  * said above") for each later file of that folder. */
 int eng_folder_again(struct engine *e, struct ftp_site *site, const char *path, char *m, size_t ml);
 int eng_get_curl(struct engine *e, struct slot *s, off_t resume);
+/* A get with -c (SINK_APPEND) stopped or failed: what it buffered written (not after a
+ * write error), and ": FILE is left partial (N bytes; -c continues it)" appended to m
+ * when the file in place holds any byte. Nothing for other jobs and sinks. */
+void eng_get_left(struct slot *s, char *m, size_t ml);
 /* putcurl.c: a put begun on libcurl's path (0; the engine ends it as any transfer). */
 struct stat;
 int eng_put_curl(struct engine *e, struct slot *s, const struct stat *st);

@@ -430,8 +430,9 @@ void ftp_shard_resolve(const char *spec);
 /* local.c: a GET's local file as *dir (its folder), *base (the user's folder) and *rel
  * (the path below it), all malloc'd; the folders of rel made below base without
  * following a symlink, unless *dir is *made_dir (updated). 0 or -1 (err). --resume's
- * file opened for appending the same way: 1 (*fd, *size), 0 (none: download afresh) or
- * -1 (err). */
+ * file opened for appending the same way: 1 (*fd, *size; a file not there yet: *fd -1,
+ * *size 0, to be made in place at the first byte, so that a stop leaves what came), 0
+ * (not a regular file: downloaded afresh to a temporary) or -1 (err). */
 int ftp_local_prepare(const struct job *j, char **made_dir, char **dir, char **base, char **rel, char *err,
 		      size_t errlen);
 int ftp_local_resume(const char *base, const char *rel, int *fd, off_t *size, char *err, size_t errlen);

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* getsink.c - where a get's data go, on either path (libcurl's write callback, getfast.c
  * through eng_get_write): the download's temporary opened at its first byte (core/file
- * afile), a 256 KiB buffer, --limit-rate's pacing, and the end of a get (short files
+ * afile; -c: the file itself, appended to or made in place, what a stop leaves said by
+ * eng_get_left), a 256 KiB buffer, --limit-rate's pacing, and the end of a get (short files
  * failed, the time set, the file handed to the engine's commit). The engine's loop and
  * the other jobs: engine.c.
  *
  * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
- * tests/integration/ftp_deadline.sh tests/integration/ftp_fake.sh
+ * tests/integration/ftp_deadline.sh tests/integration/ftp_fake.sh tests/integration/ftp_durable.sh
+ * tests/integration/ftp_getpipe.sh
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,23 @@ static int sink_open(struct slot *s)
 	}
 	s->fd = s->af.fd;
 	s->opened = 1;
+	return 0;
+}
+
+/* -c with no local file yet: made in place at the first byte (not before: a get that
+ * fails before its data leaves nothing), appended to as an existing partial one, so that
+ * a stop or a failure leaves what came under the final name for a rerun with -c to go
+ * on (as curl -C -, wget -c, lftp's get -c). O_EXCL: a file made meanwhile by another is
+ * not appended to from the wrong offset. */
+static int append_open(struct slot *s)
+{
+	char err[512];
+	s->fd = file_openat_below(s->dst_base, s->dst_rel, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, 0644, err, sizeof err);
+	if (s->fd < 0) {
+		nt_warn("%s", err);
+		s->werr = 1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -121,6 +141,8 @@ static size_t get_write(char *d, size_t sz, size_t nm, void *u)
 	if (eng_rate_pause(s, n))
 		return CURL_WRITEFUNC_PAUSE;
 	if (s->sink == SINK_FILE && !s->opened && sink_open(s) < 0)
+		return 0;
+	if (s->sink == SINK_APPEND && s->fd < 0 && append_open(s) < 0)
 		return 0;
 	if (!s->wb)
 		s->wb = xmalloc(WBUF);
@@ -251,8 +273,8 @@ static int rest_ignored(struct engine *e, struct slot *s, long long off)
 void eng_finish_get(struct engine *e, struct slot *s)
 {
 	int out = s->sink == SINK_STDOUT || s->sink == SINK_DEV;
-	if ((s->rc1 == CURLE_OK || (out && !s->werr)) && s->fd >= 0)
-		eng_wflush(s); /* a stream keeps what came of a failed attempt: its retry goes on after it */
+	if ((s->rc1 == CURLE_OK || ((out || s->sink == SINK_APPEND) && !s->werr)) && s->fd >= 0)
+		eng_wflush(s); /* a stream or -c's file keeps what came of a failed attempt: its retry goes on after it */
 	s->wl = 0;
 	if (s->rc1 == CURLE_QUOTE_ERROR && get_offset(s))
 		s->rc1 = CURLE_FTP_COULDNT_USE_REST; /* our REST refused (eng_get_curl), as libcurl's */
@@ -298,6 +320,10 @@ void eng_finish_get(struct engine *e, struct slot *s)
 		eng_fail(e, s, NT_EXIT_IO, "cannot create the file");
 		return;
 	}
+	if (s->sink == SINK_APPEND && s->fd < 0 && append_open(s) < 0) { /* -c, an empty file */
+		eng_fail(e, s, NT_EXIT_IO, "cannot create the file");
+		return;
+	}
 	if (ft >= 0) {
 		struct timespec ts[2] = {{ft, 0}, {ft, 0}};
 		futimens(s->fd, ts);
@@ -309,4 +335,21 @@ void eng_finish_get(struct engine *e, struct slot *s)
 	}
 	s->opened = 0;
 	eng_done_file(e, s, &s->af, -1);
+}
+
+void eng_get_left(struct slot *s, char *m, size_t ml)
+{
+	struct stat st;
+	if (s->job.kind != JOB_GET || s->sink != SINK_APPEND || s->fd < 0)
+		return;
+	if (!s->werr)
+		eng_wflush(s); /* the file's next bytes, in order: kept for the rerun */
+	s->wl = 0;
+	if (fstat(s->fd, &st) < 0 || st.st_size <= 0)
+		return;
+	const char *d = s->job.dst;
+	if (!strncmp(d, "./", 2) && d[2]) /* (the folder of a get without -O: named as the user does) */
+		d += 2;
+	size_t l = strlen(m);
+	snprintf(m + l, ml - l, ": %s is left partial (%lld bytes; -c continues it)", d, (long long)st.st_size);
 }

@@ -59,10 +59,15 @@ int ftp_local_prepare(const struct job *j, char **made_dir, char **dir, char **b
 int ftp_local_resume(const char *base, const char *rel, int *fd, off_t *size, char *err, size_t errlen)
 {
 	int f = file_openat_below(base, rel, O_WRONLY | O_APPEND | O_NONBLOCK, 0, err, errlen);
+	if (f < 0 && errno == ENOENT) { /* none yet: written in place from byte 0, made at the first byte */
+		*fd = -1;
+		*size = 0;
+		return 1;
+	}
 	if (f < 0)
-		return errno == ENOENT || errno == ENXIO ? 0 : -1; /* ENXIO: a FIFO, replaced */
+		return errno == ENXIO ? 0 : -1; /* ENXIO: a FIFO, replaced */
 	struct stat st;
-	if (fstat(f, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+	if (fstat(f, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(f);
 		return 0;
 	}

@@ -8,7 +8,9 @@
 # file under the final name (atomic by default, --no-atomic deletes it; with FXP too once
 # its steps are pipelined: RNTO only after SIZE matched); a folder in the way of a download
 # (before the check, or after it: the committer's race, made to happen by the test build)
-# is that file's failure, counted so; one run per journal (a second one refused).
+# is that file's failure, counted so; one run per journal (a second one refused); -c, the
+# exception: written in place, a stop (--deadline, SIGINT) leaves the partial file and says
+# so, not journaled done, a rerun with -c continues it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -531,5 +533,80 @@ timeout 30 "$NT" ftp "${O[@]}" --journal jstdout.txt get $S:rt/a -o - >jso.out 2
 rc=$?
 [ $rc = 2 ] && [ ! -s jso.out ] && [ ! -e jstdout.txt ] && grep -q "get --journal: a rerun skips" jso.err &&
 	pass "get -o - with --journal: refused (exit 2), no journal made" || fail "get -o - --journal" "rc $rc: $(cat jso.err)"
+
+# --- -c from nothing: written in place, so that a stop leaves what came (issue STRANGER3 7).
+# A vsftpd that sends 400 kB/s per session: --deadline 1 stops the 2 MB file mid-way. The
+# file is there under its name with a correct prefix, the message says so and its size; a
+# second stopped run appends (said the same); a third completes it (REST of the size).
+# Without -c: no file, no temporary (unchanged). A get -c that fails before its data
+# leaves no file. Journaled: the partial file is not done; the rerun continues it.
+ftpd_start RK "local_max_rate=400000" || fail "slow vsftpd" "did not start"
+RH=$FTPD_HOME_RK
+RO=(--no-tls -u "$FTP_USER" -P "$FTPD_PORT_RK" -q)
+head -c 2000000 /dev/urandom >"$RH/rk.bin"
+cp "$RH/rk.bin" "$RH/rk2.bin"
+mkdir -p rk && cd rk || exit 1
+left_ok() { # FILE ERRFILE: a correct prefix, its size in the message
+	local n
+	n=$(stat -c %s "$1" 2>/dev/null) || return 1
+	[ "$n" -gt 0 ] && [ "$n" -lt 2000000 ] && cmp -s -n "$n" "$1" "$RH/$1" &&
+		grep -q "^nettool ftp: get $1: deadline reached: $1 is left partial ($n bytes; -c continues it)" "$2"
+}
+timeout 30 "$NT" ftp "${RO[@]}" --deadline 1 get $S:rk.bin 2>nc.err
+rc=$?
+[ $rc = 1 ] && [ ! -e rk.bin ] && [ -z "$(find . -name '.*' -type f)" ] && ! grep -q 'left partial' nc.err &&
+	pass "get without -c stopped by --deadline: no file, no temporary (unchanged)" ||
+	fail "get without -c, stopped" "rc $rc: $(cat nc.err; ls -A)"
+timeout 30 "$NT" ftp "${RO[@]}" -c --deadline 1 get $S:rk.bin 2>c1.err
+rc=$?
+n1=$(stat -c %s rk.bin 2>/dev/null)
+[ $rc = 1 ] && left_ok rk.bin c1.err && [ -z "$(find . -name '.*' -type f)" ] &&
+	pass "get -c from nothing stopped by --deadline: rk.bin left partial ($n1 bytes, a correct prefix), said" ||
+	fail "get -c from nothing, stopped" "rc $rc: $(cat c1.err; ls -lA)"
+timeout 30 "$NT" ftp "${RO[@]}" -c --deadline 1 get $S:rk.bin 2>c2.err
+rc=$?
+n2=$(stat -c %s rk.bin 2>/dev/null)
+[ $rc = 1 ] && [ "${n2:-0}" -gt "${n1:-0}" ] && left_ok rk.bin c2.err &&
+	pass "get -c of a partial file stopped by --deadline: appended ($n1 to $n2 bytes), said" ||
+	fail "get -c of a partial file, stopped" "rc $rc $n1 $n2: $(cat c2.err)"
+timeout 30 "$NT" ftp "${RO[@]}" -c get $S:rk.bin 2>c3.err
+rc=$?
+[ $rc = 0 ] && cmp -s rk.bin "$RH/rk.bin" && grep -q "\"REST $n2\"" "$FTPD_LOG_RK" &&
+	pass "the rerun with -c completes it (REST $n2), identical to the source" ||
+	fail "get -c rerun" "rc $rc: $(cat c3.err)"
+timeout 30 "$NT" ftp "${RO[@]}" -c get $S:nosuch.bin 2>ns.err
+rc=$?
+[ $rc = 1 ] && [ ! -e nosuch.bin ] && ! grep -q 'left partial' ns.err &&
+	pass "get -c of a missing file: no local file made (made at the first byte)" ||
+	fail "get -c of a missing file" "rc $rc: $(cat ns.err; ls -A)"
+# A batch, journaled, stopped by SIGINT: both files left partial and said, none journaled
+# done; the rerun with the journal continues both.
+# (SIGINT reaches a job of a script only with its default action restored.)
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+	"$NT" ftp "${RO[@]}" -c --parallel 2 --journal rkj.txt get $S:rk.bin $S:rk2.bin -O b 2>b1.err &
+pid=$!
+for _ in $(seq 200); do
+	[ "$(stat -c %s b/rk.bin 2>/dev/null || echo 0)" -gt 0 ] && [ "$(stat -c %s b/rk2.bin 2>/dev/null || echo 0)" -gt 0 ] && break
+	sleep 0.02
+done
+sleep 0.3
+kill -INT $pid
+wait $pid
+rc=$?
+na=$(stat -c %s b/rk.bin 2>/dev/null) nb=$(stat -c %s b/rk2.bin 2>/dev/null)
+[ $rc = 130 ] && [ "${na:-0}" -gt 0 ] && [ "${nb:-0}" -gt 0 ] && [ "$na" -lt 2000000 ] && [ "$nb" -lt 2000000 ] &&
+	cmp -s -n "$na" b/rk.bin "$RH/rk.bin" && cmp -s -n "$nb" b/rk2.bin "$RH/rk2.bin" &&
+	grep -q "interrupted (SIGINT): b/rk.bin is left partial ($na bytes; -c continues it)" b1.err &&
+	grep -q "interrupted (SIGINT): b/rk2.bin is left partial ($nb bytes; -c continues it)" b1.err &&
+	! grep -q '^done' rkj.txt &&
+	pass "get -c of two files, journaled, stopped by SIGINT: both left partial ($na, $nb bytes), said, not journaled done" ||
+	fail "get -c batch stopped" "rc $rc $na $nb: $(cat b1.err; cat rkj.txt)"
+timeout 60 "$NT" ftp "${RO[@]}" -c --parallel 2 --journal rkj.txt get $S:rk.bin $S:rk2.bin -O b 2>b2.err
+rc=$?
+[ $rc = 0 ] && cmp -s b/rk.bin "$RH/rk.bin" && cmp -s b/rk2.bin "$RH/rk2.bin" && [ "$(grep -c '^done' rkj.txt)" = 2 ] &&
+	grep -q "\"REST $na\"" "$FTPD_LOG_RK" && grep -q "\"REST $nb\"" "$FTPD_LOG_RK" &&
+	pass "the journaled rerun with -c continues both (REST $na, REST $nb): identical, journaled done" ||
+	fail "get -c batch rerun" "rc $rc: $(cat b2.err; cat rkj.txt)"
+cd "$T" || exit 1
 
 finish

@@ -9,6 +9,7 @@
 # timeout); reads only where the wait found something (strace); a single file to standard
 # output, a file and /dev/null (spliced), empty, a folder, missing, short, the reader
 # gone; --retry of a single file to a stream broken halfway (continued from its bytes, REST);
+# -c from nothing broken halfway (left partial in place and said; continued by a rerun or a retry);
 # a local write error named by the temporary being written.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
@@ -375,7 +376,8 @@ rm -f fk/one.bin one.out
 # never the file's start twice (main wrote the broken half and then the whole file, exit 0:
 # 300,000 bytes of 200,000; libcurl's path the same beyond its 256 KiB buffer). flaky: each
 # file's first RETR is reset halfway, later ones are sent whole (from the REST).
-mkdir -p fl && for i in 1 2 3 4; do head -c 200000 /dev/urandom >"fl/r$i.bin"; done && head -c 600000 /dev/urandom >fl/r5.bin
+mkdir -p fl && for i in 1 2 3 4; do head -c 200000 /dev/urandom >"fl/r$i.bin"; done && head -c 600000 /dev/urandom >fl/r5.bin &&
+	head -c 300000 /dev/urandom >fl/r6.bin && head -c 300000 /dev/urandom >fl/r7.bin
 if fakeftpd_start flaky "$T/fl" raw:flaky && fakeftpd_start norest "$T/fl" raw:flaky,norest; then
 	rget() { # name port file args...: the get's exit status in rc.NAME, stderr err.NAME; stdout as is
 		local name=$1 port=$2 f=$3
@@ -402,6 +404,24 @@ if fakeftpd_start flaky "$T/fl" raw:flaky && fakeftpd_start norest "$T/fl" raw:f
 		grep -q "^nettool ftp: get r3.bin: the server refused REST (resume) (server: 502 REST not implemented.) (standard output has only the first [0-9]* bytes)$" err.rnorest &&
 		pass "--retry to a pipe where the server refuses REST: exit 1, standard output's share named, nothing twice" ||
 		fail "retried get, REST refused" "rc $(cat rc.rnorest), $(wc -c <r3.out) bytes: $(cat err.rnorest)"
+	# -c from nothing (libcurl's path: the own path takes no -c): written in place, so a
+	# broken attempt leaves what came. Without --retry the failure says the file is left
+	# partial and a rerun with -c continues it (REST); with --retry the next attempt does.
+	timeout 60 "$NT" ftp -P "$FAKEFTPD_PORT_flaky" --no-tls --timeout 5 --progress none -c get 127.0.0.1:r6.bin -o c6.bin 2>err.c6
+	rc=$?
+	n=$(stat -c %s c6.bin 2>/dev/null)
+	[ $rc != 0 ] && [ "${n:-0}" -gt 0 ] && [ "$n" -lt 300000 ] && cmp -s -n "$n" c6.bin fl/r6.bin &&
+		grep -q "^nettool ftp: get r6.bin: .*: c6.bin is left partial ($n bytes; -c continues it)$" err.c6 &&
+		pass "get -c from nothing broken halfway: c6.bin left partial ($n bytes, a correct prefix), said (exit $rc)" ||
+		fail "get -c broken halfway" "rc $rc, $n bytes: $(cat err.c6)"
+	timeout 60 "$NT" ftp -P "$FAKEFTPD_PORT_flaky" --no-tls --timeout 5 --progress none -c get 127.0.0.1:r6.bin -o c6.bin 2>err.c6b
+	rc=$?
+	[ $rc = 0 ] && cmp -s c6.bin fl/r6.bin && grep -q "^'REST $n'$" fl/commands.log &&
+		pass "the rerun with -c continues it (REST $n): the file exactly" || fail "get -c rerun after a break" "rc $rc: $(cat err.c6b)"
+	rget c7 "$FAKEFTPD_PORT_flaky" r7.bin --no-tls -c -o c7.bin
+	[ "$(cat rc.c7)" = 0 ] && cmp -s c7.bin fl/r7.bin && rest_at r7.bin && [ -z "$(find . -maxdepth 1 -name '.c7*')" ] &&
+		pass "get -c --retry from nothing broken halfway: the retry continues the file in place (REST), exactly" ||
+		fail "get -c --retry broken halfway" "rc $(cat rc.c7): $(cat err.c7)"
 else
 	fail "fake server flaky" "did not start"
 fi
