@@ -36,6 +36,8 @@
 /* SIGINT, SIGTERM: the stop (transfers ended, temporaries deleted, the journal's lines
  * written) gets at most this long before the process ends by the signal anyway. */
 #define STOP_CLEANUP_SECS 5
+/* --deadline: a put's libcurl timeout this much after it (add) */
+#define PUT_STOP_FIRST_MS 250
 
 /* Before a done or failed line of the journal: the run line, once. */
 static void journal_item(struct engine *e)
@@ -145,6 +147,11 @@ static void add(struct engine *e, CURL *h, struct slot *s)
 		 * loop cannot look: its whole transfer bounded by the time left, which bounds
 		 * that wait too (CURLE_OPERATION_TIMEDOUT at the deadline: deadline_cut). */
 		long long left = e->deadline - ftp_now_ms();
+		/* An upload a little later: the stop at the deadline resets its data connection
+		 * first (libcurl's own timeout closes it: the server then writes all our kernel
+		 * held too, 2.8 MB at 1 MB/s); only its wait for the 226 can take that longer. */
+		if (s->job.kind == JOB_PUT && !s->phase)
+			left += PUT_STOP_FIRST_MS;
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(left > 1 ? left : 1));
 	}
 	curl_multi_add_handle(e->m, h);
@@ -182,6 +189,7 @@ static int start(struct engine *e, struct slot *s)
 	s->rc1 = s->rc2 = CURLE_OK;
 	s->rate_n = 0;
 	s->rate_until = 0;
+	s->held = PUT_HELD_SENT;
 	if (j->reject) {
 		fail_job(e, s, NT_EXIT_FAIL, j->reject); /* an item of the batch failed (1), not a usage error */
 		return -1;
@@ -392,7 +400,7 @@ static void failed(struct engine *e, struct slot *s, CURLcode rc, const char *er
 			 (long long)(s->job.out_at + (int64_t)s->bytes));
 	}
 	if (rc != CURLE_OK && s->job.kind == JOB_PUT) {
-		ftp_put_left(m, sizeof m, e->a, s->job.dst, rc, (long long)s->bytes);
+		ftp_put_left(m, sizeof m, e->a, s->job.dst, rc, (long long)s->bytes, PUT_HELD_SENT);
 		ftp_put_tmp_left(m, sizeof m, e->a, s->job.dst, rc); /* --atomic: as a failed copy's */
 	}
 	fail_job(e, s, code ? code : xfer_exit_code(rc) ? xfer_exit_code(rc) : NT_EXIT_FAIL, m);
@@ -467,10 +475,19 @@ static void finished(struct engine *e, struct slot *s, CURL *h, CURLcode rc)
 	} else if (j->kind == JOB_PUT && rc == CURLE_OK && ftp_cf.resume &&
 		   ftp_tmp_size_check(s->hdr.code, s->hdr.last, (long long)s->resume_at, s->err, sizeof s->err) < 0) {
 		/* --resume in place: the server's SIZE after the APPE is the local file's, or
-		 * the file is not what ours is (the --atomic check's words, exit 3). */
-		s->hdr.code = 0;
-		s->hdr.last[0] = 0;
-		failed(e, s, CURLE_PARTIAL_FILE, s->err, &s->hdr, 0);
+		 * the file is not what ours is (exit 3): what that means for it said. */
+		if (s->hdr.code == 213) {
+			char m[900], name[300];
+			out_clean(name, sizeof name, j->dst, strlen(j->dst), 0);
+			snprintf(m, sizeof m, "%s on %s has %lld bytes, not the %lld of the local file: it is damaged (another "
+				 "writer, or an upload still being written?); delete it and put again", name, ftp_site_name(e->a),
+				 strtoll(s->hdr.last + 4, NULL, 10), (long long)s->resume_at);
+			fail_job(e, s, xfer_exit_code(CURLE_PARTIAL_FILE), m);
+		} else {
+			s->hdr.code = 0;
+			s->hdr.last[0] = 0;
+			failed(e, s, CURLE_PARTIAL_FILE, s->err, &s->hdr, 0);
+		}
 	} else if (rc != CURLE_OK) {
 		failed(e, s, rc, s->err, &s->hdr, 0);
 	} else {
@@ -488,10 +505,32 @@ static int put_unbegun(const struct slot *s)
 	return s->fast ? !ftp_pp_begun(s->pp) : !s->stor_sent;
 }
 
+/* The puts in place on libcurl's path under way: reset and removed, then their sizes
+ * settled together (putcurl.c), not one after another. */
+static void stop_curl_puts(struct engine *e)
+{
+	struct slot **v = xcalloc((size_t)e->n, sizeof *v);
+	int n = 0;
+	for (int i = 0; i < e->n; i++) {
+		struct slot *s = &e->slots[i];
+		if (!s->busy || !s->run1 || s->job.kind != JOB_PUT || s->fast || s->phase || put_unbegun(s))
+			continue;
+		eng_put_curl_reset(s);
+		curl_multi_remove_handle(e->m, s->h);
+		s->run1 = 0;
+		if (ftp_cf.atomic <= 0) /* --atomic: its temporary deleted, what the server still writes unlinked */
+			v[n++] = s;
+	}
+	if (n)
+		eng_put_curl_settle(e, v, n);
+	free(v);
+}
+
 static void stop_all(struct engine *e, const char *why)
 {
 	e->stopped = 1;
 	stopsig_deadline(0); /* its clean-up not interrupted */
+	stop_curl_puts(e);
 	for (int i = 0; i < e->n; i++) {
 		struct slot *s = &e->slots[i];
 		if (s->has_next) { /* taken early (getfast.c) or by deadline_stops: never begun */
@@ -530,7 +569,7 @@ static void stop_all(struct engine *e, const char *why)
 		}
 		eng_get_left(s, m, sizeof m); /* -c: the file in place, what came flushed to it */
 		if (s->job.kind == JOB_PUT) { /* in place: what it leaves; --atomic: its temporary deleted (sess.c) */
-			ftp_put_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK, (long long)s->bytes);
+			ftp_put_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK, (long long)s->bytes, s->held);
 			ftp_put_tmp_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK);
 		}
 		fail_job(e, s, NT_EXIT_FAIL, m);

@@ -44,6 +44,7 @@ struct slot {
 	int infd;
 	int curl_sock;           /* put on libcurl's path: the last socket it opened (eng_put_curl_reset) */
 	int stor_sent;           /* put on libcurl's path: its STOR (APPE) has gone out (putcurl.c) */
+	long long held;          /* put stopped: the server's size settled (ftp_put_left's held) */
 	/* copy */
 	char *pipe;
 	size_t ph, pl;
@@ -166,6 +167,12 @@ int eng_put_curl(struct engine *e, struct slot *s, const struct stat *st);
 /* A put on libcurl's path stopped (a signal, --deadline): its data connection, if open, set
  * to be reset when libcurl closes it (SO_LINGER {1, 0}), as putpipe.c resets its own. */
 void eng_put_curl_reset(struct slot *s);
+/* Those puts (n, in place on libcurl's path) stopped and reset: the server may still write
+ * what its kernel had received (seconds on a slow one). Their sizes asked together (SIZE,
+ * sess.c ftp_stat) until two readings of each agree, at most PUT_SETTLE_MS: each one's
+ * held is that size, or PUT_HELD_UNSURE (still growing, or not told). */
+#define PUT_SETTLE_MS 2000
+void eng_put_curl_settle(struct engine *e, struct slot **v, int n);
 /* The own downloads (getpipe.c) not to be had, or given up (GP_CURL): libcurl's for the
  * rest of the run. Said with -v (why, or NULL), *on cleared (the run's flag: e->fast for
  * get, e->gp_src for copy), the idle own connections closed; slot s, when given, has its

@@ -85,6 +85,7 @@ struct ftp_site {
 	uint64_t cdir_uniq;        /* the unique fact of the last MLSD's cdir entry (0: none) */
 	int ready;                 /* logged in (ftp_site_ready) */
 	int path_port;             /* ftp_where's: a connect failure says how a port is given */
+	long long stat_until;      /* ftp_stat bounded to end by then (ftp_now_ms; 0: --timeout alone) */
 };
 
 /* 1 when arg names a remote place (URL or host:path), 0 for a local path. */
@@ -148,9 +149,14 @@ int ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, 
 /* A put in place (no --atomic) that failed once its STOR may have reached the server (rc):
  * what the server now holds under dst, asked with SIZE, appended to m (nothing when SIZE
  * fails): many servers (vsftpd) create or empty the file before the data connection. One
- * stopped (rc CURLE_ABORTED_BY_CALLBACK: a signal, --deadline): "is left partial (sent
- * bytes sent)", no SIZE asked (its data connection was reset). */
-void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc, long long sent);
+ * stopped (rc CURLE_ABORTED_BY_CALLBACK: a signal, --deadline), no SIZE asked here: held
+ * is the server's size once it stopped growing ("is left partial: N bytes on the server",
+ * libcurl's path: eng_put_curl_settle), PUT_HELD_UNSURE when it may still grow, or
+ * PUT_HELD_SENT (own connections, the file's final reply awaited): "(sent bytes sent)". */
+#define PUT_HELD_SENT (-1)
+#define PUT_HELD_UNSURE (-2)
+void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc, long long sent,
+		  long long held);
 /* The clean-up of a temporary (or partial file) a failed transfer may have left on site:
  * DELE of path (relative to the login folder), on s->h (a fresh connection when the
  * transfer's broke), bounded by --timeout. A stopped copy (ftp_copy_stop) and a failed

@@ -467,6 +467,8 @@ CURLcode ftp_stat(struct ftp_site *s, const char *path, int64_t *size, int64_t *
 	curl_easy_setopt(s->h, CURLOPT_URL, url);
 	curl_easy_setopt(s->h, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(s->h, CURLOPT_FILETIME, mtime ? 1L : 0L);
+	if (s->stat_until) /* a stop's wait (putcurl.c): within its bound */
+		curl_easy_setopt(s->h, CURLOPT_TIMEOUT_MS, (long)(s->stat_until - ftp_now_ms() > 1 ? s->stat_until - ftp_now_ms() : 1));
 	CURLcode rc = curl_easy_perform(s->h);
 	free(url);
 	if (rc == CURLE_OK) {
@@ -517,21 +519,24 @@ int ftp_folder_why(char *m, size_t ml, struct ftp_site *site, const char *path, 
 	return !missing;
 }
 
-void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc, long long sent)
+void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLcode rc, long long sent,
+		  long long held)
 {
 	int64_t size = -1;
-	if (ftp_cf.atomic <= 0 && rc == CURLE_ABORTED_BY_CALLBACK) {
-		/* Stopped: the data connection was reset, a SIZE now would be the server's
-		 * moment, not the end; what went out says it. */
-		char name[300];
+	if (ftp_cf.atomic <= 0 && rc == CURLE_ABORTED_BY_CALLBACK) { /* stopped: its size settled, or what went out */
+		static const char tail[] = "put writes in place; --atomic uploads to a temporary name)";
+		char name[300], nb[40] = "no byte";
 		size_t l = strlen(m);
 		out_clean(name, sizeof name, dst, strlen(dst), 0);
 		if (sent > 0)
-			snprintf(m + l, ml - l, ": %s on %s is left partial (%lld bytes sent; put writes in place; --atomic "
-						"uploads to a temporary name)", name, ftp_site_name(s), sent);
+			snprintf(nb, sizeof nb, "%lld bytes", sent);
+		if (held >= 0)
+			snprintf(m + l, ml - l, ": %s on %s is left %s: %lld bytes on the server (%s", name, ftp_site_name(s),
+				 held ? "partial" : "empty", held, tail);
 		else
-			snprintf(m + l, ml - l, ": %s on %s may be left empty (no byte sent; put writes in place; --atomic "
-						"uploads to a temporary name)", name, ftp_site_name(s));
+			snprintf(m + l, ml - l, ": %s on %s %s (%s sent; %s%s", name, ftp_site_name(s),
+				 sent > 0 ? "is left partial" : "may be left empty", nb,
+				 held == PUT_HELD_UNSURE ? "the server may still be writing it: wait before a put -c; " : "", tail);
 		return;
 	}
 	if (ftp_cf.atomic > 0 || (rc != CURLE_UPLOAD_FAILED && rc != CURLE_SEND_ERROR && rc != CURLE_PARTIAL_FILE &&

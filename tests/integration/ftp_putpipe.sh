@@ -367,20 +367,22 @@ if ftpd_start R local_max_rate=1000000; then
 		kill -INT $pid
 		wait $pid
 		rc=$?
-		[ $rc = 130 ] && grep -q "interrupted (SIGINT): r-$path.bin on 127.0.0.1:$RP is left partial ([0-9]* bytes sent" err.rint &&
+		words="left partial ([0-9]* bytes sent" # own: what went out; libcurl's: what the server holds once settled
+		[ $path = curl ] && words="left partial: [0-9]* bytes on the server"
+		[ $rc = 130 ] && grep -q "interrupted (SIGINT): r-$path.bin on 127.0.0.1:$RP is $words" err.rint &&
 			pass "put ($path path) stopped by SIGINT on a slow server: the error says the file is left partial" ||
 			fail "put ($path) SIGINT, slow server" "rc $rc: $(cat err.rint)"
-		# At once, as a user would: the right content, or exit 3: the server may still
-		# write what it had read (libcurl's path does not wait for its reply; on ours the
-		# ABOR's reply is awaited 1 s, and a rate-limited vsftpd took longer once in
-		# three local runs), which the SIZE after the APPE catches: never a damaged file
-		# and exit 0.
+		# At once, as a user would: the right content (libcurl's path waits until the
+		# SIZE settles: always), or exit 3 on ours: the server may still write what it
+		# had read (the ABOR's reply is awaited 1 s, and a rate-limited vsftpd took
+		# longer once in three local runs), which the SIZE after the APPE catches: never
+		# a damaged file and exit 0.
 		timeout 60 "$NT" ftp "${OR[@]}" --resume put r.bin $S:r-$path.bin 2>err.rres
 		rc=$?
 		later=$(settled "$RH/r-$path.bin")
 		{ { [ $rc = 0 ] && cmp -s r.bin "$RH/r-$path.bin"; } ||
-			{ [ $rc = 3 ] && grep -q "the size differs from the announced one ($later out of 6000000" err.rres; }; } &&
-			pass "--resume right after it ($path): the right content, or exit 3: rc $rc" ||
+			{ [ $path = own ] && [ $rc = 3 ] && grep -q "r-$path.bin on 127.0.0.1:$RP has $later bytes, not the 6000000 of the local file: it is damaged" err.rres; }; } &&
+			pass "--resume right after it ($path): the right content (or exit 3, on the own path only): rc $rc" ||
 			fail "--resume after SIGINT ($path)" "rc $rc, $later bytes: $(cat err.rres)"
 	done
 	# --deadline in place: the same words
@@ -393,6 +395,62 @@ if ftpd_start R local_max_rate=1000000; then
 		[ -n "$sent" ] && [ "$later" -lt "$sent" ] &&
 		pass "put stopped by --deadline: the error says the file is left partial ($sent bytes sent; $later there)" ||
 		fail "put --deadline, slow server" "rc $rc, $later there: $(cat err.rdl)"
+
+	# libcurl's path (--limit-rate) stopped by SIGTERM, by --deadline, and two files at once
+	# (--parallel 2): libcurl's reset does not empty the server's socket buffers, which a
+	# slow server went on writing for a second after nettool had exited (a put -c at once
+	# then appended at the wrong offset: a damaged file, exit 3). The stop waits until
+	# the SIZE no longer moves: after the exit the file does not grow, it holds what the
+	# message says, and a put -c at once gives the whole file.
+	for how in term deadline par deadc; do
+		names=(c-$how.bin)
+		[ $how = par ] && names=(c-par1.bin c-par2.bin)
+		for n in "${names[@]}"; do rm -f "$RH/$n"; done
+		t0=$(date +%s%N)
+		case $how in
+		term)
+			"$NT" ftp "${OR[@]}" --limit-rate 1G put r.bin $S:c-term.bin 2>err.c$how &
+			pid=$!
+			for _ in $(seq 100); do [ "$(stat -c %s "$RH/c-term.bin" 2>/dev/null || echo 0)" -gt 1200000 ] && break; sleep 0.1; done
+			kill -TERM $pid
+			t0=$(date +%s%N)
+			wait $pid
+			rc=$? want=143 ;;
+		deadline | deadc)
+			timeout 60 "$NT" ftp "${OR[@]}" --limit-rate 1G --deadline 2 put r.bin $S:c-$how.bin 2>err.c$how
+			rc=$? want=1 ;;
+		par)
+			cp r.bin c-par1.bin && cp r.bin c-par2.bin
+			timeout 60 "$NT" ftp "${OR[@]}" --limit-rate 1G --parallel 2 --deadline 2 put c-par1.bin c-par2.bin $S: 2>err.c$how
+			rc=$? want=1 ;;
+		esac
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		if [ $how = deadc ]; then # a put -c at once: the whole file
+			timeout 60 "$NT" ftp "${OR[@]}" --resume put r.bin $S:c-deadc.bin 2>err.cres
+			rc=$?
+			[ $rc = 0 ] && cmp -s r.bin "$RH/c-deadc.bin" &&
+				pass "put -c right after a put stopped by --deadline (libcurl's path): the whole file" ||
+				fail "put -c right after a stopped put" "rc $rc, $(stat -c %s "$RH/c-deadc.bin") bytes: $(cat err.cdeadc err.cres)"
+			continue
+		fi
+		for n in "${names[@]}"; do
+			now=$(stat -c %s "$RH/$n" 2>/dev/null || echo 0)
+			later=$(settled "$RH/$n")
+			said=$(sed -n "s/.*: $n on 127.0.0.1:$RP is left partial: \([0-9]*\) bytes on the server (.*/\1/p" err.c$how)
+			[ $rc = $want ] && [ "$now" = "$later" ] && [ "$said" = "$later" ] && [ $ms -lt 5500 ] &&
+				pass "put (libcurl's path, $how) stopped on a slow server: waits for it ($ms ms), the file then holds what is said ($said bytes)" ||
+				fail "put (libcurl's path, $how) stopped, slow server" "rc $rc, $ms ms, $now at exit, $later later, '$said' said: $(cat err.c$how)"
+		done
+	done
+	# --atomic on libcurl's path stopped: its temporary deleted while the server may still
+	# write it (unlinked: harmless); nothing under either name afterwards
+	timeout 60 "$NT" ftp "${OR[@]}" --limit-rate 1G --atomic --deadline 2 put r.bin $S:c-at.bin 2>err.cat
+	rc=$?
+	sleep 1.5
+	left=$(ls -A "$RH" | grep 'c-at\.bin')
+	[ $rc = 1 ] && [ -z "$left" ] &&
+		pass "put --atomic (libcurl's path) stopped on a slow server: its temporary deleted, nothing left later" ||
+		fail "put --atomic stopped, slow server" "rc $rc, left '$left': $(cat err.cat)"
 
 	# --resume onto a larger file of other data: refused, nothing sent, exit 1
 	head -c 4096 /dev/urandom >r4k.bin
@@ -414,8 +472,8 @@ if ftpd_start R local_max_rate=1000000; then
 	printf x | dd of="$RH/r-mix.bin" bs=1 seek=3500000 conv=notrunc 2>/dev/null
 	wait $pid
 	rc=$?
-	[ $rc = 3 ] && grep -q "the size differs from the announced one (3500001 out of 3000000 bytes)" err.rmix &&
-		pass "--resume: the SIZE after the APPE is checked: another writer's bytes fail it (exit 3)" ||
+	[ $rc = 3 ] && grep -q "r-mix.bin on 127.0.0.1:$RP has 3500001 bytes, not the 3000000 of the local file: it is damaged (another writer, or an upload still being written?); delete it and put again" err.rmix &&
+		pass "--resume: the SIZE after the APPE is checked: another writer's bytes fail it (exit 3), said as damage" ||
 		fail "--resume, SIZE after the APPE" "rc $rc, $(stat -c %s "$RH/r-mix.bin") bytes: $(cat err.rmix)"
 
 	# A killed put --atomic --journal leaves its temporary; a rerun of the journal
