@@ -585,8 +585,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	if (ftp_cf.journal) {
 		/* Before anything connects: a journal of another command, server, options or tree refused. */
 		ftp_jwant_init(&jw, src->run, ftp_site_name(a), b ? ftp_site_name(b) : NULL, src->tree);
-		jw.named = src->named ? (summary ? 1 : 2) : 0; /* one item alone: said where it is skipped */
+		jw.named = src->named;
 		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &jw);
+		if (src->named && summary)
+			eng_named_done(e); /* one item alone: said where it is skipped (jobs.c) */
 		if (e->done.n) {
 			src->ahead = ftp_journal_ahead;
 			src->ahead_arg = &e->done;

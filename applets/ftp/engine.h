@@ -143,6 +143,10 @@ void eng_job_free(struct job *j);
 /* The source's next item of this run into j (1), or 0 at its end: other shards' items and
  * those the journal says are done passed over (jobs.c), no retry, no login. */
 int eng_src_take(struct engine *e, struct job *j);
+/* A batch of files named on the command line, a journal open: how many of this run's
+ * (this shard's) files it has done, the first few named as a file alone is when skipped
+ * ("get F: done before (journal J): skipped"), or none of them (and what it holds). */
+void eng_named_done(struct engine *e);
 /* A job the run took but never began: failed, "not started" (--json's reason), freed. */
 void eng_not_started(struct engine *e, struct job *j);
 /* A run that stops before its end (a signal, --deadline, --fxp refused): the items of the
