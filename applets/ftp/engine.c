@@ -177,6 +177,7 @@ static int start(struct engine *e, struct slot *s)
 	s->t0_ms = ftp_now_ms();
 	s->werr = s->opened = 0;
 	s->wl = 0;
+	s->out_n = 0;
 	s->fd = s->infd = -1;
 	s->run1 = s->run2 = 0;
 	s->rc1 = s->rc2 = CURLE_OK;
@@ -518,13 +519,10 @@ static void stop_all(struct engine *e, const char *why)
 		char m[1200];
 		snprintf(m, sizeof m, "%s", why);
 		if (s->job.kind == JOB_GET && (s->sink == SINK_STDOUT || s->sink == SINK_DEV)) {
-			/* a stream: what it has is kept (a write cut by the deadline: its count unknown) */
-			const char *out = s->sink == SINK_STDOUT ? "standard output" : s->job.dst;
-			if (s->werr)
-				snprintf(m, sizeof m, "%s (%s is left partial)", why, out);
-			else
-				snprintf(m, sizeof m, "%s (%s is left partial: it has the first %lld bytes)", why, out,
-					 (long long)(s->job.out_at + (int64_t)(s->bytes - s->wl)));
+			/* a stream: what it has is kept, counted as written (a write cut by the deadline too) */
+			snprintf(m, sizeof m, "%s (%s is left partial: it has the first %lld bytes)", why,
+				 s->sink == SINK_STDOUT ? "standard output" : s->job.dst,
+				 (long long)(s->job.out_at + (int64_t)s->out_n));
 		}
 		if (s->job.kind == JOB_PUT) { /* in place: what it leaves; --atomic: its temporary deleted (sess.c) */
 			ftp_put_left(m, sizeof m, e->a, s->job.dst, CURLE_ABORTED_BY_CALLBACK, (long long)s->bytes);

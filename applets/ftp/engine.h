@@ -40,6 +40,7 @@ struct slot {
 	char *dst_base, *dst_rel; /* the user's folder and the path below it (file.h) */
 	char *wb;                /* write coalescing: libcurl hands over 16 KiB at a time */
 	size_t wl;
+	uint64_t out_n;          /* get to a stream: the bytes this attempt wrote to it (eng_out_write) */
 	/* put */
 	int infd;
 	int curl_sock;           /* put on libcurl's path: the last socket it opened (eng_put_curl_reset) */
