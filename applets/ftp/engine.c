@@ -752,8 +752,8 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	free(e->wfd), free(e->pfd);
 	char ns[80] = ""; /* of the failed, those never begun (a stopped run, --fxp refused) */
 	if (e->r.unstarted)
-		snprintf(ns, sizeof ns, " (%llu not started%s)", (unsigned long long)e->r.unstarted,
-			 e->r.rest_unknown ? ", nor the rest of the list" : "");
+		snprintf(ns, sizeof ns, " (%llu%s not started)", (unsigned long long)e->r.unstarted,
+			 e->r.rest_unknown ? " and the rest of the list" : "");
 	else if (e->r.rest_unknown)
 		snprintf(ns, sizeof ns, " (the rest of the list not started)");
 	if (summary && log_level > LOG_QUIET)

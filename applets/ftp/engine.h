@@ -154,7 +154,8 @@ void eng_not_started(struct engine *e, struct job *j);
  * source it never took count as failed, not started. A source that knows its total (a
  * tree, the command line's names: in memory) is read to its end (other shards' items
  * and the journal's done ones passed over as always); a list read as it goes (--from-file)
- * only when read_all, else not read further: the summary says "the rest of the list". */
+ * only when read_all, else not read further: the summary says "(N and) the rest of the
+ * list not started". */
 void eng_src_rest(struct engine *e, int read_all);
 /* A file's folder (path's) on site could not be entered: 0 the first time in the run (the
  * caller says why, at length: ftp_folder_why), 1 and a short m ("its folder 'sub': as
