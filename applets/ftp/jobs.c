@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* jobs.c - the batch engine's jobs: the next one to start (a retry whose time has come
  * first, then the source's next item: other shards' items and those the journal says
- * are done are passed over, the skips counted and reported), a job's names freed, and
+ * are done are passed over, the skips counted and reported; a batch of named files: how
+ * many of them the journal has done, said before it starts), a job's names freed, and
  * the items a stopped run never began (counted failed: the summary adds up to the job),
  * and a folder's failure said once a run.
  * The engine itself (slots, transfers, results) is engine.c's.
  *
- * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
+ * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
+ * Tests: tests/integration/ftp_batch.sh, tests/integration/ftp_durable.sh
  */
 #include <stdint.h>
 #include <stdlib.h>
