@@ -184,6 +184,7 @@ static int start(struct engine *e, struct slot *s)
 	s->t0_ms = ftp_now_ms();
 	s->werr = s->opened = 0;
 	s->wl = 0;
+	s->out_n = 0;
 	s->fd = s->infd = -1;
 	s->run1 = s->run2 = 0;
 	s->rc1 = s->rc2 = CURLE_OK;
@@ -559,13 +560,10 @@ static void stop_all(struct engine *e, const char *why)
 		char m[1200];
 		snprintf(m, sizeof m, "%s", why);
 		if (s->job.kind == JOB_GET && (s->sink == SINK_STDOUT || s->sink == SINK_DEV)) {
-			/* a stream: what it has is kept (a write cut by the deadline: its count unknown) */
-			const char *out = s->sink == SINK_STDOUT ? "standard output" : s->job.dst;
-			if (s->werr)
-				snprintf(m, sizeof m, "%s (%s is left partial)", why, out);
-			else
-				snprintf(m, sizeof m, "%s (%s is left partial: it has the first %lld bytes)", why, out,
-					 (long long)(s->job.out_at + (int64_t)(s->bytes - s->wl)));
+			/* a stream: what it has is kept, counted as written (a write cut by the deadline too) */
+			snprintf(m, sizeof m, "%s (%s is left partial: it has the first %lld bytes)", why,
+				 s->sink == SINK_STDOUT ? "standard output" : s->job.dst,
+				 (long long)(s->job.out_at + (int64_t)s->out_n));
 		}
 		eng_get_left(s, m, sizeof m); /* -c: the file in place, what came flushed to it */
 		if (s->job.kind == JOB_PUT) { /* in place: what it leaves; --atomic: its temporary deleted (sess.c) */
@@ -627,8 +625,10 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	if (ftp_cf.journal) {
 		/* Before anything connects: a journal of another command, server, options or tree refused. */
 		ftp_jwant_init(&jw, src->run, ftp_site_name(a), b ? ftp_site_name(b) : NULL, src->tree);
-		jw.named = src->named ? (summary ? 1 : 2) : 0; /* one item alone: said where it is skipped */
+		jw.named = src->named;
 		e->jfd = ftp_journal_open(ftp_cf.journal, &e->done, &jw);
+		if (src->named && summary)
+			eng_named_done(e); /* one item alone: said where it is skipped (jobs.c) */
 		if (e->done.n) {
 			src->ahead = ftp_journal_ahead;
 			src->ahead_arg = &e->done;
@@ -794,8 +794,8 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	free(e->wfd), free(e->pfd);
 	char ns[80] = ""; /* of the failed, those never begun (a stopped run, --fxp refused) */
 	if (e->r.unstarted)
-		snprintf(ns, sizeof ns, " (%llu not started%s)", (unsigned long long)e->r.unstarted,
-			 e->r.rest_unknown ? ", nor the rest of the list" : "");
+		snprintf(ns, sizeof ns, " (%llu%s not started)", (unsigned long long)e->r.unstarted,
+			 e->r.rest_unknown ? " and the rest of the list" : "");
 	else if (e->r.rest_unknown)
 		snprintf(ns, sizeof ns, " (the rest of the list not started)");
 	if (summary && log_level > LOG_QUIET)

@@ -40,6 +40,7 @@ struct slot {
 	char *dst_base, *dst_rel; /* the user's folder and the path below it (file.h) */
 	char *wb;                /* write coalescing: libcurl hands over 16 KiB at a time */
 	size_t wl;
+	uint64_t out_n;          /* get to a stream: the bytes this attempt wrote to it (eng_out_write) */
 	/* put */
 	int infd;
 	int curl_sock;           /* put on libcurl's path: the last socket it opened (eng_put_curl_reset) */
@@ -144,13 +145,18 @@ void eng_job_free(struct job *j);
 /* The source's next item of this run into j (1), or 0 at its end: other shards' items and
  * those the journal says are done passed over (jobs.c), no retry, no login. */
 int eng_src_take(struct engine *e, struct job *j);
+/* A batch of files named on the command line, a journal open: how many of this run's
+ * (this shard's) files it has done, the first few named as a file alone is when skipped
+ * ("get F: done before (journal J): skipped"), or none of them (and what it holds). */
+void eng_named_done(struct engine *e);
 /* A job the run took but never began: failed, "not started" (--json's reason), freed. */
 void eng_not_started(struct engine *e, struct job *j);
 /* A run that stops before its end (a signal, --deadline, --fxp refused): the items of the
  * source it never took count as failed, not started. A source that knows its total (a
  * tree, the command line's names: in memory) is read to its end (other shards' items
  * and the journal's done ones passed over as always); a list read as it goes (--from-file)
- * only when read_all, else not read further: the summary says "the rest of the list". */
+ * only when read_all, else not read further: the summary says "(N and) the rest of the
+ * list not started". */
 void eng_src_rest(struct engine *e, int read_all);
 /* A file's folder (path's) on site could not be entered: 0 the first time in the run (the
  * caller says why, at length: ftp_folder_why), 1 and a short m ("its folder 'sub': as

@@ -448,6 +448,8 @@ int ftp_local_resume(const char *base, const char *rel, int *fd, off_t *size, ch
 int ftp_local_fail_code(const char *base, int e);
 /* A job source over an array (taken over) and over a list file (streamed). */
 struct jobsrc *jobsrc_array(struct job *jobs, size_t n);
+/* An array source's items (before any is taken): its array in *v, their number. */
+size_t jobsrc_array_items(const struct jobsrc *src, const struct job **v);
 long long ftp_now_ms(void);
 
 #endif

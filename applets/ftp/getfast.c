@@ -49,6 +49,7 @@ static int splice_out(struct slot *s, size_t n)
 		ssize_t m = splice(s->spl[0], NULL, s->fd, NULL, n, SPLICE_F_MOVE);
 		if (m > 0) {
 			n -= (size_t)m;
+			s->out_n += (uint64_t)m;
 			continue;
 		}
 		if (m < 0 && errno == EINTR)

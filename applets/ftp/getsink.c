@@ -91,6 +91,7 @@ int eng_out_write(struct slot *s, const void *p, size_t n)
 			continue;
 		if (w < 0)
 			return -1;
+		s->out_n += (uint64_t)w;
 		c += w;
 		n -= (size_t)w;
 	}

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* jobs.c - the batch engine's jobs: the next one to start (a retry whose time has come
  * first, then the source's next item: other shards' items and those the journal says
- * are done are passed over, the skips counted and reported), a job's names freed, and
+ * are done are passed over, the skips counted and reported; a batch of named files: how
+ * many of them the journal has done, said before it starts), a job's names freed, and
  * the items a stopped run never began (counted failed: the summary adds up to the job),
  * and a folder's failure said once a run.
  * The engine itself (slots, transfers, results) is engine.c's.
  *
- * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1    Tests: tests/integration/ftp_batch.sh
+ * Header: applets/ftp/engine.h    Man page: man/nettool-ftp.1
+ * Tests: tests/integration/ftp_batch.sh, tests/integration/ftp_durable.sh
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +33,41 @@ void eng_job_free(struct job *j)
 	j->src = j->dst = NULL;
 }
 
+/* The first few files done before named one by one, the rest counted (engine.h). */
+#define NAMED_SAID 3
+static int this_shard(uint64_t i)
+{
+	return !ftp_cf.shard_n || i % (uint64_t)ftp_cf.shard_n == (uint64_t)(ftp_cf.shard_k - 1);
+}
+
+void eng_named_done(struct engine *e)
+{
+	const struct job *v;
+	size_t n = jobsrc_array_items(e->src, &v), mine = 0, hits = 0, said = 0;
+	const char *jp = ftp_cf.journal;
+	for (size_t i = 0; i < n; i++)
+		if (this_shard(i)) {
+			mine++;
+			hits += (size_t)ftp_journal_has(&e->done, &v[i]);
+		}
+	if (!hits) {
+		if (e->done.n && mine > 1) /* (one file alone: as without a journal) */
+			log_info("journal %s: none of these %zu files done before (it holds %zu other item%s)", jp,
+				 mine, e->done.n, e->done.n == 1 ? "" : "s");
+		return;
+	}
+	if (mine > 1)
+		log_info("journal %s: %zu of these %zu files done before: skipped", jp, hits, mine);
+	for (size_t i = 0; i < n && said < NAMED_SAID; i++)
+		if (this_shard(i) && ftp_journal_has(&e->done, &v[i])) {
+			said++;
+			log_info("%s %s: done before (journal %s): skipped", eng_kind_name(v[i].kind),
+				 v[i].src ? v[i].src : v[i].dst, jp);
+		}
+	if (hits > said)
+		log_info("journal %s: and %zu more of these files done before: skipped", jp, hits - said);
+}
+
 /* The skips counted and reported (engine.h). */
 int eng_src_take(struct engine *e, struct job *j)
 {
@@ -44,7 +81,7 @@ int eng_src_take(struct engine *e, struct job *j)
 		}
 		uint64_t i = e->index++;
 		int lent = e->src->borrowed; /* j's names are the source's: nothing to free */
-		if (ftp_cf.shard_n && i % (uint64_t)ftp_cf.shard_n != (uint64_t)(ftp_cf.shard_k - 1)) {
+		if (!this_shard(i)) {
 			if (!lent)
 				eng_job_free(j);
 			continue;

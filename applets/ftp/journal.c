@@ -349,11 +349,11 @@ int ftp_journal_open(const char *path, struct jset *done, const struct jwant *w)
 	/* an existing journal: a rerun, which sweeps the leftovers of its tag */
 	ftp_dur_init(path, !fresh, tag[0] ? tag : NULL);
 	/* Said for the items of this run's folders; those of other runs are only counted.
-	 * Items named on the command line have no folder: any done item may be one of them. */
-	if (w && w->named) {
-		if (count && w->named == 1)
-			log_info("journal %s: %zu item%s done before", path, count, count == 1 ? "" : "s");
-	} else if (mine)
+	 * Items named on the command line have no folder: the engine says which of them are
+	 * done (jobs.c). */
+	if (w && w->named)
+		return fd;
+	if (mine)
 		log_info("journal %s: %zu item%s done before%s", path, mine, mine == 1 ? "" : "s",
 			 count > mine ? " (and more by runs over other folders)" : "");
 	else if (count)

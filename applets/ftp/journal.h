@@ -42,7 +42,7 @@ struct jwant {
 	char *site;
 	char *opts;
 	int tree;
-	int named; /* set by the caller: items named on the command line, 2 one alone (below) */
+	int named; /* set by the caller: items named on the command line (below) */
 };
 struct ftp_site;
 void ftp_jwant_init(struct jwant *w, const char *run, const char *site_a, const char *site_b, int tree);
@@ -62,10 +62,9 @@ void ftp_journal_check_targets(const char *kind, const char *ta, const char *tb)
  * or opts lines are of another job than w (NULL: none checked) is refused (exit 2). The
  * items done before are said: for a list or a tree, those of this run's (after its run
  * line, or before any: an older version's) apart from those of runs over other folders;
- * for items named on the command line (w->named), which have no folder of a run, all of
- * them ("N items done before"; the summary counts those skipped), or nothing for one item
- * alone (w->named 2: the engine says it when it skips that item). Returns the descriptor
- * (append mode); dies on errors. */
+ * for items named on the command line (w->named), which have no folder of a run, nothing:
+ * the engine says which of this run's files are done (eng_named_done), or one file alone
+ * when it skips it. Returns the descriptor (append mode); dies on errors. */
 int ftp_journal_open(const char *path, struct jset *done, const struct jwant *w);
 /* The item's key, "KIND\tSRC\tDST" hashed (no allocation; not thread-safe). */
 struct jkey ftp_job_jkey(const struct job *j);

@@ -873,3 +873,10 @@ struct jobsrc *jobsrc_array(struct job *jobs, size_t n)
 	a->n = n;
 	return &a->js;
 }
+
+size_t jobsrc_array_items(const struct jobsrc *src, const struct job **v)
+{
+	const struct arrsrc *a = (const struct arrsrc *)src;
+	*v = a->v;
+	return a->n;
+}

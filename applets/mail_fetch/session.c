@@ -179,10 +179,20 @@ void mf_open_state(struct mf *m, const char *mailbox)
 void mf_summary(struct mf *m)
 {
 	progress_done(&m->prog);
-	char b[16];
+	char b[16], sz[32];
+	/* the size with its unit: "300 bytes", "1.5 KiB" (the meter's figures, powers of 1024) */
+	progress_fmt_bytes(b, sizeof b, m->b_fetched);
+	size_t l = strlen(b);
+	if (m->b_fetched < 1000) {
+		snprintf(sz, sizeof sz, "%s byte%s", b, m->b_fetched == 1 ? "" : "s");
+	} else {
+		char u = b[l - 1];
+		b[l - 1] = 0;
+		snprintf(sz, sizeof sz, "%s %ciB", b, u == 'k' ? 'K' : u);
+	}
 	if (m->n_fetched || m->n_skipped || m->n_deleted || m->n_failed || m->cmd == CMD_FETCH)
 		log_info("%lu message%s fetched (%s)%s%.0lu%s%s%.0lu%s%s%.0lu%s", m->n_fetched, m->n_fetched == 1 ? "" : "s",
-			 progress_fmt_bytes(b, sizeof b, m->b_fetched), m->n_skipped ? ", " : "", m->n_skipped,
+			 sz, m->n_skipped ? ", " : "", m->n_skipped,
 			 m->n_skipped ? " skipped over --max-size" : "", m->n_deleted ? ", " : "", m->n_deleted,
 			 m->n_deleted ? " deleted on the server" : "", m->n_failed ? ", " : "", m->n_failed,
 			 m->n_failed ? " not delivered" : "");

@@ -5,8 +5,9 @@
 # the deadline, not at the 226; a run whose every item was done by its end says no
 # "deadline reached" and exits 0 (the own path's RNTO answered 0.5 s late, raw:rntofail
 # *slow*, nettool stopped across the deadline); the files a stopped batch never began are
-# counted "not started", none said to be "left empty"; a get to standard output whose
-# reader stopped reading ends at the deadline, on both paths, saying the output is partial.
+# counted "not started" (a list's: "N and the rest of the list"), none said to be "left
+# empty"; a get to standard output whose reader stopped reading ends at the deadline, on
+# both paths, saying the output is partial and how many bytes it has.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -60,6 +61,19 @@ for path in own curl; do
 		pass "$path path: --deadline during the logins: 4 not started, none said to be left empty" ||
 		fail "$path path: deadline during the logins" "rc $rc: $(cat err.q$path; ls "$H/q-$path")"
 done
+# The same over a --from-file list (not read further): the one or two taken (one may have
+# sent its STOR on a loaded machine) and the rest of the list, in the man page's words
+for i in 5 6 7 8; do echo "$i" >q$i.txt; done
+printf 'q%s.txt\n' 1 2 3 4 5 6 7 8 >q.list
+for path in own curl; do
+	[ $path = own ] && tls=(--no-tls) || tls=(--cacert "$CA")
+	mkdir -p "$H/ql-$path"
+	timeout 60 "$NT" ftp "${tls[@]}" -u "$FTP_USER" -P "$P" --parallel 2 --deadline 0.02 put --from-file q.list $S:ql-$path/ 2>err.ql$path
+	rc=$?
+	[ $rc = 1 ] && grep -q '0 done, [12] failed ([12] and the rest of the list not started), 0 skipped; deadline reached' err.ql$path &&
+		pass "$path path: --deadline during the logins, put --from-file: \"(N and the rest of the list not started)\"" ||
+		fail "$path path: deadline during the logins, a list" "rc $rc: $(cat err.ql$path; ls "$H/ql-$path")"
+done
 # Many small files on both paths: at the deadline a slot has often just taken its next file.
 mkdir up
 for i in $(seq 1 3000); do echo "$i" >up/f$i.txt; done
@@ -87,12 +101,15 @@ head -c 50000000 /dev/zero >"$H/big.bin"
 for path in own curl; do
 	[ $path = own ] && tls=(--no-tls) || tls=(--cacert "$CA")
 	t0=$(date +%s%N)
+	# the reader reads what the pipe holds once nettool has ended: the count said is what it got
 	{ timeout 60 "$NT" ftp "${tls[@]}" -u "$FTP_USER" -P "$P" --deadline 2 get $S:big.bin -o - 2>err.g$path
-	  echo "$? $(ms_since "$t0")" >res.g$path; } | sleep 8
+	  echo "$? $(ms_since "$t0")" >res.g$path; } | { sleep 5; cat >out.g$path; }
 	read -r rc ms <res.g$path
-	[ "$rc" = 1 ] && [ "$ms" -lt 3500 ] && grep -q 'deadline reached (standard output is left partial' err.g$path &&
-		pass "$path path: get -o - to a reader that stopped: ended at the deadline ($ms ms for --deadline 2), exit 1, output said partial" ||
-		fail "$path path: get -o - blocked" "rc $rc, $ms ms: $(cat err.g$path)"
+	got=$(wc -c <out.g$path)
+	[ "$rc" = 1 ] && [ "$ms" -lt 3500 ] && [ "$got" -gt 0 ] &&
+		grep -q "deadline reached (standard output is left partial: it has the first $got bytes)" err.g$path &&
+		pass "$path path: get -o - to a reader that stopped: ended at the deadline ($ms ms for --deadline 2), exit 1, output said partial with its count ($got bytes)" ||
+		fail "$path path: get -o - blocked" "rc $rc, $ms ms, the reader got $got bytes: $(cat err.g$path)"
 done
 
 finish

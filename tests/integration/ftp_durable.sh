@@ -498,9 +498,30 @@ timeout 30 "$NT" ftp "${O[@]}" --journal jn2.txt put jm1.bin $S:jx/jn1.bin 2>jn.
 	timeout 30 "$NT" ftp "${O[@]}" --journal jn2.txt put jm1.bin $S:jx/jm1.bin 2>jn.err &&
 	timeout 30 "$NT" ftp "${OV[@]}" --journal jn2.txt put jm1.bin jm2.bin $S:jx/ 2>jn.err
 rc=$?
-[ $rc = 0 ] && grep -qx "nettool ftp: journal jn2.txt: 2 items done before" jn.err && ! grep -q 'folders' jn.err &&
-	grep -q '1 done, 0 failed, 1 skipped' jn.err && pass "put FILE FILE after single puts: \"2 items done before\", the one done skipped" ||
+[ $rc = 0 ] && grep -qx "nettool ftp: journal jn2.txt: 1 of these 2 files done before: skipped" jn.err &&
+	grep -qx "nettool ftp: put jm1.bin: done before (journal jn2.txt): skipped" jn.err && ! grep -q 'folders' jn.err &&
+	grep -q '1 done, 0 failed, 1 skipped' jn.err && [ "$(grep -c 'done before' jn.err)" = 2 ] &&
+	pass "put FILE FILE after single puts: \"1 of these 2 files done before: skipped\", that one named" ||
 	fail "named put batch after single puts" "rc $rc: $(cat jn.err)"
+# the same files to another -O: none of them is done, said so (not "2 items done before"
+# and then none skipped); five files done: three named, "and 2 more"
+timeout 30 "$NT" ftp "${O[@]}" --journal jn3.txt get $S:jx/js.bin $S:jx/jm1.bin -O jn3a 2>jn.err &&
+	timeout 30 "$NT" ftp "${OV[@]}" --journal jn3.txt get $S:jx/js.bin $S:jx/jm1.bin -O jn3b 2>jn.err
+rc=$?
+[ $rc = 0 ] && grep -qx "nettool ftp: journal jn3.txt: none of these 2 files done before (it holds 2 other items)" jn.err &&
+	! grep -q ': skipped' jn.err && grep -q '2 done, 0 failed, 0 skipped' jn.err && cmp -s jn3b/js.bin js.bin &&
+	pass "get FILE FILE -O another folder: \"none of these 2 files done before\", both fetched" ||
+	fail "named get batch, journal of another -O" "rc $rc: $(cat jn.err)"
+for i in 1 2 3 4 5; do echo "five $i" >jf$i.bin; done
+timeout 30 "$NT" ftp "${O[@]}" --journal jn4.txt put jf1.bin jf2.bin jf3.bin jf4.bin jf5.bin $S:jx/ 2>jn.err &&
+	timeout 30 "$NT" ftp "${OV[@]}" --journal jn4.txt put jf1.bin jf2.bin jf3.bin jf4.bin jf5.bin js.bin $S:jx/ 2>jn.err
+rc=$?
+[ $rc = 0 ] && grep -qx "nettool ftp: journal jn4.txt: 5 of these 6 files done before: skipped" jn.err &&
+	[ "$(grep -c '^nettool ftp: put jf[1-5].bin: done before (journal jn4.txt): skipped$' jn.err)" = 3 ] &&
+	grep -qx "nettool ftp: journal jn4.txt: and 2 more of these files done before: skipped" jn.err &&
+	grep -q '1 done, 0 failed, 5 skipped' jn.err &&
+	pass "put of 6 files, 5 done before: 3 named, \"and 2 more\"" ||
+	fail "named batch, many done before" "rc $rc: $(cat jn.err)"
 # each shard its own journal
 printf 'rt/a\nrt/sub/b\n' >jsh.list
 timeout 30 "$NT" ftp "${O[@]}" --shard 1/2 --journal jsh.txt get --from-file jsh.list $S: -O jsh 2>jsh.err &&

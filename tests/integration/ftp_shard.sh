@@ -114,6 +114,19 @@ printf 'x/f2\nx/f3\n' >plain2.txt
 grep -q "its paths begin with 'data/', the run's folder data itself" st7.err &&
 	pass "status with a list of find DIR: the warning says the paths begin with the run's folder" ||
 	fail "status find DIR warning" "$(cat st7.err)"
+# A journal of files named on the command line (nettool-ftp(1), status): counted given a
+# list of their names when they have no folder; one named with a folder is not such a line
+echo n1 >"$H/n1" && echo n2 >"$H/n2"
+timeout 60 "$NT" ftp "${O[@]}" --journal nm.journal get $S:n1 $S:n2 -O nmout 2>nm.err &&
+	timeout 60 "$NT" ftp "${O[@]}" --journal nf.journal get $S:data/x/f1 $S:data/x/f2 -O nfout 2>>nm.err
+rc=$?
+printf 'n1\nn2\n' >nm.txt
+printf 'data/x/f1\ndata/x/f2\n' >nf.txt
+"$NT" ftp status --from-file nm.txt --journal nm.journal >st9.out 2>&1
+"$NT" ftp status --from-file nf.txt --journal nf.journal >st10.out 2>&1
+[ $rc = 0 ] && grep -q '^done *2$' st9.out && grep -q '^done *0$' st10.out &&
+	pass "status over a journal of named files: names without a folder counted (2 done), with one not (0)" ||
+	fail "status, named files' journal" "rc $rc: $(cat nm.err st9.out st10.out)"
 # --json's "journals": those counted, not those given (STRANGER.md 9).
 printf 'run\tput\tdata\tx\n' >other.journal
 "$NT" ftp status --json --from-file list.txt --journal k8s-0.journal other.journal >st8.out 2>st8.err

@@ -76,13 +76,13 @@ grep -q '^u [0-9]* <from-lines@nettool.test>$' "$st" && pass "imap fetch: state 
 
 # second run: nothing; a new message: only it
 $NT mail-fetch $CA -o "$T/md" "$IMAP" 2>"$T/err2"
-grep -q '^nettool mail-fetch: 0 messages fetched' "$T/err2" && [ "$(count "$T/md")" = $N ] &&
+grep -qx 'nettool mail-fetch: 0 messages fetched (0 bytes)' "$T/err2" && [ "$(count "$T/md")" = $N ] &&
 	pass "imap fetch: second run fetches nothing" || fail "imap fetch: second run" "$(cat "$T/err2")"
 dove_fill 1 2000 new
 $NT mail-fetch $CA -o "$T/md" "$IMAP" 2>"$T/err3"
 newest=$(ls -t "$T/md/new" | head -1)
-grep -q '^nettool mail-fetch: 1 message fetched' "$T/err3" && grep -q '^Message-ID: <new-0@nettool.test>' "$T/md/new/$newest" &&
-	pass "imap fetch: a new message is fetched alone" || fail "imap fetch: new message" "$(cat "$T/err3")"
+grep -qx 'nettool mail-fetch: 1 message fetched ([0-9.]* KiB)' "$T/err3" && grep -q '^Message-ID: <new-0@nettool.test>' "$T/md/new/$newest" &&
+	pass "imap fetch: a new message is fetched alone (the summary's size in KiB)" || fail "imap fetch: new message" "$(cat "$T/err3")"
 N=$((N + 1))
 
 # -v: a protocol trace with the password masked
