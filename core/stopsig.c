@@ -4,7 +4,9 @@
  * its second signal is, sent with sigqueue, and it reaps them before it ends), or at the
  * end of a critical section (stopsig_hold); the clean-up bounded by an alarm; the end by
  * the signal itself (its default action), or the process's own (stopsig_release). The
- * deadline's timer: SIGALRM too, told apart from the alarm by its si_code (SI_TIMER).
+ * deadline's timer: SIGALRM too, told apart from the alarm by its si_code (SI_TIMER); a
+ * noted signal fires it at once, so that a blocked read or write ends the same way for
+ * both stops (stopsig_io).
  *
  * Header: include/stopsig.h
  * Tests: tests/integration/ftp_durable.sh, tests/integration/ftp_deadline.sh,
@@ -30,12 +32,24 @@ static size_t cut_len;
 static int depth;
 static pid_t forwarder; /* stopsig_arm_wait's process: its signals are forwards in those it forks */
 static timer_t dl_timer;
-static int dl_armed;
-static volatile sig_atomic_t due; /* the deadline's timer has fired */
+static volatile sig_atomic_t dl_armed; /* the timer is there (stopsig_deadline) */
+static volatile sig_atomic_t due; /* the timer has fired: at the deadline, or on a noted signal */
 static volatile sig_atomic_t held, deferred; /* stopsig_hold's depth; the second signal it put off */
 static pid_t *kids; /* the forwarder's processes (stopsig_fork), not yet reaped */
 static volatile sig_atomic_t nkids;
 static size_t kcap;
+
+/* The timer's SIGALRM now and every 100 ms after it (from on_stop too: timer_settime is
+ * async-signal-safe): a read or write begun just after the check of stopsig_due is
+ * interrupted too, until the caller removes the timer (stopsig_deadline(-1)). */
+static void timer_at(long long at_ms)
+{
+	struct itimerspec its = {.it_value = {.tv_sec = at_ms / 1000, .tv_nsec = at_ms % 1000 * 1000000L},
+				 .it_interval = {.tv_nsec = 100 * 1000000L}};
+	if (!at_ms)
+		its.it_value.tv_nsec = 1; /* (relative: at once) */
+	timer_settime(dl_timer, at_ms ? TIMER_ABSTIME : 0, &its, NULL);
+}
 
 /* Die of sig (its default action), whatever the handler it has now. */
 static void die_of(int sig)
@@ -119,6 +133,10 @@ static void on_stop(int sig, siginfo_t *si, void *uc)
 	/* counted from the signal, wherever the process waits (a library blocking on a
 	 * reply the server does not send) */
 	start_alarm();
+	/* A read or write blocked on a pipe (a reader or a producer that stalls): cut as the
+	 * deadline cuts it, by its timer, now (the handler here restarts calls). */
+	if (dl_armed)
+		timer_at(0);
 }
 
 static void arm(int flags)
@@ -227,32 +245,44 @@ void stopsig_bound(unsigned secs)
 void stopsig_deadline(long long at_ms)
 {
 	if (dl_armed) {
-		timer_delete(dl_timer);
 		dl_armed = 0;
+		timer_delete(dl_timer);
 	}
 	due = 0;
-	if (at_ms <= 0)
+	if (at_ms < 0)
 		return;
 	alarm_handler();
 	struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM};
 #ifdef sigev_notify_thread_id
-	ev.sigev_notify_thread_id = gettid(); /* the thread that writes the data, not the committer */
+	ev.sigev_notify_thread_id = gettid(); /* the thread that moves the data, not the committer */
 #else
 	ev._sigev_un._tid = gettid(); /* (glibc before 2.35 names it only so) */
 #endif
 	if (timer_create(CLOCK_MONOTONIC, &ev, &dl_timer) < 0)
 		return;
 	dl_armed = 1;
-	/* Again every 100 ms after it: a write begun just after the check of stopsig_due
-	 * is interrupted too, until the caller stops (stopsig_deadline(0)). */
-	struct itimerspec its = {.it_value = {.tv_sec = at_ms / 1000, .tv_nsec = at_ms % 1000 * 1000000L},
-				 .it_interval = {.tv_nsec = 100 * 1000000L}};
-	timer_settime(dl_timer, TIMER_ABSTIME, &its, NULL);
+	if (at_ms)
+		timer_at(at_ms);
+	if (got) /* a signal before the timer was there */
+		timer_at(0);
 }
 
 int stopsig_due(void)
 {
 	return due;
+}
+
+ssize_t stopsig_io(int fd, void *p, size_t n, int out)
+{
+	for (;;) {
+		if (due) {
+			errno = EINTR;
+			return -1;
+		}
+		ssize_t r = out ? write(fd, p, n) : read(fd, p, n);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
 }
 
 /* 1 at the last nested call: from then on a signal ends the process at once (armed 0)
@@ -261,7 +291,7 @@ static int last(void)
 {
 	if (!depth || --depth)
 		return 0;
-	stopsig_deadline(0);
+	stopsig_deadline(-1);
 	armed = 0;
 	return 1;
 }

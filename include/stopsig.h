@@ -50,13 +50,19 @@ void stopsig_unhold(void);
  * by that signal wherever it is (a server that does not answer a DELE, a library
  * waiting for a reply). */
 void stopsig_bound(unsigned secs);
-/* --deadline: at at_ms (CLOCK_MONOTONIC, in ms; 0: the timer stopped), and every 100 ms
- * after it until stopped, a SIGALRM to the calling thread, its handler without SA_RESTART:
- * a write that blocks on a reader that stops reading (standard output, a FIFO) returns
- * EINTR there. Without setting O_NONBLOCK on a descriptor others share. */
+/* The stop's timer, for --deadline and the signals: a SIGALRM to the calling thread, its
+ * handler without SA_RESTART, at at_ms (CLOCK_MONOTONIC, in ms; 0: no deadline) or as
+ * soon as a signal is noted, and every 100 ms after it until the timer is removed (at_ms
+ * -1): a read or write that blocks on a pipe (a reader that stops reading, a producer that
+ * stalls, a FIFO's open) returns EINTR there. Without setting O_NONBLOCK on a descriptor
+ * others share. */
 void stopsig_deadline(long long at_ms);
-/* 1 once the deadline's timer has fired (the writer then gives up: errno EINTR). */
+/* 1 once the timer has fired: a stop is due (the deadline's, or a signal's). */
 int stopsig_due(void);
+/* One read (out 0) or write (out 1) of fd: interrupted, it is tried again, unless a stop is
+ * due (stopsig_due): then -1 with errno EINTR, as before it when the stop was already due.
+ * The one check of every blocking read or write of a stream a stop must not wait for. */
+ssize_t stopsig_io(int fd, void *p, size_t n, int out);
 /* The dispositions before stopsig_arm back (the last nested call); a signal noted ends
  * the process now, by that signal. */
 void stopsig_disarm(void);
