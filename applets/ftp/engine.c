@@ -208,7 +208,15 @@ static int start(struct engine *e, struct slot *s)
 		} else if (e->src->total == 1 && !j->has_root && file_is_special(j->dst)) {
 			/* The user's own -o is a device or a FIFO (-o /dev/null): written in place,
 			 * as curl does (a rename would replace the device with a file). */
-			s->fd = open(j->dst, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			errno = EINTR; /* a FIFO's open waits for its reader: until a stop (its timer) */
+			while (!stopsig_due() && (s->fd = open(j->dst, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0 && errno == EINTR)
+				;
+			if (s->fd < 0 && errno == EINTR) { /* nothing written: the stop counts it not started */
+				s->next = *j;
+				s->has_next = 1;
+				memset(j, 0, sizeof *j);
+				return -1;
+			}
 			if (s->fd < 0) {
 				char m[600];
 				snprintf(m, sizeof m, "%s: %s", j->dst, strerror(errno));
@@ -530,7 +538,8 @@ static void stop_curl_puts(struct engine *e)
 static void stop_all(struct engine *e, const char *why)
 {
 	e->stopped = 1;
-	stopsig_deadline(0); /* its clean-up not interrupted */
+	e->stop_why = why; /* an item alone never begun: said (eng_not_started) */
+	stopsig_deadline(-1); /* its clean-up not interrupted */
 	stop_curl_puts(e);
 	for (int i = 0; i < e->n; i++) {
 		struct slot *s = &e->slots[i];
@@ -608,7 +617,8 @@ static int deadline_stops(struct engine *e)
  * not its failure but the deadline's stop (stop_all says it, at the loop's top). */
 static int deadline_cut(const struct engine *e, const struct slot *s, CURLcode rc)
 {
-	if (rc == CURLE_WRITE_ERROR && s->werr == WERR_DEADLINE) /* its output cut (eng_out_write) */
+	/* its output cut (eng_out_write), a put's read of its input (putcurl.c) */
+	if ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) && s->werr == WERR_STOP)
 		return 1;
 	return e->deadline && rc == CURLE_OPERATION_TIMEDOUT && ftp_now_ms() + 50 >= e->deadline;
 }
@@ -671,11 +681,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 	}
 	progress_init(&e->prog, ftp_cf.progress, "ftp");
 	e->prog.items_total = src->total;
-	long long t0 = ftp_now_ms();
+	long long t0 = ftp_cf.cmd_t0 ? ftp_cf.cmd_t0 : ftp_now_ms(); /* the summary's time: the command's, as --deadline's */
 	e->deadline = ftp_cf.deadline_at ? ftp_cf.deadline_at : ftp_cf.deadline_ms ? t0 + ftp_cf.deadline_ms : 0;
 	stopsig_arm(); /* SIGINT, SIGTERM: stopped as a deadline stops the run, then the end by it */
 	stopsig_bound(STOP_CLEANUP_SECS); /* counted from the signal */
-	stopsig_deadline(e->deadline); /* a write to a reader that stopped reading: cut there */
+	stopsig_deadline(e->deadline); /* a read or write blocked on a pipe: cut at the deadline or a signal */
 	char sigwhy[64] = "";
 	for (;;) {
 		if (stopsig_got()) {
@@ -685,11 +695,11 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 		}
 		/* No job starts once the deadline has come (it would be reported as begun): the
 		 * check below, after what came in is taken, stops the run or finds it ended. */
-		int due = e->deadline && ftp_now_ms() >= e->deadline;
+		int due = (e->deadline && ftp_now_ms() >= e->deadline) || stopsig_due();
 		int busy = 0;
 		for (int i = 0; i < e->n; i++) {
 			struct slot *s = &e->slots[i];
-			while (!s->busy && !e->stopped && !s->retired && !due) {
+			while (!s->busy && !e->stopped && !s->retired && !due && !stopsig_due()) {
 				if (s->has_next) {
 					s->job = s->next; /* taken early (getfast.c) */
 					s->has_next = 0;
@@ -702,6 +712,9 @@ int engine_run(struct ftp_site *a, struct ftp_site *b, struct jobsrc *src, int s
 			}
 			busy += s->busy;
 		}
+		if (stopsig_got())
+			continue; /* (its stop at the top) */
+		due |= stopsig_due(); /* (come during a start: a FIFO's open) */
 		if (!busy && due) {
 			if (deadline_stops(e))
 				stop_all(e, "deadline reached");

@@ -82,6 +82,7 @@ struct engine {
 	int n;
 	struct jobsrc *src;
 	int summary; /* engine_run's: a batch's summary said at the end (0: one item alone) */
+	const char *stop_why; /* stop_all's words ("deadline reached"), for an item alone never begun */
 	int src_end;
 	struct job *retry;
 	uint64_t index;
@@ -134,9 +135,10 @@ int eng_get_write(struct slot *s, const char *p, size_t n);
 void eng_werr(const struct slot *s); /* a failed write of the download (errno) said */
 int eng_wflush(struct slot *s);      /* what the slot buffers written: 0, or -1 (said, s->werr) */
 /* n bytes of the get written to s->fd: 0, or -1 (errno). To a stream (standard output, a
- * device) none after --deadline's timer fired, and one it interrupts (a reader that stopped
- * reading) given up: -1, s->werr WERR_DEADLINE, nothing said (the stop says it). */
-#define WERR_DEADLINE 2
+ * device) none once a stop is due (stopsig_io: --deadline's timer fired, or a signal's), and
+ * one it interrupts (a reader that stopped reading) given up: -1, s->werr WERR_STOP,
+ * nothing said (the stop says it). A put's read of a pipe the same (putcurl.c). */
+#define WERR_STOP 2
 int eng_out_write(struct slot *s, const void *p, size_t n);
 int eng_next_job(struct engine *e, struct job *j);
 /* A job kind's word (get, put, ...) and a job's names freed (jobs.c). */

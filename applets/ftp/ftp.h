@@ -46,6 +46,7 @@ struct ftp_conf {
 	int fsync;                 /* --fsync: every download synced (groups) even without a journal */
 	int fxp;                   /* copy: 1 --fxp (FXP or fail), -1 --no-fxp, 0 FXP when both servers allow it */
 	long long deadline_at;     /* --deadline: ftp_now_ms() at which walks and transfers stop (0: none) */
+	long long cmd_t0;          /* ftp_now_ms() at the command's start (the shell: each line's): a summary's time */
 	const char *shard_spec;    /* --shard as given (shard.c resolves "auto", "auto/N") */
 	/* mirror / copy */
 	int reverse, only_newer, del, recursive, move;

@@ -43,7 +43,7 @@ static int splice_out(struct slot *s, size_t n)
 {
 	while (n) {
 		if (stopsig_due()) { /* as eng_out_write: the deadline's timer fired */
-			s->werr = WERR_DEADLINE;
+			s->werr = WERR_STOP;
 			return -1;
 		}
 		ssize_t m = splice(s->spl[0], NULL, s->fd, NULL, n, SPLICE_F_MOVE);
@@ -61,7 +61,7 @@ static int splice_out(struct slot *s, size_t n)
 		}
 		if (m < 0 && errno == EINVAL && pipe_copy(s, n) == 0)
 			return 0;
-		if (s->werr == WERR_DEADLINE)
+		if (s->werr == WERR_STOP)
 			return -1;
 		if (!m)
 			errno = EPIPE;
@@ -187,7 +187,7 @@ int ftp_getfast_step(struct engine *e, struct slot *s)
 	}
 	if (r == GP_CURL)
 		return eng_own_off(e, s, &e->fast, NULL) < 0;
-	if (s->werr == WERR_DEADLINE)
+	if (s->werr == WERR_STOP)
 		return 0; /* its output cut by the deadline: the engine's stop says it */
 	s->rc1 = r == GP_DONE ? CURLE_OK : (CURLcode)rc;
 	eng_finish_get(e, s);

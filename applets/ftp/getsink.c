@@ -80,15 +80,12 @@ int eng_out_write(struct slot *s, const void *p, size_t n)
 		return file_write_all(s->fd, p, n);
 	const char *c = p;
 	while (n) {
-		if (stopsig_due()) { /* cut by the deadline (blocked, or begun after it) */
+		ssize_t w = stopsig_io(s->fd, (void *)c, n, 1);
+		if (w < 0 && stopsig_due()) { /* cut by the stop (blocked, or begun after it) */
 			if (!s->werr)
-				s->werr = WERR_DEADLINE;
-			errno = EINTR;
+				s->werr = WERR_STOP;
 			return -1;
 		}
-		ssize_t w = write(s->fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
 		if (w < 0)
 			return -1;
 		s->out_n += (uint64_t)w;

@@ -18,6 +18,7 @@
 #include "ftp.h"
 #include "journal.h"
 #include "log.h"
+#include "nt_err.h"
 #include "out.h"
 
 const char *eng_kind_name(enum job_kind k)
@@ -132,6 +133,12 @@ void eng_not_started(struct engine *e, struct job *j)
 {
 	e->r.failed++;
 	e->r.unstarted++;
+	if (!e->summary && e->stop_why) { /* an item alone: no summary says it */
+		char nb[4096];
+		const char *p = j->src ? j->src : j->dst;
+		out_clean(nb, sizeof nb, p, strlen(p), 0);
+		nt_warn("%s %s: %s: not started", eng_kind_name(j->kind), nb, e->stop_why);
+	}
 	ftp_result(eng_kind_name(j->kind), j->src, j->dst, FTP_R_FAILED, -1, -1, FTP_REASON_UNSTARTED);
 	eng_job_free(j);
 }

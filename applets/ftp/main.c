@@ -620,9 +620,11 @@ int ftp_main(int argc, char **argv)
 			break;
 		}
 	}
-	/* --deadline counts from here: the walk of mirror and copy -r spends it too. */
+	/* --deadline counts from here: the walk of mirror and copy -r spends it too, and the
+	 * login (a summary's time counts from here as well). */
+	ftp_cf.cmd_t0 = ftp_now_ms();
 	if (ftp_cf.deadline_ms)
-		ftp_cf.deadline_at = ftp_now_ms() + ftp_cf.deadline_ms;
+		ftp_cf.deadline_at = ftp_cf.cmd_t0 + ftp_cf.deadline_ms;
 	if (ftp_cf.shard_spec) {
 		if (!strncmp(ftp_cf.shard_spec, "auto", 4))
 			ftp_shard_resolve(ftp_cf.shard_spec);

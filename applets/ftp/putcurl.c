@@ -19,6 +19,7 @@
 #include "ftp.h"
 #include "nt_err.h"
 #include "out.h"
+#include "stopsig.h"
 
 static size_t put_read(char *d, size_t sz, size_t nm, void *u)
 {
@@ -29,9 +30,11 @@ static size_t put_read(char *d, size_t sz, size_t nm, void *u)
 		want = 16384;
 	if (eng_rate_pause(s, want))
 		return CURL_READFUNC_PAUSE;
-	do
-		r = read(s->infd, d, want);
-	while (r < 0 && errno == EINTR);
+	r = stopsig_io(s->infd, d, want, 0); /* a producer that stalls: given up at a stop */
+	if (r < 0 && stopsig_due()) {
+		s->werr = WERR_STOP; /* the stop's (engine.c deadline_cut): it says it, cleans up */
+		return CURL_READFUNC_ABORT;
+	}
 	if (r < 0) {
 		nt_warn_sys("read %s", s->job.src);
 		return CURL_READFUNC_ABORT;

@@ -644,6 +644,7 @@ static void run_line(struct sh *sh, const char *line, size_t len)
 		sh_fail(sh, NT_EXIT_USAGE, "usage: %s %s", v->name, v->args);
 		return;
 	}
+	ftp_cf.cmd_t0 = ftp_now_ms(); /* a summary's time: this line's */
 	v->fn(sh, argc, argv);
 	fflush(stdout);
 }

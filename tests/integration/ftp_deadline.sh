@@ -7,7 +7,11 @@
 # *slow*, nettool stopped across the deadline); the files a stopped batch never began are
 # counted "not started" (a list's: "N and the rest of the list"), none said to be "left
 # empty"; a get to standard output whose reader stopped reading ends at the deadline, on
-# both paths, saying the output is partial and how many bytes it has.
+# both paths, saying the output is partial and how many bytes it has; a deadline that
+# passes during a slow login (raw:greethold) is said for an item alone, and a batch's
+# summary gives the command's time; put - from a producer that stalls ends at the
+# deadline, and at SIGTERM with its --atomic temporary deleted; SIGTERM cuts a write to a
+# reader that stopped as the deadline does; -o FIFO without a reader: the deadline's stop.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/ftp_server.sh"
 
@@ -110,6 +114,87 @@ for path in own curl; do
 		grep -q "deadline reached (standard output is left partial: it has the first $got bytes)" err.g$path &&
 		pass "$path path: get -o - to a reader that stopped: ended at the deadline ($ms ms for --deadline 2), exit 1, output said partial with its count ($got bytes)" ||
 		fail "$path path: get -o - blocked" "rc $rc, $ms ms, the reader got $got bytes: $(cat err.g$path)"
+done
+
+# --- a deadline that passes during a slow login (raw:greethold, the 220 after 3 s) ---
+# An item alone says it was stopped (no summary would); a batch's summary gives the
+# command's time, counted from where the deadline counts.
+mkdir fk3
+echo one >fk3/g1.txt && echo two >fk3/g2.txt
+fakeftpd_start gh "$T/fk3" "raw:greethold" || fail "fake server" "did not start"
+timeout 60 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_gh" --timeout 20 --deadline 1 get 127.0.0.1:g1.txt -o gh1.out 2>err.gh1
+rc=$?
+[ $rc = 1 ] && grep -q '^nettool ftp: get g1.txt: deadline reached' err.gh1 && [ ! -e gh1.out ] &&
+	pass "the deadline passed during the login: an item alone says 'deadline reached', exit 1" ||
+	fail "item alone, deadline during the login" "rc $rc: $(cat err.gh1)"
+timeout 60 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_gh" --timeout 20 --deadline 1 rm 127.0.0.1:g2.txt 2>err.gh2
+rc=$?
+[ $rc = 1 ] && grep -q '^nettool ftp: rm g2.txt: deadline reached' err.gh2 && [ -e fk3/g2.txt ] &&
+	pass "the same for rm: said, nothing deleted" || fail "rm alone, deadline during the login" "rc $rc: $(cat err.gh2)"
+mkdir gho
+timeout 60 "$NT" ftp --no-tls -P "$FAKEFTPD_PORT_gh" --timeout 20 --deadline 1 get 127.0.0.1:g1.txt 127.0.0.1:g2.txt -O gho 2>err.gh3
+rc=$?
+secs=$(sed -n 's/.*deadline reached (\([0-9]*\)\.[0-9]* s)$/\1/p' err.gh3)
+[ $rc = 1 ] && grep -q '0 done, 2 failed (2 not started), 0 skipped; deadline reached' err.gh3 && [ "${secs:-0}" -ge 2 ] &&
+	pass "a batch stopped during the login: its summary's time is the command's (${secs} s)" ||
+	fail "batch summary's time" "rc $rc: $(cat err.gh3)"
+
+# --- put - from a producer that stalls: the deadline and a signal end it, the temporary deleted ---
+t0=$(date +%s%N)
+timeout 60 "$NT" ftp --cacert "$CA" -u "$FTP_USER" -P "$P" --deadline 2 put - $S:stall1.bin 2>err.ps1 < <(echo first; sleep 8; echo late)
+rc=$?
+ms=$(ms_since "$t0")
+[ $rc = 1 ] && [ "$ms" -lt 4000 ] && grep -q '^nettool ftp: put -: deadline reached' err.ps1 &&
+	pass "put - from a producer that stalls: ended at the deadline ($ms ms for --deadline 2)" ||
+	fail "put - stalled, deadline" "rc $rc, $ms ms: $(cat err.ps1)"
+# (standard input goes by libcurl's path, TLS or not)
+for path in plain tls; do
+	[ $path = plain ] && tls=(--no-tls) || tls=(--cacert "$CA")
+	mkdir -p "$H/sig-$path"
+	"$NT" ftp "${tls[@]}" -u "$FTP_USER" -P "$P" --atomic put - $S:sig-$path/x.bin 2>err.ps$path < <(echo first; sleep 20) &
+	pid=$!
+	for _ in $(seq 100); do [ -n "$(ls -A "$H/sig-$path")" ] && break; sleep 0.05; done
+	sleep 0.3
+	t0=$(date +%s%N)
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	ms=$(ms_since "$t0")
+	[ $rc = 143 ] && [ "$ms" -lt 2500 ] && ! grep -q 'did not end' err.ps$path && [ -z "$(ls -A "$H/sig-$path")" ] &&
+		grep -q '^nettool ftp: put -: interrupted (SIGTERM)' err.ps$path &&
+		pass "$path (libcurl, ${tls[0]}): put --atomic - from a stalled producer, SIGTERM: stopped in $ms ms, its temporary deleted" ||
+		fail "$path (${tls[0]}): put - stalled, SIGTERM" "rc $rc, $ms ms: $(cat err.ps$path; ls -A "$H/sig-$path")"
+done
+
+# --- get -o - to a reader that stopped, SIGTERM: the write cut as the deadline cuts it ---
+for path in own curl; do
+	[ $path = own ] && tls=(--no-tls) || tls=(--cacert "$CA")
+	{ "$NT" ftp "${tls[@]}" -u "$FTP_USER" -P "$P" get $S:big.bin -o - 2>err.gs$path &
+	  echo $! >pid.gs$path; wait $!; echo "$? $(date +%s%N)" >res.gs$path; } | sleep 8 &
+	rd=$!
+	for _ in $(seq 100); do [ -s pid.gs$path ] && break; sleep 0.05; done
+	sleep 1.5
+	t0=$(date +%s%N)
+	kill -TERM "$(cat pid.gs$path)"
+	for _ in $(seq 200); do [ -s res.gs$path ] && break; sleep 0.05; done
+	read -r rc t1 <res.gs$path
+	ms=$(((t1 - t0) / 1000000))
+	[ "$rc" = 143 ] && [ "$ms" -lt 2000 ] && ! grep -q 'did not end' err.gs$path &&
+		grep -q 'interrupted (SIGTERM) (standard output is left partial' err.gs$path &&
+		pass "$path path: get -o - to a reader that stopped, SIGTERM: stopped in $ms ms, output said partial" ||
+		fail "$path path: get -o - blocked, SIGTERM" "rc $rc, $ms ms: $(cat err.gs$path)"
+	kill "$rd" 2>/dev/null
+done
+
+# --- -o FIFO nobody opens: the deadline's stop, not "Interrupted system call" ---
+for path in own curl; do
+	[ $path = own ] && tls=(--no-tls) || tls=(--cacert "$CA")
+	mkfifo fifo.$path
+	timeout 30 "$NT" ftp "${tls[@]}" -u "$FTP_USER" -P "$P" --deadline 1 get $S:big.bin -o fifo.$path 2>err.ff$path
+	rc=$?
+	[ $rc = 1 ] && grep -q '^nettool ftp: get big.bin: deadline reached' err.ff$path && ! grep -q 'Interrupted' err.ff$path &&
+		pass "$path path: -o FIFO without a reader: the deadline's stop, exit 1" ||
+		fail "$path path: -o FIFO, deadline" "rc $rc: $(cat err.ff$path)"
 done
 
 finish
