@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* xfer.c - libcurl glue: common options (TLS policy, CA, client certificate, pins,
  * timeouts, credentials, -v trace with secrets masked), CURLcode to our exit codes, error
- * texts (a refused certificate named from the record of a verify callback, tls.h).
+ * texts (a refused certificate named from the record of a verify callback, tls.h), a
+ * connection cache closed with its QUIT replies bounded (xfer_share_close).
  *
  * Header: include/xfer.h    Tests: tests/integration/ftp.sh, tests/integration/mail_send.sh,
- * tests/integration/mail_fetch.sh, tests/integration/tls_client.sh
+ * tests/integration/mail_fetch.sh, tests/integration/tls_client.sh,
+ * tests/integration/ftp_deadline.sh
  */
 #include <errno.h>
 #include <stdio.h>
@@ -603,4 +605,25 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf)
 		snprintf(buf, sizeof buf, "transfer failed (libcurl code %d)", (int)rc);
 		return buf;
 	}
+}
+
+/* libcurl (7.88.1) closes a cache's connections with a handle of its own that takes the
+ * timeouts of the last handle added (its QUIT's wait: CURLOPT_SERVER_RESPONSE_TIMEOUT):
+ * one added with the bound, and removed, first. */
+void xfer_share_close(CURLSH *sh, long secs)
+{
+	if (!sh)
+		return;
+	CURL *h = curl_easy_init();
+	CURLM *m = curl_multi_init();
+	if (h && m) {
+		curl_easy_setopt(h, CURLOPT_SHARE, sh);
+		curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, secs);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT, secs);
+		curl_multi_add_handle(m, h);
+		curl_multi_remove_handle(m, h);
+	}
+	curl_easy_cleanup(h);
+	curl_multi_cleanup(m);
+	curl_share_cleanup(sh);
 }

@@ -92,4 +92,9 @@ const char *xfer_strerror(CURLcode rc, const char *errbuf);
  * -v is given or o->watch is set. */
 int xfer_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *userp);
 
+/* curl_share_cleanup of sh (NULL: nothing), its connections' QUIT replies awaited at
+ * most secs (curl and lftp wait briefly), not the transfers' reply timeout: a run whose
+ * work is done, or a connection no longer needed, is not held by a slow goodbye. */
+void xfer_share_close(CURLSH *sh, long secs);
+
 #endif

@@ -296,10 +296,10 @@ static size_t hdr_cb(char *data, size_t size, size_t n, void *userp)
  * probe (is the target a folder?) and the transfers that follow share logins. */
 static CURLSH *share;
 
+/* The logins closed, each QUIT's reply awaited at most a second (xfer.c), not --timeout. */
 void ftp_share_free(void)
 {
-	if (share)
-		curl_share_cleanup(share);
+	xfer_share_close(share, 1);
 	share = NULL;
 }
 

@@ -197,4 +197,21 @@ for path in own curl; do
 		fail "$path path: -o FIFO, deadline" "rc $rc: $(cat err.ff$path)"
 done
 
+# --- a QUIT answered 15 s late (raw:quithold): the run whose work is done does not wait ---
+# On the own path the probe's connection is closed (QUIT) before the transfer begins.
+mkdir fk4
+head -c 100000 /dev/urandom >fk4/q.bin
+fakeftpd_start qh "$T/fk4" "raw:quithold" || fail "fake server" "did not start"
+for path in own curl; do
+	[ $path = own ] && lim=() || lim=(--limit-rate 1G) # (libcurl's path; the raw fake has no TLS)
+	rm -f qh.out
+	t0=$(date +%s%N)
+	timeout 60 "$NT" ftp --no-tls "${lim[@]}" -P "$FAKEFTPD_PORT_qh" --timeout 30 --deadline 5 get 127.0.0.1:q.bin -o qh.out 2>err.qh
+	rc=$?
+	ms=$(ms_since "$t0")
+	[ $rc = 0 ] && [ "$ms" -lt 3000 ] && cmp -s fk4/q.bin qh.out &&
+		pass "$path path: a QUIT answered 15 s late: the run ended in $ms ms, the file whole, exit 0" ||
+		fail "$path path: QUIT held" "rc $rc, $ms ms: $(cat err.qh)"
+done
+
 finish
