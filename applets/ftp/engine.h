@@ -45,6 +45,7 @@ struct slot {
 	int infd;
 	int curl_sock;           /* put on libcurl's path: the last socket it opened (eng_put_curl_reset) */
 	int stor_sent;           /* put on libcurl's path: its STOR (APPE) has gone out (putcurl.c) */
+	int put_eof;             /* put on libcurl's path: all its data given to libcurl (putcurl.c) */
 	long long held;          /* put stopped: the server's size settled (ftp_put_left's held) */
 	/* copy */
 	char *pipe;
@@ -179,7 +180,7 @@ void eng_put_curl_reset(struct slot *s);
  * what its kernel had received (seconds on a slow one). Their sizes asked together (SIZE,
  * sess.c ftp_stat) until two readings of each agree, at most PUT_SETTLE_MS: each one's
  * held is that size, or PUT_HELD_UNSURE (still growing, or not told). */
-#define PUT_SETTLE_MS 2000
+#define PUT_SETTLE_MS 3000
 void eng_put_curl_settle(struct engine *e, struct slot **v, int n);
 /* The own downloads (getpipe.c) not to be had, or given up (GP_CURL): libcurl's for the
  * rest of the run. Said with -v (why, or NULL), *on cleared (the run's flag: e->fast for

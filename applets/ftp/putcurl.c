@@ -39,9 +39,30 @@ static size_t put_read(char *d, size_t sz, size_t nm, void *u)
 		nt_warn_sys("read %s", s->job.src);
 		return CURL_READFUNC_ABORT;
 	}
+	if (!r)
+		s->put_eof = 1;
 	s->bytes += (size_t)r;
 	s->e->prog.bytes_done += (size_t)r;
 	return (size_t)r;
+}
+
+/* A signal while libcurl waits for the 226 of a put whose data are all out: that wait
+ * is inside libcurl (its transfer's end), where the engine's loop cannot stop it (Ctrl-C
+ * waited for the 5 s bound, said nothing of the file); libcurl asks this between its
+ * polls (the stop's timer interrupts them): the put handed to the stop (engine.c
+ * deadline_cut, WERR_STOP), which waits for the server's size to settle. During the
+ * data the loop's stop resets the connection first: not aborted here. */
+static int put_progress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct slot *s = u;
+	(void)dt, (void)dn;
+	if (ut > 0 && un >= ut) /* a size known (a file): libcurl reads no end of file, it stops at it */
+		s->put_eof = 1;
+	if (s->put_eof && stopsig_got()) {
+		s->werr = WERR_STOP;
+		return 1;
+	}
+	return 0;
 }
 
 static int put_seek(void *u, curl_off_t off, int origin)
@@ -80,14 +101,22 @@ void eng_put_curl_reset(struct slot *s)
 	 * connection whose transfer was removed unfinished. libcurl sends no ABOR for an
 	 * upload and has no call for one. */
 	curl_socket_t ctl = CURL_SOCKET_BAD;
+	/* All its data handed to libcurl: libcurl ends the data connection itself (FIN)
+	 * before it waits for the 226, and that socket's number may be another's by now:
+	 * nothing reset (the stop's settle waits for the server as after a reset). */
+	if (s->put_eof)
+		return;
 	if (s->curl_sock < 0 || curl_easy_getinfo(s->h, CURLINFO_ACTIVESOCKET, &ctl) != CURLE_OK || ctl == s->curl_sock)
 		return;
 	struct linger lg = {1, 0};
 	setsockopt(s->curl_sock, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
 
-/* Readings of the sizes this far apart: vsftpd at 1 MB/s (anon_max_rate) writes 64 KiB each 65 ms. */
-#define SETTLE_GAP_MS 150
+/* Readings of the sizes this far apart: vsftpd writes 64 KiB at a time, each 65 ms at
+ * 1 MB/s (anon_max_rate), each 260 ms at 250 KB/s (a review: 150 ms apart, two readings
+ * agreed while it still wrote). A server slower than some 160 KB/s can still pass for
+ * done (the man page says so). */
+#define SETTLE_GAP_MS 400
 
 void eng_put_curl_settle(struct engine *e, struct slot **v, int n)
 {
@@ -174,6 +203,10 @@ int eng_put_curl(struct engine *e, struct slot *s, const struct stat *st)
 	curl_easy_setopt(s->h, CURLOPT_SEEKDATA, s);
 	s->curl_sock = -1;
 	s->stor_sent = 0;
+	s->put_eof = 0;
+	curl_easy_setopt(s->h, CURLOPT_XFERINFOFUNCTION, put_progress);
+	curl_easy_setopt(s->h, CURLOPT_XFERINFODATA, s);
+	curl_easy_setopt(s->h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(s->h, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(s->h, CURLOPT_DEBUGFUNCTION, put_debug);
 	curl_easy_setopt(s->h, CURLOPT_DEBUGDATA, s);

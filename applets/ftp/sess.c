@@ -530,7 +530,10 @@ void ftp_put_left(char *m, size_t ml, struct ftp_site *s, const char *dst, CURLc
 		out_clean(name, sizeof name, dst, strlen(dst), 0);
 		if (sent > 0)
 			snprintf(nb, sizeof nb, "%lld bytes", sent);
-		if (held >= 0)
+		if (held > 0 && held == sent) /* stopped in the wait for the 226: every byte sent is there */
+			snprintf(m + l, ml - l, ": %s on %s holds all %lld bytes sent (the stop came before the server's "
+				 "final reply; %s", name, ftp_site_name(s), held, tail);
+		else if (held >= 0)
 			snprintf(m + l, ml - l, ": %s on %s is left %s: %lld bytes on the server (%s", name, ftp_site_name(s),
 				 held ? "partial" : "empty", held, tail);
 		else
