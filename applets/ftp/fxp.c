@@ -327,6 +327,12 @@ static int step(struct fxp *x, struct ftp_site *a, struct ftp_site *b, long long
 				fx_stall_arm(x);
 				continue;
 			}
+			if (fx_off || fx_refused) { /* the probe found FXP impossible while this SIZE was out */
+				x->st = X_IDLE;
+				x->j = NULL;
+				fx_pair_close(x);
+				return fx_off ? FXP_STREAM : FXP_DROPPED;
+			}
 			if (probe_wait(x)) {
 				x->sized = 1;
 				return FXP_RUNNING;
