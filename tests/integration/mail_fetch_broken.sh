@@ -212,23 +212,32 @@ if start imap idlehang; then
 	[ -e "$T/port.done" ] && [ $waited = 1 ] && [ "$rc" = 143 ] &&
 		pass "watch: SIGTERM while DONE is unanswered waits for it; a second SIGTERM ends it at once (143)" ||
 		fail "watch, second SIGTERM" "DONE sent: $([ -e "$T/port.done" ] && echo yes || echo no), waited $waited, exit $rc: $(cat "$T/hang.err")"
+	# watch2 NAME: a watch of two mailboxes (a process each) started into $T/NAME, both in
+	# IDLE: wpid the parent, kids its processes. alive_of PIDS: how many still run.
+	watch2() {
+		rm -f "$T/port.idle" "$T/port.done"
+		$NT mail-fetch -q --timeout 30 watch --mailbox INBOX --mailbox Archive -o "$T/$1" "imap://u@127.0.0.1:$PORT/" 2>"$T/$1.err" &
+		wpid=$!
+		cleanup "kill -9 $wpid"
+		for i in $(seq 200); do [ "$(wc -l 2>/dev/null <"$T/port.idle")" = 2 ] && break; sleep 0.05; done
+		kids=$(pgrep -P $wpid | tr '\n' ' ')
+		cleanup "kill -9 $kids"
+	}
+	alive_of() {
+		local k n=0
+		for k in "$@"; do kill -0 "$k" 2>/dev/null && n=$((n + 1)); done
+		echo $n
+	}
 	# Two mailboxes, a process each: each stopped first by a signal of its own (as a
 	# Ctrl-C or a service manager's SIGTERM to the group reaches it), then the parent's
 	# SIGTERM, which it passes on: that is the same stop, not a second one (the
 	# processes still wait for their DONE's reply instead of ending by the signal)
-	rm -f "$T/port.idle" "$T/port.done"
-	$NT mail-fetch -q --timeout 30 watch --mailbox INBOX --mailbox Archive -o "$T/hang2" "imap://u@127.0.0.1:$PORT/" 2>"$T/hang2.err" &
-	wpid=$!
-	cleanup "kill -9 $wpid"
-	for i in $(seq 200); do [ "$(wc -l 2>/dev/null <"$T/port.idle")" = 2 ] && break; sleep 0.05; done
-	kids=$(pgrep -P $wpid | tr '\n' ' ')
-	cleanup "kill -9 $kids"
+	watch2 hang2
 	kill -TERM $kids
 	for i in $(seq 200); do [ "$(wc -l 2>/dev/null <"$T/port.done")" = 2 ] && break; sleep 0.05; done
 	kill -TERM $wpid
 	sleep 0.5
-	alive=0
-	for k in $kids; do kill -0 $k 2>/dev/null && alive=$((alive + 1)); done
+	alive=$(alive_of $kids)
 	[ -n "$kids" ] && [ "$(wc -l <"$T/port.done")" = 2 ] && [ $alive = 2 ] && kill -0 $wpid 2>/dev/null &&
 		pass "watch x2: the parent's stop passed on to processes already stopping is not a second signal" ||
 		fail "watch x2, stop passed on" "processes '$kids', $alive alive: $(cat "$T/hang2.err")"
@@ -238,20 +247,13 @@ if start imap idlehang; then
 	# that signals the main PID only) ends the whole watch: the parent passes it on as a
 	# second signal and reaps them, no process of the watch outlives its 143 (they would
 	# wait for DONE's reply until --timeout, forever with a server that keeps talking)
-	rm -f "$T/port.idle" "$T/port.done"
-	$NT mail-fetch -q --timeout 30 watch --mailbox INBOX --mailbox Archive -o "$T/hang3" "imap://u@127.0.0.1:$PORT/" 2>"$T/hang3.err" &
-	wpid=$!
-	cleanup "kill -9 $wpid"
-	for i in $(seq 200); do [ "$(wc -l 2>/dev/null <"$T/port.idle")" = 2 ] && break; sleep 0.05; done
-	kids=$(pgrep -P $wpid | tr '\n' ' ')
-	cleanup "kill -9 $kids"
+	watch2 hang3
 	kill -TERM $wpid
 	for i in $(seq 200); do [ "$(wc -l 2>/dev/null <"$T/port.done")" = 2 ] && break; sleep 0.05; done
 	kill -TERM $wpid
 	for i in $(seq 60); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
 	sleep 0.2
-	alive=0
-	for k in $kids; do kill -0 $k 2>/dev/null && alive=$((alive + 1)); done
+	alive=$(alive_of $kids)
 	if kill -0 $wpid 2>/dev/null; then
 		rc=still-running
 	else
