@@ -132,6 +132,8 @@ cleanup "kill -9 $KP; wait $KP"
 for _ in $(seq 100); do ss -ltn "sport = :$p" | grep -q LISTEN && break; sleep 0.05; done
 { echo hello; sleep 2; } | timeout 10 "$NT" tcp-send --stream 127.0.0.1:"$p" >/dev/null 2>&1
 echo again | timeout 10 "$NT" tcp-send --stream 127.0.0.1:"$p" >/dev/null 2>&1
+# (the server says the second disconnect after the client has gone: awaited, at most 2 s)
+for _ in $(seq 40); do [ "$(grep -c disconnected "$T/kfail.err")" -ge 2 ] && break; sleep 0.05; done
 grep 'disconnected\|nothing moved' "$T/kfail.err" >"$T/kfail.lines"
 kill -0 "$KP" && [ "$(grep -c . "$T/kfail.lines")" = 2 ] && head -1 "$T/kfail.lines" | grep -q 'disconnected 127.0.0.1:.*idle timeout.*nothing moved for 500 ms' \
 	&& pass "--keep: a failed transfer is one line saying why, then the next is served" \
